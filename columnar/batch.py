@@ -16,25 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from columnar.rows import Column
 from columnar.types import FieldType
 
+FieldColumn = Column  # a write batch's field column is the engine's column type
+
 TagSet = tuple[tuple[str, str], ...]
-
-
-@dataclass
-class FieldColumn:
-    type: FieldType
-    values: np.ndarray
-    valid: np.ndarray | None = None  # bool per row; None means every row has a value
-
-    def __post_init__(self) -> None:
-        if self.type is not FieldType.STRING and self.values.dtype != self.type.numpy_dtype:
-            self.values = self.values.astype(self.type.numpy_dtype)
-        if self.valid is not None and bool(self.valid.all()):
-            self.valid = None
-
-    def take(self, idx: np.ndarray) -> FieldColumn:
-        return FieldColumn(self.type, self.values[idx], None if self.valid is None else self.valid[idx])
 
 
 @dataclass
@@ -43,7 +30,7 @@ class WriteBatch:
     time: np.ndarray  # int64 ns since the epoch, one per row
     tag_sets: list[TagSet]  # distinct tag sets, each sorted by key, without empty values
     series: np.ndarray  # int32 index into tag_sets, one per row
-    fields: dict[str, FieldColumn] = field(default_factory=dict)
+    fields: dict[str, Column] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.time = np.ascontiguousarray(self.time, dtype=np.int64)
@@ -85,19 +72,22 @@ class WriteBatch:
         for i, t in enumerate(tags):
             key = tuple(sorted((k, v) for k, v in t.items() if v not in (None, "")))
             series[i] = index.setdefault(key, len(index))
-        cols: dict[str, FieldColumn] = {}
+        cols: dict[str, Column] = {}
         for name, vals in (fields or {}).items():
             if isinstance(vals, np.ndarray) and vals.dtype != object:
                 ftype = (types or {}).get(name) or FieldType.of_numpy(vals.dtype)
-                cols[name] = FieldColumn(ftype, vals)
+                cols[name] = Column(ftype, vals)
                 continue
             seq = list(vals)
             valid = np.array([v is not None for v in seq], dtype=bool)
             ftype = (types or {}).get(name) or _infer_type([v for v in seq if v is not None])
             fill = "" if ftype is FieldType.STRING else 0
             filled = [fill if v is None else v for v in seq]
-            arr = np.array(filled, dtype=ftype.numpy_dtype) if ftype is not FieldType.STRING else _objarr(filled)
-            cols[name] = FieldColumn(ftype, arr, valid)
+            if ftype is FieldType.STRING:
+                arr = _objarr(filled)
+            else:
+                arr = np.array(filled, dtype=ftype.numpy_dtype)
+            cols[name] = Column(ftype, arr, valid)
         return cls(table, time_arr, list(index), series, cols)
 
     # -- WAL serialisation -------------------------------------------------------------------------
@@ -129,7 +119,7 @@ class WriteBatch:
         meta = rb.schema.metadata
         types = {k: FieldType(v) for k, v in json.loads(meta[b"types"]).items()}
         tag_sets = [tuple((k, v) for k, v in ts) for ts in json.loads(meta[b"tag_sets"])]
-        cols: dict[str, FieldColumn] = {}
+        cols: dict[str, Column] = {}
         for name, ftype in types.items():
             arr = rb.column(name)
             valid = None
@@ -141,7 +131,7 @@ class WriteBatch:
                 values = _objarr(arr.to_pylist())
             else:
                 values = arr.to_numpy(zero_copy_only=False).copy()
-            cols[name] = FieldColumn(ftype, values, valid)
+            cols[name] = Column(ftype, values, valid)
         return cls(
             meta[b"table"].decode(),
             rb.column("\x00time").to_numpy().copy(),
