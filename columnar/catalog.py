@@ -1,0 +1,524 @@
+"""Catalog metadata in SQLite (stdlib) inside the data directory.
+
+Holds databases, retention policies, tables and their columns, shards, the chunk files of each shard
+(the manifest: a file on disk that is not listed here is a leftover of an interrupted flush or
+compaction and is removed at start) and tombstones. Every change is one transaction, so the manifest
+moves atomically from the old set of files to the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from columnar.errors import DatabaseExists, DatabaseNotFound, RetentionPolicyNotFound, StorageError
+from columnar.types import NS_PER_DAY, NS_PER_HOUR, FieldType
+
+DEFAULT_RP = "autogen"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS databases (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, default_rp TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS retention_policies (
+    database_id INTEGER NOT NULL, name TEXT NOT NULL, duration_ns INTEGER NOT NULL,
+    shard_duration_ns INTEGER NOT NULL, replication INTEGER NOT NULL,
+    PRIMARY KEY (database_id, name));
+CREATE TABLE IF NOT EXISTS tables (
+    id INTEGER PRIMARY KEY, database_id INTEGER NOT NULL, rp TEXT NOT NULL, name TEXT NOT NULL,
+    time_column TEXT NOT NULL, options TEXT NOT NULL DEFAULT '{}', UNIQUE (database_id, rp, name));
+CREATE TABLE IF NOT EXISTS columns (
+    table_id INTEGER NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, type INTEGER,
+    pg_type TEXT, position INTEGER NOT NULL, PRIMARY KEY (table_id, name));
+CREATE TABLE IF NOT EXISTS shards (
+    id INTEGER PRIMARY KEY, database_id INTEGER NOT NULL, rp TEXT NOT NULL,
+    start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, UNIQUE (database_id, rp, start_ns));
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY, shard_id INTEGER NOT NULL, table_id INTEGER NOT NULL,
+    level INTEGER NOT NULL, name TEXT NOT NULL, rows INTEGER NOT NULL, bytes INTEGER NOT NULL,
+    min_time INTEGER NOT NULL, max_time INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tombstones (
+    id INTEGER PRIMARY KEY, shard_id INTEGER NOT NULL, table_id INTEGER NOT NULL,
+    min_ns INTEGER NOT NULL, max_ns INTEGER NOT NULL, series BLOB NOT NULL, file_ids TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def default_shard_duration(duration_ns: int) -> int:
+    """InfluxDB's rule: < 2 days -> 1 hour; up to 6 months -> 1 day; longer or infinite -> 7 days."""
+    if duration_ns == 0:
+        return 7 * NS_PER_DAY
+    if duration_ns < 2 * NS_PER_DAY:
+        return NS_PER_HOUR
+    if duration_ns <= 182 * NS_PER_DAY:
+        return NS_PER_DAY
+    return 7 * NS_PER_DAY
+
+
+@dataclass(frozen=True)
+class DatabaseMeta:
+    id: int
+    name: str
+    default_rp: str
+
+
+@dataclass(frozen=True)
+class RetentionPolicyMeta:
+    database_id: int
+    name: str
+    duration_ns: int  # 0 = infinite
+    shard_duration_ns: int
+    replication: int
+
+
+@dataclass(frozen=True)
+class ColumnMeta:
+    name: str
+    kind: str  # "time" | "tag" | "field"
+    type: FieldType | None  # fields only
+    pg_type: str | None  # the declared PostgreSQL type of SQL-created tables
+    position: int
+
+
+@dataclass(frozen=True)
+class TableMeta:
+    id: int
+    database_id: int
+    rp: str
+    name: str
+    time_column: str
+    columns: tuple[ColumnMeta, ...]
+    options: dict
+
+    def column(self, name: str) -> ColumnMeta | None:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        return None
+
+    @property
+    def tags(self) -> list[str]:
+        return [c.name for c in self.columns if c.kind == "tag"]
+
+    @property
+    def fields(self) -> dict[str, FieldType]:
+        return {c.name: c.type for c in self.columns if c.kind == "field" and c.type is not None}
+
+
+@dataclass(frozen=True)
+class ShardMeta:
+    id: int
+    database_id: int
+    rp: str
+    start_ns: int
+    end_ns: int
+
+
+@dataclass(frozen=True)
+class FileMeta:
+    id: int
+    shard_id: int
+    table_id: int
+    level: int
+    name: str
+    rows: int
+    bytes: int
+    min_time: int
+    max_time: int
+
+
+@dataclass(frozen=True)
+class TombstoneMeta:
+    id: int
+    shard_id: int
+    table_id: int
+    min_ns: int
+    max_ns: int
+    series: bytes  # a serialised roaring bitmap of series ids
+    file_ids: tuple[int, ...]  # the files it applies to (those that existed when it was made)
+
+
+class Catalog:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _tx(self) -> _Tx:
+        return _Tx(self)
+
+    def _q(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    # -- databases ---------------------------------------------------------------------------------
+    def create_database(self, name: str, *, if_not_exists: bool = True) -> DatabaseMeta:
+        if not name:
+            raise StorageError("database name is required")
+        with self._tx() as cur:
+            row = cur.execute("SELECT id, name, default_rp FROM databases WHERE name=?", (name,)).fetchone()
+            if row:
+                if not if_not_exists:
+                    raise DatabaseExists(name)
+                return DatabaseMeta(*row)
+            cur.execute("INSERT INTO databases (name, default_rp) VALUES (?, ?)", (name, DEFAULT_RP))
+            db_id = cur.lastrowid
+            cur.execute(
+                "INSERT INTO retention_policies VALUES (?, ?, 0, ?, 1)",
+                (db_id, DEFAULT_RP, default_shard_duration(0)),
+            )
+            return DatabaseMeta(db_id, name, DEFAULT_RP)
+
+    def database(self, name: str) -> DatabaseMeta:
+        rows = self._q("SELECT id, name, default_rp FROM databases WHERE name=?", (name,))
+        if not rows:
+            raise DatabaseNotFound(name)
+        return DatabaseMeta(*rows[0])
+
+    def databases(self) -> list[DatabaseMeta]:
+        return [DatabaseMeta(*r) for r in self._q("SELECT id, name, default_rp FROM databases ORDER BY name")]
+
+    def drop_database(self, name: str) -> DatabaseMeta:
+        db = self.database(name)
+        with self._tx() as cur:
+            tables = [r[0] for r in cur.execute("SELECT id FROM tables WHERE database_id=?", (db.id,))]
+            for tid in tables:
+                cur.execute("DELETE FROM columns WHERE table_id=?", (tid,))
+            for sql in (
+                "DELETE FROM tables WHERE database_id=?",
+                "DELETE FROM files WHERE shard_id IN (SELECT id FROM shards WHERE database_id=?)",
+                "DELETE FROM tombstones WHERE shard_id IN (SELECT id FROM shards WHERE database_id=?)",
+                "DELETE FROM shards WHERE database_id=?",
+                "DELETE FROM retention_policies WHERE database_id=?",
+                "DELETE FROM databases WHERE id=?",
+            ):
+                cur.execute(sql, (db.id,))
+        return db
+
+    # -- retention policies ------------------------------------------------------------------------
+    def create_retention_policy(
+        self,
+        database: str,
+        name: str,
+        duration_ns: int,
+        *,
+        shard_duration_ns: int = 0,
+        replication: int = 1,
+        default: bool = False,
+    ) -> RetentionPolicyMeta:
+        db = self.database(database)
+        if duration_ns and duration_ns < NS_PER_HOUR:
+            raise StorageError("retention policy duration must be at least 1h0m0s")
+        sd = shard_duration_ns or default_shard_duration(duration_ns)
+        with self._tx() as cur:
+            exists = cur.execute(
+                "SELECT 1 FROM retention_policies WHERE database_id=? AND name=?", (db.id, name)
+            ).fetchone()
+            if exists:
+                raise StorageError(f'retention policy already exists: "{name}"')
+            cur.execute(
+                "INSERT INTO retention_policies VALUES (?, ?, ?, ?, ?)",
+                (db.id, name, duration_ns, sd, replication),
+            )
+            if default:
+                cur.execute("UPDATE databases SET default_rp=? WHERE id=?", (name, db.id))
+        return RetentionPolicyMeta(db.id, name, duration_ns, sd, replication)
+
+    def alter_retention_policy(
+        self,
+        database: str,
+        name: str,
+        *,
+        duration_ns: int | None = None,
+        shard_duration_ns: int | None = None,
+        replication: int | None = None,
+        default: bool = False,
+    ) -> RetentionPolicyMeta:
+        rp = self.retention_policy(database, name)
+        new = RetentionPolicyMeta(
+            rp.database_id,
+            rp.name,
+            rp.duration_ns if duration_ns is None else duration_ns,
+            rp.shard_duration_ns if shard_duration_ns is None else shard_duration_ns,
+            rp.replication if replication is None else replication,
+        )
+        with self._tx() as cur:
+            cur.execute(
+                "UPDATE retention_policies SET duration_ns=?, shard_duration_ns=?, replication=? "
+                "WHERE database_id=? AND name=?",
+                (new.duration_ns, new.shard_duration_ns, new.replication, rp.database_id, rp.name),
+            )
+            if default:
+                cur.execute("UPDATE databases SET default_rp=? WHERE id=?", (name, rp.database_id))
+        return new
+
+    def drop_retention_policy(self, database: str, name: str) -> RetentionPolicyMeta:
+        rp = self.retention_policy(database, name)
+        with self._tx() as cur:
+            cur.execute(
+                "DELETE FROM retention_policies WHERE database_id=? AND name=?", (rp.database_id, name)
+            )
+            for tid in [
+                r[0]
+                for r in cur.execute(
+                    "SELECT id FROM tables WHERE database_id=? AND rp=?", (rp.database_id, name)
+                )
+            ]:
+                cur.execute("DELETE FROM columns WHERE table_id=?", (tid,))
+                cur.execute("DELETE FROM tables WHERE id=?", (tid,))
+        return rp
+
+    def retention_policy(self, database: str, name: str | None = None) -> RetentionPolicyMeta:
+        db = self.database(database)
+        name = name or db.default_rp
+        rows = self._q(
+            "SELECT database_id, name, duration_ns, shard_duration_ns, replication FROM retention_policies "
+            "WHERE database_id=? AND name=?",
+            (db.id, name),
+        )
+        if not rows:
+            raise RetentionPolicyNotFound(database, name)
+        return RetentionPolicyMeta(*rows[0])
+
+    def retention_policies(self, database: str) -> list[RetentionPolicyMeta]:
+        db = self.database(database)
+        rows = self._q(
+            "SELECT database_id, name, duration_ns, shard_duration_ns, replication FROM retention_policies "
+            "WHERE database_id=? ORDER BY name",
+            (db.id,),
+        )
+        return [RetentionPolicyMeta(*r) for r in rows]
+
+    # -- tables and columns ------------------------------------------------------------------------
+    def table(self, database_id: int, rp: str, name: str) -> TableMeta | None:
+        rows = self._q(
+            "SELECT id, database_id, rp, name, time_column, options FROM tables "
+            "WHERE database_id=? AND rp=? AND name=?",
+            (database_id, rp, name),
+        )
+        return self._table(rows[0]) if rows else None
+
+    def table_by_id(self, table_id: int) -> TableMeta | None:
+        rows = self._q(
+            "SELECT id, database_id, rp, name, time_column, options FROM tables WHERE id=?", (table_id,)
+        )
+        return self._table(rows[0]) if rows else None
+
+    def tables(self, database_id: int, rp: str | None = None) -> list[TableMeta]:
+        if rp is None:
+            rows = self._q(
+                "SELECT id, database_id, rp, name, time_column, options FROM tables WHERE database_id=? "
+                "ORDER BY rp, name",
+                (database_id,),
+            )
+        else:
+            rows = self._q(
+                "SELECT id, database_id, rp, name, time_column, options FROM tables "
+                "WHERE database_id=? AND rp=? ORDER BY name",
+                (database_id, rp),
+            )
+        return [self._table(r) for r in rows]
+
+    def _table(self, row: tuple) -> TableMeta:
+        cols = self._q(
+            "SELECT name, kind, type, pg_type, position FROM columns WHERE table_id=? ORDER BY position",
+            (row[0],),
+        )
+        columns = tuple(
+            ColumnMeta(n, k, None if t is None else FieldType(t), pg, pos) for n, k, t, pg, pos in cols
+        )
+        return TableMeta(row[0], row[1], row[2], row[3], row[4], columns, json.loads(row[5]))
+
+    def create_table(
+        self,
+        database_id: int,
+        rp: str,
+        name: str,
+        *,
+        time_column: str = "time",
+        columns: list[tuple[str, str, FieldType | None, str | None]] = (),  # type: ignore[assignment]
+        options: dict | None = None,
+    ) -> TableMeta:
+        """Create a table (or return the existing one) with its time column first."""
+        with self._tx() as cur:
+            row = cur.execute(
+                "SELECT id FROM tables WHERE database_id=? AND rp=? AND name=?", (database_id, rp, name)
+            ).fetchone()
+            if row is None:
+                cur.execute(
+                    "INSERT INTO tables (database_id, rp, name, time_column, options) VALUES (?, ?, ?, ?, ?)",
+                    (database_id, rp, name, time_column, json.dumps(options or {})),
+                )
+                tid = cur.lastrowid
+                has_time = any(kind == "time" for _, kind, _, _ in columns)
+                if not has_time:
+                    cur.execute(
+                        "INSERT INTO columns VALUES (?, ?, 'time', NULL, 'timestamptz', 0)",
+                        (tid, time_column),
+                    )
+                pos = 0 if has_time else 1
+                for cname, kind, ftype, pg in columns:
+                    cur.execute(
+                        "INSERT INTO columns VALUES (?, ?, ?, ?, ?, ?)",
+                        (tid, cname, kind, None if ftype is None else int(ftype), pg, pos),
+                    )
+                    pos += 1
+        meta = self.table(database_id, rp, name)
+        assert meta is not None
+        return meta
+
+    def add_columns(
+        self, table_id: int, columns: list[tuple[str, str, FieldType | None, str | None]]
+    ) -> None:
+        with self._tx() as cur:
+            (pos,) = cur.execute(
+                "SELECT COALESCE(MAX(position), -1) + 1 FROM columns WHERE table_id=?", (table_id,)
+            ).fetchone()
+            for cname, kind, ftype, pg in columns:
+                cur.execute(
+                    "INSERT OR IGNORE INTO columns VALUES (?, ?, ?, ?, ?, ?)",
+                    (table_id, cname, kind, None if ftype is None else int(ftype), pg, pos),
+                )
+                pos += 1
+
+    def drop_column(self, table_id: int, name: str) -> None:
+        with self._tx() as cur:
+            cur.execute("DELETE FROM columns WHERE table_id=? AND name=?", (table_id, name))
+
+    def rename_column(self, table_id: int, old: str, new: str) -> None:
+        with self._tx() as cur:
+            cur.execute("UPDATE columns SET name=? WHERE table_id=? AND name=?", (new, table_id, old))
+            cur.execute("UPDATE tables SET time_column=? WHERE id=? AND time_column=?", (new, table_id, old))
+
+    def set_table_options(self, table_id: int, time_column: str, options: dict) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                "UPDATE tables SET time_column=?, options=? WHERE id=?",
+                (time_column, json.dumps(options), table_id),
+            )
+
+    def drop_table(self, table_id: int) -> None:
+        with self._tx() as cur:
+            cur.execute("DELETE FROM columns WHERE table_id=?", (table_id,))
+            cur.execute("DELETE FROM tables WHERE id=?", (table_id,))
+            cur.execute("DELETE FROM files WHERE table_id=?", (table_id,))
+            cur.execute("DELETE FROM tombstones WHERE table_id=?", (table_id,))
+
+    # -- shards, files, tombstones -----------------------------------------------------------------
+    def create_shard(self, database_id: int, rp: str, start_ns: int, end_ns: int) -> ShardMeta:
+        with self._tx() as cur:
+            row = cur.execute(
+                "SELECT id, database_id, rp, start_ns, end_ns FROM shards "
+                "WHERE database_id=? AND rp=? AND start_ns=?",
+                (database_id, rp, start_ns),
+            ).fetchone()
+            if row:
+                return ShardMeta(*row)
+            cur.execute(
+                "INSERT INTO shards (database_id, rp, start_ns, end_ns) VALUES (?, ?, ?, ?)",
+                (database_id, rp, start_ns, end_ns),
+            )
+            return ShardMeta(cur.lastrowid, database_id, rp, start_ns, end_ns)
+
+    def shards(self, database_id: int | None = None) -> list[ShardMeta]:
+        if database_id is None:
+            rows = self._q("SELECT id, database_id, rp, start_ns, end_ns FROM shards ORDER BY id")
+        else:
+            rows = self._q(
+                "SELECT id, database_id, rp, start_ns, end_ns FROM shards WHERE database_id=? ORDER BY start_ns",
+                (database_id,),
+            )
+        return [ShardMeta(*r) for r in rows]
+
+    def drop_shard(self, shard_id: int) -> None:
+        with self._tx() as cur:
+            cur.execute("DELETE FROM files WHERE shard_id=?", (shard_id,))
+            cur.execute("DELETE FROM tombstones WHERE shard_id=?", (shard_id,))
+            cur.execute("DELETE FROM shards WHERE id=?", (shard_id,))
+
+    def files(self, shard_id: int | None = None) -> list[FileMeta]:
+        cols = "id, shard_id, table_id, level, name, rows, bytes, min_time, max_time"
+        if shard_id is None:
+            rows = self._q(f"SELECT {cols} FROM files ORDER BY id")
+        else:
+            rows = self._q(f"SELECT {cols} FROM files WHERE shard_id=? ORDER BY id", (shard_id,))
+        return [FileMeta(*r) for r in rows]
+
+    def next_file_id(self) -> int:
+        with self._tx() as cur:
+            row = cur.execute("SELECT value FROM meta WHERE key='next_file_id'").fetchone()
+            nxt = int(row[0]) if row else 1
+            cur.execute("INSERT OR REPLACE INTO meta VALUES ('next_file_id', ?)", (str(nxt + 1),))
+            return nxt
+
+    def replace_files(
+        self,
+        added: list[FileMeta],
+        removed: list[int],
+        tombstones_done: list[int] = (),  # type: ignore[assignment]
+    ) -> None:
+        """Atomically list new files, unlist replaced ones and forget tombstones they absorbed."""
+        with self._tx() as cur:
+            for f in added:
+                cur.execute(
+                    "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (f.id, f.shard_id, f.table_id, f.level, f.name, f.rows, f.bytes, f.min_time, f.max_time),
+                )
+            for fid in removed:
+                cur.execute("DELETE FROM files WHERE id=?", (fid,))
+            removed_set = set(removed)
+            if removed_set:
+                for tid, ids in cur.execute("SELECT id, file_ids FROM tombstones").fetchall():
+                    left = [i for i in json.loads(ids) if i not in removed_set]
+                    cur.execute("UPDATE tombstones SET file_ids=? WHERE id=?", (json.dumps(left), tid))
+                cur.execute("DELETE FROM tombstones WHERE file_ids='[]'")
+            for tid in tombstones_done:
+                cur.execute("DELETE FROM tombstones WHERE id=?", (tid,))
+
+    def add_tombstone(
+        self, shard_id: int, table_id: int, min_ns: int, max_ns: int, series: bytes, file_ids: list[int]
+    ) -> TombstoneMeta:
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO tombstones (shard_id, table_id, min_ns, max_ns, series, file_ids) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (shard_id, table_id, min_ns, max_ns, series, json.dumps(file_ids)),
+            )
+            return TombstoneMeta(cur.lastrowid, shard_id, table_id, min_ns, max_ns, series, tuple(file_ids))
+
+    def tombstones(self, shard_id: int | None = None) -> list[TombstoneMeta]:
+        cols = "id, shard_id, table_id, min_ns, max_ns, series, file_ids"
+        if shard_id is None:
+            rows = self._q(f"SELECT {cols} FROM tombstones ORDER BY id")
+        else:
+            rows = self._q(f"SELECT {cols} FROM tombstones WHERE shard_id=? ORDER BY id", (shard_id,))
+        return [TombstoneMeta(*r[:6], tuple(json.loads(r[6]))) for r in rows]
+
+
+class _Tx:
+    """BEGIN IMMEDIATE ... COMMIT under the catalog lock; ROLLBACK on error."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def __enter__(self) -> sqlite3.Cursor:
+        self.catalog._lock.acquire()
+        self.cur = self.catalog._db.cursor()
+        self.cur.execute("BEGIN IMMEDIATE")
+        return self.cur
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.cur.execute("ROLLBACK" if exc_type else "COMMIT")
+            self.cur.close()
+        finally:
+            self.catalog._lock.release()
