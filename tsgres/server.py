@@ -1,0 +1,182 @@
+"""The server process: one asyncio loop that owns the storage engine, the listeners and background jobs.
+
+Start-up order is storage first, then listeners, so a client that can connect can also write. Shutdown
+runs the other way: stop accepting and close the listeners, stop the jobs, then ``engine.close()``
+(flushes and closes the WAL). Blocking engine calls run in the loop's thread pool, never on the loop.
+
+Listeners come from :data:`LISTENERS`: each starter opens its sockets and returns a :class:`Listener`.
+The PostgreSQL wire protocol joins as one more starter when ``pgwire.server`` exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tsgres.config import Config
+from tsgres.http import make_app
+
+log = logging.getLogger("tsgres.server")
+
+# How long in-flight HTTP requests get to finish once shutdown starts.
+HTTP_SHUTDOWN_TIMEOUT_S = 5.0
+
+
+@dataclass
+class Listener:
+    name: str  # "http", "pgwire", ...
+    addresses: list[tuple[str, int]]  # every (host, port) actually bound
+    close: Callable[[], Awaitable[None]]
+
+
+ListenerStarter = Callable[["Server"], Awaitable[Listener]]
+
+
+async def start_http(server: Server) -> Listener:
+    runner = web.AppRunner(make_app(server.engine, server.config), shutdown_timeout=HTTP_SHUTDOWN_TIMEOUT_S)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, server.config.host, server.config.http_port)
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    addresses = [(str(a[0]), int(a[1])) for a in runner.addresses]
+    return Listener("http", addresses, runner.cleanup)
+
+
+# The PostgreSQL listener is added here once pgwire/server.py exists.
+LISTENERS: tuple[ListenerStarter, ...] = (start_http,)
+
+
+def _open_engine(config: Config) -> Any:
+    from columnar.engine import Engine  # imported late: `tsgres version` must not need storage
+
+    data_dir = config.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return Engine.open(data_dir, config.engine_options())
+
+
+def format_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+@dataclass
+class Server:
+    """Owns what the process runs. ``start()`` then ``stop()``; ``stop()`` also undoes a partial start."""
+
+    config: Config
+    open_engine: Callable[[Config], Any] | None = None  # None: columnar.engine.Engine.open
+    listener_starters: Sequence[ListenerStarter] = LISTENERS
+    engine: Any = None
+    listeners: list[Listener] = field(default_factory=list)
+    _jobs: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        log.info("opening storage in %s", self.config.data_dir.resolve())
+        self.engine = await loop.run_in_executor(None, self.open_engine or _open_engine, self.config)
+        for start in self.listener_starters:
+            listener = await start(self)
+            self.listeners.append(listener)
+            for host, port in listener.addresses:
+                print(f"tsgres: {listener.name} listening on {format_address(host, port)}", flush=True)
+        if not any(listener.name == "pgwire" for listener in self.listeners):
+            log.warning("pgwire is not available in this build: pg_port %d is not bound", self.config.pg_port)
+
+    def start_job(self, name: str, interval_s: float, work: Callable[[], object]) -> None:
+        """Run the blocking ``work`` in the thread pool every ``interval_s`` seconds until stop()."""
+        self._jobs.append(asyncio.create_task(self._run_job(name, interval_s, work), name=name))
+
+    async def _run_job(self, name: str, interval_s: float, work: Callable[[], object]) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await loop.run_in_executor(None, work)
+            except Exception:
+                log.exception("background job %s failed; it runs again in %.3gs", name, interval_s)
+
+    async def stop(self) -> None:
+        while self.listeners:
+            listener = self.listeners.pop()
+            try:
+                await listener.close()
+            except Exception:
+                log.exception("closing the %s listener failed", listener.name)
+        for job in self._jobs:
+            job.cancel()
+        await asyncio.gather(*self._jobs, return_exceptions=True)
+        self._jobs.clear()
+        if self.engine is not None:
+            engine, self.engine = self.engine, None
+            log.info("closing storage")
+            await asyncio.get_running_loop().run_in_executor(None, engine.close)
+            log.info("storage closed")
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+async def serve(server: Server) -> int:
+    """Run ``server`` until SIGINT or SIGTERM, then shut it down. Returns the process exit code.
+
+    A second signal while shutting down exits at once, without waiting for the engine to close.
+    """
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="tsgres-worker"))
+    stopping = asyncio.Event()
+
+    def on_signal(signum: int) -> None:
+        name = signal.Signals(signum).name
+        if stopping.is_set():
+            print(f"tsgres: {name} again, exiting without a clean shutdown", file=sys.stderr, flush=True)
+            os._exit(128 + signum)
+        log.info("%s received, shutting down", name)
+        stopping.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+    code = 0
+    try:
+        await server.start()
+        log.info("ready")
+        await stopping.wait()
+    except OSError as e:  # a port in use, a data directory we may not write, ...
+        log.error("cannot start: %s", e)
+        code = 1
+    except Exception:
+        log.exception("cannot start")
+        code = 1
+    finally:
+        stopping.set()  # from here on a signal means "exit now"
+        try:
+            await server.stop()
+        except Exception:
+            log.exception("shutdown failed")
+            code = 1
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    log.info("stopped")
+    return code
+
+
+def run(config: Config) -> int:
+    """Serve with ``config`` on a fresh event loop (uvloop when installed); the process exit code."""
+    with asyncio.Runner(loop_factory=_new_loop) as runner:
+        return runner.run(serve(Server(config)))
+
