@@ -1,0 +1,1039 @@
+"""The series index: series key <-> dense series id, and a roaring inverted index over tags.
+
+One index per database. A series is a table (measurement) plus a tag set; its canonical key is the
+line-protocol form ``table,k1=v1,k2=v2`` (tags sorted by key, empty values left out) as UTF-8 bytes.
+Ids are dense integers from 1 (0 is reserved for "unknown") and are never reused, even after a drop.
+
+In memory, per series: the key bytes (one ``dict`` key -> id, and a ``list`` id -> key sharing the same
+bytes objects) and a 64-bit hash for the HyperLogLog estimate. Per table: a bitmap of its series, and
+per tag key a bitmap of the series that have the key plus a postings dict value -> ids. A value held by
+exactly one series maps to the bare ``int`` id (a singleton roaring bitmap costs ~200 bytes, which for
+a unique tag such as ``hostname`` would triple the index); others map to a ``BitMap``. Tag sets are not
+kept per series: :func:`parse_series_key` recovers them from the key when needed.
+
+Predicates (:mod:`columnar.predicate`) are evaluated against one table's series set, with InfluxDB's
+semantics: a series without tag ``k`` has ``k == ""``; ``<>``, ``!~`` and ``NOT`` are complements within
+the table; a regex runs once per distinct tag value, never per series.
+
+On disk (one directory)::
+
+    series.snap              snapshot: every live series and the inverted index, covering logs <= gen
+    series-<gen:08d>.log     append-only log of changes after the snapshot (normally just one file)
+
+Log file: 8-byte magic ``TSGSLOG1``, then records. All integers little-endian.
+
+    ======  =====================================================================================
+    bytes   record
+    ======  =====================================================================================
+    4       u32 body length n (type byte + payload)
+    4       u32 CRC32C (Castagnoli) of the body
+    1       type: 1 ADD, 2 DROP, 3 DROP_TABLE
+    n-1     payload
+    ======  =====================================================================================
+
+    ADD         u64 first id | u32 count c | u32 offsets[c + 1] | key bytes (key i = bytes[off[i]:off[i+1]]);
+                the keys get ids first .. first + c - 1. At most ~64 MiB of keys per record.
+    DROP        u32 count c | u64 ids[c]
+    DROP_TABLE  table name, UTF-8
+
+Replay stops at the first record that is cut short or fails its checksum: the file is truncated there
+with a ``RuntimeWarning`` (a torn tail from a crash). A record that passes its checksum but contradicts
+the state (an ADD whose first id is not the next id, a key already present) raises ``CorruptData``.
+
+Snapshot file: ``TSGSNAP1`` | u32 meta length | meta JSON (version, database, next_id, log_gen, live)
+| 3 x (u64 length | Arrow IPC stream, zstd-compressed buffers) | u32 CRC32C of every byte after the
+first magic up to here | ``TSGSEND1``. The three streams:
+
+    series    id int64, key large_binary, hash uint64                 one row per live series, by id
+    groups    table string, key string (null = the table's series set), count int64, bitmap large_binary
+    postings  value large_string, single int64 (0 = see bitmap), bitmap large_binary (null = single)
+
+``groups`` lists, per table, the table row and then one row per tag key whose ``count`` next rows of
+``postings`` are that key's values; ``bitmap`` is the serialised roaring bitmap (portable format).
+A snapshot whose magic, length or checksum is wrong raises ``CorruptData``; it is never half-used.
+
+Writing a snapshot: fsync the active log (gen g), write ``series.snap.tmp`` recording ``log_gen = g``,
+fsync, rename over ``series.snap``, fsync the directory, start log g + 1, delete log g. Opening loads
+the snapshot, deletes logs it covers and replays the rest, so a crash at any step loses nothing synced.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import struct
+import threading
+import warnings
+from collections.abc import Iterable, Sequence
+from itertools import chain
+from types import TracebackType
+
+import google_crc32c
+import numpy as np
+import pyarrow as pa
+from pyroaring import BitMap
+
+from columnar.batch import TagSet
+from columnar.errors import CorruptData, SeriesLimitExceeded, StorageError
+from columnar.predicate import AllSeries, And, Not, Or, TagEq, TagIn, TagNe, TagPredicate, TagRegex
+
+__all__ = ["SeriesIndex", "parse_series_key", "series_key"]
+
+# -- series keys -------------------------------------------------------------------------------------
+# Line-protocol escaping, plus the backslash itself so that every key parses back unambiguously
+# (InfluxDB leaves backslashes alone, which makes a value ending in "\" ambiguous).
+_MEASUREMENT_ESCAPES = str.maketrans({"\\": "\\\\", ",": "\\,", " ": "\\ "})
+_TAG_ESCAPES = str.maketrans({"\\": "\\\\", ",": "\\,", " ": "\\ ", "=": "\\="})
+
+
+def series_key(table: str, tag_set: Iterable[tuple[str, str]]) -> bytes:
+    """The canonical key ``table,k1=v1,...`` (tags sorted by key, empty values dropped), as UTF-8.
+
+    >>> series_key("cpu", (("region", "us west"), ("host", "a,b")))
+    b'cpu,host=a\\\\,b,region=us\\\\ west'
+    """
+    tags = sorted(tag_set)
+    if "\\" in table or "," in table or " " in table:
+        table = table.translate(_MEASUREMENT_ESCAPES)
+    if not tags:
+        return table.encode()
+    body = ",".join(map("=".join, tags))
+    n = len(tags)
+    # Fast path: no tag contains a special character and no value is empty.
+    if (
+        body.count("=") != n
+        or body.count(",") != n - 1
+        or "\\" in body
+        or " " in body
+        or "=," in body
+        or body[-1] == "="
+    ):
+        body = ",".join(f"{k.translate(_TAG_ESCAPES)}={v.translate(_TAG_ESCAPES)}" for k, v in tags if v)
+        if not body:
+            return table.encode()
+    return f"{table},{body}".encode()
+
+
+def parse_series_key(key: bytes) -> tuple[str, TagSet]:
+    """Inverse of :func:`series_key`: ``(table, tag set sorted by key)``. Raises ValueError if malformed."""
+    s = key.decode()
+    if "\\" in s:
+        return _parse_escaped(s)
+    table, *pairs = s.split(",")
+    tags = []
+    for pair in pairs:
+        k, sep, v = pair.partition("=")
+        if not sep or not v or "=" in v:
+            raise ValueError(f"malformed series key {key!r}")
+        tags.append((k, v))
+    return table, tuple(tags)
+
+
+def _parse_escaped(s: str) -> tuple[str, TagSet]:
+    parts: list[list[str]] = []  # comma-separated parts, each split at unescaped "="
+    pieces: list[str] = []
+    buf: list[str] = []
+    i, n = 0, len(s)
+    while i < n:
+        c = s[i]
+        if c == "\\":
+            if i + 1 == n:
+                raise ValueError(f"malformed series key {s!r}: trailing backslash")
+            buf.append(s[i + 1])
+            i += 2
+            continue
+        if c == ",":
+            pieces.append("".join(buf))
+            parts.append(pieces)
+            buf, pieces = [], []
+        elif c == "=" and parts:  # "=" is literal in the measurement name
+            pieces.append("".join(buf))
+            buf = []
+        else:
+            buf.append(c)
+        i += 1
+    pieces.append("".join(buf))
+    parts.append(pieces)
+    tags = []
+    for p in parts[1:]:
+        if len(p) != 2 or not p[1]:
+            raise ValueError(f"malformed series key {s!r}")
+        tags.append((p[0], p[1]))
+    return parts[0][0], tuple(tags)
+
+
+def _normalise(tag_set: Iterable[tuple[str, str]]) -> TagSet:
+    return tuple(sorted(kv for kv in tag_set if kv[1]))
+
+
+# -- HyperLogLog ---------------------------------------------------------------------------------------
+_HLL_P = 14  # 16384 registers, standard error ~0.8%
+_HLL_Q = 64 - _HLL_P
+_HASH_CHUNK = 1 << 16
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser over a uint64 array (wrapping arithmetic)."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _hash_keys(keys: Sequence[bytes]) -> np.ndarray:
+    """A 64-bit hash per key, vectorised: each key is read as little-endian 8-byte words (zero padded)
+    that are folded into a length-seeded state with splitmix64 mixing. Deterministic across processes."""
+    out = np.empty(len(keys), dtype=np.uint64)
+    for start in range(0, len(keys), _HASH_CHUNK):
+        chunk = keys[start : start + _HASH_CHUNK]
+        m = len(chunk)
+        lens = np.fromiter(map(len, chunk), dtype=np.int64, count=m)
+        nwords = (lens + 7) // 8
+        word_start = np.cumsum(nwords) - nwords
+        byte_start = np.cumsum(lens) - lens
+        flat = np.frombuffer(b"".join(chunk), dtype=np.uint8)
+        padded = np.zeros(int(nwords.sum()) * 8 + 8, dtype=np.uint8)
+        padded[np.repeat(word_start * 8 - byte_start, lens) + np.arange(flat.size)] = flat
+        words = padded.view("<u8")
+        h = _mix64(lens.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+        order = np.argsort(-nwords, kind="stable")  # rows by descending word count
+        desc = nwords[order]
+        for j in range(int(desc[0]) if m else 0):
+            rows = order[: int(np.count_nonzero(desc > j))]
+            h[rows] = _mix64(h[rows] ^ words[word_start[rows] + j])
+        out[start : start + m] = h
+    return out
+
+
+def _bit_length(x: np.ndarray) -> np.ndarray:
+    x = x.copy()
+    n = np.zeros(x.shape, dtype=np.int64)
+    for s in (32, 16, 8, 4, 2, 1):
+        big = x >= np.uint64(1 << s)
+        n += big * s
+        x = np.where(big, x >> np.uint64(s), x)
+    return n + (x > 0)
+
+
+def _hll_registers(hashes: np.ndarray) -> np.ndarray:
+    m = 1 << _HLL_P
+    index = (hashes >> np.uint64(_HLL_Q)).astype(np.intp)
+    rest = hashes & np.uint64((1 << _HLL_Q) - 1)
+    rank = (_HLL_Q + 1 - _bit_length(rest)).astype(np.uint8)  # leading zeros in q bits, plus one
+    registers = np.zeros(m, dtype=np.uint8)
+    np.maximum.at(registers, index, rank)
+    return registers
+
+
+def _hll_estimate(hashes: np.ndarray) -> int:
+    """HyperLogLog (p = 14) with Ertl's improved raw estimator (arXiv:1702.01284, algorithm 6), which
+    needs no bias tables and is unbiased from empty to far beyond 2**32."""
+    if hashes.size == 0:
+        return 0
+    m = 1 << _HLL_P
+    counts = np.bincount(_hll_registers(hashes), minlength=_HLL_Q + 2).astype(np.float64)
+    z = m * _hll_tau(1.0 - counts[_HLL_Q + 1] / m)
+    for k in range(_HLL_Q, 0, -1):
+        z = 0.5 * (z + counts[k])
+    z += m * _hll_sigma(counts[0] / m)
+    return int(round(m * m / (2.0 * math.log(2.0)) / z))
+
+
+def _hll_sigma(x: float) -> float:
+    if x == 1.0:
+        return math.inf
+    y, z = 1.0, x
+    while True:
+        x *= x
+        previous = z
+        z += x * y
+        y += y
+        if z == previous:
+            return z
+
+
+def _hll_tau(x: float) -> float:
+    if x == 0.0 or x == 1.0:
+        return 0.0
+    y, z = 1.0, 1.0 - x
+    while True:
+        x = math.sqrt(x)
+        previous = z
+        y *= 0.5
+        z -= (1.0 - x) ** 2 * y
+        if z == previous:
+            return z / 3.0
+
+
+# -- in-memory inverted index -------------------------------------------------------------------------
+Postings = int | BitMap  # a bare int is a value held by exactly one series
+
+
+class _TagKey:
+    __slots__ = ("has", "values")
+
+    def __init__(self, has: BitMap | None = None, values: dict[str, Postings] | None = None) -> None:
+        self.has = has if has is not None else BitMap()  # series that have this key
+        self.values: dict[str, Postings] = values if values is not None else {}
+
+
+class _Table:
+    __slots__ = ("all", "tags")
+
+    def __init__(self) -> None:
+        self.all = BitMap()
+        self.tags: dict[str, _TagKey] = {}
+
+    def add(self, ids: list[int], tag_sets: Sequence[TagSet]) -> None:
+        self.all |= BitMap(ids)
+        groups: dict[str, dict[str, list[int]]] = {}
+        for sid, ts in zip(ids, tag_sets, strict=True):
+            for k, v in ts:
+                g = groups.get(k)
+                if g is None:
+                    groups[k] = {v: [sid]}
+                    continue
+                lst = g.get(v)
+                if lst is None:
+                    g[v] = [sid]
+                else:
+                    lst.append(sid)
+        for k, g in groups.items():
+            tk = self.tags.get(k)
+            if tk is None:
+                tk = self.tags[k] = _TagKey()
+            tk.has |= BitMap(list(chain.from_iterable(g.values())))
+            values = tk.values
+            for v, lst in g.items():
+                cur = values.get(v)
+                if cur is None:
+                    values[v] = lst[0] if len(lst) == 1 else BitMap(lst)
+                elif type(cur) is int:
+                    bm = BitMap(lst)
+                    bm.add(cur)
+                    values[v] = bm
+                else:
+                    cur |= BitMap(lst)
+
+    def remove(self, sid: int, tag_set: TagSet) -> None:
+        self.all.discard(sid)
+        for k, v in tag_set:
+            tk = self.tags[k]
+            tk.has.discard(sid)
+            cur = tk.values[v]
+            if type(cur) is int:
+                del tk.values[v]
+            else:
+                cur.discard(sid)
+                if len(cur) <= 1:
+                    if cur:
+                        tk.values[v] = cur.min()
+                    else:
+                        del tk.values[v]
+            if not tk.has:
+                del self.tags[k]
+
+    def missing(self, key: str) -> BitMap:
+        """Series of this table without tag ``key`` (they compare as ``key = ''``)."""
+        tk = self.tags.get(key)
+        return self.all if tk is None else self.all - tk.has
+
+
+def _union(postings: Iterable[Postings]) -> BitMap:
+    singles: list[int] = []
+    maps: list[BitMap] = []
+    for p in postings:
+        if type(p) is int:
+            singles.append(p)
+        else:
+            maps.append(p)  # type: ignore[arg-type]
+    out = BitMap(singles)
+    if maps:
+        out = BitMap.union(out, *maps)
+    return out
+
+
+def _evaluate(t: _Table, p: TagPredicate) -> BitMap:
+    """Series of ``t`` matching ``p``. The result may be one of ``t``'s own bitmaps: do not mutate it."""
+    if isinstance(p, TagEq):
+        return _equal(t, p.key, p.value)
+    if isinstance(p, TagNe):
+        return t.all - _equal(t, p.key, p.value)
+    if isinstance(p, TagIn):
+        tk = t.tags.get(p.key)
+        out = _union(tk.values[v] for v in p.values if v in tk.values) if tk else BitMap()
+        return out | t.missing(p.key) if "" in p.values else out
+    if isinstance(p, TagRegex):
+        search = p.compiled.search
+        tk = t.tags.get(p.key)
+        out = _union(ids for v, ids in tk.values.items() if search(v)) if tk else BitMap()
+        if search(""):
+            out |= t.missing(p.key)
+        return t.all - out if p.negate else out
+    if isinstance(p, And):
+        result: BitMap | None = None
+        for part in p.parts:
+            r = _evaluate(t, part)
+            result = r if result is None else result & r
+            if not result:
+                break
+        return t.all if result is None else result
+    if isinstance(p, Or):
+        parts = [_evaluate(t, part) for part in p.parts]
+        return BitMap.union(*parts) if parts else BitMap()
+    if isinstance(p, Not):
+        return t.all - _evaluate(t, p.part)
+    if isinstance(p, AllSeries):
+        return t.all
+    raise TypeError(f"not a tag predicate: {p!r}")
+
+
+def _equal(t: _Table, key: str, value: str) -> BitMap:
+    if value == "":
+        return t.missing(key)
+    tk = t.tags.get(key)
+    ids = tk.values.get(value) if tk is not None else None
+    if ids is None:
+        return BitMap()
+    return BitMap([ids]) if type(ids) is int else ids  # type: ignore[return-value]
+
+
+# -- files ----------------------------------------------------------------------------------------------
+_LOG_MAGIC = b"TSGSLOG1"
+_SNAP_MAGIC = b"TSGSNAP1"
+_SNAP_END = b"TSGSEND1"
+_SNAP_NAME = "series.snap"
+_SNAP_VERSION = 1
+_LOG_NAME = re.compile(r"series-(\d{8})\.log")
+_ADD, _DROP, _DROP_TABLE = 1, 2, 3
+_RECORD_HEAD = struct.Struct("<II")
+_ADD_HEAD = struct.Struct("<BQI")
+_MAX_RECORD_KEY_BYTES = 64 << 20
+_MAX_ID = (1 << 32) - 1  # roaring bitmaps hold uint32
+
+
+def _log_name(gen: int) -> str:
+    return f"series-{gen:08d}.log"
+
+
+def _frame(body: bytes) -> bytes:
+    return _RECORD_HEAD.pack(len(body), google_crc32c.value(body)) + body
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _ipc(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    options = pa.ipc.IpcWriteOptions(compression="zstd")
+    with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+class SeriesIndex:
+    """Series keys <-> ids and the tag inverted index of one database, persisted in ``directory``.
+
+    Thread-safe: every method takes one lock (key encoding in :meth:`resolve` happens outside it).
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        database: str = "",
+        series_limit: int = 1_000_000,
+        snapshot_log_bytes: int = 64 << 20,
+    ) -> None:
+        """Open (or create) the index in ``directory``.
+
+        ``series_limit`` caps the live series of the database. ``snapshot_log_bytes``: :meth:`sync`
+        writes a snapshot once the log has grown past this size (:meth:`close` whenever it is non-empty).
+        """
+        self.directory = os.fspath(directory)
+        self.database = database
+        self.series_limit = series_limit
+        self.snapshot_log_bytes = snapshot_log_bytes
+        self._lock = threading.RLock()
+        self._ids: dict[bytes, int] = {}
+        self._keys: list[bytes | None] = [None]  # by id; None for 0 and dropped ids
+        self._hashes = np.zeros(1024, dtype=np.uint64)  # by id
+        self._tables: dict[str, _Table] = {}
+        self._live = 0
+        self._fd = -1
+        self._log_gen = 0
+        self._log_size = 0
+        self._log_records = 0
+        self._dirty = False
+        self._closed = False
+        self._broken: str | None = None
+        os.makedirs(self.directory, exist_ok=True)
+        self._open()
+
+    # -- writes ---------------------------------------------------------------------------------------
+    def resolve(self, table: str, tag_sets: Sequence[TagSet]) -> np.ndarray:
+        """Ids (int64, same order) of the series ``table`` + each tag set, creating the missing ones.
+
+        All or nothing: if creating the new series would take the database past ``series_limit``,
+        raises :class:`SeriesLimitExceeded` (``dropped`` = the number of distinct new series) before
+        creating any of them, and returns nothing for the known ones either; a caller that wants to
+        keep the rows of existing series calls :meth:`lookup_many` (0 = unknown) next.
+        New ids are written to the log before they are returned; :meth:`sync` makes them durable.
+        """
+        keys = [series_key(table, ts) for ts in tag_sets]
+        with self._lock:
+            self._check_writable()
+            get = self._ids.get
+            ids = [get(k, 0) for k in keys]
+            if 0 in ids:
+                self._create(table, keys, tag_sets, ids)
+        return np.array(ids, dtype=np.int64)
+
+    def drop_series(self, ids: Iterable[int]) -> None:
+        """Remove series (DROP SERIES). Unknown or already dropped ids are ignored; ids are not reused."""
+        with self._lock:
+            self._check_writable()
+            live = sorted({int(i) for i in ids if 0 < i < len(self._keys) and self._keys[i] is not None})
+            if not live:
+                return
+            body = struct.pack("<BI", _DROP, len(live)) + np.array(live, dtype="<u8").tobytes()
+            self._append(_frame(body))
+            self._drop_ids(live)
+
+    def drop_table(self, table: str) -> None:
+        """Remove every series of ``table`` (DROP MEASUREMENT). A table without series is a no-op."""
+        with self._lock:
+            self._check_writable()
+            if table not in self._tables:
+                return
+            self._append(_frame(bytes([_DROP_TABLE]) + table.encode()))
+            self._drop_table(table)
+
+    def sync(self) -> None:
+        """Make every change so far durable (fsync). Writes a snapshot if the log is large."""
+        with self._lock:
+            self._check_writable()
+            if self._dirty:
+                os.fsync(self._fd)
+                self._dirty = False
+            if self._log_size > self.snapshot_log_bytes:
+                self._write_snapshot()
+
+    def snapshot(self) -> None:
+        """Write a snapshot now and start a new, empty log."""
+        with self._lock:
+            self._check_writable()
+            self._write_snapshot()
+
+    def close(self) -> None:
+        """Sync, snapshot if the log holds anything, and release the log file. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                if self._broken is None:
+                    if self._log_records:
+                        self._write_snapshot()
+                    elif self._dirty:
+                        os.fsync(self._fd)
+            finally:
+                os.close(self._fd)
+                self._closed = True
+
+    def __enter__(self) -> SeriesIndex:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- reads ----------------------------------------------------------------------------------------
+    def lookup(self, table: str, tag_set: TagSet) -> int | None:
+        """The id of an existing series, or None (never creates)."""
+        key = series_key(table, tag_set)
+        with self._lock:
+            return self._ids.get(key)
+
+    def lookup_many(self, table: str, tag_sets: Sequence[TagSet]) -> np.ndarray:
+        """Ids (int64) of existing series, 0 where the series does not exist (never creates)."""
+        keys = [series_key(table, ts) for ts in tag_sets]
+        with self._lock:
+            get = self._ids.get
+            return np.array([get(k, 0) for k in keys], dtype=np.int64)
+
+    def select(self, table: str, predicate: TagPredicate | None = None) -> BitMap:
+        """Ids of the series of ``table`` matching ``predicate`` (None = all). A new bitmap, yours."""
+        with self._lock:
+            t = self._tables.get(table)
+            if t is None:
+                return BitMap()
+            return _evaluate(t, predicate if predicate is not None else AllSeries()).copy()
+
+    def series_tags(self, ids: Iterable[int]) -> list[tuple[str, TagSet]]:
+        """``(table, tag set)`` per id. Raises KeyError for an id that is unknown or dropped."""
+        with self._lock:
+            keys = self._keys
+            out = []
+            for i in ids:
+                key = keys[i] if 0 < i < len(keys) else None
+                if key is None:
+                    raise KeyError(f"unknown series id {i}")
+                out.append(parse_series_key(key))
+            return out
+
+    def tables(self) -> list[str]:
+        """Tables with at least one series, sorted."""
+        with self._lock:
+            return sorted(self._tables)
+
+    def tag_keys(self, table: str) -> list[str]:
+        """Tag keys that at least one series of ``table`` has, sorted."""
+        with self._lock:
+            t = self._tables.get(table)
+            return sorted(t.tags) if t is not None else []
+
+    def tag_values(self, table: str, key: str, predicate: TagPredicate | None = None) -> list[str]:
+        """Distinct values of tag ``key`` (sorted, never "") among the series matching ``predicate``."""
+        with self._lock:
+            t = self._tables.get(table)
+            tk = t.tags.get(key) if t is not None else None
+            if t is None or tk is None:
+                return []
+            if predicate is None or isinstance(predicate, AllSeries):
+                return sorted(tk.values)
+            sel = _evaluate(t, predicate)
+            return sorted(
+                v for v, p in tk.values.items() if (p in sel if type(p) is int else p.intersect(sel))
+            )
+
+    def series_count(self, table: str | None = None) -> int:
+        """Exact number of live series, in the database or in one table."""
+        with self._lock:
+            if table is None:
+                return self._live
+            t = self._tables.get(table)
+            return len(t.all) if t is not None else 0
+
+    def estimate_series_cardinality(self, table: str | None = None) -> int:
+        """HyperLogLog estimate (p = 14, ~0.8% standard error) of the live series count."""
+        with self._lock:
+            if table is None:
+                tables = list(self._tables.values())
+                live = BitMap.union(*(t.all for t in tables)) if tables else BitMap()
+            else:
+                t = self._tables.get(table)
+                live = t.all if t is not None else BitMap()
+            hashes = self._hashes[np.frombuffer(live.to_array(), dtype=np.uint32)]
+        return _hll_estimate(hashes)
+
+    # -- internals: state changes ----------------------------------------------------------------------
+    def _check_writable(self) -> None:
+        if self._closed:
+            raise StorageError(f"series index {self.directory} is closed")
+        if self._broken is not None:
+            raise StorageError(f"series index {self.directory} is unusable: {self._broken}")
+
+    def _create(self, table: str, keys: list[bytes], tag_sets: Sequence[TagSet], ids: list[int]) -> None:
+        new: dict[bytes, int] = {}  # new key -> position of its first tag set
+        for i, sid in enumerate(ids):
+            if sid == 0:
+                new.setdefault(keys[i], i)
+        n = len(new)
+        if self._live + n > self.series_limit:
+            raise SeriesLimitExceeded(self.database, self.series_limit, n)
+        first = len(self._keys)
+        if first + n > _MAX_ID:
+            raise StorageError(f"series index {self.directory}: series ids exhausted")
+        new_keys = list(new)
+        self._append(self._add_records(first, new_keys))
+        new_ids = list(range(first, first + n))
+        self._register(first, new_keys, new_ids)
+        t = self._tables.get(table)
+        if t is None:
+            t = self._tables[table] = _Table()
+        t.add(new_ids, [_normalise(tag_sets[i]) for i in new.values()])
+        get = self._ids.__getitem__
+        for i, sid in enumerate(ids):
+            if sid == 0:
+                ids[i] = get(keys[i])
+
+    def _register(self, first: int, keys: list[bytes], new_ids: list[int]) -> None:
+        end = first + len(keys)
+        if end > len(self._hashes):
+            grown = np.zeros(max(end, 2 * len(self._hashes)), dtype=np.uint64)
+            grown[: len(self._hashes)] = self._hashes
+            self._hashes = grown
+        self._hashes[first:end] = _hash_keys(keys)
+        self._ids.update(zip(keys, new_ids))
+        self._keys.extend(keys)
+        self._live += len(keys)
+
+    def _drop_ids(self, ids: Iterable[int]) -> None:
+        by_table: dict[str, list[tuple[int, TagSet]]] = {}
+        for sid in ids:
+            key = self._keys[sid] if 0 < sid < len(self._keys) else None
+            if key is None:
+                continue
+            table, tags = parse_series_key(key)
+            by_table.setdefault(table, []).append((sid, tags))
+            del self._ids[key]
+            self._keys[sid] = None
+            self._live -= 1
+        for table, items in by_table.items():
+            t = self._tables[table]
+            for sid, tags in items:
+                t.remove(sid, tags)
+            if not t.all:
+                del self._tables[table]
+
+    def _drop_table(self, table: str) -> None:
+        t = self._tables.pop(table, None)
+        if t is None:
+            return
+        for sid in t.all:
+            key = self._keys[sid]
+            assert key is not None
+            del self._ids[key]
+            self._keys[sid] = None
+        self._live -= len(t.all)
+
+    # -- internals: log -------------------------------------------------------------------------------
+    @staticmethod
+    def _add_records(first: int, keys: list[bytes]) -> bytes:
+        n = len(keys)
+        cum = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, keys), dtype=np.int64, count=n), out=cum[1:])
+        records = []
+        start = 0
+        while start < n:
+            end = int(np.searchsorted(cum, cum[start] + _MAX_RECORD_KEY_BYTES, side="right")) - 1
+            end = min(max(end, start + 1), n)
+            offsets = (cum[start : end + 1] - cum[start]).astype("<u4")
+            head = _ADD_HEAD.pack(_ADD, first + start, end - start)
+            records.append(_frame(b"".join([head, offsets.tobytes(), *keys[start:end]])))
+            start = end
+        return b"".join(records)
+
+    def _append(self, data: bytes) -> None:
+        size = self._log_size
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view) :]
+        except OSError as exc:
+            try:
+                os.ftruncate(self._fd, size)
+            except OSError:
+                self._broken = f"log write failed and could not be undone: {exc}"
+            raise
+        self._log_size += len(data)
+        self._log_records += 1
+        self._dirty = True
+
+    def _open_log(self, gen: int, create: bool) -> None:
+        path = os.path.join(self.directory, _log_name(gen))
+        if create:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+            try:
+                os.write(fd, _LOG_MAGIC)
+                os.fsync(fd)
+            except BaseException:
+                os.close(fd)
+                raise
+            _fsync_dir(self.directory)
+            self._log_records = 0
+        else:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        self._fd = fd
+        self._log_gen = gen
+        self._log_size = os.fstat(fd).st_size
+        self._dirty = False
+
+    def _replay_log(self, path: str) -> int:
+        """Apply the records of one log file; truncate a torn or corrupt tail. Returns records applied."""
+        with open(path, "rb") as f:
+            data = f.read()
+        if data[:8] != _LOG_MAGIC:
+            if len(data) < len(_LOG_MAGIC) and _LOG_MAGIC.startswith(data):
+                warnings.warn(f"series index log {path}: torn header, rewritten", RuntimeWarning, stacklevel=3)
+                with open(path, "wb") as f:
+                    f.write(_LOG_MAGIC)
+                    os.fsync(f.fileno())
+                return 0
+            raise CorruptData(path, "not a series index log (bad magic)")
+        pos, size, applied = len(_LOG_MAGIC), len(data), 0
+        problem = ""
+        while pos < size:
+            if pos + _RECORD_HEAD.size > size:
+                problem = "record header cut short"
+                break
+            length, crc = _RECORD_HEAD.unpack_from(data, pos)
+            end = pos + _RECORD_HEAD.size + length
+            if length == 0 or end > size:
+                problem = "record cut short"
+                break
+            body = data[pos + _RECORD_HEAD.size : end]
+            if google_crc32c.value(body) != crc:
+                problem = "record checksum mismatch"
+                break
+            self._apply_record(body, path, pos)
+            applied += 1
+            pos = end
+        if problem:
+            warnings.warn(
+                f"series index log {path}: {problem} at offset {pos}; "
+                f"truncated {size - pos} bytes (a write torn by a crash)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            with open(path, "r+b") as f:
+                f.truncate(pos)
+                os.fsync(f.fileno())
+        return applied
+
+    def _apply_record(self, body: bytes, path: str, pos: int) -> None:
+        kind = body[0]
+        try:
+            if kind == _ADD:
+                _, first, count = _ADD_HEAD.unpack_from(body, 0)
+                offsets = np.frombuffer(body, dtype="<u4", count=count + 1, offset=_ADD_HEAD.size)
+                blob_start = _ADD_HEAD.size + 4 * (count + 1)
+                if offsets[0] != 0 or int(offsets[-1]) != len(body) - blob_start:
+                    raise ValueError("key offsets do not match the record length")
+                arr = pa.Array.from_buffers(
+                    pa.binary(),
+                    count,
+                    [None, pa.py_buffer(offsets.view("<i4")), pa.py_buffer(body[blob_start:])],
+                )
+                keys = arr.to_pylist()
+                if first != len(self._keys):
+                    raise ValueError(f"ADD of ids from {first}, expected {len(self._keys)}")
+                if any(k in self._ids for k in keys) or len(set(keys)) != count:
+                    raise ValueError("ADD of a key that already has an id")
+                new_ids = list(range(first, first + count))
+                by_table: dict[str, tuple[list[int], list[TagSet]]] = {}
+                for sid, key in zip(new_ids, keys, strict=True):
+                    table, tags = parse_series_key(key)
+                    ids_tags = by_table.get(table)
+                    if ids_tags is None:
+                        ids_tags = by_table[table] = ([], [])
+                    ids_tags[0].append(sid)
+                    ids_tags[1].append(tags)
+                self._register(first, keys, new_ids)
+                for table, (tids, tsets) in by_table.items():
+                    t = self._tables.get(table)
+                    if t is None:
+                        t = self._tables[table] = _Table()
+                    t.add(tids, tsets)
+            elif kind == _DROP:
+                (count,) = struct.unpack_from("<I", body, 1)
+                if len(body) != 5 + 8 * count:
+                    raise ValueError("DROP length does not match its count")
+                self._drop_ids(np.frombuffer(body, dtype="<u8", count=count, offset=5).tolist())
+            elif kind == _DROP_TABLE:
+                self._drop_table(body[1:].decode())
+            else:
+                raise ValueError(f"unknown record type {kind}")
+        except (ValueError, struct.error, pa.ArrowException, UnicodeDecodeError) as exc:
+            raise CorruptData(path, f"record at offset {pos}: {exc}") from exc
+
+    # -- internals: open and snapshot -------------------------------------------------------------------
+    def _open(self) -> None:
+        snap = os.path.join(self.directory, _SNAP_NAME)
+        if os.path.exists(snap + ".tmp"):
+            os.remove(snap + ".tmp")
+        covered = self._load_snapshot(snap) if os.path.exists(snap) else 0
+        gens = sorted(
+            int(m.group(1)) for name in os.listdir(self.directory) if (m := _LOG_NAME.fullmatch(name))
+        )
+        pending = []
+        for gen in gens:
+            if gen <= covered:
+                os.remove(os.path.join(self.directory, _log_name(gen)))
+            else:
+                pending.append(gen)
+        records = 0
+        for gen in pending:
+            records = self._replay_log(os.path.join(self.directory, _log_name(gen)))
+        if pending:
+            self._open_log(pending[-1], create=False)
+            self._log_records = records
+        else:
+            self._open_log(covered + 1, create=True)
+
+    def _write_snapshot(self) -> None:
+        if self._dirty:
+            os.fsync(self._fd)
+            self._dirty = False
+        path = os.path.join(self.directory, _SNAP_NAME)
+        tmp = path + ".tmp"
+        data = self._encode_snapshot()
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+        _fsync_dir(self.directory)
+        old_fd, old_gen = self._fd, self._log_gen
+        self._open_log(old_gen + 1, create=True)
+        os.close(old_fd)
+        os.remove(os.path.join(self.directory, _log_name(old_gen)))
+
+    def _encode_snapshot(self) -> bytes:
+        keys = self._keys
+        ids = [i for i, k in enumerate(keys) if k is not None]
+        series = pa.table(
+            {
+                "id": pa.array(ids, pa.int64()),
+                "key": pa.array([keys[i] for i in ids], pa.large_binary()),
+                "hash": pa.array(self._hashes[ids], pa.uint64()),
+            }
+        )
+        g_table: list[str] = []
+        g_key: list[str | None] = []
+        g_count: list[int] = []
+        g_bitmap: list[bytes] = []
+        values: list[str] = []
+        singles: list[int] = []
+        bitmaps: list[bytes | None] = []
+        for name, t in self._tables.items():
+            g_table.append(name)
+            g_key.append(None)
+            g_count.append(0)
+            g_bitmap.append(t.all.serialize())
+            for key, tk in t.tags.items():
+                g_table.append(name)
+                g_key.append(key)
+                g_count.append(len(tk.values))
+                g_bitmap.append(tk.has.serialize())
+                postings = list(tk.values.values())
+                values.extend(tk.values)
+                singles.extend(p if type(p) is int else 0 for p in postings)
+                bitmaps.extend(None if type(p) is int else p.serialize() for p in postings)  # type: ignore[union-attr]
+        groups = pa.table(
+            {
+                "table": pa.array(g_table, pa.string()),
+                "key": pa.array(g_key, pa.string()),
+                "count": pa.array(g_count, pa.int64()),
+                "bitmap": pa.array(g_bitmap, pa.large_binary()),
+            }
+        )
+        postings_table = pa.table(
+            {
+                "value": pa.array(values, pa.large_string()),
+                "single": pa.array(singles, pa.int64()),
+                "bitmap": pa.array(bitmaps, pa.large_binary()),
+            }
+        )
+        meta = json.dumps(
+            {
+                "version": _SNAP_VERSION,
+                "database": self.database,
+                "next_id": len(keys),
+                "log_gen": self._log_gen,
+                "live": self._live,
+            }
+        ).encode()
+        parts = [struct.pack("<I", len(meta)), meta]
+        for section in (series, groups, postings_table):
+            blob = _ipc(section)
+            parts += [struct.pack("<Q", len(blob)), blob]
+        body = b"".join(parts)
+        return b"".join([_SNAP_MAGIC, body, struct.pack("<I", google_crc32c.value(body)), _SNAP_END])
+
+    def _load_snapshot(self, path: str) -> int:
+        """Load ``series.snap``; returns the last log generation it covers."""
+        with open(path, "rb") as f:
+            data = f.read()
+        tail = len(data) - 4 - len(_SNAP_END)
+        if len(data) < len(_SNAP_MAGIC) + 4 + 4 + len(_SNAP_END) or data[:8] != _SNAP_MAGIC:
+            raise CorruptData(path, "not a series index snapshot (bad magic or too short)")
+        if data[-len(_SNAP_END) :] != _SNAP_END:
+            raise CorruptData(path, "snapshot cut short (end marker missing)")
+        body = data[len(_SNAP_MAGIC) : tail]
+        (crc,) = struct.unpack_from("<I", data, tail)
+        if google_crc32c.value(body) != crc:
+            raise CorruptData(path, "snapshot checksum mismatch")
+        try:
+            return self._decode_snapshot(body)
+        except (ValueError, KeyError, TypeError, struct.error, pa.ArrowException) as exc:
+            raise CorruptData(path, f"snapshot does not decode: {exc}") from exc
+
+    def _decode_snapshot(self, body: bytes) -> int:
+        (meta_len,) = struct.unpack_from("<I", body, 0)
+        pos = 4 + meta_len
+        meta = json.loads(body[4:pos])
+        if meta.get("version") != _SNAP_VERSION:
+            raise ValueError(f"unsupported snapshot version {meta.get('version')!r}")
+        sections = []
+        for _ in range(3):
+            (length,) = struct.unpack_from("<Q", body, pos)
+            pos += 8
+            if pos + length > len(body):
+                raise ValueError("section runs past the end of the snapshot")
+            sections.append(pa.ipc.open_stream(pa.py_buffer(body[pos : pos + length])).read_all())
+            pos += length
+        if pos != len(body):
+            raise ValueError("trailing bytes after the last section")
+        series, groups, postings = sections
+
+        next_id = int(meta["next_id"])
+        ids = series.column("id").to_numpy()
+        keys = series.column("key").to_pylist()
+        if len(ids) != meta["live"] or (len(ids) and (ids.min() < 1 or ids.max() >= next_id)):
+            raise ValueError("series ids out of range")
+        id_list = ids.tolist()
+        self._keys = [None] * next_id
+        for i, k in zip(id_list, keys, strict=True):
+            self._keys[i] = k
+        self._ids = dict(zip(keys, id_list, strict=True))
+        if len(self._ids) != len(keys) or sum(k is not None for k in self._keys) != len(keys):
+            raise ValueError("duplicate series keys or ids")
+        self._live = len(keys)
+        self._hashes = np.zeros(max(1024, next_id), dtype=np.uint64)
+        self._hashes[ids] = series.column("hash").to_numpy()
+
+        values = postings.column("value").to_pylist()
+        singles = postings.column("single").to_pylist()
+        bitmaps = postings.column("bitmap").to_pylist()
+        multi = np.flatnonzero(postings.column("bitmap").is_valid().to_numpy(zero_copy_only=False))
+        row = 0
+        tables: dict[str, _Table] = {}
+        for name, key, count, bitmap in zip(
+            groups.column("table").to_pylist(),
+            groups.column("key").to_pylist(),
+            groups.column("count").to_pylist(),
+            groups.column("bitmap").to_pylist(),
+            strict=True,
+        ):
+            t = tables.get(name)
+            if t is None:
+                t = tables[name] = _Table()
+            if key is None:
+                t.all = BitMap.deserialize(bitmap)
+                continue
+            end = row + count
+            d: dict[str, Postings] = dict(zip(values[row:end], singles[row:end], strict=True))
+            lo, hi = np.searchsorted(multi, [row, end])
+            for j in multi[lo:hi].tolist():
+                d[values[j]] = BitMap.deserialize(bitmaps[j])
+            t.tags[key] = _TagKey(BitMap.deserialize(bitmap), d)
+            row = end
+        if row != len(values) or sum(len(t.all) for t in tables.values()) != self._live:
+            raise ValueError("inverted index does not match the series")
+        self._tables = tables
+        return int(meta["log_gen"])
