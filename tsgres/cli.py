@@ -73,8 +73,10 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"tsgres: configuration error: {e}", file=sys.stderr)
         return 2
     configure_logging(config.log_level)
+    log = logging.getLogger("tsgres")
+    log.debug("configuration: %r", config)
     if config.udp_bind is not None:
-        logging.getLogger("tsgres").error(
+        log.error(
             "udp_bind is set (%s), but this build has no UDP line-protocol listener", config.udp_bind
         )
         return 2
