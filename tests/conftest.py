@@ -154,7 +154,9 @@ def tsgres_server(requires_engine: None, tmp_path: Path) -> Iterator[Callable[..
 def tsgres_run(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run ``python -m tsgres ARGS`` to completion in a temporary directory; ``env=`` adds variables."""
 
-    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, env: dict[str, str] | None = None, timeout: float = 60.0
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "tsgres", *args],
             cwd=tmp_path,

@@ -44,9 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         serve.add_argument(
             flag, dest=key, metavar=key.split("_")[-1].upper(), help=f"default {default}; env {env_name(key)}"
         )
-    serve.add_argument(
-        "--config", type=Path, metavar="FILE", help=f"TOML config file; env {CONFIG_FILE_ENV}"
-    )
+    serve.add_argument("--config", type=Path, metavar="FILE", help=f"TOML config file; env {CONFIG_FILE_ENV}")
     serve.set_defaults(run=_serve)
 
     version = commands.add_parser("version", help="print the version and exit")
@@ -76,9 +74,7 @@ def _serve(args: argparse.Namespace) -> int:
     log = logging.getLogger("tsgres")
     log.debug("configuration: %r", config)
     if config.udp_bind is not None:
-        log.error(
-            "udp_bind is set (%s), but this build has no UDP line-protocol listener", config.udp_bind
-        )
+        log.error("udp_bind is set (%s), but this build has no UDP line-protocol listener", config.udp_bind)
         return 2
     from tsgres.server import run  # the server pulls in aiohttp and storage; `version` needs neither
 

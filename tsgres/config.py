@@ -261,7 +261,7 @@ def read_env(env: Mapping[str, str]) -> dict[str, Any]:
         if key is None:
             guess = name[len(ENV_PREFIX) :].lower()
             if name.startswith(STORAGE_ENV_PREFIX):
-                guess = f"{STORAGE}.{name[len(STORAGE_ENV_PREFIX):].lower()}"
+                guess = f"{STORAGE}.{name[len(STORAGE_ENV_PREFIX) :].lower()}"
             raise ConfigError(f"unknown environment variable {name}{_suggest(guess, env=True)}")
         out[key] = _convert(key, env[name], f"environment variable {name}", text=True)
     return out

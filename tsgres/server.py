@@ -179,4 +179,3 @@ def run(config: Config) -> int:
     """Serve with ``config`` on a fresh event loop (uvloop when installed); the process exit code."""
     with asyncio.Runner(loop_factory=_new_loop) as runner:
         return runner.run(serve(Server(config)))
-

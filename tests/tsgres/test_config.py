@@ -136,7 +136,9 @@ def test_storage_must_be_a_table(tmp_path: Path) -> None:
         load_config(config_file=write(tmp_path, "storage = 1\n"), env={})
 
 
-@pytest.mark.parametrize("name", ["TSGRES_PGPORT", "TSGRES_STORAGE_WAL_FSNYC", "TSGRES_STORAGE", "TSGRES_pg_port"])
+@pytest.mark.parametrize(
+    "name", ["TSGRES_PGPORT", "TSGRES_STORAGE_WAL_FSNYC", "TSGRES_STORAGE", "TSGRES_pg_port"]
+)
 def test_unknown_tsgres_env_var_is_an_error(name: str) -> None:
     with pytest.raises(ConfigError, match=f"unknown environment variable {name}"):
         load_config(env={name: "1"})
@@ -159,7 +161,10 @@ def test_other_env_vars_are_not_ours() -> None:
         ({"TSGRES_STORAGE_WAL_FSYNC": "sometimes"}, "storage.wal_fsync = 'sometimes': wal_fsync must be"),
         ({"TSGRES_STORAGE_WAL_FSYNC_INTERVAL_MS": "0"}, "storage.wal_fsync_interval_ms = '0': "),
         ({"TSGRES_STORAGE_SERIES_LIMIT": "-5"}, "storage.series_limit = '-5': must be >= 0"),
-        ({"TSGRES_STORAGE_WAL_SEGMENT_BYTES": "1.5"}, "storage.wal_segment_bytes = '1.5': expected an integer"),
+        (
+            {"TSGRES_STORAGE_WAL_SEGMENT_BYTES": "1.5"},
+            "storage.wal_segment_bytes = '1.5': expected an integer",
+        ),
         ({"TSGRES_STORAGE_CACHE_SNAPSHOT_AGE_S": "nan"}, "cache_snapshot_age_s = 'nan': must be a finite"),
     ],
 )
@@ -178,7 +183,10 @@ def test_bad_env_value_names_key_and_value(env: dict[str, str], named: str) -> N
         ("max_body_bytes = true\n", "max_body_bytes = True: expected an integer"),
         ("data_dir = 7\n", "data_dir = 7: expected a path"),
         ("[storage]\ncache_snapshot_bytes = 0\n", "storage.cache_snapshot_bytes = 0: cache_snapshot_bytes"),
-        ("[storage]\nwal_fsync_interval_ms = 'fast'\n", "storage.wal_fsync_interval_ms = 'fast': expected a number"),
+        (
+            "[storage]\nwal_fsync_interval_ms = 'fast'\n",
+            "storage.wal_fsync_interval_ms = 'fast': expected a number",
+        ),
     ],
 )
 def test_bad_file_value_names_key_and_value(tmp_path: Path, text: str, named: str) -> None:

@@ -9,6 +9,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ def request(url: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_serve_answers_http_and_stops_cleanly_on_signal(tsgres_server: Callable[..., object], sig: int) -> None:
+def test_serve_answers_http_and_stops_cleanly_on_signal(tsgres_server: Callable[..., Any], sig: int) -> None:
     server = tsgres_server()
     assert set(server.listeners) == {"http"}  # pgwire is not in this build yet, and must not pretend
     assert server.listeners["http"][0] == "127.0.0.1"
@@ -54,7 +55,7 @@ def test_serve_answers_http_and_stops_cleanly_on_signal(tsgres_server: Callable[
 
 
 def test_serve_takes_settings_from_environment_and_file(
-    tsgres_server: Callable[..., object], tmp_path: Path
+    tsgres_server: Callable[..., Any], tmp_path: Path
 ) -> None:
     config = tmp_path / "tsgres.toml"
     config.write_text('log_level = "debug"\n[storage]\nwal_fsync = "always"\n')

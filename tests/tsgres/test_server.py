@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import aiohttp
@@ -17,6 +22,8 @@ import pytest
 
 from tsgres.config import Config
 from tsgres.server import Listener, Server, format_address, start_http
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 class RecordingEngine:
@@ -33,7 +40,9 @@ def make_server(tmp_path: Path, events: list[str], **overrides: object) -> Serve
     return Server(config, open_engine=lambda c: RecordingEngine(events), **overrides)  # type: ignore[arg-type]
 
 
-def test_start_serves_http_and_stop_closes_engine_last(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_start_serves_http_and_stop_closes_engine_last(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     events: list[str] = []
 
     async def main() -> None:
@@ -140,3 +149,53 @@ def test_jobs_run_until_stop_and_survive_errors(tmp_path: Path, caplog: pytest.L
 def test_format_address() -> None:
     assert format_address("127.0.0.1", 80) == "127.0.0.1:80"
     assert format_address("::1", 80) == "[::1]:80"
+
+
+SLOW_CLOSE = """
+import sys, time
+import tsgres.server
+
+class SlowToClose:
+    def close(self):
+        print("closing", flush=True)
+        time.sleep(60)
+
+tsgres.server._open_engine = lambda config: SlowToClose()
+from tsgres.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_second_signal_during_shutdown_exits_at_once(tmp_path: Path, sig: int) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TSGRES_")}
+    env["PYTHONPATH"] = str(REPO)
+    argv = [sys.executable, "-c", SLOW_CLOSE, "serve", "--data-dir", str(tmp_path), "--http-port", "0"]
+    proc = subprocess.Popen(
+        argv,
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    watchdog = threading.Timer(60, proc.kill)  # readline() below must not wait forever
+    watchdog.start()
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert "listening on" in proc.stdout.readline()
+        proc.send_signal(sig)
+        assert proc.stdout.readline() == "closing\n"
+        proc.send_signal(sig)
+        started = time.monotonic()
+        assert proc.wait(timeout=10) == 128 + sig
+        assert time.monotonic() - started < 10
+        assert "again, exiting without a clean shutdown" in proc.stderr.read()
+    finally:
+        watchdog.cancel()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
