@@ -311,7 +311,7 @@ class _Table:
                 cur = values.get(v)
                 if cur is None:
                     values[v] = lst[0] if len(lst) == 1 else BitMap(lst)
-                elif type(cur) is int:
+                elif isinstance(cur, int):
                     bm = BitMap(lst)
                     bm.add(cur)
                     values[v] = bm
@@ -324,7 +324,7 @@ class _Table:
             tk = self.tags[k]
             tk.has.discard(sid)
             cur = tk.values[v]
-            if type(cur) is int:
+            if isinstance(cur, int):
                 del tk.values[v]
             else:
                 cur.discard(sid)
@@ -346,10 +346,10 @@ def _union(postings: Iterable[Postings]) -> BitMap:
     singles: list[int] = []
     maps: list[BitMap] = []
     for p in postings:
-        if type(p) is int:
+        if isinstance(p, int):
             singles.append(p)
         else:
-            maps.append(p)  # type: ignore[arg-type]
+            maps.append(p)
     out = BitMap(singles)
     if maps:
         out = BitMap.union(out, *maps)
@@ -398,7 +398,7 @@ def _equal(t: _Table, key: str, value: str) -> BitMap:
     ids = tk.values.get(value) if tk is not None else None
     if ids is None:
         return BitMap()
-    return BitMap([ids]) if type(ids) is int else ids  # type: ignore[return-value]
+    return BitMap([ids]) if isinstance(ids, int) else ids
 
 
 # -- files ----------------------------------------------------------------------------------------------
@@ -612,7 +612,7 @@ class SeriesIndex:
                 return sorted(tk.values)
             sel = _evaluate(t, predicate)
             return sorted(
-                v for v, p in tk.values.items() if (p in sel if type(p) is int else p.intersect(sel))
+                v for v, p in tk.values.items() if (p in sel if isinstance(p, int) else p.intersect(sel))
             )
 
     def series_count(self, table: str | None = None) -> int:
@@ -673,7 +673,7 @@ class SeriesIndex:
             grown[: len(self._hashes)] = self._hashes
             self._hashes = grown
         self._hashes[first:end] = _hash_keys(keys)
-        self._ids.update(zip(keys, new_ids))
+        self._ids.update(zip(keys, new_ids, strict=True))
         self._keys.extend(keys)
         self._live += len(keys)
 
@@ -764,7 +764,9 @@ class SeriesIndex:
             data = f.read()
         if data[:8] != _LOG_MAGIC:
             if len(data) < len(_LOG_MAGIC) and _LOG_MAGIC.startswith(data):
-                warnings.warn(f"series index log {path}: torn header, rewritten", RuntimeWarning, stacklevel=3)
+                warnings.warn(
+                    f"series index log {path}: torn header, rewritten", RuntimeWarning, stacklevel=3
+                )
                 with open(path, "wb") as f:
                     f.write(_LOG_MAGIC)
                     os.fsync(f.fileno())
@@ -922,8 +924,8 @@ class SeriesIndex:
                 g_bitmap.append(tk.has.serialize())
                 postings = list(tk.values.values())
                 values.extend(tk.values)
-                singles.extend(p if type(p) is int else 0 for p in postings)
-                bitmaps.extend(None if type(p) is int else p.serialize() for p in postings)  # type: ignore[union-attr]
+                singles.extend(p if isinstance(p, int) else 0 for p in postings)
+                bitmaps.extend(None if isinstance(p, int) else p.serialize() for p in postings)
         groups = pa.table(
             {
                 "table": pa.array(g_table, pa.string()),
