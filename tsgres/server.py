@@ -139,6 +139,7 @@ async def serve(server: Server) -> int:
     """
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="tsgres-worker"))
+    log.debug("event loop: %s.%s", type(loop).__module__, type(loop).__qualname__)
     stopping = asyncio.Event()
 
     def on_signal(signum: int) -> None:
