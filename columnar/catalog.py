@@ -466,13 +466,12 @@ class Catalog:
         removed: list[int],
         tombstones_done: list[int] = (),  # type: ignore[assignment]
     ) -> None:
-        """Atomically list new files, unlist replaced ones and forget tombstones they absorbed."""
+        """Atomically unlist replaced files, list new ones and forget tombstones they absorbed.
+
+        A compaction output takes the largest id of its inputs (file ids order data by write time),
+        so removal comes first.
+        """
         with self._tx() as cur:
-            for f in added:
-                cur.execute(
-                    "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (f.id, f.shard_id, f.table_id, f.level, f.name, f.rows, f.bytes, f.min_time, f.max_time),
-                )
             for fid in removed:
                 cur.execute("DELETE FROM files WHERE id=?", (fid,))
             removed_set = set(removed)
@@ -483,6 +482,11 @@ class Catalog:
                 cur.execute("DELETE FROM tombstones WHERE file_ids='[]'")
             for tid in tombstones_done:
                 cur.execute("DELETE FROM tombstones WHERE id=?", (tid,))
+            for f in added:
+                cur.execute(
+                    "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (f.id, f.shard_id, f.table_id, f.level, f.name, f.rows, f.bytes, f.min_time, f.max_time),
+                )
 
     def add_tombstone(
         self, shard_id: int, table_id: int, min_ns: int, max_ns: int, series: bytes, file_ids: list[int]

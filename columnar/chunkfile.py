@@ -1,0 +1,472 @@
+"""Immutable chunk files: one table of one shard, rows ordered by (series id, time).
+
+Layout (all integers little-endian; drawn in docs/format/chunkfile.md)::
+
+    offset 0        magic  b"TSGCHNK1"                                      8 bytes
+    8               block 0 payload | CRC32C(payload) u32
+                    block 1 payload | CRC32C(payload) u32
+                    ...
+    footer_offset   zstd(footer)                                            footer_len bytes
+    end - 24        footer_offset u64 | footer_len u64 | CRC32C(zstd footer) u32 | b"TSGF"
+
+Rows of a series are cut into *row groups* of at most ``BLOCK_ROWS`` rows. A row group stores one
+``time`` block and, for every field column with a value in it, one field block holding that column's
+values for the group's rows. Timestamps are therefore stored once per row and shared by the columns.
+A field block whose column is missing on some rows starts with ``u32 len | validity payload`` (the
+bool codec) and then holds only the present values. Every payload is self-describing
+(columnar.encodings: codec id, count, body).
+
+The footer (zstd-compressed) is::
+
+    u32 meta_len | meta JSON | groups (column-wise) | blocks (column-wise)
+
+where ``groups`` and ``blocks`` are the numpy structured arrays GROUP_DTYPE and BLOCK_DTYPE, written one
+field after another (column-wise, so zstd finds the runs). Each block carries count, first/last
+time and value statistics (min, max, sum, first, last) so aggregates over whole blocks skip decoding.
+Statistic values are stored as the 8-byte pattern of the column's type (float64 bits for floats).
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import google_crc32c
+import numpy as np
+import zstandard
+
+from columnar import encodings
+from columnar.errors import CorruptData
+from columnar.rows import Column, Rows
+from columnar.types import FieldType
+
+MAGIC = b"TSGCHNK1"
+TRAILER = struct.Struct("<QQI4s")
+TRAILER_MAGIC = b"TSGF"
+BLOCK_ROWS = 1024
+FORMAT_VERSION = 1
+
+FLAG_VALIDITY = 1  # payload starts with a validity bitmap
+FLAG_STATS = 2  # min/max/first/last are usable (numeric or bool column without NaN)
+FLAG_SUM_EXACT = 4  # sum_i (integers) or sum_f (floats) is exact
+
+GROUP_DTYPE = np.dtype(
+    [("series", "<i8"), ("tmin", "<i8"), ("tmax", "<i8"), ("nrows", "<i4"), ("first_block", "<i4")]
+)
+BLOCK_DTYPE = np.dtype(
+    [
+        ("group", "<i4"),
+        ("column", "<i2"),  # 0 = time, i = meta["columns"][i - 1]
+        ("flags", "u1"),
+        ("count", "<i4"),
+        ("offset", "<i8"),
+        ("length", "<i4"),
+        ("first_time", "<i8"),
+        ("last_time", "<i8"),
+        ("min", "<i8"),
+        ("max", "<i8"),
+        ("first", "<i8"),
+        ("last", "<i8"),
+        ("sum_f", "<f8"),
+        ("sum_i", "<i8"),
+    ]
+)
+
+
+def _crc(data: bytes) -> int:
+    return google_crc32c.value(data)
+
+
+def _columnwise(arr: np.ndarray) -> bytes:
+    return b"".join(np.ascontiguousarray(arr[name]).tobytes() for name in arr.dtype.names)
+
+
+def _from_columnwise(buf: bytes, dtype: np.dtype, n: int, pos: int) -> tuple[np.ndarray, int]:
+    out = np.empty(n, dtype=dtype)
+    for name in dtype.names:
+        sub = dtype.fields[name][0]
+        size = sub.itemsize * n
+        if pos + size > len(buf):
+            raise ValueError("footer too short")
+        out[name] = np.frombuffer(buf, dtype=sub, count=n, offset=pos)
+        pos += size
+    return out, pos
+
+
+def _bits(values: np.ndarray) -> np.ndarray:
+    """The 8-byte pattern of each value as int64 (floats by bits, bools as 0/1)."""
+    if values.dtype == np.bool_:
+        return values.astype(np.int64)
+    return values.view(np.int64) if values.dtype.itemsize == 8 else values.astype(np.int64)
+
+
+def from_bits(bits: np.ndarray, ftype: FieldType) -> np.ndarray:
+    """Inverse of the statistic encoding for a column of type ``ftype``."""
+    bits = np.asarray(bits, dtype=np.int64)
+    if ftype is FieldType.FLOAT:
+        return bits.view(np.float64)
+    if ftype is FieldType.UNSIGNED:
+        return bits.view(np.uint64)
+    if ftype is FieldType.BOOLEAN:
+        return bits.astype(bool)
+    return bits
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    path: Path
+    rows: int
+    bytes: int
+    min_time: int
+    max_time: int
+
+
+def write_chunk_file(path: str | Path, table: str, rows: Rows, *, level: int = 0) -> WrittenFile:
+    """Write rows (sorted by (series, time), no duplicates) to ``path`` atomically (tmp + rename)."""
+    path = Path(path)
+    n = len(rows)
+    if n == 0:
+        raise ValueError("refusing to write an empty chunk file")
+    series, time = rows.series, rows.time
+    names = sorted(rows.fields)
+    # row groups: a new group at each series change and every BLOCK_ROWS rows within a series
+    run_start = np.ones(n, dtype=bool)
+    run_start[1:] = series[1:] != series[:-1]
+    starts_idx = np.flatnonzero(run_start)
+    run_len = np.diff(np.append(starts_idx, n))
+    pos_in_run = np.arange(n, dtype=np.int64) - np.repeat(starts_idx, run_len)
+    g_starts = np.flatnonzero(pos_in_run % BLOCK_ROWS == 0)
+    g_ends = np.append(g_starts[1:], n)
+    ngroups = len(g_starts)
+    groups = np.zeros(ngroups, dtype=GROUP_DTYPE)
+    groups["series"] = series[g_starts]
+    groups["tmin"] = time[g_starts]
+    groups["tmax"] = time[g_ends - 1]
+    groups["nrows"] = g_ends - g_starts
+    row_group = np.repeat(np.arange(ngroups), g_ends - g_starts)
+
+    stats = {name: _group_stats(rows.fields[name], time, row_group, ngroups) for name in names}
+    blocks: list[tuple] = []
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(MAGIC)
+        offset = len(MAGIC)
+
+        def put(payload: bytes) -> tuple[int, int]:
+            nonlocal offset
+            f.write(payload)
+            f.write(struct.pack("<I", _crc(payload)))
+            at = offset
+            offset += len(payload) + 4
+            return at, len(payload)
+
+        for g in range(ngroups):
+            a, b = int(g_starts[g]), int(g_ends[g])
+            groups["first_block"][g] = len(blocks)
+            at, ln = put(encodings.encode(time[a:b], "time"))
+            t0, t1 = int(time[a]), int(time[b - 1])
+            blocks.append((g, 0, 0, b - a, at, ln, t0, t1, 0, 0, 0, 0, 0.0, 0))
+            for ci, name in enumerate(names, start=1):
+                st = stats[name]
+                if st["count"][g] == 0:
+                    continue
+                col = rows.fields[name]
+                vals = col.values[a:b]
+                flags = int(st["flags"][g])
+                if col.valid is not None and not col.valid[a:b].all():
+                    mask = col.valid[a:b]
+                    vb = encodings.encode(mask, "bool")
+                    payload = (
+                        struct.pack("<I", len(vb)) + vb + encodings.encode(vals[mask], col.type.codec_kind)
+                    )
+                    flags |= FLAG_VALIDITY
+                else:
+                    payload = encodings.encode(vals, col.type.codec_kind)
+                at, ln = put(payload)
+                blocks.append(
+                    (
+                        g,
+                        ci,
+                        flags,
+                        int(st["count"][g]),
+                        at,
+                        ln,
+                        int(st["first_time"][g]),
+                        int(st["last_time"][g]),
+                        int(st["min"][g]),
+                        int(st["max"][g]),
+                        int(st["first"][g]),
+                        int(st["last"][g]),
+                        float(st["sum_f"][g]),
+                        int(st["sum_i"][g]),
+                    )
+                )
+        block_arr = np.array(blocks, dtype=BLOCK_DTYPE)
+        meta = {
+            "version": FORMAT_VERSION,
+            "table": table,
+            "level": level,
+            "columns": [[name, int(rows.fields[name].type)] for name in names],
+            "rows": n,
+            "groups": ngroups,
+            "blocks": len(block_arr),
+            "min_time": int(time.min()),
+            "max_time": int(time.max()),
+        }
+        mj = json.dumps(meta).encode()
+        footer = zstandard.ZstdCompressor(level=9).compress(
+            struct.pack("<I", len(mj)) + mj + _columnwise(groups) + _columnwise(block_arr)
+        )
+        f.write(footer)
+        f.write(TRAILER.pack(offset, len(footer), _crc(footer), TRAILER_MAGIC))
+        f.flush()
+        os.fsync(f.fileno())
+        size = f.tell()
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+    return WrittenFile(path, n, size, meta["min_time"], meta["max_time"])
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _group_stats(col: Column, time: np.ndarray, row_group: np.ndarray, ngroups: int) -> dict[str, np.ndarray]:
+    """Per row group statistics of one column over its present values, vectorised with reduceat."""
+    out = {
+        k: np.zeros(ngroups, dtype=np.float64 if k == "sum_f" else np.int64)
+        for k in (
+            "count",
+            "first_time",
+            "last_time",
+            "min",
+            "max",
+            "first",
+            "last",
+            "sum_f",
+            "sum_i",
+            "flags",
+        )
+    }
+    if col.valid is None:
+        vals, times, grp = col.values, time, row_group
+    else:
+        vals, times, grp = col.values[col.valid], time[col.valid], row_group[col.valid]
+    if len(vals) == 0:
+        return out
+    counts = np.bincount(grp, minlength=ngroups)
+    present = np.flatnonzero(counts)
+    starts = np.concatenate(([0], np.cumsum(counts[present])[:-1]))
+    ends = starts + counts[present] - 1
+    out["count"][present] = counts[present]
+    out["first_time"][present] = times[starts]
+    out["last_time"][present] = times[ends]
+    if col.type is FieldType.STRING:
+        return out
+    out["first"][present] = _bits(vals[starts])
+    out["last"][present] = _bits(vals[ends])
+    flags = np.full(len(present), FLAG_STATS, dtype=np.int64)
+    if col.type is FieldType.FLOAT:
+        mins = np.minimum.reduceat(vals, starts)
+        maxs = np.maximum.reduceat(vals, starts)
+        sums = np.add.reduceat(vals, starts)
+        nan = np.isnan(sums)  # any NaN in the group (or inf - inf): statistics unusable
+        flags = np.where(nan, 0, FLAG_STATS | FLAG_SUM_EXACT)
+        out["min"][present] = _bits(mins)
+        out["max"][present] = _bits(maxs)
+        out["sum_f"][present] = sums
+    else:
+        as_int = vals.astype(np.int64) if col.type is FieldType.BOOLEAN else vals
+        out["min"][present] = _bits(np.minimum.reduceat(as_int, starts))
+        out["max"][present] = _bits(np.maximum.reduceat(as_int, starts))
+        approx = np.add.reduceat(as_int.astype(np.float64), starts)
+        out["sum_i"][present] = np.add.reduceat(as_int, starts).astype(np.int64)
+        out["sum_f"][present] = approx
+        exact = np.abs(approx) < 2.0**62
+        flags = np.where(exact, FLAG_STATS | FLAG_SUM_EXACT, FLAG_STATS)
+    out["flags"][present] = flags
+    return out
+
+
+class ChunkFile:
+    """A read-only, memory-mapped chunk file. Footer and block checksums are verified on use."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._map: mmap.mmap | None = None
+        with open(self.path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size < len(MAGIC) + TRAILER.size:
+                raise CorruptData(str(self.path), f"file of {size} bytes is too short")
+            # the map keeps its own reference to the file: a replaced file can be unlinked while a
+            # reader still holds this object, and the map goes away with the last reference
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            self._load_footer(size)
+        except BaseException:
+            self.close()
+            raise
+
+    def _load_footer(self, size: int) -> None:
+        if self._map[: len(MAGIC)] != MAGIC:
+            raise CorruptData(str(self.path), "bad magic at offset 0")
+        off, ln, crc, magic = TRAILER.unpack_from(self._map, size - TRAILER.size)
+        if magic != TRAILER_MAGIC or off + ln != size - TRAILER.size or off < len(MAGIC):
+            raise CorruptData(str(self.path), "bad trailer (truncated or overwritten file)")
+        raw = self._map[off : off + ln]
+        if _crc(raw) != crc:
+            raise CorruptData(str(self.path), f"footer checksum mismatch at offset {off}")
+        try:
+            footer = zstandard.ZstdDecompressor().decompress(raw)
+            (mlen,) = struct.unpack_from("<I", footer, 0)
+            self.meta = json.loads(footer[4 : 4 + mlen])
+            self.groups, pos = _from_columnwise(footer, GROUP_DTYPE, self.meta["groups"], 4 + mlen)
+            self.blocks, pos = _from_columnwise(footer, BLOCK_DTYPE, self.meta["blocks"], pos)
+        except (ValueError, KeyError, zstandard.ZstdError, struct.error) as exc:
+            raise CorruptData(str(self.path), f"footer cannot be decoded: {exc}") from exc
+        self.columns: list[tuple[str, FieldType]] = [(n, FieldType(t)) for n, t in self.meta["columns"]]
+        self.column_index = {n: i for i, (n, _) in enumerate(self.columns, start=1)}
+        self._block_end = np.append(self.groups["first_block"][1:], len(self.blocks)).astype(np.int64)
+
+    # -- metadata ------------------------------------------------------------------------------------
+    @property
+    def table(self) -> str:
+        return self.meta["table"]
+
+    @property
+    def level(self) -> int:
+        return int(self.meta["level"])
+
+    @property
+    def rows(self) -> int:
+        return int(self.meta["rows"])
+
+    @property
+    def min_time(self) -> int:
+        return int(self.meta["min_time"])
+
+    @property
+    def max_time(self) -> int:
+        return int(self.meta["max_time"])
+
+    def select_groups(self, series: np.ndarray | None, tmin: int, tmax: int) -> np.ndarray:
+        """Indices of row groups of the given series (sorted int64 ids; None = all) overlapping [tmin, tmax]."""
+        g = self.groups
+        mask = (g["tmax"] >= tmin) & (g["tmin"] <= tmax)
+        if series is not None:
+            mask &= np.isin(g["series"], series, assume_unique=False)
+        return np.flatnonzero(mask)
+
+    # -- decoding ------------------------------------------------------------------------------------
+    def _payload(self, bi: int) -> bytes:
+        b = self.blocks[bi]
+        off, ln = int(b["offset"]), int(b["length"])
+        end = off + ln
+        if off < len(MAGIC) or end + 4 > len(self._map) - TRAILER.size:
+            raise CorruptData(str(self.path), f"block {bi} points outside the file")
+        payload = self._map[off:end]  # a copy: no buffer of the map outlives a read
+        (crc,) = struct.unpack_from("<I", self._map, end)
+        if _crc(payload) != crc:
+            raise CorruptData(str(self.path), f"block {bi} checksum mismatch at offset {off}")
+        return payload
+
+    def _decode(self, bi: int, kind: str) -> tuple[np.ndarray, np.ndarray | None]:
+        payload = self._payload(bi)
+        try:
+            if self.blocks["flags"][bi] & FLAG_VALIDITY:
+                (vlen,) = struct.unpack_from("<I", payload, 0)
+                valid = encodings.decode(payload[4 : 4 + vlen])
+                return encodings.decode(payload[4 + vlen :]), valid
+            return encodings.decode(payload), None
+        except CorruptData:
+            raise
+        except Exception as exc:  # a codec refusing a payload that passed its checksum
+            raise CorruptData(str(self.path), f"block {bi} cannot be decoded: {exc}") from exc
+
+    def read_groups(self, gidx: np.ndarray, columns: list[str] | None = None) -> Rows:
+        """Decode the given row groups (in order) into Rows; ``columns`` None = every column."""
+        wanted = (
+            [n for n, _ in self.columns]
+            if columns is None
+            else [c for c in columns if c in self.column_index]
+        )
+        types = dict(self.columns)
+        if len(gidx) == 0:
+            return Rows.empty({n: types[n] for n in wanted})
+        nrows = self.groups["nrows"][gidx].astype(np.int64)
+        total = int(nrows.sum())
+        offsets = np.concatenate(([0], np.cumsum(nrows)))
+        series = np.repeat(self.groups["series"][gidx], nrows)
+        time = np.empty(total, dtype=np.int64)
+        outs = {}
+        for name in wanted:
+            ft = types[name]
+            vals = np.empty(total, dtype=ft.numpy_dtype)
+            if ft is FieldType.STRING:
+                vals[:] = ""
+            else:
+                vals[:] = 0
+            outs[name] = (vals, np.zeros(total, dtype=bool))
+        want_idx = {self.column_index[n]: n for n in wanted}
+        for k, g in enumerate(gidx):
+            lo, hi = int(offsets[k]), int(offsets[k + 1])
+            first, last = int(self.groups["first_block"][g]), int(self._block_end[g])
+            t, _ = self._decode(first, "time")
+            if len(t) != hi - lo:
+                raise CorruptData(
+                    str(self.path), f"row group {g} time block holds {len(t)} rows, expected {hi - lo}"
+                )
+            time[lo:hi] = t
+            for bi in range(first + 1, last):
+                name = want_idx.get(int(self.blocks["column"][bi]))
+                if name is None:
+                    continue
+                vals, valid = outs[name]
+                v, m = self._decode(bi, types[name].codec_kind)
+                if m is None:
+                    if len(v) != hi - lo:
+                        raise CorruptData(
+                            str(self.path), f"block {bi} holds {len(v)} values, expected {hi - lo}"
+                        )
+                    vals[lo:hi] = v
+                    valid[lo:hi] = True
+                else:
+                    if len(m) != hi - lo or int(m.sum()) != len(v):
+                        raise CorruptData(str(self.path), f"block {bi} validity does not match its values")
+                    seg = vals[lo:hi]
+                    seg[m] = v
+                    valid[lo:hi] = m
+        fields = {n: Column(types[n], v, m) for n, (v, m) in outs.items()}
+        return Rows(series, time, fields)
+
+    def read_all(self, columns: list[str] | None = None) -> Rows:
+        return self.read_groups(np.arange(len(self.groups)), columns)
+
+    def verify(self) -> list[str]:
+        """Check every block checksum and decode every block; return the problems found."""
+        problems = []
+        for bi in range(len(self.blocks)):
+            try:
+                self._payload(bi)
+            except CorruptData as exc:
+                problems.append(str(exc))
+        return problems
+
+    def close(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+
+    def __enter__(self) -> ChunkFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,657 @@
+"""The storage engine: databases -> retention policies -> shards, with one WAL and one series index
+per database.
+
+Write path: :meth:`Engine.write` checks the batch against the table's schema (adding new columns),
+resolves its tag sets to series ids once per distinct tag set, drops rows outside the retention
+window, appends one WAL record and applies the rows to the memtables of the shards they fall in,
+then waits for the WAL's durability policy before returning. A snapshot (:meth:`Engine.flush`)
+writes every memtable to chunk files and removes the WAL segments they came from; compaction
+(columnar.compaction) merges small files in the background.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import struct
+import threading
+import time as _time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from pyroaring import BitMap
+
+from columnar.batch import WriteBatch
+from columnar.cache import ShardCache
+from columnar.catalog import (
+    Catalog,
+    DatabaseMeta,
+    FileMeta,
+    RetentionPolicyMeta,
+    TableMeta,
+)
+from columnar.chunkfile import ChunkFile, write_chunk_file
+from columnar.errors import (
+    ColumnKindConflict,
+    DatabaseNotFound,
+    FieldTypeConflict,
+    SeriesLimitExceeded,
+    StorageError,
+    TableNotFound,
+)
+from columnar.index import SeriesIndex
+from columnar.options import EngineOptions
+from columnar.predicate import TagPredicate
+from columnar.rows import Rows
+from columnar.shard import LoadedFile, Shard, Tombstone
+from columnar.types import TIME_COLUMN, FieldType
+from columnar.wal import WAL
+
+log = logging.getLogger("tsgres.storage")
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+_REC_WRITE = b"W"
+_REC_DELETE = b"D"
+
+
+@dataclass
+class WriteResult:
+    """What a write did. ``errors`` holds the reasons rows were dropped; good rows are written."""
+
+    rows_written: int = 0
+    values_written: int = 0
+    rows_dropped: int = 0
+    errors: list[StorageError] = field(default_factory=list)
+    wal_seq: int = 0
+
+    def check(self) -> WriteResult:
+        """Raise the first error, if any (for callers that treat a partial write as a failure)."""
+        if self.errors:
+            raise self.errors[0]
+        return self
+
+
+class Engine:
+    def __init__(self, data_dir: Path, options: EngineOptions) -> None:
+        self.data_dir = Path(data_dir)
+        self.options = options
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "shards").mkdir(exist_ok=True)
+        (self.data_dir / "index").mkdir(exist_ok=True)
+        self.catalog = Catalog(self.data_dir / "catalog.sqlite")
+        self._write_lock = threading.Lock()  # orders WAL records and memtable appends
+        self._flush_lock = threading.Lock()  # one snapshot/delete/drop at a time
+        self._meta_lock = threading.RLock()
+        self._indexes: dict[int, SeriesIndex] = {}
+        self._shards: dict[int, Shard] = {}
+        self._tables: dict[tuple[int, str, str], TableMeta] = {}
+        self._closed = False
+        self._load_shards()
+        self.wal = WAL(
+            self.data_dir / "wal",
+            fsync=options.wal_fsync,
+            interval_ms=options.wal_fsync_interval_ms,
+            segment_bytes=options.wal_segment_bytes,
+        )
+        self.catalog.create_database(options.default_database)
+        self._replay()
+        self._stop = threading.Event()
+        self._bg: threading.Thread | None = None
+        if options.compaction_interval_s > 0:
+            self._bg = threading.Thread(target=self._background, name="tsgres-storage", daemon=True)
+            self._bg.start()
+
+    @classmethod
+    def open(cls, data_dir: Path | str, options: EngineOptions | None = None) -> Engine:
+        return cls(Path(data_dir), options or EngineOptions())
+
+    # -- databases and retention policies -------------------------------------------------------------
+    def create_database(self, name: str, *, if_not_exists: bool = True) -> DatabaseMeta:
+        return self.catalog.create_database(name, if_not_exists=if_not_exists)
+
+    def database(self, name: str) -> DatabaseMeta:
+        return self.catalog.database(name)
+
+    def databases(self) -> list[DatabaseMeta]:
+        return self.catalog.databases()
+
+    def drop_database(self, name: str) -> None:
+        with self._flush_lock, self._write_lock:
+            db = self.catalog.database(name)
+            for shard in [s for s in self._shards.values() if s.meta.database_id == db.id]:
+                self._drop_shard_locked(shard)
+            self.catalog.drop_database(name)
+            idx = self._indexes.pop(db.id, None)
+            if idx is not None:
+                idx.close()
+            _rmtree(self.data_dir / "index" / str(db.id))
+            self._tables = {k: v for k, v in self._tables.items() if k[0] != db.id}
+
+    def retention_policy(self, database: str, name: str | None = None) -> RetentionPolicyMeta:
+        return self.catalog.retention_policy(database, name)
+
+    def index(self, database_id: int) -> SeriesIndex:
+        idx = self._indexes.get(database_id)
+        if idx is None:
+            with self._meta_lock:
+                idx = self._indexes.get(database_id)
+                if idx is None:
+                    name = next((d.name for d in self.catalog.databases() if d.id == database_id), "")
+                    idx = SeriesIndex(
+                        self.data_dir / "index" / str(database_id),
+                        database=name,
+                        series_limit=self.options.series_limit or 2**62,
+                    )
+                    self._indexes[database_id] = idx
+        return idx
+
+    # -- tables ----------------------------------------------------------------------------------------
+    def table(self, database_id: int, rp: str, name: str) -> TableMeta | None:
+        key = (database_id, rp, name)
+        meta = self._tables.get(key)
+        if meta is None:
+            meta = self.catalog.table(database_id, rp, name)
+            if meta is not None:
+                self._tables[key] = meta
+        return meta
+
+    def tables(self, database: str, rp: str | None = None) -> list[TableMeta]:
+        return self.catalog.tables(self.catalog.database(database).id, rp)
+
+    def create_table(
+        self,
+        database: str,
+        name: str,
+        columns: list[tuple[str, str, FieldType | None, str | None]],
+        *,
+        rp: str | None = None,
+        time_column: str = TIME_COLUMN,
+        options: dict | None = None,
+    ) -> TableMeta:
+        """Create a table with declared columns ((name, 'time'|'tag'|'field', type, pg_type) each)."""
+        rpm = self.catalog.retention_policy(database, rp)
+        with self._meta_lock:
+            meta = self.catalog.create_table(
+                rpm.database_id, rpm.name, name, time_column=time_column, columns=columns, options=options
+            )
+            self._tables[(rpm.database_id, rpm.name, name)] = meta
+            return meta
+
+    def _refresh_table(self, meta: TableMeta) -> TableMeta:
+        new = self.catalog.table_by_id(meta.id)
+        assert new is not None
+        self._tables[(new.database_id, new.rp, new.name)] = new
+        return new
+
+    def _check_schema(self, db: DatabaseMeta, rp: str, batch: WriteBatch, result: WriteResult) -> TableMeta:
+        """Return the table's schema, adding new columns; drop fields whose type conflicts."""
+        meta = self.table(db.id, rp, batch.table)
+        if meta is None:
+            with self._meta_lock:
+                meta = self.table(db.id, rp, batch.table) or self.catalog.create_table(db.id, rp, batch.table)
+                self._tables[(db.id, rp, batch.table)] = meta
+        tag_keys = {k for ts in batch.tag_sets for k, _ in ts}
+        new_cols: list[tuple[str, str, FieldType | None, str | None]] = []
+        for key in sorted(tag_keys):
+            col = meta.column(key)
+            if col is None:
+                if key == meta.time_column:
+                    raise ColumnKindConflict(batch.table, key, "time column", "tag")
+                new_cols.append((key, "tag", None, None))
+            elif col.kind != "tag":
+                raise ColumnKindConflict(batch.table, key, col.kind, "tag")
+        for name, fcol in list(batch.fields.items()):
+            col = meta.column(name)
+            if col is None:
+                if name == meta.time_column or name in tag_keys:
+                    raise ColumnKindConflict(
+                        batch.table, name, "time column" if name == meta.time_column else "tag", "field"
+                    )
+                new_cols.append((name, "field", fcol.type, None))
+            elif col.kind != "field":
+                raise ColumnKindConflict(batch.table, name, col.kind, "field")
+            elif col.type is not fcol.type:
+                conflict = FieldTypeConflict(batch.table, name, col.type.influx_name, fcol.type.influx_name)
+                result.errors.append(conflict)
+                del batch.fields[name]
+                has = np.ones(len(batch), bool) if fcol.valid is None else fcol.valid
+                # InfluxDB drops the points that carry the conflicting field, and writes the rest
+                keep = np.flatnonzero(~has)
+                result.rows_dropped += len(batch) - len(keep)
+                _take_batch(batch, keep)
+        if new_cols:
+            with self._meta_lock:
+                self.catalog.add_columns(meta.id, new_cols)
+                meta = self._refresh_table(meta)
+            # a concurrent writer may have added the same name with another type first
+            for name, fcol in batch.fields.items():
+                col = meta.column(name)
+                if col is not None and col.type is not fcol.type:
+                    raise FieldTypeConflict(batch.table, name, col.type.influx_name, fcol.type.influx_name)
+        return meta
+
+    # -- writing ---------------------------------------------------------------------------------------
+    def write(
+        self, database: str, batch: WriteBatch, *, rp: str | None = None, sync: bool = True
+    ) -> WriteResult:
+        """Write a batch; returns once the WAL policy is met (``sync=False``: before fsync)."""
+        self._check_open()
+        db = self.catalog.database(database)
+        rpm = self.catalog.retention_policy(database, rp)
+        result = WriteResult()
+        if len(batch) == 0:
+            return result
+        meta = self._check_schema(db, rpm.name, batch, result)
+        if len(batch) == 0:
+            return result
+        ids = self._resolve(db, batch, result)
+        if len(batch) == 0:
+            return result
+        keep = self._retention_mask(rpm, batch.time)
+        if keep is not None:
+            dropped = int((~keep).sum())
+            result.rows_dropped += dropped
+            result.errors.append(
+                StorageError(f"partial write: points beyond retention policy dropped={dropped}")
+            )
+            rows_idx = np.flatnonzero(keep)
+            _take_batch(batch, rows_idx)
+            ids = ids[rows_idx]
+            if len(batch) == 0:
+                return result
+        payload = _write_record(db.name, rpm.name, batch)
+        rows = Rows(ids, batch.time, dict(batch.fields))
+        with self._write_lock:
+            seq = self.wal.append(payload, sync=False)
+            self._apply(db, rpm, meta, rows)
+        if sync:
+            self.wal.sync_to(seq)
+        result.rows_written += len(rows)
+        result.values_written += batch.value_count
+        result.wal_seq = seq
+        return result
+
+    def _resolve(self, db: DatabaseMeta, batch: WriteBatch, result: WriteResult) -> np.ndarray:
+        idx = self.index(db.id)
+        try:
+            per_set = idx.resolve(batch.table, batch.tag_sets)
+        except SeriesLimitExceeded:
+            known = [idx.lookup(batch.table, ts) for ts in batch.tag_sets]
+            per_set = np.array([0 if k is None else k for k in known], dtype=np.int64)
+            row_ids = per_set[batch.series]
+            keep = np.flatnonzero(row_ids != 0)
+            dropped_series = sum(1 for k in known if k is None)
+            result.errors.append(SeriesLimitExceeded(db.name, self.options.series_limit, dropped_series))
+            result.rows_dropped += len(batch) - len(keep)
+            _take_batch(batch, keep)
+            return row_ids[keep]
+        return np.asarray(per_set, dtype=np.int64)[batch.series]
+
+    def _retention_mask(self, rpm: RetentionPolicyMeta, time: np.ndarray) -> np.ndarray | None:
+        if not rpm.duration_ns:
+            return None
+        cutoff = _time.time_ns() - rpm.duration_ns
+        keep = time >= cutoff
+        return None if keep.all() else keep
+
+    def _apply(self, db: DatabaseMeta, rpm: RetentionPolicyMeta, meta: TableMeta, rows: Rows) -> None:
+        """Append rows to the memtables of their shards (caller holds the write lock)."""
+        dur = rpm.shard_duration_ns
+        starts = (rows.time // dur) * dur
+        lo, hi = int(starts.min()), int(starts.max())
+        if lo == hi:
+            shard = self._shard_for(db.id, rpm.name, lo, dur)
+            shard.cache.table(meta.name).append(rows)
+            shard.last_write = _time.monotonic()
+            return
+        for start in np.unique(starts):
+            sel = np.flatnonzero(starts == start)
+            shard = self._shard_for(db.id, rpm.name, int(start), dur)
+            shard.cache.table(meta.name).append(rows.take(sel))
+            shard.last_write = _time.monotonic()
+
+    def _shard_for(self, database_id: int, rp: str, start: int, duration: int) -> Shard:
+        for s in self._shards.values():
+            if s.meta.database_id == database_id and s.meta.rp == rp and s.meta.start_ns == start:
+                return s
+        with self._meta_lock:
+            meta = self.catalog.create_shard(database_id, rp, start, start + duration)
+            shard = self._shards.get(meta.id)
+            if shard is None:
+                shard = Shard(meta, self.data_dir / "shards" / str(meta.id))
+                shard.dir.mkdir(parents=True, exist_ok=True)
+                self._shards[meta.id] = shard
+            return shard
+
+    # -- deleting --------------------------------------------------------------------------------------
+    def delete(
+        self,
+        database: str,
+        table: str | None,
+        *,
+        tmin: int = INT64_MIN,
+        tmax: int = INT64_MAX,
+        predicate: TagPredicate | None = None,
+        rp: str | None = None,
+    ) -> int:
+        """Delete points by time range and tag predicate (all tables when ``table`` is None).
+
+        Memtables are filtered at once; chunk files get a tombstone that every read honours and
+        compaction applies. Returns the number of series touched.
+        """
+        self._check_open()
+        db = self.catalog.database(database)
+        rps = (
+            [self.catalog.retention_policy(database, rp)] if rp else self.catalog.retention_policies(database)
+        )
+        touched = 0
+        with self._flush_lock, self._write_lock:
+            for rpm in rps:
+                metas = (
+                    [self.table(db.id, rpm.name, table)] if table else self.catalog.tables(db.id, rpm.name)
+                )
+                for meta in metas:
+                    if meta is None:
+                        continue
+                    ids = np.array(self.index(db.id).select(meta.name, predicate), dtype=np.int64)
+                    if not len(ids):
+                        continue
+                    touched += len(ids)
+                    rec = {"db": db.name, "rp": rpm.name, "table": meta.name, "tmin": tmin, "tmax": tmax}
+                    self.wal.append(_delete_record(rec, ids), sync=False)
+                    self._delete_locked(db.id, rpm.name, meta, ids, tmin, tmax, persist=True)
+            self.wal.sync_to(self.wal.last_seq)
+        return touched
+
+    def _delete_locked(
+        self,
+        database_id: int,
+        rp: str,
+        meta: TableMeta,
+        ids: np.ndarray,
+        tmin: int,
+        tmax: int,
+        *,
+        persist: bool,
+    ) -> None:
+        for shard in list(self._shards.values()):
+            m = shard.meta
+            if m.database_id != database_id or m.rp != rp or m.end_ns <= tmin or m.start_ns > tmax:
+                continue
+            for cache in (shard.cache, shard.frozen):
+                if cache is not None and meta.name in cache.tables:
+                    cache.tables[meta.name].delete(ids, tmin, tmax)
+            if not persist:
+                continue
+            files = [
+                f.meta.id
+                for f in shard.table_files(meta.id)
+                if f.meta.max_time >= tmin and f.meta.min_time <= tmax
+            ]
+            if files:
+                ser = BitMap(ids.tolist()).serialize()
+                tm = self.catalog.add_tombstone(m.id, meta.id, tmin, tmax, ser, files)
+                with shard.lock:
+                    shard.tombstones.append(Tombstone(tm, np.sort(ids)))
+
+    def drop_table(self, database: str, table: str, *, rp: str | None = None) -> None:
+        """DROP MEASUREMENT / DROP TABLE: data, schema and series."""
+        db = self.catalog.database(database)
+        rpm = self.catalog.retention_policy(database, rp)
+        meta = self.table(db.id, rpm.name, table)
+        if meta is None:
+            raise TableNotFound(table)
+        with self._flush_lock, self._write_lock:
+            for shard in self._shards.values():
+                if shard.meta.database_id != db.id or shard.meta.rp != rpm.name:
+                    continue
+                for cache in (shard.cache, shard.frozen):
+                    if cache is not None:
+                        cache.tables.pop(table, None)
+                gone = shard.replace_files(meta.id, {f.meta.id for f in shard.table_files(meta.id)}, [])
+                for lf in gone:
+                    _unlink(shard.dir / lf.meta.name)
+            rec = {"db": db.name, "rp": rpm.name, "table": table, "tmin": INT64_MIN, "tmax": INT64_MAX}
+            ids = np.array(self.index(db.id).select(table, None), dtype=np.int64)
+            self.wal.append(_delete_record(rec, ids), sync=False)
+            self.catalog.drop_table(meta.id)
+            self._tables.pop((db.id, rpm.name, table), None)
+            if not any(t.name == table for t in self.catalog.tables(db.id)):
+                self.index(db.id).drop_table(table)
+            self.wal.sync_to(self.wal.last_seq)
+
+    def drop_shard(self, shard_id: int) -> None:
+        """Drop a whole shard (retention enforcement, DROP SHARD)."""
+        with self._flush_lock, self._write_lock:
+            shard = self._shards.get(shard_id)
+            if shard is not None:
+                self._drop_shard_locked(shard)
+
+    def _drop_shard_locked(self, shard: Shard) -> None:
+        self._shards.pop(shard.meta.id, None)
+        self.catalog.drop_shard(shard.meta.id)
+        shard.close()
+        _rmtree(shard.dir)
+
+    def shards(self, database: str | None = None, rp: str | None = None) -> list[Shard]:
+        out = list(self._shards.values())
+        if database is not None:
+            db = self.catalog.database(database)
+            out = [s for s in out if s.meta.database_id == db.id]
+        if rp is not None:
+            out = [s for s in out if s.meta.rp == rp]
+        return sorted(out, key=lambda s: (s.meta.database_id, s.meta.rp, s.meta.start_ns))
+
+    # -- snapshots ----------------------------------------------------------------------------------------
+    @property
+    def cache_bytes(self) -> int:
+        return sum(s.cache_bytes for s in self._shards.values())
+
+    def flush(self) -> int:
+        """Write every memtable to chunk files and drop the WAL segments they came from.
+
+        Returns the number of files written.
+        """
+        with self._flush_lock:
+            with self._write_lock:
+                last_seq = self.wal.last_seq
+                self.wal.rotate()
+                frozen = [(s, s.freeze()) for s in list(self._shards.values())]
+            written = 0
+            for shard, cache in frozen:
+                if cache is not None:
+                    written += self._write_cache(shard, cache)
+            self.wal.remove_through(last_seq)
+            return written
+
+    def _write_cache(self, shard: Shard, cache: ShardCache) -> int:
+        written = []
+        for name, tc in cache.tables.items():
+            rows = tc.merged()
+            if not len(rows):
+                continue
+            meta = self.table(shard.meta.database_id, shard.meta.rp, name)
+            if meta is None:  # dropped while frozen
+                continue
+            written.append((meta, self._write_file(shard, meta, rows, level=0)))
+        if written:
+            self.index(shard.meta.database_id).sync()  # ids in the files must be durable first
+            self.catalog.replace_files([fm for _, (fm, _) in written], [])
+            for _meta, (fm, chunk) in written:
+                shard.add_file(LoadedFile(fm, chunk))
+        shard.release_frozen()
+        return len(written)
+
+    def _write_file(
+        self, shard: Shard, meta: TableMeta, rows: Rows, *, level: int, file_id: int | None = None
+    ) -> tuple[FileMeta, ChunkFile]:
+        """Write a chunk file (not yet listed in the manifest)."""
+        fid = file_id if file_id is not None else self.catalog.next_file_id()
+        name = f"t{meta.id}-{fid:010d}-L{level}-{self.catalog.next_file_id():010d}.tsc"
+        wf = write_chunk_file(shard.dir / name, meta.name, rows, level=level)
+        fm = FileMeta(fid, shard.meta.id, meta.id, level, name, wf.rows, wf.bytes, wf.min_time, wf.max_time)
+        return fm, ChunkFile(wf.path)
+
+    # -- start-up ------------------------------------------------------------------------------------------
+    def _load_shards(self) -> None:
+        files_by_shard: dict[int, list[FileMeta]] = {}
+        for fm in self.catalog.files():
+            files_by_shard.setdefault(fm.shard_id, []).append(fm)
+        tombs: dict[int, list] = {}
+        for tm in self.catalog.tombstones():
+            tombs.setdefault(tm.shard_id, []).append(tm)
+        for meta in self.catalog.shards():
+            shard = Shard(meta, self.data_dir / "shards" / str(meta.id))
+            shard.dir.mkdir(parents=True, exist_ok=True)
+            listed = set()
+            for fm in files_by_shard.get(meta.id, []):
+                listed.add(fm.name)
+                shard.add_file(LoadedFile(fm, ChunkFile(shard.dir / fm.name)))
+            shard.tombstones = [Tombstone.of(t) for t in tombs.get(meta.id, [])]
+            for p in shard.dir.iterdir():
+                if p.name not in listed:
+                    log.warning(
+                        "removing %s: not in the manifest (left by an interrupted flush or compaction)", p
+                    )
+                    _unlink(p)
+            self._shards[meta.id] = shard
+
+    def _replay(self) -> None:
+        n = 0
+        for _seq, payload in self.wal.replay():
+            kind = payload[:1]
+            try:
+                if kind == _REC_WRITE:
+                    dbname, rpname, batch = _read_write_record(payload)
+                    self._replay_write(dbname, rpname, batch)
+                elif kind == _REC_DELETE:
+                    rec, ids = _read_delete_record(payload)
+                    db = self.catalog.database(rec["db"])
+                    meta = self.table(db.id, rec["rp"], rec["table"])
+                    if meta is not None:
+                        self._delete_locked(
+                            db.id, rec["rp"], meta, ids, rec["tmin"], rec["tmax"], persist=False
+                        )
+                else:
+                    log.error("WAL record %d has unknown type %r; skipped", _seq, kind)
+                n += 1
+            except (DatabaseNotFound, StorageError) as exc:
+                log.warning("WAL record %d not replayed: %s", _seq, exc)
+        for line in self.wal.replay_report:
+            log.warning("WAL: %s", line)
+        if n:
+            log.info("replayed %d WAL records", n)
+
+    def _replay_write(self, dbname: str, rpname: str, batch: WriteBatch) -> None:
+        db = self.catalog.database(dbname)
+        rpm = self.catalog.retention_policy(dbname, rpname)
+        result = WriteResult()
+        meta = self._check_schema(db, rpm.name, batch, result)
+        if not len(batch):
+            return
+        ids = self._resolve(db, batch, result)
+        if len(batch):
+            self._apply(db, rpm, meta, Rows(ids, batch.time, dict(batch.fields)))
+
+    # -- background work ------------------------------------------------------------------------------------
+    def _background(self) -> None:
+        from columnar.compaction import compact_due
+
+        while not self._stop.wait(self.options.compaction_interval_s):
+            try:
+                self.maybe_flush()
+                compact_due(self)
+            except Exception:  # keep the server alive; the next round tries again
+                log.exception("background storage work failed")
+
+    def maybe_flush(self) -> bool:
+        """Snapshot when the memtables exceed the size threshold or the oldest is too old."""
+        now = _time.monotonic()
+        big = self.cache_bytes >= self.options.cache_snapshot_bytes
+        old = any(
+            len(s.cache) and now - s.cache.created >= self.options.cache_snapshot_age_s
+            for s in self._shards.values()
+        )
+        if big or old:
+            self.flush()
+            return True
+        return False
+
+    def compact(self, *, full: bool = False) -> int:
+        """Run due compactions now (``full``: merge every table of every shard into one file)."""
+        from columnar.compaction import compact_due
+
+        return compact_due(self, full=full)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError("storage engine is closed")
+
+    def close(self) -> None:
+        """Stop background work, sync the WAL, close files. Memtables stay in the WAL for replay."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        if self._bg is not None:
+            self._bg.join()
+        with self._flush_lock, self._write_lock:
+            self.wal.close()
+            for idx in self._indexes.values():
+                idx.close()
+            for shard in self._shards.values():
+                shard.close()
+            self.catalog.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# -- WAL records ----------------------------------------------------------------------------------------------
+def _write_record(db: str, rp: str, batch: WriteBatch) -> bytes:
+    d, r = db.encode(), rp.encode()
+    return _REC_WRITE + struct.pack("<HH", len(d), len(r)) + d + r + batch.to_bytes()
+
+
+def _read_write_record(payload: bytes) -> tuple[str, str, WriteBatch]:
+    dl, rl = struct.unpack_from("<HH", payload, 1)
+    db = payload[5 : 5 + dl].decode()
+    rp = payload[5 + dl : 5 + dl + rl].decode()
+    return db, rp, WriteBatch.from_bytes(memoryview(payload)[5 + dl + rl :])
+
+
+def _delete_record(rec: dict, ids: np.ndarray) -> bytes:
+    j = json.dumps(rec).encode()
+    return _REC_DELETE + struct.pack("<I", len(j)) + j + BitMap(ids.tolist()).serialize()
+
+
+def _read_delete_record(payload: bytes) -> tuple[dict, np.ndarray]:
+    (jl,) = struct.unpack_from("<I", payload, 1)
+    rec = json.loads(payload[5 : 5 + jl])
+    ids = np.array(BitMap.deserialize(payload[5 + jl :]), dtype=np.int64)
+    return rec, ids
+
+
+def _take_batch(batch: WriteBatch, idx: np.ndarray) -> None:
+    """Keep only rows ``idx`` of a batch, in place."""
+    batch.time = batch.time[idx]
+    batch.series = batch.series[idx]
+    batch.fields = {n: c.take(idx) for n, c in batch.fields.items()}
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _rmtree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
