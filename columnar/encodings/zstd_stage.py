@@ -1,0 +1,67 @@
+"""zstd-stage: an entropy stage around another codec's output, kept only when it is smaller.
+
+:func:`columnar.encodings.encode` offers the winning payload of a block to :func:`wrap`; the stage is
+kept when zstd shrinks the inner codec's output further (byte-aligned bodies with skewed byte
+statistics: raw, dod groups at byte widths, the string codecs' lengths). The count stays in the
+outer header; the inner payload carries only its codec id and body.
+
+| bytes  | field                                                                        |
+|--------|------------------------------------------------------------------------------|
+| varint | size of the inner [codec id][body]                                           |
+| ...    | a magic-less zstd frame (no checksum, no content size) of [codec id][body]  |
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from columnar.encodings import _select
+from columnar.encodings._core import CorruptPayload, zstd_pack, zstd_unpack
+
+ID = 15
+NAME = "zstd-stage"
+KINDS = ("time", "float", "int", "uint", "bool", "str")
+
+# zstd's frame and block headers cost ~6 bytes: an inner body this short never shrinks.
+MIN_INNER = 24
+
+_KIND_OF_DTYPE = {
+    np.dtype(np.int64): "int",
+    np.dtype(np.uint64): "uint",
+    np.dtype(np.float64): "float",
+    np.dtype(np.bool_): "bool",
+    np.dtype(object): "str",
+}
+
+
+def wrap(codec_id: int, body: bytes) -> bytes | None:
+    """The stage's body around an inner encoding, or None when it cannot pay."""
+    if len(body) < MIN_INNER:
+        return None
+    return zstd_pack(bytes((codec_id,)) + body)
+
+
+def encode(values: np.ndarray) -> bytes | None:
+    kind = _KIND_OF_DTYPE.get(np.asarray(values).dtype)
+    if kind is None:
+        return None
+    codec_id, body = _select.choose(values, kind)
+    return zstd_pack(bytes((codec_id,)) + body)
+
+
+def _inner(body: memoryview, count: int) -> bytes:
+    # No codec's body outgrows 16 bytes a value plus a small header, except strings'; cap the
+    # allocation a corrupt size could ask for.
+    return zstd_unpack(body, 0, limit=(1 << 31))
+
+
+def decode(body: memoryview, count: int) -> np.ndarray:
+    return _select.decode_nested(_inner(body, count), count)
+
+
+def inner_name(body: memoryview) -> str:
+    inner = _inner(body, 0)
+    m = _select.CODECS.get(inner[0]) if inner else None
+    if m is None:
+        raise CorruptPayload("zstd-stage: unknown inner codec")
+    return str(m.NAME)
