@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time as _time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -123,7 +124,7 @@ def clamped_walk(state: np.ndarray, steps: np.ndarray, lo: np.ndarray | int, hi:
     if n_ticks == 0:
         return
     k = min(math.isqrt(n_ticks), max(1, _SEGMENT_WIDTH // width))
-    if k < 4:
+    if k < 8:  # too few segments to repay the extra passes
         _walk_rows(steps, state, lo, hi)
         return
     seg_len = n_ticks // k
@@ -900,7 +901,11 @@ def run(args: argparse.Namespace) -> int:
         else:
             chunks = gen.csv(args.chunk_rows, time_format=args.time_format, copy=False)
         if args.out == "-":
-            _write_all(sys.stdout.buffer, chunks)
+            try:
+                _write_all(sys.stdout.buffer, chunks)
+            except BrokenPipeError:  # e.g. piped into head: stop quietly, as Unix tools do
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return 1
             where = "stdout"
         else:
             with open(args.out, "wb") as f:
