@@ -25,6 +25,15 @@ LISTENING = re.compile(r"^tsgres: (\w+) listening on (\[[^\]]+\]|[^:\s]+):(\d+)$
 START_TIMEOUT_S = 60.0  # a cold start imports numpy, pyarrow and duckdb on a 2-core CI machine
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # When a property fails, hypothesis imports libcst to suggest a patch, and libcst trips
+    # mypy_extensions' DeprecationWarning; filterwarnings = error turns that into an INTERNALERROR
+    # that aborts the whole run and hides the failure. The warning is not ours to fix.
+    config.addinivalue_line(
+        "filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning"
+    )
+
+
 @pytest.fixture(autouse=True)
 def _no_tsgres_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The developer's own TSGRES_* variables must not change what a test sees."""
