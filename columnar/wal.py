@@ -149,8 +149,10 @@ def _decode_segment_header(data: bytes, segment_id: int) -> _SegmentHeader | str
     if _crc(data[:28]) != _U32.unpack_from(data, 28)[0]:
         return "segment header checksum mismatch"
     if version != SEGMENT_VERSION:
-        raise WALError(f"WAL segment {segment_name(segment_id)} has format version {version}; "
-                       f"this build reads version {SEGMENT_VERSION}")
+        raise WALError(
+            f"WAL segment {segment_name(segment_id)} has format version {version}; "
+            f"this build reads version {SEGMENT_VERSION}"
+        )
     if sid != segment_id:
         return f"segment header names segment {sid}"
     return _SegmentHeader(sid, first_seq)
@@ -317,7 +319,7 @@ class WAL:
     def directory(self) -> Path:
         return self._dir
 
-    def append(self, payload: bytes, *, sync: bool = True) -> int:
+    def append(self, payload: bytes | bytearray | memoryview, *, sync: bool = True) -> int:
         """Write one record and return its seq once the fsync policy is met (see the module docstring)."""
         if type(payload) is not bytes:
             payload = bytes(payload)
@@ -344,6 +346,15 @@ class WAL:
         if sync and self._durable:
             self._sync_through(seq, lead=self._policy == "always")
         return seq
+
+    def sync_to(self, seq: int) -> None:
+        """Return once records up to ``seq`` are durable under the policy.
+
+        For callers that append with ``sync=False`` under a lock of their own (so WAL order and
+        memtable order agree) and wait for durability after releasing it.
+        """
+        if self._durable:
+            self._sync_through(seq, lead=self._policy == "always")
 
     def replay(self) -> Iterator[tuple[int, bytes]]:
         """Yield ``(seq, payload)`` for every intact record, oldest first, across segments.
@@ -374,8 +385,10 @@ class WAL:
                 problem(f"{path.name}: {header}; reading its records anyway")
             for item in _scan(data, min(SEGMENT_HEADER_SIZE, len(data)), prev):
                 if isinstance(item, _Damage):
-                    problem(f"{path.name}: skipped {item.end - item.start} damaged bytes at offset "
-                            f"{item.start} ({item.reason})")
+                    problem(
+                        f"{path.name}: skipped {item.end - item.start} damaged bytes at offset "
+                        f"{item.start} ({item.reason})"
+                    )
                     continue
                 seq, _, payload = item
                 if prev and seq != prev + 1:
@@ -534,8 +547,10 @@ class WAL:
                 f.truncate(tail.start)
                 if self._durable:
                     _fsync(f.fileno())
-            self._note(f"{seg.path.name}: truncated torn tail of {tail.end - tail.start} bytes at offset "
-                       f"{tail.start} ({tail.reason})")
+            self._note(
+                f"{seg.path.name}: truncated torn tail of {tail.end - tail.start} bytes at offset "
+                f"{tail.start} ({tail.reason})"
+            )
         if last_seq < 0:  # no records, good header: the file is the header alone now
             return after, True
         return last_seq, False

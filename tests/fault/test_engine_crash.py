@@ -1,0 +1,60 @@
+"""kill -9 of a process writing through the engine: every acknowledged point survives reopening,
+also while snapshots and compactions run in the background of the killed process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from columnar.engine import Engine
+from columnar.options import EngineOptions
+from columnar.scan import ScanRequest, read_table
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("policy", ["always", "interval"])
+def test_every_acknowledged_write_survives_kill_9(tmp_path, policy):
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("engine_writer.py")), str(tmp_path / "d"), policy],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        text=True,
+    )
+    acked: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(acked) < 200 and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            acked.append(int(line))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        # lines written before the kill were acknowledged too
+        acked += [int(x) for x in proc.stdout.read().split()]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        err = proc.stderr.read()
+        proc.stderr.close()
+    assert len(acked) >= 200, err
+    with Engine.open(tmp_path / "d", EngineOptions(compaction_interval_s=0)) as e:
+        tbl = read_table(e, ScanRequest("postgres", "m"))
+        times = np.sort(tbl["time"].cast("int64").to_numpy())
+        values = tbl["v"].to_numpy()
+    want = np.concatenate([np.arange(i * 50, (i + 1) * 50) for i in acked])
+    assert np.isin(want, times).all(), f"{(~np.isin(want, times)).sum()} acknowledged points lost"
+    assert len(np.unique(times)) == len(times)
+    assert set(np.unique(values)) >= {float(i) for i in acked}
