@@ -66,8 +66,9 @@ import re
 import struct
 import threading
 import warnings
-from collections.abc import Iterable, Sequence
-from itertools import chain
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from types import TracebackType
 
 import google_crc32c
@@ -94,11 +95,16 @@ def series_key(table: str, tag_set: Iterable[tuple[str, str]]) -> bytes:
     >>> series_key("cpu", (("region", "us west"), ("host", "a,b")))
     b'cpu,host=a\\\\,b,region=us\\\\ west'
     """
+    return _canonical(table, tag_set)[0]
+
+
+def _canonical(table: str, tag_set: Iterable[tuple[str, str]]) -> tuple[bytes, list[tuple[str, str]]]:
+    """The series key and the tags it holds (sorted, without empty values)."""
     tags = sorted(tag_set)
     if "\\" in table or "," in table or " " in table:
         table = table.translate(_MEASUREMENT_ESCAPES)
     if not tags:
-        return table.encode()
+        return table.encode(), tags
     body = ",".join(map("=".join, tags))
     n = len(tags)
     # Fast path: no tag contains a special character and no value is empty.
@@ -110,10 +116,11 @@ def series_key(table: str, tag_set: Iterable[tuple[str, str]]) -> bytes:
         or "=," in body
         or body[-1] == "="
     ):
-        body = ",".join(f"{k.translate(_TAG_ESCAPES)}={v.translate(_TAG_ESCAPES)}" for k, v in tags if v)
-        if not body:
-            return table.encode()
-    return f"{table},{body}".encode()
+        tags = [kv for kv in tags if kv[1]]
+        if not tags:
+            return table.encode(), tags
+        body = ",".join(f"{k.translate(_TAG_ESCAPES)}={v.translate(_TAG_ESCAPES)}" for k, v in tags)
+    return f"{table},{body}".encode(), tags
 
 
 def parse_series_key(key: bytes) -> tuple[str, TagSet]:
@@ -121,14 +128,17 @@ def parse_series_key(key: bytes) -> tuple[str, TagSet]:
     s = key.decode()
     if "\\" in s:
         return _parse_escaped(s)
-    table, *pairs = s.split(",")
-    tags = []
-    for pair in pairs:
-        k, sep, v = pair.partition("=")
-        if not sep or not v or "=" in v:
-            raise ValueError(f"malformed series key {key!r}")
-        tags.append((k, v))
-    return table, tuple(tags)
+    table, sep, rest = s.partition(",")
+    if not sep:
+        return table, ()
+    flat = rest.replace("=", ",").split(",")
+    if len(flat) % 2:
+        raise ValueError(f"malformed series key {key!r}")
+    tags = tuple(zip(flat[0::2], flat[1::2], strict=True))
+    # Each part must be exactly "k=v" with v non-empty: rebuilding the text proves it.
+    if ",".join(map("=".join, tags)) != rest or "=," in rest or rest[-1] == "=":
+        raise ValueError(f"malformed series key {key!r}")
+    return table, tags
 
 
 def _parse_escaped(s: str) -> tuple[str, TagSet]:
@@ -164,14 +174,9 @@ def _parse_escaped(s: str) -> tuple[str, TagSet]:
     return parts[0][0], tuple(tags)
 
 
-def _normalise(tag_set: Iterable[tuple[str, str]]) -> TagSet:
-    return tuple(sorted(kv for kv in tag_set if kv[1]))
-
-
 # -- HyperLogLog ---------------------------------------------------------------------------------------
 _HLL_P = 14  # 16384 registers, standard error ~0.8%
 _HLL_Q = 64 - _HLL_P
-_HASH_CHUNK = 1 << 16
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:
@@ -184,28 +189,12 @@ def _mix64(x: np.ndarray) -> np.ndarray:
 
 
 def _hash_keys(keys: Sequence[bytes]) -> np.ndarray:
-    """A 64-bit hash per key, vectorised: each key is read as little-endian 8-byte words (zero padded)
-    that are folded into a length-seeded state with splitmix64 mixing. Deterministic across processes."""
-    out = np.empty(len(keys), dtype=np.uint64)
-    for start in range(0, len(keys), _HASH_CHUNK):
-        chunk = keys[start : start + _HASH_CHUNK]
-        m = len(chunk)
-        lens = np.fromiter(map(len, chunk), dtype=np.int64, count=m)
-        nwords = (lens + 7) // 8
-        word_start = np.cumsum(nwords) - nwords
-        byte_start = np.cumsum(lens) - lens
-        flat = np.frombuffer(b"".join(chunk), dtype=np.uint8)
-        padded = np.zeros(int(nwords.sum()) * 8 + 8, dtype=np.uint8)
-        padded[np.repeat(word_start * 8 - byte_start, lens) + np.arange(flat.size)] = flat
-        words = padded.view("<u8")
-        h = _mix64(lens.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
-        order = np.argsort(-nwords, kind="stable")  # rows by descending word count
-        desc = nwords[order]
-        for j in range(int(desc[0]) if m else 0):
-            rows = order[: int(np.count_nonzero(desc > j))]
-            h[rows] = _mix64(h[rows] ^ words[word_start[rows] + j])
-        out[start : start + m] = h
-    return out
+    """A 64-bit hash per key: CRC32C and CRC32 (two polynomials, both C speed) side by side, made
+    non-linear by splitmix64's finaliser. Deterministic across processes, so estimates are too."""
+    n = len(keys)
+    hi = np.fromiter(map(google_crc32c.value, keys), dtype=np.uint64, count=n)
+    lo = np.fromiter(map(zlib.crc32, keys), dtype=np.uint64, count=n)
+    return _mix64((hi << np.uint64(32)) | lo)
 
 
 def _bit_length(x: np.ndarray) -> np.ndarray:
@@ -287,36 +276,45 @@ class _Table:
         self.all = BitMap()
         self.tags: dict[str, _TagKey] = {}
 
-    def add(self, ids: list[int], tag_sets: Sequence[TagSet]) -> None:
+    def add(self, ids: list[int], tag_sets: Sequence[Sequence[tuple[str, str]]]) -> None:
         self.all |= BitMap(ids)
-        groups: dict[str, dict[str, list[int]]] = {}
+        groups: dict[tuple[str, str], int | list[int]] = {}  # an int until a second series shares (k, v)
+        get = groups.get
         for sid, ts in zip(ids, tag_sets, strict=True):
-            for k, v in ts:
-                g = groups.get(k)
-                if g is None:
-                    groups[k] = {v: [sid]}
-                    continue
-                lst = g.get(v)
-                if lst is None:
-                    g[v] = [sid]
-                else:
-                    lst.append(sid)
-        for k, g in groups.items():
-            tk = self.tags.get(k)
-            if tk is None:
-                tk = self.tags[k] = _TagKey()
-            tk.has |= BitMap(list(chain.from_iterable(g.values())))
-            values = tk.values
-            for v, lst in g.items():
-                cur = values.get(v)
+            for kv in ts:
+                cur = get(kv)
                 if cur is None:
-                    values[v] = lst[0] if len(lst) == 1 else BitMap(lst)
+                    groups[kv] = sid
                 elif isinstance(cur, int):
-                    bm = BitMap(lst)
-                    bm.add(cur)
-                    values[v] = bm
+                    groups[kv] = [cur, sid]
                 else:
-                    cur |= BitMap(lst)
+                    cur.append(sid)
+        has: dict[str, list[int]] = {}
+        tags = self.tags
+        for (k, v), new in groups.items():
+            tk = tags.get(k)
+            if tk is None:
+                tk = tags[k] = _TagKey()
+            values = tk.values
+            old = values.get(v)
+            if isinstance(new, int):
+                has.setdefault(k, []).append(new)
+                if old is None:
+                    values[v] = new
+                    continue
+                new = [new]
+            else:
+                has.setdefault(k, []).extend(new)
+            if old is None:
+                values[v] = BitMap(new)
+            elif isinstance(old, int):
+                bm = BitMap(new)
+                bm.add(old)
+                values[v] = bm
+            else:
+                old |= BitMap(new)
+        for k, key_ids in has.items():
+            tags[k].has |= BitMap(key_ids)
 
     def remove(self, sid: int, tag_set: TagSet) -> None:
         self.all.discard(sid)
@@ -431,11 +429,23 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
-def _ipc(table: pa.Table) -> bytes:
+_SERIES_SCHEMA = pa.schema([("id", pa.int64()), ("key", pa.large_binary()), ("hash", pa.uint64())])
+_GROUPS_SCHEMA = pa.schema(
+    [("table", pa.string()), ("key", pa.string()), ("count", pa.int64()), ("bitmap", pa.large_binary())]
+)
+_POSTINGS_SCHEMA = pa.schema(
+    [("value", pa.large_string()), ("single", pa.int64()), ("bitmap", pa.large_binary())]
+)
+_SNAP_CHUNK = 1 << 17  # rows per record batch: bounds the memory a snapshot needs beyond the index
+
+
+def _ipc(schema: pa.Schema, batches: Iterable[list[object]]) -> bytes:
+    """One Arrow IPC stream (zstd buffers) of the given column lists, a record batch each."""
     sink = pa.BufferOutputStream()
     options = pa.ipc.IpcWriteOptions(compression="zstd")
-    with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
-        writer.write_table(table)
+    with pa.ipc.new_stream(sink, schema, options=options) as writer:
+        for columns in batches:
+            writer.write_batch(pa.record_batch(columns, schema=schema))
     return sink.getvalue().to_pybytes()
 
 
@@ -488,13 +498,13 @@ class SeriesIndex:
         keep the rows of existing series calls :meth:`lookup_many` (0 = unknown) next.
         New ids are written to the log before they are returned; :meth:`sync` makes them durable.
         """
-        keys = [series_key(table, ts) for ts in tag_sets]
+        canon = [_canonical(table, ts) for ts in tag_sets]
         with self._lock:
             self._check_writable()
             get = self._ids.get
-            ids = [get(k, 0) for k in keys]
+            ids = [get(key, 0) for key, _ in canon]
             if 0 in ids:
-                self._create(table, keys, tag_sets, ids)
+                self._create(table, canon, ids)
         return np.array(ids, dtype=np.int64)
 
     def drop_series(self, ids: Iterable[int]) -> None:
@@ -642,11 +652,11 @@ class SeriesIndex:
         if self._broken is not None:
             raise StorageError(f"series index {self.directory} is unusable: {self._broken}")
 
-    def _create(self, table: str, keys: list[bytes], tag_sets: Sequence[TagSet], ids: list[int]) -> None:
-        new: dict[bytes, int] = {}  # new key -> position of its first tag set
-        for i, sid in enumerate(ids):
-            if sid == 0:
-                new.setdefault(keys[i], i)
+    def _create(self, table: str, canon: list[tuple[bytes, list[tuple[str, str]]]], ids: list[int]) -> None:
+        new: dict[bytes, list[tuple[str, str]]] = {}  # new key -> its tags
+        for (key, tags), sid in zip(canon, ids, strict=True):
+            if sid == 0 and key not in new:
+                new[key] = tags
         n = len(new)
         if self._live + n > self.series_limit:
             raise SeriesLimitExceeded(self.database, self.series_limit, n)
@@ -660,11 +670,11 @@ class SeriesIndex:
         t = self._tables.get(table)
         if t is None:
             t = self._tables[table] = _Table()
-        t.add(new_ids, [_normalise(tag_sets[i]) for i in new.values()])
+        t.add(new_ids, list(new.values()))
         get = self._ids.__getitem__
         for i, sid in enumerate(ids):
             if sid == 0:
-                ids[i] = get(keys[i])
+                ids[i] = get(canon[i][0])
 
     def _register(self, first: int, keys: list[bytes], new_ids: list[int]) -> None:
         end = first + len(keys)
@@ -896,22 +906,19 @@ class SeriesIndex:
         os.remove(os.path.join(self.directory, _log_name(old_gen)))
 
     def _encode_snapshot(self) -> bytes:
-        keys = self._keys
-        ids = [i for i, k in enumerate(keys) if k is not None]
-        series = pa.table(
-            {
-                "id": pa.array(ids, pa.int64()),
-                "key": pa.array([keys[i] for i in ids], pa.large_binary()),
-                "hash": pa.array(self._hashes[ids], pa.uint64()),
-            }
-        )
+        keys, hashes = self._keys, self._hashes
+
+        def series() -> Iterator[list[object]]:
+            for start in range(1, len(keys), _SNAP_CHUNK):
+                ids = [i for i in range(start, min(start + _SNAP_CHUNK, len(keys))) if keys[i] is not None]
+                if ids:
+                    yield [ids, [keys[i] for i in ids], hashes[ids]]
+
         g_table: list[str] = []
         g_key: list[str | None] = []
         g_count: list[int] = []
         g_bitmap: list[bytes] = []
-        values: list[str] = []
-        singles: list[int] = []
-        bitmaps: list[bytes | None] = []
+        all_values: list[dict[str, Postings]] = []
         for name, t in self._tables.items():
             g_table.append(name)
             g_key.append(None)
@@ -922,25 +929,18 @@ class SeriesIndex:
                 g_key.append(key)
                 g_count.append(len(tk.values))
                 g_bitmap.append(tk.has.serialize())
-                postings = list(tk.values.values())
-                values.extend(tk.values)
-                singles.extend(p if isinstance(p, int) else 0 for p in postings)
-                bitmaps.extend(None if isinstance(p, int) else p.serialize() for p in postings)
-        groups = pa.table(
-            {
-                "table": pa.array(g_table, pa.string()),
-                "key": pa.array(g_key, pa.string()),
-                "count": pa.array(g_count, pa.int64()),
-                "bitmap": pa.array(g_bitmap, pa.large_binary()),
-            }
-        )
-        postings_table = pa.table(
-            {
-                "value": pa.array(values, pa.large_string()),
-                "single": pa.array(singles, pa.int64()),
-                "bitmap": pa.array(bitmaps, pa.large_binary()),
-            }
-        )
+                all_values.append(tk.values)
+
+        def postings() -> Iterator[list[object]]:
+            for values in all_values:
+                items = iter(values.items())
+                while chunk := list(islice(items, _SNAP_CHUNK)):
+                    yield [
+                        [v for v, _ in chunk],
+                        [p if isinstance(p, int) else 0 for _, p in chunk],
+                        [None if isinstance(p, int) else p.serialize() for _, p in chunk],
+                    ]
+
         meta = json.dumps(
             {
                 "version": _SNAP_VERSION,
@@ -951,10 +951,15 @@ class SeriesIndex:
             }
         ).encode()
         parts = [struct.pack("<I", len(meta)), meta]
-        for section in (series, groups, postings_table):
-            blob = _ipc(section)
+        for blob in (
+            _ipc(_SERIES_SCHEMA, series()),
+            _ipc(_GROUPS_SCHEMA, [[g_table, g_key, g_count, g_bitmap]]),
+            _ipc(_POSTINGS_SCHEMA, postings()),
+        ):
             parts += [struct.pack("<Q", len(blob)), blob]
         body = b"".join(parts)
+        del parts
+        pa.default_memory_pool().release_unused()
         return b"".join([_SNAP_MAGIC, body, struct.pack("<I", google_crc32c.value(body)), _SNAP_END])
 
     def _load_snapshot(self, path: str) -> int:
@@ -966,53 +971,65 @@ class SeriesIndex:
             raise CorruptData(path, "not a series index snapshot (bad magic or too short)")
         if data[-len(_SNAP_END) :] != _SNAP_END:
             raise CorruptData(path, "snapshot cut short (end marker missing)")
-        body = data[len(_SNAP_MAGIC) : tail]
-        (crc,) = struct.unpack_from("<I", data, tail)
-        if google_crc32c.value(body) != crc:
+        if (
+            google_crc32c.value(memoryview(data)[len(_SNAP_MAGIC) : tail].tobytes())
+            != struct.unpack_from("<I", data, tail)[0]
+        ):
             raise CorruptData(path, "snapshot checksum mismatch")
         try:
-            return self._decode_snapshot(body)
-        except (ValueError, KeyError, TypeError, struct.error, pa.ArrowException) as exc:
+            return self._decode_snapshot(pa.py_buffer(data)[len(_SNAP_MAGIC) : tail])
+        except (ValueError, KeyError, TypeError, IndexError, struct.error, pa.ArrowException) as exc:
             raise CorruptData(path, f"snapshot does not decode: {exc}") from exc
+        finally:
+            pa.default_memory_pool().release_unused()
 
-    def _decode_snapshot(self, body: bytes) -> int:
+    def _decode_snapshot(self, body: pa.Buffer) -> int:
         (meta_len,) = struct.unpack_from("<I", body, 0)
         pos = 4 + meta_len
-        meta = json.loads(body[4:pos])
+        meta = json.loads(body[4:pos].to_pybytes())
         if meta.get("version") != _SNAP_VERSION:
             raise ValueError(f"unsupported snapshot version {meta.get('version')!r}")
-        sections = []
-        for _ in range(3):
+        readers = []
+        for schema in (_SERIES_SCHEMA, _GROUPS_SCHEMA, _POSTINGS_SCHEMA):
             (length,) = struct.unpack_from("<Q", body, pos)
             pos += 8
-            if pos + length > len(body):
+            if pos + length > body.size:
                 raise ValueError("section runs past the end of the snapshot")
-            sections.append(pa.ipc.open_stream(pa.py_buffer(body[pos : pos + length])).read_all())
+            reader = pa.ipc.open_stream(body[pos : pos + length])
+            if not reader.schema.equals(schema):
+                raise ValueError(f"unexpected section schema {reader.schema}")
+            readers.append(reader)
             pos += length
-        if pos != len(body):
+        if pos != body.size:
             raise ValueError("trailing bytes after the last section")
-        series, groups, postings = sections
+        series, groups_reader, postings_reader = readers
 
         next_id = int(meta["next_id"])
-        ids = series.column("id").to_numpy()
-        keys = series.column("key").to_pylist()
-        if len(ids) != meta["live"] or (len(ids) and (ids.min() < 1 or ids.max() >= next_id)):
-            raise ValueError("series ids out of range")
-        id_list = ids.tolist()
-        self._keys = [None] * next_id
-        for i, k in zip(id_list, keys, strict=True):
-            self._keys[i] = k
-        self._ids = dict(zip(keys, id_list, strict=True))
-        if len(self._ids) != len(keys) or sum(k is not None for k in self._keys) != len(keys):
-            raise ValueError("duplicate series keys or ids")
-        self._live = len(keys)
+        key_list: list[bytes | None] = [None] * next_id
+        ids_by_key: dict[bytes, int] = {}
+        self._keys, self._ids = key_list, ids_by_key
         self._hashes = np.zeros(max(1024, next_id), dtype=np.uint64)
-        self._hashes[ids] = series.column("hash").to_numpy()
+        for batch in series:  # batch by batch: the decompressed keys are never all in memory at once
+            ids = batch.column(0).to_numpy()
+            if len(ids) and (ids.min() < 1 or ids.max() >= next_id):
+                raise ValueError("series id out of range")
+            keys = batch.column(1).to_pylist()
+            id_list = ids.tolist()
+            for i, k in zip(id_list, keys, strict=True):
+                key_list[i] = k
+            ids_by_key.update(zip(keys, id_list, strict=True))
+            self._hashes[ids] = batch.column(2).to_numpy()
+        self._live = len(ids_by_key)
+        if self._live != meta["live"] or sum(k is not None for k in key_list) != self._live:
+            raise ValueError("duplicate series keys or ids")
 
+        groups = groups_reader.read_all()
+        postings = postings_reader.read_all()
         values = postings.column("value").to_pylist()
         singles = postings.column("single").to_pylist()
-        bitmaps = postings.column("bitmap").to_pylist()
-        multi = np.flatnonzero(postings.column("bitmap").is_valid().to_numpy(zero_copy_only=False))
+        bitmap_col = postings.column("bitmap")
+        multi = np.flatnonzero(bitmap_col.is_valid().to_numpy())
+        multi_maps = bitmap_col.take(multi).to_pylist()
         row = 0
         tables: dict[str, _Table] = {}
         for name, key, count, bitmap in zip(
@@ -1031,8 +1048,8 @@ class SeriesIndex:
             end = row + count
             d: dict[str, Postings] = dict(zip(values[row:end], singles[row:end], strict=True))
             lo, hi = np.searchsorted(multi, [row, end])
-            for j in multi[lo:hi].tolist():
-                d[values[j]] = BitMap.deserialize(bitmaps[j])
+            for j in range(int(lo), int(hi)):
+                d[values[multi[j]]] = BitMap.deserialize(multi_maps[j])
             t.tags[key] = _TagKey(BitMap.deserialize(bitmap), d)
             row = end
         if row != len(values) or sum(len(t.all) for t in tables.values()) != self._live:

@@ -268,16 +268,21 @@ def matches(p: TagPredicate, tags: dict[str, str]) -> bool:
     series=st.lists(st.tuples(st.sampled_from(("cpu", "mem")), tag_dicts), max_size=40),
     preds=st.lists(predicates, min_size=1, max_size=4),
     drop=st.sets(st.integers(1, 40), max_size=10),
+    chunk=st.integers(1, 8),
 )
 def test_select_matches_reference(
-    series: list[tuple[str, dict[str, str]]], preds: list[TagPredicate], drop: set[int]
+    series: list[tuple[str, dict[str, str]]], preds: list[TagPredicate], drop: set[int], chunk: int
 ) -> None:
     with tempfile.TemporaryDirectory() as d:
         ix = SeriesIndex(d)
         live: dict[int, tuple[str, dict[str, str]]] = {}
-        for table, tags in series:
-            (sid,) = ix.resolve(table, [ts(**tags)]).tolist()
-            live[sid] = (table, tags)
+        for start in range(0, len(series), chunk):  # several series per resolve(), one table each
+            for table in ("cpu", "mem"):
+                part = [tags for t, tags in series[start : start + chunk] if t == table]
+                for tags, sid in zip(
+                    part, ix.resolve(table, [ts(**tags) for tags in part]).tolist(), strict=True
+                ):
+                    live[sid] = (table, tags)
         ix.drop_series(drop)
         for sid in drop:
             live.pop(sid, None)
