@@ -32,6 +32,12 @@ WRITER = Path(__file__).with_name("wal_writer.py")
 PAYLOADS = [b"alpha", b"", b"c" * 100, os.urandom(37), b"\xf5WLR" * 9, os.urandom(64)]
 
 
+@pytest.fixture
+def no_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For the loops that reopen a WAL hundreds of times: what they test does not need the disk flushed."""
+    monkeypatch.setattr(wal_mod, "_fsync", lambda fd: None)
+
+
 def write_log(directory: Path, payloads: list[bytes], **kwargs: object) -> list[int]:
     """Write ``payloads`` into a fresh WAL; return each record's end offset (one segment)."""
     with WAL(directory, fsync="off", **kwargs) as w:  # type: ignore[arg-type]
@@ -59,7 +65,7 @@ def check_genuine(records: list[tuple[int, bytes]], originals: dict[int, bytes])
 
 
 # -- torn tails ----------------------------------------------------------------------------------------
-def test_truncate_at_every_offset(tmp_path: Path) -> None:
+def test_truncate_at_every_offset(tmp_path: Path, no_fsync: None) -> None:
     pristine = tmp_path / "pristine"
     ends = write_log(pristine, PAYLOADS)
     data = (pristine / segment_name(1)).read_bytes()
@@ -77,10 +83,11 @@ def test_truncate_at_every_offset(tmp_path: Path) -> None:
             assert bool(report) == (cut != good_end)
             assert all("torn tail" in line for line in report)
             assert w.append(b"next") == complete + 1
-        records, report, w = reopen(d)
-        with w:
-            assert records == [*enumerate(PAYLOADS[:complete], start=1), (complete + 1, b"next")]
-            assert report == []
+        if cut % 5 == 0:  # (a sample: reopening twice per offset doubles the test's time)
+            records, report, w = reopen(d)
+            with w:
+                assert records == [*enumerate(PAYLOADS[:complete], start=1), (complete + 1, b"next")]
+                assert report == []
         shutil.rmtree(d)
 
 
@@ -155,7 +162,7 @@ def test_torn_tail_in_older_segment_is_reported_not_truncated(tmp_path: Path) ->
 
 # -- flipped bytes -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("segment_bytes", [10**6, 60], ids=["one-segment", "segment-per-record"])
-def test_flip_every_byte_of_the_middle_record(tmp_path: Path, segment_bytes: int) -> None:
+def test_flip_every_byte_of_the_middle_record(tmp_path: Path, segment_bytes: int, no_fsync: None) -> None:
     payloads = [b"one", b"two" * 5, os.urandom(40), b"four", b"five" * 3]
     pristine = tmp_path / "pristine"
     write_log(pristine, payloads, segment_bytes=segment_bytes)
@@ -166,7 +173,7 @@ def test_flip_every_byte_of_the_middle_record(tmp_path: Path, segment_bytes: int
         target, start = segment_name(1), SEGMENT_HEADER_SIZE + 2 * RECORD_HEADER_SIZE + 3 + 15
     length = RECORD_HEADER_SIZE + 40
     for pos in range(start, start + length):
-        for xor in (0x01, 0x80, 0xFF):
+        for xor in (0x01, 0x80, 0xFF)[pos % 3 :][:2]:  # each byte twice, three bit patterns in turn
             d = tmp_path / "work"
             shutil.copytree(pristine, d)
             damaged = bytearray(files[target])
@@ -279,7 +286,9 @@ mutation = st.tuples(
 )
 
 
-def mutate(data: bytearray, kind: str, where: float, amount: int, blob: bytes, rng: random.Random) -> bytearray:
+def mutate(
+    data: bytearray, kind: str, where: float, amount: int, blob: bytes, rng: random.Random
+) -> bytearray:
     pos = min(int(where * len(data)), max(len(data) - 1, 0))
     if kind == "flip" and data:
         data[pos] ^= blob[0] or 1
@@ -298,7 +307,7 @@ def mutate(data: bytearray, kind: str, where: float, amount: int, blob: bytes, r
     return data
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     payloads=st.lists(st.binary(max_size=120), min_size=1, max_size=25),
     segment_bytes=st.integers(min_value=100, max_value=1500),
@@ -406,11 +415,16 @@ def test_power_cut_keeps_acknowledged_records(
 def test_kill_9_keeps_acknowledged_records(tmp_path: Path, policy: str) -> None:
     wal_dir = tmp_path / "wal"
     acks = tmp_path / "acks.txt"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    )
     with open(acks, "wb") as out, open(tmp_path / "stderr.txt", "wb") as err:
         proc = subprocess.Popen(
             [sys.executable, str(WRITER), str(wal_dir), policy, "4"],
-            stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            env=env,
         )
     try:
         deadline = time.monotonic() + 30
@@ -427,8 +441,8 @@ def test_kill_9_keeps_acknowledged_records(tmp_path: Path, policy: str) -> None:
     acked: dict[int, str] = {}
     for line in acks.read_text().splitlines(keepends=True):
         if line.endswith("\n"):  # the kill may cut the last line short
-            seq, digest = line.split()
-            acked[int(seq)] = digest
+            seq_text, digest = line.split()
+            acked[int(seq_text)] = digest
     assert len(acked) > 50
 
     with WAL(wal_dir, fsync=policy) as w:
