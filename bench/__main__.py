@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 SUBCOMMANDS: dict[str, str] = {
     "gen": "bench.datagen",
+    "storage": "bench.storage",
 }
 
 
