@@ -56,8 +56,9 @@ Durability (``fsync=``), for ``append(payload, sync=True)``:
   a lone write after a quiet spell is synced at once instead of waiting out an interval.
 - ``"off"``: returns once the record is written to the OS (survives the process, not the machine).
 
-``sync=False`` returns after the write whatever the policy (InfluxDB v3 ``no_sync=true``): the record is
-synced by the flusher (``"interval"``) or by the next round anybody leads (``"always"``). Except with
+``sync=False`` returns after the write whatever the policy (InfluxDB v3 ``no_sync=true``);
+:meth:`WAL.sync_to` waits for it later, as ``sync=True`` would have. Otherwise the record is synced by
+the flusher (``"interval"``) or by the next round anybody leads (``"always"``). Except with
 ``"off"``, a segment is synced before the next one is created, so only the newest segment can end in a
 torn write. :meth:`WAL.close` always fsyncs.
 
@@ -351,8 +352,11 @@ class WAL:
         """Return once records up to ``seq`` are durable under the policy.
 
         For callers that append with ``sync=False`` under a lock of their own (so WAL order and
-        memtable order agree) and wait for durability after releasing it.
+        memtable order agree) and wait for durability after releasing it. ``append(p)`` is
+        ``sync_to(append(p, sync=False))``. A seq not yet appended is an error (it would never sync).
         """
+        if seq > self._last_seq:
+            raise ValueError(f"cannot sync to seq {seq}: the last seq appended is {self._last_seq}")
         if self._durable:
             self._sync_through(seq, lead=self._policy == "always")
 

@@ -229,6 +229,29 @@ def test_always_no_sync_is_covered_by_next_round(tmp_path: Path, spy: FsyncSpy) 
         assert spy.covers(tmp_path / segment_name(1))
 
 
+@pytest.mark.parametrize("policy", ["always", "interval"])
+def test_sync_to_waits_like_a_synced_append(tmp_path: Path, spy: FsyncSpy, policy: str) -> None:
+    with WAL(tmp_path, fsync=policy, interval_ms=50) as w:
+        spy.gate = threading.Event()
+        seq = w.append(b"later", sync=False)
+        done = threading.Event()
+
+        def wait_for_it() -> None:
+            w.sync_to(seq)
+            done.set()
+
+        waiter = threading.Thread(target=wait_for_it)
+        waiter.start()
+        assert not done.wait(0.1)  # fsync is held up, so sync_to is too
+        spy.gate.set()
+        assert done.wait(5)
+        waiter.join()
+        assert spy.covers(tmp_path / segment_name(1))
+        with pytest.raises(ValueError, match="last seq appended is 1"):
+            w.sync_to(2)  # would never be synced: refuse rather than hang
+        w.sync_to(0)
+
+
 @pytest.mark.parametrize(
     "kwargs", [{"fsync": "sometimes"}, {"fsync": "Always"}, {"interval_ms": 0}, {"segment_bytes": 0}]
 )
