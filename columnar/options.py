@@ -26,3 +26,9 @@ class EngineOptions:
             raise ValueError("cache_snapshot_bytes must be positive")
         if self.series_limit < 0:
             raise ValueError("series_limit must be >= 0")
+        if self.wal_segment_bytes <= 0:
+            raise ValueError("wal_segment_bytes must be positive")
+        if self.compaction_min_files < 2:
+            raise ValueError("compaction_min_files must be at least 2")
+        if self.cache_snapshot_age_s <= 0:
+            raise ValueError("cache_snapshot_age_s must be positive")
