@@ -23,8 +23,7 @@ Segment header, 32 bytes, little endian::
 Record, 24-byte header then the payload, little endian, records back to back from offset 32::
 
     offset  size  field
-    0       4     magic b"\\xf5WLR" (0xF5 never occurs in UTF-8 text; four distinct bytes cannot overlap
-                  themselves, so a scan for the next magic never skips a real one)
+    0       4     magic b"\\xf5WLR" (0xF5 never occurs in UTF-8 text, so text payloads rarely hold one)
     4       4     payload length n, uint32
     8       8     seq, uint64: 1, 2, 3, ... across segments, strictly increasing, no gaps
     16      4     CRC32C of the payload
