@@ -1,0 +1,125 @@
+"""SQL errors carrying their PostgreSQL SQLSTATE.
+
+The SQLSTATE lives on the class (``class UndefinedTable(SqlError, sqlstate="42P01")``), so raising the
+right error anywhere gives the client the right code. The SQL layer raises these; pgwire sends them
+as ErrorResponse (and adds its own protocol-level errors in pgwire/errors.py).
+"""
+
+from __future__ import annotations
+
+
+class SqlError(Exception):
+    sqlstate = "XX000"
+    severity = "ERROR"
+
+    def __init_subclass__(cls, sqlstate: str | None = None, **kw: object) -> None:
+        super().__init_subclass__(**kw)
+        if sqlstate is not None:
+            cls.sqlstate = sqlstate
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        detail: str | None = None,
+        hint: str | None = None,
+        position: int | None = None,  # 1-based character position in the statement
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+        self.hint = hint
+        self.position = position
+
+
+class FeatureNotSupported(SqlError, sqlstate="0A000"): ...
+
+
+class InvalidTransactionState(SqlError, sqlstate="25000"): ...
+
+
+class InFailedTransaction(SqlError, sqlstate="25P02"): ...
+
+
+class InvalidCursorName(SqlError, sqlstate="34000"): ...
+
+
+class InvalidSqlStatementName(SqlError, sqlstate="26000"): ...
+
+
+class DuplicatePreparedStatement(SqlError, sqlstate="42P05"): ...
+
+
+class DuplicateCursor(SqlError, sqlstate="42P03"): ...
+
+
+class InvalidCatalogName(SqlError, sqlstate="3D000"): ...
+
+
+class SyntaxError_(SqlError, sqlstate="42601"): ...
+
+
+class UndefinedTable(SqlError, sqlstate="42P01"): ...
+
+
+class UndefinedColumn(SqlError, sqlstate="42703"): ...
+
+
+class UndefinedFunction(SqlError, sqlstate="42883"): ...
+
+
+class UndefinedObject(SqlError, sqlstate="42704"): ...
+
+
+class DuplicateTable(SqlError, sqlstate="42P07"): ...
+
+
+class DuplicateColumn(SqlError, sqlstate="42701"): ...
+
+
+class DuplicateDatabase(SqlError, sqlstate="42P04"): ...
+
+
+class DatatypeMismatch(SqlError, sqlstate="42804"): ...
+
+
+class InvalidTextRepresentation(SqlError, sqlstate="22P02"): ...
+
+
+class NumericValueOutOfRange(SqlError, sqlstate="22003"): ...
+
+
+class DivisionByZero(SqlError, sqlstate="22012"): ...
+
+
+class InvalidParameterValue(SqlError, sqlstate="22023"): ...
+
+
+class UndefinedParameter(SqlError, sqlstate="42P02"): ...
+
+
+class UniqueViolation(SqlError, sqlstate="23505"): ...
+
+
+class NotNullViolation(SqlError, sqlstate="23502"): ...
+
+
+class QueryCanceled(SqlError, sqlstate="57014"): ...
+
+
+class ProgramLimitExceeded(SqlError, sqlstate="54000"): ...
+
+
+class OutOfMemory(SqlError, sqlstate="53200"): ...
+
+
+class TooManyConnections(SqlError, sqlstate="53300"): ...
+
+
+class ConfigurationLimitExceeded(SqlError, sqlstate="53400"): ...
+
+
+class InternalError(SqlError, sqlstate="XX000"): ...
+
+
+class DataCorrupted(SqlError, sqlstate="XX001"): ...
