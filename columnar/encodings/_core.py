@@ -219,6 +219,17 @@ def ld64(buf, i):
 
 
 @inline_kernel
+def ld32(buf, i):
+    """Little-endian uint32 at byte i, as uint64 (the caller guarantees i+4 <= len(buf))."""
+    return (
+        np.uint64(buf[i])
+        | (np.uint64(buf[i + 1]) << np.uint64(8))
+        | (np.uint64(buf[i + 2]) << np.uint64(16))
+        | (np.uint64(buf[i + 3]) << np.uint64(24))
+    )
+
+
+@inline_kernel
 def st64(out, i, v):
     v = np.uint64(v)
     for k in range(8):
@@ -235,7 +246,9 @@ def low_mask(w):
 
 # --- zstd, one context per thread (contexts are not thread-safe) ------------------------------------
 
-ZSTD_LEVEL = 19
+# Level 1: on blocks of a few KB it compresses as well as levels 3-12 (measured on host names, URLs and
+# small-integer bytes) at a fraction of the time; 19 gains ~10% at 100x the time.
+ZSTD_LEVEL = 1
 _local = threading.local()
 
 

@@ -50,12 +50,14 @@ def encode_nested(values: np.ndarray, kind: str) -> bytes:
     return bytes((codec_id,)) + body
 
 
-def decode_nested(body: bytes | memoryview, count: int) -> np.ndarray:
-    """Decode ``[codec id][body]``; the nested payload runs to the end of the given bytes."""
+def decode_nested(body: bytes | memoryview, count: int, dtype: np.dtype | None = None) -> np.ndarray:
+    """Decode ``[codec id][body]`` running to the end of the given bytes; check the dtype if given."""
     if len(body) < 1:
         raise CorruptPayload("nested payload is empty")
     m = CODECS.get(body[0])
     if m is None or m.ID == STAGE_ID:
         raise CorruptPayload(f"nested payload names unknown codec id {body[0]}")
     out: np.ndarray = m.decode(memoryview(body)[1:], count)
+    if dtype is not None and out.dtype != dtype:
+        raise CorruptPayload(f"nested payload holds {out.dtype}, expected {dtype}")
     return out

@@ -29,7 +29,6 @@ from columnar.encodings import _select
 from columnar.encodings._core import (
     E_INVALID,
     E_TRUNCATED,
-    CorruptPayload,
     check,
     get_varint,
     inline_kernel,
@@ -168,9 +167,7 @@ def encode(values: np.ndarray) -> bytes | None:
 def decode(body: memoryview, count: int) -> np.ndarray:
     pos, e, positions, values = _parse(padded(body), len(body), count)
     check(pos, NAME)
-    ints = _select.decode_nested(body[pos:], count)
-    if ints.dtype != np.int64:
-        raise CorruptPayload("alp: nested payload is not int64")
+    ints = _select.decode_nested(body[pos:], count, np.dtype(np.int64))
     out = np.empty(count, np.float64)
     _finish(ints, e, positions, values, out)
     return out

@@ -55,8 +55,8 @@ def decode(body: memoryview, count: int) -> np.ndarray:
     if pos + size > len(body) or ndict > count:
         raise CorruptPayload("dictionary: section runs past the body")
     distinct = zstd_strings.unpack(body[pos : pos + size], ndict)
-    indices = _select.decode_nested(body[pos + size :], count)
-    if count and (indices.dtype != np.int64 or int(indices.min()) < 0 or int(indices.max()) >= ndict):
+    indices = _select.decode_nested(body[pos + size :], count, np.dtype(np.int64))
+    if count and (int(indices.min()) < 0 or int(indices.max()) >= ndict):
         raise CorruptPayload("dictionary: index out of range")
     out: np.ndarray = distinct[indices]
     return out

@@ -74,10 +74,10 @@ def unpack(body: memoryview, count: int) -> np.ndarray:
     nlen, pos = read_uvarint(body, 1)
     if pos + nlen > len(body):
         raise CorruptPayload("zstd strings: lengths section runs past the body")
-    lengths = _select.decode_nested(body[pos : pos + nlen], count)
+    lengths = _select.decode_nested(body[pos : pos + nlen], count, np.dtype(np.int64))
     offsets = np.zeros(count + 1, np.int64)
     if count:
-        if lengths.dtype != np.int64 or int(lengths.min()) < 0:
+        if int(lengths.min()) < 0:
             raise CorruptPayload("zstd strings: negative string length")
         np.cumsum(lengths, out=offsets[1:])
     data = zstd_unpack(body, pos + nlen)
