@@ -413,6 +413,11 @@ _MAX_RECORD_KEY_BYTES = 64 << 20
 _MAX_ID = (1 << 32) - 1  # roaring bitmaps hold uint32
 
 
+def _present(keys: np.ndarray) -> np.ndarray:
+    """Which slots of an object array of keys hold a key (elementwise, not ``is``)."""
+    return keys != None  # noqa: E711
+
+
 def _log_name(gen: int) -> str:
     return f"series-{gen:08d}.log"
 
@@ -474,7 +479,11 @@ class SeriesIndex:
         self.snapshot_log_bytes = snapshot_log_bytes
         self._lock = threading.RLock()
         self._ids: dict[bytes, int] = {}
-        self._keys: list[bytes | None] = [None]  # by id; None for 0 and dropped ids
+        # By id, None for 0 and dropped ids. An object ndarray and not a list: the garbage collector
+        # does not traverse ndarrays, and visiting a million keys on every collection cost more than
+        # creating the series.
+        self._keys = np.full(1024, None, dtype=object)
+        self._next_id = 1
         self._hashes = np.zeros(1024, dtype=np.uint64)  # by id
         self._tables: dict[str, _Table] = {}
         self._live = 0
@@ -511,7 +520,7 @@ class SeriesIndex:
         """Remove series (DROP SERIES). Unknown or already dropped ids are ignored; ids are not reused."""
         with self._lock:
             self._check_writable()
-            live = sorted({int(i) for i in ids if 0 < i < len(self._keys) and self._keys[i] is not None})
+            live = sorted({int(i) for i in ids if 0 < i < self._next_id and self._keys[i] is not None})
             if not live:
                 return
             body = struct.pack("<BI", _DROP, len(live)) + np.array(live, dtype="<u8").tobytes()
@@ -591,10 +600,10 @@ class SeriesIndex:
     def series_tags(self, ids: Iterable[int]) -> list[tuple[str, TagSet]]:
         """``(table, tag set)`` per id. Raises KeyError for an id that is unknown or dropped."""
         with self._lock:
-            keys = self._keys
+            keys, end = self._keys, self._next_id
             out = []
             for i in ids:
-                key = keys[i] if 0 < i < len(keys) else None
+                key = keys[i] if 0 < i < end else None
                 if key is None:
                     raise KeyError(f"unknown series id {i}")
                 out.append(parse_series_key(key))
@@ -660,7 +669,7 @@ class SeriesIndex:
         n = len(new)
         if self._live + n > self.series_limit:
             raise SeriesLimitExceeded(self.database, self.series_limit, n)
-        first = len(self._keys)
+        first = self._next_id
         if first + n > _MAX_ID:
             raise StorageError(f"series index {self.directory}: series ids exhausted")
         new_keys = list(new)
@@ -678,19 +687,23 @@ class SeriesIndex:
 
     def _register(self, first: int, keys: list[bytes], new_ids: list[int]) -> None:
         end = first + len(keys)
-        if end > len(self._hashes):
-            grown = np.zeros(max(end, 2 * len(self._hashes)), dtype=np.uint64)
-            grown[: len(self._hashes)] = self._hashes
-            self._hashes = grown
+        if end > len(self._keys):
+            capacity = max(end, 2 * len(self._keys))
+            grown_keys = np.full(capacity, None, dtype=object)
+            grown_keys[: self._next_id] = self._keys[: self._next_id]
+            grown_hashes = np.zeros(capacity, dtype=np.uint64)
+            grown_hashes[: self._next_id] = self._hashes[: self._next_id]
+            self._keys, self._hashes = grown_keys, grown_hashes
         self._hashes[first:end] = _hash_keys(keys)
+        self._keys[first:end] = keys
         self._ids.update(zip(keys, new_ids, strict=True))
-        self._keys.extend(keys)
+        self._next_id = end
         self._live += len(keys)
 
     def _drop_ids(self, ids: Iterable[int]) -> None:
         by_table: dict[str, list[tuple[int, TagSet]]] = {}
         for sid in ids:
-            key = self._keys[sid] if 0 < sid < len(self._keys) else None
+            key = self._keys[sid] if 0 < sid < self._next_id else None
             if key is None:
                 continue
             table, tags = parse_series_key(key)
@@ -827,8 +840,8 @@ class SeriesIndex:
                     [None, pa.py_buffer(offsets.view("<i4")), pa.py_buffer(body[blob_start:])],
                 )
                 keys = arr.to_pylist()
-                if first != len(self._keys):
-                    raise ValueError(f"ADD of ids from {first}, expected {len(self._keys)}")
+                if first != self._next_id:
+                    raise ValueError(f"ADD of ids from {first}, expected {self._next_id}")
                 if any(k in self._ids for k in keys) or len(set(keys)) != count:
                     raise ValueError("ADD of a key that already has an id")
                 new_ids = list(range(first, first + count))
@@ -906,13 +919,14 @@ class SeriesIndex:
         os.remove(os.path.join(self.directory, _log_name(old_gen)))
 
     def _encode_snapshot(self) -> bytes:
-        keys, hashes = self._keys, self._hashes
+        keys, hashes, next_id = self._keys, self._hashes, self._next_id
 
         def series() -> Iterator[list[object]]:
-            for start in range(1, len(keys), _SNAP_CHUNK):
-                ids = [i for i in range(start, min(start + _SNAP_CHUNK, len(keys))) if keys[i] is not None]
-                if ids:
-                    yield [ids, [keys[i] for i in ids], hashes[ids]]
+            for start in range(1, next_id, _SNAP_CHUNK):
+                chunk = keys[start : min(start + _SNAP_CHUNK, next_id)]
+                live = np.flatnonzero(_present(chunk))
+                if len(live):
+                    yield [live + start, chunk[live].tolist(), hashes[live + start]]
 
         g_table: list[str] = []
         g_key: list[str | None] = []
@@ -945,7 +959,7 @@ class SeriesIndex:
             {
                 "version": _SNAP_VERSION,
                 "database": self.database,
-                "next_id": len(keys),
+                "next_id": next_id,
                 "log_gen": self._log_gen,
                 "live": self._live,
             }
@@ -1005,22 +1019,21 @@ class SeriesIndex:
         series, groups_reader, postings_reader = readers
 
         next_id = int(meta["next_id"])
-        key_list: list[bytes | None] = [None] * next_id
+        capacity = max(1024, next_id)
+        key_list = np.full(capacity, None, dtype=object)
         ids_by_key: dict[bytes, int] = {}
-        self._keys, self._ids = key_list, ids_by_key
-        self._hashes = np.zeros(max(1024, next_id), dtype=np.uint64)
+        self._keys, self._ids, self._next_id = key_list, ids_by_key, next_id
+        self._hashes = np.zeros(capacity, dtype=np.uint64)
         for batch in series:  # batch by batch: the decompressed keys are never all in memory at once
             ids = batch.column(0).to_numpy()
             if len(ids) and (ids.min() < 1 or ids.max() >= next_id):
                 raise ValueError("series id out of range")
             keys = batch.column(1).to_pylist()
-            id_list = ids.tolist()
-            for i, k in zip(id_list, keys, strict=True):
-                key_list[i] = k
-            ids_by_key.update(zip(keys, id_list, strict=True))
+            key_list[ids] = keys
+            ids_by_key.update(zip(keys, ids.tolist(), strict=True))
             self._hashes[ids] = batch.column(2).to_numpy()
         self._live = len(ids_by_key)
-        if self._live != meta["live"] or sum(k is not None for k in key_list) != self._live:
+        if self._live != meta["live"] or np.count_nonzero(_present(key_list)) != self._live:
             raise ValueError("duplicate series keys or ids")
 
         groups = groups_reader.read_all()
