@@ -17,7 +17,8 @@ from columnar.rows import Rows, concat
 
 
 class TableCache:
-    def __init__(self) -> None:
+    def __init__(self, dedupe: bool = True) -> None:
+        self.dedupe = dedupe
         self._parts: list[Rows] = []
         self._merged = True  # _parts is [] or one sorted, deduplicated part
         self.nbytes = 0
@@ -37,7 +38,7 @@ class TableCache:
     def merged(self) -> Rows:
         with self._lock:
             if not self._merged:
-                rows = merge_rows(concat(self._parts))
+                rows = merge_rows(concat(self._parts), dedupe=self.dedupe)
                 self._parts = [rows]
                 self.nbytes = rows.nbytes
                 self._merged = True
@@ -88,11 +89,11 @@ class ShardCache:
         self.created = _time.monotonic()
         self._lock = threading.Lock()
 
-    def table(self, name: str) -> TableCache:
+    def table(self, name: str, dedupe: bool = True) -> TableCache:
         t = self.tables.get(name)
         if t is None:
             with self._lock:
-                t = self.tables.setdefault(name, TableCache())
+                t = self.tables.setdefault(name, TableCache(dedupe))
         return t
 
     @property

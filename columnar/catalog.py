@@ -99,6 +99,11 @@ class TableMeta:
         return None
 
     @property
+    def dedupe(self) -> bool:
+        """Whether rows of one series and time collapse (last write wins); SQL tables without a key keep both."""
+        return bool(self.options.get("dedupe", True))
+
+    @property
     def tags(self) -> list[str]:
         return [c.name for c in self.columns if c.kind == "tag"]
 

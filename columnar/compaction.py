@@ -88,7 +88,7 @@ def compact_run(engine: Engine, shard: Shard, table_id: int, run: list[FileMeta]
                 if lf.meta.id in t.meta.file_ids:
                     drop |= t.mask(rows)
             parts.append(rows.take(np.flatnonzero(~drop)) if drop.any() else rows)
-        merged = merge_rows(concat(parts))
+        merged = merge_rows(concat(parts), dedupe=meta.dedupe)
         out_id = max(f.id for f in run)
         level = max(f.level for f in run) + 1
         added: list[LoadedFile] = []

@@ -303,13 +303,13 @@ class Engine:
         lo, hi = int(starts.min()), int(starts.max())
         if lo == hi:
             shard = self._shard_for(db.id, rpm.name, lo, dur)
-            shard.cache.table(meta.name).append(rows)
+            shard.cache.table(meta.name, meta.dedupe).append(rows)
             shard.last_write = _time.monotonic()
             return
         for start in np.unique(starts):
             sel = np.flatnonzero(starts == start)
             shard = self._shard_for(db.id, rpm.name, int(start), dur)
-            shard.cache.table(meta.name).append(rows.take(sel))
+            shard.cache.table(meta.name, meta.dedupe).append(rows.take(sel))
             shard.last_write = _time.monotonic()
 
     def _shard_for(self, database_id: int, rp: str, start: int, duration: int) -> Shard:

@@ -24,12 +24,17 @@ def is_sorted_unique(series: np.ndarray, time: np.ndarray) -> bool:
     return bool((np.diff(time)[same] > 0).all())
 
 
-def merge_rows(rows: Rows) -> Rows:
-    """Sort by (series, time) keeping write order among equal keys, then collapse duplicates."""
+def merge_rows(rows: Rows, *, dedupe: bool = True) -> Rows:
+    """Sort by (series, time) keeping write order among equal keys, then collapse duplicates.
+
+    ``dedupe=False`` (SQL tables without a key: PostgreSQL keeps duplicate rows) only sorts.
+    """
     n = len(rows)
     if n == 0 or is_sorted_unique(rows.series, rows.time):
         return rows
     order = np.lexsort((rows.time, rows.series))  # stable: among equal keys, write order is kept
+    if not dedupe:
+        return rows.take(order)
     s = rows.series[order]
     t = rows.time[order]
     starts = np.ones(n, dtype=bool)

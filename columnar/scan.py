@@ -58,6 +58,7 @@ class _Target:
     shards: list[Shard]
     engine: Engine
     database_id: int
+    dedupe: bool = True
 
 
 def _target(engine: Engine, req: ScanRequest) -> _Target:
@@ -78,7 +79,7 @@ def _target(engine: Engine, req: ScanRequest) -> _Target:
         and s.meta.end_ns > req.tmin
         and s.meta.start_ns <= req.tmax
     ]
-    return _Target(meta.id, meta.name, tags, fields, ids, shards, engine, db.id)
+    return _Target(meta.id, meta.name, tags, fields, ids, shards, engine, db.id, meta.dedupe)
 
 
 def schema(engine: Engine, req: ScanRequest) -> pa.Schema:
@@ -103,7 +104,7 @@ def scan(engine: Engine, req: ScanRequest) -> Iterator[pa.RecordBatch]:
     sch = _schema(t, req.with_series_id)
     cols = list(t.fields)
     for shard in t.shards:
-        rows = shard.read(t.table_id, t.table, t.series, req.tmin, req.tmax, cols)
+        rows = shard.read(t.table_id, t.table, t.series, req.tmin, req.tmax, cols, dedupe=t.dedupe)
         for lo in range(0, len(rows), req.batch_rows):
             part = rows.take(np.arange(lo, min(lo + req.batch_rows, len(rows))))
             yield to_arrow(t, part, sch)
@@ -299,7 +300,7 @@ def _aggregate_shard(
         raw_parts.append(cache.read(t.series, tmin, tmax, [column]))
     raw_parts = [p for p in raw_parts if len(p)]
     if raw_parts:
-        rows = raw_parts[0] if len(raw_parts) == 1 else merge_rows(concat(raw_parts))
+        rows = raw_parts[0] if len(raw_parts) == 1 else merge_rows(concat(raw_parts), dedupe=t.dedupe)
         stats.rows_decoded += len(rows)
         out.append(_partials_from_rows(rows, column, ftype, every, offset))
     return out
@@ -462,7 +463,7 @@ def _shard_last(t: _Target, shard: Shard, series: np.ndarray, tmin: int, tmax: i
             keep &= ~tomb.mask(rows)
         if tombs and not keep.all():
             # a tombstone may have hidden the newest group's rows: fall back to the whole range
-            rows = shard.read(t.table_id, t.table, np.unique(rows.series), tmin, tmax, cols)
+            rows = shard.read(t.table_id, t.table, np.unique(rows.series), tmin, tmax, cols, dedupe=t.dedupe)
             keep = np.ones(len(rows), dtype=bool)
         parts.append(rows.take(np.flatnonzero(keep)))
     for cache in src.caches:
@@ -470,6 +471,6 @@ def _shard_last(t: _Target, shard: Shard, series: np.ndarray, tmin: int, tmax: i
     parts = [p for p in parts if len(p)]
     if not parts:
         return Rows.empty()
-    rows = merge_rows(concat(parts)) if len(parts) > 1 else parts[0]
+    rows = merge_rows(concat(parts), dedupe=t.dedupe) if len(parts) > 1 else parts[0]
     last = np.append(rows.series[1:] != rows.series[:-1], True)
     return rows.take(np.flatnonzero(last))

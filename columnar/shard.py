@@ -153,6 +153,8 @@ class Shard:
         tmin: int,
         tmax: int,
         columns: list[str] | None,
+        *,
+        dedupe: bool = True,
     ) -> Rows:
         src = self.sources(table_id, table)
         parts: list[Rows] = []
@@ -174,7 +176,7 @@ class Shard:
             return Rows.empty()
         if len(parts) == 1:
             return parts[0]
-        return merge_rows(concat(parts))
+        return merge_rows(concat(parts), dedupe=dedupe)
 
     # -- memtable lifecycle ----------------------------------------------------------------------------
     def freeze(self) -> ShardCache | None:

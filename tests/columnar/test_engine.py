@@ -314,3 +314,22 @@ def test_random_operation_sequences_match_reference(tmp_path_factory, ops):
             assert engine_rows(e, "m") == ref.expected()
     finally:
         e.close()
+
+
+def test_table_without_dedupe_keeps_duplicate_rows(make_engine):
+    e = make_engine()
+    e.create_table("postgres", "log", [("v", "field", FieldType.FLOAT, "float8")], options={"dedupe": False})
+    for _ in range(2):
+        e.write("postgres", WriteBatch.from_rows("log", [5, 1, 5], [{}] * 3, {"v": [1.0, 2.0, 3.0]})).check()
+
+    def values():
+        t = read_table(e, ScanRequest("postgres", "log"))
+        return sorted(zip(t["time"].cast("int64").to_pylist(), t["v"].to_pylist(), strict=True))
+
+    want = sorted([(5, 1.0), (1, 2.0), (5, 3.0)] * 2)
+    assert values() == want
+    e.flush()
+    e.write("postgres", WriteBatch.from_rows("log", [5], [{}], {"v": [9.0]})).check()
+    e.flush()
+    e.compact(full=True)
+    assert values() == sorted(want + [(5, 9.0)])
