@@ -19,6 +19,7 @@ On disk (one directory)::
 
     series.snap              snapshot: every live series and the inverted index, covering logs <= gen
     series-<gen:08d>.log     append-only log of changes after the snapshot (normally just one file)
+    LOCK                     flock-ed while an index has the directory open (a second open fails)
 
 Log file: 8-byte magic ``TSGSLOG1``, then records. All integers little-endian.
 
@@ -59,6 +60,7 @@ the snapshot, deletes logs it covers and replays the rest, so a crash at any ste
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
@@ -404,6 +406,7 @@ _LOG_MAGIC = b"TSGSLOG1"
 _SNAP_MAGIC = b"TSGSNAP1"
 _SNAP_END = b"TSGSEND1"
 _SNAP_NAME = "series.snap"
+_LOCK_NAME = "LOCK"
 _SNAP_VERSION = 1
 _LOG_NAME = re.compile(r"series-(\d{8})\.log")
 _ADD, _DROP, _DROP_TABLE = 1, 2, 3
@@ -495,7 +498,16 @@ class SeriesIndex:
         self._closed = False
         self._broken: str | None = None
         os.makedirs(self.directory, exist_ok=True)
-        self._open()
+        self._lock_fd = os.open(os.path.join(self.directory, _LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StorageError(f"series index {self.directory} is already open") from None
+            self._open()
+        except BaseException:
+            os.close(self._lock_fd)  # also releases the lock
+            raise
 
     # -- writes ---------------------------------------------------------------------------------------
     def resolve(self, table: str, tag_sets: Sequence[TagSet]) -> np.ndarray:
@@ -565,6 +577,7 @@ class SeriesIndex:
                         os.fsync(self._fd)
             finally:
                 os.close(self._fd)
+                os.close(self._lock_fd)
                 self._closed = True
 
     def __enter__(self) -> SeriesIndex:

@@ -353,6 +353,8 @@ def test_drop_series_and_table(tmp_path: Path) -> None:
 
 def test_closed_index_refuses_writes(tmp_path: Path) -> None:
     ix = SeriesIndex(tmp_path)
+    with pytest.raises(StorageError, match="already open"):
+        SeriesIndex(tmp_path)
     ix.close()
     ix.close()
     with pytest.raises(StorageError, match="closed"):
