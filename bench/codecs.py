@@ -98,7 +98,7 @@ def _hosts(rng: np.random.Generator, n_blocks: int, block: int) -> list[np.ndarr
     return out
 
 
-DataSet = tuple[str, str, Callable[[np.random.Generator, int, int], list[np.ndarray]]]
+DataSet = tuple[str, encodings.Kind, Callable[[np.random.Generator, int, int], list[np.ndarray]]]
 DATASETS: list[DataSet] = [
     ("devops-int", "int", _devops),
     ("time-10s", "time", _time_regular),
@@ -111,7 +111,7 @@ DATASETS: list[DataSet] = [
 ]
 
 
-def measure(blocks: Sequence[np.ndarray], kind: str, repeat: int) -> dict[str, object]:
+def measure(blocks: Sequence[np.ndarray], kind: encodings.Kind, repeat: int) -> dict[str, object]:
     payloads = [encodings.encode(b, kind) for b in blocks]  # also warms the JIT
     for b, p in zip(blocks, payloads, strict=True):
         got = encodings.decode(p)

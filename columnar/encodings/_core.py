@@ -287,10 +287,15 @@ def zstd_unpack(body: bytes | memoryview, pos: int = 0, limit: int = 1 << 31) ->
         if pos != len(body):
             raise CorruptPayload("zstd section: bytes after an empty section")
         return b""
+    # decompressobj grows its output as the frame produces it, so a corrupt size field cannot make
+    # it allocate more than the frame really holds
+    dobj = _contexts()[1].decompressobj()
     try:
-        data = _contexts()[1].decompress(bytes(body[pos:]), max_output_size=max(size, 1))
+        data = dobj.decompress(bytes(body[pos:]))
     except zstandard.ZstdError as exc:
         raise CorruptPayload(f"zstd section: {exc}") from None
+    if not dobj.eof or dobj.unused_data:
+        raise CorruptPayload("zstd section: incomplete frame or bytes after it")
     if len(data) != size:
         raise CorruptPayload(f"zstd section holds {len(data)} bytes, header says {size}")
     return data

@@ -31,6 +31,8 @@ from columnar.encodings._core import (
     E_TRUNCATED,
     U0,
     U1,
+    UMAX,
+    ctz,
     get_varint,
     inline_kernel,
     kernel,
@@ -53,22 +55,48 @@ def _gcd(a, b):
 
 
 @kernel
+def _inverse(odd):
+    """The inverse of an odd number modulo 2**64 (Newton's iteration doubles the good bits)."""
+    inv = odd
+    for _ in range(6):
+        inv *= np.uint64(2) - odd * inv
+    return inv
+
+
+@kernel
 def deltas(x):
-    """(q, g): the wrapping deltas of x divided by their gcd g (g = 1 when none helps)."""
+    """(q, g): the wrapping deltas of x divided by their gcd g (g = 1 when none helps).
+
+    Divisibility by the running g is tested and the exact quotients taken with the inverse of g's
+    odd part modulo 2**64, so the usual case costs multiplications, not divisions.
+    """
     m = x.size - 1
     d = np.empty(max(m, 0), np.uint64)
-    g = U0
     for i in range(m):
-        di = x[i + 1] - x[i]
-        d[i] = di
-        if g != U1:
-            g = _gcd(g, (U0 - di) if np.int64(di) < 0 else di)
+        d[i] = x[i + 1] - x[i]
+    g = U0
+    shift = U0
+    inv = U0
+    limit = U0
+    for i in range(m):
+        di = d[i]
+        mag = (U0 - di) if np.int64(di) < 0 else di
+        if mag == U0:
+            continue
+        if g != U0 and (mag & ((U1 << shift) - U1)) == U0 and (mag >> shift) * inv <= limit:
+            continue  # divisible by g
+        g = _gcd(g, mag)
+        if g == U1:
+            break
+        shift = np.uint64(ctz(g))
+        odd = g >> shift
+        inv = _inverse(odd)
+        limit = UMAX // odd
     if g == U0 or g > _GMAX:
-        g = U1
+        return d, U1
     if g != U1:
-        sg = np.int64(g)
         for i in range(m):
-            d[i] = np.uint64(np.int64(d[i]) // sg)
+            d[i] = np.uint64(np.int64(d[i]) >> np.int64(shift)) * inv
     return d, g
 
 

@@ -53,6 +53,7 @@ from columnar.encodings._core import (
     put_varint,
     st64,
     tag_of,
+    varint_len,
 )
 
 ID = 3
@@ -64,7 +65,8 @@ GROUP = 128
 
 
 @kernel
-def _emit_group(u, a, b, out, pos):
+def _emit_group(u, a, b, out, pos, dry):
+    """Write one packed group (or, when dry, only advance pos by its size)."""
     n = b - a
     hist = np.zeros(65, np.int64)
     for k in range(a, b):
@@ -86,6 +88,11 @@ def _emit_group(u, a, b, out, pos):
     nexc = 0
     for bits in range(w + 1, maxb + 1):
         nexc += hist[bits]
+    if dry:
+        pos += varint_len(np.uint64((n << 1) | 1)) + 1 + varint_len(np.uint64(nexc)) + (n * w + 7) // 8
+        for bits in range(w + 1, maxb + 1):
+            pos += hist[bits] * (1 + (bits - w + 6) // 7)
+        return pos
     pos = put_varint(out, pos, np.uint64((n << 1) | 1))
     out[pos] = w
     pos = put_varint(out, pos + 1, np.uint64(nexc))
@@ -116,16 +123,17 @@ def _emit_group(u, a, b, out, pos):
 
 
 @kernel
-def _emit_literal(u, a, b, out, pos):
+def _emit_literal(u, a, b, out, pos, dry):
     while a < b:
         e = min(a + GROUP, b)
-        pos = _emit_group(u, a, e, out, pos)
+        pos = _emit_group(u, a, e, out, pos, dry)
         a = e
     return pos
 
 
 @kernel
-def _emit_stream(u, out, pos):
+def _emit_stream(u, out, pos, dry):
+    """Write the chunks of a stream at pos (when dry: only compute where they would end)."""
     m = u.size
     i = 0
     lit = 0
@@ -135,13 +143,16 @@ def _emit_stream(u, out, pos):
             while j < m and u[j] == U0:
                 j += 1
             if j - i >= RUN_MIN:
-                pos = _emit_literal(u, lit, i, out, pos)
-                pos = put_varint(out, pos, np.uint64((j - i) << 1))
+                pos = _emit_literal(u, lit, i, out, pos, dry)
+                if dry:
+                    pos += varint_len(np.uint64((j - i) << 1))
+                else:
+                    pos = put_varint(out, pos, np.uint64((j - i) << 1))
                 lit = j
             i = j
         else:
             i += 1
-    return _emit_literal(u, lit, m, out, pos)
+    return _emit_literal(u, lit, m, out, pos, dry)
 
 
 @kernel
@@ -157,20 +168,25 @@ def _encode(x, tag):
         out[0] = tag
         return out
     u0, lo, u1, c, u2, q1, g = _ints.candidates(x)
-    best = np.empty(_bound(n), np.uint8)
-    pos = _ints.put_header(best, tag, 0, g, x[0], lo)
-    blen = _emit_stream(u0, best, pos)
-    if n >= 2:
-        cand = np.empty(_bound(n), np.uint8)
-        for order in (1, 2):
-            if order == 2 and n < 3:
-                break
-            pos = _ints.put_header(cand, tag, order, g, x[0], c if order == 1 else q1)
-            clen = _emit_stream(u1 if order == 1 else u2, cand, pos)
-            if clen < blen:
-                best, cand = cand, best
-                blen = clen
-    return best[:blen]
+    out = np.empty(_bound(n), np.uint8)
+    # size each order without writing it, then write the smallest
+    best_order = 0
+    best_len = 0
+    for order in range(3):
+        if order > n - 1 or (order == 2 and n < 3):
+            break
+        base = lo if order == 0 else (c if order == 1 else q1)
+        u = u0 if order == 0 else (u1 if order == 1 else u2)
+        pos = _ints.put_header(out, tag, order, g, x[0], base)
+        size = _emit_stream(u, out, pos, True)
+        if order == 0 or size < best_len:
+            best_order = order
+            best_len = size
+    order = best_order
+    base = lo if order == 0 else (c if order == 1 else q1)
+    pos = _ints.put_header(out, tag, order, g, x[0], base)
+    pos = _emit_stream(u0 if order == 0 else (u1 if order == 1 else u2), out, pos, False)
+    return out[:pos]
 
 
 @kernel

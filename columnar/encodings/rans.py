@@ -244,7 +244,8 @@ def _encode(x, tag):
             words[nw] = np.uint16(st & np.uint64(0xFFFF))
             nw += 1
             st >>= np.uint64(16)
-        st = ((st // f) << np.uint64(P)) + (st % f) + np.uint64(cum[s])
+        qt = np.uint64(np.uint32(st) // np.uint32(f))  # 32-bit division: st < 2**32
+        st = (qt << np.uint64(P)) + (st - qt * f) + np.uint64(cum[s])
         if i & 1:
             st1 = st
         else:

@@ -108,9 +108,9 @@ _SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Heal
 def _int_blocks(dtype: type, lo: int, hi: int) -> st.SearchStrategy[np.ndarray]:
     anything = hnp.arrays(dtype, _LEN, elements=st.integers(lo, hi))
     small = hnp.arrays(dtype, _LEN, elements=st.integers(max(lo, -50), min(hi, 50)))
-    runs = st.lists(st.tuples(st.integers(lo, hi), st.integers(1, 400)), max_size=8).map(
-        lambda rs: np.array([v for v, k in rs for _ in range(k)], dtype=dtype)
-    )
+    runs: st.SearchStrategy[np.ndarray] = st.lists(
+        st.tuples(st.integers(lo, hi), st.integers(1, 400)), max_size=8
+    ).map(lambda rs: np.array([v for v, k in rs for _ in range(k)], dtype=dtype))
 
     def walk(a: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
