@@ -221,7 +221,7 @@ def _hll_registers(hashes: np.ndarray) -> np.ndarray:
 
 def _hll_estimate(hashes: np.ndarray) -> int:
     """HyperLogLog (p = 14) with Ertl's improved raw estimator (arXiv:1702.01284, algorithm 6), which
-    needs no bias tables and is unbiased from empty to far beyond 2**32."""
+    needs no bias tables and has no bias to correct from 0 series upwards."""
     if hashes.size == 0:
         return 0
     m = 1 << _HLL_P
