@@ -411,6 +411,28 @@ class Catalog:
                 (time_column, json.dumps(options), table_id),
             )
 
+    def rename_table(self, table_id: int, new_name: str) -> None:
+        with self._tx() as cur:
+            cur.execute("UPDATE tables SET name=? WHERE id=?", (new_name, table_id))
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._q("SELECT value FROM meta WHERE key=?", (key,))
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Small named settings (views, extensions): value None deletes the key."""
+        with self._tx() as cur:
+            if value is None:
+                cur.execute("DELETE FROM meta WHERE key=?", (key,))
+            else:
+                cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def meta_items(self, prefix: str) -> list[tuple[str, str]]:
+        return [
+            (k, v)
+            for k, v in self._q("SELECT key, value FROM meta WHERE key LIKE ? ORDER BY key", (prefix + "%",))
+        ]
+
     def drop_table(self, table_id: int) -> None:
         with self._tx() as cur:
             cur.execute("DELETE FROM columns WHERE table_id=?", (table_id,))

@@ -179,6 +179,11 @@ class Engine:
             self._tables[(rpm.database_id, rpm.name, name)] = meta
             return meta
 
+    def invalidate_tables(self) -> None:
+        """Forget cached table schemas after a catalog change made outside write (ALTER, RENAME)."""
+        with self._meta_lock:
+            self._tables.clear()
+
     def _refresh_table(self, meta: TableMeta) -> TableMeta:
         new = self.catalog.table_by_id(meta.id)
         assert new is not None

@@ -153,3 +153,37 @@ def from_duckdb(type_str: str) -> PgType:
         inner = from_duckdb(s[:-2])
         return PgType(inner.name + "[]", inner.array_oid, 0, None, pa.string(), (), inner.sql_name + "[]")
     return BY_NAME[_DUCK.get(s, "text")]
+
+
+def from_arrow(dt: pa.DataType) -> PgType:
+    """The PostgreSQL type a result column of this Arrow type is sent as."""
+    if pa.types.is_dictionary(dt):
+        return from_arrow(dt.value_type)
+    if pa.types.is_boolean(dt):
+        return BY_NAME["bool"]
+    if pa.types.is_int8(dt) or pa.types.is_int16(dt) or pa.types.is_uint8(dt):
+        return BY_NAME["int2"]
+    if pa.types.is_int32(dt) or pa.types.is_uint16(dt):
+        return BY_NAME["int4"]
+    if pa.types.is_int64(dt) or pa.types.is_uint32(dt):
+        return BY_NAME["int8"]
+    if pa.types.is_uint64(dt) or pa.types.is_decimal(dt):
+        return BY_NAME["numeric"]
+    if pa.types.is_float32(dt) or pa.types.is_float16(dt):
+        return BY_NAME["float4"]
+    if pa.types.is_float64(dt):
+        return BY_NAME["float8"]
+    if pa.types.is_timestamp(dt):
+        return BY_NAME["timestamptz" if dt.tz else "timestamp"]
+    if pa.types.is_date(dt):
+        return BY_NAME["date"]
+    if pa.types.is_time(dt):
+        return BY_NAME["time"]
+    if pa.types.is_interval(dt) or pa.types.is_duration(dt):
+        return BY_NAME["interval"]
+    if pa.types.is_binary(dt) or pa.types.is_large_binary(dt) or pa.types.is_fixed_size_binary(dt):
+        return BY_NAME["bytea"]
+    if pa.types.is_list(dt) or pa.types.is_large_list(dt) or pa.types.is_fixed_size_list(dt):
+        inner = from_arrow(dt.value_type)
+        return PgType(inner.name + "[]", inner.array_oid, 0, None, dt, (), inner.sql_name + "[]")
+    return TEXT

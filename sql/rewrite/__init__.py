@@ -1,0 +1,41 @@
+"""Rewrite rules: one function per module, ``rule(expression, ctx) -> expression``, applied in order.
+
+Each rule turns PostgreSQL / TimescaleDB constructs into what the executor (DuckDB) runs with the
+same meaning. Pushdown (sql/rewrite/pushdown.py) is not a tree rewrite: the binder asks it for scan
+bounds and leaves the tree as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from sql.rewrite.first_last import first_last
+from sql.rewrite.output_names import output_names
+from sql.rewrite.session_functions import session_functions
+from sql.rewrite.time_bucket import time_bucket
+
+
+@dataclass
+class RewriteContext:
+    database: str
+    user: str = ""
+    settings: dict[str, str] = field(default_factory=dict)
+    version: str = ""
+    backend_pid: int = 0
+    describe: bool = False  # describing only: no side effects (set_config)
+    set_setting: Callable[[str, str], Any] = lambda k, v: None
+    notes: list[str] = field(default_factory=list)  # what each rule did (EXPLAIN)
+
+
+Rule = Callable[[exp.Expression, RewriteContext], exp.Expression]
+RULES: tuple[Rule, ...] = (output_names, session_functions, first_last, time_bucket)
+
+
+def rewrite(tree: exp.Expression, ctx: RewriteContext) -> exp.Expression:
+    for rule in RULES:
+        tree = rule(tree, ctx)
+    return tree

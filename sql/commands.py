@@ -1,0 +1,361 @@
+"""Session statements: SET/SHOW/RESET, transaction control, cursors, DISCARD, LISTEN and friends.
+
+They are parsed here by their keywords (sqlglot has no use for them) and act on the session only.
+Transaction control tracks PostgreSQL's status (I/T/E) for clients; writes are applied as they are
+made (there is no rollback of data), which docs/sql.md states.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from sql import errors as E
+from sql import settings
+from sql.session import ColumnDesc, Result
+from sql.types import TEXT
+
+if TYPE_CHECKING:
+    from sql.engine import SqlSession
+
+WORDS = {
+    "SET", "SHOW", "RESET", "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT",
+    "RELEASE", "DECLARE", "FETCH", "MOVE", "CLOSE", "DEALLOCATE", "DISCARD", "LISTEN", "UNLISTEN",
+    "NOTIFY",
+}  # fmt: skip
+
+_TOKEN = re.compile(
+    r"""\s*('(?:[^']|'')*'|"(?:[^"]|"")*"|[A-Za-z_][\w.$/:+-]*|[-+]?\d+(?:\.\d+)?\w*|=|,|\(|\)|\*)"""
+)
+_DECLARE = re.compile(r"(?is)^\s*DECLARE\s+(.*?)\bCURSOR\b(.*?)\bFOR\b(.*)$")
+
+
+def _tokens(sql: str) -> list[str]:
+    out, pos, s = [], 0, sql.strip().rstrip(";").strip()
+    while pos < len(s):
+        m = _TOKEN.match(s, pos)
+        if not m:
+            raise E.SyntaxError_(f'syntax error at or near "{s[pos:].split()[0]}"', position=pos + 1)
+        out.append(m.group(1))
+        pos = m.end()
+    return out
+
+
+def _unquote(tok: str) -> str:
+    if tok.startswith("'") and tok.endswith("'"):
+        return tok[1:-1].replace("''", "'")
+    if tok.startswith('"') and tok.endswith('"'):
+        return tok[1:-1].replace('""', '"')
+    return tok
+
+
+@dataclass
+class Cursor:
+    name: str
+    columns: list[ColumnDesc]
+    batches: Iterator[pa.RecordBatch]
+    hold: bool
+    pending: pa.RecordBatch | None = None
+    done: bool = False
+    position: int = 0
+
+    def take(self, n: int | None) -> list[pa.RecordBatch]:
+        """Up to n rows (None: all that are left)."""
+        out: list[pa.RecordBatch] = []
+        want = n
+        while not self.done and (want is None or want > 0):
+            if self.pending is None or self.pending.num_rows == 0:
+                try:
+                    self.pending = next(self.batches)
+                except StopIteration:
+                    self.done = True
+                    break
+                continue
+            k = self.pending.num_rows if want is None else min(want, self.pending.num_rows)
+            out.append(self.pending.slice(0, k))
+            self.pending = self.pending.slice(k)
+            self.position += k
+            if want is not None:
+                want -= k
+        return out
+
+
+@dataclass
+class CommandState:
+    cursors: dict[str, Cursor] = field(default_factory=dict)
+    listening: set[str] = field(default_factory=set)
+
+
+def describe(session: SqlSession, sql: str) -> list[ColumnDesc] | None:
+    toks = _tokens(sql)
+    word = toks[0].upper()
+    if word == "SHOW":
+        if len(toks) > 1 and toks[1].upper() == "ALL":
+            return [ColumnDesc(n, TEXT.oid) for n in ("name", "setting", "description")]
+        return [ColumnDesc(_show_name(toks[1:]), TEXT.oid)]
+    if word == "FETCH":
+        cur = session.commands.cursors.get(_cursor_name(toks).lower())
+        if cur is None:
+            raise E.InvalidCursorName(f'cursor "{_cursor_name(toks)}" does not exist')
+        return cur.columns
+    return None
+
+
+def _show_name(toks: list[str]) -> str:
+    name = " ".join(toks).lower()
+    return {"time zone": "TimeZone", "transaction isolation level": "transaction_isolation"}.get(
+        name, _unquote(toks[0]) if toks else ""
+    )
+
+
+def run(session: SqlSession, sql: str) -> Result:
+    if sql.lstrip()[:7].upper() == "DECLARE":
+        return _declare(session, sql)
+    toks = _tokens(sql)
+    return _HANDLERS[toks[0].upper()](session, toks)
+
+
+def _set(session: SqlSession, toks: list[str]) -> Result:
+    rest = toks[1:]
+    if (
+        rest
+        and rest[0].upper() in ("SESSION", "LOCAL")
+        and len(rest) > 1
+        and rest[1].upper() != "CHARACTERISTICS"
+    ):
+        rest = rest[1:]
+    if not rest:
+        raise E.SyntaxError_("syntax error at end of input")
+    head = rest[0].upper()
+    if head in ("TRANSACTION", "SESSION") or (head == "CONSTRAINTS"):
+        return Result(None, tag="SET")  # isolation levels and constraint timing: accepted
+    if head == "TIME" and len(rest) > 2 and rest[1].upper() == "ZONE":
+        name, values = "timezone", rest[2:]
+    elif head == "NAMES":
+        name, values = "client_encoding", rest[1:]
+    else:
+        name = rest[0].lower()
+        if len(rest) < 3 or rest[1].upper() not in ("TO", "="):
+            raise E.SyntaxError_(f'syntax error at or near "{rest[1] if len(rest) > 1 else name}"')
+        values = rest[2:]
+    if len(values) == 1 and values[0].upper() in ("DEFAULT", "LOCAL"):
+        changed = session.reset_setting(name)
+        return Result(None, tag="SET", changed_parameters=changed)
+    value = ", ".join(_unquote(v) for v in values if v != ",")
+    changed = session.set_setting(name, value)
+    return Result(None, tag="SET", changed_parameters=changed)
+
+
+def _show(session: SqlSession, toks: list[str]) -> Result:
+    if len(toks) > 1 and toks[1].upper() == "ALL":
+        rows = sorted(session.settings.items())
+        table = pa.table(
+            {"name": [k for k, _ in rows], "setting": [v for _, v in rows], "description": [""] * len(rows)}
+        )
+        return Result(describe(session, " ".join(toks)), iter(table.to_batches()), tag="SHOW")
+    label = _show_name(toks[1:])
+    name = label.lower()
+    if name not in session.settings:
+        raise E.UndefinedObject(f'unrecognized configuration parameter "{name}"')
+    table = pa.table({label: [session.settings[name]]})
+    return Result([ColumnDesc(label, TEXT.oid)], iter(table.to_batches()), tag="SHOW")
+
+
+def _reset(session: SqlSession, toks: list[str]) -> Result:
+    if len(toks) < 2:
+        raise E.SyntaxError_("syntax error at end of input")
+    changed: dict[str, str] = {}
+    if toks[1].upper() == "ALL":
+        for name in list(session.settings):
+            changed.update(session.reset_setting(name))
+    else:
+        changed = session.reset_setting(
+            " ".join(toks[1:]).lower() if toks[1].upper() == "TIME" else toks[1].lower()
+        )
+    return Result(None, tag="RESET", changed_parameters=changed)
+
+
+def _begin(session: SqlSession, toks: list[str]) -> Result:
+    tag = "START TRANSACTION" if toks[0].upper() == "START" else "BEGIN"
+    if session.transaction_status == "I":
+        session.transaction_status = "T"
+    else:
+        session.notices.append("there is already a transaction in progress")
+    return Result(None, tag=tag)
+
+
+def _commit(session: SqlSession, toks: list[str]) -> Result:
+    failed = session.transaction_status == "E"
+    if session.transaction_status == "I":
+        session.notices.append("there is no transaction in progress")
+    _end_transaction(session)
+    return Result(None, tag="ROLLBACK" if failed else "COMMIT")
+
+
+def _rollback(session: SqlSession, toks: list[str]) -> Result:
+    if len(toks) > 1 and toks[1].upper() == "TO":
+        if session.transaction_status == "I":
+            raise E.InvalidTransactionState("ROLLBACK TO SAVEPOINT can only be used in transaction blocks")
+        session.transaction_status = "T"
+        return Result(None, tag="ROLLBACK")
+    if session.transaction_status == "I":
+        session.notices.append("there is no transaction in progress")
+    _end_transaction(session)
+    return Result(None, tag="ROLLBACK")
+
+
+def _end_transaction(session: SqlSession) -> None:
+    session.transaction_status = "I"
+    for name in [n for n, c in session.commands.cursors.items() if not c.hold]:
+        del session.commands.cursors[name]
+
+
+def _savepoint(session: SqlSession, toks: list[str]) -> Result:
+    if session.transaction_status == "I":
+        raise E.InvalidTransactionState("SAVEPOINT can only be used in transaction blocks")
+    return Result(None, tag="SAVEPOINT")
+
+
+def _release(session: SqlSession, toks: list[str]) -> Result:
+    if session.transaction_status == "I":
+        raise E.InvalidTransactionState("RELEASE SAVEPOINT can only be used in transaction blocks")
+    return Result(None, tag="RELEASE")
+
+
+def _declare(session: SqlSession, sql: str) -> Result:
+    m = _DECLARE.match(sql)
+    if not m:
+        raise E.SyntaxError_("syntax error in DECLARE")
+    head = _tokens(m.group(1))
+    if not head:
+        raise E.SyntaxError_("syntax error in DECLARE")
+    opts = [t.upper() for t in head[1:]]
+    if "SCROLL" in opts and "NO" not in opts:
+        raise E.FeatureNotSupported("scrollable cursors are not supported")
+    hold = "WITH" in [t.upper() for t in _tokens(m.group(2))]
+    if not hold and session.transaction_status == "I":
+        raise E.SqlError("DECLARE CURSOR can only be used in transaction blocks")
+    name = _unquote(head[0])
+    key = name if head[0].startswith('"') else name.lower()
+    if key in session.commands.cursors:
+        raise E.DuplicateCursor(f'cursor "{name}" already exists')
+    stmt = session.prepare(m.group(3), [])
+    if stmt.columns is None:
+        raise E.SqlError("cursor can only be declared for a SELECT query")
+    res = session.execute(stmt, session.current_params)
+    session.commands.cursors[key] = Cursor(name, res.columns or [], res.batches, hold)
+    return Result(None, tag="DECLARE CURSOR")
+
+
+def _cursor_name(toks: list[str]) -> str:
+    return _unquote(toks[-1])
+
+
+def _count(toks: list[str]) -> int | None:
+    """FETCH/MOVE direction words -> rows forward (None = ALL)."""
+    words = [t.upper() for t in toks[1:-1] if t.upper() not in ("FROM", "IN")]
+    if not words or words == ["NEXT"] or words == ["FORWARD"]:
+        return 1
+    if words in (["ALL"], ["FORWARD", "ALL"]):
+        return None
+    if words[0] == "FORWARD":
+        words = words[1:]
+    if len(words) == 1 and re.fullmatch(r"\d+", words[0]):
+        return int(words[0])
+    raise E.FeatureNotSupported("cursor can only scan forward")
+
+
+def _fetch(session: SqlSession, toks: list[str]) -> Result:
+    name = _cursor_name(toks)
+    cur = session.commands.cursors.get(name.lower()) or session.commands.cursors.get(name)
+    if cur is None:
+        raise E.InvalidCursorName(f'cursor "{name}" does not exist')
+    batches = cur.take(_count(toks))
+    n = sum(b.num_rows for b in batches)
+    word = toks[0].upper()
+    if word == "MOVE":
+        return Result(None, tag=f"MOVE {n}")
+    return Result(cur.columns, iter(batches), tag=f"FETCH {n}")
+
+
+def _close(session: SqlSession, toks: list[str]) -> Result:
+    if len(toks) > 1 and toks[1].upper() == "ALL":
+        session.commands.cursors.clear()
+        return Result(None, tag="CLOSE CURSOR ALL")
+    name = _cursor_name(toks)
+    if (
+        session.commands.cursors.pop(name.lower(), None) is None
+        and session.commands.cursors.pop(name, None) is None
+    ):
+        raise E.InvalidCursorName(f'cursor "{name}" does not exist')
+    return Result(None, tag="CLOSE CURSOR")
+
+
+def _deallocate(session: SqlSession, toks: list[str]) -> Result:
+    words = [t.upper() for t in toks[1:] if t.upper() != "PREPARE"]
+    if words == ["ALL"]:
+        session.sql_prepared.clear()
+        return Result(None, tag="DEALLOCATE ALL")
+    name = _unquote(toks[-1])
+    if session.sql_prepared.pop(name.lower(), None) is None:
+        raise E.InvalidSqlStatementName(f'prepared statement "{name}" does not exist')
+    return Result(None, tag="DEALLOCATE")
+
+
+def _discard(session: SqlSession, toks: list[str]) -> Result:
+    what = toks[1].upper() if len(toks) > 1 else ""
+    if what == "ALL":
+        if session.transaction_status != "I":
+            raise E.SqlError("DISCARD ALL cannot run inside a transaction block")
+        session.commands.cursors.clear()
+        session.commands.listening.clear()
+        session.sql_prepared.clear()
+        changed: dict[str, str] = {}
+        for name in list(session.settings):
+            changed.update(session.reset_setting(name))
+        return Result(None, tag="DISCARD ALL", changed_parameters=changed)
+    if what in ("PLANS", "SEQUENCES", "TEMP", "TEMPORARY"):
+        return Result(None, tag=f"DISCARD {'TEMP' if what == 'TEMPORARY' else what}")
+    raise E.SyntaxError_(f'syntax error at or near "{toks[1] if len(toks) > 1 else "DISCARD"}"')
+
+
+def _listen(session: SqlSession, toks: list[str]) -> Result:
+    word = toks[0].upper()
+    if word == "LISTEN":
+        session.commands.listening.add(_unquote(toks[1]))
+    elif word == "UNLISTEN":
+        if toks[1] == "*":
+            session.commands.listening.clear()
+        else:
+            session.commands.listening.discard(_unquote(toks[1]))
+    return Result(None, tag=word)
+
+
+_HANDLERS = {
+    "SET": _set,
+    "SHOW": _show,
+    "RESET": _reset,
+    "BEGIN": _begin,
+    "START": _begin,
+    "COMMIT": _commit,
+    "END": _commit,
+    "ROLLBACK": _rollback,
+    "ABORT": _rollback,
+    "SAVEPOINT": _savepoint,
+    "RELEASE": _release,
+    "DECLARE": _declare,
+    "FETCH": _fetch,
+    "MOVE": _fetch,
+    "CLOSE": _close,
+    "DEALLOCATE": _deallocate,
+    "DISCARD": _discard,
+    "LISTEN": _listen,
+    "UNLISTEN": _listen,
+    "NOTIFY": _listen,
+}
+
+__all__ = ["WORDS", "describe", "run", "settings", "CommandState", "Cursor"]

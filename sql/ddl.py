@@ -1,0 +1,332 @@
+"""DDL: CREATE/DROP/ALTER TABLE, TRUNCATE, CREATE INDEX, databases, schemas, views, extensions and
+TimescaleDB's create_hypertable, mapped onto the storage catalog.
+
+How a SQL table maps onto storage:
+- time column: the column given to create_hypertable, else the first NOT NULL timestamp(tz) column,
+  else the first timestamp(tz) column; a table without one gets a hidden row-time column.
+- tags (the series key, indexed): text-like columns and the non-time columns of a PRIMARY KEY or
+  UNIQUE constraint, unless ``WITH (tags = 'a,b')`` names them explicitly (``tags = ''``: none).
+- duplicate rows: kept, as PostgreSQL keeps them, unless a PRIMARY KEY / UNIQUE constraint
+  covers the time column; then the last write of a (tags, time) wins (ON CONFLICT DO UPDATE).
+- every column keeps its declared type for clients, whatever storage widens it to.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+from sqlglot import exp
+
+from columnar.errors import DatabaseExists, StorageError
+from sql import errors as E
+from sql import types as pgt
+from sql.session import ColumnDesc, Result
+from sql.tables import HIDDEN_TIME
+
+if TYPE_CHECKING:
+    from sql.engine import SqlSession
+
+_TEXTLIKE = {"text", "varchar", "bpchar", "name"}
+_TIMELIKE = {"timestamp", "timestamptz"}
+
+
+def _declared(kind: exp.Expression | None) -> str:
+    if kind is None:
+        raise E.SyntaxError_("column type is required")
+    return kind.sql("postgres").lower()
+
+
+def _rp_of(table: exp.Table) -> str | None:
+    schema = table.db or ""
+    return None if schema in ("", "public") else schema
+
+
+def create_table(session: SqlSession, tree: exp.Create) -> Result:
+    schema = tree.this
+    if not isinstance(schema, exp.Schema):
+        raise E.FeatureNotSupported("CREATE TABLE AS is not supported yet")
+    table: exp.Table = schema.this
+    storage, database = session.storage, session.database
+    rp = _rp_of(table)
+    try:
+        rpm = storage.catalog.retention_policy(database, rp)
+    except StorageError:
+        raise E.UndefinedObject(f'schema "{table.db}" does not exist') from None
+    if storage.table(rpm.database_id, rpm.name, table.name) is not None:
+        if tree.args.get("exists"):
+            session.notices.append(f'relation "{table.name}" already exists, skipping')
+            return Result(None, tag="CREATE TABLE")
+        raise E.DuplicateTable(f'relation "{table.name}" already exists')
+    cols: list[tuple[str, str, pgt.PgType, bool]] = []  # name, declared, type, not null
+    keys: list[list[str]] = []
+    for e in schema.expressions:
+        if isinstance(e, exp.ColumnDef):
+            declared = _declared(e.args.get("kind"))
+            try:
+                t = pgt.lookup(declared)
+            except KeyError:
+                raise E.UndefinedObject(f'type "{declared}" does not exist') from None
+            kinds = [c.args.get("kind") for c in e.args.get("constraints") or []]
+            not_null = any(
+                isinstance(k, exp.NotNullColumnConstraint | exp.PrimaryKeyColumnConstraint) for k in kinds
+            )
+            if any(isinstance(k, exp.PrimaryKeyColumnConstraint | exp.UniqueColumnConstraint) for k in kinds):
+                keys.append([e.name])
+            if e.name in [c[0] for c in cols]:
+                raise E.DuplicateColumn(f'column "{e.name}" specified more than once')
+            cols.append((e.name, declared, t, not_null))
+        elif isinstance(e, exp.PrimaryKey | exp.UniqueColumnConstraint):
+            names = [
+                x.name
+                for x in (e.expressions or (e.this.expressions if isinstance(e.this, exp.Schema) else []))
+            ]
+            keys.append(names)
+    props = {
+        p.name.lower(): p.args["value"].name
+        for p in (tree.args.get("properties") or exp.Properties()).expressions
+        if isinstance(p, exp.Property)
+    }
+    times = [c for c in cols if c[2].name in _TIMELIKE]
+    time_col = next((c[0] for c in times if c[3]), times[0][0] if times else HIDDEN_TIME)
+    key_cols = {n for k in keys for n in k}
+    if "tags" in props:
+        tags = {t.strip() for t in props["tags"].split(",") if t.strip()}
+        unknown = tags - {c[0] for c in cols}
+        if unknown:
+            raise E.UndefinedColumn(f'column "{sorted(unknown)[0]}" named in tags does not exist')
+    else:
+        tags = {c[0] for c in cols if c[2].name in _TEXTLIKE} | (key_cols - {time_col})
+    tags.discard(time_col)
+    dedupe = any(time_col in k for k in keys)
+    columns = []
+    for name, declared, t, _nn in cols:
+        if name == time_col:
+            columns.append((name, "time", None, declared))
+        elif name in tags:
+            columns.append((name, "tag", None, declared))
+        else:
+            columns.append((name, "field", t.storage, declared))
+    options = {
+        "dedupe": dedupe,
+        "sql": True,
+        "not_null": {c[0]: True for c in cols if c[3] and c[0] != time_col},
+        "keys": keys,
+    }
+    if time_col == HIDDEN_TIME:
+        columns.insert(0, (HIDDEN_TIME, "time", None, "int8"))
+    storage.create_table(database, table.name, columns, rp=rpm.name, time_column=time_col, options=options)
+    return Result(None, tag="CREATE TABLE")
+
+
+def create_hypertable(session: SqlSession, call: exp.Anonymous) -> Result:
+    """SELECT create_hypertable('t', 'time' [, chunk_time_interval => ...]): sets the time column."""
+    args = [a for a in call.expressions if not isinstance(a, exp.Kwarg)]
+    kwargs = {a.this.name.lower(): a.expression for a in call.expressions if isinstance(a, exp.Kwarg)}
+    if len(args) < 2:
+        raise E.UndefinedFunction("function create_hypertable(unknown) does not exist")
+    rel = args[0].name
+    time_name = args[1].name
+    schema, _, name = rel.rpartition(".")
+    rp = None if schema in ("", "public") else schema
+    storage, database = session.storage, session.database
+    rpm = storage.catalog.retention_policy(database, rp)
+    meta = storage.table(rpm.database_id, rpm.name, name)
+    if meta is None:
+        raise E.UndefinedTable(f'relation "{rel}" does not exist')
+    col = meta.column(time_name)
+    if col is None:
+        raise E.UndefinedColumn(f'column "{time_name}" does not exist')
+    opts = dict(meta.options)
+    if "chunk_time_interval" in kwargs:
+        opts["chunk_time_interval"] = kwargs["chunk_time_interval"].sql("postgres")
+    opts["hypertable"] = True
+    if meta.time_column != time_name:
+        if any(s.cache_bytes or s.table_files(meta.id) for s in storage.shards(database)):
+            raise E.FeatureNotSupported(
+                "create_hypertable on a table that already holds rows is not supported"
+            )
+        storage.catalog.drop_column(meta.id, time_name)
+        if meta.time_column == HIDDEN_TIME:
+            storage.catalog.drop_column(meta.id, HIDDEN_TIME)
+        else:
+            old = meta.column(meta.time_column)
+            storage.catalog.drop_column(meta.id, meta.time_column)
+            t = pgt.lookup(old.pg_type or "timestamptz")
+            storage.catalog.add_columns(meta.id, [(old.name, "field", t.storage, old.pg_type)])
+        storage.catalog.add_columns(meta.id, [(time_name, "time", None, col.pg_type)])
+        opts["dedupe"] = any(time_name in k for k in opts.get("keys", []))
+    storage.catalog.set_table_options(meta.id, time_name, opts)
+    storage.invalidate_tables()
+    text = f"({meta.id},{rpm.name if rp else 'public'},{name},t)"
+    cols = [ColumnDesc("create_hypertable", pgt.TEXT.oid)]
+    return Result(cols, iter([pa.record_batch({"create_hypertable": [text]})]), tag="SELECT 1")
+
+
+def drop(session: SqlSession, tree: exp.Drop) -> Result:
+    kind = (tree.args.get("kind") or "").upper()
+    storage, database = session.storage, session.database
+    if kind == "TABLE":
+        for table in tree.expressions if tree.expressions else tree.args.get("tables") or [tree.this]:
+            rp = _rp_of(table)
+            rpm = storage.catalog.retention_policy(database, rp)
+            meta = storage.table(rpm.database_id, rpm.name, table.name)
+            if meta is None:
+                if tree.args.get("exists"):
+                    session.notices.append(f'table "{table.name}" does not exist, skipping')
+                    continue
+                raise E.UndefinedTable(f'table "{table.name}" does not exist')
+            storage.drop_table(database, table.name, rp=rpm.name)
+        storage.invalidate_tables()
+        return Result(None, tag="DROP TABLE")
+    if kind == "VIEW":
+        for table in tree.args.get("tables") or [tree.this]:
+            key = _view_key(session, table)
+            if storage.catalog.get_meta(key) is None:
+                if tree.args.get("exists"):
+                    continue
+                raise E.UndefinedTable(f'view "{table.name}" does not exist')
+            storage.catalog.set_meta(key, None)
+        return Result(None, tag="DROP VIEW")
+    if kind == "DATABASE":
+        name = tree.this.name
+        if name == database:
+            raise E.SqlError("cannot drop the currently open database")
+        try:
+            storage.drop_database(name)
+        except StorageError:
+            if not tree.args.get("exists"):
+                raise E.InvalidCatalogName(f'database "{name}" does not exist') from None
+        return Result(None, tag="DROP DATABASE")
+    if kind == "SCHEMA":
+        name = tree.this.db or tree.this.name
+        try:
+            storage.catalog.drop_retention_policy(database, name)
+        except StorageError:
+            if not tree.args.get("exists"):
+                raise E.UndefinedObject(f'schema "{name}" does not exist') from None
+        return Result(None, tag="DROP SCHEMA")
+    if kind == "INDEX":
+        return Result(None, tag="DROP INDEX")
+    raise E.FeatureNotSupported(f"DROP {kind} is not supported")
+
+
+def create_other(session: SqlSession, tree: exp.Create) -> Result:
+    kind = (tree.args.get("kind") or "").upper()
+    storage, database = session.storage, session.database
+    if kind == "INDEX":
+        return Result(None, tag="CREATE INDEX")  # every tag is indexed already; time is the sort key
+    if kind == "DATABASE":
+        try:
+            storage.create_database(tree.this.name, if_not_exists=bool(tree.args.get("exists")))
+        except DatabaseExists:
+            raise E.DuplicateDatabase(f'database "{tree.this.name}" already exists') from None
+        return Result(None, tag="CREATE DATABASE")
+    if kind == "SCHEMA":
+        name = tree.this.db or tree.this.name
+        if name == "public":
+            return Result(None, tag="CREATE SCHEMA")
+        try:
+            storage.catalog.create_retention_policy(database, name, 0)
+        except StorageError:
+            if not tree.args.get("exists"):
+                raise E.SqlError(f'schema "{name}" already exists') from None
+        return Result(None, tag="CREATE SCHEMA")
+    if kind == "VIEW":
+        key = _view_key(session, tree.this)
+        if storage.catalog.get_meta(key) is not None and not tree.args.get("replace"):
+            raise E.DuplicateTable(f'relation "{tree.this.name}" already exists')
+        query = tree.expression
+        session.prepare(query.sql("postgres"), [])  # validates it binds
+        storage.catalog.set_meta(key, query.sql("postgres"))
+        return Result(None, tag="CREATE VIEW")
+    raise E.FeatureNotSupported(f"CREATE {kind} is not supported")
+
+
+def create_extension(session: SqlSession, sql: str) -> Result:
+    words = sql.replace(";", " ").split()
+    name = words[-1].strip('"').lower()
+    if name not in ("timescaledb", "plpgsql", "pg_stat_statements", "timescaledb_toolkit"):
+        raise E.UndefinedObject(f'extension "{name}" is not available')
+    key = f"extension:{session.database}:{name}"
+    if session.storage.catalog.get_meta(key) is not None and "EXISTS" not in (w.upper() for w in words):
+        raise E.SqlError(f'extension "{name}" already exists')
+    session.storage.catalog.set_meta(
+        key, json.dumps({"version": "2.14.2" if name.startswith("timescaledb") else "1.0"})
+    )
+    return Result(None, tag="CREATE EXTENSION")
+
+
+def _view_key(session: SqlSession, table: exp.Table) -> str:
+    return f"view:{session.database}:{table.db or 'public'}:{table.name}"
+
+
+def view_sql(session: SqlSession, table: exp.Table) -> str | None:
+    return session.storage.catalog.get_meta(_view_key(session, table))
+
+
+def alter(session: SqlSession, tree: exp.Alter) -> Result:
+    storage, database = session.storage, session.database
+    table: exp.Table = tree.this
+    rpm = storage.catalog.retention_policy(database, _rp_of(table))
+    meta = storage.table(rpm.database_id, rpm.name, table.name)
+    if meta is None:
+        if tree.args.get("exists"):
+            return Result(None, tag="ALTER TABLE")
+        raise E.UndefinedTable(f'relation "{table.name}" does not exist')
+    for action in tree.args.get("actions") or []:
+        if isinstance(action, exp.ColumnDef):
+            if meta.column(action.name) is not None:
+                if action.args.get("exists"):
+                    continue
+                raise E.DuplicateColumn(f'column "{action.name}" of relation "{table.name}" already exists')
+            declared = _declared(action.args.get("kind"))
+            t = pgt.lookup(declared)
+            kind = (
+                "tag"
+                if t.name in _TEXTLIKE and meta.options.get("sql") and "tags" not in meta.options
+                else "field"
+            )
+            if kind == "tag" and not meta.options.get("sql"):
+                kind = "field"
+            storage.catalog.add_columns(
+                meta.id, [(action.name, kind, None if kind == "tag" else t.storage, declared)]
+            )
+        elif isinstance(action, exp.RenameColumn):
+            old, new = action.this.name, action.args["to"].name
+            if meta.column(old) is None:
+                raise E.UndefinedColumn(f'column "{old}" does not exist')
+            if meta.column(new) is not None:
+                raise E.DuplicateColumn(f'column "{new}" of relation "{table.name}" already exists')
+            if meta.column(old).kind != "field" and old != meta.time_column:
+                raise E.FeatureNotSupported("renaming a tag column is not supported yet")
+            storage.catalog.rename_column(meta.id, old, new)
+        elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "COLUMN":
+            for c in action.args.get("tables") or [action.this]:
+                col = meta.column(c.name)
+                if col is None:
+                    if action.args.get("exists"):
+                        continue
+                    raise E.UndefinedColumn(f'column "{c.name}" of relation "{table.name}" does not exist')
+                if col.kind != "field":
+                    raise E.FeatureNotSupported(f'dropping the {col.kind} column "{c.name}" is not supported')
+                storage.catalog.drop_column(meta.id, c.name)
+        elif isinstance(action, exp.AlterRename):
+            storage.catalog.rename_table(meta.id, action.this.name)
+        else:
+            raise E.FeatureNotSupported(f"ALTER TABLE {action.sql('postgres')} is not supported")
+        storage.invalidate_tables()
+        meta = storage.table(rpm.database_id, rpm.name, table.name) or meta
+    storage.invalidate_tables()
+    return Result(None, tag="ALTER TABLE")
+
+
+def truncate(session: SqlSession, tree: exp.TruncateTable) -> Result:
+    storage, database = session.storage, session.database
+    for table in tree.expressions:
+        rpm = storage.catalog.retention_policy(database, _rp_of(table))
+        if storage.table(rpm.database_id, rpm.name, table.name) is None:
+            raise E.UndefinedTable(f'relation "{table.name}" does not exist')
+        storage.delete(database, table.name, rp=rpm.name)
+    return Result(None, tag="TRUNCATE TABLE")

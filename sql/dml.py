@@ -1,0 +1,224 @@
+"""DML: INSERT (VALUES / SELECT, ON CONFLICT), DELETE and UPDATE, over the storage write path.
+
+Every write builds a columnar batch (sql/tables.to_write_batch) and goes through Engine.write like
+line protocol does. Values are first cast to the columns' declared types by the executor, so
+'2016-01-01 00:00:00+00' or '42' land in a timestamptz or int4 column as PostgreSQL would take them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+from sqlglot import exp
+
+from columnar.errors import StorageError
+from columnar.predicate import AllSeries
+from columnar.scan import ScanRequest, read_table
+from sql import errors as E
+from sql.binder import resolve_table
+from sql.duck import duck_type
+from sql.rewrite.pushdown import pushdown
+from sql.session import Result
+from sql.tables import HIDDEN_TIME, sql_columns, to_write_batch
+
+if TYPE_CHECKING:
+    from sql.engine import SqlSession
+
+
+def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
+    target = tree.this
+    table = target.this if isinstance(target, exp.Schema) else target
+    rp, meta = resolve_table(session.storage, session.database, table)
+    cols = sql_columns(meta)
+    by_name = {c.name: c for c in cols}
+    names = [i.name for i in target.expressions] if isinstance(target, exp.Schema) else [c.name for c in cols]
+    for n in names:
+        if n not in by_name:
+            raise E.UndefinedColumn(f'column "{n}" of relation "{meta.name}" does not exist')
+    if tree.args.get("returning"):
+        raise E.FeatureNotSupported("INSERT ... RETURNING is not supported yet")
+    source = tree.expression
+    if source is None:
+        raise E.FeatureNotSupported("INSERT ... DEFAULT VALUES is not supported")
+    if isinstance(source, exp.Values):
+        width = len(source.expressions[0].expressions) if source.expressions else 0
+    else:
+        width = len(source.selects) if isinstance(source, exp.Query) else len(names)
+    if width > len(names):
+        raise E.SyntaxError_("INSERT has more expressions than target columns")
+    if width < len(names):
+        raise E.SyntaxError_("INSERT has more target columns than expressions")
+    inner = [f"c{i}" for i in range(len(names))]
+    casts = [
+        exp.Cast(this=exp.column(c), to=exp.DataType.build(duck_type(by_name[n].type), dialect="duckdb")).as_(
+            n, quoted=True
+        )
+        for c, n in zip(inner, names, strict=True)
+    ]
+    wrapped = exp.select(*casts).from_(
+        exp.Subquery(
+            this=source.copy(),
+            alias=exp.TableAlias(
+                this=exp.to_identifier("__v"), columns=[exp.to_identifier(c) for c in inner]
+            ),
+        )
+    )
+    rows = session.query_arrow(wrapped, params)
+    if rows.num_rows == 0:
+        return Result(None, tag="INSERT 0 0")
+    start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
+    batch = to_write_batch(meta, rows, start)
+    conflict = tree.args.get("conflict")
+    if conflict is not None:
+        batch = _on_conflict(session, rp, meta, batch, conflict)
+    n = len(batch)
+    if n:
+        _write(session, rp, batch)
+    return Result(None, tag=f"INSERT 0 {n}")
+
+
+def _write(session: SqlSession, rp: str | None, batch) -> None:
+    try:
+        res = session.storage.write(session.database, batch, rp=rp)
+    except StorageError as exc:
+        raise E.DatatypeMismatch(str(exc)) from exc
+    if res.errors:
+        raise E.DatatypeMismatch(str(res.errors[0]))
+
+
+def _on_conflict(session: SqlSession, rp, meta, batch, conflict: exp.OnConflict):
+    """DO NOTHING drops rows whose (tags, time) exist; DO UPDATE SET col = EXCLUDED.col writes the
+    named columns only, so the others keep their stored values (last write wins per column)."""
+    if not meta.dedupe:
+        raise E.SqlError(
+            "there is no unique or exclusion constraint matching the ON CONFLICT specification", detail=None
+        )
+    action = (conflict.args.get("action").name if conflict.args.get("action") else "").upper()
+    exists = _existing(session, rp, meta, batch)
+    if action == "DO NOTHING":
+        # within the batch, the first of duplicate keys stays (PostgreSQL skips the later ones)
+        keys = np.rec.fromarrays([batch.series, batch.time])
+        _, first = np.unique(keys, return_index=True)
+        keep = np.zeros(len(batch), bool)
+        keep[first] = True
+        keep &= ~exists
+        return _take(batch, np.flatnonzero(keep))
+    sets = {}
+    for e in conflict.expressions:
+        if not isinstance(e, exp.EQ):
+            raise E.FeatureNotSupported("ON CONFLICT DO UPDATE supports SET col = EXCLUDED.col")
+        src = e.expression
+        if not (isinstance(src, exp.Column) and src.table.lower() == "excluded" and src.name == e.this.name):
+            raise E.FeatureNotSupported("ON CONFLICT DO UPDATE supports SET col = EXCLUDED.col")
+        sets[e.this.name] = True
+    if conflict.args.get("where") is not None:
+        raise E.FeatureNotSupported("ON CONFLICT ... WHERE is not supported")
+    for name, col in batch.fields.items():
+        if name not in sets:
+            valid = np.ones(len(batch), bool) if col.valid is None else col.valid.copy()
+            valid &= ~exists  # conflicting rows keep the stored value of columns not SET
+            col.valid = valid if not valid.all() else None
+    return batch
+
+
+def _existing(session: SqlSession, rp, meta, batch) -> np.ndarray:
+    """For each row of the batch: does a stored row of the same series and time exist?"""
+    db = session.storage.catalog.database(session.database)
+    idx = session.storage.index(db.id)
+    ids = np.array([idx.lookup(meta.name, ts) or 0 for ts in batch.tag_sets], dtype=np.int64)
+    row_ids = ids[batch.series]
+    if not (row_ids > 0).any():
+        return np.zeros(len(batch), bool)
+    t = read_table(
+        session.storage,
+        ScanRequest(
+            session.database,
+            meta.name,
+            rp=rp,
+            tmin=int(batch.time.min()),
+            tmax=int(batch.time.max()),
+            predicate=AllSeries(),
+            fields=(),
+            tags=(),
+            with_series_id=True,
+        ),
+    )
+    have = set(zip(t["__series_id"].to_pylist(), t["time"].cast(pa.int64()).to_pylist(), strict=True))
+    return np.array(
+        [(int(s), int(tm)) in have for s, tm in zip(row_ids, batch.time, strict=True)], dtype=bool
+    )
+
+
+def _take(batch, idx: np.ndarray):
+    batch.time = batch.time[idx]
+    batch.series = batch.series[idx]
+    batch.fields = {n: c.take(idx) for n, c in batch.fields.items()}
+    return batch
+
+
+def delete(session: SqlSession, tree: exp.Delete, params: list) -> Result:
+    table = tree.this
+    rp, meta = resolve_table(session.storage, session.database, table)
+    if tree.args.get("returning") or tree.args.get("using"):
+        raise E.FeatureNotSupported("DELETE ... USING / RETURNING is not supported yet")
+    where = tree.args.get("where")
+    alias = table.alias_or_name
+    tags = {c.name for c in sql_columns(meta) if c.kind == "tag"}
+    pd = pushdown(
+        where,
+        lambda c: c.name == meta.time_column and c.table in ("", alias),
+        lambda c: c.name in tags and c.table in ("", alias),
+        lambda e: session.evaluate_ns(e, params),
+    )
+    if not pd.exact:
+        raise E.FeatureNotSupported(
+            "DELETE supports conditions on the time column and on tag columns (=, IN, LIKE, AND, OR) only"
+        )
+    count_q = exp.select("count(*)").from_(table.copy())
+    if where is not None:
+        count_q = count_q.where(where.this.copy())
+    n = session.query_arrow(count_q, params).column(0)[0].as_py()
+    if n:
+        session.storage.delete(
+            session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
+        )
+    return Result(None, tag=f"DELETE {n}")
+
+
+def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
+    table = tree.this
+    rp, meta = resolve_table(session.storage, session.database, table)
+    if not meta.dedupe:
+        raise E.FeatureNotSupported(
+            "UPDATE needs a PRIMARY KEY or UNIQUE constraint on the time and tag columns"
+        )
+    cols = sql_columns(meta)
+    by_name = {c.name: c for c in cols}
+    sets: dict[str, exp.Expression] = {}
+    for e in tree.expressions:
+        name = e.this.name
+        if name not in by_name:
+            raise E.UndefinedColumn(f'column "{name}" of relation "{meta.name}" does not exist')
+        if by_name[name].kind != "field":
+            raise E.FeatureNotSupported(
+                f'UPDATE of the {by_name[name].kind} column "{name}" is not supported'
+            )
+        sets[name] = e.expression
+    projections = []
+    for c in cols:
+        if c.kind != "field" or c.name in sets:
+            expr = sets.get(c.name, exp.column(c.name, quoted=True))
+            projections.append(
+                exp.Cast(this=expr.copy(), to=exp.DataType.build(duck_type(c.type), dialect="duckdb")).as_(
+                    c.name, quoted=True
+                )
+            )
+    q = exp.select(*projections).from_(table.copy())
+    if tree.args.get("where") is not None:
+        q = q.where(tree.args["where"].this.copy())
+    rows = session.query_arrow(q, params)
+    if rows.num_rows:
+        _write(session, rp, to_write_batch(meta, rows))
+    return Result(None, tag=f"UPDATE {rows.num_rows}")

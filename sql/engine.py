@@ -1,0 +1,572 @@
+"""The SQL engine: parse -> rewrite -> bind -> run, behind the :class:`sql.session.Session` protocol.
+
+``SqlEngine`` is shared by all connections (storage engine, one in-memory DuckDB database);
+``SqlSession`` is one client's session: settings, transaction status, cursors. Statements are
+classified once at prepare time:
+
+- session statements (SET, SHOW, BEGIN, DECLARE ...) -> sql/commands.py
+- queries -> rewrite rules (sql/rewrite), binding of our tables to pushed-down storage scans
+  (sql/binder.py), then DuckDB streams the result as Arrow batches
+- INSERT / DELETE / UPDATE -> sql/dml.py; COPY -> sql/copy.py; DDL -> sql/ddl.py
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time as _time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from columnar.engine import Engine
+from columnar.errors import DatabaseNotFound, StorageError
+from sql import commands, ddl, dml, duck
+from sql import errors as E
+from sql import settings as S
+from sql.binder import bind, is_catalog_ref
+from sql.copy import parse_copy, read_chunks
+from sql.parse import command_word, parse, split
+from sql.rewrite import RewriteContext, rewrite
+from sql.session import ColumnDesc, CopyRequest, Result, Statement
+from sql.tables import sql_columns, to_write_batch
+from sql.types import BY_OID, TEXT, from_arrow, from_duckdb
+
+BATCH_ROWS = 65536
+VERSION = "0.1.0"
+_pids = itertools.count(1000)
+
+
+@dataclass
+class Prepared(Statement):
+    kind: str = (
+        ""  # command | query | insert | delete | update | ddl | copy | hypertable | extension | explain
+    )
+    tree: exp.Expression | None = None
+
+
+class SqlEngine:
+    def __init__(self, storage: Engine) -> None:
+        self.storage = storage
+        self.duck = duck.connect()
+        self._row_time_lock = threading.Lock()
+        self._row_time = 0
+
+    def session(
+        self, database: str, user: str = "postgres", options: dict[str, str] | None = None
+    ) -> SqlSession:
+        return SqlSession(self, database, user, options or {})
+
+    def next_row_times(self, n: int) -> int:
+        """The first of n increasing row times for tables without a timestamp column (insert order)."""
+        with self._row_time_lock:
+            start = max(self._row_time, _time.time_ns())
+            self._row_time = start + n
+            return start
+
+
+class SqlSession:
+    def __init__(self, engine: SqlEngine, database: str, user: str, options: dict[str, str]) -> None:
+        self.sql_engine = engine
+        self.storage = engine.storage
+        try:
+            self.storage.catalog.database(database)
+        except DatabaseNotFound:
+            raise E.InvalidCatalogName(f'database "{database}" does not exist') from None
+        self.database = database
+        self.user = user
+        self.backend_pid = next(_pids)
+        self.settings: dict[str, str] = dict(S.DEFAULTS)
+        self.settings["session_authorization"] = user
+        self.parameters: dict[str, str] = {}
+        for key, value in options.items():
+            if key.lower() in ("user", "database", "replication"):
+                continue
+            if key.lower() == "options":
+                for part in value.split():
+                    if part.startswith("-c") or "=" in part:
+                        k, _, v = part.removeprefix("-c").partition("=")
+                        self.settings[k.strip().lower()] = v
+                continue
+            self.settings[key.lower()] = S.normalise(key, value)
+        self.parameters = {label: self.settings[key] for key, label in S.REPORTED.items()}
+        self.transaction_status = "I"
+        self.commands = commands.CommandState()
+        self.sql_prepared: dict[str, Prepared] = {}
+        self.notices: list[str] = []
+        self.current_params: list = []
+        self._running: duckdb.DuckDBPyConnection | None = None
+        self._cancelled = False
+
+    # -- settings ------------------------------------------------------------------------------------
+    def set_setting(self, name: str, value: str) -> dict[str, str]:
+        name = name.lower()
+        if name == "statement_timeout":
+            try:
+                S.parse_duration_ms(value)
+            except ValueError:
+                raise E.InvalidParameterValue(
+                    f'invalid value for parameter "statement_timeout": "{value}"'
+                ) from None
+        value = S.normalise(name, value)
+        if name == "client_encoding" and value != "UTF8":
+            raise E.FeatureNotSupported(f'conversion to encoding "{value}" is not supported; use UTF8')
+        self.settings[name] = value
+        label = S.REPORTED.get(name)
+        if label is not None:
+            self.parameters[label] = value
+            return {label: value}
+        return {}
+
+    def reset_setting(self, name: str) -> dict[str, str]:
+        name = {"time zone": "timezone"}.get(name, name)
+        default = S.DEFAULTS.get(name)
+        if name == "session_authorization":
+            default = self.user
+        if default is None:
+            self.settings.pop(name, None)
+            return {}
+        return self.set_setting(name, default)
+
+    # -- Session protocol ------------------------------------------------------------------------------
+    def split(self, sql: str) -> list[str]:
+        return split(sql)
+
+    def prepare(self, sql: str, param_oids: list[int]) -> Prepared:
+        word = command_word(sql)
+        if word in commands.WORDS:
+            return Prepared(sql, [], commands.describe(self, sql), word, kind="command")
+        if word == "COPY":
+            return Prepared(sql, [], None, "COPY", kind="copy")
+        if word == "CREATE" and sql.split()[1:2] and sql.split()[1].upper() == "EXTENSION":
+            return Prepared(sql, [], None, "CREATE EXTENSION", kind="extension")
+        if word == "EXPLAIN":
+            return Prepared(sql, [], [ColumnDesc("QUERY PLAN", TEXT.oid)], "EXPLAIN", kind="explain")
+        tree = parse(sql)
+        if isinstance(tree, exp.Select) and _hypertable_call(tree) is not None:
+            return Prepared(
+                sql, [], [ColumnDesc("create_hypertable", TEXT.oid)], "SELECT", kind="hypertable", tree=tree
+            )
+        if isinstance(tree, exp.Query):
+            oids = self._param_oids(tree, param_oids)
+            return Prepared(sql, oids, self._describe(tree, oids), "SELECT", kind="query", tree=tree)
+        kinds = {exp.Insert: "insert", exp.Delete: "delete", exp.Update: "update"}
+        for cls, kind in kinds.items():
+            if isinstance(tree, cls):
+                return Prepared(
+                    sql, self._param_oids(tree, param_oids), None, kind.upper(), kind=kind, tree=tree
+                )
+        if isinstance(tree, exp.Create | exp.Drop | exp.Alter | exp.TruncateTable):
+            return Prepared(sql, [], None, word, kind="ddl", tree=tree)
+        if isinstance(tree, exp.Set):
+            return Prepared(sql, [], None, "SET", kind="command")
+        if isinstance(tree, exp.Transaction | exp.Commit | exp.Rollback):
+            return Prepared(sql, [], None, word, kind="command")
+        raise E.FeatureNotSupported(f"{word} is not supported")
+
+    def execute(self, statement: Statement, params: list[object | None]) -> Result:
+        stmt = (
+            statement
+            if isinstance(statement, Prepared)
+            else self.prepare(statement.sql, statement.param_oids)
+        )
+        if self.transaction_status == "E" and not (
+            stmt.kind == "command" and command_word(stmt.sql) in ("ROLLBACK", "ABORT", "COMMIT", "END")
+        ):
+            raise E.InFailedTransaction(
+                "current transaction is aborted, commands ignored until end of transaction block"
+            )
+        self.current_params = list(params)
+        self._cancelled = False
+        try:
+            return self._dispatch(stmt, list(params))
+        except E.SqlError:
+            self._fail()
+            raise
+        except StorageError as exc:
+            self._fail()
+            raise E.InternalError(str(exc)) from exc
+        except duckdb.Error as exc:
+            self._fail()
+            raise duck.translate(exc) from exc
+
+    def _fail(self) -> None:
+        if self.transaction_status == "T":
+            self.transaction_status = "E"
+
+    def _dispatch(self, stmt: Prepared, params: list) -> Result:
+        kind = stmt.kind
+        if kind == "command":
+            return commands.run(self, stmt.sql)
+        if kind == "query":
+            return self._run_query(stmt, params)
+        if kind == "insert":
+            return dml.insert(self, stmt.tree.copy(), params)
+        if kind == "delete":
+            return dml.delete(self, stmt.tree.copy(), params)
+        if kind == "update":
+            return dml.update(self, stmt.tree.copy(), params)
+        if kind == "ddl":
+            return self._ddl(stmt.tree.copy())
+        if kind == "extension":
+            return ddl.create_extension(self, stmt.sql)
+        if kind == "hypertable":
+            return ddl.create_hypertable(self, _hypertable_call(stmt.tree))
+        if kind == "copy":
+            return self._copy(stmt.sql)
+        if kind == "explain":
+            return self._explain(stmt.sql, params)
+        raise E.FeatureNotSupported(f"{stmt.command} is not supported")
+
+    def _ddl(self, tree: exp.Expression) -> Result:
+        if isinstance(tree, exp.Create):
+            if (tree.args.get("kind") or "").upper() == "TABLE":
+                return ddl.create_table(self, tree)
+            return ddl.create_other(self, tree)
+        if isinstance(tree, exp.Drop):
+            return ddl.drop(self, tree)
+        if isinstance(tree, exp.Alter):
+            return ddl.alter(self, tree)
+        return ddl.truncate(self, tree)
+
+    # -- queries ---------------------------------------------------------------------------------------
+    def _ctx(self, describe: bool) -> RewriteContext:
+        return RewriteContext(
+            self.database,
+            user=self.user,
+            settings=self.settings,
+            version=f"PostgreSQL {S.SERVER_VERSION} (tsgres {VERSION}) on x86_64-pc-linux-gnu, compiled by CPython, 64-bit",
+            backend_pid=self.backend_pid,
+            describe=describe,
+            set_setting=self.set_setting,
+        )
+
+    def _param_oids(self, tree: exp.Expression, given: list[int]) -> list[int]:
+        n = max((int(p.this.name) for p in tree.find_all(exp.Parameter) if p.this.name.isdigit()), default=0)
+        oids = list(given) + [0] * (n - len(given))
+        inferred = _infer_params(self, tree)
+        return [o or inferred.get(i + 1, TEXT.oid) for i, o in enumerate(oids)]
+
+    def _prepared_tree(self, tree: exp.Expression, *, describe: bool) -> exp.Expression:
+        return rewrite(tree.copy(), self._ctx(describe))
+
+    def _describe(self, tree: exp.Expression, oids: list[int]) -> list[ColumnDesc]:
+        t = self._prepared_tree(tree, describe=True)
+        t = _params_as_nulls(t, oids)
+        cur = self.sql_engine.duck.cursor()
+        try:
+            binding = bind(self.storage, self.database, t, lambda e: None, describe_only=True)
+            self._bind_catalog(cur, binding)
+            for s in binding.scans:
+                cur.register(s.name, s.reader)
+            rel = cur.sql(binding.tree.sql("duckdb"))
+            return [
+                ColumnDesc(n, from_duckdb(str(ty)).oid) for n, ty in zip(rel.columns, rel.types, strict=True)
+            ]
+        except duckdb.Error as exc:
+            raise duck.translate(exc) from exc
+        finally:
+            cur.close()
+
+    def _bind_catalog(self, cur: duckdb.DuckDBPyConnection, binding) -> None:
+        if binding.catalog_refs:
+            from sql import pgcatalog
+
+            pgcatalog.bind(self, cur, binding.catalog_refs)
+
+    def evaluate_ns(self, e: exp.Expression, params: list) -> int | None:
+        """Epoch nanoseconds of a column-free expression (pushdown bounds), None if it has no such value."""
+        q = exp.select(
+            exp.Anonymous(
+                this="epoch_ns",
+                expressions=[
+                    exp.Cast(
+                        this=self._prepared_tree(e, describe=False), to=exp.DataType.build("TIMESTAMPTZ")
+                    )
+                ],
+            )
+        )
+        cur = self.sql_engine.duck.cursor()
+        try:
+            row = cur.execute(q.sql("duckdb"), params or None).fetchone()
+        except duckdb.Error:
+            return None
+        finally:
+            cur.close()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def query_arrow(self, tree: exp.Expression, params: list) -> pa.Table:
+        """Run a query to completion (INSERT sources, DELETE counts)."""
+        res = self._stream(tree, params)
+        return pa.Table.from_batches(list(res[1]), schema=res[0])
+
+    def _stream(self, tree: exp.Expression, params: list) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+        t = self._prepared_tree(tree, describe=False)
+        cur = self.sql_engine.duck.cursor()
+        try:
+            binding = bind(
+                self.storage, self.database, t, lambda e: self.evaluate_ns(e, params), describe_only=False
+            )
+            self._bind_catalog(cur, binding)
+            for s in binding.scans:
+                cur.register(s.name, s.reader)
+            self._running = cur
+            timeout_ms = S.parse_duration_ms(self.settings.get("statement_timeout", "0"))
+            timer = threading.Timer(timeout_ms / 1000, self._timeout) if timeout_ms > 0 else None
+            if timer is not None:
+                timer.daemon = True
+                timer.start()
+            reader = cur.sql(binding.tree.sql("duckdb"), params=params or None).to_arrow_reader(BATCH_ROWS)
+        except BaseException:
+            cur.close()
+            self._running = None
+            raise
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            try:
+                while True:
+                    try:
+                        b = reader.read_next_batch()
+                    except StopIteration:
+                        return
+                    except duckdb.Error as exc:
+                        raise self._canceled_or(exc) from exc
+                    except pa.ArrowException as exc:
+                        raise self._canceled_or(exc) from exc
+                    yield b
+            finally:
+                if timer is not None:
+                    timer.cancel()
+                self._running = None
+                cur.close()
+
+        return reader.schema, batches()
+
+    def _canceled_or(self, exc: Exception) -> E.SqlError:
+        if self._cancelled == "timeout":
+            return E.QueryCanceled("canceling statement due to statement timeout")
+        if self._cancelled:
+            return E.QueryCanceled("canceling statement due to user request")
+        return duck.translate(exc) if isinstance(exc, duckdb.Error) else E.InternalError(str(exc))
+
+    def _timeout(self) -> None:
+        self._cancelled = "timeout"  # type: ignore[assignment]
+        cur = self._running
+        if cur is not None:
+            cur.interrupt()
+
+    def _run_query(self, stmt: Prepared, params: list) -> Result:
+        try:
+            schema, it = self._stream(stmt.tree, params)
+        except duckdb.Error as exc:
+            raise self._canceled_or(exc) from exc
+        columns = [ColumnDesc(f.name, from_arrow(f.type).oid) for f in schema]
+        result = Result(columns)
+
+        def counted() -> Iterator[pa.RecordBatch]:
+            n = 0
+            for b in it:
+                n += b.num_rows
+                yield b
+            result.tag = f"SELECT {n}"
+
+        result.batches = counted()
+        result.tag = "SELECT 0"
+        return result
+
+    def _explain(self, sql: str, params: list) -> Result:
+        body = sql.strip().rstrip(";")[len("EXPLAIN") :].strip()
+        analyze = body.upper().startswith("ANALYZE")
+        if analyze:
+            body = body[len("ANALYZE") :].strip()
+        tree = parse(body)
+        lines: list[str] = []
+        t = self._prepared_tree(tree, describe=False)
+        binding = bind(
+            self.storage, self.database, t, lambda e: self.evaluate_ns(e, params), describe_only=not analyze
+        )
+        for s in binding.scans:
+            r = s.request
+            lines.append(f"Scan {s.table} (rp {r.rp or 'default'})")
+            lines.append(f"  time range: [{r.tmin}, {r.tmax}] ns")
+            lines.append(f"  tag predicate: {r.predicate}")
+            lines.append(f"  columns: {', '.join(c.name for c in s.columns)}")
+            for p in s.pushdown.pushed or []:
+                lines.append(f"  pushed down: {p}")
+        cur = self.sql_engine.duck.cursor()
+        try:
+            self._bind_catalog(cur, binding)
+            for s in binding.scans:
+                cur.register(s.name, s.reader)
+            start = _time.perf_counter()
+            if analyze:
+                rows = cur.execute("EXPLAIN ANALYZE " + binding.tree.sql("duckdb"), params or None).fetchall()
+                lines.append(f"Execution time: {(_time.perf_counter() - start) * 1e3:.3f} ms")
+            else:
+                rows = cur.execute("EXPLAIN " + binding.tree.sql("duckdb"), params or None).fetchall()
+            for row in rows:
+                lines.extend(str(row[-1]).splitlines())
+        except duckdb.Error as exc:
+            raise duck.translate(exc) from exc
+        finally:
+            cur.close()
+        table = pa.table({"QUERY PLAN": lines})
+        return Result([ColumnDesc("QUERY PLAN", TEXT.oid)], iter(table.to_batches()), tag="EXPLAIN")
+
+    # -- COPY ------------------------------------------------------------------------------------------
+    def _copy(self, sql: str) -> Result:
+        cmd = parse_copy(sql)
+        if cmd.direction == "out":
+            if cmd.query is not None:
+                stmt = self.prepare(cmd.query, [])
+            else:
+                cols = (
+                    ", ".join(exp.to_identifier(c, quoted=True).sql("postgres") for c in cmd.columns)
+                    if cmd.columns
+                    else "*"
+                )
+                table = f'"{cmd.schema}"."{cmd.table}"' if cmd.schema else f'"{cmd.table}"'
+                stmt = self.prepare(f"SELECT {cols} FROM {table}", [])
+            res = self._run_query(stmt, [])
+            res.copy = CopyRequest("out", cmd.format, res.columns or [], cmd.options)
+            return res
+        from sql.binder import resolve_table
+
+        _rp, meta = resolve_table(
+            self.storage,
+            self.database,
+            exp.Table(
+                this=exp.to_identifier(cmd.table), db=exp.to_identifier(cmd.schema) if cmd.schema else None
+            ),
+        )
+        cols = {c.name: c for c in sql_columns(meta)}
+        names = cmd.columns or list(cols)
+        for n in names:
+            if n not in cols:
+                raise E.UndefinedColumn(f'column "{n}" of relation "{meta.name}" does not exist')
+        desc = [ColumnDesc(n, cols[n].type.oid) for n in names]
+        return Result(
+            None,
+            tag="COPY",
+            copy=CopyRequest(
+                "in", cmd.format, desc, {**cmd.options, "__table": cmd.table, "__schema": cmd.schema or ""}
+            ),
+        )
+
+    def copy_in(self, request: CopyRequest, data: Iterator[bytes]) -> str:
+        from sql.binder import resolve_table
+
+        schema = request.options.get("__schema") or None
+        table = exp.Table(
+            this=exp.to_identifier(request.options["__table"]),
+            db=exp.to_identifier(schema) if schema else None,
+        )
+        rp, meta = resolve_table(self.storage, self.database, table)
+        names = [c.name for c in request.columns]
+        cols = {c.name: c for c in sql_columns(meta)}
+        total = 0
+        cur = self.sql_engine.duck.cursor()
+        try:
+            for part in read_chunks(data, request.format, request.options, names):
+                cur.register("__copy_in", part)
+                casts = ", ".join(
+                    f"CAST({exp.to_identifier(n, quoted=True).sql('duckdb')} AS {duck.duck_type(cols[n].type)}) AS {exp.to_identifier(n, quoted=True).sql('duckdb')}"
+                    for n in names
+                )
+                typed = cur.execute(f"SELECT {casts} FROM __copy_in").to_arrow_table()
+                cur.unregister("__copy_in")
+                start = (
+                    self.sql_engine.next_row_times(typed.num_rows)
+                    if meta.time_column == "_tsgres_rowtime"
+                    else None
+                )
+                batch = to_write_batch(meta, typed, start)
+                res = self.storage.write(self.database, batch, rp=rp)
+                if res.errors:
+                    raise E.DatatypeMismatch(str(res.errors[0]))
+                total += typed.num_rows
+        except duckdb.Error as exc:
+            raise duck.translate(exc) from exc
+        finally:
+            cur.close()
+        return f"COPY {total}"
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        cur = self._running
+        if cur is not None:
+            cur.interrupt()
+
+    def close(self) -> None:
+        self.commands.cursors.clear()
+
+
+def _hypertable_call(tree: exp.Expression) -> exp.Anonymous | None:
+    if not isinstance(tree, exp.Select) or tree.args.get("from") or len(tree.expressions) != 1:
+        return None
+    e = tree.expressions[0]
+    e = e.this if isinstance(e, exp.Alias) else e
+    if isinstance(e, exp.Anonymous) and e.name.lower() in ("create_hypertable", "public.create_hypertable"):
+        return e
+    return None
+
+
+def _params_as_nulls(tree: exp.Expression, oids: list[int]) -> exp.Expression:
+    def fix(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Parameter) and node.this.name.isdigit():
+            i = int(node.this.name) - 1
+            t = BY_OID.get(oids[i]) if i < len(oids) else None
+            return exp.Cast(
+                this=exp.null(), to=exp.DataType.build(duck.duck_type(t or TEXT), dialect="duckdb")
+            )
+        return node
+
+    return tree.transform(fix)
+
+
+def _infer_params(session: SqlSession, tree: exp.Expression) -> dict[int, int]:
+    """Types of $n from context: compared with / assigned to a column of ours, LIMIT/OFFSET, INSERT."""
+    types: dict[str, int] = {}
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier) or is_catalog_ref(table):
+            continue
+        try:
+            from sql.binder import resolve_table
+
+            _rp, meta = resolve_table(session.storage, session.database, table)
+        except E.SqlError:
+            continue
+        for c in sql_columns(meta):
+            types.setdefault(c.name, c.type.oid)
+    out: dict[int, int] = {}
+    if isinstance(tree, exp.Insert) and isinstance(tree.expression, exp.Values):
+        target = tree.this
+        names = [i.name for i in target.expressions] if isinstance(target, exp.Schema) else list(types)
+        for row in tree.expression.expressions:
+            for name, v in zip(names, row.expressions, strict=False):
+                if isinstance(v, exp.Parameter) and name in types:
+                    out.setdefault(int(v.this.name), types[name])
+    for p in tree.find_all(exp.Parameter):
+        if not p.this.name.isdigit():
+            continue
+        n = int(p.this.name)
+        parent = p.parent
+        if isinstance(parent, exp.Limit | exp.Offset):
+            out.setdefault(n, 20)
+        elif isinstance(parent, exp.Binary):
+            other = parent.right if parent.left is p else parent.left
+            if isinstance(other, exp.Column) and other.name in types:
+                out.setdefault(n, types[other.name])
+        elif isinstance(parent, exp.In) and isinstance(parent.this, exp.Column) and parent.this.name in types:
+            out.setdefault(n, types[parent.this.name])
+        elif isinstance(parent, exp.Cast):
+            try:
+                from sql.types import lookup
+
+                out.setdefault(n, lookup(parent.to.sql("postgres")).oid)
+            except KeyError:
+                pass
+    return out

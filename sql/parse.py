@@ -1,0 +1,76 @@
+"""Statement splitting and parsing (sqlglot, PostgreSQL dialect), with PostgreSQL-style errors.
+
+``split`` cuts a simple-query string at top-level semicolons using sqlglot's tokenizer, so
+semicolons inside strings, dollar quotes and comments do not split; comment-only pieces vanish.
+``parse`` turns one statement into a sqlglot expression or raises SyntaxError_ (42601) with the
+1-based character position of the offending token.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.postgres import Postgres
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import TokenType
+
+from sql.errors import SyntaxError_
+
+logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command" is not a user's concern
+
+DIALECT = Postgres()
+
+
+def split(sql: str) -> list[str]:
+    try:
+        tokens = DIALECT.tokenize(sql)
+    except TokenError as exc:
+        raise SyntaxError_(f"syntax error: {exc}") from exc
+    out: list[str] = []
+    start: int | None = None
+    end = 0
+    for tok in tokens:
+        if tok.token_type == TokenType.SEMICOLON:
+            if start is not None:
+                out.append(sql[start : end + 1])
+            start = None
+            continue
+        if start is None:
+            start = tok.start
+        end = tok.end
+    if start is not None:
+        out.append(sql[start : end + 1])
+    return out
+
+
+def parse(sql: str) -> exp.Expression:
+    try:
+        tree = sqlglot.parse_one(sql, read=DIALECT)
+    except ParseError as exc:
+        err = exc.errors[0] if exc.errors else {}
+        near = err.get("highlight") or ""
+        pos = _position(sql, err.get("line"), err.get("col"), near)
+        msg = f'syntax error at or near "{near}"' if near else "syntax error at end of input"
+        raise SyntaxError_(msg, position=pos) from exc
+    except TokenError as exc:
+        raise SyntaxError_(f"syntax error: {exc}") from exc
+    if tree is None:
+        raise SyntaxError_("syntax error at end of input", position=len(sql) + 1)
+    return tree
+
+
+def _position(sql: str, line: int | None, col: int | None, near: str) -> int | None:
+    if not line or not col:
+        return None
+    lines = sql.split("\n")
+    offset = sum(len(x) + 1 for x in lines[: line - 1])
+    # sqlglot's col is the end of the highlighted token (1-based); PostgreSQL points at its start
+    return offset + max(col - len(near), 0) + 1
+
+
+def command_word(sql: str) -> str:
+    """The first keyword, upper-cased (SELECT, INSERT, SET, BEGIN ...)."""
+    words = sql.lstrip("( \t\r\n").split(None, 1)
+    return words[0].upper().rstrip(";") if words else ""

@@ -1,0 +1,201 @@
+"""Pushdown: the time range and tag predicate of a table's scan, taken from the WHERE clause.
+
+The rule reads the conjuncts of the WHERE of the SELECT that scans the table and keeps those it can
+express to the storage engine: comparisons and BETWEEN on the time column against expressions
+without columns (``now() - interval '1 hour'``, parameters), and =, <>, IN, NOT IN, LIKE and
+AND/OR/NOT combinations of them on tag columns. The WHERE itself stays in the query: pushdown only
+narrows what is read, so a superset is always correct, and the query engine applies the filter.
+
+    SELECT avg(v) FROM cpu WHERE host IN ('a', 'b') AND time > now() - interval '1 hour'
+    -> scan(cpu, tmin=<now - 1h>, predicate=TagIn(host, {a, b}))
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from columnar.predicate import And, Not, Or, TagEq, TagIn, TagNe, TagPredicate, TagRegex
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
+@dataclass
+class Pushdown:
+    tmin: int = INT64_MIN
+    tmax: int = INT64_MAX
+    predicate: TagPredicate | None = None
+    pushed: list[str] | None = None  # the conjuncts used, as SQL (EXPLAIN shows them)
+    exact: bool = True  # every conjunct was pushed and selects exactly the SQL rows (DELETE needs this)
+
+
+def conjuncts(where: exp.Expression | None) -> list[exp.Expression]:
+    if where is None:
+        return []
+    node = where.this if isinstance(where, exp.Where) else where
+    out: list[exp.Expression] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, exp.Paren):
+            stack.append(n.this)
+        elif isinstance(n, exp.And):
+            stack.extend([n.right, n.left])
+        else:
+            out.append(n)
+    return out
+
+
+def pushdown(
+    where: exp.Expression | None,
+    is_time: Callable[[exp.Column], bool],
+    is_tag: Callable[[exp.Column], bool],
+    evaluate_ns: Callable[[exp.Expression], int | None],
+) -> Pushdown:
+    """``evaluate_ns`` turns a column-free expression into epoch nanoseconds (None: cannot)."""
+    res = Pushdown(pushed=[])
+    preds: list[TagPredicate] = []
+    for c in conjuncts(where):
+        if _time_bound(c, is_time, evaluate_ns, res):
+            res.pushed.append(c.sql("postgres"))
+            continue
+        p = _tag_predicate(c, is_tag)
+        if p is not None:
+            preds.append(p)
+            res.pushed.append(c.sql("postgres"))
+            res.exact &= _exact(p)
+        else:
+            res.exact = False
+    if preds:
+        res.predicate = preds[0] if len(preds) == 1 else And(tuple(preds))
+    return res
+
+
+def _constant(e: exp.Expression) -> bool:
+    return not any(isinstance(n, exp.Column | exp.Subquery | exp.Select | exp.Star) for n in e.walk())
+
+
+_OPS = {exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<=", exp.EQ: "="}
+_FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "=": "="}
+
+
+def _time_bound(c: exp.Expression, is_time, evaluate_ns, res: Pushdown) -> bool:
+    if isinstance(c, exp.Between) and isinstance(c.this, exp.Column) and is_time(c.this):
+        lo = _eval(c.args.get("low"), evaluate_ns)
+        hi = _eval(c.args.get("high"), evaluate_ns)
+        if lo is None or hi is None:
+            return False
+        res.tmin = max(res.tmin, lo)
+        res.tmax = min(res.tmax, hi + 999)
+        return True
+    op = _OPS.get(type(c))
+    if op is None:
+        return False
+    left, right = c.left, c.right
+    if (
+        isinstance(right, exp.Column)
+        and is_time(right)
+        and not (isinstance(left, exp.Column) and is_time(left))
+    ):
+        left, right, op = right, left, _FLIP[op]
+    if not (isinstance(left, exp.Column) and is_time(left)) or not _constant(right):
+        return False
+    v = _eval(right, evaluate_ns)
+    if v is None:
+        return False
+    # SQL sees microseconds: a stored nanosecond time t compares as floor(t / 1000) µs against the
+    # microsecond value v, so each bound below selects exactly the rows the comparison keeps
+    if op == ">":
+        res.tmin = max(res.tmin, v + 1000)
+    elif op in (">=", "="):
+        res.tmin = max(res.tmin, v)
+    if op == "<":
+        res.tmax = min(res.tmax, v - 1)
+    elif op in ("<=", "="):
+        res.tmax = min(res.tmax, v + 999)
+    return True
+
+
+def _eval(e: exp.Expression | None, evaluate_ns) -> int | None:
+    if e is None or not _constant(e):
+        return None
+    return evaluate_ns(e)
+
+
+def _exact(p: TagPredicate) -> bool:
+    """Whether the index selects exactly the rows SQL does (missing tags are NULL to SQL, '' to the index)."""
+    if isinstance(p, TagEq):
+        return p.value != ""
+    if isinstance(p, TagIn):
+        return "" not in p.values
+    if isinstance(p, TagRegex):
+        return not p.negate and p.compiled.search("") is None
+    if isinstance(p, And | Or):
+        return all(_exact(x) for x in p.parts)
+    return False
+
+
+def _string(e: exp.Expression) -> str | None:
+    if isinstance(e, exp.Literal) and e.is_string:
+        return e.this
+    return None
+
+
+def _tag_predicate(c: exp.Expression, is_tag) -> TagPredicate | None:
+    """An exact or superset tag predicate for ``c``, or None when ``c`` is not purely about tags."""
+    if isinstance(c, exp.Paren):
+        return _tag_predicate(c.this, is_tag)
+    if isinstance(c, exp.And | exp.Or):
+        a, b = _tag_predicate(c.left, is_tag), _tag_predicate(c.right, is_tag)
+        if a is None or b is None:
+            return None
+        return And((a, b)) if isinstance(c, exp.And) else Or((a, b))
+    if isinstance(c, exp.Not):
+        inner = _tag_predicate(c.this, is_tag)
+        # the complement of an exact predicate is a superset of the SQL result (NULL tags)
+        if isinstance(inner, TagEq | TagIn):
+            return Not(inner)
+        return None
+    if isinstance(c, exp.EQ | exp.NEQ):
+        col, val = c.left, c.right
+        if isinstance(val, exp.Column):
+            col, val = val, col
+        if isinstance(col, exp.Column) and is_tag(col):
+            s = _string(val)
+            if s is not None:
+                return TagEq(col.name, s) if isinstance(c, exp.EQ) else TagNe(col.name, s)
+        return None
+    if (
+        isinstance(c, exp.In)
+        and isinstance(c.this, exp.Column)
+        and is_tag(c.this)
+        and not c.args.get("query")
+    ):
+        values = [_string(v) for v in c.expressions]
+        if values and all(v is not None for v in values):
+            return TagIn(c.this.name, frozenset(values))  # type: ignore[arg-type]
+        return None
+    if isinstance(c, exp.Like) and isinstance(c.this, exp.Column) and is_tag(c.this):
+        pat = _string(c.expression)
+        if pat is not None:
+            return TagRegex(c.this.name, _like_to_regex(pat))
+    return None
+
+
+def _like_to_regex(pattern: str) -> str:
+    """SQL LIKE (with backslash escapes) as an anchored Python regex that matches the whole value."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        out.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
+        i += 1
+    return "(?s)^" + "".join(out) + r"\Z"

@@ -1,0 +1,78 @@
+"""Functions answered from the session: current_setting, set_config, version(), current_database(),
+current_user/session_user, current_schema(s), pg_backend_pid(), pg_advisory_unlock_all() ...
+
+    SELECT current_setting('server_version_num')::int / 100
+    -> SELECT CAST('150006' AS INT) / 100
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from sql import errors as E
+
+
+def session_functions(tree: exp.Expression, ctx) -> exp.Expression:
+    settings: dict[str, str] = ctx.settings
+
+    def lit(v: str | None) -> exp.Expression:
+        return exp.null() if v is None else exp.Literal.string(v)
+
+    def fix(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.CurrentUser) or (
+            isinstance(node, exp.Column)
+            and node.name.lower() in ("session_user", "current_role")
+            and not node.table
+        ):
+            return lit(ctx.user)
+        if isinstance(node, exp.CurrentSchema):
+            return lit("public")
+        if isinstance(node, exp.CurrentVersion):
+            return lit(ctx.version)
+        if not isinstance(node, exp.Anonymous | exp.Func):
+            return node
+        name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
+        name = name.removeprefix("pg_catalog.")
+        args = (
+            list(node.expressions)
+            if isinstance(node, exp.Anonymous)
+            else [a for a in node.args.values() if isinstance(a, exp.Expression)]
+        )
+        if name == "current_setting":
+            key = args[0].name.lower() if args and isinstance(args[0], exp.Literal) else None
+            if key is None:
+                raise E.FeatureNotSupported("current_setting() needs a constant name")
+            missing_ok = len(args) > 1 and args[1].name.lower() in ("true", "t")
+            if key not in settings and not missing_ok:
+                raise E.UndefinedObject(f'unrecognized configuration parameter "{key}"')
+            return lit(settings.get(key))
+        if name == "set_config" and len(args) >= 2:
+            key, value = args[0].name.lower(), args[1].name
+            if not ctx.describe:
+                ctx.set_setting(key, value)
+            return lit(value)
+        if name == "version":
+            return lit(ctx.version)
+        if name in ("current_database", "current_catalog"):
+            return lit(ctx.database)
+        if name in ("current_user", "session_user", "user", "current_role"):
+            return lit(ctx.user)
+        if name == "current_schema":
+            return lit("public")
+        if name == "current_schemas":
+            return (
+                exp.Array(expressions=[exp.Literal.string("pg_catalog"), exp.Literal.string("public")])
+                if args and args[0].name.lower() in ("true", "t")
+                else exp.Array(expressions=[exp.Literal.string("public")])
+            )
+        if name == "pg_backend_pid":
+            return exp.Literal.number(ctx.backend_pid)
+        if name in ("pg_advisory_unlock_all", "pg_advisory_lock", "pg_advisory_xact_lock"):
+            return exp.null()
+        if name in ("pg_try_advisory_lock", "pg_advisory_unlock", "pg_try_advisory_xact_lock"):
+            return exp.true()
+        if name == "inet_server_addr":
+            return lit("127.0.0.1")
+        return node
+
+    return tree.transform(fix)

@@ -1,0 +1,242 @@
+"""The SQL view of a storage table: its columns with PostgreSQL types, and conversions both ways.
+
+Tables written by line protocol have no declared types: time is timestamptz, tags text, fields
+float8 / int8 / numeric (unsigned) / bool / text. SQL-created tables report the types they were
+declared with (the catalog keeps them), whatever storage widened them to: an int4 column is stored
+as an int64 field and read back as int4; a tag declared int4 is stored as a string tag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from columnar.batch import WriteBatch
+from columnar.catalog import TableMeta
+from columnar.rows import Column
+from columnar.types import FieldType
+from sql import types as pgt
+from sql.errors import DatatypeMismatch, InvalidTextRepresentation, NotNullViolation
+
+HIDDEN_TIME = "_tsgres_rowtime"  # time column of a SQL table declared without a timestamp column
+
+_DEFAULT_FIELD_TYPE = {
+    FieldType.FLOAT: "float8",
+    FieldType.INTEGER: "int8",
+    FieldType.UNSIGNED: "numeric",
+    FieldType.BOOLEAN: "bool",
+    FieldType.STRING: "text",
+}
+
+
+@dataclass(frozen=True)
+class SqlColumn:
+    name: str
+    kind: str  # "time" | "tag" | "field"
+    type: pgt.PgType
+    storage: FieldType | None  # field storage type; None for time and tags
+    position: int  # 1-based attnum
+    not_null: bool = False
+
+
+def sql_columns(meta: TableMeta) -> list[SqlColumn]:
+    """Visible columns in declaration order (the hidden row-time column of keyless tables is left out)."""
+    out = []
+    pos = 0
+    for c in meta.columns:
+        if c.name == HIDDEN_TIME:
+            continue
+        pos += 1
+        if c.pg_type:
+            t = pgt.lookup(c.pg_type)
+        elif c.kind == "time":
+            t = pgt.BY_NAME["timestamptz"]
+        elif c.kind == "tag":
+            t = pgt.TEXT
+        else:
+            t = pgt.BY_NAME[_DEFAULT_FIELD_TYPE[c.type or FieldType.FLOAT]]
+        not_null = c.kind == "time" or bool(meta.options.get("not_null", {}).get(c.name))
+        out.append(SqlColumn(c.name, c.kind, t, c.type, pos, not_null))
+    return out
+
+
+def arrow_schema(cols: list[SqlColumn]) -> pa.Schema:
+    return pa.schema([pa.field(c.name, c.type.arrow) for c in cols])
+
+
+def to_sql_batch(batch: pa.RecordBatch, cols: list[SqlColumn], time_column: str) -> pa.RecordBatch:
+    """A storage scan batch (time ns UTC, dictionary tags, storage-typed fields) -> declared SQL types."""
+    arrays = []
+    for c in cols:
+        src_name = "time" if c.kind == "time" else c.name
+        arr = batch.column(src_name)
+        if c.kind == "time":
+            arr = _from_ns(arr.cast(pa.int64()), c.type)
+        elif c.kind == "tag":
+            arr = arr.cast(pa.string())
+            if not pa.types.is_string(c.type.arrow):
+                arr = arr.cast(c.type.arrow)
+        else:
+            arr = _field_to_sql(arr, c)
+        arrays.append(arr)
+    return pa.RecordBatch.from_arrays(arrays, schema=arrow_schema(cols))
+
+
+def _from_ns(ns: pa.Array, t: pgt.PgType) -> pa.Array:
+    if t.name == "timestamptz":
+        return ns.cast(pa.timestamp("ns", tz="UTC")).cast(pa.timestamp("us", tz="UTC"), safe=False)
+    if t.name == "timestamp":
+        return ns.cast(pa.timestamp("ns")).cast(pa.timestamp("us"), safe=False)
+    if t.name == "date":
+        return pc.divide(ns, 86_400 * 10**9).cast(pa.int32()).cast(pa.date32())
+    if t.name == "time":
+        return ns.cast(pa.time64("ns")).cast(pa.time64("us"), safe=False)
+    return ns
+
+
+def _field_to_sql(arr: pa.Array, c: SqlColumn) -> pa.Array:
+    want = c.type.arrow
+    if c.type.name in ("timestamptz", "timestamp", "date", "time"):
+        return _from_ns(arr, c.type)
+    if c.type.name == "interval":
+        return (
+            pa.array(
+                [None if v is None else pa.scalar(v, pa.duration("ns")).as_py() for v in arr.to_pylist()],
+                pa.month_day_nano_interval(),
+            )
+            if len(arr)
+            else pa.array([], pa.month_day_nano_interval())
+        )
+    if c.type.name == "bytea":
+        return pa.array([None if v is None else bytes.fromhex(v) for v in arr.to_pylist()], pa.binary())
+    if arr.type == want:
+        return arr
+    return arr.cast(want, safe=False)
+
+
+def to_sql_reader(
+    batches: Iterator[pa.RecordBatch], cols: list[SqlColumn], time_column: str
+) -> pa.RecordBatchReader:
+    schema = arrow_schema(cols)
+    return pa.RecordBatchReader.from_batches(schema, (to_sql_batch(b, cols, time_column) for b in batches))
+
+
+# -- SQL rows -> storage write batch ------------------------------------------------------------------
+def to_write_batch(meta: TableMeta, table: pa.Table, hidden_time_start: int | None = None) -> WriteBatch:
+    """Rows in SQL types (columns by name; missing columns are NULL) -> a storage write batch."""
+    cols = {c.name: c for c in sql_columns(meta)}
+    n = table.num_rows
+    for name in table.column_names:
+        if name not in cols:
+            raise DatatypeMismatch(f'column "{name}" of relation "{meta.name}" does not exist')
+    # time
+    if meta.time_column == HIDDEN_TIME:
+        start = hidden_time_start or 0
+        time = np.arange(start, start + n, dtype=np.int64)
+    else:
+        tcol = cols[meta.time_column]
+        if tcol.name not in table.column_names:
+            raise NotNullViolation(
+                f'null value in column "{tcol.name}" of relation "{meta.name}" violates not-null constraint'
+            )
+        arr = table.column(tcol.name).combine_chunks()
+        if arr.null_count:
+            raise NotNullViolation(
+                f'null value in column "{tcol.name}" of relation "{meta.name}" violates not-null constraint'
+            )
+        time = _to_ns(arr, tcol.type)
+    for c in cols.values():
+        if c.not_null and c.kind != "time":
+            if c.name not in table.column_names or table.column(c.name).null_count:
+                raise NotNullViolation(
+                    f'null value in column "{c.name}" of relation "{meta.name}" violates not-null constraint'
+                )
+    # tags: one code per distinct combination, resolved once per batch
+    tag_names = [c.name for c in cols.values() if c.kind == "tag" and c.name in table.column_names]
+    if tag_names:
+        codes = np.zeros(n, dtype=np.int64)
+        dicts = []
+        for name in tag_names:
+            arr = table.column(name).combine_chunks()
+            if not pa.types.is_string(arr.type):
+                arr = arr.cast(pa.string())
+            enc = arr.dictionary_encode()
+            idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
+            codes = codes * (len(enc.dictionary) + 1) + idx
+            dicts.append((name, enc.dictionary.to_pylist()))
+        uniq, series = np.unique(codes, return_inverse=True)
+        tag_sets = []
+        radices = [len(d) + 1 for _, d in dicts]
+        for code in uniq.tolist():
+            parts = []
+            for (name, values), radix in zip(reversed(dicts), reversed(radices), strict=True):
+                code, idx = divmod(code, radix)
+                if idx and values[idx - 1] != "":
+                    parts.append((name, values[idx - 1]))
+            tag_sets.append(tuple(sorted(parts)))
+    else:
+        series = np.zeros(n, dtype=np.int64)
+        tag_sets = [()]
+    fields: dict[str, Column] = {}
+    for c in cols.values():
+        if c.kind != "field" or c.name not in table.column_names:
+            continue
+        arr = table.column(c.name).combine_chunks()
+        valid = (
+            None if not arr.null_count else np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), bool)
+        )
+        fields[c.name] = Column(c.storage or FieldType.STRING, _field_to_storage(arr, c), valid)
+    return WriteBatch(meta.name, time, tag_sets, series.astype(np.int32), fields)
+
+
+def _to_ns(arr: pa.Array, t: pgt.PgType) -> np.ndarray:
+    if pa.types.is_timestamp(arr.type):
+        if arr.type.tz is None and t.name == "timestamptz":
+            arr = arr.cast(pa.timestamp(arr.type.unit, tz="UTC"))
+        return arr.cast(pa.timestamp("ns", tz=arr.type.tz)).cast(pa.int64()).fill_null(0).to_numpy()
+    if pa.types.is_date(arr.type):
+        return (
+            arr.cast(pa.date32()).cast(pa.int32()).fill_null(0).to_numpy().astype(np.int64) * 86_400 * 10**9
+        )
+    if pa.types.is_time(arr.type):
+        return arr.cast(pa.time64("ns")).cast(pa.int64()).fill_null(0).to_numpy()
+    if pa.types.is_integer(arr.type):
+        return arr.cast(pa.int64()).fill_null(0).to_numpy()
+    raise DatatypeMismatch(f"column is of type {t.sql_name} but expression is of type {arr.type}")
+
+
+def _field_to_storage(arr: pa.Array, c: SqlColumn) -> np.ndarray:
+    st = c.storage or FieldType.STRING
+    if c.type.name in ("timestamptz", "timestamp", "date", "time"):
+        return _to_ns(arr, c.type)
+    if c.type.name == "interval":
+        return np.array(
+            [
+                0 if v is None else v.months * 30 * 86_400 * 10**9 + v.days * 86_400 * 10**9 + v.nanoseconds
+                for v in arr.to_pylist()
+            ],
+            dtype=np.int64,
+        )
+    if c.type.name == "bytea":
+        out = np.empty(len(arr), dtype=object)
+        out[:] = ["" if v is None else bytes(v).hex() for v in arr.to_pylist()]
+        return out
+    if st is FieldType.STRING:
+        if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+            arr = arr.cast(pa.string())
+        out = np.empty(len(arr), dtype=object)
+        out[:] = arr.fill_null("").to_pylist()
+        return out
+    try:
+        if st is FieldType.BOOLEAN:
+            return arr.cast(pa.bool_()).fill_null(False).to_numpy(zero_copy_only=False)
+        target = (
+            pa.float64() if st is FieldType.FLOAT else pa.int64() if st is FieldType.INTEGER else pa.uint64()
+        )
+        return arr.cast(target).fill_null(0).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise InvalidTextRepresentation(f"invalid input syntax for type {c.type.sql_name}: {exc}") from exc
