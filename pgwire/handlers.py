@@ -1,0 +1,720 @@
+"""Query bookkeeping: start-up, simple and extended query, COPY; the engine only prepares and executes.
+
+:class:`Handler` reads messages from a :class:`pgwire.protocol.Connection` and answers them through it.
+Everything that is protocol and not SQL lives here: several statements per Query, empty queries,
+named and unnamed statements and portals, row limits and PortalSuspended, discarding until Sync after
+an error, format codes, ReadyForQuery with the session's transaction status, ParameterStatus,
+ErrorResponse fields. The engine is reached only through :class:`sql.session.Session`
+(split/prepare/execute/copy_in/cancel).
+
+``Handler.run()`` is a generator: it processes every complete message buffered in the connection and
+yields whenever enough output has piled up (or a Flush asks for it), so the transport can write it and
+wait for the client to read before asking for more. It blocks on the engine, so the transport runs it
+off the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from pgwire import messages as m
+from pgwire.auth import AuthConfig, Exchange
+from pgwire.copy import CopyOutWriter
+from pgwire.errors import FatalCatalogError, InvalidAuthorization, ProtocolViolation, error_fields
+from pgwire.protocol import Connection, State
+from pgwire.types import Context, decode_param, encode_column, type_size
+from sql.errors import (
+    DuplicateCursor,
+    DuplicatePreparedStatement,
+    FeatureNotSupported,
+    InvalidCatalogName,
+    InvalidCursorName,
+    InvalidParameterValue,
+    InvalidSqlStatementName,
+    QueryCanceled,
+    SqlError,
+)
+from sql.session import ColumnDesc, CopyRequest, Result, Session, Statement
+
+log = logging.getLogger("pgwire")
+
+FLUSH_BYTES = 256 * 1024  # yield to the transport once this much output is waiting
+BATCH_ROWS = 32 * 1024  # rows encoded at a time: bounds memory per encode step
+COPY_QUEUE_CHUNKS = 64
+
+SessionFactory = Callable[[str, str, dict[str, str]], Session]
+
+_UTF8_NAMES = {"utf8", "utf-8", "unicode"}
+_TXN_WORDS = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "PREPARE"}
+
+
+@dataclass
+class Portal:
+    statement: Statement
+    params: list[object | None]
+    formats: list[int]  # one per result column
+    result: Result | None = None
+    batches: Iterator[pa.RecordBatch] | None = None
+    pending: pa.RecordBatch | None = None
+    rows: int = 0
+    done: bool = False
+
+
+@dataclass
+class _CopyIn:
+    request: CopyRequest
+    chunks: queue.Queue[bytes | BaseException | None] = field(default_factory=lambda: queue.Queue(COPY_QUEUE_CHUNKS))
+    thread: threading.Thread | None = None
+    tag: str = ""
+    error: BaseException | None = None
+    extended: bool = False
+
+
+class _CopyFailed(QueryCanceled):
+    pass
+
+
+def _format_codes(codes: list[int], n: int, what: str) -> list[int]:
+    for c in codes:
+        if c not in (0, 1):
+            raise ProtocolViolation(f"unsupported format code: {c}")
+    if not codes:
+        return [0] * n
+    if len(codes) == 1:
+        return codes * n
+    if len(codes) != n:
+        raise ProtocolViolation(f"bind message has {len(codes)} {what} formats but {n} {what}s")
+    return codes
+
+
+def parse_options(text: str) -> dict[str, str]:
+    """The start-up ``options`` value: ``-c name=value`` and ``--name=value``, space separated."""
+    out: dict[str, str] = {}
+    words: list[str] = []
+    word = ""
+    escaped = False
+    for ch in text:
+        if escaped:
+            word += ch
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch.isspace():
+            if word:
+                words.append(word)
+            word = ""
+        else:
+            word += ch
+    if word:
+        words.append(word)
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w == "-c" and i + 1 < len(words):
+            w = "--" + words[i + 1]
+            i += 1
+        elif w.startswith("-c"):
+            w = "--" + w[2:]
+        if w.startswith("--") and "=" in w:
+            name, _, value = w[2:].partition("=")
+            out[name.replace("-", "_")] = value
+        else:
+            raise InvalidParameterValue(f'invalid command-line argument for server process: {w}')
+        i += 1
+    return out
+
+
+class Handler:
+    def __init__(
+        self,
+        conn: Connection,
+        session_factory: SessionFactory,
+        auth: AuthConfig,
+        process_id: int = 0,
+        secret_key: int = 0,
+        loopback: bool = True,
+        on_startup: Callable[[dict[str, str]], None] | None = None,
+    ) -> None:
+        self.conn = conn
+        self.session_factory = session_factory
+        self.auth = auth
+        self.process_id = process_id
+        self.secret_key = secret_key
+        self.loopback = loopback
+        self.on_startup = on_startup
+        self.session: Session | None = None
+        self.user = ""
+        self.database = ""
+        self.startup_params: dict[str, str] = {}
+        self.ssl_requested: bool = False  # set when an SSLRequest arrived: the transport answers it
+        self.cancel_request: m.CancelRequest | None = None
+        self._exchange: Exchange | None = None
+        self._options: dict[str, str] = {}
+        self.statements: dict[str, Statement] = {}
+        self.portals: dict[str, Portal] = {}
+        self._simple_rest: list[str] = []
+        self._simple_wrap = False
+        self._copy: _CopyIn | None = None
+        self.ctx = Context()
+        self.running = False  # a statement is executing: a cancel may reach it
+
+    # ------------------------------------------------------------ driving
+
+    def run(self) -> Iterator[None]:
+        """Handle every complete buffered message; yield when output should be written first."""
+        conn = self.conn
+        while conn.state is not State.CLOSED:
+            try:
+                msg = conn.next_message()
+            except ProtocolViolation as e:
+                self._fatal(e)
+                return
+            if msg is None:
+                return
+            try:
+                step = self._dispatch(msg)
+                if step is not None:
+                    yield from step
+            except SqlError as e:
+                if e.severity == "FATAL":
+                    self._fatal(e)
+                    return
+                self._error(e)
+            except Exception as e:  # a bug in us or the engine: report it, keep the connection
+                log.exception("unexpected error while handling %s", type(msg).__name__)
+                self._error(e)
+            if isinstance(msg, m.SSLRequest | m.GSSENCRequest | m.CancelRequest):
+                return  # the transport acts on these before anything else is read
+            if conn.pending_output() >= FLUSH_BYTES:
+                yield
+
+    def _dispatch(self, msg: m.Message) -> Iterator[None] | None:
+        handler = getattr(self, "on_" + type(msg).__name__)
+        return handler(msg)  # type: ignore[no-any-return]
+
+    def _fatal(self, exc: BaseException) -> None:
+        self.conn.send(m.ErrorResponse(error_fields(exc, severity="FATAL")))
+        self.conn.close()
+
+    def _error(self, exc: BaseException) -> None:
+        """An ERROR: report it; in the extended protocol, skip to Sync; in a simple query, end it."""
+        if self.conn.state in (State.STARTUP, State.AUTHENTICATING):
+            self._fatal(exc)  # nothing to go back to before the session exists
+            return
+        self.conn.send(m.ErrorResponse(error_fields(exc)))
+        if self.conn.state in (State.EXTENDED, State.FAILED) or (
+            self.conn.state is State.COPY_IN and self._copy is not None and self._copy.extended
+        ):
+            self.conn.fail()
+        elif self.conn.state in (State.READY, State.COPY_IN, State.COPY_OUT):
+            self._end_simple_after_error()
+
+    def _ready_for_query(self) -> None:
+        status = self.session.transaction_status if self.session is not None else "I"
+        self.conn.send(m.ReadyForQuery(status))
+
+    def close(self) -> None:
+        """The connection is gone: stop a running COPY and release the session."""
+        copy = self._copy
+        if copy is not None and copy.thread is not None:
+            self._abandon_copy(copy)
+        if self.session is not None:
+            session, self.session = self.session, None
+            try:
+                session.close()
+            except Exception:
+                log.exception("closing the session failed")
+
+    def cancel(self) -> None:
+        """Cancel the running statement, if any (called from another connection's thread)."""
+        session = self.session
+        if session is not None and self.running:
+            session.cancel()
+
+    # ------------------------------------------------------------ start-up and authentication
+
+    def on_SSLRequest(self, msg: m.SSLRequest) -> None:
+        self.ssl_requested = True
+
+    def on_GSSENCRequest(self, msg: m.GSSENCRequest) -> None:
+        self.conn.send_bytes(b"N")
+
+    def on_CancelRequest(self, msg: m.CancelRequest) -> None:
+        self.cancel_request = msg
+        self.conn.close()
+
+    def on_StartupMessage(self, msg: m.StartupMessage) -> None:
+        if msg.version >> 16 != 3:
+            raise ProtocolViolation(f"unsupported frontend protocol {msg.version >> 16}.{msg.version & 0xFFFF}")
+        params = dict(msg.parameters)
+        unknown = [k for k in params if k.startswith("_pq_.")]
+        if msg.version & 0xFFFF or unknown:
+            self.conn.send(m.NegotiateProtocolVersion(0, unknown))
+        for k in unknown:
+            del params[k]
+        if params.get("replication", "false").lower() not in ("false", "0", "off", "no"):
+            raise FeatureNotSupportedFatal("replication connections are not supported")
+        user = params.get("user", "")
+        if not user:
+            raise InvalidAuthorization("no PostgreSQL user name specified in startup packet")
+        self.user = user
+        self.database = params.get("database") or user
+        options = parse_options(params.pop("options", ""))
+        for key, value in params.items():
+            if key not in ("user", "database"):
+                options[key] = value
+        encoding = options.get("client_encoding")
+        if encoding is not None:
+            if encoding.lower() in _UTF8_NAMES:
+                options["client_encoding"] = "UTF8"
+            elif encoding.upper() in ("SQL_ASCII", "AUTO"):
+                options["client_encoding"] = "UTF8" if encoding.upper() == "AUTO" else "SQL_ASCII"
+            else:
+                raise InvalidParameterValueFatal(
+                    f'invalid value for parameter "client_encoding": "{encoding}"',
+                    hint="tsgres speaks only UTF8.",
+                )
+        self._options = options
+        self.startup_params = params
+        self.conn.start_authenticating()
+        exchange = self.auth.exchange(user, self.loopback)
+        first = exchange.start()
+        self._exchange = exchange
+        if first is not None:
+            self.conn.send(first)
+        if exchange.done:
+            self._finish_startup()
+
+    def on_PasswordData(self, msg: m.PasswordData) -> None:
+        exchange = self._exchange
+        if exchange is None or exchange.done:
+            raise ProtocolViolation("unexpected password message")
+        reply = exchange.step(msg.data)
+        if reply is not None:
+            self.conn.send(reply)
+        if exchange.done:
+            self._finish_startup()
+
+    def _finish_startup(self) -> None:
+        self.conn.send(m.AuthenticationOk())
+        try:
+            session = self.session_factory(self.database, self.user, dict(self._options))
+        except InvalidCatalogName as e:
+            raise FatalCatalogError(e.message, detail=e.detail, hint=e.hint) from None
+        self.session = session
+        for name, value in session.parameters.items():
+            self.conn.send(m.ParameterStatus(name, value))
+        self._update_context(session.parameters)
+        self.conn.send(m.BackendKeyData(self.process_id, self.secret_key))
+        self.conn.ready()
+        self._ready_for_query()
+        if self.on_startup is not None:
+            self.on_startup(self._options)
+
+    def _update_context(self, params: dict[str, str]) -> None:
+        tz = params.get("TimeZone") or params.get("timezone")
+        if tz and tz != self.ctx.timezone:
+            try:
+                _ = Context(tz).zone  # an unknown zone keeps the previous one
+            except Exception:
+                return
+            self.ctx = Context(tz)
+
+    # ------------------------------------------------------------ simple query
+
+    def on_Query(self, msg: m.Query) -> Iterator[None] | None:
+        session = self._session()
+        self.statements.pop("", None)
+        self.portals.pop("", None)
+        statements = session.split(msg.sql)
+        if not statements:
+            self.conn.send(m.EmptyQueryResponse())
+            self._ready_for_query()
+            return None
+        self._simple_wrap = (
+            len(statements) > 1
+            and session.transaction_status == "I"
+            and not any(_first_word(s) in _TXN_WORDS for s in statements)
+        )
+        if self._simple_wrap:
+            self._internal("BEGIN")
+        self._simple_rest = statements
+        return self._continue_simple()
+
+    def _continue_simple(self) -> Iterator[None]:
+        session = self._session()
+        while self._simple_rest:
+            sql = self._simple_rest.pop(0)
+            stmt = session.prepare(sql, [])
+            formats = [0] * len(stmt.columns or [])
+            if stmt.columns is not None:
+                self.conn.send(self._row_description(stmt.columns, formats))
+            result = self._execute(stmt, [])
+            if result.copy is not None:
+                started = yield from self._start_copy(result, extended=False)
+                if started:
+                    return  # resumed by CopyDone / CopyFail
+                continue
+            if stmt.columns is None and result.columns is not None:
+                self.conn.send(self._row_description(result.columns, formats))
+            portal = Portal(stmt, [], [0] * len(result.columns or []), result, iter(result.batches))
+            yield from self._send_rows(portal, 0)
+        if self._simple_wrap:
+            self._simple_wrap = False
+            self._internal("COMMIT")
+        self._ready_for_query()
+
+    def _end_simple_after_error(self) -> None:
+        self._simple_rest = []
+        if self._simple_wrap:
+            self._simple_wrap = False
+            try:
+                self._internal("ROLLBACK")
+            except Exception:
+                log.exception("rolling back the implicit transaction failed")
+        if self.conn.state is not State.CLOSED:
+            self.conn.ready()
+            self._ready_for_query()
+
+    def _internal(self, sql: str) -> None:
+        session = self._session()
+        result = session.execute(session.prepare(sql, []), [])
+        for _ in result.batches:
+            pass
+
+    # ------------------------------------------------------------ extended query
+
+    def on_Parse(self, msg: m.Parse) -> None:
+        self.conn.extended()
+        session = self._session()
+        if msg.name and msg.name in self.statements:
+            raise DuplicatePreparedStatement(f'prepared statement "{msg.name}" already exists')
+        stmt = session.prepare(msg.sql, list(msg.param_oids))
+        self.statements[msg.name] = stmt
+        self.conn.send(m.ParseComplete())
+
+    def on_Bind(self, msg: m.Bind) -> None:
+        self.conn.extended()
+        stmt = self.statements.get(msg.statement)
+        if stmt is None:
+            raise InvalidSqlStatementName(f'prepared statement "{msg.statement}" does not exist')
+        if msg.portal and msg.portal in self.portals:
+            raise DuplicateCursor(f'portal "{msg.portal}" already exists')
+        n = len(stmt.param_oids)
+        if len(msg.params) != n:
+            raise ProtocolViolation(
+                f'bind message supplies {len(msg.params)} parameters, but prepared statement "{msg.statement}" requires {n}'
+            )
+        pformats = _format_codes(msg.param_formats, n, "parameter")
+        params = [decode_param(v, oid, f, self.ctx) for v, oid, f in zip(msg.params, stmt.param_oids, pformats, strict=True)]
+        ncols = len(stmt.columns or [])
+        rformats = _format_codes(msg.result_formats, ncols, "result column")
+        self.portals[msg.portal] = Portal(stmt, params, rformats)
+        self.conn.send(m.BindComplete())
+
+    def on_Describe(self, msg: m.Describe) -> None:
+        self.conn.extended()
+        if msg.kind == "S":
+            stmt = self.statements.get(msg.name)
+            if stmt is None:
+                raise InvalidSqlStatementName(f'prepared statement "{msg.name}" does not exist')
+            self.conn.send(m.ParameterDescription(list(stmt.param_oids)))
+            columns = stmt.columns
+            self.conn.send(self._row_description(columns, [0] * len(columns)) if columns is not None else m.NoData())
+        else:
+            portal = self.portals.get(msg.name)
+            if portal is None:
+                raise InvalidCursorName(f'portal "{msg.name}" does not exist')
+            columns = portal.statement.columns
+            self.conn.send(self._row_description(columns, portal.formats) if columns is not None else m.NoData())
+
+    def on_Execute(self, msg: m.Execute) -> Iterator[None]:
+        self.conn.extended()
+        portal = self.portals.get(msg.portal)
+        if portal is None:
+            raise InvalidCursorName(f'portal "{msg.portal}" does not exist')
+        if portal.done:
+            self.conn.send(m.CommandComplete(_select_tag(portal.statement.command, 0)))
+            return
+        if portal.result is None:
+            portal.result = self._execute(portal.statement, portal.params)
+            portal.batches = iter(portal.result.batches)
+            if portal.result.copy is not None:
+                portal.done = True
+                yield from self._start_copy(portal.result, extended=True)
+                return
+        yield from self._send_rows(portal, msg.max_rows)
+
+    def on_Close(self, msg: m.Close) -> None:
+        self.conn.extended()
+        if msg.kind == "S":
+            self.statements.pop(msg.name, None)
+        else:
+            self.portals.pop(msg.name, None)
+        self.conn.send(m.CloseComplete())
+
+    def on_Flush(self, msg: m.Flush) -> Iterator[None] | None:
+        if self.conn.state is State.COPY_IN:
+            return None
+        self.conn.extended()
+        return self._flush()
+
+    def _flush(self) -> Iterator[None]:
+        yield
+
+    def on_Sync(self, msg: m.Sync) -> None:
+        if self.conn.state is State.COPY_IN:
+            return  # PostgreSQL ignores Sync during COPY IN
+        self.conn.ready()
+        session = self._session()
+        if session.transaction_status == "I":
+            # portals live until the end of their transaction; outside a block that is now
+            self.portals.clear()
+        self._ready_for_query()
+
+    def on_Terminate(self, msg: m.Terminate) -> None:
+        self.conn.close()
+
+    def on_FunctionCall(self, msg: m.FunctionCall) -> None:
+        self.conn.send(m.ErrorResponse(error_fields(FeatureNotSupported("the fast-path function call interface is not supported"))))
+        self._ready_for_query()
+
+    # ------------------------------------------------------------ running statements and sending rows
+
+    def _session(self) -> Session:
+        if self.session is None:
+            raise ProtocolViolation("no session: start-up is not finished")
+        return self.session
+
+    def _execute(self, stmt: Statement, params: list[object | None]) -> Result:
+        self.running = True
+        try:
+            result = self._session().execute(stmt, params)
+        finally:
+            self.running = False
+        self._parameter_changes(result)
+        return result
+
+    def _parameter_changes(self, result: Result) -> None:
+        if result.changed_parameters:
+            for name, value in result.changed_parameters.items():
+                self.conn.send(m.ParameterStatus(name, value))
+            self._update_context(result.changed_parameters)
+
+    def _row_description(self, columns: list[ColumnDesc], formats: list[int]) -> m.RowDescription:
+        return m.RowDescription(
+            [
+                m.FieldDescription(c.name, c.table_oid, c.column_number, c.type_oid, type_size(c.type_oid), c.typmod, f)
+                for c, f in zip(columns, formats, strict=True)
+            ]
+        )
+
+    def _next_batch(self, portal: Portal) -> pa.RecordBatch | None:
+        if portal.pending is not None:
+            batch, portal.pending = portal.pending, None
+            return batch
+        assert portal.batches is not None
+        self.running = True
+        try:
+            while True:
+                batch = next(portal.batches, None)
+                if batch is None or batch.num_rows:
+                    return batch
+        finally:
+            self.running = False
+
+    def _send_rows(self, portal: Portal, max_rows: int) -> Iterator[None]:
+        """Stream the portal's rows (all, or up to ``max_rows``), then CommandComplete or PortalSuspended."""
+        result = portal.result
+        assert result is not None
+        columns = result.columns or portal.statement.columns
+        sent = 0
+        while True:
+            if max_rows and sent >= max_rows:
+                if portal.pending is None:
+                    portal.pending = self._next_batch(portal)
+                if portal.pending is not None:
+                    self.conn.send(m.PortalSuspended())
+                    return
+                break
+            batch = self._next_batch(portal)
+            if batch is None:
+                break
+            take = batch.num_rows
+            if max_rows:
+                take = min(take, max_rows - sent)
+            take = min(take, BATCH_ROWS)
+            if take < batch.num_rows:
+                portal.pending = batch.slice(take)
+                batch = batch.slice(0, take)
+            if columns is None:
+                sent += batch.num_rows
+                continue
+            wire = [encode_column(batch.column(i), c.type_oid, portal.formats[i], self.ctx) for i, c in enumerate(columns)]
+            self.conn.send_bytes(m.encode_data_rows(wire, batch.num_rows))
+            sent += batch.num_rows
+            if self.conn.pending_output() >= FLUSH_BYTES:
+                yield
+        portal.done = True
+        portal.rows += sent
+        resumed = portal.rows != sent
+        tag = result.tag or _select_tag(portal.statement.command, portal.rows)
+        if resumed and tag.startswith("SELECT "):
+            tag = f"SELECT {sent}"
+        self.conn.send(m.CommandComplete(tag))
+
+    # ------------------------------------------------------------ COPY
+
+    def _start_copy(self, result: Result, extended: bool) -> Iterator[None]:
+        """Run COPY TO STDOUT to the end, or enter COPY_IN. Returns True when waiting for COPY data."""
+        request = result.copy
+        assert request is not None
+        fmt = 1 if request.format.lower() == "binary" else 0
+        ncols = len(request.columns)
+        if request.direction == "out":
+            self.conn.send(m.CopyOutResponse(fmt, [fmt] * ncols))
+            before = self.conn.state
+            self.conn.copy_out()
+            writer = CopyOutWriter(request, self.ctx)
+            self.conn.send_bytes(writer.start())
+            try:
+                self.running = True
+                for batch in result.batches:
+                    self.running = False
+                    for start in range(0, batch.num_rows, BATCH_ROWS):
+                        self.conn.send_bytes(writer.batch(batch.slice(start, BATCH_ROWS)))
+                        if self.conn.pending_output() >= FLUSH_BYTES:
+                            yield
+                    self.running = True
+            finally:
+                self.running = False
+                if self.conn.state is State.COPY_OUT:
+                    self.conn.state = before
+            self.conn.send_bytes(writer.finish())
+            self.conn.send(m.CopyDone(), m.CommandComplete(result.tag or f"COPY {writer.rows}"))
+            return False
+        copy = _CopyIn(request, extended=extended)
+        self._copy = copy
+        session = self._session()
+
+        def chunks() -> Iterator[bytes]:
+            while True:
+                item = copy.chunks.get()
+                if item is None:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+
+        def consume() -> None:
+            try:
+                copy.tag = session.copy_in(request, chunks())
+            except BaseException as e:  # reported to the client by the handler thread
+                copy.error = e
+                while copy.chunks.get() is not None:  # let the producer finish
+                    pass
+
+        copy.thread = threading.Thread(target=consume, name="pgwire-copy-in", daemon=True)
+        copy.thread.start()
+        self.conn.send(m.CopyInResponse(fmt, [fmt] * ncols))
+        self.conn.copy_in()
+        return True
+
+    def on_CopyData(self, msg: m.CopyData) -> None:
+        copy = self._copy
+        if self.conn.state is not State.COPY_IN or copy is None:
+            return  # outside COPY these are dropped, as PostgreSQL does
+        if copy.error is not None:
+            self._finish_copy_error(copy)
+            return
+        copy.chunks.put(msg.data)
+
+    def on_CopyDone(self, msg: m.CopyDone) -> Iterator[None] | None:
+        copy = self._copy
+        if self.conn.state is not State.COPY_IN or copy is None:
+            return None
+        copy.chunks.put(None)
+        assert copy.thread is not None
+        copy.thread.join()
+        if copy.error is not None:
+            self._finish_copy_error(copy)
+            return None
+        self._copy = None
+        self.conn.send(m.CommandComplete(copy.tag))
+        return self._after_copy(copy)
+
+    def on_CopyFail(self, msg: m.CopyFail) -> None:
+        copy = self._copy
+        if self.conn.state is not State.COPY_IN or copy is None:
+            return
+        if copy.error is None:
+            copy.chunks.put(_CopyFailed(f"COPY from stdin failed: {msg.message}"))
+        self._abandon_copy(copy)
+        if copy.error is None or isinstance(copy.error, _CopyFailed):
+            copy.error = _CopyFailed(f"COPY from stdin failed: {msg.message}")
+        self._finish_copy_error(copy)
+
+    def _abandon_copy(self, copy: _CopyIn) -> None:
+        if copy.thread is not None and copy.thread.is_alive():
+            if copy.error is None:
+                try:
+                    copy.chunks.put_nowait(_CopyFailed("COPY from stdin failed: connection closed"))
+                except queue.Full:
+                    pass
+            copy.chunks.put(None)
+            copy.thread.join()
+
+    def _finish_copy_error(self, copy: _CopyIn) -> None:
+        self._abandon_copy(copy)
+        self._copy = None
+        error = copy.error or QueryCanceled("COPY failed")
+        if copy.extended:
+            self.conn.state = State.EXTENDED
+        else:
+            self.conn.state = State.READY
+        if isinstance(error, SqlError) and error.severity == "FATAL":
+            self._fatal(error)
+        else:
+            self._error(error)
+
+    def _after_copy(self, copy: _CopyIn) -> Iterator[None] | None:
+        if copy.extended:
+            self.conn.state = State.EXTENDED
+            return None
+        self.conn.state = State.READY
+        return self._continue_simple()
+
+
+class FeatureNotSupportedFatal(FeatureNotSupported):
+    severity = "FATAL"
+
+
+class InvalidParameterValueFatal(InvalidParameterValue):
+    severity = "FATAL"
+
+
+def _first_word(sql: str) -> str:
+    text = sql.lstrip()
+    while text.startswith("--") or text.startswith("/*"):
+        if text.startswith("--"):
+            text = text.partition("\n")[2].lstrip()
+        else:
+            text = text.partition("*/")[2].lstrip()
+    return text.split(None, 1)[0].upper().rstrip(";") if text.split() else ""
+
+
+def _select_tag(command: str, rows: int) -> str:
+    if command.upper() in ("SELECT", "FETCH", "MOVE", "COPY", "UPDATE", "DELETE", "MERGE"):
+        return f"{command.upper()} {rows}"
+    if command.upper() == "INSERT":
+        return f"INSERT 0 {rows}"
+    return command.upper()
+
+
+__all__ = ["Handler", "Portal", "SessionFactory", "parse_options"]

@@ -1,0 +1,184 @@
+"""The connection state machine, sans I/O: bytes in, messages out; messages in, bytes out.
+
+:class:`Connection` frames what the client sends, checks that each message is allowed in the current
+:class:`State`, and buffers what the server sends. It never touches a socket (pgwire/server.py does)
+and never decides what a statement means (pgwire/handlers.py does); handlers move it between states.
+
+    STARTUP --StartupMessage--> AUTHENTICATING --ok--> READY <--Sync-- EXTENDED / FAILED
+    READY --Parse/Bind/Describe/Execute/Close/Flush--> EXTENDED --error--> FAILED (drops all but Sync)
+    READY/EXTENDED --COPY FROM STDIN--> COPY_IN --CopyDone/CopyFail--> back
+    READY/EXTENDED --COPY TO STDOUT--> COPY_OUT --done--> back
+    any --Terminate, fatal error, protocol violation--> CLOSED
+
+Limits: a start-up packet is at most 10,000 bytes (as in PostgreSQL), any other message at most
+``max_message_bytes`` (1 GiB by default); beyond that, as on any malformed frame, ``next_message``
+raises :class:`ProtocolViolation` (08P01) and the connection is to be closed.
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+
+from pgwire.errors import ProtocolViolation
+from pgwire.messages import (
+    FRONTEND,
+    CopyData,
+    CopyDone,
+    CopyFail,
+    Flush,
+    Message,
+    PasswordData,
+    Sync,
+    Terminate,
+    decode_startup,
+)
+
+MAX_STARTUP_BYTES = 10_000
+MAX_MESSAGE_BYTES = 1 << 30
+
+_I32 = struct.Struct("!i")
+
+
+class State(enum.Enum):
+    STARTUP = "startup"
+    AUTHENTICATING = "authenticating"
+    READY = "ready"
+    EXTENDED = "in extended query"
+    COPY_IN = "copy-in"
+    COPY_OUT = "copy-out"
+    FAILED = "failed until sync"
+    CLOSED = "closed"
+
+
+_QUERY_TYPES = frozenset(FRONTEND) - {b"p"}
+ALLOWED: dict[State, frozenset[bytes]] = {
+    State.STARTUP: frozenset(),  # untyped start-up packets only
+    State.AUTHENTICATING: frozenset({b"p", b"X"}),
+    State.READY: _QUERY_TYPES,
+    State.EXTENDED: _QUERY_TYPES,
+    State.FAILED: _QUERY_TYPES,
+    State.COPY_IN: frozenset({b"d", b"c", b"f", b"H", b"S", b"X"}),
+    State.COPY_OUT: _QUERY_TYPES,
+    State.CLOSED: frozenset(),
+}
+
+
+class Connection:
+    def __init__(self, max_message_bytes: int = MAX_MESSAGE_BYTES, max_startup_bytes: int = MAX_STARTUP_BYTES) -> None:
+        self.state = State.STARTUP
+        self.max_message_bytes = max_message_bytes
+        self.max_startup_bytes = max_startup_bytes
+        self._in = bytearray()
+        self._out = bytearray()
+        self.eof = False
+
+    # ------------------------------------------------------------ input
+
+    def receive_data(self, data: bytes) -> None:
+        """Buffer bytes from the client; b"" means the client closed its side."""
+        if not data:
+            self.eof = True
+        elif self.state is not State.CLOSED:
+            self._in += data
+
+    def buffered(self) -> int:
+        return len(self._in)
+
+    def next_message(self) -> Message | None:
+        """The next complete message the current state accepts, or None until more bytes arrive.
+
+        In FAILED every message but Sync and Terminate is read and dropped here.
+        """
+        while True:
+            msg = self._parse_one()
+            if msg is None:
+                return None
+            if self.state is State.FAILED and not isinstance(msg, Sync | Terminate):
+                continue
+            return msg
+
+    def _parse_one(self) -> Message | None:
+        if self.state is State.CLOSED:
+            return None
+        buf = self._in
+        if self.state is State.STARTUP:
+            if len(buf) < 4:
+                return None
+            (length,) = _I32.unpack_from(buf)
+            if length < 8 or length > self.max_startup_bytes:
+                raise ProtocolViolation("invalid length of startup packet")
+            if len(buf) < length:
+                return None
+            payload = bytes(buf[4:length])
+            del buf[:length]
+            return decode_startup(payload)
+        if len(buf) < 5:
+            return None
+        code = bytes(buf[:1])
+        (length,) = _I32.unpack_from(buf, 1)
+        if length < 4:
+            raise ProtocolViolation(f"invalid message length {length}")
+        if length - 4 > self.max_message_bytes:
+            raise ProtocolViolation(f"invalid message length {length}: more than {self.max_message_bytes} bytes")
+        if code not in ALLOWED[self.state]:
+            if code in FRONTEND or code == b"p":
+                raise ProtocolViolation(f"unexpected message type {code!r} in state {self.state.value}")
+            raise ProtocolViolation(f"invalid frontend message type {buf[0]}")
+        if len(buf) < 1 + length:
+            return None
+        payload = bytes(buf[5 : 1 + length])
+        del buf[: 1 + length]
+        return FRONTEND[code].decode(payload)
+
+    # ------------------------------------------------------------ output
+
+    def send(self, *messages: Message) -> None:
+        for m in messages:
+            self._out += m.encode()
+
+    def send_bytes(self, data: bytes) -> None:
+        self._out += data
+
+    def pending_output(self) -> int:
+        return len(self._out)
+
+    def data_to_send(self) -> bytes:
+        out = bytes(self._out)
+        self._out.clear()
+        return out
+
+    # ------------------------------------------------------------ transitions
+
+    def start_authenticating(self) -> None:
+        self._expect(State.STARTUP)
+        self.state = State.AUTHENTICATING
+
+    def ready(self) -> None:
+        """Authentication done, a Sync, a simple query or a COPY ended: ready for the next query."""
+        self.state = State.READY
+
+    def extended(self) -> None:
+        if self.state is State.READY:
+            self.state = State.EXTENDED
+
+    def fail(self) -> None:
+        """An error in the extended protocol: drop messages until Sync."""
+        self.state = State.FAILED
+
+    def copy_in(self) -> None:
+        self.state = State.COPY_IN
+
+    def copy_out(self) -> None:
+        self.state = State.COPY_OUT
+
+    def close(self) -> None:
+        self.state = State.CLOSED
+        self._in.clear()
+
+    def _expect(self, *states: State) -> None:
+        if self.state not in states:
+            raise ProtocolViolation(f"unexpected message in state {self.state.value}")
+
+
+__all__ = ["ALLOWED", "Connection", "State", "CopyData", "CopyDone", "CopyFail", "Flush", "PasswordData"]

@@ -1,0 +1,296 @@
+"""The asyncio transport for pgwire: accept, read, feed the state machine, write. Nothing else.
+
+Each connection is an :class:`asyncio.Protocol` plus one task. Bytes from the socket go into an inbox;
+the task hands them to the :class:`pgwire.protocol.Connection` and runs the
+:class:`pgwire.handlers.Handler` in the thread pool (the engine blocks; the loop must not), one step
+at a time, writing what each step produced and waiting for the socket to drain before the next, so a
+slow reader holds only its own query and no pool thread. Reading pauses while a connection has more
+than :data:`INBOX_HIGH` bytes unprocessed.
+
+TLS: an SSLRequest is answered 'S' and the connection upgraded in place when a certificate is
+configured, else 'N'; GSSENCRequest is always 'N'. A CancelRequest on a new connection cancels the
+running statement of the backend with that process id if the secret key matches. Closing the server
+sends every client FATAL 57P01 (terminating connection due to administrator command).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import itertools
+import logging
+import os
+import secrets
+import ssl
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+
+from pgwire import messages as m
+from pgwire.auth import AuthConfig
+from pgwire.errors import AdminShutdown, ProtocolViolation, error_fields
+from pgwire.handlers import Handler, SessionFactory
+from pgwire.protocol import MAX_MESSAGE_BYTES, Connection, State
+
+log = logging.getLogger("pgwire.server")
+
+INBOX_HIGH = 1 << 20  # pause reading above this many unprocessed bytes
+_PID_START = os.getpid() % 10_000 * 100 + 1  # distinct across restarts, positive, small
+
+
+@dataclass
+class ServerOptions:
+    auth: AuthConfig = field(default_factory=AuthConfig)
+    ssl_context: ssl.SSLContext | None = None  # None: answer SSLRequest with 'N'
+    max_message_bytes: int = MAX_MESSAGE_BYTES
+    executor: Executor | None = None  # None: the loop's default executor
+
+
+def tls_context(cert_file: str, key_file: str) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert_file, key_file)
+    return ctx
+
+
+def _step(gen: Iterator[None], conn: Connection) -> tuple[bytes, bool]:
+    """Run the handler to its next yield (in a pool thread): (output, finished)."""
+    try:
+        next(gen)
+        finished = False
+    except StopIteration:
+        finished = True
+    return conn.data_to_send(), finished
+
+
+class _PgConnection(asyncio.Protocol):
+    def __init__(self, server: PgServer) -> None:
+        self.server = server
+        self.loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.inbox: list[bytes] = []
+        self.inbox_bytes = 0
+        self.wake = asyncio.Event()
+        self.lost = False
+        self.eof = False
+        self.reading_paused = False
+        self.can_write = asyncio.Event()
+        self.can_write.set()
+        self.conn = Connection(max_message_bytes=server.options.max_message_bytes)
+        self.pid = next(server._pids)
+        self.key = secrets.randbits(31)
+        self.handler: Handler | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.busy = False
+
+    # ------------------------------------------------------------ asyncio callbacks
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        loopback = True
+        if isinstance(peer, tuple) and peer:
+            try:
+                loopback = ipaddress.ip_address(str(peer[0]).split("%")[0]).is_loopback
+            except ValueError:
+                loopback = False
+        self.handler = Handler(
+            self.conn,
+            self.server.session_factory,
+            self.server.options.auth,
+            process_id=self.pid,
+            secret_key=self.key,
+            loopback=loopback,
+        )
+        self.server._connections.add(self)
+        self.task = self.loop.create_task(self._work())
+
+    def data_received(self, data: bytes) -> None:
+        self.inbox.append(data)
+        self.inbox_bytes += len(data)
+        if self.inbox_bytes > INBOX_HIGH and not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+        self.wake.set()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        self.wake.set()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self.can_write.set()
+        self.wake.set()
+        handler = self.handler
+        if handler is not None and handler.running:
+            self.loop.run_in_executor(self.server.options.executor, handler.cancel)
+
+    def pause_writing(self) -> None:
+        self.can_write.clear()
+
+    def resume_writing(self) -> None:
+        self.can_write.set()
+
+    # ------------------------------------------------------------ the connection's task
+
+    async def _work(self) -> None:
+        try:
+            await self._serve()
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("pgwire connection %d failed", self.pid)
+        finally:
+            await self._finish()
+
+    def _take_inbox(self) -> None:
+        if self.inbox:
+            for chunk in self.inbox:
+                self.conn.receive_data(chunk)
+            self.inbox.clear()
+            self.inbox_bytes = 0
+            if self.reading_paused and self.transport is not None and not self.lost:
+                self.reading_paused = False
+                self.transport.resume_reading()
+
+    async def _serve(self) -> None:
+        handler = self.handler
+        assert handler is not None
+        executor = self.server.options.executor
+        while not self.lost:
+            await self.wake.wait()
+            self.wake.clear()
+            self._take_inbox()
+            while self.conn.buffered() and not self.lost and self.conn.state is not State.CLOSED:
+                self.busy = True
+                gen = handler.run()
+                finished = False
+                try:
+                    while True:
+                        out, finished = await self.loop.run_in_executor(executor, _step, gen, self.conn)
+                        if out:
+                            self._write(out)
+                        if finished or self.lost:
+                            break
+                        await self.can_write.wait()
+                finally:
+                    self.busy = False
+                    if not finished:
+                        await self.loop.run_in_executor(executor, gen.close)
+                if handler.ssl_requested:
+                    handler.ssl_requested = False
+                    await self._answer_ssl()
+                if handler.cancel_request is not None:
+                    req = handler.cancel_request
+                    await self.server._cancel(req.process_id, req.secret_key)
+                if self.conn.state is State.CLOSED:
+                    break
+                before = self.conn.buffered()
+                self._take_inbox()
+                if self.conn.buffered() == before:
+                    break  # only a partial message is waiting: wait for more bytes
+            if self.conn.state is State.CLOSED or self.eof:
+                break
+
+    def _write(self, data: bytes) -> None:
+        if self.transport is not None and not self.lost and not self.transport.is_closing():
+            self.transport.write(data)
+
+    async def _answer_ssl(self) -> None:
+        sslctx = self.server.options.ssl_context
+        assert self.transport is not None
+        if sslctx is None:
+            self._write(b"N")
+            return
+        if self.conn.buffered() or self.inbox:
+            err = ProtocolViolation("received unencrypted data after SSL request")
+            self._write(m.ErrorResponse(error_fields(err)).encode())
+            self.conn.close()
+            return
+        self._write(b"S")
+        try:
+            transport = await self.loop.start_tls(self.transport, self, sslctx, server_side=True)
+        except (OSError, ssl.SSLError) as e:
+            log.info("TLS handshake with connection %d failed: %s", self.pid, e)
+            self.conn.close()
+            return
+        if transport is None:
+            self.conn.close()
+            return
+        self.transport = transport  # type: ignore[assignment]
+
+    async def _finish(self) -> None:
+        self.server._connections.discard(self)
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+        if self.handler is not None:
+            with contextlib.suppress(Exception):
+                await self.loop.run_in_executor(self.server.options.executor, self.handler.close)
+
+    def shutdown(self) -> None:
+        """Server shutdown: cancel what runs, tell the client why, and close."""
+        if self.handler is not None:
+            handler = self.handler
+            if handler.running:
+                self.loop.run_in_executor(self.server.options.executor, handler.cancel)
+        err = AdminShutdown("terminating connection due to administrator command")
+        self._write(m.ErrorResponse(error_fields(err)).encode())
+        self.conn.close()
+        if self.transport is not None:
+            self.transport.close()
+        self.wake.set()
+
+
+class PgServer:
+    """A running pgwire listener: ``addresses`` it bound, ``close()`` to stop it."""
+
+    def __init__(self, session_factory: SessionFactory, options: ServerOptions) -> None:
+        self.session_factory = session_factory
+        self.options = options
+        self.addresses: list[tuple[str, int]] = []
+        self._server: asyncio.AbstractServer | None = None
+        self._connections: set[_PgConnection] = set()
+        self._pids = itertools.count(_PID_START)
+
+    def connection_count(self) -> int:
+        return len(self._connections)
+
+    async def _cancel(self, pid: int, key: int) -> None:
+        for c in list(self._connections):
+            if c.pid == pid:
+                if c.key == key and c.handler is not None:
+                    await asyncio.get_running_loop().run_in_executor(self.options.executor, c.handler.cancel)
+                else:
+                    log.info("cancel request for backend %d with a wrong key ignored", pid)
+                return
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for c in list(self._connections):
+            c.shutdown()
+        tasks = [c.task for c in list(self._connections) if c.task is not None]
+        if tasks:
+            await asyncio.wait(tasks, timeout=5.0)
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 5.0)
+            self._server = None
+
+
+async def serve(
+    host: str, port: int, session_factory: SessionFactory, options: ServerOptions | None = None
+) -> PgServer:
+    """Start listening on ``host:port`` (0: any free port); the result's ``addresses`` say where."""
+    pg = PgServer(session_factory, options or ServerOptions())
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: _PgConnection(pg), host, port, reuse_address=True, backlog=1024)
+    pg._server = server
+    pg.addresses = [(str(s.getsockname()[0]), int(s.getsockname()[1])) for s in server.sockets]
+    return pg
+
+
+__all__ = ["PgServer", "ServerOptions", "serve", "tls_context"]

@@ -1,0 +1,45 @@
+"""PostgreSQL types on the wire: one module per type family, one registry keyed by type OID.
+
+Each family module defines :class:`PgType` entries and a ``register()`` that puts them into
+:data:`REGISTRY`. A type knows four things: how to write a whole Arrow column as text and as binary
+(vectorised where Arrow/numpy can do it; :class:`WireColumn` is the result), how to write one Python
+value (used inside arrays and as the fallback), and how to read a parameter value in text and in binary.
+
+Result values come from Arrow; parameter values go to the Session as plain Python values: bool, int,
+float, Decimal, str, bytes, datetime/date/time, pyarrow.MonthDayNano (interval), uuid.UUID, lists.
+"""
+
+from __future__ import annotations
+
+from pgwire.types import array, bytea, datetime, interval, json, numbers, numeric, text, uuid
+from pgwire.types import bool as bool_
+from pgwire.types._base import (
+    REGISTRY,
+    UNKNOWN_OID,
+    Context,
+    PgType,
+    decode_param,
+    encode_column,
+    encode_value,
+    lookup,
+    register,
+    type_size,
+)
+
+FAMILIES = (bool_, numbers, numeric, text, json, bytea, datetime, interval, uuid, array)  # array last: it wraps the others
+
+for _family in FAMILIES:
+    _family.register()
+
+__all__ = [
+    "REGISTRY",
+    "UNKNOWN_OID",
+    "Context",
+    "PgType",
+    "decode_param",
+    "encode_column",
+    "encode_value",
+    "lookup",
+    "register",
+    "type_size",
+]
