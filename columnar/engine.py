@@ -43,7 +43,7 @@ from columnar.errors import (
 from columnar.index import SeriesIndex
 from columnar.options import EngineOptions
 from columnar.predicate import TagPredicate
-from columnar.rows import Rows
+from columnar.rows import Rows, bitmap_ids
 from columnar.shard import LoadedFile, Shard, Tombstone
 from columnar.types import TIME_COLUMN, FieldType
 from columnar.wal import WAL
@@ -283,11 +283,10 @@ class Engine:
         try:
             per_set = idx.resolve(batch.table, batch.tag_sets)
         except SeriesLimitExceeded:
-            known = [idx.lookup(batch.table, ts) for ts in batch.tag_sets]
-            per_set = np.array([0 if k is None else k for k in known], dtype=np.int64)
+            per_set = np.asarray(idx.lookup_many(batch.table, batch.tag_sets), dtype=np.int64)
             row_ids = per_set[batch.series]
             keep = np.flatnonzero(row_ids != 0)
-            dropped_series = sum(1 for k in known if k is None)
+            dropped_series = int((per_set == 0).sum())
             result.errors.append(SeriesLimitExceeded(db.name, self.options.series_limit, dropped_series))
             result.rows_dropped += len(batch) - len(keep)
             _take_batch(batch, keep)
@@ -360,7 +359,7 @@ class Engine:
                 for meta in metas:
                     if meta is None:
                         continue
-                    ids = np.array(self.index(db.id).select(meta.name, predicate), dtype=np.int64)
+                    ids = bitmap_ids(self.index(db.id).select(meta.name, predicate))
                     if not len(ids):
                         continue
                     touched += len(ids)
@@ -419,7 +418,7 @@ class Engine:
                 for lf in gone:
                     _unlink(shard.dir / lf.meta.name)
             rec = {"db": db.name, "rp": rpm.name, "table": table, "tmin": INT64_MIN, "tmax": INT64_MAX}
-            ids = np.array(self.index(db.id).select(table, None), dtype=np.int64)
+            ids = bitmap_ids(self.index(db.id).select(table, None))
             self.wal.append(_delete_record(rec, ids), sync=False)
             self.catalog.drop_table(meta.id)
             self._tables.pop((db.id, rpm.name, table), None)
@@ -638,7 +637,7 @@ def _delete_record(rec: dict, ids: np.ndarray) -> bytes:
 def _read_delete_record(payload: bytes) -> tuple[dict, np.ndarray]:
     (jl,) = struct.unpack_from("<I", payload, 1)
     rec = json.loads(payload[5 : 5 + jl])
-    ids = np.array(BitMap.deserialize(payload[5 + jl :]), dtype=np.int64)
+    ids = bitmap_ids(BitMap.deserialize(payload[5 + jl :]))
     return rec, ids
 
 

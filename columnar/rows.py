@@ -65,6 +65,11 @@ class Rows:
         return self.series.nbytes + self.time.nbytes + sum(c.nbytes for c in self.fields.values())
 
 
+def bitmap_ids(bitmap) -> np.ndarray:
+    """A roaring bitmap of series ids as a sorted int64 array (without a Python list in between)."""
+    return np.frombuffer(bitmap.to_array(), dtype=np.uint32).astype(np.int64)
+
+
 def concat(parts: list[Rows]) -> Rows:
     """Concatenate in order; a field missing from a part is absent (invalid) in that part's rows."""
     parts = [p for p in parts if len(p)]

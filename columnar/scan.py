@@ -25,7 +25,7 @@ from columnar.engine import INT64_MAX, INT64_MIN, Engine
 from columnar.errors import TableNotFound
 from columnar.merge import merge_rows
 from columnar.predicate import TagPredicate
-from columnar.rows import Rows, concat
+from columnar.rows import Rows, bitmap_ids, concat
 from columnar.shard import Shard, ShardSources
 from columnar.types import FieldType
 
@@ -70,7 +70,7 @@ def _target(engine: Engine, req: ScanRequest) -> _Target:
     all_fields = meta.fields
     fields = all_fields if req.fields is None else {f: all_fields[f] for f in req.fields if f in all_fields}
     tags = meta.tags if req.tags is None else [t for t in req.tags if t in meta.tags]
-    ids = np.array(engine.index(db.id).select(req.table, req.predicate), dtype=np.int64)
+    ids = bitmap_ids(engine.index(db.id).select(req.table, req.predicate))
     shards = [
         s
         for s in engine.shards()

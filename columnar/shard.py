@@ -24,7 +24,7 @@ from columnar.cache import ShardCache, TableCache
 from columnar.catalog import FileMeta, ShardMeta, TombstoneMeta
 from columnar.chunkfile import ChunkFile
 from columnar.merge import merge_rows
-from columnar.rows import Rows, concat
+from columnar.rows import Rows, bitmap_ids, concat
 
 
 class ShardReader(Protocol):
@@ -58,7 +58,7 @@ class Tombstone:
 
     @classmethod
     def of(cls, meta: TombstoneMeta) -> Tombstone:
-        return cls(meta, np.array(BitMap.deserialize(meta.series), dtype=np.int64))
+        return cls(meta, bitmap_ids(BitMap.deserialize(meta.series)))
 
     def mask(self, rows: Rows) -> np.ndarray:
         """Rows this tombstone deletes."""
