@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS tables (
     time_column TEXT NOT NULL, options TEXT NOT NULL DEFAULT '{}', UNIQUE (database_id, rp, name));
 CREATE TABLE IF NOT EXISTS columns (
     table_id INTEGER NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, type INTEGER,
-    pg_type TEXT, position INTEGER NOT NULL, PRIMARY KEY (table_id, name));
+    pg_type TEXT, position INTEGER NOT NULL, storage TEXT, PRIMARY KEY (table_id, name));
+CREATE TABLE IF NOT EXISTS dropped_columns (table_id INTEGER NOT NULL, storage TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS shards (
     id INTEGER PRIMARY KEY, database_id INTEGER NOT NULL, rp TEXT NOT NULL,
     start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, UNIQUE (database_id, rp, start_ns));
@@ -80,6 +81,7 @@ class ColumnMeta:
     type: FieldType | None  # fields only
     pg_type: str | None  # the declared PostgreSQL type of SQL-created tables
     position: int
+    storage: str = ""  # the name its data is stored under (differs after RENAME COLUMN)
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,16 @@ class TableMeta:
     @property
     def fields(self) -> dict[str, FieldType]:
         return {c.name: c.type for c in self.columns if c.kind == "field" and c.type is not None}
+
+    def storage_name(self, name: str) -> str:
+        col = self.column(name)
+        return col.storage if col is not None and col.storage else name
+
+    def by_storage(self, storage: str) -> ColumnMeta | None:
+        for c in self.columns:
+            if (c.storage or c.name) == storage:
+                return c
+        return None
 
 
 @dataclass(frozen=True)
@@ -335,11 +347,13 @@ class Catalog:
 
     def _table(self, row: tuple) -> TableMeta:
         cols = self._q(
-            "SELECT name, kind, type, pg_type, position FROM columns WHERE table_id=? ORDER BY position",
+            "SELECT name, kind, type, pg_type, position, COALESCE(storage, name) FROM columns WHERE table_id=? "
+            "ORDER BY position",
             (row[0],),
         )
         columns = tuple(
-            ColumnMeta(n, k, None if t is None else FieldType(t), pg, pos) for n, k, t, pg, pos in cols
+            ColumnMeta(n, k, None if t is None else FieldType(t), pg, pos, st)
+            for n, k, t, pg, pos, st in cols
         )
         return TableMeta(row[0], row[1], row[2], row[3], row[4], columns, json.loads(row[5]))
 
@@ -367,13 +381,13 @@ class Catalog:
                 has_time = any(kind == "time" for _, kind, _, _ in columns)
                 if not has_time:
                     cur.execute(
-                        "INSERT INTO columns VALUES (?, ?, 'time', NULL, 'timestamptz', 0)",
+                        "INSERT INTO columns VALUES (?, ?, 'time', NULL, 'timestamptz', 0, NULL)",
                         (tid, time_column),
                     )
                 pos = 0 if has_time else 1
                 for cname, kind, ftype, pg in columns:
                     cur.execute(
-                        "INSERT INTO columns VALUES (?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO columns VALUES (?, ?, ?, ?, ?, ?, NULL)",
                         (tid, cname, kind, None if ftype is None else int(ftype), pg, pos),
                     )
                     pos += 1
@@ -388,20 +402,58 @@ class Catalog:
             (pos,) = cur.execute(
                 "SELECT COALESCE(MAX(position), -1) + 1 FROM columns WHERE table_id=?", (table_id,)
             ).fetchone()
+            taken = {
+                r[0] for r in cur.execute("SELECT storage FROM dropped_columns WHERE table_id=?", (table_id,))
+            }
+            taken |= {
+                r[0]
+                for r in cur.execute(
+                    "SELECT COALESCE(storage, name) FROM columns WHERE table_id=?", (table_id,)
+                )
+            }
             for cname, kind, ftype, pg in columns:
+                storage, k = cname, 1
+                while storage in taken:  # never reuse the stored name of a dropped or renamed column
+                    storage, k = f"{cname}~{k}", k + 1
+                taken.add(storage)
                 cur.execute(
-                    "INSERT OR IGNORE INTO columns VALUES (?, ?, ?, ?, ?, ?)",
-                    (table_id, cname, kind, None if ftype is None else int(ftype), pg, pos),
+                    "INSERT OR IGNORE INTO columns VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        table_id,
+                        cname,
+                        kind,
+                        None if ftype is None else int(ftype),
+                        pg,
+                        pos,
+                        None if storage == cname else storage,
+                    ),
                 )
                 pos += 1
 
-    def drop_column(self, table_id: int, name: str) -> None:
+    def set_column_kind(self, table_id: int, name: str, kind: str, ftype: FieldType | None) -> None:
+        """Make a column the time column, a tag or a field, keeping its place and declared type."""
         with self._tx() as cur:
+            cur.execute(
+                "UPDATE columns SET kind=?, type=? WHERE table_id=? AND name=?",
+                (kind, None if ftype is None else int(ftype), table_id, name),
+            )
+
+    def drop_column(self, table_id: int, name: str) -> None:
+        """Drop a column; its stored data stays behind under a name no later column will take."""
+        with self._tx() as cur:
+            row = cur.execute(
+                "SELECT COALESCE(storage, name) FROM columns WHERE table_id=? AND name=?", (table_id, name)
+            ).fetchone()
+            if row:
+                cur.execute("INSERT INTO dropped_columns VALUES (?, ?)", (table_id, row[0]))
             cur.execute("DELETE FROM columns WHERE table_id=? AND name=?", (table_id, name))
 
     def rename_column(self, table_id: int, old: str, new: str) -> None:
         with self._tx() as cur:
-            cur.execute("UPDATE columns SET name=? WHERE table_id=? AND name=?", (new, table_id, old))
+            cur.execute(
+                "UPDATE columns SET name=?, storage=COALESCE(storage, name) WHERE table_id=? AND name=?",
+                (new, table_id, old),
+            )
             cur.execute("UPDATE tables SET time_column=? WHERE id=? AND time_column=?", (new, table_id, old))
 
     def set_table_options(self, table_id: int, time_column: str, options: dict) -> None:
@@ -436,6 +488,7 @@ class Catalog:
     def drop_table(self, table_id: int) -> None:
         with self._tx() as cur:
             cur.execute("DELETE FROM columns WHERE table_id=?", (table_id,))
+            cur.execute("DELETE FROM dropped_columns WHERE table_id=?", (table_id,))
             cur.execute("DELETE FROM tables WHERE id=?", (table_id,))
             cur.execute("DELETE FROM files WHERE table_id=?", (table_id,))
             cur.execute("DELETE FROM tombstones WHERE table_id=?", (table_id,))

@@ -190,13 +190,25 @@ class Engine:
         self._tables[(new.database_id, new.rp, new.name)] = new
         return new
 
-    def _check_schema(self, db: DatabaseMeta, rp: str, batch: WriteBatch, result: WriteResult) -> TableMeta:
-        """Return the table's schema, adding new columns; drop fields whose type conflicts."""
+    def _check_schema(
+        self, db: DatabaseMeta, rp: str, batch: WriteBatch, result: WriteResult, *, stored_names: bool = False
+    ) -> TableMeta:
+        """Return the table's schema, adding new columns; drop fields whose type conflicts.
+
+        On return the batch's fields are keyed by their storage names (a renamed column keeps
+        storing under its old name). ``stored_names``: the batch comes from the WAL, already so keyed.
+        """
         meta = self.table(db.id, rp, batch.table)
         if meta is None:
             with self._meta_lock:
                 meta = self.table(db.id, rp, batch.table) or self.catalog.create_table(db.id, rp, batch.table)
                 self._tables[(db.id, rp, batch.table)] = meta
+        if stored_names:
+            named = {}
+            for n, c in batch.fields.items():
+                col = meta.by_storage(n)
+                named[col.name if col is not None else n] = c
+            batch.fields = named
         tag_keys = {k for ts in batch.tag_sets for k, _ in ts}
         new_cols: list[tuple[str, str, FieldType | None, str | None]] = []
         for key in sorted(tag_keys):
@@ -235,6 +247,7 @@ class Engine:
                 col = meta.column(name)
                 if col is not None and col.type is not fcol.type:
                     raise FieldTypeConflict(batch.table, name, col.type.influx_name, fcol.type.influx_name)
+        batch.fields = {meta.storage_name(n): c for n, c in batch.fields.items()}
         return meta
 
     # -- writing ---------------------------------------------------------------------------------------
@@ -552,7 +565,7 @@ class Engine:
         db = self.catalog.database(dbname)
         rpm = self.catalog.retention_policy(dbname, rpname)
         result = WriteResult()
-        meta = self._check_schema(db, rpm.name, batch, result)
+        meta = self._check_schema(db, rpm.name, batch, result, stored_names=True)
         if not len(batch):
             return
         ids = self._resolve(db, batch, result)

@@ -59,6 +59,10 @@ class _Target:
     engine: Engine
     database_id: int
     dedupe: bool = True
+    storage: dict[str, str] | None = None  # field name -> the name its data is stored under
+
+    def stored(self, name: str) -> str:
+        return (self.storage or {}).get(name, name)
 
 
 def _target(engine: Engine, req: ScanRequest) -> _Target:
@@ -79,7 +83,8 @@ def _target(engine: Engine, req: ScanRequest) -> _Target:
         and s.meta.end_ns > req.tmin
         and s.meta.start_ns <= req.tmax
     ]
-    return _Target(meta.id, meta.name, tags, fields, ids, shards, engine, db.id, meta.dedupe)
+    storage = {f: meta.storage_name(f) for f in fields}
+    return _Target(meta.id, meta.name, tags, fields, ids, shards, engine, db.id, meta.dedupe, storage)
 
 
 def schema(engine: Engine, req: ScanRequest) -> pa.Schema:
@@ -102,7 +107,7 @@ def scan(engine: Engine, req: ScanRequest) -> Iterator[pa.RecordBatch]:
     if not len(t.series):
         return
     sch = _schema(t, req.with_series_id)
-    cols = list(t.fields)
+    cols = [t.stored(f) for f in t.fields]
     for shard in t.shards:
         rows = shard.read(t.table_id, t.table, t.series, req.tmin, req.tmax, cols, dedupe=t.dedupe)
         for lo in range(0, len(rows), req.batch_rows):
@@ -122,7 +127,7 @@ def to_arrow(t: _Target, rows: Rows, sch: pa.Schema) -> pa.RecordBatch:
             codes = enc.indices.take(idx)
             arrays.append(pa.DictionaryArray.from_arrays(codes, enc.dictionary))
     for name, ftype in t.fields.items():
-        col = rows.fields.get(name)
+        col = rows.fields.get(t.stored(name))
         if col is None:
             arrays.append(pa.nulls(len(rows), ftype.arrow_type))
         else:
@@ -184,7 +189,9 @@ def aggregate(
     parts: list[dict[str, np.ndarray]] = []
     if len(t.series):
         for shard in t.shards:
-            parts.extend(_aggregate_shard(t, shard, column, ftype, req.tmin, req.tmax, every, offset, stats))
+            parts.extend(
+                _aggregate_shard(t, shard, t.stored(column), ftype, req.tmin, req.tmax, every, offset, stats)
+            )
     out = _combine(parts, ftype)
     return pa.table({k: _agg_array(k, v, ftype) for k, v in out.items()})
 
@@ -430,7 +437,7 @@ def last_rows(engine: Engine, req: ScanRequest) -> pa.Table:
         return sch.empty_table()
     missing = t.series
     found: list[Rows] = []
-    cols = list(t.fields)
+    cols = [t.stored(f) for f in t.fields]
     for shard in sorted(t.shards, key=lambda s: s.meta.start_ns, reverse=True):
         if not len(missing):
             break

@@ -143,6 +143,6 @@ def _enclosing_select(table: exp.Table) -> tuple[exp.Select | None, bool]:
     if isinstance(parent, exp.From | exp.Join):
         sel = parent.parent
         if isinstance(sel, exp.Select):
-            n = (1 if sel.args.get("from") else 0) + len(sel.args.get("joins") or [])
+            n = (1 if sel.args.get("from_") else 0) + len(sel.args.get("joins") or [])
             return sel, n == 1
     return None, False

@@ -147,15 +147,14 @@ def create_hypertable(session: SqlSession, call: exp.Anonymous) -> Result:
             raise E.FeatureNotSupported(
                 "create_hypertable on a table that already holds rows is not supported"
             )
-        storage.catalog.drop_column(meta.id, time_name)
         if meta.time_column == HIDDEN_TIME:
             storage.catalog.drop_column(meta.id, HIDDEN_TIME)
         else:
             old = meta.column(meta.time_column)
-            storage.catalog.drop_column(meta.id, meta.time_column)
-            t = pgt.lookup(old.pg_type or "timestamptz")
-            storage.catalog.add_columns(meta.id, [(old.name, "field", t.storage, old.pg_type)])
-        storage.catalog.add_columns(meta.id, [(time_name, "time", None, col.pg_type)])
+            storage.catalog.set_column_kind(
+                meta.id, old.name, "field", pgt.lookup(old.pg_type or "timestamptz").storage
+            )
+        storage.catalog.set_column_kind(meta.id, time_name, "time", None)
         opts["dedupe"] = any(time_name in k for k in opts.get("keys", []))
     storage.catalog.set_table_options(meta.id, time_name, opts)
     storage.invalidate_tables()

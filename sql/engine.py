@@ -60,6 +60,9 @@ class SqlEngine:
     ) -> SqlSession:
         return SqlSession(self, database, user, options or {})
 
+    def close(self) -> None:
+        self.duck.close()
+
     def next_row_times(self, n: int) -> int:
         """The first of n increasing row times for tables without a timestamp column (insert order)."""
         with self._row_time_lock:
@@ -136,6 +139,16 @@ class SqlSession:
         return split(sql)
 
     def prepare(self, sql: str, param_oids: list[int]) -> Prepared:
+        try:
+            return self._prepare(sql, param_oids)
+        except E.SqlError:
+            self._fail()  # an error in a transaction block fails it, at Parse as at Execute
+            raise
+        except duckdb.Error as exc:
+            self._fail()
+            raise duck.translate(exc) from exc
+
+    def _prepare(self, sql: str, param_oids: list[int]) -> Prepared:
         word = command_word(sql)
         if word in commands.WORDS:
             return Prepared(sql, [], commands.describe(self, sql), word, kind="command")
@@ -386,7 +399,11 @@ class SqlSession:
         lines: list[str] = []
         t = self._prepared_tree(tree, describe=False)
         binding = bind(
-            self.storage, self.database, t, lambda e: self.evaluate_ns(e, params), describe_only=not analyze
+            self.storage,
+            self.database,
+            t,
+            lambda e: self.evaluate_ns(e, params),
+            describe_only=False,  # scans are lazy: plain EXPLAIN never reads them
         )
         for s in binding.scans:
             r = s.request
@@ -476,7 +493,7 @@ class SqlSession:
                     f"CAST({exp.to_identifier(n, quoted=True).sql('duckdb')} AS {duck.duck_type(cols[n].type)}) AS {exp.to_identifier(n, quoted=True).sql('duckdb')}"
                     for n in names
                 )
-                typed = cur.execute(f"SELECT {casts} FROM __copy_in").to_arrow_table()
+                typed = cur.sql(f"SELECT {casts} FROM __copy_in").to_arrow_table()
                 cur.unregister("__copy_in")
                 start = (
                     self.sql_engine.next_row_times(typed.num_rows)
@@ -505,7 +522,7 @@ class SqlSession:
 
 
 def _hypertable_call(tree: exp.Expression) -> exp.Anonymous | None:
-    if not isinstance(tree, exp.Select) or tree.args.get("from") or len(tree.expressions) != 1:
+    if not isinstance(tree, exp.Select) or tree.args.get("from_") or len(tree.expressions) != 1:
         return None
     e = tree.expressions[0]
     e = e.this if isinstance(e, exp.Alias) else e
