@@ -87,11 +87,18 @@ def encode(values: np.ndarray, kind: Kind) -> bytes:
 
 
 def _header(payload: bytes | memoryview) -> tuple[memoryview, int, int]:
+    """(the payload as bytes, its value count, where the body starts)."""
     view = memoryview(payload)
-    if view.ndim != 1 or view.itemsize != 1:
+    if view.format != "B":
         view = view.cast("B")
-    if len(view) < 2:
-        raise CorruptPayload(f"payload of {len(view)} bytes is shorter than its header")
+    n = len(view)
+    if n < 2:
+        raise CorruptPayload(f"payload of {n} bytes is shorter than its header")
+    b1 = view[1]
+    if b1 < 0x80:  # the count's varint in one or two bytes: every block of up to 16,383 values
+        return view, b1, 2
+    if n > 2 and view[2] < 0x80:
+        return view, (b1 & 0x7F) | (view[2] << 7), 3
     count, pos = read_uvarint(view, 1)
     if count > MAX_COUNT:
         raise CorruptPayload(f"payload claims {count} values")
@@ -105,8 +112,8 @@ def decode(payload: bytes | memoryview) -> np.ndarray:
     if m is None:
         raise CorruptPayload(f"unknown codec id {view[0]}")
     out: np.ndarray = m.decode(view[pos:], count)
-    if out.shape != (count,):
-        raise CorruptPayload(f"{m.NAME}: decoded {out.shape} values, header says {count}")
+    if len(out) != count:
+        raise CorruptPayload(f"{m.NAME}: decoded {len(out)} values, header says {count}")
     return out
 
 

@@ -7,8 +7,8 @@ Conventions the codecs follow (drawn once here, relied on everywhere):
 * ``zigzag(v) = (v << 1) ^ (v >> 63)`` maps small signed values to small unsigned ones.
 * A codec that serves several numeric kinds opens its body with a *head* byte whose low two bits are a
   dtype tag (``0`` int64, ``1`` uint64, ``2`` float64); the upper six bits belong to the codec.
-* Decoders receive the body padded with :data:`PAD` zero bytes so numba loops may load 8 bytes at any
-  in-bounds position; every logical read is still checked against the real body length.
+* Decoders read the body in place (a zero-copy uint8 view); every read is checked against its
+  length, and wide loads near the end fall back to byte loads (:func:`ld64_tail`).
 * numba kernels report corruption by returning a negative status (see :data:`STATUS`), never by reading
   out of bounds; :func:`check` turns a status into :class:`CorruptPayload`.
 """
@@ -27,9 +27,6 @@ from columnar.errors import CorruptData
 # Every kernel: compiled once and cached on disk, releasing the GIL so scans can run in threads.
 kernel = njit(cache=True, nogil=True)
 inline_kernel = njit(cache=True, nogil=True, inline="always")
-
-PAD_BYTES = 16
-_PAD = bytes(PAD_BYTES)
 
 # Largest value count one payload may claim. Guards decoders against a corrupt count asking for an
 # absurd allocation; blocks are orders of magnitude smaller.
@@ -81,9 +78,9 @@ def check(status: int, codec: str) -> int:
     return status
 
 
-def padded(body: bytes | bytearray | memoryview) -> np.ndarray:
-    """The body as a read-only uint8 array followed by PAD_BYTES zeros (its length is len(body)+PAD)."""
-    return np.frombuffer(bytes(body) + _PAD, dtype=np.uint8)
+def byte_array(body: bytes | bytearray | memoryview) -> np.ndarray:
+    """The body as a read-only uint8 array, without copying."""
+    return np.frombuffer(body, dtype=np.uint8)
 
 
 def tag_of(values: np.ndarray) -> int:
@@ -216,6 +213,15 @@ def ld64(buf, i):
         | (np.uint64(buf[i + 6]) << np.uint64(48))
         | (np.uint64(buf[i + 7]) << np.uint64(56))
     )
+
+
+@inline_kernel
+def ld64_tail(buf, i, end):
+    """Little-endian uint64 at byte i from the bytes before end (missing high bytes read as 0)."""
+    v = U0
+    for k in range(min(8, end - i)):
+        v |= np.uint64(buf[i + k]) << np.uint64(8 * k)
+    return v
 
 
 @inline_kernel

@@ -29,12 +29,12 @@ from columnar.encodings import _select
 from columnar.encodings._core import (
     E_INVALID,
     E_TRUNCATED,
+    byte_array,
     check,
     get_varint,
     inline_kernel,
     kernel,
     ld64,
-    padded,
     put_varint,
     st64,
 )
@@ -165,7 +165,7 @@ def encode(values: np.ndarray) -> bytes | None:
 
 
 def decode(body: memoryview, count: int) -> np.ndarray:
-    pos, e, positions, values = _parse(padded(body), len(body), count)
+    pos, e, positions, values = _parse(byte_array(body), len(body), count)
     check(pos, NAME)
     ints = _select.decode_nested(body[pos:], count, np.dtype(np.int64))
     out = np.empty(count, np.float64)

@@ -24,10 +24,10 @@ from columnar.encodings._core import (
     E_TRAILING,
     E_TRUNCATED,
     U1,
+    byte_array,
     check,
     get_varint,
     kernel,
-    padded,
     put_varint,
 )
 
@@ -112,5 +112,5 @@ def encode(values: np.ndarray) -> bytes | None:
 
 def decode(body: memoryview, count: int) -> np.ndarray:
     out = np.empty(count, np.bool_)
-    check(_decode(padded(body), len(body), out.view(np.uint8)), NAME)
+    check(_decode(byte_array(body), len(body), out.view(np.uint8)), NAME)
     return out

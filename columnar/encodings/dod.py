@@ -43,13 +43,15 @@ from columnar.encodings._core import (
     CorruptPayload,
     as_u64,
     bitlen,
+    byte_array,
     check,
     from_u64,
     get_varint,
     kernel,
+    ld32,
     ld64,
+    ld64_tail,
     low_mask,
-    padded,
     put_varint,
     st64,
     tag_of,
@@ -217,6 +219,26 @@ def _read_stream(buf, pos, end, out, start, m):
             return E_TRUNCATED
         if w == 0:
             out[k : k + length] = U0
+        elif w <= 32:
+            # a 64-bit bit buffer refilled 32 bits at a time (bytes past the group are never used)
+            mask = low_mask(w)
+            acc = U0
+            nacc = 0
+            bp = pos
+            for j in range(length):
+                if nacc < w:
+                    if bp + 4 <= end:
+                        acc |= ld32(buf, bp) << np.uint64(nacc)
+                        bp += 4
+                        nacc += 32
+                    else:
+                        while nacc <= 56 and bp < end:
+                            acc |= np.uint64(buf[bp]) << np.uint64(nacc)
+                            bp += 1
+                            nacc += 8
+                out[k + j] = acc & mask
+                acc >>= np.uint64(w)
+                nacc -= w
         else:
             mask = low_mask(w)
             uw = np.uint64(w)
@@ -224,7 +246,10 @@ def _read_stream(buf, pos, end, out, start, m):
             for j in range(length):
                 byte = pos + np.int64(bit >> np.uint64(3))
                 sh = bit & np.uint64(7)
-                v = ld64(buf, byte) >> sh
+                if byte + 9 <= end:
+                    v = ld64(buf, byte) >> sh
+                else:
+                    v = ld64_tail(buf, byte, end) >> sh
                 if sh + uw > np.uint64(64):
                     v |= np.uint64(buf[byte + 8]) << (np.uint64(64) - sh)
                 out[k + j] = v & mask
@@ -273,5 +298,5 @@ def decode(body: memoryview, count: int) -> np.ndarray:
     if len(body) < 1:
         raise CorruptPayload("dod: empty body")
     out = np.empty(count, np.uint64)
-    check(_decode(padded(body), len(body), out), NAME)
+    check(_decode(byte_array(body), len(body), out), NAME)
     return from_u64(out, body[0] & 3)

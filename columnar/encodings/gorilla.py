@@ -26,12 +26,12 @@ from columnar.encodings._core import (
     E_TRUNCATED,
     U0,
     as_u64,
+    byte_array,
     check,
     clz,
     ctz,
     inline_kernel,
     kernel,
-    padded,
 )
 
 ID = 5
@@ -109,7 +109,7 @@ def _decode(buf, end, out):
     for w in range(nw):
         v = U0
         for k in range(8):
-            v = (v << np.uint64(8)) | np.uint64(buf[8 * w + k])
+            v = (v << np.uint64(8)) | (np.uint64(buf[8 * w + k]) if 8 * w + k < end else U0)
         words[w] = v
     total = 8 * end
     if total < 64:
@@ -161,5 +161,5 @@ def encode(values: np.ndarray) -> bytes | None:
 
 def decode(body: memoryview, count: int) -> np.ndarray:
     out = np.empty(count, np.uint64)
-    check(_decode(padded(body), len(body), out), NAME)
+    check(_decode(byte_array(body), len(body), out), NAME)
     return out.view(np.float64)

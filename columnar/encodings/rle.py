@@ -26,11 +26,11 @@ from columnar.encodings._core import (
     U0,
     CorruptPayload,
     as_u64,
+    byte_array,
     check,
     from_u64,
     get_varint,
     kernel,
-    padded,
     put_varint,
     tag_of,
     unzigzag,
@@ -98,7 +98,7 @@ def encode(values: np.ndarray) -> bytes | None:
 def decode(body: memoryview, count: int) -> np.ndarray:
     if len(body) < 1:
         raise CorruptPayload("rle: empty body")
-    buf = padded(body)
+    buf = byte_array(body)
     out = np.empty(count, np.uint64)
     check(_decode(buf, len(body), out), NAME)
     return from_u64(out, body[0])

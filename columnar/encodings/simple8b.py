@@ -35,13 +35,13 @@ from columnar.encodings._core import (
     CorruptPayload,
     as_u64,
     bitlen,
+    byte_array,
     check,
     from_u64,
     get_varint,
     kernel,
     ld64,
     low_mask,
-    padded,
     put_varint,
     st64,
     tag_of,
@@ -143,5 +143,5 @@ def decode(body: memoryview, count: int) -> np.ndarray:
     if len(body) < 1 or body[0] > 1:
         raise CorruptPayload("simple8b: missing or unknown head byte")
     out = np.empty(count, np.uint64)
-    check(_decode(padded(body), len(body), out), NAME)
+    check(_decode(byte_array(body), len(body), out), NAME)
     return from_u64(out, body[0])
