@@ -367,13 +367,18 @@ def _series_key(raw: bytes) -> tuple[str, TagSet, int]:
 
 
 def _decode_series_key(raw: bytes) -> tuple[str, TagSet, int]:
-    parts = _SEGMENT.findall(raw)
-    name = _unescape(parts[0], _MEASUREMENT_ESCAPE)
-    tags = []
-    for part in parts[1:]:
-        m = _TAG.fullmatch(part)
-        assert m is not None, "the scanner let a malformed tag through"
-        tags.append((_unescape(m[1], _KEY_ESCAPE), _unescape(m[2], _KEY_ESCAPE)))
+    tags: list[tuple[str, str]]
+    if b"\\" not in raw:  # the common case: every ',' and '=' is a delimiter (the scan checked the shape)
+        name, *pairs = raw.decode().split(",")
+        tags = [(key, value) for key, value in (pair.split("=", 1) for pair in pairs)]
+    else:
+        parts = _SEGMENT.findall(raw)
+        name = _unescape(parts[0], _MEASUREMENT_ESCAPE)
+        tags = []
+        for part in parts[1:]:
+            m = _TAG.fullmatch(part)
+            assert m is not None, "the scanner let a malformed tag through"
+            tags.append((_unescape(m[1], _KEY_ESCAPE), _unescape(m[2], _KEY_ESCAPE)))
     tags.sort()
     for i in range(1, len(tags)):
         if tags[i][0] == tags[i - 1][0]:
