@@ -31,6 +31,7 @@ PG_EPOCH_UTC = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 PG_EPOCH_DATE = dt.date(2000, 1, 1)
 _EPOCH_US = 946_684_800_000_000  # 2000-01-01 in microseconds since 1970
 _EPOCH_DAYS = 10_957
+_LATE_US = 2_145_916_800_000_000  # 2038-01-01 in microseconds since 1970
 _I64_MAX, _I64_MIN = 2**63 - 1, -(2**63)
 _I32_MAX, _I32_MIN = 2**31 - 1, -(2**31)
 _Q = struct.Struct("!q")
@@ -257,13 +258,16 @@ def _parse_time_binary(data: bytes, ctx: Context) -> dt.time:
 
 
 def _as_timestamp(arr: pa.Array) -> pa.Array:
+    """Any time-like column as an Arrow timestamp of at most microsecond precision (PostgreSQL's)."""
     t = arr.type
     if pa.types.is_timestamp(t):
+        if t.unit == "ns":
+            return pc.cast(arr, pa.timestamp("us", tz=t.tz), safe=False)
         return arr
     if pa.types.is_date(t):
         return pc.cast(arr, pa.timestamp("us"))
     if pa.types.is_integer(t):  # int64 nanoseconds since 1970 (the storage engine's time column)
-        return pc.cast(arr, pa.int64()).view(pa.timestamp("ns"))
+        return pc.cast(pc.cast(arr, pa.int64()).view(pa.timestamp("ns")), pa.timestamp("us"), safe=False)
     return pc.cast(arr, pa.timestamp("us"))
 
 
@@ -281,15 +285,28 @@ def _timestamp_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
 def _timestamptz_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
     ts = _as_timestamp(arr)
     unit = ts.type.unit
-    local = ts.cast(pa.timestamp(unit, tz=ctx.timezone))
-    text = _trim_fraction_column(pc.strftime(local, format="%Y-%m-%d %H:%M:%S"))
+    utc = ts.cast(pa.timestamp(unit, tz="UTC"))
     if ctx.timezone in ("UTC", "Etc/UTC", "GMT", "Etc/GMT"):
-        offset: pa.Array | pa.Scalar = pa.scalar("+00", pa.string())
-    else:
-        offset = pc.strftime(local, format="%z")
-        offset = pc.replace_substring_regex(offset, r"^([+-]\d\d)00$", r"\1")
-        offset = pc.replace_substring_regex(offset, r"^([+-]\d\d)(\d\d)$", r"\1:\2")
-    return WireColumn(var=pc.binary_join_element_wise(text, offset, ""))
+        text = _trim_fraction_column(pc.strftime(utc, format="%Y-%m-%d %H:%M:%S"))
+        return WireColumn(var=pc.binary_join_element_wise(text, pa.scalar("+00"), ""))
+    local = pc.local_timestamp(utc.cast(pa.timestamp(unit, tz=ctx.timezone)))
+    text = _trim_fraction_column(pc.strftime(local, format="%Y-%m-%d %H:%M:%S"))
+    per_second = {"s": 1, "ms": 1000, "us": 1_000_000, "ns": 1_000_000_000}[unit]
+    wall = np.asarray(local.view(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False), np.int64)
+    instant = np.asarray(utc.view(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False), np.int64)
+    seconds = (wall - instant) // per_second
+    distinct, which = np.unique(seconds, return_inverse=True)
+    names = pa.array([_format_offset(dt.timedelta(seconds=int(s))) for s in distinct], pa.string())
+    out = pc.binary_join_element_wise(text, names.take(pa.array(which.reshape(-1))), "")
+    # Arrow's time zone rules stop at 2037 where the zone database's own POSIX rule goes on; zoneinfo
+    # (like PostgreSQL) follows the rule, so those rare values are formatted one by one.
+    us = instant if per_second == 1_000_000 else instant * 1_000_000 // per_second
+    late = (us >= _LATE_US) & ~(null_mask(arr) if arr.null_count else np.zeros(len(arr), bool))
+    if late.any():
+        fixed = [format_timestamptz(dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=int(v)), ctx)
+                 for v in us[late]]
+        out = pc.replace_with_mask(out, pa.array(late), pa.array(fixed, out.type))
+    return WireColumn(var=out)
 
 
 def _timestamp_binary_column(arr: pa.Array, ctx: Context) -> WireColumn:

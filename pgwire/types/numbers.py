@@ -135,7 +135,11 @@ def _float_type(oid: int, name: str, size: int, array_oid: int) -> PgType:
     def binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
         return fixed_column(numpy_values(arr, np_dtype), be, null_mask(arr))
 
-    return PgType(oid, name, size, array_oid, text_value, binary_value, _parse_float, parse_binary,
+    def parse_text(data: bytes, ctx: Context) -> float:
+        x = _parse_float(data, ctx)
+        return float(np.float32(x)) if float4 else x
+
+    return PgType(oid, name, size, array_oid, text_value, binary_value, parse_text, parse_binary,
                   text_column, binary_column)
 
 

@@ -91,14 +91,17 @@ def decode_numeric_binary(data: bytes) -> Decimal:
     groups = struct.unpack_from(f"!{ndigits}h", data, 8)
     if any(not 0 <= g < 10000 for g in groups):
         raise ValueError("invalid numeric digit")
-    value = 0
-    for g in groups:
-        value = value * 10000 + g
-    # value * 10000^(weight - ndigits + 1), shown with dscale digits after the point
-    shift = 4 * (weight - ndigits + 1)
-    d = Decimal(value).scaleb(shift) if value else Decimal(0)
-    d = d.quantize(Decimal(1).scaleb(-dscale)) if dscale or shift < 0 else d.quantize(Decimal(1))
-    return -d if sign == _NEG else d
+    digits = "".join(f"{g:04d}" for g in groups)
+    point = 4 * (weight + 1)  # digits before the decimal point
+    if point <= 0:
+        digits = "0" * (-point) + digits
+        point = 0
+    elif point > len(digits):
+        digits += "0" * (point - len(digits))
+    whole = digits[:point].lstrip("0") or "0"
+    frac = digits[point:][:dscale].ljust(dscale, "0")
+    d = Decimal(f"{whole}.{frac}" if dscale else whole)
+    return d.copy_negate() if sign == _NEG else d
 
 
 def _binary_value(v: object, ctx: Context) -> bytes:

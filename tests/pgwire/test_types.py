@@ -1,0 +1,285 @@
+"""Type codecs: text and binary round trips for every registered type (arrays and NULLs too), the
+vectorised column encoders against the one-value encoders, and PostgreSQL's exact text formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from pgwire.copy import wire_values
+from pgwire.errors import InvalidBinaryRepresentation
+from pgwire.types import REGISTRY, Context, decode_param, encode_column, encode_value
+from pgwire.types.numbers import format_float
+from sql.errors import InvalidTextRepresentation
+
+UTC = Context("UTC")
+
+ts = st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31, 23, 59, 59))
+SCALARS: dict[int, st.SearchStrategy[object]] = {
+    16: st.booleans(),
+    21: st.integers(-(2**15), 2**15 - 1),
+    23: st.integers(-(2**31), 2**31 - 1),
+    20: st.integers(-(2**63), 2**63 - 1),
+    26: st.integers(0, 2**32 - 1),
+    700: st.floats(width=32),
+    701: st.floats(),
+    1700: st.decimals(allow_nan=True, allow_infinity=True, places=None).filter(lambda d: not d.is_snan())
+    | st.decimals(min_value=-(10**20), max_value=10**20, places=4),
+    25: st.text(),
+    1043: st.text(),
+    19: st.text(max_size=20),
+    1042: st.text(),
+    18: st.text(max_size=1),
+    114: st.just('{"a": [1, 2.5, null, "x"]}'),
+    3802: st.just('{"b": true}'),
+    17: st.binary(),
+    1114: ts,
+    1184: ts.map(lambda d: d.replace(tzinfo=dt.UTC)),
+    1082: st.dates(),
+    1083: st.times(),
+    1186: st.builds(
+        lambda mo, d, us: pa.MonthDayNano([mo, d, us * 1000]),
+        st.integers(-10**5, 10**5),
+        st.integers(-10**5, 10**5),
+        st.integers(-(10**15), 10**15),
+    ),
+    2950: st.uuids(),
+}
+SCALAR_OIDS = sorted(SCALARS)
+ARRAY_OIDS = sorted(REGISTRY[o].array_oid for o in SCALAR_OIDS)
+
+
+def same(a: object, b: object) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        return (a.is_nan() and b.is_nan()) or (a == b)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, pa.MonthDayNano) and isinstance(b, pa.MonthDayNano):
+        return tuple(a) == tuple(b)
+    return a == b
+
+
+def test_registry_covers_the_builtin_types_and_their_arrays() -> None:
+    for oid in SCALAR_OIDS:
+        t = REGISTRY[oid]
+        assert t.array_oid in REGISTRY and REGISTRY[t.array_oid].element_oid == oid, t.name
+
+
+@pytest.mark.parametrize("oid", SCALAR_OIDS, ids=lambda o: REGISTRY[o].name)
+@pytest.mark.parametrize("fmt", [0, 1], ids=["text", "binary"])
+@settings(max_examples=60)
+@given(data=st.data())
+def test_value_round_trip(oid: int, fmt: int, data: st.DataObject) -> None:
+    value = data.draw(SCALARS[oid])
+    if oid == 18:
+        assume(len(value.encode()) <= 1)  # type: ignore[attr-defined]
+    wire = encode_value(value, oid, fmt, UTC)
+    assert wire is not None
+    back = decode_param(wire, oid, fmt, UTC)
+    assert same(back, value), (value, wire, back)
+
+
+@pytest.mark.parametrize("oid", SCALAR_OIDS, ids=lambda o: REGISTRY[o].name)
+@pytest.mark.parametrize("fmt", [0, 1], ids=["text", "binary"])
+@settings(max_examples=25)
+@given(data=st.data())
+def test_array_round_trip_with_nulls(oid: int, fmt: int, data: st.DataObject) -> None:
+    element = SCALARS[oid] if oid != 18 else st.sampled_from(["a", "b", " ", "{"])
+    shape = data.draw(st.sampled_from([(0,), (3,), (2, 2), (2, 1, 3)]))
+    count = math.prod(shape)
+    flat = data.draw(st.lists(st.none() | element, min_size=count, max_size=count))
+    value: list[object] = flat
+    for d in reversed(shape[1:]):
+        value = [value[i : i + d] for i in range(0, len(value), d)]
+    array_oid = REGISTRY[oid].array_oid
+    wire = encode_value(value, array_oid, fmt, UTC)
+    assert wire is not None
+    back = decode_param(wire, array_oid, fmt, UTC)
+    assert same(back, value), (value, wire, back)
+
+
+def _column(arr: pa.Array, oid: int, fmt: int, ctx: Context = UTC) -> list[bytes | None]:
+    return wire_values(encode_column(arr, oid, fmt, ctx)).to_pylist()
+
+
+ARROW = {
+    16: (pa.bool_(), SCALARS[16]),
+    21: (pa.int16(), SCALARS[21]),
+    23: (pa.int32(), SCALARS[23]),
+    20: (pa.int64(), SCALARS[20]),
+    700: (pa.float32(), SCALARS[700]),
+    701: (pa.float64(), SCALARS[701]),
+    1700: (pa.decimal128(20, 4), st.decimals(min_value=-(10**15), max_value=10**15, places=4)),
+    25: (pa.string(), SCALARS[25]),
+    17: (pa.binary(), SCALARS[17]),
+    1114: (pa.timestamp("us"), st.datetimes(min_value=dt.datetime(1700, 1, 1), max_value=dt.datetime(2260, 1, 1))),
+    1184: (pa.timestamp("us", tz="UTC"), st.datetimes(min_value=dt.datetime(1700, 1, 1), max_value=dt.datetime(2260, 1, 1))),
+    1082: (pa.date32(), SCALARS[1082]),
+    1083: (pa.time64("us"), SCALARS[1083]),
+    1186: (pa.month_day_nano_interval(), SCALARS[1186]),
+    2950: (pa.string(), st.uuids().map(str)),
+    1007: (pa.list_(pa.int32()), st.lists(st.none() | SCALARS[23], max_size=4)),
+    1009: (pa.list_(pa.string()), st.lists(st.none() | st.text(max_size=5), max_size=4)),
+}
+
+
+@pytest.mark.parametrize("oid", sorted(ARROW), ids=lambda o: REGISTRY[o].name)
+@pytest.mark.parametrize("fmt", [0, 1], ids=["text", "binary"])
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+@settings(max_examples=25)
+@given(data=st.data())
+def test_vectorised_columns_match_value_encoders(oid: int, fmt: int, zone: str, data: st.DataObject) -> None:
+    typ, strategy = ARROW[oid]
+    values = data.draw(st.lists(st.none() | strategy, max_size=12))
+    ctx = Context(zone)
+    arr = pa.array(values, typ)
+    got = _column(arr, oid, fmt, ctx)
+    expected = [encode_value(v, oid, fmt, ctx) for v in arr.to_pylist()]
+    assert got == expected
+
+
+@given(st.floats())
+def test_float8_text_is_shortest_round_trip(x: float) -> None:
+    text = format_float(x)
+    assert same(float(text.replace("Infinity", "inf")), x)
+    assert _column(pa.array([x]), 701, 0) == [text.encode()]
+
+
+@given(st.floats(width=32))
+def test_float4_text_is_shortest_round_trip(x: float) -> None:
+    import numpy as np
+
+    text = format_float(x, float4=True)
+    assert same(float(np.float32(text.replace("Infinity", "inf"))), x)
+    assert _column(pa.array([x], pa.float32()), 700, 0) == [text.encode()]
+
+
+@pytest.mark.parametrize(
+    "oid, arrow_value, typ, expected",
+    [
+        (16, True, pa.bool_(), "t"),
+        (16, False, pa.bool_(), "f"),
+        (701, 0.1, pa.float64(), "0.1"),
+        (701, 1e15, pa.float64(), "1e+15"),
+        (701, 1e14, pa.float64(), "100000000000000"),
+        (701, 123456789012345.67, pa.float64(), "123456789012345.67"),
+        (701, 1e-5, pa.float64(), "1e-05"),
+        (701, 0.0001, pa.float64(), "0.0001"),
+        (701, 1.5e300, pa.float64(), "1.5e+300"),
+        (701, float("inf"), pa.float64(), "Infinity"),
+        (701, float("-inf"), pa.float64(), "-Infinity"),
+        (701, float("nan"), pa.float64(), "NaN"),
+        (701, -0.0, pa.float64(), "-0"),
+        (701, 2.0, pa.float64(), "2"),
+        (700, 1234567.0, pa.float32(), "1.234567e+06"),
+        (700, 123456.0, pa.float32(), "123456"),
+        (700, 0.1, pa.float32(), "0.1"),
+        (20, -(2**63), pa.int64(), "-9223372036854775808"),
+        (1700, Decimal("1.50"), pa.decimal128(5, 2), "1.50"),
+        (1700, Decimal("-0.001"), pa.decimal128(5, 3), "-0.001"),
+        (17, b"\x00\xffA", pa.binary(), "\\x00ff41"),
+        (17, b"", pa.binary(), "\\x"),
+        (1184, dt.datetime(2016, 1, 1), pa.timestamp("us", tz="UTC"), "2016-01-01 00:00:00+00"),
+        (1184, dt.datetime(2016, 1, 1, 0, 0, 0, 120000), pa.timestamp("us", tz="UTC"), "2016-01-01 00:00:00.12+00"),
+        (1184, 1451606400123456789, pa.timestamp("ns", tz="UTC"), "2016-01-01 00:00:00.123456+00"),
+        (1114, dt.datetime(1999, 12, 31, 23, 59, 59, 1), pa.timestamp("us"), "1999-12-31 23:59:59.000001"),
+        (1082, dt.date(2024, 2, 29), pa.date32(), "2024-02-29"),
+        (1083, dt.time(13, 5, 0, 500000), pa.time64("us"), "13:05:00.5"),
+        (1186, pa.MonthDayNano([14, 3, 14706_500_000_000]), pa.month_day_nano_interval(), "1 year 2 mons 3 days 04:05:06.5"),
+        (1186, pa.MonthDayNano([0, -1, 7380_000_000_000]), pa.month_day_nano_interval(), "-1 days +02:03:00"),
+        (1186, pa.MonthDayNano([0, 0, 0]), pa.month_day_nano_interval(), "00:00:00"),
+        (1186, pa.MonthDayNano([1, 1, 0]), pa.month_day_nano_interval(), "1 mon 1 day"),
+        (1186, pa.MonthDayNano([-12, 0, -1_000_000_000]), pa.month_day_nano_interval(), "-1 years -00:00:01"),
+        (2950, "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11", pa.string(), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+        (1007, [1, None, 3], pa.list_(pa.int32()), "{1,NULL,3}"),
+        (1007, [], pa.list_(pa.int32()), "{}"),
+        (1009, ["a b", "", "NULL", 'q"\\', "x,y", "{}"], pa.list_(pa.string()), '{"a b","","NULL","q\\"\\\\","x,y","{}"}'),
+        (1001, [b"\x01"], pa.list_(pa.binary()), '{"\\\\x01"}'),
+        (1000, [True, False], pa.list_(pa.bool_()), "{t,f}"),
+    ],
+)
+def test_exact_postgres_text(oid: int, arrow_value: object, typ: pa.DataType, expected: str) -> None:
+    assert _column(pa.array([arrow_value], typ), oid, 0) == [expected.encode()]
+
+
+def test_timestamptz_follows_the_session_time_zone() -> None:
+    arr = pa.array([dt.datetime(2016, 1, 1), dt.datetime(2016, 7, 1, 12)], pa.timestamp("us", tz="UTC"))
+    assert _column(arr, 1184, 0, Context("America/New_York")) == [b"2015-12-31 19:00:00-05", b"2016-07-01 08:00:00-04"]
+    assert _column(arr, 1184, 0, Context("Asia/Kolkata")) == [b"2016-01-01 05:30:00+05:30", b"2016-07-01 17:30:00+05:30"]
+    # the storage engine's int64 nanoseconds also encode as timestamptz
+    assert _column(pa.array([1451606400_000000000]), 1184, 0) == [b"2016-01-01 00:00:00+00"]
+
+
+def test_multidimensional_array_text_and_binary() -> None:
+    arr = pa.array([[[1, 2], [3, None]]], pa.list_(pa.list_(pa.int64())))
+    assert _column(arr, 1016, 0) == [b"{{1,2},{3,NULL}}"]
+    binary = _column(arr, 1016, 1)[0]
+    assert binary is not None and binary[:12] == b"\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\x14"
+    assert decode_param(binary, 1016, 1, UTC) == [[1, 2], [3, None]]
+
+
+@pytest.mark.parametrize(
+    "oid, text, expected",
+    [
+        (16, "yes", True),
+        (16, "OFF", False),
+        (1184, "2016-01-01 00:00:00+05:30", dt.datetime(2015, 12, 31, 18, 30, tzinfo=dt.UTC)),
+        (1184, "2016-01-01T00:00:00Z", dt.datetime(2016, 1, 1, tzinfo=dt.UTC)),
+        (1184, "2016-01-01 00:00:00-08", dt.datetime(2016, 1, 1, 8, tzinfo=dt.UTC)),
+        (1114, "2016-01-01 12:00:00.5", dt.datetime(2016, 1, 1, 12, 0, 0, 500000)),
+        (1114, "infinity", dt.datetime.max),
+        (1082, "2016-01-01", dt.date(2016, 1, 1)),
+        (17, "\\x414243", b"ABC"),
+        (17, "a\\\\b\\001", b"a\\b\x01"),
+        (1186, "1 day 02:00:00", pa.MonthDayNano([0, 1, 7200 * 10**9])),
+        (1186, "P1Y2M3DT4H5M6S", pa.MonthDayNano([14, 3, (4 * 3600 + 5 * 60 + 6) * 10**9])),
+        (1186, "@ 2 hours ago", pa.MonthDayNano([0, 0, -7200 * 10**9])),
+        (1186, "-01:30:00", pa.MonthDayNano([0, 0, -5400 * 10**9])),
+        (1700, "NaN", Decimal("NaN")),
+        (701, "-Infinity", -math.inf),
+        (1009, '[0:1]={a,"b c"}', ["a", "b c"]),
+        (1007, "{ 1 , 2 }", [1, 2]),
+        (2950, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")),
+    ],
+)
+def test_text_parameters(oid: int, text: str, expected: object) -> None:
+    assert same(decode_param(text.encode(), oid, 0, UTC), expected)
+
+
+def test_timestamptz_parameter_without_offset_is_in_the_session_zone() -> None:
+    got = decode_param(b"2016-01-01 00:00:00", 1184, 0, Context("America/New_York"))
+    assert got == dt.datetime(2016, 1, 1, 5, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("oid, text", [(23, "abc"), (23, "99999999999"), (16, "maybe"), (1082, "2016-13-01"),
+                                       (1007, "{1,2"), (1007, "{{1},{2,3}}"), (114, "{not json"), (2950, "nope")])
+def test_bad_text_parameters_are_sql_errors(oid: int, text: str) -> None:
+    from sql.errors import SqlError
+
+    with pytest.raises(SqlError) as info:
+        decode_param(text.encode(), oid, 0, UTC)
+    assert info.value.sqlstate in ("22P02", "22003")
+
+
+@pytest.mark.parametrize("oid, data", [(23, b"\x00\x01"), (20, b"\x00" * 7), (1082, b""), (1700, b"\x00\x01\x00\x00\x00\x00\x00\x00"),
+                                       (1007, b"\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x19"), (99999, b"\x01")])
+def test_bad_binary_parameters_are_22P03(oid: int, data: bytes) -> None:
+    with pytest.raises(InvalidBinaryRepresentation):
+        decode_param(data, oid, 1, UTC)
+
+
+def test_unknown_type_in_text_is_passed_as_text() -> None:
+    assert decode_param(b"42", 0, 0, UTC) == "42"
+    assert decode_param(b"42", 99999, 0, UTC) == "42"
+    assert decode_param(None, 23, 1, UTC) is None
+    with pytest.raises(InvalidTextRepresentation):
+        decode_param(b"\xff", 25, 0, UTC)
