@@ -73,9 +73,6 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(config.log_level)
     log = logging.getLogger("tsgres")
     log.debug("configuration: %r", config)
-    if config.udp_bind is not None:
-        log.error("udp_bind is set (%s), but this build has no UDP line-protocol listener", config.udp_bind)
-        return 2
     from tsgres.server import run  # the server pulls in aiohttp and storage; `version` needs neither
 
     return run(config)

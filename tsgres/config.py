@@ -83,6 +83,7 @@ class Config:
     auto_create_databases: bool = True  # /write to an unknown database creates it
     max_body_bytes: int = 25_000_000  # largest accepted HTTP request body; 0 = no limit
     udp_bind: str | None = None  # HOST:PORT for line protocol over UDP; None = off
+    udp_database: str = "udp"  # the database UDP points are written to
     storage: EngineOptions = field(default_factory=EngineOptions)
 
     def __post_init__(self) -> None:
@@ -104,6 +105,7 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "log_level": _log_level,
     "max_body_bytes": _non_negative,
     "udp_bind": _host_port,
+    "udp_database": _non_empty,
 }
 
 

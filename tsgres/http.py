@@ -60,14 +60,22 @@ def register_status_routes(app: web.Application, engine: Any, config: Config) ->
     app.router.add_get("/health", health)
 
 
-REGISTRARS: tuple[Registrar, ...] = (register_status_routes,)
+def register_influx_write(app: web.Application, engine: Any, config: Config) -> None:
+    from compat.influx.http import register  # imported here: compat imports this module
+
+    register(app, engine, config)
+
+
+REGISTRARS: tuple[Registrar, ...] = (register_status_routes, register_influx_write)
 
 
 def make_app(engine: Any, config: Config, registrars: Sequence[Registrar] = REGISTRARS) -> web.Application:
     """The aiohttp application for the HTTP listener, with every registrar's routes added."""
     # aiohttp's own body limit; 0 means none, which aiohttp spells as a very large number.
     max_size = config.max_body_bytes or 2**62
-    app = web.Application(client_max_size=max_size)
+    # Bodies arrive as sent: the write endpoints gunzip themselves, with a cap on the inflated size
+    # (aiohttp's own decompression has none, so a small gzip bomb could fill memory).
+    app = web.Application(client_max_size=max_size, handler_args={"auto_decompress": False})
     app[STARTED_AT] = time.monotonic()
     for register in registrars:
         register(app, engine, config)

@@ -53,9 +53,3 @@ def test_configuration_errors_exit_2_before_anything_starts(
     assert result.returncode == 2
     assert message in result.stderr
     assert result.stdout == ""
-
-
-def test_udp_bind_without_a_udp_listener_is_refused(tsgres_run) -> None:
-    result = tsgres_run("serve", env={"TSGRES_UDP_BIND": "127.0.0.1:8089"})
-    assert result.returncode == 2
-    assert "no UDP line-protocol listener" in result.stderr

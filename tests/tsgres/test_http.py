@@ -78,12 +78,12 @@ def test_registrars_add_routes_and_see_engine_and_config() -> None:
         async def hello(request: web.Request) -> web.Response:
             return web.Response(text="hi")
 
-        app.router.add_post("/write", hello)
+        app.router.add_post("/hello", hello)
 
     engine, config = object(), Config(http_port=0)
 
     async def check(client: TestClient[Any, Any]) -> None:
-        assert (await client.post("/write")).status == 200
+        assert (await client.post("/hello")).status == 200
         assert (await client.get("/ping")).status == 204
 
     with_client(make_app(engine, config, (*REGISTRARS, register)), check)
