@@ -70,7 +70,8 @@ def _misses(x, e, stop_after):
 
 
 @kernel
-def _choose_exponent(x, max_misses):
+def _search(x):
+    """(e, misses): the smallest exponent with the fewest misses over all of x."""
     best_e = 0
     best = _misses(x, 0, x.size)
     for e in range(1, MAX_E + 1):
@@ -81,6 +82,32 @@ def _choose_exponent(x, max_misses):
             best_e = e
             best = bad
     return best_e, best
+
+
+@kernel
+def _choose_exponent(x, max_misses):
+    """(e, misses), or misses > max_misses when ALP does not pay. Searches a sample of <= 64 values
+    first, so data that is not decimal is turned down after a few hundred multiplications."""
+    n = x.size
+    if n <= 128:
+        return _search(x)
+    k = 64
+    sample = np.empty(k, np.float64)
+    for j in range(k):
+        sample[j] = x[(j * n) // k]
+    e, bad = _search(sample)
+    if bad > k // 8:
+        return e, n
+    bad = _misses(x, e, n)
+    for e2 in range(e + 1, min(e + 3, MAX_E) + 1):  # values with a decimal or two more than the sample's
+        if bad == 0:
+            break
+        bad2 = _misses(x, e2, bad - 1)
+        if bad2 < bad:
+            e, bad = e2, bad2
+    if bad <= max_misses:
+        return e, bad
+    return _search(x)  # the sample misled us: search everything
 
 
 @kernel

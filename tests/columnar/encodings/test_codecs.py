@@ -113,6 +113,15 @@ def test_alp_chooses_the_smallest_exact_exponent() -> None:
         assert same(alp.decode(memoryview(body), x.size), x)
 
 
+def test_alp_widens_the_exponent_for_a_few_longer_decimals() -> None:
+    rng = np.random.default_rng(8)
+    x = np.round(rng.normal(50, 5, 1024), 2)
+    x[1::16] = np.round(x[1::16] + 0.001, 3)  # off the encoder's sample (every 16th from 0)
+    body = alp.encode(x)
+    assert body is not None and body[0] == 3 and body[1] == 0  # e = 3, no exceptions
+    assert same(alp.decode(memoryview(body), x.size), x)
+
+
 def test_alp_keeps_specials_as_exceptions() -> None:
     x = np.round(np.linspace(10, 20, 1000), 2)
     x[[5, 6, 500]] = [np.nan, -0.0, np.inf]
