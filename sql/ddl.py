@@ -61,6 +61,7 @@ def create_table(session: SqlSession, tree: exp.Create) -> Result:
         raise E.DuplicateTable(f'relation "{table.name}" already exists')
     cols: list[tuple[str, str, pgt.PgType, bool]] = []  # name, declared, type, not null
     keys: list[list[str]] = []
+    primary: list[str] = []  # the PRIMARY KEY among keys (pg_catalog tells it from UNIQUE)
     for e in schema.expressions:
         if isinstance(e, exp.ColumnDef):
             declared = _declared(e.args.get("kind"))
@@ -74,6 +75,8 @@ def create_table(session: SqlSession, tree: exp.Create) -> Result:
             )
             if any(isinstance(k, exp.PrimaryKeyColumnConstraint | exp.UniqueColumnConstraint) for k in kinds):
                 keys.append([e.name])
+            if any(isinstance(k, exp.PrimaryKeyColumnConstraint) for k in kinds):
+                primary = [e.name]
             if e.name in [c[0] for c in cols]:
                 raise E.DuplicateColumn(f'column "{e.name}" specified more than once')
             cols.append((e.name, declared, t, not_null))
@@ -83,6 +86,8 @@ def create_table(session: SqlSession, tree: exp.Create) -> Result:
                 for x in (e.expressions or (e.this.expressions if isinstance(e.this, exp.Schema) else []))
             ]
             keys.append(names)
+            if isinstance(e, exp.PrimaryKey):
+                primary = names
     props = {
         p.name.lower(): p.args["value"].name
         for p in (tree.args.get("properties") or exp.Properties()).expressions
@@ -113,6 +118,7 @@ def create_table(session: SqlSession, tree: exp.Create) -> Result:
         "sql": True,
         "not_null": {c[0]: True for c in cols if c[3] and c[0] != time_col},
         "keys": keys,
+        "primary_key": primary,
     }
     if time_col == HIDDEN_TIME:
         columns.insert(0, (HIDDEN_TIME, "time", None, "int8"))
