@@ -271,6 +271,7 @@ class Handler:
                 options[key] = value
         encoding = options.get("client_encoding")
         if encoding is not None:
+            encoding = encoding.strip().strip("'\"").strip()  # asyncpg sends 'utf-8', quotes included
             if encoding.lower() in _UTF8_NAMES:
                 options["client_encoding"] = "UTF8"
             elif encoding.upper() in ("SQL_ASCII", "AUTO"):
@@ -540,6 +541,7 @@ class Handler:
                 if portal.pending is None:
                     portal.pending = self._next_batch(portal)
                 if portal.pending is not None:
+                    portal.rows += sent
                     self.conn.send(m.PortalSuspended())
                     return
                 break

@@ -129,7 +129,17 @@ class DuckSession:
         return split_sql(sql)
 
     def prepare(self, sql: str, param_oids: list[int]) -> Statement:
+        try:
+            return self._prepare(sql, param_oids)
+        except errors.SqlError:
+            if self.transaction_status == "T":
+                self.transaction_status = "E"
+            raise
+
+    def _prepare(self, sql: str, param_oids: list[int]) -> Statement:
         cmd = _command(sql)
+        if self.transaction_status == "E" and cmd not in ("ROLLBACK", "ABORT", "COMMIT", "END"):
+            raise errors.InFailedTransaction("current transaction is aborted, commands ignored until end of transaction block")
         count = max((int(m.group(1)) for m in _PARAM.finditer(sql)), default=0)
         oids = list(param_oids) + [0] * (count - len(param_oids))
         for m in _PARAM.finditer(sql):

@@ -1,0 +1,363 @@
+"""The state machine on its own (sans I/O), then the protocol bookkeeping over a real socket with a raw
+client: start-up, simple and extended query, portals and row limits, errors and Sync."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from pgwire import messages as m
+from pgwire.errors import ProtocolViolation, error_fields
+from pgwire.protocol import Connection, State
+from sql.errors import SyntaxError_
+from tests.pgwire.conftest import RawClient, RunningServer
+
+PG15_STARTUP_PARAMETERS = {
+    "application_name", "client_encoding", "DateStyle", "default_transaction_read_only", "in_hot_standby",
+    "integer_datetimes", "IntervalStyle", "is_superuser", "server_encoding", "server_version",
+    "session_authorization", "standard_conforming_strings", "TimeZone",
+}
+
+
+# ---------------------------------------------------------------- sans I/O
+
+
+def test_startup_packet_arrives_in_pieces() -> None:
+    c = Connection()
+    raw = m.StartupMessage({"user": "u"}).encode()
+    for b in raw[:-1]:
+        c.receive_data(bytes([b]))
+        assert c.next_message() is None
+    c.receive_data(raw[-1:])
+    assert c.next_message() == m.StartupMessage({"user": "u"})
+
+
+def test_startup_packet_limit() -> None:
+    c = Connection()
+    c.receive_data((10_001).to_bytes(4, "big") + b"\x00\x03\x00\x00")
+    with pytest.raises(ProtocolViolation):
+        c.next_message()
+    c = Connection()
+    c.receive_data((4).to_bytes(4, "big"))
+    with pytest.raises(ProtocolViolation):
+        c.next_message()
+
+
+def test_message_size_limit_is_checked_before_the_body_arrives() -> None:
+    c = Connection(max_message_bytes=1000)
+    c.state = State.READY
+    c.receive_data(b"Q" + (2001).to_bytes(4, "big"))
+    with pytest.raises(ProtocolViolation):
+        c.next_message()
+
+
+@pytest.mark.parametrize(
+    "state, msg",
+    [
+        (State.AUTHENTICATING, m.Query("select 1")),
+        (State.COPY_IN, m.Query("select 1")),
+        (State.COPY_IN, m.Parse("", "x")),
+        (State.READY, m.PasswordData(b"pw\x00")),
+    ],
+)
+def test_messages_not_allowed_in_a_state(state: State, msg: m.Message) -> None:
+    c = Connection()
+    c.state = state
+    c.receive_data(msg.encode())
+    with pytest.raises(ProtocolViolation):
+        c.next_message()
+
+
+def test_unknown_message_type() -> None:
+    c = Connection()
+    c.state = State.READY
+    c.receive_data(b"!\x00\x00\x00\x04")
+    with pytest.raises(ProtocolViolation, match="invalid frontend message type 33"):
+        c.next_message()
+
+
+def test_failed_state_drops_everything_until_sync() -> None:
+    c = Connection()
+    c.state = State.READY
+    c.extended()
+    assert c.state is State.EXTENDED
+    c.fail()
+    c.receive_data(b"".join(x.encode() for x in (m.Bind(), m.Execute(), m.Query("x"), m.Sync(), m.Execute())))
+    assert c.next_message() == m.Sync()
+    c.ready()
+    assert c.next_message() == m.Execute()
+    assert c.next_message() is None
+
+
+def test_transitions_and_output() -> None:
+    c = Connection()
+    assert c.state is State.STARTUP
+    c.start_authenticating()
+    assert c.state is State.AUTHENTICATING
+    with pytest.raises(ProtocolViolation):
+        c.start_authenticating()
+    c.ready()
+    c.send(m.ReadyForQuery("I"))
+    assert c.data_to_send() == b"Z\x00\x00\x00\x05I" and c.data_to_send() == b""
+    c.copy_in()
+    assert c.state is State.COPY_IN
+    c.close()
+    c.receive_data(m.Query("x").encode())
+    assert c.next_message() is None and c.state is State.CLOSED
+
+
+def test_error_fields() -> None:
+    e = SyntaxError_("syntax error at or near \"selec\"", detail="d", hint="h", position=1)
+    assert error_fields(e) == {"S": "ERROR", "V": "ERROR", "C": "42601", "M": 'syntax error at or near "selec"',
+                               "D": "d", "H": "h", "P": "1"}
+    assert error_fields(ValueError("boom"))["C"] == "XX000"
+    assert error_fields(ProtocolViolation("x"))["S"] == "FATAL"
+
+
+# ---------------------------------------------------------------- over a socket
+
+
+def _types(msgs: list[m.Message]) -> list[str]:
+    return [type(x).__name__ for x in msgs]
+
+
+def test_startup_reports_parameters_and_key(raw: Callable[[], RawClient]) -> None:
+    c = raw()
+    msgs = c.startup(application_name="tests", client_encoding="utf-8")
+    assert isinstance(msgs[0], m.AuthenticationOk)
+    params = {x.name: x.value for x in msgs if isinstance(x, m.ParameterStatus)}
+    assert PG15_STARTUP_PARAMETERS <= set(params)
+    assert params["server_version"].startswith("15.")
+    assert params["client_encoding"] == "UTF8" and params["application_name"] == "tests"
+    assert params["DateStyle"] == "ISO, MDY" and params["integer_datetimes"] == "on"
+    [key] = [x for x in msgs if isinstance(x, m.BackendKeyData)]
+    assert key.process_id > 0
+    assert msgs[-1] == m.ReadyForQuery("I")
+
+
+def test_ssl_and_gss_requests_are_declined_without_a_certificate(raw: Callable[[], RawClient]) -> None:
+    c = raw()
+    c.send(m.SSLRequest())
+    assert c.read_byte() == b"N"
+    c.send(m.GSSENCRequest())
+    assert c.read_byte() == b"N"
+    assert c.startup()[-1] == m.ReadyForQuery("I")
+
+
+def test_unknown_database_is_fatal_3D000(raw: Callable[[], RawClient]) -> None:
+    c = raw()
+    c.send(m.StartupMessage({"user": "u", "database": "nonexistent"}))
+    msgs = c.until_ready()
+    err = msgs[-1]
+    assert isinstance(err, m.ErrorResponse) and err.fields["C"] == "3D000" and err.fields["S"] == "FATAL"
+    assert c.closed()
+
+
+def test_missing_user_is_fatal(raw: Callable[[], RawClient]) -> None:
+    c = raw()
+    c.send(m.StartupMessage({"database": "db"}))
+    [err] = c.until_ready()
+    assert isinstance(err, m.ErrorResponse) and err.fields["C"] == "28000"
+
+
+def test_newer_minor_version_is_negotiated_down(raw: Callable[[], RawClient]) -> None:
+    c = raw()
+    c.send(m.StartupMessage({"user": "u", "_pq_.compression": "on"}, version=(3 << 16) | 2))
+    msgs = c.until_ready()
+    assert msgs[0] == m.NegotiateProtocolVersion(0, ["_pq_.compression"])
+    assert msgs[-1] == m.ReadyForQuery("I")
+
+
+def test_simple_query_empty_multi_and_errors(raw: Callable[[], RawClient]) -> None:
+    c = raw()
+    c.startup()
+    c.send(m.Query(""))
+    assert _types(c.until_ready()) == ["EmptyQueryResponse", "ReadyForQuery"]
+    c.send(m.Query("-- only a comment\n/* and another */"))
+    assert _types(c.until_ready()) == ["EmptyQueryResponse", "ReadyForQuery"]
+    c.send(m.Query("select 1 as a; select 'x' as b, 2 as c"))
+    msgs = c.until_ready()
+    assert _types(msgs) == ["RowDescription", "DataRow", "CommandComplete"] * 2 + ["ReadyForQuery"]
+    assert msgs[1] == m.DataRow([b"1"]) and msgs[2] == m.CommandComplete("SELECT 1")
+    assert [f.name for f in msgs[3].fields] == ["b", "c"]  # type: ignore[attr-defined]
+    assert [f.type_oid for f in msgs[3].fields] == [25, 23]  # type: ignore[attr-defined]
+    c.send(m.Query("create table t (a int); insert into t values (1); select * from nope; insert into t values (2)"))
+    msgs = c.until_ready()
+    assert _types(msgs) == ["CommandComplete", "CommandComplete", "ErrorResponse", "ReadyForQuery"]
+    assert msgs[2].fields["C"] == "42P01"  # type: ignore[attr-defined]
+    # the statements ran in one implicit transaction: the failure undid the table
+    c.send(m.Query("select count(*) from t"))
+    msgs = c.until_ready()
+    assert isinstance(msgs[0], m.ErrorResponse) and msgs[0].fields["C"] == "42P01"
+
+
+def test_transaction_status_in_ready_for_query(raw: Callable[[], RawClient]) -> None:
+    c = raw()
+    c.startup()
+    c.send(m.Query("begin"))
+    assert c.until_ready()[-1] == m.ReadyForQuery("T")
+    c.send(m.Query("select * from nope"))
+    assert c.until_ready()[-1] == m.ReadyForQuery("E")
+    c.send(m.Query("select 1"))
+    msgs = c.until_ready()
+    assert msgs[0].fields["C"] == "25P02" and msgs[-1] == m.ReadyForQuery("E")  # type: ignore[attr-defined]
+    c.send(m.Query("rollback"))
+    assert c.until_ready() == [m.CommandComplete("ROLLBACK"), m.ReadyForQuery("I")]
+
+
+def test_set_resends_parameter_status(raw: Callable[[], RawClient]) -> None:
+    c = raw()
+    c.startup()
+    c.send(m.Query("set application_name = 'renamed'"))
+    msgs = c.until_ready()
+    assert m.ParameterStatus("application_name", "renamed") in msgs
+    c.send(m.Query("set TimeZone = 'Asia/Kolkata'"))
+    assert m.ParameterStatus("TimeZone", "Asia/Kolkata") in c.until_ready()
+    c.send(m.Query("select TIMESTAMPTZ '2016-01-01 00:00:00+00' as t"))
+    msgs = c.until_ready()
+    assert msgs[1] == m.DataRow([b"2016-01-01 05:30:00+05:30"])
+
+
+def test_extended_query_full_cycle(raw: Callable[[], RawClient]) -> None:
+    c = raw()
+    c.startup()
+    c.send(
+        m.Parse("s1", "select $1::int4 + 1 as x, $2::text as y", [23, 0]),
+        m.Describe("S", "s1"),
+        m.Bind("p1", "s1", [1, 0], [(41).to_bytes(4, "big"), b"hi"], [1, 0]),
+        m.Describe("P", "p1"),
+        m.Execute("p1", 0),
+        m.Sync(),
+    )
+    msgs = c.until_ready()
+    assert _types(msgs) == ["ParseComplete", "ParameterDescription", "RowDescription", "BindComplete",
+                            "RowDescription", "DataRow", "CommandComplete", "ReadyForQuery"]
+    assert msgs[1] == m.ParameterDescription([23, 25])
+    assert [f.format for f in msgs[2].fields] == [0, 0]  # type: ignore[attr-defined]
+    assert [f.format for f in msgs[4].fields] == [1, 0]  # type: ignore[attr-defined]
+    assert [f.type_size for f in msgs[4].fields] == [4, -1]  # type: ignore[attr-defined]
+    assert msgs[5] == m.DataRow([(42).to_bytes(4, "big"), b"hi"])
+    # the named statement is reused; the portal is gone after Sync outside a transaction
+    c.send(m.Bind("", "s1", [], [b"1", b"a"], []), m.Execute("", 0), m.Execute("p1", 0), m.Sync())
+    msgs = c.until_ready()
+    assert _types(msgs) == ["BindComplete", "DataRow", "CommandComplete", "ErrorResponse", "ReadyForQuery"]
+    assert msgs[1] == m.DataRow([b"2", b"a"]) and msgs[3].fields["C"] == "34000"  # type: ignore[attr-defined]
+
+
+def test_describe_of_a_statement_without_rows_is_nodata(raw: Callable[[], RawClient]) -> None:
+    c = raw()
+    c.startup()
+    c.send(m.Parse("", "create table e (a int)"), m.Describe("S", ""), m.Bind(), m.Describe("P", ""), m.Execute(), m.Sync())
+    msgs = c.until_ready()
+    assert _types(msgs) == ["ParseComplete", "ParameterDescription", "NoData", "BindComplete", "NoData",
+                            "CommandComplete", "ReadyForQuery"]
+    assert msgs[5] == m.CommandComplete("CREATE TABLE")
+
+
+def test_row_limit_suspends_and_resumes(raw: Callable[[], RawClient]) -> None:
+    c = raw()
+    c.startup()
+    c.send(m.Query("begin"))
+    c.until_ready()
+    c.send(m.Parse("", "select * from range(5) t(i)"), m.Bind("c", "", [], [], [0]), m.Execute("c", 2), m.Flush())
+    msgs = [c.read() for _ in range(5)]
+    assert _types(msgs) == ["ParseComplete", "BindComplete", "DataRow", "DataRow", "PortalSuspended"]  # type: ignore[arg-type]
+    c.send(m.Execute("c", 2), m.Execute("c", 2), m.Execute("c", 2), m.Sync())
+    msgs = c.until_ready()
+    assert _types(msgs) == ["DataRow", "DataRow", "PortalSuspended", "DataRow", "CommandComplete",
+                            "CommandComplete", "ReadyForQuery"]
+    assert msgs[3] == m.DataRow([b"4"]) and msgs[4] == m.CommandComplete("SELECT 1")
+    assert msgs[-1] == m.ReadyForQuery("T")
+    c.send(m.Query("commit"))
+    c.until_ready()
+
+
+def test_error_discards_until_sync(raw: Callable[[], RawClient]) -> None:
+    c = raw()
+    c.startup()
+    c.send(
+        m.Parse("", "select * from nope"),
+        m.Bind(),
+        m.Execute(),
+        m.Parse("", "select 1"),
+        m.Sync(),
+        m.Parse("", "select 2"),
+        m.Bind(),
+        m.Execute(),
+        m.Sync(),
+    )
+    first = c.until_ready()
+    assert _types(first) == ["ErrorResponse", "ReadyForQuery"]
+    second = c.until_ready()
+    assert _types(second) == ["ParseComplete", "BindComplete", "DataRow", "CommandComplete", "ReadyForQuery"]
+
+
+@pytest.mark.parametrize(
+    "msgs, code",
+    [
+        ([m.Parse("a", "select 1"), m.Parse("a", "select 2")], "42P05"),
+        ([m.Bind("", "missing")], "26000"),
+        ([m.Describe("S", "missing")], "26000"),
+        ([m.Describe("P", "missing")], "34000"),
+        ([m.Execute("missing")], "34000"),
+        ([m.Parse("", "select $1::int4"), m.Bind("", "", [], [b"abc"])], "22P02"),
+        ([m.Parse("", "select $1::int4"), m.Bind("", "", [1], [b"ab"])], "22P03"),
+    ],
+)
+def test_extended_errors(raw: Callable[[], RawClient], msgs: list[m.Message], code: str) -> None:
+    c = raw()
+    c.startup()
+    c.send(*msgs, m.Sync())
+    got = c.until_ready()
+    [err] = [x for x in got if isinstance(x, m.ErrorResponse)]
+    assert err.fields["C"] == code and err.fields["S"] == "ERROR"
+    assert got[-1] == m.ReadyForQuery("I")
+    c.send(m.Query("select 1"))
+    assert _types(c.until_ready())[-1] == "ReadyForQuery"
+
+
+@pytest.mark.parametrize(
+    "bind",
+    [
+        m.Bind("", "", [], [b"1", b"2"]),  # too many parameters
+        m.Bind("", "", [0, 1, 0], [b"1"]),  # three formats for one parameter
+        m.Bind("", "", [], [b"1"], [0, 1, 1]),  # three result formats for one column
+        m.Bind("", "", [7], [b"1"]),  # no such format
+    ],
+)
+def test_bind_mismatches_are_protocol_violations(raw: Callable[[], RawClient], bind: m.Bind) -> None:
+    c = raw()
+    c.startup()
+    c.send(m.Parse("", "select $1::int4 as a"), bind, m.Sync())
+    msgs = c.until_ready()
+    err = msgs[-1]
+    assert isinstance(err, m.ErrorResponse) and err.fields["C"] == "08P01" and err.fields["S"] == "FATAL"
+    assert c.closed()
+
+
+def test_close_and_function_call(raw: Callable[[], RawClient]) -> None:
+    c = raw()
+    c.startup()
+    c.send(m.Parse("s", "select 1"), m.Close("S", "s"), m.Close("P", "never"), m.Bind("", "s"), m.Sync())
+    msgs = c.until_ready()
+    assert _types(msgs) == ["ParseComplete", "CloseComplete", "CloseComplete", "ErrorResponse", "ReadyForQuery"]
+    c.send(m.FunctionCall(1, [], [], 0))
+    msgs = c.until_ready()
+    assert msgs[0].fields["C"] == "0A000" and msgs[-1] == m.ReadyForQuery("I")  # type: ignore[attr-defined]
+
+
+def test_copy_messages_outside_copy_are_ignored_and_terminate_closes(raw: Callable[[], RawClient]) -> None:
+    c = raw()
+    c.startup()
+    c.send(m.CopyData(b"x"), m.CopyDone(), m.CopyFail("y"), m.Query("select 1"))
+    assert _types(c.until_ready()) == ["RowDescription", "DataRow", "CommandComplete", "ReadyForQuery"]
+    c.send(m.Terminate())
+    assert c.closed()
+
+
+def test_parameter_status_server_knows_connections(server: RunningServer, raw: Callable[[], RawClient]) -> None:
+    a, b = raw(), raw()
+    a.startup()
+    b.startup()
+    assert server.pg.connection_count() == 2
