@@ -36,6 +36,7 @@ from numba import njit
 from numba.cpython.unsafe.numbers import leading_zeros
 
 inline_kernel = njit(cache=True, nogil=True, inline="always")
+kernel = njit(cache=True, nogil=True)  # called, not inlined: inlining this much IR costs seconds of compile
 
 SMALLEST_POWER = -342  # below: the value rounds to zero whatever the 19-digit significand
 LARGEST_POWER = 308  # above: the value overflows to infinity
@@ -95,7 +96,7 @@ def mul128(a: np.uint64, b: np.uint64) -> tuple[np.uint64, np.uint64]:
     return hi, lo
 
 
-@inline_kernel
+@kernel
 def _eisel_lemire(w: np.uint64, q: int, pow5_hi: np.ndarray, pow5_lo: np.ndarray) -> np.uint64:
     """Bits (sign clear) of the float64 nearest ``w × 10^q``; ``w > 0``, q within the table."""
     lz = leading_zeros(w)
@@ -133,7 +134,7 @@ def _eisel_lemire(w: np.uint64, q: int, pow5_hi: np.ndarray, pow5_lo: np.ndarray
     return (np.uint64(power2) << U52) | mant
 
 
-@inline_kernel
+@kernel
 def decimal_to_bits(
     w: np.uint64, q: int, negative: bool, pow5_hi: np.ndarray, pow5_lo: np.ndarray, pow10: np.ndarray
 ) -> np.uint64:
