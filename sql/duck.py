@@ -12,6 +12,7 @@ import re
 import duckdb
 
 from sql import errors as E
+from sql import functions
 from sql.types import PgType
 
 # PostgreSQL type -> the DuckDB type that holds it
@@ -54,6 +55,7 @@ def connect() -> duckdb.DuckDBPyConnection:
         "SET GLOBAL default_null_order = 'nulls_last_on_asc_first_on_desc'",  # PostgreSQL's NULL order
     ):
         con.execute(stmt)
+    functions.install_all(con)  # macros every cursor of this database sees (sql/functions)
     return con
 
 

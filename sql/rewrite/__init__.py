@@ -13,8 +13,13 @@ from typing import Any
 
 from sqlglot import exp
 
+from sql.rewrite.asof import asof
 from sql.rewrite.first_last import first_last
+from sql.rewrite.gapfill import gapfill
+from sql.rewrite.histogram import histogram
 from sql.rewrite.output_names import output_names
+from sql.rewrite.percentile import percentile
+from sql.rewrite.rate import rate
 from sql.rewrite.session_functions import session_functions
 from sql.rewrite.time_bucket import time_bucket
 
@@ -32,7 +37,19 @@ class RewriteContext:
 
 
 Rule = Callable[[exp.Expression, RewriteContext], exp.Expression]
-RULES: tuple[Rule, ...] = (output_names, session_functions, first_last, time_bucket)
+# Order: output_names first (names from the SQL as written); gapfill before the rules that lower
+# what it must recognise or emits (first/last inside locf, time_bucket calls it generates).
+RULES: tuple[Rule, ...] = (
+    output_names,
+    session_functions,
+    gapfill,
+    asof,
+    rate,
+    histogram,
+    percentile,
+    first_last,
+    time_bucket,
+)
 
 
 def rewrite(tree: exp.Expression, ctx: RewriteContext) -> exp.Expression:
