@@ -114,8 +114,11 @@ def _is_digit(c: np.uint8) -> bool:
 
 @inline_kernel
 def _skip(buf: np.ndarray, i: int, n: int, stops: np.ndarray) -> int:
-    """The first position at or after ``i`` holding a byte of ``stops`` (or ``n``)."""
-    while i < n and stops[buf[i]] == 0:
+    """The first position at or after ``i`` holding a byte of ``stops`` (or ``n``).
+
+    ``buf[n]`` must be LF (a stop byte of every table): the padded body of :func:`padded_words`.
+    """
+    while stops[buf[i]] == 0:
         i += 1
     return i
 
@@ -175,13 +178,14 @@ def _line_end(buf: np.ndarray, start: int, n: int) -> int:
 
 
 @kernel
-def scan(buf: np.ndarray, max_lines: int, max_tokens: int, mult: int, now: int) -> tuple:  # noqa: C901
+def scan(buf: np.ndarray, n: int, max_lines: int, max_tokens: int, mult: int, now: int) -> tuple:  # noqa: C901
     """Tokenise a whole body. ``mult`` is ns per timestamp unit, 0 for auto; ``now`` fills missing times.
+
+    ``buf`` is the padded body (:func:`padded_words` viewed as bytes) and ``n`` the body's length.
 
     Returns ``(n_lines, n_tokens, lines, tokens, t_type, t_flag)``: ``lines`` is int64 (9, n) with
     rows LINE_* and ``tokens`` int64 (6, m) with rows TOK_*; only the first n / m columns are set.
     """
-    n = len(buf)
     lines = np.empty((9, max_lines), dtype=np.int64)
     tokens = np.empty((6, max_tokens), dtype=np.int64)
     t_type = np.empty(max_tokens, dtype=np.uint8)
@@ -350,7 +354,10 @@ def scan(buf: np.ndarray, max_lines: int, max_tokens: int, mult: int, now: int) 
                     c = buf[j]
                     if c == BS:
                         flag = F_ESCAPED
-                        if j + 1 < n and buf[j + 1] == LF:
+                        if j + 1 >= n:  # never step over the sentinel
+                            j = n
+                            continue
+                        if buf[j + 1] == LF:
                             line_no += 1
                         j += 2
                         continue
@@ -642,6 +649,11 @@ def group_spans(words: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tupl
 
     ``words`` is the body zero-padded by PAD_BYTES and viewed as uint64 (see :func:`padded_words`).
     Returns ``(ids, reps)``: ``ids[k]`` is span k's group, ``reps[g]`` the index of group g's first span.
+
+    Bodies repeat themselves: field keys come in the same order line after line, and series often
+    cycle in the same order tick after tick. So each span is first compared with the group that
+    followed the previous span's group last time; only when that guess fails is it hashed and looked
+    up (open addressing; bytes are compared on every hash match, so equal hashes never merge spans).
     """
     m = len(starts)
     size = 16
@@ -651,44 +663,53 @@ def group_spans(words: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tupl
     table = np.full(size, -1, dtype=np.int64)
     hashes = np.empty(m, dtype=np.uint64)
     reps = np.empty(m, dtype=np.int64)
+    after = np.full(m, -1, dtype=np.int64)  # per group: the group that followed it last time
     ids = np.empty(m, dtype=np.int32)
     groups = 0
-    last = -1  # consecutive equal spans are common (the same series or field order line after line)
+    prev = -1
     for k in range(m):
         s = starts[k]
         e = ends[k]
+        if prev >= 0:
+            guess = after[prev]
+            if guess >= 0:
+                r = reps[guess]
+                if ends[r] - starts[r] == e - s and _span_equal(words, starts[r], s, e - s):
+                    ids[k] = guess
+                    prev = guess
+                    continue
         h = _span_hash(words, s, e)
-        if last >= 0 and hashes[last] == h:
-            r = reps[last]
-            if ends[r] - starts[r] == e - s and _span_equal(words, starts[r], s, e - s):
-                ids[k] = last
-                continue
         slot = h & mask
         while True:
             g = table[slot]
             if g < 0:
-                table[slot] = groups
-                hashes[groups] = h
-                reps[groups] = k
-                ids[k] = groups
-                last = groups
+                g = groups
+                table[slot] = g
+                hashes[g] = h
+                reps[g] = k
                 groups += 1
                 break
             if hashes[g] == h:
                 r = reps[g]
                 if ends[r] - starts[r] == e - s and _span_equal(words, starts[r], s, e - s):
-                    ids[k] = g
-                    last = g
                     break
             slot = (slot + np.uint64(1)) & mask
+        ids[k] = g
+        if prev >= 0:
+            after[prev] = g
+        prev = g
     return ids, reps[:groups]
 
 
 def padded_words(raw: bytes) -> np.ndarray:
-    """The body as uint64 words, zero-padded so 8-byte reads at any offset inside it stay in bounds."""
+    """The body as uint64 words, padded so 8-byte reads at any offset inside it stay in bounds.
+
+    The first padding byte is LF, a sentinel that ends every run :func:`_skip` scans; the rest are 0.
+    """
     size = (len(raw) + PAD_BYTES + 7) // 8 * 8
     out = np.zeros(size, dtype=np.uint8)
     out[: len(raw)] = np.frombuffer(raw, dtype=np.uint8)
+    out[len(raw)] = LF
     return out.view(np.uint64)
 
 

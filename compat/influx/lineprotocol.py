@@ -134,7 +134,8 @@ class _Parse:
         self.buf = np.frombuffer(raw, dtype=np.uint8)
         self.words = k.padded_words(raw)
         max_lines, max_tokens = k.capacity(self.buf)
-        nl, nt, lines, tokens, t_type, t_flag = k.scan(self.buf, max_lines, max_tokens, mult, now)
+        padded = self.words.view(np.uint8)
+        nl, nt, lines, tokens, t_type, t_flag = k.scan(padded, len(raw), max_lines, max_tokens, mult, now)
         self.lines = lines[:, :nl]
         self.tokens = tokens[:, :nt]
         self.t_type = t_type[:nt]

@@ -459,6 +459,15 @@ def test_round_trip(case: tuple[str, list[P]]) -> None:
     assert result.points == len(expected)
 
 
+def test_every_truncation_of_every_table_line() -> None:
+    """Bodies that stop anywhere (mid-escape, mid-string, mid-number) end in an error, never a crash."""
+    for line, _ in CASES:
+        data = line.encode()
+        for end in range(len(data) + 1):
+            result = parse(data[:end], now_ns=NOW)
+            assert result.points + len(result.errors) <= 1
+
+
 # -- fuzz: arbitrary bytes never break the kernels (they run without bounds checks) -------------------------
 _NASTY = list(b' ,=\\"\n\r\t#-+.0123456789eEiutfTFa') + [0x00, 0xC3, 0xA9, 0xFF]
 
