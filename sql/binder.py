@@ -109,6 +109,8 @@ def bind(
                 evaluate_ns,
             )
         wanted = cols if stars else [c for c in cols if c.name in names or c.kind == "time"]
+        if not wanted:  # count(*) over a table without a time column: rows need some column
+            wanted = cols[:1]
         req = ScanRequest(
             database,
             meta.name,

@@ -86,6 +86,36 @@ class DatatypeMismatch(SqlError, sqlstate="42804"): ...
 class InvalidTextRepresentation(SqlError, sqlstate="22P02"): ...
 
 
+class InvalidDatetimeFormat(SqlError, sqlstate="22007"): ...
+
+
+class InvalidRegularExpression(SqlError, sqlstate="2201B"): ...
+
+
+class InvalidArgumentForLogarithm(SqlError, sqlstate="2201E"): ...
+
+
+class InvalidArgumentForPowerFunction(SqlError, sqlstate="2201F"): ...
+
+
+class InvalidRowCountInLimitClause(SqlError, sqlstate="2201W"): ...
+
+
+class CardinalityViolation(SqlError, sqlstate="21000"): ...
+
+
+class GroupingError(SqlError, sqlstate="42803"): ...
+
+
+class AmbiguousColumn(SqlError, sqlstate="42702"): ...
+
+
+class InvalidColumnReference(SqlError, sqlstate="42P10"): ...
+
+
+class WindowingError(SqlError, sqlstate="42P20"): ...
+
+
 class NumericValueOutOfRange(SqlError, sqlstate="22003"): ...
 
 
@@ -123,3 +153,15 @@ class InternalError(SqlError, sqlstate="XX000"): ...
 
 
 class DataCorrupted(SqlError, sqlstate="XX001"): ...
+
+
+def by_sqlstate(code: str) -> type[SqlError]:
+    """The most specific SqlError class for a SQLSTATE (SqlError itself when none is declared)."""
+    found: type[SqlError] = SqlError
+    stack = list(SqlError.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        if cls.sqlstate == code:
+            found = cls
+        stack.extend(cls.__subclasses__())
+    return found

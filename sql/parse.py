@@ -20,7 +20,18 @@ from sql.errors import SyntaxError_
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command" is not a user's concern
 
-DIALECT = Postgres()
+
+
+class _Postgres(Postgres):
+    """PostgreSQL as sqlglot reads it, less the normalisations that lose what PostgreSQL means."""
+
+    class Parser(Postgres.Parser):
+        # sqlglot folds date_part() into EXTRACT, but PostgreSQL's date_part returns double
+        # precision and names its column "date_part", EXTRACT returns numeric ("extract")
+        FUNCTION_PARSERS = {k: v for k, v in Postgres.Parser.FUNCTION_PARSERS.items() if k != "DATE_PART"}
+
+
+DIALECT = _Postgres()
 
 
 def split(sql: str) -> list[str]:
@@ -58,7 +69,19 @@ def parse(sql: str) -> exp.Expression:
         raise SyntaxError_(f"syntax error: {exc}") from exc
     if tree is None:
         raise SyntaxError_("syntax error at end of input", position=len(sql) + 1)
+    _remember_function_names(tree, sql)
     return tree
+
+
+def _remember_function_names(tree: exp.Expression, sql: str) -> None:
+    """Keep each call's name as written (``meta["pg_name"]``): sqlglot maps ceiling/ceil, pow/power,
+    substr/substring, mod()/% to one node each, PostgreSQL names result columns after the spelling."""
+    for node in tree.walk():
+        meta = node.meta if isinstance(node, exp.Func | exp.Binary) else None
+        if meta and "start" in meta and "end" in meta:
+            name = sql[meta["start"] : meta["end"] + 1]
+            if name.replace("_", "").isalnum():
+                meta["pg_name"] = name.lower()
 
 
 def _position(sql: str, line: int | None, col: int | None, near: str) -> int | None:

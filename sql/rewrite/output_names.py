@@ -35,28 +35,64 @@ _SPECIAL = {
 
 
 def pg_name(e: exp.Expression) -> str:
-    if isinstance(e, exp.Paren):
-        return pg_name(e.this)
+    return _figure(e)[0]
+
+
+def _type_name(to: exp.DataType) -> str:
+    """pg_type.typname of a cast target as PostgreSQL's grammar names it (int -> int4, boolean -> bool)."""
+    from sql.types import lookup
+
+    written = to.sql("postgres")
+    try:
+        return lookup(written).name
+    except KeyError:
+        return written.lower().split("(")[0]
+
+
+_TRIM = {"LEADING": "ltrim", "TRAILING": "rtrim"}
+
+
+def _figure(e: exp.Expression) -> tuple[str, int]:
+    """PostgreSQL's FigureColnameInternal: a name and its strength (0 none, 1 weak, 2 strong)."""
+    if isinstance(e, exp.Paren | exp.Window | exp.Filter | exp.WithinGroup | exp.Bracket):
+        return _figure(e.this)
     if isinstance(e, exp.Column):
-        return e.name if not isinstance(e.this, exp.Star) else "?column?"
+        return (e.name, 2) if not isinstance(e.this, exp.Star) else ("?column?", 0)
     if isinstance(e, exp.Cast):
-        inner = e.this
-        if isinstance(inner, exp.Literal | exp.Null):
-            return e.to.sql("postgres").lower().split("(")[0]
-        return pg_name(inner)
-    for cls, name in _SPECIAL.items():
-        if isinstance(e, cls):
-            return name
-    if isinstance(e, exp.Anonymous):
-        return e.name.lower()
+        name, strength = _figure(e.this)
+        return (name, strength) if strength > 1 else (_type_name(e.to), 1)
+    if isinstance(e, exp.Interval) and isinstance(e.this, exp.Literal):
+        return "interval", 1
+    if isinstance(e, exp.Case | exp.If):
+        default = e.args.get("default") if isinstance(e, exp.Case) else e.args.get("false")
+        if default is not None:
+            name, strength = _figure(default)
+            if strength > 1:
+                return name, strength
+        return "case", 1
     if isinstance(e, exp.Dot) and isinstance(e.expression, exp.Func):
-        return pg_name(e.expression)
-    if isinstance(e, exp.Func) and not isinstance(e, exp.Binary | exp.Unary | exp.Connector):
-        return e.sql("postgres").split("(")[0].strip().lower()
+        return _figure(e.expression)
     if isinstance(e, exp.Subquery) and isinstance(e.this, exp.Select) and len(e.this.expressions) == 1:
         inner = e.this.expressions[0]
-        return inner.alias if isinstance(inner, exp.Alias) else pg_name(inner)
-    return "?column?"
+        return (inner.alias, 2) if isinstance(inner, exp.Alias) else _figure(inner)
+    written = e.meta.get("pg_name") if isinstance(e, exp.Func | exp.Binary) else None
+    if written:  # a call, as spelled (mod(a, b) but not a % b)
+        return written, 2
+    if isinstance(e, exp.Func):
+        if isinstance(e, exp.Trim):
+            return _TRIM.get(str(e.args.get("position") or "").upper(), "btrim"), 2
+    for cls, name in _SPECIAL.items():
+        if isinstance(e, cls):
+            return name, 2
+    if isinstance(e, exp.Anonymous):
+        return e.name.lower(), 2
+    if isinstance(e, exp.StrPosition):
+        return "position", 2
+    if isinstance(e, exp.Substring):
+        return "substring", 2
+    if isinstance(e, exp.Func) and not isinstance(e, exp.Binary | exp.Unary | exp.Connector):
+        return e.sql("postgres").split("(")[0].strip().lower(), 2
+    return "?column?", 0
 
 
 def output_names(tree: exp.Expression, ctx: object) -> exp.Expression:
