@@ -26,7 +26,6 @@ from columnar.errors import CorruptData
 
 # Every kernel: compiled once and cached on disk, releasing the GIL so scans can run in threads.
 kernel = njit(cache=True, nogil=True)
-inline_kernel = njit(cache=True, nogil=True, inline="always")
 
 # Largest value count one payload may claim. Guards decoders against a corrupt count asking for an
 # absurd allocation; blocks are orders of magnitude smaller.
@@ -135,42 +134,42 @@ def read_uvarint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
 # --- numba kernels' building blocks -----------------------------------------------------------------
 
 
-@inline_kernel
+@kernel
 def bitlen(v):
     """Number of significant bits of v (0 for 0)."""
     return 64 - np.int64(leading_zeros(np.uint64(v)))
 
 
-@inline_kernel
+@kernel
 def clz(v):
     return np.int64(leading_zeros(np.uint64(v)))
 
 
-@inline_kernel
+@kernel
 def ctz(v):
     return np.int64(trailing_zeros(np.uint64(v)))
 
 
-@inline_kernel
+@kernel
 def zigzag(v):
     """zigzag of the int64 whose bit pattern is v."""
     sign = UMAX if v >> U63 else U0
     return (v << U1) ^ sign
 
 
-@inline_kernel
+@kernel
 def unzigzag(u):
     """Inverse of zigzag, returning the bit pattern of the int64."""
     return (u >> U1) ^ (U0 - (u & U1))
 
 
-@inline_kernel
+@kernel
 def varint_len(v):
     n = bitlen(v)
     return 1 if n == 0 else (n + 6) // 7
 
 
-@inline_kernel
+@kernel
 def put_varint(out, pos, v):
     v = np.uint64(v)
     while v >= U128:
@@ -181,7 +180,7 @@ def put_varint(out, pos, v):
     return pos + 1
 
 
-@inline_kernel
+@kernel
 def get_varint(buf, pos, end):
     """Read a varint at pos (not past end). Returns (value, new pos); new pos is negative on error."""
     result = U0
@@ -200,7 +199,7 @@ def get_varint(buf, pos, end):
     return U0, E_INVALID
 
 
-@inline_kernel
+@kernel
 def ld64(buf, i):
     """Little-endian uint64 at byte i (the caller guarantees i+8 <= len(buf))."""
     return (
@@ -215,7 +214,7 @@ def ld64(buf, i):
     )
 
 
-@inline_kernel
+@kernel
 def ld64_tail(buf, i, end):
     """Little-endian uint64 at byte i from the bytes before end (missing high bytes read as 0)."""
     v = U0
@@ -224,7 +223,7 @@ def ld64_tail(buf, i, end):
     return v
 
 
-@inline_kernel
+@kernel
 def ld32(buf, i):
     """Little-endian uint32 at byte i, as uint64 (the caller guarantees i+4 <= len(buf))."""
     return (
@@ -235,14 +234,14 @@ def ld32(buf, i):
     )
 
 
-@inline_kernel
+@kernel
 def st64(out, i, v):
     v = np.uint64(v)
     for k in range(8):
         out[i + k] = np.uint8((v >> np.uint64(8 * k)) & np.uint64(0xFF))
 
 
-@inline_kernel
+@kernel
 def low_mask(w):
     """The w lowest bits set (w in 0..64)."""
     if w >= 64:

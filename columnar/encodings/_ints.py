@@ -34,7 +34,6 @@ from columnar.encodings._core import (
     UMAX,
     ctz,
     get_varint,
-    inline_kernel,
     kernel,
     put_varint,
     unzigzag,
@@ -195,7 +194,7 @@ def get_header(buf, end, n):
     return pos, order, g, x0, unzigzag(v)
 
 
-@inline_kernel
+@kernel
 def undo(out, order, g, x0, base):
     """Rebuild the values in place from the stream stored at out[order:] (out[0:] for order 0)."""
     n = out.size

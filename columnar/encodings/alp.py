@@ -32,7 +32,6 @@ from columnar.encodings._core import (
     byte_array,
     check,
     get_varint,
-    inline_kernel,
     kernel,
     ld64,
     put_varint,
@@ -48,7 +47,7 @@ _P10 = np.array([10.0**k for k in range(MAX_E + 1)], np.float64)
 _LIMIT = 2.0**53
 
 
-@inline_kernel
+@kernel
 def _exact(v, f):
     r = np.rint(v * f)
     if not abs(r) < _LIMIT:

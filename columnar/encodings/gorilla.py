@@ -30,7 +30,6 @@ from columnar.encodings._core import (
     check,
     clz,
     ctz,
-    inline_kernel,
     kernel,
 )
 
@@ -39,7 +38,7 @@ NAME = "gorilla"
 KINDS = ("float",)
 
 
-@inline_kernel
+@kernel
 def _put(words, bitpos, v, nb):
     """Append the nb (1..64) low bits of v at bitpos, MSB-first; the words start zeroed."""
     wi = bitpos >> 6
@@ -52,7 +51,7 @@ def _put(words, bitpos, v, nb):
     return bitpos + nb
 
 
-@inline_kernel
+@kernel
 def _get(words, bitpos, nb):
     """The nb (1..64) bits at bitpos, MSB-first."""
     wi = bitpos >> 6

@@ -54,7 +54,6 @@ from columnar.encodings._core import (
     check,
     from_u64,
     get_varint,
-    inline_kernel,
     kernel,
     ld32,
     ld64,
@@ -89,7 +88,7 @@ def _tables() -> tuple[np.ndarray, np.ndarray]:
 _NEXTRA, _BASE = _tables()
 
 
-@inline_kernel
+@kernel
 def _sym(u):
     if u < np.uint64(16):
         return np.int64(u)
