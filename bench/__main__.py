@@ -16,6 +16,7 @@ SUBCOMMANDS: dict[str, str] = {
     "gen": "bench.datagen",
     "storage": "bench.storage",
     "lp-parse": "bench.lp_parse",
+    "ingest": "bench.ingest",
 }
 
 

@@ -1,0 +1,333 @@
+"""Ingest over HTTP: line protocol into tsgres and InfluxDB 1.x, rows/s, values/s and server RSS.
+
+Each peer (bench.peers) is started in a temporary directory on free ports, and loaded in turn with the
+same bodies: ``--batch`` lines each (5,000, as a Telegraf-sized batch), optionally gzip'ed, sent by
+``--workers`` concurrent HTTP clients (asyncio tasks over aiohttp, one connection each) to
+``/write?db=bench&precision=ns``. Data sets (bench.datagen): TSBS devops cpu-only (``--hosts`` hosts,
+10 integer fields) and IoT float sensors (``--sensors`` sensors; 3 floats, an integer, a boolean).
+
+Bodies are generated before the clock starts when they fit in ``--pregen-mb``; bigger runs (``--rows
+10000000``) stream them from a generator thread through a bounded queue, so the loader stays small.
+One small write warms each server up first. The clock runs from the first request to the last
+response; every response must be 204. A thread samples the server process's RSS (psutil) every 50 ms;
+the peak is reported. Afterwards every row is counted back (InfluxDB: ``SELECT count()``; tsgres: a
+fresh engine on the stopped server's data directory) and a missing row fails the run.
+
+    python -m bench ingest                                   # ~1-2 minutes: both data sets, both peers
+    python -m bench ingest --rows 10000000 --peers tsgres --sets devops   # the 10M-row RSS check
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import queue
+import shutil
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import aiohttp  # noqa: E402
+import psutil  # noqa: E402
+
+from bench.datagen import DataGenerator, DevopsCpu, IotSensors  # noqa: E402
+from bench.peers import PEERS, InfluxDB1Peer, Peer, TsgresPeer  # noqa: E402
+
+DATABASE = "bench"
+SETS = ("devops", "iot")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rows", type=int, default=1_000_000, help="rows per data set (default 1,000,000)")
+    p.add_argument("--hosts", type=int, default=100, help="devops hosts (series)")
+    p.add_argument("--sensors", type=int, default=100, help="IoT sensors (series)")
+    p.add_argument("--batch", type=int, default=5000, help="lines per request")
+    p.add_argument("--workers", type=int, default=8, help="concurrent HTTP clients")
+    p.add_argument("--gzip", action="store_true", help="gzip request bodies (level 1), as Telegraf can")
+    p.add_argument("--peers", default="tsgres,influxdb", help=f"comma-separated, of: {', '.join(PEERS)}")
+    p.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of: {', '.join(SETS)}")
+    p.add_argument(
+        "--fsync", default="interval", choices=["always", "interval", "off"], help="tsgres WAL policy"
+    )
+    p.add_argument(
+        "--tsgres-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra TSGRES_* setting for the tsgres server, e.g. TSGRES_STORAGE_COMPACTION_INTERVAL_S=1",
+    )
+    p.add_argument("--pregen-mb", type=int, default=2048, help="generate bodies up front below this size")
+    p.add_argument("--seed", type=int, default=1)
+
+
+def make_set(name: str, args: argparse.Namespace) -> DataGenerator:
+    if name == "devops":
+        return DevopsCpu(args.hosts, hours=args.rows / args.hosts / 360, seed=args.seed)  # 10 s interval
+    if name == "iot":
+        return IotSensors(args.sensors, hours=args.rows / args.sensors / 3600, seed=args.seed)  # 1 s interval
+    raise SystemExit(f"unknown data set {name!r} (use {', '.join(SETS)})")
+
+
+def bodies(gen: DataGenerator, batch: int, compress: bool) -> Iterator[bytes]:
+    for chunk in gen.line_protocol(batch):
+        data = bytes(chunk)
+        yield gzip.compress(data, compresslevel=1) if compress else data
+
+
+def estimated_bytes(gen: DataGenerator, batch: int) -> int:
+    first = next(gen.line_protocol(min(batch, gen.n_rows)))
+    return len(first) * gen.n_rows // max(1, min(batch, gen.n_rows))
+
+
+class BodySource:
+    """Request bodies: a list made up front, or a generator thread feeding a bounded queue."""
+
+    def __init__(self, gen: DataGenerator, args: argparse.Namespace) -> None:
+        self.gen, self.args = gen, args
+        self.pregenerated: list[bytes] | None = None
+        if estimated_bytes(gen, args.batch) <= args.pregen_mb * 2**20:
+            self.pregenerated = list(bodies(gen, args.batch, args.gzip))
+
+    def start(self) -> queue.Queue[bytes | None]:
+        q: queue.Queue[bytes | None] = queue.Queue(maxsize=4 * self.args.workers)
+        if self.pregenerated is not None:
+            q = queue.Queue()
+            for body in self.pregenerated:
+                q.put(body)
+            for _ in range(self.args.workers):
+                q.put(None)
+            return q
+
+        def produce() -> None:
+            for body in bodies(self.gen, self.args.batch, self.args.gzip):
+                q.put(body)
+            for _ in range(self.args.workers):
+                q.put(None)
+
+        threading.Thread(target=produce, name="bench-bodies", daemon=True).start()
+        return q
+
+
+class RssSampler:
+    def __init__(self, pid: int, every_s: float = 0.05) -> None:
+        self.proc = psutil.Process(pid)
+        self.every_s = every_s
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-rss", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.peak = max(self.peak, self.proc.memory_info().rss)
+            except psutil.Error:
+                return
+            self._stop.wait(self.every_s)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+async def load(
+    url: str, source: queue.Queue[bytes | None], workers: int, compress: bool
+) -> tuple[int, float]:
+    """Send every body; returns (requests, seconds from first send to last response)."""
+    headers = {"Content-Type": "text/plain; charset=utf-8"}
+    if compress:
+        headers["Content-Encoding"] = "gzip"
+    loop = asyncio.get_running_loop()
+    sent = 0
+    failures: list[str] = []
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        nonlocal sent
+        while True:
+            try:
+                body = source.get_nowait()
+            except queue.Empty:  # streaming: wait for the generator thread without blocking the loop
+                body = await loop.run_in_executor(None, source.get)
+            if body is None:
+                return
+            async with session.post(url, data=body, headers=headers) as resp:
+                if resp.status != 204:
+                    failures.append(f"{resp.status}: {(await resp.text())[:300]}")
+                    return
+            sent += 1
+
+    connector = aiohttp.TCPConnector(limit=workers)
+    timeout = aiohttp.ClientTimeout(total=None, sock_read=600)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(session) for _ in range(workers)))
+        elapsed = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"{len(failures)} requests failed, first: {failures[0]}")
+    return sent, elapsed
+
+
+@dataclass
+class Result:
+    peer: str
+    data_set: str
+    rows: int
+    values: int
+    seconds: float
+    peak_rss: int
+    requests: int
+
+    @property
+    def rows_s(self) -> float:
+        return self.rows / self.seconds
+
+    @property
+    def values_s(self) -> float:
+        return self.values / self.seconds
+
+
+def make_peer(name: str, args: argparse.Namespace) -> Peer:
+    if name == "tsgres":
+        env = {"TSGRES_STORAGE_WAL_FSYNC": args.fsync}
+        env.update(item.split("=", 1) for item in args.tsgres_env)
+        return TsgresPeer(env=env)
+    if name == "influxdb":
+        return InfluxDB1Peer()
+    raise SystemExit(f"unknown peer {name!r} (use {', '.join(PEERS)})")
+
+
+def create_database(peer: Peer, name: str) -> None:
+    """tsgres creates databases on first write; InfluxDB 1.x needs CREATE DATABASE."""
+    if isinstance(peer, InfluxDB1Peer):
+        data = f"q=CREATE DATABASE {name}".encode()
+        with urllib.request.urlopen(
+            urllib.request.Request(peer.http_url("/query"), data=data), timeout=30
+        ) as r:
+            r.read()
+
+
+def influx_count(peer: Peer, table: str, field: str) -> int:
+    query = urllib.parse.urlencode({"db": DATABASE, "q": f'SELECT count("{field}") FROM "{table}"'})
+    with urllib.request.urlopen(peer.http_url(f"/query?{query}"), timeout=600) as resp:
+        doc = json.load(resp)
+    series = doc["results"][0].get("series") or [{"values": [[0, 0]]}]
+    return int(series[0]["values"][0][1])
+
+
+def tsgres_count(data_dir: Path, table: str, field: str) -> int:
+    """Rows of ``table`` read back through a fresh engine on the stopped server's data directory."""
+    from columnar.engine import Engine
+    from columnar.options import EngineOptions
+    from columnar.scan import ScanRequest, scan
+
+    with Engine.open(data_dir, EngineOptions(compaction_interval_s=0)) as engine:
+        return sum(b.num_rows for b in scan(engine, ScanRequest(DATABASE, table, fields=(field,), tags=())))
+
+
+def warm_up(peer: Peer) -> None:
+    """One small write before the clock starts, so one-off costs (JIT compilation, a cold parser
+    cache, the first shard) are not timed."""
+    req = urllib.request.Request(peer.http_url("/write?db=warmup"), data=b"warm,t=a v=1,n=1i,b=t 1\n")
+    if isinstance(peer, InfluxDB1Peer):
+        create_database(peer, "warmup")
+    with urllib.request.urlopen(req, timeout=600) as resp:
+        resp.read()
+
+
+def run_peer(
+    name: str, sets: dict[str, tuple[DataGenerator, BodySource]], args: argparse.Namespace
+) -> list[Result]:
+    """Load every data set into one server of ``name``; afterwards check every row is there."""
+    results = []
+    peer = make_peer(name, args)
+    peer.keep = True  # tsgres is counted after it stopped; the directory goes below
+    counts: dict[str, int] = {}
+    try:
+        with peer:
+            create_database(peer, DATABASE)
+            warm_up(peer)
+            url = peer.http_url(f"/write?db={DATABASE}&precision=ns")
+            for set_name, (gen, source) in sets.items():
+                values = gen.n_rows * len(gen.field_types)
+                q = source.start()
+                with RssSampler(peer.pid) as rss:
+                    requests, seconds = asyncio.run(load(url, q, args.workers, args.gzip))
+                results.append(Result(name, set_name, gen.n_rows, values, seconds, rss.peak, requests))
+                r = results[-1]
+                print(
+                    f"  {name:9} {set_name:7} {r.rows:>11,} rows in {r.seconds:7.2f} s: {r.rows_s:>11,.0f} rows/s, "
+                    f"{r.values_s:>12,.0f} values/s, peak RSS {r.peak_rss / 2**20:,.0f} MiB",
+                    flush=True,
+                )
+            if isinstance(peer, InfluxDB1Peer):
+                counts = {
+                    n: influx_count(peer, g.table, next(iter(g.field_types))) for n, (g, _) in sets.items()
+                }
+        if isinstance(peer, TsgresPeer):
+            data = peer.workdir / "data"
+            counts = {n: tsgres_count(data, g.table, next(iter(g.field_types))) for n, (g, _) in sets.items()}
+    finally:
+        shutil.rmtree(peer.workdir, ignore_errors=True)
+    for set_name, (gen, _) in sets.items():
+        if counts.get(set_name) != gen.n_rows:
+            raise RuntimeError(
+                f"{name} {set_name}: {counts.get(set_name)} rows read back, {gen.n_rows:,} written"
+            )
+    print(f"  {name}: every row read back ({', '.join(f'{n} {c:,}' for n, c in counts.items())})", flush=True)
+    return results
+
+
+def run(args: argparse.Namespace) -> int:
+    peers = [p for p in args.peers.split(",") if p]
+    set_names = [s for s in args.sets.split(",") if s]
+    sets: dict[str, tuple[DataGenerator, BodySource]] = {}
+    for set_name in set_names:
+        gen = make_set(set_name, args)
+        t0 = time.perf_counter()
+        source = BodySource(gen, args)
+        mode = "pre-generated" if source.pregenerated is not None else "streamed while loading"
+        print(
+            f"{set_name}: {gen.n_rows:,} rows, {len(gen.field_types)} fields/row, bodies {mode} ({time.perf_counter() - t0:.1f} s)"
+        )
+        sets[set_name] = (gen, source)
+    print(
+        f"batches of {args.batch} lines, {args.workers} clients, gzip {'on' if args.gzip else 'off'}, "
+        f"tsgres WAL fsync {args.fsync}; python {sys.version.split()[0]}, {psutil.cpu_count()} CPUs"
+    )
+    results: list[Result] = []
+    for name in peers:
+        results += run_peer(name, sets, args)
+
+    print()
+    print("| data set | peer | rows | rows/s | values/s | peak server RSS |")
+    print("|---|---|---:|---:|---:|---:|")
+    for r in results:
+        print(
+            f"| {r.data_set} | {r.peer} | {r.rows:,} | {r.rows_s:,.0f} | {r.values_s:,.0f} | "
+            f"{r.peak_rss / 2**20:,.0f} MiB |"
+        )
+    by = {(r.peer, r.data_set): r for r in results}
+    for set_name in set_names:
+        ours, theirs = by.get(("tsgres", set_name)), by.get(("influxdb", set_name))
+        if ours and theirs:
+            print(f"{set_name}: tsgres / InfluxDB rows/s = {ours.rows_s / theirs.rows_s:.2f}x (goal >= 2x)")
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    raise SystemExit(run(parser.parse_args()))
