@@ -1,6 +1,7 @@
 """Codec benchmark: bytes per value and one-core encode/decode throughput of columnar.encodings.
 
-Run ``python -m bench.codecs`` (or ``python bench/codecs.py``). Seeded and deterministic: the sizes are
+Run ``python -m bench.codecs`` (or ``python bench/codecs.py``); ``add_arguments``/``run`` follow the
+``python -m bench`` subcommand protocol, so it can also be registered there. Seeded and deterministic: the sizes are
 identical on every run; the speeds are the best of ``--repeat`` passes over all blocks of a data set,
 calling :func:`columnar.encodings.encode` / :func:`~columnar.encodings.decode` once per block (so the
 per-call overhead of a real block is included). Blocks hold 1,024 values unless ``--block`` says
@@ -168,8 +169,7 @@ def measure_codecs(
     return rows
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.codecs", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--blocks", type=int, default=1000, help="blocks per data set (default 1000)")
     parser.add_argument("--block", type=int, default=1024, help="values per block (default 1024)")
     parser.add_argument("--repeat", type=int, default=3, help="timed passes; the best counts (default 3)")
@@ -178,7 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--per-codec", action="store_true", help="also force every applicable codec on every data set"
     )
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     print(
         f"{'data set':<16}{'kind':<7}{'bytes/value':>12}{'encode M/s':>12}{'decode M/s':>12}  codecs chosen"
     )
@@ -197,6 +199,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             for codec, bpv, mps in measure_codecs(blocks, kind, args.repeat):
                 print(f"  {codec:<14}{'':<7}{bpv:>12.3f}{'':>12}{mps:>12.1f}", flush=True)
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.codecs", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":
