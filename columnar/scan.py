@@ -178,22 +178,39 @@ def aggregate(
 ) -> pa.Table:
     """Partial aggregates of ``column`` per (series, bucket); bucket = start of the time bucket.
 
-    ``every`` None makes one bucket per series (bucket 0). Min/max skip NaN; a string column gets
-    count/first/last only.
+    ``every`` None makes one bucket per series (bucket 0). NaN sorts above every number, as in
+    PostgreSQL: min skips it, max is NaN when any value is. A string column gets count/first/last only.
     """
+    return aggregate_many(engine, req, [column], every, offset, stats)[column]
+
+
+def aggregate_many(
+    engine: Engine,
+    req: ScanRequest,
+    columns: list[str],
+    every: int | None = None,
+    offset: int = 0,
+    stats: AggregateStats | None = None,
+) -> dict[str, pa.Table]:
+    """:func:`aggregate` of several columns in one pass: each row group is decoded once."""
     t = _target(engine, req)
-    ftype = t.fields.get(column)
-    if ftype is None:
-        raise KeyError(f'column "{column}" is not a field of "{req.table}"')
+    for c in columns:
+        if c not in t.fields:
+            raise KeyError(f'column "{c}" is not a field of "{req.table}"')
     stats = stats if stats is not None else AggregateStats()
-    parts: list[dict[str, np.ndarray]] = []
+    parts: dict[str, list[dict[str, np.ndarray]]] = {c: [] for c in columns}
     if len(t.series):
         for shard in t.shards:
-            parts.extend(
-                _aggregate_shard(t, shard, t.stored(column), ftype, req.tmin, req.tmax, every, offset, stats)
-            )
-    out = _combine(parts, ftype)
-    return pa.table({k: _agg_array(k, v, ftype) for k, v in out.items()})
+            for c, found in _aggregate_shard(
+                t, shard, columns, req.tmin, req.tmax, every, offset, stats
+            ).items():
+                parts[c].extend(found)
+    out = {}
+    for c in columns:
+        ftype = t.fields[c]
+        combined = _combine(parts[c], ftype)
+        out[c] = pa.table({k: _agg_array(k, v, ftype) for k, v in combined.items()})
+    return out
 
 
 def _agg_array(name: str, v: np.ndarray, ftype: FieldType) -> pa.Array:
@@ -213,103 +230,113 @@ def _bucket(time: np.ndarray, every: int | None, offset: int) -> np.ndarray:
 def _aggregate_shard(
     t: _Target,
     shard: Shard,
-    column: str,
-    ftype: FieldType,
+    columns: list[str],
     tmin: int,
     tmax: int,
     every: int | None,
     offset: int,
     stats: AggregateStats,
-) -> list[dict[str, np.ndarray]]:
+) -> dict[str, list[dict[str, np.ndarray]]]:
+    """Partials per column for one shard. A row group is answered from block statistics when every
+    requested column's block in it qualifies; otherwise the group is decoded (once, all columns)."""
     src: ShardSources = shard.sources(t.table_id, t.table)
-    # candidate row groups of every file, with this column's block in each
     cand = []
-    for fi, lf in enumerate(src.files):
+    for lf in src.files:
         if lf.meta.max_time < tmin or lf.meta.min_time > tmax:
             continue
         g = lf.chunk.select_groups(t.series, tmin, tmax)
         if len(g):
-            cand.append((fi, lf, g))
+            cand.append((lf, g))
     # intervals of every source per series, to find row groups no other source overlaps
-    iv_s, iv_lo, iv_hi, iv_src = [], [], [], []
-    for fi, lf, g in cand:
+    iv_s, iv_lo, iv_hi = [], [], []
+    for lf, g in cand:
         iv_s.append(lf.chunk.groups["series"][g])
         iv_lo.append(lf.chunk.groups["tmin"][g])
         iv_hi.append(lf.chunk.groups["tmax"][g])
-        iv_src.append(np.full(len(g), fi))
-    for ci, cache in enumerate(src.caches):
+    for cache in src.caches:
         s, lo, hi = cache.series_ranges()
         iv_s.append(s)
         iv_lo.append(lo)
         iv_hi.append(hi)
-        iv_src.append(np.full(len(s), -1 - ci))
     isolated = _isolated(iv_s, iv_lo, iv_hi)
-    out: list[dict[str, np.ndarray]] = []
+    out: dict[str, list[dict[str, np.ndarray]]] = {c: [] for c in columns}
+    stored = [t.stored(c) for c in columns]
     raw_parts: list[Rows] = []
     pos = 0
-    for _fi, lf, g in cand:
+    for lf, g in cand:
         iso = isolated[pos : pos + len(g)]
         pos += len(g)
         chunk = lf.chunk
-        ci = chunk.column_index.get(column)
-        if ci is None:
-            continue
-        # the block of this column in each candidate group (-1 when the group lacks the column)
-        blocks = chunk.blocks
-        col_blocks = np.flatnonzero(blocks["column"] == ci)
-        block_of_group = np.full(len(chunk.groups), -1, dtype=np.int64)
-        block_of_group[blocks["group"][col_blocks]] = col_blocks
-        bi = block_of_group[g]
-        has = bi >= 0
-        g, bi, iso = g[has], bi[has], iso[has]
-        b = blocks[bi]
         gr = chunk.groups[g]
-        need = FLAG_STATS | (FLAG_SUM_EXACT if ftype is not FieldType.STRING else 0)
         ok = iso & (gr["tmin"] >= tmin) & (gr["tmax"] <= tmax)
-        ok &= _bucket(b["first_time"], every, offset) == _bucket(b["last_time"], every, offset)
-        if ftype is not FieldType.STRING:
-            ok &= (b["flags"] & need) == need
-        else:
-            ok &= False
         for tomb in src.tombstones_for(lf.meta.id):
-            hit = (
+            ok &= ~(
                 np.isin(gr["series"], tomb.series)
                 & (gr["tmax"] >= tomb.meta.min_ns)
                 & (gr["tmin"] <= tomb.meta.max_ns)
             )
-            ok &= ~hit
+        blocks = chunk.blocks
+        per_col: list[tuple[str, FieldType, np.ndarray]] = []
+        for c, sc in zip(columns, stored, strict=True):
+            ftype = t.fields[c]
+            ci = chunk.column_index.get(sc)
+            bi = np.full(len(g), -1, dtype=np.int64)
+            if ci is not None:
+                col_blocks = np.flatnonzero(blocks["column"] == ci)
+                block_of_group = np.full(len(chunk.groups), -1, dtype=np.int64)
+                block_of_group[blocks["group"][col_blocks]] = col_blocks
+                bi = block_of_group[g]
+            has = bi >= 0
+            b = blocks[np.where(has, bi, 0)]
+            if ftype is FieldType.STRING:
+                usable = ~has
+            else:
+                need = FLAG_STATS | FLAG_SUM_EXACT
+                same_bucket = _bucket(b["first_time"], every, offset) == _bucket(
+                    b["last_time"], every, offset
+                )
+                usable = ~has | (same_bucket & ((b["flags"] & need) == need))
+            ok &= usable
+            per_col.append((c, ftype, bi))
         if ok.any():
-            sb = b[ok]
             stats.blocks_from_stats += int(ok.sum())
-            out.append(
-                {
-                    "series_id": gr["series"][ok],
-                    "bucket": _bucket(sb["first_time"], every, offset),
-                    "count": sb["count"].astype(np.int64),
-                    "sum": sb["sum_f"] if ftype is FieldType.FLOAT else sb["sum_i"],
-                    "min": from_bits(sb["min"], ftype),
-                    "max": from_bits(sb["max"], ftype),
-                    "first": from_bits(sb["first"], ftype),
-                    "first_time": sb["first_time"],
-                    "last": from_bits(sb["last"], ftype),
-                    "last_time": sb["last_time"],
-                }
-            )
+            for c, ftype, bi in per_col:
+                sel = ok & (bi >= 0)
+                if not sel.any():
+                    continue
+                sb = blocks[bi[sel]]
+                out[c].append(
+                    {
+                        "series_id": gr["series"][sel],
+                        "bucket": _bucket(sb["first_time"], every, offset),
+                        "count": sb["count"].astype(np.int64),
+                        "sum": sb["sum_f"] if ftype is FieldType.FLOAT else sb["sum_i"],
+                        "min": from_bits(sb["min"], ftype),
+                        "max": from_bits(sb["max"], ftype),
+                        "first": from_bits(sb["first"], ftype),
+                        "first_time": sb["first_time"],
+                        "last": from_bits(sb["last"], ftype),
+                        "last_time": sb["last_time"],
+                    }
+                )
         rest = g[~ok]
         if len(rest):
-            rows = chunk.read_groups(rest, [column])
+            rows = chunk.read_groups(rest, stored)
             stats.groups_decoded += len(rest)
             keep = (rows.time >= tmin) & (rows.time <= tmax)
             for tomb in src.tombstones_for(lf.meta.id):
                 keep &= ~tomb.mask(rows)
-            raw_parts.append(rows.take(np.flatnonzero(keep)))
+            raw_parts.append(rows if keep.all() else rows.take(np.flatnonzero(keep)))
     for cache in src.caches:
-        raw_parts.append(cache.read(t.series, tmin, tmax, [column]))
+        raw_parts.append(cache.read(t.series, tmin, tmax, stored))
     raw_parts = [p for p in raw_parts if len(p)]
     if raw_parts:
         rows = raw_parts[0] if len(raw_parts) == 1 else merge_rows(concat(raw_parts), dedupe=t.dedupe)
         stats.rows_decoded += len(rows)
-        out.append(_partials_from_rows(rows, column, ftype, every, offset))
+        for c, sc in zip(columns, stored, strict=True):
+            part = _partials_from_rows(rows, sc, t.fields[c], every, offset)
+            if part:
+                out[c].append(part)
     return out
 
 
@@ -377,9 +404,10 @@ def _partials_from_rows(
         return out
     num = vals.astype(np.int64) if ftype is FieldType.BOOLEAN else vals
     if ftype is FieldType.FLOAT:
-        out["sum"] = np.add.reduceat(num, starts)
-        out["min"] = np.fmin.reduceat(num, starts)
-        out["max"] = np.fmax.reduceat(num, starts)
+        with np.errstate(invalid="ignore"):  # NaN sorts above every number (PostgreSQL):
+            out["sum"] = np.add.reduceat(num, starts)
+            out["min"] = np.fmin.reduceat(num, starts)  # min skips it,
+            out["max"] = np.maximum.reduceat(num, starts)  # max is NaN when any value is
     else:
         out["sum"] = np.add.reduceat(num, starts)
         out["min"] = np.minimum.reduceat(num, starts)
@@ -414,9 +442,10 @@ def _combine(parts: list[dict[str, np.ndarray]], ftype: FieldType) -> dict[str, 
     out = {"series_id": s[starts], "bucket": b[starts], "count": np.add.reduceat(cat["count"], starts)}
     if ftype is not FieldType.STRING:
         out["sum"] = np.add.reduceat(cat["sum"], starts)
-        mn, mx = (np.fmin, np.fmax) if ftype is FieldType.FLOAT else (np.minimum, np.maximum)
-        out["min"] = mn.reduceat(cat["min"], starts)
-        out["max"] = mx.reduceat(cat["max"], starts)
+        mn, mx = (np.fmin, np.maximum) if ftype is FieldType.FLOAT else (np.minimum, np.maximum)
+        with np.errstate(invalid="ignore"):
+            out["min"] = mn.reduceat(cat["min"], starts)
+            out["max"] = mx.reduceat(cat["max"], starts)
     group = np.cumsum(np.concatenate(([True], (s[1:] != s[:-1]) | (b[1:] != b[:-1])))) - 1
     # first: smallest first_time in the group; last: largest last_time (ties: the later source)
     fo = np.lexsort((cat["first_time"], group))

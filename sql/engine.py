@@ -12,9 +12,12 @@ classified once at prepare time:
 
 from __future__ import annotations
 
+import datetime as _dt
 import itertools
 import threading
 import time as _time
+import zoneinfo
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -24,12 +27,13 @@ from sqlglot import exp
 
 from columnar.engine import Engine
 from columnar.errors import DatabaseNotFound, StorageError
-from sql import commands, ddl, dml, duck
+from sql import commands, ddl, dml, duck, executor, planner
 from sql import errors as E
 from sql import settings as S
 from sql.binder import bind, is_catalog_ref
 from sql.copy import parse_copy, read_chunks
 from sql.parse import command_word, parse, split
+from sql.planner import NativePlan
 from sql.rewrite import RewriteContext, rewrite
 from sql.session import ColumnDesc, CopyRequest, Result, Statement
 from sql.tables import sql_columns, to_write_batch
@@ -42,10 +46,10 @@ _pids = itertools.count(1000)
 
 @dataclass
 class Prepared(Statement):
-    kind: str = (
-        ""  # command | query | insert | delete | update | ddl | copy | hypertable | extension | explain
-    )
+    # command | query | insert | delete | update | ddl | copy | hypertable | extension | explain
+    kind: str = ""
     tree: exp.Expression | None = None
+    native: NativePlan | None = None  # set when the native executor answers the query
 
 
 class SqlEngine:
@@ -54,6 +58,24 @@ class SqlEngine:
         self.duck = duck.connect()
         self._row_time_lock = threading.Lock()
         self._row_time = 0
+        self.catalog_version = 0  # bumped by DDL: cached plans of older versions are not used
+        self._plans: OrderedDict[tuple, Prepared] = OrderedDict()
+        self._plans_lock = threading.Lock()
+
+    PLAN_CACHE_SIZE = 1000
+
+    def cached_plan(self, key: tuple) -> Prepared | None:
+        with self._plans_lock:
+            p = self._plans.get(key)
+            if p is not None:
+                self._plans.move_to_end(key)
+            return p
+
+    def cache_plan(self, key: tuple, prepared: Prepared) -> None:
+        with self._plans_lock:
+            self._plans[key] = prepared
+            while len(self._plans) > self.PLAN_CACHE_SIZE:
+                self._plans.popitem(last=False)
 
     def session(
         self, database: str, user: str = "postgres", options: dict[str, str] | None = None
@@ -149,6 +171,16 @@ class SqlSession:
             raise duck.translate(exc) from exc
 
     def _prepare(self, sql: str, param_oids: list[int]) -> Prepared:
+        key = (self.database, sql, tuple(param_oids), self.sql_engine.catalog_version)
+        cached = self.sql_engine.cached_plan(key)
+        if cached is not None:
+            return cached
+        prepared = self._prepare_new(sql, param_oids)
+        if prepared.kind in ("query", "insert", "delete", "update"):
+            self.sql_engine.cache_plan(key, prepared)
+        return prepared
+
+    def _prepare_new(self, sql: str, param_oids: list[int]) -> Prepared:
         word = command_word(sql)
         if word in commands.WORDS:
             return Prepared(sql, [], commands.describe(self, sql), word, kind="command")
@@ -165,7 +197,9 @@ class SqlSession:
             )
         if isinstance(tree, exp.Query):
             oids = self._param_oids(tree, param_oids)
-            return Prepared(sql, oids, self._describe(tree, oids), "SELECT", kind="query", tree=tree)
+            columns = self._describe(tree, oids)
+            native = planner.plan(self, self._prepared_tree(tree, describe=True))
+            return Prepared(sql, oids, columns, "SELECT", kind="query", tree=tree, native=native)
         kinds = {exp.Insert: "insert", exp.Delete: "delete", exp.Update: "update"}
         for cls, kind in kinds.items():
             if isinstance(tree, cls):
@@ -227,6 +261,7 @@ class SqlSession:
         if kind == "extension":
             return ddl.create_extension(self, stmt.sql)
         if kind == "hypertable":
+            self.sql_engine.catalog_version += 1
             return ddl.create_hypertable(self, _hypertable_call(stmt.tree))
         if kind == "copy":
             return self._copy(stmt.sql)
@@ -235,6 +270,7 @@ class SqlSession:
         raise E.FeatureNotSupported(f"{stmt.command} is not supported")
 
     def _ddl(self, tree: exp.Expression) -> Result:
+        self.sql_engine.catalog_version += 1
         if isinstance(tree, exp.Create):
             if (tree.args.get("kind") or "").upper() == "TABLE":
                 return ddl.create_table(self, tree)
@@ -292,6 +328,9 @@ class SqlSession:
 
     def evaluate_ns(self, e: exp.Expression, params: list) -> int | None:
         """Epoch nanoseconds of a column-free expression (pushdown bounds), None if it has no such value."""
+        fast = self._literal_ns(e, params)
+        if fast is not None:
+            return fast
         q = exp.select(
             exp.Anonymous(
                 this="epoch_ns",
@@ -310,6 +349,32 @@ class SqlSession:
         finally:
             cur.close()
         return None if row is None or row[0] is None else int(row[0])
+
+    def _literal_ns(self, e: exp.Expression, params: list) -> int | None:
+        """Timestamp literals and timestamp parameters without a round trip to DuckDB."""
+        if isinstance(e, exp.Cast) and e.to.this in (
+            exp.DataType.Type.TIMESTAMPTZ,
+            exp.DataType.Type.TIMESTAMP,
+        ):
+            e = e.this
+        value: object = None
+        if isinstance(e, exp.Literal) and e.is_string:
+            try:
+                value = _dt.datetime.fromisoformat(e.this)
+            except ValueError:
+                return None
+        elif isinstance(e, exp.Parameter) and e.this.name.isdigit() and int(e.this.name) <= len(params):
+            value = params[int(e.this.name) - 1]
+        if not isinstance(value, _dt.datetime):
+            return None
+        if value.tzinfo is None:
+            tz = self.settings.get("timezone", "UTC")
+            try:
+                value = value.replace(tzinfo=_dt.UTC if tz == "UTC" else zoneinfo.ZoneInfo(tz))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                return None
+        delta = value - _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+        return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
 
     def query_arrow(self, tree: exp.Expression, params: list) -> pa.Table:
         """Run a query to completion (INSERT sources, DELETE counts)."""
@@ -372,6 +437,13 @@ class SqlSession:
             cur.interrupt()
 
     def _run_query(self, stmt: Prepared, params: list) -> Result:
+        if (
+            stmt.native is not None
+            and stmt.columns is not None
+            and self.settings.get("tsgres.native_executor") != "off"
+        ):
+            table = executor.run(self, stmt.native, params, [c.type_oid for c in stmt.columns])
+            return Result(stmt.columns, iter(table.to_batches(BATCH_ROWS)), tag=f"SELECT {table.num_rows}")
         try:
             schema, it = self._stream(stmt.tree, params)
         except duckdb.Error as exc:
@@ -397,6 +469,10 @@ class SqlSession:
             body = body[len("ANALYZE") :].strip()
         tree = parse(body)
         lines: list[str] = []
+        if isinstance(tree, exp.Select):
+            native = planner.plan(self, self._prepared_tree(tree, describe=True))
+            if native is not None:
+                lines.extend(native.explain())
         t = self._prepared_tree(tree, describe=False)
         binding = bind(
             self.storage,

@@ -43,6 +43,7 @@ DEFAULTS: dict[str, str] = {
     "escape_string_warning": "on",
     "backslash_quote": "safe_encoding",
     "timescaledb.telemetry_level": "off",
+    "tsgres.native_executor": "on",  # off: DuckDB runs every query (tests compare the two)
 }
 
 # names as clients spell them in ParameterStatus

@@ -14,7 +14,7 @@ from sql import errors as E
 from sql.engine import SqlEngine
 from sql.session import CopyRequest
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.fixture

@@ -1,0 +1,324 @@
+"""Planning: which queries the native vectorised executor answers, as a printable plan.
+
+A native plan is data (EXPLAIN prints it) built once per prepared statement from the rewritten
+tree. Two shapes are native; every other query is a DuckDB plan over bound scans:
+
+- BucketAggregate: one table, WHERE fully pushed down (time range + tag predicate),
+  GROUP BY time_bucket(constant width, time) and/or tags, min/max/sum/avg/count/first/last of
+  integer and float fields, ORDER BY output columns, LIMIT.
+  Executed from the storage's aggregate scan: block statistics where a block lies inside one
+  bucket, decoding only the others.
+- LastPoint: SELECT DISTINCT ON (tags) ... ORDER BY tags, time DESC: the newest row group of each
+  series only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from columnar.catalog import TableMeta
+from sql.rewrite.pushdown import pushdown
+from sql.tables import SqlColumn, sql_columns
+
+_AGGS = {
+    "MIN": "min",
+    "MAX": "max",
+    "SUM": "sum",
+    "AVG": "avg",
+    "COUNT": "count",
+    "ARG_MIN": "first",
+    "ARG_MAX": "last",
+}
+_FLOAT = {"float4", "float8"}
+_INT = {"int2", "int4", "int8"}
+
+
+@dataclass
+class Agg:
+    func: str  # min | max | sum | avg | count | first | last
+    field: str
+    name: str  # output column name
+    column: SqlColumn
+
+
+@dataclass
+class BucketAggregate:
+    table: exp.Table
+    meta: TableMeta
+    rp: str | None
+    where: exp.Expression | None
+    every_us: int | None  # time_bucket width in µs (None: no time bucket)
+    bucket_name: str | None
+    group_tags: list[tuple[str, str]]  # (tag column, output name)
+    aggs: list[Agg]
+    outputs: list[tuple[str, int]]  # select order: ("bucket"|"tag"|"agg", index)
+    order: list[tuple[str, bool]] = field(default_factory=list)  # (output name, descending)
+    limit: int | None = None
+    offset: int = 0
+
+    def explain(self) -> list[str]:
+        lines = [f"Native BucketAggregate on {self.meta.name}"]
+        if self.every_us:
+            lines.append(f"  time_bucket: {self.every_us} us as {self.bucket_name}")
+        if self.group_tags:
+            lines.append(f"  group by tags: {', '.join(t for t, _ in self.group_tags)}")
+        lines.append(f"  aggregates: {', '.join(f'{a.func}({a.field})' for a in self.aggs)}")
+        if self.order:
+            lines.append(f"  order: {', '.join(n + (' DESC' if d else '') for n, d in self.order)}")
+        if self.limit is not None:
+            lines.append(f"  limit: {self.limit} offset {self.offset}")
+        return lines
+
+
+@dataclass
+class LastPoint:
+    table: exp.Table
+    meta: TableMeta
+    rp: str | None
+    where: exp.Expression | None
+    distinct_tags: list[str]
+    columns: list[SqlColumn]  # output columns, in order
+
+    def explain(self) -> list[str]:
+        return [f"Native LastPoint on {self.meta.name}", f"  distinct on: {', '.join(self.distinct_tags)}"]
+
+
+NativePlan = BucketAggregate | LastPoint
+
+
+def plan(session, tree: exp.Expression) -> NativePlan | None:
+    """A native plan for the rewritten tree, or None when DuckDB must run it."""
+    if not isinstance(tree, exp.Select):
+        return None
+    for banned in (exp.Join, exp.Subquery, exp.Window, exp.Union, exp.With, exp.Having, exp.Lateral):
+        if tree.find(banned) is not None:
+            return None
+    frm = tree.args.get("from_")
+    if frm is None or not isinstance(frm.this, exp.Table) or not isinstance(frm.this.this, exp.Identifier):
+        return None
+    table = frm.this
+    from sql.binder import is_catalog_ref, resolve_table
+
+    if is_catalog_ref(table):
+        return None
+    try:
+        rp, meta = resolve_table(session.storage, session.database, table)
+    except Exception:
+        return None
+    cols = {c.name: c for c in sql_columns(meta)}
+    where = tree.args.get("where")
+    alias = table.alias_or_name
+    tags = {c.name for c in cols.values() if c.kind == "tag"}
+
+    def mine(c: exp.Column) -> bool:
+        return c.table in ("", alias)
+
+    pd = pushdown(
+        where,
+        lambda c: c.name == meta.time_column and mine(c),
+        lambda c: c.name in tags and mine(c),
+        lambda e: 0,  # structure only: values come at execution
+    )
+    if not pd.exact:
+        return None
+    if tree.args.get("distinct") is not None:
+        return _last_point(tree, table, meta, rp, where, cols)
+    return _bucket_aggregate(tree, table, meta, rp, where, cols)
+
+
+def _last_point(tree, table, meta, rp, where, cols) -> LastPoint | None:
+    distinct = tree.args["distinct"]
+    on = distinct.args.get("on")
+    if on is None:
+        return None
+    keys = on.expressions if isinstance(on, exp.Tuple) else [on]
+    if not all(isinstance(k, exp.Column) and cols.get(k.name) and cols[k.name].kind == "tag" for k in keys):
+        return None
+    distinct_tags = [k.name for k in keys]
+    order = tree.args.get("order")
+    if order is None or tree.args.get("limit") or tree.args.get("group"):
+        return None
+    items = order.expressions
+    if len(items) != len(distinct_tags) + 1:
+        return None
+    for item, tag in zip(items, distinct_tags, strict=False):
+        if not (isinstance(item.this, exp.Column) and item.this.name == tag and not item.args.get("desc")):
+            return None
+    last = items[-1]
+    if not (
+        isinstance(last.this, exp.Column) and last.this.name == meta.time_column and last.args.get("desc")
+    ):
+        return None
+    out: list[SqlColumn] = []
+    for e in tree.expressions:
+        if isinstance(e, exp.Star):
+            out.extend(cols.values())
+        elif isinstance(e, exp.Column) and e.name in cols:
+            out.append(cols[e.name])
+        else:
+            return None
+    return LastPoint(table, meta, rp, where, distinct_tags, out)
+
+
+def _interval_us(e: exp.Expression) -> int | None:
+    """A constant interval (CAST('5 minutes' AS INTERVAL) / INTERVAL '5' MINUTE) in µs; None for months."""
+    import duckdb
+
+    try:
+        sql = exp.select(
+            exp.Anonymous(
+                this="DATEDIFF",
+                expressions=[
+                    exp.Literal.string("microsecond"),
+                    exp.cast(exp.Literal.string("2000-01-01"), "TIMESTAMP"),
+                    exp.Add(
+                        this=exp.cast(exp.Literal.string("2000-01-01"), "TIMESTAMP"), expression=e.copy()
+                    ),
+                ],
+            )
+        ).sql("duckdb")
+        text = e.sql("duckdb").upper()
+        if "MONTH" in text or "YEAR" in text or "MON" in text:
+            return None
+        con = duckdb.connect()
+        try:
+            v = con.execute(sql).fetchone()[0]
+        finally:
+            con.close()
+        return int(v) if v and v > 0 else None
+    except Exception:
+        return None
+
+
+def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | None:
+    if tree.args.get("distinct") is not None:
+        return None
+    every_us = None
+    bucket_name = None
+    group_tags: list[tuple[str, str]] = []
+    aggs: list[Agg] = []
+    outputs: list[tuple[str, int]] = []
+    bucket_expr = None
+    for e in tree.expressions:
+        name = e.alias_or_name
+        inner = e.this if isinstance(e, exp.Alias) else e
+        if isinstance(inner, exp.Anonymous) and inner.name.upper() == "TIME_BUCKET":
+            args = inner.expressions
+            if len(args) != 2 or bucket_expr is not None:
+                return None
+            ts = args[1]
+            if not (isinstance(ts, exp.Column) and ts.name == meta.time_column):
+                return None
+            every_us = _interval_us(args[0])
+            if every_us is None:
+                return None
+            bucket_expr, bucket_name = inner, name
+            outputs.append(("bucket", 0))
+        elif isinstance(inner, exp.Column) and inner.name in cols and cols[inner.name].kind == "tag":
+            group_tags.append((inner.name, name))
+            outputs.append(("tag", len(group_tags) - 1))
+        else:
+            agg = _agg(inner, name, cols, meta)
+            if agg is None:
+                return None
+            aggs.append(agg)
+            outputs.append(("agg", len(aggs) - 1))
+    if not aggs:
+        return None
+    # GROUP BY must name exactly the selected bucket and tags (by output name, ordinal or expression)
+    out_names = [e.alias_or_name for e in tree.expressions]
+    keys = {
+        name
+        for kind, i in outputs
+        if kind != "agg"
+        for name in [bucket_name if kind == "bucket" else group_tags[i][1]]
+    }
+    tag_of_output = {n: t for t, n in group_tags}
+    grouped: set[str] = set()
+    group = tree.args.get("group")
+    for g in group.expressions if group is not None else []:
+        if isinstance(g, exp.Literal) and not g.is_string:
+            name = out_names[int(g.name) - 1]
+        elif isinstance(g, exp.Column):
+            name = (
+                g.name
+                if g.name in keys
+                else next((n for n, t in tag_of_output.items() if t == g.name), g.name)
+            )
+        elif bucket_expr is not None and g == bucket_expr:
+            name = bucket_name
+        else:
+            return None
+        if name not in keys:
+            return None
+        grouped.add(name)
+    if grouped != keys:
+        return None
+    order: list[tuple[str, bool]] = []
+    if tree.args.get("order") is not None:
+        for item in tree.args["order"].expressions:
+            key = item.this
+            if isinstance(key, exp.Literal) and not key.is_string:
+                kname = out_names[int(key.name) - 1]
+            elif isinstance(key, exp.Column) and key.name in out_names:
+                kname = key.name
+            else:
+                return None
+            order.append((kname, bool(item.args.get("desc"))))
+    limit = offset = None
+    if tree.args.get("limit") is not None:
+        lim = tree.args["limit"].expression
+        if not (isinstance(lim, exp.Literal) and not lim.is_string):
+            return None
+        limit = int(lim.name)
+    if tree.args.get("offset") is not None:
+        off = tree.args["offset"].expression
+        if not (isinstance(off, exp.Literal) and not off.is_string):
+            return None
+        offset = int(off.name)
+    return BucketAggregate(
+        table,
+        meta,
+        None if rp is None else rp,
+        where,
+        every_us,
+        bucket_name,
+        group_tags,
+        aggs,
+        outputs,
+        order,
+        limit,
+        offset or 0,
+    )
+
+
+def _agg(e: exp.Expression, name: str, cols: dict[str, SqlColumn], meta: TableMeta) -> Agg | None:
+    if isinstance(e, exp.Anonymous):
+        fn = e.name.upper()
+        args = e.expressions
+    elif isinstance(e, exp.AggFunc):
+        fn = e.key.upper()
+        args = [e.this] + ([e.args["expression"]] if e.args.get("expression") is not None else [])
+    else:
+        return None
+    func = _AGGS.get(fn)
+    if func is None or not args or not isinstance(args[0], exp.Column) or isinstance(args[0], exp.Star):
+        return None
+    if isinstance(e, exp.Count) and (e.args.get("distinct") or isinstance(e.this, exp.Star)):
+        return None
+    col = cols.get(args[0].name)
+    if col is None or col.kind != "field":
+        return None
+    if func in ("first", "last"):
+        if len(args) != 2 or not (isinstance(args[1], exp.Column) and args[1].name == meta.time_column):
+            return None
+    elif len(args) != 1:
+        return None
+    t = col.type.name
+    if t in _FLOAT:
+        return Agg(func, col.name, name, col)
+    if t in _INT:
+        return Agg(func, col.name, name, col)
+    return None
