@@ -178,6 +178,57 @@ def _line_end(buf: np.ndarray, start: int, n: int) -> int:
 
 
 @kernel
+def _long_integer(buf: np.ndarray, start: int, end: int) -> tuple[np.uint64, bool]:
+    """(value, True) of the decimal digits ``buf[start:end]`` if it fits a uint64, else (0, False)."""
+    while start < end and buf[start] == 48:  # leading zeros
+        start += 1
+    if end - start > 20:
+        return U0, False
+    w = U0
+    for p in range(start, min(end, start + 19)):
+        w = w * U10 + np.uint64(buf[p] - 48)
+    if end - start == 20:
+        last = np.uint64(buf[end - 1] - 48)
+        if w > UINT64_MAX_DIV10 or (w == UINT64_MAX_DIV10 and last > np.uint64(5)):
+            return U0, False
+        w = w * U10 + last
+    return w, True
+
+
+@kernel
+def _long_significand(
+    buf: np.ndarray, int_start: int, int_end: int, frac_start: int, frac_end: int
+) -> tuple[np.uint64, int, bool]:
+    """A decimal with more than 19 digits as (first 19 significant digits, power of ten, truncated).
+
+    ``truncated`` is True when a nonzero digit was dropped: the value is then not ``w × 10^shift``.
+    """
+    w = U0
+    kept = 0
+    shift = 0
+    truncated = False
+    for p in range(int_start, int_end):
+        d = np.uint64(buf[p] - 48)
+        if kept < 19:
+            if w != U0 or d != U0:
+                w = w * U10 + d
+                kept += 1
+        else:
+            shift += 1
+            truncated = truncated or d != U0
+    for p in range(frac_start, frac_end):
+        d = np.uint64(buf[p] - 48)
+        if kept < 19:
+            if w != U0 or d != U0:
+                w = w * U10 + d
+                kept += 1
+            shift -= 1
+        else:
+            truncated = truncated or d != U0
+    return w, shift, truncated
+
+
+@kernel
 def scan(buf: np.ndarray, n: int, max_lines: int, max_tokens: int, mult: int, now: int) -> tuple:  # noqa: C901
     """Tokenise a whole body. ``mult`` is ns per timestamp unit, 0 for auto; ``now`` fills missing times.
 
@@ -379,92 +430,76 @@ def scan(buf: np.ndarray, n: int, max_lines: int, max_tokens: int, mult: int, no
                 negative = c == MINUS
                 if negative:
                     j += 1
-                w = U0  # up to 19 significant digits
-                kept = 0
-                exp10 = 0
-                many = False  # a nonzero digit beyond the 19th
-                int_digits = 0
-                frac_digits = 0
-                while j < n and _is_digit(buf[j]):
-                    d = np.uint64(buf[j] - 48)
-                    if kept < 19:
-                        if w != U0 or d != U0:
-                            w = w * U10 + d
-                            kept += 1
-                    else:
-                        exp10 += 1
-                        if d != U0:
-                            many = True
-                    int_digits += 1
+                # digits accumulate unchecked: up to 19 of them cannot overflow a uint64, and the LF
+                # sentinel at buf[n] ends every run; longer numbers take the careful path below
+                int_start = j
+                w = U0
+                while _is_digit(buf[j]):
+                    w = w * U10 + np.uint64(buf[j] - 48)
                     j += 1
-                has_dot = j < n and buf[j] == DOT
+                int_end = j
+                frac_start = j
+                has_dot = buf[j] == DOT
                 if has_dot:
                     j += 1
-                    while j < n and _is_digit(buf[j]):
-                        d = np.uint64(buf[j] - 48)
-                        if kept < 19:
-                            if w != U0 or d != U0:
-                                w = w * U10 + d
-                                kept += 1
-                            exp10 -= 1
-                        elif d != U0:
-                            many = True
-                        frac_digits += 1
+                    frac_start = j
+                    while _is_digit(buf[j]):
+                        w = w * U10 + np.uint64(buf[j] - 48)
                         j += 1
-                has_exp = j < n and (buf[j] == 101 or buf[j] == 69)  # e E
+                frac_end = j
+                digits = (int_end - int_start) + (frac_end - frac_start)
+                explicit = 0
+                has_exp = buf[j] == 101 or buf[j] == 69  # e E
                 if has_exp:
                     j += 1
-                    exp_negative = False
-                    if j < n and (buf[j] == PLUS or buf[j] == MINUS):
-                        exp_negative = buf[j] == MINUS
+                    exp_negative = buf[j] == MINUS
+                    if exp_negative or buf[j] == PLUS:
                         j += 1
-                    e = 0
-                    exp_digits = 0
-                    while j < n and _is_digit(buf[j]):
-                        if e < 100_000:
-                            e = e * 10 + (buf[j] - 48)
-                        exp_digits += 1
+                    exp_start = j
+                    while _is_digit(buf[j]):
+                        if explicit < 100_000:
+                            explicit = explicit * 10 + (buf[j] - 48)
                         j += 1
-                    if exp_digits == 0:
+                    if j == exp_start:
                         err = E_INVALID_NUMBER
-                    exp10 += -e if exp_negative else e
-                if int_digits + frac_digits == 0:
+                    if exp_negative:
+                        explicit = -explicit
+                if digits == 0:
                     err = E_INVALID_NUMBER
-                suffix = buf[j] if j < n else 0
+                suffix = buf[j]
                 if err != E_OK:
                     pass
                 elif suffix == 105 or suffix == 117:  # i u
                     j += 1
-                    if has_dot or has_exp or frac_digits > 0:
+                    exact = True
+                    if has_dot or has_exp:
                         err = E_INVALID_NUMBER
                     elif suffix == 117 and negative:
                         err = E_NEGATIVE_UNSIGNED
-                    else:
-                        # exact value of up to 20 digits (more never fits 64 bits)
-                        exact = exp10 == 0
-                        if not exact and exp10 == 1:
-                            last = np.uint64(buf[j - 2] - 48)
-                            if w <= UINT64_MAX_DIV10 and (w < UINT64_MAX_DIV10 or last <= np.uint64(5)):
-                                # w holds the first 19 digits; only zeros can have been skipped before
-                                w = w * U10 + last
-                                exact = True
-                        if suffix == 105:
-                            typ = T_INTEGER
-                            limit = INT64_MIN_MAG if negative else INT64_MAX_U
-                            if not exact or w > limit:
-                                err = E_INTEGER_RANGE
-                            elif negative:
-                                bits = np.int64(U0 - w)
-                            else:
-                                bits = np.int64(w)
+                    elif digits > 19:
+                        w, exact = _long_integer(buf, int_start, int_end)
+                    if err != E_OK:
+                        pass
+                    elif suffix == 105:
+                        typ = T_INTEGER
+                        if not exact or w > (INT64_MIN_MAG if negative else INT64_MAX_U):
+                            err = E_INTEGER_RANGE
+                        elif negative:
+                            bits = np.int64(U0 - w)
                         else:
-                            typ = T_UNSIGNED
-                            if not exact:
-                                err = E_UNSIGNED_RANGE
-                            else:
-                                bits = np.int64(w)
+                            bits = np.int64(w)
+                    else:
+                        typ = T_UNSIGNED
+                        if not exact:
+                            err = E_UNSIGNED_RANGE
+                        bits = np.int64(w)
                 else:
                     typ = T_FLOAT
+                    exp10 = explicit - (frac_end - frac_start)
+                    many = False
+                    if digits > 19:
+                        w, shift, many = _long_significand(buf, int_start, int_end, frac_start, frac_end)
+                        exp10 = explicit + shift
                     if many:
                         flag = F_SLOW_FLOAT
                     else:
@@ -529,27 +564,19 @@ def scan(buf: np.ndarray, n: int, max_lines: int, max_tokens: int, mult: int, no
                 negative = buf[j] == MINUS
                 if negative:
                     j += 1
+                digits_start = j
                 mag = U0
-                digits = 0
-                significant = 0  # 19 of them fit a uint64; 20 never fit an int64
-                while not _eol(buf, j, n) and buf[j] != SP and buf[j] != TAB:
-                    c = buf[j]
-                    if not _is_digit(c):
-                        err = E_BAD_TIMESTAMP
-                        break
-                    if significant < 19:
-                        d = np.uint64(c - 48)
-                        if mag != U0 or d != U0:
-                            significant += 1
-                        mag = mag * U10 + d
-                    else:
-                        significant += 1
-                    digits += 1
+                while _is_digit(buf[j]):
+                    mag = mag * U10 + np.uint64(buf[j] - 48)
                     j += 1
-                if err == E_OK and digits == 0:
+                if not (_eol(buf, j, n) or buf[j] == SP or buf[j] == TAB) or j == digits_start:
                     err = E_BAD_TIMESTAMP
-                if err == E_OK and (significant > 19 or mag > (INT64_MIN_MAG if negative else INT64_MAX_U)):
-                    err = E_TIMESTAMP_RANGE
+                else:
+                    exact = True
+                    if j - digits_start > 19:
+                        mag, exact = _long_integer(buf, digits_start, j)
+                    if not exact or mag > (INT64_MIN_MAG if negative else INT64_MAX_U):
+                        err = E_TIMESTAMP_RANGE
                 if err == E_OK:
                     unit = mult
                     limit = fixed_limit
