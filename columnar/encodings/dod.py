@@ -38,14 +38,13 @@ from columnar.encodings._core import (
     E_INVALID,
     E_TRAILING,
     E_TRUNCATED,
+    TAG_DTYPES,
     U0,
     U1,
     CorruptPayload,
     as_u64,
     bitlen,
-    byte_array,
     check,
-    from_u64,
     get_varint,
     kernel,
     ld32,
@@ -295,8 +294,12 @@ def encode(values: np.ndarray) -> bytes | None:
 
 
 def decode(body: memoryview, count: int) -> np.ndarray:
-    if len(body) < 1:
+    # kept lean: this runs once per block of every scan
+    end = len(body)
+    if end < 1:
         raise CorruptPayload("dod: empty body")
     out = np.empty(count, np.uint64)
-    check(_decode(byte_array(body), len(body), out), NAME)
-    return from_u64(out, body[0] & 3)
+    status = _decode(np.frombuffer(body, np.uint8), end, out)
+    if status < 0:
+        check(status, NAME)
+    return out.view(TAG_DTYPES[body[0] & 1])  # the kernel rejected other tags
