@@ -1,4 +1,4 @@
-"""Pieces every codec shares: the corruption error, varints, zigzag, padded buffers, dtype tags, zstd.
+"""Pieces every codec shares: the corruption error, varints, zigzag, byte views, dtype tags, zstd.
 
 Conventions the codecs follow (drawn once here, relied on everywhere):
 

@@ -1,9 +1,10 @@
 """zstd-stage: an entropy stage around another codec's output, kept only when it is smaller.
 
-:func:`columnar.encodings.encode` offers the winning payload of a block to :func:`wrap`; the stage is
-kept when zstd shrinks the inner codec's output further (byte-aligned bodies with skewed byte
-statistics: raw, dod groups at byte widths, the string codecs' lengths). The count stays in the
-outer header; the inner payload carries only its codec id and body.
+:func:`columnar.encodings.encode` offers the winning payload of every block to :func:`wrap` (except
+the string codecs', which end in zstd already) and keeps the stage only when it is smaller. On the
+benchmark data (docs/format/encodings.md) it never wins: the codecs already model those blocks. It
+pays on what they do not model, such as a periodic pattern (LZ matches) or random-looking but
+repetitive bytes. The count stays in the outer header; the inner payload is [codec id][body].
 
 | bytes  | field                                                                        |
 |--------|------------------------------------------------------------------------------|
