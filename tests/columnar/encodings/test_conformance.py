@@ -175,3 +175,25 @@ def _obj(items: list[str]) -> np.ndarray:
 @_SETTINGS
 def test_strs_round_trip(values: np.ndarray) -> None:
     assert same(encodings.decode(encodings.encode(values, "str")), values)
+
+
+_BY_KIND: dict[str, st.SearchStrategy[np.ndarray]] = {
+    "time": _int_blocks(np.int64, -(2**63), 2**63 - 1),
+    "int": _int_blocks(np.int64, -(2**63), 2**63 - 1),
+    "uint": _int_blocks(np.uint64, 0, 2**64 - 1),
+    "float": _FLOATS,
+    "bool": hnp.arrays(np.bool_, _LEN),
+    "str": st.lists(_TEXT, max_size=100).map(_obj),
+}
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=_ids)
+@given(data=st.data())
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_every_codec_round_trips_arbitrary_blocks(pair: tuple[int, str], data: st.DataObject) -> None:
+    cid, kind = pair
+    m = CODECS[cid]
+    values = data.draw(_BY_KIND[kind])
+    body = m.encode(encodings._coerce(values, kind))
+    if body is not None:
+        assert same(m.decode(memoryview(body), values.size), values)
