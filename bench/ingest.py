@@ -1,4 +1,4 @@
-"""Ingest over HTTP: line protocol into tsgres and InfluxDB 1.x, rows/s, values/s and server RSS.
+"""Ingest: line protocol over HTTP (tsgres, InfluxDB 1.x, VictoriaMetrics) and COPY (tsgres, PostgreSQL).
 
 Each peer (bench.peers) is started in a temporary directory on free ports, and loaded in turn with the
 same bodies: ``--batch`` lines each (5,000, as a Telegraf-sized batch), optionally gzip'ed, sent by
@@ -11,10 +11,17 @@ Bodies are generated before the clock starts when they fit in ``--pregen-mb``; b
 One small write warms each server up first. The clock runs from the first request to the last
 response; every response must be 204. A thread samples the server process's RSS (psutil) every 50 ms;
 the peak is reported. Afterwards every row is counted back (InfluxDB: ``SELECT count()``; tsgres: a
-fresh engine on the stopped server's data directory) and a missing row fails the run.
+fresh engine on the stopped server's data directory; VictoriaMetrics: ``/internal/force_flush``, then
+``sum(count_over_time(<measurement>_<field>[...]))``) and a missing row fails the run.
 
-    python -m bench ingest                                   # ~1-2 minutes: both data sets, both peers
-    python -m bench ingest --rows 10000000 --peers tsgres --sets devops   # the 10M-row RSS check
+COPY (``--copy-peers``): the same rows as CSV in TSBS's TimescaleDB layout with the hostname (sensor_id)
+column in the table (bench.pgload), ``--copy-batch`` rows per ``COPY ... FROM STDIN (FORMAT csv)``,
+over ``--copy-workers`` connections (psycopg 3), into PostgreSQL 15 and into tsgres over its PostgreSQL
+listener. A tsgres build without that listener gets a "not supported yet" row. Rows are counted back
+with ``SELECT count(*)``.
+
+    python -m bench ingest                                   # a few minutes: both data sets, all peers
+    python -m bench ingest --rows 10000000 --peers tsgres --sets devops --copy-peers ''  # 10M-row RSS
 """
 
 from __future__ import annotations
@@ -40,11 +47,21 @@ if __package__ in (None, ""):
 import aiohttp  # noqa: E402
 import psutil  # noqa: E402
 
+from bench.common import Measurement, Progress, failed, not_supported  # noqa: E402
 from bench.datagen import DataGenerator, DevopsCpu, IotSensors  # noqa: E402
-from bench.peers import PEERS, InfluxDB1Peer, Peer, TsgresPeer  # noqa: E402
+from bench.peers import (  # noqa: E402
+    PEERS,
+    InfluxDB1Peer,
+    Peer,
+    PostgresPeer,
+    TsgresPeer,
+    VictoriaMetricsPeer,
+)
 
 DATABASE = "bench"
 SETS = ("devops", "iot")
+LP_PEERS = ("tsgres", "influxdb", "victoriametrics")
+COPY_PEERS = ("tsgres", "postgres")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -54,7 +71,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch", type=int, default=5000, help="lines per request")
     p.add_argument("--workers", type=int, default=8, help="concurrent HTTP clients")
     p.add_argument("--gzip", action="store_true", help="gzip request bodies (level 1), as Telegraf can")
-    p.add_argument("--peers", default="tsgres,influxdb", help=f"comma-separated, of: {', '.join(PEERS)}")
+    p.add_argument(
+        "--peers", default=",".join(LP_PEERS), help=f"line protocol over HTTP into: {', '.join(LP_PEERS)}"
+    )
+    p.add_argument(
+        "--copy-peers", default=",".join(COPY_PEERS), help=f"COPY into ('' for none): {', '.join(COPY_PEERS)}"
+    )
+    p.add_argument("--copy-batch", type=int, default=10_000, help="rows per COPY (TSBS's default batch)")
+    p.add_argument("--copy-workers", type=int, default=4, help="concurrent COPY connections")
     p.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of: {', '.join(SETS)}")
     p.add_argument(
         "--fsync", default="interval", choices=["always", "interval", "off"], help="tsgres WAL policy"
@@ -144,9 +168,16 @@ class RssSampler:
 
 
 async def load(
-    url: str, source: queue.Queue[bytes | None], workers: int, compress: bool
+    url: str,
+    source: queue.Queue[bytes | None],
+    workers: int,
+    compress: bool,
+    progress: Progress | None = None,
+    lines_per_body: int = 0,
 ) -> tuple[int, float]:
-    """Send every body; returns (requests, seconds from first send to last response)."""
+    """Send every body; returns (requests, seconds from first send to last response).
+
+    ``progress`` advances by ``lines_per_body`` per acknowledged request."""
     headers = {"Content-Type": "text/plain; charset=utf-8"}
     if compress:
         headers["Content-Encoding"] = "gzip"
@@ -168,13 +199,19 @@ async def load(
                     failures.append(f"{resp.status}: {(await resp.text())[:300]}")
                     return
             sent += 1
+            if progress is not None:
+                progress.advance(lines_per_body)
 
     connector = aiohttp.TCPConnector(limit=workers)
     timeout = aiohttp.ClientTimeout(total=None, sock_read=600)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         started = time.perf_counter()
+        if progress is not None:
+            progress.started = started
         await asyncio.gather(*(worker(session) for _ in range(workers)))
         elapsed = time.perf_counter() - started
+    if progress is not None:
+        progress.done()
     if failures:
         raise RuntimeError(f"{len(failures)} requests failed, first: {failures[0]}")
     return sent, elapsed
@@ -206,6 +243,8 @@ def make_peer(name: str, args: argparse.Namespace) -> Peer:
         return TsgresPeer(env=env)
     if name == "influxdb":
         return InfluxDB1Peer()
+    if name == "victoriametrics":
+        return VictoriaMetricsPeer()
     raise SystemExit(f"unknown peer {name!r} (use {', '.join(PEERS)})")
 
 
@@ -225,6 +264,21 @@ def influx_count(peer: Peer, table: str, field: str) -> int:
         doc = json.load(resp)
     series = doc["results"][0].get("series") or [{"values": [[0, 0]]}]
     return int(series[0]["values"][0][1])
+
+
+def victoria_count(peer: VictoriaMetricsPeer, gen: DataGenerator) -> int:
+    """Samples of ``<table>_<first field>`` counted by VictoriaMetrics after a forced flush."""
+    peer.force_flush()
+    field = next(iter(gen.field_types))
+    span_s = (gen.end_ns - gen.start_ns) // 10**9 + 3600
+    at = gen.end_ns // 10**9 + 60
+    query = urllib.parse.urlencode(
+        {"query": f"sum(count_over_time({gen.table}_{field}[{span_s}s]))", "time": str(at)}
+    )
+    with urllib.request.urlopen(peer.http_url(f"/api/v1/query?{query}"), timeout=600) as resp:
+        doc = json.load(resp)
+    result = doc["data"]["result"]
+    return int(float(result[0]["value"][1])) if result else 0
 
 
 def tsgres_count(data_dir: Path, table: str, field: str) -> int:
@@ -263,8 +317,11 @@ def run_peer(
             for set_name, (gen, source) in sets.items():
                 values = gen.n_rows * len(gen.field_types)
                 q = source.start()
+                progress = Progress(f"{name} {set_name} LP", gen.n_rows)
                 with RssSampler(peer.pid) as rss:
-                    requests, seconds = asyncio.run(load(url, q, args.workers, args.gzip))
+                    requests, seconds = asyncio.run(
+                        load(url, q, args.workers, args.gzip, progress, args.batch)
+                    )
                 results.append(Result(name, set_name, gen.n_rows, values, seconds, rss.peak, requests))
                 r = results[-1]
                 print(
@@ -276,6 +333,8 @@ def run_peer(
                 counts = {
                     n: influx_count(peer, g.table, next(iter(g.field_types))) for n, (g, _) in sets.items()
                 }
+            if isinstance(peer, VictoriaMetricsPeer):
+                counts = {n: victoria_count(peer, g) for n, (g, _) in sets.items()}
         if isinstance(peer, TsgresPeer):
             data = peer.workdir / "data"
             counts = {n: tsgres_count(data, g.table, next(iter(g.field_types))) for n, (g, _) in sets.items()}
@@ -290,40 +349,131 @@ def run_peer(
     return results
 
 
-def run(args: argparse.Namespace) -> int:
+def copy_peer(name: str, gen: DataGenerator, bodies: list[bytes], args: argparse.Namespace) -> Measurement:
+    """COPY ``bodies`` (CSV, TSBS layout) into a fresh server of ``name``; every row is counted back."""
+    from bench import pgload
+
+    item = f"{gen.kind} COPY"
+    peer: Peer = PostgresPeer() if name == "postgres" else make_peer(name, args)
+    with peer:
+        if isinstance(peer, TsgresPeer) and not peer.has_pgwire:
+            print(
+                f"  {name:9} {gen.kind:7} COPY: {'not supported yet'} (no PostgreSQL listener in this build)"
+            )
+            return not_supported("ingest", item, name, "rows/s")
+        import psycopg
+
+        conninfo = peer.conninfo()  # type: ignore[attr-defined]
+
+        def connect() -> psycopg.Connection:
+            return psycopg.connect(conninfo, autocommit=True)
+
+        pgload.create_schema(connect, gen, target="tsgres" if name == "tsgres" else "postgres")
+        progress = Progress(f"{name} {gen.kind} COPY", gen.n_rows)
+        seconds = pgload.copy_load(
+            connect, gen, bodies, args.copy_batch, workers=args.copy_workers, progress=progress
+        )
+        counted = pgload.count_rows(connect, gen.table)
+    if counted != gen.n_rows:
+        raise RuntimeError(f"{name} {gen.kind} COPY: {counted} rows read back, {gen.n_rows:,} written")
+    rate = gen.n_rows / seconds
+    print(
+        f"  {name:9} {gen.kind:7} COPY {gen.n_rows:>11,} rows in {seconds:7.2f} s: {rate:>11,.0f} rows/s, "
+        "every row read back",
+        flush=True,
+    )
+    return Measurement(
+        "ingest", item, name, "rows/s", rate,
+        extra={"rows": gen.n_rows, "seconds": seconds},
+    )  # fmt: skip
+
+
+def measure(args: argparse.Namespace) -> list[Measurement]:
+    """Run every requested load; returns one Measurement per (data set, method, peer)."""
     peers = [p for p in args.peers.split(",") if p]
+    copy_peers = [p for p in args.copy_peers.split(",") if p]
+    for p in peers:
+        if p not in LP_PEERS:
+            raise SystemExit(f"--peers: {p!r} does not take line protocol (use {', '.join(LP_PEERS)})")
+    for p in copy_peers:
+        if p not in COPY_PEERS:
+            raise SystemExit(f"--copy-peers: unknown {p!r} (use {', '.join(COPY_PEERS)})")
     set_names = [s for s in args.sets.split(",") if s]
     sets: dict[str, tuple[DataGenerator, BodySource]] = {}
     for set_name in set_names:
         gen = make_set(set_name, args)
         t0 = time.perf_counter()
-        source = BodySource(gen, args)
-        mode = "pre-generated" if source.pregenerated is not None else "streamed while loading"
+        source = BodySource(gen, args) if peers else None
+        mode = "none" if source is None else (
+            "pre-generated" if source.pregenerated is not None else "streamed while loading"
+        )  # fmt: skip
         print(
             f"{set_name}: {gen.n_rows:,} rows, {len(gen.field_types)} fields/row, bodies {mode} ({time.perf_counter() - t0:.1f} s)"
         )
-        sets[set_name] = (gen, source)
+        sets[set_name] = (gen, source)  # type: ignore[assignment]
     print(
         f"batches of {args.batch} lines, {args.workers} clients, gzip {'on' if args.gzip else 'off'}, "
-        f"tsgres WAL fsync {args.fsync}; python {sys.version.split()[0]}, {psutil.cpu_count()} CPUs"
+        f"tsgres WAL fsync {args.fsync}; COPY batches of {args.copy_batch} rows over {args.copy_workers} "
+        f"connections; python {sys.version.split()[0]}, {psutil.cpu_count()} CPUs"
     )
     results: list[Result] = []
     for name in peers:
         results += run_peer(name, sets, args)
+    out = [
+        Measurement(
+            "ingest",
+            f"{r.data_set} LP/HTTP",
+            r.peer,
+            "rows/s",
+            r.rows_s,
+            extra={
+                "rows": r.rows,
+                "values_s": r.values_s,
+                "seconds": r.seconds,
+                "peak_rss_mib": r.peak_rss / 2**20,
+            },
+        )  # fmt: skip
+        for r in results
+    ]
+    if results:
+        print()
+        print("| data set | peer | rows | rows/s | values/s | peak server RSS |")
+        print("|---|---|---:|---:|---:|---:|")
+        for r in results:
+            print(
+                f"| {r.data_set} | {r.peer} | {r.rows:,} | {r.rows_s:,.0f} | {r.values_s:,.0f} | "
+                f"{r.peak_rss / 2**20:,.0f} MiB |"
+            )
+        by = {(r.peer, r.data_set): r for r in results}
+        for set_name in set_names:
+            ours, theirs = by.get(("tsgres", set_name)), by.get(("influxdb", set_name))
+            if ours and theirs:
+                print(
+                    f"{set_name}: tsgres / InfluxDB rows/s = {ours.rows_s / theirs.rows_s:.2f}x (goal >= 2x)"
+                )
+    if copy_peers:
+        print()
+    for set_name, (gen, _) in sets.items():
+        if not copy_peers:
+            break
+        from bench.pgload import csv_bodies
 
+        bodies = csv_bodies(gen, args.copy_batch)
+        for name in copy_peers:
+            try:
+                out.append(copy_peer(name, gen, bodies, args))
+            except Exception as e:  # one peer's failure must not hide the others' numbers
+                print(f"  {name:9} {set_name:7} COPY failed: {e}", flush=True)
+                out.append(failed("ingest", f"{gen.kind} COPY", name, "rows/s", e))
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from bench.common import ratio_table
+
+    rows = measure(args)
     print()
-    print("| data set | peer | rows | rows/s | values/s | peak server RSS |")
-    print("|---|---|---:|---:|---:|---:|")
-    for r in results:
-        print(
-            f"| {r.data_set} | {r.peer} | {r.rows:,} | {r.rows_s:,.0f} | {r.values_s:,.0f} | "
-            f"{r.peak_rss / 2**20:,.0f} MiB |"
-        )
-    by = {(r.peer, r.data_set): r for r in results}
-    for set_name in set_names:
-        ours, theirs = by.get(("tsgres", set_name)), by.get(("influxdb", set_name))
-        if ours and theirs:
-            print(f"{set_name}: tsgres / InfluxDB rows/s = {ours.rows_s / theirs.rows_s:.2f}x (goal >= 2x)")
+    print(ratio_table(rows, title="ingest rows/s (higher is better)"))
     return 0
 
 
