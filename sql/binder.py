@@ -21,6 +21,7 @@ from columnar.engine import Engine
 from columnar.errors import StorageError
 from columnar.scan import ScanRequest, scan
 from sql.errors import UndefinedTable
+from sql.rewrite.pg_types import pg_types, scan_types
 from sql.rewrite.pushdown import Pushdown, pushdown
 from sql.tables import SqlColumn, arrow_schema, sql_columns, to_sql_reader
 
@@ -129,6 +130,8 @@ def bind(
         binding.scans.append(BoundScan(reg, meta.name, meta, wanted, req, pd, reader))
         new = exp.Table(this=exp.to_identifier(reg), alias=exp.TableAlias(this=exp.to_identifier(alias)))
         table.replace(new)
+    # PostgreSQL's result types need the column types, known only now (sql/rewrite/pg_types.py)
+    binding.tree = pg_types(binding.tree, {s.name: scan_types(sql_columns(s.meta)) for s in binding.scans})
     return binding
 
 

@@ -21,7 +21,6 @@ from sql.errors import SyntaxError_
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command" is not a user's concern
 
 
-
 class _Postgres(Postgres):
     """PostgreSQL as sqlglot reads it, less the normalisations that lose what PostgreSQL means."""
 

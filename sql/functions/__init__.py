@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 import duckdb
 
-from sql.functions import timeseries
+from sql.functions import postgres, timeseries
 
 Installer = Callable[[duckdb.DuckDBPyConnection], None]
-INSTALLERS: tuple[Installer, ...] = (timeseries.install,)
+INSTALLERS: tuple[Installer, ...] = (timeseries.install, postgres.install)
 
 
 def install_all(con: duckdb.DuckDBPyConnection) -> None:

@@ -19,6 +19,7 @@ from sql.rewrite.gapfill import gapfill
 from sql.rewrite.histogram import histogram
 from sql.rewrite.output_names import output_names
 from sql.rewrite.percentile import percentile
+from sql.rewrite.pg_semantics import pg_semantics
 from sql.rewrite.rate import rate
 from sql.rewrite.session_functions import session_functions
 from sql.rewrite.time_bucket import time_bucket
@@ -49,6 +50,7 @@ RULES: tuple[Rule, ...] = (
     percentile,
     first_last,
     time_bucket,
+    pg_semantics,
 )
 
 

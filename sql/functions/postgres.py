@@ -1,0 +1,52 @@
+"""PostgreSQL built-ins that DuckDB lacks or answers differently, as DuckDB SQL macros (vectorised).
+
+sql/rewrite/pg_semantics.py turns the PostgreSQL calls into these. Errors PostgreSQL raises are
+raised with ``error('pgsql <SQLSTATE>: <message>')``; sql/duck.py's translate() gives the client
+that SQLSTATE.
+
+- ``pg_substr(s, start [, n])``: PostgreSQL counts the characters [start, start + n) that lie at
+  position 1 or later (substr('abc', 0, 2) = 'a'); DuckDB reads a start <= 0 from the end.
+  A negative length is an error (22011).
+- ``pg_sqrt``, ``pg_ln``, ``pg_log10``: the domain errors (2201F, 2201E) where DuckDB returns
+  NaN, -inf or NULL.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+MACROS: dict[str, str] = {
+    "pg_substr": """
+        (s, start) AS substring(s, greatest(start, 1)),
+        (s, start, n) AS CASE
+            WHEN n < 0 THEN error('pgsql 22011: negative substring length not allowed')
+            ELSE substring(s, greatest(start, 1), greatest(start + n - greatest(start, 1), 0))
+        END
+    """,
+    "pg_sqrt": """
+        (x) AS CASE
+            WHEN x < 0 THEN error('pgsql 2201F: cannot take square root of a negative number')
+            ELSE sqrt(x)
+        END
+    """,
+    "pg_ln": """
+        (x) AS CASE
+            WHEN x = 0 THEN error('pgsql 2201E: cannot take logarithm of zero')
+            WHEN x < 0 THEN error('pgsql 2201E: cannot take logarithm of a negative number')
+            ELSE ln(x)
+        END
+    """,
+    "pg_log10": """
+        (x) AS CASE
+            WHEN x = 0 THEN error('pgsql 2201E: cannot take logarithm of zero')
+            WHEN x < 0 THEN error('pgsql 2201E: cannot take logarithm of a negative number')
+            ELSE log10(x)
+        END
+    """,
+}
+
+
+def install(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the macros in the connection's database (every cursor of it sees them)."""
+    for name, body in MACROS.items():
+        con.execute(f"CREATE OR REPLACE MACRO {name} {body.strip()}")

@@ -1,0 +1,341 @@
+"""PostgreSQL's meaning for operators, literals and built-in functions that DuckDB reads otherwise.
+
+Everything here is decided from the SQL alone (no column types; those fixes are in pg_types.py,
+which runs after binding):
+
+- integer literals in arithmetic are int4 (int8 / numeric when larger), as PostgreSQL types them;
+  DuckDB would fit them to the other operand, so ``smallint_col * 1000`` overflowed a smallint
+- LIKE / ILIKE escape with backslash by default (DuckDB has no default escape character)
+- ``'on'::boolean`` and the other spellings PostgreSQL accepts; ``'{1,2}'::int[]`` array text
+- DISTINCT ON must match the leading ORDER BY expressions (42P10)
+- functions: substr/substring with a start before 1, to_hex in lower case, octet_length of text,
+  every(), width_bucket(), format('%s'), regexp_match(), sqrt/ln/log raising PostgreSQL's errors,
+  EXTRACT returning numeric with fractional seconds, date_part returning double precision,
+  length/position/strpos/ascii/array_length/cardinality/ntile returning int4, to_timestamp(text, fmt)
+  returning timestamptz, to_char's AM/PM, Mon and Dy patterns.
+
+    SELECT substr(name, 0, 3), level * 1000, extract(second FROM time) FROM t WHERE name LIKE 'a\\_%'
+    -> SELECT pg_substr(name, 0, 3), level * CAST(1000 AS INT),
+              CAST(CAST(EXTRACT(MICROSECOND FROM time) AS DECIMAL(18, 0)) * 0.000001 AS DECIMAL(18, 6))
+       FROM t WHERE name LIKE 'a\\_%' ESCAPE '\\'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from sql import errors as E
+
+INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
+INT8_MIN, INT8_MAX = -(2**63), 2**63 - 1
+
+_ARITH = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv)
+
+
+def bottom_up(tree: exp.Expression, fix: Callable[[exp.Expression], exp.Expression]) -> exp.Expression:
+    """Apply ``fix`` to every node, children before parents, each seeing its already fixed children
+    (sqlglot's transform does not descend into a node it has just replaced)."""
+    nodes = list(tree.walk(bfs=False))
+    root = tree
+    for node in reversed(nodes):
+        parent, key, index = node.parent, node.arg_key, node.index
+        new = fix(node)  # may wrap node, which re-parents it: the old place was taken above
+        if new is node:
+            continue
+        if node is root:
+            root = new
+        elif parent is not None:
+            parent.set(key, new, index)
+    return root
+
+
+def _fn(name: str, *args: exp.Expression) -> exp.Anonymous:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _cast(e: exp.Expression, to: str) -> exp.Cast:
+    return exp.Cast(this=e, to=exp.DataType.build(to, dialect="duckdb"))
+
+
+def _keep_name(old: exp.Expression, new: exp.Expression) -> exp.Expression:
+    """Carry the spelled call name (output column naming) over to the replacement."""
+    name = old.meta.get("pg_name")
+    if name:
+        new.meta["pg_name"] = name
+    return new
+
+
+# -- literals and operators ---------------------------------------------------------------------------
+def _typed_integer(lit: exp.Literal) -> exp.Expression:
+    v = int(lit.this)
+    if INT4_MIN <= v <= INT4_MAX:
+        return _cast(lit, "INTEGER")
+    if INT8_MIN <= v <= INT8_MAX:
+        return _cast(lit, "BIGINT")
+    return _cast(lit, "DECIMAL(38, 0)")
+
+
+def _is_int_literal(e: exp.Expression) -> bool:
+    return isinstance(e, exp.Literal) and not e.is_string and re.fullmatch(r"\d+", e.this) is not None
+
+
+_TRUE = ("t", "tr", "tru", "true", "y", "ye", "yes", "on", "1")
+_FALSE = ("f", "fa", "fal", "fals", "false", "n", "no", "of", "off", "0")
+
+
+def _bool_text(text: str) -> bool:
+    """PostgreSQL's parse_bool: unique prefixes of true/false/yes/no, on/off, 1/0 ("o" is ambiguous)."""
+    s = text.strip().lower()
+    if s in _TRUE and s != "o":
+        return True
+    if s in _FALSE:
+        return False
+    raise E.InvalidTextRepresentation(f'invalid input syntax for type boolean: "{text}"')
+
+
+def _array_text(text: str) -> str | None:
+    """PostgreSQL array text ``{1,2}`` as DuckDB's list text ``[1,2]`` (flat, unquoted elements only)."""
+    s = text.strip()
+    if not (s.startswith("{") and s.endswith("}")) or any(c in s[1:-1] for c in '{}"\\'):
+        return None
+    return "[" + s[1:-1] + "]"
+
+
+def _literals(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, _ARITH):
+        if isinstance(node, exp.Div):
+            # DuckDB runs with integer_division: its `/` already truncates integers, so sqlglot's
+            # CAST(TRUNC(a / b) AS BIGINT) for typed integer operands would only widen int4 to int8
+            node.set("typed", None)
+        for key in ("this", "expression"):
+            operand = node.args.get(key)
+            if operand is not None and _is_int_literal(operand):
+                node.set(key, _typed_integer(operand))
+            elif isinstance(operand, exp.Neg) and _is_int_literal(operand.this):
+                operand.set("this", _typed_integer(operand.this))
+        return node
+    if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) and node.this.is_string:
+        to = node.to
+        if to.this == exp.DataType.Type.BOOLEAN:
+            return exp.Boolean(this=_bool_text(node.this.this))
+        if to.this == exp.DataType.Type.ARRAY or to.args.get("nested"):
+            text = _array_text(node.this.this)
+            if text is not None:
+                node.set("this", exp.Literal.string(text))
+        return node
+    if isinstance(node, exp.Like | exp.ILike) and not isinstance(node.parent, exp.Escape):
+        return exp.Escape(this=node, expression=exp.Literal.string("\\"))
+    return node
+
+
+# -- DISTINCT ON ---------------------------------------------------------------------------------------
+def _check_distinct_on(select: exp.Select) -> None:
+    distinct = select.args.get("distinct")
+    on = distinct.args.get("on") if distinct is not None else None
+    order = select.args.get("order")
+    if on is None or order is None:
+        return
+    keys = list(on.expressions) if isinstance(on, exp.Tuple) else [on]
+    outputs = select.expressions
+
+    def resolve(e: exp.Expression) -> exp.Expression:
+        if isinstance(e, exp.Literal) and e.is_int and 1 <= int(e.this) <= len(outputs):
+            out = outputs[int(e.this) - 1]
+            return out.this if isinstance(out, exp.Alias) else out
+        if isinstance(e, exp.Column) and not e.table:
+            for out in outputs:
+                if isinstance(out, exp.Alias) and out.alias == e.name:
+                    return out.this
+        return e
+
+    def same(a: exp.Expression, b: exp.Expression) -> bool:
+        a, b = resolve(a), resolve(b)
+        if isinstance(a, exp.Column) and isinstance(b, exp.Column):
+            return a.name == b.name and (not a.table or not b.table or a.table == b.table)
+        return a == b
+
+    leading = [o.this for o in order.expressions[: len(keys)]]
+    for o in leading:
+        if not any(same(o, k) for k in keys):
+            raise E.InvalidColumnReference(
+                "SELECT DISTINCT ON expressions must match initial ORDER BY expressions"
+            )
+
+
+# -- functions -------------------------------------------------------------------------------------------
+_EXTRACT_SCALE = {"SECOND": ("0.000001", 6), "MILLISECOND": ("0.001", 3), "MILLISECONDS": ("0.001", 3)}
+_EXTRACT_ALIASES = {
+    "SECONDS": "SECOND",
+    "MICROSECONDS": "MICROSECOND",
+    "MILLISECONDS": "MILLISECOND",
+    "MINUTES": "MINUTE",
+    "HOURS": "HOUR",
+    "DAYS": "DAY",
+    "MONTHS": "MONTH",
+    "YEARS": "YEAR",
+}
+
+
+def _numeric_extract(unit: str, source: exp.Expression) -> exp.Expression | None:
+    """EXTRACT as PostgreSQL 14+ computes it: numeric, seconds with their fraction, epoch to the µs."""
+    u = _EXTRACT_ALIASES.get(unit.upper(), unit.upper())
+    micros = exp.Extract(this=exp.var("MICROSECOND"), expression=source)
+    if u in ("SECOND", "MILLISECOND"):
+        factor, scale = _EXTRACT_SCALE[u]
+        value = exp.Mul(this=_cast(micros, "DECIMAL(18, 0)"), expression=exp.Literal.number(factor))
+        return _cast(value, f"DECIMAL(18, {scale})")
+    if u == "EPOCH":
+        value = exp.Mul(
+            this=_cast(_fn("EPOCH_US", source), "DECIMAL(24, 0)"), expression=exp.Literal.number("0.000001")
+        )
+        return _cast(value, "DECIMAL(24, 6)")
+    if u in (
+        "YEAR",
+        "MONTH",
+        "DAY",
+        "HOUR",
+        "MINUTE",
+        "MICROSECOND",
+        "DOW",
+        "ISODOW",
+        "DOY",
+        "WEEK",
+        "QUARTER",
+        "DECADE",
+        "CENTURY",
+        "MILLENNIUM",
+        "ISOYEAR",
+    ):
+        return _cast(exp.Extract(this=exp.var(u), expression=source), "DECIMAL(18, 0)")
+    return None
+
+
+def _capture_groups(pattern: str) -> int:
+    n, i, in_class = 0, 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(" and not pattern.startswith("(?", i):
+            n += 1
+        i += 1
+    return n
+
+
+def _format_to_printf(fmt: str) -> str | None:
+    """format()'s ``%s`` / ``%%`` as printf's; None when it uses %I, %L, positions or widths."""
+    if re.search(r"%(?!s|%)", fmt):
+        return None
+    return fmt
+
+
+_INT4_RESULT = (exp.Length, exp.StrPosition, exp.BitLength, exp.ArraySize)
+_INT4_RESULT_NAMES = ("octet_length", "cardinality", "array_position", "strpos", "char_length")
+
+
+def _function(node: exp.Expression) -> exp.Expression:
+    name = node.name.lower() if isinstance(node, exp.Anonymous) else ""
+    if isinstance(node, exp.Substring):
+        start = node.args.get("start")
+        if start is None or (isinstance(start, exp.Literal) and start.is_string):
+            return node  # substring(x from 'regex') keeps sqlglot's reading
+        args = [node.this, start]
+        if node.args.get("length") is not None:
+            args.append(node.args["length"])
+        return _keep_name(node, _fn("pg_substr", *args))
+    if isinstance(node, exp.Hex):
+        return _keep_name(node, _fn("lower", _fn("to_hex", node.this)))
+    if name == "octet_length" and len(node.expressions) == 1:
+        return _keep_name(node, _cast(_fn("strlen", node.expressions[0]), "INTEGER"))
+    if name == "every" and len(node.expressions) == 1:
+        return _keep_name(node, _fn("bool_and", node.expressions[0]))
+    if isinstance(node, exp.WidthBucket):
+        args = [
+            node.this,
+            node.args.get("min_value"),
+            node.args.get("max_value"),
+            node.args.get("num_buckets"),
+        ]
+        if all(a is not None for a in args):
+            return _keep_name(node, _fn("tsgres_width_bucket", *args))
+        return node
+    if isinstance(node, exp.Format) or name == "format":
+        args = list(node.expressions) if isinstance(node, exp.Anonymous) else [node.this, *node.expressions]
+        fmt = args[0] if args else None
+        if isinstance(fmt, exp.Literal) and fmt.is_string:
+            printf = _format_to_printf(fmt.this)
+            if printf is not None:
+                rest = [
+                    exp.Coalesce(this=_cast(a, "VARCHAR"), expressions=[exp.Literal.string("")])
+                    for a in args[1:]
+                ]
+                return _keep_name(node, _fn("printf", exp.Literal.string(printf), *rest))
+        return node
+    if name == "regexp_match" and len(node.expressions) == 2:
+        s, p = node.expressions
+        if isinstance(p, exp.Literal) and p.is_string:
+            groups = _capture_groups(p.this) or 0
+            parts = [
+                _fn("regexp_extract", s.copy(), p.copy(), exp.Literal.number(g)) for g in range(1, groups + 1)
+            ]
+            if not parts:
+                parts = [_fn("regexp_extract", s.copy(), p.copy(), exp.Literal.number(0))]
+            return _keep_name(
+                node,
+                exp.Case(
+                    ifs=[
+                        exp.If(
+                            this=_fn("regexp_matches", s.copy(), p.copy()), true=exp.Array(expressions=parts)
+                        )
+                    ]
+                ),
+            )
+        return node
+    if isinstance(node, exp.Sqrt):
+        return _keep_name(node, _fn("pg_sqrt", node.this))
+    if isinstance(node, exp.Ln):
+        return _keep_name(node, _fn("pg_ln", node.this))
+    if isinstance(node, exp.Log) and node.args.get("expression") is None:
+        return _keep_name(node, _fn("pg_log10", node.this))
+    if name == "log10" and len(node.expressions) == 1:
+        return _keep_name(node, _fn("pg_log10", node.expressions[0]))
+    if isinstance(node, exp.Extract) and isinstance(node.this, exp.Var | exp.Literal):
+        new = _numeric_extract(node.this.name, node.expression)
+        return _keep_name(node, new) if new is not None else node
+    if name == "date_part" and len(node.expressions) == 2:
+        unit, source = node.expressions
+        if isinstance(unit, exp.Literal) and unit.is_string:
+            new = _numeric_extract(unit.this, source)
+            if new is not None:
+                return _keep_name(node, _cast(new, "DOUBLE"))
+        return node
+    if isinstance(node, _INT4_RESULT) or name in _INT4_RESULT_NAMES:
+        return _keep_name(node, _cast(node, "INTEGER"))
+    if isinstance(node, exp.Window) and isinstance(node.this, exp.Ntile):
+        return _cast(node, "INTEGER")
+    if isinstance(node, exp.StrToTime):
+        return _keep_name(node, _cast(node, "TIMESTAMPTZ"))
+    if isinstance(node, exp.TimeToStr):
+        fmt = node.args.get("format")
+        if isinstance(fmt, exp.Literal) and fmt.is_string:
+            text = re.sub(r"(?<!%)(AM|PM)", "%p", fmt.this)
+            text = re.sub(r"(?<![%A-Za-z])Mon(?!th)", "%b", text)
+            text = re.sub(r"(?<![%A-Za-z])Dy", "%a", text)
+            node.set("format", exp.Literal.string(text))
+        return node
+    return node
+
+
+def pg_semantics(tree: exp.Expression, ctx: object) -> exp.Expression:
+    for select in tree.find_all(exp.Select):
+        _check_distinct_on(select)
+    tree = bottom_up(tree, _literals)
+    return bottom_up(tree, _function)

@@ -1,0 +1,491 @@
+"""PostgreSQL's result types where DuckDB's differ, decided from the types of the arguments.
+
+This pass runs after binding (sql/binder.py), when every table reference is a scan with known
+column types: it infers each expression's PostgreSQL type (columns, literals, casts, operators,
+functions, derived tables and CTEs) and fixes the calls whose PostgreSQL result type depends on it:
+
+- sum(int2/int4) -> int8, sum(float4) -> float4 (DuckDB: int128 / double)
+- avg, stddev*, var* of integers or numeric -> numeric (DuckDB: double); also as window functions
+- round(float8) rounds half to even (rint), sign(x) keeps PostgreSQL's type
+- sqrt/exp/ln/log/power of numeric -> numeric; numeric division -> numeric (DuckDB: double)
+- float4 op int/numeric/float8 -> float8 (DuckDB keeps float4)
+- date - date -> int4, interval / n, timestamptz::time, date_bin(), gcd/lcm of int4,
+  generate_series over int4 -> int4
+
+    SELECT sum(cores), avg(cores) FROM cpu            -- cores int4
+    -> SELECT CAST(SUM(cores) AS BIGINT), CAST(AVG(cores) AS DECIMAL(38, 16)) FROM cpu
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlglot import exp
+
+from sql.rewrite.pg_semantics import bottom_up
+
+INTS = ("int2", "int4", "int8")
+NUMERIC_SCALE = 16  # PostgreSQL gives avg/division at least 16 significant digits
+
+_DTYPE = exp.DataType.Type
+_FROM_DATATYPE = {
+    _DTYPE.TINYINT: "int2",
+    _DTYPE.SMALLINT: "int2",
+    _DTYPE.INT: "int4",
+    _DTYPE.BIGINT: "int8",
+    _DTYPE.INT128: "numeric",
+    _DTYPE.DECIMAL: "numeric",
+    _DTYPE.FLOAT: "float4",
+    _DTYPE.DOUBLE: "float8",
+    _DTYPE.VARCHAR: "text",
+    _DTYPE.TEXT: "text",
+    _DTYPE.CHAR: "text",
+    _DTYPE.NCHAR: "text",
+    _DTYPE.NVARCHAR: "text",
+    _DTYPE.BOOLEAN: "bool",
+    _DTYPE.DATE: "date",
+    _DTYPE.TIME: "time",
+    _DTYPE.TIMESTAMP: "timestamp",
+    _DTYPE.TIMESTAMPTZ: "timestamptz",
+    _DTYPE.INTERVAL: "interval",
+}
+
+
+def datatype_name(dt: exp.DataType) -> str | None:
+    if dt.this == _DTYPE.ARRAY:
+        inner = dt.expressions[0] if dt.expressions else None
+        name = datatype_name(inner) if isinstance(inner, exp.DataType) else None
+        return name + "[]" if name else None
+    return _FROM_DATATYPE.get(dt.this)
+
+
+def _cast(e: exp.Expression, to: str) -> exp.Cast:
+    return exp.Cast(this=e, to=exp.DataType.build(to, dialect="duckdb"))
+
+
+def _fn(name: str, *args: exp.Expression) -> exp.Anonymous:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _numeric_decimal() -> str:
+    return f"DECIMAL(38, {NUMERIC_SCALE})"
+
+
+# -- type algebra -----------------------------------------------------------------------------------------
+_NUMBER_RANK = {"int2": 0, "int4": 1, "int8": 2, "numeric": 3, "float4": 4, "float8": 5}
+
+
+def promote(types: Sequence[str | None]) -> str | None:
+    """The type PostgreSQL resolves a mix of numeric operands (or CASE/COALESCE branches) to."""
+    known = [t for t in types if t is not None and t != "unknown"]
+    if not known:
+        return "text" if any(t == "unknown" for t in types) else None
+    if all(t in _NUMBER_RANK for t in known):
+        floats = [t for t in known if t in ("float4", "float8")]
+        if floats:
+            return "float4" if all(t == "float4" for t in known) else "float8"
+        return max(known, key=lambda t: _NUMBER_RANK[t])
+    first = known[0]
+    return first if all(t == first for t in known) else None
+
+
+def _arith(op: exp.Expression, left: str | None, right: str | None) -> str | None:
+    times = ("timestamp", "timestamptz")
+    if isinstance(op, exp.Sub):
+        if left in times and right in times:
+            return "interval"
+        if left == "date" and right == "date":
+            return "int4"
+        if left == "date" and right in INTS:
+            return "date"
+        if left in times and right == "interval":
+            return left
+        if left == "date" and right == "interval":
+            return "timestamp"
+    if isinstance(op, exp.Add):
+        pair = {left, right}
+        if "interval" in pair and (pair & set(times)):
+            return (pair & set(times)).pop()
+        if pair == {"date", "interval"}:
+            return "timestamp"
+        if "date" in pair and pair & set(INTS):
+            return "date"
+    if left == "interval" or right == "interval":
+        return "interval"
+    if left in _NUMBER_RANK and right in _NUMBER_RANK:
+        return promote([left, right])
+    if left in _NUMBER_RANK and right in (None, "unknown"):
+        return left
+    if right in _NUMBER_RANK and left in (None, "unknown"):
+        return right
+    return None
+
+
+_TEXT_FUNCS = {
+    "lower",
+    "upper",
+    "initcap",
+    "replace",
+    "translate",
+    "concat",
+    "concat_ws",
+    "lpad",
+    "rpad",
+    "left",
+    "right",
+    "reverse",
+    "repeat",
+    "md5",
+    "chr",
+    "split_part",
+    "regexp_replace",
+    "btrim",
+    "ltrim",
+    "rtrim",
+    "trim",
+    "to_char",
+    "format",
+    "printf",
+    "pg_substr",
+    "string_agg",
+    "to_hex",
+    "quote_ident",
+    "quote_literal",
+}
+_SAME_AS_ARG = (exp.Min, exp.Max, exp.Abs, exp.Ceil, exp.Floor, exp.AnyValue, exp.Lag, exp.Lead)
+_NUMERIC_OR_FLOAT = (exp.Sqrt, exp.Exp, exp.Ln, exp.Log, exp.Pow)
+_STDDEV = (exp.Stddev, exp.StddevSamp, exp.StddevPop, exp.Variance, exp.VariancePop)
+_STDDEV_NAMES = ("variance", "var_samp", "var_pop", "stddev", "stddev_samp", "stddev_pop")
+
+
+class Types:
+    """Infers PostgreSQL type names (int4, numeric, timestamptz, text[] ...; None: unknown)."""
+
+    def __init__(self, tree: exp.Expression, tables: Mapping[str, Mapping[str, str]]) -> None:
+        self.tables = tables  # registered scan name -> column -> type
+        self.ctes: dict[str, exp.Expression] = {}
+        for cte in tree.find_all(exp.CTE):
+            self.ctes.setdefault(cte.alias_or_name, cte.this)
+        self._scopes: dict[int, list[tuple[str, dict[str, str | None]]]] = {}
+        self._outputs: dict[int, list[tuple[str, str | None]]] = {}
+        self._busy: set[int] = set()
+
+    # -- relations ----------------------------------------------------------------------------------
+    def outputs(self, query: exp.Expression) -> list[tuple[str, str | None]]:
+        """(name, type) of each column a query returns."""
+        key = id(query)
+        if key in self._outputs:
+            return self._outputs[key]
+        if key in self._busy:  # a recursive CTE refers to itself
+            return []
+        self._busy.add(key)
+        try:
+            out: list[tuple[str, str | None]] = []
+            if isinstance(query, exp.Subquery):
+                out = self.outputs(query.this)
+            elif isinstance(query, exp.SetOperation):
+                out = self.outputs(query.left)
+            elif isinstance(query, exp.Select):
+                for e in query.expressions:
+                    if isinstance(e, exp.Star) or (
+                        isinstance(e, exp.Column) and isinstance(e.this, exp.Star)
+                    ):
+                        table = e.table if isinstance(e, exp.Column) else ""
+                        for alias, cols in self.scope(query):
+                            if not table or alias == table:
+                                out.extend(cols.items())
+                    else:
+                        out.append((e.alias_or_name, self.type(e)))
+            elif isinstance(query, exp.Values):
+                rows = query.expressions
+                if rows and isinstance(rows[0], exp.Tuple):
+                    out = [(f"column{i + 1}", self.type(v)) for i, v in enumerate(rows[0].expressions)]
+        finally:
+            self._busy.discard(key)
+        self._outputs[key] = out
+        return out
+
+    def _source(self, src: exp.Expression) -> tuple[str, dict[str, str | None]] | None:
+        alias = src.args.get("alias")
+        names = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) and alias.columns else []
+        cols: list[tuple[str, str | None]]
+        if isinstance(src, exp.Table) and isinstance(src.this, exp.Identifier):
+            if src.name in self.tables:
+                cols = list(self.tables[src.name].items())
+            elif not src.db and src.name in self.ctes:
+                cols = self.outputs(self.ctes[src.name])
+            else:
+                return None
+        elif isinstance(src, exp.Subquery | exp.Values):
+            cols = self.outputs(src.this if isinstance(src, exp.Subquery) else src)
+        else:
+            return None
+        if names:
+            cols = [(n, t) for n, (_, t) in zip(names, cols, strict=False)]
+        return src.alias_or_name, dict(cols)
+
+    def scope(self, select: exp.Select) -> list[tuple[str, dict[str, str | None]]]:
+        key = id(select)
+        if key not in self._scopes:
+            self._scopes[key] = []
+            sources = []
+            from_ = select.args.get("from_") or select.args.get("from")
+            if from_ is not None:
+                sources.append(from_.this)
+            sources.extend(j.this for j in select.args.get("joins") or [])
+            self._scopes[key] = [s for s in (self._source(x) for x in sources) if s is not None]
+        return self._scopes[key]
+
+    def column(self, col: exp.Column) -> str | None:
+        select = col.find_ancestor(exp.Select)
+        while select is not None:
+            found = [
+                cols[col.name]
+                for alias, cols in self.scope(select)
+                if (not col.table or alias == col.table) and col.name in cols
+            ]
+            if len(found) == 1:
+                return found[0]
+            if found:
+                return promote(found)
+            if not col.table:
+                for e in select.expressions:
+                    if (
+                        isinstance(e, exp.Alias)
+                        and e.alias == col.name
+                        and col.find_ancestor(exp.Order, exp.Group, exp.Having)
+                    ):
+                        return self.type(e.this)
+            select = select.find_ancestor(exp.Select)
+        return None
+
+    # -- expressions --------------------------------------------------------------------------------
+    def type(self, e: exp.Expression | None) -> str | None:
+        if e is None:
+            return None
+        try:
+            return self._type(e)
+        except RecursionError:
+            return None
+
+    def _type(self, e: exp.Expression) -> str | None:
+        t = self.type
+        if isinstance(e, exp.Alias | exp.Paren | exp.Neg):
+            return t(e.this)
+        if isinstance(e, exp.Column):
+            return None if isinstance(e.this, exp.Star) else self.column(e)
+        if isinstance(e, exp.Literal):
+            if e.is_string:
+                return "unknown"
+            if e.this.isdigit():
+                v = int(e.this)
+                return "int4" if v < 2**31 else "int8" if v < 2**63 else "numeric"
+            return "numeric"
+        if isinstance(e, exp.Boolean):
+            return "bool"
+        if isinstance(e, exp.Cast):
+            return datatype_name(e.to)
+        if isinstance(e, exp.Interval):
+            return "interval"
+        if isinstance(e, exp.Add | exp.Sub | exp.Mul | exp.Div | exp.Mod | exp.IntDiv):
+            return _arith(e, t(e.this), t(e.expression))
+        if isinstance(e, exp.Pow):
+            return (
+                "numeric"
+                if "numeric" in (t(e.this), t(e.expression)) and not self._any_float(e)
+                else "float8"
+            )
+        if isinstance(e, exp.Predicate | exp.Connector | exp.Not | exp.Exists):
+            return "bool"
+        if isinstance(e, exp.DPipe):
+            return "text"
+        if isinstance(e, exp.Case):
+            branches = [i.args.get("true") for i in e.args.get("ifs") or []] + [e.args.get("default")]
+            return promote([t(b) for b in branches if b is not None])
+        if isinstance(e, exp.Coalesce | exp.Greatest | exp.Least):
+            return promote([t(e.this), *(t(x) for x in e.expressions)])
+        if isinstance(e, exp.Nullif):
+            return t(e.this)
+        if isinstance(e, exp.Window | exp.Filter | exp.WithinGroup):
+            return t(e.this)
+        if isinstance(e, exp.Subquery):
+            outs = self.outputs(e)
+            return outs[0][1] if outs else None
+        if isinstance(e, exp.Count) or isinstance(e, exp.RowNumber | exp.Rank | exp.DenseRank):
+            return "int8"
+        if isinstance(e, exp.Ntile):
+            return "int4"
+        if isinstance(e, exp.PercentRank | exp.CumeDist):
+            return "float8"
+        if isinstance(e, exp.Sum):
+            a = t(e.this)
+            return {"int2": "int8", "int4": "int8", "int8": "numeric"}.get(a or "", a)
+        if isinstance(e, exp.Avg):
+            a = t(e.this)
+            return "numeric" if a in (*INTS, "numeric") else "float8" if a in ("float4", "float8") else a
+        if isinstance(e, _STDDEV):
+            return "numeric" if t(e.this) in (*INTS, "numeric") else "float8"
+        if isinstance(e, (*_SAME_AS_ARG, exp.FirstValue, exp.LastValue, exp.NthValue, exp.DateTrunc)):
+            return t(e.this) if not isinstance(e, exp.DateTrunc) else t(e.this) or t(e.args.get("unit"))
+        if isinstance(e, exp.Round):
+            a = t(e.this)
+            return "numeric" if a in INTS else a
+        if isinstance(e, exp.Sign):
+            a = t(e.this)
+            return "numeric" if a == "numeric" else "float8"
+        if isinstance(e, _NUMERIC_OR_FLOAT):
+            args = [t(x) for x in (e.this, e.args.get("expression")) if x is not None]
+            return (
+                "numeric"
+                if "numeric" in args and not any(a in ("float4", "float8") for a in args)
+                else "float8"
+            )
+        if isinstance(e, exp.CurrentTimestamp):
+            return "timestamptz"
+        if isinstance(e, exp.Anonymous):
+            return self._anonymous(e)
+        if isinstance(e, exp.Func) and e.sql_name().lower() in _TEXT_FUNCS:
+            return "text"
+        if isinstance(e, exp.Lower | exp.Upper | exp.Concat | exp.Initcap | exp.Trim | exp.Substring):
+            return "text"
+        return None
+
+    def _any_float(self, e: exp.Expression) -> bool:
+        return any(self.type(x) in ("float4", "float8") for x in (e.this, e.args.get("expression")))
+
+    def _anonymous(self, e: exp.Anonymous) -> str | None:
+        name = e.name.lower()
+        args = list(e.expressions)
+        if name in _TEXT_FUNCS:
+            return "text"
+        if name in _STDDEV_NAMES and args:
+            return "numeric" if self.type(args[0]) in (*INTS, "numeric") else "float8"
+        if name in ("arg_min", "arg_max", "arg_min_null", "arg_max_null", "first", "last") and args:
+            return self.type(args[0])
+        if name in ("time_bucket",) and len(args) >= 2:
+            return self.type(args[1])
+        if name in ("pg_sqrt", "pg_ln", "pg_log10", "power", "pow", "exp") and args:
+            kinds = [self.type(a) for a in args]
+            return "numeric" if "numeric" in kinds and not {"float4", "float8"} & set(kinds) else "float8"
+        if name in ("bool_and", "bool_or"):
+            return "bool"
+        return None
+
+
+# -- the fixes ----------------------------------------------------------------------------------------------
+def _aggregate_core(node: exp.Expression) -> exp.Expression:
+    while isinstance(node, exp.Window | exp.Filter):
+        node = node.this
+    return node
+
+
+def _wrapped_by_window(node: exp.Expression) -> bool:
+    p = node.parent
+    return isinstance(p, exp.Window | exp.Filter) and p.this is node
+
+
+def _result_cast(types: Types, node: exp.Expression) -> str | None:
+    """The DuckDB type an aggregate call (bare, FILTERed or windowed) must be cast to, if any."""
+    core = _aggregate_core(node)
+    if isinstance(core, exp.Sum):
+        a = types.type(core.this)
+        return "BIGINT" if a in ("int2", "int4") else "FLOAT" if a == "float4" else None
+    if isinstance(core, (exp.Avg, *_STDDEV)) or (
+        isinstance(core, exp.Anonymous) and core.name.lower() in _STDDEV_NAMES and core.expressions
+    ):
+        arg = core.this if not isinstance(core, exp.Anonymous) else core.expressions[0]
+        return _numeric_decimal() if types.type(arg) in (*INTS, "numeric") else None
+    return None
+
+
+def _fix(types: Types, node: exp.Expression) -> exp.Expression:
+    t = types.type
+    if isinstance(node, (exp.Sum, exp.Avg, exp.Window, exp.Filter, exp.Anonymous, *_STDDEV)):
+        if not _wrapped_by_window(node):
+            to = _result_cast(types, node)
+            if to is not None:
+                return _cast(node, to)
+    if (
+        isinstance(node, exp.Round)
+        and node.args.get("decimals") is None
+        and t(node.this) in ("float4", "float8")
+    ):
+        return _fn("ROUND_EVEN", node.this, exp.Literal.number(0))
+    if isinstance(node, exp.Sign):
+        a = t(node.this)
+        return _cast(node, "DECIMAL(38, 0)" if a == "numeric" else "DOUBLE")
+    if isinstance(node, _NUMERIC_OR_FLOAT) or (
+        isinstance(node, exp.Anonymous) and node.name.lower() in ("pg_sqrt", "pg_ln", "pg_log10")
+    ):
+        if t(node) == "numeric" or (
+            isinstance(node, exp.Log) and node.args.get("expression") is not None and t(node.this) != "float8"
+        ):
+            return _cast(node, _numeric_decimal())
+        return node
+    if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div | exp.Mod):
+        left, right = t(node.this), t(node.expression)
+        if left == "float4" and right in _NUMBER_RANK and right != "float4":
+            node.set("this", _cast(node.this, "DOUBLE"))
+        if right == "float4" and left in _NUMBER_RANK and left != "float4":
+            node.set("expression", _cast(node.expression, "DOUBLE"))
+        if isinstance(node, exp.Sub) and left == "date" and right == "date":
+            return _cast(node, "INTEGER")
+        if isinstance(node, exp.Div) and left == "interval" and right in _NUMBER_RANK:
+            factor = exp.Div(this=exp.Literal.number("1.0"), expression=_cast(node.expression, "DOUBLE"))
+            return exp.Mul(this=node.this, expression=exp.Paren(this=factor))
+        if isinstance(node, exp.Div) and _arith(node, left, right) == "numeric":
+            return _cast(node, _numeric_decimal())
+        return node
+    if isinstance(node, exp.Cast) and node.to.this == _DTYPE.TIME and t(node.this) == "timestamptz":
+        node.set("this", _cast(node.this, "TIMESTAMP"))
+        return node
+    if isinstance(node, exp.DateBin):
+        origin = node.args.get("unit") or node.args.get("origin")
+        ts_type = t(node.expression)
+        duck_ts = "TIMESTAMP" if ts_type == "timestamp" else "TIMESTAMPTZ"
+        args = [_cast(node.this, "INTERVAL"), node.expression]
+        if origin is not None:
+            text = origin.name if isinstance(origin, exp.Var | exp.Literal) else None
+            args.append(_cast(exp.Literal.string(text), duck_ts) if text is not None else origin)
+        return _fn("TIME_BUCKET", *args)
+    if isinstance(node, exp.Anonymous) and node.name.lower() in ("gcd", "lcm"):
+        kinds = {t(a) for a in node.expressions}
+        if kinds <= {"int2", "int4"}:
+            return _cast(node, "INTEGER")
+        return node
+    if isinstance(node, exp.ExplodingGenerateSeries | exp.GenerateSeries):
+        bounds = [node.args.get(k) for k in ("start", "end", "step") if node.args.get(k) is not None]
+        if bounds and all(t(b) in ("int2", "int4") for b in bounds):
+            parent = node.parent
+            if isinstance(parent, exp.Table) and parent.this is node:
+                # FROM generate_series(1, 5) AS g[(i)]: the column is i, else g, else generate_series
+                alias = parent.args.get("alias")
+                if isinstance(alias, exp.TableAlias) and alias.columns:
+                    column = alias.columns[0].name
+                elif isinstance(alias, exp.TableAlias) and alias.this is not None:
+                    column = alias.this.name
+                else:
+                    column = "generate_series"
+                values = _cast(exp.column("generate_series"), "INTEGER")
+                inner = exp.select(exp.alias_(values, column, quoted=True)).from_(exp.Table(this=node.copy()))
+                new_alias = (
+                    alias.copy()
+                    if isinstance(alias, exp.TableAlias)
+                    else exp.TableAlias(this=exp.to_identifier("generate_series"))
+                )
+                parent.replace(exp.Subquery(this=inner, alias=new_alias))
+                return node
+            return _cast(node, "INTEGER")
+    return node
+
+
+def pg_types(tree: exp.Expression, tables: Mapping[str, Mapping[str, str]]) -> exp.Expression:
+    """Fix result types of a bound tree; ``tables`` maps each registered scan to its column types."""
+    types = Types(tree, tables)
+    return bottom_up(tree, lambda node: _fix(types, node))
+
+
+def scan_types(columns: Sequence[Any]) -> dict[str, str]:
+    """Column name -> PostgreSQL type name for a bound scan's sql.tables.SqlColumn list."""
+    return {c.name: c.type.name for c in columns}
