@@ -32,6 +32,7 @@ In short:
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import time
@@ -176,47 +177,66 @@ class _Parse:
             else:
                 self.tokens[k.TOK_BITS, j] = np.float64(value).view(np.int64)
 
-    def _series_keys(self) -> tuple[np.ndarray, np.ndarray, list[str], list[dict[TagSet, int]]]:
+    def _series_keys(self) -> tuple[np.ndarray, np.ndarray, list[str], list[list[TagSet]]]:
         """Decode each distinct series key once; map every good line to (table, tag set) ids."""
         n = self.lines.shape[1]
         line_table = np.full(n, -1, dtype=np.int32)
         line_series = np.full(n, -1, dtype=np.int32)
         good = np.flatnonzero(self.err == k.E_OK)
         starts = self.lines[k.LINE_START, good]
-        ids, reps = k.group_spans(self.words, starts, self.lines[k.LINE_KEY_END, good])
-        g_table = np.empty(len(reps), dtype=np.int32)
-        g_series = np.empty(len(reps), dtype=np.int32)
-        g_err = np.zeros(len(reps), dtype=np.int64)
-        tables: dict[str, int] = {}
-        tag_sets: list[dict[TagSet, int]] = []
-        bad_names: dict[int, str] = {}
-        key_ends = self.lines[k.LINE_KEY_END]
-        for g, r in enumerate(reps.tolist()):
-            li = int(good[r])
-            name, tags, code = _series_key(self.raw[int(starts[r]) : int(key_ends[li])])
-            if code:
-                g_err[g] = code
-                bad_names[g] = name
-                continue
-            t = tables.setdefault(name, len(tables))
-            if t == len(tag_sets):
-                tag_sets.append({})
-            g_table[g] = t
-            g_series[g] = tag_sets[t].setdefault(tags, len(tag_sets[t]))
-        if bad_names:
+        ends = self.lines[k.LINE_KEY_END, good]
+        ids, reps = k.group_spans(self.words, starts, ends)
+        spans = list(zip(starts[reps].tolist(), ends[reps].tolist(), strict=True))
+        generation = _CACHE_GENERATION[0]
+        tables, tag_sets, found, bad = self._resolve(spans, by_content=False)
+        if _CACHE_GENERATION[0] != generation:  # content ids were renumbered meanwhile: dedupe by value
+            tables, tag_sets, found, bad = self._resolve(spans, by_content=True)
+        if not reps.size:
+            return line_table, line_series, [], []
+        g_pairs = np.array(found, dtype=np.int32)
+        if bad:
+            g_err = np.zeros(len(reps), dtype=np.int64)
+            g_err[list(bad)] = [code for code, _ in bad.values()]
             line_err = g_err[ids]
             for i in np.flatnonzero(line_err).tolist():
                 li = int(good[i])
-                self.err[li] = line_err[i]
-                if line_err[i] == k.E_TIME_TAG:
-                    self.detail[li] = (
-                        f'invalid tag key: input tag "time" on measurement "{bad_names[int(ids[i])]}" is invalid'
-                    )
+                code, name = bad[int(ids[i])]
+                self.err[li] = code
+                if code == k.E_TIME_TAG:
+                    self.detail[li] = f'invalid tag key: input tag "time" on measurement "{name}" is invalid'
             keep = line_err == 0
             good, ids = good[keep], ids[keep]
-        line_table[good] = g_table[ids]
-        line_series[good] = g_series[ids]
+        line_table[good] = g_pairs[ids, 0]
+        line_series[good] = g_pairs[ids, 1]
         return line_table, line_series, list(tables), tag_sets
+
+    def _resolve(self, spans: list[tuple[int, int]], by_content: bool) -> tuple:
+        """Per distinct raw series key: (table, tag set index), or its error; builds the tag set lists.
+
+        Tag sets are deduplicated through their content id (an int) unless ``by_content``.
+        """
+        raw = self.raw
+        tables: dict[str, int] = {}
+        tag_sets: list[list[TagSet]] = []
+        local: dict[object, tuple[int, int]] = {}  # content id -> (table, tag set index) in this body
+        found: list[tuple[int, int]] = []
+        bad: dict[int, tuple[int, str]] = {}  # group -> (error code, measurement)
+        for g, (s, e) in enumerate(spans):
+            name, tags, code, cid = _series_key(raw[s:e])
+            if code:
+                bad[g] = (code, name)
+                found.append((0, 0))
+                continue
+            key = (name, tags) if by_content else cid
+            pair = local.get(key)
+            if pair is None:
+                t = tables.setdefault(name, len(tables))
+                if t == len(tag_sets):
+                    tag_sets.append([])
+                pair = local[key] = (t, len(tag_sets[t]))
+                tag_sets[t].append(tags)
+            found.append(pair)
+        return tables, tag_sets, found, bad
 
     def _field_names(self) -> tuple[np.ndarray, list[str]]:
         """Canonical field-name id per token (tokens of rejected lines get 0 and are never read)."""
@@ -245,7 +265,7 @@ class _Parse:
         line_table: np.ndarray,
         line_series: np.ndarray,
         table_names: list[str],
-        tag_sets: list[dict[TagSet, int]],
+        tag_sets: list[list[TagSet]],
         t_name: np.ndarray,
         names: list[str],
     ) -> ParseResult:
@@ -293,7 +313,7 @@ class _Parse:
                     ftype, self._values(ftype, values[at : at + n], valid[at : at + n]), valid[at : at + n]
                 )
             batch_series = series[lo : lo + n]
-            sets = list(tag_sets[t])
+            sets = tag_sets[t]
             used = np.bincount(batch_series, minlength=len(sets)) > 0
             if not used.all():  # some tag sets only had rejected lines
                 remap = np.cumsum(used, dtype=np.int32) - 1
@@ -343,8 +363,15 @@ _TAG = re.compile(rb"((?:\\.|[^=\\])+)=(.*)", re.S)  # key = value at the first 
 _MEASUREMENT_ESCAPE = re.compile(rb"\\([ ,\\])")
 _KEY_ESCAPE = re.compile(rb"\\([ ,=\\])")
 
-_KEY_CACHE: dict[bytes, tuple[str, TagSet, int]] = {}
-_KEY_CACHE_MAX = 1 << 16  # entries; the cache is emptied when full
+_KEY_CACHE: dict[bytes, tuple[str, TagSet, int, int]] = {}
+_KEY_CACHE_MAX = 1 << 14  # entries (~2 KB each for a 10-tag TSBS key); emptied when full
+# Content ids: equal (measurement, tag set) pairs share one id, so a body dedupes tag sets by an int
+# instead of hashing tuples of strings. Ids come from a counter and are never reused; when the tables
+# are emptied during a body's parse (by it or another thread), equal tag sets may have got two ids, so
+# that body dedupes again by value (see _Parse._series_keys).
+_CONTENT_IDS: dict[tuple[str, TagSet], int] = {}
+_NEXT_ID = itertools.count()
+_CACHE_GENERATION = [0]  # bumped whenever the tables are emptied
 
 
 def _unescape(raw: bytes, escape: re.Pattern[bytes]) -> str:
@@ -353,17 +380,27 @@ def _unescape(raw: bytes, escape: re.Pattern[bytes]) -> str:
     return raw.decode()
 
 
-def _series_key(raw: bytes) -> tuple[str, TagSet, int]:
-    """(measurement, tags sorted by key, 0) for a scanned ``measurement,k=v,...``, or an error code.
+def clear_key_cache() -> None:
+    """Forget every decoded series key (benchmarks use it to measure bodies with unseen series)."""
+    _CACHE_GENERATION[0] += 1
+    _KEY_CACHE.clear()
+    _CONTENT_IDS.clear()
+
+
+def _series_key(raw: bytes) -> tuple[str, TagSet, int, int]:
+    """(measurement, tags sorted by key, error code or 0, content id) of a scanned series key.
 
     Decoded keys are cached across bodies: a server sees the same series over and over.
     """
     hit = _KEY_CACHE.get(raw)
     if hit is None:
-        hit = _decode_series_key(raw)
+        name, tags, code = _decode_series_key(raw)
         if len(_KEY_CACHE) >= _KEY_CACHE_MAX:
-            _KEY_CACHE.clear()
-        _KEY_CACHE[raw] = hit
+            clear_key_cache()
+        cid = _CONTENT_IDS.get((name, tags))
+        if cid is None:
+            cid = _CONTENT_IDS[name, tags] = next(_NEXT_ID)
+        hit = _KEY_CACHE[raw] = (name, tags, code, cid)
     return hit
 
 

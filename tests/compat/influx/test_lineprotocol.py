@@ -217,6 +217,20 @@ def test_tag_sets_are_resolved_once_per_distinct_set() -> None:
     assert b.series.tolist() == expected
 
 
+def test_series_key_cache_emptied_mid_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    from compat.influx import lineprotocol
+
+    monkeypatch.setattr(lineprotocol, "_KEY_CACHE_MAX", 3)
+    body = "\n".join(
+        f"cpu,b={i % 7},a={i % 5} v={i}" if i % 2 else f"cpu,a={i % 5},b={i % 7} v={i}" for i in range(200)
+    )
+    (b,) = one(body).batches
+    rows = [dict(b.tag_sets[s]) for s in b.series]
+    assert rows == [{"a": str(i % 5), "b": str(i % 7)} for i in range(200)]
+    assert len(b.tag_sets) == 35
+    assert len(lineprotocol._KEY_CACHE) <= 3
+
+
 def test_missing_fields_get_validity_masks() -> None:
     result = one('m a=1,s="x" 1\nm b=2i 2\nm a=3,b=4i,c=true 3\nm s="y" 4')
     (b,) = result.batches
