@@ -17,6 +17,7 @@ SUBCOMMANDS: dict[str, str] = {
     "storage": "bench.storage",
     "lp-parse": "bench.lp_parse",
     "ingest": "bench.ingest",
+    "disk": "bench.disk",
 }
 
 

@@ -349,6 +349,27 @@ def run_peer(
     return results
 
 
+def load_lp(
+    peer: Peer,
+    gen: DataGenerator,
+    *,
+    database: str = DATABASE,
+    batch: int = 5000,
+    workers: int = 8,
+    label: str | None = None,
+) -> float:
+    """Create ``database`` if the peer needs it and send ``gen`` as line protocol; returns seconds.
+
+    For the other parts (disk, queries, pgwire), which need data in a peer rather than a rate."""
+    opts = argparse.Namespace(batch=batch, gzip=False, workers=workers, pregen_mb=2048)
+    create_database(peer, database)
+    q = BodySource(gen, opts).start()
+    progress = Progress(label or f"{peer.name} {gen.kind} LP", gen.n_rows)
+    url = peer.http_url(f"/write?db={database}&precision=ns")
+    _, seconds = asyncio.run(load(url, q, workers, False, progress, batch))
+    return seconds
+
+
 def copy_peer(name: str, gen: DataGenerator, bodies: list[bytes], args: argparse.Namespace) -> Measurement:
     """COPY ``bodies`` (CSV, TSBS layout) into a fresh server of ``name``; every row is counted back."""
     from bench import pgload

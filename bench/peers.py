@@ -176,15 +176,19 @@ class InfluxDB1Peer(Peer):
         *,
         wal_fsync_delay: str = "0s",
         index: str = "inmem",
+        data_settings: dict[str, str] | None = None,
         workdir: Path | None = None,
         keep: bool = False,
     ) -> None:
         super().__init__(workdir=workdir, keep=keep)
         self.wal_fsync_delay = wal_fsync_delay
         self.index = index
+        # extra [data] keys, values as TOML text, e.g. {"compact-full-write-cold-duration": '"1s"'}
+        self.data_settings = data_settings or {}
 
     def config_text(self) -> str:
         d = self.workdir
+        extra_data = "".join(f"  {k} = {v}\n" for k, v in self.data_settings.items())
         return f"""\
 reporting-disabled = true
 bind-address = "{self.host}:{free_port()}"
@@ -199,7 +203,7 @@ bind-address = "{self.host}:{free_port()}"
   wal-fsync-delay = "{self.wal_fsync_delay}"
   index-version = "{self.index}"
   query-log-enabled = false
-
+{extra_data}
 [monitor]
   store-enabled = false
 

@@ -129,3 +129,24 @@ def copy_load(
 def count_rows(connect: Callable[[], object], table: str) -> int:
     with connect() as conn:  # type: ignore[attr-defined]
         return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def load_copy(
+    conninfo: str,
+    gen: DataGenerator,
+    *,
+    target: str = "postgres",
+    batch_rows: int = 10_000,
+    workers: int = 4,
+    label: str | None = None,
+) -> float:
+    """Create the schema on the server at ``conninfo`` and COPY ``gen`` into it; returns seconds."""
+    import psycopg
+
+    def connect() -> psycopg.Connection:
+        return psycopg.connect(conninfo, autocommit=True)
+
+    create_schema(connect, gen, target=target)
+    bodies = csv_bodies(gen, batch_rows)
+    progress = Progress(label or f"{target} {gen.kind} COPY", gen.n_rows)
+    return copy_load(connect, gen, bodies, batch_rows, workers=workers, progress=progress)
