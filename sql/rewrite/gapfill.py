@@ -535,10 +535,10 @@ def _rewrite_select(sel: exp.Select, ctx: object) -> exp.Expression:
 def _series(call: _Call, start: exp.Expression, finish: exp.Expression, gnames: list[str]) -> exp.Expression:
     """Every bucket start in [time_bucket(width, start), finish), crossed with the data's groups."""
     times = "r.__gf_time"
-    if call.integer:
-        first = call.bucket(start.copy())
-        step = call.width.copy()
-        stop = finish.copy()
+    if call.integer:  # BIGINT bounds: the series holds any integer time; COALESCE casts it back
+        first = exp.Cast(this=call.bucket(start.copy()), to=exp.DataType.build("BIGINT"))
+        step = exp.Cast(this=call.width.copy(), to=exp.DataType.build("BIGINT"))
+        stop = exp.Cast(this=finish.copy(), to=exp.DataType.build("BIGINT"))
     else:
         tz = call.timezone
         start_tz = exp.Cast(this=start.copy(), to=exp.DataType.build("TIMESTAMPTZ"))

@@ -166,7 +166,7 @@ def text(v: object) -> str:
     if isinstance(v, float):
         return repr(v)
     if isinstance(v, decimal.Decimal):
-        return str(v)
+        return format(v, "f")
     if isinstance(v, list | tuple):
         return "{" + ",".join(text(x) for x in v) + "}"
     return str(v)
