@@ -9,6 +9,7 @@ that SQLSTATE.
   A negative length is an error (22011).
 - ``pg_sqrt``, ``pg_ln``, ``pg_log10``: the domain errors (2201F, 2201E) where DuckDB returns
   NaN, -inf or NULL.
+- ``pg_scale(x)``: digits after the decimal point of a numeric (DuckDB's decimal text keeps them).
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ MACROS: dict[str, str] = {
             WHEN x = 0 THEN error('pgsql 2201E: cannot take logarithm of zero')
             WHEN x < 0 THEN error('pgsql 2201E: cannot take logarithm of a negative number')
             ELSE log10(x)
+        END
+    """,
+    "pg_scale": """
+        (x) AS CASE
+            WHEN strpos(CAST(x AS VARCHAR), '.') = 0 THEN 0
+            ELSE length(CAST(x AS VARCHAR)) - strpos(CAST(x AS VARCHAR), '.')
         END
     """,
 }

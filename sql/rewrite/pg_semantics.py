@@ -255,6 +255,8 @@ def _function(node: exp.Expression) -> exp.Expression:
         return _keep_name(node, _fn("lower", _fn("to_hex", node.this)))
     if name == "octet_length" and len(node.expressions) == 1:
         return _keep_name(node, _cast(_fn("strlen", node.expressions[0]), "INTEGER"))
+    if name == "scale" and len(node.expressions) == 1:
+        return _keep_name(node, _cast(_fn("pg_scale", node.expressions[0]), "INTEGER"))
     if name == "every" and len(node.expressions) == 1:
         return _keep_name(node, _fn("bool_and", node.expressions[0]))
     if isinstance(node, exp.WidthBucket):
@@ -305,6 +307,10 @@ def _function(node: exp.Expression) -> exp.Expression:
         return _keep_name(node, _fn("pg_ln", node.this))
     if isinstance(node, exp.Log) and node.args.get("expression") is None:
         return _keep_name(node, _fn("pg_log10", node.this))
+    if isinstance(node, exp.Log) and node.meta.get("pg_name") == "log10":  # sqlglot reads log(10, x)
+        return _keep_name(node, _fn("pg_log10", node.expression))
+    if isinstance(node, exp.IntDiv):  # div(a, b): the quotient truncated towards zero
+        return _fn("TRUNC", exp.Div(this=node.this, expression=node.expression))
     if name == "log10" and len(node.expressions) == 1:
         return _keep_name(node, _fn("pg_log10", node.expressions[0]))
     if isinstance(node, exp.Extract) and isinstance(node.this, exp.Var | exp.Literal):

@@ -164,9 +164,11 @@ class Types:
 
     def __init__(self, tree: exp.Expression, tables: Mapping[str, Mapping[str, str]]) -> None:
         self.tables = tables  # registered scan name -> column -> type
-        self.ctes: dict[str, exp.Expression] = {}
+        self.ctes: dict[str, tuple[exp.Expression, list[str]]] = {}
         for cte in tree.find_all(exp.CTE):
-            self.ctes.setdefault(cte.alias_or_name, cte.this)
+            alias = cte.args.get("alias")
+            names = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
+            self.ctes.setdefault(cte.alias_or_name, (cte.this, names))
         self._scopes: dict[int, list[tuple[str, dict[str, str | None]]]] = {}
         self._outputs: dict[int, list[tuple[str, str | None]]] = {}
         self._busy: set[int] = set()
@@ -214,7 +216,10 @@ class Types:
             if src.name in self.tables:
                 cols = list(self.tables[src.name].items())
             elif not src.db and src.name in self.ctes:
-                cols = self.outputs(self.ctes[src.name])
+                query, cte_names = self.ctes[src.name]
+                cols = self.outputs(query)
+                if cte_names:
+                    cols = [(n, t) for n, (_, t) in zip(cte_names, cols, strict=False)]
             else:
                 return None
         elif isinstance(src, exp.Subquery | exp.Values):
@@ -273,6 +278,8 @@ class Types:
         t = self.type
         if isinstance(e, exp.Alias | exp.Paren | exp.Neg):
             return t(e.this)
+        if isinstance(e, exp.Distinct):  # sum(DISTINCT x)
+            return t(e.expressions[0]) if e.expressions else None
         if isinstance(e, exp.Column):
             return None if isinstance(e.this, exp.Star) else self.column(e)
         if isinstance(e, exp.Literal):

@@ -80,9 +80,7 @@ def load_corpus(directory: Path) -> list[Entry]:
                     raise ValueError(f"{path.name}:{start}: duplicate name {meta['name']!r}")
                 seen.add(entry_id)
                 sql = "\n".join(body).rstrip().rstrip(";").rstrip()
-                entries.append(
-                    Entry(entry_id, sql, path.name, start, meta.get("xfail"), meta.get("error"))
-                )
+                entries.append(Entry(entry_id, sql, path.name, start, meta.get("xfail"), meta.get("error")))
                 meta, body = {}, []
         if body or meta:
             raise ValueError(f"{path.name}: unterminated entry at the end (missing ';')")
@@ -270,8 +268,7 @@ def differences(sql: str, pg: Outcome, ts: Outcome) -> list[str]:
             return [f"PostgreSQL raised {pg.sqlstate} ({pg.message}); tsgres returned {len(ts.rows)} rows"]
         if ts.sqlstate != pg.sqlstate:
             return [
-                f"PostgreSQL raised {pg.sqlstate} ({pg.message}); "
-                f"tsgres raised {ts.sqlstate} ({ts.message})"
+                f"PostgreSQL raised {pg.sqlstate} ({pg.message}); tsgres raised {ts.sqlstate} ({ts.message})"
             ]
         return []
     if ts.failed:

@@ -1,0 +1,176 @@
+-- Dates, times and intervals: truncation, extraction, arithmetic, zones, formatting.
+
+-- name: date_trunc_units
+SELECT date_trunc('hour', time) AS h, date_trunc('day', time) AS d, date_trunc('month', time) AS m,
+       date_trunc('minute', time) AS mi, date_trunc('second', time) AS s
+FROM sensors WHERE sensor_id = 'sensor_0' AND time < '2024-01-01 01:00:00+00';
+
+-- name: date_trunc_week_quarter_year
+SELECT date_trunc('week', time) AS w, date_trunc('quarter', time) AS q, date_trunc('year', time) AS y
+FROM cpu WHERE time = '2024-01-01 00:00:00+00' AND hostname = 'host_a';
+
+-- name: date_trunc_timestamp
+SELECT date_trunc('hour', ts) AS h, count(*) FROM logs GROUP BY 1 ORDER BY 1;
+
+-- name: date_trunc_ms
+SELECT date_trunc('milliseconds', time) AS ms FROM sensors WHERE sensor_id = 'sensor_1' AND time < '2024-01-01 01:00:00+00';
+
+-- name: extract_fields
+SELECT extract(year FROM time) AS y, extract(month FROM time) AS mo, extract(day FROM time) AS d,
+       extract(hour FROM time) AS h, extract(minute FROM time) AS mi
+FROM cpu WHERE time = '2024-01-01 00:07:00+00' AND hostname = 'host_a';
+
+-- name: extract_second_fraction
+SELECT extract(second FROM time) AS s, extract(milliseconds FROM time) AS ms, extract(microseconds FROM time) AS us
+FROM sensors WHERE sensor_id = 'sensor_2' AND time < '2024-01-01 01:00:00+00';
+
+-- name: extract_epoch
+SELECT extract(epoch FROM time) AS e FROM sensors WHERE sensor_id = 'sensor_3' AND time < '2024-01-01 01:00:00+00';
+
+-- name: extract_dow_doy_week
+SELECT extract(dow FROM ts) AS dow, extract(isodow FROM ts) AS isodow, extract(doy FROM ts) AS doy,
+       extract(week FROM ts) AS wk, extract(quarter FROM ts) AS q
+FROM logs WHERE service = 'db' ORDER BY ts LIMIT 3;
+
+-- name: date_part_fields
+SELECT date_part('hour', time) AS h, date_part('minute', time) AS m, date_part('epoch', time) AS e,
+       date_part('dow', time) AS dow
+FROM cpu WHERE time = '2024-01-01 00:09:00+00' AND hostname = 'host_b';
+
+-- name: date_part_second
+SELECT date_part('second', time) AS s FROM sensors WHERE sensor_id = 'sensor_4' AND time < '2024-01-01 01:00:00+00';
+
+-- name: extract_from_interval
+SELECT extract(epoch FROM interval '1 day 2 hours') AS e, extract(hour FROM interval '26 hours') AS h,
+       date_part('day', interval '3 days 4 hours') AS d;
+
+-- name: extract_group_by_hour
+SELECT extract(hour FROM time) AS h, count(*), avg(temperature) FROM sensors GROUP BY 1 ORDER BY 1;
+
+-- name: to_timestamp_epoch
+SELECT to_timestamp(1704067200) AS a, to_timestamp(1704067200.5) AS b, to_timestamp(0) AS c;
+
+-- name: to_timestamp_format
+SELECT to_timestamp('2024-02-03 04:05:06', 'YYYY-MM-DD HH24:MI:SS') AS t;
+
+-- name: to_date
+SELECT to_date('2024-02-03', 'YYYY-MM-DD') AS d;
+
+-- name: date_bin
+SELECT date_bin('15 minutes', time, '2024-01-01 00:00:00+00') AS b, count(*) FROM cpu GROUP BY 1 ORDER BY 1;
+
+-- name: date_bin_offset_origin
+SELECT date_bin('1 hour', time, '2000-01-01 00:20:00+00') AS b, count(*) FROM sensors GROUP BY 1 ORDER BY 1;
+
+-- name: at_time_zone_tstz
+SELECT time AT TIME ZONE 'America/New_York' AS ny, time AT TIME ZONE 'UTC' AS utc
+FROM cpu WHERE time = '2024-01-01 00:00:00+00' AND hostname = 'host_a';
+
+-- name: at_time_zone_timestamp
+SELECT ts AT TIME ZONE 'Europe/Berlin' AS b FROM logs WHERE service = 'api' ORDER BY ts LIMIT 3;
+
+-- name: timezone_function
+SELECT timezone('Asia/Tokyo', time) AS tokyo FROM cpu WHERE time = '2024-01-01 00:30:00+00' AND hostname = 'host_c';
+
+-- name: interval_add
+SELECT time + interval '1 hour' AS a, time - interval '30 minutes' AS b, time + interval '1 month' AS c
+FROM cpu WHERE time = '2024-01-01 00:10:00+00' AND hostname = 'host_a';
+
+-- name: timestamp_difference
+SELECT max(time) - min(time) AS span FROM cpu;
+
+-- name: timestamp_difference_ts
+SELECT max(ts) - min(ts) AS span, max(ts)::date - min(ts)::date AS days FROM logs;
+
+-- name: interval_arithmetic
+SELECT interval '1 hour' * 3 AS a, interval '1 day' / 4 AS b, interval '1 day' + interval '1 hour' AS c,
+       interval '1 hour' - interval '90 minutes' AS d;
+
+-- name: interval_compare
+SELECT interval '24 hours' = interval '1 day' AS a, interval '1 month' > interval '29 days' AS b;
+
+-- name: date_arithmetic
+SELECT date '2024-02-28' + 1 AS a, date '2024-03-01' - date '2024-02-01' AS b, date '2024-01-31' + interval '1 month' AS c,
+       date '2024-01-01' - 1 AS d;
+
+-- name: make_functions
+SELECT make_date(2024, 2, 29) AS d, make_timestamp(2024, 1, 2, 3, 4, 5.5) AS ts, make_interval(hours => 2, mins => 3) AS i;
+
+-- name: cast_timestamptz_to_date
+SELECT time::date AS d, count(*) FROM sensors GROUP BY 1 ORDER BY 1;
+
+-- name: cast_timestamptz_to_timestamp
+SELECT time::timestamp AS t FROM cpu WHERE time = '2024-01-01 00:20:00+00' AND hostname = 'host_b';
+
+-- name: cast_timestamp_to_timestamptz
+SELECT ts::timestamptz AS t FROM logs ORDER BY ts LIMIT 2;
+
+-- name: cast_time_of_day
+SELECT time::time AS t FROM cpu WHERE time = '2024-01-01 00:21:00+00' AND hostname = 'host_b';
+
+-- name: timestamp_compare_date
+SELECT count(*) FROM logs WHERE ts >= '2024-01-02';
+
+-- name: timestamptz_compare_date_literal
+SELECT count(*) FROM cpu WHERE time < date '2024-01-02';
+
+-- name: age_function
+SELECT age(timestamp '2024-03-01', timestamp '2023-01-15') AS a;
+
+-- name: justify
+-- xfail: justify_hours / justify_days are not implemented
+SELECT justify_hours(interval '27 hours') AS h, justify_days(interval '35 days') AS d;
+
+-- name: to_char_timestamp
+SELECT to_char(time, 'YYYY-MM-DD HH24:MI:SS') AS s FROM cpu WHERE time = '2024-01-01 00:22:00+00' AND hostname = 'host_c';
+
+-- name: to_char_formats
+SELECT to_char(timestamp '2024-07-04 15:06:07', 'DD/MM/YY HH12:MI AM') AS a, to_char(timestamp '2024-07-04 15:06:07', 'Mon DD, YYYY') AS b;
+
+-- name: to_char_number
+-- xfail: to_char(numeric, format) is not implemented
+SELECT to_char(1234.5, '9999.99') AS a, to_char(42, '000') AS b;
+
+-- name: generate_series_int
+SELECT * FROM generate_series(1, 5) AS g;
+
+-- name: generate_series_step
+SELECT g FROM generate_series(10, 0, -3) AS g;
+
+-- name: generate_series_timestamps
+SELECT g FROM generate_series('2024-01-01 00:00:00+00'::timestamptz, '2024-01-01 01:00:00+00', '15 minutes') AS g;
+
+-- name: generate_series_join
+SELECT g AS minute, count(c.time) AS points
+FROM generate_series('2024-01-01 00:00:00+00'::timestamptz, '2024-01-01 00:05:00+00'::timestamptz, interval '1 minute') g
+LEFT JOIN cpu c ON c.time = g AND c.hostname = 'host_d'
+GROUP BY g ORDER BY g;
+
+-- name: generate_series_select_list
+SELECT generate_series(1, 3) AS n;
+
+-- name: generate_series_numeric_step
+-- xfail: generate_series over numeric is not implemented
+SELECT * FROM generate_series(0.5, 2.0, 0.5) AS s;
+
+-- name: timestamp_literal_comparison_types
+SELECT count(*) FROM cpu WHERE time > timestamp '2024-01-01 00:58:00';
+
+-- name: epoch_ms_roundtrip
+SELECT to_timestamp(extract(epoch FROM time)) = time AS same FROM cpu WHERE hostname = 'host_a' AND time < '2024-01-01 00:03:00+00';
+
+-- name: isfinite_infinity
+SELECT isfinite(date '2024-01-01') AS a, 'infinity'::timestamp > now()::timestamp AS b;
+
+-- name: overlaps
+-- xfail: OVERLAPS is not parsed (sqlglot 30 has no rule for it)
+SELECT (date '2024-01-01', date '2024-01-10') OVERLAPS (date '2024-01-05', date '2024-01-20') AS o;
+
+-- name: interval_units_plural
+SELECT interval '2 weeks' AS a, interval '1 year 2 months' AS b, interval '1.5 hours' AS c, interval '100 milliseconds' AS d;
+
+-- name: bucket_then_extract
+SELECT extract(minute FROM time_bucket('10 minutes', time)) AS m, count(*) FROM cpu GROUP BY 1 ORDER BY 1;
+
+-- name: time_literal_functions
+SELECT time '12:34:56' AS t, time '12:00' + interval '90 minutes' AS t2;

@@ -1,0 +1,204 @@
+-- Statements PostgreSQL rejects: tsgres must reject them with the same SQLSTATE.
+
+-- name: unknown_table
+-- error: 42P01
+SELECT * FROM no_such_table;
+
+-- name: unknown_table_in_join
+-- error: 42P01
+SELECT * FROM cpu JOIN nope ON true;
+
+-- name: unknown_column
+-- error: 42703
+SELECT no_such_column FROM cpu;
+
+-- name: unknown_column_where
+-- error: 42703
+SELECT count(*) FROM cpu WHERE bogus > 1;
+
+-- name: unknown_qualified_column
+-- error: 42703
+SELECT c.nope FROM cpu c;
+
+-- name: syntax_error
+-- error: 42601
+SELECT FROM WHERE;
+
+-- name: syntax_error_trailing
+-- error: 42601
+SELECT * FROM cpu WHERE;
+
+-- name: syntax_error_keyword
+-- error: 42601
+SELEC 1;
+
+-- name: unknown_function
+-- error: 42883
+SELECT no_such_function(1);
+
+-- name: wrong_argument_types
+-- error: 42883
+SELECT sqrt('abc'::text);
+
+-- name: bad_cast_int
+-- error: 22P02
+SELECT 'abc'::int;
+
+-- name: bad_cast_float
+-- error: 22P02
+SELECT 'x1.5'::float8;
+
+-- name: bad_cast_bool
+-- error: 22P02
+SELECT 'maybe'::boolean;
+
+-- name: bad_cast_timestamp
+-- error: 22007
+SELECT 'not a time'::timestamptz;
+
+-- name: bad_cast_column
+-- error: 22P02
+SELECT hostname::int FROM hosts;
+
+-- name: int4_overflow
+-- error: 22003
+SELECT 2147483647::int4 + 1;
+
+-- name: int8_overflow
+-- error: 22003
+SELECT 9223372036854775807 + 1;
+
+-- name: int2_cast_out_of_range
+-- error: 22003
+SELECT 70000::smallint;
+
+-- name: int4_cast_out_of_range
+-- error: 22003
+SELECT 3000000000::int4;
+
+-- name: float_to_int_out_of_range
+-- error: 22003
+SELECT 1e20::float8::int8;
+
+-- name: int4_multiply_overflow
+-- error: 22003
+SELECT reading_count * 100000000 FROM sensors WHERE reading_count > 100;
+
+-- name: sum_column_overflow_int4_expression
+-- error: 22003
+SELECT total::int4 FROM sensors;
+
+-- name: division_by_zero_int
+-- error: 22012
+SELECT 1 / 0;
+
+-- name: division_by_zero_float
+-- error: 22012
+SELECT 1.0::float8 / 0;
+
+-- name: division_by_zero_numeric
+-- error: 22012
+SELECT 1.5 / 0;
+
+-- name: division_by_zero_column
+-- error: 22012
+SELECT usage_user / (cores - cores) FROM cpu;
+
+-- name: modulo_by_zero
+-- error: 22012
+SELECT 5 % 0;
+
+-- name: sqrt_negative
+-- error: 2201F
+SELECT sqrt(-1);
+
+-- name: ln_zero
+-- error: 2201E
+SELECT ln(0);
+
+-- name: group_by_missing
+-- error: 42803
+SELECT hostname, count(*) FROM cpu;
+
+-- name: aggregate_in_where
+-- error: 42803
+SELECT hostname FROM cpu WHERE count(*) > 1;
+
+-- name: ambiguous_column
+-- error: 42702
+SELECT hostname FROM cpu JOIN hosts ON cpu.hostname = hosts.hostname;
+
+-- name: type_mismatch_compare
+-- error: 42883
+SELECT count(*) FROM cpu WHERE time > 5;
+
+-- name: union_column_count
+-- error: 42601
+SELECT 1, 2 UNION SELECT 1;
+
+-- name: union_type_mismatch
+-- error: 42804
+-- xfail: UNION of integer and text is not rejected (DuckDB unifies to text; PostgreSQL raises 42804)
+SELECT 1 UNION SELECT 'a'::text;
+
+-- name: case_type_mismatch
+-- error: 42804
+SELECT CASE WHEN true THEN 1 ELSE 'x'::text END;
+
+-- name: invalid_regex
+-- error: 2201B
+SELECT 'a' ~ '(';
+
+-- name: text_eq_bool
+-- error: 42883
+-- xfail: text = boolean is not rejected when planned (DuckDB casts implicitly and fails at run time with 22P02)
+SELECT 'a' || 1 = true;
+
+-- name: bad_date_field
+-- error: 22023
+SELECT date_trunc('fortnight', now());
+
+-- name: too_few_args
+-- error: 42883
+-- xfail: sqlglot rejects substr() while parsing (42601) where PostgreSQL finds no such function (42883)
+SELECT substr();
+
+-- name: limit_negative
+-- error: 2201W
+SELECT * FROM cpu LIMIT -1;
+
+-- name: distinct_on_order_mismatch
+-- error: 42P10
+SELECT DISTINCT ON (hostname) hostname, time FROM cpu ORDER BY time;
+
+-- name: order_by_unknown_ordinal
+-- error: 42P10
+SELECT hostname FROM hosts ORDER BY 3;
+
+-- name: column_of_non_joined_table
+-- error: 42P01
+SELECT hosts.team FROM cpu;
+
+-- name: scalar_subquery_multiple_columns
+-- error: 42601
+SELECT (SELECT 1, 2);
+
+-- name: window_in_where
+-- error: 42P20
+SELECT * FROM cpu WHERE row_number() OVER () > 1;
+
+-- name: nested_aggregate
+-- error: 42803
+SELECT max(count(*)) FROM cpu;
+
+-- name: invalid_interval
+-- error: 22007
+SELECT interval 'five minutes';
+
+-- name: bad_timezone
+-- error: 22023
+SELECT now() AT TIME ZONE 'Mars/Olympus';
+
+-- name: string_to_numeric_compare_bad
+-- error: 22P02
+SELECT count(*) FROM hosts WHERE rack = 'one';

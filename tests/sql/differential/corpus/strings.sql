@@ -1,0 +1,111 @@
+-- String functions and pattern matching.
+
+-- name: lower_upper
+SELECT lower(location) AS l, upper(location) AS u, initcap(location) AS i FROM sensors WHERE time < '2024-01-01 00:15:00+00';
+
+-- name: length_family
+SELECT hostname, length(hostname) AS l, char_length(hostname) AS c, octet_length(hostname) AS o,
+       bit_length(hostname) AS b FROM hosts;
+
+-- name: substr_forms
+SELECT substr(hostname, 6) AS a, substr(hostname, 1, 4) AS b, substring(hostname from 2 for 3) AS c,
+       substring(hostname, 0, 3) AS d, substr(hostname, -1, 3) AS e FROM hosts;
+
+-- name: position_strpos
+SELECT position('_' in hostname) AS p, strpos(hostname, 'st') AS s, position('zz' in hostname) AS z FROM hosts;
+
+-- name: replace_translate
+SELECT replace(hostname, 'host', 'node') AS r, translate(hostname, 'ho', 'HO') AS t FROM hosts;
+
+-- name: concat_operator_types
+SELECT hostname || '/' || rack AS a, rack || '' AS b FROM hosts;
+
+-- name: concat_ws
+SELECT concat_ws(',', hostname, team, rack) FROM hosts;
+
+-- name: split_part
+SELECT split_part(hostname, '_', 1) AS a, split_part(hostname, '_', 2) AS b, split_part(hostname, '_', 3) AS c,
+       split_part('a,b,c', ',', -1) AS d FROM hosts;
+
+-- name: regexp_replace
+SELECT regexp_replace(hostname, '[aeiou]', '*') AS first_only, regexp_replace(hostname, '[aeiou]', '*', 'g') AS all_
+FROM hosts;
+
+-- name: regexp_replace_backref
+SELECT regexp_replace('2024-01-05', '(\d+)-(\d+)-(\d+)', '\3/\2/\1') AS d;
+
+-- name: regexp_match_op
+SELECT hostname, hostname ~ '^host_[a-c]$' AS m, hostname ~* 'HOST_E' AS mi, hostname !~ 'a' AS nm FROM hosts;
+
+-- name: regexp_partial_match
+SELECT count(*) FROM sensors WHERE location ~ 'oo';
+
+-- name: regexp_match_fn
+SELECT regexp_match('host_42', '(\w+)_(\d+)') AS m;
+
+-- name: like_patterns
+SELECT hostname FROM hosts WHERE hostname LIKE 'host\_%' AND hostname NOT LIKE '%e' ORDER BY 1;
+
+-- name: like_underscore
+SELECT label FROM labels WHERE label LIKE '_eta';
+
+-- name: ilike
+SELECT DISTINCT location FROM sensors WHERE location ILIKE 'lab%' ORDER BY 1;
+
+-- name: like_case_sensitive
+SELECT DISTINCT location FROM sensors WHERE location LIKE 'lab%';
+
+-- name: not_ilike
+SELECT count(*) FROM sensors WHERE note NOT ILIKE 'ok';
+
+-- name: similar_to
+SELECT hostname FROM hosts WHERE hostname SIMILAR TO 'host_(a|b)' ORDER BY 1;
+
+-- name: trim_family
+SELECT '[' || trim(label) || ']' AS t, '[' || ltrim(label) || ']' AS l, '[' || rtrim(label) || ']' AS r,
+       btrim('xxhixx', 'x') AS b FROM labels WHERE id = 5;
+
+-- name: lpad_rpad
+SELECT lpad(rack::text, 4, '0') AS l, rpad(hostname, 8, '.') AS r, lpad('abcdef', 3) AS cut FROM hosts;
+
+-- name: left_right_reverse_repeat
+SELECT left(hostname, 3) AS l, right(hostname, 2) AS r, reverse(hostname) AS rev, repeat('ab', 3) AS rep,
+       left(hostname, -2) AS lneg FROM hosts;
+
+-- name: starts_with
+SELECT hostname FROM hosts WHERE starts_with(hostname, 'host_') ORDER BY 1 LIMIT 2;
+
+-- name: md5_ascii_chr
+SELECT md5('tsgres') AS m, ascii('A') AS a, chr(66) AS c;
+
+-- name: string_compare
+SELECT 'a' < 'b' AS a, 'B' < 'a' AS b, 'abc' = 'abc ' AS c, 'x' > '' AS d;
+
+-- name: format_function
+SELECT format('%s has %s cores', hostname, cores) FROM cpu WHERE time = '2024-01-01 00:00:00+00' ORDER BY 1;
+
+-- name: text_length_empty
+SELECT id, length(label), length(''), length(' ') FROM labels WHERE id <> 2 ORDER BY id;
+
+-- name: varchar_functions
+SELECT upper(note), length(note), note || '!' FROM sensors WHERE note IS NOT NULL ORDER BY time LIMIT 5;
+
+-- name: string_to_array
+SELECT string_to_array('a,b,,c', ',') AS a, array_to_string(ARRAY['x', NULL, 'z'], '-') AS b,
+       array_to_string(ARRAY['x', NULL, 'z'], '-', '?') AS c;
+
+-- name: quote_escape
+SELECT 'it''s' AS a, E'tab\there' AS b, $$dollar 'quoted'$$ AS c;
+
+-- name: unicode_lengths
+-- (upper/lower of non-ASCII letters depend on the reference server's locale, C here: not compared)
+SELECT upper('abc') AS a, lower('ABC') AS b, length('日本語') AS c, octet_length('日本語') AS d, left('日本語', 2) AS e;
+
+-- name: regexp_split
+SELECT regexp_split_to_array('a1b22c333', '\d+') AS parts;
+
+-- name: to_hex_chr
+SELECT to_hex(255) AS h, to_hex(4096::bigint) AS h2;
+
+-- name: overlay
+SELECT overlay('Txxxxas' placing 'hom' from 2 for 4) AS o;
