@@ -335,6 +335,17 @@ class ChunkFile:
         self.columns: list[tuple[str, FieldType]] = [(n, FieldType(t)) for n, t in self.meta["columns"]]
         self.column_index = {n: i for i, (n, _) in enumerate(self.columns, start=1)}
         self._block_end = np.append(self.groups["first_block"][1:], len(self.blocks)).astype(np.int64)
+        # the per-block loop reads these as plain lists: numpy scalar access per block costs more
+        # than decoding a small block
+        b = self.blocks
+        self._b_off = b["offset"].tolist()
+        self._b_len = b["length"].tolist()
+        self._b_col = b["column"].tolist()
+        self._b_count = b["count"].tolist()
+        self._b_validity = ((b["flags"] & FLAG_VALIDITY) != 0).tolist()
+        self._g_first = self.groups["first_block"].tolist()
+        self._g_end = self._block_end.tolist()
+        self._limit = len(self._map) - TRAILER.size
 
     # -- metadata ------------------------------------------------------------------------------------
     @property
@@ -367,10 +378,9 @@ class ChunkFile:
 
     # -- decoding ------------------------------------------------------------------------------------
     def _payload(self, bi: int) -> bytes:
-        b = self.blocks[bi]
-        off, ln = int(b["offset"]), int(b["length"])
-        end = off + ln
-        if off < len(MAGIC) or end + 4 > len(self._map) - TRAILER.size:
+        off = self._b_off[bi]
+        end = off + self._b_len[bi]
+        if off < len(MAGIC) or end + 4 > self._limit:
             raise CorruptData(str(self.path), f"block {bi} points outside the file")
         payload = self._map[off:end]  # a copy: no buffer of the map outlives a read
         (crc,) = struct.unpack_from("<I", self._map, end)
@@ -378,13 +388,23 @@ class ChunkFile:
             raise CorruptData(str(self.path), f"block {bi} checksum mismatch at offset {off}")
         return payload
 
-    def _decode(self, bi: int, kind: str) -> tuple[np.ndarray, np.ndarray | None]:
+    def _decode(self, bi: int, rows: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Decode block ``bi`` of a row group of ``rows`` rows; counts are checked before decoding,
+        so a payload can never make the reader allocate more than the footer promised."""
         payload = self._payload(bi)
+        count = self._b_count[bi] if self._b_col[bi] else rows
         try:
-            if self.blocks["flags"][bi] & FLAG_VALIDITY:
+            if self._b_validity[bi]:
                 (vlen,) = struct.unpack_from("<I", payload, 0)
-                valid = encodings.decode(payload[4 : 4 + vlen])
-                return encodings.decode(payload[4 + vlen :]), valid
+                vpay, values = payload[4 : 4 + vlen], payload[4 + vlen :]
+                if encodings.decode_count(vpay) != rows or encodings.decode_count(values) != count:
+                    raise CorruptData(str(self.path), f"block {bi} holds other counts than its row group")
+                return encodings.decode(values), encodings.decode(vpay)
+            if encodings.decode_count(payload) != rows:
+                raise CorruptData(
+                    str(self.path),
+                    f"block {bi} holds {encodings.decode_count(payload)} values, expected {rows}",
+                )
             return encodings.decode(payload), None
         except CorruptData:
             raise
@@ -416,21 +436,22 @@ class ChunkFile:
                 vals[:] = 0
             outs[name] = (vals, np.zeros(total, dtype=bool))
         want_idx = {self.column_index[n]: n for n in wanted}
-        for k, g in enumerate(gidx):
-            lo, hi = int(offsets[k]), int(offsets[k + 1])
-            first, last = int(self.groups["first_block"][g]), int(self._block_end[g])
-            t, _ = self._decode(first, "time")
+        bounds = offsets.tolist()
+        for k, g in enumerate(gidx.tolist()):
+            lo, hi = bounds[k], bounds[k + 1]
+            first, last = self._g_first[g], self._g_end[g]
+            t, _ = self._decode(first, hi - lo)
             if len(t) != hi - lo:
                 raise CorruptData(
                     str(self.path), f"row group {g} time block holds {len(t)} rows, expected {hi - lo}"
                 )
             time[lo:hi] = t
             for bi in range(first + 1, last):
-                name = want_idx.get(int(self.blocks["column"][bi]))
+                name = want_idx.get(self._b_col[bi])
                 if name is None:
                     continue
                 vals, valid = outs[name]
-                v, m = self._decode(bi, types[name].codec_kind)
+                v, m = self._decode(bi, hi - lo)
                 if m is None:
                     if len(v) != hi - lo:
                         raise CorruptData(
