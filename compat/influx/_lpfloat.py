@@ -99,7 +99,7 @@ def mul128(a: np.uint64, b: np.uint64) -> tuple[np.uint64, np.uint64]:
 @kernel
 def _eisel_lemire(w: np.uint64, q: int, pow5_hi: np.ndarray, pow5_lo: np.ndarray) -> np.uint64:
     """Bits (sign clear) of the float64 nearest ``w × 10^q``; ``w > 0``, q within the table."""
-    lz = leading_zeros(w)
+    lz = np.int64(leading_zeros(w))  # type: ignore[call-arg]  # numba intrinsic
     w = w << np.uint64(lz)
     idx = q - SMALLEST_POWER
     hi, lo = mul128(w, pow5_hi[idx])
@@ -111,7 +111,7 @@ def _eisel_lemire(w: np.uint64, q: int, pow5_hi: np.ndarray, pow5_lo: np.ndarray
     upper = hi >> U63
     shift = upper + np.uint64(9)
     mant = hi >> shift
-    power2 = ((217706 * q) >> 16) + 63 + np.int64(upper) - np.int64(lz) + 1023
+    power2 = ((217706 * q) >> 16) + 63 + np.int64(upper) - lz + 1023
     if power2 <= 0:  # subnormal (or zero)
         if 1 - power2 >= 64:
             return np.uint64(0)

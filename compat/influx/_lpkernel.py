@@ -108,7 +108,7 @@ def _eol(buf: np.ndarray, i: int, n: int) -> bool:
 
 
 @inline_kernel
-def _is_digit(c: np.uint8) -> bool:
+def _is_digit(c: int) -> bool:
     return 48 <= c <= 57
 
 
@@ -555,7 +555,7 @@ def scan(buf: np.ndarray, n: int, max_lines: int, max_tokens: int, mult: int, no
                 err = E_INVALID_FIELD_FORMAT
                 break
         # -- timestamp -----------------------------------------------------------------------------------
-        ts = now
+        ts = np.int64(now)
         if err == E_OK:
             while j < n and (buf[j] == SP or buf[j] == TAB):
                 j += 1

@@ -55,12 +55,15 @@ class Err:
     substring: str
 
 
+Case = tuple[str, "P | Err"]
+
+
 def v(fields_value: tuple[FieldType, object], time: int = NOW) -> P:
     """Shorthand for ``cpu`` with one field ``v``."""
     return P("cpu", {}, {"v": fields_value}, time)
 
 
-MEASUREMENT = [
+MEASUREMENT: list[Case] = [
     ("cpu v=1", v(F(1))),
     ("cpu v=1 1", v(F(1), 1)),
     (r"c\,pu v=1", P("c,pu", {}, {"v": F(1)})),
@@ -89,7 +92,7 @@ MEASUREMENT = [
     ("cpu,", Err("missing tag key")),
 ]
 
-TAGS = [
+TAGS: list[Case] = [
     ("cpu,host=a v=1", P("cpu", {"host": "a"}, {"v": F(1)})),
     ("cpu,b=2,a=1 v=1", P("cpu", {"a": "1", "b": "2"}, {"v": F(1)})),
     (r"cpu,host=a\,b v=1", P("cpu", {"host": "a,b"}, {"v": F(1)})),
@@ -129,7 +132,7 @@ TAGS = [
     ("cpu,time=1 v=1", Err('invalid tag key: input tag "time" on measurement "cpu" is invalid')),
 ]
 
-FLOATS = [
+FLOATS: list[Case] = [
     ("cpu v=1.5", v(F(1.5))),
     ("cpu v=-1.5", v(F(-1.5))),
     ("cpu v=.5", v(F(0.5))),
@@ -182,7 +185,7 @@ FLOATS = [
     ("cpu v=1-", Err("invalid number")),
 ]
 
-INTEGERS = [
+INTEGERS: list[Case] = [
     ("cpu v=1i", v(I(1))),
     ("cpu v=-1i", v(I(-1))),
     ("cpu v=0i", v(I(0))),
@@ -228,7 +231,7 @@ INTEGERS = [
     ("cpu v=1U", Err("invalid number")),
 ]
 
-BOOLEANS = [
+BOOLEANS: list[Case] = [
     ("cpu v=t", v(B(True))),
     ("cpu v=T", v(B(True))),
     ("cpu v=true", v(B(True))),
@@ -253,7 +256,7 @@ BOOLEANS = [
     ('cpu v="true"', v(S("true"))),
 ]
 
-STRINGS = [
+STRINGS: list[Case] = [
     ('cpu v="x"', v(S("x"))),
     ('cpu v=""', v(S(""))),
     ('cpu v="a,b c=d"', v(S("a,b c=d"))),
@@ -279,7 +282,7 @@ STRINGS = [
     ("cpu v=x", Err("invalid field value")),
 ]
 
-FIELDS = [
+FIELDS: list[Case] = [
     (
         'cpu a=1,b=2i,c=true,d="x",e=3u',
         P("cpu", {}, {"a": F(1), "b": I(2), "c": B(True), "d": S("x"), "e": U(3)}),
@@ -316,7 +319,7 @@ FIELDS = [
     ("cpu v\\", Err("may not end with a backslash")),
 ]
 
-TIMESTAMPS = [
+TIMESTAMPS: list[Case] = [
     ("cpu v=1 0", v(F(1), 0)),
     ("cpu v=1 -1", v(F(1), -1)),
     ("cpu v=1 1556813561098000000", v(F(1), 1556813561098000000)),
@@ -352,7 +355,7 @@ TIMESTAMPS = [
     ("cpu v=1 5,6", Err("bad timestamp")),
 ]
 
-WHOLE = [
+WHOLE: list[Case] = [
     ("cpu,host=server01,region=us-west usage=0.64,count=3i,ok=t,msg=\"fine\" 1556813561098000000",
      P("cpu", {"host": "server01", "region": "us-west"},
        {"usage": F(0.64), "count": I(3), "ok": B(True), "msg": S("fine")}, 1556813561098000000)),
@@ -364,7 +367,7 @@ WHOLE = [
      P("myMeasurement", {"tagKey": "🍭"}, {"fieldKey": S("Launch 🚀")}, 1556813561098000000)),
 ]  # fmt: skip
 
-CASES: list[tuple[str, P | Err]] = MEASUREMENT + TAGS + FLOATS + INTEGERS + BOOLEANS + STRINGS + FIELDS
+CASES: list[Case] = MEASUREMENT + TAGS + FLOATS + INTEGERS + BOOLEANS + STRINGS + FIELDS
 CASES += TIMESTAMPS + WHOLE
 
 # (precision, timestamp text, expected ns or an error substring)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from typing import cast
 
 import numpy as np
 import pytest
@@ -56,7 +57,8 @@ def check_batch(b: WriteBatch) -> None:
 def canonical(p: P) -> tuple:
     """P with float signs made visible (-0.0 == 0.0 otherwise)."""
     fields = {
-        k: (t, v, math.copysign(1.0, v) if t is FieldType.FLOAT else None) for k, (t, v) in p.fields.items()
+        k: (t, v, math.copysign(1.0, cast(float, v)) if t is FieldType.FLOAT else None)
+        for k, (t, v) in p.fields.items()
     }
     return (p.measurement, p.tags, fields, p.time)
 
@@ -236,6 +238,7 @@ def test_missing_fields_get_validity_masks() -> None:
     (b,) = result.batches
     assert list(b.fields) == ["a", "s", "b", "c"]
     a, s, bb, c = (b.fields[k] for k in "asbc")
+    assert a.valid is not None and s.valid is not None and bb.valid is not None and c.valid is not None
     assert a.values.tolist()[::2] == [1.0, 3.0] and a.valid.tolist() == [True, False, True, False]
     assert s.values.tolist() == ["x", "", "", "y"] and s.valid.tolist() == [True, False, False, True]
     assert bb.values.dtype == np.int64 and bb.valid.tolist() == [False, True, True, False]
