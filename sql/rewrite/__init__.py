@@ -14,6 +14,8 @@ from typing import Any
 from sqlglot import exp
 
 from sql.rewrite.asof import asof
+from sql.rewrite.catalog_functions import catalog_functions
+from sql.rewrite.catalog_syntax import catalog_syntax
 from sql.rewrite.first_last import first_last
 from sql.rewrite.gapfill import gapfill
 from sql.rewrite.histogram import histogram
@@ -51,6 +53,8 @@ RULES: tuple[Rule, ...] = (
     first_last,
     time_bucket,
     pg_semantics,
+    catalog_syntax,
+    catalog_functions,
 )
 
 

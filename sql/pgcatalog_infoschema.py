@@ -1,0 +1,185 @@
+"""The rows of the emulated information_schema views, built from the same snapshot as pg_catalog.
+
+Values follow PostgreSQL 15's view definitions (data_type from format_type, 'ARRAY' for arrays,
+numeric precision and radix, datetime precision, character lengths from the typmod). Views that
+describe what we do not have (routines, triggers, referential constraints ...) are empty.
+"""
+
+from __future__ import annotations
+
+from sql.pgcatalog import Row, generates
+from sql.pgcatalog_model import NS_CATALOG, Attribute, Relation, Snapshot
+
+_INT_PRECISION = {21: 16, 23: 32, 20: 64, 700: 24, 701: 53}
+_DATETIME = {1082, 1083, 1266, 1114, 1184, 1186}
+_CHARLIKE = {1042, 1043, 25, 19}
+
+
+def _column_type(s: Snapshot, att: Attribute) -> Row:
+    t = s.type_by_oid.get(att.type_oid)
+    mod = att.typmod
+    if t is None:
+        return {"data_type": "USER-DEFINED"}
+    if t.category == "A":
+        data_type = "ARRAY"
+    elif t.namespace == NS_CATALOG:
+        data_type = s.type_format(t)
+    else:
+        data_type = "USER-DEFINED"
+    row: Row = {
+        "data_type": data_type,
+        "udt_catalog": s.database,
+        "udt_schema": s.schema_names.get(t.namespace, "pg_catalog"),
+        "udt_name": t.name,
+    }
+    if t.oid in _INT_PRECISION:
+        row.update(numeric_precision=_INT_PRECISION[t.oid], numeric_precision_radix=2)
+        if t.oid in (20, 21, 23):
+            row["numeric_scale"] = 0
+    elif t.oid == 1700:
+        row["numeric_precision_radix"] = 10
+        if mod >= 0:
+            row.update(numeric_precision=((mod - 4) >> 16) & 0xFFFF, numeric_scale=(mod - 4) & 0xFFFF)
+    elif t.oid in _DATETIME:
+        row["datetime_precision"] = 0 if t.oid == 1082 else (6 if mod < 0 else mod & 0xFFFF)
+    if t.oid in (1042, 1043) and mod >= 0:
+        row.update(character_maximum_length=mod - 4, character_octet_length=(mod - 4) * 4)
+    elif t.oid in _CHARLIKE and t.oid != 19:
+        row["character_octet_length"] = 1073741824
+    return row
+
+
+def _rels(s: Snapshot) -> list[Relation]:
+    return [r for r in s.relations if r.kind in ("r", "v")]
+
+
+@generates("information_schema.schemata")
+def schemata(s: Snapshot) -> list[Row]:
+    return [
+        {"catalog_name": s.database, "schema_name": n.name, "schema_owner": "postgres"}
+        for n in s.schemas
+        if n.name != "pg_toast"
+    ]
+
+
+@generates("information_schema.tables", split=True)
+def tables(s: Snapshot) -> list[Row]:
+    return [
+        {
+            "table_catalog": s.database,
+            "table_schema": r.schema.name,
+            "table_name": r.name,
+            "table_type": "VIEW" if r.kind == "v" else "BASE TABLE",
+            "is_insertable_into": "YES" if r.kind == "r" else "NO",
+            "is_typed": "NO",
+        }
+        for r in _rels(s)
+    ]
+
+
+@generates("information_schema.columns", split=True)
+def columns(s: Snapshot) -> list[Row]:
+    out = []
+    for r in _rels(s):
+        for att in s.columns_of(r):
+            out.append(
+                {
+                    "table_catalog": s.database,
+                    "table_schema": r.schema.name,
+                    "table_name": r.name,
+                    "column_name": att.name,
+                    "ordinal_position": att.num,
+                    "is_nullable": "NO" if att.not_null else "YES",
+                    "dtd_identifier": str(att.num),
+                    "is_self_referencing": "NO",
+                    "is_identity": "NO",
+                    "identity_cycle": "NO",
+                    "is_generated": "NEVER",
+                    "is_updatable": "YES" if r.kind == "r" and r.meta is not None else "NO",
+                    **_column_type(s, att),
+                }
+            )
+    return out
+
+
+@generates("information_schema.views")
+def views(s: Snapshot) -> list[Row]:
+    return [
+        {
+            "table_catalog": s.database,
+            "table_schema": v.schema.name,
+            "table_name": v.name,
+            "view_definition": v.view_sql,
+            "check_option": "NONE",
+            "is_updatable": "NO",
+            "is_insertable_into": "NO",
+            "is_trigger_updatable": "NO",
+            "is_trigger_deletable": "NO",
+            "is_trigger_insertable_into": "NO",
+        }
+        for v in s.views
+    ]
+
+
+def _constraint(s: Snapshot, i) -> Row:
+    return {
+        "constraint_catalog": s.database,
+        "constraint_schema": i.table.schema.name,
+        "constraint_name": i.constraint_name,
+        "table_catalog": s.database,
+        "table_schema": i.table.schema.name,
+        "table_name": i.table.name,
+    }
+
+
+@generates("information_schema.table_constraints")
+def table_constraints(s: Snapshot) -> list[Row]:
+    return [
+        _constraint(s, i)
+        | {
+            "constraint_type": "PRIMARY KEY" if i.primary else "UNIQUE",
+            "is_deferrable": "NO",
+            "initially_deferred": "NO",
+            "enforced": "YES",
+            "nulls_distinct": "YES",
+        }
+        for i in s.indexes
+    ]
+
+
+@generates("information_schema.key_column_usage")
+def key_column_usage(s: Snapshot) -> list[Row]:
+    return [
+        _constraint(s, i) | {"column_name": name, "ordinal_position": k}
+        for i in s.indexes
+        for k, name in enumerate(i.column_names(), 1)
+    ]
+
+
+@generates("information_schema.constraint_column_usage")
+def constraint_column_usage(s: Snapshot) -> list[Row]:
+    return [_constraint(s, i) | {"column_name": name} for i in s.indexes for name in i.column_names()]
+
+
+@generates("information_schema.character_sets")
+def character_sets(s: Snapshot) -> list[Row]:
+    return [
+        {
+            "character_set_name": "UTF8",
+            "character_repertoire": "UCS",
+            "form_of_use": "UTF8",
+            "default_collate_catalog": s.database,
+            "default_collate_schema": "pg_catalog",
+            "default_collate_name": "C.UTF-8",
+        }
+    ]
+
+
+@generates("information_schema.information_schema_catalog_name")
+def catalog_name(s: Snapshot) -> list[Row]:
+    return [{"catalog_name": s.database}]
+
+
+@generates("information_schema.enabled_roles")
+def enabled_roles(s: Snapshot) -> list[Row]:
+    return [{"role_name": name} for _oid, name, _login in s.roles]

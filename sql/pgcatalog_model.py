@@ -1,0 +1,578 @@
+"""The objects pg_catalog describes, as one statement sees them: schemas, relations, columns, key
+indexes, types, functions, roles, extensions (OIDs in sql/pgcatalog.py's docstring).
+
+:class:`Snapshot` reads our catalog lazily, once per statement. The catalog's own relations, builtin
+types and functions never change; :class:`Part` splits a snapshot into that constant part (whose
+generated rows sql/pgcatalog.py caches) and the part that is ours, so large relations such as
+pg_attribute are not rebuilt from scratch for every query.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from sql import errors as E
+from sql import types as pgt
+from sql.pgcatalog_builtins import PROCS, TYPES
+from sql.pgcatalog_schema import RELATIONS
+from sql.tables import sql_columns
+
+if TYPE_CHECKING:
+    from columnar.catalog import DatabaseMeta, TableMeta
+    from sql.engine import SqlSession
+
+NS_CATALOG, NS_PUBLIC, NS_INFO, NS_TOAST = 11, 2200, 13207, 99
+SEARCH_PATH = (NS_CATALOG, NS_PUBLIC)
+ROLE_SUPERUSER, ROLE_DB_OWNER = 10, 6171
+AM_HEAP, AM_BTREE = 2, 403
+TABLESPACE_DEFAULT = 1663
+COLL_DEFAULT, COLL_C = 100, 950
+ENCODING_UTF8 = 6
+LANG_INTERNAL, LANG_SQL, LANG_PLPGSQL = 12, 14, 13576
+CLASS_PG_CLASS, CLASS_PG_EXTENSION = 1259, 3079
+TABLE_OID_BASE, TABLE_OID_STRIDE, MAX_KEYS = 16384, 16, 6
+DATABASE_OID_BASE = 900_000_000
+HASHED_OID_BASE = 1_000_000_000
+EXTENSIONS = {  # name -> (oid, schema oid, default version, description)
+    "plpgsql": (13577, NS_CATALOG, "1.0", "PL/pgSQL procedural language"),
+    "timescaledb": (
+        13600,
+        NS_PUBLIC,
+        "2.14.2",
+        "Enables scalable inserts and complex queries for time-series data (Community Edition)",
+    ),
+    "timescaledb_toolkit": (13601, NS_PUBLIC, "1.18.0", "Library of analytical hyperfunctions"),
+    "pg_stat_statements": (
+        13602,
+        NS_PUBLIC,
+        "1.10",
+        "track planning and execution statistics of all SQL statements executed",
+    ),
+}
+# Listed whether or not CREATE EXTENSION ran: time_bucket, first/last and create_hypertable always
+# work, and Grafana turns its TimescaleDB query builder on when it finds timescaledb here.
+ALWAYS_INSTALLED = ("plpgsql", "timescaledb")
+
+
+def table_oid(table_id: int) -> int:
+    return TABLE_OID_BASE + TABLE_OID_STRIDE * table_id
+
+
+def database_oid(database_id: int) -> int:
+    return DATABASE_OID_BASE + database_id
+
+
+def hashed_oid(*parts: str) -> int:
+    return HASHED_OID_BASE + zlib.crc32(":".join(parts).encode()) % 1_000_000_000
+
+
+# PostgreSQL 15's keywords that are not "unreserved": quote_ident() quotes them
+KEYWORDS = frozenset(
+    """all analyse analyze and any array as asc asymmetric authorization between bigint binary bit
+    boolean both case cast char character check coalesce collate collation column concurrently constraint
+    create cross current_catalog current_date current_role current_schema current_time current_timestamp
+    current_user dec decimal default deferrable desc distinct do else end except exists extract false
+    fetch float for foreign freeze from full grant greatest group grouping having ilike in initially
+    inner inout int integer intersect interval into is isnull join lateral leading least left like limit
+    localtime localtimestamp national natural nchar none normalize not notnull null nullif numeric offset
+    on only or order out outer overlaps overlay placing position precision primary real references
+    returning right row select session_user setof similar smallint some substring symmetric table
+    tablesample then time timestamp to trailing treat trim true union unique user using values varchar
+    variadic verbose when where window with xmlattributes xmlconcat xmlelement xmlexists xmlforest
+    xmlnamespaces xmlparse xmlpi xmlroot xmlserialize xmltable""".split()
+)
+_PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
+
+
+def quote_ident(name: str) -> str:
+    if _PLAIN.match(name) and name not in KEYWORDS:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+# -- types ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TypeRow:
+    oid: int
+    name: str
+    len: int
+    byval: bool
+    typtype: str
+    category: str
+    preferred: bool
+    elem: int
+    array: int
+    input: str
+    modin: str
+    align: str
+    storage: str
+    collation: int
+    subscript: str
+    namespace: int = NS_CATALOG
+    relid: int = 0
+
+
+def _builtin_types() -> list[TypeRow]:
+    out = []
+    for line in TYPES.strip().split("\n"):
+        oid, name, ln, byval, tt, cat, pref, elem, arr, tin, modin, align, storage, coll, sub = line.split()
+        out.append(
+            TypeRow(
+                int(oid),
+                name,
+                int(ln),
+                byval == "t",
+                tt,
+                cat,
+                pref == "t",
+                int(elem),
+                int(arr),
+                tin,
+                modin,
+                align,
+                storage,
+                int(coll),
+                sub,
+            )  # fmt: skip
+        )
+    return out
+
+
+BUILTIN_TYPES: list[TypeRow] = _builtin_types()
+TYPE_BY_OID: dict[int, TypeRow] = {t.oid: t for t in BUILTIN_TYPES}
+TYPE_BY_NAME: dict[str, TypeRow] = {t.name: t for t in BUILTIN_TYPES}
+_FORMAT = {"char": '"char"', "timetz": "time with time zone", "any": '"any"', "bpchar": "character"}
+
+
+def format_name(t: TypeRow) -> str:
+    """format_type(oid, NULL) of a builtin type."""
+    if t.category == "A" and t.elem in TYPE_BY_OID:
+        return format_name(TYPE_BY_OID[t.elem]) + "[]"
+    if t.name in _FORMAT:
+        return _FORMAT[t.name]
+    known = pgt.BY_NAME.get(t.name)
+    return known.sql_name if known is not None and known.oid == t.oid and known.sql_name else t.name
+
+
+def typmod_of(declared: str, type_name: str) -> int:
+    """atttypmod of a declared type: varchar(20) -> 24, numeric(10,2) -> 655366, timestamptz(3) -> 3."""
+    base = type_name.removesuffix("[]")
+    m = re.search(r"\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)", declared)
+    if base in ("varchar", "bpchar"):
+        if m:
+            return int(m.group(1)) + 4
+        return 5 if base == "bpchar" and re.match(r"^\s*(char|character)\s*$", declared) else -1
+    if m is None:
+        return -1
+    if base == "numeric":
+        return ((int(m.group(1)) << 16) | int(m.group(2) or 0)) + 4
+    if base in ("time", "timetz", "timestamp", "timestamptz"):
+        return int(m.group(1))
+    return -1
+
+
+# -- functions -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Proc:
+    oid: int
+    name: str
+    kind: str  # f function, a aggregate, w window
+    rettype: int
+    argtypes: tuple[int, ...]
+    volatile: str = "i"
+    strict: bool = False
+    retset: bool = False
+    variadic: int = 0
+    namespace: int = NS_CATALOG
+
+
+def _builtin_procs() -> list[Proc]:
+    out = []
+    for line in PROCS.strip().split("\n"):
+        oid, name, kind, ret, args, flags = line.split()
+        variadic = re.search(r"V(\d+)", flags)
+        argtypes = tuple(int(a) for a in args.split(",")) if args != "-" else ()
+        out.append(
+            Proc(
+                int(oid),
+                name,
+                kind,
+                int(ret),
+                argtypes,
+                flags[0],
+                "S" in flags,
+                "R" in flags,
+                int(variadic.group(1)) if variadic else 0,
+            )  # fmt: skip
+        )
+    return out
+
+
+# TimescaleDB's functions that tsgres answers, in schema public as the extension installs them
+TIMESCALEDB_PROCS = [
+    Proc(12001, "time_bucket", "f", 1184, (1186, 1184), strict=True, namespace=NS_PUBLIC),
+    Proc(12002, "time_bucket", "f", 1114, (1186, 1114), strict=True, namespace=NS_PUBLIC),
+    Proc(12003, "time_bucket", "f", 1082, (1186, 1082), strict=True, namespace=NS_PUBLIC),
+    Proc(12004, "time_bucket", "f", 20, (20, 20), strict=True, namespace=NS_PUBLIC),
+    Proc(12005, "time_bucket", "f", 23, (23, 23), strict=True, namespace=NS_PUBLIC),
+    Proc(12006, "time_bucket", "f", 1184, (1186, 1184, 1184), strict=True, namespace=NS_PUBLIC),
+    Proc(12007, "first", "a", 2283, (2283, 2276), namespace=NS_PUBLIC),
+    Proc(12008, "last", "a", 2283, (2283, 2276), namespace=NS_PUBLIC),
+    Proc(12009, "create_hypertable", "f", 2249, (2205, 19), "v", namespace=NS_PUBLIC),
+]
+PROCS_ALL: list[Proc] = _builtin_procs() + TIMESCALEDB_PROCS
+
+
+# -- relations -------------------------------------------------------------------------------------------
+@dataclass
+class Schema:
+    oid: int
+    name: str
+    owner: int = ROLE_SUPERUSER
+    rp: str | None = None  # the retention policy it shows (None: a catalog schema)
+
+
+@dataclass
+class Attribute:
+    name: str
+    num: int
+    type_oid: int
+    typmod: int = -1
+    not_null: bool = False
+
+
+@dataclass
+class Relation:
+    oid: int
+    name: str
+    schema: Schema
+    kind: str  # r table, v view, i index
+    columns: list[Attribute] = field(default_factory=list)
+    meta: TableMeta | None = None  # ours: the storage table
+    indexes: list[Index] = field(default_factory=list)
+    view_sql: str | None = None
+    row_type: int = 0
+
+    @property
+    def visible(self) -> bool:
+        return self.schema.oid in SEARCH_PATH
+
+    @property
+    def display(self) -> str:
+        """regclass output: the name, schema-qualified when not on the search path."""
+        return quote_ident(self.name) if self.visible else self.qualified
+
+    @property
+    def qualified(self) -> str:
+        return quote_ident(self.schema.name) + "." + quote_ident(self.name)
+
+
+@dataclass
+class Index:
+    """A PRIMARY KEY or UNIQUE key of one of our tables, shown as its index and constraint."""
+
+    relation: Relation  # the index's own pg_class entry (kind i)
+    table: Relation
+    keys: list[int]  # attnums in the table
+    primary: bool
+    constraint_oid: int
+
+    @property
+    def constraint_name(self) -> str:
+        return self.relation.name
+
+    def column_names(self) -> list[str]:
+        by_num = {a.num: a.name for a in self.table.columns}
+        return [by_num[k] for k in self.keys]
+
+    def constraint_def(self) -> str:
+        cols = ", ".join(quote_ident(c) for c in self.column_names())
+        return f"{'PRIMARY KEY' if self.primary else 'UNIQUE'} ({cols})"
+
+    def index_def(self) -> str:
+        cols = ", ".join(quote_ident(c) for c in self.column_names())
+        name = quote_ident(self.relation.name)
+        return f"CREATE UNIQUE INDEX {name} ON {self.table.qualified} USING btree ({cols})"
+
+
+CATALOG_SCHEMAS = [
+    Schema(NS_CATALOG, "pg_catalog"),
+    Schema(NS_TOAST, "pg_toast"),
+    Schema(NS_INFO, "information_schema"),
+]
+
+
+def _catalog_relations() -> list[Relation]:
+    schemas = {s.name: s for s in CATALOG_SCHEMAS}
+    out = []
+    for key, (oid, kind, spec) in RELATIONS.items():
+        ns, name = key.split(".", 1)
+        cols = []
+        for i, col in enumerate(spec.split()):
+            cname, typ = col.split(":", 1)
+            t = TYPE_BY_NAME.get(typ)
+            cols.append(Attribute(cname, i + 1, t.oid if t else pgt.TEXT.oid, -1, kind == "r"))
+        out.append(Relation(oid, name, schemas[ns], kind, cols))
+    return out
+
+
+CATALOG_RELATIONS = _catalog_relations()
+
+
+# -- snapshots -------------------------------------------------------------------------------------------
+class Snapshot:
+    """What our catalog holds for one statement, read on first use."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self.session = session
+        self.catalog = session.storage.catalog
+        self.database = session.database
+
+    @cached_property
+    def db(self) -> DatabaseMeta:
+        return self.catalog.database(self.database)
+
+    @cached_property
+    def databases(self) -> list[DatabaseMeta]:
+        return self.catalog.databases()
+
+    @cached_property
+    def user_schemas(self) -> list[Schema]:
+        """public (the default retention policy) and one schema per other retention policy."""
+        out = [Schema(NS_PUBLIC, "public", ROLE_DB_OWNER, self.db.default_rp)]
+        for rp in self.catalog.retention_policies(self.database):
+            if rp.name != self.db.default_rp:
+                out.append(Schema(hashed_oid(self.database, rp.name), rp.name, ROLE_SUPERUSER, rp.name))
+        return out
+
+    @cached_property
+    def schemas(self) -> list[Schema]:
+        return CATALOG_SCHEMAS + self.user_schemas
+
+    @cached_property
+    def schema_names(self) -> dict[int, str]:
+        return {s.oid: s.name for s in self.schemas}
+
+    @cached_property
+    def tables(self) -> list[Relation]:
+        by_rp = {s.rp: s for s in self.user_schemas}
+        return [_table(meta, by_rp[meta.rp]) for meta in self.catalog.tables(self.db.id) if meta.rp in by_rp]
+
+    @cached_property
+    def views(self) -> list[Relation]:
+        by_name = {s.name: s for s in self.user_schemas}
+        out = []
+        for key, sql in self.catalog.meta_items(f"view:{self.database}:"):
+            _, _, schema_name, name = key.split(":", 3)
+            if schema_name in by_name:
+                oid = hashed_oid(self.database, schema_name, name)
+                out.append(Relation(oid, name, by_name[schema_name], "v", view_sql=sql))
+        return out
+
+    @cached_property
+    def indexes(self) -> list[Index]:
+        return [i for t in self.tables for i in t.indexes]
+
+    @cached_property
+    def user_relations(self) -> list[Relation]:
+        """Ours, in pg_class order: each table then its key indexes, then the views."""
+        out: list[Relation] = []
+        for t in self.tables:
+            out.append(t)
+            out.extend(i.relation for i in t.indexes)
+        return out + self.views
+
+    @cached_property
+    def relations(self) -> list[Relation]:
+        return self.user_relations + CATALOG_RELATIONS
+
+    @cached_property
+    def relation_by_oid(self) -> dict[int, Relation]:
+        return {r.oid: r for r in self.relations}
+
+    def columns_of(self, rel: Relation) -> list[Attribute]:
+        if rel.kind == "v" and not rel.columns and rel.view_sql:
+            rel.columns = _view_columns(self, rel)
+        return rel.columns
+
+    @cached_property
+    def user_types(self) -> list[TypeRow]:
+        """The row type of each of our tables, and its array type."""
+        out = []
+        for t in self.tables:
+            common = dict(len=-1, byval=False, preferred=False, modin="-", align="d", storage="x")
+            common |= dict(collation=0, namespace=t.schema.oid)
+            out.append(
+                TypeRow(t.row_type, t.name, typtype="c", category="C", elem=0, array=t.row_type + 1,
+                        input="record_in", subscript="-", relid=t.oid, **common)  # type: ignore[arg-type]
+            )  # fmt: skip
+            out.append(
+                TypeRow(t.row_type + 1, "_" + t.name, typtype="b", category="A", elem=t.row_type, array=0,
+                        input="array_in", subscript="array_subscript_handler", **common)  # type: ignore[arg-type]
+            )  # fmt: skip
+        return out
+
+    @cached_property
+    def types(self) -> list[TypeRow]:
+        return BUILTIN_TYPES + self.user_types
+
+    @cached_property
+    def type_by_oid(self) -> dict[int, TypeRow]:
+        return {t.oid: t for t in self.types}
+
+    def type_format(self, t: TypeRow) -> str:
+        """format_type(oid, NULL)."""
+        if t.relid:
+            rel = self.relation_by_oid.get(t.relid)
+            return rel.display if rel is not None else t.name
+        if t.category == "A" and t.elem not in TYPE_BY_OID and t.elem in self.type_by_oid:
+            return self.type_format(self.type_by_oid[t.elem]) + "[]"
+        return format_name(t)
+
+    @property
+    def procs(self) -> list[Proc]:
+        return PROCS_ALL
+
+    @cached_property
+    def sizes(self) -> dict[int, tuple[int, int]]:
+        """Bytes and rows of each of our tables' chunk files (rows still in memory are not counted)."""
+        ours = {t.meta.id: t.oid for t in self.tables if t.meta is not None}
+        out: dict[int, tuple[int, int]] = {}
+        for f in self.catalog.files():
+            oid = ours.get(f.table_id)
+            if oid is not None:
+                size, rows = out.get(oid, (0, 0))
+                out[oid] = (size + f.bytes, rows + f.rows)
+        return out
+
+    @cached_property
+    def roles(self) -> list[tuple[int, str, bool]]:
+        """(oid, name, can log in)."""
+        out = [(ROLE_SUPERUSER, "postgres", True), (ROLE_DB_OWNER, "pg_database_owner", False)]
+        if self.session.user != "postgres":
+            out.append((hashed_oid("role", self.session.user), self.session.user, True))
+        return out
+
+    @cached_property
+    def extensions(self) -> list[tuple[int, str, int, str]]:
+        """(oid, name, schema oid, version) of the installed extensions."""
+        installed = {name: EXTENSIONS[name][2] for name in ALWAYS_INSTALLED}
+        prefix = f"extension:{self.database}:"
+        for key, value in self.catalog.meta_items(prefix):
+            name = key[len(prefix) :]
+            installed[name] = _json_field(value, "version") or EXTENSIONS.get(name, (0, 0, "1.0"))[2]
+        out = []
+        for name, version in sorted(installed.items()):
+            oid, ns, _v, _d = EXTENSIONS.get(name, (hashed_oid("extension", name), NS_PUBLIC, "", ""))
+            out.append((oid, name, ns, version))
+        return out
+
+
+class Part:
+    """A snapshot restricted, for listing, to the constant catalog part or to ours.
+
+    The lists generators iterate (relations, types, procs, tables, schemas ...) hold one part only;
+    every lookup (type_by_oid, relation_by_oid ...) still sees the whole snapshot.
+    """
+
+    def __init__(self, snap: Snapshot, constant: bool) -> None:
+        self.snap = snap
+        self.constant = constant
+        if constant:
+            self.relations = CATALOG_RELATIONS
+            self.types = BUILTIN_TYPES
+            self.procs = PROCS_ALL
+            self.tables = self.views = self.indexes = self.schemas = []
+            self.roles = self.databases = self.extensions = []
+        else:
+            self.relations = snap.user_relations
+            self.types = snap.user_types
+            self.procs = []
+
+    def __getattr__(self, name: str):
+        return getattr(self.snap, name)
+
+
+def _json_field(value: str, key: str) -> str | None:
+    try:
+        v = json.loads(value)
+    except ValueError:
+        return None
+    return str(v[key]) if isinstance(v, dict) and key in v else None
+
+
+def _table(meta: TableMeta, schema: Schema) -> Relation:
+    oid = table_oid(meta.id)
+    columns = []
+    for c in sql_columns(meta):
+        col = meta.column(c.name)
+        declared = (col.pg_type if col is not None else None) or c.type.name
+        columns.append(
+            Attribute(c.name, c.position, c.type.oid, typmod_of(declared, c.type.name), c.not_null)
+        )
+    rel = Relation(oid, meta.name, schema, "r", columns, meta, row_type=oid + 1)
+    keys: list[list[str]] = meta.options.get("keys") or []
+    primary = list(meta.options.get("primary_key") or [])
+    by_name = {a.name: a for a in columns}
+    for k, names in enumerate(keys[:MAX_KEYS]):
+        if not names or any(n not in by_name for n in names):
+            continue
+        is_pk = list(names) == primary
+        name = f"{meta.name}_pkey" if is_pk else f"{meta.name}_{'_'.join(names)}_key"
+        if is_pk:
+            for n in names:
+                by_name[n].not_null = True
+        idx = Relation(oid + 3 + 2 * k, name, schema, "i")
+        idx.columns = [
+            Attribute(n, i + 1, by_name[n].type_oid, by_name[n].typmod, by_name[n].not_null)
+            for i, n in enumerate(names)
+        ]
+        rel.indexes.append(Index(idx, rel, [by_name[n].num for n in names], is_pk, oid + 4 + 2 * k))
+    return rel
+
+
+def _view_columns(snap: Snapshot, view: Relation) -> list[Attribute]:
+    """A view's columns: the declared type where a column passes through from one of our tables,
+    else the type the executor describes."""
+    from sql.parse import parse
+
+    try:
+        desc = snap.session.prepare(view.view_sql or "", []).columns or []
+        tree = parse(view.view_sql or "")
+    except E.SqlError:
+        return []
+    passthrough: list[Attribute | None] = []
+    src = tree.args.get("from_") if isinstance(tree, exp.Select) and not tree.args.get("joins") else None
+    table = (
+        next((t for t in snap.tables if _names(src.this, t)), None)
+        if src is not None and isinstance(src.this, exp.Table)
+        else None
+    )
+    if table is not None:
+        by_name = {a.name: a for a in table.columns}
+        for e in tree.expressions:
+            if isinstance(e, exp.Star):
+                passthrough.extend(table.columns)
+                continue
+            inner = e.this if isinstance(e, exp.Alias) else e
+            passthrough.append(by_name.get(inner.name) if isinstance(inner, exp.Column) else None)
+    if len(passthrough) != len(desc):
+        passthrough = [None] * len(desc)
+    out = []
+    for i, (d, src_att) in enumerate(zip(desc, passthrough, strict=True)):
+        if src_att is not None:
+            out.append(Attribute(d.name, i + 1, src_att.type_oid, src_att.typmod))
+        else:
+            out.append(Attribute(d.name, i + 1, d.type_oid, d.typmod))
+    return out
+
+
+def _names(ref: exp.Table, rel: Relation) -> bool:
+    return ref.name == rel.name and (ref.db or "public") == rel.schema.name

@@ -1,0 +1,622 @@
+"""The rows of the emulated pg_catalog relations (see sql/pgcatalog.py for OIDs and binding).
+
+Each generator lists one relation's rows as dicts; columns left out take their type's default
+(false, 0 or NULL). Relations without a generator are empty (pg_trigger, pg_policy, pg_enum ...).
+``regproc`` columns hold function names, as PostgreSQL prints them ('-' for none).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sql import settings as S
+from sql import types as pgt
+from sql.pgcatalog import Row, generates
+from sql.pgcatalog_model import (
+    AM_BTREE,
+    AM_HEAP,
+    CLASS_PG_EXTENSION,
+    COLL_C,
+    COLL_DEFAULT,
+    ENCODING_UTF8,
+    EXTENSIONS,
+    LANG_INTERNAL,
+    LANG_PLPGSQL,
+    LANG_SQL,
+    NS_CATALOG,
+    NS_PUBLIC,
+    ROLE_SUPERUSER,
+    TABLESPACE_DEFAULT,
+    TYPE_BY_OID,
+    Relation,
+    Snapshot,
+    database_oid,
+    quote_ident,
+)
+
+STARTED = dt.datetime.now(dt.UTC)
+
+
+@generates("pg_namespace")
+def pg_namespace(s: Snapshot) -> list[Row]:
+    return [{"oid": n.oid, "nspname": n.name, "nspowner": n.owner} for n in s.schemas]
+
+
+@generates("pg_database")
+def pg_database(s: Snapshot) -> list[Row]:
+    return [
+        {
+            "oid": database_oid(d.id),
+            "datname": d.name,
+            "datdba": ROLE_SUPERUSER,
+            "encoding": ENCODING_UTF8,
+            "datlocprovider": "c",
+            "datallowconn": True,
+            "datconnlimit": -1,
+            "dattablespace": TABLESPACE_DEFAULT,
+            "datcollate": "C.UTF-8",
+            "datctype": "C.UTF-8",
+        }
+        for d in s.databases
+    ]
+
+
+def _relkind_defaults(rel: Relation) -> Row:
+    if rel.kind == "i":
+        return {"relam": AM_BTREE, "relreplident": "n", "reltype": 0}
+    if rel.kind == "v":
+        return {"relam": 0, "relreplident": "n", "relhasrules": True}
+    return {"relam": AM_HEAP, "relreplident": "d"}
+
+
+@generates("pg_class", split=True)
+def pg_class(s: Snapshot) -> list[Row]:
+    out = []
+    for rel in s.relations:
+        size, rows = s.sizes.get(rel.oid, (0, 0))
+        row: Row = {
+            "oid": rel.oid,
+            "relname": rel.name,
+            "relnamespace": rel.schema.oid,
+            "reltype": rel.row_type,
+            "relowner": ROLE_SUPERUSER,
+            "relfilenode": rel.oid if rel.kind != "v" else 0,
+            "relpages": size // 8192,
+            "reltuples": float(rows) if rel.meta is not None else -1.0,
+            "relhasindex": bool(rel.indexes),
+            "relpersistence": "p",
+            "relkind": rel.kind,
+            "relnatts": len(s.columns_of(rel)),
+            "relispopulated": True,
+            **_relkind_defaults(rel),
+        }
+        out.append(row)
+    return out
+
+
+def _attribute_row(s: Snapshot, relid: int, att) -> Row:
+    t = s.type_by_oid.get(att.type_oid) or TYPE_BY_OID[25]
+    return {
+        "attrelid": relid,
+        "attname": att.name,
+        "atttypid": att.type_oid,
+        "attstattarget": -1,
+        "attlen": t.len,
+        "attnum": att.num,
+        "attndims": 1 if t.category == "A" else 0,
+        "attcacheoff": -1,
+        "atttypmod": att.typmod,
+        "attbyval": t.byval,
+        "attalign": t.align,
+        "attstorage": t.storage,
+        "attcompression": "",
+        "attnotnull": att.not_null,
+        "attidentity": "",
+        "attgenerated": "",
+        "attislocal": True,
+        "attcollation": t.collation,
+    }
+
+
+@generates("pg_attribute", split=True)
+def pg_attribute(s: Snapshot) -> list[Row]:
+    out = []
+    for rel in s.relations:
+        for att in s.columns_of(rel):
+            out.append(_attribute_row(s, rel.oid, att))
+    return out
+
+
+@generates("pg_type", split=True)
+def pg_type(s: Snapshot) -> list[Row]:
+    out = []
+    for t in s.types:
+        stem = t.input[:-2] if t.input.endswith("in") else t.input
+        out.append(
+            {
+                "oid": t.oid,
+                "typname": t.name,
+                "typnamespace": t.namespace,
+                "typowner": ROLE_SUPERUSER,
+                "typlen": t.len,
+                "typbyval": t.byval,
+                "typtype": t.typtype,
+                "typcategory": t.category,
+                "typispreferred": t.preferred,
+                "typisdefined": True,
+                "typdelim": ",",
+                "typrelid": t.relid,
+                "typsubscript": t.subscript,
+                "typelem": t.elem,
+                "typarray": t.array,
+                "typinput": t.input,
+                "typoutput": stem + "out",
+                "typreceive": stem + "recv",
+                "typsend": stem + "send",
+                "typmodin": t.modin,
+                "typmodout": t.modin.replace("typmodin", "typmodout"),
+                "typanalyze": "array_typanalyze" if t.category == "A" else "-",
+                "typalign": t.align,
+                "typstorage": t.storage,
+                "typtypmod": -1,
+                "typcollation": t.collation,
+            }
+        )
+    return out
+
+
+@generates("pg_index")
+def pg_index(s: Snapshot) -> list[Row]:
+    return [
+        {
+            "indexrelid": i.relation.oid,
+            "indrelid": i.table.oid,
+            "indnatts": len(i.keys),
+            "indnkeyatts": len(i.keys),
+            "indisunique": True,
+            "indisprimary": i.primary,
+            "indimmediate": True,
+            "indisvalid": True,
+            "indisready": True,
+            "indislive": True,
+            "indkey": i.keys,
+            "indcollation": [s.type_by_oid[a.type_oid].collation for a in i.relation.columns],
+            "indclass": [0] * len(i.keys),
+            "indoption": [0] * len(i.keys),
+        }
+        for i in s.indexes
+    ]
+
+
+@generates("pg_constraint")
+def pg_constraint(s: Snapshot) -> list[Row]:
+    return [
+        {
+            "oid": i.constraint_oid,
+            "conname": i.constraint_name,
+            "connamespace": i.table.schema.oid,
+            "contype": "p" if i.primary else "u",
+            "convalidated": True,
+            "conrelid": i.table.oid,
+            "conindid": i.relation.oid,
+            "confupdtype": " ",
+            "confdeltype": " ",
+            "confmatchtype": " ",
+            "conislocal": True,
+            "connoinherit": True,
+            "conkey": i.keys,
+        }
+        for i in s.indexes
+    ]
+
+
+@generates("pg_indexes")
+def pg_indexes(s: Snapshot) -> list[Row]:
+    return [
+        {
+            "schemaname": i.table.schema.name,
+            "tablename": i.table.name,
+            "indexname": i.relation.name,
+            "indexdef": i.index_def(),
+        }
+        for i in s.indexes
+    ]
+
+
+@generates("pg_tables", split=True)
+def pg_tables(s: Snapshot) -> list[Row]:
+    return [
+        {
+            "schemaname": r.schema.name,
+            "tablename": r.name,
+            "tableowner": "postgres",
+            "hasindexes": bool(r.indexes),
+        }
+        for r in s.relations
+        if r.kind == "r"
+    ]
+
+
+@generates("pg_views", split=True)
+def pg_views(s: Snapshot) -> list[Row]:
+    return [
+        {"schemaname": r.schema.name, "viewname": r.name, "viewowner": "postgres", "definition": r.view_sql}
+        for r in s.relations
+        if r.kind == "v"
+    ]
+
+
+@generates("pg_am")
+def pg_am(s: Snapshot) -> list[Row]:
+    return [
+        {"oid": AM_HEAP, "amname": "heap", "amhandler": "heap_tableam_handler", "amtype": "t"},
+        {"oid": AM_BTREE, "amname": "btree", "amhandler": "bthandler", "amtype": "i"},
+        {"oid": 405, "amname": "hash", "amhandler": "hashhandler", "amtype": "i"},
+    ]
+
+
+@generates("pg_collation")
+def pg_collation(s: Snapshot) -> list[Row]:
+    common = {"collnamespace": NS_CATALOG, "collowner": ROLE_SUPERUSER, "collisdeterministic": True}
+    return [
+        {"oid": COLL_DEFAULT, "collname": "default", "collprovider": "d", "collencoding": -1, **common},
+        {"oid": COLL_C, "collname": "C", "collprovider": "c", "collencoding": -1, **common}
+        | {"collcollate": "C", "collctype": "C"},
+        {"oid": 951, "collname": "POSIX", "collprovider": "c", "collencoding": -1, **common}
+        | {"collcollate": "POSIX", "collctype": "POSIX"},
+    ]
+
+
+@generates("pg_tablespace")
+def pg_tablespace(s: Snapshot) -> list[Row]:
+    return [
+        {"oid": TABLESPACE_DEFAULT, "spcname": "pg_default", "spcowner": ROLE_SUPERUSER},
+        {"oid": 1664, "spcname": "pg_global", "spcowner": ROLE_SUPERUSER},
+    ]
+
+
+@generates("pg_language")
+def pg_language(s: Snapshot) -> list[Row]:
+    return [
+        {"oid": LANG_INTERNAL, "lanname": "internal", "lanowner": ROLE_SUPERUSER, "lanvalidator": 2246},
+        {"oid": 13, "lanname": "c", "lanowner": ROLE_SUPERUSER, "lanvalidator": 2247},
+        {"oid": LANG_SQL, "lanname": "sql", "lanowner": ROLE_SUPERUSER, "lanpltrusted": True},
+        {"oid": LANG_PLPGSQL, "lanname": "plpgsql", "lanowner": ROLE_SUPERUSER, "lanispl": True}
+        | {"lanpltrusted": True},
+    ]
+
+
+@generates("pg_extension")
+def pg_extension(s: Snapshot) -> list[Row]:
+    return [
+        {
+            "oid": oid,
+            "extname": name,
+            "extowner": ROLE_SUPERUSER,
+            "extnamespace": ns,
+            "extrelocatable": False,
+            "extversion": version,
+        }
+        for oid, name, ns, version in s.extensions
+    ]
+
+
+@generates("pg_available_extensions")
+def pg_available_extensions(s: Snapshot) -> list[Row]:
+    installed = {name: version for _oid, name, _ns, version in s.extensions}
+    return [
+        {"name": name, "default_version": v, "installed_version": installed.get(name), "comment": desc}
+        for name, (_oid, _ns, v, desc) in sorted(EXTENSIONS.items())
+    ]
+
+
+@generates("pg_description")
+def pg_description(s: Snapshot) -> list[Row]:
+    descriptions = {name: d for name, (_o, _n, _v, d) in EXTENSIONS.items()}
+    return [
+        {"objoid": oid, "classoid": CLASS_PG_EXTENSION, "objsubid": 0, "description": descriptions.get(name)}
+        for oid, name, _ns, _v in s.extensions
+        if name in descriptions
+    ]
+
+
+def _role(oid: int, name: str, login: bool) -> Row:
+    superuser = oid == ROLE_SUPERUSER
+    return {
+        "oid": oid,
+        "rolname": name,
+        "rolsuper": superuser,
+        "rolinherit": True,
+        "rolcreaterole": superuser,
+        "rolcreatedb": superuser,
+        "rolcanlogin": login,
+        "rolreplication": superuser,
+        "rolbypassrls": superuser,
+        "rolconnlimit": -1,
+    }
+
+
+@generates("pg_authid")
+def pg_authid(s: Snapshot) -> list[Row]:
+    return [_role(*r) for r in s.roles]
+
+
+@generates("pg_roles")
+def pg_roles(s: Snapshot) -> list[Row]:
+    return [_role(*r) | {"rolpassword": "********"} for r in s.roles]
+
+
+@generates("pg_user", "pg_shadow")
+def pg_user(s: Snapshot) -> list[Row]:
+    return [
+        {
+            "usename": name,
+            "usesysid": oid,
+            "usecreatedb": oid == ROLE_SUPERUSER,
+            "usesuper": oid == ROLE_SUPERUSER,
+            "userepl": oid == ROLE_SUPERUSER,
+            "usebypassrls": oid == ROLE_SUPERUSER,
+            "passwd": "********",
+        }
+        for oid, name, login in s.roles
+        if login
+    ]
+
+
+@generates("pg_proc", split=True)
+def pg_proc(s: Snapshot) -> list[Row]:
+    return [
+        {
+            "oid": p.oid,
+            "proname": p.name,
+            "pronamespace": p.namespace,
+            "proowner": ROLE_SUPERUSER,
+            "prolang": LANG_INTERNAL,
+            "procost": 1.0,
+            "prorows": 1000.0 if p.retset else 0.0,
+            "provariadic": p.variadic,
+            "prosupport": "-",
+            "prokind": p.kind,
+            "proisstrict": p.strict,
+            "proretset": p.retset,
+            "provolatile": p.volatile,
+            "proparallel": "s",
+            "pronargs": len(p.argtypes),
+            "prorettype": p.rettype,
+            "proargtypes": list(p.argtypes),
+            "prosrc": p.name if p.kind == "f" else "aggregate_dummy",
+        }
+        for p in s.procs
+    ]
+
+
+@generates("pg_aggregate", split=True)
+def pg_aggregate(s: Snapshot) -> list[Row]:
+    return [
+        {
+            "aggfnoid": p.name,
+            "aggkind": "n",
+            "aggtransfn": "-",
+            "aggfinalfn": "-",
+            "aggcombinefn": "-",
+            "aggserialfn": "-",
+            "aggdeserialfn": "-",
+            "aggmtransfn": "-",
+            "aggminvtransfn": "-",
+            "aggmfinalfn": "-",
+            "aggfinalmodify": "r",
+            "aggmfinalmodify": "r",
+            "aggtranstype": p.rettype,
+        }
+        for p in s.procs
+        if p.kind == "a"
+    ]
+
+
+_VARTYPES = {"on": "bool", "off": "bool"}
+
+
+@generates("pg_settings")
+def pg_settings(s: Snapshot) -> list[Row]:
+    out = []
+    for name, value in sorted(s.session.settings.items()):
+        default = S.DEFAULTS.get(name)
+        vartype = _VARTYPES.get(value) or ("integer" if value.lstrip("-").isdigit() else "string")
+        out.append(
+            {
+                "name": name,
+                "setting": value,
+                "category": "Customized Options" if "." in name else "Client Connection Defaults",
+                "short_desc": "",
+                "context": "user",
+                "vartype": vartype,
+                "source": "default" if value == default else "session",
+                "boot_val": default,
+                "reset_val": default if default is not None else value,
+            }
+        )
+    return out
+
+
+@generates("pg_stat_activity")
+def pg_stat_activity(s: Snapshot) -> list[Row]:
+    session = s.session
+    return [
+        {
+            "datid": database_oid(s.db.id),
+            "datname": s.database,
+            "pid": session.backend_pid,
+            "usesysid": next((oid for oid, name, _ in s.roles if name == session.user), ROLE_SUPERUSER),
+            "usename": session.user,
+            "application_name": session.settings.get("application_name", ""),
+            "backend_start": STARTED,
+            "state": "active",
+            "query": "",
+            "backend_type": "client backend",
+        }
+    ]
+
+
+@generates("pg_stat_database")
+def pg_stat_database(s: Snapshot) -> list[Row]:
+    return [{"datid": database_oid(d.id), "datname": d.name} for d in s.databases]
+
+
+def _table_stats(s: Snapshot) -> list[Row]:
+    return [
+        {
+            "relid": t.oid,
+            "schemaname": t.schema.name,
+            "relname": t.name,
+            "n_live_tup": s.sizes.get(t.oid, (0, 0))[1],
+        }
+        for t in s.tables
+    ]
+
+
+generates("pg_stat_user_tables", "pg_stat_all_tables", "pg_statio_user_tables")(_table_stats)
+
+
+@generates("pg_stat_user_indexes")
+def pg_stat_user_indexes(s: Snapshot) -> list[Row]:
+    return [
+        {
+            "relid": i.table.oid,
+            "indexrelid": i.relation.oid,
+            "schemaname": i.table.schema.name,
+            "relname": i.table.name,
+            "indexrelname": i.relation.name,
+        }
+        for i in s.indexes
+    ]
+
+
+@generates("pg_timezone_names")
+def pg_timezone_names(s: Snapshot) -> list[Row]:
+    return [{"name": "UTC", "abbrev": "UTC", "utc_offset": dt.timedelta(0), "is_dst": False}]
+
+
+# -- private relations behind the rewritten functions ---------------------------------------------------
+@generates("tsgres_names", split=True)
+def tsgres_names(s: Snapshot) -> list[Row]:
+    """Every spelling regclass/regtype/regnamespace/regrole input accepts, each OID's output, and
+    whether it is visible on the search path."""
+    out: list[Row] = []
+
+    def add(kind: str, oid: int, display: str, names: list[str], visible: bool = True) -> None:
+        for i, n in enumerate(dict.fromkeys(names)):
+            out.append(
+                {
+                    "tsg_kind": kind,
+                    "tsg_name": n,
+                    "tsg_oid": oid,
+                    "tsg_display": display,
+                    "tsg_canonical": i == 0,
+                    "tsg_visible": visible,
+                }
+            )
+
+    for rel in s.relations:
+        names = [f"{rel.schema.name}.{rel.name}"] + ([rel.name] if rel.visible else [])
+        add("c", rel.oid, rel.display, names, rel.visible)
+    for t in s.types:
+        fmt = s.type_format(t)
+        visible = t.namespace in (NS_CATALOG, NS_PUBLIC)
+        names = [f"{s.schema_names.get(t.namespace, 'pg_catalog')}.{t.name}"]
+        if visible:
+            names += [fmt] if t.oid == 18 else [t.name, fmt]  # unquoted char is bpchar
+        if t.category == "A" and t.elem in s.type_by_oid and visible:
+            names.append(s.type_by_oid[t.elem].name + "[]")
+        names += _TYPE_ALIASES.get(t.oid, [])
+        add("t", t.oid, fmt, names, visible)
+    for n in s.schemas:
+        add("n", n.oid, quote_ident(n.name), [n.name])
+    for oid, name, _login in s.roles:
+        add("r", oid, name, [name])
+    for p in s.procs:
+        add("p", p.oid, p.name, [p.name], p.namespace in (NS_CATALOG, NS_PUBLIC))
+    for d in s.databases:
+        add("d", database_oid(d.id), d.name, [d.name])
+    return out
+
+
+def _type_aliases() -> dict[int, list[str]]:
+    """The names sql/types.py accepts for each type (and its array), first owner of a name wins."""
+    owner: dict[str, int] = {}
+    for t in pgt.TYPES:
+        for a in (t.name, *t.aliases, t.sql_name):
+            owner.setdefault(a, t.oid)
+            owner.setdefault(a + "[]", t.array_oid)
+    out: dict[int, list[str]] = {}
+    for name, oid in owner.items():
+        out.setdefault(oid, []).append(name)
+    return out
+
+
+_TYPE_ALIASES = _type_aliases()
+
+
+def _def(kind: str, oid: int, text: str | None, sub: int = 0) -> Row:
+    return {"tsg_kind": kind, "tsg_oid": oid, "tsg_sub": sub, "tsg_def": text}
+
+
+@generates("tsgres_defs", split=True)
+def tsgres_defs(s: Snapshot) -> list[Row]:
+    """Definitions: index (i; column k, or 0 for the whole index), constraint (c), view (v), function
+    result (r) and arguments (a), descriptions (d; sub = column number)."""
+    out: list[Row] = []
+    for i in s.indexes:
+        out.append(_def("i", i.relation.oid, i.index_def()))
+        out.extend(_def("i", i.relation.oid, quote_ident(n), k) for k, n in enumerate(i.column_names(), 1))
+        out.append(_def("c", i.constraint_oid, i.constraint_def()))
+    for v in s.views:
+        out.append(_def("v", v.oid, " " + (v.view_sql or "").rstrip(";") + ";"))
+    fmt = {t.oid: s.type_format(t) for t in s.types}
+    for p in s.procs:
+        args = [fmt.get(a, "unknown") for a in p.argtypes]
+        if p.variadic and args:
+            args[-1] = "VARIADIC " + args[-1]
+        out.append(_def("r", p.oid, ("SETOF " if p.retset else "") + fmt.get(p.rettype, "unknown")))
+        out.append(_def("a", p.oid, ", ".join(args)))
+    out.extend(_def("d", r["objoid"], r["description"]) for r in pg_description(s))  # type: ignore[arg-type]
+    return out
+
+
+@generates("tsgres_sizes")
+def tsgres_sizes(s: Snapshot) -> list[Row]:
+    out: list[Row] = [{"tsg_oid": oid, "tsg_bytes": b, "tsg_rows": r} for oid, (b, r) in s.sizes.items()]
+    total = sum(b for b, _r in s.sizes.values())
+    out.append({"tsg_oid": database_oid(s.db.id), "tsg_bytes": total, "tsg_rows": 0})
+    return out
+
+
+_MODKIND = {
+    1042: ("character", "", "len"),
+    1043: ("character varying", "", "len"),
+    1700: ("numeric", "", "num"),
+    1083: ("time", " without time zone", "prec"),
+    1266: ("time", " with time zone", "prec"),
+    1114: ("timestamp", " without time zone", "prec"),
+    1184: ("timestamp", " with time zone", "prec"),
+}
+
+
+@generates("tsgres_types", split=True)
+def tsgres_types(s: Snapshot) -> list[Row]:
+    """format_type() of each type: without typmod, with typmod -1, and how a typmod is shown."""
+    out = []
+    for t in s.types:
+        fmt = s.type_format(t)
+        base, suffix = t.elem if t.category == "A" else t.oid, "[]" if t.category == "A" else ""
+        pre, post, kind = _MODKIND.get(base, (fmt, "", ""))
+        out.append(
+            {
+                "tsg_oid": t.oid,
+                "tsg_fmt": fmt,
+                "tsg_fmt_nomod": "bpchar" if t.oid == 1042 else fmt,
+                "tsg_pre": pre,
+                "tsg_post": post + suffix,
+                "tsg_modkind": kind,
+            }
+        )
+    return out

@@ -1,0 +1,313 @@
+"""PostgreSQL's catalog and system functions as DuckDB expressions over the generated catalog.
+
+Clients call pg_table_is_visible, format_type, pg_get_indexdef, pg_get_userbyid, quote_ident,
+pg_size_pretty ... in their catalog queries. Each call is expanded in place from a template: pure
+ones into plain expressions, those that need our catalog into scalar subqueries over the private
+relations ``pg_catalog.tsgres_*`` that sql/pgcatalog.py generates (their columns are prefixed with
+``tsg_`` so an unqualified outer column in an argument never resolves to them). DuckDB's own
+``pg_catalog`` macros never run: they answer for DuckDB's catalog, not ours.
+
+    SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+    -> SELECT (SELECT MIN(CASE ... tsg_pre || '(' || CAST(a.atttypmod - 4 AS TEXT) || ')' ...)
+               FROM pg_catalog.tsgres_types WHERE tsg_oid = a.atttypid) FROM pg_attribute AS a
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections.abc import Callable
+from functools import cache
+
+import sqlglot
+from sqlglot import exp
+
+from sql.pgcatalog_model import KEYWORDS
+
+STARTED = dt.datetime.now(dt.UTC)
+_xids = itertools.count(1000)
+
+# -- the regclass family -----------------------------------------------------------------------------
+REG_KINDS = {
+    "regclass": "c",
+    "regtype": "t",
+    "regnamespace": "n",
+    "regrole": "r",
+    "regproc": "p",
+    "regprocedure": "p",
+    "regoper": "p",
+    "regoperator": "p",
+    "regconfig": "p",
+    "regdictionary": "p",
+    "regcollation": "p",
+}
+_NORM = {
+    # relation, schema and role names: quoted parts keep their case, unquoted ones fold to lower case
+    "c": "CASE WHEN contains(_v, '\"') THEN replace(_v, '\"', '') ELSE lower(_v) END",
+    "n": "CASE WHEN contains(_v, '\"') THEN replace(_v, '\"', '') ELSE lower(_v) END",
+    "r": "CASE WHEN contains(_v, '\"') THEN replace(_v, '\"', '') ELSE lower(_v) END",
+    # type names: typmods dropped ('varchar(20)'), '"char"' kept quoted (unquoted char is bpchar)
+    "t": "regexp_replace(CASE WHEN contains(_v, '\"') THEN _v ELSE lower(_v) END, '\\s*\\([^)]*\\)', '', 'g')",
+    # function names: the schema and argument list dropped
+    "p": "regexp_replace(regexp_replace(_v, '\\(.*$', ''), '^.*\\.', '')",
+}
+_WHAT = {"c": "relation", "t": "type", "n": "schema", "r": "role", "p": "function"}
+
+
+@cache
+def _parsed(template: str) -> exp.Expression:
+    return sqlglot.parse_one(template, read="duckdb")
+
+
+def expand(template: str, *args: exp.Expression | None, **named: exp.Expression) -> exp.Expression:
+    """The template (DuckDB SQL) with ``_1``, ``_2`` ... replaced by the arguments (NULL if absent)
+    and ``_name`` by the named expressions; parenthesised."""
+
+    def sub(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and not node.table and node.name.startswith("_"):
+            key = node.name[1:]
+            if key.isdigit():
+                i = int(key) - 1
+                arg = args[i] if i < len(args) else None
+                return arg.copy() if arg is not None else exp.null()
+            if key in named:
+                return named[key].copy()
+        return node
+
+    return exp.Paren(this=_parsed(template).transform(sub))
+
+
+def _text(x: exp.Expression) -> exp.Expression:
+    return exp.Cast(this=x, to=exp.DataType.build("VARCHAR"))
+
+
+def lookup_name(kind: str, x: exp.Expression) -> exp.Expression:
+    """The OID a name has in our catalog (NULL if none); for regproc & co. the bare function name."""
+    norm = expand(_NORM[kind], v=_text(x))
+    if kind == "p":
+        return norm
+    return expand(
+        f"(SELECT MIN(tsg_oid) FROM pg_catalog.tsgres_names WHERE tsg_kind = '{kind}' AND tsg_name = _n)",
+        n=norm,
+    )
+
+
+def _texty(x: exp.Expression) -> bool:
+    """Whether x may be a name rather than an OID (string literals, parameters, text functions...)."""
+    if isinstance(x, exp.Literal):
+        return x.is_string
+    if isinstance(x, exp.Column):
+        name = x.name.lower()
+        return name.endswith("name") or name in ("table_schema", "schema", "table", "relation")
+    if isinstance(x, exp.Cast):
+        return not isinstance(x.to, exp.ObjectIdentifier) and x.to.is_type(*exp.DataType.TEXT_TYPES)
+    return not isinstance(x, exp.Null | exp.Subquery | exp.Neg)
+
+
+def reg_in(kind: str, x: exp.Expression) -> exp.Expression:
+    """``x::regclass`` (or regtype, ...): an OID stays an OID (a numeric string becomes one), a name
+    is looked up and raises PostgreSQL's error when unknown. regproc & co. stay function names."""
+    if kind == "p":
+        if _texty(x):
+            return lookup_name("p", x)
+        return expand(
+            "COALESCE((SELECT MIN(tsg_display) FROM pg_catalog.tsgres_names "
+            "WHERE tsg_kind = 'p' AND tsg_oid = _1), CAST(_1 AS VARCHAR))",
+            x,
+        )
+    if not _texty(x):
+        return exp.Cast(this=x, to=exp.DataType.build("BIGINT"))
+    return expand(
+        "CASE WHEN _v IS NULL THEN NULL ELSE COALESCE(TRY_CAST(_v AS BIGINT), _found, "
+        f"error('{_WHAT[kind]} \"' || _v || '\" does not exist')) END",
+        v=_text(x),
+        found=lookup_name(kind, x),
+    )
+
+
+def reg_out(kind: str, x: exp.Expression) -> exp.Expression:
+    """``x::regclass::text``: the name PostgreSQL prints (schema-qualified when not on the path)."""
+    if kind == "p":
+        return reg_in("p", x)
+    return expand(
+        "COALESCE((SELECT MIN(tsg_display) FROM pg_catalog.tsgres_names WHERE tsg_kind = "
+        f"'{kind}' AND tsg_canonical AND tsg_oid = _o), CAST(_o AS VARCHAR))",
+        o=reg_in(kind, x),
+    )
+
+
+# -- function templates --------------------------------------------------------------------------------
+_QUOTE_IDENT = (
+    "CASE WHEN regexp_full_match(_1, '[a-z_][a-z0-9_$]*') AND NOT regexp_full_match(_1, '"
+    + "|".join(sorted(KEYWORDS))
+    + "') THEN _1 ELSE '\"' || replace(_1, '\"', '\"\"') || '\"' END"
+)
+_FORMAT_TYPE = (
+    "(SELECT MIN(CASE WHEN _2 IS NULL THEN tsg_fmt WHEN _2 < 0 THEN tsg_fmt_nomod "
+    "WHEN tsg_modkind = 'len' THEN tsg_pre || '(' || CAST(_2 - 4 AS VARCHAR) || ')' || tsg_post "
+    "WHEN tsg_modkind = 'num' THEN tsg_pre || '(' || CAST(((_2 - 4) >> 16) & 65535 AS VARCHAR) || ',' "
+    "|| CAST((_2 - 4) & 65535 AS VARCHAR) || ')' || tsg_post "
+    "WHEN tsg_modkind = 'prec' THEN tsg_pre || '(' || CAST(_2 AS VARCHAR) || ')' || tsg_post "
+    "ELSE tsg_fmt END) FROM pg_catalog.tsgres_types WHERE tsg_oid = _1)"
+)
+# pg_size_pretty: bytes below 10 kB, then each unit while below 20 units (half-rounded), as PostgreSQL 15
+_SIZE_PRETTY = (
+    "CASE WHEN _1 IS NULL THEN NULL "
+    "WHEN abs(_1) < 10240 THEN CAST(_1 AS VARCHAR) || ' bytes' "
+    "WHEN abs(_1 // 512) < 20479 THEN CAST((_1 // 512 + 1) // 2 AS VARCHAR) || ' kB' "
+    "WHEN abs(_1 // 524288) < 20479 THEN CAST((_1 // 524288 + 1) // 2 AS VARCHAR) || ' MB' "
+    "WHEN abs(_1 // 536870912) < 20479 THEN CAST((_1 // 536870912 + 1) // 2 AS VARCHAR) || ' GB' "
+    "WHEN abs(_1 // 549755813888) < 20479 THEN CAST((_1 // 549755813888 + 1) // 2 AS VARCHAR) || ' TB' "
+    "ELSE CAST((_1 // 562949953421312 + 1) // 2 AS VARCHAR) || ' PB' END"
+)
+
+
+def _def(kind: str, sub: str = "0") -> str:
+    return (
+        f"(SELECT MIN(tsg_def) FROM pg_catalog.tsgres_defs WHERE tsg_kind = '{kind}' "
+        f"AND tsg_oid = _1 AND tsg_sub = {sub})"
+    )
+
+
+def _visible(kind: str) -> str:
+    return (
+        f"(SELECT BOOL_OR(tsg_visible) FROM pg_catalog.tsgres_names WHERE tsg_kind = '{kind}' "
+        "AND tsg_oid = _1)"
+    )
+
+
+def _size(args: list[exp.Expression]) -> exp.Expression:
+    return expand(
+        "COALESCE((SELECT SUM(tsg_bytes) FROM pg_catalog.tsgres_sizes WHERE tsg_oid = _o), 0)",
+        o=reg_in("c", args[0]),
+    )
+
+
+def _database_size(args: list[exp.Expression]) -> exp.Expression:
+    x = args[0]
+    oid = (
+        expand("(SELECT MIN(tsg_oid) FROM pg_catalog.tsgres_names WHERE tsg_kind = 'd' AND tsg_name = _1)", x)
+        if _texty(x)
+        else x
+    )
+    return expand(
+        "COALESCE((SELECT SUM(tsg_bytes) FROM pg_catalog.tsgres_sizes WHERE tsg_oid = _o), 0)", o=oid
+    )
+
+
+def _template(t: str) -> Callable[[list[exp.Expression]], exp.Expression]:
+    return lambda args: expand(t, *args)
+
+
+TRUE, FALSE = "TRUE", "FALSE"
+FUNCTIONS: dict[str, Callable[[list[exp.Expression]], exp.Expression]] = {
+    "pg_table_is_visible": _template(_visible("c")),
+    "pg_type_is_visible": _template(_visible("t")),
+    "pg_function_is_visible": _template(_visible("p")),
+    "pg_get_userbyid": _template(
+        "COALESCE((SELECT MIN(tsg_name) FROM pg_catalog.tsgres_names WHERE tsg_kind = 'r' "
+        "AND tsg_oid = _1), 'unknown (OID=' || CAST(_1 AS VARCHAR) || ')')"
+    ),
+    "format_type": _template(_FORMAT_TYPE),
+    "pg_get_expr": _template("CAST(_1 AS VARCHAR)"),
+    "pg_get_indexdef": _template(_def("i", "COALESCE(_2, 0)")),
+    "pg_get_constraintdef": _template(_def("c")),
+    "pg_get_viewdef": lambda args: expand(_def("v"), reg_in("c", args[0])),
+    "pg_get_function_result": _template(_def("r")),
+    "pg_get_function_arguments": _template(_def("a")),
+    "pg_get_function_identity_arguments": _template(_def("a")),
+    "obj_description": _template(_def("d")),
+    "col_description": _template(_def("d", "_2")),
+    "shobj_description": _template("CAST(NULL AS VARCHAR)"),
+    "pg_get_serial_sequence": _template("CAST(NULL AS VARCHAR)"),
+    "pg_get_partkeydef": _template("CAST(NULL AS VARCHAR)"),
+    "pg_get_statisticsobjdef_columns": _template("CAST(NULL AS VARCHAR)"),
+    "pg_get_triggerdef": _template("CAST(NULL AS VARCHAR)"),
+    "pg_get_ruledef": _template("CAST(NULL AS VARCHAR)"),
+    "pg_relation_is_publishable": _template(TRUE),
+    "pg_encoding_to_char": _template("CASE _1 WHEN 6 THEN 'UTF8' WHEN 0 THEN 'SQL_ASCII' ELSE '' END"),
+    "pg_char_to_encoding": _template("CASE upper(_1) WHEN 'UTF8' THEN 6 WHEN 'SQL_ASCII' THEN 0 ELSE -1 END"),
+    "pg_relation_size": _size,
+    "pg_table_size": _size,
+    "pg_total_relation_size": _size,
+    "pg_indexes_size": _template("CAST(0 AS BIGINT)"),
+    "pg_database_size": _database_size,
+    "pg_tablespace_size": _template("CAST(0 AS BIGINT)"),
+    "pg_size_pretty": _template(_SIZE_PRETTY),
+    "pg_is_in_recovery": _template(FALSE),
+    "pg_postmaster_start_time": lambda args: exp.cast(
+        exp.Literal.string(STARTED.isoformat()), exp.DataType.build("TIMESTAMPTZ")
+    ),
+    "pg_conf_load_time": lambda args: exp.cast(
+        exp.Literal.string(STARTED.isoformat()), exp.DataType.build("TIMESTAMPTZ")
+    ),
+    "txid_current": lambda args: exp.cast(exp.Literal.number(next(_xids)), exp.DataType.build("BIGINT")),
+    "pg_current_xact_id": lambda args: exp.cast(
+        exp.Literal.number(next(_xids)), exp.DataType.build("BIGINT")
+    ),
+    "quote_ident": _template(_QUOTE_IDENT.replace("_1", "CAST(_1 AS VARCHAR)")),
+    "quote_literal": _template("'''' || replace(CAST(_1 AS VARCHAR), '''', '''''') || ''''"),
+    "quote_nullable": _template(
+        "COALESCE('''' || replace(CAST(_1 AS VARCHAR), '''', '''''') || '''', 'NULL')"
+    ),
+    "parse_ident": _template(
+        "list_transform(string_split(_1, '.'), LAMBDA __p: CASE WHEN __p LIKE '\"%\"' "
+        "THEN replace(substr(__p, 2, length(__p) - 2), '\"\"', '\"') ELSE lower(__p) END)"
+    ),
+    "to_regclass": lambda args: lookup_name("c", args[0]),
+    "to_regtype": lambda args: lookup_name("t", args[0]),
+    "to_regnamespace": lambda args: lookup_name("n", args[0]),
+    "to_regrole": lambda args: lookup_name("r", args[0]),
+    "to_regproc": lambda args: expand(
+        "(SELECT MIN(tsg_display) FROM pg_catalog.tsgres_names WHERE tsg_kind = 'p' AND tsg_name = _n)",
+        n=lookup_name("p", args[0]),
+    ),
+    "json_build_object": lambda args: exp.Anonymous(this="json_object", expressions=args),
+    "jsonb_build_object": lambda args: exp.Anonymous(this="json_object", expressions=args),
+    "_pg_expandarray": _template("UNNEST(LIST_TRANSFORM(_1, LAMBDA __v, __k: {'x': __v, 'n': __k}))"),
+}
+for _name in (
+    "has_table_privilege has_schema_privilege has_database_privilege has_column_privilege "
+    "has_any_column_privilege has_function_privilege has_sequence_privilege has_language_privilege "
+    "has_tablespace_privilege has_type_privilege has_server_privilege pg_has_role "
+    "pg_collation_is_visible pg_opclass_is_visible pg_operator_is_visible pg_conversion_is_visible "
+    "pg_ts_config_is_visible pg_ts_dict_is_visible pg_ts_parser_is_visible pg_ts_template_is_visible "
+    "pg_opfamily_is_visible"
+).split():
+    FUNCTIONS[_name] = _template(TRUE)
+
+_QUALIFIED = re.compile(r"^(pg_catalog|information_schema)\.", re.I)
+
+
+def catalog_functions(tree: exp.Expression, ctx: object) -> exp.Expression:
+    """Expand calls of catalog functions (children first, so nested calls expand too)."""
+    for node in reversed(list(tree.walk())):
+        if not isinstance(node, exp.Anonymous):
+            continue
+        fn = FUNCTIONS.get(_QUALIFIED.sub("", node.name).lower())
+        if fn is None:
+            continue
+        target: exp.Expression = node
+        parent = node.parent
+        if isinstance(parent, exp.Dot) and parent.expression is node:
+            schema = parent.this.name.lower() if isinstance(parent.this, exp.Identifier) else ""
+            if schema not in ("pg_catalog", "information_schema"):
+                continue  # someone else's function of that name
+            target = parent
+        new = _keep_parameters(node, fn(list(node.expressions)))
+        if target is tree:
+            return new
+        target.replace(new)
+    return tree
+
+
+def _keep_parameters(call: exp.Expression, new: exp.Expression) -> exp.Expression:
+    """The executor needs every $n of the statement: an argument the expansion ignores (the pretty
+    flag of pg_get_indexdef ...) still appears, in a condition that is always true."""
+    kept = {p.sql() for p in new.find_all(exp.Parameter)}
+    dropped = [p for p in call.find_all(exp.Parameter) if p.sql() not in kept]
+    if not dropped:
+        return new
+    cond = exp.and_(*(exp.or_(exp.Is(this=p.copy(), expression=exp.null()), exp.true()) for p in dropped))
+    return exp.Case(ifs=[exp.If(this=cond, true=new)])

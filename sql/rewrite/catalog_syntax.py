@@ -1,0 +1,242 @@
+"""PostgreSQL syntax of catalog queries, turned into what DuckDB runs with the same meaning.
+
+- ``OPERATOR(pg_catalog.~)`` and friends -> the operator itself; ``COLLATE pg_catalog.default`` /
+  ``COLLATE "C"`` dropped (DuckDB compares bytes, as "C" does).
+- ``x::regclass`` (regtype, regnamespace, regrole): a name is looked up in the generated catalog,
+  an OID stays an OID; ``x::regclass::text`` and a bare ``x::regclass`` select item print the name.
+  ``x::regproc`` values are function names, as pg_type.typinput & co. hold them.
+- casts to catalog types: oid/xid -> BIGINT, name/"char"/pg_node_tree -> VARCHAR, int2vector /
+  oidvector -> lists, ``pg_catalog.int4`` and information_schema domains -> their base types.
+- int2vector and oidvector columns (pg_index.indkey, pg_proc.proargtypes ...) are zero-based in
+  PostgreSQL: subscripts, generate_subscripts and array_upper/array_lower over them are shifted.
+- functions in FROM: ``pg_catalog.unnest(x) u`` -> ``unnest(x) u``; a scalar function
+  (``string_to_array(...) s``) -> ``(SELECT string_to_array(...) AS s) AS s``.
+- bare ``user`` -> the session user; ``current_schemas(true)`` -> ``['pg_catalog', 'public']``.
+
+    SELECT c.oid::pg_catalog.regclass FROM pg_catalog.pg_class c WHERE c.relname OPERATOR(pg_catalog.~) '^(cpu)$' COLLATE pg_catalog.default
+    -> SELECT (COALESCE((SELECT MIN(tsg_display) FROM pg_catalog.tsgres_names WHERE ... tsg_oid = CAST(c.oid AS BIGINT)), ...))
+       FROM pg_catalog.pg_class AS c WHERE REGEXP_MATCHES(c.relname, '^(cpu)$')
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from sql.rewrite.catalog_functions import REG_KINDS, expand, reg_in, reg_out
+
+_OPERATORS: dict[str, type[exp.Expression]] = {
+    "=": exp.EQ,
+    "<>": exp.NEQ,
+    "!=": exp.NEQ,
+    "<": exp.LT,
+    "<=": exp.LTE,
+    ">": exp.GT,
+    ">=": exp.GTE,
+    "~": exp.RegexpLike,
+    "~~": exp.Like,
+    "~~*": exp.ILike,
+    "||": exp.DPipe,
+    "+": exp.Add,
+    "-": exp.Sub,
+    "*": exp.Mul,
+    "/": exp.Div,
+}
+# catalog types -> the DuckDB type that holds them here
+_TYPES = {
+    "oid": "BIGINT",
+    "xid": "BIGINT",
+    "xid8": "BIGINT",
+    "cid": "BIGINT",
+    "name": "VARCHAR",
+    "char": "VARCHAR",
+    "pg_node_tree": "VARCHAR",
+    "aclitem": "VARCHAR",
+    "pg_lsn": "VARCHAR",
+    "tid": "VARCHAR",
+    "int2vector": "SMALLINT[]",
+    "oidvector": "BIGINT[]",
+    "sql_identifier": "VARCHAR",
+    "character_data": "VARCHAR",
+    "yes_or_no": "VARCHAR",
+    "cardinal_number": "INTEGER",
+    "time_stamp": "TIMESTAMPTZ",
+}
+# zero-based array columns of the catalog
+VECTOR_COLUMNS = frozenset(
+    "indkey indclass indcollation indoption proargtypes stxkeys partattrs partclass partcollation".split()
+)
+_CATALOG_SCHEMAS = ("pg_catalog", "information_schema")
+_TABLE_FUNCTIONS = (exp.Unnest, exp.Explode, exp.GenerateSeries, exp.ExplodingGenerateSeries)
+
+
+def _type_name(to: exp.Expression) -> tuple[str | None, exp.DataType | None]:
+    """(catalog type name, or None) and the equivalent plain DataType for a qualified builtin type."""
+    if isinstance(to, exp.ObjectIdentifier):
+        return to.name.lower(), None
+    if not isinstance(to, exp.DataType):
+        return None, None
+    if to.this == exp.DType.NAME:
+        return "name", None
+    if to.this != exp.DType.USERDEFINED:
+        return None, None
+    kind = to.args.get("kind")
+    if isinstance(kind, exp.Dot):
+        schema, name = kind.this.name.lower(), kind.expression.name
+        if schema not in ("pg_catalog", "information_schema"):
+            return None, None
+    elif isinstance(kind, exp.Identifier):
+        name = kind.name
+    else:
+        return None, None
+    low = name.lower()
+    if low in _TYPES or low in REG_KINDS:
+        return low, None
+    params = to.expressions
+    try:
+        plain = exp.DataType.build(
+            name + (f"({', '.join(p.sql('postgres') for p in params)})" if params else ""), dialect="postgres"
+        )
+    except Exception:  # noqa: BLE001 - not a builtin type: leave it to the executor's error
+        return None, None
+    return (None, plain) if plain.this != exp.DType.USERDEFINED else (None, None)
+
+
+def _reg_kind(to: exp.Expression) -> str | None:
+    name, _ = _type_name(to)
+    return REG_KINDS.get(name or "")
+
+
+def _is_text(to: exp.Expression) -> bool:
+    name, plain = _type_name(to)
+    dt = plain or to
+    return name == "name" or (isinstance(dt, exp.DataType) and dt.is_type(*exp.DataType.TEXT_TYPES))
+
+
+def _vector_names(tree: exp.Expression) -> set[str]:
+    """Names that hold a zero-based array: the catalog's vector columns and aliases of them."""
+    names = set(VECTOR_COLUMNS)
+    for alias in tree.find_all(exp.Alias):
+        if isinstance(alias.this, exp.Column) and alias.this.name.lower() in names:
+            names.add(alias.alias.lower())
+    return names
+
+
+def _is_vector(e: exp.Expression, vectors: set[str]) -> bool:
+    return isinstance(e, exp.Column) and e.name.lower() in vectors
+
+
+def _plus(e: exp.Expression, n: int) -> exp.Expression:
+    if isinstance(e, exp.Literal) and not e.is_string:
+        return exp.Literal.number(int(e.name) + n)
+    return exp.Add(this=exp.Paren(this=e), expression=exp.Literal.number(n))
+
+
+def catalog_syntax(tree: exp.Expression, ctx) -> exp.Expression:
+    # regclass output first, while the cast to text still shows what it prints
+    for cast in list(tree.find_all(exp.Cast)):
+        inner = cast.this
+        if isinstance(inner, exp.Cast) and _is_text(cast.to) and (kind := _reg_kind(inner.to)):
+            cast.replace(reg_out(kind, inner.this))
+    for select in list(tree.find_all(exp.Select)):
+        for item in select.expressions:
+            inner = item.this if isinstance(item, exp.Alias) else item
+            if isinstance(inner, exp.Cast) and (kind := _reg_kind(inner.to)):
+                inner.replace(reg_out(kind, inner.this))
+    vectors = _vector_names(tree)
+    for node in reversed(list(tree.walk())):
+        new = _fix(node, ctx, vectors)
+        if new is not node:
+            if node is tree:
+                return new
+            node.replace(new)
+    return tree
+
+
+def _fix(node: exp.Expression, ctx, vectors: set[str]) -> exp.Expression:
+    if isinstance(node, exp.Operator):
+        op = node.args.get("operator")
+        symbol = (op.name if isinstance(op, exp.Expression) else str(op)).rsplit(".", 1)[-1]
+        cls = _OPERATORS.get(symbol)
+        if cls is None:
+            return node
+        return cls(this=node.this, expression=node.expression)
+    if isinstance(node, exp.Collate):
+        return node.this
+    if isinstance(node, exp.Cast):
+        return _cast(node)
+    if isinstance(node, exp.Bracket) and _is_vector(node.this, vectors) and node.expressions:
+        node.set("expressions", [_plus(node.expressions[0], 1), *node.expressions[1:]])
+        return node
+    if isinstance(node, exp.Anonymous) and node.expressions and _is_vector(node.expressions[0], vectors):
+        name = node.name.lower()
+        if name == "generate_subscripts":
+            return exp.Paren(this=exp.Sub(this=node.copy(), expression=exp.Literal.number(1)))
+        if name == "array_upper":
+            return expand("CASE WHEN LEN(_1) > 0 THEN LEN(_1) - 1 END", node.expressions[0])
+        if name == "array_lower":
+            return expand("CASE WHEN LEN(_1) > 0 THEN 0 END", node.expressions[0])
+    if isinstance(node, exp.Anonymous) and node.name.lower() in ("array_upper", "array_lower"):
+        arr = node.expressions[0] if node.expressions else exp.null()
+        if node.name.lower() == "array_upper":
+            return expand("CASE WHEN LEN(_1) > 0 THEN LEN(_1) END", arr)
+        return expand("CASE WHEN LEN(_1) > 0 THEN 1 END", arr)
+    if isinstance(node, exp.Table) and isinstance(node.this, exp.Func):
+        return _from_function(node)
+    if isinstance(node, exp.Column) and (node.text("db") or "").lower() in _CATALOG_SCHEMAS:
+        node.set("db", None)  # pg_catalog.pg_class.relname: the relation is renamed, alias pg_class
+        return node
+    if (
+        isinstance(node, exp.Column)
+        and not node.table
+        and node.name.lower() == "user"
+        and not node.this.args.get("quoted")
+    ):
+        return exp.Literal.string(ctx.user)
+    if isinstance(node, exp.CurrentSchemas):
+        implicit = node.this
+        with_catalog = isinstance(implicit, exp.Boolean) and implicit.this is True
+        names = ["pg_catalog", "public"] if with_catalog else ["public"]
+        return exp.Array(expressions=[exp.Literal.string(n) for n in names])
+    return node
+
+
+def _cast(node: exp.Cast) -> exp.Expression:
+    name, plain = _type_name(node.to)
+    if name in REG_KINDS:
+        return reg_in(REG_KINDS[name], node.this)
+    if name in _TYPES:
+        return exp.Cast(this=node.this, to=exp.DataType.build(_TYPES[name], dialect="duckdb"))
+    if plain is not None:
+        return exp.Cast(this=node.this, to=plain)
+    to = node.to
+    if isinstance(to, exp.DataType) and to.this == exp.DType.ARRAY and to.expressions:
+        elem_name, elem_plain = _type_name(to.expressions[0])
+        elem = (
+            exp.DataType.build(_TYPES[elem_name], dialect="duckdb")
+            if elem_name in _TYPES
+            else exp.DataType.build("BIGINT")
+            if elem_name in REG_KINDS
+            else elem_plain
+        )
+        if elem is not None:
+            return exp.Cast(
+                this=node.this, to=exp.DataType(this=exp.DType.ARRAY, expressions=[elem], nested=True)
+            )
+    return node
+
+
+def _from_function(table: exp.Table) -> exp.Expression:
+    fn = table.this
+    alias = table.args.get("alias")
+    if isinstance(fn, exp.Explode):  # pg_catalog.unnest(x) parses as a qualified Explode
+        return exp.Unnest(expressions=[fn.this], alias=alias)
+    if isinstance(fn, _TABLE_FUNCTIONS):
+        if table.args.get("db"):
+            table.set("db", None)
+        return table
+    # a scalar function in FROM is one row whose column is named after the alias
+    table_alias = alias.name if alias is not None and alias.name else fn.sql_name().lower()
+    columns = alias.columns if alias is not None else []
+    column = columns[0].name if columns else table_alias
+    select = exp.select(exp.alias_(fn, column, quoted=True))
+    return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(table_alias)))
