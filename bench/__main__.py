@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, str] = {
     "lp-parse": "bench.lp_parse",
     "ingest": "bench.ingest",
     "disk": "bench.disk",
+    "queries": "bench.queries",
 }
 
 
