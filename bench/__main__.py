@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, str] = {
     "ingest": "bench.ingest",
     "disk": "bench.disk",
     "queries": "bench.queries",
+    "pgwire": "bench.roundtrip",
 }
 
 

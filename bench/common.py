@@ -73,7 +73,7 @@ def fmt_value(value: float | None, metric: str) -> str:
     if value is None:
         return "-"
     if metric.endswith("ms"):
-        return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
+        return f"{value:.3f}" if value < 1 else f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
     if "bytes/value" in metric:
         return f"{value:.3f}"
     if value >= 100:
