@@ -311,6 +311,10 @@ class _Lifter:
         if order is not None:
             for o in order.expressions:
                 o.set("this", self.lift(o.this))
+        elif out.args.get("spec") is not None:
+            # a ROWS frame without ORDER BY counts rows in arrival order, which from TimescaleDB's
+            # gapfill node is time order within each group
+            out.set("order", exp.Order(expressions=[exp.Ordered(this=_col("__gf_time"))]))
         return out
 
     def _correlate(self, sub: exp.Expression) -> exp.Expression:
