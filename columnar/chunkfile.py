@@ -41,6 +41,7 @@ import zstandard
 
 from columnar import encodings
 from columnar.errors import CorruptData
+from columnar.fsio import fsync_dir
 from columnar.rows import Column, Rows
 from columnar.types import FieldType
 
@@ -227,16 +228,8 @@ def write_chunk_file(path: str | Path, table: str, rows: Rows, *, level: int = 0
         os.fsync(f.fileno())
         size = f.tell()
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return WrittenFile(path, n, size, meta["min_time"], meta["max_time"])
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _group_stats(col: Column, time: np.ndarray, row_group: np.ndarray, ngroups: int) -> dict[str, np.ndarray]:

@@ -80,6 +80,7 @@ from pyroaring import BitMap
 
 from columnar.batch import TagSet
 from columnar.errors import CorruptData, SeriesLimitExceeded, StorageError
+from columnar.fsio import fsync_dir
 from columnar.predicate import AllSeries, And, Not, Or, TagEq, TagIn, TagNe, TagPredicate, TagRegex
 
 __all__ = ["SeriesIndex", "parse_series_key", "series_key"]
@@ -427,14 +428,6 @@ def _log_name(gen: int) -> str:
 
 def _frame(body: bytes) -> bytes:
     return _RECORD_HEAD.pack(len(body), google_crc32c.value(body)) + body
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 _SERIES_SCHEMA = pa.schema([("id", pa.int64()), ("key", pa.large_binary()), ("hash", pa.uint64())])
@@ -785,7 +778,7 @@ class SeriesIndex:
             except BaseException:
                 os.close(fd)
                 raise
-            _fsync_dir(self.directory)
+            fsync_dir(self.directory)
             self._log_records = 0
         else:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND)
@@ -925,7 +918,7 @@ class SeriesIndex:
             if os.path.exists(tmp):
                 os.remove(tmp)
             raise
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
         old_fd, old_gen = self._fd, self._log_gen
         self._open_log(old_gen + 1, create=True)
         os.close(old_fd)

@@ -321,12 +321,8 @@ def _aggregate_shard(
                 )
         rest = g[~ok]
         if len(rest):
-            rows = chunk.read_groups(rest, stored)
             stats.groups_decoded += len(rest)
-            keep = (rows.time >= tmin) & (rows.time <= tmax)
-            for tomb in src.tombstones_for(lf.meta.id):
-                keep &= ~tomb.mask(rows)
-            raw_parts.append(rows if keep.all() else rows.take(np.flatnonzero(keep)))
+            raw_parts.append(src.read_file(lf, rest, stored, tmin, tmax)[0])
     for cache in src.caches:
         raw_parts.append(cache.read(t.series, tmin, tmax, stored))
     raw_parts = [p for p in raw_parts if len(p)]
@@ -492,16 +488,12 @@ def _shard_last(t: _Target, shard: Shard, series: np.ndarray, tmin: int, tmax: i
             continue
         gs = lf.chunk.groups["series"][g]
         newest = g[np.append(gs[1:] != gs[:-1], True)]  # groups are in (series, time) order
-        rows = lf.chunk.read_groups(newest, cols)
-        keep = (rows.time >= tmin) & (rows.time <= tmax)
-        tombs = src.tombstones_for(lf.meta.id)
-        for tomb in tombs:
-            keep &= ~tomb.mask(rows)
-        if tombs and not keep.all():
-            # a tombstone may have hidden the newest group's rows: fall back to the whole range
-            rows = shard.read(t.table_id, t.table, np.unique(rows.series), tmin, tmax, cols, dedupe=t.dedupe)
-            keep = np.ones(len(rows), dtype=bool)
-        parts.append(rows.take(np.flatnonzero(keep)))
+        rows, tombstoned = src.read_file(lf, newest, cols, tmin, tmax)
+        if tombstoned:
+            # a tombstone may have hidden the newest group's rows: read the affected series whole
+            ids = lf.chunk.groups["series"][newest]
+            rows = shard.read(t.table_id, t.table, np.unique(ids), tmin, tmax, cols, dedupe=t.dedupe)
+        parts.append(rows)
     for cache in src.caches:
         parts.append(cache.read(series, tmin, tmax, cols))
     parts = [p for p in parts if len(p)]

@@ -80,6 +80,21 @@ class ShardSources:
     def tombstones_for(self, file_id: int) -> list[Tombstone]:
         return [t for t in self.tombstones if file_id in t.meta.file_ids]
 
+    def read_file(
+        self, lf: LoadedFile, groups: np.ndarray, columns: list[str] | None, tmin: int, tmax: int
+    ) -> tuple[Rows, bool]:
+        """Row groups of a file, trimmed to [tmin, tmax], without what tombstones delete.
+
+        Also says whether a tombstone removed rows (last-row readers then look further back).
+        """
+        rows = lf.chunk.read_groups(groups, columns)
+        keep = (rows.time >= tmin) & (rows.time <= tmax)
+        trimmed = keep.copy()
+        for t in self.tombstones_for(lf.meta.id):
+            keep &= ~t.mask(rows)
+        tombstoned = not np.array_equal(keep, trimmed)
+        return (rows if keep.all() else rows.take(np.flatnonzero(keep))), tombstoned
+
 
 class Shard:
     def __init__(self, meta: ShardMeta, directory: Path) -> None:
@@ -162,13 +177,8 @@ class Shard:
             if lf.meta.max_time < tmin or lf.meta.min_time > tmax:
                 continue
             groups = lf.chunk.select_groups(series, tmin, tmax)
-            if not len(groups):
-                continue
-            rows = lf.chunk.read_groups(groups, columns)
-            keep = (rows.time >= tmin) & (rows.time <= tmax)
-            for t in src.tombstones_for(lf.meta.id):
-                keep &= ~t.mask(rows)
-            parts.append(rows if keep.all() else rows.take(np.flatnonzero(keep)))
+            if len(groups):
+                parts.append(src.read_file(lf, groups, columns, tmin, tmax)[0])
         for c in src.caches:
             parts.append(c.read(series, tmin, tmax, columns))
         parts = [p for p in parts if len(p)]
