@@ -78,6 +78,8 @@ def _rewrite(join: exp.Join, outer_star: bool) -> exp.Join | None:
     def outer(c: exp.Expression) -> bool:
         return isinstance(c, exp.Column) and bool(c.table) and c.table not in inner_names
 
+    if any(outer(c) for e in sel.expressions for c in e.find_all(exp.Column)) or not inner(time_col):
+        return None
     keys: list[tuple[exp.Column, exp.Column]] = []  # (inner, outer)
     inequality: tuple[type, exp.Column] | None = None  # (op with inner on the left, outer column)
     rest: list[exp.Expression] = []
