@@ -20,6 +20,8 @@ SUBCOMMANDS: dict[str, str] = {
     "disk": "bench.disk",
     "queries": "bench.queries",
     "pgwire": "bench.roundtrip",
+    "all": "bench.suite",
+    "report": "bench.report",
 }
 
 
