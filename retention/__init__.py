@@ -1,0 +1,1 @@
+"""Retention: which shards have outlived their retention policy, and dropping them."""

@@ -84,6 +84,7 @@ class Config:
     max_body_bytes: int = 25_000_000  # largest accepted HTTP request body; 0 = no limit
     udp_bind: str | None = None  # HOST:PORT for line protocol over UDP; None = off
     udp_database: str = "udp"  # the database UDP points are written to
+    retention_check_interval_s: float = 1800.0  # how often expired shards are dropped; 0 = never
     storage: EngineOptions = field(default_factory=EngineOptions)
 
     def __post_init__(self) -> None:
@@ -106,6 +107,7 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "max_body_bytes": _non_negative,
     "udp_bind": _host_port,
     "udp_database": _non_empty,
+    "retention_check_interval_s": _non_negative,
 }
 
 

@@ -120,6 +120,11 @@ class Server:
             self.listeners.append(listener)
             for host, port in listener.addresses:
                 print(f"tsgres: {listener.name} listening on {format_address(host, port)}", flush=True)
+        if self.config.retention_check_interval_s > 0:
+            from retention.enforcer import enforce
+
+            engine = self.engine
+            self.start_job("retention", self.config.retention_check_interval_s, lambda: enforce(engine))
         if not any(listener.name == "pgwire" for listener in self.listeners):
             log.warning("pgwire is not available in this build: pg_port %d is not bound", self.config.pg_port)
 
