@@ -507,6 +507,10 @@ async def _write(
         log.error("write to %s failed: %s", request.query.get("db") or request.query.get("bucket"), e)
         metrics.errors.labels(api, "storage").inc()
         response = error_response(500, str(e))
+    except Exception as e:  # a bug: answer in the API's format and keep the traceback in the log
+        log.exception("write to %s failed", request.query.get("db") or request.query.get("bucket"))
+        metrics.errors.labels(api, "internal").inc()
+        response = error_response(500, f"internal error: {type(e).__name__}: {e}")
     metrics.requests.labels(api, str(response.status)).inc()
     metrics.duration.labels(api).observe(time.perf_counter() - started)
     return response
