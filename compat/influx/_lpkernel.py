@@ -814,8 +814,8 @@ def assemble(
 ) -> tuple:
     """Apply the per-body schema rules in input order and scatter values into columns.
 
-    Per good line (``line_ok``): a field key repeated in the line keeps its last value; ``time`` fields
-    are dropped, and a line left without fields fails with E_TIME_FIELD; a field whose type differs from
+    Per good line (``line_ok``): a field key repeated in the line keeps its last value (repeats with
+    different types fail the line with E_TYPE_CONFLICT); ``time`` fields are dropped, and a line left without fields fails with E_TIME_FIELD; a field whose type differs from
     the type the field first had in this table in this body fails the line with E_TYPE_CONFLICT
     (``err_tok`` = the token, ``err_old`` = the existing type). Columns and their types are only created
     by lines that pass.
@@ -854,9 +854,15 @@ def assemble(
             for k in range(j + 1, b):
                 if t_name[k] == nm:
                     skip[j] = True
+                    if t_type[k] != t_type[j] and err[li] == E_OK:  # InfluxDB 1.x: a type conflict
+                        err[li] = E_TYPE_CONFLICT
+                        err_tok[li] = k
+                        err_old[li] = t_type[j]
                     break
             if not skip[j]:
                 kept += 1
+        if err[li] != E_OK:
+            continue
         if kept == 0:
             err[li] = E_TIME_FIELD
             continue

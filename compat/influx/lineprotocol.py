@@ -20,13 +20,13 @@ In short:
 * ``measurement[,tag=value...] field=value[,field=value...] [timestamp]``, one point per line; LF or
   CRLF ends a line; leading whitespace, blank lines and lines starting with ``#`` are skipped; spaces
   or tabs may trail.
-* A backslash makes the next byte ordinary. Measurement: ``\\,`` ``\\ `` ``\\\\`` unescape; tag keys,
-  tag values, field keys: ``\\,`` ``\\=`` ``\\ `` ``\\\\``; string values: ``\\"`` ``\\\\``. Any other
-  backslash is kept as is. A quoted string may contain raw newlines.
+* A backslash makes the next byte ordinary. Measurements and field keys unescape ``\\,`` ``\\=``
+  ``\\ `` ``\\"`` ``\\\\``; tag keys and values ``\\,`` ``\\=`` ``\\ `` ``\\\\``; string values ``\\"``
+  ``\\\\``. Any other backslash is kept as is. A quoted string may contain raw newlines.
 * Floats ``1``, ``-1.5``, ``.5``, ``1.``, ``1e3``, ``1.5E-3`` (no ``+1``, NaN or inf); integers ``12i``;
   unsigned ``12u``; booleans ``t T true True TRUE f F false False FALSE``; strings ``"..."``.
-* Duplicate field keys: the last wins. Duplicate tag keys, a tag named ``time``, an empty tag value:
-  the line fails. A field named ``time`` is dropped; a line with no other field fails.
+* Duplicate field keys: the last wins (with different types the line fails, as in InfluxDB 1.x).
+  Duplicate tag keys, a tag named ``time``, an empty tag value: the line fails. A field named ``time`` is dropped; a line with no other field fails.
 * Within a body the first type a field takes in a measurement wins; lines giving it another type fail.
 """
 
@@ -252,7 +252,7 @@ class _Parse:
         canon = np.empty(len(reps), dtype=np.int32)
         for g, r in enumerate(reps.tolist()):
             key = self.raw[int(kstart[r]) : int(kend[r])]
-            canon[g] = names.setdefault(_unescape(key, _KEY_ESCAPE), len(names))
+            canon[g] = names.setdefault(_unescape(key, _NAME_ESCAPE), len(names))
         if every:
             t_name = canon[ids]
         else:
@@ -360,8 +360,9 @@ class _Parse:
 # -- series keys and names --------------------------------------------------------------------------------
 _SEGMENT = re.compile(rb"(?:\\.|[^,\\])+", re.S)  # runs between unescaped commas
 _TAG = re.compile(rb"((?:\\.|[^=\\])+)=(.*)", re.S)  # key = value at the first unescaped '='
-_MEASUREMENT_ESCAPE = re.compile(rb"\\([ ,\\])")
-_KEY_ESCAPE = re.compile(rb"\\([ ,=\\])")
+# InfluxDB 1.x unescapes `\"` too in measurements and field keys, not in tags; `\\` is ours (v2 docs, v3)
+_NAME_ESCAPE = re.compile(rb'\\([ ,="\\])')  # measurement, field key
+_TAG_ESCAPE = re.compile(rb"\\([ ,=\\])")  # tag key, tag value
 
 _KEY_CACHE: dict[bytes, tuple[str, TagSet, int, int]] = {}
 _KEY_CACHE_MAX = 1 << 14  # entries (~2 KB each for a 10-tag TSBS key); emptied when full
@@ -411,12 +412,12 @@ def _decode_series_key(raw: bytes) -> tuple[str, TagSet, int]:
         tags = [(key, value) for key, value in (pair.split("=", 1) for pair in pairs)]
     else:
         parts = _SEGMENT.findall(raw)
-        name = _unescape(parts[0], _MEASUREMENT_ESCAPE)
+        name = _unescape(parts[0], _NAME_ESCAPE)
         tags = []
         for part in parts[1:]:
             m = _TAG.fullmatch(part)
             assert m is not None, "the scanner let a malformed tag through"
-            tags.append((_unescape(m[1], _KEY_ESCAPE), _unescape(m[2], _KEY_ESCAPE)))
+            tags.append((_unescape(m[1], _TAG_ESCAPE), _unescape(m[2], _TAG_ESCAPE)))
     tags.sort()
     for i in range(1, len(tags)):
         if tags[i][0] == tags[i - 1][0]:

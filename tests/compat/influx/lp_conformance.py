@@ -70,7 +70,9 @@ MEASUREMENT: list[Case] = [
     (r"c\ pu v=1", P("c pu", {}, {"v": F(1)})),
     (r"c\\pu v=1", P("c\\pu", {}, {"v": F(1)})),
     (r"c\pu v=1", P("c\\pu", {}, {"v": F(1)})),  # an unknown escape keeps its backslash
-    (r"c\=pu v=1", P("c\\=pu", {}, {"v": F(1)})),  # '=' is not an escape in measurements
+    (r"c\=pu v=1", P("c=pu", {}, {"v": F(1)})),
+    (r"c\"pu v=1", P('c"pu', {}, {"v": F(1)})),  # InfluxDB 1.x unescapes \" in measurements
+    (r"c\xpu v=1", P("c\\xpu", {}, {"v": F(1)})),
     ("c=pu v=1", P("c=pu", {}, {"v": F(1)})),
     ('"cpu" v=1', P('"cpu"', {}, {"v": F(1)})),
     ("'cpu' v=1", P("'cpu'", {}, {"v": F(1)})),
@@ -107,6 +109,7 @@ TAGS: list[Case] = [
     (r"cpu,host=a\\b v=1", P("cpu", {"host": "a\\b"}, {"v": F(1)})),
     (r"cpu,a\=b\,c\ d\\e=x v=1", P("cpu", {"a=b,c d\\e": "x"}, {"v": F(1)})),
     ('cpu,host="a" v=1', P("cpu", {"host": '"a"'}, {"v": F(1)})),
+    (r"cpu,host=a\"b v=1", P("cpu", {"host": 'a\\"b'}, {"v": F(1)})),  # but not in tags
     ("cpu,host=#1 v=1", P("cpu", {"host": "#1"}, {"v": F(1)})),
     ("cpu,host=🍭 v=1", P("cpu", {"host": "🍭"}, {"v": F(1)})),
     ("cpu,Host=a,host=b v=1", P("cpu", {"Host": "a", "host": "b"}, {"v": F(1)})),
@@ -288,7 +291,9 @@ FIELDS: list[Case] = [
         P("cpu", {}, {"a": F(1), "b": I(2), "c": B(True), "d": S("x"), "e": U(3)}),
     ),
     ("cpu v=1,v=2", v(F(2))),
-    ('cpu v=1,v="x"', v(S("x"))),
+    ("cpu v=1i,v=2i", v(I(2))),
+    ('cpu v=1,v="x"', Err('field type conflict: input field "v" on measurement "cpu" is type string')),
+    ("cpu v=1,v=2i,v=3", Err("field type conflict")),
     ("cpu v=1i,w=2,v=3i", P("cpu", {}, {"v": I(3), "w": F(2)})),
     ("cpu time=1,v=2", v(F(2))),
     ("cpu v=2,time=1i", v(F(2))),
@@ -300,6 +305,7 @@ FIELDS: list[Case] = [
     (r"cpu a\b=1", P("cpu", {}, {"a\\b": F(1)})),
     ('cpu "a"=1', P("cpu", {}, {'"a"': F(1)})),
     ('cpu a"b=1', P("cpu", {}, {'a"b': F(1)})),
+    (r"cpu a\"b=1", P("cpu", {}, {'a"b': F(1)})),  # InfluxDB 1.x unescapes \" in field keys
     ("cpu 🍭=1", P("cpu", {}, {"🍭": F(1)})),
     ("cpu #=1", P("cpu", {}, {"#": F(1)})),
     ("cpu time=1", Err('invalid field name: input field "time" on measurement "cpu" is invalid')),

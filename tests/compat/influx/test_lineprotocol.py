@@ -255,12 +255,12 @@ def test_type_conflicts_within_a_body_first_type_wins() -> None:
             'cpu v="x",w=1 4',  # string: conflict, and w must not be created by this line
             "mem v=5 5",  # another measurement may use another type
             "cpu v=6u 6",  # unsigned: conflict
-            "cpu v=7i,v=8 7",  # last duplicate wins: float, conflict
-            "cpu v=9,v=10i 8",  # last duplicate wins: integer, fine
+            "cpu v=7i,v=8i 7",  # duplicate key, same type: the last wins
+            "cpu v=9,v=10i 8",  # duplicate key, two types: conflict within the line (InfluxDB 1.x)
         ]
     )
     result = one(body)
-    assert [e.line for e in result.errors] == [2, 4, 6, 7]
+    assert [e.line for e in result.errors] == [2, 4, 6, 8]
     assert result.errors[0].message == (
         'field type conflict: input field "v" on measurement "cpu" is type float, already exists as type integer'
     )
@@ -268,7 +268,8 @@ def test_type_conflicts_within_a_body_first_type_wins() -> None:
     assert "is type unsigned" in result.errors[2].message
     cpu, mem = result.batches
     assert list(cpu.fields) == ["v"]
-    assert cpu.fields["v"].values.tolist() == [1, 3, 10]
+    assert "is type integer, already exists as type float" in result.errors[3].message
+    assert cpu.fields["v"].values.tolist() == [1, 3, 8]
     assert mem.fields["v"].type is FieldType.FLOAT
 
 
