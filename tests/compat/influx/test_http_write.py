@@ -297,6 +297,26 @@ def test_series_limit_is_an_explicit_partial_write(write_app) -> None:
     ]
 
 
+def test_points_beyond_the_retention_policy_are_a_partial_write(write_app) -> None:
+    import time
+
+    app = write_app()
+    app.engine.create_database("db")
+    app.engine.catalog.create_retention_policy("db", "week", 7 * 24 * 3600 * S)
+    now = time.time_ns()
+
+    async def check(client: Client) -> None:
+        body = f"m v=1 {now}\nm v=2 {now - 30 * 24 * 3600 * S}\nm v=3 {now - 60 * 24 * 3600 * S}\n"
+        assert_error(
+            *await post(client, "/write?db=db&rp=week", body),
+            400,
+            "partial write: points beyond retention policy dropped=2",
+        )
+
+    app.run(check)
+    assert [r["v"] for r in app.rows("m", rp="week")] == [1.0]
+
+
 # -- bodies: gzip, limits, encodings ------------------------------------------------------------------------------
 def test_gzip_body(write_app) -> None:
     app = write_app()
