@@ -60,22 +60,56 @@ def _parsed(template: str) -> exp.Expression:
     return sqlglot.parse_one(template, read="duckdb")
 
 
+@cache
+def _uses(template: str) -> tuple[dict[str, int], bool]:
+    """How often each placeholder occurs in the template, and whether it holds a subquery."""
+    tree = _parsed(template)
+    counts: dict[str, int] = {}
+    for col in tree.find_all(exp.Column):
+        if not col.table and col.name.startswith("_"):
+            counts[col.name] = counts.get(col.name, 0) + 1
+    return counts, tree.find(exp.Subquery, exp.Select) is not None
+
+
+def _simple(e: exp.Expression | None) -> bool:
+    return e is None or isinstance(e, exp.Column | exp.Literal | exp.Parameter | exp.Null | exp.Boolean)
+
+
 def expand(template: str, *args: exp.Expression | None, **named: exp.Expression) -> exp.Expression:
     """The template (DuckDB SQL) with ``_1``, ``_2`` ... replaced by the arguments (NULL if absent)
-    and ``_name`` by the named expressions; parenthesised."""
+    and ``_name`` by the named expressions; parenthesised.
+
+    An argument that is more than a column or constant and appears several times is evaluated once:
+    the template becomes the body of a lambda applied to it (``list_transform([arg], LAMBDA a:
+    ...)[1]``), unless the lambda's body would hold a subquery (DuckDB allows none there)."""
+    values: dict[str, exp.Expression | None] = {f"_{i + 1}": a for i, a in enumerate(args)}
+    values |= {f"_{k}": v for k, v in named.items()}
+    counts, has_subquery = _uses(template)
+    shared = [k for k, n in counts.items() if n > 1 and not _simple(values.get(k))]
+    inlined = [v for k, v in values.items() if k in counts and k not in shared and v is not None]
+    if has_subquery or any(v.find(exp.Subquery, exp.Select) for v in inlined):
+        shared = []
+    bound = {k: exp.column(f"__let{i}") for i, k in enumerate(shared)}
 
     def sub(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column) and not node.table and node.name.startswith("_"):
-            key = node.name[1:]
-            if key.isdigit():
-                i = int(key) - 1
-                arg = args[i] if i < len(args) else None
-                return arg.copy() if arg is not None else exp.null()
-            if key in named:
-                return named[key].copy()
+            if node.name in bound:
+                return bound[node.name].copy()
+            if node.name in values or node.name[1:].isdigit():
+                value = values.get(node.name)
+                return value.copy() if value is not None else exp.null()
         return node
 
-    return exp.Paren(this=_parsed(template).transform(sub))
+    body = _parsed(template).transform(sub)
+    for k in reversed(shared):
+        value = values[k]
+        assert value is not None
+        lam = exp.Lambda(this=body, expressions=[bound[k].this])
+        applied = exp.Anonymous(
+            this="list_transform", expressions=[exp.Array(expressions=[value.copy()]), lam]
+        )
+        body = exp.Bracket(this=applied, expressions=[exp.Literal.number(0)], offset=0)
+    return exp.Paren(this=body)
 
 
 def _text(x: exp.Expression) -> exp.Expression:
@@ -225,6 +259,8 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expression]], exp.Expression]] = {
     "pg_get_statisticsobjdef_columns": _template("CAST(NULL AS VARCHAR)"),
     "pg_get_triggerdef": _template("CAST(NULL AS VARCHAR)"),
     "pg_get_ruledef": _template("CAST(NULL AS VARCHAR)"),
+    "pg_describe_object": _template("CAST(NULL AS VARCHAR)"),
+    "pg_identify_object": _template("CAST(NULL AS VARCHAR)"),
     "pg_relation_is_publishable": _template(TRUE),
     "pg_encoding_to_char": _template("CASE _1 WHEN 6 THEN 'UTF8' WHEN 0 THEN 'SQL_ASCII' ELSE '' END"),
     "pg_char_to_encoding": _template("CASE upper(_1) WHEN 'UTF8' THEN 6 WHEN 'SQL_ASCII' THEN 0 ELSE -1 END"),

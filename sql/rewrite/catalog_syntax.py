@@ -7,8 +7,10 @@
   ``x::regproc`` values are function names, as pg_type.typinput & co. hold them.
 - casts to catalog types: oid/xid -> BIGINT, name/"char"/pg_node_tree -> VARCHAR, int2vector /
   oidvector -> lists, ``pg_catalog.int4`` and information_schema domains -> their base types.
+- ``polroles <> '{0}'``: array text compared with a catalog array column -> a list literal.
 - int2vector and oidvector columns (pg_index.indkey, pg_proc.proargtypes ...) are zero-based in
   PostgreSQL: subscripts, generate_subscripts and array_upper/array_lower over them are shifted.
+- ``pg_catalog.f(...)`` -> ``f(...)`` (DuckDB's own pg_catalog schema would answer otherwise).
 - functions in FROM: ``pg_catalog.unnest(x) u`` -> ``unnest(x) u``; a scalar function
   (``string_to_array(...) s``) -> ``(SELECT string_to_array(...) AS s) AS s``.
 - bare ``user`` -> the session user; ``current_schemas(true)`` -> ``['pg_catalog', 'public']``.
@@ -66,6 +68,12 @@ VECTOR_COLUMNS = frozenset(
     "indkey indclass indcollation indoption proargtypes stxkeys partattrs partclass partcollation".split()
 )
 _CATALOG_SCHEMAS = ("pg_catalog", "information_schema")
+# array columns of the catalog that clients compare with array text ('{0}')
+ARRAY_COLUMNS = frozenset(
+    """polroles datacl relacl attacl nspacl proacl typacl lanacl spcacl reloptions attoptions
+    proargnames proargmodes proallargtypes conkey confkey stxkind extconfig extcondition rolconfig
+    useconfig setconfig""".split()
+)
 _TABLE_FUNCTIONS = (exp.Unnest, exp.Explode, exp.GenerateSeries, exp.ExplodingGenerateSeries)
 
 
@@ -162,8 +170,19 @@ def _fix(node: exp.Expression, ctx, vectors: set[str]) -> exp.Expression:
         return cls(this=node.this, expression=node.expression)
     if isinstance(node, exp.Collate):
         return node.this
+    if (
+        isinstance(node, exp.Dot)
+        and isinstance(node.this, exp.Identifier)
+        and node.this.name.lower() in _CATALOG_SCHEMAS
+        and isinstance(node.expression, exp.Func)
+    ):
+        return node.expression  # pg_catalog.array_to_string(...): DuckDB has a pg_catalog of its own
     if isinstance(node, exp.Cast):
         return _cast(node)
+    if isinstance(node, exp.EQ | exp.NEQ):
+        for side, other in (("this", node.expression), ("expression", node.this)):
+            if _is_array_column(other) and (arr := _array_literal(node.args[side])) is not None:
+                node.set(side, arr)
     if isinstance(node, exp.Bracket) and _is_vector(node.this, vectors) and node.expressions:
         node.set("expressions", [_plus(node.expressions[0], 1), *node.expressions[1:]])
         return node
@@ -198,6 +217,27 @@ def _fix(node: exp.Expression, ctx, vectors: set[str]) -> exp.Expression:
         names = ["pg_catalog", "public"] if with_catalog else ["public"]
         return exp.Array(expressions=[exp.Literal.string(n) for n in names])
     return node
+
+
+def _is_array_column(e: exp.Expression) -> bool:
+    return isinstance(e, exp.Column) and e.name.lower() in ARRAY_COLUMNS
+
+
+def _array_literal(e: exp.Expression) -> exp.Expression | None:
+    """'{0}' compared with an array column of the catalog: the array it spells ({} is empty)."""
+    if not (isinstance(e, exp.Literal) and e.is_string):
+        return None
+    text = e.name.strip()
+    if not (text.startswith("{") and text.endswith("}")):
+        return None
+    items = [i.strip().strip('"') for i in text[1:-1].split(",") if i.strip()]
+    if all(i.lstrip("-").isdigit() for i in items):
+        return (
+            exp.Array(expressions=[exp.Literal.number(i) for i in items])
+            if items
+            else exp.cast(exp.Array(expressions=[]), exp.DataType.build("BIGINT[]", dialect="duckdb"))
+        )
+    return exp.Array(expressions=[exp.Literal.string(i) for i in items])
 
 
 def _cast(node: exp.Cast) -> exp.Expression:

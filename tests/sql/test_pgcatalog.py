@@ -187,6 +187,14 @@ def test_psql_describes_keys_views_and_indexes(cat: Catalog) -> None:
     assert _psql(cat, r"\d readings_pkey (4/4)")[0][:2] == (True, True)
 
 
+def test_psql_plus_commands_show_sizes_and_access_methods(cat: Catalog) -> None:
+    tables = {r[1]: r for r in _psql(cat, r"\dt+ (1/1)")}
+    assert tables["meters"][4:] == ("permanent", "heap", "0 bytes", None)  # nothing flushed yet
+    assert [r[1] for r in _psql(cat, r"\di+ (1/1)")] == ["meters_meter_time_key", "readings_pkey"]
+    assert [r[0] for r in _psql(cat, r"\l+ (1/1)")] == ["postgres"]
+    assert [r[1] for r in _psql(cat, r"\dp (1/1)")] == ["cpu", "meters", "readings", "v_cpu", "weather"]
+
+
 def test_psql_lists_the_timescaledb_functions(cat: Catalog) -> None:
     rows = _psql(cat, r"\df (1/1)")
     assert (
