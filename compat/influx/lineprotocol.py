@@ -407,9 +407,12 @@ def _series_key(raw: bytes) -> tuple[str, TagSet, int, int]:
 
 def _decode_series_key(raw: bytes) -> tuple[str, TagSet, int]:
     tags: list[tuple[str, str]]
-    if b"\\" not in raw:  # the common case: every ',' and '=' is a delimiter (the scan checked the shape)
-        name, *pairs = raw.decode().split(",")
-        tags = [(key, value) for key, value in (pair.split("=", 1) for pair in pairs)]
+    if b"\\" not in raw:
+        # The common case. The scan checked the shape: the first ',' ends the measurement (which may
+        # hold '='), and after it every ',' and '=' is a delimiter of non-empty keys and values.
+        name, _, rest = raw.decode().partition(",")
+        words = rest.replace("=", ",").split(",") if rest else []
+        tags = sorted(zip(words[::2], words[1::2], strict=True))
     else:
         parts = _SEGMENT.findall(raw)
         name = _unescape(parts[0], _NAME_ESCAPE)
@@ -418,10 +421,10 @@ def _decode_series_key(raw: bytes) -> tuple[str, TagSet, int]:
             m = _TAG.fullmatch(part)
             assert m is not None, "the scanner let a malformed tag through"
             tags.append((_unescape(m[1], _TAG_ESCAPE), _unescape(m[2], _TAG_ESCAPE)))
-    tags.sort()
-    for i in range(1, len(tags)):
-        if tags[i][0] == tags[i - 1][0]:
-            return name, (), k.E_DUPLICATE_TAGS
-    if any(key == "time" for key, _ in tags):
+        tags.sort()
+    keys = {key for key, _ in tags}
+    if len(keys) != len(tags):
+        return name, (), k.E_DUPLICATE_TAGS
+    if "time" in keys:
         return name, (), k.E_TIME_TAG
     return name, tuple(tags), k.E_OK
