@@ -74,6 +74,7 @@ class _CopyIn:
     tag: str = ""
     error: BaseException | None = None
     extended: bool = False
+    ended: bool = False  # the consumer has seen the end of the data
 
 
 class _CopyFailed(QueryCanceled):
@@ -330,6 +331,7 @@ class Handler:
     # ------------------------------------------------------------ simple query
 
     def on_Query(self, msg: m.Query) -> Iterator[None] | None:
+        self.conn.ready()  # a Query after Flush (no Sync) is simple protocol again
         session = self._session()
         self.statements.pop("", None)
         self.portals.pop("", None)
@@ -483,6 +485,7 @@ class Handler:
         self.conn.close()
 
     def on_FunctionCall(self, msg: m.FunctionCall) -> None:
+        self.conn.ready()
         self.conn.send(m.ErrorResponse(error_fields(FeatureNotSupported("the fast-path function call interface is not supported"))))
         self._ready_for_query()
 
@@ -609,6 +612,7 @@ class Handler:
             while True:
                 item = copy.chunks.get()
                 if item is None:
+                    copy.ended = True
                     return
                 if isinstance(item, BaseException):
                     raise item
@@ -619,8 +623,9 @@ class Handler:
                 copy.tag = session.copy_in(request, chunks())
             except BaseException as e:  # reported to the client by the handler thread
                 copy.error = e
-                while copy.chunks.get() is not None:  # let the producer finish
+                while not copy.ended and copy.chunks.get() is not None:  # let the producer finish
                     pass
+                copy.ended = True
 
         copy.thread = threading.Thread(target=consume, name="pgwire-copy-in", daemon=True)
         copy.thread.start()

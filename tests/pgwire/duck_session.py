@@ -150,7 +150,9 @@ class DuckSession:
             self._infer_insert(sql, oids)
         oids = [o or 25 for o in oids]
         columns: list[ColumnDesc] | None = None
-        if cmd in ("SELECT", "WITH", "VALUES", "TABLE", "FROM"):
+        if cmd == "SELECT" and "pg_advisory_unlock_all" in sql:
+            columns = [ColumnDesc("pg_advisory_unlock_all", 2278)]
+        elif cmd in ("SELECT", "WITH", "VALUES", "TABLE", "FROM"):
             columns = self._describe(sql, oids)
         elif cmd == "SHOW":
             name = sql.split(None, 1)[1].strip().rstrip(";").strip('"') if len(sql.split()) > 1 else ""
