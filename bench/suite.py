@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import time
@@ -100,9 +101,16 @@ def render(doc: dict) -> str:
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory, Linux {m['kernel']}, "
         f"Python {m['python']}. Whole run: {doc['seconds'] / 60:.1f} min.",
         "",
-        "Versions: " + "; ".join(f"{k} {v}" for k, v in doc["versions"].items()) + ".",
+        "Versions: " + "; ".join(f"{k}: `{v}`" for k, v in doc["versions"].items()) + ".",
         "",
     ]
+    if doc.get("load"):
+        start, end = doc["load"]["start"], doc["load"]["end"]
+        lines += [
+            f"Load average (1/5/15 min) when the run started: {start[0]:.1f} / {start[1]:.1f} / {start[2]:.1f}; "
+            f"when it ended: {end[0]:.1f} / {end[1]:.1f} / {end[2]:.1f} (on {m['nproc']} CPUs).",
+            "",
+        ]
     if doc.get("note"):
         lines += [doc["note"], ""]
     lines += ["Commands (each part can be re-run alone with its line):", "", "```sh"]
@@ -144,6 +152,18 @@ def update_docs(report: str, path: Path = DOCS) -> None:
     path.write_text(text)
 
 
+def _suite_command(args: argparse.Namespace) -> str:
+    """This run's command line without ``--note`` (the note is printed on its own)."""
+    argv = ["python", "-m", "bench", "all", "--hosts", str(args.hosts), "--hours", f"{args.hours:g}"]
+    defaults = {"parts": ",".join(PARTS), "instances": 10, "stream_rows": 200_000, "seed": 1}
+    for key, default in defaults.items():
+        if getattr(args, key) != default:
+            argv += [f"--{key.replace('_', '-')}", str(getattr(args, key))]
+    if args.update_docs:
+        argv.append("--update-docs")
+    return shlex.join(argv)
+
+
 def measure(args: argparse.Namespace) -> dict:
     from bench.peers import peer_versions
 
@@ -153,9 +173,7 @@ def measure(args: argparse.Namespace) -> dict:
     doc: dict = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "scale": f"--hosts {args.hosts} --hours {args.hours:g} ({round(args.hosts * args.hours * 360):,} devops rows)",
-        "command": shlex.join(["python", "-m", "bench", "all", *sys.argv[2:]])
-        if sys.argv[1:2] == ["all"]
-        else f"python -m bench all --hosts {args.hosts} --hours {args.hours:g}",
+        "command": _suite_command(args),
         "commands": commands,
         "machine": machine(),
         "versions": peer_versions(),
@@ -164,6 +182,7 @@ def measure(args: argparse.Namespace) -> dict:
         "errors": {},
         "measurements": [],
     }
+    doc["load"] = {"start": list(os.getloadavg())}
     started = time.monotonic()
     for part in parts:
         print(f"\n== {part}: {commands[part]}", flush=True)
@@ -176,6 +195,7 @@ def measure(args: argparse.Namespace) -> dict:
             doc["errors"][part] = f"{type(e).__name__}: {e}"
         print(f"== {part}: {time.monotonic() - t0:.0f} s", flush=True)
     doc["seconds"] = time.monotonic() - started
+    doc["load"]["end"] = list(os.getloadavg())
     return doc
 
 
