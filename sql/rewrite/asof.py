@@ -31,8 +31,14 @@ from sqlglot import exp
 from sql.rewrite.pushdown import conjuncts
 
 # inequality as written (inner column on the left) -> the ASOF condition (outer on the left)
-_FLIP = {exp.LTE: exp.GTE, exp.LT: exp.GT, exp.GTE: exp.LTE, exp.GT: exp.LT}
-_MIRROR = {exp.LTE: exp.GTE, exp.LT: exp.GT, exp.GTE: exp.LTE, exp.GT: exp.LT, exp.EQ: exp.EQ}
+_FLIP: dict[type, type] = {exp.LTE: exp.GTE, exp.LT: exp.GT, exp.GTE: exp.LTE, exp.GT: exp.LT}
+_MIRROR: dict[type, type] = {
+    exp.LTE: exp.GTE,
+    exp.LT: exp.GT,
+    exp.GTE: exp.LTE,
+    exp.GT: exp.LT,
+    exp.EQ: exp.EQ,
+}
 
 
 def _and(parts: list[exp.Expression]) -> exp.Expression | None:
@@ -84,7 +90,7 @@ def _rewrite(join: exp.Join, outer_star: bool) -> exp.Join | None:
     inequality: tuple[type, exp.Column] | None = None  # (op with inner on the left, outer column)
     rest: list[exp.Expression] = []
     for q in conjuncts(sel.args.get("where")):
-        op = type(q)
+        op: type = type(q)
         if op in _MIRROR and (outer(q.this) or outer(q.expression)):
             left, right = q.this, q.expression
             if outer(left) and inner(right):

@@ -206,13 +206,13 @@ def _infer_bounds(sel: exp.Select, call: _Call) -> tuple[exp.Expression, exp.Exp
             v = exp.Add(this=v, expression=one.copy())
         (lows if op in (exp.GT, exp.GTE) else highs).append(v)
 
-    flipped = {exp.GT: exp.LT, exp.GTE: exp.LTE, exp.LT: exp.GT, exp.LTE: exp.GTE}
+    flipped: dict[type, type] = {exp.GT: exp.LT, exp.GTE: exp.LTE, exp.LT: exp.GT, exp.LTE: exp.GTE}
     for q in quals:
         if isinstance(q, exp.Between) and isinstance(q.this, exp.Column) and _same_column(q.this, ts):
             bound(exp.GTE, q.args["low"])
             bound(exp.LTE, q.args["high"])
             continue
-        op = type(q)
+        op: type = type(q)
         if op not in flipped:
             continue
         left, right = q.this, q.expression
@@ -330,7 +330,7 @@ class _Lifter:
 
         return sub.copy().transform(fix)
 
-    def _args(self, e: exp.Anonymous, names: tuple[str, ...]) -> list[exp.Expression | None]:
+    def _args(self, e: exp.Expression, names: tuple[str, ...]) -> list[exp.Expression | None]:
         pos, named = call_args(e)
         out: list[exp.Expression | None] = []
         for i, n in enumerate(names):
@@ -338,7 +338,7 @@ class _Lifter:
             out.append(None if v is None else v)
         return out
 
-    def _locf(self, e: exp.Anonymous) -> exp.Expression:
+    def _locf(self, e: exp.Expression) -> exp.Expression:
         value, prev, missing = self._args(e, ("value", "prev", "treat_null_as_missing"))
         if value is None:
             raise E.UndefinedFunction("function locf() needs a value")
@@ -361,7 +361,7 @@ class _Lifter:
             "CASE WHEN __p_w IS NULL THEN __p_prev ELSE STRUCT_EXTRACT(__p_w, 'v') END", w=w, prev=lookup
         )
 
-    def _interpolate(self, e: exp.Anonymous) -> exp.Expression:
+    def _interpolate(self, e: exp.Expression) -> exp.Expression:
         value, prev, nxt = self._args(e, ("value", "prev", "next"))
         if value is None:
             raise E.UndefinedFunction("function interpolate() needs a value")
@@ -539,6 +539,9 @@ def _rewrite_select(sel: exp.Select, ctx: object) -> exp.Expression:
 def _series(call: _Call, start: exp.Expression, finish: exp.Expression, gnames: list[str]) -> exp.Expression:
     """Every bucket start in [time_bucket(width, start), finish), crossed with the data's groups."""
     times = "r.__gf_time"
+    first: exp.Expression
+    stop: exp.Expression
+    step: exp.Expression
     if call.integer:  # BIGINT bounds: the series holds any integer time; COALESCE casts it back
         first = exp.Cast(this=call.bucket(start.copy()), to=exp.DataType.build("BIGINT"))
         step = exp.Cast(this=call.width.copy(), to=exp.DataType.build("BIGINT"))
@@ -557,7 +560,7 @@ def _series(call: _Call, start: exp.Expression, finish: exp.Expression, gnames: 
     if gnames:
         groups = f" CROSS JOIN (SELECT DISTINCT {', '.join(gnames)} FROM __gf_data) AS g"
     cols = ", ".join([times] + [f"g.{n}" for n in gnames])
-    subst = {"first": first, "stop": stop, "step": step}
+    subst: dict[str, exp.Expression] = {"first": first, "stop": stop, "step": step}
     if call.timezone is not None and not call.integer:
         subst["tz"] = call.timezone
     return _duck(f"SELECT {cols} FROM RANGE(__p_first, __p_stop, __p_step) AS r(__gf_time){groups}", **subst)

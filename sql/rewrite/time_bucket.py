@@ -42,7 +42,7 @@ def call_name(node: exp.Expression) -> str:
     return node.name.lower() if isinstance(node, exp.Anonymous) else ""
 
 
-def call_args(node: exp.Anonymous) -> tuple[list[exp.Expression], dict[str, exp.Expression]]:
+def call_args(node: exp.Expression) -> tuple[list[exp.Expression], dict[str, exp.Expression]]:
     """Positional and named (``name => v`` / ``name := v``) arguments of a call."""
     positional: list[exp.Expression] = []
     named: dict[str, exp.Expression] = {}
@@ -153,7 +153,7 @@ def _lower(node: exp.Expression) -> exp.Expression:
     if tz is not None and origin is None and offset is None:
         return _fn("TIME_BUCKET", width, ts, tz)
     if tz is not None:
-        local = _fn("TIMEZONE", tz, exp.Cast(this=ts, to=exp.DataType.build("TIMESTAMPTZ")))
+        local: exp.Expression = _fn("TIMEZONE", tz, exp.Cast(this=ts, to=exp.DataType.build("TIMESTAMPTZ")))
         if offset is not None:
             local = exp.Sub(this=local, expression=offset)
         args = [width, local]
