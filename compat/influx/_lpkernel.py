@@ -839,6 +839,8 @@ def assemble(
     ncol = 0
     rows = np.zeros(n_tables, dtype=np.int64)
     row = np.empty(nl, dtype=np.int64)
+    seen_in = np.full(n_names, -1, dtype=np.int64)  # per name: the last line it was met in, and where
+    seen_tok = np.zeros(n_names, dtype=np.int64)
     for li in range(nl):
         if not line_ok[li]:
             continue
@@ -846,20 +848,20 @@ def assemble(
         a = tok0[li]
         b = a + ntok[li]
         kept = 0
-        for j in range(a, b):
+        for j in range(b - 1, a - 1, -1):  # backwards: the first occurrence met is the one that counts
             nm = t_name[j]
             if name_is_time[nm]:
                 skip[j] = True
-                continue
-            for k in range(j + 1, b):
-                if t_name[k] == nm:
-                    skip[j] = True
-                    if t_type[k] != t_type[j] and err[li] == E_OK:  # InfluxDB 1.x: a type conflict
-                        err[li] = E_TYPE_CONFLICT
-                        err_tok[li] = k
-                        err_old[li] = t_type[j]
-                    break
-            if not skip[j]:
+            elif seen_in[nm] == li:
+                skip[j] = True
+                last = seen_tok[nm]
+                if t_type[last] != t_type[j] and err[li] == E_OK:  # InfluxDB 1.x: a type conflict
+                    err[li] = E_TYPE_CONFLICT
+                    err_tok[li] = last
+                    err_old[li] = t_type[j]
+            else:
+                seen_in[nm] = li
+                seen_tok[nm] = j
                 kept += 1
         if err[li] != E_OK:
             continue
