@@ -88,7 +88,7 @@ KEYWORDS = frozenset(
     variadic verbose when where window with xmlattributes xmlconcat xmlelement xmlexists xmlforest
     xmlnamespaces xmlparse xmlpi xmlroot xmlserialize xmltable""".split()
 )
-_PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
+_PLAIN = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 def quote_ident(name: str) -> str:
@@ -117,6 +117,11 @@ class TypeRow:
     subscript: str
     namespace: int = NS_CATALOG
     relid: int = 0
+
+    @property
+    def is_array(self) -> bool:
+        """A true array (not int2vector / oidvector, which have plain storage and print as such)."""
+        return self.category == "A" and self.elem != 0 and self.storage != "p"
 
 
 def _builtin_types() -> list[TypeRow]:
@@ -153,7 +158,7 @@ _FORMAT = {"char": '"char"', "timetz": "time with time zone", "any": '"any"', "b
 
 def format_name(t: TypeRow) -> str:
     """format_type(oid, NULL) of a builtin type."""
-    if t.category == "A" and t.elem in TYPE_BY_OID:
+    if t.is_array and t.elem in TYPE_BY_OID:
         return format_name(TYPE_BY_OID[t.elem]) + "[]"
     if t.name in _FORMAT:
         return _FORMAT[t.name]
@@ -432,7 +437,7 @@ class Snapshot:
         if t.relid:
             rel = self.relation_by_oid.get(t.relid)
             return rel.display if rel is not None else t.name
-        if t.category == "A" and t.elem not in TYPE_BY_OID and t.elem in self.type_by_oid:
+        if t.is_array and t.elem not in TYPE_BY_OID and t.elem in self.type_by_oid:
             return self.type_format(self.type_by_oid[t.elem]) + "[]"
         return format_name(t)
 

@@ -103,7 +103,7 @@ def _attribute_row(s: Snapshot, relid: int, att) -> Row:
         "attstattarget": -1,
         "attlen": t.len,
         "attnum": att.num,
-        "attndims": 1 if t.category == "A" else 0,
+        "attndims": 1 if t.is_array else 0,
         "attcacheoff": -1,
         "atttypmod": att.typmod,
         "attbyval": t.byval,
@@ -155,7 +155,7 @@ def pg_type(s: Snapshot) -> list[Row]:
                 "typsend": stem + "send",
                 "typmodin": t.modin,
                 "typmodout": t.modin.replace("typmodin", "typmodout"),
-                "typanalyze": "array_typanalyze" if t.category == "A" else "-",
+                "typanalyze": "array_typanalyze" if t.is_array else "-",
                 "typalign": t.align,
                 "typstorage": t.storage,
                 "typtypmod": -1,
@@ -525,7 +525,7 @@ def tsgres_names(s: Snapshot) -> list[Row]:
         names = [f"{s.schema_names.get(t.namespace, 'pg_catalog')}.{t.name}"]
         if visible:
             names += [fmt] if t.oid == 18 else [t.name, fmt]  # unquoted char is bpchar
-        if t.category == "A" and t.elem in s.type_by_oid and visible:
+        if t.is_array and t.elem in s.type_by_oid and visible:
             names.append(s.type_by_oid[t.elem].name + "[]")
         names += _TYPE_ALIASES.get(t.oid, [])
         add("t", t.oid, fmt, names, visible)
@@ -591,6 +591,8 @@ def tsgres_sizes(s: Snapshot) -> list[Row]:
 
 
 _MODKIND = {
+    **{oid: (name, "", "none") for oid, name in ((16, "boolean"), (20, "bigint"), (21, "smallint"))},
+    **{oid: (name, "", "none") for oid, name in ((23, "integer"), (700, "real"), (701, "double precision"))},
     1042: ("character", "", "len"),
     1043: ("character varying", "", "len"),
     1700: ("numeric", "", "num"),
@@ -603,17 +605,20 @@ _MODKIND = {
 
 @generates("tsgres_types", split=True)
 def tsgres_types(s: Snapshot) -> list[Row]:
-    """format_type() of each type: without typmod, with typmod -1, and how a typmod is shown."""
+    """format_type() of each type: without typmod, with typmod -1, and what goes before and after
+    a typmod (an array's typmod is its element's)."""
     out = []
     for t in s.types:
         fmt = s.type_format(t)
-        base, suffix = t.elem if t.category == "A" else t.oid, "[]" if t.category == "A" else ""
-        pre, post, kind = _MODKIND.get(base, (fmt, "", ""))
+        is_array = t.is_array and t.elem in s.type_by_oid
+        elem = s.type_by_oid[t.elem] if is_array else t
+        suffix = "[]" if is_array else ""
+        pre, post, kind = _MODKIND.get(elem.oid, (s.type_format(elem), "", ""))
         out.append(
             {
                 "tsg_oid": t.oid,
                 "tsg_fmt": fmt,
-                "tsg_fmt_nomod": "bpchar" if t.oid == 1042 else fmt,
+                "tsg_fmt_nomod": "bpchar" + suffix if elem.oid == 1042 else fmt,
                 "tsg_pre": pre,
                 "tsg_post": post + suffix,
                 "tsg_modkind": kind,

@@ -164,36 +164,50 @@ def reg_out(kind: str, x: exp.Expression) -> exp.Expression:
     """``x::regclass::text``: the name PostgreSQL prints (schema-qualified when not on the path)."""
     if kind == "p":
         return reg_in("p", x)
+    return reg_display(kind, reg_in(kind, x))
+
+
+def reg_display(kind: str, oid: exp.Expression) -> exp.Expression:
+    """The name an OID of that kind prints as (the number when unknown, NULL for NULL)."""
     return expand(
         "COALESCE((SELECT MIN(tsg_display) FROM pg_catalog.tsgres_names WHERE tsg_kind = "
         f"'{kind}' AND tsg_canonical AND tsg_oid = _o), CAST(_o AS VARCHAR))",
-        o=reg_in(kind, x),
+        o=oid,
     )
+
+
+TO_REG = {"to_regclass": "c", "to_regtype": "t", "to_regnamespace": "n", "to_regrole": "r"}
 
 
 # -- function templates --------------------------------------------------------------------------------
 _QUOTE_IDENT = (
-    "CASE WHEN regexp_full_match(_1, '[a-z_][a-z0-9_$]*') AND NOT regexp_full_match(_1, '"
+    "CASE WHEN regexp_full_match(_1, '[a-z_][a-z0-9_]*') AND NOT regexp_full_match(_1, '"
     + "|".join(sorted(KEYWORDS))
     + "') THEN _1 ELSE '\"' || replace(_1, '\"', '\"\"') || '\"' END"
 )
+# format_type: a typmod shows as (n - 4) for character types, (p,s) for numeric, (p) for the
+# time types, not at all for bool, integers and floats, and as itself for the rest, as PostgreSQL's
+# format_type_extended prints it
 _FORMAT_TYPE = (
     "(SELECT MIN(CASE WHEN _2 IS NULL THEN tsg_fmt WHEN _2 < 0 THEN tsg_fmt_nomod "
-    "WHEN tsg_modkind = 'len' THEN tsg_pre || '(' || CAST(_2 - 4 AS VARCHAR) || ')' || tsg_post "
-    "WHEN tsg_modkind = 'num' THEN tsg_pre || '(' || CAST(((_2 - 4) >> 16) & 65535 AS VARCHAR) || ',' "
-    "|| CAST((_2 - 4) & 65535 AS VARCHAR) || ')' || tsg_post "
-    "WHEN tsg_modkind = 'prec' THEN tsg_pre || '(' || CAST(_2 AS VARCHAR) || ')' || tsg_post "
-    "ELSE tsg_fmt END) FROM pg_catalog.tsgres_types WHERE tsg_oid = _1)"
+    "WHEN tsg_modkind = 'len' AND _2 > 4 THEN tsg_pre || '(' || CAST(_2 - 4 AS VARCHAR) || ')' || tsg_post "
+    "WHEN tsg_modkind = 'num' AND _2 >= 4 THEN tsg_pre || '(' || CAST(((_2 - 4) >> 16) & 65535 AS VARCHAR) "
+    "|| ',' || CAST((_2 - 4) & 65535 AS VARCHAR) || ')' || tsg_post "
+    "WHEN tsg_modkind IN ('len', 'num', 'none') THEN tsg_pre || tsg_post "
+    "ELSE tsg_pre || '(' || CAST(_2 AS VARCHAR) || ')' || tsg_post END) "
+    "FROM pg_catalog.tsgres_types WHERE tsg_oid = _1)"
 )
 # pg_size_pretty: bytes below 10 kB, then each unit while below 20 units (half-rounded), as PostgreSQL 15
 _SIZE_PRETTY = (
     "CASE WHEN _1 IS NULL THEN NULL "
     "WHEN abs(_1) < 10240 THEN CAST(_1 AS VARCHAR) || ' bytes' "
-    "WHEN abs(_1 // 512) < 20479 THEN CAST((_1 // 512 + 1) // 2 AS VARCHAR) || ' kB' "
-    "WHEN abs(_1 // 524288) < 20479 THEN CAST((_1 // 524288 + 1) // 2 AS VARCHAR) || ' MB' "
-    "WHEN abs(_1 // 536870912) < 20479 THEN CAST((_1 // 536870912 + 1) // 2 AS VARCHAR) || ' GB' "
-    "WHEN abs(_1 // 549755813888) < 20479 THEN CAST((_1 // 549755813888 + 1) // 2 AS VARCHAR) || ' TB' "
-    "ELSE CAST((_1 // 562949953421312 + 1) // 2 AS VARCHAR) || ' PB' END"
+    "WHEN abs(_1) // 512 < 20479 THEN CAST(sign(_1) * ((abs(_1) // 512 + 1) // 2) AS VARCHAR) || ' kB' "
+    "WHEN abs(_1) // 524288 < 20479 THEN CAST(sign(_1) * ((abs(_1) // 524288 + 1) // 2) AS VARCHAR) || ' MB' "
+    "WHEN abs(_1) // 536870912 < 20479 "
+    "THEN CAST(sign(_1) * ((abs(_1) // 536870912 + 1) // 2) AS VARCHAR) || ' GB' "
+    "WHEN abs(_1) // 549755813888 < 20479 "
+    "THEN CAST(sign(_1) * ((abs(_1) // 549755813888 + 1) // 2) AS VARCHAR) || ' TB' "
+    "ELSE CAST(sign(_1) * ((abs(_1) // 562949953421312 + 1) // 2) AS VARCHAR) || ' PB' END"
 )
 
 

@@ -24,7 +24,15 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from sql.rewrite.catalog_functions import REG_KINDS, expand, reg_in, reg_out
+from sql.rewrite.catalog_functions import (
+    REG_KINDS,
+    TO_REG,
+    expand,
+    lookup_name,
+    reg_display,
+    reg_in,
+    reg_out,
+)
 
 _OPERATORS: dict[str, type[exp.Expression]] = {
     "=": exp.EQ,
@@ -114,6 +122,17 @@ def _reg_kind(to: exp.Expression) -> str | None:
     return REG_KINDS.get(name or "")
 
 
+def _reg_output(e: exp.Expression) -> exp.Expression | None:
+    """What a regclass-like value prints as: ``x::regclass``, ``to_regtype('int')`` ...; None if e is
+    not one."""
+    if isinstance(e, exp.Cast) and (kind := _reg_kind(e.to)):
+        return reg_out(kind, e.this)
+    if isinstance(e, exp.Anonymous) and e.name.lower() in TO_REG and e.expressions:
+        kind = TO_REG[e.name.lower()]
+        return reg_display(kind, lookup_name(kind, e.expressions[0]))
+    return None
+
+
 def _is_text(to: exp.Expression) -> bool:
     name, plain = _type_name(to)
     dt = plain or to
@@ -142,14 +161,13 @@ def _plus(e: exp.Expression, n: int) -> exp.Expression:
 def catalog_syntax(tree: exp.Expression, ctx) -> exp.Expression:
     # regclass output first, while the cast to text still shows what it prints
     for cast in list(tree.find_all(exp.Cast)):
-        inner = cast.this
-        if isinstance(inner, exp.Cast) and _is_text(cast.to) and (kind := _reg_kind(inner.to)):
-            cast.replace(reg_out(kind, inner.this))
+        if _is_text(cast.to) and (shown := _reg_output(cast.this)) is not None:
+            cast.replace(shown)
     for select in list(tree.find_all(exp.Select)):
         for item in select.expressions:
             inner = item.this if isinstance(item, exp.Alias) else item
-            if isinstance(inner, exp.Cast) and (kind := _reg_kind(inner.to)):
-                inner.replace(reg_out(kind, inner.this))
+            if (shown := _reg_output(inner)) is not None:
+                inner.replace(shown)
     vectors = _vector_names(tree)
     for node in reversed(list(tree.walk())):
         new = _fix(node, ctx, vectors)

@@ -508,3 +508,47 @@ def test_timescaledb_is_listed_without_create_extension(tmp_path: Path) -> None:
         assert c.q("SELECT extname FROM pg_extension ORDER BY 1") == [("plpgsql",), ("timescaledb",)]
     finally:
         c.close()
+
+
+# -- against PostgreSQL 15 --------------------------------------------------------------------------------
+_FORMAT_TYPES = [16, 17, 18, 19, 20, 21, 23, 25, 26, 114, 700, 701, 1000, 1007, 1015, 1042, 1043, 1082]
+_FORMAT_TYPES += [1083, 1114, 1115, 1184, 1185, 1231, 1266, 1700, 2205, 2950, 3802]  # not interval:
+# PostgreSQL rejects most interval typmods
+_SIZES = [0, 1, 10239, 10240, 10241, 20971519, 20971520, 123456789, 10**12, 10**15, 2**62, -1, -10241]
+_IDENTS = ["time", "cpu", "Cpu", "a b", "select", "user", "_x", "x$", "x1", "1abc", "", 'a"b', "naïve"]
+_TYPE_NAMES = [
+    "int", "integer", "int4", "varchar(20)", "character varying", "double precision", "float8",
+    "timestamptz", "timestamp with time zone", "timestamp(3) without time zone", "bool", "text[]",
+    "_int4", "pg_catalog.int8", '"char"', "char", "numeric(10,2)", "hstore", "regclass", "uuid",
+]  # fmt: skip
+DIFFERENTIAL = (
+    [
+        f"SELECT format_type({o}, m) FROM (VALUES (NULL::int), (-1), (5), (9), (24), (3), (655366)) v(m) ORDER BY m"
+        for o in _FORMAT_TYPES
+    ]
+    + [f"SELECT pg_size_pretty({n}::bigint)" for n in _SIZES]
+    + [f"SELECT quote_ident('{i.replace(chr(39), chr(39) * 2)}')" for i in _IDENTS]
+    + [f"SELECT to_regtype('{t}')::oid, to_regtype('{t}')::text" for t in _TYPE_NAMES]
+    + [
+        "SELECT parse_ident('a.b'), parse_ident('public.\"Cpu\"'), parse_ident('A.b')",
+        "SELECT pg_encoding_to_char(6), pg_encoding_to_char(0)",
+        "SELECT 'pg_class'::regclass::oid, 'pg_catalog.pg_type'::regclass::text, 'pg_namespace'::regclass",
+        "SELECT 'pg_catalog'::regnamespace::oid, 11::regnamespace::text, 23::regtype, 1043::regtype::text",
+        "SELECT current_schemas(false)",
+        "SELECT oid, typname, typlen, typbyval, typtype, typcategory, typelem, typarray, typinput, typoutput, "
+        "typalign, typstorage FROM pg_type WHERE oid IN (16, 20, 23, 25, 701, 1043, 1184, 1007, 1015) ORDER BY oid",
+        "SELECT p.oid, p.proname, p.prorettype, pg_get_function_result(p.oid), "
+        "pg_get_function_arguments(p.oid) FROM pg_proc p WHERE p.proname IN ('date_trunc', 'now', 'concat') "
+        "ORDER BY 1",
+        "SELECT relname, relkind, relnamespace FROM pg_class WHERE oid IN (1259, 1249, 1247, 2615) ORDER BY 1",
+        "SELECT attnum, attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+        "WHERE attrelid = 'pg_catalog.pg_index'::regclass AND attnum > 0 ORDER BY 1",
+    ]
+)
+
+
+@pytest.mark.parametrize("sql", DIFFERENTIAL)
+def test_same_answer_as_postgresql(cat: Catalog, pg_server, sql: str) -> None:
+    with pg_server.connect() as conn:
+        expected = [tuple(r) for r in conn.execute(sql).fetchall()]
+    assert cat.q(sql) == expected
