@@ -3,7 +3,8 @@
 Everything here reaches shards through :class:`columnar.shard.ShardReader` (``read`` and
 ``sources``), so a remote shard can stand in later.
 
-* :func:`scan` yields Arrow record batches: ``time`` as timestamp[ns, UTC], tags as dictionary
+* :func:`scan` yields Arrow record batches: the time column (named as the table names it: ``time``
+  for line-protocol tables) as timestamp[ns, UTC], tags as dictionary
   strings, fields typed; rows ordered by shard (time), then series, then time.
 * :func:`aggregate` returns per (series, time bucket) partial aggregates (count, sum, min, max,
   first, last) and takes them from block statistics wherever a block lies wholly inside one bucket and
@@ -60,6 +61,7 @@ class _Target:
     database_id: int
     dedupe: bool = True
     storage: dict[str, str] | None = None  # field name -> the name its data is stored under
+    time_column: str = "time"  # the output name of the time column (the table's own)
 
     def stored(self, name: str) -> str:
         return (self.storage or {}).get(name, name)
@@ -84,7 +86,9 @@ def _target(engine: Engine, req: ScanRequest) -> _Target:
         and s.meta.start_ns <= req.tmax
     ]
     storage = {f: meta.storage_name(f) for f in fields}
-    return _Target(meta.id, meta.name, tags, fields, ids, shards, engine, db.id, meta.dedupe, storage)
+    return _Target(
+        meta.id, meta.name, tags, fields, ids, shards, engine, db.id, meta.dedupe, storage, meta.time_column
+    )
 
 
 def schema(engine: Engine, req: ScanRequest) -> pa.Schema:
@@ -93,7 +97,7 @@ def schema(engine: Engine, req: ScanRequest) -> pa.Schema:
 
 
 def _schema(t: _Target, with_series_id: bool) -> pa.Schema:
-    cols = [pa.field("time", TIME_TYPE, nullable=False)]
+    cols = [pa.field(t.time_column, TIME_TYPE, nullable=False)]
     cols += [pa.field(k, TAG_TYPE) for k in t.tags]
     cols += [pa.field(n, ft.arrow_type) for n, ft in t.fields.items()]
     if with_series_id:

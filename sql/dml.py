@@ -145,7 +145,7 @@ def _existing(session: SqlSession, rp, meta, batch) -> np.ndarray:
             with_series_id=True,
         ),
     )
-    have = set(zip(t["__series_id"].to_pylist(), t["time"].cast(pa.int64()).to_pylist(), strict=True))
+    have = set(zip(t["__series_id"].to_pylist(), t.column(0).cast(pa.int64()).to_pylist(), strict=True))
     return np.array(
         [(int(s), int(tm)) in have for s, tm in zip(row_ids, batch.time, strict=True)], dtype=bool
     )

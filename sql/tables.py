@@ -8,6 +8,8 @@ as an int64 field and read back as int4; a tag declared int4 is stored as a stri
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -53,6 +55,8 @@ def sql_columns(meta: TableMeta) -> list[SqlColumn]:
         pos += 1
         if c.pg_type:
             t = pgt.lookup(c.pg_type)
+            if t.name == "numeric":
+                t = _numeric(c.pg_type, t)
         elif c.kind == "time":
             t = pgt.BY_NAME["timestamptz"]
         elif c.kind == "tag":
@@ -64,6 +68,15 @@ def sql_columns(meta: TableMeta) -> list[SqlColumn]:
     return out
 
 
+def _numeric(declared: str, t: pgt.PgType) -> pgt.PgType:
+    """numeric(p, s) reads as an exact decimal(p, s) (stored as float64), so results are numeric;
+    without a typmod, decimal(38, 10)."""
+    m = re.search(r"\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)", declared)
+    precision, scale = (int(m[1]), int(m[2] or 0)) if m else (38, 10)
+    precision = min(max(precision, 1), 38)
+    return dataclasses.replace(t, arrow=pa.decimal128(precision, min(scale, precision)))
+
+
 def arrow_schema(cols: list[SqlColumn]) -> pa.Schema:
     return pa.schema([pa.field(c.name, c.type.arrow) for c in cols])
 
@@ -72,7 +85,7 @@ def to_sql_batch(batch: pa.RecordBatch, cols: list[SqlColumn], time_column: str)
     """A storage scan batch (time ns UTC, dictionary tags, storage-typed fields) -> declared SQL types."""
     arrays = []
     for c in cols:
-        src_name = "time" if c.kind == "time" else c.name
+        src_name = c.name
         arr = batch.column(src_name)
         if c.kind == "time":
             arr = _from_ns(arr.cast(pa.int64()), c.type)

@@ -43,13 +43,19 @@ def t(sec: int) -> dt.datetime:
 
 
 def test_create_table_maps_tags_time_and_keys(session):
-    q(session, "CREATE TABLE m (ts timestamptz NOT NULL, host varchar(20), rack int4, v double precision, n int2, PRIMARY KEY (ts, host, rack))")
+    q(
+        session,
+        "CREATE TABLE m (ts timestamptz NOT NULL, host varchar(20), rack int4, v double precision, n int2, PRIMARY KEY (ts, host, rack))",
+    )
     meta = session.storage.table(1, "autogen", "m")
     kinds = {c.name: c.kind for c in meta.columns}
     assert kinds == {"ts": "time", "host": "tag", "rack": "tag", "v": "field", "n": "field"}
     assert meta.time_column == "ts" and meta.dedupe
     assert {c.name: c.pg_type for c in meta.columns}["host"] == "varchar(20)"
-    q(session, "INSERT INTO m VALUES ('2016-01-01 00:00:00+00', 'a', 7, 1.5, 3), ('2016-01-01 00:00:00+00', 'a', 7, 2.5, 4)")
+    q(
+        session,
+        "INSERT INTO m VALUES ('2016-01-01 00:00:00+00', 'a', 7, 1.5, 3), ('2016-01-01 00:00:00+00', 'a', 7, 2.5, 4)",
+    )
     tag, cols, rows = q(session, "SELECT * FROM m")
     assert cols == ["ts", "host", "rack", "v", "n"]
     assert rows == [(t(0), "a", 7, 2.5, 4)]  # same key: the last write wins
@@ -60,7 +66,10 @@ def test_create_table_maps_tags_time_and_keys(session):
 
 def test_keyless_tables_keep_duplicates_and_tables_without_time_work(session):
     q(session, "CREATE TABLE log (time timestamptz NOT NULL, msg text, level int4)")
-    q(session, "INSERT INTO log VALUES ('2016-01-01 00:00:00+00', 'x', 1), ('2016-01-01 00:00:00+00', 'x', 1)")
+    q(
+        session,
+        "INSERT INTO log VALUES ('2016-01-01 00:00:00+00', 'x', 1), ('2016-01-01 00:00:00+00', 'x', 1)",
+    )
     assert q(session, "SELECT count(*) FROM log")[2] == [(2,)]
     q(session, "CREATE TABLE hosts (hostname text, rack int4)")
     q(session, "INSERT INTO hosts VALUES ('h1', 1), ('h2', 2), ('h1', 1)")
@@ -156,32 +165,57 @@ def test_cursors_declare_fetch_move_close(session):
 
 def test_copy_in_csv_and_text_then_copy_out(session):
     q(session, "CREATE TABLE k (time timestamptz NOT NULL, host text, v double precision)")
-    r = session.execute(session.prepare("COPY k (time, host, v) FROM STDIN WITH (FORMAT csv, HEADER)", []), [])
-    assert isinstance(r.copy, CopyRequest) and r.copy.direction == "in" and [c.name for c in r.copy.columns] == ["time", "host", "v"]
+    r = session.execute(
+        session.prepare("COPY k (time, host, v) FROM STDIN WITH (FORMAT csv, HEADER)", []), []
+    )
+    assert (
+        isinstance(r.copy, CopyRequest)
+        and r.copy.direction == "in"
+        and [c.name for c in r.copy.columns] == ["time", "host", "v"]
+    )
     data = [b"time,host,v\n2016-01-01 00:00:00+00,a,1.5\n", b'2016-01-01 00:00:10+00,"b,c",\n']
     assert session.copy_in(r.copy, iter(data)) == "COPY 2"
     r = session.execute(session.prepare("COPY k FROM STDIN", []), [])
     assert session.copy_in(r.copy, iter([b"2016-01-01 00:00:20+00\ta\t\\N\n\\.\n"])) == "COPY 1"
     assert q(session, "SELECT host, v FROM k ORDER BY time")[2] == [("a", 1.5), ("b,c", None), ("a", None)]
-    out = session.execute(session.prepare("COPY (SELECT host FROM k ORDER BY time) TO STDOUT (FORMAT csv)", []), [])
+    out = session.execute(
+        session.prepare("COPY (SELECT host FROM k ORDER BY time) TO STDOUT (FORMAT csv)", []), []
+    )
     assert out.copy.direction == "out" and out.copy.format == "csv"
     assert [r for b in out.batches for r in b.to_pylist()] == [{"host": "a"}, {"host": "b,c"}, {"host": "a"}]
 
 
 def test_delete_update_and_pushdown_bounds(session):
-    q(session, "CREATE TABLE d (time timestamptz NOT NULL, host text, v double precision, PRIMARY KEY (time, host))")
-    q(session, "INSERT INTO d SELECT to_timestamp(1451606400 + i), 'h' || (i % 3), i FROM generate_series(0, 29) AS g(i)")
-    plan = "\n".join(r[0] for r in q(session, "EXPLAIN SELECT v FROM d WHERE host IN ('h1', 'h2') AND time > '2016-01-01 00:00:10+00'")[2])
+    q(
+        session,
+        "CREATE TABLE d (time timestamptz NOT NULL, host text, v double precision, PRIMARY KEY (time, host))",
+    )
+    q(
+        session,
+        "INSERT INTO d SELECT to_timestamp(1451606400 + i), 'h' || (i % 3), i FROM generate_series(0, 29) AS g(i)",
+    )
+    plan = "\n".join(
+        r[0]
+        for r in q(
+            session, "EXPLAIN SELECT v FROM d WHERE host IN ('h1', 'h2') AND time > '2016-01-01 00:00:10+00'"
+        )[2]
+    )
     assert "TagIn(key='host'" in plan and "time range: [1451606410000001000" in plan
     assert q(session, "DELETE FROM d WHERE host = 'h0' AND time < '2016-01-01 00:00:15+00'")[0] == "DELETE 5"
     assert q(session, "SELECT count(*) FROM d")[2] == [(25,)]
     with pytest.raises(E.FeatureNotSupported):
         q(session, "DELETE FROM d WHERE v > 3")
-    assert q(session, "UPDATE d SET v = v * 10 WHERE host = 'h1' AND time >= '2016-01-01 00:00:25+00'")[0] == "UPDATE 2"
+    assert (
+        q(session, "UPDATE d SET v = v * 10 WHERE host = 'h1' AND time >= '2016-01-01 00:00:25+00'")[0]
+        == "UPDATE 2"
+    )
     assert q(session, "SELECT v FROM d WHERE v > 100 ORDER BY v")[2] == [(250.0,), (280.0,)]
     q(session, "INSERT INTO d VALUES ('2016-01-01 00:00:01+00', 'h1', -1) ON CONFLICT DO NOTHING")
     assert q(session, "SELECT v FROM d WHERE time = '2016-01-01 00:00:01+00'")[2] == [(1.0,)]
-    q(session, "INSERT INTO d VALUES ('2016-01-01 00:00:01+00', 'h1', -1) ON CONFLICT (time, host) DO UPDATE SET v = EXCLUDED.v")
+    q(
+        session,
+        "INSERT INTO d VALUES ('2016-01-01 00:00:01+00', 'h1', -1) ON CONFLICT (time, host) DO UPDATE SET v = EXCLUDED.v",
+    )
     assert q(session, "SELECT v FROM d WHERE time = '2016-01-01 00:00:01+00'")[2] == [(-1.0,)]
 
 
@@ -199,3 +233,13 @@ def test_hypertable_views_alter_truncate(session):
     q(session, "CREATE VIEW hv AS SELECT value * 2 AS doubled FROM h")
     q(session, "TRUNCATE h")
     assert q(session, "SELECT count(*) FROM h")[2] == [(0,)]
+
+
+def test_keyless_table_may_have_a_column_named_time(session):
+    q(session, "CREATE TABLE ev (time int4, label text)")
+    q(session, "INSERT INTO ev VALUES (3, 'c'), (1, 'a')")
+    assert q(session, "SELECT time, label FROM ev ORDER BY time") == (
+        "SELECT 2",
+        ["time", "label"],
+        [(1, "a"), (3, "c")],
+    )
