@@ -98,6 +98,9 @@ class Engine:
         self.catalog.create_database(options.default_database)
         self._replay()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set by writers when the memtables reach the snapshot size
+        self._unflushed = 0  # bytes appended to memtables since the last snapshot began
+        self._flushed = threading.Condition()  # writers held back by a lagging snapshot wait here
         self._bg: threading.Thread | None = None
         if options.compaction_interval_s > 0:
             self._bg = threading.Thread(target=self._background, name="tsgres-storage", daemon=True)
@@ -281,9 +284,13 @@ class Engine:
                 return result
         payload = _write_record(db.name, rpm.name, batch)
         rows = Rows(ids, batch.time, dict(batch.fields))
+        self._hold_back()
         with self._write_lock:
             seq = self.wal.append(payload, sync=False)
             self._apply(db, rpm, meta, rows)
+            self._unflushed += rows.nbytes
+        if self._unflushed >= self.options.cache_snapshot_bytes:
+            self._wake.set()
         if sync:
             self.wal.sync_to(seq)
         result.rows_written += len(rows)
@@ -476,12 +483,15 @@ class Engine:
                 last_seq = self.wal.last_seq
                 self.wal.rotate()
                 frozen = [(s, s.freeze()) for s in list(self._shards.values())]
+                self._unflushed = 0
             written = 0
             for shard, cache in frozen:
                 if cache is not None:
                     written += self._write_cache(shard, cache)
             self.wal.remove_through(last_seq)
-            return written
+        with self._flushed:
+            self._flushed.notify_all()
+        return written
 
     def _write_cache(self, shard: Shard, cache: ShardCache) -> int:
         written = []
@@ -573,10 +583,27 @@ class Engine:
             self._apply(db, rpm, meta, Rows(ids, batch.time, dict(batch.fields)))
 
     # -- background work ------------------------------------------------------------------------------------
+    HOLD_BACK_FACTOR = 4  # writers wait while memtables hold this many snapshot sizes unflushed
+
+    def _hold_back(self) -> None:
+        """Bound memory: when snapshots lag far behind the writers, writers wait for one."""
+        limit = self.HOLD_BACK_FACTOR * self.options.cache_snapshot_bytes
+        if self._bg is None or self._unflushed < limit:
+            return
+        with self._flushed:
+            while self._unflushed >= limit and not self._closed:
+                self._wake.set()
+                self._flushed.wait(timeout=1.0)
+
     def _background(self) -> None:
+        """Snapshots (woken by writers at the size threshold) and compaction, until close."""
         from columnar.compaction import compact_due
 
-        while not self._stop.wait(self.options.compaction_interval_s):
+        while not self._stop.is_set():
+            self._wake.wait(self.options.compaction_interval_s)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
             try:
                 self.maybe_flush()
                 compact_due(self)
@@ -612,6 +639,7 @@ class Engine:
             return
         self._closed = True
         self._stop.set()
+        self._wake.set()
         if self._bg is not None:
             self._bg.join()
         with self._flush_lock, self._write_lock:

@@ -333,3 +333,26 @@ def test_table_without_dedupe_keeps_duplicate_rows(make_engine):
     e.flush()
     e.compact(full=True)
     assert values() == sorted(want + [(5, 9.0)])
+
+
+def test_snapshot_starts_at_the_size_threshold_and_bounds_memtables(tmp_path):
+    import time as _t
+
+    from columnar.engine import Engine
+    from columnar.options import EngineOptions
+
+    opts = EngineOptions(compaction_interval_s=3600, wal_fsync="off", cache_snapshot_bytes=200_000)
+    with Engine.open(tmp_path / "d", opts) as e:
+        rng = np.random.default_rng(9)
+        peak = 0
+        for i in range(60):
+            b = cpu_batch(rng, 5, 2000, t0=T0 + i * 10**12)
+            e.write("postgres", b).check()
+            peak = max(peak, e._unflushed)
+        # writers were held back rather than let the memtables grow without bound
+        assert peak < (Engine.HOLD_BACK_FACTOR + 1) * opts.cache_snapshot_bytes
+        deadline = _t.monotonic() + 30
+        while not any(s.files for s in e.shards()) and _t.monotonic() < deadline:
+            _t.sleep(0.05)
+        # snapshots ran long before the hour-long background interval
+        assert any(s.files for s in e.shards())
