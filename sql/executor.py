@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from columnar.scan import ScanRequest, aggregate_many, last_rows
 from sql.planner import BucketAggregate, LastPoint, NativePlan
+from sql.rewrite.pg_types import NUMERIC_SCALE
 from sql.rewrite.pushdown import pushdown
 from sql.tables import sql_columns, to_sql_batch
 from sql.types import BY_OID
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from sql.engine import SqlSession
 
 TIMESCALE_ORIGIN_NS = 946_857_600 * 10**9  # 2000-01-03 00:00:00 UTC, TimescaleDB's default origin
+
+
+NUMERIC_OID = 1700
 
 
 def run(session: SqlSession, plan: NativePlan, params: list, column_oids: list[int]) -> pa.Table:
@@ -36,9 +40,24 @@ def run(session: SqlSession, plan: NativePlan, params: list, column_oids: list[i
     arrays = []
     for i, oid in enumerate(column_oids):
         col = table.column(i)
+        if oid == NUMERIC_OID and pa.types.is_floating(col.type):
+            arrays.append(_numeric(session, col))
+            continue
         want = BY_OID[oid].arrow if oid in BY_OID else col.type
         arrays.append(col if col.type == want else col.cast(want))
     return pa.Table.from_arrays(arrays, names=table.column_names)
+
+
+def _numeric(session: SqlSession, col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """avg of integer fields is numeric (sql/rewrite/pg_types.py): the DuckDB path casts its double
+    with CAST(... AS DECIMAL(38, 16)); the same cast here gives the same digits."""
+    cur = session.sql_engine.duck.cursor()
+    try:
+        cur.register("__tsgres_native_numeric", pa.table({"v": col}))
+        sql = f"SELECT CAST(v AS DECIMAL(38, {NUMERIC_SCALE})) FROM __tsgres_native_numeric"
+        return cur.sql(sql).to_arrow_table().column(0)
+    finally:
+        cur.close()
 
 
 def _request(session: SqlSession, plan, params: list) -> ScanRequest:

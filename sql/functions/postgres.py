@@ -10,6 +10,8 @@ that SQLSTATE.
 - ``pg_sqrt``, ``pg_ln``, ``pg_log10``: the domain errors (2201F, 2201E) where DuckDB returns
   NaN, -inf or NULL.
 - ``pg_scale(x)``: digits after the decimal point of a numeric (DuckDB's decimal text keeps them).
+- ``pg_float_text(x)``: float4/float8 as PostgreSQL prints them (54, not 54.0; NaN, Infinity).
+- ``pg_array_text(x)``: a list as PostgreSQL's array text ``{1,2,NULL,"a b"}`` (DuckDB: ``[1, 2, NULL, a b]``).
 """
 
 from __future__ import annotations
@@ -49,6 +51,26 @@ MACROS: dict[str, str] = {
             WHEN strpos(CAST(x AS VARCHAR), '.') = 0 THEN 0
             ELSE length(CAST(x AS VARCHAR)) - strpos(CAST(x AS VARCHAR), '.')
         END
+    """,
+    "pg_float_text": r"""
+        (x) AS CASE
+            WHEN isnan(x) THEN 'NaN'
+            WHEN isinf(x) THEN CASE WHEN x > 0 THEN 'Infinity' ELSE '-Infinity' END
+            ELSE regexp_replace(CAST(x AS VARCHAR), '\.0$', '')
+        END
+    """,
+    "pg_array_element_text": r"""
+        (s) AS CASE
+            WHEN s IS NULL THEN 'NULL'
+            WHEN s = '' OR lower(s) = 'null' OR regexp_matches(s, '[{},"\\\s]')
+                THEN '"' || replace(replace(s, '\', '\\'), '"', '\"') || '"'
+            ELSE s
+        END
+    """,
+    "pg_array_text": """
+        (x) AS '{' || array_to_string(
+            list_transform(x, lambda e: pg_array_element_text(CAST(e AS VARCHAR))), ','
+        ) || '}'
     """,
 }
 

@@ -127,6 +127,9 @@ def _literals(node: exp.Expression) -> exp.Expression:
                 node.set("this", exp.Literal.string(text))
         return node
     if isinstance(node, exp.Like | exp.ILike) and not isinstance(node.parent, exp.Escape):
+        pattern = node.expression
+        if isinstance(pattern, exp.Literal) and pattern.is_string and "\\" not in pattern.this:
+            return node  # nothing to escape: leave the plain LIKE that pushdown and the planner read
         return exp.Escape(this=node, expression=exp.Literal.string("\\"))
     return node
 
@@ -340,8 +343,42 @@ def _function(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _check_distinct_order(select: exp.Select) -> None:
+    """SELECT DISTINCT ... ORDER BY x needs x in the select list (42P10); DuckDB sorts anyway."""
+    distinct = select.args.get("distinct")
+    order = select.args.get("order")
+    if distinct is None or distinct.args.get("on") is not None or order is None:
+        return
+    outputs = select.expressions
+    if any(
+        isinstance(o, exp.Star) or (isinstance(o, exp.Column) and isinstance(o.this, exp.Star))
+        for o in outputs
+    ):
+        return
+    names = {o.alias_or_name for o in outputs}
+    inner = [o.this if isinstance(o, exp.Alias) else o for o in outputs]
+    for o in order.expressions:
+        key = o.this
+        if isinstance(key, exp.Literal) and key.is_int:
+            continue
+        if isinstance(key, exp.Column) and not key.table and key.name in names:
+            continue
+        if any(key == e for e in inner):
+            continue
+        raise E.InvalidColumnReference("for SELECT DISTINCT, ORDER BY expressions must appear in select list")
+
+
+def _check_window_distinct(tree: exp.Expression) -> None:
+    for window in tree.find_all(exp.Window):
+        func = window.this.this if isinstance(window.this, exp.Filter) else window.this
+        if isinstance(func, exp.AggFunc) and isinstance(func.this, exp.Distinct):
+            raise E.FeatureNotSupported("DISTINCT is not implemented for window functions")
+
+
 def pg_semantics(tree: exp.Expression, ctx: object) -> exp.Expression:
+    _check_window_distinct(tree)
     for select in tree.find_all(exp.Select):
         _check_distinct_on(select)
+        _check_distinct_order(select)
     tree = bottom_up(tree, _literals)
     return bottom_up(tree, _function)

@@ -307,6 +307,12 @@ class Types:
             return "bool"
         if isinstance(e, exp.DPipe):
             return "text"
+        if isinstance(e, exp.Array):
+            inner = promote([t(x) for x in e.expressions])
+            return inner + "[]" if inner and inner != "unknown" else None
+        if isinstance(e, exp.ArrayAgg):
+            inner = t(e.this.this if isinstance(e.this, exp.Order) else e.this)
+            return inner + "[]" if inner and inner != "unknown" else None
         if isinstance(e, exp.Case):
             branches = [i.args.get("true") for i in e.args.get("ifs") or []] + [e.args.get("default")]
             return promote([t(b) for b in branches if b is not None])
@@ -333,6 +339,9 @@ class Types:
             return "numeric" if a in (*INTS, "numeric") else "float8" if a in ("float4", "float8") else a
         if isinstance(e, _STDDEV):
             return "numeric" if t(e.this) in (*INTS, "numeric") else "float8"
+        if isinstance(e, exp.TimestampTrunc):
+            a = t(e.this)
+            return "timestamptz" if a in ("date", "timestamptz", "unknown") else a
         if isinstance(e, (*_SAME_AS_ARG, exp.FirstValue, exp.LastValue, exp.NthValue, exp.DateTrunc)):
             return t(e.this) if not isinstance(e, exp.DateTrunc) else t(e.this) or t(e.args.get("unit"))
         if isinstance(e, exp.Round):
@@ -406,6 +415,40 @@ def _result_cast(types: Types, node: exp.Expression) -> str | None:
     return None
 
 
+def _as_text(kind: str | None, e: exp.Expression) -> exp.Expression | None:
+    """PostgreSQL's text of a float or array value, where DuckDB's differs (54.0, [1, 2])."""
+    if kind in ("float4", "float8"):
+        return _fn("pg_float_text", e)
+    if kind is not None and kind.endswith("[]"):
+        return _fn("pg_array_text", e)
+    return None
+
+
+def _check_aliases(types: Types, select: exp.Select) -> None:
+    """WHERE and HAVING see the FROM clause's columns, not the select list's aliases (42703);
+    DuckDB resolves an alias there. Checked only where every source's columns are known."""
+    aliases = {e.alias for e in select.expressions if isinstance(e, exp.Alias)}
+    if not aliases:
+        return
+    scope = types.scope(select)
+    from_ = select.args.get("from_") or select.args.get("from")
+    n_sources = (1 if from_ is not None else 0) + len(select.args.get("joins") or [])
+    if len(scope) != n_sources:
+        return
+    known = {c for _, cols in scope for c in cols}
+    for clause in (select.args.get("where"), select.args.get("having")):
+        if clause is None:
+            continue
+        for col in clause.find_all(exp.Column):
+            if col.table or col.name in known or col.name not in aliases:
+                continue
+            if col.find_ancestor(exp.Select) is not select:
+                continue
+            from sql.errors import UndefinedColumn
+
+            raise UndefinedColumn(f'column "{col.name}" does not exist')
+
+
 def _fix(types: Types, node: exp.Expression) -> exp.Expression:
     t = types.type
     if isinstance(node, (exp.Sum, exp.Avg, exp.Window, exp.Filter, exp.Anonymous, *_STDDEV)):
@@ -446,6 +489,19 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
         return node
     if isinstance(node, exp.Cast) and node.to.this == _DTYPE.TIME and t(node.this) == "timestamptz":
         node.set("this", _cast(node.this, "TIMESTAMP"))
+        return node
+    if isinstance(node, exp.Cast) and node.to.this in (_DTYPE.TEXT, _DTYPE.VARCHAR):
+        text = _as_text(t(node.this), node.this)
+        return text if text is not None else node
+    if isinstance(node, exp.DPipe):
+        for key in ("this", "expression"):
+            operand = node.args.get(key)
+            text = _as_text(t(operand), operand) if operand is not None else None
+            if text is not None:
+                node.set(key, text)
+        return node
+    if isinstance(node, exp.TimestampTrunc) and t(node.this) == "date":
+        node.set("this", _cast(node.this, "TIMESTAMPTZ"))  # date_trunc(unit, date) is timestamptz
         return node
     if isinstance(node, exp.DateBin):
         origin = node.args.get("unit") or node.args.get("origin")
@@ -490,6 +546,8 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
 def pg_types(tree: exp.Expression, tables: Mapping[str, Mapping[str, str]]) -> exp.Expression:
     """Fix result types of a bound tree; ``tables`` maps each registered scan to its column types."""
     types = Types(tree, tables)
+    for select in tree.find_all(exp.Select):
+        _check_aliases(types, select)
     return bottom_up(tree, lambda node: _fix(types, node))
 
 

@@ -179,7 +179,13 @@ def _tag_predicate(c: exp.Expression, is_tag) -> TagPredicate | None:
         if values and all(v is not None for v in values):
             return TagIn(c.this.name, frozenset(values))  # type: ignore[arg-type]
         return None
-    if isinstance(c, exp.Like) and isinstance(c.this, exp.Column) and is_tag(c.this):
+    # sqlglot reads NOT LIKE as Like(negate=True): that is not a positive match to push down
+    if (
+        isinstance(c, exp.Like)
+        and not c.args.get("negate")
+        and isinstance(c.this, exp.Column)
+        and is_tag(c.this)
+    ):
         pat = _string(c.expression)
         if pat is not None:
             return TagRegex(c.this.name, _like_to_regex(pat))

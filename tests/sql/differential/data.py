@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bench.datagen import DevopsCpu
@@ -32,6 +32,8 @@ def _lit(v: object) -> str:
         return "true" if v else "false"
     if isinstance(v, int | float):
         return repr(v)
+    if isinstance(v, date) and not isinstance(v, datetime):
+        return f"'{v.isoformat()}'"
     if isinstance(v, datetime):
         if v.tzinfo is None:
             return f"'{v.isoformat(sep=' ')}'"
@@ -104,6 +106,19 @@ def label_rows() -> list[tuple]:
     return [(1, "alpha"), (2, ""), (3, None), (4, "Beta"), (5, " padded ")]
 
 
+def order_rows() -> list[tuple]:
+    rnd = random.Random(3)
+    items = ("bolt", "nut", "gear", "belt")
+    rows = []
+    for i in range(24):
+        t = START + timedelta(hours=i, seconds=rnd.randrange(0, 3600))
+        price = None if i % 11 == 5 else round(rnd.randrange(100, 100000) / 100, 2)
+        ratio = round(rnd.random(), 4) if i % 7 else None
+        day = (START + timedelta(days=i // 5)).date()
+        rows.append((t, items[i % 4], rnd.randrange(1, 50), price, ratio, day, i % 3 == 0))
+    return rows
+
+
 def event_rows() -> list[tuple]:
     rows = []
     kinds = ("deploy", "restart", "alert")
@@ -161,6 +176,7 @@ def insert_statements() -> Iterator[str]:
     yield from _insert("hosts", ("hostname", "rack", "team", "weight"), host_rows())
     yield from _insert("events", ("time", "host", "kind", "value"), event_rows())
     yield from _insert("labels", ("id", "label"), label_rows())
+    yield from _insert("orders", ("time", "item", "qty", "price", "ratio", "day", "shipped"), order_rows())
     yield from _insert("logs", ("ts", "level", "service", "bytes", "latency_ms"), log_rows())
 
 

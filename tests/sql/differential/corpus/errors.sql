@@ -202,3 +202,35 @@ SELECT now() AT TIME ZONE 'Mars/Olympus';
 -- name: string_to_numeric_compare_bad
 -- error: 22P02
 SELECT count(*) FROM hosts WHERE rack = 'one';
+
+-- name: alias_in_where
+-- error: 42703
+SELECT usage_user * 2 AS doubled FROM cpu WHERE doubled > 100;
+
+-- name: alias_in_having
+-- error: 42703
+SELECT hostname, count(*) AS n FROM cpu GROUP BY hostname HAVING n > 5;
+
+-- name: distinct_order_by_not_selected
+-- error: 42P10
+SELECT DISTINCT hostname FROM cpu ORDER BY time;
+
+-- name: count_distinct_window
+-- error: 0A000
+SELECT count(DISTINCT hostname) OVER () FROM cpu;
+
+-- name: insert_unknown_table
+-- error: 42P01
+INSERT INTO nope VALUES (1);
+
+-- name: text_plus_int
+-- error: 42883
+SELECT hostname + 1 FROM hosts;
+
+-- name: sum_of_text
+-- error: 42883
+SELECT sum(hostname) FROM hosts;
+
+-- name: wrong_cast_type_name
+-- error: 42704
+SELECT 1::nosuchtype;
