@@ -5,12 +5,14 @@ runs the other way: stop accepting and close the listeners, stop the jobs, then 
 (flushes and closes the WAL). Blocking engine calls run in the loop's thread pool, never on the loop.
 
 Listeners come from :data:`LISTENERS`: each starter opens its sockets and returns a :class:`Listener`.
-The PostgreSQL wire protocol joins as one more starter when ``pgwire.server`` exists.
+The PostgreSQL wire protocol (:func:`start_pgwire`) is one of them whenever the SQL engine
+(``sql.engine``) is in the build to answer its queries.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import os
 import signal
@@ -82,8 +84,47 @@ async def start_udp(server: Server) -> Listener | None:
     return Listener("udp", addresses, close)
 
 
-# The PostgreSQL listener is added here once pgwire/server.py exists.
-LISTENERS: tuple[ListenerStarter, ...] = (start_http, start_udp)
+async def start_pgwire(server: Server) -> Listener:
+    """The PostgreSQL listener; its sessions come from the SQL engine over the server's storage."""
+    from pgwire.auth import AuthConfig, PasswordStore
+    from pgwire.server import ServerOptions, serve, tls_context
+    from sql.engine import SqlEngine
+
+    config = server.config
+    loop = asyncio.get_running_loop()
+    store = (
+        PasswordStore.from_file(str(config.pg_password_file)) if config.pg_password_file else PasswordStore()
+    )
+    tls = (
+        tls_context(str(config.pg_tls_cert), str(config.pg_tls_key))
+        if config.pg_tls_cert and config.pg_tls_key
+        else None
+    )
+    options = ServerOptions(auth=AuthConfig(config.pg_auth_method, store), ssl_context=tls)
+    sql_engine = await loop.run_in_executor(None, SqlEngine, server.engine)
+    try:
+        pg = await serve(config.host, config.pg_port, sql_engine.session, options)
+    except BaseException:
+        sql_engine.close()
+        raise
+
+    async def close() -> None:
+        await pg.close()
+        await loop.run_in_executor(None, sql_engine.close)
+
+    return Listener("pgwire", pg.addresses, close)
+
+
+def _pgwire_available() -> bool:
+    """pgwire needs the SQL engine (sql/engine.py) to answer queries; without it no port is bound."""
+    return importlib.util.find_spec("sql.engine") is not None
+
+
+LISTENERS: tuple[ListenerStarter, ...] = (
+    start_http,
+    start_udp,
+    *((start_pgwire,) if _pgwire_available() else ()),
+)
 
 
 def _open_engine(config: Config) -> Any:
@@ -108,11 +149,15 @@ class Server:
     engine: Any = None
     listeners: list[Listener] = field(default_factory=list)
     _jobs: list[asyncio.Task[None]] = field(default_factory=list)
+    _warmup: Any = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         log.info("opening storage in %s", self.config.data_dir.resolve())
         self.engine = await loop.run_in_executor(None, self.open_engine or _open_engine, self.config)
+        from tsgres.warmup import warm_up
+
+        self._warmup = loop.run_in_executor(None, warm_up)  # compiles kernels while listeners start
         for start in self.listener_starters:
             listener = await start(self)
             if listener is None:

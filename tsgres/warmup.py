@@ -1,0 +1,32 @@
+"""Compile (or load from numba's disk cache) the hot kernels before the first request needs them.
+
+The first numba compile of the line-protocol scanner and the codecs takes seconds; done in the
+background at start-up, the first write or query does not stall on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+log = logging.getLogger("tsgres")
+
+
+def warm_up() -> None:
+    start = time.perf_counter()
+    from columnar import encodings
+    from compat.influx.lineprotocol import parse
+
+    parse(b'warm,host=a f=1.5,i=2i,u=3u,b=t,s="x" 1\n', precision="ns", now_ns=0)
+    samples = {
+        "time": np.arange(0, 5000, 5, dtype=np.int64),
+        "int": np.arange(100, dtype=np.int64) % 7,
+        "uint": np.arange(100, dtype=np.uint64),
+        "float": np.round(np.linspace(0, 1, 100), 2),
+        "bool": np.arange(100) % 3 == 0,
+    }
+    for kind, values in samples.items():
+        encodings.decode(encodings.encode(values, kind))
+    log.info("kernels ready in %.1fs", time.perf_counter() - start)
