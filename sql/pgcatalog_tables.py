@@ -81,8 +81,9 @@ def pg_class(s: Snapshot) -> list[Row]:
             "reltype": rel.row_type,
             "relowner": ROLE_SUPERUSER,
             "relfilenode": rel.oid if rel.kind != "v" else 0,
-            "relpages": size // 8192,
-            "reltuples": float(rows) if rel.meta is not None else -1.0,
+            "relpages": size // 8192 if rel.kind != "i" else 1,
+            # like an unanalysed table: -1 until chunk files hold rows (the memtable is not counted)
+            "reltuples": float(rows) if rows else (0.0 if rel.kind == "i" else -1.0),
             "relhasindex": bool(rel.indexes),
             "relpersistence": "p",
             "relkind": rel.kind,

@@ -82,6 +82,9 @@ ARRAY_COLUMNS = frozenset(
     proargnames proargmodes proallargtypes conkey confkey stxkind extconfig extcondition rolconfig
     useconfig setconfig""".split()
 )
+# PostgreSQL functions returning one value that catalog queries put in FROM (sqlglot parses most
+# others into typed nodes, such as string_to_array)
+_SCALAR_IN_FROM = frozenset(("generate_subscripts", "current_schemas", "parse_ident", "array_length"))
 _TABLE_FUNCTIONS = (exp.Unnest, exp.Explode, exp.GenerateSeries, exp.ExplodingGenerateSeries)
 
 
@@ -288,10 +291,12 @@ def _from_function(table: exp.Table) -> exp.Expression:
     alias = table.args.get("alias")
     if isinstance(fn, exp.Explode):  # pg_catalog.unnest(x) parses as a qualified Explode
         return exp.Unnest(expressions=[fn.this], alias=alias)
-    if isinstance(fn, _TABLE_FUNCTIONS):
+    if isinstance(fn, _TABLE_FUNCTIONS) or (
+        isinstance(fn, exp.Anonymous) and fn.name.lower() not in _SCALAR_IN_FROM
+    ):
         if table.args.get("db"):
             table.set("db", None)
-        return table
+        return table  # a table function DuckDB knows (or reports unknown) itself
     # a scalar function in FROM is one row whose column is named after the alias
     table_alias = alias.name if alias is not None and alias.name else fn.sql_name().lower()
     columns = alias.columns if alias is not None else []
