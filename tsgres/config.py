@@ -60,6 +60,13 @@ def _log_level(value: str) -> str | None:
     return None if value in LOG_LEVELS else f"must be one of {', '.join(LOG_LEVELS)}"
 
 
+PG_AUTH_METHODS = ("auto", "trust", "password", "md5", "scram-sha-256")
+
+
+def _pg_auth_method(value: str) -> str | None:
+    return None if value in PG_AUTH_METHODS else f"must be one of {', '.join(PG_AUTH_METHODS)}"
+
+
 def _non_negative(value: float) -> str | None:
     return None if value >= 0 else "must be >= 0"
 
@@ -83,6 +90,10 @@ class Config:
     auto_create_databases: bool = True  # /write to an unknown database creates it
     max_body_bytes: int = 25_000_000  # largest accepted HTTP request body; 0 = no limit
     udp_bind: str | None = None  # HOST:PORT for line protocol over UDP; None = off
+    pg_auth_method: str = "auto"  # trust | password | md5 | scram-sha-256 | auto (trust on loopback, else SCRAM)
+    pg_password_file: Path | None = None  # lines user:password (or md5/SCRAM verifier); None = no users
+    pg_tls_cert: Path | None = None  # PEM certificate: SSLRequest is accepted when set (with pg_tls_key)
+    pg_tls_key: Path | None = None
     udp_database: str = "udp"  # the database UDP points are written to
     retention_check_interval_s: float = 1800.0  # how often expired shards are dropped; 0 = never
     storage: EngineOptions = field(default_factory=EngineOptions)
@@ -93,6 +104,8 @@ class Config:
             problem = check(value)
             if problem is not None:
                 raise ConfigError(f"{key} = {_show(value)}: {problem}")
+        if (self.pg_tls_cert is None) != (self.pg_tls_key is None):
+            raise ConfigError("pg_tls_cert and pg_tls_key go together: set both or neither")
 
     def engine_options(self) -> EngineOptions:
         return self.storage

@@ -54,7 +54,12 @@ def start_server(options: ServerOptions | None = None) -> RunningServer:
         sessions.append(s)
         return s
 
-    loop = asyncio.new_event_loop()
+    try:  # the server runs on uvloop in production: test on it where it is installed
+        import uvloop
+
+        loop = uvloop.new_event_loop()
+    except ImportError:
+        loop = asyncio.new_event_loop()
     started: list[PgServer] = []
     ready = threading.Event()
 
