@@ -21,7 +21,7 @@ from columnar.engine import Engine
 from columnar.errors import StorageError
 from columnar.scan import ScanRequest, scan
 from sql.errors import UndefinedTable
-from sql.rewrite.pg_types import pg_types, scan_types
+from sql.rewrite.pg_types import output_oids, pg_types, scan_types
 from sql.rewrite.pushdown import Pushdown, pushdown
 from sql.tables import SqlColumn, arrow_schema, sql_columns, to_sql_reader
 
@@ -45,6 +45,7 @@ class Binding:
     tree: exp.Expression
     scans: list[BoundScan] = field(default_factory=list)
     catalog_refs: list[exp.Table] = field(default_factory=list)
+    output_oids: list[int | None] = field(default_factory=list)  # varchar/bpchar outputs (pg_types)
 
 
 def resolve_table(storage: Engine, database: str, table: exp.Table) -> tuple[str | None, TableMeta]:
@@ -131,7 +132,9 @@ def bind(
         new = exp.Table(this=exp.to_identifier(reg), alias=exp.TableAlias(this=exp.to_identifier(alias)))
         table.replace(new)
     # PostgreSQL's result types need the column types, known only now (sql/rewrite/pg_types.py)
-    binding.tree = pg_types(binding.tree, {s.name: scan_types(sql_columns(s.meta)) for s in binding.scans})
+    tables = {s.name: scan_types(sql_columns(s.meta)) for s in binding.scans}
+    binding.tree = pg_types(binding.tree, tables)
+    binding.output_oids = output_oids(binding.tree, tables)
     return binding
 
 

@@ -312,8 +312,10 @@ class SqlSession:
             for s in binding.scans:
                 cur.register(s.name, s.reader)
             rel = cur.sql(binding.tree.sql("duckdb"))
+            refined = binding.output_oids if len(binding.output_oids) == len(rel.columns) else []
             return [
-                ColumnDesc(n, from_duckdb(str(ty)).oid) for n, ty in zip(rel.columns, rel.types, strict=True)
+                ColumnDesc(n, (refined[i] if refined and refined[i] else None) or from_duckdb(str(ty)).oid)
+                for i, (n, ty) in enumerate(zip(rel.columns, rel.types, strict=True))
             ]
         except duckdb.Error as exc:
             raise duck.translate(exc) from exc
@@ -449,6 +451,12 @@ class SqlSession:
         except duckdb.Error as exc:
             raise self._canceled_or(exc) from exc
         columns = [ColumnDesc(f.name, from_arrow(f.type).oid) for f in schema]
+        if stmt.columns is not None and len(stmt.columns) == len(columns):
+            # varchar/bpchar/name travel as Arrow strings: keep the type prepare() announced
+            columns = [
+                d if c.type_oid == TEXT.oid and d.type_oid in (1043, 1042, 19) else c
+                for c, d in zip(columns, stmt.columns, strict=True)
+            ]
         result = Result(columns)
 
         def counted() -> Iterator[pa.RecordBatch]:

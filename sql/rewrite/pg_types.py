@@ -38,7 +38,7 @@ _FROM_DATATYPE = {
     _DTYPE.DECIMAL: "numeric",
     _DTYPE.FLOAT: "float4",
     _DTYPE.DOUBLE: "float8",
-    _DTYPE.VARCHAR: "text",
+    _DTYPE.VARCHAR: "varchar",
     _DTYPE.TEXT: "text",
     _DTYPE.CHAR: "text",
     _DTYPE.NCHAR: "text",
@@ -339,6 +339,9 @@ class Types:
             return "numeric" if a in (*INTS, "numeric") else "float8" if a in ("float4", "float8") else a
         if isinstance(e, _STDDEV):
             return "numeric" if t(e.this) in (*INTS, "numeric") else "float8"
+        if isinstance(e, exp.Min | exp.Max):  # min/max(varchar) run as min/max(text)
+            a = t(e.this)
+            return "text" if a in ("varchar", "bpchar") else a
         if isinstance(e, exp.TimestampTrunc):
             a = t(e.this)
             return "timestamptz" if a in ("date", "timestamptz", "unknown") else a
@@ -549,6 +552,15 @@ def pg_types(tree: exp.Expression, tables: Mapping[str, Mapping[str, str]]) -> e
     for select in tree.find_all(exp.Select):
         _check_aliases(types, select)
     return bottom_up(tree, lambda node: _fix(types, node))
+
+
+_REFINED_OIDS = {"varchar": 1043, "bpchar": 1042, "name": 19}
+
+
+def output_oids(tree: exp.Expression, tables: Mapping[str, Mapping[str, str]]) -> list[int | None]:
+    """Per output column, the OID of a string type that Arrow results cannot tell from text
+    (varchar, bpchar, name), else None: the engine announces these instead of text."""
+    return [_REFINED_OIDS.get(t or "") for _, t in Types(tree, tables).outputs(tree)]
 
 
 def scan_types(columns: Sequence[Any]) -> dict[str, str]:

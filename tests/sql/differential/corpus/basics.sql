@@ -12,7 +12,6 @@ SELECT time, sensor_id, location, temperature, humidity, reading_count, total, l
 FROM sensors;
 
 -- name: varchar_column_type
--- xfail: varchar/bpchar results are reported as text (OID 25): Arrow result columns carry no declared type
 SELECT note, 'x'::varchar AS v FROM sensors WHERE note IS NOT NULL;
 
 -- name: hosts_all
