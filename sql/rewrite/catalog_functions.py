@@ -160,6 +160,18 @@ def reg_in(kind: str, x: exp.Expression) -> exp.Expression:
     )
 
 
+def proc_oid(x: exp.Expression) -> exp.Expression:
+    """``x::regproc::oid``: the OID of the function named x (an OID stays one)."""
+    if not _texty(x):
+        return exp.Cast(this=x, to=exp.DataType.build("BIGINT"))
+    return expand(
+        "COALESCE(TRY_CAST(CAST(_1 AS VARCHAR) AS BIGINT), (SELECT MIN(tsg_oid) FROM pg_catalog.tsgres_names "
+        "WHERE tsg_kind = 'p' AND tsg_name = _n))",
+        x,
+        n=lookup_name("p", x),
+    )
+
+
 def reg_out(kind: str, x: exp.Expression) -> exp.Expression:
     """``x::regclass::text``: the name PostgreSQL prints (schema-qualified when not on the path)."""
     if kind == "p":

@@ -13,7 +13,7 @@
 - ``pg_catalog.f(...)`` -> ``f(...)`` (DuckDB's own pg_catalog schema would answer otherwise).
 - functions in FROM: ``pg_catalog.unnest(x) u`` -> ``unnest(x) u``; a scalar function
   (``string_to_array(...) s``) -> ``(SELECT string_to_array(...) AS s) AS s``.
-- bare ``user`` -> the session user; ``current_schemas(true)`` -> ``['pg_catalog', 'public']``.
+- bare ``user`` (Grafana's search-path query) -> the session user.
 
     SELECT c.oid::pg_catalog.regclass FROM pg_catalog.pg_class c WHERE c.relname OPERATOR(pg_catalog.~) '^(cpu)$' COLLATE pg_catalog.default
     -> SELECT (COALESCE((SELECT MIN(tsg_display) FROM pg_catalog.tsgres_names WHERE ... tsg_oid = CAST(c.oid AS BIGINT)), ...))
@@ -29,6 +29,7 @@ from sql.rewrite.catalog_functions import (
     TO_REG,
     expand,
     lookup_name,
+    proc_oid,
     reg_display,
     reg_in,
     reg_out,
@@ -166,6 +167,9 @@ def catalog_syntax(tree: exp.Expression, ctx) -> exp.Expression:
     for cast in list(tree.find_all(exp.Cast)):
         if _is_text(cast.to) and (shown := _reg_output(cast.this)) is not None:
             cast.replace(shown)
+        elif _type_name(cast.to)[0] == "oid" and isinstance(cast.this, exp.Cast):
+            if _reg_kind(cast.this.to) == "p":  # 'f'::regproc::oid: regproc values are names here
+                cast.replace(proc_oid(cast.this.this))
     for select in list(tree.find_all(exp.Select)):
         for item in select.expressions:
             inner = item.this if isinstance(item, exp.Alias) else item
@@ -232,11 +236,6 @@ def _fix(node: exp.Expression, ctx, vectors: set[str]) -> exp.Expression:
         and not node.this.args.get("quoted")
     ):
         return exp.Literal.string(ctx.user)
-    if isinstance(node, exp.CurrentSchemas):
-        implicit = node.this
-        with_catalog = isinstance(implicit, exp.Boolean) and implicit.this is True
-        names = ["pg_catalog", "public"] if with_catalog else ["public"]
-        return exp.Array(expressions=[exp.Literal.string(n) for n in names])
     return node
 
 

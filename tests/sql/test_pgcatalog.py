@@ -381,6 +381,7 @@ def test_grafana_answers(cat: Catalog) -> None:
         ("SELECT 'pg_class'::regclass::text", "pg_class"),
         ("SELECT 'information_schema.tables'::regclass::text", "information_schema.tables"),
         ("SELECT 'array_in'::regproc", "array_in"),
+        ("SELECT 'pg_catalog.now'::regproc::oid", 1299),
         (
             "SELECT typname FROM pg_type WHERE typinput = 'pg_catalog.array_in'::regproc AND typelem = 23",
             "_int4",
@@ -521,34 +522,44 @@ _TYPE_NAMES = [
     "timestamptz", "timestamp with time zone", "timestamp(3) without time zone", "bool", "text[]",
     "_int4", "pg_catalog.int8", '"char"', "char", "numeric(10,2)", "hstore", "regclass", "uuid",
 ]  # fmt: skip
-DIFFERENTIAL = (
-    [
-        f"SELECT format_type({o}, m) FROM (VALUES (NULL::int), (-1), (5), (9), (24), (3), (655366)) v(m) ORDER BY m"
-        for o in _FORMAT_TYPES
-    ]
-    + [f"SELECT pg_size_pretty({n}::bigint)" for n in _SIZES]
-    + [f"SELECT quote_ident('{i.replace(chr(39), chr(39) * 2)}')" for i in _IDENTS]
-    + [f"SELECT to_regtype('{t}')::oid, to_regtype('{t}')::text" for t in _TYPE_NAMES]
-    + [
-        "SELECT parse_ident('a.b'), parse_ident('public.\"Cpu\"'), parse_ident('A.b')",
-        "SELECT pg_encoding_to_char(6), pg_encoding_to_char(0)",
-        "SELECT 'pg_class'::regclass::oid, 'pg_catalog.pg_type'::regclass::text, 'pg_namespace'::regclass",
-        "SELECT 'pg_catalog'::regnamespace::oid, 11::regnamespace::text, 23::regtype, 1043::regtype::text",
-        "SELECT current_schemas(false)",
-        "SELECT oid, typname, typlen, typbyval, typtype, typcategory, typelem, typarray, typinput, typoutput, "
-        "typalign, typstorage FROM pg_type WHERE oid IN (16, 20, 23, 25, 701, 1043, 1184, 1007, 1015) ORDER BY oid",
-        "SELECT p.oid, p.proname, p.prorettype, pg_get_function_result(p.oid), "
-        "pg_get_function_arguments(p.oid) FROM pg_proc p WHERE p.proname IN ('date_trunc', 'now', 'concat') "
-        "ORDER BY 1",
-        "SELECT relname, relkind, relnamespace FROM pg_class WHERE oid IN (1259, 1249, 1247, 2615) ORDER BY 1",
-        "SELECT attnum, attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-        "WHERE attrelid = 'pg_catalog.pg_index'::regclass AND attnum > 0 ORDER BY 1",
-    ]
-)
+
+
+def _values(items: list, cast: str = "") -> str:
+    return ", ".join(
+        f"({i!r}{cast})" if not isinstance(i, str) else "('" + i.replace("'", "''") + "')" for i in items
+    )
+
+
+DIFFERENTIAL = [
+    f"SELECT o, m, format_type(o, m) FROM (VALUES {_values(_FORMAT_TYPES)}) a(o), "
+    "(VALUES (NULL::int), (-1), (0), (3), (5), (9), (24), (655366)) b(m) ORDER BY 1, 2",
+    f"SELECT n, pg_size_pretty(n) FROM (VALUES {_values(_SIZES, '::bigint')}) v(n) ORDER BY 1",
+    f"SELECT i, quote_ident(i) FROM (VALUES {_values(_IDENTS)}) v(i) ORDER BY 1",
+    f"SELECT t, to_regtype(t)::oid, to_regtype(t)::text FROM (VALUES {_values(_TYPE_NAMES)}) v(t) ORDER BY 1",
+    "SELECT parse_ident('a.b'), parse_ident('public.\"Cpu\"'), parse_ident('A.b')",
+    "SELECT pg_encoding_to_char(6), pg_encoding_to_char(0)",
+    "SELECT 'pg_class'::regclass::oid, 'pg_catalog.pg_type'::regclass::text, 'pg_namespace'::regclass",
+    "SELECT 'pg_catalog'::regnamespace::oid, 11::regnamespace::text, 23::regtype, 1043::regtype::text",
+    "SELECT 'pg_catalog.now'::regproc::oid, 'array_in'::regproc",
+    "SELECT current_schemas(false)",
+    "SELECT oid, typname, typlen, typbyval, typtype, typcategory, typelem, typarray, typinput, typoutput, "
+    "typalign, typstorage FROM pg_type WHERE oid IN (16, 20, 22, 23, 25, 701, 1043, 1184, 1007, 1015) ORDER BY oid",
+    "SELECT p.oid, p.proname, p.prorettype, pg_get_function_result(p.oid), "
+    "pg_get_function_arguments(p.oid) FROM pg_proc p WHERE p.proname IN ('date_trunc', 'now', 'concat') "
+    "ORDER BY 1",
+    "SELECT relname, relkind, relnamespace FROM pg_class WHERE oid IN (1259, 1249, 1247, 2615) ORDER BY 1",
+    "SELECT attnum, attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+    "WHERE attrelid = 'pg_catalog.pg_index'::regclass AND attnum > 0 ORDER BY 1",
+]
+
+
+@pytest.fixture(scope="module")
+def postgres(pg_server):
+    with pg_server.connect() as conn:
+        yield conn
 
 
 @pytest.mark.parametrize("sql", DIFFERENTIAL)
-def test_same_answer_as_postgresql(cat: Catalog, pg_server, sql: str) -> None:
-    with pg_server.connect() as conn:
-        expected = [tuple(r) for r in conn.execute(sql).fetchall()]
+def test_same_answer_as_postgresql(cat: Catalog, postgres, sql: str) -> None:
+    expected = [tuple(r) for r in postgres.execute(sql).fetchall()]
     assert cat.q(sql) == expected
