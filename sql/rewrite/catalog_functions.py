@@ -371,5 +371,7 @@ def _keep_parameters(call: exp.Expression, new: exp.Expression) -> exp.Expressio
     dropped = [p for p in call.find_all(exp.Parameter) if p.sql() not in kept]
     if not dropped:
         return new
-    cond = exp.and_(*(exp.or_(exp.Is(this=p.copy(), expression=exp.null()), exp.true()) for p in dropped))
+    cond = exp.and_(
+        *(exp.Paren(this=exp.or_(exp.Is(this=p.copy(), expression=exp.null()), exp.true())) for p in dropped)
+    )
     return exp.Case(ifs=[exp.If(this=cond, true=new)])

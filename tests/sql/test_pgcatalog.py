@@ -8,6 +8,7 @@ through SqlSession against tables created by SQL DDL and by line-protocol-shaped
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from dataclasses import dataclass
@@ -20,6 +21,10 @@ from columnar.engine import Engine
 from columnar.options import EngineOptions
 from sql import errors as E
 from sql.engine import SqlEngine
+from sql.parse import parse
+from sql.rewrite import RewriteContext
+from tests.sql.fixtures_loader import Fixture, normalise_sql, text
+from tests.sql.fixtures_loader import load as load_rewrite
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "catalog"
 NS = 1_700_000_000_000_000_000
@@ -563,3 +568,38 @@ def postgres(pg_server):
 def test_same_answer_as_postgresql(cat: Catalog, postgres, sql: str) -> None:
     expected = [tuple(r) for r in postgres.execute(sql).fetchall()]
     assert cat.q(sql) == expected
+
+
+# -- rewrite fixtures (tests/fixtures/rewrite/catalog_*.sql) ----------------------------------------------
+REWRITE_FILES = {rule: load_rewrite(rule) for rule in ("catalog_syntax", "catalog_functions")}
+REWRITES = [fx for f in REWRITE_FILES.values() for fx in f.fixtures]
+
+
+@pytest.fixture(scope="module")
+def rewrite_sessions(tmp_path_factory: pytest.TempPathFactory):
+    out = {}
+    for rule, f in REWRITE_FILES.items():
+        c = Catalog(tmp_path_factory.mktemp(rule))
+        for sql in f.setup:
+            c.q(sql)
+        out[rule] = c
+    yield out
+    for c in out.values():
+        c.close()
+
+
+@pytest.mark.parametrize("fx", REWRITES, ids=[fx.id for fx in REWRITES])
+def test_rewrite_fixture(rewrite_sessions: dict[str, Catalog], fx: Fixture) -> None:
+    if fx.expect_sql is not None:
+        rule = getattr(importlib.import_module(f"sql.rewrite.{fx.rule}"), fx.rule)
+        got = rule(parse(fx.sql), RewriteContext("postgres", user="grafana")).sql("duckdb")
+        assert normalise_sql(got) == normalise_sql(fx.expect_sql)
+    c = rewrite_sessions[fx.rule]
+    if fx.expect_error is not None:
+        code, message = fx.expect_error
+        with pytest.raises(E.SqlError) as info:
+            c.q(fx.sql)
+        assert info.value.sqlstate == code and message in info.value.message
+    if fx.expect_rows is not None:
+        rows = [" | ".join(text(v) for v in row) for row in c.q(fx.sql)]
+        assert rows == fx.expect_rows
