@@ -302,10 +302,22 @@ class SqlSession:
     def _prepared_tree(self, tree: exp.Expression, *, describe: bool) -> exp.Expression:
         return rewrite(tree.copy(), self._ctx(describe))
 
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection for one execution, in this session's time zone."""
+        cur = self.sql_engine.duck.cursor()
+        tz = self.settings.get("timezone", "UTC")
+        if tz != "UTC":
+            try:
+                cur.execute("SET TimeZone = '" + tz.replace("'", "''") + "'")
+            except duckdb.Error:
+                cur.close()
+                raise E.InvalidParameterValue(f'invalid value for parameter "TimeZone": "{tz}"') from None
+        return cur
+
     def _describe(self, tree: exp.Expression, oids: list[int]) -> list[ColumnDesc]:
         t = self._prepared_tree(tree, describe=True)
         t = _params_as_nulls(t, oids)
-        cur = self.sql_engine.duck.cursor()
+        cur = self._cursor()
         try:
             binding = bind(self.storage, self.database, t, lambda e: None, describe_only=True)
             self._bind_catalog(cur, binding)
@@ -343,7 +355,7 @@ class SqlSession:
                 ],
             )
         )
-        cur = self.sql_engine.duck.cursor()
+        cur = self._cursor()
         try:
             row = cur.execute(q.sql("duckdb"), params or None).fetchone()
         except duckdb.Error:
@@ -385,7 +397,7 @@ class SqlSession:
 
     def _stream(self, tree: exp.Expression, params: list) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
         t = self._prepared_tree(tree, describe=False)
-        cur = self.sql_engine.duck.cursor()
+        cur = self._cursor()
         try:
             binding = bind(
                 self.storage, self.database, t, lambda e: self.evaluate_ns(e, params), describe_only=False
@@ -443,6 +455,7 @@ class SqlSession:
             stmt.native is not None
             and stmt.columns is not None
             and self.settings.get("tsgres.native_executor") != "off"
+            and not (getattr(stmt.native, "tz_sensitive", False) and self.settings.get("timezone") != "UTC")
         ):
             table = executor.run(self, stmt.native, params, [c.type_oid for c in stmt.columns])
             return Result(stmt.columns, iter(table.to_batches(BATCH_ROWS)), tag=f"SELECT {table.num_rows}")
@@ -497,7 +510,7 @@ class SqlSession:
             lines.append(f"  columns: {', '.join(c.name for c in s.columns)}")
             for p in s.pushdown.pushed or []:
                 lines.append(f"  pushed down: {p}")
-        cur = self.sql_engine.duck.cursor()
+        cur = self._cursor()
         try:
             self._bind_catalog(cur, binding)
             for s in binding.scans:
@@ -569,7 +582,7 @@ class SqlSession:
         names = [c.name for c in request.columns]
         cols = {c.name: c for c in sql_columns(meta)}
         total = 0
-        cur = self.sql_engine.duck.cursor()
+        cur = self._cursor()
         try:
             for part in read_chunks(data, request.format, request.options, names):
                 cur.register("__copy_in", part)

@@ -4,7 +4,7 @@ A native plan is data (EXPLAIN prints it) built once per prepared statement from
 tree. Two shapes are native; every other query is a DuckDB plan over bound scans:
 
 - BucketAggregate: one table, WHERE fully pushed down (time range + tag predicate),
-  GROUP BY time_bucket(constant width, time) and/or tags, min/max/sum/avg/count/first/last of
+  GROUP BY time_bucket(constant width, time) or date_trunc(second..day, time) and/or tags, min/max/sum/avg/count/first/last of
   integer and float fields, ORDER BY output columns, LIMIT.
   Executed from the storage's aggregate scan: block statistics where a block lies inside one
   bucket, decoding only the others.
@@ -32,6 +32,7 @@ _AGGS = {
     "ARG_MAX": "last",
 }
 _FLOAT = {"float4", "float8"}
+_TRUNC_US = {"SECOND": 10**6, "MINUTE": 60 * 10**6, "HOUR": 3600 * 10**6, "DAY": 86_400 * 10**6}
 _INT = {"int2", "int4", "int8"}
 
 
@@ -57,6 +58,7 @@ class BucketAggregate:
     order: list[tuple[str, bool]] = field(default_factory=list)  # (output name, descending)
     limit: int | None = None
     offset: int = 0
+    tz_sensitive: bool = False  # date_trunc buckets follow the session TimeZone: native only in UTC
 
     def explain(self) -> list[str]:
         lines = [f"Native BucketAggregate on {self.meta.name}"]
@@ -197,6 +199,7 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
         return None
     every_us = None
     bucket_name = None
+    tz_sensitive = False
     group_tags: list[tuple[str, str]] = []
     aggs: list[Agg] = []
     outputs: list[tuple[str, int]] = []
@@ -215,6 +218,19 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
             if every_us is None:
                 return None
             bucket_expr, bucket_name = inner, name
+            outputs.append(("bucket", 0))
+        elif isinstance(inner, exp.TimestampTrunc) and inner.args.get("unit") is not None:
+            unit_us = _TRUNC_US.get(inner.args["unit"].name.upper())
+            ts = inner.this
+            if (
+                unit_us is None
+                or bucket_expr is not None
+                or not (isinstance(ts, exp.Column) and ts.name == meta.time_column)
+            ):
+                return None
+            if cols[meta.time_column].type.name != "timestamptz":
+                return None
+            every_us, bucket_expr, bucket_name, tz_sensitive = unit_us, inner, name, True
             outputs.append(("bucket", 0))
         elif isinstance(inner, exp.Column) and inner.name in cols and cols[inner.name].kind == "tag":
             group_tags.append((inner.name, name))
@@ -291,6 +307,7 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
         order,
         limit,
         offset or 0,
+        tz_sensitive,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -22,6 +23,8 @@ QUERIES = [
     "SELECT time_bucket('1 minute', time) AS minute, max(usage_user) FROM cpu WHERE time < '2016-01-01 01:00:00+00' GROUP BY minute ORDER BY minute DESC LIMIT 5",
     "SELECT time_bucket('30 minutes', time) AS b, hostname, avg(temp), max(temp), min(temp), sum(temp) FROM cpu GROUP BY 1, 2 ORDER BY 1, 2",
     "SELECT DISTINCT ON (hostname) * FROM cpu ORDER BY hostname, time DESC",
+    "SELECT date_trunc('hour', time) AS hour, hostname, avg(usage_user), max(usage_system) FROM cpu WHERE time >= '2016-01-01 00:30:00+00' AND time < '2016-01-01 02:30:00+00' GROUP BY hour, hostname ORDER BY hour, hostname",
+    "SELECT date_trunc('minute', time) AS minute, max(usage_user) FROM cpu WHERE time < '2016-01-01 01:00:00+00' GROUP BY minute ORDER BY minute DESC LIMIT 5",
     "SELECT DISTINCT ON (region) hostname, region, usage_user, time FROM cpu WHERE time < '2016-01-01 01:00:00+00' ORDER BY region, time DESC",
 ]
 
@@ -90,3 +93,15 @@ def test_native_equals_duckdb(session, sql):
 def test_other_shapes_stay_with_duckdb(session, sql):
     assert session.prepare(sql, []).native is None
     _rows(session, sql)
+
+
+def test_date_trunc_buckets_follow_the_session_time_zone(session):
+    sql = "SELECT date_trunc('hour', time) AS h, count(usage_user) FROM cpu GROUP BY h ORDER BY h"
+    session.execute(session.prepare("SET TimeZone = 'Asia/Kolkata'", []), [])  # UTC+05:30
+    try:
+        names, oids, rows = _rows(session, sql)
+        # hours start at :30 UTC there (DuckDB ran it in the session's zone)
+        assert rows and all(r["h"].astimezone(dt.UTC).minute == 30 for r in rows)
+    finally:
+        session.execute(session.prepare("SET TimeZone = 'UTC'", []), [])
+    assert all(r["h"].astimezone(dt.UTC).minute == 0 for r in _rows(session, sql)[2])
