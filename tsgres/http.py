@@ -66,7 +66,13 @@ def register_influx_write(app: web.Application, engine: Any, config: Config) -> 
     register(app, engine, config)
 
 
-REGISTRARS: tuple[Registrar, ...] = (register_status_routes, register_influx_write)
+def register_influx_query(app: web.Application, engine: Any, config: Config) -> None:
+    from compat.influx.query import register  # imported here: compat imports this module
+
+    register(app, engine, config)
+
+
+REGISTRARS: tuple[Registrar, ...] = (register_status_routes, register_influx_write, register_influx_query)
 
 
 def make_app(engine: Any, config: Config, registrars: Sequence[Registrar] = REGISTRARS) -> web.Application:

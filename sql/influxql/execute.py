@@ -1,0 +1,171 @@
+"""Running an InfluxQL query string: parse, then each statement in order, as InfluxDB's executor.
+
+:func:`run` returns one :class:`StatementResult` per statement. A statement that fails carries its
+error and the statements after it are not run (InfluxDB answers them "not executed"); a query that
+does not parse raises :class:`sql.influxql.parser.ParseError` before anything runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sql.influxql import ast as A
+from sql.influxql.compile import QueryError
+from sql.influxql.meta import manage, show
+from sql.influxql.parser import parse_query
+from sql.influxql.select import Context, Series, execute_select, resolve_database, resolve_rp
+
+
+@dataclass
+class StatementResult:
+    statement_id: int
+    series: list[Series] = field(default_factory=list)
+    error: str | None = None
+    messages: list[dict[str, str]] = field(default_factory=list)
+
+
+def run(
+    storage: Any,
+    sql_engine: Any,
+    text: str,
+    *,
+    database: str = "",
+    rp: str = "",
+    params: dict[str, Any] | None = None,
+    read_only: bool = False,
+    now: int | None = None,
+) -> list[StatementResult]:
+    return list(iter_results(storage, sql_engine, parse_query(text, params), text, database=database, rp=rp, read_only=read_only, now=now))
+
+
+def iter_results(
+    storage: Any,
+    sql_engine: Any,
+    statements: list[A.Statement],
+    text: str,
+    *,
+    database: str = "",
+    rp: str = "",
+    read_only: bool = False,
+    now: int | None = None,
+) -> Iterator[StatementResult]:
+    """Run parsed statements lazily, one result at a time (a chunked response streams them).
+
+    After a failed statement the rest are answered "not executed" under the failed statement's id,
+    as InfluxDB 1.x does.
+    """
+    ctx = Context(storage, sql_engine, database, rp, now if now is not None else time.time_ns())
+    failed_id: int | None = None
+    for i, stmt in enumerate(statements):
+        if failed_id is not None:
+            yield StatementResult(failed_id, error="not executed")
+            continue
+        res = StatementResult(i)
+        if read_only and stmt.requires_write():
+            res.messages.append(
+                {
+                    "level": "warning",
+                    "text": f"deprecated use of '{_text(text, stmt)}' in a read only context, please use a POST request instead",
+                }
+            )
+        try:
+            res.series = execute_statement(ctx, stmt)
+        except QueryError as e:
+            res.error = str(e)
+            failed_id = i
+        yield res
+
+
+def _text(query: str, stmt: A.Statement) -> str:
+    if isinstance(stmt, A.CreateDatabase):
+        return f"CREATE DATABASE {A.quote_ident(stmt.name)}"
+    if isinstance(stmt, A.DropDatabase):
+        return f"DROP DATABASE {A.quote_ident(stmt.name)}"
+    return query.strip().rstrip(";")
+
+
+def execute_statement(ctx: Context, stmt: A.Statement) -> list[Series]:
+    if isinstance(stmt, A.SelectStatement):
+        series = execute_select(ctx, stmt)
+        if stmt.target is not None:
+            return [write_into(ctx, stmt, series)]
+        return series
+    if isinstance(stmt, A.Explain):
+        raise QueryError("EXPLAIN is not supported")
+    if isinstance(stmt, A.Unsupported):
+        raise QueryError(f"{stmt.text.split()[0]} statements are not supported by tsgres ({stmt.text})")
+    if isinstance(
+        stmt,
+        A.ShowDatabases
+        | A.ShowMeasurements
+        | A.ShowTagKeys
+        | A.ShowTagValues
+        | A.ShowFieldKeys
+        | A.ShowSeries
+        | A.ShowCardinality
+        | A.ShowRetentionPolicies
+        | A.ShowShards
+        | A.ShowShardGroups
+        | A.ShowSimple,
+    ):
+        return show(ctx, stmt)
+    return manage(ctx, stmt)
+
+
+def write_into(ctx: Context, stmt: A.SelectStatement, series: list[Series]) -> Series:
+    """SELECT ... INTO: the result rows as points of the target measurement."""
+    from columnar.batch import WriteBatch
+    from columnar.types import FieldType
+
+    target = stmt.target
+    assert target is not None
+    db = resolve_database(ctx, target.database)
+    rp = resolve_rp(ctx, db, target.rp)
+    written = 0
+    by_table: dict[str, list[Series]] = {}
+    for s in series:
+        by_table.setdefault(target.name or s.name, []).append(s)
+    for table, group in by_table.items():
+        times: list[int] = []
+        tags: list[dict[str, str]] = []
+        cols = group[0].columns[1:]
+        values: dict[str, list[Any]] = {c: [] for c in cols}
+        for s in group:
+            for row in s.values:
+                if all(v is None for v in row[1:]):
+                    continue
+                times.append(row[0])
+                tags.append({k: v for k, v in (s.tags or {}).items() if v})
+                for c, v in zip(cols, row[1:], strict=False):
+                    values[c].append(v)
+        if not times:
+            continue
+        types: dict[str, FieldType] = {}
+        fields: dict[str, Any] = {}
+        for c, vals in values.items():
+            present = [v for v in vals if v is not None]
+            if not present:
+                continue
+            if all(isinstance(v, bool) for v in present):
+                types[c] = FieldType.BOOLEAN
+            elif all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+                types[c] = FieldType.INTEGER
+            elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+                types[c] = FieldType.FLOAT
+                vals = [None if v is None else float(v) for v in vals]
+            else:
+                types[c] = FieldType.STRING
+                vals = [None if v is None else str(v) for v in vals]
+            fields[c] = vals
+        batch = WriteBatch.from_rows(table, np.array(times, dtype=np.int64), tags, fields, types)
+        res = ctx.storage.write(db, batch, rp=rp)
+        if res.errors:
+            raise QueryError(str(res.errors[0]))
+        written += res.rows_written
+    ctx.sql_engine.catalog_version += 1
+    return Series("result", None, ["time", "written"], [[0, written]])
