@@ -411,7 +411,9 @@ class SqlSession:
             if timer is not None:
                 timer.daemon = True
                 timer.start()
-            reader = cur.sql(binding.tree.sql("duckdb"), params=params or None).to_arrow_reader(BATCH_ROWS)
+            reader = cur.sql(binding.tree.sql("duckdb"), params=_duck_params(params) or None).to_arrow_reader(
+                BATCH_ROWS
+            )
         except BaseException:
             cur.close()
             self._running = None
@@ -628,6 +630,17 @@ def _hypertable_call(tree: exp.Expression) -> exp.Anonymous | None:
     return None
 
 
+def _duck_params(params: list) -> list:
+    """Bound values as DuckDB's Python binding takes them: an interval decoded by pgwire
+    (pyarrow MonthDayNano) binds as INTERVAL only as a timedelta, which has no months."""
+    out = []
+    for v in params:
+        if isinstance(v, pa.MonthDayNano) and v.months == 0:
+            v = _dt.timedelta(days=v.days, microseconds=v.nanoseconds // 1000)
+        out.append(v)
+    return out
+
+
 def _params_as_nulls(tree: exp.Expression, oids: list[int]) -> exp.Expression:
     def fix(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Parameter) and node.this.name.isdigit():
@@ -676,6 +689,20 @@ def _infer_params(session: SqlSession, tree: exp.Expression) -> dict[int, int]:
                 out.setdefault(n, types[other.name])
         elif isinstance(parent, exp.In) and isinstance(parent.this, exp.Column) and parent.this.name in types:
             out.setdefault(n, types[parent.this.name])
+        elif (
+            isinstance(parent, exp.Between)
+            and isinstance(parent.this, exp.Column)
+            and parent.this.name in types
+            and parent.this is not p
+        ):
+            out.setdefault(n, types[parent.this.name])
+        elif (
+            isinstance(parent, exp.Anonymous)
+            and parent.name.lower() == "time_bucket"
+            and parent.expressions
+            and parent.expressions[0] is p
+        ):
+            out.setdefault(n, 1186)  # time_bucket($1, ...): the bucket width is an interval
         elif isinstance(parent, exp.Cast):
             try:
                 from sql.types import lookup

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from columnar.scan import ScanRequest, aggregate_many, last_rows
 from sql.planner import BucketAggregate, LastPoint, NativePlan
-from sql.rewrite.pg_types import NUMERIC_SCALE
+from sql.rewrite.pg_types import NUMERIC_FROM_DOUBLE
 from sql.rewrite.pushdown import pushdown
 from sql.tables import sql_columns, to_sql_batch
 from sql.types import BY_OID
@@ -49,12 +49,12 @@ def run(session: SqlSession, plan: NativePlan, params: list, column_oids: list[i
 
 
 def _numeric(session: SqlSession, col: pa.ChunkedArray) -> pa.ChunkedArray:
-    """avg of integer fields is numeric (sql/rewrite/pg_types.py): the DuckDB path casts its double
-    with CAST(... AS DECIMAL(38, 16)); the same cast here gives the same digits."""
+    """avg of integer fields is numeric (sql/rewrite/pg_types.py): the same cast from double as the
+    DuckDB path, so both give the same digits."""
     cur = session.sql_engine.duck.cursor()
     try:
         cur.register("__tsgres_native_numeric", pa.table({"v": col}))
-        sql = f"SELECT CAST(v AS DECIMAL(38, {NUMERIC_SCALE})) FROM __tsgres_native_numeric"
+        sql = f"SELECT {NUMERIC_FROM_DOUBLE.format('v')} FROM __tsgres_native_numeric"
         return cur.sql(sql).to_arrow_table().column(0)
     finally:
         cur.close()

@@ -72,6 +72,17 @@ def _numeric_decimal() -> str:
     return f"DECIMAL(38, {NUMERIC_SCALE})"
 
 
+# DuckDB casts a DOUBLE to DECIMAL(38, 16) through double * 10^16, which is off in the 17th digit
+# (5680225.0 -> 5680224.9999999997837312, and floor() then lands in the wrong bucket); through the
+# double's shortest text the digits are the ones the double stands for.
+NUMERIC_FROM_DOUBLE = "CAST(CAST({} AS VARCHAR) AS DECIMAL(38, " + str(NUMERIC_SCALE) + "))"
+
+
+def _numeric(e: exp.Expression) -> exp.Expression:
+    """A double-valued expression as PostgreSQL's numeric (see NUMERIC_FROM_DOUBLE)."""
+    return _cast(_cast(e, "VARCHAR"), _numeric_decimal())
+
+
 # -- type algebra -----------------------------------------------------------------------------------------
 _NUMBER_RANK = {"int2": 0, "int4": 1, "int8": 2, "numeric": 3, "float4": 4, "float8": 5}
 
@@ -457,6 +468,8 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
     if isinstance(node, (exp.Sum, exp.Avg, exp.Window, exp.Filter, exp.Anonymous, *_STDDEV)):
         if not _wrapped_by_window(node):
             to = _result_cast(types, node)
+            if to == _numeric_decimal():
+                return _numeric(node)
             if to is not None:
                 return _cast(node, to)
     if (
@@ -474,7 +487,7 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
         if t(node) == "numeric" or (
             isinstance(node, exp.Log) and node.args.get("expression") is not None and t(node.this) != "float8"
         ):
-            return _cast(node, _numeric_decimal())
+            return _numeric(node)
         return node
     if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div | exp.Mod):
         left, right = t(node.this), t(node.expression)
@@ -488,7 +501,7 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
             factor = exp.Div(this=exp.Literal.number("1.0"), expression=_cast(node.expression, "DOUBLE"))
             return exp.Mul(this=node.this, expression=exp.Paren(this=factor))
         if isinstance(node, exp.Div) and _arith(node, left, right) == "numeric":
-            return _cast(node, _numeric_decimal())
+            return _numeric(node)
         return node
     if isinstance(node, exp.Cast) and node.to.this == _DTYPE.TIME and t(node.this) == "timestamptz":
         node.set("this", _cast(node.this, "TIMESTAMP"))

@@ -17,6 +17,7 @@ not an output column, the whole rows in order.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
@@ -48,9 +49,10 @@ class Entry:
     line: int
     xfail: str | None = None  # the reason: a named gap in tsgres, each one a TODO
     error: str | None = None  # the SQLSTATE PostgreSQL must raise (checks the corpus itself)
+    params: tuple[str | None, ...] | None = None  # $1, $2 ... sent as untyped text (extended protocol)
 
 
-_HEADER = re.compile(r"^--\s*(name|xfail|error)\s*:\s*(.*?)\s*$")
+_HEADER = re.compile(r"^--\s*(name|xfail|error|params)\s*:\s*(.*?)\s*$")
 
 
 def load_corpus(directory: Path) -> list[Entry]:
@@ -80,7 +82,10 @@ def load_corpus(directory: Path) -> list[Entry]:
                     raise ValueError(f"{path.name}:{start}: duplicate name {meta['name']!r}")
                 seen.add(entry_id)
                 sql = "\n".join(body).rstrip().rstrip(";").rstrip()
-                entries.append(Entry(entry_id, sql, path.name, start, meta.get("xfail"), meta.get("error")))
+                params = tuple(json.loads(meta["params"])) if "params" in meta else None
+                entries.append(
+                    Entry(entry_id, sql, path.name, start, meta.get("xfail"), meta.get("error"), params)
+                )
                 meta, body = {}, []
         if body or meta:
             raise ValueError(f"{path.name}: unterminated entry at the end (missing ';')")
@@ -130,11 +135,21 @@ def pg_connection_setup(conn: Any) -> None:
     conn.execute("SET IntervalStyle = 'postgres'")
 
 
-def run_pg(conn: Any, sql: str) -> Outcome:
+def _pg_placeholders(sql: str, params: tuple[str | None, ...]) -> tuple[str, list[str | None]]:
+    """$n placeholders as psycopg's %s, with the values in the order the placeholders appear."""
+    order = [int(m) for m in re.findall(r"\$(\d+)", sql)]
+    return re.sub(r"\$\d+", "%s", sql.replace("%", "%%")), [params[i - 1] for i in order]
+
+
+def run_pg(conn: Any, sql: str, params: tuple[str | None, ...] | None = None) -> Outcome:
     import psycopg
 
     try:
-        cur = conn.execute(sql)
+        if params is None:
+            cur = conn.execute(sql)
+        else:  # psycopg sends str values untyped (OID 0), in text: the server infers the types
+            text, values = _pg_placeholders(sql, params)
+            cur = conn.execute(text, values)
     except psycopg.Error as exc:
         return Outcome(sqlstate=exc.sqlstate or "?????", message=str(exc).splitlines()[0])
     if cur.description is None:
@@ -143,13 +158,20 @@ def run_pg(conn: Any, sql: str) -> Outcome:
     return Outcome(cols, [tuple(r) for r in cur.fetchall()])
 
 
-def run_tsgres(session: Any, sql: str) -> Outcome:
+def run_tsgres(session: Any, sql: str, params: tuple[str | None, ...] | None = None) -> Outcome:
+    from pgwire.types import Context, decode_param
     from sql.errors import SqlError
 
     try:
-        stmt = session.prepare(sql, [])
+        n = len(params or ())
+        stmt = session.prepare(sql, [0] * n)
         described = None if stmt.columns is None else [(c.name, c.type_oid) for c in stmt.columns]
-        result = session.execute(stmt, [])
+        # as pgwire's Bind does: text values decoded by the parameter types prepare() inferred
+        values = [
+            decode_param(None if v is None else v.encode(), oid, 0, Context())
+            for v, oid in zip(params or (), stmt.param_oids, strict=False)
+        ]
+        result = session.execute(stmt, values)
         batches = list(result.batches)
     except SqlError as exc:
         return Outcome(sqlstate=exc.sqlstate, message=str(exc).splitlines()[0] if str(exc) else "")

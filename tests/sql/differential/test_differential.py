@@ -23,7 +23,7 @@ def _param(e: Entry):  # -> pytest.ParameterSet
 
 @pytest.mark.parametrize("entry", [_param(e) for e in ENTRIES])
 def test_query(pair, entry: Entry) -> None:
-    pg = run_pg(pair.pg, entry.sql)
+    pg = run_pg(pair.pg, entry.sql, entry.params)
     if entry.error is not None:
         assert pg.sqlstate == entry.error, (
             f"the corpus expects PostgreSQL to raise {entry.error}, it gave "
@@ -33,7 +33,7 @@ def test_query(pair, entry: Entry) -> None:
         assert not pg.failed, (
             f"PostgreSQL raised {pg.sqlstate} ({pg.message}) for a query not marked '-- error:'"
         )
-    ts = run_tsgres(pair.ts, entry.sql)
+    ts = run_tsgres(pair.ts, entry.sql, entry.params)
     diff = differences(entry.sql, pg, ts)
     assert not diff, f"{entry.file}:{entry.line}\n{entry.sql}\n" + "\n".join(diff)
 
