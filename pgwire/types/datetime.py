@@ -254,6 +254,43 @@ def _parse_time_binary(data: bytes, ctx: Context) -> dt.time:
     return dt.time(h, m, s, us)
 
 
+
+# ---------------------------------------------------------------- vectorised text (numpy, no per-value Python)
+
+_US_PER_DAY = 86_400_000_000
+_MIN_US = -62_135_596_800_000_000  # 0001-01-01 in microseconds since 1970
+_MAX_US = 253_402_300_800_000_000  # 10000-01-01
+
+
+def format_timestamps(micros: np.ndarray, nulls: np.ndarray | None = None, suffix: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                      *, date: bool = True, clock: bool = True) -> WireColumn:
+    """Text of microseconds since 1970 (years 1-9999) by the numba kernel; ``suffix`` = (table, lengths, which)."""
+    from pgwire.types._kernels import timestamps_text
+
+    n = len(micros)
+    if suffix is None:
+        suffix = (np.zeros((1, 0), np.uint8), np.zeros(1, np.int64), np.zeros(n, np.int64))
+    table, lengths, which = suffix
+    data, offsets = timestamps_text(np.ascontiguousarray(micros, np.int64),
+                                    np.zeros(n, np.bool_) if nulls is None else nulls,
+                                    table, lengths, np.ascontiguousarray(which, np.int64), date, clock)
+    arr = pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    return WireColumn(var=arr, nulls=nulls)
+
+
+def _offset_table(seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(table, lengths, which): suffix bytes (``+00``, ``-04``, ``+05:30``, ``-04:56:02``) per distinct UTC
+    offset in seconds, and which one each row uses."""
+    distinct, which = np.unique(seconds, return_inverse=True)
+    names = [_format_offset(dt.timedelta(seconds=int(s))).encode() for s in distinct]
+    width = max((len(x) for x in names), default=0)
+    table = np.zeros((max(len(names), 1), width), np.uint8)
+    for i, name in enumerate(names):
+        table[i, : len(name)] = np.frombuffer(name, np.uint8)
+    lengths = np.array([len(x) for x in names] or [0], np.int64)
+    return table, lengths, which.reshape(-1).astype(np.int64)
+
+
 # ---------------------------------------------------------------- vectorised columns
 
 
@@ -276,37 +313,68 @@ def _trim_fraction_column(text: pa.Array) -> pa.Array:
     return pc.replace_substring_regex(text, r"(\.\d*[1-9])0+$", r"\1")
 
 
+def _micros_of(ts: pa.Array) -> np.ndarray:
+    """int64 microseconds since 1970 (UTC instant for zoned arrays; NULL as 0)."""
+    if ts.type.unit != "us":
+        ts = pc.cast(ts, pa.timestamp("us", tz=ts.type.tz), safe=False)
+    return np.asarray(ts.view(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False), np.int64)
+
+
+def _text_with_fallback(micros: np.ndarray, nulls: np.ndarray | None, build: object, one: object) -> WireColumn:
+    """Vectorised text for years 1-9999; anything else goes through ``one`` value by value."""
+    odd = (micros < _MIN_US) | (micros >= _MAX_US)
+    if nulls is not None:
+        odd &= ~nulls
+    col: WireColumn = build(np.where(odd, 0, micros))  # type: ignore[operator]
+    if odd.any():
+        fixed = [one(int(v)) for v in micros[odd]]  # type: ignore[operator]
+        assert col.var is not None
+        col = WireColumn(var=pc.replace_with_mask(col.var, pa.array(odd), pa.array(fixed, pa.large_string())), nulls=nulls)
+    return col
+
+
+def _from_micros(v: int) -> dt.datetime:
+    return dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=v)
+
+
 def _timestamp_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
     ts = _as_timestamp(arr)
-    text = pc.strftime(ts, format="%Y-%m-%d %H:%M:%S")
-    return WireColumn(var=_trim_fraction_column(text))
+    if ts.type.tz is not None:  # a zoned array shown as timestamp: its wall-clock time
+        ts = pc.local_timestamp(ts)
+    nulls = null_mask(arr)
+    return _text_with_fallback(_micros_of(ts), nulls, lambda us: format_timestamps(us, nulls),
+                               lambda v: format_timestamp(_from_micros(v)))
+
+
+_UTC_NAMES = ("UTC", "Etc/UTC", "GMT", "Etc/GMT", "Etc/UCT", "UCT", "Zulu")
+_PLUS00 = (np.frombuffer(b"+00", np.uint8).reshape(1, 3).copy(), np.array([3], np.int64))
 
 
 def _timestamptz_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
     ts = _as_timestamp(arr)
-    unit = ts.type.unit
-    utc = ts.cast(pa.timestamp(unit, tz="UTC"))
-    if ctx.timezone in ("UTC", "Etc/UTC", "GMT", "Etc/GMT"):
-        text = _trim_fraction_column(pc.strftime(utc, format="%Y-%m-%d %H:%M:%S"))
-        return WireColumn(var=pc.binary_join_element_wise(text, pa.scalar("+00"), ""))
-    local = pc.local_timestamp(utc.cast(pa.timestamp(unit, tz=ctx.timezone)))
-    text = _trim_fraction_column(pc.strftime(local, format="%Y-%m-%d %H:%M:%S"))
-    per_second = {"s": 1, "ms": 1000, "us": 1_000_000, "ns": 1_000_000_000}[unit]
-    wall = np.asarray(local.view(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False), np.int64)
-    instant = np.asarray(utc.view(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False), np.int64)
-    seconds = (wall - instant) // per_second
-    distinct, which = np.unique(seconds, return_inverse=True)
-    names = pa.array([_format_offset(dt.timedelta(seconds=int(s))) for s in distinct], pa.string())
-    out = pc.binary_join_element_wise(text, names.take(pa.array(which.reshape(-1))), "")
+    utc = ts.cast(pa.timestamp(ts.type.unit, tz="UTC"))
+    instant = _micros_of(utc)
+    nulls = null_mask(arr)
+
+    def one(v: int) -> str:
+        return format_timestamptz(_from_micros(v).replace(tzinfo=dt.UTC), ctx)
+
+    if ctx.timezone in _UTC_NAMES:
+        suffix = (*_PLUS00, np.zeros(len(instant), np.int64))
+        return _text_with_fallback(instant, nulls, lambda us: format_timestamps(us, nulls, suffix), one)
+    wall = _micros_of(pc.local_timestamp(utc.cast(pa.timestamp("us", tz=ctx.timezone))))
+    suffix = _offset_table((wall - instant) // 1_000_000)
     # Arrow's time zone rules stop at 2037 where the zone database's own POSIX rule goes on; zoneinfo
     # (like PostgreSQL) follows the rule, so those rare values are formatted one by one.
-    us = instant if per_second == 1_000_000 else instant * 1_000_000 // per_second
-    late = (us >= _LATE_US) & ~(null_mask(arr) if arr.null_count else np.zeros(len(arr), bool))
-    if late.any():
-        fixed = [format_timestamptz(dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=int(v)), ctx)
-                 for v in us[late]]
-        out = pc.replace_with_mask(out, pa.array(late), pa.array(fixed, out.type))
-    return WireColumn(var=out)
+    redo = (instant >= _LATE_US) | (wall < _MIN_US) | (wall >= _MAX_US)
+    if nulls is not None:
+        redo &= ~nulls
+    col = format_timestamps(np.where(redo, 0, wall), nulls, suffix)
+    if redo.any():
+        fixed = [one(int(v)) for v in instant[redo]]
+        assert col.var is not None
+        col = WireColumn(var=pc.replace_with_mask(col.var, pa.array(redo), pa.array(fixed, pa.large_string())), nulls=nulls)
+    return col
 
 
 def _timestamp_binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
@@ -320,7 +388,17 @@ def _timestamp_binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
 def _date_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
     if not pa.types.is_date32(arr.type):
         arr = pc.cast(arr, pa.date32())
-    return WireColumn(var=pc.cast(arr, pa.large_string()))
+    days = np.asarray(arr.view(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False), np.int64)
+    nulls = null_mask(arr)
+    odd = (days < -719_162) | (days >= 2_932_897)  # outside 0001-01-01 .. 9999-12-31
+    if nulls is not None:
+        odd &= ~nulls
+    col = format_timestamps(np.where(odd, 0, days) * 86_400_000_000, nulls, clock=False)
+    if odd.any():  # Arrow's own form for the rare days outside years 1-9999
+        assert col.var is not None
+        text = pc.cast(arr, pa.large_string())
+        col = WireColumn(var=pc.replace_with_mask(col.var, pa.array(odd), pc.filter(text, pa.array(odd))), nulls=nulls)
+    return col
 
 
 def _date_binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
@@ -337,7 +415,8 @@ def _time_us(arr: pa.Array) -> pa.Array:
 
 
 def _time_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
-    return WireColumn(var=_trim_fraction_column(pc.cast(_time_us(arr), pa.large_string())))
+    us = np.asarray(_time_us(arr).view(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False), np.int64)
+    return format_timestamps(us, null_mask(arr), date=False)
 
 
 def _time_binary_column(arr: pa.Array, ctx: Context) -> WireColumn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pgwire import messages as m
@@ -96,6 +96,7 @@ def _typed(msg: m.Message) -> tuple[bytes, bytes]:
 
 
 @pytest.mark.parametrize("cls", list(FRONTEND), ids=lambda c: c.__name__)
+@settings(deadline=None)
 @given(data=st.data())
 def test_frontend_round_trip(cls: type[m.Message], data: st.DataObject) -> None:
     msg = data.draw(FRONTEND[cls])
@@ -104,6 +105,7 @@ def test_frontend_round_trip(cls: type[m.Message], data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("cls", list(PASSWORD_KIND), ids=lambda c: c.__name__)
+@settings(deadline=None)
 @given(data=st.data())
 def test_password_kinds_round_trip(cls: type[m.Message], data: st.DataObject) -> None:
     msg = data.draw(PASSWORD_KIND[cls])
@@ -113,6 +115,7 @@ def test_password_kinds_round_trip(cls: type[m.Message], data: st.DataObject) ->
 
 
 @pytest.mark.parametrize("cls", list(STARTUP), ids=lambda c: c.__name__)
+@settings(deadline=None)
 @given(data=st.data())
 def test_startup_round_trip(cls: type[m.Message], data: st.DataObject) -> None:
     msg = data.draw(STARTUP[cls])
@@ -122,6 +125,7 @@ def test_startup_round_trip(cls: type[m.Message], data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("cls", list(BACKEND), ids=lambda c: c.__name__)
+@settings(deadline=None)
 @given(data=st.data())
 def test_backend_round_trip(cls: type[m.Message], data: st.DataObject) -> None:
     msg = data.draw(BACKEND[cls])
@@ -160,6 +164,7 @@ def test_bad_startup_codes() -> None:
         m.decode_startup(b"\x00")
 
 
+@settings(deadline=None)
 @given(
     st.lists(
         st.one_of(

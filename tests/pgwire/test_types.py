@@ -76,7 +76,7 @@ def test_registry_covers_the_builtin_types_and_their_arrays() -> None:
 
 @pytest.mark.parametrize("oid", SCALAR_OIDS, ids=lambda o: REGISTRY[o].name)
 @pytest.mark.parametrize("fmt", [0, 1], ids=["text", "binary"])
-@settings(max_examples=60)
+@settings(max_examples=30, deadline=None)
 @given(data=st.data())
 def test_value_round_trip(oid: int, fmt: int, data: st.DataObject) -> None:
     value = data.draw(SCALARS[oid])
@@ -90,7 +90,7 @@ def test_value_round_trip(oid: int, fmt: int, data: st.DataObject) -> None:
 
 @pytest.mark.parametrize("oid", SCALAR_OIDS, ids=lambda o: REGISTRY[o].name)
 @pytest.mark.parametrize("fmt", [0, 1], ids=["text", "binary"])
-@settings(max_examples=25)
+@settings(max_examples=12, deadline=None)
 @given(data=st.data())
 def test_array_round_trip_with_nulls(oid: int, fmt: int, data: st.DataObject) -> None:
     element = SCALARS[oid] if oid != 18 else st.sampled_from(["a", "b", " ", "{"])
@@ -134,19 +134,21 @@ ARROW = {
 
 @pytest.mark.parametrize("oid", sorted(ARROW), ids=lambda o: REGISTRY[o].name)
 @pytest.mark.parametrize("fmt", [0, 1], ids=["text", "binary"])
-@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
-@settings(max_examples=25)
+@settings(max_examples=20, deadline=None)
 @given(data=st.data())
-def test_vectorised_columns_match_value_encoders(oid: int, fmt: int, zone: str, data: st.DataObject) -> None:
+def test_vectorised_columns_match_value_encoders(oid: int, fmt: int, data: st.DataObject) -> None:
     typ, strategy = ARROW[oid]
     values = data.draw(st.lists(st.none() | strategy, max_size=12))
-    ctx = Context(zone)
     arr = pa.array(values, typ)
-    got = _column(arr, oid, fmt, ctx)
-    expected = [encode_value(v, oid, fmt, ctx) for v in arr.to_pylist()]
-    assert got == expected
+    zones = ["UTC", "America/New_York", "Asia/Kolkata"] if oid in (1184, 1114) else ["UTC"]
+    for zone in zones:
+        ctx = Context(zone)
+        got = _column(arr, oid, fmt, ctx)
+        expected = [encode_value(v, oid, fmt, ctx) for v in arr.to_pylist()]
+        assert got == expected, zone
 
 
+@settings(deadline=None)
 @given(st.floats())
 def test_float8_text_is_shortest_round_trip(x: float) -> None:
     text = format_float(x)
@@ -154,6 +156,7 @@ def test_float8_text_is_shortest_round_trip(x: float) -> None:
     assert _column(pa.array([x]), 701, 0) == [text.encode()]
 
 
+@settings(deadline=None)
 @given(st.floats(width=32))
 def test_float4_text_is_shortest_round_trip(x: float) -> None:
     import numpy as np
