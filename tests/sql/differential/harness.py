@@ -50,9 +50,10 @@ class Entry:
     xfail: str | None = None  # the reason: a named gap in tsgres, each one a TODO
     error: str | None = None  # the SQLSTATE PostgreSQL must raise (checks the corpus itself)
     params: tuple[str | None, ...] | None = None  # $1, $2 ... sent as untyped text (extended protocol)
+    session: str | None = None  # a SET run on both before the query, RESET after it
 
 
-_HEADER = re.compile(r"^--\s*(name|xfail|error|params)\s*:\s*(.*?)\s*$")
+_HEADER = re.compile(r"^--\s*(name|xfail|error|params|session)\s*:\s*(.*?)\s*$")
 
 
 def load_corpus(directory: Path) -> list[Entry]:
@@ -84,7 +85,16 @@ def load_corpus(directory: Path) -> list[Entry]:
                 sql = "\n".join(body).rstrip().rstrip(";").rstrip()
                 params = tuple(json.loads(meta["params"])) if "params" in meta else None
                 entries.append(
-                    Entry(entry_id, sql, path.name, start, meta.get("xfail"), meta.get("error"), params)
+                    Entry(
+                        entry_id,
+                        sql,
+                        path.name,
+                        start,
+                        meta.get("xfail"),
+                        meta.get("error"),
+                        params,
+                        meta.get("session"),
+                    )
                 )
                 meta, body = {}, []
         if body or meta:

@@ -23,6 +23,21 @@ def _param(e: Entry):  # -> pytest.ParameterSet
 
 @pytest.mark.parametrize("entry", [_param(e) for e in ENTRIES])
 def test_query(pair, entry: Entry) -> None:
+    if entry.session is None:
+        _check(pair, entry)
+        return
+    setting = entry.session.split()[1] if entry.session.upper().startswith("SET ") else None
+    run_pg(pair.pg, entry.session)
+    run_tsgres(pair.ts, entry.session)
+    try:
+        _check(pair, entry)
+    finally:
+        reset = f"RESET {setting}" if setting and setting.upper() != "TIME" else "RESET TIME ZONE"
+        run_pg(pair.pg, reset)
+        run_tsgres(pair.ts, reset)
+
+
+def _check(pair, entry: Entry) -> None:
     pg = run_pg(pair.pg, entry.sql, entry.params)
     if entry.error is not None:
         assert pg.sqlstate == entry.error, (

@@ -1,0 +1,42 @@
+-- timestamptz in a session TimeZone other than UTC: what depends on the zone (casts to date and
+-- timestamp, date_trunc, extract, text) must use it; instants themselves do not change.
+
+-- name: tz_instants_unchanged
+-- session: SET TIME ZONE 'America/New_York'
+SELECT time, usage_user FROM cpu WHERE hostname = 'host_a' AND time < '2024-01-01 00:03:00+00' ORDER BY time;
+
+-- name: tz_cast_to_date
+-- session: SET TIME ZONE 'America/New_York'
+SELECT time::date AS d, count(*) FROM sensors GROUP BY 1 ORDER BY 1;
+
+-- name: tz_cast_to_timestamp
+-- session: SET TIME ZONE 'Asia/Kolkata'
+SELECT time::timestamp AS local FROM cpu WHERE hostname = 'host_b' AND time < '2024-01-01 00:02:00+00' ORDER BY 1;
+
+-- name: tz_date_trunc_day
+-- session: SET TIME ZONE 'America/Los_Angeles'
+SELECT date_trunc('day', time) AS d, count(*) FROM sensors GROUP BY 1 ORDER BY 1;
+
+-- name: tz_extract_hour
+-- session: SET TIME ZONE 'Europe/Berlin'
+SELECT extract(hour FROM time) AS h, count(*) FROM sensors GROUP BY 1 ORDER BY 1;
+
+-- name: tz_literal_without_offset
+-- session: SET TIME ZONE 'Europe/Berlin'
+SELECT count(*) FROM cpu WHERE time < '2024-01-01 01:10:00';
+
+-- name: tz_text
+-- session: SET TIME ZONE 'Asia/Tokyo'
+SELECT time::text FROM cpu WHERE hostname = 'host_c' AND time = '2024-01-01 00:00:00+00';
+
+-- name: tz_time_bucket_day
+-- session: SET TIME ZONE 'America/New_York'
+SELECT time_bucket('1 day', time) AS d, count(*) FROM sensors GROUP BY 1 ORDER BY 1;
+
+-- name: tz_at_time_zone_utc
+-- session: SET TIME ZONE 'America/New_York'
+SELECT time AT TIME ZONE 'UTC' AS utc FROM cpu WHERE hostname = 'host_d' AND time = '2024-01-01 00:10:00+00';
+
+-- name: tz_show
+-- session: SET TIME ZONE 'Europe/Berlin'
+SELECT current_setting('TimeZone') AS tz;
