@@ -49,8 +49,10 @@ def failed(
     part: str, item: str, peer: str, metric: str, error: BaseException | str, *, higher_is_better: bool = True
 ) -> Measurement:
     text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    if "ERROR" in text:  # a server's log tail: its first error line says more than its start-up lines
+        text = text[: text.index(":") + 1] + " " + text[text.index("ERROR") :]
     return Measurement(
-        part, item, peer, metric, None, f"failed: {' '.join(text.split())[:160]}", higher_is_better
+        part, item, peer, metric, None, f"failed: {' '.join(text.split())[:200]}", higher_is_better
     )
 
 
