@@ -28,7 +28,7 @@ from pgwire.auth import AuthConfig, Exchange
 from pgwire.copy import CopyOutWriter
 from pgwire.errors import FatalCatalogError, InvalidAuthorization, ProtocolViolation, error_fields
 from pgwire.protocol import Connection, State
-from pgwire.types import Context, decode_param, encode_column, type_size
+from pgwire.types import Context, decode_param, encode_column, encode_value, type_size
 from sql.errors import (
     DuplicateCursor,
     DuplicatePreparedStatement,
@@ -46,6 +46,7 @@ log = logging.getLogger("pgwire")
 
 FLUSH_BYTES = 256 * 1024  # yield to the transport once this much output is waiting
 BATCH_ROWS = 32 * 1024  # rows encoded at a time: bounds memory per encode step
+SMALL_ROWS = 8  # up to this many rows a batch is encoded value by value (less fixed cost)
 COPY_QUEUE_CHUNKS = 64
 
 SessionFactory = Callable[[str, str, dict[str, str]], Session]
@@ -561,8 +562,7 @@ class Handler:
             if columns is None:
                 sent += batch.num_rows
                 continue
-            wire = [encode_column(batch.column(i), c.type_oid, portal.formats[i], self.ctx) for i, c in enumerate(columns)]
-            self.conn.send_bytes(m.encode_data_rows(wire, batch.num_rows))
+            self.conn.send_bytes(self._data_rows(batch, columns, portal.formats))
             sent += batch.num_rows
             if self.conn.pending_output() >= FLUSH_BYTES:
                 yield
@@ -573,6 +573,27 @@ class Handler:
         if resumed and tag.startswith("SELECT "):
             tag = f"SELECT {sent}"
         self.conn.send(m.CommandComplete(tag))
+
+    def _data_rows(self, batch: pa.RecordBatch, columns: list[ColumnDesc], formats: list[int]) -> bytes:
+        """DataRow messages for a batch: column-wise for many rows, value by value for a handful.
+
+        Below :data:`SMALL_ROWS` rows the fixed cost of Arrow/numpy calls is larger than encoding each
+        value in Python; the two paths give the same bytes (tests/pgwire/test_types.py checks it).
+        """
+        n = batch.num_rows
+        if n <= SMALL_ROWS:
+            try:
+                values = [batch.column(i).to_pylist() for i in range(len(columns))]
+                return b"".join(
+                    m.DataRow(
+                        [encode_value(values[i][r], c.type_oid, formats[i], self.ctx) for i, c in enumerate(columns)]
+                    ).encode()
+                    for r in range(n)
+                )
+            except (TypeError, ValueError, AttributeError, AssertionError, OverflowError):
+                pass  # a value Python cannot hold as Arrow gives it (ns timestamps, ints as timestamptz ...)
+        wire = [encode_column(batch.column(i), c.type_oid, formats[i], self.ctx) for i, c in enumerate(columns)]
+        return m.encode_data_rows(wire, n)
 
     # ------------------------------------------------------------ COPY
 
