@@ -490,16 +490,17 @@ class Part:
     def __init__(self, snap: Snapshot, constant: bool) -> None:
         self.snap = snap
         self.constant = constant
-        if constant:
-            self.relations = CATALOG_RELATIONS
-            self.types = BUILTIN_TYPES
-            self.procs = PROCS_ALL
-            self.tables = self.views = self.indexes = self.schemas = []
-            self.roles = self.databases = self.extensions = []
-        else:
-            self.relations = snap.user_relations
-            self.types = snap.user_types
-            self.procs = []
+        self.relations = CATALOG_RELATIONS if constant else snap.user_relations
+        self.types = BUILTIN_TYPES if constant else snap.user_types
+        self.procs = PROCS_ALL if constant else []
+        if constant:  # the rest is ours only
+            self.tables: list[Relation] = []
+            self.views: list[Relation] = []
+            self.indexes: list[Index] = []
+            self.schemas: list[Schema] = []
+            self.roles: list[tuple[int, str, bool]] = []
+            self.databases: list[DatabaseMeta] = []
+            self.extensions: list[tuple[int, str, int, str]] = []
 
     def __getattr__(self, name: str):
         return getattr(self.snap, name)

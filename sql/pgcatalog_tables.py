@@ -419,7 +419,7 @@ _VARTYPES = {"on": "bool", "off": "bool"}
 
 @generates("pg_settings")
 def pg_settings(s: Snapshot) -> list[Row]:
-    out = []
+    out: list[Row] = []
     for name, value in sorted(s.session.settings.items()):
         default = S.DEFAULTS.get(name)
         vartype = _VARTYPES.get(value) or ("integer" if value.lstrip("-").isdigit() else "string")

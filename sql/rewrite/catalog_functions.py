@@ -19,6 +19,7 @@ import itertools
 import re
 from collections.abc import Callable
 from functools import cache
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
@@ -56,7 +57,17 @@ _WHAT = {"c": "relation", "t": "type", "n": "schema", "r": "role", "p": "functio
 
 
 @cache
-def _parsed(template: str) -> exp.Expression:
+def _datatype(sql: str, dialect: str = "duckdb") -> exp.DataType:
+    return exp.DataType.build(sql, dialect=dialect)
+
+
+def datatype(sql: str, dialect: str = "duckdb") -> exp.DataType:
+    """A DataType parsed once per spelling (callers get a copy to place in their tree)."""
+    return _datatype(sql, dialect).copy()
+
+
+@cache
+def _parsed(template: str) -> exp.Expr:
     return sqlglot.parse_one(template, read="duckdb")
 
 
@@ -71,18 +82,18 @@ def _uses(template: str) -> tuple[dict[str, int], bool]:
     return counts, tree.find(exp.Subquery, exp.Select) is not None
 
 
-def _simple(e: exp.Expression | None) -> bool:
+def _simple(e: exp.Expr | None) -> bool:
     return e is None or isinstance(e, exp.Column | exp.Literal | exp.Parameter | exp.Null | exp.Boolean)
 
 
-def expand(template: str, *args: exp.Expression | None, **named: exp.Expression) -> exp.Expression:
+def expand(template: str, *args: exp.Expr | None, **named: exp.Expr) -> exp.Expr:
     """The template (DuckDB SQL) with ``_1``, ``_2`` ... replaced by the arguments (NULL if absent)
     and ``_name`` by the named expressions; parenthesised.
 
     An argument that is more than a column or constant and appears several times is evaluated once:
     the template becomes the body of a lambda applied to it (``list_transform([arg], LAMBDA a:
     ...)[1]``), unless the lambda's body would hold a subquery (DuckDB allows none there)."""
-    values: dict[str, exp.Expression | None] = {f"_{i + 1}": a for i, a in enumerate(args)}
+    values: dict[str, exp.Expr | None] = {f"_{i + 1}": a for i, a in enumerate(args)}
     values |= {f"_{k}": v for k, v in named.items()}
     counts, has_subquery = _uses(template)
     shared = [k for k, n in counts.items() if n > 1 and not _simple(values.get(k))]
@@ -91,7 +102,7 @@ def expand(template: str, *args: exp.Expression | None, **named: exp.Expression)
         shared = []
     bound = {k: exp.column(f"__let{i}") for i, k in enumerate(shared)}
 
-    def sub(node: exp.Expression) -> exp.Expression:
+    def sub(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Column) and not node.table and node.name.startswith("_"):
             if node.name in bound:
                 return bound[node.name].copy()
@@ -112,11 +123,11 @@ def expand(template: str, *args: exp.Expression | None, **named: exp.Expression)
     return exp.Paren(this=body)
 
 
-def _text(x: exp.Expression) -> exp.Expression:
-    return exp.Cast(this=x, to=exp.DataType.build("VARCHAR"))
+def _text(x: exp.Expr) -> exp.Expr:
+    return exp.Cast(this=x, to=datatype("VARCHAR"))
 
 
-def lookup_name(kind: str, x: exp.Expression) -> exp.Expression:
+def lookup_name(kind: str, x: exp.Expr) -> exp.Expr:
     """The OID a name has in our catalog (NULL if none); for regproc & co. the bare function name."""
     norm = expand(_NORM[kind], v=_text(x))
     if kind == "p":
@@ -127,7 +138,7 @@ def lookup_name(kind: str, x: exp.Expression) -> exp.Expression:
     )
 
 
-def _texty(x: exp.Expression) -> bool:
+def _texty(x: exp.Expr) -> bool:
     """Whether x may be a name rather than an OID (string literals, parameters, text functions...)."""
     if isinstance(x, exp.Literal):
         return x.is_string
@@ -139,7 +150,7 @@ def _texty(x: exp.Expression) -> bool:
     return not isinstance(x, exp.Null | exp.Subquery | exp.Neg)
 
 
-def reg_in(kind: str, x: exp.Expression) -> exp.Expression:
+def reg_in(kind: str, x: exp.Expr) -> exp.Expr:
     """``x::regclass`` (or regtype, ...): an OID stays an OID (a numeric string becomes one), a name
     is looked up and raises PostgreSQL's error when unknown. regproc & co. stay function names."""
     if kind == "p":
@@ -151,7 +162,7 @@ def reg_in(kind: str, x: exp.Expression) -> exp.Expression:
             x,
         )
     if not _texty(x):
-        return exp.Cast(this=x, to=exp.DataType.build("BIGINT"))
+        return exp.Cast(this=x, to=datatype("BIGINT"))
     return expand(
         "CASE WHEN _v IS NULL THEN NULL ELSE COALESCE(TRY_CAST(_v AS BIGINT), _found, "
         f"error('{_WHAT[kind]} \"' || _v || '\" does not exist')) END",
@@ -160,10 +171,10 @@ def reg_in(kind: str, x: exp.Expression) -> exp.Expression:
     )
 
 
-def proc_oid(x: exp.Expression) -> exp.Expression:
+def proc_oid(x: exp.Expr) -> exp.Expr:
     """``x::regproc::oid``: the OID of the function named x (an OID stays one)."""
     if not _texty(x):
-        return exp.Cast(this=x, to=exp.DataType.build("BIGINT"))
+        return exp.Cast(this=x, to=datatype("BIGINT"))
     return expand(
         "COALESCE(TRY_CAST(CAST(_1 AS VARCHAR) AS BIGINT), (SELECT MIN(tsg_oid) FROM pg_catalog.tsgres_names "
         "WHERE tsg_kind = 'p' AND tsg_name = _n))",
@@ -172,14 +183,14 @@ def proc_oid(x: exp.Expression) -> exp.Expression:
     )
 
 
-def reg_out(kind: str, x: exp.Expression) -> exp.Expression:
+def reg_out(kind: str, x: exp.Expr) -> exp.Expr:
     """``x::regclass::text``: the name PostgreSQL prints (schema-qualified when not on the path)."""
     if kind == "p":
         return reg_in("p", x)
     return reg_display(kind, reg_in(kind, x))
 
 
-def reg_display(kind: str, oid: exp.Expression) -> exp.Expression:
+def reg_display(kind: str, oid: exp.Expr) -> exp.Expr:
     """The name an OID of that kind prints as (the number when unknown, NULL for NULL)."""
     return expand(
         "COALESCE((SELECT MIN(tsg_display) FROM pg_catalog.tsgres_names WHERE tsg_kind = "
@@ -237,14 +248,14 @@ def _visible(kind: str) -> str:
     )
 
 
-def _size(args: list[exp.Expression]) -> exp.Expression:
+def _size(args: list[exp.Expr]) -> exp.Expr:
     return expand(
         "COALESCE((SELECT SUM(tsg_bytes) FROM pg_catalog.tsgres_sizes WHERE tsg_oid = _o), 0)",
         o=reg_in("c", args[0]),
     )
 
 
-def _database_size(args: list[exp.Expression]) -> exp.Expression:
+def _database_size(args: list[exp.Expr]) -> exp.Expr:
     x = args[0]
     oid = (
         expand("(SELECT MIN(tsg_oid) FROM pg_catalog.tsgres_names WHERE tsg_kind = 'd' AND tsg_name = _1)", x)
@@ -256,12 +267,12 @@ def _database_size(args: list[exp.Expression]) -> exp.Expression:
     )
 
 
-def _template(t: str) -> Callable[[list[exp.Expression]], exp.Expression]:
+def _template(t: str) -> Callable[[list[exp.Expr]], exp.Expr]:
     return lambda args: expand(t, *args)
 
 
 TRUE, FALSE = "TRUE", "FALSE"
-FUNCTIONS: dict[str, Callable[[list[exp.Expression]], exp.Expression]] = {
+FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "pg_table_is_visible": _template(_visible("c")),
     "pg_type_is_visible": _template(_visible("t")),
     "pg_function_is_visible": _template(_visible("p")),
@@ -299,15 +310,13 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expression]], exp.Expression]] = {
     "pg_size_pretty": _template(_SIZE_PRETTY),
     "pg_is_in_recovery": _template(FALSE),
     "pg_postmaster_start_time": lambda args: exp.cast(
-        exp.Literal.string(STARTED.isoformat()), exp.DataType.build("TIMESTAMPTZ")
+        exp.Literal.string(STARTED.isoformat()), datatype("TIMESTAMPTZ")
     ),
     "pg_conf_load_time": lambda args: exp.cast(
-        exp.Literal.string(STARTED.isoformat()), exp.DataType.build("TIMESTAMPTZ")
+        exp.Literal.string(STARTED.isoformat()), datatype("TIMESTAMPTZ")
     ),
-    "txid_current": lambda args: exp.cast(exp.Literal.number(next(_xids)), exp.DataType.build("BIGINT")),
-    "pg_current_xact_id": lambda args: exp.cast(
-        exp.Literal.number(next(_xids)), exp.DataType.build("BIGINT")
-    ),
+    "txid_current": lambda args: exp.cast(exp.Literal.number(next(_xids)), datatype("BIGINT")),
+    "pg_current_xact_id": lambda args: exp.cast(exp.Literal.number(next(_xids)), datatype("BIGINT")),
     "quote_ident": _template(_QUOTE_IDENT.replace("_1", "CAST(_1 AS VARCHAR)")),
     "quote_literal": _template("'''' || replace(CAST(_1 AS VARCHAR), '''', '''''') || ''''"),
     "quote_nullable": _template(
@@ -350,7 +359,7 @@ def catalog_functions(tree: exp.Expression, ctx: object) -> exp.Expression:
         fn = FUNCTIONS.get(_QUALIFIED.sub("", node.name).lower())
         if fn is None:
             continue
-        target: exp.Expression = node
+        target: exp.Expr = node
         parent = node.parent
         if isinstance(parent, exp.Dot) and parent.expression is node:
             schema = parent.this.name.lower() if isinstance(parent.this, exp.Identifier) else ""
@@ -359,12 +368,12 @@ def catalog_functions(tree: exp.Expression, ctx: object) -> exp.Expression:
             target = parent
         new = _keep_parameters(node, fn(list(node.expressions)))
         if target is tree:
-            return new
+            return cast(exp.Expression, new)
         target.replace(new)
     return tree
 
 
-def _keep_parameters(call: exp.Expression, new: exp.Expression) -> exp.Expression:
+def _keep_parameters(call: exp.Expr, new: exp.Expr) -> exp.Expr:
     """The executor needs every $n of the statement: an argument the expansion ignores (the pretty
     flag of pg_get_indexdef ...) still appears, in a condition that is always true."""
     kept = {p.sql() for p in new.find_all(exp.Parameter)}

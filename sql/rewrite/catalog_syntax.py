@@ -22,11 +22,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlglot import exp
 
 from sql.rewrite.catalog_functions import (
     REG_KINDS,
     TO_REG,
+    datatype,
     expand,
     lookup_name,
     proc_oid,
@@ -35,7 +38,7 @@ from sql.rewrite.catalog_functions import (
     reg_out,
 )
 
-_OPERATORS: dict[str, type[exp.Expression]] = {
+_OPERATORS: dict[str, type[exp.Expr]] = {
     "=": exp.EQ,
     "<>": exp.NEQ,
     "!=": exp.NEQ,
@@ -89,7 +92,7 @@ _SCALAR_IN_FROM = frozenset(("generate_subscripts", "current_schemas", "parse_id
 _TABLE_FUNCTIONS = (exp.Unnest, exp.Explode, exp.GenerateSeries, exp.ExplodingGenerateSeries)
 
 
-def _type_name(to: exp.Expression) -> tuple[str | None, exp.DataType | None]:
+def _type_name(to: exp.Expr) -> tuple[str | None, exp.DataType | None]:
     """(catalog type name, or None) and the equivalent plain DataType for a qualified builtin type."""
     if isinstance(to, exp.ObjectIdentifier):
         return to.name.lower(), None
@@ -113,20 +116,20 @@ def _type_name(to: exp.Expression) -> tuple[str | None, exp.DataType | None]:
         return low, None
     params = to.expressions
     try:
-        plain = exp.DataType.build(
-            name + (f"({', '.join(p.sql('postgres') for p in params)})" if params else ""), dialect="postgres"
+        plain = datatype(
+            name + (f"({', '.join(p.sql('postgres') for p in params)})" if params else ""), "postgres"
         )
     except Exception:  # noqa: BLE001 - not a builtin type: leave it to the executor's error
         return None, None
     return (None, plain) if plain.this != exp.DType.USERDEFINED else (None, None)
 
 
-def _reg_kind(to: exp.Expression) -> str | None:
+def _reg_kind(to: exp.Expr) -> str | None:
     name, _ = _type_name(to)
     return REG_KINDS.get(name or "")
 
 
-def _reg_output(e: exp.Expression) -> exp.Expression | None:
+def _reg_output(e: exp.Expr) -> exp.Expr | None:
     """What a regclass-like value prints as: ``x::regclass``, ``to_regtype('int')`` ...; None if e is
     not one."""
     if isinstance(e, exp.Cast) and (kind := _reg_kind(e.to)):
@@ -137,13 +140,13 @@ def _reg_output(e: exp.Expression) -> exp.Expression | None:
     return None
 
 
-def _is_text(to: exp.Expression) -> bool:
+def _is_text(to: exp.Expr) -> bool:
     name, plain = _type_name(to)
     dt = plain or to
     return name == "name" or (isinstance(dt, exp.DataType) and dt.is_type(*exp.DataType.TEXT_TYPES))
 
 
-def _vector_names(tree: exp.Expression) -> set[str]:
+def _vector_names(tree: exp.Expr) -> set[str]:
     """Names that hold a zero-based array: the catalog's vector columns and aliases of them."""
     names = set(VECTOR_COLUMNS)
     for alias in tree.find_all(exp.Alias):
@@ -152,11 +155,11 @@ def _vector_names(tree: exp.Expression) -> set[str]:
     return names
 
 
-def _is_vector(e: exp.Expression, vectors: set[str]) -> bool:
+def _is_vector(e: exp.Expr, vectors: set[str]) -> bool:
     return isinstance(e, exp.Column) and e.name.lower() in vectors
 
 
-def _plus(e: exp.Expression, n: int) -> exp.Expression:
+def _plus(e: exp.Expr, n: int) -> exp.Expr:
     if isinstance(e, exp.Literal) and not e.is_string:
         return exp.Literal.number(int(e.name) + n)
     return exp.Add(this=exp.Paren(this=e), expression=exp.Literal.number(n))
@@ -164,12 +167,12 @@ def _plus(e: exp.Expression, n: int) -> exp.Expression:
 
 def catalog_syntax(tree: exp.Expression, ctx) -> exp.Expression:
     # regclass output first, while the cast to text still shows what it prints
-    for cast in list(tree.find_all(exp.Cast)):
-        if _is_text(cast.to) and (shown := _reg_output(cast.this)) is not None:
-            cast.replace(shown)
-        elif _type_name(cast.to)[0] == "oid" and isinstance(cast.this, exp.Cast):
-            if _reg_kind(cast.this.to) == "p":  # 'f'::regproc::oid: regproc values are names here
-                cast.replace(proc_oid(cast.this.this))
+    for c in list(tree.find_all(exp.Cast)):
+        if _is_text(c.to) and (shown := _reg_output(c.this)) is not None:
+            c.replace(shown)
+        elif _type_name(c.to)[0] == "oid" and isinstance(c.this, exp.Cast):
+            if _reg_kind(c.this.to) == "p":  # 'f'::regproc::oid: regproc values are names here
+                c.replace(proc_oid(c.this.this))
     for select in list(tree.find_all(exp.Select)):
         for item in select.expressions:
             inner = item.this if isinstance(item, exp.Alias) else item
@@ -180,15 +183,15 @@ def catalog_syntax(tree: exp.Expression, ctx) -> exp.Expression:
         new = _fix(node, ctx, vectors)
         if new is not node:
             if node is tree:
-                return new
+                return cast(exp.Expression, new)
             node.replace(new)
     return tree
 
 
-def _fix(node: exp.Expression, ctx, vectors: set[str]) -> exp.Expression:
+def _fix(node: exp.Expr, ctx, vectors: set[str]) -> exp.Expr:
     if isinstance(node, exp.Operator):
         op = node.args.get("operator")
-        symbol = (op.name if isinstance(op, exp.Expression) else str(op)).rsplit(".", 1)[-1]
+        symbol = (op.name if isinstance(op, exp.Expr) else str(op)).rsplit(".", 1)[-1]
         cls = _OPERATORS.get(symbol)
         if cls is None:
             return node
@@ -239,11 +242,11 @@ def _fix(node: exp.Expression, ctx, vectors: set[str]) -> exp.Expression:
     return node
 
 
-def _is_array_column(e: exp.Expression) -> bool:
+def _is_array_column(e: exp.Expr) -> bool:
     return isinstance(e, exp.Column) and e.name.lower() in ARRAY_COLUMNS
 
 
-def _array_literal(e: exp.Expression) -> exp.Expression | None:
+def _array_literal(e: exp.Expr) -> exp.Expr | None:
     """'{0}' compared with an array column of the catalog: the array it spells ({} is empty)."""
     if not (isinstance(e, exp.Literal) and e.is_string):
         return None
@@ -255,26 +258,26 @@ def _array_literal(e: exp.Expression) -> exp.Expression | None:
         return (
             exp.Array(expressions=[exp.Literal.number(i) for i in items])
             if items
-            else exp.cast(exp.Array(expressions=[]), exp.DataType.build("BIGINT[]", dialect="duckdb"))
+            else exp.cast(exp.Array(expressions=[]), datatype("BIGINT[]"))
         )
     return exp.Array(expressions=[exp.Literal.string(i) for i in items])
 
 
-def _cast(node: exp.Cast) -> exp.Expression:
+def _cast(node: exp.Cast) -> exp.Expr:
     name, plain = _type_name(node.to)
     if name in REG_KINDS:
         return reg_in(REG_KINDS[name], node.this)
     if name in _TYPES:
-        return exp.Cast(this=node.this, to=exp.DataType.build(_TYPES[name], dialect="duckdb"))
+        return exp.Cast(this=node.this, to=datatype(_TYPES[name]))
     if plain is not None:
         return exp.Cast(this=node.this, to=plain)
     to = node.to
     if isinstance(to, exp.DataType) and to.this == exp.DType.ARRAY and to.expressions:
         elem_name, elem_plain = _type_name(to.expressions[0])
         elem = (
-            exp.DataType.build(_TYPES[elem_name], dialect="duckdb")
+            datatype(_TYPES[elem_name])
             if elem_name in _TYPES
-            else exp.DataType.build("BIGINT")
+            else datatype("BIGINT")
             if elem_name in REG_KINDS
             else elem_plain
         )
@@ -285,7 +288,7 @@ def _cast(node: exp.Cast) -> exp.Expression:
     return node
 
 
-def _from_function(table: exp.Table) -> exp.Expression:
+def _from_function(table: exp.Table) -> exp.Expr:
     fn = table.this
     alias = table.args.get("alias")
     if isinstance(fn, exp.Explode):  # pg_catalog.unnest(x) parses as a qualified Explode

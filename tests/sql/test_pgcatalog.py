@@ -64,11 +64,14 @@ class Catalog:
         self.path = path
         self.storage = Engine.open(path, EngineOptions(compaction_interval_s=0))
         self.session = SqlEngine(self.storage).session("postgres")
+        self._replayed: dict[tuple, tuple[list[str], list[tuple]]] = {}  # until the next change
 
     def q(self, sql: str, params: list | None = None) -> list[tuple]:
         return self.run(sql, params)[1]
 
     def run(self, sql: str, params: list | None = None) -> tuple[list[str], list[tuple]]:
+        if not sql.lstrip().upper().startswith("SELECT"):
+            self._replayed.clear()
         stmt = self.session.prepare(sql, [])
         res = self.session.execute(stmt, list(params or []))
         rows = [row for b in res.batches for row in zip(*(c.to_pylist() for c in b.columns), strict=True)]
@@ -86,10 +89,14 @@ class Catalog:
         return re.sub(r"\{oid:(\w+)\}", lambda m: str(self.oid(m[1])), text)
 
     def replay(self, e: Entry, **param_overrides: str) -> tuple[list[str], list[tuple]]:
+        """Run a captured client query (its result is reused until the catalog changes)."""
         params = [self.substitute(p) if isinstance(p, str) else p for p in e.params]
         for i, value in param_overrides.items():
             params[int(i.removeprefix("p")) - 1] = self.substitute(value)
-        return self.run(self.substitute(e.sql), params)
+        key = (e.sql, tuple(params))
+        if key not in self._replayed:
+            self._replayed[key] = self.run(self.substitute(e.sql), params)
+        return self._replayed[key]
 
     def close(self) -> None:
         self.session.close()
