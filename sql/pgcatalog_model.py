@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -544,16 +545,25 @@ def _table(meta: TableMeta, schema: Schema) -> Relation:
     return rel
 
 
+_describing = threading.local()  # views being described on this thread (a view over pg_attribute)
+
+
 def _view_columns(snap: Snapshot, view: Relation) -> list[Attribute]:
     """A view's columns: the declared type where a column passes through from one of our tables,
     else the type the executor describes."""
     from sql.parse import parse
 
+    active: set[int] = _describing.__dict__.setdefault("oids", set())
+    if view.oid in active:
+        return []  # describing it needs its own columns: a view over the catalog's columns
+    active.add(view.oid)
     try:
         desc = snap.session.prepare(view.view_sql or "", []).columns or []
         tree = parse(view.view_sql or "")
     except E.SqlError:
         return []
+    finally:
+        active.discard(view.oid)
     passthrough: list[Attribute | None] = []
     src = tree.args.get("from_") if isinstance(tree, exp.Select) and not tree.args.get("joins") else None
     table = (

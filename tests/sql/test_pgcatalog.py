@@ -483,6 +483,35 @@ def test_catalog_views(cat: Catalog) -> None:
     assert cat.q("SELECT character_set_name FROM information_schema.character_sets") == [("UTF8",)]
 
 
+def test_a_view_over_the_catalog_and_another_database(tmp_path: Path) -> None:
+    c = Catalog(tmp_path)
+    try:
+        c.q("CREATE VIEW v_cols AS SELECT attname FROM pg_attribute WHERE attnum > 0")
+        rows = c.q(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+            "WHERE a.attrelid = 'v_cols'::regclass ORDER BY a.attnum"
+        )
+        assert rows == [("attname", "text")]
+        c.storage.create_database("metrics")
+        batch = WriteBatch.from_rows("mem", [NS], tags=[{"host": "a"}], fields={"used": [1.0]})
+        c.storage.write("metrics", batch).check()
+        other = SqlEngine(c.storage).session("metrics")
+        try:
+            res = other.execute(
+                other.prepare("SELECT relname FROM pg_class WHERE relnamespace = 2200", []), []
+            )
+            assert [r["relname"] for b in res.batches for r in b.to_pylist()] == ["mem"]
+            res = other.execute(other.prepare("SELECT datname FROM pg_database ORDER BY 1", []), [])
+            assert [r["datname"] for b in res.batches for r in b.to_pylist()] == ["metrics", "postgres"]
+            sql = "SELECT DISTINCT table_catalog FROM information_schema.columns"
+            res = other.execute(other.prepare(sql, []), [])
+            assert [r["table_catalog"] for b in res.batches for r in b.to_pylist()] == ["metrics"]
+        finally:
+            other.close()
+    finally:
+        c.close()
+
+
 def test_unknown_catalog_relation(cat: Catalog) -> None:
     with pytest.raises(E.UndefinedTable):
         cat.q("SELECT * FROM pg_catalog.pg_nonesuch")
