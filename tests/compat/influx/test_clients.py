@@ -2,8 +2,8 @@
 package), the Python ``influxdb`` (1.x) and ``influxdb-client`` (2.x) libraries. Every write is read
 back through the storage engine's scan API.
 
-The CLI only needs ``/ping`` and ``/write`` for ``-import`` (DML sections) and ``INSERT``; what goes
-through ``/query`` (an import file's DDL section, SHOW DATABASES, SELECT) waits for /query.
+``-import`` sends an import file's DDL section to ``/query`` and its DML section to ``/write``;
+``INSERT`` goes to ``/write``; the CLI pings ``/ping`` first.
 CI installs the CLI (.ci/run); a missing CLI fails the test under CI=true and skips it elsewhere.
 """
 
@@ -52,14 +52,15 @@ def test_influx_cli_import_and_insert(tsgres_proc, tmp_path: Path) -> None:
     server = tsgres_proc()
     lines = "\n".join(f"weather,city=c{i % 3} temp={20 + i / 10},rain={i}i {T0 + i * S}" for i in range(300))
     path = tmp_path / "import.lp"
-    # DML only: a "# DDL" section (CREATE DATABASE ...) goes through /query, which tsgres does not have
-    # yet, and the CLI aborts the whole import on the 404. The database is created by the first write.
+    # The DDL section goes through /query, the DML section through /write.
     path.write_text(
+        "# DDL\nCREATE DATABASE climate\n"
         "# DML\n# CONTEXT-DATABASE: climate\n# CONTEXT-RETENTION-POLICY: autogen\n" + lines + "\n"
     )
     result = influx(cli, server.http_port, "-import", "-path", str(path), "-precision", "ns", cwd=tmp_path)
     report = result.stdout + result.stderr  # the CLI logs its summary to stdout
     assert result.returncode == 0, report
+    assert "Processed 1 commands" in report, report
     assert "Processed 300 inserts" in report and "Failed 0 inserts" in report, report
 
     result = influx(
