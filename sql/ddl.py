@@ -61,6 +61,7 @@ def create_table(session: SqlSession, tree: exp.Create) -> Result:
         raise E.DuplicateTable(f'relation "{table.name}" already exists')
     cols: list[tuple[str, str, pgt.PgType, bool]] = []  # name, declared, type, not null
     keys: list[list[str]] = []
+    defaults: dict[str, dict] = {}  # column -> {"seq": name} (SERIAL) or {"sql": expression}
     primary: list[str] = []  # the PRIMARY KEY among keys (pg_catalog tells it from UNIQUE)
     for e in schema.expressions:
         if isinstance(e, exp.ColumnDef):
@@ -70,6 +71,12 @@ def create_table(session: SqlSession, tree: exp.Create) -> Result:
             except KeyError:
                 raise E.UndefinedObject(f'type "{declared}" does not exist') from None
             kinds = [c.args.get("kind") for c in e.args.get("constraints") or []]
+            if declared.endswith("serial") or declared in ("serial2", "serial4", "serial8"):
+                seq = f"{table.name}_{e.name}_seq"
+                defaults[e.name] = {"seq": seq}
+            for k in kinds:
+                if isinstance(k, exp.DefaultColumnConstraint) and not isinstance(k.this, exp.Null):
+                    defaults[e.name] = {"sql": k.this.sql("postgres")}
             not_null = any(
                 isinstance(k, exp.NotNullColumnConstraint | exp.PrimaryKeyColumnConstraint) for k in kinds
             )
@@ -113,9 +120,13 @@ def create_table(session: SqlSession, tree: exp.Create) -> Result:
             columns.append((name, "tag", None, declared))
         else:
             columns.append((name, "field", t.storage, declared))
+    for d in defaults.values():
+        if "seq" in d:
+            storage.catalog.sequence(sequence_key(database, table.db or "public", d["seq"]), "create")
     options = {
         "dedupe": dedupe,
         "sql": True,
+        "defaults": defaults,
         "not_null": {c[0]: True for c in cols if c[3] and c[0] != time_col},
         "keys": keys,
         "primary_key": primary,
@@ -221,7 +232,7 @@ def create_other(session: SqlSession, tree: exp.Create) -> Result:
     kind = (tree.args.get("kind") or "").upper()
     storage, database = session.storage, session.database
     if kind == "INDEX":
-        return Result(None, tag="CREATE INDEX")  # every tag is indexed already; time is the sort key
+        return _create_index(session, tree)
     if kind == "DATABASE":
         try:
             storage.create_database(tree.this.name, if_not_exists=bool(tree.args.get("exists")))
@@ -249,9 +260,54 @@ def create_other(session: SqlSession, tree: exp.Create) -> Result:
     raise E.FeatureNotSupported(f"CREATE {kind} is not supported")
 
 
+def _create_index(session: SqlSession, tree: exp.Create) -> Result:
+    """Every tag is indexed already and time is the sort key. An index on other columns of a table
+    that holds no rows yet makes them tags (the series key), so scans can select them by index."""
+    storage, database = session.storage, session.database
+    index = tree.this
+    table = index.args.get("table")
+    params = index.args.get("params")
+    if table is None or params is None:
+        return Result(None, tag="CREATE INDEX")
+    rpm = storage.catalog.retention_policy(database, _rp_of(table))
+    meta = storage.table(rpm.database_id, rpm.name, table.name)
+    if meta is None:
+        raise E.UndefinedTable(f'relation "{table.name}" does not exist')
+    names = [c.this.name for c in params.args.get("columns") or [] if isinstance(c.this, exp.Column)]
+    for n in names:
+        if meta.column(n) is None:
+            raise E.UndefinedColumn(f'column "{n}" does not exist')
+    if tree.args.get("unique") and names:
+        opts = dict(meta.options)
+        opts["keys"] = [*opts.get("keys", []), names]  # ON CONFLICT can name it
+        storage.catalog.set_table_options(meta.id, meta.time_column, opts)
+        storage.invalidate_tables()
+        meta = storage.table(rpm.database_id, rpm.name, table.name) or meta
+    empty = not any(s.cache_bytes or s.table_files(meta.id) for s in storage.shards(database))
+    taggable = [
+        n
+        for n in names
+        if meta.column(n).kind == "field"
+        and pgt.lookup(meta.column(n).pg_type or "text").name in _TEXTLIKE | {"int2", "int4", "int8", "uuid"}
+    ]
+    if empty and taggable and meta.options.get("sql"):
+        for n in taggable:
+            storage.catalog.set_column_kind(meta.id, n, "tag", None)
+        storage.invalidate_tables()
+    return Result(None, tag="CREATE INDEX")
+
+
+def sequence_key(database: str, schema: str, name: str) -> str:
+    return f"seq:{database}:{schema}.{name}"
+
+
 def create_extension(session: SqlSession, sql: str) -> Result:
-    words = sql.replace(";", " ").split()
-    name = words[-1].strip('"').lower()
+    words = [w for w in sql.replace(";", " ").split() if w.upper() not in ("CASCADE",)]
+    upper = [w.upper() for w in words]
+    at = upper.index("EXTENSION") + 1
+    if upper[at : at + 3] == ["IF", "NOT", "EXISTS"]:
+        at += 3
+    name = words[at].strip('"').lower()
     if name not in ("timescaledb", "plpgsql", "pg_stat_statements", "timescaledb_toolkit"):
         raise E.UndefinedObject(f'extension "{name}" is not available')
     key = f"extension:{session.database}:{name}"

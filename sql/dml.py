@@ -37,8 +37,6 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     for n in names:
         if n not in by_name:
             raise E.UndefinedColumn(f'column "{n}" of relation "{meta.name}" does not exist')
-    if tree.args.get("returning"):
-        raise E.FeatureNotSupported("INSERT ... RETURNING is not supported yet")
     source = tree.expression
     if source is None:
         raise E.FeatureNotSupported("INSERT ... DEFAULT VALUES is not supported")
@@ -66,17 +64,74 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
         )
     )
     rows = session.query_arrow(wrapped, params)
+    rows = _with_defaults(session, meta, table, rows, [c for c in cols if c.name not in names])
+    returning = tree.args.get("returning")
     if rows.num_rows == 0:
-        return Result(None, tag="INSERT 0 0")
+        return _returning(session, returning, rows, "INSERT 0 0")
     start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
     batch = to_write_batch(meta, rows, start)
     conflict = tree.args.get("conflict")
-    if conflict is not None:
-        batch = _on_conflict(session, rp, meta, batch, conflict)
+    if conflict is not None and not meta.dedupe:
+        kept = _do_nothing_on_keys(session, table, meta, rows, conflict)
+        rows = rows.take(kept)
+        batch = _take(batch, kept)
+    elif conflict is not None:
+        batch, kept = _on_conflict(session, rp, meta, batch, conflict)
+        rows = rows.take(kept)
     n = len(batch)
     if n:
         _write(session, rp, batch)
+    if returning is not None:
+        return _returning(session, returning, rows, f"INSERT 0 {n}")
     return Result(None, tag=f"INSERT 0 {n}")
+
+
+def _with_defaults(session: SqlSession, meta, table: exp.Table, rows: pa.Table, missing: list) -> pa.Table:
+    """Fill omitted columns from their defaults: SERIAL sequences (one block of values per
+    statement) and constant DEFAULT expressions (evaluated once per statement)."""
+    from sql.ddl import sequence_key
+
+    defaults = meta.options.get("defaults", {})
+    n = rows.num_rows
+    for c in missing:
+        d = defaults.get(c.name)
+        if d is None or n == 0:
+            continue
+        if "seq" in d:
+            key = sequence_key(session.database, table.db or "public", d["seq"])
+            first = session.storage.catalog.sequence(key, "nextval", n=n)
+            arr = pa.array(np.arange(first, first + n), pa.int64()).cast(c.type.arrow)
+        else:
+            one = session.query_arrow(
+                exp.select(
+                    exp.Cast(
+                        this=exp.maybe_parse(d["sql"], dialect="postgres"),
+                        to=exp.DataType.build(duck_type(c.type), dialect="duckdb"),
+                    ).as_("v")
+                ),
+                [],
+            )
+            arr = pa.repeat(one.column(0)[0], n).cast(c.type.arrow)
+        rows = rows.append_column(c.name, arr)
+    return rows
+
+
+def _returning(session: SqlSession, returning: exp.Returning | None, rows: pa.Table, tag: str) -> Result:
+    """INSERT ... RETURNING: the expressions over the rows written (as DuckDB evaluates them)."""
+    if returning is None:
+        return Result(None, tag=tag)
+    q = exp.select(*[e.copy() for e in returning.expressions]).from_("__returning")
+    cur = session._cursor()
+    try:
+        cur.register("__returning", rows)
+        out = cur.sql(q.sql("duckdb")).to_arrow_table()
+    finally:
+        cur.close()
+    from sql.session import ColumnDesc
+    from sql.types import from_arrow
+
+    columns = [ColumnDesc(f.name, from_arrow(f.type).oid) for f in out.schema]
+    return Result(columns, iter(out.to_batches()), tag=tag)
 
 
 def _write(session: SqlSession, rp: str | None, batch) -> None:
@@ -104,7 +159,8 @@ def _on_conflict(session: SqlSession, rp, meta, batch, conflict: exp.OnConflict)
         keep = np.zeros(len(batch), bool)
         keep[first] = True
         keep &= ~exists
-        return _take(batch, np.flatnonzero(keep))
+        kept = np.flatnonzero(keep)
+        return _take(batch, kept), kept
     sets = {}
     for e in conflict.expressions:
         if not isinstance(e, exp.EQ):
@@ -120,7 +176,37 @@ def _on_conflict(session: SqlSession, rp, meta, batch, conflict: exp.OnConflict)
             valid = np.ones(len(batch), bool) if col.valid is None else col.valid.copy()
             valid &= ~exists  # conflicting rows keep the stored value of columns not SET
             col.valid = valid if not valid.all() else None
-    return batch
+    return batch, np.arange(len(batch))
+
+
+def _do_nothing_on_keys(session: SqlSession, table: exp.Table, meta, rows: pa.Table, conflict) -> np.ndarray:
+    """ON CONFLICT DO NOTHING on a table whose keys do not include time: keep the rows whose every
+    key (PRIMARY KEY, UNIQUE constraints and indexes) is new, first occurrence within the statement."""
+    action = (conflict.args.get("action").name if conflict.args.get("action") else "").upper()
+    keys = [k for k in meta.options.get("keys", []) if k]
+    target = [o.this.name for o in conflict.args.get("conflict_keys") or [] if isinstance(o.this, exp.Column)]
+    if target:
+        keys = [k for k in keys if sorted(k) == sorted(target)]
+    if not keys:
+        raise E.SqlError("there is no unique or exclusion constraint matching the ON CONFLICT specification")
+    if action != "DO NOTHING":
+        raise E.FeatureNotSupported("ON CONFLICT DO UPDATE needs a key that includes the time column")
+    keep = np.ones(rows.num_rows, dtype=bool)
+    for key in keys:
+        if not all(k in rows.column_names for k in key):
+            continue  # a key column left to its default (SERIAL) is new by construction
+        stored = session.query_arrow(
+            exp.select(*[exp.column(k, quoted=True) for k in key]).from_(table.copy()), []
+        )
+        have = (
+            set(zip(*[stored.column(k).to_pylist() for k in key], strict=True)) if stored.num_rows else set()
+        )
+        seen: set = set()
+        for i, tup in enumerate(zip(*[rows.column(k).to_pylist() for k in key], strict=True)):
+            if tup in have or tup in seen:
+                keep[i] = False
+            seen.add(tup)
+    return np.flatnonzero(keep)
 
 
 def _existing(session: SqlSession, rp, meta, batch) -> np.ndarray:

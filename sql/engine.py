@@ -291,7 +291,17 @@ class SqlSession:
             backend_pid=self.backend_pid,
             describe=describe,
             set_setting=self.set_setting,
+            sequence=self._sequence,
         )
+
+    def _sequence(self, op: str, name: str, value: int) -> int:
+        schema, _, seq = name.rpartition(".")
+        try:
+            return self.storage.catalog.sequence(
+                ddl.sequence_key(self.database, schema or "public", seq), op, value
+            )
+        except KeyError:
+            raise E.UndefinedTable(f'relation "{name}" does not exist') from None
 
     def _param_oids(self, tree: exp.Expression, given: list[int]) -> list[int]:
         n = max((int(p.this.name) for p in tree.find_all(exp.Parameter) if p.this.name.isdigit()), default=0)

@@ -36,6 +36,7 @@ class RewriteContext:
     backend_pid: int = 0
     describe: bool = False  # describing only: no side effects (set_config)
     set_setting: Callable[[str, str], Any] = lambda k, v: None
+    sequence: Callable[[str, str, int], int] = lambda op, name, value: 0  # nextval/currval/setval
     notes: list[str] = field(default_factory=list)  # what each rule did (EXPLAIN)
 
 

@@ -51,6 +51,20 @@ def session_functions(tree: exp.Expression, ctx) -> exp.Expression:
             if not ctx.describe:
                 ctx.set_setting(key, value)
             return lit(value)
+        if name in ("nextval", "currval", "setval") and args:
+            seq = args[0].this if isinstance(args[0], exp.Cast) else args[0]
+            if not (isinstance(seq, exp.Literal) and seq.is_string):
+                raise E.FeatureNotSupported(f"{name}() needs a constant sequence name")
+            value = 0
+            if name == "setval":
+                if len(args) < 2 or not isinstance(args[1], exp.Literal):
+                    raise E.FeatureNotSupported("setval() needs a constant value")
+                value = int(args[1].name)
+            if ctx.describe:
+                return exp.Cast(this=exp.Literal.number(0), to=exp.DataType.build("BIGINT"))
+            return exp.Cast(
+                this=exp.Literal.number(ctx.sequence(name, seq.this, value)), to=exp.DataType.build("BIGINT")
+            )
         if name == "version":
             return lit(ctx.version)
         if name in ("current_database", "current_catalog"):
