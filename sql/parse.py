@@ -9,6 +9,7 @@ semicolons inside strings, dollar quotes and comments do not split; comment-only
 from __future__ import annotations
 
 import logging
+import re
 
 import sqlglot
 from sqlglot import exp
@@ -16,7 +17,7 @@ from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
-from sql.errors import SyntaxError_
+from sql.errors import SyntaxError_, UndefinedFunction
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command" is not a user's concern
 
@@ -62,6 +63,9 @@ def parse(sql: str) -> exp.Expression:
         err = exc.errors[0] if exc.errors else {}
         near = err.get("highlight") or ""
         pos = _position(sql, err.get("line"), err.get("col"), near)
+        missing = _call_without_arguments(sql, err, pos)
+        if missing is not None:
+            raise UndefinedFunction(f"function {missing}() does not exist", position=pos) from exc
         msg = f'syntax error at or near "{near}"' if near else "syntax error at end of input"
         raise SyntaxError_(msg, position=pos) from exc
     except TokenError as exc:
@@ -70,6 +74,33 @@ def parse(sql: str) -> exp.Expression:
         raise SyntaxError_("syntax error at end of input", position=len(sql) + 1)
     _remember_function_names(tree, sql)
     return tree
+
+
+# calls that are grammar in PostgreSQL: with missing arguments they are syntax errors there too
+_SYNTAX_CALLS = {
+    "coalesce",
+    "greatest",
+    "least",
+    "nullif",
+    "extract",
+    "position",
+    "substring",
+    "trim",
+    "overlay",
+    "cast",
+}
+
+
+def _call_without_arguments(sql: str, err: dict, pos: int | None) -> str | None:
+    """The name of a built-in function called with too few arguments (sqlglot: "Required keyword
+    ... missing for <class Func>"): PostgreSQL finds no such function (42883), not a syntax error."""
+    desc = err.get("description") or ""
+    if not desc.startswith("Required keyword") or pos is None:
+        return None
+    m = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(\s*$", sql[: pos - 1])
+    if m is None or m[1].lower() in _SYNTAX_CALLS:
+        return None
+    return m[1].lower()
 
 
 def _remember_function_names(tree: exp.Expression, sql: str) -> None:

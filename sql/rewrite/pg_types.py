@@ -438,6 +438,59 @@ def _as_text(kind: str | None, e: exp.Expression) -> exp.Expression | None:
     return None
 
 
+_CATEGORY = {
+    **{t: "number" for t in _NUMBER_RANK},
+    "text": "string",
+    "varchar": "string",
+    "bpchar": "string",
+    "bool": "boolean",
+    "date": "datetime",
+    "timestamp": "datetime",
+    "timestamptz": "datetime",
+    "interval": "timespan",
+}
+_SQL_NAME = {
+    "int2": "smallint",
+    "int4": "integer",
+    "int8": "bigint",
+    "float4": "real",
+    "float8": "double precision",
+    "bool": "boolean",
+    "varchar": "character varying",
+    "timestamptz": "timestamp with time zone",
+    "timestamp": "timestamp without time zone",
+}
+
+
+def _check_set_operation(types: Types, op: exp.SetOperation) -> None:
+    """UNION/INTERSECT/EXCEPT columns must share a type category (42804); DuckDB unifies to text."""
+    from sql.errors import DatatypeMismatch
+
+    word = {exp.Union: "UNION", exp.Intersect: "INTERSECT", exp.Except: "EXCEPT"}.get(type(op), "UNION")
+    for (_, a), (_, b) in zip(types.outputs(op.left), types.outputs(op.right), strict=False):
+        ca, cb = _CATEGORY.get(a or ""), _CATEGORY.get(b or "")
+        if ca and cb and ca != cb:
+            raise DatatypeMismatch(
+                f"{word} types {_SQL_NAME.get(a or '', a)} and {_SQL_NAME.get(b or '', b)} cannot be matched"
+            )
+
+
+def _check_comparison(types: Types, cmp: exp.Expression) -> None:
+    """text compared with a number or boolean has no operator in PostgreSQL (42883); DuckDB casts
+    the text and fails at run time (22P02), or not at all. Untyped literals ('1') are fine."""
+    from sql.errors import UndefinedFunction
+
+    if isinstance(cmp.left, exp.Any | exp.All) or isinstance(cmp.right, exp.Any | exp.All):
+        return
+    a, b = types.type(cmp.left), types.type(cmp.right)
+    ca, cb = _CATEGORY.get(a or ""), _CATEGORY.get(b or "")
+    if {ca, cb} in ({"string", "number"}, {"string", "boolean"}):
+        op = {exp.EQ: "=", exp.NEQ: "<>", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}[type(cmp)]
+        raise UndefinedFunction(
+            f"operator does not exist: {_SQL_NAME.get(a or '', a)} {op} {_SQL_NAME.get(b or '', b)}"
+        )
+
+
 def _check_aliases(types: Types, select: exp.Select) -> None:
     """WHERE and HAVING see the FROM clause's columns, not the select list's aliases (42703);
     DuckDB resolves an alias there. Checked only where every source's columns are known."""
@@ -564,6 +617,10 @@ def pg_types(tree: exp.Expression, tables: Mapping[str, Mapping[str, str]]) -> e
     types = Types(tree, tables)
     for select in tree.find_all(exp.Select):
         _check_aliases(types, select)
+    for op in tree.find_all(exp.SetOperation):
+        _check_set_operation(types, op)
+    for cmp in tree.find_all(exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE):
+        _check_comparison(types, cmp)
     return bottom_up(tree, lambda node: _fix(types, node))
 
 

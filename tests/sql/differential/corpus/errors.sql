@@ -138,7 +138,6 @@ SELECT 1, 2 UNION SELECT 1;
 
 -- name: union_type_mismatch
 -- error: 42804
--- xfail: UNION of integer and text is not rejected (DuckDB unifies to text; PostgreSQL raises 42804)
 SELECT 1 UNION SELECT 'a'::text;
 
 -- name: case_type_mismatch
@@ -151,7 +150,6 @@ SELECT 'a' ~ '(';
 
 -- name: text_eq_bool
 -- error: 42883
--- xfail: text = boolean is not rejected when planned (DuckDB casts implicitly and fails at run time with 22P02)
 SELECT 'a' || 1 = true;
 
 -- name: bad_date_field
@@ -160,7 +158,6 @@ SELECT date_trunc('fortnight', now());
 
 -- name: too_few_args
 -- error: 42883
--- xfail: sqlglot rejects substr() while parsing (42601) where PostgreSQL finds no such function (42883)
 SELECT substr();
 
 -- name: limit_negative
@@ -234,3 +231,11 @@ SELECT sum(hostname) FROM hosts;
 -- name: wrong_cast_type_name
 -- error: 42704
 SELECT 1::nosuchtype;
+
+-- name: text_column_eq_int
+-- error: 42883
+SELECT count(*) FROM hosts WHERE hostname = 1;
+
+-- name: int_column_eq_text_column
+-- error: 42883
+SELECT count(*) FROM hosts WHERE rack = team;
