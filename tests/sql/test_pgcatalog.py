@@ -64,7 +64,7 @@ class Catalog:
         self.path = path
         self.storage = Engine.open(path, EngineOptions(compaction_interval_s=0))
         self.session = SqlEngine(self.storage).session("postgres")
-        self._replayed: dict[tuple, tuple[list[str], list[tuple]]] = {}  # until the next change
+        self._replayed: dict[tuple, tuple[list[str], list[tuple]]] = {}  # kept until the next change
 
     def q(self, sql: str, params: list | None = None) -> list[tuple]:
         return self.run(sql, params)[1]
@@ -83,7 +83,10 @@ class Catalog:
         return rows[0][0]
 
     def oid(self, name: str) -> int:
-        return self.one(f"SELECT '{name}'::regclass::oid")
+        key = ("oid", name)
+        if key not in self._replayed:
+            self._replayed[key] = ([], [(self.one(f"SELECT '{name}'::regclass::oid"),)])
+        return self._replayed[key][1][0][0]
 
     def substitute(self, text: str) -> str:
         return re.sub(r"\{oid:(\w+)\}", lambda m: str(self.oid(m[1])), text)
