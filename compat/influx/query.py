@@ -44,7 +44,7 @@ from tsgres.http import INFLUX_VERSION
 log = logging.getLogger("tsgres.influx.query")
 
 DEFAULT_CHUNK_SIZE = 10000
-EPOCHS = ("n", "ns", "u", "µ", "us", "ms", "s", "m", "h")
+EPOCHS = ("n", "ns", "u", "ms", "s", "m", "h")  # InfluxDB 1.x; anything else gives nanoseconds
 
 
 def _headers() -> dict[str, str]:
@@ -129,10 +129,23 @@ class Encoder:
 
     def dumps(self, o: Any) -> bytes:
         if self.pretty:
-            text = json.dumps(o, indent=4, ensure_ascii=False, default=str)
-            text = _HTML_RE.sub(lambda m: _HTML[m.group()], text)
-            return text.encode()
+            return _pretty(o, 0).encode()
         return _value(o).encode()
+
+
+def _pretty(v: Any, level: int) -> str:
+    """Go's json.MarshalIndent(v, "", "    ")."""
+    pad, inner = "    " * level, "    " * (level + 1)
+    if isinstance(v, dict):
+        if not v:
+            return "{}"
+        items = [f"{inner}{_str(k)}: {_pretty(x, level + 1)}" for k, x in v.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(v, list):
+        if not v:
+            return "[]"
+        return "[\n" + ",\n".join(inner + _pretty(x, level + 1) for x in v) + "\n" + pad + "]"
+    return _value(v)
 
 
 def _csv_value(v: Any) -> str:
@@ -245,7 +258,7 @@ async def handle_query(request: web.Request) -> web.StreamResponse:
         return _error(400, 'missing required parameter "q"', csv_out)
     epoch = params.get("epoch") or None
     if epoch is not None and epoch not in EPOCHS:
-        epoch = None
+        epoch = "ns"  # InfluxDB 1.x: any other value gives nanoseconds
     pretty = _flag(params.get("pretty", ""))
     chunked = _flag(params.get("chunked", ""))
     try:

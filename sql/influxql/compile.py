@@ -444,7 +444,8 @@ class _FieldCompiler:
     def _difference(self, e: A.Call) -> None:
         if len(e.args) != 1:
             raise QueryError(f"invalid number of arguments for {e.name}, expected 1, got {len(e.args)}")
-        self._transform(e.name, e.args[0], 1)
+        # InfluxDB 1.x reads one window before the range for these (none for cumulative_sum)
+        self._transform(e.name, e.args[0], 0 if e.name == "cumulative_sum" else 1)
 
     def _moving_average(self, e: A.Call) -> None:
         if len(e.args) != 2:
@@ -456,7 +457,7 @@ class _FieldCompiler:
             )
         if a1.value <= 1:
             raise QueryError(f"moving_average window must be greater than 1, got {a1.value}")
-        self._transform("moving_average", e.args[0], a1.value)
+        self._transform("moving_average", e.args[0], 1)
 
     def _transform(self, name: str, arg: A.Expr, extra: int) -> None:
         c = self.c
@@ -536,8 +537,49 @@ def _compile_fields(c: Compiled) -> None:
             if f.alias:
                 c.time_name = f.alias
             continue
+        f.expr = fold(_rewrite_distinct(f.expr))
         c.fields.append(f)
         _FieldCompiler(c, f).expr(f.expr)
+
+
+def fold(e: A.Expr) -> A.Expr:
+    """Constant arithmetic on number literals evaluated, as InfluxDB reduces fields before compiling."""
+    if isinstance(e, A.Call):
+        return A.Call(e.name, [fold(a) for a in e.args])
+    if isinstance(e, A.ParenExpr):
+        inner = fold(e.expr)
+        return inner if isinstance(inner, A.IntegerLiteral | A.NumberLiteral) else A.ParenExpr(inner)
+    if isinstance(e, A.BinaryExpr):
+        lhs, rhs = fold(e.lhs), fold(e.rhs)
+        nums = (A.IntegerLiteral, A.NumberLiteral)
+        if isinstance(lhs, nums) and isinstance(rhs, nums) and e.op in (T.ADD, T.SUB, T.MUL, T.DIV):
+            a, b = lhs.value, rhs.value
+            ints = isinstance(lhs, A.IntegerLiteral) and isinstance(rhs, A.IntegerLiteral)
+            if e.op is T.ADD:
+                v: float = a + b
+            elif e.op is T.SUB:
+                v = a - b
+            elif e.op is T.MUL:
+                v = a * b
+            else:
+                v = 0.0 if b == 0 else a / b
+                ints = False
+            return A.IntegerLiteral(int(v)) if ints else A.NumberLiteral(float(v))
+        return A.BinaryExpr(e.op, lhs, rhs)
+    return e
+
+
+def _rewrite_distinct(e: A.Expr) -> A.Expr:
+    """``DISTINCT x`` -> ``distinct(x)`` (also inside count()), as InfluxDB's RewriteDistinct."""
+    if isinstance(e, A.Distinct):
+        return e.as_call()
+    if isinstance(e, A.Call):
+        return A.Call(e.name, [_rewrite_distinct(a) for a in e.args])
+    if isinstance(e, A.BinaryExpr):
+        return A.BinaryExpr(e.op, _rewrite_distinct(e.lhs), _rewrite_distinct(e.rhs))
+    if isinstance(e, A.ParenExpr):
+        return A.ParenExpr(_rewrite_distinct(e.expr))
+    return e
 
 
 def _validate_fields(c: Compiled) -> None:

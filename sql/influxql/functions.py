@@ -136,7 +136,7 @@ def math_call(name: str, args: list[Col]) -> Col:
     with np.errstate(all="ignore"):
         if name == "abs":
             if a.kind == INTEGER:
-                return Col(np.abs(a.values), valid, INTEGER)
+                return Col(a.values, valid, INTEGER)  # InfluxDB 1.x leaves integers as they are
             if a.kind == UNSIGNED:
                 return Col(a.values, valid, UNSIGNED)
             return Col(np.abs(x), valid, FLOAT)
@@ -284,22 +284,42 @@ def distinct_points(p: Points) -> np.ndarray:
 
 
 def mode_points(p: Points) -> tuple[np.ndarray, np.ndarray]:
-    """(window, index of a point holding the mode) per window: the most frequent value, the smallest on ties."""
+    """(window, index of a point holding the mode) per window, with InfluxDB's reducer: values sorted,
+    a run must outgrow the leading one (a tie goes to the run that started earlier), so with every
+    value once the smallest wins; booleans: true unless false is more frequent."""
     n = len(p.time)
     if not n:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     v = _sort_key_value(p.value)
     order = np.lexsort((p.time, v, p.window))
-    w_s, v_s = p.window[order], v[order]
-    run = np.concatenate(([True], (w_s[1:] != w_s[:-1]) | (v_s[1:] != v_s[:-1])))
-    run_starts = np.flatnonzero(run)
-    counts = np.diff(np.concatenate((run_starts, [n])))
-    run_w = w_s[run_starts]
-    # per window: the run with the largest count; ties -> the first (smallest value)
-    o2 = np.lexsort((np.arange(len(run_starts)), -counts, run_w))
-    firsts = group_starts(run_w[o2])
-    pick = o2[firsts]
-    return run_w[pick], order[run_starts[pick]]
+    w_s = p.window[order]
+    starts = group_starts(w_s)
+    ends = np.concatenate((starts[1:], [n]))
+    out_w, out_i = [], []
+    vals = v[order].tolist()
+    times = p.time[order].tolist()
+    for s0, e0 in zip(starts.tolist(), ends.tolist(), strict=True):
+        if p.value.kind == BOOLEAN:
+            seg = vals[s0:e0]
+            trues = sum(1 for x in seg if x)
+            want = trues >= len(seg) - trues
+            pick = next(k for k in range(s0, e0) if bool(vals[k]) == want)
+        else:
+            most_freq, curr_freq = 0, 0
+            curr_mode = vals[s0]
+            pick = s0
+            most_time = curr_time = times[s0]
+            for k in range(s0, e0):
+                if vals[k] != curr_mode:
+                    curr_freq, curr_mode, curr_time = 1, vals[k], times[k]
+                    continue
+                curr_freq += 1
+                if most_freq > curr_freq or (most_freq == curr_freq and curr_time > most_time):
+                    continue
+                most_freq, pick, most_time = curr_freq, k, times[k]
+        out_w.append(int(w_s[s0]))
+        out_i.append(int(order[pick]))
+    return np.array(out_w, np.int64), np.array(out_i, np.int64)
 
 
 def integral_points(p: Points, unit: int, interval: int, window_of) -> tuple[np.ndarray, np.ndarray]:
@@ -337,7 +357,10 @@ def integral_points(p: Points, unit: int, interval: int, window_of) -> tuple[np.
 # -- transformations ---------------------------------------------------------------------------------------------
 def transform(name: str, times: np.ndarray, col: Col, arg: int | None, ascending: bool) -> tuple[np.ndarray, Col]:
     """Apply a transformation to one series (points in query order; NULL points are skipped)."""
-    keep = col.valid
+    keep = col.valid.copy()
+    if len(times) > 1:
+        # several series merged: only the first point of each time advances the stream (InfluxDB)
+        keep[1:] &= times[1:] != times[:-1]
     t = times[keep]
     c = col.take(np.flatnonzero(keep))
     n = len(t)
@@ -400,8 +423,6 @@ def fill_series(grid: np.ndarray, windows: np.ndarray, col: Col, mode: str, valu
     ok = idx >= 0
     idx_ok = idx[ok]
     out_kind = col.kind
-    if mode == "number" and col.kind in (INTEGER, UNSIGNED) and isinstance(value, float) and not float(value).is_integer():
-        out_kind = FLOAT
     dtype = _DTYPES.get(out_kind, object)
     vals = np.zeros(n, dtype=dtype) if dtype is not object else np.full(n, None, object)
     valid = np.zeros(n, bool)
@@ -417,7 +438,11 @@ def fill_series(grid: np.ndarray, windows: np.ndarray, col: Col, mode: str, valu
             fillv = int(value)  # type: ignore[arg-type]
         if out_kind in NUMERIC:
             vals[~valid] = fillv
-            valid[:] = True
+        elif out_kind == STRING:
+            vals[~valid] = ""  # InfluxDB casts a number fill to the column's type
+        else:
+            vals[~valid] = False
+        valid[:] = True
     elif mode == "previous":
         if valid.any():
             last = np.maximum.accumulate(np.where(valid, np.arange(n), -1))
@@ -438,7 +463,7 @@ def fill_series(grid: np.ndarray, windows: np.ndarray, col: Col, mode: str, valu
                     y0, y1 = vals[x0].astype(np.int64), vals[x1].astype(np.int64)
                     xs = np.flatnonzero(inner)
                     slope = (y1 - y0).astype(np.float64) / (x1 - x0)
-                    interp = y0 + np.trunc(slope * (xs - x0)).astype(np.int64)
+                    interp = np.trunc(slope * (xs - x0) + y0).astype(np.int64)
                 vals[inner] = interp
                 valid[inner] = True
     return Col(vals, valid, out_kind)

@@ -25,6 +25,24 @@ _MEASUREMENT_ESCAPES = str.maketrans({",": "\\,", " ": "\\ "})
 _TAG_ESCAPES = str.maketrans({",": "\\,", " ": "\\ ", "=": "\\="})
 
 
+def _policies_in_creation_order(ctx: Context, db: str) -> list[Any]:
+    """Retention policies as InfluxDB lists them: in the order they were created.
+
+    The catalog lists them by name; SQLite's rowid gives the creation order.
+    TODO(catalog owner): a public ``Catalog.retention_policies(..., order="created")``.
+    """
+    rps = ctx.storage.catalog.retention_policies(db)
+    try:
+        dbid = ctx.storage.catalog.database(db).id
+        rows = ctx.storage.catalog._q(
+            "SELECT name FROM retention_policies WHERE database_id=? ORDER BY rowid", (dbid,)
+        )
+        rank = {r[0]: i for i, r in enumerate(rows)}
+        return sorted(rps, key=lambda r: rank.get(r.name, len(rank)))
+    except Exception:  # the catalog changed shape: fall back to its own order
+        return rps
+
+
 def _meta_series(name: str | None, columns: list[str], values: list[list[Any]]) -> Series:
     return Series(name or "", None, columns, values, time_index=None)
 
@@ -146,7 +164,7 @@ def show(ctx: Context, stmt: A.Statement) -> list[Series]:
         default = ctx.storage.catalog.database(db).default_rp
         rows = [
             [rp.name, go_duration(rp.duration_ns), go_duration(rp.shard_duration_ns), rp.replication, rp.name == default]
-            for rp in ctx.storage.catalog.retention_policies(db)
+            for rp in _policies_in_creation_order(ctx, db)
         ]
         return [_meta_series(None, ["name", "duration", "shardGroupDuration", "replicaN", "default"], rows)]
     if isinstance(stmt, A.ShowMeasurements):
@@ -181,7 +199,12 @@ def show(ctx: Context, stmt: A.Statement) -> list[Series]:
 
 
 def _show_measurements(ctx: Context, stmt: A.ShowMeasurements) -> list[Series]:
-    db = _db(ctx, stmt.database)
+    try:
+        db = _db(ctx, stmt.database)
+    except QueryError:
+        if stmt.database or ctx.database:
+            return []  # InfluxDB 1.x: an unknown database has no measurements, not an error
+        raise
     names = _index(ctx, db).tables()
     if stmt.source is not None:
         if stmt.source.regex is not None:
@@ -215,7 +238,7 @@ def _show_tag_keys(ctx: Context, stmt: A.ShowTagKeys) -> list[Series]:
         keys = _limit(keys, stmt.limit, stmt.offset)
         if keys:
             out.append(_meta_series(m, ["tagKey"], [[k] for k in keys]))
-    return _limit(out, stmt.slimit, stmt.soffset)
+    return out  # InfluxDB 1.x ignores SLIMIT/SOFFSET here
 
 
 def _tag_keys_for(op: T, key_expr: Any, keys: list[str]) -> list[str]:
@@ -382,7 +405,7 @@ def manage(ctx: Context, stmt: A.Statement) -> list[Series]:
                     stmt.database,
                     stmt.name,
                     stmt.duration,
-                    shard_duration_ns=stmt.shard_duration,
+                    shard_duration_ns=_shard_duration(stmt.shard_duration) or 0,
                     replication=stmt.replication,
                     default=stmt.default,
                 )
@@ -391,14 +414,14 @@ def manage(ctx: Context, stmt: A.Statement) -> list[Series]:
             try:
                 r = cat.retention_policy(stmt.database, stmt.name)
             except RetentionPolicyNotFound:
-                raise QueryError("retention policy not found") from None
+                raise QueryError(f"retention policy not found: {stmt.name}") from None
             dur = stmt.duration if stmt.duration is not None else r.duration_ns
             _check_rp_durations(dur, stmt.shard_duration or 0)
             cat.alter_retention_policy(
                 stmt.database,
                 stmt.name,
                 duration_ns=stmt.duration,
-                shard_duration_ns=stmt.shard_duration,
+                shard_duration_ns=_shard_duration(stmt.shard_duration),
                 replication=stmt.replication,
                 default=stmt.default,
             )
@@ -420,8 +443,8 @@ def manage(ctx: Context, stmt: A.Statement) -> list[Series]:
                     dropped = True
                 except TableNotFound:
                     pass
-            if not dropped and stmt.name not in _index(ctx, db).tables():
-                raise QueryError("measurement not found")
+            if not dropped:
+                _index(ctx, db).drop_table(stmt.name)  # InfluxDB 1.x: no error for an unknown name
         elif isinstance(stmt, A.DropSeries):
             _drop_series(ctx, stmt.sources, stmt.condition, drop_index=True)
         elif isinstance(stmt, A.DeleteSeries):
@@ -438,12 +461,17 @@ def manage(ctx: Context, stmt: A.Statement) -> list[Series]:
     return []
 
 
+HOUR = 3600 * 10**9
+
+
 def _check_rp_durations(duration: int, shard_duration: int) -> None:
-    hour = 3600 * 10**9
-    if duration and duration < hour:
+    if duration and duration < HOUR:
         raise QueryError("retention policy duration must be at least 1h0m0s")
-    if shard_duration and shard_duration < hour:
-        raise QueryError("shard group duration must be at least 1h0m0s")  # pragma: no cover
+
+
+def _shard_duration(d: int | None) -> int | None:
+    """InfluxDB raises a shard group duration under an hour to an hour."""
+    return None if not d else max(d, HOUR)
 
 
 def _create_database(ctx: Context, stmt: A.CreateDatabase) -> None:
@@ -461,11 +489,13 @@ def _create_database(ctx: Context, stmt: A.CreateDatabase) -> None:
         _check_rp_durations(dur, stmt.rp_shard_duration)
         name = stmt.rp_name or "autogen"
         if name == "autogen":
+            from columnar.catalog import default_shard_duration
+
             cat.alter_retention_policy(
                 stmt.name,
                 "autogen",
                 duration_ns=dur,
-                shard_duration_ns=stmt.rp_shard_duration or None,
+                shard_duration_ns=stmt.rp_shard_duration or default_shard_duration(dur),
                 replication=stmt.rp_replication,
             )
         else:
@@ -488,9 +518,11 @@ def _drop_series(ctx: Context, sources: list[A.Source], condition: A.Expr | None
     if drop_index and (tr.min is not None or tr.max is not None):
         raise QueryError("DROP SERIES doesn't support time in WHERE clause")
     for n in A.walk(cond):
-        if isinstance(n, A.BinaryExpr) and isinstance(n.lhs, A.VarRef) and not isinstance(n.rhs, A.StringLiteral | A.RegexLiteral):
-            if n.op not in (T.AND, T.OR):
-                raise QueryError("fields not supported in WHERE clause during deletion")
+        if isinstance(n, A.BinaryExpr) and n.op not in (T.AND, T.OR):
+            if not isinstance(n.rhs, A.StringLiteral | A.RegexLiteral):
+                shards = ctx.storage.shards(db)
+                sid = shards[0].meta.id if shards else 0
+                raise QueryError(f"shard {sid}: fields not supported in WHERE clause during deletion")
     pred = tag_predicate(cond)
     tables = _measurements(ctx, db, sources) if sources else _index(ctx, db).tables()
     idx = _index(ctx, db)

@@ -673,9 +673,7 @@ class Parser:
         tok, pos, lit = self.scan_ws()
         if tok is T.FROM:
             stmt.sources = self._parse_sources(subqueries=False)
-            for s in stmt.sources:
-                if isinstance(s, A.Measurement) and s.database:
-                    raise ParseError("database not supported")
+            _check_delete_sources(stmt.sources)
         else:
             self.unscan()
         stmt.condition = self._parse_condition()
@@ -688,12 +686,7 @@ class Parser:
         tok, pos, lit = self.scan_ws()
         if tok is T.FROM:
             stmt.sources = self._parse_sources(subqueries=False)
-            for s in stmt.sources:
-                if isinstance(s, A.Measurement):
-                    if s.database:
-                        raise ParseError("database not supported")
-                    if s.rp:
-                        raise ParseError("retention policy not supported")
+            _check_delete_sources(stmt.sources)
         else:
             self.unscan()
         stmt.condition = self._parse_condition()
@@ -811,20 +804,7 @@ class Parser:
         stmt = A.ShowMeasurements()
         tok, _, _ = self.scan_ws()
         if tok is T.ON:
-            tok, pos, lit = self.scan_ws()
-            if tok is T.IDENT:
-                stmt.database = lit
-            elif tok is T.MUL:
-                stmt.database = "*"
-            else:
-                raise _err(tok, lit, ["identifier or *"], pos)
-            tok, _, _ = self.scan_ws()
-            if tok is T.DOT:
-                tok, pos, lit = self.scan_ws()
-                if tok not in (T.IDENT, T.MUL):
-                    raise _err(tok, lit, ["identifier or *"], pos)
-            else:
-                self.unscan()
+            stmt.database = self.parse_ident()
         else:
             self.unscan()
         tok, _, _ = self.scan_ws()
@@ -1234,6 +1214,19 @@ class Parser:
         if self._optional(T.ON):
             self.parse_ident()
         return A.Unsupported(f"KILL QUERY {qid}")
+
+
+def _check_delete_sources(sources: list[A.Source]) -> None:
+    """DELETE and DROP SERIES apply to a database's every retention policy (InfluxDB 1.6's checks)."""
+    message = ""
+    for s in sources:
+        if isinstance(s, A.Measurement):
+            if s.database:
+                message = "database not supported"
+            if s.rp:
+                message = "retention policy not supported"
+    if message:
+        raise ParseError(message, pos=Pos(0, 0))
 
 
 def _find_condition_op(e: A.Expr) -> T | None:

@@ -69,6 +69,7 @@ class Series:
     values: list[list[Any]]
     partial: bool = False
     time_index: int | None = 0  # the column holding times (ns) that the encoder formats
+    implicit_tags: frozenset[str] = frozenset()  # tags a subquery's raw rows keep without GROUP BY
     tz: dt.tzinfo | None = None  # tz() of the query: times are shown in that zone
 
 
@@ -209,6 +210,7 @@ def union_schema(sources: list[Source]) -> Schema:
         for k, v in s.schema.fields.items():
             out.fields.setdefault(k, v)
         out.tags |= s.schema.tags
+        out.hidden |= s.schema.hidden
     return out
 
 
@@ -252,12 +254,16 @@ def expand_fields(c: Compiled, schema: Schema, dims: list[str]) -> list[A.Field]
             if e.type in (None, "field"):
                 refs += [A.VarRef(n, k) for n, k in schema.fields.items()]
             if e.type in (None, "tag"):
-                refs += [A.VarRef(n, "tag") for n in schema.tags if n not in dims]
+                refs += [A.VarRef(n, "tag") for n in schema.tags if n not in dims and n not in schema.hidden]
             out.extend(A.Field(r) for r in sorted(refs, key=lambda r: r.name))
             continue
         if isinstance(e, A.RegexLiteral):
             refs = [A.VarRef(n, k) for n, k in schema.fields.items() if e.compiled.search(n)]
-            refs += [A.VarRef(n, "tag") for n in schema.tags if n not in dims and e.compiled.search(n)]
+            refs += [
+                A.VarRef(n, "tag")
+                for n in schema.tags
+                if n not in dims and n not in schema.hidden and e.compiled.search(n)
+            ]
             out.extend(A.Field(r) for r in sorted(refs, key=lambda r: r.name))
             continue
         if isinstance(e, A.Call):
@@ -467,7 +473,10 @@ class Plan:
     calls: dict[str, A.Call] = field(default_factory=dict)  # top-level non-math calls by text
 
 
-def execute_select(ctx: Context, stmt: A.SelectStatement, parent: Compiled | None = None) -> list[Series]:
+def execute_select(
+    ctx: Context, stmt: A.SelectStatement, parent: Compiled | None = None, *, keep_tags: bool = False
+) -> list[Series]:
+    """The series of a SELECT. ``keep_tags`` (a subquery's raw rows): every point keeps its tags."""
     c = compile_select(stmt, ctx.now, parent=parent)
     sources: list[Source] = []
     for s in stmt.sources:
@@ -477,8 +486,13 @@ def execute_select(ctx: Context, stmt: A.SelectStatement, parent: Compiled | Non
             sources.extend(measurements(ctx, s))
     if not sources:
         return []
+    sources = _merge_subquery_sources(sources)
     schema = union_schema(sources)
     dims = expand_dimensions(c, schema)
+    implicit: frozenset[str] = frozenset()
+    if keep_tags and not c.calls:
+        implicit = frozenset(t for t in schema.tags if t not in dims)
+        dims = dims + sorted(implicit)
     fields = expand_fields(c, schema, dims)
     if not fields:
         return []
@@ -494,9 +508,11 @@ def execute_select(ctx: Context, stmt: A.SelectStatement, parent: Compiled | Non
     if len({s.name for s in sources}) < len(sources):
         out = _merge_same(out, c)
     out.sort(key=lambda s: (s.name, sorted((s.tags or {}).items())))
-    if c.tz is not dt.UTC:
-        for s in out:
+    for s in out:
+        if c.tz is not dt.UTC:
             s.tz = c.tz
+        if implicit:
+            s.implicit_tags = implicit
     if stmt.soffset or stmt.slimit:
         # as InfluxDB 1.x: SOFFSET without SLIMIT leaves no series
         out = out[stmt.soffset : stmt.soffset + stmt.slimit]
@@ -530,8 +546,29 @@ def _check_types(fields: list[A.Field], schema: Schema) -> None:
                     raise QueryError(f"unsupported {n.name} iterator type: *query.{it}InterruptIterator")
 
 
+def _merge_subquery_sources(sources: list[Source]) -> list[Source]:
+    """Subqueries yielding the same measurement read as one source (their rows merged)."""
+    if len(sources) < 2 or not any(s.arrow is not None for s in sources):
+        return sources
+    out: list[Source] = []
+    by_name: dict[str, Source] = {}
+    for s in sources:
+        prev = by_name.get(s.name) if s.arrow is not None else None
+        if prev is None:
+            out.append(s)
+            if s.arrow is not None:
+                by_name[s.name] = s
+            continue
+        table = pa.concat_tables([prev.arrow, s.arrow], promote_options="permissive")  # type: ignore[list-item]
+        schema = Schema({**prev.schema.fields, **s.schema.fields}, prev.schema.tags | s.schema.tags)
+        merged = Source(s.name, "", "", schema, arrow=table)
+        out[out.index(prev)] = merged
+        by_name[s.name] = merged
+    return out
+
+
 def subquery_sources(ctx: Context, stmt: A.SelectStatement, parent: Compiled) -> list[Source]:
-    inner = execute_select(ctx, stmt, parent)
+    inner = execute_select(ctx, stmt, parent, keep_tags=True)
     by_name: dict[str, list[Series]] = {}
     for s in inner:
         by_name.setdefault(s.name, []).append(s)
@@ -582,7 +619,8 @@ def _series_table(name: str, series: list[Series]) -> Source:
             vals = [float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v for v in vals]
         arrays[c] = pa.array(vals, types[kind])
         fields[c] = kind
-    return Source(name, "", "", Schema(fields, set(tag_keys)), arrow=pa.table(arrays))
+    hidden = set().union(*(s.implicit_tags for s in series)) - set(cols)
+    return Source(name, "", "", Schema(fields, set(tag_keys), hidden), arrow=pa.table(arrays))
 
 
 # -- per measurement -------------------------------------------------------------------------------------------------
@@ -590,12 +628,15 @@ def _where(plan: Plan, src: Source, extra_back: int = 0) -> str:
     c = plan.c
     parts = []
     lo = c.tmin
-    if extra_back and c.time_range.min is not None and plan.windows is not None:
+    if extra_back and c.ascending and c.time_range.min is not None and plan.windows is not None:
         lo = max(MIN_TIME, plan.windows.start(lo) - extra_back * c.interval)
+    hi = c.tmax
+    if extra_back and not c.ascending and plan.windows is not None and hi < MAX_TIME:
+        hi = plan.windows.start(hi) + (extra_back + 1) * c.interval - 1
     if lo > MIN_TIME:
         parts.append(f'"time" >= {timestamp(lo + 999)}')
-    if c.tmax < MAX_TIME:
-        parts.append(f'"time" <= {timestamp(c.tmax)}')
+    if hi < MAX_TIME:
+        parts.append(f'"time" <= {timestamp(hi)}')
     if c.condition is not None:
         parts.append(src.schema.condition(c.condition))
     return " AND ".join(parts) if parts else "TRUE"
@@ -866,36 +907,51 @@ def _assemble(
     w = plan.windows
     per_call: list[Stream] = []
     grid = None
+    ext_grid = None
     if w is not None:
         firsts = [r[key].times[0] for r in results.values() if key in r and len(r[key].times)]
         if not firsts:
             return None
         lo = c.time_range.min
-        if c.extra_intervals and lo is not None:
-            lo = w.start(lo) - c.extra_intervals * c.interval
         start = lo if lo is not None else min(int(x) for x in firsts)
         grid = w.grid(max(start, MIN_TIME + 1), c.tmax)
+        ext_grid = grid
+        if c.extra_intervals:
+            # transformations read extra windows before (after, descending) the range
+            if c.ascending and lo is not None:
+                ext_grid = w.grid(w.start(lo) - c.extra_intervals * c.interval, c.tmax)
+            elif not c.ascending:
+                ext_grid = w.grid(max(start, MIN_TIME + 1), w.start(c.tmax) + c.extra_intervals * c.interval)
         if not c.ascending:
             grid = grid[::-1]
+            ext_grid = ext_grid[::-1]
     for call, agg in zip(calls, agg_calls, strict=True):
         s = results[id(agg)].get(key)
         if s is None:
             s = Stream(np.zeros(0, np.int64), Col.nulls(0))
+        is_transformed = call is not agg
         if w is not None and grid is not None and agg.name not in ("top", "bottom", "distinct", "sample"):
+            g = ext_grid if is_transformed else grid
             if stmt.fill != "none":
-                vals = fill_series(grid, s.times, s.values, stmt.fill, stmt.fill_value, agg.name == "count")
+                vals = fill_series(g, s.times, s.values, stmt.fill, stmt.fill_value, agg.name == "count")
                 aux_f = None
                 if s.aux:
-                    aux_f = {k: fill_series(grid, s.times, v, "null", None, False) for k, v in s.aux.items()}
-                s = Stream(grid.copy(), vals, aux_f)
+                    aux_f = {k: fill_series(g, s.times, v, "null", None, False) for k, v in s.aux.items()}
+                s = Stream(g.copy(), vals, aux_f)
             else:
                 order = np.argsort(s.times, kind="stable")
                 if not c.ascending:
                     order = order[::-1]
+                if not is_transformed:
+                    inside = set(grid.tolist())
+                    order = np.array([i for i in order.tolist() if int(s.times[i]) in inside], dtype=np.int64)
                 s = Stream(s.times[order], s.values.take(order), {k: v.take(order) for k, v in (s.aux or {}).items()} or None)
-        elif w is None and not c.ascending and len(s.times) > 1:
+        elif w is None and not c.ascending and len(s.times) > 1 and agg.name not in ("top", "bottom"):
             order = np.argsort(s.times, kind="stable")[::-1]
             s = Stream(s.times[order], s.values.take(order), {k: v.take(order) for k, v in (s.aux or {}).items()} or None, {k: v.take(order) for k, v in (s.extra or {}).items()} or None)
+        if w is None and agg.name not in TRANSFORMS and (not single_selector or agg.name == "distinct"):
+            # an aggregate over the whole range is stamped with the range's start (0 without one)
+            s = Stream(np.full(len(s.times), c.tmin if c.time_range.min is not None else 0, np.int64), s.values, s.aux, s.extra)
         # transforms, innermost first
         chain = []
         node = call
@@ -908,12 +964,10 @@ def _assemble(
             arg = _transform_arg(tcall, c)
             t2, v2 = transform(tcall.name, s.times, s.values, arg, c.ascending)
             s = Stream(t2, v2)
-        if chain and w is not None:
-            lo_real = c.time_range.min
-            if lo_real is not None:
-                keep = s.times >= w.start(lo_real)
-                idx = np.flatnonzero(keep)
-                s = Stream(s.times[idx], s.values.take(idx))
+        if chain and w is not None and grid is not None and len(grid):
+            lo_w, hi_w = int(grid.min()), int(grid.max())
+            idx = np.flatnonzero((s.times >= lo_w) & (s.times <= hi_w))
+            s = Stream(s.times[idx], s.values.take(idx))
         per_call.append(s)
     # join on time
     if len(per_call) == 1:
@@ -961,13 +1015,7 @@ def _assemble(
                 if isinstance(a, A.VarRef):
                     ex = (first.extra or {}).get(a.name)
                     out_cols.append(ex.tolist() if ex is not None else [None] * n)
-    # output time: bucket start / range start / point time
-    t_out = times
-    if w is None and not (single_selector or calls[0].name in TRANSFORMS or _is_multi(calls)):
-        t_out = np.full(n, c.tmin if c.time_range.min is not None else 0, dtype=np.int64)
-    elif w is None and calls[0].name == "distinct":
-        t_out = np.full(n, c.tmin if c.time_range.min is not None else 0, dtype=np.int64)
-    rows = [list(r) for r in zip(t_out.tolist(), *out_cols, strict=True)]
+    rows = [list(r) for r in zip(times.tolist(), *out_cols, strict=True)]
     if w is not None and stmt.fill == "none":
         rows = [r for r in rows if any(v is not None for v in r[1:])]
     if not rows:
@@ -976,10 +1024,6 @@ def _assemble(
     if not rows:
         return None
     return Series(src.name, _tags(plan.dims, key), plan.columns, rows)
-
-
-def _is_multi(calls: list[A.Call]) -> bool:
-    return len(calls) == 1 and calls[0].name in ("distinct",)
 
 
 def _transform_arg(call: A.Call, c: Compiled) -> int | None:

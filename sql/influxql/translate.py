@@ -75,6 +75,7 @@ class Schema:
 
     fields: dict[str, str] = field(default_factory=dict)
     tags: set[str] = field(default_factory=set)
+    hidden: set[str] = field(default_factory=set)  # a subquery's implicit tags: not in SELECT *
 
     # -- references ---------------------------------------------------------------------------------------
     def ref(self, v: A.VarRef) -> tuple[str, str]:

@@ -7,7 +7,7 @@ The corpus (tests/influxql/corpus/*.iql) is plain text, one query per line::
     @db db1                            the db= parameter from here on (``@db -`` for none)
     SELECT mean(usage_user) FROM cpu   a query (may hold several statements)
     {opt; opt=value} SELECT ...        options for one query (below)
-    >> sequence name                   the following queries run in order as one test ...
+    >> [{opts}] sequence name          the following queries run in order as one test ...
     <<                                 ... up to here (management statements that change state)
 
 Options: ``unordered_series`` / ``unordered_rows`` (InfluxDB does not define the order), ``epoch=ms``,
@@ -85,7 +85,8 @@ def load_cases() -> list[Case]:
                 db = "" if db == "-" else db
                 continue
             if line.startswith(">> "):
-                seq = Case(f"{path.stem}:{line[3:].strip()}", [], db)
+                sopts, name = _split_opts(line[3:].strip())
+                seq = Case(f"{path.stem}:{name}", [], db, sopts)
                 continue
             if line == "<<":
                 assert seq is not None
@@ -106,6 +107,7 @@ CASES = load_cases()
 
 def _ask(base: str, query: str, db: str, opts: dict[str, str]) -> tuple[int, Any]:
     params: dict[str, str] = {"q": query}
+    db = opts.get("db", db)
     if db and "no_db" not in opts:
         params["db"] = db
     for k in ("epoch", "chunk_size", "params", "rp"):
