@@ -191,6 +191,13 @@ class SqlSession:
         if word == "EXPLAIN":
             return Prepared(sql, [], [ColumnDesc("QUERY PLAN", TEXT.oid)], "EXPLAIN", kind="explain")
         tree = parse(sql)
+        if isinstance(tree, exp.Values):  # a top-level VALUES list: columns column1, column2 ...
+            width = len(tree.expressions[0].expressions) if tree.expressions else 0
+            alias = exp.TableAlias(
+                this=exp.to_identifier("*VALUES*", quoted=True),
+                columns=[exp.to_identifier(f"column{i + 1}") for i in range(width)],
+            )
+            tree = exp.select("*").from_(exp.Subquery(this=tree, alias=alias))
         if isinstance(tree, exp.Select) and _hypertable_call(tree) is not None:
             return Prepared(
                 sql, [], [ColumnDesc("create_hypertable", TEXT.oid)], "SELECT", kind="hypertable", tree=tree

@@ -10,6 +10,7 @@ that SQLSTATE.
 - ``pg_sqrt``, ``pg_ln``, ``pg_log10``: the domain errors (2201F, 2201E) where DuckDB returns
   NaN, -inf or NULL.
 - ``pg_scale(x)``: digits after the decimal point of a numeric (DuckDB's decimal text keeps them).
+- ``pg_interval_months/days/micros(i)``: an interval's fields, to sum them apart as PostgreSQL does.
 - ``pg_float_text(x)``: float4/float8 as PostgreSQL prints them (54, not 54.0; NaN, Infinity).
 - ``pg_array_text(x)``: a list as PostgreSQL's array text ``{1,2,NULL,"a b"}`` (DuckDB: ``[1, 2, NULL, a b]``).
 """
@@ -51,6 +52,13 @@ MACROS: dict[str, str] = {
             WHEN strpos(CAST(x AS VARCHAR), '.') = 0 THEN 0
             ELSE length(CAST(x AS VARCHAR)) - strpos(CAST(x AS VARCHAR), '.')
         END
+    """,
+    # an interval's three fields, as PostgreSQL keeps them (months, days, microseconds)
+    "pg_interval_months": "(i) AS datepart('year', i) * 12 + datepart('month', i)",
+    "pg_interval_days": "(i) AS datepart('day', i)",
+    "pg_interval_micros": """
+        (i) AS datepart('hour', i) * 3600000000 + datepart('minute', i) * 60000000
+            + datepart('microseconds', i)
     """,
     "pg_float_text": r"""
         (x) AS CASE

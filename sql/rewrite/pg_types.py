@@ -525,6 +525,16 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
                 return _numeric(node)
             if to is not None:
                 return _cast(node, to)
+    if isinstance(node, exp.Sum) and not _wrapped_by_window(node) and t(node.this) == "interval":
+        # sum(interval): DuckDB has none; PostgreSQL adds months, days and microseconds apart
+        x = node.this
+        parts = [
+            ("to_months", "pg_interval_months", "INTEGER"),
+            ("to_days", "pg_interval_days", "INTEGER"),
+            ("to_microseconds", "pg_interval_micros", "BIGINT"),
+        ]
+        terms = [_fn(to, _cast(exp.Sum(this=_fn(part, x.copy())), ty)) for to, part, ty in parts]
+        return exp.Paren(this=exp.Add(this=exp.Add(this=terms[0], expression=terms[1]), expression=terms[2]))
     if (
         isinstance(node, exp.Round)
         and node.args.get("decimals") is None
