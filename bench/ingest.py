@@ -370,43 +370,55 @@ def load_lp(
     return seconds
 
 
-def copy_peer(name: str, gen: DataGenerator, bodies: list[bytes], args: argparse.Namespace) -> Measurement:
-    """COPY ``bodies`` (CSV, TSBS layout) into a fresh server of ``name``; every row is counted back."""
+def copy_peer(
+    name: str, loads: list[tuple[DataGenerator, list[bytes]]], args: argparse.Namespace
+) -> list[Measurement]:
+    """COPY each data set's ``bodies`` (CSV, TSBS layout) into its own database of one fresh server of
+    ``name``; every row is counted back. A data set that fails gets a failure row; the next still runs."""
     from bench import pgload
 
-    item = f"{gen.kind} COPY"
+    out: list[Measurement] = []
     peer: Peer = PostgresPeer() if name == "postgres" else make_peer(name, args)
     with peer:
         if isinstance(peer, TsgresPeer) and not peer.has_pgwire:
-            print(
-                f"  {name:9} {gen.kind:7} COPY: {'not supported yet'} (no PostgreSQL listener in this build)"
-            )
-            return not_supported("ingest", item, name, "rows/s")
+            print(f"  {name:9} COPY: not supported yet (no PostgreSQL listener in this build)")
+            return [not_supported("ingest", f"{gen.kind} COPY", name, "rows/s") for gen, _ in loads]
         import psycopg
 
-        conninfo = peer.conninfo()  # type: ignore[attr-defined]
+        for gen, bodies in loads:
+            item = f"{gen.kind} COPY"
+            try:
+                with psycopg.connect(peer.conninfo(), autocommit=True) as admin:  # type: ignore[attr-defined]
+                    admin.execute(f"CREATE DATABASE {gen.kind}")
+                conninfo = peer.conninfo(gen.kind)  # type: ignore[attr-defined]
 
-        def connect() -> psycopg.Connection:
-            return psycopg.connect(conninfo, autocommit=True)
+                def connect(conninfo: str = conninfo) -> psycopg.Connection:
+                    return psycopg.connect(conninfo, autocommit=True)
 
-        pgload.create_schema(connect, gen, target="tsgres" if name == "tsgres" else "postgres")
-        progress = Progress(f"{name} {gen.kind} COPY", gen.n_rows)
-        seconds = pgload.copy_load(
-            connect, gen, bodies, args.copy_batch, workers=args.copy_workers, progress=progress
-        )
-        counted = pgload.count_rows(connect, gen.table)
-    if counted != gen.n_rows:
-        raise RuntimeError(f"{name} {gen.kind} COPY: {counted} rows read back, {gen.n_rows:,} written")
-    rate = gen.n_rows / seconds
-    print(
-        f"  {name:9} {gen.kind:7} COPY {gen.n_rows:>11,} rows in {seconds:7.2f} s: {rate:>11,.0f} rows/s, "
-        "every row read back",
-        flush=True,
-    )
-    return Measurement(
-        "ingest", item, name, "rows/s", rate,
-        extra={"rows": gen.n_rows, "seconds": seconds},
-    )  # fmt: skip
+                pgload.create_schema(connect, gen, target="tsgres" if name == "tsgres" else "postgres")
+                progress = Progress(f"{name} {gen.kind} COPY", gen.n_rows)
+                seconds = pgload.copy_load(
+                    connect, gen, bodies, args.copy_batch, workers=args.copy_workers, progress=progress
+                )
+                counted = pgload.count_rows(connect, gen.table)
+                if counted != gen.n_rows:
+                    raise RuntimeError(f"{counted} rows read back, {gen.n_rows:,} written")
+            except Exception as e:  # one data set's failure must not hide the others' numbers
+                print(f"  {name:9} {gen.kind:7} COPY failed: {e}", flush=True)
+                out.append(failed("ingest", item, name, "rows/s", e))
+                continue
+            rate = gen.n_rows / seconds
+            print(
+                f"  {name:9} {gen.kind:7} COPY {gen.n_rows:>11,} rows in {seconds:7.2f} s: {rate:>11,.0f} rows/s, "
+                "every row read back",
+                flush=True,
+            )
+            out.append(
+                Measurement(
+                    "ingest", item, name, "rows/s", rate, extra={"rows": gen.n_rows, "seconds": seconds}
+                )
+            )
+    return out
 
 
 def measure(args: argparse.Namespace) -> list[Measurement]:
@@ -473,19 +485,16 @@ def measure(args: argparse.Namespace) -> list[Measurement]:
                     f"{set_name}: tsgres / InfluxDB rows/s = {ours.rows_s / theirs.rows_s:.2f}x (goal >= 2x)"
                 )
     if copy_peers:
-        print()
-    for set_name, (gen, _) in sets.items():
-        if not copy_peers:
-            break
         from bench.pgload import csv_bodies
 
-        bodies = csv_bodies(gen, args.copy_batch)
+        print()
+        loads = [(gen, csv_bodies(gen, args.copy_batch)) for gen, _ in sets.values()]
         for name in copy_peers:
             try:
-                out.append(copy_peer(name, gen, bodies, args))
-            except Exception as e:  # one peer's failure must not hide the others' numbers
-                print(f"  {name:9} {set_name:7} COPY failed: {e}", flush=True)
-                out.append(failed("ingest", f"{gen.kind} COPY", name, "rows/s", e))
+                out += copy_peer(name, loads, args)
+            except Exception as e:  # a peer that cannot start: its rows say why, the others still run
+                print(f"  {name:9} COPY failed: {e}", flush=True)
+                out += [failed("ingest", f"{gen.kind} COPY", name, "rows/s", e) for gen, _ in loads]
     return out
 
 
