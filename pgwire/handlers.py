@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -498,11 +499,21 @@ class Handler:
         return self.session
 
     def _execute(self, stmt: Statement, params: list[object | None]) -> Result:
+        # SQL DEALLOCATE also removes protocol-level statements (one namespace, as in PostgreSQL):
+        # psqlODBC closes its Parse'd `_PLAN0x...` statements with `DEALLOCATE "_PLAN0x..."`.
+        word = _first_word(stmt.sql)
+        if word == "DEALLOCATE":
+            name = _deallocated_name(stmt.sql)
+            if name is not None and name in self.statements:
+                del self.statements[name]
+                return Result(None, tag="DEALLOCATE")
         self.running = True
         try:
             result = self._session().execute(stmt, params)
         finally:
             self.running = False
+        if word in ("DEALLOCATE", "DISCARD") and result.tag in ("DEALLOCATE ALL", "DISCARD ALL"):
+            self.statements.clear()
         self._parameter_changes(result)
         return result
 
@@ -725,6 +736,15 @@ class FeatureNotSupportedFatal(FeatureNotSupported):
 
 class InvalidParameterValueFatal(InvalidParameterValue):
     severity = "FATAL"
+
+
+def _deallocated_name(sql: str) -> str | None:
+    """The statement name of ``DEALLOCATE [PREPARE] name`` (a quoted name keeps its case), else None."""
+    match = re.match(r'(?is)\s*DEALLOCATE\s+(?:PREPARE\s+)?("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\s*;?\s*$', sql)
+    if match is None or match[1].upper() == "ALL":
+        return None
+    name = match[1]
+    return name[1:-1].replace('""', '"') if name.startswith('"') else name.lower()
 
 
 def _first_word(sql: str) -> str:

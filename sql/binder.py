@@ -129,7 +129,9 @@ def bind(
         else:
             reader = to_sql_reader(scan(storage, req), wanted, meta.time_column)
         binding.scans.append(BoundScan(reg, meta.name, meta, wanted, req, pd, reader))
-        new = exp.Table(this=exp.to_identifier(reg), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+        new = exp.Table(  # joins: in `((t a JOIN u b ...) JOIN ...)` they hang on the table
+            this=exp.to_identifier(reg), alias=exp.TableAlias(this=exp.to_identifier(alias)), joins=table.args.get("joins")
+        )
         table.replace(new)
     # PostgreSQL's result types need the column types, known only now (sql/rewrite/pg_types.py)
     tables = {s.name: scan_types(sql_columns(s.meta)) for s in binding.scans}

@@ -167,7 +167,8 @@ def bind(session: SqlSession, cur, refs: list[exp.Table]) -> None:
             cur.register(name, generate(snap, key))
             registered[key] = name
         alias = ref.args.get("alias") or exp.TableAlias(this=exp.to_identifier(ref.name))
-        ref.replace(exp.Table(this=exp.to_identifier(name), alias=alias.copy()))
+        # joins: in `((pg_class c JOIN pg_namespace n ...) JOIN ...)` (psqlODBC's SQLColumns) they hang here
+        ref.replace(exp.Table(this=exp.to_identifier(name), alias=alias.copy(), joins=ref.args.get("joins")))
 
 
 def _load_generators() -> None:
