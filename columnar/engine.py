@@ -16,6 +16,7 @@ import logging
 import struct
 import threading
 import time as _time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from columnar.errors import (
     ColumnKindConflict,
     DatabaseNotFound,
     FieldTypeConflict,
+    PointsBeyondRetention,
     SeriesLimitExceeded,
     StorageError,
     TableNotFound,
@@ -74,7 +76,9 @@ class WriteResult:
 
 
 class Engine:
-    def __init__(self, data_dir: Path, options: EngineOptions) -> None:
+    def __init__(
+        self, data_dir: Path, options: EngineOptions, on_wal_fsync: Callable[[float], None] | None = None
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.options = options
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -94,6 +98,7 @@ class Engine:
             fsync=options.wal_fsync,
             interval_ms=options.wal_fsync_interval_ms,
             segment_bytes=options.wal_segment_bytes,
+            on_fsync=on_wal_fsync,
         )
         self.catalog.create_database(options.default_database)
         self._replay()
@@ -107,8 +112,25 @@ class Engine:
             self._bg.start()
 
     @classmethod
-    def open(cls, data_dir: Path | str, options: EngineOptions | None = None) -> Engine:
-        return cls(Path(data_dir), options or EngineOptions())
+    def open(
+        cls,
+        data_dir: Path | str,
+        options: EngineOptions | None = None,
+        *,
+        on_wal_fsync: Callable[[float], None] | None = None,
+    ) -> Engine:
+        """``on_wal_fsync(seconds)`` is told how long each WAL fsync took (metrics)."""
+        return cls(Path(data_dir), options or EngineOptions(), on_wal_fsync)
+
+    def watch_wal_fsync(self, callback: Callable[[float], None] | None) -> None:
+        """``callback(seconds)`` is told how long each WAL fsync takes (metrics)."""
+        self.wal._on_fsync = callback
+
+    def sync(self, seq: int) -> None:
+        """Wait until writes up to WAL seq ``seq`` (WriteResult.wal_seq) meet the fsync policy;
+        for callers that write several batches with sync=False and acknowledge them together."""
+        if seq:
+            self.wal.sync_to(seq)
 
     # -- databases and retention policies -------------------------------------------------------------
     def create_database(self, name: str, *, if_not_exists: bool = True) -> DatabaseMeta:
@@ -131,6 +153,26 @@ class Engine:
                 idx.close()
             _rmtree(self.data_dir / "index" / str(db.id))
             self._tables = {k: v for k, v in self._tables.items() if k[0] != db.id}
+
+    def create_retention_policy(
+        self,
+        database: str,
+        name: str,
+        duration_ns: int,
+        *,
+        shard_duration_ns: int = 0,
+        replication: int = 1,
+        default: bool = False,
+    ) -> RetentionPolicyMeta:
+        """A retention policy (duration 0 = forever; shard duration 0 = InfluxDB's default rule)."""
+        return self.catalog.create_retention_policy(
+            database,
+            name,
+            duration_ns,
+            shard_duration_ns=shard_duration_ns,
+            replication=replication,
+            default=default,
+        )
 
     def retention_policy(self, database: str, name: str | None = None) -> RetentionPolicyMeta:
         return self.catalog.retention_policy(database, name)
@@ -274,9 +316,7 @@ class Engine:
         if keep is not None:
             dropped = int((~keep).sum())
             result.rows_dropped += dropped
-            result.errors.append(
-                StorageError(f"partial write: points beyond retention policy dropped={dropped}")
-            )
+            result.errors.append(PointsBeyondRetention(dropped))
             rows_idx = np.flatnonzero(keep)
             _take_batch(batch, rows_idx)
             ids = ids[rows_idx]
@@ -489,6 +529,7 @@ class Engine:
                 if cache is not None:
                     written += self._write_cache(shard, cache)
             self.wal.remove_through(last_seq)
+        _release_memory()
         with self._flushed:
             self._flushed.notify_all()
         return written
@@ -687,6 +728,16 @@ def _take_batch(batch: WriteBatch, idx: np.ndarray) -> None:
     batch.time = batch.time[idx]
     batch.series = batch.series[idx]
     batch.fields = {n: c.take(idx) for n, c in batch.fields.items()}
+
+
+def _release_memory() -> None:
+    """Give the memory of flushed memtables back to the OS (glibc keeps freed arenas otherwise)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _unlink(path: Path) -> None:

@@ -68,6 +68,14 @@ class SeriesLimitExceeded(StorageError):
         self.dropped = dropped
 
 
+class PointsBeyondRetention(StorageError):
+    """Points older than the retention policy's duration were dropped (the rest were written)."""
+
+    def __init__(self, dropped: int) -> None:
+        super().__init__(f"partial write: points beyond retention policy dropped={dropped}")
+        self.dropped = dropped
+
+
 class CorruptData(StorageError):
     """A checksum did not match or a structure could not be decoded. Names the file and offset."""
 

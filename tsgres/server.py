@@ -17,6 +17,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -65,9 +66,7 @@ def _watch_wal_fsync(engine: Any) -> None:
         return
     from compat.influx.metrics import metrics_for
 
-    # TODO(influx-write report): ask for an Engine option `on_wal_fsync`; the WAL takes `on_fsync`, but
-    # Engine builds its WAL without one, so the private attribute is set here until then.
-    wal._on_fsync = metrics_for(engine).observe_wal_fsync
+    engine.watch_wal_fsync(metrics_for(engine).observe_wal_fsync)
 
 
 async def start_udp(server: Server) -> Listener | None:
@@ -157,7 +156,9 @@ class Server:
         self.engine = await loop.run_in_executor(None, self.open_engine or _open_engine, self.config)
         from tsgres.warmup import warm_up
 
-        self._warmup = loop.run_in_executor(None, warm_up)  # compiles kernels while listeners start
+        # compiles kernels while listeners start; a daemon thread: shutdown never waits for it
+        self._warmup = threading.Thread(target=warm_up, name="tsgres-warmup", daemon=True)
+        self._warmup.start()
         for start in self.listener_starters:
             listener = await start(self)
             if listener is None:

@@ -45,6 +45,7 @@ from columnar.errors import (
     ColumnKindConflict,
     DatabaseNotFound,
     FieldTypeConflict,
+    PointsBeyondRetention,
     RetentionPolicyNotFound,
     SeriesLimitExceeded,
     StorageError,
@@ -285,10 +286,8 @@ def _drops_of(errors: list[StorageError], rows_dropped: int) -> list[Drop]:
             drops.append(Drop("type_conflict", str(err), 0))
         elif isinstance(err, SeriesLimitExceeded):
             drops.append(Drop("series_limit", f"max-series-per-database limit exceeded: ({err.limit})", 0))
-        elif str(err).startswith("partial write: points beyond retention policy"):
-            text = str(err)
-            rows = int(text.rsplit("=", 1)[1]) if _DROPPED_SUFFIX.search(text) else 0
-            drops.append(Drop("retention", "points beyond retention policy", rows))
+        elif isinstance(err, PointsBeyondRetention):
+            drops.append(Drop("retention", "points beyond retention policy", err.dropped))
         else:
             drops.append(Drop("other", _DROPPED_SUFFIX.sub("", str(err)).removeprefix("partial write: "), 0))
     unassigned = rows_dropped - sum(d.rows for d in drops)
@@ -325,8 +324,7 @@ def write_batches(
         drops.extend(_drops_of(result.errors, result.rows_dropped))
     if sync and last_seq:
         # One wait covers every record appended above: the WAL syncs in seq order.
-        # TODO(influx-write report): an Engine method for this (e.g. Engine.sync(seq)).
-        engine.wal.sync_to(last_seq)
+        engine.sync(last_seq)
     return written, drops
 
 
