@@ -11,6 +11,8 @@ that SQLSTATE.
   NaN, -inf or NULL.
 - ``pg_scale(x)``: digits after the decimal point of a numeric (DuckDB's decimal text keeps them).
 - ``pg_interval_months/days/micros(i)``: an interval's fields, to sum them apart as PostgreSQL does.
+- ``pg_justify_hours(i)``, ``pg_justify_days(i)``: PostgreSQL's justify_* on the three fields.
+- ``pg_interval_text(i)``: an interval as PostgreSQL prints it (IntervalStyle postgres).
 - ``pg_float_text(x)``: float4/float8 as PostgreSQL prints them (54, not 54.0; NaN, Infinity).
 - ``pg_array_text(x)``: a list as PostgreSQL's array text ``{1,2,NULL,"a b"}`` (DuckDB: ``[1, 2, NULL, a b]``).
 """
@@ -59,6 +61,69 @@ MACROS: dict[str, str] = {
     "pg_interval_micros": """
         (i) AS datepart('hour', i) * 3600000000 + datepart('minute', i) * 60000000
             + datepart('microseconds', i)
+    """,
+    "pg_interval": "(m, d, t) AS to_months(CAST(m AS INTEGER)) + to_days(CAST(d AS INTEGER)) + to_microseconds(t)",
+    # justify_hours / justify_days (PostgreSQL's interval.c): carry whole days out of the time, whole
+    # 30-day months out of the days, then make the two fields agree in sign
+    "pg_justify_hours_parts": """
+        (m, d, t) AS CASE
+            WHEN d > 0 AND t < 0 THEN pg_interval(m, d - 1, t + 86400000000)
+            WHEN d < 0 AND t > 0 THEN pg_interval(m, d + 1, t - 86400000000)
+            ELSE pg_interval(m, d, t)
+        END
+    """,
+    "pg_justify_hours": """
+        (i) AS pg_justify_hours_parts(
+            pg_interval_months(i),
+            pg_interval_days(i) + CAST(trunc(pg_interval_micros(i) / 86400000000.0) AS BIGINT),
+            pg_interval_micros(i) % 86400000000
+        )
+    """,
+    "pg_justify_days_parts": """
+        (m, d, t) AS CASE
+            WHEN m > 0 AND d < 0 THEN pg_interval(m - 1, d + 30, t)
+            WHEN m < 0 AND d > 0 THEN pg_interval(m + 1, d - 30, t)
+            ELSE pg_interval(m, d, t)
+        END
+    """,
+    "pg_justify_days": """
+        (i) AS pg_justify_days_parts(
+            pg_interval_months(i) + CAST(trunc(pg_interval_days(i) / 30.0) AS BIGINT),
+            pg_interval_days(i) % 30,
+            pg_interval_micros(i)
+        )
+    """,
+    # interval text in IntervalStyle postgres: '1 year 2 mons -3 days +04:05:06.5'
+    "pg_interval_field": """
+        (v, unit, before) AS CASE WHEN v = 0 THEN NULL
+            ELSE (CASE WHEN before AND v > 0 THEN '+' ELSE '' END) || CAST(v AS VARCHAR) || ' ' || unit
+                 || (CASE WHEN v = 1 THEN '' ELSE 's' END)
+        END
+    """,
+    "pg_interval_clock": """
+        (t, zero, before) AS CASE WHEN t = 0 AND NOT zero THEN NULL
+            ELSE (CASE WHEN t < 0 THEN '-' WHEN before THEN '+' ELSE '' END)
+                 || lpad(CAST(abs(t) // 3600000000 AS VARCHAR), 2, '0') || ':'
+                 || lpad(CAST(abs(t) // 60000000 % 60 AS VARCHAR), 2, '0') || ':'
+                 || lpad(CAST(abs(t) // 1000000 % 60 AS VARCHAR), 2, '0')
+                 || (CASE WHEN abs(t) % 1000000 = 0 THEN ''
+                     ELSE '.' || rtrim(lpad(CAST(abs(t) % 1000000 AS VARCHAR), 6, '0'), '0') END)
+        END
+    """,
+    "pg_interval_text_parts": """
+        (y, mo, d, t) AS concat_ws(' ',
+            pg_interval_field(y, 'year', false),
+            pg_interval_field(mo, 'mon', y < 0),
+            pg_interval_field(d, 'day', CASE WHEN mo <> 0 THEN mo < 0 ELSE y < 0 END),
+            pg_interval_clock(t, y = 0 AND mo = 0 AND d = 0,
+                CASE WHEN d <> 0 THEN d < 0 WHEN mo <> 0 THEN mo < 0 ELSE y < 0 END))
+    """,
+    "pg_interval_text": """
+        (i) AS CASE WHEN i IS NULL THEN NULL ELSE pg_interval_text_parts(
+            CAST(trunc(pg_interval_months(i) / 12.0) AS BIGINT),
+            pg_interval_months(i) % 12,
+            pg_interval_days(i),
+            pg_interval_micros(i)) END
     """,
     "pg_float_text": r"""
         (x) AS CASE

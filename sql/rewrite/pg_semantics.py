@@ -260,6 +260,9 @@ def _function(node: exp.Expression) -> exp.Expression:
         return _keep_name(node, _cast(_fn("strlen", node.expressions[0]), "INTEGER"))
     if name == "scale" and len(node.expressions) == 1:
         return _keep_name(node, _cast(_fn("pg_scale", node.expressions[0]), "INTEGER"))
+    if isinstance(node, exp.JustifyHours | exp.JustifyDays):
+        which = "pg_justify_hours" if isinstance(node, exp.JustifyHours) else "pg_justify_days"
+        return _keep_name(node, _fn(which, node.this))
     if name == "every" and len(node.expressions) == 1:
         return _keep_name(node, _fn("bool_and", node.expressions[0]))
     if isinstance(node, exp.WidthBucket):

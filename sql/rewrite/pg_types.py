@@ -430,11 +430,13 @@ def _result_cast(types: Types, node: exp.Expression) -> str | None:
 
 
 def _as_text(kind: str | None, e: exp.Expression) -> exp.Expression | None:
-    """PostgreSQL's text of a float or array value, where DuckDB's differs (54.0, [1, 2])."""
+    """PostgreSQL's text of a float, array or interval, where DuckDB's differs (54.0, [1, 2], -1 day)."""
     if kind in ("float4", "float8"):
         return _fn("pg_float_text", e)
     if kind is not None and kind.endswith("[]"):
         return _fn("pg_array_text", e)
+    if kind == "interval":
+        return _fn("pg_interval_text", e)
     return None
 
 

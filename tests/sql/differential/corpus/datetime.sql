@@ -118,7 +118,6 @@ SELECT count(*) FROM cpu WHERE time < date '2024-01-02';
 SELECT age(timestamp '2024-03-01', timestamp '2023-01-15') AS a;
 
 -- name: justify
--- xfail: justify_hours / justify_days are not implemented
 SELECT justify_hours(interval '27 hours') AS h, justify_days(interval '35 days') AS d;
 
 -- name: to_char_timestamp
@@ -174,3 +173,7 @@ SELECT extract(minute FROM time_bucket('10 minutes', time)) AS m, count(*) FROM 
 
 -- name: time_literal_functions
 SELECT time '12:34:56' AS t, time '12:00' + interval '90 minutes' AS t2;
+
+-- name: justify_more
+SELECT justify_hours(interval '-27 hours') AS a, justify_hours(interval '1 day -1 hour') AS b,
+       justify_days(interval '65 days') AS c, justify_days(interval '1 mon -1 day') AS d;

@@ -13,7 +13,6 @@ SELECT ts::text FROM logs ORDER BY ts LIMIT 3;
 SELECT day::text FROM orders ORDER BY time LIMIT 2;
 
 -- name: text_of_interval
--- xfail: interval::text is DuckDB's spelling ('-1 day' where PostgreSQL writes '-1 days')
 SELECT (interval '1 day 2 hours 3 minutes')::text AS a, (interval '90 minutes')::text AS b, (interval '-1 day')::text AS c;
 
 -- name: text_of_bool
@@ -39,3 +38,7 @@ SELECT 'at ' || time FROM cpu WHERE hostname = 'host_c' AND time = '2024-01-01 0
 
 -- name: text_of_float_special
 SELECT (1e100::float8)::text AS big, (1.0::float8 / 3)::text AS third, (0.1::float8 + 0.2::float8)::text AS sum;
+
+-- name: text_of_interval_mixed
+SELECT (interval '1 year 2 months -3 days 4 hours 5 minutes 6.5 seconds')::text AS a, (interval '0')::text AS b,
+       (max(time) - min(time))::text AS span, 'took ' || (interval '36 hours') AS c FROM cpu;
