@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "disk": "bench.disk",
     "queries": "bench.queries",
     "pgwire": "bench.roundtrip",
+    "pgwire-layer": "bench.pgwire",
     "all": "bench.suite",
     "report": "bench.report",
 }

@@ -156,8 +156,9 @@ class Server:
         self.engine = await loop.run_in_executor(None, self.open_engine or _open_engine, self.config)
         from tsgres.warmup import warm_up
 
-        # compiles kernels while listeners start; a daemon thread: shutdown never waits for it
-        self._warmup = threading.Thread(target=warm_up, name="tsgres-warmup", daemon=True)
+        # compiles kernels while listeners start. Not a daemon: a thread still inside numba when the
+        # interpreter finalizes aborts the process, so exit waits for it instead of stop() doing so
+        self._warmup = threading.Thread(target=warm_up, name="tsgres-warmup")
         self._warmup.start()
         for start in self.listener_starters:
             listener = await start(self)
