@@ -19,7 +19,7 @@ import logging
 import queue
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -169,7 +169,7 @@ class Handler:
 
     # ------------------------------------------------------------ driving
 
-    def run(self) -> Iterator[None]:
+    def run(self) -> Generator[None, None, None]:
         """Handle every complete buffered message; yield when output should be written first."""
         conn = self.conn
         while conn.state is not State.CLOSED:
@@ -608,7 +608,7 @@ class Handler:
 
     # ------------------------------------------------------------ COPY
 
-    def _start_copy(self, result: Result, extended: bool) -> Iterator[None]:
+    def _start_copy(self, result: Result, extended: bool) -> Generator[None, None, bool]:
         """Run COPY TO STDOUT to the end, or enter COPY_IN. Returns True when waiting for COPY data."""
         request = result.copy
         assert request is not None

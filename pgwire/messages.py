@@ -69,7 +69,7 @@ class Reader:
     def uint32(self) -> int:
         return int(_U32.unpack(self._take(4))[0])
 
-    def bytes(self, n: int) -> bytes:
+    def take(self, n: int) -> bytes:
         return self._take(n)
 
     def cstring(self) -> str:
@@ -556,7 +556,7 @@ class AuthenticationMD5Password(Message):
     def decode(cls, payload: bytes) -> Self:
         r = Reader(payload)
         r.int32()
-        out = cls(r.bytes(4))
+        out = cls(r.take(4))
         r.end()
         return out
 
@@ -709,7 +709,7 @@ class RowDescription(Message):
         fields = []
         for _ in range(n):
             name = r.cstring()
-            fields.append(FieldDescription(name, *_FIELD.unpack(r.bytes(_FIELD.size))))
+            fields.append(FieldDescription(name, *_FIELD.unpack(r.take(_FIELD.size))))
         r.end()
         return cls(fields)
 

@@ -36,8 +36,8 @@ def as_parts(v: object) -> tuple[int, int, int]:
     """(months, days, microseconds) of an interval-like value."""
     if isinstance(v, dt.timedelta):
         return 0, v.days, v.seconds * 1_000_000 + v.microseconds
-    months, days, nanos = v  # type: ignore[misc]
-    return int(months), int(days), _trunc_div(int(nanos), 1000)[0]
+    months, days, nanos = (int(x) for x in v)  # type: ignore[attr-defined]
+    return months, days, _trunc_div(nanos, 1000)[0]
 
 
 def format_interval(months: int, days: int, micros: int) -> str:
