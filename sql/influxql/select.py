@@ -1077,6 +1077,8 @@ def _agg_sql(call: A.Call, src: Source) -> tuple[str, str] | None:
     if name == "sum":
         return (f"CAST(SUM({f}) AS BIGINT)", INTEGER) if kind == INTEGER else (f"SUM({f})", FLOAT)
     if name == "mean":
+        if kind == FLOAT:
+            return f"AVG({f})", FLOAT  # the native executor's form
         return f"AVG(CAST({f} AS DOUBLE PRECISION))", FLOAT
     if name in ("min", "max"):
         return f"{name.upper()}({f})", kind
@@ -1087,6 +1089,7 @@ def _agg_sql(call: A.Call, src: Source) -> tuple[str, str] | None:
     if name == "median":
         return f"PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY {f})", FLOAT
     if name == "first":
+        # points of one time from several series: the larger value wins (InfluxDB's reducer)
         if kind in NUMERIC:
             return f'ARG_MIN({f}, ROW("time", -{f})) FILTER (WHERE {f} IS NOT NULL)', kind
         return f'ARG_MIN({f}, "time") FILTER (WHERE {f} IS NOT NULL)', kind

@@ -8,7 +8,7 @@
   late, so windows are empty and series start at different times.
 - ``mem`` (every 30 s), ``net`` (an integer counter that resets, per host and interface), ``disk`` (tag
   values with spaces), ``weather`` (millisecond times, unicode and spaces in tags, all field types),
-  ``cpu_load`` and ``"h2o level"`` (names for regexes and quoting).
+  ``cpu_load`` and ``"h2o level"`` (names for regexes and quoting), ``precise`` (nanosecond times).
 - retention policy ``alt`` with a few ``cpu`` points.
 
 ``db2`` has a small ``cpu`` for cross-database sources. Times are whole milliseconds: tsgres's SQL
@@ -116,6 +116,11 @@ def _misc() -> list[str]:
     ]
 
 
+def _precise() -> list[str]:
+    """Nanosecond times: tsgres's SQL engine keeps microseconds (a known gap, see the corpus)."""
+    return [f"precise,src=a v={i} {BASE * 10**9 + i * 1_000_000_123}" for i in range(5)]
+
+
 def line_protocol(db: str) -> list[tuple[str, str, str]]:
     """(precision, retention policy, body) chunks to write to ``db``."""
     if db == "db1":
@@ -126,6 +131,7 @@ def line_protocol(db: str) -> list[tuple[str, str, str]]:
             ("s", "", "\n".join(_disk())),
             ("ms", "", "\n".join(_weather())),
             ("s", "", "\n".join(_misc())),
+            ("ns", "", "\n".join(_precise())),
             ("s", "alt", "\n".join(_cpu(db, 6, 600))),
         ]
     if db == "db2":

@@ -194,7 +194,7 @@ def test_python_influxdb_package(tsgres_only: str) -> None:
         got = client.query("SELECT x FROM m", database="py_client")
         assert list(got.get_points()) == [{"time": "2020-09-13T12:26:40Z", "x": 2.5}]
         assert client.get_list_measurements() == [
-            {"name": n} for n in ["cpu", "cpu_load", "disk", "h2o level", "mem", "net", "weather"]
+            {"name": n} for n in ["cpu", "cpu_load", "disk", "h2o level", "mem", "net", "precise", "weather"]
         ]
         client.drop_database("py_client")
         with pytest.raises(influxdb.exceptions.InfluxDBClientError):
