@@ -104,6 +104,9 @@ def render(doc: dict) -> str:
         "Versions: " + "; ".join(f"{k}: `{v}`" for k, v in doc["versions"].items()) + ".",
         "",
     ]
+    if doc.get("commit"):
+        state = "with uncommitted changes in the working tree" if doc.get("dirty") else "clean working tree"
+        lines += [f"tsgres commit: `{doc['commit']}` ({state}).", ""]
     if doc.get("load"):
         start, end = doc["load"]["start"], doc["load"]["end"]
         lines += [
@@ -152,6 +155,21 @@ def update_docs(report: str, path: Path = DOCS) -> None:
     path.write_text(text)
 
 
+def _commit() -> dict[str, object]:
+    """The tsgres commit measured, and whether tracked files differed from it."""
+    import subprocess
+
+    def git(*argv: str) -> str:
+        out = subprocess.run(["git", "-C", str(REPO), *argv], capture_output=True, text=True, check=False)
+        return out.stdout.strip() if out.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    return {
+        "commit": commit or "unknown",
+        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+    }
+
+
 def _suite_command(args: argparse.Namespace) -> str:
     """This run's command line without ``--note`` (the note is printed on its own)."""
     argv = ["python", "-m", "bench", "all", "--hosts", str(args.hosts), "--hours", f"{args.hours:g}"]
@@ -177,6 +195,7 @@ def measure(args: argparse.Namespace) -> dict:
         "commands": commands,
         "machine": machine(),
         "versions": peer_versions(),
+        **_commit(),
         "note": args.note,
         "parts": parts,
         "errors": {},
