@@ -39,8 +39,9 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, Self
 
 REPO = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 60.0
@@ -108,7 +109,7 @@ class Peer:
     def http_url(self, path: str) -> str:
         return f"http://{self.host}:{self.http_port}{path}"
 
-    def start(self) -> Peer:
+    def start(self) -> Self:
         self.workdir.mkdir(parents=True, exist_ok=True)
         log_fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
@@ -154,7 +155,7 @@ class Peer:
         except OSError:
             return ""
 
-    def __enter__(self) -> Peer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -410,7 +411,7 @@ class PostgresPeer(Peer):
             **(settings or {}),
         }
         self.port = 0
-        self._preexec: object = None
+        self._preexec: Callable[[], None] | None = None
         self._env: dict[str, str] = {}
 
     @property
@@ -458,7 +459,7 @@ class PostgresPeer(Peer):
         init = subprocess.run(
             [str(bindir / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "-A", "trust",
              "-E", "UTF8", "--locale=C", "--no-sync"],
-            cwd=self.workdir, env=self._env, preexec_fn=self._preexec,  # type: ignore[arg-type]
+            cwd=self.workdir, env=self._env, preexec_fn=self._preexec,
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         if init.returncode != 0:
@@ -476,7 +477,7 @@ class PostgresPeer(Peer):
         for key, value in self.settings.items():
             argv += ["-c", f"{key}={value}"]
         return subprocess.Popen(
-            argv, cwd=self.workdir, env=self._env, preexec_fn=self._preexec,  # type: ignore[arg-type]
+            argv, cwd=self.workdir, env=self._env, preexec_fn=self._preexec,
             stdin=subprocess.DEVNULL, stdout=log, stderr=log,
         )  # fmt: skip
 
@@ -491,7 +492,7 @@ class PostgresPeer(Peer):
         except psycopg.OperationalError:
             return False
 
-    def connect(self, dbname: str = "postgres", **kwargs: object):  # -> psycopg.Connection
+    def connect(self, dbname: str = "postgres", **kwargs: Any) -> Any:  # a psycopg.Connection
         import psycopg
 
         return psycopg.connect(self.conninfo(dbname), autocommit=True, **kwargs)

@@ -413,30 +413,30 @@ def measure(args: argparse.Namespace) -> list[Measurement]:
     for name in peers:
         try:
             if name == "influxdb":
-                with InfluxDB1Peer() as peer:
-                    load_lp(peer, gen)
-                    client = InfluxQLClient(peer.host, peer.http_port, timeout=args.timeout)
+                with InfluxDB1Peer() as ipeer:
+                    load_lp(ipeer, gen)
+                    client = InfluxQLClient(ipeer.host, ipeer.http_port, timeout=args.timeout)
                     run_all(client, "influxdb", "InfluxQL")
                     client.close()
             elif name == "postgres":
-                with PostgresPeer() as peer:
-                    load_copy(peer.conninfo(), gen, target="postgres")
-                    with peer.connect() as conn:
+                with PostgresPeer() as ppeer:
+                    load_copy(ppeer.conninfo(), gen, target="postgres")
+                    with ppeer.connect() as conn:
                         conn.execute("ANALYZE")
-                    sql = SQLClient(peer.conninfo(), args.timeout)
+                    sql = SQLClient(ppeer.conninfo(), args.timeout)
                     run_all(sql, "postgres", "SQL")
                     sql.close()
             elif name == "tsgres":
-                with TsgresPeer() as peer:
-                    load_lp(peer, gen)
-                    if influxql_supported(peer.host, peer.http_port):
-                        client = InfluxQLClient(peer.host, peer.http_port, timeout=args.timeout)
+                with TsgresPeer() as tpeer:
+                    load_lp(tpeer, gen)
+                    if influxql_supported(tpeer.host, tpeer.http_port):
+                        client = InfluxQLClient(tpeer.host, tpeer.http_port, timeout=args.timeout)
                         run_all(client, "tsgres", "InfluxQL")
                         client.close()
                     else:
                         skip_all("tsgres", "InfluxQL", "no /query endpoint in this build")
-                    if peer.has_pgwire:
-                        sql = SQLClient(peer.conninfo(DATABASE), args.timeout)
+                    if tpeer.has_pgwire:
+                        sql = SQLClient(tpeer.conninfo(DATABASE), args.timeout)
                         run_all(sql, "tsgres", "SQL")
                         sql.close()
                     else:
@@ -484,13 +484,13 @@ def summary_table(rows: list[Measurement]) -> str:
     for qtype, by in cells.items():
         row = [qtype]
         for target in TARGETS:
-            m = by.get(target)
-            if m is None:
+            cell = by.get(target)
+            if cell is None:
                 row.append("")
-            elif m.value is None:
-                row.append(NOT_SUPPORTED if m.note == NOT_SUPPORTED else "failed")
+            elif cell.value is None:
+                row.append(NOT_SUPPORTED if cell.note == NOT_SUPPORTED else "failed")
             else:
-                row.append(f"{m.value:,.1f} / {float(m.extra['p95_ms']):,.1f}")
+                row.append(f"{cell.value:,.1f} / {float(cell.extra['p95_ms']):,.1f}")
         others = [m for (p, _), m in by.items() if p != "tsgres" and m.value is not None]
         ours = [m for (p, _), m in by.items() if p == "tsgres" and m.value is not None]
         if others:
