@@ -115,7 +115,9 @@ class Encoder:
             o["partial"] = True
         return o
 
-    def result_obj(self, r: StatementResult, series: list[dict[str, Any]], partial: bool = False) -> dict[str, Any]:
+    def result_obj(
+        self, r: StatementResult, series: list[dict[str, Any]], partial: bool = False
+    ) -> dict[str, Any]:
         o: dict[str, Any] = {"statement_id": r.statement_id}
         if series:
             o["series"] = series
@@ -191,7 +193,9 @@ class CsvWriter:
                 w.writerow(["name", "tags", *s.columns])
             prev = s.columns
             tags = ",".join(
-                f"{k.translate(_TAG_ESC)}={v.translate(_TAG_ESC)}" for k, v in sorted((s.tags or {}).items()) if v
+                f"{k.translate(_TAG_ESC)}={v.translate(_TAG_ESC)}"
+                for k, v in sorted((s.tags or {}).items())
+                if v
             )
             for row in s.values:
                 out = []
@@ -243,7 +247,9 @@ def _error(status: int, message: str, csv_out: bool) -> web.Response:
     headers = _headers()
     headers["X-Influxdb-Error"] = message[:1024]
     if csv_out:
-        return web.Response(status=status, text=f"error\n{message}\n", headers={**headers, "Content-Type": "text/csv"})
+        return web.Response(
+            status=status, text=f"error\n{message}\n", headers={**headers, "Content-Type": "text/csv"}
+        )
     body = '{"error":' + _str(message) + "}\n"
     return web.Response(status=status, text=body, headers={**headers, "Content-Type": "application/json"})
 
@@ -312,7 +318,12 @@ async def handle_query(request: web.Request) -> web.StreamResponse:
             body = b"".join(cw.write(r) for r in collected)
             return web.Response(status=200, body=body, headers=headers)
         merged = _merge(collected)
-        obj = {"results": [encoder.result_obj(r, [encoder.series_obj(s, s.values, s.partial) for s in r.series]) for r in merged]}
+        obj = {
+            "results": [
+                encoder.result_obj(r, [encoder.series_obj(s, s.values, s.partial) for s in r.series])
+                for r in merged
+            ]
+        }
         return web.Response(status=200, body=encoder.dumps(obj) + b"\n", headers=headers)
     resp = web.StreamResponse(status=200, headers=headers)
     await resp.prepare(request)
@@ -366,7 +377,9 @@ def _chunks(encoder: Encoder, r: StatementResult, size: int) -> Iterator[dict[st
         return
     for j, (s, rows, partial) in enumerate(pieces):
         last = j == len(pieces) - 1
-        res = StatementResult(r.statement_id, messages=r.messages if j == 0 else [], error=r.error if last else None)
+        res = StatementResult(
+            r.statement_id, messages=r.messages if j == 0 else [], error=r.error if last else None
+        )
         yield {"results": [encoder.result_obj(res, [encoder.series_obj(s, rows, partial)], partial=not last)]}
 
 

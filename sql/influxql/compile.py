@@ -221,7 +221,7 @@ def compile_select(
     *,
     parent: Compiled | None = None,
 ) -> Compiled:
-    tz = dt.UTC
+    tz: dt.tzinfo = dt.UTC
     if stmt.location and stmt.location != "UTC":
         import zoneinfo
 
@@ -502,7 +502,9 @@ class _FieldCompiler:
         if c.top_bottom:
             raise QueryError(f"selector function {c.top_bottom}() cannot be combined with other functions")
         if len(e.args) < 2:
-            raise QueryError(f"invalid number of arguments for {e.name}, expected at least 2, got {len(e.args)}")
+            raise QueryError(
+                f"invalid number of arguments for {e.name}, expected at least 2, got {len(e.args)}"
+            )
         limit = e.args[-1]
         if not isinstance(limit, A.IntegerLiteral):
             raise QueryError(f"expected integer as last argument in {e.name}(), found {limit}")

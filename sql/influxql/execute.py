@@ -40,7 +40,18 @@ def run(
     read_only: bool = False,
     now: int | None = None,
 ) -> list[StatementResult]:
-    return list(iter_results(storage, sql_engine, parse_query(text, params), text, database=database, rp=rp, read_only=read_only, now=now))
+    return list(
+        iter_results(
+            storage,
+            sql_engine,
+            parse_query(text, params),
+            text,
+            database=database,
+            rp=rp,
+            read_only=read_only,
+            now=now,
+        )
+    )
 
 
 def iter_results(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -47,12 +48,16 @@ class Col:
     @staticmethod
     def nulls(n: int, kind: str = FLOAT) -> Col:
         dtype = _DTYPES.get(kind, object)
-        return Col(np.zeros(n, dtype=dtype) if dtype is not object else np.full(n, None, object), np.zeros(n, bool), kind)
+        return Col(
+            np.zeros(n, dtype=dtype) if dtype is not object else np.full(n, None, object),
+            np.zeros(n, bool),
+            kind,
+        )
 
     @staticmethod
     def const(value: object, n: int) -> Col:
         kind = kind_of_value(value)
-        arr = np.full(n, value, dtype=_DTYPES.get(kind, object))
+        arr: np.ndarray = np.full(n, value, dtype=_DTYPES.get(kind, object))
         return Col(arr, np.ones(n, bool), kind)
 
 
@@ -86,7 +91,10 @@ def binary(op: str, a: Col, b: Col) -> Col:
             f = {"&": np.logical_and, "|": np.logical_or, "^": np.logical_xor}[op]
             return Col(f(a.values, b.values), valid, BOOLEAN)
         if op == "+" and a.kind == STRING and b.kind == STRING:
-            out = np.array([x + y if ok else None for x, y, ok in zip(a.values, b.values, valid)], dtype=object)
+            out = np.array(
+                [x + y if ok else None for x, y, ok in zip(a.values, b.values, valid, strict=True)],
+                dtype=object,
+            )
             return Col(out, valid, STRING)
         return Col.nulls(n)
     ints = a.kind in (INTEGER, UNSIGNED) and b.kind in (INTEGER, UNSIGNED)
@@ -101,8 +109,8 @@ def binary(op: str, a: Col, b: Col) -> Col:
                 safe = np.where(bv == 0, 1, bv)
                 res = np.fmod(av, safe)  # Go's % truncates toward zero
                 return Col(np.where(bv == 0, 0, res), valid, INTEGER)
-            f = {"&": np.bitwise_and, "|": np.bitwise_or, "^": np.bitwise_xor}[op]
-            return Col(f(av, bv), valid, INTEGER)
+            bits: dict[str, Any] = {"&": np.bitwise_and, "|": np.bitwise_or, "^": np.bitwise_xor}
+            return Col(bits[op](av, bv), valid, INTEGER)
         if op in ("&", "|", "^"):
             return Col.nulls(n)
         af, bf = as_float(a), as_float(b)
@@ -146,7 +154,7 @@ def math_call(name: str, args: list[Col]) -> Col:
             if name == "round":  # Go's math.Round: half away from zero
                 return Col(np.sign(x) * np.floor(np.abs(x) + 0.5), valid, FLOAT)
             return Col(np.floor(x) if name == "floor" else np.ceil(x), valid, FLOAT)
-        unary = {
+        unary: dict[str, Any] = {
             "sin": np.sin,
             "cos": np.cos,
             "tan": np.tan,
@@ -277,7 +285,9 @@ def distinct_points(p: Points) -> np.ndarray:
         return np.zeros(0, np.int64)
     v = _sort_key_value(p.value)
     order = np.lexsort((p.time, v, p.window))
-    wv = np.stack([p.window[order], v[order].astype(np.int64) if v.dtype != np.float64 else v[order].view(np.int64)])
+    wv = np.stack(
+        [p.window[order], v[order].astype(np.int64) if v.dtype != np.float64 else v[order].view(np.int64)]
+    )
     first = np.concatenate(([True], np.any(wv[:, 1:] != wv[:, :-1], axis=0)))
     chosen = order[first]
     return chosen[np.lexsort((p.time[chosen], p.window[chosen]))]
@@ -355,7 +365,9 @@ def integral_points(p: Points, unit: int, interval: int, window_of) -> tuple[np.
 
 
 # -- transformations ---------------------------------------------------------------------------------------------
-def transform(name: str, times: np.ndarray, col: Col, arg: int | None, ascending: bool) -> tuple[np.ndarray, Col]:
+def transform(
+    name: str, times: np.ndarray, col: Col, arg: int | None, ascending: bool
+) -> tuple[np.ndarray, Col]:
     """Apply a transformation to one series (points in query order; NULL points are skipped)."""
     keep = col.valid.copy()
     if len(times) > 1:
@@ -377,7 +389,13 @@ def transform(name: str, times: np.ndarray, col: Col, arg: int | None, ascending
         avg = (cs[k:] - cs[:-k]) / k
         return t[k - 1 :], Col(avg, np.ones(len(avg), bool), FLOAT)
     if n < 2:
-        kind = FLOAT if name in ("derivative", "non_negative_derivative") else INTEGER if name == "elapsed" else c.kind
+        kind = (
+            FLOAT
+            if name in ("derivative", "non_negative_derivative")
+            else INTEGER
+            if name == "elapsed"
+            else c.kind
+        )
         return t[:0], Col.nulls(0, kind)
     dt_ = (t[1:] - t[:-1]).astype(np.int64)
     if not ascending:
@@ -413,13 +431,28 @@ def transform(name: str, times: np.ndarray, col: Col, arg: int | None, ascending
     raise ValueError(name)
 
 
+def positions(grid: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Index of every key in ``grid`` (sorted ascending or descending), -1 where absent."""
+    if not len(grid) or not len(keys):
+        return np.full(len(keys), -1, dtype=np.int64)
+    desc = len(grid) > 1 and grid[0] > grid[-1]
+    g = grid[::-1] if desc else grid
+    i = np.searchsorted(g, keys)
+    i = np.minimum(i, len(g) - 1)
+    hit = g[i] == keys
+    if desc:
+        i = len(g) - 1 - i
+    return np.where(hit, i, -1).astype(np.int64)
+
+
 # -- fill --------------------------------------------------------------------------------------------------------
-def fill_series(grid: np.ndarray, windows: np.ndarray, col: Col, mode: str, value: object, count_like: bool) -> Col:
+def fill_series(
+    grid: np.ndarray, windows: np.ndarray, col: Col, mode: str, value: object, count_like: bool
+) -> Col:
     """Values on every window of ``grid`` (sorted as the query orders): data where a window has it,
     else per the fill mode. ``count_like``: count() shows 0 in empty windows under fill(null)."""
     n = len(grid)
-    pos = {int(w): i for i, w in enumerate(grid.tolist())}
-    idx = np.array([pos.get(int(w), -1) for w in windows.tolist()], dtype=np.int64)
+    idx = positions(grid, windows)
     ok = idx >= 0
     idx_ok = idx[ok]
     out_kind = col.kind
@@ -435,7 +468,7 @@ def fill_series(grid: np.ndarray, windows: np.ndarray, col: Col, mode: str, valu
     elif mode == "number":
         fillv = value
         if out_kind in (INTEGER, UNSIGNED):
-            fillv = int(value)  # type: ignore[arg-type]
+            fillv = int(value)  # type: ignore[call-overload]
         if out_kind in NUMERIC:
             vals[~valid] = fillv
         elif out_kind == STRING:

@@ -163,7 +163,13 @@ def show(ctx: Context, stmt: A.Statement) -> list[Series]:
         db = _db(ctx, stmt.database)
         default = ctx.storage.catalog.database(db).default_rp
         rows = [
-            [rp.name, go_duration(rp.duration_ns), go_duration(rp.shard_duration_ns), rp.replication, rp.name == default]
+            [
+                rp.name,
+                go_duration(rp.duration_ns),
+                go_duration(rp.shard_duration_ns),
+                rp.replication,
+                rp.name == default,
+            ]
             for rp in _policies_in_creation_order(ctx, db)
         ]
         return [_meta_series(None, ["name", "duration", "shardGroupDuration", "replicaN", "default"], rows)]
@@ -261,7 +267,7 @@ def _show_tag_values(ctx: Context, stmt: A.ShowTagValues) -> list[Series]:
     pred = tag_predicate(_strip_time(ctx, stmt.condition))
     out = []
     for m in _measurements(ctx, db, stmt.sources):
-        rows = []
+        rows: list[list[str]] = []
         for k in _tag_keys_for(stmt.op, stmt.key_expr, idx.tag_keys(m)):
             rows.extend([k, v] for v in idx.tag_values(m, k, pred))
         rows = _limit(rows, stmt.limit, stmt.offset)
@@ -299,7 +305,7 @@ def _show_series(ctx: Context, stmt: A.ShowSeries) -> list[Series]:
     db = _db(ctx, stmt.database)
     idx = _index(ctx, db)
     pred = tag_predicate(_strip_time(ctx, stmt.condition))
-    keys = []
+    keys: list[str] = []
     for m in _measurements(ctx, db, stmt.sources):
         ids = idx.select(m, pred)
         keys.extend(series_key(t, ts) for t, ts in idx.series_tags(list(ids)))
@@ -334,7 +340,8 @@ def _show_cardinality(ctx: Context, stmt: A.ShowCardinality) -> list[Series]:
             n = len(meta.fields) if meta is not None else 0
         else:
             n = sum(
-                len(idx.tag_values(m, k, pred)) for k in _tag_keys_for(stmt.op, stmt.key_expr, idx.tag_keys(m))
+                len(idx.tag_values(m, k, pred))
+                for k in _tag_keys_for(stmt.op or T.EQ, stmt.key_expr, idx.tag_keys(m))
             )
         if n:
             out.append(_meta_series(m, ["count"], [[n]]))
@@ -358,12 +365,32 @@ def _shard_rows(ctx: Context) -> list[tuple[Any, Any, Any]]:
 
 
 def _show_shards(ctx: Context) -> list[Series]:
-    by_db: dict[str, list[list[Any]]] = {d.name: [] for d in sorted(ctx.storage.catalog.databases(), key=lambda d: d.id)}
+    by_db: dict[str, list[list[Any]]] = {
+        d.name: [] for d in sorted(ctx.storage.catalog.databases(), key=lambda d: d.id)
+    }
     for db, shard, expiry in _shard_rows(ctx):
         by_db[db].append(
-            [shard.id, db, shard.rp, shard.id, format_time(shard.start_ns), format_time(shard.end_ns), format_time(expiry), ""]
+            [
+                shard.id,
+                db,
+                shard.rp,
+                shard.id,
+                format_time(shard.start_ns),
+                format_time(shard.end_ns),
+                format_time(expiry),
+                "",
+            ]
         )
-    cols = ["id", "database", "retention_policy", "shard_group", "start_time", "end_time", "expiry_time", "owners"]
+    cols = [
+        "id",
+        "database",
+        "retention_policy",
+        "shard_group",
+        "start_time",
+        "end_time",
+        "expiry_time",
+        "owners",
+    ]
     return [_meta_series(db, cols, rows) for db, rows in by_db.items()]
 
 
@@ -510,7 +537,9 @@ def _create_database(ctx: Context, stmt: A.CreateDatabase) -> None:
             cat.drop_retention_policy(stmt.name, "autogen")
 
 
-def _drop_series(ctx: Context, sources: list[A.Source], condition: A.Expr | None, *, drop_index: bool) -> None:
+def _drop_series(
+    ctx: Context, sources: list[A.Source], condition: A.Expr | None, *, drop_index: bool
+) -> None:
     import datetime as dt
 
     db = _db(ctx, "")

@@ -601,19 +601,17 @@ class Parser:
             tok0, pos0, lit0 = self.scan_ws()
             if tok0 in (T.NUMBER, T.INTEGER, T.DURATIONVAL, T.LPAREN, T.IDENT):
                 self.unscan()
-                e = self._parse_unary()
-                if isinstance(e, A.NumberLiteral | A.DurationLiteral):
-                    e.value *= mul
-                elif isinstance(e, A.IntegerLiteral):
-                    e.value *= mul
-                elif isinstance(e, A.UnsignedLiteral):
+                inner = self._parse_unary()
+                if isinstance(inner, A.NumberLiteral | A.DurationLiteral | A.IntegerLiteral):
+                    inner.value *= mul
+                elif isinstance(inner, A.UnsignedLiteral):
                     if tok is T.SUB:
-                        if e.value == 2**63:
+                        if inner.value == 2**63:
                             return A.IntegerLiteral(-(2**63))
-                        raise ParseError(f"constant -{e.value} underflows int64")
-                elif isinstance(e, A.VarRef | A.Call | A.ParenExpr):
-                    return A.BinaryExpr(T.MUL, A.IntegerLiteral(mul), e)
-                return e
+                        raise ParseError(f"constant -{inner.value} underflows int64")
+                elif isinstance(inner, A.VarRef | A.Call | A.ParenExpr):
+                    return A.BinaryExpr(T.MUL, A.IntegerLiteral(mul), inner)
+                return inner
             raise _err(tok0, lit0, ["identifier", "number", "duration", "("], pos0)
         raise _err(tok, lit, ["identifier", "string", "number", "bool"], pos)
 

@@ -45,6 +45,7 @@ from sql.influxql.functions import (
     integral_points,
     math_call,
     mode_points,
+    positions,
     select_points,
     top_bottom_by_tags,
     transform,
@@ -382,7 +383,13 @@ def cast_col(c: Col, to: str | None) -> Col:
         return c
     if to in NUMERIC and c.kind in NUMERIC:
         if to == INTEGER:
-            return Col(np.trunc(c.values.astype(np.float64)).astype(np.int64) if c.kind == FLOAT else c.values.astype(np.int64), c.valid, INTEGER)
+            return Col(
+                np.trunc(c.values.astype(np.float64)).astype(np.int64)
+                if c.kind == FLOAT
+                else c.values.astype(np.int64),
+                c.valid,
+                INTEGER,
+            )
         if to == FLOAT:
             return Col(c.values.astype(np.float64), c.valid, FLOAT)
         return Col(c.values.astype(np.uint64), c.valid, UNSIGNED)
@@ -508,11 +515,11 @@ def execute_select(
     if len({s.name for s in sources}) < len(sources):
         out = _merge_same(out, c)
     out.sort(key=lambda s: (s.name, sorted((s.tags or {}).items())))
-    for s in out:
+    for series in out:
         if c.tz is not dt.UTC:
-            s.tz = c.tz
+            series.tz = c.tz
         if implicit:
-            s.implicit_tags = implicit
+            series.implicit_tags = implicit
     if stmt.soffset or stmt.slimit:
         # as InfluxDB 1.x: SOFFSET without SLIMIT leaves no series
         out = out[stmt.soffset : stmt.soffset + stmt.slimit]
@@ -604,7 +611,9 @@ def _series_table(name: str, series: list[Series]) -> Source:
                         else STRING
                     )
     arrays: dict[str, pa.Array] = {
-        "time": pa.array(times, pa.int64()).cast(pa.timestamp("ns", tz="UTC")).cast(pa.timestamp("us", tz="UTC"))
+        "time": pa.array(times, pa.int64())
+        .cast(pa.timestamp("ns", tz="UTC"))
+        .cast(pa.timestamp("us", tz="UTC"))
     }
     for k in tag_keys:
         arrays[k] = pa.array(tag_vals[k], pa.string())
@@ -851,9 +860,12 @@ def _run_calls(ctx: Context, plan: Plan, src: Source) -> list[Series]:
     c = plan.c
     calls = _top_calls(plan)
     aux = _aux_refs(plan)
-    single_selector = len(calls) == 1 and calls[0].name in SELECTOR_FUNCS | {"percentile", "sample", "top", "bottom"}
-    # every call's field must exist in this source for it to yield anything
-    streams: dict[int, dict[tuple[str, ...], Stream]] = {}
+    single_selector = len(calls) == 1 and calls[0].name in SELECTOR_FUNCS | {
+        "percentile",
+        "sample",
+        "top",
+        "bottom",
+    }
     agg_calls: list[A.Call] = []
     for call in calls:
         inner = call
@@ -931,7 +943,7 @@ def _assemble(
             s = Stream(np.zeros(0, np.int64), Col.nulls(0))
         is_transformed = call is not agg
         if w is not None and grid is not None and agg.name not in ("top", "bottom", "distinct", "sample"):
-            g = ext_grid if is_transformed else grid
+            g = ext_grid if is_transformed and ext_grid is not None else grid
             if stmt.fill != "none":
                 vals = fill_series(g, s.times, s.values, stmt.fill, stmt.fill_value, agg.name == "count")
                 aux_f = None
@@ -945,13 +957,27 @@ def _assemble(
                 if not is_transformed:
                     inside = set(grid.tolist())
                     order = np.array([i for i in order.tolist() if int(s.times[i]) in inside], dtype=np.int64)
-                s = Stream(s.times[order], s.values.take(order), {k: v.take(order) for k, v in (s.aux or {}).items()} or None)
+                s = Stream(
+                    s.times[order],
+                    s.values.take(order),
+                    {k: v.take(order) for k, v in (s.aux or {}).items()} or None,
+                )
         elif w is None and not c.ascending and len(s.times) > 1 and agg.name not in ("top", "bottom"):
             order = np.argsort(s.times, kind="stable")[::-1]
-            s = Stream(s.times[order], s.values.take(order), {k: v.take(order) for k, v in (s.aux or {}).items()} or None, {k: v.take(order) for k, v in (s.extra or {}).items()} or None)
+            s = Stream(
+                s.times[order],
+                s.values.take(order),
+                {k: v.take(order) for k, v in (s.aux or {}).items()} or None,
+                {k: v.take(order) for k, v in (s.extra or {}).items()} or None,
+            )
         if w is None and agg.name not in TRANSFORMS and (not single_selector or agg.name == "distinct"):
             # an aggregate over the whole range is stamped with the range's start (0 without one)
-            s = Stream(np.full(len(s.times), c.tmin if c.time_range.min is not None else 0, np.int64), s.values, s.aux, s.extra)
+            s = Stream(
+                np.full(len(s.times), c.tmin if c.time_range.min is not None else 0, np.int64),
+                s.values,
+                s.aux,
+                s.extra,
+            )
         # transforms, innermost first
         chain = []
         node = call
@@ -979,8 +1005,9 @@ def _assemble(
             all_t = all_t[::-1]
         joined = []
         for s in per_call:
-            pos = {int(t): i for i, t in enumerate(s.times.tolist())}
-            idx = np.array([pos.get(int(t), -1) for t in all_t.tolist()], dtype=np.int64)
+            order = np.argsort(s.times, kind="stable")
+            idx = positions(s.times[order], all_t)
+            idx = np.where(idx >= 0, order[np.maximum(idx, 0)], -1)
             ok = idx >= 0
             vals = Col.nulls(len(all_t), s.values.kind)
             if ok.any():
@@ -1061,7 +1088,7 @@ class _NeedPoints(Exception):
     pass
 
 
-def _agg_sql(call: A.Call, src: Source) -> tuple[str, str] | None:
+def _agg_sql(call: A.Call, src: Source, merged: bool = True) -> tuple[str, str] | None:
     """SQL aggregate text and its output kind, None when the field is not in this source."""
     ref = _call_field(call)
     kind = src.schema.fields.get(ref.name)
@@ -1088,6 +1115,9 @@ def _agg_sql(call: A.Call, src: Source) -> tuple[str, str] | None:
         return f"STDDEV_SAMP(CAST({f} AS DOUBLE PRECISION))", FLOAT
     if name == "median":
         return f"PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY {f})", FLOAT
+    if name in ("first", "last") and not merged:
+        # one series per group: no two points share a time
+        return f'{"ARG_MIN" if name == "first" else "ARG_MAX"}({f}, "time")', kind
     if name == "first":
         # points of one time from several series: the larger value wins (InfluxDB's reducer)
         if kind in NUMERIC:
@@ -1107,7 +1137,7 @@ def _sql_aggregates(
     parts = []
     for i, call in enumerate(calls):
         ref = _call_field(call)
-        s = _agg_sql(call, src)
+        s = _agg_sql(call, src, merged=not src.schema.tags <= set(dims_here))
         if s is None:
             out[id(call)] = {}
             continue
@@ -1127,7 +1157,7 @@ def _sql_aggregates(
     if group:
         sql += f" GROUP BY {group}"
     table = ctx.sql(src, sql)
-    for i, call, kind in exprs:
+    for _i, call, _kind in exprs:
         out[id(call)] = {}
     if not table.num_rows:
         return out
@@ -1196,7 +1226,9 @@ def _sql_selector(
     wins = time_ns(table.column("__w")) if plan.windows is not None else times
     for key_, idx in _series_groups(table, dims_here):
         full = _full_key(plan.dims, table, key_) if dims_here else tuple("" for _ in plan.dims)
-        valid = np.asarray(table.column("__t").take(pa.array(idx)).is_valid().to_numpy(zero_copy_only=False), bool)
+        valid = np.asarray(
+            table.column("__t").take(pa.array(idx)).is_valid().to_numpy(zero_copy_only=False), bool
+        )
         idx = idx[valid]
         if not len(idx):
             continue
@@ -1241,7 +1273,9 @@ def _raw_points_stream(
     times = time_ns(table.column("time"))
     for key, idx in _series_groups(table, dims_here):
         full = _full_key(plan.dims, table, key) if dims_here else tuple("" for _ in plan.dims)
-        col = cast_col(arrow_col(table.column(ref.name).take(pa.array(idx)), src.schema.fields[ref.name]), ref.type)
+        col = cast_col(
+            arrow_col(table.column(ref.name).take(pa.array(idx)), src.schema.fields[ref.name]), ref.type
+        )
         out[full] = Stream(times[idx], col)
     return out
 
@@ -1252,9 +1286,18 @@ def _points_call(
     """Functions computed on the field's points per window in numpy."""
     c = plan.c
     ref = _call_field(call)
-    tag_args = [a.name for a in call.args[1:-1] if isinstance(a, A.VarRef)] if call.name in ("top", "bottom") else []
+    tag_args = (
+        [a.name for a in call.args[1:-1] if isinstance(a, A.VarRef)] if call.name in ("top", "bottom") else []
+    )
     extra = [a.name for a in aux if a.name in src.schema.fields or a.name in src.schema.tags]
-    table = _read_points(ctx, plan, src, ref, dims_here, extra + [t for t in tag_args if t in src.schema.tags or t in src.schema.fields])
+    table = _read_points(
+        ctx,
+        plan,
+        src,
+        ref,
+        dims_here,
+        extra + [t for t in tag_args if t in src.schema.tags or t in src.schema.fields],
+    )
     out: dict[tuple[str, ...], Stream] = {}
     if table is None or not table.num_rows:
         return out
@@ -1318,7 +1361,7 @@ def _numpy_aggregate(name: str, call: A.Call, p: Points) -> Stream:
     starts = np.concatenate(([0], np.flatnonzero(w[1:] != w[:-1]) + 1)) if len(w) else np.zeros(0, np.int64)
     ends = np.concatenate((starts[1:], [len(w)]))
     vals = p.value.values[order]
-    out = []
+    out: list[Any] = []
     kind = FLOAT
     for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
         v = vals[s:e]

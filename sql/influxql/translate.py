@@ -16,6 +16,7 @@ storage scan, and runs it natively or in DuckDB. What this module knows is Influ
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sql.influxql import ast as A
 from sql.influxql.functions import BOOLEAN, FLOAT, INTEGER, NUMERIC, STRING, UNSIGNED
@@ -43,7 +44,7 @@ def _guard(cond: str, expr: str) -> str:
 
 
 # Math in WHERE, NULL (compares false) where InfluxDB's result is NaN
-_SQL_MATH = {
+_SQL_MATH: dict[str, Any] = {
     "abs": lambda x: f"abs({x})",
     "floor": lambda x: f"floor({x})",
     "ceil": lambda x: f"ceil({x})",
@@ -64,7 +65,13 @@ _SQL_MATH = {
     "pow": lambda x, y: f"power({x}, {y})",
 }
 
-SQL_TYPE = {FLOAT: "DOUBLE PRECISION", INTEGER: "BIGINT", UNSIGNED: "NUMERIC", STRING: "TEXT", BOOLEAN: "BOOLEAN"}
+SQL_TYPE = {
+    FLOAT: "DOUBLE PRECISION",
+    INTEGER: "BIGINT",
+    UNSIGNED: "NUMERIC",
+    STRING: "TEXT",
+    BOOLEAN: "BOOLEAN",
+}
 TAG = "tag"
 NULL = "null"
 

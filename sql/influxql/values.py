@@ -86,24 +86,27 @@ def _to_ns(t: dt.datetime, frac: str | None) -> int:
 
 def parse_time(s: str, tz: dt.tzinfo | None = None) -> int:
     """Nanoseconds since the epoch of a time-literal string; BadTime if it is none."""
-    tz = tz or dt.UTC
+    zone: dt.tzinfo = tz or dt.UTC
     try:
         if _DATE.match(s):
-            y, m, d = (int(x) for x in s.split("-"))
-            return _to_ns(dt.datetime(y, m, d, tzinfo=tz), None)
-        m2 = _RFC3339.match(s)
-        if m2:
-            y, mo, d, h, mi, se, frac, off = m2.groups()
-            if off == "Z":
-                z: dt.tzinfo = dt.UTC
-            else:
+            ymd = [int(x) for x in s.split("-")]
+            return _to_ns(dt.datetime(ymd[0], ymd[1], ymd[2], tzinfo=zone), None)
+        m = _RFC3339.match(s)
+        if m:
+            g = m.groups()
+            off = g[7]
+            if off != "Z":
                 sign = 1 if off[0] == "+" else -1
-                z = dt.timezone(sign * dt.timedelta(hours=int(off[1:3]), minutes=int(off[4:6])))
-            return _to_ns(dt.datetime(int(y), int(mo), int(d), int(h), int(mi), int(se), tzinfo=z), frac)
-        m3 = _SPACED.match(s)
-        if m3:
-            y, mo, d, h, mi, se, frac = m3.groups()
-            return _to_ns(dt.datetime(int(y), int(mo), int(d), int(h), int(mi), int(se), tzinfo=tz), frac)
+                zone = dt.timezone(sign * dt.timedelta(hours=int(off[1:3]), minutes=int(off[4:6])))
+            else:
+                zone = dt.UTC
+            f = [int(x) for x in g[:6]]
+            return _to_ns(dt.datetime(f[0], f[1], f[2], f[3], f[4], f[5], tzinfo=zone), g[6])
+        m = _SPACED.match(s)
+        if m:
+            g = m.groups()
+            f = [int(x) for x in g[:6]]
+            return _to_ns(dt.datetime(f[0], f[1], f[2], f[3], f[4], f[5], tzinfo=zone), g[6])
     except ValueError as e:
         raise BadTime(str(e)) from None
     raise BadTime(s)

@@ -115,7 +115,14 @@ def test_cli_insert_then_select_json(tsgres_only: str, tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stdout + r.stderr
     r = influx(
-        tsgres_only, "-database", "db2", "-format", "json", "-execute", "SELECT * FROM cli_insert", cwd=tmp_path
+        tsgres_only,
+        "-database",
+        "db2",
+        "-format",
+        "json",
+        "-execute",
+        "SELECT * FROM cli_insert",
+        cwd=tmp_path,
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.strip() == (
@@ -157,7 +164,14 @@ def test_cli_import_with_ddl(tsgres_only: str, tmp_path: Path) -> None:
 
 
 def test_cli_error_exit_code(tsgres_only: str, tmp_path: Path) -> None:
-    r = influx(tsgres_only, "-database", "db1", "-execute", "SELECT usage_user FROM cpu WHERE time > 'x'", cwd=tmp_path)
+    r = influx(
+        tsgres_only,
+        "-database",
+        "db1",
+        "-execute",
+        "SELECT usage_user FROM cpu WHERE time > 'x'",
+        cwd=tmp_path,
+    )
     assert r.returncode == 1
     assert "invalid operation: time and *influxql.StringLiteral are not compatible" in r.stdout + r.stderr
 

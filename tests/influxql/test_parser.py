@@ -63,7 +63,7 @@ def test_values() -> None:
 
 def test_select_structure() -> None:
     (stmt,) = parse_query(
-        "SELECT mean(\"usage\") AS m, max(idle) FROM \"db\".\"rp\".cpu, /^mem/ "
+        'SELECT mean("usage") AS m, max(idle) FROM "db"."rp".cpu, /^mem/ '
         "WHERE host =~ /a|b/ AND time > now() - 1h GROUP BY time(1m, 10s), host fill(previous) "
         "ORDER BY time DESC LIMIT 5 OFFSET 1 SLIMIT 2 SOFFSET 3 tz('Europe/Paris')"
     )
@@ -97,18 +97,27 @@ def test_bound_parameters() -> None:
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("FOO", "found FOO, expected SELECT, DELETE, SHOW, CREATE, DROP, EXPLAIN, GRANT, REVOKE, ALTER, SET, KILL at line 1, char 1"),
+        (
+            "FOO",
+            "found FOO, expected SELECT, DELETE, SHOW, CREATE, DROP, EXPLAIN, GRANT, REVOKE, ALTER, SET, KILL at line 1, char 1",
+        ),
         ("SELECT", "found EOF, expected identifier, string, number, bool at line 1, char 8"),
         ("SELECT usage", "found EOF, expected FROM at line 1, char 14"),
         ("SELECT usage FROM cpu SELECT", "found SELECT, expected ; at line 1, char 23"),
         ("SELECT usage FROM a.b.c.d", 'too many segments in "a"."b"."c".d at line 1, char 1'),
         ("SELECT usage FROM cpu WHERE host =~ 'a'", "found a, expected regex at line 1, char 36"),
-        ("SELECT a::foo FROM cpu", "found foo, expected float, integer, unsigned, string, boolean, field, tag at line 1, char 11"),
+        (
+            "SELECT a::foo FROM cpu",
+            "found foo, expected float, integer, unsigned, string, boolean, field, tag at line 1, char 11",
+        ),
         ("SHOW TAG FOO", "found FOO, expected KEY, KEYS, VALUES at line 1, char 10"),
         ("SELECT usage FROM cpu ORDER BY host", "only ORDER BY time supported at this time"),
         ("SELECT mean(v) FROM cpu GROUP BY time(1m) fill(foo)", "expected number argument in fill()"),
         ("SELECT v FROM cpu tz('Foo/Bar')", "unable to find time zone Foo/Bar"),
-        ("SELECT v > 1 FROM cpu", "invalid operator > in SELECT clause at line 1, char 8; operator is intended for WHERE clause"),
+        (
+            "SELECT v > 1 FROM cpu",
+            "invalid operator > in SELECT clause at line 1, char 8; operator is intended for WHERE clause",
+        ),
     ],
 )
 def test_parse_errors(query: str, message: str) -> None:
@@ -138,7 +147,10 @@ def test_compile_validation() -> None:
     check("SELECT max(v), host FROM cpu")
     for q, message in [
         ("SELECT mean(v), v FROM cpu", "mixing aggregate and non-aggregate queries is not supported"),
-        ("SELECT max(v), min(v), host FROM cpu", "mixing multiple selector functions with tags or fields is not supported"),
+        (
+            "SELECT max(v), min(v), host FROM cpu",
+            "mixing multiple selector functions with tags or fields is not supported",
+        ),
         ("SELECT v FROM cpu GROUP BY time(1m)", "GROUP BY requires at least one aggregate function"),
         ("SELECT derivative(mean(v)) FROM cpu", "derivative aggregate requires a GROUP BY interval"),
         ("SELECT top(v, 0) FROM cpu", "limit (0) in top function must be at least 1"),
