@@ -30,6 +30,7 @@ DEFAULTS: dict[str, str] = {
     "default_transaction_isolation": "read committed",
     "transaction_read_only": "off",
     "bytea_output": "hex",
+    "default_table_access_method": "heap",  # SQLAlchemy's table reflection asks for it
     "client_min_messages": "notice",
     "max_connections": "1000",
     "work_mem": "4MB",
