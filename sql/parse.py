@@ -29,6 +29,12 @@ class _Postgres(Postgres):
         # sqlglot folds date_part() into EXTRACT, but PostgreSQL's date_part returns double
         # precision and names its column "date_part", EXTRACT returns numeric ("extract")
         FUNCTION_PARSERS = {k: v for k, v in Postgres.Parser.FUNCTION_PARSERS.items() if k != "DATE_PART"}
+        # to_char keeps PostgreSQL's template: sql/rewrite/pg_format.py translates it (sqlglot's
+        # token-by-token strftime mapping misreads FM, quoted text, MS, Q, am/pm)
+        FUNCTIONS = {
+            **Postgres.Parser.FUNCTIONS,
+            "TO_CHAR": lambda args: exp.Anonymous(this="to_char", expressions=args),
+        }
 
 
 DIALECT = _Postgres()

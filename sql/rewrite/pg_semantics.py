@@ -12,7 +12,7 @@ which runs after binding):
   every(), width_bucket(), format('%s'), regexp_match(), sqrt/ln/log raising PostgreSQL's errors,
   EXTRACT returning numeric with fractional seconds, date_part returning double precision,
   length/position/strpos/ascii/array_length/cardinality/ntile returning int4, to_timestamp(text, fmt)
-  returning timestamptz, to_char's AM/PM, Mon and Dy patterns.
+  returning timestamptz, to_char templates (sql/rewrite/pg_format.py).
 
     SELECT substr(name, 0, 3), level * 1000, extract(second FROM time) FROM t WHERE name LIKE 'a\\_%'
     -> SELECT pg_substr(name, 0, 3), level * CAST(1000 AS INT),
@@ -26,8 +26,10 @@ import re
 from collections.abc import Callable
 
 from sqlglot import exp
+from sqlglot.dialects.postgres import Postgres
 
 from sql import errors as E
+from sql.rewrite.pg_format import datetime_template, numeric_template
 
 INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
 INT8_MIN, INT8_MAX = -(2**63), 2**63 - 1
@@ -117,6 +119,10 @@ def _literals(node: exp.Expression) -> exp.Expression:
             elif isinstance(operand, exp.Neg) and _is_int_literal(operand.this):
                 operand.set("this", _typed_integer(operand.this))
         return node
+    if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.DECIMAL and not node.to.expressions:
+        # numeric without a typmod keeps the value's digits in PostgreSQL; DuckDB's bare DECIMAL is
+        # DECIMAL(18, 3). 12 places leave 26 integer digits, and products stay within 38.
+        node.set("to", exp.DataType.build("DECIMAL(38, 12)", dialect="duckdb"))
     if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) and node.this.is_string:
         to = node.to
         if to.this == exp.DataType.Type.BOOLEAN:
@@ -282,7 +288,7 @@ def _function(node: exp.Expression) -> exp.Expression:
             printf = _format_to_printf(fmt.this)
             if printf is not None:
                 rest = [
-                    exp.Coalesce(this=_cast(a, "VARCHAR"), expressions=[exp.Literal.string("")])
+                    exp.Coalesce(this=_cast(a, "TEXT"), expressions=[exp.Literal.string("")])
                     for a in args[1:]
                 ]
                 return _keep_name(node, _fn("printf", exp.Literal.string(printf), *rest))
@@ -335,14 +341,14 @@ def _function(node: exp.Expression) -> exp.Expression:
         return _cast(node, "INTEGER")
     if isinstance(node, exp.StrToTime):
         return _keep_name(node, _cast(node, "TIMESTAMPTZ"))
-    if isinstance(node, exp.TimeToStr):
-        fmt = node.args.get("format")
-        if isinstance(fmt, exp.Literal) and fmt.is_string:
-            text = re.sub(r"(?<!%)(AM|PM)", "%p", fmt.this)
-            text = re.sub(r"(?<![%A-Za-z])Mon(?!th)", "%b", text)
-            text = re.sub(r"(?<![%A-Za-z])Dy", "%a", text)
-            node.set("format", exp.Literal.string(text))
-        return node
+    if name == "to_char" and len(node.expressions) == 2:
+        value, template = node.expressions
+        new = None
+        if isinstance(template, exp.Literal) and template.is_string:
+            new = numeric_template(value, template.this) or datetime_template(value, template.this)
+        if new is None:  # a template we do not translate: sqlglot's strftime reading
+            new = Postgres.Parser.FUNCTIONS["TO_CHAR"]([value, template])
+        return _keep_name(node, new)
     return node
 
 

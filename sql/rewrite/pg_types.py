@@ -80,7 +80,7 @@ NUMERIC_FROM_DOUBLE = "CAST(CAST({} AS VARCHAR) AS DECIMAL(38, " + str(NUMERIC_S
 
 def _numeric(e: exp.Expression) -> exp.Expression:
     """A double-valued expression as PostgreSQL's numeric (see NUMERIC_FROM_DOUBLE)."""
-    return _cast(_cast(e, "VARCHAR"), _numeric_decimal())
+    return _cast(_cast(e, "TEXT"), _numeric_decimal())
 
 
 # -- type algebra -----------------------------------------------------------------------------------------
@@ -570,6 +570,10 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
         return node
     if isinstance(node, exp.Cast) and node.to.this == _DTYPE.TIME and t(node.this) == "timestamptz":
         node.set("this", _cast(node.this, "TIMESTAMP"))
+        return node
+    if isinstance(node, exp.Cast) and node.to.this == _DTYPE.DECIMAL and t(node.this) in ("float4", "float8"):
+        # through the double's text: DuckDB's DOUBLE -> DECIMAL cast is off in the last digits
+        node.set("this", _cast(node.this, "TEXT"))
         return node
     if isinstance(node, exp.Cast) and node.to.this in (_DTYPE.TEXT, _DTYPE.VARCHAR):
         text = _as_text(t(node.this), node.this)

@@ -127,7 +127,6 @@ SELECT to_char(time, 'YYYY-MM-DD HH24:MI:SS') AS s FROM cpu WHERE time = '2024-0
 SELECT to_char(timestamp '2024-07-04 15:06:07', 'DD/MM/YY HH12:MI AM') AS a, to_char(timestamp '2024-07-04 15:06:07', 'Mon DD, YYYY') AS b;
 
 -- name: to_char_number
--- xfail: to_char(numeric, format) is not implemented
 SELECT to_char(1234.5, '9999.99') AS a, to_char(42, '000') AS b;
 
 -- name: generate_series_int
