@@ -243,15 +243,18 @@ async def _params(request: web.Request) -> dict[str, str]:
     return params
 
 
-def _error(status: int, message: str, csv_out: bool) -> web.Response:
+def _error(status: int, message: str, csv_out: bool, pretty: bool = False) -> web.Response:
     headers = _headers()
     headers["X-Influxdb-Error"] = message[:1024]
     if csv_out:
-        return web.Response(
-            status=status, text=f"error\n{message}\n", headers={**headers, "Content-Type": "text/csv"}
-        )
-    body = '{"error":' + _str(message) + "}\n"
-    return web.Response(status=status, text=body, headers={**headers, "Content-Type": "application/json"})
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows([["error"], [message]])
+        data = buf.getvalue().encode()
+        return web.Response(status=status, body=data, headers={**headers, "Content-Type": "text/csv"})
+    body = (_pretty({"error": message}, 0) if pretty else '{"error":' + _str(message) + "}") + "\n"
+    return web.Response(
+        status=status, body=body.encode(), headers={**headers, "Content-Type": "application/json"}
+    )
 
 
 async def handle_query(request: web.Request) -> web.StreamResponse:
@@ -282,7 +285,7 @@ async def handle_query(request: web.Request) -> web.StreamResponse:
     try:
         statements = parse_query(q, bind)
     except ParseError as e:
-        return _error(400, f"error parsing query: {e}", csv_out)
+        return _error(400, f"error parsing query: {e}", csv_out, pretty)
     loop = asyncio.get_running_loop()
     results = iter_results(
         service.engine,
