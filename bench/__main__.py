@@ -15,6 +15,7 @@ from collections.abc import Sequence
 SUBCOMMANDS: dict[str, str] = {
     "gen": "bench.datagen",
     "storage": "bench.storage",
+    "codecs": "bench.codecs",
     "lp-parse": "bench.lp_parse",
     "ingest": "bench.ingest",
     "disk": "bench.disk",

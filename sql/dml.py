@@ -48,6 +48,8 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
         raise E.SyntaxError_("INSERT has more expressions than target columns")
     if width < len(names):
         raise E.SyntaxError_("INSERT has more target columns than expressions")
+    if isinstance(source, exp.Values):
+        _fix_time_literals(source, [by_name[n] for n in names])
     inner = [f"c{i}" for i in range(len(names))]
     casts = [
         exp.Cast(this=exp.column(c), to=exp.DataType.build(duck_type(by_name[n].type), dialect="duckdb")).as_(
@@ -84,6 +86,19 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     if returning is not None:
         return _returning(session, returning, rows, f"INSERT 0 {n}")
     return Result(None, tag=f"INSERT 0 {n}")
+
+
+def _fix_time_literals(values: exp.Values, targets: list) -> None:
+    """'2016-01-01 00:00:00 +0000' into a timestamp column, as PostgreSQL reads it (see
+    sql/rewrite/timestamp_literals.py); only at positions whose column is a timestamp."""
+    from sql.rewrite.timestamp_literals import normalise
+
+    for row in values.expressions:
+        for e, col in zip(row.expressions, targets, strict=False):
+            if col.type.name in ("timestamptz", "timestamp") and isinstance(e, exp.Literal) and e.is_string:
+                new = normalise(e.this)
+                if new is not None:
+                    e.replace(exp.Literal.string(new))
 
 
 def _with_defaults(session: SqlSession, meta, table: exp.Table, rows: pa.Table, missing: list) -> pa.Table:

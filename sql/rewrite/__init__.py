@@ -25,6 +25,7 @@ from sql.rewrite.pg_semantics import pg_semantics
 from sql.rewrite.rate import rate
 from sql.rewrite.session_functions import session_functions
 from sql.rewrite.time_bucket import time_bucket
+from sql.rewrite.timestamp_literals import timestamp_literals
 
 
 @dataclass
@@ -46,6 +47,7 @@ Rule = Callable[[exp.Expression, RewriteContext], exp.Expression]
 RULES: tuple[Rule, ...] = (
     output_names,
     session_functions,
+    timestamp_literals,
     gapfill,
     asof,
     rate,

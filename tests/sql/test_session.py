@@ -243,3 +243,14 @@ def test_keyless_table_may_have_a_column_named_time(session):
         ["time", "label"],
         [(1, "a"), (3, "c")],
     )
+
+
+def test_tsbs_time_literals_with_a_spaced_offset(session):
+    q(session, "CREATE TABLE tl (time timestamptz NOT NULL, v int4)")
+    q(session, "INSERT INTO tl VALUES ('2016-01-01 00:00:00 +0000', 1), ('2016-01-01 01:00:00 -0130', 2)")
+    assert q(
+        session,
+        "SELECT v FROM tl WHERE time >= '2016-01-01 00:00:00 +0000' AND time < '2016-01-01 03:00:00 +00' ORDER BY v",
+    )[2] == [(1,), (2,)]
+    assert q(session, "SELECT time FROM tl WHERE v = 2")[2] == [(t(2 * 3600 + 1800),)]
+    assert q(session, "SELECT '2016-01-01 00:00:00 +0000' AS s")[2] == [("2016-01-01 00:00:00 +0000",)]

@@ -1,0 +1,48 @@
+"""Timestamp literals as PostgreSQL reads them: a space between the time and a numeric UTC offset.
+
+PostgreSQL takes '2016-01-01 00:00:00 +0000' (TSBS writes its times so); DuckDB reads the part after
+the space as a time zone name and fails. String literals shaped like a timestamp with a numeric
+offset, where they meet a time value (comparison, BETWEEN, IN, cast to a timestamp type), lose that
+space. Other string literals are left as written.
+
+    SELECT * FROM cpu WHERE time >= '2016-01-01 00:00:00 +0000'
+    -> SELECT * FROM cpu WHERE time >= '2016-01-01 00:00:00+0000'
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+_SPACED_OFFSET = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s+([+-]\d{2}(?::?\d{2})?)$"
+)
+_TIME_TYPES = (exp.DataType.Type.TIMESTAMPTZ, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPLTZ)
+_CONTEXTS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.In)
+
+
+def normalise(text: str) -> str | None:
+    m = _SPACED_OFFSET.match(text.strip())
+    if m is None:
+        return None
+    offset = m.group(2)
+    if len(offset) == 3:  # +00 -> +00:00 (DuckDB wants minutes with a bare hour offset too)
+        offset += ":00"
+    return m.group(1) + offset
+
+
+def timestamp_literals(tree: exp.Expression, ctx: object) -> exp.Expression:
+    def fix(node: exp.Expression) -> exp.Expression:
+        if not (isinstance(node, exp.Literal) and node.is_string):
+            return node
+        parent = node.parent
+        if isinstance(parent, exp.Cast):
+            if parent.to.this not in _TIME_TYPES:
+                return node
+        elif not isinstance(parent, _CONTEXTS):
+            return node
+        new = normalise(node.this)
+        return exp.Literal.string(new) if new is not None else node
+
+    return tree.transform(fix)
