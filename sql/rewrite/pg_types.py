@@ -603,29 +603,63 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
             return _cast(node, "INTEGER")
         return node
     if isinstance(node, exp.ExplodingGenerateSeries | exp.GenerateSeries):
-        bounds = [node.args.get(k) for k in ("start", "end", "step") if node.args.get(k) is not None]
-        if bounds and all(t(b) in ("int2", "int4") for b in bounds):
-            parent = node.parent
-            if isinstance(parent, exp.Table) and parent.this is node:
-                # FROM generate_series(1, 5) AS g[(i)]: the column is i, else g, else generate_series
-                alias = parent.args.get("alias")
-                if isinstance(alias, exp.TableAlias) and alias.columns:
-                    column = alias.columns[0].name
-                elif isinstance(alias, exp.TableAlias) and alias.this is not None:
-                    column = alias.this.name
-                else:
-                    column = "generate_series"
-                values = _cast(exp.column("generate_series"), "INTEGER")
-                inner = exp.select(exp.alias_(values, column, quoted=True)).from_(exp.Table(this=node.copy()))
-                new_alias = (
-                    alias.copy()
-                    if isinstance(alias, exp.TableAlias)
-                    else exp.TableAlias(this=exp.to_identifier("generate_series"))
-                )
-                parent.replace(exp.Subquery(this=inner, alias=new_alias))
-                return node
-            return _cast(node, "INTEGER")
+        return _generate_series(types, node)
     return node
+
+
+def _generate_series(types: Types, node: exp.Expression) -> exp.Expression:
+    """generate_series over int4 yields int4 (DuckDB: int8); over numeric, numeric (DuckDB: none)."""
+    start, end, step = (node.args.get(k) for k in ("start", "end", "step"))
+    bounds = [b for b in (start, end, step) if b is not None]
+    kinds = {types.type(b) for b in bounds}
+    if bounds and kinds <= {"int2", "int4"}:
+        series: exp.Expression = exp.Table(this=node.copy())
+        values = _cast(exp.column("generate_series"), "INTEGER")
+    elif start is not None and end is not None and "numeric" in kinds and kinds <= {*INTS, "numeric"}:
+        # start + i * step for i in 0 .. floor((end - start) / step)
+        step = step or exp.Literal.number(1)
+        count = exp.Add(
+            this=_cast(
+                _fn(
+                    "floor",  # rounded first: DuckDB divides decimals in double ((1.0 - 0.1) / 0.1 < 9)
+                    _fn(
+                        "round",
+                        exp.Div(this=exp.Paren(this=exp.Sub(this=end, expression=start)), expression=step),
+                        exp.Literal.number(9),
+                    ),
+                ),
+                "BIGINT",
+            ),
+            expression=exp.Literal.number(1),
+        )
+        series = exp.Table(this=_fn("range", exp.Literal.number(0), count))
+        values = _cast(
+            exp.Add(this=start.copy(), expression=exp.Mul(this=exp.column("range"), expression=step.copy())),
+            "DECIMAL(38, 12)",
+        )
+    else:
+        return node
+    parent = node.parent
+    if isinstance(parent, exp.Table) and parent.this is node:
+        # FROM generate_series(1, 5) AS g[(i)]: the column is i, else g, else generate_series
+        alias = parent.args.get("alias")
+        if isinstance(alias, exp.TableAlias) and alias.columns:
+            column = alias.columns[0].name
+        elif isinstance(alias, exp.TableAlias) and alias.this is not None:
+            column = alias.this.name
+        else:
+            column = "generate_series"
+        inner = exp.select(exp.alias_(values, column, quoted=True)).from_(series)
+        new_alias = (
+            alias.copy()
+            if isinstance(alias, exp.TableAlias)
+            else exp.TableAlias(this=exp.to_identifier("generate_series"))
+        )
+        parent.replace(exp.Subquery(this=inner, alias=new_alias))
+        return node
+    if "numeric" in kinds:
+        return node  # in a select list: left to DuckDB (which has no numeric generate_series)
+    return _cast(node, "INTEGER")
 
 
 def pg_types(tree: exp.Expression, tables: Mapping[str, Mapping[str, str]]) -> exp.Expression:

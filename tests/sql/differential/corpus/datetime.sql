@@ -148,7 +148,6 @@ GROUP BY g ORDER BY g;
 SELECT generate_series(1, 3) AS n;
 
 -- name: generate_series_numeric_step
--- xfail: generate_series over numeric is not implemented
 SELECT * FROM generate_series(0.5, 2.0, 0.5) AS s;
 
 -- name: timestamp_literal_comparison_types
@@ -176,3 +175,12 @@ SELECT time '12:34:56' AS t, time '12:00' + interval '90 minutes' AS t2;
 -- name: justify_more
 SELECT justify_hours(interval '-27 hours') AS a, justify_hours(interval '1 day -1 hour') AS b,
        justify_days(interval '65 days') AS c, justify_days(interval '1 mon -1 day') AS d;
+
+-- name: generate_series_numeric_tenths
+SELECT s FROM generate_series(0.1, 1.0, 0.1) AS s;
+
+-- name: generate_series_numeric_descending
+SELECT s FROM generate_series(2.5, 1, -0.5) AS s;
+
+-- name: generate_series_numeric_inexact_step
+SELECT count(*), sum(s) FROM generate_series(0.1, 0.7, 0.1) AS s;
