@@ -318,16 +318,10 @@ async def handle_query(request: web.Request) -> web.StreamResponse:
             collected.append(r)
         if csv_out:
             cw = CsvWriter(epoch)
-            body = b"".join(cw.write(r) for r in collected)
+            body = await loop.run_in_executor(None, lambda: b"".join(cw.write(r) for r in collected))
             return web.Response(status=200, body=body, headers=headers)
-        merged = _merge(collected)
-        obj = {
-            "results": [
-                encoder.result_obj(r, [encoder.series_obj(s, s.values, s.partial) for s in r.series])
-                for r in merged
-            ]
-        }
-        return web.Response(status=200, body=encoder.dumps(obj) + b"\n", headers=headers)
+        body = await loop.run_in_executor(None, _encode_all, encoder, _merge(collected))
+        return web.Response(status=200, body=body, headers=headers)
     resp = web.StreamResponse(status=200, headers=headers)
     await resp.prepare(request)
     cw = CsvWriter(epoch)
@@ -336,12 +330,28 @@ async def handle_query(request: web.Request) -> web.StreamResponse:
         if r is None:
             break
         if csv_out:
-            await resp.write(cw.write(r))
+            await resp.write(await loop.run_in_executor(None, cw.write, r))
             continue
-        for piece in _chunks(encoder, r, chunk_size):
-            await resp.write(encoder.dumps(piece) + b"\n")
+        pieces = await loop.run_in_executor(None, _encode_chunks, encoder, r, chunk_size)
+        for piece in pieces:
+            await resp.write(piece)
     await resp.write_eof()
     return resp
+
+
+def _encode_all(encoder: Encoder, results: list[StatementResult]) -> bytes:
+    """The whole answer's JSON (in the thread pool: a large result must not stall the event loop)."""
+    obj = {
+        "results": [
+            encoder.result_obj(r, [encoder.series_obj(s, s.values, s.partial) for s in r.series])
+            for r in results
+        ]
+    }
+    return encoder.dumps(obj) + b"\n"
+
+
+def _encode_chunks(encoder: Encoder, r: StatementResult, size: int) -> list[bytes]:
+    return [encoder.dumps(p) + b"\n" for p in _chunks(encoder, r, size)]
 
 
 def _safe_next(fn: Any) -> StatementResult | None:
