@@ -354,7 +354,13 @@ class Windows:
 
     def span(self, t: int) -> tuple[int, int]:
         s = self.start(t)
-        return s, self.start(s + self.interval + (0 if self.utc else 3 * 3600 * 10**9))
+        return s, self._next(s)
+
+    def _next(self, w: int) -> int:
+        nxt = self.start(w + self.interval)
+        if nxt <= w:  # a daylight-saving change shortened the window
+            nxt = self.start(w + self.interval + 3600 * 10**9)
+        return nxt
 
     def grid(self, first: int, last: int) -> np.ndarray:
         if self.utc:
@@ -364,10 +370,7 @@ class Windows:
         end = self.start(last)
         while w <= end:
             out.append(w)
-            nxt = self.start(w + self.interval)
-            if nxt <= w:
-                nxt = self.start(w + self.interval + 3600 * 10**9)
-            w = nxt
+            w = self._next(w)
         return np.array(out, dtype=np.int64)
 
     def sql_origin(self) -> int | None:
@@ -1007,7 +1010,8 @@ def _assemble(
         for s in per_call:
             order = np.argsort(s.times, kind="stable")
             idx = positions(s.times[order], all_t)
-            idx = np.where(idx >= 0, order[np.maximum(idx, 0)], -1)
+            if len(order):
+                idx = np.where(idx >= 0, order[np.maximum(idx, 0)], -1)
             ok = idx >= 0
             vals = Col.nulls(len(all_t), s.values.kind)
             if ok.any():
