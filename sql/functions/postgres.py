@@ -7,6 +7,8 @@ that SQLSTATE.
 - ``pg_substr(s, start [, n])``: PostgreSQL counts the characters [start, start + n) that lie at
   position 1 or later (substr('abc', 0, 2) = 'a'); DuckDB reads a start <= 0 from the end.
   A negative length is an error (22011).
+- ``pg_split_part(s, d, n)``: an empty delimiter leaves the string whole (field 1 or -1), field 0
+  is an error (22023).
 - ``pg_sqrt``, ``pg_ln``, ``pg_log10``: the domain errors (2201F, 2201E) where DuckDB returns
   NaN, -inf or NULL.
 - ``pg_scale(x)``: digits after the decimal point of a numeric (DuckDB's decimal text keeps them).
@@ -27,6 +29,13 @@ MACROS: dict[str, str] = {
         (s, start, n) AS CASE
             WHEN n < 0 THEN error('pgsql 22011: negative substring length not allowed')
             ELSE substring(s, greatest(start, 1), greatest(start + n - greatest(start, 1), 0))
+        END
+    """,
+    "pg_split_part": """
+        (s, d, n) AS CASE
+            WHEN n = 0 THEN error('pgsql 22023: field position must not be zero')
+            WHEN d = '' THEN CASE WHEN n IN (1, -1) THEN s ELSE '' END
+            ELSE split_part(s, d, n)
         END
     """,
     "pg_sqrt": """

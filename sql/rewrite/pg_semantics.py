@@ -254,12 +254,24 @@ def _function(node: exp.Expression) -> exp.Expression:
     name = node.name.lower() if isinstance(node, exp.Anonymous) else ""
     if isinstance(node, exp.Substring):
         start = node.args.get("start")
+        if isinstance(start, exp.Literal) and start.is_string and node.args.get("length") is None:
+            # substring(s from 'regex'): the first parenthesized group's match, else the whole
+            # match; NULL without a match (DuckDB's regexp_extract gives '')
+            group = exp.Literal.number(1 if _capture_groups(start.this) else 0)
+            found = _fn("regexp_extract", node.this.copy(), start.copy(), group)
+            matches = _fn("regexp_matches", node.this.copy(), start.copy())
+            return _keep_name(node, exp.Case(ifs=[exp.If(this=matches, true=found)]))
         if start is None or (isinstance(start, exp.Literal) and start.is_string):
-            return node  # substring(x from 'regex') keeps sqlglot's reading
+            return node
         args = [node.this, start]
         if node.args.get("length") is not None:
             args.append(node.args["length"])
         return _keep_name(node, _fn("pg_substr", *args))
+    if isinstance(node, exp.SplitPart):
+        args = [node.this, node.args.get("delimiter"), node.args.get("part_index")]
+        if all(a is not None for a in args):
+            return _keep_name(node, _fn("pg_split_part", *args))
+        return node
     if isinstance(node, exp.Hex):
         return _keep_name(node, _fn("lower", _fn("to_hex", node.this)))
     if name == "octet_length" and len(node.expressions) == 1:
