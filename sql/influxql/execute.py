@@ -7,6 +7,7 @@ does not parse raises :class:`sql.influxql.parser.ParseError` before anything ru
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from sql.influxql.compile import QueryError
 from sql.influxql.meta import manage, show
 from sql.influxql.parser import parse_query
 from sql.influxql.select import Context, Series, execute_select, resolve_database, resolve_rp
+
+log = logging.getLogger("tsgres.influxql")
 
 
 @dataclass
@@ -88,6 +91,10 @@ def iter_results(
             res.series = execute_statement(ctx, stmt)
         except QueryError as e:
             res.error = str(e)
+            failed_id = i
+        except Exception as e:  # a bug: answer it in the statement's result, keep the traceback in the log
+            log.exception("InfluxQL statement %d failed", i)
+            res.error = f"internal error: {type(e).__name__}: {e}"
             failed_id = i
         yield res
 
