@@ -32,6 +32,8 @@ log = logging.getLogger("tsgres.server")
 
 # How long in-flight HTTP requests get to finish once shutdown starts.
 HTTP_SHUTDOWN_TIMEOUT_S = 5.0
+# Threads that run pgwire sessions' protocol steps and queries (see start_pgwire).
+PGWIRE_WORKERS = 64
 
 
 @dataclass
@@ -99,17 +101,23 @@ async def start_pgwire(server: Server) -> Listener:
         if config.pg_tls_cert and config.pg_tls_key
         else None
     )
-    options = ServerOptions(auth=AuthConfig(config.pg_auth_method, store), ssl_context=tls)
+    # A pool of its own, one thread per active session we plan for: a fresh connection's start-up and
+    # SELECT 1 then share the CPU with running queries instead of queueing behind all of them in the
+    # default pool's few threads (tests/compat/pg/test_scale.py: 500 idle + 64 active sessions).
+    executor = ThreadPoolExecutor(max_workers=PGWIRE_WORKERS, thread_name_prefix="tsgres-pgwire")
+    options = ServerOptions(auth=AuthConfig(config.pg_auth_method, store), ssl_context=tls, executor=executor)
     sql_engine = await loop.run_in_executor(None, SqlEngine, server.engine)
     try:
         pg = await serve(config.host, config.pg_port, sql_engine.session, options)
     except BaseException:
         sql_engine.close()
+        executor.shutdown(wait=False)
         raise
 
     async def close() -> None:
         await pg.close()
         await loop.run_in_executor(None, sql_engine.close)
+        executor.shutdown(wait=False, cancel_futures=True)
 
     return Listener("pgwire", pg.addresses, close)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import queue
+import resource
 import shutil
 import signal
 import socket
@@ -34,6 +35,7 @@ from pgwire import messages as m
 from tests.conftest import LISTENING, START_TIMEOUT_S, ServerProcess, tsgres_env
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+FD_LIMIT = 4096
 
 
 def require(ok: object, what: str) -> None:
@@ -90,10 +92,20 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
         stop_pg_server(server)
 
 
+def raise_fd_limit(want: int = FD_LIMIT) -> int:
+    """Raise this process's soft RLIMIT_NOFILE towards ``want`` (servers started later inherit it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def start_pg_server(workdir: Path, env: dict[str, str] | None = None) -> PgServer:
     """``python -m tsgres serve`` on ephemeral ports in ``workdir``; returns once pgwire is bound."""
     if importlib.util.find_spec("sql.engine") is None or importlib.util.find_spec("columnar.engine") is None:
         pytest.skip("the SQL engine or the storage engine is not in this checkout")
+    raise_fd_limit()  # test_scale holds 600 connections: the server needs a socket each
     stderr_path = workdir / "tsgres.stderr.log"
     argv = [
         sys.executable,
