@@ -188,7 +188,7 @@ class Catalog:
                     raise DatabaseExists(name)
                 return DatabaseMeta(*row)
             cur.execute("INSERT INTO databases (name, default_rp) VALUES (?, ?)", (name, DEFAULT_RP))
-            db_id = cur.lastrowid
+            db_id = _rowid(cur)
             cur.execute(
                 "INSERT INTO retention_policies VALUES (?, ?, 0, ?, 1)",
                 (db_id, DEFAULT_RP, default_shard_duration(0)),
@@ -536,7 +536,7 @@ class Catalog:
                 "INSERT INTO shards (database_id, rp, start_ns, end_ns) VALUES (?, ?, ?, ?)",
                 (database_id, rp, start_ns, end_ns),
             )
-            return ShardMeta(cur.lastrowid, database_id, rp, start_ns, end_ns)
+            return ShardMeta(_rowid(cur), database_id, rp, start_ns, end_ns)
 
     def shards(self, database_id: int | None = None) -> list[ShardMeta]:
         if database_id is None:
@@ -606,7 +606,7 @@ class Catalog:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (shard_id, table_id, min_ns, max_ns, series, json.dumps(file_ids)),
             )
-            return TombstoneMeta(cur.lastrowid, shard_id, table_id, min_ns, max_ns, series, tuple(file_ids))
+            return TombstoneMeta(_rowid(cur), shard_id, table_id, min_ns, max_ns, series, tuple(file_ids))
 
     def tombstones(self, shard_id: int | None = None) -> list[TombstoneMeta]:
         cols = "id, shard_id, table_id, min_ns, max_ns, series, file_ids"
@@ -614,7 +614,13 @@ class Catalog:
             rows = self._q(f"SELECT {cols} FROM tombstones ORDER BY id")
         else:
             rows = self._q(f"SELECT {cols} FROM tombstones WHERE shard_id=? ORDER BY id", (shard_id,))
-        return [TombstoneMeta(*r[:6], tuple(json.loads(r[6]))) for r in rows]
+        return [TombstoneMeta(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6]))) for r in rows]
+
+
+def _rowid(cur: sqlite3.Cursor) -> int:
+    """The id of the row an INSERT just made (always set after an INSERT)."""
+    assert cur.lastrowid is not None
+    return cur.lastrowid
 
 
 class _Tx:

@@ -32,6 +32,7 @@ import json
 import mmap
 import os
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,13 +84,14 @@ def _crc(data: bytes) -> int:
 
 
 def _columnwise(arr: np.ndarray) -> bytes:
-    return b"".join(np.ascontiguousarray(arr[name]).tobytes() for name in arr.dtype.names)
+    return b"".join(np.ascontiguousarray(arr[name]).tobytes() for name in arr.dtype.names or ())
 
 
 def _from_columnwise(buf: bytes, dtype: np.dtype, n: int, pos: int) -> tuple[np.ndarray, int]:
     out = np.empty(n, dtype=dtype)
-    for name in dtype.names:
-        sub = dtype.fields[name][0]
+    fields: Mapping[str, tuple] = dtype.fields or {}
+    for name in dtype.names or ():
+        sub = fields[name][0]
         size = sub.itemsize * n
         if pos + size > len(buf):
             raise ValueError("footer too short")
@@ -229,7 +231,7 @@ def write_chunk_file(path: str | Path, table: str, rows: Rows, *, level: int = 0
         size = f.tell()
     os.replace(tmp, path)
     fsync_dir(path.parent)
-    return WrittenFile(path, n, size, meta["min_time"], meta["max_time"])
+    return WrittenFile(path, n, size, int(time.min()), int(time.max()))
 
 
 def _group_stats(col: Column, time: np.ndarray, row_group: np.ndarray, ngroups: int) -> dict[str, np.ndarray]:
@@ -294,7 +296,7 @@ class ChunkFile:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._map: mmap.mmap | None = None
+        self._closed = True  # until the file is mapped
         with open(self.path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             if size < len(MAGIC) + TRAILER.size:
@@ -302,6 +304,7 @@ class ChunkFile:
             # the map keeps its own reference to the file: a replaced file can be unlinked while a
             # reader still holds this object, and the map goes away with the last reference
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            self._closed = False
         try:
             self._load_footer(size)
         except BaseException:
@@ -440,10 +443,10 @@ class ChunkFile:
                 )
             time[lo:hi] = t
             for bi in range(first + 1, last):
-                name = want_idx.get(self._b_col[bi])
-                if name is None:
+                cname = want_idx.get(self._b_col[bi])
+                if cname is None:
                     continue
-                vals, valid = outs[name]
+                vals, valid = outs[cname]
                 v, m = self._decode(bi, hi - lo)
                 if m is None:
                     if len(v) != hi - lo:
@@ -475,9 +478,9 @@ class ChunkFile:
         return problems
 
     def close(self) -> None:
-        if self._map is not None:
+        if not self._closed:
             self._map.close()
-            self._map = None
+            self._closed = True
 
     def __enter__(self) -> ChunkFile:
         return self

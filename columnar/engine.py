@@ -275,7 +275,7 @@ class Engine:
             elif col.kind != "field":
                 raise ColumnKindConflict(batch.table, name, col.kind, "field")
             elif col.type is not fcol.type:
-                conflict = FieldTypeConflict(batch.table, name, col.type.influx_name, fcol.type.influx_name)
+                conflict = FieldTypeConflict(batch.table, name, _type_name(col.type), fcol.type.influx_name)
                 result.errors.append(conflict)
                 del batch.fields[name]
                 has = np.ones(len(batch), bool) if fcol.valid is None else fcol.valid
@@ -291,7 +291,7 @@ class Engine:
             for name, fcol in batch.fields.items():
                 col = meta.column(name)
                 if col is not None and col.type is not fcol.type:
-                    raise FieldTypeConflict(batch.table, name, col.type.influx_name, fcol.type.influx_name)
+                    raise FieldTypeConflict(batch.table, name, _type_name(col.type), fcol.type.influx_name)
         batch.fields = {meta.storage_name(n): c for n, c in batch.fields.items()}
         return meta
 
@@ -728,6 +728,10 @@ def _take_batch(batch: WriteBatch, idx: np.ndarray) -> None:
     batch.time = batch.time[idx]
     batch.series = batch.series[idx]
     batch.fields = {n: c.take(idx) for n, c in batch.fields.items()}
+
+
+def _type_name(t: FieldType | None) -> str:
+    return t.influx_name if t is not None else "tag"
 
 
 def _release_memory() -> None:

@@ -87,17 +87,17 @@ def concat(parts: list[Rows]) -> Rows:
     for name, ftype in types.items():
         vals, valids, any_invalid = [], [], False
         for p in parts:
-            c = p.fields.get(name)
-            if c is None:
+            col = p.fields.get(name)
+            if col is None:
                 vals.append(blank(ftype, len(p)))
                 valids.append(np.zeros(len(p), dtype=bool))
                 any_invalid = True
             else:
-                vals.append(c.values)
-                if c.valid is None:
+                vals.append(col.values)
+                if col.valid is None:
                     valids.append(np.ones(len(p), dtype=bool))
                 else:
-                    valids.append(c.valid)
+                    valids.append(col.valid)
                     any_invalid = True
         fields[name] = Column(ftype, np.concatenate(vals), np.concatenate(valids) if any_invalid else None)
     return Rows(series, time, fields)

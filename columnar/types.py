@@ -7,9 +7,12 @@ number of tag columns (strings that form the series key) and field columns of on
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
+
+CodecKind = Literal["time", "float", "int", "uint", "bool", "str"]  # what columnar.encodings encodes
 
 
 class FieldType(IntEnum):
@@ -30,7 +33,7 @@ class FieldType(IntEnum):
         return _ARROW[self]
 
     @property
-    def codec_kind(self) -> str:
+    def codec_kind(self) -> CodecKind:
         """The value kind the codec registry encodes this type as (see columnar.encodings)."""
         return _KIND[self]
 
@@ -69,7 +72,7 @@ _ARROW = {
     FieldType.BOOLEAN: pa.bool_(),
     FieldType.STRING: pa.string(),
 }
-_KIND = {
+_KIND: dict[FieldType, CodecKind] = {
     FieldType.FLOAT: "float",
     FieldType.INTEGER: "int",
     FieldType.UNSIGNED: "uint",
