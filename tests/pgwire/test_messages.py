@@ -96,7 +96,7 @@ def _typed(msg: m.Message) -> tuple[bytes, bytes]:
 
 
 @pytest.mark.parametrize("cls", list(FRONTEND), ids=lambda c: c.__name__)
-@settings(deadline=None)
+@settings(deadline=None, max_examples=40)
 @given(data=st.data())
 def test_frontend_round_trip(cls: type[m.Message], data: st.DataObject) -> None:
     msg = data.draw(FRONTEND[cls])
@@ -105,7 +105,7 @@ def test_frontend_round_trip(cls: type[m.Message], data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("cls", list(PASSWORD_KIND), ids=lambda c: c.__name__)
-@settings(deadline=None)
+@settings(deadline=None, max_examples=40)
 @given(data=st.data())
 def test_password_kinds_round_trip(cls: type[m.Message], data: st.DataObject) -> None:
     msg = data.draw(PASSWORD_KIND[cls])
@@ -115,7 +115,7 @@ def test_password_kinds_round_trip(cls: type[m.Message], data: st.DataObject) ->
 
 
 @pytest.mark.parametrize("cls", list(STARTUP), ids=lambda c: c.__name__)
-@settings(deadline=None)
+@settings(deadline=None, max_examples=40)
 @given(data=st.data())
 def test_startup_round_trip(cls: type[m.Message], data: st.DataObject) -> None:
     msg = data.draw(STARTUP[cls])
@@ -125,7 +125,7 @@ def test_startup_round_trip(cls: type[m.Message], data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("cls", list(BACKEND), ids=lambda c: c.__name__)
-@settings(deadline=None)
+@settings(deadline=None, max_examples=40)
 @given(data=st.data())
 def test_backend_round_trip(cls: type[m.Message], data: st.DataObject) -> None:
     msg = data.draw(BACKEND[cls])
