@@ -115,9 +115,16 @@ class _PgConnection(asyncio.Protocol):
         self.wake.set()
 
     def eof_received(self) -> bool:
+        """The client closed its sending side: answer what it sent, then close (a half-close is legal).
+
+        If a statement is running, the client is taken to be gone: the statement is cancelled.
+        """
         self.eof = True
         self.wake.set()
-        return False
+        handler = self.handler
+        if handler is not None and handler.running:
+            return False  # close now: connection_lost cancels the statement
+        return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True

@@ -361,3 +361,15 @@ def test_parameter_status_server_knows_connections(server: RunningServer, raw: C
     a.startup()
     b.startup()
     assert server.pg.connection_count() == 2
+
+
+def test_half_closed_client_still_gets_its_answer(raw: Callable[[], RawClient]) -> None:
+    import socket
+
+    c = raw()
+    c.startup()
+    c.send(m.Query("select 42"))
+    c.sock.shutdown(socket.SHUT_WR)
+    msgs = c.until_ready()
+    assert m.DataRow([b"42"]) in msgs and msgs[-1] == m.ReadyForQuery("I")
+    assert c.closed()
