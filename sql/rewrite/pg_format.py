@@ -160,7 +160,7 @@ def numeric_template(value: exp.Expression, template: str) -> exp.Expression | N
     fm, whole, frac = bool(m[1]), m[2], m[3] or ""
     zeros = len(whole) - whole.index("0") if "0" in whole else 0
     as_double = exp.Cast(this=value.copy(), to=exp.DataType.build("DOUBLE"))
-    digits = _fn("printf", exp.Literal.string(f"%.{len(frac)}f"), _fn("abs", as_double))
+    digits: exp.Expression = _fn("printf", exp.Literal.string(f"%.{len(frac)}f"), _fn("abs", as_double))
     if zeros:
         int_part = _fn("split_part", digits.copy(), exp.Literal.string("."), exp.Literal.number(1))
         padded = _fn("lpad", int_part, exp.Literal.number(zeros), exp.Literal.string("0"))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
@@ -37,7 +38,7 @@ INT8_MIN, INT8_MAX = -(2**63), 2**63 - 1
 _ARITH = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv)
 
 
-def bottom_up(tree: exp.Expression, fix: Callable[[exp.Expression], exp.Expression]) -> exp.Expression:
+def bottom_up(tree: Any, fix: Callable[[Any], Any]) -> Any:
     """Apply ``fix`` to every node, children before parents, each seeing its already fixed children
     (sqlglot's transform does not descend into a node it has just replaced)."""
     nodes = list(tree.walk(bfs=False))
@@ -49,7 +50,7 @@ def bottom_up(tree: exp.Expression, fix: Callable[[exp.Expression], exp.Expressi
             continue
         if node is root:
             root = new
-        elif parent is not None:
+        elif parent is not None and key is not None:
             parent.set(key, new, index)
     return root
 

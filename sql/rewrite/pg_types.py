@@ -185,7 +185,7 @@ class Types:
         self._busy: set[int] = set()
 
     # -- relations ----------------------------------------------------------------------------------
-    def outputs(self, query: exp.Expression) -> list[tuple[str, str | None]]:
+    def outputs(self, query: exp.Expr) -> list[tuple[str, str | None]]:
         """(name, type) of each column a query returns."""
         key = id(query)
         if key in self._outputs:
@@ -277,7 +277,7 @@ class Types:
         return None
 
     # -- expressions --------------------------------------------------------------------------------
-    def type(self, e: exp.Expression | None) -> str | None:
+    def type(self, e: exp.Expr | None) -> str | None:
         if e is None:
             return None
         try:
@@ -285,7 +285,7 @@ class Types:
         except RecursionError:
             return None
 
-    def _type(self, e: exp.Expression) -> str | None:
+    def _type(self, e: Any) -> str | None:
         t = self.type
         if isinstance(e, exp.Alias | exp.Paren | exp.Neg):
             return t(e.this)
@@ -477,7 +477,7 @@ def _check_set_operation(types: Types, op: exp.SetOperation) -> None:
             )
 
 
-def _check_comparison(types: Types, cmp: exp.Expression) -> None:
+def _check_comparison(types: Types, cmp: exp.Binary) -> None:
     """text compared with a number or boolean has no operator in PostgreSQL (42883); DuckDB casts
     the text and fails at run time (22P02), or not at all. Untyped literals ('1') are fine."""
     from sql.errors import UndefinedFunction
@@ -594,8 +594,10 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
         duck_ts = "TIMESTAMP" if ts_type == "timestamp" else "TIMESTAMPTZ"
         args = [_cast(node.this, "INTERVAL"), node.expression]
         if origin is not None:
-            text = origin.name if isinstance(origin, exp.Var | exp.Literal) else None
-            args.append(_cast(exp.Literal.string(text), duck_ts) if text is not None else origin)
+            origin_text = origin.name if isinstance(origin, exp.Var | exp.Literal) else None
+            args.append(
+                _cast(exp.Literal.string(origin_text), duck_ts) if origin_text is not None else origin
+            )
         return _fn("TIME_BUCKET", *args)
     if isinstance(node, exp.Anonymous) and node.name.lower() in ("gcd", "lcm"):
         kinds = {t(a) for a in node.expressions}

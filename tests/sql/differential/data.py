@@ -50,15 +50,15 @@ def _insert(table: str, columns: tuple[str, ...], rows: list[tuple], per: int = 
 
 def cpu_rows() -> list[tuple]:
     rnd = random.Random(20240101)
-    rows = []
+    rows: list[tuple] = []
     for tick in range(60):
         t = START + timedelta(minutes=tick)
         for i, host in enumerate(HOSTS):
             if host == "host_d" and tick % 7 == 3:
                 continue  # host_d misses some ticks
-            user = round(rnd.uniform(0, 100), 2)
-            system = round(rnd.uniform(0, 30), 2)
-            idle = round(100 - user / 2 - system / 2, 2)
+            user: float | None = round(rnd.uniform(0, 100), 2)
+            system: float | None = round(rnd.uniform(0, 30), 2)
+            idle = round(100 - (user or 0) / 2 - (system or 0) / 2, 2)
             if rnd.random() < 0.05:
                 user = None
             if rnd.random() < 0.04:
@@ -120,7 +120,7 @@ def order_rows() -> list[tuple]:
 
 
 def event_rows() -> list[tuple]:
-    rows = []
+    rows: list[tuple] = []
     kinds = ("deploy", "restart", "alert")
     for i in range(30):
         t = START + timedelta(minutes=5 * (i // 3))  # three events share each timestamp

@@ -253,16 +253,16 @@ def rows_equal(a: tuple[Any, ...], b: tuple[Any, ...], tols: list[float]) -> boo
 
 
 # -- ordering -----------------------------------------------------------------------------------------
-def order_keys(sql: str, columns: list[tuple[str, int]]) -> list[int] | None | bool:
-    """False: no top-level ORDER BY (compare as multisets). A list: the output columns the ORDER BY
+def order_keys(sql: str, columns: list[tuple[str, int]]) -> list[int] | None:
+    """[]: no top-level ORDER BY (compare as multisets). A list: the output columns the ORDER BY
     keys are. None: ordered by something that is not an output column (compare whole rows in order)."""
     try:
         tree = sqlglot.parse_one(sql, read="postgres")
     except Exception:
-        return False
+        return []
     order = tree.args.get("order") if isinstance(tree, exp.Query) else None
     if order is None:
-        return False
+        return []
     names = [c[0] for c in columns]
     selects = tree.selects if isinstance(tree, exp.Select) else []
     out: list[int] = []
