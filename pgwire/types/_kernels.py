@@ -90,3 +90,50 @@ def timestamps_text(micros: np.ndarray, nulls: np.ndarray, table: np.ndarray, ta
                 pos += 1
         offsets[i + 1] = pos
     return out[:pos], offsets
+
+
+@njit(cache=True, nogil=True)
+def numeric_binary(unscaled: np.ndarray, nulls: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """PostgreSQL binary numeric of int64 unscaled values with ``scale`` digits after the point.
+
+    The caller guarantees |value| * 10^pad fits int64, pad aligning the scale to 4-digit groups.
+    """
+    n = unscaled.size
+    frac_groups = (scale + 3) // 4
+    pad = frac_groups * 4 - scale
+    mult = 1
+    for _ in range(pad):
+        mult *= 10
+    out = np.empty(n * (8 + 2 * 6), np.uint8)
+    offsets = np.empty(n + 1, np.int64)
+    offsets[0] = 0
+    pos = 0
+    groups = np.empty(6, np.int64)
+    for i in range(n):
+        if nulls[i]:
+            offsets[i + 1] = pos
+            continue
+        v = unscaled[i]
+        negative = v < 0
+        a = (-v if negative else v) * mult
+        g = 0
+        while a > 0:
+            groups[g] = a % 10000
+            a //= 10000
+            g += 1
+        weight = g - frac_groups - 1 if g else 0
+        low = 0
+        while low < g and groups[low] == 0:
+            low += 1
+        ndigits = g - low
+        header = (ndigits, weight, 0x4000 if negative and ndigits else 0, scale)
+        for h in header:
+            out[pos] = (h >> 8) & 0xFF
+            out[pos + 1] = h & 0xFF
+            pos += 2
+        for k in range(g - 1, low - 1, -1):
+            out[pos] = groups[k] >> 8
+            out[pos + 1] = groups[k] & 0xFF
+            pos += 2
+        offsets[i + 1] = pos
+    return out[:pos], offsets

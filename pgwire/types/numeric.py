@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pgwire.messages import WireColumn
-from pgwire.types._base import Context, PgType
+from pgwire.types._base import Context, PgType, values_column
 from pgwire.types._base import register as _register
 
 NUMERIC_OID = 1700
@@ -132,6 +132,30 @@ def _text_column(arr: pa.Array, ctx: Context) -> WireColumn:
                                    pa.large_string()))
 
 
+def _binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
+    """decimal128 columns whose values fit int64 go through a numba kernel; others value by value."""
+    if pa.types.is_decimal128(arr.type) and len(arr):
+        import numpy as np
+
+        from pgwire.types._base import null_mask
+        from pgwire.types._kernels import numeric_binary
+
+        scale = arr.type.scale
+        if 0 <= scale <= 1000:
+            raw = np.frombuffer(arr.buffers()[1], np.int64, count=2 * len(arr), offset=arr.offset * 16).reshape(-1, 2)
+            low, high = raw[:, 0], raw[:, 1]
+            nulls = null_mask(arr)
+            valid = np.ones(len(arr), bool) if nulls is None else ~nulls
+            pad = (scale + 3) // 4 * 4 - scale
+            limit = (2**63 - 1) // 10**pad
+            fits = (high == (low >> 63)) & (low > -limit) & (low < limit)
+            if fits[valid].all():
+                data, offsets = numeric_binary(np.ascontiguousarray(low), np.zeros(len(arr), np.bool_) if nulls is None else nulls, scale)
+                values = pa.Array.from_buffers(pa.large_binary(), len(arr), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+                return WireColumn(var=values, nulls=nulls)
+    return values_column(arr, _binary_value, ctx)
+
+
 def register() -> None:
     _register(PgType(NUMERIC_OID, "numeric", -1, 1231, _text_value, _binary_value, _parse_text, _parse_binary,
-                     _text_column))
+                     _text_column, _binary_column))
