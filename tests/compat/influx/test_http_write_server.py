@@ -110,7 +110,8 @@ def test_metrics_include_wal_fsync_latency(tsgres_proc) -> None:
         req = urllib.request.Request(
             server.http_url("/write?db=db"), data=f"m v={i} {T0 + i}".encode(), method="POST"
         )
-        with urllib.request.urlopen(req, timeout=10) as resp:
+        # a fresh server's first write may wait for the parser's kernels to load: not what is tested here
+        with urllib.request.urlopen(req, timeout=60) as resp:
             assert resp.status == 204
     url = server.http_url("/metrics")
     assert metric(url, "tsgres_wal_fsync_duration_seconds_count") >= 3
