@@ -278,18 +278,21 @@ def top_bottom_by_tags(name: str, p: Points, tag_cols: list[Col], k: int) -> np.
     return best[picked]
 
 
-def distinct_points(p: Points) -> np.ndarray:
-    """Index of the first point of every distinct value per window, in first-seen order."""
+def distinct_points(p: Points, ascending: bool = True) -> np.ndarray:
+    """Index of the first point of every distinct value per window, in first-seen order (reading
+    descending, the latest point is seen first and windows come last to first)."""
     n = len(p.time)
     if not n:
         return np.zeros(0, np.int64)
     v = _sort_key_value(p.value)
-    order = np.lexsort((p.time, v, p.window))
+    order = np.lexsort((p.time if ascending else -p.time, v, p.window))
     wv = np.stack(
         [p.window[order], v[order].astype(np.int64) if v.dtype != np.float64 else v[order].view(np.int64)]
     )
     first = np.concatenate(([True], np.any(wv[:, 1:] != wv[:, :-1], axis=0)))
     chosen = order[first]
+    if not ascending:
+        return chosen[np.lexsort((-p.time[chosen], -p.window[chosen]))]
     return chosen[np.lexsort((p.time[chosen], p.window[chosen]))]
 
 
@@ -449,8 +452,9 @@ def positions(grid: np.ndarray, keys: np.ndarray) -> np.ndarray:
 def fill_series(
     grid: np.ndarray, windows: np.ndarray, col: Col, mode: str, value: object, count_like: bool
 ) -> Col:
-    """Values on every window of ``grid`` (sorted as the query orders): data where a window has it,
-    else per the fill mode. ``count_like``: count() shows 0 in empty windows under fill(null)."""
+    """Values on every window of ``grid`` (sorted as the query orders): data where a window has a
+    point (possibly a null one, as stddev() of one point), else per the fill mode. ``count_like``:
+    count() shows 0 in empty windows under fill(null)."""
     n = len(grid)
     idx = positions(grid, windows)
     ok = idx >= 0
@@ -459,34 +463,42 @@ def fill_series(
     dtype = _DTYPES.get(out_kind, object)
     vals = np.zeros(n, dtype=dtype) if dtype is not object else np.full(n, None, object)
     valid = np.zeros(n, bool)
+    present = np.zeros(n, bool)
     vals[idx_ok] = col.values[ok].astype(dtype) if dtype is not object else col.values[ok]
     valid[idx_ok] = col.valid[ok]
+    present[idx_ok] = True
+    missing = ~present
     if mode == "null":
         if count_like:
-            vals[~valid] = 0
-            valid[:] = True
+            vals[missing] = 0
+            valid[missing] = True
     elif mode == "number":
         fillv = value
         if out_kind in (INTEGER, UNSIGNED):
             fillv = int(value)  # type: ignore[call-overload]
         if out_kind in NUMERIC:
-            vals[~valid] = fillv
+            vals[missing] = fillv
         elif out_kind == STRING:
-            vals[~valid] = ""  # InfluxDB casts a number fill to the column's type
+            vals[missing] = ""  # InfluxDB casts a number fill to the column's type
         else:
-            vals[~valid] = False
-        valid[:] = True
+            vals[missing] = False
+        valid[missing] = True
     elif mode == "previous":
-        if valid.any():
-            last = np.maximum.accumulate(np.where(valid, np.arange(n), -1))
-            has = last >= 0
-            vals = vals[np.where(has, last, 0)]
-            valid = has & valid[np.where(has, last, 0)]
+        # the previous window's point, even a null one (InfluxDB keeps the last point it emitted)
+        last = np.maximum.accumulate(np.where(present, np.arange(n), -1))
+        src = np.where(last >= 0, last, 0)
+        fill_here = missing & (last >= 0)
+        vals = (
+            np.where(fill_here, vals[src], vals)
+            if dtype is not object
+            else np.array([vals[src[k]] if fill_here[k] else vals[k] for k in range(n)], dtype=object)
+        )
+        valid = np.where(fill_here, valid[src], valid)
     elif mode == "linear":
         if out_kind in NUMERIC and valid.sum() >= 2:
             xi = np.flatnonzero(valid)
             yf = vals[xi].astype(np.float64)
-            inner = (~valid) & (np.arange(n) > xi[0]) & (np.arange(n) < xi[-1])
+            inner = missing & (np.arange(n) > xi[0]) & (np.arange(n) < xi[-1])
             if inner.any():
                 interp = np.interp(np.flatnonzero(inner), xi, yf)
                 if out_kind in (INTEGER, UNSIGNED):

@@ -641,10 +641,10 @@ def _where(plan: Plan, src: Source, extra_back: int = 0) -> str:
     parts = []
     lo = c.tmin
     if extra_back and c.ascending and c.time_range.min is not None and plan.windows is not None:
-        lo = max(MIN_TIME, plan.windows.start(lo) - extra_back * c.interval)
+        lo = max(MIN_TIME, lo - extra_back * c.interval)  # InfluxDB moves the bound, not the window
     hi = c.tmax
     if extra_back and not c.ascending and plan.windows is not None and hi < MAX_TIME:
-        hi = plan.windows.start(hi) + (extra_back + 1) * c.interval - 1
+        hi = hi + extra_back * c.interval
     if lo > MIN_TIME:
         parts.append(f'"time" >= {timestamp(lo + 999)}')
     if hi < MAX_TIME:
@@ -934,9 +934,9 @@ def _assemble(
         if c.extra_intervals:
             # transformations read extra windows before (after, descending) the range
             if c.ascending and lo is not None:
-                ext_grid = w.grid(w.start(lo) - c.extra_intervals * c.interval, c.tmax)
+                ext_grid = w.grid(lo - c.extra_intervals * c.interval, c.tmax)
             elif not c.ascending:
-                ext_grid = w.grid(max(start, MIN_TIME + 1), w.start(c.tmax) + c.extra_intervals * c.interval)
+                ext_grid = w.grid(max(start, MIN_TIME + 1), c.tmax + c.extra_intervals * c.interval)
         if not c.ascending:
             grid = grid[::-1]
             ext_grid = ext_grid[::-1]
@@ -965,6 +965,17 @@ def _assemble(
                     s.values.take(order),
                     {k: v.take(order) for k, v in (s.aux or {}).items()} or None,
                 )
+        elif (
+            w is not None and not c.ascending and agg.name in ("top", "bottom", "sample") and len(s.times) > 1
+        ):
+            # windows last to first, each window's points in time order (InfluxDB)
+            order = np.lexsort((s.times, -w.starts(s.times)))
+            s = Stream(
+                s.times[order],
+                s.values.take(order),
+                {k: v.take(order) for k, v in (s.aux or {}).items()} or None,
+                {k: v.take(order) for k, v in (s.extra or {}).items()} or None,
+            )
         elif w is None and not c.ascending and len(s.times) > 1 and agg.name not in ("top", "bottom"):
             order = np.argsort(s.times, kind="stable")[::-1]
             s = Stream(
@@ -973,7 +984,10 @@ def _assemble(
                 {k: v.take(order) for k, v in (s.aux or {}).items()} or None,
                 {k: v.take(order) for k, v in (s.extra or {}).items()} or None,
             )
-        if w is None and agg.name not in TRANSFORMS and (not single_selector or agg.name == "distinct"):
+        if w is None and agg.name == "integral" and src.schema.fields.get(_call_field(agg).name) == FLOAT:
+            # InfluxDB 1.6's float integral stamps its result 0; the integer one, the range start
+            s = Stream(np.zeros(len(s.times), np.int64), s.values, s.aux, s.extra)
+        elif w is None and agg.name not in TRANSFORMS and (not single_selector or agg.name == "distinct"):
             # an aggregate over the whole range is stamped with the range's start (0 without one)
             s = Stream(
                 np.full(len(s.times), c.tmin if c.time_range.min is not None else 0, np.int64),
@@ -1047,8 +1061,6 @@ def _assemble(
                     ex = (first.extra or {}).get(a.name)
                     out_cols.append(ex.tolist() if ex is not None else [None] * n)
     rows = [list(r) for r in zip(times.tolist(), *out_cols, strict=True)]
-    if w is not None and stmt.fill == "none":
-        rows = [r for r in rows if any(v is not None for v in r[1:])]
     if not rows:
         return None
     rows = _limit_rows(rows, stmt)
@@ -1339,7 +1351,7 @@ def _points_call(
                 extra_cols[tg] = col_of(tg, sel)
             out[full] = Stream(st, val.take(sel), aux_cols or None, extra_cols or None)
         elif name == "distinct":
-            sel = distinct_points(pts)
+            sel = distinct_points(pts, c.ascending)
             out[full] = Stream(win[sel], val.take(sel))
         elif name == "mode":
             wins_, sel = mode_points(pts)
