@@ -307,19 +307,37 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
                 f'UPDATE of the {by_name[name].kind} column "{name}" is not supported'
             )
         sets[name] = e.expression
-    projections = []
-    for c in cols:
-        if c.kind != "field" or c.name in sets:
-            expr = sets.get(c.name, exp.column(c.name, quoted=True))
-            projections.append(
-                exp.Cast(this=expr.copy(), to=exp.DataType.build(duck_type(c.type), dialect="duckdb")).as_(
-                    c.name, quoted=True
-                )
-            )
+    # every column, SET ones replaced: rows written back whole
+    projections = [
+        exp.Cast(
+            this=sets.get(c.name, exp.column(c.name, quoted=True)).copy(),
+            to=exp.DataType.build(duck_type(c.type), dialect="duckdb"),
+        ).as_(c.name, quoted=True)
+        for c in cols
+    ]
+    where = tree.args.get("where")
     q = exp.select(*projections).from_(table.copy())
-    if tree.args.get("where") is not None:
-        q = q.where(tree.args["where"].this.copy())
+    if where is not None:
+        q = q.where(where.this.copy())
     rows = session.query_arrow(q, params)
+    if rows.num_rows and any(rows.column(n).null_count for n in sets):
+        # a written NULL means "no value here", which keeps the stored one (last present value
+        # wins): setting NULL deletes the rows first, then writes them back without the value
+        alias = table.alias_or_name
+        tags = {c.name for c in cols if c.kind == "tag"}
+        pd = pushdown(
+            where,
+            lambda c: c.name == meta.time_column and c.table in ("", alias),
+            lambda c: c.name in tags and c.table in ("", alias),
+            lambda e: session.evaluate_ns(e, params),
+        )
+        if not pd.exact:
+            raise E.FeatureNotSupported(
+                "UPDATE ... SET col = NULL supports conditions on the time column and tag columns only"
+            )
+        session.storage.delete(
+            session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
+        )
     if rows.num_rows:
         _write(session, rp, to_write_batch(meta, rows))
     return Result(None, tag=f"UPDATE {rows.num_rows}")

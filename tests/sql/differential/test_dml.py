@@ -107,10 +107,7 @@ def _tag_count(tag: str) -> str:
     return parts[-1] if parts and parts[-1].isdigit() else tag
 
 
-XFAIL = {
-    "update_to_null": "UPDATE ... SET col = NULL keeps the old value: a NULL field in a later write of the"
-    " same (tags, time) does not replace the stored one (last write wins per non-NULL field)",
-}
+XFAIL: dict[str, str] = {}
 
 
 def _param(s: tuple[str, str, list[str]]):  # -> pytest.ParameterSet
