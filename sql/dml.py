@@ -19,7 +19,7 @@ from columnar.scan import ScanRequest, read_table
 from sql import errors as E
 from sql.binder import resolve_table
 from sql.duck import duck_type
-from sql.rewrite.pushdown import pushdown
+from sql.rewrite.pushdown import table_pushdown
 from sql.session import Result
 from sql.tables import HIDDEN_TIME, sql_columns, to_write_batch
 
@@ -265,14 +265,7 @@ def delete(session: SqlSession, tree: exp.Delete, params: list) -> Result:
     if tree.args.get("returning") or tree.args.get("using"):
         raise E.FeatureNotSupported("DELETE ... USING / RETURNING is not supported yet")
     where = tree.args.get("where")
-    alias = table.alias_or_name
-    tags = {c.name for c in sql_columns(meta) if c.kind == "tag"}
-    pd = pushdown(
-        where,
-        lambda c: c.name == meta.time_column and c.table in ("", alias),
-        lambda c: c.name in tags and c.table in ("", alias),
-        lambda e: session.evaluate_ns(e, params),
-    )
+    pd = _pushdown(session, table, meta, where, params)
     if not pd.exact:
         raise E.FeatureNotSupported(
             "DELETE supports conditions on the time column and on tag columns (=, IN, LIKE, AND, OR) only"
@@ -286,6 +279,13 @@ def delete(session: SqlSession, tree: exp.Delete, params: list) -> Result:
             session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
         )
     return Result(None, tag=f"DELETE {n}")
+
+
+def _pushdown(session: SqlSession, table: exp.Table, meta, where, params: list):
+    tags = {c.name for c in sql_columns(meta) if c.kind == "tag"}
+    return table_pushdown(
+        where, table.alias_or_name, meta.time_column, tags, lambda e: session.evaluate_ns(e, params)
+    )
 
 
 def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
@@ -323,14 +323,7 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
     if rows.num_rows and any(rows.column(n).null_count for n in sets):
         # a written NULL means "no value here", which keeps the stored one (last present value
         # wins): setting NULL deletes the rows first, then writes them back without the value
-        alias = table.alias_or_name
-        tags = {c.name for c in cols if c.kind == "tag"}
-        pd = pushdown(
-            where,
-            lambda c: c.name == meta.time_column and c.table in ("", alias),
-            lambda c: c.name in tags and c.table in ("", alias),
-            lambda e: session.evaluate_ns(e, params),
-        )
+        pd = _pushdown(session, table, meta, where, params)
         if not pd.exact:
             raise E.FeatureNotSupported(
                 "UPDATE ... SET col = NULL supports conditions on the time column and tag columns only"

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from columnar.scan import ScanRequest, aggregate_many, last_rows
 from sql.planner import BucketAggregate, LastPoint, NativePlan
 from sql.rewrite.pg_types import NUMERIC_FROM_DOUBLE
-from sql.rewrite.pushdown import pushdown
+from sql.rewrite.pushdown import table_pushdown
 from sql.tables import sql_columns, to_sql_batch
 from sql.types import BY_OID
 
@@ -62,13 +62,9 @@ def _numeric(session: SqlSession, col: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def _request(session: SqlSession, plan, params: list) -> ScanRequest:
     meta = plan.meta
-    alias = plan.table.alias_or_name
     tags = {c.name for c in sql_columns(meta) if c.kind == "tag"}
-    pd = pushdown(
-        plan.where,
-        lambda c: c.name == meta.time_column and c.table in ("", alias),
-        lambda c: c.name in tags and c.table in ("", alias),
-        lambda e: session.evaluate_ns(e, params),
+    pd = table_pushdown(
+        plan.where, plan.table.alias_or_name, meta.time_column, tags, lambda e: session.evaluate_ns(e, params)
     )
     return ScanRequest(
         session.database, meta.name, rp=plan.rp, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from columnar.catalog import TableMeta
-from sql.rewrite.pushdown import pushdown
+from sql.rewrite.pushdown import table_pushdown
 from sql.tables import SqlColumn, sql_columns
 
 _AGGS = {
@@ -111,18 +111,9 @@ def plan(session, tree: exp.Expression) -> NativePlan | None:
         return None
     cols = {c.name: c for c in sql_columns(meta)}
     where = tree.args.get("where")
-    alias = table.alias_or_name
     tags = {c.name for c in cols.values() if c.kind == "tag"}
-
-    def mine(c: exp.Column) -> bool:
-        return c.table in ("", alias)
-
-    pd = pushdown(
-        where,
-        lambda c: c.name == meta.time_column and mine(c),
-        lambda c: c.name in tags and mine(c),
-        lambda e: 0,  # structure only: values come at execution
-    )
+    # structure only (values come at execution): is every condition one storage can apply exactly?
+    pd = table_pushdown(where, table.alias_or_name, meta.time_column, tags, lambda e: 0)
     if not pd.exact:
         return None
     if tree.args.get("distinct") is not None:

@@ -33,6 +33,22 @@ class Pushdown:
     exact: bool = True  # every conjunct was pushed and selects exactly the SQL rows (DELETE needs this)
 
 
+def table_pushdown(
+    where: exp.Expression | None,
+    alias: str,
+    time_column: str,
+    tags: set[str],
+    evaluate_ns: Callable[[exp.Expression], int | None],
+) -> Pushdown:
+    """Pushdown for the one table of a statement, known as ``alias`` (columns unqualified or so)."""
+    return pushdown(
+        where,
+        lambda c: c.name == time_column and c.table in ("", alias),
+        lambda c: c.name in tags and c.table in ("", alias),
+        evaluate_ns,
+    )
+
+
 def conjuncts(where: exp.Expression | None) -> list[exp.Expression]:
     if where is None:
         return []
