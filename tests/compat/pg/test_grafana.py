@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -90,8 +91,8 @@ def expand(sql: str, start: dt.datetime, end: dt.datetime, timescaledb: bool) ->
         if name == "__unixEpochFilter":
             return f"{args[0]} >= {int(start.timestamp())} AND {args[0]} <= {int(end.timestamp())}"
         if name in ("__unixEpochGroup", "__unixEpochGroupAlias"):
-            secs = _go_float(_interval_s(args[1]))
-            return f"floor(({args[0]})/{secs})*{secs}" + (' AS "time"' if name.endswith("Alias") else "")
+            width = _go_float(_interval_s(args[1]))
+            return f"floor(({args[0]})/{width})*{width}" + (' AS "time"' if name.endswith("Alias") else "")
         raise AssertionError(f"unknown macro {name}")
 
     return re.sub(r"\$([_a-zA-Z0-9]+)\(([^\)]*)\)", one, sql)
@@ -121,7 +122,7 @@ def test_expand_matches_grafanas_own_examples() -> None:
 # ---------------------------------------------------------------- the server side
 
 
-def simple(conn: psycopg.Connection, sql: str) -> tuple[list[str], list[tuple[str | None, ...]]]:  # type: ignore[type-arg]
+def simple(conn: psycopg.Connection, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:  # type: ignore[type-arg]
     """Run ``sql`` over the simple query protocol (as pgx's PgConn.Exec does): type names and text rows."""
     res = conn.pgconn.exec_(sql.encode())
     if res.status != psycopg.pq.ExecStatus.TUPLES_OK:
@@ -137,12 +138,10 @@ def simple(conn: psycopg.Connection, sql: str) -> tuple[list[str], list[tuple[st
         1184: "timestamptz",
     }
     types = [names.get(o, str(o)) for o in oids]
-    rows = []
+    rows: list[tuple[Any, ...]] = []  # text values, None for NULL
     for r in range(res.ntuples):
-        row = tuple(
-            None if res.get_value(r, c) is None else res.get_value(r, c).decode() for c in range(res.nfields)
-        )  # type: ignore[union-attr]
-        rows.append(row)
+        values = [res.get_value(r, c) for c in range(res.nfields)]
+        rows.append(tuple(None if v is None else v.decode() for v in values))
     return types, rows
 
 
@@ -164,7 +163,7 @@ def grafana(pg_server: PgServer) -> Iterator[psycopg.Connection]:  # type: ignor
 
 
 def _points(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, str, float]]:
-    out = []
+    out: list[tuple[dt.datetime, str, float]] = []
     for i in range(N):
         t = START + dt.timedelta(seconds=STEP_S * i)
         if start <= t <= end:

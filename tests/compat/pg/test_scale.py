@@ -126,7 +126,7 @@ def test_500_idle_and_64_active(pg_server: PgServer, scale_db: str) -> None:
         held = await asyncio.to_thread(_established, pg_server.process.proc.pid, port)
         assert held >= IDLE + ACTIVE, held
 
-        stop, latencies = asyncio.Event(), []
+        stop, latencies = asyncio.Event(), list[float]()
         prober = asyncio.create_task(probe(stop, latencies))
         try:
             counts = await asyncio.wait_for(
