@@ -91,9 +91,10 @@ def test_clients_vanishing_mid_query(pg_server: PgServer, bystander: psycopg.Con
         sock.close()  # a reset, mid-query
     _alive(bystander)
     time.sleep(2.0)  # cancellation reaches DuckDB
-    quiet = _server_cpu_seconds(pid, 2.0)
-    assert quiet < 0.3, (
-        f"the server still burns CPU after its clients left: {quiet:.2f}s in 2s (busy: {busy:.2f}s/s)"
+    # a query left running burns CPU in every window; a background job (a snapshot, compaction) in one
+    quiet = [_server_cpu_seconds(pid, 1.0) for _ in range(3)]
+    assert min(quiet) < 0.15, (
+        f"the server still burns CPU after its clients left: {quiet} s/s (busy {busy:.2f})"
     )
     _alive(bystander)
 
