@@ -27,11 +27,13 @@ import csv
 import io
 import json
 import logging
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
+import numpy as np
 from aiohttp import web
 
 from sql.influxql.execute import StatementResult, iter_results
@@ -61,6 +63,16 @@ def _str(s: str) -> str:
     return _HTML_RE.sub(lambda m: _HTML[m.group()], out) if _HTML_RE.search(out) else out
 
 
+class UnsupportedValue(ValueError):
+    """A value Go's JSON encoder refuses (an infinity): InfluxDB then answers with the error text."""
+
+    def body(self) -> bytes:
+        return (
+            "json: error calling MarshalJSON for type httpd.Response: json: error calling MarshalJSON "
+            f"for type *query.Result: json: unsupported value: {self}\n"
+        ).encode()
+
+
 def _value(v: Any) -> str:
     if v is None:
         return "null"
@@ -71,7 +83,9 @@ def _value(v: Any) -> str:
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):
-        return format_float(v)
+        if math.isinf(v):
+            raise UnsupportedValue("+Inf" if v > 0 else "-Inf")
+        return format_float(v)  # NaN -> null
     if isinstance(v, str):
         return _str(v)
     if isinstance(v, list):
@@ -158,8 +172,10 @@ def _csv_value(v: Any) -> str:
     if v is False:
         return "false"
     if isinstance(v, float):
-        import numpy as np
-
+        if math.isnan(v):
+            return "NaN"
+        if math.isinf(v):
+            return "+Inf" if v > 0 else "-Inf"
         return np.format_float_positional(v, trim="-")
     return str(v)
 
@@ -347,11 +363,20 @@ def _encode_all(encoder: Encoder, results: list[StatementResult]) -> bytes:
             for r in results
         ]
     }
-    return encoder.dumps(obj) + b"\n"
+    try:
+        return encoder.dumps(obj) + b"\n"
+    except UnsupportedValue as e:
+        return e.body()
 
 
 def _encode_chunks(encoder: Encoder, r: StatementResult, size: int) -> list[bytes]:
-    return [encoder.dumps(p) + b"\n" for p in _chunks(encoder, r, size)]
+    out = []
+    for p in _chunks(encoder, r, size):
+        try:
+            out.append(encoder.dumps(p) + b"\n")
+        except UnsupportedValue as e:
+            out.append(e.body())
+    return out
 
 
 def _safe_next(fn: Any) -> StatementResult | None:

@@ -123,7 +123,7 @@ def binary(op: str, a: Col, b: Col) -> Col:
         elif op == "/":
             res = np.where(bf == 0, 0.0, af / np.where(bf == 0, 1.0, bf))
         elif op == "%":
-            res = np.where(bf == 0, 0.0, np.fmod(af, np.where(bf == 0, 1.0, bf)))
+            res = np.fmod(af, bf)  # NaN (shown as null) for a zero divisor, as Go's math.Mod
         else:
             return Col.nulls(n)
     return Col(res, valid, FLOAT)

@@ -20,6 +20,7 @@ and math over the results, LIMIT/OFFSET, then SLIMIT/SOFFSET over the sorted ser
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -428,6 +429,15 @@ def evaluate(e: A.Expr, n: int, lookup: Callable[[A.Expr], Col]) -> Col:
     return lookup(e)
 
 
+def nan_to_null(c: Col) -> Col:
+    """NaN results (sqrt(-1), x % 0.0) are nulls in InfluxDB's answers."""
+    if c.kind == FLOAT and len(c):
+        nan = np.isnan(c.values)
+        if nan.any():
+            return Col(c.values, c.valid & ~nan, FLOAT)
+    return c
+
+
 def arrow_col(arr: pa.ChunkedArray | pa.Array, kind: str | None = None) -> Col:
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
@@ -578,6 +588,16 @@ def _merge_subquery_sources(sources: list[Source]) -> list[Source]:
 
 
 def subquery_sources(ctx: Context, stmt: A.SelectStatement, parent: Compiled) -> list[Source]:
+    # the outer query's tag dimensions group the subquery too (InfluxDB pushes them down)
+    have = {d.expr.name for d in stmt.dimensions if isinstance(d.expr, A.VarRef)}
+    wild = any(isinstance(d.expr, A.Wildcard) for d in stmt.dimensions)
+    extra = [
+        A.Dimension(A.VarRef(d.expr.name))
+        for d in parent.stmt.dimensions
+        if isinstance(d.expr, A.VarRef) and d.expr.name not in have and not wild
+    ]
+    if extra:
+        stmt = dataclasses.replace(stmt, dimensions=[*stmt.dimensions, *extra])
     inner = execute_select(ctx, stmt, parent, keep_tags=True)
     by_name: dict[str, list[Series]] = {}
     for s in inner:
@@ -778,7 +798,7 @@ def _run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
                 return _ref_col(src, table, idx, e)
             raise QueryError(f"unsupported expression: {e}")
 
-        colvals = [evaluate(f.expr, n, lookup).tolist() for f in plan.fields]
+        colvals = [nan_to_null(evaluate(f.expr, n, lookup)).tolist() for f in plan.fields]
         t = times[idx].tolist()
         rows = [list(r) for r in zip(t, *colvals, strict=True)]
         out.append(Series(src.name, _tags(plan.dims, _full_key(plan.dims, table, key)), plan.columns, rows))
@@ -1051,7 +1071,7 @@ def _assemble(
             return Col.nulls(n)
         raise QueryError(f"unsupported expression {e}")
 
-    colvals = [evaluate(f.expr, n, lookup) for f in plan.fields]
+    colvals = [nan_to_null(evaluate(f.expr, n, lookup)) for f in plan.fields]
     out_cols = []
     for f, col in zip(plan.fields, colvals, strict=True):
         out_cols.append(col.tolist())
@@ -1225,7 +1245,8 @@ def _sql_selector(
     aux_names = []
     for j, a in enumerate(aux):
         if a.name in src.schema.fields or a.name in src.schema.tags:
-            parts.append(f"{fn}({ident(a.name)}, {key}) AS __x{j}")
+            # the selected point's own value, NULL included (arg_max would skip to another row)
+            parts.append(f"{fn}_NULL({ident(a.name)}, {key}) AS __x{j}")
             aux_names.append((j, a))
     select = ", ".join(p for p in [prefix, *parts] if p)
     sql = (

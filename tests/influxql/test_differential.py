@@ -20,6 +20,8 @@ JSON compared structurally with floats equal to 1e-9 relative, CSV and chunked b
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import re
@@ -124,7 +126,14 @@ def _ask(base: str, query: str, db: str, opts: dict[str, str]) -> tuple[int, Any
     if "csv" in opts or "pretty" in opts:
         return r.status, text
     if "chunked" in opts:
-        return r.status, [json.loads(x) for x in text.splitlines() if x.strip()]
+        lines = []
+        for x in text.splitlines():
+            if x.strip():
+                try:
+                    lines.append(json.loads(x))
+                except ValueError:
+                    lines.append(x)  # InfluxDB's error text in place of a chunk
+        return r.status, lines
     try:
         return r.status, json.loads(text)
     except ValueError:
@@ -191,6 +200,16 @@ def diff(a: Any, b: Any, path: str = "$") -> list[str]:
     return [] if a == b else [f"{path}: {str(a)[:300]!r} != {str(b)[:300]!r}"]
 
 
+def _csv_cells(text: str) -> list[list[Any]]:
+    def cell(x: str) -> Any:
+        try:
+            return float(x) if re.fullmatch(r"-?[0-9.]+(e[-+]?[0-9]+)?", x) else x
+        except ValueError:
+            return x
+
+    return [[cell(x) for x in row] for row in csv.reader(io.StringIO(text))]
+
+
 def compare(peers: Peers, query: str, db: str, opts: dict[str, str]) -> list[str]:
     sa, ba = _ask(peers.influx, query, db, opts)
     sb, bb = _ask(peers.tsgres, query, db, opts)
@@ -198,6 +217,8 @@ def compare(peers: Peers, query: str, db: str, opts: dict[str, str]) -> list[str
     if isinstance(ba, str) and isinstance(bb, str):
         ba = re.sub(r"\r\n", "\n", ba)
         bb = re.sub(r"\r\n", "\n", bb)
+        if "csv" in opts:  # cell by cell, numbers to the same tolerance as JSON
+            ba, bb = _csv_cells(ba), _csv_cells(bb)
     problems += diff(_normalize(ba, opts), _normalize(bb, opts))
     return problems
 
