@@ -125,8 +125,8 @@ class WriteBatch:
             valid = None
             if arr.null_count:
                 valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-                fill = "" if ftype is FieldType.STRING else pa.scalar(0, arr.type).cast(arr.type)
-                arr = arr.fill_null(fill)
+                fill = {FieldType.STRING: "", FieldType.BOOLEAN: False}.get(ftype, 0)
+                arr = arr.fill_null(pa.scalar(fill, arr.type))
             if ftype is FieldType.STRING:
                 values = _objarr(arr.to_pylist())
             else:
