@@ -319,12 +319,12 @@ def create_extension(session: SqlSession, sql: str) -> Result:
     return Result(None, tag="CREATE EXTENSION")
 
 
+def view_key(database: str, schema: str, name: str) -> str:
+    return f"view:{database}:{schema}:{name}"
+
+
 def _view_key(session: SqlSession, table: exp.Table) -> str:
-    return f"view:{session.database}:{table.db or 'public'}:{table.name}"
-
-
-def view_sql(session: SqlSession, table: exp.Table) -> str | None:
-    return session.storage.catalog.get_meta(_view_key(session, table))
+    return view_key(session.database, table.db or "public", table.name)
 
 
 def alter(session: SqlSession, tree: exp.Alter) -> Result:

@@ -299,6 +299,9 @@ class SqlSession:
             describe=describe,
             set_setting=self.set_setting,
             sequence=self._sequence,
+            view=lambda schema, name: self.storage.catalog.get_meta(
+                ddl.view_key(self.database, schema, name)
+            ),
         )
 
     def _sequence(self, op: str, name: str, value: int) -> int:

@@ -26,6 +26,7 @@ from sql.rewrite.rate import rate
 from sql.rewrite.session_functions import session_functions
 from sql.rewrite.time_bucket import time_bucket
 from sql.rewrite.timestamp_literals import timestamp_literals
+from sql.rewrite.views import views
 
 
 @dataclass
@@ -38,6 +39,7 @@ class RewriteContext:
     describe: bool = False  # describing only: no side effects (set_config)
     set_setting: Callable[[str, str], Any] = lambda k, v: None
     sequence: Callable[[str, str, int], int] = lambda op, name, value: 0  # nextval/currval/setval
+    view: Callable[[str, str], str | None] = lambda schema, name: None  # a view's stored query
     notes: list[str] = field(default_factory=list)  # what each rule did (EXPLAIN)
 
 
@@ -45,6 +47,7 @@ Rule = Callable[[exp.Expression, RewriteContext], exp.Expression]
 # Order: output_names first (names from the SQL as written); gapfill before the rules that lower
 # what it must recognise or emits (first/last inside locf, time_bucket calls it generates).
 RULES: tuple[Rule, ...] = (
+    views,
     output_names,
     session_functions,
     timestamp_literals,

@@ -231,6 +231,8 @@ def test_hypertable_views_alter_truncate(session):
     q(session, "ALTER TABLE h RENAME COLUMN v TO value")
     assert q(session, "SELECT value, note FROM h")[2] == [(1, None)]
     q(session, "CREATE VIEW hv AS SELECT value * 2 AS doubled FROM h")
+    assert q(session, "SELECT doubled FROM hv") == ("SELECT 1", ["doubled"], [(2,)])
+    assert q(session, "SELECT v.doubled + 1 AS x FROM hv AS v")[2] == [(3,)]
     q(session, "TRUNCATE h")
     assert q(session, "SELECT count(*) FROM h")[2] == [(0,)]
 
