@@ -14,8 +14,11 @@ tree. Two shapes are native; every other query is a DuckDB plan over bound scans
 
 from __future__ import annotations
 
+import functools
+import threading
 from dataclasses import dataclass, field
 
+import duckdb
 from sqlglot import exp
 
 from columnar.catalog import TableMeta
@@ -157,32 +160,36 @@ def _last_point(tree, table, meta, rp, where, cols) -> LastPoint | None:
 
 def _interval_us(e: exp.Expression) -> int | None:
     """A constant interval (CAST('5 minutes' AS INTERVAL) / INTERVAL '5' MINUTE) in µs; None for months."""
-    import duckdb
-
     try:
-        sql = exp.select(
-            exp.Anonymous(
-                this="DATEDIFF",
-                expressions=[
-                    exp.Literal.string("microsecond"),
-                    exp.cast(exp.Literal.string("2000-01-01"), "TIMESTAMP"),
-                    exp.Add(
-                        this=exp.cast(exp.Literal.string("2000-01-01"), "TIMESTAMP"), expression=e.copy()
-                    ),
-                ],
-            )
-        ).sql("duckdb")
-        text = e.sql("duckdb").upper()
-        if "MONTH" in text or "YEAR" in text or "MON" in text:
-            return None
-        con = duckdb.connect()
-        try:
-            v = con.execute(sql).fetchone()[0]
-        finally:
-            con.close()
-        return int(v) if v and v > 0 else None
+        text = e.sql("duckdb")
     except Exception:
         return None
+    return _interval_text_us(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _interval_text_us(text: str) -> int | None:
+    """Evaluated once per distinct interval text, on one shared private DuckDB connection."""
+    upper = text.upper()
+    if "MONTH" in upper or "YEAR" in upper or "MON" in upper:
+        return None
+    sql = (
+        "SELECT DATEDIFF('microsecond', CAST('2000-01-01' AS TIMESTAMP), "
+        f"CAST('2000-01-01' AS TIMESTAMP) + ({text}))"
+    )
+    with _interval_lock:
+        global _interval_con
+        if _interval_con is None:
+            _interval_con = duckdb.connect()
+        try:
+            v = _interval_con.execute(sql).fetchone()[0]
+        except Exception:
+            return None
+    return int(v) if v and v > 0 else None
+
+
+_interval_lock = threading.Lock()
+_interval_con: duckdb.DuckDBPyConnection | None = None
 
 
 def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | None:
