@@ -1,10 +1,10 @@
-"""COPY: parsing the statement and loading COPY FROM STDIN data (text and csv) through the write path.
+"""COPY: parsing the statement and loading COPY FROM STDIN data (text, csv, binary) through the write path.
 
     COPY table [(col, ...)] FROM STDIN [[WITH] (FORMAT csv, HEADER, DELIMITER ',', NULL '')]
     COPY table [(col, ...)] TO STDOUT [...]      COPY (query) TO STDOUT [...]
 The legacy option spelling (``WITH CSV HEADER``, ``DELIMITER AS ','``) is accepted too. Data is parsed
-with Arrow's CSV reader in chunks of whole lines, cast to the declared column types by the executor,
-and written as columnar batches.
+with Arrow's CSV reader in chunks of whole lines (binary: sql/copy_binary.py), cast to the declared
+column types by the executor, and written as columnar batches.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from sql import errors as E
+from sql.copy_binary import read_binary
+
+TYPE_OIDS_OPTION = "__type_oids"
 
 _COPY = re.compile(
     r"(?is)^\s*COPY\s+(?:\((?P<query>.*)\)|(?P<table>(?:\"[^\"]+\"|[\w$]+)(?:\.(?:\"[^\"]+\"|[\w$]+))?)\s*(?:\((?P<cols>[^)]*)\))?)"
@@ -115,11 +118,28 @@ def _set(cmd: CopyCommand, key: str, val: str) -> None:
 
 
 def read_chunks(
-    data: Iterator[bytes], fmt: str, options: dict[str, str], names: list[str]
+    data: Iterator[bytes],
+    fmt: str,
+    options: dict[str, str],
+    names: list[str],
+    oids: list[int] | None = None,
 ) -> Iterator[pa.Table]:
-    """Parse COPY data into Arrow tables of strings (cast to column types by the caller)."""
+    """Parse COPY data into Arrow tables (cast to the column types by the caller): text and csv as
+    strings; binary typed by the columns' type ``oids`` (sql/copy_binary.py).
+
+    Binary needs the OIDs: from ``oids``, else from the ``__type_oids`` option (comma-separated),
+    which the protocol layer fills in from ``CopyRequest.columns`` for a caller that passes none.
+    """
     if fmt == "binary":
-        raise E.FeatureNotSupported("COPY FROM STDIN in binary format is not supported yet")
+        if oids is None:
+            given = options.get(TYPE_OIDS_OPTION)
+            if given is None:
+                raise E.FeatureNotSupported("COPY FROM STDIN in binary format needs the column types")
+            oids = [int(o) for o in given.split(",") if o]
+        if len(oids) != len(names):
+            raise E.InternalError(f"COPY: {len(oids)} column types for {len(names)} columns")
+        yield from read_binary(data, names, oids)
+        return
     csv = fmt == "csv"
     header = options.get("header", "false").lower() in ("true", "on", "1", "match")
     delim = options.get("delimiter", "," if csv else "\t")
