@@ -15,6 +15,7 @@ off the event loop.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import re
@@ -49,6 +50,7 @@ FLUSH_BYTES = 256 * 1024  # yield to the transport once this much output is wait
 BATCH_ROWS = 32 * 1024  # rows encoded at a time: bounds memory per encode step
 SMALL_ROWS = 8  # up to this many rows a batch is encoded value by value (less fixed cost)
 COPY_QUEUE_CHUNKS = 64
+TEXT_OID = 25
 
 SessionFactory = Callable[[str, str, dict[str, str]], Session]
 
@@ -400,7 +402,14 @@ class Handler:
         session = self._session()
         if msg.name and msg.name in self.statements:
             raise DuplicatePreparedStatement(f'prepared statement "{msg.name}" already exists')
-        stmt = session.prepare(msg.sql, list(msg.param_oids))
+        declared = list(msg.param_oids)
+        stmt = session.prepare(msg.sql, declared)
+        if len(stmt.param_oids) < len(declared):
+            # PostgreSQL counts every parameter type the client declared; a session that describes a
+            # statement as taking fewer (DECLARE c CURSOR FOR ... $1, as a session command) gets the
+            # rest as declared, unknown ones as text
+            extra = [oid or TEXT_OID for oid in declared[len(stmt.param_oids) :]]
+            stmt = dataclasses.replace(stmt, param_oids=[*stmt.param_oids, *extra])
         self.statements[msg.name] = stmt
         self.conn.send(m.ParseComplete())
 
@@ -435,9 +444,22 @@ class Handler:
         else:
             portal = self.portals.get(msg.name)
             if portal is None:
-                raise InvalidCursorName(f'portal "{msg.name}" does not exist')
+                self.conn.send(self._describe_sql_cursor(msg.name))
+                return
             columns = portal.statement.columns
             self.conn.send(self._row_description(columns, portal.formats) if columns is not None else m.NoData())
+
+    def _describe_sql_cursor(self, name: str) -> m.RowDescription:
+        """Describe P of a cursor made by SQL DECLARE: in PostgreSQL cursors and portals are one namespace
+        (psycopg describes its named cursors so). The session describes ``FETCH 0`` from it, in text."""
+        quoted = '"' + name.replace('"', '""') + '"'
+        try:
+            columns = self._session().prepare(f"FETCH FORWARD 0 FROM {quoted}", []).columns
+        except SqlError:
+            columns = None
+        if columns is None:  # a cursor always has rows to give; a session without cursors has none
+            raise InvalidCursorName(f'portal "{name}" does not exist')
+        return self._row_description(columns, [0] * len(columns))
 
     def on_Execute(self, msg: m.Execute) -> Iterator[None]:
         self.conn.extended()

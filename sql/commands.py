@@ -7,6 +7,7 @@ made (there is no rollback of data), which docs/sql.md states.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -59,6 +60,9 @@ class Cursor:
     columns: list[ColumnDesc]
     batches: Iterator[pa.RecordBatch]
     hold: bool
+    statement: str = ""  # the DECLARE statement as sent (pg_cursors.statement)
+    binary: bool = False
+    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     pending: pa.RecordBatch | None = None
     done: bool = False
     position: int = 0
@@ -91,6 +95,8 @@ class CommandState:
 
 
 def describe(session: SqlSession, sql: str) -> list[ColumnDesc] | None:
+    if sql.lstrip()[:7].upper() == "DECLARE":
+        return None  # its query (any SQL, $n parameters too) is prepared when it runs
     toks = _tokens(sql)
     word = toks[0].upper()
     if word == "SHOW":
@@ -247,7 +253,9 @@ def _declare(session: SqlSession, sql: str) -> Result:
     if stmt.columns is None:
         raise E.SqlError("cursor can only be declared for a SELECT query")
     res = session.execute(stmt, session.current_params)
-    session.commands.cursors[key] = Cursor(name, res.columns or [], res.batches, hold)
+    session.commands.cursors[key] = Cursor(
+        name, res.columns or [], res.batches, hold, statement=sql.strip(), binary="BINARY" in opts
+    )
     return Result(None, tag="DECLARE CURSOR")
 
 

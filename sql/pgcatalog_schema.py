@@ -400,6 +400,11 @@ RELATIONS: dict[str, tuple[int, str, str]] = {
             "conproc:regproc condefault:bool"
         ),
     ),
+    "pg_catalog.pg_cursors": (
+        12077,
+        "v",
+        "name:text statement:text is_holdable:bool is_binary:bool is_scrollable:bool creation_time:timestamptz",
+    ),
     "pg_catalog.pg_database": (
         1262,
         "r",

@@ -458,6 +458,22 @@ def pg_stat_activity(s: Snapshot) -> list[Row]:
     ]
 
 
+@generates("pg_cursors")
+def pg_cursors(s: Snapshot) -> list[Row]:
+    """This session's open cursors (DECLARE; protocol-level portals live in pgwire and are not listed)."""
+    return [
+        {
+            "name": c.name,
+            "statement": c.statement,
+            "is_holdable": c.hold,
+            "is_binary": c.binary,
+            "is_scrollable": False,
+            "creation_time": c.created,
+        }
+        for c in s.session.commands.cursors.values()
+    ]
+
+
 @generates("pg_stat_database")
 def pg_stat_database(s: Snapshot) -> list[Row]:
     return [{"datid": database_oid(d.id), "datname": d.name} for d in s.databases]
