@@ -24,21 +24,25 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import datetime as dt
+import functools
 import io
 import json
 import logging
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
 import numpy as np
+import pyarrow as pa
 from aiohttp import web
 
 from sql.influxql.execute import StatementResult, iter_results
+from sql.influxql.functions import Col
 from sql.influxql.parser import ParseError, parse_query
-from sql.influxql.select import Series
+from sql.influxql.series import Series
 from sql.influxql.values import epoch_value, format_float, format_time
 from tsgres.config import Config
 from tsgres.http import INFLUX_VERSION
@@ -87,12 +91,16 @@ def _value(v: Any) -> str:
             raise UnsupportedValue("+Inf" if v > 0 else "-Inf")
         return format_float(v)  # NaN -> null
     if isinstance(v, str):
-        return _str(v)
+        return v if type(v) is RawJSON else _str(v)
     if isinstance(v, list):
         return "[" + ",".join(_value(x) for x in v) + "]"
     if isinstance(v, dict):
         return "{" + ",".join(f"{_str(k)}:{_value(x)}" for k, x in v.items()) + "}"
     return _str(str(v))
+
+
+class RawJSON(str):
+    """Text that is already JSON (a columnar series' values), written as it is."""
 
 
 class Encoder:
@@ -115,7 +123,7 @@ class Encoder:
             out.append(r)
         return out
 
-    def series_obj(self, s: Series, rows: list[list[Any]], partial: bool) -> dict[str, Any]:
+    def series_obj(self, s: Series, partial: bool) -> dict[str, Any]:
         o: dict[str, Any] = {}
         if s.name:
             o["name"] = s.name
@@ -123,11 +131,27 @@ class Encoder:
             o["tags"] = dict(sorted(s.tags.items()))
         if s.columns:
             o["columns"] = s.columns
-        if rows:
-            o["values"] = self.rows(s, rows)
+        if len(s):
+            if s.columnar and not self.pretty:
+                o["values"] = self.values_json(s)
+            else:
+                o["values"] = self.rows(s, s.values)
         if partial:
             o["partial"] = True
         return o
+
+    def values_json(self, s: Series) -> RawJSON:
+        """A columnar series' rows as JSON, formatted a column at a time."""
+        assert s.times is not None and s.cols is not None
+        # one flat list of cells joined by commas: a row's first cell opens it, its last closes it
+        last = len(s.cols) - 1
+        cells = [time_cells(s.times, self.epoch, s.tz, "[", "" if s.cols else "]")]
+        cells += [json_cells(c, "]" if i == last else "") for i, c in enumerate(s.cols)]
+        k, n = len(cells), len(s.times)
+        flat: list[str] = [""] * (n * k)
+        for i, col in enumerate(cells):
+            flat[i::k] = col
+        return RawJSON("[" + ",".join(flat) + "]")
 
     def result_obj(
         self, r: StatementResult, series: list[dict[str, Any]], partial: bool = False
@@ -147,6 +171,102 @@ class Encoder:
         if self.pretty:
             return _pretty(o, 0).encode()
         return _value(o).encode()
+
+
+# -- a column of values as JSON text, vectorised (the same text _value gives each value) ---------------------
+_EPOCH_DIV = {"n": 1, "ns": 1, "u": 1000, "µ": 1000, "us": 1000, "ms": 10**6, "s": 10**9}
+_EPOCH_DIV |= {"m": 60 * 10**9, "h": 3600 * 10**9}
+_YEAR_1000 = -30610224000  # 1000-01-01T00:00:00Z in seconds
+_YEAR_10000 = 253402300800  # 10000-01-01T00:00:00Z
+
+
+def time_cells(t: np.ndarray, epoch: str | None, tz: Any, prefix: str = "", suffix: str = "") -> list[str]:
+    """Times (ns) as epoch integers or quoted RFC3339 text (format_time's), each between
+    ``prefix`` and ``suffix``."""
+    t = np.asarray(t, np.int64)
+    if epoch:
+        div = _EPOCH_DIV[epoch]
+        q = np.abs(t) // div  # truncated toward zero, as Go
+        return [prefix + x + suffix for x in map(str, np.where(t >= 0, q, -q).tolist())]
+    uniq, inv = np.unique(t, return_inverse=True)
+    sec, frac = np.divmod(uniq, 10**9)
+    if (tz is None or tz is dt.UTC) and len(uniq) and sec[0] >= _YEAR_1000 and sec[-1] < _YEAR_10000:
+        base = np.datetime_as_string(sec.astype("datetime64[s]"), unit="s").tolist()
+        text = [
+            f'{prefix}"{b}Z"{suffix}' if not f else f'{prefix}"{b}.{f:09d}'.rstrip("0") + f'Z"{suffix}'
+            for b, f in zip(base, frac.tolist(), strict=True)
+        ]
+    else:
+        text = [f'{prefix}"{format_time(x, tz)}"{suffix}' for x in uniq.tolist()]
+    return np.array(text, dtype=object)[inv.reshape(-1)].tolist()
+
+
+def json_cells(c: Col, suffix: str = "") -> list[str]:
+    """A column's values as JSON text (what _value gives each), each followed by ``suffix``."""
+    v, valid = c.values, c.valid
+    kind = v.dtype.kind
+    words: np.ndarray | None = None  # the text of each distinct value ...
+    codes: np.ndarray | None = None  # ... and which one each row has
+    if kind == "f":
+        return _suffixed(_nulls(_float_cells(v.astype(np.float64, copy=False), valid), valid), suffix)
+    if kind in "iu":
+        lo, hi = (int(v.min()), int(v.max())) if len(v) else (0, 0)
+        if hi - lo < 4096 and len(v) > 2 * (hi - lo):  # few distinct values: each formatted once
+            words = np.array([str(i) for i in range(lo, hi + 1)], dtype=object)
+            codes = (v - lo).astype(np.int64) if kind == "i" else (v - np.uint64(lo)).astype(np.int64)
+        else:
+            out = list(map(str, v.tolist()))
+    elif kind == "b":
+        words, codes = np.array(["false", "true"], dtype=object), v.astype(np.int64)
+    elif c.codes is not None and c.words is not None:
+        words = np.array([_value(w) for w in c.words.tolist()], dtype=object)
+        codes = c.codes
+    else:
+        try:
+            arr = pa.array(v, pa.string())
+        except (pa.ArrowException, TypeError):  # not all text: value by value
+            out = [_value(x) for x in v.tolist()]
+        else:
+            enc = arr.dictionary_encode()
+            words = np.array([_str(w) for w in enc.dictionary.to_pylist()] + ["null"], dtype=object)
+            codes = enc.indices.fill_null(len(enc.dictionary)).to_numpy(zero_copy_only=False)
+    if words is not None and codes is not None:
+        if not valid.all():
+            words = np.append(words, "null")
+            codes = np.where(valid, codes, len(words) - 1)
+        if suffix:
+            words = np.array([w + suffix for w in words.tolist()], dtype=object)
+        return words[codes].tolist()
+    return _suffixed(_nulls(out, valid), suffix)
+
+
+def _suffixed(out: list[str], suffix: str) -> list[str]:
+    return [x + suffix for x in out] if suffix else out
+
+
+def _nulls(out: list[str], valid: np.ndarray) -> list[str]:
+    if valid.all():
+        return out
+    return [x if ok else "null" for x, ok in zip(out, valid.tolist(), strict=True)]
+
+
+def _float_cells(v: np.ndarray, valid: np.ndarray) -> list[str]:
+    a = np.abs(v)
+    with np.errstate(invalid="ignore"):
+        # repr's shortest digits are positional here, as Go's (elsewhere Go and Python differ)
+        plain = (a == 0) | ((a >= 1e-4) & (a < 1e16))
+    if plain.all():
+        return [x[:-2] if x[-2:] == ".0" else x for x in map(repr, v.tolist())]
+    out = []
+    for x, ok, p in zip(v.tolist(), valid.tolist(), plain.tolist(), strict=True):
+        if not ok:
+            out.append("null")
+        elif p:
+            r = repr(x)
+            out.append(r[:-2] if r[-2:] == ".0" else r)
+        else:
+            out.append(_value(x))  # NaN -> null; an infinity raises UnsupportedValue
+    return out
 
 
 def _pretty(v: Any, level: int) -> str:
@@ -357,13 +477,12 @@ async def handle_query(request: web.Request) -> web.StreamResponse:
 
 def _encode_all(encoder: Encoder, results: list[StatementResult]) -> bytes:
     """The whole answer's JSON (in the thread pool: a large result must not stall the event loop)."""
-    obj = {
-        "results": [
-            encoder.result_obj(r, [encoder.series_obj(s, s.values, s.partial) for s in r.series])
-            for r in results
-        ]
-    }
     try:
+        obj = {
+            "results": [
+                encoder.result_obj(r, [encoder.series_obj(s, s.partial) for s in r.series]) for r in results
+            ]
+        }
         return encoder.dumps(obj) + b"\n"
     except UnsupportedValue as e:
         return e.body()
@@ -371,9 +490,9 @@ def _encode_all(encoder: Encoder, results: list[StatementResult]) -> bytes:
 
 def _encode_chunks(encoder: Encoder, r: StatementResult, size: int) -> list[bytes]:
     out = []
-    for p in _chunks(encoder, r, size):
+    for make in _chunks(encoder, r, size):
         try:
-            out.append(encoder.dumps(p) + b"\n")
+            out.append(encoder.dumps(make()) + b"\n")
         except UnsupportedValue as e:
             out.append(e.body())
     return out
@@ -401,24 +520,29 @@ def _merge(results: list[StatementResult]) -> list[StatementResult]:
     return out
 
 
-def _chunks(encoder: Encoder, r: StatementResult, size: int) -> Iterator[dict[str, Any]]:
-    pieces: list[tuple[Series, list[list[Any]], bool]] = []
+def _chunks(encoder: Encoder, r: StatementResult, size: int) -> Iterator[Callable[[], dict[str, Any]]]:
+    """Makers of the answer's pieces (a series of more than ``size`` rows is cut into several)."""
+    pieces: list[tuple[Series, bool]] = []
     for s in r.series:
-        rows = s.values
-        if not rows:
-            pieces.append((s, rows, False))
+        n = len(s)
+        if n <= size:
+            pieces.append((s, False))
             continue
-        for i in range(0, len(rows), size):
-            pieces.append((s, rows[i : i + size], i + size < len(rows)))
+        for i in range(0, n, size):
+            pieces.append((s.slice(i, i + size), i + size < n))
     if not pieces:
-        yield {"results": [encoder.result_obj(r, [])]}
+        yield lambda: {"results": [encoder.result_obj(r, [])]}
         return
-    for j, (s, rows, partial) in enumerate(pieces):
+    for j, (s, partial) in enumerate(pieces):
         last = j == len(pieces) - 1
         res = StatementResult(
             r.statement_id, messages=r.messages if j == 0 else [], error=r.error if last else None
         )
-        yield {"results": [encoder.result_obj(res, [encoder.series_obj(s, rows, partial)], partial=not last)]}
+        yield functools.partial(_piece, encoder, res, s, partial, last)
+
+
+def _piece(encoder: Encoder, res: StatementResult, s: Series, partial: bool, last: bool) -> dict[str, Any]:
+    return {"results": [encoder.result_obj(res, [encoder.series_obj(s, partial)], partial=not last)]}
 
 
 def register(app: web.Application, engine: Any, config: Config) -> None:

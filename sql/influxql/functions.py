@@ -32,11 +32,17 @@ class Col:
     values: np.ndarray
     valid: np.ndarray  # bool
     kind: str  # float | integer | unsigned | string | boolean
+    # text read from a dictionary (tags): values == words[codes], kept so that encoders convert
+    # each distinct word once
+    codes: np.ndarray | None = None
+    words: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.values)
 
-    def take(self, idx: np.ndarray) -> Col:
+    def take(self, idx: np.ndarray | slice) -> Col:
+        if self.codes is not None:
+            return Col(self.values[idx], self.valid[idx], self.kind, self.codes[idx], self.words)
         return Col(self.values[idx], self.valid[idx], self.kind)
 
     def tolist(self) -> list:

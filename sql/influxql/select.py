@@ -52,7 +52,8 @@ from sql.influxql.functions import (
     transform,
 )
 from sql.influxql.lexer import T
-from sql.influxql.translate import TAG, Schema, bucket_expr, ident, timestamp
+from sql.influxql.series import Series
+from sql.influxql.translate import TAG, Schema, bucket_expr, ident, time_literal
 from sql.influxql.values import MAX_TIME, MIN_TIME
 
 SQL_AGGS = {"count", "sum", "mean", "min", "max", "first", "last", "spread", "stddev", "median"}
@@ -61,18 +62,6 @@ SELECTOR_FUNCS = {"max", "min", "first", "last"}
 NUMERIC_ONLY = {"sum", "mean", "median", "stddev", "spread", "integral", "percentile", "top", "bottom"}
 NUMERIC_ONLY |= {"derivative", "non_negative_derivative", "difference", "non_negative_difference"}
 NUMERIC_ONLY |= {"cumulative_sum", "moving_average"}
-
-
-@dataclass
-class Series:
-    name: str
-    tags: dict[str, str] | None
-    columns: list[str]
-    values: list[list[Any]]
-    partial: bool = False
-    time_index: int | None = 0  # the column holding times (ns) that the encoder formats
-    implicit_tags: frozenset[str] = frozenset()  # tags a subquery's raw rows keep without GROUP BY
-    tz: dt.tzinfo | None = None  # tz() of the query: times are shown in that zone
 
 
 @dataclass
@@ -443,8 +432,16 @@ def arrow_col(arr: pa.ChunkedArray | pa.Array, kind: str | None = None) -> Col:
         arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
     t = arr.type
     valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        arr = arr.dictionary_encode()  # each distinct text becomes one Python string
+        t = arr.type
     if pa.types.is_dictionary(t):
-        arr = arr.cast(pa.string())
+        if pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type):
+            # tags: each distinct value converted once
+            words = np.array(arr.dictionary.to_pylist() + [None], dtype=object)
+            idx = arr.indices.fill_null(len(arr.dictionary)).to_numpy(zero_copy_only=False)
+            return Col(words[idx], valid, STRING, idx, words)
+        arr = arr.dictionary_decode()
         t = arr.type
     if pa.types.is_floating(t) or pa.types.is_decimal(t):
         vals = arr.cast(pa.float64()).fill_null(0).to_numpy(zero_copy_only=False)
@@ -464,7 +461,7 @@ def arrow_col(arr: pa.ChunkedArray | pa.Array, kind: str | None = None) -> Col:
         vals = arr.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).fill_null(0).to_numpy() * 1000
         k = INTEGER
     else:
-        vals = np.array(arr.cast(pa.string()).to_pylist(), dtype=object)
+        vals = arr.cast(pa.string()).to_numpy(zero_copy_only=False).astype(object, copy=False)
         k = STRING
     if kind == UNSIGNED and k == FLOAT:
         vals = vals.astype(np.uint64)
@@ -656,7 +653,11 @@ def _series_table(name: str, series: list[Series]) -> Source:
 
 
 # -- per measurement -------------------------------------------------------------------------------------------------
-def _where(plan: Plan, src: Source, extra_back: int = 0) -> str:
+def _where(plan: Plan, src: Source, extra_back: int = 0, *more: str) -> str:
+    """`` WHERE <range> AND <condition> AND <more>``, or nothing when there is no condition.
+
+    Time bounds and tag values stay plain literals compared with their columns, so the SQL
+    engine's plan cache shares one plan between statements that differ only in them."""
     c = plan.c
     parts = []
     lo = c.tmin
@@ -666,28 +667,50 @@ def _where(plan: Plan, src: Source, extra_back: int = 0) -> str:
     if extra_back and not c.ascending and plan.windows is not None and hi < MAX_TIME:
         hi = hi + extra_back * c.interval
     if lo > MIN_TIME:
-        parts.append(f'"time" >= {timestamp(lo + 999)}')
+        parts.append(f'"time" >= {time_literal(lo + 999)}')
     if hi < MAX_TIME:
-        parts.append(f'"time" <= {timestamp(hi)}')
+        parts.append(f'"time" <= {time_literal(hi)}')
     if c.condition is not None:
         parts.append(src.schema.condition(c.condition))
-    return " AND ".join(parts) if parts else "TRUE"
+    parts.extend(more)
+    return " WHERE " + " AND ".join(parts) if parts else ""
 
 
 def _series_groups(table: pa.Table, dims: list[str]) -> list[tuple[tuple[str, ...], np.ndarray]]:
-    """(tag values, row indexes in table order) per series, sorted by tag values."""
+    """(tag values, row indexes in table order) per series, sorted by tag values (a missing tag is "")."""
     n = table.num_rows
     if not dims:
         return [((), np.arange(n))] if n else []
-    keys = []
-    for d in dims:
+    codes = np.zeros(n, np.int64)
+    for i, d in enumerate(dims):
         arr = table.column(d)
-        keys.append(["" if v is None else v for v in arr.to_pylist()])
-    combo = list(zip(*keys, strict=True))
-    index: dict[tuple[str, ...], list[int]] = {}
-    for i, k in enumerate(combo):
-        index.setdefault(k, []).append(i)
-    return [(k, np.array(v, dtype=np.int64)) for k, v in sorted(index.items())]
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        if not pa.types.is_dictionary(arr.type):
+            if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+                arr = arr.cast(pa.string())
+            arr = arr.dictionary_encode()
+        words = ["" if v is None else v for v in arr.dictionary.to_pylist()]
+        # one code per distinct value ("" and NULL are one; a dictionary may repeat a value)
+        canon: dict[str, int] = {}
+        remap = np.array(
+            [canon.setdefault(w, len(canon)) for w in words] + [canon.setdefault("", len(canon))]
+        )
+        idx = arr.indices.fill_null(len(words)).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes = codes * len(canon) + remap[idx]
+        if i:
+            codes = np.unique(codes, return_inverse=True)[1].reshape(-1)
+    # the key of each combined code, from one row that has it
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_codes[1:] != sorted_codes[:-1])))
+    ends = np.append(starts[1:], n)
+    cols = []
+    for d in dims:
+        arr = table.column(d).take(pa.array(order[starts]))
+        cols.append(["" if v is None else v for v in arr.to_pylist()])
+    groups = [(tuple(k), order[s:e]) for k, s, e in zip(zip(*cols, strict=True), starts, ends, strict=True)]
+    groups.sort(key=lambda g: g[0])
+    return groups
 
 
 def _tags(dims: list[str], key: tuple[str, ...]) -> dict[str, str] | None:
@@ -715,21 +738,23 @@ def _is_field_ref(src: Source, v: A.VarRef) -> bool:
     return v.type in (None, "field", kind) or (v.type in NUMERIC and kind in NUMERIC)
 
 
-def _ref_col(src: Source, table: pa.Table, idx: np.ndarray, v: A.VarRef) -> Col:
+def _ref_col(src: Source, table: pa.Table, v: A.VarRef) -> Col:
+    """The column a reference reads, over all of ``table``'s rows."""
     name = v.name
+    n = table.num_rows
     if v.type == "tag":
         if name in src.schema.tags and name in table.column_names:
-            return arrow_col(table.column(name).take(pa.array(idx)), STRING)
-        return Col.nulls(len(idx), STRING)
+            return arrow_col(table.column(name), STRING)
+        return Col.nulls(n, STRING)
     if name in src.schema.fields:
         if v.type not in (None, "field") and not (v.type in NUMERIC and src.schema.fields[name] in NUMERIC):
             if v.type != src.schema.fields[name]:
-                return Col.nulls(len(idx))
-        col = arrow_col(table.column(name).take(pa.array(idx)), src.schema.fields[name])
+                return Col.nulls(n)
+        col = arrow_col(table.column(name), src.schema.fields[name])
         return cast_col(col, v.type)
     if v.type in (None,) and name in src.schema.tags and name in table.column_names:
-        return arrow_col(table.column(name).take(pa.array(idx)), STRING)
-    return Col.nulls(len(idx))
+        return arrow_col(table.column(name), STRING)
+    return Col.nulls(n)
 
 
 def run_source(ctx: Context, plan: Plan, src: Source) -> list[Series]:
@@ -753,6 +778,13 @@ def _limit_rows(rows: list[list[Any]], stmt: A.SelectStatement) -> list[list[Any
     return rows
 
 
+def _limit_slice(n: int, stmt: A.SelectStatement) -> slice:
+    """The rows of a series of ``n`` rows that LIMIT/OFFSET keep."""
+    limit = _limit(stmt)
+    start = min(stmt.offset, n)
+    return slice(start, start + limit if limit else n)
+
+
 def _run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
     c = plan.c
     stmt = c.stmt
@@ -763,45 +795,79 @@ def _run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
     for r in field_refs + other_refs:
         if (r.name in src.schema.fields or r.name in src.schema.tags) and r.name not in selected:
             selected.append(r.name)
-    cols = ['"time"'] + [ident(d) for d in plan.dims if d in src.schema.tags]
-    cols += [ident(n) for n in selected if n not in plan.dims or n in src.schema.fields]
-    not_null = " OR ".join(f"{ident(r.name)} IS NOT NULL" for r in _unique(field_refs))
-    where = f"{_where(plan, src)} AND ({not_null})"
-    order = "DESC" if not c.ascending else "ASC"
-    sql = f"SELECT {', '.join(dict.fromkeys(cols))} FROM {src.sql_from} WHERE {where}"
     dims_here = [d for d in plan.dims if d in src.schema.tags]
+    cols = ['"time"'] + [ident(d) for d in dims_here]
+    cols += [ident(n) for n in selected if n not in plan.dims or n in src.schema.fields]
+    select = ", ".join(dict.fromkeys(cols))
+    field_names = [r.name for r in _unique(field_refs)]
+    # a point is a row with one of the selected fields: with a LIMIT, SQL must count only those
+    not_null = "(" + " OR ".join(f"{ident(f)} IS NOT NULL" for f in field_names) + ")"
+    order = "DESC" if not c.ascending else "ASC"
     limit = _limit(stmt)
-    if limit and not dims_here:
-        sql += f' ORDER BY "time" {order} LIMIT {limit}'
-        if stmt.offset:
-            sql += f" OFFSET {stmt.offset}"
-    elif limit and dims_here:
-        part = ", ".join(ident(d) for d in dims_here)
-        inner = sql.replace(
-            "SELECT ", f'SELECT row_number() OVER (PARTITION BY {part} ORDER BY "time" {order}) AS __rn, ', 1
+    part = ", ".join(ident(d) for d in dims_here)
+    last = limit == 1 and not stmt.offset and bool(dims_here)
+    # every field selected: a stored row always has one, so SQL need not ask (which keeps the
+    # WHERE to what the scan applies: the native executor answers DISTINCT ON from the newest blocks)
+    every = set(field_names) >= set(src.schema.fields)
+    if last:
+        # each series' newest (oldest) point
+        where = _where(plan, src) if every else _where(plan, src, 0, not_null)
+        sql = (
+            f'SELECT DISTINCT ON ({part}) {select} FROM {src.sql_from}{where} ORDER BY {part}, "time" {order}'
         )
-        hi = f" AND __rn <= {stmt.offset + limit}"
-        sql = f'SELECT * FROM ({inner}) AS __q WHERE __rn > {stmt.offset}{hi} ORDER BY "time" {order}'
-    else:
-        sql += f' ORDER BY "time" {order}'
+    elif limit and not dims_here:
+        sql = f'SELECT {select} FROM {src.sql_from}{_where(plan, src, 0, not_null)} ORDER BY "time" {order}'
+        sql += f" LIMIT {limit}" + (f" OFFSET {stmt.offset}" if stmt.offset else "")
+    elif limit:
+        rn = f'row_number() OVER (PARTITION BY {part} ORDER BY "time" {order}) AS __rn'
+        inner = f"SELECT {rn}, {select} FROM {src.sql_from}{_where(plan, src, 0, not_null)}"
+        sql = (
+            f"SELECT * FROM ({inner}) AS __q WHERE __rn > {stmt.offset} AND __rn <= {stmt.offset + limit} "
+            f'ORDER BY "time" {order}'
+        )
+    else:  # ordered by time below (cheaper than an ORDER BY of every column in SQL)
+        sql = f"SELECT {select} FROM {src.sql_from}{_where(plan, src)}"
     table = ctx.sql(src, sql)
+    if table.num_rows and (not limit or (last and every)):
+        # rows without any selected field are no points (filtered here when SQL did not)
+        present = np.zeros(table.num_rows, bool)
+        for f in field_names:
+            present |= np.asarray(table.column(f).is_valid().to_numpy(zero_copy_only=False), bool)
+        if present.all():
+            pass
+        elif limit:  # a newest row without a field would hide an older point: ask SQL to filter
+            where = _where(plan, src, 0, not_null)
+            sql = f'SELECT DISTINCT ON ({part}) {select} FROM {src.sql_from}{where} ORDER BY {part}, "time" {order}'
+            table = ctx.sql(src, sql)
+        else:
+            table = table.filter(pa.array(present))
     if not table.num_rows:
         return []
     times = time_ns(table.column("time"))
+    if not limit:
+        by_time = np.argsort(times if c.ascending else -times, kind="stable")
+        if (np.diff(by_time) != 1).any():
+            table = table.take(pa.array(by_time))
+            times = times[by_time]
+    n = table.num_rows
 
+    def lookup(e: A.Expr) -> Col:
+        if isinstance(e, A.VarRef):
+            return _ref_col(src, table, e)
+        raise QueryError(f"unsupported expression: {e}")
+
+    values = [nan_to_null(evaluate(f.expr, n, lookup)) for f in plan.fields]
     out = []
     for key, idx in _series_groups(table, _present(table, plan.dims)):
-        n = len(idx)
-
-        def lookup(e: A.Expr, idx: np.ndarray = idx) -> Col:
-            if isinstance(e, A.VarRef):
-                return _ref_col(src, table, idx, e)
-            raise QueryError(f"unsupported expression: {e}")
-
-        colvals = [nan_to_null(evaluate(f.expr, n, lookup)).tolist() for f in plan.fields]
-        t = times[idx].tolist()
-        rows = [list(r) for r in zip(t, *colvals, strict=True)]
-        out.append(Series(src.name, _tags(plan.dims, _full_key(plan.dims, table, key)), plan.columns, rows))
+        out.append(
+            Series(
+                src.name,
+                _tags(plan.dims, _full_key(plan.dims, table, key)),
+                plan.columns,
+                times=times[idx],
+                cols=[v.take(idx) for v in values],
+            )
+        )
     return out
 
 
@@ -1072,21 +1138,21 @@ def _assemble(
         raise QueryError(f"unsupported expression {e}")
 
     colvals = [nan_to_null(evaluate(f.expr, n, lookup)) for f in plan.fields]
-    out_cols = []
+    out_cols: list[Col] = []
     for f, col in zip(plan.fields, colvals, strict=True):
-        out_cols.append(col.tolist())
+        out_cols.append(col)
         if isinstance(f.expr, A.Call) and f.expr.name in ("top", "bottom") and stmt.target is None:
             for a in f.expr.args[1:-1]:
                 if isinstance(a, A.VarRef):
                     ex = (first.extra or {}).get(a.name)
-                    out_cols.append(ex.tolist() if ex is not None else [None] * n)
-    rows = [list(r) for r in zip(times.tolist(), *out_cols, strict=True)]
-    if not rows:
+                    out_cols.append(ex if ex is not None else Col.nulls(n, STRING))
+    keep = _limit_slice(n, stmt)
+    times = times[keep]
+    if not len(times):
         return None
-    rows = _limit_rows(rows, stmt)
-    if not rows:
-        return None
-    return Series(src.name, _tags(plan.dims, key), plan.columns, rows)
+    return Series(
+        src.name, _tags(plan.dims, key), plan.columns, times=times, cols=[c.take(keep) for c in out_cols]
+    )
 
 
 def _transform_arg(call: A.Call, c: Compiled) -> int | None:
@@ -1189,7 +1255,7 @@ def _sql_aggregates(
             out[id(call)] = _points_call(ctx, plan, src, call, dims_here, [])
         return out
     select = ", ".join(p for p in [prefix, *parts] if p)
-    sql = f"SELECT {select} FROM {src.sql_from} WHERE {_where(plan, src, c.extra_intervals)}"
+    sql = f"SELECT {select} FROM {src.sql_from}{_where(plan, src, c.extra_intervals)}"
     if group:
         sql += f" GROUP BY {group}"
     table = ctx.sql(src, sql)
@@ -1249,10 +1315,7 @@ def _sql_selector(
             parts.append(f"{fn}_NULL({ident(a.name)}, {key}) AS __x{j}")
             aux_names.append((j, a))
     select = ", ".join(p for p in [prefix, *parts] if p)
-    sql = (
-        f"SELECT {select} FROM {src.sql_from} WHERE {_where(plan, src, c.extra_intervals)} "
-        f"AND {f} IS NOT NULL"
-    )
+    sql = f"SELECT {select} FROM {src.sql_from}{_where(plan, src, c.extra_intervals, f'{f} IS NOT NULL')}"
     if group:
         sql += f" GROUP BY {group}"
     table = ctx.sql(src, sql)
@@ -1291,8 +1354,8 @@ def _read_points(
     cols = ['"time"'] + [ident(d) for d in dims_here] + [ident(ref.name)]
     cols += [ident(x) for x in extra_cols if x != ref.name and x not in dims_here]
     sql = (
-        f"SELECT {', '.join(dict.fromkeys(cols))} FROM {src.sql_from} "
-        f"WHERE {_where(plan, src, c.extra_intervals)} AND {ident(ref.name)} IS NOT NULL "
+        f"SELECT {', '.join(dict.fromkeys(cols))} FROM {src.sql_from}"
+        f"{_where(plan, src, c.extra_intervals, f'{ident(ref.name)} IS NOT NULL')} "
         f'ORDER BY "time" ASC'
     )
     return ctx.sql(src, sql)

@@ -39,6 +39,17 @@ def timestamp(ns: int) -> str:
     return f"CAST({string(format_time(us))} AS TIMESTAMPTZ)"
 
 
+def time_literal(ns: int) -> str:
+    """A time bound as a plain string literal (``'2016-01-01T00:00:00Z'``) for ``"time" >= <it>``.
+
+    Plain literals in comparisons are what the SQL engine's plan cache lifts into parameters, so
+    statements that differ only in their time range share one prepared plan; sub-microsecond parts
+    are cut as in :func:`timestamp`."""
+    from sql.influxql.values import format_time
+
+    return string(format_time(ns // 1000 * 1000))
+
+
 def _guard(cond: str, expr: str) -> str:
     return f"(CASE WHEN {cond} THEN {expr} END)"
 

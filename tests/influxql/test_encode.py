@@ -1,0 +1,100 @@
+"""The column-at-a-time JSON of a columnar series is the text the value-by-value encoder gives its rows."""
+
+from __future__ import annotations
+
+import json
+import zoneinfo
+
+import numpy as np
+import pytest
+
+from compat.influx.query import Encoder, UnsupportedValue, _chunks, _encode_all, _encode_chunks
+from sql.influxql.execute import StatementResult
+from sql.influxql.functions import Col
+from sql.influxql.series import Series
+
+FLOATS = [0.0, -0.0, 1.0, 90.0, 0.1, 1e-4, 9.9e-5, 1e-6, 1e-7, 123456.789, 1e15, 1e16, 9.99e20, 1e21, -2.5e-9]
+TIMES = [
+    0,
+    1,
+    1_000_000_000,
+    1_451_606_400_000_000_000,
+    1_451_606_400_123_456_789,
+    -1_000_000_000,
+    10**18 * 9,
+]
+
+
+def _series(n: int) -> Series:
+    rng = np.random.default_rng(1)
+    valid = rng.random(n) > 0.2
+    floats = np.array((FLOATS * n)[:n], np.float64)
+    ints = rng.integers(-50, 50, n)
+    big = rng.integers(-(2**62), 2**62, n)
+    words = np.array(["a", "b<c", "d&e", 'q"uote', "é", "\u2028"] * n, dtype=object)[:n]
+    return Series(
+        "m",
+        {"host": "a"},
+        ["time", "f", "i", "big", "u", "b", "s"],
+        times=np.array((TIMES * n)[:n], np.int64),
+        cols=[
+            Col(floats, valid, "float"),
+            Col(ints, valid[::-1].copy(), "integer"),
+            Col(big, np.ones(n, bool), "integer"),
+            Col(np.arange(n, dtype=np.uint64) * np.uint64(2**40), valid, "unsigned"),
+            Col(ints > 0, valid, "boolean"),
+            Col(words, valid, "string"),
+        ],
+    )
+
+
+def _rows_copy(s: Series) -> Series:
+    return Series(s.name, s.tags, s.columns, [list(r) for r in s.values], tz=s.tz)
+
+
+@pytest.mark.parametrize("epoch", [None, "ns", "u", "ms", "s", "h"])
+@pytest.mark.parametrize("tz", [None, zoneinfo.ZoneInfo("Europe/Paris")])
+def test_columnar_json_is_the_rows_json(epoch: str | None, tz: zoneinfo.ZoneInfo | None) -> None:
+    s = _series(40)
+    s.tz = tz
+    enc = Encoder(epoch, False)
+    fast = _encode_all(enc, [StatementResult(0, [s])])
+    slow = _encode_all(enc, [StatementResult(0, [_rows_copy(s)])])
+    assert fast == slow
+    json.loads(fast)
+
+
+def test_chunks_cut_columnar_series() -> None:
+    s = _series(25)
+    enc = Encoder(None, False)
+    fast = _encode_chunks(enc, StatementResult(0, [s]), 10)
+    slow = _encode_chunks(enc, StatementResult(0, [_rows_copy(s)]), 10)
+    assert fast == slow and len(fast) == 3
+    assert len(list(_chunks(enc, StatementResult(0, []), 10))) == 1
+
+
+def test_infinity_is_go_json_error() -> None:
+    s = Series(
+        "m",
+        None,
+        ["time", "v"],
+        times=np.array([0, 1]),
+        cols=[Col(np.array([1.0, np.inf]), np.ones(2, bool), "float")],
+    )
+    body = _encode_all(Encoder(None, False), [StatementResult(0, [s])])
+    with pytest.raises(UnsupportedValue):
+        Encoder(None, False).values_json(s)
+    assert b"unsupported value: +Inf" in body
+
+
+def test_nan_is_null() -> None:
+    s = Series(
+        "m",
+        None,
+        ["time", "v"],
+        times=np.array([0]),
+        cols=[Col(np.array([np.nan]), np.ones(1, bool), "float")],
+    )
+    assert json.loads(_encode_all(Encoder("ns", False), [StatementResult(0, [s])]))["results"][0]["series"][
+        0
+    ]["values"] == [[0, None]]
