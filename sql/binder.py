@@ -79,6 +79,7 @@ def bind(
     evaluate_ns: Callable[[exp.Expression], int | None],
     *,
     describe_only: bool,
+    params: list | None = None,
 ) -> Binding:
     cte_names = {c.alias_or_name for c in tree.find_all(exp.CTE)}
     binding = Binding(tree)
@@ -109,6 +110,7 @@ def bind(
                 lambda c, m=mine, tn=time_names: c.name in tn and m(c),
                 lambda c, m=mine, gn=tag_names: c.name in gn and m(c),
                 evaluate_ns,
+                params,
             )
         wanted = cols if stars else [c for c in cols if c.name in names or c.kind == "time"]
         if not wanted:  # count(*) over a table without a time column: rows need some column

@@ -284,7 +284,7 @@ def delete(session: SqlSession, tree: exp.Delete, params: list) -> Result:
 def _pushdown(session: SqlSession, table: exp.Table, meta, where, params: list):
     tags = {c.name for c in sql_columns(meta) if c.kind == "tag"}
     return table_pushdown(
-        where, table.alias_or_name, meta.time_column, tags, lambda e: session.evaluate_ns(e, params)
+        where, table.alias_or_name, meta.time_column, tags, lambda e: session.evaluate_ns(e, params), params
     )
 
 

@@ -12,6 +12,7 @@ classified once at prepare time:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import itertools
 import threading
@@ -27,7 +28,7 @@ from sqlglot import exp
 
 from columnar.engine import Engine
 from columnar.errors import DatabaseNotFound, StorageError
-from sql import commands, ddl, dml, duck, executor, planner
+from sql import commands, ddl, dml, duck, executor, plan_cache, planner
 from sql import errors as E
 from sql import settings as S
 from sql.binder import bind, is_catalog_ref
@@ -50,6 +51,10 @@ class Prepared(Statement):
     kind: str = ""
     tree: exp.Expression | None = None
     native: NativePlan | None = None  # set when the native executor answers the query
+    # values of parameters the plan cache lifted out of the client's text (sql/plan_cache.py),
+    # appended to the client's own parameters at execution
+    extra_params: tuple = ()
+    constant: pa.Table | None = None  # a query of constants only: its result, computed once
 
 
 class SqlEngine:
@@ -61,6 +66,7 @@ class SqlEngine:
         self.catalog_version = 0  # bumped by DDL: cached plans of older versions are not used
         self._plans: OrderedDict[tuple, Prepared] = OrderedDict()
         self._plans_lock = threading.Lock()
+        self._views: dict[tuple, str | None] = {}
 
     PLAN_CACHE_SIZE = 1000
 
@@ -71,11 +77,35 @@ class SqlEngine:
                 self._plans.move_to_end(key)
             return p
 
-    def cache_plan(self, key: tuple, prepared: Prepared) -> None:
+    def cache_plan(self, key: tuple, prepared: Prepared | list) -> None:
         with self._plans_lock:
             self._plans[key] = prepared
             while len(self._plans) > self.PLAN_CACHE_SIZE:
                 self._plans.popitem(last=False)
+
+    def template_variants(self, key: tuple) -> list[plan_cache.Variant] | None:
+        """The plans of one statement template (sql/plan_cache.py); an empty list: not liftable."""
+        return self.cached_plan(("template", *key))  # type: ignore[return-value]
+
+    def add_template_variant(self, key: tuple, variant: plan_cache.Variant | None) -> None:
+        with self._plans_lock:
+            variants = self._plans.get(("template", *key))
+        variants = list(variants or [])
+        if variant is not None:
+            variants = [variant, *variants][: plan_cache.MAX_VARIANTS]
+        self.cache_plan(("template", *key), variants)
+
+    def view_sql(self, database: str, schema: str, name: str) -> str | None:
+        """A view's stored query (None: no such view), remembered until the next DDL."""
+        key = (database, schema, name, self.catalog_version)
+        hit = self._views.get(key, self)
+        if hit is not self:
+            return hit  # type: ignore[return-value]
+        sql = self.storage.catalog.get_meta(ddl.view_key(database, schema, name))
+        if len(self._views) > 10_000:
+            self._views.clear()
+        self._views[key] = sql
+        return sql
 
     def session(
         self, database: str, user: str = "postgres", options: dict[str, str] | None = None
@@ -174,11 +204,101 @@ class SqlSession:
         key = (self.database, sql, tuple(param_oids), self.sql_engine.catalog_version)
         cached = self.sql_engine.cached_plan(key)
         if cached is not None:
-            return cached
+            return cached  # type: ignore[return-value]
+        if command_word(sql) in ("SELECT", "WITH") and self.settings.get("tsgres.shared_plans") != "off":
+            tpl = plan_cache.template(sql, len(param_oids))
+            if tpl is not None:
+                shared = self._prepare_template(sql, param_oids, tpl)
+                if shared is not None:
+                    return shared
         prepared = self._prepare_new(sql, param_oids)
         if prepared.kind in ("query", "insert", "delete", "update"):
             self.sql_engine.cache_plan(key, prepared)
         return prepared
+
+    def _prepare_template(self, sql: str, param_oids: list[int], tpl: plan_cache.Template) -> Prepared | None:
+        """The plan of ``sql`` shared with texts that differ only in comparison constants (None: not
+        shareable; the caller prepares the text itself, and reports its errors)."""
+        tz = self.settings.get("timezone", "UTC")
+        key = (self.database, tpl.text, tuple(param_oids), self.sql_engine.catalog_version)
+        variants = self.sql_engine.template_variants(key)
+        if variants is not None and not variants:
+            return None  # known not to share
+        for v in variants or ():
+            values = v.values(tpl, tz)
+            if values is not None:
+                return self._instance(v, sql, values)
+        try:
+            tree = parse(tpl.text)
+            if not isinstance(tree, exp.Query) or _hypertable_call(tree) is not None:
+                self.sql_engine.add_template_variant(key, None)
+                return None
+            lifted = plan_cache.lift(tree, tpl, self._column_oid_resolver())
+            if not lifted:
+                self.sql_engine.add_template_variant(key, None)
+                return None
+            oids = list(param_oids) + [0] * (tpl.base - len(param_oids)) + [lifted[i] for i in sorted(lifted)]
+            prepared = self._prepare_tree(sql, tree, oids)
+        except Exception:  # noqa: BLE001 - the client's own text is prepared instead, with its errors
+            return None
+        kept = {i: text for i, text in enumerate(tpl.literals) if i not in lifted}
+        variant = plan_cache.Variant(lifted, kept, tpl.base, prepared)
+        values = variant.values(tpl, tz)
+        if values is None:
+            return None
+        self.sql_engine.add_template_variant(key, variant)
+        return self._instance(variant, sql, values)
+
+    @staticmethod
+    def _instance(variant: plan_cache.Variant, sql: str, values: list) -> Prepared:
+        p: Prepared = variant.prepared  # type: ignore[assignment]
+        return dataclasses.replace(
+            p, sql=sql, param_oids=p.param_oids[: variant.n_client], extra_params=tuple(values)
+        )
+
+    def _column_oid_resolver(self):
+        """Type OID of a column of one of our tables, as the SELECT it appears in reads it."""
+        from sql.binder import resolve_table
+
+        metas: dict[int, list] = {}
+
+        def tables_of(sel: exp.Select) -> list[tuple[str, dict[str, int]]]:
+            out = metas.get(id(sel))
+            if out is not None:
+                return out
+            out = []
+            frm = sel.args.get("from_")
+            sources = [frm.this] if frm is not None else []
+            sources += [j.this for j in sel.args.get("joins") or []]
+            ctes = {c.alias_or_name for c in sel.root().find_all(exp.CTE)}
+            for t in sources:
+                if not isinstance(t, exp.Table) or not isinstance(t.this, exp.Identifier):
+                    out.append((getattr(t, "alias_or_name", ""), {}))  # a subquery / function: unknown
+                    continue
+                if (not t.db and t.name in ctes) or is_catalog_ref(t):
+                    out.append((t.alias_or_name, {}))
+                    continue
+                _rp, meta = resolve_table(self.storage, self.database, t)
+                out.append((t.alias_or_name, {c.name: c.type.oid for c in sql_columns(meta)}))
+            metas[id(sel)] = out
+            return out
+
+        def resolve(col: exp.Column) -> int | None:
+            sel = col.find_ancestor(exp.Select)
+            if sel is None or col.find_ancestor(exp.Where, exp.Join) is None:
+                return None
+            tables = tables_of(sel)
+            if col.table:
+                found = [cols for alias, cols in tables if alias == col.table]
+            else:
+                found = [cols for _alias, cols in tables]
+                if len(found) != 1:  # which table a bare name means is the binder's business
+                    return None
+            if len(found) != 1:
+                return None
+            return found[0].get(col.name)
+
+        return resolve
 
     def _prepare_new(self, sql: str, param_oids: list[int]) -> Prepared:
         word = command_word(sql)
@@ -190,7 +310,10 @@ class SqlSession:
             return Prepared(sql, [], None, "CREATE EXTENSION", kind="extension")
         if word == "EXPLAIN":
             return Prepared(sql, [], [ColumnDesc("QUERY PLAN", TEXT.oid)], "EXPLAIN", kind="explain")
-        tree = parse(sql)
+        return self._prepare_tree(sql, parse(sql), param_oids)
+
+    def _prepare_tree(self, sql: str, tree: exp.Expression, param_oids: list[int]) -> Prepared:
+        word = command_word(sql)
         if isinstance(tree, exp.Values):  # a top-level VALUES list: columns column1, column2 ...
             width = len(tree.expressions[0].expressions) if tree.expressions else 0
             alias = exp.TableAlias(
@@ -206,7 +329,10 @@ class SqlSession:
             oids = self._param_oids(tree, param_oids)
             columns = self._describe(tree, oids)
             native = planner.plan(self, self._prepared_tree(tree, describe=True))
-            return Prepared(sql, oids, columns, "SELECT", kind="query", tree=tree, native=native)
+            prepared = Prepared(sql, oids, columns, "SELECT", kind="query", tree=tree, native=native)
+            if _constant_only(tree):
+                prepared.constant = self.query_arrow(tree, [])
+            return prepared
         kinds = {exp.Insert: "insert", exp.Delete: "delete", exp.Update: "update"}
         for cls, kind in kinds.items():
             if isinstance(tree, cls):
@@ -236,7 +362,7 @@ class SqlSession:
         self.current_params = list(params)
         self._cancelled = False
         try:
-            return self._dispatch(stmt, list(params))
+            return self._dispatch(stmt, [*params, *stmt.extra_params])
         except E.SqlError:
             self._fail()
             raise
@@ -299,9 +425,7 @@ class SqlSession:
             describe=describe,
             set_setting=self.set_setting,
             sequence=self._sequence,
-            view=lambda schema, name: self.storage.catalog.get_meta(
-                ddl.view_key(self.database, schema, name)
-            ),
+            view=lambda schema, name: self.sql_engine.view_sql(self.database, schema, name),
         )
 
     def _sequence(self, op: str, name: str, value: int) -> int:
@@ -420,7 +544,12 @@ class SqlSession:
         cur = self._cursor()
         try:
             binding = bind(
-                self.storage, self.database, t, lambda e: self.evaluate_ns(e, params), describe_only=False
+                self.storage,
+                self.database,
+                t,
+                lambda e: self.evaluate_ns(e, params),
+                describe_only=False,
+                params=params,
             )
             self._bind_catalog(cur, binding)
             for s in binding.scans:
@@ -473,6 +602,9 @@ class SqlSession:
             cur.interrupt()
 
     def _run_query(self, stmt: Prepared, params: list) -> Result:
+        if stmt.constant is not None and stmt.columns is not None:
+            table = stmt.constant
+            return Result(stmt.columns, iter(table.to_batches()), tag=f"SELECT {table.num_rows}")
         if (
             stmt.native is not None
             and stmt.columns is not None
@@ -638,6 +770,40 @@ class SqlSession:
 
     def close(self) -> None:
         self.commands.cursors.clear()
+
+
+_CONSTANT_NODES = (
+    exp.Select,
+    exp.Literal,
+    exp.Alias,
+    exp.Identifier,
+    exp.Paren,
+    exp.Neg,
+    exp.Null,
+    exp.Boolean,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.DataType,
+    exp.Cast,
+)
+
+
+_T = exp.DataType.Type
+_CONSTANT_CASTS = {_T.INT, _T.BIGINT, _T.SMALLINT, _T.DOUBLE, _T.FLOAT, _T.TEXT, _T.VARCHAR, _T.BOOLEAN}
+
+
+def _constant_only(tree: exp.Expression) -> bool:
+    """SELECT of literals, arithmetic and casts only (SELECT 1, a driver's ping): the same result
+    every time, whatever the session, so it is computed once at prepare."""
+    if not isinstance(tree, exp.Select) or any(v for k, v in tree.args.items() if k != "expressions"):
+        return False
+    for n in tree.walk():
+        if not isinstance(n, _CONSTANT_NODES):
+            return False
+        if isinstance(n, exp.Cast) and n.to.this not in _CONSTANT_CASTS:
+            return False  # 'now'::timestamptz is not a constant
+    return True
 
 
 def _hypertable_call(tree: exp.Expression) -> exp.Anonymous | None:

@@ -64,7 +64,12 @@ def _request(session: SqlSession, plan, params: list) -> ScanRequest:
     meta = plan.meta
     tags = {c.name for c in sql_columns(meta) if c.kind == "tag"}
     pd = table_pushdown(
-        plan.where, plan.table.alias_or_name, meta.time_column, tags, lambda e: session.evaluate_ns(e, params)
+        plan.where,
+        plan.table.alias_or_name,
+        meta.time_column,
+        tags,
+        lambda e: session.evaluate_ns(e, params),
+        params,
     )
     return ScanRequest(
         session.database, meta.name, rp=plan.rp, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate

@@ -62,9 +62,30 @@ def split(sql: str) -> list[str]:
     return out
 
 
+# quoted text that may hold a "$": left alone when parameters are spaced out
+_PARAM_CONTEXT = re.compile(
+    r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|\$\$.*?\$\$|\$([A-Za-z_][A-Za-z0-9_]*)\$.*?\$\1\$|(\$\d+)(?=\S)""",
+    re.S,
+)
+
+
+def space_parameters(sql: str) -> str:
+    """``$1`` followed directly by another character gets a space after it: sqlglot's tokenizer
+    reads ``($1,$2)`` as a dollar-quoted string (PostgreSQL's tags cannot start with a digit)."""
+    if "$" not in sql:
+        return sql
+    return _PARAM_CONTEXT.sub(lambda m: m.group(2) + " " if m.group(2) else m.group(0), sql)
+
+
 def parse(sql: str) -> exp.Expression:
     try:
-        tree = sqlglot.parse_one(sql, read=DIALECT)
+        try:
+            tree = sqlglot.parse_one(sql, read=DIALECT)
+        except TokenError:
+            spaced = space_parameters(sql)
+            if spaced == sql:
+                raise
+            tree = sqlglot.parse_one(spaced, read=DIALECT)
     except ParseError as exc:
         err = exc.errors[0] if exc.errors else {}
         near = err.get("highlight") or ""

@@ -22,7 +22,7 @@ import duckdb
 from sqlglot import exp
 
 from columnar.catalog import TableMeta
-from sql.rewrite.pushdown import table_pushdown
+from sql.rewrite.pushdown import STRUCTURE, table_pushdown
 from sql.tables import SqlColumn, sql_columns
 
 _AGGS = {
@@ -116,7 +116,7 @@ def plan(session, tree: exp.Expression) -> NativePlan | None:
     where = tree.args.get("where")
     tags = {c.name for c in cols.values() if c.kind == "tag"}
     # structure only (values come at execution): is every condition one storage can apply exactly?
-    pd = table_pushdown(where, table.alias_or_name, meta.time_column, tags, lambda e: 0)
+    pd = table_pushdown(where, table.alias_or_name, meta.time_column, tags, lambda e: 0, STRUCTURE)
     if not pd.exact:
         return None
     if tree.args.get("distinct") is not None:

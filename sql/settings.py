@@ -45,6 +45,7 @@ DEFAULTS: dict[str, str] = {
     "backslash_quote": "safe_encoding",
     "timescaledb.telemetry_level": "off",
     "tsgres.native_executor": "on",  # off: DuckDB runs every query (tests compare the two)
+    "tsgres.shared_plans": "on",  # off: no plan shared between texts differing in constants
 }
 
 # names as clients spell them in ParameterStatus

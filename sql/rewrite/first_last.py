@@ -29,4 +29,4 @@ def first_last(tree: exp.Expression, ctx: object) -> exp.Expression:
             return exp.Anonymous(this=fn, expressions=list(node.expressions))
         return node
 
-    return tree.transform(fix)
+    return tree.transform(fix, copy=False)

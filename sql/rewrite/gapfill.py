@@ -102,7 +102,7 @@ def _duck(sql: str, **subst: exp.Expression) -> exp.Expression:
             return subst[node.name[4:]].copy()
         return node
 
-    return tree.transform(put)
+    return tree.transform(put, copy=False)
 
 
 def _is_gapfill(e: exp.Expression) -> bool:

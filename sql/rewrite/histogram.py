@@ -23,4 +23,4 @@ def histogram(tree: exp.Expression, ctx: object) -> exp.Expression:
             return exp.Anonymous(this="TSGRES_HISTOGRAM", expressions=list(node.expressions))
         return node
 
-    return tree.transform(fix)
+    return tree.transform(fix, copy=False)

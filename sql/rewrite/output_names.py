@@ -106,7 +106,7 @@ def output_names(tree: exp.Expression, ctx: object) -> exp.Expression:
             return node.expression
         return node
 
-    tree = tree.transform(unqualify)
+    tree = tree.transform(unqualify, copy=False)
     for select in tree.find_all(exp.Select):
         new = []
         for e in select.expressions:

@@ -70,4 +70,4 @@ def percentile(tree: exp.Expression, ctx: object) -> exp.Expression:
                     return exp.Anonymous(this="APPROX_QUANTILE", expressions=[value, args[0]])
         return node
 
-    return tree.transform(fix)
+    return tree.transform(fix, copy=False)

@@ -39,6 +39,7 @@ def table_pushdown(
     time_column: str,
     tags: set[str],
     evaluate_ns: Callable[[exp.Expression], int | None],
+    params: list | None = None,
 ) -> Pushdown:
     """Pushdown for the one table of a statement, known as ``alias`` (columns unqualified or so)."""
     return pushdown(
@@ -46,7 +47,21 @@ def table_pushdown(
         lambda c: c.name == time_column and c.table in ("", alias),
         lambda c: c.name in tags and c.table in ("", alias),
         evaluate_ns,
+        params,
     )
+
+
+class _Structure(list):
+    """Parameter values not known yet (planning): a text parameter stands for some non-empty text."""
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return "\x00?"
+
+    def __len__(self) -> int:
+        return 2**31
+
+
+STRUCTURE = _Structure()  # ``params`` when only the shape of the pushdown matters
 
 
 def conjuncts(where: exp.Expression | None) -> list[exp.Expression]:
@@ -71,15 +86,17 @@ def pushdown(
     is_time: Callable[[exp.Column], bool],
     is_tag: Callable[[exp.Column], bool],
     evaluate_ns: Callable[[exp.Expression], int | None],
+    params: list | None = None,
 ) -> Pushdown:
-    """``evaluate_ns`` turns a column-free expression into epoch nanoseconds (None: cannot)."""
+    """``evaluate_ns`` turns a column-free expression into epoch nanoseconds (None: cannot);
+    ``params`` are the bound values of $n (tag predicates on text parameters), None: not pushed."""
     res = Pushdown(pushed=[])
     preds: list[TagPredicate] = []
     for c in conjuncts(where):
         if _time_bound(c, is_time, evaluate_ns, res):
             res.pushed.append(c.sql("postgres"))
             continue
-        p = _tag_predicate(c, is_tag)
+        p = _tag_predicate(c, is_tag, params)
         if p is not None:
             preds.append(p)
             res.pushed.append(c.sql("postgres"))
@@ -155,23 +172,27 @@ def _exact(p: TagPredicate) -> bool:
     return False
 
 
-def _string(e: exp.Expression) -> str | None:
+def _string(e: exp.Expression, params: list | None) -> str | None:
     if isinstance(e, exp.Literal) and e.is_string:
         return e.this
+    if params is not None and isinstance(e, exp.Parameter) and e.this.name.isdigit():
+        i = int(e.this.name) - 1
+        v = params[i] if 0 <= i < len(params) else None
+        return v if isinstance(v, str) else None
     return None
 
 
-def _tag_predicate(c: exp.Expression, is_tag) -> TagPredicate | None:
+def _tag_predicate(c: exp.Expression, is_tag, params: list | None = None) -> TagPredicate | None:
     """An exact or superset tag predicate for ``c``, or None when ``c`` is not purely about tags."""
     if isinstance(c, exp.Paren):
-        return _tag_predicate(c.this, is_tag)
+        return _tag_predicate(c.this, is_tag, params)
     if isinstance(c, exp.And | exp.Or):
-        a, b = _tag_predicate(c.left, is_tag), _tag_predicate(c.right, is_tag)
+        a, b = _tag_predicate(c.left, is_tag, params), _tag_predicate(c.right, is_tag, params)
         if a is None or b is None:
             return None
         return And((a, b)) if isinstance(c, exp.And) else Or((a, b))
     if isinstance(c, exp.Not):
-        inner = _tag_predicate(c.this, is_tag)
+        inner = _tag_predicate(c.this, is_tag, params)
         # the complement of an exact predicate is a superset of the SQL result (NULL tags)
         if isinstance(inner, TagEq | TagIn):
             return Not(inner)
@@ -181,7 +202,7 @@ def _tag_predicate(c: exp.Expression, is_tag) -> TagPredicate | None:
         if isinstance(val, exp.Column):
             col, val = val, col
         if isinstance(col, exp.Column) and is_tag(col):
-            s = _string(val)
+            s = _string(val, params)
             if s is not None:
                 return TagEq(col.name, s) if isinstance(c, exp.EQ) else TagNe(col.name, s)
         return None
@@ -191,9 +212,14 @@ def _tag_predicate(c: exp.Expression, is_tag) -> TagPredicate | None:
         and is_tag(c.this)
         and not c.args.get("query")
     ):
-        values = [_string(v) for v in c.expressions]
+        values = [_string(v, params) for v in c.expressions]
         if values and all(v is not None for v in values):
             return TagIn(c.this.name, frozenset(values))  # type: ignore[arg-type]
+        return None
+    if isinstance(c, exp.RegexpLike | exp.RegexpILike) and isinstance(c.this, exp.Column) and is_tag(c.this):
+        pat = _string(c.expression, params)
+        if pat is not None and _PORTABLE_REGEX.fullmatch(pat):
+            return TagRegex(c.this.name, ("(?i)" if isinstance(c, exp.RegexpILike) else "") + pat)
         return None
     # sqlglot reads NOT LIKE as Like(negate=True): that is not a positive match to push down
     if (
@@ -202,10 +228,18 @@ def _tag_predicate(c: exp.Expression, is_tag) -> TagPredicate | None:
         and isinstance(c.this, exp.Column)
         and is_tag(c.this)
     ):
-        pat = _string(c.expression)
+        pat = _string(c.expression, params)
         if pat is not None:
             return TagRegex(c.this.name, _like_to_regex(pat))
     return None
+
+
+# POSIX regular expressions (PostgreSQL's ~) that Python's re reads the same way: literals, ., anchors,
+# alternation, groups, quantifiers, bracket lists without POSIX classes, and \d \w \s and escaped
+# punctuation. Anything else (backreferences, \m, [[:alpha:]], {n,m} bounds ...) is not pushed down.
+_PORTABLE_REGEX = re.compile(
+    r"(?:[A-Za-z0-9 _\-.*+?^$|(),:/=@#%&!~<>'\"]|\\[dDwWsS.\\()\[\]{}*+?^$|/\-]|\[\^?\]?[^\[\]\\]*\])*"
+)
 
 
 def _like_to_regex(pattern: str) -> str:

@@ -70,4 +70,4 @@ def rate(tree: exp.Expression, ctx: object) -> exp.Expression:
                 return _fn(_AGGREGATES[name], *node.expressions)
         return node
 
-    return tree.transform(fix)
+    return tree.transform(fix, copy=False)

@@ -96,4 +96,4 @@ def session_functions(tree: exp.Expression, ctx) -> exp.Expression:
             return lit("127.0.0.1")
         return node
 
-    return tree.transform(fix)
+    return tree.transform(fix, copy=False)

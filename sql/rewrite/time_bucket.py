@@ -178,4 +178,4 @@ def _lower(node: exp.Expression) -> exp.Expression:
 
 
 def time_bucket(tree: exp.Expression, ctx: object) -> exp.Expression:
-    return tree.transform(_lower)
+    return tree.transform(_lower, copy=False)

@@ -45,4 +45,4 @@ def timestamp_literals(tree: exp.Expression, ctx: object) -> exp.Expression:
         new = normalise(node.this)
         return exp.Literal.string(new) if new is not None else node
 
-    return tree.transform(fix)
+    return tree.transform(fix, copy=False)

@@ -1,0 +1,249 @@
+"""Statements that differ only in the constants of their WHERE comparisons share one plan.
+
+Dashboards and benchmarks send the same query again and again with other time bounds and tag
+values, each time as new text. Parsing, rewriting, describing and planning such a text costs
+milliseconds; the plan itself does not depend on those constants. So a query's text is cut into a
+*template*: every string or number literal that could be a comparison value becomes a parameter
+``$k`` (numbered after the client's own parameters). The template is parsed once; in its tree a
+parameter stays a parameter only where it is compared with a column of one of our tables whose
+type takes the literal unchanged (text, integers, float8, timestamps); every other one gets its
+literal back (``date_trunc('minute', ...)``, ``LIMIT 5``, ``'1 hour'::interval``). The prepared
+template, with the literals it kept as part of its identity, is cached; the next text with the same
+template and the same kept literals reuses it, the lifted literals converted to parameter values.
+
+    SELECT max(v) FROM cpu WHERE host = 'a' AND time >= '2016-01-01 00:00:00+00' GROUP BY 1
+    -> template  SELECT max(v) FROM cpu WHERE host = $1 AND time >= $2 GROUP BY 1
+       values    ['a', datetime(2016, 1, 1, tzinfo=UTC)]
+
+A literal whose value cannot be converted exactly as PostgreSQL would read it (an empty tag, a
+timestamp with a time zone name, an integer out of range) makes the text a miss: it takes the
+ordinary path, which also raises every error with positions in the client's own text.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+_TOKEN = re.compile(
+    r"""
+      (?P<skip>"(?:[^"]|"")*"                           # quoted identifier
+        | --[^\n]*                                      # comment
+        | /\*.*?\*/                                     # block comment
+        | \$\$.*?\$\$ | \$(?P<dq>[A-Za-z_][A-Za-z0-9_]*)\$.*?\$(?P=dq)\$   # dollar quoting
+        | [A-Za-z_][A-Za-z0-9_$]*'(?:[^']|'')*'         # E'..', B'..', X'..', U&'..' prefixed strings
+      )
+    | (?P<param>\$(?P<pn>\d+))
+    | (?P<word>[A-Za-z_][A-Za-z0-9_$]*)
+    | (?P<str>'(?:[^']|'')*')
+    | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+    | (?P<op><=|>=|<>|!=|::|[=<>(),.\-+*/%\[\]])
+    """,
+    re.S | re.X,
+)
+# the token before a literal that may be a comparison value
+_BEFORE_OPS = {"=", "<", ">", "<=", ">=", "<>", "!=", "(", ","}
+_BEFORE_WORDS = {"AND", "BETWEEN", "IN", "OR"}
+
+MAX_VARIANTS = 8  # plans kept per template (e.g. one per date_trunc unit)
+
+
+@dataclass(frozen=True)
+class Template:
+    text: str  # the statement with lifted-candidate literals as $k
+    literals: tuple[str, ...]  # the candidates' source text, in order
+    kinds: tuple[str, ...]  # "str" | "num" per candidate
+    base: int  # candidate i is parameter $(base + i + 1)
+
+
+def template(sql: str, n_given: int) -> Template | None:
+    """The template of ``sql``; None when it has no candidate literal (nothing to share)."""
+    if "'" not in sql and not any(ch.isdigit() for ch in sql):
+        return None
+    base = n_given
+    prev = ""
+    spans: list[tuple[int, int, str]] = []
+    pos = 0
+    for m in _TOKEN.finditer(sql):
+        gap = sql[pos : m.start()]
+        pos = m.end()
+        if gap.strip():
+            prev = "?"  # an unknown character: nothing after it is trusted as a value
+        kind = m.lastgroup
+        if kind == "skip" or kind == "dq":
+            prev = "?"
+            continue
+        if kind == "param":
+            base = max(base, int(m.group("pn")))
+            prev = "$"
+            continue
+        if kind in ("str", "num"):
+            if prev in _BEFORE_OPS or prev in _BEFORE_WORDS:
+                spans.append((m.start(), m.end(), kind))
+            prev = "lit"
+            continue
+        if kind == "word":
+            prev = m.group().upper()
+            continue
+        prev = m.group()
+    if not spans:
+        return None
+    parts: list[str] = []
+    at = 0
+    for i, (s, e, _k) in enumerate(spans):
+        parts.append(sql[at:s])
+        parts.append(f"${base + i + 1} ")  # the space: see sql.parse.space_parameters
+        at = e
+    parts.append(sql[at:])
+    return Template(
+        "".join(parts),
+        tuple(sql[s:e] for s, e, _k in spans),
+        tuple(k for _s, _e, k in spans),
+        base,
+    )
+
+
+# -- which parameters stay lifted ----------------------------------------------------------------------
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+TEXT_OIDS = {25, 1043}
+INT_OIDS = {20: 2**63, 21: 2**15, 23: 2**31}
+FLOAT8 = 701
+TIMESTAMPTZ = 1184
+TIMESTAMP = 1114
+LIFTABLE_OIDS = TEXT_OIDS | set(INT_OIDS) | {FLOAT8, TIMESTAMPTZ, TIMESTAMP}
+
+
+def compared_column(p: exp.Parameter) -> exp.Column | None:
+    """The column ``p`` is compared with (=, <>, <, <=, >, >=, IN list, BETWEEN bounds)."""
+    parent = p.parent
+    if isinstance(parent, _COMPARISONS):
+        other = parent.right if parent.left is p else parent.left
+        return other if isinstance(other, exp.Column) else None
+    if isinstance(parent, exp.In) and p is not parent.this and not parent.args.get("query"):
+        return parent.this if isinstance(parent.this, exp.Column) else None
+    if isinstance(parent, exp.Between) and p is not parent.this:
+        return parent.this if isinstance(parent.this, exp.Column) else None
+    return None
+
+
+def literal_node(text: str, kind: str) -> exp.Expression:
+    if kind == "num":
+        return exp.Literal.number(text)
+    return exp.Literal.string(text[1:-1].replace("''", "'"))
+
+
+def lift(
+    tree: exp.Expression, tpl: Template, column_oid: Callable[[exp.Column], int | None]
+) -> dict[int, int]:
+    """Put back every literal that must stay one; {candidate index: parameter type OID} of the rest.
+
+    ``column_oid`` gives the type of a column that belongs to one of our tables (None otherwise)."""
+    lifted: dict[int, int] = {}
+    nodes: dict[int, exp.Parameter] = {}
+    for p in list(tree.find_all(exp.Parameter)):
+        name = p.this.name if isinstance(p.this, exp.Expression) else ""
+        if not name.isdigit() or int(name) <= tpl.base:
+            continue
+        i = int(name) - tpl.base - 1
+        if i >= len(tpl.literals):
+            continue
+        col = compared_column(p)
+        oid = column_oid(col) if col is not None else None
+        if oid is not None and i not in nodes and _accepts(oid, tpl.literals[i], tpl.kinds[i]):
+            lifted[i] = oid
+            nodes[i] = p
+        else:
+            p.replace(literal_node(tpl.literals[i], tpl.kinds[i]))
+    # the parameters that stay are numbered without gaps, in the order of the text
+    order = sorted(lifted)
+    for rank, i in enumerate(order):
+        nodes[i].set("this", exp.Literal.number(tpl.base + rank + 1))
+    return {i: lifted[i] for i in order}
+
+
+def _accepts(oid: int, text: str, kind: str) -> bool:
+    if oid in TEXT_OIDS or oid in (TIMESTAMPTZ, TIMESTAMP):
+        return kind == "str"
+    if oid in INT_OIDS:
+        return kind == "num" and text.isdigit()
+    if oid == FLOAT8:
+        return kind == "num"
+    return False
+
+
+# -- values of lifted literals -------------------------------------------------------------------------
+_TS = re.compile(
+    r"^\s*(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?"
+    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?\s*$"
+)
+
+
+def value(oid: int, text: str, kind: str, timezone: str) -> object:
+    """The parameter value PostgreSQL would read the literal as; raises ValueError when unsure."""
+    if kind == "str":
+        s = text[1:-1].replace("''", "'")
+        if oid in TEXT_OIDS:
+            if not s:
+                raise ValueError("an empty tag value is not pushed down exactly")
+            return s
+        if oid in (TIMESTAMPTZ, TIMESTAMP):
+            return _timestamp(s, oid, timezone)
+        raise ValueError(text)
+    if oid in INT_OIDS:
+        v = int(text)
+        if v >= INT_OIDS[oid]:
+            raise ValueError("out of range")
+        return v
+    if oid == FLOAT8:
+        return float(text)
+    raise ValueError(text)
+
+
+def _timestamp(s: str, oid: int, timezone: str) -> _dt.datetime:
+    m = _TS.match(s)
+    if m is None:
+        raise ValueError(s)
+    y, mo, d, hh, mi, ss, frac, off = m.groups()
+    v = _dt.datetime(
+        int(y), int(mo), int(d), int(hh or 0), int(mi or 0), int(ss or 0), int((frac or "0").ljust(6, "0"))
+    )
+    if oid == TIMESTAMP:
+        if off is not None:
+            raise ValueError("PostgreSQL ignores the offset of a timestamp without time zone")
+        return v
+    if off is None:
+        tz = _dt.UTC if timezone == "UTC" else zoneinfo.ZoneInfo(timezone)
+        return v.replace(tzinfo=tz)
+    if off == "Z":
+        return v.replace(tzinfo=_dt.UTC)
+    sign = -1 if off[0] == "-" else 1
+    digits = off[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + (int(digits[2:4]) if len(digits) > 2 else 0)
+    return v.replace(tzinfo=_dt.timezone(sign * _dt.timedelta(minutes=minutes)))
+
+
+@dataclass
+class Variant:
+    """One prepared template: which candidates are parameters (and their types), which are kept."""
+
+    lifted: dict[int, int]  # candidate index -> parameter type OID
+    kept: dict[int, str]  # candidate index -> literal text the plan was made with
+    n_client: int  # the client's own parameters (prepared.param_oids[:n_client])
+    prepared: object  # sql.engine.Prepared over the lifted tree
+
+    def values(self, tpl: Template, timezone: str) -> list[object] | None:
+        """Values of the lifted parameters for ``tpl``, None when this variant does not fit it."""
+        lits = tpl.literals
+        for i, text in self.kept.items():
+            if lits[i] != text:
+                return None
+        try:
+            return [value(oid, lits[i], tpl.kinds[i], timezone) for i, oid in self.lifted.items()]
+        except (ValueError, OverflowError, zoneinfo.ZoneInfoNotFoundError):
+            return None

@@ -1,0 +1,240 @@
+"""Texts that differ only in WHERE constants share one plan, and answer as if each were planned alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench.datagen import DevopsCpu
+from columnar.engine import Engine
+from columnar.options import EngineOptions
+from sql import plan_cache
+from sql.engine import SqlEngine
+from sql.parse import parse
+
+
+# -- templates -------------------------------------------------------------------------------------------
+def test_template_lifts_comparison_values_only():
+    sql = (
+        "SELECT date_trunc('minute', time) AS m, max(v) FROM cpu WHERE (hostname = 'host_9' OR "
+        "hostname='h''x') AND time >= '2016-01-01 04:07:08 +0000' AND v > 90.0 AND y IN (1,2) "
+        "AND z = E'a' AND \"q'x\" = 3 AND w > interval '1 hour' GROUP BY 1 LIMIT 5 -- 'c'"
+    )
+    tpl = plan_cache.template(sql, 0)
+    assert tpl is not None
+    assert tpl.literals == (
+        "'minute'",
+        "'host_9'",
+        "'h''x'",
+        "'2016-01-01 04:07:08 +0000'",
+        "90.0",
+        "1",
+        "2",
+        "3",
+    )
+    assert tpl.kinds[:5] == ("str", "str", "str", "str", "num")
+    # prefixed strings, typed literals, quoted identifiers, LIMIT and comments stay in the text
+    for kept in ("E'a'", '"q\'x"', "interval '1 hour'", "LIMIT 5", "-- 'c'"):
+        assert kept in tpl.text
+    assert "'host_9'" not in tpl.text and "$2 " in tpl.text
+
+
+def test_template_numbers_after_client_parameters():
+    tpl = plan_cache.template("SELECT * FROM t WHERE a = $2 AND b = 'x'", 1)
+    assert tpl is not None and tpl.base == 2 and "b = $3 " in tpl.text
+    tpl = plan_cache.template("SELECT * FROM t WHERE b = 'x'", 4)
+    assert tpl is not None and tpl.base == 4 and "$5 " in tpl.text
+    assert plan_cache.template("SELECT * FROM t", 0) is None
+    assert plan_cache.template("SELECT $$a = 'b'$$, $q$ = 1 $q$", 0) is None
+
+
+_PIECES = st.sampled_from(
+    [
+        "SELECT",
+        " x",
+        " =",
+        " '",
+        "'",
+        "''",
+        " 'a b'",
+        " 12",
+        " 1.5e3",
+        " IN (",
+        ")",
+        ",",
+        ' "id q"',
+        " -- c\n",
+        " /* 'x' */",
+        " $$ 'y' $$",
+        " $q$ 'z' $q$",
+        " $1",
+        " E'\\''",
+        " AND",
+        " BETWEEN",
+        " host_1",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=25))
+def test_template_round_trip(pieces):
+    """Putting each candidate's text back where its parameter stands gives the original text."""
+    sql = "".join(pieces)
+    tpl = plan_cache.template(sql, 0)
+    if tpl is None:
+        return
+
+    def back(m: re.Match) -> str:
+        n = int(m.group(1))
+        return tpl.literals[n - tpl.base - 1] if n > tpl.base else m.group(0)
+
+    assert re.sub(r"\$(\d+) ", back, tpl.text) == sql
+
+
+def test_timestamp_values_read_as_postgresql_does():
+    v = plan_cache.value(plan_cache.TIMESTAMPTZ, "'2016-01-01 04:07:08 +0000'", "str", "UTC")
+    assert v == dt.datetime(2016, 1, 1, 4, 7, 8, tzinfo=dt.UTC)
+    v = plan_cache.value(plan_cache.TIMESTAMPTZ, "'2016-01-01T04:07:08.5-05:30'", "str", "UTC")
+    assert v == dt.datetime(2016, 1, 1, 9, 37, 8, 500000, tzinfo=dt.UTC)
+    v = plan_cache.value(plan_cache.TIMESTAMPTZ, "'2016-07-01 00:00'", "str", "Europe/Berlin")
+    assert v == dt.datetime(2016, 6, 30, 22, 0, tzinfo=dt.UTC)
+    assert plan_cache.value(plan_cache.TIMESTAMP, "'2016-01-02'", "str", "UTC") == dt.datetime(2016, 1, 2)
+    for bad in ("'now'", "'2016-01-01 00:00:00 Europe/Berlin'", "'2016-01-01 00:00:00.1234567'"):
+        with pytest.raises(ValueError):
+            plan_cache.value(plan_cache.TIMESTAMPTZ, bad, "str", "UTC")
+    with pytest.raises(ValueError):  # PostgreSQL drops the offset of a timestamp without time zone
+        plan_cache.value(plan_cache.TIMESTAMP, "'2016-01-02 00:00+02'", "str", "UTC")
+    with pytest.raises(ValueError):
+        plan_cache.value(21, "40000", "num", "UTC")
+    with pytest.raises(ValueError):
+        plan_cache.value(25, "''", "str", "UTC")
+
+
+def test_parameters_without_spaces_parse():
+    tree = parse("SELECT 1 WHERE 2 IN ($1,$2) AND '$3,$' = $3")
+    assert tree.sql("postgres") == "SELECT 1 WHERE 2 IN ($1, $2) AND '$3,$' = $3"
+
+
+# -- shared plans answer like their own ------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sql_engine(tmp_path_factory):
+    engine = Engine.open(
+        tmp_path_factory.mktemp("plans"), EngineOptions(compaction_interval_s=0, wal_fsync="off")
+    )
+    gen = DevopsCpu(5, hours=2, seed=3)
+    for i, b in enumerate(gen.batches(1500)):
+        engine.write("postgres", b).check()
+        if i == 1:
+            engine.flush()
+    e = SqlEngine(engine)
+    yield e
+    e.close()
+    engine.close()
+
+
+def _rows(s, sql, params=()):
+    r = s.execute(s.prepare(sql, [0] * len(params)), list(params))
+    return (
+        [c.name for c in r.columns],
+        [c.type_oid for c in r.columns],
+        [tuple(x.values()) for b in r.batches for x in b.to_pylist()],
+    )
+
+
+def _same(a, b):
+    assert a[0] == b[0] and a[1] == b[1]
+    assert len(a[2]) == len(b[2])
+    for x, y in zip(a[2], b[2], strict=True):
+        for u, v in zip(x, y, strict=True):
+            if isinstance(u, float):
+                assert (math.isnan(u) and math.isnan(v)) or u == pytest.approx(v, rel=1e-12)
+            else:
+                assert u == v
+
+
+SHAPES = [
+    "SELECT date_trunc('minute', time) AS m, max(usage_user) FROM cpu WHERE hostname = '{h}' AND time >= '{a}' AND time < '{b}' GROUP BY m ORDER BY m",
+    "SELECT date_trunc('hour', time) AS m, hostname, avg(usage_idle) FROM cpu WHERE hostname IN ('{h}', 'host_0') AND time BETWEEN '{a}' AND '{b}' GROUP BY m, hostname ORDER BY m, hostname",
+    "SELECT * FROM cpu WHERE usage_user > {n} AND time >= '{a}' AND time < '{b}' ORDER BY time, hostname",
+    "WITH x AS (SELECT time_bucket('10 minutes', time) AS t, hostname, count(*) AS c FROM cpu WHERE time > '{a}' AND hostname <> '{h}' GROUP BY 1, 2) SELECT * FROM x ORDER BY 1, 2 LIMIT {n}",
+    "SELECT hostname, usage_system FROM cpu WHERE time = '{a}' ORDER BY hostname",
+    "SELECT DISTINCT ON (hostname) hostname, time, usage_user FROM cpu WHERE time < '{b}' ORDER BY hostname, time DESC",
+]
+VALUES = [
+    {"h": "host_1", "a": "2016-01-01 00:10:00 +0000", "b": "2016-01-01 01:10:00 +0000", "n": "50"},
+    {"h": "host_3", "a": "2016-01-01T00:20:10Z", "b": "2016-01-01 00:59:50+00", "n": "90"},
+    {"h": "host_4", "a": "2016-01-01 00:00:00", "b": "2016-01-01 01:30:00", "n": "7"},
+    {"h": "host_2", "a": "2015-12-31 19:00:00-05", "b": "2016-01-01 03:00:00+02:00", "n": "0"},
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("timezone", ["UTC", "America/New_York"])
+def test_shared_plan_answers_as_its_own(sql_engine, shape, timezone):
+    shared = sql_engine.session("postgres")
+    alone = sql_engine.session("postgres")
+    for s in (shared, alone):
+        s.set_setting("timezone", timezone)
+    alone.set_setting("tsgres.shared_plans", "off")
+    first = None
+    for vals in VALUES:
+        sql = shape.format(**vals)
+        got = _rows(shared, sql)
+        _same(got, _rows(alone, sql))
+        p = shared.prepare(sql, [])
+        if first is None:
+            first = p
+        elif p.extra_params:  # a text of the same template reuses the first plan's tree
+            assert p.tree is first.tree
+        assert p.param_oids == []  # the lifted values are not the client's parameters
+
+
+def test_lifted_values_and_client_parameters(sql_engine):
+    s = sql_engine.session("postgres")
+    sql = "SELECT count(*) FROM cpu WHERE hostname = $1 AND time >= '2016-01-01 00:30:00+00'"
+    p = s.prepare(sql, [0])
+    assert p.param_oids == [25] and len(p.extra_params) == 1
+    n3 = s.execute(p, ["host_3"]).batches
+    assert [r for b in n3 for r in b.to_pylist()] == [{"count": 540}]
+
+
+def test_values_that_cannot_be_read_exactly_take_their_own_plan(sql_engine):
+    s = sql_engine.session("postgres")
+    base = "SELECT count(*) FROM cpu WHERE hostname = '{}' AND time >= '2016-01-01 00:30:00+00'"
+    assert s.prepare(base.format("host_1"), []).extra_params
+    p = s.prepare(base.format(""), [])  # '' is a missing tag to the index, not to SQL
+    assert p.extra_params == ()
+    assert [r for b in s.execute(p, []).batches for r in b.to_pylist()] == [{"count": 0}]
+    q = "SELECT count(*) FROM cpu WHERE time >= '{}'"
+    assert s.prepare(q.format("2016-01-01 00:30:00+00"), []).extra_params
+    assert s.prepare(q.format("epoch"), []).extra_params == ()
+
+
+def test_errors_point_into_the_clients_text(sql_engine):
+    from sql import errors as E
+
+    s = sql_engine.session("postgres")
+    with pytest.raises(E.UndefinedColumn):
+        s.prepare("SELECT nope FROM cpu WHERE hostname = 'host_1'", [])
+    with pytest.raises(E.SyntaxError_) as err:
+        s.prepare("SELECT * FROM cpu WHERE hostname = 'host_1' AND AND", [])
+    assert err.value.position == len("SELECT * FROM cpu WHERE hostname = 'host_1' AND ") + 1
+
+
+def test_constant_queries_are_computed_once(sql_engine):
+    s = sql_engine.session("postgres")
+    p = s.prepare("SELECT 1", [])
+    assert p.constant is not None
+    assert [r for b in s.execute(p, []).batches for r in b.to_pylist()] == [{"?column?": 1}]
+    assert [r for b in s.execute(p, []).batches for r in b.to_pylist()] == [{"?column?": 1}]
+    for volatile in ("SELECT now()", "SELECT 'now'::timestamptz", "SELECT random()"):
+        assert s.prepare(volatile, []).constant is None
+    a = [r for b in s.execute(s.prepare("SELECT now() AS t", []), []).batches for r in b.to_pylist()]
+    b = [r for b in s.execute(s.prepare("SELECT now() AS t", []), []).batches for r in b.to_pylist()]
+    assert a[0]["t"] < b[0]["t"]
