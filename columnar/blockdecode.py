@@ -1,0 +1,534 @@
+"""Batched block decoding: every block of one column of many row groups in one numba call.
+
+A scan used to decode one block (<= 1,024 values) per codec call; the Python around each call
+(payload copy, checksum, header, dispatch, the numpy assignments) cost more than the decoding itself.
+:func:`decode_column` takes the blocks of one column as arrays (offsets, lengths, counts, where each
+group's rows start) over one byte buffer and, in one GIL-free kernel, checks each block's CRC32C,
+reads its header, dispatches to the codec's own numba kernel (the same kernels
+``columnar.encodings`` calls) and writes the values, with a validity bitmap where the block has one,
+into the column's output.
+
+What the kernel does not handle it leaves to the caller, per block, through a status:
+
+* ``OK``: decoded;
+* ``FALLBACK``: a codec without a kernel here (the zstd stage, strings), a validity bitmap that is not
+  the ``bits`` codec, or a dtype tag other than the column's: the caller decodes that block the
+  ordinary way (``encodings.decode``), so results are identical;
+* ``CORRUPT``: checksum, header or codec failure: the caller decodes it the ordinary way, which raises
+  the precise error with file and offset.
+
+Codec kernels reached from here: raw, rle, simple8b, dod, rans, gorilla, alp (with its nested integer
+payload), bits (validity).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from columnar.encodings import alp as _alp
+from columnar.encodings import bits, dod, gorilla, rans, rle, simple8b
+from columnar.encodings._core import get_varint, kernel, ld32
+
+OK = 0
+FALLBACK = 1
+CORRUPT = 2
+
+TAG_INT64 = 0
+TAG_UINT64 = 1
+TAG_FLOAT64 = 2
+
+_I64_MAX = np.int64(2**63 - 1)
+
+_RAW, _RLE, _SIMPLE8B, _DOD, _RANS, _GORILLA, _ALP, _BITS = 0, 1, 2, 3, 4, 5, 6, 7
+
+
+def _crc_tables() -> np.ndarray:
+    """Slice-by-8 tables of CRC32C (Castagnoli, reflected polynomial 0x82F63B78)."""
+    poly = 0x82F63B78
+    t = np.zeros((8, 256), np.uint32)
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ poly if c & 1 else c >> 1
+        t[0, i] = c
+    for k in range(1, 8):
+        for i in range(256):
+            c = int(t[k - 1, i])
+            t[k, i] = (c >> 8) ^ int(t[0, c & 0xFF])
+    return t
+
+
+_CRC = _crc_tables()
+
+
+@kernel
+def crc32c(buf, a, end):
+    """CRC32C of buf[a:end] (the value google_crc32c.value gives)."""
+    c = np.uint32(0xFFFFFFFF)
+    i = a
+    while i + 8 <= end:
+        lo = c ^ (
+            np.uint32(buf[i])
+            | (np.uint32(buf[i + 1]) << np.uint32(8))
+            | (np.uint32(buf[i + 2]) << np.uint32(16))
+            | (np.uint32(buf[i + 3]) << np.uint32(24))
+        )
+        c = (
+            _CRC[7, lo & np.uint32(0xFF)]
+            ^ _CRC[6, (lo >> np.uint32(8)) & np.uint32(0xFF)]
+            ^ _CRC[5, (lo >> np.uint32(16)) & np.uint32(0xFF)]
+            ^ _CRC[4, lo >> np.uint32(24)]
+            ^ _CRC[3, buf[i + 4]]
+            ^ _CRC[2, buf[i + 5]]
+            ^ _CRC[1, buf[i + 6]]
+            ^ _CRC[0, buf[i + 7]]
+        )
+        i += 8
+    while i < end:
+        c = _CRC[0, (c ^ np.uint32(buf[i])) & np.uint32(0xFF)] ^ (c >> np.uint32(8))
+        i += 1
+    return c ^ np.uint32(0xFFFFFFFF)
+
+
+@kernel
+def _ints_nested(body, blen, out):
+    """A nested ``[codec id][body]`` integer payload (alp's scaled integers) into out (int64 bits).
+    Returns (status, tag)."""
+    if blen < 2:
+        return CORRUPT, 0
+    cid = body[0]
+    inner = body[1:blen]
+    ilen = blen - 1
+    n = out.size
+    if cid == _RANS:
+        st = rans._decode(inner, ilen, out)
+        tag = inner[0] & 1
+    elif cid == _DOD:
+        st = dod._decode(inner, ilen, out)
+        tag = inner[0] & 1
+    elif cid == _SIMPLE8B:
+        if inner[0] > 1:
+            return CORRUPT, 0
+        st = simple8b._decode(inner, ilen, out)
+        tag = inner[0]
+    elif cid == _RLE:
+        if inner[0] > 2:
+            return CORRUPT, 0
+        st = rle._decode(inner, ilen, out)
+        tag = inner[0]
+    elif cid == _RAW:
+        if ilen != 1 + 8 * n:
+            return CORRUPT, 0
+        tag = inner[0]
+        for i in range(n):
+            p = 1 + 8 * i
+            out[i] = ld32(inner, p) | (ld32(inner, p + 4) << np.uint64(32))
+        st = ilen
+    else:
+        return FALLBACK, 0
+    if st < 0:
+        return CORRUPT, 0
+    return OK, tag
+
+
+@kernel
+def _payload(buf, a, end, count, out):
+    """Decode the payload buf[a:end] (codec id, varint count, body) of ``count`` values into out
+    (uint64 bit patterns). Returns (status, dtype tag)."""
+    if end - a < 2:
+        return CORRUPT, 0
+    cid = buf[a]
+    cnt, p = get_varint(buf, a + 1, end)
+    if p < 0 or cnt != np.uint64(count):
+        return CORRUPT, 0
+    blen = end - p
+    if blen < 1 and cid != _GORILLA:  # every other body opens with a head byte
+        return CORRUPT, 0
+    body = buf[p:end]
+    o = out[:count]
+    if cid == _RANS:
+        st = rans._decode(body, blen, o)
+        tag = body[0] & 1
+    elif cid == _DOD:
+        st = dod._decode(body, blen, o)
+        tag = body[0] & 1
+    elif cid == _GORILLA:
+        st = gorilla._decode(body, blen, o)
+        tag = TAG_FLOAT64
+    elif cid == _ALP:
+        pos, e, positions, values = _alp._parse(body, blen, count)
+        if pos < 0:
+            return CORRUPT, 0
+        ints = np.empty(count, np.uint64)
+        s, itag = _ints_nested(body[pos:blen], blen - pos, ints)
+        if s != OK:
+            return s, 0
+        if itag != TAG_INT64:
+            return CORRUPT, 0
+        _alp._finish(ints.view(np.int64), e, positions, values, o.view(np.float64))
+        st = blen
+        tag = TAG_FLOAT64
+    elif cid == _SIMPLE8B:
+        if body[0] > 1:
+            return CORRUPT, 0
+        st = simple8b._decode(body, blen, o)
+        tag = body[0]
+    elif cid == _RLE:
+        if body[0] > 2:
+            return CORRUPT, 0
+        st = rle._decode(body, blen, o)
+        tag = body[0]
+    elif cid == _RAW:
+        if blen != 1 + 8 * count:
+            return CORRUPT, 0
+        tag = body[0]
+        if tag > 2:
+            return CORRUPT, 0
+        for i in range(count):
+            q = 1 + 8 * i
+            o[i] = ld32(body, q) | (ld32(body, q + 4) << np.uint64(32))
+        st = blen
+    else:
+        return FALLBACK, 0
+    if st < 0:
+        return CORRUPT, 0
+    return OK, tag
+
+
+@kernel
+def _block_values(buf, at, ln, count, rows, has_validity, want_tag, verify, vals, mask, scratch):
+    """One block of a row group of ``rows`` rows into vals[:rows] (bit patterns) and mask[:rows]
+    (presence). Returns OK, FALLBACK or CORRUPT."""
+    a = at
+    end = a + ln
+    if verify and np.uint64(crc32c(buf, a, end)) != ld32(buf, end):
+        return CORRUPT
+    if not has_validity:
+        if count != rows:
+            return CORRUPT
+        s, tag = _payload(buf, a, end, rows, vals)
+        if s == OK and tag != want_tag:
+            s = FALLBACK
+        if s == OK:
+            mask[:rows] = 1
+        return s
+    if end - a < 4:
+        return CORRUPT
+    vlen = np.int64(ld32(buf, a))
+    va = a + 4
+    ve = va + vlen
+    if ve > end or ve - va < 2:
+        return CORRUPT
+    if buf[va] != _BITS:
+        return FALLBACK
+    vcnt, vp = get_varint(buf, va + 1, ve)
+    if vp < 0 or vcnt != np.uint64(rows):
+        return CORRUPT
+    m = mask[:rows]
+    if bits._decode(buf[vp:ve], ve - vp, m) < 0:
+        return CORRUPT
+    present = 0
+    for j in range(rows):
+        present += m[j]
+    if present != count:
+        return CORRUPT
+    s, tag = _payload(buf, ve, end, count, scratch)
+    if s == OK and tag != want_tag:
+        s = FALLBACK
+    if s != OK:
+        return s
+    k = 0
+    for j in range(rows):
+        if m[j]:
+            vals[j] = scratch[k]
+            k += 1
+    return OK
+
+
+@kernel
+def decode_column(buf, offs, lens, counts, rows, validity, want_tag, out_pos, out, valid, status, verify):
+    """Decode blocks i = 0.. of one column: payload buf[offs[i]:offs[i]+lens[i]] followed by its
+    CRC32C (checked when ``verify``), ``counts[i]`` values for a row group of ``rows[i]`` rows starting
+    at out_pos[i]. Values go to out (uint64 bit patterns; rows without a value are left as they are),
+    presence to valid (uint8). Per block status: OK, FALLBACK or CORRUPT (the block's rows are then
+    left to the caller). Returns the number of blocks not OK."""
+    nb = offs.size
+    maxrows = 0
+    for i in range(nb):
+        maxrows = max(maxrows, rows[i])
+    scratch = np.empty(maxrows, np.uint64)
+    bad = 0
+    for i in range(nb):
+        at = out_pos[i]
+        r = rows[i]
+        s = _block_values(
+            buf, offs[i], lens[i], counts[i], r, validity[i], want_tag, verify,
+            out[at : at + r], valid[at : at + r], scratch,
+        )  # fmt: skip
+        status[i] = s
+        if s != OK:
+            bad += 1
+    return bad
+
+
+@kernel
+def _acc_int(
+    vals, mask, tt, run_s, nr, c, p, o_count, o_sum, o_min, o_max, o_first, o_ftime, o_last, o_ltime
+):
+    iv = vals.view(np.int64)
+    for k in range(nr):
+        n = 0
+        mn = np.int64(0)
+        mx = np.int64(0)
+        ifirst = -1
+        ilast = -1
+        su = np.int64(0)
+        for j in range(run_s[k], run_s[k + 1]):
+            if mask[j]:
+                v = iv[j]
+                if ifirst < 0:
+                    ifirst = j
+                    mn = v
+                    mx = v
+                mn = min(mn, v)
+                mx = max(mx, v)
+                su += v
+                ilast = j
+                n += 1
+        q = p + k
+        o_count[c, q] = n
+        if n:
+            o_sum[c, q] = np.uint64(su)
+            o_min[c, q] = np.uint64(mn)
+            o_max[c, q] = np.uint64(mx)
+            o_first[c, q] = vals[ifirst]
+            o_ftime[c, q] = tt[ifirst]
+            o_last[c, q] = vals[ilast]
+            o_ltime[c, q] = tt[ilast]
+
+
+@kernel
+def _acc_uint(
+    vals, mask, tt, run_s, nr, c, p, o_count, o_sum, o_min, o_max, o_first, o_ftime, o_last, o_ltime
+):
+    for k in range(nr):
+        n = 0
+        mn = np.uint64(0)
+        mx = np.uint64(0)
+        ifirst = -1
+        ilast = -1
+        su = np.uint64(0)
+        for j in range(run_s[k], run_s[k + 1]):
+            if mask[j]:
+                v = vals[j]
+                if ifirst < 0:
+                    ifirst = j
+                    mn = v
+                    mx = v
+                mn = min(mn, v)
+                mx = max(mx, v)
+                su += v
+                ilast = j
+                n += 1
+        q = p + k
+        o_count[c, q] = n
+        if n:
+            o_sum[c, q] = su
+            o_min[c, q] = mn
+            o_max[c, q] = mx
+            o_first[c, q] = vals[ifirst]
+            o_ftime[c, q] = tt[ifirst]
+            o_last[c, q] = vals[ilast]
+            o_ltime[c, q] = tt[ilast]
+
+
+@kernel
+def _acc_float(
+    vals, mask, tt, run_s, nr, c, p, o_count, o_sumf, o_min, o_max, o_first, o_ftime, o_last, o_ltime
+):
+    """NaN sorts above every number: min skips it (unless every value is NaN), max is NaN when any
+    value is (numpy's fmin / maximum)."""
+    fv = vals.view(np.float64)
+    for k in range(nr):
+        n = 0
+        imin = -1
+        imax = -1
+        ifirst = -1
+        ilast = -1
+        sf = 0.0
+        for j in range(run_s[k], run_s[k + 1]):
+            if mask[j]:
+                v = fv[j]
+                if ifirst < 0:
+                    ifirst = j
+                    imin = j
+                    imax = j
+                else:
+                    if np.isnan(fv[imin]) or v < fv[imin]:
+                        imin = j
+                    if not np.isnan(fv[imax]) and (np.isnan(v) or v > fv[imax]):
+                        imax = j
+                sf += v
+                ilast = j
+                n += 1
+        q = p + k
+        o_count[c, q] = n
+        if n:
+            o_sumf[c, q] = sf
+            o_min[c, q] = vals[imin]
+            o_max[c, q] = vals[imax]
+            o_first[c, q] = vals[ifirst]
+            o_ftime[c, q] = tt[ifirst]
+            o_last[c, q] = vals[ilast]
+            o_ltime[c, q] = tt[ilast]
+
+
+@kernel
+def aggregate_groups(
+    buf, at, ln, cnt, validity, rows, series, tags, tmin, tmax, every, offset, verify,
+    o_series, o_bucket, o_count, o_sum, o_sumf, o_min, o_max, o_first, o_ftime, o_last, o_ltime, status,
+):  # fmt: skip
+    """Partial aggregates per (series, time bucket) of row groups, decoding each block into a small
+    scratch buffer (nothing the size of the scan is materialised).
+
+    Group g: time block and the blocks of columns 1.. at at[g, c] (-1: absent) in buf, ``rows[g]``
+    rows of series ``series[g]``; column c has dtype tag tags[c - 1] (0 int64, 1 uint64, 2 float64).
+    Rows outside [tmin, tmax] are skipped; bucket = (t - offset) // every * every + offset (every 0:
+    one bucket, 0). Per (series, bucket) run of a group one output slot p, per column c - 1:
+    count, sum (o_sum: uint64 bits for integers, which wrap like int64; o_sumf: floats), the bit patterns
+    of min, max, first (+ its time), last (+ its time). NaN sorts above every number: min skips it,
+    max is NaN when any value is. A group whose blocks the kernel cannot decode writes nothing and
+    gets status != OK (the caller reads it the ordinary way). Returns the slots used.
+    """
+    ng = rows.size
+    ncol = tags.size
+    maxrows = 0
+    for g in range(ng):
+        maxrows = max(maxrows, rows[g])
+    tvals = np.empty(maxrows, np.uint64)
+    tmask = np.empty(maxrows, np.uint8)
+    vals = np.empty(maxrows, np.uint64)
+    mask = np.empty(maxrows, np.uint8)
+    scratch = np.empty(maxrows, np.uint64)
+    run_s = np.empty(maxrows + 1, np.int64)
+    run_b = np.empty(maxrows + 1, np.int64)
+    p = 0
+    for g in range(ng):
+        r = rows[g]
+        status[g] = _block_values(
+            buf, at[g, 0], ln[g, 0], r, r, False, TAG_INT64, verify, tvals, tmask, scratch
+        )
+        if status[g] != OK:
+            continue
+        tt = tvals[:r].view(np.int64)
+        lo = 0
+        while lo < r and tt[lo] < tmin:
+            lo += 1
+        hi = r
+        while hi > lo and tt[hi - 1] > tmax:
+            hi -= 1
+        if lo >= hi:
+            continue
+        # runs of equal bucket among rows lo..hi-1 (times are sorted within a group)
+        nr = 0
+        j = lo
+        while j < hi:
+            if every > 0:
+                b = ((tt[j] - offset) // every) * every + offset
+                last_t = b + (every - 1) if b <= _I64_MAX - (every - 1) else _I64_MAX
+            else:
+                b = np.int64(0)
+                last_t = _I64_MAX
+            run_s[nr] = j
+            run_b[nr] = b
+            nr += 1
+            j += 1
+            while j < hi and tt[j] <= last_t:
+                j += 1
+        run_s[nr] = hi
+        for k in range(nr):
+            o_series[p + k] = series[g]
+            o_bucket[p + k] = run_b[k]
+        failed = False
+        for c in range(ncol):
+            a = at[g, c + 1]
+            if a < 0:
+                for k in range(nr):
+                    o_count[c, p + k] = 0
+                continue
+            s = _block_values(
+                buf,
+                a,
+                ln[g, c + 1],
+                cnt[g, c + 1],
+                r,
+                validity[g, c + 1],
+                tags[c],
+                verify,
+                vals,
+                mask,
+                scratch,
+            )
+            if s != OK:
+                status[g] = s
+                failed = True
+                break
+            kind = tags[c]
+            if kind == TAG_FLOAT64:
+                _acc_float(
+                    vals,
+                    mask,
+                    tt,
+                    run_s,
+                    nr,
+                    c,
+                    p,
+                    o_count,
+                    o_sumf,
+                    o_min,
+                    o_max,
+                    o_first,
+                    o_ftime,
+                    o_last,
+                    o_ltime,
+                )
+            elif kind == TAG_INT64:
+                _acc_int(
+                    vals,
+                    mask,
+                    tt,
+                    run_s,
+                    nr,
+                    c,
+                    p,
+                    o_count,
+                    o_sum,
+                    o_min,
+                    o_max,
+                    o_first,
+                    o_ftime,
+                    o_last,
+                    o_ltime,
+                )
+            else:
+                _acc_uint(
+                    vals,
+                    mask,
+                    tt,
+                    run_s,
+                    nr,
+                    c,
+                    p,
+                    o_count,
+                    o_sum,
+                    o_min,
+                    o_max,
+                    o_first,
+                    o_ftime,
+                    o_last,
+                    o_ltime,
+                )
+        if failed:
+            continue
+        p += nr
+    return p
