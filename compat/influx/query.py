@@ -123,7 +123,7 @@ class Encoder:
             out.append(r)
         return out
 
-    def series_obj(self, s: Series, partial: bool) -> dict[str, Any]:
+    def series_obj(self, s: Series, partial: bool, values: RawJSON | None = None) -> dict[str, Any]:
         o: dict[str, Any] = {}
         if s.name:
             o["name"] = s.name
@@ -132,26 +132,56 @@ class Encoder:
         if s.columns:
             o["columns"] = s.columns
         if len(s):
-            if s.columnar and not self.pretty:
-                o["values"] = self.values_json(s)
+            if values is not None:
+                o["values"] = values
+            elif s.columnar and not self.pretty:
+                o["values"] = self.values_json([s])[0]
             else:
                 o["values"] = self.rows(s, s.values)
         if partial:
             o["partial"] = True
         return o
 
-    def values_json(self, s: Series) -> RawJSON:
-        """A columnar series' rows as JSON, formatted a column at a time."""
-        assert s.times is not None and s.cols is not None
+    def series_objs(self, series: list[Series]) -> list[dict[str, Any]]:
+        """The series of one result; columnar ones of the same column types formatted together."""
+        values: dict[int, RawJSON] = {}
+        if not self.pretty:
+            alike: dict[tuple, list[int]] = {}
+            for i, s in enumerate(series):
+                if s.columnar and len(s):
+                    assert s.cols is not None
+                    key = (id(s.tz), tuple((c.values.dtype.str, id(c.words)) for c in s.cols))
+                    alike.setdefault(key, []).append(i)
+            for idxs in alike.values():
+                for i, v in zip(idxs, self.values_json([series[i] for i in idxs]), strict=True):
+                    values[i] = v
+        return [self.series_obj(s, s.partial, values.get(i)) for i, s in enumerate(series)]
+
+    def values_json(self, series: list[Series]) -> list[RawJSON]:
+        """The rows of columnar series (of one tz and the same column types) as JSON, formatted a
+        column at a time over all of them."""
+        first = series[0]
+        assert first.times is not None and first.cols is not None
+        if len(series) == 1:
+            times, cols = first.times, first.cols
+        else:
+            times = np.concatenate([s.times for s in series])  # type: ignore[misc]
+            cols = [_concat([s.cols[j] for s in series]) for j in range(len(first.cols))]  # type: ignore[index]
         # one flat list of cells joined by commas: a row's first cell opens it, its last closes it
-        last = len(s.cols) - 1
-        cells = [time_cells(s.times, self.epoch, s.tz, "[", "" if s.cols else "]")]
-        cells += [json_cells(c, "]" if i == last else "") for i, c in enumerate(s.cols)]
-        k, n = len(cells), len(s.times)
+        last = len(cols) - 1
+        cells = [time_cells(times, self.epoch, first.tz, "[", "" if cols else "]")]
+        cells += [json_cells(c, "]" if i == last else "") for i, c in enumerate(cols)]
+        k, n = len(cells), len(times)
         flat: list[str] = [""] * (n * k)
         for i, col in enumerate(cells):
             flat[i::k] = col
-        return RawJSON("[" + ",".join(flat) + "]")
+        out = []
+        at = 0
+        for s in series:
+            m = len(s) * k
+            out.append(RawJSON("[" + ",".join(flat[at : at + m]) + "]"))
+            at += m
+        return out
 
     def result_obj(
         self, r: StatementResult, series: list[dict[str, Any]], partial: bool = False
@@ -201,6 +231,17 @@ def time_cells(t: np.ndarray, epoch: str | None, tz: Any, prefix: str = "", suff
     return np.array(text, dtype=object)[inv.reshape(-1)].tolist()
 
 
+def _concat(cols: list[Col]) -> Col:
+    """Columns of the same dtype (and dictionary, if any) as one."""
+    first = cols[0]
+    values = np.concatenate([c.values for c in cols])
+    valid = np.concatenate([c.valid for c in cols])
+    if first.codes is not None and all(c.codes is not None for c in cols):
+        codes = np.concatenate([c.codes for c in cols])  # type: ignore[misc]
+        return Col(values, valid, first.kind, codes, first.words)
+    return Col(values, valid, first.kind)
+
+
 def json_cells(c: Col, suffix: str = "") -> list[str]:
     """A column's values as JSON text (what _value gives each), each followed by ``suffix``."""
     v, valid = c.values, c.valid
@@ -218,7 +259,7 @@ def json_cells(c: Col, suffix: str = "") -> list[str]:
             out = list(map(str, v.tolist()))
     elif kind == "b":
         words, codes = np.array(["false", "true"], dtype=object), v.astype(np.int64)
-    elif c.codes is not None and c.words is not None:
+    elif c.codes is not None and c.words is not None and len(c.words) <= 2 * len(c.codes):
         words = np.array([_value(w) for w in c.words.tolist()], dtype=object)
         codes = c.codes
     else:
@@ -478,11 +519,7 @@ async def handle_query(request: web.Request) -> web.StreamResponse:
 def _encode_all(encoder: Encoder, results: list[StatementResult]) -> bytes:
     """The whole answer's JSON (in the thread pool: a large result must not stall the event loop)."""
     try:
-        obj = {
-            "results": [
-                encoder.result_obj(r, [encoder.series_obj(s, s.partial) for s in r.series]) for r in results
-            ]
-        }
+        obj = {"results": [encoder.result_obj(r, encoder.series_objs(r.series)) for r in results]}
         return encoder.dumps(obj) + b"\n"
     except UnsupportedValue as e:
         return e.body()

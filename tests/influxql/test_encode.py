@@ -64,6 +64,25 @@ def test_columnar_json_is_the_rows_json(epoch: str | None, tz: zoneinfo.ZoneInfo
     json.loads(fast)
 
 
+def test_series_formatted_together() -> None:
+    """Series of one result are formatted in one pass when their column types agree."""
+    a, b = _series(7), _series(12)
+    b.tags = {"host": "b"}
+    c = Series("m", {"host": "c"}, a.columns, times=a.times, cols=[*a.cols[:-1], Col.nulls(7, "string")])
+    d = Series(
+        "m",
+        {"host": "d"},
+        ["time", "v"],
+        times=np.array([5]),
+        cols=[Col(np.array([2]), np.ones(1, bool), "integer")],
+    )
+    series = [a, b, c, d]
+    enc = Encoder(None, False)
+    fast = _encode_all(enc, [StatementResult(0, series)])
+    slow = _encode_all(enc, [StatementResult(0, [_rows_copy(s) for s in series])])
+    assert fast == slow
+
+
 def test_chunks_cut_columnar_series() -> None:
     s = _series(25)
     enc = Encoder(None, False)
@@ -83,7 +102,7 @@ def test_infinity_is_go_json_error() -> None:
     )
     body = _encode_all(Encoder(None, False), [StatementResult(0, [s])])
     with pytest.raises(UnsupportedValue):
-        Encoder(None, False).values_json(s)
+        Encoder(None, False).values_json([s])
     assert b"unsupported value: +Inf" in body
 
 
