@@ -16,6 +16,7 @@ from sqlglot import exp
 from sql.rewrite.asof import asof
 from sql.rewrite.catalog_functions import catalog_functions
 from sql.rewrite.catalog_syntax import catalog_syntax
+from sql.rewrite.cte_inline import cte_inline
 from sql.rewrite.first_last import first_last
 from sql.rewrite.gapfill import gapfill
 from sql.rewrite.histogram import histogram
@@ -49,6 +50,7 @@ Rule = Callable[[exp.Expression, RewriteContext], exp.Expression]
 RULES: tuple[Rule, ...] = (
     views,
     output_names,
+    cte_inline,
     session_functions,
     timestamp_literals,
     gapfill,

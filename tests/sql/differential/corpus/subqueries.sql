@@ -51,6 +51,26 @@ SELECT (SELECT usage_user FROM cpu WHERE hostname = 'host_a') AS v;
 WITH peaks AS (SELECT hostname, max(usage_user) AS peak FROM cpu GROUP BY hostname)
 SELECT * FROM peaks WHERE peak > 90 ORDER BY hostname;
 
+-- name: cte_inlined_aggregate
+WITH cpu_avg AS (
+  SELECT date_trunc('hour', time) AS hour, hostname, avg(usage_user) AS mean_usage_user, max(usage_system)
+  FROM cpu WHERE time >= '2024-01-01 00:10:00 +0000' AND time < '2024-01-02 00:00:00 +0000'
+  GROUP BY hour, hostname
+)
+SELECT hour, hostname, mean_usage_user, max FROM cpu_avg ORDER BY hour, hostname;
+
+-- name: cte_inlined_reordered_desc_limit
+WITH x AS (SELECT hostname, region, count(usage_user) AS n FROM cpu GROUP BY hostname, region)
+SELECT n, region, hostname FROM x ORDER BY hostname DESC, region LIMIT 3 OFFSET 1;
+
+-- name: cte_inlined_star
+WITH x AS (SELECT hostname, min(time) AS first_seen FROM cpu GROUP BY hostname)
+SELECT * FROM x ORDER BY first_seen, hostname;
+
+-- name: cte_not_inlined_subset
+WITH x AS (SELECT date_trunc('hour', time) AS h, hostname, sum(usage_idle) AS s FROM cpu GROUP BY h, hostname)
+SELECT hostname, s FROM x ORDER BY hostname, s;
+
 -- name: cte_two
 WITH a AS (SELECT hostname, avg(usage_user) AS u FROM cpu GROUP BY hostname),
      b AS (SELECT avg(u) AS overall FROM a)
