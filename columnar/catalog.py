@@ -161,6 +161,8 @@ class Catalog:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
+        self._reads: dict[tuple, object] = {}  # database / retention policy lookups (see _remember)
+        self._generation = 0  # write transactions committed or rolled back
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -196,10 +198,22 @@ class Catalog:
             return DatabaseMeta(db_id, name, DEFAULT_RP)
 
     def database(self, name: str) -> DatabaseMeta:
+        hit = self._reads.get(("db", name))
+        if hit is not None:
+            return hit
+        generation = self._generation
         rows = self._q("SELECT id, name, default_rp FROM databases WHERE name=?", (name,))
         if not rows:
             raise DatabaseNotFound(name)
-        return DatabaseMeta(*rows[0])
+        return self._remember(("db", name), DatabaseMeta(*rows[0]), generation)
+
+    def _remember(self, key: tuple, value, generation: int):
+        """Every query resolves its database and retention policy: answered from memory until the
+        next write transaction (which clears this); a value read before a write is not kept."""
+        with self._lock:
+            if generation == self._generation:
+                self._reads[key] = value
+        return value
 
     def databases(self) -> list[DatabaseMeta]:
         return [DatabaseMeta(*r) for r in self._q("SELECT id, name, default_rp FROM databases ORDER BY name")]
@@ -295,7 +309,12 @@ class Catalog:
         return rp
 
     def retention_policy(self, database: str, name: str | None = None) -> RetentionPolicyMeta:
+        hit = self._reads.get(("rp", database, name))
+        if hit is not None:
+            return hit
+        generation = self._generation
         db = self.database(database)
+        key = ("rp", database, name)
         name = name or db.default_rp
         rows = self._q(
             "SELECT database_id, name, duration_ns, shard_duration_ns, replication FROM retention_policies "
@@ -304,7 +323,7 @@ class Catalog:
         )
         if not rows:
             raise RetentionPolicyNotFound(database, name)
-        return RetentionPolicyMeta(*rows[0])
+        return self._remember(key, RetentionPolicyMeta(*rows[0]), generation)
 
     def retention_policies(self, database: str) -> list[RetentionPolicyMeta]:
         db = self.database(database)
@@ -640,4 +659,6 @@ class _Tx:
             self.cur.execute("ROLLBACK" if exc_type else "COMMIT")
             self.cur.close()
         finally:
+            self.catalog._generation += 1
+            self.catalog._reads.clear()
             self.catalog._lock.release()
