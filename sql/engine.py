@@ -33,6 +33,7 @@ from sql import errors as E
 from sql import settings as S
 from sql.binder import bind, is_catalog_ref
 from sql.copy import parse_copy, read_chunks
+from sql.deadlines import DEADLINES
 from sql.parse import command_word, parse, split
 from sql.planner import NativePlan
 from sql.rewrite import RewriteContext, rewrite
@@ -556,10 +557,7 @@ class SqlSession:
                 cur.register(s.name, s.reader)
             self._running = cur
             timeout_ms = S.parse_duration_ms(self.settings.get("statement_timeout", "0"))
-            timer = threading.Timer(timeout_ms / 1000, self._timeout) if timeout_ms > 0 else None
-            if timer is not None:
-                timer.daemon = True
-                timer.start()
+            timer = DEADLINES.after(timeout_ms / 1000, lambda: self._timeout(cur)) if timeout_ms > 0 else None
             reader = cur.sql(binding.tree.sql("duckdb"), params=_duck_params(params) or None).to_arrow_reader(
                 BATCH_ROWS
             )
@@ -595,11 +593,11 @@ class SqlSession:
             return E.QueryCanceled("canceling statement due to user request")
         return duck.translate(exc) if isinstance(exc, duckdb.Error) else E.InternalError(str(exc))
 
-    def _timeout(self) -> None:
+    def _timeout(self, cur: duckdb.DuckDBPyConnection) -> None:
+        if self._running is not cur:
+            return  # that statement is over (its result was abandoned unread)
         self._cancelled = "timeout"  # type: ignore[assignment]
-        cur = self._running
-        if cur is not None:
-            cur.interrupt()
+        cur.interrupt()
 
     def _run_query(self, stmt: Prepared, params: list) -> Result:
         if stmt.constant is not None and stmt.columns is not None:
