@@ -20,6 +20,7 @@ import logging
 import queue
 import re
 import threading
+import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 
@@ -47,9 +48,12 @@ from sql.session import ColumnDesc, CopyRequest, Result, Session, Statement
 log = logging.getLogger("pgwire")
 
 FLUSH_BYTES = 256 * 1024  # yield to the transport once this much output is waiting
+INLINE_BUDGET_S = 0.0005  # on the event loop, offload once a step has run this long
+OFFLOAD = object()  # yielded by Handler.run on the loop: continue me in the thread pool
 BATCH_ROWS = 32 * 1024  # rows encoded at a time: bounds memory per encode step
 SMALL_ROWS = 8  # up to this many rows a batch is encoded value by value (less fixed cost)
 COPY_QUEUE_CHUNKS = 64
+ROW_DESCRIPTIONS_CACHED = 128  # encoded RowDescriptions kept per connection
 TEXT_OID = 25
 
 SessionFactory = Callable[[str, str, dict[str, str]], Session]
@@ -168,12 +172,19 @@ class Handler:
         self._copy: _CopyIn | None = None
         self.ctx = Context()
         self.running = False  # a statement is executing: a cancel may reach it
+        self.on_loop = False  # set by the transport while a step runs on its event loop
+        self._row_descriptions: dict[tuple[int, tuple[int, ...]], tuple[list[ColumnDesc], m.Message]] = {}
 
     # ------------------------------------------------------------ driving
 
-    def run(self) -> Generator[None, None, None]:
-        """Handle every complete buffered message; yield when output should be written first."""
+    def run(self) -> Generator[object, None, None]:
+        """Handle every complete buffered message; yield when output should be written first.
+
+        While ``on_loop`` (the transport runs this step on its event loop), yield :data:`OFFLOAD`
+        before a message that is not immediate or once :data:`INLINE_BUDGET_S` has passed; the
+        transport continues in the thread pool, where ``on_loop`` is False."""
         conn = self.conn
+        started = time.perf_counter()
         while conn.state is not State.CLOSED:
             try:
                 msg = conn.next_message()
@@ -182,6 +193,8 @@ class Handler:
                 return
             if msg is None:
                 return
+            if self.on_loop and (not self._immediate(msg) or time.perf_counter() - started > INLINE_BUDGET_S):
+                yield OFFLOAD
             try:
                 step = self._dispatch(msg)
                 if step is not None:
@@ -197,7 +210,29 @@ class Handler:
             if isinstance(msg, m.SSLRequest | m.GSSENCRequest | m.CancelRequest):
                 return  # the transport acts on these before anything else is read
             if conn.pending_output() >= FLUSH_BYTES:
-                yield
+                yield None
+
+    def session_is_immediate(self) -> bool:
+        """Whether steps may start on the event loop: the session says which statements are immediate."""
+        return callable(getattr(self.session, "immediate", None))
+
+    def _immediate(self, msg: m.Message) -> bool:
+        """Whether handling ``msg`` takes only microseconds and no I/O (it may run on the event loop)."""
+        if type(msg) in _PROTOCOL_ONLY:
+            return True
+        immediate: Callable[[str | Statement], bool] | None = getattr(self.session, "immediate", None)
+        if immediate is None:
+            return False
+        if isinstance(msg, m.Query):
+            return immediate(msg.sql)
+        if isinstance(msg, m.Parse):
+            return not msg.param_oids and immediate(msg.sql)
+        if isinstance(msg, m.Describe):
+            return msg.kind == "S" or msg.name in self.portals
+        if isinstance(msg, m.Execute):
+            portal = self.portals.get(msg.portal)
+            return portal is not None and portal.result is None and immediate(portal.statement)
+        return False
 
     def _dispatch(self, msg: m.Message) -> Iterator[None] | None:
         handler = getattr(self, "on_" + type(msg).__name__)
@@ -222,7 +257,8 @@ class Handler:
 
     def _ready_for_query(self) -> None:
         status = self.session.transaction_status if self.session is not None else "I"
-        self.conn.send(m.ReadyForQuery(status))
+        ready = _READY.get(status)
+        self.conn.send_bytes(ready if ready is not None else m.ReadyForQuery(status).encode())
 
     def close(self) -> None:
         """The connection is gone: stop a running COPY and release the session."""
@@ -449,7 +485,7 @@ class Handler:
             columns = portal.statement.columns
             self.conn.send(self._row_description(columns, portal.formats) if columns is not None else m.NoData())
 
-    def _describe_sql_cursor(self, name: str) -> m.RowDescription:
+    def _describe_sql_cursor(self, name: str) -> m.Message:
         """Describe P of a cursor made by SQL DECLARE: in PostgreSQL cursors and portals are one namespace
         (psycopg describes its named cursors so). The session describes ``FETCH 0`` from it, in text."""
         quoted = '"' + name.replace('"', '""') + '"'
@@ -545,13 +581,24 @@ class Handler:
                 self.conn.send(m.ParameterStatus(name, value))
             self._update_context(result.changed_parameters)
 
-    def _row_description(self, columns: list[ColumnDesc], formats: list[int]) -> m.RowDescription:
-        return m.RowDescription(
-            [
-                m.FieldDescription(c.name, c.table_oid, c.column_number, c.type_oid, type_size(c.type_oid), c.typmod, f)
-                for c, f in zip(columns, formats, strict=True)
-            ]
+    def _row_description(self, columns: list[ColumnDesc], formats: list[int]) -> m.Message:
+        """RowDescription of ``columns``; encoded once per columns list (a cached plan's) and formats."""
+        key = (id(columns), tuple(formats))
+        cached = self._row_descriptions.get(key)
+        if cached is not None and cached[0] is columns:
+            return cached[1]
+        msg = _Encoded(
+            m.RowDescription(
+                [
+                    m.FieldDescription(c.name, c.table_oid, c.column_number, c.type_oid, type_size(c.type_oid), c.typmod, f)
+                    for c, f in zip(columns, formats, strict=True)
+                ]
+            ).encode()
         )
+        if len(self._row_descriptions) >= ROW_DESCRIPTIONS_CACHED:
+            self._row_descriptions.clear()
+        self._row_descriptions[key] = (columns, msg)  # holding columns keeps its id unique
+        return msg
 
     def _next_batch(self, portal: Portal) -> pa.RecordBatch | None:
         if portal.pending is not None:
@@ -756,6 +803,22 @@ class Handler:
         return self._continue_simple()
 
 
+class _Encoded(m.Message):
+    """A backend message encoded once (RowDescription of a cached plan, ReadyForQuery)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def encode(self) -> bytes:
+        return self.data
+
+
+_READY = {status: m.ReadyForQuery(status).encode() for status in "ITE"}
+
+# messages answered without the engine (Bind decodes parameters; Sync reads the transaction status)
+_PROTOCOL_ONLY = frozenset({m.Bind, m.Sync, m.Flush, m.Close, m.Terminate, m.GSSENCRequest, m.SSLRequest})
+
+
 class FeatureNotSupportedFatal(FeatureNotSupported):
     severity = "FATAL"
 
@@ -791,4 +854,4 @@ def _select_tag(command: str, rows: int) -> str:
     return command.upper()
 
 
-__all__ = ["Handler", "Portal", "SessionFactory", "parse_options"]
+__all__ = ["OFFLOAD", "Handler", "Portal", "SessionFactory", "parse_options"]

@@ -7,6 +7,11 @@ at a time, writing what each step produced and waiting for the socket to drain b
 slow reader holds only its own query and no pool thread. Reading pauses while a connection has more
 than :data:`INBOX_HIGH` bytes unprocessed.
 
+When the session can tell which statements are immediate (``Session.immediate``: a cached constant
+plan, SET, BEGIN ...), a step starts on the loop itself: the handler answers protocol-only messages
+and immediate statements there and yields ``OFFLOAD`` before anything else, which the task then
+continues in the pool. A SELECT 1 round trip so costs no hand-off to a thread and back.
+
 TLS: an SSLRequest is answered 'S' and the connection upgraded in place when a certificate is
 configured, else 'N'; GSSENCRequest is always 'N'. A CancelRequest on a new connection cancels the
 running statement of the backend with that process id if the secret key matches. Closing the server
@@ -30,7 +35,7 @@ from dataclasses import dataclass, field
 from pgwire import messages as m
 from pgwire.auth import AuthConfig
 from pgwire.errors import AdminShutdown, ProtocolViolation, error_fields
-from pgwire.handlers import Handler, SessionFactory
+from pgwire.handlers import OFFLOAD, Handler, SessionFactory
 from pgwire.protocol import MAX_MESSAGE_BYTES, Connection, State
 
 log = logging.getLogger("pgwire.server")
@@ -54,14 +59,14 @@ def tls_context(cert_file: str, key_file: str) -> ssl.SSLContext:
     return ctx
 
 
-def _step(gen: Iterator[None], conn: Connection) -> tuple[bytes, bool]:
-    """Run the handler to its next yield (in a pool thread): (output, finished)."""
+def _step(gen: Iterator[object], conn: Connection) -> tuple[bytes, bool, bool]:
+    """Run the handler to its next yield: (output, finished, offload: continue in the pool)."""
+    offload = finished = False
     try:
-        next(gen)
-        finished = False
+        offload = next(gen) is OFFLOAD
     except StopIteration:
         finished = True
-    return conn.data_to_send(), finished
+    return conn.data_to_send(), finished, offload
 
 
 class _PgConnection(asyncio.Protocol):
@@ -174,14 +179,26 @@ class _PgConnection(asyncio.Protocol):
                 self.busy = True
                 gen = handler.run()
                 finished = False
+                on_loop = handler.session_is_immediate()
                 try:
                     while True:
-                        out, finished = await self.loop.run_in_executor(executor, _step, gen, self.conn)
+                        if on_loop:  # the handler yields OFFLOAD before anything that is not immediate
+                            handler.on_loop = True
+                            try:
+                                out, finished, offload = _step(gen, self.conn)
+                            finally:
+                                handler.on_loop = False
+                            on_loop = not offload
+                        else:
+                            out, finished, offload = await self.loop.run_in_executor(
+                                executor, _step, gen, self.conn
+                            )
                         if out:
                             self._write(out)
                         if finished or self.lost:
                             break
-                        await self.can_write.wait()
+                        if not offload:
+                            await self.can_write.wait()
                 finally:
                     self.busy = False
                     if not finished:

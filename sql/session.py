@@ -63,6 +63,11 @@ class CopyRequest:
 
 
 class Session(Protocol):
+    """What pgwire calls. Optional: ``immediate(sql_or_statement) -> bool``, True when preparing and
+    running that SQL text (every statement of it), or running that prepared Statement, takes only
+    microseconds and no I/O (a cached constant plan, SET, BEGIN ...): pgwire then answers it on its
+    event loop instead of in a thread (sql/immediate.py has the SQL engine's answer)."""
+
     parameters: dict[str, str]  # session GUCs reported as ParameterStatus at start-up and on change
     transaction_status: str  # "I" idle, "T" in a transaction block, "E" in a failed transaction block
 

@@ -44,13 +44,15 @@ class RunningServer:
         self.thread.join(15)
 
 
-def start_server(options: ServerOptions | None = None) -> RunningServer:
+def start_server(
+    options: ServerOptions | None = None, session_class: type[DuckSession] | None = None
+) -> RunningServer:
     db = duckdb.connect(":memory:")
     base = session_factory(db)
     sessions: list[DuckSession] = []
 
     def factory(database: str, user: str, opts: dict[str, str]) -> DuckSession:
-        s = base(database, user, opts)
+        s = base(database, user, opts) if session_class is None else session_class(db, database, user, opts)
         sessions.append(s)
         return s
 

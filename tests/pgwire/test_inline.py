@@ -1,0 +1,105 @@
+"""Immediate statements are answered on the event loop; everything else still goes to the pool.
+
+The session here says ``select 1`` (and ``begin``/``commit``) is immediate, as the SQL engine says of a
+cached constant plan; it records the thread each statement executes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import asyncpg
+import psycopg
+import pytest
+
+from pgwire import messages as m
+from sql.session import Statement
+from tests.pgwire.conftest import RawClient, RunningServer, start_server
+from tests.pgwire.duck_session import DuckSession
+
+IMMEDIATE = {"select 1", "begin", "commit"}
+
+
+class ImmediateSession(DuckSession):
+    threads: list[tuple[str, str]] = []  # (sql, thread name) of every execute, all sessions
+
+    def immediate(self, what: str | Statement) -> bool:
+        sql = what.sql if isinstance(what, Statement) else what
+        return all(s.strip().rstrip(";").lower() in IMMEDIATE for s in self.split(sql))
+
+    def execute(self, statement: Statement, params: list[object | None]):  # type: ignore[no-untyped-def]
+        ImmediateSession.threads.append((statement.sql.strip().lower(), threading.current_thread().name))
+        return super().execute(statement, params)
+
+
+@pytest.fixture
+def client(inline_server: RunningServer) -> Iterator[RawClient]:
+    c = RawClient(inline_server.port)
+    c.startup()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def inline_server() -> Iterator[RunningServer]:
+    ImmediateSession.threads = []
+    s = start_server(session_class=ImmediateSession)
+    yield s
+    s.stop()
+
+
+def _threads(sql: str) -> set[str]:
+    return {t for s, t in ImmediateSession.threads if s == sql}
+
+
+def test_immediate_statements_run_on_the_loop_thread(inline_server: RunningServer) -> None:
+    loop_thread = inline_server.thread.name
+    with psycopg.connect(inline_server.dsn(), autocommit=True) as conn:
+        assert conn.execute("select 1").fetchone() == (1,)  # simple query
+        assert conn.execute("select 1", prepare=True).fetchone() == (1,)  # Parse/Bind/Execute
+        assert conn.execute("select 2").fetchone() == (2,)  # not immediate: the pool
+        with conn.transaction():
+            assert conn.execute("select 1").fetchone() == (1,)
+
+    async def prepared() -> None:
+        c = await asyncpg.connect(host="127.0.0.1", port=inline_server.port, user="u", database="db")
+        stmt = await c.prepare("select 1")
+        for _ in range(3):
+            assert await stmt.fetchval() == 1
+        await c.close()
+
+    asyncio.run(prepared())
+    assert _threads("select 1") == {loop_thread}
+    assert _threads("begin") == {loop_thread}
+    assert loop_thread not in _threads("select 2") and _threads("select 2")
+
+
+def test_a_pipeline_mixing_both_answers_in_order(inline_server: RunningServer, client: RawClient) -> None:
+    c = client
+    sqls = ["select 1", "select 40 + 2", "select 1", "select count(*) from range(200000)", "select 1"]
+    c.send(*(m.Query(s) for s in sqls))
+    values = []
+    for _ in sqls:
+        got = c.until_ready()
+        values += [msg.values for msg in got if isinstance(msg, m.DataRow)]
+        assert got[-1] == m.ReadyForQuery("I")
+    assert values == [[b"1"], [b"42"], [b"1"], [b"200000"], [b"1"]]
+    loop_thread = inline_server.thread.name
+    assert loop_thread in _threads("select 1")  # the first, before anything was offloaded
+    assert loop_thread not in _threads("select 40 + 2")
+
+
+def test_a_long_pipeline_of_immediate_statements_leaves_the_loop(
+    inline_server: RunningServer, client: RawClient
+) -> None:
+    """A step on the loop stops after its time budget: thousands of pipelined SELECT 1 do not hold it."""
+    c = client
+    n = 3000
+    c.send(*([m.Query("select 1")] * n))
+    for _ in range(n):
+        assert c.until_ready()[-1] == m.ReadyForQuery("I")
+    threads = [t for s, t in ImmediateSession.threads if s == "select 1"]
+    assert len(threads) == n
+    assert inline_server.thread.name in threads and len(set(threads)) > 1
