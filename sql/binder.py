@@ -23,7 +23,7 @@ from columnar.scan import ScanRequest, scan
 from sql.errors import UndefinedTable
 from sql.rewrite.pg_types import output_oids, pg_types, scan_types
 from sql.rewrite.pushdown import Pushdown, pushdown
-from sql.tables import SqlColumn, arrow_schema, sql_columns, to_sql_reader
+from sql.tables import TIME_NS, SqlColumn, arrow_schema, sql_columns, time_ns_column, to_sql_reader
 
 CATALOG_SCHEMAS = ("pg_catalog", "information_schema")
 _names = itertools.count(1)
@@ -115,6 +115,8 @@ def bind(
         wanted = cols if stars else [c for c in cols if c.name in names or c.kind == "time"]
         if not wanted:  # count(*) over a table without a time column: rows need some column
             wanted = cols[:1]
+        if TIME_NS in names and TIME_NS not in {c.name for c in cols}:
+            wanted = [*wanted, time_ns_column()]
         req = ScanRequest(
             database,
             meta.name,
@@ -127,12 +129,15 @@ def bind(
         )
         reg = f"__tsgres_scan_{next(_names)}"
         if describe_only:
-            reader: pa.RecordBatchReader | pa.Table = arrow_schema(cols).empty_table()
+            extra = [c for c in wanted if c.kind == "time_ns"]
+            reader: pa.RecordBatchReader | pa.Table = arrow_schema(cols + extra).empty_table()
         else:
             reader = to_sql_reader(scan(storage, req), wanted, meta.time_column)
         binding.scans.append(BoundScan(reg, meta.name, meta, wanted, req, pd, reader))
         new = exp.Table(  # joins: in `((t a JOIN u b ...) JOIN ...)` they hang on the table
-            this=exp.to_identifier(reg), alias=exp.TableAlias(this=exp.to_identifier(alias)), joins=table.args.get("joins")
+            this=exp.to_identifier(reg),
+            alias=exp.TableAlias(this=exp.to_identifier(alias)),
+            joins=table.args.get("joins"),
         )
         table.replace(new)
     # PostgreSQL's result types need the column types, known only now (sql/rewrite/pg_types.py)

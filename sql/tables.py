@@ -77,6 +77,15 @@ def _numeric(declared: str, t: pgt.PgType) -> pgt.PgType:
     return dataclasses.replace(t, arrow=pa.decimal128(precision, min(scale, precision)))
 
 
+# Every table answers this column name, when a query names it, with its time in epoch nanoseconds
+# (bigint): SQL's timestamps stop at microseconds, InfluxQL's times do not.
+TIME_NS = "tsgres_time_ns"
+
+
+def time_ns_column() -> SqlColumn:
+    return SqlColumn(TIME_NS, "time_ns", pgt.BY_NAME["int8"], None, 0)
+
+
 def arrow_schema(cols: list[SqlColumn]) -> pa.Schema:
     return pa.schema([pa.field(c.name, c.type.arrow) for c in cols])
 
@@ -85,8 +94,10 @@ def to_sql_batch(batch: pa.RecordBatch, cols: list[SqlColumn], time_column: str)
     """A storage scan batch (time ns UTC, dictionary tags, storage-typed fields) -> declared SQL types."""
     arrays = []
     for c in cols:
-        src_name = c.name
-        arr = batch.column(src_name)
+        if c.kind == "time_ns":
+            arrays.append(batch.column(time_column).cast(pa.int64()))
+            continue
+        arr = batch.column(c.name)
         if c.kind == "time":
             arr = _from_ns(arr.cast(pa.int64()), c.type)
         elif c.kind == "tag":
