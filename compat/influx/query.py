@@ -37,6 +37,7 @@ from urllib.parse import parse_qsl
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from aiohttp import web
 
 from sql.influxql.execute import StatementResult, iter_results
@@ -167,21 +168,15 @@ class Encoder:
         else:
             times = np.concatenate([s.times for s in series])  # type: ignore[misc]
             cols = [_concat([s.cols[j] for s in series]) for j in range(len(first.cols))]  # type: ignore[index]
-        # one flat list of cells joined by commas: a row's first cell opens it, its last closes it
-        last = len(cols) - 1
-        cells = [time_cells(times, self.epoch, first.tz, "[", "" if cols else "]")]
-        cells += [json_cells(c, "]" if i == last else "") for i, c in enumerate(cols)]
-        k, n = len(cells), len(times)
-        flat: list[str] = [""] * (n * k)
-        for i, col in enumerate(cells):
-            flat[i::k] = col
-        out = []
-        at = 0
-        for s in series:
-            m = len(s) * k
-            out.append(RawJSON("[" + ",".join(flat[at : at + m]) + "]"))
-            at += m
-        return out
+        # each cell's text as an Arrow string column; rows and series joined by Arrow's kernels
+        cells = [time_cells(times, self.epoch, first.tz), *(json_cells(c) for c in cols)]
+        cells[0] = pc.binary_join_element_wise("[", cells[0], "")
+        cells[-1] = pc.binary_join_element_wise(cells[-1], "]", "")
+        rows = pc.binary_join_element_wise(*cells, ",") if len(cells) > 1 else cells[0]
+        offsets = np.zeros(len(series) + 1, np.int64)
+        np.cumsum([len(s) for s in series], out=offsets[1:])
+        per_series = pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), rows), ",")
+        return [RawJSON("[" + text + "]") for text in per_series.to_pylist()]
 
     def result_obj(
         self, r: StatementResult, series: list[dict[str, Any]], partial: bool = False
@@ -210,25 +205,24 @@ _YEAR_1000 = -30610224000  # 1000-01-01T00:00:00Z in seconds
 _YEAR_10000 = 253402300800  # 10000-01-01T00:00:00Z
 
 
-def time_cells(t: np.ndarray, epoch: str | None, tz: Any, prefix: str = "", suffix: str = "") -> list[str]:
-    """Times (ns) as epoch integers or quoted RFC3339 text (format_time's), each between
-    ``prefix`` and ``suffix``."""
+def time_cells(t: np.ndarray, epoch: str | None, tz: Any) -> pa.Array:
+    """Times (ns) as epoch integers or quoted RFC3339 text (format_time's)."""
     t = np.asarray(t, np.int64)
     if epoch:
         div = _EPOCH_DIV[epoch]
         q = np.abs(t) // div  # truncated toward zero, as Go
-        return [prefix + x + suffix for x in map(str, np.where(t >= 0, q, -q).tolist())]
+        return pa.array(np.where(t >= 0, q, -q)).cast(pa.string())
     uniq, inv = np.unique(t, return_inverse=True)
     sec, frac = np.divmod(uniq, 10**9)
     if (tz is None or tz is dt.UTC) and len(uniq) and sec[0] >= _YEAR_1000 and sec[-1] < _YEAR_10000:
         base = np.datetime_as_string(sec.astype("datetime64[s]"), unit="s").tolist()
         text = [
-            f'{prefix}"{b}Z"{suffix}' if not f else f'{prefix}"{b}.{f:09d}'.rstrip("0") + f'Z"{suffix}'
+            f'"{b}Z"' if not f else f'"{b}.{f:09d}'.rstrip("0") + 'Z"'
             for b, f in zip(base, frac.tolist(), strict=True)
         ]
     else:
-        text = [f'{prefix}"{format_time(x, tz)}"{suffix}' for x in uniq.tolist()]
-    return np.array(text, dtype=object)[inv.reshape(-1)].tolist()
+        text = [f'"{format_time(x, tz)}"' for x in uniq.tolist()]
+    return pa.array(text, pa.string()).take(pa.array(inv.reshape(-1)))
 
 
 def _concat(cols: list[Col]) -> Col:
@@ -242,71 +236,42 @@ def _concat(cols: list[Col]) -> Col:
     return Col(values, valid, first.kind)
 
 
-def json_cells(c: Col, suffix: str = "") -> list[str]:
-    """A column's values as JSON text (what _value gives each), each followed by ``suffix``."""
+# Arrow's float-to-text is Go's (shortest digits, positional) for 1e-6 <= |x| < 1e10; exponents
+# differ outside (Arrow writes 1e+10, Go 10000000000): those values are formatted by _value
+_ARROW_FLOAT_MIN, _ARROW_FLOAT_MAX = 1e-6, 1e10
+
+
+def json_cells(c: Col) -> pa.Array:
+    """A column's values as JSON text (what _value gives each value), as an Arrow string array."""
     v, valid = c.values, c.valid
     kind = v.dtype.kind
-    words: np.ndarray | None = None  # the text of each distinct value ...
-    codes: np.ndarray | None = None  # ... and which one each row has
     if kind == "f":
-        return _suffixed(_nulls(_float_cells(v.astype(np.float64, copy=False), valid), valid), suffix)
-    if kind in "iu":
-        lo, hi = (int(v.min()), int(v.max())) if len(v) else (0, 0)
-        if hi - lo < 4096 and len(v) > 2 * (hi - lo):  # few distinct values: each formatted once
-            words = np.array([str(i) for i in range(lo, hi + 1)], dtype=object)
-            codes = (v - lo).astype(np.int64) if kind == "i" else (v - np.uint64(lo)).astype(np.int64)
-        else:
-            out = list(map(str, v.tolist()))
+        v = v.astype(np.float64, copy=False)
+        out = pa.array(v).cast(pa.string())
+        a = np.abs(v)
+        with np.errstate(invalid="ignore"):
+            odd = valid & ~((a == 0) | ((a >= _ARROW_FLOAT_MIN) & (a < _ARROW_FLOAT_MAX)))
+        if odd.any():  # NaN -> null, an infinity raises UnsupportedValue, the rest as Go writes them
+            fix = pa.array([_value(x) for x in v[odd].tolist()], pa.string())
+            out = pc.replace_with_mask(out, pa.array(odd), fix)
+    elif kind in "iu":
+        out = pa.array(v).cast(pa.string())
     elif kind == "b":
-        words, codes = np.array(["false", "true"], dtype=object), v.astype(np.int64)
+        out = pa.array(["false", "true"]).take(pa.array(v.astype(np.int8)))
     elif c.codes is not None and c.words is not None and len(c.words) <= 2 * len(c.codes):
-        words = np.array([_value(w) for w in c.words.tolist()], dtype=object)
-        codes = c.codes
+        words = pa.array([_value(w) for w in c.words.tolist()], pa.string())
+        out = words.take(pa.array(c.codes))
     else:
         try:
             arr = pa.array(v, pa.string())
         except (pa.ArrowException, TypeError):  # not all text: value by value
-            out = [_value(x) for x in v.tolist()]
-        else:
+            out = pa.array([_value(x) for x in v.tolist()], pa.string())
+        else:  # each distinct text encoded once
             enc = arr.dictionary_encode()
-            words = np.array([_str(w) for w in enc.dictionary.to_pylist()] + ["null"], dtype=object)
-            codes = enc.indices.fill_null(len(enc.dictionary)).to_numpy(zero_copy_only=False)
-    if words is not None and codes is not None:
-        if not valid.all():
-            words = np.append(words, "null")
-            codes = np.where(valid, codes, len(words) - 1)
-        if suffix:
-            words = np.array([w + suffix for w in words.tolist()], dtype=object)
-        return words[codes].tolist()
-    return _suffixed(_nulls(out, valid), suffix)
-
-
-def _suffixed(out: list[str], suffix: str) -> list[str]:
-    return [x + suffix for x in out] if suffix else out
-
-
-def _nulls(out: list[str], valid: np.ndarray) -> list[str]:
-    if valid.all():
-        return out
-    return [x if ok else "null" for x, ok in zip(out, valid.tolist(), strict=True)]
-
-
-def _float_cells(v: np.ndarray, valid: np.ndarray) -> list[str]:
-    a = np.abs(v)
-    with np.errstate(invalid="ignore"):
-        # repr's shortest digits are positional here, as Go's (elsewhere Go and Python differ)
-        plain = (a == 0) | ((a >= 1e-4) & (a < 1e16))
-    if plain.all():
-        return [x[:-2] if x[-2:] == ".0" else x for x in map(repr, v.tolist())]
-    out = []
-    for x, ok, p in zip(v.tolist(), valid.tolist(), plain.tolist(), strict=True):
-        if not ok:
-            out.append("null")
-        elif p:
-            r = repr(x)
-            out.append(r[:-2] if r[-2:] == ".0" else r)
-        else:
-            out.append(_value(x))  # NaN -> null; an infinity raises UnsupportedValue
+            words = pa.array([_str(w) for w in enc.dictionary.to_pylist()] + ["null"], pa.string())
+            out = words.take(enc.indices.fill_null(len(enc.dictionary)))
+    if not valid.all():
+        out = pc.if_else(pa.array(valid), out, pa.scalar("null"))
     return out
 
 

@@ -876,8 +876,9 @@ def _present(table: pa.Table, dims: list[str]) -> list[str]:
 
 
 def _full_key(dims: list[str], table: pa.Table, key: tuple[str, ...]) -> tuple[str, ...]:
-    present = _present(table, dims)
-    m = dict(zip(present, key, strict=True))
+    if len(key) == len(dims):  # every dimension is a column
+        return key
+    m = dict(zip(_present(table, dims), key, strict=True))
     return tuple(m.get(d, "") for d in dims)
 
 
@@ -985,11 +986,144 @@ def _run_calls(ctx: Context, plan: Plan, src: Source) -> list[Series]:
     keys: set[tuple[str, ...]] = set()
     for r in results.values():
         keys |= set(r)
+    if _windowed_values(plan, calls, agg_calls, aux):
+        batched = _assemble_windows(plan, src, sorted(keys), calls, results)
+        if batched is not None:
+            return batched
     out: list[Series] = []
     for key in sorted(keys):
         series = _assemble(plan, src, key, calls, agg_calls, results, aux, single_selector)
         if series is not None:
             out.append(series)
+    return out
+
+
+_POINT_TIMES = {"top", "bottom", "distinct", "sample"}  # calls whose rows keep their points' times
+MAX_BATCH_CELLS = 4_000_000  # series x windows of one batched assembly
+
+
+def _windowed_values(plan: Plan, calls: list[A.Call], agg_calls: list[A.Call], aux: list[A.VarRef]) -> bool:
+    """Whether every call gives one value per window, filled by null, none or a number: then all
+    series are assembled at once (:func:`_assemble_windows`) instead of one by one."""
+    return (
+        plan.windows is not None
+        and not aux
+        and plan.c.stmt.fill in ("null", "none", "number")
+        and all(
+            call is agg and agg.name not in _POINT_TIMES | TRANSFORMS
+            for call, agg in zip(calls, agg_calls, strict=True)
+        )
+    )
+
+
+def _assemble_windows(
+    plan: Plan,
+    src: Source,
+    keys: list[tuple[str, ...]],
+    calls: list[A.Call],
+    results: dict[int, dict[tuple[str, ...], Stream]],
+) -> list[Series] | None:
+    """:func:`_assemble` for every series at once, on a (series x window) grid flattened to one axis.
+
+    A series' windows start at the range's start (without one: at its first window); each call's
+    values are placed on the grid and filled as :func:`fill_series` fills one series; fill(none)
+    keeps the windows where some call has a value. None when the grid would be too large."""
+    c = plan.c
+    stmt = c.stmt
+    w = plan.windows
+    assert w is not None
+    if not keys:
+        return []
+    nser = len(keys)
+    key_index = {k: i for i, k in enumerate(keys)}
+    firsts = np.full(nser, np.iinfo(np.int64).max, np.int64)
+    for r in results.values():
+        for k, st in r.items():
+            if len(st.times):
+                i = key_index[k]
+                firsts[i] = min(firsts[i], int(st.times.min()))
+    lo = c.time_range.min
+    start = lo if lo is not None else int(firsts.min())
+    grid = w.grid(max(start, MIN_TIME + 1), c.tmax)  # ascending
+    ngrid = len(grid)
+    if not ngrid or nser * ngrid > MAX_BATCH_CELLS:
+        return None
+    first_pos = np.zeros(nser, np.int64) if lo is not None else np.searchsorted(grid, firsts)
+    filled: dict[int, Col] = {}
+    present_any = np.zeros(nser * ngrid, bool)
+    flat_grid = np.arange(nser * ngrid, dtype=np.int64)
+    for call in calls:
+        streams = results[id(call)]
+        parts = [(key_index[k], st) for k, st in streams.items() if len(st.times)]
+        kinds = {st.values.kind for _, st in parts}
+        if len(kinds) > 1:
+            return None
+        if parts:
+            ser = np.concatenate([np.full(len(st.times), i, np.int64) for i, st in parts])
+            pos = positions(grid, np.concatenate([st.times for _, st in parts]))
+            vals = Col(
+                np.concatenate([st.values.values for _, st in parts]),
+                np.concatenate([st.values.valid for _, st in parts]),
+                kinds.pop(),
+            )
+            inside = pos >= 0
+            flat = ser[inside] * ngrid + pos[inside]
+            vals = vals.take(np.flatnonzero(inside))
+        else:
+            flat = np.zeros(0, np.int64)
+            vals = Col.nulls(0)
+        present_any[flat] = True
+        if stmt.fill == "none":
+            col = Col.nulls(nser * ngrid, vals.kind)
+            if len(flat):
+                col.values[flat] = vals.values
+                col.valid[flat] = vals.valid
+        else:
+            col = fill_series(flat_grid, flat, vals, stmt.fill, stmt.fill_value, call.name == "count")
+        filled[id(call)] = col
+    n = nser * ngrid
+
+    def lookup(e: A.Expr) -> Col:
+        if isinstance(e, A.Call):
+            col = filled.get(id(e))
+            if col is None:
+                raise QueryError(f"unsupported call {e}")
+            return col
+        if isinstance(e, A.VarRef):
+            return Col.nulls(n)
+        raise QueryError(f"unsupported expression {e}")
+
+    colvals = [nan_to_null(evaluate(f.expr, n, lookup)) for f in plan.fields]
+    picked: list[tuple[tuple[str, ...], np.ndarray]] = []
+    for i, key in enumerate(keys):
+        rows = np.arange(int(first_pos[i]), ngrid, dtype=np.int64)
+        if stmt.fill == "none":
+            rows = rows[present_any[i * ngrid + rows]]
+        if not c.ascending:
+            rows = rows[::-1]
+        rows = rows[_limit_slice(len(rows), stmt)]
+        if len(rows):
+            picked.append((key, rows + i * ngrid))
+    if not picked:
+        return []
+    # one take per column for all series; each series' columns are slices of it
+    at = np.concatenate([a for _, a in picked])
+    cols = [v.take(at) for v in colvals]
+    times = grid[at % ngrid]
+    out: list[Series] = []
+    lo_row = 0
+    for key, a in picked:
+        part = slice(lo_row, lo_row + len(a))
+        lo_row += len(a)
+        out.append(
+            Series(
+                src.name,
+                _tags(plan.dims, key),
+                plan.columns,
+                times=times[part],
+                cols=[v.take(part) for v in cols],
+            )
+        )
     return out
 
 
@@ -1208,6 +1342,8 @@ def _agg_sql(call: A.Call, src: Source, merged: bool = True) -> tuple[str, str] 
     if name == "mean":
         if kind == FLOAT:
             return f"AVG({f})", FLOAT  # the native executor's form
+        if kind == INTEGER:  # SUM / COUNT (_sql_aggregates divides): native, and no numeric type
+            return f"SUM({f})", FLOAT
         return f"AVG(CAST({f} AS DOUBLE PRECISION))", FLOAT
     if name in ("min", "max"):
         return f"{name.upper()}({f})", kind
@@ -1236,16 +1372,21 @@ def _sql_aggregates(
     c = plan.c
     out: dict[int, dict[tuple[str, ...], Stream]] = {}
     exprs = []
-    parts = []
-    for i, call in enumerate(calls):
+    parts: dict[str, str] = {}  # SQL -> alias (one aggregate computed once)
+    for call in calls:
         ref = _call_field(call)
         s = _agg_sql(call, src, merged=not src.schema.tags <= set(dims_here))
         if s is None:
             out[id(call)] = {}
             continue
-        exprs.append((i, call, s[1]))
-        parts.append(f"{s[0]} AS __a{i}")
-        parts.append(f"COUNT({ident(ref.name)}) AS __n{i}")
+        alias = parts.setdefault(s[0], f"__a{len(parts)}")
+        # a window without the field's points has no row: the aggregate is NULL there, except
+        # count (0) and stddev (NULL for one point, which is a row), which need the count
+        count = None
+        mean = call.name == "mean" and s[0].startswith("SUM(")
+        if call.name in ("count", "stddev") or mean:
+            count = parts.setdefault(f"COUNT({ident(ref.name)})", f"__a{len(parts)}")
+        exprs.append((call, s[1], alias, count, mean))
     if not parts:
         return out
     try:
@@ -1254,28 +1395,41 @@ def _sql_aggregates(
         for call in calls:
             out[id(call)] = _points_call(ctx, plan, src, call, dims_here, [])
         return out
-    select = ", ".join(p for p in [prefix, *parts] if p)
+    select = ", ".join(p for p in [prefix, *(f"{sql} AS {a}" for sql, a in parts.items())] if p)
     sql = f"SELECT {select} FROM {src.sql_from}{_where(plan, src, c.extra_intervals)}"
     if group:
         sql += f" GROUP BY {group}"
     table = ctx.sql(src, sql)
-    for _i, call, _kind in exprs:
+    for call, *_ in exprs:
         out[id(call)] = {}
     if not table.num_rows:
         return out
     wins = time_ns(table.column("__w")) if plan.windows is not None else np.zeros(table.num_rows, np.int64)
-    for key, idx in _series_groups(table, dims_here):
-        full = _full_key(plan.dims, table, key) if dims_here else tuple("" for _ in plan.dims)
-        for i, call, kind in exprs:
-            cnt = table.column(f"__n{i}").take(pa.array(idx)).to_numpy(zero_copy_only=False)
-            keep = idx[np.asarray(cnt) > 0]
-            if not len(keep):
-                continue
-            vals = arrow_col(table.column(f"__a{i}").take(pa.array(keep)), kind)
+    cols: dict[str, Col] = {}
+    keeps: dict[int, np.ndarray] = {}
+    means: dict[int, Col] = {}
+    for call, kind, alias, count, mean in exprs:
+        if alias not in cols:
+            vals = arrow_col(table.column(alias), kind)
             if kind == INTEGER and vals.kind == FLOAT:
                 vals = Col(vals.values.astype(np.int64), vals.valid, INTEGER)
-            order = np.argsort(wins[keep], kind="stable")
-            out[id(call)][full] = Stream(wins[keep][order], vals.take(order))
+            cols[alias] = vals
+        if count is not None:
+            n = np.asarray(table.column(count).to_numpy(zero_copy_only=False))
+            keeps[id(call)] = n > 0
+            if mean:
+                total = cols[alias]
+                avg = total.values.astype(np.float64) / np.maximum(n, 1)
+                means[id(call)] = Col(avg, total.valid, FLOAT)
+        else:
+            keeps[id(call)] = cols[alias].valid
+    for key, idx in _series_groups(table, dims_here):
+        full = _full_key(plan.dims, table, key) if dims_here else tuple("" for _ in plan.dims)
+        idx = idx[np.argsort(wins[idx], kind="stable")]
+        for call, _kind, alias, _count, _mean in exprs:
+            sel = idx[keeps[id(call)][idx]]
+            if len(sel):
+                out[id(call)][full] = Stream(wins[sel], means.get(id(call), cols[alias]).take(sel))
     return out
 
 

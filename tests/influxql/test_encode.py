@@ -13,7 +13,28 @@ from sql.influxql.execute import StatementResult
 from sql.influxql.functions import Col
 from sql.influxql.series import Series
 
-FLOATS = [0.0, -0.0, 1.0, 90.0, 0.1, 1e-4, 9.9e-5, 1e-6, 1e-7, 123456.789, 1e15, 1e16, 9.99e20, 1e21, -2.5e-9]
+FLOATS = [
+    0.0,
+    -0.0,
+    1.0,
+    90.0,
+    39355327922.19974,
+    9999999999.5,
+    1e10,
+    -5e-7,
+    0.30000000000000004,
+    0.1,
+    1e-4,
+    9.9e-5,
+    1e-6,
+    1e-7,
+    123456.789,
+    1e15,
+    1e16,
+    9.99e20,
+    1e21,
+    -2.5e-9,
+]
 TIMES = [
     0,
     1,
