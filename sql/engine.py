@@ -56,6 +56,9 @@ class Prepared(Statement):
     # appended to the client's own parameters at execution
     extra_params: tuple = ()
     constant: pa.Table | None = None  # a query of constants only: its result, computed once
+    # shared by the plan-cache instances of one plan: the rewritten tree for execution, when the
+    # rewrite put no session values into it (key "rewritten")
+    memo: dict = dataclasses.field(default_factory=dict)
 
 
 class SqlEngine:
@@ -540,8 +543,21 @@ class SqlSession:
         res = self._stream(tree, params)
         return pa.Table.from_batches(list(res[1]), schema=res[0])
 
-    def _stream(self, tree: exp.Expression, params: list) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
-        t = self._prepared_tree(tree, describe=False)
+    def _execution_tree(self, tree: exp.Expression, memo: dict | None) -> exp.Expression:
+        """The rewritten tree to bind and run; rewritten once per plan unless it holds session values."""
+        done = memo.get("rewritten") if memo is not None else None
+        if done is not None:
+            return done.copy()
+        ctx = self._ctx(False)
+        t = rewrite(tree.copy(), ctx)
+        if memo is not None and not ctx.session_dependent:
+            memo["rewritten"] = t.copy()
+        return t
+
+    def _stream(
+        self, tree: exp.Expression, params: list, memo: dict | None = None
+    ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+        t = self._execution_tree(tree, memo)
         cur = self._cursor()
         try:
             binding = bind(
@@ -612,7 +628,7 @@ class SqlSession:
             table = executor.run(self, stmt.native, params, [c.type_oid for c in stmt.columns])
             return Result(stmt.columns, iter(table.to_batches(BATCH_ROWS)), tag=f"SELECT {table.num_rows}")
         try:
-            schema, it = self._stream(stmt.tree, params)
+            schema, it = self._stream(stmt.tree, params, stmt.memo)
         except duckdb.Error as exc:
             raise self._canceled_or(exc) from exc
         columns = [ColumnDesc(f.name, from_arrow(f.type).oid) for f in schema]

@@ -59,6 +59,7 @@ class Template:
     literals: tuple[str, ...]  # the candidates' source text, in order
     kinds: tuple[str, ...]  # "str" | "num" per candidate
     base: int  # candidate i is parameter $(base + i + 1)
+    pieces: tuple[str, ...] = ()  # the text around the candidates (len(literals) + 1 pieces)
 
 
 def template(sql: str, n_given: int) -> Template | None:
@@ -93,18 +94,22 @@ def template(sql: str, n_given: int) -> Template | None:
         prev = m.group()
     if not spans:
         return None
-    parts: list[str] = []
+    pieces: list[str] = []
     at = 0
-    for i, (s, e, _k) in enumerate(spans):
-        parts.append(sql[at:s])
-        parts.append(f"${base + i + 1} ")  # the space: see sql.parse.space_parameters
+    for s, e, _k in spans:
+        pieces.append(sql[at:s])
         at = e
-    parts.append(sql[at:])
+    pieces.append(sql[at:])
+    parts = [pieces[0]]
+    for i, piece in enumerate(pieces[1:]):
+        parts.append(f"${base + i + 1} ")  # the space: see sql.parse.space_parameters
+        parts.append(piece)
     return Template(
         "".join(parts),
         tuple(sql[s:e] for s, e, _k in spans),
         tuple(k for _s, _e, k in spans),
         base,
+        tuple(pieces),
     )
 
 

@@ -42,6 +42,9 @@ class RewriteContext:
     sequence: Callable[[str, str, int], int] = lambda op, name, value: 0  # nextval/currval/setval
     view: Callable[[str, str], str | None] = lambda schema, name: None  # a view's stored query
     notes: list[str] = field(default_factory=list)  # what each rule did (EXPLAIN)
+    # set by a rule that put this session's values (settings, user, sequences ...) into the tree:
+    # such a rewrite is not reused for another execution
+    session_dependent: bool = False
 
 
 Rule = Callable[[exp.Expression, RewriteContext], exp.Expression]

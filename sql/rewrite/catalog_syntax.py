@@ -238,6 +238,7 @@ def _fix(node: exp.Expr, ctx, vectors: set[str]) -> exp.Expr:
         and node.name.lower() == "user"
         and not node.this.args.get("quoted")
     ):
+        ctx.session_dependent = True
         return exp.Literal.string(ctx.user)
     return node
 

@@ -96,4 +96,10 @@ def session_functions(tree: exp.Expression, ctx) -> exp.Expression:
             return lit("127.0.0.1")
         return node
 
-    return tree.transform(fix, copy=False)
+    def marked(node: exp.Expression) -> exp.Expression:
+        new = fix(node)
+        if new is not node:
+            ctx.session_dependent = True  # the result holds this session's values: not reusable
+        return new
+
+    return tree.transform(marked, copy=False)

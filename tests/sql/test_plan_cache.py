@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 
 import pytest
 from hypothesis import given, settings
@@ -90,11 +89,13 @@ def test_template_round_trip(pieces):
     if tpl is None:
         return
 
-    def back(m: re.Match) -> str:
-        n = int(m.group(1))
-        return tpl.literals[n - tpl.base - 1] if n > tpl.base else m.group(0)
-
-    assert re.sub(r"\$(\d+) ", back, tpl.text) == sql
+    back = tpl.pieces[0] + "".join(
+        lit + piece for lit, piece in zip(tpl.literals, tpl.pieces[1:], strict=True)
+    )
+    assert back == sql
+    assert tpl.text == tpl.pieces[0] + "".join(
+        f"${tpl.base + i + 1} " + piece for i, piece in enumerate(tpl.pieces[1:])
+    )
 
 
 def test_timestamp_values_read_as_postgresql_does():
@@ -238,3 +239,21 @@ def test_constant_queries_are_computed_once(sql_engine):
     a = [r for b in s.execute(s.prepare("SELECT now() AS t", []), []).batches for r in b.to_pylist()]
     b = [r for b in s.execute(s.prepare("SELECT now() AS t", []), []).batches for r in b.to_pylist()]
     assert a[0]["t"] < b[0]["t"]
+
+
+def test_rewrite_is_reused_only_without_session_values(sql_engine):
+    s = sql_engine.session("postgres")
+    q = s.prepare(
+        "SELECT current_setting('application_name') AS a, count(*) AS n FROM cpu WHERE usage_user > 50", []
+    )
+    s.set_setting("application_name", "one")
+    first = [r for b in s.execute(q, []).batches for r in b.to_pylist()]
+    s.set_setting("application_name", "two")
+    second = [r for b in s.execute(q, []).batches for r in b.to_pylist()]
+    assert first[0]["a"] == "one" and second[0]["a"] == "two" and first[0]["n"] == second[0]["n"] > 0
+    assert "rewritten" not in q.memo
+    w = "SELECT hostname, usage_user - lag(usage_user) OVER (PARTITION BY hostname ORDER BY time) AS d FROM cpu ORDER BY hostname, time LIMIT 5"
+    p = s.prepare(w, [])
+    a = [r for b in s.execute(p, []).batches for r in b.to_pylist()]
+    assert "rewritten" in p.memo
+    assert [r for b in s.execute(p, []).batches for r in b.to_pylist()] == a and len(a) == 5
