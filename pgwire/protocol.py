@@ -38,6 +38,8 @@ MAX_STARTUP_BYTES = 10_000
 MAX_MESSAGE_BYTES = 1 << 30
 
 _I32 = struct.Struct("!i")
+_HDR = struct.Struct("!ci")
+COMPACT_BYTES = 64 * 1024
 
 
 class State(enum.Enum):
@@ -70,6 +72,7 @@ class Connection:
         self.max_message_bytes = max_message_bytes
         self.max_startup_bytes = max_startup_bytes
         self._in = bytearray()
+        self._pos = 0  # bytes of _in already parsed (dropped when all are, or when many have been)
         self._out = bytearray()
         self.eof = False
 
@@ -83,7 +86,7 @@ class Connection:
             self._in += data
 
     def buffered(self) -> int:
-        return len(self._in)
+        return len(self._in) - self._pos
 
     def next_message(self) -> Message | None:
         """The next complete message the current state accepts, or None until more bytes arrive.
@@ -102,21 +105,21 @@ class Connection:
         if self.state is State.CLOSED:
             return None
         buf = self._in
+        pos = self._pos
         if self.state is State.STARTUP:
-            if len(buf) < 4:
+            if len(buf) - pos < 4:
                 return None
-            (length,) = _I32.unpack_from(buf)
+            (length,) = _I32.unpack_from(buf, pos)
             if length < 8 or length > self.max_startup_bytes:
                 raise ProtocolViolation("invalid length of startup packet")
-            if len(buf) < length:
+            if len(buf) - pos < length:
                 return None
-            payload = bytes(buf[4:length])
-            del buf[:length]
+            payload = bytes(buf[pos + 4 : pos + length])
+            self._consumed(pos + length)
             return decode_startup(payload)
-        if len(buf) < 5:
+        if len(buf) - pos < 5:
             return None
-        code = bytes(buf[:1])
-        (length,) = _I32.unpack_from(buf, 1)
+        code, length = _HDR.unpack_from(buf, pos)
         if length < 4:
             raise ProtocolViolation(f"invalid message length {length}")
         if length - 4 > self.max_message_bytes:
@@ -124,12 +127,25 @@ class Connection:
         if code not in ALLOWED[self.state]:
             if code in FRONTEND or code == b"p":
                 raise ProtocolViolation(f"unexpected message type {code!r} in state {self.state.value}")
-            raise ProtocolViolation(f"invalid frontend message type {buf[0]}")
-        if len(buf) < 1 + length:
+            raise ProtocolViolation(f"invalid frontend message type {buf[pos]}")
+        end = pos + 1 + length
+        if len(buf) < end:
             return None
-        payload = bytes(buf[5 : 1 + length])
-        del buf[: 1 + length]
+        payload = bytes(buf[pos + 5 : end])
+        self._consumed(end)
         return FRONTEND[code].decode(payload)
+
+    def _consumed(self, end: int) -> None:
+        """The bytes of ``_in`` up to ``end`` are parsed: forget them (at once when nothing is left,
+        else once they are many, so a burst of small messages does not shift the buffer each time)."""
+        if end == len(self._in):
+            self._in.clear()
+            self._pos = 0
+        elif end > COMPACT_BYTES:
+            del self._in[:end]
+            self._pos = 0
+        else:
+            self._pos = end
 
     # ------------------------------------------------------------ output
 
@@ -175,6 +191,7 @@ class Connection:
     def close(self) -> None:
         self.state = State.CLOSED
         self._in.clear()
+        self._pos = 0
 
     def _expect(self, *states: State) -> None:
         if self.state not in states:

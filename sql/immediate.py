@@ -13,9 +13,11 @@ Anything else (a plan not cached yet, DuckDB, storage, FETCH) is not.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from sql.parse import command_word
+from sql import errors as E
+from sql.parse import command_word, split
 from sql.session import Statement
 
 if TYPE_CHECKING:
@@ -28,6 +30,13 @@ COMMANDS = frozenset(
 )  # fmt: skip
 
 
+@lru_cache(maxsize=1024)
+def _split(sql: str) -> tuple[str, ...]:
+    """sql.parse.split, remembered: clients send the same few texts again and again, and tokenizing
+    even ``SELECT 1`` takes ~13 us."""
+    return tuple(split(sql))
+
+
 def immediate(session: SqlSession, what: str | Statement) -> bool:
     """True when preparing and running ``what`` (SQL text: every statement of it) or running it
     (a prepared Statement) takes no I/O and only microseconds."""
@@ -37,7 +46,10 @@ def immediate(session: SqlSession, what: str | Statement) -> bool:
         return getattr(what, "kind", "") == "command" and command_word(what.sql) in COMMANDS
     if len(what) > MAX_TEXT:
         return False
-    statements = session.split(what)
+    try:
+        statements = _split(what)
+    except E.SqlError:
+        return False  # let the statement report its error where errors are reported
     if not statements:
         return True  # EmptyQueryResponse
     engine = session.sql_engine

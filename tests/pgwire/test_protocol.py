@@ -33,6 +33,27 @@ def test_startup_packet_arrives_in_pieces() -> None:
     assert c.next_message() == m.StartupMessage({"user": "u"})
 
 
+def test_many_messages_in_pieces_across_buffer_compaction() -> None:
+    """Parsed bytes are dropped in bulk (protocol.COMPACT_BYTES): a burst of small messages arriving in
+    odd-sized pieces still comes out whole and in order, and nothing stays buffered."""
+    c = Connection()
+    c.ready()
+    sqls = [f"select {i}, '{'x' * (i % 97)}'" for i in range(3000)]
+    data = b"".join(m.Query(q).encode() for q in sqls)
+    assert len(data) > 3 * 64 * 1024
+    got: list[str] = []
+    pos, step = 0, 1
+    while pos < len(data):
+        c.receive_data(data[pos : pos + step])
+        pos += step
+        step = step * 7 % 70_001 + 1
+        while (msg := c.next_message()) is not None:
+            assert isinstance(msg, m.Query)
+            got.append(msg.sql)
+    assert got == sqls
+    assert c.buffered() == 0
+
+
 def test_startup_packet_limit() -> None:
     c = Connection()
     c.receive_data((10_001).to_bytes(4, "big") + b"\x00\x03\x00\x00")
