@@ -677,7 +677,7 @@ class SqlSession:
             lines.append(f"  tag predicate: {r.predicate}")
             lines.append(f"  columns: {', '.join(c.name for c in s.columns)}")
             for p in s.pushdown.pushed or []:
-                lines.append(f"  pushed down: {p}")
+                lines.append(f"  pushed down: {p.sql('postgres')}")
         cur = self._cursor()
         try:
             self._bind_catalog(cur, binding)

@@ -29,7 +29,7 @@ class Pushdown:
     tmin: int = INT64_MIN
     tmax: int = INT64_MAX
     predicate: TagPredicate | None = None
-    pushed: list[str] | None = None  # the conjuncts used, as SQL (EXPLAIN shows them)
+    pushed: list[exp.Expression] | None = None  # the conjuncts used (EXPLAIN prints them)
     exact: bool = True  # every conjunct was pushed and selects exactly the SQL rows (DELETE needs this)
 
 
@@ -94,12 +94,12 @@ def pushdown(
     preds: list[TagPredicate] = []
     for c in conjuncts(where):
         if _time_bound(c, is_time, evaluate_ns, res):
-            res.pushed.append(c.sql("postgres"))
+            res.pushed.append(c)
             continue
         p = _tag_predicate(c, is_tag, params)
         if p is not None:
             preds.append(p)
-            res.pushed.append(c.sql("postgres"))
+            res.pushed.append(c)
             res.exact &= _exact(p)
         else:
             res.exact = False
