@@ -386,7 +386,8 @@ def _acc_float(
 @kernel
 def aggregate_groups(
     buf, at, ln, cnt, validity, rows, series, tags, tmin, tmax, every, offset, verify,
-    o_series, o_bucket, o_count, o_sum, o_sumf, o_min, o_max, o_first, o_ftime, o_last, o_ltime, status,
+    o_series, o_bucket, o_rtmin, o_rtmax, o_count, o_sum, o_sumf, o_min, o_max, o_first, o_ftime, o_last,
+    o_ltime, status,
 ):  # fmt: skip
     """Partial aggregates per (series, time bucket) of row groups, decoding each block into a small
     scratch buffer (nothing the size of the scan is materialised).
@@ -394,7 +395,8 @@ def aggregate_groups(
     Group g: time block and the blocks of columns 1.. at at[g, c] (-1: absent) in buf, ``rows[g]``
     rows of series ``series[g]``; column c has dtype tag tags[c - 1] (0 int64, 1 uint64, 2 float64).
     Rows outside [tmin, tmax] are skipped; bucket = (t - offset) // every * every + offset (every 0:
-    one bucket, 0). Per (series, bucket) run of a group one output slot p, per column c - 1:
+    one bucket, 0). Per (series, bucket) run of a group one output slot p (with the times of its first
+    and last row, o_rtmin / o_rtmax), per column c - 1:
     count, sum (o_sum: uint64 bits for integers, which wrap like int64; o_sumf: floats), the bit patterns
     of min, max, first (+ its time), last (+ its time). NaN sorts above every number: min skips it,
     max is NaN when any value is. A group whose blocks the kernel cannot decode writes nothing and
@@ -449,6 +451,8 @@ def aggregate_groups(
         for k in range(nr):
             o_series[p + k] = series[g]
             o_bucket[p + k] = run_b[k]
+            o_rtmin[p + k] = tt[run_s[k]]
+            o_rtmax[p + k] = tt[run_s[k + 1] - 1]
         failed = False
         for c in range(ncol):
             a = at[g, c + 1]
@@ -532,3 +536,182 @@ def aggregate_groups(
             continue
         p += nr
     return p
+
+
+@kernel
+def runs(series, time, every, offset, run_s, run_b):
+    """Runs of equal (series, time bucket) in rows sorted by (series, time): run k is rows
+    run_s[k] .. run_s[k + 1] - 1 of bucket run_b[k] (every 0: one bucket, 0). Returns the count."""
+    n = series.size
+    nr = 0
+    j = 0
+    while j < n:
+        s = series[j]
+        if every > 0:
+            b = ((time[j] - offset) // every) * every + offset
+            last_t = b + (every - 1) if b <= _I64_MAX - (every - 1) else _I64_MAX
+        else:
+            b = np.int64(0)
+            last_t = _I64_MAX
+        run_s[nr] = j
+        run_b[nr] = b
+        nr += 1
+        j += 1
+        while j < n and series[j] == s and time[j] <= last_t:
+            j += 1
+    run_s[nr] = n
+    return nr
+
+
+# -- filtered scans ------------------------------------------------------------------------------------
+# A predicate is a conjunction of terms ``value <op> constant`` on columns 1.. of the spans; each term
+# compares as int64, uint64 or float64 (NaN above every number and equal to NaN, as PostgreSQL).
+# A row whose value is missing (NULL) fails every term.
+OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE = 0, 1, 2, 3, 4, 5
+CMP_INT, CMP_UINT, CMP_FLOAT, CMP_FALSE, CMP_TRUE = 0, 1, 2, 3, 4
+
+
+@kernel
+def _cmp(c, op):
+    """c: -1, 0, 1 (value below, equal to, above the constant) -> the term's truth."""
+    if op == OP_LT:
+        return c < 0
+    if op == OP_LE:
+        return c <= 0
+    if op == OP_GT:
+        return c > 0
+    if op == OP_GE:
+        return c >= 0
+    if op == OP_EQ:
+        return c == 0
+    return c != 0
+
+
+@kernel
+def _term(vals, mask, r, kind, op, ci, cu, cf, keep):
+    """keep[j] &= (row j's value satisfies the term), for rows 0..r-1."""
+    if kind == CMP_FALSE:
+        keep[:r] = 0
+        return
+    if kind == CMP_TRUE:
+        for j in range(r):
+            keep[j] &= mask[j]
+        return
+    iv = vals.view(np.int64)
+    fv = vals.view(np.float64)
+    for j in range(r):
+        if not keep[j]:
+            continue
+        if not mask[j]:
+            keep[j] = 0
+            continue
+        if kind == CMP_INT:
+            v = iv[j]
+            c = -1 if v < ci else (1 if v > ci else 0)
+        elif kind == CMP_UINT:
+            u = vals[j]
+            c = -1 if u < cu else (1 if u > cu else 0)
+        else:
+            f = fv[j]
+            if np.isnan(f):
+                c = 0 if np.isnan(cf) else 1
+            elif np.isnan(cf):
+                c = -1
+            else:
+                c = -1 if f < cf else (1 if f > cf else 0)
+        if not _cmp(c, op):
+            keep[j] = 0
+
+
+@kernel
+def filter_groups(
+    buf, at, ln, cnt, validity, rows, tmin, tmax, t_col, t_tag, t_kind, t_op, t_i, t_u, t_f, verify,
+    sel, matches, status,
+):  # fmt: skip
+    """Rows of each group within [tmin, tmax] that satisfy every term (term k on spans column
+    t_col[k], decoded with dtype tag t_tag[k]). Matching rows' positions within their group go to
+    sel (group after group), their number per group to matches; status per group as elsewhere (a
+    group not OK has no matches). Returns the total."""
+    ng = rows.size
+    maxrows = 0
+    for g in range(ng):
+        maxrows = max(maxrows, rows[g])
+    tvals = np.empty(maxrows, np.uint64)
+    tmask = np.empty(maxrows, np.uint8)
+    vals = np.empty(maxrows, np.uint64)
+    mask = np.empty(maxrows, np.uint8)
+    scratch = np.empty(maxrows, np.uint64)
+    keep = np.empty(maxrows, np.uint8)
+    total = 0
+    nterm = t_col.size
+    for g in range(ng):
+        r = rows[g]
+        matches[g] = 0
+        s = _block_values(buf, at[g, 0], ln[g, 0], r, r, False, TAG_INT64, verify, tvals, tmask, scratch)
+        status[g] = s
+        if s != OK:
+            continue
+        tt = tvals.view(np.int64)
+        for j in range(r):
+            keep[j] = 1 if tmin <= tt[j] <= tmax else 0
+        for k in range(nterm):
+            c = t_col[k]
+            a = at[g, c]
+            if a < 0:
+                keep[:r] = 0
+                break
+            s = _block_values(
+                buf, a, ln[g, c], cnt[g, c], r, validity[g, c], t_tag[k], verify, vals, mask, scratch
+            )
+            if s != OK:
+                status[g] = s
+                break
+            _term(vals, mask, r, t_kind[k], t_op[k], t_i[k], t_u[k], t_f[k], keep)
+        if status[g] != OK:
+            continue
+        n = 0
+        for j in range(r):
+            if keep[j]:
+                sel[total + n] = j
+                n += 1
+        matches[g] = n
+        total += n
+    return total
+
+
+@kernel
+def gather_column(buf, at, ln, cnt, validity, rows, col, want_tag, verify, sel, matches, out, valid, status):
+    """Column ``col`` of the spans at the selected rows (sel/matches from filter_groups), into
+    out/valid (uint64 bits / presence) in that order; groups without matches are not decoded.
+    status per group as elsewhere (a group not OK leaves its rows to the caller)."""
+    ng = rows.size
+    maxrows = 0
+    for g in range(ng):
+        maxrows = max(maxrows, rows[g])
+    vals = np.empty(maxrows, np.uint64)
+    mask = np.empty(maxrows, np.uint8)
+    scratch = np.empty(maxrows, np.uint64)
+    pos = 0
+    for g in range(ng):
+        m = matches[g]
+        status[g] = OK
+        if m == 0:
+            continue
+        a = at[g, col]
+        if a < 0:
+            for k in range(m):
+                out[pos + k] = 0
+                valid[pos + k] = 0
+            pos += m
+            continue
+        r = rows[g]
+        s = _block_values(
+            buf, a, ln[g, col], cnt[g, col], r, validity[g, col], want_tag, verify, vals, mask, scratch
+        )
+        status[g] = s
+        if s == OK:
+            for k in range(m):
+                j = sel[pos + k]
+                out[pos + k] = vals[j]
+                valid[pos + k] = mask[j]
+        pos += m

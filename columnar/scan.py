@@ -15,8 +15,11 @@ Everything here reaches shards through :class:`columnar.shard.ShardReader` (``re
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pyarrow as pa
@@ -27,7 +30,7 @@ from columnar.engine import INT64_MAX, INT64_MIN, Engine
 from columnar.errors import TableNotFound
 from columnar.merge import merge_rows
 from columnar.predicate import TagPredicate
-from columnar.rows import Rows, bitmap_ids, concat
+from columnar.rows import Column, Rows, bitmap_ids, concat
 from columnar.shard import Shard, ShardSources
 from columnar.types import FieldType
 
@@ -184,7 +187,7 @@ def aggregate(
     """Partial aggregates of ``column`` per (series, bucket); bucket = start of the time bucket.
 
     ``every`` None makes one bucket per series (bucket 0). NaN sorts above every number, as in
-    PostgreSQL: min skips it, max is NaN when any value is. A string column gets count/first/last only.
+    PostgreSQL: min skips it, max is NaN when any value is. Numeric and boolean columns only.
     """
     return aggregate_many(engine, req, [column], every, offset, stats)[column]
 
@@ -198,29 +201,134 @@ def aggregate_many(
     stats: AggregateStats | None = None,
 ) -> dict[str, pa.Table]:
     """:func:`aggregate` of several columns in one pass: each row group is decoded once."""
-    t = _target(engine, req)
-    for c in columns:
-        if c not in t.fields:
-            raise KeyError(f'column "{c}" is not a field of "{req.table}"')
-    stats = stats if stats is not None else AggregateStats()
-    parts: dict[str, list[dict[str, np.ndarray]]] = {c: [] for c in columns}
-    if len(t.series):
-        for shard in t.shards:
-            for c, found in _aggregate_shard(
-                t, shard, columns, req.tmin, req.tmax, every, offset, stats
-            ).items():
-                parts[c].extend(found)
+    p = aggregate_partials(engine, req, columns, every, offset, stats)
     out = {}
-    for c in columns:
-        ftype = t.fields[c]
-        combined = _combine(parts[c], ftype)
+    for i, c in enumerate(columns):
+        ftype = p.types[i]
+        combined = _combine([p.column(i)], ftype)
         out[c] = pa.table({k: _agg_array(k, v, ftype) for k, v in combined.items()})
     return out
 
 
+@dataclass
+class Partials:
+    """Partial aggregates of several columns per piece of a (series, time bucket); one (series,
+    bucket) may have several pieces (blocks, row groups, sources), to be combined by the caller.
+
+    Per column i and piece j: ``count[i, j]`` values (0: the piece holds none of that column), their
+    sum (``sum_i``: integer bits, wrapping as int64 does; ``sum_f``: float sum), and the 8-byte
+    patterns of min, max, first and last (``from_bits`` by the column's type) with the times of
+    first and last.
+    """
+
+    columns: list[str]
+    types: list[FieldType]
+    series: np.ndarray
+    bucket: np.ndarray
+    row_tmin: np.ndarray  # time of the piece's first row, any column present or not
+    row_tmax: np.ndarray  # time of its last row
+    count: np.ndarray
+    sum_i: np.ndarray
+    sum_f: np.ndarray
+    min: np.ndarray
+    max: np.ndarray
+    first: np.ndarray
+    first_time: np.ndarray
+    last: np.ndarray
+    last_time: np.ndarray
+
+    @classmethod
+    def empty(cls, columns: list[str], types: list[FieldType], n: int = 0) -> Partials:
+        k = len(columns)
+        return cls(
+            columns,
+            types,
+            np.empty(n, np.int64),
+            np.empty(n, np.int64),
+            np.empty(n, np.int64),
+            np.empty(n, np.int64),
+            np.zeros((k, n), np.int64),
+            np.zeros((k, n), np.uint64),
+            np.zeros((k, n), np.float64),
+            *(np.zeros((k, n), np.uint64) for _ in range(3)),
+            np.zeros((k, n), np.int64),
+            np.zeros((k, n), np.uint64),
+            np.zeros((k, n), np.int64),
+        )
+
+    def __len__(self) -> int:
+        return len(self.series)
+
+    @classmethod
+    def concat(cls, parts: list[Partials], columns: list[str], types: list[FieldType]) -> Partials:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return cls.empty(columns, types)
+        if len(parts) == 1:
+            return parts[0]
+        names = ("count", "sum_i", "sum_f", "min", "max", "first", "first_time", "last", "last_time")
+        return cls(
+            columns,
+            types,
+            np.concatenate([p.series for p in parts]),
+            np.concatenate([p.bucket for p in parts]),
+            np.concatenate([p.row_tmin for p in parts]),
+            np.concatenate([p.row_tmax for p in parts]),
+            *(np.concatenate([getattr(p, k) for p in parts], axis=1) for k in names),
+        )
+
+    def column(self, i: int) -> dict[str, np.ndarray]:
+        """Column i's pieces that hold values, as the per-column dict of :func:`_partials_from_rows`."""
+        ftype = self.types[i]
+        sel = np.flatnonzero(self.count[i] > 0)
+        if ftype is FieldType.FLOAT:
+            ssum = self.sum_f[i, sel]
+        elif ftype is FieldType.UNSIGNED:
+            ssum = self.sum_i[i, sel]
+        else:
+            ssum = self.sum_i[i, sel].view(np.int64)
+        return {
+            "series_id": self.series[sel],
+            "bucket": self.bucket[sel],
+            "count": self.count[i, sel],
+            "sum": ssum,
+            "min": from_bits(self.min[i, sel].view(np.int64), ftype),
+            "max": from_bits(self.max[i, sel].view(np.int64), ftype),
+            "first": from_bits(self.first[i, sel].view(np.int64), ftype),
+            "first_time": self.first_time[i, sel],
+            "last": from_bits(self.last[i, sel].view(np.int64), ftype),
+            "last_time": self.last_time[i, sel],
+        }
+
+
+def aggregate_partials(
+    engine: Engine,
+    req: ScanRequest,
+    columns: list[str],
+    every: int | None = None,
+    offset: int = 0,
+    stats: AggregateStats | None = None,
+) -> Partials:
+    """Partial aggregates (:class:`Partials`) of numeric or boolean ``columns`` in one pass: block
+    statistics where a row group lies in one bucket, inside the time range and no other source or
+    tombstone touches it; a fused decode+aggregate kernel for the other such groups; merged rows
+    (last write wins) for what overlaps."""
+    t = _target(engine, req)
+    for c in columns:
+        if c not in t.fields:
+            raise KeyError(f'column "{c}" is not a field of "{req.table}"')
+        if t.fields[c] is FieldType.STRING:
+            raise ValueError(f'column "{c}" is a string: no aggregate scan')
+    types = [t.fields[c] for c in columns]
+    stats = stats if stats is not None else AggregateStats()
+    parts: list[Partials] = []
+    if len(t.series):
+        for shard in t.shards:
+            parts.extend(_aggregate_shard(t, shard, columns, req.tmin, req.tmax, every, offset, stats))
+    return Partials.concat(parts, columns, types)
+
+
 def _agg_array(name: str, v: np.ndarray, ftype: FieldType) -> pa.Array:
-    if name in ("first", "last", "min", "max") and ftype is FieldType.STRING:
-        return pa.array(v, pa.string())
     if name in ("bucket", "first_time", "last_time"):
         return pa.array(v, pa.int64())
     return pa.array(v)
@@ -232,6 +340,10 @@ def _bucket(time: np.ndarray, every: int | None, offset: int) -> np.ndarray:
     return (time - offset) // every * every + offset
 
 
+_TAGS = {FieldType.INTEGER: 0, FieldType.UNSIGNED: 1, FieldType.FLOAT: 2, FieldType.BOOLEAN: 0}
+_FUSED_TYPES = (FieldType.INTEGER, FieldType.UNSIGNED, FieldType.FLOAT)
+
+
 def _aggregate_shard(
     t: _Target,
     shard: Shard,
@@ -241,10 +353,10 @@ def _aggregate_shard(
     every: int | None,
     offset: int,
     stats: AggregateStats,
-) -> dict[str, list[dict[str, np.ndarray]]]:
-    """Partials per column for one shard. A row group is answered from block statistics when every
-    requested column's block in it qualifies; otherwise the group is decoded (once, all columns)."""
+) -> list[Partials]:
+    """Partials of one shard."""
     src: ShardSources = shard.sources(t.table_id, t.table)
+    types = [t.fields[c] for c in columns]
     cand = []
     for lf in src.files:
         if lf.meta.max_time < tmin or lf.meta.min_time > tmax:
@@ -263,12 +375,13 @@ def _aggregate_shard(
         iv_s.append(s)
         iv_lo.append(lo)
         iv_hi.append(hi)
-    isolated = _isolated(iv_s, iv_lo, iv_hi)
-    out: dict[str, list[dict[str, np.ndarray]]] = {c: [] for c in columns}
+    isolated = _isolated(iv_s, iv_lo, iv_hi) if len(iv_s) > 1 else np.ones(len(iv_s[0]) if iv_s else 0, bool)
+    out: list[Partials] = []
     stored = [t.stored(c) for c in columns]
-    fusable = all(t.fields[c] in _FUSED_TYPES for c in columns)
+    fusable = all(ft is not FieldType.BOOLEAN for ft in types)
     raw_parts: list[Rows] = []
     pos = 0
+    need = FLAG_STATS | FLAG_SUM_EXACT
     for lf, g in cand:
         iso = isolated[pos : pos + len(g)]
         pos += len(g)
@@ -281,52 +394,29 @@ def _aggregate_shard(
                 & (gr["tmax"] >= tomb.meta.min_ns)
                 & (gr["tmin"] <= tomb.meta.max_ns)
             )
-        ok = iso & untouched & (gr["tmin"] >= tmin) & (gr["tmax"] <= tmax)
-        blocks = chunk.blocks
-        per_col: list[tuple[str, FieldType, np.ndarray]] = []
-        for c, sc in zip(columns, stored, strict=True):
-            ftype = t.fields[c]
-            bi = chunk.column_blocks(g, sc)
-            has = bi >= 0
-            b = blocks[np.where(has, bi, 0)]
-            if ftype is FieldType.STRING:
-                usable = ~has
-            else:
-                need = FLAG_STATS | FLAG_SUM_EXACT
-                same_bucket = _bucket(b["first_time"], every, offset) == _bucket(
-                    b["last_time"], every, offset
-                )
-                usable = ~has | (same_bucket & ((b["flags"] & need) == need))
-            ok &= usable
-            per_col.append((c, ftype, bi))
+        whole = iso & untouched
+        ok = whole & (gr["tmin"] >= tmin) & (gr["tmax"] <= tmax)
+        if every:
+            ok &= _bucket(gr["tmin"], every, offset) == _bucket(gr["tmax"], every, offset)
+        bis = []
+        if ok.any():
+            blocks = chunk.blocks
+            for sc in stored:
+                bi = chunk.column_blocks(g, sc)
+                has = bi >= 0
+                ok &= ~has | ((blocks["flags"][np.where(has, bi, 0)] & need) == need)
+                bis.append(bi)
         if ok.any():
             stats.blocks_from_stats += int(ok.sum())
-            for c, ftype, bi in per_col:
-                sel = ok & (bi >= 0)
-                if not sel.any():
-                    continue
-                sb = blocks[bi[sel]]
-                out[c].append(
-                    {
-                        "series_id": gr["series"][sel],
-                        "bucket": _bucket(sb["first_time"], every, offset),
-                        "count": sb["count"].astype(np.int64),
-                        "sum": sb["sum_f"] if ftype is FieldType.FLOAT else sb["sum_i"],
-                        "min": from_bits(sb["min"], ftype),
-                        "max": from_bits(sb["max"], ftype),
-                        "first": from_bits(sb["first"], ftype),
-                        "first_time": sb["first_time"],
-                        "last": from_bits(sb["last"], ftype),
-                        "last_time": sb["last_time"],
-                    }
-                )
+            out.append(_stats_partials(chunk, gr[ok], [bi[ok] for bi in bis], columns, types, every, offset))
         rest_mask = ~ok
         if fusable:
             # groups no other source overlaps and no tombstone touches: decoded and aggregated block
             # by block in one kernel; what it cannot decode goes the ordinary way
-            fused = rest_mask & iso & untouched
+            fused = rest_mask & whole
             if fused.any():
-                failed = _aggregate_fused(t, chunk, g[fused], columns, stored, tmin, tmax, every, offset, out)
+                part, failed = _aggregate_fused(chunk, g[fused], types, stored, tmin, tmax, every, offset)
+                out.append(part)
                 stats.groups_decoded += int(fused.sum())
                 stats.rows_decoded += int(gr["nrows"][fused].sum())
                 rest_mask = rest_mask & ~fused
@@ -342,34 +432,44 @@ def _aggregate_shard(
     if raw_parts:
         rows = raw_parts[0] if len(raw_parts) == 1 else merge_rows(concat(raw_parts), dedupe=t.dedupe)
         stats.rows_decoded += len(rows)
-        for c, sc in zip(columns, stored, strict=True):
-            part = _partials_from_rows(rows, sc, t.fields[c], every, offset)
-            if part:
-                out[c].append(part)
+        out.append(_rows_partials(rows, columns, stored, types, every, offset))
     return out
 
 
-_FUSED_TYPES = (FieldType.INTEGER, FieldType.UNSIGNED, FieldType.FLOAT)
-_TAGS = {FieldType.INTEGER: 0, FieldType.UNSIGNED: 1, FieldType.FLOAT: 2}
+def _stats_partials(chunk, gr, bis, columns, types, every, offset) -> Partials:
+    """Pieces of whole row groups (each inside one bucket) from their blocks' statistics."""
+    p = Partials.empty(columns, types, len(gr))
+    p.series[:] = gr["series"]
+    p.bucket[:] = _bucket(gr["tmin"], every, offset)
+    p.row_tmin[:] = gr["tmin"]
+    p.row_tmax[:] = gr["tmax"]
+    blocks = chunk.blocks
+    for i, bi in enumerate(bis):
+        has = bi >= 0
+        if not has.any():
+            continue
+        sb = blocks[bi[has]]
+        p.count[i, has] = sb["count"]
+        p.sum_i[i, has] = sb["sum_i"].view(np.uint64)
+        p.sum_f[i, has] = sb["sum_f"]
+        p.min[i, has] = sb["min"].view(np.uint64)
+        p.max[i, has] = sb["max"].view(np.uint64)
+        p.first[i, has] = sb["first"].view(np.uint64)
+        p.first_time[i, has] = sb["first_time"]
+        p.last[i, has] = sb["last"].view(np.uint64)
+        p.last_time[i, has] = sb["last_time"]
+    return p
 
 
 def _aggregate_fused(
-    t: _Target,
-    chunk,
-    gidx: np.ndarray,
-    columns: list[str],
-    stored: list[str],
-    tmin: int,
-    tmax: int,
-    every: int | None,
-    offset: int,
-    out: dict[str, list[dict[str, np.ndarray]]],
-) -> np.ndarray:
-    """Partials of row groups ``gidx`` of one file by blockdecode.aggregate_groups; appends them to
-    ``out`` and returns the groups it could not decode."""
+    chunk, gidx: np.ndarray, types: list[FieldType], stored: list[str], tmin, tmax, every, offset
+) -> tuple[Partials, np.ndarray]:
+    """Pieces of row groups ``gidx`` of one file by blockdecode.aggregate_groups, and the groups it
+    could not decode."""
+    columns = list(stored)
     sp = chunk.spans(gidx, stored)
     if sp is None:
-        return gidx
+        return Partials.empty(columns, types), gidx
     gr = chunk.groups[gidx]
     ev = int(every or 0)
     if ev:
@@ -379,52 +479,60 @@ def _aggregate_fused(
         cap = int(np.minimum(np.maximum(nb, 1), sp.rows).sum())
     else:
         cap = len(gidx)
-    ncol = len(columns)
-    tags = np.array([_TAGS[t.fields[c]] for c in columns], dtype=np.int64)
-    o_series = np.empty(cap, np.int64)
-    o_bucket = np.empty(cap, np.int64)
-    o_count = np.empty((ncol, cap), np.int64)
-    o_sum = np.empty((ncol, cap), np.uint64)
-    o_sumf = np.empty((ncol, cap), np.float64)
-    o_min = np.empty((ncol, cap), np.uint64)
-    o_max = np.empty((ncol, cap), np.uint64)
-    o_first = np.empty((ncol, cap), np.uint64)
-    o_ftime = np.empty((ncol, cap), np.int64)
-    o_last = np.empty((ncol, cap), np.uint64)
-    o_ltime = np.empty((ncol, cap), np.int64)
+    p = Partials.empty(columns, types, cap)
+    tags = np.array([_TAGS[ft] for ft in types], dtype=np.int64)
     status = np.zeros(len(gidx), np.int8)
     n = blockdecode.aggregate_groups(
         sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, gr["series"].astype(np.int64), tags,
         tmin, tmax, ev, offset if ev else 0, True,
-        o_series, o_bucket, o_count, o_sum, o_sumf, o_min, o_max, o_first, o_ftime, o_last, o_ltime, status,
+        p.series, p.bucket, p.row_tmin, p.row_tmax, p.count, p.sum_i, p.sum_f, p.min, p.max, p.first,
+        p.first_time, p.last, p.last_time, status,
     )  # fmt: skip
-    for i, c in enumerate(columns):
-        ftype = t.fields[c]
-        sel = np.flatnonzero(o_count[i, :n] > 0)
-        if not len(sel):
-            continue
-        dt = ftype.numpy_dtype
-        if ftype is FieldType.FLOAT:
-            ssum = o_sumf[i, sel]
-        elif ftype is FieldType.UNSIGNED:
-            ssum = o_sum[i, sel]
-        else:
-            ssum = o_sum[i, sel].view(np.int64)
-        out[c].append(
-            {
-                "series_id": o_series[sel],
-                "bucket": o_bucket[sel],
-                "count": o_count[i, sel],
-                "sum": ssum,
-                "min": o_min[i, sel].view(dt),
-                "max": o_max[i, sel].view(dt),
-                "first": o_first[i, sel].view(dt),
-                "first_time": o_ftime[i, sel],
-                "last": o_last[i, sel].view(dt),
-                "last_time": o_ltime[i, sel],
-            }
+    if n < cap:
+        p = Partials(
+            columns,
+            types,
+            p.series[:n],
+            p.bucket[:n],
+            p.row_tmin[:n],
+            p.row_tmax[:n],
+            *(
+                a[:, :n]
+                for a in (p.count, p.sum_i, p.sum_f, p.min, p.max, p.first, p.first_time, p.last, p.last_time)
+            ),
         )
-    return gidx[status != blockdecode.OK]
+    return p, gidx[status != blockdecode.OK]
+
+
+def _rows_partials(rows: Rows, columns, stored, types, every, offset) -> Partials:
+    """Pieces per (series, bucket) run of rows sorted by (series, time)."""
+    n = len(rows)
+    run_s = np.empty(n + 1, np.int64)
+    run_b = np.empty(n + 1, np.int64)
+    nr = blockdecode.runs(rows.series, rows.time, int(every or 0), offset if every else 0, run_s, run_b)
+    p = Partials.empty(columns, types, nr)
+    p.series[:] = rows.series[run_s[:nr]]
+    p.bucket[:] = run_b[:nr]
+    p.row_tmin[:] = rows.time[run_s[:nr]]
+    p.row_tmax[:] = rows.time[run_s[1 : nr + 1] - 1]
+    for i, (sc, ft) in enumerate(zip(stored, types, strict=True)):
+        col = rows.fields.get(sc)
+        if col is None:
+            continue
+        vals = col.values
+        if ft is FieldType.BOOLEAN:
+            vals = vals.astype(np.uint64)
+        bits = np.ascontiguousarray(vals).view(np.uint64)
+        mask = np.ones(n, np.uint8) if col.valid is None else col.valid.view(np.uint8)
+        args = (bits, mask, rows.time, run_s, nr, i, 0, p.count)
+        tail = (p.min, p.max, p.first, p.first_time, p.last, p.last_time)
+        if ft is FieldType.FLOAT:
+            blockdecode._acc_float(*args, p.sum_f, *tail)
+        elif ft is FieldType.UNSIGNED:
+            blockdecode._acc_uint(*args, p.sum_i, *tail)
+        else:
+            blockdecode._acc_int(*args, p.sum_i, *tail)
+    return p
 
 
 def _isolated(s_parts: list, lo_parts: list, hi_parts: list) -> np.ndarray:
@@ -593,3 +701,301 @@ def _shard_last(t: _Target, shard: Shard, series: np.ndarray, tmin: int, tmax: i
     rows = merge_rows(concat(parts), dedupe=t.dedupe) if len(parts) > 1 else parts[0]
     last = np.append(rows.series[1:] != rows.series[:-1], True)
     return rows.take(np.flatnonzero(last))
+
+
+def time_extent(engine: Engine, req: ScanRequest) -> tuple[int, int] | None:
+    """Bounds within [tmin, tmax] of the times the request's sources may hold (file and memtable
+    extents: a superset; deleted rows count), or None when no source overlaps."""
+    t = _target(engine, req)
+    if not len(t.series):
+        return None
+    lo, hi = INT64_MAX, INT64_MIN
+    for shard in t.shards:
+        src = shard.sources(t.table_id, t.table)
+        for lf in src.files:
+            lo = min(lo, lf.meta.min_time)
+            hi = max(hi, lf.meta.max_time)
+        for cache in src.caches:
+            _s, clo, chi = cache.series_ranges()
+            if len(clo):
+                lo = min(lo, int(clo.min()))
+                hi = max(hi, int(chi.max()))
+    lo, hi = max(lo, req.tmin), min(hi, req.tmax)
+    return (lo, hi) if lo <= hi else None
+
+
+# -- filtered scan -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FieldCondition:
+    """``column <op> value`` on a numeric field; op one of < <= > >= = <>. NULL values fail it; a
+    float column orders NaN above every number (and NaN = NaN), as PostgreSQL does; an integer column
+    compares exactly with a non-integral or out-of-range value."""
+
+    column: str
+    op: str
+    value: int | float | Decimal
+
+
+_OPS = {"<": blockdecode.OP_LT, "<=": blockdecode.OP_LE, ">": blockdecode.OP_GT, ">=": blockdecode.OP_GE}
+_OPS |= {"=": blockdecode.OP_EQ, "<>": blockdecode.OP_NE, "!=": blockdecode.OP_NE}
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "<>": "<>", "!=": "<>"}
+
+
+@dataclass
+class _Term:
+    column: str  # stored name
+    tag: int
+    kind: int
+    op: int
+    ci: int = 0
+    cu: int = 0
+    cf: float = 0.0
+
+
+def _term_of(cond: FieldCondition, ftype: FieldType, stored: str) -> _Term:
+    """The kernel's form of a condition: the comparison made exact in the column's own type."""
+    op, v = cond.op, cond.value
+    B = blockdecode
+    if ftype is FieldType.FLOAT:
+        return _Term(stored, B.TAG_FLOAT64, B.CMP_FLOAT, _OPS[op], cf=float(v))
+    tag = B.TAG_UINT64 if ftype is FieldType.UNSIGNED else B.TAG_INT64
+    lo, hi = (0, 2**64 - 1) if ftype is FieldType.UNSIGNED else (INT64_MIN, INT64_MAX)
+    if isinstance(v, float) and math.isnan(v) or isinstance(v, Decimal) and v.is_nan():
+        # numeric NaN is above every number
+        truth = op in ("<", "<=", "<>", "!=")
+        return _Term(stored, tag, B.CMP_TRUE if truth else B.CMP_FALSE, 0)
+    if isinstance(v, float) and math.isinf(v):
+        truth = (op in ("<", "<=", "<>", "!=")) if v > 0 else (op in (">", ">=", "<>", "!="))
+        return _Term(stored, tag, B.CMP_TRUE if truth else B.CMP_FALSE, 0)
+    exact = Fraction(v)
+    if exact.denominator != 1:  # between two integers
+        if op in ("=",):
+            return _Term(stored, tag, B.CMP_FALSE, 0)
+        if op in ("<>", "!="):
+            return _Term(stored, tag, B.CMP_TRUE, 0)
+        c = math.ceil(exact) if op in (">", ">=") else math.floor(exact)
+        op = ">=" if op in (">", ">=") else "<="
+    else:
+        c = int(exact)
+    if c < lo or c > hi:  # every stored value is on one side
+        above = c > hi  # the constant is above every value
+        truth = {"<": above, "<=": above, ">": not above, ">=": not above, "=": False}.get(op, True)
+        return _Term(stored, tag, B.CMP_TRUE if truth else B.CMP_FALSE, 0)
+    if ftype is FieldType.UNSIGNED:
+        return _Term(stored, tag, B.CMP_UINT, _OPS[op], cu=c)
+    return _Term(stored, tag, B.CMP_INT, _OPS[op], ci=c)
+
+
+def _stats_exclude(chunk, g: np.ndarray, terms: list[_Term]) -> np.ndarray:
+    """Row groups whose blocks' statistics show no row can satisfy the terms (or that have no value
+    of a term's column at all)."""
+    out = np.zeros(len(g), dtype=bool)
+    blocks = chunk.blocks
+    B = blockdecode
+    for tm in terms:
+        bi = chunk.column_blocks(g, tm.column)
+        has = bi >= 0
+        out |= ~has
+        if tm.kind == B.CMP_FALSE:
+            out[:] = True
+            continue
+        if tm.kind == B.CMP_TRUE:
+            continue
+        b = blocks[np.where(has, bi, 0)]
+        usable = has & ((b["flags"] & FLAG_STATS) != 0)
+        if tm.kind == B.CMP_FLOAT:
+            if math.isnan(tm.cf):
+                continue  # stats are kept only for blocks without NaN: only = / >= / <= ... keep it simple
+            mn, mx, c = b["min"].view(np.float64), b["max"].view(np.float64), tm.cf
+        elif tm.kind == B.CMP_UINT:
+            mn, mx, c = b["min"].view(np.uint64), b["max"].view(np.uint64), np.uint64(tm.cu)
+        else:
+            mn, mx, c = b["min"], b["max"], tm.ci
+        op = tm.op
+        if op == B.OP_LT:
+            none = mn >= c
+        elif op == B.OP_LE:
+            none = mn > c
+        elif op == B.OP_GT:
+            none = mx <= c
+        elif op == B.OP_GE:
+            none = mx < c
+        elif op == B.OP_EQ:
+            none = (c < mn) | (c > mx)
+        else:
+            none = (mn == c) & (mx == c)
+        out |= usable & none
+    return out
+
+
+def filtered(
+    engine: Engine, req: ScanRequest, conditions: list[FieldCondition], stats: AggregateStats | None = None
+) -> pa.Table:
+    """The rows matching the request and every condition, as one Arrow table (the schema of
+    :func:`scan`). Row groups no other source overlaps and no tombstone touches are filtered in a
+    kernel (conditions first, other columns decoded only for groups with matches; groups whose block
+    statistics exclude a match skipped); the rest is merged (last write wins) and then filtered."""
+    t = _target(engine, req)
+    sch = _schema(t, req.with_series_id)
+    stats = stats if stats is not None else AggregateStats()
+    for c in conditions:
+        ft = t.fields.get(c.column)
+        if ft is None or ft not in _FUSED_TYPES:
+            raise ValueError(f'condition on "{c.column}": a numeric field of "{req.table}" is needed')
+    if not len(t.series):
+        return sch.empty_table()
+    terms = [_term_of(c, t.fields[c.column], t.stored(c.column)) for c in conditions]
+    found: list[Rows] = []
+    for shard in t.shards:
+        rows = _filter_shard(t, shard, terms, req.tmin, req.tmax, stats)
+        if len(rows):
+            found.append(rows)
+    if not found:
+        return sch.empty_table()
+    rows = found[0] if len(found) == 1 else concat(found)
+    return pa.Table.from_batches([to_arrow(t, rows, sch)], schema=sch)
+
+
+def _filter_shard(t: _Target, shard: Shard, terms: list[_Term], tmin: int, tmax: int, stats) -> Rows:
+    src: ShardSources = shard.sources(t.table_id, t.table)
+    cols = [t.stored(f) for f in t.fields]
+    types = dict(zip(cols, t.fields.values(), strict=True))
+    cand = []
+    for lf in src.files:
+        if lf.meta.max_time < tmin or lf.meta.min_time > tmax:
+            continue
+        g = lf.chunk.select_groups(t.series, tmin, tmax)
+        if len(g):
+            cand.append((lf, g))
+    iv_s, iv_lo, iv_hi = [], [], []
+    for lf, g in cand:
+        iv_s.append(lf.chunk.groups["series"][g])
+        iv_lo.append(lf.chunk.groups["tmin"][g])
+        iv_hi.append(lf.chunk.groups["tmax"][g])
+    for cache in src.caches:
+        s, lo, hi = cache.series_ranges()
+        iv_s.append(s)
+        iv_lo.append(lo)
+        iv_hi.append(hi)
+    isolated = _isolated(iv_s, iv_lo, iv_hi) if len(iv_s) > 1 else np.ones(len(iv_s[0]) if iv_s else 0, bool)
+    parts: list[Rows] = []
+    raw_parts: list[Rows] = []
+    pos = 0
+    for lf, g in cand:
+        iso = isolated[pos : pos + len(g)]
+        pos += len(g)
+        chunk = lf.chunk
+        gr = chunk.groups[g]
+        untouched = np.ones(len(g), dtype=bool)
+        for tomb in src.tombstones_for(lf.meta.id):
+            untouched &= ~(
+                np.isin(gr["series"], tomb.series)
+                & (gr["tmax"] >= tomb.meta.min_ns)
+                & (gr["tmin"] <= tomb.meta.max_ns)
+            )
+        whole = iso & untouched
+        skip = whole & _stats_exclude(chunk, g, terms)
+        stats.blocks_from_stats += int(skip.sum())
+        fused = whole & ~skip
+        rest_mask = ~whole
+        if fused.any():
+            rows, failed = _filter_fused(chunk, g[fused], cols, types, terms, tmin, tmax)
+            stats.groups_decoded += int(fused.sum())
+            if len(rows):
+                parts.append(rows)
+            if len(failed):
+                rest_mask |= np.isin(g, failed)
+        rest = g[rest_mask]
+        if len(rest):
+            stats.groups_decoded += len(rest)
+            raw_parts.append(src.read_file(lf, rest, cols, tmin, tmax)[0])
+    for cache in src.caches:
+        raw_parts.append(cache.read(t.series, tmin, tmax, cols))
+    raw_parts = [p for p in raw_parts if len(p)]
+    if raw_parts:
+        rows = raw_parts[0] if len(raw_parts) == 1 else merge_rows(concat(raw_parts), dedupe=t.dedupe)
+        keep = _rows_keep(rows, terms)
+        if keep.any():
+            parts.append(rows.take(np.flatnonzero(keep)))
+    if not parts:
+        return Rows.empty()
+    if len(parts) == 1:
+        return parts[0]
+    rows = concat(parts)
+    return rows.take(np.lexsort((rows.time, rows.series)))
+
+
+def _rows_keep(rows: Rows, terms: list[_Term]) -> np.ndarray:
+    n = len(rows)
+    keep = np.ones(n, np.uint8)
+    for tm in terms:
+        col = rows.fields.get(tm.column)
+        if col is None:
+            return np.zeros(n, bool)
+        bits = np.ascontiguousarray(col.values).view(np.uint64)
+        mask = np.ones(n, np.uint8) if col.valid is None else col.valid.view(np.uint8)
+        blockdecode._term(bits, mask, n, tm.kind, tm.op, tm.ci, np.uint64(tm.cu), tm.cf, keep)
+    return keep.view(bool)
+
+
+def _filter_fused(chunk, gidx, cols, types, terms, tmin, tmax) -> tuple[Rows, np.ndarray]:
+    """Matching rows of row groups ``gidx`` of one file, and the groups the kernels could not decode."""
+    names = list(dict.fromkeys([tm.column for tm in terms] + [c for c in cols if types[c] in _FUSED_TYPES]))
+    sp = chunk.spans(gidx, names)
+    if sp is None:
+        return Rows.empty(), gidx
+    col_of = {n: i + 1 for i, n in enumerate(names)}
+    t_col = np.array([col_of[tm.column] for tm in terms], np.int64)
+    t_tag = np.array([tm.tag for tm in terms], np.int64)
+    t_kind = np.array([tm.kind for tm in terms], np.int64)
+    t_op = np.array([tm.op for tm in terms], np.int64)
+    t_i = np.array([tm.ci for tm in terms], np.int64)
+    t_u = np.array([tm.cu for tm in terms], np.uint64)
+    t_f = np.array([tm.cf for tm in terms], np.float64)
+    sel = np.empty(int(sp.rows.sum()), np.int64)
+    matches = np.zeros(len(gidx), np.int64)
+    status = np.zeros(len(gidx), np.int8)
+    total = blockdecode.filter_groups(
+        sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, tmin, tmax,
+        t_col, t_tag, t_kind, t_op, t_i, t_u, t_f, True, sel, matches, status,
+    )  # fmt: skip
+    failed = status != blockdecode.OK
+    sel = sel[:total]
+    series = np.repeat(chunk.groups["series"][gidx].astype(np.int64), matches)
+    time = np.empty(total, np.int64)
+    fields: dict[str, Column] = {}
+    st = np.zeros(len(gidx), np.int8)
+    vbuf = np.empty(total, np.uint8)
+    blockdecode.gather_column(
+        sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, 0, blockdecode.TAG_INT64, True,
+        sel, matches, time.view(np.uint64), vbuf, st,
+    )  # fmt: skip
+    failed |= st != blockdecode.OK
+    for c in cols:
+        ft = types[c]
+        if ft not in _FUSED_TYPES:
+            continue
+        vals = np.empty(total, ft.numpy_dtype)
+        valid = np.empty(total, np.uint8)
+        st[:] = 0
+        blockdecode.gather_column(
+            sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, col_of[c], _TAGS[ft], True,
+            sel, matches, vals.view(np.uint64), valid, st,
+        )  # fmt: skip
+        failed |= st != blockdecode.OK
+        fields[c] = Column(ft, vals, valid.view(bool))
+    rows = Rows(series, time, fields)
+    other = [c for c in cols if types[c] not in _FUSED_TYPES]
+    if other and total:
+        # strings and booleans of the matching rows: the groups with matches read the ordinary way
+        have = np.flatnonzero(matches > 0)
+        extra = chunk.read_groups(gidx[have], other)
+        offs = np.concatenate(([0], np.cumsum(sp.rows[have])))[:-1]
+        idx = np.repeat(offs, matches[have]) + sel
+        for c in other:
+            if c in extra.fields:
+                rows.fields[c] = extra.fields[c].take(idx)
+    if failed.any():
+        bad = np.repeat(failed, matches)
+        rows = rows.take(np.flatnonzero(~bad))
+    return rows, gidx[failed]

@@ -9,14 +9,28 @@ described, so the client sees the same columns whichever executor ran.
 
 from __future__ import annotations
 
+import dataclasses
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from sqlglot import exp
 
-from columnar.scan import ScanRequest, aggregate_many, last_rows
-from sql.planner import BucketAggregate, LastPoint, NativePlan
+from columnar.chunkfile import from_bits
+from columnar.scan import (
+    FieldCondition,
+    Partials,
+    ScanRequest,
+    aggregate_partials,
+    filtered,
+    last_rows,
+    time_extent,
+)
+from columnar.types import FieldType
+from sql import errors as E
+from sql.planner import BucketAggregate, FilteredScan, LastPoint, NativePlan
 from sql.rewrite.pg_types import NUMERIC_FROM_DOUBLE
 from sql.rewrite.pushdown import table_pushdown
 from sql.tables import sql_columns, to_sql_batch
@@ -34,43 +48,60 @@ NUMERIC_OID = 1700
 def run(session: SqlSession, plan: NativePlan, params: list, column_oids: list[int]) -> pa.Table:
     if isinstance(plan, BucketAggregate):
         table = _bucket_aggregate(session, plan, params)
+    elif isinstance(plan, FilteredScan):
+        table = _filtered_scan(session, plan, params)
     else:
         table = _last_point(session, plan, params)
     # the described types win: cast where the native result differs (e.g. float4 fields)
-    arrays = []
+    arrays: list = []
+    numeric = [
+        i
+        for i, oid in enumerate(column_oids)
+        if oid == NUMERIC_OID and pa.types.is_floating(table.column(i).type)
+    ]
+    converted = _numeric(session, [table.column(i) for i in numeric]) if numeric else []
     for i, oid in enumerate(column_oids):
         col = table.column(i)
-        if oid == NUMERIC_OID and pa.types.is_floating(col.type):
-            arrays.append(_numeric(session, col))
+        if i in numeric:
+            arrays.append(converted[numeric.index(i)])
             continue
         want = BY_OID[oid].arrow if oid in BY_OID else col.type
         arrays.append(col if col.type == want else col.cast(want))
     return pa.Table.from_arrays(arrays, names=table.column_names)
 
 
-def _numeric(session: SqlSession, col: pa.ChunkedArray) -> pa.ChunkedArray:
+def _numeric(session: SqlSession, cols: list[pa.ChunkedArray]) -> list[pa.ChunkedArray]:
     """avg of integer fields is numeric (sql/rewrite/pg_types.py): the same cast from double as the
-    DuckDB path, so both give the same digits."""
+    DuckDB path, so both give the same digits (all such columns in one DuckDB statement)."""
     cur = session.sql_engine.duck.cursor()
     try:
-        cur.register("__tsgres_native_numeric", pa.table({"v": col}))
-        sql = f"SELECT {NUMERIC_FROM_DOUBLE.format('v')} FROM __tsgres_native_numeric"
-        return cur.sql(sql).to_arrow_table().column(0)
+        names = [f"v{k}" for k in range(len(cols))]
+        cur.register("__tsgres_native_numeric", pa.table(dict(zip(names, cols, strict=True))))
+        sql = f"SELECT {', '.join(NUMERIC_FROM_DOUBLE.format(n) for n in names)} FROM __tsgres_native_numeric"
+        out = cur.sql(sql).to_arrow_table()
+        return [out.column(k) for k in range(len(cols))]
     finally:
         cur.close()
+
+
+class NotNative(E.FeatureNotSupported):
+    """The parameters of this execution make a native plan's pushdown inexact (e.g. a tag compared
+    with ''): the statement must run on DuckDB instead."""
 
 
 def _request(session: SqlSession, plan, params: list) -> ScanRequest:
     meta = plan.meta
     tags = {c.name for c in sql_columns(meta) if c.kind == "tag"}
-    pd = table_pushdown(
-        plan.where,
-        plan.table.alias_or_name,
-        meta.time_column,
-        tags,
-        lambda e: session.evaluate_ns(e, params),
-        params,
-    )
+
+    def evaluate(e: exp.Expression) -> int | None:
+        # an expression without parameters is evaluated without them (DuckDB refuses unused ones)
+        return session.evaluate_ns(e, params if e.find(exp.Parameter) is not None else [])
+
+    pd = table_pushdown(plan.where, plan.table.alias_or_name, meta.time_column, tags, evaluate, params)
+    if not pd.exact:
+        raise NotNative(
+            "the native executor cannot apply this WHERE exactly (SET tsgres.native_executor = off)"
+        )
     return ScanRequest(
         session.database, meta.name, rp=plan.rp, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate
     )
@@ -80,9 +111,9 @@ def _group_codes(
     session: SqlSession, plan: BucketAggregate, series: np.ndarray
 ) -> tuple[np.ndarray, list[list]]:
     """Per series id: a code of its grouped tag values; and per code the tag values."""
-    uniq, inv = np.unique(series, return_inverse=True)
     if not plan.group_tags:
         return np.zeros(len(series), dtype=np.int64), [[]]
+    uniq, inv = np.unique(series, return_inverse=True)
     db = session.storage.catalog.database(session.database)
     tagsets = [dict(ts) for _, ts in session.storage.index(db.id).series_tags(uniq.tolist())]
     per_series = [tuple(ts.get(t) for t, _ in plan.group_tags) for ts in tagsets]
@@ -96,45 +127,51 @@ def _bucket_aggregate(session: SqlSession, plan: BucketAggregate, params: list) 
     every = plan.every_us * 1000 if plan.every_us else None
     offset = TIMESCALE_ORIGIN_NS % every if every else 0
     fields = list(dict.fromkeys(a.field for a in plan.aggs))
-    tables = aggregate_many(session.storage, req, fields, every=every, offset=offset)
-    partials = [
-        {name: tables[f].column(name).to_numpy(zero_copy_only=False) for name in tables[f].column_names}
-        for f in fields
-    ]
-    # output group of every partial: unique (bucket, grouped-tag code) over all fields' partials
-    sizes = [len(p["series_id"]) for p in partials]
-    series = np.concatenate([p["series_id"] for p in partials])
-    buckets = (
-        np.concatenate([p["bucket"] for p in partials]).astype(np.int64)
-        if every
-        else np.zeros(len(series), np.int64)
-    )
-    codes, group_values = _group_codes(session, plan, series)
-    if len(series):
-        uniq, inverse = np.unique(np.stack([buckets, codes]), axis=1, return_inverse=True)
-        inverse = inverse.reshape(-1)
-    else:
-        uniq, inverse = np.empty((2, 0), np.int64), np.empty(0, np.int64)
-    nout = uniq.shape[1]
-    bounds = np.concatenate(([0], np.cumsum(sizes)))
-    group_of = {f: inverse[bounds[i] : bounds[i + 1]] for i, f in enumerate(fields)}
-    by_field = dict(zip(fields, partials, strict=True))
-    columns: list[pa.Array] = []
-    names: list[str] = []
-    for kind, i in plan.outputs:
-        if kind == "bucket":
-            columns.append(pa.array(uniq[0] // 1000, pa.int64()).cast(pa.timestamp("us", tz="UTC")))
-            names.append(plan.bucket_name or "time_bucket")
-        elif kind == "tag":
-            values = [group_values[c][i] for c in uniq[1].tolist()]
-            columns.append(pa.array(values, pa.string()))
-            names.append(plan.group_tags[i][1])
+    if (
+        every
+        and plan.limit is not None
+        and plan.order
+        and plan.order[0][0] == (plan.bucket_name or "time_bucket")
+    ):
+        return _newest_buckets(session, plan, req, fields, every, offset)
+    p = aggregate_partials(session.storage, req, fields, every=every, offset=offset)
+    return _order_limit(plan, _aggregate_table(session, plan, p, fields))
+
+
+def _newest_buckets(session, plan, req, fields, every, offset) -> pa.Table:
+    """ORDER BY the bucket (DESC or ASC) first, with LIMIT: only the buckets at that end of the range
+    are read. A window of whole buckets at the end holding at least OFFSET + LIMIT result rows holds
+    the answer; it starts at the LIMIT + OFFSET buckets nearest the data's edge and grows until it
+    does (or reaches the other end of the range)."""
+    need = plan.offset + (plan.limit or 0)
+    desc = plan.order[0][1]
+    ext = time_extent(session.storage, req)
+    if ext is None or need == 0:
+        p = aggregate_partials(session.storage, req, fields, every=every, offset=offset)
+        return _order_limit(plan, _aggregate_table(session, plan, p, fields))
+    lo_t, hi_t = ext
+    k = max(need, 1)
+    while True:
+        if desc:
+            edge = (hi_t - offset) // every * every + offset
+            start = edge - (k - 1) * every
+            whole = start <= lo_t
+            sub = req if whole else dataclasses.replace(req, tmin=max(req.tmin, start))
         else:
-            a = plan.aggs[i]
-            columns.append(_combine(a.func, by_field[a.field], group_of[a.field], nout))
-            names.append(a.name)
-    table = pa.Table.from_arrays(columns, names=names)
+            edge = (lo_t - offset) // every * every + offset
+            stop = edge + k * every - 1  # the last ns of the k-th bucket
+            whole = stop >= hi_t
+            sub = req if whole else dataclasses.replace(req, tmax=min(req.tmax, stop))
+        p = aggregate_partials(session.storage, sub, fields, every=every, offset=offset)
+        table = _aggregate_table(session, plan, p, fields)
+        if whole or table.num_rows >= need:
+            return _order_limit(plan, table)
+        k *= 8
+
+
+def _order_limit(plan: BucketAggregate, table: pa.Table) -> pa.Table:
     if plan.order:
+        names = table.column_names
         keys = [(names.index(n), "descending" if d else "ascending") for n, d in plan.order]
         table = table.take(pc.sort_indices(table, sort_keys=keys))
     if plan.offset or plan.limit is not None:
@@ -142,42 +179,107 @@ def _bucket_aggregate(session: SqlSession, plan: BucketAggregate, params: list) 
     return table
 
 
-def _combine(func: str, p: dict[str, np.ndarray], out_idx: np.ndarray, nout: int) -> pa.Array:
-    """Combine partial aggregates into one value per output group (NULL where a group has none)."""
-    valid = np.zeros(nout, dtype=bool)
-    valid[out_idx] = True
-    if func in ("count", "sum", "avg"):
-        counts = np.zeros(nout, dtype=np.int64)
-        np.add.at(counts, out_idx, p["count"].astype(np.int64))
-        if func == "count":
-            return pa.array(counts, pa.int64())
-        exact = p["sum"].dtype.kind in "iu"  # integer sums stay exact
-        sums = np.zeros(nout, dtype=np.int64 if exact else np.float64)
-        np.add.at(sums, out_idx, p["sum"].astype(sums.dtype))
+def _aggregate_table(session: SqlSession, plan: BucketAggregate, p: Partials, fields: list[str]) -> pa.Table:
+    """One row per (bucket, grouped tags) that has rows: the pieces of each combined (numpy, sorted
+    once by (bucket, group))."""
+    codes, group_values = _group_codes(session, plan, p.series)
+    order = np.lexsort((codes, p.bucket))
+    sb, sc = p.bucket[order], codes[order]
+    if len(order):
+        starts = np.flatnonzero(np.concatenate(([True], (sb[1:] != sb[:-1]) | (sc[1:] != sc[:-1]))))
+    else:
+        starts = np.empty(0, np.int64)
+    seg = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(order))))
+    col_of = {f: i for i, f in enumerate(fields)}
+    columns: list[pa.Array] = []
+    names: list[str] = []
+    for kind, i in plan.outputs:
+        if kind == "bucket":
+            columns.append(pa.array(sb[starts] // 1000, pa.int64()).cast(pa.timestamp("us", tz="UTC")))
+            names.append(plan.bucket_name or "time_bucket")
+        elif kind == "tag":
+            values = [group_values[c][i] for c in sc[starts].tolist()]
+            columns.append(pa.array(values, pa.string()))
+            names.append(plan.group_tags[i][1])
+        else:
+            a = plan.aggs[i]
+            columns.append(_combine(a.func, p, col_of[a.field], order, starts, seg))
+            names.append(a.name)
+    return pa.Table.from_arrays(columns, names=names)
+
+
+def _combine(
+    func: str, p: Partials, i: int, order: np.ndarray, starts: np.ndarray, seg: np.ndarray
+) -> pa.Array:
+    """Column i's pieces (in ``order``) combined per segment (NULL where a segment has no value)."""
+    ftype = p.types[i]
+    cnt = p.count[i][order]
+    has = cnt > 0
+    total = np.add.reduceat(cnt, starts)
+    valid = total > 0
+    if func == "count":
+        return pa.array(total, pa.int64())
+    if func in ("sum", "avg"):
+        if ftype is FieldType.FLOAT:
+            sums = np.add.reduceat(np.where(has, p.sum_f[i][order], 0.0), starts)
+        else:  # integer sums stay exact (int64)
+            sums = np.add.reduceat(np.where(has, p.sum_i[i][order].view(np.int64), 0), starts)
         if func == "sum":
             return pa.array(sums, mask=~valid)
-        return pa.array(sums / np.maximum(counts, 1), pa.float64(), mask=~valid)
+        return pa.array(sums / np.maximum(total, 1), pa.float64(), mask=~valid)
     if func in ("min", "max"):
-        src = p[func]
-        if src.dtype.kind == "f":
-            acc = np.full(nout, np.inf if func == "min" else -np.inf)
+        bits = (p.min if func == "min" else p.max)[i][order].view(np.int64)
+        if ftype is FieldType.FLOAT:
+            v = bits.view(np.float64)
             # NaN sorts above every number (PostgreSQL): min skips it, max is NaN when any value is
-            with np.errstate(invalid="ignore"):
-                (np.fmin if func == "min" else np.maximum).at(acc, out_idx, src.astype(np.float64))
+            if func == "min":
+                acc = np.fmin.reduceat(np.where(has, v, np.nan), starts)
+            else:
+                acc = np.maximum.reduceat(np.where(has, v, -np.inf), starts)
+        elif ftype is FieldType.UNSIGNED:
+            v = bits.view(np.uint64)
+            info = np.iinfo(np.uint64)
+            if func == "min":
+                acc = np.minimum.reduceat(np.where(has, v, info.max), starts)
+            else:
+                acc = np.maximum.reduceat(np.where(has, v, 0), starts)
         else:
             info = np.iinfo(np.int64)
-            acc = np.full(nout, info.max if func == "min" else info.min, dtype=np.int64)
-            (np.minimum if func == "min" else np.maximum).at(acc, out_idx, src.astype(np.int64))
+            if func == "min":
+                acc = np.minimum.reduceat(np.where(has, bits, info.max), starts)
+            else:
+                acc = np.maximum.reduceat(np.where(has, bits, info.min), starts)
+            if ftype is FieldType.BOOLEAN:
+                acc = acc.astype(bool)
         return pa.array(acc, mask=~valid)
-    # first / last: the value with the smallest first_time / largest last_time in the group
-    t = p["first_time"] if func == "first" else -p["last_time"]
-    v = p[func]
-    order = np.lexsort((t, out_idx))
-    grp = out_idx[order]
-    pick = order[np.concatenate(([True], grp[1:] != grp[:-1]))] if len(order) else order
-    out = np.zeros(nout, dtype=v.dtype)
-    out[out_idx[pick]] = v[pick]
-    return pa.array(out, mask=~valid)
+    if func in ("first_null", "last_null"):
+        # first(value, time) / last(value, time): the value at the segment's first / last row, which
+        # may be NULL: the piece holding that row, and its first / last value if that is at the row
+        if func == "first_null":
+            rt = p.row_tmin[order]
+            o = np.lexsort((rt, seg))
+            pick = o[starts]
+            at_row = has[pick] & (p.first_time[i][order][pick] == rt[pick])
+            bits = p.first[i][order][pick]
+        else:
+            rt = p.row_tmax[order]
+            o = np.lexsort((np.arange(len(rt)), rt, seg))
+            pick = o[np.append(starts[1:], len(rt)) - 1]
+            at_row = has[pick] & (p.last_time[i][order][pick] == rt[pick])
+            bits = p.last[i][order][pick]
+        return pa.array(from_bits(bits.view(np.int64), ftype), mask=~at_row)
+    # first / last: the value with the smallest first_time / largest last_time in the segment
+    if func == "first":
+        t = np.where(has, p.first_time[i][order], np.iinfo(np.int64).max)
+        o = np.lexsort((t, seg))
+        pick = o[starts]
+        bits = p.first[i][order][pick]
+    else:
+        t = np.where(has, p.last_time[i][order], np.iinfo(np.int64).min)
+        o = np.lexsort((np.arange(len(t)), t, seg))
+        pick = o[np.append(starts[1:], len(t)) - 1]
+        bits = p.last[i][order][pick]
+    return pa.array(from_bits(bits.view(np.int64), ftype), mask=~valid)
 
 
 def _last_point(session: SqlSession, plan: LastPoint, params: list) -> pa.Table:
@@ -199,3 +301,43 @@ def _last_point(session: SqlSession, plan: LastPoint, params: list) -> pa.Table:
             same[1:] &= codes[1:] == codes[:-1]
         t = t.take(np.flatnonzero(~same))
     return t.select([c.name for c in plan.columns])
+
+
+def _number(e, params: list) -> int | float | Decimal | None:
+    """The value of a planner-checked constant (number literal, its negation, a parameter); None for
+    NULL."""
+    if isinstance(e, exp.Paren):
+        return _number(e.this, params)
+    if isinstance(e, exp.Neg):
+        v = _number(e.this, params)
+        return None if v is None else -v
+    if isinstance(e, exp.Literal):
+        return Decimal(e.this)
+    i = int(e.this.name) - 1
+    v = params[i] if 0 <= i < len(params) else None
+    if v is None or isinstance(v, int | float | Decimal):
+        return v
+    try:
+        return Decimal(str(v).strip())
+    except ArithmeticError as exc:
+        raise E.InvalidTextRepresentation(f'invalid input syntax for type numeric: "{v}"') from exc
+
+
+def _filtered_scan(session: SqlSession, plan: FilteredScan, params: list) -> pa.Table:
+    out_schema = pa.schema([pa.field(n, c.type.arrow) for n, c in zip(plan.names, plan.columns, strict=True)])
+    conds = []
+    for f, op, e in plan.conditions:
+        v = _number(e, params)
+        if v is None:  # a comparison with NULL holds for no row
+            return out_schema.empty_table()
+        conds.append(FieldCondition(f, op, v))
+    tbl = filtered(session.storage, _request(session, plan, params), conds)
+    if plan.offset or plan.limit is not None:
+        tbl = tbl.slice(plan.offset, plan.limit)
+    cols = sql_columns(plan.meta)
+    if tbl.num_rows:
+        batch = to_sql_batch(tbl.combine_chunks().to_batches()[0], cols, plan.meta.time_column)
+        t = pa.Table.from_batches([batch])
+    else:
+        return out_schema.empty_table()
+    return pa.Table.from_arrays([t.column(c.name) for c in plan.columns], names=plan.names)

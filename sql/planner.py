@@ -1,7 +1,7 @@
 """Planning: which queries the native vectorised executor answers, as a printable plan.
 
 A native plan is data (EXPLAIN prints it) built once per prepared statement from the rewritten
-tree. Two shapes are native; every other query is a DuckDB plan over bound scans:
+tree. Three shapes are native; every other query is a DuckDB plan over bound scans:
 
 - BucketAggregate: one table, WHERE fully pushed down (time range + tag predicate),
   GROUP BY time_bucket(constant width, time) or date_trunc(second..day, time) and/or tags, min/max/sum/avg/count/first/last of
@@ -10,6 +10,10 @@ tree. Two shapes are native; every other query is a DuckDB plan over bound scans
   bucket, decoding only the others.
 - LastPoint: SELECT DISTINCT ON (tags) ... ORDER BY tags, time DESC: the newest row group of each
   series only.
+- FilteredScan: SELECT columns or * FROM one table WHERE comparisons of int/float8 fields with number
+  constants AND what storage applies exactly (time range, tags) [LIMIT]: the field conditions are
+  evaluated per row group in a kernel (row groups whose block statistics exclude a match skipped),
+  other columns decoded only for groups with matches.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import duckdb
 from sqlglot import exp
 
 from columnar.catalog import TableMeta
-from sql.rewrite.pushdown import STRUCTURE, table_pushdown
+from sql.rewrite.pushdown import STRUCTURE, conjuncts, table_pushdown
 from sql.tables import SqlColumn, sql_columns
 
 _AGGS = {
@@ -31,8 +35,10 @@ _AGGS = {
     "SUM": "sum",
     "AVG": "avg",
     "COUNT": "count",
-    "ARG_MIN": "first",
+    "ARG_MIN": "first",  # the value at the smallest time among rows with a value
     "ARG_MAX": "last",
+    "ARG_MIN_NULL": "first_null",  # first(value, time): the value at the smallest time, NULL or not
+    "ARG_MAX_NULL": "last_null",
 }
 _FLOAT = {"float4", "float8"}
 _TRUNC_US = {"SECOND": 10**6, "MINUTE": 60 * 10**6, "HOUR": 3600 * 10**6, "DAY": 86_400 * 10**6}
@@ -41,7 +47,7 @@ _INT = {"int2", "int4", "int8"}
 
 @dataclass
 class Agg:
-    func: str  # min | max | sum | avg | count | first | last
+    func: str  # min | max | sum | avg | count | first | last | first_null | last_null
     field: str
     name: str  # output column name
     column: SqlColumn
@@ -90,7 +96,28 @@ class LastPoint:
         return [f"Native LastPoint on {self.meta.name}", f"  distinct on: {', '.join(self.distinct_tags)}"]
 
 
-NativePlan = BucketAggregate | LastPoint
+@dataclass
+class FilteredScan:
+    table: exp.Table
+    meta: TableMeta
+    rp: str | None
+    where: exp.Expression | None  # the conjuncts storage applies exactly (time, tags)
+    conditions: list[tuple[str, str, exp.Expression]]  # (field, op, number literal or parameter)
+    columns: list[SqlColumn]  # output columns, in order
+    names: list[str]  # their output names
+    limit: int | None = None
+    offset: int = 0
+
+    def explain(self) -> list[str]:
+        conds = " AND ".join(f"{f} {op} {e.sql('postgres')}" for f, op, e in self.conditions)
+        lines = [f"Native FilteredScan on {self.meta.name}", f"  field conditions: {conds}"]
+        lines.append(f"  columns: {', '.join(c.name for c in self.columns)}")
+        if self.limit is not None or self.offset:
+            lines.append(f"  limit: {self.limit} offset {self.offset}")
+        return lines
+
+
+NativePlan = BucketAggregate | LastPoint | FilteredScan
 
 
 def plan(session, tree: exp.Expression) -> NativePlan | None:
@@ -115,13 +142,102 @@ def plan(session, tree: exp.Expression) -> NativePlan | None:
     cols = {c.name: c for c in sql_columns(meta)}
     where = tree.args.get("where")
     tags = {c.name for c in cols.values() if c.kind == "tag"}
+    # comparisons of numeric fields with constants: a filtered scan applies them
+    conditions, rest = _field_conditions(where, table.alias_or_name, cols)
+    if conditions:
+        where = exp.Where(this=exp.and_(*rest)) if rest else None
     # structure only (values come at execution): is every condition one storage can apply exactly?
     pd = table_pushdown(where, table.alias_or_name, meta.time_column, tags, lambda e: 0, STRUCTURE)
     if not pd.exact:
         return None
+    if conditions:
+        return _filtered_scan(tree, table, meta, rp, where, cols, conditions)
     if tree.args.get("distinct") is not None:
         return _last_point(tree, table, meta, rp, where, cols)
     return _bucket_aggregate(tree, table, meta, rp, where, cols)
+
+
+_CMP = {exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<=", exp.EQ: "=", exp.NEQ: "<>"}
+_FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "=": "=", "<>": "<>"}
+_COMPARABLE = {"int2", "int4", "int8", "float8"}  # stored as they are read: compared exactly
+
+
+def _constant(e: exp.Expression) -> bool:
+    """A number literal, its negation, or a parameter (its value comes at execution)."""
+    if isinstance(e, exp.Paren):
+        return _constant(e.this)
+    if isinstance(e, exp.Neg):
+        return _constant(e.this)
+    if isinstance(e, exp.Literal):
+        return not e.is_string
+    return isinstance(e, exp.Parameter) and e.this is not None and e.this.name.isdigit()
+
+
+def _field_conditions(
+    where: exp.Expression | None, alias: str, cols: dict[str, SqlColumn]
+) -> tuple[list[tuple[str, str, exp.Expression]], list[exp.Expression]]:
+    """Split the WHERE's conjuncts into (field, op, constant) comparisons and the rest."""
+    conds: list[tuple[str, str, exp.Expression]] = []
+    rest: list[exp.Expression] = []
+
+    def field(e: exp.Expression) -> str | None:
+        if isinstance(e, exp.Column) and e.table in ("", alias):
+            c = cols.get(e.name)
+            if c is not None and c.kind == "field" and c.type.name in _COMPARABLE:
+                return c.name
+        return None
+
+    for c in conjuncts(where):
+        op = _CMP.get(type(c))
+        if op is not None:
+            f, other = field(c.left), c.right
+            if f is None:
+                f, other, op = field(c.right), c.left, _FLIP[op]
+            if f is not None and _constant(other):
+                conds.append((f, op, other))
+                continue
+        elif isinstance(c, exp.Between) and not c.args.get("symmetric"):
+            f = field(c.this)
+            lo, hi = c.args.get("low"), c.args.get("high")
+            if f is not None and lo is not None and hi is not None and _constant(lo) and _constant(hi):
+                conds.extend([(f, ">=", lo), (f, "<=", hi)])
+                continue
+        rest.append(c)
+    return conds, rest
+
+
+def _filtered_scan(tree, table, meta, rp, where, cols, conditions) -> FilteredScan | None:
+    for banned in ("group", "order", "distinct", "having", "qualify"):
+        if tree.args.get(banned) is not None:
+            return None
+    out: list[SqlColumn] = []
+    names: list[str] = []
+    for e in tree.expressions:
+        inner = e.this if isinstance(e, exp.Alias) else e
+        if isinstance(inner, exp.Star):
+            if isinstance(e, exp.Alias):
+                return None
+            out.extend(cols.values())
+            names.extend(cols)
+        elif (
+            isinstance(inner, exp.Column) and inner.table in ("", table.alias_or_name) and inner.name in cols
+        ):
+            out.append(cols[inner.name])
+            names.append(e.alias_or_name)
+        else:
+            return None
+    limit = offset = None
+    if tree.args.get("limit") is not None:
+        lim = tree.args["limit"].expression
+        if not (isinstance(lim, exp.Literal) and not lim.is_string):
+            return None
+        limit = int(lim.name)
+    if tree.args.get("offset") is not None:
+        off = tree.args["offset"].expression
+        if not (isinstance(off, exp.Literal) and not off.is_string):
+            return None
+        offset = int(off.name)
+    return FilteredScan(table, meta, rp, where, conditions, out, names, limit, offset or 0)
 
 
 def _last_point(tree, table, meta, rp, where, cols) -> LastPoint | None:
@@ -326,7 +442,7 @@ def _agg(e: exp.Expression, name: str, cols: dict[str, SqlColumn], meta: TableMe
     col = cols.get(args[0].name)
     if col is None or col.kind != "field":
         return None
-    if func in ("first", "last"):
+    if func in ("first", "last", "first_null", "last_null"):
         if len(args) != 2 or not (isinstance(args[1], exp.Column) and args[1].name == meta.time_column):
             return None
     elif len(args) != 1:
