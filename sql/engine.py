@@ -28,8 +28,9 @@ from sqlglot import exp
 
 from columnar.engine import Engine
 from columnar.errors import DatabaseNotFound, StorageError
-from sql import commands, ddl, dml, duck, executor, plan_cache, planner
+from sql import column_origin, commands, ddl, dml, duck, executor, plan_cache, planner
 from sql import errors as E
+from sql import immediate as _immediate
 from sql import settings as S
 from sql.binder import bind, is_catalog_ref
 from sql.copy import parse_copy, read_chunks
@@ -194,6 +195,10 @@ class SqlSession:
     def split(self, sql: str) -> list[str]:
         return split(sql)
 
+    def immediate(self, what: str | Statement) -> bool:
+        """Whether pgwire may answer ``what`` on its event loop (sql/immediate.py)."""
+        return _immediate.immediate(self, what)
+
     def prepare(self, sql: str, param_oids: list[int]) -> Prepared:
         try:
             return self._prepare(sql, param_oids)
@@ -331,7 +336,7 @@ class SqlSession:
             )
         if isinstance(tree, exp.Query):
             oids = self._param_oids(tree, param_oids)
-            columns = self._describe(tree, oids)
+            columns = column_origin.annotate(self, tree, self._describe(tree, oids))
             native = planner.plan(self, self._prepared_tree(tree, describe=True))
             prepared = Prepared(sql, oids, columns, "SELECT", kind="query", tree=tree, native=native)
             if _constant_only(tree):

@@ -8,12 +8,9 @@ marker is removed then.
 
 from __future__ import annotations
 
-import pytest
-
 from tests.compat.pg.conftest import PgServer
 
 
-@pytest.mark.xfail(strict=True, reason="needs sql/engine.py to call sql.column_origin.annotate at prepare")
 def test_columns_from_a_table_carry_its_oid_and_attnum(pg_server: PgServer) -> None:
     db = pg_server.database("rowdesc")
     with pg_server.connect(db) as conn:
