@@ -16,6 +16,7 @@ every column 0/0, on anything it does not follow (set operations, unknown names,
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -30,6 +31,8 @@ from sql.tables import sql_columns
 if TYPE_CHECKING:
     from sql.engine import SqlSession
 
+log = logging.getLogger("sql.column_origin")
+
 Origin = tuple[int, int]  # (table OID, attnum); (0, 0) for a computed column
 NONE: Origin = (0, 0)
 Source = list[tuple[str, Origin]]  # a FROM item's columns, in order
@@ -40,6 +43,9 @@ def annotate(session: SqlSession, tree: exp.Expression, columns: list[ColumnDesc
     try:
         origins = _query(session, tree, {})
     except (SqlError, KeyError, ValueError):
+        return columns  # a name it cannot follow: the statement itself reports real errors
+    except Exception:  # origins are metadata: never fail a statement for them
+        log.exception("column origins of %s", tree.sql("postgres")[:200])
         return columns
     if origins is None or len(origins) != len(columns):
         return columns

@@ -75,3 +75,18 @@ def test_catalog_relations_have_postgres_numbers(tables) -> None:  # type: ignor
         ("relname", 1259, 2),
         ("oid", 1259, 1),
     ]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM generate_series(1, 3) g",
+        "SELECT x FROM (VALUES (1), (2)) v(x)",
+        "SELECT n.v FROM nn n, LATERAL (SELECT 1 AS one) l",
+        "SELECT v FROM nn WHERE v IN (SELECT k FROM yn)",
+    ],
+)
+def test_shapes_it_does_not_follow_leave_zeros(tables, sql: str) -> None:  # type: ignore[no-untyped-def]
+    s, nn, _ = tables
+    got = _origins(s, sql)
+    assert got and all((t, c) in ((0, 0), (nn, 3)) for _, t, c in got)  # no error, nothing wrong
