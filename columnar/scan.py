@@ -16,7 +16,9 @@ Everything here reaches shards through :class:`columnar.shard.ShardReader` (``re
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -461,11 +463,42 @@ def _stats_partials(chunk, gr, bis, columns, types, every, offset) -> Partials:
     return p
 
 
+def _split(gidx: np.ndarray) -> list[np.ndarray]:
+    """Row groups cut in two halves when there are enough to keep both cores busy (the kernels
+    release the GIL), else one part."""
+    if len(gidx) < PARALLEL_MIN_GROUPS or _CPUS < 2:
+        return [gidx]
+    half = len(gidx) // 2
+    return [gidx[:half], gidx[half:]]
+
+
+def _in_parallel(fn, parts: list, *args):
+    """fn(part, *args) for each part: the first in this thread, the others on the scan pool."""
+    futures = [_POOL.submit(fn, p, *args) for p in parts[1:]]
+    first = fn(parts[0], *args)
+    return [first] + [f.result() for f in futures]
+
+
+PARALLEL_MIN_GROUPS = 64  # ~64 x 11 blocks: a few ms of decoding per half, well above the hand-off
+_CPUS = os.cpu_count() or 1
+_POOL = ThreadPoolExecutor(max_workers=max(1, min(4, _CPUS) - 1), thread_name_prefix="tsgres-scan")
+
+
 def _aggregate_fused(
     chunk, gidx: np.ndarray, types: list[FieldType], stored: list[str], tmin, tmax, every, offset
 ) -> tuple[Partials, np.ndarray]:
-    """Pieces of row groups ``gidx`` of one file by blockdecode.aggregate_groups, and the groups it
-    could not decode."""
+    """Pieces of row groups ``gidx`` of one file by blockdecode.aggregate_groups (two halves on two
+    threads when there are many), and the groups it could not decode."""
+    parts = _split(gidx)
+    if len(parts) == 1:
+        return _aggregate_fused_part(gidx, chunk, types, stored, tmin, tmax, every, offset)
+    done = _in_parallel(_aggregate_fused_part, parts, chunk, types, stored, tmin, tmax, every, offset)
+    return Partials.concat([d[0] for d in done], list(stored), types), np.concatenate([d[1] for d in done])
+
+
+def _aggregate_fused_part(
+    gidx: np.ndarray, chunk, types: list[FieldType], stored: list[str], tmin, tmax, every, offset
+) -> tuple[Partials, np.ndarray]:
     columns = list(stored)
     sp = chunk.spans(gidx, stored)
     if sp is None:
@@ -678,6 +711,76 @@ def last_rows(engine: Engine, req: ScanRequest) -> pa.Table:
 
 def _shard_last(t: _Target, shard: Shard, series: np.ndarray, tmin: int, tmax: int, cols: list[str]) -> Rows:
     src = shard.sources(t.table_id, t.table)
+    known, series = _last_from_stats(t, src, series, tmin, tmax, cols)
+    rows = _shard_last_read(t, shard, src, series, tmin, tmax, cols) if len(series) else Rows.empty()
+    if not len(known):
+        return rows
+    if not len(rows):
+        return known
+    both = concat([known, rows])
+    return both.take(np.argsort(both.series, kind="stable"))
+
+
+def _last_from_stats(
+    t: _Target, src: ShardSources, series: np.ndarray, tmin: int, tmax: int, cols: list[str]
+) -> tuple[Rows, np.ndarray]:
+    """The last rows of the series whose newest row is the last row of a row group no other source
+    shares and no tombstone touches: from block statistics (last value, last time), no decoding.
+    Returns them and the series left to read."""
+    if not t.dedupe or not len(series):
+        return Rows.empty(), series
+    per = []
+    for lf in src.files:
+        if lf.meta.max_time < tmin or lf.meta.min_time > tmax:
+            continue
+        g = lf.chunk.select_groups(series, tmin, tmax)
+        if len(g):
+            gs = lf.chunk.groups["series"][g]
+            per.append((lf, g[np.append(gs[1:] != gs[:-1], True)]))
+    if len(per) != 1:  # one file holds the range (several: later writes may merge into a row)
+        return Rows.empty(), series
+    lf, newest = per[0]
+    chunk = lf.chunk
+    gr = chunk.groups[newest]
+    ok = gr["tmax"] <= tmax
+    for cache in src.caches:
+        s, lo, hi = cache.series_ranges()
+        busy = s[(lo <= tmax) & (hi >= tmin)]
+        ok &= ~np.isin(gr["series"], busy)
+    for tomb in src.tombstones_for(lf.meta.id):
+        ok &= ~(
+            np.isin(gr["series"], tomb.series)
+            & (gr["tmax"] >= tomb.meta.min_ns)
+            & (gr["tmin"] <= tomb.meta.max_ns)
+        )
+    blocks = chunk.blocks
+    types = dict(chunk.columns)
+    values: dict[str, tuple[np.ndarray, np.ndarray, FieldType]] = {}
+    for c in cols:
+        ft = types.get(c)
+        if ft is None:
+            continue
+        bi = chunk.column_blocks(newest, c)
+        has = bi >= 0
+        b = blocks[np.where(has, bi, 0)]
+        at_last = has & (b["last_time"] == gr["tmax"])
+        if ft is FieldType.STRING:
+            ok &= ~at_last
+            continue
+        ok &= ~at_last | ((b["flags"] & FLAG_STATS) != 0)
+        values[c] = (b["last"], at_last, ft)
+    if not ok.any():
+        return Rows.empty(), series
+    fields = {
+        c: Column(ft, from_bits(bits[ok], ft), present[ok]) for c, (bits, present, ft) in values.items()
+    }
+    known = Rows(gr["series"][ok].astype(np.int64), gr["tmax"][ok].astype(np.int64), fields)
+    return known, np.setdiff1d(series, known.series, assume_unique=True)
+
+
+def _shard_last_read(
+    t: _Target, shard: Shard, src: ShardSources, series: np.ndarray, tmin: int, tmax: int, cols: list[str]
+) -> Rows:
     parts: list[Rows] = []
     for lf in src.files:
         if lf.meta.max_time < tmin or lf.meta.min_time > tmax:
@@ -939,7 +1042,16 @@ def _rows_keep(rows: Rows, terms: list[_Term]) -> np.ndarray:
 
 
 def _filter_fused(chunk, gidx, cols, types, terms, tmin, tmax) -> tuple[Rows, np.ndarray]:
-    """Matching rows of row groups ``gidx`` of one file, and the groups the kernels could not decode."""
+    """Matching rows of row groups ``gidx`` of one file (two halves on two threads when there are
+    many), and the groups the kernels could not decode."""
+    parts = _split(gidx)
+    if len(parts) == 1:
+        return _filter_fused_part(gidx, chunk, cols, types, terms, tmin, tmax)
+    done = _in_parallel(_filter_fused_part, parts, chunk, cols, types, terms, tmin, tmax)
+    return concat([d[0] for d in done]), np.concatenate([d[1] for d in done])
+
+
+def _filter_fused_part(gidx, chunk, cols, types, terms, tmin, tmax) -> tuple[Rows, np.ndarray]:
     names = list(dict.fromkeys([tm.column for tm in terms] + [c for c in cols if types[c] in _FUSED_TYPES]))
     sp = chunk.spans(gidx, names)
     if sp is None:
