@@ -63,6 +63,7 @@ _HTML = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\
 _HTML_RE = re.compile("[<>&\u2028\u2029]")
 
 
+@functools.lru_cache(maxsize=65536)  # names, tags and words recur in every answer
 def _str(s: str) -> str:
     out = json.dumps(s, ensure_ascii=False)
     return _HTML_RE.sub(lambda m: _HTML[m.group()], out) if _HTML_RE.search(out) else out
@@ -452,17 +453,18 @@ async def handle_query(request: web.Request) -> web.StreamResponse:
     else:
         headers["Content-Type"] = "application/json"
     if not chunked:
-        collected: list[StatementResult] = []
-        while True:
-            r = await loop.run_in_executor(None, _safe_next, next_result)
-            if r is None:
-                break
-            collected.append(r)
-        if csv_out:
-            cw = CsvWriter(epoch)
-            body = await loop.run_in_executor(None, lambda: b"".join(cw.write(r) for r in collected))
-            return web.Response(status=200, body=body, headers=headers)
-        body = await loop.run_in_executor(None, _encode_all, encoder, _merge(collected))
+
+        def answer() -> bytes:
+            """Every statement, then the encoding: one hand-off to the thread pool per request."""
+            collected: list[StatementResult] = []
+            while (r := _safe_next(next_result)) is not None:
+                collected.append(r)
+            if csv_out:
+                cw = CsvWriter(epoch)
+                return b"".join(cw.write(r) for r in collected)
+            return _encode_all(encoder, _merge(collected))
+
+        body = await loop.run_in_executor(None, answer)
         return web.Response(status=200, body=body, headers=headers)
     resp = web.StreamResponse(status=200, headers=headers)
     await resp.prepare(request)

@@ -857,17 +857,33 @@ def _run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
         raise QueryError(f"unsupported expression: {e}")
 
     values = [nan_to_null(evaluate(f.expr, n, lookup)) for f in plan.fields]
-    out = []
-    for key, idx in _series_groups(table, _present(table, plan.dims)):
-        out.append(
-            Series(
-                src.name,
-                _tags(plan.dims, _full_key(plan.dims, table, key)),
-                plan.columns,
-                times=times[idx],
-                cols=[v.take(idx) for v in values],
-            )
-        )
+    groups = _series_groups(table, _present(table, plan.dims))
+    keys = [_full_key(plan.dims, table, key) for key, _ in groups]
+    return _split_series(plan, src, keys, [idx for _, idx in groups], times, values)
+
+
+def _split_series(
+    plan: Plan,
+    src: Source,
+    keys: list[tuple[str, ...]],
+    rows: list[np.ndarray],
+    times: np.ndarray,
+    values: list[Col],
+) -> list[Series]:
+    """One series per key, of the given rows of ``times`` and ``values``: each column is taken
+    once for all series, and a series' columns are slices (views) of it."""
+    if not rows:
+        return []
+    at = np.concatenate(rows)
+    times = times[at]
+    cols = [v.take(at) for v in values]
+    out: list[Series] = []
+    lo = 0
+    for key, r in zip(keys, rows, strict=True):
+        part = slice(lo, lo + len(r))
+        lo += len(r)
+        tags = _tags(plan.dims, key)
+        out.append(Series(src.name, tags, plan.columns, times=times[part], cols=[v.take(part) for v in cols]))
     return out
 
 
@@ -1104,27 +1120,8 @@ def _assemble_windows(
         rows = rows[_limit_slice(len(rows), stmt)]
         if len(rows):
             picked.append((key, rows + i * ngrid))
-    if not picked:
-        return []
-    # one take per column for all series; each series' columns are slices of it
-    at = np.concatenate([a for _, a in picked])
-    cols = [v.take(at) for v in colvals]
-    times = grid[at % ngrid]
-    out: list[Series] = []
-    lo_row = 0
-    for key, a in picked:
-        part = slice(lo_row, lo_row + len(a))
-        lo_row += len(a)
-        out.append(
-            Series(
-                src.name,
-                _tags(plan.dims, key),
-                plan.columns,
-                times=times[part],
-                cols=[v.take(part) for v in cols],
-            )
-        )
-    return out
+    times = np.tile(grid, nser)
+    return _split_series(plan, src, [k for k, _ in picked], [a for _, a in picked], times, colvals)
 
 
 def _assemble(
