@@ -37,6 +37,12 @@ def _split(sql: str) -> tuple[str, ...]:
     return tuple(split(sql))
 
 
+def cached_split(sql: str) -> list[str]:
+    """sql.parse.split of ``sql`` from the same cache (a new list: callers may consume it);
+    ``SqlSession.split`` can answer with it and save the ~13 us tokenization per simple query."""
+    return list(_split(sql))
+
+
 def immediate(session: SqlSession, what: str | Statement) -> bool:
     """True when preparing and running ``what`` (SQL text: every statement of it) or running it
     (a prepared Statement) takes no I/O and only microseconds."""

@@ -19,3 +19,14 @@ def test_constant_queries_once_prepared_and_session_commands(tsgres_session) -> 
     assert not immediate(s, "SELECT v FROM imm") and not immediate(s, table)  # a scan
     assert not immediate(s, f"{sql}; SELECT v FROM imm")
     assert not immediate(s, "SELECT 1" + " " * MAX_TEXT)
+
+
+def test_cached_split_is_split_and_hands_out_fresh_lists() -> None:
+    from sql.immediate import cached_split
+    from sql.parse import split
+
+    for sql in ["SELECT 1", "select 1; select 2;", "BEGIN; SELECT 'a;b'; -- c\n COMMIT", "", "  ;  "]:
+        assert cached_split(sql) == split(sql)
+    first = cached_split("SELECT 1; SELECT 2")
+    first.pop()  # the handler consumes the list it is given
+    assert cached_split("SELECT 1; SELECT 2") == ["SELECT 1", "SELECT 2"]
