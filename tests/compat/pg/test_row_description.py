@@ -1,9 +1,8 @@
 """RowDescription's table OID and column number through a real client (libpq's PQftable/PQftablecol).
 
 pgjdbc's ResultSetMetaData.getTableName/isNullable and ORMs read them. sql/column_origin.annotate
-computes them; the engine must call it when it describes a query (see docs/pgwire.md): until then
-this test is an expected failure, and it turns red (strict) once the engine fills them in, so the
-marker is removed then.
+computes them when the engine describes a query; pgwire sends them, over the simple query protocol
+and Parse/Describe alike.
 """
 
 from __future__ import annotations
