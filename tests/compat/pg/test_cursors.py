@@ -48,6 +48,9 @@ def test_named_cursor_iterate_close_and_reuse_the_connection(pg_server: PgServer
             cur.execute("SELECT v FROM m WHERE v < %s ORDER BY time", (100,))
             assert [r[0] for r in cur.fetchmany(7)] == list(range(7))
             assert cur.fetchone() == (7,)
+        with conn.cursor("by_host") as cur:  # a text parameter (psycopg sends it untyped)
+            cur.execute("SELECT v FROM m WHERE host = %s AND v < %s ORDER BY time", ("h3", 40))
+            assert [r[0] for r in cur] == [3, 8, 13, 18, 23, 28, 33, 38]
         conn.commit()
         assert conn.execute("SELECT count(*) FROM m").fetchone() == (ROWS,)  # the connection still works
 
