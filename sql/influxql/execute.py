@@ -19,7 +19,9 @@ from sql.influxql import ast as A
 from sql.influxql.compile import QueryError
 from sql.influxql.meta import manage, show
 from sql.influxql.parser import parse_query
-from sql.influxql.select import Context, Series, execute_select, resolve_database, resolve_rp
+from sql.influxql.select import execute_select
+from sql.influxql.series import Series
+from sql.influxql.source import Context, resolve_database, resolve_rp
 
 log = logging.getLogger("tsgres.influxql")
 

@@ -18,7 +18,8 @@ from sql.influxql import ast as A
 from sql.influxql.compile import QueryError, condition_expr
 from sql.influxql.lexer import T, go_duration
 from sql.influxql.regex import _translate
-from sql.influxql.select import Context, Series
+from sql.influxql.series import Series
+from sql.influxql.source import Context
 from sql.influxql.values import format_time
 
 _MEASUREMENT_ESCAPES = str.maketrans({",": "\\,", " ": "\\ "})

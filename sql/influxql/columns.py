@@ -1,0 +1,121 @@
+"""Arrow result columns as typed :class:`~sql.influxql.functions.Col` (values, validity, kind), and
+InfluxQL expressions (arithmetic, math calls, literals, casts) evaluated over them, vectorised."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+
+from sql.influxql import ast as A
+from sql.influxql.compile import MATH_FUNCTIONS
+from sql.influxql.functions import BOOLEAN, FLOAT, INTEGER, NUMERIC, STRING, UNSIGNED, Col, binary, math_call
+
+
+def cast_col(c: Col, to: str | None) -> Col:
+    if to in (None, "field", "tag") or to == c.kind:
+        return c
+    if to in NUMERIC and c.kind in NUMERIC:
+        if to == INTEGER:
+            return Col(
+                np.trunc(c.values.astype(np.float64)).astype(np.int64)
+                if c.kind == FLOAT
+                else c.values.astype(np.int64),
+                c.valid,
+                INTEGER,
+            )
+        if to == FLOAT:
+            return Col(c.values.astype(np.float64), c.valid, FLOAT)
+        return Col(c.values.astype(np.uint64), c.valid, UNSIGNED)
+    return Col.nulls(len(c))
+
+
+def literal_col(e: A.Expr, n: int) -> Col | None:
+    if isinstance(e, A.IntegerLiteral):
+        return Col.const(int(e.value), n)
+    if isinstance(e, A.NumberLiteral):
+        return Col.const(float(e.value), n)
+    if isinstance(e, A.UnsignedLiteral):
+        return Col(np.full(n, e.value, np.uint64), np.ones(n, bool), UNSIGNED)
+    if isinstance(e, A.StringLiteral):
+        return Col(np.full(n, e.value, object), np.ones(n, bool), STRING)
+    if isinstance(e, A.BooleanLiteral):
+        return Col.const(bool(e.value), n)
+    if isinstance(e, A.DurationLiteral):
+        return Col.const(int(e.value), n)
+    return None
+
+
+def evaluate(e: A.Expr, n: int, lookup: Callable[[A.Expr], Col]) -> Col:
+    if isinstance(e, A.ParenExpr):
+        return evaluate(e.expr, n, lookup)
+    lit = literal_col(e, n)
+    if lit is not None:
+        return lit
+    if isinstance(e, A.BinaryExpr):
+        return binary(e.op.value, evaluate(e.lhs, n, lookup), evaluate(e.rhs, n, lookup))
+    if isinstance(e, A.Call) and e.name in MATH_FUNCTIONS:
+        return math_call(e.name, [evaluate(a, n, lookup) for a in e.args])
+    return lookup(e)
+
+
+def nan_to_null(c: Col) -> Col:
+    """NaN results (sqrt(-1), x % 0.0) are nulls in InfluxDB's answers."""
+    if c.kind == FLOAT and len(c):
+        nan = np.isnan(c.values)
+        if nan.any():
+            return Col(c.values, c.valid & ~nan, FLOAT)
+    return c
+
+
+def arrow_col(arr: pa.ChunkedArray | pa.Array, kind: str | None = None) -> Col:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    t = arr.type
+    valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        arr = arr.dictionary_encode()  # each distinct text becomes one Python string
+        t = arr.type
+    if pa.types.is_dictionary(t):
+        if pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type):
+            # tags: each distinct value converted once
+            words = np.array(arr.dictionary.to_pylist() + [None], dtype=object)
+            idx = arr.indices.fill_null(len(arr.dictionary)).to_numpy(zero_copy_only=False)
+            return Col(words[idx], valid, STRING, idx, words)
+        arr = arr.dictionary_decode()
+        t = arr.type
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        vals = arr.cast(pa.float64()).fill_null(0).to_numpy(zero_copy_only=False)
+        k = FLOAT
+    elif pa.types.is_unsigned_integer(t):
+        vals = arr.cast(pa.uint64()).fill_null(0).to_numpy(zero_copy_only=False)
+        k = UNSIGNED
+    elif pa.types.is_integer(t):
+        vals = arr.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+        k = INTEGER
+    elif pa.types.is_boolean(t):
+        vals = arr.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+        k = BOOLEAN
+    elif pa.types.is_null(t):
+        return Col.nulls(len(arr), kind or FLOAT)
+    elif pa.types.is_timestamp(t):
+        vals = arr.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).fill_null(0).to_numpy() * 1000
+        k = INTEGER
+    else:
+        vals = arr.cast(pa.string()).to_numpy(zero_copy_only=False).astype(object, copy=False)
+        k = STRING
+    if kind == UNSIGNED and k == FLOAT:
+        vals = vals.astype(np.uint64)
+        k = UNSIGNED
+    return Col(vals, valid, k)
+
+
+def time_ns(arr: pa.ChunkedArray) -> np.ndarray:
+    a = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    if pa.types.is_null(a.type):
+        return np.zeros(len(a), np.int64)
+    if pa.types.is_timestamp(a.type):
+        a = a.cast(pa.timestamp("us", tz="UTC") if a.type.tz else pa.timestamp("us"))
+        return a.cast(pa.int64()).fill_null(0).to_numpy() * 1000
+    return a.cast(pa.int64()).fill_null(0).to_numpy()

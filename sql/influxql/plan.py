@@ -1,0 +1,157 @@
+"""One SELECT over one source: its :class:`Plan` (compiled statement, expanded fields, dimensions,
+columns, windows), the SQL ``WHERE`` of its range and condition, the split of a result into series by
+tag values, and LIMIT/OFFSET per series.
+
+A WHERE keeps time bounds and tag values as plain literals compared with their columns
+(``"time" >= '2016-01-01T00:00:00Z'``, ``"host" = 'a'``): the SQL engine's plan cache lifts them
+into parameters, so statements that differ only in them share one prepared plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from sql.influxql import ast as A
+from sql.influxql.compile import Compiled
+from sql.influxql.functions import Col
+from sql.influxql.series import Series
+from sql.influxql.source import Source
+from sql.influxql.translate import time_literal
+from sql.influxql.values import MAX_TIME, MIN_TIME
+from sql.influxql.windows import Windows
+
+
+@dataclass
+class Plan:
+    c: Compiled
+    fields: list[A.Field]
+    dims: list[str]
+    columns: list[str]
+    windows: Windows | None
+    calls: dict[str, A.Call] = field(default_factory=dict)  # top-level non-math calls by text
+
+
+def where_sql(plan: Plan, src: Source, extra_back: int = 0, *more: str) -> str:
+    """`` WHERE <range> AND <condition> AND <more>``, or nothing when there is no condition.
+
+    Time bounds and tag values stay plain literals compared with their columns, so the SQL
+    engine's plan cache shares one plan between statements that differ only in them."""
+    c = plan.c
+    parts = []
+    lo = c.tmin
+    if extra_back and c.ascending and c.time_range.min is not None and plan.windows is not None:
+        lo = max(MIN_TIME, lo - extra_back * c.interval)  # InfluxDB moves the bound, not the window
+    hi = c.tmax
+    if extra_back and not c.ascending and plan.windows is not None and hi < MAX_TIME:
+        hi = hi + extra_back * c.interval
+    if lo > MIN_TIME:
+        parts.append(f'"time" >= {time_literal(lo + 999)}')
+    if hi < MAX_TIME:
+        parts.append(f'"time" <= {time_literal(hi)}')
+    if c.condition is not None:
+        parts.append(src.schema.condition(c.condition))
+    parts.extend(more)
+    return " WHERE " + " AND ".join(parts) if parts else ""
+
+
+def series_groups(table: pa.Table, dims: list[str]) -> list[tuple[tuple[str, ...], np.ndarray]]:
+    """(tag values, row indexes in table order) per series, sorted by tag values (a missing tag is "")."""
+    n = table.num_rows
+    if not dims:
+        return [((), np.arange(n))] if n else []
+    codes = np.zeros(n, np.int64)
+    for i, d in enumerate(dims):
+        arr = table.column(d)
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        if not pa.types.is_dictionary(arr.type):
+            if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+                arr = arr.cast(pa.string())
+            arr = arr.dictionary_encode()
+        words = ["" if v is None else v for v in arr.dictionary.to_pylist()]
+        # one code per distinct value ("" and NULL are one; a dictionary may repeat a value)
+        canon: dict[str, int] = {}
+        remap = np.array(
+            [canon.setdefault(w, len(canon)) for w in words] + [canon.setdefault("", len(canon))]
+        )
+        idx = arr.indices.fill_null(len(words)).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes = codes * len(canon) + remap[idx]
+        if i:
+            codes = np.unique(codes, return_inverse=True)[1].reshape(-1)
+    # the key of each combined code, from one row that has it
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_codes[1:] != sorted_codes[:-1])))
+    ends = np.append(starts[1:], n)
+    cols = []
+    for d in dims:
+        arr = table.column(d).take(pa.array(order[starts]))
+        cols.append(["" if v is None else v for v in arr.to_pylist()])
+    groups = [(tuple(k), order[s:e]) for k, s, e in zip(zip(*cols, strict=True), starts, ends, strict=True)]
+    groups.sort(key=lambda g: g[0])
+    return groups
+
+
+def series_tags(dims: list[str], key: tuple[str, ...]) -> dict[str, str] | None:
+    if not dims:
+        return None
+    return dict(sorted(zip(dims, key, strict=True)))
+
+
+def present_dims(table: pa.Table, dims: list[str]) -> list[str]:
+    return [d for d in dims if d in table.column_names]
+
+
+def full_key(dims: list[str], table: pa.Table, key: tuple[str, ...]) -> tuple[str, ...]:
+    if len(key) == len(dims):  # every dimension is a column
+        return key
+    m = dict(zip(present_dims(table, dims), key, strict=True))
+    return tuple(m.get(d, "") for d in dims)
+
+
+def row_limit(stmt: A.SelectStatement) -> int:
+    """Rows per series; as InfluxDB 1.x, OFFSET without LIMIT gives one row."""
+    return stmt.limit or (1 if stmt.offset else 0)
+
+
+def limit_rows(rows: list[list[Any]], stmt: A.SelectStatement) -> list[list[Any]]:
+    limit = row_limit(stmt)
+    if stmt.offset:
+        rows = rows[stmt.offset :]
+    if limit:
+        rows = rows[:limit]
+    return rows
+
+
+def limit_slice(n: int, stmt: A.SelectStatement) -> slice:
+    """The rows of a series of ``n`` rows that LIMIT/OFFSET keep."""
+    limit = row_limit(stmt)
+    start = min(stmt.offset, n)
+    return slice(start, start + limit if limit else n)
+
+
+def split_series(
+    plan: Plan,
+    src: Source,
+    keys: list[tuple[str, ...]],
+    rows: list[np.ndarray],
+    times: np.ndarray,
+    values: list[Col],
+) -> list[Series]:
+    """One series per key, of the given rows of ``times`` and ``values``: each column is taken
+    once for all series, and a series' columns are slices (views) of it."""
+    if not rows:
+        return []
+    at = np.concatenate(rows)
+    times = times[at]
+    cols = [v.take(at) for v in values]
+    out: list[Series] = []
+    lo = 0
+    for key, r in zip(keys, rows, strict=True):
+        part = slice(lo, lo + len(r))
+        lo += len(r)
+        tags = series_tags(plan.dims, key)
+        out.append(Series(src.name, tags, plan.columns, times=times[part], cols=[v.take(part) for v in cols]))
+    return out

@@ -1,0 +1,149 @@
+"""SELECT without calls: the selected fields' and tags' rows per series.
+
+    SELECT "time", <group tags>, <referenced columns> FROM <rp>.<m> WHERE <range> AND <condition>
+
+Rows with none of the selected fields are no points: dropped after the query, or by SQL when a LIMIT
+must count only points. LIMIT 1 per series is ``DISTINCT ON (<group tags>)`` (the native LastPoint
+plan when every field is selected); other limits number rows per series with a window function. The
+expressions are evaluated once over the whole result, which is then split into series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from sql.influxql import ast as A
+from sql.influxql.columns import arrow_col, cast_col, evaluate, nan_to_null, time_ns
+from sql.influxql.compile import QueryError
+from sql.influxql.functions import NUMERIC, STRING, Col
+from sql.influxql.plan import Plan, full_key, present_dims, row_limit, series_groups, split_series, where_sql
+from sql.influxql.series import Series
+from sql.influxql.source import Context, Source
+from sql.influxql.translate import ident
+
+
+def run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
+    c = plan.c
+    stmt = c.stmt
+    field_refs, other_refs = _field_refs(plan, src)
+    if not field_refs:
+        return []
+    selected = []
+    for r in field_refs + other_refs:
+        if (r.name in src.schema.fields or r.name in src.schema.tags) and r.name not in selected:
+            selected.append(r.name)
+    dims_here = [d for d in plan.dims if d in src.schema.tags]
+    cols = ['"time"'] + [ident(d) for d in dims_here]
+    cols += [ident(n) for n in selected if n not in plan.dims or n in src.schema.fields]
+    select = ", ".join(dict.fromkeys(cols))
+    field_names = [r.name for r in _unique(field_refs)]
+    # a point is a row with one of the selected fields: with a LIMIT, SQL must count only those
+    not_null = "(" + " OR ".join(f"{ident(f)} IS NOT NULL" for f in field_names) + ")"
+    order = "DESC" if not c.ascending else "ASC"
+    limit = row_limit(stmt)
+    part = ", ".join(ident(d) for d in dims_here)
+    last = limit == 1 and not stmt.offset and bool(dims_here)
+    # every field selected: a stored row always has one, so SQL need not ask (which keeps the
+    # WHERE to what the scan applies: the native executor answers DISTINCT ON from the newest blocks)
+    every = set(field_names) >= set(src.schema.fields)
+    if last:
+        # each series' newest (oldest) point
+        where = where_sql(plan, src) if every else where_sql(plan, src, 0, not_null)
+        sql = (
+            f'SELECT DISTINCT ON ({part}) {select} FROM {src.sql_from}{where} ORDER BY {part}, "time" {order}'
+        )
+    elif limit and not dims_here:
+        sql = (
+            f'SELECT {select} FROM {src.sql_from}{where_sql(plan, src, 0, not_null)} ORDER BY "time" {order}'
+        )
+        sql += f" LIMIT {limit}" + (f" OFFSET {stmt.offset}" if stmt.offset else "")
+    elif limit:
+        rn = f'row_number() OVER (PARTITION BY {part} ORDER BY "time" {order}) AS __rn'
+        inner = f"SELECT {rn}, {select} FROM {src.sql_from}{where_sql(plan, src, 0, not_null)}"
+        sql = (
+            f"SELECT * FROM ({inner}) AS __q WHERE __rn > {stmt.offset} AND __rn <= {stmt.offset + limit} "
+            f'ORDER BY "time" {order}'
+        )
+    else:  # ordered by time below (cheaper than an ORDER BY of every column in SQL)
+        sql = f"SELECT {select} FROM {src.sql_from}{where_sql(plan, src)}"
+    table = ctx.sql(src, sql)
+    if table.num_rows and (not limit or (last and every)):
+        # rows without any selected field are no points (filtered here when SQL did not)
+        present = np.zeros(table.num_rows, bool)
+        for f in field_names:
+            present |= np.asarray(table.column(f).is_valid().to_numpy(zero_copy_only=False), bool)
+        if present.all():
+            pass
+        elif limit:  # a newest row without a field would hide an older point: ask SQL to filter
+            where = where_sql(plan, src, 0, not_null)
+            sql = f'SELECT DISTINCT ON ({part}) {select} FROM {src.sql_from}{where} ORDER BY {part}, "time" {order}'
+            table = ctx.sql(src, sql)
+        else:
+            table = table.filter(pa.array(present))
+    if not table.num_rows:
+        return []
+    times = time_ns(table.column("time"))
+    if not limit:
+        by_time = np.argsort(times if c.ascending else -times, kind="stable")
+        if (np.diff(by_time) != 1).any():
+            table = table.take(pa.array(by_time))
+            times = times[by_time]
+    n = table.num_rows
+
+    def lookup(e: A.Expr) -> Col:
+        if isinstance(e, A.VarRef):
+            return _ref_col(src, table, e)
+        raise QueryError(f"unsupported expression: {e}")
+
+    values = [nan_to_null(evaluate(f.expr, n, lookup)) for f in plan.fields]
+    groups = series_groups(table, present_dims(table, plan.dims))
+    keys = [full_key(plan.dims, table, key) for key, _ in groups]
+    return split_series(plan, src, keys, [idx for _, idx in groups], times, values)
+
+
+def _field_refs(plan: Plan, src: Source) -> tuple[list[A.VarRef], list[A.VarRef]]:
+    """VarRefs of the statement's fields, split into (fields of this source, tags/others)."""
+    fields: list[A.VarRef] = []
+    others: list[A.VarRef] = []
+    for f in plan.fields:
+        for n in A.walk(f.expr):
+            if isinstance(n, A.VarRef):
+                (fields if _is_field_ref(src, n) else others).append(n)
+    return fields, others
+
+
+def _is_field_ref(src: Source, v: A.VarRef) -> bool:
+    """Whether a reference reads a field of this source (a cast to another kind reads nothing)."""
+    kind = src.schema.fields.get(v.name)
+    if kind is None or v.type == "tag":
+        return False
+    return v.type in (None, "field", kind) or (v.type in NUMERIC and kind in NUMERIC)
+
+
+def _ref_col(src: Source, table: pa.Table, v: A.VarRef) -> Col:
+    """The column a reference reads, over all of ``table``'s rows."""
+    name = v.name
+    n = table.num_rows
+    if v.type == "tag":
+        if name in src.schema.tags and name in table.column_names:
+            return arrow_col(table.column(name), STRING)
+        return Col.nulls(n, STRING)
+    if name in src.schema.fields:
+        if v.type not in (None, "field") and not (v.type in NUMERIC and src.schema.fields[name] in NUMERIC):
+            if v.type != src.schema.fields[name]:
+                return Col.nulls(n)
+        col = arrow_col(table.column(name), src.schema.fields[name])
+        return cast_col(col, v.type)
+    if v.type in (None,) and name in src.schema.tags and name in table.column_names:
+        return arrow_col(table.column(name), STRING)
+    return Col.nulls(n)
+
+
+def _unique(refs: list[A.VarRef]) -> list[A.VarRef]:
+    seen: set[str] = set()
+    out = []
+    for r in refs:
+        if r.name not in seen:
+            seen.add(r.name)
+            out.append(r)
+    return out

@@ -1,0 +1,131 @@
+"""What a SELECT reads: the measurements it names (in storage, or a subquery's rows) and the
+:class:`Context` a statement runs in (storage, the SQL engine, the request's defaults and now()).
+A measurement's schema is its fields (name -> kind) and tag keys, from the catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from sql.influxql import ast as A
+from sql.influxql.compile import QueryError
+from sql.influxql.functions import BOOLEAN, FLOAT, INTEGER, STRING, UNSIGNED
+from sql.influxql.translate import Schema, ident
+
+
+@dataclass
+class Source:
+    """One measurement the statement reads: in storage, or the rows of a subquery."""
+
+    name: str
+    database: str
+    rp: str
+    schema: Schema
+    arrow: pa.Table | None = None  # subquery rows: time (timestamptz), tags, fields
+
+    @property
+    def sql_from(self) -> str:
+        if self.arrow is not None:
+            return "__influxql_subquery"
+        return f"{ident(self.rp)}.{ident(self.name)}"
+
+
+class Context:
+    """What a statement runs against: storage, the SQL engine, the request's defaults and now()."""
+
+    def __init__(self, storage: Any, sql_engine: Any, database: str, rp: str, now: int) -> None:
+        self.storage = storage
+        self.sql_engine = sql_engine
+        self.database = database
+        self.rp = rp
+        self.now = now
+        self._sessions: dict[str, Any] = {}
+
+    def session(self, database: str) -> Any:
+        s = self._sessions.get(database)
+        if s is None:
+            s = self.sql_engine.session(database, user="influxql")
+            self._sessions[database] = s
+        return s
+
+    def sql(self, src: Source, text: str) -> pa.Table:
+        from sql import errors as E
+
+        try:
+            if src.arrow is not None:
+                return self._sql_arrow(src.arrow, text)
+            session = self.session(src.database)
+            prepared = session.prepare(text, [])
+            result = session.execute(prepared, [])
+            batches = list(result.batches)
+        except E.SqlError as e:
+            raise QueryError(str(e)) from e
+        if not batches:
+            names = [c.name for c in prepared.columns or []]
+            return pa.table({n: pa.array([], pa.null()) for n in names})
+        return pa.Table.from_batches(batches)
+
+    def _sql_arrow(self, table: pa.Table, text: str) -> pa.Table:
+        import duckdb
+        import sqlglot
+
+        duck_sql = sqlglot.transpile(text, read="postgres", write="duckdb")[0]
+        cur = self.sql_engine.duck.cursor()
+        try:
+            cur.register("__influxql_subquery", table)
+            return cur.sql(duck_sql).to_arrow_table()
+        except duckdb.Error as e:
+            raise QueryError(str(e)) from e
+        finally:
+            cur.close()
+
+
+_KIND_OF = {1: FLOAT, 2: INTEGER, 3: UNSIGNED, 4: BOOLEAN, 5: STRING}
+
+
+def table_schema(meta: Any) -> Schema:
+    fields: dict[str, str] = {}
+    tags: set[str] = set()
+    for c in meta.columns:
+        if c.kind == "tag":
+            tags.add(c.name)
+        elif c.kind == "field" and c.type is not None:
+            fields[c.name] = _KIND_OF[int(c.type)]
+    return Schema(fields, tags)
+
+
+def resolve_database(ctx: Context, name: str) -> str:
+    db = name or ctx.database
+    if not db:
+        raise QueryError("database name required")
+    from columnar.errors import DatabaseNotFound
+
+    try:
+        ctx.storage.catalog.database(db)
+    except DatabaseNotFound:
+        raise QueryError(f"database not found: {db}") from None
+    return db
+
+
+def resolve_rp(ctx: Context, database: str, rp: str) -> str:
+    from columnar.errors import RetentionPolicyNotFound
+
+    name = rp or (ctx.rp if database == ctx.database or not ctx.database else "") or None
+    try:
+        return ctx.storage.catalog.retention_policy(database, name).name
+    except RetentionPolicyNotFound:
+        raise QueryError(f"retention policy not found: {name}") from None
+
+
+def measurements(ctx: Context, m: A.Measurement) -> list[Source]:
+    db = resolve_database(ctx, m.database)
+    rp = resolve_rp(ctx, db, m.rp)
+    dbm = ctx.storage.catalog.database(db)
+    if m.regex is not None:
+        metas = [t for t in ctx.storage.catalog.tables(dbm.id, rp) if m.regex.compiled.search(t.name)]
+    else:
+        meta = ctx.storage.table(dbm.id, rp, m.name)
+        metas = [meta] if meta is not None else []
+    return [Source(t.name, db, rp, table_schema(t)) for t in sorted(metas, key=lambda t: t.name)]
