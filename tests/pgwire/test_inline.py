@@ -13,11 +13,14 @@ from collections.abc import Iterator
 import asyncpg
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pgwire import messages as m
 from sql.session import Statement
 from tests.pgwire.conftest import RawClient, RunningServer, start_server
 from tests.pgwire.duck_session import DuckSession
+from tests.pgwire.test_bad_input import FRONTEND_MESSAGES
 
 IMMEDIATE = {"select 1", "begin", "commit"}
 
@@ -103,3 +106,36 @@ def test_a_long_pipeline_of_immediate_statements_leaves_the_loop(
     threads = [t for s, t in ImmediateSession.threads if s == "select 1"]
     assert len(threads) == n
     assert inline_server.thread.name in threads and len(set(threads)) > 1
+
+
+def _answers(port: int, msgs: list[m.Message]) -> list[m.Message]:
+    c = RawClient(port)
+    try:
+        c.startup()
+        c.send(*msgs, m.Sync(), m.Query("select 'still here'"))
+        seen: list[m.Message] = []
+        while (msg := c.read()) is not None:
+            seen.append(msg)
+            if msg == m.DataRow([b"still here"]):
+                break
+        return seen
+    finally:
+        c.close()
+
+
+@pytest.fixture(scope="module")
+def both_servers() -> Iterator[tuple[RunningServer, RunningServer]]:
+    pool, loop = start_server(), start_server(session_class=ImmediateSession)
+    yield pool, loop
+    pool.stop()
+    loop.stop()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(FRONTEND_MESSAGES, max_size=12))
+def test_random_message_sequences_answer_as_in_the_pool(
+    both_servers: tuple[RunningServer, RunningServer], msgs: list[m.Message]
+) -> None:
+    """The same messages get the same answers whether steps start on the loop or in the pool."""
+    pool, loop = both_servers
+    assert _answers(loop.port, msgs) == _answers(pool.port, msgs)
