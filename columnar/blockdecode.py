@@ -715,3 +715,20 @@ def gather_column(buf, at, ln, cnt, validity, rows, col, want_tag, verify, sel, 
                 out[pos + k] = vals[j]
                 valid[pos + k] = mask[j]
         pos += m
+
+
+@kernel
+def last_in_range(time, lo, hi, tmin, tmax, out):
+    """For segments [lo[k], hi[k]) of ascending times: the index of the last time within
+    [tmin, tmax], or -1 (binary search per segment)."""
+    for k in range(lo.size):
+        a = lo[k]
+        b = hi[k]
+        while a < b:  # first index with time > tmax
+            m = (a + b) >> 1
+            if time[m] <= tmax:
+                a = m + 1
+            else:
+                b = m
+        j = a - 1
+        out[k] = j if j >= lo[k] and time[j] >= tmin else -1

@@ -711,7 +711,7 @@ def last_rows(engine: Engine, req: ScanRequest) -> pa.Table:
 
 def _shard_last(t: _Target, shard: Shard, series: np.ndarray, tmin: int, tmax: int, cols: list[str]) -> Rows:
     src = shard.sources(t.table_id, t.table)
-    known, series = _last_from_stats(t, src, series, tmin, tmax, cols)
+    known, series = _last_direct(t, src, series, tmin, tmax, cols)
     rows = _shard_last_read(t, shard, src, series, tmin, tmax, cols) if len(series) else Rows.empty()
     if not len(known):
         return rows
@@ -721,12 +721,13 @@ def _shard_last(t: _Target, shard: Shard, series: np.ndarray, tmin: int, tmax: i
     return both.take(np.argsort(both.series, kind="stable"))
 
 
-def _last_from_stats(
+def _last_direct(
     t: _Target, src: ShardSources, series: np.ndarray, tmin: int, tmax: int, cols: list[str]
 ) -> tuple[Rows, np.ndarray]:
-    """The last rows of the series whose newest row is the last row of a row group no other source
-    shares and no tombstone touches: from block statistics (last value, last time), no decoding.
-    Returns them and the series left to read."""
+    """The last rows of the series whose newest row one source alone holds: a memtable row newer
+    than anything in the files (taken as it is), or the last row of a file's row group no memtable
+    row reaches and no tombstone touches (from block statistics: last value and time, no decoding).
+    Returns them and the series left to read and merge."""
     if not t.dedupe or not len(series):
         return Rows.empty(), series
     per = []
@@ -737,16 +738,56 @@ def _last_from_stats(
         if len(g):
             gs = lf.chunk.groups["series"][g]
             per.append((lf, g[np.append(gs[1:] != gs[:-1], True)]))
-    if len(per) != 1:  # one file holds the range (several: later writes may merge into a row)
+    if len(per) > 1:  # several files: later writes may merge into a row column by column
         return Rows.empty(), series
-    lf, newest = per[0]
+    caches = [c.merged() for c in src.caches]
+    caches = [c for c in caches if len(c)]
+    if len(caches) > 1:
+        return Rows.empty(), series
+    # newest memtable row per requested series (-1: none in range)
+    c_idx = np.full(len(series), -1, np.int64)
+    if caches:
+        cr = caches[0]
+        lo = np.searchsorted(cr.series, series, "left")
+        hi = np.searchsorted(cr.series, series, "right")
+        blockdecode.last_in_range(cr.time, lo, hi, tmin, tmax, c_idx)
+    c_time = np.where(c_idx >= 0, caches[0].time[np.maximum(c_idx, 0)] if caches else 0, INT64_MIN)
+    # newest file row group per series
+    f_tmax = np.full(len(series), INT64_MIN, np.int64)
+    f_pos = np.full(len(series), -1, np.int64)
+    if per:
+        lf, newest = per[0]
+        gr = lf.chunk.groups[newest]
+        where = np.searchsorted(series, gr["series"])
+        f_tmax[where] = gr["tmax"]
+        f_pos[where] = np.arange(len(newest))
+    from_cache = (c_idx >= 0) & (c_time > f_tmax)
+    from_file = (f_pos >= 0) & (f_tmax > c_time)
+    found: list[Rows] = []
+    if from_cache.any():
+        found.append(caches[0].select_columns(cols).take(c_idx[from_cache]))
+    if from_file.any():
+        lf, newest = per[0]
+        pos = f_pos[from_file]
+        rows, ok = _group_last_from_stats(t, src, lf, newest[pos], tmax, cols)
+        if ok.any():
+            found.append(rows.take(np.flatnonzero(ok)))
+    if not found:
+        return Rows.empty(), series
+    known = concat(found)
+    known = known.take(np.argsort(known.series, kind="stable"))
+    return known, np.setdiff1d(series, known.series, assume_unique=True)
+
+
+def _group_last_from_stats(
+    t: _Target, src: ShardSources, lf, groups: np.ndarray, tmax: int, cols: list[str]
+) -> tuple[Rows, np.ndarray]:
+    """The last row of each given row group from its blocks' statistics, and which of them are
+    right (the row inside the range, no tombstone on the group, every block ending at the row with
+    usable statistics; a block ending earlier means NULL there)."""
     chunk = lf.chunk
-    gr = chunk.groups[newest]
+    gr = chunk.groups[groups]
     ok = gr["tmax"] <= tmax
-    for cache in src.caches:
-        s, lo, hi = cache.series_ranges()
-        busy = s[(lo <= tmax) & (hi >= tmin)]
-        ok &= ~np.isin(gr["series"], busy)
     for tomb in src.tombstones_for(lf.meta.id):
         ok &= ~(
             np.isin(gr["series"], tomb.series)
@@ -755,12 +796,12 @@ def _last_from_stats(
         )
     blocks = chunk.blocks
     types = dict(chunk.columns)
-    values: dict[str, tuple[np.ndarray, np.ndarray, FieldType]] = {}
+    fields: dict[str, Column] = {}
     for c in cols:
         ft = types.get(c)
         if ft is None:
             continue
-        bi = chunk.column_blocks(newest, c)
+        bi = chunk.column_blocks(groups, c)
         has = bi >= 0
         b = blocks[np.where(has, bi, 0)]
         at_last = has & (b["last_time"] == gr["tmax"])
@@ -768,14 +809,8 @@ def _last_from_stats(
             ok &= ~at_last
             continue
         ok &= ~at_last | ((b["flags"] & FLAG_STATS) != 0)
-        values[c] = (b["last"], at_last, ft)
-    if not ok.any():
-        return Rows.empty(), series
-    fields = {
-        c: Column(ft, from_bits(bits[ok], ft), present[ok]) for c, (bits, present, ft) in values.items()
-    }
-    known = Rows(gr["series"][ok].astype(np.int64), gr["tmax"][ok].astype(np.int64), fields)
-    return known, np.setdiff1d(series, known.series, assume_unique=True)
+        fields[c] = Column(ft, from_bits(b["last"], ft), at_last)
+    return Rows(gr["series"].astype(np.int64), gr["tmax"].astype(np.int64), fields), ok
 
 
 def _shard_last_read(

@@ -284,8 +284,10 @@ def _combine(
 
 def _last_point(session: SqlSession, plan: LastPoint, params: list) -> pa.Table:
     req = _request(session, plan, params)
-    tbl = last_rows(session.storage, req)
-    cols = sql_columns(plan.meta)
+    # only the fields shown are read (a row exists whatever its fields hold)
+    fields = [c.name for c in plan.columns if c.kind == "field"]
+    tbl = last_rows(session.storage, dataclasses.replace(req, fields=tuple(fields)))
+    cols = [c for c in sql_columns(plan.meta) if c.kind != "field" or c.name in fields]
     if tbl.num_rows:
         batch = to_sql_batch(tbl.combine_chunks().to_batches()[0], cols, plan.meta.time_column)
         t = pa.Table.from_batches([batch])

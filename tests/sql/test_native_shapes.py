@@ -182,6 +182,7 @@ LAST = [
     "SELECT DISTINCT ON (hostname) hostname, time, temp, sparse, note FROM cpu "
     f"WHERE time < {T('01:00:00')} ORDER BY hostname, time DESC",
     "SELECT DISTINCT ON (region) hostname, region, usage_user, note, time FROM cpu ORDER BY region, time DESC",
+    "SELECT DISTINCT ON (hostname) hostname, time, usage_user, sparse FROM cpu ORDER BY hostname, time DESC",
 ]
 
 
@@ -212,6 +213,26 @@ def flushed(tmp_path_factory):
     sql_engine = SqlEngine(engine)
     s = sql_engine.session("postgres")
     s.execute(s.prepare(f"DELETE FROM cpu WHERE hostname = 'host_2' AND time >= {T('01:50:00')}", []), [])
+    # memtable rows: older than host_5's newest (the file answers), newer for host_6 (the memtable
+    # answers), at host_7's newest time (merged column by column with the file's row)
+    last = s.execute(s.prepare("SELECT max(time) AS t FROM cpu WHERE hostname = 'host_7'", []), [])
+    t7 = next(iter(last.batches)).column(0)[0].as_py()
+    names = ["region", "datacenter", "rack", "os", "arch", "team", "service", "service_version",
+             "service_environment"]  # fmt: skip
+    tags = []
+    for h in ("host_5", "host_6", "host_7"):  # the same series: the hosts' own tag values
+        r = s.execute(s.prepare(f"SELECT {', '.join(names)} FROM cpu WHERE hostname = '{h}' LIMIT 1", []), [])
+        tags.append({"hostname": h, **next(iter(r.batches)).to_pylist()[0]})
+    base = int(dt.datetime(2016, 1, 1, tzinfo=dt.UTC).timestamp()) * 10**9
+    engine.write(
+        "postgres",
+        WriteBatch.from_rows(
+            "cpu",
+            [base + 600 * 10**9, base + 3 * 3600 * 10**9, int(t7.timestamp()) * 10**9],
+            tags,
+            {"usage_user": np.array([1, 2, 3], np.int64)},
+        ),
+    ).check()
     yield s
     sql_engine.close()
     engine.close()
