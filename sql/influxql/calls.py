@@ -508,6 +508,24 @@ def _agg_sql(call: A.Call, src: Source, merged: bool = True) -> tuple[str, str] 
     return None
 
 
+def _edge_windows(plan: Plan, dims_here: list[str]) -> int:
+    """How many windows at the query's start (its end, descending) decide a LIMIT's rows; 0: all.
+
+    One series whose rows are its windows, filled by null, a number or the previous window: its
+    first OFFSET + LIMIT windows of the grid hold no data but that of the first OFFSET + LIMIT
+    windows that have any (fill(none) might skip windows whose points lack these fields; linear
+    fill and transformations read beyond)."""
+    c = plan.c
+    stmt = c.stmt
+    if plan.windows is None or dims_here or not stmt.limit or c.extra_intervals:
+        return 0
+    if stmt.fill not in ("null", "number", "previous"):
+        return 0
+    if any(call.name in TRANSFORMS or call.name in _POINT_TIMES for call in c.calls):
+        return 0
+    return stmt.offset + stmt.limit
+
+
 def _sql_aggregates(
     ctx: Context, plan: Plan, src: Source, calls: list[A.Call], dims_here: list[str]
 ) -> dict[int, dict[tuple[str, ...], Stream]]:
@@ -541,6 +559,10 @@ def _sql_aggregates(
     sql = f"SELECT {select} FROM {src.sql_from}{where_sql(plan, src, c.extra_intervals)}"
     if group:
         sql += f" GROUP BY {group}"
+    edge = _edge_windows(plan, dims_here)
+    if edge:
+        # the native executor then reads only the windows at that end of the range
+        sql += f" ORDER BY __w {'ASC' if c.ascending else 'DESC'} LIMIT {edge}"
     table = ctx.sql(src, sql)
     for call, *_ in exprs:
         out[id(call)] = {}
@@ -614,6 +636,10 @@ def _sql_selector(
     sql = f"SELECT {select} FROM {src.sql_from}{where_sql(plan, src, c.extra_intervals, f'{f} IS NOT NULL')}"
     if group:
         sql += f" GROUP BY {group}"
+    edge = _edge_windows(plan, dims_here)
+    if edge:
+        # the native executor then reads only the windows at that end of the range
+        sql += f" ORDER BY __w {'ASC' if c.ascending else 'DESC'} LIMIT {edge}"
     table = ctx.sql(src, sql)
     out: dict[tuple[str, ...], Stream] = {}
     if not table.num_rows:
