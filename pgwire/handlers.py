@@ -218,6 +218,10 @@ class Handler:
 
     def _immediate(self, msg: m.Message) -> bool:
         """Whether handling ``msg`` takes only microseconds and no I/O (it may run on the event loop)."""
+        if isinstance(msg, m.Flush):
+            return True
+        if any(p.result is not None and not p.done for p in self.portals.values()):
+            return False  # dropping a suspended portal may wait for the engine to stop its query
         if type(msg) in _PROTOCOL_ONLY:
             return True
         immediate: Callable[[str | Statement], bool] | None = getattr(self.session, "immediate", None)

@@ -139,3 +139,25 @@ def test_random_message_sequences_answer_as_in_the_pool(
     """The same messages get the same answers whether steps start on the loop or in the pool."""
     pool, loop = both_servers
     assert _answers(loop.port, msgs) == _answers(pool.port, msgs)
+
+
+def test_nothing_that_drops_a_suspended_portal_runs_on_the_loop() -> None:
+    """Closing a portal whose query is still producing may wait for the engine: not on the loop."""
+    from pgwire.auth import AuthConfig
+    from pgwire.handlers import Handler, Portal
+    from pgwire.protocol import Connection
+    from sql.session import Result
+
+    class Quick:
+        def immediate(self, what: object) -> bool:
+            return True
+
+    h = Handler(Connection(), lambda d, u, o: Quick(), AuthConfig("trust"))  # type: ignore[arg-type,return-value]
+    h.session = Quick()  # type: ignore[assignment]
+    stmt = Statement("select 1", [], None, "SELECT")
+    assert all(h._immediate(x) for x in (m.Sync(), m.Query("select 1"), m.Bind(), m.Close("P", "")))
+    h.portals[""] = Portal(stmt, [], [], result=Result(None))  # suspended: a result, not done
+    assert h._immediate(m.Flush())
+    assert not any(h._immediate(x) for x in (m.Sync(), m.Query("select 1"), m.Bind(), m.Close("P", "")))
+    h.portals[""].done = True
+    assert h._immediate(m.Sync())
