@@ -1047,14 +1047,25 @@ def _filter_shard(t: _Target, shard: Shard, terms: list[_Term], tmin: int, tmax:
         if len(rest):
             stats.groups_decoded += len(rest)
             raw_parts.append(src.read_file(lf, rest, cols, tmin, tmax)[0])
-    for cache in src.caches:
-        raw_parts.append(cache.read(t.series, tmin, tmax, cols))
     raw_parts = [p for p in raw_parts if len(p)]
-    if raw_parts:
-        rows = raw_parts[0] if len(raw_parts) == 1 else merge_rows(concat(raw_parts), dedupe=t.dedupe)
-        keep = _rows_keep(rows, terms)
+    caches = [c.merged() for c in src.caches]
+    caches = [c for c in caches if len(c)]
+    if not raw_parts and len(caches) == 1:
+        # the memtable alone (sorted, deduplicated): filtered before any column is copied
+        cr = caches[0]
+        keep = (cr.time >= tmin) & (cr.time <= tmax) & np.isin(cr.series, t.series)
+        keep &= _rows_keep(cr, terms)
         if keep.any():
-            parts.append(rows.take(np.flatnonzero(keep)))
+            parts.append(cr.select_columns(cols).take(np.flatnonzero(keep)))
+    else:
+        for cache in src.caches:
+            raw_parts.append(cache.read(t.series, tmin, tmax, cols))
+        raw_parts = [p for p in raw_parts if len(p)]
+        if raw_parts:
+            rows = raw_parts[0] if len(raw_parts) == 1 else merge_rows(concat(raw_parts), dedupe=t.dedupe)
+            keep = _rows_keep(rows, terms)
+            if keep.any():
+                parts.append(rows.take(np.flatnonzero(keep)))
     if not parts:
         return Rows.empty()
     if len(parts) == 1:
