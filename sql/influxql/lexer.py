@@ -14,6 +14,7 @@ a peek at the end consumes it (so an EOF found right after a peek is one charact
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 
@@ -221,6 +222,11 @@ def is_ident_first_char(ch: str) -> bool:
     return is_letter(ch) or ch == "_"
 
 
+_IDENT_RUN = re.compile(r"[A-Za-z0-9_]+")  # is_ident_char
+# a string's characters up to its end, an escape or a line break
+_PLAIN_RUN = {q: re.compile(rf"[^{q}\\\n\r]+") for q in ("'", '"')}
+
+
 class Reader:
     """Characters with positions and up to three characters of unread (InfluxDB's rune reader)."""
 
@@ -257,6 +263,27 @@ class Reader:
         if ch == EOF_CH:
             self.eof = True
         return self.curr()
+
+    def read_run(self, run: re.Pattern[str]) -> str:
+        """The longest run of characters ``run`` matches (none of them a newline or a carriage
+        return), read as that many :meth:`read` calls would."""
+        head = ""
+        while self.n:  # unread characters first
+            ch, _ = self.read()
+            if ch == EOF_CH or run.match(ch) is None:
+                self.unread()
+                return head
+            head += ch
+        m = run.match(self.text, self.i)
+        if m is None:
+            return head
+        s = m.group()
+        for k in range(max(0, len(s) - 3), len(s)):  # the ring keeps the last three, as read() does
+            self.bi = (self.bi + 1) % 3
+            self.buf[self.bi] = (s[k], Pos(self.line, self.char + k))
+        self.i += len(s)
+        self.char += len(s)
+        return head + s
 
     def unread(self) -> None:
         self.n += 1
@@ -422,7 +449,7 @@ class Scanner:
         return T.IDENT, pos, lit
 
     def _scan_bare_ident(self) -> str:
-        out = []
+        out = [self.r.read_run(_IDENT_RUN)]
         while True:
             ch, _ = self.r.read()
             if ch == EOF_CH:
@@ -438,7 +465,9 @@ class Scanner:
         _, pos = self.r.curr()
         ending, _ = self.r.read()
         out: list[str] = []
+        plain = _PLAIN_RUN[ending]
         while True:
+            out.append(self.r.read_run(plain))
             ch0, _ = self.r.read()
             if ch0 == ending:
                 return T.STRING, pos, "".join(out)
