@@ -112,7 +112,8 @@ def _answers(port: int, msgs: list[m.Message]) -> list[m.Message]:
     c = RawClient(port)
     try:
         c.startup()
-        c.send(*msgs, m.Sync(), m.Query("select 'still here'"))
+        # the rollback ends a failed transaction block the messages may have left
+        c.send(*msgs, m.Sync(), m.Query("rollback"), m.Query("select 'still here'"))
         seen: list[m.Message] = []
         while (msg := c.read()) is not None:
             seen.append(msg)
