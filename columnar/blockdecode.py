@@ -732,3 +732,28 @@ def last_in_range(time, lo, hi, tmin, tmax, out):
                 b = m
         j = a - 1
         out[k] = j if j >= lo[k] and time[j] >= tmin else -1
+
+
+@kernel
+def time_slices(time, lo, hi, tmin, tmax, a_out, b_out):
+    """For segments [lo[k], hi[k]) of ascending times: the sub-range [a, b) of times in
+    [tmin, tmax] (binary searches)."""
+    for k in range(lo.size):
+        a = lo[k]
+        b = hi[k]
+        while a < b:  # first index with time >= tmin
+            m = (a + b) >> 1
+            if time[m] < tmin:
+                a = m + 1
+            else:
+                b = m
+        a_out[k] = a
+        b = hi[k]
+        c = a
+        while c < b:  # first index with time > tmax
+            m = (c + b) >> 1
+            if time[m] <= tmax:
+                c = m + 1
+            else:
+                b = m
+        b_out[k] = c

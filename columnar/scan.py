@@ -373,7 +373,7 @@ def _aggregate_shard(
         iv_lo.append(lf.chunk.groups["tmin"][g])
         iv_hi.append(lf.chunk.groups["tmax"][g])
     for cache in src.caches:
-        s, lo, hi = cache.series_ranges()
+        s, lo, hi = _cache_ranges(cache, t.series, tmin, tmax)
         iv_s.append(s)
         iv_lo.append(lo)
         iv_hi.append(hi)
@@ -429,7 +429,7 @@ def _aggregate_shard(
             stats.groups_decoded += len(rest)
             raw_parts.append(src.read_file(lf, rest, stored, tmin, tmax)[0])
     for cache in src.caches:
-        raw_parts.append(cache.read(t.series, tmin, tmax, stored))
+        raw_parts.append(_cache_read(cache, t.series, tmin, tmax, stored))
     raw_parts = [p for p in raw_parts if len(p)]
     if raw_parts:
         rows = raw_parts[0] if len(raw_parts) == 1 else merge_rows(concat(raw_parts), dedupe=t.dedupe)
@@ -832,7 +832,7 @@ def _shard_last_read(
             rows = shard.read(t.table_id, t.table, np.unique(ids), tmin, tmax, cols, dedupe=t.dedupe)
         parts.append(rows)
     for cache in src.caches:
-        parts.append(cache.read(series, tmin, tmax, cols))
+        parts.append(_cache_read(cache, series, tmin, tmax, cols))
     parts = [p for p in parts if len(p)]
     if not parts:
         return Rows.empty()
@@ -860,6 +860,41 @@ def time_extent(engine: Engine, req: ScanRequest) -> tuple[int, int] | None:
                 hi = max(hi, int(chi.max()))
     lo, hi = max(lo, req.tmin), min(hi, req.tmax)
     return (lo, hi) if lo <= hi else None
+
+
+# -- memtable access (its merged rows are sorted by (series, time)) ----------------------------------
+def _cache_ranges(
+    cache, series: np.ndarray, tmin: int, tmax: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(series, first time, last time) of the requested series' memtable rows within [tmin, tmax]."""
+    rows = cache.merged()
+    a, b = _cache_spans(rows, series, tmin, tmax)
+    has = b > a
+    return series[has], rows.time[a[has]], rows.time[b[has] - 1]
+
+
+def _cache_spans(rows: Rows, series: np.ndarray, tmin: int, tmax: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per requested series, the index range [a, b) of its memtable rows within [tmin, tmax]."""
+    lo = np.searchsorted(rows.series, series, "left")
+    hi = np.searchsorted(rows.series, series, "right")
+    a = np.empty(len(series), np.int64)
+    b = np.empty(len(series), np.int64)
+    blockdecode.time_slices(rows.time, lo, hi, tmin, tmax, a, b)
+    return a, b
+
+
+def _cache_read(cache, series: np.ndarray, tmin: int, tmax: int, columns: list[str] | None) -> Rows:
+    """The requested series' memtable rows within [tmin, tmax] (only those rows are copied)."""
+    rows = cache.merged()
+    if not len(rows):
+        return rows.select_columns(columns)
+    a, b = _cache_spans(rows, series, tmin, tmax)
+    n = b - a
+    total = int(n.sum())
+    if total == len(rows):
+        return rows.select_columns(columns)
+    idx = np.repeat(a - np.concatenate(([0], np.cumsum(n)[:-1])), n) + np.arange(total)
+    return rows.select_columns(columns).take(idx)
 
 
 # -- filtered scan -------------------------------------------------------------------------------------
@@ -1011,7 +1046,7 @@ def _filter_shard(t: _Target, shard: Shard, terms: list[_Term], tmin: int, tmax:
         iv_lo.append(lf.chunk.groups["tmin"][g])
         iv_hi.append(lf.chunk.groups["tmax"][g])
     for cache in src.caches:
-        s, lo, hi = cache.series_ranges()
+        s, lo, hi = _cache_ranges(cache, t.series, tmin, tmax)
         iv_s.append(s)
         iv_lo.append(lo)
         iv_hi.append(hi)
@@ -1059,7 +1094,7 @@ def _filter_shard(t: _Target, shard: Shard, terms: list[_Term], tmin: int, tmax:
             parts.append(cr.select_columns(cols).take(np.flatnonzero(keep)))
     else:
         for cache in src.caches:
-            raw_parts.append(cache.read(t.series, tmin, tmax, cols))
+            raw_parts.append(_cache_read(cache, t.series, tmin, tmax, cols))
         raw_parts = [p for p in raw_parts if len(p)]
         if raw_parts:
             rows = raw_parts[0] if len(raw_parts) == 1 else merge_rows(concat(raw_parts), dedupe=t.dedupe)
