@@ -143,7 +143,7 @@ def test_binary_copy_out_and_back_in(pg_server: PgServer) -> None:
     """COPY TO STDOUT (FORMAT BINARY) read by psycopg, and its bytes fed to COPY FROM STDIN unchanged."""
     db = pg_server.database("copy_binary_psycopg")
     types = ["timestamptz", "text", "float8", "int8", "bool", "date"]
-    rows = [
+    rows: list[tuple[object, ...]] = [
         (
             dt.datetime(2024, 5, 1, 0, 0, i, tzinfo=UTC),
             f"h{i}",
