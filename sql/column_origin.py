@@ -4,7 +4,8 @@ PostgreSQL fills RowDescription's table OID and column number for every output c
 plain reference to a table column, through subqueries, CTEs and ``*`` (pgjdbc's
 ``ResultSetMetaData.getTableName``/``isNullable`` and ORMs read them); anything computed gets 0/0.
 The numbers are pg_catalog's: ``pg_class.oid`` of our tables (sql/pgcatalog_model.table_oid) and
-``pg_attribute.attnum`` (sql/tables.sql_columns positions); catalog relations have PostgreSQL's own.
+``pg_attribute.attnum`` (sql/tables.sql_columns positions); catalog relations have PostgreSQL's own,
+and a view's columns come from the view (its OID, their position in it), as PostgreSQL reports them.
 
     SELECT v, time AS t, v + 1 AS w FROM m          -- (m, 3), (m, 1), (0, 0)
     SELECT s.v FROM (SELECT v FROM m) s             -- (m, 3)
@@ -22,8 +23,8 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from sql.binder import is_catalog_ref, resolve_table
-from sql.errors import SqlError
-from sql.pgcatalog_model import table_oid
+from sql.errors import SqlError, UndefinedTable
+from sql.pgcatalog_model import hashed_oid, table_oid
 from sql.pgcatalog_schema import RELATIONS
 from sql.session import ColumnDesc
 from sql.tables import sql_columns
@@ -104,7 +105,16 @@ def _table(session: SqlSession, ref: exp.Table) -> Source:
         key = f"{(ref.db or 'pg_catalog').lower()}.{ref.name.lower()}"
         oid, _kind, spec = RELATIONS[key]
         return [(c.split(":", 1)[0], (oid, i + 1)) for i, c in enumerate(spec.split())]
-    _rp, meta = resolve_table(session.storage, session.database, ref)
+    try:
+        _rp, meta = resolve_table(session.storage, session.database, ref)
+    except UndefinedTable:
+        schema = ref.db or "public"
+        view_sql = session.sql_engine.view_sql(session.database, schema, ref.name)
+        if view_sql is None:
+            raise
+        # a view is the origin of its own columns, as in PostgreSQL (its OID, its column numbers)
+        oid = hashed_oid(session.database, schema, ref.name)
+        return [(c.name, (oid, i + 1)) for i, c in enumerate(session.prepare(view_sql, []).columns or [])]
     oid = table_oid(meta.id)
     return [(c.name, (oid, c.position)) for c in sql_columns(meta)]
 

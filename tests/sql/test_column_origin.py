@@ -90,3 +90,16 @@ def test_shapes_it_does_not_follow_leave_zeros(tables, sql: str) -> None:  # typ
     s, nn, _ = tables
     got = _origins(s, sql)
     assert got and all((t, c) in ((0, 0), (nn, 3)) for _, t, c in got)  # no error, nothing wrong
+
+
+def test_a_view_is_the_origin_of_its_columns(tables) -> None:  # type: ignore[no-untyped-def]
+    s, nn, _ = tables
+    s.execute(s.prepare("CREATE OR REPLACE VIEW v_nn AS SELECT host, v * 2 AS w, v FROM nn", []), [])
+    view = _oid(s, "v_nn")
+    assert view not in (0, nn)
+    assert _origins(s, "SELECT v, host, 1 AS one FROM v_nn") == [
+        ("v", view, 3),
+        ("host", view, 1),
+        ("one", 0, 0),
+    ]
+    assert _origins(s, "SELECT w FROM (SELECT * FROM v_nn) x") == [("w", view, 2)]
