@@ -46,19 +46,24 @@ def run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
     # every field selected: a stored row always has one, so SQL need not ask (which keeps the
     # WHERE to what the scan applies: the native executor answers DISTINCT ON from the newest blocks)
     every = set(field_names) >= set(src.schema.fields)
+    # points of one time in several series of a group come in series key order (reversed when
+    # descending): the group's other tags order them, unless each group is one series
+    ties = ""
+    if dims_here and not (last and _one_series_per_group(ctx, src, dims_here)):
+        ties = "".join(
+            f", COALESCE({ident(t)}, '') {order}" for t in sorted(src.schema.tags - set(dims_here))
+        )
     if last:
         # each series' newest (oldest) point
         where = where_sql(plan, src) if every else where_sql(plan, src, 0, not_null)
-        sql = (
-            f'SELECT DISTINCT ON ({part}) {select} FROM {src.sql_from}{where} ORDER BY {part}, "time" {order}'
-        )
+        sql = f'SELECT DISTINCT ON ({part}) {select} FROM {src.sql_from}{where} ORDER BY {part}, "time" {order}{ties}'
     elif limit and not dims_here:
         sql = (
             f'SELECT {select} FROM {src.sql_from}{where_sql(plan, src, 0, not_null)} ORDER BY "time" {order}'
         )
         sql += f" LIMIT {limit}" + (f" OFFSET {stmt.offset}" if stmt.offset else "")
     elif limit:
-        rn = f'row_number() OVER (PARTITION BY {part} ORDER BY "time" {order}) AS __rn'
+        rn = f'row_number() OVER (PARTITION BY {part} ORDER BY "time" {order}{ties}) AS __rn'
         inner = f"SELECT {rn}, {select} FROM {src.sql_from}{where_sql(plan, src, 0, not_null)}"
         sql = (
             f"SELECT * FROM ({inner}) AS __q WHERE __rn > {stmt.offset} AND __rn <= {stmt.offset + limit} "
@@ -76,7 +81,7 @@ def run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
             pass
         elif limit:  # a newest row without a field would hide an older point: ask SQL to filter
             where = where_sql(plan, src, 0, not_null)
-            sql = f'SELECT DISTINCT ON ({part}) {select} FROM {src.sql_from}{where} ORDER BY {part}, "time" {order}'
+            sql = f'SELECT DISTINCT ON ({part}) {select} FROM {src.sql_from}{where} ORDER BY {part}, "time" {order}{ties}'
             table = ctx.sql(src, sql)
         else:
             table = table.filter(pa.array(present))
@@ -99,6 +104,19 @@ def run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
     groups = series_groups(table, present_dims(table, plan.dims))
     keys = [full_key(plan.dims, table, key) for key, _ in groups]
     return split_series(plan, src, keys, [idx for _, idx in groups], times, values)
+
+
+def _one_series_per_group(ctx: Context, src: Source, dims: list[str]) -> bool:
+    """Whether no two series of ``src`` share their values of ``dims`` (one dimension has as many
+    values as the measurement has series, as ``hostname`` in TSBS's cpu)."""
+    if src.arrow is not None:
+        return False
+    try:
+        index = ctx.storage.index(ctx.storage.catalog.database(src.database).id)
+        n = index.series_count(src.name)
+        return any(len(index.tag_values(src.name, d)) == n for d in dims)
+    except Exception:  # no index to ask: order the ties
+        return False
 
 
 def _field_refs(plan: Plan, src: Source) -> tuple[list[A.VarRef], list[A.VarRef]]:
