@@ -1088,10 +1088,14 @@ def _filter_shard(t: _Target, shard: Shard, terms: list[_Term], tmin: int, tmax:
     if not raw_parts and len(caches) == 1:
         # the memtable alone (sorted, deduplicated): filtered before any column is copied
         cr = caches[0]
-        keep = (cr.time >= tmin) & (cr.time <= tmax) & np.isin(cr.series, t.series)
-        keep &= _rows_keep(cr, terms)
-        if keep.any():
-            parts.append(cr.select_columns(cols).take(np.flatnonzero(keep)))
+        a, b = _cache_spans(cr, t.series, tmin, tmax)
+        n = b - a
+        idx = np.repeat(a - np.concatenate(([0], np.cumsum(n)[:-1])), n) + np.arange(int(n.sum()))
+        if len(idx):
+            sub = cr.select_columns(list({tm.column for tm in terms})).take(idx)
+            keep = _rows_keep(sub, terms)
+            if keep.any():
+                parts.append(cr.select_columns(cols).take(idx[keep]))
     else:
         for cache in src.caches:
             raw_parts.append(_cache_read(cache, t.series, tmin, tmax, cols))
