@@ -709,10 +709,6 @@ class Handler:
             self.conn.send_bytes(writer.finish())
             self.conn.send(m.CopyDone(), m.CommandComplete(result.tag or f"COPY {writer.rows}"))
             return False
-        if request.format.lower() == "binary":
-            # Binary COPY data carries no types: tell sql.copy.read_chunks the columns' OIDs for an
-            # engine that does not pass them itself (see sql.session.CopyRequest).
-            request.options.setdefault("__type_oids", ",".join(str(c.type_oid) for c in request.columns))
         copy = _CopyIn(request, extended=extended)
         self._copy = copy
         session = self._session()

@@ -20,8 +20,6 @@ import pyarrow.csv as pacsv
 from sql import errors as E
 from sql.copy_binary import read_binary
 
-TYPE_OIDS_OPTION = "__type_oids"
-
 _COPY = re.compile(
     r"(?is)^\s*COPY\s+(?:\((?P<query>.*)\)|(?P<table>(?:\"[^\"]+\"|[\w$]+)(?:\.(?:\"[^\"]+\"|[\w$]+))?)\s*(?:\((?P<cols>[^)]*)\))?)"
     r"\s+(?P<dir>FROM|TO)\s+(?P<target>STDIN|STDOUT|'[^']*')\s*(?P<opts>.*?)\s*;?\s*$"
@@ -127,15 +125,11 @@ def read_chunks(
     """Parse COPY data into Arrow tables (cast to the column types by the caller): text and csv as
     strings; binary typed by the columns' type ``oids`` (sql/copy_binary.py).
 
-    Binary needs the OIDs: from ``oids``, else from the ``__type_oids`` option (comma-separated),
-    which the protocol layer fills in from ``CopyRequest.columns`` for a caller that passes none.
+    Binary data carries no types: the caller passes the columns' ``oids``.
     """
     if fmt == "binary":
         if oids is None:
-            given = options.get(TYPE_OIDS_OPTION)
-            if given is None:
-                raise E.FeatureNotSupported("COPY FROM STDIN in binary format needs the column types")
-            oids = [int(o) for o in given.split(",") if o]
+            raise E.InternalError("COPY FROM STDIN in binary format needs the column types")
         if len(oids) != len(names):
             raise E.InternalError(f"COPY: {len(oids)} column types for {len(names)} columns")
         yield from read_binary(data, names, oids)

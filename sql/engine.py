@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import itertools
+import re
 import threading
 import time as _time
 import zoneinfo
@@ -35,7 +36,7 @@ from sql import settings as S
 from sql.binder import bind, is_catalog_ref
 from sql.copy import parse_copy, read_chunks
 from sql.deadlines import DEADLINES
-from sql.parse import command_word, parse, split
+from sql.parse import command_word, parse
 from sql.planner import NativePlan
 from sql.rewrite import RewriteContext, rewrite
 from sql.session import ColumnDesc, CopyRequest, Result, Statement
@@ -43,6 +44,7 @@ from sql.tables import sql_columns, to_write_batch
 from sql.types import BY_OID, TEXT, from_arrow, from_duckdb
 
 BATCH_ROWS = 65536
+_DECLARE_QUERY = re.compile(r"\bCURSOR\s+(?:WITH(?:OUT)?\s+HOLD\s+)?FOR\s+(.*)$", re.I | re.S)
 VERSION = "0.1.0"
 _pids = itertools.count(1000)
 
@@ -193,7 +195,7 @@ class SqlSession:
 
     # -- Session protocol ------------------------------------------------------------------------------
     def split(self, sql: str) -> list[str]:
-        return split(sql)
+        return _immediate.cached_split(sql)  # clients send the same few texts again and again
 
     def immediate(self, what: str | Statement) -> bool:
         """Whether pgwire may answer ``what`` on its event loop (sql/immediate.py)."""
@@ -312,7 +314,8 @@ class SqlSession:
     def _prepare_new(self, sql: str, param_oids: list[int]) -> Prepared:
         word = command_word(sql)
         if word in commands.WORDS:
-            return Prepared(sql, [], commands.describe(self, sql), word, kind="command")
+            oids = self._declare_param_oids(sql, param_oids) if word == "DECLARE" else []
+            return Prepared(sql, oids, commands.describe(self, sql), word, kind="command")
         if word == "COPY":
             return Prepared(sql, [], None, "COPY", kind="copy")
         if word == "CREATE" and sql.split()[1:2] and sql.split()[1].upper() == "EXTENSION":
@@ -445,6 +448,16 @@ class SqlSession:
             )
         except KeyError:
             raise E.UndefinedTable(f'relation "{name}" does not exist') from None
+
+    def _declare_param_oids(self, sql: str, given: list[int]) -> list[int]:
+        """DECLARE ... CURSOR FOR <query> over the extended protocol: the query's parameter types."""
+        m = _DECLARE_QUERY.search(sql)
+        if m is None or "$" not in m.group(1):
+            return list(given)
+        try:
+            return self._param_oids(parse(m.group(1)), given)
+        except E.SqlError:
+            return list(given)
 
     def _param_oids(self, tree: exp.Expression, given: list[int]) -> list[int]:
         n = max((int(p.this.name) for p in tree.find_all(exp.Parameter) if p.this.name.isdigit()), default=0)
@@ -757,7 +770,8 @@ class SqlSession:
         total = 0
         cur = self._cursor()
         try:
-            for part in read_chunks(data, request.format, request.options, names):
+            oids = [c.type_oid for c in request.columns]
+            for part in read_chunks(data, request.format, request.options, names, oids):
                 cur.register("__copy_in", part)
                 casts = ", ".join(
                     f"CAST({exp.to_identifier(n, quoted=True).sql('duckdb')} AS {duck.duck_type(cols[n].type)}) AS {exp.to_identifier(n, quoted=True).sql('duckdb')}"

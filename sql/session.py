@@ -58,8 +58,6 @@ class CopyRequest:
     format: str  # "text" | "csv" | "binary"
     columns: list[ColumnDesc]
     options: dict[str, str] = field(default_factory=dict)  # delimiter, null, header, quote, escape
-    # For binary COPY FROM STDIN pgwire adds "__type_oids" (the columns' type OIDs, comma-separated)
-    # before copy_in, so sql.copy.read_chunks can decode data that carries no types.
 
 
 class Session(Protocol):

@@ -14,6 +14,7 @@ from psycopg import adapt, pq
 from psycopg.types.json import Jsonb
 
 from sql import copy_binary
+from sql import errors as E
 from sql.copy import read_chunks
 from sql.errors import SqlError
 
@@ -92,10 +93,10 @@ def test_stretches_and_message_boundaries_do_not_matter(monkeypatch: pytest.Monk
     assert [tuple(r.values()) for r in table.to_pylist()] == rows
 
 
-def test_options_carry_the_oids_for_a_caller_that_does_not_pass_them() -> None:
+def test_binary_needs_the_column_types() -> None:
     data = _encode([(1, "x")], [20, 25])
-    (table,) = read_chunks(iter([data]), "binary", {"__type_oids": "20,25"}, ["a", "b"])
-    assert table.to_pylist() == [{"a": 1, "b": "x"}]
+    with pytest.raises(E.InternalError):
+        list(read_chunks(iter([data]), "binary", {}, ["a", "b"]))
 
 
 def test_empty_stream_with_trailer_and_without() -> None:

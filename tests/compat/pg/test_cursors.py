@@ -95,3 +95,15 @@ def test_withhold_cursor_in_autocommit(pg_server: PgServer, cursors_db: str) -> 
             ]
         assert conn.execute("SELECT count(*) FROM pg_catalog.pg_cursors").fetchone() == (0,)
         assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_declare_parameters_take_their_types_from_the_query(pg_server: PgServer, cursors_db: str) -> None:
+    """An untyped parameter compared with the time column is a timestamptz, as PostgreSQL infers it."""
+    with _connect(pg_server, cursors_db) as conn:
+        with conn.cursor("since") as cur:
+            cur.execute(
+                "SELECT v FROM m WHERE time >= %s AND v < %s ORDER BY time",
+                ("2024-01-01 00:00:10+00", 13),
+            )
+            assert [r[0] for r in cur] == [10, 11, 12]
+        conn.commit()
