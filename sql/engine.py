@@ -44,6 +44,7 @@ from sql.tables import sql_columns, to_write_batch
 from sql.types import BY_OID, TEXT, from_arrow, from_duckdb
 
 BATCH_ROWS = 65536
+_TEXT_LIKE_OIDS = (1043, 1042, 19, 2950, 114, 3802)  # results carry them as Arrow strings
 _DECLARE_QUERY = re.compile(r"\bCURSOR\s+(?:WITH(?:OUT)?\s+HOLD\s+)?FOR\s+(.*)$", re.I | re.S)
 VERSION = "0.1.0"
 _pids = itertools.count(1000)
@@ -653,7 +654,7 @@ class SqlSession:
         if stmt.columns is not None and len(stmt.columns) == len(columns):
             # varchar/bpchar/name travel as Arrow strings: keep the type prepare() announced
             columns = [
-                d if c.type_oid == TEXT.oid and d.type_oid in (1043, 1042, 19) else c
+                d if c.type_oid == TEXT.oid and d.type_oid in _TEXT_LIKE_OIDS else c
                 for c, d in zip(columns, stmt.columns, strict=True)
             ]
         result = Result(columns)

@@ -676,12 +676,13 @@ def pg_types(tree: exp.Expression, tables: Mapping[str, Mapping[str, str]]) -> e
     return bottom_up(tree, lambda node: _fix(types, node))
 
 
-_REFINED_OIDS = {"varchar": 1043, "bpchar": 1042, "name": 19}
+_REFINED_OIDS = {"varchar": 1043, "bpchar": 1042, "name": 19, "uuid": 2950, "json": 114, "jsonb": 3802}
 
 
 def output_oids(tree: exp.Expression, tables: Mapping[str, Mapping[str, str]]) -> list[int | None]:
     """Per output column, the OID of a string type that Arrow results cannot tell from text
-    (varchar, bpchar, name), else None: the engine announces these instead of text."""
+    (varchar, bpchar, name, and uuid/json/jsonb, stored as text), else None: the engine announces
+    these instead of text."""
     return [_REFINED_OIDS.get(t or "") for _, t in Types(tree, tables).outputs(tree)]
 
 

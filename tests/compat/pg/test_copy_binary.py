@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import struct
 import uuid
 from decimal import Decimal
@@ -103,6 +104,30 @@ def test_asyncpg_copy_many_rows(pg_server: PgServer) -> None:
                 "SELECT count(*), sum(k), max(v), count(DISTINCT host), min(time) FROM many"
             )
             assert tuple(row) == (n, n * (n - 1) // 2, (n - 1) * 0.25, 25, base)
+        finally:
+            await conn.close()
+
+    asyncio.run(main())
+
+
+def test_asyncpg_copy_uuid_and_json(pg_server: PgServer) -> None:
+    """asyncpg encodes each column as the table's described type: uuid and jsonb must be described so."""
+    db = pg_server.database("copy_binary_asyncpg")
+    u = uuid.UUID("12345678-9abc-def0-1234-56789abcdef0")
+
+    async def main() -> None:
+        conn = await asyncpg.connect(host=pg_server.host, port=pg_server.port, user="postgres", database=db)
+        try:
+            await conn.execute("CREATE TABLE uj (time timestamptz NOT NULL, u uuid, j jsonb, js json)")
+            t = dt.datetime(2024, 5, 1, tzinfo=UTC)
+            records = [
+                (t, u, '{"a": [1, 2]}', '{"b": null}'),
+                (t + dt.timedelta(seconds=1), None, None, None),
+            ]
+            assert await conn.copy_records_to_table("uj", records=records) == "COPY 2"
+            rows = [tuple(r) for r in await conn.fetch("SELECT u, j, js FROM uj ORDER BY time")]
+            assert rows[0][0] == u and rows[1] == (None, None, None)
+            assert json.loads(rows[0][1]) == {"a": [1, 2]} and json.loads(rows[0][2]) == {"b": None}
         finally:
             await conn.close()
 
