@@ -73,7 +73,11 @@ def arrow_col(arr: pa.ChunkedArray | pa.Array, kind: str | None = None) -> Col:
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
     t = arr.type
-    valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    nulls = arr.null_count
+    if nulls:
+        valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    else:
+        valid = np.ones(len(arr), bool)
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         arr = arr.dictionary_encode()  # each distinct text becomes one Python string
         t = arr.type
@@ -81,18 +85,19 @@ def arrow_col(arr: pa.ChunkedArray | pa.Array, kind: str | None = None) -> Col:
         if pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type):
             # tags: each distinct value converted once
             words = np.array(arr.dictionary.to_pylist() + [None], dtype=object)
-            idx = arr.indices.fill_null(len(arr.dictionary)).to_numpy(zero_copy_only=False)
+            idx = arr.indices
+            idx = (idx.fill_null(len(arr.dictionary)) if nulls else idx).to_numpy(zero_copy_only=False)
             return Col(words[idx], valid, STRING, idx, words)
         arr = arr.dictionary_decode()
         t = arr.type
     if pa.types.is_floating(t) or pa.types.is_decimal(t):
-        vals = arr.cast(pa.float64()).fill_null(0).to_numpy(zero_copy_only=False)
+        vals = _numbers(arr, pa.float64(), nulls)
         k = FLOAT
     elif pa.types.is_unsigned_integer(t):
-        vals = arr.cast(pa.uint64()).fill_null(0).to_numpy(zero_copy_only=False)
+        vals = _numbers(arr, pa.uint64(), nulls)
         k = UNSIGNED
     elif pa.types.is_integer(t):
-        vals = arr.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+        vals = _numbers(arr, pa.int64(), nulls)
         k = INTEGER
     elif pa.types.is_boolean(t):
         vals = arr.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
@@ -109,6 +114,15 @@ def arrow_col(arr: pa.ChunkedArray | pa.Array, kind: str | None = None) -> Col:
         vals = vals.astype(np.uint64)
         k = UNSIGNED
     return Col(vals, valid, k)
+
+
+def _numbers(arr: pa.Array, to: pa.DataType, nulls: int) -> np.ndarray:
+    """``arr`` as a numpy array of ``to``, nulls as 0 (no Arrow call that would change nothing)."""
+    if arr.type != to:
+        arr = arr.cast(to)
+    if nulls:
+        arr = arr.fill_null(0)
+    return arr.to_numpy(zero_copy_only=False)
 
 
 def time_ns(arr: pa.ChunkedArray) -> np.ndarray:

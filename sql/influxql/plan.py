@@ -145,8 +145,10 @@ def split_series(
     if not rows:
         return []
     at = np.concatenate(rows)
-    times = times[at]
-    cols = [v.take(at) for v in values]
+    if len(at) != len(times) or (len(at) and (at[0] != 0 or (np.diff(at) != 1).any())):
+        times = times[at]
+        values = [v.take(at) for v in values]  # else the rows are all of them, in order
+    cols = values
     out: list[Series] = []
     lo = 0
     for key, r in zip(keys, rows, strict=True):
