@@ -1196,3 +1196,46 @@ def _filter_fused_part(gidx, chunk, cols, types, terms, tmin, tmax) -> tuple[Row
         bad = np.repeat(failed, matches)
         rows = rows.take(np.flatnonzero(~bad))
     return rows, gidx[failed]
+
+
+# -- warm-up -------------------------------------------------------------------------------------------
+def warm_up() -> None:
+    """Compile (or load from numba's disk cache) the scan kernels with the argument types scans pass,
+    on a small chunk file in a temporary directory: the first query does not wait for them."""
+    import tempfile
+    from pathlib import Path
+
+    from columnar.chunkfile import ChunkFile, write_chunk_file
+
+    n = 3000
+    rng = np.random.default_rng(0)
+    series = np.repeat(np.array([1, 2], np.int64), n // 2)
+    time = np.tile(np.arange(n // 2, dtype=np.int64) * 10**10, 2)
+    sparse = rng.random(n) < 0.5
+    rows = Rows(
+        series,
+        time,
+        {
+            "i": Column(FieldType.INTEGER, rng.integers(0, 100, n)),
+            "u": Column(FieldType.UNSIGNED, rng.integers(0, 100, n).astype(np.uint64), sparse),
+            "f": Column(FieldType.FLOAT, np.round(rng.normal(0, 1, n), 2)),
+        },
+    )
+    names = ["i", "u", "f"]
+    types = [FieldType.INTEGER, FieldType.UNSIGNED, FieldType.FLOAT]
+    with tempfile.TemporaryDirectory(prefix="tsgres-warmup-") as d:
+        with ChunkFile(write_chunk_file(Path(d) / "w.tsc", "w", rows).path) as chunk:
+            g = np.arange(len(chunk.groups))
+            chunk.read_groups(g, names)
+            _aggregate_fused_part(g, chunk, types, names, 0, INT64_MAX, 60 * 10**9, 0)
+            terms = [
+                _term_of(FieldCondition("i", ">", 50), FieldType.INTEGER, "i"),
+                _term_of(FieldCondition("u", "<=", 7), FieldType.UNSIGNED, "u"),
+                _term_of(FieldCondition("f", ">", 0.5), FieldType.FLOAT, "f"),
+            ]
+            _filter_fused_part(g, chunk, names, dict(zip(names, types, strict=True)), terms, 0, INT64_MAX)
+    _rows_partials(rows, names, names, types, 60 * 10**9, 0)
+    _rows_keep(rows, terms)
+    a, b = _cache_spans(rows, np.array([1, 2], np.int64), 0, INT64_MAX)
+    out = np.empty(2, np.int64)
+    blockdecode.last_in_range(rows.time, a, b, 0, INT64_MAX, out)

@@ -29,4 +29,7 @@ def warm_up() -> None:
     }
     for kind, values in samples.items():
         encodings.decode(encodings.encode(values, kind))
+    from columnar.scan import warm_up as warm_scans
+
+    warm_scans()  # the native executor's batched decode / aggregate / filter kernels
     log.info("kernels ready in %.1fs", time.perf_counter() - start)
