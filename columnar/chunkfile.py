@@ -477,7 +477,7 @@ class ChunkFile:
 
     def spans(self, gidx: np.ndarray, names: list[str]) -> BlockSpans | None:
         """Where the time block and the blocks of ``names`` of each given row group are, in one byte
-        buffer copied from the file (nearby ranges merged), for the batched kernels of
+        buffer copied from the file (ranges less than 4 KiB apart merged), for the batched kernels of
         columnar.blockdecode. None when the footer's block table is not what the writer makes (time
         block first, inside the file): callers then read block by block, which reports the damage."""
         b = self.blocks
@@ -501,7 +501,7 @@ class ChunkFile:
             return None
         order = np.argsort(off, kind="stable")
         o, e = off[order], np.maximum.accumulate(end[order])
-        brk = np.flatnonzero(o[1:] > e[:-1] + 65536) + 1
+        brk = np.flatnonzero(o[1:] > e[:-1] + 4096) + 1  # a gap of other columns' blocks is copied along
         run_lo = o[np.concatenate(([0], brk))]
         run_hi = e[np.append(brk, len(o)) - 1]
         if len(run_lo) == 1:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -464,22 +465,46 @@ def _stats_partials(chunk, gr, bis, columns, types, every, offset) -> Partials:
 
 
 def _split(gidx: np.ndarray) -> list[np.ndarray]:
-    """Row groups cut in two halves when there are enough to keep both cores busy (the kernels
-    release the GIL), else one part."""
-    if len(gidx) < PARALLEL_MIN_GROUPS or _CPUS < 2:
+    """Row groups in parts for the kernels: at most MAX_GROUPS_PER_CALL each (the byte buffer and
+    outputs of one call stay small), and two halves when there are enough to keep both cores busy
+    (the kernels release the GIL)."""
+    n = len(gidx)
+    if n >= PARALLEL_MIN_GROUPS and _CPUS >= 2:
+        k = max(2, -(-n // MAX_GROUPS_PER_CALL))
+    else:
+        k = -(-n // MAX_GROUPS_PER_CALL)
+    if k <= 1:
         return [gidx]
-    half = len(gidx) // 2
-    return [gidx[:half], gidx[half:]]
+    return [p for p in np.array_split(gidx, k) if len(p)]
 
 
 def _in_parallel(fn, parts: list, *args):
-    """fn(part, *args) for each part: the first in this thread, the others on the scan pool."""
-    futures = [_POOL.submit(fn, p, *args) for p in parts[1:]]
-    first = fn(parts[0], *args)
-    return [first] + [f.result() for f in futures]
+    """fn(part, *args) for every part, in order: this thread and one scan-pool thread take the next
+    part until none is left."""
+    if len(parts) == 1 or _CPUS < 2:
+        return [fn(p, *args) for p in parts]
+    results: list = [None] * len(parts)
+    lock = threading.Lock()
+    nxt = [0]
+
+    def work() -> None:
+        while True:
+            with lock:
+                i = nxt[0]
+                nxt[0] += 1
+            if i >= len(parts):
+                return
+            results[i] = fn(parts[i], *args)
+
+    helper = _POOL.submit(work)
+    work()
+    if not helper.cancel():  # not started (the pool busy with another scan): nothing left for it
+        helper.result()
+    return results
 
 
 PARALLEL_MIN_GROUPS = 64  # ~64 x 11 blocks: a few ms of decoding per half, well above the hand-off
+MAX_GROUPS_PER_CALL = 2048
 _CPUS = os.cpu_count() or 1
 _POOL = ThreadPoolExecutor(max_workers=max(1, min(4, _CPUS) - 1), thread_name_prefix="tsgres-scan")
 

@@ -259,3 +259,18 @@ def test_row_groups_split_over_two_threads_give_the_same_answer(session, sql, mo
     monkeypatch.setattr(scan, "PARALLEL_MIN_GROUPS", 2)
     monkeypatch.setattr(scan, "_CPUS", 2)
     assert _compare(session, sql, ordered=sql in AGGREGATES)
+
+
+def test_row_groups_in_many_parts_give_the_same_answer(session, monkeypatch):
+    from columnar import scan
+
+    monkeypatch.setattr(scan, "MAX_GROUPS_PER_CALL", 1)
+    monkeypatch.setattr(scan, "_CPUS", 2)
+    for sql in (FILTERED[0], AGGREGATES[1]):
+        assert _compare(session, sql, ordered=sql in AGGREGATES)
+
+
+def test_scan_kernels_warm_up():
+    from columnar import scan
+
+    scan.warm_up()
