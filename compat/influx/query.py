@@ -196,7 +196,29 @@ class Encoder:
     def dumps(self, o: Any) -> bytes:
         if self.pretty:
             return _pretty(o, 0).encode()
-        return _value(o).encode()
+        parts: list[str] = []
+        _emit(o, parts)
+        return "".join(parts).encode()
+
+
+def _emit(v: Any, out: list[str]) -> None:
+    """_value's text as pieces: the answer's objects are joined once at the end, not at every level
+    (a large series' values would be copied once per level)."""
+    if isinstance(v, dict):
+        out.append("{")
+        for i, (k, x) in enumerate(v.items()):
+            out.append(f",{_str(k)}:" if i else f"{_str(k)}:")
+            _emit(x, out)
+        out.append("}")
+    elif isinstance(v, list) and v and isinstance(v[0], dict):
+        out.append("[")
+        for i, x in enumerate(v):
+            if i:
+                out.append(",")
+            _emit(x, out)
+        out.append("]")
+    else:
+        out.append(_value(v))
 
 
 # -- a column of values as JSON text, vectorised (the same text _value gives each value) ---------------------
