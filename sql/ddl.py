@@ -127,7 +127,8 @@ def create_table(session: SqlSession, tree: exp.Create) -> Result:
         "dedupe": dedupe,
         "sql": True,
         "defaults": defaults,
-        "not_null": {c[0]: True for c in cols if c[3] and c[0] != time_col},
+        "not_null": {c[0]: True for c in cols if c[3]},
+        "time_nullability_declared": True,  # "not_null" covers the time column too (tables.sql_columns)
         "keys": keys,
         "primary_key": primary,
     }
@@ -159,6 +160,8 @@ def create_hypertable(session: SqlSession, call: exp.Anonymous) -> Result:
     if "chunk_time_interval" in kwargs:
         opts["chunk_time_interval"] = kwargs["chunk_time_interval"].sql("postgres")
     opts["hypertable"] = True
+    # TimescaleDB makes the time dimension NOT NULL
+    opts["not_null"] = {**opts.get("not_null", {}), time_name: True}
     if meta.time_column != time_name:
         if any(s.cache_bytes or s.table_files(meta.id) for s in storage.shards(database)):
             raise E.FeatureNotSupported(

@@ -63,7 +63,10 @@ def sql_columns(meta: TableMeta) -> list[SqlColumn]:
             t = pgt.TEXT
         else:
             t = pgt.BY_NAME[_DEFAULT_FIELD_TYPE[c.type or FieldType.FLOAT]]
-        not_null = c.kind == "time" or bool(meta.options.get("not_null", {}).get(c.name))
+        declared = bool(meta.options.get("not_null", {}).get(c.name))
+        if c.kind == "time" and not meta.options.get("time_nullability_declared"):
+            declared = True  # line-protocol tables, and SQL tables from before it was recorded
+        not_null = declared
         out.append(SqlColumn(c.name, c.kind, t, c.type, pos, not_null))
     return out
 

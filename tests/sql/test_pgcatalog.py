@@ -642,3 +642,21 @@ def test_rewrite_fixture(rewrite_sessions: dict[str, Catalog], fx: Fixture) -> N
     if fx.expect_rows is not None:
         rows = [" | ".join(text(v) for v in row) for row in c.q(fx.sql)]
         assert rows == fx.expect_rows
+
+
+def test_time_column_nullability_is_reported_as_declared(cat: Catalog) -> None:
+    """PostgreSQL: NOT NULL only when declared; create_hypertable sets it; line protocol's time is NOT NULL."""
+    cat.q("CREATE TABLE nn_plain (time timestamptz, v float8)")
+    cat.q("CREATE TABLE nn_hyper (ts timestamptz, v float8)")
+    cat.q("SELECT create_hypertable('nn_hyper', 'ts')")
+    rows = cat.q(
+        "SELECT table_name, column_name, is_nullable FROM information_schema.columns "
+        "WHERE table_name IN ('nn_plain', 'nn_hyper', 'cpu', 'weather') AND column_name IN ('time', 'ts') "
+        "ORDER BY 1"
+    )
+    assert [tuple(r) for r in rows] == [
+        ("cpu", "time", "NO"),
+        ("nn_hyper", "ts", "NO"),
+        ("nn_plain", "time", "YES"),
+        ("weather", "time", "NO"),
+    ]

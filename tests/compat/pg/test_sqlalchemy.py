@@ -115,7 +115,7 @@ def test_pandas_to_sql_and_back(engine: sa.Engine) -> None:
     )
     frame.to_sql("frame", engine, index=False)  # CREATE TABLE through our DDL, INSERT through our DML
     assert _columns(engine, "frame") == [
-        ("time", "TIMESTAMP(timezone=True)", False),  # nullable on PostgreSQL: our time column
+        ("time", "TIMESTAMP(timezone=True)", True),  # declared without NOT NULL: nullable, as on PostgreSQL
         ("name", "TEXT()", True),
         ("val", "DOUBLE_PRECISION(precision=53)", True),
         ("cnt", "BIGINT()", True),
