@@ -529,10 +529,13 @@ class ChunkFile:
         """Blocks whose values went through the zstd stage (no numba kernel can inflate them):
         checked against their CRC here, inflated, and appended to the buffer as the inner codec's
         payload (its own CRC after it); ``at``/``length`` are repointed there (in place)."""
-        present = np.argwhere(block >= 0)
-        a = at[block >= 0]
+        has = block >= 0
+        a = at[has]
+        val = validity[has]
+        if not val.any() and not (arr[a] == encodings.STAGE_ID).any():
+            return arr
+        present = np.argwhere(has)
         vpos = a.copy()
-        val = validity[block >= 0]
         if val.any():
             va = a[val]
             vlen = (

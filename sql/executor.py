@@ -91,7 +91,9 @@ class NotNative(E.FeatureNotSupported):
 
 def _request(session: SqlSession, plan, params: list) -> ScanRequest:
     meta = plan.meta
-    tags = {c.name for c in sql_columns(meta) if c.kind == "tag"}
+    tags = plan.__dict__.get("_tag_names")
+    if tags is None:  # per plan (a DDL makes a new plan)
+        tags = plan.__dict__["_tag_names"] = {c.name for c in sql_columns(meta) if c.kind == "tag"}
 
     def evaluate(e: exp.Expression) -> int | None:
         # an expression without parameters is evaluated without them (DuckDB refuses unused ones)
@@ -170,7 +172,13 @@ def _newest_buckets(session, plan, req, fields, every, offset) -> pa.Table:
 
 
 def _order_limit(plan: BucketAggregate, table: pa.Table) -> pa.Table:
-    if plan.order:
+    bucket = plan.bucket_name or "time_bucket"
+    if len(plan.order) == 1 and plan.order[0][0] == bucket and plan.every_us:
+        # rows come sorted by (bucket, group): ORDER BY the bucket alone needs no sort (ties in any
+        # order, as in SQL); DESC is the reverse
+        if plan.order[0][1] and table.num_rows > 1:
+            table = table.take(pa.array(np.arange(table.num_rows - 1, -1, -1)))
+    elif plan.order:
         names = table.column_names
         keys = [(names.index(n), "descending" if d else "ascending") for n, d in plan.order]
         table = table.take(pc.sort_indices(table, sort_keys=keys))
