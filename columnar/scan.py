@@ -127,13 +127,23 @@ def scan(engine: Engine, req: ScanRequest) -> Iterator[pa.RecordBatch]:
 
 
 def to_arrow(t: _Target, rows: Rows, sch: pa.Schema) -> pa.RecordBatch:
+    """Rows as a record batch of ``sch``: tags as dictionaries, or as plain strings where the schema
+    says string."""
     arrays: list[pa.Array] = [pa.array(rows.time, type=pa.int64()).cast(TIME_TYPE)]
     if t.tags:
-        uniq, inv = np.unique(rows.series, return_inverse=True)
+        s = rows.series
+        if len(s) < 2 or bool((s[1:] >= s[:-1]).all()):  # grouped by series: no sort needed
+            start = np.concatenate(([True], s[1:] != s[:-1])) if len(s) else np.zeros(0, bool)
+            uniq, inv = s[start], np.cumsum(start) - 1
+        else:
+            uniq, inv = np.unique(s, return_inverse=True)
         tagsets = [dict(ts) for _, ts in t.engine.index(t.database_id).series_tags(uniq.tolist())]
         idx = pa.array(inv.astype(np.int32))
         for key in t.tags:
             per_series = pa.array([ts.get(key) for ts in tagsets], type=pa.string())
+            if pa.types.is_string(sch.field(key).type):
+                arrays.append(per_series.take(idx))
+                continue
             enc = per_series.dictionary_encode()
             codes = enc.indices.take(idx)
             arrays.append(pa.DictionaryArray.from_arrays(codes, enc.dictionary))
@@ -1027,14 +1037,20 @@ def _stats_exclude(chunk, g: np.ndarray, terms: list[_Term]) -> np.ndarray:
 
 
 def filtered(
-    engine: Engine, req: ScanRequest, conditions: list[FieldCondition], stats: AggregateStats | None = None
+    engine: Engine,
+    req: ScanRequest,
+    conditions: list[FieldCondition],
+    stats: AggregateStats | None = None,
+    plain_tags: bool = False,
 ) -> pa.Table:
     """The rows matching the request and every condition, as one Arrow table (the schema of
-    :func:`scan`). Row groups no other source overlaps and no tombstone touches are filtered in a
+    :func:`scan`; tags as plain strings with ``plain_tags``). Row groups no other source overlaps and no tombstone touches are filtered in a
     kernel (conditions first, other columns decoded only for groups with matches; groups whose block
     statistics exclude a match skipped); the rest is merged (last write wins) and then filtered."""
     t = _target(engine, req)
     sch = _schema(t, req.with_series_id)
+    if plain_tags:
+        sch = pa.schema([pa.field(f.name, pa.string()) if f.type == TAG_TYPE else f for f in sch])
     stats = stats if stats is not None else AggregateStats()
     for c in conditions:
         ft = t.fields.get(c.column)

@@ -341,7 +341,7 @@ def _filtered_scan(session: SqlSession, plan: FilteredScan, params: list) -> pa.
         if v is None:  # a comparison with NULL holds for no row
             return out_schema.empty_table()
         conds.append(FieldCondition(f, op, v))
-    tbl = filtered(session.storage, _request(session, plan, params), conds)
+    tbl = filtered(session.storage, _request(session, plan, params), conds, plain_tags=True)
     if plan.offset or plan.limit is not None:
         tbl = tbl.slice(plan.offset, plan.limit)
     cols = sql_columns(plan.meta)
