@@ -342,6 +342,9 @@ def _filtered_scan(session: SqlSession, plan: FilteredScan, params: list) -> pa.
             return out_schema.empty_table()
         conds.append(FieldCondition(f, op, v))
     tbl = filtered(session.storage, _request(session, plan, params), conds, plain_tags=True)
+    if plan.time_order is not None and tbl.num_rows > 1:
+        order = "descending" if plan.time_order else "ascending"
+        tbl = tbl.take(pc.sort_indices(tbl, sort_keys=[(plan.meta.time_column, order)]))
     if plan.offset or plan.limit is not None:
         tbl = tbl.slice(plan.offset, plan.limit)
     cols = sql_columns(plan.meta)

@@ -11,7 +11,7 @@ tree. Three shapes are native; every other query is a DuckDB plan over bound sca
 - LastPoint: SELECT DISTINCT ON (tags) ... ORDER BY tags, time DESC: the newest row group of each
   series only.
 - FilteredScan: SELECT columns or * FROM one table WHERE comparisons of int/float8 fields with number
-  constants AND what storage applies exactly (time range, tags) [LIMIT]: the field conditions are
+  constants AND what storage applies exactly (time range, tags) [ORDER BY time] [LIMIT]: the field conditions are
   evaluated per row group in a kernel (row groups whose block statistics exclude a match skipped),
   other columns decoded only for groups with matches.
 """
@@ -107,11 +107,14 @@ class FilteredScan:
     names: list[str]  # their output names
     limit: int | None = None
     offset: int = 0
+    time_order: bool | None = None  # ORDER BY time: False ASC, True DESC, None no ORDER BY
 
     def explain(self) -> list[str]:
         conds = " AND ".join(f"{f} {op} {e.sql('postgres')}" for f, op, e in self.conditions)
         lines = [f"Native FilteredScan on {self.meta.name}", f"  field conditions: {conds}"]
         lines.append(f"  columns: {', '.join(c.name for c in self.columns)}")
+        if self.time_order is not None:
+            lines.append(f"  order: {self.meta.time_column}{' DESC' if self.time_order else ''}")
         if self.limit is not None or self.offset:
             lines.append(f"  limit: {self.limit} offset {self.offset}")
         return lines
@@ -207,9 +210,21 @@ def _field_conditions(
 
 
 def _filtered_scan(tree, table, meta, rp, where, cols, conditions) -> FilteredScan | None:
-    for banned in ("group", "order", "distinct", "having", "qualify"):
+    for banned in ("group", "distinct", "having", "qualify"):
         if tree.args.get(banned) is not None:
             return None
+    time_order = None  # ORDER BY the time column (never NULL) only: ASC False, DESC True
+    if tree.args.get("order") is not None:
+        items = tree.args["order"].expressions
+        key = items[0].this if len(items) == 1 else None
+        if not (
+            isinstance(key, exp.Column)
+            and key.name == meta.time_column
+            and key.table in ("", table.alias_or_name)
+            and meta.time_column in cols
+        ):
+            return None
+        time_order = bool(items[0].args.get("desc"))
     out: list[SqlColumn] = []
     names: list[str] = []
     for e in tree.expressions:
@@ -237,7 +252,7 @@ def _filtered_scan(tree, table, meta, rp, where, cols, conditions) -> FilteredSc
         if not (isinstance(off, exp.Literal) and not off.is_string):
             return None
         offset = int(off.name)
-    return FilteredScan(table, meta, rp, where, conditions, out, names, limit, offset or 0)
+    return FilteredScan(table, meta, rp, where, conditions, out, names, limit, offset or 0, time_order)
 
 
 def _last_point(tree, table, meta, rp, where, cols) -> LastPoint | None:

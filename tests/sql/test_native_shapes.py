@@ -37,6 +37,12 @@ FILTERED = [
     f"SELECT * FROM cpu WHERE usage_user > 10 AND time < {T('00:00:00')}",  # empty range
     "SELECT * FROM cpu WHERE usage_user > 10 AND hostname = 'nobody'",
     "SELECT time, temp FROM cpu WHERE temp = 0",
+    "SELECT time, hostname, usage_user FROM cpu WHERE usage_user > 95 ORDER BY time",
+    "SELECT * FROM cpu WHERE usage_user > 95 ORDER BY time DESC",
+]
+ORDERED_FILTERED = [
+    "SELECT time, usage_user FROM cpu WHERE usage_user > 1 AND hostname = 'host_3' ORDER BY time DESC LIMIT 7",
+    "SELECT time, usage_user FROM cpu WHERE usage_user > 1 AND hostname = 'host_1' ORDER BY time LIMIT 5 OFFSET 3",
 ]
 
 AGGREGATES = [
@@ -145,6 +151,12 @@ def test_filtered_scan_equals_duckdb(session, sql):
     _compare(session, sql, ordered=False)
 
 
+@pytest.mark.parametrize("sql", ORDERED_FILTERED)
+def test_ordered_filtered_scan_equals_duckdb(session, sql):
+    assert session.prepare(sql, []).native is not None
+    assert _compare(session, sql, ordered=True)
+
+
 def test_filtered_scans_find_rows(session):
     assert _compare(session, FILTERED[0], ordered=False)
     assert _compare(session, FILTERED[12], ordered=False)  # sparse >= 0
@@ -166,7 +178,7 @@ def test_filtered_scan_with_a_parameter(session, value):
     "sql",
     [
         "SELECT hostname, max(usage_user) FROM cpu WHERE usage_user > 50 GROUP BY hostname",
-        "SELECT * FROM cpu WHERE usage_user > 50 ORDER BY time",
+        "SELECT * FROM cpu WHERE usage_user > 50 ORDER BY hostname, time",
         "SELECT * FROM cpu WHERE usage_user > usage_system",
         "SELECT * FROM cpu WHERE usage_user > 50 OR hostname = 'host_1'",
         "SELECT usage_user + 1 FROM cpu WHERE usage_user > 50",
