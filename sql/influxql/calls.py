@@ -198,7 +198,7 @@ def _assemble_windows(
         for k, st in r.items():
             if len(st.times):
                 i = key_index[k]
-                firsts[i] = min(firsts[i], int(st.times.min()))
+                firsts[i] = min(firsts[i], int(st.times[0]))  # streams are in window order
     lo = c.time_range.min
     start = lo if lo is not None else int(firsts.min())
     grid = w.grid(max(start, MIN_TIME + 1), c.tmax)  # ascending
