@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -256,17 +257,19 @@ class Partials:
         return cls(
             columns,
             types,
-            np.empty(n, np.int64),
-            np.empty(n, np.int64),
-            np.empty(n, np.int64),
-            np.empty(n, np.int64),
-            np.zeros((k, n), np.int64),
-            np.zeros((k, n), np.uint64),
-            np.zeros((k, n), np.float64),
-            *(np.zeros((k, n), np.uint64) for _ in range(3)),
-            np.zeros((k, n), np.int64),
-            np.zeros((k, n), np.uint64),
-            np.zeros((k, n), np.int64),
+            series=np.empty(n, np.int64),
+            bucket=np.empty(n, np.int64),
+            row_tmin=np.empty(n, np.int64),
+            row_tmax=np.empty(n, np.int64),
+            count=np.zeros((k, n), np.int64),
+            sum_i=np.zeros((k, n), np.uint64),
+            sum_f=np.zeros((k, n), np.float64),
+            min=np.zeros((k, n), np.uint64),
+            max=np.zeros((k, n), np.uint64),
+            first=np.zeros((k, n), np.uint64),
+            first_time=np.zeros((k, n), np.int64),
+            last=np.zeros((k, n), np.uint64),
+            last_time=np.zeros((k, n), np.int64),
         )
 
     def __len__(self) -> int:
@@ -1011,6 +1014,7 @@ def _stats_exclude(chunk, g: np.ndarray, terms: list[_Term]) -> np.ndarray:
             continue
         b = blocks[np.where(has, bi, 0)]
         usable = has & ((b["flags"] & FLAG_STATS) != 0)
+        c: Any
         if tm.kind == B.CMP_FLOAT:
             if math.isnan(tm.cf):
                 continue  # stats are kept only for blocks without NaN: only = / >= / <= ... keep it simple

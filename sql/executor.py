@@ -246,17 +246,15 @@ def _combine(
                 acc = np.maximum.reduceat(np.where(has, v, -np.inf), starts)
         elif ftype is FieldType.UNSIGNED:
             v = bits.view(np.uint64)
-            info = np.iinfo(np.uint64)
             if func == "min":
-                acc = np.minimum.reduceat(np.where(has, v, info.max), starts)
+                acc = np.minimum.reduceat(np.where(has, v, np.uint64(2**64 - 1)), starts)
             else:
                 acc = np.maximum.reduceat(np.where(has, v, 0), starts)
         else:
-            info = np.iinfo(np.int64)
             if func == "min":
-                acc = np.minimum.reduceat(np.where(has, bits, info.max), starts)
+                acc = np.minimum.reduceat(np.where(has, bits, np.int64(2**63 - 1)), starts)
             else:
-                acc = np.maximum.reduceat(np.where(has, bits, info.min), starts)
+                acc = np.maximum.reduceat(np.where(has, bits, np.int64(-(2**63))), starts)
             if ftype is FieldType.BOOLEAN:
                 acc = acc.astype(bool)
         return pa.array(acc, mask=~valid)

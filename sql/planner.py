@@ -102,7 +102,7 @@ class FilteredScan:
     meta: TableMeta
     rp: str | None
     where: exp.Expression | None  # the conjuncts storage applies exactly (time, tags)
-    conditions: list[tuple[str, str, exp.Expression]]  # (field, op, number literal or parameter)
+    conditions: list[tuple[str, str, exp.Expr]]  # (field, op, number literal or parameter)
     columns: list[SqlColumn]  # output columns, in order
     names: list[str]  # their output names
     limit: int | None = None
@@ -160,12 +160,12 @@ def plan(session, tree: exp.Expression) -> NativePlan | None:
     return _bucket_aggregate(tree, table, meta, rp, where, cols)
 
 
-_CMP = {exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<=", exp.EQ: "=", exp.NEQ: "<>"}
+_CMP: dict[type, str] = {exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<=", exp.EQ: "=", exp.NEQ: "<>"}
 _FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "=": "=", "<>": "<>"}
 _COMPARABLE = {"int2", "int4", "int8", "float8"}  # stored as they are read: compared exactly
 
 
-def _constant(e: exp.Expression) -> bool:
+def _constant(e: exp.Expr) -> bool:
     """A number literal, its negation, or a parameter (its value comes at execution)."""
     if isinstance(e, exp.Paren):
         return _constant(e.this)
@@ -178,12 +178,12 @@ def _constant(e: exp.Expression) -> bool:
 
 def _field_conditions(
     where: exp.Expression | None, alias: str, cols: dict[str, SqlColumn]
-) -> tuple[list[tuple[str, str, exp.Expression]], list[exp.Expression]]:
+) -> tuple[list[tuple[str, str, exp.Expr]], list[exp.Expression]]:
     """Split the WHERE's conjuncts into (field, op, constant) comparisons and the rest."""
-    conds: list[tuple[str, str, exp.Expression]] = []
+    conds: list[tuple[str, str, exp.Expr]] = []
     rest: list[exp.Expression] = []
 
-    def field(e: exp.Expression) -> str | None:
+    def field(e: exp.Expr) -> str | None:
         if isinstance(e, exp.Column) and e.table in ("", alias):
             c = cols.get(e.name)
             if c is not None and c.kind == "field" and c.type.name in _COMPARABLE:
@@ -191,8 +191,8 @@ def _field_conditions(
         return None
 
     for c in conjuncts(where):
-        op = _CMP.get(type(c))
-        if op is not None:
+        op = _CMP.get(type(c)) if isinstance(c, exp.Binary) else None
+        if op is not None and isinstance(c, exp.Binary):
             f, other = field(c.left), c.right
             if f is None:
                 f, other, op = field(c.right), c.left, _FLIP[op]
@@ -313,9 +313,10 @@ def _interval_text_us(text: str) -> int | None:
         if _interval_con is None:
             _interval_con = duckdb.connect()
         try:
-            v = _interval_con.execute(sql).fetchone()[0]
+            row = _interval_con.execute(sql).fetchone()
         except Exception:
             return None
+    v = row[0] if row is not None else None
     return int(v) if v and v > 0 else None
 
 
@@ -332,7 +333,7 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
     group_tags: list[tuple[str, str]] = []
     aggs: list[Agg] = []
     outputs: list[tuple[str, int]] = []
-    bucket_expr = None
+    bucket_expr: exp.Expression | None = None
     for e in tree.expressions:
         name = e.alias_or_name
         inner = e.this if isinstance(e, exp.Alias) else e
