@@ -213,7 +213,18 @@ def _aggregate_table(session: SqlSession, plan: BucketAggregate, p: Partials, fi
             a = plan.aggs[i]
             columns.append(_combine(a.func, p, col_of[a.field], order, starts, seg))
             names.append(a.name)
+    if not len(starts) and not plan.group_tags and not plan.every_us:
+        # aggregates without GROUP BY give one row even over no rows: count 0, the others NULL
+        columns = [
+            pa.array([0], pa.int64()) if plan.aggs[i].func == "count" else pa.nulls(1, columns[k].type)
+            for k, (_kind, i) in enumerate(plan.outputs)
+        ]
     return pa.Table.from_arrays(columns, names=names)
+
+
+def _ends(starts: np.ndarray, n: int) -> np.ndarray:
+    """The last index of each segment (segments start at ``starts``, the last one runs to n)."""
+    return np.append(starts[1:], n) - 1 if len(starts) else starts
 
 
 def _combine(
@@ -270,7 +281,7 @@ def _combine(
         else:
             rt = p.row_tmax[order]
             o = np.lexsort((np.arange(len(rt)), rt, seg))
-            pick = o[np.append(starts[1:], len(rt)) - 1]
+            pick = o[_ends(starts, len(rt))]
             at_row = has[pick] & (p.last_time[i][order][pick] == rt[pick])
             bits = p.last[i][order][pick]
         return pa.array(from_bits(bits.view(np.int64), ftype), mask=~at_row)
@@ -283,7 +294,7 @@ def _combine(
     else:
         t = np.where(has, p.last_time[i][order], np.iinfo(np.int64).min)
         o = np.lexsort((np.arange(len(t)), t, seg))
-        pick = o[np.append(starts[1:], len(t)) - 1]
+        pick = o[_ends(starts, len(t))]
         bits = p.last[i][order][pick]
     return pa.array(from_bits(bits.view(np.int64), ftype), mask=~valid)
 

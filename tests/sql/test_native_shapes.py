@@ -67,6 +67,10 @@ AGGREGATES = [
     "SELECT date_trunc('hour', time) AS hour, max(usage_user), max(usage_system) FROM cpu "
     f"WHERE (hostname = 'host_1' OR hostname = 'host_4') AND time >= {T('00:10:00')} "
     f"AND time < {T('02:10:00')} GROUP BY hour ORDER BY hour",
+    # no GROUP BY: one row, even over no rows
+    "SELECT max(usage_user), count(usage_user), avg(temp), sum(sparse), first(temp, time) FROM cpu",
+    f"SELECT max(usage_user), count(usage_user), avg(temp), sum(sparse) FROM cpu WHERE time < {T('00:00:00')}",
+    "SELECT count(temp), min(temp), last(usage_user, time) FROM cpu WHERE hostname = 'nobody'",
 ]
 
 
