@@ -386,6 +386,7 @@ def _acc_float(
 @kernel
 def aggregate_groups(
     buf, at, ln, cnt, validity, rows, series, tags, tmin, tmax, every, offset, verify,
+    t_col, t_tag, t_kind, t_op, t_i, t_u, t_f,
     o_series, o_bucket, o_rtmin, o_rtmax, o_count, o_sum, o_sumf, o_min, o_max, o_first, o_ftime, o_last,
     o_ltime, status,
 ):  # fmt: skip
@@ -399,8 +400,9 @@ def aggregate_groups(
     and last row, o_rtmin / o_rtmax), per column c - 1:
     count, sum (o_sum: uint64 bits for integers, which wrap like int64; o_sumf: floats), the bit patterns
     of min, max, first (+ its time), last (+ its time). NaN sorts above every number: min skips it,
-    max is NaN when any value is. A group whose blocks the kernel cannot decode writes nothing and
-    gets status != OK (the caller reads it the ordinary way). Returns the slots used.
+    max is NaN when any value is. Only rows satisfying the terms (as in filter_groups; none: every
+    row) count, and runs start at such rows. A group whose blocks the kernel cannot decode writes
+    nothing and gets status != OK (the caller reads it the ordinary way). Returns the slots used.
     """
     ng = rows.size
     ncol = tags.size
@@ -414,6 +416,9 @@ def aggregate_groups(
     scratch = np.empty(maxrows, np.uint64)
     run_s = np.empty(maxrows + 1, np.int64)
     run_b = np.empty(maxrows + 1, np.int64)
+    run_t = np.empty(maxrows + 1, np.int64)  # time of the run's last counted row
+    keep = np.empty(maxrows, np.uint8)
+    nterm = t_col.size
     p = 0
     for g in range(ng):
         r = rows[g]
@@ -431,10 +436,29 @@ def aggregate_groups(
             hi -= 1
         if lo >= hi:
             continue
-        # runs of equal bucket among rows lo..hi-1 (times are sorted within a group)
+        keep[:r] = 0
+        keep[lo:hi] = 1
+        for k in range(nterm):
+            c = t_col[k]
+            a = at[g, c]
+            if a < 0:
+                keep[:r] = 0
+                break
+            s = _block_values(buf, a, ln[g, c], cnt[g, c], r, validity[g, c], t_tag[k], verify, vals, mask, scratch)
+            if s != OK:
+                status[g] = s
+                break
+            _term(vals, mask, r, t_kind[k], t_op[k], t_i[k], t_u[k], t_f[k], keep)
+        if status[g] != OK:
+            continue
+        # runs of equal bucket among the counted rows of lo..hi-1 (times are sorted within a group);
+        # a run starts at a counted row and runs to the next run's start
         nr = 0
         j = lo
         while j < hi:
+            if not keep[j]:
+                j += 1
+                continue
             if every > 0:
                 b = ((tt[j] - offset) // every) * every + offset
                 last_t = b + (every - 1) if b <= _I64_MAX - (every - 1) else _I64_MAX
@@ -443,16 +467,21 @@ def aggregate_groups(
                 last_t = _I64_MAX
             run_s[nr] = j
             run_b[nr] = b
-            nr += 1
+            run_t[nr] = tt[j]
             j += 1
             while j < hi and tt[j] <= last_t:
+                if keep[j]:
+                    run_t[nr] = tt[j]
                 j += 1
+            nr += 1
+        if nr == 0:
+            continue
         run_s[nr] = hi
         for k in range(nr):
             o_series[p + k] = series[g]
             o_bucket[p + k] = run_b[k]
             o_rtmin[p + k] = tt[run_s[k]]
-            o_rtmax[p + k] = tt[run_s[k + 1] - 1]
+            o_rtmax[p + k] = run_t[k]
         failed = False
         for c in range(ncol):
             a = at[g, c + 1]
@@ -477,6 +506,8 @@ def aggregate_groups(
                 status[g] = s
                 failed = True
                 break
+            for jj in range(r):
+                mask[jj] &= keep[jj]
             kind = tags[c]
             if kind == TAG_FLOAT64:
                 _acc_float(

@@ -324,23 +324,29 @@ def aggregate_partials(
     every: int | None = None,
     offset: int = 0,
     stats: AggregateStats | None = None,
+    conditions: list[FieldCondition] | None = None,
 ) -> Partials:
     """Partial aggregates (:class:`Partials`) of numeric or boolean ``columns`` in one pass: block
     statistics where a row group lies in one bucket, inside the time range and no other source or
     tombstone touches it; a fused decode+aggregate kernel for the other such groups; merged rows
-    (last write wins) for what overlaps."""
+    (last write wins) for what overlaps. With ``conditions`` (see :func:`filtered`) only the rows
+    satisfying them count (no block statistics then, except to skip row groups without a match)."""
     t = _target(engine, req)
     for c in columns:
         if c not in t.fields:
             raise KeyError(f'column "{c}" is not a field of "{req.table}"')
         if t.fields[c] is FieldType.STRING:
             raise ValueError(f'column "{c}" is a string: no aggregate scan')
+    for fc in conditions or []:
+        if t.fields.get(fc.column) not in _FUSED_TYPES:
+            raise ValueError(f'condition on "{fc.column}": a numeric field of "{req.table}" is needed')
+    terms = [_term_of(fc, t.fields[fc.column], t.stored(fc.column)) for fc in conditions or []]
     types = [t.fields[c] for c in columns]
     stats = stats if stats is not None else AggregateStats()
     parts: list[Partials] = []
     if len(t.series):
         for shard in t.shards:
-            parts.extend(_aggregate_shard(t, shard, columns, req.tmin, req.tmax, every, offset, stats))
+            parts.extend(_aggregate_shard(t, shard, columns, req.tmin, req.tmax, every, offset, stats, terms))
     return Partials.concat(parts, columns, types)
 
 
@@ -369,8 +375,10 @@ def _aggregate_shard(
     every: int | None,
     offset: int,
     stats: AggregateStats,
+    terms: list[_Term] | None = None,
 ) -> list[Partials]:
     """Partials of one shard."""
+    terms = terms or []
     src: ShardSources = shard.sources(t.table_id, t.table)
     types = [t.fields[c] for c in columns]
     cand = []
@@ -394,6 +402,7 @@ def _aggregate_shard(
     isolated = _isolated(iv_s, iv_lo, iv_hi) if len(iv_s) > 1 else np.ones(len(iv_s[0]) if iv_s else 0, bool)
     out: list[Partials] = []
     stored = [t.stored(c) for c in columns]
+    read_cols = list(dict.fromkeys(stored + [tm.column for tm in terms]))
     fusable = all(ft is not FieldType.BOOLEAN for ft in types)
     raw_parts: list[Rows] = []
     pos = 0
@@ -411,7 +420,10 @@ def _aggregate_shard(
                 & (gr["tmin"] <= tomb.meta.max_ns)
             )
         whole = iso & untouched
-        ok = whole & (gr["tmin"] >= tmin) & (gr["tmax"] <= tmax)
+        if terms:  # row groups whose statistics exclude a match hold nothing to count
+            whole &= ~_stats_exclude(chunk, g, terms)
+            whole_or_merged = whole | ~(iso & untouched)
+        ok = whole & (gr["tmin"] >= tmin) & (gr["tmax"] <= tmax) & (not terms)
         if every:
             ok &= _bucket(gr["tmin"], every, offset) == _bucket(gr["tmax"], every, offset)
         bis = []
@@ -431,22 +443,28 @@ def _aggregate_shard(
             # by block in one kernel; what it cannot decode goes the ordinary way
             fused = rest_mask & whole
             if fused.any():
-                part, failed = _aggregate_fused(chunk, g[fused], types, stored, tmin, tmax, every, offset)
+                part, failed = _aggregate_fused(
+                    chunk, g[fused], types, stored, tmin, tmax, every, offset, terms
+                )
                 out.append(part)
                 stats.groups_decoded += int(fused.sum())
                 stats.rows_decoded += int(gr["nrows"][fused].sum())
                 rest_mask = rest_mask & ~fused
                 if len(failed):
                     rest_mask |= np.isin(g, failed)
+        if terms:
+            rest_mask &= whole_or_merged  # (groups excluded by their statistics are skipped)
         rest = g[rest_mask]
         if len(rest):
             stats.groups_decoded += len(rest)
-            raw_parts.append(src.read_file(lf, rest, stored, tmin, tmax)[0])
+            raw_parts.append(src.read_file(lf, rest, read_cols, tmin, tmax)[0])
     for cache in src.caches:
-        raw_parts.append(_cache_read(cache, t.series, tmin, tmax, stored))
+        raw_parts.append(_cache_read(cache, t.series, tmin, tmax, read_cols))
     raw_parts = [p for p in raw_parts if len(p)]
     if raw_parts:
         rows = raw_parts[0] if len(raw_parts) == 1 else merge_rows(concat(raw_parts), dedupe=t.dedupe)
+        if terms:
+            rows = rows.take(np.flatnonzero(_rows_keep(rows, terms)))
         stats.rows_decoded += len(rows)
         out.append(_rows_partials(rows, columns, stored, types, every, offset))
     return out
@@ -523,22 +541,24 @@ _POOL = ThreadPoolExecutor(max_workers=max(1, min(4, _CPUS) - 1), thread_name_pr
 
 
 def _aggregate_fused(
-    chunk, gidx: np.ndarray, types: list[FieldType], stored: list[str], tmin, tmax, every, offset
+    chunk, gidx: np.ndarray, types: list[FieldType], stored: list[str], tmin, tmax, every, offset, terms=()
 ) -> tuple[Partials, np.ndarray]:
     """Pieces of row groups ``gidx`` of one file by blockdecode.aggregate_groups (two halves on two
     threads when there are many), and the groups it could not decode."""
     parts = _split(gidx)
+    args = (chunk, types, stored, tmin, tmax, every, offset, terms)
     if len(parts) == 1:
-        return _aggregate_fused_part(gidx, chunk, types, stored, tmin, tmax, every, offset)
-    done = _in_parallel(_aggregate_fused_part, parts, chunk, types, stored, tmin, tmax, every, offset)
+        return _aggregate_fused_part(gidx, *args)
+    done = _in_parallel(_aggregate_fused_part, parts, *args)
     return Partials.concat([d[0] for d in done], list(stored), types), np.concatenate([d[1] for d in done])
 
 
 def _aggregate_fused_part(
-    gidx: np.ndarray, chunk, types: list[FieldType], stored: list[str], tmin, tmax, every, offset
+    gidx: np.ndarray, chunk, types: list[FieldType], stored: list[str], tmin, tmax, every, offset, terms=()
 ) -> tuple[Partials, np.ndarray]:
     columns = list(stored)
-    sp = chunk.spans(gidx, stored)
+    names = list(dict.fromkeys(list(stored) + [tm.column for tm in terms]))  # aggregated columns first
+    sp = chunk.spans(gidx, names)
     if sp is None:
         return Partials.empty(columns, types), gidx
     gr = chunk.groups[gidx]
@@ -553,9 +573,11 @@ def _aggregate_fused_part(
     p = Partials.empty(columns, types, cap)
     tags = np.array([_TAGS[ft] for ft in types], dtype=np.int64)
     status = np.zeros(len(gidx), np.int8)
+    t_col = np.array([names.index(tm.column) + 1 for tm in terms], np.int64)
     n = blockdecode.aggregate_groups(
         sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, gr["series"].astype(np.int64), tags,
         tmin, tmax, ev, offset if ev else 0, True,
+        t_col, *_term_arrays(terms),
         p.series, p.bucket, p.row_tmin, p.row_tmax, p.count, p.sum_i, p.sum_f, p.min, p.max, p.first,
         p.first_time, p.last, p.last_time, status,
     )  # fmt: skip
@@ -1156,6 +1178,18 @@ def _filter_shard(t: _Target, shard: Shard, terms: list[_Term], tmin: int, tmax:
         return parts[0]
     rows = concat(parts)
     return rows.take(np.lexsort((rows.time, rows.series)))
+
+
+def _term_arrays(terms) -> tuple[np.ndarray, ...]:
+    """The kernels' term arrays (tag, kind, op, int, uint, float constants)."""
+    return (
+        np.array([tm.tag for tm in terms], np.int64),
+        np.array([tm.kind for tm in terms], np.int64),
+        np.array([tm.op for tm in terms], np.int64),
+        np.array([tm.ci for tm in terms], np.int64),
+        np.array([tm.cu for tm in terms], np.uint64),
+        np.array([tm.cf for tm in terms], np.float64),
+    )
 
 
 def _rows_keep(rows: Rows, terms: list[_Term]) -> np.ndarray:

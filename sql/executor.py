@@ -129,18 +129,23 @@ def _bucket_aggregate(session: SqlSession, plan: BucketAggregate, params: list) 
     every = plan.every_us * 1000 if plan.every_us else None
     offset = TIMESCALE_ORIGIN_NS % every if every else 0
     fields = list(dict.fromkeys(a.field for a in plan.aggs))
+    conds = _conditions(plan.conditions, params)
+    if conds is None:  # compared with NULL: no row counts
+        return _order_limit(
+            plan, _aggregate_table(session, plan, Partials.empty(fields, _types(plan, fields)), fields)
+        )
     if (
         every
         and plan.limit is not None
         and plan.order
         and plan.order[0][0] == (plan.bucket_name or "time_bucket")
     ):
-        return _newest_buckets(session, plan, req, fields, every, offset)
-    p = aggregate_partials(session.storage, req, fields, every=every, offset=offset)
+        return _newest_buckets(session, plan, req, fields, every, offset, conds)
+    p = aggregate_partials(session.storage, req, fields, every=every, offset=offset, conditions=conds)
     return _order_limit(plan, _aggregate_table(session, plan, p, fields))
 
 
-def _newest_buckets(session, plan, req, fields, every, offset) -> pa.Table:
+def _newest_buckets(session, plan, req, fields, every, offset, conds) -> pa.Table:
     """ORDER BY the bucket (DESC or ASC) first, with LIMIT: only the buckets at that end of the range
     are read. A window of whole buckets at the end holding at least OFFSET + LIMIT result rows holds
     the answer; it starts at the LIMIT + OFFSET buckets nearest the data's edge and grows until it
@@ -149,7 +154,7 @@ def _newest_buckets(session, plan, req, fields, every, offset) -> pa.Table:
     desc = plan.order[0][1]
     ext = time_extent(session.storage, req)
     if ext is None or need == 0:
-        p = aggregate_partials(session.storage, req, fields, every=every, offset=offset)
+        p = aggregate_partials(session.storage, req, fields, every=every, offset=offset, conditions=conds)
         return _order_limit(plan, _aggregate_table(session, plan, p, fields))
     lo_t, hi_t = ext
     k = max(need, 1)
@@ -164,7 +169,7 @@ def _newest_buckets(session, plan, req, fields, every, offset) -> pa.Table:
             stop = edge + k * every - 1  # the last ns of the k-th bucket
             whole = stop >= hi_t
             sub = req if whole else dataclasses.replace(req, tmax=min(req.tmax, stop))
-        p = aggregate_partials(session.storage, sub, fields, every=every, offset=offset)
+        p = aggregate_partials(session.storage, sub, fields, every=every, offset=offset, conditions=conds)
         table = _aggregate_table(session, plan, p, fields)
         if whole or table.num_rows >= need:
             return _order_limit(plan, table)
@@ -342,14 +347,28 @@ def _number(e, params: list) -> int | float | Decimal | None:
         raise E.InvalidTextRepresentation(f'invalid input syntax for type numeric: "{v}"') from exc
 
 
+def _conditions(conditions, params: list) -> list[FieldCondition] | None:
+    """The plan's field conditions with this execution's values; None when one compares with NULL
+    (no row satisfies it)."""
+    out = []
+    for f, op, e in conditions:
+        v = _number(e, params)
+        if v is None:
+            return None
+        out.append(FieldCondition(f, op, v))
+    return out
+
+
+def _types(plan: BucketAggregate, fields: list[str]) -> list[FieldType]:
+    by_name = {a.field: a.column.storage for a in plan.aggs}
+    return [by_name[f] or FieldType.FLOAT for f in fields]
+
+
 def _filtered_scan(session: SqlSession, plan: FilteredScan, params: list) -> pa.Table:
     out_schema = pa.schema([pa.field(n, c.type.arrow) for n, c in zip(plan.names, plan.columns, strict=True)])
-    conds = []
-    for f, op, e in plan.conditions:
-        v = _number(e, params)
-        if v is None:  # a comparison with NULL holds for no row
-            return out_schema.empty_table()
-        conds.append(FieldCondition(f, op, v))
+    conds = _conditions(plan.conditions, params)
+    if conds is None:  # a comparison with NULL holds for no row
+        return out_schema.empty_table()
     tbl = filtered(session.storage, _request(session, plan, params), conds, plain_tags=True)
     if plan.time_order is not None and tbl.num_rows > 1:
         order = "descending" if plan.time_order else "ascending"

@@ -5,7 +5,8 @@ tree. Three shapes are native; every other query is a DuckDB plan over bound sca
 
 - BucketAggregate: one table, WHERE fully pushed down (time range + tag predicate),
   GROUP BY time_bucket(constant width, time) or date_trunc(second..day, time) and/or tags, min/max/sum/avg/count/first/last of
-  integer and float fields, ORDER BY output columns, LIMIT.
+  integer and float fields, ORDER BY output columns, LIMIT; the WHERE may also compare int/float8
+  fields with numbers (only the rows satisfying that count).
   Executed from the storage's aggregate scan: block statistics where a block lies inside one
   bucket, decoding only the others.
 - LastPoint: SELECT DISTINCT ON (tags) ... ORDER BY tags, time DESC: the newest row group of each
@@ -68,6 +69,8 @@ class BucketAggregate:
     limit: int | None = None
     offset: int = 0
     tz_sensitive: bool = False  # date_trunc buckets follow the session TimeZone: native only in UTC
+    # field <op> number conditions only the rows satisfying which count (as FilteredScan's)
+    conditions: list[tuple[str, str, exp.Expr]] = field(default_factory=list)
 
     def explain(self) -> list[str]:
         lines = [f"Native BucketAggregate on {self.meta.name}"]
@@ -76,6 +79,9 @@ class BucketAggregate:
         if self.group_tags:
             lines.append(f"  group by tags: {', '.join(t for t, _ in self.group_tags)}")
         lines.append(f"  aggregates: {', '.join(f'{a.func}({a.field})' for a in self.aggs)}")
+        if self.conditions:
+            conds = " AND ".join(f"{f} {op} {e.sql('postgres')}" for f, op, e in self.conditions)
+            lines.append(f"  field conditions: {conds}")
         if self.order:
             lines.append(f"  order: {', '.join(n + (' DESC' if d else '') for n, d in self.order)}")
         if self.limit is not None:
@@ -154,7 +160,13 @@ def plan(session, tree: exp.Expression) -> NativePlan | None:
     if not pd.exact:
         return None
     if conditions:
-        return _filtered_scan(tree, table, meta, rp, where, cols, conditions)
+        scan = _filtered_scan(tree, table, meta, rp, where, cols, conditions)
+        if scan is not None or tree.args.get("distinct") is not None:
+            return scan
+        agg = _bucket_aggregate(tree, table, meta, rp, where, cols)
+        if agg is not None:
+            agg.conditions = conditions
+        return agg
     if tree.args.get("distinct") is not None:
         return _last_point(tree, table, meta, rp, where, cols)
     return _bucket_aggregate(tree, table, meta, rp, where, cols)

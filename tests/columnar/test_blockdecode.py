@@ -193,7 +193,9 @@ def _fused(sp, series, tags, tmin, tmax, every, cap):
     status = np.zeros(ng, np.int8)
     n = bd.aggregate_groups(
         sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, series.astype(np.int64),
-        tags.astype(np.int64), tmin, tmax, int(every or 0), 0, True, o_series, o_bucket,
+        tags.astype(np.int64), tmin, tmax, int(every or 0), 0, True,
+        np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
+        np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.float64), o_series, o_bucket,
         np.empty(cap, np.int64), np.empty(cap, np.int64), o_count,
         o["sum"], o_sumf, o["min"], o["max"], o["first"], o_ft, o["last"], o_lt, status,
     )  # fmt: skip
