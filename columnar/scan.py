@@ -574,10 +574,11 @@ def _aggregate_fused_part(
     tags = np.array([_TAGS[ft] for ft in types], dtype=np.int64)
     status = np.zeros(len(gidx), np.int8)
     t_col = np.array([names.index(tm.column) + 1 for tm in terms], np.int64)
+    t_tag, t_kind, t_op, t_i, t_u, t_f = _term_arrays(terms)
     n = blockdecode.aggregate_groups(
         sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, gr["series"].astype(np.int64), tags,
         tmin, tmax, ev, offset if ev else 0, True,
-        t_col, *_term_arrays(terms),
+        t_col, t_tag, t_kind, t_op, t_i, t_u, t_f,
         p.series, p.bucket, p.row_tmin, p.row_tmax, p.count, p.sum_i, p.sum_f, p.min, p.max, p.first,
         p.first_time, p.last, p.last_time, status,
     )  # fmt: skip
