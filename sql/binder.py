@@ -99,7 +99,7 @@ def bind(
         select, single = _enclosing_select(table)
         pd = Pushdown()
         if select is not None and not describe_only:
-            time_names = {meta.time_column}
+            time_names = {meta.time_column, TIME_NS}
             tag_names = {c.name for c in cols if c.kind == "tag"}
 
             def mine(col: exp.Column, _alias: str = alias, _single: bool = single) -> bool:

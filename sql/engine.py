@@ -40,7 +40,7 @@ from sql.parse import command_word, parse
 from sql.planner import NativePlan
 from sql.rewrite import RewriteContext, rewrite
 from sql.session import ColumnDesc, CopyRequest, Result, Statement
-from sql.tables import sql_columns, to_write_batch
+from sql.tables import TIME_NS, sql_columns, to_write_batch
 from sql.types import BY_OID, TEXT, from_arrow, from_duckdb
 
 BATCH_ROWS = 65536
@@ -291,7 +291,8 @@ class SqlSession:
                     out.append((t.alias_or_name, {}))
                     continue
                 _rp, meta = resolve_table(self.storage, self.database, t)
-                out.append((t.alias_or_name, {c.name: c.type.oid for c in sql_columns(meta)}))
+                types = {TIME_NS: 20, **{c.name: c.type.oid for c in sql_columns(meta)}}
+                out.append((t.alias_or_name, types))
             metas[id(sel)] = out
             return out
 

@@ -375,7 +375,7 @@ def _filtered_scan(session: SqlSession, plan: FilteredScan, params: list) -> pa.
         tbl = tbl.take(pc.sort_indices(tbl, sort_keys=[(plan.meta.time_column, order)]))
     if plan.offset or plan.limit is not None:
         tbl = tbl.slice(plan.offset, plan.limit)
-    cols = sql_columns(plan.meta)
+    cols = sql_columns(plan.meta) + [c for c in plan.columns if c.kind == "time_ns"]
     if tbl.num_rows:
         batch = to_sql_batch(tbl.combine_chunks().to_batches()[0], cols, plan.meta.time_column)
         t = pa.Table.from_batches([batch])

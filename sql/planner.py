@@ -28,7 +28,7 @@ from sqlglot import exp
 
 from columnar.catalog import TableMeta
 from sql.rewrite.pushdown import STRUCTURE, conjuncts, table_pushdown
-from sql.tables import SqlColumn, sql_columns
+from sql.tables import TIME_NS, SqlColumn, sql_columns, time_ns_column
 
 _AGGS = {
     "MIN": "min",
@@ -250,6 +250,9 @@ def _filtered_scan(tree, table, meta, rp, where, cols, conditions) -> FilteredSc
             isinstance(inner, exp.Column) and inner.table in ("", table.alias_or_name) and inner.name in cols
         ):
             out.append(cols[inner.name])
+            names.append(e.alias_or_name)
+        elif isinstance(inner, exp.Column) and inner.table in ("", table.alias_or_name) and inner.name == TIME_NS:
+            out.append(time_ns_column())  # the stored nanoseconds (InfluxQL's raw times)
             names.append(e.alias_or_name)
         else:
             return None

@@ -19,9 +19,10 @@ from sql.influxql.compile import Compiled
 from sql.influxql.functions import Col
 from sql.influxql.series import Series
 from sql.influxql.source import Source
-from sql.influxql.translate import time_literal
+from sql.influxql.translate import ident, time_literal
 from sql.influxql.values import MAX_TIME, MIN_TIME
 from sql.influxql.windows import Windows
+from sql.tables import TIME_NS
 
 
 @dataclass
@@ -47,10 +48,18 @@ def where_sql(plan: Plan, src: Source, extra_back: int = 0, *more: str) -> str:
     hi = c.tmax
     if extra_back and not c.ascending and plan.windows is not None and hi < MAX_TIME:
         hi = hi + extra_back * c.interval
+    # SQL's time is in microseconds; a bound between two microseconds also compares the stored
+    # nanoseconds (sql.tables.TIME_NS: exact, though no longer a plain range the native plan takes)
+    exact = src.arrow is None
     if lo > MIN_TIME:
-        parts.append(f'"time" >= {time_literal(lo + 999)}')
+        if lo % 1000 and exact:
+            parts.append(f'"time" >= {time_literal(lo)} AND {ident(TIME_NS)} >= {lo}')
+        else:
+            parts.append(f'"time" >= {time_literal(lo + 999)}')
     if hi < MAX_TIME:
         parts.append(f'"time" <= {time_literal(hi)}')
+        if hi % 1000 != 999 and exact:
+            parts.append(f"{ident(TIME_NS)} <= {hi}")
     if c.condition is not None:
         parts.append(src.schema.condition(c.condition))
     parts.extend(more)

@@ -20,6 +20,7 @@ from sql.influxql.plan import Plan, full_key, present_dims, row_limit, series_gr
 from sql.influxql.series import Series
 from sql.influxql.source import Context, Source
 from sql.influxql.translate import ident
+from sql.tables import TIME_NS
 
 
 def run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
@@ -33,16 +34,20 @@ def run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
         if (r.name in src.schema.fields or r.name in src.schema.tags) and r.name not in selected:
             selected.append(r.name)
     dims_here = [d for d in plan.dims if d in src.schema.tags]
-    cols = ['"time"'] + [ident(d) for d in dims_here]
+    limit = row_limit(stmt)
+    last = limit == 1 and not stmt.offset and bool(dims_here)
+    # SQL's timestamps stop at microseconds: a stored measurement's time comes as its nanoseconds
+    # (sql.tables.TIME_NS), except for LIMIT 1 per series, which the native LastPoint plan answers
+    # from plain columns only
+    time_col = '"time"' if last or src.arrow is not None else f'{ident(TIME_NS)} AS "time"'
+    cols = [time_col] + [ident(d) for d in dims_here]
     cols += [ident(n) for n in selected if n not in plan.dims or n in src.schema.fields]
     select = ", ".join(dict.fromkeys(cols))
     field_names = [r.name for r in _unique(field_refs)]
     # a point is a row with one of the selected fields: with a LIMIT, SQL must count only those
     not_null = "(" + " OR ".join(f"{ident(f)} IS NOT NULL" for f in field_names) + ")"
     order = "DESC" if not c.ascending else "ASC"
-    limit = row_limit(stmt)
     part = ", ".join(ident(d) for d in dims_here)
-    last = limit == 1 and not stmt.offset and bool(dims_here)
     # every field selected: a stored row always has one, so SQL need not ask (which keeps the
     # WHERE to what the scan applies: the native executor answers DISTINCT ON from the newest blocks)
     every = set(field_names) >= set(src.schema.fields)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from columnar.predicate import And, Not, Or, TagEq, TagIn, TagNe, TagPredicate, TagRegex
+from sql.tables import TIME_NS
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -44,7 +45,7 @@ def table_pushdown(
     """Pushdown for the one table of a statement, known as ``alias`` (columns unqualified or so)."""
     return pushdown(
         where,
-        lambda c: c.name == time_column and c.table in ("", alias),
+        lambda c: c.name in (time_column, TIME_NS) and c.table in ("", alias),
         lambda c: c.name in tags and c.table in ("", alias),
         evaluate_ns,
         params,
@@ -93,7 +94,7 @@ def pushdown(
     res = Pushdown(pushed=[])
     preds: list[TagPredicate] = []
     for c in conjuncts(where):
-        if _time_bound(c, is_time, evaluate_ns, res):
+        if _time_bound(c, is_time, evaluate_ns, res, params):
             res.pushed.append(c)
             continue
         p = _tag_predicate(c, is_tag, params)
@@ -116,7 +117,50 @@ _OPS = {exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<=", exp.EQ: "="}
 _FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "=": "="}
 
 
-def _time_bound(c: exp.Expression, is_time, evaluate_ns, res: Pushdown) -> bool:
+def _ns_value(e: exp.Expression | None, params: list | None) -> int | None:
+    """An integer literal or integer parameter: a bound on TIME_NS, in nanoseconds as it is."""
+    neg = isinstance(e, exp.Neg)
+    if neg:
+        e = e.this
+    v: object = None
+    if isinstance(e, exp.Literal) and not e.is_string and e.this.isdigit():
+        v = int(e.this)
+    elif params is not None and isinstance(e, exp.Parameter) and e.this.name.isdigit():
+        i = int(e.this.name) - 1
+        v = 0 if params is STRUCTURE else params[i] if 0 <= i < len(params) else None
+    if not isinstance(v, int) or isinstance(v, bool):
+        return None
+    return -v if neg else v
+
+
+def _ns_bound(c: exp.Expression, is_time, res: Pushdown, params: list | None) -> bool:
+    """``tsgres_time_ns <op> <integer>``: an exact nanosecond bound."""
+    if isinstance(c, exp.Between):
+        lo, hi = _ns_value(c.args.get("low"), params), _ns_value(c.args.get("high"), params)
+        if lo is None or hi is None:
+            return False
+        res.tmin, res.tmax = max(res.tmin, lo), min(res.tmax, hi)
+        return True
+    op = _OPS.get(type(c))
+    left, right = c.left, c.right
+    if isinstance(right, exp.Column) and right.name == TIME_NS and is_time(right):
+        left, right, op = right, left, _FLIP[op]
+    v = _ns_value(right, params)
+    if v is None:
+        return False
+    if op in (">", ">=", "="):
+        res.tmin = max(res.tmin, v + (op == ">"))
+    if op in ("<", "<=", "="):
+        res.tmax = min(res.tmax, v - (op == "<"))
+    return True
+
+
+def _time_bound(c: exp.Expression, is_time, evaluate_ns, res: Pushdown, params: list | None = None) -> bool:
+    cols = [x for x in (c.this, c.args.get("expression")) if isinstance(x, exp.Column)]
+    if any(x.name == TIME_NS and is_time(x) for x in cols) and (
+        isinstance(c, exp.Between) or type(c) in _OPS
+    ):
+        return _ns_bound(c, is_time, res, params)
     if isinstance(c, exp.Between) and isinstance(c.this, exp.Column) and is_time(c.this):
         lo = _eval(c.args.get("low"), evaluate_ns)
         hi = _eval(c.args.get("high"), evaluate_ns)

@@ -61,3 +61,22 @@ def test_time_ns_in_filters_and_aggregates(session):
         "SELECT host, max(tsgres_time_ns) FROM m WHERE tsgres_time_ns > 1700000000123456001 GROUP BY host ORDER BY host",
     )
     assert rows == [("a", 1700000001000000999)]
+
+
+def test_time_ns_bounds_are_pushed_down_exactly(session):
+    from sql.parse import parse
+    from sql.rewrite.pushdown import table_pushdown
+
+    where = parse(
+        "SELECT 1 FROM m WHERE tsgres_time_ns > 1700000000123456001 AND tsgres_time_ns <= 1700000001000000999"
+    ).args["where"]
+    pd = table_pushdown(where, "m", "time", {"host"}, lambda e: None)
+    assert (pd.tmin, pd.tmax, pd.exact) == (1700000000123456002, 1700000001000000999, True)
+    # the native executor keeps the plan, and the bound is exact to the nanosecond
+    sql = "SELECT host, count(v) FROM m WHERE tsgres_time_ns > {} GROUP BY host ORDER BY host"
+    p = session.prepare(sql.format(1700000000123456001), [])
+    assert p.native is not None
+    _, rows = _rows(session, sql.format(1700000000123456001))
+    assert rows == [("a", 2)]
+    _, rows = _rows(session, sql.format(1700000000123456789))
+    assert rows == [("a", 1)]
