@@ -325,11 +325,14 @@ class Catalog:
             raise RetentionPolicyNotFound(database, name)
         return self._remember(key, RetentionPolicyMeta(*rows[0]), generation)
 
-    def retention_policies(self, database: str) -> list[RetentionPolicyMeta]:
+    def retention_policies(self, database: str, *, order: str = "name") -> list[RetentionPolicyMeta]:
+        """The database's retention policies by name, or with ``order="created"`` in creation order
+        (InfluxDB's SHOW RETENTION POLICIES)."""
         db = self.database(database)
+        by = {"name": "name", "created": "rowid"}[order]
         rows = self._q(
             "SELECT database_id, name, duration_ns, shard_duration_ns, replication FROM retention_policies "
-            "WHERE database_id=? ORDER BY name",
+            f"WHERE database_id=? ORDER BY {by}",
             (db.id,),
         )
         return [RetentionPolicyMeta(*r) for r in rows]

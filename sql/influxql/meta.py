@@ -27,21 +27,8 @@ _TAG_ESCAPES = str.maketrans({",": "\\,", " ": "\\ ", "=": "\\="})
 
 
 def _policies_in_creation_order(ctx: Context, db: str) -> list[Any]:
-    """Retention policies as InfluxDB lists them: in the order they were created.
-
-    The catalog lists them by name; SQLite's rowid gives the creation order.
-    TODO(catalog owner): a public ``Catalog.retention_policies(..., order="created")``.
-    """
-    rps = ctx.storage.catalog.retention_policies(db)
-    try:
-        dbid = ctx.storage.catalog.database(db).id
-        rows = ctx.storage.catalog._q(
-            "SELECT name FROM retention_policies WHERE database_id=? ORDER BY rowid", (dbid,)
-        )
-        rank = {r[0]: i for i, r in enumerate(rows)}
-        return sorted(rps, key=lambda r: rank.get(r.name, len(rank)))
-    except Exception:  # the catalog changed shape: fall back to its own order
-        return rps
+    """Retention policies as InfluxDB lists them: in the order they were created."""
+    return ctx.storage.catalog.retention_policies(db, order="created")
 
 
 def _meta_series(name: str | None, columns: list[str], values: list[list[Any]]) -> Series:
