@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import random
 import sys
 import time
@@ -340,6 +341,26 @@ class TypeResult:
         )  # fmt: skip
 
 
+def settle(pid: int, *, quiet_share: float = 0.05, window_s: float = 1.0, limit_s: float = 60.0) -> float:
+    """Wait until the process at ``pid`` is quiet (under ``quiet_share`` of a CPU over ``window_s``):
+    a server still snapshotting or compacting what was just loaded would be timed with that work.
+    Every peer gets this after its load (PostgreSQL also gets ANALYZE); returns the seconds waited."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu_s() -> float:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+    start = time.monotonic()
+    while time.monotonic() - start < limit_s:
+        before = cpu_s()
+        time.sleep(window_s)
+        if cpu_s() - before < quiet_share * window_s:
+            break
+    return time.monotonic() - start
+
+
 def run_type(run_one: Callable[[str], int], queries: list[Query], dialect: str, peer: str) -> TypeResult:
     """Warm up with ``queries[0]``, then time the rest; the first error stops the type."""
     res = TypeResult(queries[0].qtype, peer, dialect, note=queries[0].note)
@@ -415,6 +436,7 @@ def measure(args: argparse.Namespace) -> list[Measurement]:
             if name == "influxdb":
                 with InfluxDB1Peer() as ipeer:
                     load_lp(ipeer, gen)
+                    print(f"  influxdb settled after {settle(ipeer.pid):.1f} s", flush=True)
                     client = InfluxQLClient(ipeer.host, ipeer.http_port, timeout=args.timeout)
                     run_all(client, "influxdb", "InfluxQL")
                     client.close()
@@ -423,12 +445,14 @@ def measure(args: argparse.Namespace) -> list[Measurement]:
                     load_copy(ppeer.conninfo(), gen, target="postgres")
                     with ppeer.connect() as conn:
                         conn.execute("ANALYZE")
+                    print(f"  postgres settled after {settle(ppeer.pid):.1f} s", flush=True)
                     sql = SQLClient(ppeer.conninfo(), args.timeout)
                     run_all(sql, "postgres", "SQL")
                     sql.close()
             elif name == "tsgres":
                 with TsgresPeer() as tpeer:
                     load_lp(tpeer, gen)
+                    print(f"  tsgres settled after {settle(tpeer.pid):.1f} s", flush=True)
                     if influxql_supported(tpeer.host, tpeer.http_port):
                         client = InfluxQLClient(tpeer.host, tpeer.http_port, timeout=args.timeout)
                         run_all(client, "tsgres", "InfluxQL")
