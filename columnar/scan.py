@@ -535,7 +535,7 @@ def _in_parallel(fn, parts: list, *args):
 
 
 PARALLEL_MIN_GROUPS = 64  # ~64 x 11 blocks: a few ms of decoding per half, well above the hand-off
-MAX_GROUPS_PER_CALL = 2048
+MAX_GROUPS_PER_CALL = 1024  # ~1M rows: ~5 ms of decoding per call, bounded scratch and outputs
 _CPUS = os.cpu_count() or 1
 _POOL = ThreadPoolExecutor(max_workers=max(1, min(4, _CPUS) - 1), thread_name_prefix="tsgres-scan")
 
