@@ -1,4 +1,5 @@
-"""Timestamp literals as PostgreSQL reads them: a space between the time and a numeric UTC offset.
+"""Timestamp literals as PostgreSQL reads them: a space between the time and a numeric UTC offset,
+and the special inputs 'now', 'today', 'tomorrow' and 'yesterday'.
 
 PostgreSQL takes '2016-01-01 00:00:00 +0000' (TSBS writes its times so); DuckDB reads the part after
 the space as a time zone name and fails. String literals shaped like a timestamp with a numeric
@@ -22,6 +23,24 @@ _TIME_TYPES = (exp.DataType.Type.TIMESTAMPTZ, exp.DataType.Type.TIMESTAMP, exp.D
 _CONTEXTS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.In)
 
 
+def _today(days: int = 0) -> exp.Expression:
+    day = exp.Anonymous(this="date_trunc", expressions=[exp.Literal.string("day"), exp.CurrentTimestamp()])
+    if not days:
+        return day
+    step = exp.Interval(this=exp.Literal.string(str(abs(days))), unit=exp.var("DAY"))
+    return exp.Add(this=day, expression=step) if days > 0 else exp.Sub(this=day, expression=step)
+
+
+# PostgreSQL's special timestamp inputs that DuckDB does not read ('epoch' and 'infinity' it does):
+# the current time, and midnight of today, tomorrow, yesterday in the session's time zone
+_SPECIAL = {
+    "now": exp.CurrentTimestamp,
+    "today": _today,
+    "tomorrow": lambda: _today(1),
+    "yesterday": lambda: _today(-1),
+}
+
+
 def normalise(text: str) -> str | None:
     m = _SPACED_OFFSET.match(text.strip())
     if m is None:
@@ -37,11 +56,16 @@ def timestamp_literals(tree: exp.Expression, ctx: object) -> exp.Expression:
         if not (isinstance(node, exp.Literal) and node.is_string):
             return node
         parent = node.parent
+        special = _SPECIAL.get(node.this.strip().lower())
         if isinstance(parent, exp.Cast):
-            if parent.to.this not in _TIME_TYPES:
+            if parent.to.this not in _TIME_TYPES and not (
+                special and parent.to.this == exp.DataType.Type.DATE
+            ):
                 return node
         elif not isinstance(parent, _CONTEXTS):
             return node
+        if special is not None:
+            return special()
         new = normalise(node.this)
         return exp.Literal.string(new) if new is not None else node
 
