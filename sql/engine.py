@@ -525,7 +525,9 @@ class SqlSession:
         )
         cur = self._cursor()
         try:
-            row = cur.execute(q.sql("duckdb"), params or None).fetchone()
+            # DuckDB refuses values for parameters the expression does not use
+            used = params if e.find(exp.Parameter) is not None else []
+            row = cur.execute(q.sql("duckdb"), _duck_params(used) or None).fetchone()
         except duckdb.Error:
             return None
         finally:
@@ -645,8 +647,12 @@ class SqlSession:
             and self.settings.get("tsgres.native_executor") != "off"
             and not (getattr(stmt.native, "tz_sensitive", False) and self.settings.get("timezone") != "UTC")
         ):
-            table = executor.run(self, stmt.native, params, [c.type_oid for c in stmt.columns])
-            return Result(stmt.columns, iter(table.to_batches(BATCH_ROWS)), tag=f"SELECT {table.num_rows}")
+            try:
+                table = executor.run(self, stmt.native, params, [c.type_oid for c in stmt.columns])
+            except executor.NotNative:
+                table = None  # this execution's values make storage's filter inexact: DuckDB runs it
+            if table is not None:
+                return Result(stmt.columns, iter(table.to_batches(BATCH_ROWS)), tag=f"SELECT {table.num_rows}")
         try:
             schema, it = self._stream(stmt.tree, params, stmt.memo)
         except duckdb.Error as exc:

@@ -1,5 +1,6 @@
 """Timestamp literals as PostgreSQL reads them: a space between the time and a numeric UTC offset,
-and the special inputs 'now', 'today', 'tomorrow' and 'yesterday'.
+and the special inputs 'now', 'today', 'tomorrow' and 'yesterday' where they are cast to a time type
+(in a comparison the rule cannot tell a time column from a text one).
 
 PostgreSQL takes '2016-01-01 00:00:00 +0000' (TSBS writes its times so); DuckDB reads the part after
 the space as a time zone name and fails. String literals shaped like a timestamp with a numeric
@@ -64,6 +65,8 @@ def timestamp_literals(tree: exp.Expression, ctx: object) -> exp.Expression:
                 return node
         elif not isinstance(parent, _CONTEXTS):
             return node
+        elif special is not None:
+            return node  # compared with what? ('now' is also a word: pg_proc.proname IN ('now'))
         if special is not None:
             return special()
         new = normalise(node.this)

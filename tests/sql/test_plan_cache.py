@@ -257,3 +257,26 @@ def test_rewrite_is_reused_only_without_session_values(sql_engine):
     a = [r for b in s.execute(p, []).batches for r in b.to_pylist()]
     assert "rewritten" in p.memo
     assert [r for b in s.execute(p, []).batches for r in b.to_pylist()] == a and len(a) == 5
+
+
+def test_an_empty_tag_value_runs_on_duckdb_and_a_computed_bound_is_pushed(sql_engine):
+    s = sql_engine.session("postgres")
+    sql = "SELECT hostname, count(usage_user) AS n FROM cpu WHERE hostname = $1 GROUP BY hostname"
+    p = s.prepare(sql, [25])
+    assert p.native is not None
+    assert [r for b in s.execute(p, [""]).batches for r in b.to_pylist()] == []  # '' is no tag value
+    assert [r for b in s.execute(p, ["host_1"]).batches for r in b.to_pylist()][0]["n"] > 0
+    # a bound computed from a literal next to a lifted value: evaluated without the parameters
+    q = (
+        "SELECT count(*) AS n FROM cpu WHERE hostname = 'host_2' "
+        "AND time >= '2016-01-01 00:00:00+00'::timestamptz + interval '30 minutes'"
+    )
+    alone = sql_engine.session("postgres")
+    alone.set_setting("tsgres.shared_plans", "off")
+    assert _rows(s, q) == _rows(alone, q)
+    assert (
+        s.evaluate_ns(
+            parse("SELECT '2016-01-01 00:00:00+00'::timestamptz + interval '1 second'").expressions[0], ["x"]
+        )
+        == 1451606401 * 10**9
+    )
