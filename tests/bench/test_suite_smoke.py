@@ -144,11 +144,13 @@ def test_pgwire_latency_and_streaming(results: dict, tsgres_can: dict) -> None:
     rows = _by(results["pgwire"])
     items = [("SELECT 1, 1 client", "p50 ms"), ("SELECT 1, 1 client", "p99 ms"),
              ("SELECT 1, 8 clients", "p50 ms"), ("SELECT 1, 8 clients", "p99 ms"),
-             ("SELECT 1, 8 clients", "queries/s"), ("stream text", "rows/s"), ("stream binary", "rows/s")]  # fmt: skip
+             ("SELECT 1, 8 clients", "queries/s"), ("stream text", "rows/s"), ("stream binary", "rows/s"),
+             ("stream text, libpq", "rows/s"), ("stream binary, libpq", "rows/s")]  # fmt: skip
     for item, metric in items:
         _number(rows[(item, "postgres", metric)])
         _tsgres_row(rows[(item, "tsgres", metric)], tsgres_can["pgwire"])
     assert rows[("stream text", "postgres", "rows/s")].extra["rows"] == int(HOSTS) * MINUTES * 6
+    assert rows[("stream binary, libpq", "tsgres", "rows/s")].extra["rows"] == int(HOSTS) * MINUTES * 6
     assert len(rows) == 2 * len(items)
 
 
