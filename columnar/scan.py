@@ -381,25 +381,7 @@ def _aggregate_shard(
     terms = terms or []
     src: ShardSources = shard.sources(t.table_id, t.table)
     types = [t.fields[c] for c in columns]
-    cand = []
-    for lf in src.files:
-        if lf.meta.max_time < tmin or lf.meta.min_time > tmax:
-            continue
-        g = lf.chunk.select_groups(t.series, tmin, tmax)
-        if len(g):
-            cand.append((lf, g))
-    # intervals of every source per series, to find row groups no other source overlaps
-    iv_s, iv_lo, iv_hi = [], [], []
-    for lf, g in cand:
-        iv_s.append(lf.chunk.groups["series"][g])
-        iv_lo.append(lf.chunk.groups["tmin"][g])
-        iv_hi.append(lf.chunk.groups["tmax"][g])
-    for cache in src.caches:
-        s, lo, hi = _cache_ranges(cache, t.series, tmin, tmax)
-        iv_s.append(s)
-        iv_lo.append(lo)
-        iv_hi.append(hi)
-    isolated = _isolated(iv_s, iv_lo, iv_hi) if len(iv_s) > 1 else np.ones(len(iv_s[0]) if iv_s else 0, bool)
+    cand, isolated = _candidates(t, src, tmin, tmax)
     out: list[Partials] = []
     stored = [t.stored(c) for c in columns]
     read_cols = list(dict.fromkeys(stored + [tm.column for tm in terms]))
@@ -627,6 +609,30 @@ def _rows_partials(rows: Rows, columns, stored, types, every, offset) -> Partial
         else:
             blockdecode._acc_int(*args, p.sum_i, *tail)
     return p
+
+
+def _candidates(t: _Target, src: ShardSources, tmin: int, tmax: int) -> tuple[list, np.ndarray]:
+    """The (file, row groups) of the wanted series in [tmin, tmax], and per candidate row group, in
+    that order, whether no other source (file or memtable) overlaps it."""
+    cand = []
+    for lf in src.files:
+        if lf.meta.max_time < tmin or lf.meta.min_time > tmax:
+            continue
+        g = lf.chunk.select_groups(t.series, tmin, tmax)
+        if len(g):
+            cand.append((lf, g))
+    iv_s, iv_lo, iv_hi = [], [], []
+    for lf, g in cand:
+        iv_s.append(lf.chunk.groups["series"][g])
+        iv_lo.append(lf.chunk.groups["tmin"][g])
+        iv_hi.append(lf.chunk.groups["tmax"][g])
+    for cache in src.caches:
+        s, lo, hi = _cache_ranges(cache, t.series, tmin, tmax)
+        iv_s.append(s)
+        iv_lo.append(lo)
+        iv_hi.append(hi)
+    isolated = _isolated(iv_s, iv_lo, iv_hi) if len(iv_s) > 1 else np.ones(len(iv_s[0]) if iv_s else 0, bool)
+    return cand, isolated
 
 
 def _isolated(s_parts: list, lo_parts: list, hi_parts: list) -> np.ndarray:
@@ -1101,24 +1107,7 @@ def _filter_shard(t: _Target, shard: Shard, terms: list[_Term], tmin: int, tmax:
     src: ShardSources = shard.sources(t.table_id, t.table)
     cols = [t.stored(f) for f in t.fields]
     types = dict(zip(cols, t.fields.values(), strict=True))
-    cand = []
-    for lf in src.files:
-        if lf.meta.max_time < tmin or lf.meta.min_time > tmax:
-            continue
-        g = lf.chunk.select_groups(t.series, tmin, tmax)
-        if len(g):
-            cand.append((lf, g))
-    iv_s, iv_lo, iv_hi = [], [], []
-    for lf, g in cand:
-        iv_s.append(lf.chunk.groups["series"][g])
-        iv_lo.append(lf.chunk.groups["tmin"][g])
-        iv_hi.append(lf.chunk.groups["tmax"][g])
-    for cache in src.caches:
-        s, lo, hi = _cache_ranges(cache, t.series, tmin, tmax)
-        iv_s.append(s)
-        iv_lo.append(lo)
-        iv_hi.append(hi)
-    isolated = _isolated(iv_s, iv_lo, iv_hi) if len(iv_s) > 1 else np.ones(len(iv_s[0]) if iv_s else 0, bool)
+    cand, isolated = _candidates(t, src, tmin, tmax)
     parts: list[Rows] = []
     raw_parts: list[Rows] = []
     pos = 0
