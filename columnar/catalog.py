@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from columnar.errors import DatabaseExists, DatabaseNotFound, RetentionPolicyNotFound, StorageError
 from columnar.types import NS_PER_DAY, NS_PER_HOUR, FieldType
@@ -161,7 +162,7 @@ class Catalog:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
-        self._reads: dict[tuple, object] = {}  # database / retention policy lookups (see _remember)
+        self._reads: dict[tuple, Any] = {}  # database / retention policy lookups (see _remember)
         self._generation = 0  # write transactions committed or rolled back
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
