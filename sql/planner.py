@@ -221,6 +221,21 @@ def _field_conditions(
     return conds, rest
 
 
+def _limit_offset(tree: exp.Select) -> tuple[int | None, int | None] | None:
+    """LIMIT and OFFSET as numbers (None where absent); None when either is not a number literal."""
+    out: list[int | None] = []
+    for key in ("limit", "offset"):
+        node = tree.args.get(key)
+        if node is None:
+            out.append(None)
+            continue
+        value = node.expression
+        if not (isinstance(value, exp.Literal) and not value.is_string):
+            return None
+        out.append(int(value.name))
+    return out[0], out[1]
+
+
 def _filtered_scan(tree, table, meta, rp, where, cols, conditions) -> FilteredScan | None:
     for banned in ("group", "distinct", "having", "qualify"):
         if tree.args.get(banned) is not None:
@@ -247,26 +262,19 @@ def _filtered_scan(tree, table, meta, rp, where, cols, conditions) -> FilteredSc
             out.extend(cols.values())
             names.extend(cols)
         elif (
-            isinstance(inner, exp.Column) and inner.table in ("", table.alias_or_name) and inner.name in cols
+            isinstance(inner, exp.Column)
+            and inner.table in ("", table.alias_or_name)
+            and (inner.name in cols or inner.name == TIME_NS)
         ):
-            out.append(cols[inner.name])
-            names.append(e.alias_or_name)
-        elif isinstance(inner, exp.Column) and inner.table in ("", table.alias_or_name) and inner.name == TIME_NS:
-            out.append(time_ns_column())  # the stored nanoseconds (InfluxQL's raw times)
+            # TIME_NS: the stored nanoseconds (InfluxQL's raw times)
+            out.append(cols[inner.name] if inner.name in cols else time_ns_column())
             names.append(e.alias_or_name)
         else:
             return None
-    limit = offset = None
-    if tree.args.get("limit") is not None:
-        lim = tree.args["limit"].expression
-        if not (isinstance(lim, exp.Literal) and not lim.is_string):
-            return None
-        limit = int(lim.name)
-    if tree.args.get("offset") is not None:
-        off = tree.args["offset"].expression
-        if not (isinstance(off, exp.Literal) and not off.is_string):
-            return None
-        offset = int(off.name)
+    bounds = _limit_offset(tree)
+    if bounds is None:
+        return None
+    limit, offset = bounds
     return FilteredScan(table, meta, rp, where, conditions, out, names, limit, offset or 0, time_order)
 
 
@@ -428,17 +436,10 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
             else:
                 return None
             order.append((kname, bool(item.args.get("desc"))))
-    limit = offset = None
-    if tree.args.get("limit") is not None:
-        lim = tree.args["limit"].expression
-        if not (isinstance(lim, exp.Literal) and not lim.is_string):
-            return None
-        limit = int(lim.name)
-    if tree.args.get("offset") is not None:
-        off = tree.args["offset"].expression
-        if not (isinstance(off, exp.Literal) and not off.is_string):
-            return None
-        offset = int(off.name)
+    bounds = _limit_offset(tree)
+    if bounds is None:
+        return None
+    limit, offset = bounds
     return BucketAggregate(
         table,
         meta,
