@@ -39,12 +39,12 @@ from sql.deadlines import DEADLINES
 from sql.parse import command_word, parse
 from sql.planner import NativePlan
 from sql.rewrite import RewriteContext, rewrite
+from sql.rewrite.pg_types import TEXT_LIKE_OIDS
 from sql.session import ColumnDesc, CopyRequest, Result, Statement
 from sql.tables import TIME_NS, sql_columns, to_write_batch
 from sql.types import BY_OID, TEXT, from_arrow, from_duckdb
 
 BATCH_ROWS = 65536
-_TEXT_LIKE_OIDS = (1043, 1042, 19, 2950, 114, 3802)  # results carry them as Arrow strings
 _DECLARE_QUERY = re.compile(r"\bCURSOR\s+(?:WITH(?:OUT)?\s+HOLD\s+)?FOR\s+(.*)$", re.I | re.S)
 VERSION = "0.1.0"
 _pids = itertools.count(1000)
@@ -652,16 +652,18 @@ class SqlSession:
             except executor.NotNative:
                 table = None  # this execution's values make storage's filter inexact: DuckDB runs it
             if table is not None:
-                return Result(stmt.columns, iter(table.to_batches(BATCH_ROWS)), tag=f"SELECT {table.num_rows}")
+                return Result(
+                    stmt.columns, iter(table.to_batches(BATCH_ROWS)), tag=f"SELECT {table.num_rows}"
+                )
         try:
             schema, it = self._stream(stmt.tree, params, stmt.memo)
         except duckdb.Error as exc:
             raise self._canceled_or(exc) from exc
         columns = [ColumnDesc(f.name, from_arrow(f.type).oid) for f in schema]
         if stmt.columns is not None and len(stmt.columns) == len(columns):
-            # varchar/bpchar/name travel as Arrow strings: keep the type prepare() announced
+            # varchar/bpchar/name/uuid/json travel as Arrow strings: keep the type prepare() announced
             columns = [
-                d if c.type_oid == TEXT.oid and d.type_oid in _TEXT_LIKE_OIDS else c
+                d if c.type_oid == TEXT.oid and d.type_oid in TEXT_LIKE_OIDS else c
                 for c, d in zip(columns, stmt.columns, strict=True)
             ]
         result = Result(columns)

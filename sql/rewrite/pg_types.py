@@ -677,6 +677,7 @@ def pg_types(tree: exp.Expression, tables: Mapping[str, Mapping[str, str]]) -> e
 
 
 _REFINED_OIDS = {"varchar": 1043, "bpchar": 1042, "name": 19, "uuid": 2950, "json": 114, "jsonb": 3802}
+TEXT_LIKE_OIDS = frozenset(_REFINED_OIDS.values())  # results carry these types as Arrow strings
 
 
 def output_oids(tree: exp.Expression, tables: Mapping[str, Mapping[str, str]]) -> list[int | None]:
