@@ -216,16 +216,10 @@ def pg_server() -> Iterator[PgServer]:
 
 @pytest.fixture(scope="session")
 def tsgres_sql(tmp_path_factory: pytest.TempPathFactory):  # -> Iterator[sql.engine.SqlEngine]
-    from columnar.engine import Engine
-    from columnar.options import EngineOptions
-    from sql.engine import SqlEngine
+    from tests.sql.in_process import sql_engine
 
-    data_dir = tmp_path_factory.mktemp("tsgres")
-    storage = Engine.open(data_dir, EngineOptions(wal_fsync="off", compaction_interval_s=0))
-    try:
-        yield SqlEngine(storage)
-    finally:
-        storage.close()
+    with sql_engine(tmp_path_factory.mktemp("tsgres")) as (_storage, engine):
+        yield engine
 
 
 @pytest.fixture(scope="session")

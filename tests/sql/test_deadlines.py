@@ -7,11 +7,9 @@ import time
 
 import pytest
 
-from columnar.engine import Engine
-from columnar.options import EngineOptions
 from sql import errors as E
 from sql.deadlines import Deadlines
-from sql.engine import SqlEngine
+from tests.sql.in_process import sql_engine
 
 
 def test_deadlines_fire_in_order_and_cancelled_ones_do_not():
@@ -30,10 +28,8 @@ def test_deadlines_fire_in_order_and_cancelled_ones_do_not():
 
 
 def test_statement_timeout_cancels_a_long_query(tmp_path):
-    engine = Engine.open(tmp_path, EngineOptions(compaction_interval_s=0, wal_fsync="off"))
-    sql_engine = SqlEngine(engine)
-    try:
-        s = sql_engine.session("postgres")
+    with sql_engine(tmp_path) as (_storage, engine):
+        s = engine.session("postgres")
         s.set_setting("statement_timeout", "300ms")
         slow = "SELECT count(*) FROM generate_series(1, 200000) a, generate_series(1, 200000) b"
         start = time.monotonic()
@@ -45,6 +41,3 @@ def test_statement_timeout_cancels_a_long_query(tmp_path):
         s.set_setting("statement_timeout", "0")
         rows = [r for b in s.execute(s.prepare("SELECT 41 + 1 AS x", []), []).batches for r in b.to_pylist()]
         assert rows == [{"x": 42}]
-    finally:
-        sql_engine.close()
-        engine.close()

@@ -10,9 +10,7 @@ import pytest
 
 from bench.datagen import DevopsCpu
 from columnar.batch import WriteBatch
-from columnar.engine import Engine
-from columnar.options import EngineOptions
-from sql.engine import SqlEngine
+from tests.sql.in_process import sql_engine
 
 QUERIES = [
     "SELECT time_bucket('1 minute', time) AS minute, max(usage_user) FROM cpu WHERE hostname IN ('host_1') AND time >= '2016-01-01 00:16:12+00' AND time < '2016-01-01 01:16:12+00' GROUP BY minute ORDER BY minute",
@@ -33,23 +31,17 @@ QUERIES = [
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
-    engine = Engine.open(
-        tmp_path_factory.mktemp("native"), EngineOptions(compaction_interval_s=0, wal_fsync="off")
-    )
-    gen = DevopsCpu(6, hours=3, seed=4)
-    rng = np.random.default_rng(2)
-    for i, b in enumerate(gen.batches(2000)):
-        temp = rng.normal(20, 5, len(b))
-        temp[rng.random(len(b)) < 0.1] = np.nan if i % 2 else 0.0
-        b.fields["temp"] = WriteBatch.from_rows("x", [0] * len(b), fields={"t": temp}).fields["t"]
-        engine.write("postgres", b).check()
-        if i == 2:
-            engine.flush()  # files and memtable both hold data; some blocks come from statistics
-    sql_engine = SqlEngine(engine)
-    s = sql_engine.session("postgres")
-    yield s
-    sql_engine.close()
-    engine.close()
+    with sql_engine(tmp_path_factory.mktemp("native")) as (storage, engine):
+        gen = DevopsCpu(6, hours=3, seed=4)
+        rng = np.random.default_rng(2)
+        for i, b in enumerate(gen.batches(2000)):
+            temp = rng.normal(20, 5, len(b))
+            temp[rng.random(len(b)) < 0.1] = np.nan if i % 2 else 0.0
+            b.fields["temp"] = WriteBatch.from_rows("x", [0] * len(b), fields={"t": temp}).fields["t"]
+            storage.write("postgres", b).check()
+            if i == 2:
+                storage.flush()  # files and memtable both hold data; some blocks come from statistics
+        yield engine.session("postgres")
 
 
 def _rows(s, sql):

@@ -12,9 +12,7 @@ import pytest
 
 from bench.datagen import DevopsCpu
 from columnar.batch import WriteBatch
-from columnar.engine import Engine
-from columnar.options import EngineOptions
-from sql.engine import SqlEngine
+from tests.sql.in_process import sql_engine
 
 T = "'2016-01-01 {}+00'".format
 
@@ -85,41 +83,36 @@ AGGREGATES = [
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
-    engine = Engine.open(
-        tmp_path_factory.mktemp("native_shapes"), EngineOptions(compaction_interval_s=0, wal_fsync="off")
-    )
-    gen = DevopsCpu(6, hours=3, seed=7)
-    rng = np.random.default_rng(3)
-    for i, b in enumerate(gen.batches(2500)):
-        n = len(b)
-        temp = rng.normal(20, 5, n)
-        temp[rng.random(n) < 0.05] = np.nan
-        temp[rng.random(n) < 0.05] = 0.0
-        b.fields["temp"] = WriteBatch.from_rows("x", [0] * n, fields={"t": temp}).fields["t"]
-        # a sparse integer column: NULL on most rows
-        sparse = WriteBatch.from_rows("x", [0] * n, fields={"s": rng.integers(-5, 10, n)}).fields["s"]
-        sparse.valid = rng.random(n) < 0.3
-        b.fields["sparse"] = sparse
-        engine.write("postgres", b).check()
-        if i in (2, 4):
-            engine.flush()  # two chunk files and a memtable hold data
-    sql_engine = SqlEngine(engine)
-    s = sql_engine.session("postgres")
-    # later writes overwrite some rows of the files (last write wins), deletes leave tombstones
-    s.execute(s.prepare(f"DELETE FROM cpu WHERE hostname = 'host_3' AND time >= {T('00:40:00')} "
-                        f"AND time < {T('01:10:00')}", []), [])  # fmt: skip
-    t0 = dt.datetime(2016, 1, 1, 0, 30, tzinfo=dt.UTC)
-    over = WriteBatch.from_rows(
-        "cpu",
-        [int(t0.timestamp()) * 10**9 + k * 10 * 10**9 for k in range(30)],
-        [{"hostname": "host_1", "region": "r", "datacenter": "d", "rack": "1", "os": "o", "arch": "a",
-          "team": "t", "service": "s", "service_version": "v", "service_environment": "e"}] * 30,
-        {"usage_user": np.full(30, 95, np.int64), "temp": np.full(30, 99.5)},
-    )  # fmt: skip
-    engine.write("postgres", over).check()
-    yield s
-    sql_engine.close()
-    engine.close()
+    with sql_engine(tmp_path_factory.mktemp("native_shapes")) as (engine, sql):
+        gen = DevopsCpu(6, hours=3, seed=7)
+        rng = np.random.default_rng(3)
+        for i, b in enumerate(gen.batches(2500)):
+            n = len(b)
+            temp = rng.normal(20, 5, n)
+            temp[rng.random(n) < 0.05] = np.nan
+            temp[rng.random(n) < 0.05] = 0.0
+            b.fields["temp"] = WriteBatch.from_rows("x", [0] * n, fields={"t": temp}).fields["t"]
+            # a sparse integer column: NULL on most rows
+            sparse = WriteBatch.from_rows("x", [0] * n, fields={"s": rng.integers(-5, 10, n)}).fields["s"]
+            sparse.valid = rng.random(n) < 0.3
+            b.fields["sparse"] = sparse
+            engine.write("postgres", b).check()
+            if i in (2, 4):
+                engine.flush()  # two chunk files and a memtable hold data
+        s = sql.session("postgres")
+        # later writes overwrite some rows of the files (last write wins), deletes leave tombstones
+        s.execute(s.prepare(f"DELETE FROM cpu WHERE hostname = 'host_3' AND time >= {T('00:40:00')} "
+                            f"AND time < {T('01:10:00')}", []), [])  # fmt: skip
+        t0 = dt.datetime(2016, 1, 1, 0, 30, tzinfo=dt.UTC)
+        over = WriteBatch.from_rows(
+            "cpu",
+            [int(t0.timestamp()) * 10**9 + k * 10 * 10**9 for k in range(30)],
+            [{"hostname": "host_1", "region": "r", "datacenter": "d", "rack": "1", "os": "o", "arch": "a",
+              "team": "t", "service": "s", "service_version": "v", "service_environment": "e"}] * 30,
+            {"usage_user": np.full(30, 95, np.int64), "temp": np.full(30, 99.5)},
+        )  # fmt: skip
+        engine.write("postgres", over).check()
+        yield s
 
 
 def _rows(s, sql, params=None):
@@ -214,52 +207,49 @@ LAST = [
 def flushed(tmp_path_factory):
     """Everything in chunk files: the newest rows come from block statistics (NaN, NULL and string
     columns make some series decode instead), one host's newest rows deleted (a tombstone)."""
-    engine = Engine.open(
-        tmp_path_factory.mktemp("native_flushed"), EngineOptions(compaction_interval_s=0, wal_fsync="off")
-    )
-    gen = DevopsCpu(8, hours=2, seed=9)
-    rng = np.random.default_rng(4)
-    for b in gen.batches(3000):
-        n = len(b)
-        temp = rng.normal(20, 5, n)
-        temp[rng.random(n) < 0.02] = np.nan
-        b.fields["temp"] = WriteBatch.from_rows("x", [0] * n, fields={"t": temp}).fields["t"]
-        sparse = WriteBatch.from_rows("x", [0] * n, fields={"s": rng.integers(-5, 10, n)}).fields["s"]
-        sparse.valid = rng.random(n) < 0.5
-        b.fields["sparse"] = sparse
-        note = WriteBatch.from_rows(
-            "x", [0] * n, fields={"s": np.array(["a", "b"] * (n // 2) + ["c"] * (n % 2), dtype=object)}
-        ).fields["s"]
-        note.valid = rng.random(n) < 0.1
-        b.fields["note"] = note
-        engine.write("postgres", b).check()
-    engine.flush()
-    sql_engine = SqlEngine(engine)
-    s = sql_engine.session("postgres")
-    s.execute(s.prepare(f"DELETE FROM cpu WHERE hostname = 'host_2' AND time >= {T('01:50:00')}", []), [])
-    # memtable rows: older than host_5's newest (the file answers), newer for host_6 (the memtable
-    # answers), at host_7's newest time (merged column by column with the file's row)
-    last = s.execute(s.prepare("SELECT max(time) AS t FROM cpu WHERE hostname = 'host_7'", []), [])
-    t7 = next(iter(last.batches)).column(0)[0].as_py()
-    names = ["region", "datacenter", "rack", "os", "arch", "team", "service", "service_version",
-             "service_environment"]  # fmt: skip
-    tags = []
-    for h in ("host_5", "host_6", "host_7"):  # the same series: the hosts' own tag values
-        r = s.execute(s.prepare(f"SELECT {', '.join(names)} FROM cpu WHERE hostname = '{h}' LIMIT 1", []), [])
-        tags.append({"hostname": h, **next(iter(r.batches)).to_pylist()[0]})
-    base = int(dt.datetime(2016, 1, 1, tzinfo=dt.UTC).timestamp()) * 10**9
-    engine.write(
-        "postgres",
-        WriteBatch.from_rows(
-            "cpu",
-            [base + 600 * 10**9, base + 3 * 3600 * 10**9, int(t7.timestamp()) * 10**9],
-            tags,
-            {"usage_user": np.array([1, 2, 3], np.int64)},
-        ),
-    ).check()
-    yield s
-    sql_engine.close()
-    engine.close()
+    with sql_engine(tmp_path_factory.mktemp("native_flushed")) as (engine, sql):
+        gen = DevopsCpu(8, hours=2, seed=9)
+        rng = np.random.default_rng(4)
+        for b in gen.batches(3000):
+            n = len(b)
+            temp = rng.normal(20, 5, n)
+            temp[rng.random(n) < 0.02] = np.nan
+            b.fields["temp"] = WriteBatch.from_rows("x", [0] * n, fields={"t": temp}).fields["t"]
+            sparse = WriteBatch.from_rows("x", [0] * n, fields={"s": rng.integers(-5, 10, n)}).fields["s"]
+            sparse.valid = rng.random(n) < 0.5
+            b.fields["sparse"] = sparse
+            note = WriteBatch.from_rows(
+                "x", [0] * n, fields={"s": np.array(["a", "b"] * (n // 2) + ["c"] * (n % 2), dtype=object)}
+            ).fields["s"]
+            note.valid = rng.random(n) < 0.1
+            b.fields["note"] = note
+            engine.write("postgres", b).check()
+        engine.flush()
+        s = sql.session("postgres")
+        s.execute(s.prepare(f"DELETE FROM cpu WHERE hostname = 'host_2' AND time >= {T('01:50:00')}", []), [])
+        # memtable rows: older than host_5's newest (the file answers), newer for host_6 (the memtable
+        # answers), at host_7's newest time (merged column by column with the file's row)
+        last = s.execute(s.prepare("SELECT max(time) AS t FROM cpu WHERE hostname = 'host_7'", []), [])
+        t7 = next(iter(last.batches)).column(0)[0].as_py()
+        names = ["region", "datacenter", "rack", "os", "arch", "team", "service", "service_version",
+                 "service_environment"]  # fmt: skip
+        tags = []
+        for h in ("host_5", "host_6", "host_7"):  # the same series: the hosts' own tag values
+            r = s.execute(
+                s.prepare(f"SELECT {', '.join(names)} FROM cpu WHERE hostname = '{h}' LIMIT 1", []), []
+            )
+            tags.append({"hostname": h, **next(iter(r.batches)).to_pylist()[0]})
+        base = int(dt.datetime(2016, 1, 1, tzinfo=dt.UTC).timestamp()) * 10**9
+        engine.write(
+            "postgres",
+            WriteBatch.from_rows(
+                "cpu",
+                [base + 600 * 10**9, base + 3 * 3600 * 10**9, int(t7.timestamp()) * 10**9],
+                tags,
+                {"usage_user": np.array([1, 2, 3], np.int64)},
+            ),
+        ).check()
+        yield s
 
 
 @pytest.mark.parametrize("sql", LAST + AGGREGATES[:3] + AGGREGATES[-5:])

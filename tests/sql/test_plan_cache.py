@@ -10,11 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.datagen import DevopsCpu
-from columnar.engine import Engine
-from columnar.options import EngineOptions
 from sql import plan_cache
-from sql.engine import SqlEngine
 from sql.parse import parse
+from tests.sql import in_process
 
 
 # -- templates -------------------------------------------------------------------------------------------
@@ -125,18 +123,13 @@ def test_parameters_without_spaces_parse():
 # -- shared plans answer like their own ------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def sql_engine(tmp_path_factory):
-    engine = Engine.open(
-        tmp_path_factory.mktemp("plans"), EngineOptions(compaction_interval_s=0, wal_fsync="off")
-    )
-    gen = DevopsCpu(5, hours=2, seed=3)
-    for i, b in enumerate(gen.batches(1500)):
-        engine.write("postgres", b).check()
-        if i == 1:
-            engine.flush()
-    e = SqlEngine(engine)
-    yield e
-    e.close()
-    engine.close()
+    with in_process.sql_engine(tmp_path_factory.mktemp("plans")) as (storage, engine):
+        gen = DevopsCpu(5, hours=2, seed=3)
+        for i, b in enumerate(gen.batches(1500)):
+            storage.write("postgres", b).check()
+            if i == 1:
+                storage.flush()
+        yield engine
 
 
 def _rows(s, sql, params=()):

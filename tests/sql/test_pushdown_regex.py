@@ -5,12 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bench.datagen import DevopsCpu
-from columnar.engine import Engine
-from columnar.options import EngineOptions
 from columnar.predicate import TagRegex
-from sql.engine import SqlEngine
 from sql.parse import parse
 from sql.rewrite.pushdown import table_pushdown
+from tests.sql.in_process import sql_engine
 
 
 def _pushed(where_sql: str):
@@ -36,15 +34,10 @@ def test_patterns_read_differently_are_not(pattern):
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
-    engine = Engine.open(
-        tmp_path_factory.mktemp("re"), EngineOptions(compaction_interval_s=0, wal_fsync="off")
-    )
-    for b in DevopsCpu(12, hours=1, seed=5).batches(2000):
-        engine.write("postgres", b).check()
-    e = SqlEngine(engine)
-    yield e.session("postgres")
-    e.close()
-    engine.close()
+    with sql_engine(tmp_path_factory.mktemp("re")) as (storage, engine):
+        for b in DevopsCpu(12, hours=1, seed=5).batches(2000):
+            storage.write("postgres", b).check()
+        yield engine.session("postgres")
 
 
 def _rows(s, sql):

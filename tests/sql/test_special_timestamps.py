@@ -7,18 +7,13 @@ import zoneinfo
 
 import pytest
 
-from columnar.engine import Engine
-from columnar.options import EngineOptions
-from sql.engine import SqlEngine
+from tests.sql.in_process import sql_engine
 
 
 @pytest.fixture()
 def session(tmp_path):
-    engine = Engine.open(tmp_path, EngineOptions(compaction_interval_s=0, wal_fsync="off"))
-    e = SqlEngine(engine)
-    yield e.session("postgres")
-    e.close()
-    engine.close()
+    with sql_engine(tmp_path) as (_storage, engine):
+        yield engine.session("postgres")
 
 
 def _rows(s, sql):

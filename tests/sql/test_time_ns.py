@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from columnar.engine import Engine
-from columnar.options import EngineOptions
 from compat.influx.lineprotocol import parse
-from sql.engine import SqlEngine
+from tests.sql.in_process import sql_engine
 
 BODY = b"""m,host=a v=1 1700000000123456789
 m,host=b v=2 1700000000123456001
@@ -17,15 +15,10 @@ m,host=a v=3 1700000001000000999
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
-    engine = Engine.open(
-        tmp_path_factory.mktemp("ns"), EngineOptions(compaction_interval_s=0, wal_fsync="off")
-    )
-    for b in parse(BODY).batches:
-        engine.write("postgres", b).check()
-    e = SqlEngine(engine)
-    yield e.session("postgres")
-    e.close()
-    engine.close()
+    with sql_engine(tmp_path_factory.mktemp("ns")) as (storage, engine):
+        for b in parse(BODY).batches:
+            storage.write("postgres", b).check()
+        yield engine.session("postgres")
 
 
 def _rows(s, sql):
