@@ -52,17 +52,20 @@ def table_pushdown(
     )
 
 
-class _Structure(list):
-    """Parameter values not known yet (planning): a text parameter stands for some non-empty text."""
-
-    def __getitem__(self, i):  # type: ignore[override]
-        return "\x00?"
-
-    def __len__(self) -> int:
-        return 2**31
+# ``params`` when only the shape of the pushdown matters (planning, values not known yet): a text
+# parameter stands for some non-empty text, an integer one for some integer
+STRUCTURE: list = []
+_SOME_TEXT = "\x00?"
 
 
-STRUCTURE = _Structure()  # ``params`` when only the shape of the pushdown matters
+def _param(e: exp.Expression | None, params: list | None, placeholder: object) -> object:
+    """The value bound to ``$n`` (``placeholder`` under STRUCTURE); None for anything else."""
+    if params is None or not (isinstance(e, exp.Parameter) and e.this.name.isdigit()):
+        return None
+    if params is STRUCTURE:
+        return placeholder
+    i = int(e.this.name) - 1
+    return params[i] if 0 <= i < len(params) else None
 
 
 def conjuncts(where: exp.Expression | None) -> list[exp.Expression]:
@@ -122,12 +125,10 @@ def _ns_value(e: exp.Expression | None, params: list | None) -> int | None:
     neg = isinstance(e, exp.Neg)
     if neg:
         e = e.this
-    v: object = None
     if isinstance(e, exp.Literal) and not e.is_string and e.this.isdigit():
-        v = int(e.this)
-    elif params is not None and isinstance(e, exp.Parameter) and e.this.name.isdigit():
-        i = int(e.this.name) - 1
-        v = 0 if params is STRUCTURE else params[i] if 0 <= i < len(params) else None
+        v: object = int(e.this)
+    else:
+        v = _param(e, params, 0)
     if not isinstance(v, int) or isinstance(v, bool):
         return None
     return -v if neg else v
@@ -219,11 +220,8 @@ def _exact(p: TagPredicate) -> bool:
 def _string(e: exp.Expression, params: list | None) -> str | None:
     if isinstance(e, exp.Literal) and e.is_string:
         return e.this
-    if params is not None and isinstance(e, exp.Parameter) and e.this.name.isdigit():
-        i = int(e.this.name) - 1
-        v = params[i] if 0 <= i < len(params) else None
-        return v if isinstance(v, str) else None
-    return None
+    v = _param(e, params, _SOME_TEXT)
+    return v if isinstance(v, str) else None
 
 
 def _tag_predicate(c: exp.Expression, is_tag, params: list | None = None) -> TagPredicate | None:
