@@ -341,8 +341,9 @@ class SqlSession:
             )
         if isinstance(tree, exp.Query):
             oids = self._param_oids(tree, param_oids)
-            columns = column_origin.annotate(self, tree, self._describe(tree, oids))
-            native = planner.plan(self, self._prepared_tree(tree, describe=True))
+            rewritten = self._prepared_tree(tree, describe=True)  # describe and plan read it, unchanged
+            columns = column_origin.annotate(self, tree, self._describe(rewritten, oids))
+            native = planner.plan(self, rewritten)
             prepared = Prepared(sql, oids, columns, "SELECT", kind="query", tree=tree, native=native)
             if _constant_only(tree):
                 prepared.constant = self.query_arrow(tree, [])
@@ -482,9 +483,9 @@ class SqlSession:
                 raise E.InvalidParameterValue(f'invalid value for parameter "TimeZone": "{tz}"') from None
         return cur
 
-    def _describe(self, tree: exp.Expression, oids: list[int]) -> list[ColumnDesc]:
-        t = self._prepared_tree(tree, describe=True)
-        t = _params_as_nulls(t, oids)
+    def _describe(self, rewritten: exp.Expression, oids: list[int]) -> list[ColumnDesc]:
+        """Result columns of a rewritten query (left as it is: binding works on a copy)."""
+        t = _params_as_nulls(rewritten, oids)
         cur = self._cursor()
         try:
             binding = bind(self.storage, self.database, t, lambda e: None, describe_only=True)
