@@ -19,7 +19,7 @@ from sql.influxql.compile import QueryError, condition_expr
 from sql.influxql.lexer import T, go_duration
 from sql.influxql.regex import _translate
 from sql.influxql.series import Series
-from sql.influxql.source import Context
+from sql.influxql.source import Context, resolve_database
 from sql.influxql.values import format_time
 
 _MEASUREMENT_ESCAPES = str.maketrans({",": "\\,", " ": "\\ "})
@@ -33,17 +33,6 @@ def _policies_in_creation_order(ctx: Context, db: str) -> list[Any]:
 
 def _meta_series(name: str | None, columns: list[str], values: list[list[Any]]) -> Series:
     return Series(name or "", None, columns, values, time_index=None)
-
-
-def _db(ctx: Context, name: str) -> str:
-    db = name or ctx.database
-    if not db:
-        raise QueryError("database name required")
-    try:
-        ctx.storage.catalog.database(db)
-    except DatabaseNotFound:
-        raise QueryError(f"database not found: {db}") from None
-    return db
 
 
 def _index(ctx: Context, db: str) -> Any:
@@ -148,7 +137,7 @@ def show(ctx: Context, stmt: A.Statement) -> list[Series]:
         dbs = sorted(ctx.storage.catalog.databases(), key=lambda d: d.id)
         return [_meta_series("databases", ["name"], [[d.name] for d in dbs])]
     if isinstance(stmt, A.ShowRetentionPolicies):
-        db = _db(ctx, stmt.database)
+        db = resolve_database(ctx, stmt.database)
         default = ctx.storage.catalog.database(db).default_rp
         rows = [
             [
@@ -194,7 +183,7 @@ def show(ctx: Context, stmt: A.Statement) -> list[Series]:
 
 def _show_measurements(ctx: Context, stmt: A.ShowMeasurements) -> list[Series]:
     try:
-        db = _db(ctx, stmt.database)
+        db = resolve_database(ctx, stmt.database)
     except QueryError:
         if stmt.database or ctx.database:
             return []  # InfluxDB 1.x: an unknown database has no measurements, not an error
@@ -219,7 +208,7 @@ def _show_measurements(ctx: Context, stmt: A.ShowMeasurements) -> list[Series]:
 
 
 def _show_tag_keys(ctx: Context, stmt: A.ShowTagKeys) -> list[Series]:
-    db = _db(ctx, stmt.database)
+    db = resolve_database(ctx, stmt.database)
     idx = _index(ctx, db)
     pred = tag_predicate(_strip_time(ctx, stmt.condition))
     out = []
@@ -250,7 +239,7 @@ def _tag_keys_for(op: T, key_expr: Any, keys: list[str]) -> list[str]:
 
 
 def _show_tag_values(ctx: Context, stmt: A.ShowTagValues) -> list[Series]:
-    db = _db(ctx, stmt.database)
+    db = resolve_database(ctx, stmt.database)
     idx = _index(ctx, db)
     pred = tag_predicate(_strip_time(ctx, stmt.condition))
     out = []
@@ -265,7 +254,7 @@ def _show_tag_values(ctx: Context, stmt: A.ShowTagValues) -> list[Series]:
 
 
 def _show_field_keys(ctx: Context, stmt: A.ShowFieldKeys) -> list[Series]:
-    db = _db(ctx, stmt.database)
+    db = resolve_database(ctx, stmt.database)
     dbm = ctx.storage.catalog.database(db)
     rp = ctx.storage.catalog.retention_policy(db, ctx.rp or None).name
     tables = {t.name: t for t in ctx.storage.catalog.tables(dbm.id, rp)}
@@ -290,7 +279,7 @@ def _show_field_keys(ctx: Context, stmt: A.ShowFieldKeys) -> list[Series]:
 
 
 def _show_series(ctx: Context, stmt: A.ShowSeries) -> list[Series]:
-    db = _db(ctx, stmt.database)
+    db = resolve_database(ctx, stmt.database)
     idx = _index(ctx, db)
     pred = tag_predicate(_strip_time(ctx, stmt.condition))
     keys: list[str] = []
@@ -304,7 +293,7 @@ def _show_series(ctx: Context, stmt: A.ShowSeries) -> list[Series]:
 
 
 def _show_cardinality(ctx: Context, stmt: A.ShowCardinality) -> list[Series]:
-    db = _db(ctx, stmt.database)
+    db = resolve_database(ctx, stmt.database)
     idx = _index(ctx, db)
     pred = tag_predicate(_strip_time(ctx, stmt.condition))
     measurements = _measurements(ctx, db, stmt.sources)
@@ -404,7 +393,7 @@ def manage(ctx: Context, stmt: A.Statement) -> list[Series]:
             except DatabaseNotFound:
                 pass
         elif isinstance(stmt, A.CreateRetentionPolicy):
-            _db(ctx, stmt.database)
+            resolve_database(ctx, stmt.database)
             _check_rp_durations(stmt.duration, stmt.shard_duration)
             existing = {r.name: r for r in cat.retention_policies(stmt.database)}
             if stmt.name in existing:
@@ -425,7 +414,7 @@ def manage(ctx: Context, stmt: A.Statement) -> list[Series]:
                     default=stmt.default,
                 )
         elif isinstance(stmt, A.AlterRetentionPolicy):
-            _db(ctx, stmt.database)
+            resolve_database(ctx, stmt.database)
             try:
                 r = cat.retention_policy(stmt.database, stmt.name)
             except RetentionPolicyNotFound:
@@ -441,7 +430,7 @@ def manage(ctx: Context, stmt: A.Statement) -> list[Series]:
                 default=stmt.default,
             )
         elif isinstance(stmt, A.DropRetentionPolicy):
-            _db(ctx, stmt.database)
+            resolve_database(ctx, stmt.database)
             try:
                 cat.retention_policy(stmt.database, stmt.name)
             except RetentionPolicyNotFound:
@@ -450,7 +439,7 @@ def manage(ctx: Context, stmt: A.Statement) -> list[Series]:
                 storage.drop_shard(shard.meta.id)
             cat.drop_retention_policy(stmt.database, stmt.name)
         elif isinstance(stmt, A.DropMeasurement):
-            db = _db(ctx, "")
+            db = resolve_database(ctx, "")
             dropped = False
             for rp in cat.retention_policies(db):
                 try:
@@ -530,7 +519,7 @@ def _drop_series(
 ) -> None:
     import datetime as dt
 
-    db = _db(ctx, "")
+    db = resolve_database(ctx, "")
     cond, tr = condition_expr(condition, ctx.now, dt.UTC)
     if drop_index and (tr.min is not None or tr.max is not None):
         raise QueryError("DROP SERIES doesn't support time in WHERE clause")
