@@ -30,7 +30,9 @@ def test_planner_expires_whole_shards_past_the_duration_only():
 def test_enforcer_drops_expired_shards_and_their_data(tmp_path):
     with Engine.open(tmp_path / "d", EngineOptions(compaction_interval_s=0, wal_fsync="off")) as e:
         e.catalog.create_retention_policy("postgres", "short", 2 * NS_PER_HOUR)
-        now = time.time_ns()
+        # Half past the current hour: the two points then sit in two different 1-hour shards
+        # whatever the clock says (at a few seconds past the hour both could expire at once).
+        now = time.time_ns() // NS_PER_HOUR * NS_PER_HOUR + NS_PER_HOUR // 2
         times = [now - 90 * 60 * 10**9, now - 10 * 10**9]
         e.write(
             "postgres", WriteBatch.from_rows("m", times, [{"h": "a"}] * 2, {"v": [1.0, 2.0]}), rp="short"
