@@ -164,6 +164,10 @@ class Catalog:
         self._lock = threading.RLock()
         self._reads: dict[tuple, Any] = {}  # database / retention policy lookups (see _remember)
         self._generation = 0  # write transactions committed or rolled back
+        # Bumped by every transaction that may change what a statement means (databases, retention
+        # policies, tables, columns, views and other meta keys), whoever makes it (SQL DDL, a write
+        # that adds a field, InfluxQL DROP ...): plans cached above the catalog are keyed by it.
+        self.schema_version = 0
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -173,8 +177,13 @@ class Catalog:
         with self._lock:
             self._db.close()
 
-    def _tx(self) -> _Tx:
-        return _Tx(self)
+    def _tx(self, *, schema: bool = False) -> _Tx:
+        return _Tx(self, schema)
+
+    def schema_changed(self) -> None:
+        """Something outside the catalog's tables changed what statements mean: bump schema_version."""
+        with self._lock:
+            self.schema_version += 1
 
     def _q(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._lock:
@@ -184,7 +193,7 @@ class Catalog:
     def create_database(self, name: str, *, if_not_exists: bool = True) -> DatabaseMeta:
         if not name:
             raise StorageError("database name is required")
-        with self._tx() as cur:
+        with self._tx(schema=True) as cur:
             row = cur.execute("SELECT id, name, default_rp FROM databases WHERE name=?", (name,)).fetchone()
             if row:
                 if not if_not_exists:
@@ -221,7 +230,7 @@ class Catalog:
 
     def drop_database(self, name: str) -> DatabaseMeta:
         db = self.database(name)
-        with self._tx() as cur:
+        with self._tx(schema=True) as cur:
             tables = [r[0] for r in cur.execute("SELECT id FROM tables WHERE database_id=?", (db.id,))]
             for tid in tables:
                 cur.execute("DELETE FROM columns WHERE table_id=?", (tid,))
@@ -251,7 +260,7 @@ class Catalog:
         if duration_ns and duration_ns < NS_PER_HOUR:
             raise StorageError("retention policy duration must be at least 1h0m0s")
         sd = shard_duration_ns or default_shard_duration(duration_ns)
-        with self._tx() as cur:
+        with self._tx(schema=True) as cur:
             exists = cur.execute(
                 "SELECT 1 FROM retention_policies WHERE database_id=? AND name=?", (db.id, name)
             ).fetchone()
@@ -283,7 +292,7 @@ class Catalog:
             rp.shard_duration_ns if shard_duration_ns is None else shard_duration_ns,
             rp.replication if replication is None else replication,
         )
-        with self._tx() as cur:
+        with self._tx(schema=True) as cur:
             cur.execute(
                 "UPDATE retention_policies SET duration_ns=?, shard_duration_ns=?, replication=? "
                 "WHERE database_id=? AND name=?",
@@ -295,7 +304,7 @@ class Catalog:
 
     def drop_retention_policy(self, database: str, name: str) -> RetentionPolicyMeta:
         rp = self.retention_policy(database, name)
-        with self._tx() as cur:
+        with self._tx(schema=True) as cur:
             cur.execute(
                 "DELETE FROM retention_policies WHERE database_id=? AND name=?", (rp.database_id, name)
             )
@@ -391,7 +400,7 @@ class Catalog:
         options: dict | None = None,
     ) -> TableMeta:
         """Create a table (or return the existing one) with its time column first."""
-        with self._tx() as cur:
+        with self._tx(schema=True) as cur:
             row = cur.execute(
                 "SELECT id FROM tables WHERE database_id=? AND rp=? AND name=?", (database_id, rp, name)
             ).fetchone()
@@ -421,7 +430,7 @@ class Catalog:
     def add_columns(
         self, table_id: int, columns: list[tuple[str, str, FieldType | None, str | None]]
     ) -> None:
-        with self._tx() as cur:
+        with self._tx(schema=True) as cur:
             (pos,) = cur.execute(
                 "SELECT COALESCE(MAX(position), -1) + 1 FROM columns WHERE table_id=?", (table_id,)
             ).fetchone()
@@ -455,7 +464,7 @@ class Catalog:
 
     def set_column_kind(self, table_id: int, name: str, kind: str, ftype: FieldType | None) -> None:
         """Make a column the time column, a tag or a field, keeping its place and declared type."""
-        with self._tx() as cur:
+        with self._tx(schema=True) as cur:
             cur.execute(
                 "UPDATE columns SET kind=?, type=? WHERE table_id=? AND name=?",
                 (kind, None if ftype is None else int(ftype), table_id, name),
@@ -463,7 +472,7 @@ class Catalog:
 
     def drop_column(self, table_id: int, name: str) -> None:
         """Drop a column; its stored data stays behind under a name no later column will take."""
-        with self._tx() as cur:
+        with self._tx(schema=True) as cur:
             row = cur.execute(
                 "SELECT COALESCE(storage, name) FROM columns WHERE table_id=? AND name=?", (table_id, name)
             ).fetchone()
@@ -472,7 +481,7 @@ class Catalog:
             cur.execute("DELETE FROM columns WHERE table_id=? AND name=?", (table_id, name))
 
     def rename_column(self, table_id: int, old: str, new: str) -> None:
-        with self._tx() as cur:
+        with self._tx(schema=True) as cur:
             cur.execute(
                 "UPDATE columns SET name=?, storage=COALESCE(storage, name) WHERE table_id=? AND name=?",
                 (new, table_id, old),
@@ -480,14 +489,14 @@ class Catalog:
             cur.execute("UPDATE tables SET time_column=? WHERE id=? AND time_column=?", (new, table_id, old))
 
     def set_table_options(self, table_id: int, time_column: str, options: dict) -> None:
-        with self._tx() as cur:
+        with self._tx(schema=True) as cur:
             cur.execute(
                 "UPDATE tables SET time_column=?, options=? WHERE id=?",
                 (time_column, json.dumps(options), table_id),
             )
 
     def rename_table(self, table_id: int, new_name: str) -> None:
-        with self._tx() as cur:
+        with self._tx(schema=True) as cur:
             cur.execute("UPDATE tables SET name=? WHERE id=?", (new_name, table_id))
 
     def get_meta(self, key: str) -> str | None:
@@ -496,7 +505,7 @@ class Catalog:
 
     def set_meta(self, key: str, value: str | None) -> None:
         """Small named settings (views, extensions): value None deletes the key."""
-        with self._tx() as cur:
+        with self._tx(schema=True) as cur:
             if value is None:
                 cur.execute("DELETE FROM meta WHERE key=?", (key,))
             else:
@@ -538,7 +547,7 @@ class Catalog:
         ]
 
     def drop_table(self, table_id: int) -> None:
-        with self._tx() as cur:
+        with self._tx(schema=True) as cur:
             cur.execute("DELETE FROM columns WHERE table_id=?", (table_id,))
             cur.execute("DELETE FROM dropped_columns WHERE table_id=?", (table_id,))
             cur.execute("DELETE FROM tables WHERE id=?", (table_id,))
@@ -649,8 +658,9 @@ def _rowid(cur: sqlite3.Cursor) -> int:
 class _Tx:
     """BEGIN IMMEDIATE ... COMMIT under the catalog lock; ROLLBACK on error."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, schema: bool) -> None:
         self.catalog = catalog
+        self.schema = schema
 
     def __enter__(self) -> sqlite3.Cursor:
         self.catalog._lock.acquire()
@@ -664,5 +674,7 @@ class _Tx:
             self.cur.close()
         finally:
             self.catalog._generation += 1
+            if self.schema:
+                self.catalog.schema_version += 1
             self.catalog._reads.clear()
             self.catalog._lock.release()

@@ -63,6 +63,7 @@ class Prepared(Statement):
     # shared by the plan-cache instances of one plan: the rewritten tree for execution, when the
     # rewrite put no session values into it (key "rewritten")
     memo: dict = dataclasses.field(default_factory=dict)
+    version: int = -1  # the catalog version it was planned at (SqlEngine.catalog_version)
 
 
 class SqlEngine:
@@ -71,12 +72,21 @@ class SqlEngine:
         self.duck = duck.connect()
         self._row_time_lock = threading.Lock()
         self._row_time = 0
-        self.catalog_version = 0  # bumped by DDL: cached plans of older versions are not used
         self._plans: OrderedDict[tuple, Prepared] = OrderedDict()
         self._plans_lock = threading.Lock()
         self._views: dict[tuple, str | None] = {}
 
     PLAN_CACHE_SIZE = 1000
+
+    @property
+    def catalog_version(self) -> int:
+        """The storage catalog's schema version: bumped by DDL, and also by a line-protocol write that
+        adds a field or a table, an InfluxQL DROP ...; cached plans and views of older versions are
+        not used."""
+        return self.storage.catalog.schema_version
+
+    def schema_changed(self) -> None:
+        self.storage.catalog.schema_changed()
 
     def cached_plan(self, key: tuple) -> Prepared | None:
         with self._plans_lock:
@@ -202,6 +212,10 @@ class SqlSession:
         """Whether pgwire may answer ``what`` on its event loop (sql/immediate.py)."""
         return _immediate.immediate(self, what)
 
+    def constant(self, statement: Statement) -> bool:
+        """Whether ``statement``'s result was computed at prepare: pgwire may replay its answer."""
+        return _immediate.constant(statement)
+
     def prepare(self, sql: str, param_oids: list[int]) -> Prepared:
         try:
             return self._prepare(sql, param_oids)
@@ -213,7 +227,8 @@ class SqlSession:
             raise duck.translate(exc) from exc
 
     def _prepare(self, sql: str, param_oids: list[int]) -> Prepared:
-        key = (self.database, sql, tuple(param_oids), self.sql_engine.catalog_version)
+        version = self.sql_engine.catalog_version
+        key = (self.database, sql, tuple(param_oids), version)
         cached = self.sql_engine.cached_plan(key)
         if cached is not None:
             return cached  # type: ignore[return-value]
@@ -222,8 +237,10 @@ class SqlSession:
             if tpl is not None:
                 shared = self._prepare_template(sql, param_oids, tpl)
                 if shared is not None:
+                    shared.version = version  # (an instance of its own: see _instance)
                     return shared
         prepared = self._prepare_new(sql, param_oids)
+        prepared.version = version
         if prepared.kind in ("query", "insert", "delete", "update"):
             self.sql_engine.cache_plan(key, prepared)
         return prepared
@@ -374,6 +391,8 @@ class SqlSession:
             raise E.InFailedTransaction(
                 "current transaction is aborted, commands ignored until end of transaction block"
             )
+        if stmt.kind == "query" and stmt.version != self.sql_engine.catalog_version:
+            stmt = self._replan(stmt)
         self.current_params = list(params)
         self._cancelled = False
         try:
@@ -387,6 +406,18 @@ class SqlSession:
         except duckdb.Error as exc:
             self._fail()
             raise duck.translate(exc) from exc
+
+    def _replan(self, stmt: Prepared) -> Prepared:
+        """A statement prepared before a schema change (DDL, a write that added a field or table,
+        a dropped measurement) is planned again, as PostgreSQL does; its result must keep the
+        columns the client was told about (0A000 as in PostgreSQL otherwise: ``SELECT *`` over a table
+        that gained a column)."""
+        fresh = self.prepare(stmt.sql, stmt.param_oids)
+        old = [(c.name, c.type_oid) for c in stmt.columns or ()]
+        if [(c.name, c.type_oid) for c in fresh.columns or ()] != old:
+            self._fail()
+            raise E.FeatureNotSupported("cached plan must not change result type")
+        return fresh
 
     def _fail(self) -> None:
         if self.transaction_status == "T":
@@ -409,7 +440,7 @@ class SqlSession:
         if kind == "extension":
             return ddl.create_extension(self, stmt.sql)
         if kind == "hypertable":
-            self.sql_engine.catalog_version += 1
+            self.sql_engine.schema_changed()
             return ddl.create_hypertable(self, _hypertable_call(stmt.tree))
         if kind == "copy":
             return self._copy(stmt.sql)
@@ -418,7 +449,7 @@ class SqlSession:
         raise E.FeatureNotSupported(f"{stmt.command} is not supported")
 
     def _ddl(self, tree: exp.Expression) -> Result:
-        self.sql_engine.catalog_version += 1
+        self.sql_engine.schema_changed()
         if isinstance(tree, exp.Create):
             if (tree.args.get("kind") or "").upper() == "TABLE":
                 return ddl.create_table(self, tree)

@@ -187,5 +187,5 @@ def write_into(ctx: Context, stmt: A.SelectStatement, series: list[Series]) -> S
         if res.errors:
             raise QueryError(str(res.errors[0]))
         written += res.rows_written
-    ctx.sql_engine.catalog_version += 1
+    ctx.sql_engine.schema_changed()
     return Series("result", None, ["time", "written"], [[0, written]])

@@ -461,7 +461,7 @@ def manage(ctx: Context, stmt: A.Statement) -> list[Series]:
         raise QueryError(str(e)) from e
     finally:
         storage.invalidate_tables()
-        ctx.sql_engine.catalog_version += 1
+        ctx.sql_engine.schema_changed()
     return []
 
 

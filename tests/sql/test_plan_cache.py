@@ -273,3 +273,50 @@ def test_an_empty_tag_value_runs_on_duckdb_and_a_computed_bound_is_pushed(sql_en
         )
         == 1451606401 * 10**9
     )
+
+
+def test_a_write_that_adds_a_field_or_table_makes_new_plans(tmp_path):
+    """Schema changes that do not come from SQL DDL (a line-protocol write adding a field, InfluxQL
+    DROP MEASUREMENT) still retire the plans cached for the old schema, shared templates included."""
+    from columnar.batch import WriteBatch
+    from sql import errors as E
+
+    with in_process.sql_engine(tmp_path / "d") as (storage, engine):
+        s = engine.session("postgres")
+        storage.write(
+            "postgres", WriteBatch.from_rows("m", [1, 2], [{"h": "a"}] * 2, {"v": [1.0, 2.0]})
+        ).check()
+        assert _rows(s, "SELECT * FROM m WHERE h = 'a'")[0] == ["time", "h", "v"]
+        with pytest.raises(E.UndefinedTable):
+            s.prepare("SELECT * FROM n WHERE h = 'a'", [])
+        storage.write("postgres", WriteBatch.from_rows("m", [3], [{"h": "a"}], {"w": [5.0]})).check()
+        storage.write("postgres", WriteBatch.from_rows("n", [3], [{"h": "a"}], {"w": [5.0]})).check()
+        for sql in ("SELECT * FROM m WHERE h = 'a'", "SELECT * FROM m WHERE h = 'b'"):  # one template
+            described = [c.name for c in s.prepare(sql, []).columns]
+            names, _, rows = _rows(s, sql)
+            assert described == names == ["time", "h", "v", "w"] and all(len(r) == 4 for r in rows)
+        assert _rows(s, "SELECT * FROM n WHERE h = 'a'")[2] == [
+            (dt.datetime(1970, 1, 1, tzinfo=dt.UTC), "a", 5.0)
+        ]
+
+
+def test_a_statement_prepared_before_a_schema_change_is_planned_again(tmp_path):
+    """As in PostgreSQL: the same result columns run on a new plan; others give 0A000."""
+    from columnar.batch import WriteBatch
+    from sql import errors as E
+
+    with in_process.sql_engine(tmp_path / "d") as (storage, engine):
+        s = engine.session("postgres")
+        storage.write(
+            "postgres", WriteBatch.from_rows("m", [1, 2], [{"h": "a"}] * 2, {"v": [1.0, 2.0]})
+        ).check()
+        star = s.prepare("SELECT * FROM m WHERE h = 'a'", [])
+        named = s.prepare("SELECT time, v FROM m WHERE h = $1 ORDER BY time", [25])
+        storage.write(
+            "postgres", WriteBatch.from_rows("m", [3], [{"h": "a"}], {"w": [5.0], "v": [3.0]})
+        ).check()
+        with pytest.raises(E.FeatureNotSupported, match="cached plan must not change result type"):
+            s.execute(star, [])
+        r = s.execute(named, ["a"])
+        assert [x["v"] for b in r.batches for x in b.to_pylist()] == [1.0, 2.0, 3.0]
+        assert [b.num_columns for b in s.execute(named, ["a"]).batches] == [2]
