@@ -42,7 +42,8 @@ from aiohttp import web
 
 from sql.influxql.execute import StatementResult, iter_results
 from sql.influxql.functions import Col
-from sql.influxql.parser import ParseError, parse_query
+from sql.influxql.parse_cache import parse_cached
+from sql.influxql.parser import ParseError
 from sql.influxql.series import Series
 from sql.influxql.values import epoch_value, format_float, format_time
 from tsgres.config import Config
@@ -448,7 +449,7 @@ async def handle_query(request: web.Request) -> web.StreamResponse:
         if not isinstance(bind, dict):
             return _error(400, "error parsing query parameters: not an object", csv_out)
     try:
-        statements = parse_query(q, bind)
+        statements = parse_cached(q, bind)
     except ParseError as e:
         return _error(400, f"error parsing query: {e}", csv_out, pretty)
     loop = asyncio.get_running_loop()

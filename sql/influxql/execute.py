@@ -18,7 +18,7 @@ import numpy as np
 from sql.influxql import ast as A
 from sql.influxql.compile import QueryError
 from sql.influxql.meta import manage, show
-from sql.influxql.parser import parse_query
+from sql.influxql.parse_cache import parse_cached
 from sql.influxql.select import execute_select
 from sql.influxql.series import Series
 from sql.influxql.source import Context, resolve_database, resolve_rp
@@ -49,7 +49,7 @@ def run(
         iter_results(
             storage,
             sql_engine,
-            parse_query(text, params),
+            parse_cached(text, params),
             text,
             database=database,
             rp=rp,
