@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -55,6 +55,9 @@ class ScanRequest:
     tags: tuple[str, ...] | None = None  # None = every tag
     with_series_id: bool = False
     batch_rows: int = 65536
+    # called between pieces of work (a file, ~1M rows of decoding): what it raises stops the scan
+    # (a cancelled or timed-out statement)
+    interrupt: Callable[[], None] | None = None
 
 
 @dataclass
@@ -70,9 +73,14 @@ class _Target:
     dedupe: bool = True
     storage: dict[str, str] | None = None  # field name -> the name its data is stored under
     time_column: str = "time"  # the output name of the time column (the table's own)
+    interrupt: Callable[[], None] | None = None  # ScanRequest.interrupt
 
     def stored(self, name: str) -> str:
         return (self.storage or {}).get(name, name)
+
+    def check(self) -> None:
+        if self.interrupt is not None:
+            self.interrupt()
 
 
 def _target(engine: Engine, req: ScanRequest) -> _Target:
@@ -95,7 +103,18 @@ def _target(engine: Engine, req: ScanRequest) -> _Target:
     ]
     storage = {f: meta.storage_name(f) for f in fields}
     return _Target(
-        meta.id, meta.name, tags, fields, ids, shards, engine, db.id, meta.dedupe, storage, meta.time_column
+        meta.id,
+        meta.name,
+        tags,
+        fields,
+        ids,
+        shards,
+        engine,
+        db.id,
+        meta.dedupe,
+        storage,
+        meta.time_column,
+        req.interrupt,
     )
 
 
@@ -390,6 +409,7 @@ def _aggregate_shard(
     pos = 0
     need = FLAG_STATS | FLAG_SUM_EXACT
     for lf, g in cand:
+        t.check()
         iso = isolated[pos : pos + len(g)]
         pos += len(g)
         chunk = lf.chunk
@@ -426,7 +446,7 @@ def _aggregate_shard(
             fused = rest_mask & whole
             if fused.any():
                 part, failed = _aggregate_fused(
-                    chunk, g[fused], types, stored, tmin, tmax, every, offset, terms
+                    chunk, g[fused], types, stored, tmin, tmax, every, offset, terms, t.interrupt
                 )
                 out.append(part)
                 stats.groups_decoded += int(fused.sum())
@@ -491,11 +511,16 @@ def _split(gidx: np.ndarray) -> list[np.ndarray]:
     return [p for p in np.array_split(gidx, k) if len(p)]
 
 
-def _in_parallel(fn, parts: list, *args):
+def _in_parallel(fn, parts: list, *args, check: Callable[[], None] | None = None):
     """fn(part, *args) for every part, in order: this thread and one scan-pool thread take the next
-    part until none is left."""
+    part until none is left; ``check()`` before each part (what it raises stops the work)."""
     if len(parts) == 1 or _CPUS < 2:
-        return [fn(p, *args) for p in parts]
+        out = []
+        for p in parts:
+            if check is not None:
+                check()
+            out.append(fn(p, *args))
+        return out
     results: list = [None] * len(parts)
     lock = threading.Lock()
     nxt = [0]
@@ -507,6 +532,8 @@ def _in_parallel(fn, parts: list, *args):
                 nxt[0] += 1
             if i >= len(parts):
                 return
+            if check is not None:
+                check()
             results[i] = fn(parts[i], *args)
 
     helper = _POOL.submit(work)
@@ -523,7 +550,16 @@ _POOL = ThreadPoolExecutor(max_workers=max(1, min(4, _CPUS) - 1), thread_name_pr
 
 
 def _aggregate_fused(
-    chunk, gidx: np.ndarray, types: list[FieldType], stored: list[str], tmin, tmax, every, offset, terms=()
+    chunk,
+    gidx: np.ndarray,
+    types: list[FieldType],
+    stored: list[str],
+    tmin,
+    tmax,
+    every,
+    offset,
+    terms=(),
+    check: Callable[[], None] | None = None,
 ) -> tuple[Partials, np.ndarray]:
     """Pieces of row groups ``gidx`` of one file by blockdecode.aggregate_groups (two halves on two
     threads when there are many), and the groups it could not decode."""
@@ -531,7 +567,7 @@ def _aggregate_fused(
     args = (chunk, types, stored, tmin, tmax, every, offset, terms)
     if len(parts) == 1:
         return _aggregate_fused_part(gidx, *args)
-    done = _in_parallel(_aggregate_fused_part, parts, *args)
+    done = _in_parallel(_aggregate_fused_part, parts, *args, check=check)
     return Partials.concat([d[0] for d in done], list(stored), types), np.concatenate([d[1] for d in done])
 
 
@@ -1094,6 +1130,7 @@ def filtered(
     terms = [_term_of(c, t.fields[c.column], t.stored(c.column)) for c in conditions]
     found: list[Rows] = []
     for shard in t.shards:
+        t.check()
         rows = _filter_shard(t, shard, terms, req.tmin, req.tmax, stats)
         if len(rows):
             found.append(rows)
@@ -1112,6 +1149,7 @@ def _filter_shard(t: _Target, shard: Shard, terms: list[_Term], tmin: int, tmax:
     raw_parts: list[Rows] = []
     pos = 0
     for lf, g in cand:
+        t.check()
         iso = isolated[pos : pos + len(g)]
         pos += len(g)
         chunk = lf.chunk
@@ -1129,7 +1167,7 @@ def _filter_shard(t: _Target, shard: Shard, terms: list[_Term], tmin: int, tmax:
         fused = whole & ~skip
         rest_mask = ~whole
         if fused.any():
-            rows, failed = _filter_fused(chunk, g[fused], cols, types, terms, tmin, tmax)
+            rows, failed = _filter_fused(chunk, g[fused], cols, types, terms, tmin, tmax, t.interrupt)
             stats.groups_decoded += int(fused.sum())
             if len(rows):
                 parts.append(rows)
@@ -1195,13 +1233,13 @@ def _rows_keep(rows: Rows, terms: list[_Term]) -> np.ndarray:
     return keep.view(bool)
 
 
-def _filter_fused(chunk, gidx, cols, types, terms, tmin, tmax) -> tuple[Rows, np.ndarray]:
+def _filter_fused(chunk, gidx, cols, types, terms, tmin, tmax, check=None) -> tuple[Rows, np.ndarray]:
     """Matching rows of row groups ``gidx`` of one file (two halves on two threads when there are
     many), and the groups the kernels could not decode."""
     parts = _split(gidx)
     if len(parts) == 1:
         return _filter_fused_part(gidx, chunk, cols, types, terms, tmin, tmax)
-    done = _in_parallel(_filter_fused_part, parts, chunk, cols, types, terms, tmin, tmax)
+    done = _in_parallel(_filter_fused_part, parts, chunk, cols, types, terms, tmin, tmax, check=check)
     return concat([d[0] for d in done]), np.concatenate([d[1] for d in done])
 
 

@@ -20,7 +20,7 @@ import threading
 import time as _time
 import zoneinfo
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import duckdb
@@ -35,7 +35,7 @@ from sql import immediate as _immediate
 from sql import settings as S
 from sql.binder import bind, is_catalog_ref
 from sql.copy import parse_copy, read_chunks
-from sql.deadlines import DEADLINES
+from sql.deadlines import DEADLINES, Deadline
 from sql.parse import command_word, parse
 from sql.planner import NativePlan
 from sql.rewrite import RewriteContext, rewrite
@@ -626,8 +626,7 @@ class SqlSession:
             for s in binding.scans:
                 cur.register(s.name, s.reader)
             self._running = cur
-            timeout_ms = S.parse_duration_ms(self.settings.get("statement_timeout", "0"))
-            timer = DEADLINES.after(timeout_ms / 1000, lambda: self._timeout(cur)) if timeout_ms > 0 else None
+            timer = self._deadline(lambda: self._timeout(cur))
             reader = cur.sql(binding.tree.sql("duckdb"), params=_duck_params(params) or None).to_arrow_reader(
                 BATCH_ROWS
             )
@@ -663,11 +662,24 @@ class SqlSession:
             return E.QueryCanceled("canceling statement due to user request")
         return duck.translate(exc) if isinstance(exc, duckdb.Error) else E.InternalError(str(exc))
 
-    def _timeout(self, cur: duckdb.DuckDBPyConnection) -> None:
+    def _deadline(self, callback: Callable[[], None]) -> Deadline | None:
+        """``callback`` after statement_timeout (None: no timeout)."""
+        timeout_ms = S.parse_duration_ms(self.settings.get("statement_timeout", "0"))
+        return DEADLINES.after(timeout_ms / 1000, callback) if timeout_ms > 0 else None
+
+    def _timeout(self, cur: duckdb.DuckDBPyConnection | None) -> None:
+        """statement_timeout passed: stop DuckDB's statement ``cur``, or (None) the native executor's
+        scan, which calls :meth:`check_cancelled` between pieces of work."""
         if self._running is not cur:
             return  # that statement is over (its result was abandoned unread)
         self._cancelled = "timeout"  # type: ignore[assignment]
-        cur.interrupt()
+        if cur is not None:
+            cur.interrupt()
+
+    def check_cancelled(self) -> None:
+        """Raise QueryCanceled if this statement was cancelled or timed out (native scans call it)."""
+        if self._cancelled:
+            raise self._canceled_or(RuntimeError("cancelled"))
 
     def _run_query(self, stmt: Prepared, params: list) -> Result:
         if stmt.constant is not None and stmt.columns is not None:
@@ -679,10 +691,15 @@ class SqlSession:
             and self.settings.get("tsgres.native_executor") != "off"
             and not (getattr(stmt.native, "tz_sensitive", False) and self.settings.get("timezone") != "UTC")
         ):
+            timer = self._deadline(lambda: self._timeout(None))
+            self._running = None
             try:
                 table = executor.run(self, stmt.native, params, [c.type_oid for c in stmt.columns])
             except executor.NotNative:
                 table = None  # this execution's values make storage's filter inexact: DuckDB runs it
+            finally:
+                if timer is not None:
+                    timer.cancel()
             if table is not None:
                 return Result(
                     stmt.columns, iter(table.to_batches(BATCH_ROWS)), tag=f"SELECT {table.num_rows}"

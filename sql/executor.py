@@ -105,7 +105,13 @@ def _request(session: SqlSession, plan, params: list) -> ScanRequest:
             "the native executor cannot apply this WHERE exactly (SET tsgres.native_executor = off)"
         )
     return ScanRequest(
-        session.database, meta.name, rp=plan.rp, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate
+        session.database,
+        meta.name,
+        rp=plan.rp,
+        tmin=pd.tmin,
+        tmax=pd.tmax,
+        predicate=pd.predicate,
+        interrupt=session.check_cancelled,
     )
 
 

@@ -41,3 +41,43 @@ def test_statement_timeout_cancels_a_long_query(tmp_path):
         s.set_setting("statement_timeout", "0")
         rows = [r for b in s.execute(s.prepare("SELECT 41 + 1 AS x", []), []).batches for r in b.to_pylist()]
         assert rows == [{"x": 42}]
+
+
+def test_statement_timeout_and_cancel_stop_the_native_executor(tmp_path):
+    """Native plans run in Python and numba, not DuckDB: their scans check for a cancel between files."""
+    import numpy as np
+
+    from columnar.batch import WriteBatch
+
+    with sql_engine(tmp_path) as (storage, engine):
+        rng = np.random.default_rng(1)
+        for k in range(60):  # 60 files of 20k rows
+            t = np.arange(k * 20_000, (k + 1) * 20_000, dtype=np.int64) * 10**9
+            b = WriteBatch.from_rows("m", t, [{"h": f"h{k % 4}"}] * len(t), {"v": rng.random(len(t))})
+            storage.write("postgres", b).check()
+            storage.flush()
+        s = engine.session("postgres")
+        q = s.prepare("SELECT time_bucket('1 hour', time) AS b, max(v) FROM m WHERE v > 0.5 GROUP BY b", [])
+        assert q.native is not None
+        whole = sum(b.num_rows for b in s.execute(q, []).batches)
+        assert whole == 60 * 20_000 // 3600 + 1
+        s.set_setting("statement_timeout", "1ms")
+        with pytest.raises(E.QueryCanceled, match="statement timeout"):
+            s.execute(q, [])
+        s.set_setting("statement_timeout", "0")
+        s.cancel()  # a cancel that arrives between statements does not touch the next one
+        assert sum(b.num_rows for b in s.execute(q, []).batches) == whole
+        stop = threading.Event()
+
+        def cancel_until_stopped() -> None:  # a client's CancelRequest, sent while the query runs
+            while not stop.wait(0.001):
+                s.cancel()
+
+        canceller = threading.Thread(target=cancel_until_stopped)
+        canceller.start()
+        try:
+            with pytest.raises(E.QueryCanceled, match="user request"):
+                s.execute(q, [])
+        finally:
+            stop.set()
+            canceller.join()
