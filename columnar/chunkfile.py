@@ -372,6 +372,10 @@ class ChunkFile:
             )
             grid[b["group"][ok], b["column"][ok]] = np.flatnonzero(ok)
         self._grid = grid
+        # the writer cuts groups from rows sorted by (series, time): a series' groups are one run,
+        # found by binary search (a file not so ordered is searched group by group)
+        gs = np.ascontiguousarray(self.groups["series"], dtype=np.int64)
+        self._group_series = gs if bool((gs[1:] >= gs[:-1]).all()) else None
 
     # -- metadata ------------------------------------------------------------------------------------
     @property
@@ -397,6 +401,17 @@ class ChunkFile:
     def select_groups(self, series: np.ndarray | None, tmin: int, tmax: int) -> np.ndarray:
         """Indices of row groups of the given series (sorted int64 ids; None = all) overlapping [tmin, tmax]."""
         g = self.groups
+        gs = self._group_series
+        if series is not None and gs is not None and len(series) * 16 < len(gs):
+            # few series: the runs of their groups, by binary search
+            lo = np.searchsorted(gs, series, "left")
+            n = np.searchsorted(gs, series, "right") - lo
+            total = int(n.sum())
+            if total == 0:
+                return np.zeros(0, np.int64)
+            starts = np.cumsum(n) - n
+            idx = np.repeat(lo - starts, n) + np.arange(total)
+            return idx[(g["tmax"][idx] >= tmin) & (g["tmin"][idx] <= tmax)]
         mask = (g["tmax"] >= tmin) & (g["tmin"] <= tmax)
         if series is not None:
             mask &= np.isin(g["series"], series, assume_unique=False)

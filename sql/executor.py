@@ -43,6 +43,7 @@ TIMESCALE_ORIGIN_NS = 946_857_600 * 10**9  # 2000-01-03 00:00:00 UTC, TimescaleD
 
 
 NUMERIC_OID = 1700
+_TIMESTAMPTZ = pa.timestamp("us", tz="UTC")
 
 
 def run(session: SqlSession, plan: NativePlan, params: list, column_oids: list[int]) -> pa.Table:
@@ -214,7 +215,8 @@ def _aggregate_table(session: SqlSession, plan: BucketAggregate, p: Partials, fi
     names: list[str] = []
     for kind, i in plan.outputs:
         if kind == "bucket":
-            columns.append(pa.array(sb[starts] // 1000, pa.int64()).cast(pa.timestamp("us", tz="UTC")))
+            us = np.ascontiguousarray(sb[starts] // 1000)  # (from_buffers: no conversion pass)
+            columns.append(pa.Array.from_buffers(_TIMESTAMPTZ, len(us), [None, pa.py_buffer(us)]))
             names.append(plan.bucket_name or "time_bucket")
         elif kind == "tag":
             values = [group_values[c][i] for c in sc[starts].tolist()]

@@ -115,3 +115,33 @@ def test_truncated_file_is_reported(tmp_path):
 def test_empty_rows_are_refused(tmp_path):
     with pytest.raises(ValueError):
         write_chunk_file(tmp_path / "a.tsc", "t", Rows.empty())
+
+
+def test_select_groups_by_binary_search_matches_a_scan_of_every_group(tmp_path):
+    """Few series are found by binary search over the (series-ordered) groups: the same groups as
+    testing every group, for present, absent and repeated-range series and any time range."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    rng = np.random.default_rng(7)
+    nseries, per = 60, 2100  # three groups per series
+    series = np.repeat(np.arange(1, 2 * nseries, 2, dtype=np.int64), per)  # odd ids only
+    time = np.tile(np.arange(per, dtype=np.int64) * 1000, nseries)
+    rows = Rows(series, time, {"f": Column(FieldType.FLOAT, rng.random(len(series)))})
+    wf = write_chunk_file(tmp_path / "a.tsc", "t", rows)
+    with ChunkFile(wf.path) as cf:
+        g = cf.groups
+
+        @settings(max_examples=200, deadline=None)
+        @given(
+            st.sets(st.integers(0, 2 * nseries + 2), max_size=6),
+            st.integers(-10, per * 1000 + 10),
+            st.integers(0, per * 1000),
+        )
+        def check(wanted, tmin, width):
+            ids = np.array(sorted(wanted), dtype=np.int64)
+            tmax = tmin + width
+            expect = np.flatnonzero((g["tmax"] >= tmin) & (g["tmin"] <= tmax) & np.isin(g["series"], ids))
+            assert cf.select_groups(ids, tmin, tmax).tolist() == expect.tolist()
+
+        check()
