@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 from aiohttp import web
 
 from sql.influxql.execute import StatementResult, iter_results
-from sql.influxql.functions import Col
+from sql.influxql.functions import FLOAT, Col
 from sql.influxql.parse_cache import parse_cached
 from sql.influxql.parser import ParseError
 from sql.influxql.series import Series
@@ -171,14 +171,12 @@ class Encoder:
             times = np.concatenate([s.times for s in series])  # type: ignore[misc]
             cols = [_concat([s.cols[j] for s in series]) for j in range(len(first.cols))]  # type: ignore[index]
         # each cell's text as an Arrow string column; rows and series joined by Arrow's kernels
-        cells = [time_cells(times, self.epoch, first.tz), *(json_cells(c) for c in cols)]
-        cells[0] = pc.binary_join_element_wise("[", cells[0], "")
-        cells[-1] = pc.binary_join_element_wise(cells[-1], "]", "")
+        cells = [time_cells(times, self.epoch, first.tz), *columns_cells(cols)]
         rows = pc.binary_join_element_wise(*cells, ",") if len(cells) > 1 else cells[0]
         offsets = np.zeros(len(series) + 1, np.int64)
         np.cumsum([len(s) for s in series], out=offsets[1:])
-        per_series = pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), rows), ",")
-        return [RawJSON("[" + text + "]") for text in per_series.to_pylist()]
+        per_series = pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), rows), "],[")
+        return [RawJSON("[[" + text + "]]") for text in per_series.to_pylist()]
 
     def result_obj(
         self, r: StatementResult, series: list[dict[str, Any]], partial: bool = False
@@ -239,10 +237,13 @@ def time_cells(t: np.ndarray, epoch: str | None, tz: Any) -> pa.Array:
     uniq, inv = np.unique(t, return_inverse=True)
     sec, frac = np.divmod(uniq, 10**9)
     if (tz is None or tz is dt.UTC) and len(uniq) and sec[0] >= _YEAR_1000 and sec[-1] < _YEAR_10000:
-        base = np.datetime_as_string(sec.astype("datetime64[s]"), unit="s").tolist()
+        base = np.datetime_as_string(sec.astype("datetime64[s]"), unit="s")
+        if not frac.any():  # whole seconds (windows, most stored points): numpy's own string kernels
+            whole = np.char.add(np.char.add('"', base), 'Z"')
+            return pa.array(whole, pa.string()).take(pa.array(inv.reshape(-1)))
         text = [
             f'"{b}Z"' if not f else f'"{b}.{f:09d}'.rstrip("0") + 'Z"'
-            for b, f in zip(base, frac.tolist(), strict=True)
+            for b, f in zip(base.tolist(), frac.tolist(), strict=True)
         ]
     else:
         text = [f'"{format_time(x, tz)}"' for x in uniq.tolist()]
@@ -258,6 +259,19 @@ def _concat(cols: list[Col]) -> Col:
         codes = np.concatenate([c.codes for c in cols])  # type: ignore[misc]
         return Col(values, valid, first.kind, codes, first.words)
     return Col(values, valid, first.kind)
+
+
+def columns_cells(cols: list[Col]) -> list[pa.Array]:
+    """json_cells of each column; float columns (of the same length) formatted as one."""
+    floats = [j for j, c in enumerate(cols) if c.values.dtype.kind == "f"]
+    out: list[pa.Array | None] = [None] * len(cols)
+    if len(floats) > 1:
+        n = len(cols[floats[0]])
+        values = np.concatenate([cols[j].values.astype(np.float64, copy=False) for j in floats])
+        cells = json_cells(Col(values, np.concatenate([cols[j].valid for j in floats]), FLOAT))
+        for i, j in enumerate(floats):
+            out[j] = cells.slice(i * n, n)
+    return [json_cells(c) if cells is None else cells for c, cells in zip(cols, out, strict=True)]
 
 
 # Arrow's float-to-text is Go's (shortest digits, positional) for 1e-6 <= |x| < 1e10; exponents

@@ -138,3 +138,22 @@ def test_nan_is_null() -> None:
     assert json.loads(_encode_all(Encoder("ns", False), [StatementResult(0, [s])]))["results"][0]["series"][
         0
     ]["values"] == [[0, None]]
+
+
+@pytest.mark.parametrize("n", [1, 3, 61])
+def test_whole_second_times_and_several_float_columns(n: int) -> None:
+    """Windows' times (whole seconds: formatted by numpy's string kernels) and several float
+    columns (formatted as one column) give the rows' text."""
+    rng = np.random.default_rng(n)
+    times = np.array(([1_451_606_400, -86_400, 0, 253_402_300_799] * n)[:n], np.int64) * 10**9
+    cols = []
+    for j in range(3):
+        vals = np.array((FLOATS[j:] * n)[:n], np.float64)
+        cols.append(Col(vals, rng.random(n) > 0.3 * j, "float"))
+    cols.insert(1, Col(rng.integers(-5, 5, n), np.ones(n, bool), "integer"))
+    s = Series("m", None, ["time", "a", "i", "b", "c"], times=times, cols=cols)
+    for epoch in (None, "s"):
+        enc = Encoder(epoch, False)
+        fast = _encode_all(enc, [StatementResult(0, [s])])
+        assert fast == _encode_all(enc, [StatementResult(0, [_rows_copy(s)])])
+        json.loads(fast)
