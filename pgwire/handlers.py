@@ -54,6 +54,8 @@ BATCH_ROWS = 32 * 1024  # rows encoded at a time: bounds memory per encode step
 SMALL_ROWS = 8  # up to this many rows a batch is encoded value by value (less fixed cost)
 COPY_QUEUE_CHUNKS = 64
 ROW_DESCRIPTIONS_CACHED = 128  # encoded RowDescriptions kept per connection
+REPLIES_KEPT = 16  # memoised replies per connection (see Handler.reply)
+REPLY_MAX_BYTES = 16 * 1024  # longer requests or replies are not memoised
 TEXT_OID = 25
 
 SessionFactory = Callable[[str, str, dict[str, str]], Session]
@@ -77,7 +79,9 @@ class Portal:
 @dataclass
 class _CopyIn:
     request: CopyRequest
-    chunks: queue.Queue[bytes | BaseException | None] = field(default_factory=lambda: queue.Queue(COPY_QUEUE_CHUNKS))
+    chunks: queue.Queue[bytes | BaseException | None] = field(
+        default_factory=lambda: queue.Queue(COPY_QUEUE_CHUNKS)
+    )
     thread: threading.Thread | None = None
     tag: str = ""
     error: BaseException | None = None
@@ -134,7 +138,7 @@ def parse_options(text: str) -> dict[str, str]:
             name, _, value = w[2:].partition("=")
             out[name.replace("-", "_")] = value
         else:
-            raise InvalidParameterValue(f'invalid command-line argument for server process: {w}')
+            raise InvalidParameterValue(f"invalid command-line argument for server process: {w}")
         i += 1
     return out
 
@@ -174,6 +178,12 @@ class Handler:
         self.running = False  # a statement is executing: a cancel may reach it
         self.on_loop = False  # set by the transport while a step runs on its event loop
         self._row_descriptions: dict[tuple[int, tuple[int, ...]], tuple[list[ColumnDesc], m.Message]] = {}
+        # replaying answers (see reply): bumped by everything that may change what a request is answered
+        self.revision = 0
+        self._pure = False  # the step so far ran constant queries and protocol bookkeeping only
+        self._step_status = "I"
+        self._replies: dict[bytes, tuple[int, str, bytes]] = {}
+        self._replies_revision = 0
 
     # ------------------------------------------------------------ driving
 
@@ -185,14 +195,20 @@ class Handler:
         transport continues in the thread pool, where ``on_loop`` is False."""
         conn = self.conn
         started = time.perf_counter()
+        self._pure = conn.state is State.READY and not self.portals and self._constant is not None
+        if self.session is not None:
+            self._step_status = self.session.transaction_status
         while conn.state is not State.CLOSED:
             try:
                 msg = conn.next_message()
             except ProtocolViolation as e:
+                self._impure()
                 self._fatal(e)
                 return
             if msg is None:
                 return
+            if type(msg) not in _MAYBE_PURE:
+                self._impure()
             if self.on_loop and (not self._immediate(msg) or time.perf_counter() - started > INLINE_BUDGET_S):
                 yield OFFLOAD
             try:
@@ -200,17 +216,74 @@ class Handler:
                 if step is not None:
                     yield from step
             except SqlError as e:
+                self._impure()
                 if e.severity == "FATAL":
                     self._fatal(e)
                     return
                 self._error(e)
             except Exception as e:  # a bug in us or the engine: report it, keep the connection
+                self._impure()
                 log.exception("unexpected error while handling %s", type(msg).__name__)
                 self._error(e)
             if isinstance(msg, m.SSLRequest | m.GSSENCRequest | m.CancelRequest):
                 return  # the transport acts on these before anything else is read
             if conn.pending_output() >= FLUSH_BYTES:
                 yield None
+
+    # ------------------------------------------------------------ replaying answers
+
+    @property
+    def _constant(self) -> Callable[[Statement], bool] | None:
+        return getattr(self.session, "constant", None)
+
+    def _impure(self) -> None:
+        """What this step does may change how a request is answered: no replay from before it."""
+        self._pure = False
+        self.revision += 1
+
+    def replayable(self) -> bool:
+        """Whether the step just run can be replayed: it ran only constant queries (the session's
+        ``constant``) and protocol bookkeeping, without error, ended ready for a query with nothing
+        left buffered, and left the connection as it found it (same transaction status, no portals,
+        the same statements). The same request bytes then get the same answer while
+        :attr:`revision` stays."""
+        return (
+            self._pure
+            and self.conn.state is State.READY
+            and not self.portals
+            and not self.conn.buffered()
+            and self.session is not None
+            and self.session.transaction_status == self._step_status
+        )
+
+    def remember(self, request: bytes, reply: bytes) -> None:
+        """Keep ``reply`` as the answer to ``request``, the bytes of a step :meth:`replayable` says
+        may be replayed (the transport calls this)."""
+        if len(request) > REPLY_MAX_BYTES or len(reply) > REPLY_MAX_BYTES:
+            return
+        if self._replies_revision != self.revision or len(self._replies) >= REPLIES_KEPT:
+            self._replies.clear()
+            self._replies_revision = self.revision
+        self._replies[request] = (self.revision, self._step_status, reply)
+
+    def reply(self, request: bytes) -> bytes | None:
+        """The remembered answer to ``request`` (the complete bytes the client sent, exactly as one
+        step of before), if it may be sent without running anything: the connection is idle, ready
+        for a query, with no portal, in the transaction status of then, and nothing that may change
+        an answer (any step that was not replayable: SET, BEGIN, an error, Parse of a new statement,
+        Close ...) has run since."""
+        entry = self._replies.get(request)
+        if (
+            entry is None
+            or entry[0] != self.revision
+            or self.conn.state is not State.READY
+            or self.portals
+            or self.conn.buffered()
+            or self.session is None
+            or entry[1] != self.session.transaction_status
+        ):
+            return None
+        return entry[2]
 
     def session_is_immediate(self) -> bool:
         """Whether steps may start on the event loop: the session says which statements are immediate."""
@@ -296,7 +369,9 @@ class Handler:
 
     def on_StartupMessage(self, msg: m.StartupMessage) -> None:
         if msg.version >> 16 != 3:
-            raise ProtocolViolation(f"unsupported frontend protocol {msg.version >> 16}.{msg.version & 0xFFFF}")
+            raise ProtocolViolation(
+                f"unsupported frontend protocol {msg.version >> 16}.{msg.version & 0xFFFF}"
+            )
         params = dict(msg.parameters)
         unknown = [k for k in params if k.startswith("_pq_.")]
         if msg.version & 0xFFFF or unknown:
@@ -377,8 +452,10 @@ class Handler:
     def on_Query(self, msg: m.Query) -> Iterator[None] | None:
         self.conn.ready()  # a Query after Flush (no Sync) is simple protocol again
         session = self._session()
-        self.statements.pop("", None)
-        self.portals.pop("", None)
+        if "" in self.statements or "" in self.portals:
+            self._impure()
+            self.statements.pop("", None)
+            self.portals.pop("", None)
         statements = session.split(msg.sql)
         if not statements:
             self.conn.send(m.EmptyQueryResponse())
@@ -430,6 +507,7 @@ class Handler:
             self._ready_for_query()
 
     def _internal(self, sql: str) -> None:
+        self._impure()
         session = self._session()
         result = session.execute(session.prepare(sql, []), [])
         for _ in result.batches:
@@ -450,6 +528,8 @@ class Handler:
             # rest as declared, unknown ones as text
             extra = [oid or TEXT_OID for oid in declared[len(stmt.param_oids) :]]
             stmt = dataclasses.replace(stmt, param_oids=[*stmt.param_oids, *extra])
+        if self.statements.get(msg.name) is not stmt:
+            self._impure()  # (Parse of the unnamed statement as it already is changes nothing)
         self.statements[msg.name] = stmt
         self.conn.send(m.ParseComplete())
 
@@ -466,7 +546,10 @@ class Handler:
                 f'bind message supplies {len(msg.params)} parameters, but prepared statement "{msg.statement}" requires {n}'
             )
         pformats = _format_codes(msg.param_formats, n, "parameter")
-        params = [decode_param(v, oid, f, self.ctx) for v, oid, f in zip(msg.params, stmt.param_oids, pformats, strict=True)]
+        params = [
+            decode_param(v, oid, f, self.ctx)
+            for v, oid, f in zip(msg.params, stmt.param_oids, pformats, strict=True)
+        ]
         ncols = len(stmt.columns or [])
         rformats = _format_codes(msg.result_formats, ncols, "result column")
         self.portals[msg.portal] = Portal(stmt, params, rformats)
@@ -480,18 +563,23 @@ class Handler:
                 raise InvalidSqlStatementName(f'prepared statement "{msg.name}" does not exist')
             self.conn.send(m.ParameterDescription(list(stmt.param_oids)))
             columns = stmt.columns
-            self.conn.send(self._row_description(columns, [0] * len(columns)) if columns is not None else m.NoData())
+            self.conn.send(
+                self._row_description(columns, [0] * len(columns)) if columns is not None else m.NoData()
+            )
         else:
             portal = self.portals.get(msg.name)
             if portal is None:
                 self.conn.send(self._describe_sql_cursor(msg.name))
                 return
             columns = portal.statement.columns
-            self.conn.send(self._row_description(columns, portal.formats) if columns is not None else m.NoData())
+            self.conn.send(
+                self._row_description(columns, portal.formats) if columns is not None else m.NoData()
+            )
 
     def _describe_sql_cursor(self, name: str) -> m.Message:
         """Describe P of a cursor made by SQL DECLARE: in PostgreSQL cursors and portals are one namespace
         (psycopg describes its named cursors so). The session describes ``FETCH 0`` from it, in text."""
+        self._impure()
         quoted = '"' + name.replace('"', '""') + '"'
         try:
             columns = self._session().prepare(f"FETCH FORWARD 0 FROM {quoted}", []).columns
@@ -550,7 +638,11 @@ class Handler:
 
     def on_FunctionCall(self, msg: m.FunctionCall) -> None:
         self.conn.ready()
-        self.conn.send(m.ErrorResponse(error_fields(FeatureNotSupported("the fast-path function call interface is not supported"))))
+        self.conn.send(
+            m.ErrorResponse(
+                error_fields(FeatureNotSupported("the fast-path function call interface is not supported"))
+            )
+        )
         self._ready_for_query()
 
     # ------------------------------------------------------------ running statements and sending rows
@@ -561,6 +653,9 @@ class Handler:
         return self.session
 
     def _execute(self, stmt: Statement, params: list[object | None]) -> Result:
+        constant = self._constant
+        if constant is None or not constant(stmt):
+            self._impure()
         # SQL DEALLOCATE also removes protocol-level statements (one namespace, as in PostgreSQL):
         # psqlODBC closes its Parse'd `_PLAN0x...` statements with `DEALLOCATE "_PLAN0x..."`.
         word = _first_word(stmt.sql)
@@ -594,7 +689,9 @@ class Handler:
         msg = _Encoded(
             m.RowDescription(
                 [
-                    m.FieldDescription(c.name, c.table_oid, c.column_number, c.type_oid, type_size(c.type_oid), c.typmod, f)
+                    m.FieldDescription(
+                        c.name, c.table_oid, c.column_number, c.type_oid, type_size(c.type_oid), c.typmod, f
+                    )
                     for c, f in zip(columns, formats, strict=True)
                 ]
             ).encode()
@@ -670,13 +767,18 @@ class Handler:
                 values = [batch.column(i).to_pylist() for i in range(len(columns))]
                 return b"".join(
                     m.DataRow(
-                        [encode_value(values[i][r], c.type_oid, formats[i], self.ctx) for i, c in enumerate(columns)]
+                        [
+                            encode_value(values[i][r], c.type_oid, formats[i], self.ctx)
+                            for i, c in enumerate(columns)
+                        ]
                     ).encode()
                     for r in range(n)
                 )
             except (TypeError, ValueError, AttributeError, AssertionError, OverflowError):
                 pass  # a value Python cannot hold as Arrow gives it (ns timestamps, ints as timestamptz ...)
-        wire = [encode_column(batch.column(i), c.type_oid, formats[i], self.ctx) for i, c in enumerate(columns)]
+        wire = [
+            encode_column(batch.column(i), c.type_oid, formats[i], self.ctx) for i, c in enumerate(columns)
+        ]
         return m.encode_data_rows(wire, n)
 
     # ------------------------------------------------------------ COPY
@@ -814,6 +916,10 @@ class _Encoded(m.Message):
 
 
 _READY = {status: m.ReadyForQuery(status).encode() for status in "ITE"}
+
+# messages a replayable step may hold (see Handler.replayable); each handler marks what it does
+# that is not replayable
+_MAYBE_PURE = frozenset({m.Query, m.Parse, m.Bind, m.Describe, m.Execute, m.Sync})
 
 # messages answered without the engine (Bind decodes parameters; Sync reads the transaction status)
 _PROTOCOL_ONLY = frozenset({m.Bind, m.Sync, m.Flush, m.Close, m.Terminate, m.GSSENCRequest, m.SSLRequest})

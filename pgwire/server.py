@@ -12,6 +12,12 @@ plan, SET, BEGIN ...), a step starts on the loop itself: the handler answers pro
 and immediate statements there and yields ``OFFLOAD`` before anything else, which the task then
 continues in the pool. A SELECT 1 round trip so costs no hand-off to a thread and back.
 
+A request the handler may replay (``Handler.replayable``: constant queries and protocol bookkeeping
+only, e.g. psycopg's Bind/Describe/Execute/Sync of a prepared ``SELECT 1``) that arrived as one chunk
+is remembered with its reply; when exactly those bytes arrive again while the connection is idle and
+``Handler.reply`` still vouches for them, ``data_received`` writes the reply at once: no task wake,
+no parsing, no handler.
+
 TLS: an SSLRequest is answered 'S' and the connection upgraded in place when a certificate is
 configured, else 'N'; GSSENCRequest is always 'N'. A CancelRequest on a new connection cancels the
 running statement of the backend with that process id if the secret key matches. Closing the server
@@ -35,7 +41,7 @@ from dataclasses import dataclass, field
 from pgwire import messages as m
 from pgwire.auth import AuthConfig
 from pgwire.errors import AdminShutdown, ProtocolViolation, error_fields
-from pgwire.handlers import OFFLOAD, Handler, SessionFactory
+from pgwire.handlers import OFFLOAD, REPLY_MAX_BYTES, Handler, SessionFactory
 from pgwire.protocol import MAX_MESSAGE_BYTES, Connection, State
 
 log = logging.getLogger("pgwire.server")
@@ -88,6 +94,7 @@ class _PgConnection(asyncio.Protocol):
         self.handler: Handler | None = None
         self.task: asyncio.Task[None] | None = None
         self.busy = False
+        self.idle = False  # the task waits for bytes with nothing unprocessed: a reply may be replayed
 
     # ------------------------------------------------------------ asyncio callbacks
 
@@ -112,6 +119,12 @@ class _PgConnection(asyncio.Protocol):
         self.task = self.loop.create_task(self._work())
 
     def data_received(self, data: bytes) -> None:
+        if self.idle and not self.inbox and len(data) <= REPLY_MAX_BYTES and self.can_write.is_set():
+            handler = self.handler
+            reply = handler.reply(data) if handler is not None else None
+            if reply is not None:
+                self._write(reply)
+                return
         self.inbox.append(data)
         self.inbox_bytes += len(data)
         if self.inbox_bytes > INBOX_HIGH and not self.reading_paused and self.transport is not None:
@@ -172,14 +185,22 @@ class _PgConnection(asyncio.Protocol):
         assert handler is not None
         executor = self.server.options.executor
         while not self.lost:
-            await self.wake.wait()
+            if not self.wake.is_set():
+                self.idle = True
+                try:
+                    await self.wake.wait()
+                finally:
+                    self.idle = False
             self.wake.clear()
+            # one chunk, all of it new: if the step turns out replayable, remember its reply
+            request = self.inbox[0] if len(self.inbox) == 1 and not self.conn.buffered() else None
             self._take_inbox()
             while self.conn.buffered() and not self.lost and self.conn.state is not State.CLOSED:
                 self.busy = True
                 gen = handler.run()
                 finished = False
                 on_loop = handler.session_is_immediate()
+                writes: list[bytes] = []
                 try:
                     while True:
                         if on_loop:  # the handler yields OFFLOAD before anything that is not immediate
@@ -195,6 +216,8 @@ class _PgConnection(asyncio.Protocol):
                             )
                         if out:
                             self._write(out)
+                            if request is not None:
+                                writes.append(out)
                         if finished or self.lost:
                             break
                         if not offload:
@@ -203,6 +226,9 @@ class _PgConnection(asyncio.Protocol):
                     self.busy = False
                     if not finished:
                         await self.loop.run_in_executor(executor, gen.close)
+                if request is not None and finished and handler.replayable():
+                    handler.remember(request, b"".join(writes))
+                request = None
                 if handler.ssl_requested:
                     handler.ssl_requested = False
                     await self._answer_ssl()

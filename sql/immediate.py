@@ -9,6 +9,11 @@ Anything else (a plan not cached yet, DuckDB, storage, FETCH) is not.
     immediate(session, "SELECT 1")        # True once prepared before
     immediate(session, "SET TimeZone = 'UTC'; BEGIN")   # True
     immediate(session, prepared)          # a Statement from prepare(): by its kind and plan
+    constant(prepared)                    # True for SELECT 1: its result was computed at prepare
+
+``constant`` is what ``Session.constant`` reports to pgwire: running such a statement reads and changes
+nothing of the session, so pgwire may answer the same request bytes again with the same reply bytes
+(pgwire/handlers.py, ``Handler.reply``).
 """
 
 from __future__ import annotations
@@ -66,3 +71,9 @@ def immediate(session: SqlSession, what: str | Statement) -> bool:
         if plan is None or getattr(plan, "constant", None) is None:
             return False
     return True
+
+
+def constant(what: Statement) -> bool:
+    """True when ``what`` (a prepared Statement) is a query whose result was computed at prepare:
+    running it takes microseconds, reads nothing of the session and changes nothing in it."""
+    return getattr(what, "constant", None) is not None

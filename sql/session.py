@@ -64,7 +64,10 @@ class Session(Protocol):
     """What pgwire calls. Optional: ``immediate(sql_or_statement) -> bool``, True when preparing and
     running that SQL text (every statement of it), or running that prepared Statement, takes only
     microseconds and no I/O (a cached constant plan, SET, BEGIN ...): pgwire then answers it on its
-    event loop instead of in a thread (sql/immediate.py has the SQL engine's answer)."""
+    event loop instead of in a thread (sql/immediate.py has the SQL engine's answer). Optional too:
+    ``constant(statement) -> bool``, True when that prepared Statement's result was fixed at prepare and
+    running it reads and changes nothing of the session (SELECT 1): pgwire may then answer the same
+    request bytes again with the bytes it answered before (pgwire/handlers.py, ``Handler.reply``)."""
 
     parameters: dict[str, str]  # session GUCs reported as ParameterStatus at start-up and on change
     transaction_status: str  # "I" idle, "T" in a transaction block, "E" in a failed transaction block

@@ -16,6 +16,7 @@ import pytest
 
 from pgwire import messages as m
 from pgwire.auth import AuthConfig, PasswordStore
+from pgwire.handlers import SessionFactory
 from pgwire.server import PgServer, ServerOptions, serve
 from tests.pgwire.duck_session import DuckSession, session_factory
 
@@ -45,16 +46,19 @@ class RunningServer:
 
 
 def start_server(
-    options: ServerOptions | None = None, session_class: type[DuckSession] | None = None
+    options: ServerOptions | None = None,
+    session_class: type[DuckSession] | None = None,
+    factory: SessionFactory | None = None,
 ) -> RunningServer:
+    """A server over DuckDB test sessions (of ``session_class``), or over what ``factory`` makes."""
     db = duckdb.connect(":memory:")
-    base = session_factory(db)
+    base = session_factory(db) if factory is None else factory
     sessions: list[DuckSession] = []
 
-    def factory(database: str, user: str, opts: dict[str, str]) -> DuckSession:
+    def make(database: str, user: str, opts: dict[str, str]) -> DuckSession:
         s = base(database, user, opts) if session_class is None else session_class(db, database, user, opts)
-        sessions.append(s)
-        return s
+        sessions.append(s)  # type: ignore[arg-type]
+        return s  # type: ignore[return-value]
 
     try:  # the server runs on uvloop in production: test on it where it is installed
         import uvloop
@@ -69,7 +73,7 @@ def start_server(
         asyncio.set_event_loop(loop)
 
         async def boot() -> None:
-            started.append(await serve("127.0.0.1", 0, factory, options))
+            started.append(await serve("127.0.0.1", 0, make, options))
             ready.set()
 
         loop.run_until_complete(boot())
