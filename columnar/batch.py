@@ -28,7 +28,7 @@ TagSet = tuple[tuple[str, str], ...]
 class WriteBatch:
     table: str
     time: np.ndarray  # int64 ns since the epoch, one per row
-    tag_sets: list[TagSet]  # distinct tag sets, each sorted by key, without empty values
+    tag_sets: list[TagSet]  # distinct tag sets, each sorted by key ('' is a value; a missing tag is absent)
     series: np.ndarray  # int32 index into tag_sets, one per row
     fields: dict[str, Column] = field(default_factory=dict)
 
@@ -70,7 +70,7 @@ class WriteBatch:
         index: dict[TagSet, int] = {}
         series = np.empty(n, dtype=np.int32)
         for i, t in enumerate(tags):
-            key = tuple(sorted((k, v) for k, v in t.items() if v not in (None, "")))
+            key = tuple(sorted((k, v) for k, v in t.items() if v is not None))
             series[i] = index.setdefault(key, len(index))
         cols: dict[str, Column] = {}
         for name, vals in (fields or {}).items():

@@ -1,7 +1,9 @@
 """The series index: series key <-> dense series id, and a roaring inverted index over tags.
 
 One index per database. A series is a table (measurement) plus a tag set; its canonical key is the
-line-protocol form ``table,k1=v1,k2=v2`` (tags sorted by key, empty values left out) as UTF-8 bytes.
+line-protocol form ``table,k1=v1,k2=v2`` (tags sorted by key) as UTF-8 bytes. An empty value (``k=``)
+is a value, kept apart from a missing tag as SQL keeps '' apart from NULL; line protocol cannot write
+one, so InfluxDB's data never holds it.
 Ids are dense integers from 1 (0 is reserved for "unknown") and are never reused, even after a drop.
 
 In memory, per series: the key bytes (one ``dict`` key -> id, and a ``list`` id -> key sharing the same
@@ -12,7 +14,7 @@ a unique tag such as ``hostname`` would triple the index); others map to a ``Bit
 kept per series: :func:`parse_series_key` recovers them from the key when needed.
 
 Predicates (:mod:`columnar.predicate`) are evaluated against one table's series set, with InfluxDB's
-semantics: a series without tag ``k`` has ``k == ""``; ``<>``, ``!~`` and ``NOT`` are complements within
+semantics: a series without tag ``k`` has ``k == ""`` (as has one whose value is ''); ``<>``, ``!~`` and ``NOT`` are complements within
 the table; a regex runs once per distinct tag value, never per series.
 
 On disk (one directory)::
@@ -93,7 +95,7 @@ _TAG_ESCAPES = str.maketrans({"\\": "\\\\", ",": "\\,", " ": "\\ ", "=": "\\="})
 
 
 def series_key(table: str, tag_set: Iterable[tuple[str, str]]) -> bytes:
-    """The canonical key ``table,k1=v1,...`` (tags sorted by key, empty values dropped), as UTF-8.
+    """The canonical key ``table,k1=v1,...`` (tags sorted by key), as UTF-8.
 
     >>> series_key("cpu", (("region", "us west"), ("host", "a,b")))
     b'cpu,host=a\\\\,b,region=us\\\\ west'
@@ -102,7 +104,7 @@ def series_key(table: str, tag_set: Iterable[tuple[str, str]]) -> bytes:
 
 
 def _canonical(table: str, tag_set: Iterable[tuple[str, str]]) -> tuple[bytes, list[tuple[str, str]]]:
-    """The series key and the tags it holds (sorted, without empty values)."""
+    """The series key and the tags it holds (sorted)."""
     tags = sorted(tag_set)
     if "\\" in table or "," in table or " " in table:
         table = table.translate(_MEASUREMENT_ESCAPES)
@@ -110,18 +112,8 @@ def _canonical(table: str, tag_set: Iterable[tuple[str, str]]) -> tuple[bytes, l
         return table.encode(), tags
     body = ",".join(map("=".join, tags))
     n = len(tags)
-    # Fast path: no tag contains a special character and no value is empty.
-    if (
-        body.count("=") != n
-        or body.count(",") != n - 1
-        or "\\" in body
-        or " " in body
-        or "=," in body
-        or body[-1] == "="
-    ):
-        tags = [kv for kv in tags if kv[1]]
-        if not tags:
-            return table.encode(), tags
+    # Fast path: no tag contains a special character.
+    if body.count("=") != n or body.count(",") != n - 1 or "\\" in body or " " in body:
         body = ",".join(f"{k.translate(_TAG_ESCAPES)}={v.translate(_TAG_ESCAPES)}" for k, v in tags)
     return f"{table},{body}".encode(), tags
 
@@ -138,8 +130,8 @@ def parse_series_key(key: bytes) -> tuple[str, TagSet]:
     if len(flat) % 2:
         raise ValueError(f"malformed series key {key!r}")
     tags = tuple(zip(flat[0::2], flat[1::2], strict=True))
-    # Each part must be exactly "k=v" with v non-empty: rebuilding the text proves it.
-    if ",".join(map("=".join, tags)) != rest or "=," in rest or rest[-1] == "=":
+    # Each part must be exactly "k=v" (v may be empty): rebuilding the text proves it.
+    if ",".join(map("=".join, tags)) != rest:
         raise ValueError(f"malformed series key {key!r}")
     return table, tags
 
@@ -171,7 +163,7 @@ def _parse_escaped(s: str) -> tuple[str, TagSet]:
     parts.append(pieces)
     tags = []
     for p in parts[1:]:
-        if len(p) != 2 or not p[1]:
+        if len(p) != 2:
             raise ValueError(f"malformed series key {s!r}")
         tags.append((p[0], p[1]))
     return parts[0][0], tuple(tags)
@@ -393,10 +385,11 @@ def _evaluate(t: _Table, p: TagPredicate) -> BitMap:
 
 
 def _equal(t: _Table, key: str, value: str) -> BitMap:
-    if value == "":
-        return t.missing(key)
     tk = t.tags.get(key)
     ids = tk.values.get(value) if tk is not None else None
+    if value == "":  # a missing tag equals '' (and so does a value that is '')
+        missing = t.missing(key)
+        return missing if ids is None else missing | (BitMap([ids]) if isinstance(ids, int) else ids)
     if ids is None:
         return BitMap()
     return BitMap([ids]) if isinstance(ids, int) else ids

@@ -202,7 +202,7 @@ def to_write_batch(meta: TableMeta, table: pa.Table, hidden_time_start: int | No
             parts = []
             for (name, values), radix in zip(reversed(dicts), reversed(radices), strict=True):
                 code, idx = divmod(code, radix)
-                if idx and values[idx - 1] != "":
+                if idx:  # (0: NULL, no tag; '' is a value)
                     parts.append((name, values[idx - 1]))
             tag_sets.append(tuple(sorted(parts)))
     else:

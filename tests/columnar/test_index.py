@@ -46,7 +46,9 @@ def log_files(directory: Path) -> list[Path]:
 def test_series_key_is_line_protocol_with_sorted_tags() -> None:
     assert series_key("cpu", ts(region="eu", host="a")) == b"cpu,host=a,region=eu"
     assert series_key("cpu", ()) == b"cpu"
-    assert series_key("cpu", (("host", "a"), ("rack", ""))) == b"cpu,host=a"  # empty value = no tag
+    assert series_key("cpu", (("host", "a"), ("rack", ""))) == b"cpu,host=a,rack="  # '' is a value
+    assert parse_series_key(b"cpu,host=a,rack=") == ("cpu", (("host", "a"), ("rack", "")))
+    assert parse_series_key(b"cpu,a\\ b=,rack=") == ("cpu", (("a b", ""), ("rack", "")))
     assert series_key("my cpu,x", ts(k="v")) == b"my\\ cpu\\,x,k=v"
     assert series_key("m=1", ts(**{"a b": "c,d", "e=f": "g=h"})) == b"m=1,a\\ b=c\\,d,e\\=f=g\\=h"
     assert series_key("m", ts(k="ends\\")) == b"m,k=ends\\\\"
@@ -54,7 +56,7 @@ def test_series_key_is_line_protocol_with_sorted_tags() -> None:
 
 
 def test_parse_series_key_rejects_garbage() -> None:
-    for bad in (b"m,k", b"m,k=", b"m,k=v\\", b"m,k=a=b"):
+    for bad in (b"m,k", b"m,k=v\\", b"m,k=a=b", b"m,k=v,"):
         with pytest.raises(ValueError):
             parse_series_key(bad)
 
@@ -97,10 +99,15 @@ def test_resolve_is_idempotent_and_dedupes(index: SeriesIndex) -> None:
 
 def test_resolve_normalises_tag_sets(index: SeriesIndex) -> None:
     a = index.resolve("cpu", [(("region", "eu"), ("host", "a"))])
-    b = index.resolve("cpu", [(("host", "a"), ("rack", ""), ("region", "eu"))])
+    b = index.resolve("cpu", [(("host", "a"), ("region", "eu"))])
     assert a.tolist() == b.tolist()
     assert index.series_tags(a.tolist()) == [("cpu", ts(host="a", region="eu"))]
     assert index.tag_keys("cpu") == ["host", "region"]
+    # a tag whose value is '' (SQL) is another series than one without the tag (NULL)
+    c = index.resolve("cpu", [(("host", "a"), ("rack", ""), ("region", "eu"))])
+    assert c.tolist() != a.tolist()
+    assert index.series_tags(c.tolist()) == [("cpu", (("host", "a"), ("rack", ""), ("region", "eu")))]
+    assert index.tag_keys("cpu") == ["host", "rack", "region"]
 
 
 def test_ids_stable_across_reopen(tmp_path: Path) -> None:
@@ -188,6 +195,13 @@ def test_missing_tag_semantics(index: SeriesIndex) -> None:
     assert index.tag_values("cpu", "dc") == ["x", "y"]
     assert index.tag_values("cpu", "dc", TagEq("host", "")) == ["y"]
     assert index.tag_values("cpu", "nosuch") == []
+    # a value that is '' compares as a missing tag does (InfluxDB's semantics), in every predicate
+    (e,) = index.resolve("cpu", [ts(host="e", dc="")]).tolist()
+    assert select(index, "cpu", TagEq("dc", "")) == {b, e}
+    assert select(index, "cpu", TagNe("dc", "")) == {a, c}
+    assert select(index, "cpu", TagIn("dc", frozenset({""}))) == {b, e}
+    assert select(index, "cpu", TagRegex("dc", "^$")) == {b, e}
+    assert select(index, "cpu", TagRegex("dc", "^$", negate=True)) == {a, c}
 
 
 def test_select_returns_a_copy(index: SeriesIndex) -> None:

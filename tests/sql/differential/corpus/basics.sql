@@ -27,9 +27,7 @@ SELECT * FROM logs;
 SELECT * FROM tsbs_cpu ORDER BY time, hostname LIMIT 20;
 
 -- name: labels_all
--- xfail: the empty string in a text (tag) column reads back as NULL: the series index stores '' as a missing tag
 SELECT * FROM labels;
 
 -- name: labels_empty_string
--- xfail: the empty string in a text (tag) column reads back as NULL: the series index stores '' as a missing tag
 SELECT id FROM labels WHERE label = '';
