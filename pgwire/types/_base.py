@@ -148,9 +148,14 @@ def _utf8(data: bytes) -> str:
 
 
 def null_mask(arr: pa.Array) -> np.ndarray | None:
+    """A bool mask of the NULL rows, or None when there is none (read from the validity bitmap)."""
     if arr.null_count == 0:
         return None
-    return np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    validity = arr.buffers()[0]
+    if validity is None:  # a null-typed array or a union: no bitmap, every NULL counted
+        return np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    bits = np.unpackbits(np.frombuffer(validity, np.uint8), count=arr.offset + len(arr), bitorder="little")
+    return bits[arr.offset :] == 0
 
 
 def fixed_column(values: np.ndarray, big_endian_dtype: str, nulls: np.ndarray | None) -> WireColumn:
@@ -160,11 +165,52 @@ def fixed_column(values: np.ndarray, big_endian_dtype: str, nulls: np.ndarray | 
     return WireColumn(fixed=be.view(np.uint8).reshape(len(values), width), nulls=nulls)
 
 
+_PLAIN = {
+    pa.int8(): np.int8,
+    pa.int16(): np.int16,
+    pa.int32(): np.int32,
+    pa.int64(): np.int64,
+    pa.uint8(): np.uint8,
+    pa.uint16(): np.uint16,
+    pa.uint32(): np.uint32,
+    pa.uint64(): np.uint64,
+    pa.float16(): np.float16,
+    pa.float32(): np.float32,
+    pa.float64(): np.float64,
+    pa.date32(): np.int32,
+    pa.date64(): np.int64,
+    pa.time32("s"): np.int32,
+    pa.time32("ms"): np.int32,
+    pa.time64("us"): np.int64,
+    pa.time64("ns"): np.int64,
+}
+
+
+def raw_values(arr: pa.Array) -> np.ndarray | None:
+    """The values buffer of a fixed-width primitive (or timestamp/duration) Arrow array as numpy, no copy;
+    NULL positions hold whatever is there. None for any other type."""
+    t = arr.type
+    dtype = _PLAIN.get(t)
+    if dtype is None:
+        if pa.types.is_timestamp(t) or pa.types.is_duration(t):
+            dtype = np.int64
+        else:
+            return None
+    data = arr.buffers()[1]
+    itemsize = np.dtype(dtype).itemsize
+    if data is None or len(arr) == 0:
+        return np.zeros(len(arr), dtype)
+    return np.frombuffer(data, dtype, count=len(arr), offset=arr.offset * itemsize)
+
+
 def numpy_values(arr: pa.Array, dtype: str) -> np.ndarray:
-    """The values of a numeric Arrow array as numpy, NULLs as 0."""
-    if arr.null_count:
-        arr = arr.fill_null(0)
-    return np.asarray(arr.to_numpy(zero_copy_only=False)).astype(dtype, copy=False)
+    """The values of a numeric Arrow array as numpy of ``dtype`` (NULL positions hold anything)."""
+    values = raw_values(arr)
+    if values is None or (values.dtype.kind == "f" and np.dtype(dtype).kind != "f"):  # NaN in a NULL slot
+        if arr.null_count:
+            arr = arr.fill_null(0)
+        values = np.asarray(arr.to_numpy(zero_copy_only=False))
+    return values.astype(dtype, copy=False)
 
 
 def text_bytes(value: object) -> bytes:

@@ -40,22 +40,39 @@ def _parse_binary(data: bytes, ctx: Context) -> bool:
 
 
 def _bools(arr: pa.Array) -> np.ndarray:
+    """0/1 per row as uint8 (NULL rows hold anything), unpacked from Arrow's bitmap."""
     if not pa.types.is_boolean(arr.type):
         arr = pc.cast(arr, pa.bool_())
-    return np.asarray(arr.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    n = len(arr)
+    if n == 0:
+        return np.zeros(0, np.uint8)
+    bits = np.frombuffer(arr.buffers()[1], np.uint8)
+    return np.unpackbits(bits, count=arr.offset + n, bitorder="little")[arr.offset :]
+
+
+_TEXT = np.array([ord("f"), ord("t")], np.uint8)
 
 
 def _text_column(arr: pa.Array, ctx: Context) -> WireColumn:
-    b = _bools(arr)
-    return WireColumn(fixed=np.where(b, ord("t"), ord("f")).astype(np.uint8).reshape(-1, 1), nulls=null_mask(arr))
+    return WireColumn(fixed=_TEXT[_bools(arr)].reshape(-1, 1), nulls=null_mask(arr))
 
 
 def _binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
-    return WireColumn(fixed=_bools(arr).astype(np.uint8).reshape(-1, 1), nulls=null_mask(arr))
+    return WireColumn(fixed=np.ascontiguousarray(_bools(arr)).reshape(-1, 1), nulls=null_mask(arr))
 
 
 def register() -> None:
     _register(
-        PgType(BOOL_OID, "bool", 1, 1000, _text_value, _binary_value, parse_bool_text, _parse_binary,
-               _text_column, _binary_column)
+        PgType(
+            BOOL_OID,
+            "bool",
+            1,
+            1000,
+            _text_value,
+            _binary_value,
+            parse_bool_text,
+            _parse_binary,
+            _text_column,
+            _binary_column,
+        )
     )

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pgwire.messages import WireColumn
-from pgwire.types._base import Context, PgType, fixed_column, null_mask
+from pgwire.types._base import Context, PgType, fixed_column, null_mask, numpy_values, raw_values
 from pgwire.types._base import register as _register
 
 TIMESTAMP_OID, TIMESTAMPTZ_OID, DATE_OID, TIME_OID = 1114, 1184, 1082, 1083
@@ -254,83 +254,91 @@ def _parse_time_binary(data: bytes, ctx: Context) -> dt.time:
     return dt.time(h, m, s, us)
 
 
-
-# ---------------------------------------------------------------- vectorised text (numpy, no per-value Python)
+# ---------------------------------------------------------------- vectorised columns (numba, no per-value Python)
 
 _US_PER_DAY = 86_400_000_000
-_MIN_US = -62_135_596_800_000_000  # 0001-01-01 in microseconds since 1970
-_MAX_US = 253_402_300_800_000_000  # 10000-01-01
+_NEVER = 2**63 - 1
+_NO_NULLS = np.zeros(0, np.bool_)
+_NO_OFFSETS = np.zeros(0, np.int64)
+_UNIT_US = {"s": 1_000_000, "ms": 1_000, "us": 1}
 
 
-def format_timestamps(micros: np.ndarray, nulls: np.ndarray | None = None, suffix: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-                      *, date: bool = True, clock: bool = True) -> WireColumn:
-    """Text of microseconds since 1970 (years 1-9999) by the numba kernel; ``suffix`` = (table, lengths, which)."""
+def format_timestamps(
+    micros: np.ndarray,
+    nulls: np.ndarray | None = None,
+    zone_offsets: np.ndarray | None = None,
+    *,
+    utc: bool = False,
+    date: bool = True,
+    clock: bool = True,
+    late: int = _NEVER,
+) -> tuple[WireColumn, np.ndarray]:
+    """Text of wall-clock microseconds since 1970 by the numba kernel, with the suffix ``+00`` (``utc``) or
+    each row's UTC offset (``zone_offsets``, seconds). Returns the column and the mask of rows it left
+    empty for the caller: years outside 1-9999, and instants at or after ``late``."""
     from pgwire.types._kernels import timestamps_text
 
-    n = len(micros)
-    if suffix is None:
-        suffix = (np.zeros((1, 0), np.uint8), np.zeros(1, np.int64), np.zeros(n, np.int64))
-    table, lengths, which = suffix
-    data, offsets = timestamps_text(np.ascontiguousarray(micros, np.int64),
-                                    np.zeros(n, np.bool_) if nulls is None else nulls,
-                                    table, lengths, np.ascontiguousarray(which, np.int64), date, clock)
-    arr = pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-    return WireColumn(var=arr, nulls=nulls)
+    suffix = 2 if zone_offsets is not None else 1 if utc else 0
+    data, offsets, odd = timestamps_text(
+        np.ascontiguousarray(micros, np.int64),
+        _NO_NULLS if nulls is None else nulls,
+        _NO_OFFSETS if zone_offsets is None else np.ascontiguousarray(zone_offsets, np.int64),
+        suffix,
+        late,
+        date,
+        clock,
+    )
+    arr = pa.Array.from_buffers(
+        pa.large_string(), len(micros), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    return WireColumn(var=arr, nulls=nulls), odd
 
 
-def _offset_table(seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(table, lengths, which): suffix bytes (``+00``, ``-04``, ``+05:30``, ``-04:56:02``) per distinct UTC
-    offset in seconds, and which one each row uses."""
-    distinct, which = np.unique(seconds, return_inverse=True)
-    names = [_format_offset(dt.timedelta(seconds=int(s))).encode() for s in distinct]
-    width = max((len(x) for x in names), default=0)
-    table = np.zeros((max(len(names), 1), width), np.uint8)
-    for i, name in enumerate(names):
-        table[i, : len(name)] = np.frombuffer(name, np.uint8)
-    lengths = np.array([len(x) for x in names] or [0], np.int64)
-    return table, lengths, which.reshape(-1).astype(np.int64)
+def _patch(col: WireColumn, odd: np.ndarray, values: pa.Array) -> WireColumn:
+    """``col`` with the rows flagged ``odd`` (rare) replaced by ``values``, one per flagged row."""
+    assert col.var is not None
+    mask = pa.array(odd)
+    return WireColumn(
+        var=pc.replace_with_mask(col.var, mask, values.cast(pa.large_string())), nulls=col.nulls
+    )
 
 
-# ---------------------------------------------------------------- vectorised columns
+def _trunc_div(values: np.ndarray, d: int) -> np.ndarray:
+    """Integer division rounding toward zero, as Arrow's unsafe casts to a coarser unit do."""
+    q = values // d
+    return q + ((values < 0) & (q * d != values))
 
 
-def _as_timestamp(arr: pa.Array) -> pa.Array:
-    """Any time-like column as an Arrow timestamp of at most microsecond precision (PostgreSQL's)."""
+def _column_micros(arr: pa.Array) -> tuple[np.ndarray, str | None]:
+    """int64 microseconds since 1970 of any time-like column (the UTC instant of a zoned one; NULL rows hold
+    anything) and its time zone. At most microsecond precision, as PostgreSQL keeps."""
     t = arr.type
     if pa.types.is_timestamp(t):
+        raw = raw_values(arr)
+        assert raw is not None
         if t.unit == "ns":
-            return pc.cast(arr, pa.timestamp("us", tz=t.tz), safe=False)
-        return arr
-    if pa.types.is_date(t):
-        return pc.cast(arr, pa.timestamp("us"))
+            return _trunc_div(raw, 1000), t.tz
+        return (raw if t.unit == "us" else raw * _UNIT_US[t.unit]), t.tz
+    if pa.types.is_date32(t):
+        return _days(arr) * _US_PER_DAY, None
     if pa.types.is_integer(t):  # int64 nanoseconds since 1970 (the storage engine's time column)
-        return pc.cast(pc.cast(arr, pa.int64()).view(pa.timestamp("ns")), pa.timestamp("us"), safe=False)
-    return pc.cast(arr, pa.timestamp("us"))
+        return _trunc_div(numpy_values(arr, "int64"), 1000), None
+    us = pc.cast(arr, pa.timestamp("us"))
+    return raw_values(us), None  # type: ignore[return-value]
 
 
-def _trim_fraction_column(text: pa.Array) -> pa.Array:
-    text = pc.replace_substring_regex(text, r"\.0+$", "")
-    return pc.replace_substring_regex(text, r"(\.\d*[1-9])0+$", r"\1")
-
-
-def _micros_of(ts: pa.Array) -> np.ndarray:
-    """int64 microseconds since 1970 (UTC instant for zoned arrays; NULL as 0)."""
-    if ts.type.unit != "us":
-        ts = pc.cast(ts, pa.timestamp("us", tz=ts.type.tz), safe=False)
-    return np.asarray(ts.view(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False), np.int64)
-
-
-def _text_with_fallback(micros: np.ndarray, nulls: np.ndarray | None, build: object, one: object) -> WireColumn:
-    """Vectorised text for years 1-9999; anything else goes through ``one`` value by value."""
-    odd = (micros < _MIN_US) | (micros >= _MAX_US)
+def _instants(micros: np.ndarray, nulls: np.ndarray | None, tz: str) -> pa.Array:
+    """A zoned Arrow timestamp array of ``micros`` (NULL rows as 0, so Arrow sees no stray value)."""
     if nulls is not None:
-        odd &= ~nulls
-    col: WireColumn = build(np.where(odd, 0, micros))  # type: ignore[operator]
-    if odd.any():
-        fixed = [one(int(v)) for v in micros[odd]]  # type: ignore[operator]
-        assert col.var is not None
-        col = WireColumn(var=pc.replace_with_mask(col.var, pa.array(odd), pa.array(fixed, pa.large_string())), nulls=nulls)
-    return col
+        micros = np.where(nulls, 0, micros)
+    return pa.Array.from_buffers(
+        pa.timestamp("us", tz=tz), len(micros), [None, pa.py_buffer(np.ascontiguousarray(micros))]
+    )
+
+
+def _wall(micros: np.ndarray, nulls: np.ndarray | None, tz: str) -> np.ndarray:
+    """Wall-clock microseconds in ``tz`` of the instants ``micros`` (Arrow's zone rules)."""
+    return raw_values(pc.local_timestamp(_instants(micros, nulls, tz)))  # type: ignore[return-value]
 
 
 def _from_micros(v: int) -> dt.datetime:
@@ -338,102 +346,129 @@ def _from_micros(v: int) -> dt.datetime:
 
 
 def _timestamp_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
-    ts = _as_timestamp(arr)
-    if ts.type.tz is not None:  # a zoned array shown as timestamp: its wall-clock time
-        ts = pc.local_timestamp(ts)
+    micros, tz = _column_micros(arr)
     nulls = null_mask(arr)
-    return _text_with_fallback(_micros_of(ts), nulls, lambda us: format_timestamps(us, nulls),
-                               lambda v: format_timestamp(_from_micros(v)))
+    if tz is not None:  # a zoned array shown as timestamp: its wall-clock time
+        micros = _wall(micros, nulls, tz)
+    col, odd = format_timestamps(micros, nulls)
+    if odd.any():
+        col = _patch(col, odd, pa.array([format_timestamp(_from_micros(int(v))) for v in micros[odd]]))
+    return col
 
 
 _UTC_NAMES = ("UTC", "Etc/UTC", "GMT", "Etc/GMT", "Etc/UCT", "UCT", "Zulu")
-_PLUS00 = (np.frombuffer(b"+00", np.uint8).reshape(1, 3).copy(), np.array([3], np.int64))
 
 
 def _timestamptz_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
-    ts = _as_timestamp(arr)
-    utc = ts.cast(pa.timestamp(ts.type.unit, tz="UTC"))
-    instant = _micros_of(utc)
+    instant, _ = _column_micros(arr)
     nulls = null_mask(arr)
-
-    def one(v: int) -> str:
-        return format_timestamptz(_from_micros(v).replace(tzinfo=dt.UTC), ctx)
-
     if ctx.timezone in _UTC_NAMES:
-        suffix = (*_PLUS00, np.zeros(len(instant), np.int64))
-        return _text_with_fallback(instant, nulls, lambda us: format_timestamps(us, nulls, suffix), one)
-    wall = _micros_of(pc.local_timestamp(utc.cast(pa.timestamp("us", tz=ctx.timezone))))
-    suffix = _offset_table((wall - instant) // 1_000_000)
-    # Arrow's time zone rules stop at 2037 where the zone database's own POSIX rule goes on; zoneinfo
-    # (like PostgreSQL) follows the rule, so those rare values are formatted one by one.
-    redo = (instant >= _LATE_US) | (wall < _MIN_US) | (wall >= _MAX_US)
-    if nulls is not None:
-        redo &= ~nulls
-    col = format_timestamps(np.where(redo, 0, wall), nulls, suffix)
-    if redo.any():
-        fixed = [one(int(v)) for v in instant[redo]]
-        assert col.var is not None
-        col = WireColumn(var=pc.replace_with_mask(col.var, pa.array(redo), pa.array(fixed, pa.large_string())), nulls=nulls)
+        col, odd = format_timestamps(instant, nulls, utc=True)
+    else:
+        wall = _wall(instant, nulls, ctx.timezone)
+        # Arrow's time zone rules stop at 2037 where the zone database's own POSIX rule goes on; zoneinfo
+        # (like PostgreSQL) follows the rule, so those rare values are formatted one by one.
+        col, odd = format_timestamps(wall, nulls, (wall - instant) // 1_000_000, late=_LATE_US)
+    if odd.any():
+        fixed = [format_timestamptz(_from_micros(int(v)).replace(tzinfo=dt.UTC), ctx) for v in instant[odd]]
+        col = _patch(col, odd, pa.array(fixed))
     return col
 
 
 def _timestamp_binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
-    ts = _as_timestamp(arr)
-    if ts.type.unit != "us":
-        ts = pc.cast(ts, pa.timestamp("us", tz=ts.type.tz), safe=False)
-    us = np.asarray(ts.view(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False), np.int64) - _EPOCH_US
-    return fixed_column(us, ">i8", null_mask(arr))
+    micros, _ = _column_micros(arr)
+    return fixed_column(micros - _EPOCH_US, ">i8", null_mask(arr))
+
+
+def _days(arr: pa.Array) -> np.ndarray:
+    if not pa.types.is_date32(arr.type):
+        arr = pc.cast(arr, pa.date32())
+    # int32 days times a day's microseconds can pass int64; any day this far out is outside years 1-9999
+    return np.clip(raw_values(arr), -(10**7), 10**7).astype(np.int64)  # type: ignore[arg-type]
 
 
 def _date_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
     if not pa.types.is_date32(arr.type):
         arr = pc.cast(arr, pa.date32())
-    days = np.asarray(arr.view(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False), np.int64)
     nulls = null_mask(arr)
-    odd = (days < -719_162) | (days >= 2_932_897)  # outside 0001-01-01 .. 9999-12-31
-    if nulls is not None:
-        odd &= ~nulls
-    col = format_timestamps(np.where(odd, 0, days) * 86_400_000_000, nulls, clock=False)
+    col, odd = format_timestamps(_days(arr) * _US_PER_DAY, nulls, clock=False)
     if odd.any():  # Arrow's own form for the rare days outside years 1-9999
-        assert col.var is not None
-        text = pc.cast(arr, pa.large_string())
-        col = WireColumn(var=pc.replace_with_mask(col.var, pa.array(odd), pc.filter(text, pa.array(odd))), nulls=nulls)
+        col = _patch(col, odd, pc.filter(pc.cast(arr, pa.large_string()), pa.array(odd)))
     return col
 
 
 def _date_binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
-    if not pa.types.is_date32(arr.type):
-        arr = pc.cast(arr, pa.date32())
-    days = np.asarray(arr.view(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False), np.int64) - _EPOCH_DAYS
-    return fixed_column(days, ">i4", null_mask(arr))
+    return fixed_column(_days(arr) - _EPOCH_DAYS, ">i4", null_mask(arr))
 
 
-def _time_us(arr: pa.Array) -> pa.Array:
+def _time_us(arr: pa.Array) -> np.ndarray:
     if not (pa.types.is_time64(arr.type) and arr.type.unit == "us"):
         arr = pc.cast(arr, pa.time64("us"), safe=False)
-    return arr
+    return raw_values(arr)  # type: ignore[return-value]
 
 
 def _time_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
-    us = np.asarray(_time_us(arr).view(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False), np.int64)
-    return format_timestamps(us, null_mask(arr), date=False)
+    return format_timestamps(_time_us(arr), null_mask(arr), date=False)[0]
 
 
 def _time_binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
-    us = np.asarray(_time_us(arr).view(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False), np.int64)
-    return fixed_column(us, ">i8", null_mask(arr))
+    return fixed_column(_time_us(arr), ">i8", null_mask(arr))
 
 
 def register() -> None:
-    _register(PgType(TIMESTAMP_OID, "timestamp", 8, 1115,
-                     lambda v, c: format_timestamp(v).encode(), _ts_binary,  # type: ignore[arg-type]
-                     parse_timestamp_text, _parse_ts_binary, _timestamp_text_column, _timestamp_binary_column))
-    _register(PgType(TIMESTAMPTZ_OID, "timestamptz", 8, 1185,
-                     lambda v, c: format_timestamptz(v, c).encode(), _tstz_binary,  # type: ignore[arg-type]
-                     parse_timestamptz_text, _parse_tstz_binary, _timestamptz_text_column, _timestamp_binary_column))
-    _register(PgType(DATE_OID, "date", 4, 1182,
-                     lambda v, c: format_date(v).encode(), _date_binary,  # type: ignore[arg-type]
-                     _parse_date_text, _parse_date_binary, _date_text_column, _date_binary_column))
-    _register(PgType(TIME_OID, "time", 8, 1183,
-                     lambda v, c: format_time(v).encode(), _time_binary,  # type: ignore[arg-type]
-                     _parse_time_text, _parse_time_binary, _time_text_column, _time_binary_column))
+    _register(
+        PgType(
+            TIMESTAMP_OID,
+            "timestamp",
+            8,
+            1115,
+            lambda v, c: format_timestamp(v).encode(),
+            _ts_binary,  # type: ignore[arg-type]
+            parse_timestamp_text,
+            _parse_ts_binary,
+            _timestamp_text_column,
+            _timestamp_binary_column,
+        )
+    )
+    _register(
+        PgType(
+            TIMESTAMPTZ_OID,
+            "timestamptz",
+            8,
+            1185,
+            lambda v, c: format_timestamptz(v, c).encode(),
+            _tstz_binary,  # type: ignore[arg-type]
+            parse_timestamptz_text,
+            _parse_tstz_binary,
+            _timestamptz_text_column,
+            _timestamp_binary_column,
+        )
+    )
+    _register(
+        PgType(
+            DATE_OID,
+            "date",
+            4,
+            1182,
+            lambda v, c: format_date(v).encode(),
+            _date_binary,  # type: ignore[arg-type]
+            _parse_date_text,
+            _parse_date_binary,
+            _date_text_column,
+            _date_binary_column,
+        )
+    )
+    _register(
+        PgType(
+            TIME_OID,
+            "time",
+            8,
+            1183,
+            lambda v, c: format_time(v).encode(),
+            _time_binary,  # type: ignore[arg-type]
+            _parse_time_text,
+            _parse_time_binary,
+            _time_text_column,
+            _time_binary_column,
+        )
+    )

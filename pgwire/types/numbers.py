@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pgwire.messages import WireColumn
-from pgwire.types._base import Context, PgType, fixed_column, null_mask, numpy_values
+from pgwire.types._base import Context, PgType, fixed_column, null_mask, numpy_values, raw_values
 from pgwire.types._base import register as _register
 
 INT2_OID, INT4_OID, INT8_OID, OID_OID, FLOAT4_OID, FLOAT8_OID = 21, 23, 20, 26, 700, 701
@@ -45,6 +45,32 @@ def format_float(x: float, float4: bool = False) -> str:
         return sign + "0." + "0" * (-exp - 1) + digits
     body = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
     return f"{sign}{body}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+
+
+def integers_column(values: np.ndarray, nulls: np.ndarray | None, scale: int = 0) -> WireColumn:
+    """Decimal text of integer ``values`` (of decimals with ``scale`` digits after the point)."""
+    from pgwire.types._kernels import integers_text
+
+    data, offsets = integers_text(values, _NO_NULLS if nulls is None else nulls, scale)
+    var = pa.Array.from_buffers(
+        pa.large_string(), len(values), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    return WireColumn(var=var, nulls=nulls)
+
+
+def floats_column(text: pa.Array, high: int) -> WireColumn:
+    """PostgreSQL's float text from Arrow's large_string text of the same floats (see ``floats_text``)."""
+    from pgwire.types._kernels import floats_text
+
+    offsets = np.frombuffer(text.buffers()[1], np.int64, count=len(text) + 1, offset=text.offset * 8)
+    data_buf = text.buffers()[2]
+    data = np.frombuffer(data_buf, np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    out, new = floats_text(data, offsets, high)
+    var = pa.Array.from_buffers(pa.large_string(), len(text), [None, pa.py_buffer(new), pa.py_buffer(out)])
+    return WireColumn(var=var, nulls=null_mask(text))
+
+
+_NO_NULLS = np.zeros(0, np.bool_)
 
 
 def _parse_float(data: bytes, ctx: Context) -> float:
@@ -86,21 +112,32 @@ def _int_type(oid: int, name: str, size: int, array_oid: int, lo: int, hi: int, 
     def text_column(arr: pa.Array, ctx: Context) -> WireColumn:
         if not pa.types.is_integer(arr.type):
             arr = pc.cast(arr, getattr(pa, np_dtype)())
-        return WireColumn(var=pc.cast(arr, pa.large_string()))
+        if arr.type == pa.uint64():
+            return WireColumn(var=pc.cast(arr, pa.large_string()))
+        return integers_column(raw_values(arr), null_mask(arr))
 
     def binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
         return fixed_column(numpy_values(arr, np_dtype), be, null_mask(arr))
 
-    return PgType(oid, name, size, array_oid, text_value, binary_value, parse_text, parse_binary,
-                  text_column, binary_column)
+    return PgType(
+        oid,
+        name,
+        size,
+        array_oid,
+        text_value,
+        binary_value,
+        parse_text,
+        parse_binary,
+        text_column,
+        binary_column,
+    )
 
 
 def _float_type(oid: int, name: str, size: int, array_oid: int) -> PgType:
     float4 = size == 4
     st = struct.Struct("!f" if float4 else "!d")
     be, np_dtype = (">f4", "float32") if float4 else (">f8", "float64")
-    lo = 1e-4
-    hi = 1e6 if float4 else 1e15
+    high = 6 if float4 else 15  # decimal exponents below this (and from -4) are written in fixed notation
 
     def text_value(v: object, ctx: Context) -> bytes:
         return format_float(float(v), float4).encode()  # type: ignore[arg-type]
@@ -114,23 +151,11 @@ def _float_type(oid: int, name: str, size: int, array_oid: int) -> PgType:
         return float(st.unpack(data)[0])
 
     def text_column(arr: pa.Array, ctx: Context) -> WireColumn:
+        # Arrow writes the same shortest round-trip digits as PostgreSQL; a kernel puts them in its notation
         target = pa.float32() if float4 else pa.float64()
         if arr.type != target:
             arr = pc.cast(arr, target, safe=False)
-        text = pc.cast(arr, pa.large_string())
-        # Arrow writes the same shortest digits; where its notation may differ from PostgreSQL's (an
-        # exponent, a magnitude outside the fixed range, NaN/inf), format those values one by one.
-        magnitude = pc.abs(arr)
-        fine = pc.and_(
-            pc.or_(pc.and_(pc.greater_equal(magnitude, lo), pc.less(magnitude, hi)), pc.equal(arr, 0)),
-            pc.invert(pc.match_substring(text, "e")),
-        )
-        odd = pc.and_(pc.invert(fine.fill_null(True)), pc.is_valid(arr))
-        if pc.any(odd).as_py():
-            values = pc.filter(arr, odd).to_pylist()
-            fixed = pa.array([format_float(v, float4) for v in values], pa.large_string())
-            text = pc.replace_with_mask(text, odd, fixed)
-        return WireColumn(var=text)
+        return floats_column(pc.cast(arr, pa.large_string()), high)
 
     def binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
         return fixed_column(numpy_values(arr, np_dtype), be, null_mask(arr))
@@ -139,8 +164,18 @@ def _float_type(oid: int, name: str, size: int, array_oid: int) -> PgType:
         x = _parse_float(data, ctx)
         return float(np.float32(x)) if float4 else x
 
-    return PgType(oid, name, size, array_oid, text_value, binary_value, parse_text, parse_binary,
-                  text_column, binary_column)
+    return PgType(
+        oid,
+        name,
+        size,
+        array_oid,
+        text_value,
+        binary_value,
+        parse_text,
+        parse_binary,
+        text_column,
+        binary_column,
+    )
 
 
 def register() -> None:

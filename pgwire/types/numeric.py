@@ -14,12 +14,14 @@ from __future__ import annotations
 import struct
 from decimal import Decimal
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from pgwire.messages import WireColumn
-from pgwire.types._base import Context, PgType, values_column
+from pgwire.types._base import Context, PgType, null_mask, raw_values, values_column
 from pgwire.types._base import register as _register
+from pgwire.types.numbers import integers_column
 
 NUMERIC_OID = 1700
 _POS, _NEG, _NAN, _PINF, _NINF = 0x0000, 0x4000, 0xC000, 0xD000, 0xF000
@@ -73,7 +75,9 @@ def encode_numeric_binary(d: Decimal) -> bytes:
         groups.pop()
     if not groups:
         weight = 0
-    return _HEAD.pack(len(groups), weight, _NEG if sign else _POS, dscale) + struct.pack(f"!{len(groups)}h", *groups)
+    return _HEAD.pack(len(groups), weight, _NEG if sign else _POS, dscale) + struct.pack(
+        f"!{len(groups)}h", *groups
+    )
 
 
 def decode_numeric_binary(data: bytes) -> Decimal:
@@ -125,37 +129,67 @@ def _parse_binary(data: bytes, ctx: Context) -> Decimal:
     return decode_numeric_binary(data)
 
 
+def _unscaled(arr: pa.Array) -> np.ndarray | None:
+    """The unscaled int64 values of a decimal128 column when every one (times 10^pad, pad aligning its scale
+    to 4-digit groups) fits int64 and its scale is 0-1000; else None. NULL rows hold anything."""
+    if not (pa.types.is_decimal128(arr.type) and 0 <= arr.type.scale <= 1000) or not len(arr):
+        return None
+    scale = arr.type.scale
+    raw = np.frombuffer(arr.buffers()[1], np.int64, count=2 * len(arr), offset=arr.offset * 16).reshape(-1, 2)
+    low, high = raw[:, 0], raw[:, 1]
+    pad = (scale + 3) // 4 * 4 - scale
+    limit = (2**63 - 1) // 10**pad
+    fits = (high == (low >> 63)) & (low > -limit) & (low < limit)
+    nulls = null_mask(arr)
+    if nulls is not None:
+        fits |= nulls
+    return np.ascontiguousarray(low) if fits.all() else None
+
+
 def _text_column(arr: pa.Array, ctx: Context) -> WireColumn:
+    unscaled = _unscaled(arr)
+    if unscaled is not None:
+        return integers_column(unscaled, null_mask(arr), arr.type.scale)
+    if pa.types.is_integer(arr.type) and arr.type != pa.uint64():
+        return integers_column(raw_values(arr), null_mask(arr))  # type: ignore[arg-type]
     if pa.types.is_decimal(arr.type) or pa.types.is_integer(arr.type):
         return WireColumn(var=pc.cast(arr, pa.large_string()))
-    return WireColumn(var=pa.array([None if v is None else format_numeric(_decimal(v)) for v in arr.to_pylist()],
-                                   pa.large_string()))
+    return WireColumn(
+        var=pa.array(
+            [None if v is None else format_numeric(_decimal(v)) for v in arr.to_pylist()], pa.large_string()
+        )
+    )
 
 
 def _binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
     """decimal128 columns whose values fit int64 go through a numba kernel; others value by value."""
-    if pa.types.is_decimal128(arr.type) and len(arr):
-        import numpy as np
+    unscaled = _unscaled(arr)
+    if unscaled is None:
+        return values_column(arr, _binary_value, ctx)
+    from pgwire.types._kernels import numeric_binary
 
-        from pgwire.types._base import null_mask
-        from pgwire.types._kernels import numeric_binary
-
-        scale = arr.type.scale
-        if 0 <= scale <= 1000:
-            raw = np.frombuffer(arr.buffers()[1], np.int64, count=2 * len(arr), offset=arr.offset * 16).reshape(-1, 2)
-            low, high = raw[:, 0], raw[:, 1]
-            nulls = null_mask(arr)
-            valid = np.ones(len(arr), bool) if nulls is None else ~nulls
-            pad = (scale + 3) // 4 * 4 - scale
-            limit = (2**63 - 1) // 10**pad
-            fits = (high == (low >> 63)) & (low > -limit) & (low < limit)
-            if fits[valid].all():
-                data, offsets = numeric_binary(np.ascontiguousarray(low), np.zeros(len(arr), np.bool_) if nulls is None else nulls, scale)
-                values = pa.Array.from_buffers(pa.large_binary(), len(arr), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-                return WireColumn(var=values, nulls=nulls)
-    return values_column(arr, _binary_value, ctx)
+    nulls = null_mask(arr)
+    data, offsets = numeric_binary(
+        unscaled, np.zeros(len(arr), np.bool_) if nulls is None else nulls, arr.type.scale
+    )
+    values = pa.Array.from_buffers(
+        pa.large_binary(), len(arr), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    return WireColumn(var=values, nulls=nulls)
 
 
 def register() -> None:
-    _register(PgType(NUMERIC_OID, "numeric", -1, 1231, _text_value, _binary_value, _parse_text, _parse_binary,
-                     _text_column, _binary_column))
+    _register(
+        PgType(
+            NUMERIC_OID,
+            "numeric",
+            -1,
+            1231,
+            _text_value,
+            _binary_value,
+            _parse_text,
+            _parse_binary,
+            _text_column,
+            _binary_column,
+        )
+    )
