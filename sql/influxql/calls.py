@@ -31,6 +31,7 @@ from sql.influxql.functions import (
     Col,
     Points,
     distinct_points,
+    fill_at,
     fill_series,
     integral_points,
     mode_points,
@@ -208,7 +209,6 @@ def _assemble_windows(
     first_pos = np.zeros(nser, np.int64) if lo is not None else np.searchsorted(grid, firsts)
     filled: dict[int, Col] = {}
     present_any = np.zeros(nser * ngrid, bool)
-    flat_grid = np.arange(nser * ngrid, dtype=np.int64)
     for call in calls:
         streams = results[id(call)]
         parts = [(key_index[k], st) for k, st in streams.items() if len(st.times)]
@@ -230,14 +230,8 @@ def _assemble_windows(
             flat = np.zeros(0, np.int64)
             vals = Col.nulls(0)
         present_any[flat] = True
-        if stmt.fill == "none":
-            col = Col.nulls(nser * ngrid, vals.kind)
-            if len(flat):
-                col.values[flat] = vals.values
-                col.valid[flat] = vals.valid
-        else:
-            col = fill_series(flat_grid, flat, vals, stmt.fill, stmt.fill_value, call.name == "count")
-        filled[id(call)] = col
+        # flat indexes the flattened grid: the positions fill_series would search for
+        filled[id(call)] = fill_at(nser * ngrid, flat, vals, stmt.fill, stmt.fill_value, call.name == "count")
     n = nser * ngrid
 
     def lookup(e: A.Expr) -> Col:

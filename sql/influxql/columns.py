@@ -125,10 +125,15 @@ def _numbers(arr: pa.Array, to: pa.DataType, nulls: int) -> np.ndarray:
     return arr.to_numpy(zero_copy_only=False)
 
 
+_TIMESTAMP_US = pa.timestamp("us").id
+
+
 def time_ns(arr: pa.ChunkedArray) -> np.ndarray:
     a = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
     if pa.types.is_null(a.type):
         return np.zeros(len(a), np.int64)
+    if a.type.id == _TIMESTAMP_US and a.type.unit == "us" and not a.null_count:  # SQL's times: a view
+        return a.view(pa.int64()).to_numpy() * 1000
     if pa.types.is_timestamp(a.type):
         a = a.cast(pa.timestamp("us", tz="UTC") if a.type.tz else pa.timestamp("us"))
         return a.cast(pa.int64()).fill_null(0).to_numpy() * 1000

@@ -461,18 +461,23 @@ def fill_series(
     """Values on every window of ``grid`` (sorted as the query orders): data where a window has a
     point (possibly a null one, as stddev() of one point), else per the fill mode. ``count_like``:
     count() shows 0 in empty windows under fill(null)."""
-    n = len(grid)
     idx = positions(grid, windows)
     ok = idx >= 0
-    idx_ok = idx[ok]
+    return fill_at(len(grid), idx[ok], col.take(ok), mode, value, count_like)
+
+
+def fill_at(n: int, at: np.ndarray, col: Col, mode: str, value: object, count_like: bool) -> Col:
+    """:func:`fill_series` with the windows' positions known: ``col``'s values at ``at`` of ``n``."""
     out_kind = col.kind
     dtype = _DTYPES.get(out_kind, object)
     vals = np.zeros(n, dtype=dtype) if dtype is not object else np.full(n, None, object)
     valid = np.zeros(n, bool)
     present = np.zeros(n, bool)
-    vals[idx_ok] = col.values[ok].astype(dtype) if dtype is not object else col.values[ok]
-    valid[idx_ok] = col.valid[ok]
-    present[idx_ok] = True
+    vals[at] = col.values.astype(dtype) if dtype is not object else col.values
+    valid[at] = col.valid
+    present[at] = True
+    if mode == "none":
+        return Col(vals, valid, out_kind)
     missing = ~present
     if mode == "null":
         if count_like:

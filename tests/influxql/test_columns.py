@@ -1,0 +1,46 @@
+"""Column helpers of the InfluxQL executor: SQL's times as nanoseconds, window filling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from sql.influxql.columns import time_ns
+from sql.influxql.functions import Col, fill_at, fill_series
+
+
+@pytest.mark.parametrize(
+    "arr",
+    [
+        pa.chunked_array([pa.array([0, 60_000_000, -5], pa.timestamp("us", tz="UTC"))]),
+        pa.chunked_array([pa.array([7, 8, 9, 10], pa.timestamp("us", tz="UTC"))[1:]]),  # a slice
+        pa.chunked_array([pa.array([1, None, 3], pa.timestamp("us", tz="UTC"))]),  # a null: 0
+        pa.chunked_array([pa.array([1], pa.timestamp("us")), pa.array([2], pa.timestamp("us"))]),
+        pa.chunked_array([pa.array([1000, 2000], pa.timestamp("ns", tz="UTC"))]),
+        pa.chunked_array([pa.array([5, 6], pa.int64())]),
+    ],
+)
+def test_time_ns(arr: pa.ChunkedArray) -> None:
+    a = arr.combine_chunks()
+    if pa.types.is_timestamp(a.type):
+        per_unit = {"us": 1000, "ns": 1}[a.type.unit]
+        want = [0 if v is None else v * per_unit for v in a.cast(pa.int64()).to_pylist()]
+    else:
+        want = a.to_pylist()
+    got = time_ns(arr)
+    assert got.dtype == np.int64 and got.tolist() == want
+
+
+@pytest.mark.parametrize("mode", ["null", "none", "number", "previous", "linear"])
+@pytest.mark.parametrize("kind", ["float", "integer"])
+@pytest.mark.parametrize("count_like", [False, True])
+def test_fill_at_is_fill_series_at_known_positions(mode: str, kind: str, count_like: bool) -> None:
+    grid = np.arange(10, dtype=np.int64) * 60
+    at = np.array([1, 4, 5, 8])
+    dtype = np.float64 if kind == "float" else np.int64
+    col = Col(np.array([3, 1, 4, 1], dtype), np.array([True, False, True, True]), kind)
+    a = fill_series(grid, grid[at], col, mode, 7, count_like)
+    b = fill_at(len(grid), at, col, mode, 7, count_like)
+    assert a.kind == b.kind and a.valid.tolist() == b.valid.tolist()
+    assert a.values[a.valid].tolist() == b.values[b.valid].tolist()
