@@ -39,8 +39,10 @@ from pathlib import Path
 import google_crc32c
 import numpy as np
 import zstandard
+from numba import njit
 
 from columnar import encodings
+from columnar.encodings import STAGE_ID as STAGE
 from columnar.errors import CorruptData
 from columnar.fsio import fsync_dir
 from columnar.rows import Column, Rows
@@ -376,6 +378,16 @@ class ChunkFile:
         # found by binary search (a file not so ordered is searched group by group)
         gs = np.ascontiguousarray(self.groups["series"], dtype=np.int64)
         self._group_series = gs if bool((gs[1:] >= gs[:-1]).all()) else None
+        # the block table as plain arrays for the span layout kernel
+        self._lay = (
+            np.ascontiguousarray(self.groups["first_block"], dtype=np.int64),
+            np.ascontiguousarray(self.groups["nrows"], dtype=np.int64),
+            np.ascontiguousarray(b["offset"], dtype=np.int64),
+            np.ascontiguousarray(b["length"], dtype=np.int64),
+            np.ascontiguousarray(b["count"], dtype=np.int64),
+            np.ascontiguousarray(b["flags"], dtype=np.int64),
+            np.ascontiguousarray(b["column"], dtype=np.int64),
+        )
 
     # -- metadata ------------------------------------------------------------------------------------
     @property
@@ -495,49 +507,28 @@ class ChunkFile:
         buffer copied from the file (ranges less than 4 KiB apart merged), for the batched kernels of
         columnar.blockdecode. None when the footer's block table is not what the writer makes (time
         block first, inside the file): callers then read block by block, which reports the damage."""
-        b = self.blocks
-        gidx = np.asarray(gidx, dtype=np.int64)
-        tb = self.groups["first_block"][gidx].astype(np.int64)
-        if (tb < 0).any() or (tb >= len(b)).any():
+        gidx = np.ascontiguousarray(gidx, dtype=np.int64)
+        cols = np.array([self.column_index.get(n, -1) for n in names], dtype=np.int64)
+        ok, block, length, count, validity, off, end, where = _span_blocks(
+            gidx, cols, self._grid, *self._lay, self._limit, len(MAGIC)
+        )
+        if not ok:
             return None
-        if (b["column"][tb] != 0).any() or (b["flags"][tb] & FLAG_VALIDITY).any():
-            return None
-        block = np.empty((len(gidx), len(names) + 1), dtype=np.int64)
-        block[:, 0] = tb
-        for j, n in enumerate(names, start=1):
-            ci = self.column_index.get(n)
-            block[:, j] = -1 if ci is None else self._grid[gidx, ci]
-        present = block >= 0
-        need = block[present]
-        off = b["offset"][need].astype(np.int64)
-        ln = b["length"][need].astype(np.int64)
-        end = off + ln + 4
-        if len(need) == 0 or (off < len(MAGIC)).any() or (ln < 0).any() or (end > self._limit).any():
-            return None
+        # (sorted here: np.argsort inside a cached numba kernel gave other orders once loaded
+        # from numba's cache, numba 0.68)
         order = np.argsort(off, kind="stable")
-        o, e = off[order], np.maximum.accumulate(end[order])
-        brk = np.flatnonzero(o[1:] > e[:-1] + 4096) + 1  # a gap of other columns' blocks is copied along
-        run_lo = o[np.concatenate(([0], brk))]
-        run_hi = e[np.append(brk, len(o)) - 1]
+        at = np.full(block.shape, -1, dtype=np.int64)
+        run_lo, run_hi = _span_runs(off, end, where, order, at, SPAN_GAP)
+        rows = self._lay[1][gidx]
         if len(run_lo) == 1:
             buf = self._map[int(run_lo[0]) : int(run_hi[0])]
         else:
             buf = b"".join(
                 self._map[int(x) : int(y)] for x, y in zip(run_lo.tolist(), run_hi.tolist(), strict=True)
             )
-        base = np.concatenate(([0], np.cumsum(run_hi - run_lo)))[:-1] - run_lo
-        at = np.full(block.shape, -1, dtype=np.int64)
-        at[present] = off + base[np.searchsorted(run_lo, off, side="right") - 1]
-        length = np.zeros(block.shape, dtype=np.int64)
-        length[present] = ln
-        count = np.zeros(block.shape, dtype=np.int64)
-        count[present] = b["count"][need]
-        validity = np.zeros(block.shape, dtype=np.bool_)
-        validity[present] = (b["flags"][need] & FLAG_VALIDITY) != 0
-        rows = self.groups["nrows"][gidx].astype(np.int64)
-        count[:, 0] = rows
         arr = np.frombuffer(buf, dtype=np.uint8)
-        arr = self._unwrap_stage(arr, block, at, length, validity)
+        if _any_staged(arr, block, at, validity):
+            arr = self._unwrap_stage(arr, block, at, length, validity)
         return BlockSpans(arr, block, at, length, count, validity, rows)
 
     def _unwrap_stage(self, arr, block, at, length, validity) -> np.ndarray:
@@ -703,3 +694,101 @@ class ChunkFile:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+SPAN_GAP = 4096  # blocks of other columns less than this far apart are copied along (one read)
+
+
+@njit(cache=True, nogil=True)
+def _span_blocks(gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_flags, b_col, limit, head):
+    """The time block (column 0) and the blocks of ``cols`` of each group: (ok, block, length, count,
+    validity, and per block present its file offset, end (after its CRC) and i * k + j). Not ok when
+    the block table is not what the writer makes (time block first and without validity, blocks
+    inside the file)."""
+    n, k = len(gidx), len(cols) + 1
+    nb = len(b_off)
+    block = np.full((n, k), -1, np.int64)
+    length = np.zeros((n, k), np.int64)
+    count = np.zeros((n, k), np.int64)
+    validity = np.zeros((n, k), np.bool_)
+    m = 0
+    bad = False
+    for i in range(n):
+        g = gidx[i]
+        tb = g_first[g]
+        if tb < 0 or tb >= nb or b_col[tb] != 0 or (b_flags[tb] & FLAG_VALIDITY) != 0:
+            bad = True
+            break
+        block[i, 0] = tb
+        for j in range(1, k):
+            ci = cols[j - 1]
+            if ci >= 0:
+                block[i, j] = grid[g, ci]
+        for j in range(k):
+            if block[i, j] >= 0:
+                m += 1
+    off = np.empty(0 if bad else m, np.int64)
+    end = np.empty(len(off), np.int64)
+    where = np.empty(len(off), np.int64)
+    if bad or m == 0:
+        return False, block, length, count, validity, off, end, where
+    m = 0
+    for i in range(n):
+        for j in range(k):
+            bi = block[i, j]
+            if bi < 0:
+                continue
+            o, ln = b_off[bi], b_len[bi]
+            if o < head or ln < 0 or o + ln + 4 > limit:
+                return False, block, length, count, validity, off, end, where
+            off[m] = o
+            end[m] = o + ln + 4
+            where[m] = i * k + j
+            length[i, j] = ln
+            count[i, j] = g_rows[gidx[i]] if j == 0 else b_count[bi]
+            validity[i, j] = (b_flags[bi] & FLAG_VALIDITY) != 0
+            m += 1
+    return True, block, length, count, validity, off, end, where
+
+
+@njit(cache=True, nogil=True)
+def _span_runs(off, end, where, order, at, gap):
+    """The runs of the file to copy (blocks in ``order`` of offset, ranges less than ``gap`` bytes
+    apart merged): (run_lo, run_hi); ``at`` (groups x columns) gets each block's position in the
+    copied runs."""
+    m = len(off)
+    k = at.shape[1]
+    run_lo = np.empty(m, np.int64)
+    run_hi = np.empty(m, np.int64)
+    r = -1
+    base = 0  # position in the copied buffer of the current run's start
+    for q in range(m):
+        x = order[q]
+        if r < 0 or off[x] > run_hi[r] + gap:
+            if r >= 0:
+                base += run_hi[r] - run_lo[r]
+            r += 1
+            run_lo[r] = off[x]
+            run_hi[r] = end[x]
+        elif end[x] > run_hi[r]:
+            run_hi[r] = end[x]
+        w = where[x]
+        at[w // k, w % k] = base + off[x] - run_lo[r]
+    return run_lo[: r + 1], run_hi[: r + 1]
+
+
+@njit(cache=True, nogil=True)
+def _any_staged(arr, block, at, validity) -> bool:
+    """Whether a block's values went through the zstd stage (or it has a validity bitmap, whose
+    values start further on): :meth:`ChunkFile._unwrap_stage` then looks closer."""
+    n, k = block.shape
+    for i in range(n):
+        for j in range(k):
+            if block[i, j] < 0:
+                continue
+            if validity[i, j]:
+                return True
+            a = at[i, j]
+            if 0 <= a < len(arr) and arr[a] == STAGE:
+                return True
+    return False
