@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 from aiohttp import web
 
 from sql.influxql.execute import StatementResult, iter_results
-from sql.influxql.functions import FLOAT, Col
+from sql.influxql.functions import Col
 from sql.influxql.parse_cache import parse_cached
 from sql.influxql.parser import ParseError
 from sql.influxql.series import Series
@@ -262,15 +262,18 @@ def _concat(cols: list[Col]) -> Col:
 
 
 def columns_cells(cols: list[Col]) -> list[pa.Array]:
-    """json_cells of each column; float columns (of the same length) formatted as one."""
-    floats = [j for j, c in enumerate(cols) if c.values.dtype.kind == "f"]
+    """json_cells of each column; the float columns (of one series' length) formatted as one
+    column, and the integer ones."""
     out: list[pa.Array | None] = [None] * len(cols)
-    if len(floats) > 1:
-        n = len(cols[floats[0]])
-        values = np.concatenate([cols[j].values.astype(np.float64, copy=False) for j in floats])
-        cells = json_cells(Col(values, np.concatenate([cols[j].valid for j in floats]), FLOAT))
-        for i, j in enumerate(floats):
-            out[j] = cells.slice(i * n, n)
+    for dtype in (np.float64, np.int64):
+        same = [j for j, c in enumerate(cols) if c.values.dtype == dtype]
+        if len(same) > 1:
+            n = len(cols[same[0]])
+            values = np.concatenate([cols[j].values for j in same])
+            valid = np.concatenate([cols[j].valid for j in same])
+            cells = json_cells(Col(values, valid, cols[same[0]].kind))
+            for i, j in enumerate(same):
+                out[j] = cells.slice(i * n, n)
     return [json_cells(c) if cells is None else cells for c, cells in zip(cols, out, strict=True)]
 
 

@@ -209,6 +209,9 @@ def _assemble_windows(
     first_pos = np.zeros(nser, np.int64) if lo is not None else np.searchsorted(grid, firsts)
     filled: dict[int, Col] = {}
     present_any = np.zeros(nser * ngrid, bool)
+    # (grid cells, rows inside the grid) by the streams' times arrays: calls computed by one SQL
+    # query share them (_sql_aggregates), and are placed once
+    layouts: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
     for call in calls:
         streams = results[id(call)]
         parts = [(key_index[k], st) for k, st in streams.items() if len(st.times)]
@@ -216,16 +219,19 @@ def _assemble_windows(
         if len(kinds) > 1:
             return None
         if parts:
-            ser = np.concatenate([np.full(len(st.times), i, np.int64) for i, st in parts])
-            pos = positions(grid, np.concatenate([st.times for _, st in parts]))
+            sig = tuple(id(st.times) for _, st in parts)
+            layout = layouts.get(sig)
+            if layout is None:
+                ser = np.concatenate([np.full(len(st.times), i, np.int64) for i, st in parts])
+                pos = positions(grid, np.concatenate([st.times for _, st in parts]))
+                inside = pos >= 0
+                layout = layouts[sig] = (ser[inside] * ngrid + pos[inside], np.flatnonzero(inside))
+            flat, rows = layout
             vals = Col(
                 np.concatenate([st.values.values for _, st in parts]),
                 np.concatenate([st.values.valid for _, st in parts]),
                 kinds.pop(),
-            )
-            inside = pos >= 0
-            flat = ser[inside] * ngrid + pos[inside]
-            vals = vals.take(np.flatnonzero(inside))
+            ).take(rows)
         else:
             flat = np.zeros(0, np.int64)
             vals = Col.nulls(0)
@@ -584,10 +590,12 @@ def _sql_aggregates(
     for key, idx in series_groups(table, dims_here):
         full = full_key(plan.dims, table, key) if dims_here else tuple("" for _ in plan.dims)
         idx = idx[np.argsort(wins[idx], kind="stable")]
+        times = wins[idx]  # one array for every call that keeps all rows (_assemble_windows)
         for call, _kind, alias, _count, _mean in exprs:
-            sel = idx[keeps[id(call)][idx]]
+            keep = keeps[id(call)][idx]
+            sel, at = (idx, times) if keep.all() else (idx[keep], wins[idx[keep]])
             if len(sel):
-                out[id(call)][full] = Stream(wins[sel], means.get(id(call), cols[alias]).take(sel))
+                out[id(call)][full] = Stream(at, means.get(id(call), cols[alias]).take(sel))
     return out
 
 

@@ -141,9 +141,9 @@ def test_nan_is_null() -> None:
 
 
 @pytest.mark.parametrize("n", [1, 3, 61])
-def test_whole_second_times_and_several_float_columns(n: int) -> None:
-    """Windows' times (whole seconds: formatted by numpy's string kernels) and several float
-    columns (formatted as one column) give the rows' text."""
+def test_whole_second_times_and_several_number_columns(n: int) -> None:
+    """Windows' times (whole seconds: formatted by numpy's string kernels) and several float or
+    integer columns (formatted as one column) give the rows' text."""
     rng = np.random.default_rng(n)
     times = np.array(([1_451_606_400, -86_400, 0, 253_402_300_799] * n)[:n], np.int64) * 10**9
     cols = []
@@ -151,7 +151,8 @@ def test_whole_second_times_and_several_float_columns(n: int) -> None:
         vals = np.array((FLOATS[j:] * n)[:n], np.float64)
         cols.append(Col(vals, rng.random(n) > 0.3 * j, "float"))
     cols.insert(1, Col(rng.integers(-5, 5, n), np.ones(n, bool), "integer"))
-    s = Series("m", None, ["time", "a", "i", "b", "c"], times=times, cols=cols)
+    cols.append(Col(rng.integers(-(2**62), 2**62, n), rng.random(n) > 0.5, "integer"))
+    s = Series("m", None, ["time", "a", "i", "b", "c", "j"], times=times, cols=cols)
     for epoch in (None, "s"):
         enc = Encoder(epoch, False)
         fast = _encode_all(enc, [StatementResult(0, [s])])
