@@ -90,6 +90,10 @@ class Engine:
         self._meta_lock = threading.RLock()
         self._indexes: dict[int, SeriesIndex] = {}
         self._shards: dict[int, Shard] = {}
+        # shards() sorted, tagged with the count of shard changes it was sorted at (a change made
+        # while one thread sorts is never hidden by that thread storing its list afterwards)
+        self._shard_changes = 0
+        self._shard_order: tuple[int, list[Shard]] = (-1, [])
         self._tables: dict[tuple[int, str, str], TableMeta] = {}
         self._closed = False
         self._load_shards()
@@ -387,6 +391,7 @@ class Engine:
                 shard = Shard(meta, self.data_dir / "shards" / str(meta.id))
                 shard.dir.mkdir(parents=True, exist_ok=True)
                 self._shards[meta.id] = shard
+                self._shard_changes += 1
             return shard
 
     # -- deleting --------------------------------------------------------------------------------------
@@ -495,18 +500,27 @@ class Engine:
 
     def _drop_shard_locked(self, shard: Shard) -> None:
         self._shards.pop(shard.meta.id, None)
+        self._shard_changes += 1
         self.catalog.drop_shard(shard.meta.id)
         shard.close()
         _rmtree(shard.dir)
 
     def shards(self, database: str | None = None, rp: str | None = None) -> list[Shard]:
-        out = list(self._shards.values())
+        """Open shards by (database id, retention policy, start); every query asks, so the sorted list
+        is kept until a shard is created or dropped."""
+        changes = self._shard_changes
+        at, out = self._shard_order
+        if at != changes:
+            out = sorted(
+                list(self._shards.values()), key=lambda s: (s.meta.database_id, s.meta.rp, s.meta.start_ns)
+            )
+            self._shard_order = (changes, out)
         if database is not None:
             db = self.catalog.database(database)
             out = [s for s in out if s.meta.database_id == db.id]
         if rp is not None:
             out = [s for s in out if s.meta.rp == rp]
-        return sorted(out, key=lambda s: (s.meta.database_id, s.meta.rp, s.meta.start_ns))
+        return list(out)
 
     # -- snapshots ----------------------------------------------------------------------------------------
     @property
@@ -585,6 +599,7 @@ class Engine:
                     )
                     _unlink(p)
             self._shards[meta.id] = shard
+        self._shard_changes += 1
 
     def _replay(self) -> None:
         n = 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 SERVER_VERSION = "15.6"
 SERVER_VERSION_NUM = "150006"
 
@@ -76,6 +78,7 @@ def normalise(name: str, value: str) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=256)  # (every statement reads statement_timeout)
 def parse_duration_ms(value: str) -> float:
     """statement_timeout style values: '300s', '5min', '1000' (ms), '0' = off."""
     v = value.strip().strip("'").lower()
