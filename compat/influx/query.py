@@ -234,13 +234,15 @@ def time_cells(t: np.ndarray, epoch: str | None, tz: Any) -> pa.Array:
         div = _EPOCH_DIV[epoch]
         q = np.abs(t) // div  # truncated toward zero, as Go
         return pa.array(np.where(t >= 0, q, -q)).cast(pa.string())
+    utc = tz is None or tz is dt.UTC
+    if utc and 0 < len(t) <= _MAX_WHOLE_CELLS:
+        sec, frac = np.divmod(t, 10**9)
+        if not frac.any() and sec.min() >= _YEAR_1000 and sec.max() < _YEAR_10000:
+            return _whole_seconds_cells(sec)  # windows' and most stored points' times
     uniq, inv = np.unique(t, return_inverse=True)
     sec, frac = np.divmod(uniq, 10**9)
-    if (tz is None or tz is dt.UTC) and len(uniq) and sec[0] >= _YEAR_1000 and sec[-1] < _YEAR_10000:
+    if utc and len(uniq) and sec[0] >= _YEAR_1000 and sec[-1] < _YEAR_10000:
         base = np.datetime_as_string(sec.astype("datetime64[s]"), unit="s")
-        if not frac.any():  # whole seconds (windows, most stored points): numpy's own string kernels
-            whole = np.char.add(np.char.add('"', base), 'Z"')
-            return pa.array(whole, pa.string()).take(pa.array(inv.reshape(-1)))
         text = [
             f'"{b}Z"' if not f else f'"{b}.{f:09d}'.rstrip("0") + 'Z"'
             for b, f in zip(base.tolist(), frac.tolist(), strict=True)
@@ -248,6 +250,37 @@ def time_cells(t: np.ndarray, epoch: str | None, tz: Any) -> pa.Array:
     else:
         text = [f'"{format_time(x, tz)}"' for x in uniq.tolist()]
     return pa.array(text, pa.string()).take(pa.array(inv.reshape(-1)))
+
+
+_CELL = np.frombuffer(b'"0000-00-00T00:00:00Z"', np.uint8)  # a quoted RFC3339 time of whole seconds
+_MAX_WHOLE_CELLS = (2**31 - 1) // len(_CELL)  # int32 offsets
+_TWO_DIGITS = np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], np.uint8)
+
+
+def _whole_seconds_cells(sec: np.ndarray) -> pa.Array:
+    """Quoted RFC3339 texts of UTC times of whole seconds in years 1000-9999: the fields computed in
+    numpy (the civil date of a day number as in Howard Hinnant's civil_from_days), written as digit
+    pairs into one buffer of fixed-width cells."""
+    n = len(sec)
+    days, sod = np.divmod(sec, 86400)
+    z = (days + 719468).astype(np.int32)  # years 1000-9999: no era boundary is crossed below zero
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + (month <= 2)
+    sod = sod.astype(np.int32)
+    hour, rem = np.divmod(sod, 3600)
+    minute, second = np.divmod(rem, 60)
+    buf = np.empty((n, len(_CELL)), np.uint8)
+    buf[:] = _CELL
+    fields = (year // 100, year % 100, month, doy - (153 * mp + 2) // 5 + 1, hour, minute, second)
+    for at, v in zip((1, 3, 6, 9, 12, 15, 18), fields, strict=True):
+        buf[:, at : at + 2] = _TWO_DIGITS[v]
+    offsets = np.arange(0, (n + 1) * len(_CELL), len(_CELL), dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(buf))
 
 
 def _concat(cols: list[Col]) -> Col:

@@ -158,3 +158,15 @@ def test_whole_second_times_and_several_number_columns(n: int) -> None:
         fast = _encode_all(enc, [StatementResult(0, [s])])
         assert fast == _encode_all(enc, [StatementResult(0, [_rows_copy(s)])])
         json.loads(fast)
+
+
+def test_whole_second_cells_are_format_times() -> None:
+    """The numpy-computed RFC3339 texts of whole seconds: every year 1000-9999, leap days, ends."""
+    from compat.influx.query import _whole_seconds_cells
+    from sql.influxql.values import format_time
+
+    rng = np.random.default_rng(3)
+    lo, hi = -30610224000, 253402300800  # 1000-01-01, 10000-01-01
+    edges = [lo, hi - 1, 0, -1, 951782400, 951868800, 4107542400, 4107456000, 1451606400, 1456704000]
+    sec = np.concatenate([rng.integers(lo, hi, 20000), np.array(edges, np.int64)])
+    assert _whole_seconds_cells(sec).to_pylist() == [f'"{format_time(int(x) * 10**9)}"' for x in sec]
