@@ -100,7 +100,8 @@ def _request(session: SqlSession, plan, params: list) -> ScanRequest:
         # an expression without parameters is evaluated without them (DuckDB refuses unused ones)
         return session.evaluate_ns(e, params if e.find(exp.Parameter) is not None else [])
 
-    pd = table_pushdown(plan.where, plan.table.alias_or_name, meta.time_column, tags, evaluate, params)
+    memo = plan.__dict__.setdefault("_pushdown_memo", {})  # the WHERE analysed once per plan
+    pd = table_pushdown(plan.where, plan.table.alias_or_name, meta.time_column, tags, evaluate, params, memo)
     if not pd.exact:
         raise NotNative(
             "the native executor cannot apply this WHERE exactly (SET tsgres.native_executor = off)"

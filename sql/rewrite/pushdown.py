@@ -41,15 +41,20 @@ def table_pushdown(
     tags: set[str],
     evaluate_ns: Callable[[exp.Expression], int | None],
     params: list | None = None,
+    memo: dict | None = None,
 ) -> Pushdown:
-    """Pushdown for the one table of a statement, known as ``alias`` (columns unqualified or so)."""
-    return pushdown(
-        where,
-        lambda c: c.name in (time_column, TIME_NS) and c.table in ("", alias),
-        lambda c: c.name in tags and c.table in ("", alias),
-        evaluate_ns,
-        params,
-    )
+    """Pushdown for the one table of a statement, known as ``alias`` (columns unqualified or so).
+    ``memo`` (a cached plan's) keeps the analysed WHERE for the next execution."""
+    analysed = memo.get("pushdown") if memo is not None else None
+    if analysed is None or analysed.where is not where:
+        analysed = Analysed(
+            where,
+            lambda c: c.name in (time_column, TIME_NS) and c.table in ("", alias),
+            lambda c: c.name in tags and c.table in ("", alias),
+        )
+        if memo is not None:
+            memo["pushdown"] = analysed
+    return analysed.run(evaluate_ns, params)
 
 
 # ``params`` when only the shape of the pushdown matters (planning, values not known yet): a text
@@ -94,22 +99,61 @@ def pushdown(
 ) -> Pushdown:
     """``evaluate_ns`` turns a column-free expression into epoch nanoseconds (None: cannot);
     ``params`` are the bound values of $n (tag predicates on text parameters), None: not pushed."""
-    res = Pushdown(pushed=[])
-    preds: list[TagPredicate] = []
-    for c in conjuncts(where):
-        if _time_bound(c, is_time, evaluate_ns, res, params):
-            res.pushed.append(c)
-            continue
-        p = _tag_predicate(c, is_tag, params)
-        if p is not None:
-            preds.append(p)
-            res.pushed.append(c)
-            res.exact &= _exact(p)
-        else:
-            res.exact = False
-    if preds:
-        res.predicate = preds[0] if len(preds) == 1 else And(tuple(preds))
-    return res
+    return Analysed(where, is_time, is_tag).run(evaluate_ns, params)
+
+
+class Analysed:
+    """A WHERE read once for pushdown: per conjunct, whether it can bound the time column and how
+    (the comparison, the side the column is on, whether the value is free of columns), and its tag
+    predicate where no parameter is in it. :meth:`run` then evaluates only what depends on the
+    execution: parameter values and time expressions (``now()`` moves)."""
+
+    def __init__(
+        self,
+        where: exp.Expression | None,
+        is_time: Callable[[exp.Column], bool],
+        is_tag: Callable[[exp.Column], bool],
+    ) -> None:
+        self.where = where
+        self.is_time = is_time
+        self.is_tag = is_tag
+        self.steps: list[tuple] = []
+        for c in conjuncts(where):
+            kind = _time_kind(c, is_time)
+            if kind is not None:
+                self.steps.append((c, kind))
+                continue
+            if c.find(exp.Parameter) is None:
+                self.steps.append((c, ("tag", _tag_predicate(c, is_tag, None))))
+            else:
+                self.steps.append((c, ("tag?",)))
+
+    def run(self, evaluate_ns: Callable[[exp.Expression], int | None], params: list | None) -> Pushdown:
+        res = Pushdown(pushed=[])
+        preds: list[TagPredicate] = []
+        for c, kind in self.steps:
+            k = kind[0]
+            if k == "tag" or k == "tag?":
+                p = kind[1] if k == "tag" else _tag_predicate(c, self.is_tag, params)
+                if p is not None:
+                    preds.append(p)
+                    res.pushed.append(c)
+                    res.exact &= _exact(p)
+                else:
+                    res.exact = False
+            elif _apply_time(c, kind, self.is_tag, evaluate_ns, res, params):
+                res.pushed.append(c)
+            else:  # a time comparison whose value has no time this execution: maybe it is a tag test
+                p = _tag_predicate(c, self.is_tag, params)
+                if p is not None:
+                    preds.append(p)
+                    res.pushed.append(c)
+                    res.exact &= _exact(p)
+                else:
+                    res.exact = False
+        if preds:
+            res.predicate = preds[0] if len(preds) == 1 else And(tuple(preds))
+        return res
 
 
 def _constant(e: exp.Expression) -> bool:
@@ -134,45 +178,29 @@ def _ns_value(e: exp.Expression | None, params: list | None) -> int | None:
     return -v if neg else v
 
 
-def _ns_bound(c: exp.Expression, is_time, res: Pushdown, params: list | None) -> bool:
-    """``tsgres_time_ns <op> <integer>``: an exact nanosecond bound."""
-    if isinstance(c, exp.Between):
-        lo, hi = _ns_value(c.args.get("low"), params), _ns_value(c.args.get("high"), params)
-        if lo is None or hi is None:
-            return False
-        res.tmin, res.tmax = max(res.tmin, lo), min(res.tmax, hi)
-        return True
-    op = _OPS.get(type(c))
-    left, right = c.left, c.right
-    if isinstance(right, exp.Column) and right.name == TIME_NS and is_time(right):
-        left, right, op = right, left, _FLIP[op]
-    v = _ns_value(right, params)
-    if v is None:
-        return False
-    if op in (">", ">=", "="):
-        res.tmin = max(res.tmin, v + (op == ">"))
-    if op in ("<", "<=", "="):
-        res.tmax = min(res.tmax, v - (op == "<"))
-    return True
-
-
-def _time_bound(c: exp.Expression, is_time, evaluate_ns, res: Pushdown, params: list | None = None) -> bool:
+def _time_kind(c: exp.Expression, is_time) -> tuple | None:
+    """How conjunct ``c`` bounds the time column, or None when it cannot:
+    ("ns", low, high, op) on tsgres_time_ns (a BETWEEN, or op with the value in ``high``);
+    ("between", low, high) and ("cmp", op, value) on the time column, values free of columns."""
     cols = [x for x in (c.this, c.args.get("expression")) if isinstance(x, exp.Column)]
     if any(x.name == TIME_NS and is_time(x) for x in cols) and (
         isinstance(c, exp.Between) or type(c) in _OPS
     ):
-        return _ns_bound(c, is_time, res, params)
+        if isinstance(c, exp.Between):
+            return ("ns", c.args.get("low"), c.args.get("high"), None)
+        op = _OPS[type(c)]
+        left, right = c.left, c.right
+        if isinstance(right, exp.Column) and right.name == TIME_NS and is_time(right):
+            left, right, op = right, left, _FLIP[op]
+        return ("ns", None, right, op)
     if isinstance(c, exp.Between) and isinstance(c.this, exp.Column) and is_time(c.this):
-        lo = _eval(c.args.get("low"), evaluate_ns)
-        hi = _eval(c.args.get("high"), evaluate_ns)
-        if lo is None or hi is None:
-            return False
-        res.tmin = max(res.tmin, lo)
-        res.tmax = min(res.tmax, hi + 999)
-        return True
+        lo, hi = c.args.get("low"), c.args.get("high")
+        if lo is None or hi is None or not _constant(lo) or not _constant(hi):
+            return None
+        return ("between", lo, hi)
     op = _OPS.get(type(c))
     if op is None:
-        return False
+        return None
     left, right = c.left, c.right
     if (
         isinstance(right, exp.Column)
@@ -181,8 +209,38 @@ def _time_bound(c: exp.Expression, is_time, evaluate_ns, res: Pushdown, params: 
     ):
         left, right, op = right, left, _FLIP[op]
     if not (isinstance(left, exp.Column) and is_time(left)) or not _constant(right):
-        return False
-    v = _eval(right, evaluate_ns)
+        return None
+    return ("cmp", op, right)
+
+
+def _apply_time(c, kind: tuple, is_tag, evaluate_ns, res: Pushdown, params: list | None) -> bool:
+    """Narrow ``res`` by a conjunct analysed by :func:`_time_kind`; False when its value has no
+    time in this execution (nothing pushed)."""
+    if kind[0] == "ns":
+        _, low, high, op = kind
+        if op is None:  # tsgres_time_ns BETWEEN low AND high: an exact nanosecond range
+            lo, hi = _ns_value(low, params), _ns_value(high, params)
+            if lo is None or hi is None:
+                return False
+            res.tmin, res.tmax = max(res.tmin, lo), min(res.tmax, hi)
+            return True
+        v = _ns_value(high, params)
+        if v is None:
+            return False
+        if op in (">", ">=", "="):
+            res.tmin = max(res.tmin, v + (op == ">"))
+        if op in ("<", "<=", "="):
+            res.tmax = min(res.tmax, v - (op == "<"))
+        return True
+    if kind[0] == "between":
+        lo, hi = evaluate_ns(kind[1]), evaluate_ns(kind[2])
+        if lo is None or hi is None:
+            return False
+        res.tmin = max(res.tmin, lo)
+        res.tmax = min(res.tmax, hi + 999)
+        return True
+    _, op, value = kind
+    v = evaluate_ns(value)
     if v is None:
         return False
     # SQL sees microseconds: a stored nanosecond time t compares as floor(t / 1000) µs against the
@@ -196,12 +254,6 @@ def _time_bound(c: exp.Expression, is_time, evaluate_ns, res: Pushdown, params: 
     elif op in ("<=", "="):
         res.tmax = min(res.tmax, v + 999)
     return True
-
-
-def _eval(e: exp.Expression | None, evaluate_ns) -> int | None:
-    if e is None or not _constant(e):
-        return None
-    return evaluate_ns(e)
 
 
 def _exact(p: TagPredicate) -> bool:
