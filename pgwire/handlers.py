@@ -293,7 +293,7 @@ class Handler:
         """Whether handling ``msg`` takes only microseconds and no I/O (it may run on the event loop)."""
         if isinstance(msg, m.Flush):
             return True
-        if any(p.result is not None and not p.done for p in self.portals.values()):
+        if self.portals and any(p.result is not None and not p.done for p in self.portals.values()):
             return False  # dropping a suspended portal may wait for the engine to stop its query
         if type(msg) in _PROTOCOL_ONLY:
             return True
@@ -312,8 +312,10 @@ class Handler:
         return False
 
     def _dispatch(self, msg: m.Message) -> Iterator[None] | None:
-        handler = getattr(self, "on_" + type(msg).__name__)
-        return handler(msg)  # type: ignore[no-any-return]
+        on = _ON.get(type(msg))
+        if on is None:
+            on = _ON[type(msg)] = getattr(Handler, "on_" + type(msg).__name__)
+        return on(self, msg)  # type: ignore[no-any-return]
 
     def _fatal(self, exc: BaseException) -> None:
         self.conn.send(m.ErrorResponse(error_fields(exc, severity="FATAL")))
@@ -458,7 +460,7 @@ class Handler:
             self.portals.pop("", None)
         statements = session.split(msg.sql)
         if not statements:
-            self.conn.send(m.EmptyQueryResponse())
+            self.conn.send_bytes(_EMPTY_QUERY)
             self._ready_for_query()
             return None
         self._simple_wrap = (
@@ -531,7 +533,7 @@ class Handler:
         if self.statements.get(msg.name) is not stmt:
             self._impure()  # (Parse of the unnamed statement as it already is changes nothing)
         self.statements[msg.name] = stmt
-        self.conn.send(m.ParseComplete())
+        self.conn.send_bytes(_PARSE_COMPLETE)
 
     def on_Bind(self, msg: m.Bind) -> None:
         self.conn.extended()
@@ -553,7 +555,7 @@ class Handler:
         ncols = len(stmt.columns or [])
         rformats = _format_codes(msg.result_formats, ncols, "result column")
         self.portals[msg.portal] = Portal(stmt, params, rformats)
-        self.conn.send(m.BindComplete())
+        self.conn.send_bytes(_BIND_COMPLETE)
 
     def on_Describe(self, msg: m.Describe) -> None:
         self.conn.extended()
@@ -612,7 +614,7 @@ class Handler:
             self.statements.pop(msg.name, None)
         else:
             self.portals.pop(msg.name, None)
-        self.conn.send(m.CloseComplete())
+        self.conn.send_bytes(_CLOSE_COMPLETE)
 
     def on_Flush(self, msg: m.Flush) -> Iterator[None] | None:
         if self.conn.state is State.COPY_IN:
@@ -658,7 +660,7 @@ class Handler:
             self._impure()
         # SQL DEALLOCATE also removes protocol-level statements (one namespace, as in PostgreSQL):
         # psqlODBC closes its Parse'd `_PLAN0x...` statements with `DEALLOCATE "_PLAN0x..."`.
-        word = _first_word(stmt.sql)
+        word = _first_word(stmt.sql) if stmt.columns is None else ""  # a row-returning one is neither
         if word == "DEALLOCATE":
             name = _deallocated_name(stmt.sql)
             if name is not None and name in self.statements:
@@ -916,6 +918,11 @@ class _Encoded(m.Message):
 
 
 _READY = {status: m.ReadyForQuery(status).encode() for status in "ITE"}
+_EMPTY_QUERY = m.EmptyQueryResponse().encode()
+_PARSE_COMPLETE = m.ParseComplete().encode()
+_BIND_COMPLETE = m.BindComplete().encode()
+_CLOSE_COMPLETE = m.CloseComplete().encode()
+_ON: dict[type, Callable[..., Iterator[None] | None]] = {}  # message type -> its Handler.on_... method
 
 # messages a replayable step may hold (see Handler.replayable); each handler marks what it does
 # that is not replayable

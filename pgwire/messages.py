@@ -81,7 +81,7 @@ class Reader:
         try:
             return bytes(raw).decode("utf-8")
         except UnicodeDecodeError:
-            raise ProtocolViolation("invalid byte sequence for encoding \"UTF8\"") from None
+            raise ProtocolViolation('invalid byte sequence for encoding "UTF8"') from None
 
     def rest(self) -> bytes:
         out = bytes(self.buf[self.pos :])
@@ -100,6 +100,22 @@ class Reader:
     def end(self) -> None:
         if self.pos != len(self.buf):
             raise ProtocolViolation("invalid message format: trailing bytes after the last field")
+
+
+def _text(raw: bytes) -> str:
+    """A protocol string's bytes (without its NUL) as text; what ``Reader.cstring`` raises if not UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolViolation('invalid byte sequence for encoding "UTF8"') from None
+
+
+# the bytes after a Bind's two names when it has no parameters: result formats none, one text, one binary
+_PLAIN_BIND_TAILS = {
+    b"\0\0\0\0\0\0": (),
+    b"\0\0\0\0\0\x01\0\0": (0,),
+    b"\0\0\0\0\0\x01\0\x01": (1,),
+}
 
 
 def cstr(text: str) -> bytes:
@@ -152,7 +168,8 @@ class Message:
 
     @classmethod
     def decode(cls, payload: bytes) -> Self:
-        Reader(payload).end()
+        if payload:
+            Reader(payload).end()
         return cls()
 
 
@@ -317,6 +334,8 @@ class Query(Message):
 
     @classmethod
     def decode(cls, payload: bytes) -> Self:
+        if payload and payload.find(b"\0") == len(payload) - 1:  # the one string, well formed
+            return cls(_text(payload[:-1]))
         r = Reader(payload)
         out = cls(r.cstring())
         r.end()
@@ -367,6 +386,14 @@ class Bind(Message):
 
     @classmethod
     def decode(cls, payload: bytes) -> Self:
+        # what most Binds are: no parameters, no or one result format (libpq's PQexecPrepared without
+        # parameters); anything else, or anything malformed, is read by the Reader below
+        first = payload.find(b"\0")
+        second = payload.find(b"\0", first + 1) if first >= 0 else -1
+        if second >= 0:
+            formats = _PLAIN_BIND_TAILS.get(payload[second + 1 :])
+            if formats is not None:
+                return cls(_text(payload[:first]), _text(payload[first + 1 : second]), [], [], list(formats))
         r = Reader(payload)
         portal, statement = r.cstring(), r.cstring()
         formats = _read_int16_list(r)
@@ -390,6 +417,8 @@ class Describe(Message):
 
     @classmethod
     def decode(cls, payload: bytes) -> Self:
+        if payload[:1] in (b"S", b"P") and payload.find(b"\0", 1) == len(payload) - 1:
+            return cls(chr(payload[0]), _text(payload[1:-1]))
         r = Reader(payload)
         kind = chr(r.int8())
         out = cls(kind, r.cstring())
@@ -410,6 +439,9 @@ class Execute(Message):
 
     @classmethod
     def decode(cls, payload: bytes) -> Self:
+        end = len(payload) - 5
+        if end >= 0 and payload.find(b"\0") == end:
+            return cls(_text(payload[:end]), _I32.unpack_from(payload, end + 1)[0])
         r = Reader(payload)
         out = cls(r.cstring(), r.int32())
         r.end()
@@ -427,6 +459,8 @@ class Close(Message):
 
     @classmethod
     def decode(cls, payload: bytes) -> Self:
+        if payload[:1] in (b"S", b"P") and payload.find(b"\0", 1) == len(payload) - 1:
+            return cls(chr(payload[0]), _text(payload[1:-1]))
         r = Reader(payload)
         kind = chr(r.int8())
         out = cls(kind, r.cstring())
@@ -699,7 +733,9 @@ class RowDescription(Message):
         parts = [_I16.pack(len(self.fields))]
         for f in self.fields:
             parts.append(cstr(f.name))
-            parts.append(_FIELD.pack(f.table_oid, f.column_number, f.type_oid, f.type_size, f.typmod, f.format))
+            parts.append(
+                _FIELD.pack(f.table_oid, f.column_number, f.type_oid, f.type_size, f.typmod, f.format)
+            )
         return b"".join(parts)
 
     @classmethod
@@ -867,8 +903,10 @@ class NegotiateProtocolVersion(Message):
     unrecognized: list[str] = field(default_factory=list)
 
     def payload(self) -> bytes:
-        return _I32.pack(self.newest_minor) + _I32.pack(len(self.unrecognized)) + b"".join(
-            cstr(o) for o in self.unrecognized
+        return (
+            _I32.pack(self.newest_minor)
+            + _I32.pack(len(self.unrecognized))
+            + b"".join(cstr(o) for o in self.unrecognized)
         )
 
     @classmethod
@@ -1045,7 +1083,11 @@ def frame_each(type_code: bytes, values: pa.Array) -> bytes:
     if n == 0:
         return b""
     if not pa.types.is_large_binary(values.type):
-        values = values.cast(pa.large_binary()) if not pa.types.is_large_string(values.type) else values.view(pa.large_binary())
+        values = (
+            values.cast(pa.large_binary())
+            if not pa.types.is_large_string(values.type)
+            else values.view(pa.large_binary())
+        )
     lengths = pc.binary_length(values).to_numpy(zero_copy_only=False).astype(np.int64)
     head = np.empty((n, 5), np.uint8)
     head[:, 0] = type_code[0]

@@ -23,7 +23,9 @@ fmt = st.sampled_from([0, 1])
 FRONTEND = {
     m.Query: st.builds(m.Query, text),
     m.Parse: st.builds(m.Parse, text, text, st.lists(u32, max_size=8)),
-    m.Bind: st.builds(m.Bind, text, text, st.lists(fmt, max_size=4), st.lists(value, max_size=6), st.lists(fmt, max_size=4)),
+    m.Bind: st.builds(
+        m.Bind, text, text, st.lists(fmt, max_size=4), st.lists(value, max_size=6), st.lists(fmt, max_size=4)
+    ),
     m.Describe: st.builds(m.Describe, st.sampled_from("SP"), text),
     m.Execute: st.builds(m.Execute, text, i32),
     m.Close: st.builds(m.Close, st.sampled_from("SP"), text),
@@ -33,7 +35,9 @@ FRONTEND = {
     m.CopyData: st.builds(m.CopyData, blob),
     m.CopyDone: st.just(m.CopyDone()),
     m.CopyFail: st.builds(m.CopyFail, text),
-    m.FunctionCall: st.builds(m.FunctionCall, u32, st.lists(fmt, max_size=3), st.lists(value, max_size=3), fmt),
+    m.FunctionCall: st.builds(
+        m.FunctionCall, u32, st.lists(fmt, max_size=3), st.lists(value, max_size=3), fmt
+    ),
     m.PasswordData: st.builds(m.PasswordData, blob),
 }
 PASSWORD_KIND = {
@@ -84,7 +88,9 @@ BACKEND = {
 
 def test_every_message_class_has_a_strategy() -> None:
     covered = set(FRONTEND) | set(PASSWORD_KIND) | set(STARTUP) | set(BACKEND)
-    declared = {c for c in vars(m).values() if isinstance(c, type) and issubclass(c, m.Message) and c is not m.Message}
+    declared = {
+        c for c in vars(m).values() if isinstance(c, type) and issubclass(c, m.Message) and c is not m.Message
+    }
     assert declared <= covered, declared - covered
 
 
@@ -157,6 +163,28 @@ def test_malformed_payloads_are_protocol_violations(cls: type[m.Message], payloa
         cls.decode(payload)
 
 
+piece = st.sampled_from(
+    [b"\0", b"\0\0", b"\0\0\0\0\0\0", b"\0\0\0\0\0\x01\0\x01", b"S", b"P", b"s1", b"\xff", b"\x01"]
+)
+payloads = st.lists(piece | st.binary(max_size=6), max_size=8).map(b"".join)
+
+
+@pytest.mark.parametrize(
+    "cls", [m.Query, m.Bind, m.Describe, m.Execute, m.Close, m.Sync], ids=lambda c: c.__name__
+)
+@settings(deadline=None, max_examples=300)
+@given(payload=payloads)
+def test_any_payload_decodes_to_what_encodes_it_or_is_a_protocol_violation(
+    cls: type[m.Message], payload: bytes
+) -> None:
+    """The decoders' shortcuts for well-formed common messages never accept anything else."""
+    try:
+        msg = cls.decode(payload)
+    except ProtocolViolation:
+        return
+    assert msg.payload() == payload
+
+
 def test_bad_startup_codes() -> None:
     with pytest.raises(ProtocolViolation):
         m.decode_startup(b"\x00\x02\x00\x00user\x00u\x00\x00")  # protocol 2.0
@@ -168,7 +196,9 @@ def test_bad_startup_codes() -> None:
 @given(
     st.lists(
         st.one_of(
-            st.tuples(st.just("i4"), st.lists(st.none() | st.integers(-(2**31), 2**31 - 1), min_size=1, max_size=1)),
+            st.tuples(
+                st.just("i4"), st.lists(st.none() | st.integers(-(2**31), 2**31 - 1), min_size=1, max_size=1)
+            ),
             st.tuples(st.just("s"), st.lists(st.none() | st.text(max_size=10), min_size=1, max_size=1)),
         ),
         min_size=1,
@@ -184,7 +214,9 @@ def test_bulk_data_rows_match_one_by_one(kinds: list[tuple[str, list[object]]], 
         if kind == "i4":
             vals = rng.integers(-1000, 1000, n).astype(np.int32)
             columns.append(m.WireColumn(fixed=vals.astype(">i4").view(np.uint8).reshape(n, 4), nulls=nulls))
-            expected_cols.append([None if nulls[i] else int(vals[i]).to_bytes(4, "big", signed=True) for i in range(n)])
+            expected_cols.append(
+                [None if nulls[i] else int(vals[i]).to_bytes(4, "big", signed=True) for i in range(n)]
+            )
         else:
             strs = [None if nulls[i] else "x" * int(rng.integers(0, 5)) for i in range(n)]
             columns.append(m.WireColumn(var=pa.array(strs, pa.string())))

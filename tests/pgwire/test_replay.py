@@ -230,35 +230,52 @@ def test_random_conversations_answer_as_without_replaying(
 
 
 def test_over_the_sql_engine(tmp_path: Path) -> None:
+    """The SQL engine's constant plans make steps replayable; SET, BEGIN and errors do not."""
     pytest.importorskip("columnar.engine")
-    from sql.engine import SqlSession
+    from pgwire.auth import AuthConfig
+    from pgwire.handlers import Handler
+    from pgwire.protocol import Connection
     from tests.sql.in_process import sql_engine
 
-    executed: Counter[str] = Counter()
-
-    class Counting(SqlSession):
-        def execute(self, statement, params):  # type: ignore[no-untyped-def]
-            executed[statement.sql] += 1
-            return super().execute(statement, params)
-
     with sql_engine(tmp_path) as (_, engine):
-        server = start_server(factory=lambda d, u, o: Counting(engine, d, u, o))  # type: ignore[arg-type,return-value]
-        try:
-            with psycopg.connect(server.dsn(dbname="postgres"), autocommit=True) as conn:
-                for _ in range(20):
-                    assert conn.execute("SELECT 1").fetchall() == [(1,)]
-                assert executed["SELECT 1"] < 5  # the rest were replayed
-                conn.execute("SET TimeZone = 'Asia/Tokyo'")
-                assert conn.info.parameter_status("TimeZone") == "Asia/Tokyo"
-                conn.execute("SET TimeZone = 'UTC'")
-                assert conn.info.parameter_status("TimeZone") == "UTC"
-                with pytest.raises(psycopg.errors.InFailedSqlTransaction), conn.transaction():
-                    assert conn.execute("SELECT 1").fetchall() == [(1,)]
-                    with pytest.raises(psycopg.errors.UndefinedTable):
-                        conn.execute("SELECT * FROM no_such_table")
-                    conn.execute("SELECT 1")
-                assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-                assert conn.execute("SELECT 1").fetchall() == [(1,)]
-        finally:
-            server.stop()
-            gc.collect()  # sessions hold DuckDB cursors in reference cycles: gone before the engine closes
+        conn = Connection()
+        h = Handler(conn, lambda d, u, o: engine.session(d, u, o), AuthConfig("trust"))
+
+        def step(*msgs: m.Message) -> tuple[bytes, bool]:
+            conn.receive_data(b"".join(x.encode() for x in msgs))
+            for _ in h.run():
+                pass
+            return conn.data_to_send(), h.replayable()
+
+        step(m.StartupMessage({"user": "u", "database": "postgres"}))
+        assert step(m.Query("SELECT 1"))[1]  # a constant plan, from its first run
+        assert step(m.Parse("s", "SELECT 1"), m.Sync())[1] is False  # a new statement
+        bdes = b"".join(x.encode() for x in _bdes())
+        reply, replayable = step(*_bdes())
+        assert replayable and _rows(_decode(reply)) == [[b"1"]]
+        h.remember(bdes, reply)
+        assert h.reply(bdes) == reply
+        assert step(m.Query("SELECT 1 FROM pg_catalog.pg_class LIMIT 1"))[1] is False
+        assert h.reply(bdes) is None  # not a constant: may have changed anything
+        reply, _ = step(*_bdes())
+        h.remember(bdes, reply)
+        assert h.reply(bdes) == reply
+        out, replayable = step(m.Query("SET TimeZone = 'Asia/Tokyo'"))
+        assert not replayable and m.ParameterStatus("TimeZone", "Asia/Tokyo") in _decode(out)
+        assert h.reply(bdes) is None
+        step(*_bdes())
+        assert step(m.Query("BEGIN"))[1] is False
+        out, replayable = step(*_bdes())
+        assert not replayable and _decode(out)[-1] == m.ReadyForQuery("T")  # the portal lives on
+        assert step(m.Query("SELECT no_such_column"))[1] is False
+        out, replayable = step(m.Query("SELECT 1"))
+        errors = [x for x in _decode(out) if isinstance(x, m.ErrorResponse)]
+        assert not replayable and errors[0].fields["C"] == "25P02"
+        step(m.Query("ROLLBACK"))
+        assert step(m.Query("SELECT 1"))[1]
+        h.close()
+        gc.collect()  # sessions hold DuckDB cursors in reference cycles: gone before the engine closes
+
+
+def _decode(raw: bytes) -> list[m.Message]:
+    return [m.decode_backend(code, payload) for code, payload in m.split_messages(raw)]
