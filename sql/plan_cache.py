@@ -30,25 +30,49 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-_TOKEN = re.compile(
+_SKIP = r"""
+    "(?:[^"]|"")*"                                    # quoted identifier
+    | --[^\n]*                                        # comment
+    | /\*.*?\*/                                        # block comment
+    | \$\$.*?\$\$ | \$(?P<dq>[A-Za-z_][A-Za-z0-9_]*)\$.*?\$(?P=dq)\$   # dollar quoting
+    | [A-Za-z_][A-Za-z0-9_$]*'(?:[^']|'')*'           # E'..', B'..', X'..', U&'..' prefixed strings
+"""
+# the token before a literal that may be a comparison value: = < > <= >= <> != ( , AND BETWEEN IN OR
+_BEFORE = r"(?:<=|>=|<>|!=|[=<>(,]|(?i:AND|BETWEEN|IN|OR)\b(?!'))"  # (AND'x' is a prefixed string)
+_LITERAL = r"(?:'(?:[^']|'')*'|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+_OTHER_TOKEN = (
     r"""
-      (?P<skip>"(?:[^"]|"")*"                           # quoted identifier
-        | --[^\n]*                                      # comment
-        | /\*.*?\*/                                     # block comment
-        | \$\$.*?\$\$ | \$(?P<dq>[A-Za-z_][A-Za-z0-9_]*)\$.*?\$(?P=dq)\$   # dollar quoting
-        | [A-Za-z_][A-Za-z0-9_$]*'(?:[^']|'')*'         # E'..', B'..', X'..', U&'..' prefixed strings
-      )
-    | (?P<param>\$(?P<pn>\d+))
-    | (?P<word>[A-Za-z_][A-Za-z0-9_$]*)
-    | (?P<str>'(?:[^']|'')*')
-    | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
-    | (?P<op><=|>=|<>|!=|::|[=<>(),.\-+*/%\[\]])
-    """,
+    (?:"""
+    + _SKIP
+    + r""")
+    | '(?:[^']|'')*'                                  # a string that is no candidate
+    | [A-Za-z_][A-Za-z0-9_$]*                         # a word
+    | (?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?            # a number that is no candidate
+    | <=|>=|<>|!=|::|\s+
+    | .                                               # anything else, one character at a time
+"""
+)
+# The text as matches of: a candidate (a literal right after one of _BEFORE, whitespace between), a
+# client parameter $n, or a run of other tokens. Tokens are matched whole, so a candidate is only
+# looked for where a token starts, never inside a string, identifier or comment; a run stops before
+# the next candidate or parameter. One match per candidate keeps the Python loop short.
+_SCAN = re.compile(
+    r"(?P<cand>"
+    + _BEFORE
+    + r"\s*(?P<lit>"
+    + _LITERAL
+    + r"))"
+    + r"|\$(?P<pn>\d+)"
+    + r"|(?:(?!"
+    + _BEFORE
+    + r"\s*"
+    + _LITERAL
+    + r")(?!\$\d)(?:"
+    + _OTHER_TOKEN
+    + r"))+",
     re.S | re.X,
 )
-# the token before a literal that may be a comparison value
-_BEFORE_OPS = {"=", "<", ">", "<=", ">=", "<>", "!=", "(", ","}
-_BEFORE_WORDS = {"AND", "BETWEEN", "IN", "OR"}
+_LIT, _PN = _SCAN.groupindex["lit"], _SCAN.groupindex["pn"]
 
 MAX_VARIANTS = 8  # plans kept per template (e.g. one per date_trunc unit)
 
@@ -67,31 +91,13 @@ def template(sql: str, n_given: int) -> Template | None:
     if "'" not in sql and not any(ch.isdigit() for ch in sql):
         return None
     base = n_given
-    prev = ""
     spans: list[tuple[int, int, str]] = []
-    pos = 0
-    for m in _TOKEN.finditer(sql):
-        gap = sql[pos : m.start()]
-        pos = m.end()
-        if gap.strip():
-            prev = "?"  # an unknown character: nothing after it is trusted as a value
-        kind = m.lastgroup
-        if kind == "skip" or kind == "dq":
-            prev = "?"
-            continue
-        if kind == "param":
-            base = max(base, int(m.group("pn")))
-            prev = "$"
-            continue
-        if kind in ("str", "num"):
-            if prev in _BEFORE_OPS or prev in _BEFORE_WORDS:
-                spans.append((m.start(), m.end(), kind))
-            prev = "lit"
-            continue
-        if kind == "word":
-            prev = m.group().upper()
-            continue
-        prev = m.group()
+    for m in _SCAN.finditer(sql):
+        lo = m.start(_LIT)
+        if lo >= 0:
+            spans.append((lo, m.end(_LIT), "str" if sql[lo] == "'" else "num"))
+        elif m.start(_PN) >= 0:
+            base = max(base, int(m.group(_PN)))
     if not spans:
         return None
     pieces: list[str] = []

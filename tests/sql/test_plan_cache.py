@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -320,3 +321,99 @@ def test_a_statement_prepared_before_a_schema_change_is_planned_again(tmp_path):
         r = s.execute(named, ["a"])
         assert [x["v"] for b in r.batches for x in b.to_pylist()] == [1.0, 2.0, 3.0]
         assert [b.num_columns for b in s.execute(named, ["a"]).batches] == [2]
+
+
+# -- the scanner against a token-by-token reading ---------------------------------------------------------
+_REF_TOKEN = re.compile(
+    r"""
+      (?P<skip>"(?:[^"]|"")*" | --[^\n]* | /\*.*?\*/
+        | \$\$.*?\$\$ | \$(?P<dq>[A-Za-z_][A-Za-z0-9_]*)\$.*?\$(?P=dq)\$
+        | [A-Za-z_][A-Za-z0-9_$]*'(?:[^']|'')*')
+    | (?P<param>\$(?P<pn>\d+))
+    | (?P<word>[A-Za-z_][A-Za-z0-9_$]*)
+    | (?P<str>'(?:[^']|'')*')
+    | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+    | (?P<op><=|>=|<>|!=|::|[=<>(),.\-+*/%\[\]])
+    """,
+    re.S | re.X,
+)
+
+
+def _reference_candidates(sql: str, n_given: int) -> tuple[list[tuple[int, int, str]], int]:
+    """Token by token: a literal is a candidate when the token before it is = < > <= >= <> != ( , or
+    AND BETWEEN IN OR, with only whitespace between; the parameter base is the largest $n outside
+    strings, identifiers and comments."""
+    base, prev, spans, pos = n_given, "", [], 0
+    for m in _REF_TOKEN.finditer(sql):
+        if sql[pos : m.start()].strip():
+            prev = "?"
+        pos = m.end()
+        kind = m.lastgroup
+        if kind in ("skip", "dq"):
+            prev = "?"
+        elif kind == "param":
+            base, prev = max(base, int(m.group("pn"))), "$"
+        elif kind in ("str", "num"):
+            if prev in {"=", "<", ">", "<=", ">=", "<>", "!=", "(", ",", "AND", "BETWEEN", "IN", "OR"}:
+                spans.append((m.start(), m.end(), kind))
+            prev = "lit"
+        else:
+            prev = m.group().upper()
+    return spans, base
+
+
+def _candidates(sql: str, n_given: int) -> tuple[list[tuple[int, int, str]], int]:
+    tpl = plan_cache.template(sql, n_given)
+    if tpl is None:
+        return [], None
+    spans, at = [], 0
+    for piece, lit, kind in zip(tpl.pieces, tpl.literals, tpl.kinds, strict=False):
+        at += len(piece)
+        spans.append((at, at + len(lit), kind))
+        at += len(lit)
+    return spans, tpl.base
+
+
+def _corpus_texts() -> list[str]:
+    from pathlib import Path
+
+    texts = []
+    for f in sorted((Path(__file__).parent / "differential" / "corpus").glob("*.sql")):
+        texts += [t for t in f.read_text().split(";") if t.strip()]
+    from bench.queries import QUERY_TYPES, DevopsQueries
+
+    gen = DevopsQueries(10, 0, 24 * 3600 * 10**9, seed=2)
+    for kind in QUERY_TYPES:
+        texts += [q.sql for q in gen.instances(kind, 2)]
+    assert len(texts) > 300
+    return texts
+
+
+@pytest.mark.parametrize("n_given", [0, 2])
+def test_template_scan_finds_what_a_token_reading_finds(n_given):
+    for sql in _corpus_texts():
+        ref, base = _reference_candidates(sql, n_given)
+        got, got_base = _candidates(sql, n_given)
+        assert got == ref, sql
+        if ref:
+            assert got_base == base, sql
+
+
+_PIECES = st.sampled_from(
+    ["=", "<", ">", "<=", ">=", "<>", "!=", "(", ")", ",", "AND", "and", "IN", "BETWEEN", "OR", "ORDER",
+     "INTERVAL", "x", "host_1", "E'a'", "'it''s'", "'='", "'", "12", "1.5e3", ".5", "-", "::", "$1", "$3",
+     "$$ = 'q' $$", '"a=1"', "-- = 5\n", "/* = 'c' */", "~", ";", "#", " ", "  ", "\n", "$", "AND5", "5a"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=24), st.lists(st.sampled_from(["", " "]), min_size=24, max_size=24))
+def test_template_scan_property(pieces, gaps):
+    sql = "".join(p + g for p, g in zip(pieces, gaps, strict=False))
+    ref, base = _reference_candidates(sql, 0)
+    got, got_base = _candidates(sql, 0)
+    if "'" not in sql and not any(ch.isdigit() for ch in sql):
+        ref = []
+    assert got == ref, sql
+    if ref:
+        assert got_base == base, sql
