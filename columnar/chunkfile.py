@@ -387,6 +387,8 @@ class ChunkFile:
             np.ascontiguousarray(b["count"], dtype=np.int64),
             np.ascontiguousarray(b["flags"], dtype=np.int64),
             np.ascontiguousarray(b["column"], dtype=np.int64),
+            np.ascontiguousarray(self.groups["tmin"], dtype=np.int64),
+            np.ascontiguousarray(self.groups["tmax"], dtype=np.int64),
         )
 
     # -- metadata ------------------------------------------------------------------------------------
@@ -416,14 +418,7 @@ class ChunkFile:
         gs = self._group_series
         if series is not None and gs is not None and len(series) * 16 < len(gs):
             # few series: the runs of their groups, by binary search
-            lo = np.searchsorted(gs, series, "left")
-            n = np.searchsorted(gs, series, "right") - lo
-            total = int(n.sum())
-            if total == 0:
-                return np.zeros(0, np.int64)
-            starts = np.cumsum(n) - n
-            idx = np.repeat(lo - starts, n) + np.arange(total)
-            return idx[(g["tmax"][idx] >= tmin) & (g["tmin"][idx] <= tmax)]
+            return _select_runs(gs, self._lay[7], self._lay[8], np.asarray(series, np.int64), tmin, tmax)
         mask = (g["tmax"] >= tmin) & (g["tmin"] <= tmax)
         if series is not None:
             mask &= np.isin(g["series"], series, assume_unique=False)
@@ -510,7 +505,7 @@ class ChunkFile:
         gidx = np.ascontiguousarray(gidx, dtype=np.int64)
         cols = np.array([self.column_index.get(n, -1) for n in names], dtype=np.int64)
         ok, block, length, count, validity, off, end, where = _span_blocks(
-            gidx, cols, self._grid, *self._lay, self._limit, len(MAGIC)
+            gidx, cols, self._grid, *self._lay[:7], self._limit, len(MAGIC)
         )
         if not ok:
             return None
@@ -792,3 +787,32 @@ def _any_staged(arr, block, at, validity) -> bool:
             if 0 <= a < len(arr) and arr[a] == STAGE:
                 return True
     return False
+
+
+@njit(cache=True, nogil=True)
+def _select_runs(gs, g_tmin, g_tmax, series, tmin, tmax):
+    """Groups of ``series`` (groups ordered by series: each series' groups are one run) overlapping
+    [tmin, tmax], in group order when ``series`` is sorted."""
+    out = np.empty(0, np.int64)
+    parts = []
+    total = 0
+    for s in series:
+        lo = np.searchsorted(gs, s, "left")
+        hi = np.searchsorted(gs, s, "right")
+        keep = np.empty(hi - lo, np.int64)
+        n = 0
+        for i in range(lo, hi):
+            if g_tmax[i] >= tmin and g_tmin[i] <= tmax:
+                keep[n] = i
+                n += 1
+        if n:
+            parts.append(keep[:n])
+            total += n
+    if total == 0:
+        return out
+    out = np.empty(total, np.int64)
+    at = 0
+    for p in parts:
+        out[at : at + len(p)] = p
+        at += len(p)
+    return out
