@@ -112,6 +112,7 @@ class Encoder:
     def __init__(self, epoch: str | None, pretty: bool) -> None:
         self.epoch = epoch
         self.pretty = pretty
+        self._columns: dict[int, tuple[list[str], RawJSON]] = {}  # the series of a result share theirs
 
     def rows(self, s: Series, rows: list[list[Any]]) -> list[list[Any]]:
         ti = s.time_index
@@ -126,7 +127,10 @@ class Encoder:
             out.append(r)
         return out
 
-    def series_obj(self, s: Series, partial: bool, values: RawJSON | None = None) -> dict[str, Any]:
+    def series_obj(self, s: Series, partial: bool, values: RawJSON | None = None) -> dict[str, Any] | RawJSON:
+        """The series' object: a dict to indent (pretty), else its JSON text."""
+        if not self.pretty:
+            return self._series_json(s, partial, values)
         o: dict[str, Any] = {}
         if s.name:
             o["name"] = s.name
@@ -135,25 +139,49 @@ class Encoder:
         if s.columns:
             o["columns"] = s.columns
         if len(s):
-            if values is not None:
-                o["values"] = values
-            elif s.columnar and not self.pretty:
-                o["values"] = self.values_json([s])[0]
-            else:
-                o["values"] = self.rows(s, s.values)
+            o["values"] = self.rows(s, s.values)
         if partial:
             o["partial"] = True
         return o
 
-    def series_objs(self, series: list[Series]) -> list[dict[str, Any]]:
+    def _series_json(self, s: Series, partial: bool, values: RawJSON | None) -> RawJSON:
+        parts = []
+        if s.name:
+            parts.append('"name":' + _str(s.name))
+        if s.tags:
+            parts.append(
+                '"tags":{' + ",".join(f"{_str(k)}:{_value(v)}" for k, v in sorted(s.tags.items())) + "}"
+            )
+        if s.columns:
+            parts.append('"columns":' + self._columns_json(s.columns))
+        if len(s):
+            if values is None:
+                values = self.values_json([s])[0] if s.columnar else RawJSON(_value(self.rows(s, s.values)))
+            parts.append('"values":' + values)
+        if partial:
+            parts.append('"partial":true')
+        return RawJSON("{" + ",".join(parts) + "}")
+
+    def _columns_json(self, columns: list[str]) -> RawJSON:
+        hit = self._columns.get(id(columns))
+        if hit is not None and hit[0] is columns:
+            return hit[1]
+        text = RawJSON(_value(columns))
+        self._columns[id(columns)] = (columns, text)
+        return text
+
+    def series_objs(self, series: list[Series]) -> list[dict[str, Any] | RawJSON]:
         """The series of one result; columnar ones of the same column types formatted together."""
         values: dict[int, RawJSON] = {}
         if not self.pretty:
             alike: dict[tuple, list[int]] = {}
             for i, s in enumerate(series):
                 if s.columnar and len(s):
-                    assert s.cols is not None
-                    key = (id(s.tz), tuple((c.values.dtype.str, id(c.words)) for c in s.cols))
+                    if s.block is not None:  # rows of one result: formatted from its columns
+                        key: tuple = (id(s.tz), id(s.block[0]))
+                    else:
+                        assert s.cols is not None
+                        key = (id(s.tz), tuple((c.values.dtype.str, id(c.words)) for c in s.cols))
                     alike.setdefault(key, []).append(i)
             for idxs in alike.values():
                 for i, v in zip(idxs, self.values_json([series[i] for i in idxs]), strict=True):
@@ -164,10 +192,13 @@ class Encoder:
         """The rows of columnar series (of one tz and the same column types) as JSON, formatted a
         column at a time over all of them."""
         first = series[0]
-        assert first.times is not None and first.cols is not None
-        if len(series) == 1:
+        if first.block is not None:  # every series' rows are a range of this block's
+            times, cols = _block_rows(series)
+        elif len(series) == 1:
+            assert first.times is not None and first.cols is not None
             times, cols = first.times, first.cols
         else:
+            assert first.cols is not None
             times = np.concatenate([s.times for s in series])  # type: ignore[misc]
             cols = [_concat([s.cols[j] for s in series]) for j in range(len(first.cols))]  # type: ignore[index]
         # each cell's text as an Arrow string column; rows and series joined by Arrow's kernels
@@ -179,7 +210,7 @@ class Encoder:
         return [RawJSON("[[" + text + "]]") for text in per_series.to_pylist()]
 
     def result_obj(
-        self, r: StatementResult, series: list[dict[str, Any]], partial: bool = False
+        self, r: StatementResult, series: list[dict[str, Any] | RawJSON], partial: bool = False
     ) -> dict[str, Any]:
         o: dict[str, Any] = {"statement_id": r.statement_id}
         if series:
@@ -281,6 +312,21 @@ def _whole_seconds_cells(sec: np.ndarray) -> pa.Array:
         buf[:, at : at + 2] = _TWO_DIGITS[v]
     offsets = np.arange(0, (n + 1) * len(_CELL), len(_CELL), dtype=np.int32)
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(buf))
+
+
+def _block_rows(series: list[Series]) -> tuple[np.ndarray, list[Col]]:
+    """The rows of series of one block, in the series' order: a slice of the block when they follow
+    each other there, else taken at once."""
+    block = series[0].block[0]  # type: ignore[index]
+    starts = np.array([s.block[1] for s in series], np.int64)  # type: ignore[index]
+    lens = np.array([len(s) for s in series], np.int64)
+    part: slice | np.ndarray
+    if (starts[1:] == starts[:-1] + lens[:-1]).all():
+        part = slice(int(starts[0]), int(starts[-1] + lens[-1]))
+    else:
+        ends = np.cumsum(lens)
+        part = np.repeat(starts - (ends - lens), lens) + np.arange(int(ends[-1]))
+    return block.times[part], [c.take(part) for c in block.cols]
 
 
 def _concat(cols: list[Col]) -> Col:

@@ -17,7 +17,7 @@ import pyarrow as pa
 from sql.influxql import ast as A
 from sql.influxql.compile import Compiled
 from sql.influxql.functions import Col
-from sql.influxql.series import Series
+from sql.influxql.series import Block, Series
 from sql.influxql.source import Source
 from sql.influxql.translate import ident, time_literal
 from sql.influxql.values import MAX_TIME, MIN_TIME
@@ -150,19 +150,18 @@ def split_series(
     values: list[Col],
 ) -> list[Series]:
     """One series per key, of the given rows of ``times`` and ``values``: each column is taken
-    once for all series, and a series' columns are slices (views) of it."""
+    once for all series, whose rows are ranges of one :class:`Block` of them."""
     if not rows:
         return []
     at = np.concatenate(rows)
     if len(at) != len(times) or (len(at) and (at[0] != 0 or (np.diff(at) != 1).any())):
         times = times[at]
         values = [v.take(at) for v in values]  # else the rows are all of them, in order
-    cols = values
+    block = Block(times, values)
     out: list[Series] = []
     lo = 0
     for key, r in zip(keys, rows, strict=True):
-        part = slice(lo, lo + len(r))
-        lo += len(r)
         tags = series_tags(plan.dims, key)
-        out.append(Series(src.name, tags, plan.columns, times=times[part], cols=[v.take(part) for v in cols]))
+        out.append(Series(src.name, tags, plan.columns, times=times[lo : lo + len(r)], block=(block, lo)))
+        lo += len(r)
     return out

@@ -170,3 +170,39 @@ def test_whole_second_cells_are_format_times() -> None:
     edges = [lo, hi - 1, 0, -1, 951782400, 951868800, 4107542400, 4107456000, 1451606400, 1456704000]
     sec = np.concatenate([rng.integers(lo, hi, 20000), np.array(edges, np.int64)])
     assert _whole_seconds_cells(sec).to_pylist() == [f'"{format_time(int(x) * 10**9)}"' for x in sec]
+
+
+def test_series_of_one_block() -> None:
+    """Series whose rows are ranges of one Block (split_series) encode as their rows do, in any
+    order of the series, chunked or not; their cols are the block's rows."""
+    from sql.influxql.series import Block
+
+    whole = _series(30)
+    assert whole.times is not None and whole.cols is not None
+    block = Block(whole.times, whole.cols)
+    ranges = [(0, 4), (4, 15), (15, 16), (16, 30)]
+
+    def split() -> list[Series]:
+        return [
+            Series("m", {"host": str(i)}, whole.columns, times=whole.times[lo:hi], block=(block, lo))
+            for i, (lo, hi) in enumerate(ranges)
+        ]
+
+    for order in ([0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1]):
+        series = [split()[i] for i in order]
+        enc = Encoder(None, False)
+        fast = _encode_all(enc, [StatementResult(0, series)])
+        assert fast == _encode_all(enc, [StatementResult(0, [_rows_copy(s) for s in series])])
+        json.loads(fast)
+    s = split()[1]
+    assert s.cols is not None and [c.tolist() for c in s.cols] == [
+        c.take(slice(4, 15)).tolist() for c in whole.cols
+    ]
+    enc = Encoder("ms", False)
+    assert _encode_chunks(enc, StatementResult(0, split()), 5) == _encode_chunks(
+        enc, StatementResult(0, [_rows_copy(s) for s in split()]), 5
+    )
+    pretty = Encoder(None, True)
+    assert _encode_all(pretty, [StatementResult(0, split())]) == _encode_all(
+        pretty, [StatementResult(0, [_rows_copy(s) for s in split()])]
+    )
