@@ -1,6 +1,8 @@
-"""numba kernels for the text forms that Arrow cannot write fast enough (timestamps above all).
+"""numba kernels for the wire forms that Arrow cannot write fast enough, or not without a chain of
+compute calls whose fixed cost outweighs a small batch: text of timestamps, integers, decimals and floats
+(Ryu's shortest digits for float8), binary numeric, and the DataRow framing of a whole batch.
 
-Each kernel writes every row's text into one byte buffer and returns it with int64 offsets, so the
+Each text kernel writes every row's text into one byte buffer and returns it with int64 offsets, so the
 result becomes an Arrow large_string array without a copy. They release the GIL (nogil) so several
 sessions can encode at once on the thread pool.
 """
@@ -15,14 +17,14 @@ _MIN_US = -62_135_596_800_000_000  # 0001-01-01 in microseconds since 1970
 _MAX_US = 253_402_300_800_000_000  # 10000-01-01
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _put2(out: np.ndarray, pos: int, v: int) -> int:
     out[pos] = 48 + v // 10
     out[pos + 1] = 48 + v % 10
     return pos + 2
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _civil(days: int) -> tuple[int, int, int]:
     z = days + 719_468
     era = z // 146_097
@@ -36,7 +38,7 @@ def _civil(days: int) -> tuple[int, int, int]:
     return year, month, day
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _clock(out: np.ndarray, pos: int, in_day: int) -> int:
     secs = in_day // 1_000_000
     frac = in_day - secs * 1_000_000
@@ -226,6 +228,50 @@ def integers_text(values: np.ndarray, nulls: np.ndarray, scale: int) -> tuple[np
 
 
 @njit(cache=True, nogil=True)
+def _put_decimal(out: np.ndarray, pos: int, digits: np.ndarray, nd: int, e10: int, high: int) -> int:
+    """Write the ``nd`` ASCII ``digits`` (no trailing zero) of a number whose first digit has the decimal
+    exponent ``e10``: fixed notation for -4 <= e10 < ``high``, else ``d.ddde+XX`` (PostgreSQL's float text)."""
+    if -4 <= e10 < high:
+        if e10 >= 0:
+            for k in range(e10 + 1):
+                out[pos] = digits[k] if k < nd else 48
+                pos += 1
+            if nd > e10 + 1:
+                out[pos] = 46
+                pos += 1
+                for k in range(e10 + 1, nd):
+                    out[pos] = digits[k]
+                    pos += 1
+        else:
+            out[pos] = 48
+            out[pos + 1] = 46
+            pos += 2
+            for _ in range(-e10 - 1):
+                out[pos] = 48
+                pos += 1
+            for k in range(nd):
+                out[pos] = digits[k]
+                pos += 1
+        return pos
+    out[pos] = digits[0]
+    pos += 1
+    if nd > 1:
+        out[pos] = 46
+        pos += 1
+        for k in range(1, nd):
+            out[pos] = digits[k]
+            pos += 1
+    out[pos] = 101
+    out[pos + 1] = 45 if e10 < 0 else 43
+    pos += 2
+    a = -e10 if e10 < 0 else e10
+    if a >= 100:
+        out[pos] = 48 + a // 100
+        pos += 1
+    return _put2(out, pos, a % 100)
+
+
+@njit(cache=True, nogil=True)
 def floats_text(data: np.ndarray, offsets: np.ndarray, high: int) -> tuple[np.ndarray, np.ndarray]:
     """PostgreSQL's float text from Arrow's (the same shortest round-trip digits, other notation).
 
@@ -298,45 +344,7 @@ def floats_text(data: np.ndarray, offsets: np.ndarray, high: int) -> tuple[np.nd
             pos += 1
             new[i + 1] = pos
             continue
-        e10 = point + before + exponent - 1  # scientific exponent of the first digit
-        if -4 <= e10 < high:
-            if e10 >= 0:
-                for k in range(e10 + 1):
-                    out[pos] = digits[k] if k < nd else 48
-                    pos += 1
-                if nd > e10 + 1:
-                    out[pos] = 46
-                    pos += 1
-                    for k in range(e10 + 1, nd):
-                        out[pos] = digits[k]
-                        pos += 1
-            else:
-                out[pos] = 48
-                out[pos + 1] = 46
-                pos += 2
-                for _ in range(-e10 - 1):
-                    out[pos] = 48
-                    pos += 1
-                for k in range(nd):
-                    out[pos] = digits[k]
-                    pos += 1
-        else:
-            out[pos] = digits[0]
-            pos += 1
-            if nd > 1:
-                out[pos] = 46
-                pos += 1
-                for k in range(1, nd):
-                    out[pos] = digits[k]
-                    pos += 1
-            out[pos] = 101
-            out[pos + 1] = 45 if e10 < 0 else 43
-            pos += 2
-            a = -e10 if e10 < 0 else e10
-            if a >= 100:
-                out[pos] = 48 + a // 100
-                pos += 1
-            pos = _put2(out, pos, a % 100)
+        pos = _put_decimal(out, pos, digits, nd, point + before + exponent - 1, high)
         new[i + 1] = pos
     return out[:pos], new
 
@@ -427,3 +435,223 @@ def put_values(
         for k in range(length):
             out[pos + k] = data[start + k]
         cursor[i] = pos + length
+
+
+# ---------------------------------------------------------------- float8 as text: Ryu's shortest round-trip digits
+#
+# Ulf Adams, "Ryū: fast float-to-string conversion" (PLDI 2018), the d2s algorithm of the reference C code:
+# the shortest decimal in the rounding interval of a double, nearest to it, ties to even (what PostgreSQL
+# 12+ writes with extra_float_digits 1). Tables of 5^i and 2^k / 5^i with 125 significant bits each, as
+# (low, high) uint64 halves, computed at import with Python integers.
+
+_POW5_INV_BITCOUNT = 125
+_POW5_BITCOUNT = 125
+
+
+def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    mask = (1 << 64) - 1
+    inv_lo, inv_hi, pos_lo, pos_hi = [], [], [], []
+    for i in range(342):
+        p = 5**i
+        inv = (1 << (p.bit_length() - 1 + _POW5_INV_BITCOUNT)) // p + 1
+        inv_lo.append(inv & mask)
+        inv_hi.append(inv >> 64)
+    for i in range(326):
+        p = 5**i
+        shift = p.bit_length() - _POW5_BITCOUNT
+        v = p >> shift if shift > 0 else p << -shift
+        pos_lo.append(v & mask)
+        pos_hi.append(v >> 64)
+    return tuple(np.array(t, np.uint64) for t in (inv_lo, inv_hi, pos_lo, pos_hi))  # type: ignore[return-value]
+
+
+_INV_LO, _INV_HI, _POS_LO, _POS_HI = _tables()
+_M32 = np.uint64(0xFFFFFFFF)
+_S32 = np.uint64(32)
+
+
+@njit(cache=True, nogil=True)
+def _mul_shift(m: int, lo: np.uint64, hi: np.uint64, j: int) -> int:
+    """floor(m * (hi * 2^64 + lo) / 2^j) for m < 2^56 and 64 < j < 128."""
+    a = np.uint64(m)
+    a0 = a & _M32
+    a1 = a >> _S32
+    # m * lo: only its high 64 bits count
+    b0 = lo & _M32
+    b1 = lo >> _S32
+    p00 = a0 * b0
+    p01 = a0 * b1
+    p10 = a1 * b0
+    mid = (p00 >> _S32) + (p01 & _M32) + (p10 & _M32)
+    lo_high = a1 * b1 + (p01 >> _S32) + (p10 >> _S32) + (mid >> _S32)
+    # m * hi as 128 bits
+    c0 = hi & _M32
+    c1 = hi >> _S32
+    q00 = a0 * c0
+    q01 = a0 * c1
+    q10 = a1 * c0
+    mid2 = (q00 >> _S32) + (q01 & _M32) + (q10 & _M32)
+    h_lo = (mid2 << _S32) | (q00 & _M32)
+    h_hi = a1 * c1 + (q01 >> _S32) + (q10 >> _S32) + (mid2 >> _S32)
+    s_lo = h_lo + lo_high
+    s_hi = h_hi + (np.uint64(1) if s_lo < h_lo else np.uint64(0))
+    dist = np.uint64(j - 64)
+    return np.int64((s_hi << (np.uint64(64) - dist)) | (s_lo >> dist))
+
+
+@njit(cache=True, nogil=True)
+def _pow5_factor(v: int) -> int:
+    count = 0
+    while v > 0 and v % 5 == 0:
+        v //= 5
+        count += 1
+    return count
+
+
+@njit(cache=True, nogil=True)
+def _shortest(bits: int) -> tuple[int, int]:
+    """(digits, exponent) with digits * 10^exponent the shortest nearest decimal of a finite nonzero double."""
+    mantissa = bits & ((1 << 52) - 1)
+    biased = (bits >> 52) & 0x7FF
+    if biased == 0:
+        e2 = 1 - 1023 - 52 - 2
+        m2 = mantissa
+    else:
+        e2 = biased - 1023 - 52 - 2
+        m2 = (1 << 52) | mantissa
+    accept_bounds = (m2 & 1) == 0
+    mv = 4 * m2
+    mm_shift = 1 if (mantissa != 0 or biased <= 1) else 0
+    vm_trailing = False
+    vr_trailing = False
+    if e2 >= 0:
+        q = ((e2 * 78913) >> 18) - (1 if e2 > 3 else 0)
+        e10 = q
+        k = _POW5_INV_BITCOUNT + ((q * 1217359) >> 19) + 1 - 1
+        i = -e2 + q + k
+        lo = _INV_LO[q]
+        hi = _INV_HI[q]
+        vr = _mul_shift(4 * m2, lo, hi, i)
+        vp = _mul_shift(4 * m2 + 2, lo, hi, i)
+        vm = _mul_shift(4 * m2 - 1 - mm_shift, lo, hi, i)
+        if q <= 21:
+            if mv % 5 == 0:
+                vr_trailing = _pow5_factor(mv) >= q
+            elif accept_bounds:
+                vm_trailing = _pow5_factor(mv - 1 - mm_shift) >= q
+            else:
+                vp -= 1 if _pow5_factor(mv + 2) >= q else 0
+    else:
+        q = ((-e2 * 732923) >> 20) - (1 if -e2 > 1 else 0)
+        e10 = q + e2
+        i = -e2 - q
+        k = ((i * 1217359) >> 19) + 1 - _POW5_BITCOUNT
+        j = q - k
+        lo = _POS_LO[i]
+        hi = _POS_HI[i]
+        vr = _mul_shift(4 * m2, lo, hi, j)
+        vp = _mul_shift(4 * m2 + 2, lo, hi, j)
+        vm = _mul_shift(4 * m2 - 1 - mm_shift, lo, hi, j)
+        if q <= 1:
+            vr_trailing = True
+            if accept_bounds:
+                vm_trailing = mm_shift == 1
+            else:
+                vp -= 1
+        elif q < 63:
+            vr_trailing = (mv & ((1 << q) - 1)) == 0
+    removed = 0
+    last = 0
+    if vm_trailing or vr_trailing:
+        while vp // 10 > vm // 10:
+            vm_trailing = vm_trailing and vm % 10 == 0
+            vr_trailing = vr_trailing and last == 0
+            last = vr % 10
+            vr //= 10
+            vp //= 10
+            vm //= 10
+            removed += 1
+        if vm_trailing:
+            while vm % 10 == 0:
+                vr_trailing = vr_trailing and last == 0
+                last = vr % 10
+                vr //= 10
+                vp //= 10
+                vm //= 10
+                removed += 1
+        if vr_trailing and last == 5 and vr % 2 == 0:
+            last = 4
+        up = (vr == vm and (not accept_bounds or not vm_trailing)) or last >= 5
+        return vr + (1 if up else 0), e10 + removed
+    round_up = False
+    if vp // 100 > vm // 100:
+        round_up = vr % 100 >= 50
+        vr //= 100
+        vp //= 100
+        vm //= 100
+        removed += 2
+    while vp // 10 > vm // 10:
+        round_up = vr % 10 >= 5
+        vr //= 10
+        vp //= 10
+        vm //= 10
+        removed += 1
+    return vr + (1 if (vr == vm or round_up) else 0), e10 + removed
+
+
+@njit(cache=True, nogil=True)
+def float8_text(bits: np.ndarray, nulls: np.ndarray, high: int) -> tuple[np.ndarray, np.ndarray]:
+    """PostgreSQL's float8 text of doubles given as their int64 bit patterns (see ``_put_decimal``)."""
+    n = bits.size
+    has_nulls = nulls.size != 0
+    out = np.empty(n * 26, np.uint8)
+    offsets = np.empty(n + 1, np.int64)
+    offsets[0] = 0
+    digits = np.empty(20, np.uint8)
+    pos = 0
+    for i in range(n):
+        if has_nulls and nulls[i]:
+            offsets[i + 1] = pos
+            continue
+        b = bits[i]
+        negative = b < 0
+        magnitude = b & 0x7FFFFFFFFFFFFFFF
+        if magnitude >= 0x7FF0000000000000:
+            if magnitude > 0x7FF0000000000000:  # NaN
+                out[pos] = 78
+                out[pos + 1] = 97
+                out[pos + 2] = 78
+                pos += 3
+            else:
+                if negative:
+                    out[pos] = 45
+                    pos += 1
+                for c in (73, 110, 102, 105, 110, 105, 116, 121):
+                    out[pos] = c
+                    pos += 1
+            offsets[i + 1] = pos
+            continue
+        if negative:
+            out[pos] = 45
+            pos += 1
+        if magnitude == 0:
+            out[pos] = 48
+            pos += 1
+            offsets[i + 1] = pos
+            continue
+        value, exponent = _shortest(magnitude)
+        nd = 0
+        while value > 0:
+            digits[nd] = 48 + value % 10
+            value //= 10
+            nd += 1
+        for k in range(nd // 2):  # most significant first
+            t = digits[k]
+            digits[k] = digits[nd - 1 - k]
+            digits[nd - 1 - k] = t
+        while nd > 1 and digits[nd - 1] == 48:
+            nd -= 1
+            exponent += 1
+        pos = _put_decimal(out, pos, digits, nd, exponent + nd - 1, high)
+        offsets[i + 1] = pos
+    return out[:pos], offsets

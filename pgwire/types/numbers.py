@@ -58,6 +58,17 @@ def integers_column(values: np.ndarray, nulls: np.ndarray | None, scale: int = 0
     return WireColumn(var=var, nulls=nulls)
 
 
+def float8_column(values: np.ndarray, nulls: np.ndarray | None) -> WireColumn:
+    """PostgreSQL's float8 text (Ryu's shortest round-trip digits, see ``_kernels.float8_text``)."""
+    from pgwire.types._kernels import float8_text
+
+    data, offsets = float8_text(values.view(np.int64), _NO_NULLS if nulls is None else nulls, 15)
+    var = pa.Array.from_buffers(
+        pa.large_string(), len(values), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    return WireColumn(var=var, nulls=nulls)
+
+
 def floats_column(text: pa.Array, high: int) -> WireColumn:
     """PostgreSQL's float text from Arrow's large_string text of the same floats (see ``floats_text``)."""
     from pgwire.types._kernels import floats_text
@@ -151,11 +162,12 @@ def _float_type(oid: int, name: str, size: int, array_oid: int) -> PgType:
         return float(st.unpack(data)[0])
 
     def text_column(arr: pa.Array, ctx: Context) -> WireColumn:
-        # Arrow writes the same shortest round-trip digits as PostgreSQL; a kernel puts them in its notation
         target = pa.float32() if float4 else pa.float64()
         if arr.type != target:
             arr = pc.cast(arr, target, safe=False)
-        return floats_column(pc.cast(arr, pa.large_string()), high)
+        if float4:  # Arrow writes float4's shortest digits; a kernel puts them in PostgreSQL's notation
+            return floats_column(pc.cast(arr, pa.large_string()), high)
+        return float8_column(raw_values(arr), null_mask(arr))  # type: ignore[arg-type]
 
     def binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
         return fixed_column(numpy_values(arr, np_dtype), be, null_mask(arr))

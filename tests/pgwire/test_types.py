@@ -284,6 +284,17 @@ def test_storage_int64_nanoseconds_as_timestamps() -> None:
     assert _column(arr, 1114, 1)[2] == (-946_684_800_000_000 - 1).to_bytes(8, "big", signed=True)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=50))
+def test_float8_text_kernel_over_bit_patterns(patterns: list[int]) -> None:
+    """The Ryu kernel writes format_float's text (numpy's Dragon4 digits) for any double: subnormals, every
+    exponent, NaN payloads, both signs."""
+    import numpy as np
+
+    arr = pa.array(np.array(patterns, np.uint64).view(np.float64))
+    assert _column(arr, 701, 0) == [format_float(v).encode() for v in arr.to_pylist()]
+
+
 @pytest.mark.parametrize("typ, oid", [(pa.float64(), 701), (pa.float32(), 700)])
 def test_float_text_kernel_on_edges_with_nulls(typ: pa.DataType, oid: int) -> None:
     edges = FLOAT8_EDGES if oid == 701 else FLOAT4_EDGES
