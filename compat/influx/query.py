@@ -342,15 +342,25 @@ def _concat(cols: list[Col]) -> Col:
 
 def columns_cells(cols: list[Col]) -> list[pa.Array]:
     """json_cells of each column; the float columns (of one series' length) formatted as one
-    column, and the integer ones."""
+    column, the integer ones, and the text ones of one dictionary."""
     out: list[pa.Array | None] = [None] * len(cols)
-    for dtype in (np.float64, np.int64):
-        same = [j for j, c in enumerate(cols) if c.values.dtype == dtype]
+    groups: dict[Any, list[int]] = {}
+    for j, c in enumerate(cols):
+        if c.values.dtype in (np.float64, np.int64):
+            groups.setdefault(c.values.dtype, []).append(j)
+        elif c.codes is not None and c.words is not None:  # texts of one dictionary (raw.text_cols)
+            groups.setdefault(id(c.words), []).append(j)
+    for same in groups.values():
         if len(same) > 1:
             n = len(cols[same[0]])
+            first = cols[same[0]]
             values = np.concatenate([cols[j].values for j in same])
             valid = np.concatenate([cols[j].valid for j in same])
-            cells = json_cells(Col(values, valid, cols[same[0]].kind))
+            if first.codes is not None:
+                codes = np.concatenate([cols[j].codes for j in same])  # type: ignore[misc]
+                cells = json_cells(Col(values, valid, first.kind, codes, first.words))
+            else:
+                cells = json_cells(Col(values, valid, first.kind))
             for i, j in enumerate(same):
                 out[j] = cells.slice(i * n, n)
     return [json_cells(c) if cells is None else cells for c, cells in zip(cols, out, strict=True)]

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from sql.influxql import ast as A
-from sql.influxql.columns import arrow_col, cast_col, evaluate, nan_to_null, time_ns
+from sql.influxql.columns import arrow_col, cast_col, evaluate, nan_to_null, text_cols, time_ns
 from sql.influxql.compile import QueryError
 from sql.influxql.functions import NUMERIC, STRING, Col
 from sql.influxql.plan import Plan, full_key, present_dims, row_limit, series_groups, split_series, where_sql
@@ -99,10 +99,11 @@ def run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
             table = table.take(pa.array(by_time))
             times = times[by_time]
     n = table.num_rows
+    texts = text_cols(table)
 
     def lookup(e: A.Expr) -> Col:
         if isinstance(e, A.VarRef):
-            return _ref_col(src, table, e)
+            return _ref_col(src, table, e, texts)
         raise QueryError(f"unsupported expression: {e}")
 
     values = [nan_to_null(evaluate(f.expr, n, lookup)) for f in plan.fields]
@@ -143,23 +144,29 @@ def _is_field_ref(src: Source, v: A.VarRef) -> bool:
     return v.type in (None, "field", kind) or (v.type in NUMERIC and kind in NUMERIC)
 
 
-def _ref_col(src: Source, table: pa.Table, v: A.VarRef) -> Col:
-    """The column a reference reads, over all of ``table``'s rows."""
+def _ref_col(src: Source, table: pa.Table, v: A.VarRef, texts: dict[str, Col]) -> Col:
+    """The column a reference reads, over all of ``table``'s rows (``texts``: its text columns)."""
     name = v.name
     n = table.num_rows
     if v.type == "tag":
         if name in src.schema.tags and name in table.column_names:
-            return arrow_col(table.column(name), STRING)
+            return _text_col(table, name, texts)
         return Col.nulls(n, STRING)
     if name in src.schema.fields:
         if v.type not in (None, "field") and not (v.type in NUMERIC and src.schema.fields[name] in NUMERIC):
             if v.type != src.schema.fields[name]:
                 return Col.nulls(n)
-        col = arrow_col(table.column(name), src.schema.fields[name])
+        kind = src.schema.fields[name]
+        col = _text_col(table, name, texts) if kind == STRING else arrow_col(table.column(name), kind)
         return cast_col(col, v.type)
     if v.type in (None,) and name in src.schema.tags and name in table.column_names:
-        return arrow_col(table.column(name), STRING)
+        return _text_col(table, name, texts)
     return Col.nulls(n)
+
+
+def _text_col(table: pa.Table, name: str, texts: dict[str, Col]) -> Col:
+    col = texts.get(name)
+    return arrow_col(table.column(name), STRING) if col is None else col
 
 
 def _unique(refs: list[A.VarRef]) -> list[A.VarRef]:

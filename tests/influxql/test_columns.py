@@ -44,3 +44,29 @@ def test_fill_at_is_fill_series_at_known_positions(mode: str, kind: str, count_l
     b = fill_at(len(grid), at, col, mode, 7, count_like)
     assert a.kind == b.kind and a.valid.tolist() == b.valid.tolist()
     assert a.values[a.valid].tolist() == b.values[b.valid].tolist()
+
+
+def test_text_cols_are_arrow_cols() -> None:
+    """Every text column of a table converted with one dictionary: what arrow_col gives each."""
+    from sql.influxql.columns import arrow_col, text_cols
+
+    table = pa.table(
+        {
+            "time": pa.array([1, 2, 3, 4], pa.int64()),
+            "host": pa.chunked_array([pa.array(["a", "b"]), pa.array(["a", None])]),
+            "region": pa.array(["x", "x", "b", "x"]),
+            "status": pa.array([None, "ok", "é\u2028", 'q"']),
+            "v": pa.array([1.0, 2.0, None, 4.0]),
+        }
+    )
+    got = text_cols(table)
+    assert sorted(got) == ["host", "region", "status"]
+    for name, col in got.items():
+        want = arrow_col(table.column(name), "string")
+        assert col.kind == want.kind == "string"
+        assert col.tolist() == want.tolist() and col.valid.tolist() == want.valid.tolist()
+        assert col.words is not None and col.codes is not None
+        assert [col.words[i] for i in col.codes.tolist()] == col.values.tolist()
+    assert len({id(c.words) for c in got.values()}) == 1
+    one = text_cols(table.select(["time", "host"]))
+    assert one["host"].tolist() == ["a", "b", "a", None]

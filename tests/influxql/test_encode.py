@@ -6,6 +6,7 @@ import json
 import zoneinfo
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from compat.influx.query import Encoder, UnsupportedValue, _chunks, _encode_all, _encode_chunks
@@ -206,3 +207,28 @@ def test_series_of_one_block() -> None:
     assert _encode_all(pretty, [StatementResult(0, split())]) == _encode_all(
         pretty, [StatementResult(0, [_rows_copy(s) for s in split()])]
     )
+
+
+def test_text_columns_of_one_dictionary() -> None:
+    """Tag columns converted with one dictionary (raw.text_cols) are formatted as one column."""
+    from sql.influxql.columns import text_cols
+
+    table = pa.table(
+        {
+            "host": pa.array(["a<b", "b", None, "a<b"]),
+            "region": pa.array(["x", "é", "x", '"q"']),
+            "team": pa.array([None, None, None, "\u2028"]),
+        }
+    )
+    cols = text_cols(table)
+    s = Series(
+        "m",
+        None,
+        ["time", "host", "region", "team"],
+        times=np.arange(4, dtype=np.int64) * 10**9,
+        cols=[cols["host"], cols["region"], cols["team"]],
+    )
+    enc = Encoder(None, False)
+    fast = _encode_all(enc, [StatementResult(0, [s])])
+    assert fast == _encode_all(enc, [StatementResult(0, [_rows_copy(s)])])
+    json.loads(fast)
