@@ -1068,9 +1068,9 @@ def encode_data_rows(columns: list[WireColumn], n: int, type_code: bytes = b"D")
     from pgwire.types._kernels import add_value_sizes, put_values, row_heads
 
     layouts = [_layout(col) for col in columns]
-    total = np.full(n, 4 + 2, np.int64)
-    for _data, offsets, width, nulls, bits, bit0 in layouts:
-        add_value_sizes(total, offsets, width, nulls, bits, bit0)
+    total = np.empty(n, np.int64) if layouts else np.full(n, 4 + 2, np.int64)
+    for k, (_data, offsets, width, nulls, bits, bit0) in enumerate(layouts):
+        add_value_sizes(total, offsets, width, nulls, bits, bit0, k == 0)
     out, cursor = row_heads(total, type_code[0], len(columns))
     for data, offsets, width, nulls, bits, bit0 in layouts:
         put_values(out, cursor, data, offsets, width, nulls, bits, bit0)

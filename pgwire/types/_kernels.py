@@ -359,18 +359,26 @@ def floats_text(data: np.ndarray, offsets: np.ndarray, high: int) -> tuple[np.nd
 
 @njit(cache=True, nogil=True)
 def add_value_sizes(
-    total: np.ndarray, offsets: np.ndarray, width: int, nulls: np.ndarray, bits: np.ndarray, bit0: int
+    total: np.ndarray,
+    offsets: np.ndarray,
+    width: int,
+    nulls: np.ndarray,
+    bits: np.ndarray,
+    bit0: int,
+    first: bool,
 ) -> None:
-    """Add each row's length word and value bytes of one column to ``total``."""
+    """Add each row's length word and value bytes of one column to ``total`` (the first column sets it,
+    with the row's own length word and column count)."""
     has_nulls = nulls.size != 0
     has_bits = bits.size != 0
     for i in range(total.size):
         if (has_nulls and nulls[i]) or (has_bits and (bits[(bit0 + i) >> 3] >> ((bit0 + i) & 7)) & 1 == 0):
-            total[i] += 4
+            size = 4
         elif width >= 0:
-            total[i] += 4 + width
+            size = 4 + width
         else:
-            total[i] += 4 + offsets[i + 1] - offsets[i]
+            size = 4 + offsets[i + 1] - offsets[i]
+        total[i] = (4 + 2 + size) if first else (total[i] + size)
 
 
 @njit(cache=True, nogil=True)
