@@ -76,6 +76,15 @@ class PointsBeyondRetention(StorageError):
         self.dropped = dropped
 
 
+class ResultTooLarge(StorageError):
+    """A scan that gathers its whole result (scan.filtered) found more rows than its caller allows;
+    the caller reads them another way (streamed)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} rows match")
+        self.limit = limit
+
+
 class CorruptData(StorageError):
     """A checksum did not match or a structure could not be decoded. Names the file and offset."""
 

@@ -31,7 +31,7 @@ import pyarrow as pa
 from columnar import blockdecode
 from columnar.chunkfile import FLAG_STATS, FLAG_SUM_EXACT, from_bits
 from columnar.engine import INT64_MAX, INT64_MIN, Engine
-from columnar.errors import TableNotFound
+from columnar.errors import ResultTooLarge, TableNotFound
 from columnar.merge import merge_rows
 from columnar.predicate import TagPredicate
 from columnar.rows import Column, Rows, bitmap_ids, concat
@@ -1111,9 +1111,11 @@ def filtered(
     conditions: list[FieldCondition],
     stats: AggregateStats | None = None,
     plain_tags: bool = False,
+    max_rows: int | None = None,
 ) -> pa.Table:
     """The rows matching the request and every condition, as one Arrow table (the schema of
-    :func:`scan`; tags as plain strings with ``plain_tags``). Row groups no other source overlaps and no tombstone touches are filtered in a
+    :func:`scan`; tags as plain strings with ``plain_tags``). More than ``max_rows`` matches raise
+    :class:`ResultTooLarge` once found (the memory held stays near that bound). Row groups no other source overlaps and no tombstone touches are filtered in a
     kernel (conditions first, other columns decoded only for groups with matches; groups whose block
     statistics exclude a match skipped); the rest is merged (last write wins) and then filtered."""
     t = _target(engine, req)
@@ -1129,9 +1131,16 @@ def filtered(
         return sch.empty_table()
     terms = [_term_of(c, t.fields[c.column], t.stored(c.column)) for c in conditions]
     found: list[Rows] = []
+    budget = [max_rows if max_rows is not None else INT64_MAX]
+
+    def spend(n: int) -> None:
+        budget[0] -= n
+        if budget[0] < 0:
+            raise ResultTooLarge(max_rows or 0)
+
     for shard in t.shards:
         t.check()
-        rows = _filter_shard(t, shard, terms, req.tmin, req.tmax, stats)
+        rows = _filter_shard(t, shard, terms, req.tmin, req.tmax, stats, spend)
         if len(rows):
             found.append(rows)
     if not found:
@@ -1140,7 +1149,9 @@ def filtered(
     return pa.Table.from_batches([to_arrow(t, rows, sch)], schema=sch)
 
 
-def _filter_shard(t: _Target, shard: Shard, terms: list[_Term], tmin: int, tmax: int, stats) -> Rows:
+def _filter_shard(
+    t: _Target, shard: Shard, terms: list[_Term], tmin: int, tmax: int, stats, spend: Callable[[int], None]
+) -> Rows:
     src: ShardSources = shard.sources(t.table_id, t.table)
     cols = [t.stored(f) for f in t.fields]
     types = dict(zip(cols, t.fields.values(), strict=True))
@@ -1170,6 +1181,7 @@ def _filter_shard(t: _Target, shard: Shard, terms: list[_Term], tmin: int, tmax:
             rows, failed = _filter_fused(chunk, g[fused], cols, types, terms, tmin, tmax, t.interrupt)
             stats.groups_decoded += int(fused.sum())
             if len(rows):
+                spend(len(rows))
                 parts.append(rows)
             if len(failed):
                 rest_mask |= np.isin(g, failed)
@@ -1190,6 +1202,7 @@ def _filter_shard(t: _Target, shard: Shard, terms: list[_Term], tmin: int, tmax:
             sub = cr.select_columns(list({tm.column for tm in terms})).take(idx)
             keep = _rows_keep(sub, terms)
             if keep.any():
+                spend(int(keep.sum()))
                 parts.append(cr.select_columns(cols).take(idx[keep]))
     else:
         for cache in src.caches:
@@ -1199,6 +1212,7 @@ def _filter_shard(t: _Target, shard: Shard, terms: list[_Term], tmin: int, tmax:
             rows = raw_parts[0] if len(raw_parts) == 1 else merge_rows(concat(raw_parts), dedupe=t.dedupe)
             keep = _rows_keep(rows, terms)
             if keep.any():
+                spend(int(keep.sum()))
                 parts.append(rows.take(np.flatnonzero(keep)))
     if not parts:
         return Rows.empty()

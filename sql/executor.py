@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from sqlglot import exp
 
 from columnar.chunkfile import from_bits
+from columnar.errors import ResultTooLarge
 from columnar.scan import (
     FieldCondition,
     Partials,
@@ -373,12 +374,26 @@ def _types(plan: BucketAggregate, fields: list[str]) -> list[FieldType]:
     return [by_name[f] or FieldType.FLOAT for f in fields]
 
 
+# A native filtered scan gathers its result before it is sent; beyond this many values (rows x
+# columns, ~64 MB of fixed-width ones) the statement runs on DuckDB instead, which streams.
+NATIVE_RESULT_VALUES = 8 << 20
+
+
+def _max_rows(plan: FilteredScan) -> int:
+    return max(NATIVE_RESULT_VALUES // max(len(plan.meta.columns), 1), 1024)
+
+
 def _filtered_scan(session: SqlSession, plan: FilteredScan, params: list) -> pa.Table:
     out_schema = pa.schema([pa.field(n, c.type.arrow) for n, c in zip(plan.names, plan.columns, strict=True)])
     conds = _conditions(plan.conditions, params)
     if conds is None:  # a comparison with NULL holds for no row
         return out_schema.empty_table()
-    tbl = filtered(session.storage, _request(session, plan, params), conds, plain_tags=True)
+    try:
+        tbl = filtered(
+            session.storage, _request(session, plan, params), conds, plain_tags=True, max_rows=_max_rows(plan)
+        )
+    except ResultTooLarge as exc:  # a huge result: DuckDB streams it in bounded memory
+        raise NotNative(str(exc)) from None
     if plan.time_order is not None and tbl.num_rows > 1:
         order = "descending" if plan.time_order else "ascending"
         tbl = tbl.take(pc.sort_indices(tbl, sort_keys=[(plan.meta.time_column, order)]))

@@ -97,3 +97,39 @@ def test_date_trunc_buckets_follow_the_session_time_zone(session):
     finally:
         session.execute(session.prepare("SET TimeZone = 'UTC'", []), [])
     assert all(r["h"].astimezone(dt.UTC).minute == 0 for r in _rows(session, sql)[2])
+
+
+def test_a_filtered_scan_beyond_its_bound_streams_from_duckdb(session, monkeypatch):
+    """A native filtered scan gathers its rows before sending them: past NATIVE_RESULT_VALUES the
+    statement is answered by DuckDB (which streams), with the same rows."""
+    session = session.sql_engine.session("postgres")  # (UTC: other tests change the fixture's zone)
+    from columnar.errors import ResultTooLarge
+    from columnar.scan import FieldCondition, ScanRequest, filtered
+    from sql import executor
+
+    sql = "SELECT * FROM cpu WHERE usage_user > 20 AND time < '2016-01-01 01:00:00+00'"
+    p = session.prepare(sql, [])
+    assert type(p.native).__name__ == "FilteredScan"
+
+    def key(r):
+        return (r["time"], r["hostname"])
+
+    small = _rows(session, sql)
+    small[2].sort(key=key)
+    assert len(small[2]) > 100
+    monkeypatch.setattr(executor, "NATIVE_RESULT_VALUES", 50 * len(p.columns))  # 50 rows
+    with pytest.raises(executor.NotNative):  # (the engine then runs it on DuckDB)
+        executor.run(session, p.native, list(p.extra_params), [c.type_oid for c in p.columns])
+    big = _rows(session, sql)
+    big[2].sort(key=key)
+    assert big[:2] == small[:2] and len(big[2]) == len(small[2])
+    assert all(
+        _same(a, b)
+        for x, y in zip(big[2], small[2], strict=True)
+        for a, b in zip(x.values(), y.values(), strict=True)
+    )
+    storage = session.storage
+    req = ScanRequest("postgres", "cpu")
+    with pytest.raises(ResultTooLarge):
+        filtered(storage, req, [FieldCondition("usage_user", ">", 20.0)], max_rows=50)
+    assert filtered(storage, req, [FieldCondition("usage_user", ">", 20.0)], max_rows=10**6).num_rows > 50
