@@ -195,10 +195,10 @@ class Handler:
         transport continues in the thread pool, where ``on_loop`` is False."""
         conn = self.conn
         started = time.perf_counter()
-        self._pure = conn.state is State.READY and not self.portals and self._constant is not None
+        self._pure = conn.state is _READY_STATE and not self.portals and self._constant is not None
         if self.session is not None:
             self._step_status = self.session.transaction_status
-        while conn.state is not State.CLOSED:
+        while conn.state is not _CLOSED:
             try:
                 msg = conn.next_message()
             except ProtocolViolation as e:
@@ -249,7 +249,7 @@ class Handler:
         :attr:`revision` stays."""
         return (
             self._pure
-            and self.conn.state is State.READY
+            and self.conn.state is _READY_STATE
             and not self.portals
             and not self.conn.buffered()
             and self.session is not None
@@ -276,7 +276,7 @@ class Handler:
         if (
             entry is None
             or entry[0] != self.revision
-            or self.conn.state is not State.READY
+            or self.conn.state is not _READY_STATE
             or self.portals
             or self.conn.buffered()
             or self.session is None
@@ -918,6 +918,7 @@ class _Encoded(m.Message):
 
 
 _READY = {status: m.ReadyForQuery(status).encode() for status in "ITE"}
+_READY_STATE, _CLOSED = State.READY, State.CLOSED  # (a member off the Enum class costs ~0.1 us on 3.11)
 _EMPTY_QUERY = m.EmptyQueryResponse().encode()
 _PARSE_COMPLETE = m.ParseComplete().encode()
 _BIND_COMPLETE = m.BindComplete().encode()

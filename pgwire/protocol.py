@@ -53,6 +53,10 @@ class State(enum.Enum):
     CLOSED = "closed"
 
 
+# the states as module globals: reading a member off an Enum class costs ~0.1 us on Python 3.11
+_STARTUP, _READY, _EXTENDED = State.STARTUP, State.READY, State.EXTENDED
+_FAILED, _CLOSED = State.FAILED, State.CLOSED
+
 _QUERY_TYPES = frozenset(FRONTEND) - {b"p"}
 ALLOWED: dict[State, frozenset[bytes]] = {
     State.STARTUP: frozenset(),  # untyped start-up packets only
@@ -67,7 +71,9 @@ ALLOWED: dict[State, frozenset[bytes]] = {
 
 
 class Connection:
-    def __init__(self, max_message_bytes: int = MAX_MESSAGE_BYTES, max_startup_bytes: int = MAX_STARTUP_BYTES) -> None:
+    def __init__(
+        self, max_message_bytes: int = MAX_MESSAGE_BYTES, max_startup_bytes: int = MAX_STARTUP_BYTES
+    ) -> None:
         self.state = State.STARTUP
         self.max_message_bytes = max_message_bytes
         self.max_startup_bytes = max_startup_bytes
@@ -97,16 +103,17 @@ class Connection:
             msg = self._parse_one()
             if msg is None:
                 return None
-            if self.state is State.FAILED and not isinstance(msg, Sync | Terminate):
+            if self.state is _FAILED and not isinstance(msg, Sync | Terminate):
                 continue
             return msg
 
     def _parse_one(self) -> Message | None:
-        if self.state is State.CLOSED:
+        state = self.state
+        if state is _CLOSED:
             return None
         buf = self._in
         pos = self._pos
-        if self.state is State.STARTUP:
+        if state is _STARTUP:
             if len(buf) - pos < 4:
                 return None
             (length,) = _I32.unpack_from(buf, pos)
@@ -123,10 +130,12 @@ class Connection:
         if length < 4:
             raise ProtocolViolation(f"invalid message length {length}")
         if length - 4 > self.max_message_bytes:
-            raise ProtocolViolation(f"invalid message length {length}: more than {self.max_message_bytes} bytes")
-        if code not in ALLOWED[self.state]:
+            raise ProtocolViolation(
+                f"invalid message length {length}: more than {self.max_message_bytes} bytes"
+            )
+        if code not in ALLOWED[state]:
             if code in FRONTEND or code == b"p":
-                raise ProtocolViolation(f"unexpected message type {code!r} in state {self.state.value}")
+                raise ProtocolViolation(f"unexpected message type {code!r} in state {state.value}")
             raise ProtocolViolation(f"invalid frontend message type {buf[pos]}")
         end = pos + 1 + length
         if len(buf) < end:
@@ -172,11 +181,11 @@ class Connection:
 
     def ready(self) -> None:
         """Authentication done, a Sync, a simple query or a COPY ended: ready for the next query."""
-        self.state = State.READY
+        self.state = _READY
 
     def extended(self) -> None:
-        if self.state is State.READY:
-            self.state = State.EXTENDED
+        if self.state is _READY:
+            self.state = _EXTENDED
 
     def fail(self) -> None:
         """An error in the extended protocol: drop messages until Sync."""
