@@ -994,24 +994,51 @@ def split_messages(buf: bytes) -> list[tuple[bytes, bytes]]:
 # ---------------------------------------------------------------- DataRow in bulk
 
 
-@dataclass
 class WireColumn:
     """One column of a batch in wire form: the bytes of every value, and which values are NULL.
 
     ``fixed``: an (n, width) uint8 matrix when every value has the same width (binary int8, float8,
-    timestamp ...); else ``var``: a binary/string Arrow array of the values. ``nulls`` is a bool mask, or
-    None when there is no NULL. Values at NULL positions are ignored.
+    timestamp ...); else ``var``: a binary/string Arrow array of the values, or the same as numpy
+    ``offsets`` (int64, n + 1) into ``data`` (uint8) as the type kernels write them (``var`` is then made
+    from them on first use). ``nulls`` is a bool mask, or None when there is no NULL. Values at NULL
+    positions are ignored.
     """
 
-    fixed: np.ndarray | None = None
-    var: pa.Array | None = None
-    nulls: np.ndarray | None = None
+    __slots__ = ("fixed", "_var", "nulls", "offsets", "data")
+
+    def __init__(
+        self,
+        fixed: np.ndarray | None = None,
+        var: pa.Array | None = None,
+        nulls: np.ndarray | None = None,
+        offsets: np.ndarray | None = None,
+        data: np.ndarray | None = None,
+    ) -> None:
+        self.fixed = fixed
+        self._var = var
+        self.nulls = nulls
+        self.offsets = offsets
+        self.data = data
+
+    @property
+    def var(self) -> pa.Array | None:
+        if self._var is None and self.offsets is not None:
+            assert self.data is not None
+            buffers = [None, pa.py_buffer(self.offsets), pa.py_buffer(self.data)]
+            self._var = pa.Array.from_buffers(pa.large_binary(), len(self.offsets) - 1, buffers)
+        return self._var
 
     def __len__(self) -> int:
         if self.fixed is not None:
             return int(self.fixed.shape[0])
+        if self.offsets is not None:
+            return len(self.offsets) - 1
         assert self.var is not None
         return len(self.var)
+
+    def __repr__(self) -> str:
+        kind = "fixed" if self.fixed is not None else "var"
+        return f"WireColumn({kind}, {len(self)} values, nulls={self.nulls is not None})"
 
 
 def _binary_from_matrix(m: np.ndarray) -> pa.Array:
@@ -1033,6 +1060,9 @@ def _layout(col: WireColumn) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, n
     if col.fixed is not None:
         fixed = np.ascontiguousarray(col.fixed)
         return fixed.reshape(-1), _NONE_I64, int(fixed.shape[1]), nulls, _NONE_U8, 0
+    if col.offsets is not None:
+        assert col.data is not None
+        return col.data, col.offsets, -1, nulls, _NONE_U8, 0
     var = col.var
     assert var is not None
     if pa.types.is_dictionary(var.type):

@@ -288,19 +288,14 @@ def format_timestamps(
         date,
         clock,
     )
-    arr = pa.Array.from_buffers(
-        pa.large_string(), len(micros), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    )
-    return WireColumn(var=arr, nulls=nulls), odd
+    return WireColumn(nulls=nulls, offsets=offsets, data=data), odd
 
 
 def _patch(col: WireColumn, odd: np.ndarray, values: pa.Array) -> WireColumn:
     """``col`` with the rows flagged ``odd`` (rare) replaced by ``values``, one per flagged row."""
     assert col.var is not None
     mask = pa.array(odd)
-    return WireColumn(
-        var=pc.replace_with_mask(col.var, mask, values.cast(pa.large_string())), nulls=col.nulls
-    )
+    return WireColumn(var=pc.replace_with_mask(col.var, mask, values.cast(col.var.type)), nulls=col.nulls)
 
 
 def _trunc_div(values: np.ndarray, d: int) -> np.ndarray:

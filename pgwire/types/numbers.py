@@ -52,10 +52,7 @@ def integers_column(values: np.ndarray, nulls: np.ndarray | None, scale: int = 0
     from pgwire.types._kernels import integers_text
 
     data, offsets = integers_text(values, _NO_NULLS if nulls is None else nulls, scale)
-    var = pa.Array.from_buffers(
-        pa.large_string(), len(values), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    )
-    return WireColumn(var=var, nulls=nulls)
+    return WireColumn(nulls=nulls, offsets=offsets, data=data)
 
 
 def float8_column(values: np.ndarray, nulls: np.ndarray | None) -> WireColumn:
@@ -63,10 +60,7 @@ def float8_column(values: np.ndarray, nulls: np.ndarray | None) -> WireColumn:
     from pgwire.types._kernels import float8_text
 
     data, offsets = float8_text(values.view(np.int64), _NO_NULLS if nulls is None else nulls, 15)
-    var = pa.Array.from_buffers(
-        pa.large_string(), len(values), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    )
-    return WireColumn(var=var, nulls=nulls)
+    return WireColumn(nulls=nulls, offsets=offsets, data=data)
 
 
 def floats_column(text: pa.Array, high: int) -> WireColumn:
@@ -77,8 +71,7 @@ def floats_column(text: pa.Array, high: int) -> WireColumn:
     data_buf = text.buffers()[2]
     data = np.frombuffer(data_buf, np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
     out, new = floats_text(data, offsets, high)
-    var = pa.Array.from_buffers(pa.large_string(), len(text), [None, pa.py_buffer(new), pa.py_buffer(out)])
-    return WireColumn(var=var, nulls=null_mask(text))
+    return WireColumn(nulls=null_mask(text), offsets=new, data=out)
 
 
 _NO_NULLS = np.zeros(0, np.bool_)

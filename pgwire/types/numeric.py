@@ -172,10 +172,7 @@ def _binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
     data, offsets = numeric_binary(
         unscaled, np.zeros(len(arr), np.bool_) if nulls is None else nulls, arr.type.scale
     )
-    values = pa.Array.from_buffers(
-        pa.large_binary(), len(arr), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    )
-    return WireColumn(var=values, nulls=nulls)
+    return WireColumn(nulls=nulls, offsets=offsets, data=data)
 
 
 def register() -> None:
