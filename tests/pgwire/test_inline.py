@@ -162,3 +162,57 @@ def test_nothing_that_drops_a_suspended_portal_runs_on_the_loop() -> None:
     assert not any(h._immediate(x) for x in (m.Sync(), m.Query("select 1"), m.Bind(), m.Close("P", "")))
     h.portals[""].done = True
     assert h._immediate(m.Sync())
+
+
+def _connection(server: RunningServer):  # type: ignore[no-untyped-def]  # -> pgwire.server._PgConnection
+    [conn] = list(server.pg._connections)
+    return conn
+
+
+def test_an_idle_connection_answers_in_data_received(inline_server: RunningServer, client: RawClient) -> None:
+    """Bytes for an idle connection start their step in data_received: the task is not woken."""
+    for _ in range(3):
+        client.send(m.Query("select 1"))
+        answer = client.until_ready()
+        assert [x.values for x in answer if isinstance(x, m.DataRow)] == [[b"1"]]
+    assert _connection(inline_server).steps_in_data_received >= 3
+
+
+def test_a_step_begun_in_data_received_is_finished_by_the_task(
+    inline_server: RunningServer, client: RawClient
+) -> None:
+    """It offloads mid-way (a statement that is not immediate): the task continues it, in order."""
+    before = _connection(inline_server).steps_in_data_received
+    client.send(m.Query("select 1"), m.Query("select 2"), m.Query("begin"), m.Query("select 1"))
+    answers = [client.until_ready() for _ in range(4)]
+    assert [[x.values for x in a if isinstance(x, m.DataRow)] for a in answers] == [
+        [[b"1"]],
+        [[b"2"]],
+        [],
+        [[b"1"]],
+    ]
+    assert [a[-1] for a in answers] == [m.ReadyForQuery(s) for s in "IITT"]
+    assert _connection(inline_server).steps_in_data_received == before + 1
+
+
+def test_terminate_and_a_protocol_violation_in_data_received_close_the_connection(
+    inline_server: RunningServer, client: RawClient
+) -> None:
+    client.send(m.Query("select 1"), m.Terminate())
+    assert client.until_ready()[-1] == m.ReadyForQuery("I")
+    assert client.closed()
+    c = RawClient(inline_server.port)
+    try:
+        c.startup()
+        c.send(m.Query("select 1"))
+        c.until_ready()
+        c.send_raw(b"Z\x00\x00\x00\x04")  # no frontend message has type Z
+        error = c.read()
+        assert (
+            isinstance(error, m.ErrorResponse)
+            and error.fields["C"] == "08P01"
+            and error.fields["S"] == "FATAL"
+        )
+        assert c.closed()
+    finally:
+        c.close()
