@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numba import njit
 from sqlglot import exp
 
 from columnar.chunkfile import from_bits
@@ -211,8 +212,9 @@ def _aggregate_table(session: SqlSession, plan: BucketAggregate, p: Partials, fi
         starts = np.flatnonzero(np.concatenate(([True], (sb[1:] != sb[:-1]) | (sc[1:] != sc[:-1]))))
     else:
         starts = np.empty(0, np.int64)
-    seg = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(order))))
+    seg: np.ndarray | None = None
     col_of = {f: i for i, f in enumerate(fields)}
+    simple = _simple_aggregates(plan, p, col_of, order, starts)
     columns: list[pa.Array] = []
     names: list[str] = []
     for kind, i in plan.outputs:
@@ -226,7 +228,12 @@ def _aggregate_table(session: SqlSession, plan: BucketAggregate, p: Partials, fi
             names.append(plan.group_tags[i][1])
         else:
             a = plan.aggs[i]
-            columns.append(_combine(a.func, p, col_of[a.field], order, starts, seg))
+            if i in simple:
+                columns.append(simple[i])
+            else:
+                if seg is None:
+                    seg = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(order))))
+                columns.append(_combine(a.func, p, col_of[a.field], order, starts, seg))
             names.append(a.name)
     if not len(starts) and not plan.group_tags and not plan.every_us:
         # aggregates without GROUP BY give one row even over no rows: count 0, the others NULL
@@ -235,6 +242,117 @@ def _aggregate_table(session: SqlSession, plan: BucketAggregate, p: Partials, fi
             for k, (_kind, i) in enumerate(plan.outputs)
         ]
     return pa.Table.from_arrays(columns, names=names)
+
+
+_SIMPLE = {"count": 0, "sum": 1, "avg": 2, "min": 3, "max": 4}
+_KIND = {FieldType.INTEGER: 0, FieldType.UNSIGNED: 1, FieldType.FLOAT: 2, FieldType.BOOLEAN: 3}
+
+
+def _simple_aggregates(
+    plan: BucketAggregate, p: Partials, col_of: dict[str, int], order: np.ndarray, starts: np.ndarray
+) -> dict[int, pa.Array]:
+    """count, sum, avg, min and max of every segment in one kernel call: {aggregate index: column}."""
+    which = [i for i, a in enumerate(plan.aggs) if a.func in _SIMPLE]
+    if not which:
+        return {}
+    funcs = np.array([_SIMPLE[plan.aggs[i].func] for i in which], np.int64)
+    cols = np.array([col_of[plan.aggs[i].field] for i in which], np.int64)
+    kinds = np.array([_KIND[p.types[c]] for c in cols.tolist()], np.int64)
+    out_i = np.zeros((len(which), len(starts)), np.int64)
+    out_f = np.zeros((len(which), len(starts)), np.float64)
+    valid = np.zeros((len(which), len(starts)), np.bool_)
+    mins, maxs = p.min.view(np.int64), p.max.view(np.int64)
+    _combine_simple(
+        order, starts, p.count, p.sum_i.view(np.int64), p.sum_f, mins, maxs, mins.view(np.float64),
+        maxs.view(np.float64), funcs, cols, kinds, out_i, out_f, valid,
+    )  # fmt: skip
+    out: dict[int, pa.Array] = {}
+    for k, i in enumerate(which):
+        f, kind = int(funcs[k]), int(kinds[k])
+        mask = None if f == 0 else ~valid[k]
+        if f == 0:
+            out[i] = pa.array(out_i[k], pa.int64())
+        elif f == 2 or kind == 2:
+            out[i] = pa.array(out_f[k], pa.float64(), mask=mask)
+        elif kind == 1 and f != 1:  # (a sum of unsigned values is int64, as _combine's)
+            out[i] = pa.array(out_i[k].view(np.uint64), mask=mask)
+        elif kind == 3 and f != 1:
+            out[i] = pa.array(out_i[k].astype(bool), mask=mask)
+        else:
+            out[i] = pa.array(out_i[k], mask=mask)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _combine_simple(
+    order, starts, count, sum_i, sum_f, min_i, max_i, min_f, max_f, funcs, cols, kinds, out_i, out_f, valid
+):
+    """Per segment (pieces order[starts[s]:starts[s + 1]]) and output o: funcs[o] (0 count, 1 sum,
+    2 avg, 3 min, 4 max) of column cols[o] of kind kinds[o] (0 int, 1 uint, 2 float, 3 bool), as
+    _combine computes them: pieces without values add 0 and are skipped by min and max, integer sums
+    wrap as int64, a float min skips NaN and a float max is NaN when any value is (PostgreSQL's NaN
+    order)."""
+    n, nseg = len(order), len(starts)
+    for o in range(len(funcs)):
+        f, c, kind = funcs[o], cols[o], kinds[o]
+        for s in range(nseg):
+            lo = starts[s]
+            hi = starts[s + 1] if s + 1 < nseg else n
+            total = 0
+            acc_i = np.int64(0)
+            acc_u = np.uint64(0)
+            acc_f = 0.0
+            first = True
+            for q in range(lo, hi):
+                r = order[q]
+                cnt = count[c, r]
+                if f == 1 or f == 2:  # every piece in the sum, 0 where it has no value
+                    if kind == 2:
+                        x = sum_f[c, r] if cnt > 0 else 0.0
+                        acc_f = x if q == lo else acc_f + x
+                    elif cnt > 0:
+                        acc_i += sum_i[c, r]
+                if cnt <= 0:
+                    continue
+                total += cnt
+                if f == 3 or f == 4:
+                    if kind == 2:
+                        x = min_f[c, r] if f == 3 else max_f[c, r]
+                        if first:
+                            acc_f = x
+                        elif f == 3:
+                            if np.isnan(acc_f) or (not np.isnan(x) and x < acc_f):
+                                acc_f = x
+                        elif not np.isnan(acc_f) and (np.isnan(x) or x > acc_f):
+                            acc_f = x
+                    elif kind == 1:
+                        u = np.uint64(min_i[c, r] if f == 3 else max_i[c, r])
+                        if first or (u < acc_u if f == 3 else u > acc_u):
+                            acc_u = u
+                    else:
+                        v = min_i[c, r] if f == 3 else max_i[c, r]
+                        if first or (v < acc_i if f == 3 else v > acc_i):
+                            acc_i = v
+                first = False
+            valid[o, s] = total > 0
+            if f == 0:
+                out_i[o, s] = total
+            elif f == 1:
+                if kind == 2:
+                    out_f[o, s] = acc_f
+                else:
+                    out_i[o, s] = acc_i
+            elif f == 2:
+                if kind == 2:
+                    out_f[o, s] = acc_f / max(total, 1)
+                else:
+                    out_f[o, s] = acc_i / max(total, 1)
+            elif kind == 2:
+                out_f[o, s] = acc_f
+            elif kind == 1:
+                out_i[o, s] = np.int64(acc_u)
+            else:
+                out_i[o, s] = acc_i
 
 
 def _ends(starts: np.ndarray, n: int) -> np.ndarray:
