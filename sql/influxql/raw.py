@@ -81,7 +81,11 @@ def run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
         # rows without any selected field are no points (filtered here when SQL did not)
         present = np.zeros(table.num_rows, bool)
         for f in field_names:
-            present |= np.asarray(table.column(f).is_valid().to_numpy(zero_copy_only=False), bool)
+            col = table.column(f)
+            if not col.null_count:  # a field of every row: all are points
+                present[:] = True
+                break
+            present |= np.asarray(col.is_valid().to_numpy(zero_copy_only=False), bool)
         if present.all():
             pass
         elif limit:  # a newest row without a field would hide an older point: ask SQL to filter
