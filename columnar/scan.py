@@ -1348,6 +1348,11 @@ def warm_up() -> None:
         with ChunkFile(write_chunk_file(Path(d) / "w.tsc", "w", rows).path) as chunk:
             g = np.arange(len(chunk.groups))
             chunk.read_groups(g, names)
+            from columnar.chunkfile import _select_runs
+
+            gs = np.ascontiguousarray(chunk.groups["series"], np.int64)
+            t0, t1 = (np.ascontiguousarray(chunk.groups[k], np.int64) for k in ("tmin", "tmax"))
+            _select_runs(gs, t0, t1, np.array([1], np.int64), 0, INT64_MAX)
             _aggregate_fused_part(g, chunk, types, names, 0, INT64_MAX, 60 * 10**9, 0)
             terms = [
                 _term_of(FieldCondition("i", ">", 50), FieldType.INTEGER, "i"),

@@ -355,6 +355,16 @@ def _combine_simple(
                 out_i[o, s] = acc_i
 
 
+def warm_up() -> None:
+    """Compile (or load from numba's cache) the executor's own kernels with the types it passes."""
+    i2, f2, b2 = np.zeros((2, 2), np.int64), np.zeros((2, 2), np.float64), np.zeros((2, 2), np.bool_)
+    one = np.zeros(1, np.int64)
+    _combine_simple(one, one, i2, i2, f2, i2, i2, f2, f2, one, one, one, i2, f2, b2)
+    # partials cut to their length are strided views
+    si, sf = i2[:, :1], f2[:, :1]
+    _combine_simple(one, one, si, si, sf, si, si, sf, sf, one, one, one, i2, f2, b2)
+
+
 def _ends(starts: np.ndarray, n: int) -> np.ndarray:
     """The last index of each segment (segments start at ``starts``, the last one runs to n)."""
     return np.append(starts[1:], n) - 1 if len(starts) else starts

@@ -32,4 +32,7 @@ def warm_up() -> None:
     from columnar.scan import warm_up as warm_scans
 
     warm_scans()  # the native executor's batched decode / aggregate / filter kernels
+    from sql.executor import warm_up as warm_executor
+
+    warm_executor()
     log.info("kernels ready in %.1fs", time.perf_counter() - start)
