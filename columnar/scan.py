@@ -149,7 +149,8 @@ def scan(engine: Engine, req: ScanRequest) -> Iterator[pa.RecordBatch]:
 def to_arrow(t: _Target, rows: Rows, sch: pa.Schema) -> pa.RecordBatch:
     """Rows as a record batch of ``sch``: tags as dictionaries, or as plain strings where the schema
     says string."""
-    arrays: list[pa.Array] = [pa.array(rows.time, type=pa.int64()).cast(TIME_TYPE)]
+    time = np.ascontiguousarray(rows.time, dtype=np.int64)
+    arrays: list[pa.Array] = [pa.Array.from_buffers(TIME_TYPE, len(time), [None, pa.py_buffer(time)])]
     if t.tags:
         s = rows.series
         if len(s) < 2 or bool((s[1:] >= s[:-1]).all()):  # grouped by series: no sort needed
@@ -159,12 +160,17 @@ def to_arrow(t: _Target, rows: Rows, sch: pa.Schema) -> pa.RecordBatch:
             uniq, inv = np.unique(s, return_inverse=True)
         tagsets = [dict(ts) for _, ts in t.engine.index(t.database_id).series_tags(uniq.tolist())]
         idx = pa.array(inv.astype(np.int32))
+        per_series = {key: pa.array([ts.get(key) for ts in tagsets], type=pa.string()) for key in t.tags}
+        plain = [k for k in t.tags if pa.types.is_string(sch.field(k).type)]
+        taken = {}
+        if plain:  # the plain ones in one take
+            batch = pa.RecordBatch.from_arrays([per_series[k] for k in plain], names=plain).take(idx)
+            taken = {k: batch.column(i) for i, k in enumerate(plain)}
         for key in t.tags:
-            per_series = pa.array([ts.get(key) for ts in tagsets], type=pa.string())
-            if pa.types.is_string(sch.field(key).type):
-                arrays.append(per_series.take(idx))
+            if key in taken:
+                arrays.append(taken[key])
                 continue
-            enc = per_series.dictionary_encode()
+            enc = per_series[key].dictionary_encode()
             codes = enc.indices.take(idx)
             arrays.append(pa.DictionaryArray.from_arrays(codes, enc.dictionary))
     for name, ftype in t.fields.items():

@@ -93,6 +93,10 @@ def arrow_schema(cols: list[SqlColumn]) -> pa.Schema:
     return pa.schema([pa.field(c.name, c.type.arrow) for c in cols])
 
 
+_NS_UTC = pa.timestamp("ns", tz="UTC")
+_US_UTC = pa.timestamp("us", tz="UTC")
+
+
 def to_sql_batch(batch: pa.RecordBatch, cols: list[SqlColumn], time_column: str) -> pa.RecordBatch:
     """A storage scan batch (time ns UTC, dictionary tags, storage-typed fields) -> declared SQL types."""
     arrays = []
@@ -102,9 +106,13 @@ def to_sql_batch(batch: pa.RecordBatch, cols: list[SqlColumn], time_column: str)
             continue
         arr = batch.column(c.name)
         if c.kind == "time":
-            arr = _from_ns(arr.cast(pa.int64()), c.type)
+            if arr.type == _NS_UTC and c.type.name == "timestamptz":  # (the one cast _from_ns ends with)
+                arr = arr.cast(_US_UTC, safe=False)
+            else:
+                arr = _from_ns(arr.cast(pa.int64()), c.type)
         elif c.kind == "tag":
-            arr = arr.cast(pa.string())
+            if not pa.types.is_string(arr.type):
+                arr = arr.cast(pa.string())
             if not pa.types.is_string(c.type.arrow):
                 arr = arr.cast(c.type.arrow)
         else:
