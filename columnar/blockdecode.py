@@ -444,7 +444,9 @@ def aggregate_groups(
             if a < 0:
                 keep[:r] = 0
                 break
-            s = _block_values(buf, a, ln[g, c], cnt[g, c], r, validity[g, c], t_tag[k], verify, vals, mask, scratch)
+            s = _block_values(
+                buf, a, ln[g, c], cnt[g, c], r, validity[g, c], t_tag[k], verify, vals, mask, scratch
+            )
             if s != OK:
                 status[g] = s
                 break
@@ -746,6 +748,20 @@ def gather_column(buf, at, ln, cnt, validity, rows, col, want_tag, verify, sel, 
                 out[pos + k] = vals[j]
                 valid[pos + k] = mask[j]
         pos += m
+
+
+@kernel
+def gather_columns(buf, at, ln, cnt, validity, rows, cols, tags, verify, sel, matches, out, valid, failed):
+    """:func:`gather_column` for each column ``cols[i]`` (type tag ``tags[i]``) into ``out[i]`` /
+    ``valid[i]``, in one call; ``failed[g]`` is set where a column of group g is not OK."""
+    st = np.zeros(rows.size, np.int8)
+    for i in range(cols.size):
+        gather_column(
+            buf, at, ln, cnt, validity, rows, cols[i], tags[i], verify, sel, matches, out[i], valid[i], st
+        )
+        for g in range(rows.size):
+            if st[g] != OK:
+                failed[g] = True
 
 
 @kernel

@@ -1286,28 +1286,23 @@ def _filter_fused_part(gidx, chunk, cols, types, terms, tmin, tmax) -> tuple[Row
     failed = status != blockdecode.OK
     sel = sel[:total]
     series = np.repeat(chunk.groups["series"][gidx].astype(np.int64), matches)
-    time = np.empty(total, np.int64)
-    fields: dict[str, Column] = {}
-    st = np.zeros(len(gidx), np.int8)
-    vbuf = np.empty(total, np.uint8)
-    blockdecode.gather_column(
-        sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, 0, blockdecode.TAG_INT64, True,
-        sel, matches, time.view(np.uint64), vbuf, st,
+    # time (column 0) and every numeric column of the matching rows, in one kernel call
+    fused = [c for c in cols if types[c] in _FUSED_TYPES]
+    which = np.array([0, *(col_of[c] for c in fused)], np.int64)
+    tags = np.array([blockdecode.TAG_INT64, *(_TAGS[types[c]] for c in fused)], np.int64)
+    out = np.empty((len(which), total), np.uint64)
+    valid = np.empty((len(which), total), np.uint8)
+    bad_group = np.zeros(len(gidx), np.bool_)
+    blockdecode.gather_columns(
+        sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, which, tags, True, sel, matches, out,
+        valid, bad_group,
     )  # fmt: skip
-    failed |= st != blockdecode.OK
-    for c in cols:
-        ft = types[c]
-        if ft not in _FUSED_TYPES:
-            continue
-        vals = np.empty(total, ft.numpy_dtype)
-        valid = np.empty(total, np.uint8)
-        st[:] = 0
-        blockdecode.gather_column(
-            sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, col_of[c], _TAGS[ft], True,
-            sel, matches, vals.view(np.uint64), valid, st,
-        )  # fmt: skip
-        failed |= st != blockdecode.OK
-        fields[c] = Column(ft, vals, valid.view(bool))
+    failed |= bad_group
+    time = out[0].view(np.int64)
+    fields: dict[str, Column] = {
+        c: Column(types[c], out[j].view(types[c].numpy_dtype), valid[j].view(bool))
+        for j, c in enumerate(fused, start=1)
+    }
     rows = Rows(series, time, fields)
     other = [c for c in cols if types[c] not in _FUSED_TYPES]
     if other and total:
