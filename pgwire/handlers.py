@@ -272,13 +272,12 @@ class Handler:
         for a query, with no portal, in the transaction status of then, and nothing that may change
         an answer (any step that was not replayable: SET, BEGIN, an error, Parse of a new statement,
         Close ...) has run since."""
+        if not self._replies or self.conn.state is not _READY_STATE or self.portals or self.conn.buffered():
+            return None  # (checked first: hashing the request is the dearest part)
         entry = self._replies.get(request)
         if (
             entry is None
             or entry[0] != self.revision
-            or self.conn.state is not _READY_STATE
-            or self.portals
-            or self.conn.buffered()
             or self.session is None
             or entry[1] != self.session.transaction_status
         ):
