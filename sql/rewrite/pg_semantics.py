@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 
@@ -251,8 +252,64 @@ _INT4_RESULT = (exp.Length, exp.StrPosition, exp.BitLength, exp.ArraySize)
 _INT4_RESULT_NAMES = ("octet_length", "cardinality", "array_position", "strpos", "char_length")
 
 
+# (s1, e1) OVERLAPS (s2, e2) as PostgreSQL evaluates it (overlaps_timestamp): each period runs
+# from its earlier end; a period with one NULL end is the instant at the other; then, by which start
+# comes first, whether the later start falls before the other period's end (NULL where an end that
+# decides it is NULL). DuckDB has no OVERLAPS.
+_OVERLAPS = sqlglot.parse_one(
+    """SELECT CASE
+      WHEN :s1 IS NULL OR :s2 IS NULL THEN NULL
+      WHEN :s1 > :s2 THEN CASE WHEN :e2 IS NULL THEN NULL WHEN :s1 < :e2 THEN TRUE
+                               WHEN :e1 IS NULL THEN NULL ELSE FALSE END
+      WHEN :s1 < :s2 THEN CASE WHEN :e1 IS NULL THEN NULL WHEN :s2 < :e1 THEN TRUE
+                               WHEN :e2 IS NULL THEN NULL ELSE FALSE END
+      ELSE CASE WHEN :e1 IS NULL OR :e2 IS NULL THEN NULL ELSE TRUE END END""",
+    read="postgres",
+).expressions[0]
+
+
+def _period(pair: exp.Expression) -> tuple[exp.Expression, exp.Expression] | None:
+    """(start, end) of one side of OVERLAPS: the earlier of the pair first; (start, interval) ends at
+    start + interval; one NULL end: the other end twice, the end NULL."""
+    if not isinstance(pair, exp.Tuple) or len(pair.expressions) != 2:
+        return None
+    a, b = pair.expressions
+    if isinstance(b, exp.Interval) or (isinstance(b, exp.Cast) and b.to.this == exp.DataType.Type.INTERVAL):
+        b = exp.Add(this=a.copy(), expression=b.copy())
+    start = exp.Case(
+        ifs=[
+            exp.If(this=exp.Is(this=a.copy(), expression=exp.Null()), true=b.copy()),
+            exp.If(this=exp.Is(this=b.copy(), expression=exp.Null()), true=a.copy()),
+        ],
+        default=exp.Least(this=a.copy(), expressions=[b.copy()]),
+    )
+    end = exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.Or(
+                    this=exp.Is(this=a.copy(), expression=exp.Null()),
+                    expression=exp.Is(this=b.copy(), expression=exp.Null()),
+                ),
+                true=exp.Null(),
+            )
+        ],
+        default=exp.Greatest(this=a.copy(), expressions=[b.copy()]),
+    )
+    return start, end
+
+
 def _function(node: exp.Expression) -> exp.Expression:
     name = node.name.lower() if isinstance(node, exp.Anonymous) else ""
+    if isinstance(node, exp.Overlaps):
+        p1, p2 = _period(node.this), _period(node.expression)
+        if p1 is not None and p2 is not None:
+            (s1, e1), (s2, e2) = p1, p2
+            ends = {"s1": s1, "e1": e1, "s2": s2, "e2": e2}
+            case = _OVERLAPS.transform(
+                lambda n: ends[n.this].copy() if isinstance(n, exp.Placeholder) else n, copy=True
+            )
+            return _keep_name(node, exp.Paren(this=case))
+        return node
     if isinstance(node, exp.Substring):
         start = node.args.get("start")
         if isinstance(start, exp.Literal) and start.is_string and node.args.get("length") is None:

@@ -160,7 +160,6 @@ SELECT to_timestamp(extract(epoch FROM time)) = time AS same FROM cpu WHERE host
 SELECT isfinite(date '2024-01-01') AS a, 'infinity'::timestamp > now()::timestamp AS b;
 
 -- name: overlaps
--- xfail: OVERLAPS is not parsed (sqlglot 30 has no rule for it)
 SELECT (date '2024-01-01', date '2024-01-10') OVERLAPS (date '2024-01-05', date '2024-01-20') AS o;
 
 -- name: interval_units_plural
@@ -184,3 +183,18 @@ SELECT s FROM generate_series(2.5, 1, -0.5) AS s;
 
 -- name: generate_series_numeric_inexact_step
 SELECT count(*), sum(s) FROM generate_series(0.1, 0.7, 0.1) AS s;
+
+-- name: overlaps_forms
+SELECT (timestamp '2024-01-10', timestamp '2024-01-01') OVERLAPS (timestamp '2024-01-05', timestamp '2024-01-06') AS swapped,
+       (date '2024-01-01', date '2024-01-05') OVERLAPS (date '2024-01-05', date '2024-01-09') AS touching,
+       (date '2024-01-05', date '2024-01-05') OVERLAPS (date '2024-01-01', date '2024-01-09') AS instant,
+       (timestamp '2024-01-01', interval '2 days') OVERLAPS (timestamp '2024-01-02', interval '1 hour') AS with_interval,
+       (timestamp '2024-01-01', NULL::timestamp) OVERLAPS (timestamp '2024-01-02', timestamp '2024-01-03') AS null_end,
+       (NULL::timestamp, timestamp '2024-01-02') OVERLAPS (timestamp '2024-01-01', timestamp '2024-01-03') AS null_start,
+       (date '2024-01-01', date '2024-01-02') OVERLAPS (date '2024-01-01', date '2024-01-02') AS same;
+
+-- name: overlaps_over_rows
+SELECT a.id, b.id, (a.s, a.e) OVERLAPS (b.s, b.e) AS o
+FROM (VALUES (1, timestamp '2024-01-01', timestamp '2024-01-03'), (2, timestamp '2024-01-03', NULL), (3, NULL, NULL)) a(id, s, e),
+     (VALUES (1, timestamp '2024-01-02', timestamp '2024-01-04'), (2, timestamp '2024-01-03', timestamp '2024-01-03')) b(id, s, e)
+ORDER BY 1, 2;
