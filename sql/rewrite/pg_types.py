@@ -543,6 +543,10 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
         and t(node.this) in ("float4", "float8")
     ):
         return _fn("ROUND_EVEN", node.this, exp.Literal.number(0))
+    if isinstance(node, exp.Neg) and t(node.this) in ("int2", "int4"):
+        # DuckDB widens -x (-(-32768::int2) is 32768 as INTEGER); PostgreSQL keeps the type and
+        # raises 22003 where the result does not fit
+        return _cast(node, "SMALLINT" if t(node.this) == "int2" else "INTEGER")
     if isinstance(node, exp.Sign):
         a = t(node.this)
         return _cast(node, "DECIMAL(38, 0)" if a == "numeric" else "DOUBLE")

@@ -10,7 +10,6 @@ SELECT abs((-2147483648)::int4);
 
 -- name: int2_negate_overflow
 -- error: 22003
--- xfail: unary minus of smallint -32768 does not overflow (DuckDB widens the result)
 SELECT -((-32768)::int2);
 
 -- name: sum_int8_large
@@ -72,3 +71,14 @@ SELECT 1e308::float8 * 10 AS inf;
 -- name: split_part_zero_field
 -- error: 22023
 SELECT split_part('a,b', ',', 0);
+
+-- name: int4_negate_overflow
+-- error: 22003
+SELECT -((-2147483648)::int4);
+
+-- name: int_negate_in_range
+SELECT -(32767::int2) AS a, -((-32767)::int2) AS b, -(2147483647) AS c, -((-5)::int8) AS d, pg_typeof(-(1::int2))::text AS e;
+
+-- name: int8_negate_overflow
+-- error: 22003
+SELECT -((-9223372036854775808)::int8);
