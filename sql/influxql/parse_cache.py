@@ -41,6 +41,7 @@ _LIFT = re.compile(r"""(?<=[=<>])(\s*)(?:'([^'\\\n]*)'|(\d{1,18})(?![\w.])|(\d+\
 _NEVER = re.compile(r"[$\\/]")
 
 MAX_TEMPLATES = 1024
+MAX_TEXT = 16384  # longer texts are parsed each time (a cached template keeps its text as its key)
 _STR, _INT, _FLOAT = "s", "i", "f"
 _NODE = {_STR: A.StringLiteral, _INT: A.IntegerLiteral, _FLOAT: A.NumberLiteral}
 
@@ -90,7 +91,7 @@ class ParseCache:
 
     def parse(self, text: str, params: dict[str, Any] | None = None) -> list[A.Statement]:
         """``parse_query(text, params)``, from a template when ``text`` has one."""
-        if params or _NEVER.search(text):
+        if params or len(text) > MAX_TEXT or _NEVER.search(text):
             return parse_query(text, params)
         values: list[Any] = []
         kinds: list[str] = []
@@ -137,22 +138,22 @@ def _make_template(
     key: str, kinds: list[str], values: list[Any], statements: list[A.Statement]
 ) -> bytes | None:
     """The template of ``key``, or None when it cannot stand for the text it came from."""
-    params = {f"__{kind}{k}": _sentinel(kind, k) for k, kind in enumerate(kinds)}
     try:
+        params = {f"__{kind}{k}": _sentinel(kind, k) for k, kind in enumerate(kinds)}
         template = parse_query(key, params)
-    except Exception:  # e.g. a parameter the grammar does not take there
+        sentinels = {(_NODE[kind], _sentinel(kind, k)): k for k, kind in enumerate(kinds)}
+        buf = io.BytesIO()
+        p = _Pickler(buf, sentinels)
+        p.dump(template)
+        if any(n != 1 for n in p.seen):
+            return None
+        data = buf.getvalue()
+        nodes = [_NODE[kind](v) for kind, v in zip(kinds, values, strict=True)]
+        if _Unpickler(data, nodes).load() != statements:
+            return None
+        return data
+    except Exception:  # a parameter the grammar does not take there, a tree too deep to compare
         return None
-    sentinels = {(_NODE[kind], _sentinel(kind, k)): k for k, kind in enumerate(kinds)}
-    buf = io.BytesIO()
-    p = _Pickler(buf, sentinels)
-    p.dump(template)
-    if any(n != 1 for n in p.seen):
-        return None
-    data = buf.getvalue()
-    nodes = [_NODE[kind](v) for kind, v in zip(kinds, values, strict=True)]
-    if _Unpickler(data, nodes).load() != statements:
-        return None
-    return data
 
 
 CACHE = ParseCache()

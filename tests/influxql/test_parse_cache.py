@@ -147,6 +147,23 @@ def test_bound_parameters_take_the_parser() -> None:
     assert len(cache) == 0
 
 
+def test_long_texts_take_the_parser() -> None:
+    from sql.influxql.parse_cache import MAX_TEXT
+
+    cache = ParseCache()
+    text = f"SELECT v FROM cpu WHERE host = '{'h' * MAX_TEXT}'"
+    assert cache.parse(text) == parse_query(text)
+    assert len(cache) == 0
+
+
+def test_a_tree_too_deep_to_compare_is_no_template() -> None:
+    cache = ParseCache()
+    for h in ("a", "b"):
+        text = "SELECT v FROM cpu WHERE " + " OR ".join(f"host = '{h}{i}'" for i in range(1200))
+        assert len(cache.parse(text)[0].fields) == 1
+    assert cache.hits == 0
+
+
 def test_least_recently_used_templates_leave() -> None:
     cache = ParseCache(size=2)
     texts = [f"SELECT v{i} FROM cpu WHERE host = 'a'" for i in range(3)]
