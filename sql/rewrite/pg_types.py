@@ -518,6 +518,9 @@ def _check_aliases(types: Types, select: exp.Select) -> None:
             raise UndefinedColumn(f'column "{col.name}" does not exist')
 
 
+_INT_DUCK = {"int2": "SMALLINT", "int4": "INTEGER", "int8": "BIGINT"}
+
+
 def _fix(types: Types, node: exp.Expression) -> exp.Expression:
     t = types.type
     if isinstance(node, (exp.Sum, exp.Avg, exp.Window, exp.Filter, exp.Anonymous, *_STDDEV)):
@@ -543,10 +546,10 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
         and t(node.this) in ("float4", "float8")
     ):
         return _fn("ROUND_EVEN", node.this, exp.Literal.number(0))
-    if isinstance(node, exp.Neg) and t(node.this) in ("int2", "int4"):
+    if isinstance(node, exp.Neg) and t(node.this) in _INT_DUCK:
         # DuckDB widens -x (-(-32768::int2) is 32768 as INTEGER); PostgreSQL keeps the type and
         # raises 22003 where the result does not fit
-        return _cast(node, "SMALLINT" if t(node.this) == "int2" else "INTEGER")
+        return _cast(node, _INT_DUCK[t(node.this)])
     if isinstance(node, exp.Sign):
         a = t(node.this)
         return _cast(node, "DECIMAL(38, 0)" if a == "numeric" else "DOUBLE")
