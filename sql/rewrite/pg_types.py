@@ -287,6 +287,9 @@ class Types:
 
     def _type(self, e: Any) -> str | None:
         t = self.type
+        if isinstance(e, exp.Neg) and _is_number_literal(e.this) and e.this.this.isdigit():
+            v = -int(e.this.this)  # the folded literal's type
+            return "int4" if v >= -(2**31) else "int8" if v >= -(2**63) else "numeric"
         if isinstance(e, exp.Alias | exp.Paren | exp.Neg):
             return t(e.this)
         if isinstance(e, exp.Distinct):  # sum(DISTINCT x)
@@ -521,6 +524,11 @@ def _check_aliases(types: Types, select: exp.Select) -> None:
 _INT_DUCK = {"int2": "SMALLINT", "int4": "INTEGER", "int8": "BIGINT"}
 
 
+def _is_number_literal(e: exp.Expression) -> bool:
+    """-2147483648 is one literal to PostgreSQL (its parser folds the sign in): typed by its value."""
+    return isinstance(e, exp.Literal) and not e.is_string
+
+
 def _fix(types: Types, node: exp.Expression) -> exp.Expression:
     t = types.type
     if isinstance(node, (exp.Sum, exp.Avg, exp.Window, exp.Filter, exp.Anonymous, *_STDDEV)):
@@ -546,7 +554,7 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
         and t(node.this) in ("float4", "float8")
     ):
         return _fn("ROUND_EVEN", node.this, exp.Literal.number(0))
-    if isinstance(node, exp.Neg) and t(node.this) in _INT_DUCK:
+    if isinstance(node, exp.Neg) and not _is_number_literal(node.this) and t(node.this) in _INT_DUCK:
         # DuckDB widens -x (-(-32768::int2) is 32768 as INTEGER); PostgreSQL keeps the type and
         # raises 22003 where the result does not fit
         return _cast(node, _INT_DUCK[t(node.this)])
