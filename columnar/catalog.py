@@ -8,6 +8,7 @@ moves atomically from the old set of files to the new one.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -96,10 +97,11 @@ class TableMeta:
     options: dict
 
     def column(self, name: str) -> ColumnMeta | None:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        return None
+        return self._by_name.get(name)
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, ColumnMeta]:  # (every query's scan resolves its columns by name)
+        return {c.name: c for c in self.columns}
 
     @property
     def dedupe(self) -> bool:
