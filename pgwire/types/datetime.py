@@ -340,14 +340,36 @@ def _from_micros(v: int) -> dt.datetime:
     return dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=v)
 
 
+# DuckDB's infinite timestamps and dates (PostgreSQL's DT_NOEND / DT_NOBEGIN in binary)
+_INF_US, _INF_DAYS = 2**63 - 1, 2**31 - 1
+
+
+def _infinite(values: np.ndarray, inf: int) -> np.ndarray | None:
+    """Rows holding +inf or -inf (None: none), NULL rows included (their value is anything)."""
+    mask = (values >= inf) | (values <= -inf)
+    return mask if mask.any() else None
+
+
+def _infinity_text(values: np.ndarray) -> pa.Array:
+    return pa.array(np.where(values > 0, "infinity", "-infinity"))
+
+
 def _timestamp_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
     micros, tz = _column_micros(arr)
     nulls = null_mask(arr)
+    inf = _infinite(micros, _INF_US)
+    raw = micros
+    if inf is not None:
+        micros = np.where(inf, 0, micros)
     if tz is not None:  # a zoned array shown as timestamp: its wall-clock time
         micros = _wall(micros, nulls, tz)
     col, odd = format_timestamps(micros, nulls)
+    if inf is not None:
+        odd = odd & ~inf
     if odd.any():
         col = _patch(col, odd, pa.array([format_timestamp(_from_micros(int(v))) for v in micros[odd]]))
+    if inf is not None:
+        col = _patch(col, inf, _infinity_text(raw[inf]))
     return col
 
 
@@ -357,6 +379,11 @@ _UTC_NAMES = ("UTC", "Etc/UTC", "GMT", "Etc/GMT", "Etc/UCT", "UCT", "Zulu")
 def _timestamptz_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
     instant, _ = _column_micros(arr)
     nulls = null_mask(arr)
+    inf = _infinite(instant, _INF_US)
+    if inf is not None:
+        raw = instant
+        col = _timestamptz_text_column(_us_array(np.where(inf, 0, instant), nulls), ctx)
+        return _patch(col, inf, _infinity_text(raw[inf]))
     if ctx.timezone in _UTC_NAMES:
         col, odd = format_timestamps(instant, nulls, utc=True)
     else:
@@ -370,9 +397,24 @@ def _timestamptz_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
     return col
 
 
+def _us_array(micros: np.ndarray, nulls: np.ndarray | None) -> pa.Array:
+    return pa.Array.from_buffers(
+        pa.timestamp("us", tz="UTC"),
+        len(micros),
+        [
+            None if nulls is None else pa.array(~nulls).buffers()[1],
+            pa.py_buffer(np.ascontiguousarray(micros)),
+        ],
+    )
+
+
 def _timestamp_binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
     micros, _ = _column_micros(arr)
-    return fixed_column(micros - _EPOCH_US, ">i8", null_mask(arr))
+    pg = micros - _EPOCH_US
+    inf = _infinite(micros, _INF_US)
+    if inf is not None:  # PostgreSQL's infinities are int64's extremes
+        pg = np.where(inf, np.where(micros > 0, _INF_US, -_INF_US - 1), pg)
+    return fixed_column(pg, ">i8", null_mask(arr))
 
 
 def _days(arr: pa.Array) -> np.ndarray:
@@ -387,13 +429,24 @@ def _date_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
         arr = pc.cast(arr, pa.date32())
     nulls = null_mask(arr)
     col, odd = format_timestamps(_days(arr) * _US_PER_DAY, nulls, clock=False)
+    raw = np.asarray(raw_values(arr), np.int64)
+    inf = _infinite(raw, _INF_DAYS)
+    if inf is not None:
+        odd = odd & ~inf
     if odd.any():  # Arrow's own form for the rare days outside years 1-9999
         col = _patch(col, odd, pc.filter(pc.cast(arr, pa.large_string()), pa.array(odd)))
+    if inf is not None:
+        col = _patch(col, inf, _infinity_text(raw[inf]))
     return col
 
 
 def _date_binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
-    return fixed_column(_days(arr) - _EPOCH_DAYS, ">i4", null_mask(arr))
+    days = _days(arr) - _EPOCH_DAYS
+    raw = np.asarray(raw_values(arr if pa.types.is_date32(arr.type) else pc.cast(arr, pa.date32())), np.int64)
+    inf = _infinite(raw, _INF_DAYS)
+    if inf is not None:  # PostgreSQL's infinities are int32's extremes
+        days = np.where(inf, np.where(raw > 0, _INF_DAYS, -_INF_DAYS - 1), days)
+    return fixed_column(days, ">i4", null_mask(arr))
 
 
 def _time_us(arr: pa.Array) -> np.ndarray:

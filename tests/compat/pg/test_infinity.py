@@ -1,0 +1,41 @@
+"""±infinity timestamps and dates over the wire, as PostgreSQL sends them: 'infinity' / '-infinity' in
+text; int64's (timestamp, timestamptz) and int32's (date) extremes in binary (DT_NOEND / DT_NOBEGIN)."""
+
+from __future__ import annotations
+
+import struct
+
+from tests.compat.pg.conftest import PgServer
+
+QUERY = (
+    b"SELECT 'infinity'::timestamp, '-infinity'::timestamp, 'infinity'::timestamptz, "
+    b"'-infinity'::timestamptz, 'infinity'::date, '-infinity'::date, "
+    b"'2024-01-02 03:04:05'::timestamp, '2024-01-02'::date, NULL::timestamptz"
+)
+
+
+def test_infinities_in_text_and_binary(pg_server: PgServer) -> None:
+    with pg_server.connect() as conn:
+        conn.execute("SET TimeZone = 'America/New_York'")  # (a zone whose rules Arrow applies)
+        pgconn = conn.pgconn
+        text = pgconn.exec_params(QUERY, [], result_format=0)
+        assert [text.get_value(0, i) for i in range(9)] == [
+            b"infinity",
+            b"-infinity",
+            b"infinity",
+            b"-infinity",
+            b"infinity",
+            b"-infinity",
+            b"2024-01-02 03:04:05",
+            b"2024-01-02",
+            None,
+        ]
+        binary = pgconn.exec_params(QUERY, [], result_format=1)
+        q = [struct.unpack("!q", binary.get_value(0, i))[0] for i in range(4)]
+        assert q == [2**63 - 1, -(2**63), 2**63 - 1, -(2**63)]
+        d = [struct.unpack("!i", binary.get_value(0, i))[0] for i in (4, 5)]
+        assert d == [2**31 - 1, -(2**31)]
+        # 2024-01-02 03:04:05 in microseconds since 2000-01-01; 2024-01-02 in days since then
+        assert struct.unpack("!q", binary.get_value(0, 6))[0] == 757_479_845_000_000
+        assert struct.unpack("!i", binary.get_value(0, 7))[0] == 8767
+        assert binary.get_value(0, 8) is None
