@@ -36,10 +36,13 @@ import itertools
 import logging
 import os
 import secrets
+import socket
 import ssl
-from collections.abc import Iterator
-from concurrent.futures import Executor
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from pgwire import messages as m
 from pgwire.auth import AuthConfig
@@ -58,7 +61,11 @@ class ServerOptions:
     auth: AuthConfig = field(default_factory=AuthConfig)
     ssl_context: ssl.SSLContext | None = None  # None: answer SSLRequest with 'N'
     max_message_bytes: int = MAX_MESSAGE_BYTES
-    executor: Executor | None = None  # None: the loop's default executor
+    executor: Executor | None = None  # None: a pool of the server's own
+    direct_writes: bool = True  # a pool thread sends a step's output itself when the socket is idle
+
+
+_T = TypeVar("_T")
 
 
 def tls_context(cert_file: str, key_file: str) -> ssl.SSLContext:
@@ -76,6 +83,14 @@ def _step(gen: Iterator[object], conn: Connection) -> tuple[bytes, bool, bool]:
     except StopIteration:
         finished = True
     return conn.data_to_send(), finished, offload
+
+
+def _settle(fut: asyncio.Future[Any], result: object, exc: BaseException | None) -> None:
+    if not fut.done():
+        if exc is None:
+            fut.set_result(result)
+        else:
+            fut.set_exception(exc)
 
 
 class _PgConnection(asyncio.Protocol):
@@ -99,10 +114,18 @@ class _PgConnection(asyncio.Protocol):
         self.busy = False
         self.idle = False  # the task waits for bytes with nothing unprocessed: a reply may be replayed
         # a step data_received began and the task is to finish: (generator or None when it ended,
-        # whether it yielded OFFLOAD, the request, what it wrote)
-        self.started: tuple[Iterator[object] | None, bool, bytes, bytes] | None = None
+        # whether it yielded OFFLOAD, the request, what it wrote, its pool part when that began)
+        self.started: (
+            tuple[Iterator[object] | None, bool, bytes, bytes, asyncio.Future[Any] | None] | None
+        ) = None
         self.replayed = 0  # answers replayed by data_received
         self.steps_in_data_received = 0  # steps data_received started (and ran to the end or handed on)
+        # direct writes (see _pool_step): the socket's descriptor, dup'ed for each pool step that may
+        # send its output itself, and the lock that orders those sends with the loop's writes
+        self.wlock = threading.Lock()
+        self.fd = -1  # the step's own descriptor of the socket (-1: none, write through the loop)
+        self.raw_fd = -1  # the transport's descriptor, for plain TCP / Unix sockets
+        self.direct_writes = 0  # outputs a pool thread sent itself
 
     # ------------------------------------------------------------ asyncio callbacks
 
@@ -123,6 +146,10 @@ class _PgConnection(asyncio.Protocol):
             secret_key=self.key,
             loopback=loopback,
         )
+        if self.server.options.direct_writes and transport.get_extra_info("sslcontext") is None:
+            sock = transport.get_extra_info("socket")
+            if sock is not None and sock.type == socket.SOCK_STREAM:
+                self.raw_fd = sock.fileno()
         self.server._connections.add(self)
         self.task = self.loop.create_task(self._work())
 
@@ -164,11 +191,13 @@ class _PgConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
+        self.raw_fd = -1
+        self._no_direct_writes()
         self.can_write.set()
         self.wake.set()
         handler = self.handler
         if handler is not None and handler.running:
-            self.loop.run_in_executor(self.server.options.executor, handler.cancel)
+            self.loop.run_in_executor(self.server.executor, handler.cancel)
 
     def pause_writing(self) -> None:
         self.can_write.clear()
@@ -211,9 +240,9 @@ class _PgConnection(asyncio.Protocol):
             self.wake.clear()
             started, self.started = self.started, None
             if started is not None:  # data_received ran the first part of a step: finish it
-                gen, offload, request, out = started
+                gen, offload, request, out, pending = started
                 if gen is not None:
-                    await self._drive(gen, not offload, request, [out], resumed=True)
+                    await self._drive(gen, not offload, request, [out], resumed=True, pending=pending)
                 if not await self._after_step():
                     break
             # one chunk, all of it new: if the step turns out replayable, remember its reply
@@ -225,6 +254,7 @@ class _PgConnection(asyncio.Protocol):
                 if not await self._after_step():
                     break
                 before = self.conn.buffered()
+                request = self.inbox[0] if len(self.inbox) == 1 and not before else None
                 self._take_inbox()
                 if self.conn.buffered() == before:
                     break  # only a partial message is waiting: wait for more bytes
@@ -232,42 +262,147 @@ class _PgConnection(asyncio.Protocol):
                 break
 
     async def _drive(
-        self, gen: Iterator[object], on_loop: bool, request: bytes | None, writes: list[bytes], resumed: bool
+        self,
+        gen: Iterator[object],
+        on_loop: bool,
+        request: bytes | None,
+        writes: list[bytes],
+        resumed: bool,
+        pending: asyncio.Future[tuple[bytes, bool, list[bytes] | None]] | None = None,
     ) -> None:
         """Run a step of the handler to its end, writing what it produces: on the loop while it stays
-        there (``on_loop``), else in the pool; ``resumed``: ``gen`` has already yielded once."""
+        there (``on_loop``), else in the pool; ``resumed``: ``gen`` has already yielded once;
+        ``pending``: its pool part already began (data_received handed it on)."""
         handler = self.handler
         assert handler is not None
-        executor = self.server.options.executor
         self.busy = True
         finished = False
+        keep = request is not None
+        carry = b""  # output of the loop's part of a step that then offloads: sent with the pool's
         try:
             if resumed and on_loop and not self.lost:
                 await self.can_write.wait()  # it yielded to have its output written first
             while not self.lost:
-                if on_loop:  # the handler yields OFFLOAD before anything that is not immediate
+                offload = False
+                if pending is not None:
+                    future, pending = pending, None
+                    out, finished, kept = await future
+                elif on_loop:  # the handler yields OFFLOAD before anything that is not immediate
                     handler.on_loop = True
                     try:
                         out, finished, offload = _step(gen, self.conn)
                     finally:
                         handler.on_loop = False
                     on_loop = not offload
+                    kept = [out] if keep and out else None
+                    if offload:  # one write for the response: this goes out with what the pool makes
+                        carry, out = out, b""
                 else:
-                    out, finished, offload = await self.loop.run_in_executor(executor, _step, gen, self.conn)
+                    future, carry = self._pool_step(gen, keep, carry), b""
+                    out, finished, kept = await future
+                if kept:
+                    writes.extend(kept)
                 if out:
                     self._write(out)
-                    if request is not None:
-                        writes.append(out)
                 if finished or self.lost:
                     break
                 if not offload:
                     await self.can_write.wait()
         finally:
             self.busy = False
+            if carry:
+                self._write(carry)
             if not finished:
-                await self.loop.run_in_executor(executor, gen.close)
+                await self.loop.run_in_executor(self.server.executor, gen.close)
         if request is not None and finished and handler.replayable():
             handler.remember(request, b"".join(writes))
+
+    def _pool_step(
+        self, gen: Iterator[object], keep: bool, carry: bytes
+    ) -> asyncio.Future[tuple[bytes, bool, list[bytes] | None]]:
+        """Continue the step in a pool thread (:meth:`_run_pool_step`); on the loop. When the socket
+        may be written from there, the thread gets a descriptor of its own for it (a dup: the
+        transport's may be closed and its number reused while the thread runs)."""
+        if (
+            self.raw_fd >= 0
+            and not self.lost
+            and self.transport is not None
+            and not self.transport.is_closing()
+        ):
+            try:
+                fd = os.dup(self.raw_fd)
+            except OSError:
+                fd = -1
+            with self.wlock:
+                self.fd = fd
+        return self._submit(self._run_pool_step, gen, keep, carry)
+
+    def _run_pool_step(
+        self, gen: Iterator[object], keep: bool, carry: bytes
+    ) -> tuple[bytes, bool, list[bytes] | None]:
+        """In a pool thread: run the step to its next yield and send its output straight to the socket
+        when nothing else waits to be written; while all of it goes out so, run on to the next yield.
+        Returns (what the loop is to write, finished, everything the step produced when ``keep``)."""
+        conn = self.conn
+        kept: list[bytes] | None = [] if keep else None
+        try:
+            while True:
+                out, finished, _ = _step(gen, conn)
+                if kept is not None and out:
+                    kept.append(out)
+                if carry:
+                    out, carry = carry + out, b""
+                if out and self.fd >= 0:
+                    out = self._send_direct(out)
+                if out or finished or self.fd < 0:
+                    return out, finished, kept
+        finally:
+            self._no_direct_writes()
+
+    def _send_direct(self, data: bytes) -> bytes:
+        """Write ``data`` to the socket from this (pool) thread when nothing is waiting in the
+        transport's buffer, as far as the socket takes it without blocking; what is left, the loop
+        writes (and waits for the socket to drain before the step goes on)."""
+        with self.wlock:
+            fd = self.fd
+            transport = self.transport
+            if fd < 0 or self.lost or transport is None or transport.is_closing():
+                return data
+            if transport.get_write_buffer_size():
+                return data  # the loop has bytes to send first: keep the order
+            try:
+                n = os.write(fd, data)
+            except (BlockingIOError, InterruptedError):
+                return data
+            except OSError:  # the peer is gone: the loop sees it too, and drops what is left
+                return data
+        self.direct_writes += 1
+        return data[n:] if n < len(data) else b""
+
+    def _no_direct_writes(self) -> None:
+        """End the current pool step's direct writes (its own descriptor closed); any thread."""
+        with self.wlock:
+            fd, self.fd = self.fd, -1
+        if fd >= 0:
+            os.close(fd)
+
+    def _submit(self, fn: Callable[..., _T], *args: object) -> asyncio.Future[_T]:
+        """``fn(*args)`` in the pool; its result comes back to the loop with one callback (cheaper
+        than ``run_in_executor``, which chains a concurrent future to an asyncio one)."""
+        loop = self.loop
+        future: asyncio.Future[_T] = loop.create_future()
+
+        def call() -> None:
+            try:
+                result: object = fn(*args)
+                exc: BaseException | None = None
+            except BaseException as e:
+                result, exc = None, e
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(_settle, future, result, exc)
+
+        self.server.executor.submit(call)
+        return future
 
     async def _after_step(self) -> bool:
         """Act on what the step asked of the transport (TLS, a cancel); False when the connection is over."""
@@ -283,7 +418,8 @@ class _PgConnection(asyncio.Protocol):
 
     def _step_now(self, data: bytes) -> None:
         """An idle connection's new bytes: start the step on the loop here, in data_received (no task
-        wake); when it ends here with nothing more to do, the task goes on waiting, else it continues."""
+        wake); when it ends here with nothing more to do, the task goes on waiting, else it continues.
+        A step that offloads is handed to the pool from here (the task, woken, waits for it)."""
         handler = self.handler
         assert handler is not None
         self.steps_in_data_received += 1
@@ -294,20 +430,26 @@ class _PgConnection(asyncio.Protocol):
             out, finished, offload = _step(gen, self.conn)
         finally:
             handler.on_loop = False
-        if out:
-            self._write(out)
         if finished and not handler.ssl_requested and handler.cancel_request is None:
+            if out:
+                self._write(out)
             if self.conn.state is not State.CLOSED:
                 if handler.replayable():
                     handler.remember(data, out)
                 self.idle = True  # the task still waits, with nothing to do
                 return
-        self.started = (None if finished else gen, offload, data, out)
+        pending = None
+        if not finished and offload:  # to the pool at once, this output going with its output
+            pending = self._pool_step(gen, True, out)
+        elif out:
+            self._write(out)
+        self.started = (None if finished else gen, offload, data, out, pending)
         self.wake.set()
 
     def _write(self, data: bytes) -> None:
-        if self.transport is not None and not self.lost and not self.transport.is_closing():
-            self.transport.write(data)
+        with self.wlock:
+            if self.transport is not None and not self.lost and not self.transport.is_closing():
+                self.transport.write(data)
 
     async def _answer_ssl(self) -> None:
         sslctx = self.server.options.ssl_context
@@ -320,6 +462,7 @@ class _PgConnection(asyncio.Protocol):
             self._write(m.ErrorResponse(error_fields(err)).encode())
             self.conn.close()
             return
+        self.raw_fd = -1  # from here on the TLS transport writes, and only it
         self._write(b"S")
         try:
             transport = await self.loop.start_tls(self.transport, self, sslctx, server_side=True)
@@ -334,18 +477,20 @@ class _PgConnection(asyncio.Protocol):
 
     async def _finish(self) -> None:
         self.server._connections.discard(self)
+        self.raw_fd = -1
+        self._no_direct_writes()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
         if self.handler is not None:
             with contextlib.suppress(Exception):
-                await self.loop.run_in_executor(self.server.options.executor, self.handler.close)
+                await self.loop.run_in_executor(self.server.executor, self.handler.close)
 
     def shutdown(self) -> None:
         """Server shutdown: cancel what runs, tell the client why, and close."""
         if self.handler is not None:
             handler = self.handler
             if handler.running:
-                self.loop.run_in_executor(self.server.options.executor, handler.cancel)
+                self.loop.run_in_executor(self.server.executor, handler.cancel)
         err = AdminShutdown("terminating connection due to administrator command")
         self._write(m.ErrorResponse(error_fields(err)).encode())
         self.conn.close()
@@ -364,6 +509,10 @@ class PgServer:
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[_PgConnection] = set()
         self._pids = itertools.count(_PID_START)
+        self._own_executor: ThreadPoolExecutor | None = None
+        if options.executor is None:
+            self._own_executor = ThreadPoolExecutor(thread_name_prefix="pgwire")
+        self.executor: Executor = options.executor or self._own_executor  # type: ignore[assignment]
 
     def connection_count(self) -> int:
         return len(self._connections)
@@ -372,7 +521,7 @@ class PgServer:
         for c in list(self._connections):
             if c.pid == pid:
                 if c.key == key and c.handler is not None:
-                    await asyncio.get_running_loop().run_in_executor(self.options.executor, c.handler.cancel)
+                    await asyncio.get_running_loop().run_in_executor(self.executor, c.handler.cancel)
                 else:
                     log.info("cancel request for backend %d with a wrong key ignored", pid)
                 return
@@ -389,6 +538,8 @@ class PgServer:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 5.0)
             self._server = None
+        if self._own_executor is not None:
+            self._own_executor.shutdown(wait=False)
 
 
 async def serve(

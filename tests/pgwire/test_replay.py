@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pgwire import messages as m
+from pgwire.server import ServerOptions
 from sql.session import Statement
 from tests.pgwire.conftest import RawClient, RunningServer, start_server
 from tests.pgwire.test_inline import ImmediateSession
@@ -44,7 +45,10 @@ class ConstantSession(ImmediateSession):
 @pytest.fixture
 def replay_server() -> Iterator[RunningServer]:
     ConstantSession.executed = Counter()
-    s = start_server(session_class=ConstantSession)
+    # without direct writes: "select 2" is constant but not immediate, and a pool thread sending its
+    # answer itself lets the client's next request arrive before the loop is back to waiting, when
+    # replays are not looked at (ordering first); the loop writing every answer keeps the counts exact
+    s = start_server(ServerOptions(direct_writes=False), session_class=ConstantSession)
     yield s
     s.stop()
 
