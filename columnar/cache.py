@@ -21,6 +21,7 @@ class TableCache:
         self.dedupe = dedupe
         self._parts: list[Rows] = []
         self._merged = True  # _parts is [] or one sorted, deduplicated part
+        self._base = 0  # rows of _parts[0] known sorted and deduplicated (what the last merge made)
         self.nbytes = 0
         self._lock = threading.Lock()
 
@@ -33,15 +34,21 @@ class TableCache:
         with self._lock:
             self._parts.append(rows)
             self._merged = len(self._parts) == 1 and _sorted_unique(rows)
+            if self._merged:
+                self._base = len(rows)
             self.nbytes += rows.nbytes
 
     def merged(self) -> Rows:
         with self._lock:
             if not self._merged:
-                rows = merge_rows(concat(self._parts), dedupe=self.dedupe)
+                # the part the last merge made is in order already: only the parts written since
+                # are sorted, then merged with it in one pass
+                base = self._base if self._parts and len(self._parts[0]) == self._base else 0
+                rows = merge_rows(concat(self._parts), dedupe=self.dedupe, sorted_prefix=base)
                 self._parts = [rows]
                 self.nbytes = rows.nbytes
                 self._merged = True
+                self._base = len(rows)
             return self._parts[0] if self._parts else Rows.empty()
 
     def read(self, series: np.ndarray | None, tmin: int, tmax: int, columns: list[str] | None) -> Rows:
@@ -64,6 +71,7 @@ class TableCache:
                 kept = rows.take(np.flatnonzero(~hit))
                 self._parts = [kept] if len(kept) else []
                 self.nbytes = kept.nbytes
+                self._base = len(kept)
         return n
 
     def series_ranges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -9,6 +9,7 @@ The memtable, scans over several sources and compaction all go through :func:`me
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from columnar.rows import Column, Rows, blank
 
@@ -24,15 +25,22 @@ def is_sorted_unique(series: np.ndarray, time: np.ndarray) -> bool:
     return bool((np.diff(time)[same] > 0).all())
 
 
-def merge_rows(rows: Rows, *, dedupe: bool = True) -> Rows:
+def merge_rows(rows: Rows, *, dedupe: bool = True, sorted_prefix: int = 0) -> Rows:
     """Sort by (series, time) keeping write order among equal keys, then collapse duplicates.
 
     ``dedupe=False`` (SQL tables without a key: PostgreSQL keeps duplicate rows) only sorts.
+    ``sorted_prefix``: the first that many rows are already in order (a memtable's merged part):
+    only the rest is sorted, then the two runs are merged in one pass.
     """
     n = len(rows)
     if n == 0 or is_sorted_unique(rows.series, rows.time):
         return rows
-    order = np.lexsort((rows.time, rows.series))  # stable: among equal keys, write order is kept
+    k = sorted_prefix
+    if 0 < k < n:
+        tail = np.lexsort((rows.time[k:], rows.series[k:])) + k
+        order = _merge_runs(rows.series, rows.time, k, tail)
+    else:
+        order = np.lexsort((rows.time, rows.series))  # stable: among equal keys, write order is kept
     if not dedupe:
         return rows.take(order)
     s = rows.series[order]
@@ -64,3 +72,29 @@ def merge_rows(rows: Rows, *, dedupe: bool = True) -> Rows:
         out_vals[g[last]] = vals[idx[last]]
         fields[name] = Column(col.type, out_vals, out_valid)
     return Rows(s[start_pos], t[start_pos], fields)
+
+
+@njit(cache=True, nogil=True)
+def _merge_runs(series, time, k, tail):
+    """The order of rows 0..k-1 (in (series, time) order already) merged with the rows ``tail`` (in
+    order): stable, so among equal keys the prefix (written earlier) comes first."""
+    n = k + len(tail)
+    out = np.empty(n, np.int64)
+    i = 0
+    j = 0
+    for o in range(n):
+        if j >= len(tail):
+            out[o] = i
+            i += 1
+        elif i >= k:
+            out[o] = tail[j]
+            j += 1
+        else:
+            b = tail[j]
+            if series[i] < series[b] or (series[i] == series[b] and time[i] <= time[b]):
+                out[o] = i
+                i += 1
+            else:
+                out[o] = b
+                j += 1
+    return out

@@ -1362,6 +1362,7 @@ def warm_up() -> None:
             ]
             _filter_fused_part(g, chunk, names, dict(zip(names, types, strict=True)), terms, 0, INT64_MAX)
     _rows_partials(rows, names, names, types, 60 * 10**9, 0)
+    merge_rows(concat([rows, rows.take(np.arange(2))]), sorted_prefix=len(rows))  # memtable reads
     _rows_keep(rows, terms)
     a, b = _cache_spans(rows, np.array([1, 2], np.int64), 0, INT64_MAX)
     out = np.empty(2, np.int64)
