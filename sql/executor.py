@@ -536,10 +536,12 @@ def _filtered_scan(session: SqlSession, plan: FilteredScan, params: list) -> pa.
     conds = _conditions(plan.conditions, params)
     if conds is None:  # a comparison with NULL holds for no row
         return out_schema.empty_table()
+    # only the columns shown and the ones the conditions test are read
+    fields = {c.name for c in plan.columns if c.kind == "field"} | {c.column for c in conds}
+    tags = {c.name for c in plan.columns if c.kind == "tag"}
+    req = dataclasses.replace(_request(session, plan, params), fields=tuple(fields), tags=tuple(tags))
     try:
-        tbl = filtered(
-            session.storage, _request(session, plan, params), conds, plain_tags=True, max_rows=_max_rows(plan)
-        )
+        tbl = filtered(session.storage, req, conds, plain_tags=True, max_rows=_max_rows(plan))
     except ResultTooLarge as exc:  # a huge result: DuckDB streams it in bounded memory
         raise NotNative(str(exc)) from None
     if plan.time_order is not None and tbl.num_rows > 1:
@@ -547,7 +549,11 @@ def _filtered_scan(session: SqlSession, plan: FilteredScan, params: list) -> pa.
         tbl = tbl.take(pc.sort_indices(tbl, sort_keys=[(plan.meta.time_column, order)]))
     if plan.offset or plan.limit is not None:
         tbl = tbl.slice(plan.offset, plan.limit)
-    cols = sql_columns(plan.meta) + [c for c in plan.columns if c.kind == "time_ns"]
+    cols = [
+        c
+        for c in sql_columns(plan.meta)
+        if c.kind == "time" or c.name in (fields if c.kind == "field" else tags)
+    ] + [c for c in plan.columns if c.kind == "time_ns"]
     if tbl.num_rows:
         batch = to_sql_batch(tbl.combine_chunks().to_batches()[0], cols, plan.meta.time_column)
         t = pa.Table.from_batches([batch])

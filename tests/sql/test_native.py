@@ -28,6 +28,9 @@ QUERIES = [
     "SELECT DISTINCT ON (region) hostname, region, usage_user, time FROM cpu WHERE time < '2016-01-01 01:00:00+00' ORDER BY region, time DESC",
     "SELECT hostname, first(usage_user, time), last(usage_user, time), first(temp, time) FROM cpu GROUP BY hostname ORDER BY hostname",
     "SELECT hostname, max(usage_user) FROM cpu WHERE usage_user > 50 GROUP BY hostname ORDER BY hostname",
+    "SELECT time, hostname, usage_user FROM cpu WHERE hostname = 'host_2' AND time >= '2016-01-01 00:30:00+00' ORDER BY time DESC LIMIT 5",
+    "SELECT time, temp, region FROM cpu WHERE hostname = 'host_3' ORDER BY time LIMIT 7 OFFSET 2",
+    "SELECT usage_system, time FROM cpu WHERE hostname = 'host_1' AND temp > 20 ORDER BY time DESC LIMIT 4",
 ]
 
 
