@@ -537,13 +537,17 @@ def _filtered_scan(session: SqlSession, plan: FilteredScan, params: list) -> pa.
     if conds is None:  # a comparison with NULL holds for no row
         return out_schema.empty_table()
     # only the columns shown and the ones the conditions test are read
-    fields = {c.name for c in plan.columns if c.kind == "field"} | {c.column for c in conds}
+    fields = (
+        {c.name for c in plan.columns if c.kind == "field"} | {c.column for c in conds} | set(plan.not_null)
+    )
     tags = {c.name for c in plan.columns if c.kind == "tag"}
     req = dataclasses.replace(_request(session, plan, params), fields=tuple(fields), tags=tuple(tags))
     try:
         tbl = filtered(session.storage, req, conds, plain_tags=True, max_rows=_max_rows(plan))
     except ResultTooLarge as exc:  # a huge result: DuckDB streams it in bounded memory
         raise NotNative(str(exc)) from None
+    for f in plan.not_null:
+        tbl = tbl.filter(pc.is_valid(tbl.column(f)))
     if plan.time_order is not None and tbl.num_rows > 1:
         order = "descending" if plan.time_order else "ascending"
         tbl = tbl.take(pc.sort_indices(tbl, sort_keys=[(plan.meta.time_column, order)]))

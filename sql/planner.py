@@ -115,10 +115,13 @@ class FilteredScan:
     limit: int | None = None
     offset: int = 0
     time_order: bool | None = None  # ORDER BY time: False ASC, True DESC, None no ORDER BY
+    not_null: list[str] = field(default_factory=list)  # fields that must have a value (IS NOT NULL)
 
     def explain(self) -> list[str]:
         conds = " AND ".join(f"{f} {op} {e.sql('postgres')}" for f, op, e in self.conditions)
         lines = [f"Native FilteredScan on {self.meta.name}", f"  field conditions: {conds}"]
+        if self.not_null:
+            lines.append(f"  not null: {', '.join(self.not_null)}")
         lines.append(f"  columns: {', '.join(c.name for c in self.columns)}")
         if self.time_order is not None:
             lines.append(f"  order: {self.meta.time_column}{' DESC' if self.time_order else ''}")
@@ -154,12 +157,21 @@ def plan(session, tree: exp.Expression) -> NativePlan | None:
     tags = {c.name for c in cols.values() if c.kind == "tag"}
     # comparisons of numeric fields with constants: a filtered scan applies them
     conditions, rest = _field_conditions(where, table.alias_or_name, cols)
-    if conditions:
+    # field IS NOT NULL (InfluxQL's raw queries add it): a filtered scan drops the rows without one
+    not_null = [f for f in (_not_null_field(c, table.alias_or_name, cols) for c in rest) if f is not None]
+    if not_null:
+        rest = [c for c in rest if _not_null_field(c, table.alias_or_name, cols) is None]
+    if conditions or not_null:
         where = exp.Where(this=exp.and_(*rest)) if rest else None
     # structure only (values come at execution): is every condition one storage can apply exactly?
     pd = table_pushdown(where, table.alias_or_name, meta.time_column, tags, lambda e: 0, STRUCTURE)
     if not pd.exact:
         return None
+    if not_null:
+        scan = _filtered_scan(tree, table, meta, rp, where, cols, conditions)
+        if scan is not None:
+            scan.not_null = not_null
+        return scan
     if conditions:
         scan = _filtered_scan(tree, table, meta, rp, where, cols, conditions)
         if scan is not None or tree.args.get("distinct") is not None:
@@ -224,6 +236,19 @@ def _field_conditions(
                 continue
         rest.append(c)
     return conds, rest
+
+
+def _not_null_field(c: exp.Expression, alias: str, cols: dict[str, SqlColumn]) -> str | None:
+    """The field of a ``field IS NOT NULL`` conjunct (None for anything else)."""
+    if isinstance(c, exp.Not) and isinstance(c.this, exp.Is) and not c.this.args.get("negate"):
+        c = exp.Is(this=c.this.this, expression=c.this.expression, negate=True)  # NOT (x IS NULL)
+    if isinstance(c, exp.Is) and c.args.get("negate") and isinstance(c.expression, exp.Null):
+        col = c.this
+        if isinstance(col, exp.Column) and col.table in ("", alias):
+            sc = cols.get(col.name)
+            if sc is not None and sc.kind == "field":
+                return sc.name
+    return None
 
 
 def _limit_offset(tree: exp.Select) -> tuple[int | None, int | None] | None:

@@ -31,6 +31,8 @@ QUERIES = [
     "SELECT time, hostname, usage_user FROM cpu WHERE hostname = 'host_2' AND time >= '2016-01-01 00:30:00+00' ORDER BY time DESC LIMIT 5",
     "SELECT time, temp, region FROM cpu WHERE hostname = 'host_3' ORDER BY time LIMIT 7 OFFSET 2",
     "SELECT usage_system, time FROM cpu WHERE hostname = 'host_1' AND temp > 20 ORDER BY time DESC LIMIT 4",
+    "SELECT time, temp FROM cpu WHERE hostname = 'host_4' AND temp IS NOT NULL ORDER BY time DESC LIMIT 6",
+    "SELECT time, hostname, temp FROM cpu WHERE temp IS NOT NULL AND usage_user > 10 AND time < '2016-01-01 00:20:00+00'",
 ]
 
 
@@ -197,3 +199,24 @@ def test_one_kernel_combines_as_the_numpy_path(data):
                     )
                 else:  # (0.0 and -0.0 tie: which one wins is the order's, in PostgreSQL too)
                     assert a == b, (func, ft, g, w)
+
+
+def test_is_not_null_drops_the_rows_without_the_field(tmp_path):
+    """A field written on some rows only: the filtered scan's IS NOT NULL keeps the rows that have it,
+    before ORDER BY time LIMIT (as DuckDB does)."""
+    with sql_engine(tmp_path) as (storage, engine):
+        t = np.arange(20, dtype=np.int64) * 10**9
+        storage.write(
+            "postgres", WriteBatch.from_rows("m", t, [{"h": "a"}] * 20, {"v": list(range(20))})
+        ).check()
+        storage.flush()
+        w = [float(i) if i % 3 == 0 else None for i in range(20)]
+        storage.write("postgres", WriteBatch.from_rows("m", t, [{"h": "a"}] * 20, {"w": w})).check()
+        s = engine.session("postgres")
+        sql = "SELECT time, w FROM m WHERE h = 'a' AND w IS NOT NULL ORDER BY time DESC LIMIT 3"
+        p = s.prepare(sql, [])
+        assert p.native is not None and p.native.not_null == ["w"]
+        native = _rows(s, sql)
+        s.execute(s.prepare("SET tsgres.native_executor = off", []), [])
+        assert _rows(s, sql) == native
+        assert [r["w"] for r in native[2]] == [18.0, 15.0, 12.0]
