@@ -176,6 +176,7 @@ class Handler:
         self._copy: _CopyIn | None = None
         self.ctx = Context()
         self.running = False  # a statement is executing: a cancel may reach it
+        self.streaming = False  # its rows are being sent: a cancel reaches the engine's next batch
         self.on_loop = False  # set by the transport while a step runs on its event loop
         self._row_descriptions: dict[tuple[int, tuple[int, ...]], tuple[list[ColumnDesc], m.Message]] = {}
         # replaying answers (see reply): bumped by everything that may change what a request is answered
@@ -353,7 +354,7 @@ class Handler:
     def cancel(self) -> None:
         """Cancel the running statement, if any (called from another connection's thread)."""
         session = self.session
-        if session is not None and self.running:
+        if session is not None and (self.running or self.streaming):
             session.cancel()
 
     # ------------------------------------------------------------ start-up and authentication
@@ -721,6 +722,25 @@ class Handler:
         result = portal.result
         assert result is not None
         columns = result.columns or portal.statement.columns
+        self.streaming = True
+        try:
+            sent = yield from self._send_batches(portal, columns, max_rows)
+        finally:
+            self.streaming = False
+        if sent < 0:
+            return  # suspended
+        portal.done = True
+        portal.rows += sent
+        resumed = portal.rows != sent
+        tag = result.tag or _select_tag(portal.statement.command, portal.rows)
+        if resumed and tag.startswith("SELECT "):
+            tag = f"SELECT {sent}"
+        self.conn.send(m.CommandComplete(tag))
+
+    def _send_batches(
+        self, portal: Portal, columns: list[ColumnDesc] | None, max_rows: int
+    ) -> Generator[None, None, int]:
+        """DataRows of the portal's batches: the rows sent, or -1 when suspended at ``max_rows``."""
         sent = 0
         while True:
             if max_rows and sent >= max_rows:
@@ -729,7 +749,7 @@ class Handler:
                 if portal.pending is not None:
                     portal.rows += sent
                     self.conn.send(m.PortalSuspended())
-                    return
+                    return -1
                 break
             batch = self._next_batch(portal)
             if batch is None:
@@ -748,13 +768,7 @@ class Handler:
             sent += batch.num_rows
             if self.conn.pending_output() >= FLUSH_BYTES:
                 yield
-        portal.done = True
-        portal.rows += sent
-        resumed = portal.rows != sent
-        tag = result.tag or _select_tag(portal.statement.command, portal.rows)
-        if resumed and tag.startswith("SELECT "):
-            tag = f"SELECT {sent}"
-        self.conn.send(m.CommandComplete(tag))
+        return sent
 
     def _data_rows(self, batch: pa.RecordBatch, columns: list[ColumnDesc], formats: list[int]) -> bytes:
         """DataRow messages for a batch: column-wise for many rows, value by value for a handful.

@@ -376,7 +376,7 @@ class _PgConnection(asyncio.Protocol):
                 return data
             except OSError:  # the peer is gone: the loop sees it too, and drops what is left
                 return data
-        self.direct_writes += 1
+            self.direct_writes += 1  # (under the lock: whoever takes it after the client read sees it)
         return data[n:] if n < len(data) else b""
 
     def _no_direct_writes(self) -> None:

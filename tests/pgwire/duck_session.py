@@ -28,26 +28,94 @@ from sql import errors
 from sql.session import ColumnDesc, CopyRequest, Result, Statement
 
 NAMES_TO_OID = {
-    "BOOLEAN": 16, "BOOL": 16, "TINYINT": 21, "SMALLINT": 21, "INT2": 21, "UTINYINT": 21, "INTEGER": 23, "INT": 23,
-    "INT4": 23, "USMALLINT": 23, "BIGINT": 20, "INT8": 20, "UINTEGER": 20, "UBIGINT": 1700, "HUGEINT": 1700,
-    "UHUGEINT": 1700, "FLOAT": 700, "REAL": 700, "FLOAT4": 700, "DOUBLE": 701, "FLOAT8": 701,
-    "DOUBLE PRECISION": 701, "DECIMAL": 1700, "NUMERIC": 1700, "VARCHAR": 25, "TEXT": 25, "STRING": 25,
-    "BLOB": 17, "BYTEA": 17, "DATE": 1082, "TIME": 1083, "TIMESTAMP": 1114, "TIMESTAMP_NS": 1114,
-    "TIMESTAMP_MS": 1114, "TIMESTAMP_S": 1114, "TIMESTAMP WITH TIME ZONE": 1184, "TIMESTAMPTZ": 1184,
-    "INTERVAL": 1186, "UUID": 2950, "JSON": 114, "JSONB": 3802, "OID": 26, "NAME": 19, "BPCHAR": 1042,
-    "CHAR": 1042, "CHARACTER VARYING": 1043,
+    "BOOLEAN": 16,
+    "BOOL": 16,
+    "TINYINT": 21,
+    "SMALLINT": 21,
+    "INT2": 21,
+    "UTINYINT": 21,
+    "INTEGER": 23,
+    "INT": 23,
+    "INT4": 23,
+    "USMALLINT": 23,
+    "BIGINT": 20,
+    "INT8": 20,
+    "UINTEGER": 20,
+    "UBIGINT": 1700,
+    "HUGEINT": 1700,
+    "UHUGEINT": 1700,
+    "FLOAT": 700,
+    "REAL": 700,
+    "FLOAT4": 700,
+    "DOUBLE": 701,
+    "FLOAT8": 701,
+    "DOUBLE PRECISION": 701,
+    "DECIMAL": 1700,
+    "NUMERIC": 1700,
+    "VARCHAR": 25,
+    "TEXT": 25,
+    "STRING": 25,
+    "BLOB": 17,
+    "BYTEA": 17,
+    "DATE": 1082,
+    "TIME": 1083,
+    "TIMESTAMP": 1114,
+    "TIMESTAMP_NS": 1114,
+    "TIMESTAMP_MS": 1114,
+    "TIMESTAMP_S": 1114,
+    "TIMESTAMP WITH TIME ZONE": 1184,
+    "TIMESTAMPTZ": 1184,
+    "INTERVAL": 1186,
+    "UUID": 2950,
+    "JSON": 114,
+    "JSONB": 3802,
+    "OID": 26,
+    "NAME": 19,
+    "BPCHAR": 1042,
+    "CHAR": 1042,
+    "CHARACTER VARYING": 1043,
 }
-OID_TO_DUCK = {16: "BOOLEAN", 21: "SMALLINT", 23: "INTEGER", 20: "BIGINT", 700: "FLOAT", 701: "DOUBLE",
-               1700: "DECIMAL(38,10)", 25: "VARCHAR", 1043: "VARCHAR", 19: "VARCHAR", 1042: "VARCHAR", 17: "BLOB",
-               1082: "DATE", 1083: "TIME", 1114: "TIMESTAMP", 1184: "TIMESTAMPTZ", 1186: "INTERVAL", 2950: "UUID",
-               114: "JSON", 3802: "JSON", 26: "BIGINT", 705: "VARCHAR", 0: "VARCHAR"}
+OID_TO_DUCK = {
+    16: "BOOLEAN",
+    21: "SMALLINT",
+    23: "INTEGER",
+    20: "BIGINT",
+    700: "FLOAT",
+    701: "DOUBLE",
+    1700: "DECIMAL(38,10)",
+    25: "VARCHAR",
+    1043: "VARCHAR",
+    19: "VARCHAR",
+    1042: "VARCHAR",
+    17: "BLOB",
+    1082: "DATE",
+    1083: "TIME",
+    1114: "TIMESTAMP",
+    1184: "TIMESTAMPTZ",
+    1186: "INTERVAL",
+    2950: "UUID",
+    114: "JSON",
+    3802: "JSON",
+    26: "BIGINT",
+    705: "VARCHAR",
+    0: "VARCHAR",
+}
 ARRAY_OF = {t.element_oid: t.oid for t in PG_TYPES.values() if t.element_oid}
 ELEMENT_OF = {v: k for k, v in ARRAY_OF.items()}
 
 PARAMETERS = {
-    "application_name": "", "client_encoding": "UTF8", "DateStyle": "ISO, MDY", "default_transaction_read_only": "off",
-    "in_hot_standby": "off", "integer_datetimes": "on", "IntervalStyle": "postgres", "is_superuser": "on",
-    "server_encoding": "UTF8", "server_version": "15.6", "session_authorization": "", "standard_conforming_strings": "on",
+    "application_name": "",
+    "client_encoding": "UTF8",
+    "DateStyle": "ISO, MDY",
+    "default_transaction_read_only": "off",
+    "in_hot_standby": "off",
+    "integer_datetimes": "on",
+    "IntervalStyle": "postgres",
+    "is_superuser": "on",
+    "server_encoding": "UTF8",
+    "server_version": "15.6",
+    "session_authorization": "",
+    "standard_conforming_strings": "on",
     "TimeZone": "UTC",
 }
 ROWS_PER_BATCH = 65536
@@ -107,7 +175,9 @@ _COPY = re.compile(
 
 
 class DuckSession:
-    def __init__(self, db: duckdb.DuckDBPyConnection, database: str, user: str, options: dict[str, str]) -> None:
+    def __init__(
+        self, db: duckdb.DuckDBPyConnection, database: str, user: str, options: dict[str, str]
+    ) -> None:
         if database == "nonexistent":
             raise errors.InvalidCatalogName(f'database "{database}" does not exist')
         self.con = db.cursor()
@@ -139,7 +209,9 @@ class DuckSession:
     def _prepare(self, sql: str, param_oids: list[int]) -> Statement:
         cmd = _command(sql)
         if self.transaction_status == "E" and cmd not in ("ROLLBACK", "ABORT", "COMMIT", "END"):
-            raise errors.InFailedTransaction("current transaction is aborted, commands ignored until end of transaction block")
+            raise errors.InFailedTransaction(
+                "current transaction is aborted, commands ignored until end of transaction block"
+            )
         count = max((int(m.group(1)) for m in _PARAM.finditer(sql)), default=0)
         oids = list(param_oids) + [0] * (count - len(param_oids))
         for m in _PARAM.finditer(sql):
@@ -165,7 +237,9 @@ class DuckSession:
         sql, cmd = statement.sql, statement.command
         self._close_reader()
         if self.transaction_status == "E" and cmd not in ("ROLLBACK", "ABORT", "COMMIT", "END"):
-            raise errors.InFailedTransaction("current transaction is aborted, commands ignored until end of transaction block")
+            raise errors.InFailedTransaction(
+                "current transaction is aborted, commands ignored until end of transaction block"
+            )
         try:
             return self._execute(sql, cmd, statement, [_to_duck(p) for p in params])
         except duckdb.Error as e:
@@ -212,7 +286,9 @@ class DuckSession:
         if not m:
             return
         try:
-            types = dict(self.con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {m.group(1)})").fetchall())
+            types = dict(
+                self.con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {m.group(1)})").fetchall()
+            )
         except duckdb.Error:
             return
         cols = [c.strip().strip('"') for c in m.group(2).split(",")]
@@ -247,7 +323,9 @@ class DuckSession:
             self.transaction_status = "I"
             return Result(None, tag="ROLLBACK" if failed or cmd in ("ROLLBACK", "ABORT") else "COMMIT")
         if cmd == "SET":
-            m = re.match(r"\s*SET\s+(?:SESSION\s+|LOCAL\s+)?(\w+)\s*(?:=|TO)\s*(.+?)\s*;?\s*$", sql, re.I | re.S)
+            m = re.match(
+                r"\s*SET\s+(?:SESSION\s+|LOCAL\s+)?(\w+)\s*(?:=|TO)\s*(.+?)\s*;?\s*$", sql, re.I | re.S
+            )
             if not m:
                 if re.match(r"\s*SET\s+TIME\s+ZONE\s+", sql, re.I):
                     m = re.match(r"\s*SET\s+TIME\s+ZONE\s+()(.+?)\s*;?\s*$", sql, re.I)
@@ -266,12 +344,23 @@ class DuckSession:
             if key is None:
                 raise errors.UndefinedObject(f'unrecognized configuration parameter "{name}"')
             cols = [ColumnDesc(name, 25)]
-            return Result(cols, iter([pa.record_batch([pa.array([self.parameters[key]])], names=[name])]), tag="SHOW")
+            return Result(
+                cols, iter([pa.record_batch([pa.array([self.parameters[key]])], names=[name])]), tag="SHOW"
+            )
         if cmd in ("RESET", "DISCARD", "UNLISTEN", "LISTEN", "CLOSE", "DEALLOCATE"):
-            return Result(None, tag=f"{cmd} ALL" if cmd in ("DISCARD", "CLOSE", "DEALLOCATE") and "ALL" in sql.upper() else cmd)
+            return Result(
+                None,
+                tag=f"{cmd} ALL"
+                if cmd in ("DISCARD", "CLOSE", "DEALLOCATE") and "ALL" in sql.upper()
+                else cmd,
+            )
         if cmd == "SELECT" and "pg_advisory_unlock_all" in sql:
             cols = [ColumnDesc("pg_advisory_unlock_all", 2278)]
-            return Result(cols, iter([pa.record_batch([pa.array([""])], names=["pg_advisory_unlock_all"])]), tag="SELECT 1")
+            return Result(
+                cols,
+                iter([pa.record_batch([pa.array([""])], names=["pg_advisory_unlock_all"])]),
+                tag="SELECT 1",
+            )
         if cmd == "COPY":
             return self._copy(sql)
         if statement.columns is not None:
@@ -312,6 +401,12 @@ class DuckSession:
             if self.transaction_status == "T":
                 self.transaction_status = "E"
             raise _translate(e) from None
+        except OSError as e:  # DuckDB's Arrow reader reports an interrupt as an Arrow I/O error
+            if "INTERRUPT" not in str(e):
+                raise
+            if self.transaction_status == "T":
+                self.transaction_status = "E"
+            raise errors.QueryCanceled("canceling statement due to user request") from None
         finally:
             if self._reader is reader:
                 self._reader = None
@@ -333,7 +428,11 @@ class DuckSession:
             cols = [ColumnDesc(name, duck_type_oid(t)) for name, t in rows]
             options["__table__"] = target
             return Result(None, copy=CopyRequest("in", fmt, cols, options))
-        query = target[1:-1] if target.startswith("(") else f"SELECT {m.group('cols')[1:-1] if m.group('cols') else '*'} FROM {target}"
+        query = (
+            target[1:-1]
+            if target.startswith("(")
+            else f"SELECT {m.group('cols')[1:-1] if m.group('cols') else '*'} FROM {target}"
+        )
         cols = self._describe(query, [])
         reader = self.con.sql(query).to_arrow_reader(ROWS_PER_BATCH)
         self._reader = reader
@@ -384,7 +483,11 @@ def _translate(e: duckdb.Error) -> errors.SqlError:
     if isinstance(e, duckdb.ConversionException | duckdb.InvalidInputException):
         return errors.InvalidTextRepresentation(text)
     if isinstance(e, duckdb.ConstraintException):
-        return errors.UniqueViolation(text) if "unique" in text.lower() or "primary" in text.lower() else errors.NotNullViolation(text)
+        return (
+            errors.UniqueViolation(text)
+            if "unique" in text.lower() or "primary" in text.lower()
+            else errors.NotNullViolation(text)
+        )
     if isinstance(e, duckdb.OutOfRangeException):
         return errors.NumericValueOutOfRange(text)
     return errors.InternalError(text)
@@ -412,7 +515,12 @@ def parse_copy(raw: bytes, request: CopyRequest) -> list[list[object]]:
             lines = lines[1:]
         rows = []
         for fields in lines:
-            rows.append([None if (f == null) else decode_param(f.encode(), o, 0, ctx) for f, o in zip(fields, oids, strict=True)])
+            rows.append(
+                [
+                    None if (f == null) else decode_param(f.encode(), o, 0, ctx)
+                    for f, o in zip(fields, oids, strict=True)
+                ]
+            )
         return rows
     delim = opts.get("delimiter", "\t")
     null = opts.get("null", "\\N")
