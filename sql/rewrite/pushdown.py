@@ -115,7 +115,6 @@ class Analysed:
         is_tag: Callable[[exp.Column], bool],
     ) -> None:
         self.where = where
-        self.is_time = is_time
         self.is_tag = is_tag
         self.steps: list[tuple] = []
         for c in conjuncts(where):
@@ -132,25 +131,18 @@ class Analysed:
         res = Pushdown(pushed=[])
         preds: list[TagPredicate] = []
         for c, kind in self.steps:
-            k = kind[0]
-            if k == "tag" or k == "tag?":
-                p = kind[1] if k == "tag" else _tag_predicate(c, self.is_tag, params)
-                if p is not None:
-                    preds.append(p)
-                    res.pushed.append(c)
-                    res.exact &= _exact(p)
-                else:
-                    res.exact = False
-            elif _apply_time(c, kind, self.is_tag, evaluate_ns, res, params):
+            tag = kind[0] in ("tag", "tag?")
+            if not tag and _apply_time(kind, evaluate_ns, res, params):
                 res.pushed.append(c)
-            else:  # a time comparison whose value has no time this execution: maybe it is a tag test
-                p = _tag_predicate(c, self.is_tag, params)
-                if p is not None:
-                    preds.append(p)
-                    res.pushed.append(c)
-                    res.exact &= _exact(p)
-                else:
-                    res.exact = False
+                continue
+            # a tag test, or a time comparison whose value has no time this execution
+            p = kind[1] if kind[0] == "tag" else _tag_predicate(c, self.is_tag, params)
+            if p is not None:
+                preds.append(p)
+                res.pushed.append(c)
+                res.exact &= _exact(p)
+            else:
+                res.exact = False
         if preds:
             res.predicate = preds[0] if len(preds) == 1 else And(tuple(preds))
         return res
@@ -213,7 +205,7 @@ def _time_kind(c: exp.Expression, is_time) -> tuple | None:
     return ("cmp", op, right)
 
 
-def _apply_time(c, kind: tuple, is_tag, evaluate_ns, res: Pushdown, params: list | None) -> bool:
+def _apply_time(kind: tuple, evaluate_ns, res: Pushdown, params: list | None) -> bool:
     """Narrow ``res`` by a conjunct analysed by :func:`_time_kind`; False when its value has no
     time in this execution (nothing pushed)."""
     if kind[0] == "ns":
