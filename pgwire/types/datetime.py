@@ -315,7 +315,7 @@ def _column_micros(arr: pa.Array) -> tuple[np.ndarray, str | None]:
             return _trunc_div(raw, 1000), t.tz
         return (raw if t.unit == "us" else raw * _UNIT_US[t.unit]), t.tz
     if pa.types.is_date32(t):
-        return _days(arr) * _US_PER_DAY, None
+        return _days(_raw_days(arr)) * _US_PER_DAY, None
     if pa.types.is_integer(t):  # int64 nanoseconds since 1970 (the storage engine's time column)
         return _trunc_div(numpy_values(arr, "int64"), 1000), None
     us = pc.cast(arr, pa.timestamp("us"))
@@ -350,40 +350,34 @@ def _infinite(values: np.ndarray, inf: int) -> np.ndarray | None:
     return mask if mask.any() else None
 
 
-def _infinity_text(values: np.ndarray) -> pa.Array:
-    return pa.array(np.where(values > 0, "infinity", "-infinity"))
+def _with_infinities(col: WireColumn, raw: np.ndarray, inf: np.ndarray | None) -> WireColumn:
+    """``col`` (formatted with the infinite rows as 0) with 'infinity' / '-infinity' in those rows."""
+    if inf is None:
+        return col
+    return _patch(col, inf, pa.array(np.where(raw[inf] > 0, "infinity", "-infinity")))
 
 
 def _timestamp_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
-    micros, tz = _column_micros(arr)
+    raw, tz = _column_micros(arr)
     nulls = null_mask(arr)
-    inf = _infinite(micros, _INF_US)
-    raw = micros
-    if inf is not None:
-        micros = np.where(inf, 0, micros)
+    inf = _infinite(raw, _INF_US)
+    micros = raw if inf is None else np.where(inf, 0, raw)
     if tz is not None:  # a zoned array shown as timestamp: its wall-clock time
         micros = _wall(micros, nulls, tz)
     col, odd = format_timestamps(micros, nulls)
-    if inf is not None:
-        odd = odd & ~inf
     if odd.any():
         col = _patch(col, odd, pa.array([format_timestamp(_from_micros(int(v))) for v in micros[odd]]))
-    if inf is not None:
-        col = _patch(col, inf, _infinity_text(raw[inf]))
-    return col
+    return _with_infinities(col, raw, inf)
 
 
 _UTC_NAMES = ("UTC", "Etc/UTC", "GMT", "Etc/GMT", "Etc/UCT", "UCT", "Zulu")
 
 
 def _timestamptz_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
-    instant, _ = _column_micros(arr)
+    raw, _ = _column_micros(arr)
     nulls = null_mask(arr)
-    inf = _infinite(instant, _INF_US)
-    if inf is not None:
-        raw = instant
-        col = _timestamptz_text_column(_us_array(np.where(inf, 0, instant), nulls), ctx)
-        return _patch(col, inf, _infinity_text(raw[inf]))
+    inf = _infinite(raw, _INF_US)
+    instant = raw if inf is None else np.where(inf, 0, raw)
     if ctx.timezone in _UTC_NAMES:
         col, odd = format_timestamps(instant, nulls, utc=True)
     else:
@@ -394,18 +388,7 @@ def _timestamptz_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
     if odd.any():
         fixed = [format_timestamptz(_from_micros(int(v)).replace(tzinfo=dt.UTC), ctx) for v in instant[odd]]
         col = _patch(col, odd, pa.array(fixed))
-    return col
-
-
-def _us_array(micros: np.ndarray, nulls: np.ndarray | None) -> pa.Array:
-    return pa.Array.from_buffers(
-        pa.timestamp("us", tz="UTC"),
-        len(micros),
-        [
-            None if nulls is None else pa.array(~nulls).buffers()[1],
-            pa.py_buffer(np.ascontiguousarray(micros)),
-        ],
-    )
+    return _with_infinities(col, raw, inf)
 
 
 def _timestamp_binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
@@ -417,32 +400,34 @@ def _timestamp_binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
     return fixed_column(pg, ">i8", null_mask(arr))
 
 
-def _days(arr: pa.Array) -> np.ndarray:
-    if not pa.types.is_date32(arr.type):
-        arr = pc.cast(arr, pa.date32())
+def _date32(arr: pa.Array) -> pa.Array:
+    return arr if pa.types.is_date32(arr.type) else pc.cast(arr, pa.date32())
+
+
+def _raw_days(arr: pa.Array) -> np.ndarray:
+    return np.asarray(raw_values(arr), np.int64)
+
+
+def _days(raw: np.ndarray) -> np.ndarray:
     # int32 days times a day's microseconds can pass int64; any day this far out is outside years 1-9999
-    return np.clip(raw_values(arr), -(10**7), 10**7).astype(np.int64)  # type: ignore[arg-type]
+    return np.clip(raw, -(10**7), 10**7)
 
 
 def _date_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
-    if not pa.types.is_date32(arr.type):
-        arr = pc.cast(arr, pa.date32())
+    arr = _date32(arr)
     nulls = null_mask(arr)
-    col, odd = format_timestamps(_days(arr) * _US_PER_DAY, nulls, clock=False)
-    raw = np.asarray(raw_values(arr), np.int64)
+    raw = _raw_days(arr)
     inf = _infinite(raw, _INF_DAYS)
-    if inf is not None:
-        odd = odd & ~inf
+    days = _days(raw if inf is None else np.where(inf, 0, raw))
+    col, odd = format_timestamps(days * _US_PER_DAY, nulls, clock=False)
     if odd.any():  # Arrow's own form for the rare days outside years 1-9999
         col = _patch(col, odd, pc.filter(pc.cast(arr, pa.large_string()), pa.array(odd)))
-    if inf is not None:
-        col = _patch(col, inf, _infinity_text(raw[inf]))
-    return col
+    return _with_infinities(col, raw, inf)
 
 
 def _date_binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
-    days = _days(arr) - _EPOCH_DAYS
-    raw = np.asarray(raw_values(arr if pa.types.is_date32(arr.type) else pc.cast(arr, pa.date32())), np.int64)
+    raw = _raw_days(_date32(arr))
+    days = _days(raw) - _EPOCH_DAYS
     inf = _infinite(raw, _INF_DAYS)
     if inf is not None:  # PostgreSQL's infinities are int32's extremes
         days = np.where(inf, np.where(raw > 0, _INF_DAYS, -_INF_DAYS - 1), days)
