@@ -418,7 +418,6 @@ def aggregate_groups(
     run_b = np.empty(maxrows + 1, np.int64)
     run_t = np.empty(maxrows + 1, np.int64)  # time of the run's last counted row
     keep = np.empty(maxrows, np.uint8)
-    nterm = t_col.size
     p = 0
     for g in range(ng):
         r = rows[g]
@@ -438,19 +437,10 @@ def aggregate_groups(
             continue
         keep[:r] = 0
         keep[lo:hi] = 1
-        for k in range(nterm):
-            c = t_col[k]
-            a = at[g, c]
-            if a < 0:
-                keep[:r] = 0
-                break
-            s = _block_values(
-                buf, a, ln[g, c], cnt[g, c], r, validity[g, c], t_tag[k], verify, vals, mask, scratch
-            )
-            if s != OK:
-                status[g] = s
-                break
-            _term(vals, mask, r, t_kind[k], t_op[k], t_i[k], t_u[k], t_f[k], keep)
+        status[g] = _apply_terms(
+            buf, at, ln, cnt, validity, g, r, t_col, t_tag, t_kind, t_op, t_i, t_u, t_f, verify,
+            vals, mask, scratch, keep,
+        )  # fmt: skip
         if status[g] != OK:
             continue
         # runs of equal bucket among the counted rows of lo..hi-1 (times are sorted within a group);
@@ -621,6 +611,28 @@ def _cmp(c, op):
 
 
 @kernel
+def _apply_terms(
+    buf, at, ln, cnt, validity, g, r, t_col, t_tag, t_kind, t_op, t_i, t_u, t_f, verify, vals, mask, scratch,
+    keep,
+):  # fmt: skip
+    """Clear keep[j] for the rows of group g that fail a term (all of them when a term's column has
+    no block in the group); the status of decoding the terms' blocks."""
+    for k in range(t_col.size):
+        c = t_col[k]
+        a = at[g, c]
+        if a < 0:
+            keep[:r] = 0
+            return OK
+        s = _block_values(
+            buf, a, ln[g, c], cnt[g, c], r, validity[g, c], t_tag[k], verify, vals, mask, scratch
+        )
+        if s != OK:
+            return s
+        _term(vals, mask, r, t_kind[k], t_op[k], t_i[k], t_u[k], t_f[k], keep)
+    return OK
+
+
+@kernel
 def _term(vals, mask, r, kind, op, ci, cu, cf, keep):
     """keep[j] &= (row j's value satisfies the term), for rows 0..r-1."""
     if kind == CMP_FALSE:
@@ -676,7 +688,6 @@ def filter_groups(
     scratch = np.empty(maxrows, np.uint64)
     keep = np.empty(maxrows, np.uint8)
     total = 0
-    nterm = t_col.size
     for g in range(ng):
         r = rows[g]
         matches[g] = 0
@@ -687,19 +698,10 @@ def filter_groups(
         tt = tvals.view(np.int64)
         for j in range(r):
             keep[j] = 1 if tmin <= tt[j] <= tmax else 0
-        for k in range(nterm):
-            c = t_col[k]
-            a = at[g, c]
-            if a < 0:
-                keep[:r] = 0
-                break
-            s = _block_values(
-                buf, a, ln[g, c], cnt[g, c], r, validity[g, c], t_tag[k], verify, vals, mask, scratch
-            )
-            if s != OK:
-                status[g] = s
-                break
-            _term(vals, mask, r, t_kind[k], t_op[k], t_i[k], t_u[k], t_f[k], keep)
+        status[g] = _apply_terms(
+            buf, at, ln, cnt, validity, g, r, t_col, t_tag, t_kind, t_op, t_i, t_u, t_f, verify,
+            vals, mask, scratch, keep,
+        )  # fmt: skip
         if status[g] != OK:
             continue
         n = 0
