@@ -201,6 +201,8 @@ class Encoder:
             assert first.cols is not None
             times = np.concatenate([s.times for s in series])  # type: ignore[misc]
             cols = [_concat([s.cols[j] for s in series]) for j in range(len(first.cols))]  # type: ignore[index]
+        if len(times) * (len(cols) + 1) <= SMALL_CELLS:
+            return _small_values_json(series, times, cols, self.epoch, first.tz)
         # each cell's text as an Arrow string column; rows and series joined by Arrow's kernels
         cells = [time_cells(times, self.epoch, first.tz), *columns_cells(cols)]
         rows = pc.binary_join_element_wise(*cells, ",") if len(cells) > 1 else cells[0]
@@ -251,6 +253,85 @@ def _emit(v: Any, out: list[str]) -> None:
         out.append(_value(v))
 
 
+# -- small answers: a cell at a time ---------------------------------------------------------------------------
+# Below this many cells the dozen Arrow and numpy calls of the column-wise path cost more than
+# formatting each cell in Python (a TSBS single-groupby answer is 60 rows x 2 columns).
+SMALL_CELLS = 1000
+_TIME_TEXT: dict[int, str] = {}  # quoted RFC3339 of UTC times: windows recur in every answer
+_MAX_TIME_TEXT = 65536
+
+
+def _small_values_json(
+    series: list[Series], times: np.ndarray, cols: list[Col], epoch: str | None, tz: Any
+) -> list[RawJSON]:
+    """values_json's text for few cells: each cell formatted as _value formats it."""
+    rows = [
+        "[" + ",".join(cells) + "]"
+        for cells in zip(_time_texts(times.tolist(), epoch, tz), *map(_cells, cols), strict=True)
+    ]
+    out = []
+    lo = 0
+    for s in series:
+        hi = lo + len(s)
+        out.append(RawJSON("[" + ",".join(rows[lo:hi]) + "]"))
+        lo = hi
+    return out
+
+
+def _time_texts(times: list[int], epoch: str | None, tz: Any) -> list[str]:
+    if epoch:
+        div = _EPOCH_DIV[epoch]
+        return [str(t // div) if t >= 0 else str(-(-t // div)) for t in times]
+    if tz is not None and tz is not dt.UTC:
+        return [f'"{format_time(t, tz)}"' for t in times]
+    cache = _TIME_TEXT
+    out = []
+    for t in times:
+        text = cache.get(t)
+        if text is None:
+            if len(cache) >= _MAX_TIME_TEXT:
+                cache.clear()
+            text = cache[t] = f'"{format_time(t)}"'
+        out.append(text)
+    return out
+
+
+def _float_cell(x: float) -> str:
+    """_value's text of a float: Python's repr has Go's shortest digits, positional between 1e-4
+    and 1e16 (Go's is positional from 1e-6 to 1e21: the rest, NaN and infinities go to _value)."""
+    if 1e-4 <= abs(x) < 1e16 or x == 0:
+        r = repr(x)
+        return r[:-2] if r.endswith(".0") else r
+    return _value(x)
+
+
+def _cells(c: Col) -> list[str]:
+    """A column's cells as JSON texts (json_cells' texts, as a list)."""
+    v = c.values
+    kind = v.dtype.kind
+    if kind == "f":
+        out = [_float_cell(x) for x in v.astype(np.float64, copy=False).tolist()]
+    elif kind in "iu":
+        out = [str(x) for x in v.tolist()]
+    elif kind == "b":
+        out = ["true" if x else "false" for x in v.tolist()]
+    elif c.codes is not None and c.words is not None:
+        texts: dict[int, str] = {}
+        words = c.words
+        out = []
+        for k in c.codes.tolist():
+            text = texts.get(k)
+            if text is None:
+                text = texts[k] = _value(words[k])
+            out.append(text)
+    else:
+        out = [_value(x) for x in v.tolist()]
+    valid = c.valid
+    if not valid.all():
+        out = [x if ok else "null" for x, ok in zip(out, valid.tolist(), strict=True)]
+    return out
+
+
 # -- a column of values as JSON text, vectorised (the same text _value gives each value) ---------------------
 _EPOCH_DIV = {"n": 1, "ns": 1, "u": 1000, "µ": 1000, "us": 1000, "ms": 10**6, "s": 10**9}
 _EPOCH_DIV |= {"m": 60 * 10**9, "h": 3600 * 10**9}
@@ -283,35 +364,61 @@ def time_cells(t: np.ndarray, epoch: str | None, tz: Any) -> pa.Array:
     return pa.array(text, pa.string()).take(pa.array(inv.reshape(-1)))
 
 
-_CELL = np.frombuffer(b'"0000-00-00T00:00:00Z"', np.uint8)  # a quoted RFC3339 time of whole seconds
-_MAX_WHOLE_CELLS = (2**31 - 1) // len(_CELL)  # int32 offsets
-_TWO_DIGITS = np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], np.uint8)
+_CELL = np.dtype([("q", "S1"), ("date", "S10"), ("t", "S1"), ("hms", "S8"), ("z", "S2")])  # "<date>T<hms>Z"
+_MAX_WHOLE_CELLS = (2**31 - 1) // _CELL.itemsize  # int32 offsets
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_DATE_TEXT: dict[int, bytes] = {}  # day number -> b"YYYY-MM-DD"
+_HMS: list[np.ndarray] = []  # "HH:MM:SS" of each second of a day, built on first use
+
+
+def _hms() -> np.ndarray:
+    if not _HMS:
+        sod = np.arange(86400)
+        text = np.zeros((86400, 8), np.uint8)
+        text[:, 2] = text[:, 5] = ord(":")
+        for at, v in ((0, sod // 3600), (3, sod % 3600 // 60), (6, sod % 60)):
+            text[:, at] = 48 + v // 10
+            text[:, at + 1] = 48 + v % 10
+        _HMS.append(text.view("S8").reshape(-1))
+    return _HMS[0]
+
+
+def _date_text(day: int) -> bytes:
+    text = _DATE_TEXT.get(day)
+    if text is None:
+        if len(_DATE_TEXT) >= 65536:
+            _DATE_TEXT.clear()
+        text = _DATE_TEXT[day] = dt.date.fromordinal(_EPOCH_ORDINAL + day).isoformat().encode()
+    return text
 
 
 def _whole_seconds_cells(sec: np.ndarray) -> pa.Array:
-    """Quoted RFC3339 texts of UTC times of whole seconds in years 1000-9999: the fields computed in
-    numpy (the civil date of a day number as in Howard Hinnant's civil_from_days), written as digit
-    pairs into one buffer of fixed-width cells."""
+    """Quoted RFC3339 texts of UTC times of whole seconds in years 1000-9999, as fixed-width cells:
+    the time of day from a table of the day's 86,400 seconds, the date formatted once per day."""
     n = len(sec)
-    days, sod = np.divmod(sec, 86400)
-    z = (days + 719468).astype(np.int32)  # years 1000-9999: no era boundary is crossed below zero
-    era = z // 146097
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    month = np.where(mp < 10, mp + 3, mp - 9)
-    year = yoe + era * 400 + (month <= 2)
-    sod = sod.astype(np.int32)
-    hour, rem = np.divmod(sod, 3600)
-    minute, second = np.divmod(rem, 60)
-    buf = np.empty((n, len(_CELL)), np.uint8)
-    buf[:] = _CELL
-    fields = (year // 100, year % 100, month, doy - (153 * mp + 2) // 5 + 1, hour, minute, second)
-    for at, v in zip((1, 3, 6, 9, 12, 15, 18), fields, strict=True):
-        buf[:, at : at + 2] = _TWO_DIGITS[v]
-    offsets = np.arange(0, (n + 1) * len(_CELL), len(_CELL), dtype=np.int32)
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(buf))
+    day, sod = np.divmod(sec, 86400)
+    out = np.empty(n, _CELL)
+    out["q"] = b'"'
+    out["t"] = b"T"
+    out["z"] = b'Z"'
+    out["hms"] = _hms()[sod]
+    d0 = int(day.min())
+    span = int(day.max()) - d0 + 1
+    if span == 1:
+        out["date"] = _date_text(d0)
+    else:
+        if span <= 4 * n + 1024:  # the days between the first and the last, each looked up once
+            idx = day - d0
+            present = np.zeros(span, bool)
+            present[idx] = True
+            days = np.flatnonzero(present) + d0
+            idx = np.searchsorted(days, day)
+        else:
+            days, idx = np.unique(day, return_inverse=True)
+        dates = np.array([_date_text(d) for d in days.tolist()], "S10")
+        out["date"] = dates[idx.reshape(-1)]
+    offsets = np.arange(0, (n + 1) * _CELL.itemsize, _CELL.itemsize, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(out))
 
 
 def _block_rows(series: list[Series]) -> tuple[np.ndarray, list[Col]]:

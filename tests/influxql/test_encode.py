@@ -47,6 +47,16 @@ TIMES = [
 ]
 
 
+@pytest.fixture(autouse=True, params=["cell-at-a-time", "column-at-a-time"])
+def encoding_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs on both paths of values_json: small answers formatted a cell at a time
+    (SMALL_CELLS) and the Arrow column-wise one."""
+    import compat.influx.query as Q
+
+    monkeypatch.setattr(Q, "SMALL_CELLS", 10**9 if request.param == "cell-at-a-time" else 0)
+    return str(request.param)
+
+
 def _series(n: int) -> Series:
     rng = np.random.default_rng(1)
     valid = rng.random(n) > 0.2
@@ -232,3 +242,46 @@ def test_text_columns_of_one_dictionary() -> None:
     fast = _encode_all(enc, [StatementResult(0, [s])])
     assert fast == _encode_all(enc, [StatementResult(0, [_rows_copy(s)])])
     json.loads(fast)
+
+
+def test_float_cells_are_go_text() -> None:
+    """The cell-at-a-time float text (Python's repr) is _value's (Go's) across magnitudes, signs,
+    round-trip ties, subnormals, NaN; an infinity raises as _value does."""
+    from compat.influx.query import _float_cell, _value
+
+    rng = np.random.default_rng(7)
+    mags = 10.0 ** rng.integers(-330, 308, 20000)
+    xs = np.concatenate(
+        [
+            rng.random(20000) * mags * rng.choice([-1, 1], 20000),
+            rng.random(5000) * 100,
+            np.round(rng.random(5000) * 100, 2),
+            np.array(FLOATS + [5e-324, 1e-4 * (1 - 2**-52), 1e16 * (1 - 2**-53), 2.0**53, np.nan]),
+        ]
+    )
+    for x in xs.tolist():
+        assert _float_cell(x) == _value(x), x
+    with pytest.raises(UnsupportedValue):
+        _float_cell(float("-inf"))
+
+
+def test_multi_day_whole_seconds_and_epochs() -> None:
+    """Windows across days and years (each day's date looked up once), a span of days too long to
+    tabulate, and times before 1970 and between seconds."""
+    hourly = np.arange(1_451_606_400, 1_451_606_400 + 300 * 3600, 3600)
+    for sec in (
+        np.concatenate([hourly, [1_483_228_800, -86_400]]),
+        np.array([-30610224000, 0, 253402300799]),
+        None,
+    ):
+        times = (
+            np.array([-86_400 * 10**9 - 1, -1, 0, 1_451_606_400 * 10**9 + 5], np.int64)
+            if sec is None
+            else np.asarray(sec, np.int64) * 10**9
+        )
+        n = len(times)
+        s = Series("m", None, ["time", "v"], times=times, cols=[Col(np.ones(n), np.ones(n, bool), "float")])
+        for epoch in (None, "ns", "u", "ms", "s", "m", "h"):
+            enc = Encoder(epoch, False)
+            fast = _encode_all(enc, [StatementResult(0, [s])])
+            assert fast == _encode_all(enc, [StatementResult(0, [_rows_copy(s)])])
