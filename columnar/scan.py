@@ -36,6 +36,8 @@ from columnar.merge import merge_rows
 from columnar.predicate import TagPredicate
 from columnar.rows import Column, Rows, bitmap_ids, concat
 from columnar.shard import Shard, ShardSources
+from columnar.strings import take_strings
+from columnar.strings import warm_up as strings_warm_up
 from columnar.types import FieldType
 
 TIME_TYPE = pa.timestamp("ns", tz="UTC")
@@ -159,19 +161,15 @@ def to_arrow(t: _Target, rows: Rows, sch: pa.Schema) -> pa.RecordBatch:
         else:
             uniq, inv = np.unique(s, return_inverse=True)
         tagsets = [dict(ts) for _, ts in t.engine.index(t.database_id).series_tags(uniq.tolist())]
-        idx = pa.array(inv.astype(np.int32))
-        per_series = {key: pa.array([ts.get(key) for ts in tagsets], type=pa.string()) for key in t.tags}
+        per_series = {key: [ts.get(key) for ts in tagsets] for key in t.tags}
         plain = [k for k in t.tags if pa.types.is_string(sch.field(k).type)]
-        taken = {}
-        if plain:  # the plain ones in one take
-            batch = pa.RecordBatch.from_arrays([per_series[k] for k in plain], names=plain).take(idx)
-            taken = {k: batch.column(i) for i, k in enumerate(plain)}
+        taken = dict(zip(plain, take_strings([per_series[k] for k in plain], inv), strict=True))
         for key in t.tags:
             if key in taken:
                 arrays.append(taken[key])
                 continue
-            enc = per_series[key].dictionary_encode()
-            codes = enc.indices.take(idx)
+            enc = pa.array(per_series[key], type=pa.string()).dictionary_encode()
+            codes = enc.indices.take(pa.array(inv.astype(np.int32)))
             arrays.append(pa.DictionaryArray.from_arrays(codes, enc.dictionary))
     for name, ftype in t.fields.items():
         col = rows.fields.get(t.stored(name))
@@ -1367,3 +1365,4 @@ def warm_up() -> None:
     a, b = _cache_spans(rows, np.array([1, 2], np.int64), 0, INT64_MAX)
     out = np.empty(2, np.int64)
     blockdecode.last_in_range(rows.time, a, b, 0, INT64_MAX, out)
+    strings_warm_up()

@@ -35,7 +35,7 @@ from sql import errors as E
 from sql.planner import BucketAggregate, FilteredScan, LastPoint, NativePlan
 from sql.rewrite.pg_types import NUMERIC_FROM_DOUBLE
 from sql.rewrite.pushdown import table_pushdown
-from sql.tables import sql_columns, to_sql_batch
+from sql.tables import SqlColumn, sql_columns, to_sql_batch
 from sql.types import BY_OID
 
 if TYPE_CHECKING:
@@ -531,36 +531,57 @@ def _max_rows(plan: FilteredScan) -> int:
     return max(NATIVE_RESULT_VALUES // max(len(plan.meta.columns), 1), 1024)
 
 
+@dataclasses.dataclass(frozen=True)
+class _FilteredShape:
+    """What a FilteredScan reads and answers, the same for every execution of one plan."""
+
+    empty: pa.Table  # the answer without rows
+    fields: tuple[str, ...]  # the fields read: shown, tested and required to have a value
+    tags: tuple[str, ...]  # the tags shown
+    columns: list[SqlColumn]  # the columns read, in the table's order (and the time in ns last)
+
+
+def _filtered_shape(plan: FilteredScan) -> _FilteredShape:
+    shape = plan.__dict__.get("_filtered_shape")
+    if shape is None:
+        fields = (
+            {c.name for c in plan.columns if c.kind == "field"}
+            | {f for f, _, _ in plan.conditions}
+            | set(plan.not_null)
+        )
+        tags = {c.name for c in plan.columns if c.kind == "tag"}
+        cols = [
+            c
+            for c in sql_columns(plan.meta)
+            if c.kind == "time" or c.name in (fields if c.kind == "field" else tags)
+        ] + [c for c in plan.columns if c.kind == "time_ns"]
+        schema = pa.schema([pa.field(n, c.type.arrow) for n, c in zip(plan.names, plan.columns, strict=True)])
+        shape = _FilteredShape(schema.empty_table(), tuple(fields), tuple(tags), cols)
+        plan.__dict__["_filtered_shape"] = shape  # per plan: a DDL makes a new one
+    return shape
+
+
 def _filtered_scan(session: SqlSession, plan: FilteredScan, params: list) -> pa.Table:
-    out_schema = pa.schema([pa.field(n, c.type.arrow) for n, c in zip(plan.names, plan.columns, strict=True)])
+    shape = _filtered_shape(plan)
     conds = _conditions(plan.conditions, params)
     if conds is None:  # a comparison with NULL holds for no row
-        return out_schema.empty_table()
+        return shape.empty
     # only the columns shown and the ones the conditions test are read
-    fields = (
-        {c.name for c in plan.columns if c.kind == "field"} | {c.column for c in conds} | set(plan.not_null)
-    )
-    tags = {c.name for c in plan.columns if c.kind == "tag"}
-    req = dataclasses.replace(_request(session, plan, params), fields=tuple(fields), tags=tuple(tags))
+    req = dataclasses.replace(_request(session, plan, params), fields=shape.fields, tags=shape.tags)
     try:
         tbl = filtered(session.storage, req, conds, plain_tags=True, max_rows=_max_rows(plan))
     except ResultTooLarge as exc:  # a huge result: DuckDB streams it in bounded memory
         raise NotNative(str(exc)) from None
     for f in plan.not_null:
         tbl = tbl.filter(pc.is_valid(tbl.column(f)))
+    if not tbl.num_rows:
+        return shape.empty
     if plan.time_order is not None and tbl.num_rows > 1:
         order = "descending" if plan.time_order else "ascending"
         tbl = tbl.take(pc.sort_indices(tbl, sort_keys=[(plan.meta.time_column, order)]))
     if plan.offset or plan.limit is not None:
         tbl = tbl.slice(plan.offset, plan.limit)
-    cols = [
-        c
-        for c in sql_columns(plan.meta)
-        if c.kind == "time" or c.name in (fields if c.kind == "field" else tags)
-    ] + [c for c in plan.columns if c.kind == "time_ns"]
-    if tbl.num_rows:
-        batch = to_sql_batch(tbl.combine_chunks().to_batches()[0], cols, plan.meta.time_column)
-        t = pa.Table.from_batches([batch])
-    else:
-        return out_schema.empty_table()
-    return pa.Table.from_arrays([t.column(c.name) for c in plan.columns], names=plan.names)
+        if not tbl.num_rows:
+            return shape.empty
+    batch = to_sql_batch(tbl.combine_chunks().to_batches()[0], shape.columns, plan.meta.time_column)
+    return pa.Table.from_arrays([batch.column(c.name) for c in plan.columns], names=plan.names)
