@@ -1,8 +1,17 @@
 """The memtable: recent writes of one shard, queryable at once (read-your-writes).
 
-Appends are O(1) (a list of Rows parts in write order). The first read after appends merges the
-parts into one sorted, deduplicated part (columnar.merge), so the cost of sorting is paid once per
-burst of writes, not per read. A frozen cache is the input of a chunk-file snapshot.
+Appends are O(1) (a list of Rows parts in write order). Reads see the memtable as sorted *runs*:
+a large base and a small delta, each sorted by (series, time) and deduplicated, the delta written
+after the base. The first read after appends sorts only what was appended since and merges it into
+the delta; the delta is merged into the base once it outgrows a fraction of it (``DELTA_FRACTION``),
+so a row is copied a bounded number of times however the reads and writes interleave, and a read
+right after a small write costs in proportion to that write, not to the memtable.
+
+Readers ask for the rows of some series within a time range (:meth:`TableCache.read`), their extents
+(:meth:`TableCache.ranges`) or their newest rows (:meth:`TableCache.last_rows`): each run is searched
+per series and only those rows are copied; rows found in both runs are merged as one merge of all
+writes would (a later write wins column by column). :meth:`TableCache.merged` gives the whole
+memtable as one run (a snapshot's input). A frozen cache is the input of a chunk-file snapshot.
 """
 
 from __future__ import annotations
@@ -12,53 +21,113 @@ import time as _time
 
 import numpy as np
 
+from columnar import blockdecode
 from columnar.merge import is_sorted_unique, merge_rows
 from columnar.rows import Rows, concat
+
+DELTA_FRACTION = 0.125  # the delta is merged into the base when it holds more rows than this of it
 
 
 class TableCache:
     def __init__(self, dedupe: bool = True) -> None:
         self.dedupe = dedupe
-        self._parts: list[Rows] = []
-        self._merged = True  # _parts is [] or one sorted, deduplicated part
-        self._base = 0  # rows of _parts[0] known sorted and deduplicated (what the last merge made)
+        self._runs: list[Rows] = []  # [base] or [base, delta]: sorted, deduplicated, oldest first
+        self._parts: list[Rows] = []  # appended since the last read, in write order
         self.nbytes = 0
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return sum(len(p) for p in self._parts)
+        """Rows held (rows written again since the last read count twice)."""
+        return sum(len(r) for r in self._runs) + sum(len(p) for p in self._parts)
 
     def append(self, rows: Rows) -> None:
         if not len(rows):
             return
         with self._lock:
             self._parts.append(rows)
-            self._merged = len(self._parts) == 1 and _sorted_unique(rows)
-            if self._merged:
-                self._base = len(rows)
             self.nbytes += rows.nbytes
 
-    def merged(self) -> Rows:
+    def runs(self) -> list[Rows]:
+        """The memtable as sorted, deduplicated runs, oldest first (at most two)."""
         with self._lock:
-            if not self._merged:
-                # the part the last merge made is in order already: only the parts written since
-                # are sorted, then merged with it in one pass
-                base = self._base if self._parts and len(self._parts[0]) == self._base else 0
-                rows = merge_rows(concat(self._parts), dedupe=self.dedupe, sorted_prefix=base)
-                self._parts = [rows]
-                self.nbytes = rows.nbytes
-                self._merged = True
-                self._base = len(rows)
-            return self._parts[0] if self._parts else Rows.empty()
+            if self._parts:
+                self._settle()
+            return list(self._runs)
+
+    def _settle(self) -> None:
+        """Sort what was appended since the last read into the delta (under the lock)."""
+        parts = self._parts
+        new = parts[0] if len(parts) == 1 else concat(parts)
+        if not is_sorted_unique(new.series, new.time):
+            new = merge_rows(new, dedupe=self.dedupe)
+        runs = self._runs
+        if not runs:
+            runs = [new]
+        elif len(runs) == 1:
+            runs = [runs[0], new]
+        else:
+            runs = [runs[0], _merge(runs[1], new, self.dedupe)]
+        if len(runs) == 2 and len(runs[1]) > DELTA_FRACTION * len(runs[0]):
+            runs = [_merge(runs[0], runs[1], self.dedupe)]
+        self._runs = runs
+        self._parts = []
+        self.nbytes = sum(r.nbytes for r in runs)
+
+    def merged(self) -> Rows:
+        """Every row as one sorted, deduplicated run."""
+        with self._lock:
+            if self._parts:
+                self._settle()
+            if len(self._runs) == 2:
+                self._runs = [_merge(self._runs[0], self._runs[1], self.dedupe)]
+                self.nbytes = self._runs[0].nbytes
+            return self._runs[0] if self._runs else Rows.empty()
 
     def read(self, series: np.ndarray | None, tmin: int, tmax: int, columns: list[str] | None) -> Rows:
-        rows = self.merged()
-        if not len(rows):
-            return rows.select_columns(columns)
-        mask = (rows.time >= tmin) & (rows.time <= tmax)
-        if series is not None:
-            mask &= np.isin(rows.series, series)
-        return rows.select_columns(columns).take(np.flatnonzero(mask))
+        """The rows of ``series`` (sorted ids; None: all) within [tmin, tmax], sorted and deduplicated;
+        only those rows are copied."""
+        if series is not None and len(series) > 1 and not bool((series[1:] > series[:-1]).all()):
+            series = np.unique(series)
+        parts = []
+        for run in self.runs():
+            part = _read_run(run, series, tmin, tmax, columns)
+            if len(part):
+                parts.append(part)
+        if not parts:
+            return Rows.empty().select_columns(columns)
+        if len(parts) == 1:
+            return parts[0]
+        return _merge(parts[0], parts[1], self.dedupe)
+
+    def ranges(self, series: np.ndarray, tmin: int, tmax: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(series, first time, last time) of the given series' rows within [tmin, tmax] (sorted ids)."""
+        first = np.full(len(series), np.iinfo(np.int64).max, np.int64)
+        last = np.full(len(series), np.iinfo(np.int64).min, np.int64)
+        for run in self.runs():
+            a, b = spans(run, series, tmin, tmax)
+            has = b > a
+            first[has] = np.minimum(first[has], run.time[a[has]])
+            last[has] = np.maximum(last[has], run.time[b[has] - 1])
+        has = last >= first
+        return series[has], first[has], last[has]
+
+    def last_rows(self, series: np.ndarray, tmin: int, tmax: int, columns: list[str] | None) -> Rows:
+        """The newest row within [tmin, tmax] of each of ``series`` (sorted ids) that has one, in
+        series order (columns as a merge of every write would give them)."""
+        found = []
+        for run in self.runs():
+            idx = np.full(len(series), -1, np.int64)
+            lo = np.searchsorted(run.series, series, "left")
+            hi = np.searchsorted(run.series, series, "right")
+            blockdecode.last_in_range(run.time, lo, hi, tmin, tmax, idx)
+            if (idx >= 0).any():
+                found.append(run.select_columns(columns).take(idx[idx >= 0]))
+        if not found:
+            return Rows.empty().select_columns(columns)
+        if len(found) == 1:
+            return found[0]
+        rows = _merge(found[0], found[1], self.dedupe)  # at most two rows a series
+        return rows.take(np.flatnonzero(np.append(rows.series[1:] != rows.series[:-1], True)))
 
     def delete(self, series: np.ndarray | None, tmin: int, tmax: int) -> int:
         rows = self.merged()
@@ -69,24 +138,68 @@ class TableCache:
         if n:
             with self._lock:
                 kept = rows.take(np.flatnonzero(~hit))
-                self._parts = [kept] if len(kept) else []
-                self.nbytes = kept.nbytes
-                self._base = len(kept)
+                self._runs = [kept] if len(kept) else []
+                self.nbytes = kept.nbytes + sum(p.nbytes for p in self._parts)
         return n
 
     def series_ranges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(series, min time, max time) per series present, for overlap checks of aggregate scans."""
-        rows = self.merged()
-        if not len(rows):
+        out = []
+        for run in self.runs():
+            if not len(run):
+                continue
+            starts = np.flatnonzero(np.concatenate(([True], run.series[1:] != run.series[:-1])))
+            ends = np.append(starts[1:], len(run)) - 1
+            out.append((run.series[starts], run.time[starts], run.time[ends]))
+        if not out:
             e = np.empty(0, np.int64)
             return e, e, e
-        starts = np.flatnonzero(np.concatenate(([True], rows.series[1:] != rows.series[:-1])))
-        ends = np.append(starts[1:], len(rows)) - 1
-        return rows.series[starts], rows.time[starts], rows.time[ends]
+        if len(out) == 1:
+            return out[0]
+        s = np.concatenate([o[0] for o in out])
+        uniq, inv = np.unique(s, return_inverse=True)
+        lo = np.full(len(uniq), np.iinfo(np.int64).max, np.int64)
+        hi = np.full(len(uniq), np.iinfo(np.int64).min, np.int64)
+        np.minimum.at(lo, inv, np.concatenate([o[1] for o in out]))
+        np.maximum.at(hi, inv, np.concatenate([o[2] for o in out]))
+        return uniq, lo, hi
 
 
-def _sorted_unique(rows: Rows) -> bool:
-    return is_sorted_unique(rows.series, rows.time)
+def _merge(older: Rows, newer: Rows, dedupe: bool) -> Rows:
+    """Two sorted, deduplicated runs as one (the newer one's rows win, column by column)."""
+    if not len(older):
+        return newer
+    if not len(newer):
+        return older
+    return merge_rows(concat([older, newer]), dedupe=dedupe, sorted_prefix=len(older))
+
+
+def spans(rows: Rows, series: np.ndarray, tmin: int, tmax: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per requested series (sorted ids), the index range [a, b) of its rows of the run ``rows``
+    within [tmin, tmax]."""
+    lo = np.searchsorted(rows.series, series, "left")
+    hi = np.searchsorted(rows.series, series, "right")
+    a = np.empty(len(series), np.int64)
+    b = np.empty(len(series), np.int64)
+    blockdecode.time_slices(rows.time, lo, hi, tmin, tmax, a, b)
+    return a, b
+
+
+def _read_run(rows: Rows, series: np.ndarray | None, tmin: int, tmax: int, columns: list[str] | None) -> Rows:
+    if not len(rows):
+        return rows.select_columns(columns)
+    if series is None:
+        mask = (rows.time >= tmin) & (rows.time <= tmax)
+        if mask.all():
+            return rows.select_columns(columns)
+        return rows.select_columns(columns).take(np.flatnonzero(mask))
+    a, b = spans(rows, series, tmin, tmax)
+    n = b - a
+    total = int(n.sum())
+    if total == len(rows):
+        return rows.select_columns(columns)
+    idx = np.repeat(a - np.concatenate(([0], np.cumsum(n)[:-1])), n) + np.arange(total)
+    return rows.select_columns(columns).take(idx)
 
 
 class ShardCache:

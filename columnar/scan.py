@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from columnar import blockdecode
+from columnar.cache import TableCache
 from columnar.chunkfile import FLAG_STATS, FLAG_SUM_EXACT, from_bits
 from columnar.engine import INT64_MAX, INT64_MIN, Engine
 from columnar.errors import ResultTooLarge, TableNotFound
@@ -465,7 +466,7 @@ def _aggregate_shard(
             stats.groups_decoded += len(rest)
             raw_parts.append(src.read_file(lf, rest, read_cols, tmin, tmax)[0])
     for cache in src.caches:
-        raw_parts.append(_cache_read(cache, t.series, tmin, tmax, read_cols))
+        raw_parts.append(cache.read(t.series, tmin, tmax, read_cols))
     raw_parts = [p for p in raw_parts if len(p)]
     if raw_parts:
         rows = raw_parts[0] if len(raw_parts) == 1 else merge_rows(concat(raw_parts), dedupe=t.dedupe)
@@ -667,7 +668,7 @@ def _candidates(t: _Target, src: ShardSources, tmin: int, tmax: int) -> tuple[li
         iv_lo.append(lf.chunk.groups["tmin"][g])
         iv_hi.append(lf.chunk.groups["tmax"][g])
     for cache in src.caches:
-        s, lo, hi = _cache_ranges(cache, t.series, tmin, tmax)
+        s, lo, hi = cache.ranges(t.series, tmin, tmax)
         iv_s.append(s)
         iv_lo.append(lo)
         iv_hi.append(hi)
@@ -847,18 +848,13 @@ def _last_direct(
             per.append((lf, g[np.append(gs[1:] != gs[:-1], True)]))
     if len(per) > 1:  # several files: later writes may merge into a row column by column
         return Rows.empty(), series
-    caches = [c.merged() for c in src.caches]
-    caches = [c for c in caches if len(c)]
+    caches = [c for c in src.caches if len(c)]
     if len(caches) > 1:
         return Rows.empty(), series
-    # newest memtable row per requested series (-1: none in range)
-    c_idx = np.full(len(series), -1, np.int64)
-    if caches:
-        cr = caches[0]
-        lo = np.searchsorted(cr.series, series, "left")
-        hi = np.searchsorted(cr.series, series, "right")
-        blockdecode.last_in_range(cr.time, lo, hi, tmin, tmax, c_idx)
-    c_time = np.where(c_idx >= 0, caches[0].time[np.maximum(c_idx, 0)] if caches else 0, INT64_MIN)
+    # newest memtable row per requested series (c_time INT64_MIN: none in range)
+    c_time = np.full(len(series), INT64_MIN, np.int64)
+    c_rows = caches[0].last_rows(series, tmin, tmax, cols) if caches else Rows.empty()
+    c_time[np.searchsorted(series, c_rows.series)] = c_rows.time
     # newest file row group per series
     f_tmax = np.full(len(series), INT64_MIN, np.int64)
     f_pos = np.full(len(series), -1, np.int64)
@@ -868,11 +864,11 @@ def _last_direct(
         where = np.searchsorted(series, gr["series"])
         f_tmax[where] = gr["tmax"]
         f_pos[where] = np.arange(len(newest))
-    from_cache = (c_idx >= 0) & (c_time > f_tmax)
+    from_cache = c_time > f_tmax
     from_file = (f_pos >= 0) & (f_tmax > c_time)
     found: list[Rows] = []
     if from_cache.any():
-        found.append(caches[0].select_columns(cols).take(c_idx[from_cache]))
+        found.append(c_rows.take(np.flatnonzero(from_cache[np.searchsorted(series, c_rows.series)])))
     if from_file.any():
         lf, newest = per[0]
         pos = f_pos[from_file]
@@ -939,7 +935,7 @@ def _shard_last_read(
             rows = shard.read(t.table_id, t.table, np.unique(ids), tmin, tmax, cols, dedupe=t.dedupe)
         parts.append(rows)
     for cache in src.caches:
-        parts.append(_cache_read(cache, series, tmin, tmax, cols))
+        parts.append(cache.read(series, tmin, tmax, cols))
     parts = [p for p in parts if len(p)]
     if not parts:
         return Rows.empty()
@@ -967,41 +963,6 @@ def time_extent(engine: Engine, req: ScanRequest) -> tuple[int, int] | None:
                 hi = max(hi, int(chi.max()))
     lo, hi = max(lo, req.tmin), min(hi, req.tmax)
     return (lo, hi) if lo <= hi else None
-
-
-# -- memtable access (its merged rows are sorted by (series, time)) ----------------------------------
-def _cache_ranges(
-    cache, series: np.ndarray, tmin: int, tmax: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(series, first time, last time) of the requested series' memtable rows within [tmin, tmax]."""
-    rows = cache.merged()
-    a, b = _cache_spans(rows, series, tmin, tmax)
-    has = b > a
-    return series[has], rows.time[a[has]], rows.time[b[has] - 1]
-
-
-def _cache_spans(rows: Rows, series: np.ndarray, tmin: int, tmax: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per requested series, the index range [a, b) of its memtable rows within [tmin, tmax]."""
-    lo = np.searchsorted(rows.series, series, "left")
-    hi = np.searchsorted(rows.series, series, "right")
-    a = np.empty(len(series), np.int64)
-    b = np.empty(len(series), np.int64)
-    blockdecode.time_slices(rows.time, lo, hi, tmin, tmax, a, b)
-    return a, b
-
-
-def _cache_read(cache, series: np.ndarray, tmin: int, tmax: int, columns: list[str] | None) -> Rows:
-    """The requested series' memtable rows within [tmin, tmax] (only those rows are copied)."""
-    rows = cache.merged()
-    if not len(rows):
-        return rows.select_columns(columns)
-    a, b = _cache_spans(rows, series, tmin, tmax)
-    n = b - a
-    total = int(n.sum())
-    if total == len(rows):
-        return rows.select_columns(columns)
-    idx = np.repeat(a - np.concatenate(([0], np.cumsum(n)[:-1])), n) + np.arange(total)
-    return rows.select_columns(columns).take(idx)
 
 
 # -- filtered scan -------------------------------------------------------------------------------------
@@ -1193,31 +1154,15 @@ def _filter_shard(
         if len(rest):
             stats.groups_decoded += len(rest)
             raw_parts.append(src.read_file(lf, rest, cols, tmin, tmax)[0])
+    for cache in src.caches:
+        raw_parts.append(cache.read(t.series, tmin, tmax, cols))
     raw_parts = [p for p in raw_parts if len(p)]
-    caches = [c.merged() for c in src.caches]
-    caches = [c for c in caches if len(c)]
-    if not raw_parts and len(caches) == 1:
-        # the memtable alone (sorted, deduplicated): filtered before any column is copied
-        cr = caches[0]
-        a, b = _cache_spans(cr, t.series, tmin, tmax)
-        n = b - a
-        idx = np.repeat(a - np.concatenate(([0], np.cumsum(n)[:-1])), n) + np.arange(int(n.sum()))
-        if len(idx):
-            sub = cr.select_columns(list({tm.column for tm in terms})).take(idx)
-            keep = _rows_keep(sub, terms)
-            if keep.any():
-                spend(int(keep.sum()))
-                parts.append(cr.select_columns(cols).take(idx[keep]))
-    else:
-        for cache in src.caches:
-            raw_parts.append(_cache_read(cache, t.series, tmin, tmax, cols))
-        raw_parts = [p for p in raw_parts if len(p)]
-        if raw_parts:
-            rows = raw_parts[0] if len(raw_parts) == 1 else merge_rows(concat(raw_parts), dedupe=t.dedupe)
-            keep = _rows_keep(rows, terms)
-            if keep.any():
-                spend(int(keep.sum()))
-                parts.append(rows.take(np.flatnonzero(keep)))
+    if raw_parts:
+        rows = raw_parts[0] if len(raw_parts) == 1 else merge_rows(concat(raw_parts), dedupe=t.dedupe)
+        keep = _rows_keep(rows, terms)
+        if keep.any():
+            spend(int(keep.sum()))
+            parts.append(rows.take(np.flatnonzero(keep)))
     if not parts:
         return Rows.empty()
     if len(parts) == 1:
@@ -1362,7 +1307,9 @@ def warm_up() -> None:
     _rows_partials(rows, names, names, types, 60 * 10**9, 0)
     merge_rows(concat([rows, rows.take(np.arange(2))]), sorted_prefix=len(rows))  # memtable reads
     _rows_keep(rows, terms)
-    a, b = _cache_spans(rows, np.array([1, 2], np.int64), 0, INT64_MAX)
-    out = np.empty(2, np.int64)
-    blockdecode.last_in_range(rows.time, a, b, 0, INT64_MAX, out)
+    cache = TableCache()
+    cache.append(rows)
+    cache.append(rows.take(np.arange(2)))
+    cache.read(np.array([1, 2], np.int64), 0, INT64_MAX, names)
+    cache.last_rows(np.array([1, 2], np.int64), 0, INT64_MAX, names)
     strings_warm_up()

@@ -62,3 +62,68 @@ def test_memtable_reads_between_writes_equal_one_merge(batches, seed):
         parts.append(part)
         cache.append(part)
         _same(cache.merged(), merge_rows(concat(parts), dedupe=True))
+
+
+small = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 30)), min_size=1, max_size=4)
+big = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 30)), min_size=40, max_size=80)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    big,
+    st.lists(small, min_size=1, max_size=8),
+    st.lists(st.integers(0, 4), min_size=1, max_size=5, unique=True),
+    st.integers(0, 30),
+    st.integers(0, 30),
+    st.booleans(),
+    st.integers(0, 2**16),
+)
+def test_memtable_runs_answer_as_one_merge(first, later, series, t0, t1, dedupe, seed):
+    """A large write, then small ones with reads between them (the memtable holds a base and a delta
+    run): each read of some series and a time range, their extents, their newest rows and every
+    series' extent equal what one merge of all writes gives."""
+    tmin, tmax = min(t0, t1), max(t0, t1)
+    want_series = np.array(sorted(series), np.int64)
+    cache = TableCache(dedupe=dedupe)
+    parts = [_rows(first, seed)]
+    cache.append(parts[0])
+    for k, b in enumerate(later):
+        cache.runs()  # a read between writes: what came since goes into the delta
+        parts.append(_rows(b, seed + k + 1))
+        cache.append(parts[-1])
+        whole = merge_rows(concat(parts), dedupe=dedupe)
+        hit = np.isin(whole.series, want_series) & (whole.time >= tmin) & (whole.time <= tmax)
+        want = whole.take(np.flatnonzero(hit))
+        _same(cache.read(want_series, tmin, tmax, None), want)
+        _same(
+            cache.read(None, tmin, tmax, ["i"]),
+            whole.select_columns(["i"]).take(np.flatnonzero((whole.time >= tmin) & (whole.time <= tmax))),
+        )
+        s, lo, hi = cache.ranges(want_series, tmin, tmax)
+        present = np.unique(want.series)
+        assert s.tolist() == present.tolist()
+        assert lo.tolist() == [int(want.time[want.series == x].min()) for x in present]
+        assert hi.tolist() == [int(want.time[want.series == x].max()) for x in present]
+        s, lo, hi = cache.series_ranges()
+        assert s.tolist() == np.unique(whole.series).tolist()
+        assert lo.tolist() == [int(whole.time[whole.series == x].min()) for x in s]
+        assert hi.tolist() == [int(whole.time[whole.series == x].max()) for x in s]
+        if dedupe:
+            last = cache.last_rows(want_series, tmin, tmax, None)
+            ends = np.flatnonzero(np.append(want.series[1:] != want.series[:-1], True)) if len(want) else []
+            _same(last, want.take(np.asarray(ends, np.int64)))
+    assert len(cache.runs()) <= 2
+    _same(cache.merged(), merge_rows(concat(parts), dedupe=dedupe))
+
+
+def test_a_small_write_after_a_large_one_stays_in_the_delta():
+    """The point of the runs: a read after a small write does not rebuild the large base."""
+    cache = TableCache()
+    cache.append(_rows([(s, t) for s in range(5) for t in range(100)], 1))
+    (base,) = cache.runs()
+    cache.append(_rows([(2, 1000)], 2))
+    runs = cache.runs()
+    assert len(runs) == 2 and runs[0] is base and len(runs[1]) == 1
+    cache.append(_rows([(s, 2000 + t) for s in range(5) for t in range(20)], 3))  # > 1/8 of the base
+    (merged,) = cache.runs()
+    assert len(merged) == 601
