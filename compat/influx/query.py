@@ -31,6 +31,8 @@ import json
 import logging
 import math
 import re
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
@@ -40,12 +42,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from aiohttp import web
 
+from sql.influxql import ast as A
+from sql.influxql.compile import condition_expr
 from sql.influxql.execute import StatementResult, iter_results
 from sql.influxql.functions import Col
-from sql.influxql.parse_cache import parse_cached
+from sql.influxql.parse_cache import parse_cached_keyed
 from sql.influxql.parser import ParseError
 from sql.influxql.series import Series
-from sql.influxql.values import epoch_value, format_float, format_time
+from sql.influxql.values import MIN_TIME, epoch_value, format_float, format_time
 from tsgres.config import Config
 from tsgres.http import INFLUX_VERSION
 
@@ -586,6 +590,64 @@ class CsvWriter:
         return buf.getvalue().encode()
 
 
+# -- where a query runs -------------------------------------------------------------------------------------------
+INLINE_BUDGET_S = 0.002  # a query expected to take at most this long runs on the event loop
+MAX_SHAPES = 4096
+
+
+class QueryCosts:
+    """What the last query of each shape (its parse-cache template: the same statements with other
+    time bounds and tag values) cost, and over what time span.
+
+    A query costs roughly its fixed work plus a part that grows with the span it reads, so a shape's
+    estimate for a new query is the last cost scaled up by how much longer its span is (never down).
+    The handler runs a query on the event loop when that estimate is within INLINE_BUDGET_S (the
+    hop to a worker thread and back costs ~0.1 ms, a tenth of a small query): a shape not seen yet,
+    or one that took longer, goes to the thread pool, as everything else (writes, meta queries,
+    subqueries, chunked answers). Used from the event loop only."""
+
+    def __init__(self, budget_s: float = INLINE_BUDGET_S, size: int = MAX_SHAPES) -> None:
+        self.budget_s = budget_s
+        self.size = size
+        self._last: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (cost s, span ns)
+
+    def estimate(self, key: str, span: float) -> float | None:
+        last = self._last.get(key)
+        if last is None:
+            return None
+        cost, seen = last
+        return cost * max(1.0, (span + 1.0) / (seen + 1.0))
+
+    def cheap(self, key: str, span: float) -> bool:
+        estimate = self.estimate(key, span)
+        return estimate is not None and estimate <= self.budget_s
+
+    def record(self, key: str, span: float, cost_s: float) -> None:
+        self._last[key] = (cost_s, span)
+        self._last.move_to_end(key)
+        while len(self._last) > self.size:
+            self._last.popitem(last=False)
+
+
+def select_span(statements: list[A.Statement], now: int) -> float | None:
+    """The time span (ns) the statements read, when every one is a plain SELECT of stored
+    measurements (no INTO, no subquery); None otherwise, or when a statement has an error to report."""
+    span = 0.0
+    for stmt in statements:
+        if not isinstance(stmt, A.SelectStatement) or stmt.target is not None:
+            return None
+        if not all(isinstance(src, A.Measurement) for src in stmt.sources):
+            return None
+        try:
+            _, tr = condition_expr(stmt.condition, now, dt.UTC)
+        except Exception:  # the statement's own error, reported by the thread pool's run
+            return None
+        lo = MIN_TIME if tr.min is None else tr.min
+        hi = now if tr.max is None else tr.max  # points after now() are rare: a proxy, not a bound
+        span += float(max(hi - lo, 0))
+    return span
+
+
 # -- the request ------------------------------------------------------------------------------------------------
 class QueryService:
     def __init__(self, engine: Any, config: Config) -> None:
@@ -594,6 +656,7 @@ class QueryService:
         self.engine = engine
         self.config = config
         self.sql_engine = SqlEngine(engine)
+        self.costs = QueryCosts()
 
     def close(self) -> None:
         self.sql_engine.close()
@@ -662,7 +725,7 @@ async def handle_query(request: web.Request) -> web.StreamResponse:
         if not isinstance(bind, dict):
             return _error(400, "error parsing query parameters: not an object", csv_out)
     try:
-        statements = parse_cached(q, bind)
+        statements, key = parse_cached_keyed(q, bind)
     except ParseError as e:
         return _error(400, f"error parsing query: {e}", csv_out, pretty)
     loop = asyncio.get_running_loop()
@@ -700,7 +763,18 @@ async def handle_query(request: web.Request) -> web.StreamResponse:
                 return b"".join(cw.write(r) for r in collected)
             return _encode_all(encoder, _merge(collected))
 
-        body = await loop.run_in_executor(None, answer)
+        def timed() -> tuple[bytes, float]:
+            started = time.perf_counter()
+            body = answer()
+            return body, time.perf_counter() - started
+
+        span = select_span(statements, time.time_ns())
+        if span is not None and service.costs.cheap(key, span):
+            body, cost = timed()  # on the event loop: no hop to a worker thread and back
+        else:
+            body, cost = await loop.run_in_executor(None, timed)
+        if span is not None:
+            service.costs.record(key, span, cost)
         return web.Response(status=200, body=body, headers=headers)
     resp = web.StreamResponse(status=200, headers=headers)
     await resp.prepare(request)

@@ -91,8 +91,13 @@ class ParseCache:
 
     def parse(self, text: str, params: dict[str, Any] | None = None) -> list[A.Statement]:
         """``parse_query(text, params)``, from a template when ``text`` has one."""
+        return self.parse_keyed(text, params)[0]
+
+    def parse_keyed(self, text: str, params: dict[str, Any] | None = None) -> tuple[list[A.Statement], str]:
+        """:meth:`parse`, and the text's template (the text itself when it is never cut): what the
+        texts of one statement shape share, for whoever keeps figures per shape (query costs)."""
         if params or len(text) > MAX_TEXT or _NEVER.search(text):
-            return parse_query(text, params)
+            return parse_query(text, params), text
         values: list[Any] = []
         kinds: list[str] = []
 
@@ -115,12 +120,12 @@ class ParseCache:
             if entry is not False:
                 self._entries.move_to_end(key)
         if entry is None:  # a template that always takes the parser
-            return parse_query(text)
+            return parse_query(text), key
         if entry is not False:
             assert isinstance(entry, bytes)
             self.hits += 1
             nodes = [_NODE[kind](v) for kind, v in zip(kinds, values, strict=True)]
-            return _Unpickler(entry, nodes).load()  # type: ignore[no-any-return]
+            return _Unpickler(entry, nodes).load(), key
         self.misses += 1
         statements = parse_query(text)  # raises the text's own errors, with its positions
         made = _make_template(key, kinds, values, statements)
@@ -128,7 +133,7 @@ class ParseCache:
             self._entries[key] = made
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-        return statements
+        return statements, key
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -162,3 +167,8 @@ CACHE = ParseCache()
 def parse_cached(text: str, params: dict[str, Any] | None = None) -> list[A.Statement]:
     """The process-wide :class:`ParseCache`'s parse."""
     return CACHE.parse(text, params)
+
+
+def parse_cached_keyed(text: str, params: dict[str, Any] | None = None) -> tuple[list[A.Statement], str]:
+    """The process-wide :class:`ParseCache`'s parse_keyed."""
+    return CACHE.parse_keyed(text, params)

@@ -1,0 +1,109 @@
+"""Where /query runs a query: cheap shapes already seen on the event loop, the rest in the thread pool.
+
+The answers must not depend on where a query ran; the choice follows QueryCosts (the last cost of a
+statement shape, scaled by the span read) and select_span (plain SELECTs of stored measurements only).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from compat.influx import query as Q
+from sql.influxql.parse_cache import parse_cached_keyed
+from tests.compat.conftest import Client, WriteApp
+
+HOUR = 3600 * 10**9
+
+
+def test_costs_estimate_scales_with_span_and_forgets_oldest() -> None:
+    costs = Q.QueryCosts(budget_s=0.002, size=2)
+    assert costs.estimate("a", 100.0) is None and not costs.cheap("a", 100.0)  # never seen
+    costs.record("a", float(HOUR), 0.001)
+    assert costs.cheap("a", float(HOUR))
+    assert costs.cheap("a", 1.0)  # a shorter span is not scaled down
+    assert costs.estimate("a", 1.0) == pytest.approx(0.001)
+    assert costs.estimate("a", 3.0 * HOUR) == pytest.approx(0.003)
+    assert not costs.cheap("a", 3.0 * HOUR)  # three times the span: over budget
+    costs.record("a", float(HOUR), 0.005)  # the last run took longer: the shape goes to the pool
+    assert not costs.cheap("a", float(HOUR))
+    costs.record("b", 0.0, 0.0001)
+    costs.record("c", 0.0, 0.0001)
+    assert costs.estimate("a", 0.0) is None and costs.cheap("b", 0.0) and costs.cheap("c", 0.0)
+
+
+def _statements(q: str) -> list[Any]:
+    return parse_cached_keyed(q)[0]
+
+
+def test_select_span_only_for_plain_selects() -> None:
+    now = time.time_ns()
+    q = "SELECT max(v) FROM m WHERE time >= '2016-01-01T00:00:00Z' AND time < '2016-01-01T01:00:00Z' GROUP BY time(1m)"
+    assert Q.select_span(_statements(q), now) == HOUR - 1
+    two = Q.select_span(_statements(q + "; " + q), now)
+    assert two == 2 * (HOUR - 1)
+    assert Q.select_span(_statements("SELECT v FROM m"), now) == float(now - Q.MIN_TIME)
+    assert Q.select_span(_statements("SELECT v FROM /m.*/ WHERE time > now() - 1h"), now) == HOUR - 1
+    for never in (
+        "SHOW DATABASES",
+        "CREATE DATABASE x",
+        "SELECT v INTO n FROM m",
+        "SELECT max(v) FROM (SELECT v FROM m)",
+        "SELECT v FROM m WHERE time != 5",  # the statement's own error: the pool's run reports it
+        q + "; DROP MEASUREMENT m",
+    ):
+        assert Q.select_span(_statements(never), now) is None, never
+
+
+def test_repeated_shape_runs_inline_with_the_same_answers(write_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    app: WriteApp = write_app()
+    base = 1451606400 * 10**9
+    lines = [f"cpu,host=h{i % 3} v={i * 0.5},n={i}i {base + i * 60 * 10**9}" for i in range(600)]
+    decisions: list[bool] = []
+    real_cheap = Q.QueryCosts.cheap
+
+    def spy(self: Q.QueryCosts, key: str, span: float) -> bool:
+        out = real_cheap(self, key, span)
+        decisions.append(out)
+        return out
+
+    monkeypatch.setattr(Q.QueryCosts, "cheap", spy)
+    monkeypatch.setattr(Q, "INLINE_BUDGET_S", 10.0)  # whatever the machine's speed: seen shapes are cheap
+
+    def q(minute: int, hosts: str, hours: int = 1) -> str:
+        lo = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(base // 10**9 + minute * 60))
+        hi = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(base // 10**9 + minute * 60 + hours * 3600))
+        return (
+            f"SELECT max(v), mean(n) FROM cpu WHERE host = '{hosts}' AND time >= '{lo}' AND time < '{hi}' "
+            "GROUP BY time(5m), host"
+        )
+
+    async def check(client: Client) -> None:
+        r = await client.post("/write?db=db", data="\n".join(lines))
+        assert r.status == 204
+        from compat.influx.query import QUERY_SERVICE
+
+        service = client.app[QUERY_SERVICE]
+        service.costs = Q.QueryCosts(budget_s=10.0)
+        texts = [q(7, "h1"), q(60, "h2"), q(120, "h0"), q(0, "h1", hours=9), "SHOW DATABASES"]
+        first = []
+        for text in texts:
+            resp = await client.get("/query", params={"db": "db", "q": text})
+            assert resp.status == 200
+            first.append(await resp.read())
+        # the first query of the shape went to the pool, the next two of it ran inline; the long
+        # span is nine times the recorded one: still within this test's budget
+        assert decisions == [False, True, True, True]
+        again = []
+        service.costs = Q.QueryCosts(budget_s=0.0)  # nothing inline: every answer from the pool
+        for text in texts:
+            resp = await client.get("/query", params={"db": "db", "q": text})
+            again.append(await resp.read())
+        assert again == first
+        doc = json.loads(first[0])
+        assert doc["results"][0]["series"][0]["tags"] == {"host": "h1"}
+
+    app.run(check)
