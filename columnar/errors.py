@@ -77,8 +77,8 @@ class PointsBeyondRetention(StorageError):
 
 
 class ResultTooLarge(StorageError):
-    """A scan that gathers its whole result (scan.filtered) found more rows than its caller allows;
-    the caller reads them another way (streamed)."""
+    """A scan that gathers its whole result (scan.filtered: rows; scan.aggregate_partials: partial
+    aggregates) found more than its caller allows; the caller reads them another way (streamed)."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"more than {limit} rows match")

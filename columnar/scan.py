@@ -349,12 +349,15 @@ def aggregate_partials(
     offset: int = 0,
     stats: AggregateStats | None = None,
     conditions: list[FieldCondition] | None = None,
+    max_pieces: int | None = None,
 ) -> Partials:
     """Partial aggregates (:class:`Partials`) of numeric or boolean ``columns`` in one pass: block
     statistics where a row group lies in one bucket, inside the time range and no other source or
     tombstone touches it; a fused decode+aggregate kernel for the other such groups; merged rows
     (last write wins) for what overlaps. With ``conditions`` (see :func:`filtered`) only the rows
-    satisfying them count (no block statistics then, except to skip row groups without a match)."""
+    satisfying them count (no block statistics then, except to skip row groups without a match).
+    More than ``max_pieces`` pieces raise :class:`ResultTooLarge` once found (a file's pieces at a
+    time: the memory held stays near that bound)."""
     t = _target(engine, req)
     for c in columns:
         if c not in t.fields:
@@ -368,9 +371,18 @@ def aggregate_partials(
     types = [t.fields[c] for c in columns]
     stats = stats if stats is not None else AggregateStats()
     parts: list[Partials] = []
+    budget = [max_pieces if max_pieces is not None else INT64_MAX]
+
+    def spend(n: int) -> None:
+        budget[0] -= n
+        if budget[0] < 0:
+            raise ResultTooLarge(max_pieces or 0)
+
     if len(t.series):
         for shard in t.shards:
-            parts.extend(_aggregate_shard(t, shard, columns, req.tmin, req.tmax, every, offset, stats, terms))
+            parts.extend(
+                _aggregate_shard(t, shard, columns, req.tmin, req.tmax, every, offset, stats, terms, spend)
+            )
     return Partials.concat(parts, columns, types)
 
 
@@ -400,8 +412,9 @@ def _aggregate_shard(
     offset: int,
     stats: AggregateStats,
     terms: list[_Term] | None = None,
+    spend: Callable[[int], None] | None = None,
 ) -> list[Partials]:
-    """Partials of one shard."""
+    """Partials of one shard (``spend`` is told how many pieces each step made)."""
     terms = terms or []
     src: ShardSources = shard.sources(t.table_id, t.table)
     types = [t.fields[c] for c in columns]
@@ -412,9 +425,13 @@ def _aggregate_shard(
     fusable = all(ft is not FieldType.BOOLEAN for ft in types)
     raw_parts: list[Rows] = []
     pos = 0
+    counted = 0  # pieces of ``out`` told to spend
     need = FLAG_STATS | FLAG_SUM_EXACT
     for lf, g in cand:
         t.check()
+        if spend is not None and out:
+            spend(sum(len(p) for p in out[counted:]))
+            counted = len(out)
         iso = isolated[pos : pos + len(g)]
         pos += len(g)
         chunk = lf.chunk
@@ -474,6 +491,8 @@ def _aggregate_shard(
             rows = rows.take(np.flatnonzero(_rows_keep(rows, terms)))
         stats.rows_decoded += len(rows)
         out.append(_rows_partials(rows, columns, stored, types, every, offset))
+    if spend is not None:
+        spend(sum(len(p) for p in out[counted:]))
     return out
 
 

@@ -151,8 +151,24 @@ def _bucket_aggregate(session: SqlSession, plan: BucketAggregate, params: list) 
         and plan.order[0][0] == (plan.bucket_name or "time_bucket")
     ):
         return _newest_buckets(session, plan, req, fields, every, offset, conds)
-    p = aggregate_partials(session.storage, req, fields, every=every, offset=offset, conditions=conds)
+    p = _partials(session, req, fields, every, offset, conds)
     return _order_limit(plan, _aggregate_table(session, plan, p, fields))
+
+
+# A native aggregate holds its partials (one per series, bucket and block: 9 values a column) and its
+# result in memory; beyond this many pieces x columns (~300 MB of partials) the statement runs on
+# DuckDB instead, whose aggregation spills and whose result streams.
+NATIVE_PARTIAL_VALUES = 4 << 20
+
+
+def _partials(session: SqlSession, req: ScanRequest, fields: list[str], every, offset, conds) -> Partials:
+    try:
+        return aggregate_partials(
+            session.storage, req, fields, every=every, offset=offset, conditions=conds,
+            max_pieces=max(NATIVE_PARTIAL_VALUES // max(len(fields), 1), 1),
+        )  # fmt: skip
+    except ResultTooLarge as exc:
+        raise NotNative(str(exc)) from None
 
 
 def _newest_buckets(session, plan, req, fields, every, offset, conds) -> pa.Table:
@@ -164,7 +180,7 @@ def _newest_buckets(session, plan, req, fields, every, offset, conds) -> pa.Tabl
     desc = plan.order[0][1]
     ext = time_extent(session.storage, req)
     if ext is None or need == 0:
-        p = aggregate_partials(session.storage, req, fields, every=every, offset=offset, conditions=conds)
+        p = _partials(session, req, fields, every, offset, conds)
         return _order_limit(plan, _aggregate_table(session, plan, p, fields))
     lo_t, hi_t = ext
     k = max(need, 1)
@@ -179,7 +195,7 @@ def _newest_buckets(session, plan, req, fields, every, offset, conds) -> pa.Tabl
             stop = edge + k * every - 1  # the last ns of the k-th bucket
             whole = stop >= hi_t
             sub = req if whole else dataclasses.replace(req, tmax=min(req.tmax, stop))
-        p = aggregate_partials(session.storage, sub, fields, every=every, offset=offset, conditions=conds)
+        p = _partials(session, sub, fields, every, offset, conds)
         table = _aggregate_table(session, plan, p, fields)
         if whole or table.num_rows >= need:
             return _order_limit(plan, table)

@@ -142,6 +142,35 @@ def test_a_filtered_scan_beyond_its_bound_streams_from_duckdb(session, monkeypat
     assert filtered(storage, req, [FieldCondition("usage_user", ">", 20.0)], max_rows=10**6).num_rows > 50
 
 
+def test_an_aggregate_beyond_its_bound_runs_on_duckdb(session, monkeypatch):
+    """A native aggregate holds one partial per series, bucket and block: past NATIVE_PARTIAL_VALUES
+    the statement is answered by DuckDB instead, with the same rows."""
+    session = session.sql_engine.session("postgres")
+    from columnar.errors import ResultTooLarge
+    from columnar.scan import ScanRequest, aggregate_partials
+    from sql import executor
+
+    sql = (
+        "SELECT time_bucket('1 minute', time) AS m, hostname, max(usage_user) AS mx, count(usage_system) AS n "
+        "FROM cpu WHERE time < '2016-01-01 02:00:00+00' GROUP BY m, hostname ORDER BY m, hostname"
+    )
+    p = session.prepare(sql, [])
+    assert type(p.native).__name__ == "BucketAggregate"
+    small = _rows(session, sql)
+    assert len(small[2]) > 100
+    monkeypatch.setattr(executor, "NATIVE_PARTIAL_VALUES", 50 * 2)  # 50 pieces of the two fields
+    with pytest.raises(executor.NotNative):  # (the engine then runs it on DuckDB)
+        executor.run(session, p.native, list(p.extra_params), [c.type_oid for c in p.columns])
+    big = _rows(session, sql)
+    assert big == small
+    req = ScanRequest("postgres", "cpu")
+    with pytest.raises(ResultTooLarge):
+        aggregate_partials(session.storage, req, ["usage_user"], every=60 * 10**9, max_pieces=50)
+    assert (
+        len(aggregate_partials(session.storage, req, ["usage_user"], every=60 * 10**9, max_pieces=10**7)) > 50
+    )
+
+
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_one_kernel_combines_as_the_numpy_path(data):
