@@ -319,15 +319,9 @@ def _cells(c: Col) -> list[str]:
         out = [str(x) for x in v.tolist()]
     elif kind == "b":
         out = ["true" if x else "false" for x in v.tolist()]
-    elif c.codes is not None and c.words is not None:
-        texts: dict[int, str] = {}
-        words = c.words
-        out = []
-        for k in c.codes.tolist():
-            text = texts.get(k)
-            if text is None:
-                text = texts[k] = _value(words[k])
-            out.append(text)
+    elif c.codes is not None and c.words is not None and len(c.words) <= 2 * len(c.codes):
+        texts = [_value(w) for w in c.words.tolist()]  # each word once
+        out = [texts[k] for k in c.codes.tolist()]
     else:
         out = [_value(x) for x in v.tolist()]
     valid = c.valid

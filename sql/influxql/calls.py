@@ -211,7 +211,7 @@ def _assemble_windows(
     present_any = np.zeros(nser * ngrid, bool)
     # (grid cells, rows inside the grid) by the streams' times arrays: calls computed by one SQL
     # query share them (_sql_aggregates), and are placed once
-    layouts: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+    layouts: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray | None]] = {}  # rows None: all
     for call in calls:
         streams = results[id(call)]
         parts = [(key_index[k], st) for k, st in streams.items() if len(st.times)]
@@ -225,13 +225,22 @@ def _assemble_windows(
                 ser = np.concatenate([np.full(len(st.times), i, np.int64) for i, st in parts])
                 pos = positions(grid, np.concatenate([st.times for _, st in parts]))
                 inside = pos >= 0
-                layout = layouts[sig] = (ser[inside] * ngrid + pos[inside], np.flatnonzero(inside))
+                every = bool(inside.all())
+                layout = layouts[sig] = (
+                    ser * ngrid + pos if every else ser[inside] * ngrid + pos[inside],
+                    None if every else np.flatnonzero(inside),
+                )
             flat, rows = layout
-            vals = Col(
-                np.concatenate([st.values.values for _, st in parts]),
-                np.concatenate([st.values.valid for _, st in parts]),
-                kinds.pop(),
-            ).take(rows)
+            if len(parts) == 1:  # one series: its stream's column as it is
+                vals = parts[0][1].values
+            else:
+                vals = Col(
+                    np.concatenate([st.values.values for _, st in parts]),
+                    np.concatenate([st.values.valid for _, st in parts]),
+                    kinds.pop(),
+                )
+            if rows is not None:
+                vals = vals.take(rows)
         else:
             flat = np.zeros(0, np.int64)
             vals = Col.nulls(0)

@@ -95,10 +95,16 @@ def _single(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
     return arr
 
 
+_PLAIN = {pa.float64(): FLOAT, pa.int64(): INTEGER}  # SQL's usual results: a view of their buffer
+
+
 def arrow_col(arr: pa.ChunkedArray | pa.Array, kind: str | None = None) -> Col:
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
     t = arr.type
+    plain = _PLAIN.get(t)
+    if plain is not None and not arr.null_count and (plain == INTEGER or kind != UNSIGNED):
+        return Col(arr.to_numpy(), np.ones(len(arr), bool), plain)
     nulls = arr.null_count
     if nulls:
         valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
@@ -155,7 +161,10 @@ _TIMESTAMP_US = pa.timestamp("us").id
 
 
 def time_ns(arr: pa.ChunkedArray) -> np.ndarray:
-    a = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    if isinstance(arr, pa.ChunkedArray):
+        a = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+    else:
+        a = arr
     if pa.types.is_null(a.type):
         return np.zeros(len(a), np.int64)
     if a.type.id == _TIMESTAMP_US and a.type.unit == "us" and not a.null_count:  # SQL's times: a view

@@ -107,3 +107,60 @@ def test_repeated_shape_runs_inline_with_the_same_answers(write_app, monkeypatch
         assert doc["results"][0]["series"][0]["tags"] == {"host": "h1"}
 
     app.run(check)
+
+
+def test_shared_templates_are_not_changed_by_running(write_app) -> None:
+    """Texts of one SELECT template share the template's nodes (sql/influxql/parse_cache.py): running
+    every kind of SELECT, each shape twice with other values, leaves every shared tree as parsed."""
+    import dataclasses
+
+    from sql.influxql import parse_cache as P
+    from sql.influxql.parser import parse_query
+
+    app: WriteApp = write_app()
+    base = 1451606400
+    lines = [
+        f'cpu,host=h{i % 3},dc=d{i % 2} v={i * 0.5},n={i}i,s="w{i % 4}",b={str(i % 2 == 0).lower()} {(base + i * 60) * 10**9}'
+        for i in range(300)
+    ]
+    shapes = [
+        "SELECT max(v), mean(n) FROM cpu WHERE host = '{h}' AND time >= '{lo}' AND time < '{hi}' GROUP BY time(5m)",
+        "SELECT * FROM cpu WHERE v > {x} AND (host = '{h}' OR host = 'h2') AND time >= '{lo}' AND time < '{hi}'",
+        "SELECT v, s FROM cpu WHERE n >= {i} AND time >= '{lo}' ORDER BY time DESC LIMIT 3",
+        "SELECT last(v), first(s) FROM cpu WHERE dc = 'd1' AND time < '{hi}' GROUP BY host",
+        "SELECT derivative(mean(v), 1m), cumulative_sum(max(n)) FROM cpu WHERE host != '{h}' AND time >= '{lo}'"
+        " AND time < '{hi}' GROUP BY time(10m), * fill(linear)",
+        "SELECT top(v, host, 2) FROM cpu WHERE time >= '{lo}' AND time < '{hi}' GROUP BY time(1h)",
+        "SELECT percentile(n, 90), median(v) FROM cpu WHERE time >= '{lo}' GROUP BY time(1h)",
+        "SELECT mean(v) * 2 + {x}, count(b) FROM cpu WHERE v < {x} AND time >= '{lo}' GROUP BY time(30m), dc"
+        " fill(0) LIMIT 4 SLIMIT 1",
+        "SELECT max(v) FROM cpu WHERE host = '{h}' AND time >= '{lo}' AND time < '{hi}' GROUP BY time(5m)"
+        " tz('Europe/Paris')",
+        "SELECT distinct(s) FROM cpu WHERE host = '{h}'; SELECT spread(n) FROM cpu WHERE n > {i} GROUP BY host",
+        "SELECT max(v) FROM (SELECT v FROM cpu WHERE host = '{h}') WHERE time >= '{lo}'",
+    ]
+
+    def iso(sec: int) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(sec))
+
+    async def check(client: Client) -> None:
+        r = await client.post("/write?db=db", data="\n".join(lines))
+        assert r.status == 204
+        for shape in shapes:
+            for h, x, i, lo in (("h1", 7.5, 20, 600), ("h0", 30.25, 140, 3000)):
+                text = shape.format(h=h, x=x, i=i, lo=iso(base + lo), hi=iso(base + lo + 7200))
+                resp = await client.get("/query", params={"db": "db", "q": text})
+                assert resp.status == 200, await resp.text()
+                assert "error" not in json.loads(await resp.read())["results"][0], text
+
+    app.run(check)
+    shared = 0
+    for key, entry in list(P.CACHE._entries.items()):
+        if type(entry) is not P._Shared:
+            continue
+        shared += 1
+        kinds = [seg[0] for seg in key.split("$__")[1:]]  # $__s0, $__f1, ...: in order
+        params = {f"__{kind}{k}": P._sentinel(kind, k) for k, kind in enumerate(kinds)}
+        assert entry.tree == parse_query(key, params), key
+        assert all(dataclasses.is_dataclass(s) for s in entry.tree)
+    assert shared >= 8
