@@ -1086,25 +1086,20 @@ def _layout(col: WireColumn) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, n
     return data, offsets, -1, nulls, _NONE_U8, 0
 
 
-def encode_data_rows(columns: list[WireColumn], n: int, type_code: bytes = b"D") -> bytes:
-    """n DataRow messages in one buffer, written by numba kernels without a Python loop over rows.
+def encode_data_rows(columns: list[WireColumn], n: int, type_code: bytes = b"D") -> bytes | memoryview:
+    """n DataRow messages in one buffer, written by a numba kernel without a Python loop over rows.
 
-    Each row is 'D' | int32 length | int16 column count | (int32 value length | value bytes)*. One pass
-    per column adds up the row lengths, one writes the row heads, and one per column copies its values
-    into place, so a batch of a few rows costs a few microseconds per column and a large one a memcpy.
+    Each row is 'D' | int32 length | int16 column count | (int32 value length | value bytes)*. The kernel
+    (:func:`pgwire.types._rows.frame_rows`) writes the rows whole, front to back, reading every column's
+    values in place, so a batch of a few rows costs a few microseconds per column and a large one about
+    the time to write its bytes once. The result is a read-only memoryview of the kernel's buffer (no
+    copy into a bytes object); bytes, bytearray and ``+`` take it as they take bytes.
     """
     if n == 0:
         return b""
-    from pgwire.types._kernels import add_value_sizes, put_values, row_heads
+    from pgwire.types._rows import frame_rows
 
-    layouts = [_layout(col) for col in columns]
-    total = np.empty(n, np.int64) if layouts else np.full(n, 4 + 2, np.int64)
-    for k, (_data, offsets, width, nulls, bits, bit0) in enumerate(layouts):
-        add_value_sizes(total, offsets, width, nulls, bits, bit0, k == 0)
-    out, cursor = row_heads(total, type_code[0], len(columns))
-    for data, offsets, width, nulls, bits, bit0 in layouts:
-        put_values(out, cursor, data, offsets, width, nulls, bits, bit0)
-    return out.tobytes()
+    return frame_rows([_layout(col) for col in columns], n, type_code[0])
 
 
 def frame_each(type_code: bytes, values: pa.Array) -> bytes:

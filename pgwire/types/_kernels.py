@@ -10,7 +10,9 @@ sessions can encode at once on the thread pool.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 _US_PER_DAY = 86_400_000_000
 _MIN_US = -62_135_596_800_000_000  # 0001-01-01 in microseconds since 1970
@@ -349,100 +351,158 @@ def floats_text(data: np.ndarray, offsets: np.ndarray, high: int) -> tuple[np.nd
     return out[:pos], new
 
 
-# ---------------------------------------------------------------- DataRow framing (pgwire.messages.encode_data_rows)
+# ---------------------------------------------------------------- DataRow framing (pgwire.types._rows)
 #
-# A column arrives as ``data`` (uint8) with either ``width`` >= 0 (every value ``width`` bytes, row i at
-# i * width) or ``width`` -1 and ``offsets`` (n + 1, int32 or int64, as Arrow keeps them). A row is NULL
-# when ``nulls[i]`` (bool, empty if none) or its bit in the Arrow validity ``bits`` (empty if none, from
-# bit ``bit0``) is clear.
+# One kernel writes every row whole, front to back, reading each column through raw addresses: the columns
+# differ in kind (fixed width, int32 or int64 offsets, a NULL mask or Arrow validity bits), and a table of
+# addresses lets one compiled kernel take any mix of them. The caller keeps the arrays alive and describes
+# them truthfully; the kernel checks only that it stays inside ``out``.
+
+# the fields of a column's row in the table data_rows reads (pgwire.types._rows builds it)
+COL_DATA, COL_DATA_SIZE, COL_OFFSETS, COL_OFFSET_SIZE, COL_WIDTH, COL_NULLS, COL_BITS, COL_BIT0 = range(8)
+COLUMN_FIELDS = 8
+
+
+def _loader(kind):  # type: ignore[no-untyped-def]
+    """An intrinsic reading the ``kind`` (a numba integer type) at an int64 address, any alignment."""
+
+    @intrinsic
+    def load(typingctx, addr):  # type: ignore[no-untyped-def]
+        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+            ptr = builder.inttoptr(args[0], context.get_value_type(types.CPointer(kind)))
+            return builder.load(ptr, align=1)
+
+        return kind(types.int64), codegen
+
+    return load
+
+
+_u8_at = _loader(types.uint8)
+_i32_at = _loader(types.int32)
+_i64_at = _loader(types.int64)
+
+
+@intrinsic
+def _put_u64(typingctx, addr, value):  # type: ignore[no-untyped-def]
+    """Store the 8 bytes of ``value`` (native order) at an int64 address, any alignment."""
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        ptr = builder.inttoptr(args[0], context.get_value_type(types.CPointer(types.int64)))
+        builder.store(args[1], ptr, align=1)
+        return context.get_dummy_value()
+
+    return types.void(types.int64, types.int64), codegen
+
+
+@intrinsic
+def _put_be32(typingctx, addr, value):  # type: ignore[no-untyped-def]
+    """Store the low 32 bits of ``value`` big-endian at an int64 address, any alignment."""
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        i32 = context.get_value_type(types.int32)
+        ptr = builder.inttoptr(args[0], i32.as_pointer())
+        builder.store(builder.bswap(builder.trunc(args[1], i32)), ptr, align=1)
+        return context.get_dummy_value()
+
+    return types.void(types.int64, types.int64), codegen
+
+
+@intrinsic
+def _copy_bytes(typingctx, dst, src, count):  # type: ignore[no-untyped-def]
+    """memcpy ``count`` bytes from address ``src`` to address ``dst`` (the ranges do not overlap)."""
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        u8p = context.get_value_type(types.CPointer(types.uint8))
+        d = builder.inttoptr(args[0], u8p)
+        s = builder.inttoptr(args[1], u8p)
+        cgutils.raw_memcpy(builder, d, s, args[2], 1)
+        return context.get_dummy_value()
+
+    return types.void(types.int64, types.int64, types.int64), codegen
 
 
 @njit(cache=True, nogil=True)
-def add_value_sizes(
-    total: np.ndarray,
-    offsets: np.ndarray,
-    width: int,
-    nulls: np.ndarray,
-    bits: np.ndarray,
-    bit0: int,
-    first: bool,
-) -> None:
-    """Add each row's length word and value bytes of one column to ``total`` (the first column sets it,
-    with the row's own length word and column count)."""
-    has_nulls = nulls.size != 0
-    has_bits = bits.size != 0
-    for i in range(total.size):
-        if (has_nulls and nulls[i]) or (has_bits and (bits[(bit0 + i) >> 3] >> ((bit0 + i) & 7)) & 1 == 0):
-            size = 4
-        elif width >= 0:
-            size = 4 + width
-        else:
-            size = 4 + offsets[i + 1] - offsets[i]
-        total[i] = (4 + 2 + size) if first else (total[i] + size)
+def data_rows(out: np.ndarray, columns: np.ndarray, n: int, type_code: int) -> int:
+    """Write ``n`` messages 'type_code' | int32 length | int16 column count | (int32 length | bytes)* into
+    ``out``, row after row; returns the bytes written, or -1 if ``out`` is too small.
 
+    ``columns`` has one row per column (see :data:`COLUMN_FIELDS`): the address and size of its data; the
+    address of its offsets (n + 1) and their size, 4 or 8, or size 0 for fixed-width values of ``width``
+    bytes each at row * width (the caller checks the data holds n of them); the address of a bool NULL
+    mask (0: none); of Arrow validity bits (0: none) and the first bit's index. Returns -1 also when an
+    offset points outside the data.
 
-@njit(cache=True, nogil=True)
-def row_heads(total: np.ndarray, type_code: int, ncols: int) -> tuple[np.ndarray, np.ndarray]:
-    """The output buffer with every row's type byte, length and column count written, and where each
-    row's first value goes. ``total`` holds each row's length word plus contents."""
-    n = total.size
-    size = 0
-    for i in range(n):
-        size += 1 + total[i]
-    out = np.empty(size, np.uint8)
-    cursor = np.empty(n, np.int64)
+    A value of up to 16 bytes goes as two 8-byte words when its data and ``out`` have room for them: the
+    bytes written past its end are written again by what follows it (rows are written front to back).
+    """
+    ncols = columns.shape[0]
+    cap = out.size
+    if ncols <= 0:
+        # Apart, so that LLVM knows the main loop has columns: it would version that loop for none, with a
+        # trip count in 128-bit division (a call to __udivti3, which numba's JIT leaves unlinked: a crash).
+        if 7 * n > cap:
+            return -1
+        for i in range(n):
+            out[7 * i : 7 * i + 7] = 0
+            out[7 * i] = type_code
+            out[7 * i + 4] = 6
+        return 7 * n
+    base = out.ctypes.data
     pos = 0
     for i in range(n):
-        t = total[i]
+        head = pos
+        if pos + 7 > cap:
+            return -1
         out[pos] = type_code
-        out[pos + 1] = (t >> 24) & 0xFF
-        out[pos + 2] = (t >> 16) & 0xFF
-        out[pos + 3] = (t >> 8) & 0xFF
-        out[pos + 4] = t & 0xFF
         out[pos + 5] = (ncols >> 8) & 0xFF
         out[pos + 6] = ncols & 0xFF
-        cursor[i] = pos + 7
-        pos += 1 + t
-    return out, cursor
-
-
-@njit(cache=True, nogil=True)
-def put_values(
-    out: np.ndarray,
-    cursor: np.ndarray,
-    data: np.ndarray,
-    offsets: np.ndarray,
-    width: int,
-    nulls: np.ndarray,
-    bits: np.ndarray,
-    bit0: int,
-) -> None:
-    """Write one column's length word and bytes into every row at ``cursor``, and move the cursor on."""
-    has_nulls = nulls.size != 0
-    has_bits = bits.size != 0
-    for i in range(cursor.size):
-        pos = cursor[i]
-        if (has_nulls and nulls[i]) or (has_bits and (bits[(bit0 + i) >> 3] >> ((bit0 + i) & 7)) & 1 == 0):
-            out[pos] = 0xFF
-            out[pos + 1] = 0xFF
-            out[pos + 2] = 0xFF
-            out[pos + 3] = 0xFF
-            cursor[i] = pos + 4
-            continue
-        if width >= 0:
-            start = i * width
-            length = width
-        else:
-            start = offsets[i]
-            length = offsets[i + 1] - start
-        out[pos] = (length >> 24) & 0xFF
-        out[pos + 1] = (length >> 16) & 0xFF
-        out[pos + 2] = (length >> 8) & 0xFF
-        out[pos + 3] = length & 0xFF
-        pos += 4
-        for k in range(length):
-            out[pos + k] = data[start + k]
-        cursor[i] = pos + length
+        pos += 7
+        for c in range(ncols):
+            nulls = columns[c, COL_NULLS]
+            bits = columns[c, COL_BITS]
+            null = nulls != 0 and _u8_at(nulls + i) != 0
+            if not null and bits != 0:
+                b = columns[c, COL_BIT0] + i
+                null = (_u8_at(bits + (b >> 3)) >> (b & 7)) & 1 == 0
+            if null:
+                if pos + 4 > cap:
+                    return -1
+                _put_be32(base + pos, -1)
+                pos += 4
+                continue
+            size = columns[c, COL_OFFSET_SIZE]
+            if size == 0:
+                length = columns[c, COL_WIDTH]
+                start = i * length
+            else:
+                if size == 8:
+                    at = columns[c, COL_OFFSETS] + 8 * i
+                    start = _i64_at(at)
+                    length = _i64_at(at + 8) - start
+                else:
+                    at = columns[c, COL_OFFSETS] + 4 * i
+                    start = np.int64(_i32_at(at))
+                    length = np.int64(_i32_at(at + 4)) - start
+                if start < 0 or length < 0 or start + length > columns[c, COL_DATA_SIZE]:
+                    return -1
+            if pos + 4 + length > cap:
+                return -1
+            _put_be32(base + pos, length)
+            pos += 4
+            src = columns[c, COL_DATA] + start
+            dst = base + pos
+            if length <= 16 and start + 16 <= columns[c, COL_DATA_SIZE] and pos + 16 <= cap:
+                _put_u64(dst, _i64_at(src))
+                if length > 8:
+                    _put_u64(dst + 8, _i64_at(src + 8))
+            elif length <= 16:
+                for k in range(length):
+                    out[pos + k] = _u8_at(src + k)
+            else:
+                _copy_bytes(dst, src, length)
+            pos += length
+        _put_be32(base + head + 1, pos - head - 1)
+    return pos
 
 
 # ---------------------------------------------------------------- float8 as text: Ryu's shortest round-trip digits

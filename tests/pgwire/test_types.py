@@ -46,8 +46,8 @@ SCALARS: dict[int, st.SearchStrategy[object]] = {
     1083: st.times(),
     1186: st.builds(
         lambda mo, d, us: pa.MonthDayNano([mo, d, us * 1000]),
-        st.integers(-10**5, 10**5),
-        st.integers(-10**5, 10**5),
+        st.integers(-(10**5), 10**5),
+        st.integers(-(10**5), 10**5),
         st.integers(-(10**15), 10**15),
     ),
     2950: st.uuids(),
@@ -121,8 +121,14 @@ ARROW = {
     1700: (pa.decimal128(20, 4), st.decimals(min_value=-(10**15), max_value=10**15, places=4)),
     25: (pa.string(), SCALARS[25]),
     17: (pa.binary(), SCALARS[17]),
-    1114: (pa.timestamp("us"), st.datetimes(min_value=dt.datetime(1700, 1, 1), max_value=dt.datetime(2260, 1, 1))),
-    1184: (pa.timestamp("us", tz="UTC"), st.datetimes(min_value=dt.datetime(1700, 1, 1), max_value=dt.datetime(2260, 1, 1))),
+    1114: (
+        pa.timestamp("us"),
+        st.datetimes(min_value=dt.datetime(1700, 1, 1), max_value=dt.datetime(2260, 1, 1)),
+    ),
+    1184: (
+        pa.timestamp("us", tz="UTC"),
+        st.datetimes(min_value=dt.datetime(1700, 1, 1), max_value=dt.datetime(2260, 1, 1)),
+    ),
     1082: (pa.date32(), SCALARS[1082]),
     1083: (pa.time64("us"), SCALARS[1083]),
     1186: (pa.month_day_nano_interval(), SCALARS[1186]),
@@ -169,7 +175,7 @@ FLOAT8_EDGES = [
 ]
 FLOAT4_EDGES = [math.nan, math.inf, -math.inf, -0.0, 1e-45, 3.4028234663852886e38, 1e6, 999999.94, 1e-4, 0.1]
 # Years 1-9999 in every zone (Python's datetime holds no other). datetime.min and datetime.max stand for
-# -infinity and infinity in Python values (encode_value), so the first and last day are left out.
+# -infinity and infinity in Python values (encode_value), so the first and last day are left out (dates too).
 WIDE_TIMES = st.datetimes(
     min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 30, 23, 59, 59, 999999)
 )
@@ -198,7 +204,7 @@ BATCH_COLUMNS = {
             lambda d: d.replace(tzinfo=dt.UTC)
         ),
     ),
-    "date": (1082, pa.date32(), st.dates()),
+    "date": (1082, pa.date32(), st.dates(min_value=dt.date(1, 1, 2), max_value=dt.date(9999, 12, 30))),
     "float8": (701, pa.float64(), st.sampled_from(FLOAT8_EDGES) | st.floats()),
     "float4": (700, pa.float32(), st.sampled_from(FLOAT4_EDGES) | st.floats(width=32)),
     "int8": (
@@ -347,12 +353,22 @@ def test_float4_text_is_shortest_round_trip(x: float) -> None:
         (17, b"\x00\xffA", pa.binary(), "\\x00ff41"),
         (17, b"", pa.binary(), "\\x"),
         (1184, dt.datetime(2016, 1, 1), pa.timestamp("us", tz="UTC"), "2016-01-01 00:00:00+00"),
-        (1184, dt.datetime(2016, 1, 1, 0, 0, 0, 120000), pa.timestamp("us", tz="UTC"), "2016-01-01 00:00:00.12+00"),
+        (
+            1184,
+            dt.datetime(2016, 1, 1, 0, 0, 0, 120000),
+            pa.timestamp("us", tz="UTC"),
+            "2016-01-01 00:00:00.12+00",
+        ),
         (1184, 1451606400123456789, pa.timestamp("ns", tz="UTC"), "2016-01-01 00:00:00.123456+00"),
         (1114, dt.datetime(1999, 12, 31, 23, 59, 59, 1), pa.timestamp("us"), "1999-12-31 23:59:59.000001"),
         (1082, dt.date(2024, 2, 29), pa.date32(), "2024-02-29"),
         (1083, dt.time(13, 5, 0, 500000), pa.time64("us"), "13:05:00.5"),
-        (1186, pa.MonthDayNano([14, 3, 14706_500_000_000]), pa.month_day_nano_interval(), "1 year 2 mons 3 days 04:05:06.5"),
+        (
+            1186,
+            pa.MonthDayNano([14, 3, 14706_500_000_000]),
+            pa.month_day_nano_interval(),
+            "1 year 2 mons 3 days 04:05:06.5",
+        ),
         (1186, pa.MonthDayNano([0, -1, 7380_000_000_000]), pa.month_day_nano_interval(), "-1 days +02:03:00"),
         (1186, pa.MonthDayNano([0, 0, 0]), pa.month_day_nano_interval(), "00:00:00"),
         (1186, pa.MonthDayNano([1, 1, 0]), pa.month_day_nano_interval(), "1 mon 1 day"),
@@ -360,7 +376,12 @@ def test_float4_text_is_shortest_round_trip(x: float) -> None:
         (2950, "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11", pa.string(), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
         (1007, [1, None, 3], pa.list_(pa.int32()), "{1,NULL,3}"),
         (1007, [], pa.list_(pa.int32()), "{}"),
-        (1009, ["a b", "", "NULL", 'q"\\', "x,y", "{}"], pa.list_(pa.string()), '{"a b","","NULL","q\\"\\\\","x,y","{}"}'),
+        (
+            1009,
+            ["a b", "", "NULL", 'q"\\', "x,y", "{}"],
+            pa.list_(pa.string()),
+            '{"a b","","NULL","q\\"\\\\","x,y","{}"}',
+        ),
         (1001, [b"\x01"], pa.list_(pa.binary()), '{"\\\\x01"}'),
         (1000, [True, False], pa.list_(pa.bool_()), "{t,f}"),
     ],
@@ -371,8 +392,14 @@ def test_exact_postgres_text(oid: int, arrow_value: object, typ: pa.DataType, ex
 
 def test_timestamptz_follows_the_session_time_zone() -> None:
     arr = pa.array([dt.datetime(2016, 1, 1), dt.datetime(2016, 7, 1, 12)], pa.timestamp("us", tz="UTC"))
-    assert _column(arr, 1184, 0, Context("America/New_York")) == [b"2015-12-31 19:00:00-05", b"2016-07-01 08:00:00-04"]
-    assert _column(arr, 1184, 0, Context("Asia/Kolkata")) == [b"2016-01-01 05:30:00+05:30", b"2016-07-01 17:30:00+05:30"]
+    assert _column(arr, 1184, 0, Context("America/New_York")) == [
+        b"2015-12-31 19:00:00-05",
+        b"2016-07-01 08:00:00-04",
+    ]
+    assert _column(arr, 1184, 0, Context("Asia/Kolkata")) == [
+        b"2016-01-01 05:30:00+05:30",
+        b"2016-07-01 17:30:00+05:30",
+    ]
     # the storage engine's int64 nanoseconds also encode as timestamptz
     assert _column(pa.array([1451606400_000000000]), 1184, 0) == [b"2016-01-01 00:00:00+00"]
 
@@ -418,8 +445,19 @@ def test_timestamptz_parameter_without_offset_is_in_the_session_zone() -> None:
     assert got == dt.datetime(2016, 1, 1, 5, tzinfo=dt.UTC)
 
 
-@pytest.mark.parametrize("oid, text", [(23, "abc"), (23, "99999999999"), (16, "maybe"), (1082, "2016-13-01"),
-                                       (1007, "{1,2"), (1007, "{{1},{2,3}}"), (114, "{not json"), (2950, "nope")])
+@pytest.mark.parametrize(
+    "oid, text",
+    [
+        (23, "abc"),
+        (23, "99999999999"),
+        (16, "maybe"),
+        (1082, "2016-13-01"),
+        (1007, "{1,2"),
+        (1007, "{{1},{2,3}}"),
+        (114, "{not json"),
+        (2950, "nope"),
+    ],
+)
 def test_bad_text_parameters_are_sql_errors(oid: int, text: str) -> None:
     from sql.errors import SqlError
 
@@ -428,8 +466,17 @@ def test_bad_text_parameters_are_sql_errors(oid: int, text: str) -> None:
     assert info.value.sqlstate in ("22P02", "22003")
 
 
-@pytest.mark.parametrize("oid, data", [(23, b"\x00\x01"), (20, b"\x00" * 7), (1082, b""), (1700, b"\x00\x01\x00\x00\x00\x00\x00\x00"),
-                                       (1007, b"\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x19"), (99999, b"\x01")])
+@pytest.mark.parametrize(
+    "oid, data",
+    [
+        (23, b"\x00\x01"),
+        (20, b"\x00" * 7),
+        (1082, b""),
+        (1700, b"\x00\x01\x00\x00\x00\x00\x00\x00"),
+        (1007, b"\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x19"),
+        (99999, b"\x01"),
+    ],
+)
 def test_bad_binary_parameters_are_22P03(oid: int, data: bytes) -> None:
     with pytest.raises(InvalidBinaryRepresentation):
         decode_param(data, oid, 1, UTC)
