@@ -470,6 +470,8 @@ def fill_at(n: int, at: np.ndarray, col: Col, mode: str, value: object, count_li
     """:func:`fill_series` with the windows' positions known: ``col``'s values at ``at`` of ``n``."""
     out_kind = col.kind
     dtype = _DTYPES.get(out_kind, object)
+    if len(at) == n and col.values.dtype == dtype and (n < 2 or bool((at[1:] > at[:-1]).all())):
+        return col  # a row for every window, in order (at is 0..n-1): nothing to place, none to fill
     vals = np.zeros(n, dtype=dtype) if dtype is not object else np.full(n, None, object)
     valid = np.zeros(n, bool)
     present = np.zeros(n, bool)

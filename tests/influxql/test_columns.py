@@ -70,3 +70,26 @@ def test_text_cols_are_arrow_cols() -> None:
     assert len({id(c.words) for c in got.values()}) == 1
     one = text_cols(table.select(["time", "host"]))
     assert one["host"].tolist() == ["a", "b", "a", None]
+
+
+@pytest.mark.parametrize("mode", ["null", "none", "previous", "linear", "number"])
+@pytest.mark.parametrize("kind", ["float", "integer", "string"])
+@pytest.mark.parametrize("count_like", [False, True])
+def test_fill_at_every_window_present(mode: str, kind: str, count_like: bool) -> None:
+    """A row in every window (the column as it is) fills as the windows of a longer grid do."""
+
+    n = 9
+    valid = np.array([True, False, True, True, False, False, True, True, False])
+    values = {
+        "float": np.arange(n, dtype=np.float64) * 1.5,
+        "integer": np.arange(n, dtype=np.int64) * 3,
+        "string": np.array([f"w{i}" for i in range(n)], dtype=object),
+    }[kind]
+    col = Col(values, valid, kind)
+    fast = fill_at(n, np.arange(n), col, mode, 7, count_like)
+    slow = fill_at(n + 1, np.arange(n), col, mode, 7, count_like)  # one empty window after them
+    assert fast.kind == slow.kind
+    assert fast.valid.tolist() == slow.valid[:n].tolist()
+    assert [v for v, ok in zip(fast.values.tolist(), fast.valid.tolist(), strict=True) if ok] == [
+        v for v, ok in zip(slow.values[:n].tolist(), slow.valid[:n].tolist(), strict=True) if ok
+    ]
