@@ -1099,7 +1099,7 @@ def encode_data_rows(columns: list[WireColumn], n: int, type_code: bytes = b"D")
         return b""
     from pgwire.types._rows import frame_rows
 
-    return frame_rows([_layout(col) for col in columns], n, type_code[0])
+    return frame_rows(columns, n, type_code[0])
 
 
 def frame_each(type_code: bytes, values: pa.Array) -> bytes:
