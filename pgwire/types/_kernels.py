@@ -87,6 +87,8 @@ def timestamps_text(
     odd = np.zeros(n, np.bool_)
     offsets[0] = 0
     pos = 0
+    last_days = -(2**62)  # the day of the last date written, at out[last_at:last_at + 10]
+    last_at = 0
     for i in range(n):
         if has_nulls and nulls[i]:
             offsets[i + 1] = pos
@@ -99,7 +101,16 @@ def timestamps_text(
             offsets[i + 1] = pos
             continue
         days = us // _US_PER_DAY
-        if date:
+        if date and days == last_days:  # rows in time order share days: copy the date written last
+            for k in range(10):
+                out[pos + k] = out[last_at + k]
+            pos += 10
+            if clock:
+                out[pos] = 32
+                pos += 1
+        elif date:
+            last_days = days
+            last_at = pos
             year, month, day = _civil(days)
             pos = _put2(out, pos, year // 100)
             pos = _put2(out, pos, year % 100)

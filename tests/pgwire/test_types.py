@@ -259,6 +259,40 @@ def test_bulk_batches_match_value_by_value(data: st.DataObject) -> None:
     assert got == expected
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    start=st.datetimes(min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 1)),
+    steps=st.lists(
+        st.none()
+        | st.sampled_from([0, 1, 10_000_000, 3_600_000_000, 86_399_999_999, 86_400_000_000])
+        | st.integers(0, 3 * 86_400_000_000),
+        max_size=60,
+    ),
+    oid=st.sampled_from([1184, 1114, 1082]),
+    zone=st.sampled_from(ZONES),
+)
+def test_time_ordered_columns_match_value_by_value(
+    start: dt.datetime, steps: list[int | None], oid: int, zone: str
+) -> None:
+    """Rows in time order, as scans return them: runs of the same day (the kernel copies the date it
+    wrote last), day changes, midnight, NULLs between them; in text, against the one-value encoder."""
+    at = start
+    values: list[dt.datetime | None] = []
+    for step in steps:
+        if step is None:
+            values.append(None)
+            continue
+        at = min(at + dt.timedelta(microseconds=step), dt.datetime(9999, 12, 30, 23, 59, 59))
+        values.append(at)
+    if oid == 1082:
+        arr = pa.array([None if v is None else v.date() for v in values], pa.date32())
+    else:
+        tz = "UTC" if oid == 1184 else None
+        arr = pa.array(values, pa.timestamp("us", tz=tz))
+    ctx = Context(zone)
+    assert _column(arr, oid, 0, ctx) == [encode_value(v, oid, 0, ctx) for v in arr.to_pylist()]
+
+
 @pytest.mark.parametrize("zone", ZONES)
 def test_timestamptz_text_beyond_2037_and_before_1900_in_zones(zone: str) -> None:
     """Far instants in a zone with daylight saving: the kernel's values and the one-by-one ones agree."""
