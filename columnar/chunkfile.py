@@ -150,50 +150,101 @@ class WrittenFile:
 
 def write_chunk_file(path: str | Path, table: str, rows: Rows, *, level: int = 0) -> WrittenFile:
     """Write rows (sorted by (series, time), no duplicates) to ``path`` atomically (tmp + rename)."""
-    path = Path(path)
-    n = len(rows)
-    if n == 0:
+    if len(rows) == 0:
         raise ValueError("refusing to write an empty chunk file")
-    series, time = rows.series, rows.time
-    names = sorted(rows.fields)
-    # row groups: a new group at each series change and every BLOCK_ROWS rows within a series
-    run_start = np.ones(n, dtype=bool)
-    run_start[1:] = series[1:] != series[:-1]
-    starts_idx = np.flatnonzero(run_start)
-    run_len = np.diff(np.append(starts_idx, n))
-    pos_in_run = np.arange(n, dtype=np.int64) - np.repeat(starts_idx, run_len)
-    g_starts = np.flatnonzero(pos_in_run % BLOCK_ROWS == 0)
-    g_ends = np.append(g_starts[1:], n)
-    ngroups = len(g_starts)
-    groups = np.zeros(ngroups, dtype=GROUP_DTYPE)
-    groups["series"] = series[g_starts]
-    groups["tmin"] = time[g_starts]
-    groups["tmax"] = time[g_ends - 1]
-    groups["nrows"] = g_ends - g_starts
-    row_group = np.repeat(np.arange(ngroups), g_ends - g_starts)
+    with ChunkWriter(path, table, [(n, rows.fields[n].type) for n in rows.fields], level=level) as w:
+        w.add(rows)
+        return w.finish()
 
-    stats = {name: _group_stats(rows.fields[name], time, row_group, ngroups) for name in names}
-    blocks: list[tuple] = []
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(MAGIC)
-        offset = len(MAGIC)
 
-        def put(payload: bytes) -> tuple[int, int]:
-            nonlocal offset
-            f.write(payload)
-            f.write(struct.pack("<I", _crc(payload)))
-            at = offset
-            offset += len(payload) + 4
-            return at, len(payload)
+class ChunkWriter:
+    """A chunk file written piece by piece: each :meth:`add` encodes its rows' groups and blocks at
+    once, so the rows of a file need not all be in memory together (compaction merges its inputs a
+    range of series at a time). Pieces come in (series, time) order, each after the one before; a
+    series should not be split between pieces (its groups would be cut there). :meth:`finish`
+    writes the footer, syncs and renames the file into place; leaving the ``with`` block without it
+    removes the partial file.
 
+        with ChunkWriter(path, "cpu", [("usage", FieldType.FLOAT)], level=1) as w:
+            for rows in pieces:
+                w.add(rows)
+            written = w.finish()
+    """
+
+    def __init__(
+        self, path: str | Path, table: str, columns: list[tuple[str, FieldType]], *, level: int = 0
+    ) -> None:
+        self.path = Path(path)
+        self.table = table
+        self.level = level
+        self.types = dict(columns)
+        self.names = sorted(self.types)
+        self.tmp = self.path.with_name(self.path.name + ".tmp")
+        self._f = open(self.tmp, "wb")  # noqa: SIM115 (closed by finish or __exit__)
+        self._f.write(MAGIC)
+        self.offset = len(MAGIC)
+        self.rows = 0
+        self.min_time = int(np.iinfo(np.int64).max)
+        self.max_time = int(np.iinfo(np.int64).min)
+        self._groups: list[np.ndarray] = []
+        self._ngroups = 0
+        self._blocks: list[tuple] = []
+        self._last: tuple[int, int] | None = None  # (series, time) of the last row added
+
+    def __enter__(self) -> ChunkWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._f.closed:  # not finished: drop the partial file
+            self._f.close()
+            self.tmp.unlink(missing_ok=True)
+
+    def _put(self, payload: bytes) -> tuple[int, int]:
+        self._f.write(payload)
+        self._f.write(struct.pack("<I", _crc(payload)))
+        at = self.offset
+        self.offset += len(payload) + 4
+        return at, len(payload)
+
+    def add(self, rows: Rows) -> None:
+        """Encode ``rows`` (sorted by (series, time), no duplicates, after every row added before)."""
+        n = len(rows)
+        if n == 0:
+            return
+        series, time = rows.series, rows.time
+        first = (int(series[0]), int(time[0]))
+        if self._last is not None and first <= self._last:
+            raise ValueError(f"rows out of order: {first} after {self._last}")
+        unknown = set(rows.fields) - set(self.types)
+        if unknown:
+            raise ValueError(f"columns not declared for this file: {sorted(unknown)}")
+        # row groups: a new group at each series change and every BLOCK_ROWS rows within a series
+        run_start = np.ones(n, dtype=bool)
+        run_start[1:] = series[1:] != series[:-1]
+        starts_idx = np.flatnonzero(run_start)
+        run_len = np.diff(np.append(starts_idx, n))
+        pos_in_run = np.arange(n, dtype=np.int64) - np.repeat(starts_idx, run_len)
+        g_starts = np.flatnonzero(pos_in_run % BLOCK_ROWS == 0)
+        g_ends = np.append(g_starts[1:], n)
+        ngroups = len(g_starts)
+        groups = np.zeros(ngroups, dtype=GROUP_DTYPE)
+        groups["series"] = series[g_starts]
+        groups["tmin"] = time[g_starts]
+        groups["tmax"] = time[g_ends - 1]
+        groups["nrows"] = g_ends - g_starts
+        row_group = np.repeat(np.arange(ngroups), g_ends - g_starts)
+        present = [name for name in self.names if name in rows.fields]
+        stats = {name: _group_stats(rows.fields[name], time, row_group, ngroups) for name in present}
+        col_index = {name: i for i, name in enumerate(self.names, start=1)}
+        blocks = self._blocks
+        base = self._ngroups
         for g in range(ngroups):
             a, b = int(g_starts[g]), int(g_ends[g])
             groups["first_block"][g] = len(blocks)
-            at, ln = put(encodings.encode(time[a:b], "time"))
+            at, ln = self._put(encodings.encode(time[a:b], "time"))
             t0, t1 = int(time[a]), int(time[b - 1])
-            blocks.append((g, 0, 0, b - a, at, ln, t0, t1, 0, 0, 0, 0, 0.0, 0))
-            for ci, name in enumerate(names, start=1):
+            blocks.append((base + g, 0, 0, b - a, at, ln, t0, t1, 0, 0, 0, 0, 0.0, 0))
+            for name in present:
                 st = stats[name]
                 if st["count"][g] == 0:
                     continue
@@ -209,11 +260,11 @@ def write_chunk_file(path: str | Path, table: str, rows: Rows, *, level: int = 0
                     flags |= FLAG_VALIDITY
                 else:
                     payload = encodings.encode(vals, col.type.codec_kind)
-                at, ln = put(payload)
+                at, ln = self._put(payload)
                 blocks.append(
                     (
-                        g,
-                        ci,
+                        base + g,
+                        col_index[name],
                         flags,
                         int(st["count"][g]),
                         at,
@@ -228,30 +279,44 @@ def write_chunk_file(path: str | Path, table: str, rows: Rows, *, level: int = 0
                         int(st["sum_i"][g]),
                     )
                 )
-        block_arr = np.array(blocks, dtype=BLOCK_DTYPE)
+        self._groups.append(groups)
+        self._ngroups += ngroups
+        self.rows += n
+        self.min_time = min(self.min_time, int(time.min()))
+        self.max_time = max(self.max_time, int(time.max()))
+        self._last = (int(series[-1]), int(time[-1]))
+
+    def finish(self) -> WrittenFile:
+        """Write the footer, sync, and move the file into place."""
+        if self.rows == 0:
+            raise ValueError("refusing to write an empty chunk file")
+        f = self._f
+        block_arr = np.array(self._blocks, dtype=BLOCK_DTYPE)
+        groups = np.concatenate(self._groups)
         meta = {
             "version": FORMAT_VERSION,
-            "table": table,
-            "level": level,
-            "columns": [[name, int(rows.fields[name].type)] for name in names],
-            "rows": n,
-            "groups": ngroups,
+            "table": self.table,
+            "level": self.level,
+            "columns": [[name, int(self.types[name])] for name in self.names],
+            "rows": self.rows,
+            "groups": len(groups),
             "blocks": len(block_arr),
-            "min_time": int(time.min()),
-            "max_time": int(time.max()),
+            "min_time": self.min_time,
+            "max_time": self.max_time,
         }
         mj = json.dumps(meta).encode()
         footer = zstandard.ZstdCompressor(level=9).compress(
             struct.pack("<I", len(mj)) + mj + _columnwise(groups) + _columnwise(block_arr)
         )
         f.write(footer)
-        f.write(TRAILER.pack(offset, len(footer), _crc(footer), TRAILER_MAGIC))
+        f.write(TRAILER.pack(self.offset, len(footer), _crc(footer), TRAILER_MAGIC))
         f.flush()
         os.fsync(f.fileno())
         size = f.tell()
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-    return WrittenFile(path, n, size, int(time.min()), int(time.max()))
+        f.close()
+        os.replace(self.tmp, self.path)
+        fsync_dir(self.path.parent)
+        return WrittenFile(self.path, self.rows, size, self.min_time, self.max_time)
 
 
 def _group_stats(col: Column, time: np.ndarray, row_group: np.ndarray, ngroups: int) -> dict[str, np.ndarray]:

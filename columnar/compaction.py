@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time as _time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +20,7 @@ from columnar.catalog import FileMeta
 from columnar.merge import merge_rows
 from columnar.rows import Rows, concat
 from columnar.shard import LoadedFile, Shard
+from columnar.types import FieldType
 
 if TYPE_CHECKING:
     from columnar.engine import Engine
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tsgres.storage")
 
 COLD_SHARD_S = 3600.0  # a shard without writes for this long gets a full compaction
+MERGE_ROWS = 1 << 20  # rows read from the inputs per merged piece (whole series; ~100 MB of TSBS rows)
 
 
 def plan(files: list[FileMeta], min_files: int, *, full: bool = False) -> list[list[FileMeta]]:
@@ -80,21 +83,18 @@ def compact_run(engine: Engine, shard: Shard, table_id: int, run: list[FileMeta]
             return False
         inputs = [current[f.id] for f in run]
         tombs = [t for t in shard.tombstones if t.meta.table_id == table_id]
-        parts: list[Rows] = []
+        columns: dict[str, FieldType] = {}
         for lf in inputs:
-            rows = lf.chunk.read_all()
-            drop = np.zeros(len(rows), dtype=bool)
-            for t in tombs:
-                if lf.meta.id in t.meta.file_ids:
-                    drop |= t.mask(rows)
-            parts.append(rows.take(np.flatnonzero(~drop)) if drop.any() else rows)
-        merged = merge_rows(concat(parts), dedupe=meta.dedupe)
+            columns.update(dict(lf.chunk.columns))
+        pieces = _merged_pieces(inputs, tombs, meta.dedupe)
         out_id = max(f.id for f in run)
         level = max(f.level for f in run) + 1
         added: list[LoadedFile] = []
-        if len(merged):
-            fm, chunk = engine._write_file(shard, meta, merged, level=level, file_id=out_id)
-            added.append(LoadedFile(fm, chunk))
+        written = engine._write_pieces(
+            shard, meta, list(columns.items()), pieces, level=level, file_id=out_id
+        )
+        if written is not None:
+            added.append(LoadedFile(*written))
         removed = [f.id for f in run]
         engine.catalog.replace_files([a.meta for a in added], removed)
         gone = shard.replace_files(table_id, set(removed), added)
@@ -109,6 +109,40 @@ def compact_run(engine: Engine, shard: Shard, table_id: int, run: list[FileMeta]
             meta.name,
             shard.meta.id,
             level,
-            len(merged),
+            sum(a.meta.rows for a in added),
         )
         return True
+
+
+def _merged_pieces(inputs: list[LoadedFile], tombs: list, dedupe: bool) -> Iterator[Rows]:
+    """The rows of ``inputs`` merged (last write wins, tombstoned rows dropped), a range of series at a
+    time: each piece holds whole series and about MERGE_ROWS rows read from the inputs, so a merge of
+    large files holds one piece in memory, not the files."""
+    series = [lf.chunk.groups["series"] for lf in inputs]  # per file, in (series, time) order
+    ids = np.unique(np.concatenate(series))
+    if not len(ids):
+        return
+    rows_of = np.zeros(len(ids), np.int64)
+    for lf, s in zip(inputs, series, strict=True):
+        np.add.at(rows_of, np.searchsorted(ids, s), lf.chunk.groups["nrows"].astype(np.int64))
+    # a piece ends after the series where the running row count passes the next multiple of MERGE_ROWS
+    total = np.cumsum(rows_of)
+    ends = np.searchsorted(total, np.arange(1, int(total[-1]) // MERGE_ROWS + 1) * MERGE_ROWS) + 1
+    bounds = [0, *sorted({int(e) for e in ends if 0 < e < len(ids)}), len(ids)]
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=False):
+        first, last = ids[lo], ids[hi - 1]
+        parts: list[Rows] = []
+        for lf, s in zip(inputs, series, strict=True):
+            a, b = np.searchsorted(s, first, "left"), np.searchsorted(s, last, "right")
+            if a == b:
+                continue
+            rows = lf.chunk.read_groups(np.arange(a, b))
+            drop = np.zeros(len(rows), dtype=bool)
+            for t in tombs:
+                if lf.meta.id in t.meta.file_ids:
+                    drop |= t.mask(rows)
+            parts.append(rows.take(np.flatnonzero(~drop)) if drop.any() else rows)
+        if parts:
+            merged = merge_rows(concat(parts), dedupe=dedupe)
+            if len(merged):
+                yield merged

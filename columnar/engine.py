@@ -16,7 +16,7 @@ import logging
 import struct
 import threading
 import time as _time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from columnar.catalog import (
     RetentionPolicyMeta,
     TableMeta,
 )
-from columnar.chunkfile import ChunkFile, write_chunk_file
+from columnar.chunkfile import ChunkFile, ChunkWriter, write_chunk_file
 from columnar.errors import (
     ColumnKindConflict,
     DatabaseNotFound,
@@ -570,11 +570,36 @@ class Engine:
         self, shard: Shard, meta: TableMeta, rows: Rows, *, level: int, file_id: int | None = None
     ) -> tuple[FileMeta, ChunkFile]:
         """Write a chunk file (not yet listed in the manifest)."""
-        fid = file_id if file_id is not None else self.catalog.next_file_id()
-        name = f"t{meta.id}-{fid:010d}-L{level}-{self.catalog.next_file_id():010d}.tsc"
+        fid, name = self._file_name(meta, level, file_id)
         wf = write_chunk_file(shard.dir / name, meta.name, rows, level=level)
         fm = FileMeta(fid, shard.meta.id, meta.id, level, name, wf.rows, wf.bytes, wf.min_time, wf.max_time)
         return fm, ChunkFile(wf.path)
+
+    def _write_pieces(
+        self,
+        shard: Shard,
+        meta: TableMeta,
+        columns: list[tuple[str, FieldType]],
+        pieces: Iterable[Rows],
+        *,
+        level: int,
+        file_id: int | None = None,
+    ) -> tuple[FileMeta, ChunkFile] | None:
+        """Write a chunk file from pieces in (series, time) order, one at a time (not yet listed in the
+        manifest); None when the pieces hold no row."""
+        fid, name = self._file_name(meta, level, file_id)
+        with ChunkWriter(shard.dir / name, meta.name, columns, level=level) as w:
+            for rows in pieces:
+                w.add(rows)
+            if not w.rows:
+                return None
+            wf = w.finish()
+        fm = FileMeta(fid, shard.meta.id, meta.id, level, name, wf.rows, wf.bytes, wf.min_time, wf.max_time)
+        return fm, ChunkFile(wf.path)
+
+    def _file_name(self, meta: TableMeta, level: int, file_id: int | None) -> tuple[int, str]:
+        fid = file_id if file_id is not None else self.catalog.next_file_id()
+        return fid, f"t{meta.id}-{fid:010d}-L{level}-{self.catalog.next_file_id():010d}.tsc"
 
     # -- start-up ------------------------------------------------------------------------------------------
     def _load_shards(self) -> None:
