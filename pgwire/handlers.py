@@ -48,7 +48,8 @@ from sql.session import ColumnDesc, CopyRequest, Result, Session, Statement
 log = logging.getLogger("pgwire")
 
 FLUSH_BYTES = 256 * 1024  # yield to the transport once this much output is waiting
-INLINE_BUDGET_S = 0.0005  # on the event loop, offload once a step has run this long
+INLINE_BUDGET_S = 0.0005  # on the event loop, offload before a new request once a step has run this long
+INLINE_REQUEST_S = 0.002  # ... and within a request (up to its Sync) once it has run this long
 OFFLOAD = object()  # yielded by Handler.run on the loop: continue me in the thread pool
 BATCH_ROWS = 32 * 1024  # rows encoded at a time: bounds memory per encode step
 SMALL_ROWS = 8  # up to this many rows a batch is encoded value by value (less fixed cost)
@@ -192,10 +193,15 @@ class Handler:
         """Handle every complete buffered message; yield when output should be written first.
 
         While ``on_loop`` (the transport runs this step on its event loop), yield :data:`OFFLOAD`
-        before a message that is not immediate or once :data:`INLINE_BUDGET_S` has passed; the
-        transport continues in the thread pool, where ``on_loop`` is False."""
+        before a message that is not immediate, before a new request (a Query, or the first message
+        after a Sync) once :data:`INLINE_BUDGET_S` has passed, and before any message once
+        :data:`INLINE_REQUEST_S` has: a request begun on the loop ends there unless it takes long
+        (handing its Execute or Sync over to the pool would cost it a thread hop for nothing). The
+        first message is only asked whether it is immediate. The transport continues in the thread
+        pool, where ``on_loop`` is False."""
         conn = self.conn
-        started = time.perf_counter()
+        started = 0.0  # when the first message was taken (0: not yet)
+        begins = True  # the next message begins a request
         self._pure = conn.state is _READY_STATE and not self.portals and self._constant is not None
         if self.session is not None:
             self._step_status = self.session.transaction_status
@@ -210,8 +216,16 @@ class Handler:
                 return
             if type(msg) not in _MAYBE_PURE:
                 self._impure()
-            if self.on_loop and (not self._immediate(msg) or time.perf_counter() - started > INLINE_BUDGET_S):
-                yield OFFLOAD
+            if self.on_loop:
+                if not started:
+                    started = time.perf_counter()
+                    if not self._immediate(msg):
+                        yield OFFLOAD
+                elif not self._immediate(msg) or time.perf_counter() - started > (
+                    INLINE_BUDGET_S if begins or type(msg) is m.Query else INLINE_REQUEST_S
+                ):
+                    yield OFFLOAD
+            begins = type(msg) in _ENDS_REQUEST
             try:
                 step = self._dispatch(msg)
                 if step is not None:
@@ -481,7 +495,7 @@ class Handler:
             formats = [0] * len(stmt.columns or [])
             if stmt.columns is not None:
                 self.conn.send(self._row_description(stmt.columns, formats))
-            result = self._execute(stmt, [])
+            result = yield from self._execute(stmt, [])
             if result.copy is not None:
                 started = yield from self._start_copy(result, extended=False)
                 if started:
@@ -600,7 +614,7 @@ class Handler:
             self.conn.send(m.CommandComplete(_select_tag(portal.statement.command, 0)))
             return
         if portal.result is None:
-            portal.result = self._execute(portal.statement, portal.params)
+            portal.result = yield from self._execute(portal.statement, portal.params)
             portal.batches = iter(portal.result.batches)
             if portal.result.copy is not None:
                 portal.done = True
@@ -654,7 +668,10 @@ class Handler:
             raise ProtocolViolation("no session: start-up is not finished")
         return self.session
 
-    def _execute(self, stmt: Statement, params: list[object | None]) -> Result:
+    def _execute(self, stmt: Statement, params: list[object | None]) -> Generator[object, None, Result]:
+        """Run ``stmt``. On the event loop through the session's ``try_execute`` when it has one: when
+        that gives up (the statement ran past the session's limit for the loop), yield :data:`OFFLOAD`
+        and execute it in the pool."""
         constant = self._constant
         if constant is None or not constant(stmt):
             self._impure()
@@ -666,11 +683,24 @@ class Handler:
             if name is not None and name in self.statements:
                 del self.statements[name]
                 return Result(None, tag="DEALLOCATE")
+        session = self._session()
+        result = None
         self.running = True
         try:
-            result = self._session().execute(stmt, params)
+            if self.on_loop:
+                try_execute: Callable[[Statement, list[object | None]], Result | None] | None
+                try_execute = getattr(session, "try_execute", None)
+                result = session.execute(stmt, params) if try_execute is None else try_execute(stmt, params)
         finally:
             self.running = False
+        if result is None:
+            if self.on_loop:
+                yield OFFLOAD  # the transport continues this step in the pool (on_loop False there)
+            self.running = True
+            try:
+                result = session.execute(stmt, params)
+            finally:
+                self.running = False
         if word in ("DEALLOCATE", "DISCARD") and result.tag in ("DEALLOCATE ALL", "DISCARD ALL"):
             self.statements.clear()
         self._parameter_changes(result)
@@ -941,6 +971,9 @@ _ON: dict[type, Callable[..., Iterator[None] | None]] = {}  # message type -> it
 # messages a replayable step may hold (see Handler.replayable); each handler marks what it does
 # that is not replayable
 _MAYBE_PURE = frozenset({m.Query, m.Parse, m.Bind, m.Describe, m.Execute, m.Sync})
+
+# what a request ends with: the message after it begins the next (see Handler.run)
+_ENDS_REQUEST = frozenset({m.Sync, m.Query})
 
 # messages answered without the engine (Bind decodes parameters; Sync reads the transaction status)
 _PROTOCOL_ONLY = frozenset({m.Bind, m.Sync, m.Flush, m.Close, m.Terminate, m.GSSENCRequest, m.SSLRequest})

@@ -142,6 +142,11 @@ class SqlEngine:
 
 
 class SqlSession:
+    # pgwire's event loop (sql/immediate.py): the deadline of an execution there (0: none), and the
+    # template instance the last lookup found for the next prepare
+    loop_deadline: float = 0.0
+    looked_up: tuple | None = None
+
     def __init__(self, engine: SqlEngine, database: str, user: str, options: dict[str, str]) -> None:
         self.sql_engine = engine
         self.storage = engine.storage
@@ -216,6 +221,10 @@ class SqlSession:
         """Whether ``statement``'s result was computed at prepare: pgwire may replay its answer."""
         return _immediate.constant(statement)
 
+    def try_execute(self, statement: Statement, params: list[object | None]) -> Result | None:
+        """``execute`` on pgwire's event loop: None when it ran too long there (sql/immediate.py)."""
+        return _immediate.try_execute(self, statement, params)
+
     def prepare(self, sql: str, param_oids: list[int]) -> Prepared:
         try:
             return self._prepare(sql, param_oids)
@@ -232,6 +241,9 @@ class SqlSession:
         cached = self.sql_engine.cached_plan(key)
         if cached is not None:
             return cached  # type: ignore[return-value]
+        found = _immediate.taken(self, sql, param_oids)  # a template instance immediate() looked up
+        if found is not None:
+            return found
         if command_word(sql) in ("SELECT", "WITH") and self.settings.get("tsgres.shared_plans") != "off":
             tpl = plan_cache.template(sql, len(param_oids))
             if tpl is not None:
@@ -680,6 +692,8 @@ class SqlSession:
         """Raise QueryCanceled if this statement was cancelled or timed out (native scans call it)."""
         if self._cancelled:
             raise self._canceled_or(RuntimeError("cancelled"))
+        if self.loop_deadline and _time.perf_counter() > self.loop_deadline:
+            raise _immediate.Overrun()  # on pgwire's event loop for too long: run again in a thread
 
     def _run_query(self, stmt: Prepared, params: list) -> Result:
         if stmt.constant is not None and stmt.columns is not None:
@@ -693,6 +707,7 @@ class SqlSession:
         ):
             timer = self._deadline(lambda: self._timeout(None))
             self._running = None
+            started = _time.thread_time()
             try:
                 table = executor.run(self, stmt.native, params, [c.type_oid for c in stmt.columns])
             except executor.NotNative:
@@ -701,9 +716,12 @@ class SqlSession:
                 if timer is not None:
                     timer.cancel()
             if table is not None:
+                _immediate.record(stmt, _time.thread_time() - started)
                 return Result(
                     stmt.columns, iter(table.to_batches(BATCH_ROWS)), tag=f"SELECT {table.num_rows}"
                 )
+        if self.loop_deadline:
+            raise _immediate.Overrun()  # DuckDB never runs on pgwire's event loop
         try:
             schema, it = self._stream(stmt.tree, params, stmt.memo)
         except duckdb.Error as exc:
