@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tsgres.storage")
 
 COLD_SHARD_S = 3600.0  # a shard without writes for this long gets a full compaction
-MERGE_ROWS = 1 << 20  # rows read from the inputs per merged piece (whole series; ~100 MB of TSBS rows)
+MERGE_ROWS = 1 << 18  # rows read from the inputs per merged piece (whole series; ~27 MB of TSBS rows)
 
 
 def plan(files: list[FileMeta], min_files: int, *, full: bool = False) -> list[list[FileMeta]]:
