@@ -211,7 +211,7 @@ class Encoder:
         cells = [time_cells(times, self.epoch, first.tz), *columns_cells(cols)]
         rows = pc.binary_join_element_wise(*cells, ",") if len(cells) > 1 else cells[0]
         offsets = np.zeros(len(series) + 1, np.int64)
-        np.cumsum([len(s) for s in series], out=offsets[1:])
+        np.cumsum(np.array([len(s) for s in series], np.int64), out=offsets[1:])
         per_series = pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), rows), "],[")
         return [RawJSON("[[" + text + "]]") for text in per_series.to_pylist()]
 
@@ -423,6 +423,10 @@ def _block_rows(series: list[Series]) -> tuple[np.ndarray, list[Col]]:
     """The rows of series of one block, in the series' order: a slice of the block when they follow
     each other there, else taken at once."""
     block = series[0].block[0]  # type: ignore[index]
+    if len(series) == 1:
+        lo = series[0].block[1]  # type: ignore[index]
+        part1 = slice(lo, lo + len(series[0]))
+        return block.times[part1], [c.take(part1) for c in block.cols]
     starts = np.array([s.block[1] for s in series], np.int64)  # type: ignore[index]
     lens = np.array([len(s) for s in series], np.int64)
     part: slice | np.ndarray
