@@ -214,7 +214,8 @@ class Handler:
                 return
             if msg is None:
                 return
-            if type(msg) not in _MAYBE_PURE:
+            kind = type(msg)
+            if kind not in _MAYBE_PURE:
                 self._impure()
             if self.on_loop:
                 if not started:
@@ -222,12 +223,15 @@ class Handler:
                     if not self._immediate(msg):
                         yield OFFLOAD
                 elif not self._immediate(msg) or time.perf_counter() - started > (
-                    INLINE_BUDGET_S if begins or type(msg) is m.Query else INLINE_REQUEST_S
+                    INLINE_BUDGET_S if begins or kind is m.Query else INLINE_REQUEST_S
                 ):
                     yield OFFLOAD
-            begins = type(msg) in _ENDS_REQUEST
+            begins = kind in _ENDS_REQUEST
             try:
-                step = self._dispatch(msg)
+                on = _ON.get(kind)
+                if on is None:
+                    on = _ON[kind] = getattr(Handler, "on_" + kind.__name__)
+                step = on(self, msg)
                 if step is not None:
                     yield from step
             except SqlError as e:
@@ -240,7 +244,7 @@ class Handler:
                 self._impure()
                 log.exception("unexpected error while handling %s", type(msg).__name__)
                 self._error(e)
-            if isinstance(msg, m.SSLRequest | m.GSSENCRequest | m.CancelRequest):
+            if kind in _TRANSPORT_ACTS:
                 return  # the transport acts on these before anything else is read
             if conn.pending_output() >= FLUSH_BYTES:
                 yield None
@@ -305,31 +309,27 @@ class Handler:
 
     def _immediate(self, msg: m.Message) -> bool:
         """Whether handling ``msg`` takes only microseconds and no I/O (it may run on the event loop)."""
-        if isinstance(msg, m.Flush):
+        kind = type(msg)
+        if kind is m.Flush:
             return True
-        if self.portals and any(p.result is not None and not p.done for p in self.portals.values()):
+        portals = self.portals
+        if portals and any(p.result is not None and not p.done for p in portals.values()):
             return False  # dropping a suspended portal may wait for the engine to stop its query
-        if type(msg) in _PROTOCOL_ONLY:
+        if kind in _PROTOCOL_ONLY:
             return True
         immediate: Callable[[str | Statement], bool] | None = getattr(self.session, "immediate", None)
         if immediate is None:
             return False
-        if isinstance(msg, m.Query):
-            return immediate(msg.sql)
-        if isinstance(msg, m.Parse):
-            return not msg.param_oids and immediate(msg.sql)
-        if isinstance(msg, m.Describe):
-            return msg.kind == "S" or msg.name in self.portals
-        if isinstance(msg, m.Execute):
-            portal = self.portals.get(msg.portal)
+        if kind is m.Query:
+            return immediate(msg.sql)  # type: ignore[attr-defined]
+        if kind is m.Parse:
+            return not msg.param_oids and immediate(msg.sql)  # type: ignore[attr-defined]
+        if kind is m.Describe:
+            return msg.kind == "S" or msg.name in portals  # type: ignore[attr-defined]
+        if kind is m.Execute:
+            portal = portals.get(msg.portal)  # type: ignore[attr-defined]
             return portal is not None and portal.result is None and immediate(portal.statement)
         return False
-
-    def _dispatch(self, msg: m.Message) -> Iterator[None] | None:
-        on = _ON.get(type(msg))
-        if on is None:
-            on = _ON[type(msg)] = getattr(Handler, "on_" + type(msg).__name__)
-        return on(self, msg)  # type: ignore[no-any-return]
 
     def _fatal(self, exc: BaseException) -> None:
         self.conn.send(m.ErrorResponse(error_fields(exc, severity="FATAL")))
@@ -971,6 +971,9 @@ _ON: dict[type, Callable[..., Iterator[None] | None]] = {}  # message type -> it
 # messages a replayable step may hold (see Handler.replayable); each handler marks what it does
 # that is not replayable
 _MAYBE_PURE = frozenset({m.Query, m.Parse, m.Bind, m.Describe, m.Execute, m.Sync})
+
+# messages the transport acts on (TLS, a cancel) before anything else is read
+_TRANSPORT_ACTS = frozenset({m.SSLRequest, m.GSSENCRequest, m.CancelRequest})
 
 # what a request ends with: the message after it begins the next (see Handler.run)
 _ENDS_REQUEST = frozenset({m.Sync, m.Query})

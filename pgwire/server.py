@@ -8,9 +8,11 @@ slow reader holds only its own query and no pool thread. Reading pauses while a 
 than :data:`INBOX_HIGH` bytes unprocessed.
 
 When the session can tell which statements are immediate (``Session.immediate``: a cached constant
-plan, SET, BEGIN ...), a step starts on the loop itself: the handler answers protocol-only messages
-and immediate statements there and yields ``OFFLOAD`` before anything else, which the task then
-continues in the pool. A SELECT 1 round trip so costs no hand-off to a thread and back.
+plan, SET, BEGIN, a cached native plan whose recent runs were cheap ...), a step starts on the loop
+itself: the handler answers protocol-only messages and immediate statements there and yields
+``OFFLOAD`` before anything else (or when the session's ``try_execute`` gives a statement up), which
+the task then continues in the pool. A SELECT 1 or a small dashboard query so costs no hand-off to a
+thread and back.
 
 A request the handler may replay (``Handler.replayable``: constant queries and protocol bookkeeping
 only, e.g. psycopg's Bind/Describe/Execute/Sync of a prepared ``SELECT 1``) that arrived as one chunk

@@ -203,5 +203,7 @@ def taken(session: SqlSession, sql: str, param_oids: list[int]) -> Prepared | No
     if kept is None:
         return None
     session.looked_up = None
+    if session.settings.get("tsgres.shared_plans") == "off":
+        return None  # (a SET between the lookup and this prepare)
     version, tz = session.sql_engine.catalog_version, session.settings.get("timezone", "UTC")
     return kept[1] if kept[0] == (sql, tuple(param_oids), version, tz) else None

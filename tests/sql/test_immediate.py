@@ -73,3 +73,24 @@ def test_the_one_statement_shortcut_splits_as_the_tokenizer(sql: str) -> None:
     except SqlError:
         want = None
     assert want is None or list(one) == want
+
+
+def test_lookup_finds_a_template_instance_without_planning_and_prepare_takes_it(tsgres_session) -> None:  # type: ignore[no-untyped-def]
+    from sql.immediate import lookup
+
+    s = tsgres_session
+    s.execute(s.prepare("CREATE TABLE IF NOT EXISTS imm (time timestamptz NOT NULL, v float8)", []), [])
+    text = "SELECT max(v) FROM imm WHERE time >= '2020-01-0{d} 00:00:00+00'"
+    assert lookup(s, text.format(d=1), ()) is None  # no plan of this template yet
+    first = s.prepare(text.format(d=1), [])
+    found = lookup(s, text.format(d=2), ())
+    assert found is not None and found.native is first.native and found.extra_params != first.extra_params
+    assert s.prepare(text.format(d=2), []) is found  # handed to the prepare of that text, once
+    again = s.prepare(text.format(d=2), [])
+    assert again is not found and again.extra_params == found.extra_params
+    found = lookup(s, text.format(d=3), ())
+    s.execute(s.prepare("SET TimeZone = 'Europe/Berlin'", []), [])
+    try:  # the values were read in UTC: not for a prepare in another TimeZone
+        assert s.prepare(text.format(d=3), []) is not found
+    finally:
+        s.execute(s.prepare("RESET TimeZone", []), [])
