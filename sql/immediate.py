@@ -16,13 +16,14 @@ plan's running estimate of CPU time per execution at most :data:`EXECUTE_BUDGET_
 
 Execute times: the engine records the CPU time (of its thread: a machine busy with other work does
 not make a query look dearer) of each native execution of a plan (``record``) in the plan's ``memo``,
-shared by every text that shares the plan (sql/plan_cache.py). The estimate moves halfway to each new
-run, so a plan that became slow (the data grew) leaves the loop after a run or two and one slow run
-among cheap ones does not. The estimate is a guess about the next run's parameters (a template
-shares its plan between a one-hour and a one-month range), so an execution on the loop carries a
-deadline (``try_execute``): past :data:`LOOP_LIMIT_S` of wall time the native scan's next check
-raises :class:`Overrun`, the plan's estimate becomes at least that long, and the statement (a query:
-it wrote nothing) is executed again in a thread. A native plan that would fall back to DuckDB for
+shared by every text that shares the plan (sql/plan_cache.py). The estimate is the median of the last
+three runs (of two, the dearer): one slow run among cheap ones (a garbage collection in the middle)
+does not move a plan off the loop, two do (the data grew), and a slow first run (kernels compiling)
+keeps it off until two cheap runs followed. The estimate is a guess about the next run's parameters (a template shares its
+plan between a one-hour and a one-month range), so an execution on the loop carries a deadline
+(``try_execute``): past :data:`LOOP_LIMIT_S` of wall time the native scan's next check raises
+:class:`Overrun`, which counts as a run of that length, and the statement (a query: it wrote nothing)
+is executed again in a thread. A native plan that would fall back to DuckDB for
 these parameters, or whose session turned the native executor off, raises Overrun before DuckDB
 starts: DuckDB never runs on the loop.
 
@@ -57,6 +58,7 @@ COMMANDS = frozenset(
      "CLOSE", "DEALLOCATE", "DISCARD", "LISTEN", "UNLISTEN"}
 )  # fmt: skip
 _COST = "execute_s"  # the key of a plan's estimate in Prepared.memo
+_RUNS = "execute_runs"  # ... and of its last three runs' CPU times
 
 
 class Overrun(Exception):  # noqa: N818 - a signal, not an error: no SqlError, the session stays as it was
@@ -138,10 +140,11 @@ def cheap(session: SqlSession, plan: Prepared) -> bool:
 
 
 def record(plan: Prepared, seconds: float) -> None:
-    """One execution of ``plan`` took ``seconds`` of CPU: the estimate moves halfway there."""
+    """One execution of ``plan`` took ``seconds`` of CPU: the estimate is the median of the last three."""
     memo = plan.memo
-    old = memo.get(_COST)
-    memo[_COST] = seconds if old is None else (old + seconds) / 2
+    runs = (*memo.get(_RUNS, ())[-2:], seconds)  # (threads may race here: a run may be lost, no more)
+    memo[_RUNS] = runs
+    memo[_COST] = sorted(runs)[len(runs) // 2]
 
 
 def try_execute(session: SqlSession, statement: Statement, params: list[object | None]) -> Result | None:
@@ -156,8 +159,7 @@ def try_execute(session: SqlSession, statement: Statement, params: list[object |
         try:
             return session.execute(statement, params)
         except Overrun:
-            memo = statement.memo  # type: ignore[attr-defined]
-            memo[_COST] = max(memo.get(_COST, 0.0), time.perf_counter() - started)  # off the loop for now
+            record(statement, time.perf_counter() - started)  # type: ignore[arg-type]
             return None
         finally:
             session.loop_deadline = 0.0
