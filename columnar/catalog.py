@@ -108,12 +108,14 @@ class TableMeta:
         """Whether rows of one series and time collapse (last write wins); SQL tables without a key keep both."""
         return bool(self.options.get("dedupe", True))
 
-    @property
+    @functools.cached_property
     def tags(self) -> list[str]:
+        """Tag columns in order (computed once per TableMeta; callers must not change the list)."""
         return [c.name for c in self.columns if c.kind == "tag"]
 
-    @property
+    @functools.cached_property
     def fields(self) -> dict[str, FieldType]:
+        """Field columns and their types (computed once per TableMeta; callers must not change it)."""
         return {c.name: c.type for c in self.columns if c.kind == "field" and c.type is not None}
 
     def storage_name(self, name: str) -> str:

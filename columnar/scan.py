@@ -95,7 +95,8 @@ def _target(engine: Engine, req: ScanRequest) -> _Target:
         raise TableNotFound(req.table)
     all_fields = meta.fields
     fields = all_fields if req.fields is None else {f: all_fields[f] for f in req.fields if f in all_fields}
-    tags = meta.tags if req.tags is None else [t for t in req.tags if t in meta.tags]
+    all_tags = meta.tags
+    tags = all_tags if req.tags is None else [t for t in req.tags if t in all_tags]
     ids = bitmap_ids(engine.index(db.id).select(req.table, req.predicate))
     shards = [
         s
