@@ -57,6 +57,7 @@ COMMANDS = frozenset(
     {"SET", "SHOW", "RESET", "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE",
      "CLOSE", "DEALLOCATE", "DISCARD", "LISTEN", "UNLISTEN"}
 )  # fmt: skip
+NUMERIC_OID = 1700
 _COST = "execute_s"  # the key of a plan's estimate in Prepared.memo
 _RUNS = "execute_runs"  # ... and of its last three runs' CPU times
 
@@ -132,8 +133,11 @@ def constant(what: Statement) -> bool:
 
 def cheap(session: SqlSession, plan: Prepared) -> bool:
     """A cached native query plan of the current catalog whose recent executions took at most
-    :data:`EXECUTE_BUDGET_S` (never run: not cheap)."""
+    :data:`EXECUTE_BUDGET_S` (never run: not cheap). A numeric column (avg of an integer field) is
+    cast by DuckDB even on the native path (sql/executor.py): not cheap either."""
     if plan.kind != "query" or plan.native is None or plan.version != session.sql_engine.catalog_version:
+        return False
+    if any(c.type_oid == NUMERIC_OID for c in plan.columns or ()):
         return False
     cost = plan.memo.get(_COST)
     return cost is not None and cost <= EXECUTE_BUDGET_S
