@@ -195,6 +195,44 @@ def numeric_binary(unscaled: np.ndarray, nulls: np.ndarray, scale: int) -> tuple
 _INT64_MIN_TEXT = np.frombuffer(b"-9223372036854775808", np.uint8).copy()
 
 
+def _small_words() -> tuple[np.ndarray, np.ndarray]:
+    """The text of 0..9999 as one little-endian uint32 each (digits first, zero-padded), and its length."""
+    words = np.zeros(_SMALL, np.uint32)
+    lengths = np.zeros(_SMALL, np.int64)
+    for v in range(_SMALL):
+        text = str(v).encode()
+        words[v] = int.from_bytes(text.ljust(4, b"\0"), "little")
+        lengths[v] = len(text)
+    return words, lengths
+
+
+_SMALL = 10_000
+_SMALL_WORDS, _SMALL_LENGTHS = _small_words()
+
+
+@njit(cache=True, nogil=True)
+def _small_integers_text(values: np.ndarray, nulls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """integers_text of values all in [0, 10000): each row's 4 table bytes stored whole, the cursor moved
+    by its length (the bytes past it are overwritten by the next row; 4 a row always fit)."""
+    n = values.size
+    has_nulls = nulls.size != 0
+    out = np.empty(n * 4, np.uint8)
+    offsets = np.empty(n + 1, np.int64)
+    offsets[0] = 0
+    pos = 0
+    for i in range(n):
+        if not (has_nulls and nulls[i]):
+            v = values[i]
+            w = _SMALL_WORDS[v]
+            out[pos] = w & 0xFF
+            out[pos + 1] = (w >> 8) & 0xFF
+            out[pos + 2] = (w >> 16) & 0xFF
+            out[pos + 3] = (w >> 24) & 0xFF
+            pos += _SMALL_LENGTHS[v]
+        offsets[i + 1] = pos
+    return out[:pos], offsets
+
+
 @njit(cache=True, nogil=True)
 def integers_text(values: np.ndarray, nulls: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
     """Decimal text of integers; with ``scale`` > 0 of decimals whose unscaled values these are
@@ -202,6 +240,14 @@ def integers_text(values: np.ndarray, nulls: np.ndarray, scale: int) -> tuple[np
     ``nulls`` has one flag per row or is empty (no NULL)."""
     n = values.size
     has_nulls = nulls.size != 0
+    if scale == 0:  # small non-negative integers (counts, percentages, codes) by table
+        small = True
+        for i in range(n):
+            if not (has_nulls and nulls[i]) and not (0 <= values[i] < _SMALL):
+                small = False
+                break
+        if small:
+            return _small_integers_text(values, nulls)
     out = np.empty(n * (22 + scale), np.uint8)
     offsets = np.empty(n + 1, np.int64)
     offsets[0] = 0

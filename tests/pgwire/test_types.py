@@ -293,6 +293,29 @@ def test_time_ordered_columns_match_value_by_value(
     assert _column(arr, oid, 0, ctx) == [encode_value(v, oid, 0, ctx) for v in arr.to_pylist()]
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.lists(
+        st.none() | st.sampled_from([0, 1, 9, 10, 99, 100, 999, 1000, 9999]) | st.integers(0, 9999),
+        max_size=50,
+    ),
+    odd=st.sampled_from([None, 10_000, -1, 2**63 - 1, -(2**63)]),
+    typ=st.sampled_from([pa.int16(), pa.int32(), pa.int64()]),
+)
+def test_small_integers_by_table_match_value_by_value(values: list[int | None], odd: int | None, typ) -> None:
+    """Columns of integers all in [0, 10000) take the table path; one value outside sends the whole column
+    the general way. Text, NULLs among them, against the one-value encoder."""
+    if odd is not None:
+        if pa.types.is_int16(typ):
+            odd = max(-(2**15), min(odd, 2**15 - 1))
+        elif pa.types.is_int32(typ):
+            odd = max(-(2**31), min(odd, 2**31 - 1))
+        values = values + [odd]
+    arr = pa.array(values, typ)
+    oid = {16: 21, 32: 23, 64: 20}[typ.bit_width]
+    assert _column(arr, oid, 0) == [encode_value(v, oid, 0, UTC) for v in values]
+
+
 @pytest.mark.parametrize("zone", ZONES)
 def test_timestamptz_text_beyond_2037_and_before_1900_in_zones(zone: str) -> None:
     """Far instants in a zone with daylight saving: the kernel's values and the one-by-one ones agree."""
