@@ -157,6 +157,7 @@ class Server:
     listeners: list[Listener] = field(default_factory=list)
     _jobs: list[asyncio.Task[None]] = field(default_factory=list)
     _warmup: Any = None
+    _stop_warmup: threading.Event = field(default_factory=threading.Event)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -166,7 +167,7 @@ class Server:
 
         # compiles kernels while listeners start. Not a daemon: a thread still inside numba when the
         # interpreter finalizes aborts the process, so exit waits for it instead of stop() doing so
-        self._warmup = threading.Thread(target=warm_up, name="tsgres-warmup")
+        self._warmup = threading.Thread(target=warm_up, args=(self._stop_warmup,), name="tsgres-warmup")
         self._warmup.start()
         for start in self.listener_starters:
             listener = await start(self)
@@ -197,6 +198,7 @@ class Server:
                 log.exception("background job %s failed; it runs again in %.3gs", name, interval_s)
 
     async def stop(self) -> None:
+        self._stop_warmup.set()  # (the process exit waits for the step it is in)
         while self.listeners:
             listener = self.listeners.pop()
             try:
