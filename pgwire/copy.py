@@ -33,7 +33,9 @@ def wire_values(col: WireColumn) -> pa.Array:
         w = col.fixed.shape[1]
         offsets = np.arange(0, (n + 1) * w, w, dtype=np.int64)
         arr = pa.Array.from_buffers(
-            pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(col.fixed).reshape(-1))]
+            pa.large_binary(),
+            n,
+            [None, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(col.fixed).reshape(-1))],
         )
     else:
         assert col.var is not None
@@ -73,14 +75,16 @@ class CopyOutWriter:
             return CopyData((self.delimiter.join(names) + "\n").encode()).encode()
         return b""
 
-    def batch(self, batch: pa.RecordBatch) -> bytes:
+    def batch(self, batch: pa.RecordBatch) -> bytes | memoryview:
         n = batch.num_rows
         if n == 0:
             return b""
         first = self.rows == 0
         self.rows += n
         if self.format == "binary":
-            cols = [encode_column(batch.column(i), c.type_oid, 1, self.ctx) for i, c in enumerate(self.columns)]
+            cols = [
+                encode_column(batch.column(i), c.type_oid, 1, self.ctx) for i, c in enumerate(self.columns)
+            ]
             out = encode_data_rows(cols, n, type_code=b"d")
             if first:  # the signature travels inside the first row's CopyData
                 (length,) = np.frombuffer(out[1:5], ">i4")
@@ -97,7 +101,9 @@ class CopyOutWriter:
             cells = [self._text_cells(v) for v in values]
         sep = pa.scalar(self.delimiter, pa.large_string())
         joined = pc.binary_join_element_wise(*cells, sep) if len(cells) > 1 else cells[0]
-        lines = pc.binary_join_element_wise(joined, pa.scalar("\n", pa.large_string()), pa.scalar("", pa.large_string()))
+        lines = pc.binary_join_element_wise(
+            joined, pa.scalar("\n", pa.large_string()), pa.scalar("", pa.large_string())
+        )
         return frame_each(b"d", lines)
 
     def finish(self) -> bytes:
@@ -124,7 +130,10 @@ class CopyOutWriter:
         needs = pc.or_(needs, pc.starts_with(v, "\\."))
         escaped = pc.replace_substring(v, q, self.escape + q) if self.escape else v
         quoted = pc.binary_join_element_wise(
-            pa.scalar(q, pa.large_string()), escaped, pa.scalar(q, pa.large_string()), pa.scalar("", pa.large_string())
+            pa.scalar(q, pa.large_string()),
+            escaped,
+            pa.scalar(q, pa.large_string()),
+            pa.scalar("", pa.large_string()),
         )
         return pc.if_else(needs, quoted, v).fill_null(self.null)
 

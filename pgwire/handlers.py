@@ -800,7 +800,9 @@ class Handler:
                 yield
         return sent
 
-    def _data_rows(self, batch: pa.RecordBatch, columns: list[ColumnDesc], formats: list[int]) -> bytes:
+    def _data_rows(
+        self, batch: pa.RecordBatch, columns: list[ColumnDesc], formats: list[int]
+    ) -> bytes | memoryview:
         """DataRow messages for a batch: column-wise for many rows, value by value for a handful.
 
         Below :data:`SMALL_ROWS` rows the fixed cost of Arrow/numpy calls is larger than encoding each

@@ -1048,44 +1048,6 @@ def _binary_from_matrix(m: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
-_NONE_BOOL = np.zeros(0, np.bool_)
-_NONE_U8 = np.zeros(0, np.uint8)
-_NONE_I64 = np.zeros(0, np.int64)
-
-
-def _layout(col: WireColumn) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, np.ndarray, int]:
-    """(data, offsets, width, nulls, validity bits, first bit) of a column, as the framing kernels read it:
-    numpy views of the matrix or of the Arrow buffers, no copy."""
-    nulls = _NONE_BOOL if col.nulls is None else col.nulls
-    if col.fixed is not None:
-        fixed = np.ascontiguousarray(col.fixed)
-        return fixed.reshape(-1), _NONE_I64, int(fixed.shape[1]), nulls, _NONE_U8, 0
-    if col.offsets is not None:
-        assert col.data is not None
-        return col.data, col.offsets, -1, nulls, _NONE_U8, 0
-    var = col.var
-    assert var is not None
-    if pa.types.is_dictionary(var.type):
-        var = var.dictionary_decode()
-    if not (
-        pa.types.is_large_binary(var.type)
-        or pa.types.is_binary(var.type)
-        or pa.types.is_string(var.type)
-        or pa.types.is_large_string(var.type)
-    ):
-        var = var.cast(pa.large_binary())
-    validity, offsets_buf, data_buf = var.buffers()
-    n = len(var)
-    wide = pa.types.is_large_binary(var.type) or pa.types.is_large_string(var.type)
-    offsets = np.frombuffer(
-        offsets_buf, np.int64 if wide else np.int32, count=n + 1, offset=var.offset * (8 if wide else 4)
-    )
-    data = _NONE_U8 if data_buf is None else np.frombuffer(data_buf, np.uint8)
-    if var.null_count and validity is not None:
-        return data, offsets, -1, nulls, np.frombuffer(validity, np.uint8), var.offset
-    return data, offsets, -1, nulls, _NONE_U8, 0
-
-
 def encode_data_rows(columns: list[WireColumn], n: int, type_code: bytes = b"D") -> bytes | memoryview:
     """n DataRow messages in one buffer, written by a numba kernel without a Python loop over rows.
 

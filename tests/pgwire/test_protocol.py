@@ -14,9 +14,19 @@ from sql.errors import SyntaxError_
 from tests.pgwire.conftest import RawClient, RunningServer
 
 PG15_STARTUP_PARAMETERS = {
-    "application_name", "client_encoding", "DateStyle", "default_transaction_read_only", "in_hot_standby",
-    "integer_datetimes", "IntervalStyle", "is_superuser", "server_encoding", "server_version",
-    "session_authorization", "standard_conforming_strings", "TimeZone",
+    "application_name",
+    "client_encoding",
+    "DateStyle",
+    "default_transaction_read_only",
+    "in_hot_standby",
+    "integer_datetimes",
+    "IntervalStyle",
+    "is_superuser",
+    "server_encoding",
+    "server_version",
+    "session_authorization",
+    "standard_conforming_strings",
+    "TimeZone",
 }
 
 
@@ -129,9 +139,16 @@ def test_transitions_and_output() -> None:
 
 
 def test_error_fields() -> None:
-    e = SyntaxError_("syntax error at or near \"selec\"", detail="d", hint="h", position=1)
-    assert error_fields(e) == {"S": "ERROR", "V": "ERROR", "C": "42601", "M": 'syntax error at or near "selec"',
-                               "D": "d", "H": "h", "P": "1"}
+    e = SyntaxError_('syntax error at or near "selec"', detail="d", hint="h", position=1)
+    assert error_fields(e) == {
+        "S": "ERROR",
+        "V": "ERROR",
+        "C": "42601",
+        "M": 'syntax error at or near "selec"',
+        "D": "d",
+        "H": "h",
+        "P": "1",
+    }
     assert error_fields(ValueError("boom"))["C"] == "XX000"
     assert error_fields(ProtocolViolation("x"))["S"] == "FATAL"
 
@@ -203,7 +220,11 @@ def test_simple_query_empty_multi_and_errors(raw: Callable[[], RawClient]) -> No
     assert msgs[1] == m.DataRow([b"1"]) and msgs[2] == m.CommandComplete("SELECT 1")
     assert [f.name for f in msgs[3].fields] == ["b", "c"]  # type: ignore[attr-defined]
     assert [f.type_oid for f in msgs[3].fields] == [25, 23]  # type: ignore[attr-defined]
-    c.send(m.Query("create table t (a int); insert into t values (1); select * from nope; insert into t values (2)"))
+    c.send(
+        m.Query(
+            "create table t (a int); insert into t values (1); select * from nope; insert into t values (2)"
+        )
+    )
     msgs = c.until_ready()
     assert _types(msgs) == ["CommandComplete", "CommandComplete", "ErrorResponse", "ReadyForQuery"]
     assert msgs[2].fields["C"] == "42P01"  # type: ignore[attr-defined]
@@ -252,8 +273,16 @@ def test_extended_query_full_cycle(raw: Callable[[], RawClient]) -> None:
         m.Sync(),
     )
     msgs = c.until_ready()
-    assert _types(msgs) == ["ParseComplete", "ParameterDescription", "RowDescription", "BindComplete",
-                            "RowDescription", "DataRow", "CommandComplete", "ReadyForQuery"]
+    assert _types(msgs) == [
+        "ParseComplete",
+        "ParameterDescription",
+        "RowDescription",
+        "BindComplete",
+        "RowDescription",
+        "DataRow",
+        "CommandComplete",
+        "ReadyForQuery",
+    ]
     assert msgs[1] == m.ParameterDescription([23, 25])
     assert [f.format for f in msgs[2].fields] == [0, 0]  # type: ignore[attr-defined]
     assert [f.format for f in msgs[4].fields] == [1, 0]  # type: ignore[attr-defined]
@@ -269,10 +298,24 @@ def test_extended_query_full_cycle(raw: Callable[[], RawClient]) -> None:
 def test_describe_of_a_statement_without_rows_is_nodata(raw: Callable[[], RawClient]) -> None:
     c = raw()
     c.startup()
-    c.send(m.Parse("", "create table e (a int)"), m.Describe("S", ""), m.Bind(), m.Describe("P", ""), m.Execute(), m.Sync())
+    c.send(
+        m.Parse("", "create table e (a int)"),
+        m.Describe("S", ""),
+        m.Bind(),
+        m.Describe("P", ""),
+        m.Execute(),
+        m.Sync(),
+    )
     msgs = c.until_ready()
-    assert _types(msgs) == ["ParseComplete", "ParameterDescription", "NoData", "BindComplete", "NoData",
-                            "CommandComplete", "ReadyForQuery"]
+    assert _types(msgs) == [
+        "ParseComplete",
+        "ParameterDescription",
+        "NoData",
+        "BindComplete",
+        "NoData",
+        "CommandComplete",
+        "ReadyForQuery",
+    ]
     assert msgs[5] == m.CommandComplete("CREATE TABLE")
 
 
@@ -281,13 +324,22 @@ def test_row_limit_suspends_and_resumes(raw: Callable[[], RawClient]) -> None:
     c.startup()
     c.send(m.Query("begin"))
     c.until_ready()
-    c.send(m.Parse("", "select * from range(5) t(i)"), m.Bind("c", "", [], [], [0]), m.Execute("c", 2), m.Flush())
+    c.send(
+        m.Parse("", "select * from range(5) t(i)"), m.Bind("c", "", [], [], [0]), m.Execute("c", 2), m.Flush()
+    )
     msgs = [c.read() for _ in range(5)]
     assert _types(msgs) == ["ParseComplete", "BindComplete", "DataRow", "DataRow", "PortalSuspended"]  # type: ignore[arg-type]
     c.send(m.Execute("c", 2), m.Execute("c", 2), m.Execute("c", 2), m.Sync())
     msgs = c.until_ready()
-    assert _types(msgs) == ["DataRow", "DataRow", "PortalSuspended", "DataRow", "CommandComplete",
-                            "CommandComplete", "ReadyForQuery"]
+    assert _types(msgs) == [
+        "DataRow",
+        "DataRow",
+        "PortalSuspended",
+        "DataRow",
+        "CommandComplete",
+        "CommandComplete",
+        "ReadyForQuery",
+    ]
     assert msgs[3] == m.DataRow([b"4"]) and msgs[4] == m.CommandComplete("SELECT 1")
     assert msgs[-1] == m.ReadyForQuery("T")
     c.send(m.Query("commit"))
@@ -362,7 +414,13 @@ def test_close_and_function_call(raw: Callable[[], RawClient]) -> None:
     c.startup()
     c.send(m.Parse("s", "select 1"), m.Close("S", "s"), m.Close("P", "never"), m.Bind("", "s"), m.Sync())
     msgs = c.until_ready()
-    assert _types(msgs) == ["ParseComplete", "CloseComplete", "CloseComplete", "ErrorResponse", "ReadyForQuery"]
+    assert _types(msgs) == [
+        "ParseComplete",
+        "CloseComplete",
+        "CloseComplete",
+        "ErrorResponse",
+        "ReadyForQuery",
+    ]
     c.send(m.FunctionCall(1, [], [], 0))
     msgs = c.until_ready()
     assert msgs[0].fields["C"] == "0A000" and msgs[-1] == m.ReadyForQuery("I")  # type: ignore[attr-defined]
@@ -377,7 +435,9 @@ def test_copy_messages_outside_copy_are_ignored_and_terminate_closes(raw: Callab
     assert c.closed()
 
 
-def test_parameter_status_server_knows_connections(server: RunningServer, raw: Callable[[], RawClient]) -> None:
+def test_parameter_status_server_knows_connections(
+    server: RunningServer, raw: Callable[[], RawClient]
+) -> None:
     a, b = raw(), raw()
     a.startup()
     b.startup()
@@ -394,3 +454,27 @@ def test_half_closed_client_still_gets_its_answer(raw: Callable[[], RawClient]) 
     msgs = c.until_ready()
     assert m.DataRow([b"42"]) in msgs and msgs[-1] == m.ReadyForQuery("I")
     assert c.closed()
+
+
+def test_output_is_queued_as_chunks_and_taken_once():
+    """Messages, bytes and read-only views (encode_data_rows' buffers) come out in order as one bytes
+    object; pending_output counts them; taking the output empties the queue."""
+    import numpy as np
+
+    from pgwire import messages as msgs
+
+    conn = Connection()
+    assert conn.pending_output() == 0 and conn.data_to_send() == b""
+    rows = np.frombuffer(b"D\x00\x00\x00\x06\x00\x00", np.uint8)
+    view = memoryview(rows)  # read-only, like encode_data_rows' answer
+    conn.send(msgs.CommandComplete("SELECT 1"))
+    conn.send_bytes(view)
+    conn.send_bytes(b"")
+    conn.send_bytes(b"Z\x00\x00\x00\x05I")
+    want = msgs.CommandComplete("SELECT 1").encode() + bytes(view) + b"Z\x00\x00\x00\x05I"
+    assert conn.pending_output() == len(want)
+    out = conn.data_to_send()
+    assert type(out) is bytes and out == want
+    assert conn.pending_output() == 0 and conn.data_to_send() == b""
+    conn.send_bytes(b"only")
+    assert conn.data_to_send() == b"only"
