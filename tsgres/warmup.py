@@ -7,6 +7,7 @@ background at start-up, the first write or query does not stall on it.
 from __future__ import annotations
 
 import gc
+import importlib.util
 import logging
 import threading
 import time
@@ -62,7 +63,15 @@ def _executor() -> None:
     warm_executor()
 
 
-_STEPS = (_line_protocol, _codecs, _scans, _executor)
+def _pgwire() -> None:
+    if importlib.util.find_spec("pgwire") is None:
+        return
+    from pgwire.types import warm_up as warm_encoders
+
+    warm_encoders()  # result encoders and the DataRow framing kernel
+
+
+_STEPS = (_line_protocol, _codecs, _scans, _executor, _pgwire)
 
 
 # Objects that queries allocate are collected in the youngest generation; with the default threshold

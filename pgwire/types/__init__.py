@@ -26,10 +26,45 @@ from pgwire.types._base import (
     type_size,
 )
 
-FAMILIES = (bool_, numbers, numeric, text, json, bytea, datetime, interval, uuid, array)  # array last: it wraps the others
+FAMILIES = (
+    bool_,
+    numbers,
+    numeric,
+    text,
+    json,
+    bytea,
+    datetime,
+    interval,
+    uuid,
+    array,
+)  # array last: it wraps the others
 
 for _family in FAMILIES:
     _family.register()
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's disk cache) the column encoders and the DataRow framing kernel
+    with the types results pass, so the first query's rows do not wait for them."""
+    import numpy as np
+    import pyarrow as pa
+
+    from pgwire.messages import encode_data_rows
+
+    n = 64
+    columns = [
+        (pa.array(np.arange(n, dtype=np.int64) * 10**6, pa.timestamp("us", tz="UTC")), 1184),
+        (pa.array(np.arange(n, dtype=np.int64)), 20),
+        (pa.array(np.arange(n, dtype=np.int64) * 10**12), 20),
+        (pa.array(np.linspace(-1.5, 1e6, n)), 701),
+        (pa.array([f"host_{i}" if i % 5 else None for i in range(n)]), 25),
+        (pa.array(np.arange(n) % 2 == 0), 16),
+    ]
+    ctx = Context()
+    for fmt in (0, 1):
+        wire = [encode_column(arr, oid, fmt, ctx) for arr, oid in columns]
+        encode_data_rows(wire, n)
+
 
 __all__ = [
     "REGISTRY",
@@ -42,4 +77,5 @@ __all__ = [
     "lookup",
     "register",
     "type_size",
+    "warm_up",
 ]
