@@ -90,15 +90,13 @@ def test_compaction_in_small_pieces_keeps_every_row(make_engine, monkeypatch):
 
     monkeypatch.setattr(compaction, "_merged_pieces", counted)
     rng = np.random.default_rng(7)
-    ref = Reference()
-    e = make_engine()
-    for k in range(4):
-        b = cpu_batch(rng, 9, 2500)
-        ref.write(b)
-        e.write("postgres", b).check()
+    ref, e = Reference(), make_engine()
+    lo, hi = T0 + 100 * 10 * NS_PER_SECOND, T0 + 900 * 10 * NS_PER_SECOND
+    for k, batch in enumerate(cpu_batch(rng, 9, 2500) for _ in range(4)):  # a file each
+        ref.write(batch)
+        e.write("postgres", batch).check()
         e.flush()
-        if k == 1:
-            lo, hi = T0 + 100 * 10 * NS_PER_SECOND, T0 + 900 * 10 * NS_PER_SECOND
+        if k == 1:  # a tombstone over the first two files
             e.delete("postgres", "cpu", tmin=lo, tmax=hi, predicate=TagEq("region", "r1"))
             ref.delete(lo, hi, lambda t: t["region"] == "r1")
     assert engine_rows(e, "cpu") == ref.expected()
