@@ -594,11 +594,15 @@ MAX_SHAPES = 4096
 
 
 class QueryCosts:
-    """What the last query of each shape (its parse-cache template: the same statements with other
-    time bounds and tag values) cost, and over what time span.
+    """What the last queries of each shape (its parse-cache template: the same statements with other
+    time bounds and tag values) cost in CPU, and over what time span.
 
     A query costs roughly its fixed work plus a part that grows with the span it reads, so a shape's
-    estimate for a new query is the last cost scaled up by how much longer its span is (never down).
+    estimate for a new query is the median of its last three costs, each scaled up by how much longer
+    the new span is (never down). CPU time, not wall time: a run in the thread pool waits for the
+    GIL and for the thread to wake, and a fresh server's first runs are slow (cold code paths): with
+    the last wall time alone a shape whose first runs went to the pool stayed there for a dozen
+    queries, each paying the hop.
     The handler runs a query on the event loop when that estimate is within INLINE_BUDGET_S (the
     hop to a worker thread and back costs ~0.1 ms, a tenth of a small query): a shape not seen yet,
     or one that took longer, goes to the thread pool, as everything else (writes, meta queries,
@@ -607,21 +611,22 @@ class QueryCosts:
     def __init__(self, budget_s: float = INLINE_BUDGET_S, size: int = MAX_SHAPES) -> None:
         self.budget_s = budget_s
         self.size = size
-        self._last: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (cost s, span ns)
+        # key -> the last (cost s, span ns) runs, at most three
+        self._last: OrderedDict[str, tuple[tuple[float, float], ...]] = OrderedDict()
 
     def estimate(self, key: str, span: float) -> float | None:
-        last = self._last.get(key)
-        if last is None:
+        runs = self._last.get(key)
+        if runs is None:
             return None
-        cost, seen = last
-        return cost * max(1.0, (span + 1.0) / (seen + 1.0))
+        scaled = sorted(cost * max(1.0, (span + 1.0) / (seen + 1.0)) for cost, seen in runs)
+        return scaled[len(scaled) // 2]
 
     def cheap(self, key: str, span: float) -> bool:
         estimate = self.estimate(key, span)
         return estimate is not None and estimate <= self.budget_s
 
     def record(self, key: str, span: float, cost_s: float) -> None:
-        self._last[key] = (cost_s, span)
+        self._last[key] = (*self._last.get(key, ())[-2:], (cost_s, span))
         self._last.move_to_end(key)
         while len(self._last) > self.size:
             self._last.popitem(last=False)
@@ -762,9 +767,9 @@ async def handle_query(request: web.Request) -> web.StreamResponse:
             return _encode_all(encoder, _merge(collected))
 
         def timed() -> tuple[bytes, float]:
-            started = time.perf_counter()
+            started = time.thread_time()  # (the CPU of whichever thread runs it: see QueryCosts)
             body = answer()
-            return body, time.perf_counter() - started
+            return body, time.thread_time() - started
 
         span = select_span(statements, time.time_ns())
         if span is not None and service.costs.cheap(key, span):

@@ -1,7 +1,8 @@
 """Where /query runs a query: cheap shapes already seen on the event loop, the rest in the thread pool.
 
-The answers must not depend on where a query ran; the choice follows QueryCosts (the last cost of a
-statement shape, scaled by the span read) and select_span (plain SELECTs of stored measurements only).
+The answers must not depend on where a query ran; the choice follows QueryCosts (the median of a
+statement shape's last three CPU costs, scaled by the span read) and select_span (plain SELECTs of
+stored measurements only).
 """
 
 from __future__ import annotations
@@ -28,11 +29,27 @@ def test_costs_estimate_scales_with_span_and_forgets_oldest() -> None:
     assert costs.estimate("a", 1.0) == pytest.approx(0.001)
     assert costs.estimate("a", 3.0 * HOUR) == pytest.approx(0.003)
     assert not costs.cheap("a", 3.0 * HOUR)  # three times the span: over budget
-    costs.record("a", float(HOUR), 0.005)  # the last run took longer: the shape goes to the pool
+    costs.record("a", float(HOUR), 0.005)  # of two runs the costlier counts: the shape goes to the pool
+    assert not costs.cheap("a", float(HOUR))
+    costs.record("a", float(HOUR), 0.0012)  # the median of three: one slow run does not keep it there
+    assert costs.cheap("a", float(HOUR)) and costs.estimate("a", 1.0) == pytest.approx(0.0012)
+    costs.record("a", float(HOUR), 0.004)
+    costs.record("a", float(HOUR), 0.003)  # two of the last three over budget: the pool again
     assert not costs.cheap("a", float(HOUR))
     costs.record("b", 0.0, 0.0001)
     costs.record("c", 0.0, 0.0001)
     assert costs.estimate("a", 0.0) is None and costs.cheap("b", 0.0) and costs.cheap("c", 0.0)
+
+
+def test_a_cold_first_run_does_not_keep_a_shape_in_the_pool() -> None:
+    """A fresh server's first run of a shape is slow (cold code paths): after two ordinary runs the
+    shape runs on the loop."""
+    costs = Q.QueryCosts(budget_s=0.002)
+    costs.record("s", float(HOUR), 0.080)
+    costs.record("s", float(HOUR), 0.0015)
+    assert not costs.cheap("s", float(HOUR))
+    costs.record("s", float(HOUR), 0.0011)
+    assert costs.cheap("s", float(HOUR))
 
 
 def _statements(q: str) -> list[Any]:
