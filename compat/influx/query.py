@@ -42,6 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from aiohttp import web
 
+from sql.immediate import Overrun
 from sql.influxql import ast as A
 from sql.influxql.compile import condition_expr
 from sql.influxql.execute import StatementResult, iter_results
@@ -590,6 +591,9 @@ class CsvWriter:
 
 # -- where a query runs -------------------------------------------------------------------------------------------
 INLINE_BUDGET_S = 0.002  # a query expected to take at most this long runs on the event loop
+# ... and one still running after this (wall time) is abandoned at its next scan check and run again
+# in the thread pool (SELECTs only run there: nothing was written); SQL for DuckDB never runs there
+INLINE_LIMIT_S = 0.01
 MAX_SHAPES = 4096
 
 
@@ -732,15 +736,20 @@ async def handle_query(request: web.Request) -> web.StreamResponse:
     except ParseError as e:
         return _error(400, f"error parsing query: {e}", csv_out, pretty)
     loop = asyncio.get_running_loop()
-    results = iter_results(
-        service.engine,
-        service.sql_engine,
-        statements,
-        q,
-        database=params.get("db", ""),
-        rp=params.get("rp", ""),
-        read_only=request.method == "GET",
-    )
+
+    def start(loop_deadline: float = 0.0) -> Iterator[StatementResult]:
+        return iter_results(
+            service.engine,
+            service.sql_engine,
+            statements,
+            q,
+            database=params.get("db", ""),
+            rp=params.get("rp", ""),
+            read_only=request.method == "GET",
+            loop_deadline=loop_deadline,
+        )
+
+    results = start()
 
     def next_result() -> StatementResult | None:
         try:
@@ -772,9 +781,15 @@ async def handle_query(request: web.Request) -> web.StreamResponse:
             return body, time.thread_time() - started
 
         span = select_span(statements, time.time_ns())
+        ran = False
         if span is not None and service.costs.cheap(key, span):
-            body, cost = timed()  # on the event loop: no hop to a worker thread and back
-        else:
+            results = start(time.perf_counter() + INLINE_LIMIT_S)  # (read by next_result)
+            try:
+                body, cost = timed()  # on the event loop: no hop to a worker thread and back
+                ran = True
+            except Overrun:  # a scan ran past the limit, or DuckDB would run: the pool runs it all again
+                results = start()
+        if not ran:
             body, cost = await loop.run_in_executor(None, timed)
         if span is not None:
             service.costs.record(key, span, cost)
@@ -818,6 +833,8 @@ def _encode_chunks(encoder: Encoder, r: StatementResult, size: int) -> list[byte
 def _safe_next(fn: Any) -> StatementResult | None:
     try:
         return fn()
+    except Overrun:
+        raise  # (on the event loop past its limit: the caller runs the statements again)
     except Exception as e:  # a bug: report it in the statement's result rather than drop the connection
         log.exception("InfluxQL statement failed")
         return StatementResult(0, error=f"internal error: {type(e).__name__}: {e}")

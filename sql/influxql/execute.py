@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from sql.immediate import Overrun
 from sql.influxql import ast as A
 from sql.influxql.compile import QueryError
 from sql.influxql.meta import manage, show
@@ -69,13 +70,17 @@ def iter_results(
     rp: str = "",
     read_only: bool = False,
     now: int | None = None,
+    loop_deadline: float = 0.0,
 ) -> Iterator[StatementResult]:
     """Run parsed statements lazily, one result at a time (a chunked response streams them).
 
     After a failed statement the rest are answered "not executed" under the failed statement's id,
-    as InfluxDB 1.x does.
+    as InfluxDB 1.x does. With ``loop_deadline`` (a perf_counter() time; the caller runs SELECTs on
+    its event loop) the SQL they run raises sql.immediate.Overrun past it or before DuckDB would run:
+    nothing was answered, the caller runs the statements again elsewhere.
     """
     ctx = Context(storage, sql_engine, database, rp, now if now is not None else time.time_ns())
+    ctx.loop_deadline = loop_deadline
     failed_id: int | None = None
     for i, stmt in enumerate(statements):
         if failed_id is not None:
@@ -94,6 +99,8 @@ def iter_results(
         except QueryError as e:
             res.error = str(e)
             failed_id = i
+        except Overrun:
+            raise  # (not an error: the caller runs the statements again in a thread)
         except Exception as e:  # a bug: answer it in the statement's result, keep the traceback in the log
             log.exception("InfluxQL statement %d failed", i)
             res.error = f"internal error: {type(e).__name__}: {e}"

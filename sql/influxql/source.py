@@ -42,11 +42,15 @@ class Context:
         self.rp = rp
         self.now = now
         self._sessions: dict[str, Any] = {}
+        # on the HTTP event loop: past this perf_counter() time a native scan's next check raises
+        # sql.immediate.Overrun, and SQL that DuckDB would run raises it at once (0: no limit)
+        self.loop_deadline = 0.0
 
     def session(self, database: str) -> Any:
         s = self._sessions.get(database)
         if s is None:
             s = self.sql_engine.session(database, user="influxql")
+            s.loop_deadline = self.loop_deadline
             self._sessions[database] = s
         return s
 

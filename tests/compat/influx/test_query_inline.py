@@ -126,6 +126,56 @@ def test_repeated_shape_runs_inline_with_the_same_answers(write_app, monkeypatch
     app.run(check)
 
 
+def test_a_query_past_the_loop_limit_runs_again_in_the_pool(
+    write_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the loop, a native scan's check past INLINE_LIMIT_S (here: at once) or SQL that DuckDB would
+    run abandons the try; the pool answers it whole, as it answers without any loop run."""
+    app: WriteApp = write_app()
+    base = 1451606400 * 10**9
+    lines = [f"cpu,host=h{i % 3} v={i * 0.5} {base + i * 60 * 10**9}" for i in range(300)]
+    starts: list[float] = []
+    real = Q.iter_results
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        starts.append(kwargs.get("loop_deadline", 0.0))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(Q, "iter_results", spy)
+    monkeypatch.setattr(Q, "INLINE_LIMIT_S", -1.0)  # every loop run is past its limit at its first check
+    texts = [
+        "SELECT max(v) FROM cpu WHERE host = 'h1' AND time >= '2016-01-01T00:00:00Z' AND time < '2016-01-01T02:00:00Z' GROUP BY time(10m)",
+        "SELECT max(v) FROM cpu WHERE host = 'h2' AND time >= '2016-01-01T01:00:00Z' AND time < '2016-01-01T03:00:00Z' GROUP BY time(10m)",
+        "SELECT median(v) FROM cpu WHERE host = 'h0' AND time >= '2016-01-01T00:00:00Z' AND time < '2016-01-01T02:00:00Z' GROUP BY time(10m)",
+        "SELECT median(v) FROM cpu WHERE host = 'h1' AND time >= '2016-01-01T00:00:00Z' AND time < '2016-01-01T02:00:00Z' GROUP BY time(10m)",
+    ]
+
+    async def check(client: Client) -> None:
+        r = await client.post("/write?db=db", data="\n".join(lines))
+        assert r.status == 204
+        from compat.influx.query import QUERY_SERVICE
+
+        service = client.app[QUERY_SERVICE]
+        service.engine.flush()  # (scans check their limit between files: the rows go to a file)
+        service.costs = Q.QueryCosts(budget_s=10.0)
+        tried = []
+        for text in texts:
+            starts.clear()
+            resp = await client.get("/query", params={"db": "db", "q": text})
+            assert resp.status == 200
+            tried.append(await resp.read())
+            # one generator made up front (unused), then for a seen shape a loop try and the pool's run
+            assert starts[0] == 0.0 and starts[-1] == 0.0
+            assert (len(starts) == 3 and starts[1] != 0.0) == (text in (texts[1], texts[3])), (text, starts)
+        service.costs = Q.QueryCosts(budget_s=0.0)  # the pool alone
+        for text, want in zip(texts, tried, strict=True):
+            resp = await client.get("/query", params={"db": "db", "q": text})
+            assert await resp.read() == want
+        assert json.loads(tried[1])["results"][0]["series"][0]["values"]
+
+    app.run(check)
+
+
 def test_shared_templates_are_not_changed_by_running(write_app) -> None:
     """Texts of one SELECT template share the template's nodes (sql/influxql/parse_cache.py): running
     every kind of SELECT, each shape twice with other values, leaves every shared tree as parsed."""
