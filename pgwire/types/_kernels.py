@@ -331,6 +331,24 @@ def _put_decimal(out: np.ndarray, pos: int, digits: np.ndarray, nd: int, e10: in
 
 
 @njit(cache=True, nogil=True)
+def _put_special(out: np.ndarray, pos: int, nan: bool, negative: bool) -> int:
+    """PostgreSQL's text of a float that has no digits: ``NaN`` (never signed), ``Infinity`` or
+    ``-Infinity``; the position after it."""
+    if nan:
+        for b in (78, 97, 78):
+            out[pos] = b
+            pos += 1
+        return pos
+    if negative:
+        out[pos] = 45
+        pos += 1
+    for b in (73, 110, 102, 105, 110, 105, 116, 121):
+        out[pos] = b
+        pos += 1
+    return pos
+
+
+@njit(cache=True, nogil=True)
 def floats_text(data: np.ndarray, offsets: np.ndarray, high: int) -> tuple[np.ndarray, np.ndarray]:
     """PostgreSQL's float text from Arrow's (the same shortest round-trip digits, other notation).
 
@@ -355,21 +373,13 @@ def floats_text(data: np.ndarray, offsets: np.ndarray, high: int) -> tuple[np.nd
         if negative:
             p += 1
         c = data[p]
-        if c == 110:  # nan
-            for b in (78, 97, 78):
-                out[pos] = b
-                pos += 1
+        if c == 110 or c == 105:  # nan, inf
+            pos = _put_special(out, pos, c == 110, negative)
             new[i + 1] = pos
             continue
         if negative:
             out[pos] = 45
             pos += 1
-        if c == 105:  # inf
-            for b in (73, 110, 102, 105, 110, 105, 116, 121):
-                out[pos] = b
-                pos += 1
-            new[i + 1] = pos
-            continue
         # digits (leading zeros dropped), where the point is, and the exponent after 'e'
         nd = 0
         point = -1
@@ -741,19 +751,8 @@ def float8_text(bits: np.ndarray, nulls: np.ndarray, high: int) -> tuple[np.ndar
         b = bits[i]
         negative = b < 0
         magnitude = b & 0x7FFFFFFFFFFFFFFF
-        if magnitude >= 0x7FF0000000000000:
-            if magnitude > 0x7FF0000000000000:  # NaN
-                out[pos] = 78
-                out[pos + 1] = 97
-                out[pos + 2] = 78
-                pos += 3
-            else:
-                if negative:
-                    out[pos] = 45
-                    pos += 1
-                for c in (73, 110, 102, 105, 110, 105, 116, 121):
-                    out[pos] = c
-                    pos += 1
+        if magnitude >= 0x7FF0000000000000:  # NaN (any payload) or an infinity
+            pos = _put_special(out, pos, magnitude > 0x7FF0000000000000, negative)
             offsets[i + 1] = pos
             continue
         if negative:
