@@ -97,6 +97,27 @@ def test_template_round_trip(pieces):
     )
 
 
+_OTHER_LITERALS = st.sampled_from(["'x'", "''", "'a''b'", "'2016-01-01 00:00:00 +0000'", "7", "12.5", "1e9", ".5"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=25), st.lists(_PIECES, max_size=25), st.data())
+def test_template_of_a_repeated_shape_is_the_scans(first, other, data):
+    """After a text's template is known, a text with other literals in the same places, or any other
+    text, is cut exactly as a full scan cuts it (the refill shortcut never changes a cut)."""
+    prefix = "SELECT a, b FROM t WHERE "  # (templates are remembered by their first characters)
+    sql = prefix + "".join(first)
+    tpl = plan_cache.template(sql, 0)
+    assert tpl == plan_cache._scan(sql, 0)
+    texts = [prefix + "".join(other)]
+    if tpl is not None:
+        lits = [data.draw(_OTHER_LITERALS) for _ in tpl.literals]
+        texts.append(tpl.pieces[0] + "".join(lit + p for lit, p in zip(lits, tpl.pieces[1:], strict=True)))
+        texts.append(sql + " 5")
+    for text in texts:
+        assert plan_cache.template(text, 0) == plan_cache._scan(text, 0), text
+
+
 def test_timestamp_values_read_as_postgresql_does():
     v = plan_cache.value(plan_cache.TIMESTAMPTZ, "'2016-01-01 04:07:08 +0000'", "str", "UTC")
     assert v == dt.datetime(2016, 1, 1, 4, 7, 8, tzinfo=dt.UTC)
