@@ -118,6 +118,16 @@ def test_template_of_a_repeated_shape_is_the_scans(first, other, data):
         assert plan_cache.template(text, 0) == plan_cache._scan(text, 0), text
 
 
+def test_a_quote_in_a_piece_keeps_the_template_from_being_reused():
+    """A token of a piece can depend on the text after it (a quote looking for its closing one): such
+    a template is not reused for texts that merely have the same pieces."""
+    prefix = "SELECT a, b FROM t WHERE  E'\\'' = "
+    first = plan_cache.template(prefix + "5", 0)
+    assert first is not None and first.pieces[0] == prefix  # the quote pairs up across the literal
+    assert plan_cache._scan(prefix + "'a b'", 0) is None  # here it pairs up inside it
+    assert plan_cache.template(prefix + "'a b'", 0) is None
+
+
 def test_timestamp_values_read_as_postgresql_does():
     v = plan_cache.value(plan_cache.TIMESTAMPTZ, "'2016-01-01 04:07:08 +0000'", "str", "UTC")
     assert v == dt.datetime(2016, 1, 1, 4, 7, 8, tzinfo=dt.UTC)
