@@ -122,6 +122,11 @@ class TableMeta:
         col = self.column(name)
         return col.storage if col is not None and col.storage else name
 
+    @functools.cached_property
+    def storage_names(self) -> dict[str, str]:
+        """Field name -> the name its data is stored under (computed once; callers must not change it)."""
+        return {f: self.storage_name(f) for f in self.fields}
+
     def by_storage(self, storage: str) -> ColumnMeta | None:
         for c in self.columns:
             if (c.storage or c.name) == storage:

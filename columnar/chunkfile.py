@@ -555,6 +555,37 @@ class ChunkFile:
         fields = {n: Column(types[n], v, m) for n, (v, m) in outs.items()}
         return Rows(series, time, fields)
 
+    def classify_groups(
+        self,
+        gidx: np.ndarray,
+        clean: np.ndarray,
+        whole: np.ndarray,
+        names: list[str],
+        tmin: int,
+        tmax: int,
+        every: int,
+        offset: int,
+        use_stats: bool,
+        fusable: bool,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """How an aggregate reads each given row group: (class per group, block index of each of
+        ``names`` per group (-1: none; rows follow ``names``), [groups of class 0, of class 1, rows of
+        class 1]). Classes: STATS (0) the groups' block statistics (``use_stats``, ``whole``, inside
+        [tmin, tmax] and one bucket of ``every``, each block's statistics usable and its sum exact);
+        FUSED (1) a decoding kernel (``fusable`` and ``whole``); ROWS (2) merged rows; SKIP (3) not
+        at all (not ``whole`` but ``clean``, with no ``use_stats``: statistics exclude a match).
+        ``clean``: no other source or tombstone touches the group; ``whole``: clean and worth reading."""
+        gidx = np.ascontiguousarray(gidx, dtype=np.int64)
+        cols = np.array([self.column_index.get(n, -1) for n in names], dtype=np.int64)
+        cls = np.empty(len(gidx), np.int8)
+        bis = np.empty((len(names), len(gidx)), np.int64)
+        counts = np.zeros(3, np.int64)
+        _classify_groups(
+            gidx, clean, whole, self._lay[1], self._lay[7], self._lay[8], self._grid, cols, self._lay[5],
+            FLAG_STATS | FLAG_SUM_EXACT, tmin, tmax, every, offset, use_stats, fusable, cls, bis, counts,
+        )  # fmt: skip
+        return cls, bis, counts
+
     def column_blocks(self, gidx: np.ndarray, name: str) -> np.ndarray:
         """Block index of column ``name`` in each given row group (-1: none)."""
         ci = self.column_index.get(name)
@@ -754,6 +785,38 @@ class ChunkFile:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+GROUP_STATS, GROUP_FUSED, GROUP_ROWS, GROUP_SKIP = 0, 1, 2, 3  # ChunkFile.classify_groups
+
+
+@njit(cache=True, nogil=True)
+def _classify_groups(
+    gidx, clean, whole, g_rows, g_tmin, g_tmax, grid, cols, b_flags, need, tmin, tmax, every, offset,
+    use_stats, fusable, cls, bis, counts,
+):  # fmt: skip
+    """ChunkFile.classify_groups, one pass over the groups (what took ~20 numpy steps per file)."""
+    for i in range(len(gidx)):
+        g = gidx[i]
+        st = use_stats and whole[i] and g_tmin[g] >= tmin and g_tmax[g] <= tmax
+        if st and every > 0:
+            st = (g_tmin[g] - offset) // every == (g_tmax[g] - offset) // every
+        for j in range(len(cols)):
+            bi = grid[g, cols[j]] if cols[j] >= 0 else -1
+            bis[j, i] = bi
+            if st and bi >= 0 and (b_flags[bi] & need) != need:
+                st = False
+        if st:
+            cls[i] = GROUP_STATS
+            counts[0] += 1
+        elif fusable and whole[i]:
+            cls[i] = GROUP_FUSED
+            counts[1] += 1
+            counts[2] += g_rows[g]
+        elif use_stats or whole[i] or not clean[i]:
+            cls[i] = GROUP_ROWS
+        else:
+            cls[i] = GROUP_SKIP
 
 
 SPAN_GAP = 4096  # blocks of other columns less than this far apart are copied along (one read)

@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from columnar import blockdecode
 from columnar.cache import TableCache
-from columnar.chunkfile import FLAG_STATS, FLAG_SUM_EXACT, from_bits
+from columnar.chunkfile import FLAG_STATS, GROUP_FUSED, GROUP_ROWS, GROUP_STATS, from_bits
 from columnar.engine import INT64_MAX, INT64_MIN, Engine
 from columnar.errors import ResultTooLarge, TableNotFound
 from columnar.merge import merge_rows
@@ -106,7 +106,7 @@ def _target(engine: Engine, req: ScanRequest) -> _Target:
         and s.meta.end_ns > req.tmin
         and s.meta.start_ns <= req.tmax
     ]
-    storage = {f: meta.storage_name(f) for f in fields}
+    storage = meta.storage_names  # (every field's: _Target.stored looks up only the requested ones)
     return _Target(
         meta.id,
         meta.name,
@@ -441,58 +441,49 @@ def _aggregate_shard(
     raw_parts: list[Rows] = []
     pos = 0
     counted = 0  # pieces of ``out`` told to spend
-    need = FLAG_STATS | FLAG_SUM_EXACT
     for lf, g in cand:
         t.check()
         if spend is not None and out:
             spend(sum(len(p) for p in out[counted:]))
             counted = len(out)
-        iso = isolated[pos : pos + len(g)]
+        clean = isolated[pos : pos + len(g)]  # no other source overlaps ...
         pos += len(g)
         chunk = lf.chunk
-        gr = chunk.groups[g]
-        untouched = np.ones(len(g), dtype=bool)  # by any tombstone
-        for tomb in src.tombstones_for(lf.meta.id):
-            untouched &= ~(
-                np.isin(gr["series"], tomb.series)
-                & (gr["tmax"] >= tomb.meta.min_ns)
-                & (gr["tmin"] <= tomb.meta.max_ns)
+        tombs = src.tombstones_for(lf.meta.id)
+        if tombs:  # ... and no tombstone touches
+            gr = chunk.groups[g]
+            for tomb in tombs:
+                clean = clean & ~(
+                    np.isin(gr["series"], tomb.series)
+                    & (gr["tmax"] >= tomb.meta.min_ns)
+                    & (gr["tmin"] <= tomb.meta.max_ns)
+                )
+        # row groups whose statistics exclude a match hold nothing to count
+        whole = clean & ~_stats_exclude(chunk, g, terms) if terms else clean
+        cls, bis, counts = chunk.classify_groups(
+            g, clean, whole, stored, tmin, tmax, int(every or 0), offset if every else 0, not terms, fusable
+        )
+        n_stats, n_fused, rows_fused = counts.tolist()
+        if n_stats:
+            sel = cls == GROUP_STATS
+            stats.blocks_from_stats += n_stats
+            out.append(
+                _stats_partials(
+                    chunk, chunk.groups[g[sel]], [b[sel] for b in bis], columns, types, every, offset
+                )
             )
-        whole = iso & untouched
-        if terms:  # row groups whose statistics exclude a match hold nothing to count
-            whole &= ~_stats_exclude(chunk, g, terms)
-            whole_or_merged = whole | ~(iso & untouched)
-        ok = whole & (gr["tmin"] >= tmin) & (gr["tmax"] <= tmax) & (not terms)
-        if every:
-            ok &= _bucket(gr["tmin"], every, offset) == _bucket(gr["tmax"], every, offset)
-        bis = []
-        if ok.any():
-            blocks = chunk.blocks
-            for sc in stored:
-                bi = chunk.column_blocks(g, sc)
-                has = bi >= 0
-                ok &= ~has | ((blocks["flags"][np.where(has, bi, 0)] & need) == need)
-                bis.append(bi)
-        if ok.any():
-            stats.blocks_from_stats += int(ok.sum())
-            out.append(_stats_partials(chunk, gr[ok], [bi[ok] for bi in bis], columns, types, every, offset))
-        rest_mask = ~ok
-        if fusable:
+        rest_mask = cls == GROUP_ROWS
+        if n_fused:
             # groups no other source overlaps and no tombstone touches: decoded and aggregated block
             # by block in one kernel; what it cannot decode goes the ordinary way
-            fused = rest_mask & whole
-            if fused.any():
-                part, failed = _aggregate_fused(
-                    chunk, g[fused], types, stored, tmin, tmax, every, offset, terms, t.interrupt
-                )
-                out.append(part)
-                stats.groups_decoded += int(fused.sum())
-                stats.rows_decoded += int(gr["nrows"][fused].sum())
-                rest_mask = rest_mask & ~fused
-                if len(failed):
-                    rest_mask |= np.isin(g, failed)
-        if terms:
-            rest_mask &= whole_or_merged  # (groups excluded by their statistics are skipped)
+            part, failed = _aggregate_fused(
+                chunk, g[cls == GROUP_FUSED], types, stored, tmin, tmax, every, offset, terms, t.interrupt
+            )
+            out.append(part)
+            stats.groups_decoded += n_fused
+            stats.rows_decoded += rows_fused
+            if len(failed):
+                rest_mask |= np.isin(g, failed)
         rest = g[rest_mask]
         if len(rest):
             stats.groups_decoded += len(rest)
