@@ -62,6 +62,11 @@ def run(session: SqlSession, plan: NativePlan, params: list, column_oids: list[i
         for i, oid in enumerate(column_oids)
         if oid == NUMERIC_OID and pa.types.is_floating(table.column(i).type)
     ]
+    if not numeric and all(
+        f.type == BY_OID[oid].arrow if oid in BY_OID else True
+        for f, oid in zip(table.schema, column_oids, strict=True)
+    ):
+        return table  # (the usual case: every column has its described type already)
     converted = _numeric(session, [table.column(i) for i in numeric]) if numeric else []
     for i, oid in enumerate(column_oids):
         col = table.column(i)
@@ -224,10 +229,8 @@ def _aggregate_table(session: SqlSession, plan: BucketAggregate, p: Partials, fi
     codes, group_values = _group_codes(session, plan, p.series)
     order = np.lexsort((codes, p.bucket))
     sb, sc = p.bucket[order], codes[order]
-    if len(order):
-        starts = np.flatnonzero(np.concatenate(([True], (sb[1:] != sb[:-1]) | (sc[1:] != sc[:-1]))))
-    else:
-        starts = np.empty(0, np.int64)
+    starts = np.empty(len(order), np.int64)
+    starts = starts[: _segment_starts(sb, sc, starts)]
     seg: np.ndarray | None = None
     col_of = {f: i for i, f in enumerate(fields)}
     simple = _simple_aggregates(plan, p, col_of, order, starts)
@@ -268,12 +271,21 @@ def _simple_aggregates(
     plan: BucketAggregate, p: Partials, col_of: dict[str, int], order: np.ndarray, starts: np.ndarray
 ) -> dict[int, pa.Array]:
     """count, sum, avg, min and max of every segment in one kernel call: {aggregate index: column}."""
-    which = [i for i, a in enumerate(plan.aggs) if a.func in _SIMPLE]
+    memo = plan.__dict__.setdefault("_simple_memo", {})  # per plan and field types: the kernel's codes
+    key = tuple(p.types)
+    codes = memo.get(key)
+    if codes is None:
+        which = [i for i, a in enumerate(plan.aggs) if a.func in _SIMPLE]
+        cols = np.array([col_of[plan.aggs[i].field] for i in which], np.int64)
+        codes = memo[key] = (
+            which,
+            np.array([_SIMPLE[plan.aggs[i].func] for i in which], np.int64),
+            cols,
+            np.array([_KIND[p.types[c]] for c in cols.tolist()], np.int64),
+        )
+    which, funcs, cols, kinds = codes
     if not which:
         return {}
-    funcs = np.array([_SIMPLE[plan.aggs[i].func] for i in which], np.int64)
-    cols = np.array([col_of[plan.aggs[i].field] for i in which], np.int64)
-    kinds = np.array([_KIND[p.types[c]] for c in cols.tolist()], np.int64)
     out_i = np.zeros((len(which), len(starts)), np.int64)
     out_f = np.zeros((len(which), len(starts)), np.float64)
     valid = np.zeros((len(which), len(starts)), np.bool_)
@@ -317,6 +329,17 @@ def _fixed_array(typ: pa.DataType, values: np.ndarray, valid: np.ndarray) -> pa.
     nulls = len(valid) - int(np.count_nonzero(valid))
     bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
     return pa.Array.from_buffers(typ, len(values), [bitmap, pa.py_buffer(values)], nulls)
+
+
+@njit(cache=True, nogil=True)
+def _segment_starts(bucket, code, out):
+    """Where runs of equal (bucket, code) start in the sorted pieces, into ``out``; their number."""
+    n = 0
+    for i in range(len(bucket)):
+        if i == 0 or bucket[i] != bucket[i - 1] or code[i] != code[i - 1]:
+            out[n] = i
+            n += 1
+    return n
 
 
 @njit(cache=True, nogil=True)
@@ -395,6 +418,7 @@ def warm_up() -> None:
     """Compile (or load from numba's cache) the executor's own kernels with the types it passes."""
     i2, f2, b2 = np.zeros((2, 2), np.int64), np.zeros((2, 2), np.float64), np.zeros((2, 2), np.bool_)
     one = np.zeros(1, np.int64)
+    _segment_starts(one, one, one.copy())
     _combine_simple(one, one, i2, i2, f2, i2, i2, f2, f2, one, one, one, i2, f2, b2)
     # partials cut to their length are strided views
     si, sf = i2[:, :1], f2[:, :1]
