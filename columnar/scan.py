@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from numba import njit
 
 from columnar import blockdecode
 from columnar.cache import TableCache
@@ -293,22 +294,24 @@ class Partials:
     @classmethod
     def empty(cls, columns: list[str], types: list[FieldType], n: int = 0) -> Partials:
         k = len(columns)
+        keys = np.empty((4, n), np.int64)  # (two allocations, not thirteen: small queries make many)
+        acc = np.zeros((9, k, n), np.uint64)
         return cls(
             columns,
             types,
-            series=np.empty(n, np.int64),
-            bucket=np.empty(n, np.int64),
-            row_tmin=np.empty(n, np.int64),
-            row_tmax=np.empty(n, np.int64),
-            count=np.zeros((k, n), np.int64),
-            sum_i=np.zeros((k, n), np.uint64),
-            sum_f=np.zeros((k, n), np.float64),
-            min=np.zeros((k, n), np.uint64),
-            max=np.zeros((k, n), np.uint64),
-            first=np.zeros((k, n), np.uint64),
-            first_time=np.zeros((k, n), np.int64),
-            last=np.zeros((k, n), np.uint64),
-            last_time=np.zeros((k, n), np.int64),
+            series=keys[0],
+            bucket=keys[1],
+            row_tmin=keys[2],
+            row_tmax=keys[3],
+            count=acc[0].view(np.int64),
+            sum_i=acc[1],
+            sum_f=acc[2].view(np.float64),
+            min=acc[3],
+            max=acc[4],
+            first=acc[5],
+            first_time=acc[6].view(np.int64),
+            last=acc[7],
+            last_time=acc[8].view(np.int64),
         )
 
     def __len__(self) -> int:
@@ -601,6 +604,30 @@ def _aggregate_fused(
     return Partials.concat([d[0] for d in done], list(stored), types), np.concatenate([d[1] for d in done])
 
 
+@functools.lru_cache(maxsize=64)
+def _type_tags(types: tuple[FieldType, ...]) -> np.ndarray:
+    """The fused kernel's value kind per column (the kernel only reads it)."""
+    return np.array([_TAGS[ft] for ft in types], dtype=np.int64)
+
+
+def _pieces_cap(g_tmin, g_tmax, rows, tmin: int, tmax: int, every: int, offset: int) -> int:
+    """At most how many pieces the fused kernel makes of these row groups: per group one per bucket
+    of [tmin, tmax] it covers, and never more than its rows (one with no buckets)."""
+    if not every:
+        return len(rows)
+    return int(_pieces_cap_kernel(g_tmin, g_tmax, rows, tmin, tmax, every, offset))
+
+
+@njit(cache=True, nogil=True)
+def _pieces_cap_kernel(g_tmin, g_tmax, rows, tmin, tmax, every, offset):
+    cap = 0
+    for i in range(len(rows)):
+        hi = (min(g_tmax[i], tmax) - offset) // every
+        lo = (max(g_tmin[i], tmin) - offset) // every
+        cap += min(max(hi - lo + 1, 1), rows[i])
+    return cap
+
+
 def _aggregate_fused_part(
     gidx: np.ndarray, chunk, types: list[FieldType], stored: list[str], tmin, tmax, every, offset, terms=()
 ) -> tuple[Partials, np.ndarray]:
@@ -611,17 +638,11 @@ def _aggregate_fused_part(
         return Partials.empty(columns, types), gidx
     gr = chunk.groups[gidx]
     ev = int(every or 0)
-    if ev:
-        hi = _bucket(np.minimum(gr["tmax"], tmax), every, offset)
-        lo = _bucket(np.maximum(gr["tmin"], tmin), every, offset)
-        nb = (hi - lo) // ev + 1
-        cap = int(np.minimum(np.maximum(nb, 1), sp.rows).sum())
-    else:
-        cap = len(gidx)
+    cap = _pieces_cap(gr["tmin"], gr["tmax"], sp.rows, tmin, tmax, ev, offset if ev else 0)
     p = Partials.empty(columns, types, cap)
-    tags = np.array([_TAGS[ft] for ft in types], dtype=np.int64)
+    tags = _type_tags(tuple(types))
     status = np.zeros(len(gidx), np.int8)
-    t_col = np.array([names.index(tm.column) + 1 for tm in terms], np.int64)
+    t_col = np.array([names.index(tm.column) + 1 for tm in terms], np.int64) if terms else _NO_TERMS[0]
     t_tag, t_kind, t_op, t_i, t_u, t_f = _term_arrays(terms)
     n = blockdecode.aggregate_groups(
         sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, gr["series"].astype(np.int64), tags,
@@ -1194,8 +1215,20 @@ def _filter_shard(
     return rows.take(np.lexsort((rows.time, rows.series)))
 
 
+_NO_TERMS = (
+    np.zeros(0, np.int64),
+    np.zeros(0, np.int64),
+    np.zeros(0, np.int64),
+    np.zeros(0, np.int64),
+    np.zeros(0, np.uint64),
+    np.zeros(0, np.float64),
+)
+
+
 def _term_arrays(terms) -> tuple[np.ndarray, ...]:
-    """The kernels' term arrays (tag, kind, op, int, uint, float constants)."""
+    """The kernels' term arrays (tag, kind, op, int, uint, float constants; the kernels only read them)."""
+    if not terms:
+        return _NO_TERMS
     return (
         np.array([tm.tag for tm in terms], np.int64),
         np.array([tm.kind for tm in terms], np.int64),
@@ -1321,6 +1354,8 @@ def warm_up() -> None:
             t0, t1 = (np.ascontiguousarray(chunk.groups[k], np.int64) for k in ("tmin", "tmax"))
             _select_runs(gs, t0, t1, np.array([1], np.int64), 0, INT64_MAX)
             _aggregate_fused_part(g, chunk, types, names, 0, INT64_MAX, 60 * 10**9, 0)
+            every_group = np.ones(len(g), bool)
+            chunk.classify_groups(g, every_group, every_group, names, 0, INT64_MAX, 60 * 10**9, 0, True, True)
             terms = [
                 _term_of(FieldCondition("i", ">", 50), FieldType.INTEGER, "i"),
                 _term_of(FieldCondition("u", "<=", 7), FieldType.UNSIGNED, "u"),
