@@ -67,6 +67,9 @@ class Prepared(Statement):
     version: int = -1  # the catalog version it was planned at (SqlEngine.catalog_version)
 
 
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+
+
 class SqlEngine:
     def __init__(self, storage: Engine) -> None:
         self.storage = storage
@@ -605,7 +608,7 @@ class SqlSession:
                 value = value.replace(tzinfo=_dt.UTC if tz == "UTC" else zoneinfo.ZoneInfo(tz))
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                 return None
-        delta = value - _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+        delta = value - _EPOCH
         return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
 
     def query_arrow(self, tree: exp.Expression, params: list) -> pa.Table:

@@ -105,7 +105,8 @@ def _request(session: SqlSession, plan, params: list) -> ScanRequest:
 
     def evaluate(e: exp.Expression) -> int | None:
         # an expression without parameters is evaluated without them (DuckDB refuses unused ones)
-        return session.evaluate_ns(e, params if e.find(exp.Parameter) is not None else [])
+        used = isinstance(e, exp.Parameter) or e.find(exp.Parameter) is not None
+        return session.evaluate_ns(e, params if used else [])
 
     memo = plan.__dict__.setdefault("_pushdown_memo", {})  # the WHERE analysed once per plan
     pd = table_pushdown(plan.where, plan.table.alias_or_name, meta.time_column, tags, evaluate, params, memo)

@@ -125,18 +125,23 @@ class Analysed:
             if c.find(exp.Parameter) is None:
                 self.steps.append((c, ("tag", _tag_predicate(c, is_tag, None))))
             else:
-                self.steps.append((c, ("tag?",)))
+                self.steps.append((c, _tag_parameter(c, is_tag) or ("tag?",)))
 
     def run(self, evaluate_ns: Callable[[exp.Expression], int | None], params: list | None) -> Pushdown:
         res = Pushdown(pushed=[])
         preds: list[TagPredicate] = []
         for c, kind in self.steps:
-            tag = kind[0] in ("tag", "tag?")
+            tag = kind[0] in ("tag", "tag?", "tag$")
             if not tag and _apply_time(kind, evaluate_ns, res, params):
                 res.pushed.append(c)
                 continue
             # a tag test, or a time comparison whose value has no time this execution
-            p = kind[1] if kind[0] == "tag" else _tag_predicate(c, self.is_tag, params)
+            if kind[0] == "tag":
+                p = kind[1]
+            elif kind[0] == "tag$":
+                p = _bind_tag_parameter(kind, params)
+            else:
+                p = _tag_predicate(c, self.is_tag, params)
             if p is not None:
                 preds.append(p)
                 res.pushed.append(c)
@@ -266,6 +271,29 @@ def _string(e: exp.Expression, params: list | None) -> str | None:
         return e.this
     v = _param(e, params, _SOME_TEXT)
     return v if isinstance(v, str) else None
+
+
+def _tag_parameter(c: exp.Expression, is_tag) -> tuple | None:
+    """("tag$", tag, parameter, equal) when ``c`` is ``tag = $n`` or ``tag <> $n`` (either side): the
+    step that :func:`_bind_tag_parameter` turns into _tag_predicate's answer without walking ``c``."""
+    if not isinstance(c, exp.EQ | exp.NEQ):
+        return None
+    col, val = c.left, c.right
+    if isinstance(val, exp.Column):
+        col, val = val, col
+    if not (isinstance(col, exp.Column) and is_tag(col) and isinstance(val, exp.Parameter)):
+        return None
+    if not (isinstance(val.this, exp.Expression) and val.this.name.isdigit()):
+        return None
+    return ("tag$", col.name, val, isinstance(c, exp.EQ))
+
+
+def _bind_tag_parameter(kind: tuple, params: list | None) -> TagPredicate | None:
+    _, name, param, equal = kind
+    v = _param(param, params, _SOME_TEXT)
+    if not isinstance(v, str):
+        return None
+    return TagEq(name, v) if equal else TagNe(name, v)
 
 
 def _tag_predicate(c: exp.Expression, is_tag, params: list | None = None) -> TagPredicate | None:
