@@ -31,7 +31,7 @@ from pgwire.auth import AuthConfig, Exchange
 from pgwire.copy import CopyOutWriter
 from pgwire.errors import FatalCatalogError, InvalidAuthorization, ProtocolViolation, error_fields
 from pgwire.protocol import Connection, State
-from pgwire.types import Context, decode_param, encode_column, encode_value, type_size
+from pgwire.types import Context, decode_param, encode_value, text_rows, type_size
 from sql.errors import (
     DuplicateCursor,
     DuplicatePreparedStatement,
@@ -52,7 +52,7 @@ INLINE_BUDGET_S = 0.0005  # on the event loop, offload before a new request once
 INLINE_REQUEST_S = 0.002  # ... and within a request (up to its Sync) once it has run this long
 OFFLOAD = object()  # yielded by Handler.run on the loop: continue me in the thread pool
 BATCH_ROWS = 32 * 1024  # rows encoded at a time: bounds memory per encode step
-SMALL_ROWS = 8  # up to this many rows a batch is encoded value by value (less fixed cost)
+SMALL_ROWS = 8  # up to this many rows a batch with binary columns is encoded value by value
 COPY_QUEUE_CHUNKS = 64
 ROW_DESCRIPTIONS_CACHED = 128  # encoded RowDescriptions kept per connection
 REPLIES_KEPT = 16  # memoised replies per connection (see Handler.reply)
@@ -803,13 +803,14 @@ class Handler:
     def _data_rows(
         self, batch: pa.RecordBatch, columns: list[ColumnDesc], formats: list[int]
     ) -> bytes | memoryview:
-        """DataRow messages for a batch: column-wise for many rows, value by value for a handful.
-
-        Below :data:`SMALL_ROWS` rows the fixed cost of Arrow/numpy calls is larger than encoding each
-        value in Python; the two paths give the same bytes (tests/pgwire/test_types.py checks it).
+        """DataRow messages for a batch: by :func:`pgwire.types.text_rows` (one kernel call writes the
+        rows, and the text of the usual result columns), or value by value for a handful of rows with
+        binary columns: below :data:`SMALL_ROWS` rows the fixed cost of the binary column encoders' numpy
+        calls is larger than encoding each value in Python (in text the kernel is cheaper from one row
+        on). The two paths give the same bytes (tests/pgwire/test_types.py checks it).
         """
         n = batch.num_rows
-        if n <= SMALL_ROWS:
+        if n <= SMALL_ROWS and 1 in formats:
             try:
                 values = [batch.column(i).to_pylist() for i in range(len(columns))]
                 return b"".join(
@@ -823,10 +824,7 @@ class Handler:
                 )
             except (TypeError, ValueError, AttributeError, AssertionError, OverflowError):
                 pass  # a value Python cannot hold as Arrow gives it (ns timestamps, ints as timestamptz ...)
-        wire = [
-            encode_column(batch.column(i), c.type_oid, formats[i], self.ctx) for i, c in enumerate(columns)
-        ]
-        return m.encode_data_rows(wire, n)
+        return text_rows(batch.columns, [c.type_oid for c in columns], formats, self.ctx, n)
 
     # ------------------------------------------------------------ COPY
 

@@ -25,6 +25,7 @@ from pgwire.types._base import (
     register,
     type_size,
 )
+from pgwire.types._rows import text_rows
 
 FAMILIES = (
     bool_,
@@ -76,6 +77,7 @@ __all__ = [
     "encode_value",
     "lookup",
     "register",
+    "text_rows",
     "type_size",
     "warm_up",
 ]

@@ -64,6 +64,18 @@ def _clock(out: np.ndarray, pos: int, in_day: int) -> int:
 
 
 @njit(cache=True, nogil=True)
+def _put_date(out: np.ndarray, pos: int, days: int) -> int:
+    """``YYYY-MM-DD`` of ``days`` since 1970 (years 1-9999); the position after it."""
+    year, month, day = _civil(days)
+    pos = _put2(out, pos, year // 100)
+    pos = _put2(out, pos, year % 100)
+    out[pos] = 45
+    pos = _put2(out, pos + 1, month)
+    out[pos] = 45
+    return _put2(out, pos + 1, day)
+
+
+@njit(cache=True, nogil=True)
 def timestamps_text(
     micros: np.ndarray,
     nulls: np.ndarray,
@@ -111,13 +123,7 @@ def timestamps_text(
         elif date:
             last_days = days
             last_at = pos
-            year, month, day = _civil(days)
-            pos = _put2(out, pos, year // 100)
-            pos = _put2(out, pos, year % 100)
-            out[pos] = 45
-            pos = _put2(out, pos + 1, month)
-            out[pos] = 45
-            pos = _put2(out, pos + 1, day)
+            pos = _put_date(out, pos, days)
             if clock:
                 out[pos] = 32
                 pos += 1
@@ -254,33 +260,36 @@ def integers_text(values: np.ndarray, nulls: np.ndarray, scale: int) -> tuple[np
     digits = np.empty(20 + scale, np.uint8)
     pos = 0
     for i in range(n):
-        if has_nulls and nulls[i]:
-            offsets[i + 1] = pos
-            continue
-        v = np.int64(values[i])
-        if v == -9223372036854775807 - 1:
-            for k in range(_INT64_MIN_TEXT.size):
-                out[pos + k] = _INT64_MIN_TEXT[k]
-            pos += _INT64_MIN_TEXT.size
-            offsets[i + 1] = pos
-            continue
-        if v < 0:
-            out[pos] = 45
-            pos += 1
-            v = -v
-        k = 0
-        while v > 0 or k <= scale:
-            digits[k] = 48 + v % 10
-            v //= 10
-            k += 1
-        for j in range(k - 1, -1, -1):
-            out[pos] = digits[j]
-            pos += 1
-            if j == scale and scale > 0:
-                out[pos] = 46
-                pos += 1
+        if not (has_nulls and nulls[i]):
+            pos = _put_int(out, pos, np.int64(values[i]), digits, scale)
         offsets[i + 1] = pos
     return out[:pos], offsets
+
+
+@njit(cache=True, nogil=True)
+def _put_int(out: np.ndarray, pos: int, v: np.int64, digits: np.ndarray, scale: int) -> int:
+    """Decimal text of ``v`` (of the decimal with ``scale`` digits after the point whose unscaled value
+    it is), using ``digits`` (20 + scale bytes) as scratch; the position after it."""
+    if v == -9223372036854775807 - 1:
+        for k in range(_INT64_MIN_TEXT.size):
+            out[pos + k] = _INT64_MIN_TEXT[k]
+        return pos + _INT64_MIN_TEXT.size
+    if v < 0:
+        out[pos] = 45
+        pos += 1
+        v = -v
+    k = 0
+    while v > 0 or k <= scale:
+        digits[k] = 48 + v % 10
+        v //= 10
+        k += 1
+    for j in range(k - 1, -1, -1):
+        out[pos] = digits[j]
+        pos += 1
+        if j == scale and scale > 0:
+            out[pos] = 46
+            pos += 1
+    return pos
 
 
 # ---------------------------------------------------------------- floats as text
@@ -427,7 +436,15 @@ def floats_text(data: np.ndarray, offsets: np.ndarray, high: int) -> tuple[np.nd
 
 # the fields of a column's row in the table data_rows reads (pgwire.types._rows builds it)
 COL_DATA, COL_DATA_SIZE, COL_OFFSETS, COL_OFFSET_SIZE, COL_WIDTH, COL_NULLS, COL_BITS, COL_BIT0 = range(8)
-COLUMN_FIELDS = 8
+COL_KIND, COL_UNIT = 8, 9
+COLUMN_FIELDS = 10
+# what a column's values are (COL_KIND): bytes sent as they are (fixed-width or with offsets), or values the
+# kernel writes as text itself from their Arrow buffer (COL_DATA, row 0's address): integers of COL_WIDTH
+# bytes, float8 bit patterns, or int64 timestamps in COL_UNIT (1: microseconds, 1000: nanoseconds) since
+# 1970 UTC, with ``+00`` when COL_WIDTH is 1 (timestamptz in a UTC session) or without (timestamp)
+KIND_BYTES, KIND_INT, KIND_FLOAT8, KIND_TIMESTAMP = 0, 1, 2, 3
+VALUE_TEXT_MAX = 36  # the longest text of such a value (a timestamp with fraction and suffix: 29)
+ODD_VALUE = -2  # data_rows' answer for a timestamp it does not write (infinite, or a year outside 1-9999)
 
 
 def _loader(kind):  # type: ignore[no-untyped-def]
@@ -445,6 +462,8 @@ def _loader(kind):  # type: ignore[no-untyped-def]
 
 
 _u8_at = _loader(types.uint8)
+_i8_at = _loader(types.int8)
+_i16_at = _loader(types.int16)
 _i32_at = _loader(types.int32)
 _i64_at = _loader(types.int64)
 
@@ -456,6 +475,19 @@ def _put_u64(typingctx, addr, value):  # type: ignore[no-untyped-def]
     def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
         ptr = builder.inttoptr(args[0], context.get_value_type(types.CPointer(types.int64)))
         builder.store(args[1], ptr, align=1)
+        return context.get_dummy_value()
+
+    return types.void(types.int64, types.int64), codegen
+
+
+@intrinsic
+def _put_u32(typingctx, addr, value):  # type: ignore[no-untyped-def]
+    """Store the low 32 bits of ``value`` (native order) at an int64 address, any alignment."""
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        i32 = context.get_value_type(types.int32)
+        ptr = builder.inttoptr(args[0], i32.as_pointer())
+        builder.store(builder.trunc(args[1], i32), ptr, align=1)
         return context.get_dummy_value()
 
     return types.void(types.int64, types.int64), codegen
@@ -501,6 +533,11 @@ def data_rows(out: np.ndarray, columns: np.ndarray, n: int, type_code: int) -> i
 
     A value of up to 16 bytes goes as two 8-byte words when its data and ``out`` have room for them: the
     bytes written past its end are written again by what follows it (rows are written front to back).
+
+    A column of another :data:`COL_KIND` than bytes is written as text from its values here (each at most
+    :data:`VALUE_TEXT_MAX` bytes), which saves a pass over the data and a kernel call per column; a
+    timestamp it cannot write so makes it stop with :data:`ODD_VALUE` (the caller encodes the batch
+    column by column instead).
     """
     ncols = columns.shape[0]
     cap = out.size
@@ -515,6 +552,9 @@ def data_rows(out: np.ndarray, columns: np.ndarray, n: int, type_code: int) -> i
             out[7 * i + 4] = 6
         return 7 * n
     base = out.ctypes.data
+    digits = np.empty(24, np.uint8)
+    day_of = np.full(ncols, -(2**62), np.int64)  # per timestamp column: the day of the date it wrote last
+    day_at = np.zeros(ncols, np.int64)  # ... and where in ``out``
     pos = 0
     for i in range(n):
         head = pos
@@ -536,6 +576,57 @@ def data_rows(out: np.ndarray, columns: np.ndarray, n: int, type_code: int) -> i
                     return -1
                 _put_be32(base + pos, -1)
                 pos += 4
+                continue
+            kind = columns[c, COL_KIND]
+            if kind != KIND_BYTES:
+                if pos + 4 + VALUE_TEXT_MAX > cap:
+                    return -1
+                at = pos + 4
+                src = columns[c, COL_DATA]
+                if kind == KIND_INT:
+                    width = columns[c, COL_WIDTH]
+                    if width == 8:
+                        v = _i64_at(src + 8 * i)
+                    elif width == 4:
+                        v = np.int64(_i32_at(src + 4 * i))
+                    elif width == 2:
+                        v = np.int64(_i16_at(src + 2 * i))
+                    else:
+                        v = np.int64(_i8_at(src + i))
+                    if 0 <= v < _SMALL:  # the 4 table bytes stored whole (VALUE_TEXT_MAX leaves room)
+                        _put_u32(base + at, np.int64(_SMALL_WORDS[v]))
+                        end = at + _SMALL_LENGTHS[v]
+                    else:
+                        end = _put_int(out, at, v, digits, 0)
+                elif kind == KIND_FLOAT8:
+                    end = _put_float8(out, at, _i64_at(src + 8 * i), digits, 15)
+                else:
+                    us = _i64_at(src + 8 * i)
+                    unit = columns[c, COL_UNIT]
+                    if unit != 1:  # toward zero, as PostgreSQL keeps microseconds
+                        q = us // unit
+                        us = q + 1 if us < 0 and q * unit != us else q
+                    if us < _MIN_US or us >= _MAX_US:
+                        return ODD_VALUE
+                    days = us // _US_PER_DAY
+                    if days == day_of[c]:  # rows in time order share days: copy the date written last
+                        _put_u64(base + at, _i64_at(base + day_at[c]))
+                        out[at + 8] = out[day_at[c] + 8]
+                        out[at + 9] = out[day_at[c] + 9]
+                        end = at + 10
+                    else:
+                        day_of[c] = days
+                        day_at[c] = at
+                        end = _put_date(out, at, days)
+                    out[end] = 32
+                    end = _clock(out, end + 1, us - days * _US_PER_DAY)
+                    if columns[c, COL_WIDTH] == 1:
+                        out[end] = 43
+                        out[end + 1] = 48
+                        out[end + 2] = 48
+                        end += 3
+                _put_be32(base + pos, end - at)
+                pos = end
                 continue
             size = columns[c, COL_OFFSET_SIZE]
             if size == 0:
@@ -745,37 +836,37 @@ def float8_text(bits: np.ndarray, nulls: np.ndarray, high: int) -> tuple[np.ndar
     digits = np.empty(20, np.uint8)
     pos = 0
     for i in range(n):
-        if has_nulls and nulls[i]:
-            offsets[i + 1] = pos
-            continue
-        b = bits[i]
-        negative = b < 0
-        magnitude = b & 0x7FFFFFFFFFFFFFFF
-        if magnitude >= 0x7FF0000000000000:  # NaN (any payload) or an infinity
-            pos = _put_special(out, pos, magnitude > 0x7FF0000000000000, negative)
-            offsets[i + 1] = pos
-            continue
-        if negative:
-            out[pos] = 45
-            pos += 1
-        if magnitude == 0:
-            out[pos] = 48
-            pos += 1
-            offsets[i + 1] = pos
-            continue
-        value, exponent = _shortest(magnitude)
-        nd = 0
-        while value > 0:
-            digits[nd] = 48 + value % 10
-            value //= 10
-            nd += 1
-        for k in range(nd // 2):  # most significant first
-            t = digits[k]
-            digits[k] = digits[nd - 1 - k]
-            digits[nd - 1 - k] = t
-        while nd > 1 and digits[nd - 1] == 48:
-            nd -= 1
-            exponent += 1
-        pos = _put_decimal(out, pos, digits, nd, exponent + nd - 1, high)
+        if not (has_nulls and nulls[i]):
+            pos = _put_float8(out, pos, bits[i], digits, high)
         offsets[i + 1] = pos
     return out[:pos], offsets
+
+
+@njit(cache=True, nogil=True)
+def _put_float8(out: np.ndarray, pos: int, b: np.int64, digits: np.ndarray, high: int) -> int:
+    """PostgreSQL's float8 text of the double whose int64 bit pattern is ``b`` (at most 26 bytes), using
+    ``digits`` (20 bytes) as scratch; the position after it."""
+    negative = b < 0
+    magnitude = b & 0x7FFFFFFFFFFFFFFF
+    if magnitude >= 0x7FF0000000000000:  # NaN (any payload) or an infinity
+        return _put_special(out, pos, magnitude > 0x7FF0000000000000, negative)
+    if negative:
+        out[pos] = 45
+        pos += 1
+    if magnitude == 0:
+        out[pos] = 48
+        return pos + 1
+    value, exponent = _shortest(magnitude)
+    nd = 0
+    while value > 0:
+        digits[nd] = 48 + value % 10
+        value //= 10
+        nd += 1
+    for k in range(nd // 2):  # most significant first
+        t = digits[k]
+        digits[k] = digits[nd - 1 - k]
+        digits[nd - 1 - k] = t
+    while nd > 1 and digits[nd - 1] == 48:
+        nd -= 1
+        exponent += 1
+    return _put_decimal(out, pos, digits, nd, exponent + nd - 1, high)

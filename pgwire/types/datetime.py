@@ -370,7 +370,7 @@ def _timestamp_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
     return _with_infinities(col, raw, inf)
 
 
-_UTC_NAMES = ("UTC", "Etc/UTC", "GMT", "Etc/GMT", "Etc/UCT", "UCT", "Zulu")
+UTC_NAMES = ("UTC", "Etc/UTC", "GMT", "Etc/GMT", "Etc/UCT", "UCT", "Zulu")
 
 
 def _timestamptz_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
@@ -378,7 +378,7 @@ def _timestamptz_text_column(arr: pa.Array, ctx: Context) -> WireColumn:
     nulls = null_mask(arr)
     inf = _infinite(raw, _INF_US)
     instant = raw if inf is None else np.where(inf, 0, raw)
-    if ctx.timezone in _UTC_NAMES:
+    if ctx.timezone in UTC_NAMES:
         col, odd = format_timestamps(instant, nulls, utc=True)
     else:
         wall = _wall(instant, nulls, ctx.timezone)

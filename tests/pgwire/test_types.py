@@ -13,9 +13,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from pgwire import messages as m
 from pgwire.copy import wire_values
 from pgwire.errors import InvalidBinaryRepresentation
-from pgwire.types import REGISTRY, Context, decode_param, encode_column, encode_value
+from pgwire.types import REGISTRY, Context, decode_param, encode_column, encode_value, text_rows
 from pgwire.types.numbers import format_float
 from sql.errors import InvalidTextRepresentation
 
@@ -109,6 +110,19 @@ def test_array_round_trip_with_nulls(oid: int, fmt: int, data: st.DataObject) ->
 
 def _column(arr: pa.Array, oid: int, fmt: int, ctx: Context = UTC) -> list[bytes | None]:
     return wire_values(encode_column(arr, oid, fmt, ctx)).to_pylist()
+
+
+def _text_rows(arr: pa.Array, oid: int, ctx: Context = UTC) -> list[bytes | None]:
+    """The values of the DataRows text_rows writes for a one-column batch of ``arr`` (in text)."""
+    data = bytes(text_rows([arr], [oid], [0], ctx, len(arr)))
+    out: list[bytes | None] = []
+    while data:
+        length = int.from_bytes(data[1:5], "big")
+        row = m.DataRow.decode(data[5 : 1 + length])
+        assert len(row.values) == 1
+        out.append(row.values[0])
+        data = data[1 + length :]
+    return out
 
 
 ARROW = {
@@ -229,10 +243,9 @@ BATCH_COLUMNS = {
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_bulk_batches_match_value_by_value(data: st.DataObject) -> None:
-    """encode_column + encode_data_rows give the same DataRow bytes as encode_value + DataRow, for batches
-    of several types with NULLs, sliced (Arrow offsets), in text and binary and in several time zones."""
-    from pgwire import messages as m
-
+    """encode_column + encode_data_rows, and text_rows, give the same DataRow bytes as encode_value +
+    DataRow, for batches of several types with NULLs, sliced (Arrow offsets), in text and binary and in
+    several time zones."""
     names = data.draw(
         st.lists(st.sampled_from(sorted(BATCH_COLUMNS)), min_size=1, max_size=4), label="columns"
     )
@@ -257,6 +270,7 @@ def test_bulk_batches_match_value_by_value(data: st.DataObject) -> None:
         for r in range(n)
     )
     assert got == expected
+    assert text_rows(arrays, oids, formats, ctx, n) == expected  # integers, float8, UTC times in the kernel
 
 
 @settings(max_examples=150, deadline=None)
@@ -290,7 +304,9 @@ def test_time_ordered_columns_match_value_by_value(
         tz = "UTC" if oid == 1184 else None
         arr = pa.array(values, pa.timestamp("us", tz=tz))
     ctx = Context(zone)
-    assert _column(arr, oid, 0, ctx) == [encode_value(v, oid, 0, ctx) for v in arr.to_pylist()]
+    expected = [encode_value(v, oid, 0, ctx) for v in arr.to_pylist()]
+    assert _column(arr, oid, 0, ctx) == expected
+    assert _text_rows(arr, oid, ctx) == expected
 
 
 @settings(max_examples=100, deadline=None)
@@ -314,6 +330,7 @@ def test_small_integers_by_table_match_value_by_value(values: list[int | None], 
     arr = pa.array(values, typ)
     oid = {16: 21, 32: 23, 64: 20}[typ.bit_width]
     assert _column(arr, oid, 0) == [encode_value(v, oid, 0, UTC) for v in values]
+    assert _text_rows(arr, oid) == [encode_value(v, oid, 0, UTC) for v in values]
 
 
 @pytest.mark.parametrize("zone", ZONES)
@@ -329,6 +346,7 @@ def test_timestamptz_text_beyond_2037_and_before_1900_in_zones(zone: str) -> Non
     arr = pa.array(days + [None], pa.timestamp("us", tz="UTC"))
     expected = [encode_value(v, 1184, 0, ctx) for v in arr.to_pylist()]
     assert _column(arr, 1184, 0, ctx) == expected
+    assert _text_rows(arr, 1184, ctx) == expected
     if zone == "America/New_York":
         assert expected[-2] == b"9999-07-15 09:00:00-04"  # daylight saving time from the zone's rule
         assert expected[4] == b"1883-01-14 19:03:58-04:56:02"  # local mean time before standard time
@@ -337,14 +355,31 @@ def test_timestamptz_text_beyond_2037_and_before_1900_in_zones(zone: str) -> Non
 def test_storage_int64_nanoseconds_as_timestamps() -> None:
     """The storage engine's time column is int64 ns since 1970; sub-microsecond digits are cut toward zero."""
     arr = pa.array([1451606400_123456789, -1, -1500, None, 0])
-    assert _column(arr, 1184, 0) == [
+    expected = [
         b"2016-01-01 00:00:00.123456+00",
         b"1970-01-01 00:00:00+00",
         b"1969-12-31 23:59:59.999999+00",
         None,
         b"1970-01-01 00:00:00+00",
     ]
+    assert _column(arr, 1184, 0) == expected
+    assert _text_rows(arr, 1184) == expected
     assert _column(arr, 1114, 1)[2] == (-946_684_800_000_000 - 1).to_bytes(8, "big", signed=True)
+    assert _text_rows(pa.array([-1500, 1]), 1114) == [b"1969-12-31 23:59:59.999999", b"1970-01-01 00:00:00"]
+    assert _text_rows(pa.array([-1500, 1], pa.timestamp("ns", tz="UTC")), 1184)[0] == expected[2]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata"])
+def test_text_rows_infinite_timestamps(zone: str) -> None:
+    """DuckDB's infinite timestamps (int64's extremes) are no values the kernel writes: text_rows sends
+    such a batch through the column encoders, with the other columns as they are."""
+    ctx = Context(zone)
+    times = pa.array([2**63 - 1, 0, None, -(2**63) + 1], pa.timestamp("us", tz="UTC"))
+    ints = pa.array([1, None, -20000, 2**40])
+    got = text_rows([times, ints], [1184, 20], [0, 0], ctx, 4)
+    wire = [encode_column(times, 1184, 0, ctx), encode_column(ints, 20, 0, ctx)]
+    assert got == m.encode_data_rows(wire, 4)
+    assert b"\x00\x00\x00\x08infinity" in bytes(got) and b"-infinity" in bytes(got)
 
 
 @settings(max_examples=200, deadline=None)
@@ -356,6 +391,7 @@ def test_float8_text_kernel_over_bit_patterns(patterns: list[int]) -> None:
 
     arr = pa.array(np.array(patterns, np.uint64).view(np.float64))
     assert _column(arr, 701, 0) == [format_float(v).encode() for v in arr.to_pylist()]
+    assert _text_rows(arr, 701) == [format_float(v).encode() for v in arr.to_pylist()]
 
 
 @pytest.mark.parametrize("typ, oid", [(pa.float64(), 701), (pa.float32(), 700)])
