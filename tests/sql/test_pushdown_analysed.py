@@ -69,3 +69,52 @@ def test_values_of_each_execution_are_used():
     for params, tmin, tmax in ((VALUES[0], t0, t0 + 3600 * NS - 1), (VALUES[1], t0 - 3 * 86400 * NS, t0 - 1)):
         pd = table_pushdown(tree, "cpu", "time", {"host"}, _evaluate(params), params, memo)
         assert (pd.tmin, pd.tmax, pd.predicate.value) == (tmin, tmax, params[0])
+
+
+def _matches(p, tags: dict) -> bool:
+    """The series a tag predicate selects, by its meaning (missing tags are '', as in the index)."""
+    from columnar.predicate import And, Or, TagEq, TagIn, TagNe
+
+    if isinstance(p, TagEq):
+        return tags.get(p.key, "") == p.value
+    if isinstance(p, TagNe):
+        return tags.get(p.key, "") != p.value
+    if isinstance(p, TagIn):
+        return tags.get(p.key, "") in p.values
+    if isinstance(p, And):
+        return all(_matches(x, tags) for x in p.parts)
+    if isinstance(p, Or):
+        return any(_matches(x, tags) for x in p.parts)
+    raise AssertionError(p)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "(host = $1 OR host = $2 OR $3 = host) AND time >= $4",
+        "(host = $1 OR (host = $2 OR host = $3))",
+        "(host = $1 OR rack = $2 OR host = $3)",
+        "(host = $1 OR host <> $2) AND rack = $3",
+    ],
+)
+def test_parameter_tag_tests_select_what_the_tree_walk_selects(where):
+    """tag = $n (and OR chains of them) are bound without walking the tree: the series selected are
+    those of the tree walk's predicate, and exactness is the same (an empty value is not exact)."""
+    from sql.rewrite.pushdown import _tag_predicate, conjuncts
+
+    tree = parse(f"SELECT * FROM cpu WHERE {where}").args["where"]
+    is_tag = lambda c: c.name in ("host", "rack")  # noqa: E731
+    series = [{"host": h, "rack": r} for h in ("a", "b", "c", "") for r in ("r1", "b", "")]
+    for params in (["a", "b", "c", T0], ["a", "", "b", T0], ["b", "b", "r1", T0]):
+        got = table_pushdown(tree, "cpu", "time", {"host", "rack"}, _evaluate(params), params)
+        walked = [_tag_predicate(c, is_tag, params) for c in conjuncts(tree) if "time" not in c.sql()]
+        for tags in series:
+            assert _matches(got.predicate, tags) == all(_matches(w, tags) for w in walked), (params, tags)
+        exact_walk = all(w is not None and _exact_ref(w) for w in walked)
+        assert got.exact == exact_walk
+
+
+def _exact_ref(p) -> bool:
+    from sql.rewrite.pushdown import _exact
+
+    return _exact(p)
