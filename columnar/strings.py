@@ -9,7 +9,8 @@ bytes of every column into one buffer, and each column is that buffer with its o
     a, b = take_strings([["x", None, "yz"], ["p", "q", "r"]], np.array([2, 0, 0, 1]))
     # a: ["yz", "x", "x", None]   b: ["r", "p", "p", "q"]
 
-That wins below a few thousand strings. Beyond (``KERNEL_STRINGS``), Arrow's own take is faster: it
+A column of one value (a single series' tags) is that value's bytes repeated, with no copying loop.
+The kernel wins below a few thousand strings. Beyond (``KERNEL_STRINGS``), Arrow's own take is faster: it
 copies each value with memcpy into memory its allocator keeps mapped, where the kernel's byte loop and
 fresh pages cost ~10 ns a string; there the columns are taken by Arrow in one call.
 All columns together hold at most 2 GiB of bytes (Arrow's string layout has 32-bit offsets); scans
@@ -62,6 +63,8 @@ def take_strings(columns: Sequence[Sequence[str | None]], idx: np.ndarray) -> li
     if not columns:
         return []
     width = len(columns[0])
+    if width == 1:  # one value a column (a single series' tags): its bytes repeated, no copying loop
+        return [_repeated(values[0], len(idx)) for values in columns]
     if len(idx) * len(columns) > KERNEL_STRINGS:
         arrays = [pa.array(values, type=pa.string()) for values in columns]
         names = [str(i) for i in range(len(arrays))]
@@ -91,6 +94,17 @@ def take_strings(columns: Sequence[Sequence[str | None]], idx: np.ndarray) -> li
             pa.Array.from_buffers(pa.string(), n, [validity, pa.py_buffer(out_offsets[c]), data_buf], nulls)
         )
     return result
+
+
+def _repeated(value: str | None, n: int) -> pa.Array:
+    """``n`` rows of ``value``: its UTF-8 bytes repeated (bytes * n runs in C) and evenly spaced offsets."""
+    if value is None:
+        return pa.nulls(n, pa.string())
+    b = value.encode()
+    if len(b) * n > _MAX_BYTES:
+        raise OverflowError(f"a string column of {len(b) * n} bytes exceeds Arrow's 2 GiB string layout")
+    offsets = np.arange(0, (n + 1) * len(b), len(b), dtype=np.int32) if b else np.zeros(n + 1, np.int32)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(b * n)], 0)
 
 
 def warm_up() -> None:
