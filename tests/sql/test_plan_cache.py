@@ -97,7 +97,9 @@ def test_template_round_trip(pieces):
     )
 
 
-_OTHER_LITERALS = st.sampled_from(["'x'", "''", "'a''b'", "'2016-01-01 00:00:00 +0000'", "7", "12.5", "1e9", ".5"])
+_OTHER_LITERALS = st.sampled_from(
+    ["'x'", "''", "'a''b'", "'2016-01-01 00:00:00 +0000'", "7", "12.5", "1e9", ".5"]
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -126,6 +128,38 @@ def test_a_quote_in_a_piece_keeps_the_template_from_being_reused():
     assert first is not None and first.pieces[0] == prefix  # the quote pairs up across the literal
     assert plan_cache._scan(prefix + "'a b'", 0) is None  # here it pairs up inside it
     assert plan_cache.template(prefix + "'a b'", 0) is None
+
+
+_TS_TEXT = st.builds(
+    lambda d, sep, t, frac, sp, off: f"{d}{sep}{t}{frac}{sp}{off}",
+    st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)).map(str),
+    st.sampled_from([" ", "T"]),
+    st.sampled_from(["", "00:00", "05:37", "23:59:59", "12:30:01", "24:00:00", "07:08:60"]),
+    st.sampled_from(["", ".5", ".123", ".000001", ".999999"]),
+    st.sampled_from(["", " ", "  "]),
+    st.sampled_from(["", "Z", "+00", "-05", "+0530", "+05:30", "-00:30", "+14:00", "-1200"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TS_TEXT, st.sampled_from([plan_cache.TIMESTAMPTZ, plan_cache.TIMESTAMP]))
+def test_timestamp_shortcut_reads_what_the_parts_read(text, oid):
+    """The fromisoformat shortcut gives the value (or the refusal) of reading the regex's parts."""
+    m = plan_cache._TS.match(text)
+    if m is None:
+        return
+    for tz in ("UTC", "Europe/Berlin"):
+        try:
+            want: object = plan_cache._timestamp_parts(m, oid, tz)
+        except ValueError:
+            want = ValueError
+        try:
+            got: object = plan_cache._timestamp(text, oid, tz)
+        except ValueError:
+            got = ValueError
+        assert got == want, (text, oid, tz)
+        if isinstance(got, dt.datetime):
+            assert got.utcoffset() == want.utcoffset()  # type: ignore[union-attr]
 
 
 def test_timestamp_values_read_as_postgresql_does():
