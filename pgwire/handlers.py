@@ -52,6 +52,7 @@ INLINE_BUDGET_S = 0.0005  # on the event loop, offload before a new request once
 INLINE_REQUEST_S = 0.002  # ... and within a request (up to its Sync) once it has run this long
 OFFLOAD = object()  # yielded by Handler.run on the loop: continue me in the thread pool
 BATCH_ROWS = 32 * 1024  # rows encoded at a time: bounds memory per encode step
+FIRST_PIECE_ROWS = 1024  # a result's first rows encoded at once; each next piece twice as many, to BATCH_ROWS
 SMALL_ROWS = 8  # up to this many rows a batch with binary columns is encoded value by value
 COPY_QUEUE_CHUNKS = 64
 ROW_DESCRIPTIONS_CACHED = 128  # encoded RowDescriptions kept per connection
@@ -770,8 +771,14 @@ class Handler:
     def _send_batches(
         self, portal: Portal, columns: list[ColumnDesc] | None, max_rows: int
     ) -> Generator[None, None, int]:
-        """DataRows of the portal's batches: the rows sent, or -1 when suspended at ``max_rows``."""
+        """DataRows of the portal's batches: the rows sent, or -1 when suspended at ``max_rows``.
+
+        A large result is encoded in pieces that grow from :data:`FIRST_PIECE_ROWS` to :data:`BATCH_ROWS`
+        rows: its first bytes go out while later rows are encoded, and the client (libpq parses DataRows
+        as they arrive) reads them meanwhile; pieces of a fixed small size would cost a step to the
+        transport per few hundred KiB of a result of millions of rows."""
         sent = 0
+        piece = FIRST_PIECE_ROWS
         while True:
             if max_rows and sent >= max_rows:
                 if portal.pending is None:
@@ -787,7 +794,8 @@ class Handler:
             take = batch.num_rows
             if max_rows:
                 take = min(take, max_rows - sent)
-            take = min(take, BATCH_ROWS)
+            take = min(take, piece)
+            piece = min(2 * piece, BATCH_ROWS)
             if take < batch.num_rows:
                 portal.pending = batch.slice(take)
                 batch = batch.slice(0, take)

@@ -478,3 +478,48 @@ def test_output_is_queued_as_chunks_and_taken_once():
     assert conn.pending_output() == 0 and conn.data_to_send() == b""
     conn.send_bytes(b"only")
     assert conn.data_to_send() == b"only"
+
+
+def test_a_large_result_goes_out_in_growing_pieces() -> None:
+    """The handler encodes a large result in pieces of FIRST_PIECE_ROWS, then twice as many each time, and
+    yields to the transport once FLUSH_BYTES are waiting: the client gets its first rows before the rest
+    is encoded (one 32 Ki-row batch encoded whole before anything went out, before), and every row once,
+    in order."""
+    from pgwire.auth import AuthConfig
+    from pgwire.handlers import BATCH_ROWS, FIRST_PIECE_ROWS, FLUSH_BYTES, Handler
+    from tests.pgwire.duck_session import session_factory
+
+    conn = Connection()
+    handler = Handler(conn, session_factory(), AuthConfig("trust"))
+    conn.receive_data(m.StartupMessage({"user": "u", "database": "db"}).encode())
+    for _ in handler.run():
+        pass
+    conn.data_to_send()
+    n = 3 * BATCH_ROWS
+    conn.receive_data(m.Query(f"select i::int8 as i, repeat('x', 200) as pad from range({n}) t(i)").encode())
+    chunks = []
+    for _ in handler.run():
+        chunks.append(conn.data_to_send())
+    chunks.append(conn.data_to_send())
+    rows_per_chunk = [c.count(b"D\x00\x00") for c in chunks]  # each DataRow here starts with D, 0, 0
+    assert sum(rows_per_chunk) == n
+    row_bytes = len(m.DataRow([b"0", b"x" * 200]).encode())
+    first_pieces = -(-FLUSH_BYTES // (FIRST_PIECE_ROWS * row_bytes))  # pieces until the first yield
+    assert rows_per_chunk[0] <= FIRST_PIECE_ROWS * (2**first_pieces - 1) < BATCH_ROWS
+    assert rows_per_chunk[1] > rows_per_chunk[0]  # the pieces grow
+    values = [
+        int(msg.values[0])  # type: ignore[attr-defined]
+        for msg in _decode_all(b"".join(chunks))
+        if isinstance(msg, m.DataRow)
+    ]
+    assert values == list(range(n))
+
+
+def _decode_all(data: bytes) -> list[m.Message]:
+    out = []
+    pos = 0
+    while pos < len(data):
+        code, length = data[pos : pos + 1], int.from_bytes(data[pos + 1 : pos + 5], "big")
+        out.append(m.BACKEND[code].decode(data[pos + 5 : pos + 1 + length]))
+        pos += 1 + length
+    return out
