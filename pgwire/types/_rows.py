@@ -37,6 +37,7 @@ from pgwire.types._kernels import (
     data_rows,
 )
 from pgwire.types.datetime import UTC_NAMES
+from pgwire.types.text import BPCHAR_OID, CHAR_OID, NAME_OID, TEXT_OID, UNKNOWN_OID, VARCHAR_OID
 
 # the Arrow arrays read as they are, by class (a class lookup is much cheaper than testing the type):
 # the size of their offsets and how to read one
@@ -121,7 +122,8 @@ def text_rows(
     array), the common result columns, is written by the framing kernel itself straight from the Arrow
     buffer: no text column in between and one kernel call for the batch, where each column's encoder
     costs some ~5-15 us of numpy and kernel calls even for ten rows. A timestamp that kernel does not
-    write (infinite, or a year outside 1-9999) sends the batch through the encoders."""
+    write (infinite, or a year outside 1-9999) sends the batch through the encoders. Arrow strings of
+    a string type are read where they are (as their encoder would hand them on)."""
     flat: list[int] = []
     keep: list[object] = []
     bound = n * (1 + 4 + 2 + 4 * len(arrays))
@@ -129,13 +131,16 @@ def text_rows(
     direct = False
     for arr, oid, fmt in zip(arrays, oids, formats, strict=True):
         row = [0] * COLUMN_FIELDS
-        size = _text_entry(arr, oid, utc, n, row) if fmt == 0 else -1
-        if size < 0:
-            wire = encode_column(arr, oid, fmt, ctx)
-            keep.append(wire)
-            size = _wire_entry(wire, n, row, keep)
+        if oid in _STRING_OIDS and type(arr) in _VAR:  # strings go as they are, in text and binary
+            size = _var_entry(arr, n, row, keep)
         else:
-            direct = True
+            size = _text_entry(arr, oid, utc, n, row) if fmt == 0 else -1
+            if size < 0:
+                wire = encode_column(arr, oid, fmt, ctx)
+                keep.append(wire)
+                size = _wire_entry(wire, n, row, keep)
+            else:
+                direct = True
         bound += size
         flat += row
     written, out = _frame(flat, len(arrays), n, ord("D"), bound)
@@ -158,6 +163,8 @@ def _frame(flat: list[int], ncols: int, n: int, type_code: int, bound: int) -> t
 _INTEGERS = {pa.Int64Array: 8, pa.Int32Array: 4, pa.Int16Array: 2, pa.Int8Array: 1}
 _INTEGER_OIDS = frozenset({20, 21, 23, 26})  # int8, int2, int4, oid
 _FLOAT8_OID, _TIMESTAMP_OID, _TIMESTAMPTZ_OID = 701, 1114, 1184
+# the string types (string_column): an Arrow string or binary array is sent as it is, in text and binary
+_STRING_OIDS = frozenset({TEXT_OID, VARCHAR_OID, NAME_OID, BPCHAR_OID, CHAR_OID, UNKNOWN_OID})
 _UNITS = {"us": 1, "ns": 1000}
 
 
