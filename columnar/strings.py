@@ -9,8 +9,9 @@ bytes of every column into one buffer, and each column is that buffer with its o
     a, b = take_strings([["x", None, "yz"], ["p", "q", "r"]], np.array([2, 0, 0, 1]))
     # a: ["yz", "x", "x", None]   b: ["r", "p", "p", "q"]
 
-A column of one value (a single series' tags) is that value's bytes repeated, with no copying loop.
-The kernel wins below a few thousand strings. Beyond (``KERNEL_STRINGS``), Arrow's own take is faster: it
+A column of one value (a single series' tags) is that value's bytes repeated, with no copying loop;
+above the kernel's size, rows in long runs of one value (a scan's rows come grouped by series) are
+built run by run the same way. The kernel wins below a few thousand strings. Beyond (``KERNEL_STRINGS``), Arrow's own take is faster: it
 copies each value with memcpy into memory its allocator keeps mapped, where the kernel's byte loop and
 fresh pages cost ~10 ns a string; there the columns are taken by Arrow in one call.
 All columns together hold at most 2 GiB of bytes (Arrow's string layout has 32-bit offsets); scans
@@ -28,6 +29,7 @@ from columnar.encodings._core import kernel
 
 _MAX_BYTES = (1 << 31) - 1
 KERNEL_STRINGS = 8192  # rows x columns up to which the kernel builds the columns
+RUN_ROWS = 64  # above the kernel's size: rows a run of one value must average to build by runs
 
 
 @kernel
@@ -66,6 +68,9 @@ def take_strings(columns: Sequence[Sequence[str | None]], idx: np.ndarray) -> li
     if width == 1:  # one value a column (a single series' tags): its bytes repeated, no copying loop
         return [_repeated(values[0], len(idx)) for values in columns]
     if len(idx) * len(columns) > KERNEL_STRINGS:
+        starts = np.flatnonzero(np.concatenate(([True], idx[1:] != idx[:-1]))) if len(idx) else idx
+        if len(starts) * RUN_ROWS <= len(idx):  # long runs of one value (rows grouped by series)
+            return [_runs(values, idx, starts) for values in columns]
         arrays = [pa.array(values, type=pa.string()) for values in columns]
         names = [str(i) for i in range(len(arrays))]
         return pa.RecordBatch.from_arrays(arrays, names=names).take(pa.array(idx)).columns
@@ -94,6 +99,29 @@ def take_strings(columns: Sequence[Sequence[str | None]], idx: np.ndarray) -> li
             pa.Array.from_buffers(pa.string(), n, [validity, pa.py_buffer(out_offsets[c]), data_buf], nulls)
         )
     return result
+
+
+def _runs(values: Sequence[str | None], idx: np.ndarray, starts: np.ndarray) -> pa.Array:
+    """The column of ``values[idx[k]]`` where idx is runs of one value starting at ``starts``: each
+    run's bytes repeated (bytes * n runs in C; a Python step per run, not per row)."""
+    n = len(idx)
+    counts = np.diff(np.append(starts, n))
+    which = idx[starts]
+    encoded = [b"" if v is None else v.encode() for v in values]
+    lengths = np.array([len(b) for b in encoded], np.int64)
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(np.repeat(lengths[which], counts), out=offsets[1:])
+    if offsets[-1] > _MAX_BYTES:
+        raise OverflowError(f"a string column of {offsets[-1]} bytes exceeds Arrow's 2 GiB string layout")
+    data = b"".join([encoded[v] * c for v, c in zip(which.tolist(), counts.tolist(), strict=True)])
+    validity, nulls = None, 0
+    if any(v is None for v in values):
+        present = np.repeat(np.array([v is not None for v in values], bool)[which], counts)
+        nulls = n - int(np.count_nonzero(present))
+        if nulls:
+            validity = pa.py_buffer(np.packbits(present, bitorder="little"))
+    bufs = [validity, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data)]
+    return pa.Array.from_buffers(pa.string(), n, bufs, nulls)
 
 
 def _repeated(value: str | None, n: int) -> pa.Array:

@@ -52,3 +52,23 @@ def test_no_columns_and_no_rows():
     assert take_strings([], np.zeros(0, np.int64)) == []
     (col,) = take_strings([["a", None]], np.zeros(0, np.int64))
     assert col.type == pa.string() and len(col) == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(2, 6),
+    st.lists(st.tuples(st.integers(0, 5), st.integers(64, 600)), min_size=1, max_size=30),
+    st.data(),
+)
+def test_long_runs_equal_arrow_take(width, runs, data):
+    """Rows in long runs of one value (a scan's rows grouped by series), above the kernel's size:
+    built run by run, the same columns as Arrow's take."""
+    columns = [data.draw(st.lists(values, min_size=width, max_size=width)) for _ in range(3)]
+    idx = np.concatenate([np.full(n, v % width, np.int64) for v, n in runs])
+    if len(idx) * len(columns) <= strings.KERNEL_STRINGS:
+        idx = np.concatenate([idx] * (strings.KERNEL_STRINGS // (len(idx) * len(columns)) + 1))
+    for g, e in zip(take_strings(columns, idx), expected(columns, idx), strict=True):
+        g.validate(full=True)
+        assert g.type == pa.string()
+        assert g.to_pylist() == e.to_pylist()
+        assert g.null_count == e.null_count
