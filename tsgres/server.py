@@ -52,13 +52,24 @@ async def start_http(server: Server) -> Listener:
     runner = web.AppRunner(make_app(server.engine, server.config), shutdown_timeout=HTTP_SHUTDOWN_TIMEOUT_S)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, server.config.host, server.config.http_port)
+        site = _http_site(runner, server.config.host, server.config.http_port)
         await site.start()
     except BaseException:
         await runner.cleanup()
         raise
     addresses = [(str(a[0]), int(a[1])) for a in runner.addresses]
     return Listener("http", addresses, runner.cleanup)
+
+
+def _http_site(runner: web.AppRunner, host: str, port: int) -> web.TCPSite:
+    """The listening site: /query's lean front (compat/influx/front.py) in front of aiohttp, which
+    answers every other request."""
+    from compat.influx.front import FrontSite  # imported here: compat imports tsgres.http
+    from compat.influx.query import QUERY_SERVICE
+
+    if QUERY_SERVICE not in runner.app:
+        return web.TCPSite(runner, host, port)
+    return FrontSite(runner, host, port, HTTP_SHUTDOWN_TIMEOUT_S)
 
 
 def _watch_wal_fsync(engine: Any) -> None:

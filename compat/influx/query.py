@@ -676,6 +676,139 @@ def _flag(v: str) -> bool:
     return v.lower() == "true"
 
 
+class Answer:
+    """A whole (not streamed) /query response: what either HTTP front writes."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def response(self) -> web.Response:
+        return web.Response(status=self.status, body=self.body, headers=self.headers)
+
+
+def _error(status: int, message: str, csv_out: bool, pretty: bool = False) -> Answer:
+    headers = _headers()
+    headers["X-Influxdb-Error"] = message[:1024]
+    if csv_out:
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows([["error"], [message]])
+        headers["Content-Type"] = "text/csv"
+        return Answer(status, headers, buf.getvalue().encode())
+    body = (_pretty({"error": message}, 0) if pretty else '{"error":' + _str(message) + "}") + "\n"
+    headers["Content-Type"] = "application/json"
+    return Answer(status, headers, body.encode())
+
+
+class QueryJob:
+    """One /query request, its statements parsed: run by :meth:`run_inline` on the event loop when
+    its shape is cheap (QueryCosts), else by :meth:`run_pooled` in the thread pool; a chunked answer
+    is streamed by the aiohttp handler from :meth:`results`."""
+
+    def __init__(
+        self,
+        service: QueryService,
+        method: str,
+        params: dict[str, str],
+        statements: list[A.Statement],
+        key: str,
+        csv_out: bool,
+        epoch: str | None,
+        pretty: bool,
+    ) -> None:
+        self.service = service
+        self.read_only = method == "GET"
+        self.params = params
+        self.q = params.get("q", "")
+        self.statements = statements
+        self.key = key
+        self.csv_out = csv_out
+        self.epoch = epoch
+        self.encoder = Encoder(epoch, pretty)
+        headers = _headers()
+        headers["Content-Type"] = "text/csv" if csv_out else "application/json"
+        self.headers = headers
+        self.span: float | None = None  # what run_inline found (select_span)
+
+    def results(self, loop_deadline: float = 0.0) -> Iterator[StatementResult]:
+        service = self.service
+        return iter_results(
+            service.engine,
+            service.sql_engine,
+            self.statements,
+            self.q,
+            database=self.params.get("db", ""),
+            rp=self.params.get("rp", ""),
+            read_only=self.read_only,
+            loop_deadline=loop_deadline,
+        )
+
+    def _answer(self, results: Iterator[StatementResult]) -> bytes:
+        """Every statement, then the encoding."""
+        collected: list[StatementResult] = []
+        while (r := _safe_next(results)) is not None:
+            collected.append(r)
+        if self.csv_out:
+            cw = CsvWriter(self.epoch)
+            return b"".join(cw.write(r) for r in collected)
+        return _encode_all(self.encoder, _merge(collected))
+
+    def _timed(self, loop_deadline: float = 0.0) -> tuple[bytes, float]:
+        started = time.thread_time()  # (the CPU of whichever thread runs it: see QueryCosts)
+        body = self._answer(self.results(loop_deadline))
+        return body, time.thread_time() - started
+
+    def run_inline(self) -> Answer | None:
+        """The answer, computed here on the event loop when the shape is cheap; None when it belongs
+        in the thread pool (a shape not seen yet or too costly, not a plain SELECT, or a run that
+        overran INLINE_LIMIT_S or needed DuckDB: nothing of it was answered)."""
+        self.span = span = select_span(self.statements, time.time_ns())
+        if span is None or not self.service.costs.cheap(self.key, span):
+            return None
+        try:
+            body, cost = self._timed(time.perf_counter() + INLINE_LIMIT_S)  # no hop to a worker and back
+        except Overrun:
+            return None
+        self.service.costs.record(self.key, span, cost)
+        return Answer(200, self.headers, body)
+
+    async def run_pooled(self) -> Answer:
+        """The answer, computed in the thread pool (call :meth:`run_inline` first)."""
+        body, cost = await asyncio.get_running_loop().run_in_executor(None, self._timed)
+        if self.span is not None:
+            self.service.costs.record(self.key, self.span, cost)
+        return Answer(200, self.headers, body)
+
+
+def begin_query(service: QueryService, method: str, params: dict[str, str], accept: str) -> QueryJob | Answer:
+    """A /query request's job, or the error answer of a request that cannot run (no ``q``, bad
+    ``params``, a query that does not parse). ``params``: the query string's and the form body's."""
+    csv_out = "application/csv" in accept or "text/csv" in accept
+    q = params.get("q", "")
+    if not q.strip():
+        return _error(400, 'missing required parameter "q"', csv_out)
+    epoch = params.get("epoch") or None
+    if epoch is not None and epoch not in EPOCHS:
+        epoch = "ns"  # InfluxDB 1.x: any other value gives nanoseconds
+    pretty = _flag(params.get("pretty", ""))
+    bind: dict[str, Any] = {}
+    if params.get("params"):
+        try:
+            bind = json.loads(params["params"])
+        except ValueError as e:
+            return _error(400, f"error parsing query parameters: {e}", csv_out)
+        if not isinstance(bind, dict):
+            return _error(400, "error parsing query parameters: not an object", csv_out)
+    try:
+        statements, key = parse_cached_keyed(q, bind)
+    except ParseError as e:
+        return _error(400, f"error parsing query: {e}", csv_out, pretty)
+    return QueryJob(service, method, params, statements, key, csv_out, epoch, pretty)
+
+
 async def _params(request: web.Request) -> dict[str, str]:
     params = dict(request.query)
     if request.method == "POST":
@@ -692,119 +825,33 @@ async def _params(request: web.Request) -> dict[str, str]:
     return params
 
 
-def _error(status: int, message: str, csv_out: bool, pretty: bool = False) -> web.Response:
-    headers = _headers()
-    headers["X-Influxdb-Error"] = message[:1024]
-    if csv_out:
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerows([["error"], [message]])
-        data = buf.getvalue().encode()
-        return web.Response(status=status, body=data, headers={**headers, "Content-Type": "text/csv"})
-    body = (_pretty({"error": message}, 0) if pretty else '{"error":' + _str(message) + "}") + "\n"
-    return web.Response(
-        status=status, body=body.encode(), headers={**headers, "Content-Type": "application/json"}
-    )
-
-
 async def handle_query(request: web.Request) -> web.StreamResponse:
-    service = request.app[QUERY_SERVICE]
-    accept = request.headers.get("Accept", "")
-    csv_out = "application/csv" in accept or "text/csv" in accept
     params = await _params(request)
-    q = params.get("q", "")
-    if not q.strip():
-        return _error(400, 'missing required parameter "q"', csv_out)
-    epoch = params.get("epoch") or None
-    if epoch is not None and epoch not in EPOCHS:
-        epoch = "ns"  # InfluxDB 1.x: any other value gives nanoseconds
-    pretty = _flag(params.get("pretty", ""))
-    chunked = _flag(params.get("chunked", ""))
+    job = begin_query(request.app[QUERY_SERVICE], request.method, params, request.headers.get("Accept", ""))
+    if isinstance(job, Answer):
+        return job.response()
+    if not _flag(params.get("chunked", "")):
+        answer = job.run_inline()
+        if answer is None:
+            answer = await job.run_pooled()
+        return answer.response()
     try:
         chunk_size = int(params.get("chunk_size") or 0) or DEFAULT_CHUNK_SIZE
     except ValueError:
         chunk_size = DEFAULT_CHUNK_SIZE
-    bind: dict[str, Any] = {}
-    if params.get("params"):
-        try:
-            bind = json.loads(params["params"])
-        except ValueError as e:
-            return _error(400, f"error parsing query parameters: {e}", csv_out)
-        if not isinstance(bind, dict):
-            return _error(400, "error parsing query parameters: not an object", csv_out)
-    try:
-        statements, key = parse_cached_keyed(q, bind)
-    except ParseError as e:
-        return _error(400, f"error parsing query: {e}", csv_out, pretty)
     loop = asyncio.get_running_loop()
-
-    def start(loop_deadline: float = 0.0) -> Iterator[StatementResult]:
-        return iter_results(
-            service.engine,
-            service.sql_engine,
-            statements,
-            q,
-            database=params.get("db", ""),
-            rp=params.get("rp", ""),
-            read_only=request.method == "GET",
-            loop_deadline=loop_deadline,
-        )
-
-    results = start()
-
-    def next_result() -> StatementResult | None:
-        try:
-            return next(results)
-        except StopIteration:
-            return None
-
-    encoder = Encoder(epoch, pretty)
-    headers = _headers()
-    if csv_out:
-        headers["Content-Type"] = "text/csv"
-    else:
-        headers["Content-Type"] = "application/json"
-    if not chunked:
-
-        def answer() -> bytes:
-            """Every statement, then the encoding: one hand-off to the thread pool per request."""
-            collected: list[StatementResult] = []
-            while (r := _safe_next(next_result)) is not None:
-                collected.append(r)
-            if csv_out:
-                cw = CsvWriter(epoch)
-                return b"".join(cw.write(r) for r in collected)
-            return _encode_all(encoder, _merge(collected))
-
-        def timed() -> tuple[bytes, float]:
-            started = time.thread_time()  # (the CPU of whichever thread runs it: see QueryCosts)
-            body = answer()
-            return body, time.thread_time() - started
-
-        span = select_span(statements, time.time_ns())
-        ran = False
-        if span is not None and service.costs.cheap(key, span):
-            results = start(time.perf_counter() + INLINE_LIMIT_S)  # (read by next_result)
-            try:
-                body, cost = timed()  # on the event loop: no hop to a worker thread and back
-                ran = True
-            except Overrun:  # a scan ran past the limit, or DuckDB would run: the pool runs it all again
-                results = start()
-        if not ran:
-            body, cost = await loop.run_in_executor(None, timed)
-        if span is not None:
-            service.costs.record(key, span, cost)
-        return web.Response(status=200, body=body, headers=headers)
-    resp = web.StreamResponse(status=200, headers=headers)
+    results = job.results()
+    resp = web.StreamResponse(status=200, headers=job.headers)
     await resp.prepare(request)
-    cw = CsvWriter(epoch)
+    cw = CsvWriter(job.epoch)
     while True:
-        r = await loop.run_in_executor(None, _safe_next, next_result)
+        r = await loop.run_in_executor(None, _safe_next, results)
         if r is None:
             break
-        if csv_out:
+        if job.csv_out:
             await resp.write(await loop.run_in_executor(None, cw.write, r))
             continue
-        pieces = await loop.run_in_executor(None, _encode_chunks, encoder, r, chunk_size)
+        pieces = await loop.run_in_executor(None, _encode_chunks, job.encoder, r, chunk_size)
         for piece in pieces:
             await resp.write(piece)
     await resp.write_eof()
@@ -830,9 +877,9 @@ def _encode_chunks(encoder: Encoder, r: StatementResult, size: int) -> list[byte
     return out
 
 
-def _safe_next(fn: Any) -> StatementResult | None:
+def _safe_next(results: Iterator[StatementResult]) -> StatementResult | None:
     try:
-        return fn()
+        return next(results, None)
     except Overrun:
         raise  # (on the event loop past its limit: the caller runs the statements again)
     except Exception as e:  # a bug: report it in the statement's result rather than drop the connection
