@@ -881,8 +881,10 @@ def _last_direct(
     """The last rows of the series whose newest row one source alone holds: a memtable row newer
     than anything in the files (taken as it is), or the last row of a file's row group no memtable
     row reaches and no tombstone touches (from block statistics: last value and time, no decoding).
-    Returns them and the series left to read and merge."""
-    if not t.dedupe or not len(series):
+    Returns them and the series left to read and merge. A table that keeps duplicate rows takes
+    only memtable rows (a real row: the memtable's newest keeps its columns together); a file's block
+    statistics could mix two rows of the same last time there."""
+    if not len(series):
         return Rows.empty(), series
     per = []
     for lf in src.files:
@@ -911,7 +913,7 @@ def _last_direct(
         f_tmax[where] = gr["tmax"]
         f_pos[where] = np.arange(len(newest))
     from_cache = c_time > f_tmax
-    from_file = (f_pos >= 0) & (f_tmax > c_time)
+    from_file = (f_pos >= 0) & (f_tmax > c_time) & t.dedupe
     found: list[Rows] = []
     if from_cache.any():
         found.append(c_rows.take(np.flatnonzero(from_cache[np.searchsorted(series, c_rows.series)])))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from columnar.batch import WriteBatch
@@ -356,3 +356,48 @@ def test_snapshot_starts_at_the_size_threshold_and_bounds_memtables(tmp_path):
             _t.sleep(0.05)
         # snapshots ran long before the hour-long background interval
         assert any(s.files for s in e.shards())
+
+
+_VALUE = st.sampled_from([None, 1.0, 2.0, 3.0])
+
+
+@settings(max_examples=60, deadline=None)
+@example(
+    in_file=[(0, 1, 7.0, 7.0), (0, 3, 1.0, None), (0, 3, None, 2.0)], in_memtable=[]
+)  # two rows at the end
+@given(
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3), _VALUE, _VALUE), min_size=1, max_size=12),
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 5), _VALUE, _VALUE), max_size=12),
+)
+def test_last_rows_of_a_table_keeping_duplicates(tmp_path_factory, in_file, in_memtable):
+    """Without dedupe, each series' last row is one of the rows written at its newest time, whole
+    (its values together, never one row's v with another's w), whether files, the memtable or both
+    hold them."""
+    from columnar.engine import Engine
+    from columnar.options import EngineOptions
+
+    e = Engine.open(tmp_path_factory.mktemp("last"), EngineOptions(compaction_interval_s=0, wal_fsync="off"))
+    try:
+        e.create_table(
+            "postgres", "log",
+            [("h", "tag", None, "text"), ("v", "field", FieldType.FLOAT, "float8"),
+             ("w", "field", FieldType.FLOAT, "float8")],
+            options={"dedupe": False},
+        )  # fmt: skip
+        for part, flush in ((in_file, True), (in_memtable, False)):
+            if part:
+                tags = [{"h": f"h{r[0]}"} for r in part]
+                vals = {"v": [r[2] for r in part], "w": [r[3] for r in part]}
+                e.write("postgres", WriteBatch.from_rows("log", [r[1] for r in part], tags, vals)).check()
+            if flush:
+                e.flush()
+        tbl = last_rows(e, ScanRequest("postgres", "log"))
+    finally:
+        e.close()
+    rows = in_file + in_memtable
+    cols = [tbl[c].to_pylist() for c in ("h", "v", "w")] + [tbl["time"].cast("int64").to_pylist()]
+    newest = {f"h{r[0]}": max(t for s, t, _, _ in rows if s == r[0]) for r in rows}
+    assert sorted(cols[0]) == sorted(newest)
+    for h, v, w, t in zip(*cols, strict=True):
+        assert t == newest[h]
+        assert (v, w) in [(r[2], r[3]) for r in rows if f"h{r[0]}" == h and r[1] == t]
