@@ -9,6 +9,7 @@ import pytest
 
 from sql.parse import parse
 from sql.rewrite.pushdown import table_pushdown
+from tests.columnar.test_index import matches
 
 NS = 10**9
 T0 = dt.datetime(2016, 1, 1, tzinfo=dt.UTC)
@@ -71,23 +72,6 @@ def test_values_of_each_execution_are_used():
         assert (pd.tmin, pd.tmax, pd.predicate.value) == (tmin, tmax, params[0])
 
 
-def _matches(p, tags: dict) -> bool:
-    """The series a tag predicate selects, by its meaning (missing tags are '', as in the index)."""
-    from columnar.predicate import And, Or, TagEq, TagIn, TagNe
-
-    if isinstance(p, TagEq):
-        return tags.get(p.key, "") == p.value
-    if isinstance(p, TagNe):
-        return tags.get(p.key, "") != p.value
-    if isinstance(p, TagIn):
-        return tags.get(p.key, "") in p.values
-    if isinstance(p, And):
-        return all(_matches(x, tags) for x in p.parts)
-    if isinstance(p, Or):
-        return any(_matches(x, tags) for x in p.parts)
-    raise AssertionError(p)
-
-
 @pytest.mark.parametrize(
     "where",
     [
@@ -109,7 +93,7 @@ def test_parameter_tag_tests_select_what_the_tree_walk_selects(where):
         got = table_pushdown(tree, "cpu", "time", {"host", "rack"}, _evaluate(params), params)
         walked = [_tag_predicate(c, is_tag, params) for c in conjuncts(tree) if "time" not in c.sql()]
         for tags in series:
-            assert _matches(got.predicate, tags) == all(_matches(w, tags) for w in walked), (params, tags)
+            assert matches(got.predicate, tags) == all(matches(w, tags) for w in walked), (params, tags)
         exact_walk = all(w is not None and _exact_ref(w) for w in walked)
         assert got.exact == exact_walk
 
