@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from yarl import URL
 
 from compat.influx.query import QUERY_SERVICE, Answer, QueryService, _error, _flag, begin_query
 
@@ -119,8 +120,9 @@ def request_params(req: _Request) -> dict[str, str]:
     type, as aiohttp's handler reads them); the first of a repeated name counts."""
     params: dict[str, str] = {}
     _, _, query = req.target.partition("?")
-    for k, v in parse_qsl(query, keep_blank_values=True):
-        params.setdefault(k, v)
+    if query:  # decoded as aiohttp's request.query decodes it (yarl's C unquoter: ~1 us, not ~8)
+        for k, v in URL.build(path="/query", query_string=query, encoded=True).query.items():
+            params.setdefault(k, v)
     if req.method == "POST" and req.body:
         ctype = req.ctype.lower()
         if ctype.startswith(_FORM) or not ctype:

@@ -636,9 +636,12 @@ class QueryCosts:
             self._last.popitem(last=False)
 
 
-def select_span(statements: list[A.Statement], now: int) -> float | None:
+def select_span(
+    statements: list[A.Statement], now: int, conditions: dict[int, tuple[Any, Any]] | None = None
+) -> float | None:
     """The time span (ns) the statements read, when every one is a plain SELECT of stored
-    measurements (no INTO, no subquery); None otherwise, or when a statement has an error to report."""
+    measurements (no INTO, no subquery); None otherwise, or when a statement has an error to report.
+    ``conditions`` gets each statement's condition_expr result, for the run to reuse."""
     span = 0.0
     for stmt in statements:
         if not isinstance(stmt, A.SelectStatement) or stmt.target is not None:
@@ -646,9 +649,12 @@ def select_span(statements: list[A.Statement], now: int) -> float | None:
         if not all(isinstance(src, A.Measurement) for src in stmt.sources):
             return None
         try:
-            _, tr = condition_expr(stmt.condition, now, dt.UTC)
+            found = condition_expr(stmt.condition, now, dt.UTC)
         except Exception:  # the statement's own error, reported by the thread pool's run
             return None
+        tr = found[1]
+        if conditions is not None:
+            conditions[id(stmt)] = found
         lo = MIN_TIME if tr.min is None else tr.min
         hi = now if tr.max is None else tr.max  # points after now() are rare: a proxy, not a bound
         span += float(max(hi - lo, 0))
@@ -732,6 +738,8 @@ class QueryJob:
         headers["Content-Type"] = "text/csv" if csv_out else "application/json"
         self.headers = headers
         self.span: float | None = None  # what run_inline found (select_span)
+        self.now = time.time_ns()  # now() of every statement
+        self.conditions: dict[int, tuple[Any, Any]] = {}  # select_span's, for compile_select
 
     def results(self, loop_deadline: float = 0.0) -> Iterator[StatementResult]:
         service = self.service
@@ -743,7 +751,9 @@ class QueryJob:
             database=self.params.get("db", ""),
             rp=self.params.get("rp", ""),
             read_only=self.read_only,
+            now=self.now,
             loop_deadline=loop_deadline,
+            conditions=self.conditions,
         )
 
     def _answer(self, results: Iterator[StatementResult]) -> bytes:
@@ -765,7 +775,7 @@ class QueryJob:
         """The answer, computed here on the event loop when the shape is cheap; None when it belongs
         in the thread pool (a shape not seen yet or too costly, not a plain SELECT, or a run that
         overran INLINE_LIMIT_S or needed DuckDB: nothing of it was answered)."""
-        self.span = span = select_span(self.statements, time.time_ns())
+        self.span = span = select_span(self.statements, self.now, self.conditions)
         if span is None or not self.service.costs.cheap(self.key, span):
             return None
         try:

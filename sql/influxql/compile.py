@@ -220,13 +220,20 @@ def compile_select(
     now: int,
     *,
     parent: Compiled | None = None,
+    condition: tuple[A.Expr | None, TimeRange] | None = None,
 ) -> Compiled:
+    """``condition``: what ``condition_expr(stmt.condition, now, UTC)`` gave, when the caller has it
+    (the HTTP handler computes it to decide where the query runs); not used with tz()."""
     tz: dt.tzinfo = dt.UTC
     if stmt.location and stmt.location != "UTC":
         import zoneinfo
 
         tz = zoneinfo.ZoneInfo(stmt.location)
-    cond, tr = condition_expr(stmt.condition, now, tz)
+        condition = None
+    if condition is not None:
+        cond, tr = condition[0], TimeRange(condition[1].min, condition[1].max)  # (changed below)
+    else:
+        cond, tr = condition_expr(stmt.condition, now, tz)
     validate_condition(cond)
     c = Compiled(stmt, cond, tr, tz=tz, ascending=not stmt.sort_desc)
     _compile_dimensions(c, now)

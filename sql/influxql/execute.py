@@ -71,16 +71,20 @@ def iter_results(
     read_only: bool = False,
     now: int | None = None,
     loop_deadline: float = 0.0,
+    conditions: dict[int, tuple[Any, Any]] | None = None,
 ) -> Iterator[StatementResult]:
     """Run parsed statements lazily, one result at a time (a chunked response streams them).
 
     After a failed statement the rest are answered "not executed" under the failed statement's id,
     as InfluxDB 1.x does. With ``loop_deadline`` (a perf_counter() time; the caller runs SELECTs on
     its event loop) the SQL they run raises sql.immediate.Overrun past it or before DuckDB would run:
-    nothing was answered, the caller runs the statements again elsewhere.
+    nothing was answered, the caller runs the statements again elsewhere. ``conditions``: the
+    statements' condition_expr results at ``now`` in UTC, by id(statement), when the caller has them.
     """
     ctx = Context(storage, sql_engine, database, rp, now if now is not None else time.time_ns())
     ctx.loop_deadline = loop_deadline
+    if conditions:
+        ctx.conditions = dict(conditions)
     failed_id: int | None = None
     for i, stmt in enumerate(statements):
         if failed_id is not None:

@@ -38,7 +38,8 @@ def execute_select(
     ctx: Context, stmt: A.SelectStatement, parent: Compiled | None = None, *, keep_tags: bool = False
 ) -> list[Series]:
     """The series of a SELECT. ``keep_tags`` (a subquery's raw rows): every point keeps its tags."""
-    c = compile_select(stmt, ctx.now, parent=parent)
+    given = ctx.conditions.pop(id(stmt), None) if parent is None else None
+    c = compile_select(stmt, ctx.now, parent=parent, condition=given)
     sources: list[Source] = []
     for s in stmt.sources:
         if isinstance(s, A.SubQuery):

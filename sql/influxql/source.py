@@ -45,6 +45,9 @@ class Context:
         # on the HTTP event loop: past this perf_counter() time a native scan's next check raises
         # sql.immediate.Overrun, and SQL that DuckDB would run raises it at once (0: no limit)
         self.loop_deadline = 0.0
+        # id(statement) -> condition_expr(its condition, now, UTC), computed by the caller; each
+        # taken once (compile_select changes the time range it returns)
+        self.conditions: dict[int, tuple[Any, Any]] = {}
 
     def session(self, database: str) -> Any:
         s = self._sessions.get(database)

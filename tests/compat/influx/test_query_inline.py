@@ -232,3 +232,23 @@ def test_shared_templates_are_not_changed_by_running(write_app) -> None:
         assert entry.tree == parse_query(key, params), key
         assert all(dataclasses.is_dataclass(s) for s in entry.tree)
     assert shared >= 8
+
+
+def test_select_span_conditions_compile_as_the_statements_own() -> None:
+    """The conditions select_span computes (handed to the run) compile as compile_select's own."""
+    from sql.influxql.compile import compile_select
+
+    now = time.time_ns()
+    for q in (
+        "SELECT max(v) FROM m WHERE host = 'a' AND time >= '2016-01-01T00:00:00Z' AND time < '2016-01-01T01:00:00Z' GROUP BY time(1m)",
+        "SELECT v FROM m WHERE (host = 'a' OR host = 'b') AND v > 1.5 AND time > now() - 1h",
+        "SELECT mean(v) FROM m WHERE time >= '2016-01-01' GROUP BY time(10m), host fill(0)",
+        "SELECT v FROM m",
+    ):
+        [stmt] = _statements(q)
+        conditions: dict[int, Any] = {}
+        assert Q.select_span([stmt], now, conditions) is not None
+        given = conditions[id(stmt)]
+        upper = given[1].max
+        assert compile_select(stmt, now, condition=given) == compile_select(stmt, now), q
+        assert given[1].max == upper  # (a GROUP BY time() without an upper bound ends at now: a copy's)
