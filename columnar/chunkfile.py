@@ -586,6 +586,11 @@ class ChunkFile:
         )  # fmt: skip
         return cls, bis, counts
 
+    @property
+    def group_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each row group's first and last time, as contiguous int64 arrays (for kernels)."""
+        return self._lay[7], self._lay[8]
+
     def column_blocks(self, gidx: np.ndarray, name: str) -> np.ndarray:
         """Block index of column ``name`` in each given row group (-1: none)."""
         ci = self.column_index.get(name)

@@ -610,20 +610,24 @@ def _type_tags(types: tuple[FieldType, ...]) -> np.ndarray:
     return np.array([_TAGS[ft] for ft in types], dtype=np.int64)
 
 
-def _pieces_cap(g_tmin, g_tmax, rows, tmin: int, tmax: int, every: int, offset: int) -> int:
-    """At most how many pieces the fused kernel makes of these row groups: per group one per bucket
-    of [tmin, tmax] it covers, and never more than its rows (one with no buckets)."""
+def _pieces_cap(chunk, gidx: np.ndarray, rows, tmin: int, tmax: int, every: int, offset: int) -> int:
+    """At most how many pieces the fused kernel makes of row groups ``gidx``: per group one per
+    bucket of [tmin, tmax] it covers, and never more than its rows (one with no buckets). (The
+    kernel reads the file's contiguous group times: a strided view of one group is contiguous to
+    numba, of two not, and each layout would be a signature of its own to load on first use.)"""
     if not every:
         return len(rows)
-    return int(_pieces_cap_kernel(g_tmin, g_tmax, rows, tmin, tmax, every, offset))
+    gidx = np.ascontiguousarray(gidx, dtype=np.int64)
+    g_tmin, g_tmax = chunk.group_bounds
+    return int(_pieces_cap_kernel(gidx, g_tmin, g_tmax, rows, tmin, tmax, every, offset))
 
 
 @njit(cache=True, nogil=True)
-def _pieces_cap_kernel(g_tmin, g_tmax, rows, tmin, tmax, every, offset):
+def _pieces_cap_kernel(gidx, g_tmin, g_tmax, rows, tmin, tmax, every, offset):
     cap = 0
-    for i in range(len(rows)):
-        hi = (min(g_tmax[i], tmax) - offset) // every
-        lo = (max(g_tmin[i], tmin) - offset) // every
+    for i in range(len(gidx)):
+        hi = (min(g_tmax[gidx[i]], tmax) - offset) // every
+        lo = (max(g_tmin[gidx[i]], tmin) - offset) // every
         cap += min(max(hi - lo + 1, 1), rows[i])
     return cap
 
@@ -638,7 +642,7 @@ def _aggregate_fused_part(
         return Partials.empty(columns, types), gidx
     gr = chunk.groups[gidx]
     ev = int(every or 0)
-    cap = _pieces_cap(gr["tmin"], gr["tmax"], sp.rows, tmin, tmax, ev, offset if ev else 0)
+    cap = _pieces_cap(chunk, gidx, sp.rows, tmin, tmax, ev, offset if ev else 0)
     p = Partials.empty(columns, types, cap)
     tags = _type_tags(tuple(types))
     status = np.zeros(len(gidx), np.int8)
