@@ -436,13 +436,15 @@ def floats_text(data: np.ndarray, offsets: np.ndarray, high: int) -> tuple[np.nd
 
 # the fields of a column's row in the table data_rows reads (pgwire.types._rows builds it)
 COL_DATA, COL_DATA_SIZE, COL_OFFSETS, COL_OFFSET_SIZE, COL_WIDTH, COL_NULLS, COL_BITS, COL_BIT0 = range(8)
-COL_KIND, COL_UNIT = 8, 9
-COLUMN_FIELDS = 10
+COL_KIND, COL_UNIT, COL_COUNT = 8, 9, 10
+COLUMN_FIELDS = 11
 # what a column's values are (COL_KIND): bytes sent as they are (fixed-width or with offsets), or values the
 # kernel writes as text itself from their Arrow buffer (COL_DATA, row 0's address): integers of COL_WIDTH
 # bytes, float8 bit patterns, or int64 timestamps in COL_UNIT (1: microseconds, 1000: nanoseconds) since
-# 1970 UTC, with ``+00`` when COL_WIDTH is 1 (timestamptz in a UTC session) or without (timestamp)
-KIND_BYTES, KIND_INT, KIND_FLOAT8, KIND_TIMESTAMP = 0, 1, 2, 3
+# 1970 UTC, with ``+00`` when COL_WIDTH is 1 (timestamptz in a UTC session) or without (timestamp); or
+# dictionary-encoded bytes: indices of COL_WIDTH bytes at COL_DATA into a dictionary of COL_COUNT values
+# whose offsets are at COL_OFFSETS (COL_OFFSET_SIZE each) and bytes at COL_UNIT (COL_DATA_SIZE of them)
+KIND_BYTES, KIND_INT, KIND_FLOAT8, KIND_TIMESTAMP, KIND_DICTIONARY = 0, 1, 2, 3, 4
 VALUE_TEXT_MAX = 36  # the longest text of such a value (a timestamp with fraction and suffix: 29)
 ODD_VALUE = -2  # data_rows' answer for a timestamp it does not write (infinite, or a year outside 1-9999)
 
@@ -578,7 +580,7 @@ def data_rows(out: np.ndarray, columns: np.ndarray, n: int, type_code: int) -> i
                 pos += 4
                 continue
             kind = columns[c, COL_KIND]
-            if kind != KIND_BYTES:
+            if kind != KIND_BYTES and kind != KIND_DICTIONARY:
                 if pos + 4 + VALUE_TEXT_MAX > cap:
                     return -1
                 at = pos + 4
@@ -629,16 +631,31 @@ def data_rows(out: np.ndarray, columns: np.ndarray, n: int, type_code: int) -> i
                 pos = end
                 continue
             size = columns[c, COL_OFFSET_SIZE]
+            data = columns[c, COL_DATA]
+            value = i
+            if kind == KIND_DICTIONARY:  # the bytes of the dictionary's value at this row's index
+                width = columns[c, COL_WIDTH]
+                if width == 4:
+                    value = np.int64(_i32_at(data + 4 * i))
+                elif width == 8:
+                    value = _i64_at(data + 8 * i)
+                elif width == 2:
+                    value = np.int64(_i16_at(data + 2 * i))
+                else:
+                    value = np.int64(_i8_at(data + i))
+                if value < 0 or value >= columns[c, COL_COUNT]:
+                    return -1
+                data = columns[c, COL_UNIT]
             if size == 0:
                 length = columns[c, COL_WIDTH]
                 start = i * length
             else:
                 if size == 8:
-                    at = columns[c, COL_OFFSETS] + 8 * i
+                    at = columns[c, COL_OFFSETS] + 8 * value
                     start = _i64_at(at)
                     length = _i64_at(at + 8) - start
                 else:
-                    at = columns[c, COL_OFFSETS] + 4 * i
+                    at = columns[c, COL_OFFSETS] + 4 * value
                     start = np.int64(_i32_at(at))
                     length = np.int64(_i32_at(at + 4)) - start
                 if start < 0 or length < 0 or start + length > columns[c, COL_DATA_SIZE]:
@@ -647,7 +664,7 @@ def data_rows(out: np.ndarray, columns: np.ndarray, n: int, type_code: int) -> i
                 return -1
             _put_be32(base + pos, length)
             pos += 4
-            src = columns[c, COL_DATA] + start
+            src = data + start
             dst = base + pos
             if length <= 16 and start + 16 <= columns[c, COL_DATA_SIZE] and pos + 16 <= cap:
                 _put_u64(dst, _i64_at(src))

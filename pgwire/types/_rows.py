@@ -13,6 +13,7 @@ import struct
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from numba import njit
 
 from pgwire.messages import WireColumn
@@ -20,6 +21,7 @@ from pgwire.types._base import Context, encode_column
 from pgwire.types._kernels import (
     COL_BIT0,
     COL_BITS,
+    COL_COUNT,
     COL_DATA,
     COL_DATA_SIZE,
     COL_KIND,
@@ -29,6 +31,7 @@ from pgwire.types._kernels import (
     COL_UNIT,
     COL_WIDTH,
     COLUMN_FIELDS,
+    KIND_DICTIONARY,
     KIND_FLOAT8,
     KIND_INT,
     KIND_TIMESTAMP,
@@ -131,8 +134,15 @@ def text_rows(
     direct = False
     for arr, oid, fmt in zip(arrays, oids, formats, strict=True):
         row = [0] * COLUMN_FIELDS
-        if oid in _STRING_OIDS and type(arr) in _VAR:  # strings go as they are, in text and binary
+        cls = type(arr)
+        if oid in _STRING_OIDS and cls in _VAR:  # strings go as they are, in text and binary
             size = _var_entry(arr, n, row, keep)
+        elif (
+            oid in _STRING_OIDS
+            and cls is pa.DictionaryArray
+            and (span := _dictionary_entry(arr, n, row, keep)) >= 0
+        ):
+            size = n * (span if span <= _DICTIONARY_BOUND else _longest(arr.dictionary))
         else:
             size = _text_entry(arr, oid, utc, n, row) if fmt == 0 else -1
             if size < 0:
@@ -211,6 +221,44 @@ def _text_entry(arr: pa.Array, oid: int, utc: bool, n: int, row: list[int]) -> i
         row[COL_BITS] = validity.address
         row[COL_BIT0] = offset
     return n * VALUE_TEXT_MAX
+
+
+_DICTIONARY_BOUND = 64  # a dictionary of more bytes is bounded by its longest value
+
+
+def _dictionary_entry(arr: pa.DictionaryArray, n: int, row: list[int], keep: list[object]) -> int:
+    """Fill ``row`` for data_rows to write the dictionary's values of ``arr``'s indices itself (signed
+    indices, a string or binary dictionary without NULLs); returns the bytes of all the dictionary's
+    values, or -1 when it cannot (the column is decoded first)."""
+    indices = arr.indices
+    width = _INTEGERS.get(type(indices))
+    dictionary = arr.dictionary
+    if width is None or type(dictionary) not in _VAR or dictionary.null_count:
+        return -1
+    if len(indices) < n:
+        raise ValueError("column shorter than the batch")
+    span = _var_entry(dictionary, len(dictionary), row, keep)
+    validity, data = indices.buffers()[:2]
+    offset = indices.offset
+    if data is None or data.size < (offset + n) * width:
+        raise ValueError("index buffer shorter than the batch")
+    row[COL_KIND] = KIND_DICTIONARY
+    row[COL_UNIT] = row[COL_DATA]
+    row[COL_DATA] = data.address + offset * width
+    row[COL_WIDTH] = width
+    row[COL_COUNT] = len(dictionary)
+    if validity is not None and indices.null_count:
+        row[COL_BITS] = validity.address
+        row[COL_BIT0] = offset
+    keep.append(arr)
+    return span
+
+
+def _longest(values: pa.Array) -> int:
+    """The byte length of the longest of ``values`` (a string or binary array)."""
+    if not len(values):
+        return 0
+    return int(pc.max(pc.binary_length(values)).as_py() or 0)
 
 
 def _wire_entry(col: WireColumn, n: int, row: list[int], keep: list[object]) -> int:

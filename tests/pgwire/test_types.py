@@ -235,6 +235,12 @@ BATCH_COLUMNS = {
         st.decimals(min_value=-(10**30), max_value=10**30, places=2),
     ),
     "text": (25, pa.string(), st.text(max_size=8)),
+    "text dictionary": (25, pa.dictionary(pa.int32(), pa.string()), st.text(max_size=8)),
+    "varchar dictionary int8": (
+        1043,
+        pa.dictionary(pa.int8(), pa.large_string()),
+        st.sampled_from(["", "a", "host_1", "ü" * 20]),
+    ),
     "varchar large": (1043, pa.large_string(), st.text(max_size=8)),
     "bool": (16, pa.bool_(), st.booleans()),
 }
@@ -367,6 +373,22 @@ def test_storage_int64_nanoseconds_as_timestamps() -> None:
     assert _column(arr, 1114, 1)[2] == (-946_684_800_000_000 - 1).to_bytes(8, "big", signed=True)
     assert _text_rows(pa.array([-1500, 1]), 1114) == [b"1969-12-31 23:59:59.999999", b"1970-01-01 00:00:00"]
     assert _text_rows(pa.array([-1500, 1], pa.timestamp("ns", tz="UTC")), 1184)[0] == expected[2]
+
+
+def test_text_rows_dictionaries_it_does_not_read_are_decoded() -> None:
+    """A dictionary with a NULL among its values, or with unsigned indices, is decoded by the encoder and
+    framed as strings; the framing kernel reads the others' indices and values where they are."""
+    values = pa.array(["a", None, "long value " * 10])
+    cases = [
+        pa.DictionaryArray.from_arrays(pa.array([0, 1, None, 2, 0], pa.int16()), values),
+        pa.DictionaryArray.from_arrays(pa.array([0, 2, None, 2, 0], pa.uint8()), values),
+        pa.DictionaryArray.from_arrays(pa.array([0, 2, None, 2, 0], pa.int64()), values.fill_null("b")),
+    ]
+    for arr in cases:
+        for sliced in (arr, arr.slice(1)):
+            expected = [encode_value(v, 25, 0, UTC) for v in sliced.to_pylist()]
+            assert _text_rows(sliced, 25) == expected
+            assert _column(sliced, 25, 0) == expected
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata"])
