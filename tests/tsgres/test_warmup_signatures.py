@@ -1,11 +1,11 @@
-"""After the start-up warm-up, queries load no kernel signature of their own.
+"""After the start-up warm-up, SQL and InfluxQL queries load no kernel signature of their own.
 
 numba compiles (or loads from its disk cache) one machine-code version per argument-type signature,
 the first time a kernel is called with it: ~5-10 ms even from the cache. A signature that only
 queries use costs the first query of a shape that much (a fresh server's second single-groupby-1-1-1
 took 9 ms instead of 0.4 ms: a strided view of one row group is contiguous to numba, of two not). So
-the warm-up calls every kernel with the types queries pass; this test runs the TSBS devops shapes on
-files and memtable after it and checks that no kernel gained a signature.
+the warm-up calls every kernel with the types queries pass; this test runs the TSBS devops shapes (SQL
+and InfluxQL) on files and memtable after it and checks that no kernel gained a signature.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from numba.core.registry import CPUDispatcher
 
 from bench.datagen import DevopsCpu
 from bench.queries import QUERY_TYPES, DevopsQueries
+from sql.influxql import execute as influxql
 from tests.sql.in_process import sql_engine
 from tsgres.warmup import _STEPS
 
@@ -45,10 +46,15 @@ def test_tsbs_shapes_load_no_kernel_signature_after_the_warm_up(tmp_path):
         for step in _STEPS:
             step()
         before = _signatures()
+        sql_rows = influxql_rows = 0
         for qtype in QUERY_TYPES:
             for q in queries.instances(qtype, 6):
                 result = session.execute(session.prepare(q.sql, []), [])
-                assert sum(b.num_rows for b in result.batches) >= 0
+                sql_rows += sum(b.num_rows for b in result.batches)
+                (answer,) = influxql.run(storage, engine, q.influxql, database="postgres")
+                assert answer.error is None, answer.error
+                influxql_rows += sum(len(s.values) for s in answer.series)
         after = _signatures()
+    assert sql_rows > 1000 and influxql_rows > 1000  # (the shapes ran over data)
     added = {k: (before.get(k, 0), v) for k, v in after.items() if v != before.get(k, 0)}
     assert not added, f"kernels given new signatures by queries (before, after): {added}"
