@@ -43,8 +43,14 @@ def location(name: str | None) -> dt.tzinfo:
     return zoneinfo.ZoneInfo(name)
 
 
+_EPOCH_NAIVE = dt.datetime(1970, 1, 1)
+
+
 def format_time(ns: int, tz: dt.tzinfo | None = None) -> str:
     sec, frac = divmod(ns, 10**9)
+    if tz is None or tz is dt.UTC:  # isoformat of a naive time: half strftime's cost
+        text = (_EPOCH_NAIVE + dt.timedelta(seconds=sec)).isoformat()
+        return f"{text}.{frac:09d}".rstrip("0") + "Z" if frac else text + "Z"
     t = EPOCH + dt.timedelta(seconds=sec)
     if tz is not None and tz is not dt.UTC:
         t = t.astimezone(tz)

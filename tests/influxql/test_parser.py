@@ -7,6 +7,7 @@ checks many more against a live InfluxDB.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 
@@ -55,6 +56,13 @@ def test_values() -> None:
     assert format_float(123456789.125) == "123456789.125"
     assert format_time(1_600_000_000_500_000_000) == "2020-09-13T12:26:40.5Z"
     assert format_time(0) == "1970-01-01T00:00:00Z"
+    assert format_time(-1) == "1969-12-31T23:59:59.999999999Z"
+    assert format_time(-30610224000 * 10**9 - 10**9 + 10) == "0999-12-31T23:59:59.00000001Z"
+    assert format_time(253402300799 * 10**9 + 120) == "9999-12-31T23:59:59.00000012Z"
+    assert format_time(1_600_000_000 * 10**9, dt.UTC) == "2020-09-13T12:26:40Z"
+    assert (
+        format_time(1_600_000_000 * 10**9, zoneinfo.ZoneInfo("Europe/Paris")) == "2020-09-13T14:26:40+02:00"
+    )
     assert parse_time("2020-09-13T12:26:40Z") == 1_600_000_000 * 10**9
     assert parse_time("2020-09-13T14:26:40+02:00") == 1_600_000_000 * 10**9
     assert parse_time("2020-09-13 12:26:40.25") == 1_600_000_000_250_000_000
