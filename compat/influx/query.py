@@ -590,7 +590,10 @@ class CsvWriter:
 
 
 # -- where a query runs -------------------------------------------------------------------------------------------
-INLINE_BUDGET_S = 0.002  # a query expected to take at most this long runs on the event loop
+# A query expected to take at most this long (CPU) runs on the event loop. A run in the pool holds
+# the loop off too while its Python holds the GIL (in slices of sys.getswitchinterval(), 5 ms), and
+# costs the hop: high-cpu-1 (~2.5 ms) ran there at 2 ms, ~0.4 ms more CPU and wall time a query.
+INLINE_BUDGET_S = 0.005
 # ... and one still running after this (wall time) is abandoned at its next scan check and run again
 # in the thread pool (SELECTs only run there: nothing was written); SQL for DuckDB never runs there
 INLINE_LIMIT_S = 0.01
