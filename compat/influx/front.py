@@ -9,7 +9,8 @@ same code the aiohttp handler runs (compat/influx/query.py: begin_query, QueryJo
 request it does not answer (any other path or method, a chunked answer, a request body sent chunked
 or compressed, ``Expect``, ``Upgrade``, anything it does not parse) it hands the connection to
 aiohttp for good: aiohttp's protocol takes the transport and the bytes not yet answered. Requests
-are answered in order; one that runs in the thread pool holds the ones behind it.
+are answered in order; one that runs in the thread pool holds the ones behind it, and so does a full
+write buffer (a client that sends queries without reading their answers).
 
 What it writes: ``HTTP/1.1 <status>``, the answer's headers, ``Date``, ``Content-Length``; for an
 HTTP/1.0 request without ``Connection: keep-alive`` or a request with ``Connection: close``, also
@@ -35,7 +36,7 @@ log = logging.getLogger("tsgres.influx.front")
 
 MAX_HEAD = 65536  # a longer request head goes to aiohttp (which refuses it)
 MAX_BODY = 1 << 20  # form bodies up to this size are read here; larger ones go to aiohttp
-PAUSE_AT = 1 << 20  # buffered bytes behind a running request past which reading pauses
+PAUSE_AT = 4 << 20  # buffered bytes past which reading pauses (more than a whole request here)
 _FORM = "application/x-www-form-urlencoded"
 _REASONS = {s.value: s.phrase for s in HTTPStatus}
 
@@ -170,7 +171,8 @@ class QueryFront(asyncio.Protocol):
         self.buf = bytearray()
         self.busy: asyncio.Task[None] | None = None  # a request running in the thread pool
         self.closing = False
-        self.paused = False
+        self.paused = False  # reading paused: too many bytes wait behind a running request
+        self.blocked = False  # the transport's write buffer is full: no answer until it drains
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -182,14 +184,17 @@ class QueryFront(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buf += data
-        if self.busy is None:
-            self._process()
-        elif len(self.buf) > PAUSE_AT and not self.paused and self.transport is not None:
-            self.paused = True
-            self.transport.pause_reading()
+        self._process()
 
     def eof_received(self) -> bool | None:
         return None  # close the transport (a half-closed client gets no more answers)
+
+    def pause_writing(self) -> None:
+        self.blocked = True
+
+    def resume_writing(self) -> None:
+        self.blocked = False
+        self._process()
 
     def close_when_idle(self) -> None:
         self.closing = True
@@ -197,11 +202,12 @@ class QueryFront(asyncio.Protocol):
             self.transport.close()
 
     def _process(self) -> None:
-        while self.transport is not None and not self.busy and self.buf:
+        """Answer the whole requests buffered, in order, while nothing holds them."""
+        while self.transport is not None and not self.busy and not self.blocked and self.buf:
             try:
                 parsed = parse_request(self.buf)
                 if parsed is None:
-                    return
+                    break
                 req, size = parsed
                 params = request_params(req)
                 if _flag(params.get("chunked", "")):
@@ -211,6 +217,15 @@ class QueryFront(asyncio.Protocol):
                 return
             del self.buf[:size]
             self._answer(req, params)
+        t = self.transport
+        if t is None:
+            return
+        if len(self.buf) > PAUSE_AT and not self.paused:
+            self.paused = True
+            t.pause_reading()
+        elif self.paused and len(self.buf) <= PAUSE_AT:
+            self.paused = False
+            t.resume_reading()
 
     def _answer(self, req: _Request, params: dict[str, str]) -> None:
         try:
@@ -233,9 +248,6 @@ class QueryFront(asyncio.Protocol):
             answer = _error(500, f"internal error: {type(e).__name__}: {e}", False)
         self.busy = None
         self._write(answer, req)
-        if self.paused and self.transport is not None:
-            self.paused = False
-            self.transport.resume_reading()
         self._process()
 
     def _write(self, answer: Answer, req: _Request) -> None:

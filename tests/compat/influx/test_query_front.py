@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
@@ -347,3 +348,52 @@ def test_request_params_first_value_wins_and_body_follows_the_query_string() -> 
     for handed in ("multipart/form-data; boundary=x", "application/x-www-form-urlencoded; charset=latin-1"):
         with pytest.raises(F._Handoff):
             _params("/query", b"q=1", handed)
+
+
+def test_answers_wait_for_a_client_that_does_not_read(write_app: Callable[..., WriteApp]) -> None:
+    """Pipelined queries whose answers outgrow the socket's and the transport's buffers before the
+    client reads any: the front stops answering until the transport drains (pause_writing), and
+    each answer arrives whole and in order."""
+    app = write_app()
+    paused: list[bool] = []
+
+    async def main() -> None:
+        runner = web.AppRunner(make_app(app.engine, app.config))
+        await runner.setup()
+        site = F.FrontSite(runner, "127.0.0.1", 0, shutdown_timeout=5.0)
+        await site.start()
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", site.port)
+            writer.write(post(LINES.decode(), ctype=None, target="/write?db=db"))
+            assert (await read_reply(reader)).status == 204
+            writer.close()
+            reader, writer = await asyncio.open_connection("127.0.0.1", site.port)
+            writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            big = get("SELECT * FROM cpu")  # ~10 kB of JSON
+            writer.write(big)
+            want = (await read_reply(reader)).influx()
+            [conn] = site.front.connections
+            assert conn.transport is not None
+            conn.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+            real = conn.pause_writing
+
+            def pause() -> None:
+                paused.append(True)
+                real()
+
+            conn.pause_writing = pause  # type: ignore[method-assign]
+            writer.write(big * 30 + get("SHOW DATABASES"))
+            await writer.drain()
+            for _ in range(200):  # the server fills the buffers and stops answering
+                if paused:
+                    break
+                await asyncio.sleep(0.01)
+            assert paused and conn.blocked
+            got = [await read_reply(reader) for _ in range(31)]
+            writer.close()
+            assert all(r.influx() == want for r in got[:30])
+            assert b"databases" in got[30].body
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(main())
