@@ -105,13 +105,16 @@ def template(sql: str, n_given: int) -> Template | None:
 # A repeated query differs from the last one of its template only in its literals: its text is the
 # same pieces with other literals between them. _refill checks that (the pieces in place, a whole
 # literal of _LITERAL's greedy match between each two) in a few string comparisons, where _SCAN
-# tokenises the whole text (~15 us for a TSBS query). The cut is the one _scan would make when no
-# piece holds a quote, a dollar sign or a comment start (only such templates are remembered): then
-# no token of a piece reaches past it (a quoted token could, looking for its closing quote in the
-# text after), so _SCAN reaches each literal in the same state (its lookaheads from inside a piece
-# reach at most a comparison token and the white space after it) and there matches the same greedy
-# _LITERAL; the text after the last literal is the same too.
-_OPEN_ENDED = re.compile(r"""['"$]|--|/\*""")
+# tokenises the whole text (~15 us for a TSBS query). The cut is the one _scan would make when every
+# piece is closed: no dollar sign or comment start in it, and each quote in it part of a whole quoted
+# string or identifier of the piece (only such templates are remembered; InfluxQL's SQL quotes its
+# identifiers and intervals). Then no token of a piece reaches past it (a quoted token could, looking
+# for its closing quote in the text after; one that closes inside a piece closes in the same place in
+# any text, as a piece never ends in a quote), so _SCAN reaches each literal in the same state (its
+# lookaheads from inside a piece reach at most a comparison token and the white space after it) and
+# there matches the same greedy _LITERAL; the text after the last literal is the same too.
+_OPEN_ENDED = re.compile(r"\$|--|/\*")
+_CLOSED = re.compile(r"""(?:'(?:[^']|'')*'|"(?:[^"]|"")*"|[^'"])*""")
 _KEY_CHARS = 16  # templates are looked up by the first characters of the text (and the parameters)
 _SEEN_PER_KEY = 16  # most recent templates kept per key
 _SEEN_KEYS = 1024
@@ -143,7 +146,7 @@ def _refill(known: Template, sql: str) -> Template | None:
 
 
 def _remember(tpl: Template, n_given: int) -> None:
-    if any(_OPEN_ENDED.search(p) for p in tpl.pieces):
+    if any(_OPEN_ENDED.search(p) or not _CLOSED.fullmatch(p) for p in tpl.pieces):
         return
     key = (tpl.pieces[0][:_KEY_CHARS], n_given)
     seen = _SEEN.get(key)
