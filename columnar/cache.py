@@ -25,6 +25,7 @@ from columnar import blockdecode
 from columnar.merge import is_sorted_unique, merge_rows
 from columnar.rows import Rows, concat
 
+_INT64_MAX, _INT64_MIN = np.iinfo(np.int64).max, np.iinfo(np.int64).min
 DELTA_FRACTION = 0.125  # the delta is merged into the base when it holds more rows than this of it
 
 
@@ -35,6 +36,11 @@ class TableCache:
         self._parts: list[Rows] = []  # appended since the last read, in write order
         self.nbytes = 0
         self._lock = threading.Lock()
+        # the times of every row appended (a superset once rows are deleted): a read of a range
+        # outside them answers nothing at once (the memtable holds the newest hours; most reads of
+        # older ranges never touch it)
+        self.min_time = _INT64_MAX
+        self.max_time = _INT64_MIN
 
     def __len__(self) -> int:
         """Rows held (rows written again since the last read count twice)."""
@@ -43,9 +49,16 @@ class TableCache:
     def append(self, rows: Rows) -> None:
         if not len(rows):
             return
+        lo, hi = int(rows.time.min()), int(rows.time.max())
         with self._lock:
             self._parts.append(rows)
             self.nbytes += rows.nbytes
+            self.min_time = min(self.min_time, lo)
+            self.max_time = max(self.max_time, hi)
+
+    def overlaps(self, tmin: int, tmax: int) -> bool:
+        """Whether rows within [tmin, tmax] may be here (False: certainly none)."""
+        return self.min_time <= tmax and self.max_time >= tmin
 
     def runs(self) -> list[Rows]:
         """The memtable as sorted, deduplicated runs, oldest first (at most two)."""
@@ -86,6 +99,8 @@ class TableCache:
     def read(self, series: np.ndarray | None, tmin: int, tmax: int, columns: list[str] | None) -> Rows:
         """The rows of ``series`` (sorted ids; None: all) within [tmin, tmax], sorted and deduplicated;
         only those rows are copied."""
+        if not self.overlaps(tmin, tmax):
+            return Rows.empty().select_columns(columns)
         if series is not None and len(series) > 1 and not bool((series[1:] > series[:-1]).all()):
             series = np.unique(series)
         parts = []
@@ -101,6 +116,8 @@ class TableCache:
 
     def ranges(self, series: np.ndarray, tmin: int, tmax: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(series, first time, last time) of the given series' rows within [tmin, tmax] (sorted ids)."""
+        if not self.overlaps(tmin, tmax):
+            return series[:0], np.empty(0, np.int64), np.empty(0, np.int64)
         first = np.full(len(series), np.iinfo(np.int64).max, np.int64)
         last = np.full(len(series), np.iinfo(np.int64).min, np.int64)
         for run in self.runs():
@@ -114,6 +131,8 @@ class TableCache:
     def last_rows(self, series: np.ndarray, tmin: int, tmax: int, columns: list[str] | None) -> Rows:
         """The newest row within [tmin, tmax] of each of ``series`` (sorted ids) that has one, in
         series order (columns as a merge of every write would give them)."""
+        if not self.overlaps(tmin, tmax):
+            return Rows.empty().select_columns(columns)
         found = []
         for run in self.runs():
             idx = np.full(len(series), -1, np.int64)

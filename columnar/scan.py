@@ -722,7 +722,10 @@ def _candidates(t: _Target, src: ShardSources, tmin: int, tmax: int) -> tuple[li
         iv_s.append(s)
         iv_lo.append(lo)
         iv_hi.append(hi)
-    isolated = _isolated(iv_s, iv_lo, iv_hi) if len(iv_s) > 1 else np.ones(len(iv_s[0]) if iv_s else 0, bool)
+    if sum(1 for part in iv_s if len(part)) > 1:
+        isolated = _isolated(iv_s, iv_lo, iv_hi)
+    else:  # one source (or none) holds the range: nothing overlaps
+        isolated = np.ones(sum(len(part) for part in iv_s), bool)
     return cand, isolated
 
 
