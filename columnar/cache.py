@@ -60,6 +60,17 @@ class TableCache:
         """Whether rows within [tmin, tmax] may be here (False: certainly none)."""
         return self.min_time <= tmax and self.max_time >= tmin
 
+    @property
+    def unsettled(self) -> bool:
+        """Whether rows were appended since the last read sorted them in (see :meth:`settle`)."""
+        return bool(self._parts)
+
+    def settle(self) -> None:
+        """Sort what was appended into the runs now (a read would do it first otherwise)."""
+        with self._lock:
+            if self._parts:
+                self._settle()
+
     def runs(self) -> list[Rows]:
         """The memtable as sorted, deduplicated runs, oldest first (at most two)."""
         with self._lock:

@@ -401,3 +401,36 @@ def test_last_rows_of_a_table_keeping_duplicates(tmp_path_factory, in_file, in_m
     for h, v, w, t in zip(*cols, strict=True):
         assert t == newest[h]
         assert (v, w) in [(r[2], r[3]) for r in rows if f"h{r[0]}" == h and r[1] == t]
+
+
+def test_background_sorts_memtables_once_writes_pause(tmp_path):
+    """Rows appended by writes are sorted into the memtable's runs by the storage thread once writes
+    pause (SETTLE_QUIET_S), not by the first query that reads them; also after a WAL replay."""
+    import time as _t
+
+    from columnar.engine import SETTLE_QUIET_S, Engine
+    from columnar.options import EngineOptions
+
+    def unsettled(e: Engine) -> bool:
+        return any(t.unsettled for s in e.shards() for t in s.cache.tables.values())
+
+    def wait_settled(e: Engine) -> bool:
+        deadline = _t.monotonic() + SETTLE_QUIET_S + 5
+        while unsettled(e) and _t.monotonic() < deadline:
+            _t.sleep(0.05)
+        return not unsettled(e)
+
+    opts = EngineOptions(compaction_interval_s=3600, wal_fsync="off")
+    with Engine.open(tmp_path / "d", opts) as e:
+        for k in range(5):
+            t = np.arange(k, 5000, 5, dtype=np.int64)[::-1] * NS_PER_SECOND  # out of order
+            e.write(
+                "postgres", WriteBatch.from_rows("m", t, [{"h": f"h{k % 3}"}] * len(t), {"v": t * 1.0})
+            ).check()
+        assert unsettled(e)  # (nothing read it yet)
+        assert wait_settled(e)
+        rows = read_table(e, ScanRequest("postgres", "m"))
+        assert rows.num_rows == 5000
+    with Engine.open(tmp_path / "d", opts) as e:  # the WAL replays into an unsorted memtable
+        assert wait_settled(e)
+        assert read_table(e, ScanRequest("postgres", "m")).num_rows == 5000
