@@ -131,14 +131,14 @@ class Analysed:
         res = Pushdown(pushed=[])
         preds: list[TagPredicate] = []
         for c, kind in self.steps:
-            tag = kind[0] in ("tag", "tag?", "tag$", "tag$in")
+            tag = kind[0] in ("tag", "tag?", "tag$")
             if not tag and _apply_time(kind, evaluate_ns, res, params):
                 res.pushed.append(c)
                 continue
             # a tag test, or a time comparison whose value has no time this execution
             if kind[0] == "tag":
                 p = kind[1]
-            elif kind[0] in ("tag$", "tag$in"):
+            elif kind[0] == "tag$":
                 p = _bind_tag_parameter(kind, params)
             else:
                 p = _tag_predicate(c, self.is_tag, params)
@@ -274,18 +274,17 @@ def _string(e: exp.Expression, params: list | None) -> str | None:
 
 
 def _tag_parameter(c: exp.Expression, is_tag) -> tuple | None:
-    """("tag$", tag, parameter, equal) when ``c`` is ``tag = $n`` or ``tag <> $n`` (either side), and
-    ("tag$in", tag, parameters) when it is an OR of ``tag = $n`` on one tag (dashboards' and TSBS's
-    host lists): steps that :func:`_bind_tag_parameter` turns into what _tag_predicate would give,
-    or the same set of series (TagIn for the OR of TagEq), without walking ``c``."""
+    """("tag$", tag, parameters, equal) when ``c`` is ``tag = $n`` or ``tag <> $n`` (either side,
+    one parameter) or an OR of ``tag = $n`` on one tag (dashboards' and TSBS's host lists): a step
+    that :func:`_bind_tag_parameter` turns into what _tag_predicate would give, or the same set of
+    series (TagIn for the OR of TagEq), without walking ``c``."""
     while isinstance(c, exp.Paren):
         c = c.this
     if isinstance(c, exp.Or):
-        parts = [_tag_parameter(x, is_tag) for x in (c.left, c.right)]
-        equal = [x for x in parts if x is not None and (x[0] == "tag$in" or x[3])]
-        if len(equal) != 2 or equal[0][1] != equal[1][1]:
+        left, right = _tag_parameter(c.left, is_tag), _tag_parameter(c.right, is_tag)
+        if left is None or right is None or not (left[3] and right[3]) or left[1] != right[1]:
             return None  # (a part that is not tag = $n, or two tags)
-        return ("tag$in", equal[0][1], [q for x in equal for q in (x[2] if x[0] == "tag$in" else [x[2]])])
+        return ("tag$", left[1], left[2] + right[2], True)
     if not isinstance(c, exp.EQ | exp.NEQ):
         return None
     col, val = c.left, c.right
@@ -295,20 +294,17 @@ def _tag_parameter(c: exp.Expression, is_tag) -> tuple | None:
         return None
     if not (isinstance(val.this, exp.Expression) and val.this.name.isdigit()):
         return None
-    return ("tag$", col.name, val, isinstance(c, exp.EQ))
+    return ("tag$", col.name, [val], isinstance(c, exp.EQ))
 
 
 def _bind_tag_parameter(kind: tuple, params: list | None) -> TagPredicate | None:
-    if kind[0] == "tag$in":
-        values = [_param(q, params, _SOME_TEXT) for q in kind[2]]
-        if not all(isinstance(v, str) for v in values):
-            return None
-        return TagIn(kind[1], frozenset(values))  # type: ignore[arg-type]
-    _, name, param, equal = kind
-    v = _param(param, params, _SOME_TEXT)
-    if not isinstance(v, str):
+    _, name, parameters, equal = kind
+    values = [_param(q, params, _SOME_TEXT) for q in parameters]
+    if not all(isinstance(v, str) for v in values):
         return None
-    return TagEq(name, v) if equal else TagNe(name, v)
+    if len(values) > 1:
+        return TagIn(name, frozenset(values))  # type: ignore[arg-type]
+    return TagEq(name, values[0]) if equal else TagNe(name, values[0])  # type: ignore[arg-type]
 
 
 def _tag_predicate(c: exp.Expression, is_tag, params: list | None = None) -> TagPredicate | None:
