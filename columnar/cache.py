@@ -129,8 +129,8 @@ class TableCache:
         """(series, first time, last time) of the given series' rows within [tmin, tmax] (sorted ids)."""
         if not self.overlaps(tmin, tmax):
             return series[:0], np.empty(0, np.int64), np.empty(0, np.int64)
-        first = np.full(len(series), np.iinfo(np.int64).max, np.int64)
-        last = np.full(len(series), np.iinfo(np.int64).min, np.int64)
+        first = np.full(len(series), _INT64_MAX, np.int64)
+        last = np.full(len(series), _INT64_MIN, np.int64)
         for run in self.runs():
             a, b = spans(run, series, tmin, tmax)
             has = b > a

@@ -110,6 +110,7 @@ class Engine:
         self.catalog.create_database(options.default_database)
         self._replay()
         self._last_write = 0.0  # monotonic time of the last write (see _settle_quiet_memtables)
+        self._settled_write = 0.0  # ... and of the last write whose rows the storage thread sorted
         if any(len(s.cache) for s in self._shards.values()):
             self._last_write = _time.monotonic()  # replayed rows: sorted in the background too
         self._stop = threading.Event()
@@ -706,12 +707,14 @@ class Engine:
         """Once writes have paused for SETTLE_QUIET_S, sort what they appended to the memtables:
         else the first read after a bulk load pays for it (~35 ms for 164k rows) instead of this
         thread, while nobody writes."""
-        if not self._last_write or _time.monotonic() - self._last_write < SETTLE_QUIET_S:
-            return
+        last = self._last_write
+        if last == self._settled_write or _time.monotonic() - last < SETTLE_QUIET_S:
+            return  # (nothing written since the last sort, or writes still going on)
         for shard in list(self._shards.values()):
             for table in list(shard.cache.tables.values()):
                 if table.unsettled:
                     table.settle()
+        self._settled_write = last  # (a write meanwhile is newer: the next tick sorts its rows)
 
     def maybe_flush(self) -> bool:
         """Snapshot when the memtables exceed the size threshold or the oldest is too old."""

@@ -1278,12 +1278,7 @@ def _filter_fused_part(gidx, chunk, cols, types, terms, tmin, tmax) -> tuple[Row
         return Rows.empty(), gidx
     col_of = {n: i + 1 for i, n in enumerate(names)}
     t_col = np.array([col_of[tm.column] for tm in terms], np.int64)
-    t_tag = np.array([tm.tag for tm in terms], np.int64)
-    t_kind = np.array([tm.kind for tm in terms], np.int64)
-    t_op = np.array([tm.op for tm in terms], np.int64)
-    t_i = np.array([tm.ci for tm in terms], np.int64)
-    t_u = np.array([tm.cu for tm in terms], np.uint64)
-    t_f = np.array([tm.cf for tm in terms], np.float64)
+    t_tag, t_kind, t_op, t_i, t_u, t_f = _term_arrays(terms)
     sel = np.empty(int(sp.rows.sum()), np.int64)
     matches = np.zeros(len(gidx), np.int64)
     status = np.zeros(len(gidx), np.int8)

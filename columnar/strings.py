@@ -9,11 +9,12 @@ bytes of every column into one buffer, and each column is that buffer with its o
     a, b = take_strings([["x", None, "yz"], ["p", "q", "r"]], np.array([2, 0, 0, 1]))
     # a: ["yz", "x", "x", None]   b: ["r", "p", "p", "q"]
 
-A column of one value (a single series' tags) is that value's bytes repeated, with no copying loop;
-above the kernel's size, rows in long runs of one value (a scan's rows come grouped by series) are
-built run by run the same way. The kernel wins below a few thousand strings. Beyond (``KERNEL_STRINGS``), Arrow's own take is faster: it
-copies each value with memcpy into memory its allocator keeps mapped, where the kernel's byte loop and
-fresh pages cost ~10 ns a string; there the columns are taken by Arrow in one call.
+A column of one value (a single series' tags) is that value's bytes repeated, with no copying loop.
+The kernel wins below a few thousand strings. Beyond (``KERNEL_STRINGS``), rows in long runs of one
+value (a scan's rows come grouped by series) are built run by run the same way; otherwise Arrow's
+own take is faster: it copies each value with memcpy into memory its allocator keeps mapped, where
+the kernel's byte loop and fresh pages cost ~10 ns a string; there the columns are taken by Arrow in
+one call.
 All columns together hold at most 2 GiB of bytes (Arrow's string layout has 32-bit offsets); scans
 build batches far below that.
 """
