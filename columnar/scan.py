@@ -1135,20 +1135,12 @@ def filtered(
 ) -> pa.Table:
     """The rows matching the request and every condition, as one Arrow table (the schema of
     :func:`scan`; tags as plain strings with ``plain_tags``). More than ``max_rows`` matches raise
-    :class:`ResultTooLarge` once found (the memory held stays near that bound). Row groups no other source overlaps and no tombstone touches are filtered in a
-    kernel (conditions first, other columns decoded only for groups with matches; groups whose block
-    statistics exclude a match skipped); the rest is merged (last write wins) and then filtered."""
-    t = _target(engine, req)
-    sch = _schema(t, req.with_series_id, plain_tags)
+    :class:`ResultTooLarge` once found (the memory held stays near that bound). Row groups no other
+    source overlaps and no tombstone touches are filtered in a kernel (conditions first, other columns
+    decoded only for groups with matches; groups whose block statistics exclude a match skipped); the
+    rest is merged (last write wins) and then filtered."""
+    t, sch, terms = _filter_target(engine, req, conditions, plain_tags)
     stats = stats if stats is not None else AggregateStats()
-    for c in conditions:
-        ft = t.fields.get(c.column)
-        if ft is None or ft not in _FUSED_TYPES:
-            raise ValueError(f'condition on "{c.column}": a numeric field of "{req.table}" is needed')
-    if not len(t.series):
-        return sch.empty_table()
-    terms = [_term_of(c, t.fields[c.column], t.stored(c.column)) for c in conditions]
-    found: list[Rows] = []
     budget = [max_rows if max_rows is not None else INT64_MAX]
 
     def spend(n: int) -> None:
@@ -1156,29 +1148,81 @@ def filtered(
         if budget[0] < 0:
             raise ResultTooLarge(max_rows or 0)
 
+    found: list[Rows] = []
     for shard in t.shards:
         t.check()
-        rows = _filter_shard(t, shard, terms, req.tmin, req.tmax, stats, spend)
-        if len(rows):
-            found.append(rows)
+        found.extend(_shard_pieces(t, shard, terms, req.tmin, req.tmax, stats, spend))
     if not found:
         return sch.empty_table()
     rows = found[0] if len(found) == 1 else concat(found)
     return pa.Table.from_batches([to_arrow(t, rows, sch)], schema=sch)
 
 
-def _filter_shard(
-    t: _Target, shard: Shard, terms: list[_Term], tmin: int, tmax: int, stats, spend: Callable[[int], None]
-) -> Rows:
+FIRST_PIECE_ROWS = 16_384  # filtered_pieces: candidate rows of the first piece (each next one twice the last)
+MAX_PIECE_ROWS = 1 << 20  # ... up to this many
+
+
+def filtered_pieces(
+    engine: Engine,
+    req: ScanRequest,
+    conditions: list[FieldCondition],
+    stats: AggregateStats | None = None,
+    plain_tags: bool = False,
+    first_rows: int | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """:func:`filtered`'s rows, in the same order, as record batches computed one at a time when
+    asked: each holds the matches of whole series of one shard, the first of series with about
+    ``first_rows`` (default FIRST_PIECE_ROWS) candidate rows (rows in the range, before the
+    conditions), each next one of twice as many, up to MAX_PIECE_ROWS. A client reads the first rows while the rest are scanned, and the
+    memory held is one piece's (a single series with more candidate rows is one piece). Batches
+    without rows are not yielded."""
+    t, sch, terms = _filter_target(engine, req, conditions, plain_tags)
+    stats = stats if stats is not None else AggregateStats()
+    first = first_rows or FIRST_PIECE_ROWS
+    for shard in t.shards:
+        t.check()
+        for rows in _shard_pieces(t, shard, terms, req.tmin, req.tmax, stats, _unbounded, first):
+            yield to_arrow(t, rows, sch)
+
+
+def _unbounded(n: int) -> None:
+    pass
+
+
+def _filter_target(
+    engine: Engine, req: ScanRequest, conditions: list[FieldCondition], plain_tags: bool
+) -> tuple[_Target, pa.Schema, list[_Term]]:
+    t = _target(engine, req)
+    sch = _schema(t, req.with_series_id, plain_tags)
+    for c in conditions:
+        ft = t.fields.get(c.column)
+        if ft is None or ft not in _FUSED_TYPES:
+            raise ValueError(f'condition on "{c.column}": a numeric field of "{req.table}" is needed')
+    if not len(t.series):
+        t.shards = []  # no series: nothing to read
+    return t, sch, [_term_of(c, t.fields[c.column], t.stored(c.column)) for c in conditions]
+
+
+def _shard_pieces(
+    t: _Target,
+    shard: Shard,
+    terms: list[_Term],
+    tmin: int,
+    tmax: int,
+    stats: AggregateStats,
+    spend: Callable[[int], None],
+    first_rows: int = 0,
+) -> Iterator[Rows]:
+    """The matching rows of one shard, ordered by (series, time): in one piece, or with ``first_rows``
+    in pieces of whole series (:func:`filtered_pieces`). Empty pieces are not yielded."""
     src: ShardSources = shard.sources(t.table_id, t.table)
     cols = [t.stored(f) for f in t.fields]
     types = dict(zip(cols, t.fields.values(), strict=True))
     cand, isolated = _candidates(t, src, tmin, tmax)
-    parts: list[Rows] = []
-    raw_parts: list[Rows] = []
+    # per candidate file: its row groups, which of them the kernels filter and which are merged
+    files: list[tuple[Any, np.ndarray, np.ndarray, np.ndarray]] = []
     pos = 0
     for lf, g in cand:
-        t.check()
         iso = isolated[pos : pos + len(g)]
         pos += len(g)
         chunk = lf.chunk
@@ -1193,8 +1237,66 @@ def _filter_shard(
         whole = iso & untouched
         skip = whole & _stats_exclude(chunk, g, terms)
         stats.blocks_from_stats += int(skip.sum())
-        fused = whole & ~skip
-        rest_mask = ~whole
+        files.append((lf, g, whole & ~skip, ~whole))
+    if not first_rows:
+        rows = _filter_piece(t, src, files, None, cols, types, terms, tmin, tmax, stats, spend)
+        if len(rows):
+            yield rows
+        return
+    cuts = _series_cuts(t.series, files, first_rows)
+    for a, b in zip(cuts[:-1], cuts[1:], strict=False):
+        t.check()
+        rows = _filter_piece(t, src, files, t.series[a:b], cols, types, terms, tmin, tmax, stats, spend)
+        if len(rows):
+            yield rows
+
+
+def _series_cuts(series: np.ndarray, files: list, first_rows: int) -> list[int]:
+    """Where :func:`_shard_pieces` cuts the (sorted) series: positions in ``series``, 0 first and
+    len(series) last, each piece of about twice the candidate rows of the one before."""
+    n = len(series)
+    per_series = np.zeros(n, np.float64)
+    for lf, g, _, _ in files:
+        gr = lf.chunk.groups[g]
+        per_series += np.bincount(
+            np.searchsorted(series, gr["series"]), weights=gr["nrows"].astype(np.float64), minlength=n
+        )[:n]
+    total = np.cumsum(per_series)
+    cuts = [0]
+    size = float(first_rows)
+    while cuts[-1] < n:
+        done = total[cuts[-1] - 1] if cuts[-1] else 0.0
+        j = int(np.searchsorted(total, done + size, side="left")) + 1  # the series that reaches the size
+        cuts.append(min(max(j, cuts[-1] + 1), n))
+        size = min(2 * size, float(MAX_PIECE_ROWS))
+    return cuts
+
+
+def _filter_piece(
+    t: _Target,
+    src: ShardSources,
+    files: list,
+    series: np.ndarray | None,
+    cols: list[str],
+    types: dict[str, FieldType],
+    terms: list[_Term],
+    tmin: int,
+    tmax: int,
+    stats: AggregateStats,
+    spend: Callable[[int], None],
+) -> Rows:
+    """The matches among ``series`` (a sorted slice of the target's; None: all of them)."""
+    parts: list[Rows] = []
+    raw_parts: list[Rows] = []
+    for lf, g, fused, rest_mask in files:
+        t.check()
+        chunk = lf.chunk
+        if series is not None:
+            gs = chunk.groups["series"][g]
+            inside = (gs >= series[0]) & (gs <= series[-1])
+            if not inside.any():
+                continue
+            g, fused, rest_mask = g[inside], fused[inside], rest_mask[inside]
         if fused.any():
             rows, failed = _filter_fused(chunk, g[fused], cols, types, terms, tmin, tmax, t.interrupt)
             stats.groups_decoded += int(fused.sum())
@@ -1202,13 +1304,13 @@ def _filter_shard(
                 spend(len(rows))
                 parts.append(rows)
             if len(failed):
-                rest_mask |= np.isin(g, failed)
+                rest_mask = rest_mask | np.isin(g, failed)
         rest = g[rest_mask]
         if len(rest):
             stats.groups_decoded += len(rest)
             raw_parts.append(src.read_file(lf, rest, cols, tmin, tmax)[0])
     for cache in src.caches:
-        raw_parts.append(cache.read(t.series, tmin, tmax, cols))
+        raw_parts.append(cache.read(t.series if series is None else series, tmin, tmax, cols))
     raw_parts = [p for p in raw_parts if len(p)]
     if raw_parts:
         rows = raw_parts[0] if len(raw_parts) == 1 else merge_rows(concat(raw_parts), dedupe=t.dedupe)

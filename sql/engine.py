@@ -719,13 +719,16 @@ class SqlSession:
             timeout_ms = S.parse_duration_ms(self.settings.get("statement_timeout", "0"))
             self._running = None
             started = _time.thread_time()
-            self.native_deadline = _time.perf_counter() + timeout_ms / 1000 if timeout_ms > 0 else 0.0
+            deadline = _time.perf_counter() + timeout_ms / 1000 if timeout_ms > 0 else 0.0
+            self.native_deadline = deadline
             try:
                 table = executor.run(self, stmt.native, params, [c.type_oid for c in stmt.columns])
             except executor.NotNative:
                 table = None  # this execution's values make storage's filter inexact: DuckDB runs it
             finally:
                 self.native_deadline = 0.0
+            if isinstance(table, executor.Streamed):
+                return self._streamed(stmt, table, _time.thread_time() - started, deadline)
             if table is not None:
                 _immediate.record(stmt, _time.thread_time() - started)
                 return Result(
@@ -755,6 +758,40 @@ class SqlSession:
 
         result.batches = counted()
         result.tag = "SELECT 0"
+        return result
+
+    def _streamed(self, stmt: Prepared, pieces: executor.Streamed, cpu: float, deadline: float) -> Result:
+        """A native result whose later pieces are computed as the client reads: each under the
+        statement's deadline (its start + statement_timeout), errors as execute() reports them; the
+        CPU time of all pieces is the execution's (sql/immediate.py)."""
+        result = Result(stmt.columns, tag="SELECT 0")
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            spent = cpu
+            n = pieces.first.num_rows
+            yield from pieces.first.to_batches(BATCH_ROWS)
+            while True:
+                started = _time.thread_time()
+                self.native_deadline = deadline
+                try:
+                    table = next(pieces.rest, None)
+                except E.SqlError:
+                    self._fail()
+                    raise
+                except StorageError as exc:
+                    self._fail()
+                    raise E.InternalError(str(exc)) from exc
+                finally:
+                    self.native_deadline = 0.0
+                    spent += _time.thread_time() - started
+                if table is None:
+                    break
+                n += table.num_rows
+                yield from table.to_batches(BATCH_ROWS)
+            result.tag = f"SELECT {n}"
+            _immediate.record(stmt, spent)
+
+        result.batches = batches()
         return result
 
     def _explain(self, sql: str, params: list) -> Result:

@@ -10,6 +10,7 @@ described, so the client sees the same columns whichever executor ran.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ from columnar.scan import (
     ScanRequest,
     aggregate_partials,
     filtered,
+    filtered_pieces,
     last_rows,
     time_extent,
 )
@@ -48,14 +50,35 @@ NUMERIC_OID = 1700
 _TIMESTAMPTZ = pa.timestamp("us", tz="UTC")
 
 
-def run(session: SqlSession, plan: NativePlan, params: list, column_oids: list[int]) -> pa.Table:
+def run(session: SqlSession, plan: NativePlan, params: list, column_oids: list[int]) -> pa.Table | Streamed:
+    """The plan's answer: a table, or for a large filtered scan (no order, no limit, not on the event
+    loop) a :class:`Streamed` whose pieces are computed as they are read."""
     if isinstance(plan, BucketAggregate):
         table = _bucket_aggregate(session, plan, params)
     elif isinstance(plan, FilteredScan):
-        table = _filtered_scan(session, plan, params)
+        got = _filtered_scan(session, plan, params)
+        if isinstance(got, Streamed):
+            got.first = _described(session, got.first, column_oids)
+            got.rest = (_described(session, t, column_oids) for t in got.rest)
+            return got
+        table = got
     else:
         table = _last_point(session, plan, params)
-    # the described types win: cast where the native result differs (e.g. float4 fields)
+    return _described(session, table, column_oids)
+
+
+@dataclasses.dataclass
+class Streamed:
+    """A result in pieces: ``first`` is computed, each of ``rest`` when it is asked for (under the
+    caller's statement deadline: sql/engine.py)."""
+
+    first: pa.Table
+    rest: Iterator[pa.Table]
+
+
+def _described(session: SqlSession, table: pa.Table, column_oids: list[int]) -> pa.Table:
+    """``table`` with the types the statement was described with: cast where the native result
+    differs (e.g. float4 fields)."""
     arrays: list = []
     numeric = [
         i
@@ -602,17 +625,30 @@ def _filtered_shape(plan: FilteredScan) -> _FilteredShape:
     return shape
 
 
-def _filtered_scan(session: SqlSession, plan: FilteredScan, params: list) -> pa.Table:
+def _filtered_scan(session: SqlSession, plan: FilteredScan, params: list) -> pa.Table | Streamed:
     shape = _filtered_shape(plan)
     conds = _conditions(plan.conditions, params)
     if conds is None:  # a comparison with NULL holds for no row
         return shape.empty
     # only the columns shown and the ones the conditions test are read
     req = dataclasses.replace(_request(session, plan, params), fields=shape.fields, tags=shape.tags)
+    if plan.time_order is None and not plan.offset and plan.limit is None and not session.loop_deadline:
+        # rows in storage's order: handed over piece by piece, the first before the rest is read
+        pieces = (
+            _filtered_rows(plan, shape, pa.Table.from_batches([b]))
+            for b in filtered_pieces(session.storage, req, conds, plain_tags=True)
+        )
+        first = next(pieces, None)
+        return shape.empty if first is None else Streamed(first, pieces)
     try:
         tbl = filtered(session.storage, req, conds, plain_tags=True, max_rows=_max_rows(plan))
     except ResultTooLarge as exc:  # a huge result: DuckDB streams it in bounded memory
         raise NotNative(str(exc)) from None
+    return _filtered_rows(plan, shape, tbl)
+
+
+def _filtered_rows(plan: FilteredScan, shape: _FilteredShape, tbl: pa.Table) -> pa.Table:
+    """Storage's matches as the statement's rows: NOT NULL tests, order, OFFSET/LIMIT, SQL types."""
     for f in plan.not_null:
         tbl = tbl.filter(pc.is_valid(tbl.column(f)))
     if not tbl.num_rows:

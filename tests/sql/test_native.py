@@ -107,14 +107,14 @@ def test_date_trunc_buckets_follow_the_session_time_zone(session):
 
 
 def test_a_filtered_scan_beyond_its_bound_streams_from_duckdb(session, monkeypatch):
-    """A native filtered scan gathers its rows before sending them: past NATIVE_RESULT_VALUES the
-    statement is answered by DuckDB (which streams), with the same rows."""
+    """A native filtered scan in time order gathers its rows before sending them: past
+    NATIVE_RESULT_VALUES the statement is answered by DuckDB (which streams), with the same rows."""
     session = session.sql_engine.session("postgres")  # (UTC: other tests change the fixture's zone)
     from columnar.errors import ResultTooLarge
     from columnar.scan import FieldCondition, ScanRequest, filtered
     from sql import executor
 
-    sql = "SELECT * FROM cpu WHERE usage_user > 20 AND time < '2016-01-01 01:00:00+00'"
+    sql = "SELECT * FROM cpu WHERE usage_user > 20 AND time < '2016-01-01 01:00:00+00' ORDER BY time"
     p = session.prepare(sql, [])
     assert type(p.native).__name__ == "FilteredScan"
 
@@ -140,6 +140,76 @@ def test_a_filtered_scan_beyond_its_bound_streams_from_duckdb(session, monkeypat
     with pytest.raises(ResultTooLarge):
         filtered(storage, req, [FieldCondition("usage_user", ">", 20.0)], max_rows=50)
     assert filtered(storage, req, [FieldCondition("usage_user", ">", 20.0)], max_rows=10**6).num_rows > 50
+
+
+def test_an_unordered_filtered_scan_hands_over_its_rows_in_pieces(session, monkeypatch):
+    """Without ORDER BY or LIMIT a native filtered scan computes its first piece at execute and each
+    next one when the client reads on: the same rows, in the same order, as the scan gathered whole,
+    and DuckDB's rows; the tag counts every piece's."""
+    session = session.sql_engine.session("postgres")
+    from columnar import scan
+    from sql import executor
+
+    sql = "SELECT * FROM cpu WHERE usage_user > 20"
+    whole = _rows(session, sql)
+    monkeypatch.setattr(scan, "FIRST_PIECE_ROWS", 300)
+    pieces = []
+    real = scan._filter_piece
+    monkeypatch.setattr(scan, "_filter_piece", lambda *a: pieces.append(a[3]) or real(*a))
+    p = session.prepare(sql, [])
+    assert type(p.native).__name__ == "FilteredScan"
+    r = session.execute(p, [])
+    assert len(pieces) == 1  # the first piece only, so far
+    batches = list(r.batches)
+    assert len(pieces) >= 4 and len(batches) >= 4
+    series = [s for s in pieces if s is not None]
+    assert [s[0] for s in series] == sorted(s[0] for s in series)
+    got = [row for b in batches for row in b.to_pylist()]
+    assert r.tag == f"SELECT {len(got)}" and len(got) == len(whole[2])
+    assert [(x["time"], x["hostname"]) for x in got] == [(x["time"], x["hostname"]) for x in whole[2]]
+    session.execute(session.prepare("SET tsgres.native_executor = off", []), [])
+    try:
+        duck = _rows(session, sql)
+    finally:
+        session.execute(session.prepare("SET tsgres.native_executor = on", []), [])
+
+    def key(r):
+        return (r["time"], r["hostname"])
+
+    assert all(
+        _same(a, b)
+        for x, y in zip(sorted(got, key=key), sorted(duck[2], key=key), strict=True)
+        for a, b in zip(x.values(), y.values(), strict=True)
+    )
+    oids = [c.type_oid for c in p.columns]
+    assert isinstance(executor.run(session, p.native, list(p.extra_params), oids), executor.Streamed)
+
+
+def test_a_cancel_reaches_a_filtered_scan_between_its_pieces(session, monkeypatch):
+    """A cancel (or statement_timeout) while the client reads a piecewise answer stops the next piece
+    with 57014, and the session answers the next statement."""
+    session = session.sql_engine.session("postgres")
+    from columnar import scan
+    from sql import errors as E
+
+    monkeypatch.setattr(scan, "FIRST_PIECE_ROWS", 300)
+    r = session.execute(session.prepare("SELECT * FROM cpu WHERE usage_user > 20", []), [])
+    next(r.batches)
+    session.cancel()
+    with pytest.raises(E.QueryCanceled, match="user request"):
+        list(r.batches)
+    assert _rows(session, "SELECT count(*) AS n FROM cpu")[2][0]["n"] > 0
+    session.execute(session.prepare("SET statement_timeout = 300", []), [])
+    try:
+        r = session.execute(session.prepare("SELECT * FROM cpu WHERE usage_user > 21", []), [])
+        next(r.batches)
+        import time
+
+        time.sleep(0.35)  # the statement's deadline passes while the client reads
+        with pytest.raises(E.QueryCanceled, match="statement timeout"):
+            list(r.batches)
+    finally:
+        session.execute(session.prepare("SET statement_timeout = 0", []), [])
 
 
 def test_an_aggregate_beyond_its_bound_runs_on_duckdb(session, monkeypatch):
