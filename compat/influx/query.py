@@ -743,6 +743,7 @@ class QueryJob:
         self.span: float | None = None  # what run_inline found (select_span)
         self.now = time.time_ns()  # now() of every statement
         self.conditions: dict[int, tuple[Any, Any]] = {}  # select_span's, for compile_select
+        self.template: str | None = None  # key, when the statements were parsed without bound parameters
 
     def results(self, loop_deadline: float = 0.0) -> Iterator[StatementResult]:
         service = self.service
@@ -757,6 +758,7 @@ class QueryJob:
             now=self.now,
             loop_deadline=loop_deadline,
             conditions=self.conditions,
+            template=self.template,
         )
 
     def _answer(self, results: Iterator[StatementResult]) -> bytes:
@@ -819,7 +821,10 @@ def begin_query(service: QueryService, method: str, params: dict[str, str], acce
         statements, key = parse_cached_keyed(q, bind)
     except ParseError as e:
         return _error(400, f"error parsing query: {e}", csv_out, pretty)
-    return QueryJob(service, method, params, statements, key, csv_out, epoch, pretty)
+    job = QueryJob(service, method, params, statements, key, csv_out, epoch, pretty)
+    if not bind:
+        job.template = key
+    return job
 
 
 async def _params(request: web.Request) -> dict[str, str]:

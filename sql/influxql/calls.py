@@ -105,29 +105,10 @@ def _aux_refs(plan: Plan) -> list[A.VarRef]:
 
 
 def run_calls(ctx: Context, plan: Plan, src: Source) -> list[Series]:
-    c = plan.c
-    calls = _top_calls(plan)
-    aux = _aux_refs(plan)
-    single_selector = len(calls) == 1 and calls[0].name in SELECTOR_FUNCS | {
-        "percentile",
-        "sample",
-        "top",
-        "bottom",
-    }
-    agg_calls: list[A.Call] = []
-    for call in calls:
-        inner = call
-        while inner.name in TRANSFORMS and inner.args and isinstance(inner.args[0], A.Call):
-            inner = inner.args[0]
-        agg_calls.append(inner)
-    sql_calls = [
-        a
-        for a in agg_calls
-        if a.name in SQL_AGGS
-        and not (a.name in SELECTOR_FUNCS and single_selector and (not c.interval or aux))
-        and a.name not in TRANSFORMS
-    ]
-    dims_here = [d for d in plan.dims if d in src.schema.tags]
+    kept = plan.memo.get(("calls", src.name))
+    if kept is None:
+        kept = plan.memo[("calls", src.name)] = _classify(plan, src)
+    calls, aux, single_selector, agg_calls, sql_calls, dims_here = kept
     results: dict[int, dict[tuple[str, ...], Stream]] = {}
     if sql_calls:
         results.update(_sql_aggregates(ctx, plan, src, sql_calls, dims_here))
@@ -154,6 +135,36 @@ def run_calls(ctx: Context, plan: Plan, src: Source) -> list[Series]:
         if series is not None:
             out.append(series)
     return out
+
+
+def _classify(plan: Plan, src: Source) -> tuple:
+    """What run_calls reads from the plan: the top-level calls, the fields that are plain references,
+    whether one selector stands alone, the aggregate inside each call's transformations, those that
+    go to SQL together, the dimensions that are tags of ``src``."""
+    c = plan.c
+    calls = _top_calls(plan)
+    aux = _aux_refs(plan)
+    single_selector = len(calls) == 1 and calls[0].name in SELECTOR_FUNCS | {
+        "percentile",
+        "sample",
+        "top",
+        "bottom",
+    }
+    agg_calls: list[A.Call] = []
+    for call in calls:
+        inner = call
+        while inner.name in TRANSFORMS and inner.args and isinstance(inner.args[0], A.Call):
+            inner = inner.args[0]
+        agg_calls.append(inner)
+    sql_calls = [
+        a
+        for a in agg_calls
+        if a.name in SQL_AGGS
+        and not (a.name in SELECTOR_FUNCS and single_selector and (not c.interval or aux))
+        and a.name not in TRANSFORMS
+    ]
+    dims_here = [d for d in plan.dims if d in src.schema.tags]
+    return calls, aux, single_selector, agg_calls, sql_calls, dims_here
 
 
 _POINT_TIMES = {"top", "bottom", "distinct", "sample"}  # calls whose rows keep their points' times
@@ -535,18 +546,18 @@ def _edge_windows(plan: Plan, dims_here: list[str]) -> int:
     return stmt.offset + stmt.limit
 
 
-def _sql_aggregates(
-    ctx: Context, plan: Plan, src: Source, calls: list[A.Call], dims_here: list[str]
-) -> dict[int, dict[tuple[str, ...], Stream]]:
-    c = plan.c
-    out: dict[int, dict[tuple[str, ...], Stream]] = {}
+def _aggregates_select(plan: Plan, src: Source, calls: list[A.Call], dims_here: list[str]) -> tuple:
+    """_sql_aggregates' query but its WHERE: (calls whose field ``src`` lacks, (call, kind, alias,
+    count alias, mean) of the others, the SELECT list (None: the windows need the points), the GROUP
+    BY list)."""
+    missing = []
     exprs = []
     parts: dict[str, str] = {}  # SQL -> alias (one aggregate computed once)
     for call in calls:
         ref = _call_field(call)
         s = _agg_sql(call, src, merged=not src.schema.tags <= set(dims_here))
         if s is None:
-            out[id(call)] = {}
+            missing.append(call)
             continue
         alias = parts.setdefault(s[0], f"__a{len(parts)}")
         # a window without the field's points has no row: the aggregate is NULL there, except
@@ -557,14 +568,31 @@ def _sql_aggregates(
             count = parts.setdefault(f"COUNT({ident(ref.name)})", f"__a{len(parts)}")
         exprs.append((call, s[1], alias, count, mean))
     if not parts:
-        return out
+        return missing, [], None, ""
     try:
         prefix, group = _group_select(plan, dims_here)
     except _NeedPoints:
+        return missing, exprs, None, ""
+    select = ", ".join(p for p in [prefix, *(f"{sql} AS {a}" for sql, a in parts.items())] if p)
+    return missing, exprs, select, group
+
+
+def _sql_aggregates(
+    ctx: Context, plan: Plan, src: Source, calls: list[A.Call], dims_here: list[str]
+) -> dict[int, dict[tuple[str, ...], Stream]]:
+    c = plan.c
+    kept = plan.memo.get(("aggregates", src.name, tuple(map(id, calls))))
+    if kept is None:
+        kept = _aggregates_select(plan, src, calls, dims_here)
+        plan.memo[("aggregates", src.name, tuple(map(id, calls)))] = kept
+    missing, exprs, select, group = kept
+    out: dict[int, dict[tuple[str, ...], Stream]] = {id(call): {} for call in missing}
+    if not exprs:
+        return out
+    if select is None:  # windows SQL cannot form
         for call in calls:
             out[id(call)] = _points_call(ctx, plan, src, call, dims_here, [])
         return out
-    select = ", ".join(p for p in [prefix, *(f"{sql} AS {a}" for sql, a in parts.items())] if p)
     sql = f"SELECT {select} FROM {src.sql_from}{where_sql(plan, src, c.extra_intervals)}"
     if group:
         sql += f" GROUP BY {group}"

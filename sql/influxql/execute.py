@@ -72,6 +72,7 @@ def iter_results(
     now: int | None = None,
     loop_deadline: float = 0.0,
     conditions: dict[int, tuple[Any, Any]] | None = None,
+    template: str | None = None,
 ) -> Iterator[StatementResult]:
     """Run parsed statements lazily, one result at a time (a chunked response streams them).
 
@@ -80,11 +81,15 @@ def iter_results(
     its event loop) the SQL they run raises sql.immediate.Overrun past it or before DuckDB would run:
     nothing was answered, the caller runs the statements again elsewhere. ``conditions``: the
     statements' condition_expr results at ``now`` in UTC, by id(statement), when the caller has them.
+    ``template``: the parse cache's template of ``text`` (parse_keyed), when parsed without bound
+    parameters.
     """
     ctx = Context(storage, sql_engine, database, rp, now if now is not None else time.time_ns())
     ctx.loop_deadline = loop_deadline
     if conditions:
         ctx.conditions = dict(conditions)
+    ctx.template = template
+    ctx.text = text
     failed_id: int | None = None
     for i, stmt in enumerate(statements):
         if failed_id is not None:
@@ -98,6 +103,7 @@ def iter_results(
                     "text": f"deprecated use of '{_text(text, stmt)}' in a read only context, please use a POST request instead",
                 }
             )
+        ctx.statement_index = i
         try:
             res.series = execute_statement(ctx, stmt)
         except QueryError as e:

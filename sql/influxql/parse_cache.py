@@ -93,11 +93,15 @@ class _Shared:
     above its values, not the expressions below a field or a dimension). Building it costs a few
     microseconds where unpickling a TSBS query's tree costs 25-80."""
 
-    __slots__ = ("paths", "tree")
+    __slots__ = ("in_condition", "paths", "tree")
 
     def __init__(self, tree: list[A.Statement], paths: list[tuple[str | int, ...]]) -> None:
         self.tree = tree
         self.paths = paths
+        # per statement: whether every value of the template in it is in its WHERE clause
+        self.in_condition = tuple(
+            all(p[0] != i or (len(p) > 1 and p[1] == "condition") for p in paths) for i in range(len(tree))
+        )
 
     def build(self, nodes: list[Any]) -> list[A.Statement]:
         out: list[Any] = [_copy_node(stmt) for stmt in self.tree]
@@ -213,6 +217,16 @@ class ParseCache:
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
         return statements, key
+
+    def condition_only(self, key: str, text: str, index: int) -> bool:
+        """Whether statement ``index`` of ``text`` (parsed by :meth:`parse_keyed` without bound
+        parameters, which gave ``key``) is the same in every text of the template but for values in
+        its WHERE clause: then what depends only on the rest of it may be kept by template."""
+        if key == text:
+            return True  # nothing cut: the text is its own template
+        with self._lock:
+            entry = self._entries.get(key)
+        return type(entry) is _Shared and index < len(entry.in_condition) and entry.in_condition[index]
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -33,6 +33,9 @@ class Plan:
     columns: list[str]
     windows: Windows | None
     calls: dict[str, A.Call] = field(default_factory=dict)  # top-level non-math calls by text
+    # what the run derives from the plan alone, kept for the next statements of its template
+    # (select.py's memo; a fresh dict when there is none), by whoever derives it
+    memo: dict[Any, Any] = field(default_factory=dict)
 
 
 def where_sql(plan: Plan, src: Source, extra_back: int = 0, *more: str) -> str:

@@ -11,17 +11,29 @@ Arrow tables by DuckDB.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
+import threading
+import weakref
+from collections import OrderedDict
 from typing import Any
 
 import pyarrow as pa
 
 from sql.influxql import ast as A
 from sql.influxql.calls import run_calls
-from sql.influxql.compile import Compiled, QueryError, compile_select
+from sql.influxql.compile import (
+    Compiled,
+    QueryError,
+    TimeRange,
+    compile_select,
+    condition_expr,
+    validate_condition,
+)
 from sql.influxql.expand import column_names, expand_dimensions, expand_fields, union_schema
 from sql.influxql.functions import BOOLEAN, FLOAT, INTEGER, STRING
+from sql.influxql.parse_cache import CACHE as PARSE_CACHE
 from sql.influxql.plan import Plan, limit_rows
 from sql.influxql.raw import run_raw
 from sql.influxql.series import Series
@@ -39,29 +51,38 @@ def execute_select(
 ) -> list[Series]:
     """The series of a SELECT. ``keep_tags`` (a subquery's raw rows): every point keeps its tags."""
     given = ctx.conditions.pop(id(stmt), None) if parent is None else None
-    c = compile_select(stmt, ctx.now, parent=parent, condition=given)
-    sources: list[Source] = []
-    for s in stmt.sources:
-        if isinstance(s, A.SubQuery):
-            sources.extend(subquery_sources(ctx, s.statement, c))
-        else:
-            sources.extend(measurements(ctx, s))
-    if not sources:
-        return []
-    sources = _merge_subquery_sources(sources)
-    schema = union_schema(sources)
-    dims = expand_dimensions(c, schema)
+    key = _memo_key(ctx, stmt) if parent is None and not keep_tags else None
+    memo = _memo_store(ctx.sql_engine).get(key) if key is not None else None
     implicit: frozenset[str] = frozenset()
-    if keep_tags and not c.calls:
-        implicit = frozenset(t for t in schema.tags if t not in dims)
-        dims = dims + sorted(implicit)
-    fields = expand_fields(c, schema, dims)
-    if not fields:
-        return []
-    _check_types(fields, schema)
-    columns = column_names(fields, c.time_name, stmt.target is not None)
-    windows = Windows(c.interval, c.offset, c.tz) if c.interval else None
-    plan = Plan(c, fields, dims, columns, windows)
+    if memo is not None:
+        c = memo.compiled(stmt, ctx.now, given)
+        sources = memo.sources
+        plan = Plan(c, memo.fields, memo.dims, memo.columns, memo.windows, memo=memo.plan_memo)
+    else:
+        c = compile_select(stmt, ctx.now, parent=parent, condition=given)
+        sources: list[Source] = []
+        for s in stmt.sources:
+            if isinstance(s, A.SubQuery):
+                sources.extend(subquery_sources(ctx, s.statement, c))
+            else:
+                sources.extend(measurements(ctx, s))
+        if not sources:
+            return []
+        sources = _merge_subquery_sources(sources)
+        schema = union_schema(sources)
+        dims = expand_dimensions(c, schema)
+        if keep_tags and not c.calls:
+            implicit = frozenset(t for t in schema.tags if t not in dims)
+            dims = dims + sorted(implicit)
+        fields = expand_fields(c, schema, dims)
+        if not fields:
+            return []
+        _check_types(fields, schema)
+        columns = column_names(fields, c.time_name, stmt.target is not None)
+        windows = Windows(c.interval, c.offset, c.tz) if c.interval else None
+        plan = Plan(c, fields, dims, columns, windows)
+        if key is not None:
+            _memo_store(ctx.sql_engine).put(key, _Memo(c, sources, plan))
     if c.tmin > c.tmax:
         return []
     out: list[Series] = []
@@ -81,6 +102,93 @@ def execute_select(
     if not c.ascending:
         out.reverse()
     return out
+
+
+# -- what a statement's template decides, kept by template ---------------------------------------------------
+# Dashboards and benchmarks send one statement again and again with other time bounds and tag values:
+# the parse cache gives each text of a template the template's tree with the text's own values
+# (sql/influxql/parse_cache.py). When those values are all in the WHERE clause, everything
+# compile_select derives but the condition and the time range, the measurements read, their
+# expanded fields and dimensions, the output columns and the windows depend on the template and the
+# catalog only: they are kept by (template, statement index, database, retention policy, catalog
+# schema version) and each text computes only its condition and time range (and the SQL text of
+# its WHERE). A catalog change (a new field, tag or measurement; DDL; a dropped database) bumps the
+# schema version: the next text compiles anew. Plan.memo keeps what run_calls / run_raw derive from
+# the plan (which calls go to SQL, the SELECT list of their SQL), for the same key.
+MAX_MEMOS = 1024
+
+
+class _Memo:
+    __slots__ = ("columns", "dims", "fields", "plan_memo", "sources", "template", "windows")
+
+    def __init__(self, c: Compiled, sources: list[Source], plan: Plan) -> None:
+        self.template = copy.copy(c)
+        self.template.condition = None
+        self.template.time_range = TimeRange()
+        self.sources = sources
+        self.fields = plan.fields
+        self.dims = plan.dims
+        self.columns = plan.columns
+        self.windows = plan.windows
+        self.plan_memo = plan.memo
+
+    def compiled(self, stmt: A.SelectStatement, now: int, given: tuple[Any, Any] | None) -> Compiled:
+        """compile_select(stmt, now, condition=given) for a statement of the template."""
+        c = copy.copy(self.template)
+        c.stmt = stmt
+        if given is None or c.tz is not dt.UTC:
+            given = condition_expr(stmt.condition, now, c.tz)
+        cond, tr = given
+        validate_condition(cond)
+        c.condition = cond
+        c.time_range = TimeRange(tr.min, now if tr.max is None and c.interval else tr.max)
+        return c
+
+
+class _MemoStore:
+    def __init__(self) -> None:
+        self._memos: OrderedDict[tuple, _Memo] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> _Memo | None:
+        with self._lock:
+            memo = self._memos.get(key)
+            if memo is not None:
+                self._memos.move_to_end(key)
+            return memo
+
+    def put(self, key: tuple, memo: _Memo) -> None:
+        with self._lock:
+            self._memos[key] = memo
+            while len(self._memos) > MAX_MEMOS:
+                self._memos.popitem(last=False)
+
+
+_STORES: weakref.WeakKeyDictionary[Any, _MemoStore] = weakref.WeakKeyDictionary()  # by SQL engine
+_STORES_LOCK = threading.Lock()
+
+
+def _memo_store(sql_engine: Any) -> _MemoStore:
+    store = _STORES.get(sql_engine)
+    if store is None:
+        with _STORES_LOCK:
+            store = _STORES.setdefault(sql_engine, _MemoStore())
+    return store
+
+
+def _memo_key(ctx: Context, stmt: A.SelectStatement) -> tuple | None:
+    """The memo key of a top-level SELECT of stored measurements, None when it has none."""
+    if ctx.template is None or stmt.target is not None:
+        return None
+    if not all(type(src) is A.Measurement for src in stmt.sources):
+        return None
+    for d in stmt.dimensions:
+        if isinstance(d.expr, A.Call) and len(d.expr.args) > 1:
+            return None  # an offset of now() is the first text's (compile_select writes it in)
+    if not PARSE_CACHE.condition_only(ctx.template, ctx.text, ctx.statement_index):
+        return None
+    version = ctx.sql_engine.catalog_version
+    return (ctx.template, ctx.statement_index, ctx.database, ctx.rp, version)
 
 
 def _merge_same(series: list[Series], c: Compiled) -> list[Series]:

@@ -48,6 +48,12 @@ class Context:
         # id(statement) -> condition_expr(its condition, now, UTC), computed by the caller; each
         # taken once (compile_select changes the time range it returns)
         self.conditions: dict[int, tuple[Any, Any]] = {}
+        # the parse cache's template of the statements (sql/influxql/parse_cache.py), when they were
+        # parsed without bound parameters, and the index of the one running: what depends only on
+        # a statement's template is kept by it (select.py's memo)
+        self.template: str | None = None
+        self.text = ""
+        self.statement_index = 0
 
     def session(self, database: str) -> Any:
         s = self._sessions.get(database)

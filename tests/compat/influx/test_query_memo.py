@@ -1,0 +1,133 @@
+"""What a SELECT's template decides is kept by template (sql/influxql/select.py's memo): the next texts
+of the template skip compile_select and the catalog, and still answer as a fresh compile would,
+after the measurement gains a field or a tag, in another database, and for templates whose values
+are not all in the WHERE clause."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from sql.influxql import select as S
+from tests.compat.conftest import Client, WriteApp
+
+BASE = 1451606400  # 2016-01-01T00:00:00Z
+
+
+def _iso(sec: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(sec))
+
+
+def _text(shape: str, host: str, minute: int) -> str:
+    return shape.format(h=host, lo=_iso(BASE + minute * 60), hi=_iso(BASE + minute * 60 + 3600))
+
+
+async def _query(client: Client, text: str, db: str = "db") -> dict[str, Any]:
+    resp = await client.get("/query", params={"db": db, "q": text})
+    assert resp.status == 200
+    return json.loads(await resp.read())["results"][0]
+
+
+def _compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    real = S.compile_select
+
+    def spy(stmt: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(str(stmt))
+        return real(stmt, *args, **kwargs)
+
+    monkeypatch.setattr(S, "compile_select", spy)
+    return seen
+
+
+def test_texts_of_a_template_compile_once(write_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    app: WriteApp = write_app()
+    lines = [f"cpu,host=h{i % 2} v={i * 0.5} {(BASE + i * 60) * 10**9}" for i in range(240)]
+    compiles = _compiles(monkeypatch)
+    shape = (
+        "SELECT max(v) FROM cpu WHERE host = '{h}' AND time >= '{lo}' AND time < '{hi}' GROUP BY time(10m)"
+    )
+
+    async def check(client: Client) -> None:
+        assert (await client.post("/write?db=db", data="\n".join(lines))).status == 204
+        first = await _query(client, _text(shape, "h0", 0))
+        second = await _query(client, _text(shape, "h1", 60))
+        assert len(compiles) == 1  # the second text took the first one's compiled parts
+        assert first["series"][0]["values"][0] == ["2016-01-01T00:00:00Z", 4]
+        assert second["series"][0]["values"][0] == ["2016-01-01T01:00:00Z", 34.5]
+        assert len(second["series"][0]["values"]) == 6
+
+    app.run(check)
+
+
+def test_a_new_field_or_tag_is_in_the_next_answer(write_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A catalog change between two texts of one template (here a write that adds a field and a tag)
+    compiles the second anew: SELECT * and GROUP BY * show the new columns."""
+    app: WriteApp = write_app()
+    compiles = _compiles(monkeypatch)
+    star = "SELECT * FROM cpu WHERE host = '{h}' AND time >= '{lo}' AND time < '{hi}'"
+    grouped = "SELECT max(*) FROM cpu WHERE host = '{h}' AND time >= '{lo}' AND time < '{hi}' GROUP BY *"
+
+    async def check(client: Client) -> None:
+        old = "\n".join(f"cpu,host=h0 v={i} {(BASE + i * 60) * 10**9}" for i in range(30))
+        assert (await client.post("/write?db=db", data=old)).status == 204
+        before = await _query(client, _text(star, "h0", 0))
+        assert before["series"][0]["columns"] == ["time", "host", "v"]
+        by_tags = await _query(client, _text(grouped, "h0", 0))
+        assert by_tags["series"][0]["columns"] == ["time", "max_v"]
+        assert by_tags["series"][0]["tags"] == {"host": "h0"}
+        assert len(compiles) == 2
+        new = "\n".join(
+            f"cpu,host=h0,dc=d1 v={i},w={i * 2} {(BASE + 3600 + i * 60) * 10**9}" for i in range(30)
+        )
+        assert (await client.post("/write?db=db", data=new)).status == 204
+        after = await _query(client, _text(star, "h0", 60))
+        assert after["series"][0]["columns"] == ["time", "dc", "host", "v", "w"]
+        assert after["series"][0]["values"][0] == ["2016-01-01T01:00:00Z", "d1", "h0", 0, 0]
+        by_tags = await _query(client, _text(grouped, "h0", 60))
+        assert by_tags["series"][0]["columns"] == ["time", "max_v", "max_w"]
+        assert by_tags["series"][0]["tags"] == {"dc": "d1", "host": "h0"}
+        assert len(compiles) == 4
+
+    app.run(check)
+
+
+def test_databases_do_not_share_a_template(write_app) -> None:
+    app: WriteApp = write_app()
+    shape = "SELECT * FROM cpu WHERE host = '{h}' AND time >= '{lo}' AND time < '{hi}'"
+
+    async def check(client: Client) -> None:
+        a = f"cpu,host=h0 v=1 {BASE * 10**9}"
+        b = f'cpu,host=h0 n=2i,s="x" {BASE * 10**9}'
+        assert (await client.post("/write?db=a", data=a)).status == 204
+        assert (await client.post("/write?db=b", data=b)).status == 204
+        in_a = await _query(client, _text(shape, "h0", 0), db="a")
+        in_b = await _query(client, _text(shape, "h0", 0), db="b")
+        assert in_a["series"][0]["columns"] == ["time", "host", "v"]
+        assert in_b["series"][0]["columns"] == ["time", "host", "n", "s"]
+        assert in_b["series"][0]["values"] == [["2016-01-01T00:00:00Z", "h0", 2, "x"]]
+
+    app.run(check)
+
+
+def test_values_outside_the_where_clause_are_each_texts_own(write_app) -> None:
+    """A template whose values are not all in its WHERE clause (here a statement's values in a
+    subquery) is compiled for each text; a statement after another keeps its own memo."""
+    app: WriteApp = write_app()
+    lines = [f"cpu,host=h{i % 2} v={i} {(BASE + i * 60) * 10**9}" for i in range(120)]
+
+    async def check(client: Client) -> None:
+        assert (await client.post("/write?db=db", data="\n".join(lines))).status == 204
+        for host, want in (("h0", 118), ("h1", 119)):
+            text = (
+                f"SELECT max(v) FROM (SELECT v FROM cpu WHERE host = '{host}'); "
+                f"SELECT max(v) FROM cpu WHERE host = '{host}' AND time >= '2016-01-01T00:00:00Z'"
+            )
+            resp = await client.get("/query", params={"db": "db", "q": text})
+            results = json.loads(await resp.read())["results"]
+            assert [r["series"][0]["values"][0][1] for r in results] == [want, want]
+
+    app.run(check)
