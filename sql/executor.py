@@ -37,7 +37,7 @@ from sql import errors as E
 from sql.planner import BucketAggregate, FilteredScan, LastPoint, NativePlan
 from sql.rewrite.pg_types import NUMERIC_FROM_DOUBLE
 from sql.rewrite.pushdown import table_pushdown
-from sql.tables import SqlColumn, sql_columns, to_sql_batch
+from sql.tables import SqlColumn, sql_columns, to_sql_arrays, to_sql_batch
 from sql.types import BY_OID
 
 if TYPE_CHECKING:
@@ -603,6 +603,7 @@ class _FilteredShape:
     fields: tuple[str, ...]  # the fields read: shown, tested and required to have a value
     tags: tuple[str, ...]  # the tags shown
     columns: list[SqlColumn]  # the columns read, in the table's order (and the time in ns last)
+    picks: list[int]  # per column of the statement, its position in ``columns``
 
 
 def _filtered_shape(plan: FilteredScan) -> _FilteredShape:
@@ -620,7 +621,9 @@ def _filtered_shape(plan: FilteredScan) -> _FilteredShape:
             if c.kind == "time" or c.name in (fields if c.kind == "field" else tags)
         ] + [c for c in plan.columns if c.kind == "time_ns"]
         schema = pa.schema([pa.field(n, c.type.arrow) for n, c in zip(plan.names, plan.columns, strict=True)])
-        shape = _FilteredShape(schema.empty_table(), tuple(fields), tuple(tags), cols)
+        at = {c.name: i for i, c in enumerate(cols)}
+        picks = [at[c.name] for c in plan.columns]
+        shape = _FilteredShape(schema.empty_table(), tuple(fields), tuple(tags), cols, picks)
         plan.__dict__["_filtered_shape"] = shape  # per plan: a DDL makes a new one
     return shape
 
@@ -634,9 +637,12 @@ def _filtered_scan(session: SqlSession, plan: FilteredScan, params: list) -> pa.
     req = dataclasses.replace(_request(session, plan, params), fields=shape.fields, tags=shape.tags)
     if plan.time_order is None and not plan.offset and plan.limit is None and not session.loop_deadline:
         # rows in storage's order: handed over piece by piece, the first before the rest is read
+        sch, found = filtered_pieces(session.storage, req, conds, plain_tags=True)
         pieces = (
-            _filtered_rows(plan, shape, pa.Table.from_batches([b]))
-            for b in filtered_pieces(session.storage, req, conds, plain_tags=True)
+            _filtered_rows(plan, shape, pa.Table.from_arrays(cols, schema=sch))
+            if plan.not_null
+            else _sql_rows(plan, shape, cols, sch.names)
+            for cols in found
         )
         first = next(pieces, None)
         return shape.empty if first is None else Streamed(first, pieces)
@@ -660,5 +666,13 @@ def _filtered_rows(plan: FilteredScan, shape: _FilteredShape, tbl: pa.Table) -> 
         tbl = tbl.slice(plan.offset, plan.limit)
         if not tbl.num_rows:
             return shape.empty
-    batch = to_sql_batch(tbl.combine_chunks().to_batches()[0], shape.columns, plan.meta.time_column)
-    return pa.Table.from_arrays([batch.column(c.name) for c in plan.columns], names=plan.names)
+    batch = tbl.combine_chunks().to_batches()[0]
+    return _sql_rows(plan, shape, batch.columns, batch.schema.names)
+
+
+def _sql_rows(
+    plan: FilteredScan, shape: _FilteredShape, arrays: list[pa.Array], names: list[str]
+) -> pa.Table:
+    """Storage's matches (columns ``arrays`` named ``names``) as the statement's columns and SQL types."""
+    out = to_sql_arrays(arrays, names, shape.columns, plan.meta.time_column)
+    return pa.Table.from_arrays([out[i] for i in shape.picks], names=plan.names)

@@ -99,12 +99,22 @@ _US_UTC = pa.timestamp("us", tz="UTC")
 
 def to_sql_batch(batch: pa.RecordBatch, cols: list[SqlColumn], time_column: str) -> pa.RecordBatch:
     """A storage scan batch (time ns UTC, dictionary tags, storage-typed fields) -> declared SQL types."""
-    arrays = []
+    arrays = to_sql_arrays(batch.columns, batch.schema.names, cols, time_column)
+    # (each array has its column's type already: naming them costs less than building the schema)
+    return pa.RecordBatch.from_arrays(arrays, names=[c.name for c in cols])
+
+
+def to_sql_arrays(
+    arrays: list[pa.Array], names: list[str], cols: list[SqlColumn], time_column: str
+) -> list[pa.Array]:
+    """:func:`to_sql_batch` of a scan's columns ``arrays`` named ``names``: the columns ``cols``."""
+    at = dict(zip(names, arrays, strict=True))
+    out = []
     for c in cols:
         if c.kind == "time_ns":
-            arrays.append(batch.column(time_column).cast(pa.int64()))
+            out.append(at[time_column].cast(pa.int64()))
             continue
-        arr = batch.column(c.name)
+        arr = at[c.name]
         if c.kind == "time":
             if arr.type == _NS_UTC and c.type.name == "timestamptz":  # (the one cast _from_ns ends with)
                 arr = arr.cast(_US_UTC, safe=False)
@@ -117,9 +127,8 @@ def to_sql_batch(batch: pa.RecordBatch, cols: list[SqlColumn], time_column: str)
                 arr = arr.cast(c.type.arrow)
         else:
             arr = _field_to_sql(arr, c)
-        arrays.append(arr)
-    # (each array has its column's type already: naming them costs less than building the schema)
-    return pa.RecordBatch.from_arrays(arrays, names=[c.name for c in cols])
+        out.append(arr)
+    return out
 
 
 def _from_ns(ns: pa.Array, t: pgt.PgType) -> pa.Array:
