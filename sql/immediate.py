@@ -51,8 +51,10 @@ if TYPE_CHECKING:
     from sql.engine import Prepared, SqlSession
 
 MAX_TEXT = 4096  # longer texts are not looked at (splitting them is itself work)
-EXECUTE_BUDGET_S = 0.001  # a native plan whose CPU time estimate per execution is at most this is immediate
-LOOP_LIMIT_S = 0.003  # an execution on the loop still running after this (wall time) is abandoned
+# a native plan whose CPU time estimate per execution is at most this is immediate (at 1 ms a plan near
+# 1 ms, TSBS high-cpu-1, went back and forth between the loop and the pool, ~0.2 ms of CPU a hop)
+EXECUTE_BUDGET_S = 0.002
+LOOP_LIMIT_S = 0.005  # an execution on the loop still running after this (wall time) is abandoned
 COMMANDS = frozenset(
     {"SET", "SHOW", "RESET", "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE",
      "CLOSE", "DEALLOCATE", "DISCARD", "LISTEN", "UNLISTEN"}
