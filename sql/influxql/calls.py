@@ -40,7 +40,16 @@ from sql.influxql.functions import (
     top_bottom_by_tags,
     transform,
 )
-from sql.influxql.plan import Plan, full_key, limit_slice, series_groups, series_tags, split_series, where_sql
+from sql.influxql.plan import (
+    Plan,
+    full_key,
+    limit_slice,
+    series_groups,
+    series_tags,
+    split_block,
+    split_series,
+    where_sql,
+)
 from sql.influxql.series import Series
 from sql.influxql.source import Context, Source
 from sql.influxql.translate import bucket_expr, ident
@@ -111,7 +120,17 @@ def run_calls(ctx: Context, plan: Plan, src: Source) -> list[Series]:
     calls, aux, single_selector, agg_calls, sql_calls, dims_here = kept
     results: dict[int, dict[tuple[str, ...], Stream]] = {}
     if sql_calls:
-        results.update(_sql_aggregates(ctx, plan, src, sql_calls, dims_here))
+        done, exprs, table = _aggregates_table(ctx, plan, src, sql_calls, dims_here)
+        if (
+            table is not None
+            and not done
+            and len(sql_calls) == len(agg_calls)
+            and _windowed_values(plan, calls, agg_calls, aux)
+        ):
+            batched = _assemble_aggregates(plan, src, calls, exprs, table, dims_here)
+            if batched is not None:
+                return batched
+        results.update(done if table is None else _aggregate_streams(plan, exprs, table, dims_here, done))
     for a in agg_calls:
         if id(a) in results:
             continue
@@ -258,6 +277,25 @@ def _assemble_windows(
         present_any[flat] = True
         # flat indexes the flattened grid: the positions fill_series would search for
         filled[id(call)] = fill_at(nser * ngrid, flat, vals, stmt.fill, stmt.fill_value, call.name == "count")
+    return _window_series(plan, src, keys, grid, first_pos, filled, present_any)
+
+
+def _window_series(
+    plan: Plan,
+    src: Source,
+    keys: list[tuple[str, ...]],
+    grid: np.ndarray,
+    first_pos: np.ndarray,
+    filled: dict[int, Col],
+    present_any: np.ndarray,
+) -> list[Series]:
+    """The series of a (series x window) grid whose calls' values are placed and filled: the fields
+    evaluated on it, each series' windows from its first, fill(none)'s windows with a value, the
+    order, LIMIT and OFFSET."""
+    c = plan.c
+    stmt = c.stmt
+    nser = len(keys)
+    ngrid = len(grid)
     n = nser * ngrid
 
     def lookup(e: A.Expr) -> Col:
@@ -271,6 +309,26 @@ def _assemble_windows(
         raise QueryError(f"unsupported expression {e}")
 
     colvals = [nan_to_null(evaluate(f.expr, n, lookup)) for f in plan.fields]
+    times = grid if nser == 1 else np.tile(grid, nser)
+    if stmt.fill != "none" and not stmt.limit and not stmt.offset:
+        # every series' windows from its first: the row indexes of all of them at once
+        lengths = ngrid - first_pos
+        if c.ascending and not first_pos.any():
+            return split_block(plan, src, keys, lengths.tolist(), None, times, colvals)
+        some = lengths > 0
+        if not some.all():
+            keys = [k for k, x in zip(keys, some.tolist(), strict=True) if x]
+            lengths, first_pos = lengths[some], first_pos[some]
+            bases = np.flatnonzero(some) * ngrid
+        else:
+            bases = np.arange(nser, dtype=np.int64) * ngrid
+        starts = np.cumsum(lengths) - lengths
+        step = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(starts, lengths)
+        if c.ascending:
+            at = np.repeat(bases + first_pos, lengths) + step
+        else:
+            at = np.repeat(bases + ngrid - 1, lengths) - step
+        return split_block(plan, src, keys, lengths.tolist(), at, times, colvals)
     picked: list[tuple[tuple[str, ...], np.ndarray]] = []
     for i, key in enumerate(keys):
         rows = np.arange(int(first_pos[i]), ngrid, dtype=np.int64)
@@ -281,8 +339,114 @@ def _assemble_windows(
         rows = rows[limit_slice(len(rows), stmt)]
         if len(rows):
             picked.append((key, rows + i * ngrid))
-    times = np.tile(grid, nser)
     return split_series(plan, src, [k for k, _ in picked], [a for _, a in picked], times, colvals)
+
+
+_NO_TIME = np.iinfo(np.int64).max
+
+
+def _assemble_aggregates(
+    plan: Plan,
+    src: Source,
+    calls: list[A.Call],
+    exprs: list[tuple],
+    table: pa.Table,
+    dims_here: list[str],
+) -> list[Series] | None:
+    """:func:`_assemble_windows` of the streams :func:`_aggregate_streams` makes of ``table`` (every
+    call one of its aggregates), placed on the grid from the result's columns at once instead of a
+    stream per call and series. None when the grid would be too large."""
+    c = plan.c
+    stmt = c.stmt
+    w = plan.windows
+    assert w is not None
+    nrows = table.num_rows
+    if not nrows:
+        return []
+    wins, cols, keeps, means = _aggregate_columns(plan, exprs, table)
+    by_call = {
+        id(call): (keeps[id(call)], means.get(id(call), cols[alias])) for call, _k, alias, _n, _m in exprs
+    }
+    counted: np.ndarray | None = None  # rows some call counts (None: all): a series without any has no stream
+    for keep, _col in by_call.values():
+        if keep.all():
+            counted = None
+            break
+        counted = keep if counted is None else counted | keep
+    lo = c.time_range.min
+    firsts: np.ndarray | None = None  # each series' first window with a value (needed without a start)
+    if dims_here:
+        groups = series_groups(table, dims_here)  # sorted by their tags, as the streams' keys
+        every_key = [full_key(plan.dims, table, k) for k, _ in groups]
+        ser: np.ndarray | None = np.empty(nrows, np.int64)
+        for g, (_k, idx) in enumerate(groups):
+            ser[idx] = g  # type: ignore[index]
+        if counted is None:
+            has = np.ones(len(every_key), bool)
+            at_series: np.ndarray | None = None
+        else:
+            has = np.bincount(ser[counted], minlength=len(every_key)) > 0  # type: ignore[index]
+            at_series = np.cumsum(has) - 1  # a result series' index among those with values
+        keys = [k for k, h in zip(every_key, has.tolist(), strict=True) if h]
+        if lo is None:
+            firsts = np.full(len(every_key), _NO_TIME, np.int64)
+            if counted is None:
+                np.minimum.at(firsts, ser, wins)
+            else:
+                np.minimum.at(firsts, ser[counted], wins[counted])  # type: ignore[index]
+            firsts = firsts[has]
+    else:  # one series
+        ser = at_series = None
+        if counted is not None and not counted.any():
+            return []
+        keys = [tuple("" for _ in plan.dims)]
+        if lo is None:
+            firsts = np.array([(wins if counted is None else wins[counted]).min()], np.int64)
+    if not keys:
+        return []
+    start = lo if lo is not None else int(firsts.min())  # type: ignore[union-attr]
+    grid = w.grid(max(start, MIN_TIME + 1), c.tmax)  # ascending
+    ngrid = len(grid)
+    nser = len(keys)
+    if not ngrid or nser * ngrid > MAX_BATCH_CELLS:
+        return None
+    first_pos = np.zeros(nser, np.int64) if firsts is None else np.searchsorted(grid, firsts)
+    n = nser * ngrid
+    filled: dict[int, Col] = {}
+    present_any = np.zeros(n, bool)
+    # (cells, rows; None: all) by the rows a call counts: every row (most often), or which
+    layouts: dict[int | None, tuple[np.ndarray, np.ndarray | None]] = {}
+    for call in calls:
+        keep, col = by_call[id(call)]
+        every = bool(keep.all())
+        layout = layouts.get(None if every else id(keep))
+        if layout is None:
+            rows = None if every else np.flatnonzero(keep)
+            pos = positions(grid, wins if rows is None else wins[rows])
+            if ser is None:
+                flat = pos
+            else:
+                s_ = ser if rows is None else ser[rows]
+                flat = (s_ if at_series is None else at_series[s_]) * ngrid + pos
+            inside = pos >= 0
+            if not inside.all():
+                rows = np.flatnonzero(inside) if rows is None else rows[inside]
+                flat = flat[inside]
+            if len(flat) > 1 and not (flat[1:] > flat[:-1]).all():
+                order = np.argsort(flat)  # (cells in grid order: fill_at then keeps a full column)
+                flat = flat[order]
+                rows = order if rows is None else rows[order]
+            layout = layouts[None if every else id(keep)] = (flat, rows)
+        flat, rows = layout
+        if rows is None:
+            vals = col
+        elif len(rows) or keep.any():
+            vals = col.take(rows)
+        else:
+            vals = Col.nulls(0)  # a call without any value: as _assemble_windows
+        present_any[flat] = True
+        filled[id(call)] = fill_at(n, flat, vals, stmt.fill, stmt.fill_value, call.name == "count")
+    return _window_series(plan, src, keys, grid, first_pos, filled, present_any)
 
 
 def _assemble(
@@ -580,19 +744,29 @@ def _aggregates_select(plan: Plan, src: Source, calls: list[A.Call], dims_here: 
 def _sql_aggregates(
     ctx: Context, plan: Plan, src: Source, calls: list[A.Call], dims_here: list[str]
 ) -> dict[int, dict[tuple[str, ...], Stream]]:
+    done, exprs, table = _aggregates_table(ctx, plan, src, calls, dims_here)
+    return done if table is None else _aggregate_streams(plan, exprs, table, dims_here, done)
+
+
+def _aggregates_table(
+    ctx: Context, plan: Plan, src: Source, calls: list[A.Call], dims_here: list[str]
+) -> tuple[dict[int, dict[tuple[str, ...], Stream]], list[tuple], pa.Table | None]:
+    """The calls' SQL query and its result: (the streams of calls answered without it: fields
+    ``src`` lacks, or every call when SQL cannot form the windows; each SQL call's (call, kind,
+    alias, count alias, mean); the result, None when there was no query)."""
     c = plan.c
-    kept = plan.memo.get(("aggregates", src.name, tuple(map(id, calls))))
+    key = ("aggregates", src.name, tuple(map(id, calls)))
+    kept = plan.memo.get(key)
     if kept is None:
-        kept = _aggregates_select(plan, src, calls, dims_here)
-        plan.memo[("aggregates", src.name, tuple(map(id, calls)))] = kept
+        kept = plan.memo[key] = _aggregates_select(plan, src, calls, dims_here)
     missing, exprs, select, group = kept
-    out: dict[int, dict[tuple[str, ...], Stream]] = {id(call): {} for call in missing}
+    done: dict[int, dict[tuple[str, ...], Stream]] = {id(call): {} for call in missing}
     if not exprs:
-        return out
+        return done, exprs, None
     if select is None:  # windows SQL cannot form
         for call in calls:
-            out[id(call)] = _points_call(ctx, plan, src, call, dims_here, [])
-        return out
+            done[id(call)] = _points_call(ctx, plan, src, call, dims_here, [])
+        return done, exprs, None
     sql = f"SELECT {select} FROM {src.sql_from}{where_sql(plan, src, c.extra_intervals)}"
     if group:
         sql += f" GROUP BY {group}"
@@ -600,11 +774,14 @@ def _sql_aggregates(
     if edge:
         # the native executor then reads only the windows at that end of the range
         sql += f" ORDER BY __w {'ASC' if c.ascending else 'DESC'} LIMIT {edge}"
-    table = ctx.sql(src, sql)
-    for call, *_ in exprs:
-        out[id(call)] = {}
-    if not table.num_rows:
-        return out
+    return done, exprs, ctx.sql(src, sql)
+
+
+def _aggregate_columns(
+    plan: Plan, exprs: list[tuple], table: pa.Table
+) -> tuple[np.ndarray, dict[str, Col], dict[int, np.ndarray], dict[int, Col]]:
+    """The window of each row of an aggregates result, its columns by alias, each call's rows that
+    count (a window of the series has the call's field) and the means computed as SUM / COUNT."""
     wins = time_ns(table.column("__w")) if plan.windows is not None else np.zeros(table.num_rows, np.int64)
     cols: dict[str, Col] = {}
     keeps: dict[int, np.ndarray] = {}
@@ -624,6 +801,22 @@ def _sql_aggregates(
                 means[id(call)] = Col(avg, total.valid, FLOAT)
         else:
             keeps[id(call)] = cols[alias].valid
+    return wins, cols, keeps, means
+
+
+def _aggregate_streams(
+    plan: Plan,
+    exprs: list[tuple],
+    table: pa.Table,
+    dims_here: list[str],
+    out: dict[int, dict[tuple[str, ...], Stream]],
+) -> dict[int, dict[tuple[str, ...], Stream]]:
+    """An aggregates result as each call's stream per series (``out`` gets them)."""
+    for call, *_ in exprs:
+        out[id(call)] = {}
+    if not table.num_rows:
+        return out
+    wins, cols, keeps, means = _aggregate_columns(plan, exprs, table)
     for key, idx in series_groups(table, dims_here):
         full = full_key(plan.dims, table, key) if dims_here else tuple("" for _ in plan.dims)
         idx = idx[np.argsort(wins[idx], kind="stable")]

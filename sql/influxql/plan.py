@@ -156,15 +156,28 @@ def split_series(
     once for all series, whose rows are ranges of one :class:`Block` of them."""
     if not rows:
         return []
-    at = np.concatenate(rows)
-    if len(at) != len(times) or (len(at) and (at[0] != 0 or (np.diff(at) != 1).any())):
+    return split_block(plan, src, keys, [len(r) for r in rows], np.concatenate(rows), times, values)
+
+
+def split_block(
+    plan: Plan,
+    src: Source,
+    keys: list[tuple[str, ...]],
+    lengths: list[int],
+    at: np.ndarray | None,
+    times: np.ndarray,
+    values: list[Col],
+) -> list[Series]:
+    """:func:`split_series` of the series' rows given as their numbers of rows and the row indexes of
+    all of them in order (``at``; None: every row of ``times``, in order)."""
+    if at is not None and (len(at) != len(times) or (len(at) and (at[0] != 0 or (np.diff(at) != 1).any()))):
         times = times[at]
         values = [v.take(at) for v in values]  # else the rows are all of them, in order
     block = Block(times, values)
     out: list[Series] = []
     lo = 0
-    for key, r in zip(keys, rows, strict=True):
+    for key, n in zip(keys, lengths, strict=True):
         tags = series_tags(plan.dims, key)
-        out.append(Series(src.name, tags, plan.columns, times=times[lo : lo + len(r)], block=(block, lo)))
-        lo += len(r)
+        out.append(Series(src.name, tags, plan.columns, times=times[lo : lo + n], block=(block, lo)))
+        lo += n
     return out
