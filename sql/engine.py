@@ -416,15 +416,21 @@ class SqlSession:
         self._cancelled = False
         try:
             return self._dispatch(stmt, [*params, *stmt.extra_params])
-        except E.SqlError:
-            self._fail()
-            raise
-        except StorageError as exc:
-            self._fail()
-            raise E.InternalError(str(exc)) from exc
-        except duckdb.Error as exc:
-            self._fail()
-            raise duck.translate(exc) from exc
+        except (E.SqlError, StorageError, duckdb.Error) as exc:
+            err = self._failed(exc)
+            if err is exc:
+                raise
+            raise err from exc
+
+    def _failed(self, exc: Exception) -> Exception:
+        """What a statement that raised ``exc`` reports: the transaction fails; storage's and
+        DuckDB's errors become SQL errors."""
+        self._fail()
+        if isinstance(exc, StorageError):
+            return E.InternalError(str(exc))
+        if isinstance(exc, duckdb.Error):
+            return duck.translate(exc)
+        return exc
 
     def _replan(self, stmt: Prepared) -> Prepared:
         """A statement prepared before a schema change (DDL, a write that added a field or table,
@@ -775,12 +781,11 @@ class SqlSession:
                 self.native_deadline = deadline
                 try:
                     table = next(pieces.rest, None)
-                except E.SqlError:
-                    self._fail()
-                    raise
-                except StorageError as exc:
-                    self._fail()
-                    raise E.InternalError(str(exc)) from exc
+                except (E.SqlError, StorageError) as exc:
+                    err = self._failed(exc)
+                    if err is exc:
+                        raise
+                    raise err from exc
                 finally:
                     self.native_deadline = 0.0
                     spent += _time.thread_time() - started
