@@ -31,7 +31,7 @@ from pgwire.auth import AuthConfig, Exchange
 from pgwire.copy import CopyOutWriter
 from pgwire.errors import FatalCatalogError, InvalidAuthorization, ProtocolViolation, error_fields
 from pgwire.protocol import Connection, State
-from pgwire.types import Context, decode_param, encode_value, text_rows, type_size
+from pgwire.types import BatchRows, Context, decode_param, encode_value, type_size
 from sql.errors import (
     DuplicateCursor,
     DuplicatePreparedStatement,
@@ -181,6 +181,8 @@ class Handler:
         self.streaming = False  # its rows are being sent: a cancel reaches the engine's next batch
         self.on_loop = False  # set by the transport while a step runs on its event loop
         self._row_descriptions: dict[tuple[int, tuple[int, ...]], tuple[list[ColumnDesc], m.Message]] = {}
+        self._rows = BatchRows()  # DataRows of result batches (keeps the last schema's column plan)
+        self._oids: tuple[list[ColumnDesc], list[int]] | None = None  # the last result columns' type OIDs
         # replaying answers (see reply): bumped by everything that may change what a request is answered
         self.revision = 0
         self._pure = False  # the step so far ran constant queries and protocol bookkeeping only
@@ -811,7 +813,7 @@ class Handler:
     def _data_rows(
         self, batch: pa.RecordBatch, columns: list[ColumnDesc], formats: list[int]
     ) -> bytes | memoryview:
-        """DataRow messages for a batch: by :func:`pgwire.types.text_rows` (one kernel call writes the
+        """DataRow messages for a batch: by :class:`pgwire.types.BatchRows` (one kernel call writes the
         rows, and the text of the usual result columns), or value by value for a handful of rows with
         binary columns: below :data:`SMALL_ROWS` rows the fixed cost of the binary column encoders' numpy
         calls is larger than encoding each value in Python (in text the kernel is cheaper from one row
@@ -832,7 +834,10 @@ class Handler:
                 )
             except (TypeError, ValueError, AttributeError, AssertionError, OverflowError):
                 pass  # a value Python cannot hold as Arrow gives it (ns timestamps, ints as timestamptz ...)
-        return text_rows(batch.columns, [c.type_oid for c in columns], formats, self.ctx, n)
+        oids = self._oids
+        if oids is None or oids[0] is not columns:
+            oids = self._oids = (columns, [c.type_oid for c in columns])  # (holding columns keeps it)
+        return self._rows.encode(batch, oids[1], formats, self.ctx)
 
     # ------------------------------------------------------------ COPY
 

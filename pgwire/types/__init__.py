@@ -25,7 +25,7 @@ from pgwire.types._base import (
     register,
     type_size,
 )
-from pgwire.types._rows import text_rows
+from pgwire.types._rows import BatchRows, text_rows
 
 FAMILIES = (
     bool_,
@@ -65,10 +65,14 @@ def warm_up() -> None:
     for fmt in (0, 1):
         wire = [encode_column(arr, oid, fmt, ctx) for arr, oid in columns]
         encode_data_rows(wire, n)
+    text = columns[:-1]  # what BatchRows reads itself (booleans go to text_rows)
+    batch = pa.record_batch([arr for arr, _ in text], names=[str(i) for i in range(len(text))])
+    BatchRows().encode(batch, [oid for _, oid in text], [0] * len(text), ctx)
 
 
 __all__ = [
     "REGISTRY",
+    "BatchRows",
     "UNKNOWN_OID",
     "Context",
     "PgType",

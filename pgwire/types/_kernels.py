@@ -10,6 +10,7 @@ sessions can encode at once on the thread pool.
 from __future__ import annotations
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
@@ -678,6 +679,204 @@ def data_rows(out: np.ndarray, columns: np.ndarray, n: int, type_code: int) -> i
             pos += length
         _put_be32(base + head + 1, pos - head - 1)
     return pos
+
+
+# ---------------------------------------------------------------- DataRows of an exported Arrow record batch
+#
+# pgwire.types._rows.BatchRows hands data_rows a whole record batch as Arrow's C data interface exports it
+# (``RecordBatch._export_to_c``: one call, where wrapping each column as a Python array and reading its
+# buffers cost ~1.7 us a column). The kernel below reads the columns' addresses from that struct ArrowArray,
+# a stable ABI: int64 length, null_count, offset, n_buffers, n_children at bytes 0-39, then the addresses
+# of the buffers' address array, the children's address array, the dictionary and the release callback.
+# The struct ArrowSchema exported with it says each column's type: the addresses of its format string
+# (``l`` int64, ``u`` string, ``tsu:UTC`` ...), name and metadata, int64 flags and n_children, the addresses
+# of the children's address array, the dictionary's schema and the release callback.
+_A_LENGTH, _A_NULL_COUNT, _A_OFFSET, _A_N_BUFFERS, _A_N_CHILDREN = 0, 8, 16, 24, 32
+_A_BUFFERS, _A_CHILDREN, _A_DICTIONARY, _A_RELEASE = 40, 48, 56, 64
+_S_FORMAT, _S_METADATA, _S_N_CHILDREN, _S_CHILDREN, _S_DICTIONARY, _S_RELEASE = 0, 16, 32, 40, 48, 56
+ARROW_ARRAY_WORDS, ARROW_SCHEMA_WORDS = 10, 9  # the structs' sizes in int64 words
+# how batch_rows reads a column (``reads[c, 0]``; ``reads[c, 1]`` is the byte width of a value, of an
+# offset, or of a dictionary index, ``reads[c, 2]`` a dictionary's offset width): fixed-width values at
+# buffer 1; Arrow string/binary (offsets at buffer 1, bytes at buffer 2); a dictionary's indices at buffer 1
+READ_FIXED, READ_VAR, READ_DICTIONARY = 0, 1, 2
+NOT_READ = -3  # batch_rows' answer for a batch it does not read as planned (the caller encodes it otherwise)
+NOT_PLANNED = -4  # ... for a batch whose column types are not those planned for
+
+
+@intrinsic
+def _release(typingctx, addr, slot):  # type: ignore[no-untyped-def]
+    """Call the release callback at byte ``slot`` of the exported struct at ``addr`` with its address
+    (what the struct's consumer must do once)."""
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        i8p = ir.IntType(8).as_pointer()
+        callback = ir.FunctionType(ir.VoidType(), [i8p]).as_pointer()
+        fn = builder.load(builder.inttoptr(builder.add(args[0], args[1]), callback.as_pointer()))
+        builder.call(fn, [builder.inttoptr(args[0], i8p)])
+        return context.get_dummy_value()
+
+    return types.void(types.int64, types.int64), codegen
+
+
+@njit(cache=True, nogil=True)
+def batch_rows(
+    template: np.ndarray,
+    reads: np.ndarray,
+    expected: np.ndarray,
+    batch: int,
+    schema: int,
+    n: int,
+    type_code: int,
+) -> tuple[int, np.ndarray]:
+    """data_rows of the first ``n`` rows of the record batch exported (and released here) at addresses
+    ``batch`` (its struct ArrowArray) and ``schema`` (its struct ArrowSchema): ``template`` is data_rows'
+    column table with what the types decide filled in (kind, width, unit), ``reads`` how to find each
+    column's values (READ_*), ``expected`` the NUL-terminated formats of the types planned for, each
+    column's (and for a dictionary, then its values'). Returns (bytes written, buffer), or a negative
+    count: data_rows' -1 or ODD_VALUE; :data:`NOT_PLANNED` when a column's type is not the one planned
+    for (or has metadata); :data:`NOT_READ` when the batch is not as planned (fewer rows, a missing
+    buffer, a dictionary with NULL values)."""
+    if _same_types(reads, expected, schema):
+        written, out = _batch_rows(template, reads, batch, n, type_code)
+    else:
+        written, out = NOT_PLANNED, np.empty(0, np.uint8)
+    _release(schema, _S_RELEASE)
+    _release(batch, _A_RELEASE)
+    return written, out
+
+
+@njit(cache=True, nogil=True)
+def _same_types(reads: np.ndarray, expected: np.ndarray, schema: int) -> bool:
+    """Whether the exported schema's columns have the formats ``expected`` holds, no metadata (an
+    extension type has some), and a dictionary exactly where ``reads`` plans one."""
+    ncols = reads.shape[0]
+    if _i64_at(schema + _S_N_CHILDREN) != ncols:
+        return False
+    children = _i64_at(schema + _S_CHILDREN)
+    at = 0
+    for c in range(ncols):
+        child = _i64_at(children + 8 * c)
+        dictionary = _i64_at(child + _S_DICTIONARY)
+        if (dictionary != 0) != (reads[c, 0] == READ_DICTIONARY) or _i64_at(child + _S_METADATA) != 0:
+            return False
+        at = _same_format(_i64_at(child + _S_FORMAT), expected, at)
+        if at < 0:
+            return False
+        if dictionary != 0:
+            if _i64_at(dictionary + _S_METADATA) != 0 or _i64_at(dictionary + _S_DICTIONARY) != 0:
+                return False
+            at = _same_format(_i64_at(dictionary + _S_FORMAT), expected, at)
+            if at < 0:
+                return False
+    return at == expected.size
+
+
+@njit(cache=True, nogil=True)
+def _same_format(text: int, expected: np.ndarray, at: int) -> int:
+    """Whether the NUL-terminated string at address ``text`` is the one at ``expected[at:]``: the position
+    after the expected one's NUL, or -1."""
+    k = 0
+    while at + k < expected.size:
+        b = _u8_at(text + k)
+        if b != expected[at + k]:
+            return -1
+        if b == 0:
+            return at + k + 1
+        k += 1
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _batch_rows(
+    template: np.ndarray, reads: np.ndarray, batch: int, n: int, type_code: int
+) -> tuple[int, np.ndarray]:
+    ncols = template.shape[0]
+    none = np.empty(0, np.uint8)
+    if (
+        _i64_at(batch + _A_N_CHILDREN) != ncols
+        or _i64_at(batch + _A_OFFSET) != 0
+        or _i64_at(batch + _A_LENGTH) < n
+    ):
+        return NOT_READ, none
+    table = template.copy()
+    children = _i64_at(batch + _A_CHILDREN)
+    bound = n * (7 + 4 * ncols)
+    for c in range(ncols):
+        child = _i64_at(children + 8 * c)
+        offset = _i64_at(child + _A_OFFSET)
+        how = reads[c, 0]
+        width = reads[c, 1]
+        if (
+            _i64_at(child + _A_LENGTH) < n
+            or offset < 0
+            or _i64_at(child + _A_N_BUFFERS) < 2 + (how == READ_VAR)
+        ):
+            return NOT_READ, none
+        buffers = _i64_at(child + _A_BUFFERS)
+        validity = _i64_at(buffers)
+        if validity != 0 and _i64_at(child + _A_NULL_COUNT) != 0:  # (-1: not counted yet)
+            table[c, COL_BITS] = validity
+            table[c, COL_BIT0] = offset
+        values = _i64_at(buffers + 8)
+        if values == 0:
+            return NOT_READ, none
+        if how == READ_FIXED:
+            table[c, COL_DATA] = values + offset * width
+            bound += n * VALUE_TEXT_MAX
+        elif how == READ_VAR:
+            span = _var_column(table, c, values + offset * width, width, _i64_at(buffers + 16), n)
+            if span < 0:
+                return -1, none
+            bound += span
+        else:
+            dictionary = _i64_at(child + _A_DICTIONARY)
+            if dictionary == 0 or _i64_at(dictionary + _A_N_BUFFERS) < 3:
+                return NOT_READ, none
+            count = _i64_at(dictionary + _A_LENGTH)
+            start = _i64_at(dictionary + _A_OFFSET)
+            words = _i64_at(dictionary + _A_BUFFERS)
+            if count < 0 or start < 0 or (_i64_at(words) != 0 and _i64_at(dictionary + _A_NULL_COUNT) != 0):
+                return NOT_READ, none
+            size = reads[c, 2]
+            offsets = _i64_at(words + 8) + start * size
+            if (
+                _i64_at(words + 8) == 0
+                or _var_column(table, c, offsets, size, _i64_at(words + 16), count) < 0
+            ):
+                return -1, none
+            longest = 0
+            for k in range(count):
+                if size == 8:
+                    length = _i64_at(offsets + 8 * k + 8) - _i64_at(offsets + 8 * k)
+                else:
+                    length = np.int64(_i32_at(offsets + 4 * k + 4)) - np.int64(_i32_at(offsets + 4 * k))
+                longest = max(longest, length)
+            table[c, COL_UNIT] = table[c, COL_DATA]
+            table[c, COL_DATA] = values + offset * width
+            table[c, COL_COUNT] = count
+            bound += n * longest
+    out = np.empty(bound, np.uint8)
+    return data_rows(out, table, n, type_code), out
+
+
+@njit(cache=True, nogil=True)
+def _var_column(table: np.ndarray, c: int, offsets: int, size: int, data: int, count: int) -> int:
+    """Fill column ``c`` of data_rows' table for ``count`` Arrow string/binary values whose offsets
+    (``size`` bytes each, the array's offset applied) are at ``offsets`` and bytes at ``data``; returns
+    the bytes of those values, or -1 for offsets that cannot be (the table then says nothing)."""
+    if size == 8:
+        first = _i64_at(offsets)
+        last = _i64_at(offsets + 8 * count)
+    else:
+        first = np.int64(_i32_at(offsets))
+        last = np.int64(_i32_at(offsets + 4 * count))
+    if first < 0 or last < first or (data == 0 and last > 0):
+        return -1
+    table[c, COL_DATA] = data
+    table[c, COL_DATA_SIZE] = last  # reads end there: bytes up to the last offset are the array's
+    table[c, COL_OFFSETS] = offsets
+    table[c, COL_OFFSET_SIZE] = size
+    return last - first
 
 
 # ---------------------------------------------------------------- float8 as text: Ryu's shortest round-trip digits

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pgwire import messages as m
+from pgwire.types import BatchRows, Context
 from pgwire.types._rows import frame_rows
 
 # values short and long (the kernel copies up to 16 bytes as two words, more with memcpy), non-ASCII
@@ -134,6 +135,36 @@ def test_no_read_past_the_end_of_a_buffer() -> None:
             for a, b in zip([b"ab", b"", b"cdefg"], [b"bc", b"de", b"fg"], strict=True)
         )
         assert bytes(got) == expected
+    finally:
+        libc.mprotect(base + page, page, mmap.PROT_READ | mmap.PROT_WRITE)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mprotect through libc")
+def test_batch_rows_read_no_byte_past_a_string_column() -> None:
+    """BatchRows reads string values (as they are and as a dictionary's) up to their last offset: values
+    that end where a page ends, an inaccessible page after it, would crash a word read past the end."""
+    page = mmap.PAGESIZE
+    region = mmap.mmap(-1, 2 * page)
+    anchor = ctypes.c_char.from_buffer(region)
+    base = ctypes.addressof(anchor)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    assert libc.mprotect(base + page, page, 0) == 0  # PROT_NONE
+    try:
+        tail = np.frombuffer(region, np.uint8, count=page)
+        tail[page - 7 :] = np.frombuffer(b"abcdefg", np.uint8)
+        data = pa.foreign_buffer(base + page - 7, 7, base=region)
+        offsets = pa.py_buffer(np.array([0, 2, 2, 7], np.int32).tobytes())
+        strings = pa.Array.from_buffers(pa.string(), 3, [None, offsets, data])
+        hosts = pa.DictionaryArray.from_arrays(pa.array([2, 0, 1], pa.int8()), strings)
+        batch = pa.record_batch([strings, hosts], names=["a", "b"])
+        got = BatchRows().encode(batch, [25, 25], [0, 0], Context())
+        expected = b"".join(
+            m.DataRow([a, b]).encode()
+            for a, b in zip([b"ab", b"", b"cdefg"], [b"cdefg", b"ab", b""], strict=True)
+        )
+        assert bytes(got) == expected
+        del got, batch, hosts, strings, data, tail
     finally:
         libc.mprotect(base + page, page, mmap.PROT_READ | mmap.PROT_WRITE)
 

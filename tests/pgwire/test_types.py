@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pgwire import messages as m
 from pgwire.copy import wire_values
 from pgwire.errors import InvalidBinaryRepresentation
-from pgwire.types import REGISTRY, Context, decode_param, encode_column, encode_value, text_rows
+from pgwire.types import REGISTRY, BatchRows, Context, decode_param, encode_column, encode_value, text_rows
 from pgwire.types.numbers import format_float
 from sql.errors import InvalidTextRepresentation
 
@@ -112,9 +112,21 @@ def _column(arr: pa.Array, oid: int, fmt: int, ctx: Context = UTC) -> list[bytes
     return wire_values(encode_column(arr, oid, fmt, ctx)).to_pylist()
 
 
+# one for every test: its plan follows each new schema, OIDs, formats and zone (a connection's keeps one)
+ROWS = BatchRows()
+
+
+def _batch_rows(arrays: list[pa.Array], oids: list[int], formats: list[int], ctx: Context) -> bytes:
+    """What BatchRows writes for a record batch of ``arrays``."""
+    batch = pa.record_batch(arrays, names=[f"c{i}" for i in range(len(arrays))])
+    return bytes(ROWS.encode(batch, oids, formats, ctx))
+
+
 def _text_rows(arr: pa.Array, oid: int, ctx: Context = UTC) -> list[bytes | None]:
-    """The values of the DataRows text_rows writes for a one-column batch of ``arr`` (in text)."""
+    """The values of the DataRows text_rows writes for a one-column batch of ``arr`` (in text); BatchRows
+    writes the same bytes."""
     data = bytes(text_rows([arr], [oid], [0], ctx, len(arr)))
+    assert _batch_rows([arr], [oid], [0], ctx) == data
     out: list[bytes | None] = []
     while data:
         length = int.from_bytes(data[1:5], "big")
@@ -277,6 +289,104 @@ def test_bulk_batches_match_value_by_value(data: st.DataObject) -> None:
     )
     assert got == expected
     assert text_rows(arrays, oids, formats, ctx, n) == expected  # integers, float8, UTC times in the kernel
+    assert _batch_rows(arrays, oids, formats, ctx) == expected
+
+
+# what BatchRows plans for besides BATCH_COLUMNS: dictionaries of every index width with NULL indices (and
+# one with a NULL value: not read by the kernel), int8 as int2, binary as text
+ROW_COLUMNS = {
+    **BATCH_COLUMNS,
+    "dictionary int16": (1043, pa.dictionary(pa.int16(), pa.string()), st.sampled_from(["x", "host_12"])),
+    "dictionary int64": (25, pa.dictionary(pa.int64(), pa.large_string()), st.text(max_size=20)),
+    "dictionary null value": (25, "null value", st.sampled_from([0, 1, 2])),
+    "int1": (21, pa.int8(), st.integers(-128, 127)),
+    "binary text": (25, pa.binary(), st.text(max_size=20).map(str.encode)),
+}
+
+
+def _row_column(name: str, drawn: list[object]) -> pa.Array:
+    oid, typ, _ = ROW_COLUMNS[name]
+    if typ == "null value":
+        return pa.DictionaryArray.from_arrays(pa.array(drawn, pa.int32()), pa.array(["a", None, "bc"]))
+    return pa.array(drawn, typ)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_batch_rows_match_value_by_value(data: st.DataObject) -> None:
+    """BatchRows (the batch as Arrow exports it, read by the kernel; or text_rows for what the kernel does
+    not read) gives the DataRow bytes of encode_value + DataRow: batches of several columns, NULLs,
+    sliced as arrays and as a batch, in text and binary and in several zones, one encoder for batches
+    of changing schemas (its plan is redone), and twice the same batch (the plan is kept)."""
+    names = data.draw(st.lists(st.sampled_from(sorted(ROW_COLUMNS)), min_size=1, max_size=5), label="cols")
+    n = data.draw(st.integers(1, 30), label="rows")
+    skip = data.draw(st.integers(0, 3), label="array offset")
+    cut = data.draw(st.integers(0, 3), label="batch offset")
+    arrays, oids, formats = [], [], []
+    for name in names:
+        oid, _, values = ROW_COLUMNS[name]
+        drawn = data.draw(st.lists(st.none() | values, min_size=cut + n + skip, max_size=cut + n + skip))
+        arrays.append(_row_column(name, drawn).slice(skip))
+        oids.append(oid)
+        formats.append(data.draw(st.sampled_from([0, 1]), label="format"))
+    ctx = Context(data.draw(st.sampled_from(ZONES), label="zone"))
+    batch = pa.record_batch(arrays, names=[f"c{i}" for i in range(len(arrays))]).slice(cut, n)
+    columns = [a.to_pylist() for a in batch.columns]
+    expected = b"".join(
+        m.DataRow(
+            [encode_value(col[r], o, f, ctx) for col, o, f in zip(columns, oids, formats, strict=True)]
+        ).encode()
+        for r in range(n)
+    )
+    assert bytes(ROWS.encode(batch, oids, formats, ctx)) == expected
+    assert bytes(ROWS.encode(batch, oids, formats, ctx)) == expected
+
+
+def test_batch_rows_reads_the_usual_columns_without_text_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TSBS's result columns (a timestamptz, tags as strings or dictionaries, integers, floats, storage
+    nanoseconds as timestamptz) are read from the exported batch: text_rows, which wraps every column as
+    a Python array first, is not called; a column the kernel does not write (bool) goes to text_rows."""
+    from pgwire.types import _rows
+
+    calls = []
+    real = _rows.text_rows
+
+    def counting(*args: object) -> object:
+        calls.append(args)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_rows, "text_rows", counting)
+    times = pa.array([0, 86_400_000_001, None], pa.timestamp("us", tz="UTC"))
+    host = pa.DictionaryArray.from_arrays(pa.array([1, 0, None], pa.int32()), pa.array(["host_0", "host_1"]))
+    arrays = [
+        times,
+        pa.array(["x", None, "yz"]),
+        host,
+        pa.array([1, None, 2**40]),
+        pa.array([0.5, None, 1e300]),
+    ]
+    arrays.append(pa.array([1451606400_123456789, None, -1]))
+    oids = [1184, 25, 1043, 20, 701, 1184]
+    batch = pa.record_batch(arrays, names=list("abcdef"))
+    rows = BatchRows()
+    got = bytes(rows.encode(batch, oids, [0] * 6, UTC))
+    assert got == bytes(real(batch.columns, oids, [0] * 6, UTC, 3)) and not calls
+    assert b"2016-01-01 00:00:00.123456+00" in got and b"host_1" in got
+    # the same OIDs over other Arrow types (large strings, int32): the kernel sees it, the plan is redone
+    other = [arrays[0], arrays[1].cast(pa.large_string()), arrays[2], pa.array([1, None, 2], pa.int32())]
+    other += arrays[4:]
+    batch = pa.record_batch(other, names=list("abcdef"))
+    assert bytes(rows.encode(batch, oids, [0] * 6, UTC)) == bytes(real(other, oids, [0] * 6, UTC, 3))
+    assert not calls
+    with_bool = pa.record_batch([*arrays, pa.array([True, None, False])], names=list("abcdefg"))
+    assert bytes(rows.encode(with_bool, [*oids, 16], [0] * 7, UTC)) == bytes(
+        real(with_bool.columns, [*oids, 16], [0] * 7, UTC, 3)
+    )
+    assert len(calls) == 1
+    tagged = batch.schema.set(1, batch.schema.field(1).with_metadata({"k": "v"}))
+    batch = pa.record_batch(other, schema=tagged)  # field metadata (an extension type has some)
+    assert bytes(rows.encode(batch, oids, [0] * 6, UTC)) == bytes(real(other, oids, [0] * 6, UTC, 3))
+    assert len(calls) == 2
 
 
 @settings(max_examples=150, deadline=None)
@@ -401,6 +511,7 @@ def test_text_rows_infinite_timestamps(zone: str) -> None:
     got = text_rows([times, ints], [1184, 20], [0, 0], ctx, 4)
     wire = [encode_column(times, 1184, 0, ctx), encode_column(ints, 20, 0, ctx)]
     assert got == m.encode_data_rows(wire, 4)
+    assert _batch_rows([times, ints], [1184, 20], [0, 0], ctx) == bytes(got)  # (BatchRows: the same way)
     assert b"\x00\x00\x00\x08infinity" in bytes(got) and b"-infinity" in bytes(got)
 
 
