@@ -605,16 +605,16 @@ class ChunkFile:
         block first, inside the file): callers then read block by block, which reports the damage."""
         gidx = np.ascontiguousarray(gidx, dtype=np.int64)
         cols = np.array([self.column_index.get(n, -1) for n in names], dtype=np.int64)
-        ok, block, length, count, validity, off, end, where = _span_blocks(
-            gidx, cols, self._grid, *self._lay[:7], self._limit, len(MAGIC)
+        ok, ordered, block, length, count, validity, off, end, where, at, run_lo, run_hi = _span_plan(
+            gidx, cols, self._grid, *self._lay[:7], self._limit, len(MAGIC), SPAN_GAP
         )
         if not ok:
             return None
-        # (sorted here: np.argsort inside a cached numba kernel gave other orders once loaded
-        # from numba's cache, numba 0.68)
-        order = np.argsort(off, kind="stable")
-        at = np.full(block.shape, -1, dtype=np.int64)
-        run_lo, run_hi = _span_runs(off, end, where, order, at, SPAN_GAP)
+        if not ordered:  # (the writer's files keep groups and their blocks in offset order)
+            # (sorted here: np.argsort inside a cached numba kernel gave other orders once loaded
+            # from numba's cache, numba 0.68)
+            order = np.argsort(off, kind="stable")
+            run_lo, run_hi = _span_runs(off, end, where, order, at, SPAN_GAP)
         rows = self._lay[1][gidx]
         if len(run_lo) == 1:
             buf = self._map[int(run_lo[0]) : int(run_hi[0])]
@@ -877,6 +877,28 @@ def _span_blocks(gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_fla
             validity[i, j] = (b_flags[bi] & FLAG_VALIDITY) != 0
             m += 1
     return True, block, length, count, validity, off, end, where
+
+
+@njit(cache=True, nogil=True)
+def _span_plan(gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_flags, b_col, limit, head, gap):
+    """:func:`_span_blocks`, and when the blocks' offsets come in ascending order (as the writer
+    lays out groups and their columns) :func:`_span_runs` too, in one call: (ok, ordered, block,
+    length, count, validity, off, end, where, at, run_lo, run_hi); not ordered: ``at`` is all -1 and
+    the runs are empty, for the caller to sort and cut."""
+    ok, block, length, count, validity, off, end, where = _span_blocks(
+        gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_flags, b_col, limit, head
+    )
+    at = np.full(block.shape, -1, np.int64)
+    ordered = True
+    for q in range(1, len(off)):
+        if off[q] < off[q - 1]:
+            ordered = False
+            break
+    if ok and ordered:
+        run_lo, run_hi = _span_runs(off, end, where, np.arange(len(off)), at, gap)
+    else:
+        run_lo, run_hi = np.empty(0, np.int64), np.empty(0, np.int64)
+    return ok, ordered, block, length, count, validity, off, end, where, at, run_lo, run_hi
 
 
 @njit(cache=True, nogil=True)
