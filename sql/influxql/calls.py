@@ -114,9 +114,9 @@ def _aux_refs(plan: Plan) -> list[A.VarRef]:
 
 
 def run_calls(ctx: Context, plan: Plan, src: Source) -> list[Series]:
-    kept = plan.memo.get(("calls", src.name))
+    kept = plan.memo.get(("calls", *src.key))
     if kept is None:
-        kept = plan.memo[("calls", src.name)] = _classify(plan, src)
+        kept = plan.memo[("calls", *src.key)] = _classify(plan, src)
     calls, aux, single_selector, agg_calls, sql_calls, dims_here = kept
     results: dict[int, dict[tuple[str, ...], Stream]] = {}
     if sql_calls:
@@ -755,7 +755,7 @@ def _aggregates_table(
     ``src`` lacks, or every call when SQL cannot form the windows; each SQL call's (call, kind,
     alias, count alias, mean); the result, None when there was no query)."""
     c = plan.c
-    key = ("aggregates", src.name, tuple(map(id, calls)))
+    key = ("aggregates", *src.key, tuple(map(id, calls)))
     kept = plan.memo.get(key)
     if kept is None:
         kept = plan.memo[key] = _aggregates_select(plan, src, calls, dims_here)

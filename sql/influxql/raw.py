@@ -26,31 +26,13 @@ from sql.tables import TIME_NS
 def run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
     c = plan.c
     stmt = c.stmt
-    field_refs, other_refs = _field_refs(plan, src)
-    if not field_refs:
+    kept = plan.memo.get(("raw", *src.key))
+    if kept is None:
+        kept = plan.memo[("raw", *src.key)] = _raw_select(plan, src)
+    if kept is None:
         return []
-    selected = []
-    for r in field_refs + other_refs:
-        if (r.name in src.schema.fields or r.name in src.schema.tags) and r.name not in selected:
-            selected.append(r.name)
-    dims_here = [d for d in plan.dims if d in src.schema.tags]
-    limit = row_limit(stmt)
-    last = limit == 1 and not stmt.offset and bool(dims_here)
-    # SQL's timestamps stop at microseconds: a stored measurement's time comes as its nanoseconds
-    # (sql.tables.TIME_NS), except for LIMIT 1 per series, which the native LastPoint plan answers
-    # from plain columns only
-    time_col = '"time"' if last or src.arrow is not None else f'{ident(TIME_NS)} AS "time"'
-    cols = [time_col] + [ident(d) for d in dims_here]
-    cols += [ident(n) for n in selected if n not in plan.dims or n in src.schema.fields]
-    select = ", ".join(dict.fromkeys(cols))
-    field_names = [r.name for r in _unique(field_refs)]
-    # a point is a row with one of the selected fields: with a LIMIT, SQL must count only those
-    not_null = "(" + " OR ".join(f"{ident(f)} IS NOT NULL" for f in field_names) + ")"
+    dims_here, limit, last, select, field_names, not_null, part, every = kept
     order = "DESC" if not c.ascending else "ASC"
-    part = ", ".join(ident(d) for d in dims_here)
-    # every field selected: a stored row always has one, so SQL need not ask (which keeps the
-    # WHERE to what the scan applies: the native executor answers DISTINCT ON from the newest blocks)
-    every = set(field_names) >= set(src.schema.fields)
     # points of one time in several series of a group come in series key order (reversed when
     # descending): the group's other tags order them, unless each group is one series
     ties = ""
@@ -97,9 +79,10 @@ def run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
     if not table.num_rows:
         return []
     times = time_ns(table.column("time"))
-    if not limit:
-        by_time = np.argsort(times if c.ascending else -times, kind="stable")
-        if (np.diff(by_time) != 1).any():
+    if not limit and len(times) > 1:
+        in_order = (times[1:] >= times[:-1]) if c.ascending else (times[1:] <= times[:-1])
+        if not in_order.all():  # (rows already in order: the stable sort would keep them so)
+            by_time = np.argsort(times if c.ascending else -times, kind="stable")
             table = table.take(pa.array(by_time))
             times = times[by_time]
     n = table.num_rows
@@ -114,6 +97,40 @@ def run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
     groups = series_groups(table, present_dims(table, plan.dims))
     keys = [full_key(plan.dims, table, key) for key, _ in groups]
     return split_series(plan, src, keys, [idx for _, idx in groups], times, values)
+
+
+def _raw_select(plan: Plan, src: Source) -> tuple | None:
+    """What run_raw's query takes from the plan and ``src`` alone (None: no field of ``src`` is
+    selected): the dimensions that are its tags, the row limit, whether it is each series' last
+    point, the SELECT list, the selected fields, the test that a row has one of them, the
+    PARTITION BY list, whether every field of ``src`` is selected."""
+    c = plan.c
+    stmt = c.stmt
+    field_refs, other_refs = _field_refs(plan, src)
+    if not field_refs:
+        return None
+    selected = []
+    for r in field_refs + other_refs:
+        if (r.name in src.schema.fields or r.name in src.schema.tags) and r.name not in selected:
+            selected.append(r.name)
+    dims_here = [d for d in plan.dims if d in src.schema.tags]
+    limit = row_limit(stmt)
+    last = limit == 1 and not stmt.offset and bool(dims_here)
+    # SQL's timestamps stop at microseconds: a stored measurement's time comes as its nanoseconds
+    # (sql.tables.TIME_NS), except for LIMIT 1 per series, which the native LastPoint plan answers
+    # from plain columns only
+    time_col = '"time"' if last or src.arrow is not None else f'{ident(TIME_NS)} AS "time"'
+    cols = [time_col] + [ident(d) for d in dims_here]
+    cols += [ident(n) for n in selected if n not in plan.dims or n in src.schema.fields]
+    select = ", ".join(dict.fromkeys(cols))
+    field_names = [r.name for r in _unique(field_refs)]
+    # a point is a row with one of the selected fields: with a LIMIT, SQL must count only those
+    not_null = "(" + " OR ".join(f"{ident(f)} IS NOT NULL" for f in field_names) + ")"
+    part = ", ".join(ident(d) for d in dims_here)
+    # every field selected: a stored row always has one, so SQL need not ask (which keeps the
+    # WHERE to what the scan applies: the native executor answers DISTINCT ON from the newest blocks)
+    every = set(field_names) >= set(src.schema.fields)
+    return dims_here, limit, last, select, field_names, not_null, part, every
 
 
 def _one_series_per_group(ctx: Context, src: Source, dims: list[str]) -> bool:

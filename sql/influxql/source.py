@@ -26,6 +26,11 @@ class Source:
     arrow: pa.Table | None = None  # subquery rows: time (timestamptz), tags, fields
 
     @property
+    def key(self) -> tuple[str, str, str]:
+        """What tells the sources of one statement apart (db1..cpu and db2..cpu share their name)."""
+        return self.database, self.rp, self.name
+
+    @property
     def sql_from(self) -> str:
         if self.arrow is not None:
             return "__influxql_subquery"

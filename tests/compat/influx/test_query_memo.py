@@ -131,3 +131,37 @@ def test_values_outside_the_where_clause_are_each_texts_own(write_app) -> None:
             assert [r["series"][0]["values"][0][1] for r in results] == [want, want]
 
     app.run(check)
+
+
+def test_sources_of_one_name_in_two_databases(write_app) -> None:
+    """What a statement keeps per source tells db1..cpu from db2..cpu (other fields, other tags)."""
+    app: WriteApp = write_app()
+
+    async def check(client: Client) -> None:
+        a = f"cpu,host=h0 v=1.5 {BASE * 10**9}\ncpu,host=h0 v=2.5 {(BASE + 60) * 10**9}"
+        b = f"cpu,dc=d1 n=2i {BASE * 10**9}\ncpu,dc=d1 n=4i {(BASE + 120) * 10**9}"
+        assert (await client.post("/write?db=a", data=a)).status == 204
+        assert (await client.post("/write?db=b", data=b)).status == 204
+        for minute in (0, 1):  # the second text of each template takes what the first kept
+            lo = _iso(BASE + minute)
+            raw = await _query(client, f"SELECT * FROM a..cpu, b..cpu WHERE time >= '{lo}'")
+            assert raw["series"][0]["columns"] == ["time", "dc", "host", "n", "v"]
+            rows = [
+                ["2016-01-01T00:00:00Z", None, "h0", None, 1.5],
+                ["2016-01-01T00:00:00Z", "d1", None, 2, None],
+                ["2016-01-01T00:01:00Z", None, "h0", None, 2.5],
+                ["2016-01-01T00:02:00Z", "d1", None, 4, None],
+            ]
+            assert raw["series"][0]["values"] == rows[2 * minute :]
+            agg = await _query(
+                client,
+                f"SELECT max(*) FROM a..cpu, b..cpu WHERE time >= '{lo}' AND time < '2016-01-01T00:05:00Z'"
+                " GROUP BY time(5m), *",
+            )
+            by_tags = {json.dumps(s.get("tags"), sort_keys=True): s["values"][0][1:] for s in agg["series"]}
+            assert by_tags == {
+                json.dumps({"dc": "", "host": "h0"}): [None, 2.5],
+                json.dumps({"dc": "d1", "host": ""}): [4, None],
+            }
+
+    app.run(check)
