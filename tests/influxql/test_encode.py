@@ -96,6 +96,50 @@ def test_columnar_json_is_the_rows_json(epoch: str | None, tz: zoneinfo.ZoneInfo
     json.loads(fast)
 
 
+def test_constant_columns_and_small_integers() -> None:
+    """Columns of one value in every row (the tags of SELECT * over one series: joined into the
+    rows as one text) and integers around the table of small integers' texts."""
+    n = 30
+    words = np.array(["x<y", "host_1", None], dtype=object)
+    codes = np.zeros(n, np.int64)
+    some_null = np.ones(n, bool)
+    some_null[3] = False
+    edges = np.array([-1025, -1024, -1, 0, 4095, 4096, 2**40, -(2**40)] * 4, np.int64)[:n]
+    s = Series(
+        "m",
+        None,
+        ["time", "a", "b", "i", "j", "k", "t", "u", "w", "z"],
+        times=np.arange(n, dtype=np.int64) * 10**9,
+        cols=[
+            Col(words[codes], np.ones(n, bool), "string", codes, words),
+            Col(words[codes + 1], np.ones(n, bool), "string", codes + 1, words),
+            Col(np.full(n, 7, np.int64), np.ones(n, bool), "integer"),
+            Col(np.full(n, 7, np.int64), some_null, "integer"),
+            Col(edges, np.ones(n, bool), "integer"),
+            Col(np.ones(n, bool), np.ones(n, bool), "boolean"),
+            Col(np.full(n, 3, np.uint64), np.ones(n, bool), "unsigned"),
+            Col(np.full(n, 1.5), np.ones(n, bool), "float"),
+            Col(np.arange(n, dtype=np.uint64) + np.uint64(4090), np.ones(n, bool), "unsigned"),
+        ],
+    )
+    enc = Encoder(None, False)
+    fast = _encode_all(enc, [StatementResult(0, [s])])
+    slow = _encode_all(enc, [StatementResult(0, [_rows_copy(s)])])
+    assert fast == slow
+    assert json.loads(fast)["results"][0]["series"][0]["values"][0] == [
+        "1970-01-01T00:00:00Z",
+        "x<y",
+        "host_1",
+        7,
+        7,
+        -1025,
+        True,
+        3,
+        1.5,
+        4090,
+    ]
+
+
 def test_series_formatted_together() -> None:
     """Series of one result are formatted in one pass when their column types agree."""
     a, b = _series(7), _series(12)
