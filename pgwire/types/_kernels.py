@@ -20,10 +20,15 @@ _MIN_US = -62_135_596_800_000_000  # 0001-01-01 in microseconds since 1970
 _MAX_US = 253_402_300_800_000_000  # 10000-01-01
 
 
+_TENS = np.array([48 + v // 10 for v in range(100)], np.uint8)  # the two digits of 0..99
+_ONES = np.array([48 + v % 10 for v in range(100)], np.uint8)
+
+
 @njit(cache=True, nogil=True)
 def _put2(out: np.ndarray, pos: int, v: int) -> int:
-    out[pos] = 48 + v // 10
-    out[pos + 1] = 48 + v % 10
+    """The two digits of ``v`` (0..99) by table (no division); the position after them."""
+    out[pos] = _TENS[v]
+    out[pos + 1] = _ONES[v]
     return pos + 2
 
 
@@ -45,11 +50,14 @@ def _civil(days: int) -> tuple[int, int, int]:
 def _clock(out: np.ndarray, pos: int, in_day: int) -> int:
     secs = in_day // 1_000_000
     frac = in_day - secs * 1_000_000
-    pos = _put2(out, pos, secs // 3600)
+    hours = secs // 3600
+    rest = secs - hours * 3600  # (one division each for the hour and the minute: secs >= 0)
+    minutes = rest // 60
+    pos = _put2(out, pos, hours)
     out[pos] = 58
-    pos = _put2(out, pos + 1, secs // 60 % 60)
+    pos = _put2(out, pos + 1, minutes)
     out[pos] = 58
-    pos = _put2(out, pos + 1, secs % 60)
+    pos = _put2(out, pos + 1, rest - minutes * 60)
     if frac:
         out[pos] = 46
         pos += 1

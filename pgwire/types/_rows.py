@@ -359,7 +359,10 @@ class BatchRows:
         return text_rows(batch.columns, oids, formats, ctx, n)
 
     def _rows(self, batch: pa.RecordBatch, plan: _Plan, n: int) -> tuple[int, np.ndarray]:
-        batch._export_to_c(self._array_at, self._schema_at)
+        try:
+            batch._export_to_c(self._array_at, self._schema_at)
+        except pa.ArrowException:  # (a type without a C data interface form: text_rows encodes it)
+            return -1, self._array
         return batch_rows(plan.template, plan.reads, plan.expected, self._array_at, self._schema_at, n, 68)  # type: ignore[no-any-return]
 
 
