@@ -391,7 +391,7 @@ def _assemble_aggregates(
         if lo is None:
             firsts = np.full(len(every_key), _NO_TIME, np.int64)
             if counted is None:
-                np.minimum.at(firsts, ser, wins)
+                np.minimum.at(firsts, ser, wins)  # type: ignore[arg-type]
             else:
                 np.minimum.at(firsts, ser[counted], wins[counted])  # type: ignore[index]
             firsts = firsts[has]

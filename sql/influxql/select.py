@@ -54,13 +54,14 @@ def execute_select(
     key = _memo_key(ctx, stmt) if parent is None and not keep_tags else None
     memo = _memo_store(ctx.sql_engine).get(key) if key is not None else None
     implicit: frozenset[str] = frozenset()
+    sources: list[Source]
     if memo is not None:
         c = memo.compiled(stmt, ctx.now, given)
         sources = memo.sources
         plan = Plan(c, memo.fields, memo.dims, memo.columns, memo.windows, memo=memo.plan_memo)
     else:
         c = compile_select(stmt, ctx.now, parent=parent, condition=given)
-        sources: list[Source] = []
+        sources = []
         for s in stmt.sources:
             if isinstance(s, A.SubQuery):
                 sources.extend(subquery_sources(ctx, s.statement, c))
