@@ -29,7 +29,6 @@ from sql.influxql.compile import (
     TimeRange,
     compile_select,
     condition_expr,
-    validate_condition,
 )
 from sql.influxql.expand import column_names, expand_dimensions, expand_fields, union_schema
 from sql.influxql.functions import BOOLEAN, FLOAT, INTEGER, STRING
@@ -139,8 +138,7 @@ class _Memo:
         c.stmt = stmt
         if given is None or c.tz is not dt.UTC:
             given = condition_expr(stmt.condition, now, c.tz)
-        cond, tr = given
-        validate_condition(cond)
+        cond, tr = given  # (validate_condition passed the template's: its calls are the template's)
         c.condition = cond
         c.time_range = TimeRange(tr.min, now if tr.max is None and c.interval else tr.max)
         return c
