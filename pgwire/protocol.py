@@ -79,7 +79,7 @@ class Connection:
         self.max_startup_bytes = max_startup_bytes
         self._in = bytearray()
         self._pos = 0  # bytes of _in already parsed (dropped when all are, or when many have been)
-        self._out: list[bytes | memoryview] = []  # output chunks, joined once when taken
+        self._out: list[bytes | memoryview] = []  # output chunks (joined by data_to_send only)
         self._out_len = 0
         self.eof = False
 
@@ -167,14 +167,22 @@ class Connection:
 
     def send_bytes(self, data: bytes | memoryview) -> None:
         """Queue ``data`` (bytes, or a read-only view its producer no longer changes) as it is: the
-        output is copied once, when taken (a result's DataRows are megabytes; each copy into fresh
-        memory costs ~2 us a 4 KB page here)."""
+        output is copied at most once, by data_to_send, and not at all by take_output (a result's
+        DataRows are megabytes; each copy into fresh memory costs ~2 us a 4 KB page here)."""
         if len(data):
             self._out.append(data)
             self._out_len += len(data)
 
     def pending_output(self) -> int:
         return self._out_len
+
+    def take_output(self) -> list[bytes | memoryview]:
+        """The queued output as the chunks it was queued in, without joining them (the transport writes
+        them with one writev: a result's DataRows are not copied once more); the queue is emptied."""
+        out = self._out
+        self._out = []
+        self._out_len = 0
+        return out
 
     def data_to_send(self) -> bytes:
         out = self._out

@@ -77,14 +77,28 @@ def tls_context(cert_file: str, key_file: str) -> ssl.SSLContext:
     return ctx
 
 
-def _step(gen: Iterator[object], conn: Connection) -> tuple[bytes, bool, bool]:
+Chunks = list[bytes | memoryview]  # a step's output as queued (Connection.take_output), written with writev
+_IOV_CHUNKS = 64  # more chunks than this are joined before a direct writev (the system caps iovecs at 1024)
+
+
+def _step(gen: Iterator[object], conn: Connection) -> tuple[Chunks, bool, bool]:
     """Run the handler to its next yield: (output, finished, offload: continue in the pool)."""
     offload = finished = False
     try:
         offload = next(gen) is OFFLOAD
     except StopIteration:
         finished = True
-    return conn.data_to_send(), finished, offload
+    return conn.take_output(), finished, offload
+
+
+def _rest(chunks: Chunks, n: int) -> Chunks:
+    """What is left of ``chunks`` once their first ``n`` bytes are written."""
+    for i, chunk in enumerate(chunks):
+        size = len(chunk)
+        if n < size:
+            return [memoryview(chunk)[n:], *chunks[i + 1 :]]
+        n -= size
+    return []
 
 
 def _settle(fut: asyncio.Future[Any], result: object, exc: BaseException | None) -> None:
@@ -118,7 +132,7 @@ class _PgConnection(asyncio.Protocol):
         # a step data_received began and the task is to finish: (generator or None when it ended,
         # whether it yielded OFFLOAD, the request, what it wrote, its pool part when that began)
         self.started: (
-            tuple[Iterator[object] | None, bool, bytes, bytes, asyncio.Future[Any] | None] | None
+            tuple[Iterator[object] | None, bool, bytes, Chunks, asyncio.Future[Any] | None] | None
         ) = None
         self.replayed = 0  # answers replayed by data_received
         self.steps_in_data_received = 0  # steps data_received started (and ran to the end or handed on)
@@ -244,7 +258,7 @@ class _PgConnection(asyncio.Protocol):
             if started is not None:  # data_received ran the first part of a step: finish it
                 gen, offload, request, out, pending = started
                 if gen is not None:
-                    await self._drive(gen, not offload, request, [out], resumed=True, pending=pending)
+                    await self._drive(gen, not offload, request, list(out), resumed=True, pending=pending)
                 if not await self._after_step():
                     break
             # one chunk, all of it new: if the step turns out replayable, remember its reply
@@ -268,9 +282,9 @@ class _PgConnection(asyncio.Protocol):
         gen: Iterator[object],
         on_loop: bool,
         request: bytes | None,
-        writes: list[bytes],
+        writes: Chunks,
         resumed: bool,
-        pending: asyncio.Future[tuple[bytes, bool, list[bytes] | None]] | None = None,
+        pending: asyncio.Future[tuple[Chunks, bool, Chunks | None]] | None = None,
     ) -> None:
         """Run a step of the handler to its end, writing what it produces: on the loop while it stays
         there (``on_loop``), else in the pool; ``resumed``: ``gen`` has already yielded once;
@@ -280,7 +294,7 @@ class _PgConnection(asyncio.Protocol):
         self.busy = True
         finished = False
         keep = request is not None
-        carry = b""  # output of the loop's part of a step that then offloads: sent with the pool's
+        carry: Chunks = []  # output of the loop's part of a step that then offloads: sent with the pool's
         try:
             if resumed and on_loop and not self.lost:
                 await self.can_write.wait()  # it yielded to have its output written first
@@ -296,16 +310,16 @@ class _PgConnection(asyncio.Protocol):
                     finally:
                         handler.on_loop = False
                     on_loop = not offload
-                    kept = [out] if keep and out else None
+                    kept = out if keep and out else None
                     if offload:  # one write for the response: this goes out with what the pool makes
-                        carry, out = out, b""
+                        carry, out = out, []
                 else:
-                    future, carry = self._pool_step(gen, keep, carry), b""
+                    future, carry = self._pool_step(gen, keep, carry), []
                     out, finished, kept = await future
                 if kept:
                     writes.extend(kept)
                 if out:
-                    self._write(out)
+                    self._write_chunks(out)
                 if finished or self.lost:
                     break
                 if not offload:
@@ -313,15 +327,15 @@ class _PgConnection(asyncio.Protocol):
         finally:
             self.busy = False
             if carry:
-                self._write(carry)
+                self._write_chunks(carry)
             if not finished:
                 await self.loop.run_in_executor(self.server.executor, gen.close)
         if request is not None and finished and handler.replayable():
             handler.remember(request, b"".join(writes))
 
     def _pool_step(
-        self, gen: Iterator[object], keep: bool, carry: bytes
-    ) -> asyncio.Future[tuple[bytes, bool, list[bytes] | None]]:
+        self, gen: Iterator[object], keep: bool, carry: Chunks
+    ) -> asyncio.Future[tuple[Chunks, bool, Chunks | None]]:
         """Continue the step in a pool thread (:meth:`_run_pool_step`); on the loop. When the socket
         may be written from there, the thread gets a descriptor of its own for it (a dup: the
         transport's may be closed and its number reused while the thread runs)."""
@@ -340,20 +354,20 @@ class _PgConnection(asyncio.Protocol):
         return self._submit(self._run_pool_step, gen, keep, carry)
 
     def _run_pool_step(
-        self, gen: Iterator[object], keep: bool, carry: bytes
-    ) -> tuple[bytes, bool, list[bytes] | None]:
+        self, gen: Iterator[object], keep: bool, carry: Chunks
+    ) -> tuple[Chunks, bool, Chunks | None]:
         """In a pool thread: run the step to its next yield and send its output straight to the socket
         when nothing else waits to be written; while all of it goes out so, run on to the next yield.
         Returns (what the loop is to write, finished, everything the step produced when ``keep``)."""
         conn = self.conn
-        kept: list[bytes] | None = [] if keep else None
+        kept: Chunks | None = [] if keep else None
         try:
             while True:
                 out, finished, _ = _step(gen, conn)
                 if kept is not None and out:
-                    kept.append(out)
+                    kept.extend(out)
                 if carry:
-                    out, carry = carry + out, b""
+                    out, carry = carry + out, []
                 if out and self.fd >= 0:
                     out = self._send_direct(out)
                 if out or finished or self.fd < 0:
@@ -361,10 +375,12 @@ class _PgConnection(asyncio.Protocol):
         finally:
             self._no_direct_writes()
 
-    def _send_direct(self, data: bytes) -> bytes:
+    def _send_direct(self, data: Chunks) -> Chunks:
         """Write ``data`` to the socket from this (pool) thread when nothing is waiting in the
-        transport's buffer, as far as the socket takes it without blocking; what is left, the loop
-        writes (and waits for the socket to drain before the step goes on)."""
+        transport's buffer, as far as the socket takes it without blocking (one writev); what is left,
+        the loop writes (and waits for the socket to drain before the step goes on)."""
+        if len(data) > _IOV_CHUNKS:
+            data = [b"".join(data)]
         with self.wlock:
             fd = self.fd
             transport = self.transport
@@ -373,13 +389,13 @@ class _PgConnection(asyncio.Protocol):
             if transport.get_write_buffer_size():
                 return data  # the loop has bytes to send first: keep the order
             try:
-                n = os.write(fd, data)
+                n = os.writev(fd, data)
             except (BlockingIOError, InterruptedError):
                 return data
             except OSError:  # the peer is gone: the loop sees it too, and drops what is left
                 return data
             self.direct_writes += 1  # (under the lock: whoever takes it after the client read sees it)
-        return data[n:] if n < len(data) else b""
+        return _rest(data, n)
 
     def _no_direct_writes(self) -> None:
         """End the current pool step's direct writes (its own descriptor closed); any thread."""
@@ -434,17 +450,17 @@ class _PgConnection(asyncio.Protocol):
             handler.on_loop = False
         if finished and not handler.ssl_requested and handler.cancel_request is None:
             if out:
-                self._write(out)
+                self._write_chunks(out)
             if self.conn.state is not State.CLOSED:
                 if handler.replayable():
-                    handler.remember(data, out)
+                    handler.remember(data, b"".join(out))
                 self.idle = True  # the task still waits, with nothing to do
                 return
         pending = None
         if not finished and offload:  # to the pool at once, this output going with its output
             pending = self._pool_step(gen, True, out)
         elif out:
-            self._write(out)
+            self._write_chunks(out)
         self.started = (None if finished else gen, offload, data, out, pending)
         self.wake.set()
 
@@ -452,6 +468,15 @@ class _PgConnection(asyncio.Protocol):
         with self.wlock:
             if self.transport is not None and not self.lost and not self.transport.is_closing():
                 self.transport.write(data)
+
+    def _write_chunks(self, chunks: Chunks) -> None:
+        """Write a step's output as it was queued (uvloop writes the chunks with one writev)."""
+        with self.wlock:
+            if self.transport is not None and not self.lost and not self.transport.is_closing():
+                if len(chunks) == 1:
+                    self.transport.write(chunks[0])
+                else:
+                    self.transport.writelines(chunks)
 
     async def _answer_ssl(self) -> None:
         sslctx = self.server.options.ssl_context

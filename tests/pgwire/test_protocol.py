@@ -480,6 +480,26 @@ def test_output_is_queued_as_chunks_and_taken_once():
     assert conn.data_to_send() == b"only"
 
 
+def test_take_output_hands_the_chunks_over_as_queued() -> None:
+    """The transport takes a step's output as it was queued: the DataRows buffer (a read-only view) is the
+    same object, not a copy joined with the rest (writev sends the chunks); the queue is emptied."""
+    import numpy as np
+
+    from pgwire import messages as msgs
+    from pgwire.server import _rest
+
+    conn = Connection()
+    view = memoryview(np.frombuffer(b"D\x00\x00\x00\x06\x00\x00", np.uint8))
+    conn.send(msgs.CommandComplete("SELECT 1"))
+    conn.send_bytes(view)
+    chunks = conn.take_output()
+    assert len(chunks) == 2 and chunks[1] is view
+    assert conn.pending_output() == 0 and conn.take_output() == [] and conn.data_to_send() == b""
+    whole = b"".join(chunks)
+    for n in range(len(whole) + 1):  # what a partial writev leaves, at every split
+        assert b"".join(_rest(chunks, n)) == whole[n:]
+
+
 def test_a_large_result_goes_out_in_growing_pieces() -> None:
     """The handler encodes a large result in pieces of FIRST_PIECE_ROWS, then twice as many each time, and
     yields to the transport once FLUSH_BYTES are waiting: the client gets its first rows before the rest
