@@ -784,6 +784,23 @@ def last_in_range(time, lo, hi, tmin, tmax, out):
 
 
 @kernel
+def time_hits(time, lo, hi, tmin, tmax, out):
+    """For segments [lo[k], hi[k]) of ascending times: ``out[k]`` set when one of them lies in
+    [tmin[k], tmax[k]] (left as it is otherwise)."""
+    for k in range(lo.size):
+        a = lo[k]
+        b = hi[k]
+        while a < b:  # first index with time >= tmin[k]
+            m = (a + b) >> 1
+            if time[m] < tmin[k]:
+                a = m + 1
+            else:
+                b = m
+        if a < hi[k] and time[a] <= tmax[k]:
+            out[k] = True
+
+
+@kernel
 def time_slices(time, lo, hi, tmin, tmax, a_out, b_out):
     """For segments [lo[k], hi[k]) of ascending times: the sub-range [a, b) of times in
     [tmin, tmax] (binary searches)."""

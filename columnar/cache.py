@@ -139,6 +139,18 @@ class TableCache:
         has = last >= first
         return series[has], first[has], last[has]
 
+    def holds(self, series: np.ndarray, tmin: np.ndarray, tmax: np.ndarray) -> np.ndarray:
+        """Per i: whether a row of series ``series[i]`` has a time in [tmin[i], tmax[i]] (int64
+        arrays, any order): a file's row group the memtable holds no row beside needs no merge."""
+        out = np.zeros(len(series), bool)
+        if not len(series):
+            return out
+        for run in self.runs():
+            a = np.searchsorted(run.series, series, "left")
+            b = np.searchsorted(run.series, series, "right")
+            blockdecode.time_hits(run.time, a, b, tmin, tmax, out)
+        return out
+
     def last_rows(self, series: np.ndarray, tmin: int, tmax: int, columns: list[str] | None) -> Rows:
         """The newest row within [tmin, tmax] of each of ``series`` (sorted ids) that has one, in
         series order (columns as a merge of every write would give them)."""

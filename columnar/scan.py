@@ -719,7 +719,11 @@ def _rows_partials(rows: Rows, columns, stored, types, every, offset) -> Partial
 
 def _candidates(t: _Target, src: ShardSources, tmin: int, tmax: int) -> tuple[list, np.ndarray]:
     """The (file, row groups) of the wanted series in [tmin, tmax], and per candidate row group, in
-    that order, whether no other source (file or memtable) overlaps it."""
+    that order, whether no other source overlaps it: no other file's row group of its series and
+    time, and no memtable row of its series within its time (and the range: rows outside it are
+    not read). Writers that send out of time order leave memtable rows older than the newest rows of
+    the last snapshot: the memtable's time extent of a series then overlaps file row groups that
+    share no time with any of its rows."""
     cand = []
     for lf in src.files:
         if lf.meta.max_time < tmin or lf.meta.min_time > tmax:
@@ -727,20 +731,21 @@ def _candidates(t: _Target, src: ShardSources, tmin: int, tmax: int) -> tuple[li
         g = lf.chunk.select_groups(t.series, tmin, tmax)
         if len(g):
             cand.append((lf, g))
-    iv_s, iv_lo, iv_hi = [], [], []
-    for lf, g in cand:
-        iv_s.append(lf.chunk.groups["series"][g])
-        iv_lo.append(lf.chunk.groups["tmin"][g])
-        iv_hi.append(lf.chunk.groups["tmax"][g])
-    for cache in src.caches:
-        s, lo, hi = cache.ranges(t.series, tmin, tmax)
-        iv_s.append(s)
-        iv_lo.append(lo)
-        iv_hi.append(hi)
-    if sum(1 for part in iv_s if len(part)) > 1:
-        isolated = _isolated(iv_s, iv_lo, iv_hi)
-    else:  # one source (or none) holds the range: nothing overlaps
-        isolated = np.ones(sum(len(part) for part in iv_s), bool)
+    if len(cand) > 1:
+        isolated = _isolated(
+            [lf.chunk.groups["series"][g] for lf, g in cand],
+            [lf.chunk.groups["tmin"][g] for lf, g in cand],
+            [lf.chunk.groups["tmax"][g] for lf, g in cand],
+        )
+    else:  # one file (or none) holds the range: files do not overlap each other
+        isolated = np.ones(sum(len(g) for _, g in cand), bool)
+    caches = [c for c in src.caches if c.overlaps(tmin, tmax)]
+    if caches and len(isolated):
+        s = np.concatenate([lf.chunk.groups["series"][g] for lf, g in cand])
+        lo = np.maximum(np.concatenate([lf.chunk.groups["tmin"][g] for lf, g in cand]), tmin)
+        hi = np.minimum(np.concatenate([lf.chunk.groups["tmax"][g] for lf, g in cand]), tmax)
+        for cache in caches:
+            isolated &= ~cache.holds(s, lo, hi)
     return cand, isolated
 
 
@@ -1498,5 +1503,7 @@ def warm_up() -> None:
     cache.append(rows)
     cache.append(rows.take(np.arange(2)))
     cache.read(np.array([1, 2], np.int64), 0, INT64_MAX, names)
+    two = np.array([1, 2], np.int64)
+    cache.holds(two, np.zeros(2, np.int64), np.full(2, INT64_MAX, np.int64))
     cache.last_rows(np.array([1, 2], np.int64), 0, INT64_MAX, names)
     strings_warm_up()

@@ -434,3 +434,51 @@ def test_background_sorts_memtables_once_writes_pause(tmp_path):
     with Engine.open(tmp_path / "d", opts) as e:  # the WAL replays into an unsorted memtable
         assert wait_settled(e)
         assert read_table(e, ScanRequest("postgres", "m")).num_rows == 5000
+
+
+def test_memtable_rows_beside_a_file_group_leave_it_to_the_kernels(make_engine):
+    """A row group is merged with the memtable only when the memtable holds a row of its series
+    within its time: rows written out of order before the snapshot's newest ones, but outside every
+    row group's span, leave the groups to the fused kernels (the memtable's extent of the series
+    overlapping them is not enough); a row inside a group's span makes that group merge. The
+    answers match the reference either way."""
+    from columnar.scan import FieldCondition, _candidates, _target, aggregate_partials, filtered
+
+    e = make_engine()
+    step = 10 * NS_PER_SECOND
+    ref = Reference()
+
+    def write(times, host, usage):
+        b = WriteBatch.from_rows(
+            "cpu", np.asarray(times, np.int64), [{"host": host}] * len(times),
+            {"usage": np.asarray(usage, np.int64)},
+        )  # fmt: skip
+        ref.write(b)
+        e.write("postgres", b).check()
+
+    n = 3000  # several row groups per series
+    write(T0 + np.arange(n) * step, "a", np.arange(n) % 97)
+    write(T0 + np.arange(n) * step, "b", np.arange(n) % 89)
+    e.flush()
+    # out of order: "a" gets rows before and after its file rows (the memtable's extent of "a"
+    # then spans every group of it), "b" one row inside one of its groups' spans
+    write([T0 + n * step + step, T0 - 5 * step], "a", [1, 2])
+    write([T0 + 500 * step + 5 * NS_PER_SECOND], "b", [3])  # inside one group of "b"
+    req = ScanRequest("postgres", "cpu")
+    t = _target(e, req)
+    (shard,) = t.shards
+    src = shard.sources(t.table_id, t.table)
+    cand, isolated = _candidates(t, src, req.tmin, req.tmax)
+    (lf, g) = cand[0]
+    series = lf.chunk.groups["series"][g]
+    gt0, gt1 = lf.chunk.groups["tmin"][g], lf.chunk.groups["tmax"][g]
+    tagsets = e.index(t.database_id).series_tags(t.series.tolist())
+    ids = {dict(ts)["host"]: sid for sid, (_, ts) in zip(t.series.tolist(), tagsets, strict=True)}
+    a, b = series == ids["a"], series == ids["b"]
+    assert isolated[a].all()  # the memtable's extent of "a" covers them, none of its rows does
+    inside = (gt0 <= T0 + 500 * step + 5 * NS_PER_SECOND) & (gt1 >= T0 + 500 * step + 5 * NS_PER_SECOND)
+    assert (~isolated[b] == inside[b]).all() and inside[b].sum() == 1
+    got = filtered(e, req, [FieldCondition("usage", ">=", 0)]).num_rows
+    assert got == len(ref.rows) == 2 * n + 3
+    p = aggregate_partials(e, req, ["usage"])
+    assert int(p.count[0].sum()) == 2 * n + 3
