@@ -363,7 +363,7 @@ class BatchRows:
             batch._export_to_c(self._array_at, self._schema_at)
         except pa.ArrowException:  # (a type without a C data interface form: text_rows encodes it)
             return -1, self._array
-        return batch_rows(plan.template, plan.reads, plan.expected, self._array_at, self._schema_at, n, 68)  # type: ignore[no-any-return]
+        return batch_rows(plan.template, plan.reads, plan.expected, self._array_at, self._schema_at, n, 68)  # type: ignore[arg-type,no-any-return]
 
 
 class _Plan:
