@@ -18,8 +18,9 @@ Execute times: the engine records the CPU time (of its thread: a machine busy wi
 not make a query look dearer) of each native execution of a plan (``record``) in the plan's ``memo``,
 shared by every text that shares the plan (sql/plan_cache.py). The estimate is the median of the last
 three runs (of two, the dearer): one slow run among cheap ones (a garbage collection in the middle)
-does not move a plan off the loop, two do (the data grew), and a slow first run (kernels compiling)
-keeps it off until two cheap runs followed. The estimate is a guess about the next run's parameters (a template shares its
+does not move a plan off the loop, two do (the data grew). A plan's first run (its one-time costs:
+memos, code paths run for the first time) is the estimate only until the second replaces it, so a
+dashboard's new query runs on the loop from its third execution when the second was cheap. The estimate is a guess about the next run's parameters (a template shares its
 plan between a one-hour and a one-month range), so an execution on the loop carries a deadline
 (``try_execute``): past :data:`LOOP_LIMIT_S` of wall time the native scan's next check raises
 :class:`Overrun`, which counts as a run of that length, and the statement (a query: it wrote nothing)
@@ -146,9 +147,17 @@ def cheap(session: SqlSession, plan: Prepared) -> bool:
 
 
 def record(plan: Prepared, seconds: float) -> None:
-    """One execution of ``plan`` took ``seconds`` of CPU: the estimate is the median of the last three."""
+    """One execution of ``plan`` took ``seconds`` of CPU: the estimate is the median of the last three
+    (of two, the dearer). A plan's first execution pays its one-time costs (its memos, code paths run
+    for the first time: ten times a later run's CPU and more); it is the estimate only until the
+    second execution replaces it."""
     memo = plan.memo
-    runs = (*memo.get(_RUNS, ())[-2:], seconds)  # (threads may race here: a run may be lost, no more)
+    runs = memo.get(_RUNS)
+    if runs is None:
+        memo[_RUNS] = ()  # (the first run is kept as the estimate alone)
+        memo[_COST] = seconds
+        return
+    runs = (*runs[-2:], seconds)  # (threads may race here: a run may be lost, no more)
     memo[_RUNS] = runs
     memo[_COST] = sorted(runs)[len(runs) // 2]
 

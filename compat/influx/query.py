@@ -669,7 +669,8 @@ class QueryCosts:
     the new span is (never down). CPU time, not wall time: a run in the thread pool waits for the
     GIL and for the thread to wake, and a fresh server's first runs are slow (cold code paths): with
     the last wall time alone a shape whose first runs went to the pool stayed there for a dozen
-    queries, each paying the hop.
+    queries, each paying the hop. A shape's first run (compiling its template, code paths run for
+    the first time) is its estimate only until the second run replaces it.
     The handler runs a query on the event loop when that estimate is within INLINE_BUDGET_S (the
     hop to a worker thread and back costs ~0.1 ms, a tenth of a small query): a shape not seen yet,
     or one that took longer, goes to the thread pool, as everything else (writes, meta queries,
@@ -680,6 +681,7 @@ class QueryCosts:
         self.size = size
         # key -> the last (cost s, span ns) runs, at most three
         self._last: OrderedDict[str, tuple[tuple[float, float], ...]] = OrderedDict()
+        self._first: set[str] = set()  # keys whose one run is their first
 
     def estimate(self, key: str, span: float) -> float | None:
         runs = self._last.get(key)
@@ -693,10 +695,20 @@ class QueryCosts:
         return estimate is not None and estimate <= self.budget_s
 
     def record(self, key: str, span: float, cost_s: float) -> None:
-        self._last[key] = (*self._last.get(key, ())[-2:], (cost_s, span))
+        last = self._last.get(key)
+        if last is None or key in self._first:
+            # a shape's first run pays its one-time costs (compiling the template, code paths run for
+            # the first time): it is the estimate only until the second run replaces it
+            self._last[key] = ((cost_s, span),)
+            if last is None:
+                self._first.add(key)
+            else:
+                self._first.discard(key)
+        else:
+            self._last[key] = (*last[-2:], (cost_s, span))
         self._last.move_to_end(key)
         while len(self._last) > self.size:
-            self._last.popitem(last=False)
+            self._first.discard(self._last.popitem(last=False)[0])
 
 
 def select_span(

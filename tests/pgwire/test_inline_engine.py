@@ -196,8 +196,9 @@ def test_statement_timeout_and_errors_on_the_loop(
 
 
 def test_the_estimate_follows_recent_runs() -> None:
-    """The median of the last three runs: one slow run (a GC pause) does not move a plan off the loop,
-    two do; a slow first run (compiling) keeps it off until two cheap ones follow."""
+    """The median of the last three runs (of two, the dearer): one slow run (a GC pause) does not
+    move a plan off the loop, two do; a slow first run (one-time costs) counts only until the second
+    run replaces it, and a plan dear every time stays off."""
 
     class Plan:
         memo: dict = {}
@@ -210,7 +211,9 @@ def test_the_estimate_follows_recent_runs() -> None:
         return p.memo["execute_s"]  # type: ignore[no-any-return]
 
     cheap, slow = 0.0002, 0.05
-    assert cost(cheap) == cheap and cost(slow, cheap) == slow and cost(slow, cheap, cheap) == cheap
-    assert cost(cheap, cheap, slow) == cheap and cost(cheap, slow, slow) == slow
-    assert cost(slow, slow, slow, cheap, cheap) == cheap  # only the last three count
+    assert cost(cheap) == cheap and cost(slow) == slow and cost(slow, slow) == slow
+    assert cost(slow, cheap) == cheap and cost(slow, cheap, cheap) == cheap  # the first run replaced
+    assert cost(cheap, cheap, slow) == slow  # (the two after the first: the dearer)
+    assert cost(cheap, cheap, cheap, slow) == cheap and cost(cheap, cheap, slow, slow) == slow
+    assert cost(slow, slow, slow, slow, cheap, cheap) == cheap  # only the last three count
     assert cost(cheap) <= imm.EXECUTE_BUDGET_S < slow

@@ -29,9 +29,11 @@ def test_costs_estimate_scales_with_span_and_forgets_oldest() -> None:
     assert costs.estimate("a", 1.0) == pytest.approx(0.001)
     assert costs.estimate("a", 3.0 * HOUR) == pytest.approx(0.003)
     assert not costs.cheap("a", 3.0 * HOUR)  # three times the span: over budget
-    costs.record("a", float(HOUR), 0.005)  # of two runs the costlier counts: the shape goes to the pool
+    costs.record("a", float(HOUR), 0.005)  # the second run replaces the first: over budget, the pool
     assert not costs.cheap("a", float(HOUR))
-    costs.record("a", float(HOUR), 0.0012)  # the median of three: one slow run does not keep it there
+    costs.record("a", float(HOUR), 0.0012)  # of two runs the costlier counts
+    assert not costs.cheap("a", float(HOUR))
+    costs.record("a", float(HOUR), 0.0011)  # the median of three: one slow run does not keep it there
     assert costs.cheap("a", float(HOUR)) and costs.estimate("a", 1.0) == pytest.approx(0.0012)
     costs.record("a", float(HOUR), 0.004)
     costs.record("a", float(HOUR), 0.003)  # two of the last three over budget: the pool again
@@ -42,14 +44,19 @@ def test_costs_estimate_scales_with_span_and_forgets_oldest() -> None:
 
 
 def test_a_cold_first_run_does_not_keep_a_shape_in_the_pool() -> None:
-    """A fresh server's first run of a shape is slow (cold code paths): after two ordinary runs the
-    shape runs on the loop."""
+    """A fresh server's first run of a shape is slow (compiling the template, cold code paths): after
+    one ordinary run the shape runs on the loop; a shape dear on its second run too stays in the
+    pool."""
     costs = Q.QueryCosts(budget_s=0.002)
     costs.record("s", float(HOUR), 0.080)
-    costs.record("s", float(HOUR), 0.0015)
     assert not costs.cheap("s", float(HOUR))
+    costs.record("s", float(HOUR), 0.0015)
+    assert costs.cheap("s", float(HOUR))
     costs.record("s", float(HOUR), 0.0011)
     assert costs.cheap("s", float(HOUR))
+    costs.record("d", float(HOUR), 0.080)
+    costs.record("d", float(HOUR), 0.060)
+    assert not costs.cheap("d", float(HOUR))
 
 
 def _statements(q: str) -> list[Any]:
