@@ -6,9 +6,11 @@ and at the very end of their buffer, 0 and 1 rows, no column; and layouts that l
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import mmap
 import sys
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -111,10 +113,10 @@ def test_values_at_the_end_of_their_buffer_and_long_values() -> None:
     assert bytes(got) == expected
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mprotect through libc")
-def test_no_read_past_the_end_of_a_buffer() -> None:
-    """Values that end where a page ends, with an inaccessible page after it: a word read past the end of
-    the data would crash the process."""
+@contextlib.contextmanager
+def _page_before_a_guard() -> Iterator[tuple[mmap.mmap, int, np.ndarray]]:
+    """A page whose last 7 bytes are b"abcdefg", followed by an inaccessible page (a read past the end
+    of the data would crash the process): (the mapping, its address, the accessible page's bytes)."""
     page = mmap.PAGESIZE
     region = mmap.mmap(-1, 2 * page)
     anchor = ctypes.c_char.from_buffer(region)
@@ -125,6 +127,17 @@ def test_no_read_past_the_end_of_a_buffer() -> None:
     try:
         tail = np.frombuffer(region, np.uint8, count=page)
         tail[page - 7 :] = np.frombuffer(b"abcdefg", np.uint8)
+        yield region, base, tail
+    finally:
+        libc.mprotect(base + page, page, mmap.PROT_READ | mmap.PROT_WRITE)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mprotect through libc")
+def test_no_read_past_the_end_of_a_buffer() -> None:
+    """Values that end where a page ends, with an inaccessible page after it: a word read past the end of
+    the data would crash the process."""
+    page = mmap.PAGESIZE
+    with _page_before_a_guard() as (_region, _base, tail):
         data = tail  # the values are the last 7 bytes of the accessible page
         offsets = np.array([page - 7, page - 5, page - 5, page], np.int64)
         fixed = tail[page - 6 :].reshape(3, 2)
@@ -135,8 +148,6 @@ def test_no_read_past_the_end_of_a_buffer() -> None:
             for a, b in zip([b"ab", b"", b"cdefg"], [b"bc", b"de", b"fg"], strict=True)
         )
         assert bytes(got) == expected
-    finally:
-        libc.mprotect(base + page, page, mmap.PROT_READ | mmap.PROT_WRITE)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mprotect through libc")
@@ -144,15 +155,7 @@ def test_batch_rows_read_no_byte_past_a_string_column() -> None:
     """BatchRows reads string values (as they are and as a dictionary's) up to their last offset: values
     that end where a page ends, an inaccessible page after it, would crash a word read past the end."""
     page = mmap.PAGESIZE
-    region = mmap.mmap(-1, 2 * page)
-    anchor = ctypes.c_char.from_buffer(region)
-    base = ctypes.addressof(anchor)
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    assert libc.mprotect(base + page, page, 0) == 0  # PROT_NONE
-    try:
-        tail = np.frombuffer(region, np.uint8, count=page)
-        tail[page - 7 :] = np.frombuffer(b"abcdefg", np.uint8)
+    with _page_before_a_guard() as (region, base, tail):
         data = pa.foreign_buffer(base + page - 7, 7, base=region)
         offsets = pa.py_buffer(np.array([0, 2, 2, 7], np.int32).tobytes())
         strings = pa.Array.from_buffers(pa.string(), 3, [None, offsets, data])
@@ -165,8 +168,6 @@ def test_batch_rows_read_no_byte_past_a_string_column() -> None:
         )
         assert bytes(got) == expected
         del got, batch, hosts, strings, data, tail
-    finally:
-        libc.mprotect(base + page, page, mmap.PROT_READ | mmap.PROT_WRITE)
 
 
 def test_zero_rows_and_no_columns() -> None:
