@@ -197,7 +197,7 @@ def to_arrays(t: _Target, rows: Rows, sch: pa.Schema) -> list[pa.Array]:
         if col is None:
             arrays.append(pa.nulls(len(rows), ftype.arrow_type))
         elif ftype in _FUSED_TYPES:  # fixed width: Arrow over the values' buffer
-            arrays.append(_fixed_width(ftype.arrow_type, col.values, col.valid))
+            arrays.append(fixed_width(ftype.arrow_type, col.values, col.valid))
         else:
             mask = None if col.valid is None else ~col.valid
             arrays.append(pa.array(col.values, type=ftype.arrow_type, mask=mask))
@@ -206,9 +206,9 @@ def to_arrays(t: _Target, rows: Rows, sch: pa.Schema) -> list[pa.Array]:
     return arrays
 
 
-def _fixed_width(typ: pa.DataType, values: np.ndarray, valid: np.ndarray | None) -> pa.Array:
-    """An Arrow array over ``values``' buffer, ``valid`` packed as its validity bitmap (pa.array
-    with a mask costs ~6 us a column however short)."""
+def fixed_width(typ: pa.DataType, values: np.ndarray, valid: np.ndarray | None) -> pa.Array:
+    """An Arrow array of fixed-width ``typ`` over ``values``' buffer, ``valid`` (None: all) packed as
+    its validity bitmap (pa.array with a mask costs ~6-16 us a column however short)."""
     values = np.ascontiguousarray(values)
     nulls = 0 if valid is None else len(valid) - int(np.count_nonzero(valid))
     bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
@@ -731,19 +731,20 @@ def _candidates(t: _Target, src: ShardSources, tmin: int, tmax: int) -> tuple[li
         g = lf.chunk.select_groups(t.series, tmin, tmax)
         if len(g):
             cand.append((lf, g))
+    caches = [c for c in src.caches if c.overlaps(tmin, tmax)]
+    if len(cand) < 2 and not caches:  # one source (or none) holds the range: nothing overlaps
+        return cand, np.ones(sum(len(g) for _, g in cand), bool)
+    parts = [lf.chunk.groups[g] for lf, g in cand]
     if len(cand) > 1:
         isolated = _isolated(
-            [lf.chunk.groups["series"][g] for lf, g in cand],
-            [lf.chunk.groups["tmin"][g] for lf, g in cand],
-            [lf.chunk.groups["tmax"][g] for lf, g in cand],
+            [p["series"] for p in parts], [p["tmin"] for p in parts], [p["tmax"] for p in parts]
         )
-    else:  # one file (or none) holds the range: files do not overlap each other
+    else:  # one file: its row groups do not overlap each other
         isolated = np.ones(sum(len(g) for _, g in cand), bool)
-    caches = [c for c in src.caches if c.overlaps(tmin, tmax)]
     if caches and len(isolated):
-        s = np.concatenate([lf.chunk.groups["series"][g] for lf, g in cand])
-        lo = np.maximum(np.concatenate([lf.chunk.groups["tmin"][g] for lf, g in cand]), tmin)
-        hi = np.minimum(np.concatenate([lf.chunk.groups["tmax"][g] for lf, g in cand]), tmax)
+        s = np.concatenate([p["series"] for p in parts])
+        lo = np.maximum(np.concatenate([p["tmin"] for p in parts]), tmin)
+        hi = np.minimum(np.concatenate([p["tmax"] for p in parts]), tmax)
         for cache in caches:
             isolated &= ~cache.holds(s, lo, hi)
     return cand, isolated
@@ -1263,15 +1264,12 @@ def _shard_pieces(
         skip = whole & _stats_exclude(chunk, g, terms)
         stats.blocks_from_stats += int(skip.sum())
         files.append((lf, g, whole & ~skip, ~whole))
-    if not first_rows:
-        rows = _filter_piece(t, src, files, None, cols, types, terms, tmin, tmax, stats, spend)
-        if len(rows):
-            yield rows
-        return
-    cuts = _series_cuts(t.series, files, first_rows)
+    n = len(t.series)
+    cuts = _series_cuts(t.series, files, first_rows) if first_rows else [0, n]
     for a, b in zip(cuts[:-1], cuts[1:], strict=False):
         t.check()
-        rows = _filter_piece(t, src, files, t.series[a:b], cols, types, terms, tmin, tmax, stats, spend)
+        series = None if b - a == n else t.series[a:b]  # (None: every series, no selection)
+        rows = _filter_piece(t, src, files, series, cols, types, terms, tmin, tmax, stats, spend)
         if len(rows):
             yield rows
 

@@ -23,6 +23,7 @@ import zoneinfo
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import NoReturn
 
 import duckdb
 import pyarrow as pa
@@ -417,20 +418,17 @@ class SqlSession:
         try:
             return self._dispatch(stmt, [*params, *stmt.extra_params])
         except (E.SqlError, StorageError, duckdb.Error) as exc:
-            err = self._failed(exc)
-            if err is exc:
-                raise
-            raise err from exc
+            self._raise_failed(exc)
 
-    def _failed(self, exc: Exception) -> Exception:
-        """What a statement that raised ``exc`` reports: the transaction fails; storage's and
-        DuckDB's errors become SQL errors."""
+    def _raise_failed(self, exc: Exception) -> NoReturn:
+        """Report ``exc``, raised by a statement: the transaction fails; storage's and DuckDB's
+        errors are raised as SQL errors (chained to them), SQL errors as they are."""
         self._fail()
         if isinstance(exc, StorageError):
-            return E.InternalError(str(exc))
+            raise E.InternalError(str(exc)) from exc
         if isinstance(exc, duckdb.Error):
-            return duck.translate(exc)
-        return exc
+            raise duck.translate(exc) from exc
+        raise exc
 
     def _replan(self, stmt: Prepared) -> Prepared:
         """A statement prepared before a schema change (DDL, a write that added a field or table,
@@ -782,10 +780,7 @@ class SqlSession:
                 try:
                     table = next(pieces.rest, None)
                 except (E.SqlError, StorageError) as exc:
-                    err = self._failed(exc)
-                    if err is exc:
-                        raise
-                    raise err from exc
+                    self._raise_failed(exc)
                 finally:
                     self.native_deadline = 0.0
                     spent += _time.thread_time() - started

@@ -29,6 +29,7 @@ from columnar.scan import (
     aggregate_partials,
     filtered,
     filtered_pieces,
+    fixed_width,
     last_rows,
     time_extent,
 )
@@ -327,11 +328,11 @@ def _simple_aggregates(
         elif f == 2 or kind == 2:
             out[i] = pa.array(out_f[k], pa.float64(), mask=mask)
         elif kind == 1 and f != 1:  # (a sum of unsigned values is int64, as _combine's)
-            out[i] = _fixed_array(pa.uint64(), out_i[k], valid[k])
+            out[i] = fixed_width(pa.uint64(), out_i[k], valid[k])
         elif kind == 3 and f != 1:
             out[i] = pa.array(out_i[k].astype(bool), mask=mask)
         else:
-            out[i] = _fixed_array(pa.int64(), out_i[k], valid[k])
+            out[i] = fixed_width(pa.int64(), out_i[k], valid[k])
     return out
 
 
@@ -339,20 +340,11 @@ _FIXED_TYPES = {np.dtype(np.int64): pa.int64(), np.dtype(np.uint64): pa.uint64()
 
 
 def _masked(values: np.ndarray, valid: np.ndarray) -> pa.Array:
-    """``values`` with NULL where not ``valid`` (64-bit integers by their buffer, see _fixed_array)."""
+    """``values`` with NULL where not ``valid`` (64-bit integers by their buffer: columnar.scan.fixed_width)."""
     typ = _FIXED_TYPES.get(values.dtype)
     if typ is not None:
-        return _fixed_array(typ, values, valid)
+        return fixed_width(typ, values, valid)
     return pa.array(values, mask=~valid)
-
-
-def _fixed_array(typ: pa.DataType, values: np.ndarray, valid: np.ndarray) -> pa.Array:
-    """An Arrow array over ``values``' buffer with ``valid`` as its validity bitmap (pa.array with a
-    mask takes ~16 us for an int64 column of any size)."""
-    values = np.ascontiguousarray(values)
-    nulls = len(valid) - int(np.count_nonzero(valid))
-    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
-    return pa.Array.from_buffers(typ, len(values), [bitmap, pa.py_buffer(values)], nulls)
 
 
 @njit(cache=True, nogil=True)
