@@ -23,6 +23,9 @@ not paused for writing) start their step right in ``data_received``, without wak
 of a round trip on the 2-core machine); if the step yields (OFFLOAD, output to drain) or needs the
 task (TLS, cancel, close), the task is woken to finish it.
 
+After each answer written on the loop, ``ServerOptions.answered`` (when set) is called: the server
+uses it to keep the loop polling, not sleeping, for a short while (tsgres/busypoll.py).
+
 TLS: an SSLRequest is answered 'S' and the connection upgraded in place when a certificate is
 configured, else 'N'; GSSENCRequest is always 'N'. A CancelRequest on a new connection cancels the
 running statement of the backend with that process id if the secret key matches. Closing the server
@@ -65,6 +68,8 @@ class ServerOptions:
     max_message_bytes: int = MAX_MESSAGE_BYTES
     executor: Executor | None = None  # None: a pool of the server's own
     direct_writes: bool = True  # a pool thread sends a step's output itself when the socket is idle
+    # called on the loop after each answer it writes (tsgres.busypoll: keep the loop turning a while)
+    answered: Callable[[], None] | None = None
 
 
 _T = TypeVar("_T")
@@ -176,6 +181,7 @@ class _PgConnection(asyncio.Protocol):
             if reply is not None:
                 self._write(reply)
                 self.replayed += 1
+                self._answered()
                 return
             if not self.conn.buffered() and handler.session_is_immediate():
                 self.idle = False  # until the task runs again (it may have to finish the step)
@@ -185,6 +191,7 @@ class _PgConnection(asyncio.Protocol):
                     log.exception("pgwire connection %d failed", self.pid)
                     self.conn.close()
                     self.wake.set()
+                self._answered()
                 return
         self.inbox.append(data)
         self.inbox_bytes += len(data)
@@ -332,6 +339,13 @@ class _PgConnection(asyncio.Protocol):
                 await self.loop.run_in_executor(self.server.executor, gen.close)
         if request is not None and finished and handler.replayable():
             handler.remember(request, b"".join(writes))
+        if finished:
+            self._answered()
+
+    def _answered(self) -> None:
+        answered = self.server.options.answered
+        if answered is not None and not self.lost:
+            answered()
 
     def _pool_step(
         self, gen: Iterator[object], keep: bool, carry: Chunks

@@ -88,8 +88,11 @@ def _read_lines(stream: object, lines: queue.Queue[str | None]) -> None:
     lines.put(None)
 
 
-def start_server(workdir: Path, *args: str, env: dict[str, str] | None = None) -> ServerProcess:
-    """Start ``python -m tsgres serve ARGS`` in ``workdir`` and wait until the HTTP listener is bound.
+def start_server(
+    workdir: Path, *args: str, env: dict[str, str] | None = None, listening: tuple[str, ...] = ("http",)
+) -> ServerProcess:
+    """Start ``python -m tsgres serve ARGS`` in ``workdir`` and wait until the listeners named in
+    ``listening`` (the HTTP one unless told) are bound.
 
     ``env`` adds variables to the test's own environment (less its TSGRES_* ones).
     """
@@ -112,10 +115,10 @@ def start_server(workdir: Path, *args: str, env: dict[str, str] | None = None) -
     threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True).start()
     deadline = time.monotonic() + START_TIMEOUT_S
     try:
-        while "http" not in server.listeners:
+        while not all(name in server.listeners for name in listening):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"tsgres printed no http listener in {START_TIMEOUT_S}s")
+                raise TimeoutError(f"tsgres printed no {' and '.join(listening)} listener in {START_TIMEOUT_S}s")
             try:
                 line = lines.get(timeout=remaining)
             except queue.Empty:
@@ -149,8 +152,10 @@ def tsgres_server(requires_engine: None, tmp_path: Path) -> Iterator[Callable[..
     """
     started: list[ServerProcess] = []
 
-    def start(*args: str, env: dict[str, str] | None = None) -> ServerProcess:
-        server = start_server(tmp_path, *args, env=env)
+    def start(
+        *args: str, env: dict[str, str] | None = None, listening: tuple[str, ...] = ("http",)
+    ) -> ServerProcess:
+        server = start_server(tmp_path, *args, env=env, listening=listening)
         started.append(server)
         return server
 

@@ -96,6 +96,7 @@ class Config:
     pg_tls_key: Path | None = None
     udp_database: str = "udp"  # the database UDP points are written to
     retention_check_interval_s: float = 1800.0  # how often expired shards are dropped; 0 = never
+    busy_poll_us: int = 500  # after an answer, poll the client sockets this long before sleeping; 0 = off
     storage: EngineOptions = field(default_factory=EngineOptions)
 
     def __post_init__(self) -> None:
@@ -121,6 +122,7 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "udp_bind": _host_port,
     "udp_database": _non_empty,
     "retention_check_interval_s": _non_negative,
+    "busy_poll_us": _non_negative,
 }
 
 

@@ -19,12 +19,12 @@ import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from tsgres.busypoll import BusyPoll, CountingExecutor
 from tsgres.config import Config
 from tsgres.http import make_app
 
@@ -52,7 +52,7 @@ async def start_http(server: Server) -> Listener:
     runner = web.AppRunner(make_app(server.engine, server.config), shutdown_timeout=HTTP_SHUTDOWN_TIMEOUT_S)
     await runner.setup()
     try:
-        site = _http_site(runner, server.config.host, server.config.http_port)
+        site = _http_site(runner, server.config.host, server.config.http_port, server.busy_poll)
         await site.start()
     except BaseException:
         await runner.cleanup()
@@ -61,7 +61,7 @@ async def start_http(server: Server) -> Listener:
     return Listener("http", addresses, runner.cleanup)
 
 
-def _http_site(runner: web.AppRunner, host: str, port: int) -> web.TCPSite:
+def _http_site(runner: web.AppRunner, host: str, port: int, busy_poll: BusyPoll | None) -> web.TCPSite:
     """The listening site: /query's lean front (compat/influx/front.py) in front of aiohttp, which
     answers every other request."""
     from compat.influx.front import FrontSite  # imported here: compat imports tsgres.http
@@ -69,7 +69,8 @@ def _http_site(runner: web.AppRunner, host: str, port: int) -> web.TCPSite:
 
     if QUERY_SERVICE not in runner.app:
         return web.TCPSite(runner, host, port)
-    return FrontSite(runner, host, port, HTTP_SHUTDOWN_TIMEOUT_S)
+    answered = busy_poll.answered if busy_poll is not None else None
+    return FrontSite(runner, host, port, HTTP_SHUTDOWN_TIMEOUT_S, answered)
 
 
 def _watch_wal_fsync(engine: Any) -> None:
@@ -115,8 +116,14 @@ async def start_pgwire(server: Server) -> Listener:
     # A pool of its own, one thread per active session we plan for: a fresh connection's start-up and
     # SELECT 1 then share the CPU with running queries instead of queueing behind all of them in the
     # default pool's few threads (tests/compat/pg/test_scale.py: 500 idle + 64 active sessions).
-    executor = ThreadPoolExecutor(max_workers=PGWIRE_WORKERS, thread_name_prefix="tsgres-pgwire")
-    options = ServerOptions(auth=AuthConfig(config.pg_auth_method, store), ssl_context=tls, executor=executor)
+    executor = CountingExecutor(max_workers=PGWIRE_WORKERS, thread_name_prefix="tsgres-pgwire")
+    server.pools.append(executor)
+    options = ServerOptions(
+        auth=AuthConfig(config.pg_auth_method, store),
+        ssl_context=tls,
+        executor=executor,
+        answered=server.busy_poll.answered if server.busy_poll is not None else None,
+    )
     sql_engine = await loop.run_in_executor(None, SqlEngine, server.engine)
     try:
         pg = await serve(config.host, config.pg_port, sql_engine.session, options)
@@ -168,6 +175,10 @@ class Server:
     listeners: list[Listener] = field(default_factory=list)
     _jobs: list[asyncio.Task[None]] = field(default_factory=list)
     _warmup: Any = None
+    # thread pools whose running tasks hold off the busy poller: the loop's default pool (serve()) and
+    # pgwire's (start_pgwire)
+    pools: list[CountingExecutor] = field(default_factory=list)
+    busy_poll: BusyPoll | None = None
     _stop_warmup: threading.Event = field(default_factory=threading.Event)
 
     async def start(self) -> None:
@@ -180,6 +191,9 @@ class Server:
         # interpreter finalizes aborts the process, so exit waits for it instead of stop() doing so
         self._warmup = threading.Thread(target=warm_up, args=(self._stop_warmup,), name="tsgres-warmup")
         self._warmup.start()
+        if self.config.busy_poll_us > 0:
+            self.busy_poll = BusyPoll(self.config.busy_poll_us)
+            self.busy_poll.pools = self.pools
         for start in self.listener_starters:
             listener = await start(self)
             if listener is None:
@@ -220,6 +234,9 @@ class Server:
             job.cancel()
         await asyncio.gather(*self._jobs, return_exceptions=True)
         self._jobs.clear()
+        if self.busy_poll is not None:
+            self.busy_poll.close()
+            self.busy_poll = None
         if self.engine is not None:
             engine, self.engine = self.engine, None
             log.info("closing storage")
@@ -241,7 +258,9 @@ async def serve(server: Server) -> int:
     A second signal while shutting down exits at once, without waiting for the engine to close.
     """
     loop = asyncio.get_running_loop()
-    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="tsgres-worker"))
+    pool = CountingExecutor(thread_name_prefix="tsgres-worker")
+    loop.set_default_executor(pool)
+    server.pools.append(pool)
     log.debug("event loop: %s.%s", type(loop).__module__, type(loop).__qualname__)
     stopping = asyncio.Event()
 

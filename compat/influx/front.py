@@ -12,6 +12,9 @@ aiohttp for good: aiohttp's protocol takes the transport and the bytes not yet a
 are answered in order; one that runs in the thread pool holds the ones behind it, and so does a full
 write buffer (a client that sends queries without reading their answers).
 
+After each answer it calls the ``answered`` hook it was given, if any: the server uses it to keep
+the loop polling, not sleeping, for a short while (tsgres/busypoll.py).
+
 What it writes: ``HTTP/1.1 <status>``, the answer's headers, ``Date``, ``Content-Length``; for an
 HTTP/1.0 request without ``Connection: keep-alive`` or a request with ``Connection: close``, also
 ``Connection: close``, and the connection is closed once the answer is written (as aiohttp does).
@@ -23,6 +26,7 @@ import asyncio
 import email.utils
 import logging
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
@@ -259,6 +263,8 @@ class QueryFront(asyncio.Protocol):
         if not keep:
             self.buf.clear()
             t.close()
+        elif self.front.answered is not None:
+            self.front.answered()
 
     def _hand_off(self) -> None:
         """aiohttp's protocol takes the transport and the unanswered bytes, for good."""
@@ -279,12 +285,13 @@ class QueryFront(asyncio.Protocol):
 class Front:
     """The protocol factory of the HTTP listener: QueryFront connections over aiohttp's server."""
 
-    def __init__(self, runner: web.AppRunner) -> None:
+    def __init__(self, runner: web.AppRunner, answered: Callable[[], None] | None = None) -> None:
         server = runner.server
         assert server is not None
         self.aiohttp_protocol = server  # calling it makes aiohttp's protocol for one connection
         self.service: QueryService = runner.app[QUERY_SERVICE]
         self.connections: set[QueryFront] = set()
+        self.answered = answered  # called on the loop after each answer (keep-alive connections)
 
     def __call__(self) -> QueryFront:
         return QueryFront(self)
@@ -303,9 +310,16 @@ class Front:
 class FrontSite(web.TCPSite):
     """aiohttp's TCP site with :class:`Front` as the protocol of its connections."""
 
-    def __init__(self, runner: web.AppRunner, host: str, port: int, shutdown_timeout: float) -> None:
+    def __init__(
+        self,
+        runner: web.AppRunner,
+        host: str,
+        port: int,
+        shutdown_timeout: float,
+        answered: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(runner, host, port)
-        self.front = Front(runner)
+        self.front = Front(runner, answered)
         self.shutdown_timeout = shutdown_timeout
 
     async def start(self) -> None:
