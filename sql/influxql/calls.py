@@ -48,6 +48,7 @@ from sql.influxql.plan import (
     series_tags,
     split_block,
     split_series,
+    sql_params,
     where_sql,
 )
 from sql.influxql.series import Series
@@ -767,14 +768,15 @@ def _aggregates_table(
         for call in calls:
             done[id(call)] = _points_call(ctx, plan, src, call, dims_here, [])
         return done, exprs, None
-    sql = f"SELECT {select} FROM {src.sql_from}{where_sql(plan, src, c.extra_intervals)}"
+    params = sql_params(src)
+    sql = f"SELECT {select} FROM {src.sql_from}{where_sql(plan, src, c.extra_intervals, params=params)}"
     if group:
         sql += f" GROUP BY {group}"
     edge = _edge_windows(plan, dims_here)
     if edge:
         # the native executor then reads only the windows at that end of the range
         sql += f" ORDER BY __w {'ASC' if c.ascending else 'DESC'} LIMIT {edge}"
-    return done, exprs, ctx.sql(src, sql)
+    return done, exprs, ctx.sql(src, sql, params)
 
 
 def _aggregate_columns(
@@ -865,14 +867,16 @@ def _sql_selector(
             parts.append(f"{fn}_NULL({ident(a.name)}, {key}) AS __x{j}")
             aux_names.append((j, a))
     select = ", ".join(p for p in [prefix, *parts] if p)
-    sql = f"SELECT {select} FROM {src.sql_from}{where_sql(plan, src, c.extra_intervals, f'{f} IS NOT NULL')}"
+    params = sql_params(src)
+    where = where_sql(plan, src, c.extra_intervals, f"{f} IS NOT NULL", params=params)
+    sql = f"SELECT {select} FROM {src.sql_from}{where}"
     if group:
         sql += f" GROUP BY {group}"
     edge = _edge_windows(plan, dims_here)
     if edge:
         # the native executor then reads only the windows at that end of the range
         sql += f" ORDER BY __w {'ASC' if c.ascending else 'DESC'} LIMIT {edge}"
-    table = ctx.sql(src, sql)
+    table = ctx.sql(src, sql, params)
     out: dict[tuple[str, ...], Stream] = {}
     if not table.num_rows:
         return out
@@ -907,12 +911,13 @@ def _read_points(
         return None
     cols = ['"time"'] + [ident(d) for d in dims_here] + [ident(ref.name)]
     cols += [ident(x) for x in extra_cols if x != ref.name and x not in dims_here]
+    params = sql_params(src)
     sql = (
         f"SELECT {', '.join(dict.fromkeys(cols))} FROM {src.sql_from}"
-        f"{where_sql(plan, src, c.extra_intervals, f'{ident(ref.name)} IS NOT NULL')} "
+        f"{where_sql(plan, src, c.extra_intervals, f'{ident(ref.name)} IS NOT NULL', params=params)} "
         f'ORDER BY "time" ASC'
     )
-    return ctx.sql(src, sql)
+    return ctx.sql(src, sql, params)
 
 
 def _raw_points_stream(

@@ -19,7 +19,7 @@ from sql.influxql.compile import Compiled
 from sql.influxql.functions import Col
 from sql.influxql.series import Block, Series
 from sql.influxql.source import Source
-from sql.influxql.translate import ident, time_literal
+from sql.influxql.translate import SqlParams, ident, time_literal
 from sql.influxql.values import MAX_TIME, MIN_TIME
 from sql.influxql.windows import Windows
 from sql.tables import TIME_NS
@@ -38,11 +38,15 @@ class Plan:
     memo: dict[Any, Any] = field(default_factory=dict)
 
 
-def where_sql(plan: Plan, src: Source, extra_back: int = 0, *more: str) -> str:
+def where_sql(
+    plan: Plan, src: Source, extra_back: int = 0, *more: str, params: SqlParams | None = None
+) -> str:
     """`` WHERE <range> AND <condition> AND <more>``, or nothing when there is no condition.
 
-    Time bounds and tag values stay plain literals compared with their columns, so the SQL
-    engine's plan cache shares one plan between statements that differ only in them."""
+    Time bounds and tag values are compared with their columns as parameters (``params`` gets
+    them), so that statements that differ only in them have the same text and the SQL engine finds
+    their plan by it; without ``params`` (a subquery's rows, read by DuckDB) they are plain literals,
+    which the SQL engine's plan cache would lift into parameters itself."""
     c = plan.c
     parts = []
     lo = c.tmin
@@ -54,19 +58,29 @@ def where_sql(plan: Plan, src: Source, extra_back: int = 0, *more: str) -> str:
     # SQL's time is in microseconds; a bound between two microseconds also compares the stored
     # nanoseconds (sql.tables.TIME_NS: exact, though no longer a plain range the native plan takes)
     exact = src.arrow is None
+    if params is None:
+        at, ns = time_literal, str
+    else:
+        at = params.time
+        ns = params.int8
     if lo > MIN_TIME:
         if lo % 1000 and exact:
-            parts.append(f'"time" >= {time_literal(lo)} AND {ident(TIME_NS)} >= {lo}')
+            parts.append(f'"time" >= {at(lo)} AND {ident(TIME_NS)} >= {ns(lo)}')
         else:
-            parts.append(f'"time" >= {time_literal(lo + 999)}')
+            parts.append(f'"time" >= {at(lo + 999)}')
     if hi < MAX_TIME:
-        parts.append(f'"time" <= {time_literal(hi)}')
+        parts.append(f'"time" <= {at(hi)}')
         if hi % 1000 != 999 and exact:
-            parts.append(f"{ident(TIME_NS)} <= {hi}")
+            parts.append(f"{ident(TIME_NS)} <= {ns(hi)}")
     if c.condition is not None:
-        parts.append(src.schema.condition(c.condition))
+        parts.append(src.schema.condition(c.condition, params))
     parts.extend(more)
     return " WHERE " + " AND ".join(parts) if parts else ""
+
+
+def sql_params(src: Source) -> SqlParams | None:
+    """The parameters of a query of ``src`` (None: a subquery's rows, which DuckDB reads from text)."""
+    return SqlParams() if src.arrow is None else None
 
 
 def series_groups(table: pa.Table, dims: list[str]) -> list[tuple[tuple[str, ...], np.ndarray]]:

@@ -16,7 +16,16 @@ from sql.influxql import ast as A
 from sql.influxql.columns import arrow_col, cast_col, evaluate, nan_to_null, text_cols, time_ns
 from sql.influxql.compile import QueryError
 from sql.influxql.functions import NUMERIC, STRING, Col
-from sql.influxql.plan import Plan, full_key, present_dims, row_limit, series_groups, split_series, where_sql
+from sql.influxql.plan import (
+    Plan,
+    full_key,
+    present_dims,
+    row_limit,
+    series_groups,
+    split_series,
+    sql_params,
+    where_sql,
+)
 from sql.influxql.series import Series
 from sql.influxql.source import Context, Source
 from sql.influxql.translate import ident
@@ -40,25 +49,27 @@ def run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
         ties = "".join(
             f", COALESCE({ident(t)}, '') {order}" for t in sorted(src.schema.tags - set(dims_here))
         )
+    params = sql_params(src)
     if last:
         # each series' newest (oldest) point
-        where = where_sql(plan, src) if every else where_sql(plan, src, 0, not_null)
+        where = (
+            where_sql(plan, src, params=params) if every else where_sql(plan, src, 0, not_null, params=params)
+        )
         sql = f'SELECT DISTINCT ON ({part}) {select} FROM {src.sql_from}{where} ORDER BY {part}, "time" {order}{ties}'
     elif limit and not dims_here:
-        sql = (
-            f'SELECT {select} FROM {src.sql_from}{where_sql(plan, src, 0, not_null)} ORDER BY "time" {order}'
-        )
+        where = where_sql(plan, src, 0, not_null, params=params)
+        sql = f'SELECT {select} FROM {src.sql_from}{where} ORDER BY "time" {order}'
         sql += f" LIMIT {limit}" + (f" OFFSET {stmt.offset}" if stmt.offset else "")
     elif limit:
         rn = f'row_number() OVER (PARTITION BY {part} ORDER BY "time" {order}{ties}) AS __rn'
-        inner = f"SELECT {rn}, {select} FROM {src.sql_from}{where_sql(plan, src, 0, not_null)}"
+        inner = f"SELECT {rn}, {select} FROM {src.sql_from}{where_sql(plan, src, 0, not_null, params=params)}"
         sql = (
             f"SELECT * FROM ({inner}) AS __q WHERE __rn > {stmt.offset} AND __rn <= {stmt.offset + limit} "
             f'ORDER BY "time" {order}'
         )
     else:  # ordered by time below (cheaper than an ORDER BY of every column in SQL)
-        sql = f"SELECT {select} FROM {src.sql_from}{where_sql(plan, src)}"
-    table = ctx.sql(src, sql)
+        sql = f"SELECT {select} FROM {src.sql_from}{where_sql(plan, src, params=params)}"
+    table = ctx.sql(src, sql, params)
     if table.num_rows and (not limit or (last and every)):
         # rows without any selected field are no points (filtered here when SQL did not)
         present = np.zeros(table.num_rows, bool)
@@ -71,9 +82,10 @@ def run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
         if present.all():
             pass
         elif limit:  # a newest row without a field would hide an older point: ask SQL to filter
-            where = where_sql(plan, src, 0, not_null)
+            params = sql_params(src)
+            where = where_sql(plan, src, 0, not_null, params=params)
             sql = f'SELECT DISTINCT ON ({part}) {select} FROM {src.sql_from}{where} ORDER BY {part}, "time" {order}{ties}'
-            table = ctx.sql(src, sql)
+            table = ctx.sql(src, sql, params)
         else:
             table = table.filter(pa.array(present))
     if not table.num_rows:

@@ -12,7 +12,7 @@ import pyarrow as pa
 from sql.influxql import ast as A
 from sql.influxql.compile import QueryError
 from sql.influxql.functions import BOOLEAN, FLOAT, INTEGER, STRING, UNSIGNED
-from sql.influxql.translate import Schema, ident
+from sql.influxql.translate import Schema, SqlParams, ident
 
 
 @dataclass
@@ -68,15 +68,20 @@ class Context:
             self._sessions[database] = s
         return s
 
-    def sql(self, src: Source, text: str) -> pa.Table:
+    def sql(self, src: Source, text: str, params: SqlParams | None = None) -> pa.Table:
+        """The result of ``text``, whose ``$n`` are ``params`` (plan.where_sql's)."""
         from sql import errors as E
 
         try:
             if src.arrow is not None:
                 return self._sql_arrow(src.arrow, text)
             session = self.session(src.database)
-            prepared = session.prepare(text, [])
-            result = session.execute(prepared, [])
+            if params is None or not params.values:
+                prepared = session.prepare(text, [])
+                result = session.execute(prepared, [])
+            else:
+                prepared = session.prepare(text, params.oids)
+                result = session.execute(prepared, params.values)
             batches = list(result.batches)
         except E.SqlError as e:
             raise QueryError(str(e)) from e

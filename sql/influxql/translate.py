@@ -15,6 +15,7 @@ storage scan, and runs it natively or in DuckDB. What this module knows is Influ
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,40 @@ def time_literal(ns: int) -> str:
     from sql.influxql.values import format_time
 
     return string(format_time(ns // 1000 * 1000))
+
+
+class SqlParams:
+    """Values a SQL text takes as ``$1``, ``$2`` ... instead of literals, with their type OIDs.
+
+    Time bounds and the values compared with tags and fields change from one statement of a
+    template to the next; as parameters they leave the text the same, so the SQL engine finds its
+    prepared plan by the text alone instead of cutting a new text into a template of literals
+    (sql/plan_cache.py). Only what the plan cache would lift becomes a parameter, with the type it
+    would give it: a timestamp compared with ``"time"``, an integer with the nanosecond column, a
+    non-empty string with a tag or string field, a number with a float field, an integer with an
+    integer field."""
+
+    __slots__ = ("oids", "values")
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self.oids: list[int] = []
+
+    def add(self, value: Any, oid: int) -> str:
+        self.values.append(value)
+        self.oids.append(oid)
+        return f"${len(self.values)}"
+
+    def int8(self, value: int) -> str:
+        return self.add(value, INT8_OID)
+
+    def time(self, ns: int) -> str:
+        """A time bound as a timestamptz parameter (sub-microsecond parts cut, as :func:`time_literal`)."""
+        return self.add(_EPOCH_UTC + _dt.timedelta(microseconds=ns // 1000), TIMESTAMPTZ_OID)
+
+
+TIMESTAMPTZ_OID, INT8_OID, FLOAT8_OID, TEXT_OID = 1184, 20, 701, 25
+_EPOCH_UTC = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 
 def _guard(cond: str, expr: str) -> str:
@@ -115,18 +150,19 @@ class Schema:
         return "NULL", NULL
 
     # -- conditions ---------------------------------------------------------------------------------------
-    def condition(self, e: A.Expr) -> str:
+    def condition(self, e: A.Expr, params: SqlParams | None = None) -> str:
+        """The SQL of a condition; with ``params``, the values compared with columns as parameters."""
         if isinstance(e, A.ParenExpr):
-            return self.condition(e.expr)
+            return self.condition(e.expr, params)
         if isinstance(e, A.BooleanLiteral):
             return "TRUE" if e.value else "FALSE"
         if isinstance(e, A.BinaryExpr):
             if e.op in (T.AND, T.OR):
-                return f"({self.condition(e.lhs)} {e.op.value} {self.condition(e.rhs)})"
+                return f"({self.condition(e.lhs, params)} {e.op.value} {self.condition(e.rhs, params)})"
             if e.op in (T.EQREGEX, T.NEQREGEX):
                 return self._regex(e)
             if e.op in (T.EQ, T.NEQ, T.LT, T.LTE, T.GT, T.GTE):
-                return self._compare(e)
+                return self._compare(e, params)
         return "FALSE"
 
     def _regex(self, e: A.BinaryExpr) -> str:
@@ -200,7 +236,7 @@ class Schema:
             return f"(CAST({ls} AS DOUBLE PRECISION) {e.op.value} {rs})", FLOAT
         return "NULL", NULL
 
-    def _compare(self, e: A.BinaryExpr) -> str:
+    def _compare(self, e: A.BinaryExpr, params: SqlParams | None = None) -> str:
         ls, lk = self.value(e.lhs)
         rs, rk = self.value(e.rhs)
         op = {T.EQ: "=", T.NEQ: "<>", T.LT: "<", T.LTE: "<=", T.GT: ">", T.GTE: ">="}[e.op]
@@ -221,16 +257,46 @@ class Schema:
                     return f"{tag_sql} IS NULL"
                 if op == "<>":
                     return f"{tag_sql} IS NOT NULL"
+            if op in ("=", "<>") and params is not None:
+                other_sql = _lifted(e.rhs if lk == TAG else e.lhs, tag_sql, STRING, other_sql, params)
             if op == "=":
                 return f"{tag_sql} = {other_sql}"
             if op == "<>":
                 return f"({tag_sql} <> {other_sql} OR {tag_sql} IS NULL)"
             return f"COALESCE({tag_sql}, '') {op} {other_sql}"
+        if params is not None:
+            ls = _lifted(e.lhs, rs, rk, ls, params)
+            rs = _lifted(e.rhs, ls, lk, rs, params)
         if lk in NUMERIC and rk in NUMERIC:
             return f"{ls} {op} {rs}"
         if lk == rk and lk in (STRING, BOOLEAN):
             return f"{ls} {op} {rs}"
         return "FALSE"
+
+
+def _lifted(e: A.Expr, column_sql: str, column_kind: str, sql: str, params: SqlParams) -> str:
+    """``sql`` (the text of literal ``e``, compared with ``column_sql`` of ``column_kind``) as a
+    parameter when the SQL engine's plan cache would lift it there (sql/plan_cache.py: lift,
+    _accepts, value), with the value and type it would give it; else ``sql`` unchanged. Only a
+    literal compared directly with a plain column of a tag or a field qualifies: not one in
+    parentheses or arithmetic, not a negative number or an empty string (both left in the text)."""
+    if column_sql[:1] != '"':  # a plain column reference: ident()'s quoted name
+        return sql
+    t = type(e)
+    if t is A.StringLiteral:
+        if column_kind == STRING and e.value:  # type: ignore[attr-defined]
+            return params.add(e.value, TEXT_OID)  # type: ignore[attr-defined]
+    elif t is A.IntegerLiteral:
+        v = e.value  # type: ignore[attr-defined]
+        if v >= 0 and column_kind == FLOAT:
+            return params.add(float(sql), FLOAT8_OID)
+        if 0 <= v < 2**63 and column_kind == INTEGER:
+            return params.add(int(v), INT8_OID)
+    elif t is A.NumberLiteral:
+        v = float(e.value)  # type: ignore[attr-defined]
+        if column_kind == FLOAT and 0 <= v < float("inf") and sql[:1].isdigit():
+            return params.add(float(sql), FLOAT8_OID)
+    return sql
 
 
 def bucket_expr(interval: int, origin_ns: int, time_col: str = '"time"') -> str:

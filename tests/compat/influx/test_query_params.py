@@ -1,0 +1,153 @@
+"""A SELECT's SQL takes its time bounds and the values it compares with columns as parameters
+(sql/influxql/translate.py's SqlParams): the texts of one template are one SQL text, whose plan the
+SQL engine finds by that text, and every answer is the one the same SQL with literals gives."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from sql import plan_cache
+from sql.influxql import calls, raw
+from sql.influxql import source as SRC
+from sql.influxql.parser import parse_query
+from sql.influxql.translate import Schema, SqlParams
+from tests.compat.conftest import Client, WriteApp
+
+BASE = 1451606400  # 2016-01-01T00:00:00Z
+
+
+def _sql(condition: str, fields: dict[str, str] | None = None) -> tuple[str, list[Any], list[int]]:
+    stmt = parse_query(f"SELECT v FROM m WHERE {condition}")[0]
+    schema = Schema(fields or {"f": "float", "i": "integer", "s": "string"}, {"host"})
+    params = SqlParams()
+    return schema.condition(stmt.condition, params), params.values, params.oids  # type: ignore[attr-defined]
+
+
+def test_what_becomes_a_parameter() -> None:
+    assert _sql("host = 'a'") == ('"host" = $1', ["a"], [25])
+    assert _sql("'a' = host") == ('"host" = $1', ["a"], [25])
+    assert _sql("host != 'a'") == ('("host" <> $1 OR "host" IS NULL)', ["a"], [25])
+    assert _sql("f > 90") == ('"f" > $1', [90.0], [701])
+    assert _sql("f > 1.5") == ('"f" > $1', [1.5], [701])
+    assert _sql("i > 2") == ('"i" > $1', [2], [20])
+    assert _sql("s = 'x'") == ('"s" = $1', ["x"], [25])
+    assert _sql("host = 'a' AND i > 2") == ('("host" = $1 AND "i" > $2)', ["a", 2], [25, 20])
+    # as the plan cache leaves them: literals the SQL engine would not lift
+    assert _sql("host = ''") == ('"host" IS NULL', [], [])
+    assert _sql("host < 'b'") == ("COALESCE(\"host\", '') < 'b'", [], [])
+    assert _sql("i > 2.5") == ('"i" > 2.5', [], [])
+    assert _sql("f > -1") == ('"f" > -1', [], [])
+    assert _sql("s = ''") == ("\"s\" = ''", [], [])
+    assert _sql("f + 1 > 2") == ('(CAST("f" AS DOUBLE PRECISION) + 1) > 2', [], [])
+    assert _sql("nope = 'a'") == ("'' = 'a'", [], [])
+
+
+def _points() -> str:
+    lines = []
+    for k in range(240):
+        host = ("h0", "h1", "")[k % 3]
+        tags = f",host={host}" if host else ""
+        lines.append(f'cpu{tags} f={k * 0.25},i={k % 7}i,s="{"xy"[k % 2]}" {(BASE + k * 30) * 10**9 + k}')
+    return "\n".join(lines)
+
+
+async def _query(client: Client, text: str) -> dict[str, Any]:
+    resp = await client.get("/query", params={"db": "db", "q": text})
+    assert resp.status == 200
+    return json.loads(await resp.read())
+
+
+CONDITIONS = [
+    "host = 'h0'",
+    "host != 'h0'",
+    "host = ''",
+    "host <> ''",
+    "f > 20",
+    "f >= 20.5",
+    "i > 3",
+    "i <= 3.5",
+    "i > -1",
+    "s = 'x'",
+    "s != 'y'",
+    "(host = 'h1') AND f < 40",
+    "host = 'h0' OR i = 2",
+]
+SHAPES = [
+    "SELECT max(f), count(i) FROM cpu WHERE {c} AND time >= '{lo}' AND time < '{hi}' GROUP BY time(10m)",
+    "SELECT mean(f) FROM cpu WHERE {c} AND time >= '{lo}' AND time <= '{hi}' GROUP BY time(15m), host",
+    "SELECT * FROM cpu WHERE {c} AND time >= '{lo}' AND time < '{hi}'",
+    "SELECT f, host FROM cpu WHERE {c} AND time > '{lo}' AND time < '{hi}' LIMIT 5",
+    "SELECT last(f) FROM cpu WHERE {c} AND time >= '{lo}' AND time < '{hi}' GROUP BY host",
+    "SELECT max(f), s FROM cpu WHERE {c} AND time >= '{lo}' AND time < '{hi}'",
+]
+BOUNDS = [
+    ("2016-01-01T00:10:00Z", "2016-01-01T01:10:00Z"),
+    ("2016-01-01T00:10:00.000000007Z", "2016-01-01T01:40:00.000001Z"),  # bounds between microseconds
+]
+
+
+def test_answers_are_those_of_literal_sql(write_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every shape, condition and pair of bounds answers the same with parameters as with the
+    same SQL with literals in it (sql_params None: where_sql's literal text)."""
+    app: WriteApp = write_app()
+    texts = [s.format(c=c, lo=lo, hi=hi) for s in SHAPES for c in CONDITIONS for lo, hi in BOUNDS]
+
+    async def check(client: Client) -> None:
+        assert (await client.post("/write?db=db", data=_points())).status == 204
+        with_params = [await _query(client, t) for t in texts]
+        with monkeypatch.context() as m:
+            m.setattr(calls, "sql_params", lambda src: None)
+            m.setattr(raw, "sql_params", lambda src: None)
+            with_literals = [await _query(client, t) for t in texts]
+        for text, a, b in zip(texts, with_params, with_literals, strict=True):
+            assert a == b, text
+        answered = sum(1 for a in with_params if a["results"][0].get("series"))
+        assert answered > len(texts) * 3 // 4  # (the answers compared are not all empty)
+
+    app.run(check)
+
+
+def test_texts_of_a_template_are_one_sql_text(write_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two texts of a template that differ in host and time run the same SQL text with their own
+    values; the second finds its plan by the text (the plan cache never cuts it into a template)."""
+    app: WriteApp = write_app()
+    ran: list[tuple[str, list[Any]]] = []
+    real_sql = SRC.Context.sql
+
+    def spy_sql(self: Any, src: Any, text: str, params: SqlParams | None = None) -> Any:
+        ran.append((text, list(params.values) if params is not None else []))
+        return real_sql(self, src, text, params)
+
+    cut: list[str] = []
+    real_template = plan_cache.template
+
+    def spy_template(sql: str, n_given: int) -> Any:
+        cut.append(sql)
+        return real_template(sql, n_given)
+
+    monkeypatch.setattr(SRC.Context, "sql", spy_sql)
+    monkeypatch.setattr(plan_cache, "template", spy_template)
+    shape = (
+        "SELECT max(f) FROM cpu WHERE host = '{h}' AND time >= '{lo}' AND time < '{hi}' GROUP BY time(10m)"
+    )
+
+    async def check(client: Client) -> None:
+        assert (await client.post("/write?db=db", data=_points())).status == 204
+        first = await _query(
+            client, shape.format(h="h0", lo="2016-01-01T00:00:00Z", hi="2016-01-01T01:00:00Z")
+        )
+        n_cut = len(cut)
+        second = await _query(
+            client, shape.format(h="h1", lo="2016-01-01T01:00:00Z", hi="2016-01-01T02:00:00Z")
+        )
+        assert len(cut) == n_cut  # the second text's plan was found by its text
+        assert len(ran) == 2 and ran[0][0] == ran[1][0]
+        assert ran[0][1][2:] == ["h0"] and ran[1][1][2:] == ["h1"]
+        s0, s1 = first["results"][0]["series"][0], second["results"][0]["series"][0]
+        assert s0["values"][0] == ["2016-01-01T00:00:00Z", 4.5]  # h0's k = 0, 3, .. 18 in 00:00-00:10
+        assert s1["values"][0] == ["2016-01-01T01:00:00Z", 34.75]  # h1's k = 121 .. 139
+
+    app.run(check)
