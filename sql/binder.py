@@ -10,7 +10,7 @@ functions are left alone; pg_catalog / information_schema go to the catalog emul
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -22,7 +22,7 @@ from columnar.errors import StorageError
 from columnar.scan import ScanRequest, scan
 from sql.errors import UndefinedTable
 from sql.rewrite.pg_types import output_oids, pg_types, scan_types
-from sql.rewrite.pushdown import Pushdown, pushdown
+from sql.rewrite.pushdown import Analysed, Pushdown
 from sql.tables import TIME_NS, SqlColumn, arrow_schema, sql_columns, time_ns_column, to_sql_reader
 
 CATALOG_SCHEMAS = ("pg_catalog", "information_schema")
@@ -72,6 +72,89 @@ def is_catalog_ref(table: exp.Table) -> bool:
     return schema in CATALOG_SCHEMAS or (not schema and table.name.lower().startswith("pg_"))
 
 
+@dataclass
+class _Reference:
+    """One reference to our tables in a query: what it reads and the SELECT whose WHERE may narrow it."""
+
+    table: exp.Table
+    rp: str | None
+    meta: TableMeta
+    columns: list[SqlColumn]  # all of the table's
+    wanted: list[SqlColumn]  # what the scan reads
+    select: exp.Select | None
+    single: bool  # the only source of that SELECT (its unqualified columns are this table's)
+
+    def analysed(self, where: exp.Expression | None) -> Analysed:
+        """``where`` (the SELECT's, or a copy of it) read for this reference's pushdown."""
+        alias = self.table.alias_or_name
+        single = self.single
+        time_names = {self.meta.time_column, TIME_NS}
+        tag_names = {c.name for c in self.columns if c.kind == "tag"}
+
+        def mine(col: exp.Column) -> bool:
+            return col.table == alias or (not col.table and single)
+
+        return Analysed(
+            where, lambda c: c.name in time_names and mine(c), lambda c: c.name in tag_names and mine(c)
+        )
+
+    def request(self, database: str, pd: Pushdown) -> ScanRequest:
+        return ScanRequest(
+            database,
+            self.meta.name,
+            rp=self.rp,
+            tmin=pd.tmin,
+            tmax=pd.tmax,
+            predicate=pd.predicate,
+            fields=tuple(c.name for c in self.wanted if c.kind == "field"),
+            tags=tuple(c.name for c in self.wanted if c.kind == "tag"),
+        )
+
+
+def _references(
+    storage: Engine, database: str, tree: exp.Expression, catalog_refs: list[exp.Table]
+) -> Iterator[_Reference]:
+    """The references to our tables in ``tree`` (catalog references go to ``catalog_refs``); each may
+    be replaced in the tree once yielded."""
+    cte_names = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    stars = _uses_star(tree)
+    names = {c.name for c in tree.find_all(exp.Column)}
+    for table in list(tree.find_all(exp.Table)):
+        if not isinstance(table.this, exp.Identifier):
+            continue  # table functions: generate_series(...), unnest(...)
+        if not table.db and table.name in cte_names:
+            continue
+        if is_catalog_ref(table):
+            catalog_refs.append(table)
+            continue
+        rp, meta = resolve_table(storage, database, table)
+        cols = sql_columns(meta)
+        wanted = cols if stars else [c for c in cols if c.name in names or c.kind == "time"]
+        if not wanted:  # count(*) over a table without a time column: rows need some column
+            wanted = cols[:1]
+        if TIME_NS in names and TIME_NS not in {c.name for c in cols}:
+            wanted = [*wanted, time_ns_column()]
+        select, single = _enclosing_select(table)
+        yield _Reference(table, rp, meta, cols, wanted, select, single)
+
+
+def _rename(ref: _Reference, reg: str) -> None:
+    """Point ``ref`` at the reader registered as ``reg``, keeping its alias."""
+    new = exp.Table(  # joins: in `((t a JOIN u b ...) JOIN ...)` they hang on the table
+        this=exp.to_identifier(reg),
+        alias=exp.TableAlias(this=exp.to_identifier(ref.table.alias_or_name)),
+        joins=ref.table.args.get("joins"),
+    )
+    ref.table.replace(new)
+
+
+def _typed(binding: Binding, metas: dict[str, TableMeta]) -> None:
+    """PostgreSQL's result types need the column types, known only now (sql/rewrite/pg_types.py)."""
+    tables = {name: scan_types(sql_columns(meta)) for name, meta in metas.items()}
+    binding.tree = pg_types(binding.tree, tables)
+    binding.output_oids = output_oids(binding.tree, tables)
+
+
 def bind(
     storage: Engine,
     database: str,
@@ -81,70 +164,78 @@ def bind(
     describe_only: bool,
     params: list | None = None,
 ) -> Binding:
-    cte_names = {c.alias_or_name for c in tree.find_all(exp.CTE)}
     binding = Binding(tree)
-    stars = _uses_star(tree)
-    names = {c.name for c in tree.find_all(exp.Column)}
-    for table in list(tree.find_all(exp.Table)):
-        if not isinstance(table.this, exp.Identifier):
-            continue  # table functions: generate_series(...), unnest(...)
-        if not table.db and table.name in cte_names:
-            continue
-        if is_catalog_ref(table):
-            binding.catalog_refs.append(table)
-            continue
-        rp, meta = resolve_table(storage, database, table)
-        cols = sql_columns(meta)
-        alias = table.alias_or_name
-        select, single = _enclosing_select(table)
+    for ref in _references(storage, database, tree, binding.catalog_refs):
         pd = Pushdown()
-        if select is not None and not describe_only:
-            time_names = {meta.time_column, TIME_NS}
-            tag_names = {c.name for c in cols if c.kind == "tag"}
-
-            def mine(col: exp.Column, _alias: str = alias, _single: bool = single) -> bool:
-                return col.table == _alias or (not col.table and _single)
-
-            pd = pushdown(
-                select.args.get("where"),
-                lambda c, m=mine, tn=time_names: c.name in tn and m(c),
-                lambda c, m=mine, gn=tag_names: c.name in gn and m(c),
-                evaluate_ns,
-                params,
-            )
-        wanted = cols if stars else [c for c in cols if c.name in names or c.kind == "time"]
-        if not wanted:  # count(*) over a table without a time column: rows need some column
-            wanted = cols[:1]
-        if TIME_NS in names and TIME_NS not in {c.name for c in cols}:
-            wanted = [*wanted, time_ns_column()]
-        req = ScanRequest(
-            database,
-            meta.name,
-            rp=rp,
-            tmin=pd.tmin,
-            tmax=pd.tmax,
-            predicate=pd.predicate,
-            fields=tuple(c.name for c in wanted if c.kind == "field"),
-            tags=tuple(c.name for c in wanted if c.kind == "tag"),
-        )
+        if ref.select is not None and not describe_only:
+            pd = ref.analysed(ref.select.args.get("where")).run(evaluate_ns, params)
+        req = ref.request(database, pd)
         reg = f"__tsgres_scan_{next(_names)}"
         if describe_only:
-            extra = [c for c in wanted if c.kind == "time_ns"]
-            reader: pa.RecordBatchReader | pa.Table = arrow_schema(cols + extra).empty_table()
+            extra = [c for c in ref.wanted if c.kind == "time_ns"]
+            reader: pa.RecordBatchReader | pa.Table = arrow_schema(ref.columns + extra).empty_table()
         else:
-            reader = to_sql_reader(scan(storage, req), wanted, meta.time_column)
-        binding.scans.append(BoundScan(reg, meta.name, meta, wanted, req, pd, reader))
-        new = exp.Table(  # joins: in `((t a JOIN u b ...) JOIN ...)` they hang on the table
-            this=exp.to_identifier(reg),
-            alias=exp.TableAlias(this=exp.to_identifier(alias)),
-            joins=table.args.get("joins"),
-        )
-        table.replace(new)
-    # PostgreSQL's result types need the column types, known only now (sql/rewrite/pg_types.py)
-    tables = {s.name: scan_types(sql_columns(s.meta)) for s in binding.scans}
-    binding.tree = pg_types(binding.tree, tables)
-    binding.output_oids = output_oids(binding.tree, tables)
+            reader = to_sql_reader(scan(storage, req), ref.wanted, ref.meta.time_column)
+        binding.scans.append(BoundScan(reg, ref.meta.name, ref.meta, ref.wanted, req, pd, reader))
+        _rename(ref, reg)
+    _typed(binding, {s.name: s.meta for s in binding.scans})
     return binding
+
+
+@dataclass
+class _PlannedScan:
+    name: str
+    reference: _Reference
+    analysed: Analysed | None  # None: no WHERE narrows it
+
+
+@dataclass
+class BoundPlan:
+    """A query bound once for all values of its parameters: the DuckDB text to run and, per table
+    reference, the scan to register under a fixed name. Binding depends on the parameters' values only
+    through the scans' pushdown (time range, tag predicate), so a plan run again with other values
+    opens its scans (:func:`open_scans`) and runs the same text, without walking, rewriting and
+    generating the tree each time (~1.3 of ~2.2 ms of a small query DuckDB runs)."""
+
+    sql: str
+    scans: list[_PlannedScan]
+    output_oids: list[int | None]
+
+
+def bind_plan(storage: Engine, database: str, tree: exp.Expression) -> BoundPlan | None:
+    """``tree`` (rewritten; it is changed) bound for :func:`open_scans`; None when it reads the catalog
+    emulation, whose tables are bound per execution."""
+    catalog_refs: list[exp.Table] = []
+    planned: list[_PlannedScan] = []
+    for i, ref in enumerate(_references(storage, database, tree, catalog_refs)):
+        where = ref.select.args.get("where") if ref.select is not None else None
+        # (a copy: binding goes on to change the tree, and the analysis keeps the WHERE's nodes)
+        analysed = ref.analysed(where.copy()) if where is not None else None
+        planned.append(_PlannedScan(f"__tsgres_scan_{i + 1}", ref, analysed))
+        _rename(ref, planned[-1].name)
+    if catalog_refs:
+        return None
+    binding = Binding(tree)
+    _typed(binding, {p.name: p.reference.meta for p in planned})
+    return BoundPlan(binding.tree.sql("duckdb"), planned, binding.output_oids)
+
+
+def open_scans(
+    storage: Engine,
+    database: str,
+    plan: BoundPlan,
+    evaluate_ns: Callable[[exp.Expression], int | None],
+    params: list,
+) -> list[BoundScan]:
+    """The scans of one execution of ``plan`` with ``params``, to register under their names."""
+    out = []
+    for p in plan.scans:
+        ref = p.reference
+        pd = p.analysed.run(evaluate_ns, params) if p.analysed is not None else Pushdown()
+        req = ref.request(database, pd)
+        reader = to_sql_reader(scan(storage, req), ref.wanted, ref.meta.time_column)
+        out.append(BoundScan(p.name, ref.meta.name, ref.meta, ref.wanted, req, pd, reader))
+    return out
 
 
 def _uses_star(tree: exp.Expression) -> bool:

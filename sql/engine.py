@@ -35,7 +35,7 @@ from sql import column_origin, commands, ddl, dml, duck, executor, plan_cache, p
 from sql import errors as E
 from sql import immediate as _immediate
 from sql import settings as S
-from sql.binder import bind, is_catalog_ref
+from sql.binder import BoundPlan, bind, bind_plan, is_catalog_ref, open_scans
 from sql.copy import parse_copy, read_chunks
 from sql.deadlines import DEADLINES, Deadline
 from sql.parse import command_word, parse
@@ -631,28 +631,37 @@ class SqlSession:
             memo["rewritten"] = t.copy()
         return t
 
+    def _bound_plan(self, tree: exp.Expression, memo: dict | None) -> BoundPlan | None:
+        """The plan's binding for every execution (sql/binder.py's BoundPlan), made once; None when
+        each execution binds anew (no plan, a rewrite that depends on the session, catalog tables)."""
+        if memo is None:
+            return None
+        if "bound" not in memo:
+            ctx = self._ctx(False)
+            t = rewrite(tree.copy(), ctx)
+            memo["bound"] = None if ctx.session_dependent else bind_plan(self.storage, self.database, t)
+        return memo["bound"]
+
     def _stream(
         self, tree: exp.Expression, params: list, memo: dict | None = None
     ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
-        t = self._execution_tree(tree, memo)
+        bound = self._bound_plan(tree, memo)
         cur = self._cursor()
         try:
-            binding = bind(
-                self.storage,
-                self.database,
-                t,
-                lambda e: self.evaluate_ns(e, params),
-                describe_only=False,
-                params=params,
-            )
-            self._bind_catalog(cur, binding)
-            for s in binding.scans:
+            evaluate = lambda e: self.evaluate_ns(e, params)  # noqa: E731
+            if bound is not None:
+                scans = open_scans(self.storage, self.database, bound, evaluate, params)
+                text = bound.sql
+            else:
+                t = self._execution_tree(tree, memo)
+                binding = bind(self.storage, self.database, t, evaluate, describe_only=False, params=params)
+                self._bind_catalog(cur, binding)
+                scans, text = binding.scans, binding.tree.sql("duckdb")
+            for s in scans:
                 cur.register(s.name, s.reader)
             self._running = cur
             timer = self._deadline(lambda: self._timeout(cur))
-            reader = cur.sql(binding.tree.sql("duckdb"), params=_duck_params(params) or None).to_arrow_reader(
-                BATCH_ROWS
-            )
+            reader = cur.sql(text, params=_duck_params(params) or None).to_arrow_reader(BATCH_ROWS)
         except BaseException:
             cur.close()
             self._running = None

@@ -316,12 +316,49 @@ def test_rewrite_is_reused_only_without_session_values(sql_engine):
     s.set_setting("application_name", "two")
     second = [r for b in s.execute(q, []).batches for r in b.to_pylist()]
     assert first[0]["a"] == "one" and second[0]["a"] == "two" and first[0]["n"] == second[0]["n"] > 0
-    assert "rewritten" not in q.memo
+    assert "rewritten" not in q.memo and q.memo["bound"] is None  # (bound anew each time)
     w = "SELECT hostname, usage_user - lag(usage_user) OVER (PARTITION BY hostname ORDER BY time) AS d FROM cpu ORDER BY hostname, time LIMIT 5"
     p = s.prepare(w, [])
     a = [r for b in s.execute(p, []).batches for r in b.to_pylist()]
-    assert "rewritten" in p.memo
+    assert p.memo["bound"] is not None  # rewritten and bound once, for every execution
     assert [r for b in s.execute(p, []).batches for r in b.to_pylist()] == a and len(a) == 5
+
+
+JOINED = (
+    "SELECT a.hostname, count(*) AS n, max(b.usage_user) AS m FROM cpu a JOIN cpu b "
+    "ON a.hostname = b.hostname AND a.time = b.time WHERE a.hostname = '{h}' AND a.time >= '{a}' "
+    "AND b.time < '{b}' AND b.usage_user > {n} GROUP BY a.hostname"
+)
+
+
+def test_a_plan_duckdb_runs_is_bound_once_and_each_run_pushes_its_own_values(sql_engine):
+    """The scans of a plan bound once (sql/binder.py's BoundPlan) get each execution's time range
+    and tag values: every text answers as when planned alone."""
+    shared = sql_engine.session("postgres")
+    alone = sql_engine.session("postgres")
+    alone.set_setting("tsgres.shared_plans", "off")
+    plans = set()
+    values = [
+        {
+            "h": f"host_{i}",
+            "a": f"2016-01-01 00:{10 * i:02d}:00+00",
+            "b": f"2016-01-01 01:{5 * i:02d}:00+00",
+            "n": n,
+        }
+        for i, n in ((1, 50), (2, 90), (3, 7), (4, 0))
+    ]
+    for vals in values:
+        sql = JOINED.format(**vals)
+        p = shared.prepare(sql, [])  # (before `alone` caches a plan of this very text)
+        got = _rows(shared, sql)
+        _same(got, _rows(alone, sql))
+        assert p.native is None and p.memo["bound"] is not None
+        plans.add(id(p.memo["bound"]))
+        scans = [s.reference.table.alias_or_name for s in p.memo["bound"].scans]
+        assert scans == ["a", "b"]
+    assert len(plans) == 1
+    counts = {v["h"]: _rows(alone, JOINED.format(**v))[2] for v in values}
+    assert len({str(c) for c in counts.values()}) > 1  # the values do change the answer
 
 
 def test_an_empty_tag_value_runs_on_duckdb_and_a_computed_bound_is_pushed(sql_engine):
