@@ -16,6 +16,7 @@ off the event loop.
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 import logging
 import queue
 import re
@@ -54,6 +55,13 @@ OFFLOAD = object()  # yielded by Handler.run on the loop: continue me in the thr
 BATCH_ROWS = 32 * 1024  # rows encoded at a time: bounds memory per encode step
 FIRST_PIECE_ROWS = 1024  # a result's first rows encoded at once; each next piece twice as many, to BATCH_ROWS
 SMALL_ROWS = 8  # up to this many rows a batch with binary columns is encoded value by value
+# the value encoders' stand-ins for +/-infinity (pgwire/types/datetime.py), finite values in a result
+_EDGES = frozenset({_dt.datetime.max, _dt.datetime.min, _dt.date.max, _dt.date.min})
+
+
+def _edge(v: _dt.date) -> bool:
+    """``v`` (a date or datetime) is one of the value encoders' stand-ins for an infinity."""
+    return (v.replace(tzinfo=None) if isinstance(v, _dt.datetime) else v) in _EDGES
 COPY_QUEUE_CHUNKS = 64
 ROW_DESCRIPTIONS_CACHED = 128  # encoded RowDescriptions kept per connection
 REPLIES_KEPT = 16  # memoised replies per connection (see Handler.reply)
@@ -823,6 +831,8 @@ class Handler:
         if n <= SMALL_ROWS and 1 in formats:
             try:
                 values = [batch.column(i).to_pylist() for i in range(len(columns))]
+                if any(isinstance(v, _dt.date) and _edge(v) for col in values for v in col):
+                    raise ValueError("a finite extreme the value encoders take for an infinity")
                 return b"".join(
                     m.DataRow(
                         [

@@ -39,3 +39,31 @@ def test_infinities_in_text_and_binary(pg_server: PgServer) -> None:
         assert struct.unpack("!q", binary.get_value(0, 6))[0] == 757_479_845_000_000
         assert struct.unpack("!i", binary.get_value(0, 7))[0] == 8767
         assert binary.get_value(0, 8) is None
+
+
+EDGES = (
+    b"SELECT '9999-12-31 23:59:59.999999'::timestamp, '0001-01-01 00:00:00'::timestamp, "
+    b"'9999-12-31 23:59:59.999999+00'::timestamptz, '0001-01-01 00:00:00+00'::timestamptz, "
+    b"'9999-12-31'::date, '0001-01-01'::date"
+)
+
+
+def test_the_last_and_first_finite_values_are_not_infinities(pg_server: PgServer) -> None:
+    """Python's datetime.max / date.max stand for 'infinity' among parameters; a result's value of
+    9999-12-31 23:59:59.999999 or 0001-01-01 is finite, whichever encoder writes a small result."""
+    with pg_server.connect() as conn:
+        pgconn = conn.pgconn
+        text = pgconn.exec_params(EDGES, [], result_format=0)
+        assert [text.get_value(0, i) for i in range(6)] == [
+            b"9999-12-31 23:59:59.999999",
+            b"0001-01-01 00:00:00",
+            b"9999-12-31 23:59:59.999999+00",
+            b"0001-01-01 00:00:00+00",
+            b"9999-12-31",
+            b"0001-01-01",
+        ]
+        binary = pgconn.exec_params(EDGES, [], result_format=1)
+        q = [struct.unpack("!q", binary.get_value(0, i))[0] for i in range(4)]
+        assert q == [252_455_615_999_999_999, -63_082_281_600_000_000] * 2
+        d = [struct.unpack("!i", binary.get_value(0, i))[0] for i in (4, 5)]
+        assert d == [2_921_939, -730_119]
