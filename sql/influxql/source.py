@@ -4,6 +4,8 @@ A measurement's schema is its fields (name -> kind) and tag keys, from the catal
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,11 @@ class Source:
         return f"{ident(self.rp)}.{ident(self.name)}"
 
 
+# SQL engine -> its threads' sessions (Context.session)
+_THREAD_SESSIONS: weakref.WeakKeyDictionary[Any, threading.local] = weakref.WeakKeyDictionary()
+_THREAD_SESSIONS_LOCK = threading.Lock()
+
+
 class Context:
     """What a statement runs against: storage, the SQL engine, the request's defaults and now()."""
 
@@ -46,7 +53,6 @@ class Context:
         self.database = database
         self.rp = rp
         self.now = now
-        self._sessions: dict[str, Any] = {}
         # on the HTTP event loop: past this perf_counter() time a native scan's next check raises
         # sql.immediate.Overrun, and SQL that DuckDB would run raises it at once (0: no limit)
         self.loop_deadline = 0.0
@@ -61,11 +67,23 @@ class Context:
         self.statement_index = 0
 
     def session(self, database: str) -> Any:
-        s = self._sessions.get(database)
+        """A SQL session on ``database`` for one statement's SQL, run to its end before the next.
+
+        InfluxQL sets nothing in its sessions (no SET, no transaction), so each thread keeps one
+        per SQL engine and database for every request it runs (a session's __init__ and its settings
+        cost more than a small query's planning); not shared between threads, as a session keeps
+        the state of the statement it runs (deadlines, cancellation)."""
+        local = _THREAD_SESSIONS.get(self.sql_engine)
+        if local is None:
+            with _THREAD_SESSIONS_LOCK:
+                local = _THREAD_SESSIONS.setdefault(self.sql_engine, threading.local())
+        sessions: dict[str, Any] | None = getattr(local, "sessions", None)
+        if sessions is None:
+            sessions = local.sessions = {}
+        s = sessions.get(database)
         if s is None:
-            s = self.sql_engine.session(database, user="influxql")
-            s.loop_deadline = self.loop_deadline
-            self._sessions[database] = s
+            s = sessions[database] = self.sql_engine.session(database, user="influxql")
+        s.loop_deadline = self.loop_deadline
         return s
 
     def sql(self, src: Source, text: str, params: SqlParams | None = None) -> pa.Table:

@@ -151,3 +151,65 @@ def test_texts_of_a_template_are_one_sql_text(write_app, monkeypatch: pytest.Mon
         assert s1["values"][0] == ["2016-01-01T01:00:00Z", 34.75]  # h1's k = 121 .. 139
 
     app.run(check)
+
+
+def test_sessions_per_thread_and_database(write_app) -> None:
+    """Each thread keeps a SQL session per database for its statements' SQL: texts for two
+    databases answer from their own, a dropped and re-created database answers its new points, and
+    another thread has sessions of its own."""
+    app: WriteApp = write_app()
+    text = "SELECT max(f) FROM cpu WHERE host = 'h0' AND time >= '2016-01-01T00:00:00Z' AND time < '2016-01-01T00:10:00Z'"
+    seen: list[tuple[int, str]] = []
+    real_sql = SRC.Context.sql
+
+    def spy_sql(self: Any, src: Any, sql: str, params: SqlParams | None = None) -> Any:
+        session = self.session(src.database)
+        seen.append((id(session), session.database))
+        return real_sql(self, src, sql, params)
+
+    async def query(client: Client, db: str, q: str) -> dict[str, Any]:
+        resp = await client.get("/query", params={"db": db, "q": q})
+        assert resp.status == 200
+        return json.loads(await resp.read())["results"][0]
+
+    async def check(client: Client) -> None:
+        for db, scale in (("a", 1), ("b", 10)):
+            await query(client, db, f"CREATE DATABASE {db}")
+            line = f"cpu,host=h0 f={scale * 2.5} {BASE * 10**9}"
+            assert (await client.post(f"/write?db={db}", data=line)).status == 204
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(SRC.Context, "sql", spy_sql)
+            assert (await query(client, "a", text))["series"][0]["values"] == [["2016-01-01T00:00:00Z", 2.5]]
+            assert (await query(client, "b", text))["series"][0]["values"] == [["2016-01-01T00:00:00Z", 25]]
+            assert (await query(client, "a", text))["series"][0]["values"] == [["2016-01-01T00:00:00Z", 2.5]]
+        assert [db for _, db in seen] == ["a", "b", "a"]
+        assert seen[0][0] == seen[2][0] != seen[1][0]  # the thread's session of each database, kept
+        await query(client, "a", "DROP DATABASE a")
+        await query(client, "a", "CREATE DATABASE a")
+        assert (await client.post("/write?db=a", data=f"cpu,host=h0 f=7 {BASE * 10**9}")).status == 204
+        assert (await query(client, "a", text))["series"][0]["values"] == [["2016-01-01T00:00:00Z", 7]]
+
+    app.run(check)
+
+
+def test_threads_do_not_share_sessions(write_app) -> None:
+    app: WriteApp = write_app()
+    ctx = SRC.Context(app.engine, None, "db", "", 0)
+    made: list[Any] = []
+
+    class Engine:  # a stand-in SQL engine that counts its sessions
+        def session(self, database: str, user: str) -> Any:
+            s = type("S", (), {"database": database})()
+            made.append(s)
+            return s
+
+    ctx.sql_engine = Engine()
+    here = ctx.session("db")
+    assert ctx.session("db") is here and ctx.session("other") is not here
+    import threading
+
+    there: list[Any] = []
+    t = threading.Thread(target=lambda: there.append(ctx.session("db")))
+    t.start()
+    t.join()
+    assert there[0] is not here and there[0].database == "db" and len(made) == 3
