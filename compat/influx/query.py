@@ -951,10 +951,25 @@ async def handle_query(request: web.Request) -> web.StreamResponse:
 def _encode_all(encoder: Encoder, results: list[StatementResult]) -> bytes:
     """The whole answer's JSON (in the thread pool: a large result must not stall the event loop)."""
     try:
+        if not encoder.pretty:  # dumps' text of result_obj's objects, written at once
+            texts = [_result_json(r, encoder.series_objs(r.series)) for r in results]  # type: ignore[arg-type]
+            return ('{"results":[' + ",".join(texts) + "]}\n").encode()
         obj = {"results": [encoder.result_obj(r, encoder.series_objs(r.series)) for r in results]}
         return encoder.dumps(obj) + b"\n"
     except UnsupportedValue as e:
         return e.body()
+
+
+def _result_json(r: StatementResult, series: list[RawJSON]) -> str:
+    """dumps' text of ``result_obj(r, series)`` (series as their JSON texts)."""
+    text = '{"statement_id":' + str(r.statement_id)
+    if series:
+        text += ',"series":[' + ",".join(series) + "]"
+    if r.messages:
+        text += ',"messages":' + _value(r.messages)
+    if r.error:
+        text += ',"error":' + _str(r.error)
+    return text + "}"
 
 
 def _encode_chunks(encoder: Encoder, r: StatementResult, size: int) -> list[bytes]:

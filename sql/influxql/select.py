@@ -134,7 +134,8 @@ class _Memo:
 
     def compiled(self, stmt: A.SelectStatement, now: int, given: tuple[Any, Any] | None) -> Compiled:
         """compile_select(stmt, now, condition=given) for a statement of the template."""
-        c = copy.copy(self.template)
+        c = object.__new__(Compiled)  # copy.copy's result, without its __reduce_ex__ round (~3 us)
+        c.__dict__.update(self.template.__dict__)
         c.stmt = stmt
         if given is None or c.tz is not dt.UTC:
             given = condition_expr(stmt.condition, now, c.tz)

@@ -329,3 +329,28 @@ def test_multi_day_whole_seconds_and_epochs() -> None:
             enc = Encoder(epoch, False)
             fast = _encode_all(enc, [StatementResult(0, [s])])
             assert fast == _encode_all(enc, [StatementResult(0, [_rows_copy(s)])])
+
+
+def test_whole_answer_text_is_the_objects_dumps() -> None:
+    """_encode_all writes a plain answer's text at once: the text dumps gives result_obj's objects,
+    for results with series, messages, an error, nothing, and names, tags and messages to escape."""
+    enc = Encoder(None, False)
+    series = [
+        Series(
+            "cpu<&>",
+            {"host": 'a"b'},
+            ["time", "v"],
+            times=np.array([0, 10**9]),
+            cols=[Col(np.array([1.5, 2.0]), np.array([True, False]), "float")],
+        ),
+        Series("mem", None, ["time", "v"], [[0, 1]]),
+    ]
+    results = [
+        StatementResult(0, series=series[:1], messages=[{"level": "warning", "text": "x<y>"}]),
+        StatementResult(1, error="not <found>"),
+        StatementResult(2),
+        StatementResult(3, series=series),
+    ]
+    expected = enc.dumps({"results": [enc.result_obj(r, enc.series_objs(r.series)) for r in results]}) + b"\n"
+    assert _encode_all(enc, results) == expected
+    assert json.loads(expected)["results"][0]["messages"] == [{"level": "warning", "text": "x<y>"}]

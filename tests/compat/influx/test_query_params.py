@@ -213,3 +213,42 @@ def test_threads_do_not_share_sessions(write_app) -> None:
     t.start()
     t.join()
     assert there[0] is not here and there[0].database == "db" and len(made) == 3
+
+
+def test_windows_with_a_row_each(write_app) -> None:
+    """One series whose SQL result has a row for every window, in order (calls.py's
+    _assemble_aggregates then takes each call's column as it is): every call answers its own
+    column, integer means as floats."""
+    app: WriteApp = write_app()
+    text = (
+        "SELECT max(f), min(f), count(i), mean(i), sum(i), spread(f), first(s) FROM cpu WHERE host = 'h0' "
+        "AND time >= '2016-01-01T00:00:00Z' AND time < '2016-01-01T01:00:00Z' GROUP BY time(10m)"
+    )
+    ran: list[list[int]] = []
+    real = calls._aggregates_table
+
+    def in_order(*args: Any) -> Any:
+        # rows in window order, as the native executor gives them for a chunk file's series (SQL
+        # without ORDER BY may give them in any order: a memtable's come in another here)
+        done, exprs, table = real(*args)
+        table = table.sort_by("__w")
+        ran.append(table.column("__w").cast("int64").to_pylist())
+        return done, exprs, table
+
+    async def check(client: Client) -> None:
+        assert (await client.post("/write?db=db", data=_points())).status == 204
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(calls, "_aggregates_table", in_order)
+            got = (await _query(client, text))["results"][0]["series"][0]
+        assert len(ran) == 1 and len(ran[0]) == 6
+        assert got["columns"] == ["time", "max", "min", "count", "mean", "sum", "spread", "first"]
+        expected = []
+        for j in range(6):
+            ks = [k for k in range(20 * j, 20 * j + 20) if k % 3 == 0]  # h0's points in window j
+            ints = [k % 7 for k in ks]
+            first = "xy"[ks[0] % 2]
+            row = [max(ks) * 0.25, min(ks) * 0.25, len(ks), sum(ints) / len(ks), sum(ints)]
+            expected.append([f"2016-01-01T00:{j}0:00Z", *row, (max(ks) - min(ks)) * 0.25, first])
+        assert got["values"] == expected
+
+    app.run(check)
