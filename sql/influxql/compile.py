@@ -151,11 +151,14 @@ def _condition(cond: A.Expr | None, now: int, tz: dt.tzinfo) -> tuple[A.Expr | N
         if cond.op in (T.AND, T.OR):
             le, lt = _condition(cond.lhs, now, tz)
             re_, rt = _condition(cond.rhs, now, tz)
-            tr = lt.intersect(rt)
+            # (a range without bounds leaves the other as it is: each is a fresh one of its branch)
+            tr = lt if rt.min is None and rt.max is None else lt.intersect(rt)
             if re_ is None:
                 return le, tr
             if le is None:
                 return re_, tr
+            if le is cond.lhs and re_ is cond.rhs:
+                return cond, tr  # no time comparison below: the node as it is (no copy of it)
             return A.BinaryExpr(cond.op, le, re_), tr
         if _is_time(cond.lhs):
             return None, _time_range(cond.op, cond.rhs, now, tz)
@@ -164,7 +167,7 @@ def _condition(cond: A.Expr | None, now: int, tz: dt.tzinfo) -> tuple[A.Expr | N
         return cond, TimeRange()
     if isinstance(cond, A.ParenExpr):
         e, tr = _condition(cond.expr, now, tz)
-        return (None if e is None else A.ParenExpr(e)), tr
+        return (None if e is None else cond if e is cond.expr else A.ParenExpr(e)), tr
     if isinstance(cond, A.BooleanLiteral):
         return cond, TimeRange()
     raise QueryError(f"invalid condition expression: {cond}")

@@ -237,6 +237,19 @@ class Schema:
         return "NULL", NULL
 
     def _compare(self, e: A.BinaryExpr, params: SqlParams | None = None) -> str:
+        lhs, rhs = e.lhs, e.rhs
+        if (  # a tag = / != a non-empty string (dashboards' host filters): the general path's text
+            type(lhs) is A.VarRef
+            and type(rhs) is A.StringLiteral
+            and (e.op is T.EQ or e.op is T.NEQ)
+            and lhs.type is None
+            and rhs.value
+            and lhs.name in self.tags
+            and lhs.name not in self.fields
+        ):
+            col = ident(lhs.name)
+            value = string(rhs.value) if params is None else params.add(rhs.value, TEXT_OID)
+            return f"{col} = {value}" if e.op is T.EQ else f"({col} <> {value} OR {col} IS NULL)"
         ls, lk = self.value(e.lhs)
         rs, rk = self.value(e.rhs)
         op = {T.EQ: "=", T.NEQ: "<>", T.LT: "<", T.LTE: "<=", T.GT: ">", T.GTE: ">="}[e.op]

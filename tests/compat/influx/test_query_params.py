@@ -43,6 +43,18 @@ def test_what_becomes_a_parameter() -> None:
     assert _sql("s = ''") == ("\"s\" = ''", [], [])
     assert _sql("f + 1 > 2") == ('(CAST("f" AS DOUBLE PRECISION) + 1) > 2', [], [])
     assert _sql("nope = 'a'") == ("'' = 'a'", [], [])
+    # without parameters: the same text with the literals in it (host = 'a' by its shortcut, and
+    # by the general path when the tag is typed or a field shares its name)
+    schema = Schema({"f": "float", "both": "string"}, {"host", "both"})
+    for condition, sql in [
+        ("host = 'a'", "\"host\" = 'a'"),
+        ("host::tag = 'a'", "\"host\" = 'a'"),
+        ("host <> 'it\\'s'", "(\"host\" <> 'it''s' OR \"host\" IS NULL)"),
+        ("host::tag != 'a'", '("host" <> \'a\' OR "host" IS NULL)'),
+        ("both = 'a'", "\"both\" = 'a'"),
+        ("both::tag != 'a'", '("both" <> \'a\' OR "both" IS NULL)'),
+    ]:
+        assert schema.condition(parse_query(f"SELECT v FROM m WHERE {condition}")[0].condition) == sql  # type: ignore[attr-defined]
 
 
 def _points() -> str:
