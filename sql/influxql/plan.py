@@ -8,6 +8,7 @@ into parameters, so statements that differ only in them share one prepared plan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,8 @@ def where_sql(
     # SQL's time is in microseconds; a bound between two microseconds also compares the stored
     # nanoseconds (sql.tables.TIME_NS: exact, though no longer a plain range the native plan takes)
     exact = src.arrow is None
+    at: Callable[[int], str]
+    ns: Callable[[int], str]
     if params is None:
         at, ns = time_literal, str
     else:

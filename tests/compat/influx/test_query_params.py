@@ -243,6 +243,7 @@ def test_windows_with_a_row_each(write_app) -> None:
         # rows in window order, as the native executor gives them for a chunk file's series (SQL
         # without ORDER BY may give them in any order: a memtable's come in another here)
         done, exprs, table = real(*args)
+        assert table is not None
         table = table.sort_by("__w")
         ran.append(table.column("__w").cast("int64").to_pylist())
         return done, exprs, table
