@@ -2,9 +2,9 @@
 columns, windows), the SQL ``WHERE`` of its range and condition, the split of a result into series by
 tag values, and LIMIT/OFFSET per series.
 
-A WHERE keeps time bounds and tag values as plain literals compared with their columns
-(``"time" >= '2016-01-01T00:00:00Z'``, ``"host" = 'a'``): the SQL engine's plan cache lifts them
-into parameters, so statements that differ only in them share one prepared plan."""
+A WHERE takes time bounds and the values compared with tags and fields as parameters
+(``"time" >= $1``, ``"host" = $3``: translate.SqlParams), so statements that differ only in them
+are one SQL text with one prepared plan; a subquery's rows, read by DuckDB from text, get literals."""
 
 from __future__ import annotations
 

@@ -43,8 +43,7 @@ def timestamp(ns: int) -> str:
 def time_literal(ns: int) -> str:
     """A time bound as a plain string literal (``'2016-01-01T00:00:00Z'``) for ``"time" >= <it>``.
 
-    Plain literals in comparisons are what the SQL engine's plan cache lifts into parameters, so
-    statements that differ only in their time range share one prepared plan; sub-microsecond parts
+    For SQL read from text (a subquery's rows; SqlParams.time otherwise); sub-microsecond parts
     are cut as in :func:`timestamp`."""
     from sql.influxql.values import format_time
 
