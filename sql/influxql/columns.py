@@ -48,6 +48,9 @@ def literal_col(e: A.Expr, n: int) -> Col | None:
 
 
 def evaluate(e: A.Expr, n: int, lookup: Callable[[A.Expr], Col]) -> Col:
+    t = type(e)
+    if t is A.VarRef or (t is A.Call and e.name not in MATH_FUNCTIONS):  # type: ignore[attr-defined]
+        return lookup(e)  # (most fields: a reference or a call, what the checks below come to)
     if isinstance(e, A.ParenExpr):
         return evaluate(e.expr, n, lookup)
     lit = literal_col(e, n)
