@@ -276,8 +276,13 @@ def _small_values_json(
 ) -> list[RawJSON]:
     """values_json's text for few cells: each cell formatted as _value formats it (the rows and
     series joined by str.join over map, without a Python step per row)."""
-    cells = [_time_texts(times.tolist(), epoch, tz), *map(_cells, cols)]
-    rows = list(map(",".join, zip(*cells, strict=True)))
+    texts = _time_texts(times.tolist(), epoch, tz)
+    if cols and all(c.values.dtype.kind in "iu" and c.valid.all() for c in cols):
+        # integers without nulls (TSBS's fields, counts): each row formatted by one % (str(int)'s text)
+        row = ("%s" + ",%d" * len(cols)).__mod__
+        rows = list(map(row, zip(texts, *(c.values.tolist() for c in cols), strict=True)))
+    else:
+        rows = list(map(",".join, zip(texts, *map(_cells, cols), strict=True)))
     if len(series) == 1:
         return [RawJSON("[[" + "],[".join(rows) + "]]")]
     out = []

@@ -354,3 +354,31 @@ def test_whole_answer_text_is_the_objects_dumps() -> None:
     expected = enc.dumps({"results": [enc.result_obj(r, enc.series_objs(r.series)) for r in results]}) + b"\n"
     assert _encode_all(enc, results) == expected
     assert json.loads(expected)["results"][0]["messages"] == [{"level": "warning", "text": "x<y>"}]
+
+
+@pytest.mark.parametrize("epoch", [None, "s"])
+def test_small_integer_rows_are_the_rows_json(epoch: str | None) -> None:
+    """A small answer of integer columns without nulls is formatted a row at a time: the text the
+    value-by-value encoder gives, for extreme values, unsigned ones, several series of one result;
+    a null or a boolean column takes the cell-by-cell path, with the same text."""
+    n = 7
+    edge = np.array([0, -1, 2**63 - 1, -(2**63), 42, -42, 10**18][:n], np.int64)
+    unsigned = np.array([0, 1, 2**64 - 1, 2**63, 5, 6, 7][:n], np.uint64)
+    valid = np.ones(n, bool)
+    some_null = valid.copy()
+    some_null[3] = False
+    times = np.arange(n, dtype=np.int64) * 60 * 10**9 + 1451606400 * 10**9
+    for cols in (
+        [Col(edge, valid, "integer"), Col(unsigned, valid, "unsigned")],
+        [Col(edge, some_null, "integer")],
+        [Col(edge, valid, "integer"), Col(edge > 0, valid, "boolean")],
+    ):
+        enc = Encoder(epoch, False)
+        names = ["time", *(f"c{j}" for j in range(len(cols)))]
+        block = [
+            Series("m", {"host": h}, names, times=times[lo:hi], cols=[c.take(slice(lo, hi)) for c in cols])
+            for h, lo, hi in (("a", 0, 3), ("b", 3, n))
+        ]
+        fast = _encode_all(enc, [StatementResult(0, block)])
+        assert fast == _encode_all(enc, [StatementResult(0, [_rows_copy(s) for s in block])])
+        assert json.loads(fast)["results"][0]["series"][0]["values"][0][1:] == [c.tolist()[0] for c in cols]
