@@ -93,7 +93,7 @@ class _Shared:
     above its values, not the expressions below a field or a dimension). Building it costs a few
     microseconds where unpickling a TSBS query's tree costs 25-80."""
 
-    __slots__ = ("in_condition", "paths", "tree")
+    __slots__ = ("in_condition", "leaves", "ops", "paths", "tree")
 
     def __init__(self, tree: list[A.Statement], paths: list[tuple[str | int, ...]]) -> None:
         self.tree = tree
@@ -102,34 +102,46 @@ class _Shared:
         self.in_condition = tuple(
             all(p[0] != i or (len(p) > 1 and p[1] == "condition") for p in paths) for i in range(len(tree))
         )
+        # The paths as one walk over their common prefixes, each node on them reached once: ops are
+        # (index of the parent among the nodes reached, step, whether to copy), in the order that
+        # reaches a parent before its children (node 0: the statements' list); leaves are
+        # (parent's index, step) per value. The statements and their lists are copied by build
+        # itself; every other node on a path is the template's until build copies it.
+        index: dict[tuple[str | int, ...], int] = {(): 0}
+        ops: list[tuple[int, str | int, bool]] = []
+        for path in paths:
+            for k in range(1, len(path)):
+                prefix = path[:k]
+                if prefix in index:
+                    continue
+                listed = k == 2 and type(getattr(tree[int(path[0])], str(path[1]))) is list
+                ops.append((index[path[: k - 1]], path[k - 1], not (k == 1 or listed)))
+                index[prefix] = len(ops)
+        self.ops = tuple(ops)
+        self.leaves = tuple((index[path[:-1]], path[-1]) for path in paths)
 
     def build(self, nodes: list[Any]) -> list[A.Statement]:
         out: list[Any] = [_copy_node(stmt) for stmt in self.tree]
-        copied = {id(out)}  # the copies made for this tree (each node on several paths copied once)
         for stmt in out:  # a caller may change its statements and their lists (fields, sources...)
-            copied.add(id(stmt))
             for name, v in stmt.__dict__.items():
                 if type(v) is list:
-                    v = list(v)
-                    setattr(stmt, name, v)
-                    copied.add(id(v))
-        for path, node in zip(self.paths, nodes, strict=True):
-            parent: Any = out
-            for step in path[:-1]:
-                child = parent[step] if type(step) is int else getattr(parent, step)  # type: ignore[arg-type]
-                if id(child) not in copied:
-                    child = list(child) if type(child) is list else _copy_node(child)
-                    copied.add(id(child))
-                    if type(step) is int:
-                        parent[step] = child
-                    else:
-                        setattr(parent, step, child)  # type: ignore[arg-type]
-                parent = child
-            last = path[-1]
+                    setattr(stmt, name, list(v))
+        reached: list[Any] = [out]
+        for at, step, copy in self.ops:
+            parent = reached[at]
+            child = parent[step] if type(step) is int else getattr(parent, step)  # type: ignore[arg-type]
+            if copy:
+                child = list(child) if type(child) is list else _copy_node(child)
+                if type(step) is int:
+                    parent[step] = child
+                else:
+                    setattr(parent, step, child)  # type: ignore[arg-type]
+            reached.append(child)
+        for (at, last), node in zip(self.leaves, nodes, strict=True):
             if type(last) is int:
-                parent[last] = node
+                reached[at][last] = node
             else:
-                setattr(parent, last, node)  # type: ignore[arg-type]
+                setattr(reached[at], last, node)  # type: ignore[arg-type]
         return out
 
 
