@@ -722,7 +722,7 @@ class SqlSession:
     def _run_query(self, stmt: Prepared, params: list) -> Result:
         if stmt.constant is not None and stmt.columns is not None:
             table = stmt.constant
-            return Result(stmt.columns, iter(table.to_batches()), tag=f"SELECT {table.num_rows}")
+            return Result(stmt.columns, iter(table.to_batches()), tag=f"SELECT {table.num_rows}", table=table)
         if (
             stmt.native is not None
             and stmt.columns is not None
@@ -745,7 +745,10 @@ class SqlSession:
             if table is not None:
                 _immediate.record(stmt, _time.thread_time() - started)
                 return Result(
-                    stmt.columns, iter(table.to_batches(BATCH_ROWS)), tag=f"SELECT {table.num_rows}"
+                    stmt.columns,
+                    iter(table.to_batches(BATCH_ROWS)),
+                    tag=f"SELECT {table.num_rows}",
+                    table=table,
                 )
         if self.loop_deadline:
             raise _immediate.Overrun()  # DuckDB never runs on pgwire's event loop

@@ -59,13 +59,13 @@ def run(session: SqlSession, plan: NativePlan, params: list, column_oids: list[i
     elif isinstance(plan, FilteredScan):
         got = _filtered_scan(session, plan, params)
         if isinstance(got, Streamed):
-            got.first = _described(session, got.first, column_oids)
-            got.rest = (_described(session, t, column_oids) for t in got.rest)
+            got.first = _described(session, got.first, column_oids, plan)
+            got.rest = (_described(session, t, column_oids, plan) for t in got.rest)
             return got
         table = got
     else:
         table = _last_point(session, plan, params)
-    return _described(session, table, column_oids)
+    return _described(session, table, column_oids, plan)
 
 
 @dataclasses.dataclass
@@ -77,9 +77,13 @@ class Streamed:
     rest: Iterator[pa.Table]
 
 
-def _described(session: SqlSession, table: pa.Table, column_oids: list[int]) -> pa.Table:
+def _described(session: SqlSession, table: pa.Table, column_oids: list[int], plan: NativePlan) -> pa.Table:
     """``table`` with the types the statement was described with: cast where the native result
     differs (e.g. float4 fields)."""
+    schema = table.schema
+    memo = plan.__dict__.get("_described_as")  # per plan: (OIDs, a result schema that has their types)
+    if memo is not None and memo[0] == column_oids and memo[1].equals(schema):
+        return table  # (~0.3 us; comparing each column's type ~0.9 us a column)
     arrays: list = []
     numeric = [
         i
@@ -88,8 +92,9 @@ def _described(session: SqlSession, table: pa.Table, column_oids: list[int]) -> 
     ]
     if not numeric and all(
         f.type == BY_OID[oid].arrow if oid in BY_OID else True
-        for f, oid in zip(table.schema, column_oids, strict=True)
+        for f, oid in zip(schema, column_oids, strict=True)
     ):
+        plan.__dict__["_described_as"] = (list(column_oids), schema)
         return table  # (the usual case: every column has its described type already)
     converted = _numeric(session, [table.column(i) for i in numeric]) if numeric else []
     for i, oid in enumerate(column_oids):

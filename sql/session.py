@@ -42,7 +42,9 @@ class Result:
 
     ``batches`` yields rows lazily (a huge result streams); after it is exhausted, ``tag`` is the
     CommandComplete tag (e.g. ``SELECT 5``, ``INSERT 0 3``, ``BEGIN``). ``copy`` is set for COPY:
-    the protocol layer then runs the COPY sub-protocol with it.
+    the protocol layer then runs the COPY sub-protocol with it. ``table``: the whole answer, when it
+    was computed at once (the native executor's, a constant's), for a caller that wants one table
+    (InfluxQL) instead of the batches, which hold the same rows.
     """
 
     columns: list[ColumnDesc] | None
@@ -50,6 +52,7 @@ class Result:
     tag: str = ""
     copy: CopyRequest | None = None
     changed_parameters: dict[str, str] = field(default_factory=dict)  # ParameterStatus to (re)send
+    table: pa.Table | None = None
 
 
 @dataclass
