@@ -18,8 +18,10 @@ it only does not sleep.
 
 What it costs and how that is bounded:
 - CPU: at most ``busy_poll_us`` (default 500) of one core after an answer. A client that thinks longer
-  makes the spin a miss; after a miss the next 2, 4, ... 64 answers do not spin, so a slow client
-  costs at most one window per 64 answers. An answer while a spin runs (a hit) resets that.
+  makes the spin a miss. One miss alone is the end of a burst (a dashboard's refresh): the next answer
+  spins again. After 2, 3, ... misses in a row the next 2, 4, ... 64 answers do not spin, so a client
+  always slower than the window costs one window per 65 answers. An answer while a spin runs (a hit)
+  resets that.
 - It does not start while a counted thread pool (:class:`CountingExecutor`: the loop's default pool
   and pgwire's) runs anything, and stops as soon as one does: the pool's queries need the cores.
 - ``busy_poll_us = 0`` turns it off.
@@ -111,7 +113,9 @@ class BusyPoll:
         self._spinning = False
         self.misses += 1
         self._misses += 1
-        self._skip = min(1 << self._misses, MAX_SKIP)
+        # one miss is a burst's end (a dashboard's refresh, a script's last query): its next answer
+        # spins again; two or more in a row, a client slower than the window: back off
+        self._skip = min(1 << (self._misses - 1), MAX_SKIP) if self._misses > 1 else 0
 
     def close(self) -> None:
         if self.window_ns:

@@ -81,17 +81,21 @@ def test_a_spin_that_runs_out_backs_off_until_an_answer_comes_while_spinning() -
     async def main() -> None:
         await answer()
         assert (poll.hits, poll.misses) == (0, 1)
-        await answer(2)  # after one miss, two answers do not spin
-        assert poll.misses == 1
+        await answer()  # one miss is a burst's end: the next answer spins (and misses too)
+        assert poll.misses == 2
+        await answer(2)  # after two misses in a row, two answers do not spin
+        assert poll.misses == 2
         await answer()
-        assert poll.misses == 2
-        await answer(4)  # after two misses in a row, four do not
-        assert poll.misses == 2
+        assert poll.misses == 3
+        await answer(4)  # after three, four do not
+        assert poll.misses == 3
         poll.answered()
         poll.answered()  # while spinning: a hit, which resets the back-off
         await _until_idle(poll)
-        assert (poll.hits, poll.misses) == (1, 3)
-        assert poll._skip == 2  # one miss since the hit: two answers skip, not eight
+        assert (poll.hits, poll.misses) == (1, 4)
+        assert poll._skip == 0  # one miss since the hit: the next answer spins
+        await answer()
+        assert poll.misses == 5 and poll._skip == 2
 
     asyncio.run(main())
 
@@ -100,13 +104,13 @@ def test_back_off_is_bounded() -> None:
     poll = BusyPoll(100)
 
     async def main() -> None:
-        for _ in range(12):
+        for _ in range(13):
             poll._skip = 0
             poll.answered()
             await _until_idle(poll)
 
     asyncio.run(main())
-    assert poll.misses == 12
+    assert poll.misses == 13
     assert poll._skip == MAX_SKIP
 
 
@@ -190,7 +194,9 @@ def test_server_answers_while_spinning_and_holds_up_no_other_connection(
         conn = http.client.HTTPConnection(host, http_port, timeout=30)  # a new one, another protocol
         for i in range(40):
             since = f"2023-12-31T23:{i:02d}:00Z"
-            q = urllib.parse.urlencode({"db": "postgres", "q": f"SELECT count(v) FROM m WHERE time >= '{since}'"})
+            q = urllib.parse.urlencode(
+                {"db": "postgres", "q": f"SELECT count(v) FROM m WHERE time >= '{since}'"}
+            )
             conn.request("GET", "/query?" + q)
             resp = conn.getresponse()
             assert resp.status == 200
