@@ -55,6 +55,11 @@ OFFLOAD = object()  # yielded by Handler.run on the loop: continue me in the thr
 BATCH_ROWS = 32 * 1024  # rows encoded at a time: bounds memory per encode step
 FIRST_PIECE_ROWS = 1024  # a result's first rows encoded at once; each next piece twice as many, to BATCH_ROWS
 SMALL_ROWS = 8  # up to this many rows a batch with binary columns is encoded value by value
+COPY_QUEUE_CHUNKS = 64
+ROW_DESCRIPTIONS_CACHED = 128  # encoded RowDescriptions kept per connection
+REPLIES_KEPT = 16  # memoised replies per connection (see Handler.reply)
+REPLY_MAX_BYTES = 16 * 1024  # longer requests or replies are not memoised
+TEXT_OID = 25
 # the value encoders' stand-ins for +/-infinity (pgwire/types/datetime.py), finite values in a result
 _EDGES = frozenset({_dt.datetime.max, _dt.datetime.min, _dt.date.max, _dt.date.min})
 
@@ -62,11 +67,7 @@ _EDGES = frozenset({_dt.datetime.max, _dt.datetime.min, _dt.date.max, _dt.date.m
 def _edge(v: _dt.date) -> bool:
     """``v`` (a date or datetime) is one of the value encoders' stand-ins for an infinity."""
     return (v.replace(tzinfo=None) if isinstance(v, _dt.datetime) else v) in _EDGES
-COPY_QUEUE_CHUNKS = 64
-ROW_DESCRIPTIONS_CACHED = 128  # encoded RowDescriptions kept per connection
-REPLIES_KEPT = 16  # memoised replies per connection (see Handler.reply)
-REPLY_MAX_BYTES = 16 * 1024  # longer requests or replies are not memoised
-TEXT_OID = 25
+
 
 SessionFactory = Callable[[str, str, dict[str, str]], Session]
 
