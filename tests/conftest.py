@@ -118,7 +118,9 @@ def start_server(
         while not all(name in server.listeners for name in listening):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"tsgres printed no {' and '.join(listening)} listener in {START_TIMEOUT_S}s")
+                raise TimeoutError(
+                    f"tsgres printed no {' and '.join(listening)} listener in {START_TIMEOUT_S}s"
+                )
             try:
                 line = lines.get(timeout=remaining)
             except queue.Empty:
