@@ -148,11 +148,12 @@ def _rename(ref: _Reference, reg: str) -> None:
     ref.table.replace(new)
 
 
-def _typed(binding: Binding, metas: dict[str, TableMeta]) -> None:
-    """PostgreSQL's result types need the column types, known only now (sql/rewrite/pg_types.py)."""
+def _typed(tree: exp.Expression, metas: dict[str, TableMeta]) -> tuple[exp.Expression, list[int | None]]:
+    """``tree`` with PostgreSQL's result types, which need the column types of the registered scans
+    ``metas`` (sql/rewrite/pg_types.py), and its output OIDs."""
     tables = {name: scan_types(sql_columns(meta)) for name, meta in metas.items()}
-    binding.tree = pg_types(binding.tree, tables)
-    binding.output_oids = output_oids(binding.tree, tables)
+    typed = pg_types(tree, tables)
+    return typed, output_oids(typed, tables)
 
 
 def bind(
@@ -178,7 +179,7 @@ def bind(
             reader = to_sql_reader(scan(storage, req), ref.wanted, ref.meta.time_column)
         binding.scans.append(BoundScan(reg, ref.meta.name, ref.meta, ref.wanted, req, pd, reader))
         _rename(ref, reg)
-    _typed(binding, {s.name: s.meta for s in binding.scans})
+    binding.tree, binding.output_oids = _typed(tree, {s.name: s.meta for s in binding.scans})
     return binding
 
 
@@ -215,9 +216,8 @@ def bind_plan(storage: Engine, database: str, tree: exp.Expression) -> BoundPlan
         _rename(ref, planned[-1].name)
     if catalog_refs:
         return None
-    binding = Binding(tree)
-    _typed(binding, {p.name: p.reference.meta for p in planned})
-    return BoundPlan(binding.tree.sql("duckdb"), planned, binding.output_oids)
+    typed, oids = _typed(tree, {p.name: p.reference.meta for p in planned})
+    return BoundPlan(typed.sql("duckdb"), planned, oids)
 
 
 def open_scans(

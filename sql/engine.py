@@ -637,9 +637,8 @@ class SqlSession:
         if memo is None:
             return None
         if "bound" not in memo:
-            ctx = self._ctx(False)
-            t = rewrite(tree.copy(), ctx)
-            memo["bound"] = None if ctx.session_dependent else bind_plan(self.storage, self.database, t)
+            t = self._execution_tree(tree, memo)  # (memoises the rewrite unless it holds session values)
+            memo["bound"] = bind_plan(self.storage, self.database, t) if "rewritten" in memo else None
         return memo["bound"]
 
     def _stream(

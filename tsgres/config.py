@@ -96,7 +96,7 @@ class Config:
     pg_tls_key: Path | None = None
     udp_database: str = "udp"  # the database UDP points are written to
     retention_check_interval_s: float = 1800.0  # how often expired shards are dropped; 0 = never
-    busy_poll_us: int = 500  # after an answer, poll the client sockets this long before sleeping; 0 = off
+    busy_poll_us: int = 500  # after an answer the event loop polls this long before it sleeps; 0 = off
     storage: EngineOptions = field(default_factory=EngineOptions)
 
     def __post_init__(self) -> None:

@@ -52,7 +52,7 @@ async def start_http(server: Server) -> Listener:
     runner = web.AppRunner(make_app(server.engine, server.config), shutdown_timeout=HTTP_SHUTDOWN_TIMEOUT_S)
     await runner.setup()
     try:
-        site = _http_site(runner, server.config.host, server.config.http_port, server.busy_poll)
+        site = _http_site(runner, server.config.host, server.config.http_port, server.answered())
         await site.start()
     except BaseException:
         await runner.cleanup()
@@ -61,7 +61,9 @@ async def start_http(server: Server) -> Listener:
     return Listener("http", addresses, runner.cleanup)
 
 
-def _http_site(runner: web.AppRunner, host: str, port: int, busy_poll: BusyPoll | None) -> web.TCPSite:
+def _http_site(
+    runner: web.AppRunner, host: str, port: int, answered: Callable[[], None] | None
+) -> web.TCPSite:
     """The listening site: /query's lean front (compat/influx/front.py) in front of aiohttp, which
     answers every other request."""
     from compat.influx.front import FrontSite  # imported here: compat imports tsgres.http
@@ -69,7 +71,6 @@ def _http_site(runner: web.AppRunner, host: str, port: int, busy_poll: BusyPoll 
 
     if QUERY_SERVICE not in runner.app:
         return web.TCPSite(runner, host, port)
-    answered = busy_poll.answered if busy_poll is not None else None
     return FrontSite(runner, host, port, HTTP_SHUTDOWN_TIMEOUT_S, answered)
 
 
@@ -122,7 +123,7 @@ async def start_pgwire(server: Server) -> Listener:
         auth=AuthConfig(config.pg_auth_method, store),
         ssl_context=tls,
         executor=executor,
-        answered=server.busy_poll.answered if server.busy_poll is not None else None,
+        answered=server.answered(),
     )
     sql_engine = await loop.run_in_executor(None, SqlEngine, server.engine)
     try:
@@ -180,6 +181,10 @@ class Server:
     pools: list[CountingExecutor] = field(default_factory=list)
     busy_poll: BusyPoll | None = None
     _stop_warmup: threading.Event = field(default_factory=threading.Event)
+
+    def answered(self) -> Callable[[], None] | None:
+        """The hook the listeners call after each answer they write on the loop (busy polling)."""
+        return self.busy_poll.answered if self.busy_poll is not None else None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
