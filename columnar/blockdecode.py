@@ -273,13 +273,16 @@ def decode_column(buf, offs, lens, counts, rows, validity, want_tag, out_pos, ou
 
 @kernel
 def _acc_int(
-    vals, mask, tt, run_s, nr, c, p, o_count, o_sum, o_min, o_max, o_first, o_ftime, o_last, o_ltime
-):
+    vals, mask, tt, run_s, nr, c, p, o_count, o_sum, o_min, o_max, o_first, o_ftime, o_last, o_ltime,
+    o_mintime, o_maxtime,
+):  # fmt: skip
     iv = vals.view(np.int64)
     for k in range(nr):
         n = 0
         mn = np.int64(0)
         mx = np.int64(0)
+        imin = -1
+        imax = -1
         ifirst = -1
         ilast = -1
         su = np.int64(0)
@@ -290,8 +293,14 @@ def _acc_int(
                     ifirst = j
                     mn = v
                     mx = v
-                mn = min(mn, v)
-                mx = max(mx, v)
+                    imin = j
+                    imax = j
+                elif v < mn:
+                    mn = v
+                    imin = j
+                elif v > mx:
+                    mx = v
+                    imax = j
                 su += v
                 ilast = j
                 n += 1
@@ -301,6 +310,8 @@ def _acc_int(
             o_sum[c, q] = np.uint64(su)
             o_min[c, q] = np.uint64(mn)
             o_max[c, q] = np.uint64(mx)
+            o_mintime[c, q] = tt[imin]
+            o_maxtime[c, q] = tt[imax]
             o_first[c, q] = vals[ifirst]
             o_ftime[c, q] = tt[ifirst]
             o_last[c, q] = vals[ilast]
@@ -309,12 +320,15 @@ def _acc_int(
 
 @kernel
 def _acc_uint(
-    vals, mask, tt, run_s, nr, c, p, o_count, o_sum, o_min, o_max, o_first, o_ftime, o_last, o_ltime
-):
+    vals, mask, tt, run_s, nr, c, p, o_count, o_sum, o_min, o_max, o_first, o_ftime, o_last, o_ltime,
+    o_mintime, o_maxtime,
+):  # fmt: skip
     for k in range(nr):
         n = 0
         mn = np.uint64(0)
         mx = np.uint64(0)
+        imin = -1
+        imax = -1
         ifirst = -1
         ilast = -1
         su = np.uint64(0)
@@ -325,8 +339,14 @@ def _acc_uint(
                     ifirst = j
                     mn = v
                     mx = v
-                mn = min(mn, v)
-                mx = max(mx, v)
+                    imin = j
+                    imax = j
+                elif v < mn:
+                    mn = v
+                    imin = j
+                elif v > mx:
+                    mx = v
+                    imax = j
                 su += v
                 ilast = j
                 n += 1
@@ -336,6 +356,8 @@ def _acc_uint(
             o_sum[c, q] = su
             o_min[c, q] = mn
             o_max[c, q] = mx
+            o_mintime[c, q] = tt[imin]
+            o_maxtime[c, q] = tt[imax]
             o_first[c, q] = vals[ifirst]
             o_ftime[c, q] = tt[ifirst]
             o_last[c, q] = vals[ilast]
@@ -344,8 +366,9 @@ def _acc_uint(
 
 @kernel
 def _acc_float(
-    vals, mask, tt, run_s, nr, c, p, o_count, o_sumf, o_min, o_max, o_first, o_ftime, o_last, o_ltime
-):
+    vals, mask, tt, run_s, nr, c, p, o_count, o_sumf, o_min, o_max, o_first, o_ftime, o_last, o_ltime,
+    o_mintime, o_maxtime,
+):  # fmt: skip
     """NaN sorts above every number: min skips it (unless every value is NaN), max is NaN when any
     value is (numpy's fmin / maximum)."""
     fv = vals.view(np.float64)
@@ -377,6 +400,8 @@ def _acc_float(
             o_sumf[c, q] = sf
             o_min[c, q] = vals[imin]
             o_max[c, q] = vals[imax]
+            o_mintime[c, q] = tt[imin]
+            o_maxtime[c, q] = tt[imax]
             o_first[c, q] = vals[ifirst]
             o_ftime[c, q] = tt[ifirst]
             o_last[c, q] = vals[ilast]
@@ -388,7 +413,7 @@ def aggregate_groups(
     buf, at, ln, cnt, validity, rows, series, tags, tmin, tmax, every, offset, verify,
     t_col, t_tag, t_kind, t_op, t_i, t_u, t_f,
     o_series, o_bucket, o_rtmin, o_rtmax, o_count, o_sum, o_sumf, o_min, o_max, o_first, o_ftime, o_last,
-    o_ltime, status,
+    o_ltime, o_mintime, o_maxtime, status,
 ):  # fmt: skip
     """Partial aggregates per (series, time bucket) of row groups, decoding each block into a small
     scratch buffer (nothing the size of the scan is materialised).
@@ -399,7 +424,8 @@ def aggregate_groups(
     one bucket, 0). Per (series, bucket) run of a group one output slot p (with the times of its first
     and last row, o_rtmin / o_rtmax), per column c - 1:
     count, sum (o_sum: uint64 bits for integers, which wrap like int64; o_sumf: floats), the bit patterns
-    of min, max, first (+ its time), last (+ its time). NaN sorts above every number: min skips it,
+    of min, max, first (+ its time), last (+ its time), and the times of the first rows holding the
+    min and the max (o_mintime, o_maxtime: InfluxQL's selectors return the selected point's time). NaN sorts above every number: min skips it,
     max is NaN when any value is. Only rows satisfying the terms (as in filter_groups; none: every
     row) count, and runs start at such rows. A group whose blocks the kernel cannot decode writes
     nothing and gets status != OK (the caller reads it the ordinary way). Returns the slots used.
@@ -518,6 +544,8 @@ def aggregate_groups(
                     o_ftime,
                     o_last,
                     o_ltime,
+                    o_mintime,
+                    o_maxtime,
                 )
             elif kind == TAG_INT64:
                 _acc_int(
@@ -536,6 +564,8 @@ def aggregate_groups(
                     o_ftime,
                     o_last,
                     o_ltime,
+                    o_mintime,
+                    o_maxtime,
                 )
             else:
                 _acc_uint(
@@ -554,6 +584,8 @@ def aggregate_groups(
                     o_ftime,
                     o_last,
                     o_ltime,
+                    o_mintime,
+                    o_maxtime,
                 )
         if failed:
             continue

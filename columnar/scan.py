@@ -279,6 +279,12 @@ def aggregate_many(
     return out
 
 
+# Partials' per-column arrays, in the order of its fields
+_ACC_NAMES = (
+    "count", "sum_i", "sum_f", "min", "max", "first", "first_time", "last", "last_time", "min_time", "max_time"
+)  # fmt: skip
+
+
 @dataclass
 class Partials:
     """Partial aggregates of several columns per piece of a (series, time bucket); one (series,
@@ -287,7 +293,9 @@ class Partials:
     Per column i and piece j: ``count[i, j]`` values (0: the piece holds none of that column), their
     sum (``sum_i``: integer bits, wrapping as int64 does; ``sum_f``: float sum), and the 8-byte
     patterns of min, max, first and last (``from_bits`` by the column's type) with the times of
-    first and last.
+    first and last, and of the first rows that hold the min and the max (``min_time``, ``max_time``:
+    InfluxQL's selectors answer with the selected point's time). Pieces made from block statistics
+    do not know those two (0): :func:`aggregate_partials` with ``selector_times`` makes none.
     """
 
     columns: list[str]
@@ -305,12 +313,14 @@ class Partials:
     first_time: np.ndarray
     last: np.ndarray
     last_time: np.ndarray
+    min_time: np.ndarray
+    max_time: np.ndarray
 
     @classmethod
     def empty(cls, columns: list[str], types: list[FieldType], n: int = 0) -> Partials:
         k = len(columns)
-        keys = np.empty((4, n), np.int64)  # (two allocations, not thirteen: small queries make many)
-        acc = np.zeros((9, k, n), np.uint64)
+        keys = np.empty((4, n), np.int64)  # (two allocations, not fifteen: small queries make many)
+        acc = np.zeros((11, k, n), np.uint64)
         return cls(
             columns,
             types,
@@ -327,10 +337,24 @@ class Partials:
             first_time=acc[6].view(np.int64),
             last=acc[7],
             last_time=acc[8].view(np.int64),
+            min_time=acc[9].view(np.int64),
+            max_time=acc[10].view(np.int64),
         )
 
     def __len__(self) -> int:
         return len(self.series)
+
+    def take(self, idx: np.ndarray) -> Partials:
+        """The pieces at ``idx``, in that order."""
+        return Partials(
+            self.columns,
+            self.types,
+            self.series[idx],
+            self.bucket[idx],
+            self.row_tmin[idx],
+            self.row_tmax[idx],
+            *(getattr(self, k)[:, idx] for k in _ACC_NAMES),
+        )
 
     @classmethod
     def concat(cls, parts: list[Partials], columns: list[str], types: list[FieldType]) -> Partials:
@@ -339,7 +363,6 @@ class Partials:
             return cls.empty(columns, types)
         if len(parts) == 1:
             return parts[0]
-        names = ("count", "sum_i", "sum_f", "min", "max", "first", "first_time", "last", "last_time")
         return cls(
             columns,
             types,
@@ -347,7 +370,7 @@ class Partials:
             np.concatenate([p.bucket for p in parts]),
             np.concatenate([p.row_tmin for p in parts]),
             np.concatenate([p.row_tmax for p in parts]),
-            *(np.concatenate([getattr(p, k) for p in parts], axis=1) for k in names),
+            *(np.concatenate([getattr(p, k) for p in parts], axis=1) for k in _ACC_NAMES),
         )
 
     def column(self, i: int) -> dict[str, np.ndarray]:
@@ -383,6 +406,7 @@ def aggregate_partials(
     stats: AggregateStats | None = None,
     conditions: list[FieldCondition] | None = None,
     max_pieces: int | None = None,
+    selector_times: bool = False,
 ) -> Partials:
     """Partial aggregates (:class:`Partials`) of numeric or boolean ``columns`` in one pass: block
     statistics where a row group lies in one bucket, inside the time range and no other source or
@@ -390,7 +414,8 @@ def aggregate_partials(
     (last write wins) for what overlaps. With ``conditions`` (see :func:`filtered`) only the rows
     satisfying them count (no block statistics then, except to skip row groups without a match).
     More than ``max_pieces`` pieces raise :class:`ResultTooLarge` once found (a file's pieces at a
-    time: the memory held stays near that bound)."""
+    time: the memory held stays near that bound). With ``selector_times`` every piece is decoded
+    from rows (no block statistics), so each knows the times of its min and max."""
     t = _target(engine, req)
     for c in columns:
         if c not in t.fields:
@@ -414,7 +439,9 @@ def aggregate_partials(
     if len(t.series):
         for shard in t.shards:
             parts.extend(
-                _aggregate_shard(t, shard, columns, req.tmin, req.tmax, every, offset, stats, terms, spend)
+                _aggregate_shard(
+                    t, shard, columns, req.tmin, req.tmax, every, offset, stats, terms, spend, selector_times
+                )
             )
     return Partials.concat(parts, columns, types)
 
@@ -446,8 +473,10 @@ def _aggregate_shard(
     stats: AggregateStats,
     terms: list[_Term] | None = None,
     spend: Callable[[int], None] | None = None,
+    selector_times: bool = False,
 ) -> list[Partials]:
-    """Partials of one shard (``spend`` is told how many pieces each step made)."""
+    """Partials of one shard (``spend`` is told how many pieces each step made; ``selector_times``:
+    no piece from block statistics)."""
     terms = terms or []
     src: ShardSources = shard.sources(t.table_id, t.table)
     types = [t.fields[c] for c in columns]
@@ -479,8 +508,9 @@ def _aggregate_shard(
         # row groups whose statistics exclude a match hold nothing to count
         whole = clean & ~_stats_exclude(chunk, g, terms) if terms else clean
         cls, bis, counts = chunk.classify_groups(
-            g, clean, whole, stored, tmin, tmax, int(every or 0), offset if every else 0, not terms, fusable
-        )
+            g, clean, whole, stored, tmin, tmax, int(every or 0), offset if every else 0,
+            not terms and not selector_times, fusable,
+        )  # fmt: skip
         n_stats, n_fused, rows_fused = counts.tolist()
         if n_stats:
             sel = cls == GROUP_STATS
@@ -668,7 +698,7 @@ def _aggregate_fused_part(
         tmin, tmax, ev, offset if ev else 0, True,
         t_col, t_tag, t_kind, t_op, t_i, t_u, t_f,
         p.series, p.bucket, p.row_tmin, p.row_tmax, p.count, p.sum_i, p.sum_f, p.min, p.max, p.first,
-        p.first_time, p.last, p.last_time, status,
+        p.first_time, p.last, p.last_time, p.min_time, p.max_time, status,
     )  # fmt: skip
     if n < cap:
         p = Partials(
@@ -678,10 +708,7 @@ def _aggregate_fused_part(
             p.bucket[:n],
             p.row_tmin[:n],
             p.row_tmax[:n],
-            *(
-                a[:, :n]
-                for a in (p.count, p.sum_i, p.sum_f, p.min, p.max, p.first, p.first_time, p.last, p.last_time)
-            ),
+            *(getattr(p, k)[:, :n] for k in _ACC_NAMES),
         )
     return p, gidx[status != blockdecode.OK]
 
@@ -707,7 +734,7 @@ def _rows_partials(rows: Rows, columns, stored, types, every, offset) -> Partial
         bits = np.ascontiguousarray(vals).view(np.uint64)
         mask = np.ones(n, np.uint8) if col.valid is None else col.valid.view(np.uint8)
         args = (bits, mask, rows.time, run_s, nr, i, 0, p.count)
-        tail = (p.min, p.max, p.first, p.first_time, p.last, p.last_time)
+        tail = (p.min, p.max, p.first, p.first_time, p.last, p.last_time, p.min_time, p.max_time)
         if ft is FieldType.FLOAT:
             blockdecode._acc_float(*args, p.sum_f, *tail)
         elif ft is FieldType.UNSIGNED:

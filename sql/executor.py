@@ -35,7 +35,7 @@ from columnar.scan import (
 )
 from columnar.types import FieldType
 from sql import errors as E
-from sql.planner import BucketAggregate, FilteredScan, LastPoint, NativePlan
+from sql.planner import SELECTOR_FUNCS, BucketAggregate, FilteredScan, LastPoint, NativePlan
 from sql.rewrite.pg_types import NUMERIC_FROM_DOUBLE
 from sql.rewrite.pushdown import table_pushdown
 from sql.tables import SqlColumn, sql_columns, to_sql_arrays, to_sql_batch
@@ -186,8 +186,13 @@ def _bucket_aggregate(session: SqlSession, plan: BucketAggregate, params: list) 
         and plan.order[0][0] == (plan.bucket_name or "time_bucket")
     ):
         return _newest_buckets(session, plan, req, fields, every, offset, conds)
-    p = _partials(session, req, fields, every, offset, conds)
+    p = _partials(session, req, fields, every, offset, conds, _selector_times(plan))
     return _order_limit(plan, _aggregate_table(session, plan, p, fields))
+
+
+def _selector_times(plan: BucketAggregate) -> bool:
+    """Whether an aggregate needs the times of each piece's min or max (no block statistics then)."""
+    return any(a.func in ("max_time", "min_time") for a in plan.aggs)
 
 
 # A native aggregate holds its partials (one per series, bucket and block: 9 values a column) and its
@@ -196,11 +201,19 @@ def _bucket_aggregate(session: SqlSession, plan: BucketAggregate, params: list) 
 NATIVE_PARTIAL_VALUES = 4 << 20
 
 
-def _partials(session: SqlSession, req: ScanRequest, fields: list[str], every, offset, conds) -> Partials:
+def _partials(
+    session: SqlSession,
+    req: ScanRequest,
+    fields: list[str],
+    every,
+    offset,
+    conds,
+    selector_times: bool = False,
+) -> Partials:
     try:
         return aggregate_partials(
             session.storage, req, fields, every=every, offset=offset, conditions=conds,
-            max_pieces=max(NATIVE_PARTIAL_VALUES // max(len(fields), 1), 1),
+            max_pieces=max(NATIVE_PARTIAL_VALUES // max(len(fields), 1), 1), selector_times=selector_times,
         )  # fmt: skip
     except ResultTooLarge as exc:
         raise NotNative(str(exc)) from None
@@ -214,8 +227,9 @@ def _newest_buckets(session, plan, req, fields, every, offset, conds) -> pa.Tabl
     need = plan.offset + (plan.limit or 0)
     desc = plan.order[0][1]
     ext = time_extent(session.storage, req)
+    times = _selector_times(plan)
     if ext is None or need == 0:
-        p = _partials(session, req, fields, every, offset, conds)
+        p = _partials(session, req, fields, every, offset, conds, times)
         return _order_limit(plan, _aggregate_table(session, plan, p, fields))
     lo_t, hi_t = ext
     k = max(need, 1)
@@ -230,7 +244,7 @@ def _newest_buckets(session, plan, req, fields, every, offset, conds) -> pa.Tabl
             stop = edge + k * every - 1  # the last ns of the k-th bucket
             whole = stop >= hi_t
             sub = req if whole else dataclasses.replace(req, tmax=min(req.tmax, stop))
-        p = _partials(session, sub, fields, every, offset, conds)
+        p = _partials(session, sub, fields, every, offset, conds, times)
         table = _aggregate_table(session, plan, p, fields)
         if whole or table.num_rows >= need:
             return _order_limit(plan, table)
@@ -256,6 +270,9 @@ def _order_limit(plan: BucketAggregate, table: pa.Table) -> pa.Table:
 def _aggregate_table(session: SqlSession, plan: BucketAggregate, p: Partials, fields: list[str]) -> pa.Table:
     """One row per (bucket, grouped tags) that has rows: the pieces of each combined (numpy, sorted
     once by (bucket, group))."""
+    if plan.not_null is not None and len(p):
+        # (every aggregate is of that field: a piece counts iff it holds a value of it)
+        p = p.take(np.flatnonzero(p.count[fields.index(plan.not_null)] > 0))
     codes, group_values = _group_codes(session, plan, p.series)
     order = np.lexsort((codes, p.bucket))
     sb, sc = p.bucket[order], codes[order]
@@ -471,28 +488,12 @@ def _combine(
             return _masked(sums, valid)
         return pa.array(sums / np.maximum(total, 1), pa.float64(), mask=~valid)
     if func in ("min", "max"):
-        bits = (p.min if func == "min" else p.max)[i][order].view(np.int64)
-        if ftype is FieldType.FLOAT:
-            v = bits.view(np.float64)
-            # NaN sorts above every number (PostgreSQL): min skips it, max is NaN when any value is
-            if func == "min":
-                acc = np.fmin.reduceat(np.where(has, v, np.nan), starts)
-            else:
-                acc = np.maximum.reduceat(np.where(has, v, -np.inf), starts)
-        elif ftype is FieldType.UNSIGNED:
-            v = bits.view(np.uint64)
-            if func == "min":
-                acc = np.minimum.reduceat(np.where(has, v, np.uint64(2**64 - 1)), starts)
-            else:
-                acc = np.maximum.reduceat(np.where(has, v, 0), starts)
-        else:
-            if func == "min":
-                acc = np.minimum.reduceat(np.where(has, bits, np.int64(2**63 - 1)), starts)
-            else:
-                acc = np.maximum.reduceat(np.where(has, bits, np.int64(-(2**63))), starts)
-            if ftype is FieldType.BOOLEAN:
-                acc = acc.astype(bool)
+        acc = _extreme(func, p, i, order, starts, has)[0]
+        if ftype is FieldType.BOOLEAN:
+            acc = acc.astype(bool)
         return _masked(acc, valid)
+    if func in SELECTOR_FUNCS:
+        return _selected(func, p, i, order, starts, seg, has, valid)
     if func in ("first_null", "last_null"):
         # first(value, time) / last(value, time): the value at the segment's first / last row, which
         # may be NULL: the piece holding that row, and its first / last value if that is at the row
@@ -521,6 +522,74 @@ def _combine(
         pick = o[_ends(starts, len(t))]
         bits = p.last[i][order][pick]
     return _masked(from_bits(bits.view(np.int64), ftype), valid)
+
+
+def _extreme(
+    func: str, p: Partials, i: int, order: np.ndarray, starts: np.ndarray, has: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Column i's min or max per segment, and each piece's own (in ``order``), as numbers of the
+    column's type (booleans as integers)."""
+    bits = (p.min if func == "min" else p.max)[i][order].view(np.int64)
+    ftype = p.types[i]
+    if ftype is FieldType.FLOAT:
+        v = bits.view(np.float64)
+        # NaN sorts above every number (PostgreSQL): min skips it, max is NaN when any value is
+        if func == "min":
+            return np.fmin.reduceat(np.where(has, v, np.nan), starts), v
+        return np.maximum.reduceat(np.where(has, v, -np.inf), starts), v
+    if ftype is FieldType.UNSIGNED:
+        v = bits.view(np.uint64)
+        if func == "min":
+            return np.minimum.reduceat(np.where(has, v, np.uint64(2**64 - 1)), starts), v
+        return np.maximum.reduceat(np.where(has, v, 0), starts), v
+    if func == "min":
+        return np.minimum.reduceat(np.where(has, bits, np.int64(2**63 - 1)), starts), bits
+    return np.maximum.reduceat(np.where(has, bits, np.int64(-(2**63))), starts), bits
+
+
+_I64_MIN, _I64_MAX = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+
+
+def _selected(
+    func: str,
+    p: Partials,
+    i: int,
+    order: np.ndarray,
+    starts: np.ndarray,
+    seg: np.ndarray,
+    has: np.ndarray,
+    valid: np.ndarray,
+) -> pa.Array:
+    """An InfluxQL selector's aggregate per segment (sql/planner.py _SELECTORS): the time of the
+    first point holding the min or max (min_time, max_time), the first or last time (first_time,
+    last_time), or the largest value at the first or last time (first_hi, last_hi: points of
+    several series share a time; NaN counts as the largest at the last time, never at the first)."""
+    if func in ("max_time", "min_time"):
+        ext, v = _extreme(func[:3], p, i, order, starts, has)
+        hold = has & (v == ext[seg])
+        if p.types[i] is FieldType.FLOAT:
+            hold |= has & np.isnan(v) & np.isnan(ext[seg])
+        times = (p.max_time if func == "max_time" else p.min_time)[i][order]
+        ns = np.minimum.reduceat(np.where(hold, times, _I64_MAX), starts)
+    elif func in ("first_time", "first_hi"):
+        ns = np.minimum.reduceat(np.where(has, p.first_time[i][order], _I64_MAX), starts)
+    else:
+        ns = np.maximum.reduceat(np.where(has, p.last_time[i][order], _I64_MIN), starts)
+    if func.endswith("_time"):
+        us = np.ascontiguousarray(np.where(valid, ns, 0) // 1000)
+        return fixed_width(_TIMESTAMPTZ, us, valid)
+    first = func == "first_hi"
+    at = has & ((p.first_time if first else p.last_time)[i][order] == ns[seg])
+    v = from_bits((p.first if first else p.last)[i][order].view(np.int64), p.types[i])
+    if v.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            if first:  # (fmax: NaN only when every candidate is)
+                best = np.fmax.reduceat(np.where(at, v, np.nan), starts)
+            else:
+                best = np.maximum.reduceat(np.where(at, v, -np.inf), starts)
+    else:
+        best = np.maximum.reduceat(np.where(at, v, np.iinfo(v.dtype).min), starts)
+    return _masked(best, valid)
 
 
 def _last_point(session: SqlSession, plan: LastPoint, params: list) -> pa.Table:

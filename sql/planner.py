@@ -5,8 +5,10 @@ tree. Three shapes are native; every other query is a DuckDB plan over bound sca
 
 - BucketAggregate: one table, WHERE fully pushed down (time range + tag predicate),
   GROUP BY time_bucket(constant width, time) or date_trunc(second..day, time) and/or tags, min/max/sum/avg/count/first/last of
-  integer and float fields, ORDER BY output columns, LIMIT; the WHERE may also compare int/float8
-  fields with numbers (only the rows satisfying that count).
+  integer and float fields, and InfluxQL's selectors (ARG_MIN / ARG_MAX over a ROW key: the selected
+  point's value and time), ORDER BY output columns, LIMIT; the WHERE may also compare int/float8
+  fields with numbers (only the rows satisfying that count) and require one field IS NOT NULL when
+  every aggregate is of that field.
   Executed from the storage's aggregate scan: block statistics where a block lies inside one
   bucket, decoding only the others.
 - LastPoint: SELECT DISTINCT ON (tags) ... ORDER BY tags, time DESC: the newest row group of each
@@ -37,11 +39,21 @@ _AGGS = {
     "SUM": "sum",
     "AVG": "avg",
     "COUNT": "count",
-    "ARG_MIN": "first",  # the value at the smallest time among rows with a value
-    "ARG_MAX": "last",
     "ARG_MIN_NULL": "first_null",  # first(value, time): the value at the smallest time, NULL or not
     "ARG_MAX_NULL": "last_null",
 }
+# InfluxQL's selectors (sql/influxql/calls.py): ARG_MIN / ARG_MAX of a field or of the time over a key
+# ROW(field or its negation, the time or its negation as EPOCH_US) that picks one point; by (function,
+# the key's parts as "f", "-f", "t", "-t") the aggregate of the selected value and of its time.
+# Rows without the field must not count (the key of such a row is not NULL): each needs the field IS
+# NOT NULL, in the WHERE or in the aggregate's FILTER.
+_SELECTORS: dict[tuple[str, str, str], tuple[str, str]] = {
+    ("argmax", "f", "-t"): ("max", "max_time"),  # the largest value, its first time
+    ("argmin", "f", "t"): ("min", "min_time"),  # the smallest value, its first time
+    ("argmin", "t", "-f"): ("first_hi", "first_time"),  # the first time, its largest value
+    ("argmax", "t", "f"): ("last_hi", "last_time"),  # the last time, its largest value
+}
+SELECTOR_FUNCS = frozenset(f for pair in _SELECTORS.values() for f in pair) - {"max", "min"}
 _FLOAT = {"float4", "float8"}
 _TRUNC_US = {"SECOND": 10**6, "MINUTE": 60 * 10**6, "HOUR": 3600 * 10**6, "DAY": 86_400 * 10**6}
 _INT = {"int2", "int4", "int8"}
@@ -49,10 +61,14 @@ _INT = {"int2", "int4", "int8"}
 
 @dataclass
 class Agg:
-    func: str  # min | max | sum | avg | count | first | last | first_null | last_null
+    # min | max | sum | avg | count | first | last | first_null | last_null, or a selector's:
+    # max_time | min_time | first_time | last_time (the selected point's time) | first_hi | last_hi
+    func: str
     field: str
     name: str  # output column name
     column: SqlColumn
+    # only rows with the field count (FILTER (WHERE field IS NOT NULL), or the WHERE's IS NOT NULL)
+    needs_value: bool = False
 
 
 @dataclass
@@ -72,6 +88,9 @@ class BucketAggregate:
     tz_sensitive: bool = False  # date_trunc buckets follow the session TimeZone: native only in UTC
     # field <op> number conditions only the rows satisfying which count (as FilteredScan's)
     conditions: list[tuple[str, str, exp.Expr]] = field(default_factory=list)
+    # the WHERE's field IS NOT NULL: only rows with a value of this field count (every aggregate is
+    # of this field, so a group without such a row is no group)
+    not_null: str | None = None
 
     def explain(self) -> list[str]:
         lines = [f"Native BucketAggregate on {self.meta.name}"]
@@ -83,6 +102,8 @@ class BucketAggregate:
         if self.conditions:
             conds = " AND ".join(f"{f} {op} {e.sql('postgres')}" for f, op, e in self.conditions)
             lines.append(f"  field conditions: {conds}")
+        if self.not_null:
+            lines.append(f"  not null: {self.not_null}")
         if self.order:
             lines.append(f"  order: {', '.join(n + (' DESC' if d else '') for n, d in self.order)}")
         if self.limit is not None:
@@ -171,18 +192,34 @@ def plan(session, tree: exp.Expression) -> NativePlan | None:
         scan = _filtered_scan(tree, table, meta, rp, where, cols, conditions)
         if scan is not None:
             scan.not_null = not_null
-        return scan
+            return scan
+        if tree.args.get("distinct") is not None:
+            return None
+        agg = _bucket_aggregate(tree, table, meta, rp, where, cols)
+        # exact when every aggregate is of the one field that must have a value and skips rows
+        # without one: a piece of rows then counts iff it holds a value of that field
+        if (
+            agg is None
+            or len(set(not_null)) != 1
+            or any(a.field != not_null[0] or a.func in ("first_null", "last_null") for a in agg.aggs)
+        ):
+            return None
+        agg.conditions = conditions
+        agg.not_null = not_null[0]
+        for a in agg.aggs:
+            a.needs_value = True
+        return _selectors_covered(agg)
     if conditions:
         scan = _filtered_scan(tree, table, meta, rp, where, cols, conditions)
         if scan is not None or tree.args.get("distinct") is not None:
             return scan
-        agg = _bucket_aggregate(tree, table, meta, rp, where, cols)
+        agg = _selectors_covered(_bucket_aggregate(tree, table, meta, rp, where, cols))
         if agg is not None:
             agg.conditions = conditions
         return agg
     if tree.args.get("distinct") is not None:
         return _last_point(tree, table, meta, rp, where, cols)
-    agg = _bucket_aggregate(tree, table, meta, rp, where, cols)
+    agg = _selectors_covered(_bucket_aggregate(tree, table, meta, rp, where, cols))
     if agg is None and tree.args.get("limit") is not None:
         # rows of a time range and tags, ORDER BY time, LIMIT n: a filtered scan without conditions
         return _filtered_scan(tree, table, meta, rp, where, cols, [])
@@ -487,7 +524,77 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
     )
 
 
+def _selectors_covered(agg: BucketAggregate | None) -> BucketAggregate | None:
+    """``agg``, unless a selector's aggregate would count rows without its field (see _SELECTORS)."""
+    if agg is None or any(a.func in SELECTOR_FUNCS and not a.needs_value for a in agg.aggs):
+        return None
+    return agg
+
+
+def _key_part(e: exp.Expression, time_column: str) -> tuple[str, str | None] | None:
+    """One part of a selector's key: ("f", field) / ("-f", field) for a column or its negation,
+    ("t", None) / ("-t", None) for the time (the column or EPOCH_US of it) or its negation."""
+    sign = ""
+    if isinstance(e, exp.Neg):
+        sign, e = "-", e.this
+    if isinstance(e, exp.Anonymous) and e.name.upper() == "EPOCH_US" and len(e.expressions) == 1:
+        e = e.expressions[0]
+        if not (isinstance(e, exp.Column) and e.name == time_column):
+            return None
+    if not isinstance(e, exp.Column):
+        return None
+    if e.name == time_column:
+        return sign + "t", None
+    return sign + "f", e.name
+
+
+def _selector(
+    e: exp.ArgMin | exp.ArgMax, name: str, cols: dict[str, SqlColumn], meta: TableMeta
+) -> Agg | None:
+    """ARG_MIN / ARG_MAX: of a field by the time (first / last), or an InfluxQL selector (_SELECTORS)."""
+    value, key = e.this, e.expression
+    if not isinstance(value, exp.Column):
+        return None
+    time = meta.time_column
+    if isinstance(key, exp.Column) and key.name == time and value.name != time:
+        # the value at the smallest / largest time among rows with one
+        col = cols.get(value.name)
+        if col is None or col.kind != "field" or col.type.name not in _FLOAT | _INT:
+            return None
+        return Agg("first" if isinstance(e, exp.ArgMin) else "last", col.name, name, col)
+    if not (isinstance(key, exp.Anonymous) and key.name.upper() == "ROW" and len(key.expressions) == 2):
+        return None
+    parts = [_key_part(k, time) for k in key.expressions]
+    if parts[0] is None or parts[1] is None:
+        return None
+    (k1, f1), (k2, f2) = parts
+    field_name = f1 or f2
+    funcs = _SELECTORS.get((e.key, k1, k2))
+    if funcs is None or field_name is None:
+        return None
+    col = cols.get(field_name)
+    if col is None or col.kind != "field" or col.type.name not in _FLOAT | _INT:
+        return None
+    if value.name == time:
+        return Agg(funcs[1], col.name, name, col)
+    if value.name != field_name:
+        return None
+    return Agg(funcs[0], col.name, name, col)
+
+
 def _agg(e: exp.Expression, name: str, cols: dict[str, SqlColumn], meta: TableMeta) -> Agg | None:
+    if isinstance(e, exp.Filter):
+        # FILTER (WHERE field IS NOT NULL) of an aggregate of that field: only rows with it count
+        cond = e.expression.this if isinstance(e.expression, exp.Where) else None
+        inner = _agg(e.this, name, cols, meta) if cond is not None else None
+        if inner is None or _not_null_field(cond, "", cols) != inner.field:
+            return None
+        if inner.func in ("first_null", "last_null"):
+            return None
+        inner.needs_value = True
+        return inner
+    if isinstance(e, (exp.ArgMin, exp.ArgMax)):
+        return _selector(e, name, cols, meta)
     if isinstance(e, exp.Anonymous):
         fn = e.name.upper()
         args = e.expressions

@@ -167,9 +167,13 @@ def test_fused_aggregate_equals_partials_of_decoded_rows(tmp_path, every):
     vals[rng.random(n) < 0.02] = np.nan
     rows.fields["fs"] = Column(FieldType.FLOAT, vals, rng.random(n) < 0.7)
     rows.fields["is"] = Column(FieldType.INTEGER, rng.integers(-(2**62), 2**62, n), rng.random(n) < 0.5)
+    # few distinct values: min and max are held by many rows (the first one's time counts)
+    rows.fields["it"] = Column(FieldType.INTEGER, rng.integers(0, 3, n), rng.random(n) < 0.8)
+    rows.fields["ut"] = Column(FieldType.UNSIGNED, rng.integers(0, 3, n).astype(np.uint64), None)
+    rows.fields["ft"] = Column(FieldType.FLOAT, rng.integers(0, 3, n).astype(np.float64), None)
     del rows.fields["s"], rows.fields["b"]
     path = write_chunk_file(tmp_path / "a.tsc", "t", rows).path
-    cols = ["f", "i", "u", "nan", "fs", "is"]
+    cols = ["f", "i", "u", "nan", "fs", "is", "it", "ut", "ft"]
     types = {c: rows.fields[c].type for c in cols}
     tags = np.array(
         [{FieldType.INTEGER: 0, FieldType.UNSIGNED: 1, FieldType.FLOAT: 2}[types[c]] for c in cols]
@@ -201,6 +205,33 @@ def test_fused_aggregate_equals_partials_of_decoded_rows(tmp_path, every):
                             assert np.array_equal(w, h, equal_nan=True), (c, k)
                     else:
                         assert np.array_equal(w, h.astype(w.dtype)), (c, k)
+                if out[i] is not None:
+                    _check_selector_times(decoded, c, out[i])
+
+
+def _check_selector_times(decoded, column, piece) -> None:
+    """Each fused piece's min and max are at min_time and max_time, the first of their rows (float:
+    NaN above every number, as the kernel orders them)."""
+    col = decoded.fields[column]
+    valid = np.ones(len(decoded), bool) if col.valid is None else col.valid.astype(bool)
+    for j in range(len(piece["series_id"])):
+        at = (
+            (decoded.series == piece["series_id"][j])
+            & (decoded.time >= piece["row_tmin"][j])
+            & (decoded.time <= piece["row_tmax"][j])
+            & valid
+        )
+        t, v = decoded.time[at], col.values[at]
+        assert len(v) == piece["count"][j]
+        if v.dtype.kind == "f":
+            order_min = np.where(np.isnan(v), np.inf, v)  # (an all-NaN piece: its first NaN)
+            want_min = np.argmin(order_min) if not np.isnan(v).all() else 0
+            nan = np.flatnonzero(np.isnan(v))
+            want_max = nan[0] if len(nan) else np.argmax(v)
+        else:
+            want_min, want_max = np.argmin(v), np.argmax(v)
+        assert piece["min_time"][j] == t[want_min], (column, j)
+        assert piece["max_time"][j] == t[want_max], (column, j)
 
 
 def _fused(sp, series, tags, tmin, tmax, every, cap):
@@ -213,16 +244,20 @@ def _fused(sp, series, tags, tmin, tmax, every, cap):
     o_sumf = np.empty((ncol, cap), np.float64)
     o_ft = np.empty((ncol, cap), np.int64)
     o_lt = np.empty((ncol, cap), np.int64)
+    o_mint = np.empty((ncol, cap), np.int64)
+    o_maxt = np.empty((ncol, cap), np.int64)
     o_series = np.empty(cap, np.int64)
     o_bucket = np.empty(cap, np.int64)
+    o_rtmin = np.empty(cap, np.int64)
+    o_rtmax = np.empty(cap, np.int64)
     status = np.zeros(ng, np.int8)
     n = bd.aggregate_groups(
         sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, series.astype(np.int64),
         tags.astype(np.int64), tmin, tmax, int(every or 0), 0, True,
         np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
         np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.float64), o_series, o_bucket,
-        np.empty(cap, np.int64), np.empty(cap, np.int64), o_count,
-        o["sum"], o_sumf, o["min"], o["max"], o["first"], o_ft, o["last"], o_lt, status,
+        o_rtmin, o_rtmax, o_count,
+        o["sum"], o_sumf, o["min"], o["max"], o["first"], o_ft, o["last"], o_lt, o_mint, o_maxt, status,
     )  # fmt: skip
     assert (status == bd.OK).all()
     res = []
@@ -241,6 +276,10 @@ def _fused(sp, series, tags, tmin, tmax, every, cap):
                 "first_time": o_ft[i, sel],
                 "last": o["last"][i, sel].view(dt),
                 "last_time": o_lt[i, sel],
+                "row_tmin": o_rtmin[sel],
+                "row_tmax": o_rtmax[sel],
+                "min_time": o_mint[i, sel],
+                "max_time": o_maxt[i, sel],
             }
         )
     return res

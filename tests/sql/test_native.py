@@ -33,6 +33,22 @@ QUERIES = [
     "SELECT usage_system, time FROM cpu WHERE hostname = 'host_1' AND temp > 20 ORDER BY time DESC LIMIT 4",
     "SELECT time, temp FROM cpu WHERE hostname = 'host_4' AND temp IS NOT NULL ORDER BY time DESC LIMIT 6",
     "SELECT time, hostname, temp FROM cpu WHERE temp IS NOT NULL AND usage_user > 10 AND time < '2016-01-01 00:20:00+00'",
+    # InfluxQL's selectors (sql/influxql/calls.py): the selected point's value and time; usage_user has
+    # ties (the first point's time counts), temp NaN (the largest) and hosts that share times
+    "SELECT ARG_MAX(time, ROW(usage_user, -EPOCH_US(time))) AS t, ARG_MAX(usage_user, ROW(usage_user, -EPOCH_US(time))) AS v FROM cpu WHERE hostname = 'host_1' AND usage_user IS NOT NULL",
+    "SELECT hostname, ARG_MIN(time, ROW(usage_user, EPOCH_US(time))) AS t, ARG_MIN(usage_user, ROW(usage_user, EPOCH_US(time))) AS v FROM cpu WHERE usage_user IS NOT NULL AND time < '2016-01-01 02:00:00+00' GROUP BY hostname ORDER BY hostname",
+    "SELECT region, ARG_MAX(time, ROW(temp, -EPOCH_US(time))) AS t, ARG_MAX(temp, ROW(temp, -EPOCH_US(time))) AS v FROM cpu WHERE temp IS NOT NULL GROUP BY region ORDER BY region",
+    "SELECT time_bucket('20 minutes', time) AS b, ARG_MIN(time, ROW(temp, EPOCH_US(time))) AS t, ARG_MIN(temp, ROW(temp, EPOCH_US(time))) AS v FROM cpu WHERE temp IS NOT NULL AND hostname IN ('host_2', 'host_3') GROUP BY b ORDER BY b",
+    "SELECT region, ARG_MIN(time, ROW(EPOCH_US(time), -usage_user)) AS t, ARG_MIN(usage_user, ROW(EPOCH_US(time), -usage_user)) AS v FROM cpu WHERE usage_user IS NOT NULL AND time >= '2016-01-01 00:40:00+00' GROUP BY region ORDER BY region",
+    "SELECT ARG_MAX(time, ROW(EPOCH_US(time), temp)) AS t, ARG_MAX(temp, ROW(EPOCH_US(time), temp)) AS v FROM cpu WHERE temp IS NOT NULL AND temp < 30 AND time < '2016-01-01 01:30:00+00'",
+    "SELECT time_bucket('1 hour', time) AS b, region, ARG_MIN(usage_user, ROW(time, -usage_user)) FILTER (WHERE usage_user IS NOT NULL) AS f, ARG_MAX(usage_user, ROW(time, usage_user)) FILTER (WHERE usage_user IS NOT NULL) AS l FROM cpu GROUP BY b, region ORDER BY b, region",
+    "SELECT hostname, ARG_MIN(temp, time) AS f, ARG_MAX(usage_user, time) AS l FROM cpu GROUP BY hostname ORDER BY hostname",
+    "SELECT ARG_MAX(time, ROW(usage_user, -EPOCH_US(time))) AS t, ARG_MAX(usage_user, ROW(usage_user, -EPOCH_US(time))) AS v FROM cpu WHERE hostname = 'host_none' AND usage_user IS NOT NULL",
+    "SELECT region, ARG_MIN(time, ROW(EPOCH_US(time), -temp)) AS t, ARG_MIN(temp, ROW(EPOCH_US(time), -temp)) AS v, ARG_MAX(temp, ROW(EPOCH_US(time), temp)) AS l FROM cpu WHERE temp IS NOT NULL GROUP BY region ORDER BY region",
+    "SELECT time_bucket('10 minutes', time) AS b, ARG_MIN(temp, ROW(EPOCH_US(time), -temp)) AS f, ARG_MAX(temp, ROW(EPOCH_US(time), temp)) AS l FROM cpu WHERE temp IS NOT NULL GROUP BY b ORDER BY b",
+    # groups whose rows lack the field are no groups
+    "SELECT time_bucket('20 minutes', time) AS b, hostname, ARG_MAX(time, ROW(sparse, -EPOCH_US(time))) AS t, ARG_MAX(sparse, ROW(sparse, -EPOCH_US(time))) AS v, count(sparse) AS n FROM cpu WHERE sparse IS NOT NULL GROUP BY b, hostname ORDER BY b, hostname",
+    "SELECT time_bucket('10 minutes', time) AS b, avg(sparse), max(sparse) FROM cpu WHERE sparse IS NOT NULL AND sparse > 0 GROUP BY b ORDER BY b",
 ]
 
 
@@ -45,6 +61,9 @@ def session(tmp_path_factory):
             temp = rng.normal(20, 5, len(b))
             temp[rng.random(len(b)) < 0.1] = np.nan if i % 2 else 0.0
             b.fields["temp"] = WriteBatch.from_rows("x", [0] * len(b), fields={"t": temp}).fields["t"]
+            if i % 2 == 0:  # a field only some stretches of time have (the others: NULL)
+                sparse = rng.integers(0, 4, len(b)).astype(np.float64)
+                b.fields["sparse"] = WriteBatch.from_rows("x", [0] * len(b), fields={"s": sparse}).fields["s"]
             storage.write("postgres", b).check()
             if i == 2:
                 storage.flush()  # files and memtable both hold data; some blocks come from statistics
