@@ -99,10 +99,11 @@ def run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
             times = times[by_time]
     n = table.num_rows
     texts = text_cols(table)
+    names = set(table.column_names)  # (a list built at each call of the property)
 
     def lookup(e: A.Expr) -> Col:
         if isinstance(e, A.VarRef):
-            return _ref_col(src, table, e, texts)
+            return _ref_col(src, table, e, texts, names)
         raise QueryError(f"unsupported expression: {e}")
 
     values = [nan_to_null(evaluate(f.expr, n, lookup)) for f in plan.fields]
@@ -177,12 +178,13 @@ def _is_field_ref(src: Source, v: A.VarRef) -> bool:
     return v.type in (None, "field", kind) or (v.type in NUMERIC and kind in NUMERIC)
 
 
-def _ref_col(src: Source, table: pa.Table, v: A.VarRef, texts: dict[str, Col]) -> Col:
-    """The column a reference reads, over all of ``table``'s rows (``texts``: its text columns)."""
+def _ref_col(src: Source, table: pa.Table, v: A.VarRef, texts: dict[str, Col], names: set[str]) -> Col:
+    """The column a reference reads, over all of ``table``'s rows (``texts``: its text columns,
+    ``names``: its column names)."""
     name = v.name
     n = table.num_rows
     if v.type == "tag":
-        if name in src.schema.tags and name in table.column_names:
+        if name in src.schema.tags and name in names:
             return _text_col(table, name, texts)
         return Col.nulls(n, STRING)
     if name in src.schema.fields:
@@ -192,7 +194,7 @@ def _ref_col(src: Source, table: pa.Table, v: A.VarRef, texts: dict[str, Col]) -
         kind = src.schema.fields[name]
         col = _text_col(table, name, texts) if kind == STRING else arrow_col(table.column(name), kind)
         return cast_col(col, v.type)
-    if v.type in (None,) and name in src.schema.tags and name in table.column_names:
+    if v.type in (None,) and name in src.schema.tags and name in names:
         return _text_col(table, name, texts)
     return Col.nulls(n)
 

@@ -72,6 +72,35 @@ def test_text_cols_are_arrow_cols() -> None:
     assert one["host"].tolist() == ["a", "b", "a", None]
 
 
+def test_text_cols_one_text_columns() -> None:
+    """Columns of many rows holding one text get it from their buffers; columns that only look so
+    (same length, or bytes that repeat with the first row's period) go through the dictionary."""
+    from sql.influxql.columns import _ONE_TEXT_ROWS, arrow_col, text_cols
+
+    n = _ONE_TEXT_ROWS + 3
+    same = ["host_7"] * n
+    cols = {
+        "same": pa.array(same),
+        "sliced": pa.array(["zz", *same])[1:],  # an offset into its buffers
+        "chunks": pa.chunked_array([pa.array(same[:5]), pa.array(same[5:])]),
+        "empty": pa.array([""] * n),
+        "one_differs": pa.array([*same[:-1], "host_8"]),
+        "same_period": pa.array(["ab", "a", "bab", *(["ab"] * (n - 3))]),  # ababab...: other rows
+        "null": pa.array([*same[:-1], None]),
+        "unicode": pa.array(["é\u2028"] * n),
+    }
+    table = pa.table({"time": pa.array(range(n), pa.int64()), **cols})
+    got = text_cols(table)
+    assert sorted(got) == sorted(cols)
+    for name, col in got.items():
+        want = arrow_col(table.column(name), "string")
+        assert col.tolist() == want.tolist() and col.valid.tolist() == want.valid.tolist(), name
+        assert [col.words[i] for i in col.codes.tolist()] == col.values.tolist()  # type: ignore[index]
+    for name in ("same", "sliced", "chunks", "empty", "unicode"):  # a dictionary of their own
+        assert got[name].words.tolist() == [got[name].values[0], None]  # type: ignore[union-attr]
+    assert len({id(got[k].words) for k in ("one_differs", "same_period", "null")}) == 1
+
+
 @pytest.mark.parametrize("mode", ["null", "none", "previous", "linear", "number"])
 @pytest.mark.parametrize("kind", ["float", "integer", "string"])
 @pytest.mark.parametrize("count_like", [False, True])
