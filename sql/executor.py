@@ -273,6 +273,9 @@ def _aggregate_table(session: SqlSession, plan: BucketAggregate, p: Partials, fi
     if plan.not_null is not None and len(p):
         # (every aggregate is of that field: a piece counts iff it holds a value of it)
         p = p.take(np.flatnonzero(p.count[fields.index(plan.not_null)] > 0))
+    for i in _integer_sums(plan, p, fields):
+        if not _sums_fit(p, i):
+            raise NotNative("an integer sum may leave int64: DuckDB sums it exactly")
     codes, group_values = _group_codes(session, plan, p.series)
     order = np.lexsort((codes, p.bucket))
     sb, sc = p.bucket[order], codes[order]
@@ -308,6 +311,31 @@ def _aggregate_table(session: SqlSession, plan: BucketAggregate, p: Partials, fi
             for k, (_kind, i) in enumerate(plan.outputs)
         ]
     return pa.Table.from_arrays(columns, names=names)
+
+
+def _integer_sums(plan: BucketAggregate, p: Partials, fields: list[str]) -> list[int]:
+    """The columns of ``p`` that a sum or avg adds as integers."""
+    memo = plan.__dict__.setdefault("_integer_sums", {})  # per plan and field types
+    key = tuple(p.types)
+    got = memo.get(key)
+    if got is None:
+        summed = {fields.index(a.field) for a in plan.aggs if a.func in ("sum", "avg")}
+        ints = (FieldType.INTEGER, FieldType.UNSIGNED)
+        got = memo[key] = sorted(i for i in summed if p.types[i] in ints)
+    return got
+
+
+def _sums_fit(p: Partials, i: int) -> bool:
+    """Whether no sum of column i's values can leave int64 (where the native sums wrap): the count
+    times the largest magnitude of every piece, all added up, stays below 2**62 (a margin for the
+    float arithmetic)."""
+    has = p.count[i] > 0
+    if p.types[i] is FieldType.UNSIGNED:
+        big = p.max[i][has].astype(np.float64)
+    else:
+        big = np.maximum(np.abs(p.min[i][has].view(np.int64).astype(np.float64)),
+                         np.abs(p.max[i][has].view(np.int64).astype(np.float64)))  # fmt: skip
+    return float(np.dot(p.count[i][has].astype(np.float64), big)) < 2.0**62
 
 
 _SIMPLE = {"count": 0, "sum": 1, "avg": 2, "min": 3, "max": 4}

@@ -595,6 +595,13 @@ def _agg(e: exp.Expression, name: str, cols: dict[str, SqlColumn], meta: TableMe
         return inner
     if isinstance(e, (exp.ArgMin, exp.ArgMax)):
         return _selector(e, name, cols, meta)
+    if isinstance(e, exp.Cast) and e.to.this is exp.DType.BIGINT:
+        # CAST(SUM(integer field) AS BIGINT) (InfluxQL's integer sums): the native sum is int64 already
+        # (the executor checks that it cannot overflow)
+        inner = _agg(e.this, name, cols, meta)
+        if inner is None or inner.func != "sum" or inner.column.type.name not in _INT:
+            return None
+        return inner
     if isinstance(e, exp.Anonymous):
         fn = e.name.upper()
         args = e.expressions

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from bench.datagen import DevopsCpu
 from columnar.batch import WriteBatch
+from sql import errors as E
 from tests.sql.in_process import sql_engine
 
 QUERIES = [
@@ -49,6 +50,8 @@ QUERIES = [
     # groups whose rows lack the field are no groups
     "SELECT time_bucket('20 minutes', time) AS b, hostname, ARG_MAX(time, ROW(sparse, -EPOCH_US(time))) AS t, ARG_MAX(sparse, ROW(sparse, -EPOCH_US(time))) AS v, count(sparse) AS n FROM cpu WHERE sparse IS NOT NULL GROUP BY b, hostname ORDER BY b, hostname",
     "SELECT time_bucket('10 minutes', time) AS b, avg(sparse), max(sparse) FROM cpu WHERE sparse IS NOT NULL AND sparse > 0 GROUP BY b ORDER BY b",
+    # InfluxQL's integer sums
+    "SELECT time_bucket('10 minutes', time) AS b, CAST(SUM(usage_user) AS BIGINT) AS s FROM cpu WHERE hostname = 'host_1' GROUP BY b ORDER BY b",
 ]
 
 
@@ -369,3 +372,25 @@ def test_is_not_null_drops_the_rows_without_the_field(tmp_path):
         s.execute(s.prepare("SET tsgres.native_executor = off", []), [])
         assert _rows(s, sql) == native
         assert [r["w"] for r in native[2]] == [18.0, 15.0, 12.0]
+
+
+def test_integer_sums_that_may_leave_int64_run_on_duckdb(tmp_path):
+    """The native integer sums wrap past int64: where the values could get there the statement runs
+    on DuckDB, whose sum is exact (PostgreSQL's numeric), and a cast to bigint fails as it does."""
+    with sql_engine(tmp_path) as (storage, engine):
+        t = np.arange(6, dtype=np.int64) * 10**9
+        big = [2**62, 2**62, 2**62, 2**62 - 1, -5, 7]
+        storage.write("postgres", WriteBatch.from_rows("m", t, [{"h": "a"}] * 6, {"v": big})).check()
+        storage.write("postgres", WriteBatch.from_rows("m", t, [{"h": "b"}] * 6, {"v": [1] * 6})).check()
+        s = engine.session("postgres")
+        sql = "SELECT h, sum(v) AS s, avg(v) AS a FROM m GROUP BY h ORDER BY h"
+        assert s.prepare(sql, []).native is not None
+        got = _rows(s, sql)[2]
+        assert got[0]["s"] == sum(big) and got[1]["s"] == 6
+        assert float(got[0]["a"]) == pytest.approx(sum(big) / 6, rel=1e-12)
+        small = "SELECT h, CAST(SUM(v) AS BIGINT) AS s FROM m WHERE h = 'b' GROUP BY h"
+        assert s.prepare(small, []).native is not None
+        assert _rows(s, small)[2] == [{"h": "b", "s": 6}]
+        with pytest.raises(E.SqlError) as exc:
+            _rows(s, "SELECT CAST(SUM(v) AS BIGINT) AS s FROM m WHERE h = 'a'")
+        assert exc.value.sqlstate == "22003"
