@@ -14,8 +14,8 @@ tree. Three shapes are native; every other query is a DuckDB plan over bound sca
 - LastPoint: SELECT DISTINCT ON (tags) ... ORDER BY tags, time DESC: the newest row group of each
   series only.
 - FilteredScan: SELECT columns or * FROM one table WHERE comparisons of int/float8 fields with number
-  constants AND what storage applies exactly (time range, tags) [ORDER BY time] [LIMIT] (without
-  field comparisons: when there is a LIMIT; only the columns shown are read): the field conditions are
+  constants (or none) AND what storage applies exactly (time range, tags) [ORDER BY time] [LIMIT]
+  (only the columns shown are read): the field conditions are
   evaluated per row group in a kernel (row groups whose block statistics exclude a match skipped),
   other columns decoded only for groups with matches.
 """
@@ -220,8 +220,8 @@ def plan(session, tree: exp.Expression) -> NativePlan | None:
     if tree.args.get("distinct") is not None:
         return _last_point(tree, table, meta, rp, where, cols)
     agg = _selectors_covered(_bucket_aggregate(tree, table, meta, rp, where, cols))
-    if agg is None and tree.args.get("limit") is not None:
-        # rows of a time range and tags, ORDER BY time, LIMIT n: a filtered scan without conditions
+    if agg is None:
+        # rows of a time range and tags [ORDER BY time] [LIMIT n]: a filtered scan without conditions
         return _filtered_scan(tree, table, meta, rp, where, cols, [])
     return agg
 
