@@ -277,7 +277,11 @@ def _small_values_json(
     """values_json's text for few cells: each cell formatted as _value formats it (the rows and
     series joined by str.join over map, without a Python step per row)."""
     texts = _time_texts(times.tolist(), epoch, tz)
-    if cols and all(c.values.dtype.kind in "iu" and c.valid.all() for c in cols):
+    if (
+        cols
+        and all(c.values.dtype.kind in "iu" for c in cols)
+        and (cols[0].valid.all() if len(cols) == 1 else np.concatenate([c.valid for c in cols]).all())
+    ):
         # integers without nulls (TSBS's fields, counts): each row formatted by one % (str(int)'s text)
         row = ("%s" + ",%d" * len(cols)).__mod__
         rows = list(map(row, zip(texts, *(c.values.tolist() for c in cols), strict=True)))
@@ -444,7 +448,10 @@ def _block_rows(series: list[Series]) -> tuple[np.ndarray, list[Col]]:
     block = series[0].block[0]  # type: ignore[index]
     if len(series) == 1:
         lo = series[0].block[1]  # type: ignore[index]
-        part1 = slice(lo, lo + len(series[0]))
+        n = len(series[0])
+        if lo == 0 and n == len(block.times):  # the whole block (one series' result)
+            return block.times, block.cols
+        part1 = slice(lo, lo + n)
         return block.times[part1], [c.take(part1) for c in block.cols]
     starts = np.array([s.block[1] for s in series], np.int64)  # type: ignore[index]
     lens = np.array([len(s) for s in series], np.int64)

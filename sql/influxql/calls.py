@@ -365,11 +365,11 @@ def _assemble_aggregates(
     nrows = table.num_rows
     if not nrows:
         return []
-    wins, cols, keeps, means = _aggregate_columns(plan, exprs, table)
+    # (every_row: the calls that count each row)
+    wins, cols, keeps, means, every_row = _aggregate_columns(plan, exprs, table)
     by_call = {
         id(call): (keeps[id(call)], means.get(id(call), cols[alias])) for call, _k, alias, _n, _m in exprs
     }
-    every_row = {i: bool(keep.all()) for i, (keep, _col) in by_call.items()}  # calls that count each row
     counted: np.ndarray | None = None  # rows some call counts (None: all): a series without any has no stream
     for i, (keep, _col) in by_call.items():
         if every_row[i]:
@@ -792,29 +792,37 @@ def _aggregates_table(
 
 def _aggregate_columns(
     plan: Plan, exprs: list[tuple], table: pa.Table
-) -> tuple[np.ndarray, dict[str, Col], dict[int, np.ndarray], dict[int, Col]]:
+) -> tuple[np.ndarray, dict[str, Col], dict[int, np.ndarray], dict[int, Col], dict[int, bool]]:
     """The window of each row of an aggregates result, its columns by alias, each call's rows that
-    count (a window of the series has the call's field) and the means computed as SUM / COUNT."""
+    count (a window of the series has the call's field), the means computed as SUM / COUNT, and
+    whether each call counts every row."""
     wins = time_ns(table.column("__w")) if plan.windows is not None else np.zeros(table.num_rows, np.int64)
+    field_index = table.schema.get_field_index  # (a column by its index: ~0.6 us where its name's ~1.4)
     cols: dict[str, Col] = {}
     keeps: dict[int, np.ndarray] = {}
     means: dict[int, Col] = {}
+    every: dict[int, bool] = {}
+    nulls: dict[str, int] = {}
     for call, kind, alias, count, mean in exprs:
         if alias not in cols:
-            vals = arrow_col(table.column(alias), kind)
+            arr = table.column(field_index(alias))
+            nulls[alias] = arr.null_count
+            vals = arrow_col(arr, kind)
             if kind == INTEGER and vals.kind == FLOAT:
                 vals = Col(vals.values.astype(np.int64), vals.valid, INTEGER)
             cols[alias] = vals
         if count is not None:
-            n = np.asarray(table.column(count).to_numpy(zero_copy_only=False))
-            keeps[id(call)] = n > 0
+            n = np.asarray(table.column(field_index(count)).to_numpy(zero_copy_only=False))
+            keep = keeps[id(call)] = n > 0
+            every[id(call)] = bool(keep.all())
             if mean:
                 total = cols[alias]
                 avg = total.values.astype(np.float64) / np.maximum(n, 1)
                 means[id(call)] = Col(avg, total.valid, FLOAT)
         else:
             keeps[id(call)] = cols[alias].valid
-    return wins, cols, keeps, means
+            every[id(call)] = not nulls[alias]  # (arrow_col's validity: its nulls')
+    return wins, cols, keeps, means, every
 
 
 def _aggregate_streams(
@@ -829,7 +837,7 @@ def _aggregate_streams(
         out[id(call)] = {}
     if not table.num_rows:
         return out
-    wins, cols, keeps, means = _aggregate_columns(plan, exprs, table)
+    wins, cols, keeps, means, _every = _aggregate_columns(plan, exprs, table)
     for key, idx in series_groups(table, dims_here):
         full = full_key(plan.dims, table, key) if dims_here else tuple("" for _ in plan.dims)
         idx = idx[np.argsort(wins[idx], kind="stable")]

@@ -136,16 +136,18 @@ def _single(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
     return arr
 
 
-_PLAIN = {pa.float64(): FLOAT, pa.int64(): INTEGER}  # SQL's usual results: a view of their buffer
+_INT64, _FLOAT64 = pa.int64().id, pa.float64().id  # SQL's usual results: a view of their buffer
 
 
 def arrow_col(arr: pa.ChunkedArray | pa.Array, kind: str | None = None) -> Col:
+    t = arr.type.id
+    if (t == _INT64 or (t == _FLOAT64 and kind != UNSIGNED)) and not arr.null_count:
+        # (a chunked array's to_numpy: ~0.5 us where its chunk's costs ~1.5)
+        values = arr.to_numpy()
+        return Col(values, np.ones(len(values), bool), INTEGER if t == _INT64 else FLOAT)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
     t = arr.type
-    plain = _PLAIN.get(t)
-    if plain is not None and not arr.null_count and (plain == INTEGER or kind != UNSIGNED):
-        return Col(arr.to_numpy(), np.ones(len(arr), bool), plain)
     nulls = arr.null_count
     if nulls:
         valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
@@ -202,14 +204,15 @@ _TIMESTAMP_US = pa.timestamp("us").id
 
 
 def time_ns(arr: pa.ChunkedArray) -> np.ndarray:
+    t = arr.type
+    if t.id == _TIMESTAMP_US and t.unit == "us" and not arr.null_count:  # SQL's times: a view
+        return arr.to_numpy().view(np.int64) * 1000
     if isinstance(arr, pa.ChunkedArray):
         a = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
     else:
         a = arr
     if pa.types.is_null(a.type):
         return np.zeros(len(a), np.int64)
-    if a.type.id == _TIMESTAMP_US and a.type.unit == "us" and not a.null_count:  # SQL's times: a view
-        return a.view(pa.int64()).to_numpy() * 1000
     if pa.types.is_timestamp(a.type):
         a = a.cast(pa.timestamp("us", tz="UTC") if a.type.tz else pa.timestamp("us"))
         return a.cast(pa.int64()).fill_null(0).to_numpy() * 1000

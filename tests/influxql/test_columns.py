@@ -19,10 +19,12 @@ from sql.influxql.functions import Col, fill_at, fill_series
         pa.chunked_array([pa.array([1], pa.timestamp("us")), pa.array([2], pa.timestamp("us"))]),
         pa.chunked_array([pa.array([1000, 2000], pa.timestamp("ns", tz="UTC"))]),
         pa.chunked_array([pa.array([5, 6], pa.int64())]),
+        pa.chunked_array([], pa.timestamp("us", tz="UTC")),  # no chunks
+        pa.array([3, 4], pa.timestamp("us", tz="UTC")),  # not chunked
     ],
 )
-def test_time_ns(arr: pa.ChunkedArray) -> None:
-    a = arr.combine_chunks()
+def test_time_ns(arr: pa.ChunkedArray | pa.Array) -> None:
+    a = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
     if pa.types.is_timestamp(a.type):
         per_unit = {"us": 1000, "ns": 1}[a.type.unit]
         want = [0 if v is None else v * per_unit for v in a.cast(pa.int64()).to_pylist()]
@@ -30,6 +32,36 @@ def test_time_ns(arr: pa.ChunkedArray) -> None:
         want = a.to_pylist()
     got = time_ns(arr)
     assert got.dtype == np.int64 and got.tolist() == want
+
+
+@pytest.mark.parametrize(
+    "arr",
+    [
+        pa.chunked_array([pa.array([1.5, -2.0])]),
+        pa.chunked_array([pa.array([1, 2]), pa.array([3])]),  # two chunks
+        pa.chunked_array([], pa.int64()),  # none
+        pa.chunked_array([pa.array([1, 2, 3, 4])[1:]]),  # a slice
+        pa.chunked_array([pa.array([1.0, None])]),
+        pa.array([7, 8], pa.int64()),
+    ],
+)
+@pytest.mark.parametrize("kind", [None, "float", "integer", "unsigned"])
+def test_arrow_col_plain_columns(arr: pa.ChunkedArray | pa.Array, kind: str | None) -> None:
+    """int64 and float64 columns (SQL's usual results) as their values, validity and kind."""
+    from sql.influxql.columns import arrow_col
+
+    a = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    col = arrow_col(arr, kind)
+    present = [v for v in a.to_pylist() if v is not None]
+    if a.type == pa.int64():
+        want_kind = "integer"
+    elif kind == "unsigned":  # a float column read as unsigned: its values converted
+        want_kind, present = "unsigned", np.array(present, np.float64).astype(np.uint64).tolist()
+    else:
+        want_kind = "float"
+    assert col.kind == want_kind and len(col) == len(a)
+    assert col.valid.tolist() == [v is not None for v in a.to_pylist()]
+    assert col.values[col.valid].tolist() == present
 
 
 @pytest.mark.parametrize("mode", ["null", "none", "number", "previous", "linear"])
