@@ -260,8 +260,15 @@ def _order_limit(plan: BucketAggregate, table: pa.Table) -> pa.Table:
             table = table.take(pa.array(np.arange(table.num_rows - 1, -1, -1)))
     elif plan.order:
         names = table.column_names
-        keys = [(names.index(n), "descending" if d else "ascending") for n, d in plan.order]
-        table = table.take(pc.sort_indices(table, sort_keys=keys))
+        keyed = table
+        keys: list[tuple[int, str]] = []
+        for n, desc, nulls_first in plan.order:
+            col = table.column(names.index(n))
+            if col.null_count:  # NULLs where the ORDER BY puts them (pyarrow: last either way)
+                keys.append((keyed.num_columns, "descending" if nulls_first else "ascending"))
+                keyed = keyed.append_column(f"__nulls{len(keys)}", pc.is_null(col))
+            keys.append((names.index(n), "descending" if desc else "ascending"))
+        table = table.take(pc.sort_indices(keyed, sort_keys=keys))
     if plan.offset or plan.limit is not None:
         table = table.slice(plan.offset, plan.limit)
     return table

@@ -82,7 +82,8 @@ class BucketAggregate:
     group_tags: list[tuple[str, str]]  # (tag column, output name)
     aggs: list[Agg]
     outputs: list[tuple[str, int]]  # select order: ("bucket"|"tag"|"agg", index)
-    order: list[tuple[str, bool]] = field(default_factory=list)  # (output name, descending)
+    # (output name, descending, NULLs first)
+    order: list[tuple[str, bool, bool]] = field(default_factory=list)
     limit: int | None = None
     offset: int = 0
     tz_sensitive: bool = False  # date_trunc buckets follow the session TimeZone: native only in UTC
@@ -105,7 +106,7 @@ class BucketAggregate:
         if self.not_null:
             lines.append(f"  not null: {self.not_null}")
         if self.order:
-            lines.append(f"  order: {', '.join(n + (' DESC' if d else '') for n, d in self.order)}")
+            lines.append(f"  order: {', '.join(n + (' DESC' if d else '') for n, d, _ in self.order)}")
         if self.limit is not None:
             lines.append(f"  limit: {self.limit} offset {self.offset}")
         return lines
@@ -217,10 +218,11 @@ def plan(session, tree: exp.Expression) -> NativePlan | None:
         if agg is not None:
             agg.conditions = conditions
         return agg
-    if tree.args.get("distinct") is not None:
+    distinct = tree.args.get("distinct")
+    if distinct is not None and distinct.args.get("on") is not None:
         return _last_point(tree, table, meta, rp, where, cols)
     agg = _selectors_covered(_bucket_aggregate(tree, table, meta, rp, where, cols))
-    if agg is None:
+    if agg is None and distinct is None:
         # rows of a time range and tags [ORDER BY time] [LIMIT n]: a filtered scan without conditions
         return _filtered_scan(tree, table, meta, rp, where, cols, [])
     return agg
@@ -415,7 +417,10 @@ _interval_con: duckdb.DuckDBPyConnection | None = None
 
 
 def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | None:
-    if tree.args.get("distinct") is not None:
+    """GROUP BY a time bucket and/or tags with aggregates; also SELECT DISTINCT of tags and a bucket
+    (or GROUP BY them without aggregates): the groups that hold rows."""
+    distinct = tree.args.get("distinct")
+    if distinct is not None and (distinct.args.get("on") is not None or tree.args.get("group") is not None):
         return None
     every_us = None
     bucket_name = None
@@ -461,8 +466,8 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
                 return None
             aggs.append(agg)
             outputs.append(("agg", len(aggs) - 1))
-    if not aggs:
-        return None
+    if (distinct is not None and aggs) or (not aggs and distinct is None and tree.args.get("group") is None):
+        return None  # (no aggregates and no groups: rows, a filtered scan's)
     # GROUP BY must name exactly the selected bucket and tags (by output name, ordinal or expression)
     out_names = [e.alias_or_name for e in tree.expressions]
     keys = {
@@ -490,9 +495,9 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
         if name not in keys:
             return None
         grouped.add(name)
-    if grouped != keys:
+    if grouped != keys and distinct is None:
         return None
-    order: list[tuple[str, bool]] = []
+    order: list[tuple[str, bool, bool]] = []
     if tree.args.get("order") is not None:
         for item in tree.args["order"].expressions:
             key = item.this
@@ -502,7 +507,9 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
                 kname = key.name
             else:
                 return None
-            order.append((kname, bool(item.args.get("desc"))))
+            desc = bool(item.args.get("desc"))
+            nulls_first = item.args.get("nulls_first")  # (PostgreSQL's default: first when DESC)
+            order.append((kname, desc, desc if nulls_first is None else bool(nulls_first)))
     bounds = _limit_offset(tree)
     if bounds is None:
         return None

@@ -51,6 +51,13 @@ QUERIES = [
     # groups whose rows lack the field are no groups
     "SELECT time_bucket('20 minutes', time) AS b, hostname, ARG_MAX(time, ROW(sparse, -EPOCH_US(time))) AS t, ARG_MAX(sparse, ROW(sparse, -EPOCH_US(time))) AS v, count(sparse) AS n FROM cpu WHERE sparse IS NOT NULL GROUP BY b, hostname ORDER BY b, hostname",
     "SELECT time_bucket('10 minutes', time) AS b, avg(sparse), max(sparse) FROM cpu WHERE sparse IS NOT NULL AND sparse > 0 GROUP BY b ORDER BY b",
+    # the groups that hold rows
+    "SELECT DISTINCT hostname, region FROM cpu WHERE time >= '2016-01-01 01:00:00+00' ORDER BY hostname",
+    "SELECT DISTINCT region FROM cpu ORDER BY region DESC LIMIT 3",
+    "SELECT DISTINCT region FROM cpu ORDER BY region DESC NULLS LAST",
+    "SELECT region, max(usage_user), count(usage_user) FROM cpu GROUP BY region ORDER BY region NULLS FIRST, 2 DESC",
+    "SELECT region FROM cpu WHERE hostname LIKE 'host_%' GROUP BY region ORDER BY 1",
+    "SELECT DISTINCT time_bucket('20 minutes', time) AS b, region FROM cpu WHERE hostname IN ('host_1', 'host_lone') ORDER BY b, region",
     # InfluxQL's integer sums
     "SELECT time_bucket('10 minutes', time) AS b, CAST(SUM(usage_user) AS BIGINT) AS s FROM cpu WHERE hostname = 'host_1' GROUP BY b ORDER BY b",
 ]
@@ -71,6 +78,12 @@ def session(tmp_path_factory):
             storage.write("postgres", b).check()
             if i == 2:
                 storage.flush()  # files and memtable both hold data; some blocks come from statistics
+        # a series without a region (NULL in that column)
+        t = gen.start_ns + np.arange(5, dtype=np.int64) * 7 * 10**9
+        lone = WriteBatch.from_rows(
+            "cpu", t, [{"hostname": "host_lone"}] * 5, {"usage_user": [1, 2, 3, 4, 5]}
+        )
+        storage.write("postgres", lone).check()
         yield engine.session("postgres")
 
 
