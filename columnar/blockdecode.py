@@ -412,8 +412,8 @@ def _acc_float(
 def aggregate_groups(
     buf, at, ln, cnt, validity, rows, series, tags, tmin, tmax, every, offset, verify,
     t_col, t_tag, t_kind, t_op, t_i, t_u, t_f,
-    o_series, o_bucket, o_rtmin, o_rtmax, o_count, o_sum, o_sumf, o_min, o_max, o_first, o_ftime, o_last,
-    o_ltime, o_mintime, o_maxtime, status,
+    o_series, o_bucket, o_rtmin, o_rtmax, o_rows, o_count, o_sum, o_sumf, o_min, o_max, o_first, o_ftime,
+    o_last, o_ltime, o_mintime, o_maxtime, status,
 ):  # fmt: skip
     """Partial aggregates per (series, time bucket) of row groups, decoding each block into a small
     scratch buffer (nothing the size of the scan is materialised).
@@ -422,7 +422,7 @@ def aggregate_groups(
     rows of series ``series[g]``; column c has dtype tag tags[c - 1] (0 int64, 1 uint64, 2 float64).
     Rows outside [tmin, tmax] are skipped; bucket = (t - offset) // every * every + offset (every 0:
     one bucket, 0). Per (series, bucket) run of a group one output slot p (with the times of its first
-    and last row, o_rtmin / o_rtmax), per column c - 1:
+    and last row, o_rtmin / o_rtmax, and its rows, o_rows), per column c - 1:
     count, sum (o_sum: uint64 bits for integers, which wrap like int64; o_sumf: floats), the bit patterns
     of min, max, first (+ its time), last (+ its time), and the times of the first rows holding the
     min and the max (o_mintime, o_maxtime: InfluxQL's selectors return the selected point's time). NaN sorts above every number: min skips it,
@@ -443,6 +443,7 @@ def aggregate_groups(
     run_s = np.empty(maxrows + 1, np.int64)
     run_b = np.empty(maxrows + 1, np.int64)
     run_t = np.empty(maxrows + 1, np.int64)  # time of the run's last counted row
+    run_n = np.empty(maxrows + 1, np.int64)  # the run's counted rows
     keep = np.empty(maxrows, np.uint8)
     p = 0
     for g in range(ng):
@@ -486,10 +487,12 @@ def aggregate_groups(
             run_s[nr] = j
             run_b[nr] = b
             run_t[nr] = tt[j]
+            run_n[nr] = 1
             j += 1
             while j < hi and tt[j] <= last_t:
                 if keep[j]:
                     run_t[nr] = tt[j]
+                    run_n[nr] += 1
                 j += 1
             nr += 1
         if nr == 0:
@@ -500,6 +503,7 @@ def aggregate_groups(
             o_bucket[p + k] = run_b[k]
             o_rtmin[p + k] = tt[run_s[k]]
             o_rtmax[p + k] = run_t[k]
+            o_rows[p + k] = run_n[k]
         failed = False
         for c in range(ncol):
             a = at[g, c + 1]

@@ -304,6 +304,7 @@ class Partials:
     bucket: np.ndarray
     row_tmin: np.ndarray  # time of the piece's first row, any column present or not
     row_tmax: np.ndarray  # time of its last row
+    rows: np.ndarray  # its rows (count(*))
     count: np.ndarray
     sum_i: np.ndarray
     sum_f: np.ndarray
@@ -319,7 +320,7 @@ class Partials:
     @classmethod
     def empty(cls, columns: list[str], types: list[FieldType], n: int = 0) -> Partials:
         k = len(columns)
-        keys = np.empty((4, n), np.int64)  # (two allocations, not fifteen: small queries make many)
+        keys = np.empty((5, n), np.int64)  # (two allocations, not sixteen: small queries make many)
         acc = np.zeros((11, k, n), np.uint64)
         return cls(
             columns,
@@ -328,6 +329,7 @@ class Partials:
             bucket=keys[1],
             row_tmin=keys[2],
             row_tmax=keys[3],
+            rows=keys[4],
             count=acc[0].view(np.int64),
             sum_i=acc[1],
             sum_f=acc[2].view(np.float64),
@@ -353,6 +355,7 @@ class Partials:
             self.bucket[idx],
             self.row_tmin[idx],
             self.row_tmax[idx],
+            self.rows[idx],
             *(getattr(self, k)[:, idx] for k in _ACC_NAMES),
         )
 
@@ -370,6 +373,7 @@ class Partials:
             np.concatenate([p.bucket for p in parts]),
             np.concatenate([p.row_tmin for p in parts]),
             np.concatenate([p.row_tmax for p in parts]),
+            np.concatenate([p.rows for p in parts]),
             *(np.concatenate([getattr(p, k) for p in parts], axis=1) for k in _ACC_NAMES),
         )
 
@@ -557,6 +561,7 @@ def _stats_partials(chunk, gr, bis, columns, types, every, offset) -> Partials:
     p.bucket[:] = _bucket(gr["tmin"], every, offset)
     p.row_tmin[:] = gr["tmin"]
     p.row_tmax[:] = gr["tmax"]
+    p.rows[:] = gr["nrows"]
     blocks = chunk.blocks
     for i, bi in enumerate(bis):
         has = bi >= 0
@@ -697,7 +702,7 @@ def _aggregate_fused_part(
         sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, gr["series"].astype(np.int64), tags,
         tmin, tmax, ev, offset if ev else 0, True,
         t_col, t_tag, t_kind, t_op, t_i, t_u, t_f,
-        p.series, p.bucket, p.row_tmin, p.row_tmax, p.count, p.sum_i, p.sum_f, p.min, p.max, p.first,
+        p.series, p.bucket, p.row_tmin, p.row_tmax, p.rows, p.count, p.sum_i, p.sum_f, p.min, p.max, p.first,
         p.first_time, p.last, p.last_time, p.min_time, p.max_time, status,
     )  # fmt: skip
     if n < cap:
@@ -708,6 +713,7 @@ def _aggregate_fused_part(
             p.bucket[:n],
             p.row_tmin[:n],
             p.row_tmax[:n],
+            p.rows[:n],
             *(getattr(p, k)[:, :n] for k in _ACC_NAMES),
         )
     return p, gidx[status != blockdecode.OK]
@@ -724,6 +730,7 @@ def _rows_partials(rows: Rows, columns, stored, types, every, offset) -> Partial
     p.bucket[:] = run_b[:nr]
     p.row_tmin[:] = rows.time[run_s[:nr]]
     p.row_tmax[:] = rows.time[run_s[1 : nr + 1] - 1]
+    p.rows[:] = np.diff(run_s[: nr + 1])
     for i, (sc, ft) in enumerate(zip(stored, types, strict=True)):
         col = rows.fields.get(sc)
         if col is None:

@@ -173,7 +173,7 @@ def _bucket_aggregate(session: SqlSession, plan: BucketAggregate, params: list) 
     req = _request(session, plan, params)
     every = plan.every_us * 1000 if plan.every_us else None
     offset = TIMESCALE_ORIGIN_NS % every if every else 0
-    fields = list(dict.fromkeys(a.field for a in plan.aggs))
+    fields = list(dict.fromkeys(a.field for a in plan.aggs if a.field))  # ("": of the rows)
     conds = _conditions(plan.conditions, params)
     if conds is None:  # compared with NULL: no row counts
         return _order_limit(
@@ -306,6 +306,8 @@ def _aggregate_table(session: SqlSession, plan: BucketAggregate, p: Partials, fi
             a = plan.aggs[i]
             if i in simple:
                 columns.append(simple[i])
+            elif not a.field:
+                columns.append(_of_rows(a.func, p, order, starts))
             else:
                 if seg is None:
                     seg = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(order))))
@@ -314,7 +316,9 @@ def _aggregate_table(session: SqlSession, plan: BucketAggregate, p: Partials, fi
     if not len(starts) and not plan.group_tags and not plan.every_us:
         # aggregates without GROUP BY give one row even over no rows: count 0, the others NULL
         columns = [
-            pa.array([0], pa.int64()) if plan.aggs[i].func == "count" else pa.nulls(1, columns[k].type)
+            pa.array([0], pa.int64())
+            if plan.aggs[i].func in ("count", "rows")
+            else pa.nulls(1, columns[k].type)
             for k, (_kind, i) in enumerate(plan.outputs)
         ]
     return pa.Table.from_arrays(columns, names=names)
@@ -559,6 +563,21 @@ def _combine(
     return _masked(from_bits(bits.view(np.int64), ftype), valid)
 
 
+def _of_rows(func: str, p: Partials, order: np.ndarray, starts: np.ndarray) -> pa.Array:
+    """count(*) (rows), max(time) (time_max) or min(time) (time_min) per segment (every piece holds
+    rows)."""
+    if not len(starts):
+        return pa.array([], pa.int64() if func == "rows" else _TIMESTAMPTZ)
+    if func == "rows":
+        return pa.array(np.add.reduceat(p.rows[order], starts), pa.int64())
+    if func == "time_max":
+        ns = np.maximum.reduceat(p.row_tmax[order], starts)
+    else:
+        ns = np.minimum.reduceat(p.row_tmin[order], starts)
+    us = np.ascontiguousarray(ns // 1000)
+    return pa.Array.from_buffers(_TIMESTAMPTZ, len(us), [None, pa.py_buffer(us)])
+
+
 def _extreme(
     func: str, p: Partials, i: int, order: np.ndarray, starts: np.ndarray, has: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -683,7 +702,7 @@ def _conditions(conditions, params: list) -> list[FieldCondition] | None:
 
 
 def _types(plan: BucketAggregate, fields: list[str]) -> list[FieldType]:
-    by_name = {a.field: a.column.storage for a in plan.aggs}
+    by_name = {a.field: a.column.storage for a in plan.aggs if a.field}
     return [by_name[f] or FieldType.FLOAT for f in fields]
 
 

@@ -62,7 +62,8 @@ _INT = {"int2", "int4", "int8"}
 @dataclass
 class Agg:
     # min | max | sum | avg | count | first | last | first_null | last_null, or a selector's:
-    # max_time | min_time | first_time | last_time (the selected point's time) | first_hi | last_hi
+    # max_time | min_time | first_time | last_time (the selected point's time) | first_hi | last_hi;
+    # or of the rows, field "": rows (count(*)) | time_max | time_min (max / min of the time)
     func: str
     field: str
     name: str  # output column name
@@ -602,6 +603,23 @@ def _agg(e: exp.Expression, name: str, cols: dict[str, SqlColumn], meta: TableMe
         return inner
     if isinstance(e, (exp.ArgMin, exp.ArgMax)):
         return _selector(e, name, cols, meta)
+    time = cols.get(meta.time_column)
+    if isinstance(e, exp.Count) and not e.args.get("distinct") and time is not None:
+        arg = e.this
+        if (
+            isinstance(arg, exp.Star)
+            or (isinstance(arg, exp.Literal) and not arg.is_string)
+            or (isinstance(arg, exp.Column) and arg.name == meta.time_column)
+        ):
+            return Agg("rows", "", name, time)  # count(*): the rows (the time is never NULL)
+    if (
+        isinstance(e, (exp.Max, exp.Min))
+        and not e.expressions
+        and isinstance(e.this, exp.Column)
+        and e.this.name == meta.time_column
+        and time is not None
+    ):
+        return Agg("time_max" if isinstance(e, exp.Max) else "time_min", "", name, time)
     if isinstance(e, exp.Cast) and e.to.this is exp.DType.BIGINT:
         # CAST(SUM(integer field) AS BIGINT) (InfluxQL's integer sums): the native sum is int64 already
         # (the executor checks that it cannot overflow)

@@ -211,16 +211,17 @@ def test_fused_aggregate_equals_partials_of_decoded_rows(tmp_path, every):
 
 def _check_selector_times(decoded, column, piece) -> None:
     """Each fused piece's min and max are at min_time and max_time, the first of their rows (float:
-    NaN above every number, as the kernel orders them)."""
+    NaN above every number, as the kernel orders them), and its rows are those of its time span."""
     col = decoded.fields[column]
     valid = np.ones(len(decoded), bool) if col.valid is None else col.valid.astype(bool)
     for j in range(len(piece["series_id"])):
-        at = (
+        rows = (
             (decoded.series == piece["series_id"][j])
             & (decoded.time >= piece["row_tmin"][j])
             & (decoded.time <= piece["row_tmax"][j])
-            & valid
         )
+        assert piece["rows"][j] == np.count_nonzero(rows)  # (count(*): with the column or not)
+        at = rows & valid
         t, v = decoded.time[at], col.values[at]
         assert len(v) == piece["count"][j]
         if v.dtype.kind == "f":
@@ -250,13 +251,14 @@ def _fused(sp, series, tags, tmin, tmax, every, cap):
     o_bucket = np.empty(cap, np.int64)
     o_rtmin = np.empty(cap, np.int64)
     o_rtmax = np.empty(cap, np.int64)
+    o_rows = np.empty(cap, np.int64)
     status = np.zeros(ng, np.int8)
     n = bd.aggregate_groups(
         sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, series.astype(np.int64),
         tags.astype(np.int64), tmin, tmax, int(every or 0), 0, True,
         np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
         np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.float64), o_series, o_bucket,
-        o_rtmin, o_rtmax, o_count,
+        o_rtmin, o_rtmax, o_rows, o_count,
         o["sum"], o_sumf, o["min"], o["max"], o["first"], o_ft, o["last"], o_lt, o_mint, o_maxt, status,
     )  # fmt: skip
     assert (status == bd.OK).all()
@@ -278,6 +280,7 @@ def _fused(sp, series, tags, tmin, tmax, every, cap):
                 "last_time": o_lt[i, sel],
                 "row_tmin": o_rtmin[sel],
                 "row_tmax": o_rtmax[sel],
+                "rows": o_rows[sel],
                 "min_time": o_mint[i, sel],
                 "max_time": o_maxt[i, sel],
             }
