@@ -119,16 +119,11 @@ def run_calls(ctx: Context, plan: Plan, src: Source) -> list[Series]:
     kept = plan.memo.get(("calls", *src.key))
     if kept is None:
         kept = plan.memo[("calls", *src.key)] = _classify(plan, src)
-    calls, aux, single_selector, agg_calls, sql_calls, dims_here = kept
+    calls, aux, single_selector, agg_calls, sql_calls, dims_here, windowed = kept
     results: dict[int, dict[tuple[str, ...], Stream]] = {}
     if sql_calls:
         done, exprs, table = _aggregates_table(ctx, plan, src, sql_calls, dims_here)
-        if (
-            table is not None
-            and not done
-            and len(sql_calls) == len(agg_calls)
-            and _windowed_values(plan, calls, agg_calls, aux)
-        ):
+        if table is not None and not done and len(sql_calls) == len(agg_calls) and windowed:
             batched = _assemble_aggregates(plan, src, calls, exprs, table, dims_here)
             if batched is not None:
                 return batched
@@ -146,7 +141,7 @@ def run_calls(ctx: Context, plan: Plan, src: Source) -> list[Series]:
     keys: set[tuple[str, ...]] = set()
     for r in results.values():
         keys |= set(r)
-    if _windowed_values(plan, calls, agg_calls, aux):
+    if windowed:
         batched = _assemble_windows(plan, src, sorted(keys), calls, results)
         if batched is not None:
             return batched
@@ -161,7 +156,8 @@ def run_calls(ctx: Context, plan: Plan, src: Source) -> list[Series]:
 def _classify(plan: Plan, src: Source) -> tuple:
     """What run_calls reads from the plan: the top-level calls, the fields that are plain references,
     whether one selector stands alone, the aggregate inside each call's transformations, those that
-    go to SQL together, the dimensions that are tags of ``src``."""
+    go to SQL together, the dimensions that are tags of ``src``, whether the calls give one value per
+    window (_windowed_values)."""
     c = plan.c
     calls = _top_calls(plan)
     aux = _aux_refs(plan)
@@ -185,7 +181,8 @@ def _classify(plan: Plan, src: Source) -> tuple:
         and a.name not in TRANSFORMS
     ]
     dims_here = [d for d in plan.dims if d in src.schema.tags]
-    return calls, aux, single_selector, agg_calls, sql_calls, dims_here
+    windowed = _windowed_values(plan, calls, agg_calls, aux)
+    return calls, aux, single_selector, agg_calls, sql_calls, dims_here, windowed
 
 
 _POINT_TIMES = {"top", "bottom", "distinct", "sample"}  # calls whose rows keep their points' times
@@ -770,8 +767,17 @@ def _aggregates_table(
     key = ("aggregates", *src.key, tuple(map(id, calls)))
     kept = plan.memo.get(key)
     if kept is None:
-        kept = plan.memo[key] = _aggregates_select(plan, src, calls, dims_here)
-    missing, exprs, select, group = kept
+        missing, exprs, select, group = _aggregates_select(plan, src, calls, dims_here)
+        head = tail = ""  # the query's text before and after its WHERE (the plan's alone)
+        if select is not None:
+            head = f"SELECT {select} FROM {src.sql_from}"
+            tail = f" GROUP BY {group}" if group else ""
+            edge = _edge_windows(plan, dims_here)
+            if edge:
+                # the native executor then reads only the windows at that end of the range
+                tail += f" ORDER BY __w {'ASC' if c.ascending else 'DESC'} LIMIT {edge}"
+        kept = plan.memo[key] = (missing, exprs, select, head, tail)
+    missing, exprs, select, head, tail = kept
     done: dict[int, dict[tuple[str, ...], Stream]] = {id(call): {} for call in missing}
     if not exprs:
         return done, exprs, None
@@ -780,13 +786,7 @@ def _aggregates_table(
             done[id(call)] = _points_call(ctx, plan, src, call, dims_here, [])
         return done, exprs, None
     params = sql_params(src)
-    sql = f"SELECT {select} FROM {src.sql_from}{where_sql(plan, src, c.extra_intervals, params=params)}"
-    if group:
-        sql += f" GROUP BY {group}"
-    edge = _edge_windows(plan, dims_here)
-    if edge:
-        # the native executor then reads only the windows at that end of the range
-        sql += f" ORDER BY __w {'ASC' if c.ascending else 'DESC'} LIMIT {edge}"
+    sql = head + where_sql(plan, src, c.extra_intervals, params=params) + tail
     return done, exprs, ctx.sql(src, sql, params)
 
 

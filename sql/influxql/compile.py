@@ -135,8 +135,15 @@ def _is_time(e: A.Expr) -> bool:
     return isinstance(e, A.VarRef) and e.name.lower() == "time"
 
 
+# the range of a condition without time comparisons (shared by _condition's leaves, never changed:
+# condition_expr returns a range of its own)
+_UNBOUNDED = TimeRange()
+
+
 def condition_expr(cond: A.Expr | None, now: int, tz: dt.tzinfo) -> tuple[A.Expr | None, TimeRange]:
     expr, tr = _condition(cond, now, tz)
+    if tr is _UNBOUNDED:
+        tr = TimeRange()
     if isinstance(expr, A.ParenExpr):
         expr = expr.expr
     if isinstance(expr, A.BooleanLiteral) and expr.value:
@@ -146,13 +153,13 @@ def condition_expr(cond: A.Expr | None, now: int, tz: dt.tzinfo) -> tuple[A.Expr
 
 def _condition(cond: A.Expr | None, now: int, tz: dt.tzinfo) -> tuple[A.Expr | None, TimeRange]:
     if cond is None:
-        return None, TimeRange()
+        return None, _UNBOUNDED
     if isinstance(cond, A.BinaryExpr):
-        if cond.op in (T.AND, T.OR):
+        if cond.op is T.AND or cond.op is T.OR:
             le, lt = _condition(cond.lhs, now, tz)
             re_, rt = _condition(cond.rhs, now, tz)
-            # (a range without bounds leaves the other as it is: each is a fresh one of its branch)
-            tr = lt if rt.min is None and rt.max is None else lt.intersect(rt)
+            # (a range without bounds leaves the other as it is)
+            tr = lt if rt is _UNBOUNDED or (rt.min is None and rt.max is None) else lt.intersect(rt)
             if re_ is None:
                 return le, tr
             if le is None:
@@ -164,12 +171,12 @@ def _condition(cond: A.Expr | None, now: int, tz: dt.tzinfo) -> tuple[A.Expr | N
             return None, _time_range(cond.op, cond.rhs, now, tz)
         if _is_time(cond.rhs):
             return None, _time_range(_FLIP.get(cond.op, cond.op), cond.lhs, now, tz)
-        return cond, TimeRange()
+        return cond, _UNBOUNDED
     if isinstance(cond, A.ParenExpr):
         e, tr = _condition(cond.expr, now, tz)
         return (None if e is None else cond if e is cond.expr else A.ParenExpr(e)), tr
     if isinstance(cond, A.BooleanLiteral):
-        return cond, TimeRange()
+        return cond, _UNBOUNDED
     raise QueryError(f"invalid condition expression: {cond}")
 
 

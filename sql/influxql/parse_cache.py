@@ -131,7 +131,12 @@ class _Shared:
             parent = reached[at]
             child = parent[step] if type(step) is int else getattr(parent, step)  # type: ignore[arg-type]
             if copy:
-                child = list(child) if type(child) is list else _copy_node(child)
+                if type(child) is list:
+                    child = list(child)
+                else:  # _copy_node(child), without the call
+                    node = object.__new__(type(child))
+                    node.__dict__.update(child.__dict__)
+                    child = node
                 if type(step) is int:
                     parent[step] = child
                 else:
@@ -194,21 +199,23 @@ class ParseCache:
             return parse_query(text, params), text
         values: list[Any] = []
         kinds: list[str] = []
-
-        def lift(m: re.Match[str]) -> str:
-            s, i, f = m.group(2, 3, 4)
+        # the text cut at its literals by one split (what _LIFT.sub with a function per literal gave,
+        # ~0.2 us less a literal): the text before each, its groups (space, string, integer, number)
+        pieces = _LIFT.split(text)
+        out = [pieces[0]]
+        for at in range(1, len(pieces), 5):
+            space, s, i, f, after = pieces[at : at + 5]
             if s is not None:
                 kind, v = _STR, s
             elif i is not None:
                 kind, v = _INT, int(i)
             else:
                 kind, v = _FLOAT, float(f)
-            k = len(values)
+            out.append(f"{space}$__{kind}{len(values)}")
+            out.append(after)
             values.append(v)
             kinds.append(kind)
-            return f"{m.group(1)}$__{kind}{k}"
-
-        key = _LIFT.sub(lift, text)  # a text without any such literal is its own template
+        key = "".join(out)  # a text without any such literal is its own template
         with self._lock:
             entry = self._entries.get(key, False)
             if entry is not False:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from sql import errors as E
 from sql.influxql import ast as A
 from sql.influxql.compile import QueryError
 from sql.influxql.functions import BOOLEAN, FLOAT, INTEGER, STRING, UNSIGNED
@@ -88,8 +89,6 @@ class Context:
 
     def sql(self, src: Source, text: str, params: SqlParams | None = None) -> pa.Table:
         """The result of ``text``, whose ``$n`` are ``params`` (plan.where_sql's)."""
-        from sql import errors as E
-
         try:
             if src.arrow is not None:
                 return self._sql_arrow(src.arrow, text)

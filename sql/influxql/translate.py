@@ -119,6 +119,7 @@ SQL_TYPE = {
 }
 TAG = "tag"
 NULL = "null"
+_AND_OR = {T.AND: T.AND.value, T.OR: T.OR.value}
 
 
 @dataclass
@@ -151,13 +152,15 @@ class Schema:
     # -- conditions ---------------------------------------------------------------------------------------
     def condition(self, e: A.Expr, params: SqlParams | None = None) -> str:
         """The SQL of a condition; with ``params``, the values compared with columns as parameters."""
+        if type(e) is A.BinaryExpr:  # (most nodes: isinstance's checks below come to it)
+            word = _AND_OR.get(e.op)
+            if word is not None:
+                return f"({self.condition(e.lhs, params)} {word} {self.condition(e.rhs, params)})"
         if isinstance(e, A.ParenExpr):
             return self.condition(e.expr, params)
         if isinstance(e, A.BooleanLiteral):
             return "TRUE" if e.value else "FALSE"
         if isinstance(e, A.BinaryExpr):
-            if e.op in (T.AND, T.OR):
-                return f"({self.condition(e.lhs, params)} {e.op.value} {self.condition(e.rhs, params)})"
             if e.op in (T.EQREGEX, T.NEQREGEX):
                 return self._regex(e)
             if e.op in (T.EQ, T.NEQ, T.LT, T.LTE, T.GT, T.GTE):
