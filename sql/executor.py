@@ -192,7 +192,7 @@ def _group_codes(
 def _bucket_aggregate(session: SqlSession, plan: BucketAggregate, params: list) -> pa.Table:
     req = _request(session, plan, params)
     every = plan.every_us * 1000 if plan.every_us else None
-    offset = TIMESCALE_ORIGIN_NS % every if every else 0
+    offset = _bucket_offset(session, plan, every) if every else 0
     fields = list(dict.fromkeys(a.field for a in plan.aggs if a.field))  # ("": of the rows)
     conds = _conditions(plan.conditions, params)
     if conds is None:  # compared with NULL: no row counts
@@ -208,6 +208,18 @@ def _bucket_aggregate(session: SqlSession, plan: BucketAggregate, params: list) 
         return _newest_buckets(session, plan, req, fields, every, offset, conds)
     p = _partials(session, req, fields, every, offset, conds, _selector_times(plan))
     return _order_limit(plan, _aggregate_table(session, plan, p, fields))
+
+
+def _bucket_offset(session: SqlSession, plan: BucketAggregate, every: int) -> int:
+    """Where buckets of ``every`` ns start, modulo ``every``: TimescaleDB's origin (2000-01-03) or the
+    time_bucket / date_bin origin, plus time_bucket's offset."""
+    origin = TIMESCALE_ORIGIN_NS
+    if plan.bucket_origin is not None:
+        found = session.evaluate_ns(plan.bucket_origin, [])
+        if found is None:
+            raise NotNative("the bucket origin has no time")
+        origin = found
+    return (origin + plan.bucket_offset_us * 1000) % every
 
 
 def _selector_times(plan: BucketAggregate) -> bool:

@@ -4,7 +4,8 @@ A native plan is data (EXPLAIN prints it) built once per prepared statement from
 tree. Three shapes are native; every other query is a DuckDB plan over bound scans:
 
 - BucketAggregate: one table, WHERE fully pushed down (time range + tag predicate),
-  GROUP BY time_bucket(constant width, time) or date_trunc(second..day, time) and/or tags, min/max/sum/avg/count/first/last of
+  GROUP BY time_bucket(constant width, time [, offset | origin]), date_bin(width, time, origin) or
+  date_trunc(second..day, time) and/or tags, min/max/sum/avg/count/first/last of
   integer and float fields, and InfluxQL's selectors (ARG_MIN / ARG_MAX over a ROW key: the selected
   point's value and time), ORDER BY output columns, LIMIT; the WHERE may also compare int/float8
   fields with numbers (only the rows satisfying that count) and require one field IS NOT NULL when
@@ -93,6 +94,10 @@ class BucketAggregate:
     # the WHERE's field IS NOT NULL: only rows with a value of this field count (every aggregate is
     # of this field, so a group without such a row is no group)
     not_null: str | None = None
+    # buckets start at this timestamptz (evaluated at execution: a text's zone is the session's;
+    # None: TimescaleDB's 2000-01-03) plus this offset
+    bucket_origin: exp.Expression | None = None
+    bucket_offset_us: int = 0
 
     def explain(self) -> list[str]:
         lines = [f"Native BucketAggregate on {self.meta.name}"]
@@ -382,6 +387,47 @@ def _last_point(tree, table, meta, rp, where, cols) -> LastPoint | None:
     return LastPoint(table, meta, rp, where, distinct_tags, out)
 
 
+def _time_bucket(
+    e: exp.Expression, cols: dict[str, SqlColumn], time_column: str
+) -> tuple[int, exp.Expression | None, int] | None:
+    """time_bucket(width, time [, offset interval | origin timestamptz]) or date_bin(stride, time,
+    origin) of the table's timestamptz time, as (width in us, origin or None, offset in us); None for
+    other forms (a time zone, months, a timestamp column)."""
+    if isinstance(e, exp.DateBin):
+        width, ts = exp.Cast(this=e.this, to=exp.DataType.build("INTERVAL")), e.expression
+        third = e.args.get("unit") or e.args.get("origin")
+        if isinstance(third, exp.Var | exp.Literal):  # (sqlglot reads the origin's text as a Var)
+            third = exp.Cast(this=exp.Literal.string(third.name), to=exp.DataType.build("TIMESTAMPTZ"))
+        if third is None:
+            return None
+    else:
+        if len(e.expressions) not in (2, 3):
+            return None
+        width, ts, third = e.expressions[0], e.expressions[1], (e.expressions[2:] or [None])[0]
+    if not (isinstance(ts, exp.Column) and ts.name == time_column):
+        return None
+    every_us = _interval_us(width)
+    if every_us is None:
+        return None
+    if third is None:
+        return every_us, None, 0
+    if cols[time_column].type.name != "timestamptz":
+        return None  # (a timestamp's origin is not the session's zone's)
+    if isinstance(third, exp.Interval) or (
+        isinstance(third, exp.Cast) and third.to.this is exp.DType.INTERVAL
+    ):
+        shift = _interval_us(third)  # (None for a month, a negative or a zero offset)
+        return None if shift is None else (every_us, None, shift)
+    if (
+        isinstance(third, exp.Cast)
+        and third.to.this is exp.DType.TIMESTAMPTZ
+        and isinstance(third.this, exp.Literal)
+        and third.this.is_string
+    ):
+        return every_us, third, 0
+    return None
+
+
 def _interval_us(e: exp.Expression) -> int | None:
     """A constant interval (CAST('5 minutes' AS INTERVAL) / INTERVAL '5' MINUTE) in µs; None for months."""
     try:
@@ -425,6 +471,8 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
         return None
     every_us = None
     bucket_name = None
+    origin: exp.Expression | None = None
+    shift_us = 0
     tz_sensitive = False
     group_tags: list[tuple[str, str]] = []
     aggs: list[Agg] = []
@@ -433,16 +481,13 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
     for e in tree.expressions:
         name = e.alias_or_name
         inner = e.this if isinstance(e, exp.Alias) else e
-        if isinstance(inner, exp.Anonymous) and inner.name.upper() == "TIME_BUCKET":
-            args = inner.expressions
-            if len(args) != 2 or bucket_expr is not None:
+        if (isinstance(inner, exp.Anonymous) and inner.name.upper() == "TIME_BUCKET") or isinstance(
+            inner, exp.DateBin
+        ):
+            bucket = _time_bucket(inner, cols, meta.time_column)
+            if bucket is None or bucket_expr is not None:
                 return None
-            ts = args[1]
-            if not (isinstance(ts, exp.Column) and ts.name == meta.time_column):
-                return None
-            every_us = _interval_us(args[0])
-            if every_us is None:
-                return None
+            every_us, origin, shift_us = bucket
             bucket_expr, bucket_name = inner, name
             outputs.append(("bucket", 0))
         elif isinstance(inner, exp.TimestampTrunc) and inner.args.get("unit") is not None:
@@ -529,6 +574,8 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
         limit,
         offset or 0,
         tz_sensitive,
+        bucket_origin=origin,
+        bucket_offset_us=shift_us,
     )
 
 

@@ -58,6 +58,11 @@ QUERIES = [
     "SELECT region, max(usage_user), count(usage_user) FROM cpu GROUP BY region ORDER BY region NULLS FIRST, 2 DESC",
     "SELECT region FROM cpu WHERE hostname LIKE 'host_%' GROUP BY region ORDER BY 1",
     "SELECT DISTINCT time_bucket('20 minutes', time) AS b, region FROM cpu WHERE hostname IN ('host_1', 'host_lone') ORDER BY b, region",
+    # buckets shifted by an offset or aligned to an origin (date_bin's is required)
+    "SELECT time_bucket('7 minutes', time, INTERVAL '150 seconds') AS b, hostname, max(usage_user), count(*) FROM cpu WHERE hostname IN ('host_1', 'host_2') GROUP BY b, hostname ORDER BY b, hostname",
+    "SELECT time_bucket('13 minutes', time, '2016-01-01 00:05:17+00'::timestamptz) AS b, avg(temp) FROM cpu GROUP BY b ORDER BY b",
+    "SELECT date_bin('25 minutes', time, '2016-01-01 01:02:03') AS b, min(usage_user), sum(usage_user) FROM cpu WHERE time >= '2016-01-01 00:10:00+00' GROUP BY b ORDER BY b DESC LIMIT 4",
+    "SELECT date_bin('1 hour', time, TIMESTAMPTZ '2001-02-03 04:05:06+00') AS b, count(usage_user) FROM cpu GROUP BY b ORDER BY b",
     # of the rows: count(*), the time's max and min
     "SELECT hostname, count(*) AS n, min(time) AS a, max(time) AS b FROM cpu GROUP BY hostname ORDER BY hostname",
     "SELECT time_bucket('20 minutes', time) AS t, count(1), count(time), max(time) FROM cpu WHERE usage_user > 60 AND region = 'us-west-1' GROUP BY t ORDER BY t",
@@ -441,3 +446,18 @@ def test_integer_sums_that_may_leave_int64_run_on_duckdb(tmp_path):
         with pytest.raises(E.SqlError) as exc:
             _rows(s, "SELECT CAST(SUM(v) AS BIGINT) AS s FROM m WHERE h = 'a'")
         assert exc.value.sqlstate == "22003"
+
+
+def test_a_date_bin_origin_is_in_the_session_time_zone(session):
+    """date_bin's origin text without a zone is read in the session's TimeZone (as DuckDB's cast)."""
+    sql = "SELECT date_bin('1 hour', time, '2016-01-01 00:00:00') AS h, count(usage_user) AS n FROM cpu GROUP BY h ORDER BY h"
+    assert session.prepare(sql, []).native is not None
+    session.execute(session.prepare("SET TimeZone = 'Asia/Kolkata'", []), [])  # UTC+05:30
+    try:
+        got = _rows(session, sql)
+        session.execute(session.prepare("SET tsgres.native_executor = off", []), [])
+        assert got == _rows(session, sql)
+        assert all(r["h"].astimezone(dt.UTC).minute == 30 for r in got[2])
+    finally:
+        session.execute(session.prepare("SET tsgres.native_executor = on", []), [])
+        session.execute(session.prepare("SET TimeZone = 'UTC'", []), [])
