@@ -409,11 +409,38 @@ def _acc_float(
 
 
 @kernel
+def _acc_spread(vals, mask, kind, run_s, nr, c, p, o_mean, o_m2):
+    """Per run k (slot p + k) of column c: the mean of its values and the sum of their squared
+    distances from it (two passes: exact enough for a variance of values far from 0), as float64 bits;
+    kind: the values' TAG_* (integers as float64)."""
+    iv = vals.view(np.int64)
+    fv = vals.view(np.float64)
+    for k in range(nr):
+        n = 0
+        total = 0.0
+        for j in range(run_s[k], run_s[k + 1]):
+            if mask[j]:
+                x = fv[j] if kind == TAG_FLOAT64 else (float(iv[j]) if kind == TAG_INT64 else float(vals[j]))
+                total += x
+                n += 1
+        if n == 0:
+            continue
+        mean = total / n
+        m2 = 0.0
+        for j in range(run_s[k], run_s[k + 1]):
+            if mask[j]:
+                x = fv[j] if kind == TAG_FLOAT64 else (float(iv[j]) if kind == TAG_INT64 else float(vals[j]))
+                m2 += (x - mean) * (x - mean)
+        o_mean[c, p + k] = mean
+        o_m2[c, p + k] = m2
+
+
+@kernel
 def aggregate_groups(
-    buf, at, ln, cnt, validity, rows, series, tags, tmin, tmax, every, offset, verify,
+    buf, at, ln, cnt, validity, rows, series, tags, tmin, tmax, every, offset, verify, spread,
     t_col, t_tag, t_kind, t_op, t_i, t_u, t_f,
     o_series, o_bucket, o_rtmin, o_rtmax, o_rows, o_count, o_sum, o_sumf, o_min, o_max, o_first, o_ftime,
-    o_last, o_ltime, o_mintime, o_maxtime, status,
+    o_last, o_ltime, o_mintime, o_maxtime, o_mean, o_m2, status,
 ):  # fmt: skip
     """Partial aggregates per (series, time bucket) of row groups, decoding each block into a small
     scratch buffer (nothing the size of the scan is materialised).
@@ -425,7 +452,9 @@ def aggregate_groups(
     and last row, o_rtmin / o_rtmax, and its rows, o_rows), per column c - 1:
     count, sum (o_sum: uint64 bits for integers, which wrap like int64; o_sumf: floats), the bit patterns
     of min, max, first (+ its time), last (+ its time), and the times of the first rows holding the
-    min and the max (o_mintime, o_maxtime: InfluxQL's selectors return the selected point's time). NaN sorts above every number: min skips it,
+    min and the max (o_mintime, o_maxtime: InfluxQL's selectors return the selected point's time);
+    with ``spread`` also each run's mean and the sum of squared distances from it (o_mean, o_m2:
+    float64s, for variances and standard deviations). NaN sorts above every number: min skips it,
     max is NaN when any value is. Only rows satisfying the terms (as in filter_groups; none: every
     row) count, and runs start at such rows. A group whose blocks the kernel cannot decode writes
     nothing and gets status != OK (the caller reads it the ordinary way). Returns the slots used.
@@ -591,6 +620,8 @@ def aggregate_groups(
                     o_mintime,
                     o_maxtime,
                 )
+            if spread:
+                _acc_spread(vals, mask, kind, run_s, nr, c, p, o_mean, o_m2)
         if failed:
             continue
         p += nr

@@ -281,7 +281,8 @@ def aggregate_many(
 
 # Partials' per-column arrays, in the order of its fields
 _ACC_NAMES = (
-    "count", "sum_i", "sum_f", "min", "max", "first", "first_time", "last", "last_time", "min_time", "max_time"
+    "count", "sum_i", "sum_f", "min", "max", "first", "first_time", "last", "last_time", "min_time", "max_time",
+    "mean", "m2",
 )  # fmt: skip
 
 
@@ -295,7 +296,9 @@ class Partials:
     patterns of min, max, first and last (``from_bits`` by the column's type) with the times of
     first and last, and of the first rows that hold the min and the max (``min_time``, ``max_time``:
     InfluxQL's selectors answer with the selected point's time). Pieces made from block statistics
-    do not know those two (0): :func:`aggregate_partials` with ``selector_times`` makes none.
+    do not know those two (0): :func:`aggregate_partials` with ``decoded`` makes none. With its
+    ``spread``, ``mean`` and ``m2`` hold each piece's mean and sum of squared distances from it
+    (variances), else 0.
     """
 
     columns: list[str]
@@ -316,12 +319,14 @@ class Partials:
     last_time: np.ndarray
     min_time: np.ndarray
     max_time: np.ndarray
+    mean: np.ndarray
+    m2: np.ndarray
 
     @classmethod
     def empty(cls, columns: list[str], types: list[FieldType], n: int = 0) -> Partials:
         k = len(columns)
         keys = np.empty((5, n), np.int64)  # (two allocations, not sixteen: small queries make many)
-        acc = np.zeros((11, k, n), np.uint64)
+        acc = np.zeros((13, k, n), np.uint64)
         return cls(
             columns,
             types,
@@ -341,6 +346,8 @@ class Partials:
             last_time=acc[8].view(np.int64),
             min_time=acc[9].view(np.int64),
             max_time=acc[10].view(np.int64),
+            mean=acc[11].view(np.float64),
+            m2=acc[12].view(np.float64),
         )
 
     def __len__(self) -> int:
@@ -410,7 +417,8 @@ def aggregate_partials(
     stats: AggregateStats | None = None,
     conditions: list[FieldCondition] | None = None,
     max_pieces: int | None = None,
-    selector_times: bool = False,
+    decoded: bool = False,
+    spread: bool = False,
 ) -> Partials:
     """Partial aggregates (:class:`Partials`) of numeric or boolean ``columns`` in one pass: block
     statistics where a row group lies in one bucket, inside the time range and no other source or
@@ -418,8 +426,9 @@ def aggregate_partials(
     (last write wins) for what overlaps. With ``conditions`` (see :func:`filtered`) only the rows
     satisfying them count (no block statistics then, except to skip row groups without a match).
     More than ``max_pieces`` pieces raise :class:`ResultTooLarge` once found (a file's pieces at a
-    time: the memory held stays near that bound). With ``selector_times`` every piece is decoded
-    from rows (no block statistics), so each knows the times of its min and max."""
+    time: the memory held stays near that bound). With ``decoded`` every piece is decoded
+    from rows (no block statistics), so each knows the times of its min and max; with ``spread``
+    (which implies it) also its mean and squared distances."""
     t = _target(engine, req)
     for c in columns:
         if c not in t.fields:
@@ -444,8 +453,19 @@ def aggregate_partials(
         for shard in t.shards:
             parts.extend(
                 _aggregate_shard(
-                    t, shard, columns, req.tmin, req.tmax, every, offset, stats, terms, spend, selector_times
-                )
+                    t,
+                    shard,
+                    columns,
+                    req.tmin,
+                    req.tmax,
+                    every,
+                    offset,
+                    stats,
+                    terms,
+                    spend,
+                    decoded or spread,
+                    spread,
+                )  # fmt: skip
             )
     return Partials.concat(parts, columns, types)
 
@@ -477,9 +497,10 @@ def _aggregate_shard(
     stats: AggregateStats,
     terms: list[_Term] | None = None,
     spend: Callable[[int], None] | None = None,
-    selector_times: bool = False,
+    decoded: bool = False,
+    spread: bool = False,
 ) -> list[Partials]:
-    """Partials of one shard (``spend`` is told how many pieces each step made; ``selector_times``:
+    """Partials of one shard (``spend`` is told how many pieces each step made; ``decoded``:
     no piece from block statistics)."""
     terms = terms or []
     src: ShardSources = shard.sources(t.table_id, t.table)
@@ -513,7 +534,7 @@ def _aggregate_shard(
         whole = clean & ~_stats_exclude(chunk, g, terms) if terms else clean
         cls, bis, counts = chunk.classify_groups(
             g, clean, whole, stored, tmin, tmax, int(every or 0), offset if every else 0,
-            not terms and not selector_times, fusable,
+            not terms and not decoded, fusable,
         )  # fmt: skip
         n_stats, n_fused, rows_fused = counts.tolist()
         if n_stats:
@@ -529,8 +550,9 @@ def _aggregate_shard(
             # groups no other source overlaps and no tombstone touches: decoded and aggregated block
             # by block in one kernel; what it cannot decode goes the ordinary way
             part, failed = _aggregate_fused(
-                chunk, g[cls == GROUP_FUSED], types, stored, tmin, tmax, every, offset, terms, t.interrupt
-            )
+                chunk, g[cls == GROUP_FUSED], types, stored, tmin, tmax, every, offset, terms, t.interrupt,
+                spread,
+            )  # fmt: skip
             out.append(part)
             stats.groups_decoded += n_fused
             stats.rows_decoded += rows_fused
@@ -548,7 +570,7 @@ def _aggregate_shard(
         if terms:
             rows = rows.take(np.flatnonzero(_rows_keep(rows, terms)))
         stats.rows_decoded += len(rows)
-        out.append(_rows_partials(rows, columns, stored, types, every, offset))
+        out.append(_rows_partials(rows, columns, stored, types, every, offset, spread))
     if spend is not None:
         spend(sum(len(p) for p in out[counted:]))
     return out
@@ -643,11 +665,12 @@ def _aggregate_fused(
     offset,
     terms=(),
     check: Callable[[], None] | None = None,
+    spread: bool = False,
 ) -> tuple[Partials, np.ndarray]:
     """Pieces of row groups ``gidx`` of one file by blockdecode.aggregate_groups (two halves on two
     threads when there are many), and the groups it could not decode."""
     parts = _split(gidx)
-    args = (chunk, types, stored, tmin, tmax, every, offset, terms)
+    args = (chunk, types, stored, tmin, tmax, every, offset, terms, spread)
     if len(parts) == 1:
         return _aggregate_fused_part(gidx, *args)
     done = _in_parallel(_aggregate_fused_part, parts, *args, check=check)
@@ -683,7 +706,16 @@ def _pieces_cap_kernel(gidx, g_tmin, g_tmax, rows, tmin, tmax, every, offset):
 
 
 def _aggregate_fused_part(
-    gidx: np.ndarray, chunk, types: list[FieldType], stored: list[str], tmin, tmax, every, offset, terms=()
+    gidx: np.ndarray,
+    chunk,
+    types: list[FieldType],
+    stored: list[str],
+    tmin,
+    tmax,
+    every,
+    offset,
+    terms=(),
+    spread: bool = False,
 ) -> tuple[Partials, np.ndarray]:
     columns = list(stored)
     names = list(dict.fromkeys(list(stored) + [tm.column for tm in terms]))  # aggregated columns first
@@ -700,10 +732,10 @@ def _aggregate_fused_part(
     t_tag, t_kind, t_op, t_i, t_u, t_f = _term_arrays(terms)
     n = blockdecode.aggregate_groups(
         sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, gr["series"].astype(np.int64), tags,
-        tmin, tmax, ev, offset if ev else 0, True,
+        tmin, tmax, ev, offset if ev else 0, True, spread,
         t_col, t_tag, t_kind, t_op, t_i, t_u, t_f,
         p.series, p.bucket, p.row_tmin, p.row_tmax, p.rows, p.count, p.sum_i, p.sum_f, p.min, p.max, p.first,
-        p.first_time, p.last, p.last_time, p.min_time, p.max_time, status,
+        p.first_time, p.last, p.last_time, p.min_time, p.max_time, p.mean, p.m2, status,
     )  # fmt: skip
     if n < cap:
         p = Partials(
@@ -719,8 +751,9 @@ def _aggregate_fused_part(
     return p, gidx[status != blockdecode.OK]
 
 
-def _rows_partials(rows: Rows, columns, stored, types, every, offset) -> Partials:
-    """Pieces per (series, bucket) run of rows sorted by (series, time)."""
+def _rows_partials(rows: Rows, columns, stored, types, every, offset, spread: bool = False) -> Partials:
+    """Pieces per (series, bucket) run of rows sorted by (series, time) (``spread``: with their
+    means and squared distances)."""
     n = len(rows)
     run_s = np.empty(n + 1, np.int64)
     run_b = np.empty(n + 1, np.int64)
@@ -748,6 +781,8 @@ def _rows_partials(rows: Rows, columns, stored, types, every, offset) -> Partial
             blockdecode._acc_uint(*args, p.sum_i, *tail)
         else:
             blockdecode._acc_int(*args, p.sum_i, *tail)
+        if spread:
+            blockdecode._acc_spread(bits, mask, _TAGS[ft], run_s, nr, i, 0, p.mean, p.m2)
     return p
 
 

@@ -35,7 +35,7 @@ from columnar.scan import (
 )
 from columnar.types import FieldType
 from sql import errors as E
-from sql.planner import SELECTOR_FUNCS, BucketAggregate, FilteredScan, LastPoint, NativePlan
+from sql.planner import SELECTOR_FUNCS, SPREAD_FUNCS, BucketAggregate, FilteredScan, LastPoint, NativePlan
 from sql.rewrite.pg_types import NUMERIC_FROM_DOUBLE, NUMERIC_SCALE
 from sql.rewrite.pushdown import table_pushdown
 from sql.tables import SqlColumn, sql_columns, to_sql_arrays, to_sql_batch
@@ -206,7 +206,7 @@ def _bucket_aggregate(session: SqlSession, plan: BucketAggregate, params: list) 
         and plan.order[0][0] == (plan.bucket_name or "time_bucket")
     ):
         return _newest_buckets(session, plan, req, fields, every, offset, conds)
-    p = _partials(session, req, fields, every, offset, conds, _selector_times(plan))
+    p = _partials(session, req, fields, every, offset, conds, *_decoded(plan))
     return _order_limit(plan, _aggregate_table(session, plan, p, fields))
 
 
@@ -222,9 +222,11 @@ def _bucket_offset(session: SqlSession, plan: BucketAggregate, every: int) -> in
     return (origin + plan.bucket_offset_us * 1000) % every
 
 
-def _selector_times(plan: BucketAggregate) -> bool:
-    """Whether an aggregate needs the times of each piece's min or max (no block statistics then)."""
-    return any(a.func in ("max_time", "min_time") for a in plan.aggs)
+def _decoded(plan: BucketAggregate) -> tuple[bool, bool]:
+    """Whether an aggregate needs what block statistics do not know: (the times of each piece's min
+    or max, or its spread; its spread: mean and squared distances)."""
+    spread = any(a.func in SPREAD_FUNCS for a in plan.aggs)
+    return spread or any(a.func in ("max_time", "min_time") for a in plan.aggs), spread
 
 
 # A native aggregate holds its partials (one per series, bucket and block: 9 values a column) and its
@@ -240,12 +242,13 @@ def _partials(
     every,
     offset,
     conds,
-    selector_times: bool = False,
+    decoded: bool = False,
+    spread: bool = False,
 ) -> Partials:
     try:
         return aggregate_partials(
             session.storage, req, fields, every=every, offset=offset, conditions=conds,
-            max_pieces=max(NATIVE_PARTIAL_VALUES // max(len(fields), 1), 1), selector_times=selector_times,
+            max_pieces=max(NATIVE_PARTIAL_VALUES // max(len(fields), 1), 1), decoded=decoded, spread=spread,
         )  # fmt: skip
     except ResultTooLarge as exc:
         raise NotNative(str(exc)) from None
@@ -259,9 +262,9 @@ def _newest_buckets(session, plan, req, fields, every, offset, conds) -> pa.Tabl
     need = plan.offset + (plan.limit or 0)
     desc = plan.order[0][1]
     ext = time_extent(session.storage, req)
-    times = _selector_times(plan)
+    decoded = _decoded(plan)
     if ext is None or need == 0:
-        p = _partials(session, req, fields, every, offset, conds, times)
+        p = _partials(session, req, fields, every, offset, conds, *decoded)
         return _order_limit(plan, _aggregate_table(session, plan, p, fields))
     lo_t, hi_t = ext
     k = max(need, 1)
@@ -276,7 +279,7 @@ def _newest_buckets(session, plan, req, fields, every, offset, conds) -> pa.Tabl
             stop = edge + k * every - 1  # the last ns of the k-th bucket
             whole = stop >= hi_t
             sub = req if whole else dataclasses.replace(req, tmax=min(req.tmax, stop))
-        p = _partials(session, sub, fields, every, offset, conds, times)
+        p = _partials(session, sub, fields, every, offset, conds, *decoded)
         table = _aggregate_table(session, plan, p, fields)
         if whole or table.num_rows >= need:
             return _order_limit(plan, table)
@@ -565,6 +568,8 @@ def _combine(
         return _masked(acc, valid)
     if func in SELECTOR_FUNCS:
         return _selected(func, p, i, order, starts, seg, has, valid)
+    if func in SPREAD_FUNCS:
+        return _spread(func, p, i, order, starts, seg, cnt, total)
     if func in ("first_null", "last_null"):
         # first(value, time) / last(value, time): the value at the segment's first / last row, which
         # may be NULL: the piece holding that row, and its first / last value if that is at the row
@@ -593,6 +598,31 @@ def _combine(
         pick = o[_ends(starts, len(t))]
         bits = p.last[i][order][pick]
     return _masked(from_bits(bits.view(np.int64), ftype), valid)
+
+
+def _spread(
+    func: str,
+    p: Partials,
+    i: int,
+    order: np.ndarray,
+    starts: np.ndarray,
+    seg: np.ndarray,
+    cnt: np.ndarray,
+    total: np.ndarray,
+) -> pa.Array:
+    """A variance or standard deviation per segment from its pieces' counts, means and squared
+    distances (Chan et al.'s pairwise combination); NULL for fewer than two values (samp) or none."""
+    n = cnt.astype(np.float64)
+    mean = np.where(cnt > 0, p.mean[i][order], 0.0)
+    sums = np.add.reduceat(n * mean, starts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        seg_mean = sums / total
+        dev = np.where(cnt > 0, mean - seg_mean[seg], 0.0)
+        m2 = np.add.reduceat(np.where(cnt > 0, p.m2[i][order], 0.0) + n * dev * dev, starts)
+        samp = func.endswith("_samp")
+        var = m2 / (total - 1 if samp else total)
+    out = np.sqrt(var) if func.startswith("stddev") else var
+    return pa.array(out, pa.float64(), mask=total < (2 if samp else 1))
 
 
 def _of_rows(func: str, p: Partials, order: np.ndarray, starts: np.ndarray) -> pa.Array:

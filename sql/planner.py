@@ -42,7 +42,13 @@ _AGGS = {
     "COUNT": "count",
     "ARG_MIN_NULL": "first_null",  # first(value, time): the value at the smallest time, NULL or not
     "ARG_MAX_NULL": "last_null",
+    "STDDEV": "stddev_samp",
+    "STDDEVSAMP": "stddev_samp",
+    "STDDEVPOP": "stddev_pop",
+    "VARIANCE": "var_samp",
+    "VARIANCEPOP": "var_pop",
 }
+SPREAD_FUNCS = frozenset({"stddev_samp", "stddev_pop", "var_samp", "var_pop"})
 # InfluxQL's selectors (sql/influxql/calls.py): ARG_MIN / ARG_MAX of a field or of the time over a key
 # ROW(field or its negation, the time or its negation as EPOCH_US) that picks one point; by (function,
 # the key's parts as "f", "-f", "t", "-t") the aggregate of the selected value and of its time.
@@ -64,7 +70,8 @@ _INT = {"int2", "int4", "int8"}
 class Agg:
     # min | max | sum | avg | count | first | last | first_null | last_null, or a selector's:
     # max_time | min_time | first_time | last_time (the selected point's time) | first_hi | last_hi;
-    # or of the rows, field "": rows (count(*)) | time_max | time_min (max / min of the time)
+    # or of the rows, field "": rows (count(*)) | time_max | time_min (max / min of the time);
+    # stddev_samp | stddev_pop | var_samp | var_pop
     func: str
     field: str
     name: str  # output column name
@@ -683,6 +690,13 @@ def _agg(e: exp.Expression, name: str, cols: dict[str, SqlColumn], meta: TableMe
     else:
         return None
     func = _AGGS.get(fn)
+    if (
+        func in SPREAD_FUNCS
+        and args
+        and isinstance(args[0], exp.Cast)
+        and args[0].to.this is exp.DType.DOUBLE
+    ):
+        args = [args[0].this]  # (InfluxQL's STDDEV_SAMP(CAST(f AS DOUBLE PRECISION)): computed in doubles)
     if func is None or not args or not isinstance(args[0], exp.Column) or isinstance(args[0], exp.Star):
         return None
     if isinstance(e, exp.Count) and (e.args.get("distinct") or isinstance(e.this, exp.Star)):

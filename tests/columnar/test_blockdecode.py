@@ -211,7 +211,8 @@ def test_fused_aggregate_equals_partials_of_decoded_rows(tmp_path, every):
 
 def _check_selector_times(decoded, column, piece) -> None:
     """Each fused piece's min and max are at min_time and max_time, the first of their rows (float:
-    NaN above every number, as the kernel orders them), and its rows are those of its time span."""
+    NaN above every number, as the kernel orders them), its rows are those of its time span, and its
+    mean and squared distances are its values'."""
     col = decoded.fields[column]
     valid = np.ones(len(decoded), bool) if col.valid is None else col.valid.astype(bool)
     for j in range(len(piece["series_id"])):
@@ -233,6 +234,9 @@ def _check_selector_times(decoded, column, piece) -> None:
             want_min, want_max = np.argmin(v), np.argmax(v)
         assert piece["min_time"][j] == t[want_min], (column, j)
         assert piece["max_time"][j] == t[want_max], (column, j)
+        x = v.astype(np.float64)  # the mean and squared distances from it (variances)
+        np.testing.assert_allclose(piece["mean"][j], x.mean(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(piece["m2"][j], ((x - x.mean()) ** 2).sum(), rtol=1e-9, atol=1e-9)
 
 
 def _fused(sp, series, tags, tmin, tmax, every, cap):
@@ -247,6 +251,8 @@ def _fused(sp, series, tags, tmin, tmax, every, cap):
     o_lt = np.empty((ncol, cap), np.int64)
     o_mint = np.empty((ncol, cap), np.int64)
     o_maxt = np.empty((ncol, cap), np.int64)
+    o_mean = np.empty((ncol, cap), np.float64)
+    o_m2 = np.empty((ncol, cap), np.float64)
     o_series = np.empty(cap, np.int64)
     o_bucket = np.empty(cap, np.int64)
     o_rtmin = np.empty(cap, np.int64)
@@ -255,11 +261,12 @@ def _fused(sp, series, tags, tmin, tmax, every, cap):
     status = np.zeros(ng, np.int8)
     n = bd.aggregate_groups(
         sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, series.astype(np.int64),
-        tags.astype(np.int64), tmin, tmax, int(every or 0), 0, True,
+        tags.astype(np.int64), tmin, tmax, int(every or 0), 0, True, True,
         np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
         np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.float64), o_series, o_bucket,
         o_rtmin, o_rtmax, o_rows, o_count,
-        o["sum"], o_sumf, o["min"], o["max"], o["first"], o_ft, o["last"], o_lt, o_mint, o_maxt, status,
+        o["sum"], o_sumf, o["min"], o["max"], o["first"], o_ft, o["last"], o_lt, o_mint, o_maxt, o_mean,
+        o_m2, status,
     )  # fmt: skip
     assert (status == bd.OK).all()
     res = []
@@ -283,6 +290,8 @@ def _fused(sp, series, tags, tmin, tmax, every, cap):
                 "rows": o_rows[sel],
                 "min_time": o_mint[i, sel],
                 "max_time": o_maxt[i, sel],
+                "mean": o_mean[i, sel],
+                "m2": o_m2[i, sel],
             }
         )
     return res

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -63,6 +64,12 @@ QUERIES = [
     "SELECT time_bucket('13 minutes', time, '2016-01-01 00:05:17+00'::timestamptz) AS b, avg(temp) FROM cpu GROUP BY b ORDER BY b",
     "SELECT date_bin('25 minutes', time, '2016-01-01 01:02:03') AS b, min(usage_user), sum(usage_user) FROM cpu WHERE time >= '2016-01-01 00:10:00+00' GROUP BY b ORDER BY b DESC LIMIT 4",
     "SELECT date_bin('1 hour', time, TIMESTAMPTZ '2001-02-03 04:05:06+00') AS b, count(usage_user) FROM cpu GROUP BY b ORDER BY b",
+    # variances and standard deviations (of integers: numeric)
+    "SELECT hostname, stddev(usage_user), variance(usage_user), stddev_pop(temp), var_pop(temp) FROM cpu GROUP BY hostname ORDER BY hostname",
+    "SELECT time_bucket('10 minutes', time) AS b, stddev_samp(temp) AS s, var_samp(usage_user) AS v FROM cpu WHERE hostname = 'host_1' GROUP BY b ORDER BY b",
+    "SELECT time_bucket('20 minutes', time) AS b, STDDEV_SAMP(CAST(usage_user AS DOUBLE PRECISION)) AS s FROM cpu WHERE usage_user > 30 GROUP BY b ORDER BY b",
+    "SELECT region, stddev(sparse) AS s, variance(sparse) AS v, stddev_pop(sparse) AS p FROM cpu GROUP BY region ORDER BY region",
+    "SELECT time_bucket('10 seconds', time) AS b, stddev(usage_user) AS s, var_pop(usage_user) AS p FROM cpu WHERE hostname = 'host_1' AND time < '2016-01-01 00:01:00+00' GROUP BY b ORDER BY b",
     # of the rows: count(*), the time's max and min
     "SELECT hostname, count(*) AS n, min(time) AS a, max(time) AS b FROM cpu GROUP BY hostname ORDER BY hostname",
     "SELECT time_bucket('20 minutes', time) AS t, count(1), count(time), max(time) FROM cpu WHERE usage_user > 60 AND region = 'us-west-1' GROUP BY t ORDER BY t",
@@ -109,6 +116,8 @@ def _rows(s, sql):
 def _same(a, b):
     if isinstance(a, float) and isinstance(b, float):
         return (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-12, abs=1e-9)
+    if isinstance(a, Decimal) and isinstance(b, Decimal):  # (variances: both add doubles, in other orders)
+        return a == pytest.approx(b, rel=Decimal("1e-12"), abs=Decimal("1e-9"))
     return a == b
 
 
