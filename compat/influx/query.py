@@ -506,7 +506,9 @@ def _constant_cell(c: Col) -> str | None:
         return None
     if c.codes is not None and c.words is not None:
         codes = c.codes
-        if (codes != codes[0]).any():
+        # (a dictionary of one word and null's, as text_cols gives a column of one text: no row to
+        # compare, its rows being valid)
+        if len(c.words) > 2 and (codes != codes[0]).any():
             return None
         return _value(c.words[codes[0]])
     if v.dtype.kind in "iub" and not (v != v[0]).any():

@@ -113,7 +113,8 @@ _ONE_TEXT_ROWS = 64  # below, hashing every text costs less than a column's buff
 
 def _one_text(arr: pa.Array) -> str | None:
     """The text of a string column whose rows all hold the same one (no nulls), None otherwise:
-    every row as long as the first, and the bytes repeating with that period."""
+    every row as long as the first (its offsets that progression), and the bytes repeating with
+    that period (the data equal to itself shifted by one row). Buffers compared by memcmp."""
     n = len(arr)
     if arr.null_count:
         return None
@@ -124,8 +125,10 @@ def _one_text(arr: pa.Array) -> str | None:
     if end - lo != width * n:
         return None
     if width:
-        data = np.frombuffer(data_buf, np.uint8, end - lo, lo)
-        if (np.diff(offsets) != width).any() or (data[width:] != data[:-width]).any():
+        progression = pa.py_buffer(np.arange(lo, end + 1, width, dtype=np.int32))
+        if not progression.equals(offsets_buf.slice(arr.offset * 4, 4 * (n + 1))):
+            return None
+        if not data_buf.slice(lo + width, end - lo - width).equals(data_buf.slice(lo, end - lo - width)):
             return None
     return arr[0].as_py()
 
@@ -207,6 +210,8 @@ def time_ns(arr: pa.ChunkedArray) -> np.ndarray:
     t = arr.type
     if t.id == _TIMESTAMP_US and t.unit == "us" and not arr.null_count:  # SQL's times: a view
         return arr.to_numpy().view(np.int64) * 1000
+    if t.id == _INT64 and not arr.null_count:  # stored times' nanoseconds (sql.tables.TIME_NS)
+        return arr.to_numpy()
     if isinstance(arr, pa.ChunkedArray):
         a = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
     else:
