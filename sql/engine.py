@@ -146,6 +146,10 @@ class SqlEngine:
             return start
 
 
+# interval units whose length the session's zone decides (a day across a DST change)
+_CALENDAR = re.compile(r"(?<![A-Z])(DAYS?|WEEKS?|D|W)(?![A-Z])", re.IGNORECASE)
+
+
 class SqlSession:
     # pgwire's event loop (sql/immediate.py): the deadline of an execution there (0: none), and the
     # template instance the last lookup found for the next prepare
@@ -590,7 +594,22 @@ class SqlSession:
         return None if row is None or row[0] is None else int(row[0])
 
     def _literal_ns(self, e: exp.Expression, params: list) -> int | None:
-        """Timestamp literals and timestamp parameters without a round trip to DuckDB."""
+        """Timestamp literals and timestamp parameters without a round trip to DuckDB (~0.7 ms);
+        also now() and either plus or minus a constant interval (``time > now() - interval '1
+        hour'``): days and weeks only in UTC sessions, where a day is 24 hours (DuckDB's calendar
+        arithmetic follows the session's zone), never months."""
+        if isinstance(e, exp.Add | exp.Sub) and isinstance(e.expression, exp.Interval):
+            base = self._literal_ns(e.this, params)
+            if base is None:
+                return None
+            us = planner.interval_us(e.expression)
+            if us is None or (
+                self.settings.get("timezone", "UTC") != "UTC" and _CALENDAR.search(e.expression.sql())
+            ):
+                return None
+            return base + us * 1000 if isinstance(e, exp.Add) else base - us * 1000
+        if isinstance(e, exp.CurrentTimestamp):
+            return _time.time_ns() // 1000 * 1000  # (DuckDB's now(): this statement's, in µs)
         if isinstance(e, exp.Cast) and e.to.this in (
             exp.DataType.Type.TIMESTAMPTZ,
             exp.DataType.Type.TIMESTAMP,

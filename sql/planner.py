@@ -413,7 +413,7 @@ def _time_bucket(
         width, ts, third = e.expressions[0], e.expressions[1], (e.expressions[2:] or [None])[0]
     if not (isinstance(ts, exp.Column) and ts.name == time_column):
         return None
-    every_us = _interval_us(width)
+    every_us = interval_us(width)
     if every_us is None:
         return None
     if third is None:
@@ -423,7 +423,7 @@ def _time_bucket(
     if isinstance(third, exp.Interval) or (
         isinstance(third, exp.Cast) and third.to.this is exp.DType.INTERVAL
     ):
-        shift = _interval_us(third)  # (None for a month, a negative or a zero offset)
+        shift = interval_us(third)  # (None for a month, a negative or a zero offset)
         return None if shift is None else (every_us, None, shift)
     if (
         isinstance(third, exp.Cast)
@@ -435,7 +435,7 @@ def _time_bucket(
     return None
 
 
-def _interval_us(e: exp.Expression) -> int | None:
+def interval_us(e: exp.Expression) -> int | None:
     """A constant interval (CAST('5 minutes' AS INTERVAL) / INTERVAL '5' MINUTE) in µs; None for months."""
     try:
         text = e.sql("duckdb")
