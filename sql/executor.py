@@ -326,6 +326,22 @@ def _aggregate_table(session: SqlSession, plan: BucketAggregate, p: Partials, fi
     seg: np.ndarray | None = None
     col_of = {f: i for i, f in enumerate(fields)}
     simple = _simple_aggregates(plan, p, col_of, order, starts)
+    results: list[pa.Array] = []  # per aggregate
+    for i, a in enumerate(plan.aggs):
+        if i in simple:
+            results.append(simple[i])
+        elif not a.field:
+            results.append(_of_rows(a.func, p, order, starts))
+        else:
+            if seg is None:
+                seg = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(order))))
+            results.append(_combine(a.func, p, col_of[a.field], order, starts, seg))
+    if not len(starts) and not plan.group_tags and not plan.every_us:
+        # aggregates without GROUP BY give one row even over no rows: count 0, the others NULL
+        results = [
+            pa.array([0], pa.int64()) if a.func in ("count", "rows") else pa.nulls(1, col.type)
+            for a, col in zip(plan.aggs, results, strict=True)
+        ]
     columns: list[pa.Array] = []
     names: list[str] = []
     for kind, i in plan.outputs:
@@ -337,26 +353,39 @@ def _aggregate_table(session: SqlSession, plan: BucketAggregate, p: Partials, fi
             values = [group_values[c][i] for c in sc[starts].tolist()]
             columns.append(pa.array(values, pa.string()))
             names.append(plan.group_tags[i][1])
+        elif kind == "expr":
+            name, tree, doubles = plan.exprs[i]
+            columns.append(_arithmetic(tree, results, doubles))
+            names.append(name)
         else:
-            a = plan.aggs[i]
-            if i in simple:
-                columns.append(simple[i])
-            elif not a.field:
-                columns.append(_of_rows(a.func, p, order, starts))
-            else:
-                if seg is None:
-                    seg = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(order))))
-                columns.append(_combine(a.func, p, col_of[a.field], order, starts, seg))
-            names.append(a.name)
-    if not len(starts) and not plan.group_tags and not plan.every_us:
-        # aggregates without GROUP BY give one row even over no rows: count 0, the others NULL
-        columns = [
-            pa.array([0], pa.int64())
-            if plan.aggs[i].func in ("count", "rows")
-            else pa.nulls(1, columns[k].type)
-            for k, (_kind, i) in enumerate(plan.outputs)
-        ]
+            columns.append(results[i])
+            names.append(plan.aggs[i].name)
     return pa.Table.from_arrays(columns, names=names)
+
+
+_ARITHMETIC = {"add": pc.add_checked, "sub": pc.subtract_checked, "mul": pc.multiply_checked}
+
+
+def _arithmetic(tree: tuple, results: list[pa.Array], doubles: bool) -> pa.Array:
+    """An output computed from aggregates (sql/planner.py _arithmetic): in doubles, or in bigint,
+    whose overflow PostgreSQL reports (DuckDB runs the statement then, and says so)."""
+    typ = pa.float64() if doubles else pa.int64()
+
+    def value(node: tuple):
+        kind = node[0]
+        if kind == "agg":
+            return pc.cast(results[node[1]], typ)
+        if kind == "lit":
+            return pa.scalar(node[1], typ)
+        if kind == "neg":
+            return pc.negate_checked(value(node[1]))
+        return _ARITHMETIC[kind](value(node[1]), value(node[2]))
+
+    try:
+        out = value(tree)
+    except pa.ArrowInvalid as exc:  # (an integer overflow)
+        raise NotNative(f"bigint arithmetic out of range: {exc}") from None
+    return out if isinstance(out, pa.Array) else pa.array([out.as_py()] * len(results[0]), typ)
 
 
 def _integer_sums(plan: BucketAggregate, p: Partials, fields: list[str]) -> list[int]:

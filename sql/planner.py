@@ -90,7 +90,7 @@ class BucketAggregate:
     bucket_name: str | None
     group_tags: list[tuple[str, str]]  # (tag column, output name)
     aggs: list[Agg]
-    outputs: list[tuple[str, int]]  # select order: ("bucket"|"tag"|"agg", index)
+    outputs: list[tuple[str, int]]  # select order: ("bucket"|"tag"|"agg"|"expr", index)
     # (output name, descending, NULLs first)
     order: list[tuple[str, bool, bool]] = field(default_factory=list)
     limit: int | None = None
@@ -105,6 +105,9 @@ class BucketAggregate:
     # None: TimescaleDB's 2000-01-03) plus this offset
     bucket_origin: exp.Expression | None = None
     bucket_offset_us: int = 0
+    # outputs ("expr", i): (name, tree, in doubles) of arithmetic over aggregates (sql/planner.py
+    # _arithmetic); their aggregates are in ``aggs``, not shown themselves
+    exprs: list[tuple[str, tuple, bool]] = field(default_factory=list)
 
     def explain(self) -> list[str]:
         lines = [f"Native BucketAggregate on {self.meta.name}"]
@@ -113,6 +116,8 @@ class BucketAggregate:
         if self.group_tags:
             lines.append(f"  group by tags: {', '.join(t for t, _ in self.group_tags)}")
         lines.append(f"  aggregates: {', '.join(f'{a.func}({a.field})' for a in self.aggs)}")
+        if self.exprs:
+            lines.append(f"  arithmetic: {', '.join(name for name, _, _ in self.exprs)}")
         if self.conditions:
             conds = " AND ".join(f"{f} {op} {e.sql('postgres')}" for f, op, e in self.conditions)
             lines.append(f"  field conditions: {conds}")
@@ -483,6 +488,7 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
     tz_sensitive = False
     group_tags: list[tuple[str, str]] = []
     aggs: list[Agg] = []
+    exprs: list[tuple[str, tuple, bool]] = []
     outputs: list[tuple[str, int]] = []
     bucket_expr: exp.Expression | None = None
     for e in tree.expressions:
@@ -515,10 +521,16 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
             outputs.append(("tag", len(group_tags) - 1))
         else:
             agg = _agg(inner, name, cols, meta)
-            if agg is None:
+            if agg is not None:
+                aggs.append(agg)
+                outputs.append(("agg", len(aggs) - 1))
+                continue
+            # arithmetic over aggregates (max(x) - min(x): InfluxQL's spread())
+            found = _arithmetic(inner, cols, meta, aggs)
+            if found is None:
                 return None
-            aggs.append(agg)
-            outputs.append(("agg", len(aggs) - 1))
+            exprs.append((name, *found))
+            outputs.append(("expr", len(exprs) - 1))
     if (distinct is not None and aggs) or (not aggs and distinct is None and tree.args.get("group") is None):
         return None  # (no aggregates and no groups: rows, a filtered scan's)
     # GROUP BY must name exactly the selected bucket and tags (by output name, ordinal or expression)
@@ -526,7 +538,7 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
     keys = {
         name
         for kind, i in outputs
-        if kind != "agg"
+        if kind in ("bucket", "tag")
         for name in [bucket_name if kind == "bucket" else group_tags[i][1]]
     }
     tag_of_output = {n: t for t, n in group_tags}
@@ -583,7 +595,72 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
         tz_sensitive,
         bucket_origin=origin,
         bucket_offset_us=shift_us,
+        exprs=exprs,
     )
+
+
+_ARITHMETIC = {exp.Add: "add", exp.Sub: "sub", exp.Mul: "mul"}
+
+
+def _result_type(a: Agg) -> str:
+    """The PostgreSQL type of an aggregate's result: int8, float8 or other (numeric, float4, time)."""
+    t = a.column.type.name
+    if a.func in ("count", "rows"):
+        return "int8"
+    if a.func in ("avg", *SPREAD_FUNCS) or (a.func == "sum" and t in _INT):
+        return "float8" if t == "float8" else "other"  # (of integers: numeric)
+    if a.func in ("sum", "min", "max", "first", "last", "first_null", "last_null", "first_hi", "last_hi"):
+        return t if t in ("int8", "float8") else "other"
+    return "other"
+
+
+def _arithmetic(
+    e: exp.Expression, cols: dict[str, SqlColumn], meta: TableMeta, aggs: list[Agg]
+) -> tuple[tuple, bool] | None:
+    """+, - and * (and unary minus, parentheses, number literals) over aggregates of bigint or double
+    results: (a tree of ("agg", index) / ("lit", value) / (op, left, right) / ("neg", x), computed in
+    doubles); the aggregates are added to ``aggs``. None for anything else, and for what PostgreSQL
+    computes as numeric or integer (int4 literals alone) or whose type DuckDB's arithmetic may change."""
+    types: set[str] = set()
+    leaves: list[Agg] = []
+
+    def walk(x: exp.Expression) -> tuple | None:
+        if isinstance(x, exp.Paren):
+            return walk(x.this)
+        if isinstance(x, exp.Neg):
+            inner = walk(x.this)
+            return None if inner is None else ("neg", inner)
+        op = _ARITHMETIC.get(type(x))
+        if op is not None:
+            left, right = walk(x.this), walk(x.expression)
+            return None if left is None or right is None else (op, left, right)
+        width = None
+        if isinstance(x, exp.Cast) and x.to.this in (exp.DType.INT, exp.DType.BIGINT):
+            width, x = ("int4" if x.to.this is exp.DType.INT else "int8"), x.this  # (2 typed by pg_types)
+        if isinstance(x, exp.Literal) and not x.is_string:
+            if not x.name.isdigit():
+                return None  # (1.5 is numeric)
+            types.add(width or ("int8" if int(x.name) >= 2**31 else "int4"))
+            return ("lit", int(x.name))
+        if width is not None:
+            return None
+        a = _agg(x, "", cols, meta)
+        if a is None:
+            return None
+        t = _result_type(a)
+        if t == "other":
+            return None
+        types.add(t)
+        leaves.append(a)
+        return ("agg", len(aggs) + len(leaves) - 1)
+
+    tree = walk(e)
+    if tree is None or not leaves or not types <= {"int8", "int4", "float8"}:
+        return None
+    if "float8" not in types and "int8" not in types:
+        return None  # (int4 arithmetic: PostgreSQL's int4 range)
+    aggs.extend(leaves)
+    return tree, "float8" in types
 
 
 def _selectors_covered(agg: BucketAggregate | None) -> BucketAggregate | None:
