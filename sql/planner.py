@@ -71,13 +71,15 @@ class Agg:
     # min | max | sum | avg | count | first | last | first_null | last_null, or a selector's:
     # max_time | min_time | first_time | last_time (the selected point's time) | first_hi | last_hi;
     # or of the rows, field "": rows (count(*)) | time_max | time_min (max / min of the time);
-    # stddev_samp | stddev_pop | var_samp | var_pop
+    # stddev_samp | stddev_pop | var_samp | var_pop; pct_cont | pct_disc (percentile_cont /
+    # percentile_disc(fraction) WITHIN GROUP (ORDER BY field): of the values themselves)
     func: str
     field: str
     name: str  # output column name
     column: SqlColumn
     # only rows with the field count (FILTER (WHERE field IS NOT NULL), or the WHERE's IS NOT NULL)
     needs_value: bool = False
+    fraction: float = 0.0  # percentile_cont / percentile_disc (pct_cont | pct_disc) WITHIN GROUP
 
 
 @dataclass
@@ -607,9 +609,22 @@ def _result_type(a: Agg) -> str:
     t = a.column.type.name
     if a.func in ("count", "rows"):
         return "int8"
+    if a.func == "pct_cont":
+        return "float8"
     if a.func in ("avg", *SPREAD_FUNCS) or (a.func == "sum" and t in _INT):
         return "float8" if t == "float8" else "other"  # (of integers: numeric)
-    if a.func in ("sum", "min", "max", "first", "last", "first_null", "last_null", "first_hi", "last_hi"):
+    if a.func in (
+        "sum",
+        "min",
+        "max",
+        "first",
+        "last",
+        "first_null",
+        "last_null",
+        "first_hi",
+        "last_hi",
+        "pct_disc",
+    ):
         return t if t in ("int8", "float8") else "other"
     return "other"
 
@@ -687,6 +702,25 @@ def _key_part(e: exp.Expression, time_column: str) -> tuple[str, str | None] | N
     return sign + "f", e.name
 
 
+def _percentile(e: exp.WithinGroup, name: str, cols: dict[str, SqlColumn]) -> Agg | None:
+    """percentile_cont / percentile_disc(constant fraction) WITHIN GROUP (ORDER BY a field ASC)."""
+    fn = e.this
+    if not isinstance(fn, exp.PercentileCont | exp.PercentileDisc) or not isinstance(e.expression, exp.Order):
+        return None
+    keys = e.expression.expressions
+    frac = fn.this
+    if len(keys) != 1 or keys[0].args.get("desc") or not isinstance(keys[0].this, exp.Column):
+        return None
+    if not (isinstance(frac, exp.Literal) and not frac.is_string):
+        return None
+    fraction = float(frac.name)
+    col = cols.get(keys[0].this.name)
+    if not 0.0 <= fraction <= 1.0 or col is None or col.kind != "field" or col.type.name not in _FLOAT | _INT:
+        return None
+    func = "pct_cont" if isinstance(fn, exp.PercentileCont) else "pct_disc"
+    return Agg(func, col.name, name, col, fraction=fraction)
+
+
 def _selector(
     e: exp.ArgMin | exp.ArgMax, name: str, cols: dict[str, SqlColumn], meta: TableMeta
 ) -> Agg | None:
@@ -734,6 +768,8 @@ def _agg(e: exp.Expression, name: str, cols: dict[str, SqlColumn], meta: TableMe
         return inner
     if isinstance(e, (exp.ArgMin, exp.ArgMax)):
         return _selector(e, name, cols, meta)
+    if isinstance(e, exp.WithinGroup):
+        return _percentile(e, name, cols)
     time = cols.get(meta.time_column)
     if isinstance(e, exp.Count) and not e.args.get("distinct") and time is not None:
         arg = e.this

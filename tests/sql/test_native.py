@@ -74,6 +74,12 @@ QUERIES = [
     "SELECT time_bucket('10 minutes', time) AS b, max(usage_user) - min(usage_user) AS s, max(temp) - min(temp) AS t, count(*) * 2 - 1 AS c FROM cpu GROUP BY b ORDER BY b",
     "SELECT hostname, -(max(usage_user) * 3) + min(usage_user) AS x, avg(temp) * 100 AS p, (stddev(temp) + 1) * 2 AS d FROM cpu GROUP BY hostname ORDER BY hostname",
     "SELECT count(*) - 1 AS c, max(usage_user) - min(usage_user) AS s FROM cpu WHERE hostname = 'host_none'",
+    # percentiles of the values (InfluxQL's median())
+    "SELECT time_bucket('10 minutes', time) AS b, percentile_cont(0.5) WITHIN GROUP (ORDER BY usage_user) AS m, percentile_disc(0.9) WITHIN GROUP (ORDER BY usage_user) AS d FROM cpu WHERE hostname = 'host_1' GROUP BY b ORDER BY b",
+    "SELECT region, percentile_cont(0.95) WITHIN GROUP (ORDER BY temp) AS p95, percentile_cont(0) WITHIN GROUP (ORDER BY temp) AS p0, percentile_disc(1) WITHIN GROUP (ORDER BY temp) AS p100, count(temp) FROM cpu GROUP BY region ORDER BY region",
+    "SELECT hostname, percentile_cont(0.25) WITHIN GROUP (ORDER BY sparse) AS q, percentile_disc(0.5) WITHIN GROUP (ORDER BY sparse) AS m FROM cpu WHERE usage_user > 40 GROUP BY hostname ORDER BY hostname",
+    "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY usage_user) AS m, max(usage_user) - min(usage_user) AS s FROM cpu WHERE hostname = 'host_none'",
+    "SELECT time_bucket('1 hour', time) AS b, percentile_cont(0.5) WITHIN GROUP (ORDER BY usage_user) AS m FROM cpu GROUP BY b ORDER BY b DESC LIMIT 2",
     # of the rows: count(*), the time's max and min
     "SELECT hostname, count(*) AS n, min(time) AS a, max(time) AS b FROM cpu GROUP BY hostname ORDER BY hostname",
     "SELECT time_bucket('20 minutes', time) AS t, count(1), count(time), max(time) FROM cpu WHERE usage_user > 60 AND region = 'us-west-1' GROUP BY t ORDER BY t",
@@ -480,3 +486,21 @@ def test_a_date_bin_origin_is_in_the_session_time_zone(session):
     finally:
         session.execute(session.prepare("SET tsgres.native_executor = on", []), [])
         session.execute(session.prepare("SET TimeZone = 'UTC'", []), [])
+
+
+def test_percentiles_of_many_values_run_on_duckdb(session, monkeypatch):
+    """Past NATIVE_PERCENTILE_VALUES (counted from the partials, before any row is read) DuckDB sorts
+    the values instead, with the same answer."""
+    session = session.sql_engine.session("postgres")
+    from sql import executor
+
+    sql = (
+        "SELECT hostname, percentile_cont(0.3) WITHIN GROUP (ORDER BY usage_user) AS p "
+        "FROM cpu GROUP BY hostname ORDER BY hostname"
+    )
+    p = session.prepare(sql, [])
+    native = _rows(session, sql)
+    monkeypatch.setattr(executor, "NATIVE_PERCENTILE_VALUES", 100)
+    with pytest.raises(executor.NotNative):
+        executor.run(session, p.native, list(p.extra_params), [c.type_oid for c in p.columns])
+    assert _rows(session, sql) == native
