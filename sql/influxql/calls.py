@@ -850,15 +850,19 @@ def _aggregate_streams(
     return out
 
 
-def _sql_selector(
-    ctx: Context, plan: Plan, src: Source, call: A.Call, dims_here: list[str], aux: list[A.VarRef]
-) -> dict[tuple[str, ...], Stream]:
-    """max/min/first/last with the selected point's time and columns, in SQL."""
+_NO_FIELD, _NEED_POINTS = "no field", "points"  # _selector_select's answers without a query
+
+
+def _selector_select(plan: Plan, src: Source, call: A.Call, dims_here: list[str], aux: list[A.VarRef]) -> Any:
+    """_sql_selector's query but its WHERE, from the plan and ``src`` alone: (the field's kind, the
+    WHERE's test that it is there, the text before the WHERE, the text after it, the (index,
+    reference) of each auxiliary column), or _NO_FIELD (``src`` lacks the field) or _NEED_POINTS
+    (SQL cannot form the windows)."""
     c = plan.c
     ref = _call_field(call)
     kind = src.schema.fields.get(ref.name)
     if kind is None:
-        return {}
+        return _NO_FIELD
     f = ident(ref.name)
     num = kind in NUMERIC
     us = 'EPOCH_US("time")'
@@ -877,7 +881,7 @@ def _sql_selector(
     try:
         prefix, group = _group_select(plan, dims_here)
     except _NeedPoints:
-        return _points_call(ctx, plan, src, call, dims_here, aux)
+        return _NEED_POINTS
     parts = [f'{fn}("time", {key}) AS __t', f"{fn}({f}, {key}) AS __v"]
     aux_names = []
     for j, a in enumerate(aux):
@@ -886,39 +890,58 @@ def _sql_selector(
             parts.append(f"{fn}_NULL({ident(a.name)}, {key}) AS __x{j}")
             aux_names.append((j, a))
     select = ", ".join(p for p in [prefix, *parts] if p)
-    params = sql_params(src)
-    where = where_sql(plan, src, c.extra_intervals, f"{f} IS NOT NULL", params=params)
-    sql = f"SELECT {select} FROM {src.sql_from}{where}"
-    if group:
-        sql += f" GROUP BY {group}"
+    head = f"SELECT {select} FROM {src.sql_from}"
+    tail = f" GROUP BY {group}" if group else ""
     edge = _edge_windows(plan, dims_here)
     if edge:
         # the native executor then reads only the windows at that end of the range
-        sql += f" ORDER BY __w {'ASC' if c.ascending else 'DESC'} LIMIT {edge}"
+        tail += f" ORDER BY __w {'ASC' if c.ascending else 'DESC'} LIMIT {edge}"
+    return kind, f"{f} IS NOT NULL", head, tail, aux_names
+
+
+def _sql_selector(
+    ctx: Context, plan: Plan, src: Source, call: A.Call, dims_here: list[str], aux: list[A.VarRef]
+) -> dict[tuple[str, ...], Stream]:
+    """max/min/first/last with the selected point's time and columns, in SQL."""
+    c = plan.c
+    memo_key = ("selector", *src.key, id(call))
+    kept = plan.memo.get(memo_key)
+    if kept is None:
+        kept = plan.memo[memo_key] = _selector_select(plan, src, call, dims_here, aux)
+    if kept is _NO_FIELD:
+        return {}
+    if kept is _NEED_POINTS:
+        return _points_call(ctx, plan, src, call, dims_here, aux)
+    kind, not_null, head, tail, aux_names = kept
+    params = sql_params(src)
+    sql = head + where_sql(plan, src, c.extra_intervals, not_null, params=params) + tail
     table = ctx.sql(src, sql, params)
     out: dict[tuple[str, ...], Stream] = {}
     if not table.num_rows:
         return out
-    times = time_ns(table.column("__t"))
+    chosen = table.column("__t")
+    times = time_ns(chosen)
     wins = time_ns(table.column("__w")) if plan.windows is not None else times
+    # each column converted once, each series taking its rows (not an Arrow take and conversion of
+    # every column per series)
+    valid = np.asarray(chosen.is_valid().to_numpy(zero_copy_only=False), bool) if chosen.null_count else None
+    values = arrow_col(table.column("__v"), kind)
+    aux_cols = [
+        (a.name, arrow_col(table.column(f"__x{j}"), src.schema.fields.get(a.name, STRING)))
+        for j, a in aux_names
+    ]
     for key_, idx in series_groups(table, dims_here):
         full = full_key(plan.dims, table, key_) if dims_here else tuple("" for _ in plan.dims)
-        valid = np.asarray(
-            table.column("__t").take(pa.array(idx)).is_valid().to_numpy(zero_copy_only=False), bool
-        )
-        idx = idx[valid]
+        if valid is not None:
+            idx = idx[valid[idx]]
         if not len(idx):
             continue
         order = np.argsort(wins[idx], kind="stable")
         idx = idx[order]
-        vals = arrow_col(table.column("__v").take(pa.array(idx)), kind)
-        auxc = {}
-        for j, a in aux_names:
-            k = src.schema.fields.get(a.name, STRING)
-            auxc[a.name] = arrow_col(table.column(f"__x{j}").take(pa.array(idx)), k)
+        auxc = {name: col.take(idx) for name, col in aux_cols}
         for a in aux:
             auxc.setdefault(a.name, Col.nulls(len(idx)))
-        out[full] = Stream(wins[idx], vals, auxc)
+        out[full] = Stream(wins[idx], values.take(idx), auxc)
     return out
 
 
