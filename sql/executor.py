@@ -342,8 +342,9 @@ def _aggregate_table(
     if values is not None:
         found = _percentiles(plan, values, sb[starts], sc[starts])
     else:  # (no rows to read: the statement compares a field with NULL)
+        types = {"pct_cont": pa.float64(), "count_distinct": pa.int64()}
         found = {
-            i: pa.nulls(len(starts), pa.float64() if a.func == "pct_cont" else a.column.type.arrow)
+            i: pa.nulls(len(starts), types.get(a.func, a.column.type.arrow))
             for i, a in enumerate(plan.aggs)
             if a.func in _PERCENTILES
         }
@@ -361,7 +362,9 @@ def _aggregate_table(
     if not len(starts) and not plan.group_tags and not plan.every_us:
         # aggregates without GROUP BY give one row even over no rows: count 0, the others NULL
         results = [
-            pa.array([0], pa.int64()) if a.func in ("count", "rows") else pa.nulls(1, col.type)
+            pa.array([0], pa.int64())
+            if a.func in ("count", "rows", "count_distinct")
+            else pa.nulls(1, col.type)
             for a, col in zip(plan.aggs, results, strict=True)
         ]
     columns: list[pa.Array] = []
@@ -385,7 +388,7 @@ def _aggregate_table(
     return pa.Table.from_arrays(columns, names=names)
 
 
-_PERCENTILES = ("pct_cont", "pct_disc")
+_PERCENTILES = ("pct_cont", "pct_disc", "count_distinct")  # (of the values themselves)
 
 
 # Percentiles sort their values in numpy (one lexsort): beyond this many DuckDB's parallel sort is
@@ -418,8 +421,9 @@ def _percentile_values(
 def _percentiles(
     plan: BucketAggregate, values: tuple, seg_bucket: np.ndarray, seg_code: np.ndarray
 ) -> dict[int, pa.Array]:
-    """percentile_cont (linear between the two nearest ranks, as PostgreSQL) and percentile_disc (the
-    first value at or past the fraction) of each segment's values: {aggregate index: column}."""
+    """percentile_cont (linear between the two nearest ranks, as PostgreSQL), percentile_disc (the
+    first value at or past the fraction) and COUNT(DISTINCT) (NaN one value, as in PostgreSQL) of
+    each segment's values: {aggregate index: column}."""
     buckets, codes, tbl = values
     nseg = len(seg_bucket)
     # each row's segment: segments are sorted by (bucket, code), so by (bucket's rank, code)
@@ -442,10 +446,17 @@ def _percentiles(
             v = v.astype(np.float64)
         o = np.lexsort((v, s))  # (NaN last: above every number, as in PostgreSQL)
         v = v[o]
+        s = s[o]
         n = np.bincount(s, minlength=nseg)
         begin = np.cumsum(n) - n
         has = n > 0
-        if a.func == "pct_cont":
+        if a.func == "count_distinct":
+            same = (v[1:] == v[:-1]) & (s[1:] == s[:-1])
+            if v.dtype.kind == "f":
+                same |= np.isnan(v[1:]) & np.isnan(v[:-1]) & (s[1:] == s[:-1])
+            firsts = np.concatenate(([True], ~same)) if len(v) else np.zeros(0, bool)
+            out[i] = pa.array(np.bincount(s[firsts], minlength=nseg), pa.int64())
+        elif a.func == "pct_cont":
             pos = a.fraction * np.maximum(n - 1, 0)
             lo = np.floor(pos).astype(np.int64)
             hi = np.ceil(pos).astype(np.int64)

@@ -72,7 +72,7 @@ class Agg:
     # max_time | min_time | first_time | last_time (the selected point's time) | first_hi | last_hi;
     # or of the rows, field "": rows (count(*)) | time_max | time_min (max / min of the time);
     # stddev_samp | stddev_pop | var_samp | var_pop; pct_cont | pct_disc (percentile_cont /
-    # percentile_disc(fraction) WITHIN GROUP (ORDER BY field): of the values themselves)
+    # percentile_disc(fraction) WITHIN GROUP (ORDER BY field)) | count_distinct: of the values themselves
     func: str
     field: str
     name: str  # output column name
@@ -607,7 +607,7 @@ _ARITHMETIC = {exp.Add: "add", exp.Sub: "sub", exp.Mul: "mul"}
 def _result_type(a: Agg) -> str:
     """The PostgreSQL type of an aggregate's result: int8, float8 or other (numeric, float4, time)."""
     t = a.column.type.name
-    if a.func in ("count", "rows"):
+    if a.func in ("count", "rows", "count_distinct"):
         return "int8"
     if a.func == "pct_cont":
         return "float8"
@@ -771,6 +771,13 @@ def _agg(e: exp.Expression, name: str, cols: dict[str, SqlColumn], meta: TableMe
     if isinstance(e, exp.WithinGroup):
         return _percentile(e, name, cols)
     time = cols.get(meta.time_column)
+    if isinstance(e, exp.Count) and isinstance(e.this, exp.Distinct) and len(e.this.expressions) == 1:
+        # COUNT(DISTINCT field): of the values themselves, as percentiles
+        arg = e.this.expressions[0]
+        col = cols.get(arg.name) if isinstance(arg, exp.Column) else None
+        if col is None or col.kind != "field" or col.type.name not in _FLOAT | _INT:
+            return None
+        return Agg("count_distinct", col.name, name, col)
     if isinstance(e, exp.Count) and not e.args.get("distinct") and time is not None:
         arg = e.this
         if (

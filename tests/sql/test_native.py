@@ -80,6 +80,8 @@ QUERIES = [
     "SELECT hostname, percentile_cont(0.25) WITHIN GROUP (ORDER BY sparse) AS q, percentile_disc(0.5) WITHIN GROUP (ORDER BY sparse) AS m FROM cpu WHERE usage_user > 40 GROUP BY hostname ORDER BY hostname",
     "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY usage_user) AS m, max(usage_user) - min(usage_user) AS s FROM cpu WHERE hostname = 'host_none'",
     "SELECT time_bucket('1 hour', time) AS b, percentile_cont(0.5) WITHIN GROUP (ORDER BY usage_user) AS m FROM cpu GROUP BY b ORDER BY b DESC LIMIT 2",
+    "SELECT time_bucket('20 minutes', time) AS b, region, count(DISTINCT usage_user) AS u, count(DISTINCT temp) AS t, count(DISTINCT sparse) AS s FROM cpu GROUP BY b, region ORDER BY b, region",
+    "SELECT count(DISTINCT usage_user) AS u, percentile_disc(0.5) WITHIN GROUP (ORDER BY usage_user) AS m FROM cpu WHERE hostname = 'host_none'",
     # of the rows: count(*), the time's max and min
     "SELECT hostname, count(*) AS n, min(time) AS a, max(time) AS b FROM cpu GROUP BY hostname ORDER BY hostname",
     "SELECT time_bucket('20 minutes', time) AS t, count(1), count(time), max(time) FROM cpu WHERE usage_user > 60 AND region = 'us-west-1' GROUP BY t ORDER BY t",
@@ -177,7 +179,7 @@ def test_native_equals_duckdb(session, sql):
     "sql",
     [
         "SELECT time_bucket('1 month', time) AS b, max(usage_user) FROM cpu GROUP BY b",
-        "SELECT count(DISTINCT usage_user) FROM cpu",
+        "SELECT count(DISTINCT hostname) FROM cpu",
         "SELECT hostname, sum(usage_user) + 1 FROM cpu GROUP BY hostname",
         "SELECT hostname, max(usage_user) + 1.5 FROM cpu GROUP BY hostname",
         "SELECT c.hostname, max(c.usage_user) FROM cpu c JOIN cpu d ON c.time = d.time GROUP BY c.hostname",
