@@ -272,11 +272,14 @@ def decode_column(buf, offs, lens, counts, rows, validity, want_tag, out_pos, ou
 
 
 @kernel
-def _acc_int(
+def _acc_integer(
     vals, mask, tt, run_s, nr, c, p, o_count, o_sum, o_min, o_max, o_first, o_ftime, o_last, o_ltime,
-    o_mintime, o_maxtime,
+    o_mintime, o_maxtime, signed,
 ):  # fmt: skip
+    """Per run of int64 (``signed``) or uint64 values (as uint64 bits): count, sum (wrapping, the same
+    bits either way), min and max (the first row holding each, and its time), first and last."""
     iv = vals.view(np.int64)
+    flip = np.int64(0) if signed else np.int64(-(2**63))  # (x ^ the sign bit orders uint64 as int64)
     for k in range(nr):
         n = 0
         mn = np.int64(0)
@@ -285,56 +288,10 @@ def _acc_int(
         imax = -1
         ifirst = -1
         ilast = -1
-        su = np.int64(0)
-        for j in range(run_s[k], run_s[k + 1]):
-            if mask[j]:
-                v = iv[j]
-                if ifirst < 0:
-                    ifirst = j
-                    mn = v
-                    mx = v
-                    imin = j
-                    imax = j
-                elif v < mn:
-                    mn = v
-                    imin = j
-                elif v > mx:
-                    mx = v
-                    imax = j
-                su += v
-                ilast = j
-                n += 1
-        q = p + k
-        o_count[c, q] = n
-        if n:
-            o_sum[c, q] = np.uint64(su)
-            o_min[c, q] = np.uint64(mn)
-            o_max[c, q] = np.uint64(mx)
-            o_mintime[c, q] = tt[imin]
-            o_maxtime[c, q] = tt[imax]
-            o_first[c, q] = vals[ifirst]
-            o_ftime[c, q] = tt[ifirst]
-            o_last[c, q] = vals[ilast]
-            o_ltime[c, q] = tt[ilast]
-
-
-@kernel
-def _acc_uint(
-    vals, mask, tt, run_s, nr, c, p, o_count, o_sum, o_min, o_max, o_first, o_ftime, o_last, o_ltime,
-    o_mintime, o_maxtime,
-):  # fmt: skip
-    for k in range(nr):
-        n = 0
-        mn = np.uint64(0)
-        mx = np.uint64(0)
-        imin = -1
-        imax = -1
-        ifirst = -1
-        ilast = -1
         su = np.uint64(0)
         for j in range(run_s[k], run_s[k + 1]):
             if mask[j]:
-                v = vals[j]
+                v = iv[j] ^ flip
                 if ifirst < 0:
                     ifirst = j
                     mn = v
@@ -347,15 +304,15 @@ def _acc_uint(
                 elif v > mx:
                     mx = v
                     imax = j
-                su += v
+                su += vals[j]
                 ilast = j
                 n += 1
         q = p + k
         o_count[c, q] = n
         if n:
             o_sum[c, q] = su
-            o_min[c, q] = mn
-            o_max[c, q] = mx
+            o_min[c, q] = vals[imin]
+            o_max[c, q] = vals[imax]
             o_mintime[c, q] = tt[imin]
             o_maxtime[c, q] = tt[imax]
             o_first[c, q] = vals[ifirst]
@@ -580,46 +537,11 @@ def aggregate_groups(
                     o_mintime,
                     o_maxtime,
                 )
-            elif kind == TAG_INT64:
-                _acc_int(
-                    vals,
-                    mask,
-                    tt,
-                    run_s,
-                    nr,
-                    c,
-                    p,
-                    o_count,
-                    o_sum,
-                    o_min,
-                    o_max,
-                    o_first,
-                    o_ftime,
-                    o_last,
-                    o_ltime,
-                    o_mintime,
-                    o_maxtime,
-                )
             else:
-                _acc_uint(
-                    vals,
-                    mask,
-                    tt,
-                    run_s,
-                    nr,
-                    c,
-                    p,
-                    o_count,
-                    o_sum,
-                    o_min,
-                    o_max,
-                    o_first,
-                    o_ftime,
-                    o_last,
-                    o_ltime,
-                    o_mintime,
-                    o_maxtime,
-                )
+                _acc_integer(
+                    vals, mask, tt, run_s, nr, c, p, o_count, o_sum, o_min, o_max, o_first, o_ftime,
+                    o_last, o_ltime, o_mintime, o_maxtime, kind == TAG_INT64,
+                )  # fmt: skip
             if spread:
                 _acc_spread(vals, mask, kind, run_s, nr, c, p, o_mean, o_m2)
         if failed:

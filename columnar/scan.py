@@ -777,10 +777,8 @@ def _rows_partials(rows: Rows, columns, stored, types, every, offset, spread: bo
         tail = (p.min, p.max, p.first, p.first_time, p.last, p.last_time, p.min_time, p.max_time)
         if ft is FieldType.FLOAT:
             blockdecode._acc_float(*args, p.sum_f, *tail)
-        elif ft is FieldType.UNSIGNED:
-            blockdecode._acc_uint(*args, p.sum_i, *tail)
         else:
-            blockdecode._acc_int(*args, p.sum_i, *tail)
+            blockdecode._acc_integer(*args, p.sum_i, *tail, ft is not FieldType.UNSIGNED)
         if spread:
             blockdecode._acc_spread(bits, mask, _TAGS[ft], run_s, nr, i, 0, p.mean, p.m2)
     return p
