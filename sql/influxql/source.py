@@ -99,8 +99,8 @@ class Context:
             else:
                 prepared = session.prepare(text, params.oids)
                 result = session.execute(prepared, params.values)
-            if result.table is not None and result.table.num_rows:  # the native executor's, as made
-                return result.table
+            if result.table is not None:  # the native executor's, as made (every caller reads an
+                return result.table  # empty one's rows only: no table of null columns to build)
             batches = list(result.batches)
         except E.SqlError as e:
             raise QueryError(str(e)) from e
