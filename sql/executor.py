@@ -375,8 +375,8 @@ def _aggregate_table(
             columns.append(pa.Array.from_buffers(_TIMESTAMPTZ, len(us), [None, pa.py_buffer(us)]))
             names.append(plan.bucket_name or "time_bucket")
         elif kind == "tag":
-            values = [group_values[c][i] for c in sc[starts].tolist()]
-            columns.append(pa.array(values, pa.string()))
+            texts = [group_values[c][i] for c in sc[starts].tolist()]
+            columns.append(pa.array(texts, pa.string()))
             names.append(plan.group_tags[i][1])
         elif kind == "expr":
             name, tree, doubles = plan.exprs[i]

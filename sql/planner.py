@@ -601,7 +601,7 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
     )
 
 
-_ARITHMETIC = {exp.Add: "add", exp.Sub: "sub", exp.Mul: "mul"}
+_ARITHMETIC: dict[type, str] = {exp.Add: "add", exp.Sub: "sub", exp.Mul: "mul"}
 
 
 def _result_type(a: Agg) -> str:
@@ -737,10 +737,10 @@ def _selector(
         return Agg("first" if isinstance(e, exp.ArgMin) else "last", col.name, name, col)
     if not (isinstance(key, exp.Anonymous) and key.name.upper() == "ROW" and len(key.expressions) == 2):
         return None
-    parts = [_key_part(k, time) for k in key.expressions]
-    if parts[0] is None or parts[1] is None:
+    first, second = (_key_part(k, time) for k in key.expressions)
+    if first is None or second is None:
         return None
-    (k1, f1), (k2, f2) = parts
+    (k1, f1), (k2, f2) = first, second
     field_name = f1 or f2
     funcs = _SELECTORS.get((e.key, k1, k2))
     if funcs is None or field_name is None:
@@ -758,9 +758,10 @@ def _selector(
 def _agg(e: exp.Expression, name: str, cols: dict[str, SqlColumn], meta: TableMeta) -> Agg | None:
     if isinstance(e, exp.Filter):
         # FILTER (WHERE field IS NOT NULL) of an aggregate of that field: only rows with it count
-        cond = e.expression.this if isinstance(e.expression, exp.Where) else None
-        inner = _agg(e.this, name, cols, meta) if cond is not None else None
-        if inner is None or _not_null_field(cond, "", cols) != inner.field:
+        if not isinstance(e.expression, exp.Where):
+            return None
+        inner = _agg(e.this, name, cols, meta)
+        if inner is None or _not_null_field(e.expression.this, "", cols) != inner.field:
             return None
         if inner.func in ("first_null", "last_null"):
             return None

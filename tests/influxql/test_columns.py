@@ -127,7 +127,8 @@ def test_text_cols_one_text_columns() -> None:
     for name, col in got.items():
         want = arrow_col(table.column(name), "string")
         assert col.tolist() == want.tolist() and col.valid.tolist() == want.valid.tolist(), name
-        assert [col.words[i] for i in col.codes.tolist()] == col.values.tolist()  # type: ignore[index]
+        assert col.words is not None and col.codes is not None
+        assert [col.words[i] for i in col.codes.tolist()] == col.values.tolist()
     for name in ("same", "sliced", "chunks", "empty", "unicode"):  # a dictionary of their own
         assert got[name].words.tolist() == [got[name].values[0], None]  # type: ignore[union-attr]
     assert len({id(got[k].words) for k in ("one_differs", "same_period", "null")}) == 1
