@@ -92,7 +92,9 @@ def _described(session: SqlSession, table: pa.Table, column_oids: list[int], pla
         if oid == NUMERIC_OID and pa.types.is_floating(table.column(i).type)
     ]
     if not numeric and all(
-        f.type == BY_OID[oid].arrow if oid in BY_OID else True
+        f.type == BY_OID[oid].arrow or (oid == NUMERIC_OID and pa.types.is_decimal(f.type))
+        if oid in BY_OID
+        else True
         for f, oid in zip(schema, column_oids, strict=True)
     ):
         plan.__dict__["_described_as"] = (list(column_oids), schema)
@@ -104,6 +106,8 @@ def _described(session: SqlSession, table: pa.Table, column_oids: list[int], pla
             arrays.append(converted[numeric.index(i)])
             continue
         want = BY_OID[oid].arrow if oid in BY_OID else col.type
+        if oid == NUMERIC_OID and pa.types.is_decimal(col.type):
+            want = col.type  # (numeric digits already, as DuckDB's)
         arrays.append(col if col.type == want else col.cast(want))
     return pa.Table.from_arrays(arrays, names=table.column_names)
 
@@ -370,7 +374,10 @@ def _aggregate_table(
     columns: list[pa.Array] = []
     names: list[str] = []
     for kind, i in plan.outputs:
-        if kind == "bucket":
+        if kind == "bucket" and plan.epoch_seconds:
+            columns.append(pa.array(sb[starts] // 10**9, pa.int64()).cast(_EPOCH_SECONDS))
+            names.append(plan.bucket_name or "time_bucket")
+        elif kind == "bucket":
             us = np.ascontiguousarray(sb[starts] // 1000)  # (from_buffers: no conversion pass)
             columns.append(pa.Array.from_buffers(_TIMESTAMPTZ, len(us), [None, pa.py_buffer(us)]))
             names.append(plan.bucket_name or "time_bucket")
@@ -472,6 +479,7 @@ def _percentiles(
     return out
 
 
+_EPOCH_SECONDS = pa.decimal128(38, 0)  # (DuckDB's type for floor(extract(epoch ...) / N) * N)
 _ARITHMETIC = {"add": pc.add_checked, "sub": pc.subtract_checked, "mul": pc.multiply_checked}
 
 

@@ -110,6 +110,7 @@ class BucketAggregate:
     # outputs ("expr", i): (name, tree, in doubles) of arithmetic over aggregates (sql/planner.py
     # _arithmetic); their aggregates are in ``aggs``, not shown themselves
     exprs: list[tuple[str, tuple, bool]] = field(default_factory=list)
+    epoch_seconds: bool = False  # the bucket is shown as its start in epoch seconds (numeric)
 
     def explain(self) -> list[str]:
         lines = [f"Native BucketAggregate on {self.meta.name}"]
@@ -401,6 +402,33 @@ def _last_point(tree, table, meta, rp, where, cols) -> LastPoint | None:
     return LastPoint(table, meta, rp, where, distinct_tags, out)
 
 
+def _epoch_bucket(e: exp.Expression, time_column: str) -> int | None:
+    """N of floor(extract(epoch from time) / N) * N (N a whole number of seconds), as the planner
+    receives it (sql/rewrite has written the epoch as a decimal of EPOCH_US); None otherwise."""
+    if not (isinstance(e, exp.Mul) and isinstance(e.this, exp.Floor) and isinstance(e.this.this, exp.Div)):
+        return None
+    div = e.this.this
+    n1, n2 = _whole(div.expression), _whole(e.expression)
+    if n1 is None or n1 != n2 or n1 <= 0:
+        return None
+    epoch = div.this
+    col = exp.column(time_column, quoted=True).sql("postgres")
+    want = {
+        f"CAST(CAST(EPOCH_US({c}) AS DECIMAL(24, 0)) * 0.000001 AS DECIMAL(24, 6))"
+        for c in (col, time_column)
+    }
+    return n1 if epoch.sql("postgres") in want else None
+
+
+def _whole(e: exp.Expression) -> int | None:
+    """A positive integer literal, or one cast to INT / BIGINT."""
+    if isinstance(e, exp.Cast) and e.to.this in (exp.DType.INT, exp.DType.BIGINT):
+        e = e.this
+    if isinstance(e, exp.Literal) and not e.is_string and e.name.isdigit():
+        return int(e.name)
+    return None
+
+
 def _time_bucket(
     e: exp.Expression, cols: dict[str, SqlColumn], time_column: str
 ) -> tuple[int, exp.Expression | None, int] | None:
@@ -487,6 +515,7 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
     bucket_name = None
     origin: exp.Expression | None = None
     shift_us = 0
+    epoch_seconds = False
     tz_sensitive = False
     group_tags: list[tuple[str, str]] = []
     aggs: list[Agg] = []
@@ -504,6 +533,16 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
                 return None
             every_us, origin, shift_us = bucket
             bucket_expr, bucket_name = inner, name
+            outputs.append(("bucket", 0))
+        elif (seconds := _epoch_bucket(inner, meta.time_column)) is not None:
+            # Grafana's $__timeGroup without TimescaleDB: floor(extract(epoch from time)/N)*N, the
+            # bucket's start in epoch seconds (numeric)
+            if bucket_expr is not None:
+                return None
+            every_us, bucket_expr, bucket_name, epoch_seconds = seconds * 10**6, inner, name, True
+            origin = exp.Cast(
+                this=exp.Literal.string("1970-01-01 00:00:00+00"), to=exp.DataType.build("TIMESTAMPTZ")
+            )
             outputs.append(("bucket", 0))
         elif isinstance(inner, exp.TimestampTrunc) and inner.args.get("unit") is not None:
             unit_us = _TRUNC_US.get(inner.args["unit"].name.upper())
@@ -598,6 +637,7 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
         bucket_origin=origin,
         bucket_offset_us=shift_us,
         exprs=exprs,
+        epoch_seconds=epoch_seconds,
     )
 
 

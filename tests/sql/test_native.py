@@ -82,6 +82,9 @@ QUERIES = [
     "SELECT time_bucket('1 hour', time) AS b, percentile_cont(0.5) WITHIN GROUP (ORDER BY usage_user) AS m FROM cpu GROUP BY b ORDER BY b DESC LIMIT 2",
     "SELECT time_bucket('20 minutes', time) AS b, region, count(DISTINCT usage_user) AS u, count(DISTINCT temp) AS t, count(DISTINCT sparse) AS s FROM cpu GROUP BY b, region ORDER BY b, region",
     "SELECT count(DISTINCT usage_user) AS u, percentile_disc(0.5) WITHIN GROUP (ORDER BY usage_user) AS m FROM cpu WHERE hostname = 'host_none'",
+    # Grafana's $__timeGroup without TimescaleDB: epoch seconds (numeric), buckets from 1970
+    "SELECT floor(extract(epoch from time)/60)*60 AS \"time\", avg(usage_user) AS v, count(*) FROM cpu WHERE hostname = 'host_1' GROUP BY 1 ORDER BY 1",
+    'SELECT floor(extract(epoch from "time")/420)*420 AS "time", hostname AS metric, max(temp) AS "max" FROM cpu WHERE time BETWEEN \'2016-01-01 00:10:00+00\' AND \'2016-01-01 01:30:00+00\' GROUP BY 1, 2 ORDER BY 1, 2',
     # of the rows: count(*), the time's max and min
     "SELECT hostname, count(*) AS n, min(time) AS a, max(time) AS b FROM cpu GROUP BY hostname ORDER BY hostname",
     "SELECT time_bucket('20 minutes', time) AS t, count(1), count(time), max(time) FROM cpu WHERE usage_user > 60 AND region = 'us-west-1' GROUP BY t ORDER BY t",
