@@ -867,7 +867,7 @@ def _selector_select(plan: Plan, src: Source, call: A.Call, dims_here: list[str]
     num = kind in NUMERIC
     us = 'EPOCH_US("time")'
     if call.name == "max":
-        key = f"ROW({f}, -{us})" if num else f"ROW({f}, -{us})"
+        key = f"ROW({f}, -{us})"
         fn = "ARG_MAX"
     elif call.name == "min":
         key = f"ROW({f}, {us})"
