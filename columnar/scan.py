@@ -279,7 +279,8 @@ def aggregate_many(
     return out
 
 
-# Partials' per-column arrays, in the order of its fields
+# Partials' per-piece arrays and per-column arrays (column x piece), in the order of its fields
+_KEY_NAMES = ("series", "bucket", "row_tmin", "row_tmax", "rows")
 _ACC_NAMES = (
     "count", "sum_i", "sum_f", "min", "max", "first", "first_time", "last", "last_time", "min_time", "max_time",
     "mean", "m2",
@@ -353,16 +354,12 @@ class Partials:
     def __len__(self) -> int:
         return len(self.series)
 
-    def take(self, idx: np.ndarray) -> Partials:
-        """The pieces at ``idx``, in that order."""
+    def take(self, idx: np.ndarray | slice) -> Partials:
+        """The pieces at ``idx`` (an index array or a slice), in that order."""
         return Partials(
             self.columns,
             self.types,
-            self.series[idx],
-            self.bucket[idx],
-            self.row_tmin[idx],
-            self.row_tmax[idx],
-            self.rows[idx],
+            *(getattr(self, k)[idx] for k in _KEY_NAMES),
             *(getattr(self, k)[:, idx] for k in _ACC_NAMES),
         )
 
@@ -376,11 +373,7 @@ class Partials:
         return cls(
             columns,
             types,
-            np.concatenate([p.series for p in parts]),
-            np.concatenate([p.bucket for p in parts]),
-            np.concatenate([p.row_tmin for p in parts]),
-            np.concatenate([p.row_tmax for p in parts]),
-            np.concatenate([p.rows for p in parts]),
+            *(np.concatenate([getattr(p, k) for p in parts]) for k in _KEY_NAMES),
             *(np.concatenate([getattr(p, k) for p in parts], axis=1) for k in _ACC_NAMES),
         )
 
@@ -465,7 +458,7 @@ def aggregate_partials(
                     spend,
                     decoded or spread,
                     spread,
-                )  # fmt: skip
+                )
             )
     return Partials.concat(parts, columns, types)
 
@@ -738,16 +731,7 @@ def _aggregate_fused_part(
         p.first_time, p.last, p.last_time, p.min_time, p.max_time, p.mean, p.m2, status,
     )  # fmt: skip
     if n < cap:
-        p = Partials(
-            columns,
-            types,
-            p.series[:n],
-            p.bucket[:n],
-            p.row_tmin[:n],
-            p.row_tmax[:n],
-            p.rows[:n],
-            *(getattr(p, k)[:, :n] for k in _ACC_NAMES),
-        )
+        p = p.take(slice(0, n))
     return p, gidx[status != blockdecode.OK]
 
 
