@@ -52,6 +52,13 @@ NUMERIC_OID = 1700
 _TIMESTAMPTZ = pa.timestamp("us", tz="UTC")
 
 
+def _timestamptz(ns: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    """Nanoseconds as timestamptz (µs, floored), NULL where not ``valid`` (over the values' buffer:
+    columnar.scan.fixed_width)."""
+    us = np.ascontiguousarray(ns // 1000 if valid is None else np.where(valid, ns, 0) // 1000)
+    return fixed_width(_TIMESTAMPTZ, us, valid)
+
+
 def run(session: SqlSession, plan: NativePlan, params: list, column_oids: list[int]) -> pa.Table | Streamed:
     """The plan's answer: a table, or for a large filtered scan (no order, no limit, not on the event
     loop) a :class:`Streamed` whose pieces are computed as they are read."""
@@ -92,10 +99,7 @@ def _described(session: SqlSession, table: pa.Table, column_oids: list[int], pla
         if oid == NUMERIC_OID and pa.types.is_floating(table.column(i).type)
     ]
     if not numeric and all(
-        f.type == BY_OID[oid].arrow or (oid == NUMERIC_OID and pa.types.is_decimal(f.type))
-        if oid in BY_OID
-        else True
-        for f, oid in zip(schema, column_oids, strict=True)
+        f.type == _wanted(oid, f.type) for f, oid in zip(schema, column_oids, strict=True)
     ):
         plan.__dict__["_described_as"] = (list(column_oids), schema)
         return table  # (the usual case: every column has its described type already)
@@ -105,11 +109,18 @@ def _described(session: SqlSession, table: pa.Table, column_oids: list[int], pla
         if i in numeric:
             arrays.append(converted[numeric.index(i)])
             continue
-        want = BY_OID[oid].arrow if oid in BY_OID else col.type
-        if oid == NUMERIC_OID and pa.types.is_decimal(col.type):
-            want = col.type  # (numeric digits already, as DuckDB's)
+        want = _wanted(oid, col.type)
         arrays.append(col if col.type == want else col.cast(want))
     return pa.Table.from_arrays(arrays, names=table.column_names)
+
+
+def _wanted(oid: int, typ: pa.DataType) -> pa.DataType:
+    """The Arrow type a native result column of type ``typ`` is sent as for a column described as
+    ``oid``: its OID's, except a numeric that is a decimal already (as DuckDB's); unknown OIDs as
+    they are."""
+    if oid not in BY_OID or (oid == NUMERIC_OID and pa.types.is_decimal(typ)):
+        return typ
+    return BY_OID[oid].arrow
 
 
 def _numeric(session: SqlSession, cols: list[pa.ChunkedArray]) -> list[pa.ChunkedArray]:
@@ -378,8 +389,7 @@ def _aggregate_table(
             columns.append(pa.array(sb[starts] // 10**9, pa.int64()).cast(_EPOCH_SECONDS))
             names.append(plan.bucket_name or "time_bucket")
         elif kind == "bucket":
-            us = np.ascontiguousarray(sb[starts] // 1000)  # (from_buffers: no conversion pass)
-            columns.append(pa.Array.from_buffers(_TIMESTAMPTZ, len(us), [None, pa.py_buffer(us)]))
+            columns.append(_timestamptz(sb[starts]))
             names.append(plan.bucket_name or "time_bucket")
         elif kind == "tag":
             texts = [group_values[c][i] for c in sc[starts].tolist()]
@@ -499,10 +509,9 @@ def _arithmetic(tree: tuple, results: list[pa.Array], doubles: bool) -> pa.Array
         return _ARITHMETIC[kind](value(node[1]), value(node[2]))
 
     try:
-        out = value(tree)
+        return value(tree)  # (an array: the planner takes no arithmetic without an aggregate)
     except pa.ArrowInvalid as exc:  # (an integer overflow)
         raise NotNative(f"bigint arithmetic out of range: {exc}") from None
-    return out if isinstance(out, pa.Array) else pa.array([out.as_py()] * len(results[0]), typ)
 
 
 def _integer_sums(plan: BucketAggregate, p: Partials, fields: list[str]) -> list[int]:
@@ -782,8 +791,7 @@ def _of_rows(func: str, p: Partials, order: np.ndarray, starts: np.ndarray) -> p
         ns = np.maximum.reduceat(p.row_tmax[order], starts)
     else:
         ns = np.minimum.reduceat(p.row_tmin[order], starts)
-    us = np.ascontiguousarray(ns // 1000)
-    return pa.Array.from_buffers(_TIMESTAMPTZ, len(us), [None, pa.py_buffer(us)])
+    return _timestamptz(ns)
 
 
 def _extreme(
@@ -838,8 +846,7 @@ def _selected(
     else:
         ns = np.maximum.reduceat(np.where(has, p.last_time[i][order], _I64_MIN), starts)
     if func.endswith("_time"):
-        us = np.ascontiguousarray(np.where(valid, ns, 0) // 1000)
-        return fixed_width(_TIMESTAMPTZ, us, valid)
+        return _timestamptz(ns, valid)
     first = func == "first_hi"
     at = has & ((p.first_time if first else p.last_time)[i][order] == ns[seg])
     v = from_bits((p.first if first else p.last)[i][order].view(np.int64), p.types[i])
