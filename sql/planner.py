@@ -754,8 +754,8 @@ def _percentile(e: exp.WithinGroup, name: str, cols: dict[str, SqlColumn]) -> Ag
     if not (isinstance(frac, exp.Literal) and not frac.is_string):
         return None
     fraction = float(frac.name)
-    col = cols.get(keys[0].this.name)
-    if not 0.0 <= fraction <= 1.0 or col is None or col.kind != "field" or col.type.name not in _FLOAT | _INT:
+    col = _numeric_field(keys[0].this, cols)
+    if not 0.0 <= fraction <= 1.0 or col is None:
         return None
     func = "pct_cont" if isinstance(fn, exp.PercentileCont) else "pct_disc"
     return Agg(func, col.name, name, col, fraction=fraction)
@@ -771,8 +771,8 @@ def _selector(
     time = meta.time_column
     if isinstance(key, exp.Column) and key.name == time and value.name != time:
         # the value at the smallest / largest time among rows with one
-        col = cols.get(value.name)
-        if col is None or col.kind != "field" or col.type.name not in _FLOAT | _INT:
+        col = _numeric_field(value, cols)
+        if col is None:
             return None
         return Agg("first" if isinstance(e, exp.ArgMin) else "last", col.name, name, col)
     if not (isinstance(key, exp.Anonymous) and key.name.upper() == "ROW" and len(key.expressions) == 2):
@@ -785,8 +785,8 @@ def _selector(
     funcs = _SELECTORS.get((e.key, k1, k2))
     if funcs is None or field_name is None:
         return None
-    col = cols.get(field_name)
-    if col is None or col.kind != "field" or col.type.name not in _FLOAT | _INT:
+    col = _numeric_field(exp.column(field_name), cols)
+    if col is None:
         return None
     if value.name == time:
         return Agg(funcs[1], col.name, name, col)
@@ -814,11 +814,8 @@ def _agg(e: exp.Expression, name: str, cols: dict[str, SqlColumn], meta: TableMe
     time = cols.get(meta.time_column)
     if isinstance(e, exp.Count) and isinstance(e.this, exp.Distinct) and len(e.this.expressions) == 1:
         # COUNT(DISTINCT field): of the values themselves, as percentiles
-        arg = e.this.expressions[0]
-        col = cols.get(arg.name) if isinstance(arg, exp.Column) else None
-        if col is None or col.kind != "field" or col.type.name not in _FLOAT | _INT:
-            return None
-        return Agg("count_distinct", col.name, name, col)
+        col = _numeric_field(e.this.expressions[0], cols)
+        return None if col is None else Agg("count_distinct", col.name, name, col)
     if isinstance(e, exp.Count) and not e.args.get("distinct") and time is not None:
         arg = e.this
         if (
@@ -862,17 +859,20 @@ def _agg(e: exp.Expression, name: str, cols: dict[str, SqlColumn], meta: TableMe
         return None
     if isinstance(e, exp.Count) and (e.args.get("distinct") or isinstance(e.this, exp.Star)):
         return None
-    col = cols.get(args[0].name)
-    if col is None or col.kind != "field":
+    col = _numeric_field(args[0], cols)
+    if col is None:
         return None
-    if func in ("first", "last", "first_null", "last_null"):
+    if func in ("first_null", "last_null"):
         if len(args) != 2 or not (isinstance(args[1], exp.Column) and args[1].name == meta.time_column):
             return None
     elif len(args) != 1:
         return None
-    t = col.type.name
-    if t in _FLOAT:
-        return Agg(func, col.name, name, col)
-    if t in _INT:
-        return Agg(func, col.name, name, col)
-    return None
+    return Agg(func, col.name, name, col)
+
+
+def _numeric_field(e: exp.Expression, cols: dict[str, SqlColumn]) -> SqlColumn | None:
+    """The integer or float field ``e`` names (the native aggregates' inputs); None otherwise."""
+    col = cols.get(e.name) if isinstance(e, exp.Column) else None
+    if col is None or col.kind != "field" or col.type.name not in _FLOAT | _INT:
+        return None
+    return col
