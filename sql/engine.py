@@ -40,6 +40,7 @@ from sql.copy import parse_copy, read_chunks
 from sql.deadlines import DEADLINES, Deadline
 from sql.parse import command_word, parse
 from sql.planner import NativePlan
+from sql.read_ahead import read_ahead
 from sql.rewrite import RewriteContext, rewrite
 from sql.rewrite.pg_types import TEXT_LIKE_OIDS
 from sql.session import ColumnDesc, CopyRequest, Result, Statement
@@ -156,7 +157,7 @@ class SqlSession:
     loop_deadline: float = 0.0
     looked_up: tuple | None = None
     # a native execution's statement_timeout, as a perf_counter() time (0: none): the native scan
-    # notices a timeout only at check_cancelled anyway, so no timer thread is armed for it
+    # notices a timeout only at its interrupt() anyway, so no timer thread is armed for it
     native_deadline: float = 0.0
 
     def __init__(self, engine: SqlEngine, database: str, user: str, options: dict[str, str]) -> None:
@@ -719,23 +720,36 @@ class SqlSession:
 
     def _timeout(self, cur: duckdb.DuckDBPyConnection | None) -> None:
         """statement_timeout passed: stop DuckDB's statement ``cur`` (the native executor's scan has
-        :attr:`native_deadline` instead, which :meth:`check_cancelled` compares between pieces of work)."""
+        :attr:`native_deadline` instead, which :meth:`interrupt` compares between pieces of work)."""
         if self._running is not cur:
             return  # that statement is over (its result was abandoned unread)
         self._cancelled = "timeout"  # type: ignore[assignment]
         if cur is not None:
             cur.interrupt()
 
-    def check_cancelled(self) -> None:
-        """Raise QueryCanceled if this statement was cancelled or timed out (native scans call it)."""
-        if self.native_deadline or self.loop_deadline:
+    def interrupt(self) -> Callable[[], None]:
+        """What a native scan of the statement executing now calls between pieces of work: it raises
+        QueryCanceled once the statement is cancelled or past its deadline (:attr:`native_deadline`
+        now), and Overrun once it has run on pgwire's event loop too long (:attr:`loop_deadline` now).
+        It keeps those deadlines: the pieces of a streamed result, computed later and in another
+        thread (sql/read_ahead.py), are held to them."""
+        native, loop = self.native_deadline, self.loop_deadline
+        if not native and not loop:
+            return self._check_cancelled
+
+        def check() -> None:
             now = _time.perf_counter()
-            if self.native_deadline and now > self.native_deadline:
+            if native and now > native:
                 self._cancelled = "timeout"  # type: ignore[assignment]
+            self._check_cancelled()
+            if loop and now > loop:
+                raise _immediate.Overrun()  # on pgwire's event loop for too long: run again in a thread
+
+        return check
+
+    def _check_cancelled(self) -> None:
         if self._cancelled:
             raise self._canceled_or(RuntimeError("cancelled"))
-        if self.loop_deadline and now > self.loop_deadline:
-            raise _immediate.Overrun()  # on pgwire's event loop for too long: run again in a thread
 
     def _run_query(self, stmt: Prepared, params: list) -> Result:
         if stmt.constant is not None and stmt.columns is not None:
@@ -759,7 +773,7 @@ class SqlSession:
             finally:
                 self.native_deadline = 0.0
             if isinstance(table, executor.Streamed):
-                return self._streamed(stmt, table, _time.thread_time() - started, deadline)
+                return self._streamed(stmt, table, _time.thread_time() - started)
             if table is not None:
                 _immediate.record(stmt, _time.thread_time() - started)
                 return Result(
@@ -794,30 +808,34 @@ class SqlSession:
         result.tag = "SELECT 0"
         return result
 
-    def _streamed(self, stmt: Prepared, pieces: executor.Streamed, cpu: float, deadline: float) -> Result:
-        """A native result whose later pieces are computed as the client reads: each under the
-        statement's deadline (its start + statement_timeout), errors as execute() reports them; the
-        CPU time of all pieces is the execution's (sql/immediate.py)."""
+    def _streamed(self, stmt: Prepared, pieces: executor.Streamed, cpu: float) -> Result:
+        """A native result whose later pieces are computed as the client reads (each next one while
+        the client reads the one before: sql/read_ahead.py), under the statement's deadline (the scan's
+        :meth:`interrupt` keeps it), errors as execute() reports them; the CPU time of all pieces is the
+        execution's (sql/immediate.py)."""
         result = Result(stmt.columns, tag="SELECT 0")
+        spent = cpu
+
+        def piece() -> pa.Table | None:
+            nonlocal spent
+            started = _time.thread_time()  # (in whichever thread computes it: read_ahead)
+            try:
+                return next(pieces.rest, None)
+            except (E.SqlError, StorageError) as exc:
+                self._raise_failed(exc)
+            finally:
+                spent += _time.thread_time() - started
 
         def batches() -> Iterator[pa.RecordBatch]:
-            spent = cpu
             n = pieces.first.num_rows
-            yield from pieces.first.to_batches(BATCH_ROWS)
-            while True:
-                started = _time.thread_time()
-                self.native_deadline = deadline
-                try:
-                    table = next(pieces.rest, None)
-                except (E.SqlError, StorageError) as exc:
-                    self._raise_failed(exc)
-                finally:
-                    self.native_deadline = 0.0
-                    spent += _time.thread_time() - started
-                if table is None:
-                    break
-                n += table.num_rows
-                yield from table.to_batches(BATCH_ROWS)
+            rest = read_ahead(piece)  # (the second piece is computed while the first is sent)
+            try:
+                yield from pieces.first.to_batches(BATCH_ROWS)
+                for table in rest:
+                    n += table.num_rows
+                    yield from table.to_batches(BATCH_ROWS)
+            finally:
+                rest.close()
             result.tag = f"SELECT {n}"
             _immediate.record(stmt, spent)
 

@@ -186,7 +186,7 @@ def _request(session: SqlSession, plan, params: list) -> ScanRequest:
         tmin=pd.tmin,
         tmax=pd.tmax,
         predicate=pd.predicate,
-        interrupt=session.check_cancelled,
+        interrupt=session.interrupt(),
     )
 
 

@@ -9,7 +9,7 @@ cheap depends on its measured execute times (sql/immediate.py); the tests set th
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
@@ -176,14 +176,19 @@ def test_statement_timeout_and_errors_on_the_loop(
 
     texts = [QUERY.format(host="host_1", m=i) for i in (15, 16)]
     slow = threading.Event()
-    check = SqlSession.check_cancelled
+    interrupt = SqlSession.interrupt
 
-    def slow_check(self: SqlSession) -> None:
-        if slow.is_set() and threading.current_thread().name == server.thread.name:
-            time.sleep(0.2)
-        check(self)
+    def slow_interrupt(self: SqlSession) -> Callable[[], None]:
+        check = interrupt(self)
 
-    monkeypatch.setattr(SqlSession, "check_cancelled", slow_check)
+        def slow_check() -> None:  # the scan's work before its check takes long
+            if slow.is_set() and threading.current_thread().name == server.thread.name:
+                time.sleep(0.2)
+            check()
+
+        return slow_check
+
+    monkeypatch.setattr(SqlSession, "interrupt", slow_interrupt)
     with _connect(server) as conn:
         conn.execute(texts[0]).fetchall()
         conn.execute("SET statement_timeout = 50")
