@@ -947,7 +947,7 @@ def _filtered_shape(plan: FilteredScan) -> _FilteredShape:
         fields = (
             {c.name for c in plan.columns if c.kind == "field"}
             | {f for f, _, _ in plan.conditions}
-            | set(plan.not_null)
+            | {f for g in plan.not_null for f in g}
         )
         tags = {c.name for c in plan.columns if c.kind == "tag"}
         cols = [
@@ -981,17 +981,93 @@ def _filtered_scan(session: SqlSession, plan: FilteredScan, params: list) -> pa.
         )
         first = next(pieces, None)
         return shape.empty if first is None else Streamed(first, pieces)
+    if plan.limit is not None:
+        if plan.time_order is None:
+            return _first_rows(session, plan, shape, req, conds)
+        return _edge_rows(session, plan, shape, req, conds)
+    return _filtered_rows(plan, shape, _matches(session, plan, req, conds))
+
+
+def _matches(session: SqlSession, plan: FilteredScan, req: ScanRequest, conds: list) -> pa.Table:
+    """Every row of ``req`` satisfying the conditions and NOT NULL tests, as storage reads them."""
     try:
         tbl = filtered(session.storage, req, conds, plain_tags=True, max_rows=_max_rows(plan))
     except ResultTooLarge as exc:  # a huge result: DuckDB streams it in bounded memory
         raise NotNative(str(exc)) from None
-    return _filtered_rows(plan, shape, tbl)
+    return _not_null(plan, tbl)
+
+
+def _not_null(plan: FilteredScan, tbl: pa.Table) -> pa.Table:
+    """The rows with a value of one field of each of the plan's NOT NULL conjuncts."""
+    for g in plan.not_null:
+        valid = [tbl.column(f) for f in g]
+        if all(c.null_count == 0 for c in valid):
+            continue
+        keep = pc.is_valid(valid[0])
+        for c in valid[1:]:
+            keep = pc.or_(keep, pc.is_valid(c))
+        tbl = tbl.filter(keep)
+    return tbl
+
+
+def _first_rows(
+    session: SqlSession, plan: FilteredScan, shape: _FilteredShape, req: ScanRequest, conds: list
+) -> pa.Table:
+    """LIMIT without ORDER BY: the first rows in storage's order (SQL leaves the order to the
+    database), read piece by piece (whole series) until OFFSET + LIMIT rows are found: ``SELECT *
+    FROM cpu LIMIT 10`` reads a series, not the table."""
+    need = plan.offset + (plan.limit or 0)
+    if need == 0:
+        return shape.empty
+    sch, found = filtered_pieces(session.storage, req, conds, plain_tags=True, first_rows=need)
+    parts: list[pa.Table] = []
+    n = 0
+    try:
+        for cols in found:
+            part = _not_null(plan, pa.Table.from_arrays(cols, schema=sch))
+            parts.append(part)
+            n += part.num_rows
+            if n >= need:
+                break
+    finally:
+        found.close()  # type: ignore[attr-defined]
+    return _filtered_rows(plan, shape, pa.concat_tables(parts) if parts else sch.empty_table())
+
+
+def _edge_rows(
+    session: SqlSession, plan: FilteredScan, shape: _FilteredShape, req: ScanRequest, conds: list
+) -> pa.Table:
+    """ORDER BY time [DESC] LIMIT: only a window at that end of the range is read. Rows at or past a
+    window's start (DESC: end) are all in it, so once it holds OFFSET + LIMIT matches they are the
+    answer's; the first window's width expects twice as many rows as needed at the range's mean
+    density (count(*) from block statistics), each next one is 8 times wider, up to the whole range.
+    ``SELECT * FROM cpu ORDER BY time DESC LIMIT 10`` reads the newest row groups, not the table."""
+    need = plan.offset + (plan.limit or 0)
+    ext = time_extent(session.storage, req) if need else None
+    if ext is None:
+        return shape.empty
+    lo, hi = ext
+    span = hi - lo + 1
+    rows = int(aggregate_partials(session.storage, dataclasses.replace(req, tmin=lo, tmax=hi), []).rows.sum())
+    width = max(span * 2 * need // max(rows, 1), 1)
+    desc = bool(plan.time_order)
+    while True:
+        whole = width >= span
+        if whole:
+            sub = req
+        elif desc:
+            sub = dataclasses.replace(req, tmin=hi - width + 1)
+        else:
+            sub = dataclasses.replace(req, tmax=lo + width - 1)
+        tbl = _matches(session, plan, sub, conds)
+        if whole or tbl.num_rows >= need:
+            return _filtered_rows(plan, shape, tbl)
+        width *= 8
 
 
 def _filtered_rows(plan: FilteredScan, shape: _FilteredShape, tbl: pa.Table) -> pa.Table:
     """Storage's matches as the statement's rows: NOT NULL tests, order, OFFSET/LIMIT, SQL types."""
-    for f in plan.not_null:
-        tbl = tbl.filter(pc.is_valid(tbl.column(f)))
+    tbl = _not_null(plan, tbl)
     if not tbl.num_rows:
         return shape.empty
     if plan.time_order is not None and tbl.num_rows > 1:

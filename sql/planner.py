@@ -158,13 +158,14 @@ class FilteredScan:
     limit: int | None = None
     offset: int = 0
     time_order: bool | None = None  # ORDER BY time: False ASC, True DESC, None no ORDER BY
-    not_null: list[str] = field(default_factory=list)  # fields that must have a value (IS NOT NULL)
+    # conjuncts (f IS NOT NULL [OR g IS NOT NULL ...]): a row shown has a value of one field of each
+    not_null: list[tuple[str, ...]] = field(default_factory=list)
 
     def explain(self) -> list[str]:
         conds = " AND ".join(f"{f} {op} {e.sql('postgres')}" for f, op, e in self.conditions)
         lines = [f"Native FilteredScan on {self.meta.name}", f"  field conditions: {conds}"]
         if self.not_null:
-            lines.append(f"  not null: {', '.join(self.not_null)}")
+            lines.append(f"  not null: {', '.join(' OR '.join(g) for g in self.not_null)}")
         lines.append(f"  columns: {', '.join(c.name for c in self.columns)}")
         if self.time_order is not None:
             lines.append(f"  order: {self.meta.time_column}{' DESC' if self.time_order else ''}")
@@ -200,10 +201,11 @@ def plan(session, tree: exp.Expression) -> NativePlan | None:
     tags = {c.name for c in cols.values() if c.kind == "tag"}
     # comparisons of numeric fields with constants: a filtered scan applies them
     conditions, rest = _field_conditions(where, table.alias_or_name, cols)
-    # field IS NOT NULL (InfluxQL's raw queries add it): a filtered scan drops the rows without one
-    not_null = [f for f in (_not_null_field(c, table.alias_or_name, cols) for c in rest) if f is not None]
+    # field IS NOT NULL, or several such ORed (InfluxQL's raw queries add them): a filtered scan drops
+    # the rows without one
+    not_null = [g for g in (_not_null_fields(c, table.alias_or_name, cols) for c in rest) if g is not None]
     if not_null:
-        rest = [c for c in rest if _not_null_field(c, table.alias_or_name, cols) is None]
+        rest = [c for c in rest if _not_null_fields(c, table.alias_or_name, cols) is None]
     if conditions or not_null:
         where = exp.Where(this=exp.and_(*rest)) if rest else None
     # structure only (values come at execution): is every condition one storage can apply exactly?
@@ -223,11 +225,12 @@ def plan(session, tree: exp.Expression) -> NativePlan | None:
         if (
             agg is None
             or len(set(not_null)) != 1
-            or any(a.field != not_null[0] or a.func in ("first_null", "last_null") for a in agg.aggs)
+            or len(not_null[0]) != 1
+            or any(a.field != not_null[0][0] or a.func in ("first_null", "last_null") for a in agg.aggs)
         ):
             return None
         agg.conditions = conditions
-        agg.not_null = not_null[0]
+        agg.not_null = not_null[0][0]
         for a in agg.aggs:
             a.needs_value = True
         return _selectors_covered(agg)
@@ -309,6 +312,18 @@ def _not_null_field(c: exp.Expression, alias: str, cols: dict[str, SqlColumn]) -
             if sc is not None and sc.kind == "field":
                 return sc.name
     return None
+
+
+def _not_null_fields(c: exp.Expression, alias: str, cols: dict[str, SqlColumn]) -> tuple[str, ...] | None:
+    """The fields of a conjunct ``f IS NOT NULL [OR g IS NOT NULL ...]`` (None for anything else)."""
+    while isinstance(c, exp.Paren):
+        c = c.this
+    if isinstance(c, exp.Or):
+        left = _not_null_fields(c.this, alias, cols)
+        right = _not_null_fields(c.expression, alias, cols) if left is not None else None
+        return None if right is None else tuple(dict.fromkeys(left + right))  # type: ignore[operator]
+    f = _not_null_field(c, alias, cols)
+    return None if f is None else (f,)
 
 
 def _limit_offset(tree: exp.Select) -> tuple[int | None, int | None] | None:

@@ -164,6 +164,99 @@ def _text(row: dict) -> str:
     return repr(sorted(row.items()))  # (NaN equals NaN as text)
 
 
+# ORDER BY time [DESC] LIMIT: read from a window at that end of the range (hosts share times: which
+# rows of the last time shown make the cut is the database's choice, as in PostgreSQL)
+EDGE_SCANS = [
+    "SELECT * FROM cpu ORDER BY time DESC LIMIT 10",
+    "SELECT * FROM cpu ORDER BY time LIMIT 25 OFFSET 7",
+    "SELECT time, hostname, temp FROM cpu WHERE temp > 25 ORDER BY time DESC LIMIT 40",
+    "SELECT time, hostname, sparse FROM cpu WHERE sparse IS NOT NULL ORDER BY time DESC LIMIT 30",
+    "SELECT time, usage_user FROM cpu WHERE hostname = 'host_2' AND time < '2016-01-01 02:00:00+00' ORDER BY time DESC LIMIT 500",
+    "SELECT time, hostname, usage_user FROM cpu WHERE usage_user > 99 ORDER BY time LIMIT 3",
+    "SELECT time, hostname FROM cpu WHERE time >= '2016-01-01 01:00:00+00' ORDER BY time LIMIT 7",
+    "SELECT time, region FROM cpu ORDER BY time DESC LIMIT 100000",
+    "SELECT * FROM cpu WHERE hostname = 'host_none' ORDER BY time LIMIT 5",
+    "SELECT time, hostname FROM cpu ORDER BY time DESC LIMIT 0",
+]
+
+
+@pytest.mark.parametrize("sql", EDGE_SCANS)
+def test_ordered_limits_equal_duckdb(session, sql):
+    assert isinstance(session.prepare(sql, []).native, FilteredScan)
+    session.execute(session.prepare("SET tsgres.native_executor = off", []), [])
+    want = _rows(session, sql)
+    everything = _rows(session, sql.split(" ORDER BY")[0])[2]
+    session.execute(session.prepare("SET tsgres.native_executor = on", []), [])
+    got = _rows(session, sql)
+    assert got[0] == want[0] and got[1] == want[1]
+    assert [r["time"] for r in got[2]] == [r["time"] for r in want[2]]
+    cut = want[2][-1]["time"] if want[2] else None
+    assert sorted(_text(r) for r in got[2] if r["time"] != cut) == sorted(
+        _text(r) for r in want[2] if r["time"] != cut
+    )
+    rows = {_text(r) for r in everything}
+    assert all(_text(r) in rows for r in got[2])
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM cpu LIMIT 10",
+        "SELECT time, hostname, sparse FROM cpu WHERE sparse IS NOT NULL LIMIT 1500 OFFSET 40",
+        "SELECT time, hostname FROM cpu WHERE usage_user > 90 LIMIT 20",
+        "SELECT time, temp FROM cpu WHERE hostname IN ('host_1', 'host_3') LIMIT 100000",
+        "SELECT time FROM cpu LIMIT 0",
+    ],
+)
+def test_a_limit_without_order_gives_that_many_of_the_rows(session, sql):
+    """LIMIT without ORDER BY: any OFFSET + LIMIT rows of the answer (PostgreSQL's order is its own)."""
+    assert isinstance(session.prepare(sql, []).native, FilteredScan)
+    head, _, rest = sql.partition(" LIMIT ")
+    limit, _, offset = rest.partition(" OFFSET ")
+    everything = _rows(session, head)[2]
+    got = _rows(session, sql)[2]
+    assert len(got) == max(min(int(limit), len(everything) - int(offset or 0)), 0)
+    left = {}
+    for r in everything:
+        left[_text(r)] = left.get(_text(r), 0) + 1
+    for r in got:  # (each row of the answer, as often as it is there)
+        assert left.get(_text(r), 0) > 0, r
+        left[_text(r)] -= 1
+
+
+def test_limits_read_a_part_of_the_table(session, monkeypatch):
+    """LIMIT without ORDER BY stops after the pieces that hold enough rows; ORDER BY time DESC LIMIT
+    reads a window at the end of the range, not every row."""
+    from sql import executor
+
+    total = _rows(session, "SELECT count(*) AS n FROM cpu")[2][0]["n"]
+    read: list[int] = []
+    filtered, pieces = executor.filtered, executor.filtered_pieces
+
+    def counted(*a, **k):
+        t = filtered(*a, **k)
+        read.append(t.num_rows)
+        return t
+
+    def counted_pieces(*a, **k):
+        sch, found = pieces(*a, **k)
+
+        def each():
+            for cols in found:
+                read.append(len(cols[0]))
+                yield cols
+
+        return sch, each()
+
+    monkeypatch.setattr(executor, "filtered", counted)
+    monkeypatch.setattr(executor, "filtered_pieces", counted_pieces)
+    assert len(_rows(session, "SELECT * FROM cpu ORDER BY time DESC LIMIT 10")[2]) == 10
+    assert read and sum(read) < total / 10, (read, total)
+    read.clear()
+    assert len(_rows(session, "SELECT * FROM cpu LIMIT 10")[2]) == 10
+    assert read and sum(read) < total / 2, (read, total)
+
+
 @pytest.mark.parametrize("sql", QUERIES)
 def test_native_equals_duckdb(session, sql):
     p = session.prepare(sql, [])
@@ -444,11 +537,23 @@ def test_is_not_null_drops_the_rows_without_the_field(tmp_path):
         s = engine.session("postgres")
         sql = "SELECT time, w FROM m WHERE h = 'a' AND w IS NOT NULL ORDER BY time DESC LIMIT 3"
         p = s.prepare(sql, [])
-        assert p.native is not None and p.native.not_null == ["w"]
+        assert p.native is not None and p.native.not_null == [("w",)]
         native = _rows(s, sql)
         s.execute(s.prepare("SET tsgres.native_executor = off", []), [])
         assert _rows(s, sql) == native
         assert [r["w"] for r in native[2]] == [18.0, 15.0, 12.0]
+        # several fields ORed (InfluxQL's raw SELECT of several fields): rows with none of them drop
+        later = np.arange(20, 25, dtype=np.int64) * 10**9
+        storage.write("postgres", WriteBatch.from_rows("m", later, [{"h": "a"}] * 5, {"x": [1] * 5})).check()
+        storage.write("postgres", WriteBatch.from_rows("m", later[:1], [{"h": "a"}], {"w": [7.0]})).check()
+        sql = "SELECT time, v, w FROM m WHERE h = 'a' AND (v IS NOT NULL OR (w IS NOT NULL)) ORDER BY time DESC LIMIT 3"
+        s.execute(s.prepare("SET tsgres.native_executor = on", []), [])
+        p = s.prepare(sql, [])
+        assert p.native is not None and p.native.not_null == [("v", "w")]
+        native = _rows(s, sql)
+        assert [(r["v"], r["w"]) for r in native[2]] == [(None, 7.0), (19, None), (18, 18.0)]
+        s.execute(s.prepare("SET tsgres.native_executor = off", []), [])
+        assert _rows(s, sql) == native
 
 
 def test_integer_sums_that_may_leave_int64_run_on_duckdb(tmp_path):
