@@ -382,6 +382,7 @@ def _aggregate_table(
             else pa.nulls(1, col.type)
             for a, col in zip(plan.aggs, results, strict=True)
         ]
+    keep = None if plan.having is None else _having(plan.having, results)
     columns: list[pa.Array] = []
     names: list[str] = []
     for kind, i in plan.outputs:
@@ -402,7 +403,66 @@ def _aggregate_table(
         else:
             columns.append(results[i])
             names.append(plan.aggs[i].name)
-    return pa.Table.from_arrays(columns, names=names)
+    table = pa.Table.from_arrays(columns, names=names)
+    return table if keep is None else table.filter(keep)
+
+
+_COMPARE = {
+    "greater": pc.greater,
+    "greater_equal": pc.greater_equal,
+    "less": pc.less,
+    "less_equal": pc.less_equal,
+    "equal": pc.equal,
+    "not_equal": pc.not_equal,
+}
+
+
+def _having(node: tuple, results: list[pa.Array]) -> pa.Array:
+    """HAVING's truth per result row (sql/planner.py _having; NULL, unknown, drops the row as FALSE):
+    SQL's three-valued AND / OR / NOT."""
+    kind = node[0]
+    if kind in ("and", "or"):
+        combine = pc.and_kleene if kind == "and" else pc.or_kleene
+        return combine(_having(node[1], results), _having(node[2], results))
+    if kind == "not":
+        return pc.invert(_having(node[1], results))
+    if kind == "null":
+        value = _having_value(node[1], results)
+        return pc.is_valid(value) if node[2] else pc.is_null(value)
+    left, right = _having_value(node[2], results), _having_value(node[3], results)
+    op = node[1]
+    if not (pa.types.is_floating(left.type) or pa.types.is_floating(right.type)):
+        return _COMPARE[op](left, right)
+    # NaN is above every number and equal to NaN, as PostgreSQL orders it
+    nan_l, nan_r = _is_nan(left), _is_nan(right)
+    if op in ("equal", "not_equal"):
+        same = pc.or_(pc.equal(left, right), pc.and_(nan_l, nan_r))
+        return same if op == "equal" else pc.invert(same)
+    if op in ("less", "less_equal"):  # a < b is b > a
+        left, right, nan_l, nan_r = right, left, nan_r, nan_l
+        op = op.replace("less", "greater")
+    above = pc.or_(pc.greater(left, right), pc.and_(nan_l, pc.invert(nan_r)))
+    if op == "greater_equal":
+        above = pc.or_(above, pc.or_(pc.equal(left, right), pc.and_(nan_l, nan_r)))
+    return above
+
+
+def _is_nan(v: pa.Array | pa.Scalar) -> pa.Array | pa.Scalar:
+    """Whether each value is NaN (never an integer's; NULL stays NULL)."""
+    return pc.is_nan(v) if pa.types.is_floating(v.type) else pc.not_equal(v, v)
+
+
+def _having_value(side: tuple, results: list[pa.Array]) -> pa.Array | pa.Scalar:
+    if side[0] == "agg":
+        return results[side[1]]
+    if side[0] == "expr":
+        return _arithmetic(side[1], results, side[2])
+    number: Decimal | float = side[1]
+    if isinstance(number, float):
+        return pa.scalar(number, pa.float64())
+    if number == number.to_integral_value() and abs(number) < 2**63:
+        return pa.scalar(int(number), pa.int64())
+    return pa.scalar(float(number), pa.float64())
 
 
 _PERCENTILES = ("pct_cont", "pct_disc", "count_distinct")  # (of the values themselves)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import threading
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import duckdb
 from sqlglot import exp
@@ -111,6 +112,9 @@ class BucketAggregate:
     # _arithmetic); their aggregates are in ``aggs``, not shown themselves
     exprs: list[tuple[str, tuple, bool]] = field(default_factory=list)
     epoch_seconds: bool = False  # the bucket is shown as its start in epoch seconds (numeric)
+    # HAVING (sql/planner.py _having): a tree over aggregates in ``aggs`` (those only it uses are not
+    # shown); None: no HAVING
+    having: tuple | None = None
 
     def explain(self) -> list[str]:
         lines = [f"Native BucketAggregate on {self.meta.name}"]
@@ -126,6 +130,8 @@ class BucketAggregate:
             lines.append(f"  field conditions: {conds}")
         if self.not_null:
             lines.append(f"  not null: {self.not_null}")
+        if self.having is not None:
+            lines.append(f"  having: {_having_text(self.having, self.aggs)}")
         if self.order:
             lines.append(f"  order: {', '.join(n + (' DESC' if d else '') for n, d, _ in self.order)}")
         if self.limit is not None:
@@ -181,7 +187,7 @@ def plan(session, tree: exp.Expression) -> NativePlan | None:
     """A native plan for the rewritten tree, or None when DuckDB must run it."""
     if not isinstance(tree, exp.Select):
         return None
-    for banned in (exp.Join, exp.Subquery, exp.Window, exp.Union, exp.With, exp.Having, exp.Lateral):
+    for banned in (exp.Join, exp.Subquery, exp.Window, exp.Union, exp.With, exp.Lateral):
         if tree.find(banned) is not None:
             return None
     frm = tree.args.get("from_")
@@ -393,7 +399,7 @@ def _last_point(tree, table, meta, rp, where, cols) -> LastPoint | None:
         return None
     distinct_tags = [k.name for k in keys]
     order = tree.args.get("order")
-    if order is None or tree.args.get("limit") or tree.args.get("group"):
+    if order is None or tree.args.get("limit") or tree.args.get("group") or tree.args.get("having"):
         return None
     items = order.expressions
     if len(items) != len(distinct_tags) + 1:
@@ -587,6 +593,11 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
                 return None
             exprs.append((name, *found))
             outputs.append(("expr", len(exprs) - 1))
+    having = None
+    if tree.args.get("having") is not None:
+        having = _having(tree.args["having"].this, cols, meta, aggs)
+        if having is None:
+            return None
     if (distinct is not None and aggs) or (not aggs and distinct is None and tree.args.get("group") is None):
         return None  # (no aggregates and no groups: rows, a filtered scan's)
     # GROUP BY must name exactly the selected bucket and tags (by output name, ordinal or expression)
@@ -653,7 +664,98 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
         bucket_offset_us=shift_us,
         exprs=exprs,
         epoch_seconds=epoch_seconds,
+        having=having,
     )
+
+
+_COMPARE: dict[type, str] = {
+    exp.GT: "greater",
+    exp.GTE: "greater_equal",
+    exp.LT: "less",
+    exp.LTE: "less_equal",
+    exp.EQ: "equal",
+    exp.NEQ: "not_equal",
+}
+
+
+def _having(e: exp.Expression, cols: dict[str, SqlColumn], meta: TableMeta, aggs: list[Agg]) -> tuple | None:
+    """HAVING as AND / OR / NOT of comparisons between aggregates (or +, -, * of them, as
+    _arithmetic) and number literals, and of aggregate IS [NOT] NULL: a tree of ("and" | "or", left,
+    right) / ("not", x) / ("cmp", op, left, right) / ("null", side, negated), with sides ("agg", index)
+    / ("lit", number) / ("expr", arithmetic tree, in doubles). Its aggregates are added to ``aggs``.
+    None for anything else. Comparisons are made in the native results' types: a numeric avg of
+    integers compares as the double it is computed (and shown) from."""
+    if isinstance(e, exp.Paren):
+        return _having(e.this, cols, meta, aggs)
+    if isinstance(e, exp.And | exp.Or):
+        left = _having(e.this, cols, meta, aggs)
+        right = _having(e.expression, cols, meta, aggs) if left is not None else None
+        return None if right is None else ("and" if isinstance(e, exp.And) else "or", left, right)
+    if isinstance(e, exp.Not):
+        inner = _having(e.this, cols, meta, aggs)
+        return None if inner is None else ("not", inner)
+    if isinstance(e, exp.Is) and isinstance(e.expression, exp.Null):
+        side = _having_side(e.this, cols, meta, aggs)
+        return None if side is None or side[0] == "lit" else ("null", side, bool(e.args.get("negate")))
+    op = _COMPARE.get(type(e))
+    if op is None:
+        return None
+    left = _having_side(e.this, cols, meta, aggs)
+    right = _having_side(e.expression, cols, meta, aggs) if left is not None else None
+    if right is None or (left[0] == "lit" and right[0] == "lit"):  # type: ignore[index]
+        return None
+    return ("cmp", op, left, right)
+
+
+def _having_text(node: tuple, aggs: list[Agg]) -> str:
+    """EXPLAIN's form of a HAVING tree."""
+    kind = node[0]
+    if kind in ("and", "or"):
+        return f"({_having_text(node[1], aggs)} {kind.upper()} {_having_text(node[2], aggs)})"
+    if kind == "not":
+        return f"NOT {_having_text(node[1], aggs)}"
+    if kind == "null":
+        return f"{_having_text(node[1], aggs)} IS {'NOT ' if node[2] else ''}NULL"
+    if kind == "cmp":
+        op = _CMP[next(t for t, n in _COMPARE.items() if n == node[1])]
+        return f"{_having_text(node[2], aggs)} {op} {_having_text(node[3], aggs)}"
+    if kind == "agg":
+        return f"{aggs[node[1]].func}({aggs[node[1]].field})"
+    if kind == "expr":
+        return "(arithmetic)"
+    return str(node[1])
+
+
+def _having_side(
+    e: exp.Expression, cols: dict[str, SqlColumn], meta: TableMeta, aggs: list[Agg]
+) -> tuple | None:
+    """A number literal (or its negation), an aggregate of a number, or arithmetic over aggregates."""
+    if isinstance(e, exp.Paren):
+        return _having_side(e.this, cols, meta, aggs)
+    sign, x = (-1, e.this) if isinstance(e, exp.Neg) else (1, e)
+    if isinstance(x, exp.Literal) and not x.is_string:
+        try:
+            return ("lit", sign * Decimal(x.name))
+        except ArithmeticError:
+            return None
+    if (
+        isinstance(x, exp.Cast)
+        and x.to.this in (exp.DType.DOUBLE, exp.DType.FLOAT)
+        and isinstance(x.this, exp.Literal)
+        and x.this.is_string
+    ):
+        try:  # ('NaN'::float8, 'Infinity'::float8, '1.5'::float8)
+            return ("lit", sign * float(x.this.name))
+        except ValueError:
+            return None
+    a = _agg(e, "", cols, meta)
+    if a is not None:
+        if _result_type(a) == "other" and a.func not in ("avg", "sum", *SPREAD_FUNCS):
+            return None  # (times, float4 and booleans stay with DuckDB)
+        aggs.append(a)
+        return ("agg", len(aggs) - 1)
+    found = _arithmetic(e, cols, meta, aggs)
+    return None if found is None else ("expr", *found)
 
 
 _ARITHMETIC: dict[type, str] = {exp.Add: "add", exp.Sub: "sub", exp.Mul: "mul"}

@@ -90,6 +90,14 @@ QUERIES = [
     "SELECT time_bucket('20 minutes', time) AS t, count(1), count(time), max(time) FROM cpu WHERE usage_user > 60 AND region = 'us-west-1' GROUP BY t ORDER BY t",
     "SELECT count(*), max(time), min(time) FROM cpu WHERE hostname = 'host_none'",
     "SELECT count(*) AS n, max(usage_user) AS m FROM cpu WHERE time >= '2016-01-01 00:07:00+00' AND time < '2016-01-01 02:13:00+00'",
+    # HAVING over aggregates (NaN above every number, NULL aggregates unknown)
+    "SELECT hostname, avg(usage_user) AS a FROM cpu GROUP BY hostname HAVING avg(usage_user) > 48 ORDER BY hostname",
+    "SELECT region, count(*) AS n FROM cpu GROUP BY region HAVING count(*) > 2000 OR max(temp) - min(temp) >= 30 ORDER BY region NULLS FIRST",
+    "SELECT time_bucket('20 minutes', time) AS b, max(sparse) FROM cpu GROUP BY b HAVING max(sparse) IS NULL OR NOT (sum(sparse) < 800) ORDER BY b",
+    "SELECT hostname, max(temp) AS m FROM cpu GROUP BY hostname HAVING max(temp) > 30 ORDER BY hostname",
+    "SELECT hostname, min(temp) FROM cpu GROUP BY hostname HAVING max(temp) = 'NaN'::float8 OR min(temp) <= -1.5 ORDER BY hostname",
+    "SELECT time_bucket('1 hour', time) AS h, count(usage_user) FROM cpu WHERE hostname = 'host_2' GROUP BY h HAVING stddev(usage_user) >= 1 AND count(*) <> 7 ORDER BY h",
+    "SELECT count(*) AS n FROM cpu HAVING count(*) > 10",
     # InfluxQL's integer sums
     "SELECT time_bucket('10 minutes', time) AS b, CAST(SUM(usage_user) AS BIGINT) AS s FROM cpu WHERE hostname = 'host_1' GROUP BY b ORDER BY b",
 ]
@@ -279,6 +287,9 @@ def test_native_equals_duckdb(session, sql):
         "SELECT hostname, sum(usage_user) + 1 FROM cpu GROUP BY hostname",
         "SELECT hostname, max(usage_user) + 1.5 FROM cpu GROUP BY hostname",
         "SELECT c.hostname, max(c.usage_user) FROM cpu c JOIN cpu d ON c.time = d.time GROUP BY c.hostname",
+        "SELECT hostname, count(*) FROM cpu GROUP BY hostname HAVING hostname LIKE 'host_1%'",
+        "SELECT hostname, count(*) FROM cpu GROUP BY hostname HAVING max(time) > '2016-01-01 01:00:00+00'",
+        "SELECT count(*) FROM cpu WHERE hostname = 'host_1' HAVING count(*) > length(max(region))",
     ],
 )
 def test_other_shapes_stay_with_duckdb(session, sql):
