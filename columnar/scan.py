@@ -15,6 +15,7 @@ Everything here reaches shards through :class:`columnar.shard.ShardReader` (``re
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import os
@@ -60,6 +61,8 @@ class ScanRequest:
     tags: tuple[str, ...] | None = None  # None = every tag
     with_series_id: bool = False
     batch_rows: int = 65536
+    # only these series ids, of those the predicate selects (None: every one it selects)
+    series: tuple[int, ...] | None = None
     # called between pieces of work (a file, ~1M rows of decoding): what it raises stops the scan
     # (a cancelled or timed-out statement)
     interrupt: Callable[[], None] | None = None
@@ -99,6 +102,8 @@ def _target(engine: Engine, req: ScanRequest) -> _Target:
     all_tags = meta.tags
     tags = all_tags if req.tags is None else [t for t in req.tags if t in all_tags]
     ids = bitmap_ids(engine.index(db.id).select(req.table, req.predicate))
+    if req.series is not None:
+        ids = np.intersect1d(ids, np.asarray(req.series, dtype=np.int64))
     shards = [
         s
         for s in engine.shards()
@@ -1092,6 +1097,57 @@ def time_extent(engine: Engine, req: ScanRequest) -> tuple[int, int] | None:
     return (lo, hi) if lo <= hi else None
 
 
+def rows_at(engine: Engine, req: ScanRequest, series: np.ndarray, times: np.ndarray) -> pa.Table:
+    """The row of each (series id, time) pair, in the pairs' order: the request's columns (the schema
+    of :func:`scan`, tags as plain strings, no series id), all NULL where a pair has no row (or its
+    series is not one the request selects). One filtered read of the pairs' series over their time
+    extent (within the request's), matched by (series, time)."""
+    series = np.ascontiguousarray(series, dtype=np.int64)
+    times = np.ascontiguousarray(times, dtype=np.int64)
+    found = None
+    if len(series):
+        sub = dataclasses.replace(
+            req,
+            tmin=max(req.tmin, int(times.min())),
+            tmax=min(req.tmax, int(times.max())),
+            series=tuple(np.unique(series).tolist()),
+            with_series_id=True,
+        )
+        if sub.tmin <= sub.tmax:
+            found = filtered(engine, sub, [], plain_tags=True)
+    if found is None or not found.num_rows:
+        sch = schema(engine, dataclasses.replace(req, with_series_id=False))
+        sch = pa.schema(
+            [pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in sch]
+        )
+        return pa.table({f.name: pa.nulls(len(series), f.type) for f in sch}, schema=sch)
+    r_s = found.column(SERIES_ID).to_numpy()
+    r_t = found.column(0).cast(pa.int64()).to_numpy()
+    order = np.lexsort((r_t, r_s))
+    at = _pairs_at(r_s[order], r_t[order], series, times)
+    hit = at >= 0
+    take = pa.array(np.where(hit, order[np.maximum(at, 0)], 0), mask=~hit)
+    return found.drop_columns([SERIES_ID]).take(take)
+
+
+@njit(cache=True, nogil=True)
+def _pairs_at(rs, rt, qs, qt):
+    """Per query pair (qs[k], qt[k]): its position in rows sorted by (series rs, time rt), or -1."""
+    out = np.full(len(qs), -1, np.int64)
+    n = len(rs)
+    for k in range(len(qs)):
+        lo, hi = 0, n
+        while lo < hi:  # the first row not before (qs[k], qt[k])
+            mid = (lo + hi) // 2
+            if rs[mid] < qs[k] or (rs[mid] == qs[k] and rt[mid] < qt[k]):
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < n and rs[lo] == qs[k] and rt[lo] == qt[k]:
+            out[k] = lo
+    return out
+
+
 # -- filtered scan -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class FieldCondition:
@@ -1546,6 +1602,7 @@ def warm_up() -> None:
             ]
             _filter_fused_part(g, chunk, names, dict(zip(names, types, strict=True)), terms, 0, INT64_MAX)
     _rows_partials(rows, names, names, types, 60 * 10**9, 0)
+    _pairs_at(series, time, series[:2], time[:2])
     merge_rows(concat([rows, rows.take(np.arange(2))]), sorted_prefix=len(rows))  # memtable reads
     _rows_keep(rows, terms)
     cache = TableCache()

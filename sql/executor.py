@@ -32,6 +32,7 @@ from columnar.scan import (
     filtered_pieces,
     fixed_width,
     last_rows,
+    rows_at,
     time_extent,
 )
 from columnar.types import FieldType
@@ -242,7 +243,8 @@ def _decoded(plan: BucketAggregate) -> tuple[bool, bool]:
     """Whether an aggregate needs what block statistics do not know: (the times of each piece's min
     or max, or its spread; its spread: mean and squared distances)."""
     spread = any(a.func in SPREAD_FUNCS for a in plan.aggs)
-    return spread or any(a.func in ("max_time", "min_time") for a in plan.aggs), spread
+    extremes = ("max_time", "min_time")
+    return spread or any(a.func in extremes or a.selects in extremes for a in plan.aggs), spread
 
 
 # A native aggregate holds its partials (one per series, bucket and block: 9 values a column) and its
@@ -368,12 +370,16 @@ def _aggregate_table(
             results.append(found[i])
         elif i in simple:
             results.append(simple[i])
+        elif a.func == "aux":
+            results.append(None)  # (below: one read of the selected rows for all of them)
         elif not a.field:
             results.append(_of_rows(a.func, p, order, starts))
         else:
             if seg is None:
                 seg = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(order))))
             results.append(_combine(a.func, p, col_of[a.field], order, starts, seg))
+    if any(r is None for r in results):
+        _aux_values(session, plan, p, col_of, order, starts, scan, results)
     if not len(starts) and not plan.group_tags and not plan.every_us:
         # aggregates without GROUP BY give one row even over no rows: count 0, the others NULL
         results = [
@@ -894,6 +900,17 @@ def _selected(
     first point holding the min or max (min_time, max_time), the first or last time (first_time,
     last_time), or the largest value at the first or last time (first_hi, last_hi: points of
     several series share a time; NaN counts as the largest at the last time, never at the first)."""
+    ns, _, best = _selection(func, p, i, order, starts, seg, has)
+    if func.endswith("_time"):
+        return _timestamptz(ns, valid)
+    return _masked(best, valid)
+
+
+def _selection(
+    func: str, p: Partials, i: int, order: np.ndarray, starts: np.ndarray, seg: np.ndarray, has: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """What a selector picks per segment (see _selected): the point's time, which pieces (in
+    ``order``) hold that point, and for first_hi / last_hi the point's value (None otherwise)."""
     if func in ("max_time", "min_time"):
         ext, v = _extreme(func[:3], p, i, order, starts, has)
         hold = has & (v == ext[seg])
@@ -901,14 +918,14 @@ def _selected(
             hold |= has & np.isnan(v) & np.isnan(ext[seg])
         times = (p.max_time if func == "max_time" else p.min_time)[i][order]
         ns = np.minimum.reduceat(np.where(hold, times, _I64_MAX), starts)
-    elif func in ("first_time", "first_hi"):
-        ns = np.minimum.reduceat(np.where(has, p.first_time[i][order], _I64_MAX), starts)
+        return ns, hold & (times == ns[seg]), None
+    first = func in ("first_time", "first_hi")
+    times = (p.first_time if first else p.last_time)[i][order]
+    if first:
+        ns = np.minimum.reduceat(np.where(has, times, _I64_MAX), starts)
     else:
-        ns = np.maximum.reduceat(np.where(has, p.last_time[i][order], _I64_MIN), starts)
-    if func.endswith("_time"):
-        return _timestamptz(ns, valid)
-    first = func == "first_hi"
-    at = has & ((p.first_time if first else p.last_time)[i][order] == ns[seg])
+        ns = np.maximum.reduceat(np.where(has, times, _I64_MIN), starts)
+    at = has & (times == ns[seg])
     v = from_bits((p.first if first else p.last)[i][order].view(np.int64), p.types[i])
     if v.dtype.kind == "f":
         with np.errstate(invalid="ignore"):
@@ -916,9 +933,56 @@ def _selected(
                 best = np.fmax.reduceat(np.where(at, v, np.nan), starts)
             else:
                 best = np.maximum.reduceat(np.where(at, v, -np.inf), starts)
+        picked = at & ((v == best[seg]) | (np.isnan(v) & np.isnan(best[seg])))
     else:
         best = np.maximum.reduceat(np.where(at, v, np.iinfo(v.dtype).min), starts)
-    return _masked(best, valid)
+        picked = at & (v == best[seg])
+    return ns, picked, best
+
+
+def _aux_values(
+    session: SqlSession,
+    plan: BucketAggregate,
+    p: Partials,
+    col_of: dict[str, int],
+    order: np.ndarray,
+    starts: np.ndarray,
+    scan: tuple | None,
+    results: list,
+) -> None:
+    """Fill ``results`` of the aux aggregates (InfluxQL's SELECT max(f), g): per selector, the point
+    it picks in each segment (the series of the first piece holding it, and its time), whose row is
+    read back (columnar.scan.rows_at) for the columns shown."""
+    n = len(starts)
+    seg = np.repeat(np.arange(n), np.diff(np.append(starts, len(order))))
+    by_selector: dict[tuple[str, str], list[int]] = {}
+    for k, a in enumerate(plan.aggs):
+        if a.func == "aux":
+            by_selector.setdefault((a.field, a.selects), []).append(k)
+    for (field, selects), ks in by_selector.items():
+        i = col_of[field]
+        has = p.count[i][order] > 0
+        ns, holds, _ = _selection(selects, p, i, order, starts, seg, has)
+        first = np.lexsort((np.arange(len(order)), ~holds, seg))[starts] if n else starts
+        ok = holds[first] if n else np.zeros(0, bool)
+        series = p.series[order][first]
+        shown = [plan.aggs[k] for k in ks]
+        fields = tuple(dict.fromkeys(a.value for a in shown if a.column.kind == "field"))
+        tags = tuple(dict.fromkeys(a.value for a in shown if a.column.kind == "tag"))
+        req = dataclasses.replace(scan[0], fields=fields, tags=tags) if scan is not None else None
+        if req is None or not ok.any():
+            for k in ks:
+                results[k] = pa.nulls(
+                    n, _AUX_TYPE.get(plan.aggs[k].column.kind) or plan.aggs[k].column.type.arrow
+                )
+            continue
+        rows = rows_at(session.storage, req, series[ok], ns[ok])
+        idx = pa.array(np.cumsum(ok) - 1, mask=~ok)
+        for k in ks:
+            results[k] = rows.column(plan.aggs[k].value).combine_chunks().take(idx)
+
+
+_AUX_TYPE = {"tag": pa.string()}
 
 
 def _last_point(session: SqlSession, plan: LastPoint, params: list) -> pa.Table:

@@ -73,7 +73,9 @@ class Agg:
     # max_time | min_time | first_time | last_time (the selected point's time) | first_hi | last_hi;
     # or of the rows, field "": rows (count(*)) | time_max | time_min (max / min of the time);
     # stddev_samp | stddev_pop | var_samp | var_pop; pct_cont | pct_disc (percentile_cont /
-    # percentile_disc(fraction) WITHIN GROUP (ORDER BY field)) | count_distinct: of the values themselves
+    # percentile_disc(fraction) WITHIN GROUP (ORDER BY field)) | count_distinct: of the values themselves;
+    # aux: the value of another column (``value``) at the point a selector of the field picks
+    # (``selects``, its time aggregate): InfluxQL's SELECT max(f), g
     func: str
     field: str
     name: str  # output column name
@@ -81,6 +83,8 @@ class Agg:
     # only rows with the field count (FILTER (WHERE field IS NOT NULL), or the WHERE's IS NOT NULL)
     needs_value: bool = False
     fraction: float = 0.0  # percentile_cont / percentile_disc (pct_cont | pct_disc) WITHIN GROUP
+    value: str = ""  # aux: the field or tag shown
+    selects: str = ""  # aux: max_time | min_time | first_time | last_time
 
 
 @dataclass
@@ -837,7 +841,9 @@ def _arithmetic(
 
 def _selectors_covered(agg: BucketAggregate | None) -> BucketAggregate | None:
     """``agg``, unless a selector's aggregate would count rows without its field (see _SELECTORS)."""
-    if agg is None or any(a.func in SELECTOR_FUNCS and not a.needs_value for a in agg.aggs):
+    if agg is None or any(
+        (a.func in SELECTOR_FUNCS or a.func == "aux") and not a.needs_value for a in agg.aggs
+    ):
         return None
     return agg
 
@@ -912,6 +918,26 @@ def _selector(
     return Agg(funcs[0], col.name, name, col)
 
 
+def _aux(
+    fn: str, args: list[exp.Expression], name: str, cols: dict[str, SqlColumn], meta: TableMeta
+) -> Agg | None:
+    """ARG_MAX_NULL / ARG_MIN_NULL(column, a selector's key): the column's value, NULL or not, at the
+    point the selector of that key picks (InfluxQL's other columns beside a selector)."""
+    shown, key = args
+    if not isinstance(shown, exp.Column) or not (key.name.upper() == "ROW" and len(key.expressions) == 2):
+        return None
+    parts = [_key_part(k, meta.time_column) for k in key.expressions]
+    if parts[0] is None or parts[1] is None:
+        return None
+    (k1, f1), (k2, f2) = parts
+    funcs = _SELECTORS.get(("argmax" if fn == "ARG_MAX_NULL" else "argmin", k1, k2))
+    picked = _numeric_field(exp.column(f1 or f2), cols) if f1 or f2 else None
+    col = cols.get(shown.name)
+    if funcs is None or picked is None or col is None or col.kind not in ("field", "tag"):
+        return None
+    return Agg("aux", picked.name, name, col, value=col.name, selects=funcs[1])
+
+
 def _agg(e: exp.Expression, name: str, cols: dict[str, SqlColumn], meta: TableMeta) -> Agg | None:
     if isinstance(e, exp.Filter):
         # FILTER (WHERE field IS NOT NULL) of an aggregate of that field: only rows with it count
@@ -959,6 +985,8 @@ def _agg(e: exp.Expression, name: str, cols: dict[str, SqlColumn], meta: TableMe
     if isinstance(e, exp.Anonymous):
         fn = e.name.upper()
         args = e.expressions
+        if fn in ("ARG_MAX_NULL", "ARG_MIN_NULL") and len(args) == 2 and isinstance(args[1], exp.Anonymous):
+            return _aux(fn, args, name, cols, meta)
     elif isinstance(e, exp.AggFunc):
         fn = e.key.upper()
         args = [e.this] + ([e.args["expression"]] if e.args.get("expression") is not None else [])

@@ -90,6 +90,16 @@ QUERIES = [
     "SELECT time_bucket('20 minutes', time) AS t, count(1), count(time), max(time) FROM cpu WHERE usage_user > 60 AND region = 'us-west-1' GROUP BY t ORDER BY t",
     "SELECT count(*), max(time), min(time) FROM cpu WHERE hostname = 'host_none'",
     "SELECT count(*) AS n, max(usage_user) AS m FROM cpu WHERE time >= '2016-01-01 00:07:00+00' AND time < '2016-01-01 02:13:00+00'",
+    # InfluxQL's other columns beside a selector: their values at the selected point (NULL or not;
+    # each group one series, where the point is one row)
+    "SELECT ARG_MAX(time, ROW(usage_user, -EPOCH_US(time))) AS t, ARG_MAX(usage_user, ROW(usage_user, -EPOCH_US(time))) AS v, ARG_MAX_NULL(usage_system, ROW(usage_user, -EPOCH_US(time))) AS s, ARG_MAX_NULL(region, ROW(usage_user, -EPOCH_US(time))) AS r FROM cpu WHERE hostname = 'host_1' AND usage_user IS NOT NULL",
+    "SELECT hostname, ARG_MAX(time, ROW(EPOCH_US(time), usage_user)) AS t, ARG_MAX_NULL(temp, ROW(EPOCH_US(time), usage_user)) AS x, ARG_MAX_NULL(region, ROW(EPOCH_US(time), usage_user)) AS r FROM cpu WHERE usage_user IS NOT NULL GROUP BY hostname ORDER BY hostname",
+    "SELECT time_bucket('20 minutes', time) AS b, hostname, ARG_MIN(time, ROW(temp, EPOCH_US(time))) AS t, ARG_MIN_NULL(sparse, ROW(temp, EPOCH_US(time))) AS s, ARG_MIN_NULL(usage_user, ROW(temp, EPOCH_US(time))) AS u FROM cpu WHERE temp IS NOT NULL GROUP BY b, hostname ORDER BY b, hostname",
+    "SELECT time_bucket('30 minutes', time) AS b, hostname, ARG_MIN(usage_user, ROW(time, -usage_user)) FILTER (WHERE usage_user IS NOT NULL) AS f, ARG_MIN_NULL(sparse, ROW(time, -usage_user)) FILTER (WHERE usage_user IS NOT NULL) AS s FROM cpu GROUP BY b, hostname ORDER BY b, hostname",
+    "SELECT hostname, ARG_MAX(temp, ROW(temp, -EPOCH_US(time))) AS m, ARG_MAX_NULL(usage_idle, ROW(temp, -EPOCH_US(time))) AS i FROM cpu WHERE temp IS NOT NULL AND usage_user > 30 GROUP BY hostname ORDER BY hostname",
+    "SELECT ARG_MAX(time, ROW(usage_user, -EPOCH_US(time))) AS t, ARG_MAX_NULL(usage_system, ROW(usage_user, -EPOCH_US(time))) AS s FROM cpu WHERE hostname = 'host_none' AND usage_user IS NOT NULL",
+    # hosts of a region share their last time: the largest value there is the point (no two tie here)
+    "SELECT region, ARG_MAX(usage_user, ROW(EPOCH_US(time), usage_user)) AS l, ARG_MAX_NULL(hostname, ROW(EPOCH_US(time), usage_user)) AS h FROM cpu WHERE usage_user IS NOT NULL GROUP BY region ORDER BY region",
     # HAVING over aggregates (NaN above every number, NULL aggregates unknown)
     "SELECT hostname, avg(usage_user) AS a FROM cpu GROUP BY hostname HAVING avg(usage_user) > 48 ORDER BY hostname",
     "SELECT region, count(*) AS n FROM cpu GROUP BY region HAVING count(*) > 2000 OR max(temp) - min(temp) >= 30 ORDER BY region NULLS FIRST",
