@@ -22,7 +22,7 @@ from columnar.errors import StorageError
 from columnar.scan import ScanRequest, scan
 from sql.errors import UndefinedTable
 from sql.rewrite.pg_types import output_oids, pg_types, scan_types
-from sql.rewrite.pushdown import Analysed, Pushdown
+from sql.rewrite.pushdown import Analysed, Pushdown, SubqueryValues
 from sql.tables import TIME_NS, SqlColumn, arrow_schema, sql_columns, time_ns_column, to_sql_reader
 
 CATALOG_SCHEMAS = ("pg_catalog", "information_schema")
@@ -164,12 +164,13 @@ def bind(
     *,
     describe_only: bool,
     params: list | None = None,
+    subquery_values: SubqueryValues | None = None,
 ) -> Binding:
     binding = Binding(tree)
     for ref in _references(storage, database, tree, binding.catalog_refs):
         pd = Pushdown()
         if ref.select is not None and not describe_only:
-            pd = ref.analysed(ref.select.args.get("where")).run(evaluate_ns, params)
+            pd = ref.analysed(ref.select.args.get("where")).run(evaluate_ns, params, subquery_values)
         req = ref.request(database, pd)
         reg = f"__tsgres_scan_{next(_names)}"
         if describe_only:
@@ -226,12 +227,13 @@ def open_scans(
     plan: BoundPlan,
     evaluate_ns: Callable[[exp.Expression], int | None],
     params: list,
+    subquery_values: SubqueryValues | None = None,
 ) -> list[BoundScan]:
     """The scans of one execution of ``plan`` with ``params``, to register under their names."""
     out = []
     for p in plan.scans:
         ref = p.reference
-        pd = p.analysed.run(evaluate_ns, params) if p.analysed is not None else Pushdown()
+        pd = p.analysed.run(evaluate_ns, params, subquery_values) if p.analysed is not None else Pushdown()
         req = ref.request(database, pd)
         reader = to_sql_reader(scan(storage, req), ref.wanted, ref.meta.time_column)
         out.append(BoundScan(p.name, ref.meta.name, ref.meta, ref.wanted, req, pd, reader))

@@ -151,6 +151,9 @@ class SqlEngine:
 _CALENDAR = re.compile(r"(?<![A-Z])(DAYS?|WEEKS?|D|W)(?![A-Z])", re.IGNORECASE)
 
 
+SUBQUERY_PUSHDOWN_VALUES = 10_000  # tag IN (SELECT ...): at most this many values narrow the scan
+
+
 class SqlSession:
     # pgwire's event loop (sql/immediate.py): the deadline of an execution there (0: none), and the
     # template instance the last lookup found for the next prepare
@@ -668,12 +671,21 @@ class SqlSession:
         cur = self._cursor()
         try:
             evaluate = lambda e: self.evaluate_ns(e, params)  # noqa: E731
+            values = lambda sub: self._subquery_values(sub, params)  # noqa: E731
             if bound is not None:
-                scans = open_scans(self.storage, self.database, bound, evaluate, params)
+                scans = open_scans(self.storage, self.database, bound, evaluate, params, values)
                 text = bound.sql
             else:
                 t = self._execution_tree(tree, memo)
-                binding = bind(self.storage, self.database, t, evaluate, describe_only=False, params=params)
+                binding = bind(
+                    self.storage,
+                    self.database,
+                    t,
+                    evaluate,
+                    describe_only=False,
+                    params=params,
+                    subquery_values=values,
+                )
                 self._bind_catalog(cur, binding)
                 scans, text = binding.scans, binding.tree.sql("duckdb")
             for s in scans:
@@ -705,6 +717,72 @@ class SqlSession:
                 cur.close()
 
         return reader.schema, batches()
+
+    def _subquery_values(self, sub: exp.Expression, params: list) -> list[str] | None:
+        """The values of the subquery of a ``tag IN (SELECT ...)`` (rewritten already), run alone for
+        the outer scan's pushdown (sql/rewrite/pushdown.py): ``hostname IN (SELECT hostname FROM cpu
+        WHERE region = 'x')`` reads those hosts' series, not the table. None when it cannot run alone
+        (it refers to the outer query), gives more than SUBQUERY_PUSHDOWN_VALUES rows or other than
+        text: the outer scan then reads every series. The query itself still applies the IN."""
+        # its own parameters, renumbered from $1 (DuckDB refuses values a statement does not use)
+        sub = sub.copy()
+        used: dict[int, int] = {}
+        for node in list(sub.find_all(exp.Parameter)):
+            if not node.this.name.isdigit() or not 0 < int(node.this.name) <= len(params):
+                return None
+            k = used.setdefault(int(node.this.name), len(used) + 1)
+            node.replace(exp.Parameter(this=exp.Literal.number(k)))
+        own = [params[i - 1] for i in used]
+        try:
+            native = planner.plan(self, sub) if self.settings.get("tsgres.native_executor") != "off" else None
+        except Exception:  # noqa: BLE001 - (a column of the outer query, say): DuckDB's turn below
+            native = None
+        if native is not None and not getattr(native, "tz_sensitive", False):
+            try:  # (SELECT DISTINCT hostname ... WHERE region = 'x': the groups that hold rows)
+                got = executor.run(self, native, own, [TEXT.oid])
+            except E.QueryCanceled:
+                raise
+            except (E.SqlError, StorageError):
+                got = None
+            if isinstance(got, executor.Streamed):  # (pieces: read while there may be few enough)
+                parts, n = [got.first], got.first.num_rows
+                for piece in got.rest:
+                    if n > SUBQUERY_PUSHDOWN_VALUES:
+                        break
+                    parts.append(piece)
+                    n += piece.num_rows
+                got = pa.concat_tables(parts)
+            if isinstance(got, pa.Table):
+                return _text_values(got.column(0) if got.num_columns == 1 else None)
+        cur = self._cursor()
+        timer = None
+        try:
+            binding = bind(
+                self.storage,
+                self.database,
+                sub,
+                lambda e: self.evaluate_ns(e, own),
+                describe_only=False,
+                params=own,
+                subquery_values=lambda inner: self._subquery_values(inner, own),
+            )
+            self._bind_catalog(cur, binding)
+            for scan in binding.scans:
+                cur.register(scan.name, scan.reader)
+            self._running = cur
+            timer = self._deadline(lambda: self._timeout(cur))
+            limited = f"SELECT * FROM ({binding.tree.sql('duckdb')}) LIMIT {SUBQUERY_PUSHDOWN_VALUES + 1}"
+            column = cur.sql(limited, params=_duck_params(own) or None).to_arrow_table().column(0)
+        except Exception:  # noqa: BLE001 - not computable alone: nothing is pushed
+            column = None
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self._running = None
+            cur.close()
+        if self._cancelled:
+            raise self._canceled_or(RuntimeError("cancelled"))
+        return _text_values(column)
 
     def _canceled_or(self, exc: Exception) -> E.SqlError:
         if self._cancelled == "timeout":
@@ -1020,6 +1098,14 @@ def _hypertable_call(tree: exp.Expression) -> exp.Anonymous | None:
     if isinstance(e, exp.Anonymous) and e.name.lower() in ("create_hypertable", "public.create_hypertable"):
         return e
     return None
+
+
+def _text_values(column: pa.ChunkedArray | pa.Array | None) -> list[str] | None:
+    """A subquery's column as the values of a tag IN list: None unless text, at most
+    SUBQUERY_PUSHDOWN_VALUES of them (NULLs match no tag)."""
+    if column is None or len(column) > SUBQUERY_PUSHDOWN_VALUES or not pa.types.is_string(column.type):
+        return None
+    return [v for v in column.to_pylist() if v is not None]
 
 
 def _duck_params(params: list) -> list:

@@ -102,6 +102,11 @@ def pushdown(
     return Analysed(where, is_time, is_tag).run(evaluate_ns, params)
 
 
+# ``tag IN (SELECT ...)``: the subquery's values, when the caller can compute them alone (None: not
+# pushed); see Analysed.run
+SubqueryValues = Callable[[exp.Expression], "list[str] | None"]
+
+
 class Analysed:
     """A WHERE read once for pushdown: per conjunct, whether it can bound the time column and how
     (the comparison, the side the column is on, whether the value is free of columns), and its tag
@@ -122,20 +127,41 @@ class Analysed:
             if kind is not None:
                 self.steps.append((c, kind))
                 continue
+            sub = _tag_in_query(c, is_tag)
+            if sub is not None:
+                self.steps.append(
+                    (c, ("tag_in", c.this.name, sub.copy()))
+                )  # (as it is now: binding renames tables)
+                continue
             if c.find(exp.Parameter) is None:
                 self.steps.append((c, ("tag", _tag_predicate(c, is_tag, None))))
             else:
                 self.steps.append((c, _tag_parameter(c, is_tag) or ("tag?",)))
 
-    def run(self, evaluate_ns: Callable[[exp.Expression], int | None], params: list | None) -> Pushdown:
+    def run(
+        self,
+        evaluate_ns: Callable[[exp.Expression], int | None],
+        params: list | None,
+        subquery_values: SubqueryValues | None = None,
+    ) -> Pushdown:
+        """The pushdown of one execution; ``subquery_values`` computes the values of an uncorrelated
+        ``tag IN (SELECT ...)`` (None, or its None: that conjunct is not pushed, and not exact)."""
         res = Pushdown(pushed=[])
         preds: list[TagPredicate] = []
         for c, kind in self.steps:
-            tag = kind[0] in ("tag", "tag?", "tag$")
+            tag = kind[0] in ("tag", "tag?", "tag$", "tag_in")
             if not tag and _apply_time(kind, evaluate_ns, res, params):
                 res.pushed.append(c)
                 continue
             # a tag test, or a time comparison whose value has no time this execution
+            if kind[0] == "tag_in":
+                values = subquery_values(kind[2]) if subquery_values is not None else None
+                p = None if values is None else TagIn(kind[1], frozenset(values))
+                if p is not None:
+                    preds.append(p)
+                    res.pushed.append(c)
+                res.exact = False  # (the subquery's NULLs and types are the query's to apply)
+                continue
             if kind[0] == "tag":
                 p = kind[1]
             elif kind[0] == "tag$":
@@ -151,6 +177,17 @@ class Analysed:
         if preds:
             res.predicate = preds[0] if len(preds) == 1 else And(tuple(preds))
         return res
+
+
+def _tag_in_query(c: exp.Expression, is_tag) -> exp.Select | None:
+    """The SELECT of a ``tag IN (SELECT one column ...)`` conjunct."""
+    if not (isinstance(c, exp.In) and isinstance(c.this, exp.Column) and is_tag(c.this)):
+        return None
+    q = c.args.get("query")
+    q = q.this if isinstance(q, exp.Subquery) else q
+    if not isinstance(q, exp.Select) or len(q.expressions) != 1:
+        return None
+    return q
 
 
 def _constant(e: exp.Expression) -> bool:
