@@ -1148,6 +1148,25 @@ def _pairs_at(rs, rt, qs, qt):
     return out
 
 
+def rows_estimate(engine: Engine, req: ScanRequest) -> int:
+    """About how many rows the request's sources hold in its range, without decoding or merging: row
+    groups partly in the range count whole, memtable rows in proportion to the selected series
+    whose rows reach into it, rows in two sources twice."""
+    t = _target(engine, req)
+    n = 0
+    for shard in t.shards:
+        src = shard.sources(t.table_id, t.table)
+        for lf in src.files:
+            if lf.meta.max_time >= req.tmin and lf.meta.min_time <= req.tmax:
+                n += int(lf.chunk.groups["nrows"][lf.chunk.select_groups(t.series, req.tmin, req.tmax)].sum())
+        for cache in src.caches:
+            s, lo, hi = cache.series_ranges()
+            if len(s):
+                inside = np.isin(s, t.series) & (hi >= req.tmin) & (lo <= req.tmax)
+                n += len(cache) * int(inside.sum()) // len(s)
+    return n
+
+
 # -- filtered scan -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class FieldCondition:

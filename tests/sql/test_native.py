@@ -635,3 +635,19 @@ def test_percentiles_of_many_values_run_on_duckdb(session, monkeypatch):
     with pytest.raises(executor.NotNative):
         executor.run(session, p.native, list(p.extra_params), [c.type_oid for c in p.columns])
     assert _rows(session, sql) == native
+
+
+@pytest.mark.parametrize("lo_min, span_min", [(0, 180), (30, 20), (100, 5), (170, 60)])
+def test_the_row_estimate_sizes_windows_from_statistics(session, lo_min, span_min):
+    """rows_estimate (the first window of ORDER BY time LIMIT) counts whole row groups and memtable
+    shares: near the rows the range holds (row groups partly in it count whole)."""
+    from columnar.scan import ScanRequest, rows_estimate
+
+    t0 = 1451606400 * 10**9 + lo_min * 60 * 10**9
+    t1 = t0 + span_min * 60 * 10**9 - 1
+    exact = _rows(
+        session,
+        f"SELECT count(*) AS n FROM cpu WHERE time >= to_timestamp({t0 / 1e9}) AND time <= to_timestamp({t1 / 1e9})",
+    )[2][0]["n"]
+    est = rows_estimate(session.storage, ScanRequest("postgres", "cpu", tmin=t0, tmax=t1))
+    assert exact // 4 <= est <= 4 * exact + 6 * 2000, (exact, est)
