@@ -33,10 +33,18 @@ def merge_rows(rows: Rows, *, dedupe: bool = True, sorted_prefix: int = 0) -> Ro
     only the rest is sorted, then the two runs are merged in one pass.
     """
     n = len(rows)
-    if n == 0 or is_sorted_unique(rows.series, rows.time):
+    if n < 2:
+        return rows
+    ds = np.diff(rows.series)
+    # where the rows stop increasing by (series, time): the starts of runs in order (the parts of
+    # a scan: row groups of a file, a memtable's rows)
+    breaks = np.flatnonzero((ds < 0) | ((ds == 0) & (np.diff(rows.time) <= 0))) + 1
+    if not len(breaks):
         return rows
     k = sorted_prefix
-    if 0 < k < n:
+    if len(breaks) <= FEW_RUNS:  # merged run by run: linear, where a sort is n log n
+        order = _merge_run_list(rows.series, rows.time, np.concatenate(([0], breaks, [n])))
+    elif 0 < k < n:
         tail = np.lexsort((rows.time[k:], rows.series[k:])) + k
         order = _merge_runs(rows.series, rows.time, k, tail)
     else:
@@ -72,6 +80,47 @@ def merge_rows(rows: Rows, *, dedupe: bool = True, sorted_prefix: int = 0) -> Ro
         out_vals[g[last]] = vals[idx[last]]
         fields[name] = Column(col.type, out_vals, out_valid)
     return Rows(s[start_pos], t[start_pos], fields)
+
+
+FEW_RUNS = 16  # rows in at most this many runs in order are merged pairwise instead of sorted
+
+
+@njit(cache=True, nogil=True)
+def _merge_run_list(series, time, bounds):
+    """The stable (series, time) order of rows that are runs in order, run r being rows
+    bounds[r] .. bounds[r + 1] - 1: adjacent runs merged pairwise until one is left (the earlier
+    run's row first among equal keys, so write order is kept)."""
+    n = bounds[-1]
+    order = np.arange(n)
+    scratch = np.empty(n, np.int64)
+    b = bounds.copy()
+    while len(b) > 2:
+        nb = [b[0]]
+        r = 0
+        while r + 1 < len(b):
+            lo, mid = b[r], b[r + 1]
+            hi = b[r + 2] if r + 2 < len(b) else mid
+            i, j, o = lo, mid, lo
+            while i < mid or j < hi:
+                if j >= hi:
+                    take_left = True
+                elif i >= mid:
+                    take_left = False
+                else:
+                    x, y = order[i], order[j]
+                    take_left = series[x] < series[y] or (series[x] == series[y] and time[x] <= time[y])
+                if take_left:
+                    scratch[o] = order[i]
+                    i += 1
+                else:
+                    scratch[o] = order[j]
+                    j += 1
+                o += 1
+            nb.append(hi)
+            r += 2
+        order[:n] = scratch[:n]
+        b = np.array(nb, np.int64)
+    return order
 
 
 @njit(cache=True, nogil=True)

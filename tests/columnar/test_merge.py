@@ -50,6 +50,38 @@ def test_a_sorted_prefix_merges_as_a_full_sort(first, later, dedupe, seed):
     _same(merge_rows(rows, dedupe=dedupe, sorted_prefix=len(base)), merge_rows(rows, dedupe=dedupe))
 
 
+def _reference(rows: Rows, dedupe: bool) -> Rows:
+    """merge_rows by its definition, row by row: a stable sort by (series, time), then per key and
+    field the last present value."""
+    order = sorted(range(len(rows)), key=lambda i: (int(rows.series[i]), int(rows.time[i])))
+    if not dedupe:
+        return rows.take(np.array(order, np.int64))
+    keys_seen: dict[tuple[int, int], dict[str, object]] = {}
+    for i in order:
+        got = keys_seen.setdefault((int(rows.series[i]), int(rows.time[i])), {})
+        for name, col in rows.fields.items():
+            if col.valid is None or col.valid[i]:
+                got[name] = col.values[i]
+    ks = list(keys_seen)
+    fields = {}
+    for name, col in rows.fields.items():
+        present = np.array([name in keys_seen[k] for k in ks], bool)
+        values = np.array([keys_seen[k].get(name, 0) for k in ks], col.values.dtype)
+        fields[name] = Column(col.type, values, present)
+    return Rows(np.array([k[0] for k in ks], np.int64), np.array([k[1] for k in ks], np.int64), fields)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(keys, min_size=1, max_size=20), st.booleans(), st.integers(0, 2**16))
+def test_runs_in_order_merge_as_the_definition_says(parts, dedupe, seed):
+    """Rows that are several runs in (series, time) order (a scan's parts: row groups of files, a
+    memtable's rows; up to FEW_RUNS of them are merged pairwise, more are sorted) come out as a
+    stable sort and last-write-wins say."""
+    runs = [merge_rows(_rows(k, seed + i), dedupe=True) for i, k in enumerate(parts)]
+    rows = concat(runs)
+    _same(merge_rows(rows, dedupe=dedupe), _reference(rows, dedupe))
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(keys, min_size=1, max_size=6), st.integers(0, 2**16))
 def test_memtable_reads_between_writes_equal_one_merge(batches, seed):
