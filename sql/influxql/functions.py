@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 FLOAT, INTEGER, UNSIGNED, STRING, BOOLEAN = "float", "integer", "unsigned", "string", "boolean"
 NUMERIC = (FLOAT, INTEGER, UNSIGNED)
@@ -205,9 +207,14 @@ class Points:
 
 def _sort_key_value(c: Col) -> np.ndarray:
     if c.kind == STRING:
-        # rank strings so that numpy can lexsort them
-        uniq, inv = np.unique(c.values.astype(str), return_inverse=True)
-        return inv.astype(np.int64)
+        # rank strings so that numpy can lexsort them: each distinct value's rank among the distinct
+        # values (code point order, as numpy's), by Arrow's dictionary (a fixed-width unicode copy
+        # and np.unique of 36k tag values took ~10 ms)
+        enc = pc.dictionary_encode(pc.fill_null(pa.array(c.values, type=pa.string(), from_pandas=True), ""))
+        rank = np.empty(len(enc.dictionary), np.int64)
+        rank[pc.sort_indices(enc.dictionary).to_numpy()] = np.arange(len(enc.dictionary))
+        codes = enc.indices.to_numpy(zero_copy_only=False)
+        return rank[codes] if len(codes) else np.zeros(0, np.int64)
     if c.kind == BOOLEAN:
         return c.values.astype(np.int64)
     return c.values
