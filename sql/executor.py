@@ -373,6 +373,8 @@ def _aggregate_table(
             results.append(simple[i])
         elif a.func == "aux":
             results.append(None)  # (below: one read of the selected rows for all of them)
+        elif a.func == "count_tags":
+            results.append(_count_tags(session, a.value, p, order, starts))
         elif not a.field:
             results.append(_of_rows(a.func, p, order, starts))
         else:
@@ -385,7 +387,7 @@ def _aggregate_table(
         # aggregates without GROUP BY give one row even over no rows: count 0, the others NULL
         results = [
             pa.array([0], pa.int64())
-            if a.func in ("count", "rows", "count_distinct")
+            if a.func in ("count", "rows", "count_distinct", "count_tags")
             else pa.nulls(1, col.type)
             for a, col in zip(plan.aggs, results, strict=True)
         ]
@@ -845,6 +847,25 @@ def _spread(
         var = m2 / (total - 1 if samp else total)
     out = np.sqrt(var) if func.startswith("stddev") else var
     return pa.array(out, pa.float64(), mask=total < (2 if samp else 1))
+
+
+def _count_tags(
+    session: SqlSession, tag: str, p: Partials, order: np.ndarray, starts: np.ndarray
+) -> pa.Array:
+    """COUNT(DISTINCT tag) per segment: the distinct non-NULL values of the tag among the series of
+    its pieces (every piece holds rows; the index knows each series' tags)."""
+    n = len(starts)
+    if not n:
+        return pa.array([], pa.int64())
+    uniq, inv = np.unique(p.series[order], return_inverse=True)
+    db = session.storage.catalog.database(session.database)
+    values = [dict(ts).get(tag) for _, ts in session.storage.index(db.id).series_tags(uniq.tolist())]
+    known: dict[str, int] = {}
+    code = np.array([-1 if v is None else known.setdefault(v, len(known)) for v in values], np.int64)[inv]
+    seg = np.repeat(np.arange(n), np.diff(np.append(starts, len(order))))
+    has = code >= 0
+    pairs = np.unique(seg[has] * (len(known) + 1) + code[has])
+    return pa.array(np.bincount(pairs // (len(known) + 1), minlength=n), pa.int64())
 
 
 def _of_rows(func: str, p: Partials, order: np.ndarray, starts: np.ndarray) -> pa.Array:

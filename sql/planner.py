@@ -74,6 +74,7 @@ class Agg:
     # or of the rows, field "": rows (count(*)) | time_max | time_min (max / min of the time);
     # stddev_samp | stddev_pop | var_samp | var_pop; pct_cont | pct_disc (percentile_cont /
     # percentile_disc(fraction) WITHIN GROUP (ORDER BY field)) | count_distinct: of the values themselves;
+    # count_tags: COUNT(DISTINCT tag ``value``), of the series of the rows;
     # aux: the value of another column (``value``) at the point a selector of the field picks
     # (``selects``, its time aggregate): InfluxQL's SELECT max(f), g
     func: str
@@ -768,7 +769,7 @@ _ARITHMETIC: dict[type, str] = {exp.Add: "add", exp.Sub: "sub", exp.Mul: "mul"}
 def _result_type(a: Agg) -> str:
     """The PostgreSQL type of an aggregate's result: int8, float8 or other (numeric, float4, time)."""
     t = a.column.type.name
-    if a.func in ("count", "rows", "count_distinct"):
+    if a.func in ("count", "rows", "count_distinct", "count_tags"):
         return "int8"
     if a.func == "pct_cont":
         return "float8"
@@ -956,8 +957,13 @@ def _agg(e: exp.Expression, name: str, cols: dict[str, SqlColumn], meta: TableMe
         return _percentile(e, name, cols)
     time = cols.get(meta.time_column)
     if isinstance(e, exp.Count) and isinstance(e.this, exp.Distinct) and len(e.this.expressions) == 1:
+        arg = e.this.expressions[0]
+        tag = cols.get(arg.name) if isinstance(arg, exp.Column) else None
+        if tag is not None and tag.kind == "tag":
+            # COUNT(DISTINCT tag): of the series that hold rows (their tag values, from the index)
+            return Agg("count_tags", "", name, tag, value=tag.name)
         # COUNT(DISTINCT field): of the values themselves, as percentiles
-        col = _numeric_field(e.this.expressions[0], cols)
+        col = _numeric_field(arg, cols)
         return None if col is None else Agg("count_distinct", col.name, name, col)
     if isinstance(e, exp.Count) and not e.args.get("distinct") and time is not None:
         arg = e.this

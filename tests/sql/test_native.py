@@ -100,6 +100,13 @@ QUERIES = [
     "SELECT ARG_MAX(time, ROW(usage_user, -EPOCH_US(time))) AS t, ARG_MAX_NULL(usage_system, ROW(usage_user, -EPOCH_US(time))) AS s FROM cpu WHERE hostname = 'host_none' AND usage_user IS NOT NULL",
     # hosts of a region share their last time: the largest value there is the point (no two tie here)
     "SELECT region, ARG_MAX(usage_user, ROW(EPOCH_US(time), usage_user)) AS l, ARG_MAX_NULL(hostname, ROW(EPOCH_US(time), usage_user)) AS h FROM cpu WHERE usage_user IS NOT NULL GROUP BY region ORDER BY region",
+    # COUNT(DISTINCT tag): of the series holding rows (host_lone has no region)
+    "SELECT count(DISTINCT hostname) AS n FROM cpu",
+    "SELECT region, count(DISTINCT hostname) AS h, count(*) AS n FROM cpu WHERE time >= '2016-01-01 01:00:00+00' GROUP BY region ORDER BY region NULLS FIRST",
+    "SELECT time_bucket('30 minutes', time) AS b, count(DISTINCT region) AS r, count(DISTINCT hostname) AS h FROM cpu GROUP BY b ORDER BY b",
+    "SELECT hostname, count(DISTINCT region) AS r FROM cpu WHERE usage_user > 95 GROUP BY hostname ORDER BY hostname",
+    "SELECT count(DISTINCT hostname) AS n, count(*) AS c FROM cpu WHERE hostname = 'host_none'",
+    "SELECT region, count(DISTINCT hostname) AS h FROM cpu GROUP BY region HAVING count(DISTINCT hostname) > 1 ORDER BY region",
     # HAVING over aggregates (NaN above every number, NULL aggregates unknown)
     "SELECT hostname, avg(usage_user) AS a FROM cpu GROUP BY hostname HAVING avg(usage_user) > 48 ORDER BY hostname",
     "SELECT region, count(*) AS n FROM cpu GROUP BY region HAVING count(*) > 2000 OR max(temp) - min(temp) >= 30 ORDER BY region NULLS FIRST",
@@ -293,7 +300,7 @@ def test_native_equals_duckdb(session, sql):
     "sql",
     [
         "SELECT time_bucket('1 month', time) AS b, max(usage_user) FROM cpu GROUP BY b",
-        "SELECT count(DISTINCT hostname) FROM cpu",
+        "SELECT count(DISTINCT (hostname, region)) FROM cpu",
         "SELECT hostname, sum(usage_user) + 1 FROM cpu GROUP BY hostname",
         "SELECT hostname, max(usage_user) + 1.5 FROM cpu GROUP BY hostname",
         "SELECT c.hostname, max(c.usage_user) FROM cpu c JOIN cpu d ON c.time = d.time GROUP BY c.hostname",
