@@ -63,6 +63,7 @@ the snapshot, deletes logs it covers and replays the rest, so a crash at any ste
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import math
 import os
@@ -118,8 +119,11 @@ def _canonical(table: str, tag_set: Iterable[tuple[str, str]]) -> tuple[bytes, l
     return f"{table},{body}".encode(), tags
 
 
+@functools.lru_cache(maxsize=1 << 15)
 def parse_series_key(key: bytes) -> tuple[str, TagSet]:
-    """Inverse of :func:`series_key`: ``(table, tag set sorted by key)``. Raises ValueError if malformed."""
+    """Inverse of :func:`series_key`: ``(table, tag set sorted by key)``. Raises ValueError if malformed.
+    Remembers the keys it parsed last (queries ask again for the same series' tags: ~1 us a key
+    parsed, ~0.1 looked up; the result is immutable)."""
     s = key.decode()
     if "\\" in s:
         return _parse_escaped(s)
