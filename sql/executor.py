@@ -22,6 +22,7 @@ from sqlglot import exp
 
 from columnar.chunkfile import from_bits
 from columnar.errors import ResultTooLarge
+from columnar.predicate import And
 from columnar.scan import (
     SERIES_ID,
     FieldCondition,
@@ -217,15 +218,72 @@ def _bucket_aggregate(session: SqlSession, plan: BucketAggregate, params: list) 
         return _order_limit(
             plan, _aggregate_table(session, plan, Partials.empty(fields, _types(plan, fields)), fields)
         )
+    filters = list({a.filter[2]: a.filter for a in plan.aggs if a.filter is not None}.values())
     if (
         every
+        and not filters
         and plan.limit is not None
         and plan.order
         and plan.order[0][0] == (plan.bucket_name or "time_bucket")
     ):
         return _newest_buckets(session, plan, req, fields, every, offset, conds)
     p = _partials(session, req, fields, every, offset, conds, *_decoded(plan))
-    return _order_limit(plan, _aggregate_table(session, plan, p, fields, (req, every, offset, conds)))
+    src = None
+    if filters:
+        p, src = _filter_scans(session, plan, params, p, filters, req, fields, every, offset, conds)
+    return _order_limit(plan, _aggregate_table(session, plan, p, fields, (req, every, offset, conds), src))
+
+
+def _filter_scans(
+    session: SqlSession,
+    plan: BucketAggregate,
+    params: list,
+    p: Partials,
+    filters: list,
+    req,
+    fields,
+    every,
+    offset,
+    conds,
+) -> tuple[Partials, np.ndarray]:
+    """The pieces of the rows each FILTER (WHERE ...) counts, beside the statement's own: one more
+    aggregate scan per distinct filter (its field conditions added, its tag and time conjuncts pushed
+    down as a WHERE's); and per piece which scan made it (0: the statement's, k: filter k's)."""
+    parts, src = [p], [np.zeros(len(p), np.int64)]
+    tags = plan.__dict__["_tag_names"]  # (set by _request)
+    memo = plan.__dict__.setdefault("_filter_memo", {})
+    for k, (fconds, where, key) in enumerate(filters, start=1):
+        extra = _conditions(list(fconds), params)
+        if extra is None:  # a comparison with NULL: the filter counts no row
+            continue
+        sub = req
+        if where is not None:
+
+            def evaluate(e: exp.Expression) -> int | None:
+                return session.evaluate_ns(e, params if e.find(exp.Parameter) is not None else [])
+
+            pd = table_pushdown(
+                where, "", plan.meta.time_column, tags, evaluate, params, memo.setdefault(key, {})
+            )
+            if not pd.exact:
+                raise NotNative("the native executor cannot apply this FILTER exactly")
+            predicate = req.predicate
+            if pd.predicate is not None:
+                predicate = pd.predicate if predicate is None else And((predicate, pd.predicate))
+            sub = dataclasses.replace(
+                req, tmin=max(req.tmin, pd.tmin), tmax=min(req.tmax, pd.tmax), predicate=predicate
+            )
+            if sub.tmin > sub.tmax:
+                continue
+        got = _partials(session, sub, fields, every, offset, conds + extra, *_decoded(plan))
+        parts.append(got)
+        src.append(np.full(len(got), k, np.int64))
+    return Partials.concat(parts, fields, p.types), np.concatenate(src)
+
+
+def _only(p: Partials, keep: np.ndarray) -> Partials:
+    """``p`` with the pieces outside ``keep`` holding no rows and no values (they count nothing)."""
+    return dataclasses.replace(p, rows=np.where(keep, p.rows, 0), count=np.where(keep, p.count, 0))
 
 
 def _bucket_offset(session: SqlSession, plan: BucketAggregate, every: int) -> int:
@@ -329,14 +387,22 @@ def _order_limit(plan: BucketAggregate, table: pa.Table) -> pa.Table:
 
 
 def _aggregate_table(
-    session: SqlSession, plan: BucketAggregate, p: Partials, fields: list[str], scan: tuple | None = None
+    session: SqlSession,
+    plan: BucketAggregate,
+    p: Partials,
+    fields: list[str],
+    scan: tuple | None = None,
+    src: np.ndarray | None = None,
 ) -> pa.Table:
     """One row per (bucket, grouped tags) that has rows: the pieces of each combined (numpy, sorted
     once by (bucket, group)). Percentiles read the values themselves: ``scan`` is the partials'
-    (request, bucket width, offset, conditions)."""
+    (request, bucket width, offset, conditions). With FILTERs, ``src`` says which scan made each
+    piece (_filter_scans): the groups are the statement's, each aggregate combines its scan's pieces."""
     if plan.not_null is not None and len(p):
         # (every aggregate is of that field: a piece counts iff it holds a value of it)
-        p = p.take(np.flatnonzero(p.count[fields.index(plan.not_null)] > 0))
+        kept = np.flatnonzero(p.count[fields.index(plan.not_null)] > 0)
+        p = p.take(kept)
+        src = None if src is None else src[kept]
     for i in _integer_sums(plan, p, fields):
         if not _sums_fit(p, i):
             raise NotNative("an integer sum may leave int64: DuckDB sums it exactly")
@@ -355,7 +421,11 @@ def _aggregate_table(
     starts = starts[: _segment_starts(sb, sc, starts)]
     seg: np.ndarray | None = None
     col_of = {f: i for i, f in enumerate(fields)}
-    simple = _simple_aggregates(plan, p, col_of, order, starts)
+    views: dict[str | None, Partials] = {None: p if src is None else _only(p, src == 0)}
+    if src is not None:
+        keys = list(dict.fromkeys(a.filter[2] for a in plan.aggs if a.filter is not None))
+        views.update({key: _only(p, src == k) for k, key in enumerate(keys, start=1)})
+    simple = _simple_aggregates(plan, views[None], col_of, order, starts)
     results: list[pa.Array] = []  # per aggregate
     if values is not None:
         found = _percentiles(plan, values, sb[starts], sc[starts])
@@ -376,11 +446,12 @@ def _aggregate_table(
         elif a.func == "count_tags":
             results.append(_count_tags(session, a.value, p, order, starts))
         elif not a.field:
-            results.append(_of_rows(a.func, p, order, starts))
+            results.append(_of_rows(a.func, views[a.filter[2] if a.filter else None], order, starts))
         else:
             if seg is None:
                 seg = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(order))))
-            results.append(_combine(a.func, p, col_of[a.field], order, starts, seg))
+            view = views[a.filter[2] if a.filter else None]
+            results.append(_combine(a.func, view, col_of[a.field], order, starts, seg))
     if any(r is None for r in results):
         _aux_values(session, plan, p, col_of, order, starts, scan, results)
     if not len(starts) and not plan.group_tags and not plan.every_us:
@@ -620,7 +691,7 @@ def _simple_aggregates(
     key = tuple(p.types)
     codes = memo.get(key)
     if codes is None:
-        which = [i for i, a in enumerate(plan.aggs) if a.func in _SIMPLE]
+        which = [i for i, a in enumerate(plan.aggs) if a.func in _SIMPLE and a.filter is None]
         cols = np.array([col_of[plan.aggs[i].field] for i in which], np.int64)
         codes = memo[key] = (
             which,

@@ -86,6 +86,8 @@ class Agg:
     fraction: float = 0.0  # percentile_cont / percentile_disc (pct_cont | pct_disc) WITHIN GROUP
     value: str = ""  # aux: the field or tag shown
     selects: str = ""  # aux: max_time | min_time | first_time | last_time
+    # FILTER (WHERE ...): (field conditions, the tag / time conjuncts or None, the text as its key)
+    filter: tuple | None = None
 
 
 @dataclass
@@ -598,6 +600,11 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
                 return None
             exprs.append((name, *found))
             outputs.append(("expr", len(exprs) - 1))
+    if any(a.filter is not None for a in aggs) and any(
+        a.func in ("pct_cont", "pct_disc", "count_distinct", "count_tags", "aux") or a.func in SELECTOR_FUNCS
+        for a in aggs
+    ):
+        return None  # (what reads values or rows itself sees the statement's rows only)
     having = None
     if tree.args.get("having") is not None:
         having = _having(tree.args["having"].this, cols, meta, aggs)
@@ -939,18 +946,42 @@ def _aux(
     return Agg("aux", picked.name, name, col, value=col.name, selects=funcs[1])
 
 
+# aggregates a FILTER (WHERE ...) may narrow: what masking the other pieces out computes exactly
+_FILTERABLE = frozenset({"count", "sum", "avg", "min", "max", "first", "last", "rows", *SPREAD_FUNCS})
+
+
+def _filtered(agg: Agg, cond: exp.Expression, cols: dict[str, SqlColumn], meta: TableMeta) -> Agg | None:
+    """``agg FILTER (WHERE cond)`` where cond is field comparisons with numbers, tag tests and time
+    bounds that storage applies exactly (as a WHERE's): the rows it counts are another scan's, whose
+    pieces the executor aggregates alone (sql/executor.py _filter_scan)."""
+    if agg.func not in _FILTERABLE or agg.filter is not None:
+        return None
+    conds, rest = _field_conditions(cond, "", cols)
+    where = exp.and_(*rest) if rest else None
+    tags = {c.name for c in cols.values() if c.kind == "tag"}
+    if where is not None:
+        pd = table_pushdown(exp.Where(this=where), "", meta.time_column, tags, lambda e: 0, STRUCTURE)
+        if not pd.exact:
+            return None
+    agg.filter = (tuple(conds), where, cond.sql("postgres"))
+    return agg
+
+
 def _agg(e: exp.Expression, name: str, cols: dict[str, SqlColumn], meta: TableMeta) -> Agg | None:
     if isinstance(e, exp.Filter):
-        # FILTER (WHERE field IS NOT NULL) of an aggregate of that field: only rows with it count
         if not isinstance(e.expression, exp.Where):
             return None
         inner = _agg(e.this, name, cols, meta)
-        if inner is None or _not_null_field(e.expression.this, "", cols) != inner.field:
+        if inner is None:
             return None
-        if inner.func in ("first_null", "last_null"):
-            return None
-        inner.needs_value = True
-        return inner
+        cond = e.expression.this
+        if inner.field and _not_null_field(cond, "", cols) == inner.field:
+            # FILTER (WHERE field IS NOT NULL) of an aggregate of that field: only rows with it count
+            if inner.func in ("first_null", "last_null"):
+                return None
+            inner.needs_value = True
+            return inner
+        return _filtered(inner, cond, cols, meta)
     if isinstance(e, (exp.ArgMin, exp.ArgMax)):
         return _selector(e, name, cols, meta)
     if isinstance(e, exp.WithinGroup):

@@ -107,6 +107,14 @@ QUERIES = [
     "SELECT hostname, count(DISTINCT region) AS r FROM cpu WHERE usage_user > 95 GROUP BY hostname ORDER BY hostname",
     "SELECT count(DISTINCT hostname) AS n, count(*) AS c FROM cpu WHERE hostname = 'host_none'",
     "SELECT region, count(DISTINCT hostname) AS h FROM cpu GROUP BY region HAVING count(DISTINCT hostname) > 1 ORDER BY region",
+    # FILTER (WHERE ...): field comparisons, tags and time bounds; groups whose rows all fail it get
+    # NULL (0 for counts)
+    "SELECT avg(usage_user) FILTER (WHERE hostname IN ('host_1', 'host_2')) AS a, count(*) AS n FROM cpu",
+    "SELECT region, count(*) FILTER (WHERE usage_user > 90) AS hot, count(*) AS n, sum(temp) FILTER (WHERE temp > 25 AND hostname IN ('host_1', 'host_3', 'host_lone')) AS s FROM cpu GROUP BY region ORDER BY region NULLS FIRST",
+    "SELECT hostname, max(usage_user) FILTER (WHERE time >= '2016-01-01 01:00:00+00') AS late, min(usage_user) AS lo FROM cpu GROUP BY hostname ORDER BY hostname",
+    "SELECT time_bucket('30 minutes', time) AS b, avg(temp) FILTER (WHERE hostname = 'host_lone') AS l, count(*) FILTER (WHERE hostname = 'host_lone') AS c, max(temp) AS m FROM cpu GROUP BY b ORDER BY b",
+    "SELECT hostname, min(temp) FILTER (WHERE temp > 20) AS f, sum(usage_user) FILTER (WHERE usage_user < 10) AS l, stddev(usage_user) FILTER (WHERE usage_user BETWEEN 10 AND 60) AS d FROM cpu GROUP BY hostname ORDER BY hostname",
+    "SELECT count(*) AS n, avg(sparse) FILTER (WHERE sparse >= 2) AS s, count(sparse) FILTER (WHERE usage_user > 50) AS c FROM cpu",
     # HAVING over aggregates (NaN above every number, NULL aggregates unknown)
     "SELECT hostname, avg(usage_user) AS a FROM cpu GROUP BY hostname HAVING avg(usage_user) > 48 ORDER BY hostname",
     "SELECT region, count(*) AS n FROM cpu GROUP BY region HAVING count(*) > 2000 OR max(temp) - min(temp) >= 30 ORDER BY region NULLS FIRST",
@@ -305,6 +313,8 @@ def test_native_equals_duckdb(session, sql):
         "SELECT hostname, max(usage_user) + 1.5 FROM cpu GROUP BY hostname",
         "SELECT c.hostname, max(c.usage_user) FROM cpu c JOIN cpu d ON c.time = d.time GROUP BY c.hostname",
         "SELECT hostname, count(*) FROM cpu GROUP BY hostname HAVING hostname LIKE 'host_1%'",
+        "SELECT count(*) FILTER (WHERE lower(region) = 'x') FROM cpu",
+        "SELECT hostname, count(*) FILTER (WHERE usage_user > 50), percentile_cont(0.5) WITHIN GROUP (ORDER BY temp) FROM cpu GROUP BY hostname",
         "SELECT hostname, count(*) FROM cpu GROUP BY hostname HAVING max(time) > '2016-01-01 01:00:00+00'",
         "SELECT count(*) FROM cpu WHERE hostname = 'host_1' HAVING count(*) > length(max(region))",
     ],
@@ -531,7 +541,7 @@ def test_one_kernel_combines_as_the_numpy_path(data):
             if ft is FieldType.BOOLEAN and func in ("sum", "avg"):
                 continue
             plan = type("P", (), {})()
-            plan.aggs = [type("A", (), {"func": func, "field": f"c{c}"})()]
+            plan.aggs = [type("A", (), {"func": func, "field": f"c{c}", "filter": None})()]
             got = executor._simple_aggregates(plan, p, {f"c{i}": i for i in range(4)}, order, starts)[0]
             with np.errstate(all="ignore"):  # (inf - inf in the reference's sums)
                 want = executor._combine(func, p, c, order, starts, seg)
