@@ -47,7 +47,7 @@ from sql.influxql import ast as A
 from sql.influxql.compile import condition_expr
 from sql.influxql.execute import StatementResult, iter_results
 from sql.influxql.functions import Col
-from sql.influxql.parse_cache import parse_cached_keyed
+from sql.influxql.parse_cache import condition_plan, parse_cached_keyed
 from sql.influxql.parser import ParseError
 from sql.influxql.series import Series
 from sql.influxql.values import MIN_TIME, epoch_value, format_float, format_time
@@ -726,19 +726,27 @@ class QueryCosts:
 
 
 def select_span(
-    statements: list[A.Statement], now: int, conditions: dict[int, tuple[Any, Any]] | None = None
+    statements: list[A.Statement],
+    now: int,
+    conditions: dict[int, tuple[Any, Any]] | None = None,
+    template: str | None = None,
 ) -> float | None:
     """The time span (ns) the statements read, when every one is a plain SELECT of stored
     measurements (no INTO, no subquery); None otherwise, or when a statement has an error to report.
-    ``conditions`` gets each statement's condition_expr result, for the run to reuse."""
+    ``conditions`` gets each statement's condition_expr result, for the run to reuse. ``template``:
+    the statements' template in the parse cache, whose ConditionPlans split their conditions."""
     span = 0.0
-    for stmt in statements:
+    for i, stmt in enumerate(statements):
         if not isinstance(stmt, A.SelectStatement) or stmt.target is not None:
             return None
         if not all(isinstance(src, A.Measurement) for src in stmt.sources):
             return None
+        plan = None if template is None else condition_plan(template, i)
         try:
-            found = condition_expr(stmt.condition, now, dt.UTC)
+            if plan is None:
+                found = condition_expr(stmt.condition, now, dt.UTC)
+            else:
+                found = plan.bind(stmt.condition, now, dt.UTC)
         except Exception:  # the statement's own error, reported by the thread pool's run
             return None
         tr = found[1]
@@ -866,7 +874,7 @@ class QueryJob:
         """The answer, computed here on the event loop when the shape is cheap; None when it belongs
         in the thread pool (a shape not seen yet or too costly, not a plain SELECT, or a run that
         overran INLINE_LIMIT_S or needed DuckDB: nothing of it was answered)."""
-        self.span = span = select_span(self.statements, self.now, self.conditions)
+        self.span = span = select_span(self.statements, self.now, self.conditions, self.template)
         if span is None or not self.service.costs.cheap(self.key, span):
             return None
         try:

@@ -2,7 +2,8 @@
 
 - :func:`condition_expr`: split a WHERE clause into the time range and the rest. Time comparisons
   anywhere in the AND/OR tree narrow the range (InfluxDB intersects them even under OR) and drop out
-  of the condition; ``now()``, time strings and ``+``/``-`` durations are evaluated.
+  of the condition; ``now()``, time strings and ``+``/``-`` durations are evaluated. What depends
+  only on the condition's shape is a :class:`ConditionPlan`, made once per statement template.
 - :func:`compile_select`: the interval and offset of ``GROUP BY time()``, the time column's name,
   and the validation InfluxDB performs on fields and dimensions, with its error messages.
 """
@@ -102,7 +103,8 @@ def _time_range(op: T, rhs: A.Expr, now: int, tz: dt.tzinfo) -> TimeRange:
             rhs = A.TimeLiteral(parse_time(rhs.value, tz))
         except BadTime as e:
             raise QueryError(f'parsing time "{rhs.value}": {e}') from None
-    rhs = _reduce_time(rhs, now, tz)
+    else:
+        rhs = _reduce_time(rhs, now, tz)
     if isinstance(rhs, A.TimeLiteral):
         if rhs.value > MAX_TIME:
             raise QueryError(f"time {format_time(rhs.value)} overflows time literal")
@@ -135,49 +137,102 @@ def _is_time(e: A.Expr) -> bool:
     return isinstance(e, A.VarRef) and e.name.lower() == "time"
 
 
-# the range of a condition without time comparisons (shared by _condition's leaves, never changed:
-# condition_expr returns a range of its own)
-_UNBOUNDED = TimeRange()
-
-
 def condition_expr(cond: A.Expr | None, now: int, tz: dt.tzinfo) -> tuple[A.Expr | None, TimeRange]:
-    expr, tr = _condition(cond, now, tz)
-    if tr is _UNBOUNDED:
+    """The condition without its time comparisons, and the time range they give."""
+    return ConditionPlan(cond).bind(cond, now, tz)
+
+
+_Path = tuple[str, ...]  # attribute names from a condition's root down to one of its nodes
+
+
+class ConditionPlan:
+    """What condition_expr does with a condition that depends only on its shape (its nodes' types,
+    operators and names, not the values it compares): made once for a statement template's
+    condition (sql/influxql/parse_cache.py) and bound to the condition of each text of the template,
+    whose tree has the same shape.
+
+    ``steps`` are the time comparisons in the order the walk meets them (left before right): the
+    comparison's operator (as ``time <op> value``) and where its value is, or the error of a node
+    that is no condition (raised when the walk reaches it, after the comparisons before it). The
+    rest of the condition (``rest``) is a recipe over the bound condition's own nodes: ``None``
+    (nothing), ``(path,)`` (the node there, as it is), ``(op, lhs, rhs)`` (a new AND or OR of two
+    recipes) or ``(None, recipe)`` (a new parenthesis)."""
+
+    __slots__ = ("rest", "steps")
+
+    def __init__(self, cond: A.Expr | None) -> None:
+        self.steps: list[tuple[T, _Path] | str] = []
+        rest = self._walk(cond, ())
+        # condition_expr's answer: one parenthesis around it dropped, a bare TRUE is none
+        if rest is not None and len(rest) == 2:
+            rest = rest[1]
+        elif rest is not None and len(rest) == 1 and isinstance(_at(cond, rest[0]), A.ParenExpr):
+            rest = ((*rest[0], "expr"),)
+        if rest is not None and len(rest) == 1:
+            node = _at(cond, rest[0])
+            if isinstance(node, A.BooleanLiteral) and node.value:
+                rest = None
+        self.rest = rest
+
+    def _walk(self, cond: A.Expr | None, path: _Path) -> tuple | None:
+        if cond is None:
+            return None
+        if isinstance(cond, A.BinaryExpr):
+            if cond.op is T.AND or cond.op is T.OR:
+                lhs = self._walk(cond.lhs, (*path, "lhs"))
+                rhs = self._walk(cond.rhs, (*path, "rhs"))
+                if rhs is None:
+                    return lhs
+                if lhs is None:
+                    return rhs
+                if lhs == ((*path, "lhs"),) and rhs == ((*path, "rhs"),):
+                    return (path,)  # no time comparison below: the node as it is
+                return (cond.op, lhs, rhs)
+            if _is_time(cond.lhs):
+                self.steps.append((cond.op, (*path, "rhs")))
+                return None
+            if _is_time(cond.rhs):
+                self.steps.append((_FLIP.get(cond.op, cond.op), (*path, "lhs")))
+                return None
+            return (path,)
+        if isinstance(cond, A.ParenExpr):
+            inner = self._walk(cond.expr, (*path, "expr"))
+            if inner is None:
+                return None
+            return (path,) if inner == ((*path, "expr"),) else (None, inner)
+        if isinstance(cond, A.BooleanLiteral):
+            return (path,)
+        self.steps.append(f"invalid condition expression: {cond}")
+        return None
+
+    def bind(self, cond: A.Expr | None, now: int, tz: dt.tzinfo) -> tuple[A.Expr | None, TimeRange]:
+        """condition_expr(cond, now, tz) of a condition of this plan's shape."""
         tr = TimeRange()
-    if isinstance(expr, A.ParenExpr):
-        expr = expr.expr
-    if isinstance(expr, A.BooleanLiteral) and expr.value:
-        expr = None
-    return expr, tr
+        for step in self.steps:
+            if type(step) is str:
+                raise QueryError(step)
+            op, path = step
+            tr = tr.intersect(_time_range(op, _at(cond, path), now, tz))
+        rest = self.rest
+        if rest is None:
+            return None, tr
+        if len(rest) == 1:
+            return _at(cond, rest[0]), tr
+        return _make(rest, cond), tr
 
 
-def _condition(cond: A.Expr | None, now: int, tz: dt.tzinfo) -> tuple[A.Expr | None, TimeRange]:
-    if cond is None:
-        return None, _UNBOUNDED
-    if isinstance(cond, A.BinaryExpr):
-        if cond.op is T.AND or cond.op is T.OR:
-            le, lt = _condition(cond.lhs, now, tz)
-            re_, rt = _condition(cond.rhs, now, tz)
-            # (a range without bounds leaves the other as it is)
-            tr = lt if rt is _UNBOUNDED or (rt.min is None and rt.max is None) else lt.intersect(rt)
-            if re_ is None:
-                return le, tr
-            if le is None:
-                return re_, tr
-            if le is cond.lhs and re_ is cond.rhs:
-                return cond, tr  # no time comparison below: the node as it is (no copy of it)
-            return A.BinaryExpr(cond.op, le, re_), tr
-        if _is_time(cond.lhs):
-            return None, _time_range(cond.op, cond.rhs, now, tz)
-        if _is_time(cond.rhs):
-            return None, _time_range(_FLIP.get(cond.op, cond.op), cond.lhs, now, tz)
-        return cond, _UNBOUNDED
-    if isinstance(cond, A.ParenExpr):
-        e, tr = _condition(cond.expr, now, tz)
-        return (None if e is None else cond if e is cond.expr else A.ParenExpr(e)), tr
-    if isinstance(cond, A.BooleanLiteral):
-        return cond, _UNBOUNDED
-    raise QueryError(f"invalid condition expression: {cond}")
+def _at(node: Any, path: _Path) -> Any:
+    for name in path:
+        node = getattr(node, name)
+    return node
+
+
+def _make(recipe: tuple, cond: A.Expr | None) -> A.Expr:
+    if len(recipe) == 1:
+        return _at(cond, recipe[0])
+    if recipe[0] is None:
+        return A.ParenExpr(_make(recipe[1], cond))
+    return A.BinaryExpr(recipe[0], _make(recipe[1], cond), _make(recipe[2], cond))
 
 
 def validate_condition(e: A.Expr | None) -> None:

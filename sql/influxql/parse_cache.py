@@ -25,6 +25,10 @@ node, and the tree built for the text that introduced it equals that text's own 
 template is remembered as one that always takes the parser. Texts with bound parameters of their
 own (``$name``), backslashes or slashes (escapes and regexes, whose scanning depends on the parser)
 are never cut.
+
+A shared template also keeps, per statement, the ConditionPlan of its condition (compile.py): the
+split of a WHERE clause into time range and the rest depends only on its shape, so it is worked
+out once per template and each text binds its own values (:meth:`ParseCache.condition_plan`).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from collections import OrderedDict
 from typing import Any
 
 from sql.influxql import ast as A
+from sql.influxql.compile import ConditionPlan
 from sql.influxql.parser import parse_query
 
 # a string or number literal right after a comparison operator; an integer of at most 18 digits
@@ -93,7 +98,7 @@ class _Shared:
     above its values, not the expressions below a field or a dimension). Building it costs a few
     microseconds where unpickling a TSBS query's tree costs 25-80."""
 
-    __slots__ = ("in_condition", "leaves", "ops", "paths", "tree")
+    __slots__ = ("conditions", "in_condition", "leaves", "ops", "paths", "tree")
 
     def __init__(self, tree: list[A.Statement], paths: list[tuple[str | int, ...]]) -> None:
         self.tree = tree
@@ -119,6 +124,8 @@ class _Shared:
                 index[prefix] = len(ops)
         self.ops = tuple(ops)
         self.leaves = tuple((index[path[:-1]], path[-1]) for path in paths)
+        # per statement: its condition's ConditionPlan, made on first use (condition_plan)
+        self.conditions: list[ConditionPlan | None] = [None] * len(tree)
 
     def build(self, nodes: list[Any]) -> list[A.Statement]:
         out: list[Any] = [_copy_node(stmt) for stmt in self.tree]
@@ -247,6 +254,20 @@ class ParseCache:
             entry = self._entries.get(key)
         return type(entry) is _Shared and index < len(entry.in_condition) and entry.in_condition[index]
 
+    def condition_plan(self, key: str, index: int) -> ConditionPlan | None:
+        """The ConditionPlan of the condition of statement ``index`` of the texts of template
+        ``key`` (parse_keyed's, without bound parameters): their conditions have the template's
+        shape, so it is made once. None when the template has no shared tree."""
+        with self._lock:
+            entry = self._entries.get(key)
+        if type(entry) is not _Shared or index >= len(entry.tree):
+            return None
+        plan = entry.conditions[index]
+        if plan is None:  # (two threads may both make it: the same plan)
+            stmt = entry.tree[index]
+            plan = entry.conditions[index] = ConditionPlan(getattr(stmt, "condition", None))
+        return plan
+
     def __len__(self) -> int:
         return len(self._entries)
 
@@ -300,3 +321,8 @@ def parse_cached(text: str, params: dict[str, Any] | None = None) -> list[A.Stat
 def parse_cached_keyed(text: str, params: dict[str, Any] | None = None) -> tuple[list[A.Statement], str]:
     """The process-wide :class:`ParseCache`'s parse_keyed."""
     return CACHE.parse_keyed(text, params)
+
+
+def condition_plan(key: str, index: int) -> ConditionPlan | None:
+    """The process-wide :class:`ParseCache`'s condition_plan."""
+    return CACHE.condition_plan(key, index)

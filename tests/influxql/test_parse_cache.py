@@ -8,6 +8,7 @@ import re
 import pytest
 
 from sql.influxql import ast as A
+from sql.influxql.lexer import T
 from sql.influxql.parse_cache import ParseCache
 from sql.influxql.parser import ParseError, parse_query
 from tests.influxql.test_differential import _split_opts, load_cases
@@ -172,3 +173,70 @@ def test_least_recently_used_templates_leave() -> None:
     assert len(cache) == 2
     cache.parse(texts[0].replace("'a'", "'b'"))
     assert cache.misses == 4  # texts[0]'s template was the one dropped
+
+
+NOW = 1_700_000_000 * 10**9
+
+
+def _split(plan, cond):
+    """condition_expr's answer (or error) for ``cond``, by ``plan`` (None: condition_expr itself)."""
+    import datetime as dt
+
+    from sql.influxql.compile import QueryError, condition_expr
+
+    try:
+        expr, tr = condition_expr(cond, NOW, dt.UTC) if plan is None else plan.bind(cond, NOW, dt.UTC)
+    except QueryError as e:
+        return f"QueryError: {e}"
+    return expr, tr
+
+
+def test_condition_plans_split_every_text_of_their_template_as_its_own() -> None:
+    """A template's ConditionPlan, made from the first text, splits each text of the template (other
+    values, other errors) as condition_expr splits that text's condition."""
+    cache = ParseCache()
+    bound = 0
+    for text in QUERIES:
+        if isinstance(_parse(cache.parse, text), str):
+            continue
+        for t in (text, _variant(text), _variant(_variant(text))):
+            statements, key = cache.parse_keyed(t)
+            for i, stmt in enumerate(statements):
+                plan = cache.condition_plan(key, i)
+                if plan is None or not isinstance(stmt, A.SelectStatement):
+                    continue
+                assert _split(plan, stmt.condition) == _split(None, parse_query(t)[i].condition), t
+                bound += 1
+    assert bound > len(QUERIES)
+
+
+def test_condition_plans_are_their_own_templates() -> None:
+    """Texts that differ in a value share a plan that takes each one's values; texts that differ in
+    an operator or a literal's kind have plans of their own."""
+    cache = ParseCache()
+    base = "SELECT max(v) FROM cpu WHERE host = {h} AND time {op} {t} AND time < '2016-01-01T01:00:00Z'"
+    ranges = {}
+    for h, op, t in [
+        ("'a'", ">=", "'2016-01-01T00:00:00Z'"),
+        ("'b'", ">=", "'2016-01-01T00:30:00Z'"),
+        ("'a'", ">", "'2016-01-01T00:00:00Z'"),
+        ("'a'", ">=", "1451606400000000000"),
+        ("'a'", "=", "'2016-01-01T00:10:00Z'"),
+    ]:
+        text = base.format(h=h, op=op, t=t)
+        [stmt], key = cache.parse_keyed(text)
+        plan = cache.condition_plan(key, 0)
+        assert plan is not None and plan is cache.condition_plan(key, 0)  # made once
+        expr, tr = _split(plan, stmt.condition)
+        assert (expr, tr) == _split(None, parse_query(text)[0].condition)
+        assert expr == A.BinaryExpr(T.EQ, A.VarRef("host"), A.StringLiteral(h.strip("'")))
+        ranges[(h, op, t)] = (tr.min, tr.max)
+    hour = 3600 * 10**9
+    start = 1451606400 * 10**9
+    assert list(ranges.values()) == [
+        (start, start + hour - 1),
+        (start + hour // 2, start + hour - 1),
+        (start + 1, start + hour - 1),
+        (start, start + hour - 1),
+        (start + 600 * 10**9, start + 600 * 10**9),
+    ]

@@ -252,10 +252,11 @@ def test_select_span_conditions_compile_as_the_statements_own() -> None:
         "SELECT mean(v) FROM m WHERE time >= '2016-01-01' GROUP BY time(10m), host fill(0)",
         "SELECT v FROM m",
     ):
-        [stmt] = _statements(q)
-        conditions: dict[int, Any] = {}
-        assert Q.select_span([stmt], now, conditions) is not None
-        given = conditions[id(stmt)]
-        upper = given[1].max
-        assert compile_select(stmt, now, condition=given) == compile_select(stmt, now), q
-        assert given[1].max == upper  # (a GROUP BY time() without an upper bound ends at now: a copy's)
+        for template in (False, True):  # (condition_expr, or the template's ConditionPlan)
+            [stmt], key = parse_cached_keyed(q)
+            conditions: dict[int, Any] = {}
+            assert Q.select_span([stmt], now, conditions, key if template else None) is not None
+            given = conditions[id(stmt)]
+            upper = given[1].max
+            assert compile_select(stmt, now, condition=given) == compile_select(stmt, now), q
+            assert given[1].max == upper  # (a GROUP BY time() without an upper bound ends at now: a copy's)
