@@ -97,37 +97,27 @@ def _reduce_time(e: A.Expr, now: int, tz: dt.tzinfo) -> A.Expr:
     return e
 
 
-def _time_range(op: T, rhs: A.Expr, now: int, tz: dt.tzinfo) -> TimeRange:
+def _time_value(rhs: A.Expr, now: int, tz: dt.tzinfo) -> int:
+    """The nanoseconds ``time <op> rhs`` compares with."""
     if isinstance(rhs, A.StringLiteral) and is_time_string(rhs.value):
         try:
-            rhs = A.TimeLiteral(parse_time(rhs.value, tz))
+            value = parse_time(rhs.value, tz)
         except BadTime as e:
             raise QueryError(f'parsing time "{rhs.value}": {e}') from None
     else:
         rhs = _reduce_time(rhs, now, tz)
-    if isinstance(rhs, A.TimeLiteral):
-        if rhs.value > MAX_TIME:
-            raise QueryError(f"time {format_time(rhs.value)} overflows time literal")
-        if rhs.value < MIN_TIME + 1:
-            raise QueryError(f"time {format_time(rhs.value)} underflows time literal")
+        if isinstance(rhs, A.DurationLiteral | A.IntegerLiteral):
+            return rhs.value
+        if isinstance(rhs, A.NumberLiteral):
+            return int(rhs.value)
+        if not isinstance(rhs, A.TimeLiteral):
+            raise QueryError(f"invalid operation: time and *influxql.{type(rhs).__name__} are not compatible")
         value = rhs.value
-    elif isinstance(rhs, A.DurationLiteral | A.IntegerLiteral):
-        value = rhs.value
-    elif isinstance(rhs, A.NumberLiteral):
-        value = int(rhs.value)
-    else:
-        raise QueryError(f"invalid operation: time and *influxql.{type(rhs).__name__} are not compatible")
-    if op is T.GT:
-        return TimeRange(value + 1, None)
-    if op is T.GTE:
-        return TimeRange(value, None)
-    if op is T.LT:
-        return TimeRange(None, value - 1)
-    if op is T.LTE:
-        return TimeRange(None, value)
-    if op is T.EQ:
-        return TimeRange(value, value)
-    raise QueryError(f"invalid time comparison operator: {op.value}")
+    if value > MAX_TIME:
+        raise QueryError(f"time {format_time(value)} overflows time literal")
+    if value < MIN_TIME + 1:
+        raise QueryError(f"time {format_time(value)} underflows time literal")
+    return value
 
 
 _FLIP = {T.GT: T.LT, T.LT: T.GT, T.GTE: T.LTE, T.LTE: T.GTE}
@@ -207,12 +197,21 @@ class ConditionPlan:
 
     def bind(self, cond: A.Expr | None, now: int, tz: dt.tzinfo) -> tuple[A.Expr | None, TimeRange]:
         """condition_expr(cond, now, tz) of a condition of this plan's shape."""
-        tr = TimeRange()
+        lo = hi = None  # the intersection of the comparisons' ranges (None: unbounded)
         for step in self.steps:
             if type(step) is str:
                 raise QueryError(step)
             op, path = step
-            tr = tr.intersect(_time_range(op, _at(cond, path), now, tz))
+            value = _time_value(_at(cond, path), now, tz)
+            if op is T.GT or op is T.GTE or op is T.EQ:
+                bound = value + 1 if op is T.GT else value
+                lo = bound if lo is None else max(lo, bound)
+            if op is T.LT or op is T.LTE or op is T.EQ:
+                bound = value - 1 if op is T.LT else value
+                hi = bound if hi is None else min(hi, bound)
+            elif op is not T.GT and op is not T.GTE:
+                raise QueryError(f"invalid time comparison operator: {op.value}")
+        tr = TimeRange(lo, hi)
         rest = self.rest
         if rest is None:
             return None, tr
