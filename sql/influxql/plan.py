@@ -18,9 +18,10 @@ import pyarrow as pa
 from sql.influxql import ast as A
 from sql.influxql.compile import Compiled
 from sql.influxql.functions import Col
+from sql.influxql.lexer import T
 from sql.influxql.series import Block, Series
 from sql.influxql.source import Source
-from sql.influxql.translate import SqlParams, ident, time_literal
+from sql.influxql.translate import TEXT_OID, Schema, SqlParams, ident, time_literal
 from sql.influxql.values import MAX_TIME, MIN_TIME
 from sql.influxql.windows import Windows
 from sql.tables import TIME_NS
@@ -76,9 +77,92 @@ def where_sql(
         if hi % 1000 != 999 and exact:
             parts.append(f"{ident(TIME_NS)} <= {ns(hi)}")
     if c.condition is not None:
-        parts.append(src.schema.condition(c.condition, params))
+        parts.append(
+            src.schema.condition(c.condition) if params is None else _condition_sql(plan, src, params)
+        )
     parts.extend(more)
     return " WHERE " + " AND ".join(parts) if parts else ""
+
+
+def _condition_sql(plan: Plan, src: Source, params: SqlParams) -> str:
+    """``src.schema.condition(plan.c.condition, params)``, its text kept by template (plan.memo) when
+    the condition is tags compared with strings, = or !=, under AND, OR and parentheses (a
+    dashboard's or a benchmark's host filter): every text of the template has a condition of that
+    shape (ConditionPlan), whose SQL differs only in the parameters' values while every string is
+    non-empty (an empty one is a test for a missing tag: Schema.condition's own text). Kept by the
+    number of parameters before it (the time bounds'), which numbers its own."""
+    cond = plan.c.condition
+    key = ("where", *src.key, len(params.values))
+    kept = plan.memo.get(key)
+    if kept is None:
+        paths = _tag_filter_values(src.schema, cond, ())
+        kept = False if paths is None else _tag_filter_sql(src.schema, cond, paths, len(params.values))
+        if kept is not None:  # (None: a first text with an empty string; a later one may keep it)
+            plan.memo[key] = kept
+    if kept:
+        text, paths = kept
+        values = _values_at(cond, paths)
+        if all(values):
+            params.values.extend(values)
+            params.oids.extend([TEXT_OID] * len(values))
+            return text
+    return src.schema.condition(cond, params)
+
+
+def _tag_filter_values(
+    schema: Schema, e: A.Expr | None, path: tuple[str, ...]
+) -> list[tuple[str, ...]] | None:
+    """Where the compared strings of a condition of tag = / != string under AND, OR and parentheses
+    are, left to right; None for a condition of any other shape."""
+    t = type(e)
+    if t is A.ParenExpr:
+        return _tag_filter_values(schema, e.expr, (*path, "expr"))  # type: ignore[union-attr]
+    if t is not A.BinaryExpr:
+        return None
+    assert isinstance(e, A.BinaryExpr)
+    if e.op is T.AND or e.op is T.OR:
+        lhs = _tag_filter_values(schema, e.lhs, (*path, "lhs"))
+        rhs = None if lhs is None else _tag_filter_values(schema, e.rhs, (*path, "rhs"))
+        return None if rhs is None else lhs + rhs  # type: ignore[operator]
+    ref = e.lhs
+    if (
+        (e.op is T.EQ or e.op is T.NEQ)
+        and type(ref) is A.VarRef
+        and ref.type is None
+        and ref.name in schema.tags
+        and ref.name not in schema.fields
+        and type(e.rhs) is A.StringLiteral
+    ):
+        return [(*path, "rhs", "value")]
+    return None
+
+
+def _tag_filter_sql(
+    schema: Schema, cond: A.Expr | None, paths: list[tuple[str, ...]], before: int
+) -> tuple[str, tuple[tuple[str, ...], ...]] | bool | None:
+    """Schema.condition's text of a tag filter whose strings are all parameters numbered after
+    ``before`` others, and the strings' paths; None when a string is empty (no parameter), False
+    when its parameters are not the strings (never kept)."""
+    values = _values_at(cond, paths)
+    if not all(values):
+        return None
+    params = SqlParams()
+    params.values = [None] * before
+    params.oids = [0] * before
+    text = schema.condition(cond, params)  # type: ignore[arg-type]
+    if params.values[before:] != values or params.oids[before:] != [TEXT_OID] * len(values):
+        return False
+    return text, tuple(paths)
+
+
+def _values_at(cond: A.Expr | None, paths: Any) -> list[Any]:
+    values = []
+    for path in paths:
+        node: Any = cond
+        for name in path:
+            node = getattr(node, name)
+        values.append(node)
+    return values
 
 
 def sql_params(src: Source) -> SqlParams | None:
