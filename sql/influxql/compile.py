@@ -142,16 +142,17 @@ class ConditionPlan:
     whose tree has the same shape.
 
     ``steps`` are the time comparisons in the order the walk meets them (left before right): the
-    comparison's operator (as ``time <op> value``) and where its value is, or the error of a node
-    that is no condition (raised when the walk reaches it, after the comparisons before it). The
-    rest of the condition (``rest``) is a recipe over the bound condition's own nodes: ``None``
-    (nothing), ``(path,)`` (the node there, as it is), ``(op, lhs, rhs)`` (a new AND or OR of two
-    recipes) or ``(None, recipe)`` (a new parenthesis)."""
+    comparison's operator (as ``time <op> value``) and where its value is; or None and where a node
+    is that is no condition (its error raised when the walk reaches it, after the comparisons before
+    it, naming the bound condition's own node). The rest of the condition (``rest``) is a recipe
+    over the bound condition's own nodes: ``None`` (nothing), ``(path,)`` (the node there, as it
+    is), ``(op, lhs, rhs)`` (a new AND or OR of two recipes) or ``(None, recipe)`` (a new
+    parenthesis)."""
 
     __slots__ = ("rest", "steps")
 
     def __init__(self, cond: A.Expr | None) -> None:
-        self.steps: list[tuple[T, _Path] | str] = []
+        self.steps: list[tuple[T | None, _Path]] = []
         rest = self._walk(cond, ())
         # condition_expr's answer: one parenthesis around it dropped, a bare TRUE is none
         if rest is not None and len(rest) == 2:
@@ -192,16 +193,15 @@ class ConditionPlan:
             return (path,) if inner == ((*path, "expr"),) else (None, inner)
         if isinstance(cond, A.BooleanLiteral):
             return (path,)
-        self.steps.append(f"invalid condition expression: {cond}")
+        self.steps.append((None, path))
         return None
 
     def bind(self, cond: A.Expr | None, now: int, tz: dt.tzinfo) -> tuple[A.Expr | None, TimeRange]:
         """condition_expr(cond, now, tz) of a condition of this plan's shape."""
         lo = hi = None  # the intersection of the comparisons' ranges (None: unbounded)
-        for step in self.steps:
-            if type(step) is str:
-                raise QueryError(step)
-            op, path = step
+        for op, path in self.steps:
+            if op is None:
+                raise QueryError(f"invalid condition expression: {_at(cond, path)}")
             value = _time_value(_at(cond, path), now, tz)
             if op is T.GT or op is T.GTE or op is T.EQ:
                 bound = value + 1 if op is T.GT else value

@@ -240,3 +240,14 @@ def test_condition_plans_are_their_own_templates() -> None:
         (start, start + hour - 1),
         (start + 600 * 10**9, start + 600 * 10**9),
     ]
+
+
+def test_a_condition_plans_errors_name_the_texts_own_nodes() -> None:
+    """A node that is no condition is reported with the text's values, not the template's."""
+    cache = ParseCache()
+    for value in (5, 7):
+        text = f"SELECT v FROM m WHERE time > 0 AND abs(v > {value})"
+        [stmt], key = cache.parse_keyed(text)
+        plan = cache.condition_plan(key, 0)
+        assert _split(plan, stmt.condition) == f"QueryError: invalid condition expression: abs(v > {value})"
+    assert cache.hits == 1
