@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -92,11 +92,12 @@ def _condition_sql(plan: Plan, src: Source, params: SqlParams) -> str:
     non-empty (an empty one is a test for a missing tag: Schema.condition's own text). Kept by the
     number of parameters before it (the time bounds'), which numbers its own."""
     cond = plan.c.condition
+    assert cond is not None
     key = ("where", *src.key, len(params.values))
     kept = plan.memo.get(key)
     if kept is None:
-        paths = _tag_filter_values(src.schema, cond, ())
-        kept = False if paths is None else _tag_filter_sql(src.schema, cond, paths, len(params.values))
+        found = _tag_filter_values(src.schema, cond, ())
+        kept = False if found is None else _tag_filter_sql(src.schema, cond, found, len(params.values))
         if kept is not None:  # (None: a first text with an empty string; a later one may keep it)
             plan.memo[key] = kept
     if kept:
@@ -138,8 +139,8 @@ def _tag_filter_values(
 
 
 def _tag_filter_sql(
-    schema: Schema, cond: A.Expr | None, paths: list[tuple[str, ...]], before: int
-) -> tuple[str, tuple[tuple[str, ...], ...]] | bool | None:
+    schema: Schema, cond: A.Expr, paths: list[tuple[str, ...]], before: int
+) -> tuple[str, tuple[tuple[str, ...], ...]] | Literal[False] | None:
     """Schema.condition's text of a tag filter whose strings are all parameters numbered after
     ``before`` others, and the strings' paths; None when a string is empty (no parameter), False
     when its parameters are not the strings (never kept)."""
@@ -149,7 +150,7 @@ def _tag_filter_sql(
     params = SqlParams()
     params.values = [None] * before
     params.oids = [0] * before
-    text = schema.condition(cond, params)  # type: ignore[arg-type]
+    text = schema.condition(cond, params)
     if params.values[before:] != values or params.oids[before:] != [TEXT_OID] * len(values):
         return False
     return text, tuple(paths)
