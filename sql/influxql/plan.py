@@ -17,11 +17,11 @@ import pyarrow as pa
 
 from sql.influxql import ast as A
 from sql.influxql.compile import Compiled
-from sql.influxql.functions import Col
+from sql.influxql.functions import STRING, Col
 from sql.influxql.lexer import T
 from sql.influxql.series import Block, Series
 from sql.influxql.source import Source
-from sql.influxql.translate import TEXT_OID, Schema, SqlParams, ident, time_literal
+from sql.influxql.translate import TAG, Schema, SqlParams, ident, lifted_value, time_literal
 from sql.influxql.values import MAX_TIME, MIN_TIME
 from sql.influxql.windows import Windows
 from sql.tables import TIME_NS
@@ -86,84 +86,97 @@ def where_sql(
 
 def _condition_sql(plan: Plan, src: Source, params: SqlParams) -> str:
     """``src.schema.condition(plan.c.condition, params)``, its text kept by template (plan.memo) when
-    the condition is tags compared with strings, = or !=, under AND, OR and parentheses (a
-    dashboard's or a benchmark's host filter): every text of the template has a condition of that
-    shape (ConditionPlan), whose SQL differs only in the parameters' values while every string is
-    non-empty (an empty one is a test for a missing tag: Schema.condition's own text). Kept by the
-    number of parameters before it (the time bounds'), which numbers its own."""
+    the condition is comparisons of a column (a tag or a field) with a literal, under AND, OR and
+    parentheses (a dashboard's or a benchmark's host filter, a threshold): every text of the
+    template has a condition of that shape (ConditionPlan), whose SQL differs only in the
+    parameters' values while each literal becomes a parameter (translate.lifted_value: not an empty
+    string, not a negative number, which stay in Schema.condition's own text). Kept by the number
+    of parameters before it (the time bounds'), which numbers its own; not kept when a literal of
+    the first text stays in the text (a number compared with an integer field never becomes one)."""
     cond = plan.c.condition
     assert cond is not None
     key = ("where", *src.key, len(params.values))
     kept = plan.memo.get(key)
     if kept is None:
-        found = _tag_filter_values(src.schema, cond, ())
-        kept = False if found is None else _tag_filter_sql(src.schema, cond, found, len(params.values))
-        if kept is not None:  # (None: a first text with an empty string; a later one may keep it)
-            plan.memo[key] = kept
+        found = _column_comparisons(src.schema, cond, ())
+        kept = plan.memo[key] = (
+            False if found is None else _kept_sql(src.schema, cond, found, len(params.values))
+        )
     if kept:
-        text, paths = kept
-        values = _values_at(cond, paths)
-        if all(values):
-            params.values.extend(values)
-            params.oids.extend([TEXT_OID] * len(values))
+        text, literals = kept
+        lifted = _lifted_values(cond, literals)
+        if lifted is not None:
+            for value, oid in lifted:
+                params.add(value, oid)
             return text
     return src.schema.condition(cond, params)
 
 
-def _tag_filter_values(
-    schema: Schema, e: A.Expr | None, path: tuple[str, ...]
-) -> list[tuple[str, ...]] | None:
-    """Where the compared strings of a condition of tag = / != string under AND, OR and parentheses
-    are, left to right; None for a condition of any other shape."""
+_COMPARISONS = (T.EQ, T.NEQ, T.LT, T.LTE, T.GT, T.GTE)
+_LITERALS = (A.StringLiteral, A.IntegerLiteral, A.NumberLiteral)
+_Literals = list[
+    tuple[tuple[str, ...], str]
+]  # (path to a literal, the kind of the column it is compared with)
+
+
+def _column_comparisons(schema: Schema, e: A.Expr, path: tuple[str, ...]) -> _Literals | None:
+    """The literals of a condition of comparisons of a plain column with a literal under AND, OR and
+    parentheses, left to right, each with the kind of its column (a tag's: STRING); None for a
+    condition of any other shape."""
     t = type(e)
     if t is A.ParenExpr:
-        return _tag_filter_values(schema, e.expr, (*path, "expr"))  # type: ignore[union-attr]
+        return _column_comparisons(schema, e.expr, (*path, "expr"))  # type: ignore[attr-defined]
     if t is not A.BinaryExpr:
         return None
     assert isinstance(e, A.BinaryExpr)
     if e.op is T.AND or e.op is T.OR:
-        lhs = _tag_filter_values(schema, e.lhs, (*path, "lhs"))
-        rhs = None if lhs is None else _tag_filter_values(schema, e.rhs, (*path, "rhs"))
-        return None if rhs is None else lhs + rhs  # type: ignore[operator]
-    ref = e.lhs
-    if (
-        (e.op is T.EQ or e.op is T.NEQ)
-        and type(ref) is A.VarRef
-        and ref.type is None
-        and ref.name in schema.tags
-        and ref.name not in schema.fields
-        and type(e.rhs) is A.StringLiteral
-    ):
-        return [(*path, "rhs", "value")]
-    return None
-
-
-def _tag_filter_sql(
-    schema: Schema, cond: A.Expr, paths: list[tuple[str, ...]], before: int
-) -> tuple[str, tuple[tuple[str, ...], ...]] | Literal[False] | None:
-    """Schema.condition's text of a tag filter whose strings are all parameters numbered after
-    ``before`` others, and the strings' paths; None when a string is empty (no parameter), False
-    when its parameters are not the strings (never kept)."""
-    values = _values_at(cond, paths)
-    if not all(values):
+        lhs = _column_comparisons(schema, e.lhs, (*path, "lhs"))
+        rhs = None if lhs is None else _column_comparisons(schema, e.rhs, (*path, "rhs"))
+        return None if lhs is None or rhs is None else lhs + rhs
+    if e.op not in _COMPARISONS:
         return None
+    if type(e.lhs) is A.VarRef and type(e.rhs) in _LITERALS:
+        ref, side = e.lhs, "rhs"
+    elif type(e.rhs) is A.VarRef and type(e.lhs) in _LITERALS:
+        ref, side = e.rhs, "lhs"
+    else:
+        return None
+    sql, kind = schema.ref(ref)
+    if sql[:1] != '"':
+        return None  # (not a plain column: nothing becomes a parameter)
+    return [((*path, side), STRING if kind == TAG else kind)]
+
+
+def _kept_sql(
+    schema: Schema, cond: A.Expr, literals: _Literals, before: int
+) -> tuple[str, _Literals] | Literal[False]:
+    """Schema.condition's text of a condition whose literals all become parameters numbered after
+    ``before`` others, and the literals; False when one of them stays in the text or the
+    parameters are not the literals'."""
+    lifted = _lifted_values(cond, literals)
+    if lifted is None:
+        return False
     params = SqlParams()
     params.values = [None] * before
     params.oids = [0] * before
     text = schema.condition(cond, params)
-    if params.values[before:] != values or params.oids[before:] != [TEXT_OID] * len(values):
+    if list(zip(params.values[before:], params.oids[before:], strict=True)) != lifted:
         return False
-    return text, tuple(paths)
+    return text, literals
 
 
-def _values_at(cond: A.Expr | None, paths: Any) -> list[Any]:
-    values = []
-    for path in paths:
+def _lifted_values(cond: A.Expr, literals: _Literals) -> list[tuple[Any, int]] | None:
+    """The parameter each literal becomes (lifted_value), None when one stays in the text."""
+    out = []
+    for path, kind in literals:
         node: Any = cond
         for name in path:
             node = getattr(node, name)
-        values.append(node)
-    return values
+        lifted = lifted_value(node, kind)
+        if lifted is None:
+            return None
+        out.append(lifted)
+    return out
 
 
 def sql_params(src: Source) -> SqlParams | None:

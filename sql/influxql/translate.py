@@ -297,21 +297,29 @@ def _lifted(e: A.Expr, column_sql: str, column_kind: str, sql: str, params: SqlP
     parentheses or arithmetic, not a negative number or an empty string (both left in the text)."""
     if column_sql[:1] != '"':  # a plain column reference: ident()'s quoted name
         return sql
+    lifted = lifted_value(e, column_kind)
+    return sql if lifted is None else params.add(*lifted)
+
+
+def lifted_value(e: A.Expr, column_kind: str) -> tuple[Any, int] | None:
+    """The parameter (value, type OID) that literal ``e`` compared with a plain column of
+    ``column_kind`` (a tag's: STRING) becomes; None when it stays in the text."""
     t = type(e)
     if t is A.StringLiteral:
         if column_kind == STRING and e.value:  # type: ignore[attr-defined]
-            return params.add(e.value, TEXT_OID)  # type: ignore[attr-defined]
+            return e.value, TEXT_OID  # type: ignore[attr-defined]
     elif t is A.IntegerLiteral:
         v = e.value  # type: ignore[attr-defined]
         if v >= 0 and column_kind == FLOAT:
-            return params.add(float(sql), FLOAT8_OID)
+            return float(str(v)), FLOAT8_OID  # (the float of its text, as the plan cache reads it)
         if 0 <= v < 2**63 and column_kind == INTEGER:
-            return params.add(int(v), INT8_OID)
+            return int(v), INT8_OID
     elif t is A.NumberLiteral:
         v = float(e.value)  # type: ignore[attr-defined]
-        if column_kind == FLOAT and 0 <= v < float("inf") and sql[:1].isdigit():
-            return params.add(float(sql), FLOAT8_OID)
-    return sql
+        text = repr(v)  # (its text in the SQL, Schema.value's)
+        if column_kind == FLOAT and 0 <= v < float("inf") and text[:1].isdigit():
+            return float(text), FLOAT8_OID
+    return None
 
 
 def bucket_expr(interval: int, origin_ns: int, time_col: str = '"time"') -> str:
