@@ -180,13 +180,19 @@ RAW_SCANS = [
 ]
 
 
-@pytest.mark.parametrize("sql", RAW_SCANS)
-def test_raw_scans_equal_duckdb(session, sql):
-    assert isinstance(session.prepare(sql, []).native, FilteredScan)
+def _duckdb_and_native(session, sql: str) -> tuple:
+    """The statement's columns, types and rows from DuckDB (the native executor off), then from the
+    native executor."""
     session.execute(session.prepare("SET tsgres.native_executor = off", []), [])
     want = _rows(session, sql)
     session.execute(session.prepare("SET tsgres.native_executor = on", []), [])
-    got = _rows(session, sql)
+    return want, _rows(session, sql)
+
+
+@pytest.mark.parametrize("sql", RAW_SCANS)
+def test_raw_scans_equal_duckdb(session, sql):
+    assert isinstance(session.prepare(sql, []).native, FilteredScan)
+    want, got = _duckdb_and_native(session, sql)
     assert got[0] == want[0] and got[1] == want[1]
     if "ORDER BY" in sql:
         assert [r["time"] for r in got[2]] == [r["time"] for r in want[2]]
@@ -216,11 +222,8 @@ EDGE_SCANS = [
 @pytest.mark.parametrize("sql", EDGE_SCANS)
 def test_ordered_limits_equal_duckdb(session, sql):
     assert isinstance(session.prepare(sql, []).native, FilteredScan)
-    session.execute(session.prepare("SET tsgres.native_executor = off", []), [])
-    want = _rows(session, sql)
     everything = _rows(session, sql.split(" ORDER BY")[0])[2]
-    session.execute(session.prepare("SET tsgres.native_executor = on", []), [])
-    got = _rows(session, sql)
+    want, got = _duckdb_and_native(session, sql)
     assert got[0] == want[0] and got[1] == want[1]
     assert [r["time"] for r in got[2]] == [r["time"] for r in want[2]]
     cut = want[2][-1]["time"] if want[2] else None
@@ -294,10 +297,7 @@ def test_limits_read_a_part_of_the_table(session, monkeypatch):
 def test_native_equals_duckdb(session, sql):
     p = session.prepare(sql, [])
     assert p.native is not None, "the planner should take this shape"
-    session.execute(session.prepare("SET tsgres.native_executor = off", []), [])
-    want = _rows(session, sql)
-    session.execute(session.prepare("SET tsgres.native_executor = on", []), [])
-    got = _rows(session, sql)
+    want, got = _duckdb_and_native(session, sql)
     assert got[0] == want[0] and got[1] == want[1]
     assert len(got[2]) == len(want[2]) and len(got[2]) > 0
     for g, w in zip(got[2], want[2], strict=True):
