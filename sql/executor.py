@@ -996,6 +996,7 @@ def _selected(
     ns, _, best = _selection(func, p, i, order, starts, seg, has)
     if func.endswith("_time"):
         return _timestamptz(ns, valid)
+    assert best is not None  # (first_hi / last_hi)
     return _masked(best, valid)
 
 

@@ -934,12 +934,13 @@ def _aux(
     shown, key = args
     if not isinstance(shown, exp.Column) or not (key.name.upper() == "ROW" and len(key.expressions) == 2):
         return None
-    parts = [_key_part(k, meta.time_column) for k in key.expressions]
-    if parts[0] is None or parts[1] is None:
+    first, second = (_key_part(k, meta.time_column) for k in key.expressions)
+    if first is None or second is None:
         return None
-    (k1, f1), (k2, f2) = parts
+    (k1, f1), (k2, f2) = first, second
     funcs = _SELECTORS.get(("argmax" if fn == "ARG_MAX_NULL" else "argmin", k1, k2))
-    picked = _numeric_field(exp.column(f1 or f2), cols) if f1 or f2 else None
+    field_name = f1 or f2
+    picked = _numeric_field(exp.column(field_name), cols) if field_name else None
     col = cols.get(shown.name)
     if funcs is None or picked is None or col is None or col.kind not in ("field", "tag"):
         return None

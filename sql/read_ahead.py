@@ -12,7 +12,7 @@ At most one piece is computed ahead: the memory held stays two pieces'.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
@@ -24,7 +24,7 @@ _CPUS = os.cpu_count() or 1
 _POOL = ThreadPoolExecutor(max_workers=max(1, min(4, _CPUS)), thread_name_prefix="tsgres-ahead")
 
 
-def read_ahead(step: Callable[[], _T | None]) -> Iterator[_T]:
+def read_ahead(step: Callable[[], _T | None]) -> Generator[_T, None, None]:
     """The results of ``step()`` until it returns None, each computed ahead: the first call starts in a
     read-ahead thread now, each next one once the one before is handed over, so it runs while the
     caller handles that one (or, before the first, whatever the caller does meanwhile). A call the
@@ -32,11 +32,16 @@ def read_ahead(step: Callable[[], _T | None]) -> Iterator[_T]:
     What a call raises is raised where its result is asked for. Closing the iterator (or dropping it)
     waits for a call still running (``step`` is never called twice at once), and drops its result."""
     if _CPUS < 2:
-        return iter(step, None)
+        return _inline(step)
     return _ahead(step, _POOL.submit(step))
 
 
-def _ahead(step: Callable[[], _T | None], pending: Future[_T | None] | None) -> Iterator[_T]:
+def _inline(step: Callable[[], _T | None]) -> Generator[_T, None, None]:
+    while (item := step()) is not None:
+        yield item
+
+
+def _ahead(step: Callable[[], _T | None], pending: Future[_T | None] | None) -> Generator[_T, None, None]:
     try:
         while pending is not None:
             future, pending = pending, None

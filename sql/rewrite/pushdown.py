@@ -146,20 +146,20 @@ class Analysed:
     ) -> Pushdown:
         """The pushdown of one execution; ``subquery_values`` computes the values of an uncorrelated
         ``tag IN (SELECT ...)`` (None, or its None: that conjunct is not pushed, and not exact)."""
-        res = Pushdown(pushed=[])
+        pushed: list[exp.Expression] = []
+        res = Pushdown(pushed=pushed)
         preds: list[TagPredicate] = []
         for c, kind in self.steps:
             tag = kind[0] in ("tag", "tag?", "tag$", "tag_in")
             if not tag and _apply_time(kind, evaluate_ns, res, params):
-                res.pushed.append(c)
+                pushed.append(c)
                 continue
             # a tag test, or a time comparison whose value has no time this execution
             if kind[0] == "tag_in":
                 values = subquery_values(kind[2]) if subquery_values is not None else None
-                p = None if values is None else TagIn(kind[1], frozenset(values))
-                if p is not None:
-                    preds.append(p)
-                    res.pushed.append(c)
+                if values is not None:
+                    preds.append(TagIn(kind[1], frozenset(values)))
+                    pushed.append(c)
                 res.exact = False  # (the subquery's NULLs and types are the query's to apply)
                 continue
             if kind[0] == "tag":
@@ -170,7 +170,7 @@ class Analysed:
                 p = _tag_predicate(c, self.is_tag, params)
             if p is not None:
                 preds.append(p)
-                res.pushed.append(c)
+                pushed.append(c)
                 res.exact &= _exact(p)
             else:
                 res.exact = False
