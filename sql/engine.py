@@ -738,12 +738,16 @@ class SqlSession:
         except Exception:  # noqa: BLE001 - (a column of the outer query, say): DuckDB's turn below
             native = None
         if native is not None and not getattr(native, "tz_sensitive", False):
+            timeout_ms = S.parse_duration_ms(self.settings.get("statement_timeout", "0"))
+            self.native_deadline = _time.perf_counter() + timeout_ms / 1000 if timeout_ms > 0 else 0.0
             try:  # (SELECT DISTINCT hostname ... WHERE region = 'x': the groups that hold rows)
                 got = executor.run(self, native, own, [TEXT.oid])
             except E.QueryCanceled:
                 raise
             except (E.SqlError, StorageError):
                 got = None
+            finally:
+                self.native_deadline = 0.0
             if isinstance(got, executor.Streamed):  # (pieces: read while there may be few enough)
                 parts, n = [got.first], got.first.num_rows
                 for piece in got.rest:

@@ -104,3 +104,25 @@ def test_the_scan_reads_only_the_subquerys_series(session, monkeypatch):
     outer = [r for r in requests if r.predicate is not None and "hostname" in repr(r.predicate)]
     assert outer, requests
     assert all("region" not in repr(r.predicate) for r in outer)
+
+
+def test_a_native_subquery_runs_under_the_statement_timeout(session, monkeypatch):
+    """The subquery run for the pushdown is held to statement_timeout like the statement (its scan's
+    interrupt keeps the deadline), and the session has no deadline left afterwards."""
+    from sql import executor
+
+    seen: list[float] = []
+    run = executor.run
+
+    def recorded(s, plan, params, oids):
+        seen.append(s.native_deadline)
+        return run(s, plan, params, oids)
+
+    monkeypatch.setattr(executor, "run", recorded)
+    session.execute(session.prepare("SET statement_timeout = 60000", []), [])
+    try:
+        _rows(session, PUSHED[0])
+    finally:
+        session.execute(session.prepare("SET statement_timeout = 0", []), [])
+    assert seen and seen[0] > 0
+    assert session.native_deadline == 0.0
