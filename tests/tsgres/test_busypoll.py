@@ -129,8 +129,10 @@ def test_no_spin_while_a_counted_pool_runs_a_task() -> None:
         fut.result()
         poll.answered()
         assert poll._spinning
-        fut = pool.submit(release.wait)  # a task comes while spinning: the spin stops
+        hold = threading.Event()  # (held until the spin has seen it: a task that ends first is missed)
+        fut = pool.submit(hold.wait)  # a task comes while spinning: the spin stops
         await _until_idle(poll)
+        hold.set()
         fut.result()
 
     asyncio.run(main())
