@@ -509,6 +509,12 @@ def _aggregate_shard(
     read_cols = list(dict.fromkeys(stored + [tm.column for tm in terms]))
     fusable = all(ft is not FieldType.BOOLEAN for ft in types)
     raw_parts: list[Rows] = []
+    # the memtable's rows, read first: row groups whose times they only interleave with (no point of
+    # the same series and time in both) need no merge, and aggregate as if alone
+    cached = [cache.read(t.series, tmin, tmax, read_cols) for cache in src.caches]
+    cached = [c for c in cached if len(c)]
+    if cached and len(isolated) and not isolated.all():
+        isolated = _apart_from(cand, isolated, cached, t, src, tmin, tmax)
     pos = 0
     counted = 0  # pieces of ``out`` told to spend
     for lf, g in cand:
@@ -560,8 +566,7 @@ def _aggregate_shard(
         if len(rest):
             stats.groups_decoded += len(rest)
             raw_parts.append(src.read_file(lf, rest, read_cols, tmin, tmax)[0])
-    for cache in src.caches:
-        raw_parts.append(cache.read(t.series, tmin, tmax, read_cols))
+    raw_parts.extend(cached)
     raw_parts = [p for p in raw_parts if len(p)]
     if raw_parts:
         rows = raw_parts[0] if len(raw_parts) == 1 else merge_rows(concat(raw_parts), dedupe=t.dedupe)
@@ -804,6 +809,44 @@ def _candidates(t: _Target, src: ShardSources, tmin: int, tmax: int) -> tuple[li
         for cache in caches:
             isolated &= ~cache.holds(s, lo, hi)
     return cand, isolated
+
+
+def _apart_from(
+    cand: list, isolated: np.ndarray, cached: list[Rows], t: _Target, src: ShardSources, tmin: int, tmax: int
+) -> np.ndarray:
+    """``isolated``, with the candidate row groups added that only the memtable overlaps (not another
+    file) and that share no (series, time) with its rows ``cached``: writers sending out of time
+    order leave the memtable's rows interleaved with the last snapshot's, which changes no point, so
+    the group's and the memtable's pieces count apart. One time-only decode of those groups."""
+    if t.dedupe is False:
+        return isolated  # (rows without a key: any order of merging keeps them all anyway)
+    cand_files = [(lf, g) for lf, g in cand]
+    if len(cand_files) > 1:
+        alone = _isolated(
+            [lf.chunk.groups[g]["series"] for lf, g in cand_files],
+            [lf.chunk.groups[g]["tmin"] for lf, g in cand_files],
+            [lf.chunk.groups[g]["tmax"] for lf, g in cand_files],
+        )
+    else:
+        alone = np.ones(len(isolated), bool)
+    maybe = alone & ~isolated
+    if not maybe.any():
+        return isolated
+    mem = cached[0] if len(cached) == 1 else merge_rows(concat(cached))
+    out = isolated.copy()
+    pos = 0
+    for lf, g in cand_files:
+        here = np.flatnonzero(maybe[pos : pos + len(g)])
+        if len(here):
+            rows = lf.chunk.read_groups(g[here], [])  # (the groups' rows in group order: times only)
+            owner = np.repeat(np.arange(len(here)), lf.chunk.groups["nrows"][g[here]].astype(np.int64))
+            hit = (
+                _pairs_at(mem.series, mem.time, rows.series.astype(np.int64), rows.time.astype(np.int64)) >= 0
+            )
+            hit &= (rows.time >= tmin) & (rows.time <= tmax)
+            out[pos + here] = np.bincount(owner[hit], minlength=len(here)) == 0
+        pos += len(g)
+    return out
 
 
 def _isolated(s_parts: list, lo_parts: list, hi_parts: list) -> np.ndarray:

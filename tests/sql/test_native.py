@@ -668,3 +668,52 @@ def test_the_row_estimate_sizes_windows_from_statistics(session, lo_min, span_mi
     )[2][0]["n"]
     est = rows_estimate(session.storage, ScanRequest("postgres", "cpu", tmin=t0, tmax=t1))
     assert exact // 4 <= est <= 4 * exact + 6 * 2000, (exact, est)
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_memtable_rows_interleaved_with_a_file_count_apart_unless_a_point_repeats(
+    tmp_path, monkeypatch, overwrite
+):
+    """Writers out of time order leave the memtable's rows between a file's: a row group that shares no
+    (series, time) with them aggregates alone (no merge); one that does is merged, and the memtable's
+    write of the repeated point wins. Both answer as DuckDB over the merged rows."""
+    from columnar import scan
+
+    with sql_engine(tmp_path) as (storage, engine):
+        even = np.arange(0, 400, 2, dtype=np.int64) * 10**9
+        storage.write(
+            "postgres",
+            WriteBatch.from_rows("m", even, [{"h": "a"}] * len(even), {"v": (even // 10**9).tolist()}),
+        ).check()
+        storage.flush()
+        odd = even + 10**9
+        storage.write(
+            "postgres",
+            WriteBatch.from_rows("m", odd, [{"h": "a"}] * len(odd), {"v": (1000 + odd // 10**9).tolist()}),
+        ).check()
+        if overwrite:
+            storage.write(
+                "postgres", WriteBatch.from_rows("m", even[50:51], [{"h": "a"}], {"v": [-5]})
+            ).check()
+        marked: list[tuple[int, int]] = []
+        apart = scan._apart_from
+
+        def spy(cand, isolated, *rest):
+            got = apart(cand, isolated, *rest)
+            marked.append((int(isolated.sum()), int(got.sum())))
+            return got
+
+        monkeypatch.setattr(scan, "_apart_from", spy)
+        s = engine.session("postgres")
+        for sql in (
+            "SELECT count(v) AS n, sum(v) AS s, min(v) AS lo, max(v) AS hi FROM m",
+            "SELECT time_bucket('1 minute', time) AS b, count(*) AS n, sum(v) AS s, min(v) AS lo, first(v, time) AS f, last(v, time) AS l FROM m GROUP BY b ORDER BY b",
+        ):
+            want, got = _duckdb_and_native(s, sql)
+            assert got == want, sql
+        n, total, lo = _rows(s, "SELECT count(v) AS n, sum(v) AS s, min(v) AS lo FROM m")[2][0].values()
+        assert n == 400 and lo == (-5 if overwrite else 0)
+        assert total == sum(range(0, 400, 2)) + sum(1000 + x for x in range(1, 400, 2)) - (
+            105 if overwrite else 0
+        )
+        assert marked and all(after == before + (0 if overwrite else 1) for before, after in marked), marked
