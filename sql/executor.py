@@ -1240,6 +1240,7 @@ def _first_rows(
     sch, found = filtered_pieces(session.storage, req, conds, plain_tags=True, first_rows=need)
     parts: list[pa.Table] = []
     n = 0
+    bound = _max_rows(plan)
     try:
         for cols in found:
             part = _not_null(plan, pa.Table.from_arrays(cols, schema=sch))
@@ -1247,6 +1248,8 @@ def _first_rows(
             n += part.num_rows
             if n >= need:
                 break
+            if n > bound:  # a huge LIMIT: DuckDB streams it in bounded memory
+                raise NotNative(f"more than {bound} rows to gather for the LIMIT")
     finally:
         found.close()  # type: ignore[attr-defined]
     return _filtered_rows(plan, shape, pa.concat_tables(parts) if parts else sch.empty_table())

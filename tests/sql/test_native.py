@@ -260,6 +260,22 @@ def test_a_limit_without_order_gives_that_many_of_the_rows(session, sql):
         left[_text(r)] -= 1
 
 
+def test_a_huge_limit_without_order_streams_from_duckdb(session, monkeypatch):
+    """LIMIT without ORDER BY gathers pieces until it has enough rows: past NATIVE_RESULT_VALUES it
+    gives up and DuckDB runs the statement (which streams), with as many rows."""
+    from sql import executor
+
+    sql = "SELECT * FROM cpu WHERE usage_user > 20 LIMIT 100000"
+    p = session.prepare(sql, [])
+    assert isinstance(p.native, FilteredScan)
+    n = len(_rows(session, sql)[2])
+    assert n > 1000
+    monkeypatch.setattr(executor, "NATIVE_RESULT_VALUES", 1024 * len(p.columns))  # 1024 rows
+    with pytest.raises(executor.NotNative):
+        executor.run(session, p.native, list(p.extra_params), [c.type_oid for c in p.columns])
+    assert len(_rows(session, sql)[2]) == n
+
+
 def test_limits_read_a_part_of_the_table(session, monkeypatch):
     """LIMIT without ORDER BY stops after the pieces that hold enough rows; ORDER BY time DESC LIMIT
     reads a window at the end of the range, not every row."""
