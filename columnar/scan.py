@@ -1140,11 +1140,14 @@ def time_extent(engine: Engine, req: ScanRequest) -> tuple[int, int] | None:
     return (lo, hi) if lo <= hi else None
 
 
-def rows_at(engine: Engine, req: ScanRequest, series: np.ndarray, times: np.ndarray) -> pa.Table:
+def rows_at(
+    engine: Engine, req: ScanRequest, series: np.ndarray, times: np.ndarray, max_rows: int | None = None
+) -> pa.Table:
     """The row of each (series id, time) pair, in the pairs' order: the request's columns (the schema
     of :func:`scan`, tags as plain strings, no series id), all NULL where a pair has no row (or its
     series is not one the request selects). One filtered read of the pairs' series over their time
-    extent (within the request's), matched by (series, time)."""
+    extent (within the request's), matched by (series, time); that read past ``max_rows`` rows raises
+    :class:`ResultTooLarge`."""
     series = np.ascontiguousarray(series, dtype=np.int64)
     times = np.ascontiguousarray(times, dtype=np.int64)
     found = None
@@ -1157,7 +1160,7 @@ def rows_at(engine: Engine, req: ScanRequest, series: np.ndarray, times: np.ndar
             with_series_id=True,
         )
         if sub.tmin <= sub.tmax:
-            found = filtered(engine, sub, [], plain_tags=True)
+            found = filtered(engine, sub, [], plain_tags=True, max_rows=max_rows)
     if found is None or not found.num_rows:
         sch = schema(engine, dataclasses.replace(req, with_series_id=False))
         sch = pa.schema(

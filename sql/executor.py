@@ -1070,7 +1070,12 @@ def _aux_values(
                     n, _AUX_TYPE.get(plan.aggs[k].column.kind) or plan.aggs[k].column.type.arrow
                 )
             continue
-        rows = rows_at(session.storage, req, series[ok], ns[ok])
+        try:
+            rows = rows_at(
+                session.storage, req, series[ok], ns[ok], max_rows=NATIVE_RESULT_VALUES // max(len(ks), 1)
+            )
+        except ResultTooLarge as exc:  # (the selected points span too much to read back: DuckDB's turn)
+            raise NotNative(str(exc)) from None
         idx = pa.array(np.cumsum(ok) - 1, mask=~ok)
         for k in ks:
             results[k] = rows.column(plan.aggs[k].value).combine_chunks().take(idx)

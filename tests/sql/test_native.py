@@ -276,6 +276,21 @@ def test_a_huge_limit_without_order_streams_from_duckdb(session, monkeypatch):
     assert len(_rows(session, sql)[2]) == n
 
 
+def test_selected_points_spanning_too_much_are_read_back_by_duckdb(session, monkeypatch):
+    """InfluxQL's other columns beside a selector read the selected points' rows back: past
+    NATIVE_RESULT_VALUES rows to read, DuckDB runs the statement, with the same answer."""
+    from sql import executor
+
+    sql = "SELECT hostname, ARG_MAX(time, ROW(EPOCH_US(time), usage_user)) AS t, ARG_MAX_NULL(usage_idle, ROW(EPOCH_US(time), usage_user)) AS i FROM cpu WHERE usage_user IS NOT NULL GROUP BY hostname ORDER BY hostname"
+    p = session.prepare(sql, [])
+    assert p.native is not None
+    want = _rows(session, sql)
+    monkeypatch.setattr(executor, "NATIVE_RESULT_VALUES", 16)
+    with pytest.raises(executor.NotNative):
+        executor.run(session, p.native, list(p.extra_params), [c.type_oid for c in p.columns])
+    assert _rows(session, sql) == want
+
+
 def test_limits_read_a_part_of_the_table(session, monkeypatch):
     """LIMIT without ORDER BY stops after the pieces that hold enough rows; ORDER BY time DESC LIMIT
     reads a window at the end of the range, not every row."""
