@@ -21,7 +21,7 @@ import threading
 import time as _time
 import zoneinfo
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -734,56 +734,28 @@ class SqlSession:
             node.replace(exp.Parameter(this=exp.Literal.number(k)))
         own = [params[i - 1] for i in used]
         try:
-            native = planner.plan(self, sub) if self.settings.get("tsgres.native_executor") != "off" else None
+            native = planner.plan(self, sub)
         except Exception:  # noqa: BLE001 - (a column of the outer query, say): DuckDB's turn below
             native = None
-        if native is not None and not getattr(native, "tz_sensitive", False):
-            timeout_ms = S.parse_duration_ms(self.settings.get("statement_timeout", "0"))
-            self.native_deadline = _time.perf_counter() + timeout_ms / 1000 if timeout_ms > 0 else 0.0
+        got: Iterable[pa.Table | pa.RecordBatch] | None = None
+        if native is not None and self._takes_native(native):
             try:  # (SELECT DISTINCT hostname ... WHERE region = 'x': the groups that hold rows)
-                got = executor.run(self, native, own, [TEXT.oid])
+                found = self._run_native(native, own, [TEXT.oid])
             except E.QueryCanceled:
                 raise
             except (E.SqlError, StorageError):
-                got = None
-            finally:
-                self.native_deadline = 0.0
-            if isinstance(got, executor.Streamed):  # (pieces: read while there may be few enough)
-                parts, n = [got.first], got.first.num_rows
-                for piece in got.rest:
-                    if n > SUBQUERY_PUSHDOWN_VALUES:
-                        break
-                    parts.append(piece)
-                    n += piece.num_rows
-                got = pa.concat_tables(parts)
-            if isinstance(got, pa.Table):
-                return _text_values(got.column(0) if got.num_columns == 1 else None)
-        cur = self._cursor()
-        timer = None
+                found = None
+            if isinstance(found, executor.Streamed):
+                got = itertools.chain([found.first], found.rest)
+            elif found is not None:
+                got = [found]
+        schema = None
         try:
-            binding = bind(
-                self.storage,
-                self.database,
-                sub,
-                lambda e: self.evaluate_ns(e, own),
-                describe_only=False,
-                params=own,
-                subquery_values=lambda inner: self._subquery_values(inner, own),
-            )
-            self._bind_catalog(cur, binding)
-            for scan in binding.scans:
-                cur.register(scan.name, scan.reader)
-            self._running = cur
-            timer = self._deadline(lambda: self._timeout(cur))
-            limited = f"SELECT * FROM ({binding.tree.sql('duckdb')}) LIMIT {SUBQUERY_PUSHDOWN_VALUES + 1}"
-            column = cur.sql(limited, params=_duck_params(own) or None).to_arrow_table().column(0)
+            if got is None:  # DuckDB runs it (already rewritten: the memo says so), streaming
+                schema, got = self._stream(sub, own, {"rewritten": sub})
+            column = _first_column(got, SUBQUERY_PUSHDOWN_VALUES + 1, schema)
         except Exception:  # noqa: BLE001 - not computable alone: nothing is pushed
             column = None
-        finally:
-            if timer is not None:
-                timer.cancel()
-            self._running = None
-            cur.close()
         if self._cancelled:
             raise self._canceled_or(RuntimeError("cancelled"))
         return _text_values(column)
@@ -795,10 +767,36 @@ class SqlSession:
             return E.QueryCanceled("canceling statement due to user request")
         return duck.translate(exc) if isinstance(exc, duckdb.Error) else E.InternalError(str(exc))
 
+    def _timeout_s(self) -> float:
+        """statement_timeout in seconds (0: none)."""
+        return S.parse_duration_ms(self.settings.get("statement_timeout", "0")) / 1000
+
     def _deadline(self, callback: Callable[[], None]) -> Deadline | None:
         """``callback`` after statement_timeout (None: no timeout)."""
-        timeout_ms = S.parse_duration_ms(self.settings.get("statement_timeout", "0"))
-        return DEADLINES.after(timeout_ms / 1000, callback) if timeout_ms > 0 else None
+        timeout = self._timeout_s()
+        return DEADLINES.after(timeout, callback) if timeout > 0 else None
+
+    def _takes_native(self, plan: NativePlan) -> bool:
+        """Whether the native executor answers ``plan`` in this session (not turned off; a plan whose
+        buckets follow the session's zone only in UTC)."""
+        return self.settings.get("tsgres.native_executor") != "off" and not (
+            getattr(plan, "tz_sensitive", False) and self.settings.get("timezone") != "UTC"
+        )
+
+    def _run_native(
+        self, plan: NativePlan, params: list, oids: list[int]
+    ) -> pa.Table | executor.Streamed | None:
+        """The native executor's answer, under statement_timeout (:attr:`native_deadline`, which the
+        scan's :meth:`interrupt` keeps); None when this execution's values make storage's filter
+        inexact (NotNative): DuckDB runs the statement then."""
+        timeout = self._timeout_s()
+        self.native_deadline = _time.perf_counter() + timeout if timeout > 0 else 0.0
+        try:
+            return executor.run(self, plan, params, oids)
+        except executor.NotNative:
+            return None
+        finally:
+            self.native_deadline = 0.0
 
     def _timeout(self, cur: duckdb.DuckDBPyConnection | None) -> None:
         """statement_timeout passed: stop DuckDB's statement ``cur`` (the native executor's scan has
@@ -837,23 +835,10 @@ class SqlSession:
         if stmt.constant is not None and stmt.columns is not None:
             table = stmt.constant
             return Result(stmt.columns, iter(table.to_batches()), tag=f"SELECT {table.num_rows}", table=table)
-        if (
-            stmt.native is not None
-            and stmt.columns is not None
-            and self.settings.get("tsgres.native_executor") != "off"
-            and not (getattr(stmt.native, "tz_sensitive", False) and self.settings.get("timezone") != "UTC")
-        ):
-            timeout_ms = S.parse_duration_ms(self.settings.get("statement_timeout", "0"))
+        if stmt.native is not None and stmt.columns is not None and self._takes_native(stmt.native):
             self._running = None
             started = _time.thread_time()
-            deadline = _time.perf_counter() + timeout_ms / 1000 if timeout_ms > 0 else 0.0
-            self.native_deadline = deadline
-            try:
-                table = executor.run(self, stmt.native, params, [c.type_oid for c in stmt.columns])
-            except executor.NotNative:
-                table = None  # this execution's values make storage's filter inexact: DuckDB runs it
-            finally:
-                self.native_deadline = 0.0
+            table = self._run_native(stmt.native, params, [c.type_oid for c in stmt.columns])
             if isinstance(table, executor.Streamed):
                 return self._streamed(stmt, table, _time.thread_time() - started)
             if table is not None:
@@ -1102,6 +1087,31 @@ def _hypertable_call(tree: exp.Expression) -> exp.Anonymous | None:
     if isinstance(e, exp.Anonymous) and e.name.lower() in ("create_hypertable", "public.create_hypertable"):
         return e
     return None
+
+
+def _first_column(
+    parts: Iterable[pa.Table | pa.RecordBatch], limit: int, schema: pa.Schema | None = None
+) -> pa.ChunkedArray | None:
+    """The only column of ``parts`` (tables or batches of one schema, ``schema`` when known) read until
+    ``limit`` rows (or the end); closes ``parts`` when it is a generator. None when they have other
+    than one column, or neither a part nor a schema tells its type."""
+    chunks: list[pa.Array] = []
+    n = 0
+    width = len(schema) if schema is not None else 1
+    try:
+        for part in parts:
+            width = part.num_columns
+            chunks.extend(part.column(0).chunks if isinstance(part, pa.Table) else [part.column(0)])
+            n += part.num_rows
+            if n >= limit:
+                break
+    finally:
+        close = getattr(parts, "close", None)
+        if close is not None:
+            close()
+    if width != 1 or (not chunks and schema is None):
+        return None
+    return pa.chunked_array(chunks, type=None if chunks else schema.field(0).type)  # type: ignore[union-attr]
 
 
 def _text_values(column: pa.ChunkedArray | pa.Array | None) -> list[str] | None:
