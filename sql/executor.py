@@ -10,7 +10,7 @@ described, so the client sees the same columns whichever executor ran.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -171,12 +171,8 @@ def _request(session: SqlSession, plan, params: list) -> ScanRequest:
     if tags is None:  # per plan (a DDL makes a new plan)
         tags = plan.__dict__["_tag_names"] = {c.name for c in sql_columns(meta) if c.kind == "tag"}
 
-    def evaluate(e: exp.Expression) -> int | None:
-        # an expression without parameters is evaluated without them (DuckDB refuses unused ones)
-        used = isinstance(e, exp.Parameter) or e.find(exp.Parameter) is not None
-        return session.evaluate_ns(e, params if used else [])
-
     memo = plan.__dict__.setdefault("_pushdown_memo", {})  # the WHERE analysed once per plan
+    evaluate = _evaluator(session, params)
     pd = table_pushdown(plan.where, plan.table.alias_or_name, meta.time_column, tags, evaluate, params, memo)
     if not pd.exact:
         raise NotNative(
@@ -191,6 +187,17 @@ def _request(session: SqlSession, plan, params: list) -> ScanRequest:
         predicate=pd.predicate,
         interrupt=session.interrupt(),
     )
+
+
+def _evaluator(session: SqlSession, params: list) -> Callable[[exp.Expression], int | None]:
+    """The pushdown's evaluation of a time bound to epoch ns; an expression without parameters is
+    evaluated without them (DuckDB refuses unused ones)."""
+
+    def evaluate(e: exp.Expression) -> int | None:
+        used = isinstance(e, exp.Parameter) or e.find(exp.Parameter) is not None
+        return session.evaluate_ns(e, params if used else [])
+
+    return evaluate
 
 
 def _group_codes(
@@ -258,12 +265,14 @@ def _filter_scans(
             continue
         sub = req
         if where is not None:
-
-            def evaluate(e: exp.Expression) -> int | None:
-                return session.evaluate_ns(e, params if e.find(exp.Parameter) is not None else [])
-
             pd = table_pushdown(
-                where, "", plan.meta.time_column, tags, evaluate, params, memo.setdefault(key, {})
+                where,
+                "",
+                plan.meta.time_column,
+                tags,
+                _evaluator(session, params),
+                params,
+                memo.setdefault(key, {}),
             )
             if not pd.exact:
                 raise NotNative("the native executor cannot apply this FILTER exactly")
@@ -449,7 +458,7 @@ def _aggregate_table(
             results.append(_of_rows(a.func, views[a.filter[2] if a.filter else None], order, starts))
         else:
             if seg is None:
-                seg = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(order))))
+                seg = _segment_of(starts, len(order))
             view = views[a.filter[2] if a.filter else None]
             results.append(_combine(a.func, view, col_of[a.field], order, starts, seg))
     if any(r is None for r in results):
@@ -920,6 +929,11 @@ def _spread(
     return pa.array(out, pa.float64(), mask=total < (2 if samp else 1))
 
 
+def _segment_of(starts: np.ndarray, n: int) -> np.ndarray:
+    """Per piece (in order) the index of its segment, the segments starting at ``starts`` of ``n``."""
+    return np.repeat(np.arange(len(starts)), np.diff(np.append(starts, n)))
+
+
 def _count_tags(
     session: SqlSession, tag: str, p: Partials, order: np.ndarray, starts: np.ndarray
 ) -> pa.Array:
@@ -933,7 +947,7 @@ def _count_tags(
     values = [dict(ts).get(tag) for _, ts in session.storage.index(db.id).series_tags(uniq.tolist())]
     known: dict[str, int] = {}
     code = np.array([-1 if v is None else known.setdefault(v, len(known)) for v in values], np.int64)[inv]
-    seg = np.repeat(np.arange(n), np.diff(np.append(starts, len(order))))
+    seg = _segment_of(starts, len(order))
     has = code >= 0
     pairs = np.unique(seg[has] * (len(known) + 1) + code[has])
     return pa.array(np.bincount(pairs // (len(known) + 1), minlength=n), pa.int64())
@@ -1048,7 +1062,7 @@ def _aux_values(
     it picks in each segment (the series of the first piece holding it, and its time), whose row is
     read back (columnar.scan.rows_at) for the columns shown."""
     n = len(starts)
-    seg = np.repeat(np.arange(n), np.diff(np.append(starts, len(order))))
+    seg = _segment_of(starts, len(order))
     by_selector: dict[tuple[str, str], list[int]] = {}
     for k, a in enumerate(plan.aggs):
         if a.func == "aux":
