@@ -503,7 +503,7 @@ def _aggregate_shard(
     terms = terms or []
     src: ShardSources = shard.sources(t.table_id, t.table)
     types = [t.fields[c] for c in columns]
-    cand, isolated = _candidates(t, src, tmin, tmax)
+    cand, isolated, among_files = _candidates(t, src, tmin, tmax)
     out: list[Partials] = []
     stored = [t.stored(c) for c in columns]
     read_cols = list(dict.fromkeys(stored + [tm.column for tm in terms]))
@@ -514,7 +514,7 @@ def _aggregate_shard(
     cached = [cache.read(t.series, tmin, tmax, read_cols) for cache in src.caches]
     cached = [c for c in cached if len(c)]
     if cached and len(isolated) and not isolated.all():
-        isolated = _apart_from(cand, isolated, cached, t, src, tmin, tmax)
+        isolated = _apart_from(cand, isolated, among_files, cached, t, tmin, tmax)
     pos = 0
     counted = 0  # pieces of ``out`` told to spend
     for lf, g in cand:
@@ -778,7 +778,7 @@ def _rows_partials(rows: Rows, columns, stored, types, every, offset, spread: bo
     return p
 
 
-def _candidates(t: _Target, src: ShardSources, tmin: int, tmax: int) -> tuple[list, np.ndarray]:
+def _candidates(t: _Target, src: ShardSources, tmin: int, tmax: int) -> tuple[list, np.ndarray, np.ndarray]:
     """The (file, row groups) of the wanted series in [tmin, tmax], and per candidate row group, in
     that order, whether no other source overlaps it: no other file's row group of its series and
     time, and no memtable row of its series within its time (and the range: rows outside it are
@@ -794,48 +794,48 @@ def _candidates(t: _Target, src: ShardSources, tmin: int, tmax: int) -> tuple[li
             cand.append((lf, g))
     caches = [c for c in src.caches if c.overlaps(tmin, tmax)]
     if len(cand) < 2 and not caches:  # one source (or none) holds the range: nothing overlaps
-        return cand, np.ones(sum(len(g) for _, g in cand), bool)
+        alone = np.ones(sum(len(g) for _, g in cand), bool)
+        return cand, alone, alone
     parts = [lf.chunk.groups[g] for lf, g in cand]
     if len(cand) > 1:
-        isolated = _isolated(
+        among_files = _isolated(
             [p["series"] for p in parts], [p["tmin"] for p in parts], [p["tmax"] for p in parts]
         )
     else:  # one file: its row groups do not overlap each other
-        isolated = np.ones(sum(len(g) for _, g in cand), bool)
+        among_files = np.ones(sum(len(g) for _, g in cand), bool)
+    isolated = among_files.copy()
     if caches and len(isolated):
         s = np.concatenate([p["series"] for p in parts])
         lo = np.maximum(np.concatenate([p["tmin"] for p in parts]), tmin)
         hi = np.minimum(np.concatenate([p["tmax"] for p in parts]), tmax)
         for cache in caches:
             isolated &= ~cache.holds(s, lo, hi)
-    return cand, isolated
+    return cand, isolated, among_files
 
 
 def _apart_from(
-    cand: list, isolated: np.ndarray, cached: list[Rows], t: _Target, src: ShardSources, tmin: int, tmax: int
+    cand: list,
+    isolated: np.ndarray,
+    among_files: np.ndarray,
+    cached: list[Rows],
+    t: _Target,
+    tmin: int,
+    tmax: int,
 ) -> np.ndarray:
-    """``isolated``, with the candidate row groups added that only the memtable overlaps (not another
-    file) and that share no (series, time) with its rows ``cached``: writers sending out of time
-    order leave the memtable's rows interleaved with the last snapshot's, which changes no point, so
-    the group's and the memtable's pieces count apart. One time-only decode of those groups."""
+    """``isolated``, with the candidate row groups added that only the memtable overlaps (isolated
+    ``among_files``) and that share no (series, time) with its rows ``cached``: writers sending out of
+    time order leave the memtable's rows interleaved with the last snapshot's, which changes no
+    point, so the group's and the memtable's pieces count apart. One time-only decode of those
+    groups."""
     if t.dedupe is False:
         return isolated  # (rows without a key: any order of merging keeps them all anyway)
-    cand_files = [(lf, g) for lf, g in cand]
-    if len(cand_files) > 1:
-        alone = _isolated(
-            [lf.chunk.groups[g]["series"] for lf, g in cand_files],
-            [lf.chunk.groups[g]["tmin"] for lf, g in cand_files],
-            [lf.chunk.groups[g]["tmax"] for lf, g in cand_files],
-        )
-    else:
-        alone = np.ones(len(isolated), bool)
-    maybe = alone & ~isolated
+    maybe = among_files & ~isolated
     if not maybe.any():
         return isolated
     mem = cached[0] if len(cached) == 1 else merge_rows(concat(cached))
     out = isolated.copy()
     pos = 0
-    for lf, g in cand_files:
+    for lf, g in cand:
         here = np.flatnonzero(maybe[pos : pos + len(g)])
         if len(here):
             rows = lf.chunk.read_groups(g[here], [])  # (the groups' rows in group order: times only)
@@ -1416,7 +1416,7 @@ def _shard_pieces(
     src: ShardSources = shard.sources(t.table_id, t.table)
     cols = [t.stored(f) for f in t.fields]
     types = dict(zip(cols, t.fields.values(), strict=True))
-    cand, isolated = _candidates(t, src, tmin, tmax)
+    cand, isolated, _ = _candidates(t, src, tmin, tmax)
     # per candidate file: its row groups, which of them the kernels filter and which are merged
     files: list[tuple[Any, np.ndarray, np.ndarray, np.ndarray]] = []
     pos = 0

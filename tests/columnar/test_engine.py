@@ -468,7 +468,7 @@ def test_memtable_rows_beside_a_file_group_leave_it_to_the_kernels(make_engine):
     t = _target(e, req)
     (shard,) = t.shards
     src = shard.sources(t.table_id, t.table)
-    cand, isolated = _candidates(t, src, req.tmin, req.tmax)
+    cand, isolated, _ = _candidates(t, src, req.tmin, req.tmax)
     (lf, g) = cand[0]
     series = lf.chunk.groups["series"][g]
     gt0, gt1 = lf.chunk.groups["tmin"][g], lf.chunk.groups["tmax"][g]
