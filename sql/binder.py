@@ -5,6 +5,13 @@ the pushdown the WHERE allows (sql/rewrite/pushdown.py), columns narrowed to tho
 converted to the table's declared SQL types (sql/tables.py). The reference is renamed to the
 registered reader, keeping its alias, so the rest of the query is untouched. CTE names and table
 functions are left alone; pg_catalog / information_schema go to the catalog emulation.
+
+A plan bound once (:func:`bind_plan`) may also hand subqueries to the native executor: the body of a
+CTE or of a subquery in FROM that reads one of our tables alone and that the engine's ``plan_body``
+accepts (an aggregate the native executor answers) is replaced by ``SELECT * FROM <name>``; at each
+execution the engine computes it natively and registers the result under that name
+(:class:`NativeBody`). DuckDB then runs only what is around it: gapfill's filling, window functions
+over buckets, joins of aggregates.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 from sqlglot import exp
@@ -24,6 +32,7 @@ from sql.errors import UndefinedTable
 from sql.rewrite.pg_types import output_oids, pg_types, scan_types
 from sql.rewrite.pushdown import Analysed, Pushdown, SubqueryValues
 from sql.tables import TIME_NS, SqlColumn, arrow_schema, sql_columns, time_ns_column, to_sql_reader
+from sql.types import from_arrow
 
 CATALOG_SCHEMAS = ("pg_catalog", "information_schema")
 _names = itertools.count(1)
@@ -117,6 +126,7 @@ def _references(
     """The references to our tables in ``tree`` (catalog references go to ``catalog_refs``); each may
     be replaced in the tree once yielded."""
     cte_names = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    cte_names.update(_body_names(tree))
     stars = _uses_star(tree)
     names = {c.name for c in tree.find_all(exp.Column)}
     for table in list(tree.find_all(exp.Table)):
@@ -148,10 +158,14 @@ def _rename(ref: _Reference, reg: str) -> None:
     ref.table.replace(new)
 
 
-def _typed(tree: exp.Expression, metas: dict[str, TableMeta]) -> tuple[exp.Expression, list[int | None]]:
+def _typed(
+    tree: exp.Expression, metas: dict[str, TableMeta], bodies: list[NativeBody] | tuple = ()
+) -> tuple[exp.Expression, list[int | None]]:
     """``tree`` with PostgreSQL's result types, which need the column types of the registered scans
-    ``metas`` (sql/rewrite/pg_types.py), and its output OIDs."""
+    ``metas`` and native bodies (sql/rewrite/pg_types.py), and its output OIDs."""
     tables = {name: scan_types(sql_columns(meta)) for name, meta in metas.items()}
+    for b in bodies:
+        tables[b.name] = {f.name: from_arrow(f.type).name for f in b.schema}
     typed = pg_types(tree, tables)
     return typed, output_oids(typed, tables)
 
@@ -192,21 +206,85 @@ class _PlannedScan:
 
 
 @dataclass
+class NativeBody:
+    """A subquery of a bound plan that the native executor computes: DuckDB reads its result,
+    registered under ``name``, cast to ``schema`` (what DuckDB's own run of it would give)."""
+
+    name: str
+    plan: Any  # sql.planner's NativePlan
+    schema: pa.Schema
+    source: exp.Select  # the subquery it stands for (EXPLAIN lists its scan)
+
+
+BODY_PREFIX = "__tsgres_body_"
+
+
+def _body_names(tree: exp.Expression) -> set[str]:
+    return {t.name for t in tree.find_all(exp.Table) if not t.db and t.name.startswith(BODY_PREFIX)}
+
+
+# (plan, result schema) of a subquery's SELECT the native executor can compute, or None
+BodyPlanner = Callable[[exp.Select], "tuple[Any, pa.Schema] | None"]
+
+
+def native_bodies(tree: exp.Expression, plan_body: BodyPlanner) -> list[NativeBody]:
+    """Replace the bodies of CTEs and FROM subqueries that ``plan_body`` accepts, outermost first, by
+    ``SELECT * FROM <name>``; their NativeBody list. A body must stand alone: not recursive, not
+    reading a CTE (a CTE may shadow a table's name), no column of an enclosing query."""
+    cte_names = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    bodies: list[NativeBody] = []
+    for node in list(tree.find_all(exp.CTE, exp.Subquery)):
+        body = node.this
+        if not isinstance(body, exp.Select) or node.root() is not tree:  # (inside a body replaced)
+            continue
+        if isinstance(node, exp.CTE):
+            if not isinstance(node.parent, exp.With) or node.parent.args.get("recursive"):
+                continue
+        elif not isinstance(node.parent, exp.From | exp.Join):
+            continue
+        tables = list(body.find_all(exp.Table))
+        if any(not t.db and t.name in cte_names for t in tables):
+            continue
+        aliases = {t.alias_or_name for t in tables}
+        if any(c.table and c.table not in aliases for c in body.find_all(exp.Column)):
+            continue
+        got = plan_body(body)
+        if got is None:
+            continue
+        name = f"{BODY_PREFIX}{len(bodies) + 1}"
+        body.replace(exp.select("*").from_(exp.Table(this=exp.to_identifier(name))))
+        bodies.append(NativeBody(name, got[0], got[1], body))
+    return bodies
+
+
+@dataclass
 class BoundPlan:
     """A query bound once for all values of its parameters: the DuckDB text to run and, per table
     reference, the scan to register under a fixed name. Binding depends on the parameters' values only
     through the scans' pushdown (time range, tag predicate), so a plan run again with other values
     opens its scans (:func:`open_scans`) and runs the same text, without walking, rewriting and
-    generating the tree each time (~1.3 of ~2.2 ms of a small query DuckDB runs)."""
+    generating the tree each time (~1.3 of ~2.2 ms of a small query DuckDB runs). ``bodies``: the
+    subqueries the engine computes natively and registers too."""
 
     sql: str
     scans: list[_PlannedScan]
     output_oids: list[int | None]
+    bodies: list[NativeBody] = field(default_factory=list)
+    # the parameters ``sql`` uses, by their numbers in the statement, when bodies took some away
+    parameters: list[int] | None = None
+
+    def duck_params(self, params: list) -> list:
+        """The values of ``sql``'s parameters among the statement's ``params``."""
+        return params if self.parameters is None else [params[i - 1] for i in self.parameters]
 
 
-def bind_plan(storage: Engine, database: str, tree: exp.Expression) -> BoundPlan | None:
-    """``tree`` (rewritten; it is changed) bound for :func:`open_scans`; None when it reads the catalog
-    emulation, whose tables are bound per execution."""
+def bind_plan(
+    storage: Engine, database: str, tree: exp.Expression, plan_body: BodyPlanner | None = None
+) -> BoundPlan | None:
+    """``tree`` (rewritten; it is changed) bound for :func:`open_scans`, with the subqueries
+    ``plan_body`` accepts as native bodies; None when it reads the catalog emulation, whose tables
+    are bound per execution."""
+    bodies = native_bodies(tree, plan_body) if plan_body is not None else []
     catalog_refs: list[exp.Table] = []
     planned: list[_PlannedScan] = []
     for i, ref in enumerate(_references(storage, database, tree, catalog_refs)):
@@ -217,8 +295,21 @@ def bind_plan(storage: Engine, database: str, tree: exp.Expression) -> BoundPlan
         _rename(ref, planned[-1].name)
     if catalog_refs:
         return None
-    typed, oids = _typed(tree, {p.name: p.reference.meta for p in planned})
-    return BoundPlan(typed.sql("duckdb"), planned, oids)
+    # (after the scans' analysis, which keeps the numbers: DuckDB refuses values a text does not use)
+    used = _renumber_parameters(tree) if bodies else None
+    typed, oids = _typed(tree, {p.name: p.reference.meta for p in planned}, bodies)
+    return BoundPlan(typed.sql("duckdb"), planned, oids, bodies, used)
+
+
+def _renumber_parameters(tree: exp.Expression) -> list[int]:
+    """Number the $n still in ``tree`` (native bodies took theirs away) 1, 2, ... in order; the old
+    numbers, in the new order."""
+    used: dict[int, int] = {}
+    for node in list(tree.find_all(exp.Parameter)):
+        if node.this.name.isdigit():
+            k = used.setdefault(int(node.this.name), len(used) + 1)
+            node.replace(exp.Parameter(this=exp.Literal.number(k)))
+    return list(used)
 
 
 def open_scans(

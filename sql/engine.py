@@ -23,7 +23,7 @@ import zoneinfo
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -35,7 +35,16 @@ from sql import column_origin, commands, ddl, dml, duck, executor, plan_cache, p
 from sql import errors as E
 from sql import immediate as _immediate
 from sql import settings as S
-from sql.binder import BoundPlan, bind, bind_plan, is_catalog_ref, open_scans
+from sql.binder import (
+    Binding,
+    BoundPlan,
+    NativeBody,
+    bind,
+    bind_plan,
+    is_catalog_ref,
+    native_bodies,
+    open_scans,
+)
 from sql.copy import parse_copy, read_chunks
 from sql.deadlines import DEADLINES, Deadline
 from sql.parse import command_word, parse
@@ -70,6 +79,20 @@ class Prepared(Statement):
 
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+_R = TypeVar("_R")
+
+
+def _body_type(t: pa.DataType) -> bool:
+    """A native body's column type that the native executor and DuckDB give alike (an interval or a
+    list is DuckDB's to compute)."""
+    return (
+        pa.types.is_floating(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_boolean(t)
+        or pa.types.is_string(t)
+        or pa.types.is_decimal(t)  # (numeric: the same decimal both ways, checked per result)
+        or (pa.types.is_timestamp(t) and t.unit == "us")
+    )
 
 
 class SqlEngine:
@@ -390,6 +413,7 @@ class SqlSession:
             columns = column_origin.annotate(self, tree, self._describe(rewritten, oids))
             native = planner.plan(self, rewritten)
             prepared = Prepared(sql, oids, columns, "SELECT", kind="query", tree=tree, native=native)
+            prepared.memo["param_oids"] = oids
             if _constant_only(tree):
                 prepared.constant = self.query_arrow(tree, [])
             return prepared
@@ -547,6 +571,23 @@ class SqlSession:
 
     def _describe(self, rewritten: exp.Expression, oids: list[int]) -> list[ColumnDesc]:
         """Result columns of a rewritten query (left as it is: binding works on a copy)."""
+
+        def columns(binding: Binding, rel: duckdb.DuckDBPyRelation) -> list[ColumnDesc]:
+            refined = binding.output_oids if len(binding.output_oids) == len(rel.columns) else []
+            return [
+                ColumnDesc(n, (refined[i] if refined and refined[i] else None) or from_duckdb(str(ty)).oid)
+                for i, (n, ty) in enumerate(zip(rel.columns, rel.types, strict=True))
+            ]
+
+        return self._described(rewritten, oids, columns)
+
+    def _described(
+        self,
+        rewritten: exp.Expression,
+        oids: list[int],
+        read: Callable[[Binding, duckdb.DuckDBPyRelation], _R],
+    ) -> _R:
+        """What ``read`` finds in DuckDB's relation of a rewritten query bound to empty scans."""
         t = _params_as_nulls(rewritten, oids)
         cur = self._cursor()
         try:
@@ -554,16 +595,49 @@ class SqlSession:
             self._bind_catalog(cur, binding)
             for s in binding.scans:
                 cur.register(s.name, s.reader)
-            rel = cur.sql(binding.tree.sql("duckdb"))
-            refined = binding.output_oids if len(binding.output_oids) == len(rel.columns) else []
-            return [
-                ColumnDesc(n, (refined[i] if refined and refined[i] else None) or from_duckdb(str(ty)).oid)
-                for i, (n, ty) in enumerate(zip(rel.columns, rel.types, strict=True))
-            ]
+            return read(binding, cur.sql(binding.tree.sql("duckdb")))
         except duckdb.Error as exc:
             raise duck.translate(exc) from exc
         finally:
             cur.close()
+
+    def _native_body(self, body: exp.Select, oids: list[int]) -> tuple[NativePlan, pa.Schema] | None:
+        """For sql/binder.py's native bodies: the native plan of ``body`` (a CTE's or FROM's subquery,
+        rewritten; left as it is) and the schema of DuckDB's result of it, when the native executor
+        computes it as DuckDB would. Only aggregates (a row scan would be materialised whole) with
+        result columns of types both give alike, and uniquely named (DuckDB reads them by name)."""
+        try:
+            plan = planner.plan(self, body.copy())
+        except Exception:  # noqa: BLE001 - DuckDB runs it (and reports what is wrong with it)
+            return None
+        if plan is None or isinstance(plan, planner.FilteredScan):
+            return None
+        try:
+            schema = self._described(body, oids, lambda _b, rel: rel.limit(0).to_arrow_table().schema)
+        except E.SqlError:
+            return None
+        if len(set(schema.names)) != len(schema.names) or not all(_body_type(f.type) for f in schema):
+            return None
+        return plan, schema
+
+    def _body_tables(self, bodies: list[NativeBody], params: list) -> list[tuple[str, pa.Table]] | None:
+        """The native bodies' results for this execution; None when one cannot be computed natively
+        now (native executor off, a zone, this execution's values): DuckDB then runs all of it."""
+        out = []
+        for b in bodies:
+            if not self._takes_native(b.plan):
+                return None
+            got = self._run_native(b.plan, params, [from_arrow(f.type).oid for f in b.schema])
+            if not isinstance(got, pa.Table) or got.num_columns != len(b.schema):
+                return None  # (NotNative, or rows streamed in pieces)
+            for t, want in zip(got.schema.types, b.schema.types, strict=True):
+                if (pa.types.is_decimal(t) or pa.types.is_decimal(want)) and t != want:
+                    return None  # (a cast would round, or fail on a NaN)
+            try:
+                out.append((b.name, got.rename_columns(b.schema.names).cast(b.schema)))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                return None
+        return out
 
     def _bind_catalog(self, cur: duckdb.DuckDBPyConnection, binding) -> None:
         if binding.catalog_refs:
@@ -661,20 +735,26 @@ class SqlSession:
             return None
         if "bound" not in memo:
             t = self._execution_tree(tree, memo)  # (memoises the rewrite unless it holds session values)
-            memo["bound"] = bind_plan(self.storage, self.database, t) if "rewritten" in memo else None
+            oids = memo.get("param_oids")  # (native bodies need them for DuckDB's schema of a body)
+            body = (lambda sub: self._native_body(sub, oids)) if oids is not None else None
+            memo["bound"] = bind_plan(self.storage, self.database, t, body) if "rewritten" in memo else None
         return memo["bound"]
 
     def _stream(
         self, tree: exp.Expression, params: list, memo: dict | None = None
     ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
         bound = self._bound_plan(tree, memo)
+        bodies = self._body_tables(bound.bodies, params) if bound is not None and bound.bodies else []
         cur = self._cursor()
         try:
             evaluate = lambda e: self.evaluate_ns(e, params)  # noqa: E731
             values = lambda sub: self._subquery_values(sub, params)  # noqa: E731
-            if bound is not None:
+            duck_params = params
+            if bound is not None and bodies is not None:
                 scans = open_scans(self.storage, self.database, bound, evaluate, params, values)
-                text = bound.sql
+                text, duck_params = bound.sql, bound.duck_params(params)
+                for name, table in bodies:
+                    cur.register(name, table)
             else:
                 t = self._execution_tree(tree, memo)
                 binding = bind(
@@ -692,7 +772,7 @@ class SqlSession:
                 cur.register(s.name, s.reader)
             self._running = cur
             timer = self._deadline(lambda: self._timeout(cur))
-            reader = cur.sql(text, params=_duck_params(params) or None).to_arrow_reader(BATCH_ROWS)
+            reader = cur.sql(text, params=_duck_params(duck_params) or None).to_arrow_reader(BATCH_ROWS)
         except BaseException:
             cur.close()
             self._running = None
@@ -921,26 +1001,48 @@ class SqlSession:
             if native is not None:
                 lines.extend(native.explain())
         t = self._prepared_tree(tree, describe=False)
-        binding = bind(
-            self.storage,
-            self.database,
-            t,
-            lambda e: self.evaluate_ns(e, params),
-            describe_only=False,  # scans are lazy: plain EXPLAIN never reads them
-        )
-        for s in binding.scans:
-            r = s.request
-            lines.append(f"Scan {s.table} (rp {r.rp or 'default'})")
-            lines.append(f"  time range: [{r.tmin}, {r.tmax}] ns")
-            lines.append(f"  tag predicate: {r.predicate}")
-            lines.append(f"  columns: {', '.join(c.name for c in s.columns)}")
-            for p in s.pushdown.pushed or []:
-                lines.append(f"  pushed down: {p.sql('postgres')}")
+        # subqueries the native executor computes (as a bound plan's native bodies): their plans, and
+        # for ANALYZE their results (DuckDB's EXPLAIN reads only their schema)
+        whole = t.copy()
+        bodies = native_bodies(t, lambda sub: self._native_body(sub, [0] * len(params)))
+        tables = None
+        if not all(self._takes_native(b.plan) for b in bodies):
+            t, bodies = whole, []  # not natively in this session: DuckDB computes all of it
+        elif analyze and bodies:
+            tables = self._body_tables(bodies, params)
+            if tables is None:
+                t, bodies = whole, []
+
+        def scans(tree: exp.Expression, indent: str) -> Binding:
+            binding = bind(
+                self.storage,
+                self.database,
+                tree,
+                lambda e: self.evaluate_ns(e, params),
+                describe_only=False,  # scans are lazy: plain EXPLAIN never reads them
+            )
+            for s in binding.scans:
+                r = s.request
+                lines.append(f"{indent}Scan {s.table} (rp {r.rp or 'default'})")
+                lines.append(f"{indent}  time range: [{r.tmin}, {r.tmax}] ns")
+                lines.append(f"{indent}  tag predicate: {r.predicate}")
+                lines.append(f"{indent}  columns: {', '.join(c.name for c in s.columns)}")
+                for p in s.pushdown.pushed or []:
+                    lines.append(f"{indent}  pushed down: {p.sql('postgres')}")
+            return binding
+
+        for b in bodies:
+            lines.append(f"Native subquery {b.name}:")
+            lines.extend("  " + line for line in b.plan.explain())
+            scans(b.source.copy(), "  ")
+        binding = scans(t, "")
         cur = self._cursor()
         try:
             self._bind_catalog(cur, binding)
             for s in binding.scans:
                 cur.register(s.name, s.reader)
+            for name, table in tables or [(b.name, b.schema.empty_table()) for b in bodies]:
+                cur.register(name, table)
             start = _time.perf_counter()
             if analyze:
                 rows = cur.execute("EXPLAIN ANALYZE " + binding.tree.sql("duckdb"), params or None).fetchall()

@@ -288,3 +288,112 @@ def test_scan_kernels_warm_up():
     from columnar import scan
 
     scan.warm_up()
+
+
+# Subqueries the native executor computes for DuckDB (sql/binder.py's native bodies): a CTE's or a
+# FROM's aggregate; DuckDB runs what is around it.
+BODIES = [
+    # gapfill (its rewrite aggregates in a CTE): the deleted half hour of host_3 and the range's ends
+    "SELECT time_bucket_gapfill('10 minutes', time) AS b, hostname, locf(max(usage_user)) AS m, "
+    f"count(*) AS n FROM cpu WHERE time >= {T('00:00:00')} AND time < {T('03:30:00')} "
+    "GROUP BY b, hostname ORDER BY b, hostname",
+    "SELECT time_bucket_gapfill('5 minutes', time) AS b, interpolate(avg(temp)) AS t, avg(usage_user) AS u "
+    f"FROM cpu WHERE hostname = 'host_3' AND time >= {T('00:20:00')} AND time < {T('01:30:00')} "
+    "GROUP BY b ORDER BY b",
+    # window functions over buckets
+    "WITH m AS (SELECT time_bucket('10 minutes', time) AS b, max(usage_user) AS top, avg(temp) AS t "
+    "FROM cpu WHERE hostname = 'host_2' GROUP BY b) "
+    "SELECT b, top, top - lag(top) OVER (ORDER BY b) AS d, t FROM m ORDER BY b",
+    "SELECT b, hostname, m, rank() OVER (PARTITION BY b ORDER BY m DESC, hostname) AS r FROM "
+    "(SELECT date_trunc('hour', time) AS b, hostname, max(temp) AS m FROM cpu GROUP BY b, hostname) s "
+    "ORDER BY b, r",
+    # joins of aggregates; an avg of integers (numeric)
+    "SELECT a.b, a.m, c.n, a.m - c.n AS d FROM "
+    "(SELECT time_bucket('15 minutes', time) AS b, avg(usage_user) AS m FROM cpu WHERE hostname = 'host_1' "
+    "GROUP BY b) a JOIN (SELECT time_bucket('15 minutes', time) AS b, avg(usage_user) AS n FROM cpu "
+    "WHERE hostname = 'host_2' GROUP BY b) c ON a.b = c.b ORDER BY a.b",
+    # the second CTE reads the first: only the first is native
+    "WITH a AS (SELECT hostname, first(temp, time) AS f, last(temp, time) AS l, count(sparse) AS n "
+    "FROM cpu GROUP BY hostname), b AS (SELECT hostname, l - f AS change, n FROM a WHERE n > 0) "
+    "SELECT * FROM b ORDER BY change DESC, hostname",
+]
+
+
+def _bodies(session, sql, params=None):
+    """The native bodies of ``sql``'s plan (after a run of it), and its rows."""
+    stmt = session.prepare(sql, [])
+    rows = session.execute(stmt, list(params or []))
+    list(rows.batches)
+    bound = stmt.memo.get("bound")
+    return (bound.bodies if bound is not None else []), stmt
+
+
+@pytest.mark.parametrize("sql", BODIES)
+def test_native_bodies_equal_duckdb(session, sql):
+    assert session.prepare(sql, []).native is None
+    bodies, _ = _bodies(session, sql)
+    assert bodies, "a subquery should be computed natively"
+    assert _compare(session, sql, ordered=True)
+
+
+def test_native_bodies_take_client_parameters(session):
+    sql = (
+        "WITH m AS (SELECT time_bucket('10 minutes', time) AS b, max(usage_user) AS top FROM cpu "
+        "WHERE hostname = $1 AND time >= $2 GROUP BY b) "
+        "SELECT b, top, sum(top) OVER (ORDER BY b) AS running FROM m WHERE top > $3::int ORDER BY b"
+    )
+    params = ["host_4", dt.datetime(2016, 1, 1, 0, 45, tzinfo=dt.UTC), 20]
+    bodies, stmt = _bodies(session, sql, params)
+    assert bodies and stmt.memo["bound"].parameters == [3]  # DuckDB's text keeps only $3
+    assert _compare(session, sql, ordered=True, params=params)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # the subquery reads the CTE named cpu, not the table
+        "WITH cpu AS (SELECT TIMESTAMPTZ '2016-01-01 00:00:00+00' + i * INTERVAL '1 minute' AS time, "
+        "i AS usage_user FROM generate_series(0, 100) AS g(i)) SELECT b, m FROM "
+        "(SELECT time_bucket('10 minutes', time) AS b, max(usage_user) AS m FROM cpu GROUP BY b) s ORDER BY b",
+        # the FROM subquery inside a scalar subquery refers to the outer query's row
+        "SELECT h.hostname, (SELECT max(m) FROM (SELECT max(usage_user) AS m FROM cpu "
+        "WHERE hostname = h.hostname) s) AS top FROM (SELECT 'host_1' AS hostname UNION ALL "
+        "SELECT 'host_2') h ORDER BY 1",
+        # rows, not an aggregate: not materialised
+        "WITH r AS (SELECT time, usage_user FROM cpu WHERE hostname = 'host_1') "
+        "SELECT time, usage_user - lag(usage_user) OVER (ORDER BY time) FROM r ORDER BY time",
+    ],
+)
+def test_subqueries_that_cannot_stand_alone_stay_with_duckdb(session, sql):
+    bodies, _ = _bodies(session, sql)
+    assert not bodies
+    assert _compare(session, sql, ordered=True)
+
+
+def test_native_bodies_follow_the_session_zone(session):
+    """Buckets of a day follow the session's zone: the native body is computed by DuckDB then."""
+    sql = (
+        "WITH d AS (SELECT date_trunc('hour', time) AS h, count(*) AS n FROM cpu GROUP BY h) "
+        "SELECT h, n, sum(n) OVER (ORDER BY h) AS total FROM d ORDER BY h"
+    )
+    session.execute(session.prepare("SET timezone = 'Asia/Kolkata'", []), [])
+    try:
+        utc_free = _compare(session, sql, ordered=True)
+    finally:
+        session.execute(session.prepare("SET timezone = 'UTC'", []), [])
+    utc = _compare(session, sql, ordered=True)
+    assert [r["h"] for r in utc_free] != [r["h"] for r in utc]  # (+05:30: other hours)
+
+
+@pytest.mark.parametrize("analyze", ["", "ANALYZE "])
+def test_explain_shows_native_bodies(session, analyze):
+    plan = _rows(session, f"EXPLAIN {analyze}{BODIES[2]}")[2]
+    text = "\n".join(r["QUERY PLAN"] for r in plan)
+    assert "Native subquery __tsgres_body_1:" in text and "Native BucketAggregate on cpu" in text
+    session.execute(session.prepare("SET tsgres.native_executor = off", []), [])
+    try:
+        plan = _rows(session, f"EXPLAIN {analyze}{BODIES[2]}")[2]
+    finally:
+        session.execute(session.prepare("SET tsgres.native_executor = on", []), [])
+    text = "\n".join(r["QUERY PLAN"] for r in plan)
+    assert "Native subquery" not in text and "Scan cpu" in text
