@@ -31,7 +31,7 @@ from sqlglot import exp
 
 from columnar.engine import Engine
 from columnar.errors import DatabaseNotFound, StorageError
-from sql import column_origin, commands, ddl, dml, duck, executor, plan_cache, planner
+from sql import column_origin, commands, ddl, dml, duck, executor, gapfill, plan_cache, planner
 from sql import errors as E
 from sql import immediate as _immediate
 from sql import settings as S
@@ -412,6 +412,8 @@ class SqlSession:
             rewritten = self._prepared_tree(tree, describe=True)  # describe and plan read it, unchanged
             columns = column_origin.annotate(self, tree, self._describe(rewritten, oids))
             native = planner.plan(self, rewritten)
+            if native is None and "time_bucket_gapfill" in sql.lower():
+                native = gapfill.plan(self, tree, oids, [c.name for c in columns])
             prepared = Prepared(sql, oids, columns, "SELECT", kind="query", tree=tree, native=native)
             prepared.memo["param_oids"] = oids
             if _constant_only(tree):

@@ -74,8 +74,10 @@ def run(session: SqlSession, plan: NativePlan, params: list, column_oids: list[i
             got.rest = (_described(session, t, column_oids, plan) for t in got.rest)
             return got
         table = got
-    else:
+    elif isinstance(plan, LastPoint):
         table = _last_point(session, plan, params)
+    else:  # a plan that runs itself on the native executor (sql/gapfill.py)
+        table = plan.execute(session, params)
     return _described(session, table, column_oids, plan)
 
 
@@ -218,7 +220,7 @@ def _group_codes(
 def _bucket_aggregate(session: SqlSession, plan: BucketAggregate, params: list) -> pa.Table:
     req = _request(session, plan, params)
     every = plan.every_us * 1000 if plan.every_us else None
-    offset = _bucket_offset(session, plan, every) if every else 0
+    offset = bucket_offset(session, plan, every) if every else 0
     fields = list(dict.fromkeys(a.field for a in plan.aggs if a.field))  # ("": of the rows)
     conds = _conditions(plan.conditions, params)
     if conds is None:  # compared with NULL: no row counts
@@ -295,7 +297,7 @@ def _only(p: Partials, keep: np.ndarray) -> Partials:
     return dataclasses.replace(p, rows=np.where(keep, p.rows, 0), count=np.where(keep, p.count, 0))
 
 
-def _bucket_offset(session: SqlSession, plan: BucketAggregate, every: int) -> int:
+def bucket_offset(session: SqlSession, plan: BucketAggregate, every: int) -> int:
     """Where buckets of ``every`` ns start, modulo ``every``: TimescaleDB's origin (2000-01-03) or the
     time_bucket / date_bin origin, plus time_bucket's offset."""
     origin = TIMESCALE_ORIGIN_NS
@@ -380,19 +382,24 @@ def _order_limit(plan: BucketAggregate, table: pa.Table) -> pa.Table:
         if plan.order[0][1] and table.num_rows > 1:
             table = table.take(pa.array(np.arange(table.num_rows - 1, -1, -1)))
     elif plan.order:
-        names = table.column_names
-        keyed = table
-        keys: list[tuple[int, str]] = []
-        for n, desc, nulls_first in plan.order:
-            col = table.column(names.index(n))
-            if col.null_count:  # NULLs where the ORDER BY puts them (pyarrow: last either way)
-                keys.append((keyed.num_columns, "descending" if nulls_first else "ascending"))
-                keyed = keyed.append_column(f"__nulls{len(keys)}", pc.is_null(col))
-            keys.append((names.index(n), "descending" if desc else "ascending"))
-        table = table.take(pc.sort_indices(keyed, sort_keys=keys))
+        table = sort_rows(table, plan.order)
     if plan.offset or plan.limit is not None:
         table = table.slice(plan.offset, plan.limit)
     return table
+
+
+def sort_rows(table: pa.Table, order: list[tuple[str, bool, bool]]) -> pa.Table:
+    """``table`` sorted by ``order``: (column, descending, NULLs first) each."""
+    names = table.column_names
+    keyed = table
+    keys: list[tuple[int, str]] = []
+    for n, desc, nulls_first in order:
+        col = table.column(names.index(n))
+        if col.null_count:  # NULLs where the ORDER BY puts them (pyarrow: last either way)
+            keys.append((keyed.num_columns, "descending" if nulls_first else "ascending"))
+            keyed = keyed.append_column(f"__nulls{len(keys)}", pc.is_null(col))
+        keys.append((names.index(n), "descending" if desc else "ascending"))
+    return table.take(pc.sort_indices(keyed, sort_keys=keys))
 
 
 def _aggregate_table(

@@ -293,11 +293,12 @@ def test_scan_kernels_warm_up():
 # Subqueries the native executor computes for DuckDB (sql/binder.py's native bodies): a CTE's or a
 # FROM's aggregate; DuckDB runs what is around it.
 BODIES = [
-    # gapfill (its rewrite aggregates in a CTE): the deleted half hour of host_3 and the range's ends
+    # gapfill's rewrite (it aggregates in a CTE) where sql/gapfill.py does not take the statement: the
+    # deleted half hour of host_3 and the range's ends
     "SELECT time_bucket_gapfill('10 minutes', time) AS b, hostname, locf(max(usage_user)) AS m, "
-    f"count(*) AS n FROM cpu WHERE time >= {T('00:00:00')} AND time < {T('03:30:00')} "
+    f"coalesce(count(*), 0) AS n FROM cpu WHERE time >= {T('00:00:00')} AND time < {T('03:30:00')} "
     "GROUP BY b, hostname ORDER BY b, hostname",
-    "SELECT time_bucket_gapfill('5 minutes', time) AS b, interpolate(avg(temp)) AS t, avg(usage_user) AS u "
+    "SELECT time_bucket_gapfill('5 minutes', time) AS b, interpolate(avg(usage_user)) AS u, avg(temp) AS t "
     f"FROM cpu WHERE hostname = 'host_3' AND time >= {T('00:20:00')} AND time < {T('01:30:00')} "
     "GROUP BY b ORDER BY b",
     # window functions over buckets
@@ -397,3 +398,68 @@ def test_explain_shows_native_bodies(session, analyze):
         session.execute(session.prepare("SET tsgres.native_executor = on", []), [])
     text = "\n".join(r["QUERY PLAN"] for r in plan)
     assert "Native subquery" not in text and "Scan cpu" in text
+
+
+# time_bucket_gapfill's common shape natively (sql/gapfill.py): the aggregate, then the filling in numpy
+GAPFILL = [
+    # host_3's deleted half hour, and buckets before and after the data
+    "SELECT time_bucket_gapfill('10 minutes', time) AS b, hostname, locf(max(usage_user)) AS m, "
+    "count(*) AS n, max(usage_user) AS raw FROM cpu WHERE time >= '2015-12-31 23:20:00+00' "
+    f"AND time < {T('03:30:00')} GROUP BY b, hostname ORDER BY b, hostname",
+    "SELECT time_bucket_gapfill('5 minutes', time) AS b, interpolate(avg(temp)) AS t, locf(avg(temp)) AS l, "
+    "interpolate(min(temp)) AS lo "
+    f"FROM cpu WHERE hostname = 'host_3' AND time >= {T('00:20:00')} AND time < {T('01:30:00')} GROUP BY b",
+    # NULL aggregates of real rows are carried by locf and end interpolation; > and <= bounds
+    "SELECT hostname, region, time_bucket_gapfill('3 minutes', time) AS b, locf(min(sparse)) AS s, "
+    "interpolate(max(temp)) AS t FROM cpu WHERE hostname IN ('host_1', 'host_3') "
+    f"AND time > {T('00:31:00')} AND time <= {T('01:20:00')} GROUP BY b, hostname, region "
+    "ORDER BY hostname DESC, b DESC, region",
+    # no ORDER BY: by group, then time
+    "SELECT time_bucket_gapfill('20 minutes', time), hostname, locf(last(temp, time)) FROM cpu "
+    f"WHERE time >= {T('00:00:00')} AND time < {T('02:00:00')} GROUP BY 1, 2",
+    # no rows and no groups: every bucket a gap; no rows with groups: nothing
+    "SELECT time_bucket_gapfill('15 minutes', time) AS b, locf(max(usage_user)) AS m, count(*) AS n "
+    f"FROM cpu WHERE hostname = 'nobody' AND time >= {T('00:00:00')} AND time < {T('01:00:00')} GROUP BY b "
+    "ORDER BY b",
+    "SELECT time_bucket_gapfill('15 minutes', time) AS b, hostname, locf(max(usage_user)) AS m FROM cpu "
+    f"WHERE hostname = 'nobody' AND time >= {T('00:00:00')} AND time < {T('01:00:00')} GROUP BY b, hostname",
+]
+
+
+@pytest.mark.parametrize("sql", GAPFILL)
+def test_gapfill_natively_equals_the_rewrite(session, sql):
+    from sql.gapfill import Gapfill
+
+    assert isinstance(session.prepare(sql, []).native, Gapfill), "the planner should take this shape"
+    _compare(session, sql, ordered=True)
+
+
+def test_gapfill_fills_what_it_should(session):
+    rows = _rows(session, GAPFILL[0])[2]
+    host3 = [r for r in rows if r["hostname"] == "host_3"]
+    assert len(rows) == 25 * 6 and len(host3) == 25  # 4 h 10 min of 10-minute buckets x 6 hosts
+    assert all(r["m"] is None and r["n"] is None for r in rows if r["b"].day == 31)  # nothing to carry
+    gaps = [r for r in host3 if r["raw"] is None and r["b"].day == 1]
+    assert len(gaps) >= 2 and all(r["n"] is None and r["m"] is not None for r in gaps)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT time_bucket_gapfill('10 minutes', time, start => '2016-01-01 00:00:00+00', "
+        "finish => '2016-01-01 01:00:00+00') AS b, max(usage_user) FROM cpu GROUP BY b",
+        "SELECT time_bucket_gapfill('10 minutes', time) AS b, coalesce(count(*), 0) AS n FROM cpu "
+        f"WHERE time >= {T('00:00:00')} AND time < {T('01:00:00')} GROUP BY b",
+        "SELECT time_bucket_gapfill('10 minutes', time) AS b, locf(max(usage_user), 0) AS n FROM cpu "
+        f"WHERE time >= {T('00:00:00')} AND time < {T('01:00:00')} GROUP BY b",
+        "SELECT time_bucket_gapfill('10 minutes', time) AS b, interpolate(max(usage_user)) AS n FROM cpu "
+        f"WHERE time >= {T('00:00:00')} AND time < {T('01:00:00')} GROUP BY b",
+        "SELECT time_bucket_gapfill('10 minutes', time) AS b, max(usage_user) AS n FROM cpu "
+        f"WHERE time >= {T('00:00:00')} AND time < {T('01:00:00')} GROUP BY b LIMIT 3",
+    ],
+)
+def test_other_gapfills_stay_with_the_rewrite(session, sql):
+    from sql.gapfill import Gapfill
+
+    assert not isinstance(session.prepare(sql, []).native, Gapfill)
+    _rows(session, sql)
