@@ -1000,6 +1000,8 @@ class SqlSession:
         lines: list[str] = []
         if isinstance(tree, exp.Select):
             native = planner.plan(self, self._prepared_tree(tree, describe=True))
+            if native is None and "time_bucket_gapfill" in body.lower():
+                native = self._prepare_tree(body, tree.copy(), [0] * len(params)).native
             if native is not None:
                 lines.extend(native.explain())
         t = self._prepared_tree(tree, describe=False)

@@ -434,6 +434,11 @@ def test_gapfill_natively_equals_the_rewrite(session, sql):
     _compare(session, sql, ordered=True)
 
 
+def test_explain_shows_native_gapfill(session):
+    text = "\n".join(r["QUERY PLAN"] for r in _rows(session, f"EXPLAIN {GAPFILL[1]}")[2])
+    assert "Native Gapfill of cpu" in text and "fill: interpolate(t), locf(l)" in text
+
+
 def test_gapfill_fills_what_it_should(session):
     rows = _rows(session, GAPFILL[0])[2]
     host3 = [r for r in rows if r["hostname"] == "host_3"]
