@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlglot import exp
 
 from sql import errors as E
@@ -125,8 +126,10 @@ class Gapfill:
             col = data.column(1 + i)
             if col.null_count:
                 raise executor.NotNative("a NULL tag in a gapfill group: the rewrite orders it")
-            values = np.asarray(col.to_pylist(), dtype=object)
-            codes.append(np.unique(values, return_inverse=True)[1].astype(np.int64))
+            enc = col.combine_chunks().dictionary_encode()  # codes in order of first appearance
+            rank = np.empty(len(enc.dictionary), np.int64)  # ... renumbered in the values' order
+            rank[pc.array_sort_indices(enc.dictionary).to_numpy()] = np.arange(len(rank))
+            codes.append(rank[enc.indices.to_numpy()])
         stacked = np.stack(codes, axis=1)
         uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
         return inverse.reshape(-1).astype(np.int64), len(uniq)
