@@ -1,4 +1,5 @@
-"""Drops the shards that retention/planner.py finds expired. The server runs it periodically."""
+"""Drops the shards that retention/planner.py finds expired, and runs TimescaleDB retention jobs that
+are due (retention/jobs.py). The server runs it periodically."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time
 
 from columnar.catalog import ShardMeta
 from columnar.engine import Engine
+from retention import jobs
 from retention.planner import expired
 
 log = logging.getLogger("tsgres.retention")
@@ -24,4 +26,5 @@ def enforce(engine: Engine, now_ns: int | None = None) -> list[ShardMeta]:
         log.info(
             "dropped shard %d (rp %s, ending %d): past its retention policy", shard.id, shard.rp, shard.end_ns
         )
+    jobs.run_due(engine, now)
     return gone

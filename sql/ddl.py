@@ -145,7 +145,14 @@ def create_hypertable(session: SqlSession, call: exp.Anonymous) -> Result:
     if len(args) < 2:
         raise E.UndefinedFunction("function create_hypertable(unknown) does not exist")
     rel = args[0].name
-    time_name = args[1].name
+    dim = args[1]
+    if isinstance(dim, exp.Anonymous) and dim.name.lower() == "by_range":  # TimescaleDB 2.13's form
+        if not dim.expressions:
+            raise E.UndefinedFunction("function by_range() does not exist")
+        if len(dim.expressions) > 1:
+            kwargs.setdefault("chunk_time_interval", dim.expressions[1])
+        dim = dim.expressions[0]
+    time_name = dim.name
     schema, _, name = rel.rpartition(".")
     rp = None if schema in ("", "public") else schema
     storage, database = session.storage, session.database

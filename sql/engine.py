@@ -31,7 +31,7 @@ from sqlglot import exp
 
 from columnar.engine import Engine
 from columnar.errors import DatabaseNotFound, StorageError
-from sql import column_origin, commands, ddl, dml, duck, executor, gapfill, plan_cache, planner
+from sql import column_origin, commands, ddl, dml, duck, executor, gapfill, plan_cache, planner, timescale
 from sql import errors as E
 from sql import immediate as _immediate
 from sql import settings as S
@@ -310,7 +310,7 @@ class SqlSession:
                 return self._instance(v, sql, values)
         try:
             tree = parse(tpl.text)
-            if not isinstance(tree, exp.Query) or _hypertable_call(tree) is not None:
+            if not isinstance(tree, exp.Query) or timescale.management_call(tree) is not None:
                 self.sql_engine.add_template_variant(key, None)
                 return None
             lifted = plan_cache.lift(tree, tpl, self._column_oid_resolver())
@@ -388,6 +388,9 @@ class SqlSession:
             return Prepared(sql, oids, commands.describe(self, sql), word, kind="command")
         if word == "COPY":
             return Prepared(sql, [], None, "COPY", kind="copy")
+        tag = timescale.statement(sql) if word in ("CREATE", "ALTER", "DROP", "CALL") else None
+        if tag is not None:  # continuous aggregates, compression settings (sql/timescale.py)
+            return Prepared(sql, [], None, tag, kind="timescale")
         if word == "CREATE" and sql.split()[1:2] and sql.split()[1].upper() == "EXTENSION":
             return Prepared(sql, [], None, "CREATE EXTENSION", kind="extension")
         if word == "EXPLAIN":
@@ -403,10 +406,9 @@ class SqlSession:
                 columns=[exp.to_identifier(f"column{i + 1}") for i in range(width)],
             )
             tree = exp.select("*").from_(exp.Subquery(this=tree, alias=alias))
-        if isinstance(tree, exp.Select) and _hypertable_call(tree) is not None:
-            return Prepared(
-                sql, [], [ColumnDesc("create_hypertable", TEXT.oid)], "SELECT", kind="hypertable", tree=tree
-            )
+        call = timescale.management_call(tree)
+        if call is not None:  # SELECT create_hypertable(...), add_retention_policy(...) ...
+            return Prepared(sql, [], timescale.describe(call), "SELECT", kind="timescale_call", tree=tree)
         if isinstance(tree, exp.Query):
             oids = self._param_oids(tree, param_oids)
             rewritten = self._prepared_tree(tree, describe=True)  # describe and plan read it, unchanged
@@ -496,9 +498,14 @@ class SqlSession:
             return self._ddl(stmt.tree.copy())
         if kind == "extension":
             return ddl.create_extension(self, stmt.sql)
-        if kind == "hypertable":
+        if kind == "timescale_call":
             self.sql_engine.schema_changed()
-            return ddl.create_hypertable(self, _hypertable_call(stmt.tree))
+            call = timescale.management_call(stmt.tree)
+            assert call is not None
+            return timescale.run_call(self, call)
+        if kind == "timescale":
+            self.sql_engine.schema_changed()
+            return timescale.run_statement(self, stmt.sql)
         if kind == "copy":
             return self._copy(stmt.sql)
         if kind == "explain":
@@ -1183,16 +1190,6 @@ def _constant_only(tree: exp.Expression) -> bool:
         if isinstance(n, exp.Cast) and n.to.this not in _CONSTANT_CASTS:
             return False  # 'now'::timestamptz is not a constant
     return True
-
-
-def _hypertable_call(tree: exp.Expression) -> exp.Anonymous | None:
-    if not isinstance(tree, exp.Select) or tree.args.get("from_") or len(tree.expressions) != 1:
-        return None
-    e = tree.expressions[0]
-    e = e.this if isinstance(e, exp.Alias) else e
-    if isinstance(e, exp.Anonymous) and e.name.lower() in ("create_hypertable", "public.create_hypertable"):
-        return e
-    return None
 
 
 def _first_column(

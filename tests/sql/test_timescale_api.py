@@ -1,0 +1,196 @@
+"""TimescaleDB's management API (sql/timescale.py, retention/jobs.py): migrations written for
+TimescaleDB run unchanged, retention policies delete what they should, continuous aggregates answer
+what their query answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+
+from retention import enforcer, jobs
+from sql import errors as E
+from tests.sql.in_process import sql_engine
+
+DAY_NS = 86_400 * 10**9
+
+
+def _run(s, sql):
+    r = s.execute(s.prepare(sql, []), [])
+    rows = [row for b in (r.batches or []) for row in b.to_pylist()]
+    return r.tag, rows
+
+
+@pytest.fixture
+def db(tmp_path):
+    with sql_engine(tmp_path) as (storage, sql):
+        s = sql.session("postgres")
+        _run(s, "CREATE TABLE conditions (time TIMESTAMPTZ NOT NULL, location TEXT NOT NULL, "
+                "temperature DOUBLE PRECISION NULL, humidity DOUBLE PRECISION NULL)")  # fmt: skip
+        _run(s, "SELECT create_hypertable('conditions', by_range('time', INTERVAL '1 day'))")
+        yield storage, s
+
+
+def _insert_days_ago(s, days, location="office", temperature=70.0):
+    _run(
+        s, f"INSERT INTO conditions VALUES (now() - INTERVAL '{days} days', '{location}', {temperature}, 50)"
+    )
+
+
+# TimescaleDB's getting-started migration, as its documentation writes it
+MIGRATION = [
+    ("CREATE EXTENSION IF NOT EXISTS timescaledb", "CREATE EXTENSION"),
+    ("SELECT create_hypertable('conditions', by_range('time'), if_not_exists => TRUE)", "SELECT 1"),
+    ("SELECT add_retention_policy('conditions', INTERVAL '90 days')", "SELECT 1"),
+    (
+        "ALTER TABLE conditions SET (timescaledb.compress, timescaledb.compress_segmentby = 'location', "
+        "timescaledb.compress_orderby = 'time DESC')",
+        "ALTER TABLE",
+    ),  # fmt: skip
+    ("SELECT add_compression_policy('conditions', compress_after => INTERVAL '7 days')", "SELECT 1"),
+    (
+        "CREATE MATERIALIZED VIEW conditions_summary_hourly WITH (timescaledb.continuous) AS "
+        "SELECT location, time_bucket(INTERVAL '1 hour', time) AS bucket, AVG(temperature), "
+        "MAX(temperature), MIN(temperature) FROM conditions GROUP BY location, bucket WITH NO DATA",
+        "CREATE MATERIALIZED VIEW",
+    ),  # fmt: skip
+    (
+        "SELECT add_continuous_aggregate_policy('conditions_summary_hourly', start_offset => INTERVAL '1 month', "
+        "end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '1 hour')",
+        "SELECT 1",
+    ),  # fmt: skip
+    ("CALL refresh_continuous_aggregate('conditions_summary_hourly', NULL, NULL)", "CALL"),
+    (
+        "ALTER MATERIALIZED VIEW conditions_summary_hourly SET (timescaledb.materialized_only = false)",
+        "ALTER MATERIALIZED VIEW",
+    ),  # fmt: skip
+]
+
+
+def test_a_timescaledb_migration_runs_unchanged(db):
+    storage, s = db
+    for sql, tag in MIGRATION:
+        assert _run(s, sql)[0] == tag, sql
+    listed = {(j.proc, j.relation): j for j in jobs.jobs(storage)}
+    assert [j.id for j in listed.values()] == [1000, 1001, 1002]
+    assert listed["policy_retention", "conditions"].config == {"drop_after_s": 90 * 86_400.0}
+    assert listed["policy_refresh_continuous_aggregate", "conditions_summary_hourly"].schedule_s == 3600.0
+    assert _run(s, "DROP MATERIALIZED VIEW conditions_summary_hourly")[0] == "DROP MATERIALIZED VIEW"
+    assert {j.proc for j in jobs.jobs(storage)} == {"policy_retention", "policy_compression"}
+
+
+def test_policies_exist_once(db):
+    _, s = db
+    assert _run(s, "SELECT add_retention_policy('conditions', INTERVAL '30 days')")[1] == [
+        {"add_retention_policy": 1000}
+    ]
+    with pytest.raises(E.DuplicateObject):
+        _run(s, "SELECT add_retention_policy('conditions', INTERVAL '60 days')")
+    got = _run(s, "SELECT add_retention_policy('conditions', INTERVAL '60 days', if_not_exists => true)")
+    assert got[1] == [{"add_retention_policy": -1}]
+    _run(s, "SELECT remove_retention_policy('conditions')")
+    with pytest.raises(E.UndefinedObject):
+        _run(s, "SELECT remove_retention_policy('conditions')")
+    _run(s, "SELECT remove_retention_policy('conditions', if_exists => true)")
+    # ids are not reused
+    assert _run(s, "SELECT add_retention_policy('conditions', INTERVAL '7 days')")[1] == [
+        {"add_retention_policy": 1001}
+    ]
+
+
+def test_policies_need_a_hypertable_and_compression(db):
+    _, s = db
+    _run(s, "CREATE TABLE plain (time TIMESTAMPTZ NOT NULL, v DOUBLE PRECISION)")
+    with pytest.raises(E.NotAHypertable):
+        _run(s, "SELECT add_retention_policy('plain', INTERVAL '1 day')")
+    with pytest.raises(E.UndefinedTable):
+        _run(s, "SELECT add_retention_policy('nothing', INTERVAL '1 day')")
+    with pytest.raises(E.FeatureNotSupported, match="compression not enabled"):
+        _run(s, "SELECT add_compression_policy('conditions', INTERVAL '1 day')")
+
+
+def test_a_retention_job_deletes_old_rows_when_due(db):
+    storage, s = db
+    for days in (200, 100, 10, 0):
+        _insert_days_ago(s, days, temperature=float(days))
+    _run(s, "SELECT add_retention_policy('conditions', INTERVAL '90 days')")
+    assert _run(s, "SELECT count(*) AS n FROM conditions")[1] == [{"n": 4}]
+    now = time.time_ns()
+    assert [j.id for j in jobs.run_due(storage, now)] == [1000]
+    got = _run(s, "SELECT temperature FROM conditions ORDER BY temperature")[1]
+    assert [r["temperature"] for r in got] == [0.0, 10.0]
+    _insert_days_ago(s, 120)
+    assert jobs.run_due(storage, now + 60 * 10**9) == []  # ran a minute ago: not due
+    enforcer.enforce(storage, now + 2 * DAY_NS)  # the server's loop, two days on
+    assert _run(s, "SELECT count(*) AS n FROM conditions")[1] == [{"n": 2}]
+
+
+def test_jobs_survive_a_restart(tmp_path):
+    with sql_engine(tmp_path) as (_storage, sql):
+        s = sql.session("postgres")
+        _run(s, "CREATE TABLE m (time TIMESTAMPTZ NOT NULL, v DOUBLE PRECISION)")
+        _run(s, "SELECT create_hypertable('m', 'time')")
+        _run(s, "SELECT add_retention_policy('m', drop_after => INTERVAL '2 weeks', "
+                "schedule_interval => INTERVAL '6 hours')")  # fmt: skip
+    with sql_engine(tmp_path) as (storage, _sql):
+        (job,) = jobs.jobs(storage)
+        assert (job.id, job.relation, job.schedule_s, job.config) == (
+            1000,
+            "m",
+            21_600.0,
+            {"drop_after_s": 1_209_600.0},
+        )
+
+
+def test_drop_chunks_deletes_older_rows_now(db):
+    storage, s = db
+    for days in (40, 20, 1):
+        _insert_days_ago(s, days, temperature=float(days))
+    storage.flush()
+    shown = _run(s, "SELECT show_chunks('conditions')")[1]
+    assert shown and all(r["show_chunks"].startswith("_timescaledb_internal._hyper_") for r in shown)
+    assert _run(s, "SELECT show_chunks('conditions', older_than => INTERVAL '1 year')")[1] == []
+    _run(s, "SELECT drop_chunks('conditions', INTERVAL '30 days')")
+    got = _run(s, "SELECT temperature FROM conditions ORDER BY temperature")[1]
+    assert [r["temperature"] for r in got] == [1.0, 20.0]
+    cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=10)).isoformat()
+    _run(s, f"SELECT drop_chunks('conditions', older_than => '{cutoff}'::timestamptz)")
+    assert [r["temperature"] for r in _run(s, "SELECT temperature FROM conditions")[1]] == [1.0]
+    with pytest.raises(E.InvalidParameterValue):
+        _run(s, "SELECT drop_chunks('conditions')")
+
+
+def test_a_continuous_aggregate_answers_its_query(db):
+    _, s = db
+    for days, loc, t in [(3, "office", 20.0), (3, "office", 22.0), (2, "garage", 5.0), (0, "office", 21.0)]:
+        _insert_days_ago(s, days, loc, t)
+    query = ("SELECT location, time_bucket(INTERVAL '1 day', time) AS bucket, avg(temperature) AS avg_t, "
+             "max(temperature) AS max_t FROM conditions GROUP BY location, bucket")  # fmt: skip
+    _run(s, f"CREATE MATERIALIZED VIEW daily WITH (timescaledb.continuous, timescaledb.materialized_only = true) "
+            f"AS {query} WITH DATA")  # fmt: skip
+    want = _run(s, f"SELECT * FROM ({query}) q ORDER BY bucket, location")[1]
+    got = _run(s, "SELECT * FROM daily ORDER BY bucket, location")[1]
+    assert got == want and len(got) == 3
+    _insert_days_ago(s, 0, "garage", 7.0)  # always up to date, as a real-time aggregate
+    assert len(_run(s, "SELECT * FROM daily WHERE location = 'garage'")[1]) == 2
+    assert _run(s, "CREATE MATERIALIZED VIEW IF NOT EXISTS daily WITH (timescaledb.continuous) AS "
+                   f"{query}")[0] == "CREATE MATERIALIZED VIEW"  # fmt: skip
+    with pytest.raises(E.DuplicateTable):
+        _run(s, f"CREATE MATERIALIZED VIEW daily WITH (timescaledb.continuous) AS {query}")
+    _run(s, "DROP MATERIALIZED VIEW daily")
+    with pytest.raises(E.UndefinedTable):
+        _run(s, "SELECT * FROM daily")
+    _run(s, "DROP MATERIALIZED VIEW IF EXISTS daily")
+    with pytest.raises(E.UndefinedTable):
+        _run(s, "CALL refresh_continuous_aggregate('daily', NULL, NULL)")
+
+
+def test_other_materialized_views_are_refused(db):
+    _, s = db
+    with pytest.raises(E.FeatureNotSupported):
+        _run(s, "CREATE MATERIALIZED VIEW mv WITH (timescaledb.materialized_only = true) AS "
+                "SELECT time_bucket('1 day', time) AS b, count(*) FROM conditions GROUP BY b")  # fmt: skip
+    with pytest.raises(E.FeatureNotSupported, match="time bucket"):
+        _run(s, "CREATE MATERIALIZED VIEW mv WITH (timescaledb.continuous) AS "
+                "SELECT location, count(*) FROM conditions GROUP BY location")  # fmt: skip
