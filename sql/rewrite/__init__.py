@@ -25,6 +25,7 @@ from sql.rewrite.percentile import percentile
 from sql.rewrite.pg_semantics import pg_semantics
 from sql.rewrite.rate import rate
 from sql.rewrite.session_functions import session_functions
+from sql.rewrite.subquery_filters import subquery_filters
 from sql.rewrite.time_bucket import time_bucket
 from sql.rewrite.timestamp_literals import timestamp_literals
 from sql.rewrite.views import views
@@ -54,6 +55,7 @@ RULES: tuple[Rule, ...] = (
     views,
     output_names,
     cte_inline,
+    subquery_filters,
     session_functions,
     timestamp_literals,
     gapfill,

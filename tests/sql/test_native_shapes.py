@@ -468,3 +468,39 @@ def test_other_gapfills_stay_with_the_rewrite(session, sql):
 
     assert not isinstance(session.prepare(sql, []).native, Gapfill)
     _rows(session, sql)
+
+
+# Filters on a grouped subquery's group columns narrow its rows too (sql/rewrite/subquery_filters.py).
+# OFFSET 0 fences the subquery (as in PostgreSQL): the same query without the added filters.
+_HOURLY = (
+    "(SELECT hostname, time_bucket('10 minutes', time) AS bucket, max(usage_user) AS m, count(*) AS n, "
+    "avg(temp) AS t FROM cpu GROUP BY hostname, bucket{fence}) h"
+)
+SUBQUERY_FILTERS = [
+    f"hostname = 'host_3' AND bucket >= {T('00:25:00')} AND bucket < {T('01:35:00')}",
+    f"h.hostname = 'host_1' AND bucket > {T('00:30:00')} AND bucket <= {T('01:30:00')}",
+    f"{T('01:00:00')} <= bucket AND {T('02:00:00')} > bucket",
+    f"bucket = {T('00:40:00')}",
+    f"bucket = {T('00:41:00')} OR hostname = 'host_2'",  # (not a conjunct of one column: not pushed)
+    "hostname = 'host_5' AND m > 50",  # (m is an aggregate: only the hostname is pushed)
+]
+
+
+@pytest.mark.parametrize("where", SUBQUERY_FILTERS)
+def test_subquery_filters_keep_the_answer(session, where):
+    sql = f"SELECT * FROM {_HOURLY} WHERE {where} ORDER BY hostname, bucket"
+    fenced = _rows(session, sql.format(fence=" OFFSET 0"))
+    got = _rows(session, sql.format(fence=""))
+    assert got[0] == fenced[0] and len(got[2]) == len(fenced[2])
+    for a, b in zip(got[2], fenced[2], strict=True):
+        assert all(_same(a[k], b[k]) for k in b), (a, b)
+
+
+def test_subquery_filters_narrow_the_scan(session):
+    sql = f"EXPLAIN SELECT * FROM {_HOURLY} WHERE {SUBQUERY_FILTERS[0]} ORDER BY bucket"
+    text = "\n".join(r["QUERY PLAN"] for r in _rows(session, sql.format(fence=""))[2])
+    lo = int(dt.datetime(2016, 1, 1, 0, 25, tzinfo=dt.UTC).timestamp()) * 10**9
+    hi = int(dt.datetime(2016, 1, 1, 1, 45, tzinfo=dt.UTC).timestamp()) * 10**9 - 1  # (+ the width)
+    assert f"time range: [{lo}, {hi}] ns" in text and "host_3" in text
+    fenced = "\n".join(r["QUERY PLAN"] for r in _rows(session, sql.format(fence=" OFFSET 0"))[2])
+    assert f"time range: [{lo}," not in fenced
