@@ -185,6 +185,8 @@ class SqlSession:
     # a native execution's statement_timeout, as a perf_counter() time (0: none): the native scan
     # notices a timeout only at its interrupt() anyway, so no timer thread is armed for it
     native_deadline: float = 0.0
+    # set by EXPLAIN ANALYZE while it runs a native plan: what the executor's scans report
+    analysis: executor.Analysis | None = None
 
     def __init__(self, engine: SqlEngine, database: str, user: str, options: dict[str, str]) -> None:
         self.sql_engine = engine
@@ -1005,24 +1007,14 @@ class SqlSession:
             body = body[len("ANALYZE") :].strip()
         tree = parse(body)
         lines: list[str] = []
+        analyzed = None
         if isinstance(tree, exp.Select):
-            native = planner.plan(self, self._prepared_tree(tree, describe=True))
-            if native is None and "time_bucket_gapfill" in body.lower():
-                native = self._prepare_tree(body, tree.copy(), [0] * len(params)).native
-            if native is not None:
-                lines.extend(native.explain())
+            prepared = self._prepare_tree(body, tree.copy(), [0] * len(params))
+            if prepared.native is not None:
+                lines.extend(prepared.native.explain())
+                if analyze and self._takes_native(prepared.native):
+                    analyzed = self._analyze_native(prepared, params)
         t = self._prepared_tree(tree, describe=False)
-        # subqueries the native executor computes (as a bound plan's native bodies): their plans, and
-        # for ANALYZE their results (DuckDB's EXPLAIN reads only their schema)
-        whole = t.copy()
-        bodies = native_bodies(t, lambda sub: self._native_body(sub, [0] * len(params)))
-        tables = None
-        if not all(self._takes_native(b.plan) for b in bodies):
-            t, bodies = whole, []  # not natively in this session: DuckDB computes all of it
-        elif analyze and bodies:
-            tables = self._body_tables(bodies, params)
-            if tables is None:
-                t, bodies = whole, []
 
         def scans(tree: exp.Expression, indent: str) -> Binding:
             binding = bind(
@@ -1041,6 +1033,23 @@ class SqlSession:
                 for p in s.pushdown.pushed or []:
                     lines.append(f"{indent}  pushed down: {p.sql('postgres')}")
             return binding
+
+        # subqueries the native executor computes (as a bound plan's native bodies): their plans, and
+        # for ANALYZE their results (DuckDB's EXPLAIN reads only their schema)
+        if analyzed is not None:  # the native executor ran it: its scans, and what it found
+            scans(t, "")
+            lines.extend(analyzed)
+            table = pa.table({"QUERY PLAN": lines})
+            return Result([ColumnDesc("QUERY PLAN", TEXT.oid)], iter(table.to_batches()), tag="EXPLAIN")
+        whole = t.copy()
+        bodies = native_bodies(t, lambda sub: self._native_body(sub, [0] * len(params)))
+        tables = None
+        if not all(self._takes_native(b.plan) for b in bodies):
+            t, bodies = whole, []  # not natively in this session: DuckDB computes all of it
+        elif analyze and bodies:
+            tables = self._body_tables(bodies, params)
+            if tables is None:
+                t, bodies = whole, []
 
         for b in bodies:
             lines.append(f"Native subquery {b.name}:")
@@ -1068,6 +1077,32 @@ class SqlSession:
             cur.close()
         table = pa.table({"QUERY PLAN": lines})
         return Result([ColumnDesc("QUERY PLAN", TEXT.oid)], iter(table.to_batches()), tag="EXPLAIN")
+
+    def _analyze_native(self, prepared: Prepared, params: list) -> list[str] | None:
+        """EXPLAIN ANALYZE's lines of a native execution (None: it was not native for these values)."""
+        analysis = self.analysis = executor.Analysis()
+        started = _time.perf_counter()
+        try:
+            assert prepared.native is not None and prepared.columns is not None
+            got = self._run_native(prepared.native, params, [c.type_oid for c in prepared.columns])
+            if got is None:
+                return None
+            rows = got.num_rows if isinstance(got, pa.Table) else got.first.num_rows
+            if isinstance(got, executor.Streamed):
+                rows += sum(t.num_rows for t in got.rest)
+        finally:
+            self.analysis = None
+        total = _time.perf_counter() - started
+        lines = [f"Native execution: {total * 1e3:.3f} ms, {rows} rows"]
+        if analysis.scans:
+            st = analysis.stats
+            lines.append(
+                f"  aggregate scans: {analysis.scans}, {analysis.scan_s * 1e3:.3f} ms: "
+                f"{st.blocks_from_stats} row groups from block statistics, {st.groups_decoded} decoded "
+                f"({st.rows_decoded} rows)"
+            )
+            lines.append(f"  the rest (plan values, result): {(total - analysis.scan_s) * 1e3:.3f} ms")
+        return lines
 
     # -- COPY ------------------------------------------------------------------------------------------
     def _copy(self, sql: str) -> Result:

@@ -10,6 +10,7 @@ described, so the client sees the same columns whichever executor ran.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ from columnar.errors import ResultTooLarge
 from columnar.predicate import And
 from columnar.scan import (
     SERIES_ID,
+    AggregateStats,
     FieldCondition,
     Partials,
     ScanRequest,
@@ -333,13 +335,29 @@ def _partials(
     decoded: bool = False,
     spread: bool = False,
 ) -> Partials:
+    analysis = session.analysis
+    started = time.perf_counter() if analysis is not None else 0.0
     try:
         return aggregate_partials(
             session.storage, req, fields, every=every, offset=offset, conditions=conds,
             max_pieces=max(NATIVE_PARTIAL_VALUES // max(len(fields), 1), 1), decoded=decoded, spread=spread,
+            stats=analysis.stats if analysis is not None else None,
         )  # fmt: skip
     except ResultTooLarge as exc:
         raise NotNative(str(exc)) from None
+    finally:
+        if analysis is not None:
+            analysis.scans += 1
+            analysis.scan_s += time.perf_counter() - started
+
+
+@dataclasses.dataclass
+class Analysis:
+    """What EXPLAIN ANALYZE reports of a native execution's aggregate scans (SqlSession.analysis)."""
+
+    stats: AggregateStats = dataclasses.field(default_factory=AggregateStats)
+    scans: int = 0
+    scan_s: float = 0.0
 
 
 def _newest_buckets(session, plan, req, fields, every, offset, conds) -> pa.Table:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from decimal import Decimal
 
 import numpy as np
@@ -504,3 +505,21 @@ def test_subquery_filters_narrow_the_scan(session):
     assert f"time range: [{lo}, {hi}] ns" in text and "host_3" in text
     fenced = "\n".join(r["QUERY PLAN"] for r in _rows(session, sql.format(fence=" OFFSET 0"))[2])
     assert f"time range: [{lo}," not in fenced
+
+
+def test_explain_analyze_runs_a_native_plan_natively(session):
+    sql = f"EXPLAIN ANALYZE {AGGREGATES[1]}"
+    text = "\n".join(r["QUERY PLAN"] for r in _rows(session, sql)[2])
+    n = len(_rows(session, AGGREGATES[1])[2])
+    assert "Native execution: " in text and f"ms, {n} rows" in text
+    found = re.search(
+        r"aggregate scans: 1, [0-9.]+ ms: (\d+) row groups from block statistics, (\d+) decoded", text
+    )
+    assert found is not None and int(found[1]) + int(found[2]) > 0
+    assert "Total Time" not in text  # (DuckDB did not run it)
+    session.execute(session.prepare("SET tsgres.native_executor = off", []), [])
+    try:
+        text = "\n".join(r["QUERY PLAN"] for r in _rows(session, sql)[2])
+    finally:
+        session.execute(session.prepare("SET tsgres.native_executor = on", []), [])
+    assert "Native execution" not in text and "Execution time" in text
