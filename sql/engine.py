@@ -538,6 +538,7 @@ class SqlSession:
             set_setting=self.set_setting,
             sequence=self._sequence,
             view=lambda schema, name: self.sql_engine.view_sql(self.database, schema, name),
+            table_function=lambda call: timescale.table_function(self, call, describe),
         )
 
     def _sequence(self, op: str, name: str, value: int) -> int:

@@ -50,6 +50,7 @@ _CAGG = "cagg:{}"  # meta key beside a continuous aggregate's view key: its opti
 CALLS: dict[str, tuple[str, bool]] = {
     "create_hypertable": ("text", False),
     "set_chunk_time_interval": ("text", False),
+    "add_dimension": ("text", False),
     "add_retention_policy": ("int4", False),
     "remove_retention_policy": ("text", False),
     "drop_chunks": ("text", True),
@@ -61,6 +62,15 @@ CALLS: dict[str, tuple[str, bool]] = {
     "add_continuous_aggregate_policy": ("int4", False),
     "remove_continuous_aggregate_policy": ("text", False),
 }
+
+
+def table_function(session: SqlSession, call: exp.Anonymous, describe: bool) -> list[str] | None:
+    """The rows of show_chunks / drop_chunks called in FROM (sql/rewrite/timescale_tables.py); while
+    ``describe``-ing, drop_chunks deletes nothing and gives none."""
+    name = _name(call)
+    if name not in ("show_chunks", "drop_chunks") or (describe and name == "drop_chunks"):
+        return [] if name == "drop_chunks" else None
+    return _HANDLERS[name](session, _Args(session, call, name))
 
 
 def _name(call: exp.Anonymous) -> str:
@@ -102,6 +112,14 @@ class _Args:
     # each function's positional parameters
     NAMES: dict[str, tuple[str, ...]] = {
         "set_chunk_time_interval": ("hypertable", "chunk_time_interval", "dimension_name"),
+        "add_dimension": (
+            "hypertable",
+            "dimension",
+            "number_partitions",
+            "chunk_time_interval",
+            "partitioning_func",
+            "if_not_exists",
+        ),
         "add_retention_policy": ("relation", "drop_after", "if_not_exists", "schedule_interval"),
         "remove_retention_policy": ("relation", "if_exists"),
         "drop_chunks": ("relation", "older_than", "newer_than", "verbose"),
@@ -310,6 +328,18 @@ def _set_chunk_interval(session: SqlSession, args: _Args) -> str:
     return ""
 
 
+def _add_dimension(session: SqlSession, args: _Args) -> str:
+    """Space partitioning (by_hash / by_range on another column): every tag is indexed already, so
+    there is nothing to change; TimescaleDB's result row as text."""
+    schema, name = args.relation("hypertable")
+    meta = _hypertable(session, schema, name)
+    dim = args.expr("dimension")
+    column = dim.expressions[0] if isinstance(dim, exp.Anonymous) and dim.expressions else dim
+    if meta.column(column.name) is None:
+        raise E.UndefinedColumn(f'column "{column.name}" does not exist')
+    return f"(2,{schema},{name},{column.name},t)"
+
+
 def _chunk_name(session: SqlSession, args: _Args) -> str:
     return str(args.value("uncompressed_chunk"))
 
@@ -338,6 +368,7 @@ def _remove_refresh(session: SqlSession, args: _Args) -> str:
 
 _HANDLERS: dict[str, Callable[[SqlSession, _Args], Any]] = {
     "set_chunk_time_interval": _set_chunk_interval,
+    "add_dimension": _add_dimension,
     "add_retention_policy": _add_retention,
     "remove_retention_policy": _remove_retention,
     "drop_chunks": _drop_chunks,

@@ -27,6 +27,7 @@ from sql.rewrite.rate import rate
 from sql.rewrite.session_functions import session_functions
 from sql.rewrite.subquery_filters import subquery_filters
 from sql.rewrite.time_bucket import time_bucket
+from sql.rewrite.timescale_tables import timescale_tables
 from sql.rewrite.timestamp_literals import timestamp_literals
 from sql.rewrite.views import views
 
@@ -42,6 +43,8 @@ class RewriteContext:
     set_setting: Callable[[str, str], Any] = lambda k, v: None
     sequence: Callable[[str, str, int], int] = lambda op, name, value: 0  # nextval/currval/setval
     view: Callable[[str, str], str | None] = lambda schema, name: None  # a view's stored query
+    # the rows of a TimescaleDB set-returning call in FROM (show_chunks ...); None: not one
+    table_function: Callable[[exp.Anonymous], list[str] | None] = lambda call: None
     notes: list[str] = field(default_factory=list)  # what each rule did (EXPLAIN)
     # set by a rule that put this session's values (settings, user, sequences ...) into the tree:
     # such a rewrite is not reused for another execution
@@ -53,6 +56,7 @@ Rule = Callable[[exp.Expression, RewriteContext], exp.Expression]
 # what it must recognise or emits (first/last inside locf, time_bucket calls it generates).
 RULES: tuple[Rule, ...] = (
     views,
+    timescale_tables,
     output_names,
     cte_inline,
     subquery_filters,

@@ -194,3 +194,30 @@ def test_other_materialized_views_are_refused(db):
     with pytest.raises(E.FeatureNotSupported, match="time bucket"):
         _run(s, "CREATE MATERIALIZED VIEW mv WITH (timescaledb.continuous) AS "
                 "SELECT location, count(*) FROM conditions GROUP BY location")  # fmt: skip
+
+
+def test_chunk_calls_in_from(db):
+    storage, s = db
+    for days in (40, 1):
+        _insert_days_ago(s, days, temperature=float(days))
+    storage.flush()
+    chunks = [r["show_chunks"] for r in _run(s, "SELECT show_chunks('conditions')")[1]]
+    got = _run(s, "SELECT c FROM show_chunks('conditions') c ORDER BY c")[1]
+    assert [r["c"] for r in got] == sorted(chunks) and len(chunks) == 2
+    old = _run(s, "SELECT compress_chunk(c, if_not_compressed => true) AS done "
+                  "FROM show_chunks('conditions', older_than => INTERVAL '30 days') c")[1]  # fmt: skip
+    assert len(old) == 1 and old[0]["done"] in chunks
+    assert _run(s, "SELECT count(*) AS n FROM show_chunks('conditions', older_than => INTERVAL '1 year')")[
+        1
+    ] == [{"n": 0}]
+    dropped = _run(s, "SELECT * FROM drop_chunks('conditions', older_than => INTERVAL '30 days')")[1]
+    assert [r["drop_chunks"] for r in dropped] == [old[0]["done"]]
+    assert [r["temperature"] for r in _run(s, "SELECT temperature FROM conditions")[1]] == [1.0]
+
+
+def test_add_dimension_is_accepted(db):
+    _, s = db
+    got = _run(s, "SELECT add_dimension('conditions', by_hash('location', 4))")[1]
+    assert got == [{"add_dimension": "(2,public,conditions,location,t)"}]
+    with pytest.raises(E.UndefinedColumn):
+        _run(s, "SELECT add_dimension('conditions', by_hash('nothing', 4))")

@@ -1,0 +1,62 @@
+"""TimescaleDB's set-returning management calls in FROM: ``show_chunks`` / ``drop_chunks`` as tables.
+
+Its documentation compresses old chunks with
+
+    SELECT compress_chunk(c, if_not_compressed => true) FROM show_chunks('metrics', older_than => ...) c
+
+The call becomes the rows it returns (``ctx.table_function``, sql/timescale.py), as a VALUES list
+whose one column is named as PostgreSQL names a scalar function's column in FROM (the alias, else the
+function): ``(VALUES ('_timescaledb_internal._hyper_1_2_chunk')) AS c(c)``. The rows depend on the data
+(and drop_chunks deletes), so such a rewrite is never reused for another execution; while only
+describing, drop_chunks deletes nothing and gives no rows. ``compress_chunk(x, ...)`` /
+``decompress_chunk(x, ...)`` elsewhere than alone in a SELECT are their chunk, as text (every chunk
+file is compressed already).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+NAMES = ("show_chunks", "drop_chunks")
+_CHUNK_CALLS = ("compress_chunk", "decompress_chunk")
+
+
+def _name(e: exp.Expression) -> str:
+    name = e.name.lower() if isinstance(e, exp.Anonymous) else ""
+    return name[len("public.") :] if name.startswith("public.") else name
+
+
+def timescale_tables(tree: exp.Expression, ctx) -> exp.Expression:
+    for table in list(tree.find_all(exp.Table)):
+        call = table.this
+        if not isinstance(call, exp.Anonymous) or _name(call) not in NAMES:
+            continue
+        values = ctx.table_function(call)
+        if values is None:
+            continue
+        ctx.session_dependent = True
+        column = table.alias_or_name if table.args.get("alias") is not None else _name(call)
+        if values:
+            body: exp.Expression = exp.select(exp.column(column)).from_(
+                exp.values([(v,) for v in values], alias="__v", columns=[column])
+            )
+        else:
+            body = exp.select(exp.alias_(exp.cast(exp.null(), "TEXT"), column)).where(exp.false())
+        table.replace(
+            exp.Subquery(
+                this=body,
+                alias=exp.TableAlias(this=exp.to_identifier(column), columns=[exp.to_identifier(column)]),
+            )
+        )
+    if any(_name(c) in _CHUNK_CALLS for c in tree.find_all(exp.Anonymous)):
+        alone = isinstance(tree, exp.Select) and len(tree.expressions) == 1 and not tree.args.get("from_")
+        top = tree.expressions[0] if alone else None  # (SELECT compress_chunk('...'): sql/timescale.py)
+
+        def chunk(node: exp.Expression) -> exp.Expression:
+            if _name(node) in _CHUNK_CALLS and node is not top and node.expressions:
+                first = node.expressions[0]
+                return exp.cast(first.copy(), "TEXT")
+            return node
+
+        tree = tree.transform(chunk, copy=False)
+    return tree
