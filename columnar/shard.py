@@ -51,6 +51,18 @@ class LoadedFile:
     chunk: ChunkFile
 
 
+@dataclass(frozen=True)
+class TableStats:
+    """Sizes of one table in one shard. Rows deleted but not yet compacted away still count, and
+    memtable rows written twice count twice (approximate_row_count, relation sizes)."""
+
+    holds: bool  # any chunk file or memtable of the table
+    file_bytes: int
+    file_rows: int
+    mem_bytes: int
+    mem_rows: int
+
+
 @dataclass
 class Tombstone:
     meta: TombstoneMeta
@@ -148,6 +160,21 @@ class Shard:
     def table_files(self, table_id: int) -> list[LoadedFile]:
         with self.lock:
             return list(self.files.get(table_id, []))
+
+    def table_stats(self, table_id: int, table: str) -> TableStats:
+        """What the shard holds of one table: its chunk files and its memtables (active and frozen)."""
+        with self.lock:
+            files = list(self.files.get(table_id, []))
+            caches = [
+                c.tables[table] for c in (self.frozen, self.cache) if c is not None and table in c.tables
+            ]
+        return TableStats(
+            bool(files or caches),
+            sum(f.meta.bytes for f in files),
+            sum(f.meta.rows for f in files),
+            sum(c.nbytes for c in caches),
+            sum(len(c) for c in caches),
+        )
 
     # -- reading -------------------------------------------------------------------------------------
     def sources(self, table_id: int, table: str) -> ShardSources:

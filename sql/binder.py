@@ -4,7 +4,8 @@ Each reference to one of our tables becomes a streaming Arrow reader over ``colu
 the pushdown the WHERE allows (sql/rewrite/pushdown.py), columns narrowed to those the query names,
 converted to the table's declared SQL types (sql/tables.py). The reference is renamed to the
 registered reader, keeping its alias, so the rest of the query is untouched. CTE names and table
-functions are left alone; pg_catalog / information_schema go to the catalog emulation.
+functions are left alone; pg_catalog / information_schema / timescaledb_information go to the catalog
+emulation.
 
 A plan bound once (:func:`bind_plan`) may also hand subqueries to the native executor: the body of a
 CTE or of a subquery in FROM that reads one of our tables alone and that the engine's ``plan_body``
@@ -34,7 +35,7 @@ from sql.rewrite.pushdown import Analysed, Pushdown, SubqueryValues
 from sql.tables import TIME_NS, SqlColumn, arrow_schema, sql_columns, time_ns_column, to_sql_reader
 from sql.types import from_arrow
 
-CATALOG_SCHEMAS = ("pg_catalog", "information_schema")
+CATALOG_SCHEMAS = ("pg_catalog", "information_schema", "timescaledb_information")
 _names = itertools.count(1)
 
 

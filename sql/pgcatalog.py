@@ -77,7 +77,10 @@ PRIVATE: dict[str, str] = {
         "tsg_kind:char tsg_name:text tsg_oid:oid tsg_display:text tsg_canonical:bool tsg_visible:bool"
     ),
     "pg_catalog.tsgres_defs": "tsg_kind:char tsg_oid:oid tsg_sub:int4 tsg_def:text",
-    "pg_catalog.tsgres_sizes": "tsg_oid:oid tsg_bytes:int8 tsg_rows:int8",
+    "pg_catalog.tsgres_sizes": (
+        "tsg_oid:oid tsg_chunk:text tsg_hyper:bool tsg_bytes:int8 tsg_rows:int8 tsg_mem_bytes:int8 "
+        "tsg_mem_rows:int8"
+    ),
     "pg_catalog.tsgres_types": (
         "tsg_oid:oid tsg_fmt:text tsg_fmt_nomod:text tsg_pre:text tsg_post:text tsg_modkind:text"
     ),
@@ -173,4 +176,4 @@ def bind(session: SqlSession, cur, refs: list[exp.Table]) -> None:
 
 def _load_generators() -> None:
     """The generator modules register themselves when imported."""
-    from sql import pgcatalog_infoschema, pgcatalog_tables  # noqa: F401
+    from sql import pgcatalog_infoschema, pgcatalog_tables, pgcatalog_timescale  # noqa: F401

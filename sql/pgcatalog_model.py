@@ -27,9 +27,11 @@ from sql.tables import sql_columns
 
 if TYPE_CHECKING:
     from columnar.catalog import DatabaseMeta, TableMeta
+    from columnar.shard import TableStats
     from sql.engine import SqlSession
 
 NS_CATALOG, NS_PUBLIC, NS_INFO, NS_TOAST = 11, 2200, 13207, 99
+NS_TIMESCALEDB_INFO = 13610  # timescaledb_information (sql/pgcatalog_timescale.py)
 SEARCH_PATH = (NS_CATALOG, NS_PUBLIC)
 ROLE_SUPERUSER, ROLE_DB_OWNER = 10, 6171
 AM_HEAP, AM_BTREE = 2, 403
@@ -308,10 +310,22 @@ class Index:
         return f"CREATE UNIQUE INDEX {name} ON {self.table.qualified} USING btree ({cols})"
 
 
+@dataclass
+class Chunk:
+    """A time partition (shard) holding rows of one of our tables: a TimescaleDB chunk."""
+
+    table: Relation
+    name: str  # _hyper_<table id>_<shard id>_chunk, in schema _timescaledb_internal
+    start_ns: int
+    end_ns: int
+    stats: TableStats
+
+
 CATALOG_SCHEMAS = [
     Schema(NS_CATALOG, "pg_catalog"),
     Schema(NS_TOAST, "pg_toast"),
     Schema(NS_INFO, "information_schema"),
+    Schema(NS_TIMESCALEDB_INFO, "timescaledb_information"),
 ]
 
 
@@ -447,15 +461,25 @@ class Snapshot:
         return PROCS_ALL
 
     @cached_property
+    def chunks(self) -> list[Chunk]:
+        """Each of our tables' chunks, as TimescaleDB names them (sql/timescale.py), with their sizes."""
+        from sql.timescale import chunk_name, table_chunks
+
+        shards = self.session.storage.shards(self.database)
+        return [
+            Chunk(t, chunk_name(t.meta, shard), shard.meta.start_ns, shard.meta.end_ns, stats)
+            for t in self.tables
+            if t.meta is not None
+            for shard, stats in table_chunks(shards, t.meta)
+        ]
+
+    @cached_property
     def sizes(self) -> dict[int, tuple[int, int]]:
         """Bytes and rows of each of our tables' chunk files (rows still in memory are not counted)."""
-        ours = {t.meta.id: t.oid for t in self.tables if t.meta is not None}
         out: dict[int, tuple[int, int]] = {}
-        for f in self.catalog.files():
-            oid = ours.get(f.table_id)
-            if oid is not None:
-                size, rows = out.get(oid, (0, 0))
-                out[oid] = (size + f.bytes, rows + f.rows)
+        for c in self.chunks:
+            size, rows = out.get(c.table.oid, (0, 0))
+            out[c.table.oid] = (size + c.stats.file_bytes, rows + c.stats.file_rows)
         return out
 
     @cached_property

@@ -2,6 +2,8 @@
 
 Read from a PostgreSQL 15.20 server (information_schema domains given as their base types).
 One entry per relation: ``(oid, relkind, "name:type name:type ...")`` in attnum order.
+TimescaleDB 2.14's timescaledb_information views follow, with OIDs of our choosing (an extension's
+objects have none fixed).
 """
 
 from __future__ import annotations
@@ -875,5 +877,52 @@ RELATIONS: dict[str, tuple[int, str, str]] = {
         12028,
         "v",
         "schemaname:name viewname:name viewowner:name definition:text",
+    ),
+    "timescaledb_information.hypertables": (
+        13611,
+        "v",
+        (
+            "hypertable_schema:name hypertable_name:name owner:name num_dimensions:int2 num_chunks:int8 "
+            "compression_enabled:bool tablespaces:_name"
+        ),
+    ),
+    "timescaledb_information.jobs": (
+        13612,
+        "v",
+        (
+            "job_id:int4 application_name:name schedule_interval:interval max_runtime:interval "
+            "max_retries:int4 retry_period:interval proc_schema:name proc_name:name owner:regrole "
+            "scheduled:bool fixed_schedule:bool config:jsonb next_start:timestamptz "
+            "initial_start:timestamptz hypertable_schema:name hypertable_name:name check_schema:name "
+            "check_name:name"
+        ),
+    ),
+    "timescaledb_information.continuous_aggregates": (
+        13613,
+        "v",
+        (
+            "hypertable_schema:name hypertable_name:name view_schema:name view_name:name view_owner:name "
+            "materialized_only:bool compression_enabled:bool materialization_hypertable_schema:name "
+            "materialization_hypertable_name:name view_definition:text finalized:bool"
+        ),
+    ),
+    "timescaledb_information.dimensions": (
+        13614,
+        "v",
+        (
+            "hypertable_schema:name hypertable_name:name dimension_number:int8 column_name:name "
+            "column_type:regtype dimension_type:text time_interval:interval integer_interval:int8 "
+            "integer_now_func:name num_partitions:int2"
+        ),
+    ),
+    "timescaledb_information.chunks": (
+        13615,
+        "v",
+        (
+            "hypertable_schema:name hypertable_name:name chunk_schema:name chunk_name:name "
+            "primary_dimension:name primary_dimension_type:regtype range_start:timestamptz "
+            "range_end:timestamptz range_start_integer:int8 range_end_integer:int8 is_compressed:bool "
+            "chunk_tablespace:name chunk_creation_time:timestamptz"
+        ),
     ),
 }

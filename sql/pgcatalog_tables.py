@@ -601,10 +601,29 @@ def tsgres_defs(s: Snapshot) -> list[Row]:
 
 @generates("tsgres_sizes")
 def tsgres_sizes(s: Snapshot) -> list[Row]:
-    out: list[Row] = [{"tsg_oid": oid, "tsg_bytes": b, "tsg_rows": r} for oid, (b, r) in s.sizes.items()]
+    """Per chunk of each of our tables: its chunk files' bytes and rows (what pg_relation_size & co.
+    sum) and its memtables' (tsg_mem_*, which TimescaleDB's size functions add); a row of zeros per
+    hypertable, so that one without chunks is known as one; the database's total."""
+    out: list[Row] = [
+        {
+            "tsg_oid": c.table.oid,
+            "tsg_chunk": c.name,
+            "tsg_hyper": _is_hypertable(c.table),
+            "tsg_bytes": c.stats.file_bytes,
+            "tsg_rows": c.stats.file_rows,
+            "tsg_mem_bytes": c.stats.mem_bytes,
+            "tsg_mem_rows": c.stats.mem_rows,
+        }
+        for c in s.chunks
+    ]
+    out.extend({"tsg_oid": t.oid, "tsg_hyper": True} for t in s.tables if _is_hypertable(t))
     total = sum(b for b, _r in s.sizes.values())
-    out.append({"tsg_oid": database_oid(s.db.id), "tsg_bytes": total, "tsg_rows": 0})
+    out.append({"tsg_oid": database_oid(s.db.id), "tsg_bytes": total})
     return out
+
+
+def _is_hypertable(t: Relation) -> bool:
+    return t.meta is not None and bool(t.meta.options.get("hypertable"))
 
 
 _MODKIND = {

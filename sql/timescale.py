@@ -40,10 +40,12 @@ from sql.session import ColumnDesc, Result
 from sql.types import BY_NAME
 
 if TYPE_CHECKING:
-    from columnar.catalog import TableMeta
+    from columnar.catalog import Catalog, TableMeta
+    from columnar.shard import Shard, TableStats
     from sql.engine import SqlSession
 
 NS_PER_S = 1_000_000_000
+CHUNK_SCHEMA = "_timescaledb_internal"
 _CAGG = "cagg:{}"  # meta key beside a continuous aggregate's view key: its options (JSON)
 
 # function -> (result type, returns a set of rows)
@@ -276,18 +278,31 @@ def _add_refresh(session: SqlSession, args: _Args) -> int:
     )
 
 
-def _chunks(session: SqlSession, meta: TableMeta, lo: int | None, hi: int | None) -> list[str]:
-    """Names of the chunks (shards) holding rows of the table lying wholly in [lo, hi)."""
+def table_chunks(shards: list[Shard], meta: TableMeta) -> list[tuple[Shard, TableStats]]:
+    """The table's chunks: those of the database's ``shards`` (time partitions) in its retention
+    policy that hold rows of it, with what they hold (timescaledb_information.chunks and the size
+    functions list the same)."""
     out = []
-    for shard in session.storage.shards(session.database):
-        holds = shard.table_files(meta.id) or meta.name in shard.cache.tables
-        if (
-            not holds
-            or (hi is not None and shard.meta.end_ns > hi)
-            or (lo is not None and shard.meta.start_ns < lo)
-        ):
+    for shard in shards:
+        if shard.meta.rp != meta.rp:
             continue
-        out.append(f"_timescaledb_internal._hyper_{meta.id}_{shard.meta.id}_chunk")
+        stats = shard.table_stats(meta.id, meta.name)
+        if stats.holds:
+            out.append((shard, stats))
+    return out
+
+
+def chunk_name(meta: TableMeta, shard: Shard) -> str:
+    return f"_hyper_{meta.id}_{shard.meta.id}_chunk"
+
+
+def _chunks(session: SqlSession, meta: TableMeta, lo: int | None, hi: int | None) -> list[str]:
+    """Names of the chunks holding rows of the table lying wholly in [lo, hi)."""
+    out = []
+    for shard, _stats in table_chunks(session.storage.shards(session.database), meta):
+        if (hi is not None and shard.meta.end_ns > hi) or (lo is not None and shard.meta.start_ns < lo):
+            continue
+        out.append(f"{CHUNK_SCHEMA}.{chunk_name(meta, shard)}")
     return out
 
 
@@ -449,11 +464,17 @@ def _options(text: str) -> dict[str, str]:
     return out
 
 
+def continuous_aggregate(catalog: Catalog, database: str, schema: str, name: str) -> dict | None:
+    """The options of the continuous aggregate (None: the view is not one)."""
+    raw = catalog.get_meta(_CAGG.format(ddl.view_key(database, schema, name)))
+    return None if raw is None else json.loads(raw)
+
+
 def _continuous(session: SqlSession, schema: str, name: str) -> dict:
-    raw = session.storage.catalog.get_meta(_CAGG.format(ddl.view_key(session.database, schema, name)))
-    if raw is None:
+    found = continuous_aggregate(session.storage.catalog, session.database, schema, name)
+    if found is None:
         raise E.UndefinedTable(f'continuous aggregate "{name}" does not exist')
-    return json.loads(raw)
+    return found
 
 
 def _create_cagg(session: SqlSession, m: re.Match) -> Result:

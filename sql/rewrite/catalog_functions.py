@@ -54,6 +54,8 @@ _NORM = {
     "p": "regexp_replace(regexp_replace(_v, '\\(.*$', ''), '^.*\\.', '')",
 }
 _WHAT = {"c": "relation", "t": "type", "n": "schema", "r": "role", "p": "function"}
+# the SQLSTATE of an unknown name: undefined_table, undefined_object, invalid_schema_name
+_UNKNOWN = {"c": "42P01", "t": "42704", "n": "3F000", "r": "42704"}
 
 
 @cache
@@ -165,7 +167,7 @@ def reg_in(kind: str, x: exp.Expr) -> exp.Expr:
         return exp.Cast(this=x, to=datatype("BIGINT"))
     return expand(
         "CASE WHEN _v IS NULL THEN NULL ELSE COALESCE(TRY_CAST(_v AS BIGINT), _found, "
-        f"error('{_WHAT[kind]} \"' || _v || '\" does not exist')) END",
+        f"error('pgsql {_UNKNOWN[kind]}: {_WHAT[kind]} \"' || _v || '\" does not exist')) END",
         v=_text(x),
         found=lookup_name(kind, x),
     )
@@ -255,6 +257,47 @@ def _size(args: list[exp.Expr]) -> exp.Expr:
     )
 
 
+# TimescaleDB's size functions: a hypertable's chunks, their files and memtables (NULL, or no rows,
+# for another relation, as TimescaleDB 2.x answers)
+_HYPER_BYTES = "CAST(SUM(tsg_bytes + tsg_mem_bytes) AS BIGINT)"
+
+
+def _hypertable_size(args: list[exp.Expr]) -> exp.Expr:
+    return expand(
+        f"(SELECT CASE WHEN BOOL_OR(tsg_hyper) THEN {_HYPER_BYTES} END FROM pg_catalog.tsgres_sizes "
+        "WHERE tsg_oid = _o)",
+        o=reg_in("c", args[0]),
+    )
+
+
+def _approximate_row_count(args: list[exp.Expr]) -> exp.Expr:
+    return expand(
+        "(SELECT CAST(COALESCE(SUM(tsg_rows + tsg_mem_rows), 0) AS BIGINT) FROM pg_catalog.tsgres_sizes "
+        "WHERE tsg_oid = _o)",
+        o=reg_in("c", args[0]),
+    )
+
+
+def _hypertable_detailed_size(args: list[exp.Expr]) -> exp.Expr:
+    return expand(
+        f"(SELECT {_HYPER_BYTES} AS table_bytes, CAST(0 AS BIGINT) AS index_bytes, "
+        f"CAST(0 AS BIGINT) AS toast_bytes, {_HYPER_BYTES} AS total_bytes, CAST(NULL AS VARCHAR) AS node_name "
+        "FROM pg_catalog.tsgres_sizes WHERE tsg_oid = _o HAVING BOOL_OR(tsg_hyper))",
+        o=reg_in("c", args[0]),
+    )
+
+
+def _chunks_detailed_size(args: list[exp.Expr]) -> exp.Expr:
+    return expand(
+        "(SELECT '_timescaledb_internal' AS chunk_schema, tsg_chunk AS chunk_name, "
+        "CAST(tsg_bytes + tsg_mem_bytes AS BIGINT) AS table_bytes, CAST(0 AS BIGINT) AS index_bytes, "
+        "CAST(0 AS BIGINT) AS toast_bytes, CAST(tsg_bytes + tsg_mem_bytes AS BIGINT) AS total_bytes, "
+        "CAST(NULL AS VARCHAR) AS node_name FROM pg_catalog.tsgres_sizes "
+        "WHERE tsg_oid = _o AND tsg_hyper AND tsg_chunk IS NOT NULL)",
+        o=reg_in("c", args[0]),
+    )
+
+
 def _database_size(args: list[exp.Expr]) -> exp.Expr:
     x = args[0]
     oid = (
@@ -337,7 +380,16 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "json_build_object": lambda args: exp.Anonymous(this="json_object", expressions=args),
     "jsonb_build_object": lambda args: exp.Anonymous(this="json_object", expressions=args),
     "_pg_expandarray": _template("UNNEST(LIST_TRANSFORM(_1, LAMBDA __v, __k: {'x': __v, 'n': __k}))"),
+    "hypertable_size": _hypertable_size,
+    "approximate_row_count": _approximate_row_count,
 }
+# functions returning rows, called in FROM: each expands to a subquery
+TABLE_FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
+    "hypertable_detailed_size": _hypertable_detailed_size,
+    "chunks_detailed_size": _chunks_detailed_size,
+}
+# TimescaleDB's, which it installs in schema public
+PUBLIC = frozenset(("hypertable_size", "approximate_row_count", *TABLE_FUNCTIONS))
 for _name in (
     "has_table_privilege has_schema_privilege has_database_privilege has_column_privilege "
     "has_any_column_privilege has_function_privilege has_sequence_privilege has_language_privilege "
@@ -356,14 +408,22 @@ def catalog_functions(tree: exp.Expression, ctx: object) -> exp.Expression:
     for node in reversed(list(tree.walk())):
         if not isinstance(node, exp.Anonymous):
             continue
-        fn = FUNCTIONS.get(_QUALIFIED.sub("", node.name).lower())
+        name = _QUALIFIED.sub("", node.name).lower()
+        if name.startswith("public.") and name[7:] in PUBLIC:
+            name = name[7:]
+        parent = node.parent
+        if isinstance(parent, exp.Table) and name in TABLE_FUNCTIONS:
+            _from_function(parent, node, TABLE_FUNCTIONS[name])
+            continue
+        fn = FUNCTIONS.get(name)
         if fn is None:
             continue
         target: exp.Expr = node
-        parent = node.parent
         if isinstance(parent, exp.Dot) and parent.expression is node:
             schema = parent.this.name.lower() if isinstance(parent.this, exp.Identifier) else ""
-            if schema not in ("pg_catalog", "information_schema"):
+            if schema not in ("pg_catalog", "information_schema") and not (
+                schema == "public" and name in PUBLIC
+            ):
                 continue  # someone else's function of that name
             target = parent
         new = _keep_parameters(node, fn(list(node.expressions)))
@@ -371,6 +431,16 @@ def catalog_functions(tree: exp.Expression, ctx: object) -> exp.Expression:
             return cast(exp.Expression, new)
         target.replace(new)
     return tree
+
+
+def _from_function(table: exp.Table, call: exp.Anonymous, fn: Callable[[list[exp.Expr]], exp.Expr]) -> None:
+    """``FROM f(...) [AS a]`` -> ``FROM (SELECT ...) AS a`` (alias: the function's name, as PostgreSQL's)."""
+    body = _keep_parameters(call, fn(list(call.expressions)))
+    query = body.this if isinstance(body, exp.Paren) else exp.select("*").from_(exp.Subquery(this=body))
+    alias = table.args.get("alias")
+    if alias is None or not alias.name:
+        alias = exp.TableAlias(this=exp.to_identifier(call.name.rsplit(".", 1)[-1].lower()))
+    table.replace(exp.Subquery(this=query, alias=alias.copy()))
 
 
 def _keep_parameters(call: exp.Expr, new: exp.Expr) -> exp.Expr:

@@ -79,7 +79,7 @@ _TYPES = {
 VECTOR_COLUMNS = frozenset(
     "indkey indclass indcollation indoption proargtypes stxkeys partattrs partclass partcollation".split()
 )
-_CATALOG_SCHEMAS = ("pg_catalog", "information_schema")
+_CATALOG_SCHEMAS = ("pg_catalog", "information_schema", "timescaledb_information")
 # array columns of the catalog that clients compare with array text ('{0}')
 ARRAY_COLUMNS = frozenset(
     """polroles datacl relacl attacl nspacl proacl typacl lanacl spcacl reloptions attoptions
@@ -88,7 +88,16 @@ ARRAY_COLUMNS = frozenset(
 )
 # PostgreSQL functions returning one value that catalog queries put in FROM (sqlglot parses most
 # others into typed nodes, such as string_to_array)
-_SCALAR_IN_FROM = frozenset(("generate_subscripts", "current_schemas", "parse_ident", "array_length"))
+_SCALAR_IN_FROM = frozenset(
+    (
+        "generate_subscripts",
+        "current_schemas",
+        "parse_ident",
+        "array_length",
+        "hypertable_size",
+        "approximate_row_count",
+    )
+)
 _TABLE_FUNCTIONS = (exp.Unnest, exp.Explode, exp.GenerateSeries, exp.ExplodingGenerateSeries)
 
 
@@ -301,7 +310,8 @@ def _from_function(table: exp.Table) -> exp.Expr:
             table.set("db", None)
         return table  # a table function DuckDB knows (or reports unknown) itself
     # a scalar function in FROM is one row whose column is named after the alias
-    table_alias = alias.name if alias is not None and alias.name else fn.sql_name().lower()
+    fn_name = fn.name.rsplit(".", 1)[-1] if isinstance(fn, exp.Anonymous) else fn.sql_name()
+    table_alias = alias.name if alias is not None and alias.name else fn_name.lower()
     columns = alias.columns if alias is not None else []
     column = columns[0].name if columns else table_alias
     select = exp.select(exp.alias_(fn, column, quoted=True))

@@ -150,7 +150,11 @@ def _psql(cat: Catalog, title: str) -> list[tuple]:
 
 def test_psql_lists_databases_schemas_and_tables(cat: Catalog) -> None:
     assert [r[:3] for r in _psql(cat, r"\l (1/1)")] == [("postgres", "postgres", "UTF8")]
-    assert _psql(cat, r"\dn (1/1)") == [("one_week", "postgres"), ("public", "pg_database_owner")]
+    assert _psql(cat, r"\dn (1/1)") == [
+        ("one_week", "postgres"),
+        ("public", "pg_database_owner"),
+        ("timescaledb_information", "postgres"),  # (TimescaleDB's views, as \dn lists them there)
+    ]
     # \dt lists the tables on the search path: SQL-created and line-protocol-created alike
     assert _psql(cat, r"\dt (1/1)") == [
         ("public", name, "table", "postgres") for name in ("cpu", "meters", "readings", "weather")
@@ -268,7 +272,12 @@ def test_sqlalchemy_inspector_answers(cat: Catalog) -> None:
     assert _sqlalchemy(cat, "has_table") == [("cpu",)]
     assert _sqlalchemy(cat, "has_table", p1="nope") == []
     assert _sqlalchemy(cat, "get_view_names") == [("v_cpu",)]
-    assert _sqlalchemy(cat, "get_schema_names") == [("information_schema",), ("one_week",), ("public",)]
+    assert _sqlalchemy(cat, "get_schema_names") == [
+        ("information_schema",),
+        ("one_week",),
+        ("public",),
+        ("timescaledb_information",),
+    ]
     # meters has a UNIQUE key: an index and a unique constraint for the inspector
     meters = "{oid:meters}"
     (index,) = _sqlalchemy(cat, "get_indexes", p6=meters)
@@ -300,6 +309,11 @@ def test_jdbc_metadata_answers(cat: Catalog) -> None:
         ("public", "readings", "TABLE"),
         ("public", "weather", "TABLE"),
         ("public", "v_cpu", "VIEW"),
+        # TimescaleDB's views: pgjdbc lists every view outside pg_catalog and information_schema
+        *[
+            ("timescaledb_information", v, "VIEW")
+            for v in ("chunks", "continuous_aggregates", "dimensions", "hypertables", "jobs")
+        ],
     ]
     cols = [(r[2], r[3], r[4], r[5], r[8]) for r in _jdbc(cat, "getColumns")]
     assert cols == [
@@ -316,6 +330,7 @@ def test_jdbc_metadata_answers(cat: Catalog) -> None:
         "one_week",
         "pg_catalog",
         "public",
+        "timescaledb_information",
     ]
     assert [(r[5], r[7], r[8]) for r in _jdbc(cat, "getIndexInfo")] == [
         ("readings_pkey", 1, "device"),

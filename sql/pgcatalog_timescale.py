@@ -1,0 +1,251 @@
+"""The rows of TimescaleDB 2.14's timescaledb_information views, built from the same snapshot as
+pg_catalog: hypertables (tables whose options say so), jobs (retention/jobs.py), continuous
+aggregates (views with sql/timescale.py's marker), dimensions (the time column) and chunks (the
+shards holding rows of a hypertable, as show_chunks lists them).
+
+What tsgres does not have is NULL: tablespaces, materialization hypertables, integer dimensions,
+chunk creation times. A job's config holds TimescaleDB's keys with the intervals tsgres keeps in
+seconds (a month shows as 30 days).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from functools import cache
+
+import duckdb
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from retention import jobs as jobs_
+from sql.pgcatalog import Row, generates
+from sql.pgcatalog_model import ROLE_SUPERUSER, Relation, Snapshot
+from sql.timescale import CHUNK_SCHEMA, continuous_aggregate
+
+PROC_SCHEMA = "_timescaledb_functions"
+DEFAULT_CHUNK_INTERVAL = pa.MonthDayNano([0, 7, 0])
+_NS_PER_S = 1_000_000_000
+_TRUE = ("true", "on", "1")
+# procedure -> (application name, max_runtime s, retry_period s; None: the schedule interval), as
+# add_*_policy create them
+_POLICIES: dict[str, tuple[str, float, float | None]] = {
+    "policy_retention": ("Retention Policy", 300.0, 300.0),
+    "policy_compression": ("Compression Policy", 0.0, 3600.0),
+    "policy_refresh_continuous_aggregate": ("Refresh Continuous Aggregate Policy", 0.0, None),
+}
+
+
+def _owner(s: Snapshot) -> str:
+    return next(name for oid, name, _login in s.roles if oid == ROLE_SUPERUSER)
+
+
+def _hypertables(s: Snapshot) -> list[Relation]:
+    return [t for t in s.tables if t.meta is not None and t.meta.options.get("hypertable")]
+
+
+def _time_type(s: Snapshot, t: Relation) -> str:
+    """format_type of the hypertable's time column (regtype output)."""
+    assert t.meta is not None
+    att = next((a for a in t.columns if a.name == t.meta.time_column), None)
+    typ = s.type_by_oid.get(att.type_oid) if att is not None else None
+    return s.type_format(typ) if typ is not None else "timestamp with time zone"
+
+
+@generates("timescaledb_information.hypertables")
+def hypertables(s: Snapshot) -> list[Row]:
+    counts: dict[int, int] = {}
+    for c in s.chunks:
+        counts[c.table.oid] = counts.get(c.table.oid, 0) + 1
+    return [
+        {
+            "hypertable_schema": t.schema.name,
+            "hypertable_name": t.name,
+            "owner": _owner(s),
+            "num_dimensions": 1,
+            "num_chunks": counts.get(t.oid, 0),
+            "compression_enabled": bool(t.meta.options.get("compress")) if t.meta else False,
+        }
+        for t in _hypertables(s)
+    ]
+
+
+def seconds_interval(seconds: float) -> pa.MonthDayNano:
+    """Seconds as an interval of days and time, as PostgreSQL's justified intervals print them."""
+    ns = round(seconds * _NS_PER_S)
+    days, rest = divmod(ns, 86_400 * _NS_PER_S)
+    return pa.MonthDayNano([0, days, rest])
+
+
+def interval_text(seconds: float | None) -> str | None:
+    """PostgreSQL's output of seconds as an interval: '90 days', '01:00:00', '1 day 02:30:00'."""
+    if seconds is None:
+        return None
+    sign = "-" if seconds < 0 else ""
+    days, rest = divmod(abs(round(seconds)), 86_400)
+    h, rest = divmod(rest, 3600)
+    clock = f"{sign}{h:02d}:{rest // 60:02d}:{rest % 60:02d}"
+    if not days:
+        return clock
+    text = f"{sign}{days} day{'s' if days != 1 else ''}"
+    return text if not rest and not h else f"{text} {clock}"
+
+
+def _jsonb(doc: dict) -> str:
+    """jsonb's text output: keys by length, then bytes."""
+    return json.dumps(dict(sorted(doc.items(), key=lambda kv: (len(kv[0].encode()), kv[0].encode()))))
+
+
+@generates("timescaledb_information.jobs")
+def jobs(s: Snapshot) -> list[Row]:
+    table_ids = {(t.schema.name, t.name): t.meta.id for t in s.tables if t.meta is not None}
+    out = []
+    for j in jobs_.jobs(s.session.storage):
+        if j.database != s.database:
+            continue
+        app, max_runtime, retry = _POLICIES.get(j.proc, (j.proc, 0.0, None))
+        table_id = table_ids.get((j.schema, j.relation))
+        if j.proc == "policy_retention":
+            config: dict = {
+                "drop_after": interval_text(j.config.get("drop_after_s")),
+                "hypertable_id": table_id,
+            }
+        elif j.proc == "policy_compression":
+            config = {
+                "compress_after": interval_text(j.config.get("compress_after_s")),
+                "hypertable_id": table_id,
+            }
+        else:
+            config = {k: interval_text(j.config.get(k)) for k in ("start_offset", "end_offset")}
+        out.append(
+            {
+                "job_id": j.id,
+                "application_name": f"{app} [{j.id}]",
+                "schedule_interval": seconds_interval(j.schedule_s),
+                "max_runtime": seconds_interval(max_runtime),
+                "max_retries": -1,
+                "retry_period": seconds_interval(retry if retry is not None else j.schedule_s),
+                "proc_schema": PROC_SCHEMA,
+                "proc_name": j.proc,
+                "owner": _owner(s),
+                "scheduled": True,
+                "fixed_schedule": False,
+                "config": _jsonb(config),
+                # (a job that never ran has no statistics yet: NULL, as TimescaleDB's view shows it)
+                "next_start": j.next_start_ns // 1000 if j.last_run_ns else None,
+                "hypertable_schema": j.schema,
+                "hypertable_name": j.relation,
+                "check_schema": PROC_SCHEMA,
+                "check_name": f"{j.proc}_check",
+            }
+        )
+    return out
+
+
+def _source(s: Snapshot, view: Relation) -> Relation | None:
+    """The hypertable a continuous aggregate's query reads."""
+    try:
+        tree = sqlglot.parse_one(view.view_sql or "", read="postgres")
+    except sqlglot.errors.ParseError:
+        return None
+    by_name = {(t.schema.name, t.name): t for t in s.tables}
+    for ref in tree.find_all(exp.Table):
+        found = by_name.get((ref.db or "public", ref.name))
+        if found is not None:
+            return found
+    return None
+
+
+@generates("timescaledb_information.continuous_aggregates")
+def continuous_aggregates(s: Snapshot) -> list[Row]:
+    out = []
+    for v in s.views:
+        opts = continuous_aggregate(s.catalog, s.database, v.schema.name, v.name)
+        if opts is None:
+            continue
+        source = _source(s, v)
+        out.append(
+            {
+                "hypertable_schema": source.schema.name if source else None,
+                "hypertable_name": source.name if source else None,
+                "view_schema": v.schema.name,
+                "view_name": v.name,
+                "view_owner": _owner(s),
+                # (TimescaleDB 2.13's default; tsgres answers from the rows either way: real time)
+                "materialized_only": opts.get("materialized_only", "true") in _TRUE,
+                "compression_enabled": opts.get("compress", "false") in _TRUE,
+                "view_definition": v.view_sql,
+                "finalized": True,
+            }
+        )
+    return out
+
+
+_duck_lock = threading.Lock()
+_duck: list[duckdb.DuckDBPyConnection] = []
+
+
+@cache
+def chunk_interval(sql: str | None) -> pa.MonthDayNano | None:
+    """A hypertable's chunk_time_interval option (the SQL given to create_hypertable or
+    set_chunk_time_interval): an interval, or an integer of microseconds as TimescaleDB reads one
+    for a time column; 7 days when not set."""
+    if not sql:
+        return DEFAULT_CHUNK_INTERVAL
+    try:
+        e = sqlglot.parse_one(sql, read="postgres")
+        if isinstance(e, exp.Literal) and not e.is_string:
+            return seconds_interval(float(e.name) / 1e6)
+        with _duck_lock:
+            if not _duck:
+                _duck.append(duckdb.connect(":memory:"))
+            got = _duck[0].sql(f"SELECT CAST({e.sql('duckdb')} AS INTERVAL) AS i").to_arrow_table()
+    except (sqlglot.errors.SqlglotError, duckdb.Error):
+        return None  # (create_hypertable evaluated it when it was given: not expected)
+    return got.column(0)[0].as_py()
+
+
+@generates("timescaledb_information.dimensions")
+def dimensions(s: Snapshot) -> list[Row]:
+    out = []
+    for t in _hypertables(s):
+        assert t.meta is not None
+        out.append(
+            {
+                "hypertable_schema": t.schema.name,
+                "hypertable_name": t.name,
+                "dimension_number": 1,
+                "column_name": t.meta.time_column,
+                "column_type": _time_type(s, t),
+                "dimension_type": "Time",
+                "time_interval": chunk_interval(t.meta.options.get("chunk_time_interval")),
+            }
+        )
+    return out
+
+
+@generates("timescaledb_information.chunks")
+def chunks(s: Snapshot) -> list[Row]:
+    hyper = {t.oid for t in _hypertables(s)}
+    out = []
+    for c in s.chunks:
+        t = c.table
+        if t.oid not in hyper or t.meta is None:
+            continue
+        out.append(
+            {
+                "hypertable_schema": t.schema.name,
+                "hypertable_name": t.name,
+                "chunk_schema": CHUNK_SCHEMA,
+                "chunk_name": c.name,
+                "primary_dimension": t.meta.time_column,
+                "primary_dimension_type": _time_type(s, t),
+                "range_start": c.start_ns // 1000,
+                "range_end": c.end_ns // 1000,
+                # chunk files are compressed columnar: a chunk is compressed once none of its rows
+                # wait in memory, if the hypertable has compression enabled
+                "is_compressed": bool(t.meta.options.get("compress")) and c.stats.mem_rows == 0,
+            }
+        )
+    return out
