@@ -36,9 +36,9 @@ import pyarrow.compute as pc
 from sqlglot import exp
 
 from sql import errors as E
-from sql import executor
+from sql import executor, planner
 from sql.planner import BucketAggregate
-from sql.rewrite.gapfill import _infer_bounds, _is_aggregate, _parse_call, _resolve_group
+from sql.rewrite.gapfill import _infer_bounds, _is_aggregate, _parse_call, resolve_group
 from sql.rewrite.time_bucket import call_args, call_name
 
 if TYPE_CHECKING:
@@ -187,7 +187,7 @@ def plan(
         return None
     try:
         call = _parse_call(calls[0])
-        groups = _resolve_group(tree)
+        groups = resolve_group(tree)
         if (
             not groups
             or call.integer
@@ -244,8 +244,6 @@ def plan(
     if tree.args.get("where") is not None:
         data.set("where", tree.args["where"].copy())
     data.set("group", exp.Group(expressions=[exp.column("__gf_b"), *[exp.column(t) for t in tags]]))
-    from sql import planner
-
     try:
         rewritten = session._prepared_tree(data, describe=True)
         inner = planner.plan(session, rewritten)
@@ -258,32 +256,7 @@ def plan(
         oids[1 + len(tags) + i] != _FLOAT8 for k, i, _ in outputs if k == "interpolate"
     ):
         return None  # (integers and numerics interpolate with rounding: the rewrite's)
-    order = _order(tree, names, outputs)
+    order = planner.output_order(tree, names)
     if order is None:
         return None
     return Gapfill(inner, oids, start, finish, tags, outputs, order)
-
-
-def _order(tree: exp.Select, names: list[str], outputs: list[tuple[str, int, str]]) -> list | None:
-    """ORDER BY as (output, desc, nulls first); only outputs by name or position."""
-    order = tree.args.get("order")
-    if order is None:
-        return []
-    out = []
-    for o in order.expressions:
-        t = o.this
-        if (
-            isinstance(t, exp.Literal)
-            and not t.is_string
-            and t.name.isdigit()
-            and 1 <= int(t.name) <= len(names)
-        ):
-            name = names[int(t.name) - 1]
-        elif isinstance(t, exp.Column) and not t.table and t.name in names:
-            name = t.name
-        else:
-            return None
-        desc = bool(o.args.get("desc"))
-        nulls_first = o.args.get("nulls_first")  # (PostgreSQL's default: first when DESC)
-        out.append((name, desc, desc if nulls_first is None else bool(nulls_first)))
-    return out

@@ -190,6 +190,27 @@ class FilteredScan:
 NativePlan = BucketAggregate | LastPoint | FilteredScan
 
 
+def output_order(tree: exp.Select, names: list[str]) -> list[tuple[str, bool, bool]] | None:
+    """ORDER BY as (output name, descending, NULLs first), each item an output's name or position;
+    None when an item is anything else."""
+    order = tree.args.get("order")
+    out: list[tuple[str, bool, bool]] = []
+    for item in order.expressions if order is not None else []:
+        key = item.this
+        if isinstance(key, exp.Literal) and not key.is_string and key.name.isdigit():
+            if not 1 <= int(key.name) <= len(names):
+                return None
+            name = names[int(key.name) - 1]
+        elif isinstance(key, exp.Column) and not key.table and key.name in names:
+            name = key.name
+        else:
+            return None
+        desc = bool(item.args.get("desc"))
+        nulls_first = item.args.get("nulls_first")  # (PostgreSQL's default: first when DESC)
+        out.append((name, desc, desc if nulls_first is None else bool(nulls_first)))
+    return out
+
+
 def plan(session, tree: exp.Expression) -> NativePlan | None:
     """A native plan for the rewritten tree, or None when DuckDB must run it."""
     if not isinstance(tree, exp.Select):
@@ -641,19 +662,9 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
         grouped.add(name)
     if grouped != keys and distinct is None:
         return None
-    order: list[tuple[str, bool, bool]] = []
-    if tree.args.get("order") is not None:
-        for item in tree.args["order"].expressions:
-            key = item.this
-            if isinstance(key, exp.Literal) and not key.is_string:
-                kname = out_names[int(key.name) - 1]
-            elif isinstance(key, exp.Column) and key.name in out_names:
-                kname = key.name
-            else:
-                return None
-            desc = bool(item.args.get("desc"))
-            nulls_first = item.args.get("nulls_first")  # (PostgreSQL's default: first when DESC)
-            order.append((kname, desc, desc if nulls_first is None else bool(nulls_first)))
+    order = output_order(tree, out_names)
+    if order is None:
+        return None
     bounds = _limit_offset(tree)
     if bounds is None:
         return None

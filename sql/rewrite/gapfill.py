@@ -410,7 +410,7 @@ class _Lifter:
         )
 
 
-def _resolve_group(sel: exp.Select) -> list[exp.Expression]:
+def resolve_group(sel: exp.Select) -> list[exp.Expression]:
     """GROUP BY items as expressions: positions and output names replaced by what they name."""
     group = sel.args.get("group")
     if group is None:
@@ -445,7 +445,7 @@ def _rewrite_select(sel: exp.Select, ctx: object) -> exp.Expression:
         raise E.FeatureNotSupported("multiple time_bucket_gapfill calls not allowed")
     call_node = calls[0]
     call = _parse_call(call_node)
-    groups_resolved = _resolve_group(sel)
+    groups_resolved = resolve_group(sel)
     if not groups_resolved:
         call_node.replace(call.bucket(call.ts.copy()))
         return sel

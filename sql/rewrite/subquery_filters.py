@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from sql.rewrite.gapfill import resolve_group
 from sql.rewrite.pushdown import conjuncts
 
 _OPS: dict[type, type] = {exp.EQ: exp.EQ, exp.GT: exp.GT, exp.GTE: exp.GTE, exp.LT: exp.LT, exp.LTE: exp.LTE}
@@ -56,7 +57,7 @@ def _push(outer: exp.Select) -> None:
         return
     if sub.args.get("alias") is not None and sub.args["alias"].columns:
         return  # (renamed columns: the outer names are not the inner ones)
-    groups = _group_exprs(inner)
+    groups = resolve_group(inner)
     columns = {}
     for item in inner.expressions:
         name = item.alias_or_name
@@ -73,27 +74,6 @@ def _push(outer: exp.Select) -> None:
             added.extend(got)
     if added:
         inner.where(exp.and_(*added), copy=False)
-
-
-def _group_exprs(inner: exp.Select) -> list[exp.Expression]:
-    """GROUP BY items as expressions (positions and output names resolved)."""
-    items = inner.expressions
-    aliases = {e.alias: e.this for e in items if isinstance(e, exp.Alias)}
-    out = []
-    for g in inner.args["group"].expressions:
-        if (
-            isinstance(g, exp.Literal)
-            and not g.is_string
-            and g.name.isdigit()
-            and 1 <= int(g.name) <= len(items)
-        ):
-            item = items[int(g.name) - 1]
-            out.append(item.this if isinstance(item, exp.Alias) else item)
-        elif isinstance(g, exp.Column) and not g.table and g.name in aliases:
-            out.append(aliases[g.name])
-        else:
-            out.append(g)
-    return out
 
 
 def _free(e: exp.Expression) -> bool:
