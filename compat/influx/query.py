@@ -42,6 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from aiohttp import web
 
+from compat.influx._rowsjson import CONST, INT, TEXT, join_rows
 from sql.immediate import Overrun
 from sql.influxql import ast as A
 from sql.influxql.compile import condition_expr
@@ -208,13 +209,10 @@ class Encoder:
             cols = [_concat([s.cols[j] for s in series]) for j in range(len(first.cols))]  # type: ignore[index]
         if len(times) * (len(cols) + 1) <= SMALL_CELLS:
             return _small_values_json(series, times, cols, self.epoch, first.tz)
-        # each cell's text as an Arrow string column; rows and series joined by Arrow's kernels
-        cells = [time_cells(times, self.epoch, first.tz), *_row_cells(cols)]
-        rows = pc.binary_join_element_wise(*cells, ",") if len(cells) > 1 else cells[0]
-        offsets = np.zeros(len(series) + 1, np.int64)
-        np.cumsum(np.array([len(s) for s in series], np.int64), out=offsets[1:])
-        per_series = pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), rows), "],[")
-        return [RawJSON("[[" + text + "]]") for text in per_series.to_pylist()]
+        # integers written by the joining kernel; other cells formatted by Arrow's kernels a column
+        # at a time; rows and series joined by the kernel (compat/influx/_rowsjson.py)
+        slots = [_time_slot(times, self.epoch, first.tz), *_row_slots(cols)]
+        return [RawJSON(text) for text in join_rows(len(times), slots, [len(s) for s in series])]
 
     def result_obj(
         self, r: StatementResult, series: list[dict[str, Any] | RawJSON], partial: bool = False
@@ -475,26 +473,35 @@ def _concat(cols: list[Col]) -> Col:
     return Col(values, valid, first.kind)
 
 
-def _row_cells(cols: list[Col]) -> list[pa.Array | pa.Scalar]:
-    """columns_cells of the columns, where a column has one text in every row (the tags of SELECT *
-    over one series) that text as a scalar, neighbouring ones joined: the rows are joined from
-    fewer columns."""
+def _time_slot(times: np.ndarray, epoch: str | None, tz: Any) -> tuple[int, Any]:
+    """The rows' time cells as a join_rows slot: epoch integers (time_cells' numbers) or texts."""
+    if epoch:
+        t = np.asarray(times, np.int64)
+        q = np.abs(t) // _EPOCH_DIV[epoch]  # truncated toward zero, as Go
+        return INT, (np.where(t >= 0, q, -q), np.ones(len(t), bool))
+    return TEXT, time_cells(times, epoch, tz)
+
+
+def _row_slots(cols: list[Col]) -> list[tuple[int, Any]]:
+    """join_rows slots of the columns: where a column has one text in every row (the tags of SELECT
+    * over one series) that text, neighbouring ones joined; int64 columns as themselves (written by
+    the kernel); the others' cells as columns_cells gives them."""
     const = [_constant_cell(c) for c in cols]
-    if all(k is None for k in const):
-        return columns_cells(cols)
-    varying = iter(columns_cells([c for c, k in zip(cols, const, strict=True) if k is None]))
-    out: list[pa.Array | pa.Scalar] = []
+    ints = [k is None and c.values.dtype == np.int64 for c, k in zip(cols, const, strict=True)]
+    others = [c for c, k, i in zip(cols, const, ints, strict=True) if k is None and not i]
+    cells = iter(columns_cells(others) if others else [])
+    out: list[tuple[int, Any]] = []
     run: list[str] = []
-    for k in const:
-        if k is None:
-            if run:
-                out.append(pa.scalar(",".join(run), pa.string()))
-                run = []
-            out.append(next(varying))
-        else:
+    for c, k, i in zip(cols, const, ints, strict=True):
+        if k is not None:
             run.append(k)
+            continue
+        if run:
+            out.append((CONST, ",".join(run)))
+            run = []
+        out.append((INT, (c.values, c.valid)) if i else (TEXT, next(cells)))
     if run:
-        out.append(pa.scalar(",".join(run), pa.string()))
+        out.append((CONST, ",".join(run)))
     return out
 
 
@@ -502,16 +509,20 @@ def _constant_cell(c: Col) -> str | None:
     """json_cells' text of every cell of a column of one non-null text, integer or boolean in
     every row; None for any other column."""
     v = c.values
-    if len(v) < 2 or v.dtype.kind == "f" or not c.valid.all():
+    if len(v) < 2 or v.dtype.kind == "f":
         return None
     if c.codes is not None and c.words is not None:
         codes = c.codes
+        if codes[0] != codes[-1] or not c.valid.all():  # (the ends differ: no test of every row)
+            return None
         # (a dictionary of one word and null's, as text_cols gives a column of one text: no row to
         # compare, its rows being valid)
         if len(c.words) > 2 and (codes != codes[0]).any():
             return None
         return _value(c.words[codes[0]])
-    if v.dtype.kind in "iub" and not (v != v[0]).any():
+    if v.dtype.kind not in "iub" or v[0] != v[-1] or not c.valid.all():
+        return None
+    if not (v != v[0]).any():
         return _value(v[0].item())
     return None
 

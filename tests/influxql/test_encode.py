@@ -140,6 +140,43 @@ def test_constant_columns_and_small_integers() -> None:
     ]
 
 
+@pytest.mark.parametrize("epoch", [None, "ms"])
+def test_integers_written_between_constant_texts(epoch: str | None) -> None:
+    """Integer columns the joining kernel writes itself (compat/influx/_rowsjson.py): int64's ends,
+    nulls, signs, next to runs of constant texts and varying texts, over several series."""
+    n = 12
+    words = np.array(['é"x', "host_1", None], dtype=object)
+    zeros = np.zeros(n, np.int64)
+    valid = np.ones(n, bool)
+    valid[[2, 7]] = False
+    ends = np.array([-(2**63), 2**63 - 1, -1, 0, 9, 10, -10, 99, 100, -(10**18), 10**18, 5], np.int64)
+    texts = np.array(["a", "b", "é"] * 4, dtype=object)
+
+    def series(tag: str, rows: slice) -> Series:
+        m = rows.stop - rows.start
+        return Series(
+            "m",
+            {"host": tag},
+            ["time", "a", "i", "b", "c", "j", "s"],
+            times=(np.arange(n, dtype=np.int64) * -(10**9 + 7))[rows],
+            cols=[
+                Col(words[zeros[:m]], np.ones(m, bool), "string", zeros[:m], words),
+                Col(ends[rows], valid[rows], "integer"),
+                Col(words[zeros[:m] + 1], np.ones(m, bool), "string", zeros[:m] + 1, words),
+                Col(np.full(m, 3, np.int64), np.ones(m, bool), "integer"),
+                Col(ends[::-1][rows].copy(), np.ones(m, bool), "integer"),
+                Col(texts[rows], np.ones(m, bool), "string"),
+            ],
+        )
+
+    all_series = [series("a", slice(0, 5)), series("b", slice(5, 12))]
+    enc = Encoder(epoch, False)
+    fast = _encode_all(enc, [StatementResult(0, all_series)])
+    slow = _encode_all(enc, [StatementResult(0, [_rows_copy(s) for s in all_series])])
+    assert fast == slow
+    assert json.loads(fast)["results"][0]["series"][0]["values"][0][1:5] == ['é"x', -(2**63), "host_1", 3]
+
+
 def test_series_formatted_together() -> None:
     """Series of one result are formatted in one pass when their column types agree."""
     a, b = _series(7), _series(12)

@@ -1,0 +1,202 @@
+"""numba kernel that joins the cells of columnar series into their JSON ``values`` texts.
+
+A row is ``[`` its slots' texts joined by ``,`` ``]``; a series' text is ``[`` its rows joined by
+``,`` ``]``. Each slot of a row is one of:
+
+    ======  ==========================================================================
+    kind    text of the slot in row i
+    ======  ==========================================================================
+    CONST   one text in every row (constant cells already joined by ``,``)
+    INT     decimal digits of an int64 (``str(int)``'s), ``null`` where not valid
+    TEXT    row i of an Arrow string array (cells formatted by Arrow: floats, texts)
+    ======  ==========================================================================
+
+Two passes over the rows, the first sizing the output: no Python step per row or cell, and the
+integers are written here, not formatted into Arrow strings first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from numba import njit
+
+CONST, INT, TEXT = 0, 1, 2
+
+kernel = njit(cache=True, nogil=True)
+inline_kernel = njit(cache=True, nogil=True, inline="always")
+
+_NULL = np.frombuffer(b"null", np.uint8)
+
+
+@inline_kernel
+def _magnitude(x: int) -> tuple[bool, np.uint64]:
+    if x < 0:
+        return True, np.uint64(-(x + 1)) + np.uint64(1)  # (INT64_MIN's magnitude does not fit int64)
+    return False, np.uint64(x)
+
+
+@inline_kernel
+def _int_width(x: int) -> int:
+    neg, m = _magnitude(x)
+    width = 1
+    while m >= np.uint64(10):
+        m //= np.uint64(10)
+        width += 1
+    return width + 1 if neg else width
+
+
+@inline_kernel
+def _write_int(out: np.ndarray, at: int, x: int) -> int:
+    neg, m = _magnitude(x)
+    width = _int_width(x)
+    end = at + width
+    p = end
+    while True:
+        p -= 1
+        out[p] = np.uint8(48) + np.uint8(m % np.uint64(10))
+        m //= np.uint64(10)
+        if m == np.uint64(0):
+            break
+    if neg:
+        out[at] = 45  # "-"
+    return end
+
+
+@kernel
+def _join(
+    n: int,
+    kinds: np.ndarray,
+    which: np.ndarray,
+    const_data: np.ndarray,
+    const_off: np.ndarray,
+    ints: np.ndarray,
+    ivalid: np.ndarray,
+    text_data: np.ndarray,
+    text_off: np.ndarray,
+    ends: np.ndarray,
+    null: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    nslots = len(kinds)
+    nseries = len(ends)
+    size = n * (nslots + 1) + 2 * nseries  # brackets and commas of the rows and series
+    if n > nseries:
+        size += n - nseries  # commas between the rows of a series
+    for s in range(nslots):
+        w = which[s]
+        if kinds[s] == 0:
+            size += (const_off[w + 1] - const_off[w]) * n
+        elif kinds[s] == 1:
+            for i in range(n):
+                size += _int_width(ints[w, i]) if ivalid[w, i] else 4
+        else:
+            size += text_off[w, n] - text_off[w, 0]
+    out = np.empty(size, np.uint8)
+    series_off = np.zeros(nseries + 1, np.int64)
+    at = 0
+    i = 0
+    for k in range(nseries):
+        out[at] = 91  # "["
+        at += 1
+        first = True
+        while i < ends[k]:
+            if not first:
+                out[at] = 44  # ","
+                at += 1
+            first = False
+            out[at] = 91
+            at += 1
+            for s in range(nslots):
+                if s:
+                    out[at] = 44
+                    at += 1
+                w = which[s]
+                if kinds[s] == 0:
+                    for b in range(const_off[w], const_off[w + 1]):
+                        out[at] = const_data[b]
+                        at += 1
+                elif kinds[s] == 1:
+                    if ivalid[w, i]:
+                        at = _write_int(out, at, ints[w, i])
+                    else:
+                        for b in range(4):
+                            out[at] = null[b]
+                            at += 1
+                else:
+                    for b in range(text_off[w, i], text_off[w, i + 1]):
+                        out[at] = text_data[b]
+                        at += 1
+            out[at] = 93  # "]"
+            at += 1
+            i += 1
+        out[at] = 93
+        at += 1
+        series_off[k + 1] = at
+    return out[:at], series_off
+
+
+def join_rows(n: int, slots: list[tuple[int, object]], lens: list[int]) -> list[str]:
+    """The ``values`` text of each series (of ``lens`` rows each, ``n`` in all) whose rows are made
+    of ``slots``: (CONST, text), (INT, (int64 values, validity)) or (TEXT, Arrow string array)."""
+    kinds = np.empty(len(slots), np.int64)
+    which = np.empty(len(slots), np.int64)
+    consts: list[bytes] = []
+    int_cols: list[np.ndarray] = []
+    valids: list[np.ndarray] = []
+    texts: list[pa.Array] = []
+    for s, (kind, payload) in enumerate(slots):
+        kinds[s] = kind
+        if kind == CONST:
+            which[s] = len(consts)
+            consts.append(payload.encode())  # type: ignore[attr-defined]
+        elif kind == INT:
+            which[s] = len(int_cols)
+            values, valid = payload  # type: ignore[misc]
+            int_cols.append(values)
+            valids.append(valid)
+        else:
+            which[s] = len(texts)
+            texts.append(payload)  # type: ignore[arg-type]
+    const_off = np.zeros(len(consts) + 1, np.int64)
+    np.cumsum([len(b) for b in consts], out=const_off[1:])
+    const_data = np.frombuffer(b"".join(consts), np.uint8)
+    ints = np.array(int_cols, np.int64).reshape(len(int_cols), n)
+    ivalid = np.array(valids, bool).reshape(len(valids), n)
+    text_data, text_off = _texts(texts, n)
+    ends = np.cumsum(np.array(lens, np.int64))
+    out, series_off = _join(
+        n, kinds, which, const_data, const_off, ints, ivalid, text_data, text_off, ends, _NULL
+    )
+    bounds = series_off.tolist()
+    return [out[lo:hi].tobytes().decode() for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _texts(arrays: list[pa.Array], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Arrow string arrays (each of ``n`` rows, no nulls) as one byte buffer and each array's
+    row offsets into it."""
+    off = np.empty((len(arrays), n + 1), np.int64)
+    parts: list[np.ndarray] = []
+    base = 0
+    for j, arr in enumerate(arrays):
+        _validity, offsets_buf, data_buf = arr.buffers()
+        offsets = np.frombuffer(offsets_buf, np.int32, n + 1, arr.offset * 4)
+        lo, hi = int(offsets[0]), int(offsets[n])
+        parts.append(np.frombuffer(data_buf, np.uint8, hi - lo, lo) if hi > lo else np.empty(0, np.uint8))
+        off[j] = offsets
+        off[j] += base - lo
+        base += hi - lo
+    data = np.concatenate(parts) if parts else np.empty(0, np.uint8)
+    return data, off
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's disk cache) the kernel with the types it is called with."""
+    join_rows(
+        2,
+        [
+            (CONST, "a"),
+            (INT, (np.array([1, -2], np.int64), np.array([True, False]))),
+            (TEXT, pa.array(["x", "yz"])),
+        ],
+        [1, 1],
+    )
