@@ -83,15 +83,17 @@ def text_cols(table: pa.Table) -> dict[str, Col]:
         # a column whose rows hold one text (a series' tags: all of a one-host query's) is found from
         # its buffers, without hashing each row's text (~20 ns a row): its one word, code 0
         varying = []
+        codes = np.zeros(n, np.int64)  # (shared by those columns, read-only: no Col changes its arrays)
+        valid = np.ones(n, bool)
+        codes.flags.writeable = valid.flags.writeable = False
         for name in names:
-            arr = _single(table.column(name))
-            word = _one_text(arr)
+            word = _one_text(_single(table.column(name)))
             if word is None:
                 varying.append(name)
-            else:
-                zeros = np.zeros(n, np.int64)
-                words = np.array([word, None], dtype=object)
-                out[name] = Col(words[zeros], np.ones(n, bool), STRING, zeros, words)
+                continue
+            values = np.empty(n, object)
+            values.fill(word)
+            out[name] = Col(values, valid, STRING, codes, np.array([word, None], dtype=object))
         names = varying
     if len(names) < 2:
         out.update((name, arrow_col(table.column(name), STRING)) for name in names)
@@ -119,18 +121,37 @@ def _one_text(arr: pa.Array) -> str | None:
     if arr.null_count:
         return None
     _validity, offsets_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(offsets_buf, np.int32, n + 1, arr.offset * 4)
-    lo, end = int(offsets[0]), int(offsets[n])
-    width = int(offsets[1]) - lo
+    offsets_buf = offsets_buf.slice(arr.offset * 4, 4 * (n + 1))
+    offsets = memoryview(offsets_buf).cast("i")  # (three of them read: no numpy array to make)
+    lo, end = offsets[0], offsets[n]
+    width = offsets[1] - lo
     if end - lo != width * n:
         return None
-    if width:
-        progression = pa.py_buffer(np.arange(lo, end + 1, width, dtype=np.int32))
-        if not progression.equals(offsets_buf.slice(arr.offset * 4, 4 * (n + 1))):
-            return None
-        if not data_buf.slice(lo + width, end - lo - width).equals(data_buf.slice(lo, end - lo - width)):
-            return None
-    return arr[0].as_py()
+    if not width:
+        return "" if lo == end else None
+    if not _progression(lo, width, n).equals(offsets_buf):
+        return None
+    if not data_buf.slice(lo + width, end - lo - width).equals(data_buf.slice(lo, end - lo - width)):
+        return None
+    return data_buf.slice(lo, width).to_pybytes().decode()
+
+
+_PROGRESSIONS: dict[int, pa.Buffer] = {}  # width -> offsets 0, width, 2 * width, ... (int32)
+_KEPT_PROGRESSION_ROWS = 1 << 16  # (at most 64 widths kept of 256 KiB)
+
+
+def _progression(lo: int, width: int, n: int) -> pa.Buffer:
+    """The offsets of ``n`` rows of ``width`` bytes from ``lo``: from offsets kept by width for
+    ``lo`` 0 (the columns of one text a result repeats, the tags of one series: few widths)."""
+    if lo or n > _KEPT_PROGRESSION_ROWS:
+        return pa.py_buffer(np.arange(lo, lo + width * n + 1, width, dtype=np.int32))
+    buf = _PROGRESSIONS.get(width)
+    if buf is None or buf.size < 4 * (n + 1):
+        if len(_PROGRESSIONS) >= 64:
+            _PROGRESSIONS.clear()
+        rows = max(n, 1024 if buf is None else min(2 * (buf.size // 4), _KEPT_PROGRESSION_ROWS))
+        buf = _PROGRESSIONS[width] = pa.py_buffer(np.arange(0, width * rows + 1, width, dtype=np.int32))
+    return buf.slice(0, 4 * (n + 1))
 
 
 def _single(arr: pa.ChunkedArray | pa.Array) -> pa.Array:

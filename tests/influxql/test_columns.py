@@ -120,6 +120,8 @@ def test_text_cols_one_text_columns() -> None:
         "same_period": pa.array(["ab", "a", "bab", *(["ab"] * (n - 3))]),  # ababab...: other rows
         "null": pa.array([*same[:-1], None]),
         "unicode": pa.array(["é\u2028"] * n),
+        "empty_sliced": pa.array(["zz", *([""] * n)])[1:],  # no bytes, from an offset
+        "empty_then_not": pa.array([*([""] * (n - 1)), "x"]),
     }
     table = pa.table({"time": pa.array(range(n), pa.int64()), **cols})
     got = text_cols(table)
@@ -129,9 +131,22 @@ def test_text_cols_one_text_columns() -> None:
         assert col.tolist() == want.tolist() and col.valid.tolist() == want.valid.tolist(), name
         assert col.words is not None and col.codes is not None
         assert [col.words[i] for i in col.codes.tolist()] == col.values.tolist()
-    for name in ("same", "sliced", "chunks", "empty", "unicode"):  # a dictionary of their own
+    for name in ("same", "sliced", "chunks", "empty", "unicode", "empty_sliced"):  # a dictionary of their own
         assert got[name].words.tolist() == [got[name].values[0], None]  # type: ignore[union-attr]
-    assert len({id(got[k].words) for k in ("one_differs", "same_period", "null")}) == 1
+    assert len({id(got[k].words) for k in ("one_differs", "same_period", "null", "empty_then_not")}) == 1
+
+
+@pytest.mark.parametrize("n", [64, 65, 5000])
+def test_one_text_offsets_kept_by_row_count(n: int) -> None:
+    """The offsets of a column of one text, kept by (rows, width), tell only such columns apart."""
+    from sql.influxql.columns import _one_text
+
+    for _ in range(2):  # the second time from what the first kept
+        assert _one_text(pa.array(["host_7"] * n)) == "host_7"
+        assert _one_text(pa.array(["ab"] * (n - 2) + ["a", "bab"])) is None
+        assert _one_text(pa.array(["host_7"] * (n - 1) + ["host_8"])) is None
+        assert _one_text(pa.array(["x", *(["host_7"] * n)])[1:]) == "host_7"
+        assert _one_text(pa.array(["host_7"] * n)[: n // 2]) == "host_7"
 
 
 @pytest.mark.parametrize("mode", ["null", "none", "previous", "linear", "number"])
