@@ -170,3 +170,19 @@ def test_fill_at_every_window_present(mode: str, kind: str, count_like: bool) ->
     assert [v for v, ok in zip(fast.values.tolist(), fast.valid.tolist(), strict=True) if ok] == [
         v for v, ok in zip(slow.values[:n].tolist(), slow.valid[:n].tolist(), strict=True) if ok
     ]
+
+
+@pytest.mark.parametrize("n", [0, 5, 1 << 16, (1 << 16) + 1])
+def test_all_valid_is_shared_read_only(n: int) -> None:
+    """Columns without nulls share one read-only validity (columns.all_valid): of their length,
+    all valid, and a Col that wrote into it would raise rather than change its neighbours'."""
+    from sql.influxql.columns import arrow_col
+
+    a = arrow_col(pa.chunked_array([pa.array(np.arange(n, dtype=np.int64))]), "integer")
+    b = arrow_col(pa.array(np.arange(n, dtype=np.float64)), "float")
+    for c in (a, b):
+        assert len(c.valid) == n and c.valid.dtype == bool and bool(c.valid.all())
+    if n and n <= 1 << 16:
+        with pytest.raises(ValueError):
+            a.valid[0] = False
+        assert bool(b.valid.all())
