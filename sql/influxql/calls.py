@@ -1016,7 +1016,7 @@ def _points_call(
         extra_cols: dict[str, Col] = {}
 
         def col_of(nm: str, sel: np.ndarray, idx: np.ndarray = idx) -> Col:
-            if nm in table.column_names:
+            if nm in table.schema.names:
                 k = src.schema.fields.get(nm, STRING)
                 return arrow_col(table.column(nm).take(pa.array(idx[sel])), k)
             return Col.nulls(len(sel), STRING)

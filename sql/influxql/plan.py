@@ -228,7 +228,10 @@ def series_tags(dims: list[str], key: tuple[str, ...]) -> dict[str, str] | None:
 
 
 def present_dims(table: pa.Table, dims: list[str]) -> list[str]:
-    return [d for d in dims if d in table.column_names]
+    if not dims:
+        return []
+    names = table.schema.names  # (once, not per dimension: ~3 us; column_names ~14)
+    return [d for d in dims if d in names]
 
 
 def full_key(dims: list[str], table: pa.Table, key: tuple[str, ...]) -> tuple[str, ...]:

@@ -99,7 +99,7 @@ def run_raw(ctx: Context, plan: Plan, src: Source) -> list[Series]:
             times = times[by_time]
     n = table.num_rows
     texts = text_cols(table)
-    names = set(table.column_names)  # (a list built at each call of the property)
+    names = set(table.schema.names)  # (column_names costs ~14 us for SELECT *'s 21 columns, this ~3)
 
     def lookup(e: A.Expr) -> Col:
         if isinstance(e, A.VarRef):
