@@ -45,6 +45,7 @@ from aiohttp import web
 from compat.influx._rowsjson import CONST, INT, TEXT, join_rows
 from sql.immediate import Overrun
 from sql.influxql import ast as A
+from sql.influxql.columns import every_valid
 from sql.influxql.compile import condition_expr
 from sql.influxql.execute import StatementResult, iter_results
 from sql.influxql.functions import Col
@@ -275,11 +276,7 @@ def _small_values_json(
     """values_json's text for few cells: each cell formatted as _value formats it (the rows and
     series joined by str.join over map, without a Python step per row)."""
     texts = _time_texts(times.tolist(), epoch, tz)
-    if (
-        cols
-        and all(c.values.dtype.kind in "iu" for c in cols)
-        and (cols[0].valid.all() if len(cols) == 1 else np.concatenate([c.valid for c in cols]).all())
-    ):
+    if cols and all(c.values.dtype.kind in "iu" for c in cols) and all(every_valid(c.valid) for c in cols):
         # integers without nulls (TSBS's fields, counts): each row formatted by one % (str(int)'s text)
         row = ("%s" + ",%d" * len(cols)).__mod__
         rows = list(map(row, zip(texts, *(c.values.tolist() for c in cols), strict=True)))
@@ -346,7 +343,7 @@ def _cells(c: Col) -> list[str]:
     else:
         out = [_value(x) for x in v.tolist()]
     valid = c.valid
-    if not valid.all():
+    if not every_valid(valid):
         out = [x if ok else "null" for x, ok in zip(out, valid.tolist(), strict=True)]
     return out
 
@@ -513,14 +510,14 @@ def _constant_cell(c: Col) -> str | None:
         return None
     if c.codes is not None and c.words is not None:
         codes = c.codes
-        if codes[0] != codes[-1] or not c.valid.all():  # (the ends differ: no test of every row)
+        if codes[0] != codes[-1] or not every_valid(c.valid):  # (the ends differ: no test of every row)
             return None
         # (a dictionary of one word and null's, as text_cols gives a column of one text: no row to
         # compare, its rows being valid)
         if len(c.words) > 2 and (codes != codes[0]).any():
             return None
         return _value(c.words[codes[0]])
-    if v.dtype.kind not in "iub" or v[0] != v[-1] or not c.valid.all():
+    if v.dtype.kind not in "iub" or v[0] != v[-1] or not every_valid(c.valid):
         return None
     if not (v != v[0]).any():
         return _value(v[0].item())
@@ -595,7 +592,7 @@ def json_cells(c: Col) -> pa.Array:
             enc = arr.dictionary_encode()
             words = pa.array([_str(w) for w in enc.dictionary.to_pylist()] + ["null"], pa.string())
             out = words.take(enc.indices.fill_null(len(enc.dictionary)))
-    if not valid.all():
+    if not every_valid(valid):
         out = pc.if_else(pa.array(valid), out, pa.scalar("null"))
     return out
 

@@ -170,6 +170,11 @@ def all_valid(n: int) -> np.ndarray:
     return _ALL_VALID[:n] if n <= len(_ALL_VALID) else np.ones(n, bool)
 
 
+def every_valid(valid: np.ndarray) -> bool:
+    """``valid.all()``, known without a pass for a view of all_valid's read-only array of trues."""
+    return valid.base is _ALL_VALID or bool(valid.all())
+
+
 _INT64, _FLOAT64 = pa.int64().id, pa.float64().id  # SQL's usual results: a view of their buffer
 
 

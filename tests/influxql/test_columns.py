@@ -186,3 +186,16 @@ def test_all_valid_is_shared_read_only(n: int) -> None:
         with pytest.raises(ValueError):
             a.valid[0] = False
         assert bool(b.valid.all())
+
+
+def test_every_valid_of_shared_and_other_validities() -> None:
+    """every_valid answers views of all_valid's array without a pass, any other array by one."""
+    from sql.influxql.columns import all_valid, every_valid
+
+    shared = all_valid(100)
+    assert every_valid(shared) and every_valid(shared[10:20]) and every_valid(shared[::7])
+    assert every_valid(np.ones(5, bool)) and every_valid(np.zeros(0, bool))
+    some = np.ones(5, bool)
+    some[3] = False
+    assert not every_valid(some) and not every_valid(some[2:])
+    assert every_valid(some[:3])
