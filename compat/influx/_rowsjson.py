@@ -9,6 +9,8 @@ A row is ``[`` its slots' texts joined by ``,`` ``]``; a series' text is ``[`` i
     CONST   one text in every row (constant cells already joined by ``,``)
     INT     decimal digits of an int64 (``str(int)``'s), ``null`` where not valid
     TEXT    row i of an Arrow string array (cells formatted by Arrow: floats, texts)
+    TIME    ``"YYYY-MM-DDTHH:MM:SSZ"`` of an int64 of ns, a whole second of years 1000-9999
+            (format_time's text, the caller having checked those bounds)
     ======  ==========================================================================
 
 Two passes over the rows, the first sizing the output: no Python step per row or cell, and the
@@ -23,12 +25,13 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
-CONST, INT, TEXT = 0, 1, 2
+CONST, INT, TEXT, TIME = 0, 1, 2, 3
 
 kernel = njit(cache=True, nogil=True)
 inline_kernel = njit(cache=True, nogil=True, inline="always")
 
 _NULL = np.frombuffer(b"null", np.uint8)
+_NO_TIMES = np.zeros(0, np.int64)
 
 
 @inline_kernel
@@ -75,6 +78,47 @@ def _write_int(out: np.ndarray, at: int, x: int) -> int:
     return at + width + 1 if neg else at + width
 
 
+@inline_kernel
+def _two(out: np.ndarray, at: np.uint64, v: int) -> None:
+    out[at] = np.uint8(48 + v // 10)
+    out[at + np.uint64(1)] = np.uint8(48 + v % 10)
+
+
+@inline_kernel
+def _write_time(out: np.ndarray, at: int, ns: int) -> int:
+    """format_time's quoted text of a whole second (ns) of years 1000-9999, UTC: the civil date
+    of its day (H. Hinnant's days -> civil), then the time of day."""
+    sec = ns // 1_000_000_000
+    days = sec // 86400
+    sod = sec - days * 86400
+    z = days + 719468
+    era = (z if z >= 0 else z - 146096) // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    year = yoe + era * 400 + (1 if month <= 2 else 0)
+    p = np.uint64(at)
+    out[p] = 34  # '"'
+    _two(out, p + np.uint64(1), year // 100)
+    _two(out, p + np.uint64(3), year % 100)
+    out[p + np.uint64(5)] = 45  # "-"
+    _two(out, p + np.uint64(6), month)
+    out[p + np.uint64(8)] = 45
+    _two(out, p + np.uint64(9), day)
+    out[p + np.uint64(11)] = 84  # "T"
+    _two(out, p + np.uint64(12), sod // 3600)
+    out[p + np.uint64(14)] = 58  # ":"
+    _two(out, p + np.uint64(15), sod // 60 % 60)
+    out[p + np.uint64(17)] = 58
+    _two(out, p + np.uint64(18), sod % 60)
+    out[p + np.uint64(20)] = 90  # "Z"
+    out[p + np.uint64(21)] = 34
+    return at + 22
+
+
 @kernel
 def _copy(out: np.ndarray, at: int, src: np.ndarray, lo: int, hi: int) -> int:
     """src[lo:hi] written at ``at``: the end written. (Unsigned indexes: numba's wraparound test
@@ -97,6 +141,7 @@ def _join(
     ivalid: np.ndarray,
     text_data: np.ndarray,
     text_off: np.ndarray,
+    times: np.ndarray,
     ends: np.ndarray,
     null: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -114,8 +159,10 @@ def _join(
         elif kinds[s] == 1:
             for i in range(n):
                 size += _int_width(ints[w, i]) if ivalid[w, i] else 4
-        else:
+        elif kinds[s] == 2:
             size += text_off[w, n] - text_off[w, 0]
+        else:
+            size += 22 * n
     out = np.empty(size, np.uint8)
     series_off = np.zeros(nseries + 1, np.int64)
     at = 0
@@ -143,8 +190,10 @@ def _join(
                         at = _write_int(out, at, ints[w, i])
                     else:
                         at = _copy(out, at, null, 0, 4)
-                else:
+                elif kinds[s] == 2:
                     at = _copy(out, at, text_data, text_off[w, i], text_off[w, i + 1])
+                else:
+                    at = _write_time(out, at, times[i])
             out[at] = 93  # "]"
             at += 1
             i += 1
@@ -156,13 +205,15 @@ def _join(
 
 def join_rows(n: int, slots: list[tuple[int, object]], lens: list[int]) -> list[str]:
     """The ``values`` text of each series (of ``lens`` rows each, ``n`` in all) whose rows are made
-    of ``slots``: (CONST, text), (INT, (int64 values, validity)) or (TEXT, Arrow string array)."""
+    of ``slots``: (CONST, text), (INT, (int64 values, validity)), (TEXT, Arrow string array) or, at
+    most once, (TIME, int64 ns of whole seconds of years 1000-9999)."""
     kinds = np.empty(len(slots), np.int64)
     which = np.empty(len(slots), np.int64)
     consts: list[bytes] = []
     int_cols: list[np.ndarray] = []
     valids: list[np.ndarray] = []
     texts: list[pa.Array] = []
+    times = _NO_TIMES
     for s, (kind, payload) in enumerate(slots):
         kinds[s] = kind
         if kind == CONST:
@@ -173,6 +224,10 @@ def join_rows(n: int, slots: list[tuple[int, object]], lens: list[int]) -> list[
             values, valid = payload  # type: ignore[misc]
             int_cols.append(values)
             valids.append(valid)
+        elif kind == TIME:
+            which[s] = 0
+            times = np.ascontiguousarray(payload, np.int64)
+            assert len(times) == n
         else:
             which[s] = len(texts)
             texts.append(payload)  # type: ignore[arg-type]
@@ -183,7 +238,7 @@ def join_rows(n: int, slots: list[tuple[int, object]], lens: list[int]) -> list[
     text_data, text_off = _texts(texts, n)
     ends = np.array(list(accumulate(lens)), np.int64)
     out, series_off = _join(
-        n, kinds, which, const_data, const_off, ints, ivalid, text_data, text_off, ends, _NULL
+        n, kinds, which, const_data, const_off, ints, ivalid, text_data, text_off, times, ends, _NULL
     )
     bounds = series_off.tolist()
     text = memoryview(out)

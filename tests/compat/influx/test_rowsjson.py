@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from compat.influx._rowsjson import CONST, INT, TEXT, join_rows
+from compat.influx._rowsjson import CONST, INT, TEXT, TIME, join_rows
 
 
 def _expected(n: int, slots: list, lens: list[int]) -> list[str]:
@@ -51,3 +51,19 @@ def test_join_rows_is_the_python_join(seed: int) -> None:
             arr = pa.array(["pad", *(words[int(k)] for k in rng.integers(0, len(words), n))])
             slots.append((TEXT, arr.slice(1)))  # (an offset into the buffers)
     assert join_rows(n, slots, lens) == _expected(n, slots, lens)
+
+
+def test_time_slot_is_format_time() -> None:
+    """TIME cells (whole seconds, UTC) are format_time's text: leap days, ends of months and years,
+    before 1970, int64's first and last whole seconds."""
+    from sql.influxql.values import format_time
+
+    rng = np.random.default_rng(7)
+    lo, hi = -(2**63) // 10**9 + 1, (2**63 - 1) // 10**9
+    secs = [
+        0, -1, 1, 86399, 86400, -86400, -86401, 951782400, 951868799, 4107542399, 1451606400,
+        1709251199, 1709164800, -2208988800, lo, hi, *rng.integers(lo, hi, 200).tolist(),
+    ]  # fmt: skip
+    times = np.array(secs, np.int64) * 10**9
+    got = join_rows(len(times), [(TIME, times)], [len(times)])[0]
+    assert got == "[" + ",".join(f'["{format_time(int(t))}"]' for t in times.tolist()) + "]"
