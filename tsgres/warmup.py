@@ -63,6 +63,12 @@ def _executor() -> None:
     warm_executor()
 
 
+def _influx_json() -> None:
+    from compat.influx._rowsjson import warm_up as warm_rows
+
+    warm_rows()  # /query's JSON rows kernel
+
+
 def _pgwire() -> None:
     if importlib.util.find_spec("pgwire") is None:
         return
@@ -183,7 +189,7 @@ def _influxql_queries(engine, t0: int, hour: int) -> None:
         service.close()
 
 
-_STEPS = (_line_protocol, _codecs, _scans, _executor, _pgwire, _queries)
+_STEPS = (_line_protocol, _codecs, _scans, _executor, _influx_json, _pgwire, _queries)
 
 
 # Objects that queries allocate are collected in the youngest generation; with the default threshold
