@@ -25,6 +25,8 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
+from columnar.civil import civil
+
 CONST, INT, TEXT, TIME = 0, 1, 2, 3
 
 kernel = njit(cache=True, nogil=True)
@@ -87,19 +89,11 @@ def _two(out: np.ndarray, at: np.uint64, v: int) -> None:
 @inline_kernel
 def _write_time(out: np.ndarray, at: int, ns: int) -> int:
     """format_time's quoted text of a whole second (ns) of years 1000-9999, UTC: the civil date
-    of its day (H. Hinnant's days -> civil), then the time of day."""
+    of its day (columnar/civil.py), then the time of day."""
     sec = ns // 1_000_000_000
     days = sec // 86400
     sod = sec - days * 86400
-    z = days + 719468
-    era = (z if z >= 0 else z - 146096) // 146097
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    day = doy - (153 * mp + 2) // 5 + 1
-    month = mp + 3 if mp < 10 else mp - 9
-    year = yoe + era * 400 + (1 if month <= 2 else 0)
+    year, month, day = civil(days)
     p = np.uint64(at)
     out[p] = 34  # '"'
     _two(out, p + np.uint64(1), year // 100)

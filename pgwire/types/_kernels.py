@@ -15,6 +15,8 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from columnar.civil import civil
+
 _US_PER_DAY = 86_400_000_000
 _MIN_US = -62_135_596_800_000_000  # 0001-01-01 in microseconds since 1970
 _MAX_US = 253_402_300_800_000_000  # 10000-01-01
@@ -30,20 +32,6 @@ def _put2(out: np.ndarray, pos: int, v: int) -> int:
     out[pos] = _TENS[v]
     out[pos + 1] = _ONES[v]
     return pos + 2
-
-
-@njit(cache=True, nogil=True)
-def _civil(days: int) -> tuple[int, int, int]:
-    z = days + 719_468
-    era = z // 146_097
-    doe = z - era * 146_097
-    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    day = doy - (153 * mp + 2) // 5 + 1
-    month = mp + 3 if mp < 10 else mp - 9
-    year = yoe + era * 400 + (1 if month <= 2 else 0)
-    return year, month, day
 
 
 @njit(cache=True, nogil=True)
@@ -75,7 +63,7 @@ def _clock(out: np.ndarray, pos: int, in_day: int) -> int:
 @njit(cache=True, nogil=True)
 def _put_date(out: np.ndarray, pos: int, days: int) -> int:
     """``YYYY-MM-DD`` of ``days`` since 1970 (years 1-9999); the position after it."""
-    year, month, day = _civil(days)
+    year, month, day = civil(days)
     pos = _put2(out, pos, year // 100)
     pos = _put2(out, pos, year % 100)
     out[pos] = 45
