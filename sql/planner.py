@@ -27,6 +27,7 @@ import functools
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, Protocol
 
 import duckdb
 from sqlglot import exp
@@ -187,7 +188,18 @@ class FilteredScan:
         return lines
 
 
-NativePlan = BucketAggregate | LastPoint | FilteredScan
+class RunsItself(Protocol):
+    """A native plan that runs itself on the native executor (sql/gapfill.py's Gapfill)."""
+
+    @property
+    def tz_sensitive(self) -> bool: ...
+
+    def explain(self) -> list[str]: ...
+
+    def execute(self, session: Any, params: list) -> Any: ...
+
+
+NativePlan = BucketAggregate | LastPoint | FilteredScan | RunsItself
 
 
 def output_order(tree: exp.Select, names: list[str]) -> list[tuple[str, bool, bool]] | None:

@@ -498,7 +498,9 @@ def _create_cagg(session: SqlSession, m: re.Match) -> Result:
         )
     cols = m["cols"]
     view = f"CREATE VIEW {m['name']} {cols or ''} AS {query}"
-    ddl.create_other(session, parse(view))
+    create = parse(view)
+    assert isinstance(create, exp.Create)
+    ddl.create_other(session, create)
     opts.pop("continuous", None)
     storage.catalog.set_meta(_CAGG.format(key), json.dumps(opts))
     return Result(None, tag="CREATE MATERIALIZED VIEW")

@@ -58,7 +58,7 @@ def _push(outer: exp.Select) -> None:
     if sub.args.get("alias") is not None and sub.args["alias"].columns:
         return  # (renamed columns: the outer names are not the inner ones)
     groups = resolve_group(inner)
-    columns = {}
+    columns: dict[str, exp.Expression | None] = {}
     for item in inner.expressions:
         name = item.alias_or_name
         if name in columns:
