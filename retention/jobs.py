@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from columnar.engine import INT64_MIN, Engine
+from columnar.engine import INT64_MAX, INT64_MIN, Engine
 
 log = logging.getLogger("tsgres.jobs")
 
@@ -116,10 +116,15 @@ def remove(engine: Engine, database: str, schema: str, relation: str, proc: str 
     return len(all_jobs) - len(keep)
 
 
-def drop_before(engine: Engine, database: str, schema: str, table: str, before_ns: int) -> int:
-    """Delete the table's rows older than ``before_ns``; the number of series touched."""
+def delete_rows(
+    engine: Engine, database: str, schema: str, table: str, since_ns: int | None, before_ns: int | None
+) -> int:
+    """Delete the table's rows in [since_ns, before_ns) (None: unbounded on that side), as a retention
+    job and drop_chunks do; the number of series touched."""
     rp = None if schema == "public" else schema
-    return engine.delete(database, table, tmin=INT64_MIN, tmax=before_ns - 1, rp=rp)
+    tmin = INT64_MIN if since_ns is None else since_ns
+    tmax = INT64_MAX if before_ns is None else before_ns - 1
+    return engine.delete(database, table, tmin=tmin, tmax=tmax, rp=rp)
 
 
 def run_due(engine: Engine, now_ns: int | None = None) -> list[Job]:
@@ -131,7 +136,7 @@ def run_due(engine: Engine, now_ns: int | None = None) -> list[Job]:
             continue
         cutoff = now - int(job.config["drop_after_s"] * NS_PER_S)
         try:
-            drop_before(engine, job.database, job.schema, job.relation, cutoff)
+            delete_rows(engine, job.database, job.schema, job.relation, None, cutoff)
         except Exception:  # a table or database dropped meanwhile: the next run tries again
             log.exception("retention job %d on %s failed", job.id, job.relation)
             continue

@@ -34,6 +34,7 @@ from sqlglot import exp
 from retention import jobs
 from sql import ddl
 from sql import errors as E
+from sql.binder import resolve_table
 from sql.parse import parse
 from sql.rewrite.time_bucket import call_args
 from sql.session import ColumnDesc, Result
@@ -204,24 +205,17 @@ def _is_interval(e: exp.Expression) -> bool:
     )
 
 
-def _table(session: SqlSession, schema: str, name: str) -> TableMeta:
-    storage = session.storage
-    rpm = storage.catalog.retention_policy(session.database, None if schema == "public" else schema)
-    meta = storage.table(rpm.database_id, rpm.name, name)
-    if meta is None:
-        raise E.UndefinedTable(f'relation "{name}" does not exist')
-    return meta
-
-
 def _hypertable(session: SqlSession, schema: str, name: str) -> TableMeta:
-    meta = _table(session, schema, name)
+    _rp, meta = resolve_table(session.storage, session.database, exp.table_(name, db=schema))
     if not meta.options.get("hypertable"):
         raise E.NotAHypertable(f'table "{name}" is not a hypertable')
     return meta
 
 
-def _policy(session: SqlSession, args: _Args, proc: str, what: str, key: str, config: dict) -> int:
-    schema, name = args.relation(key)
+def _policy(
+    session: SqlSession, args: _Args, proc: str, what: str, relation: tuple[str, str], config: dict
+) -> int:
+    schema, name = relation
     found = jobs.find(session.storage, proc, session.database, schema, name)
     if found is not None:
         if args.flag("if_not_exists"):
@@ -243,39 +237,27 @@ def _remove(session: SqlSession, args: _Args, proc: str, what: str, key: str, fl
 
 
 def _add_retention(session: SqlSession, args: _Args) -> int:
-    schema, name = args.relation("relation")
-    _hypertable(session, schema, name)
-    return _policy(
-        session,
-        args,
-        "policy_retention",
-        "retention",
-        "relation",
-        {"drop_after_s": args.seconds("drop_after")},
-    )
+    relation = args.relation("relation")
+    _hypertable(session, *relation)
+    config = {"drop_after_s": args.seconds("drop_after")}
+    return _policy(session, args, "policy_retention", "retention", relation, config)
 
 
 def _add_compression(session: SqlSession, args: _Args) -> int:
-    schema, name = args.relation("hypertable")
-    meta = _hypertable(session, schema, name)
+    relation = args.relation("hypertable")
+    meta = _hypertable(session, *relation)
     if not meta.options.get("compress"):
-        raise E.FeatureNotSupported(f'compression not enabled on hypertable "{name}"')
+        raise E.FeatureNotSupported(f'compression not enabled on hypertable "{relation[1]}"')
     config = {"compress_after_s": args.seconds("compress_after")}
-    return _policy(session, args, "policy_compression", "compression", "hypertable", config)
+    return _policy(session, args, "policy_compression", "compression", relation, config)
 
 
 def _add_refresh(session: SqlSession, args: _Args) -> int:
-    schema, name = args.relation("continuous_aggregate")
-    _continuous(session, schema, name)
+    relation = args.relation("continuous_aggregate")
+    _continuous(session, *relation)
     config = {k: (args.seconds(k) if args.has(k) else None) for k in ("start_offset", "end_offset")}
-    return _policy(
-        session,
-        args,
-        "policy_refresh_continuous_aggregate",
-        "continuous aggregate",
-        "continuous_aggregate",
-        config,
-    )
+    proc = "policy_refresh_continuous_aggregate"
+    return _policy(session, args, proc, "continuous aggregate", relation, config)
 
 
 def table_chunks(shards: list[Shard], meta: TableMeta) -> list[tuple[Shard, TableStats]]:
@@ -326,10 +308,7 @@ def _drop_chunks(session: SqlSession, args: _Args) -> list[str]:
     if hi is None and lo is None:
         raise E.InvalidParameterValue("invalid drop_chunks argument: older_than or newer_than is required")
     dropped = _chunks(session, meta, lo, hi)
-    rp = None if schema == "public" else schema
-    tmin = lo if lo is not None else jobs.INT64_MIN
-    tmax = hi - 1 if hi is not None else 2**63 - 1
-    session.storage.delete(session.database, meta.name, tmin=tmin, tmax=tmax, rp=rp)
+    jobs.delete_rows(session.storage, session.database, schema, meta.name, lo, hi)
     return dropped
 
 
