@@ -86,8 +86,6 @@ class Gapfill:
         if len(k) and (int(k.min()) < 0 or int(k.max()) >= nb):
             raise executor.NotNative("rows outside the gapfill range: the rewrite passes them through")
         group, keys = self._groups(data)
-        if not self.tags:
-            group, keys = np.zeros(data.num_rows, np.int64), 1
         n = keys * nb
         row_of = np.full(n, -1, np.int64)  # the data row of each output row, -1 in a gap
         row_of[group * nb + k] = np.arange(data.num_rows)
@@ -98,14 +96,15 @@ class Gapfill:
         before[before < start_of] = -1
         after = np.minimum.accumulate(np.where(present, idx, n)[::-1])[::-1] if n else idx
         after[after >= start_of + nb] = n
+        bucket_us = (first + (idx % nb if nb else idx) * every) // 1000  # each output row's bucket
+        # a data row of each group (groups are numbered 0, 1, ...), for its tags on every row
+        group_rows = pa.array(np.repeat(np.unique(group, return_index=True)[1], nb))
         columns = []
         for kind, i, _name in self.outputs:
             if kind == "bucket":
-                us = (first + (idx % nb if nb else idx) * every) // 1000
-                columns.append(pa.array(us, pa.timestamp("us", tz="UTC")))
-            elif kind == "tag":  # (a data row of each group, the groups numbered 0, 1, ...)
-                firsts = np.unique(group, return_index=True)[1] if data.num_rows else group
-                columns.append(data.column(1 + i).take(pa.array(np.repeat(firsts, nb))))
+                columns.append(pa.array(bucket_us, pa.timestamp("us", tz="UTC")))
+            elif kind == "tag":
+                columns.append(data.column(1 + i).take(group_rows))
             else:
                 col = data.column(1 + len(self.tags) + i)
                 if kind == "agg":
@@ -113,14 +112,15 @@ class Gapfill:
                 elif kind == "locf":
                     columns.append(_take(col, np.where(before >= 0, row_of[np.maximum(before, 0)], -1)))
                 else:
-                    columns.append(_interpolate(col, row_of, before, after, first, every, nb))
+                    columns.append(_interpolate(col, row_of, before, after, bucket_us))
         table = pa.table(columns, names=[name for _, _, name in self.outputs])
         return executor.sort_rows(table, self.order) if self.order else table
 
     def _groups(self, data: pa.Table) -> tuple[np.ndarray, int]:
-        """Each row's group (numbered in the order of its tag values) and how many there are."""
+        """Each row's group (numbered in the order of its tag values) and how many there are: without
+        tags one group, rows or not (all of its buckets gaps then); with tags, the groups present."""
         if not self.tags or not data.num_rows:
-            return np.zeros(data.num_rows, np.int64), 0
+            return np.zeros(data.num_rows, np.int64), 0 if self.tags else 1
         codes = []
         for i in range(len(self.tags)):
             col = data.column(1 + i)
@@ -144,14 +144,13 @@ def _interpolate(
     row_of: np.ndarray,
     before: np.ndarray,
     after: np.ndarray,
-    first: int,
-    every: int,
-    nb: int,
+    bucket_us: np.ndarray,
 ) -> pa.Array:
+    """interpolate(): real rows keep their value; a gap between two real rows of its group (before,
+    after) is TimescaleDB's linear interpolation, x the buckets' microseconds."""
     n = len(row_of)
     values = col.to_numpy(zero_copy_only=False).astype(np.float64)
     valid = ~np.asarray(col.is_null().to_numpy(zero_copy_only=False), bool)
-    idx = np.arange(n)
     own = row_of >= 0
     y = np.zeros(n)
     ok = np.zeros(n, bool)
@@ -159,9 +158,7 @@ def _interpolate(
     gap = ~own & (before >= 0) & (after < n)
     if gap.any():
         r0, r1 = row_of[before[gap]], row_of[after[gap]]
-        x = (first + (idx[gap] % nb) * every) // 1000
-        x0 = (first + (before[gap] % nb) * every) // 1000
-        x1 = (first + (after[gap] % nb) * every) // 1000
+        x, x0, x1 = bucket_us[gap], bucket_us[before[gap]], bucket_us[after[gap]]
         y0, y1 = values[r0], values[r1]
         with np.errstate(all="ignore"):
             v = (y0 * (x1 - x).astype(np.float64) + y1 * (x - x0).astype(np.float64)) / (x1 - x0)
