@@ -249,9 +249,7 @@ def plan(
         oids = [c.type_oid for c in session._describe(rewritten, param_oids)]
     except E.SqlError:
         return None
-    if [o for k, _, o in outputs if k == "interpolate"] and any(
-        oids[1 + len(tags) + i] != _FLOAT8 for k, i, _ in outputs if k == "interpolate"
-    ):
+    if any(oids[1 + len(tags) + i] != _FLOAT8 for k, i, _ in outputs if k == "interpolate"):
         return None  # (integers and numerics interpolate with rounding: the rewrite's)
     order = planner.output_order(tree, names)
     if order is None:
