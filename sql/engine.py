@@ -1035,13 +1035,13 @@ class SqlSession:
                     lines.append(f"{indent}  pushed down: {p.sql('postgres')}")
             return binding
 
-        # subqueries the native executor computes (as a bound plan's native bodies): their plans, and
-        # for ANALYZE their results (DuckDB's EXPLAIN reads only their schema)
         if analyzed is not None:  # the native executor ran it: its scans, and what it found
             scans(t, "")
             lines.extend(analyzed)
             table = pa.table({"QUERY PLAN": lines})
             return Result([ColumnDesc("QUERY PLAN", TEXT.oid)], iter(table.to_batches()), tag="EXPLAIN")
+        # subqueries the native executor computes (as a bound plan's native bodies): their plans, and
+        # for ANALYZE their results (DuckDB's EXPLAIN reads only their schema)
         whole = t.copy()
         bodies = native_bodies(t, lambda sub: self._native_body(sub, [0] * len(params)))
         tables = None
