@@ -37,6 +37,7 @@ from sql import errors as E
 from sql.binder import resolve_table
 from sql.parse import parse
 from sql.rewrite.time_bucket import call_args
+from sql.rewrite.timescale_tables import function_name
 from sql.session import ColumnDesc, Result
 from sql.types import BY_NAME
 
@@ -70,15 +71,10 @@ CALLS: dict[str, tuple[str, bool]] = {
 def table_function(session: SqlSession, call: exp.Anonymous, describe: bool) -> list[str] | None:
     """The rows of show_chunks / drop_chunks called in FROM (sql/rewrite/timescale_tables.py); while
     ``describe``-ing, drop_chunks deletes nothing and gives none."""
-    name = _name(call)
+    name = function_name(call)
     if name not in ("show_chunks", "drop_chunks") or (describe and name == "drop_chunks"):
         return [] if name == "drop_chunks" else None
     return _HANDLERS[name](session, _Args(session, call, name))
-
-
-def _name(call: exp.Anonymous) -> str:
-    name = call.name.lower()
-    return name[len("public.") :] if name.startswith("public.") else name
 
 
 def management_call(tree: exp.Expression) -> exp.Anonymous | None:
@@ -87,18 +83,18 @@ def management_call(tree: exp.Expression) -> exp.Anonymous | None:
         return None
     e = tree.expressions[0]
     e = e.this if isinstance(e, exp.Alias) else e
-    if isinstance(e, exp.Anonymous) and _name(e) in CALLS:
+    if isinstance(e, exp.Anonymous) and function_name(e) in CALLS:
         return e
     return None
 
 
 def describe(call: exp.Anonymous) -> list[ColumnDesc]:
-    name = _name(call)
+    name = function_name(call)
     return [ColumnDesc(name, BY_NAME[CALLS[name][0]].oid)]
 
 
 def run_call(session: SqlSession, call: exp.Anonymous) -> Result:
-    name = _name(call)
+    name = function_name(call)
     if name == "create_hypertable":
         return ddl.create_hypertable(session, call)
     value = _HANDLERS[name](session, _Args(session, call, name))

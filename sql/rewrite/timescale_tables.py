@@ -9,8 +9,8 @@ whose one column is named as PostgreSQL names a scalar function's column in FROM
 function): ``(VALUES ('_timescaledb_internal._hyper_1_2_chunk')) AS c(c)``. The rows depend on the data
 (and drop_chunks deletes), so such a rewrite is never reused for another execution; while only
 describing, drop_chunks deletes nothing and gives no rows. ``compress_chunk(x, ...)`` /
-``decompress_chunk(x, ...)`` elsewhere than alone in a SELECT are their chunk, as text (every chunk
-file is compressed already).
+``decompress_chunk(x, ...)`` in a query are their chunk, as text (every chunk file is compressed
+already; alone in a SELECT, the call never gets here: sql/timescale.py runs it).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ NAMES = ("show_chunks", "drop_chunks")
 _CHUNK_CALLS = ("compress_chunk", "decompress_chunk")
 
 
-def _name(e: exp.Expression) -> str:
+def function_name(e: exp.Expression) -> str:
+    """The lower-case name of a TimescaleDB function call (``public.`` dropped), else ''."""
     name = e.name.lower() if isinstance(e, exp.Anonymous) else ""
     return name[len("public.") :] if name.startswith("public.") else name
 
@@ -29,13 +30,13 @@ def _name(e: exp.Expression) -> str:
 def timescale_tables(tree: exp.Expression, ctx) -> exp.Expression:
     for table in list(tree.find_all(exp.Table)):
         call = table.this
-        if not isinstance(call, exp.Anonymous) or _name(call) not in NAMES:
+        if not isinstance(call, exp.Anonymous) or function_name(call) not in NAMES:
             continue
         values = ctx.table_function(call)
         if values is None:
             continue
         ctx.session_dependent = True
-        column = table.alias_or_name if table.args.get("alias") is not None else _name(call)
+        column = table.alias_or_name if table.args.get("alias") is not None else function_name(call)
         if values:
             body: exp.Expression = exp.select(exp.column(column)).from_(
                 exp.values([(v,) for v in values], alias="__v", columns=[column])
@@ -48,12 +49,10 @@ def timescale_tables(tree: exp.Expression, ctx) -> exp.Expression:
                 alias=exp.TableAlias(this=exp.to_identifier(column), columns=[exp.to_identifier(column)]),
             )
         )
-    if any(_name(c) in _CHUNK_CALLS for c in tree.find_all(exp.Anonymous)):
-        alone = isinstance(tree, exp.Select) and len(tree.expressions) == 1 and not tree.args.get("from_")
-        top = tree.expressions[0] if alone else None  # (SELECT compress_chunk('...'): sql/timescale.py)
+    if any(function_name(c) in _CHUNK_CALLS for c in tree.find_all(exp.Anonymous)):
 
         def chunk(node: exp.Expression) -> exp.Expression:
-            if _name(node) in _CHUNK_CALLS and node is not top and node.expressions:
+            if function_name(node) in _CHUNK_CALLS and node.expressions:
                 first = node.expressions[0]
                 return exp.cast(first.copy(), "TEXT")
             return node
