@@ -48,8 +48,11 @@ class Job:
     last_run_ns: int | None = None
 
     @property
-    def next_start_ns(self) -> int:
-        return (self.last_run_ns or 0) + int(self.schedule_s * NS_PER_S) if self.last_run_ns else 0
+    def next_start_ns(self) -> int | None:
+        """When the job is due next; None: it never ran (it is due now)."""
+        if self.last_run_ns is None:
+            return None
+        return self.last_run_ns + int(self.schedule_s * NS_PER_S)
 
 
 def _load(engine: Engine) -> tuple[int, list[Job]]:
@@ -132,7 +135,8 @@ def run_due(engine: Engine, now_ns: int | None = None) -> list[Job]:
     now = time.time_ns() if now_ns is None else now_ns
     ran = []
     for job in jobs(engine):
-        if job.proc != "policy_retention" or (job.last_run_ns and now < job.next_start_ns):
+        due = job.next_start_ns
+        if job.proc != "policy_retention" or (due is not None and now < due):
             continue
         cutoff = now - int(job.config["drop_after_s"] * NS_PER_S)
         try:

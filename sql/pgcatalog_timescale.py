@@ -133,7 +133,7 @@ def jobs(s: Snapshot) -> list[Row]:
                 "fixed_schedule": False,
                 "config": _jsonb(config),
                 # (a job that never ran has no statistics yet: NULL, as TimescaleDB's view shows it)
-                "next_start": j.next_start_ns // 1000 if j.last_run_ns else None,
+                "next_start": None if j.next_start_ns is None else j.next_start_ns // 1000,
                 "hypertable_schema": j.schema,
                 "hypertable_name": j.relation,
                 "check_schema": PROC_SCHEMA,
