@@ -31,8 +31,13 @@ Deliberate differences from TSBS's text, each so that every peer computes the sa
   its label and SQL say hourly).
 
 Each type runs ``--instances`` different instances (default 10) after one untimed warm-up instance;
-the time of one instance is the client's wall time from sending the query to having every result row
-(HTTP keep-alive for InfluxQL; one psycopg 3 connection, text format, for SQL). Reported: median and
+the time of one instance is, as in TSBS's own runners, the client's wall time from sending the query
+to having received the whole answer: the full HTTP body for InfluxQL (one keep-alive connection), every
+result row for SQL (one libpq connection, simple query protocol, text format, like TSBS's lib/pq
+``Query`` without arguments). Neither runner decodes the values inside its clock, so neither does this
+one: the JSON body and the rows are decoded afterwards, to count rows and to catch an error.
+``--decode`` puts that decoding (``json.loads``; psycopg 3's ``fetchall``, extended protocol) inside
+the clock, which adds the Python client's per-value cost to every peer alike. Reported: median and
 p95 per type and peer, and tsgres / the fastest other peer. VictoriaMetrics is not queried (its
 MetricsQL has no equivalent of most of these; the suite uses it for ingest and bytes per value).
 
@@ -53,10 +58,10 @@ import random
 import sys
 import time
 import urllib.parse
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -252,7 +257,8 @@ class QueryError(RuntimeError):
 
 
 class InfluxQLClient:
-    """GET /query over one keep-alive HTTP connection; returns the number of result rows."""
+    """GET /query over one keep-alive HTTP connection. ``query`` is what is timed (the whole body
+    received); ``rows`` decodes it, counts the result rows and raises a statement's error."""
 
     def __init__(self, host: str, port: int, database: str = DATABASE, timeout: float = 120.0) -> None:
         self.conn = http.client.HTTPConnection(host, port, timeout=timeout)
@@ -264,10 +270,15 @@ class InfluxQLClient:
         resp = self.conn.getresponse()
         return resp.status, resp.read()
 
-    def __call__(self, q: str) -> int:
+    def query(self, q: str) -> bytes:
         status, body = self.get(q)
         if status != 200:
             raise QueryError(f"HTTP {status}: {body[:200]!r}")
+        return body
+
+    @staticmethod
+    def rows(body: object) -> int:
+        assert isinstance(body, bytes)
         doc = json.loads(body)
         rows = 0
         for result in doc.get("results", []):
@@ -297,24 +308,49 @@ def influxql_supported(host: str, port: int) -> bool:
 
 
 class SQLClient:
-    """One psycopg 3 connection (text format); returns the number of result rows."""
+    """One libpq connection through psycopg 3. ``query`` is what is timed: with ``decode`` False, libpq
+    receives every row of a simple-protocol query (no per-value conversion, as TSBS's lib/pq runner);
+    with ``decode`` True, psycopg executes (extended protocol) and converts every value (``fetchall``).
+    ``rows`` counts the rows of what ``query`` returned."""
 
-    def __init__(self, conninfo: str, timeout_s: float = 120.0) -> None:
+    def __init__(self, conninfo: str, timeout_s: float = 120.0, decode: bool = False) -> None:
         import psycopg
 
         self.conn = psycopg.connect(conninfo, autocommit=True)
+        self.decode = decode
         try:
             self.conn.execute(f"SET statement_timeout = {int(timeout_s * 1000)}")
         except psycopg.Error:  # a server without the setting still runs the queries
             pass
 
-    def __call__(self, sql: str) -> int:
-        with self.conn.cursor() as cur:
-            cur.execute(sql)
-            return len(cur.fetchall()) if cur.description is not None else 0
+    def query(self, sql: str) -> object:
+        if self.decode:
+            with self.conn.cursor() as cur:
+                cur.execute(sql)
+                return cur.fetchall() if cur.description is not None else []
+        from psycopg import pq
+
+        res = self.conn.pgconn.exec_(sql.encode())
+        if res.status not in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
+            raise QueryError((res.error_message or b"query failed").decode(errors="replace").strip())
+        return res
+
+    @staticmethod
+    def rows(raw: object) -> int:
+        if isinstance(raw, list):
+            return len(raw)
+        from psycopg import pq
+
+        assert isinstance(raw, pq.PGresult)
+        return raw.ntuples
 
     def close(self) -> None:
         self.conn.close()
+
+
+class Client(Protocol):
+    def query(self, text: str) -> object: ...
+    def rows(self, raw: object) -> int: ...
 
 
 @dataclass
@@ -361,15 +397,22 @@ def settle(pid: int, *, quiet_share: float = 0.05, window_s: float = 1.0, limit_
     return time.monotonic() - start
 
 
-def run_type(run_one: Callable[[str], int], queries: list[Query], dialect: str, peer: str) -> TypeResult:
-    """Warm up with ``queries[0]``, then time the rest; the first error stops the type."""
+def run_type(
+    client: Client, queries: list[Query], dialect: str, peer: str, decode: bool = False
+) -> TypeResult:
+    """Warm up with ``queries[0]``, then time the rest; the first error stops the type. The clock
+    covers ``client.query`` (and ``client.rows`` too when ``decode``)."""
     res = TypeResult(queries[0].qtype, peer, dialect, note=queries[0].note)
     try:
         for i, q in enumerate(queries):
             text = q.influxql if dialect == "InfluxQL" else q.sql
             t0 = time.perf_counter()
-            rows = run_one(text)
+            raw = client.query(text)
+            if decode:
+                rows = client.rows(raw)
             ms = (time.perf_counter() - t0) * 1000
+            if not decode:
+                rows = client.rows(raw)
             if i:
                 res.times_ms.append(ms)
                 res.rows.append(rows)
@@ -390,6 +433,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=1, help="data seed")
     p.add_argument("--query-seed", type=int, default=0, help="seed of the random query parameters")
     p.add_argument("--print", action="store_true", help="print one instance of each type and exit")
+    p.add_argument(
+        "--decode", action="store_true",
+        help="time the client's decoding of every value too (json.loads; psycopg fetchall)",
+    )  # fmt: skip
 
 
 def _types(args: argparse.Namespace) -> list[str]:
@@ -417,9 +464,9 @@ def measure(args: argparse.Namespace) -> list[Measurement]:
     )
     results: list[TypeResult] = []
 
-    def run_all(run_one: Callable[[str], int], peer: str, dialect: str) -> None:
+    def run_all(client: Client, peer: str, dialect: str) -> None:
         for t in types:
-            r = run_type(run_one, plan[t], dialect, peer)
+            r = run_type(client, plan[t], dialect, peer, args.decode)
             results.append(r)
             if r.error:
                 shown = f"failed: {r.error[:200]}"
@@ -446,7 +493,7 @@ def measure(args: argparse.Namespace) -> list[Measurement]:
                     with ppeer.connect() as conn:
                         conn.execute("ANALYZE")
                     print(f"  postgres settled after {settle(ppeer.pid):.1f} s", flush=True)
-                    sql = SQLClient(ppeer.conninfo(), args.timeout)
+                    sql = SQLClient(ppeer.conninfo(), args.timeout, args.decode)
                     run_all(sql, "postgres", "SQL")
                     sql.close()
             elif name == "tsgres":
@@ -460,7 +507,7 @@ def measure(args: argparse.Namespace) -> list[Measurement]:
                     else:
                         skip_all("tsgres", "InfluxQL", "no /query endpoint in this build")
                     if tpeer.has_pgwire:
-                        sql = SQLClient(tpeer.conninfo(DATABASE), args.timeout)
+                        sql = SQLClient(tpeer.conninfo(DATABASE), args.timeout, args.decode)
                         run_all(sql, "tsgres", "SQL")
                         sql.close()
                     else:
