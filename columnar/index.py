@@ -85,6 +85,7 @@ from columnar.batch import TagSet
 from columnar.errors import CorruptData, SeriesLimitExceeded, StorageError
 from columnar.fsio import fsync_dir
 from columnar.predicate import AllSeries, And, Not, Or, TagEq, TagIn, TagNe, TagPredicate, TagRegex
+from columnar.rows import bitmap_ids
 
 __all__ = ["SeriesIndex", "parse_series_key", "series_key"]
 
@@ -406,6 +407,7 @@ _SNAP_END = b"TSGSEND1"
 _SNAP_NAME = "series.snap"
 _LOCK_NAME = "LOCK"
 _SNAP_VERSION = 1
+_SELECTED_MAX = 256  # select_ids answers kept (cleared when full: a handful are in use at a time)
 _LOG_NAME = re.compile(r"series-(\d{8})\.log")
 _ADD, _DROP, _DROP_TABLE = 1, 2, 3
 _RECORD_HEAD = struct.Struct("<II")
@@ -480,6 +482,8 @@ class SeriesIndex:
         self._hashes = np.zeros(1024, dtype=np.uint64)  # by id
         self._tables: dict[str, _Table] = {}
         self._live = 0
+        # select_ids' answers: {(table, predicate): ((next id, live series), ids)}
+        self._selected: dict[tuple[str, TagPredicate | None], tuple[tuple[int, int], np.ndarray]] = {}
         self._fd = -1
         self._log_gen = 0
         self._log_size = 0
@@ -599,6 +603,26 @@ class SeriesIndex:
             if t is None:
                 return BitMap()
             return _evaluate(t, predicate if predicate is not None else AllSeries()).copy()
+
+    def select_ids(self, table: str, predicate: TagPredicate | None = None) -> np.ndarray:
+        """:meth:`select` as a sorted int64 array, read-only. Dashboards and benchmarks repeat the
+        same few predicates, so answers are kept until the series change: the stamp (next id, live
+        series) changes with every change (a new series raises the first, a dropped one lowers the
+        second, and a series' tags never change), and never comes back to an earlier value."""
+        with self._lock:
+            stamp = (self._next_id, self._live)
+            try:
+                hit = self._selected.get((table, predicate))
+            except TypeError:  # (a predicate holding something unhashable: not kept)
+                return bitmap_ids(self.select(table, predicate))
+            if hit is not None and hit[0] == stamp:
+                return hit[1]
+            ids = bitmap_ids(self.select(table, predicate))
+            ids.flags.writeable = False
+            if len(self._selected) >= _SELECTED_MAX:
+                self._selected.clear()
+            self._selected[(table, predicate)] = (stamp, ids)
+            return ids
 
     def series_tags(self, ids: Iterable[int]) -> list[tuple[str, TagSet]]:
         """``(table, tag set)`` per id. Raises KeyError for an id that is unknown or dropped."""

@@ -38,7 +38,7 @@ from columnar.engine import INT64_MAX, INT64_MIN, Engine
 from columnar.errors import ResultTooLarge, TableNotFound
 from columnar.merge import merge_rows
 from columnar.predicate import TagPredicate
-from columnar.rows import Column, Rows, bitmap_ids, concat
+from columnar.rows import Column, Rows, concat
 from columnar.shard import Shard, ShardSources
 from columnar.strings import take_strings
 from columnar.strings import warm_up as strings_warm_up
@@ -101,7 +101,7 @@ def _target(engine: Engine, req: ScanRequest) -> _Target:
     fields = all_fields if req.fields is None else {f: all_fields[f] for f in req.fields if f in all_fields}
     all_tags = meta.tags
     tags = all_tags if req.tags is None else [t for t in req.tags if t in all_tags]
-    ids = bitmap_ids(engine.index(db.id).select(req.table, req.predicate))
+    ids = engine.index(db.id).select_ids(req.table, req.predicate)
     if req.series is not None:
         ids = np.intersect1d(ids, np.asarray(req.series, dtype=np.int64))
     shards = [

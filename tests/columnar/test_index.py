@@ -97,6 +97,24 @@ def test_resolve_is_idempotent_and_dedupes(index: SeriesIndex) -> None:
         index.series_tags([99])
 
 
+def test_select_ids_follows_new_and_dropped_series(index: SeriesIndex) -> None:
+    """select_ids keeps its answers only while the series stay as they were."""
+    index.resolve("cpu", [ts(host="a", dc="x"), ts(host="b", dc="x")])
+    in_x = TagEq("dc", "x")
+    first = index.select_ids("cpu", in_x)
+    assert first.tolist() == [1, 2] and not first.flags.writeable
+    assert index.select_ids("cpu", in_x) is first  # unchanged: the same answer
+    index.resolve("cpu", [ts(host="c", dc="x")])
+    assert index.select_ids("cpu", in_x).tolist() == [1, 2, 3]
+    index.drop_series([2])
+    assert index.select_ids("cpu", in_x).tolist() == [1, 3]
+    index.resolve("cpu", [ts(host="b", dc="x")])  # the same tags again: a new series
+    assert index.select_ids("cpu", in_x).tolist() == [1, 3, 4]
+    index.drop_table("cpu")
+    assert index.select_ids("cpu", in_x).tolist() == []
+    assert index.select_ids("cpu", None).tolist() == []
+
+
 def test_resolve_normalises_tag_sets(index: SeriesIndex) -> None:
     a = index.resolve("cpu", [(("region", "eu"), ("host", "a"))])
     b = index.resolve("cpu", [(("host", "a"), ("region", "eu"))])
