@@ -213,7 +213,11 @@ def output_order(tree: exp.Select, names: list[str]) -> list[tuple[str, bool, bo
             if not 1 <= int(key.name) <= len(names):
                 return None
             name = names[int(key.name) - 1]
-        elif isinstance(key, exp.Column) and not key.table and key.name in names:
+        elif (
+            isinstance(key, exp.Column)
+            and key.name in names
+            and (not key.table or _is_output(tree, names, key))
+        ):
             name = key.name
         else:
             return None
@@ -221,6 +225,21 @@ def output_order(tree: exp.Select, names: list[str]) -> list[tuple[str, bool, bo
         nulls_first = item.args.get("nulls_first")  # (PostgreSQL's default: first when DESC)
         out.append((name, desc, desc if nulls_first is None else bool(nulls_first)))
     return out
+
+
+def _is_output(tree: exp.Select, names: list[str], key: exp.Column) -> bool:
+    """Whether ``t.c`` in ORDER BY is the output named c: it names the input column c of the FROM
+    table t (ORMs qualify every column), which is that output only when the output is that column."""
+    frm = tree.args.get("from_")
+    if frm is None or not isinstance(frm.this, exp.Table) or key.table != frm.this.alias_or_name:
+        return False
+    if len(names) != len(tree.expressions):
+        return False
+    for e, name in zip(tree.expressions, names, strict=True):
+        if name == key.name:
+            inner = e.this if isinstance(e, exp.Alias) else e
+            return isinstance(inner, exp.Column) and inner.name == key.name and inner.table in ("", key.table)
+    return False
 
 
 def plan(session, tree: exp.Expression) -> NativePlan | None:

@@ -748,3 +748,27 @@ def test_memtable_rows_interleaved_with_a_file_count_apart_unless_a_point_repeat
             105 if overwrite else 0
         )
         assert marked and all(after == before + (0 if overwrite else 1) for before, after in marked), marked
+
+
+@pytest.mark.parametrize(
+    ("sql", "native"),
+    [
+        # ORMs qualify every column: ORDER BY t.c is the output c when that output is the column
+        (
+            "SELECT cpu.hostname, max(cpu.usage_user) AS m FROM cpu GROUP BY cpu.hostname ORDER BY cpu.hostname DESC",
+            True,
+        ),
+        ("SELECT c.hostname, count(*) AS n FROM cpu AS c GROUP BY c.hostname ORDER BY c.hostname", True),
+        ("SELECT hostname, min(temp) AS t FROM cpu GROUP BY hostname ORDER BY cpu.hostname, t", True),
+        # ... and not when the output of that name is something else (the input column is meant)
+        (
+            "SELECT upper(hostname) AS hostname, max(temp) AS m FROM cpu GROUP BY cpu.hostname ORDER BY cpu.hostname",
+            False,
+        ),
+        ("SELECT hostname AS h, max(temp) AS m FROM cpu GROUP BY hostname ORDER BY cpu.hostname", False),
+    ],
+)
+def test_a_qualified_order_by_column_is_the_output_only_when_it_is_that_column(session, sql, native):
+    assert (type(session.prepare(sql, []).native).__name__ == "BucketAggregate") is native
+    want, got = _duckdb_and_native(session, sql)
+    assert got[:2] == want[:2] and [_text(r) for r in got[2]] == [_text(r) for r in want[2]]
