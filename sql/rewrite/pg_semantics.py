@@ -249,7 +249,9 @@ def _format_to_printf(fmt: str) -> str | None:
 
 
 _INT4_RESULT = (exp.Length, exp.StrPosition, exp.BitLength, exp.ArraySize)
-_INT4_RESULT_NAMES = ("octet_length", "cardinality", "array_position", "strpos", "char_length")
+_INT4_RESULT_NAMES = (
+    "octet_length", "cardinality", "array_position", "strpos", "char_length", "json_array_length",
+)  # fmt: skip
 
 
 # (s1, e1) OVERLAPS (s2, e2) as PostgreSQL evaluates it (overlaps_timestamp): each period runs
@@ -298,8 +300,36 @@ def _period(pair: exp.Expression) -> tuple[exp.Expression, exp.Expression] | Non
     return start, end
 
 
+def _json_agg(node: exp.Expression) -> exp.Expression | None:
+    """json_agg / jsonb_agg(x [ORDER BY ...]) -> to_json(list(x [ORDER BY ...])): DuckDB has neither
+    (sqlglot writes JSON_ARRAYAGG). NULL inputs stay in the array and no rows give NULL, as in
+    PostgreSQL. Under FILTER or OVER the wrapper goes around that clause (its node comes next)."""
+    if isinstance(node, exp.Filter | exp.Window) and node.this.meta.get("pg_json_agg"):
+        node.this.meta.pop("pg_json_agg")
+        return _keep_name(node, _fn("to_json", node))
+    if isinstance(node, exp.JSONArrayAgg):
+        arg = node.this
+        order = node.args.get("order")
+        if order is not None:
+            arg = exp.Order(this=arg, expressions=order.expressions)
+    elif isinstance(node, exp.Anonymous) and node.name.lower() in ("json_agg", "jsonb_agg"):
+        if len(node.expressions) != 1:
+            return None  # (PostgreSQL's own error: no such function)
+        arg = node.expressions[0]
+    else:
+        return None
+    agg = _fn("list", arg)
+    if isinstance(node.parent, exp.Filter | exp.Window) and node.arg_key == "this":
+        agg.meta["pg_json_agg"] = True
+        return agg
+    return _keep_name(node, _fn("to_json", agg))
+
+
 def _function(node: exp.Expression) -> exp.Expression:
     name = node.name.lower() if isinstance(node, exp.Anonymous) else ""
+    as_json = _json_agg(node)
+    if as_json is not None:
+        return as_json
     if isinstance(node, exp.Overlaps):
         p1, p2 = _period(node.this), _period(node.expression)
         if p1 is not None and p2 is not None:
@@ -405,6 +435,8 @@ def _function(node: exp.Expression) -> exp.Expression:
             if new is not None:
                 return _keep_name(node, _cast(new, "DOUBLE"))
         return node
+    if name == "jsonb_array_length" and len(node.expressions) == 1:  # (jsonb is DuckDB's JSON here)
+        return _keep_name(node, _cast(_fn("json_array_length", node.expressions[0]), "INTEGER"))
     if isinstance(node, _INT4_RESULT) or name in _INT4_RESULT_NAMES:
         return _keep_name(node, _cast(node, "INTEGER"))
     if isinstance(node, exp.Window) and isinstance(node.this, exp.Ntile):

@@ -168,6 +168,9 @@ def run_pg(conn: Any, sql: str, params: tuple[str | None, ...] | None = None) ->
     return Outcome(cols, [tuple(r) for r in cur.fetchall()])
 
 
+JSON_OIDS = (114, 3802)
+
+
 def run_tsgres(session: Any, sql: str, params: tuple[str | None, ...] | None = None) -> Outcome:
     from pgwire.types import Context, decode_param
     from sql.errors import SqlError
@@ -191,7 +194,11 @@ def run_tsgres(session: Any, sql: str, params: tuple[str | None, ...] | None = N
     rows: list[tuple[Any, ...]] = []
     for b in batches:
         t = pa.Table.from_batches([b])
-        rows.extend(zip(*(t.column(i).to_pylist() for i in range(t.num_columns)), strict=True))
+        values = [t.column(i).to_pylist() for i in range(t.num_columns)]
+        for i, (_, oid) in enumerate(cols):
+            if oid in JSON_OIDS:  # (decoded as psycopg decodes PostgreSQL's json and jsonb)
+                values[i] = [None if v is None else json.loads(v) for v in values[i]]
+        rows.extend(zip(*values, strict=True))
     return Outcome(cols, rows, described=described)
 
 

@@ -179,3 +179,26 @@ SELECT avg(x) FROM (VALUES (1), (2), (2)) v(x);
 
 -- name: sum_numeric_cast
 SELECT sum(usage_user::numeric(10,2)) FROM cpu;
+
+-- name: json_agg_grouped_ordered
+SELECT hostname, json_agg(usage_user ORDER BY time DESC, usage_user) AS j, json_agg(region ORDER BY time) AS r
+FROM cpu GROUP BY hostname ORDER BY hostname;
+
+-- name: json_agg_filter_and_nulls
+SELECT json_agg(note ORDER BY time, note) FILTER (WHERE level > 2) AS j, json_agg(note ORDER BY time, note) AS all_notes
+FROM sensors;
+
+-- name: json_agg_no_rows_is_null
+SELECT json_agg(usage_user) AS j, json_agg(hostname) AS h FROM cpu WHERE usage_user > 1000;
+
+-- name: json_agg_of_rows
+SELECT json_agg(t ORDER BY t.hostname) AS rows
+FROM (SELECT hostname, max(usage_user) AS top, count(*) AS n FROM cpu GROUP BY hostname) t;
+
+-- name: json_agg_window
+SELECT hostname, time, json_agg(usage_user) OVER (PARTITION BY hostname ORDER BY time ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS w
+FROM cpu ORDER BY hostname, time LIMIT 20;
+
+-- name: jsonb_agg_read_back
+SELECT hostname, jsonb_array_length(jsonb_agg(usage_user)) AS n, jsonb_agg(usage_user ORDER BY time DESC) ->> 0 AS newest
+FROM cpu GROUP BY hostname ORDER BY hostname;
