@@ -47,6 +47,7 @@ from sql.binder import (
 )
 from sql.copy import parse_copy, read_chunks
 from sql.deadlines import DEADLINES, Deadline
+from sql.explain import JSON_OID, ExplainOptions, as_json, parse_explain
 from sql.parse import command_word, parse
 from sql.planner import NativePlan
 from sql.read_ahead import read_ahead
@@ -396,7 +397,9 @@ class SqlSession:
         if word == "CREATE" and sql.split()[1:2] and sql.split()[1].upper() == "EXTENSION":
             return Prepared(sql, [], None, "CREATE EXTENSION", kind="extension")
         if word == "EXPLAIN":
-            return Prepared(sql, [], [ColumnDesc("QUERY PLAN", TEXT.oid)], "EXPLAIN", kind="explain")
+            opts, _ = parse_explain(sql)  # (bad options fail here, at Parse, as in PostgreSQL)
+            oid = JSON_OID if opts.format == "json" else TEXT.oid
+            return Prepared(sql, [], [ColumnDesc("QUERY PLAN", oid)], "EXPLAIN", kind="explain")
         return self._prepare_tree(sql, parse(sql), param_oids)
 
     def _prepare_tree(self, sql: str, tree: exp.Expression, param_oids: list[int]) -> Prepared:
@@ -1002,10 +1005,8 @@ class SqlSession:
         return result
 
     def _explain(self, sql: str, params: list) -> Result:
-        body = sql.strip().rstrip(";")[len("EXPLAIN") :].strip()
-        analyze = body.upper().startswith("ANALYZE")
-        if analyze:
-            body = body[len("ANALYZE") :].strip()
+        opts, body = parse_explain(sql)
+        analyze = opts.analyze
         tree = parse(body)
         lines: list[str] = []
         analyzed = None
@@ -1038,8 +1039,7 @@ class SqlSession:
         if analyzed is not None:  # the native executor ran it: its scans, and what it found
             scans(t, "")
             lines.extend(analyzed)
-            table = pa.table({"QUERY PLAN": lines})
-            return Result([ColumnDesc("QUERY PLAN", TEXT.oid)], iter(table.to_batches()), tag="EXPLAIN")
+            return _plan_result(lines, opts)
         # subqueries the native executor computes (as a bound plan's native bodies): their plans, and
         # for ANALYZE their results (DuckDB's EXPLAIN reads only their schema)
         whole = t.copy()
@@ -1076,8 +1076,7 @@ class SqlSession:
             raise duck.translate(exc) from exc
         finally:
             cur.close()
-        table = pa.table({"QUERY PLAN": lines})
-        return Result([ColumnDesc("QUERY PLAN", TEXT.oid)], iter(table.to_batches()), tag="EXPLAIN")
+        return _plan_result(lines, opts)
 
     def _analyze_native(self, prepared: Prepared, params: list) -> list[str] | None:
         """EXPLAIN ANALYZE's lines of a native execution (None: it was not native for these values)."""
@@ -1342,3 +1341,12 @@ def _infer_params(session: SqlSession, tree: exp.Expression) -> dict[int, int]:
             except KeyError:
                 pass
     return out
+
+
+def _plan_result(lines: list[str], opts: ExplainOptions) -> Result:
+    """EXPLAIN's answer: a text line per row, or FORMAT JSON's one json row."""
+    if opts.format == "json":
+        table = pa.table({"QUERY PLAN": [as_json(lines, opts.analyze)]})
+        return Result([ColumnDesc("QUERY PLAN", JSON_OID)], iter(table.to_batches()), tag="EXPLAIN")
+    table = pa.table({"QUERY PLAN": lines})
+    return Result([ColumnDesc("QUERY PLAN", TEXT.oid)], iter(table.to_batches()), tag="EXPLAIN")

@@ -4,6 +4,7 @@ exactly what DuckDB answers, over chunk files + memtable, overwritten rows, dele
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from decimal import Decimal
@@ -523,3 +524,27 @@ def test_explain_analyze_runs_a_native_plan_natively(session):
     finally:
         session.execute(session.prepare("SET tsgres.native_executor = on", []), [])
     assert "Native execution" not in text and "Execution time" in text
+
+
+@pytest.mark.parametrize(
+    "options", ["(ANALYZE, BUFFERS)", "(ANALYZE true, COSTS OFF, TIMING OFF, SUMMARY)", "ANALYZE VERBOSE"]
+)
+def test_explain_takes_postgresql_options(session, options):
+    """Tools send EXPLAIN's options in parentheses: ANALYZE among them runs the statement."""
+    text = "\n".join(r["QUERY PLAN"] for r in _rows(session, f"EXPLAIN {options} {AGGREGATES[1]}")[2])
+    assert "Native execution: " in text
+    plain = "\n".join(
+        r["QUERY PLAN"] for r in _rows(session, f"EXPLAIN (VERBOSE, COSTS false) {AGGREGATES[1]}")[2]
+    )
+    assert "Native BucketAggregate" in plain and "Native execution" not in plain
+
+
+def test_explain_format_json_is_one_json_row(session):
+    names, oids, rows = _rows(session, f"EXPLAIN (ANALYZE, FORMAT JSON) {AGGREGATES[1]}")
+    assert names == ["QUERY PLAN"] and oids == [114] and len(rows) == 1
+    [root] = json.loads(rows[0]["QUERY PLAN"])
+    text = _rows(session, f"EXPLAIN ANALYZE {AGGREGATES[1]}")[2]
+    assert root["Plan"]["Node Type"] == text[0]["QUERY PLAN"]
+    assert len(root["Plan"]["Plan Lines"]) == len(text) and root["Execution Time"] > 0
+    described = session.prepare(f"EXPLAIN (FORMAT JSON) {AGGREGATES[1]}", [])
+    assert [c.type_oid for c in described.columns] == [114]

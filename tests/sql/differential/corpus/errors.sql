@@ -239,3 +239,23 @@ SELECT count(*) FROM hosts WHERE hostname = 1;
 -- name: int_column_eq_text_column
 -- error: 42883
 SELECT count(*) FROM hosts WHERE rack = team;
+
+-- name: explain_unknown_option
+-- error: 42601
+EXPLAIN (FOO) SELECT count(*) FROM cpu;
+
+-- name: explain_option_not_boolean
+-- error: 42601
+EXPLAIN (ANALYZE maybe) SELECT count(*) FROM cpu;
+
+-- name: explain_unknown_format
+-- error: 22023
+EXPLAIN (FORMAT html) SELECT count(*) FROM cpu;
+
+-- name: explain_timing_without_analyze
+-- error: 22023
+EXPLAIN (TIMING, COSTS OFF) SELECT count(*) FROM cpu;
+
+-- name: explain_wal_without_analyze
+-- error: 22023
+EXPLAIN (WAL true) SELECT count(*) FROM cpu;
