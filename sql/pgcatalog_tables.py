@@ -415,6 +415,15 @@ def pg_aggregate(s: Snapshot) -> list[Row]:
 
 
 _VARTYPES = {"on": "bool", "off": "bool"}
+# PostgreSQL's vartype where the value does not tell it
+_VARTYPE_OF = {
+    **dict.fromkeys(
+        ("intervalstyle", "client_min_messages", "bytea_output", "default_transaction_isolation",
+         "transaction_isolation", "synchronous_commit", "backslash_quote", "timescaledb.telemetry_level"),
+        "enum",
+    ),
+    **dict.fromkeys(("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "work_mem"), "integer"),
+}  # fmt: skip
 
 
 @generates("pg_settings")
@@ -422,10 +431,14 @@ def pg_settings(s: Snapshot) -> list[Row]:
     out: list[Row] = []
     for name, value in sorted(s.session.settings.items()):
         default = S.DEFAULTS.get(name)
-        vartype = _VARTYPES.get(value) or ("integer" if value.lstrip("-").isdigit() else "string")
+        vartype = (
+            _VARTYPE_OF.get(name)
+            or _VARTYPES.get(value)
+            or ("integer" if value.lstrip("-").isdigit() else "string")
+        )
         out.append(
             {
-                "name": name,
+                "name": S.REPORTED.get(name, name),  # (PostgreSQL's spelling: TimeZone, DateStyle)
                 "setting": value,
                 "category": "Customized Options" if "." in name else "Client Connection Defaults",
                 "short_desc": "",

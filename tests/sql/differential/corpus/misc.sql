@@ -138,3 +138,13 @@ SELECT hostname FROM hosts WHERE team IS DISTINCT FROM 'web' ORDER BY 1;
 
 -- name: abs_of_interval_diff
 SELECT hostname, max(time) - min(time) AS span FROM cpu GROUP BY hostname ORDER BY 1;
+
+-- name: pg_settings_names_as_postgresql_spells_them
+SELECT name, vartype FROM pg_settings
+WHERE name IN ('TimeZone', 'DateStyle', 'IntervalStyle', 'server_encoding', 'client_encoding', 'search_path')
+ORDER BY name;
+
+-- name: pg_settings_vartypes
+SELECT name, vartype FROM pg_settings
+WHERE name IN ('IntervalStyle', 'client_min_messages', 'bytea_output', 'transaction_isolation', 'work_mem', 'lock_timeout', 'jit', 'standard_conforming_strings', 'max_connections')
+ORDER BY name;
