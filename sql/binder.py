@@ -140,7 +140,9 @@ def _references(
             continue
         rp, meta = resolve_table(storage, database, table)
         cols = sql_columns(meta)
-        wanted = cols if stars else [c for c in cols if c.name in names or c.kind == "time"]
+        # a whole-row reference (row_to_json(t), json_agg(t), SELECT t FROM t) reads every column
+        whole = table.alias_or_name in names and table.alias_or_name not in {c.name for c in cols}
+        wanted = cols if stars or whole else [c for c in cols if c.name in names or c.kind == "time"]
         if not wanted:  # count(*) over a table without a time column: rows need some column
             wanted = cols[:1]
         if TIME_NS in names and TIME_NS not in {c.name for c in cols}:

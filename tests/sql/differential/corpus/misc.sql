@@ -148,3 +148,10 @@ ORDER BY name;
 SELECT name, vartype FROM pg_settings
 WHERE name IN ('IntervalStyle', 'client_min_messages', 'bytea_output', 'transaction_isolation', 'work_mem', 'lock_timeout', 'jit', 'standard_conforming_strings', 'max_connections')
 ORDER BY name;
+
+-- name: whole_row_reference_reads_every_column
+SELECT row_to_json(c) ->> 'hostname' AS h, (row_to_json(c) ->> 'usage_user')::float8 AS u, row_to_json(c) ->> 'region' AS r
+FROM cpu c WHERE usage_user > 90 ORDER BY time, hostname LIMIT 5;
+
+-- name: whole_row_reference_in_an_aggregate
+SELECT json_array_length(json_agg(s)) AS n, json_agg(s ORDER BY s.time, s.sensor_id) -> 0 ->> 'sensor_id' AS first_sensor FROM sensors s;
