@@ -51,12 +51,22 @@ uvloop.run(main())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=0, help="measure a server already listening here (default: start one)")
-    parser.add_argument("--engine", choices=["duck", "tsgres"], default="duck",
-                        help="server to start: the DuckDB test session (default) or `tsgres serve` (storage + SQL engine)")
-    parser.add_argument("--queries", type=int, default=5000, help="SELECT 1 round trips per client (default 5000)")
+    parser.add_argument(
+        "--port", type=int, default=0, help="measure a server already listening here (default: start one)"
+    )
+    parser.add_argument(
+        "--engine",
+        choices=["duck", "tsgres"],
+        default="duck",
+        help="server to start: the DuckDB test session (default) or `tsgres serve` (storage + SQL engine)",
+    )
+    parser.add_argument(
+        "--queries", type=int, default=5000, help="SELECT 1 round trips per client (default 5000)"
+    )
     parser.add_argument("--clients", default="1,64", help="client counts for the latency runs (default 1,64)")
-    parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the streaming result (default 1M)")
+    parser.add_argument(
+        "--rows", type=int, default=1_000_000, help="rows in the streaming result (default 1M)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="streaming runs per format; the best is kept")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
@@ -64,7 +74,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 async def _latency(port: int, clients: int, queries: int) -> list[float]:
     import asyncpg
 
-    conns = [await asyncpg.connect(host="127.0.0.1", port=port, user="bench", database=DATABASE) for _ in range(clients)]
+    conns = [
+        await asyncpg.connect(host="127.0.0.1", port=port, user="bench", database=DATABASE)
+        for _ in range(clients)
+    ]
     samples: list[float] = []
 
     async def one(conn: asyncpg.Connection) -> None:
@@ -190,7 +203,9 @@ def _in_process_breakdown(queries: int) -> dict[str, float]:
     return {
         "handler_p50_us": round(statistics.median(total) * 1e6, 1),
         "session_p50_us": round(statistics.median(inside) * 1e6, 1),
-        "protocol_p50_us": round(statistics.median([t - i for t, i in zip(total, inside, strict=True)]) * 1e6, 1),
+        "protocol_p50_us": round(
+            statistics.median([t - i for t, i in zip(total, inside, strict=True)]) * 1e6, 1
+        ),
     }
 
 
@@ -210,8 +225,20 @@ def run(args: argparse.Namespace) -> int:
             argv = [sys.executable, "-c", SERVER.format(repo=str(REPO))]
         else:
             tmp = tempfile.TemporaryDirectory(prefix="bench-pgwire-")
-            argv = [sys.executable, "-m", "tsgres", "serve", "--data-dir", tmp.name, "--http-port", "0", "--pg-port", "0",
-                    "--log-level", "warning"]
+            argv = [
+                sys.executable,
+                "-m",
+                "tsgres",
+                "serve",
+                "--data-dir",
+                tmp.name,
+                "--http-port",
+                "0",
+                "--pg-port",
+                "0",
+                "--log-level",
+                "warning",
+            ]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
         assert proc.stdout is not None
         while True:
@@ -224,9 +251,14 @@ def run(args: argparse.Namespace) -> int:
             if line.startswith("tsgres: pgwire listening on"):
                 port = int(line.rsplit(":", 1)[1])
                 break
-    label = {"duck": "DuckDB test session (tests/pgwire/duck_session.py)", "tsgres": "tsgres serve (SQL engine)"}
-    figures: dict[str, object] = {"server": label[args.engine] if proc else f"server on port {port}",
-                                  "load_average": os.getloadavg()[0]}
+    label = {
+        "duck": "DuckDB test session (tests/pgwire/duck_session.py)",
+        "tsgres": "tsgres serve (SQL engine)",
+    }
+    figures: dict[str, object] = {
+        "server": label[args.engine] if proc else f"server on port {port}",
+        "load_average": os.getloadavg()[0],
+    }
     try:
         for clients in (int(c) for c in args.clients.split(",")):
             samples = asyncio.run(_latency(port, clients, args.queries))

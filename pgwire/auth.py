@@ -46,7 +46,9 @@ class ScramVerifier:
     server_key: bytes
 
     @classmethod
-    def from_password(cls, password: str, salt: bytes | None = None, iterations: int = SCRAM_ITERATIONS) -> ScramVerifier:
+    def from_password(
+        cls, password: str, salt: bytes | None = None, iterations: int = SCRAM_ITERATIONS
+    ) -> ScramVerifier:
         salt = salt if salt is not None else secrets.token_bytes(16)
         salted = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
         client_key = hmac.digest(salted, b"Client Key", "sha256")
@@ -62,7 +64,9 @@ class ScramVerifier:
             stored, server = keys.split(":", 1)
             if mech != SCRAM_MECHANISM:
                 raise ValueError(mech)
-            return cls(int(iterations), base64.b64decode(salt), base64.b64decode(stored), base64.b64decode(server))
+            return cls(
+                int(iterations), base64.b64decode(salt), base64.b64decode(stored), base64.b64decode(server)
+            )
         except ValueError:
             raise ValueError("not a SCRAM-SHA-256 verifier") from None
 
@@ -229,9 +233,7 @@ class Scram(Exchange):
     def _client_first(self, data: bytes) -> Message:
         msg = SASLInitialResponse.decode(data)
         if msg.mechanism != SCRAM_MECHANISM:
-            raise InvalidAuthorization(
-                "client selected an invalid SASL authentication mechanism"
-            )
+            raise InvalidAuthorization("client selected an invalid SASL authentication mechanism")
         if msg.data is None:
             raise ProtocolViolation("malformed SCRAM message: empty client-first-message")
         text = msg.data.decode("utf-8", "replace")
@@ -248,7 +250,9 @@ class Scram(Exchange):
         verifier = self.store.scram(self.user)
         if verifier is None:  # mock the exchange, then fail at the proof, like PostgreSQL
             self._known = False
-            verifier = ScramVerifier.from_password(secrets.token_hex(16), hashlib.sha256(self.user.encode()).digest()[:16])
+            verifier = ScramVerifier.from_password(
+                secrets.token_hex(16), hashlib.sha256(self.user.encode()).digest()[:16]
+            )
         self._verifier = verifier
         self._nonce = attrs["r"] + base64.b64encode(secrets.token_bytes(18)).decode()
         salt = base64.b64encode(verifier.salt).decode()
@@ -276,7 +280,9 @@ class Scram(Exchange):
         if len(proof) != len(signature):
             raise password_failed(self.user)
         client_key = bytes(a ^ b for a, b in zip(proof, signature, strict=True))
-        if not self._known or not hmac.compare_digest(hashlib.sha256(client_key).digest(), self._verifier.stored_key):
+        if not self._known or not hmac.compare_digest(
+            hashlib.sha256(client_key).digest(), self._verifier.stored_key
+        ):
             raise password_failed(self.user)
         server_signature = hmac.digest(self._verifier.server_key, auth_message, "sha256")
         self._stage = 2

@@ -90,7 +90,9 @@ class Config:
     auto_create_databases: bool = True  # /write to an unknown database creates it
     max_body_bytes: int = 25_000_000  # largest accepted HTTP request body; 0 = no limit
     udp_bind: str | None = None  # HOST:PORT for line protocol over UDP; None = off
-    pg_auth_method: str = "auto"  # trust | password | md5 | scram-sha-256 | auto (trust on loopback, else SCRAM)
+    pg_auth_method: str = (
+        "auto"  # trust | password | md5 | scram-sha-256 | auto (trust on loopback, else SCRAM)
+    )
     pg_password_file: Path | None = None  # lines user:password (or md5/SCRAM verifier); None = no users
     pg_tls_cert: Path | None = None  # PEM certificate: SSLRequest is accepted when set (with pg_tls_key)
     pg_tls_key: Path | None = None

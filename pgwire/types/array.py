@@ -129,8 +129,17 @@ def _array_type(element: PgType) -> PgType:
             flat = [flat[i : i + d] for i in range(0, len(flat), d)]
         return flat
 
-    return PgType(element.array_oid, "_" + element.name, -1, 0, text_value, binary_value, parse_text,
-                  parse_binary, element_oid=element.oid)
+    return PgType(
+        element.array_oid,
+        "_" + element.name,
+        -1,
+        0,
+        text_value,
+        binary_value,
+        parse_text,
+        parse_binary,
+        element_oid=element.oid,
+    )
 
 
 def parse_array_text(text: str, parse_element: object) -> list[object]:

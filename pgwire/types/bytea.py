@@ -65,10 +65,16 @@ def _text_column(arr: pa.Array, ctx: Context) -> WireColumn:
     offsets = np.frombuffer(arr.buffers()[1], np.int64, count=n + 1, offset=arr.offset * 8)
     raw = arr.buffers()[2]
     start, stop = int(offsets[0]), int(offsets[-1])
-    data = np.frombuffer(raw, np.uint8, count=stop - start, offset=start) if raw is not None and stop > start else np.zeros(0, np.uint8)
+    data = (
+        np.frombuffer(raw, np.uint8, count=stop - start, offset=start)
+        if raw is not None and stop > start
+        else np.zeros(0, np.uint8)
+    )
     hexed = _HEX[data].reshape(-1)
     hex_offsets = (offsets - start) * 2
-    hex_arr = pa.Array.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(hex_offsets), pa.py_buffer(hexed)])
+    hex_arr = pa.Array.from_buffers(
+        pa.large_binary(), n, [None, pa.py_buffer(hex_offsets), pa.py_buffer(hexed)]
+    )
     prefix = pa.scalar(b"\\x", pa.large_binary())
     out = pc.binary_join_element_wise(prefix, hex_arr, pa.scalar(b"", pa.large_binary()))
     if arr.null_count:
@@ -81,5 +87,17 @@ def _binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
 
 
 def register() -> None:
-    _register(PgType(BYTEA_OID, "bytea", -1, 1001, _text_value, _binary_value, parse_bytea_text, _parse_binary,
-                     _text_column, _binary_column))
+    _register(
+        PgType(
+            BYTEA_OID,
+            "bytea",
+            -1,
+            1001,
+            _text_value,
+            _binary_value,
+            parse_bytea_text,
+            _parse_binary,
+            _text_column,
+            _binary_column,
+        )
+    )

@@ -98,7 +98,9 @@ for _names, _target in (
     for _name in _names:
         _UNITS[_name] = _target
 
-_TOKEN = re.compile(r"\s*([+-]?\d+(?:\.\d*)?|[+-]?\.\d+)\s*([a-z]+)|\s*([+-]?\d+:\d+(?::\d+(?:\.\d*)?)?)", re.I)
+_TOKEN = re.compile(
+    r"\s*([+-]?\d+(?:\.\d*)?|[+-]?\.\d+)\s*([a-z]+)|\s*([+-]?\d+:\d+(?::\d+(?:\.\d*)?)?)", re.I
+)
 _ISO = re.compile(
     r"^P(?:(-?\d+(?:\.\d+)?)Y)?(?:(-?\d+(?:\.\d+)?)M)?(?:(-?\d+(?:\.\d+)?)W)?(?:(-?\d+(?:\.\d+)?)D)?"
     r"(?:T(?:(-?\d+(?:\.\d+)?)H)?(?:(-?\d+(?:\.\d+)?)M)?(?:(-?\d+(?:\.\d+)?)S)?)?$",
@@ -175,4 +177,6 @@ def _parse_text(data: bytes, ctx: Context) -> pa.MonthDayNano:
 
 
 def register() -> None:
-    _register(PgType(INTERVAL_OID, "interval", 16, 1187, _text_value, _binary_value, _parse_text, _parse_binary))
+    _register(
+        PgType(INTERVAL_OID, "interval", 16, 1187, _text_value, _binary_value, _parse_text, _parse_binary)
+    )

@@ -46,11 +46,28 @@ def _jsonb_binary_column(arr: pa.Array, ctx: Context) -> WireColumn:
 
     text = string_column(arr, ctx).var
     assert text is not None
-    return WireColumn(var=pc.binary_join_element_wise(pa.scalar(b"\x01", pa.large_binary()), text.cast(pa.large_binary()),
-                                                      pa.scalar(b"", pa.large_binary())))
+    return WireColumn(
+        var=pc.binary_join_element_wise(
+            pa.scalar(b"\x01", pa.large_binary()),
+            text.cast(pa.large_binary()),
+            pa.scalar(b"", pa.large_binary()),
+        )
+    )
 
 
 def register() -> None:
     _register(PgType(JSON_OID, "json", -1, 199, _text, _text, _parse, _parse, string_column, string_column))
-    _register(PgType(JSONB_OID, "jsonb", -1, 3807, _text, _jsonb_binary, _parse, _parse_jsonb_binary,
-                     string_column, _jsonb_binary_column))
+    _register(
+        PgType(
+            JSONB_OID,
+            "jsonb",
+            -1,
+            3807,
+            _text,
+            _jsonb_binary,
+            _parse,
+            _parse_jsonb_binary,
+            string_column,
+            _jsonb_binary_column,
+        )
+    )

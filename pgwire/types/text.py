@@ -30,11 +30,18 @@ def string_column(arr: pa.Array, ctx: Context) -> WireColumn:
     if pa.types.is_dictionary(t):
         arr = arr.dictionary_decode()
         t = arr.type
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
+    if (
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_binary(t)
+        or pa.types.is_large_binary(t)
+    ):
         return WireColumn(var=arr)
     if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
         return WireColumn(var=pc.cast(arr, pa.large_string()))
-    return WireColumn(var=pa.array([None if v is None else str(v) for v in arr.to_pylist()], pa.large_string()))
+    return WireColumn(
+        var=pa.array([None if v is None else str(v) for v in arr.to_pylist()], pa.large_string())
+    )
 
 
 def register() -> None:
@@ -46,4 +53,6 @@ def register() -> None:
         (CHAR_OID, "char", 1, 1002),
         (UNKNOWN_OID, "unknown", -2, 0),
     ):
-        _register(PgType(oid, name, size, array_oid, _value, _value, _parse, _parse, string_column, string_column))
+        _register(
+            PgType(oid, name, size, array_oid, _value, _value, _parse, _parse, string_column, string_column)
+        )

@@ -47,4 +47,8 @@ def _text_column(arr: pa.Array, ctx: Context) -> WireColumn:
 
 
 def register() -> None:
-    _register(PgType(UUID_OID, "uuid", 16, 2951, _text_value, _binary_value, _parse_text, _parse_binary, _text_column))
+    _register(
+        PgType(
+            UUID_OID, "uuid", 16, 2951, _text_value, _binary_value, _parse_text, _parse_binary, _text_column
+        )
+    )

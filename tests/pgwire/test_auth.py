@@ -34,7 +34,9 @@ class ScramClient:
     def final(self, server_first: bytes) -> bytes:
         attrs = dict(part.split("=", 1) for part in server_first.decode().split(","))
         assert attrs["r"].startswith(self.nonce)
-        salted = hashlib.pbkdf2_hmac("sha256", self.password.encode(), base64.b64decode(attrs["s"]), int(attrs["i"]))
+        salted = hashlib.pbkdf2_hmac(
+            "sha256", self.password.encode(), base64.b64decode(attrs["s"]), int(attrs["i"])
+        )
         client_key = hmac.digest(salted, b"Client Key", "sha256")
         stored_key = hashlib.sha256(client_key).digest()
         without_proof = f"c=biws,r={attrs['r']}"
@@ -149,11 +151,15 @@ def test_asyncpg_logs_in_with_a_password(make_server: Callable[..., RunningServe
     server = make_server(method, {"alice": "s3cret"})
 
     async def main() -> None:
-        conn = await asyncpg.connect(host="127.0.0.1", port=server.port, user="alice", password="s3cret", database="db")
+        conn = await asyncpg.connect(
+            host="127.0.0.1", port=server.port, user="alice", password="s3cret", database="db"
+        )
         assert await conn.fetchval("select 41::int4 + 1") == 42
         await conn.close()
         with pytest.raises(asyncpg.InvalidPasswordError):
-            await asyncpg.connect(host="127.0.0.1", port=server.port, user="alice", password="bad", database="db")
+            await asyncpg.connect(
+                host="127.0.0.1", port=server.port, user="alice", password="bad", database="db"
+            )
 
     asyncio.run(main())
 

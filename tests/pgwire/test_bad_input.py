@@ -48,7 +48,9 @@ def test_random_bytes_at_startup(server: RunningServer, bystander: psycopg.Conne
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(min_size=1, max_size=300))
-def test_random_bytes_after_startup(server: RunningServer, bystander: psycopg.Connection, data: bytes) -> None:  # type: ignore[type-arg]
+def test_random_bytes_after_startup(
+    server: RunningServer, bystander: psycopg.Connection, data: bytes
+) -> None:  # type: ignore[type-arg]
     c = RawClient(server.port)
     try:
         c.startup()
@@ -86,7 +88,9 @@ def test_oversized_messages(server: RunningServer, bystander: psycopg.Connection
     _alive(bystander)
 
 
-def test_a_message_in_the_wrong_state_is_a_violation(server: RunningServer, bystander: psycopg.Connection) -> None:  # type: ignore[type-arg]
+def test_a_message_in_the_wrong_state_is_a_violation(
+    server: RunningServer, bystander: psycopg.Connection
+) -> None:  # type: ignore[type-arg]
     c = RawClient(server.port)
     c.send(m.StartupMessage({"user": "u"}))
     c.until_ready()
@@ -102,7 +106,10 @@ def test_client_vanishing_mid_query_cancels_it(server: RunningServer, bystander:
     c.startup()
     c.send(m.Query("select count(*) from range(100000000000) a"))
     deadline = time.monotonic() + 10
-    while not any(x.handler and x.handler.running for x in list(server.pg._connections)) and time.monotonic() < deadline:
+    while (
+        not any(x.handler and x.handler.running for x in list(server.pg._connections))
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.02)
     c.close()
     deadline = time.monotonic() + 10
@@ -140,10 +147,24 @@ def test_a_cancel_with_the_wrong_key_is_ignored(server: RunningServer, bystander
 
 
 FRONTEND_MESSAGES = st.one_of(
-    st.builds(m.Query, st.sampled_from(["select 1", "", "select * from nope", "begin", "commit", "rollback", "select $1"])),
-    st.builds(m.Parse, st.sampled_from(["", "a"]), st.sampled_from(["select 1", "select $1::int4", "bogus sql"]), st.just([])),
-    st.builds(m.Bind, st.sampled_from(["", "p"]), st.sampled_from(["", "a"]), st.just([]),
-              st.lists(st.none() | st.binary(max_size=4), max_size=2), st.lists(st.sampled_from([0, 1]), max_size=2)),
+    st.builds(
+        m.Query,
+        st.sampled_from(["select 1", "", "select * from nope", "begin", "commit", "rollback", "select $1"]),
+    ),
+    st.builds(
+        m.Parse,
+        st.sampled_from(["", "a"]),
+        st.sampled_from(["select 1", "select $1::int4", "bogus sql"]),
+        st.just([]),
+    ),
+    st.builds(
+        m.Bind,
+        st.sampled_from(["", "p"]),
+        st.sampled_from(["", "a"]),
+        st.just([]),
+        st.lists(st.none() | st.binary(max_size=4), max_size=2),
+        st.lists(st.sampled_from([0, 1]), max_size=2),
+    ),
     st.builds(m.Describe, st.sampled_from("SP"), st.sampled_from(["", "a", "p"])),
     st.builds(m.Execute, st.sampled_from(["", "p"]), st.integers(0, 2)),
     st.builds(m.Close, st.sampled_from("SP"), st.sampled_from(["", "a", "p"])),
@@ -157,8 +178,12 @@ FRONTEND_MESSAGES = st.one_of(
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(FRONTEND_MESSAGES, max_size=12))
-@example(msgs=[m.Query("begin"), m.Query("select * from nope")])  # leaves a failed block (hypothesis found it)
-def test_random_message_sequences(server: RunningServer, bystander: psycopg.Connection, msgs: list[m.Message]) -> None:  # type: ignore[type-arg]
+@example(
+    msgs=[m.Query("begin"), m.Query("select * from nope")]
+)  # leaves a failed block (hypothesis found it)
+def test_random_message_sequences(
+    server: RunningServer, bystander: psycopg.Connection, msgs: list[m.Message]
+) -> None:  # type: ignore[type-arg]
     c = RawClient(server.port)
     try:
         c.startup()
@@ -219,9 +244,25 @@ def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     d = tmp_path_factory.mktemp("tls")
     key, crt = str(d / "server.key"), str(d / "server.crt")
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt, "-days", "1",
-         "-subj", "/CN=localhost"],
-        check=True, capture_output=True, timeout=60,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            crt,
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     os.chmod(key, 0o600)
     return crt, key

@@ -70,9 +70,23 @@ def test_psycopg_result_types(server: RunningServer) -> None:
                 " [1,2,3], [[1,2],[3,4]], NULL::int, uuid '00000000-0000-0000-0000-000000000001'"
             ).fetchone()
             assert row == (
-                1, 2, 3, 1.25, 2.5, Decimal("1.50"), "x", True, dt.date(2020, 1, 2), dt.time(1, 2, 3, 500000),
-                dt.datetime(2020, 1, 2, 3, 4, 5), dt.datetime(2020, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
-                dt.timedelta(days=1, hours=2), b"\x01\x02", [1, 2, 3], [[1, 2], [3, 4]], None,
+                1,
+                2,
+                3,
+                1.25,
+                2.5,
+                Decimal("1.50"),
+                "x",
+                True,
+                dt.date(2020, 1, 2),
+                dt.time(1, 2, 3, 500000),
+                dt.datetime(2020, 1, 2, 3, 4, 5),
+                dt.datetime(2020, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+                dt.timedelta(days=1, hours=2),
+                b"\x01\x02",
+                [1, 2, 3],
+                [[1, 2], [3, 4]],
+                None,
                 uuid.UUID(int=1),
             ), binary
 
@@ -111,7 +125,9 @@ def test_psycopg_large_result_streams(server: RunningServer) -> None:
 
 def test_psycopg_server_side_cursor_is_not_supported_by_the_test_session(server: RunningServer) -> None:
     # DECLARE/FETCH need SQL cursors that are also protocol portals; the DuckDB session has none.
-    pytest.skip("DECLARE/FETCH (psycopg server-side cursors) need the SQL engine; the DuckDB test session lacks them")
+    pytest.skip(
+        "DECLARE/FETCH (psycopg server-side cursors) need the SQL engine; the DuckDB test session lacks them"
+    )
 
 
 def test_psycopg_cancel(server: RunningServer) -> None:
@@ -151,7 +167,9 @@ def test_psycopg_copy_rows_in_and_out(server: RunningServer, fmt: str) -> None:
                 copy.write_row(r)
         assert conn.execute(f"select * from {table} order by a nulls last").fetchall() == rows
         out = []
-        with conn.cursor().copy(f"copy (select * from {table} order by a nulls last) to stdout {opts}") as copy:
+        with conn.cursor().copy(
+            f"copy (select * from {table} order by a nulls last) to stdout {opts}"
+        ) as copy:
             copy.set_types(types)
             for row in copy.rows():
                 out.append(row)
@@ -175,7 +193,7 @@ def test_copy_out_exact_text_and_csv(server: RunningServer) -> None:
         conn.execute("create table cx (a int, b text)")
         conn.execute("insert into cx values (1, 'a\tb'), (2, NULL), (3, 'x,\"y\"'), (4, '')")
         for opts, expected in [
-            ("", b"1\ta\\tb\n2\t\\N\n3\tx,\"y\"\n4\t\n"),
+            ("", b'1\ta\\tb\n2\t\\N\n3\tx,"y"\n4\t\n'),
             ("(format csv, header true)", b'a,b\n1,a\tb\n2,\n3,"x,""y"""\n4,""\n'),
         ]:
             data = b""
@@ -206,17 +224,24 @@ def test_asyncpg(server: RunningServer) -> None:
         conn = await asyncpg.connect(host="127.0.0.1", port=server.port, user="u", database="db")
         assert await conn.fetchval("select 1") == 1
         assert await conn.fetchval("select $1::int8 * 2", 21) == 42
-        row = await conn.fetchrow("select $1::text as t, $2::float8 as f, $3::timestamptz as ts", "x", 0.5,
-                                  dt.datetime(2016, 1, 1, tzinfo=dt.UTC))
+        row = await conn.fetchrow(
+            "select $1::text as t, $2::float8 as f, $3::timestamptz as ts",
+            "x",
+            0.5,
+            dt.datetime(2016, 1, 1, tzinfo=dt.UTC),
+        )
         assert dict(row) == {"t": "x", "f": 0.5, "ts": dt.datetime(2016, 1, 1, tzinfo=dt.UTC)}
         await conn.execute("create table ap (id int, name text, v double, ts timestamptz)")
-        await conn.executemany("insert into ap (id, name, v, ts) values ($1, $2, $3, $4)",
-                               [(i, f"n{i}", i / 2, dt.datetime(2020, 1, 1, tzinfo=dt.UTC)) for i in range(20)])
+        await conn.executemany(
+            "insert into ap (id, name, v, ts) values ($1, $2, $3, $4)",
+            [(i, f"n{i}", i / 2, dt.datetime(2020, 1, 1, tzinfo=dt.UTC)) for i in range(20)],
+        )
         stmt = await conn.prepare("select name from ap where id = $1::int4")
         for i in (3, 7, 3):
             assert await stmt.fetchval(i) == f"n{i}"
         n = await conn.copy_records_to_table(
-            "ap", records=[(100 + i, None if i % 2 else f"c{i}", float(i), None) for i in range(1000)],
+            "ap",
+            records=[(100 + i, None if i % 2 else f"c{i}", float(i), None) for i in range(1000)],
             columns=["id", "name", "v", "ts"],
         )
         assert n == "COPY 1000"
@@ -235,7 +260,9 @@ def test_asyncpg(server: RunningServer) -> None:
         assert await conn.fetchval("select count(*) from ap where id = -1") == 1
         await conn.close()
 
-        pool = await asyncpg.create_pool(host="127.0.0.1", port=server.port, user="u", database="db", min_size=2, max_size=4)
+        pool = await asyncpg.create_pool(
+            host="127.0.0.1", port=server.port, user="u", database="db", min_size=2, max_size=4
+        )
         results = await asyncio.gather(*(pool.fetchval("select $1::int4 + 1", i) for i in range(20)))
         assert results == [i + 1 for i in range(20)]
         async with pool.acquire() as c:
@@ -271,15 +298,50 @@ def _psql_env() -> dict[str, str]:
 @needs_psql
 def test_psql_runs_a_query(server: RunningServer) -> None:
     out = subprocess.run(
-        [psql, "-h", "127.0.0.1", "-p", str(server.port), "-U", "u", "-d", "db", "-X", "-A", "-t", "-c",
-         "select 1 as one, 'two' as two"],
-        capture_output=True, text=True, timeout=30, env=_psql_env(), stdin=subprocess.DEVNULL,
+        [
+            psql,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(server.port),
+            "-U",
+            "u",
+            "-d",
+            "db",
+            "-X",
+            "-A",
+            "-t",
+            "-c",
+            "select 1 as one, 'two' as two",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=_psql_env(),
+        stdin=subprocess.DEVNULL,
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "1|two"
     out = subprocess.run(
-        [psql, "-h", "127.0.0.1", "-p", str(server.port), "-U", "u", "-d", "db", "-X", "-c", "select * from nope"],
-        capture_output=True, text=True, timeout=30, env=_psql_env(), stdin=subprocess.DEVNULL,
+        [
+            psql,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(server.port),
+            "-U",
+            "u",
+            "-d",
+            "db",
+            "-X",
+            "-c",
+            "select * from nope",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=_psql_env(),
+        stdin=subprocess.DEVNULL,
     )
     assert out.returncode == 1 and "ERROR" in out.stderr
 
@@ -288,11 +350,17 @@ def test_psql_runs_a_query(server: RunningServer) -> None:
 def test_psql_sigint_cancels_a_long_query(server: RunningServer) -> None:
     proc = subprocess.Popen(
         [psql, "-h", "127.0.0.1", "-p", str(server.port), "-U", "u", "-d", "db", "-X", "-c", LONG_QUERY],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_psql_env(), stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_psql_env(),
+        stdin=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not any(s.handler and s.handler.running for s in _handlers(server)):
+        while time.monotonic() < deadline and not any(
+            s.handler and s.handler.running for s in _handlers(server)
+        ):
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=20)

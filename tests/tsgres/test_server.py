@@ -170,7 +170,18 @@ sys.exit(main(sys.argv[1:]))
 def test_second_signal_during_shutdown_exits_at_once(tmp_path: Path, sig: int) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TSGRES_")}
     env["PYTHONPATH"] = str(REPO)
-    argv = [sys.executable, "-c", SLOW_CLOSE, "serve", "--data-dir", str(tmp_path), "--http-port", "0", "--pg-port", "0"]
+    argv = [
+        sys.executable,
+        "-c",
+        SLOW_CLOSE,
+        "serve",
+        "--data-dir",
+        str(tmp_path),
+        "--http-port",
+        "0",
+        "--pg-port",
+        "0",
+    ]
     proc = subprocess.Popen(
         argv,
         cwd=tmp_path,
