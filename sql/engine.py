@@ -49,6 +49,7 @@ from sql.copy import parse_copy, read_chunks
 from sql.deadlines import DEADLINES, Deadline
 from sql.explain import JSON_OID, ExplainOptions, as_json, parse_explain
 from sql.parse import command_word, parse
+from sql.pgcatalog_model import Snapshot
 from sql.planner import NativePlan
 from sql.read_ahead import read_ahead
 from sql.rewrite import RewriteContext, rewrite
@@ -542,6 +543,7 @@ class SqlSession:
             sequence=self._sequence,
             view=lambda schema, name: self.sql_engine.view_sql(self.database, schema, name),
             table_function=lambda call: timescale.table_function(self, call, describe),
+            schemas=lambda: [s.name for s in Snapshot(self).schemas],
         )
 
     def _sequence(self, op: str, name: str, value: int) -> int:

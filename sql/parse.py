@@ -22,6 +22,29 @@ from sql.errors import SyntaxError_, UndefinedFunction
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command" is not a user's concern
 
 
+# Schemas whose functions are ours (PostgreSQL's built-ins, TimescaleDB's API and internals, and
+# DuckDB's, which tsgres answers as PostgreSQL's): a call qualified with one of them is read as the
+# unqualified call. A call qualified with any other schema stays a Dot over the call, for
+# sql/rewrite/qualified_calls.py to refuse.
+FUNCTION_SCHEMAS = frozenset(
+    (
+        "pg_catalog",
+        "public",
+        "information_schema",
+        "_timescaledb_functions",
+        "_timescaledb_internal",
+        "_timescaledb_catalog",
+        "timescaledb_information",
+        "timescaledb_experimental",
+    )
+)
+
+
+def is_function_schema(name: exp.Identifier) -> bool:
+    """Whether ``name`` (as written: a quoted name keeps its case) is one of FUNCTION_SCHEMAS."""
+    return (name.this if name.quoted else name.this.lower()) in FUNCTION_SCHEMAS
+
+
 class _Postgres(Postgres):
     """PostgreSQL as sqlglot reads it, less the normalisations that lose what PostgreSQL means."""
 
@@ -35,6 +58,54 @@ class _Postgres(Postgres):
             **Postgres.Parser.FUNCTIONS,
             "TO_CHAR": lambda args: exp.Anonymous(this="to_char", expressions=args),
         }
+
+        # ``public.time_bucket(...)``, ``pg_catalog.count(*) FILTER (...)``, ``pg_catalog.extract(epoch
+        # FROM t)``: sqlglot reads a call after a dot as an anonymous function (its special syntax a
+        # syntax error, count no Count) inside a Dot that every rule would have to look through. After
+        # one of FUNCTION_SCHEMAS the call is parsed as it is without the schema, and the schema dropped.
+        def _parse_column_ops(self, this: exp.Expr | None) -> exp.Expr | None:
+            if self._at_qualified_call(this):
+                start = self._index
+                self._advance()  # the dot
+                call = self._parse_function()
+                if call is not None:
+                    this = call
+                else:  # a name that is no function name (a keyword): sqlglot's reading
+                    self._retreat(start)
+            return super()._parse_column_ops(this)
+
+        def _at_qualified_call(self, this: exp.Expr | None) -> bool:
+            """At ``.name(`` after a lone name that is one of FUNCTION_SCHEMAS."""
+            i = self._index
+            return (
+                isinstance(this, exp.Column)
+                and not this.table
+                and isinstance(this.this, exp.Identifier)
+                and i + 2 < len(self._tokens)
+                and self._tokens[i].token_type == TokenType.DOT
+                and self._tokens[i + 2].token_type == TokenType.L_PAREN
+                and is_function_schema(this.this)
+            )
+
+        # a set-returning call in FROM: ``FROM public.show_chunks('t')``, ``pg_catalog.unnest(x)``
+        def _parse_table_parts(
+            self,
+            schema: bool = False,
+            is_db_reference: bool = False,
+            wildcard: bool = False,
+            fast: bool = False,
+        ) -> exp.Table | exp.Dot | None:
+            table = super()._parse_table_parts(schema, is_db_reference, wildcard, fast)
+            db = table.args.get("db") if isinstance(table, exp.Table) else None
+            if (
+                isinstance(table, exp.Table)
+                and isinstance(table.this, exp.Func)
+                and isinstance(db, exp.Identifier)
+                and not table.args.get("catalog")
+                and is_function_schema(db)
+            ):
+                table.set("db", None)
+            return table
 
 
 DIALECT = _Postgres()

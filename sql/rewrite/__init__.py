@@ -7,7 +7,7 @@ bounds and leaves the tree as it is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from sql.rewrite.histogram import histogram
 from sql.rewrite.output_names import output_names
 from sql.rewrite.percentile import percentile
 from sql.rewrite.pg_semantics import pg_semantics
+from sql.rewrite.qualified_calls import qualified_calls
 from sql.rewrite.rate import rate
 from sql.rewrite.session_functions import session_functions
 from sql.rewrite.subquery_filters import subquery_filters
@@ -45,6 +46,7 @@ class RewriteContext:
     view: Callable[[str, str], str | None] = lambda schema, name: None  # a view's stored query
     # the rows of a TimescaleDB set-returning call in FROM (show_chunks ...); None: not one
     table_function: Callable[[exp.Anonymous], list[str] | None] = lambda call: None
+    schemas: Callable[[], Collection[str]] = lambda: ()  # the names of the database's schemas
     notes: list[str] = field(default_factory=list)  # what each rule did (EXPLAIN)
     # set by a rule that put this session's values (settings, user, sequences ...) into the tree:
     # such a rewrite is not reused for another execution
@@ -52,9 +54,11 @@ class RewriteContext:
 
 
 Rule = Callable[[exp.Expression, RewriteContext], exp.Expression]
-# Order: output_names first (names from the SQL as written); gapfill before the rules that lower
+# Order: qualified_calls first (no other rule looks through a schema in front of a call); output_names
+# early (names from the SQL as written); gapfill before the rules that lower
 # what it must recognise or emits (first/last inside locf, time_bucket calls it generates).
 RULES: tuple[Rule, ...] = (
+    qualified_calls,
     views,
     timescale_tables,
     output_names,

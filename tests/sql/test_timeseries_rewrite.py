@@ -1,4 +1,5 @@
-"""Fixture-driven tests of the time-series rewrite rules (tests/fixtures/rewrite/<rule>.sql).
+"""Fixture-driven tests of the time-series rewrite rules and of calls qualified with a schema
+(tests/fixtures/rewrite/<rule>.sql).
 
 ``expect sql`` blocks run the file's rule alone on the parsed input; ``expect rows`` / ``columns`` /
 ``error`` blocks run the input through a SqlSession (in process, data inserted by the file's setup
@@ -18,7 +19,7 @@ from sql.parse import parse
 from sql.rewrite import RewriteContext
 from tests.sql.fixtures_loader import Fixture, load, normalise_sql, text
 
-RULES = ("gapfill", "time_bucket", "first_last", "histogram", "percentile", "rate", "asof")
+RULES = ("gapfill", "time_bucket", "first_last", "histogram", "percentile", "rate", "asof", "qualified_calls")
 FILES = {rule: load(rule) for rule in RULES}
 FLOAT4_OID = 700
 
