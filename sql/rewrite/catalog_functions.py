@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 from collections.abc import Callable
 from functools import cache
 from typing import cast
@@ -388,8 +387,6 @@ TABLE_FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "hypertable_detailed_size": _hypertable_detailed_size,
     "chunks_detailed_size": _chunks_detailed_size,
 }
-# TimescaleDB's, which it installs in schema public
-PUBLIC = frozenset(("hypertable_size", "approximate_row_count", *TABLE_FUNCTIONS))
 for _name in (
     "has_table_privilege has_schema_privilege has_database_privilege has_column_privilege "
     "has_any_column_privilege has_function_privilege has_sequence_privilege has_language_privilege "
@@ -400,17 +397,13 @@ for _name in (
 ).split():
     FUNCTIONS[_name] = _template(TRUE)
 
-_QUALIFIED = re.compile(r"^(pg_catalog|information_schema)\.", re.I)
-
 
 def catalog_functions(tree: exp.Expression, ctx: object) -> exp.Expression:
     """Expand calls of catalog functions (children first, so nested calls expand too)."""
     for node in reversed(list(tree.walk())):
         if not isinstance(node, exp.Anonymous):
             continue
-        name = _QUALIFIED.sub("", node.name).lower()
-        if name.startswith("public.") and name[7:] in PUBLIC:
-            name = name[7:]
+        name = node.name.lower()
         parent = node.parent
         if isinstance(parent, exp.Table) and name in TABLE_FUNCTIONS:
             _from_function(parent, node, TABLE_FUNCTIONS[name])
@@ -418,18 +411,10 @@ def catalog_functions(tree: exp.Expression, ctx: object) -> exp.Expression:
         fn = FUNCTIONS.get(name)
         if fn is None:
             continue
-        target: exp.Expr = node
-        if isinstance(parent, exp.Dot) and parent.expression is node:
-            schema = parent.this.name.lower() if isinstance(parent.this, exp.Identifier) else ""
-            if schema not in ("pg_catalog", "information_schema") and not (
-                schema == "public" and name in PUBLIC
-            ):
-                continue  # someone else's function of that name
-            target = parent
         new = _keep_parameters(node, fn(list(node.expressions)))
-        if target is tree:
+        if node is tree:
             return cast(exp.Expression, new)
-        target.replace(new)
+        node.replace(new)
     return tree
 
 
@@ -439,7 +424,7 @@ def _from_function(table: exp.Table, call: exp.Anonymous, fn: Callable[[list[exp
     query = body.this if isinstance(body, exp.Paren) else exp.select("*").from_(exp.Subquery(this=body))
     alias = table.args.get("alias")
     if alias is None or not alias.name:
-        alias = exp.TableAlias(this=exp.to_identifier(call.name.rsplit(".", 1)[-1].lower()))
+        alias = exp.TableAlias(this=exp.to_identifier(call.name.lower()))
     table.replace(exp.Subquery(this=query, alias=alias.copy()))
 
 

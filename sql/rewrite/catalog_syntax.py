@@ -10,8 +10,7 @@
 - ``polroles <> '{0}'``: array text compared with a catalog array column -> a list literal.
 - int2vector and oidvector columns (pg_index.indkey, pg_proc.proargtypes ...) are zero-based in
   PostgreSQL: subscripts, generate_subscripts and array_upper/array_lower over them are shifted.
-- ``pg_catalog.f(...)`` -> ``f(...)`` (DuckDB's own pg_catalog schema would answer otherwise).
-- functions in FROM: ``pg_catalog.unnest(x) u`` -> ``unnest(x) u``; a scalar function
+- functions in FROM: ``unnest(x) u`` (``pg_catalog.unnest``: the parser drops the schema); a scalar function
   (``string_to_array(...) s``) -> ``(SELECT string_to_array(...) AS s) AS s``.
 - bare ``user`` (Grafana's search-path query) -> the session user.
 
@@ -207,13 +206,6 @@ def _fix(node: exp.Expr, ctx, vectors: set[str]) -> exp.Expr:
         return cls(this=node.this, expression=node.expression)
     if isinstance(node, exp.Collate):
         return node.this
-    if (
-        isinstance(node, exp.Dot)
-        and isinstance(node.this, exp.Identifier)
-        and node.this.name.lower() in _CATALOG_SCHEMAS
-        and isinstance(node.expression, exp.Func)
-    ):
-        return node.expression  # pg_catalog.array_to_string(...): DuckDB has a pg_catalog of its own
     if isinstance(node, exp.Cast):
         return _cast(node)
     if isinstance(node, exp.EQ | exp.NEQ):
@@ -306,11 +298,9 @@ def _from_function(table: exp.Table) -> exp.Expr:
     if isinstance(fn, _TABLE_FUNCTIONS) or (
         isinstance(fn, exp.Anonymous) and fn.name.lower() not in _SCALAR_IN_FROM
     ):
-        if table.args.get("db"):
-            table.set("db", None)
         return table  # a table function DuckDB knows (or reports unknown) itself
     # a scalar function in FROM is one row whose column is named after the alias
-    fn_name = fn.name.rsplit(".", 1)[-1] if isinstance(fn, exp.Anonymous) else fn.sql_name()
+    fn_name = fn.name if isinstance(fn, exp.Anonymous) else fn.sql_name()
     table_alias = alias.name if alias is not None and alias.name else fn_name.lower()
     columns = alias.columns if alias is not None else []
     column = columns[0].name if columns else table_alias

@@ -70,8 +70,6 @@ def _figure(e: exp.Expression) -> tuple[str, int]:
             if strength > 1:
                 return name, strength
         return "case", 1
-    if isinstance(e, exp.Dot) and isinstance(e.expression, exp.Func):
-        return _figure(e.expression)
     if isinstance(e, exp.Subquery) and isinstance(e.this, exp.Select) and len(e.this.expressions) == 1:
         inner = e.this.expressions[0]
         return (inner.alias, 2) if isinstance(inner, exp.Alias) else _figure(inner)
@@ -96,17 +94,6 @@ def _figure(e: exp.Expression) -> tuple[str, int]:
 
 
 def output_names(tree: exp.Expression, ctx: object) -> exp.Expression:
-    def unqualify(node: exp.Expression) -> exp.Expression:
-        if (
-            isinstance(node, exp.Dot)
-            and isinstance(node.this, exp.Identifier)
-            and node.this.name.lower() == "pg_catalog"
-            and isinstance(node.expression, exp.Func)
-        ):
-            return node.expression
-        return node
-
-    tree = tree.transform(unqualify, copy=False)
     for select in tree.find_all(exp.Select):
         new = []
         for e in select.expressions:

@@ -32,7 +32,6 @@ def session_functions(tree: exp.Expression, ctx) -> exp.Expression:
         if not isinstance(node, exp.Anonymous | exp.Func):
             return node
         name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
-        name = name.removeprefix("pg_catalog.")
         args = (
             list(node.expressions)
             if isinstance(node, exp.Anonymous)

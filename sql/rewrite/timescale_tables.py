@@ -22,9 +22,8 @@ _CHUNK_CALLS = ("compress_chunk", "decompress_chunk")
 
 
 def function_name(e: exp.Expression) -> str:
-    """The lower-case name of a TimescaleDB function call (``public.`` dropped), else ''."""
-    name = e.name.lower() if isinstance(e, exp.Anonymous) else ""
-    return name[len("public.") :] if name.startswith("public.") else name
+    """The lower-case name of a TimescaleDB function call (the parser drops ``public.``), else ''."""
+    return e.name.lower() if isinstance(e, exp.Anonymous) else ""
 
 
 def timescale_tables(tree: exp.Expression, ctx) -> exp.Expression:
