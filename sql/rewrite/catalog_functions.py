@@ -209,6 +209,12 @@ _QUOTE_IDENT = (
     + "|".join(sorted(KEYWORDS))
     + "') THEN _1 ELSE '\"' || replace(_1, '\"', '\"\"') || '\"' END"
 )
+# quote_literal (PostgreSQL's quote_literal_cstr): quotes and backslashes doubled, E'...' when the text
+# holds a backslash (chr(92): a backslash the template does not have to escape)
+_QUOTE_LITERAL = (
+    "CASE WHEN strpos(CAST(_1 AS VARCHAR), chr(92)) > 0 THEN 'E' ELSE '' END || '''' || "
+    "replace(replace(CAST(_1 AS VARCHAR), chr(92), chr(92) || chr(92)), '''', '''''') || ''''"
+)
 # format_type: a typmod shows as (n - 4) for character types, (p,s) for numeric, (p) for the
 # time types, not at all for bool, integers and floats, and as itself for the rest, as PostgreSQL's
 # format_type_extended prints it
@@ -360,10 +366,8 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "txid_current": lambda args: exp.cast(exp.Literal.number(next(_xids)), datatype("BIGINT")),
     "pg_current_xact_id": lambda args: exp.cast(exp.Literal.number(next(_xids)), datatype("BIGINT")),
     "quote_ident": _template(_QUOTE_IDENT.replace("_1", "CAST(_1 AS VARCHAR)")),
-    "quote_literal": _template("'''' || replace(CAST(_1 AS VARCHAR), '''', '''''') || ''''"),
-    "quote_nullable": _template(
-        "COALESCE('''' || replace(CAST(_1 AS VARCHAR), '''', '''''') || '''', 'NULL')"
-    ),
+    "quote_literal": _template(_QUOTE_LITERAL),
+    "quote_nullable": _template(f"COALESCE({_QUOTE_LITERAL}, 'NULL')"),
     "parse_ident": _template(
         "list_transform(string_split(_1, '.'), LAMBDA __p: CASE WHEN __p LIKE '\"%\"' "
         "THEN replace(substr(__p, 2, length(__p) - 2), '\"\"', '\"') ELSE lower(__p) END)"

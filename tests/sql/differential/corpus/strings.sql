@@ -84,6 +84,13 @@ SELECT 'a' < 'b' AS a, 'B' < 'a' AS b, 'abc' = 'abc ' AS c, 'x' > '' AS d;
 -- name: format_function
 SELECT format('%s has %s cores', hostname, cores) FROM cpu WHERE time = '2024-01-01 00:00:00+00' ORDER BY 1;
 
+-- name: quote_backslashes
+SELECT id, quote_ident(label) AS i, quote_literal(label || '\') AS l, quote_nullable('\' || label) AS n
+FROM labels ORDER BY id;
+
+-- name: quote_backslash_constants
+SELECT quote_literal('a\b') AS a, quote_nullable('it''s \ here') AS b, quote_literal(42) AS c, quote_nullable(NULL::text) AS d;
+
 -- name: text_length_empty
 SELECT id, length(label), length(''), length(' ') FROM labels WHERE id <> 2 ORDER BY id;
 
