@@ -1,4 +1,5 @@
-"""PostgreSQL's to_char templates as DuckDB expressions (strftime and friends).
+"""PostgreSQL's format strings as DuckDB expressions: to_char templates (strftime and friends) and
+format()'s specifiers.
 
 sqlglot maps to_char's template to strftime codes token by token and misreads much of it
 ('FMDay', '"T"', 'MS', 'Q', 'am'); the parser keeps to_char as written (sql/parse.py) and this module
@@ -11,11 +12,22 @@ own expressions, joined with ||.
        || strftime(time, ' %I:%M ') || lower(strftime(time, '%p'))
 
 Numeric templates ('9990.99', 'FM000') are the digit patterns of 9 and 0 with an optional point.
+
+format(fmt, ...) with a constant fmt is read as PostgreSQL's text_format reads it (``%[n$][-][width |
+*[n$]]type``, type s, I or L; ``%%``) and becomes the concatenation of its text and one expression
+per specifier: ``%s`` the argument's text ('' for NULL), ``%I`` quote_ident of it (NULL: 22004),
+``%L`` quote_nullable of it ('NULL' for NULL), padded to the width. A format PostgreSQL rejects
+(22023: too few arguments, an unknown type ...) is an error() raised when a row evaluates it, as
+PostgreSQL raises it.
+
+    format('%I.%s = %L', t, c, v)
+    -> quote_ident(t) || '.' || COALESCE(CAST(c AS TEXT), '') || ' = ' || quote_nullable(CAST(v AS TEXT))
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlglot import exp
 
@@ -188,3 +200,183 @@ def numeric_template(value: exp.Expression, template: str) -> exp.Expression | N
         exp.Literal.number(width),
         exp.Literal.string(" "),
     )
+
+
+# -- format() ---------------------------------------------------------------------------------------------
+INT4_MAX = 2**31 - 1
+_ARGUMENT_ZERO = "format specifies argument 0, but arguments are numbered from 1"
+
+
+class _FormatError(Exception):
+    def __init__(self, sqlstate: str, message: str) -> None:
+        super().__init__(message)
+        self.sqlstate, self.message = sqlstate, message
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """One specifier: its type (s, I or L), argument (1-based), width, whether left-justified (``-``),
+    and the argument that gives the width instead (``*``)."""
+
+    kind: str
+    arg: int
+    width: int
+    minus: bool
+    width_arg: int | None
+
+
+def _format_pieces(fmt: str, nargs: int) -> list[str | _Spec]:
+    """``fmt`` as text and specifiers, read as PostgreSQL's text_format and text_format_parse_format
+    read it (errors in the order they meet them); ``nargs`` arguments follow the format."""
+    out: list[str | _Spec] = []
+    text: list[str] = []
+    i, end, nextarg = 0, len(fmt), 1
+
+    def advance() -> None:
+        nonlocal i
+        i += 1
+        if i >= end:
+            raise _FormatError("22023", "unterminated format() type specifier")
+
+    def digits() -> int | None:
+        if not fmt[i].isdigit():
+            return None
+        n = 0
+        while fmt[i].isdigit():
+            n = n * 10 + int(fmt[i])
+            if n > INT4_MAX:
+                raise _FormatError("22003", "number is out of range")
+            advance()
+        return n
+
+    def argument(pos: int | None) -> int:
+        nonlocal nextarg
+        arg = pos if pos else nextarg
+        nextarg = arg + 1
+        if arg > nargs:
+            raise _FormatError("22023", "too few arguments for format()")
+        return arg
+
+    while i < end:
+        if fmt[i] != "%":
+            text.append(fmt[i])
+            i += 1
+            continue
+        advance()
+        if fmt[i] == "%":
+            text.append("%")
+            i += 1
+            continue
+        argpos: int | None = None
+        widthpos: int | None = None  # 0: the next argument
+        width, minus = 0, False
+        n = digits()
+        if n is not None and fmt[i] != "$":
+            width = n  # just a width, then the type
+        else:
+            if n is not None:
+                if n == 0:
+                    raise _FormatError("22023", _ARGUMENT_ZERO)
+                argpos = n
+                advance()
+            while fmt[i] == "-":
+                minus = True
+                advance()
+            if fmt[i] == "*":
+                advance()
+                n = digits()
+                if n is None:
+                    widthpos = 0
+                else:
+                    if fmt[i] != "$":
+                        raise _FormatError("22023", 'width argument position must be ended by "$"')
+                    if n == 0:
+                        raise _FormatError("22023", _ARGUMENT_ZERO)
+                    widthpos = n
+                    advance()
+            else:
+                width = digits() or 0
+        kind = fmt[i]
+        if kind not in "sIL":
+            raise _FormatError("22023", f'unrecognized format() type specifier "{kind}"')
+        i += 1
+        width_arg = argument(widthpos) if widthpos is not None else None
+        arg = argument(argpos)
+        if text:
+            out.append("".join(text))
+            text.clear()
+        out.append(_Spec(kind, arg, width, minus, width_arg))
+    if text:
+        out.append("".join(text))
+    return out
+
+
+def output_text(value: exp.Expression) -> exp.Cast:
+    """The text PostgreSQL's output function gives ``value`` (sql/rewrite/pg_types.py finishes it
+    once types are known: a boolean is t / f there, not a cast's true / false)."""
+    cast = exp.Cast(this=value.copy(), to=exp.DataType.build("TEXT"))
+    cast.meta["pg_output"] = True
+    return cast
+
+
+def _padded(piece: exp.Expression, spec: _Spec, args: list[exp.Expression]) -> exp.Expression:
+    """``piece`` padded with spaces to the spec's width (never cut), on the right when left-justified."""
+    if spec.width_arg is None and spec.width == 0:
+        return piece
+    if spec.width_arg is None:
+        width: exp.Expression = exp.Literal.number(spec.width)
+        left: exp.Expression = exp.Boolean(this=spec.minus)
+    else:  # a negative width argument left-justifies too
+        width = exp.Coalesce(
+            this=exp.Cast(this=args[spec.width_arg - 1].copy(), to=exp.DataType.build("INT")),
+            expressions=[exp.Literal.number(0)],
+        )
+        left = (
+            exp.Boolean(this=True)
+            if spec.minus
+            else exp.LT(this=width.copy(), expression=exp.Literal.number(0))
+        )
+    short = exp.Sub(this=_fn("abs", width), expression=_fn("length", piece.copy()))
+    fill = _fn("repeat", exp.Literal.string(" "), _fn("greatest", short, exp.Literal.number(0)))
+    return exp.Case(
+        ifs=[exp.If(this=left, true=exp.DPipe(this=piece.copy(), expression=fill.copy(), safe=True))],
+        default=exp.DPipe(this=fill, expression=piece, safe=True),
+    )
+
+
+def _conversion(spec: _Spec, args: list[exp.Expression]) -> exp.Expression:
+    value = args[spec.arg - 1]
+    if spec.kind == "s":
+        piece: exp.Expression = exp.Coalesce(this=output_text(value), expressions=[exp.Literal.string("")])
+    elif spec.kind == "L":
+        piece = _fn("quote_nullable", output_text(value))
+    else:
+        null = _fn(
+            "error", exp.Literal.string("pgsql 22004: null values cannot be formatted as an SQL identifier")
+        )
+        piece = exp.Case(
+            ifs=[exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=_str(null))],
+            default=_fn("quote_ident", output_text(value)),
+        )
+    return _padded(piece, spec, args)
+
+
+def format_call(args: list[exp.Expression]) -> exp.Expression | None:
+    """format(fmt, args...) as a DuckDB expression; None when fmt is not a constant string."""
+    fmt = args[0] if args else None
+    if isinstance(fmt, exp.Null):
+        return _str(exp.Null())
+    if not (isinstance(fmt, exp.Literal) and fmt.is_string):
+        return None
+    values = args[1:]
+    try:
+        pieces = _format_pieces(fmt.this, len(values))
+    except _FormatError as exc:
+        return _str(_fn("error", exp.Literal.string(f"pgsql {exc.sqlstate}: {exc.message}")))
+    parts = [exp.Literal.string(p) if isinstance(p, str) else _conversion(p, values) for p in pieces]
+    if not parts:
+        return exp.Literal.string("")
+    out = parts[0]
+    for p in parts[1:]:
+        out = exp.DPipe(this=out, expression=p, safe=True)
+    return out

@@ -9,10 +9,10 @@ which runs after binding):
 - ``'on'::boolean`` and the other spellings PostgreSQL accepts; ``'{1,2}'::int[]`` array text
 - DISTINCT ON must match the leading ORDER BY expressions (42P10)
 - functions: substr/substring with a start before 1, to_hex in lower case, octet_length of text,
-  every(), width_bucket(), format('%s'), regexp_match(), sqrt/ln/log raising PostgreSQL's errors,
-  EXTRACT returning numeric with fractional seconds, date_part returning double precision,
+  every(), width_bucket(), regexp_match(), sqrt/ln/log raising PostgreSQL's errors, EXTRACT
+  returning numeric with fractional seconds, date_part returning double precision,
   length/position/strpos/ascii/array_length/cardinality/ntile returning int4, to_timestamp(text, fmt)
-  returning timestamptz, to_char templates (sql/rewrite/pg_format.py).
+  returning timestamptz, to_char templates and format() specifiers (sql/rewrite/pg_format.py).
 
     SELECT substr(name, 0, 3), level * 1000, extract(second FROM time) FROM t WHERE name LIKE 'a\\_%'
     -> SELECT pg_substr(name, 0, 3), level * CAST(1000 AS INT),
@@ -31,7 +31,7 @@ from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 
 from sql import errors as E
-from sql.rewrite.pg_format import datetime_template, numeric_template
+from sql.rewrite.pg_format import datetime_template, format_call, numeric_template
 
 INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
 INT8_MIN, INT8_MAX = -(2**63), 2**63 - 1
@@ -241,13 +241,6 @@ def _capture_groups(pattern: str) -> int:
     return n
 
 
-def _format_to_printf(fmt: str) -> str | None:
-    """format()'s ``%s`` / ``%%`` as printf's; None when it uses %I, %L, positions or widths."""
-    if re.search(r"%(?!s|%)", fmt):
-        return None
-    return fmt
-
-
 _INT4_RESULT = (exp.Length, exp.StrPosition, exp.BitLength, exp.ArraySize)
 _INT4_RESULT_NAMES = (
     "octet_length", "cardinality", "array_position", "strpos", "char_length", "json_array_length",
@@ -383,16 +376,12 @@ def _function(node: exp.Expression) -> exp.Expression:
         return node
     if isinstance(node, exp.Format) or name == "format":
         args = list(node.expressions) if isinstance(node, exp.Anonymous) else [node.this, *node.expressions]
-        fmt = args[0] if args else None
-        if isinstance(fmt, exp.Literal) and fmt.is_string:
-            printf = _format_to_printf(fmt.this)
-            if printf is not None:
-                rest = [
-                    exp.Coalesce(this=_cast(a, "TEXT"), expressions=[exp.Literal.string("")])
-                    for a in args[1:]
-                ]
-                return _keep_name(node, _fn("printf", exp.Literal.string(printf), *rest))
-        return node
+        new = format_call(args)
+        if new is None:  # DuckDB's format() reads {} placeholders: it would answer something else
+            raise E.FeatureNotSupported(
+                "format() with a format string that is not a constant is not supported"
+            )
+        return _keep_name(node, new)
     if name == "regexp_match" and len(node.expressions) == 2:
         s, p = node.expressions
         if isinstance(p, exp.Literal) and p.is_string:

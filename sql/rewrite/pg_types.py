@@ -432,8 +432,17 @@ def _result_cast(types: Types, node: exp.Expression) -> str | None:
     return None
 
 
-def _as_text(kind: str | None, e: exp.Expression) -> exp.Expression | None:
-    """PostgreSQL's text of a float, array or interval, where DuckDB's differs (54.0, [1, 2], -1 day)."""
+def _as_text(kind: str | None, e: exp.Expression, output: bool = False) -> exp.Expression | None:
+    """PostgreSQL's text of a float, array or interval, where DuckDB's differs (54.0, [1, 2], -1 day);
+    ``output``: the type's output text (format()'s arguments), where a boolean is t / f, not the
+    true / false of a cast to text."""
+    if kind == "bool" and output:
+        return exp.Case(
+            ifs=[
+                exp.If(this=e, true=exp.Literal.string("t")),
+                exp.If(this=exp.Not(this=e.copy()), true=exp.Literal.string("f")),
+            ]
+        )
     if kind in ("float4", "float8"):
         return _fn("pg_float_text", e)
     if kind is not None and kind.endswith("[]"):
@@ -591,7 +600,7 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
         node.set("this", _cast(node.this, "TEXT"))
         return node
     if isinstance(node, exp.Cast) and node.to.this in (_DTYPE.TEXT, _DTYPE.VARCHAR):
-        text = _as_text(t(node.this), node.this)
+        text = _as_text(t(node.this), node.this, output=bool(node.meta.get("pg_output")))
         return text if text is not None else node
     if isinstance(node, exp.DPipe):
         for key in ("this", "expression"):

@@ -84,6 +84,52 @@ SELECT 'a' < 'b' AS a, 'B' < 'a' AS b, 'abc' = 'abc ' AS c, 'x' > '' AS d;
 -- name: format_function
 SELECT format('%s has %s cores', hostname, cores) FROM cpu WHERE time = '2024-01-01 00:00:00+00' ORDER BY 1;
 
+-- name: format_identifiers
+SELECT id, format('SELECT %I FROM %I.%I', label, 'public', 'My Table') AS q FROM labels WHERE label IS NOT NULL ORDER BY id;
+
+-- name: format_identifier_rules
+SELECT format('%I|%I|%I|%I|%I|%I|%I|%I', 'foo', 'Foo', 'select', 'a b', 'a"b', '_x1$', '1x', 'time') AS q;
+
+-- name: format_literals
+SELECT id, format('WHERE label = %L', label) AS q, format('%L', 'it''s a\b') AS e FROM labels ORDER BY id;
+
+-- name: format_values_as_output_text
+SELECT item, format('%s x %s at %s on %s (%s) shipped=%s, %L', qty, item, price, day, time, shipped, shipped) AS line
+FROM orders ORDER BY time LIMIT 6;
+
+-- name: format_null_arguments
+SELECT id, format('[%s] [%L]', label, label) AS q FROM labels ORDER BY id;
+
+-- name: format_positions
+SELECT format('%1$s %1$s %2$s', 'a', 'b') AS a, format('%2$s %s', 'a', 'b', 'c') AS b, format('%% %s %%', 'x') AS c,
+       format('%3$s %1$s %s', 'x', 'y', 'z') AS d;
+
+-- name: format_widths
+SELECT format('|%-8s|%8s|', hostname, rack) AS a, format('|%*s|%-*s|', 6, rack, -6, team) AS b,
+       format('|%2$*1$s|', 5, rack) AS c, format('|%3s|', hostname) AS d
+FROM hosts ORDER BY hostname;
+
+-- name: format_null_identifier
+-- error: 22004
+SELECT format('%I', label) FROM labels;
+
+-- name: format_too_few_arguments
+-- (after %2$s the next argument is the third)
+-- error: 22023
+SELECT format('%2$s and %s', hostname, rack) FROM hosts;
+
+-- name: format_unknown_specifier
+-- error: 22023
+SELECT format('%d', rack) FROM hosts;
+
+-- name: format_argument_zero
+-- error: 22023
+SELECT format('%0$s', hostname) FROM hosts;
+
+-- name: format_unterminated
+-- error: 22023
+SELECT format('100%', hostname) FROM hosts;
+
 -- name: quote_backslashes
 SELECT id, quote_ident(label) AS i, quote_literal(label || '\') AS l, quote_nullable('\' || label) AS n
 FROM labels ORDER BY id;
