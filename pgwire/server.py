@@ -462,19 +462,22 @@ class _PgConnection(asyncio.Protocol):
             out, finished, offload = _step(gen, self.conn)
         finally:
             handler.on_loop = False
-        if finished and not handler.ssl_requested and handler.cancel_request is None:
+        pending = None
+        if not finished and offload:  # to the pool at once, this output going with its output
+            pending = self._pool_step(gen, True, out)
+        else:  # written here and only here: the task, woken to close the connection, writes nothing
             if out:
                 self._write_chunks(out)
-            if self.conn.state is not State.CLOSED:
+            if (
+                finished
+                and not handler.ssl_requested
+                and handler.cancel_request is None
+                and self.conn.state is not State.CLOSED
+            ):
                 if handler.replayable():
                     handler.remember(data, b"".join(out))
                 self.idle = True  # the task still waits, with nothing to do
                 return
-        pending = None
-        if not finished and offload:  # to the pool at once, this output going with its output
-            pending = self._pool_step(gen, True, out)
-        elif out:
-            self._write_chunks(out)
         self.started = (None if finished else gen, offload, data, out, pending)
         self.wake.set()
 

@@ -203,24 +203,66 @@ def test_a_step_begun_in_data_received_is_finished_by_the_task(
     assert _connection(inline_server).steps_in_data_received == before + 1
 
 
+def _idle(client: RawClient) -> None:
+    """Leave the connection's task waiting with nothing to do, so the next bytes start their step in
+    data_received (start-up's own ReadyForQuery may reach the client before the task is back)."""
+    client.send(m.Query("select 1"))
+    client.until_ready()
+
+
+def _rest(client: RawClient) -> list[m.Message]:
+    """Everything the server sends until it closes the connection."""
+    seen = []
+    while (msg := client.read()) is not None:
+        seen.append(msg)
+    return seen
+
+
 def test_terminate_and_a_protocol_violation_in_data_received_close_the_connection(
     inline_server: RunningServer, client: RawClient
 ) -> None:
+    """Each is answered once, then the connection closes: the step wrote its output in
+    data_received, and the task, woken only to close, must not write it again."""
+    _idle(client)
+    conn = _connection(inline_server)
+    before = conn.steps_in_data_received
     client.send(m.Query("select 1"), m.Terminate())
-    assert client.until_ready()[-1] == m.ReadyForQuery("I")
-    assert client.closed()
+    answer = [type(x) for x in _rest(client)]
+    assert answer == [m.RowDescription, m.DataRow, m.CommandComplete, m.ReadyForQuery]
+    assert conn.steps_in_data_received == before + 1
     c = RawClient(inline_server.port)
     try:
         c.startup()
-        c.send(m.Query("select 1"))
-        c.until_ready()
+        _idle(c)
+        conn = _connection(inline_server)
+        before = conn.steps_in_data_received
         c.send_raw(b"Z\x00\x00\x00\x04")  # no frontend message has type Z
-        error = c.read()
+        [error] = _rest(c)
         assert (
             isinstance(error, m.ErrorResponse)
             and error.fields["C"] == "08P01"
             and error.fields["S"] == "FATAL"
         )
-        assert c.closed()
+        assert conn.steps_in_data_received == before + 1
     finally:
         c.close()
+
+
+def test_messages_pipelined_after_a_fatal_error_get_no_answer(
+    inline_server: RunningServer, client: RawClient
+) -> None:
+    """What the client sent after the message that ended the connection is dropped unanswered: the
+    client sees the answers before it, the FATAL ErrorResponse once, and then the end."""
+    _idle(client)
+    conn = _connection(inline_server)
+    before = conn.steps_in_data_received
+    client.send(
+        m.Parse("a", "select 1", []),
+        m.Bind("", "a", [], [None], []),  # one parameter too many: a protocol violation
+        m.Query("select 1"),
+        m.Query("select 1"),
+    )
+    answer = _rest(client)
+    assert [type(x) for x in answer] == [m.ParseComplete, m.ErrorResponse]
+    assert answer[1].fields["S"] == "FATAL" and answer[1].fields["C"] == "08P01"  # type: ignore[attr-defined]
+    assert conn.steps_in_data_received == before + 1
