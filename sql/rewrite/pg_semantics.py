@@ -299,6 +299,9 @@ def _json_agg(node: exp.Expression) -> exp.Expression | None:
     PostgreSQL. Under FILTER or OVER the wrapper goes around that clause (its node comes next)."""
     if isinstance(node, exp.Filter | exp.Window) and node.this.meta.get("pg_json_agg"):
         node.this.meta.pop("pg_json_agg")
+        if isinstance(node, exp.Filter) and isinstance(node.parent, exp.Window) and node.arg_key == "this":
+            node.meta["pg_json_agg"] = True  # (FILTER inside OVER: the wrapper goes around both)
+            return node
         return _keep_name(node, _fn("to_json", node))
     if isinstance(node, exp.JSONArrayAgg):
         arg = node.this

@@ -202,3 +202,7 @@ FROM cpu ORDER BY hostname, time LIMIT 20;
 -- name: jsonb_agg_read_back
 SELECT hostname, jsonb_array_length(jsonb_agg(usage_user)) AS n, jsonb_agg(usage_user ORDER BY time DESC) ->> 0 AS newest
 FROM cpu GROUP BY hostname ORDER BY hostname;
+
+-- name: json_agg_filter_over_window
+SELECT hostname, time, json_agg(usage_user) FILTER (WHERE usage_user > 50) OVER (PARTITION BY hostname ORDER BY time ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS w
+FROM cpu ORDER BY hostname, time LIMIT 12;
