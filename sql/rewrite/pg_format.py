@@ -152,12 +152,7 @@ def datetime_template(ts: exp.Expression, template: str) -> exp.Expression | Non
             return None
         fill = False
     flush()
-    if not parts:
-        return exp.Literal.string("")
-    out = parts[0]
-    for p in parts[1:]:
-        out = exp.DPipe(this=out, expression=p, safe=True)
-    return out
+    return _concat(parts)
 
 
 _NUMERIC = re.compile(r"^(FM)?([90]+)(?:\.([90]+))?$")
@@ -374,6 +369,11 @@ def format_call(args: list[exp.Expression]) -> exp.Expression | None:
     except _FormatError as exc:
         return _str(_fn("error", exp.Literal.string(f"pgsql {exc.sqlstate}: {exc.message}")))
     parts = [exp.Literal.string(p) if isinstance(p, str) else _conversion(p, values) for p in pieces]
+    return _concat(parts)
+
+
+def _concat(parts: list) -> exp.Expr:
+    """``a || b || ...`` of the pieces ('' for none)."""
     if not parts:
         return exp.Literal.string("")
     out = parts[0]
