@@ -41,7 +41,9 @@ def session_functions(tree: exp.Expression, ctx) -> exp.Expression:
             key = args[0].name.lower() if args and isinstance(args[0], exp.Literal) else None
             missing_ok = len(args) > 1 and (args[1].this is True or args[1].name.lower() in ("true", "t"))
             if key is None and args:  # a name known at run time (SQLAlchemy binds it): look it up
-                unknown = exp.Anonymous(this="error", expressions=[lit("unrecognized configuration parameter")])
+                unknown = exp.Anonymous(
+                    this="error", expressions=[lit("unrecognized configuration parameter")]
+                )
                 return exp.Case(
                     this=exp.Lower(this=args[0].copy()),
                     ifs=[exp.If(this=lit(k), true=lit(v)) for k, v in settings.items()],
