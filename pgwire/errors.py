@@ -17,6 +17,15 @@ class ProtocolViolation(SqlError, sqlstate="08P01"):
     severity = "FATAL"
 
 
+class BindMismatch(SqlError, sqlstate="08P01"):
+    """A Bind that does not fit its statement (parameter or format counts). PostgreSQL reports it as
+    an ERROR: the extended-protocol request is skipped to Sync and the connection stays."""
+
+
+class InvalidFormatCode(SqlError, sqlstate="22023"):
+    """A format code other than 0 (text) and 1 (binary): an ERROR, as in PostgreSQL."""
+
+
 class InvalidAuthorization(SqlError, sqlstate="28000"):
     severity = "FATAL"
 

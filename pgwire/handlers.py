@@ -30,7 +30,14 @@ import pyarrow as pa
 from pgwire import messages as m
 from pgwire.auth import AuthConfig, Exchange
 from pgwire.copy import CopyOutWriter
-from pgwire.errors import FatalCatalogError, InvalidAuthorization, ProtocolViolation, error_fields
+from pgwire.errors import (
+    BindMismatch,
+    FatalCatalogError,
+    InvalidAuthorization,
+    InvalidFormatCode,
+    ProtocolViolation,
+    error_fields,
+)
 from pgwire.protocol import Connection, State
 from pgwire.types import BatchRows, Context, decode_param, encode_value, type_size
 from sql.errors import (
@@ -107,13 +114,13 @@ class _CopyFailed(QueryCanceled):
 def _format_codes(codes: list[int], n: int, what: str) -> list[int]:
     for c in codes:
         if c not in (0, 1):
-            raise ProtocolViolation(f"unsupported format code: {c}")
+            raise InvalidFormatCode(f"unsupported format code: {c}")
     if not codes:
         return [0] * n
     if len(codes) == 1:
         return codes * n
     if len(codes) != n:
-        raise ProtocolViolation(f"bind message has {len(codes)} {what} formats but {n} {what}s")
+        raise BindMismatch(f"bind message has {len(codes)} {what} formats but {n} {what}s")
     return codes
 
 
@@ -570,7 +577,7 @@ class Handler:
             raise DuplicateCursor(f'portal "{msg.portal}" already exists')
         n = len(stmt.param_oids)
         if len(msg.params) != n:
-            raise ProtocolViolation(
+            raise BindMismatch(
                 f'bind message supplies {len(msg.params)} parameters, but prepared statement "{msg.statement}" requires {n}'
             )
         pformats = _format_codes(msg.param_formats, n, "parameter")

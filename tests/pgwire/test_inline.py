@@ -7,6 +7,7 @@ cached constant plan; it records the thread each statement executes on.
 from __future__ import annotations
 
 import asyncio
+import struct
 import threading
 from collections.abc import Iterator
 
@@ -256,12 +257,12 @@ def test_messages_pipelined_after_a_fatal_error_get_no_answer(
     _idle(client)
     conn = _connection(inline_server)
     before = conn.steps_in_data_received
-    client.send(
-        m.Parse("a", "select 1", []),
-        m.Bind("", "a", [], [None], []),  # one parameter too many: a protocol violation
-        m.Query("select 1"),
-        m.Query("select 1"),
-    )
+    client.send_raw(
+        m.Parse("a", "select 1", []).encode()
+        + b"B" + struct.pack("!i", 2)  # a message length below its own 4 bytes: FATAL
+        + m.Query("select 1").encode()
+        + m.Query("select 1").encode()
+    )  # fmt: skip
     answer = _rest(client)
     assert [type(x) for x in answer] == [m.ParseComplete, m.ErrorResponse]
     assert answer[1].fields["S"] == "FATAL" and answer[1].fields["C"] == "08P01"  # type: ignore[attr-defined]

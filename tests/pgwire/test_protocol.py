@@ -391,22 +391,27 @@ def test_extended_errors(raw: Callable[[], RawClient], msgs: list[m.Message], co
 
 
 @pytest.mark.parametrize(
-    "bind",
+    ("bind", "code"),
     [
-        m.Bind("", "", [], [b"1", b"2"]),  # too many parameters
-        m.Bind("", "", [0, 1, 0], [b"1"]),  # three formats for one parameter
-        m.Bind("", "", [], [b"1"], [0, 1, 1]),  # three result formats for one column
-        m.Bind("", "", [7], [b"1"]),  # no such format
+        (m.Bind("", "", [], [b"1", b"2"]), "08P01"),  # too many parameters
+        (m.Bind("", "", [0, 1, 0], [b"1"]), "08P01"),  # three formats for one parameter
+        (m.Bind("", "", [], [b"1"], [0, 1, 1]), "08P01"),  # three result formats for one column
+        (m.Bind("", "", [7], [b"1"]), "22023"),  # no such format
     ],
 )
-def test_bind_mismatches_are_protocol_violations(raw: Callable[[], RawClient], bind: m.Bind) -> None:
+def test_bind_mismatches_are_errors_the_connection_survives(
+    raw: Callable[[], RawClient], bind: m.Bind, code: str
+) -> None:
+    """As PostgreSQL's exec_bind_message: an ERROR, the rest of the request skipped to Sync."""
     c = raw()
     c.startup()
-    c.send(m.Parse("", "select $1::int4 as a"), bind, m.Sync())
+    c.send(m.Parse("", "select $1::int4 as a"), bind, m.Execute("", 0), m.Sync())
     msgs = c.until_ready()
-    err = msgs[-1]
-    assert isinstance(err, m.ErrorResponse) and err.fields["C"] == "08P01" and err.fields["S"] == "FATAL"
-    assert c.closed()
+    assert _types(msgs) == ["ParseComplete", "ErrorResponse", "ReadyForQuery"]
+    err = msgs[1]
+    assert isinstance(err, m.ErrorResponse) and err.fields["C"] == code and err.fields["S"] == "ERROR"
+    c.send(m.Query("select 1"))
+    assert _types(c.until_ready())[-1] == "ReadyForQuery"
 
 
 def test_close_and_function_call(raw: Callable[[], RawClient]) -> None:
