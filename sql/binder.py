@@ -30,12 +30,12 @@ from columnar.engine import Engine
 from columnar.errors import StorageError
 from columnar.scan import ScanRequest, scan
 from sql.errors import UndefinedTable
+from sql.rewrite.catalog_syntax import CATALOG_SCHEMAS
 from sql.rewrite.pg_types import output_oids, pg_types, scan_types
 from sql.rewrite.pushdown import Analysed, Pushdown, SubqueryValues
 from sql.tables import TIME_NS, SqlColumn, arrow_schema, sql_columns, time_ns_column, to_sql_reader
 from sql.types import from_arrow
 
-CATALOG_SCHEMAS = ("pg_catalog", "information_schema", "timescaledb_information")
 _names = itertools.count(1)
 
 
@@ -140,12 +140,13 @@ def _references(
             continue
         rp, meta = resolve_table(storage, database, table)
         cols = sql_columns(meta)
+        col_names = {c.name for c in cols}
         # a whole-row reference (row_to_json(t), json_agg(t), SELECT t FROM t) reads every column
-        whole = table.alias_or_name in names and table.alias_or_name not in {c.name for c in cols}
+        whole = table.alias_or_name in names and table.alias_or_name not in col_names
         wanted = cols if stars or whole else [c for c in cols if c.name in names or c.kind == "time"]
         if not wanted:  # count(*) over a table without a time column: rows need some column
             wanted = cols[:1]
-        if TIME_NS in names and TIME_NS not in {c.name for c in cols}:
+        if TIME_NS in names and TIME_NS not in col_names:
             wanted = [*wanted, time_ns_column()]
         select, single = _enclosing_select(table)
         yield _Reference(table, rp, meta, cols, wanted, select, single)

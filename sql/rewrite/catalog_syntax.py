@@ -78,7 +78,8 @@ _TYPES = {
 VECTOR_COLUMNS = frozenset(
     "indkey indclass indcollation indoption proargtypes stxkeys partattrs partclass partcollation".split()
 )
-_CATALOG_SCHEMAS = ("pg_catalog", "information_schema", "timescaledb_information")
+# schemas whose relations are the catalog emulation's (sql/binder.py reads the same tuple)
+CATALOG_SCHEMAS = ("pg_catalog", "information_schema", "timescaledb_information")
 # array columns of the catalog that clients compare with array text ('{0}')
 ARRAY_COLUMNS = frozenset(
     """polroles datacl relacl attacl nspacl proacl typacl lanacl spcacl reloptions attoptions
@@ -230,7 +231,7 @@ def _fix(node: exp.Expr, ctx, vectors: set[str]) -> exp.Expr:
         return expand("CASE WHEN LEN(_1) > 0 THEN 1 END", arr)
     if isinstance(node, exp.Table) and isinstance(node.this, exp.Func):
         return _from_function(node)
-    if isinstance(node, exp.Column) and (node.text("db") or "").lower() in _CATALOG_SCHEMAS:
+    if isinstance(node, exp.Column) and (node.text("db") or "").lower() in CATALOG_SCHEMAS:
         node.set("db", None)  # pg_catalog.pg_class.relname: the relation is renamed, alias pg_class
         return node
     if (
