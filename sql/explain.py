@@ -25,16 +25,8 @@ from dataclasses import dataclass
 from sql import errors as E
 
 JSON_OID = 114  # FORMAT JSON's column type
-_BOOLEAN = {
-    "true": True,
-    "on": True,
-    "1": True,
-    "yes": True,
-    "false": False,
-    "off": False,
-    "0": False,
-    "no": False,
-}
+# the spellings PostgreSQL's defGetBoolean takes (not yes / no, which a GUC takes)
+_BOOLEAN = {"true": True, "on": True, "1": True, "false": False, "off": False, "0": False}
 _FLAGS = ("analyze", "verbose", "costs", "settings", "buffers", "wal", "timing", "summary")
 _FORMATS = ("text", "json", "yaml", "xml")
 _LEGACY = re.compile(r"\s*(ANALY[SZ]E|VERBOSE)\b", re.IGNORECASE)

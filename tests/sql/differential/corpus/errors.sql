@@ -259,3 +259,7 @@ EXPLAIN (TIMING, COSTS OFF) SELECT count(*) FROM cpu;
 -- name: explain_wal_without_analyze
 -- error: 22023
 EXPLAIN (WAL true) SELECT count(*) FROM cpu;
+
+-- name: explain_option_yes_is_not_boolean
+-- error: 42601
+EXPLAIN (ANALYZE yes) SELECT count(*) FROM cpu;
