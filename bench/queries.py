@@ -257,12 +257,16 @@ class QueryError(RuntimeError):
 
 
 class InfluxQLClient:
-    """GET /query over one keep-alive HTTP connection. ``query`` is what is timed (the whole body
-    received); ``rows`` decodes it, counts the result rows and raises a statement's error."""
+    """GET /query over one keep-alive HTTP connection. ``query`` is what is timed: the whole body
+    received (with ``decode``, also decoded by json.loads); ``rows`` counts the result rows of what it
+    returned and raises a statement's error."""
 
-    def __init__(self, host: str, port: int, database: str = DATABASE, timeout: float = 120.0) -> None:
+    def __init__(
+        self, host: str, port: int, database: str = DATABASE, timeout: float = 120.0, decode: bool = False
+    ) -> None:
         self.conn = http.client.HTTPConnection(host, port, timeout=timeout)
         self.database = database
+        self.decode = decode
 
     def get(self, q: str) -> tuple[int, bytes]:
         path = "/query?" + urllib.parse.urlencode({"db": self.database, "q": q})
@@ -270,16 +274,15 @@ class InfluxQLClient:
         resp = self.conn.getresponse()
         return resp.status, resp.read()
 
-    def query(self, q: str) -> bytes:
+    def query(self, q: str) -> object:
         status, body = self.get(q)
         if status != 200:
             raise QueryError(f"HTTP {status}: {body[:200]!r}")
-        return body
+        return json.loads(body) if self.decode else body
 
     @staticmethod
-    def rows(body: object) -> int:
-        assert isinstance(body, bytes)
-        doc = json.loads(body)
+    def rows(raw: object) -> int:
+        doc = raw if isinstance(raw, dict) else json.loads(raw)  # type: ignore[arg-type]
         rows = 0
         for result in doc.get("results", []):
             if "error" in result:
@@ -397,22 +400,17 @@ def settle(pid: int, *, quiet_share: float = 0.05, window_s: float = 1.0, limit_
     return time.monotonic() - start
 
 
-def run_type(
-    client: Client, queries: list[Query], dialect: str, peer: str, decode: bool = False
-) -> TypeResult:
+def run_type(client: Client, queries: list[Query], dialect: str, peer: str) -> TypeResult:
     """Warm up with ``queries[0]``, then time the rest; the first error stops the type. The clock
-    covers ``client.query`` (and ``client.rows`` too when ``decode``)."""
+    covers ``client.query`` (what it covers is the client's: see ``--decode``)."""
     res = TypeResult(queries[0].qtype, peer, dialect, note=queries[0].note)
     try:
         for i, q in enumerate(queries):
             text = q.influxql if dialect == "InfluxQL" else q.sql
             t0 = time.perf_counter()
             raw = client.query(text)
-            if decode:
-                rows = client.rows(raw)
             ms = (time.perf_counter() - t0) * 1000
-            if not decode:
-                rows = client.rows(raw)
+            rows = client.rows(raw)
             if i:
                 res.times_ms.append(ms)
                 res.rows.append(rows)
@@ -466,7 +464,7 @@ def measure(args: argparse.Namespace) -> list[Measurement]:
 
     def run_all(client: Client, peer: str, dialect: str) -> None:
         for t in types:
-            r = run_type(client, plan[t], dialect, peer, args.decode)
+            r = run_type(client, plan[t], dialect, peer)
             results.append(r)
             if r.error:
                 shown = f"failed: {r.error[:200]}"
@@ -484,7 +482,9 @@ def measure(args: argparse.Namespace) -> list[Measurement]:
                 with InfluxDB1Peer() as ipeer:
                     load_lp(ipeer, gen)
                     print(f"  influxdb settled after {settle(ipeer.pid):.1f} s", flush=True)
-                    client = InfluxQLClient(ipeer.host, ipeer.http_port, timeout=args.timeout)
+                    client = InfluxQLClient(
+                        ipeer.host, ipeer.http_port, timeout=args.timeout, decode=args.decode
+                    )
                     run_all(client, "influxdb", "InfluxQL")
                     client.close()
             elif name == "postgres":
@@ -501,7 +501,9 @@ def measure(args: argparse.Namespace) -> list[Measurement]:
                     load_lp(tpeer, gen)
                     print(f"  tsgres settled after {settle(tpeer.pid):.1f} s", flush=True)
                     if influxql_supported(tpeer.host, tpeer.http_port):
-                        client = InfluxQLClient(tpeer.host, tpeer.http_port, timeout=args.timeout)
+                        client = InfluxQLClient(
+                            tpeer.host, tpeer.http_port, timeout=args.timeout, decode=args.decode
+                        )
                         run_all(client, "tsgres", "InfluxQL")
                         client.close()
                     else:
