@@ -33,6 +33,7 @@ from sql.pgcatalog_model import (
     database_oid,
     quote_ident,
 )
+from sql.tables import is_hypertable
 
 STARTED = dt.datetime.now(dt.UTC)
 
@@ -636,7 +637,7 @@ def tsgres_sizes(s: Snapshot) -> list[Row]:
 
 
 def _is_hypertable(t: Relation) -> bool:
-    return t.meta is not None and bool(t.meta.options.get("hypertable"))
+    return t.meta is not None and is_hypertable(t.meta)
 
 
 _MODKIND = {

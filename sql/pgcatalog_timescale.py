@@ -22,6 +22,7 @@ from sqlglot import exp
 from retention import jobs as jobs_
 from sql.pgcatalog import Row, generates
 from sql.pgcatalog_model import ROLE_SUPERUSER, Relation, Snapshot
+from sql.tables import is_hypertable
 from sql.timescale import CHUNK_SCHEMA, continuous_aggregate
 
 PROC_SCHEMA = "_timescaledb_functions"
@@ -42,7 +43,7 @@ def _owner(s: Snapshot) -> str:
 
 
 def _hypertables(s: Snapshot) -> list[Relation]:
-    return [t for t in s.tables if t.meta is not None and t.meta.options.get("hypertable")]
+    return [t for t in s.tables if t.meta is not None and is_hypertable(t.meta)]
 
 
 def _time_type(s: Snapshot, t: Relation) -> str:

@@ -45,6 +45,13 @@ class SqlColumn:
     not_null: bool = False
 
 
+def is_hypertable(meta: TableMeta) -> bool:
+    """Whether TimescaleDB's functions take the table as a hypertable: a SQL table once
+    create_hypertable made it one; a table that line protocol created (a measurement: time-partitioned
+    into shards on its ``time`` column from its first point, as every InfluxDB measurement is) always."""
+    return bool(meta.options.get("hypertable")) or not meta.options.get("sql")
+
+
 def sql_columns(meta: TableMeta) -> list[SqlColumn]:
     """Visible columns in declaration order (the hidden row-time column of keyless tables is left out)."""
     out = []

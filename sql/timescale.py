@@ -39,6 +39,7 @@ from sql.parse import parse
 from sql.rewrite.time_bucket import call_args
 from sql.rewrite.timescale_tables import function_name
 from sql.session import ColumnDesc, Result
+from sql.tables import is_hypertable
 from sql.types import BY_NAME
 
 if TYPE_CHECKING:
@@ -203,7 +204,7 @@ def _is_interval(e: exp.Expression) -> bool:
 
 def _hypertable(session: SqlSession, schema: str, name: str) -> TableMeta:
     _rp, meta = resolve_table(session.storage, session.database, exp.table_(name, db=schema))
-    if not meta.options.get("hypertable"):
+    if not is_hypertable(meta):
         raise E.NotAHypertable(f'table "{name}" is not a hypertable')
     return meta
 

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from compat.influx.lineprotocol import parse
 from retention import enforcer, jobs
 from sql import errors as E
 from tests.sql.in_process import sql_engine
@@ -108,6 +109,33 @@ def test_policies_need_a_hypertable_and_compression(db):
         _run(s, "SELECT add_retention_policy('nothing', INTERVAL '1 day')")
     with pytest.raises(E.FeatureNotSupported, match="compression not enabled"):
         _run(s, "SELECT add_compression_policy('conditions', INTERVAL '1 day')")
+
+
+def test_a_measurement_written_by_line_protocol_is_a_hypertable(db):
+    """Line protocol creates a measurement time-partitioned on ``time`` (as InfluxDB does): the
+    TimescaleDB functions take it as a hypertable, with no create_hypertable first."""
+    storage, s = db
+    now = time.time_ns()
+    body = f"mem,host=a used=1 {now - 40 * DAY_NS}\nmem,host=a used=2 {now - DAY_NS}\n".encode()
+    for b in parse(body).batches:
+        storage.write("postgres", b).check()
+    storage.flush()
+    names = [
+        r["hypertable_name"]
+        for r in _run(s, "SELECT hypertable_name FROM timescaledb_information.hypertables")[1]
+    ]
+    assert sorted(names) == ["conditions", "mem"]
+    assert _run(s, "SELECT add_retention_policy('mem', INTERVAL '30 days')")[1] == [
+        {"add_retention_policy": 1000}
+    ]
+    old = _run(s, "SELECT show_chunks('mem', older_than => INTERVAL '30 days')")[1]
+    assert len(old) == 1
+    _run(s, "SELECT drop_chunks('mem', older_than => INTERVAL '30 days')")
+    assert [r["used"] for r in _run(s, "SELECT used FROM mem")[1]] == [2.0]
+    # a table CREATE TABLE made stays a plain table until create_hypertable
+    _run(s, "CREATE TABLE plain (time TIMESTAMPTZ NOT NULL, v DOUBLE PRECISION)")
+    with pytest.raises(E.NotAHypertable):
+        _run(s, "SELECT show_chunks('plain')")
 
 
 def test_a_retention_job_deletes_old_rows_when_due(db):
