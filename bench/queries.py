@@ -32,7 +32,9 @@ Deliberate differences from TSBS's text, each so that every peer computes the sa
 
 Each type runs ``--instances`` different instances (default 10) after one untimed warm-up instance;
 the time of one instance is, as in TSBS's own runners, the client's wall time from sending the query
-to having received the whole answer: the full HTTP body for InfluxQL (one keep-alive connection), every
+to having received the whole answer: the full HTTP body for InfluxQL (one keep-alive connection; the
+request is built before the clock starts, as TSBS builds its URL, and read by bench/http1.py, whose
+cost per query is near a Go client's rather than http.client's ~150-250 us of Python), every
 result row for SQL (one libpq connection, simple query protocol, text format, like TSBS's lib/pq
 ``Query`` without arguments). Neither runner decodes the values inside its clock, so neither does this
 one: the JSON body and the rows are decoded afterwards, to count rows and to catch an error.
@@ -51,7 +53,6 @@ supported yet" until the server answers ``/query`` and has a PostgreSQL listener
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
@@ -68,6 +69,7 @@ if __package__ in (None, ""):
 
 from bench.common import NOT_SUPPORTED, Measurement, failed, median, not_supported, percentile  # noqa: E402
 from bench.datagen import CPU_FIELDS, DevopsCpu  # noqa: E402
+from bench.http1 import KeepAliveHTTP  # noqa: E402
 from columnar.types import NS_PER_HOUR, NS_PER_SECOND  # noqa: E402
 
 DATABASE = "bench"
@@ -257,25 +259,27 @@ class QueryError(RuntimeError):
 
 
 class InfluxQLClient:
-    """GET /query over one keep-alive HTTP connection. ``query`` is what is timed: the whole body
-    received (with ``decode``, also decoded by json.loads); ``rows`` counts the result rows of what it
-    returned and raises a statement's error."""
+    """GET /query over one keep-alive HTTP connection (bench/http1.py). ``prepare`` builds the request
+    (outside the clock, as TSBS builds its URL before starting it); ``query`` is what is timed: the
+    whole body received (with ``decode``, also decoded by json.loads); ``rows`` counts the result rows
+    of what it returned and raises a statement's error."""
 
     def __init__(
         self, host: str, port: int, database: str = DATABASE, timeout: float = 120.0, decode: bool = False
     ) -> None:
-        self.conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        self.http = KeepAliveHTTP(host, port, timeout)
         self.database = database
         self.decode = decode
 
-    def get(self, q: str) -> tuple[int, bytes]:
-        path = "/query?" + urllib.parse.urlencode({"db": self.database, "q": q})
-        self.conn.request("GET", path)
-        resp = self.conn.getresponse()
-        return resp.status, resp.read()
+    def prepare(self, q: str) -> bytes:
+        return self.http.request("/query?" + urllib.parse.urlencode({"db": self.database, "q": q}))
 
-    def query(self, q: str) -> object:
-        status, body = self.get(q)
+    def get(self, q: str) -> tuple[int, bytes]:
+        return self.http.send(self.prepare(q))
+
+    def query(self, request: object) -> object:
+        assert isinstance(request, bytes)
+        status, body = self.http.send(request)
         if status != 200:
             raise QueryError(f"HTTP {status}: {body[:200]!r}")
         return json.loads(body) if self.decode else body
@@ -294,7 +298,7 @@ class InfluxQLClient:
         return rows
 
     def close(self) -> None:
-        self.conn.close()
+        self.http.close()
 
 
 def influxql_supported(host: str, port: int) -> bool:
@@ -326,14 +330,19 @@ class SQLClient:
         except psycopg.Error:  # a server without the setting still runs the queries
             pass
 
-    def query(self, sql: str) -> object:
+    def prepare(self, sql: str) -> object:
+        return sql if self.decode else sql.encode()
+
+    def query(self, sql: object) -> object:
         if self.decode:
+            assert isinstance(sql, str)
             with self.conn.cursor() as cur:
                 cur.execute(sql)
                 return cur.fetchall() if cur.description is not None else []
         from psycopg import pq
 
-        res = self.conn.pgconn.exec_(sql.encode())
+        assert isinstance(sql, bytes)
+        res = self.conn.pgconn.exec_(sql)
         if res.status not in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
             raise QueryError((res.error_message or b"query failed").decode(errors="replace").strip())
         return res
@@ -352,7 +361,8 @@ class SQLClient:
 
 
 class Client(Protocol):
-    def query(self, text: str) -> object: ...
+    def prepare(self, text: str) -> object: ...
+    def query(self, prepared: object) -> object: ...
     def rows(self, raw: object) -> int: ...
 
 
@@ -402,13 +412,14 @@ def settle(pid: int, *, quiet_share: float = 0.05, window_s: float = 1.0, limit_
 
 def run_type(client: Client, queries: list[Query], dialect: str, peer: str) -> TypeResult:
     """Warm up with ``queries[0]``, then time the rest; the first error stops the type. The clock
-    covers ``client.query`` (what it covers is the client's: see ``--decode``)."""
+    covers ``client.query`` of what ``client.prepare`` made before it (what it covers is the
+    client's: see ``--decode``)."""
     res = TypeResult(queries[0].qtype, peer, dialect, note=queries[0].note)
     try:
         for i, q in enumerate(queries):
-            text = q.influxql if dialect == "InfluxQL" else q.sql
+            prepared = client.prepare(q.influxql if dialect == "InfluxQL" else q.sql)
             t0 = time.perf_counter()
-            raw = client.query(text)
+            raw = client.query(prepared)
             ms = (time.perf_counter() - t0) * 1000
             rows = client.rows(raw)
             if i:
