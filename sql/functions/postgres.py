@@ -17,6 +17,12 @@ that SQLSTATE.
 - ``pg_interval_text(i)``: an interval as PostgreSQL prints it (IntervalStyle postgres).
 - ``pg_float_text(x)``: float4/float8 as PostgreSQL prints them (54, not 54.0; NaN, Infinity).
 - ``pg_array_text(x)``: a list as PostgreSQL's array text ``{1,2,NULL,"a b"}`` (DuckDB: ``[1, 2, NULL, a b]``).
+- ``pg_json_tstz(x)``, ``pg_json_ts(x)``, ``pg_json_float(x)``: a value as it appears inside PostgreSQL's
+  JSON (``2016-01-01T00:00:00+00:00`` in the session zone; ``1e+20``; ``"NaN"``), for to_json to quote.
+- ``pg_json_agg(l)``, ``pg_json_agg_rows(l)``: json_agg's text of a list, elements apart by ``, `` (rows
+  and arrays also by a newline and a space, as PostgreSQL writes them).
+- ``pg_jsonb_text(j)``: jsonb's output text of a JSON value: a space after each ``:`` and ``,`` outside
+  strings (key order is the value's own; sql/rewrite/pg_json.py sorts keys where it knows them).
 """
 
 from __future__ import annotations
@@ -153,6 +159,37 @@ MACROS: dict[str, str] = {
         (x) AS '{' || array_to_string(
             list_transform(x, lambda e: pg_array_element_text(CAST(e AS VARCHAR))), ','
         ) || '}'
+    """,
+    "pg_json_tstz": r"(x) AS regexp_replace(replace(CAST(x AS VARCHAR), ' ', 'T'), '([+-]\d\d)$', '\1:00')",
+    "pg_json_ts": "(x) AS replace(CAST(x AS VARCHAR), ' ', 'T')",
+    "pg_json_float": """
+        (x) AS CASE WHEN isfinite(x) THEN CAST(pg_float_text(x) AS JSON) ELSE to_json(pg_float_text(x)) END
+    """,
+    "pg_json_agg": """
+        (l) AS '[' || array_to_string(
+            list_transform(l, lambda e: coalesce(CAST(to_json(e) AS VARCHAR), 'null')), ', '
+        ) || ']'
+    """,
+    "pg_json_agg_rows": """
+        (l) AS '[' || array_to_string(
+            list_transform(l, lambda e, i: CASE
+                WHEN e IS NULL THEN 'null'
+                WHEN i = 1 THEN CAST(to_json(e) AS VARCHAR)
+                ELSE chr(10) || ' ' || CAST(to_json(e) AS VARCHAR)
+            END), ', '
+        ) || ']'
+    """,
+    # each match: a run of tokens (strings whole, escapes and all), then the separator that ends it
+    # or the end of the text (so that no match starts inside a string); rtrim takes the space that
+    # the end got back off
+    "pg_jsonb_text": r"""
+        (j) AS rtrim(regexp_replace(
+            CAST(json(j) AS VARCHAR), '((?:"(?:[^"\\]|\\.)*"|[^",:])*)([,:]|$)', '\1\2 ', 'g'
+        ))
+    """,
+    # ->> / #>> of jsonb: an object or array as jsonb's text, anything else as DuckDB gives it
+    "pg_jsonb_scalar_text": """
+        (j, s) AS CASE WHEN json_type(j) IN ('OBJECT', 'ARRAY') THEN pg_jsonb_text(j) ELSE s END
     """,
 }
 

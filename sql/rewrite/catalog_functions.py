@@ -380,8 +380,6 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
         "(SELECT MIN(tsg_display) FROM pg_catalog.tsgres_names WHERE tsg_kind = 'p' AND tsg_name = _n)",
         n=lookup_name("p", args[0]),
     ),
-    "json_build_object": lambda args: exp.Anonymous(this="json_object", expressions=args),
-    "jsonb_build_object": lambda args: exp.Anonymous(this="json_object", expressions=args),
     "_pg_expandarray": _template("UNNEST(LIST_TRANSFORM(_1, LAMBDA __v, __k: {'x': __v, 'n': __k}))"),
     "hypertable_size": _hypertable_size,
     "approximate_row_count": _approximate_row_count,

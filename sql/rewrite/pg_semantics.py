@@ -32,6 +32,7 @@ from sqlglot.dialects.postgres import Postgres
 
 from sql import errors as E
 from sql.rewrite.pg_format import datetime_template, format_call, numeric_template
+from sql.rewrite.pg_json import lower_agg
 
 INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
 INT8_MIN, INT8_MAX = -(2**63), 2**63 - 1
@@ -293,37 +294,9 @@ def _period(pair: exp.Expression) -> tuple[exp.Expression, exp.Expression] | Non
     return start, end
 
 
-def _json_agg(node: exp.Expression) -> exp.Expression | None:
-    """json_agg / jsonb_agg(x [ORDER BY ...]) -> to_json(list(x [ORDER BY ...])): DuckDB has neither
-    (sqlglot writes JSON_ARRAYAGG). NULL inputs stay in the array and no rows give NULL, as in
-    PostgreSQL. Under FILTER or OVER the wrapper goes around that clause (its node comes next)."""
-    if isinstance(node, exp.Filter | exp.Window) and node.this.meta.get("pg_json_agg"):
-        node.this.meta.pop("pg_json_agg")
-        if isinstance(node, exp.Filter) and isinstance(node.parent, exp.Window) and node.arg_key == "this":
-            node.meta["pg_json_agg"] = True  # (FILTER inside OVER: the wrapper goes around both)
-            return node
-        return _keep_name(node, _fn("to_json", node))
-    if isinstance(node, exp.JSONArrayAgg):
-        arg = node.this
-        order = node.args.get("order")
-        if order is not None:
-            arg = exp.Order(this=arg, expressions=order.expressions)
-    elif isinstance(node, exp.Anonymous) and node.name.lower() in ("json_agg", "jsonb_agg"):
-        if len(node.expressions) != 1:
-            return None  # (PostgreSQL's own error: no such function)
-        arg = node.expressions[0]
-    else:
-        return None
-    agg = _fn("list", arg)
-    if isinstance(node.parent, exp.Filter | exp.Window) and node.arg_key == "this":
-        agg.meta["pg_json_agg"] = True
-        return agg
-    return _keep_name(node, _fn("to_json", agg))
-
-
 def _function(node: exp.Expression) -> exp.Expression:
     name = node.name.lower() if isinstance(node, exp.Anonymous) else ""
-    as_json = _json_agg(node)
+    as_json = lower_agg(node)
     if as_json is not None:
         return as_json
     if isinstance(node, exp.Overlaps):

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from sql.rewrite import pg_json
 from sql.rewrite.pg_semantics import bottom_up
 
 INTS = ("int2", "int4", "int8")
@@ -49,6 +50,8 @@ _FROM_DATATYPE = {
     _DTYPE.TIMESTAMP: "timestamp",
     _DTYPE.TIMESTAMPTZ: "timestamptz",
     _DTYPE.INTERVAL: "interval",
+    _DTYPE.JSON: "json",
+    _DTYPE.JSONB: "jsonb",
 }
 
 
@@ -168,6 +171,17 @@ _SAME_AS_ARG = (exp.Min, exp.Max, exp.Abs, exp.Ceil, exp.Floor, exp.AnyValue, ex
 _NUMERIC_OR_FLOAT = (exp.Sqrt, exp.Exp, exp.Ln, exp.Log, exp.Pow)
 _STDDEV = (exp.Stddev, exp.StddevSamp, exp.StddevPop, exp.Variance, exp.VariancePop)
 _STDDEV_NAMES = ("variance", "var_samp", "var_pop", "stddev", "stddev_samp", "stddev_pop")
+
+
+_JSON_FUNCS = {
+    **dict.fromkeys(
+        ("to_json", "row_to_json", "json_build_object", "json_build_array", "json_agg", "pg_json_agg"), "json"
+    ),
+    **dict.fromkeys(
+        ("to_jsonb", "jsonb_build_object", "jsonb_build_array", "jsonb_agg", "pg_jsonb_agg"), "jsonb"
+    ),
+    **dict.fromkeys(("json_typeof", "jsonb_typeof", "jsonb_pretty"), "text"),
+}
 
 
 class Types:
@@ -376,6 +390,14 @@ class Types:
             )
         if isinstance(e, exp.CurrentTimestamp):
             return "timestamptz"
+        if isinstance(e, exp.JSONExtract | exp.JSONBExtract):
+            return "jsonb" if t(e.this) == "jsonb" else "json"
+        if isinstance(e, exp.JSONExtractScalar | exp.JSONBExtractScalar):
+            return "text"
+        if isinstance(e, exp.JSONObjectAgg | exp.JSONArrayAgg):
+            return "json"
+        if isinstance(e, exp.JSONBObjectAgg):
+            return "jsonb"
         if isinstance(e, exp.Anonymous):
             return self._anonymous(e)
         if isinstance(e, exp.Func) and e.sql_name().lower() in _TEXT_FUNCS:
@@ -403,6 +425,8 @@ class Types:
             return "numeric" if "numeric" in kinds and not {"float4", "float8"} & set(kinds) else "float8"
         if name in ("bool_and", "bool_or"):
             return "bool"
+        if name in _JSON_FUNCS:
+            return _JSON_FUNCS[name]
         return None
 
 
@@ -540,6 +564,9 @@ def _is_number_literal(e: exp.Expression) -> bool:
 
 def _fix(types: Types, node: exp.Expression) -> exp.Expression:
     t = types.type
+    as_json = pg_json.fix(types, node)
+    if as_json is not None:
+        return as_json
     if isinstance(node, (exp.Sum, exp.Avg, exp.Window, exp.Filter, exp.Anonymous, *_STDDEV)):
         if not _wrapped_by_window(node):
             to = _result_cast(types, node)

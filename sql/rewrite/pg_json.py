@@ -1,0 +1,318 @@
+"""json and jsonb as PostgreSQL 15 writes them, decided from the argument types (called by pg_types).
+
+DuckDB's JSON is compact (``{"a":1}``) and writes timestamps and floats its own way. PostgreSQL's text
+depends on the function and the type:
+
+- values inside JSON: timestamptz ``"2016-01-01T00:00:00+00:00"`` (ISO 8601, the session zone),
+  timestamp ``"2016-01-01T00:00:00"``, float ``54`` / ``1e+20`` / ``"NaN"``
+- json: to_json / row_to_json compact; json_agg elements apart by ``, `` (rows and arrays by ``, `` and a
+  newline and a space); json_build_object ``{"a" : 1, "b" : 2}``; a cast of text keeps the text
+- jsonb: ``{"a": 1, "b": [1, 2]}`` (a space after ``:`` and ``,``), keys by length then bytes, a
+  duplicate key keeps its last value. Keys are sorted here where the query names them (literal
+  text, jsonb_build_object's constant keys, a row's columns); the spacing is pg_jsonb_text's
+
+Every result is cast to JSON or JSONB in the tree (both DuckDB's JSON), so the type inference and the
+announced OID (114 / 3802) follow, and a JSON value inside another is embedded, not quoted.
+
+    SELECT jsonb_build_object('bb', x, 'a', ts) FROM t      -- ts timestamptz
+    -> SELECT CAST(pg_jsonb_text(json_object('a', pg_json_tstz(ts), 'bb', x)) AS JSON) FROM t
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from sqlglot import exp
+
+from sql import errors as E
+
+_DTYPE = exp.DataType.Type
+DONE = "pg_json_done"  # meta on the casts this module made: not lowered again
+
+
+def _fn(name: str, *args: exp.Expression) -> exp.Anonymous:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _typed(e: exp.Expression, kind: str) -> exp.Cast:
+    cast = exp.Cast(this=e, to=exp.DataType.build("JSONB" if kind == "jsonb" else "JSON"))
+    cast.meta[DONE] = True
+    return cast
+
+
+def _key_order(key: str) -> tuple[int, bytes]:
+    b = key.encode("utf-8")
+    return (len(b), b)
+
+
+# -- untyped: json_agg / jsonb_agg (pg_semantics, before binding) ----------------------------------------
+def lower_agg(node: exp.Expression) -> exp.Expression | None:
+    """json_agg / jsonb_agg(x [ORDER BY ...]) -> pg_json_agg / pg_jsonb_agg(list(x [ORDER BY ...])):
+    DuckDB has neither (sqlglot writes JSON_ARRAYAGG). NULL inputs stay in the array and no rows give
+    NULL, as in PostgreSQL. Under FILTER or OVER the wrapper goes around that clause (its node comes
+    next). pg_types finishes the call once it knows x's type (:func:`fix`)."""
+    if isinstance(node, exp.Filter | exp.Window) and node.this.meta.get("pg_json_agg"):
+        which = node.this.meta.pop("pg_json_agg")
+        if isinstance(node, exp.Filter) and isinstance(node.parent, exp.Window) and node.arg_key == "this":
+            node.meta["pg_json_agg"] = which  # (FILTER inside OVER: the wrapper goes around both)
+            return node
+        return _fn(which, node)
+    if isinstance(node, exp.JSONArrayAgg):
+        which = "pg_json_agg"
+        arg = node.this
+        order = node.args.get("order")
+        if order is not None:
+            arg = exp.Order(this=arg, expressions=order.expressions)
+    elif isinstance(node, exp.Anonymous) and node.name.lower() in ("json_agg", "jsonb_agg"):
+        if len(node.expressions) != 1:
+            return None  # (PostgreSQL's own error: no such function)
+        which = "pg_" + node.name.lower()
+        arg = node.expressions[0]
+    else:
+        return None
+    agg = _fn("list", arg)
+    if isinstance(node.parent, exp.Filter | exp.Window) and node.arg_key == "this":
+        agg.meta["pg_json_agg"] = which
+        return agg
+    return _fn(which, agg)
+
+
+# -- literals --------------------------------------------------------------------------------------------
+def jsonb_literal(text: str) -> str:
+    """jsonb's output text of a JSON document (a constant: parsed once per query, here)."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        return dict(sorted(dict(items).items(), key=lambda kv: _key_order(kv[0])))
+
+    try:
+        doc = json.loads(text, object_pairs_hook=pairs, parse_float=Decimal, parse_int=Decimal)
+    except ValueError:
+        raise E.InvalidTextRepresentation("invalid input syntax for type json") from None
+    return _dump(doc)
+
+
+def _dump(v: Any) -> str:
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_dump(k)}: {_dump(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_dump(x) for x in v) + "]"
+    if isinstance(v, Decimal):
+        return format(v.copy_abs() if v.is_zero() else v, "f")  # (numeric has no -0)
+    return json.dumps(v, ensure_ascii=False)
+
+
+# -- typed: the calls, once pg_types knows the argument types -------------------------------------------
+def _whole_row(types: Any, e: exp.Expression) -> list[tuple[str, str | None]] | None:
+    """The (column, type) list of a whole-row reference (``t`` in row_to_json(t)), else None."""
+    if not isinstance(e, exp.Column) or e.table or isinstance(e.this, exp.Star):
+        return None
+    select = e.find_ancestor(exp.Select)
+    while select is not None:
+        scope = types.scope(select)
+        if any(e.name in cols for _, cols in scope):
+            return None
+        for alias, cols in scope:
+            if alias == e.name:
+                return list(cols.items())
+        select = select.find_ancestor(exp.Select)
+    return None
+
+
+def value(types: Any, e: exp.Expression, jsonb: bool) -> exp.Expression:
+    """``e`` made ready for DuckDB's to_json / json_object to write as PostgreSQL would."""
+    row = _whole_row(types, e)
+    if row is not None:
+        if jsonb:
+            row = sorted(row, key=lambda c: _key_order(c[0]))
+        fields = [
+            exp.PropertyEQ(
+                this=exp.to_identifier(name, quoted=True),
+                expression=value_of(exp.column(name, table=e.name, quoted=True), kind, jsonb),
+            )
+            for name, kind in row
+        ]
+        return exp.Struct(expressions=fields)
+    return value_of(e, types.type(e), jsonb)
+
+
+def text_of(types: Any, e: exp.Expression, jsonb: bool) -> exp.Expression:
+    """The JSON text of ``e`` inside json_build_object / json_build_array: a json value as it is
+    written (PostgreSQL embeds it; DuckDB's to_json would write it again), anything else to_json's,
+    and null for NULL."""
+    if not jsonb and types.type(e) == "json":
+        text: exp.Expression = exp.cast(e, "VARCHAR")
+    else:
+        text = exp.cast(_fn("to_json", value(types, e, jsonb)), "VARCHAR")
+    return _fn("coalesce", text, exp.Literal.string("null"))
+
+
+def value_of(e: exp.Expression, kind: str | None, jsonb: bool) -> exp.Expression:
+    if kind == "timestamptz":
+        return _fn("pg_json_tstz", e)
+    if kind == "timestamp":
+        return _fn("pg_json_ts", e)
+    if kind in ("float4", "float8"):
+        return _fn("pg_json_float", e)
+    if kind in ("timestamptz[]", "timestamp[]", "float4[]", "float8[]"):
+        x = exp.to_identifier("__e")
+        inner = value_of(exp.column("__e"), kind[:-2], jsonb)
+        return _fn("list_transform", e, exp.Lambda(this=inner, expressions=[x]))
+    return e
+
+
+def _is_structured(types: Any, e: exp.Expression) -> bool:
+    kind = types.type(e)
+    return _whole_row(types, e) is not None or (kind is not None and kind.endswith("[]"))
+
+
+def _agg_argument(call: exp.Expression) -> tuple[exp.Expression, str] | None:
+    """The list(...) call inside pg_json_agg(...) (through FILTER / OVER) and the key its argument is at."""
+    inner = call.expressions[0] if call.expressions else None
+    while isinstance(inner, exp.Window | exp.Filter):
+        inner = inner.this
+    if not isinstance(inner, exp.Anonymous) or inner.name.lower() != "list" or not inner.expressions:
+        return None
+    arg = inner.expressions[0]
+    return (arg, "this") if isinstance(arg, exp.Order) else (inner, "expressions")
+
+
+def _build_object(types: Any, args: list[exp.Expression], jsonb: bool) -> exp.Expression:
+    if len(args) % 2:
+        raise E.InvalidParameterValue(
+            "argument list must have even number of elements",
+        )
+    pairs = list(zip(args[::2], args[1::2], strict=True))
+    if jsonb:
+        if all(isinstance(k, exp.Literal) and k.is_string for k, _ in pairs):
+            last = {k.this: (k, v) for k, v in pairs}  # a duplicate key keeps its last value
+            pairs = [last[k] for k in sorted(last, key=_key_order)]
+        flat = [x for k, v in pairs for x in (exp.cast(k, "VARCHAR"), value(types, v, True))]
+        return _typed(_fn("pg_jsonb_text", _fn("json_object", *flat)), "jsonb")
+    if not pairs:
+        return _typed(exp.Literal.string("{}"), "json")
+    parts: list[exp.Expression] = []
+    for k, v in pairs:
+        if parts:
+            parts.append(exp.Literal.string(", "))
+        key = _fn("to_json", exp.cast(k, "VARCHAR"))
+        parts += [key, exp.Literal.string(" : "), text_of(types, v, False)]
+    return _typed(_concat(exp.Literal.string("{"), *parts, exp.Literal.string("}")), "json")
+
+
+def _concat(*parts: exp.Expression) -> exp.Expression:
+    """``a || b || ...`` (NULL when any is)."""
+    out = parts[0]
+    for p in parts[1:]:
+        out = exp.DPipe(this=out, expression=p)
+    return out
+
+
+def _pointer(path: exp.Expression) -> exp.Expression | None:
+    """A constant text[] path ``'{a,0}'`` as the JSON pointer ``/a/0`` (a key or an array index)."""
+    if not (isinstance(path, exp.Literal) and path.is_string):
+        return None
+    text = path.this.strip()
+    if not (text.startswith("{") and text.endswith("}")) or '"' in text:
+        return None
+    items = [p.strip() for p in text[1:-1].split(",")] if text[1:-1].strip() else []
+    return exp.Literal.string("".join("/" + p.replace("~", "~0").replace("/", "~1") for p in items))
+
+
+def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
+    """The PostgreSQL form of a JSON call or cast, or None when ``node`` is not one."""
+    if isinstance(node, exp.Cast) and not node.meta.get(DONE) and node.to.this == _DTYPE.JSONB:
+        inner = node.this
+        if isinstance(inner, exp.Literal) and inner.is_string:
+            return _typed(exp.Literal.string(jsonb_literal(inner.this)), "jsonb")
+        if types.type(inner) == "jsonb":
+            return node
+        return _typed(_fn("pg_jsonb_text", inner), "jsonb")
+    if isinstance(node, exp.JSONBExtract | exp.JSONBExtractScalar):  # #> / #>>
+        pointer = _pointer(node.expression)
+        if pointer is None:
+            return None
+        got = _fn("json_extract", node.this, pointer)
+        if isinstance(node, exp.JSONBExtractScalar):
+            text = _fn("json_extract_string", node.this.copy(), pointer.copy())
+            return _fn("pg_jsonb_scalar_text", got, text) if types.type(node.this) == "jsonb" else text
+        return _jsonb_or_json(types, node.this, got)
+    if isinstance(node, exp.JSONExtract) and not node.meta.get(DONE):  # ->
+        node.meta[DONE] = True
+        return _jsonb_or_json(types, node.this, node)
+    if isinstance(node, exp.JSONExtractScalar) and not node.meta.get(DONE):  # ->>
+        node.meta[DONE] = True
+        if types.type(node.this) != "jsonb":
+            return node
+        got = exp.JSONExtract(this=node.this.copy(), expression=node.expression.copy())
+        return _fn("pg_jsonb_scalar_text", got, node)
+    if not isinstance(node, exp.Anonymous):
+        return None
+    name = node.name.lower()
+    args = list(node.expressions)
+    if name in ("to_json", "row_to_json") and args and not node.meta.get(DONE):
+        v = value(types, args[0], False)
+        if isinstance(v, exp.Anonymous) and v.name == "pg_json_float":
+            return _typed(v, "json")  # (to_json would write its own number again)
+        call = _fn("to_json", v)
+        call.meta[DONE] = True
+        return _typed(call, "json")
+    if name == "to_jsonb" and len(args) == 1:
+        return _typed(_fn("pg_jsonb_text", _fn("to_json", value(types, args[0], True))), "jsonb")
+    if name in ("pg_json_agg", "pg_jsonb_agg") and len(args) == 1:
+        found = _agg_argument(node)
+        if found is not None:
+            holder, key = found
+            arg = holder.args[key] if key == "this" else holder.expressions[0]
+            jsonb = name == "pg_jsonb_agg"
+            structured = _is_structured(types, arg)
+            ready = value(types, arg, jsonb)
+            if key == "this":
+                holder.set("this", ready)
+            else:
+                holder.set("expressions", [ready])
+            if jsonb:
+                return _typed(_fn("pg_jsonb_text", _fn("to_json", args[0])), "jsonb")
+            return _typed(_fn("pg_json_agg_rows" if structured else "pg_json_agg", args[0]), "json")
+        return _typed(node, "jsonb" if name == "pg_jsonb_agg" else "json")
+    if name in ("json_build_object", "jsonb_build_object"):
+        return _build_object(types, args, name == "jsonb_build_object")
+    if name in ("json_build_array", "jsonb_build_array"):
+        jsonb = name == "jsonb_build_array"
+        items = [text_of(types, a, jsonb) for a in args]
+        body = _fn("concat_ws", exp.Literal.string(", "), *items) if items else exp.Literal.string("")
+        text = _concat(exp.Literal.string("["), body, exp.Literal.string("]"))
+        return _typed(_fn("pg_jsonb_text", text) if jsonb else text, "jsonb" if jsonb else "json")
+    if name in ("json_typeof", "jsonb_typeof") and len(args) == 1:
+        kind = _fn("json_type", args[0])
+        ifs = [
+            exp.If(
+                this=exp.EQ(this=kind.copy(), expression=exp.Literal.string(d)), true=exp.Literal.string(p)
+            )
+            for d, p in (
+                ("OBJECT", "object"),
+                ("ARRAY", "array"),
+                ("VARCHAR", "string"),
+                ("BOOLEAN", "boolean"),
+                ("NULL", "null"),
+            )
+        ]
+        return exp.Case(
+            ifs=ifs,
+            default=exp.Case(
+                ifs=[
+                    exp.If(
+                        this=exp.Not(this=exp.Is(this=kind.copy(), expression=exp.Null())),
+                        true=exp.Literal.string("number"),
+                    )
+                ]
+            ),
+        )
+    return None
+
+
+def _jsonb_or_json(types: Any, source: exp.Expression, got: exp.Expression) -> exp.Expression:
+    if types.type(source) == "jsonb":
+        return _typed(_fn("pg_jsonb_text", got), "jsonb")
+    return _typed(got, "json")
