@@ -9,6 +9,8 @@ rows of decoded Python values. Values are compared after normalising each side's
   timestamp, date, time: exactly
 - interval: (months, days, microseconds), the three fields PostgreSQL keeps apart
 - arrays element by element; text, bool, bytea exactly (bool is never equal to an integer)
+- json and jsonb as their text, exactly: spacing, key order and how values are written are what
+  clients show and what tools compare
 
 Rows are compared as multisets unless the statement has an ORDER BY at top level; then the order of
 the ORDER BY keys must match too (rows that tie on the keys may come in any order), or, when a key is
@@ -134,14 +136,21 @@ def _parse_interval(text: str) -> tuple[str, int, int, int]:
 
 
 def pg_connection_setup(conn: Any) -> None:
-    """Decode intervals to (months, days, µs) instead of psycopg's lossy timedelta."""
+    """Decode intervals to (months, days, µs) instead of psycopg's lossy timedelta, and json/jsonb
+    to their text (psycopg would parse them, and the text is what must be the same)."""
     from psycopg.adapt import Loader
 
     class IntervalLoader(Loader):
         def load(self, data: Any) -> Any:
             return _parse_interval(bytes(data).decode())
 
+    class JsonTextLoader(Loader):
+        def load(self, data: Any) -> Any:
+            return bytes(data).decode()
+
     conn.adapters.register_loader("interval", IntervalLoader)
+    conn.adapters.register_loader("json", JsonTextLoader)
+    conn.adapters.register_loader("jsonb", JsonTextLoader)
     conn.execute("SET IntervalStyle = 'postgres'")
 
 
@@ -168,9 +177,6 @@ def run_pg(conn: Any, sql: str, params: tuple[str | None, ...] | None = None) ->
     return Outcome(cols, [tuple(r) for r in cur.fetchall()])
 
 
-JSON_OIDS = (114, 3802)
-
-
 def run_tsgres(session: Any, sql: str, params: tuple[str | None, ...] | None = None) -> Outcome:
     from pgwire.types import Context, decode_param
     from sql.errors import SqlError
@@ -195,9 +201,6 @@ def run_tsgres(session: Any, sql: str, params: tuple[str | None, ...] | None = N
     for b in batches:
         t = pa.Table.from_batches([b])
         values = [t.column(i).to_pylist() for i in range(t.num_columns)]
-        for i, (_, oid) in enumerate(cols):
-            if oid in JSON_OIDS:  # (decoded as psycopg decodes PostgreSQL's json and jsonb)
-                values[i] = [None if v is None else json.loads(v) for v in values[i]]
         rows.extend(zip(*values, strict=True))
     return Outcome(cols, rows, described=described)
 
