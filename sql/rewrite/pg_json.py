@@ -209,6 +209,35 @@ def _concat(*parts: exp.Expression) -> exp.Expression:
     return out
 
 
+def _object_agg(types: Any, node: exp.Expression) -> exp.Expression:
+    """json_object_agg(k, v) as PostgreSQL writes it, ``{ "k" : v, ... }`` (string_agg of the pairs, an
+    aggregate DuckDB lets FILTER and OVER wrap); jsonb_object_agg spaced as jsonb, its keys in the
+    order the rows come (sorting them is left to do). Under FILTER or OVER the braces go around
+    that clause: :func:`_object_agg_close`."""
+    jsonb = isinstance(node, exp.JSONBObjectAgg)
+    if isinstance(node, exp.JSONObjectAgg):
+        if len(node.expressions) != 2:
+            return _typed(node, "json")
+        k, v = node.expressions
+    else:
+        k, v = node.this, node.expression
+    key = _fn("to_json", exp.cast(k, "VARCHAR"))
+    pair = _concat(key, exp.Literal.string(":" if jsonb else " : "), text_of(types, v, jsonb))
+    agg = _fn("string_agg", pair, exp.Literal.string("," if jsonb else ", "))
+    if isinstance(node.parent, exp.Filter | exp.Window) and node.arg_key == "this":
+        agg.meta["pg_object_agg"] = "jsonb" if jsonb else "json"
+        return agg
+    return _object_agg_close(agg, "jsonb" if jsonb else "json")
+
+
+def _object_agg_close(agg: exp.Expression, kind: str) -> exp.Expression:
+    if kind == "jsonb":
+        return _typed(
+            _fn("pg_jsonb_text", _concat(exp.Literal.string("{"), agg, exp.Literal.string("}"))), kind
+        )
+    return _typed(_concat(exp.Literal.string("{ "), agg, exp.Literal.string(" }")), kind)
+
+
 def _pointer(path: exp.Expression) -> exp.Expression | None:
     """A constant text[] path ``'{a,0}'`` as the JSON pointer ``/a/0`` (a key or an array index)."""
     if not (isinstance(path, exp.Literal) and path.is_string):
@@ -247,6 +276,14 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
             return node
         got = exp.JSONExtract(this=node.this.copy(), expression=node.expression.copy())
         return _fn("pg_jsonb_scalar_text", got, node)
+    if isinstance(node, exp.JSONObjectAgg | exp.JSONBObjectAgg):
+        return _object_agg(types, node)
+    if isinstance(node, exp.Filter | exp.Window) and node.this.meta.get("pg_object_agg"):
+        kind = node.this.meta.pop("pg_object_agg")
+        if isinstance(node, exp.Filter) and isinstance(node.parent, exp.Window) and node.arg_key == "this":
+            node.meta["pg_object_agg"] = kind  # (FILTER inside OVER: the braces go around both)
+            return node
+        return _object_agg_close(node, kind)
     if not isinstance(node, exp.Anonymous):
         return None
     name = node.name.lower()

@@ -91,3 +91,18 @@ SELECT json_build_array(1, 'a', NULL, now()::date - now()::date) AS j, jsonb_bui
 -- name: jsonb_agg_grouped
 SELECT hostname, jsonb_agg(usage_user ORDER BY time) AS j FROM cpu
 WHERE time < '2024-01-01 00:03:00+00' GROUP BY hostname ORDER BY hostname;
+
+-- name: json_object_agg_spacing
+SELECT json_object_agg(hostname, n) AS j, json_object_agg(hostname, last_seen) AS t
+FROM (SELECT hostname, count(*) AS n, max(time) AS last_seen FROM cpu GROUP BY hostname ORDER BY hostname) s;
+
+-- name: json_object_agg_grouped
+SELECT hostname, json_object_agg('cores', cores) AS j, json_object_agg('at', time) FILTER (WHERE cores > 0) AS f
+FROM cpu WHERE time = '2024-01-01 00:00:00+00' GROUP BY hostname ORDER BY hostname;
+
+-- name: jsonb_object_agg_one_key
+SELECT hostname, jsonb_object_agg('n', cores) AS j FROM cpu WHERE time = '2024-01-01 00:00:00+00' GROUP BY hostname ORDER BY hostname;
+
+-- name: json_object_agg_over_window
+SELECT hostname, time, json_object_agg(hostname || '@' || extract(minute FROM time)::int, usage_user) FILTER (WHERE usage_user > 0) OVER (PARTITION BY hostname ORDER BY time ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS w
+FROM cpu ORDER BY hostname, time LIMIT 6;
