@@ -42,6 +42,10 @@ def _typed(e: exp.Expression, kind: str) -> exp.Cast:
     return cast
 
 
+def _is_text_literal(e: exp.Expression) -> bool:
+    return isinstance(e, exp.Literal) and e.is_string
+
+
 def _key_order(key: str) -> tuple[int, bytes]:
     b = key.encode("utf-8")
     return (len(b), b)
@@ -122,6 +126,12 @@ def _whole_row(types: Any, e: exp.Expression) -> list[tuple[str, str | None]] | 
 
 def value(types: Any, e: exp.Expression, jsonb: bool) -> exp.Expression:
     """``e`` made ready for DuckDB's to_json / json_object to write as PostgreSQL would."""
+    if isinstance(e, exp.Anonymous) and e.name.lower() == "row":  # ROW(1, 'a'): fields f1, f2 ...
+        fields = [
+            exp.PropertyEQ(this=exp.to_identifier(f"f{i}", quoted=True), expression=value(types, x, jsonb))
+            for i, x in enumerate(e.expressions, 1)
+        ]
+        return exp.Struct(expressions=fields)
     row = _whole_row(types, e)
     if row is not None:
         if jsonb:
@@ -163,6 +173,8 @@ def value_of(e: exp.Expression, kind: str | None, jsonb: bool) -> exp.Expression
 
 
 def _is_structured(types: Any, e: exp.Expression) -> bool:
+    if isinstance(e, exp.Anonymous) and e.name.lower() == "row":
+        return True
     kind = types.type(e)
     return _whole_row(types, e) is not None or (kind is not None and kind.endswith("[]"))
 
@@ -253,7 +265,7 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
     """The PostgreSQL form of a JSON call or cast, or None when ``node`` is not one."""
     if isinstance(node, exp.Cast) and not node.meta.get(DONE) and node.to.this == _DTYPE.JSONB:
         inner = node.this
-        if isinstance(inner, exp.Literal) and inner.is_string:
+        if _is_text_literal(inner):
             return _typed(exp.Literal.string(jsonb_literal(inner.this)), "jsonb")
         if types.type(inner) == "jsonb":
             return node
@@ -289,6 +301,8 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
     name = node.name.lower()
     args = list(node.expressions)
     if name in ("to_json", "row_to_json") and args and not node.meta.get(DONE):
+        if types.type(args[0]) == "json":  # PostgreSQL hands a json value over as it is written
+            return _typed(args[0], "json")
         v = value(types, args[0], False)
         if isinstance(v, exp.Anonymous) and v.name == "pg_json_float":
             return _typed(v, "json")  # (to_json would write its own number again)
@@ -296,6 +310,11 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
         call.meta[DONE] = True
         return _typed(call, "json")
     if name == "to_jsonb" and len(args) == 1:
+        a = args[0]
+        if isinstance(a, exp.Cast) and types.type(a) in ("json", "jsonb") and _is_text_literal(a.this):
+            return _typed(exp.Literal.string(jsonb_literal(a.this.this)), "jsonb")
+        if types.type(a) in ("json", "jsonb"):
+            return _typed(_fn("pg_jsonb_text", a), "jsonb")
         return _typed(_fn("pg_jsonb_text", _fn("to_json", value(types, args[0], True))), "jsonb")
     if name in ("pg_json_agg", "pg_jsonb_agg") and len(args) == 1:
         found = _agg_argument(node)

@@ -106,3 +106,10 @@ SELECT hostname, jsonb_object_agg('n', cores) AS j FROM cpu WHERE time = '2024-0
 -- name: json_object_agg_over_window
 SELECT hostname, time, json_object_agg(hostname || '@' || extract(minute FROM time)::int, usage_user) FILTER (WHERE usage_user > 0) OVER (PARTITION BY hostname ORDER BY time ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS w
 FROM cpu ORDER BY hostname, time LIMIT 6;
+
+-- name: row_to_json_of_row_constructor
+SELECT row_to_json(ROW(cores, hostname, time)) AS r, json_agg(ROW(cores, hostname)) OVER (ORDER BY hostname ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS w
+FROM cpu WHERE time = '2024-01-01 00:00:00+00' ORDER BY hostname;
+
+-- name: to_json_of_json_keeps_text
+SELECT to_json('{"a" : 1}'::json) AS j, json_build_object('k', '[1,  2]'::json) AS o, to_jsonb('{"b":1,"a":2}'::json) AS b;
