@@ -23,6 +23,8 @@ from columnar.rows import Column
 from columnar.types import FieldType
 from sql import types as pgt
 from sql.errors import DatatypeMismatch, InvalidTextRepresentation, NotNullViolation
+from sql.jsonb import jsonb_text
+from sql.jsonb import parse as jsonb_parse
 
 HIDDEN_TIME = "_tsgres_rowtime"  # time column of a SQL table declared without a timestamp column
 
@@ -261,6 +263,18 @@ def _to_ns(arr: pa.Array, t: pgt.PgType) -> np.ndarray:
     raise DatatypeMismatch(f"column is of type {t.sql_name} but expression is of type {arr.type}")
 
 
+def _json_values(out: np.ndarray, arr: pa.Array, kind: str) -> None:
+    """Check json values as PostgreSQL does on input (22P02), and store jsonb as the text it writes
+    (sql/jsonb.py), so that reading a jsonb column back is free. One parse per value written, the
+    work PostgreSQL's jsonb input does too."""
+    present = np.flatnonzero(np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), bool))
+    for i in present.tolist():
+        if kind == "jsonb":
+            out[i] = jsonb_text(out[i])
+        else:
+            jsonb_parse(out[i], "json")
+
+
 def _field_to_storage(arr: pa.Array, c: SqlColumn) -> np.ndarray:
     st = c.storage or FieldType.STRING
     if c.type.name in ("timestamptz", "timestamp", "date", "time"):
@@ -282,6 +296,8 @@ def _field_to_storage(arr: pa.Array, c: SqlColumn) -> np.ndarray:
             arr = arr.cast(pa.string())
         out = np.empty(len(arr), dtype=object)
         out[:] = arr.fill_null("").to_pylist()
+        if c.type.name in ("json", "jsonb"):
+            _json_values(out, arr, c.type.name)
         return out
     try:
         if st is FieldType.BOOLEAN:

@@ -20,13 +20,12 @@ announced OID (114 / 3802) follow, and a JSON value inside another is embedded, 
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from typing import Any
 
 from sqlglot import exp
 
 from sql import errors as E
+from sql.jsonb import jsonb_text, key_order
 
 _DTYPE = exp.DataType.Type
 DONE = "pg_json_done"  # meta on the casts this module made: not lowered again
@@ -44,11 +43,6 @@ def _typed(e: exp.Expression, kind: str) -> exp.Cast:
 
 def _is_text_literal(e: exp.Expression) -> bool:
     return isinstance(e, exp.Literal) and e.is_string
-
-
-def _key_order(key: str) -> tuple[int, bytes]:
-    b = key.encode("utf-8")
-    return (len(b), b)
 
 
 # -- untyped: json_agg / jsonb_agg (pg_semantics, before binding) ----------------------------------------
@@ -83,30 +77,6 @@ def lower_agg(node: exp.Expression) -> exp.Expression | None:
     return _fn(which, agg)
 
 
-# -- literals --------------------------------------------------------------------------------------------
-def jsonb_literal(text: str) -> str:
-    """jsonb's output text of a JSON document (a constant: parsed once per query, here)."""
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        return dict(sorted(dict(items).items(), key=lambda kv: _key_order(kv[0])))
-
-    try:
-        doc = json.loads(text, object_pairs_hook=pairs, parse_float=Decimal, parse_int=Decimal)
-    except ValueError:
-        raise E.InvalidTextRepresentation("invalid input syntax for type json") from None
-    return _dump(doc)
-
-
-def _dump(v: Any) -> str:
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{_dump(k)}: {_dump(x)}" for k, x in v.items()) + "}"
-    if isinstance(v, list):
-        return "[" + ", ".join(_dump(x) for x in v) + "]"
-    if isinstance(v, Decimal):
-        return format(v.copy_abs() if v.is_zero() else v, "f")  # (numeric has no -0)
-    return json.dumps(v, ensure_ascii=False)
-
-
 # -- typed: the calls, once pg_types knows the argument types -------------------------------------------
 def _whole_row(types: Any, e: exp.Expression) -> list[tuple[str, str | None]] | None:
     """The (column, type) list of a whole-row reference (``t`` in row_to_json(t)), else None."""
@@ -135,7 +105,7 @@ def value(types: Any, e: exp.Expression, jsonb: bool) -> exp.Expression:
     row = _whole_row(types, e)
     if row is not None:
         if jsonb:
-            row = sorted(row, key=lambda c: _key_order(c[0]))
+            row = sorted(row, key=lambda c: key_order(c[0]))
         fields = [
             exp.PropertyEQ(
                 this=exp.to_identifier(name, quoted=True),
@@ -199,7 +169,7 @@ def _build_object(types: Any, args: list[exp.Expression], jsonb: bool) -> exp.Ex
     if jsonb:
         if all(isinstance(k, exp.Literal) and k.is_string for k, _ in pairs):
             last = {k.this: (k, v) for k, v in pairs}  # a duplicate key keeps its last value
-            pairs = [last[k] for k in sorted(last, key=_key_order)]
+            pairs = [last[k] for k in sorted(last, key=key_order)]
         flat = [x for k, v in pairs for x in (exp.cast(k, "VARCHAR"), value(types, v, True))]
         return _typed(_fn("pg_jsonb_text", _fn("json_object", *flat)), "jsonb")
     if not pairs:
@@ -266,7 +236,7 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
     if isinstance(node, exp.Cast) and not node.meta.get(DONE) and node.to.this == _DTYPE.JSONB:
         inner = node.this
         if _is_text_literal(inner):
-            return _typed(exp.Literal.string(jsonb_literal(inner.this)), "jsonb")
+            return _typed(exp.Literal.string(jsonb_text(inner.this)), "jsonb")
         if types.type(inner) == "jsonb":
             return node
         return _typed(_fn("pg_jsonb_text", inner), "jsonb")
@@ -312,7 +282,7 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
     if name == "to_jsonb" and len(args) == 1:
         a = args[0]
         if isinstance(a, exp.Cast) and types.type(a) in ("json", "jsonb") and _is_text_literal(a.this):
-            return _typed(exp.Literal.string(jsonb_literal(a.this.this)), "jsonb")
+            return _typed(exp.Literal.string(jsonb_text(a.this.this)), "jsonb")
         if types.type(a) in ("json", "jsonb"):
             return _typed(_fn("pg_jsonb_text", a), "jsonb")
         return _typed(_fn("pg_jsonb_text", _fn("to_json", value(types, args[0], True))), "jsonb")

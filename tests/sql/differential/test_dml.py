@@ -93,6 +93,22 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
             "INSERT INTO w_dim SELECT hostname, rack, weight, rack > 1 FROM hosts",
         ],
     ),
+    (
+        "json_columns",
+        "w_json",
+        [
+            "CREATE TABLE w_json (time timestamptz NOT NULL, host text, doc jsonb, raw json)",
+            # jsonb is stored as PostgreSQL writes it (keys ordered, the last duplicate kept, spaced);
+            # json keeps the text as given
+            """INSERT INTO w_json VALUES ('2024-01-01 00:00:00+00', 'a',"""
+            """ '{"bb": 1, "a": {"z": [1,2], "y": "x\\"y"}, "bb": 3, "n": 1.0e1}', '{"b" : 1,  "a":2}')""",
+            "INSERT INTO w_json VALUES ('2024-01-01 00:00:01+00', 'b', NULL, NULL)",
+            "INSERT INTO w_json SELECT time + interval '1 hour', host, jsonb_build_object('h', host, 'at', time),"
+            " json_build_object('h', host) FROM w_json WHERE host = 'a'",
+            "INSERT INTO w_json VALUES ('2024-01-01 00:00:02+00', 'c', 'nope', '{}')",
+            "INSERT INTO w_json VALUES ('2024-01-01 00:00:02+00', 'c', '{}', '{nope')",
+        ],
+    ),
 ]
 
 
