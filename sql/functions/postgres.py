@@ -19,8 +19,9 @@ that SQLSTATE.
 - ``pg_array_text(x)``: a list as PostgreSQL's array text ``{1,2,NULL,"a b"}`` (DuckDB: ``[1, 2, NULL, a b]``).
 - ``pg_json_tstz(x)``, ``pg_json_ts(x)``, ``pg_json_float(x)``: a value as it appears inside PostgreSQL's
   JSON (``2016-01-01T00:00:00+00:00`` in the session zone; ``1e+20``; ``"NaN"``), for to_json to quote.
-- ``pg_json_agg(l)``, ``pg_json_agg_rows(l)``: json_agg's text of a list, elements apart by ``, `` (rows
-  and arrays also by a newline and a space, as PostgreSQL writes them).
+- ``pg_json_agg(l)``, ``pg_json_agg_rows(l)``, ``pg_json_agg_json(l)``: json_agg's text of a list,
+  elements apart by ``, `` (rows and arrays also by a newline and a space, as PostgreSQL writes
+  them; json values as they are written).
 - ``pg_jsonb_text(j)``: jsonb's output text of a JSON value: a space after each ``:`` and ``,`` outside
   strings (key order is the value's own; sql/rewrite/pg_json.py sorts keys where it knows them).
 """
@@ -168,6 +169,11 @@ MACROS: dict[str, str] = {
     "pg_json_agg": """
         (l) AS '[' || array_to_string(
             list_transform(l, lambda e: coalesce(CAST(to_json(e) AS VARCHAR), 'null')), ', '
+        ) || ']'
+    """,
+    "pg_json_agg_json": """
+        (l) AS '[' || array_to_string(
+            list_transform(l, lambda e: coalesce(CAST(e AS VARCHAR), 'null')), ', '
         ) || ']'
     """,
     "pg_json_agg_rows": """

@@ -293,6 +293,7 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
             arg = holder.args[key] if key == "this" else holder.expressions[0]
             jsonb = name == "pg_jsonb_agg"
             structured = _is_structured(types, arg)
+            as_written = not jsonb and types.type(arg) == "json"
             ready = value(types, arg, jsonb)
             if key == "this":
                 holder.set("this", ready)
@@ -300,7 +301,8 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
                 holder.set("expressions", [ready])
             if jsonb:
                 return _typed(_fn("pg_jsonb_text", _fn("to_json", args[0])), "jsonb")
-            return _typed(_fn("pg_json_agg_rows" if structured else "pg_json_agg", args[0]), "json")
+            macro = "pg_json_agg_json" if as_written else "pg_json_agg_rows" if structured else "pg_json_agg"
+            return _typed(_fn(macro, args[0]), "json")
         return _typed(node, "jsonb" if name == "pg_jsonb_agg" else "json")
     if name in ("json_build_object", "jsonb_build_object"):
         return _build_object(types, args, name == "jsonb_build_object")

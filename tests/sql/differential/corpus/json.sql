@@ -113,3 +113,16 @@ FROM cpu WHERE time = '2024-01-01 00:00:00+00' ORDER BY hostname;
 
 -- name: to_json_of_json_keeps_text
 SELECT to_json('{"a" : 1}'::json) AS j, json_build_object('k', '[1,  2]'::json) AS o, to_jsonb('{"b":1,"a":2}'::json) AS b;
+
+-- name: json_agg_of_json_keeps_text
+SELECT json_agg(j) AS a, json_agg(json_build_object('h', hostname) ORDER BY hostname) AS b
+FROM (SELECT hostname, '{"a" : 1}'::json AS j FROM cpu WHERE time = '2024-01-01 00:00:00+00') t;
+
+-- name: to_json_timestamptz_negative_offset
+-- session: SET TIME ZONE 'America/New_York'
+SELECT to_json(time) AS t, json_build_object('at', time) AS o, jsonb_build_object('at', time::timestamp) AS b
+FROM cpu ORDER BY time, hostname LIMIT 2;
+
+-- name: jsonb_params
+-- params: ["{\"b\": [1,2], \"a\": 1}", "7"]
+SELECT $1::jsonb -> 'b' AS b, jsonb_build_object('k', $2::int4) AS o;
