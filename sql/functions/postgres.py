@@ -22,6 +22,7 @@ that SQLSTATE.
 - ``pg_json_agg(l)``, ``pg_json_agg_rows(l)``, ``pg_json_agg_json(l)``: json_agg's text of a list,
   elements apart by ``, `` (rows and arrays also by a newline and a space, as PostgreSQL writes
   them; json values as they are written).
+- ``pg_json_typeof(j)``: json_typeof's names (object, array, string, number, boolean, null).
 - ``pg_jsonb_text(j)``: jsonb's output text of a JSON value: a space after each ``:`` and ``,`` outside
   strings (key order is the value's own; sql/rewrite/pg_json.py sorts keys where it knows them).
 """
@@ -184,6 +185,13 @@ MACROS: dict[str, str] = {
                 ELSE chr(10) || ' ' || CAST(to_json(e) AS VARCHAR)
             END), ', '
         ) || ']'
+    """,
+    "pg_json_typeof": """
+        (j) AS CASE json_type(j)
+            WHEN 'OBJECT' THEN 'object' WHEN 'ARRAY' THEN 'array' WHEN 'VARCHAR' THEN 'string'
+            WHEN 'BOOLEAN' THEN 'boolean' WHEN 'NULL' THEN 'null'
+            ELSE CASE WHEN json_type(j) IS NOT NULL THEN 'number' END
+        END
     """,
     # each match: a run of tokens (strings whole, escapes and all), then the separator that ends it
     # or the end of the text (so that no match starts inside a string); rtrim takes the space that

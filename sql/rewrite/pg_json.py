@@ -14,8 +14,10 @@ depends on the function and the type:
 Every result is cast to JSON or JSONB in the tree (both DuckDB's JSON), so the type inference and the
 announced OID (114 / 3802) follow, and a JSON value inside another is embedded, not quoted.
 
-    SELECT jsonb_build_object('bb', x, 'a', ts) FROM t      -- ts timestamptz
-    -> SELECT CAST(pg_jsonb_text(json_object('a', pg_json_tstz(ts), 'bb', x)) AS JSON) FROM t
+    SELECT jsonb_build_object('bb', x, 'a', ts), json_agg(ts) FROM t    -- ts timestamptz
+    -> SELECT CAST(pg_jsonb_text(json_object(CAST('a' AS TEXT), pg_json_tstz(ts),
+                                             CAST('bb' AS TEXT), x)) AS JSON),
+              CAST(pg_json_agg(list(pg_json_tstz(ts))) AS JSON) FROM t
 """
 
 from __future__ import annotations
@@ -162,9 +164,7 @@ def _agg_argument(call: exp.Expression) -> tuple[exp.Expression, str] | None:
 
 def _build_object(types: Any, args: list[exp.Expression], jsonb: bool) -> exp.Expression:
     if len(args) % 2:
-        raise E.InvalidParameterValue(
-            "argument list must have even number of elements",
-        )
+        raise E.InvalidParameterValue("argument list must have even number of elements")
     pairs = list(zip(args[::2], args[1::2], strict=True))
     if jsonb:
         if all(isinstance(k, exp.Literal) and k.is_string for k, _ in pairs):
@@ -313,30 +313,7 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
         text = _concat(exp.Literal.string("["), body, exp.Literal.string("]"))
         return _typed(_fn("pg_jsonb_text", text) if jsonb else text, "jsonb" if jsonb else "json")
     if name in ("json_typeof", "jsonb_typeof") and len(args) == 1:
-        kind = _fn("json_type", args[0])
-        ifs = [
-            exp.If(
-                this=exp.EQ(this=kind.copy(), expression=exp.Literal.string(d)), true=exp.Literal.string(p)
-            )
-            for d, p in (
-                ("OBJECT", "object"),
-                ("ARRAY", "array"),
-                ("VARCHAR", "string"),
-                ("BOOLEAN", "boolean"),
-                ("NULL", "null"),
-            )
-        ]
-        return exp.Case(
-            ifs=ifs,
-            default=exp.Case(
-                ifs=[
-                    exp.If(
-                        this=exp.Not(this=exp.Is(this=kind.copy(), expression=exp.Null())),
-                        true=exp.Literal.string("number"),
-                    )
-                ]
-            ),
-        )
+        return _fn("pg_json_typeof", args[0])
     return None
 
 
