@@ -2,13 +2,15 @@
 jsonb in binary format (a version byte 1, then the text), over the simple and the extended protocol.
 
 What each function writes is checked against PostgreSQL 15 in tests/sql/differential/corpus/json.sql;
-this checks that what the engine announces and sends is what a client receives.
+this checks that what the engine announces and sends is what clients (psycopg, asyncpg) receive.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import asyncpg
 from psycopg.adapt import Loader
 
 from tests.compat.pg.conftest import PgServer
@@ -51,3 +53,21 @@ def test_jsonb_binary_format(pg_server: PgServer) -> None:
         assert cur.pgresult.get_value(0, 1) == b"[1, 2]"
         cur.execute("SELECT jsonb_build_object('n', 1, 'l', jsonb_agg(x)) AS b FROM (VALUES (1), (2)) v(x)")
         assert cur.fetchone() == ({"l": [1, 2], "n": 1},)  # psycopg's jsonb binary loader
+
+
+def test_asyncpg_reads_jsonb_in_binary(pg_server: PgServer) -> None:
+    """asyncpg asks for jsonb in binary and picks its codec by the OID it is told."""
+
+    async def main() -> None:
+        conn = await asyncpg.connect(host=pg_server.host, port=pg_server.port, user="postgres")
+        try:
+            stmt = await conn.prepare(
+                "SELECT to_jsonb(x) AS b, json_agg(x) OVER () AS j FROM (VALUES (2), (1)) v(x)"
+            )
+            assert [a.type.name for a in stmt.get_attributes()] == ["jsonb", "json"]
+            rows = [tuple(r) for r in await stmt.fetch()]
+            assert rows == [("2", "[2, 1]"), ("1", "[2, 1]")]
+        finally:
+            await conn.close()
+
+    asyncio.run(main())
