@@ -11,6 +11,8 @@ functions, derived tables and CTEs) and fixes the calls whose PostgreSQL result 
 - float4 op int/numeric/float8 -> float8 (DuckDB keeps float4)
 - date - date -> int4, interval / n, timestamptz::time, date_bin(), gcd/lcm of int4,
   generate_series over int4 -> int4
+- JSON calls and casts (to_json, json_agg, jsonb_build_object, ::jsonb, -> ...): json or jsonb
+  written as PostgreSQL writes them, in sql/rewrite/pg_json.py
 
     SELECT sum(cores), avg(cores) FROM cpu            -- cores int4
     -> SELECT CAST(SUM(cores) AS BIGINT), CAST(AVG(cores) AS DECIMAL(38, 16)) FROM cpu
