@@ -17,11 +17,11 @@ that SQLSTATE.
 - ``pg_interval_text(i)``: an interval as PostgreSQL prints it (IntervalStyle postgres).
 - ``pg_float_text(x)``: float4/float8 as PostgreSQL prints them (54, not 54.0; NaN, Infinity).
 - ``pg_array_text(x)``: a list as PostgreSQL's array text ``{1,2,NULL,"a b"}`` (DuckDB: ``[1, 2, NULL, a b]``).
-- ``pg_json_tstz(x)``, ``pg_json_ts(x)``, ``pg_json_float(x)``: a value as it appears inside PostgreSQL's
-  JSON (``2016-01-01T00:00:00+00:00`` in the session zone; ``1e+20``; ``"NaN"``), for to_json to quote.
-- ``pg_json_agg(l)``, ``pg_json_agg_rows(l)``, ``pg_json_agg_json(l)``: json_agg's text of a list,
-  elements apart by ``, `` (rows and arrays also by a newline and a space, as PostgreSQL writes
-  them; json values as they are written).
+- ``pg_json_tstz(x)``, ``pg_json_ts(x)``, ``pg_json_float(x)``, ``pg_json_floats(l)``: a value (a float
+  array) as it appears inside PostgreSQL's JSON (``2016-01-01T00:00:00+00:00`` in the session zone; ``1e+20``; ``"NaN"``), for to_json to quote.
+- ``pg_json_agg(l)``, ``pg_json_agg_rows(l)``: json_agg's text of a list, elements apart by ``, ``
+  (rows and arrays also by a newline and a space, as PostgreSQL writes them); an element that is
+  JSON already (json values, floats made ready) as it is written.
 - ``pg_json_typeof(j)``: json_typeof's names (object, array, string, number, boolean, null).
 - ``pg_jsonb_text(j)``: jsonb's output text of a JSON value: a space after each ``:`` and ``,`` outside
   strings (key order is the value's own; sql/rewrite/pg_json.py sorts keys where it knows them).
@@ -167,22 +167,27 @@ MACROS: dict[str, str] = {
     "pg_json_float": """
         (x) AS CASE WHEN isfinite(x) THEN CAST(pg_float_text(x) AS JSON) ELSE to_json(pg_float_text(x)) END
     """,
+    "pg_json_floats": """
+        (l) AS CAST('[' || array_to_string(
+            list_transform(l, lambda e: coalesce(CAST(pg_json_float(e) AS VARCHAR), 'null')), ','
+        ) || ']' AS JSON)
+    """,
+    # an element's JSON text: a JSON value as it is written (to_json would write it again, compacted,
+    # its numbers in DuckDB's form), anything else as to_json writes it
+    "pg_json_element": """
+        (e) AS CASE WHEN typeof(e) = 'JSON' THEN CAST(e AS VARCHAR) ELSE CAST(to_json(e) AS VARCHAR) END
+    """,
     "pg_json_agg": """
         (l) AS '[' || array_to_string(
-            list_transform(l, lambda e: coalesce(CAST(to_json(e) AS VARCHAR), 'null')), ', '
-        ) || ']'
-    """,
-    "pg_json_agg_json": """
-        (l) AS '[' || array_to_string(
-            list_transform(l, lambda e: coalesce(CAST(e AS VARCHAR), 'null')), ', '
+            list_transform(l, lambda e: coalesce(pg_json_element(e), 'null')), ', '
         ) || ']'
     """,
     "pg_json_agg_rows": """
         (l) AS '[' || array_to_string(
             list_transform(l, lambda e, i: CASE
                 WHEN e IS NULL THEN 'null'
-                WHEN i = 1 THEN CAST(to_json(e) AS VARCHAR)
-                ELSE chr(10) || ' ' || CAST(to_json(e) AS VARCHAR)
+                WHEN i = 1 THEN pg_json_element(e)
+                ELSE chr(10) || ' ' || pg_json_element(e)
             END), ', '
         ) || ']'
     """,

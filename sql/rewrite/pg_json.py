@@ -98,7 +98,7 @@ def _whole_row(types: Any, e: exp.Expression) -> list[tuple[str, str | None]] | 
 
 def value(types: Any, e: exp.Expression, jsonb: bool) -> exp.Expression:
     """``e`` made ready for DuckDB's to_json / json_object to write as PostgreSQL would."""
-    if isinstance(e, exp.Anonymous) and e.name.lower() == "row":  # ROW(1, 'a'): fields f1, f2 ...
+    if _is_row(e):  # ROW(1, 'a'): fields f1, f2 ...
         fields = [
             exp.PropertyEQ(this=exp.to_identifier(f"f{i}", quoted=True), expression=value(types, x, jsonb))
             for i, x in enumerate(e.expressions, 1)
@@ -126,7 +126,7 @@ def text_of(types: Any, e: exp.Expression, jsonb: bool) -> exp.Expression:
     if not jsonb and types.type(e) == "json":
         text: exp.Expression = exp.cast(e, "VARCHAR")
     else:
-        text = exp.cast(_fn("to_json", value(types, e, jsonb)), "VARCHAR")
+        text = _fn("pg_json_element", value(types, e, jsonb))
     return _fn("coalesce", text, exp.Literal.string("null"))
 
 
@@ -137,29 +137,53 @@ def value_of(e: exp.Expression, kind: str | None, jsonb: bool) -> exp.Expression
         return _fn("pg_json_ts", e)
     if kind in ("float4", "float8"):
         return _fn("pg_json_float", e)
-    if kind in ("timestamptz[]", "timestamp[]", "float4[]", "float8[]"):
+    if kind in ("float4[]", "float8[]"):
+        return _fn("pg_json_floats", e)
+    if kind in ("timestamptz[]", "timestamp[]"):
         x = exp.to_identifier("__e")
         inner = value_of(exp.column("__e"), kind[:-2], jsonb)
         return _fn("list_transform", e, exp.Lambda(this=inner, expressions=[x]))
     return e
 
 
+def _is_row(e: exp.Expression) -> bool:
+    return isinstance(e, exp.Anonymous) and e.name.lower() == "row"
+
+
 def _is_structured(types: Any, e: exp.Expression) -> bool:
-    if isinstance(e, exp.Anonymous) and e.name.lower() == "row":
+    if _is_row(e):
         return True
     kind = types.type(e)
     return _whole_row(types, e) is not None or (kind is not None and kind.endswith("[]"))
 
 
-def _agg_argument(call: exp.Expression) -> tuple[exp.Expression, str] | None:
-    """The list(...) call inside pg_json_agg(...) (through FILTER / OVER) and the key its argument is at."""
+def _agg_argument(call: exp.Expression) -> exp.Expression | None:
+    """The node holding the aggregated value inside pg_json_agg(...): through FILTER / OVER to the
+    list(...) call, then into its ORDER BY and DISTINCT; the value is its first expression / this."""
     inner = call.expressions[0] if call.expressions else None
     while isinstance(inner, exp.Window | exp.Filter):
         inner = inner.this
     if not isinstance(inner, exp.Anonymous) or inner.name.lower() != "list" or not inner.expressions:
         return None
-    arg = inner.expressions[0]
-    return (arg, "this") if isinstance(arg, exp.Order) else (inner, "expressions")
+    holder: exp.Expression = inner
+    while True:
+        arg = _held(holder)
+        if not isinstance(arg, exp.Order | exp.Distinct) or _held(arg) is None:
+            return holder
+        holder = arg
+
+
+def _held(holder: exp.Expression) -> exp.Expression | None:
+    if isinstance(holder, exp.Order):
+        return holder.this
+    return holder.expressions[0] if holder.expressions else None
+
+
+def _hold(holder: exp.Expression, value: exp.Expression) -> None:
+    if isinstance(holder, exp.Order):
+        holder.set("this", value)
+    else:
+        holder.set("expressions", [value, *holder.expressions[1:]])
 
 
 def _build_object(types: Any, args: list[exp.Expression], jsonb: bool) -> exp.Expression:
@@ -274,8 +298,8 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
         if types.type(args[0]) == "json":  # PostgreSQL hands a json value over as it is written
             return _typed(args[0], "json")
         v = value(types, args[0], False)
-        if isinstance(v, exp.Anonymous) and v.name == "pg_json_float":
-            return _typed(v, "json")  # (to_json would write its own number again)
+        if isinstance(v, exp.Anonymous) and v.name in ("pg_json_float", "pg_json_floats"):
+            return _typed(v, "json")  # (JSON already: to_json would write its numbers again)
         call = _fn("to_json", v)
         call.meta[DONE] = True
         return _typed(call, "json")
@@ -287,22 +311,22 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
             return _typed(_fn("pg_jsonb_text", a), "jsonb")
         return _typed(_fn("pg_jsonb_text", _fn("to_json", value(types, args[0], True))), "jsonb")
     if name in ("pg_json_agg", "pg_jsonb_agg") and len(args) == 1:
-        found = _agg_argument(node)
-        if found is not None:
-            holder, key = found
-            arg = holder.args[key] if key == "this" else holder.expressions[0]
+        holder = _agg_argument(node)
+        arg = _held(holder) if holder is not None else None
+        if holder is not None and arg is not None:
             jsonb = name == "pg_jsonb_agg"
             structured = _is_structured(types, arg)
-            as_written = not jsonb and types.type(arg) == "json"
-            ready = value(types, arg, jsonb)
-            if key == "this":
-                holder.set("this", ready)
-            else:
-                holder.set("expressions", [ready])
+            listed = args[0]
+            if _whole_row(types, arg) is not None or _is_row(arg):
+                _hold(holder, value(types, arg, jsonb))  # (a row's fields, by name, in the aggregate)
+            else:  # a value: made ready in the list, after DISTINCT and ORDER BY saw it as it is
+                ready = value_of(exp.column("__v"), types.type(arg), jsonb)
+                if not isinstance(ready, exp.Column):
+                    lam = exp.Lambda(this=ready, expressions=[exp.to_identifier("__v")])
+                    listed = _fn("list_transform", listed, lam)
             if jsonb:
-                return _typed(_fn("pg_jsonb_text", _fn("to_json", args[0])), "jsonb")
-            macro = "pg_json_agg_json" if as_written else "pg_json_agg_rows" if structured else "pg_json_agg"
-            return _typed(_fn(macro, args[0]), "json")
+                return _typed(_fn("pg_jsonb_text", _fn("to_json", listed)), "jsonb")
+            return _typed(_fn("pg_json_agg_rows" if structured else "pg_json_agg", listed), "json")
         return _typed(node, "jsonb" if name == "pg_jsonb_agg" else "json")
     if name in ("json_build_object", "jsonb_build_object"):
         return _build_object(types, args, name == "jsonb_build_object")

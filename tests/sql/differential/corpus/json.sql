@@ -126,3 +126,18 @@ FROM cpu ORDER BY time, hostname LIMIT 2;
 -- name: jsonb_params
 -- params: ["{\"b\": [1,2], \"a\": 1}", "7"]
 SELECT $1::jsonb -> 'b' AS b, jsonb_build_object('k', $2::int4) AS o;
+
+-- name: json_agg_distinct_timestamps_and_floats
+SELECT hostname, json_agg(DISTINCT date_trunc('hour', time)) AS h, json_agg(DISTINCT cores ORDER BY cores DESC) AS c,
+       jsonb_agg(DISTINCT load_avg) FILTER (WHERE load_avg IS NOT NULL) IS NOT NULL AS any_load
+FROM cpu GROUP BY hostname ORDER BY hostname;
+
+-- name: json_agg_float_arrays_and_window_timestamps
+SELECT hostname, time, json_agg(ARRAY[usage_user, 1e20]) OVER w AS a, json_agg(time) OVER w AS t
+FROM cpu WINDOW w AS (PARTITION BY hostname ORDER BY time ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
+ORDER BY hostname, time LIMIT 4;
+
+-- name: floats_in_exponent_form
+SELECT to_json(ARRAY[1e-7::float8, 54, 1e20]) AS a, json_build_object('small', 1e-7::float8, 'l', ARRAY[1e16::float8]) AS o,
+       json_build_array(usage_user, 1e-5::float8) AS b, json_agg(1e-7::float8) AS j
+FROM cpu WHERE time = '2024-01-01 00:00:00+00' AND hostname = 'host_a' GROUP BY usage_user;
