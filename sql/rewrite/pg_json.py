@@ -22,6 +22,7 @@ announced OID (114 / 3802) follow, and a JSON value inside another is embedded, 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlglot import exp
@@ -97,26 +98,33 @@ def _whole_row(types: Any, e: exp.Expression) -> list[tuple[str, str | None]] | 
 
 
 def value(types: Any, e: exp.Expression, jsonb: bool) -> exp.Expression:
-    """``e`` made ready for DuckDB's to_json / json_object to write as PostgreSQL would."""
+    """``e`` made ready for DuckDB's to_json / json_object to write as PostgreSQL would. A row (a
+    whole-row reference, ROW(...)) becomes its JSON text, written here field by field: DuckDB's
+    to_json of a struct would write its JSON fields (floats made ready, json columns) again."""
     if _is_row(e):  # ROW(1, 'a'): fields f1, f2 ...
-        fields = [
-            exp.PropertyEQ(this=exp.to_identifier(f"f{i}", quoted=True), expression=value(types, x, jsonb))
-            for i, x in enumerate(e.expressions, 1)
-        ]
-        return exp.Struct(expressions=fields)
+        fields = [(f"f{i}", value(types, x, jsonb)) for i, x in enumerate(e.expressions, 1)]
+        return _object_text(fields, jsonb)
     row = _whole_row(types, e)
     if row is not None:
         if jsonb:
             row = sorted(row, key=lambda c: key_order(c[0]))
         fields = [
-            exp.PropertyEQ(
-                this=exp.to_identifier(name, quoted=True),
-                expression=value_of(exp.column(name, table=e.name, quoted=True), kind, jsonb),
-            )
-            for name, kind in row
+            (name, value_of(exp.column(name, table=e.name, quoted=True), kind, jsonb)) for name, kind in row
         ]
-        return exp.Struct(expressions=fields)
+        return _object_text(fields, jsonb)
     return value_of(e, types.type(e), jsonb)
+
+
+def _object_text(fields: list[tuple[str, exp.Expression]], jsonb: bool) -> exp.Expression:
+    """``{"name":value,...}`` (row_to_json's compact form; jsonb's spacing comes after)."""
+    parts: list[exp.Expression] = []
+    for name, v in fields:
+        key = ("," if parts else "") + json.dumps(name, ensure_ascii=False) + ":"
+        parts += [
+            exp.Literal.string(key),
+            _fn("coalesce", _fn("pg_json_element", v), exp.Literal.string("null")),
+        ]
+    return _typed(_concat(exp.Literal.string("{"), *parts, exp.Literal.string("}")), "json")
 
 
 def text_of(types: Any, e: exp.Expression, jsonb: bool) -> exp.Expression:
@@ -131,6 +139,8 @@ def text_of(types: Any, e: exp.Expression, jsonb: bool) -> exp.Expression:
 
 
 def value_of(e: exp.Expression, kind: str | None, jsonb: bool) -> exp.Expression:
+    if kind in ("json", "jsonb"):  # (a json or jsonb column is text to DuckDB: not to be quoted)
+        return e if isinstance(e, exp.Cast) and e.meta.get(DONE) else _typed(e, kind)
     if kind == "timestamptz":
         return _fn("pg_json_tstz", e)
     if kind == "timestamp":
@@ -144,6 +154,13 @@ def value_of(e: exp.Expression, kind: str | None, jsonb: bool) -> exp.Expression
         inner = value_of(exp.column("__e"), kind[:-2], jsonb)
         return _fn("list_transform", e, exp.Lambda(this=inner, expressions=[x]))
     return e
+
+
+def _is_json(v: exp.Expression) -> bool:
+    """Whether a made-ready value is JSON text already (a row, a float, a json value)."""
+    if isinstance(v, exp.Cast) and v.meta.get(DONE):
+        return True
+    return isinstance(v, exp.Anonymous) and v.name in ("pg_json_float", "pg_json_floats")
 
 
 def _is_row(e: exp.Expression) -> bool:
@@ -298,7 +315,7 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
         if types.type(args[0]) == "json":  # PostgreSQL hands a json value over as it is written
             return _typed(args[0], "json")
         v = value(types, args[0], False)
-        if isinstance(v, exp.Anonymous) and v.name in ("pg_json_float", "pg_json_floats"):
+        if _is_json(v):
             return _typed(v, "json")  # (JSON already: to_json would write its numbers again)
         call = _fn("to_json", v)
         call.meta[DONE] = True

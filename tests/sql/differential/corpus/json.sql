@@ -141,3 +141,19 @@ ORDER BY hostname, time LIMIT 4;
 SELECT to_json(ARRAY[1e-7::float8, 54, 1e20]) AS a, json_build_object('small', 1e-7::float8, 'l', ARRAY[1e16::float8]) AS o,
        json_build_array(usage_user, 1e-5::float8) AS b, json_agg(1e-7::float8) AS j
 FROM cpu WHERE time = '2024-01-01 00:00:00+00' AND hostname = 'host_a' GROUP BY usage_user;
+
+-- name: rows_with_json_floats_and_nulls
+SELECT row_to_json(t) AS r, to_jsonb(t) AS b
+FROM (SELECT 1e-7::float8 AS f, '{"a" : 1}'::json AS j, NULL::text AS "n x", '{"b":1,"a":2}'::jsonb AS jb, ARRAY[1.5::float8, NULL] AS l) t
+WHERE false
+UNION ALL
+SELECT row_to_json(t), NULL::jsonb
+FROM (SELECT 1e-7::float8 AS f, '{"a" : 1}'::json AS j, NULL::text AS "n x", '{"b":1,"a":2}'::jsonb AS jb, ARRAY[1.5::float8, NULL] AS l) t
+UNION ALL
+SELECT NULL::json, to_jsonb(t)
+FROM (SELECT 1.5::float8 AS f, '{"a" : 1}'::json AS j, NULL::text AS "n x", '{"b":1,"a":2}'::jsonb AS jb, ARRAY[1.5::float8, NULL] AS l) t;
+
+-- name: json_agg_rows_with_floats
+SELECT json_agg(t ORDER BY t.hostname) AS j, jsonb_agg(u ORDER BY u.hostname) AS b
+FROM (SELECT hostname, min(usage_user) / 1e9::float8 AS tiny, ARRAY[max(load_avg)] AS l FROM cpu GROUP BY hostname) t
+JOIN (SELECT hostname, min(usage_user) AS low, ARRAY[max(load_avg)] AS l FROM cpu GROUP BY hostname) u USING (hostname);
