@@ -269,7 +269,20 @@ def _pointer(path: exp.Expression) -> exp.Expression | None:
     if not (text.startswith("{") and text.endswith("}")) or '"' in text:
         return None
     items = [p.strip() for p in text[1:-1].split(",")] if text[1:-1].strip() else []
+    return _pointer_of(items)
+
+
+def _pointer_of(items: list[str]) -> exp.Expression:
     return exp.Literal.string("".join("/" + p.replace("~", "~0").replace("/", "~1") for p in items))
+
+
+def _path(types: Any, source: exp.Expression, pointer: exp.Expression, as_text: bool) -> exp.Expression:
+    """#> / #>> (and json_extract_path[_text]): the value at ``pointer``, as json / jsonb or as text."""
+    got = _fn("json_extract", source, pointer)
+    if as_text:
+        text = _fn("json_extract_string", source.copy(), pointer.copy())
+        return _fn("pg_jsonb_scalar_text", got, text) if types.type(source) == "jsonb" else text
+    return _jsonb_or_json(types, source, got)
 
 
 def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
@@ -285,11 +298,7 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
         pointer = _pointer(node.expression)
         if pointer is None:
             return None
-        got = _fn("json_extract", node.this, pointer)
-        if isinstance(node, exp.JSONBExtractScalar):
-            text = _fn("json_extract_string", node.this.copy(), pointer.copy())
-            return _fn("pg_jsonb_scalar_text", got, text) if types.type(node.this) == "jsonb" else text
-        return _jsonb_or_json(types, node.this, got)
+        return _path(types, node.this, pointer, isinstance(node, exp.JSONBExtractScalar))
     if isinstance(node, exp.JSONExtract) and not node.meta.get(DONE):  # ->
         node.meta[DONE] = True
         return _jsonb_or_json(types, node.this, node)
@@ -353,9 +362,29 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
         body = _fn("concat_ws", exp.Literal.string(", "), *items) if items else exp.Literal.string("")
         text = _concat(exp.Literal.string("["), body, exp.Literal.string("]"))
         return _typed(_fn("pg_jsonb_text", text) if jsonb else text, "jsonb" if jsonb else "json")
+    if name in _EXTRACT_PATH and len(args) >= 2 and all(_is_text_literal(a) for a in args[1:]):
+        jsonb = name.startswith("jsonb")
+        source = args[0]
+        if _is_text_literal(source):
+            cast = _typed_input(source, jsonb)
+            source = fix(types, cast) or cast
+        return _path(types, source, _pointer_of([a.this for a in args[1:]]), name.endswith("_text"))
     if name in ("json_typeof", "jsonb_typeof") and len(args) == 1:
         return _fn("pg_json_typeof", args[0])
     return None
+
+
+_EXTRACT_PATH = (
+    "json_extract_path",
+    "json_extract_path_text",
+    "jsonb_extract_path",
+    "jsonb_extract_path_text",
+)
+
+
+def _typed_input(literal: exp.Expression, jsonb: bool) -> exp.Expression:
+    """An untyped literal given where json / jsonb is expected: its cast (jsonb's folded by fix)."""
+    return exp.Cast(this=literal, to=exp.DataType.build("JSONB" if jsonb else "JSON"))
 
 
 def _jsonb_or_json(types: Any, source: exp.Expression, got: exp.Expression) -> exp.Expression:

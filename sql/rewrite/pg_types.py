@@ -182,7 +182,12 @@ _JSON_FUNCS = {
     **dict.fromkeys(
         ("to_jsonb", "jsonb_build_object", "jsonb_build_array", "jsonb_agg", "pg_jsonb_agg"), "jsonb"
     ),
-    **dict.fromkeys(("json_typeof", "jsonb_typeof", "jsonb_pretty"), "text"),
+    **dict.fromkeys(("json_extract_path",), "json"),
+    **dict.fromkeys(("jsonb_extract_path",), "jsonb"),
+    **dict.fromkeys(
+        ("json_typeof", "jsonb_typeof", "jsonb_pretty", "json_extract_path_text", "jsonb_extract_path_text"),
+        "text",
+    ),
 }
 
 

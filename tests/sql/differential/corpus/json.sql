@@ -157,3 +157,9 @@ FROM (SELECT 1.5::float8 AS f, '{"a" : 1}'::json AS j, NULL::text AS "n x", '{"b
 SELECT json_agg(t ORDER BY t.hostname) AS j, jsonb_agg(u ORDER BY u.hostname) AS b
 FROM (SELECT hostname, min(usage_user) / 1e9::float8 AS tiny, ARRAY[max(load_avg)] AS l FROM cpu GROUP BY hostname) t
 JOIN (SELECT hostname, min(usage_user) AS low, ARRAY[max(load_avg)] AS l FROM cpu GROUP BY hostname) u USING (hostname);
+
+-- name: json_extract_path_functions
+SELECT json_extract_path(row_to_json(c), 'hostname') AS h, json_extract_path_text(row_to_json(c), 'cores') AS n,
+       jsonb_extract_path(to_jsonb(c), 'region') AS r, jsonb_extract_path_text('{"a":{"b":[1, {"y":1,"x":2}]}}', 'a', 'b', '1') AS t,
+       jsonb_extract_path('{"a":{"b":[1, {"y":1,"x":2}]}}', 'a', 'b') AS p
+FROM cpu c ORDER BY time, hostname LIMIT 2;
