@@ -9,6 +9,8 @@ functions, derived tables and CTEs) and fixes the calls whose PostgreSQL result 
 - round(float8) rounds half to even (rint), sign(x) keeps PostgreSQL's type
 - sqrt/exp/ln/log/power of numeric -> numeric; numeric division -> numeric (DuckDB: double)
 - float4 op int/numeric/float8 -> float8 (DuckDB keeps float4)
+- percentile_cont of integers, numeric or float4 -> float8, interpolated in doubles (DuckDB: the
+  key's type)
 - date - date -> int4, interval / n, timestamptz::time, date_bin(), gcd/lcm of int4,
   generate_series over int4 -> int4
 - JSON calls and casts (to_json, json_agg, jsonb_build_object, ::jsonb, -> ...): json or jsonb
@@ -355,6 +357,10 @@ class Types:
             return promote([t(e.this), *(t(x) for x in e.expressions)])
         if isinstance(e, exp.Nullif):
             return t(e.this)
+        if isinstance(e, exp.WithinGroup) and isinstance(e.this, exp.PercentileCont | exp.PercentileDisc):
+            key = _ordered_key(e)
+            kind = t(key) if isinstance(e.this, exp.PercentileDisc) or t(key) == "interval" else "float8"
+            return kind + "[]" if kind and isinstance(e.this.this, exp.Array) else kind
         if isinstance(e, exp.Window | exp.Filter | exp.WithinGroup):
             return t(e.this)
         if isinstance(e, exp.Subquery):
@@ -461,6 +467,13 @@ def _result_cast(types: Types, node: exp.Expression) -> str | None:
         arg = core.this if not isinstance(core, exp.Anonymous) else core.expressions[0]
         return _numeric_decimal() if types.type(arg) in (*INTS, "numeric") else None
     return None
+
+
+def _ordered_key(w: exp.WithinGroup) -> exp.Expression | None:
+    """The ORDER BY expression of ``agg(...) WITHIN GROUP (ORDER BY x)`` (None for several keys)."""
+    order = w.expression
+    keys = order.expressions if isinstance(order, exp.Order) else []
+    return keys[0].this if len(keys) == 1 and isinstance(keys[0], exp.Ordered) else None
 
 
 def _as_text(kind: str | None, e: exp.Expression, output: bool = False) -> exp.Expression | None:
@@ -581,6 +594,13 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
                 return _numeric(node)
             if to is not None:
                 return _cast(node, to)
+    if isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.PercentileCont):
+        # percentile_cont(float8) WITHIN GROUP (ORDER BY float8): integers, numeric and float4 are cast
+        # (DuckDB interpolates in the key's own type: a float4 or a numeric result)
+        key = _ordered_key(node)
+        if key is not None and t(key) in (*INTS, "float4", "numeric"):
+            key.replace(_cast(key.copy(), "DOUBLE"))
+        return node
     if isinstance(node, exp.Sum) and not _wrapped_by_window(node) and t(node.this) == "interval":
         # sum(interval): DuckDB has none; PostgreSQL adds months, days and microseconds apart
         x = node.this

@@ -77,6 +77,17 @@ SELECT percentile_disc(0.25) WITHIN GROUP (ORDER BY reading_count) FROM sensors;
 -- name: percentile_cont_array
 SELECT percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY temperature) FROM sensors;
 
+-- name: percentile_cont_real
+-- (found by test_randomized: PostgreSQL interpolates a real column in float8 and answers float8)
+SELECT sensor_id, percentile_cont(0.25) WITHIN GROUP (ORDER BY humidity) AS p FROM sensors
+WHERE time >= '2024-01-01 00:00:00+00' GROUP BY sensor_id ORDER BY sensor_id;
+
+-- name: percentile_cont_real_numeric_duckdb
+SELECT percentile_cont(0.3) WITHIN GROUP (ORDER BY load_avg) AS l,
+       percentile_cont(0.3) WITHIN GROUP (ORDER BY price) AS p,
+       percentile_cont(ARRAY[0.1, 0.5]) WITHIN GROUP (ORDER BY price) AS ps
+FROM cpu, (SELECT price FROM orders WHERE price IS NOT NULL) o WHERE hostname = 'host_a';
+
 -- name: mode_agg
 SELECT mode() WITHIN GROUP (ORDER BY cores) FROM cpu;
 
