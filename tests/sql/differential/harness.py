@@ -245,7 +245,11 @@ def _sort_key(v: Any) -> str:
     if v is None:
         return "0"
     if _is_number(v):
+        # whole numbers exactly (epoch seconds of neighbouring buckets agree to 6 digits), others to 6
+        # digits, so that values equal within the tolerance sort alike on both sides
         f = float(v)
+        if math.isfinite(f) and f == int(f) and abs(f) < 2**53:
+            return "1" + str(int(f))
         return "1" + ("nan" if math.isnan(f) else format(f, ".6g"))
     if isinstance(v, datetime | date | time):
         return "2" + v.isoformat()
