@@ -71,6 +71,11 @@ _PATTERNS: list[tuple[type[E.SqlError], re.Pattern[str], str]] = [
         re.compile(r"value is out of range for the destination type (\w+)"),
         "value out of range for type {0}",
     ),
+    (  # (a numeric, sum(bigint) among them, cast to an integer or a narrower numeric)
+        E.NumericValueOutOfRange,
+        re.compile(r"Failed to cast decimal value \S+ to type (\w+)"),
+        "value out of range for type {0}",
+    ),
     (
         E.GroupingError,
         re.compile(r'column "([^"]+)" must appear in the GROUP BY clause'),

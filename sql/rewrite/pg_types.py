@@ -4,7 +4,8 @@ This pass runs after binding (sql/binder.py), when every table reference is a sc
 column types: it infers each expression's PostgreSQL type (columns, literals, casts, operators,
 functions, derived tables and CTEs) and fixes the calls whose PostgreSQL result type depends on it:
 
-- sum(int2/int4) -> int8, sum(float4) -> float4 (DuckDB: int128 / double)
+- sum(int2/int4) -> int8, sum(float4) -> float4, sum(int8) -> numeric (DuckDB: int128 / double /
+  int128, which divides as an integer)
 - avg, stddev*, var* of integers or numeric -> numeric (DuckDB: double); also as window functions
 - round(float8) rounds half to even (rint), sign(x) keeps PostgreSQL's type
 - sqrt/exp/ln/log/power of numeric -> numeric; numeric division -> numeric (DuckDB: double)
@@ -460,6 +461,8 @@ def _result_cast(types: Types, node: exp.Expression) -> str | None:
     core = _aggregate_core(node)
     if isinstance(core, exp.Sum):
         a = types.type(core.this)
+        if a == "int8":  # (DuckDB's HUGEINT is an integer: divided by one, an integer division)
+            return "DECIMAL(38, 0)"
         return "BIGINT" if a in ("int2", "int4") else "FLOAT" if a == "float4" else None
     if isinstance(core, (exp.Avg, *_STDDEV)) or (
         isinstance(core, exp.Anonymous) and core.name.lower() in _STDDEV_NAMES and core.expressions

@@ -48,3 +48,12 @@ SELECT time, price, sum(price) OVER (ORDER BY time ROWS 2 PRECEDING) AS s FROM o
 
 -- name: avg_int_column
 SELECT item, avg(qty) AS a FROM orders GROUP BY item ORDER BY item;
+
+-- name: sum_int8_divided
+-- (found by test_randomized: sum(bigint) is numeric, and numeric / bigint keeps the fraction)
+SELECT service, sum(bytes) / count(bytes) AS mean, sum(bytes) / nullif(count(*), 0) AS per_row
+FROM logs GROUP BY service ORDER BY service;
+
+-- name: sum_int8_divided_outside
+WITH s AS (SELECT host, sum(value) AS v FROM events GROUP BY host)
+SELECT host, v / 7 AS a, (SELECT sum(value) FROM events) / 9 AS b FROM s ORDER BY host;
