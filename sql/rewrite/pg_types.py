@@ -9,7 +9,8 @@ functions, derived tables and CTEs) and fixes the calls whose PostgreSQL result 
 - avg, stddev*, var* of integers or numeric -> numeric (DuckDB: double); also as window functions
 - round(float8) rounds half to even (rint), sign(x) keeps PostgreSQL's type
 - sqrt/exp/ln/log/power of numeric -> numeric; numeric division -> numeric (DuckDB: double)
-- float4 op int/numeric/float8 -> float8 (DuckDB keeps float4)
+- float4 op int/numeric/float8 -> float8 (DuckDB keeps float4); also compared (=, <, BETWEEN; not IN):
+  real = 1.3 is false, as 1.3 is not a real
 - percentile_cont of integers, numeric or float4 -> float8, interpolated in doubles (DuckDB: the
   key's type)
 - date - date -> int4, interval / n, timestamptz::time, date_bin(), gcd/lcm of int4,
@@ -175,6 +176,7 @@ _TEXT_FUNCS = {
 _SAME_AS_ARG = (exp.Min, exp.Max, exp.Abs, exp.Ceil, exp.Floor, exp.AnyValue, exp.Lag, exp.Lead)
 _NUMERIC_OR_FLOAT = (exp.Sqrt, exp.Exp, exp.Ln, exp.Log, exp.Pow)
 _STDDEV = (exp.Stddev, exp.StddevSamp, exp.StddevPop, exp.Variance, exp.VariancePop)
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 _STDDEV_NAMES = ("variance", "var_samp", "var_pop", "stddev", "stddev_samp", "stddev_pop")
 
 
@@ -634,6 +636,20 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
             isinstance(node, exp.Log) and node.args.get("expression") is not None and t(node.this) != "float8"
         ):
             return _numeric(node)
+        return node
+    if isinstance(node, (*_COMPARISONS, exp.Between)):
+        # real compared with a number of another type: PostgreSQL's operator is float48 (real = 1.3 is
+        # false: 1.3 is no real); DuckDB casts the number to float4 instead. (Not IN: its list and
+        # the real take one common type first, which is real.)
+        this = node.this if isinstance(node, exp.Between) else node.left
+        others = (
+            [node.args.get("low"), node.args.get("high")] if isinstance(node, exp.Between) else [node.right]
+        )
+        kinds = [t(x) for x in others if x is not None]
+        if t(this) == "float4" and any(k in _NUMBER_RANK and k != "float4" for k in kinds):
+            this.replace(_cast(this.copy(), "DOUBLE"))
+        elif isinstance(node, _COMPARISONS) and kinds[0] == "float4" and t(this) in _NUMBER_RANK:
+            node.right.replace(_cast(node.right.copy(), "DOUBLE"))
         return node
     if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div | exp.Mod):
         left, right = t(node.this), t(node.expression)

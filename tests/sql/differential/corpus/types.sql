@@ -109,3 +109,11 @@ SELECT count(*) FROM sensors WHERE total > 2147483647;
 -- xfail: pg_typeof returns regtype (OID 2206), which results cannot carry yet
 SELECT pg_typeof(1) AS a, pg_typeof(1.5) AS b, pg_typeof(7 / 2) AS c, pg_typeof(now()) AS d, pg_typeof('x'::text) AS e;
 
+
+-- name: real_compared_with_numeric
+-- (found by test_randomized: real <> 1.3 is float48ne, compared in double precision, where 1.3 is
+-- no real; an untyped '1.3' and an IN list are compared as reals)
+SELECT count(*) FILTER (WHERE load_avg = 1.3) AS eq, count(*) FILTER (WHERE load_avg <> 1.3) AS ne,
+       count(*) FILTER (WHERE 1.3 <= load_avg) AS ge, count(*) FILTER (WHERE load_avg BETWEEN 1.3 AND 2) AS bt,
+       count(*) FILTER (WHERE load_avg = '1.3') AS untyped, count(*) FILTER (WHERE load_avg IN (1.3, 2.0)) AS inl
+FROM cpu;
