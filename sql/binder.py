@@ -33,7 +33,15 @@ from sql.errors import UndefinedTable
 from sql.rewrite.catalog_syntax import CATALOG_SCHEMAS
 from sql.rewrite.pg_types import output_oids, pg_types, scan_types
 from sql.rewrite.pushdown import Analysed, Pushdown, SubqueryValues
-from sql.tables import TIME_NS, SqlColumn, arrow_schema, sql_columns, time_ns_column, to_sql_reader
+from sql.tables import (
+    TIME_NS,
+    SqlColumn,
+    arrow_schema,
+    naive_time,
+    sql_columns,
+    time_ns_column,
+    to_sql_reader,
+)
 from sql.types import from_arrow
 
 _names = itertools.count(1)
@@ -105,7 +113,10 @@ class _Reference:
             return col.table == alias or (not col.table and single)
 
         return Analysed(
-            where, lambda c: c.name in time_names and mine(c), lambda c: c.name in tag_names and mine(c)
+            where,
+            lambda c: c.name in time_names and mine(c),
+            lambda c: c.name in tag_names and mine(c),
+            naive=naive_time(self.meta),
         )
 
     def request(self, database: str, pd: Pushdown) -> ScanRequest:

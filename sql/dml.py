@@ -21,7 +21,7 @@ from sql.binder import resolve_table
 from sql.duck import duck_type
 from sql.rewrite.pushdown import table_pushdown
 from sql.session import Result
-from sql.tables import HIDDEN_TIME, sql_columns, to_write_batch
+from sql.tables import HIDDEN_TIME, naive_time, sql_columns, to_write_batch
 
 if TYPE_CHECKING:
     from sql.engine import SqlSession
@@ -284,7 +284,13 @@ def delete(session: SqlSession, tree: exp.Delete, params: list) -> Result:
 def _pushdown(session: SqlSession, table: exp.Table, meta, where, params: list):
     tags = {c.name for c in sql_columns(meta) if c.kind == "tag"}
     return table_pushdown(
-        where, table.alias_or_name, meta.time_column, tags, lambda e: session.evaluate_ns(e, params), params
+        where,
+        table.alias_or_name,
+        meta.time_column,
+        tags,
+        lambda e: session.evaluate_ns(e, params),
+        params,
+        naive=naive_time(meta),
     )
 
 

@@ -81,6 +81,7 @@ class Prepared(Statement):
 
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+_TIMESTAMP = exp.DataType.Type.TIMESTAMP
 _R = TypeVar("_R")
 
 
@@ -705,6 +706,13 @@ class SqlSession:
             return base + us * 1000 if isinstance(e, exp.Add) else base - us * 1000
         if isinstance(e, exp.CurrentTimestamp):
             return _time.time_ns() // 1000 * 1000  # (DuckDB's now(): this statement's, in µs)
+        if isinstance(e, exp.AtTimeZone) and isinstance(e.this, exp.Cast) and e.this.to.this is _TIMESTAMP:
+            # a timestamp literal or parameter AT TIME ZONE 'zone' (sql/rewrite/pushdown.py's bounds
+            # on a timestamp without time zone): its wall-clock time in that zone
+            zone, value = e.args.get("zone"), self._timestamp_value(e.this.this, params)
+            if not (isinstance(zone, exp.Literal) and zone.is_string) or value is None:
+                return None
+            return self._ns(value, zone.name)
         if isinstance(e, exp.Cast) and e.to.this in (
             exp.DataType.Type.TIMESTAMPTZ,
             exp.DataType.Type.TIMESTAMP,
@@ -720,8 +728,34 @@ class SqlSession:
             value = params[int(e.this.name) - 1]
         if not isinstance(value, _dt.datetime):
             return None
-        if value.tzinfo is None:
+        return self._ns(value, self.settings.get("timezone", "UTC"))
+
+    def _timestamp_value(self, e: exp.Expression, params: list) -> _dt.datetime | None:
+        """A timestamp (without time zone) literal or parameter as a naive datetime: a text's zone is
+        ignored as PostgreSQL's timestamp input ignores it; a timestamptz parameter's wall clock is the
+        session zone's. None for anything else."""
+        if isinstance(e, exp.Literal) and e.is_string:
+            try:
+                return _dt.datetime.fromisoformat(e.this).replace(tzinfo=None)
+            except ValueError:
+                return None
+        if not (isinstance(e, exp.Parameter) and e.this.name.isdigit() and int(e.this.name) <= len(params)):
+            return None
+        value = params[int(e.this.name) - 1]
+        if not isinstance(value, _dt.datetime):
+            return None
+        if value.tzinfo is not None:
             tz = self.settings.get("timezone", "UTC")
+            try:
+                value = value.astimezone(_dt.UTC if tz == "UTC" else zoneinfo.ZoneInfo(tz))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                return None
+        return value.replace(tzinfo=None)
+
+    @staticmethod
+    def _ns(value: _dt.datetime, tz: str) -> int | None:
+        """Epoch nanoseconds of ``value``, read in zone ``tz`` when it has none."""
+        if value.tzinfo is None:
             try:
                 value = value.replace(tzinfo=_dt.UTC if tz == "UTC" else zoneinfo.ZoneInfo(tz))
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -44,7 +44,7 @@ from sql import errors as E
 from sql.planner import SELECTOR_FUNCS, SPREAD_FUNCS, BucketAggregate, FilteredScan, LastPoint, NativePlan
 from sql.rewrite.pg_types import NUMERIC_FROM_DOUBLE, NUMERIC_SCALE
 from sql.rewrite.pushdown import table_pushdown
-from sql.tables import SqlColumn, sql_columns, to_sql_arrays, to_sql_batch
+from sql.tables import SqlColumn, naive_time, sql_columns, to_sql_arrays, to_sql_batch
 from sql.types import BY_OID
 
 if TYPE_CHECKING:
@@ -177,7 +177,16 @@ def _request(session: SqlSession, plan, params: list) -> ScanRequest:
 
     memo = plan.__dict__.setdefault("_pushdown_memo", {})  # the WHERE analysed once per plan
     evaluate = _evaluator(session, params)
-    pd = table_pushdown(plan.where, plan.table.alias_or_name, meta.time_column, tags, evaluate, params, memo)
+    pd = table_pushdown(
+        plan.where,
+        plan.table.alias_or_name,
+        meta.time_column,
+        tags,
+        evaluate,
+        params,
+        memo,
+        naive=naive_time(meta),
+    )
     if not pd.exact:
         raise NotNative(
             "the native executor cannot apply this WHERE exactly (SET tsgres.native_executor = off)"
@@ -277,6 +286,7 @@ def _filter_scans(
                 _evaluator(session, params),
                 params,
                 memo.setdefault(key, {}),
+                naive=naive_time(plan.meta),
             )
             if not pd.exact:
                 raise NotNative("the native executor cannot apply this FILTER exactly")

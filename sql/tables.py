@@ -54,6 +54,11 @@ def is_hypertable(meta: TableMeta) -> bool:
     return bool(meta.options.get("hypertable")) or not meta.options.get("sql")
 
 
+def naive_time(meta: TableMeta) -> bool:
+    """Whether the time column is a timestamp without time zone (its values are wall-clock times)."""
+    return any(c.name == meta.time_column and c.type.name == "timestamp" for c in sql_columns(meta))
+
+
 def sql_columns(meta: TableMeta) -> list[SqlColumn]:
     """Visible columns in declaration order (the hidden row-time column of keyless tables is left out)."""
     out = []

@@ -42,15 +42,19 @@ def table_pushdown(
     evaluate_ns: Callable[[exp.Expression], int | None],
     params: list | None = None,
     memo: dict | None = None,
+    *,
+    naive: bool = False,
 ) -> Pushdown:
     """Pushdown for the one table of a statement, known as ``alias`` (columns unqualified or so).
-    ``memo`` (a cached plan's) keeps the analysed WHERE for the next execution."""
+    ``memo`` (a cached plan's) keeps the analysed WHERE for the next execution; ``naive``: the time
+    column is a timestamp without time zone (see Analysed)."""
     analysed = memo.get("pushdown") if memo is not None else None
     if analysed is None or analysed.where is not where:
         analysed = Analysed(
             where,
             lambda c: c.name in (time_column, TIME_NS) and c.table in ("", alias),
             lambda c: c.name in tags and c.table in ("", alias),
+            naive=naive,
         )
         if memo is not None:
             memo["pushdown"] = analysed
@@ -111,13 +115,19 @@ class Analysed:
     """A WHERE read once for pushdown: per conjunct, whether it can bound the time column and how
     (the comparison, the side the column is on, whether the value is free of columns), and its tag
     predicate where no parameter is in it. :meth:`run` then evaluates only what depends on the
-    execution: parameter values and time expressions (``now()`` moves)."""
+    execution: parameter values and time expressions (``now()`` moves).
+
+    ``naive``: the time column is a timestamp without time zone, stored as its wall-clock time read
+    as UTC; a bound is then that of the value as a timestamp (``CAST(v AS TIMESTAMP) AT TIME ZONE
+    'UTC'``): a text's zone is not the session's, and a timestamptz's wall clock is the session's."""
 
     def __init__(
         self,
         where: exp.Expression | None,
         is_time: Callable[[exp.Column], bool],
         is_tag: Callable[[exp.Column], bool],
+        *,
+        naive: bool = False,
     ) -> None:
         self.where = where
         self.is_tag = is_tag
@@ -125,7 +135,7 @@ class Analysed:
         for c in conjuncts(where):
             kind = _time_kind(c, is_time)
             if kind is not None:
-                self.steps.append((c, kind))
+                self.steps.append((c, _wall_clock(kind) if naive else kind))
                 continue
             sub = _tag_in_query(c, is_tag)
             if sub is not None:
@@ -245,6 +255,19 @@ def _time_kind(c: exp.Expression, is_time) -> tuple | None:
     if not (isinstance(left, exp.Column) and is_time(left)) or not _constant(right):
         return None
     return ("cmp", op, right)
+
+
+def _wall_clock(kind: tuple) -> tuple:
+    """The values of a time bound (:func:`_time_kind`) on a timestamp without time zone, as instants
+    whose UTC time is the timestamp's wall-clock time (see Analysed)."""
+    if kind[0] == "ns":
+        return kind
+
+    def wall(v: exp.Expression) -> exp.Expression:
+        cast = exp.Cast(this=v.copy(), to=exp.DataType.build("TIMESTAMP"))
+        return exp.AtTimeZone(this=cast, zone=exp.Literal.string("UTC"))
+
+    return (kind[0], *(wall(v) if isinstance(v, exp.Expression) else v for v in kind[1:]))
 
 
 def _apply_time(kind: tuple, evaluate_ns, res: Pushdown, params: list | None) -> bool:

@@ -40,3 +40,15 @@ SELECT time AT TIME ZONE 'UTC' AS utc FROM cpu WHERE hostname = 'host_d' AND tim
 -- name: tz_show
 -- session: SET TIME ZONE 'Europe/Berlin'
 SELECT current_setting('TimeZone') AS tz;
+
+-- name: timestamp_column_bounds_in_another_zone
+-- session: SET TimeZone = 'Europe/Berlin'
+-- (found by test_randomized: the bounds on a timestamp without time zone were read in the session's
+-- zone, an hour off, and storage's time range dropped rows the WHERE keeps)
+SELECT service, count(*) AS n, min(ts) AS first FROM logs
+WHERE ts >= '2024-01-01 23:50:00' AND ts < '2024-01-02 00:20:00' GROUP BY service ORDER BY service;
+
+-- name: timestamp_column_rows_in_another_zone
+-- session: SET TimeZone = 'Asia/Kolkata'
+SELECT ts, level FROM logs WHERE ts BETWEEN '2024-01-02 00:10:00' AND '2024-01-02 00:20:00+05'
+  AND ts > '2024-01-02 05:00:00+05:30'::timestamptz - interval '1 hour' ORDER BY ts;
