@@ -148,15 +148,22 @@ class Draw:
         self.rnd = rnd
         self.t = table
         self.one_series = False  # the WHERE fixes the series
+        self.params: list[str] = []  # values of $1, $2 ... (sent untyped, as text)
+
+    def param(self, value: str) -> str:
+        self.params.append(value)
+        return f"${len(self.params)}"
 
     # -- WHERE -----------------------------------------------------------------------------------
     def time_range(self) -> str:
         rnd, t = self.rnd, self.t
         lo, hi = rnd.choice(t.ranges)
         cast = "timestamptz" if t.zoned else "timestamp"
-        form = rnd.randrange(6)
+        form = rnd.randrange(7)
         if form == 0:
             return f"{t.time} >= {_lit(lo)} AND {t.time} < {_lit(hi)}"
+        if form == 6:  # a prepared statement's parameters (and the plan cache's templates)
+            return f"{t.time} >= {self.param(lo)} AND {t.time} < {self.param(hi)}"
         if form == 5 and t.zoned:  # ISO 8601 as Grafana writes it
             iso = [v.replace(" ", "T").replace("+00", "Z") for v in (lo, hi)]
             return f"{t.time} >= {_lit(iso[0])} AND {t.time} <= {_lit(iso[1])}"
@@ -203,9 +210,22 @@ class Draw:
     def field_condition(self) -> str:
         rnd, t = self.rnd, self.t
         f = rnd.choice(t.floats + t.ints)
-        form = rnd.randrange(6)
+        form = rnd.randrange(8)
         if form == 0:
             return f"{f} IS {rnd.choice(['', 'NOT '])}NULL"
+        if form == 6:
+            g = rnd.choice(t.floats + t.ints)
+            return rnd.choice(
+                [
+                    f"{f} + {g} > {rnd.randint(0, 90)}",
+                    f"coalesce({f}, 0) < {rnd.randint(0, 50)}",
+                    f"{f} IS DISTINCT FROM {rnd.randint(0, 9)}",
+                    f"{f} * 2 >= {g}",
+                    f"abs({f} - {rnd.randint(0, 50)}) < 10",
+                ]
+            )
+        if form == 7:
+            return f"{f} > {self.param(str(rnd.randint(0, 60)))}"
         if form == 1:
             return f"{f} BETWEEN {rnd.randint(0, 20)} AND {rnd.randint(20, 90)}"
         if form == 2:
@@ -316,8 +336,16 @@ def _bucket(d: Draw) -> str:
     return f"time_bucket({_lit(rnd.choice(WIDTHS))}, {t.time})"
 
 
-def _aggregate_query(rnd: random.Random) -> str:
-    """SELECT [bucket,] [tags,] aggregates FROM t WHERE ... GROUP BY ... [HAVING] [ORDER BY [LIMIT]]."""
+@dataclass(frozen=True)
+class Generated:
+    sql: str
+    params: tuple[str, ...] | None = None  # $1, $2 ... as untyped text (extended protocol)
+    zone: str | None = None  # the TimeZone both sessions are in for the query (None: UTC)
+
+
+def _grouped(rnd: random.Random, *, nested: bool) -> tuple[Generated, list[str]]:
+    """SELECT [bucket,] [tags,] aggregates FROM t WHERE ... GROUP BY ... [HAVING] [ORDER BY [LIMIT]]
+    (``nested``: no ORDER BY), and the names of its group keys."""
     d = Draw(rnd, rnd.choice(TABLES))
     t = d.t
     where = d.where()
@@ -351,7 +379,7 @@ def _aggregate_query(rnd: random.Random) -> str:
                 f"NOT (max({f}) > {rnd.randint(10, 90)})",
             ]
         )
-    order = rnd.random()
+    order = 1.0 if nested else rnd.random()
     if keys and order < 0.5:
         parts = [f"{n}{rnd.choice(['', ' DESC', ' NULLS FIRST', ' DESC NULLS LAST'])}" for _, n in keys]
         q += " ORDER BY " + ", ".join(parts)
@@ -365,10 +393,30 @@ def _aggregate_query(rnd: random.Random) -> str:
         q = q.replace(" FROM ", f", {agg} AS k FROM ", 1)
         tie = ", ".join(n for _, n in keys)
         q += f" ORDER BY k {rnd.choice(['DESC', 'ASC', 'DESC NULLS LAST'])}, {tie} LIMIT {rnd.randint(1, 6)}"
-    return q
+    return Generated(q, tuple(d.params) or None), [n for _, n in keys]
 
 
-def _rows_query(rnd: random.Random) -> str:
+def _aggregate_query(rnd: random.Random) -> Generated:
+    return _grouped(rnd, nested=False)[0]
+
+
+def _nested_query(rnd: random.Random) -> Generated:
+    """An outer query over a grouped one in FROM or WITH (the native executor answers the inner one
+    where it can, DuckDB the rest: sql/binder.py's native bodies)."""
+    inner, keys = _grouped(rnd, nested=True)
+    form = rnd.randrange(3)
+    if form == 0 or not keys:
+        q = f"SELECT count(*) AS n, max(a0) AS m, min(a0) AS l FROM ({inner.sql}) s"
+        if rnd.random() < 0.4:
+            q += " WHERE a0 IS NOT NULL"
+    elif form == 1:
+        q = f"WITH s AS ({inner.sql}) SELECT * FROM s ORDER BY {', '.join(keys)} LIMIT {rnd.randint(1, 10)}"
+    else:
+        q = f"SELECT {keys[0]}, count(*) AS n, max(a0) AS m FROM ({inner.sql}) s GROUP BY 1"
+    return Generated(q, inner.params)
+
+
+def _rows_query(rnd: random.Random) -> Generated:
     """SELECT columns / expressions FROM t WHERE ... [ORDER BY time [LIMIT]]."""
     d = Draw(rnd, rnd.choice(TABLES))
     t = d.t
@@ -392,10 +440,10 @@ def _rows_query(rnd: random.Random) -> str:
                     q += f" OFFSET {rnd.randint(1, 10)}"
     elif t.series is not None and rnd.random() < 0.4:
         q += f" ORDER BY {t.time} DESC, {t.series} LIMIT {rnd.randint(1, 15)}"
-    return q
+    return Generated(q, tuple(d.params) or None)
 
 
-def _distinct_query(rnd: random.Random) -> str:
+def _distinct_query(rnd: random.Random) -> Generated:
     """DISTINCT ON (series) ... ORDER BY series, time DESC (the last point), or SELECT DISTINCT."""
     d = Draw(rnd, rnd.choice([CPU, CPU, TSBS, SENSORS]))
     t = d.t
@@ -406,44 +454,68 @@ def _distinct_query(rnd: random.Random) -> str:
         if rnd.random() < 0.2:
             cols = ["*"]
         direction = rnd.choice([" DESC", " DESC", ""])
-        return (
+        q = (
             f"SELECT DISTINCT ON ({t.series}) {', '.join(cols)} FROM {t.name}{where} "
             f"ORDER BY {t.series}, {t.time}{direction}"
         )
+        return Generated(q, tuple(d.params) or None)
     cols = rnd.sample(list(t.tags), rnd.randint(1, len(t.tags)))
     if rnd.random() < 0.3:
         cols.append(f"{_bucket(d)} AS bucket")
     q = f"SELECT DISTINCT {', '.join(cols)} FROM {t.name}{where}"
     if rnd.random() < 0.3:
         q += " ORDER BY " + ", ".join(str(i + 1) for i in range(len(cols)))
-    return q
+    return Generated(q, tuple(d.params) or None)
 
 
-def query(seed: int) -> str:
+ZONES = ("Europe/Berlin", "Asia/Kolkata", "America/New_York")
+
+
+def query(seed: int) -> Generated:
     rnd = random.Random(seed)
     kind = rnd.random()
-    if kind < 0.65:
-        return _aggregate_query(rnd)
-    if kind < 0.85:
-        return _rows_query(rnd)
-    return _distinct_query(rnd)
+    if kind < 0.55:
+        g = _aggregate_query(rnd)
+    elif kind < 0.65:
+        g = _nested_query(rnd)
+    elif kind < 0.85:
+        g = _rows_query(rnd)
+    else:
+        g = _distinct_query(rnd)
+    if rnd.random() < 0.12:  # date_trunc, zoneless origins and output in another zone
+        g = Generated(g.sql, g.params, rnd.choice(ZONES))
+    return g
 
 
 QUERIES = [query(seed) for seed in range(600)]
 CHUNKS = 8
 
 
+def _run(pair, g: Generated) -> list[str]:
+    """What tsgres answered differently from PostgreSQL (or the generator's mistake)."""
+    if g.zone is not None:
+        for run in (run_pg, run_tsgres):
+            run(pair.pg if run is run_pg else pair.ts, f"SET TimeZone = '{g.zone}'")
+    try:
+        pg = run_pg(pair.pg, g.sql, g.params)
+        if pg.failed and not (pg.sqlstate or "").startswith("22"):
+            # (a generator's mistake: generated queries are valid; only the data may raise, as a
+            # division by a count of no rows)
+            return [f"PostgreSQL raised {pg.sqlstate} ({pg.message})"]
+        return differences(g.sql, pg, run_tsgres(pair.ts, g.sql, g.params))
+    finally:
+        if g.zone is not None:
+            run_pg(pair.pg, "RESET TimeZone")
+            run_tsgres(pair.ts, "RESET TimeZone")
+
+
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 def test_randomized(pair, chunk: int) -> None:
     problems = []
-    for q in QUERIES[chunk::CHUNKS]:
-        pg = run_pg(pair.pg, q)
-        if pg.failed and not pg.sqlstate.startswith("22"):
-            # (a generator's mistake: generated queries are valid; only the data may raise, as a
-            # division by a count of no rows)
-            problems.append(f"{q}\n    PostgreSQL raised {pg.sqlstate} ({pg.message})")
-            continue
-        diff = differences(q, pg, run_tsgres(pair.ts, q))
+    for g in QUERIES[chunk::CHUNKS]:
+        diff = _run(pair, g)
         if diff:
-            problems.append(f"{q}\n    " + "\n    ".join(diff))
+            where = f" (params {g.params})" if g.params else ""
+            where += f" (TimeZone {g.zone})" if g.zone else ""
+            problems.append(f"{g.sql}{where}\n    " + "\n    ".join(diff))
     assert not problems, f"{len(problems)} generated queries differ:\n" + "\n".join(problems)
