@@ -911,15 +911,17 @@ def _combine(
         return _spread(func, p, i, order, starts, seg, cnt, total)
     if func in ("first_null", "last_null"):
         # first(value, time) / last(value, time): the value at the segment's first / last row, which
-        # may be NULL: the piece holding that row, and its first / last value if that is at the row
+        # may be NULL: the piece holding that row, and its first / last value if that is at the row.
+        # Pieces without rows (another FILTER's, _only) hold no row: they are never picked
+        held = p.rows[order] > 0
         if func == "first_null":
-            rt = p.row_tmin[order]
+            rt = np.where(held, p.row_tmin[order], np.iinfo(np.int64).max)
             o = np.lexsort((rt, seg))
             pick = o[starts]
             at_row = has[pick] & (p.first_time[i][order][pick] == rt[pick])
             bits = p.first[i][order][pick]
         else:
-            rt = p.row_tmax[order]
+            rt = np.where(held, p.row_tmax[order], np.iinfo(np.int64).min)
             o = np.lexsort((np.arange(len(rt)), rt, seg))
             pick = o[_ends(starts, len(rt))]
             at_row = has[pick] & (p.last_time[i][order][pick] == rt[pick])

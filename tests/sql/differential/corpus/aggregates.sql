@@ -217,3 +217,11 @@ FROM cpu GROUP BY hostname ORDER BY hostname;
 -- name: json_agg_filter_over_window
 SELECT hostname, time, json_agg(usage_user) FILTER (WHERE usage_user > 50) OVER (PARTITION BY hostname ORDER BY time ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS w
 FROM cpu ORDER BY hostname, time LIMIT 12;
+
+-- name: last_beside_filtered_aggregate
+-- (found by test_randomized: the native last(value, time) picked another FILTER's piece, which holds
+-- no row of its own, and answered NULL)
+SELECT hostname, last(usage_system, time) AS l, first(usage_user, time) AS f,
+       max(usage_user) FILTER (WHERE usage_user > 50) AS hi, count(*) FILTER (WHERE hostname = 'host_b') AS b
+FROM cpu WHERE time >= '2024-01-01 00:00:00+00' AND time < '2024-01-01 01:00:00+00'
+GROUP BY hostname ORDER BY hostname;
