@@ -13,6 +13,8 @@ functions, derived tables and CTEs) and fixes the calls whose PostgreSQL result 
   real = 1.3 is false, as 1.3 is not a real
 - percentile_cont of integers, numeric or float4 -> float8, interpolated in doubles (DuckDB: the
   key's type)
+- coalesce / greatest / least / CASE of integers -> the widest branch's type (DuckDB fits integer
+  literals to the column's: coalesce(int2, -1) is int4, not int2)
 - date - date -> int4, interval / n, timestamptz::time, date_bin(), gcd/lcm of int4,
   generate_series over int4 -> int4
 - JSON calls and casts (to_json, json_agg, jsonb_build_object, ::jsonb, -> ...): json or jsonb
@@ -626,6 +628,9 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
         # DuckDB widens -x (-(-32768::int2) is 32768 as INTEGER); PostgreSQL keeps the type and
         # raises 22003 where the result does not fit
         return _cast(node, _INT_DUCK[t(node.this)])
+    if isinstance(node, exp.Coalesce | exp.Greatest | exp.Least | exp.Case) and t(node) in _INT_DUCK:
+        # coalesce(int2, -1) is int4 (the literal's type); DuckDB fits the literal to SMALLINT
+        return _cast(node, _INT_DUCK[t(node)])  # type: ignore[index]
     if isinstance(node, exp.Sign):
         a = t(node.this)
         return _cast(node, "DECIMAL(38, 0)" if a == "numeric" else "DOUBLE")

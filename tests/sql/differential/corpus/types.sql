@@ -117,3 +117,9 @@ SELECT count(*) FILTER (WHERE load_avg = 1.3) AS eq, count(*) FILTER (WHERE load
        count(*) FILTER (WHERE 1.3 <= load_avg) AS ge, count(*) FILTER (WHERE load_avg BETWEEN 1.3 AND 2) AS bt,
        count(*) FILTER (WHERE load_avg = '1.3') AS untyped, count(*) FILTER (WHERE load_avg IN (1.3, 2.0)) AS inl
 FROM cpu;
+
+-- name: coalesce_smallint_with_literal
+-- (found by test_randomized: an integer literal is int4, so coalesce(smallint, -1) is integer)
+SELECT time, coalesce(level, -1) AS c, greatest(level, 3) AS g, least(level, 2::int8) AS l,
+       CASE WHEN level > 50 THEN level ELSE 0 END AS k, coalesce(level, level) AS same
+FROM sensors ORDER BY time LIMIT 5;
