@@ -631,6 +631,7 @@ def _bucket_aggregate(tree, table, meta, rp, where, cols) -> BucketAggregate | N
                 unit_us is None
                 or bucket_expr is not None
                 or not (isinstance(ts, exp.Column) and ts.name == meta.time_column)
+                or inner.args.get("zone") is not None  # (date_trunc(unit, time, zone): that zone's)
             ):
                 return None
             if cols[meta.time_column].type.name != "timestamptz":

@@ -12,7 +12,8 @@ which runs after binding):
   every(), width_bucket(), regexp_match(), sqrt/ln/log raising PostgreSQL's errors, EXTRACT
   returning numeric with fractional seconds, date_part returning double precision,
   length/position/strpos/ascii/array_length/cardinality/ntile returning int4, to_timestamp(text, fmt)
-  returning timestamptz, to_char templates and format() specifiers (sql/rewrite/pg_format.py).
+  returning timestamptz, date_trunc(unit, ts, zone) on that zone's wall clock, to_char templates
+  and format() specifiers (sql/rewrite/pg_format.py).
 
     SELECT substr(name, 0, 3), level * 1000, extract(second FROM time) FROM t WHERE name LIKE 'a\\_%'
     -> SELECT pg_substr(name, 0, 3), level * CAST(1000 AS INT),
@@ -386,6 +387,13 @@ def _function(node: exp.Expression) -> exp.Expression:
         return _keep_name(node, _fn("pg_log10", node.this))
     if isinstance(node, exp.Log) and node.meta.get("pg_name") == "log10":  # sqlglot reads log(10, x)
         return _keep_name(node, _fn("pg_log10", node.expression))
+    if isinstance(node, exp.TimestampTrunc) and node.args.get("zone") is not None:
+        # date_trunc(unit, ts, zone): truncated on that zone's wall clock (sqlglot's DuckDB SQL drops
+        # the zone below a day, wrong where the zone's offset is no whole hour: Asia/Kolkata)
+        zone = node.args["zone"]
+        ts = exp.Cast(this=node.this, to=exp.DataType.build("TIMESTAMPTZ"))
+        local = exp.TimestampTrunc(this=exp.AtTimeZone(this=ts, zone=zone.copy()), unit=node.args["unit"])
+        return _keep_name(node, exp.AtTimeZone(this=local, zone=zone.copy()))
     if isinstance(node, exp.IntDiv):  # div(a, b): the quotient truncated towards zero
         return _fn("TRUNC", exp.Div(this=node.this, expression=node.expression))
     if name == "log10" and len(node.expressions) == 1:

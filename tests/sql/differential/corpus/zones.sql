@@ -52,3 +52,13 @@ WHERE ts >= '2024-01-01 23:50:00' AND ts < '2024-01-02 00:20:00' GROUP BY servic
 -- session: SET TimeZone = 'Asia/Kolkata'
 SELECT ts, level FROM logs WHERE ts BETWEEN '2024-01-02 00:10:00' AND '2024-01-02 00:20:00+05'
   AND ts > '2024-01-02 05:00:00+05:30'::timestamptz - interval '1 hour' ORDER BY ts;
+
+-- name: date_trunc_with_zone_argument
+-- (found by test_randomized: the native executor truncated in the session's zone, and DuckDB's SQL
+-- lost the zone below a day; Asia/Kolkata's hours start at :30 UTC)
+SELECT date_trunc('hour', time, 'Asia/Kolkata') AS h, hostname, count(*) AS n, max(usage_user) AS m
+FROM cpu WHERE time >= '2024-01-01 00:00:00+00' GROUP BY 1, 2 ORDER BY 1, 2;
+
+-- name: date_trunc_with_zone_argument_distinct
+SELECT DISTINCT date_trunc('day', time, 'Europe/Berlin') AS d, date_trunc('minute', ts, 'Asia/Kathmandu') AS m
+FROM cpu, (SELECT ts FROM logs WHERE level = 'ERROR' ORDER BY ts LIMIT 3) l ORDER BY 1, 2;
