@@ -55,8 +55,10 @@ def is_hypertable(meta: TableMeta) -> bool:
 
 
 def naive_time(meta: TableMeta) -> bool:
-    """Whether the time column is a timestamp without time zone (its values are wall-clock times)."""
-    return any(c.name == meta.time_column and c.type.name == "timestamp" for c in sql_columns(meta))
+    """Whether the time column is a timestamp without time zone (its values are wall-clock times).
+    (Its own column only, as sql_columns types it: every native execution asks.)"""
+    col = meta.column(meta.time_column)
+    return col is not None and bool(col.pg_type) and pgt.lookup(col.pg_type).name == "timestamp"
 
 
 def sql_columns(meta: TableMeta) -> list[SqlColumn]:
