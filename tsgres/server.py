@@ -34,6 +34,10 @@ log = logging.getLogger("tsgres.server")
 HTTP_SHUTDOWN_TIMEOUT_S = 5.0
 # Threads that run pgwire sessions' protocol steps and queries (see start_pgwire).
 PGWIRE_WORKERS = 64
+# How long the process, once stopped, waits for the kernel warm-up to end: it stops between its steps
+# and queries, so what it is still in after this is a numba compile, which cannot be stopped (seconds
+# on a cold cache: the process then exits without it, see run()).
+WARMUP_EXIT_WAIT_S = 2.0
 
 
 @dataclass
@@ -193,7 +197,7 @@ class Server:
         from tsgres.warmup import warm_up
 
         # compiles kernels while listeners start. Not a daemon: a thread still inside numba when the
-        # interpreter finalizes aborts the process, so exit waits for it instead of stop() doing so
+        # interpreter finalizes aborts the process; run() waits for it, or exits without finalizing
         self._warmup = threading.Thread(target=warm_up, args=(self._stop_warmup,), name="tsgres-warmup")
         self._warmup.start()
         if self.config.busy_poll_us > 0:
@@ -227,8 +231,16 @@ class Server:
             except Exception:
                 log.exception("background job %s failed; it runs again in %.3gs", name, interval_s)
 
+    def warm_up_ended(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the kernel warm-up thread; whether it has ended (after
+        stop(), it ends at its next step or query, unless a compile holds it)."""
+        if self._warmup is None:
+            return True
+        self._warmup.join(timeout)
+        return not self._warmup.is_alive()
+
     async def stop(self) -> None:
-        self._stop_warmup.set()  # (the process exit waits for the step it is in)
+        self._stop_warmup.set()  # (run() waits for the warm-up to notice)
         while self.listeners:
             listener = self.listeners.pop()
             try:
@@ -304,6 +316,19 @@ async def serve(server: Server) -> int:
 
 
 def run(config: Config) -> int:
-    """Serve with ``config`` on a fresh event loop (uvloop when installed); the process exit code."""
+    """Serve with ``config`` on a fresh event loop (uvloop when installed); the process exit code.
+
+    When the kernel warm-up is still compiling once the server has stopped (storage closed, logs
+    written), the process exits here and now, without finalizing the interpreter (which would wait
+    for the compile: up to ~20 s a step on a cold numba cache, past a supervisor's stop timeout, e.g.
+    Docker's 10 s before SIGKILL; or abort inside numba, were the thread a daemon)."""
+    server = Server(config)
     with asyncio.Runner(loop_factory=_new_loop) as runner:
-        return runner.run(serve(Server(config)))
+        code = runner.run(serve(server))
+    if not server.warm_up_ended(WARMUP_EXIT_WAIT_S):
+        log.info("exiting while the kernel warm-up still compiles")
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

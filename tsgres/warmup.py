@@ -19,14 +19,21 @@ log = logging.getLogger("tsgres")
 
 def warm_up(stop: threading.Event | None = None) -> None:
     """Compile the kernels step by step; a set ``stop`` (the server shutting down) ends it between
-    steps, so a shutdown right after start waits for one step's compile, not all of them (~17 s
-    without numba's disk cache)."""
+    steps, and the query step between two queries. A compile cannot be stopped: the first one of a
+    step takes seconds without numba's disk cache (~40 s in all), so the server does not wait for it
+    to exit (tsgres/server.py, ``run``)."""
     start = time.perf_counter()
     for step in _STEPS:
         if stop is not None and stop.is_set():
             log.info("kernel warm-up stopped (shutting down)")
             return
-        step()
+        if step is _queries:
+            _queries(stop)
+        else:
+            step()
+    if stop is not None and stop.is_set():  # (in the query step, which stops between queries)
+        log.info("kernel warm-up stopped (shutting down)")
+        return
     log.info("kernels ready in %.1fs", time.perf_counter() - start)
     settle_heap()
 
@@ -77,18 +84,24 @@ def _pgwire() -> None:
     warm_encoders()  # result encoders and the DataRow framing kernel
 
 
-def _queries() -> None:
+def _queries(stop: threading.Event | None = None) -> None:
     """Run the usual dashboard query shapes, SQL and InfluxQL, a dozen texts each, against a scratch
     engine in a temporary directory (files and memtable both holding rows): the interpreter
     specialises the Python on their paths after a few runs, so a fresh server's first real queries
-    of a shape do not each take 1.5-3x their later time. Nothing of the server's data is touched."""
+    of a shape do not each take 1.5-3x their later time. Nothing of the server's data is touched.
+    A set ``stop`` ends it before the next query (a query past the server's shutdown would find the
+    read-ahead pool of sql/read_ahead.py shut down with the interpreter, and fail)."""
     try:
-        _scratch_queries(t0=1_451_606_400 * 10**9, hour=3600 * 10**9)
+        _scratch_queries(t0=1_451_606_400 * 10**9, hour=3600 * 10**9, stop=stop)
     except Exception:  # a warm-up's trouble is never the server's: its queries are only slower at first
         log.warning("query warm-up failed", exc_info=True)
 
 
-def _scratch_queries(t0: int, hour: int) -> None:
+def _stopped(stop: threading.Event | None) -> bool:
+    return stop is not None and stop.is_set()
+
+
+def _scratch_queries(t0: int, hour: int, stop: threading.Event | None = None) -> None:
     import tempfile
     from pathlib import Path
 
@@ -108,13 +121,13 @@ def _scratch_queries(t0: int, hour: int) -> None:
                 engine.write("postgres", WriteBatch.from_rows("cpu", time, tags, fields)).check()
                 if part == 0:
                     engine.flush()
-            _sql_queries(engine, t0, hour)
-            _influxql_queries(engine, t0, hour)
+            _sql_queries(engine, t0, hour, stop)
+            _influxql_queries(engine, t0, hour, stop)
         finally:
             engine.close()
 
 
-def _sql_queries(engine, t0: int, hour: int) -> None:
+def _sql_queries(engine, t0: int, hour: int, stop: threading.Event | None = None) -> None:
     import datetime as dt
 
     from sql.engine import SqlEngine
@@ -139,6 +152,8 @@ def _sql_queries(engine, t0: int, hour: int) -> None:
                 f"SELECT * FROM cpu WHERE usage > {50 + k} AND host = 'h{k % 4}' AND time >= {lo} AND time < {hi}",
                 "SELECT DISTINCT ON (host) * FROM cpu ORDER BY host, time DESC",
             ):
+                if _stopped(stop):
+                    return
                 result = session.execute(session.prepare(text, []), [])
                 for batch in result.batches:
                     encoders(batch, [c.type_oid for c in result.columns or ()])
@@ -156,7 +171,7 @@ def _encoders():
     return lambda batch, oids: rows.encode(batch, oids, [0] * len(oids), ctx)
 
 
-def _influxql_queries(engine, t0: int, hour: int) -> None:
+def _influxql_queries(engine, t0: int, hour: int, stop: threading.Event | None = None) -> None:
     if importlib.util.find_spec("compat") is None:
         return
     import datetime as dt
@@ -179,6 +194,8 @@ def _influxql_queries(engine, t0: int, hour: int) -> None:
                 f"SELECT * FROM cpu WHERE usage > {50 + k} AND host = 'h{k % 4}' AND time >= {lo} AND time < {hi}",
                 "SELECT last(*) FROM cpu GROUP BY host",
             ):
+                if _stopped(stop):
+                    return
                 job = begin_query(service, "GET", {"db": "postgres", "q": q}, "")
                 if not isinstance(job, QueryJob):
                     raise RuntimeError(f"warm-up InfluxQL refused: {q}")
