@@ -58,6 +58,9 @@ from pgwire.protocol import MAX_MESSAGE_BYTES, Connection, State
 log = logging.getLogger("pgwire.server")
 
 INBOX_HIGH = 1 << 20  # pause reading above this many unprocessed bytes
+# a statement of a connection that is gone is cancelled again this often while it still runs: a cancel
+# that reaches the session before its engine has begun the statement is lost
+CANCEL_AGAIN_S = 0.05
 _PID_START = os.getpid() % 10_000 * 100 + 1  # distinct across restarts, positive, small
 
 
@@ -220,7 +223,24 @@ class _PgConnection(asyncio.Protocol):
         self.wake.set()
         handler = self.handler
         if handler is not None and handler.running:
+            self._cancel_while_running()
+
+    def _cancel_while_running(self) -> None:
+        """The client is gone: cancel the running statement, and again every :data:`CANCEL_AGAIN_S`
+        until it stops. ``running`` is set before the engine begins (and the pool thread may wait for
+        a core in between): a cancel that comes first finds nothing to interrupt (DuckDB's
+        ``interrupt()``, the engine's cancel flag reset at its start) and the statement would run to
+        its end for nobody."""
+        handler = self.handler
+        if handler is None or not (handler.running or handler.streaming):
+            return
+        if self.task is not None and self.task.done():
+            return
+        try:
             self.loop.run_in_executor(self.server.executor, handler.cancel)
+        except RuntimeError:  # the server has shut its pool down: nothing more to do here
+            return
+        self.loop.call_later(CANCEL_AGAIN_S, self._cancel_while_running)
 
     def pause_writing(self) -> None:
         self.can_write.clear()

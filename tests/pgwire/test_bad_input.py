@@ -119,6 +119,49 @@ def test_client_vanishing_mid_query_cancels_it(server: RunningServer, bystander:
     _alive(bystander)
 
 
+def test_client_vanishing_before_the_engine_begins_cancels_it(
+    server: RunningServer,
+    bystander: psycopg.Connection,  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The handler says a statement runs before the engine has begun it (on a loaded machine the pool
+    thread may wait for a core in between): a client gone in that gap still cancels it. Here the
+    engine begins only once the server has seen the connection close."""
+    import threading
+
+    from tests.pgwire.duck_session import DuckSession
+
+    sql = "select count(*) from range(100000000000) b"
+    gone = threading.Event()
+    execute = DuckSession.execute
+
+    def late_execute(self, statement, params):  # type: ignore[no-untyped-def]
+        if statement.sql == sql:
+            assert gone.wait(10)
+        return execute(self, statement, params)
+
+    monkeypatch.setattr(DuckSession, "execute", late_execute)
+    c = RawClient(server.port)
+    c.startup()
+    c.send(m.Query(sql))
+    deadline = time.monotonic() + 10
+    running = []
+    while not running and time.monotonic() < deadline:
+        time.sleep(0.02)
+        running = [x for x in list(server.pg._connections) if x.handler and x.handler.running]
+    assert running
+    c.close()
+    while not running[0].lost and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert running[0].lost
+    gone.set()
+    deadline = time.monotonic() + 10
+    while server.pg.connection_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.pg.connection_count() == 1
+    _alive(bystander)
+
+
 def test_client_vanishing_mid_stream(server: RunningServer, bystander: psycopg.Connection) -> None:  # type: ignore[type-arg]
     c = RawClient(server.port)
     c.startup()
