@@ -48,18 +48,28 @@ def _is_text_literal(e: exp.Expression) -> bool:
     return isinstance(e, exp.Literal) and e.is_string
 
 
+def _close_deferred(node: exp.Expression, key: str, close: Any) -> exp.Expression | None:
+    """An aggregate under FILTER or OVER left its wrapper to that clause (meta ``key`` on it):
+    ``close(clause, value)`` wraps the clause, or, for a FILTER inside an OVER, the meta moves up
+    so the wrapper goes around both. None when ``node`` is no such clause."""
+    if not isinstance(node, exp.Filter | exp.Window) or not node.this.meta.get(key):
+        return None
+    value = node.this.meta.pop(key)
+    if isinstance(node, exp.Filter) and isinstance(node.parent, exp.Window) and node.arg_key == "this":
+        node.meta[key] = value
+        return node
+    return close(node, value)
+
+
 # -- untyped: json_agg / jsonb_agg (pg_semantics, before binding) ----------------------------------------
 def lower_agg(node: exp.Expression) -> exp.Expression | None:
     """json_agg / jsonb_agg(x [ORDER BY ...]) -> pg_json_agg / pg_jsonb_agg(list(x [ORDER BY ...])):
     DuckDB has neither (sqlglot writes JSON_ARRAYAGG). NULL inputs stay in the array and no rows give
     NULL, as in PostgreSQL. Under FILTER or OVER the wrapper goes around that clause (its node comes
     next). pg_types finishes the call once it knows x's type (:func:`fix`)."""
-    if isinstance(node, exp.Filter | exp.Window) and node.this.meta.get("pg_json_agg"):
-        which = node.this.meta.pop("pg_json_agg")
-        if isinstance(node, exp.Filter) and isinstance(node.parent, exp.Window) and node.arg_key == "this":
-            node.meta["pg_json_agg"] = which  # (FILTER inside OVER: the wrapper goes around both)
-            return node
-        return _fn(which, node)
+    closed = _close_deferred(node, "pg_json_agg", lambda clause, which: _fn(which, clause))
+    if closed is not None:
+        return closed
     if isinstance(node, exp.JSONArrayAgg):
         which = "pg_json_agg"
         arg = node.this
@@ -310,12 +320,9 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
         return _fn("pg_jsonb_scalar_text", got, node)
     if isinstance(node, exp.JSONObjectAgg | exp.JSONBObjectAgg):
         return _object_agg(types, node)
-    if isinstance(node, exp.Filter | exp.Window) and node.this.meta.get("pg_object_agg"):
-        kind = node.this.meta.pop("pg_object_agg")
-        if isinstance(node, exp.Filter) and isinstance(node.parent, exp.Window) and node.arg_key == "this":
-            node.meta["pg_object_agg"] = kind  # (FILTER inside OVER: the braces go around both)
-            return node
-        return _object_agg_close(node, kind)
+    closed = _close_deferred(node, "pg_object_agg", _object_agg_close)
+    if closed is not None:
+        return closed
     if not isinstance(node, exp.Anonymous):
         return None
     name = node.name.lower()
