@@ -40,6 +40,7 @@ from pgwire.errors import (
 )
 from pgwire.protocol import Connection, State
 from pgwire.types import BatchRows, Context, decode_param, encode_value, type_size
+from sql import activity
 from sql.errors import (
     DuplicateCursor,
     DuplicatePreparedStatement,
@@ -171,8 +172,12 @@ class Handler:
         secret_key: int = 0,
         loopback: bool = True,
         on_startup: Callable[[dict[str, str]], None] | None = None,
+        peer: object = None,
+        terminate: Callable[[], None] | None = None,
     ) -> None:
         self.conn = conn
+        self.peer = peer  # the transport's peername (an (address, port, ...) tuple for TCP)
+        self.terminate = terminate  # close this connection from any thread (pg_terminate_backend)
         self.session_factory = session_factory
         self.auth = auth
         self.process_id = process_id
@@ -464,6 +469,19 @@ class Handler:
         except InvalidCatalogName as e:
             raise FatalCatalogError(e.message, detail=e.detail, hint=e.hint) from None
         self.session = session
+        attach = getattr(session, "attach", None)
+        if attach is not None:  # pg_stat_activity lists it; pg_cancel/terminate_backend reach it
+            peer = self.peer if isinstance(self.peer, tuple) and len(self.peer) >= 2 else (None, None)
+            attach(
+                self.process_id,
+                activity.Connection(
+                    client_addr=None if peer[0] is None else str(peer[0]),
+                    client_port=None if peer[1] is None else int(peer[1]),
+                    busy=lambda: self.running or self.streaming,
+                    cancel=self.cancel,
+                    terminate=self.terminate,
+                ),
+            )
         for name, value in session.parameters.items():
             self.conn.send(m.ParameterStatus(name, value))
         self._update_context(session.parameters)

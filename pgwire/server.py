@@ -169,6 +169,8 @@ class _PgConnection(asyncio.Protocol):
             process_id=self.pid,
             secret_key=self.key,
             loopback=loopback,
+            peer=peer,
+            terminate=self._terminate,
         )
         if self.server.options.direct_writes and transport.get_extra_info("sslcontext") is None:
             sock = transport.get_extra_info("socket")
@@ -548,6 +550,11 @@ class _PgConnection(asyncio.Protocol):
         if self.handler is not None:
             with contextlib.suppress(Exception):
                 await self.loop.run_in_executor(self.server.executor, self.handler.close)
+
+    def _terminate(self) -> None:
+        """pg_terminate_backend, from any thread: shut this connection down on the loop."""
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the connection is gone
+            self.loop.call_soon_threadsafe(self.shutdown)
 
     def shutdown(self) -> None:
         """Server shutdown: cancel what runs, tell the client why, and close."""

@@ -31,6 +31,7 @@ from sqlglot import exp
 
 from columnar.engine import Engine
 from columnar.errors import DatabaseNotFound, StorageError
+from sql import activity as _activity
 from sql import column_origin, commands, ddl, dml, duck, executor, gapfill, plan_cache, planner, timescale
 from sql import errors as E
 from sql import immediate as _immediate
@@ -107,6 +108,7 @@ class SqlEngine:
         self._plans: OrderedDict[tuple, Prepared] = OrderedDict()
         self._plans_lock = threading.Lock()
         self._views: dict[tuple, str | None] = {}
+        self.activity = _activity.Activity()  # live sessions: pg_stat_activity, pg_cancel_backend
 
     PLAN_CACHE_SIZE = 1000
 
@@ -222,6 +224,11 @@ class SqlSession:
         self.current_params: list = []
         self._running: duckdb.DuckDBPyConnection | None = None
         self._cancelled = False
+        # pg_stat_activity: the protocol's connection (None until attached), the current or last
+        # statement and when it began
+        self.connection: _activity.Connection | None = None
+        self.query = ""
+        self.query_start: float | None = None
 
     # -- settings ------------------------------------------------------------------------------------
     def set_setting(self, name: str, value: str) -> dict[str, str]:
@@ -458,6 +465,8 @@ class SqlSession:
             stmt = self._replan(stmt)
         self.current_params = list(params)
         self._cancelled = False
+        self.query = stmt.sql
+        self.query_start = _time.time()
         try:
             return self._dispatch(stmt, [*params, *stmt.extra_params])
         except (E.SqlError, StorageError, duckdb.Error) as exc:
@@ -540,6 +549,7 @@ class SqlSession:
             version=f"PostgreSQL {S.SERVER_VERSION} (tsgres {VERSION}) on x86_64-pc-linux-gnu, compiled by CPython, 64-bit",
             backend_pid=self.backend_pid,
             describe=describe,
+            signal=self.sql_engine.activity.signal,
             set_setting=self.set_setting,
             sequence=self._sequence,
             view=lambda schema, name: self.sql_engine.view_sql(self.database, schema, name),
@@ -1225,7 +1235,15 @@ class SqlSession:
         if cur is not None:
             cur.interrupt()
 
+    def attach(self, backend_pid: int, connection: _activity.Connection) -> None:
+        """A protocol's client is connected: list the session in pg_stat_activity under the pid the
+        client was given, where pg_cancel_backend / pg_terminate_backend reach it."""
+        self.backend_pid = backend_pid
+        self.connection = connection
+        self.sql_engine.activity.attach(self)
+
     def close(self) -> None:
+        self.sql_engine.activity.detach(self)
         self.commands.cursors.clear()
 
 

@@ -455,21 +455,47 @@ def pg_settings(s: Snapshot) -> list[Row]:
 
 @generates("pg_stat_activity")
 def pg_stat_activity(s: Snapshot) -> list[Row]:
-    session = s.session
-    return [
-        {
-            "datid": database_oid(s.db.id),
-            "datname": s.database,
-            "pid": session.backend_pid,
-            "usesysid": next((oid for oid, name, _ in s.roles if name == session.user), ROLE_SUPERUSER),
-            "usename": session.user,
-            "application_name": session.settings.get("application_name", ""),
-            "backend_start": STARTED,
-            "state": "active",
-            "query": "",
-            "backend_type": "client backend",
-        }
-    ]
+    """Every client session of the server (sql/activity.py), the caller's own included."""
+    own = s.session
+    sessions = own.sql_engine.activity.sessions()
+    if own not in sessions:
+        sessions.append(own)  # a session no protocol attached (tests, HTTP)
+    databases = {d.name: d.id for d in s.catalog.databases()}
+    users = {name: oid for oid, name, _ in s.roles}
+    out: list[Row] = []
+    for session in sessions:
+        conn = session.connection
+        if session is own or (conn is not None and conn.busy()):
+            state = "active"
+        else:
+            state = {"T": "idle in transaction", "E": "idle in transaction (aborted)"}.get(
+                session.transaction_status, "idle"
+            )
+        started = (
+            None if session.query_start is None else dt.datetime.fromtimestamp(session.query_start, dt.UTC)
+        )
+        db = databases.get(session.database)
+        out.append(
+            {
+                "datid": None if db is None else database_oid(db),
+                "datname": session.database,
+                "pid": session.backend_pid,
+                "usesysid": users.get(session.user, ROLE_SUPERUSER),
+                "usename": session.user,
+                "application_name": session.settings.get("application_name", ""),
+                "client_addr": None if conn is None else conn.client_addr,
+                "client_port": None if conn is None else conn.client_port,
+                "backend_start": STARTED if conn is None else conn.backend_start,
+                # an autocommit statement is its transaction; when a block began is not kept
+                "xact_start": started if state == "active" and session.transaction_status == "I" else None,
+                "query_start": started,
+                "state_change": started,
+                "state": state,
+                "query": session.query,
+                "backend_type": "client backend",
+            }
+        )
+    return out
 
 
 @generates("pg_cursors")

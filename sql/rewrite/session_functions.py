@@ -1,5 +1,6 @@
 """Functions answered from the session: current_setting, set_config, version(), current_database(),
-current_user/session_user, current_schema(s), pg_backend_pid(), pg_advisory_unlock_all() ...
+current_user/session_user, current_schema(s), pg_backend_pid(), pg_advisory_unlock_all(),
+pg_cancel_backend(pid) / pg_terminate_backend(pid) (they act on another session when executed) ...
 
     SELECT current_setting('server_version_num')::int / 100
     -> SELECT CAST('150006' AS INT) / 100
@@ -89,6 +90,14 @@ def session_functions(tree: exp.Expression, ctx) -> exp.Expression:
             )
         if name == "pg_backend_pid":
             return exp.Literal.number(ctx.backend_pid)
+        if name in ("pg_cancel_backend", "pg_terminate_backend"):
+            pid = args[0].this if args and isinstance(args[0], exp.Cast) else (args[0] if args else None)
+            if not (isinstance(pid, exp.Literal) and not pid.is_string and pid.name.isdigit()):
+                raise E.FeatureNotSupported(f"{name}() needs a constant pid")
+            if ctx.describe:
+                return exp.true()
+            what = "cancel" if name == "pg_cancel_backend" else "terminate"
+            return exp.true() if ctx.signal(what, int(pid.name)) else exp.false()
         if name in ("pg_advisory_unlock_all", "pg_advisory_lock", "pg_advisory_xact_lock"):
             return exp.null()
         if name in ("pg_try_advisory_lock", "pg_advisory_unlock", "pg_try_advisory_xact_lock"):
