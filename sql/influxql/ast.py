@@ -507,6 +507,14 @@ class DropShard(Statement):
 
 
 @dataclass
+class KillQuery(Statement):
+    qid: int = 0
+
+    def requires_write(self) -> bool:
+        return True
+
+
+@dataclass
 class Unsupported(Statement):
     """A statement InfluxDB has and tsgres parses but does not run (users, CQs, subscriptions...)."""
 

@@ -22,7 +22,7 @@ from sql.influxql.meta import manage, show
 from sql.influxql.parse_cache import parse_cached
 from sql.influxql.select import execute_select
 from sql.influxql.series import Series
-from sql.influxql.source import Context, resolve_database, resolve_rp
+from sql.influxql.source import KILLED, Context, resolve_database, resolve_rp
 
 log = logging.getLogger("tsgres.influxql")
 
@@ -90,6 +90,17 @@ def iter_results(
         ctx.conditions = dict(conditions)
     ctx.template = template
     ctx.text = text
+    queries = sql_engine.activity.influxql
+    ctx.query = queries.begin(text, database)
+    try:
+        yield from _run_statements(ctx, statements, text, read_only)
+    finally:
+        queries.end(ctx.query)
+
+
+def _run_statements(
+    ctx: Context, statements: list[A.Statement], text: str, read_only: bool
+) -> Iterator[StatementResult]:
     failed_id: int | None = None
     for i, stmt in enumerate(statements):
         if failed_id is not None:
@@ -105,7 +116,12 @@ def iter_results(
             )
         ctx.statement_index = i
         try:
+            if ctx.query.killed:
+                raise QueryError(KILLED)
             res.series = execute_statement(ctx, stmt)
+            if ctx.query.killed:  # (its SQL had ended: the rest of its work is not interrupted)
+                res.series = []
+                raise QueryError(KILLED)
         except QueryError as e:
             res.error = str(e)
             failed_id = i
@@ -134,6 +150,10 @@ def execute_statement(ctx: Context, stmt: A.Statement) -> list[Series]:
         return series
     if isinstance(stmt, A.Explain):
         raise QueryError("EXPLAIN is not supported")
+    if isinstance(stmt, A.KillQuery):
+        if not ctx.sql_engine.activity.influxql.kill(stmt.qid):
+            raise QueryError(f"no such query id: {stmt.qid}")
+        return []
     if isinstance(stmt, A.Unsupported):
         raise QueryError(f"{stmt.text.split()[0]} statements are not supported by tsgres ({stmt.text})")
     if isinstance(

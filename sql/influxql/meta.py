@@ -171,8 +171,12 @@ def show(ctx: Context, stmt: A.Statement) -> list[Series]:
             return [_meta_series(None, ["user", "admin"], [])]
         if stmt.what == "continuous queries":
             return [_meta_series(d.name, ["name", "query"], []) for d in ctx.storage.catalog.databases()]
-        if stmt.what == "queries":
-            return [_meta_series(None, ["qid", "query", "database", "duration", "status"], [])]
+        if stmt.what == "queries":  # (this one included, as in InfluxDB)
+            rows = [
+                [q.qid, q.text, q.database, q.duration(), "running"]
+                for q in ctx.sql_engine.activity.influxql.running()
+            ]
+            return [_meta_series(None, ["qid", "query", "database", "duration", "status"], rows)]
         if stmt.what == "subscriptions":
             return []
         if stmt.what == "grants":

@@ -1210,8 +1210,8 @@ class Parser:
             raise _err(tok, lit, ["QUERY"], pos)
         qid = self.parse_uint64()
         if self._optional(T.ON):
-            self.parse_ident()
-        return A.Unsupported(f"KILL QUERY {qid}")
+            self.parse_ident()  # a cluster node: tsgres is one
+        return A.KillQuery(qid)
 
 
 def _check_delete_sources(sources: list[A.Source]) -> None:

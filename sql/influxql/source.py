@@ -40,6 +40,8 @@ class Source:
         return f"{ident(self.rp)}.{ident(self.name)}"
 
 
+KILLED = "query killed by user"  # a query KILL QUERY stopped answers this, as in InfluxDB 1.x
+
 # SQL engine -> its threads' sessions (Context.session)
 _THREAD_SESSIONS: weakref.WeakKeyDictionary[Any, threading.local] = weakref.WeakKeyDictionary()
 _THREAD_SESSIONS_LOCK = threading.Lock()
@@ -66,6 +68,7 @@ class Context:
         self.template: str | None = None
         self.text = ""
         self.statement_index = 0
+        self.query: Any = None  # its sql.activity.InfluxQuery (SHOW QUERIES, KILL QUERY), if registered
 
     def session(self, database: str) -> Any:
         """A SQL session on ``database`` for one statement's SQL, run to its end before the next.
@@ -85,6 +88,11 @@ class Context:
         if s is None:
             s = sessions[database] = self.sql_engine.session(database, user="influxql")
         s.loop_deadline = self.loop_deadline
+        query = self.query
+        if query is not None:
+            if query.killed:
+                raise QueryError(KILLED)
+            query.session = s  # what KILL QUERY cancels
         return s
 
     def sql(self, src: Source, text: str, params: SqlParams | None = None) -> pa.Table:
@@ -103,6 +111,8 @@ class Context:
                 return result.table  # empty one's rows only: no table of null columns to build)
             batches = list(result.batches)
         except E.SqlError as e:
+            if self.query is not None and self.query.killed:
+                raise QueryError(KILLED) from e
             raise QueryError(str(e)) from e
         if not batches:
             names = [c.name for c in prepared.columns or []]
