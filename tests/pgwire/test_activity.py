@@ -56,6 +56,16 @@ def _run_long(conn: psycopg.Connection[Any]) -> tuple[threading.Thread, list[Bas
     return t, errors
 
 
+def _local_port(conn: psycopg.Connection[Any]) -> int:
+    import socket
+
+    sock = socket.socket(fileno=conn.pgconn.socket)
+    try:
+        return int(sock.getsockname()[1])
+    finally:
+        sock.detach()
+
+
 def _active(watcher: psycopg.Connection[Any], pid: int) -> tuple[Any, ...]:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -75,6 +85,12 @@ def test_another_session_is_listed_cancelled_and_terminated(server: RunningServe
         assert victim.execute("SELECT pg_backend_pid()").fetchone() == (pid,)
         row = watcher.execute(f"SELECT state, query FROM pg_stat_activity WHERE pid = {pid}").fetchone()
         assert row == ("idle", "SELECT pg_backend_pid()")
+        addr, port, started, since = watcher.execute(
+            "SELECT client_addr, client_port, backend_start, query_start FROM pg_stat_activity "
+            f"WHERE pid = {pid}"
+        ).fetchone()
+        assert (str(addr), port) == ("127.0.0.1", _local_port(victim))
+        assert started <= since
         mine = watcher.execute(
             "SELECT state, query FROM pg_stat_activity WHERE pid = pg_backend_pid()"
         ).fetchall()
@@ -110,3 +126,5 @@ def test_another_session_is_listed_cancelled_and_terminated(server: RunningServe
         assert victim.closed or victim.broken
         listed = watcher.execute(f"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}").fetchone()
         assert listed == (0,)
+        # the same text again is run again, not answered from an earlier reply: the pid is gone now
+        assert watcher.execute(f"SELECT pg_terminate_backend({pid})").fetchone() == (False,)
