@@ -550,6 +550,7 @@ class SqlSession:
             backend_pid=self.backend_pid,
             describe=describe,
             signal=self.sql_engine.activity.signal,
+            params=self.current_params,
             set_setting=self.set_setting,
             sequence=self._sequence,
             view=lambda schema, name: self.sql_engine.view_sql(self.database, schema, name),

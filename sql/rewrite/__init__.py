@@ -43,6 +43,7 @@ class RewriteContext:
     describe: bool = False  # describing only: no side effects (set_config)
     # pg_cancel_backend / pg_terminate_backend: ("cancel" | "terminate", pid) -> whether pid is known
     signal: Callable[[str, int], bool] = lambda what, pid: False
+    params: list = field(default_factory=list)  # the executing statement's parameter values ($n)
     set_setting: Callable[[str, str], Any] = lambda k, v: None
     sequence: Callable[[str, str, int], int] = lambda op, name, value: 0  # nextval/currval/setval
     view: Callable[[str, str], str | None] = lambda schema, name: None  # a view's stored query

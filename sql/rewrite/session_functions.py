@@ -92,11 +92,25 @@ def session_functions(tree: exp.Expression, ctx) -> exp.Expression:
             return exp.Literal.number(ctx.backend_pid)
         if name in ("pg_cancel_backend", "pg_terminate_backend"):
             pid = args[0].this if args and isinstance(args[0], exp.Cast) else (args[0] if args else None)
+            what = "cancel" if name == "pg_cancel_backend" else "terminate"
+            if isinstance(pid, exp.Parameter) and pid.this.name.isdigit():  # $n: its value when executed
+                n = int(pid.this.name)
+                value = ctx.params[n - 1] if 0 < n <= len(ctx.params) else None
+                done = True if ctx.describe or value is None else ctx.signal(what, int(value))
+                # (the parameter stays in the statement, which is executed with it: NULL for NULL)
+                return exp.Case(
+                    ifs=[
+                        exp.If(
+                            this=exp.Is(this=exp.cast(pid.copy(), "BIGINT"), expression=exp.null()),
+                            true=exp.null(),
+                        )
+                    ],
+                    default=exp.Boolean(this=bool(done)),
+                )
             if not (isinstance(pid, exp.Literal) and not pid.is_string and pid.name.isdigit()):
-                raise E.FeatureNotSupported(f"{name}() needs a constant pid")
+                raise E.FeatureNotSupported(f"{name}() needs a constant pid or parameter")
             if ctx.describe:
                 return exp.true()
-            what = "cancel" if name == "pg_cancel_backend" else "terminate"
             return exp.true() if ctx.signal(what, int(pid.name)) else exp.false()
         if name in ("pg_advisory_unlock_all", "pg_advisory_lock", "pg_advisory_xact_lock"):
             return exp.null()

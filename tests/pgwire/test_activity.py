@@ -108,7 +108,8 @@ def test_another_session_is_listed_cancelled_and_terminated(server: RunningServe
                 "client backend",
                 True,
             )
-            assert watcher.execute(f"SELECT pg_cancel_backend({pid})").fetchone() == (True,)
+            # (as a parameter, as clients send it; a constant pid works too, see below)
+            assert watcher.execute("SELECT pg_cancel_backend(%s)", [pid]).fetchone() == (True,)
         finally:
             thread.join(20)
         assert not thread.is_alive()
@@ -117,6 +118,7 @@ def test_another_session_is_listed_cancelled_and_terminated(server: RunningServe
         assert victim.execute("SELECT 1 + 1").fetchone() == (2,)  # the connection goes on
 
         assert watcher.execute("SELECT pg_cancel_backend(1)").fetchone() == (False,)  # no such backend
+        assert watcher.execute("SELECT pg_cancel_backend(%s::int)", [None]).fetchone() == (None,)
         assert watcher.execute(f"SELECT pg_terminate_backend({pid})").fetchone() == (True,)
         with pytest.raises(psycopg.errors.AdminShutdown, match="administrator command"):
             deadline = time.monotonic() + 10
