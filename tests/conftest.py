@@ -83,8 +83,11 @@ class ServerProcess:
 
 
 def _read_lines(stream: object, lines: queue.Queue[str | None]) -> None:
-    for line in stream:  # type: ignore[attr-defined]
-        lines.put(line.rstrip("\n"))
+    try:
+        for line in stream:  # type: ignore[attr-defined]
+            lines.put(line.rstrip("\n"))
+    except (OSError, ValueError):  # stdout closed by kill() while we read
+        pass
     lines.put(None)
 
 

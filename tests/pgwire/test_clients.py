@@ -295,25 +295,16 @@ def _psql_env() -> dict[str, str]:
     return env
 
 
+def _psql_argv(server: RunningServer, *args: str) -> list[str]:
+    """psql to the test server's database ``db`` as ``u``, without ~/.psqlrc, then ``args``."""
+    assert psql is not None
+    return [psql, "-h", "127.0.0.1", "-p", str(server.port), "-U", "u", "-d", "db", "-X", *args]
+
+
 @needs_psql
 def test_psql_runs_a_query(server: RunningServer) -> None:
     out = subprocess.run(
-        [
-            psql,
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(server.port),
-            "-U",
-            "u",
-            "-d",
-            "db",
-            "-X",
-            "-A",
-            "-t",
-            "-c",
-            "select 1 as one, 'two' as two",
-        ],
+        _psql_argv(server, "-A", "-t", "-c", "select 1 as one, 'two' as two"),
         capture_output=True,
         text=True,
         timeout=30,
@@ -323,20 +314,7 @@ def test_psql_runs_a_query(server: RunningServer) -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "1|two"
     out = subprocess.run(
-        [
-            psql,
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(server.port),
-            "-U",
-            "u",
-            "-d",
-            "db",
-            "-X",
-            "-c",
-            "select * from nope",
-        ],
+        _psql_argv(server, "-c", "select * from nope"),
         capture_output=True,
         text=True,
         timeout=30,
@@ -349,7 +327,7 @@ def test_psql_runs_a_query(server: RunningServer) -> None:
 @needs_psql
 def test_psql_sigint_cancels_a_long_query(server: RunningServer) -> None:
     proc = subprocess.Popen(
-        [psql, "-h", "127.0.0.1", "-p", str(server.port), "-U", "u", "-d", "db", "-X", "-c", LONG_QUERY],
+        _psql_argv(server, "-c", LONG_QUERY),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

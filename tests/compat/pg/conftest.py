@@ -14,16 +14,12 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import queue
 import resource
 import shutil
 import signal
 import socket
 import struct
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +28,7 @@ import psycopg
 import pytest
 
 from pgwire import messages as m
-from tests.conftest import LISTENING, START_TIMEOUT_S, ServerProcess, tsgres_env
+from tests.conftest import ServerProcess, start_server
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 FD_LIMIT = 4096
@@ -106,56 +102,7 @@ def start_pg_server(workdir: Path, env: dict[str, str] | None = None) -> PgServe
     if importlib.util.find_spec("sql.engine") is None or importlib.util.find_spec("columnar.engine") is None:
         pytest.skip("the SQL engine or the storage engine is not in this checkout")
     raise_fd_limit()  # test_scale holds 600 connections: the server needs a socket each
-    stderr_path = workdir / "tsgres.stderr.log"
-    argv = [
-        sys.executable,
-        "-m",
-        "tsgres",
-        "serve",
-        "--data-dir",
-        str(workdir / "data"),
-        "--host",
-        "127.0.0.1",
-        "--http-port",
-        "0",
-        "--pg-port",
-        "0",
-    ]
-    with stderr_path.open("w") as stderr:
-        proc = subprocess.Popen(
-            argv,
-            cwd=workdir,
-            env=tsgres_env(**(env or {})),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        )
-    process = ServerProcess(proc, workdir / "data", stderr_path)
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def read_lines() -> None:
-        assert proc.stdout is not None
-        try:
-            for line in proc.stdout:
-                lines.put(line.rstrip("\n"))
-        except (OSError, ValueError):  # stdout closed by kill() while we read
-            pass
-        lines.put(None)
-
-    threading.Thread(target=read_lines, daemon=True).start()
-    deadline = time.monotonic() + START_TIMEOUT_S
-    try:
-        while "pgwire" not in process.listeners:
-            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            if line is None:
-                raise RuntimeError(f"tsgres exited with {proc.wait()} before binding pgwire")
-            match = LISTENING.match(line)
-            if match:
-                process.listeners.setdefault(match[1], (match[2].strip("[]"), int(match[3])))
-    except BaseException as e:
-        process.kill()
-        raise RuntimeError(f"{e!r}\n--- tsgres stderr ---\n{process.stderr()}") from e
+    process = start_server(workdir, env=env, listening=("pgwire",))
     host, port = process.listeners["pgwire"]
     return PgServer(process, host, port)
 
