@@ -28,11 +28,9 @@ class KeepAliveHTTP:
         self.sock: socket.socket | None = None
         self.buf = b""  # bytes received after the last answer
 
-    def request(self, target: str, headers: dict[str, str] | None = None) -> bytes:
+    def request(self, target: str) -> bytes:
         """The bytes of ``GET target`` (built outside the timed part)."""
-        lines = [f"GET {target} HTTP/1.1", f"Host: {self.host}:{self.port}"]
-        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        return f"GET {target} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode("latin-1")
 
     def send(self, request: bytes) -> tuple[int, bytes]:
         """Send ``request`` and read its whole answer: (status, body)."""
@@ -91,7 +89,8 @@ class KeepAliveHTTP:
             raise HTTPError(f"not an HTTP/1.x status line: {head[0][:80]!r}")
         status = int(parts[1])
         length: int | None = None
-        chunked = close = False
+        chunked = False
+        connection = ""
         for line in head[1:]:
             name, _, value = line.partition(":")
             name, value = name.strip().lower(), value.strip().lower()
@@ -100,9 +99,9 @@ class KeepAliveHTTP:
             elif name == "transfer-encoding":
                 chunked = value.endswith("chunked")
             elif name == "connection":
-                close = "close" in value
-        if parts[0] == "HTTP/1.0" and "keep-alive" not in buf[:end].decode("latin-1").lower():
-            close = True
+                connection = value
+        # (HTTP/1.0 keeps the connection only when told to)
+        close = "close" in connection or (parts[0] == "HTTP/1.0" and "keep-alive" not in connection)
         try:
             if status in (204, 304) or 100 <= status < 200:
                 body = b""
