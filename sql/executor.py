@@ -174,6 +174,7 @@ def _request(session: SqlSession, plan, params: list) -> ScanRequest:
     tags = plan.__dict__.get("_tag_names")
     if tags is None:  # per plan (a DDL makes a new plan)
         tags = plan.__dict__["_tag_names"] = {c.name for c in sql_columns(meta) if c.kind == "tag"}
+        plan.__dict__["_naive_time"] = naive_time(meta)
 
     memo = plan.__dict__.setdefault("_pushdown_memo", {})  # the WHERE analysed once per plan
     evaluate = _evaluator(session, params)
@@ -185,7 +186,7 @@ def _request(session: SqlSession, plan, params: list) -> ScanRequest:
         evaluate,
         params,
         memo,
-        naive=naive_time(meta),
+        naive=plan.__dict__["_naive_time"],
     )
     if not pd.exact:
         raise NotNative(
@@ -286,7 +287,7 @@ def _filter_scans(
                 _evaluator(session, params),
                 params,
                 memo.setdefault(key, {}),
-                naive=naive_time(plan.meta),
+                naive=plan.__dict__["_naive_time"],  # (set by _request)
             )
             if not pd.exact:
                 raise NotNative("the native executor cannot apply this FILTER exactly")
