@@ -175,6 +175,30 @@ class SqlEngine:
             return start
 
 
+def _datetime_of(e: exp.Expression, params: list) -> _dt.datetime | None:
+    """The datetime of a timestamp literal (ISO text) or of a ``$n`` parameter bound to one; None for
+    anything else."""
+    if isinstance(e, exp.Literal) and e.is_string:
+        try:
+            return _dt.datetime.fromisoformat(e.this)
+        except ValueError:
+            return None
+    if isinstance(e, exp.Parameter) and e.this.name.isdigit() and int(e.this.name) <= len(params):
+        value = params[int(e.this.name) - 1]
+        return value if isinstance(value, _dt.datetime) else None
+    return None
+
+
+def _zone(tz: str) -> _dt.tzinfo | None:
+    """The session TimeZone setting as a tzinfo; None for a zone Python does not know."""
+    if tz == "UTC":
+        return _dt.UTC
+    try:
+        return zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 # interval units whose length the session's zone decides (a day across a DST change)
 _CALENDAR = re.compile(r"(?<![A-Z])(DAYS?|WEEKS?|D|W)(?![A-Z])", re.IGNORECASE)
 
@@ -729,15 +753,8 @@ class SqlSession:
             exp.DataType.Type.TIMESTAMP,
         ):
             e = e.this
-        value: object = None
-        if isinstance(e, exp.Literal) and e.is_string:
-            try:
-                value = _dt.datetime.fromisoformat(e.this)
-            except ValueError:
-                return None
-        elif isinstance(e, exp.Parameter) and e.this.name.isdigit() and int(e.this.name) <= len(params):
-            value = params[int(e.this.name) - 1]
-        if not isinstance(value, _dt.datetime):
+        value = _datetime_of(e, params)
+        if value is None:
             return None
         return self._ns(value, self.settings.get("timezone", "UTC"))
 
@@ -745,32 +762,20 @@ class SqlSession:
         """A timestamp (without time zone) literal or parameter as a naive datetime: a text's zone is
         ignored as PostgreSQL's timestamp input ignores it; a timestamptz parameter's wall clock is the
         session zone's. None for anything else."""
-        if isinstance(e, exp.Literal) and e.is_string:
-            try:
-                return _dt.datetime.fromisoformat(e.this).replace(tzinfo=None)
-            except ValueError:
-                return None
-        if not (isinstance(e, exp.Parameter) and e.this.name.isdigit() and int(e.this.name) <= len(params)):
-            return None
-        value = params[int(e.this.name) - 1]
-        if not isinstance(value, _dt.datetime):
-            return None
-        if value.tzinfo is not None:
-            tz = self.settings.get("timezone", "UTC")
-            try:
-                value = value.astimezone(_dt.UTC if tz == "UTC" else zoneinfo.ZoneInfo(tz))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                return None
-        return value.replace(tzinfo=None)
+        value = _datetime_of(e, params)
+        if value is None or value.tzinfo is None or isinstance(e, exp.Literal):
+            return None if value is None else value.replace(tzinfo=None)
+        zone = _zone(self.settings.get("timezone", "UTC"))
+        return None if zone is None else value.astimezone(zone).replace(tzinfo=None)
 
     @staticmethod
     def _ns(value: _dt.datetime, tz: str) -> int | None:
         """Epoch nanoseconds of ``value``, read in zone ``tz`` when it has none."""
         if value.tzinfo is None:
-            try:
-                value = value.replace(tzinfo=_dt.UTC if tz == "UTC" else zoneinfo.ZoneInfo(tz))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = _zone(tz)
+            if zone is None:
                 return None
+            value = value.replace(tzinfo=zone)
         delta = value - _EPOCH
         return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
 
