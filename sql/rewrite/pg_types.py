@@ -184,13 +184,28 @@ _STDDEV_NAMES = ("variance", "var_samp", "var_pop", "stddev", "stddev_samp", "st
 
 _JSON_FUNCS = {
     **dict.fromkeys(
-        ("to_json", "row_to_json", "json_build_object", "json_build_array", "json_agg", "pg_json_agg"), "json"
+        (
+            "to_json",
+            "row_to_json",
+            "json_build_object",
+            "json_build_array",
+            "json_agg",
+            "pg_json_agg",
+            "json_extract_path",
+        ),
+        "json",
     ),
     **dict.fromkeys(
-        ("to_jsonb", "jsonb_build_object", "jsonb_build_array", "jsonb_agg", "pg_jsonb_agg"), "jsonb"
+        (
+            "to_jsonb",
+            "jsonb_build_object",
+            "jsonb_build_array",
+            "jsonb_agg",
+            "pg_jsonb_agg",
+            "jsonb_extract_path",
+        ),
+        "jsonb",
     ),
-    **dict.fromkeys(("json_extract_path",), "json"),
-    **dict.fromkeys(("jsonb_extract_path",), "jsonb"),
     **dict.fromkeys(
         ("json_typeof", "jsonb_typeof", "jsonb_pretty", "json_extract_path_text", "jsonb_extract_path_text"),
         "text",
