@@ -20,6 +20,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from columnar.errors import DatabaseExists, StorageError
+from sql import column_defaults
 from sql import errors as E
 from sql import types as pgt
 from sql.session import ColumnDesc, Result
@@ -43,7 +44,7 @@ def _rp_of(table: exp.Table) -> str | None:
     return None if schema in ("", "public") else schema
 
 
-def create_table(session: SqlSession, tree: exp.Create) -> Result:
+def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result:
     schema = tree.this
     if not isinstance(schema, exp.Schema):
         raise E.FeatureNotSupported("CREATE TABLE AS is not supported yet")
@@ -61,7 +62,8 @@ def create_table(session: SqlSession, tree: exp.Create) -> Result:
         raise E.DuplicateTable(f'relation "{table.name}" already exists')
     cols: list[tuple[str, str, pgt.PgType, bool]] = []  # name, declared, type, not null
     keys: list[list[str]] = []
-    defaults: dict[str, dict] = {}  # column -> {"seq": name} (SERIAL) or {"sql": expression}
+    defaults: dict[str, dict] = {}  # sql/column_defaults.py
+    texts = iter(column_defaults.source_texts(sql))  # the DEFAULT clauses as written, in order
     primary: list[str] = []  # the PRIMARY KEY among keys (pg_catalog tells it from UNIQUE)
     for e in schema.expressions:
         if isinstance(e, exp.ColumnDef):
@@ -75,8 +77,10 @@ def create_table(session: SqlSession, tree: exp.Create) -> Result:
                 seq = f"{table.name}_{e.name}_seq"
                 defaults[e.name] = {"seq": seq}
             for k in kinds:
-                if isinstance(k, exp.DefaultColumnConstraint) and not isinstance(k.this, exp.Null):
-                    defaults[e.name] = {"sql": k.this.sql("postgres")}
+                if isinstance(k, exp.DefaultColumnConstraint):
+                    d = column_defaults.of_node(k.this, next(texts, None))
+                    if d is not None:
+                        defaults[e.name] = d
             not_null = any(
                 isinstance(k, exp.NotNullColumnConstraint | exp.PrimaryKeyColumnConstraint) for k in kinds
             )
@@ -337,8 +341,9 @@ def _view_key(session: SqlSession, table: exp.Table) -> str:
     return view_key(session.database, table.db or "public", table.name)
 
 
-def alter(session: SqlSession, tree: exp.Alter) -> Result:
+def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
     storage, database = session.storage, session.database
+    texts = iter(column_defaults.source_texts(sql))  # the DEFAULT clauses as written, in order
     table: exp.Table = tree.this
     rpm = storage.catalog.retention_policy(database, _rp_of(table))
     meta = storage.table(rpm.database_id, rpm.name, table.name)
@@ -361,9 +366,33 @@ def alter(session: SqlSession, tree: exp.Alter) -> Result:
             )
             if kind == "tag" and not meta.options.get("sql"):
                 kind = "field"
+            default = _default_of(action, texts)
+            filled = default is not None and _holds_rows(session, table)
+            if filled:
+                if not meta.dedupe:
+                    raise E.FeatureNotSupported(
+                        f'ADD COLUMN "{action.name}" with a DEFAULT on a table that holds rows needs a '
+                        "PRIMARY KEY or UNIQUE constraint on its time and tag columns (its rows are "
+                        "written again with the value)"
+                    )
+                kind = "field"  # (a tag would make each existing row another series)
             storage.catalog.add_columns(
                 meta.id, [(action.name, kind, None if kind == "tag" else t.storage, declared)]
             )
+            if default is not None:
+                _set_options(storage, meta.id, _with_default, action.name, default)
+                if filled:
+                    storage.invalidate_tables()
+                    _fill(session, table, action.name, default)
+        elif isinstance(action, exp.AlterColumn) and _alters_default(action):
+            if meta.column(action.name) is None:
+                raise E.UndefinedColumn(f'column "{action.name}" of relation "{table.name}" does not exist')
+            d = column_defaults.of_node(action.args.get("default"), next(texts, None))
+            name = action.name
+            if d is None:
+                _set_options(storage, meta.id, _with_default, name, None)
+            else:
+                _set_options(storage, meta.id, _with_default, name, d)
         elif isinstance(action, exp.RenameColumn):
             old, new = action.this.name, action.args["to"].name
             if meta.column(old) is None:
@@ -373,6 +402,7 @@ def alter(session: SqlSession, tree: exp.Alter) -> Result:
             if meta.column(old).kind != "field" and old != meta.time_column:
                 raise E.FeatureNotSupported("renaming a tag column is not supported yet")
             storage.catalog.rename_column(meta.id, old, new)
+            _set_options(storage, meta.id, _renamed, old, new)
         elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "COLUMN":
             for c in action.args.get("tables") or [action.this]:
                 col = meta.column(c.name)
@@ -383,6 +413,7 @@ def alter(session: SqlSession, tree: exp.Alter) -> Result:
                 if col.kind != "field":
                     raise E.FeatureNotSupported(f'dropping the {col.kind} column "{c.name}" is not supported')
                 storage.catalog.drop_column(meta.id, c.name)
+                _set_options(storage, meta.id, _renamed, c.name, None)
         elif isinstance(action, exp.AlterRename):
             storage.catalog.rename_table(meta.id, action.this.name)
         else:
@@ -391,6 +422,78 @@ def alter(session: SqlSession, tree: exp.Alter) -> Result:
         meta = storage.table(rpm.database_id, rpm.name, table.name) or meta
     storage.invalidate_tables()
     return Result(None, tag="ALTER TABLE")
+
+
+def _alters_default(action: exp.AlterColumn) -> bool:
+    """ALTER COLUMN ... SET DEFAULT or DROP DEFAULT (not DROP NOT NULL, TYPE ...)."""
+    if action.args.get("default") is not None:
+        return True
+    return (
+        bool(action.args.get("drop"))
+        and action.args.get("allow_null") is None
+        and not action.args.get("dtype")
+    )
+
+
+def _default_of(coldef: exp.ColumnDef, texts) -> dict | None:
+    """The DEFAULT of a column definition (sql/column_defaults.py), its text taken from ``texts``."""
+    for c in coldef.args.get("constraints") or []:
+        if isinstance(c.args.get("kind"), exp.DefaultColumnConstraint):
+            return column_defaults.of_node(c.args["kind"].this, next(texts, None))
+    return None
+
+
+def _set_options(storage, table_id: int, change, *args) -> None:
+    """``change(options, *args)`` on a copy of the table's options, stored."""
+    meta = storage.catalog.table_by_id(table_id)
+    options = json.loads(json.dumps(meta.options))
+    change(options, *args)
+    storage.catalog.set_table_options(table_id, meta.time_column, options)
+    storage.invalidate_tables()
+
+
+def _with_default(options: dict, column: str, default: dict | None) -> None:
+    per = options.setdefault("defaults", {})
+    if default is None:
+        per.pop(column, None)
+    else:
+        per[column] = default
+
+
+def _renamed(options: dict, old: str, new: str | None) -> None:
+    """What the options say of column ``old``, said of ``new`` (None: the column is dropped)."""
+    for key in ("defaults", "not_null"):
+        per = options.get(key)
+        if isinstance(per, dict) and old in per:
+            value = per.pop(old)
+            if new is not None:
+                per[new] = value
+    if new is not None:
+        for key in ("keys",):
+            options[key] = [[new if n == old else n for n in k] for k in options.get(key) or []]
+        options["primary_key"] = [new if n == old else n for n in options.get("primary_key") or []]
+
+
+def _holds_rows(session: SqlSession, table: exp.Table) -> bool:
+    q = exp.select("1").from_(table.copy()).limit(1)
+    return session.query_arrow(q, []).num_rows > 0
+
+
+def _fill(session: SqlSession, table: exp.Table, column: str, default: dict) -> None:
+    """Every row of ``table`` (keyed by time and tags) written again with ``column`` = its new
+    DEFAULT, as PostgreSQL fills a column added with one."""
+    from sql.dml import update
+
+    tree = exp.Update(
+        this=table.copy(),
+        expressions=[
+            exp.EQ(
+                this=exp.column(column, quoted=True),
+                expression=exp.maybe_parse(default["sql"], dialect="postgres"),
+            )
+        ],
+    )
+    update(session, tree, [])
 
 
 def truncate(session: SqlSession, tree: exp.TruncateTable) -> Result:

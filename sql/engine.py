@@ -535,7 +535,7 @@ class SqlSession:
         if kind == "update":
             return dml.update(self, stmt.tree.copy(), params)
         if kind == "ddl":
-            return self._ddl(stmt.tree.copy())
+            return self._ddl(stmt.tree.copy(), stmt.sql)
         if kind == "extension":
             return ddl.create_extension(self, stmt.sql)
         if kind == "timescale_call":
@@ -552,16 +552,16 @@ class SqlSession:
             return self._explain(stmt.sql, params)
         raise E.FeatureNotSupported(f"{stmt.command} is not supported")
 
-    def _ddl(self, tree: exp.Expression) -> Result:
+    def _ddl(self, tree: exp.Expression, sql: str) -> Result:
         self.sql_engine.schema_changed()
         if isinstance(tree, exp.Create):
             if (tree.args.get("kind") or "").upper() == "TABLE":
-                return ddl.create_table(self, tree)
+                return ddl.create_table(self, tree, sql)
             return ddl.create_other(self, tree)
         if isinstance(tree, exp.Drop):
             return ddl.drop(self, tree)
         if isinstance(tree, exp.Alter):
-            return ddl.alter(self, tree)
+            return ddl.alter(self, tree, sql)
         return ddl.truncate(self, tree)
 
     # -- queries ---------------------------------------------------------------------------------------

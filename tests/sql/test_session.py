@@ -237,6 +237,23 @@ def test_hypertable_views_alter_truncate(session):
     assert q(session, "SELECT count(*) FROM h")[2] == [(0,)]
 
 
+def test_add_column_default_on_rows_without_a_time_key(session):
+    """Rows without a key cannot be written again with the new column's value: the ALTER is refused
+    and changes nothing (before, the column was added and the rows kept NULL, unlike PostgreSQL);
+    an empty table, or a NULL default, needs no rewrite."""
+    q(session, "CREATE TABLE kl (time timestamptz NOT NULL, v int4)")
+    q(session, "ALTER TABLE kl ADD COLUMN early int4 DEFAULT 1")
+    q(session, "INSERT INTO kl (time, v) VALUES ('2016-01-01 00:00:00+00', 1)")
+    with pytest.raises(E.FeatureNotSupported, match="PRIMARY KEY or UNIQUE"):
+        q(session, "ALTER TABLE kl ADD COLUMN late int4 DEFAULT 2")
+    q(session, "ALTER TABLE kl ADD COLUMN nothing int4 DEFAULT NULL")
+    assert q(session, "SELECT * FROM kl") == (
+        "SELECT 1",
+        ["time", "v", "early", "nothing"],
+        [(t(0), 1, 1, None)],
+    )
+
+
 def test_keyless_table_may_have_a_column_named_time(session):
     q(session, "CREATE TABLE ev (time int4, label text)")
     q(session, "INSERT INTO ev VALUES (3, 'c'), (1, 'a')")

@@ -109,6 +109,33 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
             "INSERT INTO w_json VALUES ('2024-01-01 00:00:02+00', 'c', '{}', '{nope')",
         ],
     ),
+    (
+        # DEFAULTs: omitted columns take them; ADD COLUMN ... DEFAULT fills the rows already there;
+        # SET / DROP DEFAULT; a renamed column keeps its default and its NOT NULL
+        "column_defaults",
+        "w_defaults",
+        [
+            "CREATE TABLE w_defaults (time timestamptz NOT NULL, host text NOT NULL,"
+            " v double precision DEFAULT 1.5, n int4 DEFAULT -2, m int4 NOT NULL DEFAULT 0,"
+            " PRIMARY KEY (time, host))",
+            "INSERT INTO w_defaults (time, host) VALUES ('2024-01-01 00:00:00+00', 'a')",
+            "ALTER TABLE w_defaults ADD COLUMN k int8 DEFAULT 7",
+            "INSERT INTO w_defaults (time, host) VALUES ('2024-01-01 00:00:01+00', 'b')",
+            "ALTER TABLE w_defaults ALTER COLUMN v SET DEFAULT 2.5",
+            "ALTER TABLE w_defaults ALTER COLUMN n DROP DEFAULT",
+            "INSERT INTO w_defaults (time, host) VALUES ('2024-01-01 00:00:02+00', 'c')",
+            "ALTER TABLE w_defaults RENAME COLUMN k TO kk",
+            "ALTER TABLE w_defaults RENAME COLUMN m TO mm",
+            "INSERT INTO w_defaults (time, host) VALUES ('2024-01-01 00:00:03+00', 'd')",
+            "INSERT INTO w_defaults (time, host, mm) VALUES ('2024-01-01 00:00:05+00', 'f', NULL)",
+            "ALTER TABLE w_defaults ADD COLUMN label text DEFAULT 'x'",
+            "INSERT INTO w_defaults (time, host, v, label) VALUES ('2024-01-01 00:00:04+00', 'e', NULL, 'y')",
+            "ALTER TABLE w_defaults ALTER COLUMN nope SET DEFAULT 1",
+            "ALTER TABLE w_defaults DROP COLUMN kk",
+            "ALTER TABLE w_defaults ADD COLUMN kk int4",
+            "INSERT INTO w_defaults (time, host) VALUES ('2024-01-01 00:00:06+00', 'g')",
+        ],
+    ),
 ]
 
 
