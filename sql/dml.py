@@ -39,7 +39,9 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
             raise E.UndefinedColumn(f'column "{n}" of relation "{meta.name}" does not exist')
     source = tree.expression
     if source is None:
-        raise E.FeatureNotSupported("INSERT ... DEFAULT VALUES is not supported")
+        if not tree.args.get("default"):
+            raise E.SyntaxError_("INSERT without values")
+        source, names = exp.Values(expressions=[exp.Tuple(expressions=[])]), []  # DEFAULT VALUES
     if isinstance(source, exp.Values):
         width = len(source.expressions[0].expressions) if source.expressions else 0
     else:
@@ -47,25 +49,34 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     if width > len(names):
         raise E.SyntaxError_("INSERT has more expressions than target columns")
     if width < len(names):
-        raise E.SyntaxError_("INSERT has more target columns than expressions")
+        if isinstance(target, exp.Schema):
+            raise E.SyntaxError_("INSERT has more target columns than expressions")
+        names = names[:width]  # without a column list, the columns after the values take their defaults
+    serial_rows: dict[str, list[int]] = {}
     if isinstance(source, exp.Values):
+        names, serial_rows = _values_defaults(source, names, meta.options.get("defaults", {}))
         _fix_time_literals(source, [by_name[n] for n in names])
-    inner = [f"c{i}" for i in range(len(names))]
-    casts = [
-        exp.Cast(this=exp.column(c), to=exp.DataType.build(duck_type(by_name[n].type), dialect="duckdb")).as_(
-            n, quoted=True
+    if names:
+        inner = [f"c{i}" for i in range(len(names))]
+        casts = [
+            exp.Cast(
+                this=exp.column(c), to=exp.DataType.build(duck_type(by_name[n].type), dialect="duckdb")
+            ).as_(n, quoted=True)
+            for c, n in zip(inner, names, strict=True)
+        ]
+        wrapped = exp.select(*casts).from_(
+            exp.Subquery(
+                this=source.copy(),
+                alias=exp.TableAlias(
+                    this=exp.to_identifier("__v"), columns=[exp.to_identifier(c) for c in inner]
+                ),
+            )
         )
-        for c, n in zip(inner, names, strict=True)
-    ]
-    wrapped = exp.select(*casts).from_(
-        exp.Subquery(
-            this=source.copy(),
-            alias=exp.TableAlias(
-                this=exp.to_identifier("__v"), columns=[exp.to_identifier(c) for c in inner]
-            ),
-        )
-    )
-    rows = session.query_arrow(wrapped, params)
+        rows = session.query_arrow(wrapped, params)
+    else:  # every column takes its default: as many rows as VALUES has, no column yet
+        rows = pa.table({"__n": np.zeros(len(source.expressions), np.int8)}).drop_columns(["__n"])
+    for name, at in serial_rows.items():
+        rows = _serial_values(session, meta, table, rows, by_name[name], at)
     rows = _with_defaults(session, meta, table, rows, [c for c in cols if c.name not in names])
     returning = tree.args.get("returning")
     if rows.num_rows == 0:
@@ -86,6 +97,51 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     if returning is not None:
         return _returning(session, returning, rows, f"INSERT 0 {n}")
     return Result(None, tag=f"INSERT 0 {n}")
+
+
+def _is_default(e: exp.Expression) -> bool:
+    return isinstance(e, exp.Var) and e.name.upper() == "DEFAULT"
+
+
+def _values_defaults(values: exp.Values, names: list[str], defaults: dict) -> tuple[list[str], dict]:
+    """``DEFAULT`` items of a VALUES list, in place: a column that is DEFAULT in every row is left out
+    (it is filled as an omitted column is); elsewhere DEFAULT becomes the column's expression, or
+    NULL (no default, or a SERIAL, whose values :func:`_serial_values` puts there). Returns the
+    columns still given, and per SERIAL column the rows whose DEFAULT it fills."""
+    rows = [t.expressions for t in values.expressions]
+    if not any(_is_default(e) for r in rows for e in r):
+        return names, {}
+    keep = [i for i in range(len(names)) if not all(_is_default(r[i]) for r in rows)]
+    serial: dict[str, list[int]] = {}
+    for i in keep:
+        d = defaults.get(names[i])
+        for k, r in enumerate(rows):
+            if not _is_default(r[i]):
+                continue
+            if d is not None and "sql" in d:
+                r[i].replace(exp.maybe_parse(d["sql"], dialect="postgres"))
+            else:
+                r[i].replace(exp.Null())
+                if d is not None:
+                    serial.setdefault(names[i], []).append(k)
+    for t in values.expressions:
+        t.set("expressions", [t.expressions[i] for i in keep])
+    return [names[i] for i in keep], serial
+
+
+def _serial_values(
+    session: SqlSession, meta, table: exp.Table, rows: pa.Table, col, at: list[int]
+) -> pa.Table:
+    """Column ``col`` of ``rows`` with the next values of its sequence at rows ``at`` (its DEFAULTs)."""
+    from sql.ddl import sequence_key
+
+    d = meta.options["defaults"][col.name]
+    key = sequence_key(session.database, table.db or "public", d["seq"])
+    first = session.storage.catalog.sequence(key, "nextval", n=len(at))
+    values = rows.column(col.name).to_numpy(zero_copy_only=False).astype(object)
+    values[np.asarray(at)] = np.arange(first, first + len(at))
+    i = rows.column_names.index(col.name)
+    return rows.set_column(i, col.name, pa.array(values.tolist(), rows.schema.field(i).type))
 
 
 def _fix_time_literals(values: exp.Values, targets: list) -> None:

@@ -136,6 +136,26 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
             "INSERT INTO w_defaults (time, host) VALUES ('2024-01-01 00:00:06+00', 'g')",
         ],
     ),
+    (
+        # DEFAULT in VALUES (a whole column of it, or some rows), DEFAULT VALUES, fewer values than
+        # columns without a column list, SERIAL defaults among given ids; NOT NULL without a default
+        "default_values",
+        "w_default_values",
+        [
+            "CREATE TABLE w_default_values (time timestamptz NOT NULL DEFAULT '2024-01-01 00:00:00+00',"
+            " host text DEFAULT 'h', v int4 DEFAULT 4, id serial, n int4)",
+            "INSERT INTO w_default_values VALUES (DEFAULT, 'a', DEFAULT)",
+            "INSERT INTO w_default_values DEFAULT VALUES",
+            "INSERT INTO w_default_values (host, v) VALUES ('b', DEFAULT), (DEFAULT, 9)",
+            "INSERT INTO w_default_values (time, id, n) VALUES ('2024-01-02 00:00:00+00', DEFAULT, 1),"
+            " ('2024-01-03 00:00:00+00', 100, DEFAULT), (DEFAULT, DEFAULT, DEFAULT)",
+            "INSERT INTO w_default_values (time, host, v) VALUES (DEFAULT, DEFAULT, DEFAULT)",
+            "INSERT INTO w_default_values (n) VALUES (DEFAULT)",
+            "ALTER TABLE w_default_values ALTER COLUMN time DROP DEFAULT",
+            "INSERT INTO w_default_values DEFAULT VALUES",
+            "INSERT INTO w_default_values VALUES (DEFAULT, 'z', 1)",
+        ],
+    ),
 ]
 
 
