@@ -1,7 +1,7 @@
 """Column DEFAULTs: how a table keeps them, and the text PostgreSQL shows for one.
 
 A table's options hold ``"defaults"``: column -> ``{"seq": name}`` (SERIAL) or ``{"sql": expression,
-"text": source}``, the expression as sqlglot writes it in PostgreSQL's dialect (what INSERT
+"text": source, "type": declared}``, the expression as sqlglot writes it in PostgreSQL's dialect (what INSERT
 evaluates) and the DEFAULT clause as the client wrote it (``now()`` and ``CURRENT_TIMESTAMP`` are
 one node to sqlglot, two texts to PostgreSQL). Tables from before ``"text"`` was kept have none.
 
@@ -95,12 +95,14 @@ def _ends(tokens: list, j: int) -> bool:
     return t.token_type is TokenType.NULL and before not in (TokenType.IS, TokenType.NOT)
 
 
-def of_node(node: exp.Expression | None, text: str | None) -> dict | None:
-    """What the options keep for a DEFAULT ``node`` (None: no default, as DEFAULT NULL); ``text`` is
-    kept only when it reads as ``node`` (so a clause matched to the wrong column is not)."""
+def of_node(node: exp.Expression | None, text: str | None, column_type: str) -> dict | None:
+    """What the options keep for a DEFAULT ``node`` of a column declared ``column_type`` (None: no
+    default, as DEFAULT NULL); ``text`` is kept only when it reads as ``node`` (so a clause matched
+    to the wrong column is not). The type is kept because PostgreSQL typed the expression then: a
+    later ALTER COLUMN ... TYPE leaves the default's text as it was (``'lab'::text`` on a varchar)."""
     if node is None or isinstance(node, exp.Null):
         return None
-    d = {"sql": node.sql("postgres")}
+    d = {"sql": node.sql("postgres"), "type": column_type}
     if text:
         try:
             same = exp.maybe_parse(text, dialect="postgres").sql("postgres") == d["sql"]
@@ -116,6 +118,11 @@ def shown(d: dict, column_type: pgt.PgType) -> str:
     """``pg_get_expr`` of the default ``d`` of a column of ``column_type``."""
     if "seq" in d:
         return f"nextval({_quote(d['seq'])}::regclass)"
+    if "type" in d:
+        try:
+            column_type = pgt.lookup(d["type"])
+        except KeyError:
+            pass
     return _shown(d["sql"], d.get("text"), column_type)
 
 

@@ -24,7 +24,7 @@ from sql import column_defaults
 from sql import errors as E
 from sql import types as pgt
 from sql.session import ColumnDesc, Result
-from sql.tables import HIDDEN_TIME
+from sql.tables import HIDDEN_TIME, sql_columns
 
 if TYPE_CHECKING:
     from sql.engine import SqlSession
@@ -78,7 +78,7 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
                 defaults[e.name] = {"seq": seq}
             for k in kinds:
                 if isinstance(k, exp.DefaultColumnConstraint):
-                    d = column_defaults.of_node(k.this, next(texts, None))
+                    d = column_defaults.of_node(k.this, next(texts, None), declared)
                     if d is not None:
                         defaults[e.name] = d
             not_null = any(
@@ -366,16 +366,15 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
             )
             if kind == "tag" and not meta.options.get("sql"):
                 kind = "field"
-            default = _default_of(action, texts)
-            filled = default is not None and _holds_rows(session, table)
-            if filled:
-                if not meta.dedupe:
-                    raise E.FeatureNotSupported(
-                        f'ADD COLUMN "{action.name}" with a DEFAULT on a table that holds rows needs a '
-                        "PRIMARY KEY or UNIQUE constraint on its time and tag columns (its rows are "
-                        "written again with the value)"
-                    )
-                kind = "field"  # (a tag would make each existing row another series)
+            default = _default_of(action, texts, declared)
+            rows = _row_count(session, table) if default is not None else 0
+            if rows > FILL_MAX_ROWS:
+                raise E.FeatureNotSupported(
+                    f'ADD COLUMN "{action.name}" with a DEFAULT writes the table\'s {rows} rows again with '
+                    f"the value, held in memory at once: more than {FILL_MAX_ROWS} is not supported",
+                    hint="add the column without a DEFAULT, then SET DEFAULT: rows written later take it",
+                )
+            filled = rows > 0
             storage.catalog.add_columns(
                 meta.id, [(action.name, kind, None if kind == "tag" else t.storage, declared)]
             )
@@ -387,12 +386,17 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
         elif isinstance(action, exp.AlterColumn) and _alters_default(action):
             if meta.column(action.name) is None:
                 raise E.UndefinedColumn(f'column "{action.name}" of relation "{table.name}" does not exist')
-            d = column_defaults.of_node(action.args.get("default"), next(texts, None))
+            declared = next(c.type.name for c in sql_columns(meta) if c.name == action.name)
+            d = column_defaults.of_node(action.args.get("default"), next(texts, None), declared)
             name = action.name
             if d is None:
                 _set_options(storage, meta.id, _with_default, name, None)
             else:
                 _set_options(storage, meta.id, _with_default, name, d)
+        elif isinstance(action, exp.AlterColumn) and action.args.get("allow_null") is not None:
+            _alter_nullability(session, table, meta, action.name, not action.args["allow_null"])
+        elif isinstance(action, exp.AlterColumn) and action.args.get("dtype") is not None:
+            _alter_type(session, table, meta, action)
         elif isinstance(action, exp.RenameColumn):
             old, new = action.this.name, action.args["to"].name
             if meta.column(old) is None:
@@ -424,6 +428,84 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
     return Result(None, tag="ALTER TABLE")
 
 
+def _alter_nullability(session: SqlSession, table: exp.Table, meta, name: str, not_null: bool) -> None:
+    """ALTER COLUMN ... SET NOT NULL (refused while a row holds NULL there) / DROP NOT NULL."""
+    col = meta.column(name)
+    if col is None:
+        raise E.UndefinedColumn(f'column "{name}" of relation "{table.name}" does not exist')
+    if not_null:
+        if col.kind != "time":  # (a time is never NULL)
+            q = (
+                exp.select("count(*)")
+                .from_(table.copy())
+                .where(exp.column(name, quoted=True).is_(exp.null()))
+            )
+            if session.query_arrow(q, []).column(0)[0].as_py():
+                raise E.NotNullViolation(f'column "{name}" of relation "{table.name}" contains null values')
+    elif name in (meta.options.get("primary_key") or []):
+        raise E.InvalidTableDefinition(f'column "{name}" is in a primary key')
+    _set_options(session.storage, meta.id, _with_not_null, name, not_null)
+
+
+def _with_not_null(options: dict, column: str, not_null: bool) -> None:
+    per = options.setdefault("not_null", {})
+    if not_null:
+        per[column] = True
+    else:
+        per.pop(column, None)
+
+
+_INTEGERS = {"int2": 2**15, "int4": 2**31, "int8": 2**63}
+_STRINGS = {"text", "varchar"}
+
+
+def _alter_type(session: SqlSession, table: exp.Table, meta, action: exp.AlterColumn) -> None:
+    """ALTER COLUMN ... TYPE between types stored alike: integers (int2, int4, int8: a narrower one
+    only when every value fits), float4 and float8, text and varchar(n) (every value at most n
+    long). The stored values stay; the column is declared and read as the new type."""
+    name = action.name
+    col = meta.column(name)
+    if col is None:
+        raise E.UndefinedColumn(f'column "{name}" of relation "{table.name}" does not exist')
+    declared = _declared(action.args["dtype"])
+    try:
+        new = pgt.lookup(declared)
+    except KeyError:
+        raise E.UndefinedObject(f'type "{declared}" does not exist') from None
+    old = pgt.lookup(col.pg_type) if col.pg_type else None
+    using = action.args.get("using")
+    plain = not using or (
+        isinstance(using, exp.Cast) and isinstance(using.this, exp.Column) and using.this.name == name
+    )
+    ref = exp.column(name, quoted=True)
+    if plain and old is not None and old.name in _INTEGERS and new.name in _INTEGERS:
+        bound = _INTEGERS[new.name]
+        if bound < _INTEGERS[old.name]:
+            q = exp.select(f"min({ref.sql('duckdb')})", f"max({ref.sql('duckdb')})").from_(table.copy())
+            lo, hi = (v[0].as_py() for v in session.query_arrow(q, []).columns)
+            if lo is not None and (lo < -bound or hi >= bound):
+                kind = "smallint" if new.name == "int2" else "integer"
+                raise E.NumericValueOutOfRange(f"{kind} out of range")
+    elif plain and old is not None and {old.name, new.name} <= {"float4", "float8"}:
+        pass
+    elif plain and old is not None and old.name in _STRINGS and new.name in _STRINGS:
+        from sql.pgcatalog_model import typmod_of
+
+        size = typmod_of(declared, new.name) - 4
+        if size > 0:
+            q = exp.select(f"max(length({ref.sql('duckdb')}))").from_(table.copy())
+            longest = session.query_arrow(q, []).column(0)[0].as_py()
+            if longest is not None and longest > size:
+                raise E.StringDataRightTruncation(f"value too long for type character varying({size})")
+    else:
+        raise E.FeatureNotSupported(
+            f'ALTER COLUMN "{name}" TYPE {declared}: only between integer types, between float4 and '
+            "float8, and between text and varchar are supported (the stored values are kept)"
+        )
+    session.storage.catalog.set_column_pg_type(meta.id, name, declared)
+    session.storage.invalidate_tables()
+
+
 def _alters_default(action: exp.AlterColumn) -> bool:
     """ALTER COLUMN ... SET DEFAULT or DROP DEFAULT (not DROP NOT NULL, TYPE ...)."""
     if action.args.get("default") is not None:
@@ -435,11 +517,11 @@ def _alters_default(action: exp.AlterColumn) -> bool:
     )
 
 
-def _default_of(coldef: exp.ColumnDef, texts) -> dict | None:
+def _default_of(coldef: exp.ColumnDef, texts, declared: str) -> dict | None:
     """The DEFAULT of a column definition (sql/column_defaults.py), its text taken from ``texts``."""
     for c in coldef.args.get("constraints") or []:
         if isinstance(c.args.get("kind"), exp.DefaultColumnConstraint):
-            return column_defaults.of_node(c.args["kind"].this, next(texts, None))
+            return column_defaults.of_node(c.args["kind"].this, next(texts, None), declared)
     return None
 
 
@@ -474,14 +556,19 @@ def _renamed(options: dict, old: str, new: str | None) -> None:
         options["primary_key"] = [new if n == old else n for n in options.get("primary_key") or []]
 
 
-def _holds_rows(session: SqlSession, table: exp.Table) -> bool:
-    q = exp.select("1").from_(table.copy()).limit(1)
-    return session.query_arrow(q, []).num_rows > 0
+# ADD COLUMN ... DEFAULT rewrites the rows already there in one UPDATE (sql/dml.py), which holds them
+# all in memory: ~100 bytes a row of a few columns, so about 2 GB at this many
+FILL_MAX_ROWS = 20_000_000
+
+
+def _row_count(session: SqlSession, table: exp.Table) -> int:
+    q = exp.select("count(*)").from_(table.copy())
+    return int(session.query_arrow(q, []).column(0)[0].as_py())
 
 
 def _fill(session: SqlSession, table: exp.Table, column: str, default: dict) -> None:
-    """Every row of ``table`` (keyed by time and tags) written again with ``column`` = its new
-    DEFAULT, as PostgreSQL fills a column added with one."""
+    """Every row of ``table`` written again with ``column`` = its new DEFAULT, as PostgreSQL fills a
+    column added with one (an UPDATE without WHERE: the rows are deleted, then written)."""
     from sql.dml import update
 
     tree = exp.Update(

@@ -156,6 +156,61 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
             "INSERT INTO w_default_values VALUES (DEFAULT, 'z', 1)",
         ],
     ),
+    (
+        # what Alembic sends to record a migration: RETURNING naming the table, then an UPDATE of the
+        # key column of a table without a time column
+        "alembic_version",
+        "alembic_version",
+        [
+            "CREATE TABLE alembic_version (version_num varchar(32) NOT NULL,"
+            " CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))",
+            "INSERT INTO alembic_version (version_num) VALUES ('abc123') RETURNING alembic_version.version_num",
+            "UPDATE alembic_version SET version_num='def456' WHERE alembic_version.version_num = 'abc123'",
+            "UPDATE alembic_version SET version_num='x' WHERE alembic_version.version_num = 'nope'",
+            "DELETE FROM alembic_version WHERE alembic_version.version_num = 'def456'",
+        ],
+    ),
+    (
+        # UPDATE of tags and times, and of tables that keep duplicate rows (by time and tag conditions)
+        "update_rekeyed",
+        "w_rekeyed",
+        [
+            "CREATE TABLE w_rekeyed (time timestamptz NOT NULL, host text, v double precision)",
+            "INSERT INTO w_rekeyed VALUES ('2024-01-01 00:00:00+00', 'a', 1), ('2024-01-01 00:00:00+00', 'a', 1),"
+            " ('2024-01-01 00:00:01+00', 'b', 2), ('2024-01-01 00:00:02+00', 'c', 3)",
+            "UPDATE w_rekeyed SET v = v + 10 WHERE host = 'a'",
+            "UPDATE w_rekeyed SET host = 'bb' WHERE host = 'b' AND time >= '2024-01-01 00:00:01+00'",
+            "UPDATE w_rekeyed SET time = time + interval '1 hour' WHERE host IN ('c', 'bb')",
+            "UPDATE w_rekeyed SET host = upper(host), v = NULL",
+            "UPDATE w_rekeyed SET v = 0 WHERE host = 'nobody'",
+        ],
+    ),
+    (
+        # ALTER COLUMN ... SET / DROP NOT NULL and TYPE between types stored alike, with the checks
+        # PostgreSQL makes of the rows already there
+        "alter_columns",
+        "w_altered",
+        [
+            "CREATE TABLE w_altered (time timestamptz NOT NULL, host varchar(10) NOT NULL, v int8, s int4,"
+            " f real, PRIMARY KEY (time, host))",
+            "INSERT INTO w_altered VALUES ('2024-01-01 00:00:00+00', 'abcdef', 3000000000, 7, 1.5),"
+            " ('2024-01-01 00:00:01+00', 'b', NULL, -40000, 2.25)",
+            "ALTER TABLE w_altered ALTER COLUMN v SET NOT NULL",
+            "ALTER TABLE w_altered ALTER COLUMN s SET NOT NULL",
+            "INSERT INTO w_altered (time, host, v) VALUES ('2024-01-01 00:00:02+00', 'c', 1)",
+            "ALTER TABLE w_altered ALTER COLUMN s DROP NOT NULL",
+            "ALTER TABLE w_altered ALTER COLUMN host DROP NOT NULL",
+            "INSERT INTO w_altered (time, host, v) VALUES ('2024-01-01 00:00:02+00', 'c', 1)",
+            "ALTER TABLE w_altered ALTER COLUMN v TYPE int4",
+            "ALTER TABLE w_altered ALTER COLUMN s TYPE int2",
+            "ALTER TABLE w_altered ALTER COLUMN s TYPE int8",
+            "INSERT INTO w_altered VALUES ('2024-01-01 00:00:03+00', 'd', 1, 9000000000, 0.5)",
+            "ALTER TABLE w_altered ALTER COLUMN f TYPE double precision",
+            "ALTER TABLE w_altered ALTER COLUMN host TYPE varchar(3)",
+            "ALTER TABLE w_altered ALTER COLUMN host TYPE text",
+            "ALTER TABLE w_altered ALTER COLUMN nope SET NOT NULL",
+        ],
+    ),
 ]
 
 
