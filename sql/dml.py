@@ -80,7 +80,7 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     rows = _with_defaults(session, meta, table, rows, [c for c in cols if c.name not in names])
     returning = tree.args.get("returning")
     if rows.num_rows == 0:
-        return _returning(session, returning, rows, "INSERT 0 0")
+        return _returning(session, returning, rows, "INSERT 0 0", table)
     start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
     batch = to_write_batch(meta, rows, start)
     conflict = tree.args.get("conflict")
@@ -95,7 +95,7 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     if n:
         _write(session, rp, batch)
     if returning is not None:
-        return _returning(session, returning, rows, f"INSERT 0 {n}")
+        return _returning(session, returning, rows, f"INSERT 0 {n}", table)
     return Result(None, tag=f"INSERT 0 {n}")
 
 
@@ -187,11 +187,18 @@ def _with_defaults(session: SqlSession, meta, table: exp.Table, rows: pa.Table, 
     return rows
 
 
-def _returning(session: SqlSession, returning: exp.Returning | None, rows: pa.Table, tag: str) -> Result:
-    """INSERT ... RETURNING: the expressions over the rows written (as DuckDB evaluates them)."""
+def _returning(
+    session: SqlSession, returning: exp.Returning | None, rows: pa.Table, tag: str, table: exp.Table
+) -> Result:
+    """INSERT ... RETURNING: the expressions over the rows written (as DuckDB evaluates them), which
+    may name the table (``RETURNING t.id``, as SQLAlchemy and Alembic write it)."""
     if returning is None:
         return Result(None, tag=tag)
-    q = exp.select(*[e.copy() for e in returning.expressions]).from_("__returning")
+    source = exp.Table(
+        this=exp.to_identifier("__returning"),
+        alias=exp.TableAlias(this=exp.to_identifier(table.alias_or_name)),
+    )
+    q = exp.select(*[e.copy() for e in returning.expressions]).from_(source)
     cur = session._cursor()
     try:
         cur.register("__returning", rows)
@@ -203,6 +210,22 @@ def _returning(session: SqlSession, returning: exp.Returning | None, rows: pa.Ta
 
     columns = [ColumnDesc(f.name, from_arrow(f.type).oid) for f in out.schema]
     return Result(columns, iter(out.to_batches()), tag=tag)
+
+
+def returning_columns(session: SqlSession, tree: exp.Insert | exp.Update | exp.Delete) -> list | None:
+    """The columns a statement's RETURNING gives (None: it has none), as its execution gives them:
+    described at Parse, as PostgreSQL does, so that clients on the extended protocol (psycopg,
+    SQLAlchemy, Alembic) bind result formats for them."""
+    returning = tree.args.get("returning")
+    if returning is None:
+        return None
+    target = tree.this
+    table = target.this if isinstance(target, exp.Schema) else target
+    _rp, meta = resolve_table(session.storage, session.database, table)
+    empty = pa.table(
+        {c.name: pa.array([], c.type.arrow) for c in sql_columns(meta)}  # (the rows as INSERT casts them)
+    )
+    return _returning(session, returning, empty, "", table).columns
 
 
 def _write(session: SqlSession, rp: str | None, batch) -> None:
@@ -351,12 +374,12 @@ def _pushdown(session: SqlSession, table: exp.Table, meta, where, params: list):
 
 
 def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
+    """UPDATE as rows written again. Where a row's key (its tags and time) stays and the table keeps
+    one row per key, writing the row again replaces it; otherwise (a tag or the time SET, a table
+    that keeps duplicates or has no time key, a NULL written) the rows the WHERE selects are deleted
+    first, which needs a WHERE the storage applies exactly (time and tag conditions)."""
     table = tree.this
     rp, meta = resolve_table(session.storage, session.database, table)
-    if not meta.dedupe:
-        raise E.FeatureNotSupported(
-            "UPDATE needs a PRIMARY KEY or UNIQUE constraint on the time and tag columns"
-        )
     cols = sql_columns(meta)
     by_name = {c.name: c for c in cols}
     sets: dict[str, exp.Expression] = {}
@@ -364,10 +387,6 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
         name = e.this.name
         if name not in by_name:
             raise E.UndefinedColumn(f'column "{name}" of relation "{meta.name}" does not exist')
-        if by_name[name].kind != "field":
-            raise E.FeatureNotSupported(
-                f'UPDATE of the {by_name[name].kind} column "{name}" is not supported'
-            )
         sets[name] = e.expression
     # every column, SET ones replaced: rows written back whole
     projections = [
@@ -382,17 +401,19 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
     if where is not None:
         q = q.where(where.this.copy())
     rows = session.query_arrow(q, params)
-    if rows.num_rows and any(rows.column(n).null_count for n in sets):
-        # a written NULL means "no value here", which keeps the stored one (last present value
-        # wins): setting NULL deletes the rows first, then writes them back without the value
+    rekeyed = not meta.dedupe or any(by_name[n].kind != "field" for n in sets)
+    # (a written NULL means "no value here", which keeps the stored one: the rows go first)
+    if rows.num_rows and (rekeyed or any(rows.column(n).null_count for n in sets)):
         pd = _pushdown(session, table, meta, where, params)
         if not pd.exact:
             raise E.FeatureNotSupported(
-                "UPDATE ... SET col = NULL supports conditions on the time column and tag columns only"
+                "this UPDATE writes the rows it changes again after deleting them, and supports"
+                " conditions on the time column and tag columns only"
             )
         session.storage.delete(
             session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
         )
     if rows.num_rows:
-        _write(session, rp, to_write_batch(meta, rows))
+        start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
+        _write(session, rp, to_write_batch(meta, rows, start))
     return Result(None, tag=f"UPDATE {rows.num_rows}")

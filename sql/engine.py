@@ -462,8 +462,9 @@ class SqlSession:
         kinds = {exp.Insert: "insert", exp.Delete: "delete", exp.Update: "update"}
         for cls, kind in kinds.items():
             if isinstance(tree, cls):
+                columns = dml.returning_columns(self, tree)
                 return Prepared(
-                    sql, self._param_oids(tree, param_oids), None, kind.upper(), kind=kind, tree=tree
+                    sql, self._param_oids(tree, param_oids), columns, kind.upper(), kind=kind, tree=tree
                 )
         if isinstance(tree, exp.Create | exp.Drop | exp.Alter | exp.TruncateTable):
             return Prepared(sql, [], None, word, kind="ddl", tree=tree)
