@@ -139,14 +139,18 @@ def test_upgrade_and_downgrade(pg_server: PgServer, tmp_path: Path) -> None:
             "rel_humidity": ("DOUBLE_PRECISION(precision=53)", True, "50"),
         }
         with eng.begin() as conn:
-            conn.execute(sa.text("INSERT INTO conditions (time, temperature) VALUES ('2024-01-01 01:00:00+00', 19)"))
+            conn.execute(
+                sa.text("INSERT INTO conditions (time, temperature) VALUES ('2024-01-01 01:00:00+00', 19)")
+            )
             rows = conn.execute(
                 sa.text("SELECT location, temperature, rel_humidity FROM conditions ORDER BY time")
             ).all()
         # the row from before humidity existed took its default when the column was added
         assert [tuple(r) for r in rows] == [("x", 21.5, 50.0), ("lab", 19.0, 50.0)]
         with eng.begin() as conn, pytest.raises(sa.exc.IntegrityError):
-            conn.execute(sa.text("INSERT INTO conditions (time, location) VALUES ('2024-01-01 02:00:00+00', 'y')"))
+            conn.execute(
+                sa.text("INSERT INTO conditions (time, location) VALUES ('2024-01-01 02:00:00+00', 'y')")
+            )
         command.downgrade(cfg, "a1")
         assert _version(eng) == ["a1"]
         assert set(_columns(eng)) == {"time", "location", "temperature"}
