@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sql import errors as E
+
 if TYPE_CHECKING:
     from sql.engine import SqlSession
 
@@ -34,6 +36,9 @@ class Connection:
     busy: Callable[[], bool] = lambda: False  # a statement runs or its rows are being sent
     cancel: Callable[[], None] | None = None  # cancel the running statement (any thread)
     terminate: Callable[[], None] | None = None  # close the connection, FATAL 57P01 (any thread)
+    # send the client a NoticeResponse (a WARNING or NOTICE) now: called by the thread running the
+    # session's statement, so it arrives before that statement's rows or error, as in PostgreSQL
+    notice: Callable[[E.SqlError], None] | None = None
     backend_start: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 

@@ -155,6 +155,18 @@ class NotNullViolation(SqlError, sqlstate="23502"): ...
 class QueryCanceled(SqlError, sqlstate="57014"): ...
 
 
+class AdminShutdown(SqlError, sqlstate="57P01"):
+    """The session was terminated (pg_terminate_backend, server shutdown): FATAL, the connection ends."""
+
+    severity = "FATAL"
+
+
+class Warning_(SqlError, sqlstate="01000"):
+    """Not an error: a WARNING the client is sent as a NoticeResponse (``Result.notices``)."""
+
+    severity = "WARNING"
+
+
 class ProgramLimitExceeded(SqlError, sqlstate="54000"): ...
 
 
