@@ -109,6 +109,7 @@ class SqlEngine:
         self._plans_lock = threading.Lock()
         self._views: dict[tuple, str | None] = {}
         self.activity = _activity.Activity()  # live sessions: pg_stat_activity, pg_cancel_backend
+        self.activity.install(self.duck)  # (pg_cancel_backend / pg_terminate_backend, per row)
 
     PLAN_CACHE_SIZE = 1000
 
@@ -216,6 +217,9 @@ class SqlSession:
     native_deadline: float = 0.0
     # set by EXPLAIN ANALYZE while it runs a native plan: what the executor's scans report
     analysis: executor.Analysis | None = None
+    # while a statement that calls pg_cancel_backend / pg_terminate_backend runs (_run_signal): the
+    # token of its SignalCall, which the rewrite puts into its calls (0: none)
+    _signal_call: int = 0
 
     def __init__(self, engine: SqlEngine, database: str, user: str, options: dict[str, str]) -> None:
         self.sql_engine = engine
@@ -328,7 +332,7 @@ class SqlSession:
                     return shared
         prepared = self._prepare_new(sql, param_oids)
         prepared.version = version
-        if prepared.kind in ("query", "insert", "delete", "update"):
+        if prepared.kind in ("query", "signal", "insert", "delete", "update"):
             self.sql_engine.cache_plan(key, prepared)
         return prepared
 
@@ -449,8 +453,11 @@ class SqlSession:
             return Prepared(sql, [], timescale.describe(call), "SELECT", kind="timescale_call", tree=tree)
         if isinstance(tree, exp.Query):
             oids = self._param_oids(tree, param_oids)
-            rewritten = self._prepared_tree(tree, describe=True)  # describe and plan read it, unchanged
+            ctx = self._ctx(True)
+            rewritten = rewrite(tree.copy(), ctx)  # describe and plan read it, unchanged
             columns = column_origin.annotate(self, tree, self._describe(rewritten, oids))
+            if ctx.signals:  # pg_cancel_backend / pg_terminate_backend: DuckDB calls them per row
+                return Prepared(sql, oids, columns, "SELECT", kind="signal", tree=tree)
             native = planner.plan(self, rewritten)
             if native is None and "time_bucket_gapfill" in sql.lower():
                 native = gapfill.plan(self, tree, oids, [c.name for c in columns])
@@ -529,6 +536,8 @@ class SqlSession:
             return commands.run(self, stmt.sql)
         if kind == "query":
             return self._run_query(stmt, params)
+        if kind == "signal":
+            return self._run_signal(stmt, params)
         if kind == "insert":
             return dml.insert(self, stmt.tree.copy(), params)
         if kind == "delete":
@@ -574,8 +583,7 @@ class SqlSession:
             version=f"PostgreSQL {S.SERVER_VERSION} (tsgres {VERSION}) on x86_64-pc-linux-gnu, compiled by CPython, 64-bit",
             backend_pid=self.backend_pid,
             describe=describe,
-            signal=self.sql_engine.activity.signal,
-            params=self.current_params,
+            signal_call=self._signal_call,
             set_setting=self.set_setting,
             sequence=self._sequence,
             view=lambda schema, name: self.sql_engine.view_sql(self.database, schema, name),
@@ -1023,6 +1031,33 @@ class SqlSession:
         result.tag = "SELECT 0"
         return result
 
+    def _run_signal(self, stmt: Prepared, params: list) -> Result:
+        """A query that calls pg_cancel_backend / pg_terminate_backend (kind "signal"): DuckDB calls
+        them row by row (sql/activity.py) for a SignalCall of this execution, which gathers their
+        WARNINGs and what stops the statement. It runs to its end here, so every call has acted
+        before the answer goes out; the WARNINGs go to the client (``Connection.notice``) before its
+        rows or its error, as in PostgreSQL. A statement that cancels its own session fails (57014),
+        one that terminates it ends it (FATAL 57P01)."""
+        activity = self.sql_engine.activity
+        call = activity.begin(self)
+        self._signal_call = call.token
+        try:
+            result = self._run_query(stmt, params)
+            batches = list(result.batches)  # (its generator sets result.tag at the end)
+        except (E.SqlError, duckdb.Error) as exc:
+            if call.error is not None:
+                raise call.error from exc
+            raise
+        finally:
+            self._signal_call = 0
+            activity.end(call)
+            conn = self.connection
+            if conn is not None and conn.notice is not None:
+                for notice in call.notices:
+                    conn.notice(notice)
+        result.batches = iter(batches)
+        return result
+
     def _streamed(self, stmt: Prepared, pieces: executor.Streamed, cpu: float) -> Result:
         """A native result whose later pieces are computed as the client reads (each next one while
         the client reads the one before: sql/read_ahead.py), under the statement's deadline (the scan's
@@ -1171,7 +1206,7 @@ class SqlSession:
                 )
                 table = f'"{cmd.schema}"."{cmd.table}"' if cmd.schema else f'"{cmd.table}"'
                 stmt = self.prepare(f"SELECT {cols} FROM {table}", [])
-            res = self._run_query(stmt, [])
+            res = self._run_signal(stmt, []) if stmt.kind == "signal" else self._run_query(stmt, [])
             res.copy = CopyRequest("out", cmd.format, res.columns or [], cmd.options)
             return res
         from sql.binder import resolve_table
