@@ -218,11 +218,13 @@ def _build_object(types: Any, args: list[exp.Expression], jsonb: bool) -> exp.Ex
         raise E.InvalidParameterValue("argument list must have even number of elements")
     pairs = list(zip(args[::2], args[1::2], strict=True))
     if jsonb:
-        if all(isinstance(k, exp.Literal) and k.is_string for k, _ in pairs):
+        known = all(isinstance(k, exp.Literal) and k.is_string for k, _ in pairs)
+        if known:
             last = {k.this: (k, v) for k, v in pairs}  # a duplicate key keeps its last value
             pairs = [last[k] for k in sorted(last, key=key_order)]
         flat = [x for k, v in pairs for x in (exp.cast(k, "VARCHAR"), value(types, v, True))]
-        return _typed(_fn("pg_jsonb_text", _fn("json_object", *flat)), "jsonb")
+        # keys known only at run time: pg_jsonb_in orders them and keeps the last duplicate
+        return _typed(_fn("pg_jsonb_text" if known else "pg_jsonb_in", _fn("json_object", *flat)), "jsonb")
     if not pairs:
         return _typed(exp.Literal.string("{}"), "json")
     parts: list[exp.Expression] = []
@@ -264,9 +266,9 @@ def _object_agg(types: Any, node: exp.Expression) -> exp.Expression:
 
 
 def _object_agg_close(agg: exp.Expression, kind: str) -> exp.Expression:
-    if kind == "jsonb":
+    if kind == "jsonb":  # (the keys come with the rows: pg_jsonb_in orders them and keeps the last)
         return _typed(
-            _fn("pg_jsonb_text", _concat(exp.Literal.string("{"), agg, exp.Literal.string("}"))), kind
+            _fn("pg_jsonb_in", _concat(exp.Literal.string("{"), agg, exp.Literal.string("}"))), kind
         )
     return _typed(_concat(exp.Literal.string("{ "), agg, exp.Literal.string(" }")), kind)
 
@@ -303,7 +305,7 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
             return _typed(exp.Literal.string(jsonb_text(inner.this)), "jsonb")
         if types.type(inner) == "jsonb":
             return node
-        return _typed(_fn("pg_jsonb_text", inner), "jsonb")
+        return _typed(_fn("pg_jsonb_in", inner), "jsonb")  # (keys known only at run time)
     if isinstance(node, exp.JSONBExtract | exp.JSONBExtractScalar):  # #> / #>>
         pointer = _pointer(node.expression)
         if pointer is None:
@@ -323,7 +325,12 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
     closed = _close_deferred(node, "pg_object_agg", _object_agg_close)
     if closed is not None:
         return closed
-    if not isinstance(node, exp.Anonymous):
+    operator = _jsonb_operator(types, node)
+    if operator is not None:
+        return operator
+    if isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous):
+        return set_source(types, node)
+    if not isinstance(node, exp.Anonymous) or isinstance(node.parent, exp.Table):
         return None
     name = node.name.lower()
     args = list(node.expressions)
@@ -340,8 +347,10 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
         a = args[0]
         if isinstance(a, exp.Cast) and types.type(a) in ("json", "jsonb") and _is_text_literal(a.this):
             return _typed(exp.Literal.string(jsonb_text(a.this.this)), "jsonb")
-        if types.type(a) in ("json", "jsonb"):
-            return _typed(_fn("pg_jsonb_text", a), "jsonb")
+        if types.type(a) == "jsonb":
+            return a
+        if types.type(a) == "json":
+            return _typed(_fn("pg_jsonb_in", a), "jsonb")
         return _typed(_fn("pg_jsonb_text", _fn("to_json", value(types, args[0], True))), "jsonb")
     if name in ("pg_json_agg", "pg_jsonb_agg") and len(args) == 1:
         holder = _agg_argument(node)
@@ -378,7 +387,9 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
         return _path(types, source, _pointer_of([a.this for a in args[1:]]), name.endswith("_text"))
     if name in ("json_typeof", "jsonb_typeof") and len(args) == 1:
         return _fn("pg_json_typeof", args[0])
-    return None
+    if name == "pg_typeof" and len(args) == 1 and types.type(args[0]) in ("json", "jsonb"):
+        return exp.Literal.string(types.type(args[0]))  # (DuckDB's typeof says JSON for both)
+    return _jsonb_call(types, name, args)
 
 
 _EXTRACT_PATH = (
@@ -398,3 +409,225 @@ def _jsonb_or_json(types: Any, source: exp.Expression, got: exp.Expression) -> e
     if types.type(source) == "jsonb":
         return _typed(_fn("pg_jsonb_text", got), "jsonb")
     return _typed(got, "json")
+
+
+# -- jsonb operators and functions (sql/functions/jsonb.py) ---------------------------------------------
+def _jsonb_arg(types: Any, e: exp.Expression) -> exp.Expression:
+    """An operand where jsonb is expected: an untyped literal read as jsonb here (22P02 when it is
+    not JSON, as PostgreSQL answers), a json value made jsonb."""
+    if _is_text_literal(e):
+        return _typed(exp.Literal.string(jsonb_text(e.this)), "jsonb")
+    if types.type(e) == "json":
+        return _typed(_fn("pg_jsonb_in", e), "jsonb")
+    return e
+
+
+def _is_jsonb(types: Any, e: exp.Expression) -> bool:
+    return types.type(e) == "jsonb"
+
+
+def _jsonb_or_literal(types: Any, e: exp.Expression) -> bool:
+    return _is_jsonb(types, e) or _is_text_literal(e)
+
+
+def text_array(e: exp.Expression) -> exp.Expression:
+    """A text[] operand as DuckDB's VARCHAR[]: a literal ``'{a,"b c",NULL}'`` spelled as a list
+    (DuckDB does not read PostgreSQL's array text)."""
+    if not _is_text_literal(e):
+        return exp.cast(e, "VARCHAR[]")
+    items = _array_items(e.this)
+    array = exp.Array(expressions=[exp.Null() if i is None else exp.Literal.string(i) for i in items])
+    return exp.cast(array, "VARCHAR[]")
+
+
+def _array_items(text: str) -> list[str | None]:
+    """The elements of a one-dimensional array's text (quotes, backslashes, NULL)."""
+    body = text.strip()
+    if not (body.startswith("{") and body.endswith("}")):
+        raise E.InvalidTextRepresentation(f'malformed array literal: "{text}"')
+    items: list[str | None] = []
+    i, inner = 0, body[1:-1]
+    while i < len(inner):
+        while i < len(inner) and inner[i].isspace():
+            i += 1
+        if i >= len(inner):
+            break
+        if inner[i] == '"':
+            out, i = [], i + 1
+            while i < len(inner) and inner[i] != '"':
+                if inner[i] == "\\":
+                    i += 1
+                out.append(inner[i : i + 1])
+                i += 1
+            items.append("".join(out))
+            i += 1
+        else:
+            start = i
+            while i < len(inner) and inner[i] != ",":
+                i += 1
+            word = inner[start:i].strip()
+            items.append(None if word.upper() == "NULL" else word.replace("\\", ""))
+        while i < len(inner) and inner[i].isspace():
+            i += 1
+        if i < len(inner) and inner[i] != ",":
+            raise E.InvalidTextRepresentation(f'malformed array literal: "{text}"')
+        i += 1
+    return items
+
+
+_JSONB_ONLY = {  # operators json has not
+    exp.JSONBContainsTopKey: "?",
+    exp.JSONBContainsAnyTopKeys: "?|",
+    exp.JSONBContainsAllTopKeys: "?&",
+    exp.JSONBDeleteAtPath: "#-",
+}
+
+
+def _jsonb_operator(types: Any, node: exp.Expression) -> exp.Expression | None:
+    """@>, <@, ?, ?|, ?&, -, #- and || on jsonb (None when ``node`` is none of them)."""
+    if isinstance(node, tuple(_JSONB_ONLY)) and types.type(node.this) == "json":
+        raise E.UndefinedFunction(f"operator does not exist: json {_JSONB_ONLY[type(node)]} unknown")
+    if isinstance(node, exp.ArrayContainsAll | exp.ArrayContainedBy):
+        a, b = node.this, node.expression
+        if not (_is_jsonb(types, a) or _is_jsonb(types, b)):
+            return None  # (an array's @>)
+        if isinstance(node, exp.ArrayContainedBy):
+            a, b = b, a
+        return _fn("pg_jsonb_contains", _jsonb_arg(types, a), _jsonb_arg(types, b))
+    if isinstance(node, exp.JSONBContainsTopKey):
+        return _fn("pg_jsonb_exists", _jsonb_arg(types, node.this), exp.cast(node.expression, "VARCHAR"))
+    if isinstance(node, exp.JSONBContainsAnyTopKeys | exp.JSONBContainsAllTopKeys):
+        which = (
+            "pg_jsonb_exists_any" if isinstance(node, exp.JSONBContainsAnyTopKeys) else "pg_jsonb_exists_all"
+        )
+        return _fn(which, _jsonb_arg(types, node.this), text_array(node.expression))
+    if isinstance(node, exp.JSONBDeleteAtPath):
+        call = _fn("pg_jsonb_delete_path", _jsonb_arg(types, node.this), text_array(node.expression))
+        return _typed(call, "jsonb")
+    if isinstance(node, exp.Sub) and _is_jsonb(types, node.this):
+        right = node.expression
+        kind = types.type(right)
+        if kind in ("int2", "int4", "int8"):
+            call = _fn("pg_jsonb_delete_index", node.this, exp.cast(right, "BIGINT"))
+        elif isinstance(right, exp.Array) or (kind or "").endswith("[]"):
+            call = _fn("pg_jsonb_delete_keys", node.this, text_array(right))
+        else:
+            call = _fn("pg_jsonb_delete", node.this, exp.cast(right, "VARCHAR"))
+        return _typed(call, "jsonb")
+    if isinstance(node, exp.DPipe) and (
+        (_is_jsonb(types, node.this) and _jsonb_or_literal(types, node.expression))
+        or (_is_jsonb(types, node.expression) and _is_text_literal(node.this))
+    ):
+        call = _fn("pg_jsonb_concat", _jsonb_arg(types, node.this), _jsonb_arg(types, node.expression))
+        return _typed(call, "jsonb")
+    return None
+
+
+_PATH_FUNCTIONS = {"jsonb_set": ("pg_jsonb_set", True), "jsonb_insert": ("pg_jsonb_insert", False)}
+_VALUE_FUNCTIONS = {
+    "jsonb_strip_nulls": ("pg_jsonb_strip_nulls", "jsonb"),
+    "jsonb_pretty": ("pg_jsonb_pretty", "text"),
+}
+# set-returning: name -> (the function giving the list, the element's type)
+_SETS = {
+    "jsonb_array_elements": ("pg_jsonb_elements", "jsonb"),
+    "jsonb_array_elements_text": ("pg_jsonb_elements_text", "text"),
+    "json_array_elements": ("pg_json_elements", "json"),
+    "json_array_elements_text": ("pg_json_elements_text", "text"),
+    "jsonb_object_keys": ("pg_jsonb_object_keys", "text"),
+    "json_object_keys": ("pg_json_object_keys", "text"),
+}
+# set-returning (key, value) pairs: name -> (the function giving the list, the value's type)
+_PAIR_SETS = {
+    "jsonb_each": ("pg_jsonb_each", "jsonb"),
+    "jsonb_each_text": ("pg_jsonb_each_text", "text"),
+    "json_each": ("pg_json_each", "json"),
+    "json_each_text": ("pg_json_each_text", "text"),
+}
+
+
+def _element(e: exp.Expression, kind: str) -> exp.Expression:
+    return _typed(e, kind) if kind in ("json", "jsonb") else exp.cast(e, "TEXT")
+
+
+def _set_source(types: Any, name: str, arg: exp.Expression) -> exp.Expression:
+    """The argument of a set-returning call: jsonb made so, json as written."""
+    if name.startswith("jsonb"):
+        return _jsonb_arg(types, arg)
+    return arg
+
+
+def _jsonb_call(types: Any, name: str, args: list[exp.Expression]) -> exp.Expression | None:
+    if name in _PATH_FUNCTIONS and len(args) in (3, 4):
+        which, default = _PATH_FUNCTIONS[name]
+        flag = exp.cast(args[3], "BOOLEAN") if len(args) == 4 else exp.Boolean(this=default)
+        target, new = _jsonb_arg(types, args[0]), _jsonb_arg(types, args[2])
+        return _typed(_fn(which, target, text_array(args[1]), new, flag), "jsonb")
+    if name in _VALUE_FUNCTIONS and len(args) == 1:
+        which, kind = _VALUE_FUNCTIONS[name]
+        return _element(_fn(which, _jsonb_arg(types, args[0])), kind)
+    if name in _SETS and len(args) == 1:  # in a select list: one row per element (FROM: set_source)
+        which, kind = _SETS[name]
+        return _element(_fn("unnest", _fn(which, _set_source(types, name, args[0]))), kind)
+    if name in ("json_array_length", "jsonb_array_length") and len(args) == 1:
+        source = _set_source(types, name, args[0])
+        return _fn("pg_json_array_length", source)
+    return None
+
+
+def set_columns(call: exp.Expression) -> list[tuple[str, str]] | None:
+    """The (name, type) columns of a JSON set-returning call in FROM, None for any other table."""
+    name = call.name.lower() if isinstance(call, exp.Anonymous) else ""
+    if name in _PAIR_SETS:
+        return [("key", "text"), ("value", _PAIR_SETS[name][1])]
+    if name in _SETS:
+        column = name if name.endswith("object_keys") else "value"
+        return [(column, _SETS[name][1])]
+    return None
+
+
+def set_source(types: Any, table: exp.Table) -> exp.Expression | None:
+    """``FROM jsonb_each(j) [AS e(k, v)]`` as a subquery DuckDB can run (laterally, where ``j`` is a
+    column of a table before it): one row per element or pair."""
+    call = table.this
+    columns = set_columns(call)
+    if columns is None or len(call.expressions) != 1:
+        return None
+    name = call.name.lower()
+    alias = table.args.get("alias")
+    names = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) and alias.columns else []
+    if (
+        not names
+        and isinstance(alias, exp.TableAlias)
+        and alias.this is not None
+        and name.endswith("object_keys")
+    ):
+        names = [alias.this.name]  # (a function of one unnamed column takes the table's alias)
+    names += [n for n, _ in columns[len(names) :]]
+    source = _set_source(types, name, call.expressions[0])
+    if name in _PAIR_SETS:
+        which, kind = _PAIR_SETS[name]
+        pair = exp.column("__pair")
+        inner = exp.select(exp.alias_(_fn("unnest", _fn(which, source)), "__pair")).subquery("__pairs")
+        outputs = [
+            exp.alias_(
+                exp.cast(_fn("struct_extract", pair, exp.Literal.string("key")), "TEXT"),
+                names[0],
+                quoted=True,
+            ),
+            exp.alias_(
+                _element(_fn("struct_extract", pair.copy(), exp.Literal.string("value")), kind),
+                names[1],
+                quoted=True,
+            ),
+        ]
+        select = exp.select(*outputs).from_(inner)
+    else:
+        which, kind = _SETS[name]
+        select = exp.select(
+            exp.alias_(_element(_fn("unnest", _fn(which, source)), kind), names[0], quoted=True)
+        )
+    table_alias = exp.TableAlias(
+        this=exp.to_identifier(alias.this.name if isinstance(alias, exp.TableAlias) and alias.this else name)
+    )
+    return exp.Subquery(this=select, alias=table_alias)
