@@ -77,11 +77,7 @@ def _contains(a: Any, b: Any) -> bool:
 # -- concatenation and deletion ---------------------------------------------------------------------------
 def concat(a: Any, b: Any) -> Any:
     """``a || b``: objects merge (the right's value wins), anything else joins as arrays (a scalar
-    or an object as one element); an empty array or object on one side gives the other side."""
-    if not _scalar(a) and not a and not _scalar(b):
-        return b
-    if not _scalar(b) and not b and not _scalar(a):
-        return a
+    or an object as one element: ``[] || {}`` is ``[{}]``)."""
     if isinstance(a, dict) and isinstance(b, dict):
         return _sorted({**a, **b})
     left = a if isinstance(a, list) else [a]

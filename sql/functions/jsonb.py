@@ -34,10 +34,10 @@ MACROS: dict[str, str] = {
         (j) AS CASE json_type(j)
             WHEN 'OBJECT' THEN json_keys(j)
             WHEN 'ARRAY' THEN list_transform(
-                list_filter(json_extract(j, '$[*]'), lambda e: json_type(e) = 'VARCHAR'),
+                list_filter(CAST(json_extract(j, '$[*]') AS JSON[]), lambda e: json_type(e) = 'VARCHAR'),
                 lambda e: json_extract_string(e, '$'))
             WHEN 'VARCHAR' THEN [json_extract_string(j, '$')]
-            ELSE []
+            ELSE CASE WHEN j IS NOT NULL THEN CAST([] AS VARCHAR[]) END
         END
     """,
     "pg_jsonb_exists": "(j, k) AS list_contains(pg_jsonb_strings(j), k)",
@@ -52,14 +52,14 @@ MACROS: dict[str, str] = {
         (j) AS CASE json_type(j)
             WHEN 'OBJECT' THEN json_keys(j)
             WHEN 'ARRAY' THEN error('pgsql 22023: cannot call jsonb_object_keys on an array')
-            ELSE error('pgsql 22023: cannot call jsonb_object_keys on a scalar')
+            ELSE CASE WHEN j IS NOT NULL THEN error('pgsql 22023: cannot call jsonb_object_keys on a scalar') END
         END
     """,
     "pg_json_array_length": """
         (j) AS CASE json_type(j)
             WHEN 'ARRAY' THEN CAST(json_array_length(j) AS INTEGER)
             WHEN 'OBJECT' THEN error('pgsql 22023: cannot get array length of a non-array')
-            ELSE error('pgsql 22023: cannot get array length of a scalar')
+            ELSE CASE WHEN j IS NOT NULL THEN error('pgsql 22023: cannot get array length of a scalar') END
         END
     """,
 }
