@@ -328,9 +328,9 @@ def fix(types: Any, node: exp.Expression) -> exp.Expression | None:
     operator = _jsonb_operator(types, node)
     if operator is not None:
         return operator
-    if isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous):
+    if isinstance(node, exp.Table | exp.Lateral) and isinstance(node.this, exp.Anonymous):
         return set_source(types, node)
-    if not isinstance(node, exp.Anonymous) or isinstance(node.parent, exp.Table):
+    if not isinstance(node, exp.Anonymous) or isinstance(node.parent, exp.Table | exp.Lateral):
         return None
     name = node.name.lower()
     args = list(node.expressions)
@@ -575,59 +575,84 @@ def _jsonb_call(types: Any, name: str, args: list[exp.Expression]) -> exp.Expres
     return None
 
 
-def set_columns(call: exp.Expression) -> list[tuple[str, str]] | None:
-    """The (name, type) columns of a JSON set-returning call in FROM, None for any other table."""
-    name = call.name.lower() if isinstance(call, exp.Anonymous) else ""
-    if name in _PAIR_SETS:
-        return [("key", "text"), ("value", _PAIR_SETS[name][1])]
-    if name in _SETS:
-        column = name if name.endswith("object_keys") else "value"
-        return [(column, _SETS[name][1])]
-    return None
-
-
-def set_source(types: Any, table: exp.Table) -> exp.Expression | None:
-    """``FROM jsonb_each(j) [AS e(k, v)]`` as a subquery DuckDB can run (laterally, where ``j`` is a
-    column of a table before it): one row per element or pair."""
-    call = table.this
-    columns = set_columns(call)
-    if columns is None or len(call.expressions) != 1:
+def _set_call(source: exp.Expression) -> str | None:
+    """The JSON set-returning function ``FROM f(x)`` or ``LATERAL f(x)`` calls, else None."""
+    call = source.this if isinstance(source, exp.Table | exp.Lateral) else None
+    if not isinstance(call, exp.Anonymous) or len(call.expressions) != 1:
         return None
     name = call.name.lower()
-    alias = table.args.get("alias")
+    return name if name in _SETS or name in _PAIR_SETS else None
+
+
+def set_columns(source: exp.Expression) -> list[tuple[str, str]] | None:
+    """The (name, type) columns of ``FROM jsonb_each(j) [WITH ORDINALITY] [AS e(k, v)]`` (a
+    Table or a Lateral), None for any other source."""
+    name = _set_call(source)
+    if name is None:
+        return None
+    if name in _PAIR_SETS:
+        columns = [("key", "text"), ("value", _PAIR_SETS[name][1])]
+    else:
+        columns = [(name if name.endswith("object_keys") else "value", _SETS[name][1])]
+    if source.args.get("ordinality"):
+        columns.append(("ordinality", "int8"))
+    alias = source.args.get("alias")
     names = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) and alias.columns else []
-    if (
-        not names
-        and isinstance(alias, exp.TableAlias)
-        and alias.this is not None
-        and name.endswith("object_keys")
-    ):
-        names = [alias.this.name]  # (a function of one unnamed column takes the table's alias)
-    names += [n for n, _ in columns[len(names) :]]
-    source = _set_source(types, name, call.expressions[0])
+    if not names and isinstance(alias, exp.TableAlias) and alias.this and name.endswith("object_keys"):
+        names = [alias.this.name]  # (a function's one unnamed column takes the table's alias)
+    return [
+        (n, kind) for n, (_, kind) in zip(names + [n for n, _ in columns[len(names) :]], columns, strict=True)
+    ]
+
+
+def set_source(types: Any, source: exp.Expression) -> exp.Expression | None:
+    """``FROM jsonb_each(j) [WITH ORDINALITY] [AS e(k, v)]`` (or LATERAL) as a subquery DuckDB runs,
+    laterally where ``j`` is a column of a table before it: one row per element or pair.
+
+        FROM t, jsonb_each(t.j) AS e
+        -> FROM t, (SELECT CAST(struct_extract(UNNEST(__l), 'key') AS TEXT) AS "key",
+                           CAST(struct_extract(UNNEST(__l), 'value') AS JSON) AS "value"
+                    FROM (SELECT pg_jsonb_each(t.j) AS __l) AS __set) AS e
+    """
+    name = _set_call(source)
+    columns = set_columns(source)
+    if name is None or columns is None:
+        return None
+    listed = exp.column("__l")
     if name in _PAIR_SETS:
         which, kind = _PAIR_SETS[name]
-        pair = exp.column("__pair")
-        inner = exp.select(exp.alias_(_fn("unnest", _fn(which, source)), "__pair")).subquery("__pairs")
-        outputs = [
-            exp.alias_(
-                exp.cast(_fn("struct_extract", pair, exp.Literal.string("key")), "TEXT"),
-                names[0],
-                quoted=True,
-            ),
-            exp.alias_(
-                _element(_fn("struct_extract", pair.copy(), exp.Literal.string("value")), kind),
-                names[1],
-                quoted=True,
-            ),
+        parts = [
+            exp.cast(_fn("struct_extract", _fn("unnest", listed), exp.Literal.string("key")), "TEXT"),
+            _element(_fn("struct_extract", _fn("unnest", listed.copy()), exp.Literal.string("value")), kind),
         ]
-        select = exp.select(*outputs).from_(inner)
     else:
         which, kind = _SETS[name]
-        select = exp.select(
-            exp.alias_(_element(_fn("unnest", _fn(which, source)), kind), names[0], quoted=True)
-        )
-    table_alias = exp.TableAlias(
-        this=exp.to_identifier(alias.this.name if isinstance(alias, exp.TableAlias) and alias.this else name)
-    )
-    return exp.Subquery(this=select, alias=table_alias)
+        parts = [_element(_fn("unnest", listed), kind)]
+    if source.args.get("ordinality"):
+        count = exp.Add(this=_fn("len", listed.copy()), expression=exp.Literal.number(1))
+        parts.append(exp.cast(_fn("unnest", _fn("range", exp.Literal.number(1), count)), "BIGINT"))
+    call = source.this
+    inner = exp.select(exp.alias_(_fn(which, _set_source(types, name, call.expressions[0])), "__l"))
+    outputs = [exp.alias_(part, n, quoted=True) for part, (n, _) in zip(parts, columns, strict=True)]
+    select = exp.select(*outputs).from_(inner.subquery("__set"))
+    alias = source.args.get("alias")
+    table_name = alias.this.name if isinstance(alias, exp.TableAlias) and alias.this else name
+    if len(columns) == 1:
+        _scalar_references(types, source, table_name, columns[0][0])
+    return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(table_name)))
+
+
+def _scalar_references(types: Any, source: exp.Expression, table: str, column: str) -> None:
+    """``x`` in ``SELECT x FROM jsonb_array_elements_text(j) x`` is the value (a function of one
+    column gives it, not a row, in PostgreSQL): the references become ``x.value``, still named x."""
+    select = source.find_ancestor(exp.Select)
+    if select is None or any(table in cols for name, cols in types.scope(select) if name != table):
+        return
+    for col in list(select.find_all(exp.Column)):
+        if col.table or col.name != table or col.find_ancestor(exp.Select) is not select:
+            continue
+        ref = exp.column(column, table=table, quoted=True)
+        if col.parent is select and col.arg_key == "expressions":
+            col.replace(exp.alias_(ref, table, quoted=True))
+        else:
+            col.replace(ref)

@@ -292,8 +292,8 @@ class Types:
                     cols = [(n, t) for n, (_, t) in zip(cte_names, cols, strict=False)]
             else:
                 return None
-        elif isinstance(src, exp.Table) and pg_json.set_columns(src.this) is not None:
-            cols = list(pg_json.set_columns(src.this) or [])
+        elif pg_json.set_columns(src) is not None:
+            cols = list(pg_json.set_columns(src) or [])
         elif isinstance(src, exp.Subquery | exp.Values):
             cols = self.outputs(src.this if isinstance(src, exp.Subquery) else src)
         else:

@@ -301,6 +301,20 @@ SELECT c.hostname, e.value FROM (SELECT hostname, jsonb_build_array(cores, hostn
      jsonb_array_elements_text(c.j) e
 ORDER BY 1, 2;
 
+-- name: jsonb_sets_lateral_joins
+SELECT c.hostname, e.key, e.value, x FROM cpu c
+CROSS JOIN LATERAL jsonb_each(jsonb_build_object('h', c.hostname, 'n', c.cores)) AS e
+LEFT JOIN LATERAL jsonb_array_elements_text(CASE WHEN c.cores > 4 THEN jsonb_build_array(c.region) END) AS x ON true
+WHERE c.time = '2024-01-01 00:00:00+00' ORDER BY 1, 2;
+
+-- name: jsonb_sets_with_ordinality
+SELECT a.*, o.k, o.n FROM jsonb_array_elements('[10, [2], "x"]') WITH ORDINALITY AS a,
+     jsonb_object_keys('{"bb":1,"a":2}') WITH ORDINALITY AS o(k, n)
+ORDER BY a.ordinality, o.n;
+
+-- name: jsonb_set_alias_is_the_value
+SELECT e, e ->> 'h' AS h FROM jsonb_array_elements('[{"h":"a"},{"h":"b"},{"x":1}]') e WHERE e ? 'h' ORDER BY e ->> 'h' DESC;
+
 -- name: jsonb_array_elements_of_rows
 SELECT hostname, jsonb_array_elements(jsonb_build_array(cores, hostname)) AS e
 FROM cpu WHERE time = '2024-01-01 00:00:00+00' ORDER BY 1, 2;
