@@ -490,6 +490,9 @@ def _jsonb_operator(types: Any, node: exp.Expression) -> exp.Expression | None:
     if isinstance(node, exp.ArrayContainsAll | exp.ArrayContainedBy):
         a, b = node.this, node.expression
         if not (_is_jsonb(types, a) or _is_jsonb(types, b)):
+            if "json" in (types.type(a), types.type(b)):  # (json has no containment)
+                op = "@>" if isinstance(node, exp.ArrayContainsAll) else "<@"
+                raise E.UndefinedFunction(f"operator does not exist: json {op} json")
             return None  # (an array's @>)
         if isinstance(node, exp.ArrayContainedBy):
             a, b = b, a
@@ -514,6 +517,8 @@ def _jsonb_operator(types: Any, node: exp.Expression) -> exp.Expression | None:
         else:
             call = _fn("pg_jsonb_delete", node.this, exp.cast(right, "VARCHAR"))
         return _typed(call, "jsonb")
+    if isinstance(node, exp.DPipe) and types.type(node.this) == types.type(node.expression) == "json":
+        raise E.UndefinedFunction("operator does not exist: json || json")
     if isinstance(node, exp.DPipe) and (
         (_is_jsonb(types, node.this) and _jsonb_or_literal(types, node.expression))
         or (_is_jsonb(types, node.expression) and _is_text_literal(node.this))

@@ -200,6 +200,10 @@ FROM cpu ORDER BY time, hostname LIMIT 3;
 -- error: 42883
 SELECT '{"a":1}'::json ? 'a';
 
+-- name: json_has_no_concat_operator
+-- error: 42883
+SELECT '{"a":1}'::json || '{"b":1}'::json;
+
 -- name: jsonb_minus_operators
 SELECT '{"a":1,"b":2,"c":{"a":3}}'::jsonb - 'a' AS key, '{"a":1}'::jsonb - 'z' AS missing_key,
        '["a","b","a",1]'::jsonb - 'a' AS strings, '[1,2,3]'::jsonb - 0 AS first, '[1,2,3]'::jsonb - -1 AS last,
