@@ -140,10 +140,11 @@ def _set_path(v: Any, path: list[str | None], level: int, new: Any, op: str) -> 
             return _sorted({**v, step: new})
         return v
     if isinstance(v, list):
-        idx = _index(step, level)
         n = len(v)
-        if idx < 0:
-            idx = idx + n if -idx <= n else None  # (None: before the first element)
+        written = _index(step, level)
+        idx: int | None = written + n if written < 0 else written
+        if idx is not None and idx < 0:
+            idx = None  # (before the first element)
         creates = op in (_CREATE, _BEFORE, _AFTER)
         if (idx is None or n == 0) and last and creates:
             return [new, *v]

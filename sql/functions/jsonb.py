@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from duckdb.func import ARROW
 
 from sql import jsonb_ops as ops
 from sql.errors import SqlError
@@ -84,11 +85,12 @@ def _column(fn: Callable[..., Any], arity: int, result: pa.DataType) -> Callable
         return pa.array(out, type=result)
 
     # (DuckDB counts the parameters of the function it is given)
-    return {
+    by_arity: dict[int, Callable[..., pa.Array]] = {
         1: lambda a: run(a),
         2: lambda a, b: run(a, b),
         4: lambda a, b, c, d: run(a, b, c, d),
-    }[arity]
+    }
+    return by_arity[arity]
 
 
 def _jsonb(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -202,6 +204,6 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
             _column(fn, len(params), result_arrow),
             [duckdb.sqltype(p) for p in params],
             duckdb.sqltype(result_sql),
-            type="arrow",
+            type=ARROW,
             side_effects=False,
         )

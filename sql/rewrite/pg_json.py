@@ -475,7 +475,7 @@ def _array_items(text: str) -> list[str | None]:
     return items
 
 
-_JSONB_ONLY = {  # operators json has not
+_JSONB_ONLY: dict[type[exp.Expression], str] = {  # operators json has not
     exp.JSONBContainsTopKey: "?",
     exp.JSONBContainsAnyTopKeys: "?|",
     exp.JSONBContainsAllTopKeys: "?&",
