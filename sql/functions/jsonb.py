@@ -19,6 +19,7 @@ text that PostgreSQL hands back as they were written. sql/jsonb_ops.py holds tho
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import duckdb
@@ -27,7 +28,12 @@ from duckdb.func import ARROW
 
 from sql import jsonb_ops as ops
 from sql.errors import SqlError
-from sql.jsonb import dump, jsonb_text, parse
+from sql.jsonb import dump, jsonb_text
+from sql.jsonb import parse as _parse_text
+
+# the same text (a constant operand, a repeated value) is read once: the functions of sql/jsonb_ops.py
+# build new values and never change the ones they are given
+parse = lru_cache(maxsize=64)(_parse_text)
 
 MACROS: dict[str, str] = {
     # the top-level strings ``?`` looks among: an object's keys, an array's string elements, a string

@@ -400,6 +400,10 @@ SELECT pg_typeof('{}'::jsonb)::text AS a, pg_typeof(to_jsonb(c.cores))::text AS 
        pg_typeof('{}'::json)::text AS d, pg_typeof(row_to_json(c))::text AS e, pg_typeof(jsonb_agg(1) OVER ())::text AS f
 FROM cpu c ORDER BY time, hostname LIMIT 1;
 
+-- name: jsonb_cast_refuses_nan
+-- error: 22P02
+SELECT ('[' || 'NaN' || ']')::jsonb;
+
 -- name: jsonb_cast_of_text_sorts_keys
 SELECT ('{"' || hostname || '": 1, "zz": 2.50, "a": [{"yy": 1, "b": 2}], "zz": 3}')::jsonb AS j,
        ('{"b": ' || cores || ', "a": {"dd": 1, "c": 2}}')::json::jsonb AS k
