@@ -9,7 +9,13 @@ depends on the function and the type:
   newline and a space); json_build_object ``{"a" : 1, "b" : 2}``; a cast of text keeps the text
 - jsonb: ``{"a": 1, "b": [1, 2]}`` (a space after ``:`` and ``,``), keys by length then bytes, a
   duplicate key keeps its last value. Keys are sorted here where the query names them (literal
-  text, jsonb_build_object's constant keys, a row's columns); the spacing is pg_jsonb_text's
+  text, jsonb_build_object's constant keys, a row's columns; the spacing is then pg_jsonb_text's),
+  and by pg_jsonb_in where they arrive at run time (a text or json value cast, jsonb_object_agg,
+  jsonb_build_object with a key from a column)
+- the jsonb operators (@>, <@, ?, ?|, ?&, -, #-, ||), jsonb_set / jsonb_insert / jsonb_strip_nulls
+  / jsonb_pretty and the JSON sets (json(b)_array_elements[_text], json(b)_each[_text],
+  json(b)_object_keys) become calls of sql/functions/jsonb.py; a set in FROM becomes a subquery
+  over the list of its rows (:func:`set_source`)
 
 Every result is cast to JSON or JSONB in the tree (both DuckDB's JSON), so the type inference and the
 announced OID (114 / 3802) follow, and a JSON value inside another is embedded, not quoted.
@@ -18,6 +24,10 @@ announced OID (114 / 3802) follow, and a JSON value inside another is embedded, 
     -> SELECT CAST(pg_jsonb_text(json_object(CAST('a' AS TEXT), pg_json_tstz(ts),
                                              CAST('bb' AS TEXT), x)) AS JSON),
               CAST(pg_json_agg(list(pg_json_tstz(ts))) AS JSON) FROM t
+
+    SELECT j @> '{"a":1}', jsonb_set(j, '{a,0}', '2') FROM t    -- j jsonb
+    -> SELECT pg_jsonb_contains(j, CAST('{"a": 1}' AS JSON)),
+              CAST(pg_jsonb_set(j, CAST(['a', '0'] AS TEXT[]), CAST('2' AS JSON), TRUE) AS JSON) FROM t
 """
 
 from __future__ import annotations
