@@ -53,7 +53,7 @@ from sql.parse import command_word, parse
 from sql.pgcatalog_model import Snapshot
 from sql.planner import NativePlan
 from sql.read_ahead import read_ahead
-from sql.rewrite import RewriteContext, rewrite
+from sql.rewrite import RewriteContext, pg_json, rewrite
 from sql.rewrite.pg_types import TEXT_LIKE_OIDS
 from sql.session import ColumnDesc, CopyRequest, Result, Statement
 from sql.tables import TIME_NS, sql_columns, to_write_batch
@@ -1436,6 +1436,10 @@ def _infer_params(session: SqlSession, tree: exp.Expression) -> dict[int, int]:
                 out.setdefault(n, lookup(parent.to.sql("postgres")).oid)
             except KeyError:
                 pass
+        elif (json_kind := pg_json.param_type(p)) is not None:  # jsonb_set($1, $2, ...), j @> $1
+            from sql.types import lookup
+
+            out.setdefault(n, lookup(json_kind).oid)
     return out
 
 

@@ -671,3 +671,24 @@ def _scalar_references(types: Any, source: exp.Expression, table: str, column: s
             col.replace(exp.alias_(ref, table, quoted=True))
         else:
             col.replace(ref)
+
+
+def param_type(p: exp.Expression) -> str | None:
+    """The type PostgreSQL infers for a ``$n`` given to a jsonb operator or function (jsonb, text[]
+    or text), None where this module does not know it."""
+    parent = p.parent
+    if isinstance(parent, exp.JSONBContainsAnyTopKeys | exp.JSONBContainsAllTopKeys | exp.JSONBDeleteAtPath):
+        return "text[]" if p.arg_key == "expression" else "jsonb"
+    if isinstance(parent, exp.JSONBContainsTopKey):
+        return "text" if p.arg_key == "expression" else "jsonb"
+    if isinstance(parent, exp.ArrayContainsAll | exp.ArrayContainedBy):
+        other = parent.expression if p.arg_key == "this" else parent.this
+        jsonb = isinstance(other, exp.Cast) and other.to.this == _DTYPE.JSONB
+        return "jsonb" if jsonb else None
+    if (
+        isinstance(parent, exp.Anonymous)
+        and parent.name.lower() in _PATH_FUNCTIONS
+        and p.arg_key == "expressions"
+    ):
+        return {0: "jsonb", 1: "text[]", 2: "jsonb", 3: "bool"}.get(p.index or 0)
+    return None

@@ -421,3 +421,7 @@ SELECT jsonb_build_object(hostname, cores, 'a', 1, hostname, 2) AS j FROM cpu OR
 -- name: jsonb_param_sorts_keys
 -- params: ["{\"bb\": 1, \"a\": {\"yy\": 2, \"x\": 2.50}, \"bb\": 2}"]
 SELECT $1::jsonb AS j, $1::jsonb @> '{"bb": 2}' AS c;
+
+-- name: jsonb_operators_with_params
+-- params: ["{\"h\": \"a\"}", "h", "{a,b}", "[1, 2.50]"]
+SELECT '{"h": "a", "n": 1}'::jsonb @> $1 AS c, '{"h": 1}'::jsonb ? $2 AS e, jsonb_set('{"a": {"b": 1}}', $3, $4) AS s;
