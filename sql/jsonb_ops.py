@@ -222,7 +222,7 @@ def _kind(v: Any) -> str:
     return "object" if isinstance(v, dict) else "array" if isinstance(v, list) else "scalar"
 
 
-def elements(v: Any, name: str) -> list[Any]:
+def elements(v: Any) -> list[Any]:
     """jsonb_array_elements[_text]'s values."""
     if not isinstance(v, list):
         raise InvalidParameterValue(

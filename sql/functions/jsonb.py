@@ -164,13 +164,13 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], list[str], str, pa.DataType]] = {
     "pg_jsonb_strip_nulls": (_jsonb(ops.strip_nulls), ["VARCHAR"], "VARCHAR", _TEXT),
     "pg_jsonb_pretty": (lambda t: ops.pretty(parse(t)), ["VARCHAR"], "VARCHAR", _TEXT),
     "pg_jsonb_elements": (
-        lambda t: [dump(v) for v in ops.elements(parse(t), "jsonb_array_elements")],
+        lambda t: [dump(v) for v in ops.elements(parse(t))],
         ["VARCHAR"],
         "VARCHAR[]",
         _TEXTS,
     ),
     "pg_jsonb_elements_text": (
-        lambda t: [ops.text_of(v) for v in ops.elements(parse(t), "jsonb_array_elements_text")],
+        lambda t: [ops.text_of(v) for v in ops.elements(parse(t))],
         ["VARCHAR"],
         "VARCHAR[]",
         _TEXTS,
