@@ -20,6 +20,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from columnar.errors import DatabaseExists, StorageError
+from retention import continuous
 from sql import column_defaults
 from sql import errors as E
 from sql import types as pgt
@@ -228,6 +229,7 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
         except StorageError:
             if not tree.args.get("exists"):
                 raise E.InvalidCatalogName(f'database "{name}" does not exist') from None
+        continuous.drop_database(storage, name)  # (its InfluxQL continuous queries go with it)
         return Result(None, tag="DROP DATABASE")
     if kind == "SCHEMA":
         name = tree.this.db or tree.this.name

@@ -17,6 +17,7 @@ import numpy as np
 
 from sql.immediate import Overrun
 from sql.influxql import ast as A
+from sql.influxql import cq
 from sql.influxql.compile import QueryError
 from sql.influxql.meta import manage, show
 from sql.influxql.parse_cache import parse_cached
@@ -111,7 +112,7 @@ def _run_statements(
             res.messages.append(
                 {
                     "level": "warning",
-                    "text": f"deprecated use of '{_text(text, stmt)}' in a read only context, please use a POST request instead",
+                    "text": f"deprecated use of '{_text(ctx, text, stmt)}' in a read only context, please use a POST request instead",
                 }
             )
         ctx.statement_index = i
@@ -134,11 +135,18 @@ def _run_statements(
         yield res
 
 
-def _text(query: str, stmt: A.Statement) -> str:
+def _text(ctx: Context, query: str, stmt: A.Statement) -> str:
     if isinstance(stmt, A.CreateDatabase):
         return f"CREATE DATABASE {A.quote_ident(stmt.name)}"
     if isinstance(stmt, A.DropDatabase):
         return f"DROP DATABASE {A.quote_ident(stmt.name)}"
+    if isinstance(stmt, A.DropContinuousQuery):
+        return f"DROP CONTINUOUS QUERY {A.quote_ident(stmt.name)} ON {A.quote_ident(stmt.database)}"
+    if isinstance(stmt, A.CreateContinuousQuery):  # (InfluxDB names it as it will keep it)
+        try:
+            return cq.statement_text(cq.normalize(ctx, stmt))
+        except QueryError:
+            return cq.statement_text(stmt)
     return query.strip().rstrip(";")
 
 
@@ -153,6 +161,12 @@ def execute_statement(ctx: Context, stmt: A.Statement) -> list[Series]:
     if isinstance(stmt, A.KillQuery):
         if not ctx.sql_engine.activity.influxql.kill(stmt.qid):
             raise QueryError(f"no such query id: {stmt.qid}")
+        return []
+    if isinstance(stmt, A.CreateContinuousQuery):
+        cq.create(ctx, stmt)
+        return []
+    if isinstance(stmt, A.DropContinuousQuery):
+        cq.drop(ctx, stmt)
         return []
     if isinstance(stmt, A.Unsupported):
         raise QueryError(f"{stmt.text.split()[0]} statements are not supported by tsgres ({stmt.text})")
