@@ -162,6 +162,12 @@ def show(ctx: Context) -> list[Series]:
     """One series per database, in the order they were created, with its queries in theirs."""
     queries = continuous.queries(ctx.storage)
     return [
-        Series(db.name, None, ["name", "query"], [[q.name, q.query] for q in queries.get(db.name, [])], None)
+        Series(
+            db.name,
+            None,
+            ["name", "query"],
+            [[q.name, q.query] for q in queries.get(db.name, [])],
+            time_index=None,
+        )
         for db in sorted(ctx.storage.catalog.databases(), key=lambda d: d.id)
     ]
