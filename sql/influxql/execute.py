@@ -206,8 +206,11 @@ def write_into(ctx: Context, stmt: A.SelectStatement, series: list[Series]) -> S
         tags: list[dict[str, str]] = []
         cols = group[0].columns[1:]
         values: dict[str, list[Any]] = {c: [] for c in cols}
+        unfilled = _filled_counts(stmt, cols)
         for s in group:
             for row in s.values:
+                if unfilled:  # (a window's count() shows 0 under fill(null), but it has no value)
+                    row = [None if i in unfilled and v == 0 else v for i, v in enumerate(row)]
                 if all(v is None for v in row[1:]):
                     continue
                 times.append(row[0])
@@ -240,3 +243,17 @@ def write_into(ctx: Context, stmt: A.SelectStatement, series: list[Series]) -> S
         written += res.rows_written
     ctx.sql_engine.schema_changed()
     return Series("result", None, ["time", "written"], [[0, written]])
+
+
+def _filled_counts(stmt: A.SelectStatement, cols: list[str]) -> set[int]:
+    """The row positions of the count() columns whose 0 is fill(null)'s: InfluxDB shows an empty
+    window's count as 0 but writes nothing for it (a count of points that exist is never 0)."""
+    if stmt.fill != "null" or not any(
+        isinstance(f.expr, A.Call) and f.expr.name == "count" for f in stmt.fields
+    ):
+        return set()
+    if len(stmt.fields) == len(cols):  # (no wildcard: the columns are the fields)
+        return {
+            i + 1 for i, f in enumerate(stmt.fields) if isinstance(f.expr, A.Call) and f.expr.name == "count"
+        }
+    return {i + 1 for i, c in enumerate(cols) if c == "count" or c.startswith("count_")}
