@@ -168,7 +168,7 @@ class Scheduler:
         self._sql_engine = sql_engine  # None: one of its own, made when a query first runs
         self._owns_sql_engine = sql_engine is None
         self.last_runs: dict[tuple[str, str, str], int] = {}
-        self._refused: set[tuple[str, str, str]] = set()  # (queries that cannot run, logged once)
+        self._timings: dict[str, Timing | None] = {}  # query text -> its timing (None: it cannot run)
 
     @property
     def sql_engine(self) -> Any:
@@ -190,6 +190,7 @@ class Scheduler:
         by_db = queries(self.storage)
         if not by_db:
             self.last_runs.clear()
+            self._timings.clear()
             return []
         runs = []
         live = set()
@@ -206,7 +207,38 @@ class Scheduler:
                     runs.append(run)
         for gone in set(self.last_runs) - live:
             del self.last_runs[gone]
+        texts = {key[2] for key in live}
+        self._timings = {text: t for text, t in self._timings.items() if text in texts}
         return runs
+
+    def _timing(self, database: str, cq: ContinuousQuery) -> Timing | None:
+        """The query's timing, worked out once per text; None (logged once): it cannot run."""
+        from sql.influxql import ast as A
+        from sql.influxql.parser import Parser
+
+        if cq.query in self._timings:
+            return self._timings[cq.query]
+        timing = None
+        try:
+            stmt = Parser(cq.query).parse_statement()
+            assert isinstance(stmt, A.CreateContinuousQuery)
+            select = stmt.source
+            interval, _ = A.group_by_interval(select)
+            if select.is_raw or not interval:
+                log.warning(
+                    "continuous query %s on %s does not run: continuous queries must be aggregate "
+                    "queries with GROUP BY time()",
+                    cq.name,
+                    database,
+                )
+            else:
+                zone = zoneinfo.ZoneInfo(select.location) if select.location not in (None, "UTC") else None
+                offset = A.group_by_offset(select)
+                timing = Timing(interval, offset, stmt.resample_every, stmt.resample_for, zone)
+        except Exception:  # (a text this version cannot read: it never runs, and says so once)
+            log.exception("continuous query %s on %s does not run", cq.name, database)
+        self._timings[cq.query] = timing
+        return timing
 
     def _run_one(self, database: str, cq: ContinuousQuery, key: tuple[str, str, str], now: int) -> Run | None:
         from sql.influxql import ast as A
@@ -214,22 +246,9 @@ class Scheduler:
         from sql.influxql.execute import run
         from sql.influxql.parser import Parser
 
-        stmt = Parser(cq.query).parse_statement()
-        assert isinstance(stmt, A.CreateContinuousQuery)
-        select = stmt.source
-        interval, _ = A.group_by_interval(select)
-        if select.is_raw or not interval:
-            if key not in self._refused:
-                self._refused.add(key)
-                log.warning(
-                    "continuous query %s on %s does not run: continuous queries must be aggregate "
-                    "queries with GROUP BY time()",
-                    cq.name,
-                    database,
-                )
+        timing = self._timing(database, cq)
+        if timing is None:
             return None
-        zone = zoneinfo.ZoneInfo(select.location) if select.location not in (None, "UTC") else None
-        timing = Timing(interval, A.group_by_offset(select), stmt.resample_every, stmt.resample_for, zone)
         due = timing.due(self.last_runs.get(key), now)
         if due is None:
             return None
@@ -237,6 +256,9 @@ class Scheduler:
         if window is None:
             return None
         start, end = window
+        stmt = Parser(cq.query).parse_statement()  # (a tree of its own: its condition changes)
+        assert isinstance(stmt, A.CreateContinuousQuery)
+        select = stmt.source
         select.condition = _time_range(select.condition, start, end)
         text = select_text(select)
         result = run(self.storage, self.sql_engine, text, database=database, now=now)[0]
