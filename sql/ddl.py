@@ -221,7 +221,7 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
             storage.catalog.set_meta(key, None)
         return Result(None, tag="DROP VIEW")
     if kind == "DATABASE":
-        name = tree.this.name
+        name = (tree.this or tree.args["tables"][0]).name  # (this sqlglot puts the name in tables)
         if name == database:
             raise E.SqlError("cannot drop the currently open database")
         try:

@@ -228,6 +228,26 @@ def test_raw_queries_never_run(local: tuple[Any, Any], target: str) -> None:
         ok(storage, sql, "DROP CONTINUOUS QUERY raw ON db1")
 
 
+def test_sql_drop_database_drops_its_queries(local: tuple[Any, Any]) -> None:
+    storage, sql = local
+    ok(storage, sql, "CREATE DATABASE cq_sql; CREATE DATABASE cq_keep")
+    for db in ("cq_sql", "cq_keep"):
+        ok(
+            storage,
+            sql,
+            f"CREATE CONTINUOUS QUERY c ON {db} BEGIN SELECT max(v) INTO x FROM m GROUP BY time(1h) END",
+        )
+    session = sql.session("postgres")
+    try:
+        session.execute(session.prepare("DROP DATABASE cq_sql", []), [])
+    finally:
+        session.close()
+    ok(storage, sql, "CREATE DATABASE cq_sql")  # (a new database by that name has no queries)
+    shown = {s.name: s.values for s in ok(storage, sql, "SHOW CONTINUOUS QUERIES")[0].series}
+    assert shown["cq_sql"] == [] and [row[0] for row in shown["cq_keep"]] == ["c"]
+    ok(storage, sql, "DROP DATABASE cq_sql; DROP DATABASE cq_keep")
+
+
 # -- the timing rules alone -----------------------------------------------------------------------------------
 def windows(timing: Timing, nows: list[int]) -> list[tuple[int, int] | None]:
     """What a scheduler with ``timing`` covers at each of ``nows`` (None: not due, or nothing)."""
