@@ -169,6 +169,8 @@ class Scheduler:
         self._owns_sql_engine = sql_engine is None
         self.last_runs: dict[tuple[str, str, str], int] = {}
         self._timings: dict[str, Timing | None] = {}  # query text -> its timing (None: it cannot run)
+        self._running = threading.Lock()  # held by run_due: close() waits for a run in flight
+        self._closed = False
 
     @property
     def sql_engine(self) -> Any:
@@ -179,14 +181,20 @@ class Scheduler:
         return self._sql_engine
 
     def close(self) -> None:
-        if self._owns_sql_engine and self._sql_engine is not None:
-            self._sql_engine.close()
-            self._sql_engine = None
+        """Wait for a run in flight (the server closes storage next), then run nothing more."""
+        with self._running:
+            self._closed = True
+            if self._owns_sql_engine and self._sql_engine is not None:
+                self._sql_engine.close()
+                self._sql_engine = None
 
     def run_due(self, now_ns: int | None = None) -> list[Run]:
         """Run every query that is due at ``now_ns`` (default: the clock); the runs, in the order of
         databases and queries."""
-        now = time.time_ns() if now_ns is None else now_ns
+        with self._running:
+            return [] if self._closed else self._run_due(time.time_ns() if now_ns is None else now_ns)
+
+    def _run_due(self, now: int) -> list[Run]:
         by_db = queries(self.storage)
         if not by_db:
             self.last_runs.clear()

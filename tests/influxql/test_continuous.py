@@ -248,6 +248,22 @@ def test_sql_drop_database_drops_its_queries(local: tuple[Any, Any]) -> None:
     ok(storage, sql, "DROP DATABASE cq_sql; DROP DATABASE cq_keep")
 
 
+def test_a_closed_scheduler_runs_nothing(local: tuple[Any, Any], target: str) -> None:
+    storage, sql = local
+    ok(
+        storage,
+        sql,
+        "CREATE CONTINUOUS QUERY c ON db1 BEGIN SELECT max(load) INTO cq_out..c FROM cpu GROUP BY time(1h) END",
+    )
+    try:
+        sched = Scheduler(storage, sql)
+        sched.close()  # (the server's stop: storage closes next)
+        assert sched.run_due(ns("2020-09-13T13:00:00Z")) == []
+        assert len(Scheduler(storage, sql).run_due(ns("2020-09-13T13:00:00Z"))) == 1
+    finally:
+        ok(storage, sql, "DROP CONTINUOUS QUERY c ON db1")
+
+
 # -- the timing rules alone -----------------------------------------------------------------------------------
 def windows(timing: Timing, nows: list[int]) -> list[tuple[int, int] | None]:
     """What a scheduler with ``timing`` covers at each of ``nows`` (None: not due, or nothing)."""
