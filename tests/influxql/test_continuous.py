@@ -186,6 +186,57 @@ def test_resample_with_offset_writes_what_influxdb_writes(
     assert want and same(got, want), (got, want)
 
 
+@pytest.mark.parametrize(
+    ("cq", "select", "read"),
+    [
+        pytest.param(
+            "SELECT mean(*) INTO cq_out.autogen.:MEASUREMENT FROM /^(cpu|mem)$/ GROUP BY time(30m), *",
+            "SELECT mean(*) INTO cq_out.autogen.:MEASUREMENT FROM db1.autogen./^(cpu|mem)$/ WHERE {range} "
+            "GROUP BY time(30m), *",
+            ["SELECT * FROM cpu GROUP BY *", "SELECT * FROM mem GROUP BY *"],
+            id="regex-sources-into-measurement",
+        ),
+        pytest.param(
+            "SELECT max(usage_user), spread(load) INTO cq_out..tzd FROM cpu GROUP BY time(30m) tz('Asia/Kolkata')",
+            "SELECT max(usage_user), spread(load) INTO cq_out..tzd FROM db1.autogen.cpu WHERE {range} "
+            "GROUP BY time(30m) tz('Asia/Kolkata')",
+            ["SELECT * FROM tzd"],
+            id="tz",
+        ),
+        pytest.param(
+            "SELECT sum(v) INTO cq_out..sub FROM (SELECT usage_user AS v FROM cpu) GROUP BY time(30m)",
+            "SELECT sum(v) INTO cq_out..sub FROM (SELECT usage_user AS v FROM db1.autogen.cpu) WHERE {range} "
+            "GROUP BY time(30m)",
+            ["SELECT * FROM sub"],
+            id="subquery",
+        ),
+    ],
+)
+def test_query_shapes_write_what_influxdb_writes(
+    local: tuple[Any, Any], peers: Peers, target: str, cq: str, select: str, read: list[str]
+) -> None:
+    storage, sql = local
+    ok(storage, sql, f"CREATE CONTINUOUS QUERY shape ON db1 BEGIN {cq} END")
+    try:
+        sched = Scheduler(storage, sql)
+        runs = [
+            r
+            for t in ("12:10:00", "12:30:00", "13:00:00", "13:30:01")
+            for r in sched.run_due(ns(f"2020-09-13T{t}Z"))
+        ]
+    finally:
+        ok(storage, sql, "DROP CONTINUOUS QUERY shape ON db1")
+    assert [(r.start, r.end) for r in runs] == [
+        (ns(f"2020-09-13T{a}:00Z"), ns(f"2020-09-13T{b}:00Z"))
+        for a, b in (("12:00", "12:30"), ("12:30", "13:00"), ("13:00", "13:30"))
+    ]
+    assert all(r.error is None and r.written for r in runs), runs
+    reference(peers, select, runs)
+    for q in read:
+        got, want = local_rows(storage, sql, q, target), influx_rows(peers, q, target)
+        assert want and same(got, want), (q, got, want)
+
+
 def test_a_failing_query_is_logged_and_the_others_run(
     local: tuple[Any, Any], peers: Peers, target: str, caplog: pytest.LogCaptureFixture
 ) -> None:
