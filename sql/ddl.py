@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from columnar.errors import DatabaseExists, StorageError
 from retention import continuous
-from sql import column_defaults
+from sql import column_defaults, constraints
 from sql import errors as E
 from sql import types as pgt
 from sql.session import ColumnDesc, Result
@@ -66,6 +66,7 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
     defaults: dict[str, dict] = {}  # sql/column_defaults.py
     texts = iter(column_defaults.source_texts(sql))  # the DEFAULT clauses as written, in order
     primary: list[str] = []  # the PRIMARY KEY among keys (pg_catalog tells it from UNIQUE)
+    checks: list[dict] = []  # sql/constraints.py
     for e in schema.expressions:
         if isinstance(e, exp.ColumnDef):
             declared = _declared(e.args.get("kind"))
@@ -89,17 +90,30 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
                 keys.append([e.name])
             if any(isinstance(k, exp.PrimaryKeyColumnConstraint) for k in kinds):
                 primary = [e.name]
+            for c in e.args.get("constraints") or []:
+                if isinstance(c.args.get("kind"), exp.CheckColumnConstraint):
+                    name = c.this.name if isinstance(c.this, exp.Identifier) else None
+                    checks.append(constraints.check(c.args["kind"].this, name, table.name, checks))
             if e.name in [c[0] for c in cols]:
                 raise E.DuplicateColumn(f'column "{e.name}" specified more than once')
             cols.append((e.name, declared, t, not_null))
-        elif isinstance(e, exp.PrimaryKey | exp.UniqueColumnConstraint):
-            names = [
-                x.name
-                for x in (e.expressions or (e.this.expressions if isinstance(e.this, exp.Schema) else []))
-            ]
-            keys.append(names)
-            if isinstance(e, exp.PrimaryKey):
-                primary = names
+        else:  # table constraints, named (CONSTRAINT x ...) or not
+            name = e.this.name if isinstance(e, exp.Constraint) else None
+            for item in e.expressions if isinstance(e, exp.Constraint) else [e]:
+                if isinstance(item, exp.PrimaryKey | exp.UniqueColumnConstraint):
+                    names = _key_columns(item)
+                    keys.append(names)
+                    if isinstance(item, exp.PrimaryKey):
+                        primary = names
+                elif isinstance(item, exp.CheckColumnConstraint):
+                    checks.append(constraints.check(item.this, name, table.name, checks))
+    # a PRIMARY KEY's columns are NOT NULL
+    cols = [(n, d, t, nn or n in primary) for n, d, t, nn in cols]
+    for c in checks:
+        unknown = [x.name for x in exp.maybe_parse(c["sql"], dialect="postgres").find_all(exp.Column)]
+        missing = next((x for x in unknown if x not in {col[0] for col in cols}), None)
+        if missing is not None:
+            raise E.UndefinedColumn(f'column "{missing}" does not exist')
     props = {
         p.name.lower(): p.args["value"].name
         for p in (tree.args.get("properties") or exp.Properties()).expressions
@@ -136,6 +150,7 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
         "time_nullability_declared": True,  # "not_null" covers the time column too (tables.sql_columns)
         "keys": keys,
         "primary_key": primary,
+        "checks": checks,
     }
     if time_col == HIDDEN_TIME:
         columns.insert(0, (HIDDEN_TIME, "time", None, "int8"))
@@ -420,6 +435,10 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
                     raise E.FeatureNotSupported(f'dropping the {col.kind} column "{c.name}" is not supported')
                 storage.catalog.drop_column(meta.id, c.name)
                 _set_options(storage, meta.id, _renamed, c.name, None)
+        elif isinstance(action, exp.AddConstraint):
+            _add_constraint(session, table, meta, action)
+        elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "CONSTRAINT":
+            _drop_constraint(session, table, meta, action)
         elif isinstance(action, exp.AlterRename):
             storage.catalog.rename_table(meta.id, action.this.name)
         else:
@@ -508,6 +527,119 @@ def _alter_type(session: SqlSession, table: exp.Table, meta, action: exp.AlterCo
     session.storage.invalidate_tables()
 
 
+def _key_columns(key: exp.PrimaryKey | exp.UniqueColumnConstraint) -> list[str]:
+    items = key.expressions or (key.this.expressions if isinstance(key.this, exp.Schema) else [])
+    return [x.name for x in items]
+
+
+def _add_constraint(session: SqlSession, table: exp.Table, meta, action: exp.AddConstraint) -> None:
+    """ALTER TABLE ... ADD [CONSTRAINT name] CHECK (...) / UNIQUE (...) / PRIMARY KEY (...): checked
+    against the rows already there, as PostgreSQL does."""
+    for e in action.expressions:
+        name = e.this.name if isinstance(e, exp.Constraint) else None
+        for item in e.expressions if isinstance(e, exp.Constraint) else [e]:
+            if isinstance(item, exp.CheckColumnConstraint):
+                c = constraints.check(item.this, name, table.name, constraints.of_table(meta.options))
+                constraints.validate(session, table, c)
+                _set_options(session.storage, meta.id, _with_check, c)
+            elif isinstance(item, exp.PrimaryKey | exp.UniqueColumnConstraint):
+                _add_key(session, table, meta, _key_columns(item), isinstance(item, exp.PrimaryKey))
+            else:
+                raise E.FeatureNotSupported(f"ALTER TABLE ADD {item.sql('postgres')} is not supported")
+            meta = session.storage.table(meta.database_id, meta.rp, meta.name) or meta
+
+
+def _with_check(options: dict, c: dict) -> None:
+    options.setdefault("checks", []).append(c)
+
+
+def _add_key(session: SqlSession, table: exp.Table, meta, names: list[str], primary: bool) -> None:
+    """A UNIQUE or PRIMARY KEY constraint added: the rows already there must be unique (23505). A key
+    over the time column makes later writes of the same key replace earlier ones, as CREATE TABLE's
+    does; its other columns must be tags for that (a field becomes one while the table is empty)."""
+    cols = {c.name: c for c in sql_columns(meta)}
+    for n in names:
+        if n not in cols:
+            raise E.UndefinedColumn(f'column "{n}" named in key does not exist')
+    if primary and meta.options.get("primary_key"):
+        raise E.InvalidTableDefinition(f'multiple primary keys for table "{table.name}" are not allowed')
+    q = (
+        exp.select(exp.Literal.number(1))
+        .from_(table.copy())
+        .group_by(*[exp.column(n, quoted=True) for n in names])
+        .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
+        .limit(1)
+    )
+    if session.query_arrow(q, []).num_rows:
+        raise E.UniqueViolation(f'could not create unique index "{table.name}_{"_".join(names)}_key"')
+    if primary:
+        nulls = (
+            exp.select("count(*)")
+            .from_(table.copy())
+            .where(exp.or_(*[exp.column(n, quoted=True).is_(exp.null()) for n in names]))
+        )
+        if session.query_arrow(nulls, []).column(0)[0].as_py():
+            raise E.NotNullViolation(f'column "{names[0]}" of relation "{table.name}" contains null values')
+    dedupe = meta.time_column in names
+    if dedupe:
+        fields = [n for n in names if cols[n].kind == "field"]
+        if fields and _row_count(session, table):
+            raise E.FeatureNotSupported(
+                f'a key over the time column and the field "{fields[0]}" on a table that holds rows: '
+                "the field would have to become a tag of every row"
+            )
+        for n in fields:
+            session.storage.catalog.set_column_kind(meta.id, n, "tag", None)
+    _set_options(session.storage, meta.id, _with_key, names, primary, dedupe)
+
+
+def _with_key(options: dict, names: list[str], primary: bool, dedupe: bool) -> None:
+    options.setdefault("keys", []).append(names)
+    if primary:
+        options["primary_key"] = names
+        per = options.setdefault("not_null", {})
+        for n in names:
+            per[n] = True
+    if dedupe:
+        options["dedupe"] = True
+
+
+def _drop_constraint(session: SqlSession, table: exp.Table, meta, action: exp.Drop) -> None:
+    """ALTER TABLE ... DROP CONSTRAINT [IF EXISTS] name: a CHECK, or a UNIQUE / PRIMARY KEY (the
+    table then keeps duplicate rows, as PostgreSQL does without the key)."""
+    for t in action.args.get("tables") or []:
+        name = t.name
+        checks = constraints.of_table(meta.options)
+        if any(c["name"] == name for c in checks):
+            _set_options(session.storage, meta.id, _without_check, name)
+            continue
+        keys = meta.options.get("keys") or []
+        primary = meta.options.get("primary_key") or []
+        key_names = [
+            f"{meta.name}_pkey" if list(k) == list(primary) else f"{meta.name}_{'_'.join(k)}_key"
+            for k in keys
+        ]
+        if name in key_names:
+            _set_options(
+                session.storage, meta.id, _without_key, keys[key_names.index(name)], meta.time_column
+            )
+            continue
+        if not action.args.get("exists"):
+            raise E.UndefinedObject(f'constraint "{name}" of relation "{table.name}" does not exist')
+        session.notices.append(f'constraint "{name}" of relation "{table.name}" does not exist, skipping')
+
+
+def _without_check(options: dict, name: str) -> None:
+    options["checks"] = [c for c in options.get("checks") or [] if c["name"] != name]
+
+
+def _without_key(options: dict, key: list[str], time_column: str) -> None:
+    options["keys"] = [k for k in options.get("keys") or [] if list(k) != list(key)]
+    if list(options.get("primary_key") or []) == list(key):
+        options["primary_key"] = []
+    options["dedupe"] = any(time_column in k for k in options["keys"])
+
+
 def _alters_default(action: exp.AlterColumn) -> bool:
     """ALTER COLUMN ... SET DEFAULT or DROP DEFAULT (not DROP NOT NULL, TYPE ...)."""
     if action.args.get("default") is not None:
@@ -556,6 +688,16 @@ def _renamed(options: dict, old: str, new: str | None) -> None:
         for key in ("keys",):
             options[key] = [[new if n == old else n for n in k] for k in options.get(key) or []]
         options["primary_key"] = [new if n == old else n for n in options.get("primary_key") or []]
+    checks = []
+    for c in options.get("checks") or []:  # (a CHECK over a dropped column goes with it)
+        tree = exp.maybe_parse(c["sql"], dialect="postgres")
+        named = [x for x in tree.find_all(exp.Column) if x.name == old]
+        if named and new is None:
+            continue
+        for x in named:
+            x.set("this", exp.to_identifier(new))
+        checks.append({**c, "sql": tree.sql("postgres")})
+    options["checks"] = checks
 
 
 # ADD COLUMN ... DEFAULT rewrites the rows already there in one UPDATE (sql/dml.py), which holds them

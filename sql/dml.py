@@ -16,6 +16,7 @@ from sqlglot import exp
 from columnar.errors import StorageError
 from columnar.predicate import AllSeries
 from columnar.scan import ScanRequest, read_table
+from sql import constraints
 from sql import errors as E
 from sql.binder import resolve_table
 from sql.duck import duck_type
@@ -78,6 +79,7 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     for name, at in serial_rows.items():
         rows = _serial_values(session, meta, table, rows, by_name[name], at)
     rows = _with_defaults(session, meta, table, rows, [c for c in cols if c.name not in names])
+    constraints.enforce(session, meta.name, constraints.of_table(meta.options), rows)
     returning = tree.args.get("returning")
     if rows.num_rows == 0:
         return _returning(session, returning, rows, "INSERT 0 0", table)
@@ -401,6 +403,7 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
     if where is not None:
         q = q.where(where.this.copy())
     rows = session.query_arrow(q, params)
+    constraints.enforce(session, meta.name, constraints.of_table(meta.options), rows)
     rekeyed = not meta.dedupe or any(by_name[n].kind != "field" for n in sets)
     # (a written NULL means "no value here", which keeps the stored one: the rows go first)
     if rows.num_rows and (rekeyed or any(rows.column(n).null_count for n in sets)):

@@ -32,7 +32,19 @@ from sqlglot import exp
 from columnar.engine import Engine
 from columnar.errors import DatabaseNotFound, StorageError
 from sql import activity as _activity
-from sql import column_origin, commands, ddl, dml, duck, executor, gapfill, plan_cache, planner, timescale
+from sql import (
+    column_origin,
+    commands,
+    constraints,
+    ddl,
+    dml,
+    duck,
+    executor,
+    gapfill,
+    plan_cache,
+    planner,
+    timescale,
+)
 from sql import errors as E
 from sql import immediate as _immediate
 from sql import settings as S
@@ -1243,6 +1255,7 @@ class SqlSession:
         rp, meta = resolve_table(self.storage, self.database, table)
         names = [c.name for c in request.columns]
         cols = {c.name: c for c in sql_columns(meta)}
+        checks = constraints.of_table(meta.options)
         total = 0
         cur = self._cursor()
         try:
@@ -1255,6 +1268,7 @@ class SqlSession:
                 )
                 typed = cur.sql(f"SELECT {casts} FROM __copy_in").to_arrow_table()
                 cur.unregister("__copy_in")
+                constraints.enforce(self, meta.name, checks, typed)
                 start = (
                     self.sql_engine.next_row_times(typed.num_rows)
                     if meta.time_column == "_tsgres_rowtime"

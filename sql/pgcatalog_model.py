@@ -269,6 +269,7 @@ class Relation:
     indexes: list[Index] = field(default_factory=list)
     view_sql: str | None = None
     row_type: int = 0
+    checks: list[dict] = field(default_factory=list)  # CHECK constraints (sql/constraints.py)
 
     @property
     def visible(self) -> bool:
@@ -560,6 +561,7 @@ def _table(meta: TableMeta, schema: Schema) -> Relation:
             )
         )
     rel = Relation(oid, meta.name, schema, "r", columns, meta, row_type=oid + 1)
+    rel.checks = list(meta.options.get("checks") or [])
     keys: list[list[str]] = meta.options.get("keys") or []
     primary = list(meta.options.get("primary_key") or [])
     by_name = {a.name: a for a in columns}

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlglot import exp
+
+from sql import constraints
 from sql import settings as S
 from sql import types as pgt
 from sql.pgcatalog import Row, generates
@@ -87,6 +90,7 @@ def pg_class(s: Snapshot) -> list[Row]:
             # like an unanalysed table: -1 until chunk files hold rows (the memtable is not counted)
             "reltuples": float(rows) if rows else (0.0 if rel.kind == "i" else -1.0),
             "relhasindex": bool(rel.indexes),
+            "relchecks": len(rel.checks),
             "relpersistence": "p",
             "relkind": rel.kind,
             "relnatts": len(s.columns_of(rel)),
@@ -208,9 +212,38 @@ def pg_index(s: Snapshot) -> list[Row]:
     ]
 
 
+def check_oid(table_oid: int, name: str) -> int:
+    return hashed_oid("check", str(table_oid), name)
+
+
+def _check_rows(s: Snapshot) -> list[Row]:
+    out = []
+    for t in s.tables:
+        nums = {a.name: a.num for a in t.columns}
+        for c in t.checks:
+            cols = exp.maybe_parse(c["sql"], dialect="postgres").find_all(exp.Column)
+            out.append(
+                {
+                    "oid": check_oid(t.oid, c["name"]),
+                    "conname": c["name"],
+                    "connamespace": t.schema.oid,
+                    "contype": "c",
+                    "convalidated": True,
+                    "conrelid": t.oid,
+                    "confupdtype": " ",
+                    "confdeltype": " ",
+                    "confmatchtype": " ",
+                    "conislocal": True,
+                    "conkey": sorted({nums[x.name] for x in cols if x.name in nums}),
+                    "conbin": constraints.definition(c),
+                }
+            )
+    return out
+
+
 @generates("pg_constraint")
 def pg_constraint(s: Snapshot) -> list[Row]:
-    return [
+    return _check_rows(s) + [
         {
             "oid": i.constraint_oid,
             "conname": i.constraint_name,
@@ -644,6 +677,8 @@ def tsgres_defs(s: Snapshot) -> list[Row]:
         out.append(_def("i", i.relation.oid, i.index_def()))
         out.extend(_def("i", i.relation.oid, quote_ident(n), k) for k, n in enumerate(i.column_names(), 1))
         out.append(_def("c", i.constraint_oid, i.constraint_def()))
+    for t in s.tables:
+        out.extend(_def("c", check_oid(t.oid, c["name"]), constraints.definition(c)) for c in t.checks)
     for v in s.views:
         out.append(_def("v", v.oid, " " + (v.view_sql or "").rstrip(";") + ";"))
     fmt = {t.oid: s.type_format(t) for t in s.types}

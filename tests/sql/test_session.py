@@ -163,6 +163,17 @@ def test_cursors_declare_fetch_move_close(session):
         q(session, "FETCH 1 FROM cur")
 
 
+def test_copy_in_checks_constraints(session):
+    """COPY FROM writes through the CHECK constraints as INSERT does: a violating row fails it."""
+    q(session, "CREATE TABLE ck (time timestamptz NOT NULL, v double precision CHECK (v > 0))")
+    r = session.execute(session.prepare("COPY ck FROM STDIN WITH (FORMAT csv)", []), [])
+    with pytest.raises(E.CheckViolation, match='violates check constraint "ck_v_check"'):
+        session.copy_in(r.copy, iter([b"2016-01-01 00:00:00+00,1\n2016-01-01 00:00:01+00,-1\n"]))
+    assert q(session, "SELECT count(*) FROM ck")[2] == [(0,)]
+    r = session.execute(session.prepare("COPY ck FROM STDIN WITH (FORMAT csv)", []), [])
+    assert session.copy_in(r.copy, iter([b"2016-01-01 00:00:00+00,1\n"])) == "COPY 1"
+
+
 def test_copy_in_csv_and_text_then_copy_out(session):
     q(session, "CREATE TABLE k (time timestamptz NOT NULL, host text, v double precision)")
     r = session.execute(

@@ -211,6 +211,40 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
             "ALTER TABLE w_altered ALTER COLUMN nope SET NOT NULL",
         ],
     ),
+    (
+        # CHECK constraints (column and table, named or not) on INSERT and UPDATE; ADD CONSTRAINT
+        # checked against the rows there (CHECK, UNIQUE, PRIMARY KEY); DROP CONSTRAINT; a renamed
+        # column keeps its check
+        "check_constraints",
+        "w_checked",
+        [
+            "CREATE TABLE w_checked (time timestamptz NOT NULL, host text, v double precision CHECK (v >= 0),"
+            " n int4 CONSTRAINT n_small CHECK (n < 10), CONSTRAINT v_top CHECK (v < 1000), CHECK (n < v))",
+            "INSERT INTO w_checked VALUES ('2024-01-01 00:00:00+00', 'a', 5, 1)",
+            "INSERT INTO w_checked VALUES ('2024-01-01 00:00:01+00', 'a', -1, NULL)",
+            "INSERT INTO w_checked VALUES ('2024-01-01 00:00:01+00', 'a', 5, 11)",
+            "INSERT INTO w_checked VALUES ('2024-01-01 00:00:01+00', 'a', 5000, 1)",
+            "INSERT INTO w_checked VALUES ('2024-01-01 00:00:01+00', 'a', 5, 7)",
+            "INSERT INTO w_checked VALUES ('2024-01-01 00:00:02+00', 'b', NULL, NULL), ('2024-01-01 00:00:03+00', 'b', 3, 1)",
+            "UPDATE w_checked SET v = -5 WHERE host = 'b'",
+            "ALTER TABLE w_checked ADD CONSTRAINT host_short CHECK (length(host) < 2)",
+            "ALTER TABLE w_checked ADD CONSTRAINT host_a CHECK (host = 'a')",
+            "ALTER TABLE w_checked ADD CONSTRAINT host_short CHECK (host <> '')",
+            "INSERT INTO w_checked VALUES ('2024-01-01 00:00:04+00', 'cc', 1, 0)",
+            "ALTER TABLE w_checked DROP CONSTRAINT host_short",
+            "ALTER TABLE w_checked DROP CONSTRAINT nope",
+            "ALTER TABLE w_checked DROP CONSTRAINT IF EXISTS nope",
+            "INSERT INTO w_checked VALUES ('2024-01-01 00:00:04+00', 'cc', 1, 0)",
+            "ALTER TABLE w_checked RENAME COLUMN v TO value",
+            "INSERT INTO w_checked VALUES ('2024-01-01 00:00:05+00', 'd', -2, 0)",
+            "ALTER TABLE w_checked ADD CONSTRAINT u_time_host UNIQUE (time, host)",
+            "ALTER TABLE w_checked ADD CONSTRAINT u_host UNIQUE (host)",
+            "ALTER TABLE w_checked ADD PRIMARY KEY (time, host)",
+            "ALTER TABLE w_checked ADD PRIMARY KEY (time)",
+            "ALTER TABLE w_checked DROP COLUMN n",
+            "INSERT INTO w_checked VALUES ('2024-01-01 00:00:06+00', 'e', 0.5)",
+        ],
+    ),
 ]
 
 

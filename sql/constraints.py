@@ -1,0 +1,96 @@
+"""CHECK constraints: how a table keeps them, checks the rows written, and names them.
+
+A table's options hold ``"checks"``: a list of ``{"name": ..., "sql": expression}`` in PostgreSQL's
+dialect, in the order they were made. Every SQL write (INSERT, UPDATE, COPY) evaluates each one over
+the rows it is about to write, with DuckDB, after the query rewrite a SELECT gets; a row for which
+one is false (not NULL: NULL passes, as in PostgreSQL) fails the statement with 23514 and nothing of
+it is written. Adding one to a table that holds rows checks them first (23514 too). Line-protocol
+writes are InfluxDB's and know no constraints.
+
+Names are PostgreSQL's: the one given, else ``<table>_<column>_check`` for an expression over one
+column and ``<table>_check`` otherwise, numbered from 1 when taken.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+from sqlglot import exp
+
+from sql import errors as E
+
+if TYPE_CHECKING:
+    from sql.engine import SqlSession
+
+
+def auto_name(table: str, expr: exp.Expression, taken: set[str]) -> str:
+    """PostgreSQL's name for an unnamed CHECK over ``expr`` of ``table``."""
+    columns = list(dict.fromkeys(c.name for c in expr.find_all(exp.Column)))
+    base = f"{table}_{columns[0]}_check" if len(columns) == 1 else f"{table}_check"
+    name, k = base, 0
+    while name in taken:
+        k += 1
+        name = f"{base}{k}"
+    return name
+
+
+def of_table(options: dict) -> list[dict]:
+    return list(options.get("checks") or [])
+
+
+def check(expr: exp.Expression, name: str | None, table: str, taken: list[dict]) -> dict:
+    """The entry for a new CHECK (42710 when its name is taken)."""
+    names = {c["name"] for c in taken}
+    if name is None:
+        name = auto_name(table, expr, names)
+    elif name in names:
+        raise E.DuplicateObject(f'constraint "{name}" for relation "{table}" already exists')
+    return {"name": name, "sql": expr.sql("postgres")}
+
+
+def enforce(session: SqlSession, table: str, checks: list[dict], rows: pa.Table) -> None:
+    """23514 when a row of ``rows`` (about to be written to ``table``) makes a CHECK false."""
+    if not checks or rows.num_rows == 0:
+        return
+    cur = session._cursor()
+    try:
+        cur.register("__tsgres_check", rows)
+        for c in checks:
+            tree = (
+                exp.select(exp.Literal.number(1))
+                .from_(
+                    exp.Table(
+                        this=exp.to_identifier("__tsgres_check"),
+                        alias=exp.TableAlias(this=exp.to_identifier(table)),
+                    )
+                )
+                .where(exp.Not(this=exp.Paren(this=exp.maybe_parse(c["sql"], dialect="postgres"))))
+                .limit(1)
+            )
+            sql = session._execution_tree(tree, None).sql("duckdb")
+            if cur.sql(sql).fetchall():
+                raise E.CheckViolation(
+                    f'new row for relation "{table}" violates check constraint "{c["name"]}"'
+                )
+    finally:
+        cur.close()
+
+
+def validate(session: SqlSession, table: exp.Table, c: dict) -> None:
+    """23514 when a row already in ``table`` makes the new CHECK ``c`` false."""
+    tree = (
+        exp.select(exp.Literal.number(1))
+        .from_(table.copy())
+        .where(exp.Not(this=exp.Paren(this=exp.maybe_parse(c["sql"], dialect="postgres"))))
+        .limit(1)
+    )
+    if session.query_arrow(tree, []).num_rows:
+        raise E.CheckViolation(
+            f'check constraint "{c["name"]}" of relation "{table.name}" is violated by some row'
+        )
+
+
+def definition(c: dict) -> str:
+    """pg_get_constraintdef of a CHECK: the expression as written, not with PostgreSQL's casts."""
+    return f"CHECK (({c['sql']}))"
