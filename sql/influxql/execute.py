@@ -18,7 +18,7 @@ import numpy as np
 from sql.immediate import Overrun
 from sql.influxql import ast as A
 from sql.influxql.compile import QueryError
-from sql.influxql.meta import manage, show
+from sql.influxql.meta import manage, manage_users, show
 from sql.influxql.parse_cache import parse_cached
 from sql.influxql.select import execute_select
 from sql.influxql.series import Series
@@ -139,6 +139,8 @@ def _text(query: str, stmt: A.Statement) -> str:
         return f"CREATE DATABASE {A.quote_ident(stmt.name)}"
     if isinstance(stmt, A.DropDatabase):
         return f"DROP DATABASE {A.quote_ident(stmt.name)}"
+    if isinstance(stmt, A.UserStatement):
+        return str(stmt)  # (InfluxDB's text, with the password redacted)
     return query.strip().rstrip(";")
 
 
@@ -154,6 +156,8 @@ def execute_statement(ctx: Context, stmt: A.Statement) -> list[Series]:
         if not ctx.sql_engine.activity.influxql.kill(stmt.qid):
             raise QueryError(f"no such query id: {stmt.qid}")
         return []
+    if isinstance(stmt, A.UserStatement):
+        return manage_users(ctx, stmt)
     if isinstance(stmt, A.Unsupported):
         raise QueryError(f"{stmt.text.split()[0]} statements are not supported by tsgres ({stmt.text})")
     if isinstance(
