@@ -73,6 +73,7 @@ def iter_results(
     loop_deadline: float = 0.0,
     conditions: dict[int, tuple[Any, Any]] | None = None,
     template: str | None = None,
+    user: Any = None,
 ) -> Iterator[StatementResult]:
     """Run parsed statements lazily, one result at a time (a chunked response streams them).
 
@@ -82,7 +83,7 @@ def iter_results(
     nothing was answered, the caller runs the statements again elsewhere. ``conditions``: the
     statements' condition_expr results at ``now`` in UTC, by id(statement), when the caller has them.
     ``template``: the parse cache's template of ``text`` (parse_keyed), when parsed without bound
-    parameters.
+    parameters. ``user``: who asks, when authentication is on (SHOW DATABASES lists what they may use).
     """
     ctx = Context(storage, sql_engine, database, rp, now if now is not None else time.time_ns())
     ctx.loop_deadline = loop_deadline
@@ -90,6 +91,7 @@ def iter_results(
         ctx.conditions = dict(conditions)
     ctx.template = template
     ctx.text = text
+    ctx.user = user
     queries = sql_engine.activity.influxql
     ctx.query = queries.begin(text, database)
     try:

@@ -90,6 +90,7 @@ class UserStore:
         if raw:
             for u in json.loads(raw)["users"]:
                 self._users[u["name"]] = User(u["name"], u["hash"], u["admin"], dict(u["privileges"]))
+        self._admin_exists = any(u.admin for u in self._users.values())
         self._verified: dict[bytes, str] = {}  # digest of (name, password) -> the hash it matched
         self._cache_key = os.urandom(32)
 
@@ -107,14 +108,25 @@ class UserStore:
         return u
 
     def admin_exists(self) -> bool:
-        return any(u.admin for u in self._users.values())
+        return self._admin_exists
+
+    def _key(self, name: str, password: str) -> bytes:
+        return hmac.digest(self._cache_key, name.encode() + b"\0" + password.encode(), "sha256")
+
+    def cached(self, name: str, password: str) -> User | None:
+        """The user, if these credentials were verified against the user's current password; None
+        when :meth:`authenticate` must tell (a microsecond or two, not an scrypt)."""
+        u = self._users.get(name)
+        if u is None or self._verified.get(self._key(name, password)) != u.hash:
+            return None
+        return u
 
     def authenticate(self, name: str, password: str) -> User | None:
         """The user, if ``password`` is theirs; None otherwise."""
         u = self._users.get(name)
         if u is None:
             return None
-        key = hmac.digest(self._cache_key, name.encode() + b"\0" + password.encode(), "sha256")
+        key = self._key(name, password)
         if self._verified.get(key) == u.hash:
             return u
         if not check_password(password, u.hash):
@@ -134,6 +146,7 @@ class UserStore:
             ]
         }
         self.catalog.set_meta(KEY, json.dumps(doc))
+        self._admin_exists = any(u.admin for u in self._users.values())
 
     def create(self, name: str, password: str, admin: bool) -> None:
         """InfluxDB's CREATE USER: the same user again (same password and admin flag) is no error."""
