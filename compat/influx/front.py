@@ -162,9 +162,6 @@ def _query_params(req: _Request) -> dict[str, str]:
     return params
 
 
-_OFF = object()  # QueryFront._answer's user when authentication is off
-
-
 _date_text = ("", -1)
 
 
@@ -271,12 +268,16 @@ class QueryFront(asyncio.Protocol):
         except AuthError as e:
             self._write(auth_error(e, csv_out), req)
             return
+        except Exception as e:  # a bug: answer as _answer would
+            log.exception("/query authentication failed")
+            self._write(_error(500, f"internal error: {type(e).__name__}: {e}", False), req)
+            return
         if user is UNVERIFIED:
             self.busy = asyncio.get_running_loop().create_task(
                 self._verify(req, params, authorization, csv_out)
             )
             return
-        self._answer(req, params, user)
+        self._answer_as(req, params, user)
 
     async def _verify(self, req: _Request, params: dict[str, str], authorization: str, csv_out: bool) -> None:
         auth = self.front.auth
@@ -284,21 +285,36 @@ class QueryFront(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         try:
             user = await loop.run_in_executor(None, auth.verify, _query_params(req), authorization)
-        except AuthError as e:
+        except Exception as e:
             self.busy = None
-            self._write(auth_error(e, csv_out), req)
+            if isinstance(e, AuthError):
+                self._write(auth_error(e, csv_out), req)
+            else:  # a bug: answer as _answer would
+                log.exception("/query authentication failed")
+                self._write(_error(500, f"internal error: {type(e).__name__}: {e}", False), req)
             self._process()
             return
         self.busy = None
-        self._answer(req, params, user)
+        self._answer_as(req, params, user)
         self._process()
 
-    def _answer(self, req: _Request, params: dict[str, str], user: Any = _OFF) -> None:
+    def _answer_as(self, req: _Request, params: dict[str, str], user: Any) -> None:
+        """:meth:`_answer` for an authenticated caller (None while no admin user exists)."""
         try:
-            if user is _OFF:
-                job = begin_query(self.front.service, req.method, params, req.accept)
-            else:
-                job = begin_authorized(self.front.service, req.method, params, req.accept, user)
+            job = begin_authorized(self.front.service, req.method, params, req.accept, user)
+            answer = job if isinstance(job, Answer) else job.run_inline()
+        except Exception as e:
+            log.exception("/query failed")
+            answer = _error(500, f"internal error: {type(e).__name__}: {e}", False)
+        if answer is not None:
+            self._write(answer, req)
+            return
+        assert not isinstance(job, Answer)
+        self.busy = asyncio.get_running_loop().create_task(self._pooled(job, req))
+
+    def _answer(self, req: _Request, params: dict[str, str]) -> None:
+        try:
+            job = begin_query(self.front.service, req.method, params, req.accept)
             answer = job if isinstance(job, Answer) else job.run_inline()
         except Exception as e:  # a bug: answer as the aiohttp handler's caller would, keep the log
             log.exception("/query failed")

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -279,3 +281,36 @@ def test_users_survive_a_restart_and_passwords_are_hashed(tmp_path: Path) -> Non
         assert query(base, "SHOW USERS", user=("boss", "wrong")).json() == FAILED
     finally:
         _stop(proc)
+
+
+def test_front_answers_pipelined_requests_in_order_around_a_password_check(server: str) -> None:
+    """A password not checked before is checked in the thread pool: the requests sent behind it on
+    the connection wait for it and are answered in order."""
+    import socket
+
+    admin = _admin(server)
+    assert query(server, "CREATE USER piped WITH PASSWORD 'fresh'", user=admin, post=True).status == 200
+    port = int(server.rsplit(":", 1)[1])
+
+    def get(q: str, auth: str) -> bytes:
+        target = "/query?" + urllib.parse.urlencode({"q": q})
+        token = base64.b64encode(auth.encode()).decode()
+        return f"GET {target} HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {token}\r\n\r\n".encode()
+
+    wire = (
+        get("SHOW DATABASES", "piped:fresh")
+        + get("SHOW USERS", "piped:wrong")
+        + get("SHOW DATABASES", "piped:fresh")
+    )
+    wire += get("SHOW USERS", f"{admin[0]}:{admin[1]}")
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(wire)
+        data = b""
+        while data.count(b"HTTP/1.1 ") < 4 or not data.rstrip().endswith(b"}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", data)
+    assert statuses == [b"200", b"401", b"200", b"200"], data
+    assert b'"authorization failed"' in data and b'["piped",false]' in data
