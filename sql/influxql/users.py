@@ -80,7 +80,10 @@ class User:
 
 
 class UserStore:
-    """The users of one storage engine (its catalog's meta key), with a cache of verified logins."""
+    """The users of one storage engine (its catalog's meta key), with a cache of verified logins.
+
+    Changes are made under a lock and replace the dicts they change rather than change them, so
+    requests reading them in other threads (SHOW USERS, a login) never see one mid-change."""
 
     def __init__(self, catalog: Any) -> None:
         self.catalog = catalog
@@ -158,13 +161,14 @@ class UserStore:
                 if u.admin != admin or not check_password(password, u.hash):
                     raise UserError("user already exists")
                 return
-            self._users[name] = User(name, hash_password(password), admin)
+            self._users = {**self._users, name: User(name, hash_password(password), admin)}
             self._save()
 
     def drop(self, name: str) -> None:
         with self._lock:
-            if self._users.pop(name, None) is None:
+            if name not in self._users:
                 raise UserError("user not found")
+            self._users = {k: u for k, u in self._users.items() if k != name}
             self._save()
 
     def set_password(self, name: str, password: str) -> None:
@@ -184,7 +188,7 @@ class UserStore:
             u = self.user(name)
             if not database_exists:
                 raise UserError(f"database not found: {database}")
-            u.privileges[database] = privilege
+            u.privileges = {**u.privileges, database: privilege}
             self._save()
 
     def database_dropped(self, database: str) -> None:
@@ -192,7 +196,8 @@ class UserStore:
         with self._lock:
             changed = False
             for u in self._users.values():
-                if u.privileges.pop(database, None) is not None:
+                if database in u.privileges:
+                    u.privileges = {k: p for k, p in u.privileges.items() if k != database}
                     changed = True
             if changed:
                 self._save()
@@ -205,7 +210,10 @@ _stores_lock = threading.Lock()
 def users_of(engine: Any) -> UserStore:
     """The user store of a storage engine, loaded from its catalog on first use."""
     with _stores_lock:
-        store = _BY_ENGINE.get(engine)
-        if store is None:
-            store = _BY_ENGINE[engine] = UserStore(engine.catalog)
+        try:
+            store = _BY_ENGINE.get(engine)
+            if store is None:
+                store = _BY_ENGINE[engine] = UserStore(engine.catalog)
+        except TypeError:  # a stand-in that cannot be weakly referenced: a store of its own
+            store = UserStore(engine.catalog)
         return store
