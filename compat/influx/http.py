@@ -511,8 +511,9 @@ async def _write(
     except AuthError as e:
         metrics.errors.labels(api, "auth").inc()
         response = error_response(e.status, e.message)
-        if e.status == 401:
+        if e.status == 401:  # (as InfluxDB answers it: a challenge, no X-Influxdb-Error)
             response.headers["Www-Authenticate"] = 'Basic realm="InfluxDB"'
+            del response.headers["X-Influxdb-Error"]
     except StorageError as e:
         log.error("write to %s failed: %s", request.query.get("db") or request.query.get("bucket"), e)
         metrics.errors.labels(api, "storage").inc()

@@ -809,7 +809,7 @@ class Answer:
 
 def _error(status: int, message: str, csv_out: bool, pretty: bool = False) -> Answer:
     headers = _headers()
-    headers["X-Influxdb-Error"] = message[:1024]
+    headers["X-Influxdb-Error"] = message[:1024].strip(" \t\r\n")  # (Go trims header values)
     if csv_out:
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerows([["error"], [message]])
@@ -957,8 +957,9 @@ def begin_authorized(
 
 def auth_error(e: AuthError, csv_out: bool) -> Answer:
     answer = _error(e.status, e.message, csv_out)
-    if e.status == 401:
+    if e.status == 401:  # (as InfluxDB answers it: a challenge, no X-Influxdb-Error)
         answer.headers["Www-Authenticate"] = 'Basic realm="InfluxDB"'
+        del answer.headers["X-Influxdb-Error"]
     return answer
 
 
