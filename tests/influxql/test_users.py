@@ -314,3 +314,43 @@ def test_front_answers_pipelined_requests_in_order_around_a_password_check(serve
     statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", data)
     assert statuses == [b"200", b"401", b"200", b"200"], data
     assert b'"authorization failed"' in data and b'["piped",false]' in data
+
+
+def test_docker_image_setup_with_the_cli(tmp_path: Path) -> None:
+    """What the influxdb Docker image's init script runs with the ``influx`` CLI for
+    INFLUXDB_ADMIN_USER, INFLUXDB_DB, INFLUXDB_USER and INFLUXDB_READ_USER: every command carries
+    the admin's credentials, the first one creating that admin (with authentication on)."""
+    proc = _start(tmp_path / "server")
+    try:
+        port = str(proc.http_port)
+        cli = [_need_cli(), "-host", "127.0.0.1", "-port", port, "-username", "root", "-password", "rootpw"]
+        commands = [
+            "CREATE USER root WITH PASSWORD 'rootpw' WITH ALL PRIVILEGES",
+            "CREATE DATABASE telegraf",
+            "CREATE USER \"telegraf\" WITH PASSWORD 'tpw'",
+            'REVOKE ALL PRIVILEGES FROM "telegraf"',
+            'GRANT ALL ON "telegraf" TO "telegraf"',
+            "CREATE USER \"grafana\" WITH PASSWORD 'gpw'",
+            'REVOKE ALL PRIVILEGES FROM "grafana"',
+            'GRANT READ ON "telegraf" TO "grafana"',
+        ]
+        for command in commands:
+            r = subprocess.run(
+                [*cli, "-execute", command],
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                stdin=subprocess.DEVNULL,
+            )
+            assert r.returncode == 0 and "ERR" not in r.stdout + r.stderr, (command, r.stdout, r.stderr)
+        base = proc.http_url("")
+        r = query(base, "SHOW USERS; SHOW GRANTS FOR grafana", user=("root", "rootpw"))
+        results = r.json()["results"]
+        assert results[0]["series"][0]["values"] == [["root", True], ["telegraf", False], ["grafana", False]]
+        assert results[1]["series"][0]["values"] == [["telegraf", "READ"]]
+        assert write(base, "telegraf", user=("telegraf", "tpw")).status == 204
+        assert write(base, "telegraf", user=("grafana", "gpw")).status == 403
+        assert query(base, "SELECT * FROM m", user=("grafana", "gpw"), db="telegraf").status == 200
+    finally:
+        _stop(proc)
