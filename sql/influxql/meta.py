@@ -5,7 +5,8 @@ Meta queries never scan data: databases, retention policies and shards come from
 database's series index (columnar/index.py), with WHERE clauses on tags evaluated by the index as
 tag predicates (columnar/predicate.py). Estimated cardinalities use the index's HyperLogLog sketch.
 Management statements (CREATE/DROP DATABASE, retention policies, DROP MEASUREMENT/SERIES, DELETE)
-call the storage engine.
+call the storage engine; users and privileges (SHOW USERS, SHOW GRANTS, CREATE USER, GRANT ...)
+live in sql/influxql/users.py's store, kept in the catalog.
 """
 
 from __future__ import annotations
