@@ -479,6 +479,11 @@ class Catalog:
                 (kind, None if ftype is None else int(ftype), table_id, name),
             )
 
+    def set_column_pg_type(self, table_id: int, name: str, pg_type: str) -> None:
+        """Change the type a column is declared with (its stored field type stays)."""
+        with self._tx(schema=True) as cur:
+            cur.execute("UPDATE columns SET pg_type=? WHERE table_id=? AND name=?", (pg_type, table_id, name))
+
     def drop_column(self, table_id: int, name: str) -> None:
         """Drop a column; its stored data stays behind under a name no later column will take."""
         with self._tx(schema=True) as cur:

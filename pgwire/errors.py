@@ -8,6 +8,7 @@ never has to know which error it caught.
 
 from __future__ import annotations
 
+from sql.errors import AdminShutdown as AdminShutdown  # (FATAL 57P01: the SQL layer raises it too)
 from sql.errors import SqlError
 
 
@@ -31,10 +32,6 @@ class InvalidAuthorization(SqlError, sqlstate="28000"):
 
 
 class InvalidPassword(SqlError, sqlstate="28P01"):
-    severity = "FATAL"
-
-
-class AdminShutdown(SqlError, sqlstate="57P01"):
     severity = "FATAL"
 
 

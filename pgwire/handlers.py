@@ -372,6 +372,10 @@ class Handler:
         elif self.conn.state in (State.READY, State.COPY_IN, State.COPY_OUT):
             self._end_simple_after_error()
 
+    def _notice(self, notice: SqlError) -> None:
+        """A WARNING or NOTICE of the statement running now (the session calls this from its thread)."""
+        self.conn.send(m.NoticeResponse(error_fields(notice)))
+
     def _ready_for_query(self) -> None:
         status = self.session.transaction_status if self.session is not None else "I"
         ready = _READY.get(status)
@@ -480,6 +484,7 @@ class Handler:
                     busy=lambda: self.running or self.streaming,
                     cancel=self.cancel,
                     terminate=self.terminate,
+                    notice=self._notice,
                 ),
             )
         for name, value in session.parameters.items():

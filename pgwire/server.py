@@ -557,16 +557,21 @@ class _PgConnection(asyncio.Protocol):
             self.loop.call_soon_threadsafe(self.shutdown)
 
     def shutdown(self) -> None:
-        """Server shutdown: cancel what runs, tell the client why, and close."""
-        if self.handler is not None:
-            handler = self.handler
-            if handler.running:
-                self.loop.run_in_executor(self.server.executor, handler.cancel)
-        err = AdminShutdown("terminating connection due to administrator command")
-        self._write(m.ErrorResponse(error_fields(err)).encode())
+        """Server shutdown, pg_terminate_backend: tell the client why, close, and then cancel what
+        runs (first, its 57014 could reach the client before the FATAL, and the client would report
+        that instead, as libpq keeps the last error)."""
+        fatal = m.ErrorResponse(
+            error_fields(AdminShutdown("terminating connection due to administrator command"))
+        )
+        with self.wlock:  # (so no direct write of a pool thread lands between the FATAL and the close)
+            transport = self.transport
+            if transport is not None and not self.lost and not transport.is_closing():
+                transport.write(fatal.encode())
+            if transport is not None:
+                transport.close()
         self.conn.close()
-        if self.transport is not None:
-            self.transport.close()
+        if self.handler is not None and self.handler.running:
+            self.loop.run_in_executor(self.server.executor, self.handler.cancel)
         self.wake.set()
 
 

@@ -8,6 +8,19 @@ dict operations are atomic); the statement a session runs is two attribute sets 
 (``query``, ``query_start``), so the hot path pays nothing more. Whether a session is running something
 now is asked of the protocol (``busy``), which knows when its rows are still being sent.
 
+pg_cancel_backend(pid) / pg_terminate_backend(pid [, timeout]) are evaluated per row, as in PostgreSQL:
+the rewrite (sql/rewrite/session_functions.py) turns each call into the DuckDB function
+``tsgres_signal_backend(call, what, pid, timeout)``, a Python UDF installed once into the engine's
+DuckDB database (:meth:`Activity.install`; every cursor sees it). ``call`` is the token of the
+:class:`SignalCall` the executing statement registered (sql/engine.py, ``_run_signal``): the session
+that runs it, the WARNINGs its calls report (sent to its client as NoticeResponse through
+``Connection.notice``), and the error that stops it when it cancels or terminates its own session.
+The UDF acts at once, from whichever DuckDB thread evaluates the row: these are operator statements,
+not hot paths, and ordinary queries never meet it.
+
+    SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'x'
+    -> SELECT tsgres_signal_backend(7, 'terminate', CAST(pid AS INT), CAST(0 AS BIGINT)) FROM ...
+
 An InfluxQL query is registered for as long as its statements run (sql/influxql/execute.py), under a
 qid counted from 1; killing it cancels the SQL session its thread runs the query's SQL in.
 """
@@ -21,7 +34,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sql import errors as E
+
 if TYPE_CHECKING:
+    import duckdb
+
     from sql.engine import SqlSession
 
 
@@ -34,13 +51,98 @@ class Connection:
     busy: Callable[[], bool] = lambda: False  # a statement runs or its rows are being sent
     cancel: Callable[[], None] | None = None  # cancel the running statement (any thread)
     terminate: Callable[[], None] | None = None  # close the connection, FATAL 57P01 (any thread)
+    # send the client a NoticeResponse (a WARNING or NOTICE) now: called by the thread running the
+    # session's statement, so it arrives before that statement's rows or error, as in PostgreSQL
+    notice: Callable[[E.SqlError], None] | None = None
     backend_start: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+# (call BIGINT, what VARCHAR, pid INT, timeout_ms BIGINT) -> BOOLEAN
+SIGNAL_FUNCTION = "tsgres_signal_backend"
+TERMINATE_POLL_S = 0.01  # pg_terminate_backend(pid, timeout): how often it looks whether pid is gone
+
+
+@dataclass
+class SignalCall:
+    """One execution of a statement that calls pg_cancel_backend / pg_terminate_backend."""
+
+    token: int
+    session: SqlSession  # the session executing it (its pid is "own")
+    notices: list[E.SqlError] = field(default_factory=list)  # WARNINGs for its client, in call order
+    # what stops the statement: its own session cancelled (57014) or terminated (FATAL 57P01), a
+    # negative timeout (22003); the UDF raises to stop DuckDB, the engine raises this instead
+    error: E.SqlError | None = None
+
+
+class _Stop(Exception):  # noqa: N818 - not an error itself: SignalCall.error says what stopped DuckDB
+    pass
 
 
 class Activity:
     def __init__(self) -> None:
         self._sessions: dict[int, SqlSession] = {}
         self.influxql = InfluxQueries()
+        self._calls: dict[int, SignalCall] = {}
+        self._tokens = itertools.count(1)  # (0: no call; the token a described statement carries)
+
+    def install(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Put :data:`SIGNAL_FUNCTION` into ``con``'s database (every cursor of it sees it). NULL in any
+        argument gives NULL without a call: both functions are strict in PostgreSQL."""
+        con.create_function(
+            SIGNAL_FUNCTION,
+            self._signal_row,
+            ["BIGINT", "VARCHAR", "INTEGER", "BIGINT"],
+            "BOOLEAN",
+            side_effects=True,  # (never folded, cached or evaluated for rows a filter drops)
+        )
+
+    def begin(self, session: SqlSession) -> SignalCall:
+        call = SignalCall(next(self._tokens), session)
+        self._calls[call.token] = call
+        return call
+
+    def end(self, call: SignalCall) -> None:
+        self._calls.pop(call.token, None)
+
+    def _signal_row(self, token: int, what: str, pid: int, timeout_ms: int) -> bool:
+        """pg_cancel_backend / pg_terminate_backend of one row, as PostgreSQL 15 answers it: true once
+        the session is signalled; false with a WARNING for a pid no session has (or, with a timeout,
+        one that has not ended within it); its own session's statement stops at once (cancelled, or
+        the session terminated), before any further row is signalled."""
+        call = self._calls.get(token)
+        if call is None:  # run by a path that registered no call (INSERT ... SELECT, EXPLAIN ANALYZE)
+            raise RuntimeError(
+                "pgsql 0A000: pg_cancel_backend() and pg_terminate_backend() are supported in SELECT "
+                "statements only"
+            )
+        if timeout_ms < 0:
+            call.error = E.NumericValueOutOfRange('"timeout" must not be negative')
+            raise _Stop
+        if pid == call.session.backend_pid:
+            call.error = (
+                E.AdminShutdown("terminating connection due to administrator command")
+                if what == "terminate"
+                else E.QueryCanceled("canceling statement due to user request")
+            )
+            raise _Stop
+        if not self.signal(what, pid):
+            call.notices.append(E.Warning_(f"PID {pid} is not a PostgreSQL backend process"))
+            return False
+        if what == "terminate" and timeout_ms > 0 and not self._ended(pid, timeout_ms / 1000):
+            call.notices.append(
+                E.Warning_(f"backend with PID {pid} did not terminate within {timeout_ms} milliseconds")
+            )
+            return False
+        return True
+
+    def _ended(self, pid: int, timeout_s: float) -> bool:
+        """Whether the session ``pid`` leaves within ``timeout_s`` (pg_terminate_backend's wait)."""
+        deadline = time.monotonic() + timeout_s
+        while pid in self._sessions:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(TERMINATE_POLL_S)
+        return True
 
     def attach(self, session: SqlSession) -> None:
         self._sessions[session.backend_pid] = session

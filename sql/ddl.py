@@ -20,10 +20,12 @@ import pyarrow as pa
 from sqlglot import exp
 
 from columnar.errors import DatabaseExists, StorageError
+from retention import continuous
+from sql import column_defaults
 from sql import errors as E
 from sql import types as pgt
 from sql.session import ColumnDesc, Result
-from sql.tables import HIDDEN_TIME
+from sql.tables import HIDDEN_TIME, sql_columns
 
 if TYPE_CHECKING:
     from sql.engine import SqlSession
@@ -43,7 +45,7 @@ def _rp_of(table: exp.Table) -> str | None:
     return None if schema in ("", "public") else schema
 
 
-def create_table(session: SqlSession, tree: exp.Create) -> Result:
+def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result:
     schema = tree.this
     if not isinstance(schema, exp.Schema):
         raise E.FeatureNotSupported("CREATE TABLE AS is not supported yet")
@@ -61,7 +63,8 @@ def create_table(session: SqlSession, tree: exp.Create) -> Result:
         raise E.DuplicateTable(f'relation "{table.name}" already exists')
     cols: list[tuple[str, str, pgt.PgType, bool]] = []  # name, declared, type, not null
     keys: list[list[str]] = []
-    defaults: dict[str, dict] = {}  # column -> {"seq": name} (SERIAL) or {"sql": expression}
+    defaults: dict[str, dict] = {}  # sql/column_defaults.py
+    texts = iter(column_defaults.source_texts(sql))  # the DEFAULT clauses as written, in order
     primary: list[str] = []  # the PRIMARY KEY among keys (pg_catalog tells it from UNIQUE)
     for e in schema.expressions:
         if isinstance(e, exp.ColumnDef):
@@ -75,8 +78,10 @@ def create_table(session: SqlSession, tree: exp.Create) -> Result:
                 seq = f"{table.name}_{e.name}_seq"
                 defaults[e.name] = {"seq": seq}
             for k in kinds:
-                if isinstance(k, exp.DefaultColumnConstraint) and not isinstance(k.this, exp.Null):
-                    defaults[e.name] = {"sql": k.this.sql("postgres")}
+                if isinstance(k, exp.DefaultColumnConstraint):
+                    d = column_defaults.of_node(k.this, next(texts, None), declared)
+                    if d is not None:
+                        defaults[e.name] = d
             not_null = any(
                 isinstance(k, exp.NotNullColumnConstraint | exp.PrimaryKeyColumnConstraint) for k in kinds
             )
@@ -216,7 +221,7 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
             storage.catalog.set_meta(key, None)
         return Result(None, tag="DROP VIEW")
     if kind == "DATABASE":
-        name = tree.this.name
+        name = (tree.this or tree.args["tables"][0]).name  # (this sqlglot puts the name in tables)
         if name == database:
             raise E.SqlError("cannot drop the currently open database")
         try:
@@ -224,6 +229,7 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
         except StorageError:
             if not tree.args.get("exists"):
                 raise E.InvalidCatalogName(f'database "{name}" does not exist') from None
+        continuous.drop_database(storage, name)  # (its InfluxQL continuous queries go with it)
         return Result(None, tag="DROP DATABASE")
     if kind == "SCHEMA":
         name = tree.this.db or tree.this.name
@@ -337,8 +343,9 @@ def _view_key(session: SqlSession, table: exp.Table) -> str:
     return view_key(session.database, table.db or "public", table.name)
 
 
-def alter(session: SqlSession, tree: exp.Alter) -> Result:
+def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
     storage, database = session.storage, session.database
+    texts = iter(column_defaults.source_texts(sql))  # the DEFAULT clauses as written, in order
     table: exp.Table = tree.this
     rpm = storage.catalog.retention_policy(database, _rp_of(table))
     meta = storage.table(rpm.database_id, rpm.name, table.name)
@@ -361,9 +368,37 @@ def alter(session: SqlSession, tree: exp.Alter) -> Result:
             )
             if kind == "tag" and not meta.options.get("sql"):
                 kind = "field"
+            default = _default_of(action, texts, declared)
+            rows = _row_count(session, table) if default is not None else 0
+            if rows > FILL_MAX_ROWS:
+                raise E.FeatureNotSupported(
+                    f'ADD COLUMN "{action.name}" with a DEFAULT writes the table\'s {rows} rows again with '
+                    f"the value, held in memory at once: more than {FILL_MAX_ROWS} is not supported",
+                    hint="add the column without a DEFAULT, then SET DEFAULT: rows written later take it",
+                )
+            filled = rows > 0
             storage.catalog.add_columns(
                 meta.id, [(action.name, kind, None if kind == "tag" else t.storage, declared)]
             )
+            if default is not None:
+                _set_options(storage, meta.id, _with_default, action.name, default)
+                if filled:
+                    storage.invalidate_tables()
+                    _fill(session, table, action.name, default)
+        elif isinstance(action, exp.AlterColumn) and _alters_default(action):
+            if meta.column(action.name) is None:
+                raise E.UndefinedColumn(f'column "{action.name}" of relation "{table.name}" does not exist')
+            declared = next(c.type.name for c in sql_columns(meta) if c.name == action.name)
+            d = column_defaults.of_node(action.args.get("default"), next(texts, None), declared)
+            name = action.name
+            if d is None:
+                _set_options(storage, meta.id, _with_default, name, None)
+            else:
+                _set_options(storage, meta.id, _with_default, name, d)
+        elif isinstance(action, exp.AlterColumn) and action.args.get("allow_null") is not None:
+            _alter_nullability(session, table, meta, action.name, not action.args["allow_null"])
+        elif isinstance(action, exp.AlterColumn) and action.args.get("dtype") is not None:
+            _alter_type(session, table, meta, action)
         elif isinstance(action, exp.RenameColumn):
             old, new = action.this.name, action.args["to"].name
             if meta.column(old) is None:
@@ -373,6 +408,7 @@ def alter(session: SqlSession, tree: exp.Alter) -> Result:
             if meta.column(old).kind != "field" and old != meta.time_column:
                 raise E.FeatureNotSupported("renaming a tag column is not supported yet")
             storage.catalog.rename_column(meta.id, old, new)
+            _set_options(storage, meta.id, _renamed, old, new)
         elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "COLUMN":
             for c in action.args.get("tables") or [action.this]:
                 col = meta.column(c.name)
@@ -383,6 +419,7 @@ def alter(session: SqlSession, tree: exp.Alter) -> Result:
                 if col.kind != "field":
                     raise E.FeatureNotSupported(f'dropping the {col.kind} column "{c.name}" is not supported')
                 storage.catalog.drop_column(meta.id, c.name)
+                _set_options(storage, meta.id, _renamed, c.name, None)
         elif isinstance(action, exp.AlterRename):
             storage.catalog.rename_table(meta.id, action.this.name)
         else:
@@ -391,6 +428,161 @@ def alter(session: SqlSession, tree: exp.Alter) -> Result:
         meta = storage.table(rpm.database_id, rpm.name, table.name) or meta
     storage.invalidate_tables()
     return Result(None, tag="ALTER TABLE")
+
+
+def _alter_nullability(session: SqlSession, table: exp.Table, meta, name: str, not_null: bool) -> None:
+    """ALTER COLUMN ... SET NOT NULL (refused while a row holds NULL there) / DROP NOT NULL."""
+    col = meta.column(name)
+    if col is None:
+        raise E.UndefinedColumn(f'column "{name}" of relation "{table.name}" does not exist')
+    if not_null:
+        if col.kind != "time":  # (a time is never NULL)
+            q = (
+                exp.select("count(*)")
+                .from_(table.copy())
+                .where(exp.column(name, quoted=True).is_(exp.null()))
+            )
+            if session.query_arrow(q, []).column(0)[0].as_py():
+                raise E.NotNullViolation(f'column "{name}" of relation "{table.name}" contains null values')
+    elif name in (meta.options.get("primary_key") or []):
+        raise E.InvalidTableDefinition(f'column "{name}" is in a primary key')
+    _set_options(session.storage, meta.id, _with_not_null, name, not_null)
+
+
+def _with_not_null(options: dict, column: str, not_null: bool) -> None:
+    per = options.setdefault("not_null", {})
+    if not_null:
+        per[column] = True
+    else:
+        per.pop(column, None)
+
+
+_INTEGERS = {"int2": 2**15, "int4": 2**31, "int8": 2**63}
+_STRINGS = {"text", "varchar"}
+
+
+def _alter_type(session: SqlSession, table: exp.Table, meta, action: exp.AlterColumn) -> None:
+    """ALTER COLUMN ... TYPE between types stored alike: integers (int2, int4, int8: a narrower one
+    only when every value fits), float4 and float8, text and varchar(n) (every value at most n
+    long). The stored values stay; the column is declared and read as the new type."""
+    name = action.name
+    col = meta.column(name)
+    if col is None:
+        raise E.UndefinedColumn(f'column "{name}" of relation "{table.name}" does not exist')
+    declared = _declared(action.args["dtype"])
+    try:
+        new = pgt.lookup(declared)
+    except KeyError:
+        raise E.UndefinedObject(f'type "{declared}" does not exist') from None
+    old = pgt.lookup(col.pg_type) if col.pg_type else None
+    using = action.args.get("using")
+    plain = not using or (
+        isinstance(using, exp.Cast) and isinstance(using.this, exp.Column) and using.this.name == name
+    )
+    ref = exp.column(name, quoted=True)
+    if plain and old is not None and old.name in _INTEGERS and new.name in _INTEGERS:
+        bound = _INTEGERS[new.name]
+        if bound < _INTEGERS[old.name]:
+            q = exp.select(f"min({ref.sql('duckdb')})", f"max({ref.sql('duckdb')})").from_(table.copy())
+            lo, hi = (v[0].as_py() for v in session.query_arrow(q, []).columns)
+            if lo is not None and (lo < -bound or hi >= bound):
+                kind = "smallint" if new.name == "int2" else "integer"
+                raise E.NumericValueOutOfRange(f"{kind} out of range")
+    elif plain and old is not None and {old.name, new.name} <= {"float4", "float8"}:
+        pass
+    elif plain and old is not None and old.name in _STRINGS and new.name in _STRINGS:
+        from sql.pgcatalog_model import typmod_of
+
+        size = typmod_of(declared, new.name) - 4
+        if size > 0:
+            q = exp.select(f"max(length({ref.sql('duckdb')}))").from_(table.copy())
+            longest = session.query_arrow(q, []).column(0)[0].as_py()
+            if longest is not None and longest > size:
+                raise E.StringDataRightTruncation(f"value too long for type character varying({size})")
+    else:
+        raise E.FeatureNotSupported(
+            f'ALTER COLUMN "{name}" TYPE {declared}: only between integer types, between float4 and '
+            "float8, and between text and varchar are supported (the stored values are kept)"
+        )
+    session.storage.catalog.set_column_pg_type(meta.id, name, declared)
+    session.storage.invalidate_tables()
+
+
+def _alters_default(action: exp.AlterColumn) -> bool:
+    """ALTER COLUMN ... SET DEFAULT or DROP DEFAULT (not DROP NOT NULL, TYPE ...)."""
+    if action.args.get("default") is not None:
+        return True
+    return (
+        bool(action.args.get("drop"))
+        and action.args.get("allow_null") is None
+        and not action.args.get("dtype")
+    )
+
+
+def _default_of(coldef: exp.ColumnDef, texts, declared: str) -> dict | None:
+    """The DEFAULT of a column definition (sql/column_defaults.py), its text taken from ``texts``."""
+    for c in coldef.args.get("constraints") or []:
+        if isinstance(c.args.get("kind"), exp.DefaultColumnConstraint):
+            return column_defaults.of_node(c.args["kind"].this, next(texts, None), declared)
+    return None
+
+
+def _set_options(storage, table_id: int, change, *args) -> None:
+    """``change(options, *args)`` on a copy of the table's options, stored."""
+    meta = storage.catalog.table_by_id(table_id)
+    options = json.loads(json.dumps(meta.options))
+    change(options, *args)
+    storage.catalog.set_table_options(table_id, meta.time_column, options)
+    storage.invalidate_tables()
+
+
+def _with_default(options: dict, column: str, default: dict | None) -> None:
+    per = options.setdefault("defaults", {})
+    if default is None:
+        per.pop(column, None)
+    else:
+        per[column] = default
+
+
+def _renamed(options: dict, old: str, new: str | None) -> None:
+    """What the options say of column ``old``, said of ``new`` (None: the column is dropped)."""
+    for key in ("defaults", "not_null"):
+        per = options.get(key)
+        if isinstance(per, dict) and old in per:
+            value = per.pop(old)
+            if new is not None:
+                per[new] = value
+    if new is not None:
+        for key in ("keys",):
+            options[key] = [[new if n == old else n for n in k] for k in options.get(key) or []]
+        options["primary_key"] = [new if n == old else n for n in options.get("primary_key") or []]
+
+
+# ADD COLUMN ... DEFAULT rewrites the rows already there in one UPDATE (sql/dml.py), which holds them
+# all in memory: ~100 bytes a row of a few columns, so about 2 GB at this many
+FILL_MAX_ROWS = 20_000_000
+
+
+def _row_count(session: SqlSession, table: exp.Table) -> int:
+    q = exp.select("count(*)").from_(table.copy())
+    return int(session.query_arrow(q, []).column(0)[0].as_py())
+
+
+def _fill(session: SqlSession, table: exp.Table, column: str, default: dict) -> None:
+    """Every row of ``table`` written again with ``column`` = its new DEFAULT, as PostgreSQL fills a
+    column added with one (an UPDATE without WHERE: the rows are deleted, then written)."""
+    from sql.dml import update
+
+    tree = exp.Update(
+        this=table.copy(),
+        expressions=[
+            exp.EQ(
+                this=exp.column(column, quoted=True),
+                expression=exp.maybe_parse(default["sql"], dialect="postgres"),
+            )
+        ],
+    )
+    update(session, tree, [])
 
 
 def truncate(session: SqlSession, tree: exp.TruncateTable) -> Result:

@@ -39,7 +39,9 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
             raise E.UndefinedColumn(f'column "{n}" of relation "{meta.name}" does not exist')
     source = tree.expression
     if source is None:
-        raise E.FeatureNotSupported("INSERT ... DEFAULT VALUES is not supported")
+        if not tree.args.get("default"):
+            raise E.SyntaxError_("INSERT without values")
+        source, names = exp.Values(expressions=[exp.Tuple(expressions=[])]), []  # DEFAULT VALUES
     if isinstance(source, exp.Values):
         width = len(source.expressions[0].expressions) if source.expressions else 0
     else:
@@ -47,29 +49,38 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     if width > len(names):
         raise E.SyntaxError_("INSERT has more expressions than target columns")
     if width < len(names):
-        raise E.SyntaxError_("INSERT has more target columns than expressions")
+        if isinstance(target, exp.Schema):
+            raise E.SyntaxError_("INSERT has more target columns than expressions")
+        names = names[:width]  # without a column list, the columns after the values take their defaults
+    serial_rows: dict[str, list[int]] = {}
     if isinstance(source, exp.Values):
+        names, serial_rows = _values_defaults(source, names, meta.options.get("defaults", {}))
         _fix_time_literals(source, [by_name[n] for n in names])
-    inner = [f"c{i}" for i in range(len(names))]
-    casts = [
-        exp.Cast(this=exp.column(c), to=exp.DataType.build(duck_type(by_name[n].type), dialect="duckdb")).as_(
-            n, quoted=True
+    if names:
+        inner = [f"c{i}" for i in range(len(names))]
+        casts = [
+            exp.Cast(
+                this=exp.column(c), to=exp.DataType.build(duck_type(by_name[n].type), dialect="duckdb")
+            ).as_(n, quoted=True)
+            for c, n in zip(inner, names, strict=True)
+        ]
+        wrapped = exp.select(*casts).from_(
+            exp.Subquery(
+                this=source.copy(),
+                alias=exp.TableAlias(
+                    this=exp.to_identifier("__v"), columns=[exp.to_identifier(c) for c in inner]
+                ),
+            )
         )
-        for c, n in zip(inner, names, strict=True)
-    ]
-    wrapped = exp.select(*casts).from_(
-        exp.Subquery(
-            this=source.copy(),
-            alias=exp.TableAlias(
-                this=exp.to_identifier("__v"), columns=[exp.to_identifier(c) for c in inner]
-            ),
-        )
-    )
-    rows = session.query_arrow(wrapped, params)
+        rows = session.query_arrow(wrapped, params)
+    else:  # every column takes its default: as many rows as VALUES has, no column yet
+        rows = pa.table({"__n": np.zeros(len(source.expressions), np.int8)}).drop_columns(["__n"])
+    for name, at in serial_rows.items():
+        rows = _serial_values(session, meta, table, rows, by_name[name], at)
     rows = _with_defaults(session, meta, table, rows, [c for c in cols if c.name not in names])
     returning = tree.args.get("returning")
     if rows.num_rows == 0:
-        return _returning(session, returning, rows, "INSERT 0 0")
+        return _returning(session, returning, rows, "INSERT 0 0", table)
     start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
     batch = to_write_batch(meta, rows, start)
     conflict = tree.args.get("conflict")
@@ -84,8 +95,53 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     if n:
         _write(session, rp, batch)
     if returning is not None:
-        return _returning(session, returning, rows, f"INSERT 0 {n}")
+        return _returning(session, returning, rows, f"INSERT 0 {n}", table)
     return Result(None, tag=f"INSERT 0 {n}")
+
+
+def _is_default(e: exp.Expression) -> bool:
+    return isinstance(e, exp.Var) and e.name.upper() == "DEFAULT"
+
+
+def _values_defaults(values: exp.Values, names: list[str], defaults: dict) -> tuple[list[str], dict]:
+    """``DEFAULT`` items of a VALUES list, in place: a column that is DEFAULT in every row is left out
+    (it is filled as an omitted column is); elsewhere DEFAULT becomes the column's expression, or
+    NULL (no default, or a SERIAL, whose values :func:`_serial_values` puts there). Returns the
+    columns still given, and per SERIAL column the rows whose DEFAULT it fills."""
+    rows = [t.expressions for t in values.expressions]
+    if not any(_is_default(e) for r in rows for e in r):
+        return names, {}
+    keep = [i for i in range(len(names)) if not all(_is_default(r[i]) for r in rows)]
+    serial: dict[str, list[int]] = {}
+    for i in keep:
+        d = defaults.get(names[i])
+        for k, r in enumerate(rows):
+            if not _is_default(r[i]):
+                continue
+            if d is not None and "sql" in d:
+                r[i].replace(exp.maybe_parse(d["sql"], dialect="postgres"))
+            else:
+                r[i].replace(exp.Null())
+                if d is not None:
+                    serial.setdefault(names[i], []).append(k)
+    for t in values.expressions:
+        t.set("expressions", [t.expressions[i] for i in keep])
+    return [names[i] for i in keep], serial
+
+
+def _serial_values(
+    session: SqlSession, meta, table: exp.Table, rows: pa.Table, col, at: list[int]
+) -> pa.Table:
+    """Column ``col`` of ``rows`` with the next values of its sequence at rows ``at`` (its DEFAULTs)."""
+    from sql.ddl import sequence_key
+
+    d = meta.options["defaults"][col.name]
+    key = sequence_key(session.database, table.db or "public", d["seq"])
+    first = session.storage.catalog.sequence(key, "nextval", n=len(at))
+    values = rows.column(col.name).to_numpy(zero_copy_only=False).astype(object)
+    values[np.asarray(at)] = np.arange(first, first + len(at))
+    i = rows.column_names.index(col.name)
+    return rows.set_column(i, col.name, pa.array(values.tolist(), rows.schema.field(i).type))
 
 
 def _fix_time_literals(values: exp.Values, targets: list) -> None:
@@ -131,11 +187,18 @@ def _with_defaults(session: SqlSession, meta, table: exp.Table, rows: pa.Table, 
     return rows
 
 
-def _returning(session: SqlSession, returning: exp.Returning | None, rows: pa.Table, tag: str) -> Result:
-    """INSERT ... RETURNING: the expressions over the rows written (as DuckDB evaluates them)."""
+def _returning(
+    session: SqlSession, returning: exp.Returning | None, rows: pa.Table, tag: str, table: exp.Table
+) -> Result:
+    """INSERT ... RETURNING: the expressions over the rows written (as DuckDB evaluates them), which
+    may name the table (``RETURNING t.id``, as SQLAlchemy and Alembic write it)."""
     if returning is None:
         return Result(None, tag=tag)
-    q = exp.select(*[e.copy() for e in returning.expressions]).from_("__returning")
+    source = exp.Table(
+        this=exp.to_identifier("__returning"),
+        alias=exp.TableAlias(this=exp.to_identifier(table.alias_or_name)),
+    )
+    q = exp.select(*[e.copy() for e in returning.expressions]).from_(source)
     cur = session._cursor()
     try:
         cur.register("__returning", rows)
@@ -147,6 +210,22 @@ def _returning(session: SqlSession, returning: exp.Returning | None, rows: pa.Ta
 
     columns = [ColumnDesc(f.name, from_arrow(f.type).oid) for f in out.schema]
     return Result(columns, iter(out.to_batches()), tag=tag)
+
+
+def returning_columns(session: SqlSession, tree: exp.Insert | exp.Update | exp.Delete) -> list | None:
+    """The columns a statement's RETURNING gives (None: it has none), as its execution gives them:
+    described at Parse, as PostgreSQL does, so that clients on the extended protocol (psycopg,
+    SQLAlchemy, Alembic) bind result formats for them."""
+    returning = tree.args.get("returning")
+    if returning is None:
+        return None
+    target = tree.this
+    table = target.this if isinstance(target, exp.Schema) else target
+    _rp, meta = resolve_table(session.storage, session.database, table)
+    empty = pa.table(
+        {c.name: pa.array([], c.type.arrow) for c in sql_columns(meta)}  # (the rows as INSERT casts them)
+    )
+    return _returning(session, returning, empty, "", table).columns
 
 
 def _write(session: SqlSession, rp: str | None, batch) -> None:
@@ -295,12 +374,12 @@ def _pushdown(session: SqlSession, table: exp.Table, meta, where, params: list):
 
 
 def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
+    """UPDATE as rows written again. Where a row's key (its tags and time) stays and the table keeps
+    one row per key, writing the row again replaces it; otherwise (a tag or the time SET, a table
+    that keeps duplicates or has no time key, a NULL written) the rows the WHERE selects are deleted
+    first, which needs a WHERE the storage applies exactly (time and tag conditions)."""
     table = tree.this
     rp, meta = resolve_table(session.storage, session.database, table)
-    if not meta.dedupe:
-        raise E.FeatureNotSupported(
-            "UPDATE needs a PRIMARY KEY or UNIQUE constraint on the time and tag columns"
-        )
     cols = sql_columns(meta)
     by_name = {c.name: c for c in cols}
     sets: dict[str, exp.Expression] = {}
@@ -308,10 +387,6 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
         name = e.this.name
         if name not in by_name:
             raise E.UndefinedColumn(f'column "{name}" of relation "{meta.name}" does not exist')
-        if by_name[name].kind != "field":
-            raise E.FeatureNotSupported(
-                f'UPDATE of the {by_name[name].kind} column "{name}" is not supported'
-            )
         sets[name] = e.expression
     # every column, SET ones replaced: rows written back whole
     projections = [
@@ -326,17 +401,19 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
     if where is not None:
         q = q.where(where.this.copy())
     rows = session.query_arrow(q, params)
-    if rows.num_rows and any(rows.column(n).null_count for n in sets):
-        # a written NULL means "no value here", which keeps the stored one (last present value
-        # wins): setting NULL deletes the rows first, then writes them back without the value
+    rekeyed = not meta.dedupe or any(by_name[n].kind != "field" for n in sets)
+    # (a written NULL means "no value here", which keeps the stored one: the rows go first)
+    if rows.num_rows and (rekeyed or any(rows.column(n).null_count for n in sets)):
         pd = _pushdown(session, table, meta, where, params)
         if not pd.exact:
             raise E.FeatureNotSupported(
-                "UPDATE ... SET col = NULL supports conditions on the time column and tag columns only"
+                "this UPDATE writes the rows it changes again after deleting them, and supports"
+                " conditions on the time column and tag columns only"
             )
         session.storage.delete(
             session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
         )
     if rows.num_rows:
-        _write(session, rp, to_write_batch(meta, rows))
+        start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
+        _write(session, rp, to_write_batch(meta, rows, start))
     return Result(None, tag=f"UPDATE {rows.num_rows}")

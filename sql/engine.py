@@ -53,7 +53,7 @@ from sql.parse import command_word, parse
 from sql.pgcatalog_model import Snapshot
 from sql.planner import NativePlan
 from sql.read_ahead import read_ahead
-from sql.rewrite import RewriteContext, rewrite
+from sql.rewrite import RewriteContext, pg_json, rewrite
 from sql.rewrite.pg_types import TEXT_LIKE_OIDS
 from sql.session import ColumnDesc, CopyRequest, Result, Statement
 from sql.tables import TIME_NS, sql_columns, to_write_batch
@@ -109,6 +109,7 @@ class SqlEngine:
         self._plans_lock = threading.Lock()
         self._views: dict[tuple, str | None] = {}
         self.activity = _activity.Activity()  # live sessions: pg_stat_activity, pg_cancel_backend
+        self.activity.install(self.duck)  # (pg_cancel_backend / pg_terminate_backend, per row)
 
     PLAN_CACHE_SIZE = 1000
 
@@ -216,6 +217,9 @@ class SqlSession:
     native_deadline: float = 0.0
     # set by EXPLAIN ANALYZE while it runs a native plan: what the executor's scans report
     analysis: executor.Analysis | None = None
+    # while a statement that calls pg_cancel_backend / pg_terminate_backend runs (_run_signal): the
+    # token of its SignalCall, which the rewrite puts into its calls (0: none)
+    _signal_call: int = 0
 
     def __init__(self, engine: SqlEngine, database: str, user: str, options: dict[str, str]) -> None:
         self.sql_engine = engine
@@ -328,7 +332,7 @@ class SqlSession:
                     return shared
         prepared = self._prepare_new(sql, param_oids)
         prepared.version = version
-        if prepared.kind in ("query", "insert", "delete", "update"):
+        if prepared.kind in ("query", "signal", "insert", "delete", "update"):
             self.sql_engine.cache_plan(key, prepared)
         return prepared
 
@@ -449,8 +453,11 @@ class SqlSession:
             return Prepared(sql, [], timescale.describe(call), "SELECT", kind="timescale_call", tree=tree)
         if isinstance(tree, exp.Query):
             oids = self._param_oids(tree, param_oids)
-            rewritten = self._prepared_tree(tree, describe=True)  # describe and plan read it, unchanged
+            ctx = self._ctx(True)
+            rewritten = rewrite(tree.copy(), ctx)  # describe and plan read it, unchanged
             columns = column_origin.annotate(self, tree, self._describe(rewritten, oids))
+            if ctx.signals:  # pg_cancel_backend / pg_terminate_backend: DuckDB calls them per row
+                return Prepared(sql, oids, columns, "SELECT", kind="signal", tree=tree)
             native = planner.plan(self, rewritten)
             if native is None and "time_bucket_gapfill" in sql.lower():
                 native = gapfill.plan(self, tree, oids, [c.name for c in columns])
@@ -462,8 +469,9 @@ class SqlSession:
         kinds = {exp.Insert: "insert", exp.Delete: "delete", exp.Update: "update"}
         for cls, kind in kinds.items():
             if isinstance(tree, cls):
+                columns = dml.returning_columns(self, tree)
                 return Prepared(
-                    sql, self._param_oids(tree, param_oids), None, kind.upper(), kind=kind, tree=tree
+                    sql, self._param_oids(tree, param_oids), columns, kind.upper(), kind=kind, tree=tree
                 )
         if isinstance(tree, exp.Create | exp.Drop | exp.Alter | exp.TruncateTable):
             return Prepared(sql, [], None, word, kind="ddl", tree=tree)
@@ -528,6 +536,8 @@ class SqlSession:
             return commands.run(self, stmt.sql)
         if kind == "query":
             return self._run_query(stmt, params)
+        if kind == "signal":
+            return self._run_signal(stmt, params)
         if kind == "insert":
             return dml.insert(self, stmt.tree.copy(), params)
         if kind == "delete":
@@ -535,7 +545,7 @@ class SqlSession:
         if kind == "update":
             return dml.update(self, stmt.tree.copy(), params)
         if kind == "ddl":
-            return self._ddl(stmt.tree.copy())
+            return self._ddl(stmt.tree.copy(), stmt.sql)
         if kind == "extension":
             return ddl.create_extension(self, stmt.sql)
         if kind == "timescale_call":
@@ -552,16 +562,16 @@ class SqlSession:
             return self._explain(stmt.sql, params)
         raise E.FeatureNotSupported(f"{stmt.command} is not supported")
 
-    def _ddl(self, tree: exp.Expression) -> Result:
+    def _ddl(self, tree: exp.Expression, sql: str) -> Result:
         self.sql_engine.schema_changed()
         if isinstance(tree, exp.Create):
             if (tree.args.get("kind") or "").upper() == "TABLE":
-                return ddl.create_table(self, tree)
+                return ddl.create_table(self, tree, sql)
             return ddl.create_other(self, tree)
         if isinstance(tree, exp.Drop):
             return ddl.drop(self, tree)
         if isinstance(tree, exp.Alter):
-            return ddl.alter(self, tree)
+            return ddl.alter(self, tree, sql)
         return ddl.truncate(self, tree)
 
     # -- queries ---------------------------------------------------------------------------------------
@@ -573,8 +583,7 @@ class SqlSession:
             version=f"PostgreSQL {S.SERVER_VERSION} (tsgres {VERSION}) on x86_64-pc-linux-gnu, compiled by CPython, 64-bit",
             backend_pid=self.backend_pid,
             describe=describe,
-            signal=self.sql_engine.activity.signal,
-            params=self.current_params,
+            signal_call=self._signal_call,
             set_setting=self.set_setting,
             sequence=self._sequence,
             view=lambda schema, name: self.sql_engine.view_sql(self.database, schema, name),
@@ -1022,6 +1031,33 @@ class SqlSession:
         result.tag = "SELECT 0"
         return result
 
+    def _run_signal(self, stmt: Prepared, params: list) -> Result:
+        """A query that calls pg_cancel_backend / pg_terminate_backend (kind "signal"): DuckDB calls
+        them row by row (sql/activity.py) for a SignalCall of this execution, which gathers their
+        WARNINGs and what stops the statement. It runs to its end here, so every call has acted
+        before the answer goes out; the WARNINGs go to the client (``Connection.notice``) before its
+        rows or its error, as in PostgreSQL. A statement that cancels its own session fails (57014),
+        one that terminates it ends it (FATAL 57P01)."""
+        activity = self.sql_engine.activity
+        call = activity.begin(self)
+        self._signal_call = call.token
+        try:
+            result = self._run_query(stmt, params)
+            batches = list(result.batches)  # (its generator sets result.tag at the end)
+        except (E.SqlError, duckdb.Error) as exc:
+            if call.error is not None:
+                raise call.error from exc
+            raise
+        finally:
+            self._signal_call = 0
+            activity.end(call)
+            conn = self.connection
+            if conn is not None and conn.notice is not None:
+                for notice in call.notices:
+                    conn.notice(notice)
+        result.batches = iter(batches)
+        return result
+
     def _streamed(self, stmt: Prepared, pieces: executor.Streamed, cpu: float) -> Result:
         """A native result whose later pieces are computed as the client reads (each next one while
         the client reads the one before: sql/read_ahead.py), under the statement's deadline (the scan's
@@ -1170,7 +1206,7 @@ class SqlSession:
                 )
                 table = f'"{cmd.schema}"."{cmd.table}"' if cmd.schema else f'"{cmd.table}"'
                 stmt = self.prepare(f"SELECT {cols} FROM {table}", [])
-            res = self._run_query(stmt, [])
+            res = self._run_signal(stmt, []) if stmt.kind == "signal" else self._run_query(stmt, [])
             res.copy = CopyRequest("out", cmd.format, res.columns or [], cmd.options)
             return res
         from sql.binder import resolve_table
@@ -1400,6 +1436,10 @@ def _infer_params(session: SqlSession, tree: exp.Expression) -> dict[int, int]:
                 out.setdefault(n, lookup(parent.to.sql("postgres")).oid)
             except KeyError:
                 pass
+        elif (json_kind := pg_json.param_type(p)) is not None:  # jsonb_set($1, $2, ...), j @> $1
+            from sql.types import lookup
+
+            out.setdefault(n, lookup(json_kind).oid)
     return out
 
 

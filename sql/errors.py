@@ -131,6 +131,12 @@ class WindowingError(SqlError, sqlstate="42P20"): ...
 class NumericValueOutOfRange(SqlError, sqlstate="22003"): ...
 
 
+class StringDataRightTruncation(SqlError, sqlstate="22001"): ...
+
+
+class InvalidTableDefinition(SqlError, sqlstate="42P16"): ...
+
+
 class DivisionByZero(SqlError, sqlstate="22012"): ...
 
 
@@ -147,6 +153,18 @@ class NotNullViolation(SqlError, sqlstate="23502"): ...
 
 
 class QueryCanceled(SqlError, sqlstate="57014"): ...
+
+
+class AdminShutdown(SqlError, sqlstate="57P01"):
+    """The session was terminated (pg_terminate_backend, server shutdown): FATAL, the connection ends."""
+
+    severity = "FATAL"
+
+
+class Warning_(SqlError, sqlstate="01000"):
+    """Not an error: a WARNING the client is sent as a NoticeResponse (``Result.notices``)."""
+
+    severity = "WARNING"
 
 
 class ProgramLimitExceeded(SqlError, sqlstate="54000"): ...

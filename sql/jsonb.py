@@ -23,13 +23,25 @@ def key_order(key: str) -> tuple[int, bytes]:
 
 
 def _object(items: list[tuple[str, Any]]) -> dict[str, Any]:
-    return dict(sorted(dict(items).items(), key=lambda kv: key_order(kv[0])))
+    obj = dict(items)  # (the last duplicate wins)
+    return obj if len(obj) < 2 else dict(sorted(obj.items(), key=lambda kv: key_order(kv[0])))
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN and Infinity are numbers to Python's reader, not to JSON's
+
+
+# one reader for every call (json.loads with options builds a new one each time)
+_READER = json.JSONDecoder(
+    object_pairs_hook=_object, parse_float=Decimal, parse_int=Decimal, parse_constant=_no_constant
+)
+_quote = json.encoder.encode_basestring  # type: ignore[attr-defined]  # (json.dumps's own, in C)
 
 
 def parse(text: str, kind: str = "json") -> Any:
     """The document, objects as key-ordered dicts and numbers as Decimal; 22P02 when it is not JSON."""
     try:
-        return json.loads(text, object_pairs_hook=_object, parse_float=Decimal, parse_int=Decimal)
+        return _READER.decode(text)
     except ValueError:
         raise InvalidTextRepresentation(f"invalid input syntax for type {kind}") from None
 
@@ -39,10 +51,12 @@ def jsonb_text(text: str) -> str:
 
 
 def dump(v: Any) -> str:
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{dump(k)}: {dump(x)}" for k, x in v.items()) + "}"
-    if isinstance(v, list):
-        return "[" + ", ".join(dump(x) for x in v) + "]"
+    if isinstance(v, str):
+        return _quote(v)
     if isinstance(v, Decimal):
         return format(v.copy_abs() if v.is_zero() else v, "f")  # (numeric has no -0)
-    return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, dict):
+        return "{" + ", ".join(_quote(k) + ": " + dump(x) for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join([dump(x) for x in v]) + "]"
+    return json.dumps(v)  # true, false, null

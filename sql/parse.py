@@ -148,7 +148,17 @@ def space_parameters(sql: str) -> str:
     return _PARAM_CONTEXT.sub(lambda m: m.group(2) + " " if m.group(2) else m.group(0), sql)
 
 
+# ALTER TABLE t RENAME c TO d renames a column (COLUMN is optional in PostgreSQL; Alembic leaves it
+# out); sqlglot reads it as renaming the table to c. The word is put in before parsing.
+_RENAME_COLUMN = re.compile(
+    r"""(\bRENAME\s+)(?!(?:COLUMN|TO|CONSTRAINT)\b)("(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_$]*)(\s+TO\b)""", re.I
+)
+_ALTER_TABLE = re.compile(r"\s*ALTER\s+TABLE\b", re.I)
+
+
 def parse(sql: str) -> exp.Expression:
+    if _ALTER_TABLE.match(sql):
+        sql = _RENAME_COLUMN.sub(r"\1COLUMN \2\3", sql)
     try:
         try:
             tree = sqlglot.parse_one(sql, read=DIALECT)

@@ -89,6 +89,7 @@ def columns(s: Snapshot) -> list[Row]:
                     "table_name": r.name,
                     "column_name": att.name,
                     "ordinal_position": att.num,
+                    "column_default": att.default,
                     "is_nullable": "NO" if att.not_null else "YES",
                     "dtd_identifier": str(att.num),
                     "is_self_referencing": "NO",

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from sql import column_defaults
 from sql import errors as E
 from sql import types as pgt
 from sql.pgcatalog_builtins import PROCS, TYPES
@@ -254,6 +255,7 @@ class Attribute:
     type_oid: int
     typmod: int = -1
     not_null: bool = False
+    default: str | None = None  # its DEFAULT as pg_get_expr shows it (sql/column_defaults.py)
 
 
 @dataclass
@@ -542,11 +544,20 @@ def _json_field(value: str, key: str) -> str | None:
 def _table(meta: TableMeta, schema: Schema) -> Relation:
     oid = table_oid(meta.id)
     columns = []
+    defaults = meta.options.get("defaults") or {}
     for c in sql_columns(meta):
         col = meta.column(c.name)
         declared = (col.pg_type if col is not None else None) or c.type.name
+        d = defaults.get(c.name)
         columns.append(
-            Attribute(c.name, c.position, c.type.oid, typmod_of(declared, c.type.name), c.not_null)
+            Attribute(
+                c.name,
+                c.position,
+                c.type.oid,
+                typmod_of(declared, c.type.name),
+                c.not_null,
+                column_defaults.shown(d, c.type) if d else None,
+            )
         )
     rel = Relation(oid, meta.name, schema, "r", columns, meta, row_type=oid + 1)
     keys: list[list[str]] = meta.options.get("keys") or []

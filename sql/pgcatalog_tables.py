@@ -31,6 +31,7 @@ from sql.pgcatalog_model import (
     Relation,
     Snapshot,
     database_oid,
+    hashed_oid,
     quote_ident,
 )
 from sql.tables import is_hypertable
@@ -113,6 +114,7 @@ def _attribute_row(s: Snapshot, relid: int, att) -> Row:
         "attstorage": t.storage,
         "attcompression": "",
         "attnotnull": att.not_null,
+        "atthasdef": att.default is not None,
         "attidentity": "",
         "attgenerated": "",
         "attislocal": True,
@@ -127,6 +129,22 @@ def pg_attribute(s: Snapshot) -> list[Row]:
         for att in s.columns_of(rel):
             out.append(_attribute_row(s, rel.oid, att))
     return out
+
+
+@generates("pg_attrdef")
+def pg_attrdef(s: Snapshot) -> list[Row]:
+    """Column defaults; ``adbin`` holds the text pg_get_expr gives (sql/column_defaults.py)."""
+    return [
+        {
+            "oid": hashed_oid("attrdef", str(rel.oid), str(att.num)),
+            "adrelid": rel.oid,
+            "adnum": att.num,
+            "adbin": att.default,
+        }
+        for rel in s.tables
+        for att in rel.columns
+        if att.default is not None
+    ]
 
 
 @generates("pg_type", split=True)

@@ -99,6 +99,8 @@ class Config:
     http_auth_enabled: bool = False  # InfluxDB's auth-enabled: /query and /write check users
     udp_database: str = "udp"  # the database UDP points are written to
     retention_check_interval_s: float = 1800.0  # how often expired shards are dropped; 0 = never
+    # how often InfluxQL continuous queries are checked for a passed boundary (InfluxDB: 1 s); 0 = never run
+    continuous_query_check_interval_s: float = 1.0
     busy_poll_us: int = 500  # after an answer the event loop polls this long before it sleeps; 0 = off
     storage: EngineOptions = field(default_factory=EngineOptions)
 
@@ -125,6 +127,7 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "udp_bind": _host_port,
     "udp_database": _non_empty,
     "retention_check_interval_s": _non_negative,
+    "continuous_query_check_interval_s": _non_negative,
     "busy_poll_us": _non_negative,
 }
 

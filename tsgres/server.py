@@ -180,6 +180,7 @@ class Server:
     listeners: list[Listener] = field(default_factory=list)
     _jobs: list[asyncio.Task[None]] = field(default_factory=list)
     _warmup: Any = None
+    _continuous: Any = None  # retention.continuous.Scheduler, when continuous queries run
     # thread pools whose running tasks hold off the busy poller: the loop's default pool (serve()) and
     # pgwire's (start_pgwire)
     pools: list[CountingExecutor] = field(default_factory=list)
@@ -215,6 +216,13 @@ class Server:
 
             engine = self.engine
             self.start_job("retention", self.config.retention_check_interval_s, lambda: enforce(engine))
+        if self.config.continuous_query_check_interval_s > 0:
+            from retention.continuous import Scheduler
+
+            self._continuous = Scheduler(self.engine)
+            self.start_job(
+                "continuous queries", self.config.continuous_query_check_interval_s, self._continuous.run_due
+            )
         if not any(listener.name == "pgwire" for listener in self.listeners):
             log.warning("pgwire is not available in this build: pg_port %d is not bound", self.config.pg_port)
 
@@ -251,6 +259,9 @@ class Server:
             job.cancel()
         await asyncio.gather(*self._jobs, return_exceptions=True)
         self._jobs.clear()
+        if self._continuous is not None:
+            scheduler, self._continuous = self._continuous, None
+            await asyncio.get_running_loop().run_in_executor(None, scheduler.close)
         if self.busy_poll is not None:
             self.busy_poll.close()
             self.busy_poll = None

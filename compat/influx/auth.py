@@ -194,4 +194,7 @@ def required(stmt: A.Statement) -> Iterator[tuple[int, str]]:
     if isinstance(stmt, A.DropSeries | A.DeleteSeries):
         yield WRITE, ""
         return
+    if isinstance(stmt, A.CreateContinuousQuery | A.DropContinuousQuery):
+        yield WRITE, stmt.database
+        return
     yield ADMIN, ""

@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 import duckdb
 
-from sql.functions import postgres, timeseries
+from sql.functions import jsonb, postgres, timeseries
 
 Installer = Callable[[duckdb.DuckDBPyConnection], None]
-INSTALLERS: tuple[Installer, ...] = (timeseries.install, postgres.install)
+INSTALLERS: tuple[Installer, ...] = (timeseries.install, postgres.install, jsonb.install)
 
 
 def install_all(con: duckdb.DuckDBPyConnection) -> None:

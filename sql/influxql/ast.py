@@ -303,6 +303,7 @@ class SelectStatement(Statement):
     fill_value: Any = None
     sort_desc: bool = False
     sort_given: bool = False
+    sort_named: bool = False  # ORDER BY time [ASC|DESC], not ORDER BY ASC|DESC (InfluxDB's text of it)
     limit: int = 0
     offset: int = 0
     slimit: int = 0
@@ -321,6 +322,33 @@ class SelectStatement(Statement):
         if self.condition is not None:
             out += f" WHERE {self.condition}"
         return out
+
+
+def group_by_interval(stmt: SelectStatement) -> tuple[int, str | None]:
+    """The GROUP BY time() interval in ns (0: none) and, when the time() call is malformed, why."""
+    for d in stmt.dimensions:
+        e = d.expr
+        if isinstance(e, Call) and e.name == "time":
+            if not 1 <= len(e.args) <= 2:
+                return 0, "time dimension expected 1 or 2 arguments"
+            if not isinstance(e.args[0], DurationLiteral):
+                return 0, "time dimension must have duration argument"
+            return e.args[0].value, None
+    return 0, None
+
+
+def group_by_offset(stmt: SelectStatement) -> int:
+    """The GROUP BY time(interval, offset) offset in ns: its remainder by the interval, with the
+    offset's sign (Go's %, as InfluxDB takes it)."""
+    interval, _ = group_by_interval(stmt)
+    for d in stmt.dimensions:
+        e = d.expr
+        if isinstance(e, Call) and e.name == "time" and len(e.args) == 2 and interval:
+            off = e.args[1]
+            if isinstance(off, DurationLiteral):
+                rem = abs(off.value) % interval
+                return -rem if off.value < 0 else rem
+    return 0
 
 
 @dataclass
@@ -570,6 +598,29 @@ class DeleteSeries(Statement):
 @dataclass
 class DropShard(Statement):
     id: int = 0
+
+    def requires_write(self) -> bool:
+        return True
+
+
+@dataclass
+class CreateContinuousQuery(Statement):
+    """CREATE CONTINUOUS QUERY name ON database [RESAMPLE [EVERY d] [FOR d]] BEGIN <select> END."""
+
+    name: str = ""
+    database: str = ""
+    resample_every: int = 0  # ns; 0: not given
+    resample_for: int = 0  # ns; 0: not given
+    source: SelectStatement = field(default_factory=lambda: SelectStatement())
+
+    def requires_write(self) -> bool:
+        return True
+
+
+@dataclass
+class DropContinuousQuery(Statement):
+    name: str = ""
+    database: str = ""
 
     def requires_write(self) -> bool:
         return True

@@ -17,6 +17,7 @@ import numpy as np
 
 from sql.immediate import Overrun
 from sql.influxql import ast as A
+from sql.influxql import cq
 from sql.influxql.compile import QueryError
 from sql.influxql.meta import manage, manage_users, show
 from sql.influxql.parse_cache import parse_cached
@@ -113,7 +114,7 @@ def _run_statements(
             res.messages.append(
                 {
                     "level": "warning",
-                    "text": f"deprecated use of '{_text(text, stmt)}' in a read only context, please use a POST request instead",
+                    "text": f"deprecated use of '{_text(ctx, text, stmt)}' in a read only context, please use a POST request instead",
                 }
             )
         ctx.statement_index = i
@@ -136,13 +137,20 @@ def _run_statements(
         yield res
 
 
-def _text(query: str, stmt: A.Statement) -> str:
+def _text(ctx: Context, query: str, stmt: A.Statement) -> str:
     if isinstance(stmt, A.CreateDatabase):
         return f"CREATE DATABASE {A.quote_ident(stmt.name)}"
     if isinstance(stmt, A.DropDatabase):
         return f"DROP DATABASE {A.quote_ident(stmt.name)}"
     if isinstance(stmt, A.UserStatement):
         return str(stmt)  # (InfluxDB's text, with the password redacted)
+    if isinstance(stmt, A.DropContinuousQuery):
+        return f"DROP CONTINUOUS QUERY {A.quote_ident(stmt.name)} ON {A.quote_ident(stmt.database)}"
+    if isinstance(stmt, A.CreateContinuousQuery):  # (InfluxDB names it as it will keep it)
+        try:
+            return cq.statement_text(cq.normalize(ctx, stmt))
+        except QueryError:
+            return cq.statement_text(stmt)
     return query.strip().rstrip(";")
 
 
@@ -160,6 +168,12 @@ def execute_statement(ctx: Context, stmt: A.Statement) -> list[Series]:
         return []
     if isinstance(stmt, A.UserStatement):
         return manage_users(ctx, stmt)
+    if isinstance(stmt, A.CreateContinuousQuery):
+        cq.create(ctx, stmt)
+        return []
+    if isinstance(stmt, A.DropContinuousQuery):
+        cq.drop(ctx, stmt)
+        return []
     if isinstance(stmt, A.Unsupported):
         raise QueryError(f"{stmt.text.split()[0]} statements are not supported by tsgres ({stmt.text})")
     if isinstance(
@@ -198,8 +212,11 @@ def write_into(ctx: Context, stmt: A.SelectStatement, series: list[Series]) -> S
         tags: list[dict[str, str]] = []
         cols = group[0].columns[1:]
         values: dict[str, list[Any]] = {c: [] for c in cols}
+        unfilled = _filled_counts(stmt, cols)
         for s in group:
             for row in s.values:
+                if unfilled:  # (a window's count() shows 0 under fill(null), but it has no value)
+                    row = [None if i in unfilled and v == 0 else v for i, v in enumerate(row)]
                 if all(v is None for v in row[1:]):
                     continue
                 times.append(row[0])
@@ -232,3 +249,17 @@ def write_into(ctx: Context, stmt: A.SelectStatement, series: list[Series]) -> S
         written += res.rows_written
     ctx.sql_engine.schema_changed()
     return Series("result", None, ["time", "written"], [[0, written]])
+
+
+def _filled_counts(stmt: A.SelectStatement, cols: list[str]) -> set[int]:
+    """The row positions of the count() columns whose 0 is fill(null)'s: InfluxDB shows an empty
+    window's count as 0 but writes nothing for it (a count of points that exist is never 0)."""
+    if stmt.fill != "null" or not any(
+        isinstance(f.expr, A.Call) and f.expr.name == "count" for f in stmt.fields
+    ):
+        return set()
+    if len(stmt.fields) == len(cols):  # (no wildcard: the columns are the fields)
+        return {
+            i + 1 for i, f in enumerate(stmt.fields) if isinstance(f.expr, A.Call) and f.expr.name == "count"
+        }
+    return {i + 1 for i, c in enumerate(cols) if c == "count" or c.startswith("count_")}

@@ -15,7 +15,9 @@ from typing import Any
 
 from columnar.errors import DatabaseNotFound, RetentionPolicyNotFound, StorageError, TableNotFound
 from columnar.predicate import And, Or, TagEq, TagNe, TagPredicate, TagRegex
+from retention import continuous
 from sql.influxql import ast as A
+from sql.influxql import cq
 from sql.influxql.compile import QueryError, condition_expr
 from sql.influxql.lexer import T, go_duration
 from sql.influxql.regex import _translate
@@ -175,7 +177,7 @@ def show(ctx: Context, stmt: A.Statement) -> list[Series]:
             rows = [[u.name, u.admin] for u in users_of(ctx.storage).users()]
             return [_meta_series(None, ["user", "admin"], rows)]
         if stmt.what == "continuous queries":
-            return [_meta_series(d.name, ["name", "query"], []) for d in ctx.storage.catalog.databases()]
+            return cq.show(ctx)
         if stmt.what == "queries":  # (this one included, as in InfluxDB)
             rows = [
                 [q.qid, q.text, q.database, q.duration(), "running"]
@@ -443,6 +445,7 @@ def manage(ctx: Context, stmt: A.Statement) -> list[Series]:
             except DatabaseNotFound:
                 pass
             users_of(storage).database_dropped(stmt.name)
+            continuous.drop_database(storage, stmt.name)
         elif isinstance(stmt, A.CreateRetentionPolicy):
             resolve_database(ctx, stmt.database)
             _check_rp_durations(stmt.duration, stmt.shard_duration)

@@ -92,6 +92,7 @@ class Parser:
     def __init__(self, text: str, params: dict[str, Any] | None = None) -> None:
         self.s = BufScanner(text)
         self.params = dict(params or {})
+        self._sort_named = False  # (the ORDER BY being parsed names its field: time DESC, not DESC)
 
     # -- scanning ------------------------------------------------------------------------------------------
     def _subst(self, item: tuple[T, Pos, str]) -> tuple[T, Pos, str]:
@@ -265,10 +266,12 @@ class Parser:
         stmt.condition = self._parse_condition()
         stmt.dimensions = self._parse_dimensions()
         stmt.fill, stmt.fill_value = self._parse_fill()
+        self._sort_named = False
         sort = self._parse_order_by()
         if sort is not None:
             stmt.sort_given = True
             stmt.sort_desc = sort
+            stmt.sort_named = self._sort_named
         stmt.limit = self.parse_optional_int(T.LIMIT)
         stmt.offset = self.parse_optional_int(T.OFFSET)
         stmt.slimit = self.parse_optional_int(T.SLIMIT)
@@ -458,6 +461,7 @@ class Parser:
         elif tok is T.IDENT:
             self.unscan()
             desc = self._parse_sort_field()
+            self._sort_named = True
             if lit != "time":
                 raise ParseError("only ORDER BY time supported at this time")
             fields.append(desc)
@@ -979,33 +983,40 @@ class Parser:
         raise _err(tok, lit, ["CONTINUOUS", "DATABASE", "USER", "RETENTION", "SUBSCRIPTION"], pos)
 
     def _parse_create_cq(self) -> A.Statement:
-        name = self.parse_ident()
+        stmt = A.CreateContinuousQuery(name=self.parse_ident())
         self.parse_tokens([T.ON])
-        self.parse_ident()
+        stmt.database = self.parse_ident()
         tok, _, _ = self.scan_ws()
         if tok is T.RESAMPLE:
-            every = for_ = 0
             tok, _, _ = self.scan_ws()
             if tok is T.EVERY:
-                every = self.parse_duration()
+                stmt.resample_every = self.parse_duration()
             else:
                 self.unscan()
             tok, _, _ = self.scan_ws()
             if tok is T.FOR:
-                for_ = self.parse_duration()
+                stmt.resample_for = self.parse_duration()
             else:
                 self.unscan()
-            if not every and not for_:
+            if not stmt.resample_every and not stmt.resample_for:
                 tok, pos, lit = self.scan_ws()
                 raise _err(tok, lit, ["EVERY", "FOR"], pos)
         else:
             self.unscan()
         self.parse_tokens([T.BEGIN, T.SELECT])
-        self.parse_select(target="required")
+        stmt.source = self.parse_select(target="required")
+        if not stmt.source.is_raw:
+            interval, problem = A.group_by_interval(stmt.source)
+            if not interval:
+                # InfluxDB names the select's last token: back over the whitespace and that token
+                self.unscan()
+                self.unscan()
+                tok, pos, lit = self.scan_ws()
+                raise _err(tok, lit, ["GROUP BY time(...)", *([problem] if problem else [])], pos)
         tok, pos, lit = self.scan_ws()
         if tok is not T.END:
             raise _err(tok, lit, ["END"], pos)
-        return A.Unsupported(f"CREATE CONTINUOUS QUERY {name}")
+        return stmt
 
     def _parse_create_database(self) -> A.Statement:
         stmt = A.CreateDatabase(name=self.parse_ident())
@@ -1115,8 +1126,7 @@ class Parser:
             self.parse_tokens([T.QUERY])
             name = self.parse_ident()
             self.parse_tokens([T.ON])
-            self.parse_ident()
-            return A.Unsupported(f"DROP CONTINUOUS QUERY {name}")
+            return A.DropContinuousQuery(name, self.parse_ident())
         if tok is T.DATABASE:
             return A.DropDatabase(self.parse_ident())
         if tok is T.MEASUREMENT:

@@ -41,9 +41,10 @@ class RewriteContext:
     version: str = ""
     backend_pid: int = 0
     describe: bool = False  # describing only: no side effects (set_config)
-    # pg_cancel_backend / pg_terminate_backend: ("cancel" | "terminate", pid) -> whether pid is known
-    signal: Callable[[str, int], bool] = lambda what, pid: False
-    params: list = field(default_factory=list)  # the executing statement's parameter values ($n)
+    # pg_cancel_backend / pg_terminate_backend: the token of the executing statement's SignalCall
+    # (sql/activity.py; 0 when describing, or when run by a path that registered none)
+    signal_call: int = 0
+    signals: bool = False  # set by session_functions when the statement calls one of them
     set_setting: Callable[[str, str], Any] = lambda k, v: None
     sequence: Callable[[str, str, int], int] = lambda op, name, value: 0  # nextval/currval/setval
     view: Callable[[str, str], str | None] = lambda schema, name: None  # a view's stored query

@@ -245,7 +245,7 @@ def _capture_groups(pattern: str) -> int:
 
 _INT4_RESULT = (exp.Length, exp.StrPosition, exp.BitLength, exp.ArraySize)
 _INT4_RESULT_NAMES = (
-    "octet_length", "cardinality", "array_position", "strpos", "char_length", "json_array_length",
+    "octet_length", "cardinality", "array_position", "strpos", "char_length",
 )  # fmt: skip
 
 
@@ -408,8 +408,6 @@ def _function(node: exp.Expression) -> exp.Expression:
             if new is not None:
                 return _keep_name(node, _cast(new, "DOUBLE"))
         return node
-    if name == "jsonb_array_length" and len(node.expressions) == 1:  # (jsonb is DuckDB's JSON here)
-        return _keep_name(node, _cast(_fn("json_array_length", node.expressions[0]), "INTEGER"))
     if isinstance(node, _INT4_RESULT) or name in _INT4_RESULT_NAMES:
         return _keep_name(node, _cast(node, "INTEGER"))
     if isinstance(node, exp.Window) and isinstance(node.this, exp.Ntile):

@@ -203,13 +203,29 @@ _JSON_FUNCS = {
             "jsonb_agg",
             "pg_jsonb_agg",
             "jsonb_extract_path",
+            "jsonb_set",
+            "jsonb_insert",
+            "jsonb_strip_nulls",
+            "jsonb_array_elements",
         ),
         "jsonb",
     ),
     **dict.fromkeys(
-        ("json_typeof", "jsonb_typeof", "jsonb_pretty", "json_extract_path_text", "jsonb_extract_path_text"),
+        (
+            "json_typeof",
+            "jsonb_typeof",
+            "jsonb_pretty",
+            "json_extract_path_text",
+            "jsonb_extract_path_text",
+            "json_array_elements_text",
+            "jsonb_array_elements_text",
+            "json_object_keys",
+            "jsonb_object_keys",
+        ),
         "text",
     ),
+    **dict.fromkeys(("json_array_length", "jsonb_array_length"), "int4"),
+    "json_array_elements": "json",
 }
 
 
@@ -276,6 +292,8 @@ class Types:
                     cols = [(n, t) for n, (_, t) in zip(cte_names, cols, strict=False)]
             else:
                 return None
+        elif pg_json.set_columns(src) is not None:
+            cols = list(pg_json.set_columns(src) or [])
         elif isinstance(src, exp.Subquery | exp.Values):
             cols = self.outputs(src.this if isinstance(src, exp.Subquery) else src)
         else:
@@ -352,6 +370,8 @@ class Types:
             return datatype_name(e.to)
         if isinstance(e, exp.Interval):
             return "interval"
+        if isinstance(e, exp.Sub) and t(e.this) == "jsonb":  # (jsonb - key / index / keys)
+            return "jsonb"
         if isinstance(e, exp.Add | exp.Sub | exp.Mul | exp.Div | exp.Mod | exp.IntDiv):
             return _arith(e, t(e.this), t(e.expression))
         if isinstance(e, exp.Pow):
@@ -363,7 +383,10 @@ class Types:
         if isinstance(e, exp.Predicate | exp.Connector | exp.Not | exp.Exists):
             return "bool"
         if isinstance(e, exp.DPipe):
-            return "text"
+            kinds = {t(e.this), t(e.expression)}
+            return "jsonb" if "jsonb" in kinds and kinds <= {"jsonb", "unknown"} else "text"
+        if isinstance(e, exp.JSONBDeleteAtPath):
+            return "jsonb"
         if isinstance(e, exp.Array):
             inner = promote([t(x) for x in e.expressions])
             return inner + "[]" if inner and inner != "unknown" else None

@@ -1,6 +1,7 @@
 """Functions answered from the session: current_setting, set_config, version(), current_database(),
 current_user/session_user, current_schema(s), pg_backend_pid(), pg_advisory_unlock_all(),
-pg_cancel_backend(pid) / pg_terminate_backend(pid) (they act on another session when executed) ...
+pg_cancel_backend(pid) / pg_terminate_backend(pid [, timeout]) (calls of a DuckDB function that acts
+per row when executed: sql/activity.py) ...
 
     SELECT current_setting('server_version_num')::int / 100
     -> SELECT CAST('150006' AS INT) / 100
@@ -11,6 +12,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from sql import errors as E
+from sql.activity import SIGNAL_FUNCTION
 
 
 def session_functions(tree: exp.Expression, ctx) -> exp.Expression:
@@ -91,27 +93,8 @@ def session_functions(tree: exp.Expression, ctx) -> exp.Expression:
         if name == "pg_backend_pid":
             return exp.Literal.number(ctx.backend_pid)
         if name in ("pg_cancel_backend", "pg_terminate_backend"):
-            pid = args[0].this if args and isinstance(args[0], exp.Cast) else (args[0] if args else None)
-            what = "cancel" if name == "pg_cancel_backend" else "terminate"
-            if isinstance(pid, exp.Parameter) and pid.this.name.isdigit():  # $n: its value when executed
-                n = int(pid.this.name)
-                value = ctx.params[n - 1] if 0 < n <= len(ctx.params) else None
-                done = True if ctx.describe or value is None else ctx.signal(what, int(value))
-                # (the parameter stays in the statement, which is executed with it: NULL for NULL)
-                return exp.Case(
-                    ifs=[
-                        exp.If(
-                            this=exp.Is(this=exp.cast(pid.copy(), "BIGINT"), expression=exp.null()),
-                            true=exp.null(),
-                        )
-                    ],
-                    default=exp.Boolean(this=bool(done)),
-                )
-            if not (isinstance(pid, exp.Literal) and not pid.is_string and pid.name.isdigit()):
-                raise E.FeatureNotSupported(f"{name}() needs a constant pid or parameter")
-            if ctx.describe:
-                return exp.true()
-            return exp.true() if ctx.signal(what, int(pid.name)) else exp.false()
+            # (transform does not go into what replaced a node: the pid's own calls, pg_backend_pid(), here)
+            return signal_backend(name, [a.transform(marked) for a in args], ctx)
         if name in ("pg_advisory_unlock_all", "pg_advisory_lock", "pg_advisory_xact_lock"):
             return exp.null()
         if name in ("pg_try_advisory_lock", "pg_advisory_unlock", "pg_try_advisory_xact_lock"):
@@ -127,3 +110,28 @@ def session_functions(tree: exp.Expression, ctx) -> exp.Expression:
         return new
 
     return tree.transform(marked, copy=False)
+
+
+def signal_backend(name: str, args: list[exp.Expression], ctx) -> exp.Expression:
+    """``pg_cancel_backend(pid)`` / ``pg_terminate_backend(pid [, timeout])`` as a call of
+    sql/activity.py's DuckDB function, for this execution's SignalCall: any pid expression (a column,
+    a subquery, a parameter) is signalled row by row. PostgreSQL's argument types: the pid an
+    integer (a text constant is cast, a bigint beyond int4 is out of range), the timeout a bigint of
+    milliseconds."""
+    most = 2 if name == "pg_terminate_backend" else 1
+    if not 1 <= len(args) <= most:
+        raise E.UndefinedFunction(
+            f"function {name}({', '.join('integer' for _ in args)}) does not exist",
+            hint="No function matches the given name and argument types.",
+        )
+    ctx.signals = True
+    timeout = args[1] if len(args) > 1 else exp.Literal.number(0)
+    return exp.Anonymous(
+        this=SIGNAL_FUNCTION,
+        expressions=[
+            exp.Literal.number(0 if ctx.describe else ctx.signal_call),
+            exp.Literal.string("cancel" if name == "pg_cancel_backend" else "terminate"),
+            exp.cast(args[0], exp.DataType.build("INT")),
+            exp.cast(timeout, exp.DataType.build("BIGINT")),
+        ],
+    )

@@ -237,6 +237,30 @@ def test_hypertable_views_alter_truncate(session):
     assert q(session, "SELECT count(*) FROM h")[2] == [(0,)]
 
 
+def test_add_column_default_fills_rows_of_tables_without_a_key(session, monkeypatch):
+    """The rows already there take the new column's DEFAULT (before, they kept NULL, unlike
+    PostgreSQL), duplicates included; a text column so added is a tag like the others. Past
+    FILL_MAX_ROWS rows the ALTER is refused and changes nothing."""
+    from sql import ddl
+
+    q(session, "CREATE TABLE kl (time timestamptz NOT NULL, v int4)")
+    q(session, "ALTER TABLE kl ADD COLUMN early int4 DEFAULT 1")
+    q(session, "INSERT INTO kl (time, v) VALUES ('2016-01-01 00:00:00+00', 1), ('2016-01-01 00:00:00+00', 1)")
+    q(session, "ALTER TABLE kl ADD COLUMN late int4 DEFAULT 2, ADD COLUMN site text DEFAULT 'n'")
+    q(session, "ALTER TABLE kl ADD COLUMN nothing int4 DEFAULT NULL")
+    assert q(session, "SELECT * FROM kl") == (
+        "SELECT 2",
+        ["time", "v", "early", "late", "site", "nothing"],
+        [(t(0), 1, 1, 2, "n", None)] * 2,
+    )
+    assert session.storage.table(1, "autogen", "kl").column("site").kind == "tag"
+    monkeypatch.setattr(ddl, "FILL_MAX_ROWS", 1)
+    with pytest.raises(E.FeatureNotSupported, match="2 rows again") as err:
+        q(session, "ALTER TABLE kl ADD COLUMN refused int4 DEFAULT 3")
+    assert "SET DEFAULT" in err.value.hint
+    assert q(session, "SELECT * FROM kl")[1] == ["time", "v", "early", "late", "site", "nothing"]
+
+
 def test_keyless_table_may_have_a_column_named_time(session):
     q(session, "CREATE TABLE ev (time int4, label text)")
     q(session, "INSERT INTO ev VALUES (3, 'c'), (1, 'a')")

@@ -68,6 +68,31 @@ def test_inspector(engine: sa.Engine) -> None:
     assert insp.get_view_names() == []
 
 
+def test_server_defaults_round_trip(engine: sa.Engine) -> None:
+    """create_all writes server_default as DEFAULT; the inspector reads back PostgreSQL's text of
+    each (what Alembic's autogenerate compares), and an INSERT without the columns takes them."""
+    md = sa.MetaData()
+    t = sa.Table(
+        "sensor",
+        md,
+        sa.Column("time", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("site", sa.Text, nullable=False, server_default="north"),
+        sa.Column("level", sa.Integer, server_default=sa.text("3")),
+        sa.Column("ok", sa.Boolean, server_default=sa.true()),
+        sa.Column("reading", sa.Float),
+    )
+    md.create_all(engine)
+    try:
+        got = {c["name"]: c["default"] for c in sa.inspect(engine).get_columns("sensor")}
+        assert got == {"time": "now()", "site": "'north'::text", "level": "3", "ok": "true", "reading": None}
+        with engine.begin() as conn:
+            conn.execute(t.insert().values(reading=1.5))
+            row = conn.execute(sa.select(t.c.site, t.c.level, t.c.ok, t.c.reading)).one()
+        assert tuple(row) == ("north", 3, True, 1.5)
+    finally:
+        md.drop_all(engine)
+
+
 def test_core_reflection_and_parameters(engine: sa.Engine) -> None:
     cpu = sa.Table("cpu", sa.MetaData(), autoload_with=engine)
     assert [c.name for c in cpu.columns] == ["time", "host", "usage", "cores", "up"]

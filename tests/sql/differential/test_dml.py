@@ -109,6 +109,108 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
             "INSERT INTO w_json VALUES ('2024-01-01 00:00:02+00', 'c', '{}', '{nope')",
         ],
     ),
+    (
+        # DEFAULTs: omitted columns take them; ADD COLUMN ... DEFAULT fills the rows already there;
+        # SET / DROP DEFAULT; a renamed column keeps its default and its NOT NULL
+        "column_defaults",
+        "w_defaults",
+        [
+            "CREATE TABLE w_defaults (time timestamptz NOT NULL, host text NOT NULL,"
+            " v double precision DEFAULT 1.5, n int4 DEFAULT -2, m int4 NOT NULL DEFAULT 0,"
+            " PRIMARY KEY (time, host))",
+            "INSERT INTO w_defaults (time, host) VALUES ('2024-01-01 00:00:00+00', 'a')",
+            "ALTER TABLE w_defaults ADD COLUMN k int8 DEFAULT 7",
+            "INSERT INTO w_defaults (time, host) VALUES ('2024-01-01 00:00:01+00', 'b')",
+            "ALTER TABLE w_defaults ALTER COLUMN v SET DEFAULT 2.5",
+            "ALTER TABLE w_defaults ALTER COLUMN n DROP DEFAULT",
+            "INSERT INTO w_defaults (time, host) VALUES ('2024-01-01 00:00:02+00', 'c')",
+            "ALTER TABLE w_defaults RENAME COLUMN k TO kk",
+            "ALTER TABLE w_defaults RENAME COLUMN m TO mm",
+            "INSERT INTO w_defaults (time, host) VALUES ('2024-01-01 00:00:03+00', 'd')",
+            "INSERT INTO w_defaults (time, host, mm) VALUES ('2024-01-01 00:00:05+00', 'f', NULL)",
+            "ALTER TABLE w_defaults ADD COLUMN label text DEFAULT 'x'",
+            "INSERT INTO w_defaults (time, host, v, label) VALUES ('2024-01-01 00:00:04+00', 'e', NULL, 'y')",
+            "ALTER TABLE w_defaults ALTER COLUMN nope SET DEFAULT 1",
+            "ALTER TABLE w_defaults DROP COLUMN kk",
+            "ALTER TABLE w_defaults ADD COLUMN kk int4",
+            "INSERT INTO w_defaults (time, host) VALUES ('2024-01-01 00:00:06+00', 'g')",
+        ],
+    ),
+    (
+        # DEFAULT in VALUES (a whole column of it, or some rows), DEFAULT VALUES, fewer values than
+        # columns without a column list, SERIAL defaults among given ids; NOT NULL without a default
+        "default_values",
+        "w_default_values",
+        [
+            "CREATE TABLE w_default_values (time timestamptz NOT NULL DEFAULT '2024-01-01 00:00:00+00',"
+            " host text DEFAULT 'h', v int4 DEFAULT 4, id serial, n int4)",
+            "INSERT INTO w_default_values VALUES (DEFAULT, 'a', DEFAULT)",
+            "INSERT INTO w_default_values DEFAULT VALUES",
+            "INSERT INTO w_default_values (host, v) VALUES ('b', DEFAULT), (DEFAULT, 9)",
+            "INSERT INTO w_default_values (time, id, n) VALUES ('2024-01-02 00:00:00+00', DEFAULT, 1),"
+            " ('2024-01-03 00:00:00+00', 100, DEFAULT), (DEFAULT, DEFAULT, DEFAULT)",
+            "INSERT INTO w_default_values (time, host, v) VALUES (DEFAULT, DEFAULT, DEFAULT)",
+            "INSERT INTO w_default_values (n) VALUES (DEFAULT)",
+            "ALTER TABLE w_default_values ALTER COLUMN time DROP DEFAULT",
+            "INSERT INTO w_default_values DEFAULT VALUES",
+            "INSERT INTO w_default_values VALUES (DEFAULT, 'z', 1)",
+        ],
+    ),
+    (
+        # what Alembic sends to record a migration: RETURNING naming the table, then an UPDATE of the
+        # key column of a table without a time column
+        "alembic_version",
+        "alembic_version",
+        [
+            "CREATE TABLE alembic_version (version_num varchar(32) NOT NULL,"
+            " CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))",
+            "INSERT INTO alembic_version (version_num) VALUES ('abc123') RETURNING alembic_version.version_num",
+            "UPDATE alembic_version SET version_num='def456' WHERE alembic_version.version_num = 'abc123'",
+            "UPDATE alembic_version SET version_num='x' WHERE alembic_version.version_num = 'nope'",
+            "DELETE FROM alembic_version WHERE alembic_version.version_num = 'def456'",
+        ],
+    ),
+    (
+        # UPDATE of tags and times, and of tables that keep duplicate rows (by time and tag conditions)
+        "update_rekeyed",
+        "w_rekeyed",
+        [
+            "CREATE TABLE w_rekeyed (time timestamptz NOT NULL, host text, v double precision)",
+            "INSERT INTO w_rekeyed VALUES ('2024-01-01 00:00:00+00', 'a', 1), ('2024-01-01 00:00:00+00', 'a', 1),"
+            " ('2024-01-01 00:00:01+00', 'b', 2), ('2024-01-01 00:00:02+00', 'c', 3)",
+            "UPDATE w_rekeyed SET v = v + 10 WHERE host = 'a'",
+            "UPDATE w_rekeyed SET host = 'bb' WHERE host = 'b' AND time >= '2024-01-01 00:00:01+00'",
+            "UPDATE w_rekeyed SET time = time + interval '1 hour' WHERE host IN ('c', 'bb')",
+            "UPDATE w_rekeyed SET host = upper(host), v = NULL",
+            "UPDATE w_rekeyed SET v = 0 WHERE host = 'nobody'",
+        ],
+    ),
+    (
+        # ALTER COLUMN ... SET / DROP NOT NULL and TYPE between types stored alike, with the checks
+        # PostgreSQL makes of the rows already there
+        "alter_columns",
+        "w_altered",
+        [
+            "CREATE TABLE w_altered (time timestamptz NOT NULL, host varchar(10) NOT NULL, v int8, s int4,"
+            " f real, PRIMARY KEY (time, host))",
+            "INSERT INTO w_altered VALUES ('2024-01-01 00:00:00+00', 'abcdef', 3000000000, 7, 1.5),"
+            " ('2024-01-01 00:00:01+00', 'b', NULL, -40000, 2.25)",
+            "ALTER TABLE w_altered ALTER COLUMN v SET NOT NULL",
+            "ALTER TABLE w_altered ALTER COLUMN s SET NOT NULL",
+            "INSERT INTO w_altered (time, host, v) VALUES ('2024-01-01 00:00:02+00', 'c', 1)",
+            "ALTER TABLE w_altered ALTER COLUMN s DROP NOT NULL",
+            "ALTER TABLE w_altered ALTER COLUMN host DROP NOT NULL",
+            "INSERT INTO w_altered (time, host, v) VALUES ('2024-01-01 00:00:02+00', 'c', 1)",
+            "ALTER TABLE w_altered ALTER COLUMN v TYPE int4",
+            "ALTER TABLE w_altered ALTER COLUMN s TYPE int2",
+            "ALTER TABLE w_altered ALTER COLUMN s TYPE int8",
+            "INSERT INTO w_altered VALUES ('2024-01-01 00:00:03+00', 'd', 1, 9000000000, 0.5)",
+            "ALTER TABLE w_altered ALTER COLUMN f TYPE double precision",
+            "ALTER TABLE w_altered ALTER COLUMN host TYPE varchar(3)",
+            "ALTER TABLE w_altered ALTER COLUMN host TYPE text",
+            "ALTER TABLE w_altered ALTER COLUMN nope SET NOT NULL",
+        ],
+    ),
 ]
 
 
