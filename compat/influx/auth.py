@@ -194,7 +194,13 @@ def required(stmt: A.Statement) -> Iterator[tuple[int, str]]:
     if isinstance(stmt, A.DropSeries | A.DeleteSeries):
         yield WRITE, ""
         return
-    if isinstance(stmt, A.CreateContinuousQuery | A.DropContinuousQuery):
+    if isinstance(stmt, A.CreateContinuousQuery):  # READ where it runs, WRITE into another database
+        yield READ, stmt.database
+        target = stmt.source.target
+        if target is not None and target.database and target.database != stmt.database:
+            yield WRITE, target.database
+        return
+    if isinstance(stmt, A.DropContinuousQuery):
         yield WRITE, stmt.database
         return
     yield ADMIN, ""
