@@ -96,6 +96,7 @@ class Config:
     pg_password_file: Path | None = None  # lines user:password (or md5/SCRAM verifier); None = no users
     pg_tls_cert: Path | None = None  # PEM certificate: SSLRequest is accepted when set (with pg_tls_key)
     pg_tls_key: Path | None = None
+    http_auth_enabled: bool = False  # InfluxDB's auth-enabled: /query and /write check users
     udp_database: str = "udp"  # the database UDP points are written to
     retention_check_interval_s: float = 1800.0  # how often expired shards are dropped; 0 = never
     # how often InfluxQL continuous queries are checked for a passed boundary (InfluxDB: 1 s); 0 = never run

@@ -34,7 +34,17 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from yarl import URL
 
-from compat.influx.query import QUERY_SERVICE, Answer, QueryService, _error, _flag, begin_query
+from compat.influx.auth import UNVERIFIED, AuthError, authorization_header
+from compat.influx.query import (
+    QUERY_SERVICE,
+    Answer,
+    QueryService,
+    _error,
+    _flag,
+    auth_error,
+    begin_authorized,
+    begin_query,
+)
 
 log = logging.getLogger("tsgres.influx.front")
 
@@ -141,6 +151,17 @@ def request_params(req: _Request) -> dict[str, str]:
     return params
 
 
+def _query_params(req: _Request) -> dict[str, str]:
+    """The query string's parameters only: where InfluxDB reads ``u`` and ``p`` from."""
+    _, _, query = req.target.partition("?")
+    if not query:
+        return {}
+    params: dict[str, str] = {}
+    for k, v in URL.build(path="/query", query_string=query, encoded=True).query.items():
+        params.setdefault(k, v)
+    return params
+
+
 _date_text = ("", -1)
 
 
@@ -219,8 +240,13 @@ class QueryFront(asyncio.Protocol):
             except _Handoff:
                 self._hand_off()
                 return
-            del self.buf[:size]
-            self._answer(req, params)
+            if self.front.auth is None:
+                del self.buf[:size]
+                self._answer(req, params)
+            else:
+                authorization = authorization_header(self.buf)
+                del self.buf[:size]
+                self._authenticate(req, params, authorization)
         t = self.transport
         if t is None:
             return
@@ -230,6 +256,61 @@ class QueryFront(asyncio.Protocol):
         elif self.paused and len(self.buf) <= PAUSE_AT:
             self.paused = False
             t.resume_reading()
+
+    def _authenticate(self, req: _Request, params: dict[str, str], authorization: str) -> None:
+        """Authentication on: the caller first (a password not checked before is checked in the
+        thread pool, holding the requests behind it), then the answer for them."""
+        auth = self.front.auth
+        assert auth is not None
+        csv_out = "application/csv" in req.accept or "text/csv" in req.accept
+        try:
+            user = auth.authenticate(_query_params(req), authorization)
+        except AuthError as e:
+            self._write(auth_error(e, csv_out), req)
+            return
+        except Exception as e:  # a bug: answer as _answer would
+            log.exception("/query authentication failed")
+            self._write(_error(500, f"internal error: {type(e).__name__}: {e}", False), req)
+            return
+        if user is UNVERIFIED:
+            self.busy = asyncio.get_running_loop().create_task(
+                self._verify(req, params, authorization, csv_out)
+            )
+            return
+        self._answer_as(req, params, user)
+
+    async def _verify(self, req: _Request, params: dict[str, str], authorization: str, csv_out: bool) -> None:
+        auth = self.front.auth
+        assert auth is not None
+        loop = asyncio.get_running_loop()
+        try:
+            user = await loop.run_in_executor(None, auth.verify, _query_params(req), authorization)
+        except Exception as e:
+            self.busy = None
+            if isinstance(e, AuthError):
+                self._write(auth_error(e, csv_out), req)
+            else:  # a bug: answer as _answer would
+                log.exception("/query authentication failed")
+                self._write(_error(500, f"internal error: {type(e).__name__}: {e}", False), req)
+            self._process()
+            return
+        self.busy = None
+        self._answer_as(req, params, user)
+        self._process()
+
+    def _answer_as(self, req: _Request, params: dict[str, str], user: Any) -> None:
+        """:meth:`_answer` for an authenticated caller (None while no admin user exists)."""
+        try:
+            job = begin_authorized(self.front.service, req.method, params, req.accept, user)
+            answer = job if isinstance(job, Answer) else job.run_inline()
+        except Exception as e:
+            log.exception("/query failed")
+            answer = _error(500, f"internal error: {type(e).__name__}: {e}", False)
+        if answer is not None:
+            self._write(answer, req)
+            return
+        assert not isinstance(job, Answer)
+        self.busy = asyncio.get_running_loop().create_task(self._pooled(job, req))
 
     def _answer(self, req: _Request, params: dict[str, str]) -> None:
         try:
@@ -290,6 +371,7 @@ class Front:
         assert server is not None
         self.aiohttp_protocol = server  # calling it makes aiohttp's protocol for one connection
         self.service: QueryService = runner.app[QUERY_SERVICE]
+        self.auth = self.service.auth  # None: authentication off
         self.connections: set[QueryFront] = set()
         self.answered = answered  # called on the loop after each answer (keep-alive connections)
 

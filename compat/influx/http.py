@@ -50,6 +50,7 @@ from columnar.errors import (
     SeriesLimitExceeded,
     StorageError,
 )
+from compat.influx.auth import AuthError, HttpAuth
 from compat.influx.lineprotocol import LineError, parse
 from compat.influx.metrics import CONTENT_TYPE, WriteMetrics, metrics_for
 from tsgres.config import Config
@@ -357,6 +358,7 @@ class WriteService:
         self.engine = engine
         self.config = config
         self.metrics = metrics
+        self.auth = HttpAuth(engine) if config.http_auth_enabled else None
 
     def ensure_database(self, name: str) -> None:
         try:
@@ -487,7 +489,12 @@ async def _write(
     now_ns = time.time_ns()
     started = time.perf_counter()
     try:
+        auth = service.auth
+        if auth is not None:  # (InfluxDB: credentials before anything else, the privilege after db=)
+            user = await auth.caller(request.query, request.headers.get("Authorization", ""))
         params = make_params(request.query)
+        if auth is not None:
+            auth.authorize_write(user, params.database)
         encoding = content_encoding(request.headers.get("Content-Encoding", ""))
         raw = await read_body(request, service.config.max_body_bytes)
         metrics.bytes.labels(api).inc(len(raw))
@@ -501,6 +508,12 @@ async def _write(
     except WriteRequestError as e:
         metrics.errors.labels(api, e.kind).inc()
         response = error_response(e.status, e.message, e.data)
+    except AuthError as e:
+        metrics.errors.labels(api, "auth").inc()
+        response = error_response(e.status, e.message)
+        if e.status == 401:  # (as InfluxDB answers it: a challenge, no X-Influxdb-Error)
+            response.headers["Www-Authenticate"] = 'Basic realm="InfluxDB"'
+            del response.headers["X-Influxdb-Error"]
     except StorageError as e:
         log.error("write to %s failed: %s", request.query.get("db") or request.query.get("bucket"), e)
         metrics.errors.labels(api, "storage").inc()

@@ -43,6 +43,7 @@ import pyarrow.compute as pc
 from aiohttp import web
 
 from compat.influx._rowsjson import CONST, INT, TEXT, TIME, join_rows
+from compat.influx.auth import AuthError, HttpAuth
 from sql.immediate import Overrun
 from sql.influxql import ast as A
 from sql.influxql.columns import every_valid
@@ -779,6 +780,7 @@ class QueryService:
         self.config = config
         self.sql_engine = SqlEngine(engine)
         self.costs = QueryCosts()
+        self.auth = HttpAuth(engine) if config.http_auth_enabled else None  # (None: nobody is checked)
 
     def close(self) -> None:
         self.sql_engine.close()
@@ -807,7 +809,7 @@ class Answer:
 
 def _error(status: int, message: str, csv_out: bool, pretty: bool = False) -> Answer:
     headers = _headers()
-    headers["X-Influxdb-Error"] = message[:1024]
+    headers["X-Influxdb-Error"] = message[:1024].strip(" \t\r\n")  # (Go trims header values)
     if csv_out:
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerows([["error"], [message]])
@@ -822,6 +824,8 @@ class QueryJob:
     """One /query request, its statements parsed: run by :meth:`run_inline` on the event loop when
     its shape is cheap (QueryCosts), else by :meth:`run_pooled` in the thread pool; a chunked answer
     is streamed by the aiohttp handler from :meth:`results`."""
+
+    user: Any = None  # the sql.influxql.users.User asking, when authentication is on (begin_authorized)
 
     def __init__(
         self,
@@ -865,6 +869,7 @@ class QueryJob:
             loop_deadline=loop_deadline,
             conditions=self.conditions,
             template=self.template,
+            user=self.user,
         )
 
     def _answer(self, results: Iterator[StatementResult]) -> bytes:
@@ -933,6 +938,31 @@ def begin_query(service: QueryService, method: str, params: dict[str, str], acce
     return job
 
 
+def begin_authorized(
+    service: QueryService, method: str, params: dict[str, str], accept: str, user: Any
+) -> QueryJob | Answer:
+    """:func:`begin_query` for ``user`` (authentication on, compat/influx/auth.py): the 403 answer
+    of a query it may not run, whole, before any of it runs."""
+    job = begin_query(service, method, params, accept)
+    if isinstance(job, Answer):
+        return job
+    assert service.auth is not None
+    try:
+        service.auth.authorize_query(user, job.statements, params.get("db", ""), job.q)
+    except AuthError as e:
+        return auth_error(e, job.csv_out)
+    job.user = user
+    return job
+
+
+def auth_error(e: AuthError, csv_out: bool) -> Answer:
+    answer = _error(e.status, e.message, csv_out)
+    if e.status == 401:  # (as InfluxDB answers it: a challenge, no X-Influxdb-Error)
+        answer.headers["Www-Authenticate"] = 'Basic realm="InfluxDB"'
+        del answer.headers["X-Influxdb-Error"]
+    return answer
+
+
 async def _params(request: web.Request) -> dict[str, str]:
     params = dict(request.query)
     if request.method == "POST":
@@ -951,7 +981,16 @@ async def _params(request: web.Request) -> dict[str, str]:
 
 async def handle_query(request: web.Request) -> web.StreamResponse:
     params = await _params(request)
-    job = begin_query(request.app[QUERY_SERVICE], request.method, params, request.headers.get("Accept", ""))
+    service = request.app[QUERY_SERVICE]
+    accept = request.headers.get("Accept", "")
+    if service.auth is None:
+        job = begin_query(service, request.method, params, accept)
+    else:
+        try:  # (u and p from the query string only, as InfluxDB reads them)
+            user = await service.auth.caller(request.query, request.headers.get("Authorization", ""))
+        except AuthError as e:
+            return auth_error(e, "application/csv" in accept or "text/csv" in accept).response()
+        job = begin_authorized(service, request.method, params, accept, user)
     if isinstance(job, Answer):
         return job.response()
     if not _flag(params.get("chunked", "")):

@@ -444,6 +444,75 @@ class ShowSimple(Statement):
     arg: str = ""
 
 
+_PRIVILEGE_TEXT = {0: "NO PRIVILEGES", 1: "READ", 2: "WRITE", 3: "ALL PRIVILEGES"}
+
+
+@dataclass
+class UserStatement(Statement):
+    """Users and privileges (sql/influxql/users.py); str() is InfluxDB's text, passwords redacted."""
+
+    user: str = ""
+
+    def requires_write(self) -> bool:
+        return True
+
+
+@dataclass
+class CreateUser(UserStatement):
+    password: str = field(default="", repr=False)
+    admin: bool = False
+
+    def __str__(self) -> str:
+        admin = " WITH ALL PRIVILEGES" if self.admin else ""
+        return f"CREATE USER {quote_ident(self.user)} WITH PASSWORD [REDACTED]{admin}"
+
+
+@dataclass
+class DropUser(UserStatement):
+    def __str__(self) -> str:
+        return f"DROP USER {quote_ident(self.user)}"
+
+
+@dataclass
+class SetPassword(UserStatement):
+    password: str = field(default="", repr=False)
+
+    def __str__(self) -> str:
+        return f"SET PASSWORD FOR {quote_ident(self.user)} = [REDACTED]"
+
+
+@dataclass
+class GrantAdmin(UserStatement):
+    def __str__(self) -> str:
+        return f"GRANT ALL PRIVILEGES TO {quote_ident(self.user)}"
+
+
+@dataclass
+class RevokeAdmin(UserStatement):
+    def __str__(self) -> str:
+        return f"REVOKE ALL PRIVILEGES FROM {quote_ident(self.user)}"
+
+
+@dataclass
+class Grant(UserStatement):
+    privilege: int = 0  # sql/influxql/users.py's READ, WRITE, ALL
+    database: str = ""
+
+    def __str__(self) -> str:
+        priv = _PRIVILEGE_TEXT[self.privilege]
+        return f"GRANT {priv} ON {quote_ident(self.database)} TO {quote_ident(self.user)}"
+
+
+@dataclass
+class Revoke(UserStatement):
+    privilege: int = 0
+    database: str = ""
+
+    def __str__(self) -> str:
+        priv = _PRIVILEGE_TEXT[self.privilege]
+        return f"REVOKE {priv} ON {quote_ident(self.database)} FROM {quote_ident(self.user)}"
+
+
 @dataclass
 class CreateDatabase(Statement):
     name: str = ""

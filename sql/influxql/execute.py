@@ -19,7 +19,7 @@ from sql.immediate import Overrun
 from sql.influxql import ast as A
 from sql.influxql import cq
 from sql.influxql.compile import QueryError
-from sql.influxql.meta import manage, show
+from sql.influxql.meta import manage, manage_users, show
 from sql.influxql.parse_cache import parse_cached
 from sql.influxql.select import execute_select
 from sql.influxql.series import Series
@@ -74,6 +74,7 @@ def iter_results(
     loop_deadline: float = 0.0,
     conditions: dict[int, tuple[Any, Any]] | None = None,
     template: str | None = None,
+    user: Any = None,
 ) -> Iterator[StatementResult]:
     """Run parsed statements lazily, one result at a time (a chunked response streams them).
 
@@ -83,7 +84,7 @@ def iter_results(
     nothing was answered, the caller runs the statements again elsewhere. ``conditions``: the
     statements' condition_expr results at ``now`` in UTC, by id(statement), when the caller has them.
     ``template``: the parse cache's template of ``text`` (parse_keyed), when parsed without bound
-    parameters.
+    parameters. ``user``: who asks, when authentication is on (SHOW DATABASES lists what they may use).
     """
     ctx = Context(storage, sql_engine, database, rp, now if now is not None else time.time_ns())
     ctx.loop_deadline = loop_deadline
@@ -91,6 +92,7 @@ def iter_results(
         ctx.conditions = dict(conditions)
     ctx.template = template
     ctx.text = text
+    ctx.user = user
     queries = sql_engine.activity.influxql
     ctx.query = queries.begin(text, database)
     try:
@@ -140,6 +142,8 @@ def _text(ctx: Context, query: str, stmt: A.Statement) -> str:
         return f"CREATE DATABASE {A.quote_ident(stmt.name)}"
     if isinstance(stmt, A.DropDatabase):
         return f"DROP DATABASE {A.quote_ident(stmt.name)}"
+    if isinstance(stmt, A.UserStatement):
+        return str(stmt)  # (InfluxDB's text, with the password redacted)
     if isinstance(stmt, A.DropContinuousQuery):
         return f"DROP CONTINUOUS QUERY {A.quote_ident(stmt.name)} ON {A.quote_ident(stmt.database)}"
     if isinstance(stmt, A.CreateContinuousQuery):  # (InfluxDB names it as it will keep it)
@@ -162,6 +166,8 @@ def execute_statement(ctx: Context, stmt: A.Statement) -> list[Series]:
         if not ctx.sql_engine.activity.influxql.kill(stmt.qid):
             raise QueryError(f"no such query id: {stmt.qid}")
         return []
+    if isinstance(stmt, A.UserStatement):
+        return manage_users(ctx, stmt)
     if isinstance(stmt, A.CreateContinuousQuery):
         cq.create(ctx, stmt)
         return []

@@ -5,7 +5,8 @@ Meta queries never scan data: databases, retention policies and shards come from
 database's series index (columnar/index.py), with WHERE clauses on tags evaluated by the index as
 tag predicates (columnar/predicate.py). Estimated cardinalities use the index's HyperLogLog sketch.
 Management statements (CREATE/DROP DATABASE, retention policies, DROP MEASUREMENT/SERIES, DELETE)
-call the storage engine.
+call the storage engine; users and privileges (SHOW USERS, SHOW GRANTS, CREATE USER, GRANT ...)
+live in sql/influxql/users.py's store, kept in the catalog.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sql.influxql.lexer import T, go_duration
 from sql.influxql.regex import _translate
 from sql.influxql.series import Series
 from sql.influxql.source import Context, resolve_database
+from sql.influxql.users import NO_PRIVILEGES, PRIVILEGE_NAMES, UserError, users_of
 from sql.influxql.values import format_time
 
 _MEASUREMENT_ESCAPES = str.maketrans({",": "\\,", " ": "\\ "})
@@ -137,6 +139,8 @@ def series_key(table: str, tags: tuple[tuple[str, str], ...]) -> str:
 def show(ctx: Context, stmt: A.Statement) -> list[Series]:
     if isinstance(stmt, A.ShowDatabases):
         dbs = sorted(ctx.storage.catalog.databases(), key=lambda d: d.id)
+        if ctx.user is not None and not ctx.user.admin:  # (authentication on) those it may use
+            dbs = [d for d in dbs if ctx.user.privilege(d.name) != NO_PRIVILEGES]
         return [_meta_series("databases", ["name"], [[d.name] for d in dbs])]
     if isinstance(stmt, A.ShowRetentionPolicies):
         db = resolve_database(ctx, stmt.database)
@@ -170,7 +174,8 @@ def show(ctx: Context, stmt: A.Statement) -> list[Series]:
         return _show_shard_groups(ctx)
     if isinstance(stmt, A.ShowSimple):
         if stmt.what == "users":
-            return [_meta_series(None, ["user", "admin"], [])]
+            rows = [[u.name, u.admin] for u in users_of(ctx.storage).users()]
+            return [_meta_series(None, ["user", "admin"], rows)]
         if stmt.what == "continuous queries":
             return cq.show(ctx)
         if stmt.what == "queries":  # (this one included, as in InfluxDB)
@@ -182,7 +187,12 @@ def show(ctx: Context, stmt: A.Statement) -> list[Series]:
         if stmt.what == "subscriptions":
             return []
         if stmt.what == "grants":
-            raise QueryError("user not found")
+            try:
+                user = users_of(ctx.storage).user(stmt.arg)
+            except UserError as e:
+                raise QueryError(str(e)) from None
+            rows = [[db, PRIVILEGE_NAMES[p]] for db, p in user.privileges.items()]
+            return [_meta_series(None, ["database", "privilege"], rows)]
         raise QueryError(f"SHOW {stmt.what.upper()} is not supported")
     raise QueryError("unsupported statement")
 
@@ -386,6 +396,42 @@ def _show_shard_groups(ctx: Context) -> list[Series]:
     return [_meta_series("shard groups", cols, rows)]
 
 
+# -- users -------------------------------------------------------------------------------------------------------
+def manage_users(ctx: Context, stmt: A.UserStatement) -> list[Series]:
+    """CREATE/DROP USER, SET PASSWORD, GRANT and REVOKE, with InfluxDB's answers."""
+    store = users_of(ctx.storage)
+    try:
+        if isinstance(stmt, A.CreateUser):
+            store.create(stmt.user, stmt.password, stmt.admin)
+        elif isinstance(stmt, A.DropUser):
+            store.drop(stmt.user)
+        elif isinstance(stmt, A.SetPassword):
+            store.set_password(stmt.user, stmt.password)
+        elif isinstance(stmt, A.GrantAdmin | A.RevokeAdmin):
+            store.set_admin(stmt.user, isinstance(stmt, A.GrantAdmin))
+        elif isinstance(stmt, A.Grant):
+            store.set_privilege(
+                stmt.user, stmt.database, stmt.privilege, _database_exists(ctx, stmt.database)
+            )
+        elif isinstance(stmt, A.Revoke):
+            # InfluxDB clears the revoked bits: REVOKE READ leaves WRITE, REVOKE ALL leaves none
+            left = store.user(stmt.user).privilege(stmt.database) & ~stmt.privilege
+            store.set_privilege(stmt.user, stmt.database, left, _database_exists(ctx, stmt.database))
+        else:
+            raise QueryError("unsupported statement")
+    except UserError as e:
+        raise QueryError(str(e)) from None
+    return []
+
+
+def _database_exists(ctx: Context, name: str) -> bool:
+    try:
+        ctx.storage.catalog.database(name)
+    except DatabaseNotFound:
+        return False
+    return True
+
+
 # -- management -------------------------------------------------------------------------------------------------------
 def manage(ctx: Context, stmt: A.Statement) -> list[Series]:
     storage = ctx.storage
@@ -398,6 +444,7 @@ def manage(ctx: Context, stmt: A.Statement) -> list[Series]:
                 storage.drop_database(stmt.name)
             except DatabaseNotFound:
                 pass
+            users_of(storage).database_dropped(stmt.name)
             continuous.drop_database(storage, stmt.name)
         elif isinstance(stmt, A.CreateRetentionPolicy):
             resolve_database(ctx, stmt.database)

@@ -27,6 +27,7 @@ from sql.influxql.lexer import (
     precedence,
     tokstr,
 )
+from sql.influxql.users import ALL, READ, WRITE
 
 MAX_INT32 = 2**31 - 1
 
@@ -948,13 +949,14 @@ class Parser:
         if tok is T.USER:
             name = self.parse_ident()
             self.parse_tokens([T.WITH, T.PASSWORD])
-            self.parse_string()
+            password = self.parse_string()
             tok, _, _ = self.scan_ws()
-            if tok is T.WITH:
+            admin = tok is T.WITH
+            if admin:
                 self.parse_tokens([T.ALL, T.PRIVILEGES])
             else:
                 self.unscan()
-            return A.Unsupported(f"CREATE USER {name}")
+            return A.CreateUser(user=name, password=password, admin=admin)
         if tok is T.RETENTION:
             self.parse_tokens([T.POLICY])
             return self._parse_create_rp()
@@ -1150,7 +1152,7 @@ class Parser:
             self.parse_ident()
             return A.Unsupported(f"DROP SUBSCRIPTION {name}")
         if tok is T.USER:
-            return A.Unsupported(f"DROP USER {self.parse_ident()}")
+            return A.DropUser(user=self.parse_ident())
         raise _err(
             tok,
             lit,
@@ -1171,36 +1173,41 @@ class Parser:
         stmt.statement = self.parse_select(target="not_required")
         return stmt
 
-    def _parse_privilege(self) -> None:
+    def _parse_privilege(self) -> int:
         tok, pos, lit = self.scan_ws()
-        if tok in (T.READ, T.WRITE):
-            return
+        if tok is T.READ:
+            return READ
+        if tok is T.WRITE:
+            return WRITE
         if tok is T.ALL:
             tok, _, _ = self.scan_ws()
             if tok is not T.PRIVILEGES:
                 self.unscan()
-            return
+            return ALL
         raise _err(tok, lit, ["READ", "WRITE", "ALL [PRIVILEGES]"], pos)
 
     def _parse_grant(self) -> A.Statement:
-        self._parse_privilege()
-        tok, pos, lit = self.scan_ws()
-        if tok is T.ON:
-            self.parse_ident()
-            self.parse_tokens([T.TO])
-        elif tok is not T.TO:
-            raise _err(tok, lit, ["ON", "TO"], pos)
-        return A.Unsupported(f"GRANT TO {self.parse_ident()}")
+        return self._parse_grant_or_revoke(T.TO)
 
     def _parse_revoke(self) -> A.Statement:
-        self._parse_privilege()
+        return self._parse_grant_or_revoke(T.FROM)
+
+    def _parse_grant_or_revoke(self, to: T) -> A.Statement:
+        """GRANT/REVOKE <privilege> ON <db> TO/FROM <user>, or ALL [PRIVILEGES] TO/FROM <user>
+        (admin); READ or WRITE without ON is an error at the token after them, as in InfluxDB."""
+        privilege = self._parse_privilege()
         tok, pos, lit = self.scan_ws()
         if tok is T.ON:
-            self.parse_ident()
-            self.parse_tokens([T.FROM])
-        elif tok is not T.FROM:
-            raise _err(tok, lit, ["ON", "FROM"], pos)
-        return A.Unsupported(f"REVOKE FROM {self.parse_ident()}")
+            database = self.parse_ident()
+            self.parse_tokens([to])
+            user = self.parse_ident()
+            if to is T.TO:
+                return A.Grant(user=user, privilege=privilege, database=database)
+            return A.Revoke(user=user, privilege=privilege, database=database)
+        if tok is not to or privilege != ALL:
+            raise _err(tok, lit, ["ON"] if privilege != ALL else ["ON", to.value], pos)
+        user = self.parse_ident()
+        return A.GrantAdmin(user=user) if to is T.TO else A.RevokeAdmin(user=user)
 
     def _parse_set(self) -> A.Statement:
         tok, pos, lit = self.scan_ws()
@@ -1211,8 +1218,7 @@ class Parser:
         tok, pos, lit = self.scan_ws()
         if tok is not T.EQ:
             raise _err(tok, lit, ["="], pos)
-        self.parse_string()
-        return A.Unsupported(f"SET PASSWORD FOR {name}")
+        return A.SetPassword(user=name, password=self.parse_string())
 
     def _parse_kill(self) -> A.Statement:
         tok, pos, lit = self.scan_ws()

@@ -69,6 +69,7 @@ class Context:
         self.text = ""
         self.statement_index = 0
         self.query: Any = None  # its sql.activity.InfluxQuery (SHOW QUERIES, KILL QUERY), if registered
+        self.user: Any = None  # the sql.influxql.users.User who asked, when authentication is on
 
     def session(self, database: str) -> Any:
         """A SQL session on ``database`` for one statement's SQL, run to its end before the next.

@@ -84,14 +84,18 @@ class Influxd:
                 self.proc.wait()
 
 
-def start_influxd(root: Path) -> Influxd:
+def start_influxd(root: Path, *, auth: bool = False) -> Influxd:
+    """InfluxDB 1.x on ``root``; ``auth``: with its HTTP ``auth-enabled = true``."""
     exe = _need("influxd", "influxdb")
     version = subprocess.run([exe, "version"], capture_output=True, text=True, timeout=30).stdout
     if not version.startswith("InfluxDB v1."):
         pytest.skip(f"needs InfluxDB 1.x, found {version.strip()!r}")
     base = subprocess.run([exe, "config"], capture_output=True, text=True, timeout=30).stdout
     http_port = _free_port()
-    (root / "influxdb.conf").write_text(influxd_config(base, root, http_port, _free_port()))
+    config = influxd_config(base, root, http_port, _free_port())
+    if auth:
+        config = re.sub(r"^(\s*)auth-enabled = false$", r"\1auth-enabled = true", config, count=1, flags=re.M)
+    (root / "influxdb.conf").write_text(config)
     with (root / "influxd.log").open("wb") as log:
         proc = subprocess.Popen(
             [exe, "run", "-config", str(root / "influxdb.conf")],

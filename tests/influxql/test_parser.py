@@ -205,3 +205,48 @@ def test_compile_validation() -> None:
         with pytest.raises(QueryError) as e:
             check(q)
         assert str(e.value) == message
+
+
+@pytest.mark.parametrize(
+    ("query", "statement", "text"),
+    [
+        (
+            "CREATE USER bob WITH PASSWORD 'pw'",
+            A.CreateUser(user="bob", password="pw"),
+            "CREATE USER bob WITH PASSWORD [REDACTED]",
+        ),
+        (
+            "CREATE USER \"a b\" WITH PASSWORD 'pw' WITH ALL PRIVILEGES",
+            A.CreateUser(user="a b", password="pw", admin=True),
+            'CREATE USER "a b" WITH PASSWORD [REDACTED] WITH ALL PRIVILEGES',
+        ),
+        ("DROP USER bob", A.DropUser(user="bob"), "DROP USER bob"),
+        (
+            "SET PASSWORD FOR bob = 'x'",
+            A.SetPassword(user="bob", password="x"),
+            "SET PASSWORD FOR bob = [REDACTED]",
+        ),
+        ("GRANT ALL TO bob", A.GrantAdmin(user="bob"), "GRANT ALL PRIVILEGES TO bob"),
+        ("REVOKE ALL PRIVILEGES FROM bob", A.RevokeAdmin(user="bob"), "REVOKE ALL PRIVILEGES FROM bob"),
+        (
+            "GRANT READ ON db TO bob",
+            A.Grant(user="bob", privilege=1, database="db"),
+            "GRANT READ ON db TO bob",
+        ),
+        (
+            "GRANT ALL ON db TO bob",
+            A.Grant(user="bob", privilege=3, database="db"),
+            "GRANT ALL PRIVILEGES ON db TO bob",
+        ),
+        (
+            "REVOKE WRITE ON db FROM bob",
+            A.Revoke(user="bob", privilege=2, database="db"),
+            "REVOKE WRITE ON db FROM bob",
+        ),
+    ],
+)
+def test_user_statements(query: str, statement: A.Statement, text: str) -> None:
+    (parsed,) = parse_query(query)
+    assert parsed == statement
+    assert str(parsed) == text  # InfluxDB's String(): what its messages quote, never the password
+    assert "pw" not in repr(parsed)

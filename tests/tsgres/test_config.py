@@ -219,3 +219,9 @@ def test_operations_doc_lists_every_key_and_variable() -> None:
     for key in KEYS:
         assert f"`{key.rpartition('.')[2]}`" in doc, key
         assert env_name(key) in doc, env_name(key)
+
+
+def test_http_auth_enabled_is_off_by_default_as_in_influxdb(tmp_path: Path) -> None:
+    assert load_config(env={}).http_auth_enabled is False
+    assert load_config(env={"TSGRES_HTTP_AUTH_ENABLED": "true"}).http_auth_enabled is True
+    assert load_config(config_file=write(tmp_path, "http_auth_enabled = true\n"), env={}).http_auth_enabled
