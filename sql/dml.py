@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 from sqlglot import exp
@@ -16,7 +17,7 @@ from sqlglot import exp
 from columnar.errors import StorageError
 from columnar.predicate import AllSeries
 from columnar.scan import ScanRequest, read_table
-from sql import constraints
+from sql import constraints, duck
 from sql import errors as E
 from sql.binder import resolve_table
 from sql.duck import duck_type
@@ -86,6 +87,8 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
     batch = to_write_batch(meta, rows, start)
     conflict = tree.args.get("conflict")
+    if conflict is not None and _general_update(meta, conflict):
+        return _upsert(session, table, rp, meta, rows, conflict, returning)
     if conflict is not None and not meta.dedupe:
         kept = _do_nothing_on_keys(session, table, meta, rows, conflict)
         rows = rows.take(kept)
@@ -237,6 +240,178 @@ def _write(session: SqlSession, rp: str | None, batch) -> None:
         raise E.DatatypeMismatch(str(exc)) from exc
     if res.errors:
         raise E.DatatypeMismatch(str(res.errors[0]))
+
+
+def _general_update(meta, conflict: exp.OnConflict) -> bool:
+    """Whether ON CONFLICT DO UPDATE needs :func:`_upsert`: anything beyond ``SET c = EXCLUDED.c``
+    on a table that keeps one row per (tags, time) (whose writes of only those columns do it)."""
+    action = (conflict.args.get("action").name if conflict.args.get("action") else "").upper()
+    if action != "DO UPDATE":
+        return False
+    if not meta.dedupe or conflict.args.get("where") is not None:
+        return True
+    for e in conflict.expressions:
+        src = e.expression if isinstance(e, exp.EQ) else None
+        if not (isinstance(src, exp.Column) and src.table.lower() == "excluded" and src.name == e.this.name):
+            return True
+    return False
+
+
+def _conflict_key(meta, conflict: exp.OnConflict) -> list[str]:
+    """The key ON CONFLICT names (its columns, or ON CONSTRAINT name), one of the table's keys."""
+    keys = [list(k) for k in meta.options.get("keys") or [] if k]
+    primary = list(meta.options.get("primary_key") or [])
+    name = conflict.args.get("constraint")
+    if name is not None:
+        for k in keys:
+            if (f"{meta.name}_pkey" if k == primary else f"{meta.name}_{'_'.join(k)}_key") == name.name:
+                return k
+        raise E.UndefinedObject(f'constraint "{name.name}" for table "{meta.name}" does not exist')
+    target = [o.this.name for o in conflict.args.get("conflict_keys") or [] if isinstance(o.this, exp.Column)]
+    if not target:
+        raise E.SyntaxError_("ON CONFLICT DO UPDATE requires inference specification or constraint name")
+    for k in keys:
+        if sorted(k) == sorted(target):
+            return k
+    raise E.InvalidColumnReference(
+        "there is no unique or exclusion constraint matching the ON CONFLICT specification"
+    )
+
+
+def _upsert(
+    session: SqlSession, table: exp.Table, rp, meta, rows: pa.Table, conflict: exp.OnConflict, returning
+) -> Result:
+    """INSERT ... ON CONFLICT (key) DO UPDATE SET ... [WHERE ...] in general: the stored rows of the
+    new rows' keys are read, the SET expressions computed over each (the stored row under the
+    table's name, the new one as EXCLUDED, DuckDB after the query rewrite), and the results written
+    over them; new keys are inserted. Rows kept with duplicates or without a time key are deleted
+    by their key first, which needs a key of tags (and the time)."""
+    key = _conflict_key(meta, conflict)
+    cols = sql_columns(meta)
+    by_name = {c.name: c for c in cols}
+    if any(by_name[k].kind == "field" for k in key) or (not meta.dedupe and meta.time_column in key):
+        raise E.FeatureNotSupported("ON CONFLICT DO UPDATE on this key (a field in it) is not supported")
+    alias = table.alias_or_name
+    present = [k for k in key if k in rows.column_names]
+    if len(present) < len(key):  # a key column left to its default (SERIAL): every row is new
+        old = rows.slice(0, 0)
+    else:
+        keys = rows.select(key)
+        if keys.group_by(key).aggregate([([], "count_all")]).num_rows < rows.num_rows:
+            raise E.CardinalityViolation("ON CONFLICT DO UPDATE command cannot affect row a second time")
+        where = exp.and_(
+            *[
+                exp.column(k, quoted=True).isin(
+                    *[_literal(v) for v in set(keys.column(k).to_pylist()) if v is not None]
+                )
+                for k in key
+            ]
+        )
+        old = session.query_arrow(
+            exp.select(*[exp.column(c.name, quoted=True) for c in cols]).from_(table.copy()).where(where), []
+        )
+    on = exp.and_(
+        *[
+            exp.column(k, table=alias, quoted=True).eq(exp.column(k, table="excluded", quoted=True))
+            for k in key
+        ]
+    )
+    sets = {e.this.name: e.expression for e in conflict.expressions}
+    for n in sets:
+        if n not in by_name:
+            raise E.UndefinedColumn(f'column "{n}" of relation "{meta.name}" does not exist')
+    updated_q = (
+        exp.select(
+            *[
+                exp.Cast(
+                    this=sets[c.name].copy()
+                    if c.name in sets
+                    else exp.column(c.name, table=alias, quoted=True),
+                    to=exp.DataType.build(duck_type(c.type), dialect="duckdb"),
+                ).as_(c.name, quoted=True)
+                for c in cols
+            ]
+        )
+        .from_(_registered("__old", alias))
+        .join(_registered("__new", "excluded"), on=on)
+    )
+    if conflict.args.get("where") is not None:
+        updated_q = updated_q.where(conflict.args["where"].this.copy())
+    fresh_q = (
+        exp.select(
+            *[exp.column(c.name, table="excluded", quoted=True) for c in cols if c.name in rows.column_names]
+        )
+        .from_(_registered("__new", "excluded"))
+        .where(
+            exp.Not(this=exp.Exists(this=exp.select("1").from_(_registered("__old", alias)).where(on.copy())))
+        )
+    )
+    cur = session._cursor()
+    try:
+        cur.register("__new", rows)
+        cur.register("__old", old)
+        updated = cur.sql(session._execution_tree(updated_q, None).sql("duckdb")).to_arrow_table()
+        fresh = cur.sql(session._execution_tree(fresh_q, None).sql("duckdb")).to_arrow_table()
+    except duckdb.Error as exc:
+        raise duck.translate(exc) from exc
+    finally:
+        cur.close()
+    checks = constraints.of_table(meta.options)
+    constraints.enforce(session, meta.name, checks, updated)
+    if updated.num_rows and (not meta.dedupe or any(updated.column(c.name).null_count for c in cols)):
+        # (rows kept with duplicates, or a written NULL, which keeps the stored value: the old rows go)
+        gone = exp.or_(
+            *[
+                exp.and_(
+                    *[
+                        exp.column(k, quoted=True).eq(_key_literal(by_name[k], v))
+                        for k, v in zip(key, r, strict=True)
+                    ]
+                )
+                for r in zip(*[updated.column(k).to_pylist() for k in key], strict=True)
+            ]
+        )
+        pd = _pushdown(session, table, meta, exp.Where(this=gone), [])
+        if not pd.exact:
+            raise E.FeatureNotSupported("ON CONFLICT DO UPDATE on this key is not supported")
+        session.storage.delete(
+            session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
+        )
+    written = [t for t in (updated, fresh) if t.num_rows]
+    n = 0
+    for t in written:
+        start = session.sql_engine.next_row_times(t.num_rows) if meta.time_column == HIDDEN_TIME else None
+        _write(session, rp, to_write_batch(meta, t, start))
+        n += t.num_rows
+    out = (
+        pa.concat_tables([fresh, updated.select(fresh.column_names)], promote_options="permissive")
+        if written
+        else rows.slice(0, 0)
+    )
+    return _returning(session, returning, out, f"INSERT 0 {n}", table)
+
+
+def _key_literal(col, v) -> exp.Expression:
+    """A key value compared with its column where the storage reads the comparison exactly: a tag
+    (stored as text) with its text, the time with its ISO text."""
+    if col.kind == "tag":
+        return exp.Literal.string(str(v).lower() if isinstance(v, bool) else str(v))
+    return _literal(v)
+
+
+def _registered(name: str, alias: str) -> exp.Table:
+    return exp.Table(this=exp.to_identifier(name), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+
+def _literal(v) -> exp.Expression:
+    """A key value as a SQL literal (text, integers; a timestamp as its ISO text)."""
+    if isinstance(v, bool):
+        return exp.Boolean(this=v)
+    if isinstance(v, int | float):
+        return exp.Literal.number(v)
+    if hasattr(v, "isoformat"):
+        return exp.Literal.string(v.isoformat())
+    return exp.Literal.string(str(v))
 
 
 def _on_conflict(session: SqlSession, rp, meta, batch, conflict: exp.OnConflict):

@@ -245,6 +245,41 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
             "INSERT INTO w_checked VALUES ('2024-01-01 00:00:06+00', 'e', 0.5)",
         ],
     ),
+    (
+        # upserts beyond SET c = EXCLUDED.c: on a table without a time key (a metadata table), with
+        # expressions over the stored row, a WHERE, ON CONSTRAINT, and PostgreSQL's errors
+        "upsert_metadata",
+        "w_devices",
+        [
+            "CREATE TABLE w_devices (id int4 PRIMARY KEY, name text, n int4 DEFAULT 0)",
+            "INSERT INTO w_devices VALUES (1, 'a', 0), (2, 'b', 0)",
+            "INSERT INTO w_devices (id, name) VALUES (1, 'a2'), (3, 'c')"
+            " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, n = w_devices.n + 1",
+            "INSERT INTO w_devices (id, name) VALUES (1, 'a3'), (2, 'b3')"
+            " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name || '!' WHERE w_devices.name <> 'b'",
+            "INSERT INTO w_devices (id, name) VALUES (3, 'c4') ON CONFLICT ON CONSTRAINT w_devices_pkey"
+            " DO UPDATE SET n = w_devices.n + 10",
+            "INSERT INTO w_devices (id, name) VALUES (5, 'e'), (5, 'f') ON CONFLICT (id) DO UPDATE SET name = 'x'",
+            "INSERT INTO w_devices (id, name) VALUES (1, 'z') ON CONFLICT (name) DO UPDATE SET name = 'x'",
+            "INSERT INTO w_devices (id, name) VALUES (1, 'z') ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO w_devices (id, name) VALUES (2, 'y') ON CONFLICT (id) DO UPDATE SET n = NULL",
+        ],
+    ),
+    (
+        "upsert_expressions",
+        "w_upserted",
+        [
+            "CREATE TABLE w_upserted (time timestamptz NOT NULL, host text NOT NULL, v double precision,"
+            " hits int4, PRIMARY KEY (time, host))",
+            "INSERT INTO w_upserted VALUES ('2024-01-01 00:00:00+00', 'a', 1, 1)",
+            "INSERT INTO w_upserted VALUES ('2024-01-01 00:00:00+00', 'a', 5, 1), ('2024-01-01 00:00:01+00', 'a', 2, 1)"
+            " ON CONFLICT (time, host) DO UPDATE SET v = w_upserted.v + EXCLUDED.v, hits = w_upserted.hits + 1",
+            "INSERT INTO w_upserted VALUES ('2024-01-01 00:00:00+00', 'a', 100, 1)"
+            " ON CONFLICT (time, host) DO UPDATE SET v = EXCLUDED.v WHERE EXCLUDED.v > w_upserted.v * 100",
+            "INSERT INTO w_upserted VALUES ('2024-01-01 00:00:01+00', 'a', 3, 1)"
+            " ON CONFLICT (time, host) DO UPDATE SET v = GREATEST(w_upserted.v, EXCLUDED.v), hits = NULL",
+        ],
+    ),
 ]
 
 
