@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from columnar.errors import DatabaseExists, StorageError
 from retention import continuous
-from sql import column_defaults, constraints
+from sql import column_defaults, constraints, foreign_keys
 from sql import errors as E
 from sql import types as pgt
 from sql.session import ColumnDesc, Result
@@ -67,6 +67,7 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
     texts = iter(column_defaults.source_texts(sql))  # the DEFAULT clauses as written, in order
     primary: list[str] = []  # the PRIMARY KEY among keys (pg_catalog tells it from UNIQUE)
     checks: list[dict] = []  # sql/constraints.py
+    references: list[tuple] = []  # (columns, REFERENCES ..., name): sql/foreign_keys.py
     for e in schema.expressions:
         if isinstance(e, exp.ColumnDef):
             declared = _declared(e.args.get("kind"))
@@ -91,9 +92,11 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
             if any(isinstance(k, exp.PrimaryKeyColumnConstraint) for k in kinds):
                 primary = [e.name]
             for c in e.args.get("constraints") or []:
+                name = c.this.name if isinstance(c.this, exp.Identifier) else None
                 if isinstance(c.args.get("kind"), exp.CheckColumnConstraint):
-                    name = c.this.name if isinstance(c.this, exp.Identifier) else None
                     checks.append(constraints.check(c.args["kind"].this, name, table.name, checks))
+                elif isinstance(c.args.get("kind"), exp.Reference):
+                    references.append(([e.name], c.args["kind"], name))
             if e.name in [c[0] for c in cols]:
                 raise E.DuplicateColumn(f'column "{e.name}" specified more than once')
             cols.append((e.name, declared, t, not_null))
@@ -107,6 +110,11 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
                         primary = names
                 elif isinstance(item, exp.CheckColumnConstraint):
                     checks.append(constraints.check(item.this, name, table.name, checks))
+                elif isinstance(item, exp.ForeignKey):
+                    references.append(([i.name for i in item.expressions], item.args["reference"], name))
+    fks: list[dict] = []
+    for columns, ref, name in references:
+        fks.append(foreign_keys.of_reference(session, table.name, columns, ref, name, fks, keys))
     # a PRIMARY KEY's columns are NOT NULL
     cols = [(n, d, t, nn or n in primary) for n, d, t, nn in cols]
     for c in checks:
@@ -151,6 +159,7 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
         "keys": keys,
         "primary_key": primary,
         "checks": checks,
+        "foreign_keys": fks,
     }
     if time_col == HIDDEN_TIME:
         columns.insert(0, (HIDDEN_TIME, "time", None, "int8"))
@@ -223,6 +232,13 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
                     session.notices.append(f'table "{table.name}" does not exist, skipping')
                     continue
                 raise E.UndefinedTable(f'table "{table.name}" does not exist')
+            dropped = {t.name for t in tree.expressions or tree.args.get("tables") or [tree.this]}
+            for child, fk in foreign_keys.referencing(session, meta):
+                if child.name in dropped:
+                    continue
+                if not tree.args.get("cascade"):
+                    foreign_keys.check_drop(session, meta, truncate=False)
+                _set_options(storage, child.id, _without_foreign_key, fk["name"])  # (CASCADE: the key goes)
             storage.drop_table(database, table.name, rp=rpm.name)
         storage.invalidate_tables()
         return Result(None, tag="DROP TABLE")
@@ -544,9 +560,25 @@ def _add_constraint(session: SqlSession, table: exp.Table, meta, action: exp.Add
                 _set_options(session.storage, meta.id, _with_check, c)
             elif isinstance(item, exp.PrimaryKey | exp.UniqueColumnConstraint):
                 _add_key(session, table, meta, _key_columns(item), isinstance(item, exp.PrimaryKey))
+            elif isinstance(item, exp.ForeignKey):
+                columns = [i.name for i in item.expressions]
+                fks = foreign_keys.of_table(meta.options)
+                fk = foreign_keys.of_reference(
+                    session, table.name, columns, item.args["reference"], name, fks
+                )
+                existing = session.query_arrow(
+                    exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(table.copy()).distinct(),
+                    [],
+                )
+                foreign_keys.check_references(session, table.name, [fk], existing)
+                _set_options(session.storage, meta.id, _with_foreign_key, fk)
             else:
                 raise E.FeatureNotSupported(f"ALTER TABLE ADD {item.sql('postgres')} is not supported")
             meta = session.storage.table(meta.database_id, meta.rp, meta.name) or meta
+
+
+def _with_foreign_key(options: dict, fk: dict) -> None:
+    options.setdefault("foreign_keys", []).append(fk)
 
 
 def _with_check(options: dict, c: dict) -> None:
@@ -613,6 +645,9 @@ def _drop_constraint(session: SqlSession, table: exp.Table, meta, action: exp.Dr
         if any(c["name"] == name for c in checks):
             _set_options(session.storage, meta.id, _without_check, name)
             continue
+        if any(fk["name"] == name for fk in foreign_keys.of_table(meta.options)):
+            _set_options(session.storage, meta.id, _without_foreign_key, name)
+            continue
         keys = meta.options.get("keys") or []
         primary = meta.options.get("primary_key") or []
         key_names = [
@@ -627,6 +662,10 @@ def _drop_constraint(session: SqlSession, table: exp.Table, meta, action: exp.Dr
         if not action.args.get("exists"):
             raise E.UndefinedObject(f'constraint "{name}" of relation "{table.name}" does not exist')
         session.notices.append(f'constraint "{name}" of relation "{table.name}" does not exist, skipping')
+
+
+def _without_foreign_key(options: dict, name: str) -> None:
+    options["foreign_keys"] = [fk for fk in options.get("foreign_keys") or [] if fk["name"] != name]
 
 
 def _without_check(options: dict, name: str) -> None:
@@ -731,7 +770,11 @@ def truncate(session: SqlSession, tree: exp.TruncateTable) -> Result:
     storage, database = session.storage, session.database
     for table in tree.expressions:
         rpm = storage.catalog.retention_policy(database, _rp_of(table))
-        if storage.table(rpm.database_id, rpm.name, table.name) is None:
+        meta = storage.table(rpm.database_id, rpm.name, table.name)
+        if meta is None:
             raise E.UndefinedTable(f'relation "{table.name}" does not exist')
+        truncated = {t.name for t in tree.expressions}
+        if any(c.name not in truncated for c, _fk in foreign_keys.referencing(session, meta)):
+            foreign_keys.check_drop(session, meta, truncate=True)
         storage.delete(database, table.name, rp=rpm.name)
     return Result(None, tag="TRUNCATE TABLE")

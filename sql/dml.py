@@ -17,7 +17,7 @@ from sqlglot import exp
 from columnar.errors import StorageError
 from columnar.predicate import AllSeries
 from columnar.scan import ScanRequest, read_table
-from sql import constraints, duck
+from sql import constraints, duck, foreign_keys
 from sql import errors as E
 from sql.binder import resolve_table
 from sql.duck import duck_type
@@ -82,11 +82,13 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     rows = _with_defaults(session, meta, table, rows, [c for c in cols if c.name not in names])
     constraints.enforce(session, meta.name, constraints.of_table(meta.options), rows)
     returning = tree.args.get("returning")
+    conflict = tree.args.get("conflict")
+    if conflict is None or not _general_update(meta, conflict):  # (_upsert checks what it writes)
+        foreign_keys.check_references(session, meta.name, foreign_keys.of_table(meta.options), rows)
     if rows.num_rows == 0:
         return _returning(session, returning, rows, "INSERT 0 0", table)
     start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
     batch = to_write_batch(meta, rows, start)
-    conflict = tree.args.get("conflict")
     if conflict is not None and _general_update(meta, conflict):
         return _upsert(session, table, rp, meta, rows, conflict, returning)
     if conflict is not None and not meta.dedupe:
@@ -358,6 +360,8 @@ def _upsert(
         cur.close()
     checks = constraints.of_table(meta.options)
     constraints.enforce(session, meta.name, checks, updated)
+    for t in (updated, fresh):
+        foreign_keys.check_references(session, meta.name, foreign_keys.of_table(meta.options), t)
     if updated.num_rows and (not meta.dedupe or any(updated.column(c.name).null_count for c in cols)):
         # (rows kept with duplicates, or a written NULL, which keeps the stored value: the old rows go)
         gone = exp.or_(
@@ -531,10 +535,28 @@ def delete(session: SqlSession, tree: exp.Delete, params: list) -> Result:
         count_q = count_q.where(where.this.copy())
     n = session.query_arrow(count_q, params).column(0)[0].as_py()
     if n:
+        _removed_keys(session, table, meta, where, params, None, None)
         session.storage.delete(
             session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
         )
     return Result(None, tag=f"DELETE {n}")
+
+
+def _removed_keys(session: SqlSession, table: exp.Table, meta, where, params: list, new, sets) -> None:
+    """Before the rows of ``table`` the WHERE selects are deleted (``new`` None) or replaced by
+    ``new`` (an UPDATE of the columns ``sets``): the tables that reference it must not be left
+    pointing at keys that go away (sql/foreign_keys.py)."""
+    refs = foreign_keys.referencing(session, meta)
+    if sets is not None:
+        refs = [(c, fk) for c, fk in refs if set(fk["ref_columns"]) & sets]
+    if not refs:
+        return
+    columns = sorted({c for _child, fk in refs for c in fk["ref_columns"]})
+    q = exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(table.copy())
+    if where is not None:
+        q = q.where(where.this.copy())
+    old = session.query_arrow(q, params)
+    foreign_keys.check_removed(session, meta, old, new, deleting=new is None)
 
 
 def _pushdown(session: SqlSession, table: exp.Table, meta, where, params: list):
@@ -579,6 +601,8 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
         q = q.where(where.this.copy())
     rows = session.query_arrow(q, params)
     constraints.enforce(session, meta.name, constraints.of_table(meta.options), rows)
+    foreign_keys.check_references(session, meta.name, foreign_keys.of_table(meta.options), rows)
+    _removed_keys(session, table, meta, where, params, rows, set(sets))
     rekeyed = not meta.dedupe or any(by_name[n].kind != "field" for n in sets)
     # (a written NULL means "no value here", which keeps the stored one: the rows go first)
     if rows.num_rows and (rekeyed or any(rows.column(n).null_count for n in sets)):

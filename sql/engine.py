@@ -40,6 +40,7 @@ from sql import (
     dml,
     duck,
     executor,
+    foreign_keys,
     gapfill,
     plan_cache,
     planner,
@@ -1256,6 +1257,7 @@ class SqlSession:
         names = [c.name for c in request.columns]
         cols = {c.name: c for c in sql_columns(meta)}
         checks = constraints.of_table(meta.options)
+        fks = foreign_keys.of_table(meta.options)
         total = 0
         cur = self._cursor()
         try:
@@ -1269,6 +1271,7 @@ class SqlSession:
                 typed = cur.sql(f"SELECT {casts} FROM __copy_in").to_arrow_table()
                 cur.unregister("__copy_in")
                 constraints.enforce(self, meta.name, checks, typed)
+                foreign_keys.check_references(self, meta.name, fks, typed)
                 start = (
                     self.sql_engine.next_row_times(typed.num_rows)
                     if meta.time_column == "_tsgres_rowtime"

@@ -198,3 +198,12 @@ def by_sqlstate(code: str) -> type[SqlError]:
             found = cls
         stack.extend(cls.__subclasses__())
     return found
+
+
+class ForeignKeyViolation(SqlError, sqlstate="23503"): ...
+
+
+class InvalidForeignKey(SqlError, sqlstate="42830"): ...
+
+
+class DependentObjectsStillExist(SqlError, sqlstate="2BP01"): ...

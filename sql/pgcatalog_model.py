@@ -270,6 +270,7 @@ class Relation:
     view_sql: str | None = None
     row_type: int = 0
     checks: list[dict] = field(default_factory=list)  # CHECK constraints (sql/constraints.py)
+    foreign_keys: list[dict] = field(default_factory=list)  # sql/foreign_keys.py
 
     @property
     def visible(self) -> bool:
@@ -562,6 +563,7 @@ def _table(meta: TableMeta, schema: Schema) -> Relation:
         )
     rel = Relation(oid, meta.name, schema, "r", columns, meta, row_type=oid + 1)
     rel.checks = list(meta.options.get("checks") or [])
+    rel.foreign_keys = list(meta.options.get("foreign_keys") or [])
     keys: list[list[str]] = meta.options.get("keys") or []
     primary = list(meta.options.get("primary_key") or [])
     by_name = {a.name: a for a in columns}

@@ -11,7 +11,7 @@ import datetime as dt
 
 from sqlglot import exp
 
-from sql import constraints
+from sql import constraints, foreign_keys
 from sql import settings as S
 from sql import types as pgt
 from sql.pgcatalog import Row, generates
@@ -241,26 +241,69 @@ def _check_rows(s: Snapshot) -> list[Row]:
     return out
 
 
+def foreign_key_oid(table_oid: int, name: str) -> int:
+    return hashed_oid("fkey", str(table_oid), name)
+
+
+def _foreign_key_rows(s: Snapshot) -> list[Row]:
+    out = []
+    by_name = {(t.schema.name, t.name): t for t in s.tables}
+    for t in s.tables:
+        nums = {a.name: a.num for a in t.columns}
+        for fk in t.foreign_keys:
+            parent = by_name.get((fk["schema"] or "public", fk["table"]))
+            if parent is None:
+                continue  # (the referenced table was dropped with CASCADE's semantics pending)
+            pnums = {a.name: a.num for a in parent.columns}
+            key = next(
+                (i for i in parent.indexes if sorted(i.column_names()) == sorted(fk["ref_columns"])), None
+            )
+            out.append(
+                {
+                    "oid": foreign_key_oid(t.oid, fk["name"]),
+                    "conname": fk["name"],
+                    "connamespace": t.schema.oid,
+                    "contype": "f",
+                    "convalidated": True,
+                    "conrelid": t.oid,
+                    "conindid": key.relation.oid if key is not None else 0,
+                    "confrelid": parent.oid,
+                    "confupdtype": fk["on_update"],
+                    "confdeltype": fk["on_delete"],
+                    "confmatchtype": "s",
+                    "conislocal": True,
+                    "connoinherit": True,
+                    "conkey": [nums.get(c, 0) for c in fk["columns"]],
+                    "confkey": [pnums.get(c, 0) for c in fk["ref_columns"]],
+                }
+            )
+    return out
+
+
 @generates("pg_constraint")
 def pg_constraint(s: Snapshot) -> list[Row]:
-    return _check_rows(s) + [
-        {
-            "oid": i.constraint_oid,
-            "conname": i.constraint_name,
-            "connamespace": i.table.schema.oid,
-            "contype": "p" if i.primary else "u",
-            "convalidated": True,
-            "conrelid": i.table.oid,
-            "conindid": i.relation.oid,
-            "confupdtype": " ",
-            "confdeltype": " ",
-            "confmatchtype": " ",
-            "conislocal": True,
-            "connoinherit": True,
-            "conkey": i.keys,
-        }
-        for i in s.indexes
-    ]
+    return (
+        _check_rows(s)
+        + _foreign_key_rows(s)
+        + [
+            {
+                "oid": i.constraint_oid,
+                "conname": i.constraint_name,
+                "connamespace": i.table.schema.oid,
+                "contype": "p" if i.primary else "u",
+                "convalidated": True,
+                "conrelid": i.table.oid,
+                "conindid": i.relation.oid,
+                "confupdtype": " ",
+                "confdeltype": " ",
+                "confmatchtype": " ",
+                "conislocal": True,
+                "connoinherit": True,
+                "conkey": i.keys,
+            }
+            for i in s.indexes
+        ]
+    )
 
 
 @generates("pg_indexes")
@@ -679,6 +722,10 @@ def tsgres_defs(s: Snapshot) -> list[Row]:
         out.append(_def("c", i.constraint_oid, i.constraint_def()))
     for t in s.tables:
         out.extend(_def("c", check_oid(t.oid, c["name"]), constraints.definition(c)) for c in t.checks)
+        out.extend(
+            _def("c", foreign_key_oid(t.oid, fk["name"]), foreign_keys.definition(fk))
+            for fk in t.foreign_keys
+        )
     for v in s.views:
         out.append(_def("v", v.oid, " " + (v.view_sql or "").rstrip(";") + ";"))
     fmt = {t.oid: s.type_format(t) for t in s.types}

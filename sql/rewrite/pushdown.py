@@ -329,6 +329,8 @@ def _exact(p: TagPredicate) -> bool:
 def _string(e: exp.Expression, params: list | None) -> str | None:
     if isinstance(e, exp.Literal) and e.is_string:
         return e.this
+    if isinstance(e, exp.Literal) and e.this.isdigit() and str(int(e.this)) == e.this:
+        return e.this  # an integer key column's tag holds the integer's text (sql/tables.to_write_batch)
     v = _param(e, params, _SOME_TEXT)
     return v if isinstance(v, str) else None
 

@@ -93,6 +93,38 @@ def test_server_defaults_round_trip(engine: sa.Engine) -> None:
         md.drop_all(engine)
 
 
+def test_foreign_keys_round_trip(engine: sa.Engine) -> None:
+    """A ForeignKey from a hypertable-like table to a metadata table: create_all makes it, the
+    inspector reads it back (pg_constraint and pg_get_constraintdef, as SQLAlchemy parses them), and
+    a row naming an unknown key is refused (IntegrityError: 23503)."""
+    md = sa.MetaData()
+    sa.Table("site", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text))
+    reading = sa.Table(
+        "reading",
+        md,
+        sa.Column("time", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("site_id", sa.Integer, sa.ForeignKey("site.id", ondelete="RESTRICT")),
+        sa.Column("v", sa.Float),
+    )
+    md.create_all(engine)
+    try:
+        (fk,) = sa.inspect(engine).get_foreign_keys("reading")
+        assert (fk["name"], fk["constrained_columns"], fk["referred_table"], fk["referred_columns"]) == (
+            "reading_site_id_fkey",
+            ["site_id"],
+            "site",
+            ["id"],
+        )
+        assert fk["options"] == {"ondelete": "RESTRICT"}
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO site VALUES (1, 'north')"))
+            conn.execute(reading.insert().values(time=dt.datetime(2024, 1, 1, tzinfo=UTC), site_id=1, v=1.0))
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(reading.insert().values(time=dt.datetime(2024, 1, 1, tzinfo=UTC), site_id=2, v=1.0))
+    finally:
+        md.drop_all(engine)
+
+
 def test_core_reflection_and_parameters(engine: sa.Engine) -> None:
     cpu = sa.Table("cpu", sa.MetaData(), autoload_with=engine)
     assert [c.name for c in cpu.columns] == ["time", "host", "usage", "cores", "up"]

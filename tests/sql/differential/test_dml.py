@@ -280,6 +280,38 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
             " ON CONFLICT (time, host) DO UPDATE SET v = GREATEST(w_upserted.v, EXCLUDED.v), hits = NULL",
         ],
     ),
+    (
+        # FOREIGN KEYs: a hypertable's rows reference a metadata table's key; writes of unknown keys,
+        # deletes and key updates of referenced rows, TRUNCATE and DROP of the referenced table,
+        # ADD CONSTRAINT over the rows there, and a reference to a column that is no key
+        "foreign_keys",
+        "w_readings",
+        [
+            "CREATE TABLE w_sensors (id int4 PRIMARY KEY, kind text)",
+            "CREATE TABLE w_readings (time timestamptz NOT NULL, sensor_id int4 REFERENCES w_sensors (id),"
+            " v double precision)",
+            "INSERT INTO w_sensors VALUES (1, 'a'), (2, 'b'), (3, 'c')",
+            "INSERT INTO w_readings VALUES ('2024-01-01 00:00:00+00', 1, 0.5), ('2024-01-01 00:00:01+00', NULL, 1)",
+            "INSERT INTO w_readings VALUES ('2024-01-01 00:00:02+00', 9, 1)",
+            "INSERT INTO w_readings VALUES ('2024-01-01 00:00:02+00', 3, 1)",
+            "UPDATE w_readings SET sensor_id = 7 WHERE time = '2024-01-01 00:00:00+00'",
+            "DELETE FROM w_sensors WHERE id = 1",
+            "DELETE FROM w_sensors WHERE id = 2",
+            "UPDATE w_sensors SET id = 5 WHERE id = 1",
+            "UPDATE w_sensors SET kind = 'aa' WHERE id = 1",
+            "TRUNCATE w_sensors",
+            "DROP TABLE w_sensors",
+            "CREATE TABLE w_bad (x int4 REFERENCES w_sensors (kind))",
+            "ALTER TABLE w_readings DROP CONSTRAINT w_readings_sensor_id_fkey",
+            "DELETE FROM w_sensors WHERE id = 1",
+            "ALTER TABLE w_readings ADD CONSTRAINT r_fk FOREIGN KEY (sensor_id) REFERENCES w_sensors (id)",
+            "DELETE FROM w_readings WHERE time = '2024-01-01 00:00:00+00'",
+            "ALTER TABLE w_readings ADD CONSTRAINT r_fk FOREIGN KEY (sensor_id) REFERENCES w_sensors (id)"
+            " ON DELETE CASCADE",
+            "DROP TABLE w_sensors CASCADE",
+            "INSERT INTO w_readings VALUES ('2024-01-01 00:00:05+00', 42, 1)",
+        ],
+    ),
 ]
 
 
