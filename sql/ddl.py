@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from columnar.errors import DatabaseExists, StorageError
 from retention import continuous
-from sql import column_defaults, constraints
+from sql import column_defaults, comments, constraints
 from sql import errors as E
 from sql import types as pgt
 from sql.session import ColumnDesc, Result
@@ -234,6 +234,7 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
                     continue
                 raise E.UndefinedTable(f'view "{table.name}" does not exist')
             storage.catalog.set_meta(key, None)
+            comments.view_dropped(session, table.db or "public", table.name)
         return Result(None, tag="DROP VIEW")
     if kind == "DATABASE":
         name = (tree.this or tree.args["tables"][0]).name  # (this sqlglot puts the name in tables)
