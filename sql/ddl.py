@@ -248,7 +248,10 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
         continuous.drop_database(storage, name)  # (its InfluxQL continuous queries go with it)
         return Result(None, tag="DROP DATABASE")
     if kind == "SCHEMA":
-        name = tree.this.db or tree.this.name
+        target = tree.this or (tree.args.get("tables") or [None])[0]  # (sqlglot puts it in tables)
+        if target is None:
+            raise E.SyntaxError_("syntax error at end of input")
+        name = target.db or target.name
         try:
             storage.catalog.drop_retention_policy(database, name)
         except StorageError:
