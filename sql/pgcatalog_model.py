@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from columnar.errors import DatabaseNotFound
 from sql import column_defaults
 from sql import errors as E
 from sql import types as pgt
@@ -554,16 +555,21 @@ class Snapshot:
 
     @cached_property
     def shared_descriptions(self) -> list[tuple[int, int, str]]:
-        """pg_shdescription: (objoid, classoid, text) of the described databases."""
+        """pg_shdescription: (objoid, classoid, text) of the described databases. (Every statement
+        that expands obj_description & co. lists them: the comments and the database lookups are
+        answered from memory until the catalog changes.)"""
         from sql.comments import DEFAULT_DATABASE_COMMENTS
 
         stored = self.catalog.comments(None)
-        out = []
-        for d in self.databases:
-            text = stored.get(("database", str(d.id), ""), DEFAULT_DATABASE_COMMENTS.get(d.name))
-            if text:
-                out.append((database_oid(d.id), CLASS_PG_DATABASE, text))
-        return out
+        out = [(database_oid(int(obj)), CLASS_PG_DATABASE, text) for (_k, obj, _s), text in stored.items()]
+        for name, text in DEFAULT_DATABASE_COMMENTS.items():
+            try:
+                db = self.catalog.database(name)
+            except DatabaseNotFound:
+                continue
+            if ("database", str(db.id), "") not in stored:
+                out.append((database_oid(db.id), CLASS_PG_DATABASE, text))
+        return [row for row in out if row[2]]
 
 
 class Part:
