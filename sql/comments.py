@@ -29,6 +29,7 @@ from sql.session import Result
 from sql.tables import sql_columns
 
 if TYPE_CHECKING:
+    from columnar.catalog import TableMeta
     from sql.engine import SqlSession
 
 # The objects PostgreSQL can describe that tsgres has none of (0A000 rather than a syntax error).
@@ -73,19 +74,19 @@ def parse(sql: str) -> Comment:
         raise E.SyntaxError_(f"syntax error: {exc}") from None
     words = [t.text.upper() for t in tokens]
     if words[:2] != ["COMMENT", "ON"]:
-        raise E.SyntaxError_("syntax error at or near " + _near(tokens, 0))
+        raise E.SyntaxError_("syntax error " + _near(tokens, 0))
     at = 2
     kind = next((k for k in _KINDS if words[at : at + len(k.split())] == k.split()), None)
     if kind is None:
         other = next((k for k in _OTHER_KINDS if words[at : at + len(k.split())] == k.split()), None)
         if other is not None:
             raise E.FeatureNotSupported(f"COMMENT ON {other} is not supported")
-        raise E.SyntaxError_("syntax error at or near " + _near(tokens, at))
+        raise E.SyntaxError_("syntax error " + _near(tokens, at))
     at += len(kind.split())
     names: list[str] = []
     while True:
         if at >= len(tokens) or not _is_name(tokens[at]):
-            raise E.SyntaxError_("syntax error at or near " + _near(tokens, at))
+            raise E.SyntaxError_("syntax error " + _near(tokens, at))
         names.append(_name(tokens[at]))
         at += 1
         if at < len(tokens) and tokens[at].token_type == TokenType.DOT:
@@ -96,26 +97,27 @@ def parse(sql: str) -> Comment:
     if kind == "FUNCTION" and at < len(tokens) and tokens[at].token_type == TokenType.L_PAREN:
         args, at = _arguments(sql, tokens, at)
     if words[at : at + 1] != ["IS"]:
-        raise E.SyntaxError_("syntax error at or near " + _near(tokens, at))
+        raise E.SyntaxError_("syntax error " + _near(tokens, at))
     if at + 2 != len(tokens):
-        raise E.SyntaxError_("syntax error at or near " + _near(tokens, min(at + 2, len(tokens))))
+        raise E.SyntaxError_("syntax error " + _near(tokens, min(at + 2, len(tokens))))
     value = tokens[at + 1]
     if value.token_type == TokenType.NULL:
         text = None
     elif value.token_type in _STRINGS:
         text = value.text or None
     else:
-        raise E.SyntaxError_("syntax error at or near " + _near(tokens, at + 1))
+        raise E.SyntaxError_("syntax error " + _near(tokens, at + 1))
     if kind in ("SCHEMA", "DATABASE", "EXTENSION") and len(names) > 1:
         raise E.SyntaxError_('syntax error at or near "."')
     return Comment(kind, names, args, text)
 
 
 def _near(tokens: list[Token], at: int) -> str:
+    """PostgreSQL's wording for where a syntax error is: ``at or near "x"`` or ``at end of input``."""
     if at >= len(tokens):
-        return "end of input"
+        return "at end of input"
     t = tokens[at]
-    return f'"{t.text}"' if t.token_type not in _STRINGS else f"\"'{t.text}'\""
+    return "at or near " + (f'"{t.text}"' if t.token_type not in _STRINGS else f"\"'{t.text}'\"")
 
 
 def _is_name(t: Token) -> bool:
@@ -194,7 +196,7 @@ class _Found:
     schema: str  # as shown: public for the default retention policy
     name: str
     key: str  # the comments row's object
-    table: object = None  # TableMeta of a table
+    table: TableMeta | None = None  # of a table or a key index
 
 
 def _lookup(session: SqlSession, schema: str | None, name: str) -> _Found | None:
@@ -263,11 +265,10 @@ def _column(session: SqlSession, c: Comment) -> None:
     found = _relation_named(session, c.names[:-1])
     column = c.names[-1]
     if found.kind == "index":
-        raise E.WrongObjectType(
-            f'"{found.name}" is not a table, view, or materialized view'
-        )  # (approximately)
+        raise E.WrongObjectType(f'cannot set comment on relation "{found.name}"')
     if found.kind == "table":
-        names = {col.name for col in sql_columns(found.table)}  # type: ignore[arg-type]
+        assert found.table is not None
+        names = {col.name for col in sql_columns(found.table)}
     else:
         from sql.pgcatalog_model import Snapshot
 

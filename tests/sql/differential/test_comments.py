@@ -66,6 +66,7 @@ SCENARIOS: list[tuple[str, str, str, list[str], list[str]]] = [
             "COMMENT ON INDEX ck_t_pkey IS 'the key'",
             "COMMENT ON INDEX ck_t IS 'x'",
             "COMMENT ON TABLE ck_t_pkey IS 'x'",
+            "COMMENT ON COLUMN ck_t_pkey.time IS 'x'",
             "COMMENT ON INDEX ck_t_pkey IS NULL",
             "COMMENT ON INDEX ck_t_pkey IS 'the key again'",
             "DROP TABLE ck_t",
