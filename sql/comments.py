@@ -61,10 +61,6 @@ class Comment:
     args: list[str] | None  # FUNCTION: the argument types as written (None: no list given)
     text: str | None  # None: remove
 
-    @property
-    def written(self) -> str:
-        return ".".join(self.names)
-
 
 def parse(sql: str) -> Comment:
     """``COMMENT ON kind name IS 'text' | NULL``; 42601 for what PostgreSQL's grammar refuses."""
@@ -132,7 +128,8 @@ def _name(t: Token) -> str:
 
 def _arguments(sql: str, tokens: list[Token], at: int) -> tuple[list[str], int]:
     """The argument types between the parentheses at ``at``, as written; the index after them."""
-    depth, start, out = 0, tokens[at].end + 1, []
+    depth, start = 0, tokens[at].end + 1
+    out: list[str] = []
     for i in range(at, len(tokens)):
         t = tokens[i]
         if t.token_type == TokenType.L_PAREN:
@@ -330,10 +327,11 @@ def _function(session: SqlSession, c: Comment) -> None:
             if oid is None:
                 raise E.UndefinedObject(f'type "{written}" does not exist')
             oids.append(oid)
-        proc = next((p for p in candidates if list(p.argtypes) == oids), None)
-        if proc is None:
+        found = next((p for p in candidates if list(p.argtypes) == oids), None)
+        if found is None:
             shown = ", ".join(format_name(TYPE_BY_OID[o]) if o in TYPE_BY_OID else str(o) for o in oids)
             raise E.UndefinedFunction(f"function {name}({shown}) does not exist")
+        proc = found
     _set(session, "function", str(proc.oid), "", c.text)
 
 
