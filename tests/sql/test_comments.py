@@ -155,3 +155,23 @@ def test_no_comments_reads_the_catalog_once_per_change(tmp_path) -> None:
         finally:
             cat._q = original
         assert len(reads) == len(set(reads)) == 2  # this database's, and every database's (pg_shdescription)
+
+
+def test_drop_database_forgets_its_descriptions(tmp_path) -> None:
+    with sql_engine(tmp_path) as (storage, sql):
+        _run(sql.session("postgres"), "CREATE DATABASE other")
+        s = sql.session("other")
+        _run(s, "CREATE TABLE m (time timestamptz NOT NULL, v double precision)")
+        _run(s, "COMMENT ON TABLE m IS 'in other'")
+        _run(s, "COMMENT ON DATABASE other IS 'the other one'")
+        s.close()
+        main = sql.session("postgres")
+        shown = "SELECT d.datname AS name, shobj_description(d.oid, 'pg_database') AS d FROM pg_database d ORDER BY 1"
+        assert _run(main, shown) == [
+            ("other", "the other one"),
+            ("postgres", "default administrative connection database"),
+        ]
+        _run(main, "DROP DATABASE other")
+        assert storage.catalog._q("SELECT count(*) FROM comments") == [(0,)]
+        _run(main, "CREATE DATABASE other")
+        assert _run(main, shown)[0] == ("other", None)
