@@ -175,3 +175,27 @@ def test_drop_database_forgets_its_descriptions(tmp_path) -> None:
         assert storage.catalog._q("SELECT count(*) FROM comments") == [(0,)]
         _run(main, "CREATE DATABASE other")
         assert _run(main, shown)[0] == ("other", None)
+
+
+def test_pgjdbc_metadata_reports_remarks(tmp_path) -> None:
+    """pgjdbc's getTables (REMARKS) and getColumns (description), as captured from pgjdbc."""
+    from tests.sql.test_pgcatalog import load
+
+    jdbc = {e.title: e.sql for e in load("jdbc.sql")}
+    with sql_engine(tmp_path) as (_storage, sql):
+        s = sql.session("postgres")
+        _run(s, "CREATE TABLE cpu (time timestamptz NOT NULL, host text, usage double precision)")
+        _run(s, "COMMENT ON TABLE cpu IS 'cpu per host'")
+        _run(s, "COMMENT ON COLUMN cpu.usage IS 'percent'")
+        r = s.execute(s.prepare(jdbc["getTables"], []), [])
+        tables = [row for b in r.batches for row in b.to_pylist()]
+        assert [(t["TABLE_NAME"], t["REMARKS"]) for t in tables if t["TABLE_NAME"] == "cpu"] == [
+            ("cpu", "cpu per host")
+        ]
+        r = s.execute(s.prepare(jdbc["getColumns"], []), [])
+        columns = [row for b in r.batches for row in b.to_pylist()]
+        assert [(c["attname"], c["description"]) for c in columns] == [
+            ("time", None),
+            ("host", None),
+            ("usage", "percent"),
+        ]
