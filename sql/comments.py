@@ -25,6 +25,16 @@ from sqlglot.tokens import Token, TokenType
 from columnar.errors import StorageError
 from sql import errors as E
 from sql import types as pgt
+from sql.pgcatalog_model import (
+    DEFAULT_DATABASE_COMMENTS,
+    DEFAULT_SCHEMA_COMMENTS,
+    EXTENSIONS,
+    PROCS_ALL,
+    TYPE_BY_NAME,
+    TYPE_BY_OID,
+    Snapshot,
+    format_name,
+)
 from sql.session import Result
 from sql.tables import sql_columns
 
@@ -44,14 +54,6 @@ _KINDS = ("MATERIALIZED VIEW", "TABLE", "COLUMN", "VIEW", "SCHEMA", "DATABASE", 
 _STRINGS = {TokenType.STRING, TokenType.BYTE_STRING, TokenType.HEREDOC_STRING, TokenType.RAW_STRING}
 _WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 _TOKENIZER = Postgres().tokenizer()
-
-# Descriptions PostgreSQL 15 ships with (initdb): shown until a COMMENT replaces or removes them.
-DEFAULT_SCHEMA_COMMENTS = {
-    "pg_catalog": "system catalog schema",
-    "pg_toast": "reserved schema for TOAST tables",
-    "public": "standard public schema",
-}
-DEFAULT_DATABASE_COMMENTS = {"postgres": "default administrative connection database"}
 
 
 @dataclass(frozen=True)
@@ -194,13 +196,13 @@ class _Found:
     name: str
     key: str  # the comments row's object
     table: TableMeta | None = None  # of a table or a key index
+    columns: str = ""  # a key index's columns, joined by ',' (its comments row's sub)
 
 
 def _lookup(session: SqlSession, schema: str | None, name: str) -> _Found | None:
     """The relation ``schema.name`` (unqualified: in public) among ours: table, view, continuous
     aggregate or key index; None if none. 3F000 for a schema that does not exist."""
-    from sql import ddl, timescale
-    from sql.pgcatalog_model import Snapshot
+    from sql import ddl, timescale  # (they import this module)
 
     storage, database = session.storage, session.database
     shown = schema or "public"
@@ -218,7 +220,7 @@ def _lookup(session: SqlSession, schema: str | None, name: str) -> _Found | None
         if index.relation.name == name and index.table.schema.name == shown:
             meta = index.table.meta
             assert meta is not None
-            return _Found("index", shown, name, str(meta.id), meta)
+            return _Found("index", shown, name, str(meta.id), meta, ",".join(index.column_names()))
     return None
 
 
@@ -247,13 +249,7 @@ def _index(session: SqlSession, c: Comment) -> None:
     found = _relation_named(session, c.names)
     if found.kind != "index":
         raise E.WrongObjectType(f'"{found.name}" is not an index')
-    from sql.pgcatalog_model import Snapshot
-
-    snap = Snapshot(session)
-    index = next(
-        i for i in snap.indexes if i.relation.name == found.name and i.table.schema.name == found.schema
-    )
-    _set(session, "index", found.key, ",".join(index.column_names()), c.text)
+    _set(session, "index", found.key, found.columns, c.text)
 
 
 def _column(session: SqlSession, c: Comment) -> None:
@@ -267,8 +263,6 @@ def _column(session: SqlSession, c: Comment) -> None:
         assert found.table is not None
         names = {col.name for col in sql_columns(found.table)}
     else:
-        from sql.pgcatalog_model import Snapshot
-
         snap = Snapshot(session)
         view = next(v for v in snap.views if v.name == found.name and v.schema.name == found.schema)
         names = {a.name for a in snap.columns_of(view)}
@@ -278,8 +272,6 @@ def _column(session: SqlSession, c: Comment) -> None:
 
 
 def _schema(session: SqlSession, c: Comment) -> None:
-    from sql.pgcatalog_model import Snapshot
-
     name = c.names[0]
     if name not in {s.name for s in Snapshot(session).schemas}:
         raise E.InvalidSchemaName(f'schema "{name}" does not exist')
@@ -299,8 +291,6 @@ def _database(session: SqlSession, c: Comment) -> None:
 
 
 def _extension(session: SqlSession, c: Comment) -> None:
-    from sql.pgcatalog_model import EXTENSIONS, Snapshot
-
     name = c.names[0]
     if name not in {e[1] for e in Snapshot(session).extensions}:
         raise E.UndefinedObject(f'extension "{name}" does not exist')
@@ -308,8 +298,6 @@ def _extension(session: SqlSession, c: Comment) -> None:
 
 
 def _function(session: SqlSession, c: Comment) -> None:
-    from sql.pgcatalog_model import PROCS_ALL, TYPE_BY_NAME, TYPE_BY_OID, format_name
-
     if len(c.names) > 2 or (len(c.names) == 2 and c.names[0] not in ("pg_catalog", "public")):
         raise E.InvalidSchemaName(f'schema "{c.names[0]}" does not exist')
     name = c.names[-1]

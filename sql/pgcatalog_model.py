@@ -62,6 +62,13 @@ EXTENSIONS = {  # name -> (oid, schema oid, default version, description)
         "track planning and execution statistics of all SQL statements executed",
     ),
 }
+# Descriptions PostgreSQL 15 ships with (initdb): shown until COMMENT ON replaces or removes them
+DEFAULT_SCHEMA_COMMENTS = {
+    "pg_catalog": "system catalog schema",
+    "pg_toast": "reserved schema for TOAST tables",
+    "public": "standard public schema",
+}
+DEFAULT_DATABASE_COMMENTS = {"postgres": "default administrative connection database"}
 # Listed whether or not CREATE EXTENSION ran: time_bucket, first/last and create_hypertable always
 # work, and Grafana turns its TimescaleDB query builder on when it finds timescaledb here.
 ALWAYS_INSTALLED = ("plpgsql", "timescaledb")
@@ -513,8 +520,6 @@ class Snapshot:
     def descriptions(self) -> list[tuple[int, int, int, str]]:
         """pg_description: (objoid, classoid, objsubid, text) of this database's described objects:
         COMMENT ON's (sql/comments.py) and the built-in ones they have not replaced."""
-        from sql.comments import DEFAULT_SCHEMA_COMMENTS
-
         stored = self.catalog.comments(self.db.id)
         out = []
         for sch in self.schemas:
@@ -558,8 +563,6 @@ class Snapshot:
         """pg_shdescription: (objoid, classoid, text) of the described databases. (Every statement
         that expands obj_description & co. lists them: the comments and the database lookups are
         answered from memory until the catalog changes.)"""
-        from sql.comments import DEFAULT_DATABASE_COMMENTS
-
         stored = self.catalog.comments(None)
         out = [(database_oid(int(obj)), CLASS_PG_DATABASE, text) for (_k, obj, _s), text in stored.items()]
         for name, text in DEFAULT_DATABASE_COMMENTS.items():
