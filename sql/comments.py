@@ -52,6 +52,7 @@ _OTHER_KINDS = {
 _KINDS = ("MATERIALIZED VIEW", "TABLE", "COLUMN", "VIEW", "SCHEMA", "DATABASE", "INDEX", "EXTENSION",
           "FUNCTION")  # fmt: skip
 _STRINGS = {TokenType.STRING, TokenType.BYTE_STRING, TokenType.HEREDOC_STRING, TokenType.RAW_STRING}
+_RESERVED = {"IS", "NULL", "ON"}  # (reserved words that may not start an object's name here)
 _WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 _TOKENIZER = Postgres().tokenizer()
 
@@ -83,7 +84,7 @@ def parse(sql: str) -> Comment:
     at += len(kind.split())
     names: list[str] = []
     while True:
-        if at >= len(tokens) or not _is_name(tokens[at]):
+        if at >= len(tokens) or not _is_name(tokens[at]) or (not names and words[at] in _RESERVED):
             raise E.SyntaxError_("syntax error " + _near(tokens, at))
         names.append(_name(tokens[at]))
         at += 1
