@@ -47,6 +47,8 @@ SCENARIOS: list[tuple[str, str, str, list[str], list[str]]] = [
             "COMMENT ON COLUMN cm_t.value IS ''",
             "COMMENT ON COLUMN cm_t.nope IS 'x'",
             "COMMENT ON COLUMN cm_t IS 'x'",
+            "COMMENT ON TABLE otherdb.public.cm_t IS 'x'",
+            "COMMENT ON TABLE cm_t IS 42",
             "ALTER TABLE cm_t RENAME TO cm_renamed",
             "COMMENT ON TABLE cm_renamed IS NULL",
             "COMMENT ON TABLE cm_t IS 'x'",

@@ -311,11 +311,3 @@ COMMENT ON EXTENSION no_such_extension IS 'x';
 -- name: comment_on_unknown_function
 -- error: 42883
 COMMENT ON FUNCTION no_such_function(int) IS 'x';
-
--- name: comment_on_other_database
--- error: 0A000
-COMMENT ON TABLE otherdb.public.cpu IS 'x';
-
--- name: comment_is_not_a_string
--- error: 42601
-COMMENT ON TABLE cpu IS 42;
