@@ -285,10 +285,16 @@ def _database(session: SqlSession, c: Comment) -> None:
     try:
         db = catalog.database(name)
     except StorageError:
-        session.notices.append(f'database "{name}" does not exist')  # PostgreSQL only warns
+        conn = session.connection  # PostgreSQL only warns (WARNING, 3D000)
+        if conn is not None and conn.notice is not None:
+            conn.notice(_DatabaseWarning(f'database "{name}" does not exist'))
         return
     text = "" if c.text is None and name in DEFAULT_DATABASE_COMMENTS else c.text
     catalog.set_comment(db.id, "database", "", "", text)
+
+
+class _DatabaseWarning(E.Warning_, sqlstate="3D000"):
+    """COMMENT ON DATABASE of one that does not exist: a WARNING, as PostgreSQL sends."""
 
 
 def _extension(session: SqlSession, c: Comment) -> None:

@@ -117,3 +117,13 @@ def test_psql_lists_descriptions(pg_server: PgServer, described: str) -> None:
     }
     assert databases[described] == "psql describes me"
     assert databases["postgres"] == "default administrative connection database"
+
+
+def test_unknown_database_is_a_warning(pg_server: PgServer, described: str) -> None:
+    """As in PostgreSQL: COMMENT ON DATABASE of one that does not exist warns and succeeds."""
+    with pg_server.connect(described) as conn:
+        seen = []
+        conn.add_notice_handler(lambda d: seen.append((d.severity, d.sqlstate, d.message_primary)))
+        cur = conn.execute("COMMENT ON DATABASE no_such_database IS 'x'")
+        assert cur.statusmessage == "COMMENT"
+    assert seen == [("WARNING", "3D000", 'database "no_such_database" does not exist')]
