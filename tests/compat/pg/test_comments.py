@@ -127,3 +127,43 @@ def test_unknown_database_is_a_warning(pg_server: PgServer, described: str) -> N
         cur = conn.execute("COMMENT ON DATABASE no_such_database IS 'x'")
         assert cur.statusmessage == "COMMENT"
     assert seen == [("WARNING", "3D000", 'database "no_such_database" does not exist')]
+
+
+def test_alembic_comment_operations(engine: sa.Engine) -> None:
+    """Alembic's comment operations (create_table with comment=, alter_column(comment=...),
+    create_table_comment, drop_table_comment), as a migration runs them."""
+    try:
+        from alembic.migration import MigrationContext
+        from alembic.operations import Operations
+    except ImportError:
+        require(False, "alembic")
+    with engine.begin() as conn:
+        op = Operations(MigrationContext.configure(conn))
+        op.create_table(
+            "assets",
+            sa.Column("time", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("reading", sa.Float, comment="raw reading"),
+            comment="tracked assets",
+        )
+        op.alter_column("assets", "reading", comment="the sensor's reading", existing_type=sa.Float)
+        op.create_table_comment("assets", "all assets", existing_comment="tracked assets")
+    insp = sa.inspect(engine)
+    assert insp.get_table_comment("assets") == {"text": "all assets"}
+    assert [c.get("comment") for c in insp.get_columns("assets")] == [None, "the sensor's reading"]
+    with engine.begin() as conn:
+        Operations(MigrationContext.configure(conn)).alter_column(
+            "assets", "reading", new_column_name="value"
+        )
+    comments = {c["name"]: c.get("comment") for c in sa.inspect(engine).get_columns("assets")}
+    assert comments == {"time": None, "value": "the sensor's reading"}  # the comment follows the column
+    with engine.begin() as conn:
+        op = Operations(MigrationContext.configure(conn))
+        op.drop_table_comment("assets", existing_comment="all assets")
+        op.alter_column(
+            "assets", "value", comment=None, existing_comment="the sensor's reading", existing_type=sa.Float
+        )
+    insp = sa.inspect(engine)
+    assert insp.get_table_comment("assets") == {"text": None}
+    assert [c.get("comment") for c in insp.get_columns("assets")] == [None, None]
+    with engine.begin() as conn:
+        Operations(MigrationContext.configure(conn)).drop_table("assets")
