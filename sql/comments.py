@@ -18,13 +18,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import TokenError
 from sqlglot.tokens import Token, TokenType
 
 from columnar.errors import StorageError
 from sql import errors as E
 from sql import types as pgt
+from sql.parse import DIALECT
 from sql.pgcatalog_model import (
     DEFAULT_DATABASE_COMMENTS,
     DEFAULT_SCHEMA_COMMENTS,
@@ -54,7 +54,6 @@ _KINDS = ("MATERIALIZED VIEW", "TABLE", "COLUMN", "VIEW", "SCHEMA", "DATABASE", 
 _STRINGS = {TokenType.STRING, TokenType.BYTE_STRING, TokenType.HEREDOC_STRING, TokenType.RAW_STRING}
 _RESERVED = {"IS", "NULL", "ON"}  # (reserved words that may not start an object's name here)
 _WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
-_TOKENIZER = Postgres().tokenizer()
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ class Comment:
 def parse(sql: str) -> Comment:
     """``COMMENT ON kind name IS 'text' | NULL``; 42601 for what PostgreSQL's grammar refuses."""
     try:
-        tokens = [t for t in _TOKENIZER.tokenize(sql) if t.token_type != TokenType.SEMICOLON]
+        tokens = [t for t in DIALECT.tokenize(sql) if t.token_type != TokenType.SEMICOLON]
     except TokenError as exc:
         raise E.SyntaxError_(f"syntax error: {exc}") from None
     words = [t.text.upper() for t in tokens]
