@@ -46,6 +46,9 @@ CREATE TABLE IF NOT EXISTS tombstones (
     id INTEGER PRIMARY KEY, shard_id INTEGER NOT NULL, table_id INTEGER NOT NULL,
     min_ns INTEGER NOT NULL, max_ns INTEGER NOT NULL, series BLOB NOT NULL, file_ids TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS comments (
+    database_id INTEGER NOT NULL, kind TEXT NOT NULL, object TEXT NOT NULL, sub TEXT NOT NULL,
+    description TEXT NOT NULL, PRIMARY KEY (database_id, kind, object, sub));
 """
 
 
@@ -250,6 +253,7 @@ class Catalog:
                 "DELETE FROM shards WHERE database_id=?",
                 "DELETE FROM retention_policies WHERE database_id=?",
                 "DELETE FROM databases WHERE id=?",
+                "DELETE FROM comments WHERE database_id=?",
             ):
                 cur.execute(sql, (db.id,))
         return db
@@ -325,6 +329,8 @@ class Catalog:
             ]:
                 cur.execute("DELETE FROM columns WHERE table_id=?", (tid,))
                 cur.execute("DELETE FROM tables WHERE id=?", (tid,))
+                _drop_comments(cur, rp.database_id, TABLE_COMMENT_KINDS, str(tid))
+            _drop_comments(cur, rp.database_id, ("schema",), name)
         return rp
 
     def retention_policy(self, database: str, name: str | None = None) -> RetentionPolicyMeta:
@@ -493,6 +499,9 @@ class Catalog:
             if row:
                 cur.execute("INSERT INTO dropped_columns VALUES (?, ?)", (table_id, row[0]))
             cur.execute("DELETE FROM columns WHERE table_id=? AND name=?", (table_id, name))
+            cur.execute(
+                "DELETE FROM comments WHERE kind='table' AND object=? AND sub=?", (str(table_id), name)
+            )
 
     def rename_column(self, table_id: int, old: str, new: str) -> None:
         with self._tx(schema=True) as cur:
@@ -501,6 +510,10 @@ class Catalog:
                 (new, table_id, old),
             )
             cur.execute("UPDATE tables SET time_column=? WHERE id=? AND time_column=?", (new, table_id, old))
+            cur.execute(
+                "UPDATE comments SET sub=? WHERE kind='table' AND object=? AND sub=?",
+                (new, str(table_id), old),
+            )
 
     def set_table_options(self, table_id: int, time_column: str, options: dict) -> None:
         with self._tx(schema=True) as cur:
@@ -567,6 +580,50 @@ class Catalog:
             cur.execute("DELETE FROM tables WHERE id=?", (table_id,))
             cur.execute("DELETE FROM files WHERE table_id=?", (table_id,))
             cur.execute("DELETE FROM tombstones WHERE table_id=?", (table_id,))
+            cur.execute(
+                "DELETE FROM comments WHERE kind IN ('table', 'index') AND object=?", (str(table_id),)
+            )
+
+    # -- comments (COMMENT ON) ---------------------------------------------------------------------
+    # One row per described object: ``kind`` says what ``object`` and ``sub`` name. table: the table
+    # id, and '' or a column name; index: the table id and its key columns joined by ','; view: the
+    # JSON list [schema, name], and '' or a column name; schema and extension: the name; database:
+    # '' (under its own id); function: the OID. An empty description hides a built-in default.
+    def set_comment(self, database_id: int, kind: str, obj: str, sub: str, text: str | None) -> None:
+        """Set an object's description; None removes it."""
+        with self._tx(schema=True) as cur:
+            if text is None:
+                cur.execute(
+                    "DELETE FROM comments WHERE database_id=? AND kind=? AND object=? AND sub=?",
+                    (database_id, kind, obj, sub),
+                )
+            else:
+                cur.execute(
+                    "INSERT OR REPLACE INTO comments VALUES (?, ?, ?, ?, ?)",
+                    (database_id, kind, obj, sub, text),
+                )
+
+    def drop_comments(self, database_id: int, kind: str, obj: str) -> None:
+        """Forget the descriptions of an object and of its parts (a dropped view)."""
+        with self._tx(schema=True) as cur:
+            _drop_comments(cur, database_id, (kind,), obj)
+
+    def comments(self, database_id: int | None) -> dict[tuple[str, str, str], str]:
+        """(kind, object, sub) -> description, of one database's objects, or with None of every
+        database (kind 'database', object the database id). Read once per catalog change."""
+        key = ("comments", database_id)
+        hit = self._reads.get(key)
+        if hit is not None:
+            return hit
+        generation = self._generation
+        if database_id is None:
+            rows = self._q("SELECT 'database', CAST(database_id AS TEXT), '', description FROM comments "
+                           "WHERE kind='database'")  # fmt: skip
+        else:
+            rows = self._q(
+                "SELECT kind, object, sub, description FROM comments WHERE database_id=?", (database_id,)
+            )
+        return self._remember(key, {(k, o, sub): d for k, o, sub, d in rows}, generation)
 
     # -- shards, files, tombstones -----------------------------------------------------------------
     def create_shard(self, database_id: int, rp: str, start_ns: int, end_ns: int) -> ShardMeta:
@@ -661,6 +718,16 @@ class Catalog:
         else:
             rows = self._q(f"SELECT {cols} FROM tombstones WHERE shard_id=? ORDER BY id", (shard_id,))
         return [TombstoneMeta(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6]))) for r in rows]
+
+
+TABLE_COMMENT_KINDS = ("table", "index")  # the comment kinds whose object is a table id
+
+
+def _drop_comments(cur: sqlite3.Cursor, database_id: int, kinds: tuple[str, ...], obj: str) -> None:
+    for kind in kinds:
+        cur.execute(
+            "DELETE FROM comments WHERE database_id=? AND kind=? AND object=?", (database_id, kind, obj)
+        )
 
 
 def _rowid(cur: sqlite3.Cursor) -> int:

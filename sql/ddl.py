@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from columnar.errors import DatabaseExists, StorageError
 from retention import continuous
-from sql import column_defaults, constraints, foreign_keys
+from sql import column_defaults, comments, constraints, foreign_keys
 from sql import errors as E
 from sql import types as pgt
 from sql.session import ColumnDesc, Result
@@ -250,9 +250,10 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
                     continue
                 raise E.UndefinedTable(f'view "{table.name}" does not exist')
             storage.catalog.set_meta(key, None)
+            comments.view_dropped(session, table.db or "public", table.name)
         return Result(None, tag="DROP VIEW")
     if kind == "DATABASE":
-        name = (tree.this or tree.args["tables"][0]).name  # (this sqlglot puts the name in tables)
+        name = _dropped(tree).name
         if name == database:
             raise E.SqlError("cannot drop the currently open database")
         try:
@@ -263,7 +264,8 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
         continuous.drop_database(storage, name)  # (its InfluxQL continuous queries go with it)
         return Result(None, tag="DROP DATABASE")
     if kind == "SCHEMA":
-        name = tree.this.db or tree.this.name
+        target = _dropped(tree)
+        name = target.db or target.name
         try:
             storage.catalog.drop_retention_policy(database, name)
         except StorageError:
@@ -273,6 +275,14 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
     if kind == "INDEX":
         return Result(None, tag="DROP INDEX")
     raise E.FeatureNotSupported(f"DROP {kind} is not supported")
+
+
+def _dropped(tree: exp.Drop) -> exp.Expression:
+    """What DROP DATABASE / SCHEMA names (sqlglot puts it in ``tables``, not ``this``)."""
+    target = tree.this or (tree.args.get("tables") or [None])[0]
+    if target is None:
+        raise E.SyntaxError_("syntax error at end of input")
+    return target
 
 
 def create_other(session: SqlSession, tree: exp.Create) -> Result:

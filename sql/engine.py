@@ -35,6 +35,7 @@ from sql import activity as _activity
 from sql import (
     column_origin,
     commands,
+    comments,
     constraints,
     ddl,
     dml,
@@ -80,7 +81,7 @@ _pids = itertools.count(1000)
 
 @dataclass
 class Prepared(Statement):
-    # command | query | insert | delete | update | ddl | copy | hypertable | extension | explain
+    # command | query | insert | delete | update | ddl | copy | hypertable | extension | comment | explain
     kind: str = ""
     tree: exp.Expression | None = None
     native: NativePlan | None = None  # set when the native executor answers the query
@@ -446,6 +447,9 @@ class SqlSession:
             return Prepared(sql, [], None, tag, kind="timescale")
         if word == "CREATE" and sql.split()[1:2] and sql.split()[1].upper() == "EXTENSION":
             return Prepared(sql, [], None, "CREATE EXTENSION", kind="extension")
+        if word == "COMMENT":
+            comments.parse(sql)  # (a syntax error fails here, at Parse, as in PostgreSQL)
+            return Prepared(sql, [], None, "COMMENT", kind="comment")
         if word == "EXPLAIN":
             opts, _ = parse_explain(sql)  # (bad options fail here, at Parse, as in PostgreSQL)
             oid = JSON_OID if opts.format == "json" else TEXT.oid
@@ -561,6 +565,8 @@ class SqlSession:
             return self._ddl(stmt.tree.copy(), stmt.sql)
         if kind == "extension":
             return ddl.create_extension(self, stmt.sql)
+        if kind == "comment":
+            return comments.run(self, stmt.sql)
         if kind == "timescale_call":
             self.sql_engine.schema_changed()
             call = timescale.management_call(stmt.tree)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from columnar.errors import DatabaseNotFound
 from sql import column_defaults
 from sql import errors as E
 from sql import types as pgt
@@ -41,6 +42,7 @@ COLL_DEFAULT, COLL_C = 100, 950
 ENCODING_UTF8 = 6
 LANG_INTERNAL, LANG_SQL, LANG_PLPGSQL = 12, 14, 13576
 CLASS_PG_CLASS, CLASS_PG_EXTENSION = 1259, 3079
+CLASS_PG_NAMESPACE, CLASS_PG_PROC, CLASS_PG_DATABASE = 2615, 1255, 1262
 TABLE_OID_BASE, TABLE_OID_STRIDE, MAX_KEYS = 16384, 16, 6
 DATABASE_OID_BASE = 900_000_000
 HASHED_OID_BASE = 1_000_000_000
@@ -60,6 +62,13 @@ EXTENSIONS = {  # name -> (oid, schema oid, default version, description)
         "track planning and execution statistics of all SQL statements executed",
     ),
 }
+# Descriptions PostgreSQL 15 ships with (initdb): shown until COMMENT ON replaces or removes them
+DEFAULT_SCHEMA_COMMENTS = {
+    "pg_catalog": "system catalog schema",
+    "pg_toast": "reserved schema for TOAST tables",
+    "public": "standard public schema",
+}
+DEFAULT_DATABASE_COMMENTS = {"postgres": "default administrative connection database"}
 # Listed whether or not CREATE EXTENSION ran: time_bucket, first/last and create_hypertable always
 # work, and Grafana turns its TimescaleDB query builder on when it finds timescaledb here.
 ALWAYS_INSTALLED = ("plpgsql", "timescaledb")
@@ -508,6 +517,64 @@ class Snapshot:
             out.append((oid, name, ns, version))
         return out
 
+    @cached_property
+    def descriptions(self) -> list[tuple[int, int, int, str]]:
+        """pg_description: (objoid, classoid, objsubid, text) of this database's described objects:
+        COMMENT ON's (sql/comments.py) and the built-in ones they have not replaced."""
+        stored = self.catalog.comments(self.db.id)
+        out = []
+        for sch in self.schemas:
+            text = stored.get(("schema", sch.name, ""), DEFAULT_SCHEMA_COMMENTS.get(sch.name))
+            if text:
+                out.append((sch.oid, CLASS_PG_NAMESPACE, 0, text))
+        for oid, name, _ns, _v in self.extensions:
+            text = stored.get(("extension", name, ""), EXTENSIONS.get(name, (0, 0, "", None))[3])
+            if text:
+                out.append((oid, CLASS_PG_EXTENSION, 0, text))
+        if stored:  # (tables without comments cost nothing more)
+            out.extend(self._stored_descriptions(stored))
+        return out
+
+    def _stored_descriptions(self, stored: dict[tuple[str, str, str], str]):
+        tables = {str(t.meta.id): t for t in self.tables if t.meta is not None}
+        views = {json.dumps([v.schema.name, v.name]): v for v in self.views}
+        for (kind, obj, sub), text in stored.items():
+            rel = (
+                tables.get(obj) if kind in ("table", "index") else views.get(obj) if kind == "view" else None
+            )
+            if not text:
+                continue
+            if kind == "function":
+                yield int(obj), CLASS_PG_PROC, 0, text
+            elif rel is None:
+                continue
+            elif kind == "index":
+                for i in rel.indexes:
+                    if ",".join(i.column_names()) == sub:
+                        yield i.relation.oid, CLASS_PG_CLASS, 0, text
+            elif not sub:
+                yield rel.oid, CLASS_PG_CLASS, 0, text
+            else:
+                num = next((a.num for a in self.columns_of(rel) if a.name == sub), None)
+                if num is not None:
+                    yield rel.oid, CLASS_PG_CLASS, num, text
+
+    @cached_property
+    def shared_descriptions(self) -> list[tuple[int, int, str]]:
+        """pg_shdescription: (objoid, classoid, text) of the described databases. (Every statement
+        that expands obj_description & co. lists them: the comments and the database lookups are
+        answered from memory until the catalog changes.)"""
+        stored = self.catalog.comments(None)
+        out = [(database_oid(int(obj)), CLASS_PG_DATABASE, text) for (_k, obj, _s), text in stored.items()]
+        for name, text in DEFAULT_DATABASE_COMMENTS.items():
+            try:
+                db = self.catalog.database(name)
+            except DatabaseNotFound:
+                continue
+            if ("database", str(db.id), "") not in stored:
+                out.append((database_oid(db.id), CLASS_PG_DATABASE, text))
+        return [row for row in out if row[2]]
+
 
 class Part:
     """A snapshot restricted, for listing, to the constant catalog part or to ours.
@@ -530,6 +597,8 @@ class Part:
             self.roles: list[tuple[int, str, bool]] = []
             self.databases: list[DatabaseMeta] = []
             self.extensions: list[tuple[int, str, int, str]] = []
+            self.descriptions: list[tuple[int, int, int, str]] = []
+            self.shared_descriptions: list[tuple[int, int, str]] = []
 
     def __getattr__(self, name: str):
         return getattr(self.snap, name)

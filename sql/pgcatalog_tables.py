@@ -18,7 +18,10 @@ from sql.pgcatalog import Row, generates
 from sql.pgcatalog_model import (
     AM_BTREE,
     AM_HEAP,
+    CLASS_PG_CLASS,
     CLASS_PG_EXTENSION,
+    CLASS_PG_NAMESPACE,
+    CLASS_PG_PROC,
     COLL_C,
     COLL_DEFAULT,
     ENCODING_UTF8,
@@ -408,12 +411,25 @@ def pg_available_extensions(s: Snapshot) -> list[Row]:
 
 @generates("pg_description")
 def pg_description(s: Snapshot) -> list[Row]:
-    descriptions = {name: d for name, (_o, _n, _v, d) in EXTENSIONS.items()}
     return [
-        {"objoid": oid, "classoid": CLASS_PG_EXTENSION, "objsubid": 0, "description": descriptions.get(name)}
-        for oid, name, _ns, _v in s.extensions
-        if name in descriptions
+        {"objoid": oid, "classoid": cls, "objsubid": sub, "description": text}
+        for oid, cls, sub, text in s.descriptions
     ]
+
+
+@generates("pg_shdescription")
+def pg_shdescription(s: Snapshot) -> list[Row]:
+    return [{"objoid": oid, "classoid": cls, "description": text} for oid, cls, text in s.shared_descriptions]
+
+
+# tsgres_defs' kind of a description by its catalog (as sql/rewrite/catalog_functions.py's
+# obj_description reads them); databases' (pg_shdescription, shobj_description) are 's'
+_KIND_OF_CLASS = {
+    CLASS_PG_CLASS: "d",
+    CLASS_PG_NAMESPACE: "n",
+    CLASS_PG_EXTENSION: "e",
+    CLASS_PG_PROC: "p",
+}
 
 
 def _role(oid: int, name: str, login: bool) -> Row:
@@ -714,7 +730,8 @@ def _def(kind: str, oid: int, text: str | None, sub: int = 0) -> Row:
 @generates("tsgres_defs", split=True)
 def tsgres_defs(s: Snapshot) -> list[Row]:
     """Definitions: index (i; column k, or 0 for the whole index), constraint (c), view (v), function
-    result (r) and arguments (a), descriptions (d; sub = column number)."""
+    result (r) and arguments (a), descriptions (d of relations, sub = column number; n of schemas, e of
+    extensions, p of functions, s of databases)."""
     out: list[Row] = []
     for i in s.indexes:
         out.append(_def("i", i.relation.oid, i.index_def()))
@@ -735,7 +752,8 @@ def tsgres_defs(s: Snapshot) -> list[Row]:
             args[-1] = "VARIADIC " + args[-1]
         out.append(_def("r", p.oid, ("SETOF " if p.retset else "") + fmt.get(p.rettype, "unknown")))
         out.append(_def("a", p.oid, ", ".join(args)))
-    out.extend(_def("d", r["objoid"], r["description"]) for r in pg_description(s))  # type: ignore[arg-type]
+    out.extend(_def(_KIND_OF_CLASS.get(cls, "?"), oid, text, sub) for oid, cls, sub, text in s.descriptions)
+    out.extend(_def("s", oid, text) for oid, _cls, text in s.shared_descriptions)
     return out
 
 

@@ -32,7 +32,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from retention import jobs
-from sql import ddl
+from sql import comments, ddl
 from sql import errors as E
 from sql.binder import resolve_table
 from sql.parse import parse
@@ -501,6 +501,7 @@ def _drop_cagg(session: SqlSession, m: re.Match) -> Result:
         raise E.UndefinedTable(f'materialized view "{name}" does not exist')
     storage.catalog.set_meta(key, None)
     storage.catalog.set_meta(_CAGG.format(key), None)
+    comments.view_dropped(session, schema, name)
     jobs.remove(storage, session.database, schema, name)
     return Result(None, tag="DROP MATERIALIZED VIEW")
 

@@ -248,6 +248,32 @@ def _def(kind: str, sub: str = "0") -> str:
     )
 
 
+# obj_description(oid, catalog): the tsgres_defs kind of each catalog's descriptions
+_DESCRIPTION_KINDS = {"pg_class": "d", "pg_namespace": "n", "pg_extension": "e", "pg_proc": "p"}
+
+
+def _obj_description(args: list[exp.Expr]) -> exp.Expr:
+    """obj_description(oid [, catalog]): the description of that object in that catalog; without a
+    catalog (deprecated in PostgreSQL) in any of them."""
+    if len(args) < 2:
+        kinds = ", ".join(f"'{k}'" for k in _DESCRIPTION_KINDS.values())
+        return expand(
+            f"(SELECT MIN(tsg_def) FROM pg_catalog.tsgres_defs WHERE tsg_kind IN ({kinds}) "
+            "AND tsg_oid = _1 AND tsg_sub = 0)",
+            *args,
+        )
+    catalog = args[1]
+    if isinstance(catalog, exp.Literal) and catalog.is_string:
+        kind = _DESCRIPTION_KINDS.get(catalog.name.removeprefix("pg_catalog."), "?")
+        return expand(_def(kind), args[0])
+    whens = " ".join(f"WHEN '{c}' THEN '{k}'" for c, k in _DESCRIPTION_KINDS.items())
+    return expand(
+        "(SELECT MIN(tsg_def) FROM pg_catalog.tsgres_defs WHERE tsg_kind = "
+        f"(CASE CAST(_2 AS VARCHAR) {whens} END) AND tsg_oid = _1 AND tsg_sub = 0)",
+        *args,
+    )
+
+
 def _visible(kind: str) -> str:
     return (
         f"(SELECT BOOL_OR(tsg_visible) FROM pg_catalog.tsgres_names WHERE tsg_kind = '{kind}' "
@@ -336,9 +362,11 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "pg_get_function_result": _template(_def("r")),
     "pg_get_function_arguments": _template(_def("a")),
     "pg_get_function_identity_arguments": _template(_def("a")),
-    "obj_description": _template(_def("d")),
+    "obj_description": lambda args: _obj_description(args),
     "col_description": _template(_def("d", "_2")),
-    "shobj_description": _template("CAST(NULL AS VARCHAR)"),
+    "shobj_description": _template(
+        "CASE WHEN _2 = 'pg_database' THEN " + _def("s") + " ELSE CAST(NULL AS VARCHAR) END"
+    ),
     "pg_get_serial_sequence": _template("CAST(NULL AS VARCHAR)"),
     "pg_get_partkeydef": _template("CAST(NULL AS VARCHAR)"),
     "pg_get_statisticsobjdef_columns": _template("CAST(NULL AS VARCHAR)"),

@@ -263,3 +263,51 @@ EXPLAIN (WAL true) SELECT count(*) FROM cpu;
 -- name: explain_option_yes_is_not_boolean
 -- error: 42601
 EXPLAIN (ANALYZE yes) SELECT count(*) FROM cpu;
+
+-- name: comment_on_unknown_table
+-- error: 42P01
+COMMENT ON TABLE no_such_table IS 'x';
+
+-- name: comment_on_unknown_column
+-- error: 42703
+COMMENT ON COLUMN cpu.no_such_column IS 'x';
+
+-- name: comment_on_column_of_unknown_table
+-- error: 42P01
+COMMENT ON COLUMN no_such_table.c IS 'x';
+
+-- name: comment_on_unqualified_column
+-- error: 42601
+COMMENT ON COLUMN hostname IS 'x';
+
+-- name: comment_on_table_in_unknown_schema
+-- error: 3F000
+COMMENT ON TABLE no_such_schema.cpu IS 'x';
+
+-- name: comment_on_unknown_schema
+-- error: 3F000
+COMMENT ON SCHEMA no_such_schema IS 'x';
+
+-- name: comment_on_table_as_view
+-- error: 42809
+COMMENT ON VIEW cpu IS 'x';
+
+-- name: comment_on_table_as_materialized_view
+-- error: 42809
+COMMENT ON MATERIALIZED VIEW cpu IS 'x';
+
+-- name: comment_on_table_as_index
+-- error: 42809
+COMMENT ON INDEX cpu IS 'x';
+
+-- name: comment_on_unknown_index
+-- error: 42P01
+COMMENT ON INDEX no_such_index IS 'x';
+
+-- name: comment_on_unknown_extension
+-- error: 42704
+COMMENT ON EXTENSION no_such_extension IS 'x';
+
+-- name: comment_on_unknown_function
+-- error: 42883
+COMMENT ON FUNCTION no_such_function(int) IS 'x';
