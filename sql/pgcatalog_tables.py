@@ -80,6 +80,9 @@ def _relkind_defaults(rel: Relation) -> Row:
 @generates("pg_class", split=True)
 def pg_class(s: Snapshot) -> list[Row]:
     out = []
+    # PostgreSQL enforces foreign keys with triggers, and psql lists a table's foreign keys (and
+    # what references it) only when relhastriggers says it has some
+    referenced = {(fk["schema"] or "public", fk["table"]) for t in s.tables for fk in t.foreign_keys}
     for rel in s.relations:
         size, rows = s.sizes.get(rel.oid, (0, 0))
         row: Row = {
@@ -94,6 +97,7 @@ def pg_class(s: Snapshot) -> list[Row]:
             "reltuples": float(rows) if rows else (0.0 if rel.kind == "i" else -1.0),
             "relhasindex": bool(rel.indexes),
             "relchecks": len(rel.checks),
+            "relhastriggers": bool(rel.foreign_keys) or (rel.schema.name, rel.name) in referenced,
             "relpersistence": "p",
             "relkind": rel.kind,
             "relnatts": len(s.columns_of(rel)),

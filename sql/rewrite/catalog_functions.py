@@ -377,6 +377,9 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "pg_relation_is_publishable": _template(TRUE),
     "pg_encoding_to_char": _template("CASE _1 WHEN 6 THEN 'UTF8' WHEN 0 THEN 'SQL_ASCII' ELSE '' END"),
     "pg_char_to_encoding": _template("CASE upper(_1) WHEN 'UTF8' THEN 6 WHEN 'SQL_ASCII' THEN 0 ELSE -1 END"),
+    # a relation that is no partition is its own only ancestor and root (psql's \d "Referenced by")
+    "pg_partition_ancestors": lambda args: reg_in("c", args[0]),
+    "pg_partition_root": lambda args: reg_in("c", args[0]),
     "pg_relation_size": _size,
     "pg_table_size": _size,
     "pg_total_relation_size": _size,
@@ -414,6 +417,10 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
 }
 # functions returning rows, called in FROM: each expands to a subquery
 TABLE_FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
+    # (relid [, the depth WITH ORDINALITY adds]): psql's trigger list reads it so
+    "pg_partition_ancestors": lambda args: exp.select(
+        exp.alias_(reg_in("c", args[0]), "relid"), exp.alias_(exp.Literal.number(1), "depth")
+    ),
     "hypertable_detailed_size": _hypertable_detailed_size,
     "chunks_detailed_size": _chunks_detailed_size,
 }
