@@ -85,6 +85,8 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     conflict = tree.args.get("conflict")
     if conflict is None or not _general_update(meta, conflict):  # (_upsert checks what it writes)
         foreign_keys.check_references(session, meta.name, foreign_keys.of_table(meta.options), rows)
+    if conflict is None:
+        constraints.check_unique(session, table, meta, rows)
     if rows.num_rows == 0:
         return _returning(session, returning, rows, "INSERT 0 0", table)
     start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
@@ -197,8 +199,8 @@ def _with_defaults(session: SqlSession, meta, table: exp.Table, rows: pa.Table, 
 def _returning(
     session: SqlSession, returning: exp.Returning | None, rows: pa.Table, tag: str, table: exp.Table
 ) -> Result:
-    """INSERT ... RETURNING: the expressions over the rows written (as DuckDB evaluates them), which
-    may name the table (``RETURNING t.id``, as SQLAlchemy and Alembic write it)."""
+    """RETURNING: the expressions over the rows written (INSERT, UPDATE) or deleted (as DuckDB
+    evaluates them), which may name the table (``RETURNING t.id``, as SQLAlchemy and Alembic write it)."""
     if returning is None:
         return Result(None, tag=tag)
     source = exp.Table(
@@ -522,23 +524,34 @@ def _take(batch, idx: np.ndarray):
 def delete(session: SqlSession, tree: exp.Delete, params: list) -> Result:
     table = tree.this
     rp, meta = resolve_table(session.storage, session.database, table)
-    if tree.args.get("returning") or tree.args.get("using"):
-        raise E.FeatureNotSupported("DELETE ... USING / RETURNING is not supported yet")
+    if tree.args.get("using"):
+        raise E.FeatureNotSupported("DELETE ... USING is not supported yet")
     where = tree.args.get("where")
     pd = _pushdown(session, table, meta, where, params)
     if not pd.exact:
         raise E.FeatureNotSupported(
             "DELETE supports conditions on the time column and on tag columns (=, IN, LIKE, AND, OR) only"
         )
-    count_q = exp.select("count(*)").from_(table.copy())
-    if where is not None:
-        count_q = count_q.where(where.this.copy())
-    n = session.query_arrow(count_q, params).column(0)[0].as_py()
+    returning = tree.args.get("returning")
+    if returning is not None:  # the rows deleted, read first
+        cols = sql_columns(meta)
+        gone_q = exp.select(*[exp.column(c.name, quoted=True) for c in cols]).from_(table.copy())
+        if where is not None:
+            gone_q = gone_q.where(where.this.copy())
+        gone = session.query_arrow(gone_q, params)
+        n = gone.num_rows
+    else:
+        count_q = exp.select("count(*)").from_(table.copy())
+        if where is not None:
+            count_q = count_q.where(where.this.copy())
+        n = session.query_arrow(count_q, params).column(0)[0].as_py()
     if n:
         _removed_keys(session, table, meta, where, params, None, None)
         session.storage.delete(
             session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
         )
+    if returning is not None:
+        return _returning(session, returning, gone, f"DELETE {n}", table)
     return Result(None, tag=f"DELETE {n}")
 
 
@@ -603,6 +616,13 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
     constraints.enforce(session, meta.name, constraints.of_table(meta.options), rows)
     foreign_keys.check_references(session, meta.name, foreign_keys.of_table(meta.options), rows)
     _removed_keys(session, table, meta, where, params, rows, set(sets))
+    plain_keys = [k for k in meta.options.get("keys") or [] if k and meta.time_column not in k]
+    if rows.num_rows and any(set(k) & set(sets) for k in plain_keys):  # (a key SET: still unique?)
+        names = sorted({c for k in plain_keys for c in k})
+        old_q = exp.select(*[exp.column(c, quoted=True) for c in names]).from_(table.copy())
+        if where is not None:
+            old_q = old_q.where(where.this.copy())
+        constraints.check_unique(session, table, meta, rows, session.query_arrow(old_q, params))
     rekeyed = not meta.dedupe or any(by_name[n].kind != "field" for n in sets)
     # (a written NULL means "no value here", which keeps the stored one: the rows go first)
     if rows.num_rows and (rekeyed or any(rows.column(n).null_count for n in sets)):
@@ -618,4 +638,4 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
     if rows.num_rows:
         start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
         _write(session, rp, to_write_batch(meta, rows, start))
-    return Result(None, tag=f"UPDATE {rows.num_rows}")
+    return _returning(session, tree.args.get("returning"), rows, f"UPDATE {rows.num_rows}", table)

@@ -1278,6 +1278,7 @@ class SqlSession:
                 cur.unregister("__copy_in")
                 constraints.enforce(self, meta.name, checks, typed)
                 foreign_keys.check_references(self, meta.name, fks, typed)
+                constraints.check_unique(self, table, meta, typed)
                 start = (
                     self.sql_engine.next_row_times(typed.num_rows)
                     if meta.time_column == "_tsgres_rowtime"

@@ -312,6 +312,24 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
             "INSERT INTO w_readings VALUES ('2024-01-01 00:00:05+00', 42, 1)",
         ],
     ),
+    (
+        # a PRIMARY KEY / UNIQUE key without the time column is unique, as in PostgreSQL: INSERT,
+        # UPDATE and a repeat within one statement (a key over the time column replaces instead)
+        "unique_keys",
+        "w_unique",
+        [
+            "CREATE TABLE w_unique (id int4 PRIMARY KEY, code text UNIQUE, n int4)",
+            "INSERT INTO w_unique VALUES (1, 'a', 0), (2, 'b', 0)",
+            "INSERT INTO w_unique VALUES (1, 'c', 0)",
+            "INSERT INTO w_unique VALUES (3, 'a', 0)",
+            "INSERT INTO w_unique VALUES (3, 'c', 0), (3, 'd', 0)",
+            "INSERT INTO w_unique VALUES (3, NULL, 0), (4, NULL, 0)",
+            "UPDATE w_unique SET id = 2 WHERE id = 1",
+            "UPDATE w_unique SET code = 'z' WHERE id = 1",
+            "UPDATE w_unique SET id = 5 WHERE id = 1",
+            "UPDATE w_unique SET n = 7 WHERE id = 2",
+        ],
+    ),
 ]
 
 
