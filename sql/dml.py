@@ -366,20 +366,7 @@ def _upsert(
         foreign_keys.check_references(session, meta.name, foreign_keys.of_table(meta.options), t)
     if updated.num_rows and (not meta.dedupe or any(updated.column(c.name).null_count for c in cols)):
         # (rows kept with duplicates, or a written NULL, which keeps the stored value: the old rows go)
-        gone = exp.or_(
-            *[
-                exp.and_(
-                    *[
-                        exp.column(k, quoted=True).eq(_key_literal(by_name[k], v))
-                        for k, v in zip(key, r, strict=True)
-                    ]
-                )
-                for r in zip(*[updated.column(k).to_pylist() for k in key], strict=True)
-            ]
-        )
-        pd = _pushdown(session, table, meta, exp.Where(this=gone), [])
-        if not pd.exact:
-            raise E.FeatureNotSupported("ON CONFLICT DO UPDATE on this key is not supported")
+        pd = _key_pushdown(session, table, meta, key, updated)
         session.storage.delete(
             session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
         )
@@ -395,6 +382,27 @@ def _upsert(
         else rows.slice(0, 0)
     )
     return _returning(session, returning, out, f"INSERT 0 {n}", table)
+
+
+def _key_pushdown(session: SqlSession, table: exp.Table, meta, key: list[str], rows: pa.Table):
+    """The storage's exact selection of the stored rows whose ``key`` (tags, or tags and the time)
+    is one of ``rows``': what deletes them."""
+    by_name = {c.name: c for c in sql_columns(meta)}
+    gone = exp.or_(
+        *[
+            exp.and_(
+                *[
+                    exp.column(k, quoted=True).eq(_key_literal(by_name[k], v))
+                    for k, v in zip(key, r, strict=True)
+                ]
+            )
+            for r in set(zip(*[rows.column(k).to_pylist() for k in key], strict=True))
+        ]
+    )
+    pd = _pushdown(session, table, meta, exp.Where(this=gone), [])
+    if not pd.exact:
+        raise E.FeatureNotSupported(f'rows of "{meta.name}" cannot be selected exactly by ({", ".join(key)})')
+    return pd
 
 
 def _key_literal(col, v) -> exp.Expression:
@@ -546,7 +554,7 @@ def delete(session: SqlSession, tree: exp.Delete, params: list) -> Result:
             count_q = count_q.where(where.this.copy())
         n = session.query_arrow(count_q, params).column(0)[0].as_py()
     if n:
-        _removed_keys(session, table, meta, where, params, None, None)
+        _deleted_keys(session, table, meta, where, params)
         session.storage.delete(
             session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
         )
@@ -555,21 +563,17 @@ def delete(session: SqlSession, tree: exp.Delete, params: list) -> Result:
     return Result(None, tag=f"DELETE {n}")
 
 
-def _removed_keys(session: SqlSession, table: exp.Table, meta, where, params: list, new, sets) -> None:
-    """Before the rows of ``table`` the WHERE selects are deleted (``new`` None) or replaced by
-    ``new`` (an UPDATE of the columns ``sets``): the tables that reference it must not be left
-    pointing at keys that go away (sql/foreign_keys.py)."""
+def _deleted_keys(session: SqlSession, table: exp.Table, meta, where, params: list) -> None:
+    """Before the rows of ``table`` the WHERE selects are deleted: the tables that reference it must
+    not be left pointing at keys that go away (sql/foreign_keys.py)."""
     refs = foreign_keys.referencing(session, meta)
-    if sets is not None:
-        refs = [(c, fk) for c, fk in refs if set(fk["ref_columns"]) & sets]
     if not refs:
         return
     columns = sorted({c for _child, fk in refs for c in fk["ref_columns"]})
     q = exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(table.copy())
     if where is not None:
         q = q.where(where.this.copy())
-    old = session.query_arrow(q, params)
-    foreign_keys.check_removed(session, meta, old, new, deleting=new is None)
+    foreign_keys.check_removed(session, meta, session.query_arrow(q, params), None, deleting=True)
 
 
 def _pushdown(session: SqlSession, table: exp.Table, meta, where, params: list):
@@ -600,38 +604,53 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
         if name not in by_name:
             raise E.UndefinedColumn(f'column "{name}" of relation "{meta.name}" does not exist')
         sets[name] = e.expression
+    alias = table.alias_or_name
+    where, from_ = tree.args.get("where"), tree.args.get("from_")
+
+    def matched(*exprs: exp.Expression) -> pa.Table:
+        """``exprs`` over the rows the UPDATE changes (its FROM joined, its WHERE applied)."""
+        q = exp.select(*exprs).from_(table.copy())
+        if from_ is not None:
+            q = q.join(from_.this.copy())
+        if where is not None:
+            q = q.where(where.this.copy())
+        return session.query_arrow(q, params)
+
     # every column, SET ones replaced: rows written back whole
-    projections = [
-        exp.Cast(
-            this=sets.get(c.name, exp.column(c.name, quoted=True)).copy(),
-            to=exp.DataType.build(duck_type(c.type), dialect="duckdb"),
-        ).as_(c.name, quoted=True)
-        for c in cols
-    ]
-    where = tree.args.get("where")
-    q = exp.select(*projections).from_(table.copy())
-    if where is not None:
-        q = q.where(where.this.copy())
-    rows = session.query_arrow(q, params)
+    rows = matched(
+        *[
+            exp.Cast(
+                this=sets.get(c.name, exp.column(c.name, table=alias, quoted=True)).copy(),
+                to=exp.DataType.build(duck_type(c.type), dialect="duckdb"),
+            ).as_(c.name, quoted=True)
+            for c in cols
+        ]
+    )
     constraints.enforce(session, meta.name, constraints.of_table(meta.options), rows)
     foreign_keys.check_references(session, meta.name, foreign_keys.of_table(meta.options), rows)
-    _removed_keys(session, table, meta, where, params, rows, set(sets))
+    refs = [r for r in foreign_keys.referencing(session, meta) if set(r[1]["ref_columns"]) & set(sets)]
+    if refs and rows.num_rows:
+        columns = sorted({c for _child, fk in refs for c in fk["ref_columns"]})
+        old = matched(*[exp.column(c, table=alias, quoted=True).as_(c) for c in columns])
+        foreign_keys.check_removed(session, meta, old, rows, deleting=False)
     plain_keys = [k for k in meta.options.get("keys") or [] if k and meta.time_column not in k]
     if rows.num_rows and any(set(k) & set(sets) for k in plain_keys):  # (a key SET: still unique?)
         names = sorted({c for k in plain_keys for c in k})
-        old_q = exp.select(*[exp.column(c, quoted=True) for c in names]).from_(table.copy())
-        if where is not None:
-            old_q = old_q.where(where.this.copy())
-        constraints.check_unique(session, table, meta, rows, session.query_arrow(old_q, params))
+        old = matched(*[exp.column(c, table=alias, quoted=True).as_(c) for c in names])
+        constraints.check_unique(session, table, meta, rows, old)
     rekeyed = not meta.dedupe or any(by_name[n].kind != "field" for n in sets)
     # (a written NULL means "no value here", which keeps the stored one: the rows go first)
     if rows.num_rows and (rekeyed or any(rows.column(n).null_count for n in sets)):
-        pd = _pushdown(session, table, meta, where, params)
-        if not pd.exact:
-            raise E.FeatureNotSupported(
-                "this UPDATE writes the rows it changes again after deleting them, and supports"
-                " conditions on the time column and tag columns only"
-            )
+        pd = _pushdown(session, table, meta, where, params) if from_ is None else None
+        if pd is None or not pd.exact:  # by the rows' key instead, when a key of tags has them
+            key = next((k for k in plain_keys if all(by_name[c].kind == "tag" for c in k)), None)
+            if key is None:
+                raise E.FeatureNotSupported(
+                    "this UPDATE writes the rows it changes again after deleting them: it needs"
+                    " conditions on the time column and tag columns only, or a key of tag columns"
+                )
+            old = matched(*[exp.column(c, table=alias, quoted=True).as_(c) for c in key])
+            pd = _key_pushdown(session, table, meta, key, old)
         session.storage.delete(
             session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
         )

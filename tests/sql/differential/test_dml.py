@@ -328,6 +328,11 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
             "UPDATE w_unique SET code = 'z' WHERE id = 1",
             "UPDATE w_unique SET id = 5 WHERE id = 1",
             "UPDATE w_unique SET n = 7 WHERE id = 2",
+            # conditions on fields and UPDATE ... FROM: the rows found by their key
+            "UPDATE w_unique SET n = n + 1 WHERE n = 7",
+            "UPDATE w_unique SET n = s.n, code = s.code FROM (VALUES (2, 40, 'q'), (9, 90, 'r')) AS s(id, n, code)"
+            " WHERE w_unique.id = s.id",
+            "UPDATE w_unique SET code = 'a' FROM (VALUES (3)) AS s(id) WHERE w_unique.id = s.id",
         ],
     ),
 ]
