@@ -530,50 +530,58 @@ def _take(batch, idx: np.ndarray):
 
 
 def delete(session: SqlSession, tree: exp.Delete, params: list) -> Result:
+    """DELETE by the storage's own selection of the rows (conditions on the time and tags), or, on a
+    table with a PRIMARY KEY / UNIQUE key of tags, by the keys of the rows any WHERE (and USING)
+    finds."""
     table = tree.this
     rp, meta = resolve_table(session.storage, session.database, table)
-    if tree.args.get("using"):
-        raise E.FeatureNotSupported("DELETE ... USING is not supported yet")
-    where = tree.args.get("where")
-    pd = _pushdown(session, table, meta, where, params)
-    if not pd.exact:
-        raise E.FeatureNotSupported(
-            "DELETE supports conditions on the time column and on tag columns (=, IN, LIKE, AND, OR) only"
+    alias = table.alias_or_name
+    where, using = tree.args.get("where"), tree.args.get("using")
+
+    def matched(*exprs: exp.Expression) -> pa.Table:
+        q = exp.select(*exprs).from_(table.copy())
+        for u in using or []:
+            q = q.join(u.copy())
+        if where is not None:
+            q = q.where(where.this.copy())
+        return session.query_arrow(q, params)
+
+    pd = _pushdown(session, table, meta, where, params) if not using else None
+    key = None
+    if pd is None or not pd.exact:
+        by_name = {c.name: c for c in sql_columns(meta)}
+        key = next(
+            (
+                list(k)
+                for k in meta.options.get("keys") or []
+                if k and meta.time_column not in k and all(by_name[c].kind == "tag" for c in k)
+            ),
+            None,
         )
+        if key is None:
+            raise E.FeatureNotSupported(
+                "DELETE supports conditions on the time column and on tag columns (=, IN, LIKE, AND, OR)"
+                " only, or any on a table with a key of tag columns"
+            )
     returning = tree.args.get("returning")
-    if returning is not None:  # the rows deleted, read first
-        cols = sql_columns(meta)
-        gone_q = exp.select(*[exp.column(c.name, quoted=True) for c in cols]).from_(table.copy())
-        if where is not None:
-            gone_q = gone_q.where(where.this.copy())
-        gone = session.query_arrow(gone_q, params)
+    refs = foreign_keys.referencing(session, meta)
+    if returning is not None or refs or key is not None:  # the rows themselves are needed
+        gone = matched(*[exp.column(c.name, table=alias, quoted=True).as_(c.name) for c in sql_columns(meta)])
         n = gone.num_rows
-    else:
-        count_q = exp.select("count(*)").from_(table.copy())
-        if where is not None:
-            count_q = count_q.where(where.this.copy())
-        n = session.query_arrow(count_q, params).column(0)[0].as_py()
+    else:  # (a retention-style DELETE of millions of rows reads none of them)
+        n = matched(exp.Count(this=exp.Star())).column(0)[0].as_py()
     if n:
-        _deleted_keys(session, table, meta, where, params)
+        if refs:
+            foreign_keys.check_removed(session, meta, gone, None, deleting=True)
+        if key is not None:
+            pd = _key_pushdown(session, table, meta, key, gone)
+        assert pd is not None
         session.storage.delete(
             session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
         )
-    if returning is not None:
-        return _returning(session, returning, gone, f"DELETE {n}", table)
-    return Result(None, tag=f"DELETE {n}")
-
-
-def _deleted_keys(session: SqlSession, table: exp.Table, meta, where, params: list) -> None:
-    """Before the rows of ``table`` the WHERE selects are deleted: the tables that reference it must
-    not be left pointing at keys that go away (sql/foreign_keys.py)."""
-    refs = foreign_keys.referencing(session, meta)
-    if not refs:
-        return
-    columns = sorted({c for _child, fk in refs for c in fk["ref_columns"]})
-    q = exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(table.copy())
-    if where is not None:
-        q = q.where(where.this.copy())
-    foreign_keys.check_removed(session, meta, session.query_arrow(q, params), None, deleting=True)
+    if returning is None:
+        return Result(None, tag=f"DELETE {n}")
+    return _returning(session, returning, gone, f"DELETE {n}", table)
 
 
 def _pushdown(session: SqlSession, table: exp.Table, meta, where, params: list):

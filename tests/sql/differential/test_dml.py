@@ -333,6 +333,8 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
             "UPDATE w_unique SET n = s.n, code = s.code FROM (VALUES (2, 40, 'q'), (9, 90, 'r')) AS s(id, n, code)"
             " WHERE w_unique.id = s.id",
             "UPDATE w_unique SET code = 'a' FROM (VALUES (3)) AS s(id) WHERE w_unique.id = s.id",
+            "DELETE FROM w_unique WHERE n > 30",
+            "DELETE FROM w_unique USING (VALUES (3), (8)) AS s(id) WHERE w_unique.id = s.id",
         ],
     ),
 ]
