@@ -337,6 +337,25 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
             "DELETE FROM w_unique USING (VALUES (3), (8)) AS s(id) WHERE w_unique.id = s.id",
         ],
     ),
+    (
+        # ON DELETE CASCADE / SET NULL between metadata tables (keyed by tags), chained
+        "foreign_key_actions",
+        "w_fk_child",
+        [
+            "CREATE TABLE w_fk_parent (id int4 PRIMARY KEY, name text)",
+            "CREATE TABLE w_fk_child (id int4 PRIMARY KEY, parent_id int4 REFERENCES w_fk_parent ON DELETE CASCADE,"
+            " n int4)",
+            "CREATE TABLE w_fk_grandchild (id int4 PRIMARY KEY, child_id int4 REFERENCES w_fk_child ON DELETE SET NULL)",
+            "INSERT INTO w_fk_parent VALUES (1, 'a'), (2, 'b')",
+            "INSERT INTO w_fk_child VALUES (10, 1, 0), (11, 1, 0), (20, 2, 0)",
+            "INSERT INTO w_fk_grandchild VALUES (100, 10), (200, 20)",
+            "DELETE FROM w_fk_parent WHERE id = 1",
+            "SELECT * FROM w_fk_grandchild WHERE child_id IS NULL AND id = 100",
+            "DELETE FROM w_fk_child WHERE n = 0",
+            "DROP TABLE w_fk_grandchild",
+            "DROP TABLE w_fk_parent CASCADE",
+        ],
+    ),
 ]
 
 
