@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from columnar.errors import DatabaseExists, StorageError
 from retention import continuous
-from sql import column_defaults, comments, constraints, foreign_keys
+from sql import column_defaults, comments, constraints, foreign_keys, sequences
 from sql import errors as E
 from sql import types as pgt
 from sql.session import ColumnDesc, Result
@@ -147,9 +147,7 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
             columns.append((name, "tag", None, declared))
         else:
             columns.append((name, "field", t.storage, declared))
-    for d in defaults.values():
-        if "seq" in d:
-            storage.catalog.sequence(sequence_key(database, table.db or "public", d["seq"]), "create")
+    sequences.create_for_table(session, table.db or "public", table.name, cols, defaults)
     options = {
         "dedupe": dedupe,
         "sql": True,
@@ -240,6 +238,7 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
                     foreign_keys.check_drop(session, meta, truncate=False)
                 _set_options(storage, child.id, _without_foreign_key, fk["name"])  # (CASCADE: the key goes)
             storage.drop_table(database, table.name, rp=rpm.name)
+            sequences.drop_owned(session, table.db or "public", table.name)  # (its SERIALs')
         storage.invalidate_tables()
         return Result(None, tag="DROP TABLE")
     if kind == "VIEW":
