@@ -421,11 +421,11 @@ def _settle(seq: str, old: dict | None, given: dict) -> dict:
     ):
         s["min"] = 1 if inc > 0 else lo_t
     if not lo_t <= s["max"] <= hi_t:
-        raise E.NumericValueOutOfRange(
+        raise E.InvalidParameterValue(
             f"MAXVALUE ({s['max']}) is out of range for sequence data type {s['type']}"
         )
     if not lo_t <= s["min"] <= hi_t:
-        raise E.NumericValueOutOfRange(
+        raise E.InvalidParameterValue(
             f"MINVALUE ({s['min']}) is out of range for sequence data type {s['type']}"
         )
     if s["min"] >= s["max"]:
