@@ -1304,6 +1304,7 @@ class SqlSession:
         self.backend_pid = backend_pid
         self.connection = connection
         self.sql_engine.activity.attach(self)
+        sequences.attach(self)  # (nextval & co. find it by that pid)
 
     def close(self) -> None:
         self.sql_engine.activity.detach(self)

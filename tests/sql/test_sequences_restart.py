@@ -75,3 +75,20 @@ def test_nextval_never_goes_back_after_a_crash(tmp_path: Path) -> None:
         assert _rows(s, "SELECT nextval('c_seq')")[0][0] > max(handed)
         assert _rows(s, "SELECT nextval('c_t_id_seq')")[0][0] > 3
         s.close()
+
+
+def test_sessions_keep_their_own_currval(tmp_path: Path) -> None:
+    """Two sessions, attached under the pids pgwire gives them: nextval per row, currval per session."""
+    from sql.activity import Connection
+
+    with sql_engine(tmp_path) as (_storage, engine):
+        a, b = engine.session("postgres"), engine.session("postgres")
+        a.attach(900001, Connection())
+        b.attach(900002, Connection())
+        _rows(a, "CREATE SEQUENCE two")
+        assert _rows(a, "SELECT nextval('two') FROM generate_series(1, 2)") == [(1,), (2,)]
+        assert _rows(b, "SELECT nextval('two')") == [(3,)]
+        assert _rows(a, "SELECT currval('two'), lastval()") == [(2, 2)]
+        assert _rows(b, "SELECT currval('two')") == [(3,)]
+        a.close()
+        b.close()
