@@ -104,7 +104,7 @@ def of_node(node: exp.Expression | None, text: str | None, column_type: str) -> 
         return None
     seq = _nextval_of(node)
     if seq is not None:  # nextval('s'): filled per row from the sequence, as a SERIAL is (sql/dml.py)
-        return {"seq": seq, "type": column_type}
+        return {"seq": seq, "type": column_type, "sql": node.sql("postgres")}
     d = {"sql": node.sql("postgres"), "type": column_type}
     if text:
         try:

@@ -113,6 +113,8 @@ def call(session: SqlSession, op: str, name: str, value: int = 0, called: bool =
         return mine.current[key]
     schema, seq = resolve(session, name)
     key = _key(session, schema, seq)
+    if session.storage.catalog.get_meta(key) is None and _relation_exists(session, schema, seq):
+        raise E.WrongObjectType(f'"{seq}" is not a sequence')
     if op == "currval":
         if session.storage.catalog.get_meta(key) is None:
             raise _undefined(name)

@@ -153,6 +153,26 @@ SCENARIOS: list[tuple[str, list[str], list[tuple[str, str]]]] = [
         [("TABLE", "sq_t"), ("SEQUENCE", "sq_id")],
     ),
     (
+        "add_column_default_nextval",
+        [
+            "CREATE SEQUENCE sq_add START 7",
+            "CREATE TABLE sq_add_t (time timestamptz NOT NULL PRIMARY KEY, v int)",
+            "INSERT INTO sq_add_t VALUES ('2024-01-01 00:00:00+00', 1), ('2024-01-02 00:00:00+00', 2)",
+            "ALTER TABLE sq_add_t ADD COLUMN id int DEFAULT nextval('sq_add')",
+            "SELECT * FROM sq_add_t ORDER BY time",
+            "INSERT INTO sq_add_t VALUES ('2024-01-03 00:00:00+00', 3, DEFAULT), ('2024-01-04 00:00:00+00', 4, 70)",
+            "INSERT INTO sq_add_t (time) VALUES ('2024-01-05 00:00:00+00')",
+            "SELECT * FROM sq_add_t ORDER BY time",
+            "CREATE SEQUENCE sq_add2 INCREMENT -1 MAXVALUE 1000 START 1000",
+            "ALTER TABLE sq_add_t ALTER COLUMN v SET DEFAULT nextval('sq_add2')",
+            "INSERT INTO sq_add_t (time) VALUES ('2024-01-06 00:00:00+00'), ('2024-01-07 00:00:00+00')",
+            "SELECT * FROM sq_add_t ORDER BY time",
+            "SELECT nextval('sq_add_t')",
+            "SELECT currval('sq_add_t')",
+        ],
+        [("TABLE", "sq_add_t"), ("SEQUENCE", "sq_add"), ("SEQUENCE", "sq_add2")],
+    ),
+    (
         "serial",
         [
             "CREATE TABLE sq_s (id serial, v text)",
