@@ -194,6 +194,22 @@ SCENARIOS: list[tuple[str, list[str], list[tuple[str, str]]]] = [
         [("TABLE", "sq_s")],
     ),
     (
+        "orm_sequence_reset",  # Django's sequence_reset_sql and Rails' reset_pk_sequence!
+        [
+            "CREATE TABLE sq_orm (id bigserial PRIMARY KEY, v int)",
+            "INSERT INTO sq_orm (id, v) VALUES (1, 1), (2, 2), (5, 3)",
+            "SELECT setval(pg_get_serial_sequence('\"sq_orm\"','id'), coalesce(max(\"id\"), 1),"
+            ' max("id") IS NOT null) FROM "sq_orm"',
+            "SELECT nextval('sq_orm_id_seq')",
+            "SELECT setval('sq_orm_id_seq', COALESCE(MAX(id)+(SELECT increment_by FROM pg_sequences"
+            " WHERE schemaname='public' AND sequencename='sq_orm_id_seq'), (SELECT min_value FROM pg_sequences"
+            " WHERE schemaname='public' AND sequencename='sq_orm_id_seq')), false) FROM sq_orm",
+            "INSERT INTO sq_orm (v) VALUES (4) RETURNING id",
+            "SELECT * FROM sq_orm ORDER BY id",
+        ],
+        [("TABLE", "sq_orm")],
+    ),
+    (
         "drop_and_owned_by",
         [
             "CREATE SEQUENCE sq_x",
