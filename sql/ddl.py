@@ -449,6 +449,7 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
                 raise E.FeatureNotSupported("renaming a tag column is not supported yet")
             storage.catalog.rename_column(meta.id, old, new)
             _set_options(storage, meta.id, _renamed, old, new)
+            sequences.rename_owner(session, table.db or "public", table.name, table.name, old, new)
         elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "COLUMN":
             for c in action.args.get("tables") or [action.this]:
                 col = meta.column(c.name)
@@ -460,12 +461,14 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
                     raise E.FeatureNotSupported(f'dropping the {col.kind} column "{c.name}" is not supported')
                 storage.catalog.drop_column(meta.id, c.name)
                 _set_options(storage, meta.id, _renamed, c.name, None)
+                sequences.drop_owned(session, table.db or "public", table.name, c.name)
         elif isinstance(action, exp.AddConstraint):
             _add_constraint(session, table, meta, action)
         elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "CONSTRAINT":
             _drop_constraint(session, table, meta, action)
         elif isinstance(action, exp.AlterRename):
             storage.catalog.rename_table(meta.id, action.this.name)
+            sequences.rename_owner(session, table.db or "public", table.name, action.this.name)
         else:
             raise E.FeatureNotSupported(f"ALTER TABLE {action.sql('postgres')} is not supported")
         storage.invalidate_tables()

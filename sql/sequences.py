@@ -645,12 +645,25 @@ def _drop(session: SqlSession, t: _Tokens) -> Result:
     return Result(None, tag="DROP SEQUENCE")
 
 
-def drop_owned(session: SqlSession, schema: str, table: str) -> None:
-    """DROP TABLE drops the sequences its columns own (a SERIAL's, OWNED BY)."""
+def drop_owned(session: SqlSession, schema: str, table: str, column: str | None = None) -> None:
+    """DROP TABLE (or DROP COLUMN) drops the sequences its columns own (a SERIAL's, OWNED BY)."""
     for key, state in all_states(session):
-        _s, sschema, name = split_key(session, key)
-        if sschema == schema and (state.get("owned") or [None])[0] == table:
+        _db, sschema, _name = split_key(session, key)
+        owned = state.get("owned") or [None, None]
+        if sschema == schema and owned[0] == table and column in (None, owned[1]):
             session.storage.catalog.sequence_update(key, lambda _s: (None, None))
+
+
+def rename_owner(
+    session: SqlSession, schema: str, table: str, new_table: str, column=None, new_column=None
+) -> None:
+    """ALTER TABLE ... RENAME [COLUMN]: the sequences the table's (or the column's) owns stay owned."""
+    for key, state in all_states(session):
+        _db, sschema, _name = split_key(session, key)
+        owned = state.get("owned") or [None, None]
+        if sschema == schema and owned[0] == table and column in (None, owned[1]):
+            new = [new_table, new_column if column is not None else owned[1]]
+            session.storage.catalog.sequence_update(key, lambda s, new=new: ({**s, "owned": new}, None))
 
 
 def split_key(session: SqlSession, key: str) -> tuple[str, str, str]:
