@@ -143,14 +143,15 @@ def _serial_values(
 ) -> pa.Table:
     """Column ``col`` of ``rows`` with the next values of its sequence at rows ``at`` (its DEFAULTs)."""
     values = rows.column(col.name).to_numpy(zero_copy_only=False).astype(object)
-    values[np.asarray(at)] = _sequence_block(session, table, meta.options["defaults"][col.name], len(at))
+    values[np.asarray(at)] = _sequence_block(session, table, meta.options["defaults"][col.name], len(at), col)
     i = rows.column_names.index(col.name)
     return rows.set_column(i, col.name, pa.array(values.tolist(), rows.schema.field(i).type))
 
 
-def _sequence_block(session: SqlSession, table: exp.Table, d: dict, n: int) -> np.ndarray:
+def _sequence_block(session: SqlSession, table: exp.Table, d: dict, n: int, col) -> np.ndarray:
     """The next ``n`` values of a default's sequence: a SERIAL's (``{"seq": name}``, in the table's
-    schema) or ``nextval('name')``'s (``"type"`` kept too; the name as regclass reads it)."""
+    schema) or ``nextval('name')``'s (``"type"`` kept too; the name as regclass reads it); 22003 when
+    one does not fit the column (a bigint sequence's value into an integer column)."""
     from sql import sequences
     from sql.ddl import sequence_key
 
@@ -158,7 +159,15 @@ def _sequence_block(session: SqlSession, table: exp.Table, d: dict, n: int) -> n
         schema, name = sequences.resolve(session, d["seq"])
     else:
         schema, name = table.db or "public", d["seq"]
-    return sequences.next_values(session, sequence_key(session.database, schema, name), name, n)
+    values = sequences.next_values(session, sequence_key(session.database, schema, name), name, n)
+    width = {pa.int16(): "smallint", pa.int32(): "integer"}.get(col.type.arrow)
+    if (
+        width
+        and len(values)
+        and not sequences.RANGES[width][0] <= values.min() <= values.max() <= sequences.RANGES[width][1]
+    ):
+        raise E.NumericValueOutOfRange(f"{width} out of range")
+    return values
 
 
 def _fix_time_literals(values: exp.Values, targets: list) -> None:
@@ -184,7 +193,7 @@ def _with_defaults(session: SqlSession, meta, table: exp.Table, rows: pa.Table, 
         if d is None or n == 0:
             continue
         if "seq" in d:
-            arr = pa.array(_sequence_block(session, table, d, n), pa.int64()).cast(c.type.arrow)
+            arr = pa.array(_sequence_block(session, table, d, n, c), pa.int64()).cast(c.type.arrow)
         else:
             one = session.query_arrow(
                 exp.select(

@@ -112,6 +112,7 @@ def call(session: SqlSession, op: str, name: str, value: int = 0, called: bool =
             raise E.ObjectNotInPrerequisiteState("lastval is not yet defined in this session")
         return mine.current[key]
     schema, seq = resolve(session, name)
+    schema = _schema_of(session, schema)  # (3F000 for a schema that does not exist, as regclass)
     key = _key(session, schema, seq)
     if session.storage.catalog.get_meta(key) is None and _relation_exists(session, schema, seq):
         raise E.WrongObjectType(f'"{seq}" is not a sequence')
@@ -185,7 +186,7 @@ def next_values(session: SqlSession, key: str, seq: str, n: int, shown: str | No
         first = s["last"] if not s["called"] else s["last"] + inc
         last = first + inc * (n - 1)
         if s["called"] and lo <= first <= hi and lo <= last <= hi or not s["called"] and lo <= last <= hi:
-            values = np.arange(first, last + (1 if inc > 0 else -1), inc, dtype=np.int64)
+            values = first + inc * np.arange(n, dtype=np.int64)  # (no overflow: last is in range)
         else:
             values = np.empty(n, np.int64)
             cur, called = s["last"], s["called"]

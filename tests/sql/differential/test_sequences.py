@@ -173,6 +173,19 @@ SCENARIOS: list[tuple[str, list[str], list[tuple[str, str]]]] = [
         [("TABLE", "sq_add_t"), ("SEQUENCE", "sq_add"), ("SEQUENCE", "sq_add2")],
     ),
     (
+        "default_out_of_column_range",
+        [
+            "CREATE SEQUENCE sq_big START 2147483646",
+            "CREATE TABLE sq_narrow (id int DEFAULT nextval('sq_big'), v int)",
+            "INSERT INTO sq_narrow (v) VALUES (1)",
+            "INSERT INTO sq_narrow (v) VALUES (2), (3)",
+            "INSERT INTO sq_narrow VALUES (DEFAULT, 4)",
+            "SELECT * FROM sq_narrow",
+            "SELECT nextval('nope_schema.sq_big')",
+        ],
+        [("TABLE", "sq_narrow"), ("SEQUENCE", "sq_big")],
+    ),
+    (
         "serial",
         [
             "CREATE TABLE sq_s (id serial, v text)",
