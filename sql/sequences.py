@@ -11,6 +11,7 @@ guarantees the same by logging ahead). Its fields::
     type             smallint | integer | bigint (AS ...)
     start inc min max cache cycle
     owned            [table, column] (OWNED BY, or the SERIAL column it was made for) or null
+    id               its identity, which currval and lastval go by (PostgreSQL's OID)
 
 SERIAL sequences made before these fields existed hold ``last`` and ``called`` only: they read as
 bigint sequences starting at 1.
@@ -25,7 +26,9 @@ way, one block of values per INSERT (sql/dml.py).
 
 from __future__ import annotations
 
+import json
 import re
+import secrets
 import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -63,8 +66,10 @@ SERIAL_TYPES = {"smallserial": "smallint", "serial2": "smallint", "bigserial": "
 # -- per-session values (currval, lastval) ------------------------------------------------------------------
 @dataclass
 class _Values:
-    current: dict[str, int] = field(default_factory=dict)  # key -> the value nextval last gave
-    last_key: str | None = None  # lastval's sequence
+    # the sequence's identity (it keeps it through RENAME; one dropped and created again under its
+    # name has another, as PostgreSQL's OID) -> the value nextval last gave
+    current: dict[str, int] = field(default_factory=dict)
+    last: str | None = None  # lastval's sequence
 
 
 _sessions: weakref.WeakValueDictionary[int, SqlSession] = weakref.WeakValueDictionary()
@@ -107,26 +112,32 @@ def call(session: SqlSession, op: str, name: str, value: int = 0, called: bool =
     """nextval / currval / setval / lastval of the sequence named ``name`` (as regclass reads it)."""
     mine = _session_values(session)
     if op == "lastval":
-        key = mine.last_key
-        if key is None or session.storage.catalog.get_meta(key) is None:
+        if mine.last is None or not any(_ident(k, st) == mine.last for k, st in all_states(session)):
             raise E.ObjectNotInPrerequisiteState("lastval is not yet defined in this session")
-        return mine.current[key]
+        return mine.current[mine.last]
     schema, seq = resolve(session, name)
     schema = _schema_of(session, schema)  # (3F000 for a schema that does not exist, as regclass)
     key = _key(session, schema, seq)
     if session.storage.catalog.get_meta(key) is None and _relation_exists(session, schema, seq):
         raise E.WrongObjectType(f'"{seq}" is not a sequence')
     if op == "currval":
-        if session.storage.catalog.get_meta(key) is None:
+        text = session.storage.catalog.get_meta(key)
+        if text is None:
             raise _undefined(name)
-        if key not in mine.current:
+        ident = _ident(key, json.loads(text))
+        if ident not in mine.current:
             raise E.ObjectNotInPrerequisiteState(
                 f'currval of sequence "{seq}" is not yet defined in this session'
             )
-        return mine.current[key]
+        return mine.current[ident]
     if op == "setval":
         return setval(session, key, seq, name, value, called)
     return int(next_values(session, key, seq, 1, shown=name)[0])
+
+
+def _ident(key: str, state: dict) -> str:
+    """A sequence's identity: the id it was created with (sequences made before ids: its key)."""
+    return state.get("id") or key
 
 
 def _undefined(name: str) -> E.SqlError:
@@ -201,13 +212,13 @@ def next_values(session: SqlSession, key: str, seq: str, n: int, shown: str | No
                         )
                     v = lo if inc > 0 else hi
                 values[i] = cur = v
-        return {**s, "last": int(values[-1]), "called": True}, values
+        return {**s, "last": int(values[-1]), "called": True}, (values, _ident(key, s))
 
-    values = session.storage.catalog.sequence_update(key, change)
+    values, ident = session.storage.catalog.sequence_update(key, change)
     if n:
         mine = _session_values(session)
-        mine.current[key] = int(values[-1])
-        mine.last_key = key
+        mine.current[ident] = int(values[-1])
+        mine.last = ident
     return values
 
 
@@ -220,11 +231,11 @@ def setval(session: SqlSession, key: str, seq: str, shown: str, value: int, call
             raise E.NumericValueOutOfRange(
                 f'setval: value {value} is out of bounds for sequence "{seq}" ({s["min"]}..{s["max"]})'
             )
-        return {**s, "last": int(value), "called": bool(called)}, value
+        return {**s, "last": int(value), "called": bool(called)}, _ident(key, s)
 
-    session.storage.catalog.sequence_update(key, change)
+    ident = session.storage.catalog.sequence_update(key, change)
     if called:
-        _session_values(session).current[key] = int(value)
+        _session_values(session).current[ident] = int(value)
     return value
 
 
@@ -446,6 +457,7 @@ def _settle(seq: str, old: dict | None, given: dict) -> dict:
     restart = given.get("restart")
     if old is None:
         s["last"], s["called"] = s["start"], False
+        s["id"] = secrets.token_hex(8)
     elif restart is not None:
         s["last"], s["called"] = (s["start"] if restart is True else restart), False
     if s["last"] < s["min"]:
@@ -675,8 +687,6 @@ def split_key(session: SqlSession, key: str) -> tuple[str, str, str]:
 
 
 def all_states(session: SqlSession) -> list[tuple[str, dict]]:
-    import json
-
     return [
         (k, normalised(json.loads(v)))
         for k, v in session.storage.catalog.meta_items(f"seq:{session.database}:")
