@@ -56,7 +56,8 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
         rpm = storage.catalog.retention_policy(database, rp)
     except StorageError:
         raise E.UndefinedObject(f'schema "{table.db}" does not exist') from None
-    if storage.table(rpm.database_id, rpm.name, table.name) is not None:
+    taken = sequences.exists(session, table.db or "public", table.name)  # (one namespace)
+    if taken or storage.table(rpm.database_id, rpm.name, table.name) is not None:
         if tree.args.get("exists"):
             session.notices.append(f'relation "{table.name}" already exists, skipping')
             return Result(None, tag="CREATE TABLE")

@@ -161,6 +161,10 @@ def resolve(session: SqlSession, text: str) -> tuple[str, str]:
     return (parts[0], parts[1]) if len(parts) == 2 else ("public", parts[0])
 
 
+def exists(session: SqlSession, schema: str, name: str) -> bool:
+    return session.storage.catalog.get_meta(_key(session, schema, name)) is not None
+
+
 def _key(session: SqlSession, schema: str, name: str) -> str:
     from sql.ddl import sequence_key
 

@@ -24,6 +24,10 @@ SCENARIOS: list[tuple[str, list[str], list[tuple[str, str]]]] = [
             "CREATE SEQUENCE sq_a",
             "CREATE SEQUENCE IF NOT EXISTS sq_a",
             "CREATE SEQUENCE sq_a",
+            "CREATE TABLE sq_a (v int)",
+            "CREATE TABLE IF NOT EXISTS sq_a (v int)",
+            "CREATE TABLE sq_a_t (v int)",
+            "CREATE SEQUENCE sq_a_t",
             "CREATE SEQUENCE sq_b AS integer INCREMENT BY 5 MINVALUE 10 MAXVALUE 100 START WITH 20 CACHE 1 NO CYCLE",
             "CREATE SEQUENCE sq_c AS smallint INCREMENT -1",
             "CREATE SEQUENCE sq_e INCREMENT 3 START 7 NO MINVALUE NO MAXVALUE CYCLE",
@@ -46,7 +50,13 @@ SCENARIOS: list[tuple[str, list[str], list[tuple[str, str]]]] = [
             "SELECT sequencename::text, data_type::text, start_value, min_value, max_value, increment_by,"
             " cycle, cache_size, last_value FROM pg_sequences WHERE sequencename LIKE 'sq_%' ORDER BY 1",
         ],
-        [("SEQUENCE", "sq_a"), ("SEQUENCE", "sq_b"), ("SEQUENCE", "sq_c"), ("SEQUENCE", "sq_e")],
+        [
+            ("TABLE", "sq_a_t"),
+            ("SEQUENCE", "sq_a"),
+            ("SEQUENCE", "sq_b"),
+            ("SEQUENCE", "sq_c"),
+            ("SEQUENCE", "sq_e"),
+        ],
     ),
     (
         "nextval_currval_setval",
