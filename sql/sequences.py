@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
 
 from sql import errors as E
 
@@ -91,21 +92,44 @@ def _session_values(session: SqlSession) -> _Values:
 def install(con: duckdb.DuckDBPyConnection) -> None:
     con.create_function(
         FUNCTION,
-        _call,
+        _call_chunk,
         ["BIGINT", "VARCHAR", "VARCHAR", "BIGINT", "BOOLEAN"],
         "BIGINT",
-        side_effects=True,  # (never folded or cached: one call per row)
+        type="arrow",  # (a chunk of rows at a time: a run of nextval of one sequence is one block)
+        null_handling="special",  # (NULL in, NULL out: the functions are strict, as PostgreSQL's)
+        side_effects=True,  # (never folded or cached: every row gets its own call)
     )
 
 
-def _call(pid: int, op: str, name: str, value: int, called: bool) -> int:
-    session = _sessions.get(pid)
-    if session is None:
-        raise RuntimeError(f"pgsql 0A000: {op}() is not supported here")
-    try:
-        return call(session, op, name, value, called)
-    except E.SqlError as exc:
-        raise RuntimeError(f"pgsql {exc.sqlstate}: {exc.message}") from None
+def _call_chunk(pid, op, name, value, called) -> pa.Array:
+    """:data:`FUNCTION` over a chunk of rows, in row order: each run of rows calling nextval of the
+    same sequence takes one block of values (one durable transaction, not one per row)."""
+    cols = [c.to_pylist() for c in (pid, op, name, value, called)]
+    out: list[int | None] = [None] * len(cols[0])
+    i = 0
+    while i < len(out):
+        row = [c[i] for c in cols]
+        if any(v is None for v in row[:4]) or (row[1] == "setval" and row[4] is None):
+            i += 1
+            continue
+        j = i + 1
+        if row[1] == "nextval":
+            while j < len(out) and [c[j] for c in cols[:3]] == row[:3]:
+                j += 1
+        session = _sessions.get(row[0])
+        if session is None:
+            raise RuntimeError(f"pgsql 0A000: {row[1]}() is not supported here")
+        try:
+            schema, seq = resolve(session, row[2]) if j - i > 1 else ("", "")
+            if j - i > 1 and exists(session, _schema_of(session, schema), seq):
+                out[i:j] = next_values(session, _key(session, schema, seq), seq, j - i, shown=row[2]).tolist()
+            else:  # (one row, or the errors call() tells apart)
+                j = i + 1
+                out[i] = call(session, row[1], row[2], row[3], row[4])
+        except E.SqlError as exc:
+            raise RuntimeError(f"pgsql {exc.sqlstate}: {exc.message}") from None
+        i = j
+    return pa.array(out, pa.int64())
 
 
 def call(session: SqlSession, op: str, name: str, value: int = 0, called: bool = True) -> int:

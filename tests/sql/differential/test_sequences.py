@@ -79,10 +79,16 @@ SCENARIOS: list[tuple[str, list[str], list[tuple[str, str]]]] = [
             "SELECT nextval('sq_v') FROM generate_series(1, 3)",
             "SELECT g, nextval('sq_v') FROM generate_series(1, 4) g ORDER BY g",
             "SELECT lastval()",
+            "SELECT count(*), count(DISTINCT v), min(v), max(v)"
+            " FROM (SELECT nextval('sq_v') AS v FROM generate_series(1, 5000)) x",
+            "SELECT lastval(), currval('sq_v')",
+            "CREATE SEQUENCE sq_v2 START 100",
+            "SELECT nextval(CASE WHEN g % 2 = 0 THEN 'sq_v' ELSE 'sq_v2' END) FROM generate_series(1, 4) g",
+            "SELECT nextval(NULL), setval('sq_v', NULL)",
             "SELECT nextval('\"sq_v\"'), nextval('public.sq_v'), nextval('SQ_V'::regclass)",
             "SELECT currval('sq_v') + 1",
         ],
-        [("SEQUENCE", "sq_v")],
+        [("SEQUENCE", "sq_v"), ("SEQUENCE", "sq_v2")],
     ),
     (
         "limits_and_cycle",
