@@ -142,15 +142,32 @@ def _serial_values(
     session: SqlSession, meta, table: exp.Table, rows: pa.Table, col, at: list[int]
 ) -> pa.Table:
     """Column ``col`` of ``rows`` with the next values of its sequence at rows ``at`` (its DEFAULTs)."""
-    from sql.ddl import sequence_key
-
-    d = meta.options["defaults"][col.name]
-    key = sequence_key(session.database, table.db or "public", d["seq"])
-    first = session.storage.catalog.sequence(key, "nextval", n=len(at))
     values = rows.column(col.name).to_numpy(zero_copy_only=False).astype(object)
-    values[np.asarray(at)] = np.arange(first, first + len(at))
+    values[np.asarray(at)] = _sequence_block(session, table, meta.options["defaults"][col.name], len(at), col)
     i = rows.column_names.index(col.name)
     return rows.set_column(i, col.name, pa.array(values.tolist(), rows.schema.field(i).type))
+
+
+def _sequence_block(session: SqlSession, table: exp.Table, d: dict, n: int, col) -> np.ndarray:
+    """The next ``n`` values of a default's sequence: a SERIAL's (``{"seq": name}``, in the table's
+    schema) or ``nextval('name')``'s (``"type"`` kept too; the name as regclass reads it); 22003 when
+    one does not fit the column (a bigint sequence's value into an integer column)."""
+    from sql import sequences
+    from sql.ddl import sequence_key
+
+    if "type" in d:
+        schema, name = sequences.resolve(session, d["seq"])
+    else:
+        schema, name = table.db or "public", d["seq"]
+    values = sequences.next_values(session, sequence_key(session.database, schema, name), name, n)
+    width = {pa.int16(): "smallint", pa.int32(): "integer"}.get(col.type.arrow)
+    if (
+        width
+        and len(values)
+        and not sequences.RANGES[width][0] <= values.min() <= values.max() <= sequences.RANGES[width][1]
+    ):
+        raise E.NumericValueOutOfRange(f"{width} out of range")
+    return values
 
 
 def _fix_time_literals(values: exp.Values, targets: list) -> None:
@@ -169,8 +186,6 @@ def _fix_time_literals(values: exp.Values, targets: list) -> None:
 def _with_defaults(session: SqlSession, meta, table: exp.Table, rows: pa.Table, missing: list) -> pa.Table:
     """Fill omitted columns from their defaults: SERIAL sequences (one block of values per
     statement) and constant DEFAULT expressions (evaluated once per statement)."""
-    from sql.ddl import sequence_key
-
     defaults = meta.options.get("defaults", {})
     n = rows.num_rows
     for c in missing:
@@ -178,9 +193,7 @@ def _with_defaults(session: SqlSession, meta, table: exp.Table, rows: pa.Table, 
         if d is None or n == 0:
             continue
         if "seq" in d:
-            key = sequence_key(session.database, table.db or "public", d["seq"])
-            first = session.storage.catalog.sequence(key, "nextval", n=n)
-            arr = pa.array(np.arange(first, first + n), pa.int64()).cast(c.type.arrow)
+            arr = pa.array(_sequence_block(session, table, d, n, c), pa.int64()).cast(c.type.arrow)
         else:
             one = session.query_arrow(
                 exp.select(

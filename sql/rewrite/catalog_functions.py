@@ -341,6 +341,15 @@ def _database_size(args: list[exp.Expr]) -> exp.Expr:
     )
 
 
+# the sequence a column owns (SERIAL, OWNED BY: pg_depend's 'a' rows), schema-qualified
+_SERIAL_SEQUENCE = (
+    "(SELECT MIN(n.nspname || '.' || s.relname) FROM pg_catalog.pg_depend d "
+    "JOIN pg_catalog.pg_class s ON s.oid = d.objid JOIN pg_catalog.pg_namespace n ON n.oid = s.relnamespace "
+    "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
+    "WHERE d.deptype = 'a' AND d.refobjid = _1 AND a.attname = _2)"
+)
+
+
 def _template(t: str) -> Callable[[list[exp.Expr]], exp.Expr]:
     return lambda args: expand(t, *args)
 
@@ -367,7 +376,7 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "shobj_description": _template(
         "CASE WHEN _2 = 'pg_database' THEN " + _def("s") + " ELSE CAST(NULL AS VARCHAR) END"
     ),
-    "pg_get_serial_sequence": _template("CAST(NULL AS VARCHAR)"),
+    "pg_get_serial_sequence": lambda args: expand(_SERIAL_SEQUENCE, reg_in("c", args[0]), *args[1:2]),
     "pg_get_partkeydef": _template("CAST(NULL AS VARCHAR)"),
     "pg_get_statisticsobjdef_columns": _template("CAST(NULL AS VARCHAR)"),
     "pg_get_triggerdef": _template("CAST(NULL AS VARCHAR)"),
