@@ -113,16 +113,6 @@ def _key_tuples(rows: pa.Table, key: list[str]) -> list[tuple]:
     return [t if all(v is not None for v in t) else None for t in values]
 
 
-def _as_literal(v) -> exp.Expression:
-    if isinstance(v, bool):
-        return exp.Boolean(this=v)
-    if isinstance(v, int | float):
-        return exp.Literal.number(v)
-    if hasattr(v, "isoformat"):
-        return exp.Literal.string(v.isoformat())
-    return exp.Literal.string(str(v))
-
-
 def check_unique(
     session: SqlSession, table: exp.Table, meta, rows: pa.Table, replaced: pa.Table | None = None
 ) -> None:
@@ -142,7 +132,7 @@ def check_unique(
             seen.add(t)
         where = exp.and_(
             *[
-                exp.column(k, quoted=True).isin(*[_as_literal(v) for v in {t[i] for t in seen}])
+                exp.column(k, quoted=True).isin(*[exp.convert(v) for v in {t[i] for t in seen}])
                 for i, k in enumerate(key)
             ]
         )

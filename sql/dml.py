@@ -319,7 +319,7 @@ def _upsert(
         where = exp.and_(
             *[
                 exp.column(k, quoted=True).isin(
-                    *[_literal(v) for v in set(keys.column(k).to_pylist()) if v is not None]
+                    *[exp.convert(v) for v in set(keys.column(k).to_pylist()) if v is not None]
                 )
                 for k in key
             ]
@@ -423,22 +423,11 @@ def _key_literal(col, v) -> exp.Expression:
     (stored as text) with its text, the time with its ISO text."""
     if col.kind == "tag":
         return exp.Literal.string(str(v).lower() if isinstance(v, bool) else str(v))
-    return _literal(v)
+    return exp.convert(v)
 
 
 def _registered(name: str, alias: str) -> exp.Table:
     return exp.Table(this=exp.to_identifier(name), alias=exp.TableAlias(this=exp.to_identifier(alias)))
-
-
-def _literal(v) -> exp.Expression:
-    """A key value as a SQL literal (text, integers; a timestamp as its ISO text)."""
-    if isinstance(v, bool):
-        return exp.Boolean(this=v)
-    if isinstance(v, int | float):
-        return exp.Literal.number(v)
-    if hasattr(v, "isoformat"):
-        return exp.Literal.string(v.isoformat())
-    return exp.Literal.string(str(v))
 
 
 def _on_conflict(session: SqlSession, rp, meta, batch, conflict: exp.OnConflict):

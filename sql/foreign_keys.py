@@ -129,21 +129,11 @@ def _tuples(rows: pa.Table, columns: list[str]) -> set[tuple]:
     return {t for t in values if all(v is not None for v in t)}
 
 
-def _literal(v) -> exp.Expression:
-    if isinstance(v, bool):
-        return exp.Boolean(this=v)
-    if isinstance(v, int | float):
-        return exp.Literal.number(v)
-    if hasattr(v, "isoformat"):
-        return exp.Literal.string(v.isoformat())
-    return exp.Literal.string(str(v))
-
-
 def _present(session: SqlSession, table: exp.Table, columns: list[str], keys: set[tuple]) -> set[tuple]:
     """Which of ``keys`` the rows of ``table`` hold in ``columns``."""
     where = exp.and_(
         *[
-            exp.column(c, quoted=True).isin(*[_literal(v) for v in {k[i] for k in keys}])
+            exp.column(c, quoted=True).isin(*[exp.convert(v) for v in {k[i] for k in keys}])
             for i, c in enumerate(columns)
         ]
     )
@@ -218,7 +208,9 @@ def _apply(session: SqlSession, child, table: exp.Table, fk: dict, keys: set[tup
     where = exp.Where(
         this=exp.or_(
             *[
-                exp.and_(*[exp.column(c, quoted=True).eq(_literal(v)) for c, v in zip(cols, k, strict=True)])
+                exp.and_(
+                    *[exp.column(c, quoted=True).eq(exp.convert(v)) for c, v in zip(cols, k, strict=True)]
+                )
                 for k in keys
             ]
         )
