@@ -54,6 +54,7 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
         if isinstance(target, exp.Schema):
             raise E.SyntaxError_("INSERT has more target columns than expressions")
         names = names[:width]  # without a column list, the columns after the values take their defaults
+    no_arrays(meta.name, [by_name[n] for n in names])
     serial_rows: dict[str, list[int]] = {}
     if isinstance(source, exp.Values):
         names, serial_rows = _values_defaults(source, names, meta.options.get("defaults", {}))
@@ -106,6 +107,17 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     if returning is not None:
         return _returning(session, returning, rows, f"INSERT 0 {n}", table)
     return Result(None, tag=f"INSERT 0 {n}")
+
+
+def no_arrays(table: str, columns: list) -> None:
+    """0A000 when a write gives a value to an array column: tsgres declares them, reads them as text,
+    and does not write them yet (DuckDB neither casts PostgreSQL's '{1,2}' text to a list nor a list
+    to that text)."""
+    for c in columns:
+        if c.type.name.endswith("[]"):
+            raise E.FeatureNotSupported(
+                f'writing the array column "{c.name}" of "{table}" is not supported yet'
+            )
 
 
 def _is_default(e: exp.Expression) -> bool:
@@ -614,6 +626,7 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
         if name not in by_name:
             raise E.UndefinedColumn(f'column "{name}" of relation "{meta.name}" does not exist')
         sets[name] = e.expression
+    no_arrays(meta.name, [by_name[n] for n in sets])
     alias = table.alias_or_name
     where, from_ = tree.args.get("where"), tree.args.get("from_")
 

@@ -1261,6 +1261,7 @@ class SqlSession:
         cols = {c.name: c for c in sql_columns(meta)}
         checks = constraints.of_table(meta.options)
         fks = foreign_keys.of_table(meta.options)
+        dml.no_arrays(meta.name, [cols[n] for n in names if n in cols])
         total = 0
         cur = self._cursor()
         try:

@@ -181,6 +181,25 @@ def test_update_and_delete_returning(session):
     assert q(session, "SELECT id, n FROM dv")[2] == [(1, 1)]
 
 
+def test_writing_array_columns_is_refused_cleanly(session):
+    """Array columns are declared and not written yet: INSERT, UPDATE and COPY that give one a value
+    answer 0A000 naming it (an ARRAY[...] value was an internal error, XX000); the other columns
+    of such a table are written as usual."""
+    q(session, "CREATE TABLE arr (time timestamptz NOT NULL, v int4[], n int4)")
+    for sql in (
+        "INSERT INTO arr VALUES ('2016-01-01 00:00:00+00', ARRAY[1, 2], 1)",
+        "INSERT INTO arr (time, v) VALUES ('2016-01-01 00:00:00+00', '{3,4}')",
+        "UPDATE arr SET v = ARRAY[5]",
+    ):
+        with pytest.raises(E.FeatureNotSupported, match='array column "v"'):
+            q(session, sql)
+    r = session.execute(session.prepare("COPY arr (time, v) FROM STDIN", []), [])
+    with pytest.raises(E.FeatureNotSupported, match='array column "v"'):
+        session.copy_in(r.copy, iter([b"2016-01-01 00:00:00+00\t{1}\n"]))
+    q(session, "INSERT INTO arr (time, n) VALUES ('2016-01-01 00:00:00+00', 7)")
+    assert q(session, "SELECT v, n FROM arr")[2] == [(None, 7)]
+
+
 def test_copy_in_checks_constraints(session):
     """COPY FROM writes through the CHECK constraints as INSERT does: a violating row fails it."""
     q(session, "CREATE TABLE ck (time timestamptz NOT NULL, v double precision CHECK (v > 0))")
