@@ -40,6 +40,7 @@ from sql import (
     ddl,
     dml,
     duck,
+    enums,
     executor,
     foreign_keys,
     gapfill,
@@ -447,6 +448,8 @@ class SqlSession:
             return Prepared(sql, [], None, tag, kind="timescale")
         if word == "CREATE" and sql.split()[1:2] and sql.split()[1].upper() == "EXTENSION":
             return Prepared(sql, [], None, "CREATE EXTENSION", kind="extension")
+        if enums.is_statement(sql):  # CREATE / DROP / ALTER TYPE (sql/enums.py)
+            return Prepared(sql, [], None, f"{word} TYPE", kind="enum")
         if word == "COMMENT":
             comments.parse(sql)  # (a syntax error fails here, at Parse, as in PostgreSQL)
             return Prepared(sql, [], None, "COMMENT", kind="comment")
@@ -567,6 +570,8 @@ class SqlSession:
             return ddl.create_extension(self, stmt.sql)
         if kind == "comment":
             return comments.run(self, stmt.sql)
+        if kind == "enum":
+            return enums.run(self, stmt.sql)
         if kind == "timescale_call":
             self.sql_engine.schema_changed()
             call = timescale.management_call(stmt.tree)
