@@ -613,7 +613,12 @@ class SqlSession:
             view=lambda schema, name: self.sql_engine.view_sql(self.database, schema, name),
             table_function=lambda call: timescale.table_function(self, call, describe),
             schemas=lambda: [s.name for s in Snapshot(self).schemas],
+            enum_labels=self._enum_labels,
         )
+
+    def _enum_labels(self, name: str) -> list[str] | None:
+        found = enums.lookup(self.storage, self.database, name)
+        return None if found is None else found.labels
 
     def _sequence(self, op: str, name: str, value: int) -> int:
         schema, _, seq = name.rpartition(".")

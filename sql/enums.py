@@ -370,3 +370,84 @@ def _rename_values(session: SqlSession, t: EnumType, old: str, new: str) -> None
 
 def _lit(v: str) -> str:
     return "'" + v.replace("'", "''") + "'"
+
+
+# -- reads -----------------------------------------------------------------------------------------
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
+
+
+def read_in_order(tree: exp.Expression, scans: list[tuple[str, TableMeta, list[str]]]) -> None:
+    """Make DuckDB read the enum columns of the registered scans (name, table, columns read) as
+    ``ENUM(labels)``, so ORDER BY, comparisons and min/max follow the labels' order: each reference
+    becomes ``(SELECT * REPLACE (CAST(c AS ENUM(...)) AS c) FROM scan) AS alias``. A string literal
+    or parameter compared with such a column is cast to its type, as PostgreSQL resolves an unknown
+    literal to the column's type (22P02 for a literal that is no label)."""
+    by_scan = {}
+    for name, meta, wanted in scans:
+        options = meta.options.get(OPTION) or {}
+        cols = {c: options[c]["labels"] for c in wanted if c in options}
+        if cols:
+            by_scan[name] = (meta, cols)
+    if not by_scan:
+        return
+    refs = [t for t in tree.find_all(exp.Table) if not t.db and t.name in by_scan]
+    by_alias = {t.alias_or_name: by_scan[t.name][1] for t in refs}
+    # an unqualified name is an enum column's when no other scan has a plain column of that name
+    others = {c for name, _meta, wanted in scans for c in wanted if c not in by_scan.get(name, (None, {}))[1]}
+    names = {c: labels for cols in by_alias.values() for c, labels in cols.items() if c not in others}
+
+    def labels_of(node: exp.Expression) -> list[str] | None:
+        if not isinstance(node, exp.Column):
+            return None
+        if node.table:
+            return by_alias.get(node.table, {}).get(node.name)
+        return names.get(node.name)
+
+    def typed(value: exp.Expression, labels: list[str], column: exp.Column) -> exp.Expression:
+        if isinstance(value, exp.Literal) and value.is_string:
+            if value.this not in labels:
+                option = _option_named(by_scan, column.name, labels)
+                raise E.InvalidTextRepresentation(f'invalid input value for enum {option}: "{value.this}"')
+        elif not isinstance(value, exp.Parameter | exp.Placeholder):
+            return value
+        return exp.Cast(this=value, to=exp.DataType.build(duck_type(labels), dialect="duckdb"))
+
+    for node in list(tree.find_all(*_COMPARISONS, exp.In, exp.Between)):
+        if isinstance(node, _COMPARISONS):
+            for col, other in ((node.this, "expression"), (node.expression, "this")):
+                labels = labels_of(col)
+                if labels is not None:
+                    node.set(other, typed(node.args[other], labels, col))
+        else:
+            labels = labels_of(node.this)
+            if labels is None:
+                continue
+            if isinstance(node, exp.In):
+                node.set("expressions", [typed(v, labels, node.this) for v in node.expressions])
+            else:
+                node.set("low", typed(node.args["low"], labels, node.this))
+                node.set("high", typed(node.args["high"], labels, node.this))
+    for t in refs:
+        cols = by_scan[t.name][1]
+        replace = ", ".join(
+            f"CAST({_ident(c)} AS {duck_type(labels)}) AS {_ident(c)}" for c, labels in cols.items()
+        )
+        body = exp.maybe_parse(f"SELECT * REPLACE ({replace}) FROM {_ident(t.name)}", dialect="duckdb")
+        t.replace(
+            exp.Subquery(
+                this=body,
+                alias=exp.TableAlias(this=exp.to_identifier(t.alias_or_name)),
+                joins=t.args.get("joins"),
+            )
+        )
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _option_named(by_scan: dict, column: str, labels: list[str]) -> str:
+    for meta, cols in by_scan.values():
+        if cols.get(column) == labels:
+            return meta.options[OPTION][column]["name"]
+    return column
