@@ -1042,9 +1042,10 @@ class SqlSession:
             raise self._canceled_or(exc) from exc
         columns = [ColumnDesc(f.name, from_arrow(f.type).oid) for f in schema]
         if stmt.columns is not None and len(stmt.columns) == len(columns):
-            # varchar/bpchar/name/uuid/json travel as Arrow strings: keep the type prepare() announced
+            # varchar/bpchar/name/uuid/json and enums (user OIDs) travel as Arrow strings: keep the type
+            # prepare() announced
             columns = [
-                d if c.type_oid == TEXT.oid and d.type_oid in TEXT_LIKE_OIDS else c
+                d if c.type_oid == TEXT.oid and (d.type_oid in TEXT_LIKE_OIDS or d.type_oid >= 16384) else c
                 for c, d in zip(columns, stmt.columns, strict=True)
             ]
         result = Result(columns)

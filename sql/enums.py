@@ -67,8 +67,13 @@ def _key(database: str, name: str) -> str:
 
 def types_of(storage, database: str) -> dict[str, EnumType]:
     """The database's enum types by name, in OID order."""
+    return types_in(storage.catalog, database)
+
+
+def types_in(catalog, database: str) -> dict[str, EnumType]:
+    """:func:`types_of` from the storage catalog ``catalog``."""
     out = []
-    for key, value in storage.catalog.meta_items(f"enum:{database}:"):
+    for key, value in catalog.meta_items(f"enum:{database}:"):
         v = json.loads(value)
         out.append(EnumType(key.split(":", 2)[2], v["oid"], v["labels"], v["orders"]))
     return {t.name: t for t in sorted(out, key=lambda t: t.oid)}
