@@ -104,8 +104,12 @@ def duck_type(labels: list[str]) -> str:
 def check_values(meta: TableMeta, column: str, arr: pa.Array) -> None:
     """22P02 for a value of ``arr`` (written into the enum column ``column``) that is no label."""
     option = (meta.options.get(OPTION) or {}).get(column)
-    if option is None:
-        return
+    if option is not None:
+        check_option(option, arr)
+
+
+def check_option(option: dict, arr: pa.Array) -> None:
+    """:func:`check_values` for a table's ``enums`` entry ``option``."""
     labels = set(option["labels"])
     if not pa.types.is_string(arr.type):
         arr = arr.cast(pa.string())
