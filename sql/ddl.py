@@ -534,7 +534,13 @@ def _alter_type(session: SqlSession, table: exp.Table, meta, action: exp.AlterCo
     try:
         new = pgt.lookup(declared)
     except KeyError:
+        if enums.lookup(session.storage, session.database, declared) is not None:
+            raise E.FeatureNotSupported(
+                f"ALTER COLUMN ... TYPE {declared} (an enum type) is not supported"
+            ) from None
         raise E.UndefinedObject(f'type "{declared}" does not exist') from None
+    if name in (meta.options.get(enums.OPTION) or {}):
+        raise E.FeatureNotSupported(f'ALTER COLUMN ... TYPE of the enum column "{name}" is not supported')
     old = pgt.lookup(col.pg_type) if col.pg_type else None
     using = action.args.get("using")
     plain = not using or (
