@@ -538,34 +538,22 @@ class Catalog:
             else:
                 cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
-    def sequence(self, key: str, op: str, value: int = 0, n: int = 1) -> int:
-        """Sequences for SERIAL columns, atomically: op 'create' | 'nextval' (reserves n values,
-        returns the first) | 'currval' | 'setval' (the next nextval returns value + 1) | 'drop'."""
-        with self._tx() as cur:
+    def sequence_update(self, key: str, change, new_key: str | None = None):
+        """Read, change and write one sequence's state (a JSON object, sql/sequences.py) in one
+        transaction, durably (synchronous=FULL: a value handed out is never handed out again after a
+        crash).
+        ``change(state or None) -> (new state, or None to delete it, result)``; ``new_key`` stores
+        the new state under another key (a rename). Exceptions from ``change`` leave it as it was."""
+        with self._tx(schema=new_key is not None) as cur:
             row = cur.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-            state = json.loads(row[0]) if row else None
-            if op == "create":
-                if state is None:
-                    cur.execute(
-                        "INSERT INTO meta VALUES (?, ?)", (key, json.dumps({"last": 0, "called": False}))
-                    )
-                return 0
+            state, result = change(json.loads(row[0]) if row else None)
             if state is None:
-                raise KeyError(key)
-            if op == "drop":
                 cur.execute("DELETE FROM meta WHERE key=?", (key,))
-                return 0
-            if op == "currval":
-                return int(state["last"])
-            if op == "setval":
-                state = {"last": int(value), "called": True}
-            elif op == "nextval":
-                first = state["last"] + 1 if state["called"] else max(state["last"], 1)
-                state = {"last": first + n - 1, "called": True}
-                cur.execute("UPDATE meta SET value=? WHERE key=?", (json.dumps(state), key))
-                return first
-            cur.execute("UPDATE meta SET value=? WHERE key=?", (json.dumps(state), key))
-            return int(state["last"])
+            else:
+                if new_key is not None and new_key != key:
+                    cur.execute("DELETE FROM meta WHERE key=?", (key,))
+                cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (new_key or key, json.dumps(state)))
+            return result
 
     def meta_items(self, prefix: str) -> list[tuple[str, str]]:
         return [

@@ -102,6 +102,9 @@ def of_node(node: exp.Expression | None, text: str | None, column_type: str) -> 
     later ALTER COLUMN ... TYPE leaves the default's text as it was (``'lab'::text`` on a varchar)."""
     if node is None or isinstance(node, exp.Null):
         return None
+    seq = _nextval_of(node)
+    if seq is not None:  # nextval('s'): filled per row from the sequence, as a SERIAL is (sql/dml.py)
+        return {"seq": seq, "type": column_type, "sql": node.sql("postgres")}
     d = {"sql": node.sql("postgres"), "type": column_type}
     if text:
         try:
@@ -111,6 +114,21 @@ def of_node(node: exp.Expression | None, text: str | None, column_type: str) -> 
         if same:
             d["text"] = text
     return d
+
+
+def _nextval_of(node: exp.Expression) -> str | None:
+    """The sequence name of a DEFAULT that is ``nextval('name')`` (or ``nextval('name'::regclass)``)."""
+    if not (
+        isinstance(node, exp.Anonymous) and node.name.lower() == "nextval" and len(node.expressions) == 1
+    ):
+        return None
+    arg = node.expressions[0]
+    if isinstance(arg, exp.Cast) and arg.to.sql().lower() == "regclass":
+        arg = arg.this
+    if not (isinstance(arg, exp.Literal) and arg.is_string):
+        return None
+    name = arg.this
+    return name[len("public.") :] if name.lower().startswith("public.") else name
 
 
 # -- the text PostgreSQL shows ---------------------------------------------------------------------------

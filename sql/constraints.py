@@ -104,3 +104,58 @@ def validate(session: SqlSession, table: exp.Table, c: dict) -> None:
 def definition(c: dict) -> str:
     """pg_get_constraintdef of a CHECK: the expression as written, not with PostgreSQL's casts."""
     return f"CHECK (({c['sql']}))"
+
+
+# -- PRIMARY KEY / UNIQUE keys without the time column -----------------------------------------------
+# A key over the time column makes a table keep one row per key: a later write replaces the earlier
+# one (docs/sql.md). A key without it (a metadata table's id, a UNIQUE name) is checked as PostgreSQL
+# checks it: a row whose key is already stored, or twice in one statement, fails with 23505.
+
+
+def key_name(meta, key: list[str]) -> str:
+    primary = list(meta.options.get("primary_key") or [])
+    return f"{meta.name}_pkey" if list(key) == primary else f"{meta.name}_{'_'.join(key)}_key"
+
+
+def _key_tuples(rows: pa.Table, key: list[str]) -> list[tuple]:
+    """Each row's key (None where it has a NULL in it: NULLs are never equal)."""
+    values = zip(*[rows.column(k).to_pylist() for k in key], strict=True)
+    return [t if all(v is not None for v in t) else None for t in values]
+
+
+def check_unique(
+    session: SqlSession, table: exp.Table, meta, rows: pa.Table, replaced: pa.Table | None = None
+) -> None:
+    """23505 when ``rows`` (about to be written; ``replaced``: the stored rows they replace, for an
+    UPDATE) repeat a key without the time column, among themselves or with a stored row."""
+    keys = [list(k) for k in meta.options.get("keys") or [] if k and meta.time_column not in k]
+    for key in keys:
+        if not rows.num_rows or any(k not in rows.column_names for k in key):
+            continue  # (a key column left to its default, a SERIAL: new by construction)
+        new = [t for t in _key_tuples(rows, key) if t is not None]
+        if not new:
+            continue
+        seen: set[tuple] = set()
+        for t in new:
+            if t in seen:
+                _duplicate(meta, key, t)
+            seen.add(t)
+        where = exp.and_(
+            *[
+                exp.column(k, quoted=True).isin(*[exp.convert(v) for v in {t[i] for t in seen}])
+                for i, k in enumerate(key)
+            ]
+        )
+        q = exp.select(*[exp.column(k, quoted=True) for k in key]).from_(table.copy()).where(where)
+        stored = [t for t in _key_tuples(session.query_arrow(q, []), key) if t is not None]
+        gone = set(_key_tuples(replaced, key)) if replaced is not None and replaced.num_rows else set()
+        clash = next((t for t in stored if t in seen and t not in gone), None)
+        if clash is not None:
+            _duplicate(meta, key, clash)
+
+
+def _duplicate(meta, key: list[str], t: tuple) -> None:
+    raise E.UniqueViolation(
+        f'duplicate key value violates unique constraint "{key_name(meta, key)}"',
+        detail=f"Key ({', '.join(key)})=({', '.join(str(v) for v in t)}) already exists.",
+    )

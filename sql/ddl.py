@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from columnar.errors import DatabaseExists, StorageError
 from retention import continuous
-from sql import column_defaults, comments, constraints, enums, foreign_keys
+from sql import column_defaults, comments, constraints, enums, foreign_keys, sequences
 from sql import errors as E
 from sql import types as pgt
 from sql.session import ColumnDesc, Result
@@ -56,7 +56,8 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
         rpm = storage.catalog.retention_policy(database, rp)
     except StorageError:
         raise E.UndefinedObject(f'schema "{table.db}" does not exist') from None
-    if storage.table(rpm.database_id, rpm.name, table.name) is not None:
+    taken = sequences.exists(session, table.db or "public", table.name)  # (one namespace)
+    if taken or storage.table(rpm.database_id, rpm.name, table.name) is not None:
         if tree.args.get("exists"):
             session.notices.append(f'relation "{table.name}" already exists, skipping')
             return Result(None, tag="CREATE TABLE")
@@ -144,9 +145,7 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
             columns.append((name, "tag", None, declared))
         else:
             columns.append((name, "field", t.storage, declared))
-    for d in defaults.values():
-        if "seq" in d:
-            storage.catalog.sequence(sequence_key(database, table.db or "public", d["seq"]), "create")
+    sequences.create_for_table(session, table.db or "public", table.name, cols, defaults)
     options = {
         "dedupe": dedupe,
         "sql": True,
@@ -254,6 +253,7 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
                     foreign_keys.check_drop(session, meta, truncate=False)
                 _set_options(storage, child.id, _without_foreign_key, fk["name"])  # (CASCADE: the key goes)
             storage.drop_table(database, table.name, rp=rpm.name)
+            sequences.drop_owned(session, table.db or "public", table.name)  # (its SERIALs')
         storage.invalidate_tables()
         return Result(None, tag="DROP TABLE")
     if kind == "VIEW":
@@ -466,6 +466,7 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
                 raise E.FeatureNotSupported("renaming a tag column is not supported yet")
             storage.catalog.rename_column(meta.id, old, new)
             _set_options(storage, meta.id, _renamed, old, new)
+            sequences.rename_owner(session, table.db or "public", table.name, table.name, old, new)
         elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "COLUMN":
             for c in action.args.get("tables") or [action.this]:
                 col = meta.column(c.name)
@@ -477,12 +478,14 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
                     raise E.FeatureNotSupported(f'dropping the {col.kind} column "{c.name}" is not supported')
                 storage.catalog.drop_column(meta.id, c.name)
                 _set_options(storage, meta.id, _renamed, c.name, None)
+                sequences.drop_owned(session, table.db or "public", table.name, c.name)
         elif isinstance(action, exp.AddConstraint):
             _add_constraint(session, table, meta, action)
         elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "CONSTRAINT":
             _drop_constraint(session, table, meta, action)
         elif isinstance(action, exp.AlterRename):
             storage.catalog.rename_table(meta.id, action.this.name)
+            sequences.rename_owner(session, table.db or "public", table.name, action.this.name)
         else:
             raise E.FeatureNotSupported(f"ALTER TABLE {action.sql('postgres')} is not supported")
         storage.invalidate_tables()

@@ -85,6 +85,8 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     conflict = tree.args.get("conflict")
     if conflict is None or not _general_update(meta, conflict):  # (_upsert checks what it writes)
         foreign_keys.check_references(session, meta.name, foreign_keys.of_table(meta.options), rows)
+    if conflict is None:
+        constraints.check_unique(session, table, meta, rows)
     if rows.num_rows == 0:
         return _returning(session, returning, rows, "INSERT 0 0", table)
     start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
@@ -140,15 +142,32 @@ def _serial_values(
     session: SqlSession, meta, table: exp.Table, rows: pa.Table, col, at: list[int]
 ) -> pa.Table:
     """Column ``col`` of ``rows`` with the next values of its sequence at rows ``at`` (its DEFAULTs)."""
-    from sql.ddl import sequence_key
-
-    d = meta.options["defaults"][col.name]
-    key = sequence_key(session.database, table.db or "public", d["seq"])
-    first = session.storage.catalog.sequence(key, "nextval", n=len(at))
     values = rows.column(col.name).to_numpy(zero_copy_only=False).astype(object)
-    values[np.asarray(at)] = np.arange(first, first + len(at))
+    values[np.asarray(at)] = _sequence_block(session, table, meta.options["defaults"][col.name], len(at), col)
     i = rows.column_names.index(col.name)
     return rows.set_column(i, col.name, pa.array(values.tolist(), rows.schema.field(i).type))
+
+
+def _sequence_block(session: SqlSession, table: exp.Table, d: dict, n: int, col) -> np.ndarray:
+    """The next ``n`` values of a default's sequence: a SERIAL's (``{"seq": name}``, in the table's
+    schema) or ``nextval('name')``'s (``"type"`` kept too; the name as regclass reads it); 22003 when
+    one does not fit the column (a bigint sequence's value into an integer column)."""
+    from sql import sequences
+    from sql.ddl import sequence_key
+
+    if "type" in d:
+        schema, name = sequences.resolve(session, d["seq"])
+    else:
+        schema, name = table.db or "public", d["seq"]
+    values = sequences.next_values(session, sequence_key(session.database, schema, name), name, n)
+    width = {pa.int16(): "smallint", pa.int32(): "integer"}.get(col.type.arrow)
+    if (
+        width
+        and len(values)
+        and not sequences.RANGES[width][0] <= values.min() <= values.max() <= sequences.RANGES[width][1]
+    ):
+        raise E.NumericValueOutOfRange(f"{width} out of range")
+    return values
 
 
 def _fix_time_literals(values: exp.Values, targets: list) -> None:
@@ -167,8 +186,6 @@ def _fix_time_literals(values: exp.Values, targets: list) -> None:
 def _with_defaults(session: SqlSession, meta, table: exp.Table, rows: pa.Table, missing: list) -> pa.Table:
     """Fill omitted columns from their defaults: SERIAL sequences (one block of values per
     statement) and constant DEFAULT expressions (evaluated once per statement)."""
-    from sql.ddl import sequence_key
-
     defaults = meta.options.get("defaults", {})
     n = rows.num_rows
     for c in missing:
@@ -176,9 +193,7 @@ def _with_defaults(session: SqlSession, meta, table: exp.Table, rows: pa.Table, 
         if d is None or n == 0:
             continue
         if "seq" in d:
-            key = sequence_key(session.database, table.db or "public", d["seq"])
-            first = session.storage.catalog.sequence(key, "nextval", n=n)
-            arr = pa.array(np.arange(first, first + n), pa.int64()).cast(c.type.arrow)
+            arr = pa.array(_sequence_block(session, table, d, n, c), pa.int64()).cast(c.type.arrow)
         else:
             one = session.query_arrow(
                 exp.select(
@@ -197,8 +212,8 @@ def _with_defaults(session: SqlSession, meta, table: exp.Table, rows: pa.Table, 
 def _returning(
     session: SqlSession, returning: exp.Returning | None, rows: pa.Table, tag: str, table: exp.Table
 ) -> Result:
-    """INSERT ... RETURNING: the expressions over the rows written (as DuckDB evaluates them), which
-    may name the table (``RETURNING t.id``, as SQLAlchemy and Alembic write it)."""
+    """RETURNING: the expressions over the rows written (INSERT, UPDATE) or deleted (as DuckDB
+    evaluates them), which may name the table (``RETURNING t.id``, as SQLAlchemy and Alembic write it)."""
     if returning is None:
         return Result(None, tag=tag)
     source = exp.Table(
@@ -304,7 +319,7 @@ def _upsert(
         where = exp.and_(
             *[
                 exp.column(k, quoted=True).isin(
-                    *[_literal(v) for v in set(keys.column(k).to_pylist()) if v is not None]
+                    *[exp.convert(v) for v in set(keys.column(k).to_pylist()) if v is not None]
                 )
                 for k in key
             ]
@@ -364,20 +379,7 @@ def _upsert(
         foreign_keys.check_references(session, meta.name, foreign_keys.of_table(meta.options), t)
     if updated.num_rows and (not meta.dedupe or any(updated.column(c.name).null_count for c in cols)):
         # (rows kept with duplicates, or a written NULL, which keeps the stored value: the old rows go)
-        gone = exp.or_(
-            *[
-                exp.and_(
-                    *[
-                        exp.column(k, quoted=True).eq(_key_literal(by_name[k], v))
-                        for k, v in zip(key, r, strict=True)
-                    ]
-                )
-                for r in zip(*[updated.column(k).to_pylist() for k in key], strict=True)
-            ]
-        )
-        pd = _pushdown(session, table, meta, exp.Where(this=gone), [])
-        if not pd.exact:
-            raise E.FeatureNotSupported("ON CONFLICT DO UPDATE on this key is not supported")
+        pd = _key_pushdown(session, table, meta, key, updated)
         session.storage.delete(
             session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
         )
@@ -395,27 +397,37 @@ def _upsert(
     return _returning(session, returning, out, f"INSERT 0 {n}", table)
 
 
+def _key_pushdown(session: SqlSession, table: exp.Table, meta, key: list[str], rows: pa.Table):
+    """The storage's exact selection of the stored rows whose ``key`` (tags, or tags and the time)
+    is one of ``rows``': what deletes them."""
+    by_name = {c.name: c for c in sql_columns(meta)}
+    gone = exp.or_(
+        *[
+            exp.and_(
+                *[
+                    exp.column(k, quoted=True).eq(_key_literal(by_name[k], v))
+                    for k, v in zip(key, r, strict=True)
+                ]
+            )
+            for r in set(zip(*[rows.column(k).to_pylist() for k in key], strict=True))
+        ]
+    )
+    pd = _pushdown(session, table, meta, exp.Where(this=gone), [])
+    if not pd.exact:
+        raise E.FeatureNotSupported(f'rows of "{meta.name}" cannot be selected exactly by ({", ".join(key)})')
+    return pd
+
+
 def _key_literal(col, v) -> exp.Expression:
     """A key value compared with its column where the storage reads the comparison exactly: a tag
     (stored as text) with its text, the time with its ISO text."""
     if col.kind == "tag":
         return exp.Literal.string(str(v).lower() if isinstance(v, bool) else str(v))
-    return _literal(v)
+    return exp.convert(v)
 
 
 def _registered(name: str, alias: str) -> exp.Table:
     return exp.Table(this=exp.to_identifier(name), alias=exp.TableAlias(this=exp.to_identifier(alias)))
-
-
-def _literal(v) -> exp.Expression:
-    """A key value as a SQL literal (text, integers; a timestamp as its ISO text)."""
-    if isinstance(v, bool):
-        return exp.Boolean(this=v)
-    if isinstance(v, int | float):
-        return exp.Literal.number(v)
-    if hasattr(v, "isoformat"):
-        return exp.Literal.string(v.isoformat())
-    return exp.Literal.string(str(v))
 
 
 def _on_conflict(session: SqlSession, rp, meta, batch, conflict: exp.OnConflict):
@@ -520,43 +532,58 @@ def _take(batch, idx: np.ndarray):
 
 
 def delete(session: SqlSession, tree: exp.Delete, params: list) -> Result:
+    """DELETE by the storage's own selection of the rows (conditions on the time and tags), or, on a
+    table with a PRIMARY KEY / UNIQUE key of tags, by the keys of the rows any WHERE (and USING)
+    finds."""
     table = tree.this
     rp, meta = resolve_table(session.storage, session.database, table)
-    if tree.args.get("returning") or tree.args.get("using"):
-        raise E.FeatureNotSupported("DELETE ... USING / RETURNING is not supported yet")
-    where = tree.args.get("where")
-    pd = _pushdown(session, table, meta, where, params)
-    if not pd.exact:
-        raise E.FeatureNotSupported(
-            "DELETE supports conditions on the time column and on tag columns (=, IN, LIKE, AND, OR) only"
+    alias = table.alias_or_name
+    where, using = tree.args.get("where"), tree.args.get("using")
+
+    def matched(*exprs: exp.Expression) -> pa.Table:
+        q = exp.select(*exprs).from_(table.copy())
+        for u in using or []:
+            q = q.join(u.copy())
+        if where is not None:
+            q = q.where(where.this.copy())
+        return session.query_arrow(q, params)
+
+    pd = _pushdown(session, table, meta, where, params) if not using else None
+    key = None
+    if pd is None or not pd.exact:
+        by_name = {c.name: c for c in sql_columns(meta)}
+        key = next(
+            (
+                list(k)
+                for k in meta.options.get("keys") or []
+                if k and meta.time_column not in k and all(by_name[c].kind == "tag" for c in k)
+            ),
+            None,
         )
-    count_q = exp.select("count(*)").from_(table.copy())
-    if where is not None:
-        count_q = count_q.where(where.this.copy())
-    n = session.query_arrow(count_q, params).column(0)[0].as_py()
+        if key is None:
+            raise E.FeatureNotSupported(
+                "DELETE supports conditions on the time column and on tag columns (=, IN, LIKE, AND, OR)"
+                " only, or any on a table with a key of tag columns"
+            )
+    returning = tree.args.get("returning")
+    refs = foreign_keys.referencing(session, meta)
+    if returning is not None or refs or key is not None:  # the rows themselves are needed
+        gone = matched(*[exp.column(c.name, table=alias, quoted=True).as_(c.name) for c in sql_columns(meta)])
+        n = gone.num_rows
+    else:  # (a retention-style DELETE of millions of rows reads none of them)
+        n = matched(exp.Count(this=exp.Star())).column(0)[0].as_py()
     if n:
-        _removed_keys(session, table, meta, where, params, None, None)
+        if refs:
+            foreign_keys.check_removed(session, meta, gone, None, deleting=True)
+        if key is not None:
+            pd = _key_pushdown(session, table, meta, key, gone)
+        assert pd is not None
         session.storage.delete(
             session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
         )
-    return Result(None, tag=f"DELETE {n}")
-
-
-def _removed_keys(session: SqlSession, table: exp.Table, meta, where, params: list, new, sets) -> None:
-    """Before the rows of ``table`` the WHERE selects are deleted (``new`` None) or replaced by
-    ``new`` (an UPDATE of the columns ``sets``): the tables that reference it must not be left
-    pointing at keys that go away (sql/foreign_keys.py)."""
-    refs = foreign_keys.referencing(session, meta)
-    if sets is not None:
-        refs = [(c, fk) for c, fk in refs if set(fk["ref_columns"]) & sets]
-    if not refs:
-        return
-    columns = sorted({c for _child, fk in refs for c in fk["ref_columns"]})
-    q = exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(table.copy())
-    if where is not None:
-        q = q.where(where.this.copy())
-    old = session.query_arrow(q, params)
-    foreign_keys.check_removed(session, meta, old, new, deleting=new is None)
+    if returning is None:
+        return Result(None, tag=f"DELETE {n}")
+    return _returning(session, returning, gone, f"DELETE {n}", table)
 
 
 def _pushdown(session: SqlSession, table: exp.Table, meta, where, params: list):
@@ -587,35 +614,57 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
         if name not in by_name:
             raise E.UndefinedColumn(f'column "{name}" of relation "{meta.name}" does not exist')
         sets[name] = e.expression
+    alias = table.alias_or_name
+    where, from_ = tree.args.get("where"), tree.args.get("from_")
+
+    def matched(*exprs: exp.Expression) -> pa.Table:
+        """``exprs`` over the rows the UPDATE changes (its FROM joined, its WHERE applied)."""
+        q = exp.select(*exprs).from_(table.copy())
+        if from_ is not None:
+            q = q.join(from_.this.copy())
+        if where is not None:
+            q = q.where(where.this.copy())
+        return session.query_arrow(q, params)
+
     # every column, SET ones replaced: rows written back whole
-    projections = [
-        exp.Cast(
-            this=sets.get(c.name, exp.column(c.name, quoted=True)).copy(),
-            to=exp.DataType.build(duck_type(c.type), dialect="duckdb"),
-        ).as_(c.name, quoted=True)
-        for c in cols
-    ]
-    where = tree.args.get("where")
-    q = exp.select(*projections).from_(table.copy())
-    if where is not None:
-        q = q.where(where.this.copy())
-    rows = session.query_arrow(q, params)
+    rows = matched(
+        *[
+            exp.Cast(
+                this=sets.get(c.name, exp.column(c.name, table=alias, quoted=True)).copy(),
+                to=exp.DataType.build(duck_type(c.type), dialect="duckdb"),
+            ).as_(c.name, quoted=True)
+            for c in cols
+        ]
+    )
     constraints.enforce(session, meta.name, constraints.of_table(meta.options), rows)
     foreign_keys.check_references(session, meta.name, foreign_keys.of_table(meta.options), rows)
-    _removed_keys(session, table, meta, where, params, rows, set(sets))
+    refs = [r for r in foreign_keys.referencing(session, meta) if set(r[1]["ref_columns"]) & set(sets)]
+    if refs and rows.num_rows:
+        columns = sorted({c for _child, fk in refs for c in fk["ref_columns"]})
+        old = matched(*[exp.column(c, table=alias, quoted=True).as_(c) for c in columns])
+        foreign_keys.check_removed(session, meta, old, rows, deleting=False)
+    plain_keys = [k for k in meta.options.get("keys") or [] if k and meta.time_column not in k]
+    if rows.num_rows and any(set(k) & set(sets) for k in plain_keys):  # (a key SET: still unique?)
+        names = sorted({c for k in plain_keys for c in k})
+        old = matched(*[exp.column(c, table=alias, quoted=True).as_(c) for c in names])
+        constraints.check_unique(session, table, meta, rows, old)
     rekeyed = not meta.dedupe or any(by_name[n].kind != "field" for n in sets)
     # (a written NULL means "no value here", which keeps the stored one: the rows go first)
     if rows.num_rows and (rekeyed or any(rows.column(n).null_count for n in sets)):
-        pd = _pushdown(session, table, meta, where, params)
-        if not pd.exact:
-            raise E.FeatureNotSupported(
-                "this UPDATE writes the rows it changes again after deleting them, and supports"
-                " conditions on the time column and tag columns only"
-            )
+        pd = _pushdown(session, table, meta, where, params) if from_ is None else None
+        if pd is None or not pd.exact:  # by the rows' key instead, when a key of tags has them
+            key = next((k for k in plain_keys if all(by_name[c].kind == "tag" for c in k)), None)
+            if key is None:
+                raise E.FeatureNotSupported(
+                    "this UPDATE writes the rows it changes again after deleting them: it needs"
+                    " conditions on the time column and tag columns only, or a key of tag columns"
+                )
+            old = matched(*[exp.column(c, table=alias, quoted=True).as_(c) for c in key])
+            pd = _key_pushdown(session, table, meta, key, old)
         session.storage.delete(
             session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
         )
     if rows.num_rows:
         start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
         _write(session, rp, to_write_batch(meta, rows, start))
-    return Result(None, tag=f"UPDATE {rows.num_rows}")
+    return _returning(session, tree.args.get("returning"), rows, f"UPDATE {rows.num_rows}", table)

@@ -46,6 +46,7 @@ from sql import (
     gapfill,
     plan_cache,
     planner,
+    sequences,
     timescale,
 )
 from sql import errors as E
@@ -125,6 +126,7 @@ class SqlEngine:
         self._views: dict[tuple, str | None] = {}
         self.activity = _activity.Activity()  # live sessions: pg_stat_activity, pg_cancel_backend
         self.activity.install(self.duck)  # (pg_cancel_backend / pg_terminate_backend, per row)
+        sequences.install(self.duck)  # (nextval / currval / setval / lastval, per row)
 
     PLAN_CACHE_SIZE = 1000
 
@@ -246,6 +248,7 @@ class SqlSession:
         self.database = database
         self.user = user
         self.backend_pid = next(_pids)
+        sequences.attach(self)  # (its currval / lastval)
         self.settings: dict[str, str] = dict(S.DEFAULTS)
         self.settings["session_authorization"] = user
         self.parameters: dict[str, str] = {}
@@ -446,6 +449,8 @@ class SqlSession:
         tag = timescale.statement(sql) if word in ("CREATE", "ALTER", "DROP", "CALL") else None
         if tag is not None:  # continuous aggregates, compression settings (sql/timescale.py)
             return Prepared(sql, [], None, tag, kind="timescale")
+        if word in ("CREATE", "ALTER", "DROP") and sequences.is_statement(sql):
+            return Prepared(sql, [], None, f"{word} SEQUENCE", kind="sequence")
         if word == "CREATE" and sql.split()[1:2] and sql.split()[1].upper() == "EXTENSION":
             return Prepared(sql, [], None, "CREATE EXTENSION", kind="extension")
         if enums.is_statement(sql):  # CREATE / DROP / ALTER TYPE (sql/enums.py)
@@ -572,6 +577,8 @@ class SqlSession:
             return comments.run(self, stmt.sql)
         if kind == "enum":
             return enums.run(self, stmt.sql)
+        if kind == "sequence":
+            return sequences.run(self, stmt.sql)
         if kind == "timescale_call":
             self.sql_engine.schema_changed()
             call = timescale.management_call(stmt.tree)
@@ -609,7 +616,6 @@ class SqlSession:
             describe=describe,
             signal_call=self._signal_call,
             set_setting=self.set_setting,
-            sequence=self._sequence,
             view=lambda schema, name: self.sql_engine.view_sql(self.database, schema, name),
             table_function=lambda call: timescale.table_function(self, call, describe),
             schemas=lambda: [s.name for s in Snapshot(self).schemas],
@@ -619,15 +625,6 @@ class SqlSession:
     def _enum_labels(self, name: str) -> list[str] | None:
         found = enums.lookup(self.storage, self.database, name)
         return None if found is None else found.labels
-
-    def _sequence(self, op: str, name: str, value: int) -> int:
-        schema, _, seq = name.rpartition(".")
-        try:
-            return self.storage.catalog.sequence(
-                ddl.sequence_key(self.database, schema or "public", seq), op, value
-            )
-        except KeyError:
-            raise E.UndefinedTable(f'relation "{name}" does not exist') from None
 
     def _declare_param_oids(self, sql: str, given: list[int]) -> list[int]:
         """DECLARE ... CURSOR FOR <query> over the extended protocol: the query's parameter types."""
@@ -1289,6 +1286,7 @@ class SqlSession:
                 cur.unregister("__copy_in")
                 constraints.enforce(self, meta.name, checks, typed)
                 foreign_keys.check_references(self, meta.name, fks, typed)
+                constraints.check_unique(self, table, meta, typed)
                 start = (
                     self.sql_engine.next_row_times(typed.num_rows)
                     if meta.time_column == "_tsgres_rowtime"
@@ -1317,6 +1315,7 @@ class SqlSession:
         self.backend_pid = backend_pid
         self.connection = connection
         self.sql_engine.activity.attach(self)
+        sequences.attach(self)  # (nextval & co. find it by that pid)
 
     def close(self) -> None:
         self.sql_engine.activity.detach(self)

@@ -8,9 +8,10 @@ referenced columns must be a PRIMARY KEY or UNIQUE key of the referenced (parent
 Enforced as PostgreSQL does, MATCH SIMPLE (a key with a NULL in it references nothing):
 - rows written to a child (INSERT, UPDATE, COPY, upserts) whose key is not in the parent: 23503;
 - a parent's rows deleted, or their key updated, while a child still references the old key: 23503
-  for NO ACTION and RESTRICT. CASCADE, SET NULL and SET DEFAULT are recorded and shown, and the
-  statement that would have to apply them answers 0A000 (a child's rows are deleted or rewritten by
-  conditions on their tags and time only, which a referencing column seldom is);
+  for NO ACTION and RESTRICT. ON DELETE CASCADE / SET NULL / SET DEFAULT delete or set the child's
+  referencing rows through DELETE and UPDATE, which select them exactly when the referencing columns
+  are tags or the child has a key of tags, and answer 0A000 otherwise (a hypertable whose
+  referencing column is a field); ON UPDATE CASCADE / SET NULL / SET DEFAULT answer 0A000;
 - TRUNCATE of a parent a child references: 0A000; DROP TABLE of one: 2BP01 (PostgreSQL's answers
   without CASCADE).
 Line-protocol writes are InfluxDB's and know no constraints.
@@ -128,21 +129,11 @@ def _tuples(rows: pa.Table, columns: list[str]) -> set[tuple]:
     return {t for t in values if all(v is not None for v in t)}
 
 
-def _literal(v) -> exp.Expression:
-    if isinstance(v, bool):
-        return exp.Boolean(this=v)
-    if isinstance(v, int | float):
-        return exp.Literal.number(v)
-    if hasattr(v, "isoformat"):
-        return exp.Literal.string(v.isoformat())
-    return exp.Literal.string(str(v))
-
-
 def _present(session: SqlSession, table: exp.Table, columns: list[str], keys: set[tuple]) -> set[tuple]:
     """Which of ``keys`` the rows of ``table`` hold in ``columns``."""
     where = exp.and_(
         *[
-            exp.column(c, quoted=True).isin(*[_literal(v) for v in {k[i] for k in keys}])
+            exp.column(c, quoted=True).isin(*[exp.convert(v) for v in {k[i] for k in keys}])
             for i, c in enumerate(columns)
         ]
     )
@@ -192,6 +183,9 @@ def check_removed(session: SqlSession, parent, old: pa.Table, new: pa.Table | No
         if not used:
             continue
         action = fk["on_delete"] if deleting else fk["on_update"]
+        if deleting and action in ("c", "n", "d"):
+            _apply(session, child, table, fk, used, action)
+            continue
         if action not in ("a", "r"):
             raise E.FeatureNotSupported(
                 f'ON {"DELETE" if deleting else "UPDATE"} {_WORDS[action]} of foreign key "{fk["name"]}" '
@@ -202,6 +196,36 @@ def check_removed(session: SqlSession, parent, old: pa.Table, new: pa.Table | No
             f'on table "{child.name}"',
             detail=f'{_key_text(fk["ref_columns"], sorted(used, key=str)[0])} is still referenced from table "{child.name}".',
         )
+
+
+def _apply(session: SqlSession, child, table: exp.Table, fk: dict, keys: set[tuple], action: str) -> None:
+    """ON DELETE CASCADE / SET NULL / SET DEFAULT: the child's rows referencing ``keys`` deleted, or
+    their referencing columns set, through DELETE and UPDATE (so their own constraints apply, and
+    they answer 0A000 where the storage cannot select those rows exactly)."""
+    from sql import dml
+
+    cols = fk["columns"]
+    where = exp.Where(
+        this=exp.or_(
+            *[
+                exp.and_(
+                    *[exp.column(c, quoted=True).eq(exp.convert(v)) for c, v in zip(cols, k, strict=True)]
+                )
+                for k in keys
+            ]
+        )
+    )
+    if action == "c":
+        dml.delete(session, exp.Delete(this=table, where=where), [])
+        return
+    defaults = child.options.get("defaults") or {}
+
+    def value(c: str) -> exp.Expression:
+        d = defaults.get(c) if action == "d" else None
+        return exp.maybe_parse(d["sql"], dialect="postgres") if d and "sql" in d else exp.Null()
+
+    sets = [exp.EQ(this=exp.column(c, quoted=True), expression=value(c)) for c in cols]
+    dml.update(session, exp.Update(this=table, expressions=sets, where=where), [])
 
 
 def check_drop(session: SqlSession, parent, truncate: bool) -> None:

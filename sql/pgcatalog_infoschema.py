@@ -184,3 +184,26 @@ def catalog_name(s: Snapshot) -> list[Row]:
 @generates("information_schema.enabled_roles")
 def enabled_roles(s: Snapshot) -> list[Row]:
     return [{"role_name": name} for _oid, name, _login in s.roles]
+
+
+@generates("information_schema.sequences")
+def sequences(s: Snapshot) -> list[Row]:
+    bits = {"smallint": 16, "integer": 32, "bigint": 64}
+    return [
+        {
+            "sequence_catalog": s.database,
+            "sequence_schema": r.schema.name,
+            "sequence_name": r.name,
+            "data_type": q["type"],
+            "numeric_precision": bits[q["type"]],
+            "numeric_precision_radix": 2,
+            "numeric_scale": 0,
+            "start_value": str(q["start"]),
+            "minimum_value": str(q["min"]),
+            "maximum_value": str(q["max"]),
+            "increment": str(q["inc"]),
+            "cycle_option": "YES" if q["cycle"] else "NO",
+        }
+        for r in s.sequences
+        if (q := r.sequence) is not None
+    ]

@@ -272,7 +272,7 @@ class Relation:
     oid: int
     name: str
     schema: Schema
-    kind: str  # r table, v view, i index
+    kind: str  # r table, v view, i index, S sequence
     columns: list[Attribute] = field(default_factory=list)
     meta: TableMeta | None = None  # ours: the storage table
     indexes: list[Index] = field(default_factory=list)
@@ -280,6 +280,8 @@ class Relation:
     row_type: int = 0
     checks: list[dict] = field(default_factory=list)  # CHECK constraints (sql/constraints.py)
     foreign_keys: list[dict] = field(default_factory=list)  # sql/foreign_keys.py
+    sequence: dict | None = None  # a sequence's state (sql/sequences.py)
+    owner_column: tuple[int, int] | None = None  # a sequence's OWNED BY: (table oid, attnum)
 
     @property
     def visible(self) -> bool:
@@ -410,17 +412,45 @@ class Snapshot:
         return out
 
     @cached_property
+    def sequences(self) -> list[Relation]:
+        """CREATE SEQUENCE's and SERIAL columns' sequences (sql/sequences.py), relkind S."""
+        from sql import sequences as seqs
+
+        by_name = {s.name: s for s in self.user_schemas}
+        by_table = {(t.schema.name, t.name): t for t in self.tables}
+        out = []
+        for key, state in seqs.all_states(self.session):
+            _db, schema_name, name = seqs.split_key(self.session, key)
+            if schema_name not in by_name:
+                continue
+            rel = Relation(
+                hashed_oid("sequence", self.database, schema_name, name), name, by_name[schema_name], "S"
+            )
+            rel.columns = [
+                Attribute("last_value", 1, 20, -1, True),
+                Attribute("log_cnt", 2, 20, -1, True),
+                Attribute("is_called", 3, 16, -1, True),
+            ]
+            rel.sequence = state
+            owned = state.get("owned")
+            table = by_table.get((schema_name, owned[0])) if owned else None
+            col = next((a for a in table.columns if a.name == owned[1]), None) if table else None
+            rel.owner_column = (table.oid, col.num) if col is not None else None
+            out.append(rel)
+        return out
+
+    @cached_property
     def indexes(self) -> list[Index]:
         return [i for t in self.tables for i in t.indexes]
 
     @cached_property
     def user_relations(self) -> list[Relation]:
-        """Ours, in pg_class order: each table then its key indexes, then the views."""
+        """Ours, in pg_class order: each table then its key indexes, then the views and sequences."""
         out: list[Relation] = []
         for t in self.tables:
             out.append(t)
             out.extend(i.relation for i in t.indexes)
-        return out + self.views
+        return out + self.views + self.sequences
 
     @cached_property
     def relations(self) -> list[Relation]:

@@ -74,12 +74,17 @@ def _relkind_defaults(rel: Relation) -> Row:
         return {"relam": AM_BTREE, "relreplident": "n", "reltype": 0}
     if rel.kind == "v":
         return {"relam": 0, "relreplident": "n", "relhasrules": True}
+    if rel.kind == "S":
+        return {"relam": AM_HEAP, "relreplident": "n", "reltype": 0}
     return {"relam": AM_HEAP, "relreplident": "d"}
 
 
 @generates("pg_class", split=True)
 def pg_class(s: Snapshot) -> list[Row]:
     out = []
+    # PostgreSQL enforces foreign keys with triggers, and psql lists a table's foreign keys (and
+    # what references it) only when relhastriggers says it has some
+    referenced = {(fk["schema"] or "public", fk["table"]) for t in s.tables for fk in t.foreign_keys}
     for rel in s.relations:
         size, rows = s.sizes.get(rel.oid, (0, 0))
         row: Row = {
@@ -94,6 +99,7 @@ def pg_class(s: Snapshot) -> list[Row]:
             "reltuples": float(rows) if rows else (0.0 if rel.kind == "i" else -1.0),
             "relhasindex": bool(rel.indexes),
             "relchecks": len(rel.checks),
+            "relhastriggers": bool(rel.foreign_keys) or (rel.schema.name, rel.name) in referenced,
             "relpersistence": "p",
             "relkind": rel.kind,
             "relnatts": len(s.columns_of(rel)),
@@ -834,3 +840,62 @@ def tsgres_types(s: Snapshot) -> list[Row]:
             }
         )
     return out
+
+
+@generates("pg_sequence")
+def pg_sequence(s: Snapshot) -> list[Row]:
+    from sql.sequences import TYPE_OIDS
+
+    return [
+        {
+            "seqrelid": r.oid,
+            "seqtypid": TYPE_OIDS[q["type"]],
+            "seqstart": q["start"],
+            "seqincrement": q["inc"],
+            "seqmax": q["max"],
+            "seqmin": q["min"],
+            "seqcache": q["cache"],
+            "seqcycle": q["cycle"],
+        }
+        for r in s.sequences
+        if (q := r.sequence) is not None
+    ]
+
+
+@generates("pg_sequences")
+def pg_sequences(s: Snapshot) -> list[Row]:
+    return [
+        {
+            "schemaname": r.schema.name,
+            "sequencename": r.name,
+            "sequenceowner": "postgres",
+            "data_type": q["type"],
+            "start_value": q["start"],
+            "min_value": q["min"],
+            "max_value": q["max"],
+            "increment_by": q["inc"],
+            "cycle": q["cycle"],
+            "cache_size": q["cache"],
+            "last_value": q["last"] if q["called"] else None,
+        }
+        for r in s.sequences
+        if (q := r.sequence) is not None
+    ]
+
+
+@generates("pg_depend")
+def pg_depend(s: Snapshot) -> list[Row]:
+    """A sequence owned by a column (OWNED BY, SERIAL): deptype 'a', as psql's ``\\d`` reads it."""
+    return [
+        {
+            "classid": 1259,
+            "objid": r.oid,
+            "objsubid": 0,
+            "refclassid": 1259,
+            "refobjid": r.owner_column[0],
+            "refobjsubid": r.owner_column[1],
+            "deptype": "a",
+        }
+        for r in s.sequences
+        if r.owner_column is not None
+    ]

@@ -55,6 +55,9 @@ _FORM = "application/x-www-form-urlencoded"
 _REASONS = {s.value: s.phrase for s in HTTPStatus}
 
 
+_NOBODY = object()  # (authentication off: no caller to authorize)
+
+
 class _Handoff(Exception):
     """The request is aiohttp's to answer."""
 
@@ -277,7 +280,7 @@ class QueryFront(asyncio.Protocol):
                 self._verify(req, params, authorization, csv_out)
             )
             return
-        self._answer_as(req, params, user)
+        self._answer(req, params, user)
 
     async def _verify(self, req: _Request, params: dict[str, str], authorization: str, csv_out: bool) -> None:
         auth = self.front.auth
@@ -295,26 +298,17 @@ class QueryFront(asyncio.Protocol):
             self._process()
             return
         self.busy = None
-        self._answer_as(req, params, user)
+        self._answer(req, params, user)
         self._process()
 
-    def _answer_as(self, req: _Request, params: dict[str, str], user: Any) -> None:
-        """:meth:`_answer` for an authenticated caller (None while no admin user exists)."""
+    def _answer(self, req: _Request, params: dict[str, str], user: Any = _NOBODY) -> None:
+        """Answer one request (``user``: the authenticated caller when authentication is on, None
+        while no admin user exists; left out when it is off)."""
         try:
-            job = begin_authorized(self.front.service, req.method, params, req.accept, user)
-            answer = job if isinstance(job, Answer) else job.run_inline()
-        except Exception as e:
-            log.exception("/query failed")
-            answer = _error(500, f"internal error: {type(e).__name__}: {e}", False)
-        if answer is not None:
-            self._write(answer, req)
-            return
-        assert not isinstance(job, Answer)
-        self.busy = asyncio.get_running_loop().create_task(self._pooled(job, req))
-
-    def _answer(self, req: _Request, params: dict[str, str]) -> None:
-        try:
-            job = begin_query(self.front.service, req.method, params, req.accept)
+            if user is _NOBODY:
+                job = begin_query(self.front.service, req.method, params, req.accept)
+            else:
+                job = begin_authorized(self.front.service, req.method, params, req.accept, user)
             answer = job if isinstance(job, Answer) else job.run_inline()
         except Exception as e:  # a bug: answer as the aiohttp handler's caller would, keep the log
             log.exception("/query failed")

@@ -47,7 +47,6 @@ class RewriteContext:
     signal_call: int = 0
     signals: bool = False  # set by session_functions when the statement calls one of them
     set_setting: Callable[[str, str], Any] = lambda k, v: None
-    sequence: Callable[[str, str, int], int] = lambda op, name, value: 0  # nextval/currval/setval
     view: Callable[[str, str], str | None] = lambda schema, name: None  # a view's stored query
     # the rows of a TimescaleDB set-returning call in FROM (show_chunks ...); None: not one
     table_function: Callable[[exp.Anonymous], list[str] | None] = lambda call: None

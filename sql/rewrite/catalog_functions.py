@@ -341,6 +341,15 @@ def _database_size(args: list[exp.Expr]) -> exp.Expr:
     )
 
 
+# the sequence a column owns (SERIAL, OWNED BY: pg_depend's 'a' rows), schema-qualified
+_SERIAL_SEQUENCE = (
+    "(SELECT MIN(n.nspname || '.' || s.relname) FROM pg_catalog.pg_depend d "
+    "JOIN pg_catalog.pg_class s ON s.oid = d.objid JOIN pg_catalog.pg_namespace n ON n.oid = s.relnamespace "
+    "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
+    "WHERE d.deptype = 'a' AND d.refobjid = _1 AND a.attname = _2)"
+)
+
+
 def _template(t: str) -> Callable[[list[exp.Expr]], exp.Expr]:
     return lambda args: expand(t, *args)
 
@@ -367,7 +376,7 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "shobj_description": _template(
         "CASE WHEN _2 = 'pg_database' THEN " + _def("s") + " ELSE CAST(NULL AS VARCHAR) END"
     ),
-    "pg_get_serial_sequence": _template("CAST(NULL AS VARCHAR)"),
+    "pg_get_serial_sequence": lambda args: expand(_SERIAL_SEQUENCE, reg_in("c", args[0]), *args[1:2]),
     "pg_get_partkeydef": _template("CAST(NULL AS VARCHAR)"),
     "pg_get_statisticsobjdef_columns": _template("CAST(NULL AS VARCHAR)"),
     "pg_get_triggerdef": _template("CAST(NULL AS VARCHAR)"),
@@ -377,6 +386,9 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "pg_relation_is_publishable": _template(TRUE),
     "pg_encoding_to_char": _template("CASE _1 WHEN 6 THEN 'UTF8' WHEN 0 THEN 'SQL_ASCII' ELSE '' END"),
     "pg_char_to_encoding": _template("CASE upper(_1) WHEN 'UTF8' THEN 6 WHEN 'SQL_ASCII' THEN 0 ELSE -1 END"),
+    # a relation that is no partition is its own only ancestor and root (psql's \d "Referenced by")
+    "pg_partition_ancestors": lambda args: reg_in("c", args[0]),
+    "pg_partition_root": lambda args: reg_in("c", args[0]),
     "pg_relation_size": _size,
     "pg_table_size": _size,
     "pg_total_relation_size": _size,
@@ -414,6 +426,10 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
 }
 # functions returning rows, called in FROM: each expands to a subquery
 TABLE_FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
+    # (relid [, the depth WITH ORDINALITY adds]): psql's trigger list reads it so
+    "pg_partition_ancestors": lambda args: exp.select(
+        exp.alias_(reg_in("c", args[0]), "relid"), exp.alias_(exp.Literal.number(1), "depth")
+    ),
     "hypertable_detailed_size": _hypertable_detailed_size,
     "chunks_detailed_size": _chunks_detailed_size,
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from sql import errors as E
+from sql import sequences
 from sql.activity import SIGNAL_FUNCTION
 
 
@@ -62,20 +63,8 @@ def session_functions(tree: exp.Expression, ctx) -> exp.Expression:
             if not ctx.describe:
                 ctx.set_setting(key, value)
             return lit(value)
-        if name in ("nextval", "currval", "setval") and args:
-            seq = args[0].this if isinstance(args[0], exp.Cast) else args[0]
-            if not (isinstance(seq, exp.Literal) and seq.is_string):
-                raise E.FeatureNotSupported(f"{name}() needs a constant sequence name")
-            value = 0
-            if name == "setval":
-                if len(args) < 2 or not isinstance(args[1], exp.Literal):
-                    raise E.FeatureNotSupported("setval() needs a constant value")
-                value = int(args[1].name)
-            if ctx.describe:
-                return exp.Cast(this=exp.Literal.number(0), to=exp.DataType.build("BIGINT"))
-            return exp.Cast(
-                this=exp.Literal.number(ctx.sequence(name, seq.this, value)), to=exp.DataType.build("BIGINT")
-            )
+        if name in ("nextval", "currval", "setval", "lastval"):
+            return sequence_call(name, args, ctx)
         if name == "version":
             return lit(ctx.version)
         if name in ("current_database", "current_catalog"):
@@ -110,6 +99,34 @@ def session_functions(tree: exp.Expression, ctx) -> exp.Expression:
         return new
 
     return tree.transform(marked, copy=False)
+
+
+def sequence_call(name: str, args: list[exp.Expression], ctx) -> exp.Expression:
+    """nextval / currval / setval / lastval as a call of sql/sequences.py's DuckDB function, made per
+    row (``SELECT nextval('s') FROM generate_series(1, 3)`` takes three values); the name may be any
+    text expression (``'s'::regclass`` reads as its text)."""
+    counts = {"nextval": (1, 1), "currval": (1, 1), "setval": (2, 3), "lastval": (0, 0)}[name]
+    if not counts[0] <= len(args) <= counts[1]:
+        types = ", ".join(["regclass", "bigint", "boolean"][: len(args)])
+        raise E.UndefinedFunction(
+            f"function {name}({types}) does not exist",
+            hint="No function matches the given name and argument types. You might need to add explicit type casts.",
+        )
+    if ctx.describe:
+        return exp.Cast(this=exp.Literal.number(0), to=exp.DataType.build("BIGINT"))
+    seq = args[0] if args else exp.Literal.string("")
+    if isinstance(seq, exp.Cast) and seq.to.sql().lower() == "regclass":
+        seq = seq.this
+    return exp.Anonymous(
+        this=sequences.FUNCTION,
+        expressions=[
+            exp.Literal.number(ctx.backend_pid),
+            exp.Literal.string(name),
+            exp.cast(seq, exp.DataType.build("VARCHAR")),
+            exp.cast(args[1] if len(args) > 1 else exp.Literal.number(0), exp.DataType.build("BIGINT")),
+            exp.cast(args[2] if len(args) > 2 else exp.true(), exp.DataType.build("BOOLEAN")),
+        ],
+    )
 
 
 def signal_backend(name: str, args: list[exp.Expression], ctx) -> exp.Expression:

@@ -97,12 +97,18 @@ def same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def reference(peers: Peers, select: str, runs: list[Any]) -> None:
+def written_as_influxdb(
+    peers: Peers, storage: Any, sql: Any, target: str, select: str, runs: list[Any], reads: list[str]
+) -> None:
     """Run ``select`` (a SELECT ... INTO with a {range} placeholder in its WHERE clause) on InfluxDB
-    over the time range of each of ``runs``, in order."""
+    over the time range of each of ``runs``, in order; then each of ``reads`` must answer the same
+    rows on both sides (and some)."""
     for r in runs:
         bounds = f"time >= '{format_time(r.start)}' AND time < '{format_time(r.end)}'"
         influx(peers, select.format(range=bounds))
+    for q in reads:
+        got, want = local_rows(storage, sql, q, target), influx_rows(peers, q, target)
+        assert want and same(got, want), (q, got, want)
 
 
 @pytest.fixture
@@ -140,15 +146,16 @@ def test_interval_runs_write_what_influxdb_writes(local: tuple[Any, Any], peers:
     assert all(r.error is None for r in runs) and len(runs) == 3
     ok(storage, sql, "DROP CONTINUOUS QUERY cq10m ON db1")
 
-    reference(
+    written_as_influxdb(
         peers,
+        storage,
+        sql,
+        target,
         "SELECT mean(usage_user) AS mean_user, max(load), count(status) INTO cq_out.autogen.cpu_10m "
         "FROM db1.autogen.cpu WHERE {range} GROUP BY time(10m), host",
         runs,
+        ["SELECT * FROM cpu_10m GROUP BY *"],
     )
-    q = "SELECT * FROM cpu_10m GROUP BY *"
-    got, want = local_rows(storage, sql, q, target), influx_rows(peers, q, target)
-    assert want and same(got, want), (got, want)
 
 
 def test_resample_with_offset_writes_what_influxdb_writes(
@@ -175,15 +182,16 @@ def test_resample_with_offset_writes_what_influxdb_writes(
     ]
     assert all(r.error is None for r in runs)
     ok(storage, sql, "DROP CONTINUOUS QUERY resampled ON db1")
-    reference(
+    written_as_influxdb(
         peers,
+        storage,
+        sql,
+        target,
         "SELECT count(usage_idle), min(usage_system) INTO cq_out..cpu_rs FROM db1.autogen.cpu "
         "WHERE (region = 'us-west' OR host = 'server04') AND {range} GROUP BY time(10m, 5m), *",
         runs,
+        ["SELECT * FROM cpu_rs GROUP BY *"],
     )
-    q = "SELECT * FROM cpu_rs GROUP BY *"
-    got, want = local_rows(storage, sql, q, target), influx_rows(peers, q, target)
-    assert want and same(got, want), (got, want)
 
 
 @pytest.mark.parametrize(
@@ -231,10 +239,7 @@ def test_query_shapes_write_what_influxdb_writes(
         for a, b in (("12:00", "12:30"), ("12:30", "13:00"), ("13:00", "13:30"))
     ]
     assert all(r.error is None and r.written for r in runs), runs
-    reference(peers, select, runs)
-    for q in read:
-        got, want = local_rows(storage, sql, q, target), influx_rows(peers, q, target)
-        assert want and same(got, want), (q, got, want)
+    written_as_influxdb(peers, storage, sql, target, select, runs, read)
 
 
 def test_a_failing_query_is_logged_and_the_others_run(

@@ -163,6 +163,24 @@ def test_cursors_declare_fetch_move_close(session):
         q(session, "FETCH 1 FROM cur")
 
 
+def test_update_and_delete_returning(session):
+    """UPDATE ... RETURNING gives the rows as written (it gave none), DELETE ... RETURNING the rows
+    deleted (it answered 0A000); both may name the table."""
+    q(session, "CREATE TABLE dv (id int4 PRIMARY KEY, name text, n int4)")
+    q(session, "INSERT INTO dv VALUES (1, 'a', 0), (2, 'b', 0)")
+    assert q(session, "UPDATE dv SET n = n + 1 WHERE id = 1 RETURNING dv.id, n") == (
+        "UPDATE 1",
+        ["id", "n"],
+        [(1, 1)],
+    )
+    assert q(session, "DELETE FROM dv WHERE id = 2 RETURNING *") == (
+        "DELETE 1",
+        ["id", "name", "n"],
+        [(2, "b", 0)],
+    )
+    assert q(session, "SELECT id, n FROM dv")[2] == [(1, 1)]
+
+
 def test_copy_in_checks_constraints(session):
     """COPY FROM writes through the CHECK constraints as INSERT does: a violating row fails it."""
     q(session, "CREATE TABLE ck (time timestamptz NOT NULL, v double precision CHECK (v > 0))")

@@ -312,6 +312,50 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
             "INSERT INTO w_readings VALUES ('2024-01-01 00:00:05+00', 42, 1)",
         ],
     ),
+    (
+        # a PRIMARY KEY / UNIQUE key without the time column is unique, as in PostgreSQL: INSERT,
+        # UPDATE and a repeat within one statement (a key over the time column replaces instead)
+        "unique_keys",
+        "w_unique",
+        [
+            "CREATE TABLE w_unique (id int4 PRIMARY KEY, code text UNIQUE, n int4)",
+            "INSERT INTO w_unique VALUES (1, 'a', 0), (2, 'b', 0)",
+            "INSERT INTO w_unique VALUES (1, 'c', 0)",
+            "INSERT INTO w_unique VALUES (3, 'a', 0)",
+            "INSERT INTO w_unique VALUES (3, 'c', 0), (3, 'd', 0)",
+            "INSERT INTO w_unique VALUES (3, NULL, 0), (4, NULL, 0)",
+            "UPDATE w_unique SET id = 2 WHERE id = 1",
+            "UPDATE w_unique SET code = 'z' WHERE id = 1",
+            "UPDATE w_unique SET id = 5 WHERE id = 1",
+            "UPDATE w_unique SET n = 7 WHERE id = 2",
+            # conditions on fields and UPDATE ... FROM: the rows found by their key
+            "UPDATE w_unique SET n = n + 1 WHERE n = 7",
+            "UPDATE w_unique SET n = s.n, code = s.code FROM (VALUES (2, 40, 'q'), (9, 90, 'r')) AS s(id, n, code)"
+            " WHERE w_unique.id = s.id",
+            "UPDATE w_unique SET code = 'a' FROM (VALUES (3)) AS s(id) WHERE w_unique.id = s.id",
+            "DELETE FROM w_unique WHERE n > 30",
+            "DELETE FROM w_unique USING (VALUES (3), (8)) AS s(id) WHERE w_unique.id = s.id",
+        ],
+    ),
+    (
+        # ON DELETE CASCADE / SET NULL between metadata tables (keyed by tags), chained
+        "foreign_key_actions",
+        "w_fk_child",
+        [
+            "CREATE TABLE w_fk_parent (id int4 PRIMARY KEY, name text)",
+            "CREATE TABLE w_fk_child (id int4 PRIMARY KEY, parent_id int4 REFERENCES w_fk_parent ON DELETE CASCADE,"
+            " n int4)",
+            "CREATE TABLE w_fk_grandchild (id int4 PRIMARY KEY, child_id int4 REFERENCES w_fk_child ON DELETE SET NULL)",
+            "INSERT INTO w_fk_parent VALUES (1, 'a'), (2, 'b')",
+            "INSERT INTO w_fk_child VALUES (10, 1, 0), (11, 1, 0), (20, 2, 0)",
+            "INSERT INTO w_fk_grandchild VALUES (100, 10), (200, 20)",
+            "DELETE FROM w_fk_parent WHERE id = 1",
+            "SELECT * FROM w_fk_grandchild WHERE child_id IS NULL AND id = 100",
+            "DELETE FROM w_fk_child WHERE n = 0",
+            "DROP TABLE w_fk_grandchild",
+            "DROP TABLE w_fk_parent CASCADE",
+        ],
+    ),
 ]
 
 

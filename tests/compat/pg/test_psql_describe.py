@@ -1,0 +1,73 @@
+"""psql 15's ``\\d`` and ``\\ds`` against ``tsgres serve``, as PostgreSQL 15 prints them:
+TimescaleDB's getting-started schema (defaults, CHECK constraints, foreign keys and what references
+a table: footers psql shows only when the catalog says there is something, relchecks and
+relhastriggers), and sequences (the list, a sequence's options, the column a SERIAL's sequence is
+owned by), with nextval over the wire per row and per session."""
+
+from __future__ import annotations
+
+from tests.compat.pg.conftest import PgServer
+from tests.compat.pg.test_comments import _psql
+
+SCHEMA = (
+    "CREATE TABLE sensors (id serial PRIMARY KEY, type varchar(50) DEFAULT 'probe', location varchar(50))",
+    "CREATE TABLE sensor_data (time timestamptz NOT NULL, sensor_id int,"
+    " temperature double precision CONSTRAINT sane CHECK (temperature < 1000),"
+    " FOREIGN KEY (sensor_id) REFERENCES sensors (id))",
+    "SELECT create_hypertable('sensor_data', 'time')",
+)
+
+
+def _created(pg_server: PgServer, name: str, statements: tuple[str, ...]) -> str:
+    db = pg_server.database(name)
+    with pg_server.connect(db) as conn:
+        for sql in statements:
+            conn.execute(sql)
+    return db
+
+
+def test_psql_describes_defaults_checks_and_foreign_keys(pg_server: PgServer) -> None:
+    db = _created(pg_server, "describe_psql", SCHEMA)
+    sensors = _psql(pg_server, db, r"\d sensors").splitlines()
+    assert "id|integer||not null|nextval('sensors_id_seq'::regclass)" in sensors
+    assert "type|character varying(50)|||'probe'::character varying" in sensors
+    assert sensors[sensors.index("Referenced by:") + 1] == (
+        '    TABLE "sensor_data" CONSTRAINT "sensor_data_sensor_id_fkey" FOREIGN KEY (sensor_id)'
+        " REFERENCES sensors(id)"
+    )
+    data = _psql(pg_server, db, r"\d sensor_data").splitlines()
+    assert data[data.index("Check constraints:") + 1] == '    "sane" CHECK ((temperature < 1000))'
+    assert data[data.index("Foreign-key constraints:") + 1] == (
+        '    "sensor_data_sensor_id_fkey" FOREIGN KEY (sensor_id) REFERENCES sensors(id)'
+    )
+
+
+SEQUENCES = (
+    "CREATE SEQUENCE order_no AS integer INCREMENT BY 10 START WITH 1000 MAXVALUE 9999 CYCLE",
+    "CREATE TABLE orders (id bigserial, no int DEFAULT nextval('order_no'), item text)",
+)
+
+
+def test_psql_lists_and_describes_sequences(pg_server: PgServer) -> None:
+    db = _created(pg_server, "sequences_psql", SEQUENCES)
+    with pg_server.connect(db) as conn:
+        conn.execute("INSERT INTO orders (item) VALUES ('a'), ('b')")
+        assert conn.execute("SELECT id, no FROM orders ORDER BY id").fetchall() == [(1, 1000), (2, 1010)]
+        assert conn.execute("SELECT nextval(%s) FROM generate_series(1, 2)", ["order_no"]).fetchall() == [
+            (1020,),
+            (1030,),
+        ]
+        with pg_server.connect(db) as other:
+            assert other.execute("SELECT nextval('order_no')").fetchone() == (1040,)
+        assert conn.execute("SELECT currval('order_no')").fetchone() == (1030,)
+    listed = _psql(pg_server, db, r"\ds").splitlines()
+    assert "public|order_no|sequence|postgres" in listed
+    assert "public|orders_id_seq|sequence|postgres" in listed
+    own = _psql(pg_server, db, r"\d order_no").splitlines()
+    assert own[0] == 'Sequence "public.order_no"'
+    assert "integer|1000|1|9999|10|yes|1" in own
+    serial = _psql(pg_server, db, r"\d orders_id_seq").splitlines()
+    assert "bigint|1|1|9223372036854775807|1|no|1" in serial
+    assert "Owned by: public.orders.id" in serial
+    table = _psql(pg_server, db, r"\d orders").splitlines()
+    assert "no|integer|||nextval('order_no'::regclass)" in table
