@@ -173,6 +173,23 @@ def test_enum_queries(enum_pair: Any) -> None:
     assert not failures, "\n".join(failures)
 
 
+# bind parameters compared with an enum column take its type, as PostgreSQL infers them
+PARAMETERS = [
+    ("SELECT host FROM e_events WHERE mood > $1 ORDER BY host", ("meh",)),
+    ("SELECT host FROM e_events WHERE mood = $1 ORDER BY host", ("ok",)),
+    ("SELECT host FROM e_events WHERE mood BETWEEN $1 AND $2 ORDER BY host", ("awful", "ok")),
+    ("SELECT host FROM e_events WHERE mood < $1", ("nope",)),  # 22P02
+]
+
+
+def test_enum_parameters(enum_pair: Any) -> None:
+    _run_scenario(enum_pair)
+    for sql, params in PARAMETERS:
+        pg, ts = run_pg(enum_pair.pg, sql, params), run_tsgres(enum_pair.ts, sql, params)
+        diff = differences(sql, pg, ts)
+        assert not diff, f"{sql} {params}\n" + "\n".join(diff)
+
+
 def test_enum_catalog(enum_pair: Any) -> None:
     _run_scenario(enum_pair)
     for sql in CATALOG:
