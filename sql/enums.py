@@ -43,10 +43,6 @@ class EnumType:
     labels: list[str]
     orders: list[float]
 
-    @property
-    def pg_type(self) -> pgt.PgType:
-        return column_type({"oid": self.oid, "name": self.name})
-
     def column_option(self) -> dict:
         return {"oid": self.oid, "name": self.name, "labels": list(self.labels)}
 
@@ -188,13 +184,9 @@ def _create(session: SqlSession, sql: str) -> Result:
 
 def _check_labels(labels: list[str]) -> None:
     seen = set()
-    for v in labels:
-        if len(v.encode()) > NAMEDATALEN or not v:
-            if not v:
-                continue  # (PostgreSQL 15 takes an empty label)
-            raise E.InvalidParameterValue(
-                f'invalid enum label "{v}"', detail="Labels must be 63 bytes or less."
-            )
+    for v in labels:  # (an empty label is one, as in PostgreSQL 15)
+        if len(v.encode()) > NAMEDATALEN:
+            raise E.InvalidName(f'invalid enum label "{v}"', detail="Labels must be 63 bytes or less.")
         if v in seen:
             raise E.UniqueViolation(f'enum label "{v}" used more than once')
         seen.add(v)

@@ -22,6 +22,7 @@ SCENARIO = [
     "CREATE TYPE e_mood AS ENUM ('x')",  # 42710
     "CREATE TYPE e_spare AS ENUM ()",
     "CREATE TYPE e_dup AS ENUM ('a', 'a')",
+    f"CREATE TYPE e_dup AS ENUM ('{'x' * 64}')",  # a label longer than NAMEDATALEN - 1
     "CREATE TABLE e_events (time timestamptz NOT NULL, host text, mood e_mood, v int4)",
     "CREATE TABLE e_nope (time timestamptz NOT NULL, m e_nosuch)",  # 42704
     "INSERT INTO e_events VALUES ('2024-01-01 00:00:00+00', 'a', 'happy', 1),"
