@@ -29,6 +29,7 @@ from columnar.catalog import TableMeta
 from columnar.engine import Engine
 from columnar.errors import StorageError
 from columnar.scan import ScanRequest, scan
+from sql import enums
 from sql.errors import UndefinedTable
 from sql.rewrite.catalog_syntax import CATALOG_SCHEMAS
 from sql.rewrite.pg_types import output_oids, pg_types, scan_types
@@ -182,7 +183,10 @@ def _typed(
     for b in bodies:
         tables[b.name] = {f.name: from_arrow(f.type).name for f in b.schema}
     typed = pg_types(tree, tables)
-    return typed, output_oids(typed, tables)
+    enum_oids = {
+        o["name"]: o["oid"] for m in metas.values() for o in (m.options.get(enums.OPTION) or {}).values()
+    }
+    return typed, output_oids(typed, tables, enum_oids)
 
 
 def bind(
@@ -210,6 +214,7 @@ def bind(
         binding.scans.append(BoundScan(reg, ref.meta.name, ref.meta, ref.wanted, req, pd, reader))
         _rename(ref, reg)
     binding.tree, binding.output_oids = _typed(tree, {s.name: s.meta for s in binding.scans})
+    enums.read_in_order(binding.tree, [(s.name, s.meta, [c.name for c in s.columns]) for s in binding.scans])
     return binding
 
 
@@ -313,6 +318,9 @@ def bind_plan(
     # (after the scans' analysis, which keeps the numbers: DuckDB refuses values a text does not use)
     used = _renumber_parameters(tree) if bodies else None
     typed, oids = _typed(tree, {p.name: p.reference.meta for p in planned}, bodies)
+    enums.read_in_order(
+        typed, [(p.name, p.reference.meta, [c.name for c in p.reference.wanted]) for p in planned]
+    )
     return BoundPlan(typed.sql("duckdb"), planned, oids, bodies, used)
 
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from sql import errors as E
+from sql.enums import check_option as enum_values
 
 if TYPE_CHECKING:
     from sql.engine import SqlSession
@@ -36,7 +37,10 @@ def auto_name(table: str, expr: exp.Expression, taken: set[str]) -> str:
 
 
 def of_table(options: dict) -> list[dict]:
-    return list(options.get("checks") or [])
+    """What a write to the table checks: its CHECKs, then that the values of its enum columns are
+    labels of their types (sql/enums.py; 22P02)."""
+    enum_columns = options.get("enums") or {}
+    return list(options.get("checks") or []) + [{"enum": c, **o} for c, o in enum_columns.items()]
 
 
 def check(expr: exp.Expression, name: str | None, table: str, taken: list[dict]) -> dict:
@@ -52,6 +56,12 @@ def check(expr: exp.Expression, name: str | None, table: str, taken: list[dict])
 def enforce(session: SqlSession, table: str, checks: list[dict], rows: pa.Table) -> None:
     """23514 when a row of ``rows`` (about to be written to ``table``) makes a CHECK false."""
     if not checks or rows.num_rows == 0:
+        return
+    for c in checks:
+        if "enum" in c and c["enum"] in rows.column_names:
+            enum_values(c, rows.column(c["enum"]).combine_chunks())
+    checks = [c for c in checks if "enum" not in c]
+    if not checks:
         return
     cur = session._cursor()
     try:

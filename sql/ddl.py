@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from columnar.errors import DatabaseExists, StorageError
 from retention import continuous
-from sql import column_defaults, comments, constraints, foreign_keys, sequences
+from sql import column_defaults, comments, constraints, enums, foreign_keys, sequences
 from sql import errors as E
 from sql import types as pgt
 from sql.session import ColumnDesc, Result
@@ -63,6 +63,7 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
             return Result(None, tag="CREATE TABLE")
         raise E.DuplicateTable(f'relation "{table.name}" already exists')
     cols: list[tuple[str, str, pgt.PgType, bool]] = []  # name, declared, type, not null
+    enum_columns: dict[str, dict] = {}  # sql/enums.py
     keys: list[list[str]] = []
     defaults: dict[str, dict] = {}  # sql/column_defaults.py
     texts = iter(column_defaults.source_texts(sql))  # the DEFAULT clauses as written, in order
@@ -71,11 +72,7 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
     references: list[tuple] = []  # (columns, REFERENCES ..., name): sql/foreign_keys.py
     for e in schema.expressions:
         if isinstance(e, exp.ColumnDef):
-            declared = _declared(e.args.get("kind"))
-            try:
-                t = pgt.lookup(declared)
-            except KeyError:
-                raise E.UndefinedObject(f'type "{declared}" does not exist') from None
+            declared, t = _column_type(session, _declared(e.args.get("kind")), e.name, enum_columns)
             kinds = [c.args.get("kind") for c in e.args.get("constraints") or []]
             if declared.endswith("serial") or declared in ("serial2", "serial4", "serial8"):
                 seq = f"{table.name}_{e.name}_seq"
@@ -160,10 +157,27 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
         "checks": checks,
         "foreign_keys": fks,
     }
+    if enum_columns:
+        options[enums.OPTION] = enum_columns
     if time_col == HIDDEN_TIME:
         columns.insert(0, (HIDDEN_TIME, "time", None, "int8"))
     storage.create_table(database, table.name, columns, rp=rpm.name, time_column=time_col, options=options)
     return Result(None, tag="CREATE TABLE")
+
+
+def _column_type(
+    session: SqlSession, declared: str, column: str, enum_columns: dict
+) -> tuple[str, pgt.PgType]:
+    """A column's declared type and PgType; a column of an enum type is stored as text, its type
+    recorded in ``enum_columns`` (the table's ``enums`` option, sql/enums.py)."""
+    try:
+        return declared, pgt.lookup(declared)
+    except KeyError:
+        enum = enums.lookup(session.storage, session.database, declared)
+        if enum is None:
+            raise E.UndefinedObject(f'type "{declared}" does not exist') from None
+    enum_columns[column] = enum.column_option()
+    return "text", pgt.TEXT
 
 
 def create_hypertable(session: SqlSession, call: exp.Anonymous) -> Result:
@@ -400,8 +414,8 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
                 if action.args.get("exists"):
                     continue
                 raise E.DuplicateColumn(f'column "{action.name}" of relation "{table.name}" already exists')
-            declared = _declared(action.args.get("kind"))
-            t = pgt.lookup(declared)
+            added_enum: dict[str, dict] = {}
+            declared, t = _column_type(session, _declared(action.args.get("kind")), action.name, added_enum)
             kind = (
                 "tag"
                 if t.name in _TEXTLIKE and meta.options.get("sql") and "tags" not in meta.options
@@ -421,6 +435,8 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
             storage.catalog.add_columns(
                 meta.id, [(action.name, kind, None if kind == "tag" else t.storage, declared)]
             )
+            if added_enum:
+                _set_options(storage, meta.id, _with_enum, action.name, added_enum[action.name])
             if default is not None:
                 _set_options(storage, meta.id, _with_default, action.name, default)
                 if filled:
@@ -521,7 +537,13 @@ def _alter_type(session: SqlSession, table: exp.Table, meta, action: exp.AlterCo
     try:
         new = pgt.lookup(declared)
     except KeyError:
+        if enums.lookup(session.storage, session.database, declared) is not None:
+            raise E.FeatureNotSupported(
+                f"ALTER COLUMN ... TYPE {declared} (an enum type) is not supported"
+            ) from None
         raise E.UndefinedObject(f'type "{declared}" does not exist') from None
+    if name in (meta.options.get(enums.OPTION) or {}):
+        raise E.FeatureNotSupported(f'ALTER COLUMN ... TYPE of the enum column "{name}" is not supported')
     old = pgt.lookup(col.pg_type) if col.pg_type else None
     using = action.args.get("using")
     plain = not using or (
@@ -720,6 +742,10 @@ def _set_options(storage, table_id: int, change, *args) -> None:
     storage.invalidate_tables()
 
 
+def _with_enum(options: dict, column: str, enum: dict) -> None:
+    options[enums.OPTION] = {**(options.get(enums.OPTION) or {}), column: enum}
+
+
 def _with_default(options: dict, column: str, default: dict | None) -> None:
     per = options.setdefault("defaults", {})
     if default is None:
@@ -730,7 +756,7 @@ def _with_default(options: dict, column: str, default: dict | None) -> None:
 
 def _renamed(options: dict, old: str, new: str | None) -> None:
     """What the options say of column ``old``, said of ``new`` (None: the column is dropped)."""
-    for key in ("defaults", "not_null"):
+    for key in ("defaults", "not_null", enums.OPTION):
         per = options.get(key)
         if isinstance(per, dict) and old in per:
             value = per.pop(old)

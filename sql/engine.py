@@ -40,6 +40,7 @@ from sql import (
     ddl,
     dml,
     duck,
+    enums,
     executor,
     foreign_keys,
     gapfill,
@@ -452,6 +453,8 @@ class SqlSession:
             return Prepared(sql, [], None, f"{word} SEQUENCE", kind="sequence")
         if word == "CREATE" and sql.split()[1:2] and sql.split()[1].upper() == "EXTENSION":
             return Prepared(sql, [], None, "CREATE EXTENSION", kind="extension")
+        if enums.is_statement(sql):  # CREATE / DROP / ALTER TYPE (sql/enums.py)
+            return Prepared(sql, [], None, f"{word} TYPE", kind="enum")
         if word == "COMMENT":
             comments.parse(sql)  # (a syntax error fails here, at Parse, as in PostgreSQL)
             return Prepared(sql, [], None, "COMMENT", kind="comment")
@@ -572,6 +575,8 @@ class SqlSession:
             return ddl.create_extension(self, stmt.sql)
         if kind == "comment":
             return comments.run(self, stmt.sql)
+        if kind == "enum":
+            return enums.run(self, stmt.sql)
         if kind == "sequence":
             return sequences.run(self, stmt.sql)
         if kind == "timescale_call":
@@ -614,7 +619,12 @@ class SqlSession:
             view=lambda schema, name: self.sql_engine.view_sql(self.database, schema, name),
             table_function=lambda call: timescale.table_function(self, call, describe),
             schemas=lambda: [s.name for s in Snapshot(self).schemas],
+            enum_labels=self._enum_labels,
         )
+
+    def _enum_labels(self, name: str) -> list[str] | None:
+        found = enums.lookup(self.storage, self.database, name)
+        return None if found is None else found.labels
 
     def _declare_param_oids(self, sql: str, given: list[int]) -> list[int]:
         """DECLARE ... CURSOR FOR <query> over the extended protocol: the query's parameter types."""
@@ -1029,9 +1039,10 @@ class SqlSession:
             raise self._canceled_or(exc) from exc
         columns = [ColumnDesc(f.name, from_arrow(f.type).oid) for f in schema]
         if stmt.columns is not None and len(stmt.columns) == len(columns):
-            # varchar/bpchar/name/uuid/json travel as Arrow strings: keep the type prepare() announced
+            # varchar/bpchar/name/uuid/json and enums (user OIDs) travel as Arrow strings: keep the type
+            # prepare() announced
             columns = [
-                d if c.type_oid == TEXT.oid and d.type_oid in TEXT_LIKE_OIDS else c
+                d if c.type_oid == TEXT.oid and (d.type_oid in TEXT_LIKE_OIDS or d.type_oid >= 16384) else c
                 for c, d in zip(columns, stmt.columns, strict=True)
             ]
         result = Result(columns)

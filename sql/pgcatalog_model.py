@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from columnar.errors import DatabaseNotFound
-from sql import column_defaults
+from sql import column_defaults, enums
 from sql import errors as E
 from sql import types as pgt
 from sql.pgcatalog_builtins import PROCS, TYPES
@@ -480,7 +480,20 @@ class Snapshot:
                 TypeRow(t.row_type + 1, "_" + t.name, typtype="b", category="A", elem=t.row_type, array=0,
                         input="array_in", subscript="array_subscript_handler", **common)  # type: ignore[arg-type]
             )  # fmt: skip
+        for e in self.enum_types:  # sql/enums.py: as PostgreSQL 15 lists an enum type and its array
+            out.append(
+                TypeRow(e.oid, e.name, 4, True, "e", "E", False, 0, e.oid + 1, "enum_in", "-", "i", "p", 0,
+                        "-", namespace=NS_PUBLIC)
+            )  # fmt: skip
+            out.append(
+                TypeRow(e.oid + 1, "_" + e.name, -1, False, "b", "A", False, e.oid, 0, "array_in", "-", "i",
+                        "x", 0, "array_subscript_handler", namespace=NS_PUBLIC)
+            )  # fmt: skip
         return out
+
+    @cached_property
+    def enum_types(self) -> list[enums.EnumType]:
+        return list(enums.types_in(self.catalog, self.database).values())
 
     @cached_property
     def types(self) -> list[TypeRow]:

@@ -198,6 +198,21 @@ def pg_type(s: Snapshot) -> list[Row]:
     return out
 
 
+@generates("pg_enum")
+def pg_enum(s: Snapshot) -> list[Row]:
+    """The labels of the enum types (sql/enums.py), with their sort orders."""
+    return [
+        {
+            "oid": hashed_oid("enum", str(e.oid), label),
+            "enumtypid": e.oid,
+            "enumsortorder": order,
+            "enumlabel": label,
+        }
+        for e in s.enum_types
+        for label, order in zip(e.labels, e.orders, strict=True)
+    ]
+
+
 @generates("pg_index")
 def pg_index(s: Snapshot) -> list[Row]:
     return [

@@ -242,6 +242,20 @@ def _is_output(tree: exp.Select, names: list[str], key: exp.Column) -> bool:
     return False
 
 
+def _reads_enum_order(tree: exp.Select, meta) -> bool:
+    """Whether the query uses an enum column (sql/enums.py) other than by showing it: ordering,
+    grouping, comparisons and min/max follow the labels' order, and a literal compared with it is
+    checked, which DuckDB does over the binder's ENUM(...) reads (the native executor orders text)."""
+    enum_columns = meta.options.get("enums")
+    if not enum_columns:
+        return False
+    shown = {id(e) for e in tree.expressions if isinstance(e, exp.Column)}
+    shown |= {
+        id(e.this) for e in tree.expressions if isinstance(e, exp.Alias) and isinstance(e.this, exp.Column)
+    }
+    return any(c.name in enum_columns and id(c) not in shown for c in tree.find_all(exp.Column))
+
+
 def plan(session, tree: exp.Expression) -> NativePlan | None:
     """A native plan for the rewritten tree, or None when DuckDB must run it."""
     if not isinstance(tree, exp.Select):
@@ -262,6 +276,8 @@ def plan(session, tree: exp.Expression) -> NativePlan | None:
     except Exception:
         return None
     cols = {c.name: c for c in sql_columns(meta)}
+    if _reads_enum_order(tree, meta):
+        return None
     where = tree.args.get("where")
     tags = {c.name for c in cols.values() if c.kind == "tag"}
     # comparisons of numeric fields with constants: a filtered scan applies them

@@ -22,6 +22,8 @@ from columnar.catalog import TableMeta
 from columnar.rows import Column
 from columnar.types import FieldType
 from sql import types as pgt
+from sql.enums import check_values as check_enum
+from sql.enums import column_type as enum_type
 from sql.errors import DatatypeMismatch, InvalidTextRepresentation, NotNullViolation
 from sql.jsonb import jsonb_text
 from sql.jsonb import parse as jsonb_parse
@@ -79,6 +81,9 @@ def sql_columns(meta: TableMeta) -> list[SqlColumn]:
             t = pgt.TEXT
         else:
             t = pgt.BY_NAME[_DEFAULT_FIELD_TYPE[c.type or FieldType.FLOAT]]
+        enum = (meta.options.get("enums") or {}).get(c.name)  # sql/enums.py
+        if enum is not None:
+            t = enum_type(enum)
         declared = bool(meta.options.get("not_null", {}).get(c.name))
         if c.kind == "time" and not meta.options.get("time_nullability_declared"):
             declared = True  # line-protocol tables, and SQL tables from before it was recorded
@@ -216,6 +221,8 @@ def to_write_batch(meta: TableMeta, table: pa.Table, hidden_time_start: int | No
                 raise NotNullViolation(
                     f'null value in column "{c.name}" of relation "{meta.name}" violates not-null constraint'
                 )
+    for name in (meta.options.get("enums") or {}).keys() & set(table.column_names):
+        check_enum(meta, name, table.column(name).combine_chunks())  # 22P02 for a value no label
     # tags: one code per distinct combination, resolved once per batch
     tag_names = [c.name for c in cols.values() if c.kind == "tag" and c.name in table.column_names]
     if tag_names:

@@ -17,6 +17,7 @@ from sql.rewrite.asof import asof
 from sql.rewrite.catalog_functions import catalog_functions
 from sql.rewrite.catalog_syntax import catalog_syntax
 from sql.rewrite.cte_inline import cte_inline
+from sql.rewrite.enum_casts import enum_casts
 from sql.rewrite.first_last import first_last
 from sql.rewrite.gapfill import gapfill
 from sql.rewrite.histogram import histogram
@@ -50,6 +51,7 @@ class RewriteContext:
     # the rows of a TimescaleDB set-returning call in FROM (show_chunks ...); None: not one
     table_function: Callable[[exp.Anonymous], list[str] | None] = lambda call: None
     schemas: Callable[[], Collection[str]] = lambda: ()  # the names of the database's schemas
+    enum_labels: Callable[[str], list[str] | None] = lambda name: None  # an enum type's (sql/enums.py)
     notes: list[str] = field(default_factory=list)  # what each rule did (EXPLAIN)
     # set by a rule that put this session's values (settings, user, sequences ...) into the tree:
     # such a rewrite is not reused for another execution
@@ -79,6 +81,7 @@ RULES: tuple[Rule, ...] = (
     pg_semantics,
     catalog_syntax,
     catalog_functions,
+    enum_casts,
 )
 
 

@@ -820,11 +820,14 @@ _REFINED_OIDS = {"varchar": 1043, "bpchar": 1042, "name": 19, "uuid": 2950, "jso
 TEXT_LIKE_OIDS = frozenset(_REFINED_OIDS.values())  # results carry these types as Arrow strings
 
 
-def output_oids(tree: exp.Expression, tables: Mapping[str, Mapping[str, str]]) -> list[int | None]:
+def output_oids(
+    tree: exp.Expression, tables: Mapping[str, Mapping[str, str]], more: Mapping[str, int] | None = None
+) -> list[int | None]:
     """Per output column, the OID of a string type that Arrow results cannot tell from text
-    (varchar, bpchar, name, and uuid/json/jsonb, stored as text), else None: the engine announces
-    these instead of text."""
-    return [_REFINED_OIDS.get(t or "") for _, t in Types(tree, tables).outputs(tree)]
+    (varchar, bpchar, name, and uuid/json/jsonb, stored as text; ``more``: enum types by name,
+    sql/enums.py), else None: the engine announces these instead of text."""
+    refined = {**_REFINED_OIDS, **more} if more else _REFINED_OIDS
+    return [refined.get(t or "") for _, t in Types(tree, tables).outputs(tree)]
 
 
 def scan_types(columns: Sequence[Any]) -> dict[str, str]:
