@@ -61,6 +61,7 @@ INBOX_HIGH = 1 << 20  # pause reading above this many unprocessed bytes
 # a statement of a connection that is gone is cancelled again this often while it still runs: a cancel
 # that reaches the session before its engine has begun the statement is lost
 CANCEL_AGAIN_S = 0.05
+EOF_GRACE_S = 1.0  # how long a statement may run on for a client that closed its sending side
 _PID_START = os.getpid() % 10_000 * 100 + 1  # distinct across restarts, positive, small
 
 
@@ -208,14 +209,24 @@ class _PgConnection(asyncio.Protocol):
     def eof_received(self) -> bool:
         """The client closed its sending side: answer what it sent, then close (a half-close is legal).
 
-        If a statement is running, the client is taken to be gone: the statement is cancelled.
-        """
+        A killed client's kernel closes the same way, so a statement still running
+        :data:`EOF_GRACE_S` later is taken to be for nobody and cancelled; one that ends before
+        is answered (on a loaded machine a quick one may still be running when the EOF comes)."""
         self.eof = True
         self.wake.set()
-        handler = self.handler
-        if handler is not None and handler.running:
-            return False  # close now: connection_lost cancels the statement
+        self.loop.call_later(EOF_GRACE_S, self._cancel_after_eof)
         return True
+
+    def _cancel_after_eof(self) -> None:
+        """:data:`EOF_GRACE_S` after the client's EOF: cancel what still runs; a statement not begun
+        yet (its step waits for the pool) is looked at again shortly, until the connection ends."""
+        handler = self.handler
+        if self.lost or handler is None or self.task is None or self.task.done():
+            return
+        if handler.running or handler.streaming:
+            self._cancel_while_running()
+        else:
+            self.loop.call_later(CANCEL_AGAIN_S, self._cancel_after_eof)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True

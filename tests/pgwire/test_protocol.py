@@ -449,6 +449,38 @@ def test_parameter_status_server_knows_connections(
     assert server.pg.connection_count() == 2
 
 
+def test_half_closed_client_gets_the_answer_of_a_running_statement(raw: Callable[[], RawClient]) -> None:
+    """The EOF comes while the statement runs (a tenth of a second or so): it still finishes and is
+    answered (before, the connection was closed at once and the answer lost)."""
+    import socket
+
+    c = raw()
+    c.startup()
+    c.send(m.Query("SELECT count(*) FROM range(60000000) t(x) WHERE x % 7 = 3"))
+    c.sock.shutdown(socket.SHUT_WR)
+    msgs = c.until_ready()
+    assert m.DataRow([b"8571429"]) in msgs and msgs[-1] == m.ReadyForQuery("I")
+    assert c.closed()
+
+
+def test_half_closed_client_long_statement_is_cancelled(raw: Callable[[], RawClient]) -> None:
+    """A killed client's kernel half-closes too: a statement still running EOF_GRACE_S after the EOF
+    is cancelled (57014), and the connection closed."""
+    import socket
+    import time
+
+    c = raw()
+    c.startup()
+    c.send(m.Query("SELECT count(*) FROM range(1000000000000) t(x) WHERE x % 7 = 3"))
+    c.sock.shutdown(socket.SHUT_WR)
+    started = time.monotonic()
+    msgs = c.until_ready()
+    errors = [x for x in msgs if isinstance(x, m.ErrorResponse)]
+    assert errors and errors[0].fields.get("C") == "57014", msgs
+    assert time.monotonic() - started < 8
+    assert c.closed()
+
+
 def test_half_closed_client_still_gets_its_answer(raw: Callable[[], RawClient]) -> None:
     import socket
 
