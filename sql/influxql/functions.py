@@ -390,8 +390,9 @@ def transform(
     ``arg``: the interval of derivative and elapsed, moving_average's window, (period, hold
     period, warmup type) of the technical analysis functions (sql/influxql/technical.py)."""
     keep = col.valid.copy()
-    if len(times) > 1:
-        # several series merged: only the first point of each time advances the stream (InfluxDB)
+    if len(times) > 1 and name not in TECHNICAL:
+        # several series merged: only the first point of each time advances the stream (InfluxDB;
+        # the technical analysis functions take every point)
         keep[1:] &= times[1:] != times[:-1]
     t = times[keep]
     c = col.take(np.flatnonzero(keep))
