@@ -572,6 +572,10 @@ class _FieldCompiler:
         if isinstance(arg, A.Call):
             if not c.interval:
                 raise QueryError(f"{name} aggregate requires a GROUP BY interval")
+            if arg.name in TRANSFORMS and (name in TECHNICAL or arg.name in TECHNICAL):
+                # a technical analysis function answers on the window before the range, which the
+                # transformation around it reads: InfluxDB reads one window more
+                c.extra_intervals = max(c.extra_intervals, extra + 1)
             return self._nested(arg)
         if c.interval and not c.inherited_interval:
             raise QueryError(f"aggregate function required inside the call to {name}")
