@@ -54,6 +54,7 @@ from sql.influxql.plan import (
 )
 from sql.influxql.series import Series
 from sql.influxql.source import Context, Source
+from sql.influxql.technical import TECHNICAL, default_hold, default_warmup
 from sql.influxql.translate import bucket_expr, ident
 from sql.influxql.values import MAX_TIME, MIN_TIME
 
@@ -558,7 +559,8 @@ def _assemble(
             arg = _transform_arg(tcall, c)
             t2, v2 = transform(tcall.name, s.times, s.values, arg, c.ascending)
             s = Stream(t2, v2)
-        if chain and w is not None and grid is not None and len(grid):
+        if chain and w is not None and grid is not None and len(grid) and chain[0].name not in TECHNICAL:
+            # (InfluxDB answers the technical analysis functions on the window it reads before the range)
             lo_w, hi_w = int(grid.min()), int(grid.max())
             idx = np.flatnonzero((s.times >= lo_w) & (s.times <= hi_w))
             s = Stream(s.times[idx], s.values.take(idx))
@@ -624,7 +626,7 @@ def _assemble(
     )
 
 
-def _transform_arg(call: A.Call, c: Compiled) -> int | None:
+def _transform_arg(call: A.Call, c: Compiled) -> int | tuple[int, int, str] | None:
     if call.name in ("derivative", "non_negative_derivative"):
         if len(call.args) == 2:
             return int(call.args[1].value)  # type: ignore[attr-defined]
@@ -635,6 +637,13 @@ def _transform_arg(call: A.Call, c: Compiled) -> int | None:
         return int(call.args[1].value) if len(call.args) == 2 else 1  # type: ignore[attr-defined]
     if call.name == "moving_average":
         return int(call.args[1].value)  # type: ignore[attr-defined]
+    if call.name in TECHNICAL:
+        period = int(call.args[1].value)  # type: ignore[attr-defined]
+        hold = int(call.args[2].value) if len(call.args) > 2 else -1  # type: ignore[attr-defined]
+        warmup = str(call.args[3].value) if len(call.args) > 3 else default_warmup(call.name)  # type: ignore[attr-defined]
+        if hold == -1:
+            hold = default_hold(call.name, period, warmup)
+        return period, hold, warmup
     return None
 
 

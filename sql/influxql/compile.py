@@ -16,6 +16,7 @@ from typing import Any
 
 from sql.influxql import ast as A
 from sql.influxql.lexer import T
+from sql.influxql.technical import MIN_HOLD, TECHNICAL, WITH_WARMUP
 from sql.influxql.values import MAX_TIME, MIN_TIME, BadTime, format_time, is_time_string, parse_time
 
 
@@ -53,6 +54,7 @@ TRANSFORMS = {
     "cumulative_sum",
     "moving_average",
     "elapsed",
+    *TECHNICAL,
 }
 
 
@@ -413,6 +415,8 @@ class _FieldCompiler:
                 return self._difference(e)
             if name == "moving_average":
                 return self._moving_average(e)
+            if name in TECHNICAL:
+                return self._technical(e)
             if name == "integral":
                 return self._integral(e.args)
             return self._function(e)
@@ -530,6 +534,37 @@ class _FieldCompiler:
             raise QueryError(f"moving_average window must be greater than 1, got {a1.value}")
         self._transform("moving_average", e.args[0], 1)
 
+    def _technical(self, e: A.Call) -> None:
+        """exponential_moving_average(field, period[, hold_period[, warmup_type]]) and its kin."""
+        name = e.name
+        args = e.args
+        most = 4 if name in WITH_WARMUP else 3
+        if not 2 <= len(args) <= most:
+            raise QueryError(
+                f"invalid number of arguments for {name}, expected at least 2 but no more than {most}, got {len(args)}"
+            )
+        if not isinstance(args[1], A.IntegerLiteral):
+            raise QueryError(f"{name} period must be an integer")
+        if args[1].value < 1:
+            raise QueryError(f"{name} period must be greater than or equal to 1")
+        if len(args) > 2:
+            if not isinstance(args[2], A.IntegerLiteral):
+                raise QueryError(f"{name} hold period must be an integer")
+            least = MIN_HOLD.get(name, 0)
+            if args[2].value != -1 and args[2].value < least:
+                raise QueryError(f"{name} hold period must be greater than or equal to {least}")
+        if len(args) > 3:
+            if not isinstance(args[3], A.StringLiteral):
+                raise QueryError(f"{name} warmup type must be a string")
+            kinds = (
+                ("none", "exponential", "simple")
+                if name == "chande_momentum_oscillator"
+                else ("exponential", "simple")
+            )
+            if args[3].value not in kinds:
+                raise QueryError(f"{name} warmup type must be one of: " + " ".join(f"'{k}'" for k in kinds))
+        self._transform(name, args[0], 1)
+
     def _transform(self, name: str, arg: A.Expr, extra: int) -> None:
         c = self.c
         c.only_selectors = False
@@ -537,6 +572,10 @@ class _FieldCompiler:
         if isinstance(arg, A.Call):
             if not c.interval:
                 raise QueryError(f"{name} aggregate requires a GROUP BY interval")
+            if arg.name in TRANSFORMS and (name in TECHNICAL or arg.name in TECHNICAL):
+                # a technical analysis function answers on the window before the range, which the
+                # transformation around it reads: InfluxDB reads one window more
+                c.extra_intervals = max(c.extra_intervals, extra + 1)
             return self._nested(arg)
         if c.interval and not c.inherited_interval:
             raise QueryError(f"aggregate function required inside the call to {name}")

@@ -25,6 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sql.influxql.technical import TECHNICAL, technical
+
 FLOAT, INTEGER, UNSIGNED, STRING, BOOLEAN = "float", "integer", "unsigned", "string", "boolean"
 NUMERIC = (FLOAT, INTEGER, UNSIGNED)
 
@@ -382,12 +384,15 @@ def integral_points(p: Points, unit: int, interval: int, window_of) -> tuple[np.
 
 # -- transformations ---------------------------------------------------------------------------------------------
 def transform(
-    name: str, times: np.ndarray, col: Col, arg: int | None, ascending: bool
+    name: str, times: np.ndarray, col: Col, arg: int | tuple[int, int, str] | None, ascending: bool
 ) -> tuple[np.ndarray, Col]:
-    """Apply a transformation to one series (points in query order; NULL points are skipped)."""
+    """Apply a transformation to one series (points in query order; NULL points are skipped).
+    ``arg``: the interval of derivative and elapsed, moving_average's window, (period, hold
+    period, warmup type) of the technical analysis functions (sql/influxql/technical.py)."""
     keep = col.valid.copy()
-    if len(times) > 1:
-        # several series merged: only the first point of each time advances the stream (InfluxDB)
+    if len(times) > 1 and name not in TECHNICAL:
+        # several series merged: only the first point of each time advances the stream (InfluxDB;
+        # the technical analysis functions take every point)
         keep[1:] &= times[1:] != times[:-1]
     t = times[keep]
     c = col.take(np.flatnonzero(keep))
@@ -396,7 +401,12 @@ def transform(
         if c.kind in (INTEGER, UNSIGNED):
             return t, Col(np.cumsum(c.values.astype(np.int64)), np.ones(n, bool), INTEGER)
         return t, Col(np.cumsum(as_float(c)), np.ones(n, bool), FLOAT)
+    if name in TECHNICAL:
+        assert isinstance(arg, tuple)
+        at, out = technical(name, as_float(c), *arg)
+        return t[at], Col(out, ~np.isnan(out), FLOAT)
     if name == "moving_average":
+        assert not isinstance(arg, tuple)
         k = int(arg or 2)
         if n < k:
             return t[:0], Col(np.zeros(0), np.zeros(0, bool), FLOAT)
@@ -416,6 +426,7 @@ def transform(
     dt_ = (t[1:] - t[:-1]).astype(np.int64)
     if not ascending:
         dt_ = -dt_
+    assert not isinstance(arg, tuple)
     if name == "elapsed":
         unit = int(arg or 1)
         el = np.abs(t[1:] - t[:-1]) // unit

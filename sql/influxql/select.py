@@ -37,12 +37,13 @@ from sql.influxql.plan import Plan, limit_rows
 from sql.influxql.raw import run_raw
 from sql.influxql.series import Series
 from sql.influxql.source import Context, Source, measurements
+from sql.influxql.technical import TECHNICAL
 from sql.influxql.translate import Schema
 from sql.influxql.windows import Windows
 
 NUMERIC_ONLY = {"sum", "mean", "median", "stddev", "spread", "integral", "percentile", "top", "bottom"}
 NUMERIC_ONLY |= {"derivative", "non_negative_derivative", "difference", "non_negative_difference"}
-NUMERIC_ONLY |= {"cumulative_sum", "moving_average"}
+NUMERIC_ONLY |= {"cumulative_sum", "moving_average", *TECHNICAL}
 
 
 def execute_select(
@@ -213,7 +214,9 @@ def _check_types(fields: list[A.Field], schema: Schema) -> None:
                 kind = schema.fields.get(n.args[0].name)
                 if kind in (STRING, BOOLEAN) and n.name in NUMERIC_ONLY:
                     it = "string" if kind == STRING else "boolean"
-                    raise QueryError(f"unsupported {n.name} iterator type: *query.{it}InterruptIterator")
+                    # InfluxDB names the technical analysis functions with spaces
+                    name = n.name.replace("_", " ") if n.name in TECHNICAL else n.name
+                    raise QueryError(f"unsupported {name} iterator type: *query.{it}InterruptIterator")
 
 
 def _merge_subquery_sources(sources: list[Source]) -> list[Source]:
