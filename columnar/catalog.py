@@ -490,6 +490,11 @@ class Catalog:
         with self._tx(schema=True) as cur:
             cur.execute("UPDATE columns SET pg_type=? WHERE table_id=? AND name=?", (pg_type, table_id, name))
 
+    def dropped_tag(self, table_id: int, name: str) -> bool:
+        """Whether a tag named ``name`` was dropped from the table: the stored series keys still hold
+        its values under that name, so a new column of that name must not be a tag."""
+        return bool(self._q("SELECT 1 FROM dropped_columns WHERE table_id=? AND storage=?", (table_id, name)))
+
     def drop_column(self, table_id: int, name: str) -> None:
         """Drop a column; its stored data stays behind under a name no later column will take."""
         with self._tx(schema=True) as cur:

@@ -423,6 +423,8 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
             )
             if kind == "tag" and not meta.options.get("sql"):
                 kind = "field"
+            if kind == "tag" and storage.catalog.dropped_tag(meta.id, action.name):
+                kind = "field"  # (the stored series keys still hold the dropped tag's values)
             default = _default_of(action, texts, declared)
             rows = _row_count(session, table) if default is not None else 0
             if rows > FILL_MAX_ROWS:
@@ -474,8 +476,10 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
                     if action.args.get("exists"):
                         continue
                     raise E.UndefinedColumn(f'column "{c.name}" of relation "{table.name}" does not exist')
-                if col.kind != "field":
+                if col.kind == "time" or (col.kind == "tag" and not _tag_droppable(meta, c.name)):
                     raise E.FeatureNotSupported(f'dropping the {col.kind} column "{c.name}" is not supported')
+                if col.kind == "tag":  # (PostgreSQL drops the keys over a dropped column)
+                    _set_options(storage, meta.id, _without_keys_over, c.name, meta.time_column)
                 storage.catalog.drop_column(meta.id, c.name)
                 _set_options(storage, meta.id, _renamed, c.name, None)
                 sequences.drop_owned(session, table.db or "public", table.name, c.name)
@@ -701,6 +705,25 @@ def _drop_constraint(session: SqlSession, table: exp.Table, meta, action: exp.Dr
 
 def _without_foreign_key(options: dict, name: str) -> None:
     options["foreign_keys"] = [fk for fk in options.get("foreign_keys") or [] if fk["name"] != name]
+
+
+def _tag_droppable(meta, name: str) -> bool:
+    """Whether tag ``name`` can go by the catalog alone. Its values stay in the stored series keys,
+    where reads no longer look: rows that differed only by it become rows with equal tags, which a
+    table that keeps duplicates keeps as PostgreSQL does. A table that keeps one row per (tags,
+    time) stops doing so when the dropped tag is in that key (PostgreSQL drops the key with it);
+    a tag outside the key would leave that key unenforced between old and new rows: refused."""
+    if not meta.dedupe:
+        return True
+    return all(name in k for k in meta.options.get("keys") or [] if meta.time_column in k)
+
+
+def _without_keys_over(options: dict, column: str, time_column: str) -> None:
+    keys = [k for k in options.get("keys") or [] if column not in k]
+    options["keys"] = keys
+    if column in (options.get("primary_key") or []):
+        options["primary_key"] = []
+    options["dedupe"] = any(time_column in k for k in keys)
 
 
 def _without_check(options: dict, name: str) -> None:

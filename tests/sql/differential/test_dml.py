@@ -356,6 +356,25 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
             "DROP TABLE w_fk_parent CASCADE",
         ],
     ),
+    (
+        # DROP COLUMN of a tag: its rows stay (rows that differed only by it too); a column added
+        # again under its name is NULL for the old rows; a key over it goes with it
+        "drop_tag_columns",
+        "w_droptag",
+        [
+            "CREATE TABLE w_droptag (time timestamptz NOT NULL, host text, region text, v double precision,"
+            " UNIQUE (time, host, region))",
+            "INSERT INTO w_droptag VALUES ('2024-01-01 00:00:00+00', 'a', 'east', 1),"
+            " ('2024-01-01 00:00:00+00', 'a', 'west', 2), ('2024-01-01 00:00:01+00', 'b', 'east', 3)",
+            "ALTER TABLE w_droptag DROP COLUMN region",
+            "INSERT INTO w_droptag VALUES ('2024-01-01 00:00:00+00', 'a', 4)",
+            "SELECT * FROM w_droptag WHERE host = 'a'",
+            "ALTER TABLE w_droptag ADD COLUMN region text",
+            "INSERT INTO w_droptag VALUES ('2024-01-01 00:00:02+00', 'c', 5, 'north')",
+            "SELECT * FROM w_droptag WHERE region IS NULL",
+            "ALTER TABLE w_droptag DROP COLUMN host",
+        ],
+    ),
 ]
 
 
