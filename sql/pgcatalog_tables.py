@@ -40,8 +40,10 @@ from sql.pgcatalog_model import (
     hashed_oid,
     quote_ident,
 )
-from sql.roles import Role, aclitems
+from sql.roles import ALL_OF, Acl, Role, aclitems, effective_roles_from, privileges_of
+from sql.roles import database_key as database_acl_key
 from sql.roles import memberships as role_memberships
+from sql.roles import schema_key as schema_acl_key
 from sql.tables import is_hypertable
 
 STARTED = dt.datetime.now(dt.UTC)
@@ -718,6 +720,35 @@ def pg_timezone_names(s: Snapshot) -> list[Row]:
 
 
 # -- private relations behind the rewritten functions ---------------------------------------------------
+@generates("tsgres_privileges")
+def tsgres_privileges(s: Snapshot) -> list[Row]:
+    """has_table_privilege & co. read it: every role's privileges on our relations, schemas and
+    databases (catalog relations are not listed: everybody may read them)."""
+    out: list[Row] = []
+    members = role_memberships(s.catalog)
+    objects: list[tuple[str, int, str, Acl]] = []
+    for rel in s.tables + s.views:
+        _key, a = s.acl_of(rel)
+        objects.append(("c", rel.oid, "table", a))
+    for sch in s.schemas:
+        if sch.rp is not None:
+            objects.append(
+                ("n", sch.oid, "schema", s.acls.get(schema_acl_key(s.database, sch.name)) or Acl())
+            )
+    for d in s.databases:
+        objects.append(("d", database_oid(d.id), "database", s.acls.get(database_acl_key(d.id)) or Acl()))
+    for oid, name, _login in s.roles:
+        r = s.role_attributes.get(name)
+        superuser = name != "pg_database_owner" and (r is None or r.superuser)
+        who = effective_roles_from(name, s.role_attributes, members)
+        for kind, obj, what, a in objects:
+            privs = ALL_OF[what] if superuser else privileges_of(a, what, who)
+            out.append(
+                {"tsg_kind": kind, "tsg_role": name, "tsg_roleid": oid, "tsg_oid": obj, "tsg_privs": privs}
+            )
+    return out
+
+
 @generates("tsgres_names", split=True)
 def tsgres_names(s: Snapshot) -> list[Row]:
     """Every spelling regclass/regtype/regnamespace/regrole input accepts, each OID's output, and

@@ -163,8 +163,12 @@ def login_secret(catalog, name: str) -> str | None:
 
 def effective_roles(catalog, name: str) -> set[str]:
     """``name`` and the roles whose privileges it has (memberships, through INHERIT roles)."""
-    members = memberships(catalog)
-    all_roles = roles(catalog)
+    return effective_roles_from(name, roles(catalog), memberships(catalog))
+
+
+def effective_roles_from(
+    name: str, all_roles: dict[str, Role], members: list[tuple[str, str, bool, str]]
+) -> set[str]:
     out = {name}
     todo = [name]
     while todo:
@@ -861,7 +865,13 @@ def run_grant(session: SqlSession, sql: str):
         a = acl(catalog, key)
         owner = a.owner_name()
         if not superuser and owner not in effective_roles(catalog, session.user):
-            raise E.InsufficientPrivilege(f"permission denied for {KIND_WORD[okind]} {label}")
+            # grant options are not kept: only an owner grants. PostgreSQL's WARNING when the user
+            # holds some privilege on it, its error when none
+            if not privileges_of(a, okind, effective_roles(catalog, session.user)):
+                raise E.InsufficientPrivilege(f"permission denied for {KIND_WORD[okind]} {label}")
+            what = "granted" if grant else "revoked"
+            session.notices.append(f'no privileges {"were" if grant else "could be"} {what} for "{label}"')
+            continue
         if option_for:
             continue  # (grant options are not kept: nothing to take back)
         if a.items is None:
@@ -996,10 +1006,11 @@ def run_owner(session: SqlSession, sql: str):
     if new != old:
         a.owner = None if new == BOOTSTRAP else new
         if a.items is not None:  # the old owner's entries pass to the new one, as PostgreSQL's aclnewowner
-            for item in a.items:
-                for i in (0, 2):
-                    if item[i] == old:
-                        item[i] = new
+            merged: dict[tuple[str, str], str] = {}
+            for grantee, privs, grantor in a.items:
+                k = (new if grantee == old else grantee, new if grantor == old else grantor)
+                merged[k] = _order(merged.get(k, "") + privs, kind)
+            a.items = [[g, p, gr] for (g, gr), p in merged.items()]
         save_acl(catalog, key, a)
         session.sql_engine.roles_changed()
     return Result(None, tag=f"ALTER {what}")
