@@ -17,6 +17,7 @@ what its attributes say. Enforcement (sql/privileges.py) runs only for sessions 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -473,33 +474,29 @@ def run_role_statement(session: SqlSession, sql: str):
             return _rename(session, name, new)
         if t.peek() in ("SET", "RESET") or (t.peek() == "IN"):
             raise E.FeatureNotSupported("ALTER ROLE ... SET is not supported")
-        if name == BOOTSTRAP or name == "pg_database_owner":
-            r = Role(name=name, oid=10, superuser=True, login=True)
-            stored = role(catalog, name)
-            if stored is None and name == "pg_database_owner":
-                raise E.InsufficientPrivilege(f'cannot alter reserved role "{name}"')
-        else:
-            stored = role(catalog, name)
-            if stored is None:
-                raise E.UndefinedObject(f'role "{name}" does not exist')
-            r = stored
-        if name != session.user:
-            _require_createrole(session, "alter role")
-        if r.superuser and not session.is_superuser():
-            raise E.InsufficientPrivilege(
-                "must be superuser to alter superuser roles or change superuser attribute"
-            )
-        _options(t, r, alter=True)
         if name == BOOTSTRAP:
-            if not r.superuser:
-                raise E.FeatureNotSupported(
-                    "permission denied to alter role",
-                    detail="The bootstrap user must have the SUPERUSER attribute.",
+            raise E.FeatureNotSupported(
+                "ALTER ROLE postgres is not supported",
+                hint="postgres is always a superuser; its password is pg_password_file's (docs/operations.md).",
+            )
+        if name == "pg_database_owner":
+            raise E.InsufficientPrivilege(f'permission denied to alter role "{name}"')
+        r = role(catalog, name)
+        if r is None:
+            raise E.UndefinedObject(f'role "{name}" does not exist')
+        before = dataclasses.replace(r)
+        _options(t, r, alter=True)
+        if not session.is_superuser():
+            if before.superuser or r.superuser:
+                raise E.InsufficientPrivilege(
+                    "must be superuser to alter superuser roles or change superuser attribute"
                 )
-            if r.password is not None:
-                pass  # the bootstrap superuser's password is pg_password_file's business: not kept
-            session.sql_engine.roles_changed()
-            return Result(None, tag="ALTER ROLE")
+            me = role(catalog, session.user)
+            if me is None or not me.createrole:
+                # without CREATEROLE a role may change its own password only
+                unchanged = dataclasses.replace(r, password=before.password) == before
+                if name != session.user or not unchanged:
+                    raise E.InsufficientPrivilege("permission denied to alter role")
         _save_role(catalog, r)
         session.sql_engine.roles_changed()
         return Result(None, tag="ALTER ROLE")
@@ -514,23 +511,16 @@ def run_role_statement(session: SqlSession, sql: str):
     t.done()
     _require_createrole(session, "drop role")
     for name in names:
-        if name in ("public", "none") or name.startswith("pg_") and role(catalog, name) is None:
-            if name.startswith("pg_"):
-                raise (
-                    E.InsufficientPrivilege(f'cannot drop role "{name}"')
-                    if name == "pg_database_owner"
-                    else E.UndefinedObject(f'role "{name}" does not exist')
-                )
-            raise (
-                E.ReservedName(f'role name "{name}" is reserved')
-                if name == "public"
-                else E.UndefinedObject(f'role "{name}" does not exist')
-            )
         if name == session.user:
             raise E.ObjectInUse("current user cannot be dropped")
-        if name == BOOTSTRAP:
-            raise E.ObjectInUse("cannot drop role postgres because it is required by the database system")
-        if role(catalog, name) is None:
+        if name in (BOOTSTRAP, "pg_database_owner"):
+            raise E.DependentObjectsStillExist(
+                f"cannot drop role {name} because it is required by the database system"
+            )
+        dropped = role(catalog, name)
+        if dropped is not None and dropped.superuser and not session.is_superuser():
+            raise E.InsufficientPrivilege("must be superuser to drop superusers")
+        if dropped is None:
             if if_exists:
                 session.notices.append(f'role "{name}" does not exist, skipping')
                 continue
@@ -566,6 +556,8 @@ def _rename(session: SqlSession, old: str, new: str):
             raise E.FeatureNotSupported("session user cannot be renamed")
         raise E.UndefinedObject(f'role "{old}" does not exist')
     _require_createrole(session, "rename role")
+    if r.superuser and not session.is_superuser():
+        raise E.InsufficientPrivilege("must be superuser to rename superusers")
     _check_name(new)
     if _role_exists(catalog, new):
         raise E.DuplicateObject(f'role "{new}" already exists')
