@@ -32,6 +32,7 @@ BOOTSTRAP = "postgres"
 ROLE_PREFIX = "role:"
 MEMBER_PREFIX = "role_member:"
 ACL_PREFIX = "acl:"
+ROLE_OID_KEY = "role_oid"  # the last role OID handed out
 TABLE_PRIVS = "arwdDxt"  # INSERT SELECT UPDATE DELETE TRUNCATE REFERENCES TRIGGER
 PRIV_LETTER = {
     "SELECT": "r",
@@ -636,10 +637,14 @@ def _tables_by_id(session: SqlSession) -> dict[int, list[tuple[str, str]]]:
 
 
 def _new_oid(catalog) -> int:
-    value = catalog.get_meta("role_next_oid")
-    oid = int(value) if value else 16384 + 1_000_000
-    catalog.set_meta("role_next_oid", str(oid + 1))
-    return oid
+    """A role's OID, counted in the catalog in one transaction (two sessions creating roles at once get
+    different ones)."""
+
+    def bump(state):
+        n = (state or {}).get("last", 0) + 1
+        return {"last": n}, n
+
+    return 16384 + 1_000_000 + catalog.sequence_update(ROLE_OID_KEY, bump)
 
 
 def _save_role(catalog, r: Role) -> None:
