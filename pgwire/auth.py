@@ -84,6 +84,11 @@ class PasswordStore:
     # users the file does not name: their SCRAM verifier, looked up at each login (sql/roles.py's
     # LOGIN roles; a changed or dropped role takes effect at once)
     fallback: Callable[[str], str | None] | None = field(default=None, repr=False)
+    # whether a user name is a role (None: any name is): trust lets in only those, as PostgreSQL does
+    role_exists: Callable[[str], bool] | None = field(default=None, repr=False)
+
+    def known(self, user: str) -> bool:
+        return self.role_exists is None or user in self.secrets or self.role_exists(user)
 
     def _secret(self, user: str) -> str | None:
         s = self.secrets.get(user)
@@ -318,6 +323,8 @@ class AuthConfig:
         if method == "auto":
             method = "trust" if loopback else "scram-sha-256"
         if method == "trust":
+            if not self.store.known(user):
+                raise InvalidAuthorization(f'role "{user}" does not exist')
             return Trust()
         if method == "password":
             return Cleartext(user, self.store)

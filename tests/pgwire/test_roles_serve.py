@@ -79,3 +79,29 @@ def test_created_user_logs_in_and_is_held_to_its_grants(tmp_path: Path) -> None:
             ).fetchall() == [("keeper",)]
     finally:
         _stop(server)
+
+
+@pytest.mark.usefixtures("requires_engine")
+def test_loopback_trust_lets_in_roles_only(tmp_path: Path) -> None:
+    server = start_server(tmp_path, listening=("pgwire",))  # pg_auth_method auto: trust on loopback
+    port = server.listeners["pgwire"][1]
+    dsn = f"host=127.0.0.1 port={port} dbname=postgres user="
+    try:
+        with pytest.raises(psycopg.OperationalError, match='role "nobody" does not exist'):
+            psycopg.connect(dsn + "nobody")
+        with psycopg.connect(dsn + "postgres", autocommit=True) as admin:
+            admin.execute("CREATE TABLE t (time timestamptz NOT NULL, v float8)")
+            admin.execute("CREATE ROLE nobody LOGIN")
+            admin.execute("CREATE ROLE group_only")
+            with psycopg.connect(dsn + "nobody", autocommit=True) as nobody:
+                assert nobody.execute("SELECT current_user").fetchone() == ("nobody",)
+                with pytest.raises(
+                    psycopg.errors.InsufficientPrivilege, match="permission denied for table t"
+                ):
+                    nobody.execute("SELECT * FROM t")
+            with pytest.raises(
+                psycopg.OperationalError, match='role "group_only" is not permitted to log in'
+            ):
+                psycopg.connect(dsn + "group_only")
+    finally:
+        _stop(server)
