@@ -254,7 +254,6 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
                 _set_options(storage, child.id, _without_foreign_key, fk["name"])  # (CASCADE: the key goes)
             storage.drop_table(database, table.name, rp=rpm.name)
             sequences.drop_owned(session, table.db or "public", table.name)  # (its SERIALs')
-            storage.catalog.set_meta(roles.table_key(meta.id), None)  # its owner and privileges
         storage.invalidate_tables()
         return Result(None, tag="DROP TABLE")
     if kind == "VIEW":

@@ -93,6 +93,10 @@ SCENARIOS: list[tuple[str, list[str]]] = [
             ACL,
             "GRANT ALL PRIVILEGES ON ALL TABLES IN SCHEMA public TO d_reader",
             ACL,
+            "DROP TABLE d_t",
+            T,  # (a new table: no privileges, also where it gets the dropped one's id)
+            ACL,
+            "GRANT ALL PRIVILEGES ON ALL TABLES IN SCHEMA public TO d_reader",
             "REVOKE ALL ON d_t FROM d_reader",
             ACL,
             "DROP ROLE d_reader",
