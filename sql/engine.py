@@ -255,7 +255,7 @@ class SqlSession:
             raise E.InvalidCatalogName(f'database "{database}" does not exist') from None
         self.database = database
         self.user = user
-        roles.check_login(self.storage.catalog, user)
+        roles.check_login(self.storage.catalog, user, database)
         self.trusted_epoch: object = None  # the roles epoch at which user was found a superuser
         self.backend_pid = next(_pids)
         sequences.attach(self)  # (its currval / lastval)

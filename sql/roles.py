@@ -322,11 +322,29 @@ def tag_of(sql: str) -> str:
     return f"{first} ROLE"
 
 
-def check_login(catalog, user: str) -> None:
-    """A session for ``user`` may start (28000 for a NOLOGIN role, as PostgreSQL)."""
+class ConnectDenied(E.InsufficientPrivilege):
+    """At a session's start: FATAL, as PostgreSQL's."""
+
+    severity = "FATAL"
+
+
+def check_login(catalog, user: str, database: str) -> None:
+    """A session for ``user`` may start: 28000 for a NOLOGIN role, 42501 without CONNECT on the
+    database, as PostgreSQL. Nothing to read for ``postgres``."""
+    if user == BOOTSTRAP:
+        return
     r = role(catalog, user)
-    if r is not None and not r.login:
+    if r is None:
+        return  # (a password-file user, or an in-process session's name: superusers)
+    if not r.login:
         raise E.InvalidAuthorizationSpecification(f'role "{user}" is not permitted to log in')
+    if r.superuser:
+        return
+    a = acl(catalog, database_key(catalog.database(database).id))
+    if a.items is not None and "c" not in privileges_of(a, "database", effective_roles(catalog, user)):
+        raise ConnectDenied(
+            f'permission denied for database "{database}"', detail="User does not have CONNECT privilege."
+        )
 
 
 def run(session: SqlSession, sql: str):

@@ -103,5 +103,10 @@ def test_loopback_trust_lets_in_roles_only(tmp_path: Path) -> None:
                 psycopg.OperationalError, match='role "group_only" is not permitted to log in'
             ):
                 psycopg.connect(dsn + "group_only")
+            admin.execute("REVOKE CONNECT ON DATABASE postgres FROM PUBLIC")
+            with pytest.raises(psycopg.OperationalError, match='permission denied for database "postgres"'):
+                psycopg.connect(dsn + "nobody")
+            admin.execute("GRANT CONNECT ON DATABASE postgres TO nobody")
+            psycopg.connect(dsn + "nobody").close()
     finally:
         _stop(server)
