@@ -20,8 +20,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from sql import errors as E
 
@@ -75,7 +75,6 @@ class Role:
 class Acl:
     owner: str | None = None  # None: the bootstrap superuser
     items: list[list[str]] | None = None  # None: the default
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def owner_name(self) -> str:
         return self.owner or BOOTSTRAP
@@ -117,10 +116,11 @@ def acl(catalog, key: str) -> Acl:
 
 
 def acls(catalog) -> dict[str, Acl]:
-    return {
-        k: Acl(**{x: y for x, y in json.loads(v).items() if x != "extra"})
-        for k, v in catalog.meta_items(ACL_PREFIX)
-    }
+    out = {}
+    for k, v in catalog.meta_items(ACL_PREFIX):
+        d = json.loads(v)
+        out[k] = Acl(d.get("owner"), d.get("items"))
+    return out
 
 
 def save_acl(catalog, key: str, a: Acl) -> None:
@@ -673,17 +673,6 @@ def _add_member(catalog, parent: str, member: str, grantor: str, admin: bool = F
     catalog.set_meta(
         MEMBER_PREFIX + json.dumps([parent, member]), json.dumps({"admin": admin, "grantor": grantor})
     )
-
-
-def role_oid(catalog, name: str) -> int | None:
-    from sql.pgcatalog import ROLE_DB_OWNER, ROLE_SUPERUSER
-
-    if name == BOOTSTRAP:
-        return ROLE_SUPERUSER
-    if name == "pg_database_owner":
-        return ROLE_DB_OWNER
-    r = role(catalog, name)
-    return None if r is None else r.oid
 
 
 # -- GRANT / REVOKE / OWNER TO -------------------------------------------------------------------------
