@@ -12,7 +12,7 @@ tables it names stay the ones it reads) and checked against the ACLs at each exe
   SET expression or RETURNING reads the target's columns; TRUNCATE: TRUNCATE;
 - COPY FROM: INSERT; COPY TO: SELECT; EXPLAIN: what the explained statement needs;
 - CREATE TABLE / VIEW: CREATE on the schema (the creator then owns it); ALTER / DROP: ownership;
-- CREATE EXTENSION, CREATE/ALTER/DROP SEQUENCE, TimescaleDB's management calls and COMMENT ON:
+- CREATE EXTENSION, CREATE/ALTER/DROP SEQUENCE and TYPE, TimescaleDB's management calls and COMMENT ON:
   superusers only in tsgres.
 
 A failure is PostgreSQL's 42501 ``permission denied for table t`` (``must be owner of table t``).
@@ -103,7 +103,7 @@ def needs_of(session: SqlSession, stmt: Prepared) -> list[Need]:
         if isinstance(tree, exp.Insert | exp.Update | exp.Delete):
             return _write(session, tree)
         return _reads(session, tree, None, set())
-    if kind in ("extension", "timescale", "timescale_call", "comment", "sequence"):
+    if kind in ("extension", "timescale", "timescale_call", "comment", "sequence", "enum"):
         raise E.InsufficientPrivilege(f"permission denied: {stmt.command} needs a superuser in tsgres")
     return []
 

@@ -125,6 +125,8 @@ SCENARIOS: list[tuple[str, list[str]]] = [
             "@d_reader: TRUNCATE d_t",
             "@d_reader: DROP TABLE d_t",
             "@d_reader: CREATE TABLE d_mine (time timestamptz NOT NULL)",
+            "@d_reader: CREATE TYPE d_mood AS ENUM ('ok')",
+            "@d_reader: CREATE SEQUENCE d_seq",
             "@d_reader: GRANT SELECT ON d_t TO PUBLIC",
             "@d_reader: CREATE ROLE d_other",
             "GRANT INSERT, DELETE ON d_t TO d_reader",
