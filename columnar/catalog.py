@@ -256,6 +256,10 @@ class Catalog:
                 "DELETE FROM comments WHERE database_id=?",
             ):
                 cur.execute(sql, (db.id,))
+            _drop_acls(cur, tables)
+            cur.execute("DELETE FROM meta WHERE key=?", (f"acl:database:{db.id}",))
+            for kind in ("view", "schema"):  # (keyed by the database's name: sql/roles.py)
+                cur.execute("DELETE FROM meta WHERE key LIKE ?", (f"acl:{kind}:{json.dumps([name])[:-1]},%",))
         return db
 
     # -- retention policies ------------------------------------------------------------------------
@@ -329,6 +333,7 @@ class Catalog:
             ]:
                 cur.execute("DELETE FROM columns WHERE table_id=?", (tid,))
                 cur.execute("DELETE FROM tables WHERE id=?", (tid,))
+                _drop_acls(cur, [tid])
                 _drop_comments(cur, rp.database_id, TABLE_COMMENT_KINDS, str(tid))
             _drop_comments(cur, rp.database_id, ("schema",), name)
         return rp
@@ -576,6 +581,7 @@ class Catalog:
             cur.execute(
                 "DELETE FROM comments WHERE kind IN ('table', 'index') AND object=?", (str(table_id),)
             )
+            _drop_acls(cur, [table_id])
 
     # -- comments (COMMENT ON) ---------------------------------------------------------------------
     # One row per described object: ``kind`` says what ``object`` and ``sub`` name. table: the table
@@ -752,3 +758,10 @@ class _Tx:
                 self.catalog.schema_version += 1
             self.catalog._reads.clear()
             self.catalog._lock.release()
+
+
+def _drop_acls(cur, table_ids) -> None:
+    """A dropped table's owner and privileges (sql/roles.py keeps them in meta), so a table that
+    later gets its id does not inherit them."""
+    for tid in table_ids:
+        cur.execute("DELETE FROM meta WHERE key=?", (f"acl:table:{tid}",))

@@ -18,7 +18,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from pgwire.errors import InvalidAuthorization, ProtocolViolation, password_failed
@@ -81,6 +81,20 @@ class PasswordStore:
 
     secrets: dict[str, str] = field(default_factory=dict)
     _verifiers: dict[str, ScramVerifier] = field(default_factory=dict, repr=False)
+    # users the file does not name: their SCRAM verifier, looked up at each login (sql/roles.py's
+    # LOGIN roles; a changed or dropped role takes effect at once)
+    fallback: Callable[[str], str | None] | None = field(default=None, repr=False)
+    # whether a user name is a role (None: any name is): trust lets in only those, as PostgreSQL does
+    role_exists: Callable[[str], bool] | None = field(default=None, repr=False)
+
+    def known(self, user: str) -> bool:
+        return self.role_exists is None or user in self.secrets or self.role_exists(user)
+
+    def _secret(self, user: str) -> str | None:
+        s = self.secrets.get(user)
+        if s is None and self.fallback is not None:
+            s = self.fallback(user)
+        return s
 
     @classmethod
     def from_mapping(cls, users: Mapping[str, str]) -> PasswordStore:
@@ -102,14 +116,14 @@ class PasswordStore:
         return cls(users)
 
     def plain(self, user: str) -> str | None:
-        s = self.secrets.get(user)
+        s = self._secret(user)
         if s is None or s.startswith(SCRAM_MECHANISM + "$") or _is_md5_hash(s):
             return None
         return s
 
     def md5_hash(self, user: str) -> str | None:
         """``md5`` + md5(password + user), as PostgreSQL stores it."""
-        s = self.secrets.get(user)
+        s = self._secret(user)
         if s is None or s.startswith(SCRAM_MECHANISM + "$"):
             return None
         if _is_md5_hash(s):
@@ -121,6 +135,9 @@ class PasswordStore:
         if v is not None:
             return v
         s = self.secrets.get(user)
+        if s is None and self.fallback is not None:
+            s = self.fallback(user)
+            return ScramVerifier.parse(s) if s is not None and s.startswith(SCRAM_MECHANISM + "$") else None
         if s is None or _is_md5_hash(s):
             return None
         v = ScramVerifier.parse(s) if s.startswith(SCRAM_MECHANISM + "$") else ScramVerifier.from_password(s)
@@ -306,6 +323,8 @@ class AuthConfig:
         if method == "auto":
             method = "trust" if loopback else "scram-sha-256"
         if method == "trust":
+            if not self.store.known(user):
+                raise InvalidAuthorization(f'role "{user}" does not exist')
             return Trust()
         if method == "password":
             return Cleartext(user, self.store)

@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from columnar.errors import DatabaseExists, StorageError
 from retention import continuous
-from sql import column_defaults, comments, constraints, enums, foreign_keys, sequences
+from sql import column_defaults, comments, constraints, enums, foreign_keys, roles, sequences
 from sql import errors as E
 from sql import types as pgt
 from sql.session import ColumnDesc, Result
@@ -264,6 +264,7 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
                     continue
                 raise E.UndefinedTable(f'view "{table.name}" does not exist')
             storage.catalog.set_meta(key, None)
+            storage.catalog.set_meta(roles.view_key(database, table.db or "public", table.name), None)
             comments.view_dropped(session, table.db or "public", table.name)
         return Result(None, tag="DROP VIEW")
     if kind == "DATABASE":

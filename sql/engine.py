@@ -46,6 +46,8 @@ from sql import (
     gapfill,
     plan_cache,
     planner,
+    privileges,
+    roles,
     sequences,
     timescale,
 )
@@ -127,6 +129,7 @@ class SqlEngine:
         self.activity = _activity.Activity()  # live sessions: pg_stat_activity, pg_cancel_backend
         self.activity.install(self.duck)  # (pg_cancel_backend / pg_terminate_backend, per row)
         sequences.install(self.duck)  # (nextval / currval / setval / lastval, per row)
+        self.roles_epoch = object()  # replaced by every role or privilege change (sql/roles.py)
 
     PLAN_CACHE_SIZE = 1000
 
@@ -139,6 +142,11 @@ class SqlEngine:
 
     def schema_changed(self) -> None:
         self.storage.catalog.schema_changed()
+
+    def roles_changed(self) -> None:
+        """Roles, memberships or privileges changed: sessions check their user again (sql/privileges.py)."""
+        self.roles_epoch = object()
+        self.schema_changed()
 
     def cached_plan(self, key: tuple) -> Prepared | None:
         with self._plans_lock:
@@ -247,6 +255,8 @@ class SqlSession:
             raise E.InvalidCatalogName(f'database "{database}" does not exist') from None
         self.database = database
         self.user = user
+        roles.check_login(self.storage.catalog, user, database)
+        self.trusted_epoch: object = None  # the roles epoch at which user was found a superuser
         self.backend_pid = next(_pids)
         sequences.attach(self)  # (its currval / lastval)
         self.settings: dict[str, str] = dict(S.DEFAULTS)
@@ -455,6 +465,8 @@ class SqlSession:
             return Prepared(sql, [], None, "CREATE EXTENSION", kind="extension")
         if enums.is_statement(sql):  # CREATE / DROP / ALTER TYPE (sql/enums.py)
             return Prepared(sql, [], None, f"{word} TYPE", kind="enum")
+        if roles.is_role_statement(sql) or word in ("GRANT", "REVOKE"):
+            return Prepared(sql, [], None, roles.tag_of(sql), kind="role")
         if word == "COMMENT":
             comments.parse(sql)  # (a syntax error fails here, at Parse, as in PostgreSQL)
             return Prepared(sql, [], None, "COMMENT", kind="comment")
@@ -525,6 +537,8 @@ class SqlSession:
         self.query = stmt.sql
         self.query_start = _time.time()
         try:
+            if self.trusted_epoch is not self.sql_engine.roles_epoch:  # not known to be a superuser
+                return privileges.run_checked(self, stmt, [*params, *stmt.extra_params])
             return self._dispatch(stmt, [*params, *stmt.extra_params])
         except (E.SqlError, StorageError, duckdb.Error) as exc:
             self._raise_failed(exc)
@@ -579,6 +593,8 @@ class SqlSession:
             return enums.run(self, stmt.sql)
         if kind == "sequence":
             return sequences.run(self, stmt.sql)
+        if kind == "role":
+            return roles.run(self, stmt.sql)
         if kind == "timescale_call":
             self.sql_engine.schema_changed()
             call = timescale.management_call(stmt.tree)
@@ -592,6 +608,9 @@ class SqlSession:
         if kind == "explain":
             return self._explain(stmt.sql, params)
         raise E.FeatureNotSupported(f"{stmt.command} is not supported")
+
+    def is_superuser(self) -> bool:
+        return roles.is_superuser(self.storage.catalog, self.user)
 
     def _ddl(self, tree: exp.Expression, sql: str) -> Result:
         self.sql_engine.schema_changed()

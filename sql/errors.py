@@ -222,3 +222,21 @@ class InvalidForeignKey(SqlError, sqlstate="42830"): ...
 
 
 class DependentObjectsStillExist(SqlError, sqlstate="2BP01"): ...
+
+
+class InsufficientPrivilege(SqlError, sqlstate="42501"): ...
+
+
+class ReservedName(SqlError, sqlstate="42939"): ...
+
+
+class ObjectInUse(SqlError, sqlstate="55006"): ...
+
+
+class InvalidGrantOperation(SqlError, sqlstate="0LP01"): ...
+
+
+class InvalidAuthorizationSpecification(SqlError, sqlstate="28000"):
+    """At a session's start only (a NOLOGIN role): FATAL, as PostgreSQL's."""
+
+    severity = "FATAL"

@@ -77,6 +77,9 @@ PRIVATE: dict[str, str] = {
         "tsg_kind:char tsg_name:text tsg_oid:oid tsg_display:text tsg_canonical:bool tsg_visible:bool"
     ),
     "pg_catalog.tsgres_defs": "tsg_kind:char tsg_oid:oid tsg_sub:int4 tsg_def:text",
+    # what each role may do on each of our tables and views (c), schemas (n) and databases (d):
+    # aclitem letters, all of them for a superuser (sql/roles.py)
+    "pg_catalog.tsgres_privileges": "tsg_kind:char tsg_role:text tsg_roleid:oid tsg_oid:oid tsg_privs:text",
     "pg_catalog.tsgres_sizes": (
         "tsg_oid:oid tsg_chunk:text tsg_hyper:bool tsg_bytes:int8 tsg_rows:int8 tsg_mem_bytes:int8 "
         "tsg_mem_rows:int8"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from sql.pgcatalog import Row, generates
 from sql.pgcatalog_model import NS_CATALOG, Attribute, Relation, Snapshot
+from sql.roles import ALL_OF, LETTER_PRIV, effective_roles_from
+from sql.roles import memberships as role_memberships
 
 _INT_PRECISION = {21: 16, 23: 32, 20: 64, 700: 24, 701: 53}
 _DATETIME = {1082, 1083, 1266, 1114, 1184, 1186}
@@ -207,3 +209,44 @@ def sequences(s: Snapshot) -> list[Row]:
         for r in s.sequences
         if (q := r.sequence) is not None
     ]
+
+
+def _table_grants(s: Snapshot, public: bool) -> list[Row]:
+    """One row per privilege granted on our tables and views (sql/roles.py's ACLs; an owner's default
+    ones when there is no ACL), granted to or by one of the session user's roles, as PostgreSQL's view."""
+    mine = effective_roles_from(s.session.user, s.role_attributes, role_memberships(s.catalog))
+    out: list[Row] = []
+    for rel in s.tables + s.views:
+        _key, a = s.acl_of(rel)
+        owner = a.owner_name()
+        items = a.items if a.items is not None else [[owner, ALL_OF["table"], owner]]
+        for grantee, privs, grantor in items:
+            if grantee == "" and not public:
+                continue
+            if grantee not in mine and grantor not in mine and not (public and grantee == ""):
+                continue
+            for letter in privs:
+                word = LETTER_PRIV[letter]
+                out.append(
+                    {
+                        "grantor": grantor,
+                        "grantee": grantee or "PUBLIC",
+                        "table_catalog": s.database,
+                        "table_schema": rel.schema.name,
+                        "table_name": rel.name,
+                        "privilege_type": word,
+                        "is_grantable": "YES" if grantee == owner else "NO",
+                        "with_hierarchy": "YES" if word == "SELECT" else "NO",
+                    }
+                )
+    return out
+
+
+@generates("information_schema.table_privileges")
+def table_privileges(s: Snapshot) -> list[Row]:
+    return _table_grants(s, public=True)
+
+
+@generates("information_schema.role_table_grants")
+def role_table_grants(s: Snapshot) -> list[Row]:
+    return _table_grants(s, public=False)

@@ -25,6 +25,11 @@ from sql import errors as E
 from sql import types as pgt
 from sql.pgcatalog_builtins import PROCS, TYPES
 from sql.pgcatalog_schema import RELATIONS
+from sql.roles import Acl, Role
+from sql.roles import acls as stored_acls
+from sql.roles import roles as stored_roles
+from sql.roles import table_key as table_acl_key
+from sql.roles import view_key as view_acl_key
 from sql.tables import sql_columns
 
 if TYPE_CHECKING:
@@ -540,11 +545,35 @@ class Snapshot:
 
     @cached_property
     def roles(self) -> list[tuple[int, str, bool]]:
-        """(oid, name, can log in)."""
+        """(oid, name, can log in): the built-in roles, CREATE ROLE's (sql/roles.py) and the session's
+        user when it is neither (a pg_password_file user, or a name loopback trust let in)."""
         out = [(ROLE_SUPERUSER, "postgres", True), (ROLE_DB_OWNER, "pg_database_owner", False)]
-        if self.session.user != "postgres":
+        out += [(r.oid, r.name, r.login) for r in self.role_attributes.values()]
+        if self.session.user != "postgres" and self.session.user not in self.role_attributes:
             out.append((hashed_oid("role", self.session.user), self.session.user, True))
         return out
+
+    @cached_property
+    def role_attributes(self) -> dict[str, Role]:
+        """The catalog's roles (sql/roles.py) by name."""
+        return stored_roles(self.catalog)
+
+    @cached_property
+    def role_oids(self) -> dict[str, int]:
+        return {name: oid for oid, name, _login in self.roles}
+
+    @cached_property
+    def acls(self) -> dict[str, Acl]:
+        """Owners and ACLs by key (sql/roles.py)."""
+        return stored_acls(self.catalog)
+
+    def acl_of(self, rel: Relation) -> tuple[str, Acl]:
+        """The ACL key and ACL of a table or view."""
+        if rel.meta is not None:
+            key = table_acl_key(rel.meta.id)
+        else:
+            key = view_acl_key(self.database, rel.schema.name, rel.name)
+        return key, self.acls.get(key) or Acl()
 
     @cached_property
     def extensions(self) -> list[tuple[int, str, int, str]]:

@@ -40,6 +40,10 @@ from sql.pgcatalog_model import (
     hashed_oid,
     quote_ident,
 )
+from sql.roles import ALL_OF, Acl, Role, aclitems, effective_roles_from, privileges_of
+from sql.roles import database_key as database_acl_key
+from sql.roles import memberships as role_memberships
+from sql.roles import schema_key as schema_acl_key
 from sql.tables import is_hypertable
 
 STARTED = dt.datetime.now(dt.UTC)
@@ -79,6 +83,17 @@ def _relkind_defaults(rel: Relation) -> Row:
     return {"relam": AM_HEAP, "relreplident": "d"}
 
 
+def _ownership(s: Snapshot, rel: Relation) -> Row:
+    """relowner and relacl: what GRANT / REVOKE / OWNER TO made of ours (sql/roles.py)."""
+    if rel.kind == "i" or (rel.meta is None and rel.view_sql is None):
+        return {"relowner": ROLE_SUPERUSER}
+    _key, a = s.acl_of(rel)
+    return {
+        "relowner": s.role_oids.get(a.owner_name(), ROLE_SUPERUSER),
+        "relacl": aclitems(a, "table"),
+    }
+
+
 @generates("pg_class", split=True)
 def pg_class(s: Snapshot) -> list[Row]:
     out = []
@@ -92,7 +107,7 @@ def pg_class(s: Snapshot) -> list[Row]:
             "relname": rel.name,
             "relnamespace": rel.schema.oid,
             "reltype": rel.row_type,
-            "relowner": ROLE_SUPERUSER,
+            **_ownership(s, rel),
             "relfilenode": rel.oid if rel.kind != "v" else 0,
             "relpages": size // 8192 if rel.kind != "i" else 1,
             # like an unanalysed table: -1 until chunk files hold rows (the memtable is not counted)
@@ -453,46 +468,66 @@ _KIND_OF_CLASS = {
 }
 
 
-def _role(oid: int, name: str, login: bool) -> Row:
-    superuser = oid == ROLE_SUPERUSER
+def _role(s: Snapshot, oid: int, name: str, login: bool) -> Row:
+    r = s.role_attributes.get(name)
+    if r is None:  # the bootstrap superuser, pg_database_owner, a password-file user
+        superuser = oid == ROLE_SUPERUSER or name != "pg_database_owner"
+        r = Role(name, oid, superuser, login, superuser, superuser, True, superuser, superuser)
     return {
         "oid": oid,
         "rolname": name,
-        "rolsuper": superuser,
-        "rolinherit": True,
-        "rolcreaterole": superuser,
-        "rolcreatedb": superuser,
-        "rolcanlogin": login,
-        "rolreplication": superuser,
-        "rolbypassrls": superuser,
-        "rolconnlimit": -1,
+        "rolsuper": r.superuser,
+        "rolinherit": r.inherit,
+        "rolcreaterole": r.createrole,
+        "rolcreatedb": r.createdb,
+        "rolcanlogin": r.login,
+        "rolreplication": r.replication,
+        "rolbypassrls": r.bypassrls,
+        "rolconnlimit": r.connlimit,
+        "rolvaliduntil": r.valid_until,
+        "rolpassword": r.password,
     }
 
 
 @generates("pg_authid")
 def pg_authid(s: Snapshot) -> list[Row]:
-    return [_role(*r) for r in s.roles]
+    return [_role(s, *r) for r in s.roles]
 
 
 @generates("pg_roles")
 def pg_roles(s: Snapshot) -> list[Row]:
-    return [_role(*r) | {"rolpassword": "********"} for r in s.roles]
+    return [_role(s, *r) | {"rolpassword": "********"} for r in s.roles]
 
 
 @generates("pg_user", "pg_shadow")
 def pg_user(s: Snapshot) -> list[Row]:
+    out = []
+    for r in s.roles:
+        row = _role(s, *r)
+        if not row["rolcanlogin"]:
+            continue
+        out.append(
+            {
+                "usename": row["rolname"],
+                "usesysid": row["oid"],
+                "usecreatedb": row["rolcreatedb"],
+                "usesuper": row["rolsuper"],
+                "userepl": row["rolreplication"],
+                "usebypassrls": row["rolbypassrls"],
+                "passwd": "********",
+                "valuntil": row["rolvaliduntil"],
+            }
+        )
+    return out
+
+
+@generates("pg_auth_members")
+def pg_auth_members(s: Snapshot) -> list[Row]:
+    oids = s.role_oids
     return [
-        {
-            "usename": name,
-            "usesysid": oid,
-            "usecreatedb": oid == ROLE_SUPERUSER,
-            "usesuper": oid == ROLE_SUPERUSER,
-            "userepl": oid == ROLE_SUPERUSER,
-            "usebypassrls": oid == ROLE_SUPERUSER,
-            "passwd": "********",
-        }
-        for oid, name, login in s.roles
-        if login
+        {"roleid": oids[r], "member": oids[m], "grantor": oids.get(g, ROLE_SUPERUSER), "admin_option": admin}
+        for r, m, admin, g in role_memberships(s.catalog)
+        if r in oids and m in oids
     ]
 
 
@@ -685,6 +720,35 @@ def pg_timezone_names(s: Snapshot) -> list[Row]:
 
 
 # -- private relations behind the rewritten functions ---------------------------------------------------
+@generates("tsgres_privileges")
+def tsgres_privileges(s: Snapshot) -> list[Row]:
+    """has_table_privilege & co. read it: every role's privileges on our relations, schemas and
+    databases (catalog relations are not listed: everybody may read them)."""
+    out: list[Row] = []
+    members = role_memberships(s.catalog)
+    objects: list[tuple[str, int, str, Acl]] = []
+    for rel in s.tables + s.views:
+        _key, a = s.acl_of(rel)
+        objects.append(("c", rel.oid, "table", a))
+    for sch in s.schemas:
+        if sch.rp is not None:
+            objects.append(
+                ("n", sch.oid, "schema", s.acls.get(schema_acl_key(s.database, sch.name)) or Acl())
+            )
+    for d in s.databases:
+        objects.append(("d", database_oid(d.id), "database", s.acls.get(database_acl_key(d.id)) or Acl()))
+    for oid, name, _login in s.roles:
+        r = s.role_attributes.get(name)
+        superuser = name != "pg_database_owner" and (r is None or r.superuser)
+        who = effective_roles_from(name, s.role_attributes, members)
+        for kind, obj, what, a in objects:
+            privs = ALL_OF[what] if superuser else privileges_of(a, what, who)
+            out.append(
+                {"tsg_kind": kind, "tsg_role": name, "tsg_roleid": oid, "tsg_oid": obj, "tsg_privs": privs}
+            )
+    return out
+
+
 @generates("tsgres_names", split=True)
 def tsgres_names(s: Snapshot) -> list[Row]:
     """Every spelling regclass/regtype/regnamespace/regrole input accepts, each OID's output, and

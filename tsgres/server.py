@@ -107,6 +107,7 @@ async def start_pgwire(server: Server) -> Listener:
     from pgwire.auth import AuthConfig, PasswordStore
     from pgwire.server import ServerOptions, serve, tls_context
     from sql.engine import SqlEngine
+    from sql.roles import login_secret, role
 
     config = server.config
     loop = asyncio.get_running_loop()
@@ -130,6 +131,11 @@ async def start_pgwire(server: Server) -> Listener:
         answered=server.answered(),
     )
     sql_engine = await loop.run_in_executor(None, SqlEngine, server.engine)
+    if store.fallback is None:  # roles made by CREATE ROLE ... LOGIN PASSWORD log in too (sql/roles.py)
+        store.fallback = lambda user: login_secret(sql_engine.storage.catalog, user)
+        store.role_exists = lambda user: (
+            user == "postgres" or role(sql_engine.storage.catalog, user) is not None
+        )
     try:
         pg = await serve(config.host, config.pg_port, sql_engine.session, options)
     except BaseException:

@@ -433,8 +433,60 @@ TABLE_FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "hypertable_detailed_size": _hypertable_detailed_size,
     "chunks_detailed_size": _chunks_detailed_size,
 }
+
+
+def _has_privilege(kind: str) -> Callable[[list[exp.Expr]], exp.Expr]:
+    """has_table_privilege([user,] object, privilege) & co.: from pg_catalog.tsgres_privileges (what
+    GRANT and REVOKE made, sql/roles.py); an object it does not list (a catalog table) is allowed.
+    The two-argument form asks for current_user (sql/rewrite/session_functions.py supplies it)."""
+
+    def build(args: list[exp.Expr]) -> exp.Expr:
+        if len(args) < 3:
+            return exp.true()  # (session_functions made the two-argument form a three-argument one)
+        user, obj, priv = args[0], args[1], args[2]
+        who = "tsg_role = CAST(_u AS VARCHAR)" if _texty(user) else "tsg_roleid = _u"
+        if not _texty(obj):
+            oid = obj
+        elif kind == "d":
+            oid = expand(
+                "(SELECT MIN(tsg_oid) FROM pg_catalog.tsgres_names WHERE tsg_kind = 'd' AND tsg_name = _v)",
+                v=_text(obj),
+            )
+        else:
+            oid = lookup_name(kind, obj)
+        letters = _privilege_letters(priv)
+        if letters is None:
+            return exp.true()
+        test = " OR ".join(f"strpos(tsg_privs, '{c}') > 0" for c in letters) or "TRUE"
+        return expand(
+            f"COALESCE((SELECT bool_or({test}) FROM pg_catalog.tsgres_privileges "
+            f"WHERE tsg_kind = '{kind}' AND {who} AND tsg_oid = _o), TRUE)",
+            u=user,
+            o=oid,
+        )
+
+    return build
+
+
+def _privilege_letters(priv: exp.Expr) -> str | None:
+    """'SELECT', 'select, insert', 'USAGE WITH GRANT OPTION' ... as aclitem letters (any of them
+    answers true in PostgreSQL: a list means any of them)."""
+    from sql.roles import PRIV_LETTER
+
+    if not (isinstance(priv, exp.Literal) and priv.is_string):
+        return None
+    out = ""
+    for part in priv.name.split(","):
+        word = part.strip().upper().removesuffix(" WITH GRANT OPTION").strip()
+        letter = PRIV_LETTER.get(word)
+        if letter is None:
+            return None
+        out += letter
+    return out
+
+
 for _name in (
-    "has_table_privilege has_schema_privilege has_database_privilege has_column_privilege "
+    "has_column_privilege "
     "has_any_column_privilege has_function_privilege has_sequence_privilege has_language_privilege "
     "has_tablespace_privilege has_type_privilege has_server_privilege pg_has_role "
     "pg_collation_is_visible pg_opclass_is_visible pg_operator_is_visible pg_conversion_is_visible "
@@ -442,6 +494,9 @@ for _name in (
     "pg_opfamily_is_visible"
 ).split():
     FUNCTIONS[_name] = _template(TRUE)
+FUNCTIONS["has_table_privilege"] = _has_privilege("c")
+FUNCTIONS["has_schema_privilege"] = _has_privilege("n")
+FUNCTIONS["has_database_privilege"] = _has_privilege("d")
 
 
 def catalog_functions(tree: exp.Expression, ctx: object) -> exp.Expression:

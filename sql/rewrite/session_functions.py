@@ -71,6 +71,12 @@ def session_functions(tree: exp.Expression, ctx) -> exp.Expression:
             return lit(ctx.database)
         if name in ("current_user", "session_user", "user", "current_role"):
             return lit(ctx.user)
+        if (
+            name in ("has_table_privilege", "has_schema_privilege", "has_database_privilege")
+            and len(args) == 2
+        ):
+            node.set("expressions", [lit(ctx.user), *(a.copy() for a in args)])  # (catalog_functions.py)
+            return node
         if name == "current_schema":
             return lit("public")
         if name == "current_schemas":

@@ -1,8 +1,9 @@
-"""psql 15's ``\\d`` and ``\\ds`` against ``tsgres serve``, as PostgreSQL 15 prints them:
+"""psql 15's ``\\d``, ``\\ds``, ``\\du`` and ``\\dp`` against ``tsgres serve``, as PostgreSQL 15 prints them:
 TimescaleDB's getting-started schema (defaults, CHECK constraints, foreign keys and what references
 a table: footers psql shows only when the catalog says there is something, relchecks and
 relhastriggers), and sequences (the list, a sequence's options, the column a SERIAL's sequence is
-owned by), with nextval over the wire per row and per session."""
+owned by), with nextval over the wire per row and per session, and roles (`\\du`: attributes and
+memberships) and table privileges (`\\dp`: relacl one aclitem a line)."""
 
 from __future__ import annotations
 
@@ -71,3 +72,28 @@ def test_psql_lists_and_describes_sequences(pg_server: PgServer) -> None:
     assert "Owned by: public.orders.id" in serial
     table = _psql(pg_server, db, r"\d orders").splitlines()
     assert "no|integer|||nextval('order_no'::regclass)" in table
+
+
+def test_psql_lists_roles_and_access_privileges(pg_server: PgServer) -> None:
+    db = _created(pg_server, "roles_psql", ("CREATE TABLE readings (time timestamptz NOT NULL, v float8)",))
+    with pg_server.connect(db) as conn:
+        conn.execute("CREATE ROLE psql_readers NOLOGIN")
+        conn.execute("CREATE USER psql_reader WITH PASSWORD 'x' CREATEDB")
+        conn.execute("GRANT psql_readers TO psql_reader")
+        conn.execute("GRANT SELECT ON readings TO psql_readers")
+        conn.execute("GRANT SELECT, INSERT ON readings TO psql_reader")
+    try:
+        roles = _psql(pg_server, db, r"\du psql_*").splitlines()
+        assert "psql_reader|Create DB|{psql_readers}" in roles
+        assert "psql_readers|Cannot login|{}" in roles
+        access = _psql(pg_server, db, r"\dp readings").splitlines()
+        assert access[2:6] == [
+            "public|readings|table|postgres=arwdDxt/postgres",
+            "psql_readers=r/postgres",
+            "psql_reader=ar/postgres||",
+            "(1 row)",
+        ], access
+    finally:
+        with pg_server.connect(db) as conn:
+            conn.execute("DROP TABLE readings")
+            conn.execute("DROP ROLE psql_reader, psql_readers")
