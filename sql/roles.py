@@ -820,6 +820,23 @@ def _letters(privs: str | list[str], kind: str) -> str:
     return out
 
 
+def _closing_clauses(t, grant: bool, option: str) -> bool:
+    """The end of a GRANT / REVOKE: [WITH <option> OPTION] (GRANT), [GRANTED BY role], [CASCADE |
+    RESTRICT] (REVOKE), then nothing; whether the option was given."""
+    given = False
+    if grant and t.take("WITH"):
+        t.expect(option)
+        t.expect("OPTION")
+        given = True
+    if t.take("GRANTED"):
+        t.expect("BY")
+        t.name()
+    if not grant:
+        t.take("CASCADE", "RESTRICT")
+    t.done()
+    return given
+
+
 def run_grant(session: SqlSession, sql: str):
     from sql.engine import Result
 
@@ -854,15 +871,7 @@ def run_grant(session: SqlSession, sql: str):
     kind, objects = _objects(session, t)
     t.expect("TO" if grant else "FROM")
     grantees = _grantees(session, t)
-    if grant and t.take("WITH"):
-        t.expect("GRANT")
-        t.expect("OPTION")
-    if t.take("GRANTED"):
-        t.expect("BY")
-        t.name()
-    if not grant:
-        t.take("CASCADE", "RESTRICT")
-    t.done()
+    _closing_clauses(t, grant, "GRANT")
     superuser = session.is_superuser()
     for key, okind, label in objects:
         letters = _letters(privs, okind if kind == "table" else kind)
@@ -918,17 +927,7 @@ def _grant_membership(session: SqlSession, t: _Tokens, grant: bool, option_for: 
         if not _role_exists(catalog, name):
             raise E.UndefinedObject(f'role "{name}" does not exist')
         members.append(name)
-    admin = False
-    if grant and t.take("WITH"):
-        t.expect("ADMIN")
-        t.expect("OPTION")
-        admin = True
-    if t.take("GRANTED"):
-        t.expect("BY")
-        t.name()
-    if not grant:
-        t.take("CASCADE", "RESTRICT")
-    t.done()
+    admin = _closing_clauses(t, grant, "ADMIN")
     current = {(p, m): (a, g) for p, m, a, g in memberships(catalog)}
     for parent in granted:
         if not session.is_superuser():

@@ -19,6 +19,7 @@ import shutil
 import signal
 import socket
 import struct
+import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -225,3 +226,28 @@ def wire_recorder(pg_server: PgServer) -> Iterator[WireRecorder]:
 
 JAVA_DIR = Path(__file__).parent / "java"
 NODE_DIR = Path(__file__).parent / "node"
+
+
+def psql_output(pg_server: PgServer, db: str, command: str) -> str:
+    """psql 15's unaligned output (fields joined by '|') of one command run against ``db``."""
+    psql = require_command("psql")
+    env = {**os.environ, "PGOPTIONS": "", "PAGER": "", "PSQL_PAGER": "", "COLUMNS": "200"}
+    out = subprocess.run(
+        [psql, "-X", "-h", pg_server.host, "-p", str(pg_server.port), "-U", "postgres", "-d", db,
+         "-v", "ON_ERROR_STOP=1", "-P", "pager=off", "-A", "-F", "|", "-c", command],
+        capture_output=True, text=True, timeout=60, env=env, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def sqlalchemy_engine(pg_server: PgServer, name: str) -> Iterator[object]:
+    """A SQLAlchemy 2 engine (psycopg 3) on a database of its own, disposed after (for a fixture)."""
+    try:
+        import sqlalchemy as sa
+    except ImportError:  # CI installs it (.ci/run)
+        pytest.skip("sqlalchemy is not installed")
+    db = pg_server.database(name)
+    eng = sa.create_engine(f"postgresql+psycopg://postgres@{pg_server.host}:{pg_server.port}/{db}")
+    yield eng
+    eng.dispose()

@@ -5,13 +5,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 
 import pytest
 
-from tests.compat.pg.conftest import PgServer, require, require_command
+from tests.compat.pg.conftest import PgServer, psql_output, require, sqlalchemy_engine
 
 try:
     import sqlalchemy as sa
@@ -21,11 +19,7 @@ except ImportError:  # CI installs it (.ci/run)
 
 @pytest.fixture(scope="module")
 def engine(pg_server: PgServer) -> Iterator[sa.Engine]:
-    require(sa is not None, "sqlalchemy")
-    db = pg_server.database("comments_sqlalchemy")
-    eng = sa.create_engine(f"postgresql+psycopg://postgres@{pg_server.host}:{pg_server.port}/{db}")
-    yield eng
-    eng.dispose()
+    yield from sqlalchemy_engine(pg_server, "comments_sqlalchemy")  # type: ignore[misc]
 
 
 def test_sqlalchemy_create_all_comments_and_inspector(engine: sa.Engine) -> None:
@@ -62,18 +56,6 @@ def test_sqlalchemy_create_all_comments_and_inspector(engine: sa.Engine) -> None
     meta.drop_all(engine)
 
 
-def _psql(pg_server: PgServer, db: str, command: str) -> str:
-    psql = require_command("psql")
-    env = {**os.environ, "PGOPTIONS": "", "PAGER": "", "PSQL_PAGER": "", "COLUMNS": "200"}
-    out = subprocess.run(
-        [psql, "-X", "-h", pg_server.host, "-p", str(pg_server.port), "-U", "postgres", "-d", db,
-         "-v", "ON_ERROR_STOP=1", "-P", "pager=off", "-A", "-F", "|", "-c", command],
-        capture_output=True, text=True, timeout=60, env=env, check=False,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    return out.stdout
-
-
 @pytest.fixture(scope="module")
 def described(pg_server: PgServer) -> str:
     db = pg_server.database("comments_psql")
@@ -94,7 +76,7 @@ def described(pg_server: PgServer) -> str:
 
 
 def test_psql_describe_table_shows_column_descriptions(pg_server: PgServer, described: str) -> None:
-    lines = _psql(pg_server, described, r"\d+ m").splitlines()
+    lines = psql_output(pg_server, described, r"\d+ m").splitlines()
     assert lines[0] == 'Table "public.m"'
     header = lines[1].split("|")
     assert header[-1] == "Description"
@@ -103,17 +85,19 @@ def test_psql_describe_table_shows_column_descriptions(pg_server: PgServer, desc
 
 
 def test_psql_lists_descriptions(pg_server: PgServer, described: str) -> None:
-    tables = _psql(pg_server, described, r"\dt+").splitlines()
+    tables = psql_output(pg_server, described, r"\dt+").splitlines()
     assert tables[1].split("|")[-1] == "Description"
     assert tables[2].split("|")[1] == "m" and tables[2].split("|")[-1] == "cpu usage per host"
-    views = _psql(pg_server, described, r"\dv+").splitlines()
+    views = psql_output(pg_server, described, r"\dv+").splitlines()
     assert views[2].split("|")[1] == "v" and views[2].split("|")[-1] == "usage only"
     schemas = {
-        r.split("|")[0]: r.split("|")[-1] for r in _psql(pg_server, described, r"\dn+").splitlines()[2:-1]
+        r.split("|")[0]: r.split("|")[-1]
+        for r in psql_output(pg_server, described, r"\dn+").splitlines()[2:-1]
     }
     assert (schemas["archive"], schemas["public"]) == ("old data", "standard public schema")
     databases = {
-        r.split("|")[0]: r.split("|")[-1] for r in _psql(pg_server, "postgres", r"\l+").splitlines()[2:-1]
+        r.split("|")[0]: r.split("|")[-1]
+        for r in psql_output(pg_server, "postgres", r"\l+").splitlines()[2:-1]
     }
     assert databases[described] == "psql describes me"
     assert databases["postgres"] == "default administrative connection database"

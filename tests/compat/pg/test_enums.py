@@ -6,13 +6,11 @@ what the same calls give on PostgreSQL 15."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
 from collections.abc import Iterator
 
 import pytest
 
-from tests.compat.pg.conftest import PgServer, require, require_command
+from tests.compat.pg.conftest import PgServer, psql_output, sqlalchemy_engine
 
 try:
     import sqlalchemy as sa
@@ -22,11 +20,7 @@ except ImportError:  # CI installs it (.ci/run)
 
 @pytest.fixture(scope="module")
 def engine(pg_server: PgServer) -> Iterator[sa.Engine]:
-    require(sa is not None, "sqlalchemy")
-    db = pg_server.database("enums")
-    eng = sa.create_engine(f"postgresql+psycopg://postgres@{pg_server.host}:{pg_server.port}/{db}")
-    yield eng
-    eng.dispose()
+    yield from sqlalchemy_engine(pg_server, "enums")  # type: ignore[misc]
 
 
 def test_sa_enum_create_write_read_reflect(engine: sa.Engine) -> None:
@@ -76,26 +70,14 @@ def test_sa_enum_create_write_read_reflect(engine: sa.Engine) -> None:
     assert sa.inspect(engine).get_enums() == []
 
 
-def _psql(pg_server: PgServer, db: str, command: str) -> str:
-    psql = require_command("psql")
-    env = {**os.environ, "PGOPTIONS": "", "PAGER": "", "PSQL_PAGER": "", "COLUMNS": "200"}
-    out = subprocess.run(
-        [psql, "-X", "-h", pg_server.host, "-p", str(pg_server.port), "-U", "postgres", "-d", db,
-         "-v", "ON_ERROR_STOP=1", "-P", "pager=off", "-A", "-F", "|", "-c", command],
-        capture_output=True, text=True, timeout=60, env=env, check=False,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    return out.stdout
-
-
 def test_psql_describes_enum_types(pg_server: PgServer) -> None:
     db = pg_server.database("enums_psql")
     with pg_server.connect(db) as conn:
         conn.execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')")
         conn.execute("CREATE TABLE feelings (time timestamptz NOT NULL, m mood)")
-    types = _psql(pg_server, db, r"\dT+").splitlines()
+    types = psql_output(pg_server, db, r"\dT+").splitlines()
     assert types[1].split("|")[:5] == ["Schema", "Name", "Internal name", "Size", "Elements"]
     # the labels, one a line, in the order of declaration
     assert types[2] == "public|mood|mood|4|sad" and types[3] == "ok" and types[4].startswith("happy|")
-    table = _psql(pg_server, db, r"\d feelings").splitlines()
+    table = psql_output(pg_server, db, r"\d feelings").splitlines()
     assert table[3].split("|")[:2] == ["m", "mood"]

@@ -7,8 +7,7 @@ memberships) and table privileges (`\\dp`: relacl one aclitem a line)."""
 
 from __future__ import annotations
 
-from tests.compat.pg.conftest import PgServer
-from tests.compat.pg.test_comments import _psql
+from tests.compat.pg.conftest import PgServer, psql_output
 
 SCHEMA = (
     "CREATE TABLE sensors (id serial PRIMARY KEY, type varchar(50) DEFAULT 'probe', location varchar(50))",
@@ -29,14 +28,14 @@ def _created(pg_server: PgServer, name: str, statements: tuple[str, ...]) -> str
 
 def test_psql_describes_defaults_checks_and_foreign_keys(pg_server: PgServer) -> None:
     db = _created(pg_server, "describe_psql", SCHEMA)
-    sensors = _psql(pg_server, db, r"\d sensors").splitlines()
+    sensors = psql_output(pg_server, db, r"\d sensors").splitlines()
     assert "id|integer||not null|nextval('sensors_id_seq'::regclass)" in sensors
     assert "type|character varying(50)|||'probe'::character varying" in sensors
     assert sensors[sensors.index("Referenced by:") + 1] == (
         '    TABLE "sensor_data" CONSTRAINT "sensor_data_sensor_id_fkey" FOREIGN KEY (sensor_id)'
         " REFERENCES sensors(id)"
     )
-    data = _psql(pg_server, db, r"\d sensor_data").splitlines()
+    data = psql_output(pg_server, db, r"\d sensor_data").splitlines()
     assert data[data.index("Check constraints:") + 1] == '    "sane" CHECK ((temperature < 1000))'
     assert data[data.index("Foreign-key constraints:") + 1] == (
         '    "sensor_data_sensor_id_fkey" FOREIGN KEY (sensor_id) REFERENCES sensors(id)'
@@ -61,16 +60,16 @@ def test_psql_lists_and_describes_sequences(pg_server: PgServer) -> None:
         with pg_server.connect(db) as other:
             assert other.execute("SELECT nextval('order_no')").fetchone() == (1040,)
         assert conn.execute("SELECT currval('order_no')").fetchone() == (1030,)
-    listed = _psql(pg_server, db, r"\ds").splitlines()
+    listed = psql_output(pg_server, db, r"\ds").splitlines()
     assert "public|order_no|sequence|postgres" in listed
     assert "public|orders_id_seq|sequence|postgres" in listed
-    own = _psql(pg_server, db, r"\d order_no").splitlines()
+    own = psql_output(pg_server, db, r"\d order_no").splitlines()
     assert own[0] == 'Sequence "public.order_no"'
     assert "integer|1000|1|9999|10|yes|1" in own
-    serial = _psql(pg_server, db, r"\d orders_id_seq").splitlines()
+    serial = psql_output(pg_server, db, r"\d orders_id_seq").splitlines()
     assert "bigint|1|1|9223372036854775807|1|no|1" in serial
     assert "Owned by: public.orders.id" in serial
-    table = _psql(pg_server, db, r"\d orders").splitlines()
+    table = psql_output(pg_server, db, r"\d orders").splitlines()
     assert "no|integer|||nextval('order_no'::regclass)" in table
 
 
@@ -83,10 +82,10 @@ def test_psql_lists_roles_and_access_privileges(pg_server: PgServer) -> None:
         conn.execute("GRANT SELECT ON readings TO psql_readers")
         conn.execute("GRANT SELECT, INSERT ON readings TO psql_reader")
     try:
-        roles = _psql(pg_server, db, r"\du psql_*").splitlines()
+        roles = psql_output(pg_server, db, r"\du psql_*").splitlines()
         assert "psql_reader|Create DB|{psql_readers}" in roles
         assert "psql_readers|Cannot login|{}" in roles
-        access = _psql(pg_server, db, r"\dp readings").splitlines()
+        access = psql_output(pg_server, db, r"\dp readings").splitlines()
         assert access[2:6] == [
             "public|readings|table|postgres=arwdDxt/postgres",
             "psql_readers=r/postgres",
