@@ -210,21 +210,24 @@ class _PgConnection(asyncio.Protocol):
         """The client closed its sending side: answer what it sent, then close (a half-close is legal).
 
         A killed client's kernel closes the same way, so a statement still running
-        :data:`EOF_GRACE_S` later is taken to be for nobody and cancelled; one that ends before
-        is answered (on a loaded machine a quick one may still be running when the EOF comes)."""
+        :data:`EOF_GRACE_S` later is taken to be for nobody: the connection is dropped, which cancels
+        it (connection_lost). One that ends before is answered (on a loaded machine a quick one may
+        still be running when the EOF comes)."""
         self.eof = True
         self.wake.set()
         self.loop.call_later(EOF_GRACE_S, self._cancel_after_eof)
         return True
 
     def _cancel_after_eof(self) -> None:
-        """:data:`EOF_GRACE_S` after the client's EOF: cancel what still runs; a statement not begun
-        yet (its step waits for the pool) is looked at again shortly, until the connection ends."""
+        """:data:`EOF_GRACE_S` after the client's EOF: drop the connection if a statement still runs
+        (connection_lost cancels it); one not begun yet (its step waits for the pool) is looked at
+        again shortly, until the connection ends."""
         handler = self.handler
         if self.lost or handler is None or self.task is None or self.task.done():
             return
         if handler.running or handler.streaming:
-            self._cancel_while_running()
+            if self.transport is not None:
+                self.transport.abort()
         else:
             self.loop.call_later(CANCEL_AGAIN_S, self._cancel_after_eof)
 
