@@ -112,6 +112,11 @@ def definition(c: dict) -> str:
 # checks it: a row whose key is already stored, or twice in one statement, fails with 23505.
 
 
+def plain_keys(meta) -> list[list[str]]:
+    """The table's PRIMARY KEY / UNIQUE keys that do not include the time column."""
+    return [list(k) for k in meta.options.get("keys") or [] if k and meta.time_column not in k]
+
+
 def key_name(meta, key: list[str]) -> str:
     primary = list(meta.options.get("primary_key") or [])
     return f"{meta.name}_pkey" if list(key) == primary else f"{meta.name}_{'_'.join(key)}_key"
@@ -128,8 +133,7 @@ def check_unique(
 ) -> None:
     """23505 when ``rows`` (about to be written; ``replaced``: the stored rows they replace, for an
     UPDATE) repeat a key without the time column, among themselves or with a stored row."""
-    keys = [list(k) for k in meta.options.get("keys") or [] if k and meta.time_column not in k]
-    for key in keys:
+    for key in plain_keys(meta):
         if not rows.num_rows or any(k not in rows.column_names for k in key):
             continue  # (a key column left to its default, a SERIAL: new by construction)
         new = [t for t in _key_tuples(rows, key) if t is not None]

@@ -689,11 +689,7 @@ def _drop_constraint(session: SqlSession, table: exp.Table, meta, action: exp.Dr
             _set_options(session.storage, meta.id, _without_foreign_key, name)
             continue
         keys = meta.options.get("keys") or []
-        primary = meta.options.get("primary_key") or []
-        key_names = [
-            f"{meta.name}_pkey" if list(k) == list(primary) else f"{meta.name}_{'_'.join(k)}_key"
-            for k in keys
-        ]
+        key_names = [constraints.key_name(meta, k) for k in keys]
         if name in key_names:
             _set_options(
                 session.storage, meta.id, _without_key, keys[key_names.index(name)], meta.time_column

@@ -289,11 +289,10 @@ def _general_update(meta, conflict: exp.OnConflict) -> bool:
 def _conflict_key(meta, conflict: exp.OnConflict) -> list[str]:
     """The key ON CONFLICT names (its columns, or ON CONSTRAINT name), one of the table's keys."""
     keys = [list(k) for k in meta.options.get("keys") or [] if k]
-    primary = list(meta.options.get("primary_key") or [])
     name = conflict.args.get("constraint")
     if name is not None:
         for k in keys:
-            if (f"{meta.name}_pkey" if k == primary else f"{meta.name}_{'_'.join(k)}_key") == name.name:
+            if constraints.key_name(meta, k) == name.name:
                 return k
         raise E.UndefinedObject(f'constraint "{name.name}" for table "{meta.name}" does not exist')
     target = [o.this.name for o in conflict.args.get("conflict_keys") or [] if isinstance(o.this, exp.Column)]
@@ -407,6 +406,24 @@ def _upsert(
         else rows.slice(0, 0)
     )
     return _returning(session, returning, out, f"INSERT 0 {n}", table)
+
+
+def _matched(session: SqlSession, table: exp.Table, joins: list, where, params: list, exprs) -> pa.Table:
+    """``exprs`` over the rows an UPDATE or DELETE changes: its table with its FROM / USING items
+    joined and its WHERE applied."""
+    q = exp.select(*exprs).from_(table.copy())
+    for j in joins:
+        q = q.join(j.copy())
+    if where is not None:
+        q = q.where(where.this.copy())
+    return session.query_arrow(q, params)
+
+
+def _tag_key(meta) -> list[str] | None:
+    """A PRIMARY KEY / UNIQUE key of tag columns (without the time), by which stored rows are
+    found and deleted exactly; None when the table has none."""
+    by_name = {c.name: c for c in sql_columns(meta)}
+    return next((k for k in constraints.plain_keys(meta) if all(by_name[c].kind == "tag" for c in k)), None)
 
 
 def _key_pushdown(session: SqlSession, table: exp.Table, meta, key: list[str], rows: pa.Table):
@@ -552,26 +569,15 @@ def delete(session: SqlSession, tree: exp.Delete, params: list) -> Result:
     alias = table.alias_or_name
     where, using = tree.args.get("where"), tree.args.get("using")
 
+    joins = list(using or [])
+
     def matched(*exprs: exp.Expression) -> pa.Table:
-        q = exp.select(*exprs).from_(table.copy())
-        for u in using or []:
-            q = q.join(u.copy())
-        if where is not None:
-            q = q.where(where.this.copy())
-        return session.query_arrow(q, params)
+        return _matched(session, table, joins, where, params, exprs)
 
     pd = _pushdown(session, table, meta, where, params) if not using else None
     key = None
     if pd is None or not pd.exact:
-        by_name = {c.name: c for c in sql_columns(meta)}
-        key = next(
-            (
-                list(k)
-                for k in meta.options.get("keys") or []
-                if k and meta.time_column not in k and all(by_name[c].kind == "tag" for c in k)
-            ),
-            None,
-        )
+        key = _tag_key(meta)
         if key is None:
             raise E.FeatureNotSupported(
                 "DELETE supports conditions on the time column and on tag columns (=, IN, LIKE, AND, OR)"
@@ -630,14 +636,10 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
     alias = table.alias_or_name
     where, from_ = tree.args.get("where"), tree.args.get("from_")
 
+    joins = [from_.this] if from_ is not None else []
+
     def matched(*exprs: exp.Expression) -> pa.Table:
-        """``exprs`` over the rows the UPDATE changes (its FROM joined, its WHERE applied)."""
-        q = exp.select(*exprs).from_(table.copy())
-        if from_ is not None:
-            q = q.join(from_.this.copy())
-        if where is not None:
-            q = q.where(where.this.copy())
-        return session.query_arrow(q, params)
+        return _matched(session, table, joins, where, params, exprs)
 
     # every column, SET ones replaced: rows written back whole
     rows = matched(
@@ -656,7 +658,7 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
         columns = sorted({c for _child, fk in refs for c in fk["ref_columns"]})
         old = matched(*[exp.column(c, table=alias, quoted=True).as_(c) for c in columns])
         foreign_keys.check_removed(session, meta, old, rows, deleting=False)
-    plain_keys = [k for k in meta.options.get("keys") or [] if k and meta.time_column not in k]
+    plain_keys = constraints.plain_keys(meta)
     if rows.num_rows and any(set(k) & set(sets) for k in plain_keys):  # (a key SET: still unique?)
         names = sorted({c for k in plain_keys for c in k})
         old = matched(*[exp.column(c, table=alias, quoted=True).as_(c) for c in names])
@@ -666,7 +668,7 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
     if rows.num_rows and (rekeyed or any(rows.column(n).null_count for n in sets)):
         pd = _pushdown(session, table, meta, where, params) if from_ is None else None
         if pd is None or not pd.exact:  # by the rows' key instead, when a key of tags has them
-            key = next((k for k in plain_keys if all(by_name[c].kind == "tag" for c in k)), None)
+            key = _tag_key(meta)
             if key is None:
                 raise E.FeatureNotSupported(
                     "this UPDATE writes the rows it changes again after deleting them: it needs"
