@@ -122,10 +122,24 @@ def key_name(meta, key: list[str]) -> str:
     return f"{meta.name}_pkey" if list(key) == primary else f"{meta.name}_{'_'.join(key)}_key"
 
 
-def _key_tuples(rows: pa.Table, key: list[str]) -> list[tuple]:
-    """Each row's key (None where it has a NULL in it: NULLs are never equal)."""
-    values = zip(*[rows.column(k).to_pylist() for k in key], strict=True)
-    return [t if all(v is not None for v in t) else None for t in values]
+def distinct_keys(rows: pa.Table, columns: list[str]) -> set[tuple]:
+    """The distinct keys of ``rows`` in ``columns`` without a NULL in them (NULLs are never equal)."""
+    if not rows.num_rows or any(c not in rows.column_names for c in columns):
+        return set()
+    values = zip(*[rows.column(c).to_pylist() for c in columns], strict=True)
+    return {t for t in values if all(v is not None for v in t)}
+
+
+def present_keys(session: SqlSession, table: exp.Table, columns: list[str], keys: set[tuple]) -> set[tuple]:
+    """Which of ``keys`` the stored rows of ``table`` hold in ``columns``."""
+    where = exp.and_(
+        *[
+            exp.column(c, quoted=True).isin(*[exp.convert(v) for v in {k[i] for k in keys}])
+            for i, c in enumerate(columns)
+        ]
+    )
+    q = exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(table.copy()).where(where).distinct()
+    return distinct_keys(session.query_arrow(q, []), columns) & keys
 
 
 def check_unique(
@@ -136,7 +150,8 @@ def check_unique(
     for key in plain_keys(meta):
         if not rows.num_rows or any(k not in rows.column_names for k in key):
             continue  # (a key column left to its default, a SERIAL: new by construction)
-        new = [t for t in _key_tuples(rows, key) if t is not None]
+        values = zip(*[rows.column(k).to_pylist() for k in key], strict=True)
+        new = [t for t in values if all(v is not None for v in t)]
         if not new:
             continue
         seen: set[tuple] = set()
@@ -144,16 +159,9 @@ def check_unique(
             if t in seen:
                 _duplicate(meta, key, t)
             seen.add(t)
-        where = exp.and_(
-            *[
-                exp.column(k, quoted=True).isin(*[exp.convert(v) for v in {t[i] for t in seen}])
-                for i, k in enumerate(key)
-            ]
-        )
-        q = exp.select(*[exp.column(k, quoted=True) for k in key]).from_(table.copy()).where(where)
-        stored = [t for t in _key_tuples(session.query_arrow(q, []), key) if t is not None]
-        gone = set(_key_tuples(replaced, key)) if replaced is not None and replaced.num_rows else set()
-        clash = next((t for t in stored if t in seen and t not in gone), None)
+        gone = distinct_keys(replaced, key) if replaced is not None else set()
+        stored = present_keys(session, table, key, seen) - gone
+        clash = next((t for t in new if t in stored), None)  # (the first row that clashes)
         if clash is not None:
             _duplicate(meta, key, clash)
 

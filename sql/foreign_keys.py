@@ -25,6 +25,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from sql import errors as E
+from sql.constraints import distinct_keys, present_keys
 
 if TYPE_CHECKING:
     from sql.engine import SqlSession
@@ -121,26 +122,6 @@ def _table_ref(schema: str, name: str) -> exp.Table:
     return exp.Table(this=exp.to_identifier(name), db=exp.to_identifier(schema) if schema else None)
 
 
-def _tuples(rows: pa.Table, columns: list[str]) -> set[tuple]:
-    """The distinct keys of ``rows`` without a NULL in them."""
-    if not rows.num_rows or any(c not in rows.column_names for c in columns):
-        return set()
-    values = zip(*[rows.column(c).to_pylist() for c in columns], strict=True)
-    return {t for t in values if all(v is not None for v in t)}
-
-
-def _present(session: SqlSession, table: exp.Table, columns: list[str], keys: set[tuple]) -> set[tuple]:
-    """Which of ``keys`` the rows of ``table`` hold in ``columns``."""
-    where = exp.and_(
-        *[
-            exp.column(c, quoted=True).isin(*[exp.convert(v) for v in {k[i] for k in keys}])
-            for i, c in enumerate(columns)
-        ]
-    )
-    q = exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(table).where(where).distinct()
-    return _tuples(session.query_arrow(q, []), columns) & keys
-
-
 def _key_text(columns: list[str], key: tuple) -> str:
     return f"Key ({', '.join(columns)})=({', '.join(str(v) for v in key)})"
 
@@ -148,10 +129,10 @@ def _key_text(columns: list[str], key: tuple) -> str:
 def check_references(session: SqlSession, table: str, fks: list[dict], rows: pa.Table) -> None:
     """23503 when a row about to be written to ``table`` references a key its parent lacks."""
     for fk in fks:
-        keys = _tuples(rows, fk["columns"])
+        keys = distinct_keys(rows, fk["columns"])
         if not keys:
             continue
-        missing = keys - _present(session, _table_ref(fk["schema"], fk["table"]), fk["ref_columns"], keys)
+        missing = keys - present_keys(session, _table_ref(fk["schema"], fk["table"]), fk["ref_columns"], keys)
         if missing:
             raise E.ForeignKeyViolation(
                 f'insert or update on table "{table}" violates foreign key constraint "{fk["name"]}"',
@@ -175,11 +156,13 @@ def check_removed(session: SqlSession, parent, old: pa.Table, new: pa.Table | No
     still references a key that goes away (NO ACTION / RESTRICT), 0A000 when its action would have to
     change the child's rows."""
     for child, fk in referencing(session, parent):
-        gone = _tuples(old, fk["ref_columns"]) - (set() if new is None else _tuples(new, fk["ref_columns"]))
+        gone = distinct_keys(old, fk["ref_columns"]) - (
+            set() if new is None else distinct_keys(new, fk["ref_columns"])
+        )
         if not gone:
             continue
         table = _table_ref("" if child.rp in ("autogen",) else child.rp, child.name)
-        used = _present(session, table, fk["columns"], gone)
+        used = present_keys(session, table, fk["columns"], gone)
         if not used:
             continue
         action = fk["on_delete"] if deleting else fk["on_update"]
