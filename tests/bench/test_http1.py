@@ -17,13 +17,14 @@ BODY = b'{"results":[{"statement_id":0}]}' * 50
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    connections: set[int] = set()
+    connections: set[tuple] = set()  # the client's (host, port) of each connection served
 
     def log_message(self, *args: object) -> None:
         pass
 
     def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
-        type(self).connections.add(id(self.connection))
+        # (the address, not id() of the socket: a closed socket's id can be the next one's)
+        type(self).connections.add(tuple(self.client_address))
         path = self.path
         if path == "/length":
             self._head(200, {"Content-Length": str(len(BODY))})
