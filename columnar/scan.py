@@ -1656,7 +1656,10 @@ def warm_up() -> None:
 
             gs = np.ascontiguousarray(chunk.groups["series"], np.int64)
             t0, t1 = (np.ascontiguousarray(chunk.groups[k], np.int64) for k in ("tmin", "tmax"))
-            _select_runs(gs, t0, t1, np.array([1], np.int64), 0, INT64_MAX)
+            wanted = np.array([1], np.int64)
+            _select_runs(gs, t0, t1, wanted, 0, INT64_MAX)
+            wanted.flags.writeable = False  # (the series index hands out read-only ids: a type of its own)
+            _select_runs(gs, t0, t1, wanted, 0, INT64_MAX)
             _aggregate_fused_part(g, chunk, types, names, 0, INT64_MAX, 60 * 10**9, 0)
             every_group = np.ones(len(g), bool)
             chunk.classify_groups(g, every_group, every_group, names, 0, INT64_MAX, 60 * 10**9, 0, True, True)

@@ -268,3 +268,6 @@ def warm_up() -> None:
         ],
         [1, 1],
     )
+    times = np.array([0, 10**9], np.int64)
+    times.flags.writeable = False  # (times read from storage are read-only views: a type of their own)
+    join_rows(2, [(TIME, times), (INT, (np.array([1, 2], np.int64), np.array([True, True])))], [2])
