@@ -30,7 +30,10 @@ Deliberate differences from TSBS's text, each so that every peer computes the sa
 * cpu-max-all's InfluxQL groups ``by time(1h)`` like its SQL (TSBS's InfluxQL says ``time(1m)`` while
   its label and SQL say hourly).
 
-Each type runs ``--instances`` different instances (default 10) after one untimed warm-up instance;
+Each type runs ``--instances`` different instances (default 10) after ``--warmup`` untimed ones
+(default 3: a fresh process's first queries of a shape run 1.5-3x slower than its later ones, tsgres's
+while CPython specialises the code on their path and its per-table caches fill, and 10 timed instances
+are too few to dilute that as TSBS's thousands of queries per type do);
 the time of one instance is, as in TSBS's own runners, the client's wall time from sending the query
 to having received the whole answer: the full HTTP body for InfluxQL (one keep-alive connection; the
 request is built before the clock starts, as TSBS builds its URL, and read by bench/http1.py, whose
@@ -53,6 +56,7 @@ supported yet" until the server answers ``/query`` and has a PostgreSQL listener
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -410,8 +414,8 @@ def settle(pid: int, *, quiet_share: float = 0.05, window_s: float = 1.0, limit_
     return time.monotonic() - start
 
 
-def run_type(client: Client, queries: list[Query], dialect: str, peer: str) -> TypeResult:
-    """Warm up with ``queries[0]``, then time the rest; the first error stops the type. The clock
+def run_type(client: Client, queries: list[Query], dialect: str, peer: str, warmup: int = 1) -> TypeResult:
+    """Run the first ``warmup`` queries untimed, then time the rest; the first error stops the type. The clock
     covers ``client.query`` of what ``client.prepare`` made before it (what it covers is the
     client's: see ``--decode``)."""
     res = TypeResult(queries[0].qtype, peer, dialect, note=queries[0].note)
@@ -422,7 +426,7 @@ def run_type(client: Client, queries: list[Query], dialect: str, peer: str) -> T
             raw = client.query(prepared)
             ms = (time.perf_counter() - t0) * 1000
             rows = client.rows(raw)
-            if i:
+            if i >= warmup:
                 res.times_ms.append(ms)
                 res.rows.append(rows)
     except Exception as e:  # reported as this type's row
@@ -433,7 +437,8 @@ def run_type(client: Client, queries: list[Query], dialect: str, peer: str) -> T
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hosts", type=int, default=100)
     p.add_argument("--hours", type=float, default=24)
-    p.add_argument("--instances", type=int, default=10, help="timed instances per type (plus one warm-up)")
+    p.add_argument("--instances", type=int, default=10, help="timed instances per type")
+    p.add_argument("--warmup", type=int, default=3, help="untimed instances run before them")
     p.add_argument("--types", default=",".join(QUERY_TYPES), help="comma-separated query types")
     p.add_argument(
         "--peers", default="influxdb,tsgres,postgres", help="comma-separated, of: influxdb, tsgres, postgres"
@@ -457,6 +462,10 @@ def _types(args: argparse.Namespace) -> list[str]:
 
 
 def measure(args: argparse.Namespace) -> list[Measurement]:
+    """Every peer is started, loaded and left to settle first; then the types run one after another,
+    each on every (peer, dialect) in turn, the order rotating from type to type. A peer's type is
+    timed a few seconds from the others' rather than minutes, so the machine's speed, which drifts
+    on a shared VM, weighs on all peers' figures of a type alike."""
     from bench.ingest import load_lp
     from bench.peers import InfluxDB1Peer, PostgresPeer, TsgresPeer
     from bench.pgload import load_copy
@@ -464,78 +473,90 @@ def measure(args: argparse.Namespace) -> list[Measurement]:
     gen = DevopsCpu(args.hosts, hours=args.hours, seed=args.seed)
     generator = DevopsQueries.for_generator(gen, args.query_seed)
     types = _types(args)
-    plan = {t: generator.instances(t, args.instances + 1) for t in types}
+    plan = {t: generator.instances(t, args.warmup + args.instances) for t in types}
     peers = [p for p in args.peers.split(",") if p]
     print(
         f"devops: {gen.n_rows:,} rows ({gen.scale} hosts x {gen.n_ticks} ticks); {len(types)} query types x "
-        f"{args.instances} instances (+1 warm-up)",
+        f"{args.instances} instances (+{args.warmup} warm-up)",
         flush=True,
     )
     results: list[TypeResult] = []
-
-    def run_all(client: Client, peer: str, dialect: str) -> None:
-        for t in types:
-            r = run_type(client, plan[t], dialect, peer)
-            results.append(r)
-            if r.error:
-                shown = f"failed: {r.error[:200]}"
-            else:
-                shown = f"median {median(r.times_ms):9.2f} ms  p95 {percentile(r.times_ms, 0.95):9.2f} ms  rows {median(r.rows):g}"
-            print(f"  {peer:8} {dialect:8} {t:22} {shown}", flush=True)
+    targets: list[tuple[str, str, Client]] = []  # (peer, dialect, client), in --peers order
+    pids: dict[str, int] = {}
 
     def skip_all(peer: str, dialect: str, why: str) -> None:
         print(f"  {peer:8} {dialect:8} {NOT_SUPPORTED} ({why})", flush=True)
         results.extend(TypeResult(t, peer, dialect, unsupported=True) for t in types)
 
-    for name in peers:
-        try:
-            if name == "influxdb":
-                with InfluxDB1Peer() as ipeer:
-                    load_lp(ipeer, gen)
-                    print(f"  influxdb settled after {settle(ipeer.pid):.1f} s", flush=True)
-                    client = InfluxQLClient(
-                        ipeer.host, ipeer.http_port, timeout=args.timeout, decode=args.decode
-                    )
-                    run_all(client, "influxdb", "InfluxQL")
-                    client.close()
-            elif name == "postgres":
-                with PostgresPeer() as ppeer:
-                    load_copy(ppeer.conninfo(), gen, target="postgres")
-                    with ppeer.connect() as conn:
-                        conn.execute("ANALYZE")
-                    print(f"  postgres settled after {settle(ppeer.pid):.1f} s", flush=True)
-                    sql = SQLClient(ppeer.conninfo(), args.timeout, args.decode)
-                    run_all(sql, "postgres", "SQL")
-                    sql.close()
-            elif name == "tsgres":
-                with TsgresPeer() as tpeer:
-                    load_lp(tpeer, gen)
-                    print(f"  tsgres settled after {settle(tpeer.pid):.1f} s", flush=True)
-                    if influxql_supported(tpeer.host, tpeer.http_port):
-                        client = InfluxQLClient(
-                            tpeer.host, tpeer.http_port, timeout=args.timeout, decode=args.decode
-                        )
-                        run_all(client, "tsgres", "InfluxQL")
-                        client.close()
-                    else:
-                        skip_all("tsgres", "InfluxQL", "no /query endpoint in this build")
-                    if tpeer.has_pgwire:
-                        sql = SQLClient(tpeer.conninfo(DATABASE), args.timeout, args.decode)
-                        run_all(sql, "tsgres", "SQL")
-                        sql.close()
-                    else:
-                        skip_all("tsgres", "SQL", "no PostgreSQL listener in this build")
+    def start(name: str, stack: contextlib.ExitStack) -> None:
+        if name == "influxdb":
+            ipeer = stack.enter_context(InfluxDB1Peer())
+            load_lp(ipeer, gen)
+            pids[name] = ipeer.pid
+            print(f"  influxdb settled after {settle(ipeer.pid):.1f} s", flush=True)
+            client = InfluxQLClient(ipeer.host, ipeer.http_port, timeout=args.timeout, decode=args.decode)
+            stack.callback(client.close)
+            targets.append(("influxdb", "InfluxQL", client))
+        elif name == "postgres":
+            ppeer = stack.enter_context(PostgresPeer())
+            load_copy(ppeer.conninfo(), gen, target="postgres")
+            with ppeer.connect() as conn:
+                conn.execute("ANALYZE")
+            pids[name] = ppeer.pid
+            print(f"  postgres settled after {settle(ppeer.pid):.1f} s", flush=True)
+            sql = SQLClient(ppeer.conninfo(), args.timeout, args.decode)
+            stack.callback(sql.close)
+            targets.append(("postgres", "SQL", sql))
+        elif name == "tsgres":
+            tpeer = stack.enter_context(TsgresPeer())
+            load_lp(tpeer, gen)
+            pids[name] = tpeer.pid
+            print(f"  tsgres settled after {settle(tpeer.pid):.1f} s", flush=True)
+            if influxql_supported(tpeer.host, tpeer.http_port):
+                client = InfluxQLClient(tpeer.host, tpeer.http_port, timeout=args.timeout, decode=args.decode)
+                stack.callback(client.close)
+                targets.append(("tsgres", "InfluxQL", client))
             else:
-                raise SystemExit(f"unknown peer {name!r} (use influxdb, tsgres, postgres)")
-        except SystemExit:
-            raise
-        except Exception as e:  # a peer that cannot start or load: its rows say why
-            print(f"  {name}: failed: {e}", flush=True)
-            dialects = {"influxdb": ["InfluxQL"], "postgres": ["SQL"], "tsgres": ["InfluxQL", "SQL"]}[name]
-            done = {(r.peer, r.dialect) for r in results}
-            for d in dialects:
-                if (name, d) not in done:
-                    results.extend(TypeResult(t, name, d, error=f"{type(e).__name__}: {e}") for t in types)
+                skip_all("tsgres", "InfluxQL", "no /query endpoint in this build")
+            if tpeer.has_pgwire:
+                sql = SQLClient(tpeer.conninfo(DATABASE), args.timeout, args.decode)
+                stack.callback(sql.close)
+                targets.append(("tsgres", "SQL", sql))
+            else:
+                skip_all("tsgres", "SQL", "no PostgreSQL listener in this build")
+        else:
+            raise SystemExit(f"unknown peer {name!r} (use influxdb, tsgres, postgres)")
+
+    with contextlib.ExitStack() as stack:
+        for name in peers:
+            try:
+                start(name, stack)
+            except SystemExit:
+                raise
+            except Exception as e:  # a peer that cannot start or load: its rows say why
+                print(f"  {name}: failed: {e}", flush=True)
+                dialects = {"influxdb": ["InfluxQL"], "postgres": ["SQL"], "tsgres": ["InfluxQL", "SQL"]}[
+                    name
+                ]
+                done = {(r.peer, r.dialect) for r in results} | {(p, d) for p, d, _ in targets}
+                for d in dialects:
+                    if (name, d) not in done:
+                        results.extend(
+                            TypeResult(t, name, d, error=f"{type(e).__name__}: {e}") for t in types
+                        )
+        # the peers loaded first may have worked on in the background while the later ones loaded
+        for name, pid in pids.items():
+            print(f"  {name} quiet after {settle(pid):.1f} s more", flush=True)
+        for i, t in enumerate(types):
+            k = i % len(targets) if targets else 0
+            for peer, dialect, client in targets[k:] + targets[:k]:
+                r = run_type(client, plan[t], dialect, peer, args.warmup)
+                results.append(r)
+                if r.error:
+                    shown = f"failed: {r.error[:200]}"
+                else:
+                    shown = f"median {median(r.times_ms):9.2f} ms  p95 {percentile(r.times_ms, 0.95):9.2f} ms  rows {median(r.rows):g}"
+                print(f"  {peer:8} {dialect:8} {t:22} {shown}", flush=True)
     _check_rows(results)
     return [r.measurement() for r in results]
 
