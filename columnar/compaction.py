@@ -50,13 +50,16 @@ def plan(files: list[FileMeta], min_files: int, *, full: bool = False) -> list[l
     return runs
 
 
-def compact_due(engine: Engine, *, full: bool = False) -> int:
-    """Run every compaction that is due (or every table fully); returns the number of merges."""
+def compact_due(engine: Engine, *, full: bool = False, table_ids: set[int] | None = None) -> int:
+    """Run every compaction that is due (or every table fully) of the tables ``table_ids`` (None:
+    all); returns the number of merges."""
     merges = 0
     now = _time.monotonic()
     for shard in engine.shards():
         cold = now - shard.last_write >= COLD_SHARD_S
         for table_id in list(shard.files):
+            if table_ids is not None and table_id not in table_ids:
+                continue
             files = shard.table_files(table_id)
             has_tombs = any(t.meta.table_id == table_id for t in shard.tombstones)
             runs = plan(

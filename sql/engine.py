@@ -44,6 +44,7 @@ from sql import (
     executor,
     foreign_keys,
     gapfill,
+    maintenance,
     plan_cache,
     planner,
     privileges,
@@ -456,6 +457,8 @@ class SqlSession:
             return Prepared(sql, oids, commands.describe(self, sql), word, kind="command")
         if word == "COPY":
             return Prepared(sql, [], None, "COPY", kind="copy")
+        if maintenance.is_statement(word):  # VACUUM, ANALYZE, CHECKPOINT ... (sql/maintenance.py)
+            return Prepared(sql, [], None, word, kind="maintenance")
         tag = timescale.statement(sql) if word in ("CREATE", "ALTER", "DROP", "CALL") else None
         if tag is not None:  # continuous aggregates, compression settings (sql/timescale.py)
             return Prepared(sql, [], None, tag, kind="timescale")
@@ -605,6 +608,8 @@ class SqlSession:
             return timescale.run_statement(self, stmt.sql)
         if kind == "copy":
             return self._copy(stmt.sql)
+        if kind == "maintenance":
+            return maintenance.run(self, stmt.sql)
         if kind == "explain":
             return self._explain(stmt.sql, params)
         raise E.FeatureNotSupported(f"{stmt.command} is not supported")

@@ -378,6 +378,68 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
 ]
 
 
+# maintenance statements (sql/maintenance.py): their tags, their errors, and the table unchanged
+SCENARIOS += [
+    (
+        "maintenance",
+        "w_maint",
+        [
+            "CREATE TABLE w_maint (time timestamptz NOT NULL, host text, v double precision)",
+            "INSERT INTO w_maint VALUES ('2024-01-01 00:00:00+00', 'a', 1), ('2024-01-01 00:00:01+00', 'b', 2)",
+            "VACUUM w_maint",
+            "VACUUM FULL w_maint",
+            "VACUUM FULL FREEZE ANALYZE w_maint (v, host)",
+            "VACUUM (FULL, ANALYZE false, PARALLEL 2) w_maint",
+            "VACUUM (ANALYZE) w_maint (v), cpu",
+            "VACUUM w_maint (v)",
+            "VACUUM (NOPE) w_maint",
+            "VACUUM nope_table",
+            "VACUUM",
+            "ANALYZE w_maint",
+            "ANALYSE w_maint (v, host)",
+            "ANALYZE (SKIP_LOCKED) w_maint, cpu",
+            "ANALYZE w_maint (nope)",
+            "ANALYZE nope_table",
+            "ANALYZE",
+            "DELETE FROM w_maint WHERE host = 'a'",
+            "VACUUM ANALYZE w_maint",
+            "CHECKPOINT",
+            "REINDEX TABLE w_maint",
+            "REINDEX TABLE public.w_maint",
+            "REINDEX TABLE nope_table",
+            "REINDEX SCHEMA public",
+            "REINDEX SCHEMA nope_schema",
+            "REINDEX DATABASE other_db",
+            "REINDEX TABLE CONCURRENTLY w_maint",
+            "CLUSTER w_maint",
+            "CLUSTER nope_table",
+            "CLUSTER",
+            "LOCK TABLE w_maint",
+            "BEGIN",
+            "LOCK TABLE w_maint IN ACCESS SHARE MODE",
+            "LOCK w_maint, cpu IN SHARE ROW EXCLUSIVE MODE NOWAIT",
+            "VACUUM w_maint",
+            "ROLLBACK",
+            "BEGIN",
+            "LOCK TABLE ONLY w_maint IN EXCLUSIVE MODE",
+            "ANALYZE w_maint",
+            "REINDEX TABLE CONCURRENTLY w_maint",
+            "ROLLBACK",
+            "BEGIN",
+            "LOCK TABLE nope_table",
+            "ROLLBACK",
+            "BEGIN",
+            "CLUSTER",
+            "ROLLBACK",
+            "BEGIN",
+            "REINDEX SCHEMA public",
+            "ROLLBACK",
+            "LOCK TABLE w_maint IN NOPE MODE",
+        ],
+    ),
+]
+
+
 def _table(pair: Any, table: str) -> tuple[Any, Any]:
     sql = f"SELECT * FROM {table}"
     return run_pg(pair.pg, sql), run_tsgres(pair.ts, sql)
