@@ -190,14 +190,14 @@ def _begin(session: SqlSession, toks: list[str]) -> Result:
     if session.transaction_status == "I":
         session.transaction_status = "T"
     else:
-        session.notices.append("there is already a transaction in progress")
+        session.notice(E.TransactionInProgress("there is already a transaction in progress"))
     return Result(None, tag=tag)
 
 
 def _commit(session: SqlSession, toks: list[str]) -> Result:
     failed = session.transaction_status == "E"
     if session.transaction_status == "I":
-        session.notices.append("there is no transaction in progress")
+        session.notice(E.NoTransactionInProgress("there is no transaction in progress"))
     _end_transaction(session)
     return Result(None, tag="ROLLBACK" if failed else "COMMIT")
 
@@ -209,7 +209,7 @@ def _rollback(session: SqlSession, toks: list[str]) -> Result:
         session.transaction_status = "T"
         return Result(None, tag="ROLLBACK")
     if session.transaction_status == "I":
-        session.notices.append("there is no transaction in progress")
+        session.notice(E.NoTransactionInProgress("there is no transaction in progress"))
     _end_transaction(session)
     return Result(None, tag="ROLLBACK")
 

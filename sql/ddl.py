@@ -59,7 +59,7 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
     taken = sequences.exists(session, table.db or "public", table.name)  # (one namespace)
     if taken or storage.table(rpm.database_id, rpm.name, table.name) is not None:
         if tree.args.get("exists"):
-            session.notices.append(f'relation "{table.name}" already exists, skipping')
+            session.notice(E.ExistsSkipping(f'relation "{table.name}" already exists, skipping'))
             return Result(None, tag="CREATE TABLE")
         raise E.DuplicateTable(f'relation "{table.name}" already exists')
     cols: list[tuple[str, str, pgt.PgType, bool]] = []  # name, declared, type, not null
@@ -242,7 +242,7 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
             meta = storage.table(rpm.database_id, rpm.name, table.name)
             if meta is None:
                 if tree.args.get("exists"):
-                    session.notices.append(f'table "{table.name}" does not exist, skipping')
+                    session.notice(E.Notice_(f'table "{table.name}" does not exist, skipping'))
                     continue
                 raise E.UndefinedTable(f'table "{table.name}" does not exist')
             dropped = {t.name for t in tree.expressions or tree.args.get("tables") or [tree.this]}
@@ -697,7 +697,7 @@ def _drop_constraint(session: SqlSession, table: exp.Table, meta, action: exp.Dr
             continue
         if not action.args.get("exists"):
             raise E.UndefinedObject(f'constraint "{name}" of relation "{table.name}" does not exist')
-        session.notices.append(f'constraint "{name}" of relation "{table.name}" does not exist, skipping')
+        session.notice(E.Notice_(f'constraint "{name}" of relation "{table.name}" does not exist, skipping'))
 
 
 def _without_foreign_key(options: dict, name: str) -> None:

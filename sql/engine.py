@@ -277,7 +277,6 @@ class SqlSession:
         self.transaction_status = "I"
         self.commands = commands.CommandState()
         self.sql_prepared: dict[str, Prepared] = {}
-        self.notices: list[str] = []
         self.current_params: list = []
         self._running: duckdb.DuckDBPyConnection | None = None
         self._cancelled = False
@@ -286,6 +285,13 @@ class SqlSession:
         self.connection: _activity.Connection | None = None
         self.query = ""
         self.query_start: float | None = None
+
+    def notice(self, notice: E.SqlError) -> None:
+        """A WARNING or NOTICE (``E.Warning_``, ``E.Notice_``) for the client, sent ahead of the
+        statement's answer as PostgreSQL sends it; a session without a client drops it."""
+        conn = self.connection
+        if conn is not None and conn.notice is not None:
+            conn.notice(notice)
 
     # -- settings ------------------------------------------------------------------------------------
     def set_setting(self, name: str, value: str) -> dict[str, str]:

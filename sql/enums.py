@@ -229,7 +229,7 @@ def _drop(session: SqlSession, toks: list[tokens.Token]) -> Result:
         t = known.get(name)
         if t is None:
             if exists:
-                session.notices.append(f'type "{name}" does not exist, skipping')
+                session.notice(E.Notice_(f'type "{name}" does not exist, skipping'))
                 continue
             raise E.UndefinedObject(f'type "{name}" does not exist')
         used = users(storage, database, t.oid)
@@ -288,7 +288,7 @@ def _alter(session: SqlSession, toks: list[tokens.Token]) -> Result:
             neighbour = _string(at(k + 2))
         if label in t.labels:
             if k == 5:
-                session.notices.append(f'enum label "{label}" already exists, skipping')
+                session.notice(E.ObjectExistsSkipping(f'enum label "{label}" already exists, skipping'))
                 return Result(None, tag="ALTER TYPE")
             raise E.DuplicateObject(f'enum label "{label}" already exists')
         _check_labels([label])

@@ -186,9 +186,33 @@ class AdminShutdown(SqlError, sqlstate="57P01"):
 
 
 class Warning_(SqlError, sqlstate="01000"):
-    """Not an error: a WARNING the client is sent as a NoticeResponse (``Result.notices``)."""
+    """Not an error: a WARNING the client is sent as a NoticeResponse (``SqlSession.notice``)."""
 
     severity = "WARNING"
+
+
+class Notice_(SqlError, sqlstate="00000"):
+    """Not an error: a NOTICE the client is sent as a NoticeResponse (``SqlSession.notice``)."""
+
+    severity = "NOTICE"
+
+
+class TransactionInProgress(Warning_, sqlstate="25001"): ...
+
+
+class NoTransactionInProgress(Warning_, sqlstate="25P01"): ...
+
+
+class ExistsSkipping(Notice_, sqlstate="42P07"): ...
+
+
+class PrivilegeNotGranted(Warning_, sqlstate="01007"): ...
+
+
+class PrivilegeNotRevoked(Warning_, sqlstate="01006"): ...
+
+
+class ObjectExistsSkipping(Notice_, sqlstate="42710"): ...
 
 
 class ProgramLimitExceeded(SqlError, sqlstate="54000"): ...

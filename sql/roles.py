@@ -541,7 +541,7 @@ def run_role_statement(session: SqlSession, sql: str):
             raise E.InsufficientPrivilege("must be superuser to drop superusers")
         if dropped is None:
             if if_exists:
-                session.notices.append(f'role "{name}" does not exist, skipping')
+                session.notice(E.Notice_(f'role "{name}" does not exist, skipping'))
                 continue
             raise E.UndefinedObject(f'role "{name}" does not exist')
         deps = dependents(session, name)
@@ -883,7 +883,8 @@ def run_grant(session: SqlSession, sql: str):
             if not privileges_of(a, okind, effective_roles(catalog, session.user)):
                 raise E.InsufficientPrivilege(f"permission denied for {KIND_WORD[okind]} {label}")
             what = "granted" if grant else "revoked"
-            session.notices.append(f'no privileges {"were" if grant else "could be"} {what} for "{label}"')
+            warning = E.PrivilegeNotGranted if grant else E.PrivilegeNotRevoked
+            session.notice(warning(f'no privileges {"were" if grant else "could be"} {what} for "{label}"'))
             continue
         if option_for:
             continue  # (grant options are not kept: nothing to take back)
@@ -947,12 +948,12 @@ def _grant_membership(session: SqlSession, t: _Tokens, grant: bool, option_for: 
                     if admin and not current[(parent, member)][0]:
                         _add_member(catalog, parent, member, session.user, True)
                     else:
-                        session.notices.append(f'role "{member}" is already a member of role "{parent}"')
+                        session.notice(E.Notice_(f'role "{member}" is already a member of role "{parent}"'))
                     continue
                 _add_member(catalog, parent, member, session.user, admin)
             else:
                 if (parent, member) not in current:
-                    session.notices.append(f'role "{member}" is not a member of role "{parent}"')
+                    session.notice(E.Warning_(f'role "{member}" is not a member of role "{parent}"'))
                     continue
                 if option_for:
                     _add_member(catalog, parent, member, current[(parent, member)][1], False)
@@ -992,7 +993,7 @@ def run_owner(session: SqlSession, sql: str):
         label = f"{schema}.{name}" if schema else name
         if found is None or (what == "VIEW" and found[1] != "view"):
             if if_exists:
-                session.notices.append(f'relation "{label}" does not exist, skipping')
+                session.notice(E.Notice_(f'relation "{label}" does not exist, skipping'))
                 return Result(None, tag=f"ALTER {what}")
             raise E.UndefinedTable(f'relation "{label}" does not exist')
         key, kind, label = found

@@ -540,7 +540,7 @@ def _create(session: SqlSession, t: _Tokens) -> Result:
     given = _options(t, alter=False)
     if _relation_exists(session, schema, seq):
         if exists_ok:
-            session.notices.append(f'relation "{seq}" already exists, skipping')
+            session.notice(E.ExistsSkipping(f'relation "{seq}" already exists, skipping'))
             return Result(None, tag="CREATE SEQUENCE")
         raise E.DuplicateTable(f'relation "{seq}" already exists')
     state = _settle(seq, None, given)
@@ -578,7 +578,7 @@ def _alter(session: SqlSession, t: _Tokens) -> Result:
     key = _key(session, schema, seq)
     if session.storage.catalog.get_meta(key) is None:
         if missing_ok:
-            session.notices.append(f'relation "{seq}" does not exist, skipping')
+            session.notice(E.Notice_(f'relation "{seq}" does not exist, skipping'))
             return Result(None, tag="ALTER SEQUENCE")
         raise _undefined(seq)
     if t.take("RENAME", "TO"):
@@ -664,7 +664,7 @@ def _drop(session: SqlSession, t: _Tokens) -> Result:
         key = _key(session, schema, seq)
         if session.storage.catalog.get_meta(key) is None:
             if missing_ok:
-                session.notices.append(f'sequence "{seq}" does not exist, skipping')
+                session.notice(E.Notice_(f'sequence "{seq}" does not exist, skipping'))
                 continue
             raise E.UndefinedTable(f'sequence "{seq}" does not exist')
         users = _users(session, schema, seq)
@@ -680,7 +680,9 @@ def _drop(session: SqlSession, t: _Tokens) -> Result:
         found.append((key, users))
     for key, users in found:
         for meta, column in users:
-            session.notices.append(f"drop cascades to default value for column {column} of table {meta.name}")
+            session.notice(
+                E.Notice_(f"drop cascades to default value for column {column} of table {meta.name}")
+            )
             _set_default(session, meta, column, None)
         session.storage.catalog.sequence_update(key, lambda _s: (None, None))
     return Result(None, tag="DROP SEQUENCE")

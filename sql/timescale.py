@@ -216,7 +216,7 @@ def _policy(
     found = jobs.find(session.storage, proc, session.database, schema, name)
     if found is not None:
         if args.flag("if_not_exists"):
-            session.notices.append(f'{what} policy already exists for "{name}", skipping')
+            session.notice(E.ObjectExistsSkipping(f'{what} policy already exists for "{name}", skipping'))
             return -1
         raise E.DuplicateObject(f'{what} policy already exists for hypertable "{name}"')
     schedule = args.seconds("schedule_interval") if args.has("schedule_interval") else None
@@ -228,7 +228,7 @@ def _remove(session: SqlSession, args: _Args, proc: str, what: str, key: str, fl
     if jobs.remove(session.storage, session.database, schema, name, proc):
         return True
     if args.flag(flag):
-        session.notices.append(f'{what} policy not found for "{name}", skipping')
+        session.notice(E.Notice_(f'{what} policy not found for "{name}", skipping'))
         return False
     raise E.UndefinedObject(f'{what} policy not found for hypertable "{name}"')
 
@@ -464,7 +464,7 @@ def _create_cagg(session: SqlSession, m: re.Match) -> Result:
     storage = session.storage
     if storage.catalog.get_meta(key) is not None:
         if m["ine"]:
-            session.notices.append(f'continuous aggregate "{name}" already exists, skipping')
+            session.notice(E.ExistsSkipping(f'continuous aggregate "{name}" already exists, skipping'))
             return Result(None, tag="CREATE MATERIALIZED VIEW")
         raise E.DuplicateTable(f'relation "{name}" already exists')
     query = m["query"]
@@ -496,7 +496,7 @@ def _drop_cagg(session: SqlSession, m: re.Match) -> Result:
     storage = session.storage
     if storage.catalog.get_meta(_CAGG.format(key)) is None:
         if m["ie"]:
-            session.notices.append(f'materialized view "{name}" does not exist, skipping')
+            session.notice(E.Notice_(f'materialized view "{name}" does not exist, skipping'))
             return Result(None, tag="DROP MATERIALIZED VIEW")
         raise E.UndefinedTable(f'materialized view "{name}" does not exist')
     storage.catalog.set_meta(key, None)
