@@ -465,9 +465,13 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
                 raise E.UndefinedColumn(f'column "{old}" does not exist')
             if meta.column(new) is not None:
                 raise E.DuplicateColumn(f'column "{new}" of relation "{table.name}" already exists')
-            if meta.column(old).kind != "field" and old != meta.time_column:
-                raise E.FeatureNotSupported("renaming a tag column is not supported yet")
-            storage.catalog.rename_column(meta.id, old, new)
+            if meta.column(old).kind == "tag":
+                try:
+                    storage.rename_tag(database, table.name, old, new, rp=rpm.name)
+                except StorageError as exc:
+                    raise E.FeatureNotSupported(f'cannot rename column "{old}": {exc}') from None
+            else:
+                storage.catalog.rename_column(meta.id, old, new)
             _set_options(storage, meta.id, _renamed, old, new)
             sequences.rename_owner(session, table.db or "public", table.name, table.name, old, new)
         elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "COLUMN":
