@@ -294,6 +294,7 @@ class Engine:
             idx.rename_tag(table, steps, rename_id)
             self._tag_renames += 1
             self._tables.clear()
+        self.catalog.schema_changed()  # (plans made between the two steps: made again)
 
     def _recover_tag_renames(self) -> dict[tuple[int, str], list[TagRename]]:
         """Apply the recorded tag renames the series indexes lack (a crash inside rename_tag);

@@ -375,6 +375,58 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
             "ALTER TABLE w_droptag DROP COLUMN host",
         ],
     ),
+    (
+        # RENAME COLUMN of tags: reads, writes, keys, updates and deletes by the new name; the old
+        # name is gone (42703); a taken name (42701) or a missing column (42703) is refused
+        "rename_tag_columns",
+        "w_retagged",
+        [
+            "CREATE TABLE w_retagged (time timestamptz NOT NULL, host text NOT NULL, region text,"
+            " v double precision, PRIMARY KEY (time, host))",
+            "INSERT INTO w_retagged VALUES ('2024-01-01 00:00:00+00', 'a', 'east', 1),"
+            " ('2024-01-01 00:00:00+00', 'b', 'west', 2), ('2024-01-01 00:00:01+00', 'a', 'east', 3)",
+            "ALTER TABLE w_retagged RENAME COLUMN host TO hostname",
+            "SELECT * FROM w_retagged WHERE hostname = 'a'",
+            "SELECT hostname, count(*) FROM w_retagged GROUP BY hostname",
+            "SELECT host FROM w_retagged",
+            "SELECT * FROM w_retagged WHERE host = 'a'",
+            "INSERT INTO w_retagged (time, hostname, region, v) VALUES ('2024-01-01 00:00:02+00', 'a', 'east', 4)",
+            "INSERT INTO w_retagged (time, host, v) VALUES ('2024-01-01 00:00:03+00', 'a', 5)",
+            "INSERT INTO w_retagged VALUES ('2024-01-01 00:00:00+00', 'a', 'east', 10)"
+            " ON CONFLICT (time, hostname) DO UPDATE SET v = EXCLUDED.v",
+            "ALTER TABLE w_retagged RENAME COLUMN region TO hostname",
+            "ALTER TABLE w_retagged RENAME COLUMN region TO v",
+            "ALTER TABLE w_retagged RENAME COLUMN nope TO x",
+            "ALTER TABLE w_retagged RENAME COLUMN region TO zone",
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'w_retagged'"
+            " AND column_name IN ('hostname', 'zone')",
+            "SELECT attname FROM pg_attribute WHERE attrelid = 'w_retagged'::regclass AND attname = 'region'",
+            "UPDATE w_retagged SET zone = 'north' WHERE hostname = 'b'",
+            "DELETE FROM w_retagged WHERE zone = 'east' AND time < '2024-01-01 00:00:01+00'",
+            "ALTER TABLE w_retagged RENAME COLUMN hostname TO host",
+            "INSERT INTO w_retagged VALUES ('2024-01-01 00:00:01+00', 'a', 'east', 6)"
+            " ON CONFLICT (time, host) DO UPDATE SET v = EXCLUDED.v",
+            "SELECT host, zone, sum(v) FROM w_retagged WHERE host IN ('a', 'b') GROUP BY host, zone",
+        ],
+    ),
+    (
+        # a tag renamed to the name of a dropped tag, whose values the stored series keys still hold:
+        # the old values stay dropped
+        "rename_tag_over_dropped",
+        "w_retagged2",
+        [
+            "CREATE TABLE w_retagged2 (time timestamptz NOT NULL, host text, region text, v double precision)",
+            "INSERT INTO w_retagged2 VALUES ('2024-01-01 00:00:00+00', 'a', 'east', 1),"
+            " ('2024-01-01 00:00:01+00', 'b', 'west', 2)",
+            "ALTER TABLE w_retagged2 DROP COLUMN region",
+            "ALTER TABLE w_retagged2 RENAME COLUMN host TO region",
+            "SELECT * FROM w_retagged2 WHERE region = 'a'",
+            "SELECT * FROM w_retagged2 WHERE region = 'east'",
+            "INSERT INTO w_retagged2 VALUES ('2024-01-01 00:00:02+00', 'c', 3)",
+            "ALTER TABLE w_retagged2 ADD COLUMN host text",
+            "INSERT INTO w_retagged2 VALUES ('2024-01-01 00:00:03+00', 'd', 4, 'h')",
+        ],
+    ),
 ]
 
 
