@@ -427,6 +427,36 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
             "INSERT INTO w_retagged2 VALUES ('2024-01-01 00:00:03+00', 'd', 4, 'h')",
         ],
     ),
+    (
+        # a renamed column in what names it: views (their columns keep their names, as PostgreSQL
+        # rewrites their definitions) and foreign keys, on either side
+        "rename_tag_views_and_keys",
+        "w_rk_child",
+        [
+            "CREATE TABLE w_rk_parent (code text PRIMARY KEY, name text)",
+            "CREATE TABLE w_rk_child (time timestamptz NOT NULL, code text REFERENCES w_rk_parent (code),"
+            " v double precision)",
+            "INSERT INTO w_rk_parent VALUES ('a', 'A'), ('b', 'B')",
+            "INSERT INTO w_rk_child VALUES ('2024-01-01 00:00:00+00', 'a', 1), ('2024-01-01 00:00:01+00', 'b', 2)",
+            "CREATE VIEW w_rk_view AS SELECT code, avg(v) AS v FROM w_rk_child WHERE w_rk_child.code <> 'z'"
+            " GROUP BY code",
+            "CREATE VIEW w_rk_star AS SELECT * FROM w_rk_child",
+            "ALTER TABLE w_rk_parent RENAME COLUMN code TO pcode",
+            "ALTER TABLE w_rk_child RENAME COLUMN code TO ccode",
+            "SELECT * FROM w_rk_view WHERE code = 'a'",
+            "SELECT code, v FROM w_rk_star WHERE code = 'b'",
+            "SELECT ccode FROM w_rk_star",
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'w_rk_star' AND column_name = 'code'",
+            "INSERT INTO w_rk_child VALUES ('2024-01-01 00:00:02+00', 'x', 3)",
+            "INSERT INTO w_rk_child (time, ccode, v) VALUES ('2024-01-01 00:00:02+00', 'b', 3)",
+            "DELETE FROM w_rk_parent WHERE pcode = 'a'",
+            "DELETE FROM w_rk_child WHERE ccode = 'a'",
+            "DELETE FROM w_rk_parent WHERE pcode = 'a'",
+            "DROP VIEW w_rk_view",
+            "DROP VIEW w_rk_star",
+            "DROP TABLE w_rk_parent CASCADE",
+        ],
+    ),
 ]
 
 
