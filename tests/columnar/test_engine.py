@@ -561,3 +561,35 @@ def test_tag_rename_recovers_a_crash_between_catalog_and_index(make_engine, tmp_
         assert sorted(zip(got["name"], got["v"], strict=True)) == [("a", 1.0), ("b", 2.0)]
     finally:
         e2.close()
+
+
+def test_a_write_racing_a_tag_rename_is_read_after_it(make_engine, monkeypatch):
+    e = make_engine()
+    e.write("postgres", WriteBatch.from_rows("cpu", [T0], [{"host": "a"}], {"v": [1.0]})).check()
+    e.catalog.rename_column(e.table(1, "autogen", "cpu").id, "v", "value")  # (stored as "v")
+    e.invalidate_tables()
+    real, raced = e._resolve, []
+
+    def racing(db, batch, result):
+        ids = real(db, batch, result)
+        if not raced:  # the rename lands between the write's schema check and its WAL record
+            raced.append(True)
+            e.rename_tag("postgres", "cpu", "host", "name")
+        return ids
+
+    monkeypatch.setattr(e, "_resolve", racing)
+    e.write("postgres", WriteBatch.from_rows("cpu", [T0 + 1], [{"host": "a"}], {"value": [2.0]})).check()
+    expected = {
+        ((("name", "a"),), T0, (("value", 1.0),)),
+        ((("host", "a"),), T0 + 1, (("value", 2.0),)),  # written after the rename: a new tag key
+    }
+    assert engine_rows(e, "cpu") == expected
+    meta = e.table(1, "autogen", "cpu")
+    assert [(c.name, c.kind) for c in meta.columns] == [
+        ("time", "time"),
+        ("name", "tag"),
+        ("value", "field"),
+        ("host", "tag"),
+    ]
+    e.close()
+    assert engine_rows(make_engine(), "cpu") == expected  # the WAL replays it alike
