@@ -528,13 +528,27 @@ class Catalog:
                 "DELETE FROM comments WHERE kind='table' AND object=? AND sub=?", (str(table_id), name)
             )
 
-    def rename_column(self, table_id: int, old: str, new: str, *, tag: TagRename | None = None) -> int:
+    def rename_column(
+        self,
+        table_id: int,
+        old: str,
+        new: str,
+        *,
+        tag: TagRename | None = None,
+        table_options: dict[int, dict] | None = None,
+        meta: dict[str, str] | None = None,
+    ) -> int:
         """Rename a column. A field or the time column keeps its data under its stored name. A tag
         (``tag``) is renamed in the series index's keys too (columnar.engine.Engine.rename_tag): it
         stays stored under its name, a dropped tag whose keys the rename moves aside is recorded
-        under its new stored name, and the rename is recorded in ``tag_renames`` in the same
-        transaction; returns its id (0 for other columns)."""
+        under its new stored name, and the rename is recorded in ``tag_renames``; returns its id (0
+        for other columns). ``table_options`` (table id -> options) and ``meta`` (key -> value): what
+        names the column elsewhere (keys, foreign keys, views), changed in the same transaction."""
         with self._tx(schema=True) as cur:
+            for tid, options in (table_options or {}).items():
+                cur.execute("UPDATE tables SET options=? WHERE id=?", (json.dumps(options), tid))
+            for key, value in (meta or {}).items():
+                cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
             storage = "NULL" if tag is not None else "COALESCE(storage, name)"
             cur.execute(
                 f"UPDATE columns SET name=?, storage={storage} WHERE table_id=? AND name=?",

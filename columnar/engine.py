@@ -242,7 +242,17 @@ class Engine:
         with self._meta_lock:
             self._tables.clear()
 
-    def rename_tag(self, database: str, table: str, old: str, new: str, *, rp: str | None = None) -> None:
+    def rename_tag(
+        self,
+        database: str,
+        table: str,
+        old: str,
+        new: str,
+        *,
+        rp: str | None = None,
+        table_options: dict[int, dict] | None = None,
+        catalog_meta: dict[str, str] | None = None,
+    ) -> None:
         """Rename tag column ``old`` of a table to ``new`` (ALTER TABLE ... RENAME COLUMN).
 
         The rename is physical: the series index rewrites the keys of the table's series with the
@@ -259,6 +269,9 @@ class Engine:
         records written before the rename hold the old tag key: replay renames their keys through
         every rename recorded after them. A rename is forgotten once a snapshot has taken the WAL
         records before it out of the WAL (:meth:`flush`). Costs O(series of the table).
+
+        ``table_options`` and ``catalog_meta``: catalog changes made in the transaction of (1) (what names
+        the column: keys, foreign keys, views; see Catalog.rename_column).
 
         Raises StorageError when the measurement also exists in another retention policy (the
         index, shared by a database's retention policies, would rename its tag too) or when ``new``
@@ -290,7 +303,9 @@ class Engine:
                 raise StorageError(f'tag key "{new}" already exists in measurement "{table}"')
             steps.append((old, new))
             rename = TagRename(db.id, table, tuple(steps), self.wal.last_seq)
-            rename_id = self.catalog.rename_column(meta.id, old, new, tag=rename)
+            rename_id = self.catalog.rename_column(
+                meta.id, old, new, tag=rename, table_options=table_options, meta=catalog_meta
+            )
             idx.rename_tag(table, steps, rename_id)
             self._tag_renames += 1
             self._tables.clear()

@@ -461,23 +461,27 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
             _alter_type(session, table, meta, action)
         elif isinstance(action, exp.RenameColumn):
             old, new = action.this.name, action.args["to"].name
-            if meta.column(old) is None:
+            column = meta.column(old)
+            if column is None:
                 raise E.UndefinedColumn(f'column "{old}" does not exist')
             if meta.column(new) is not None:
                 raise E.DuplicateColumn(f'column "{new}" of relation "{table.name}" already exists')
-            views = _views_renamed(session, table, old, new)  # (refused here: nothing changed yet)
-            if meta.column(old).kind == "tag":
+            # what names the column, renamed in the same catalog transaction as the column: the
+            # table's keys, CHECKs, defaults ..., the foreign keys referencing it, the views reading it
+            options = {meta.id: _changed(meta.options, _renamed, old, new)}
+            for child, fk in foreign_keys.referencing(session, meta):
+                was = options.get(child.id, child.options)
+                options[child.id] = _changed(was, _referenced_renamed, fk["name"], old, new)
+            views = dict(_views_renamed(session, table, old, new))  # (refused here: nothing changed yet)
+            if column.kind == "tag":
                 try:
-                    storage.rename_tag(database, table.name, old, new, rp=rpm.name)
+                    storage.rename_tag(
+                        database, table.name, old, new, rp=rpm.name, table_options=options, catalog_meta=views
+                    )
                 except StorageError as exc:
                     raise E.FeatureNotSupported(f'cannot rename column "{old}": {exc}') from None
             else:
-                storage.catalog.rename_column(meta.id, old, new)
-            _set_options(storage, meta.id, _renamed, old, new)
-            for child, fk in foreign_keys.referencing(session, meta):  # (a key referencing the column)
-                _set_options(storage, child.id, _referenced_renamed, fk["name"], old, new)
-            for key, text in views:
-                storage.catalog.set_meta(key, text)
+                storage.catalog.rename_column(meta.id, old, new, table_options=options, meta=views)
             sequences.rename_owner(session, table.db or "public", table.name, table.name, old, new)
         elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "COLUMN":
             for c in action.args.get("tables") or [action.this]:
@@ -760,6 +764,13 @@ def _default_of(coldef: exp.ColumnDef, texts, declared: str) -> dict | None:
         if isinstance(c.args.get("kind"), exp.DefaultColumnConstraint):
             return column_defaults.of_node(c.args["kind"].this, next(texts, None), declared)
     return None
+
+
+def _changed(options: dict, change, *args) -> dict:
+    """``change(options, *args)`` on a copy of ``options``."""
+    copy = json.loads(json.dumps(options))
+    change(copy, *args)
+    return copy
 
 
 def _set_options(storage, table_id: int, change, *args) -> None:

@@ -34,7 +34,7 @@ def rename_in_view(
     """``query`` (a view's stored SQL) with ``schema.table``'s column ``old`` renamed ``new``; None
     when the view does not read it. ``columns`` looks up a table's columns as they are before the
     rename."""
-    tree = exp.maybe_parse(query, dialect="postgres")
+    tree: exp.Expression = exp.maybe_parse(query, dialect="postgres")
     changed = False
     for scope in traverse_scope(tree):  # (first the stars: the columns they become are renamed next)
         ours = _ours(scope, schema, table)
@@ -69,7 +69,8 @@ def _ours(scope: Scope, schema: str, table: str) -> set[str]:
 def _has_column(src: exp.Table | Scope, name: str, columns: Columns) -> bool:
     if isinstance(src, exp.Table):
         return name in (columns(src.db or "public", src.name) or [])
-    return name in src.expression.named_selects
+    body = src.expression
+    return isinstance(body, exp.Query) and name in body.named_selects
 
 
 def _expand_stars(
