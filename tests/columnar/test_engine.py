@@ -593,3 +593,18 @@ def test_a_write_racing_a_tag_rename_is_read_after_it(make_engine, monkeypatch):
     ]
     e.close()
     assert engine_rows(make_engine(), "cpu") == expected  # the WAL replays it alike
+
+
+def test_a_wal_that_lost_its_tail_does_not_rename_later_writes(make_engine):
+    e = make_engine()
+    e.write("postgres", WriteBatch.from_rows("cpu", [T0], [{"host": "a"}], {"v": [1.0]})).check()
+    e.rename_tag("postgres", "cpu", "host", "name")
+    with e.catalog._tx() as cur:  # as if WAL records up to seq 100 came before it, and were lost
+        cur.execute("UPDATE tag_renames SET wal_seq=100")
+    e.close()
+    e2 = make_engine()  # the WAL ends at seq 1: the writes after this one are after the rename
+    assert [r.wal_seq for r in e2.catalog.tag_renames()] == [1]
+    e2.write("postgres", WriteBatch.from_rows("cpu", [T0 + 1], [{"host": "b"}], {"v": [2.0]})).check()
+    e2.close()
+    expected = {((("name", "a"),), T0, (("v", 1.0),)), ((("host", "b"),), T0 + 1, (("v", 2.0),))}
+    assert engine_rows(make_engine(), "cpu") == expected
