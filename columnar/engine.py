@@ -270,8 +270,8 @@ class Engine:
         every rename recorded after them. A rename is forgotten once a snapshot has taken the WAL
         records before it out of the WAL (:meth:`flush`). Costs O(series of the table).
 
-        ``table_options`` and ``catalog_meta``: catalog changes made in the transaction of (1) (what names
-        the column: keys, foreign keys, views; see Catalog.rename_column).
+        ``table_options`` and ``catalog_meta``: catalog changes made in the transaction of (1),
+        where other objects name the column (keys, foreign keys, views; Catalog.rename_column).
 
         Raises StorageError when the measurement also exists in another retention policy (the
         index, shared by a database's retention policies, would rename its tag too) or when ``new``
