@@ -46,6 +46,9 @@ CREATE TABLE IF NOT EXISTS tombstones (
     id INTEGER PRIMARY KEY, shard_id INTEGER NOT NULL, table_id INTEGER NOT NULL,
     min_ns INTEGER NOT NULL, max_ns INTEGER NOT NULL, series BLOB NOT NULL, file_ids TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tag_renames (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, database_id INTEGER NOT NULL, table_name TEXT NOT NULL,
+    steps TEXT NOT NULL, wal_seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS comments (
     database_id INTEGER NOT NULL, kind TEXT NOT NULL, object TEXT NOT NULL, sub TEXT NOT NULL,
     description TEXT NOT NULL, PRIMARY KEY (database_id, kind, object, sub));
@@ -135,6 +138,17 @@ class TableMeta:
             if (c.storage or c.name) == storage:
                 return c
         return None
+
+
+@dataclass(frozen=True)
+class TagRename:
+    """A tag column's rename, recorded with the column's (see :meth:`Catalog.rename_column`)."""
+
+    database_id: int
+    table: str
+    steps: tuple[tuple[str, str], ...]  # tag keys renamed in the series index, in order
+    wal_seq: int  # the WAL records up to this seq were written before the rename
+    id: int = 0  # given by the catalog: increasing, never reused
 
 
 @dataclass(frozen=True)
@@ -254,6 +268,7 @@ class Catalog:
                 "DELETE FROM retention_policies WHERE database_id=?",
                 "DELETE FROM databases WHERE id=?",
                 "DELETE FROM comments WHERE database_id=?",
+                "DELETE FROM tag_renames WHERE database_id=?",
             ):
                 cur.execute(sql, (db.id,))
             _drop_acls(cur, tables)
@@ -513,17 +528,68 @@ class Catalog:
                 "DELETE FROM comments WHERE kind='table' AND object=? AND sub=?", (str(table_id), name)
             )
 
-    def rename_column(self, table_id: int, old: str, new: str) -> None:
+    def rename_column(
+        self,
+        table_id: int,
+        old: str,
+        new: str,
+        *,
+        tag: TagRename | None = None,
+        table_options: dict[int, dict] | None = None,
+        meta: dict[str, str] | None = None,
+    ) -> int:
+        """Rename a column. A field or the time column keeps its data under its stored name. A tag
+        (``tag``) is renamed in the series index's keys too (columnar.engine.Engine.rename_tag): it
+        stays stored under its name, a dropped tag whose keys the rename moves aside is recorded
+        under its new stored name, and the rename is recorded in ``tag_renames``; returns its id (0
+        for other columns). ``table_options`` (table id -> options) and ``meta`` (key -> value): what
+        names the column elsewhere (keys, foreign keys, views), changed in the same transaction."""
         with self._tx(schema=True) as cur:
+            for tid, options in (table_options or {}).items():
+                cur.execute("UPDATE tables SET options=? WHERE id=?", (json.dumps(options), tid))
+            for key, value in (meta or {}).items():
+                cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+            storage = "NULL" if tag is not None else "COALESCE(storage, name)"
             cur.execute(
-                "UPDATE columns SET name=?, storage=COALESCE(storage, name) WHERE table_id=? AND name=?",
+                f"UPDATE columns SET name=?, storage={storage} WHERE table_id=? AND name=?",
                 (new, table_id, old),
             )
+            rename_id = 0
+            if tag is not None:
+                for key, moved in tag.steps:
+                    cur.execute(
+                        "UPDATE dropped_columns SET storage=? WHERE table_id=? AND storage=?",
+                        (moved, table_id, key),
+                    )
+                cur.execute(
+                    "INSERT INTO tag_renames (database_id, table_name, steps, wal_seq) VALUES (?, ?, ?, ?)",
+                    (tag.database_id, tag.table, json.dumps(tag.steps), tag.wal_seq),
+                )
+                rename_id = _rowid(cur)
             cur.execute("UPDATE tables SET time_column=? WHERE id=? AND time_column=?", (new, table_id, old))
             cur.execute(
                 "UPDATE comments SET sub=? WHERE kind='table' AND object=? AND sub=?",
                 (new, str(table_id), old),
             )
+            return rename_id
+
+    def tag_renames(self) -> list[TagRename]:
+        """The tag renames recorded and not yet forgotten (:meth:`forget_tag_renames`), by id."""
+        rows = self._q("SELECT database_id, table_name, steps, wal_seq, id FROM tag_renames ORDER BY id")
+        return [
+            TagRename(d, t, tuple((str(a), str(b)) for a, b in json.loads(steps)), seq, i)
+            for d, t, steps, seq, i in rows
+        ]
+
+    def forget_tag_renames(self, ids: list[int]) -> None:
+        with self._tx() as cur:
+            cur.executemany("DELETE FROM tag_renames WHERE id=?", [(i,) for i in ids])
+
+    def clamp_tag_renames(self, wal_seq: int) -> None:
+        """The WAL ends at ``wal_seq`` (its later records were lost in a crash): renames recorded after
+        later seqs are after every record it holds, and later records must not count as before them."""
+        with self._tx() as cur:
+            cur.execute("UPDATE tag_renames SET wal_seq=? WHERE wal_seq>?", (wal_seq, wal_seq))
 
     def set_table_options(self, table_id: int, time_column: str, options: dict) -> None:
         with self._tx(schema=True) as cur:

@@ -31,6 +31,7 @@ from columnar.catalog import (
     FileMeta,
     RetentionPolicyMeta,
     TableMeta,
+    TagRename,
 )
 from columnar.chunkfile import ChunkFile, ChunkWriter, write_chunk_file
 from columnar.errors import (
@@ -98,6 +99,7 @@ class Engine:
         self._shard_changes = 0
         self._shard_order: tuple[int, list[Shard]] = (-1, [])
         self._tables: dict[tuple[int, str, str], TableMeta] = {}
+        self._tag_renames = 0  # tag renames made (under the write lock): see write
         self._closed = False
         self._load_shards()
         self.wal = WAL(
@@ -240,6 +242,97 @@ class Engine:
         with self._meta_lock:
             self._tables.clear()
 
+    def rename_tag(
+        self,
+        database: str,
+        table: str,
+        old: str,
+        new: str,
+        *,
+        rp: str | None = None,
+        table_options: dict[int, dict] | None = None,
+        catalog_meta: dict[str, str] | None = None,
+    ) -> None:
+        """Rename tag column ``old`` of a table to ``new`` (ALTER TABLE ... RENAME COLUMN).
+
+        The rename is physical: the series index rewrites the keys of the table's series with the
+        new tag key, each series keeping its id (columnar.index, RENAME_TAG), so line protocol,
+        InfluxQL and SQL all see one name, and a later write with the new key lands in the same
+        series. A dropped tag that still holds ``new`` in the keys is moved aside to ``new~k``
+        first (the name its dropped column is then recorded under).
+
+        Durability, with writes held off (write lock): (1) one catalog transaction renames the
+        column and records the rename (``tag_renames``: its steps and the WAL's last seq); that
+        commit is the rename. (2) The index applies it and fsyncs its log, remembering the rename
+        id. A crash before (1) leaves nothing renamed; after (1), opening the engine applies every
+        recorded rename the index has not (by id, so exactly once) before replaying the WAL. WAL
+        records written before the rename hold the old tag key: replay renames their keys through
+        every rename recorded after them. A rename is forgotten once a snapshot has taken the WAL
+        records before it out of the WAL (:meth:`flush`). Costs O(series of the table).
+
+        ``table_options`` and ``catalog_meta``: catalog changes made in the transaction of (1),
+        where other objects name the column (keys, foreign keys, views; Catalog.rename_column).
+
+        Raises StorageError when the measurement also exists in another retention policy (the
+        index, shared by a database's retention policies, would rename its tag too) or when ``new``
+        is a tag key of the measurement's series already.
+        """
+        db = self.catalog.database(database)
+        rpm = self.catalog.retention_policy(database, rp)
+        idx = self.index(db.id)
+        with self._write_lock:
+            meta = self.catalog.table(db.id, rpm.name, table)
+            if meta is None:
+                raise TableNotFound(table)
+            col = meta.column(old)
+            if col is None or col.kind != "tag" or meta.column(new) is not None:
+                raise StorageError(f'cannot rename "{old}" of "{table}" to "{new}": not a tag, or taken')
+            if any(t.name == table and t.rp != rpm.name for t in self.catalog.tables(db.id)):
+                raise StorageError(
+                    f'measurement "{table}" also exists in another retention policy, which shares its '
+                    "series: renaming its tags is not supported"
+                )
+            keys = set(idx.tag_keys(table))
+            steps: list[tuple[str, str]] = []
+            if self.catalog.dropped_tag(meta.id, new):
+                k = 1
+                while f"{new}~{k}" in keys or self.catalog.dropped_tag(meta.id, f"{new}~{k}"):
+                    k += 1
+                steps.append((new, f"{new}~{k}"))
+            elif new in keys:
+                raise StorageError(f'tag key "{new}" already exists in measurement "{table}"')
+            steps.append((old, new))
+            rename = TagRename(db.id, table, tuple(steps), self.wal.last_seq)
+            rename_id = self.catalog.rename_column(
+                meta.id, old, new, tag=rename, table_options=table_options, meta=catalog_meta
+            )
+            idx.rename_tag(table, steps, rename_id)
+            self._tag_renames += 1
+            self._tables.clear()
+        self.catalog.schema_changed()  # (plans made between the two steps: made again)
+
+    def _recover_tag_renames(self) -> dict[tuple[int, str], list[TagRename]]:
+        """Apply the recorded tag renames the series indexes lack (a crash inside rename_tag);
+        returns them by (database id, table) for the WAL replay."""
+        out: dict[tuple[int, str], list[TagRename]] = {}
+        databases = {d.id for d in self.catalog.databases()}
+        for r in self.catalog.tag_renames():
+            if r.database_id in databases:
+                self.index(r.database_id).rename_tag(r.table, r.steps, r.id)
+                out.setdefault((r.database_id, r.table), []).append(r)
+        return out
+
+    def _forget_tag_renames(self, through_seq: int) -> None:
+        """Forget renames whose earlier WAL records a snapshot removed (and that the index holds)."""
+        done = [
+            r.id
+            for r in self.catalog.tag_renames()
+            if r.wal_seq <= through_seq
+            and (r.database_id not in self._indexes or r.id <= self._indexes[r.database_id].renamed)
+        ]
+        if done:
+            self.catalog.forget_tag_renames(done)
+
     def _refresh_table(self, meta: TableMeta) -> TableMeta:
         new = self.catalog.table_by_id(meta.id)
         assert new is not None
@@ -317,29 +410,38 @@ class Engine:
         result = WriteResult()
         if len(batch) == 0:
             return result
-        meta = self._check_schema(db, rpm.name, batch, result)
-        if len(batch) == 0:
-            return result
-        ids = self._resolve(db, batch, result)
-        if len(batch) == 0:
-            return result
-        keep = self._retention_mask(rpm, batch.time)
-        if keep is not None:
-            dropped = int((~keep).sum())
-            result.rows_dropped += dropped
-            result.errors.append(PointsBeyondRetention(dropped))
-            rows_idx = np.flatnonzero(keep)
-            _take_batch(batch, rows_idx)
-            ids = ids[rows_idx]
+        keyed = False  # the batch's fields are keyed by their stored names (a second round)
+        while True:
+            renames = self._tag_renames
+            meta = self._check_schema(db, rpm.name, batch, result, stored_names=keyed)
+            keyed = True
             if len(batch) == 0:
                 return result
-        payload = _write_record(db.name, rpm.name, batch)
-        rows = Rows(ids, batch.time, dict(batch.fields))
-        self._hold_back()
-        with self._write_lock:
-            seq = self.wal.append(payload, sync=False)
-            self._apply(db, rpm, meta, rows)
-            self._unflushed += rows.nbytes
+            ids = self._resolve(db, batch, result)
+            if len(batch) == 0:
+                return result
+            keep = self._retention_mask(rpm, batch.time)
+            if keep is not None:
+                dropped = int((~keep).sum())
+                result.rows_dropped += dropped
+                result.errors.append(PointsBeyondRetention(dropped))
+                rows_idx = np.flatnonzero(keep)
+                _take_batch(batch, rows_idx)
+                ids = ids[rows_idx]
+                if len(batch) == 0:
+                    return result
+            payload = _write_record(db.name, rpm.name, batch)
+            rows = Rows(ids, batch.time, dict(batch.fields))
+            self._hold_back()
+            with self._write_lock:
+                # A tag rename since the schema check: the tag keys are read again against the
+                # renamed schema, as for a write made after it (its WAL record must replay alike).
+                if renames != self._tag_renames:
+                    continue
+                seq = self.wal.append(payload, sync=False)
+                self._apply(db, rpm, meta, rows)
+                self._unflushed += rows.nbytes
+            break
         self._last_write = _time.monotonic()
         if self._unflushed >= self.options.cache_snapshot_bytes:
             self._wake.set()
@@ -551,6 +653,7 @@ class Engine:
                 if cache is not None:
                     written += self._write_cache(shard, cache)
             self.wal.remove_through(last_seq)
+            self._forget_tag_renames(last_seq)
         _release_memory()
         with self._flushed:
             self._flushed.notify_all()
@@ -635,13 +738,14 @@ class Engine:
         self._shard_changes += 1
 
     def _replay(self) -> None:
+        renames = self._recover_tag_renames()
         n = 0
         for _seq, payload in self.wal.replay():
             kind = payload[:1]
             try:
                 if kind == _REC_WRITE:
                     dbname, rpname, batch = _read_write_record(payload)
-                    self._replay_write(dbname, rpname, batch)
+                    self._replay_write(dbname, rpname, batch, _seq, renames)
                 elif kind == _REC_DELETE:
                     rec, ids = _read_delete_record(payload)
                     db = self.catalog.database(rec["db"])
@@ -659,10 +763,25 @@ class Engine:
             log.warning("WAL: %s", line)
         if n:
             log.info("replayed %d WAL records", n)
+        if renames:
+            self.catalog.clamp_tag_renames(self.wal.last_seq)
 
-    def _replay_write(self, dbname: str, rpname: str, batch: WriteBatch) -> None:
+    def _replay_write(
+        self,
+        dbname: str,
+        rpname: str,
+        batch: WriteBatch,
+        seq: int,
+        renames: dict[tuple[int, str], list[TagRename]],
+    ) -> None:
         db = self.catalog.database(dbname)
         rpm = self.catalog.retention_policy(dbname, rpname)
+        for r in renames.get((db.id, batch.table), ()):
+            if seq <= r.wal_seq:  # written before the rename: under the old tag keys
+                for old, new in r.steps:
+                    batch.tag_sets = [
+                        tuple(sorted((new if k == old else k, v) for k, v in ts)) for ts in batch.tag_sets
+                    ]
         result = WriteResult()
         meta = self._check_schema(db, rpm.name, batch, result, stored_names=True)
         if not len(batch):

@@ -30,7 +30,7 @@ Log file: 8-byte magic ``TSGSLOG1``, then records. All integers little-endian.
     ======  =====================================================================================
     4       u32 body length n (type byte + payload)
     4       u32 CRC32C (Castagnoli) of the body
-    1       type: 1 ADD, 2 DROP, 3 DROP_TABLE
+    1       type: 1 ADD, 2 DROP, 3 DROP_TABLE, 4 RENAME_TAG
     n-1     payload
     ======  =====================================================================================
 
@@ -38,12 +38,22 @@ Log file: 8-byte magic ``TSGSLOG1``, then records. All integers little-endian.
                 the keys get ids first .. first + c - 1. At most ~64 MiB of keys per record.
     DROP        u32 count c | u64 ids[c]
     DROP_TABLE  table name, UTF-8
+    RENAME_TAG  u64 rename id | JSON ``{"table": t, "steps": [[old, new], ...]}``, UTF-8
+
+A RENAME_TAG renames tag keys of one table in place (ALTER TABLE ... RENAME COLUMN of a tag): each
+series keeps its id, its key is rewritten with the new tag key, so chunk files and memtables (which
+hold ids, never keys) need no change and line protocol, InfluxQL and SQL all see the new name. It
+costs O(series of the table). The rename id is the catalog's (columnar.catalog, ``tag_renames``):
+the index remembers the highest one applied (``renamed``, in the snapshot's meta too), so that the
+engine's recovery applies a rename the catalog committed exactly once (columnar/engine.py,
+``Engine.rename_tag``).
 
 Replay stops at the first record that is cut short or fails its checksum: the file is truncated there
 with a ``RuntimeWarning`` (a torn tail from a crash). A record that passes its checksum but contradicts
 the state (an ADD whose first id is not the next id, a key already present) raises ``CorruptData``.
 
-Snapshot file: ``TSGSNAP1`` | u32 meta length | meta JSON (version, database, next_id, log_gen, live)
+Snapshot file: ``TSGSNAP1`` | u32 meta length | meta JSON (version, database, next_id, log_gen, live,
+renamed (absent = 0))
 | 3 x (u64 length | Arrow IPC stream, zstd-compressed buffers) | u32 CRC32C of every byte after the
 first magic up to here | ``TSGSEND1``. The three streams:
 
@@ -409,8 +419,9 @@ _LOCK_NAME = "LOCK"
 _SNAP_VERSION = 1
 _SELECTED_MAX = 256  # select_ids answers kept (cleared when full: a handful are in use at a time)
 _LOG_NAME = re.compile(r"series-(\d{8})\.log")
-_ADD, _DROP, _DROP_TABLE = 1, 2, 3
+_ADD, _DROP, _DROP_TABLE, _RENAME_TAG = 1, 2, 3, 4
 _RECORD_HEAD = struct.Struct("<II")
+_RENAME_HEAD = struct.Struct("<BQ")
 _ADD_HEAD = struct.Struct("<BQI")
 _MAX_RECORD_KEY_BYTES = 64 << 20
 _MAX_ID = (1 << 32) - 1  # roaring bitmaps hold uint32
@@ -482,6 +493,7 @@ class SeriesIndex:
         self._hashes = np.zeros(1024, dtype=np.uint64)  # by id
         self._tables: dict[str, _Table] = {}
         self._live = 0
+        self._renamed = 0  # the highest rename id applied (rename_tag)
         # select_ids' answers: {(table, predicate): ((next id, live series), ids)}
         self._selected: dict[tuple[str, TagPredicate | None], tuple[tuple[int, int], np.ndarray]] = {}
         self._fd = -1
@@ -541,6 +553,34 @@ class SeriesIndex:
                 return
             self._append(_frame(bytes([_DROP_TABLE]) + table.encode()))
             self._drop_table(table)
+
+    def rename_tag(self, table: str, steps: Sequence[tuple[str, str]], rename_id: int) -> None:
+        """Rename tag keys of ``table``'s series: each step ``(old, new)`` in turn, every series
+        keeping its id. Durable on return (the log is fsynced). ``rename_id`` (> 0, increasing) names
+        the rename: one at or below :attr:`renamed` was applied already and is a no-op.
+
+        All or nothing: raises :class:`StorageError` before changing anything if a step's new key is
+        already a tag key of the table (a series would hold the key twice, or two series one key).
+        """
+        with self._lock:
+            self._check_writable()
+            if rename_id <= self._renamed:
+                return
+            steps = [(str(old), str(new)) for old, new in steps]
+            try:
+                self._check_rename(table, steps)
+            except ValueError as exc:
+                raise StorageError(str(exc)) from None
+            payload = json.dumps({"table": table, "steps": steps}).encode()
+            self._append(_frame(_RENAME_HEAD.pack(_RENAME_TAG, rename_id) + payload))
+            self._rename(table, steps, rename_id)
+            os.fsync(self._fd)
+            self._dirty = False
+
+    @property
+    def renamed(self) -> int:
+        """The id of the last :meth:`rename_tag` applied (0: none)."""
+        return self._renamed
 
     def sync(self) -> None:
         """Make every change so far durable (fsync). Writes a snapshot if the log is large."""
@@ -608,7 +648,7 @@ class SeriesIndex:
         """:meth:`select` as a sorted int64 array, read-only. Dashboards and benchmarks repeat the
         same few predicates, so answers are kept until the series change: the stamp (next id, live
         series) changes with every change (a new series raises the first, a dropped one lowers the
-        second, and a series' tags never change), and never comes back to an earlier value."""
+        second), and never comes back to an earlier value; a tag rename clears them."""
         with self._lock:
             stamp = (self._next_id, self._live)
             try:
@@ -756,6 +796,42 @@ class SeriesIndex:
             self._keys[sid] = None
         self._live -= len(t.all)
 
+    def _check_rename(self, table: str, steps: list[tuple[str, str]]) -> None:
+        keys = set(self._tables[table].tags) if table in self._tables else set()
+        for old, new in steps:
+            if old == new or not new:
+                raise ValueError(f"cannot rename tag key {old!r} of {table!r} to {new!r}")
+            if new in keys:
+                raise ValueError(f'tag key "{new}" already exists in measurement "{table}"')
+            if old in keys:
+                keys.discard(old)
+                keys.add(new)
+
+    def _rename(self, table: str, steps: list[tuple[str, str]], rename_id: int) -> None:
+        """Apply a checked rename (:meth:`_check_rename`)."""
+        t = self._tables.get(table)
+        for old, new in steps if t is not None else ():
+            assert t is not None
+            tk = t.tags.pop(old, None)
+            if tk is None:
+                continue
+            t.tags[new] = tk
+            ids = bitmap_ids(tk.has)
+            keys = self._keys
+            new_keys = []
+            for sid in ids.tolist():
+                key = keys[sid]
+                name, tags = parse_series_key(key)
+                new_keys.append(series_key(name, [(new if k == old else k, v) for k, v in tags]))
+                del self._ids[key]
+            self._ids.update(zip(new_keys, ids.tolist(), strict=True))
+            column = np.empty(len(new_keys), dtype=object)
+            column[:] = new_keys
+            keys[ids] = column
+            self._hashes[ids] = _hash_keys(new_keys)
+        self._renamed = rename_id
+        self._selected.clear()
+
     # -- internals: log -------------------------------------------------------------------------------
     @staticmethod
     def _add_records(first: int, keys: list[bytes]) -> bytes:
@@ -893,9 +969,15 @@ class SeriesIndex:
                 self._drop_ids(np.frombuffer(body, dtype="<u8", count=count, offset=5).tolist())
             elif kind == _DROP_TABLE:
                 self._drop_table(body[1:].decode())
+            elif kind == _RENAME_TAG:
+                _, rename_id = _RENAME_HEAD.unpack_from(body, 0)
+                rec = json.loads(body[_RENAME_HEAD.size :].decode())
+                steps = [(str(old), str(new)) for old, new in rec["steps"]]
+                self._check_rename(rec["table"], steps)
+                self._rename(rec["table"], steps, rename_id)
             else:
                 raise ValueError(f"unknown record type {kind}")
-        except (ValueError, struct.error, pa.ArrowException, UnicodeDecodeError) as exc:
+        except (ValueError, KeyError, TypeError, struct.error, pa.ArrowException, UnicodeDecodeError) as exc:
             raise CorruptData(path, f"record at offset {pos}: {exc}") from exc
 
     # -- internals: open and snapshot -------------------------------------------------------------------
@@ -989,6 +1071,7 @@ class SeriesIndex:
                 "next_id": next_id,
                 "log_gen": self._log_gen,
                 "live": self._live,
+                "renamed": self._renamed,
             }
         ).encode()
         parts = [struct.pack("<I", len(meta)), meta]
@@ -1095,4 +1178,5 @@ class SeriesIndex:
         if row != len(values) or sum(len(t.all) for t in tables.values()) != self._live:
             raise ValueError("inverted index does not match the series")
         self._tables = tables
+        self._renamed = int(meta.get("renamed", 0))
         return int(meta["log_gen"])

@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from columnar.errors import DatabaseExists, StorageError
 from retention import continuous
-from sql import column_defaults, comments, constraints, enums, foreign_keys, roles, sequences
+from sql import column_defaults, comments, constraints, enums, foreign_keys, roles, sequences, view_renames
 from sql import errors as E
 from sql import types as pgt
 from sql.session import ColumnDesc, Result
@@ -461,14 +461,27 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
             _alter_type(session, table, meta, action)
         elif isinstance(action, exp.RenameColumn):
             old, new = action.this.name, action.args["to"].name
-            if meta.column(old) is None:
+            column = meta.column(old)
+            if column is None:
                 raise E.UndefinedColumn(f'column "{old}" does not exist')
             if meta.column(new) is not None:
                 raise E.DuplicateColumn(f'column "{new}" of relation "{table.name}" already exists')
-            if meta.column(old).kind != "field" and old != meta.time_column:
-                raise E.FeatureNotSupported("renaming a tag column is not supported yet")
-            storage.catalog.rename_column(meta.id, old, new)
-            _set_options(storage, meta.id, _renamed, old, new)
+            # what names the column, renamed in the same catalog transaction as the column: the
+            # table's keys, CHECKs, defaults ..., the foreign keys referencing it, the views reading it
+            options = {meta.id: _changed(meta.options, _renamed, old, new)}
+            for child, fk in foreign_keys.referencing(session, meta):
+                was = options.get(child.id, child.options)
+                options[child.id] = _changed(was, _referenced_renamed, fk["name"], old, new)
+            views = dict(_views_renamed(session, table, old, new))  # (refused here: nothing changed yet)
+            if column.kind == "tag":
+                try:
+                    storage.rename_tag(
+                        database, table.name, old, new, rp=rpm.name, table_options=options, catalog_meta=views
+                    )
+                except StorageError as exc:
+                    raise E.FeatureNotSupported(f'cannot rename column "{old}": {exc}') from None
+            else:
+                storage.catalog.rename_column(meta.id, old, new, table_options=options, meta=views)
             sequences.rename_owner(session, table.db or "public", table.name, table.name, old, new)
         elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "COLUMN":
             for c in action.args.get("tables") or [action.this]:
@@ -753,6 +766,13 @@ def _default_of(coldef: exp.ColumnDef, texts, declared: str) -> dict | None:
     return None
 
 
+def _changed(options: dict, change, *args) -> dict:
+    """``change(options, *args)`` on a copy of ``options``."""
+    copy = json.loads(json.dumps(options))
+    change(copy, *args)
+    return copy
+
+
 def _set_options(storage, table_id: int, change, *args) -> None:
     """``change(options, *args)`` on a copy of the table's options, stored."""
     meta = storage.catalog.table_by_id(table_id)
@@ -786,6 +806,8 @@ def _renamed(options: dict, old: str, new: str | None) -> None:
         for key in ("keys",):
             options[key] = [[new if n == old else n for n in k] for k in options.get(key) or []]
         options["primary_key"] = [new if n == old else n for n in options.get("primary_key") or []]
+        for fk in options.get("foreign_keys") or []:
+            fk["columns"] = [new if n == old else n for n in fk["columns"]]
     checks = []
     for c in options.get("checks") or []:  # (a CHECK over a dropped column goes with it)
         tree = exp.maybe_parse(c["sql"], dialect="postgres")
@@ -796,6 +818,37 @@ def _renamed(options: dict, old: str, new: str | None) -> None:
             x.set("this", exp.to_identifier(new))
         checks.append({**c, "sql": tree.sql("postgres")})
     options["checks"] = checks
+
+
+def _referenced_renamed(options: dict, name: str, old: str, new: str) -> None:
+    """A renamed column of the table foreign key ``name`` references, renamed in it."""
+    for fk in options.get("foreign_keys") or []:
+        if fk["name"] == name:
+            fk["ref_columns"] = [new if c == old else c for c in fk["ref_columns"]]
+
+
+def _views_renamed(session: SqlSession, table: exp.Table, old: str, new: str) -> list[tuple[str, str]]:
+    """(meta key, new SQL) of every view of the database that reads column ``old`` of ``table``,
+    renamed ``new`` as PostgreSQL shows it (sql/view_renames.py)."""
+    storage, database = session.storage, session.database
+    db = storage.catalog.database(database)
+
+    def columns(schema: str, name: str) -> list[str] | None:
+        try:
+            rpm = storage.catalog.retention_policy(database, _rp_of(exp.table_(name, db=schema)))
+        except StorageError:
+            return None
+        meta = storage.table(db.id, rpm.name, name)
+        return None if meta is None else [c.name for c in sql_columns(meta)]
+
+    prefix = view_key(database, "", "")[:-1]  # "view:<database>:"
+    out = []
+    for key, text in storage.catalog.meta_items(prefix):
+        schema, _, name = key[len(prefix) :].partition(":")
+        renamed = view_renames.rename_in_view(text, name, schema, table.name, old, new, columns)
+        if renamed is not None:
+            out.append((key, renamed))
+    return out
 
 
 # ADD COLUMN ... DEFAULT rewrites the rows already there in one UPDATE (sql/dml.py), which holds them

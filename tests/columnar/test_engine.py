@@ -482,3 +482,129 @@ def test_memtable_rows_beside_a_file_group_leave_it_to_the_kernels(make_engine):
     assert got == len(ref.rows) == 2 * n + 3
     p = aggregate_partials(e, req, ["usage"])
     assert int(p.count[0].sum()) == 2 * n + 3
+
+
+# -- tag renames --------------------------------------------------------------------------------------------
+def _renamed_rows(rows: set, old: str, new: str) -> set:
+    return {(tuple(sorted((new if k == old else k, v) for k, v in tags)), t, f) for tags, t, f in rows}
+
+
+def test_tag_rename_survives_restart_and_wal_replay(make_engine):
+    rng = np.random.default_rng(7)
+    ref = Reference()
+    e = make_engine()
+    for i in range(3):
+        b = cpu_batch(rng, 5, 500, t0=T0 + i * 10**12)
+        ref.write(b)
+        e.write("postgres", b).check()
+        if i == 0:
+            e.flush()  # some rows in chunk files, the rest only in the WAL (under the old key)
+    series = e.index(1).series_count("cpu")
+    e.rename_tag("postgres", "cpu", "host", "name")
+    expected = _renamed_rows(ref.expected(), "host", "name")
+    assert engine_rows(e, "cpu") == expected
+    # the new key is the renamed series; the old one is just a new tag key (InfluxDB's view)
+    after = WriteBatch.from_rows(
+        "cpu", [T0 + 5, T0 + 6], [{"name": "h1", "region": "r1"}, {"host": "h1"}], {"usage": [1, 2]}
+    )  # (cpu_batch's times are whole 10 s: these rows are new)
+    e.write("postgres", after).check()
+    assert e.index(1).series_count("cpu") == series + 1
+    meta = e.table(1, "autogen", "cpu")
+    assert [c.name for c in meta.columns if c.kind == "tag"] == ["name", "region", "host"]
+    expected |= {
+        ((("name", "h1"), ("region", "r1")), T0 + 5, (("usage", 1),)),
+        ((("host", "h1"),), T0 + 6, (("usage", 2),)),
+    }
+    assert engine_rows(e, "cpu") == expected
+    e.close()
+    e2 = make_engine()  # chunk files + WAL replay: records before the rename hold "host"
+    assert e2.index(1).series_count("cpu") == series + 1
+    assert engine_rows(e2, "cpu") == expected
+    assert [c.name for c in e2.table(1, "autogen", "cpu").columns if c.kind == "tag"] == [
+        "name",
+        "region",
+        "host",
+    ]
+    assert len(e2.catalog.tag_renames()) == 1
+    e2.flush()  # the WAL records before the rename are gone: the rename is forgotten
+    assert e2.catalog.tag_renames() == []
+    e2.close()
+    e3 = make_engine()
+    assert engine_rows(e3, "cpu") == expected
+
+
+def test_tag_rename_recovers_a_crash_between_catalog_and_index(make_engine, tmp_path, monkeypatch):
+    import shutil
+
+    from columnar.engine import Engine
+    from columnar.index import SeriesIndex
+    from columnar.options import EngineOptions
+
+    e = make_engine()
+    b = WriteBatch.from_rows("cpu", [T0, T0 + 1], [{"host": "a"}, {"host": "b"}], {"v": [1.0, 2.0]})
+    e.write("postgres", b).check()
+    died = tmp_path / "died"
+
+    def die(self, table, steps, rename_id):  # the catalog committed; the process dies here
+        shutil.copytree(tmp_path / "data", died)
+        raise SystemExit
+
+    monkeypatch.setattr(SeriesIndex, "rename_tag", die)
+    with pytest.raises(SystemExit):
+        e.rename_tag("postgres", "cpu", "host", "name")
+    monkeypatch.undo()
+    e2 = Engine.open(died, EngineOptions(compaction_interval_s=0, wal_fsync="off"))
+    try:
+        assert e2.index(1).tag_keys("cpu") == ["name"]
+        assert e2.index(1).series_count("cpu") == 2
+        got = read_table(e2, ScanRequest("postgres", "cpu")).to_pydict()
+        assert sorted(zip(got["name"], got["v"], strict=True)) == [("a", 1.0), ("b", 2.0)]
+    finally:
+        e2.close()
+
+
+def test_a_write_racing_a_tag_rename_is_read_after_it(make_engine, monkeypatch):
+    e = make_engine()
+    e.write("postgres", WriteBatch.from_rows("cpu", [T0], [{"host": "a"}], {"v": [1.0]})).check()
+    e.catalog.rename_column(e.table(1, "autogen", "cpu").id, "v", "value")  # (stored as "v")
+    e.invalidate_tables()
+    real, raced = e._resolve, []
+
+    def racing(db, batch, result):
+        ids = real(db, batch, result)
+        if not raced:  # the rename lands between the write's schema check and its WAL record
+            raced.append(True)
+            e.rename_tag("postgres", "cpu", "host", "name")
+        return ids
+
+    monkeypatch.setattr(e, "_resolve", racing)
+    e.write("postgres", WriteBatch.from_rows("cpu", [T0 + 1], [{"host": "a"}], {"value": [2.0]})).check()
+    expected = {
+        ((("name", "a"),), T0, (("value", 1.0),)),
+        ((("host", "a"),), T0 + 1, (("value", 2.0),)),  # written after the rename: a new tag key
+    }
+    assert engine_rows(e, "cpu") == expected
+    meta = e.table(1, "autogen", "cpu")
+    assert [(c.name, c.kind) for c in meta.columns] == [
+        ("time", "time"),
+        ("name", "tag"),
+        ("value", "field"),
+        ("host", "tag"),
+    ]
+    e.close()
+    assert engine_rows(make_engine(), "cpu") == expected  # the WAL replays it alike
+
+
+def test_a_wal_that_lost_its_tail_does_not_rename_later_writes(make_engine):
+    e = make_engine()
+    e.write("postgres", WriteBatch.from_rows("cpu", [T0], [{"host": "a"}], {"v": [1.0]})).check()
+    e.rename_tag("postgres", "cpu", "host", "name")
+    with e.catalog._tx() as cur:  # as if WAL records up to seq 100 came before it, and were lost
+        cur.execute("UPDATE tag_renames SET wal_seq=100")
+    e.close()
+    e2 = make_engine()  # the WAL ends at seq 1: the writes after this one are after the rename
+    assert [r.wal_seq for r in e2.catalog.tag_renames()] == [1]
+    e2.write("postgres", WriteBatch.from_rows("cpu", [T0 + 1], [{"host": "b"}], {"v": [2.0]})).check()
+    e2.close()
+    expected = {((("name", "a"),), T0, (("v", 1.0),)), ((("host", "b"),), T0 + 1, (("v", 2.0),))}
+    assert engine_rows(make_engine(), "cpu") == expected

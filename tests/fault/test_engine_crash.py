@@ -58,3 +58,52 @@ def test_every_acknowledged_write_survives_kill_9(tmp_path, policy):
     assert np.isin(want, times).all(), f"{(~np.isin(want, times)).sum()} acknowledged points lost"
     assert len(np.unique(times)) == len(times)
     assert set(np.unique(values)) >= {float(i) for i in acked}
+
+
+@pytest.mark.parametrize("policy", ["always", "interval"])
+def test_tag_renames_survive_kill_9(tmp_path, policy):
+    """Renames among writes, snapshots and compactions: after the kill every acknowledged point is
+    there, in one of the three series (written under every name the tag had), under the last name
+    acknowledged (or the next one, when the kill came after its commit but before its answer)."""
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("rename_writer.py")), str(tmp_path / "d"), policy],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        while sum(x.startswith("R") for x in lines) < 12 and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line.strip())
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        lines += proc.stdout.read().splitlines()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        err = proc.stderr.read()
+        proc.stderr.close()
+    acked = [int(x.split()[1]) for x in lines if x.startswith("W")]
+    renamed = max([int(x.split()[1]) for x in lines if x.startswith("R")], default=0)
+    assert renamed >= 12, err
+    with Engine.open(tmp_path / "d", EngineOptions(compaction_interval_s=0)) as e:
+        meta = e.table(1, "autogen", "m")
+        assert [c.name for c in meta.columns if c.kind == "tag"] in ([f"k{renamed}"], [f"k{renamed + 1}"])
+        key = meta.tags[0]
+        assert e.index(1).tag_keys("m") == [key]
+        assert e.index(1).series_count("m") == 3
+        tbl = read_table(e, ScanRequest("postgres", "m"))
+        times = tbl["time"].cast("int64").to_numpy()
+        hosts = tbl[key].cast("string").to_numpy(zero_copy_only=False)
+    want = np.concatenate([np.arange(i * 50, (i + 1) * 50) for i in acked])
+    assert np.isin(want, times).all(), f"{(~np.isin(want, times)).sum()} acknowledged points lost"
+    assert len(np.unique(times)) == len(times)
+    assert (hosts == np.array([f"h{(t // 50) % 3}" for t in times])).all()

@@ -375,6 +375,88 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
             "ALTER TABLE w_droptag DROP COLUMN host",
         ],
     ),
+    (
+        # RENAME COLUMN of tags: reads, writes, keys, updates and deletes by the new name; the old
+        # name is gone (42703); a taken name (42701) or a missing column (42703) is refused
+        "rename_tag_columns",
+        "w_retagged",
+        [
+            "CREATE TABLE w_retagged (time timestamptz NOT NULL, host text NOT NULL, region text,"
+            " v double precision, PRIMARY KEY (time, host))",
+            "INSERT INTO w_retagged VALUES ('2024-01-01 00:00:00+00', 'a', 'east', 1),"
+            " ('2024-01-01 00:00:00+00', 'b', 'west', 2), ('2024-01-01 00:00:01+00', 'a', 'east', 3)",
+            "ALTER TABLE w_retagged RENAME COLUMN host TO hostname",
+            "SELECT * FROM w_retagged WHERE hostname = 'a'",
+            "SELECT hostname, count(*) FROM w_retagged GROUP BY hostname",
+            "SELECT host FROM w_retagged",
+            "SELECT * FROM w_retagged WHERE host = 'a'",
+            "INSERT INTO w_retagged (time, hostname, region, v) VALUES ('2024-01-01 00:00:02+00', 'a', 'east', 4)",
+            "INSERT INTO w_retagged (time, host, v) VALUES ('2024-01-01 00:00:03+00', 'a', 5)",
+            "INSERT INTO w_retagged VALUES ('2024-01-01 00:00:00+00', 'a', 'east', 10)"
+            " ON CONFLICT (time, hostname) DO UPDATE SET v = EXCLUDED.v",
+            "ALTER TABLE w_retagged RENAME COLUMN region TO hostname",
+            "ALTER TABLE w_retagged RENAME COLUMN region TO v",
+            "ALTER TABLE w_retagged RENAME COLUMN nope TO x",
+            "ALTER TABLE w_retagged RENAME COLUMN region TO zone",
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'w_retagged'"
+            " AND column_name IN ('hostname', 'zone')",
+            "SELECT attname FROM pg_attribute WHERE attrelid = 'w_retagged'::regclass AND attname = 'region'",
+            "UPDATE w_retagged SET zone = 'north' WHERE hostname = 'b'",
+            "DELETE FROM w_retagged WHERE zone = 'east' AND time < '2024-01-01 00:00:01+00'",
+            "ALTER TABLE w_retagged RENAME COLUMN hostname TO host",
+            "INSERT INTO w_retagged VALUES ('2024-01-01 00:00:01+00', 'a', 'east', 6)"
+            " ON CONFLICT (time, host) DO UPDATE SET v = EXCLUDED.v",
+            "SELECT host, zone, sum(v) FROM w_retagged WHERE host IN ('a', 'b') GROUP BY host, zone",
+        ],
+    ),
+    (
+        # a tag renamed to the name of a dropped tag, whose values the stored series keys still hold:
+        # the old values stay dropped
+        "rename_tag_over_dropped",
+        "w_retagged2",
+        [
+            "CREATE TABLE w_retagged2 (time timestamptz NOT NULL, host text, region text, v double precision)",
+            "INSERT INTO w_retagged2 VALUES ('2024-01-01 00:00:00+00', 'a', 'east', 1),"
+            " ('2024-01-01 00:00:01+00', 'b', 'west', 2)",
+            "ALTER TABLE w_retagged2 DROP COLUMN region",
+            "ALTER TABLE w_retagged2 RENAME COLUMN host TO region",
+            "SELECT * FROM w_retagged2 WHERE region = 'a'",
+            "SELECT * FROM w_retagged2 WHERE region = 'east'",
+            "INSERT INTO w_retagged2 VALUES ('2024-01-01 00:00:02+00', 'c', 3)",
+            "ALTER TABLE w_retagged2 ADD COLUMN host text",
+            "INSERT INTO w_retagged2 VALUES ('2024-01-01 00:00:03+00', 'd', 4, 'h')",
+        ],
+    ),
+    (
+        # a renamed column in what names it: views (their columns keep their names, as PostgreSQL
+        # rewrites their definitions) and foreign keys, on either side
+        "rename_tag_views_and_keys",
+        "w_rk_child",
+        [
+            "CREATE TABLE w_rk_parent (code text PRIMARY KEY, name text)",
+            "CREATE TABLE w_rk_child (time timestamptz NOT NULL, code text REFERENCES w_rk_parent (code),"
+            " v double precision)",
+            "INSERT INTO w_rk_parent VALUES ('a', 'A'), ('b', 'B')",
+            "INSERT INTO w_rk_child VALUES ('2024-01-01 00:00:00+00', 'a', 1), ('2024-01-01 00:00:01+00', 'b', 2)",
+            "CREATE VIEW w_rk_view AS SELECT code, avg(v) AS v FROM w_rk_child WHERE w_rk_child.code <> 'z'"
+            " GROUP BY code",
+            "CREATE VIEW w_rk_star AS SELECT * FROM w_rk_child",
+            "ALTER TABLE w_rk_parent RENAME COLUMN code TO pcode",
+            "ALTER TABLE w_rk_child RENAME COLUMN code TO ccode",
+            "SELECT * FROM w_rk_view WHERE code = 'a'",
+            "SELECT code, v FROM w_rk_star WHERE code = 'b'",
+            "SELECT ccode FROM w_rk_star",
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'w_rk_star' AND column_name = 'code'",
+            "INSERT INTO w_rk_child VALUES ('2024-01-01 00:00:02+00', 'x', 3)",
+            "INSERT INTO w_rk_child (time, ccode, v) VALUES ('2024-01-01 00:00:02+00', 'b', 3)",
+            "DELETE FROM w_rk_parent WHERE pcode = 'a'",
+            "DELETE FROM w_rk_child WHERE ccode = 'a'",
+            "DELETE FROM w_rk_parent WHERE pcode = 'a'",
+            "DROP VIEW w_rk_view",
+            "DROP VIEW w_rk_star",
+            "DROP TABLE w_rk_parent CASCADE",
+        ],
+    ),
 ]
 
 
