@@ -232,3 +232,72 @@ def test_enum_copy(enum_pair: Any) -> None:
     assert states == [(None, None), ("22P02", "22P02")]
     diff = _compare(pair, f"SELECT * FROM {TABLE} ORDER BY mood")
     assert not diff, "\n".join(diff)
+
+
+# -- drivers' type introspection ---------------------------------------------------------------------
+def _introspection_queries(pg: Any) -> list[tuple[str, str]]:
+    """(what, SQL with $1) of the queries drivers learn an unknown type OID or name by: asyncpg's
+    (PostgreSQL >= 14 and older), and psycopg's TypeInfo.fetch and EnumInfo.fetch."""
+    from asyncpg import introspection
+    from psycopg.types import TypeInfo
+    from psycopg.types.enum import EnumInfo
+
+    def psycopg_query(cls: Any) -> str:
+        return cls._get_info_query(pg).as_string(pg).replace("%(name)s", "$1")
+
+    return [
+        ("asyncpg", introspection.INTRO_LOOKUP_TYPES),
+        ("asyncpg < 14", introspection.INTRO_LOOKUP_TYPES_13),
+        ("psycopg TypeInfo", psycopg_query(TypeInfo)),
+        ("psycopg EnumInfo", psycopg_query(EnumInfo)),
+    ]
+
+
+def _enum_oids(run: Any, conn: Any) -> dict[int, str]:
+    """Each enum type's OID and its array type's, to the type's name."""
+    got = run(conn, "SELECT oid, typarray, typname::text FROM pg_type WHERE typtype = 'e'")
+    assert not got.failed, got.message
+    return {**{int(o): n for o, _, n in got.rows}, **{int(a): "_" + n for _, a, n in got.rows}}
+
+
+def _by_name(outcome: Outcome, names: dict[int, str]) -> Outcome:
+    """Enum OIDs in the rows (as values or in lists) replaced by the types' names."""
+
+    def swap(v: Any) -> Any:
+        if isinstance(v, list):
+            return [swap(x) for x in v]
+        return names.get(v, v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    outcome.rows = [tuple(swap(v) for v in r) for r in outcome.rows]
+    return outcome
+
+
+def test_driver_type_introspection(enum_pair: Any) -> None:
+    """asyncpg's introspection query (a recursive CTE over pg_type, pg_namespace and pg_range, with an
+    oid[] parameter) and psycopg's TypeInfo / EnumInfo queries answer alike for built-in types, their
+    arrays, and enum types and their arrays: the rows, and the columns' types (asyncpg reads
+    pg_type.typtype as a "char", and knows oid[] but not int8[])."""
+    _run_scenario(enum_pair)
+    pg_names, ts_names = _enum_oids(run_pg, enum_pair.pg), _enum_oids(run_tsgres, enum_pair.ts)
+    failures = []
+    for what, sql in _introspection_queries(enum_pair.pg):
+        if what.startswith("asyncpg"):
+            cases = [
+                (
+                    names,
+                    "{" + ",".join(str(o) for o in [16, 23, 1007, 25, 1009, 1184, 26, 1028, *names]) + "}",
+                )
+                for names in (pg_names, ts_names)
+            ]
+            pg_param, ts_param = cases[0][1], cases[1][1]
+            checks = [((pg_param,), (ts_param,))]
+        else:
+            checks = [((n,), (n,)) for n in ("e_renamed", "e_level", "_e_level", "int4", "text", "_text")]
+        for pg_params, ts_params in checks:
+            pg = _by_name(_named(run_pg(enum_pair.pg, sql, pg_params), pg_names), pg_names)
+            ts = _by_name(_named(run_tsgres(enum_pair.ts, sql, ts_params), ts_names), ts_names)
+            assert pg.rows, (what, pg_params)
+            diff = differences(sql, pg, ts)
+            if diff:
+                failures.append(f"{what} {pg_params}\n  " + "\n  ".join(diff))
+    assert not failures, "\n".join(failures)
