@@ -129,6 +129,13 @@ def test_asyncpg_reads_and_writes_enum_columns(pg_server: PgServer) -> None:
             with pytest.raises(asyncpg.InvalidTextRepresentationError, match='enum mood: "lost"'):
                 await conn.execute(insert, T0, "x", "lost")
             assert await conn.fetchval("SELECT count(*) FROM feelings") == 4
+            # binary COPY: asyncpg encodes the column by the type it introspected
+            t1 = T0 + dt.timedelta(hours=1)
+            await conn.copy_records_to_table(
+                "feelings", records=[(t1, "e", "ok")], columns=["time", "who", "m"]
+            )
+            assert await conn.fetchval("SELECT m FROM feelings WHERE time = $1", t1) == "ok"
+            await conn.execute("DELETE FROM feelings WHERE time = $1", t1)
             # arrays of the enum: as a parameter, a cast, an aggregate
             some = await conn.fetch(
                 "SELECT who FROM feelings WHERE m = any($1::mood[]) ORDER BY who", ["ok", "sad"]

@@ -301,3 +301,21 @@ def test_driver_type_introspection(enum_pair: Any) -> None:
             if diff:
                 failures.append(f"{what} {pg_params}\n  " + "\n  ".join(diff))
     assert not failures, "\n".join(failures)
+
+
+def test_pg_type_columns_drivers_read(enum_pair: Any) -> None:
+    """The pg_type columns drivers' introspection reads (typtype, typelem, typarray, typbasetype,
+    typdelim, typlen, the binary I/O functions) of every built-in type tsgres lists, and of the enum
+    types and their arrays, as PostgreSQL 15 has them."""
+    _run_scenario(enum_pair)
+    listed = run_tsgres(enum_pair.ts, "SELECT oid FROM pg_type WHERE oid < 16384 ORDER BY oid")
+    oids = "{" + ",".join(str(r[0]) for r in listed.rows) + "}"
+    sql = (
+        "SELECT t.typname::text, t.typtype::text, t.typlen, t.typelem::regtype::text AS elem,"
+        " t.typarray::regtype::text AS arr, t.typbasetype, t.typdelim::text, t.typreceive::text,"
+        " t.typsend::text, t.typinput::text, t.typoutput::text FROM pg_type t"
+        " WHERE t.oid = any($1::oid[]) OR t.typname IN ('e_renamed', '_e_renamed', 'e_level', '_e_level')"
+        " ORDER BY 1"
+    )
+    diff = differences(sql, run_pg(enum_pair.pg, sql, (oids,)), run_tsgres(enum_pair.ts, sql, (oids,)))
+    assert not diff, "\n".join(diff)
