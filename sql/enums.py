@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 OPTION = "enums"  # table option: column -> {"oid", "name", "labels"}
 NAMEDATALEN = 63
-USER_OIDS = 16384  # OIDs from here on are the database's own
 
 
 @dataclass
@@ -61,7 +60,7 @@ def column_type(option: dict) -> pgt.PgType:
 def user_types(storage, database: str, oids: set[int]) -> tuple[UserType, ...]:
     """The enum types among ``oids`` (a statement's parameter and column types; an array type names
     its element's), for pgwire to code their values (pgwire/types/enum.py)."""
-    if not any(o >= USER_OIDS for o in oids):
+    if not any(o >= pgt.USER_OIDS for o in oids):
         return ()
     return tuple(
         UserType(t.oid, t.name, "e", t.oid + 1)

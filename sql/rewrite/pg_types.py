@@ -33,6 +33,7 @@ from sqlglot import exp
 
 from sql.rewrite import pg_json
 from sql.rewrite.pg_semantics import bottom_up
+from sql.types import USER_OIDS
 
 INTS = ("int2", "int4", "int8")
 NUMERIC_SCALE = 16  # PostgreSQL gives avg/division at least 16 significant digits
@@ -839,7 +840,6 @@ TEXT_LIKE_OIDS = frozenset(_REFINED_OIDS.values())  # results carry these types 
 _CATALOG_OIDS = {"oid": 26, "char": 18, "oid[]": 1028, "name[]": 1003, "char[]": 1002}
 _CARRIERS = {26: 20, 1028: 1016, 1003: 1009, 1002: 1009}
 TEXT_OID, TEXT_ARRAY_OID = 25, 1009
-USER_OIDS = 16384  # OIDs from here on are the database's own (enum types: stored as text)
 
 
 def carrier(oid: int, user_arrays: Container[int] = ()) -> int:
