@@ -2,7 +2,8 @@
 casts to DuckDB's ``ENUM('sad', 'ok', 'happy')`` of the type's labels, so comparisons and ordering of
 the values follow the labels' order, and ``enum_range(NULL::mood)``, ``enum_first`` / ``enum_last``
 work as DuckDB has them (``enum_range(a, b)``: DuckDB's ``enum_range_boundary``). A string literal
-that is no label is 22P02, as PostgreSQL's enum input reports it.
+that is no label is 22P02, as PostgreSQL's enum input reports it, and so is one in the text of an
+array of the type (``'{ok,nope}'::mood[]``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from sql.errors import InvalidTextRepresentation
+from sql.rewrite.pg_json import array_items
 
 if TYPE_CHECKING:
     from sql.rewrite import RewriteContext
@@ -41,8 +43,18 @@ def enum_casts(tree: exp.Expression, ctx: RewriteContext) -> exp.Expression:
             continue
         value = cast.this
         array = to is not cast.to
-        if not array and isinstance(value, exp.Literal) and value.is_string and value.this not in labels:
-            raise InvalidTextRepresentation(f'invalid input value for enum {name}: "{value.this}"')
+        if isinstance(value, exp.Literal) and value.is_string:
+            items = _array_literal(value.this) if array else [value.this]
+            for label in items:
+                if label is not None and label not in labels:
+                    raise InvalidTextRepresentation(f'invalid input value for enum {name}: "{label}"')
+            if array:  # (DuckDB reads no PostgreSQL array text)
+                cast.set(
+                    "this",
+                    exp.Array(
+                        expressions=[exp.null() if i is None else exp.Literal.string(i) for i in items]
+                    ),
+                )
         new = exp.DataType.build(duck_type(labels) + ("[]" if array else ""), dialect="duckdb")
         # what the value is to PostgreSQL, for the result's type (sql/rewrite/pg_types.py)
         new.meta["pg_type"] = name + ("[]" if array else "")
@@ -51,3 +63,11 @@ def enum_casts(tree: exp.Expression, ctx: RewriteContext) -> exp.Expression:
         if call.name.lower() == "enum_range" and len(call.expressions) == 2:
             call.set("this", "enum_range_boundary")
     return tree
+
+
+def _array_literal(text: str) -> list[str | None]:
+    """The elements of an array's text, as written or as sql/rewrite/pg_semantics.py has turned a
+    flat, unquoted one into DuckDB's list text (``{a,b}`` -> ``[a,b]``)."""
+    if text.startswith("[") and text.endswith("]"):
+        text = "{" + text[1:-1] + "}"
+    return array_items(text)
