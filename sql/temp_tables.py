@@ -74,8 +74,14 @@ def forget(session: SqlSession, schema: str, name: str) -> None:
 
 
 def drop_leftovers(engine: SqlEngine) -> None:
-    """At start-up: the temporary tables of sessions a stopped server did not end."""
-    for key, value in engine.storage.catalog.meta_items(_META):
+    """At start-up: the temporary tables of sessions a stopped server did not end (what goes wrong
+    is logged: the server starts all the same)."""
+    try:
+        items = engine.storage.catalog.meta_items(_META)
+    except Exception:
+        log.warning("temporary tables left from before could not be listed", exc_info=True)
+        return
+    for key, value in items:
         database = key[len(_META) :].split(":", 1)[0]
         spec = json.loads(value)
         try:
