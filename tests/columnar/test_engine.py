@@ -525,9 +525,9 @@ def test_tag_rename_survives_restart_and_wal_replay(make_engine):
         "region",
         "host",
     ]
-    assert len(e2.catalog.tag_renames()) == 1
+    assert len(e2.catalog.renames()) == 1
     e2.flush()  # the WAL records before the rename are gone: the rename is forgotten
-    assert e2.catalog.tag_renames() == []
+    assert e2.catalog.renames() == []
     e2.close()
     e3 = make_engine()
     assert engine_rows(e3, "cpu") == expected
@@ -545,11 +545,11 @@ def test_tag_rename_recovers_a_crash_between_catalog_and_index(make_engine, tmp_
     e.write("postgres", b).check()
     died = tmp_path / "died"
 
-    def die(self, table, steps, rename_id):  # the catalog committed; the process dies here
+    def die(self, table, steps, rename_id, to=None):  # the catalog committed; the process dies here
         shutil.copytree(tmp_path / "data", died)
         raise SystemExit
 
-    monkeypatch.setattr(SeriesIndex, "rename_tag", die)
+    monkeypatch.setattr(SeriesIndex, "rename", die)
     with pytest.raises(SystemExit):
         e.rename_tag("postgres", "cpu", "host", "name")
     monkeypatch.undo()
@@ -600,10 +600,10 @@ def test_a_wal_that_lost_its_tail_does_not_rename_later_writes(make_engine):
     e.write("postgres", WriteBatch.from_rows("cpu", [T0], [{"host": "a"}], {"v": [1.0]})).check()
     e.rename_tag("postgres", "cpu", "host", "name")
     with e.catalog._tx() as cur:  # as if WAL records up to seq 100 came before it, and were lost
-        cur.execute("UPDATE tag_renames SET wal_seq=100")
+        cur.execute("UPDATE renames SET wal_seq=100")
     e.close()
     e2 = make_engine()  # the WAL ends at seq 1: the writes after this one are after the rename
-    assert [r.wal_seq for r in e2.catalog.tag_renames()] == [1]
+    assert [r.wal_seq for r in e2.catalog.renames()] == [1]
     e2.write("postgres", WriteBatch.from_rows("cpu", [T0 + 1], [{"host": "b"}], {"v": [2.0]})).check()
     e2.close()
     expected = {((("name", "a"),), T0, (("v", 1.0),)), ((("host", "b"),), T0 + 1, (("v", 2.0),))}
