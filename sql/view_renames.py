@@ -1,4 +1,4 @@
-"""A renamed table column, renamed in the views that read it, as PostgreSQL does.
+"""A renamed table column (or table), renamed in the views that read it, as PostgreSQL does.
 
 PostgreSQL stores a view as a parsed query that names columns by number, so ALTER TABLE ... RENAME
 COLUMN changes what the view's definition shows, never what the view returns: its own output
@@ -13,6 +13,13 @@ name, and a select item that was the bare column keeps its output name::
 A ``*`` over the table alone is written out as its columns (PostgreSQL expands it when the view is
 created). One over a join that includes the table cannot be written out from here: that rename is
 refused (0A000) with a hint, before anything changed.
+
+A renamed table (ALTER TABLE ... RENAME TO) is renamed where the views read it, and so are the
+columns qualified by its bare name::
+
+    CREATE VIEW v AS SELECT m.host FROM m
+    ALTER TABLE m RENAME TO n
+    -- v: SELECT n.host FROM n
 """
 
 from __future__ import annotations
@@ -54,6 +61,32 @@ def rename_in_view(
             else:
                 col.replace(renamed)
             changed = True
+    return tree.sql("postgres") if changed else None
+
+
+def rename_table_in_view(query: str, schema: str, table: str, new: str) -> str | None:
+    """``query`` (a view's stored SQL) reading ``schema.table`` as ``new``; None when it does not
+    read the table."""
+    tree: exp.Expression = exp.maybe_parse(query, dialect="postgres")
+    changed = False
+    for scope in traverse_scope(tree):
+        bare = False  # the scope reads the table under its own name (no alias)
+        for alias, src in scope.sources.items():
+            if isinstance(src, exp.Table) and src.name == table and (src.db or "public") == schema:
+                src.set("this", exp.to_identifier(new, quoted=True))
+                changed = True
+                bare |= alias == table and not src.alias
+        if not bare:
+            continue
+        for col in scope.columns:  # (correlated subqueries' columns: they are their own scope's)
+            if col.table == table:
+                col.set("table", exp.to_identifier(new, quoted=True))
+    if changed:  # (a subquery qualifying a column by the outer table's old name)
+        for scope in traverse_scope(tree):
+            if table not in scope.sources:
+                for col in scope.external_columns:
+                    if col.table == table:
+                        col.set("table", exp.to_identifier(new, quoted=True))
     return tree.sql("postgres") if changed else None
 
 
