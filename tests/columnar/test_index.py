@@ -519,3 +519,36 @@ def test_rename_tag_refuses_a_taken_key(index: SeriesIndex) -> None:
     assert index.series_tags([1, 2]) == [("cpu", (("dc", "a"), ("dc~1", "x"))), ("cpu", (("dc", "b"),))]
     index.rename("nosuch", [("a", "b")], 3)  # a table without series: only remembered
     assert index.renamed == 3
+
+
+# -- measurement renames -----------------------------------------------------------------------------------
+def test_rename_measurement_keeps_ids_and_renames_keys(tmp_path: Path) -> None:
+    ix = SeriesIndex(tmp_path / "ix", snapshot_log_bytes=1 << 40)
+    ids = ix.resolve("cpu", [ts(host=f"h{i}", dc=f"d{i % 3}") for i in range(30)]).tolist()
+    other = ix.resolve("mem", [ts(host="h1")]).tolist()
+    assert ix.select_ids("cpu", TagEq("host", "h4")).tolist() == [ids[4]]
+    with pytest.raises(StorageError, match="already has series"):
+        ix.rename("cpu", [], 1, to="mem")
+    assert ix.renamed == 0
+    ix.rename("cpu", [], 1, to="cpu two")  # (a name line protocol escapes)
+    assert ix.renamed == 1
+    assert ix.tables() == ["cpu two", "mem"]
+    assert ix.select_ids("cpu", TagEq("host", "h4")).tolist() == []  # (select_ids' answers dropped)
+    assert ix.select_ids("cpu two", TagEq("host", "h4")).tolist() == [ids[4]]
+    assert ix.series_tags([ids[5]]) == [("cpu two", (("dc", "d2"), ("host", "h5")))]
+    assert ix.resolve("cpu two", [ts(host="h7", dc="d1")]).tolist() == [ids[7]]  # the same series
+    assert ix.resolve("cpu", [ts(host="h7", dc="d1")]).tolist() == [32]  # the old name: a new series
+    assert ix.lookup("mem", ts(host="h1")) == other[0]
+    assert ix.series_count("cpu two") == 30 and ix.series_count("cpu") == 1
+    ix.rename("cpu", [], 1, to="cpu two")  # applied already (by id): nothing happens
+    assert ix.series_count("cpu") == 1
+    ix.sync()
+    shutil.copytree(tmp_path / "ix", tmp_path / "crashed")  # log replay (no snapshot)
+    ix.close()  # snapshot
+    for path in (tmp_path / "ix", tmp_path / "crashed"):
+        with SeriesIndex(path) as again:
+            assert again.renamed == 1
+            assert again.tables() == ["cpu", "cpu two", "mem"]
+            assert again.lookup("cpu two", ts(host="h4", dc="d1")) == ids[4]
+            assert again.tag_values("cpu two", "host") == sorted(f"h{i}" for i in range(30))
+            assert select(again, "cpu", TagEq("host", "h7")) == {32}
