@@ -426,7 +426,14 @@ class Engine:
         return new
 
     def _check_schema(
-        self, db: DatabaseMeta, rp: str, batch: WriteBatch, result: WriteResult, *, stored_names: bool = False
+        self,
+        db: DatabaseMeta,
+        rp: str,
+        batch: WriteBatch,
+        result: WriteResult,
+        *,
+        stored_names: bool = False,
+        table_id: int | None = None,
     ) -> TableMeta:
         """Return the table's schema, adding new columns; drop fields whose type conflicts.
 
@@ -434,6 +441,8 @@ class Engine:
         storing under its old name). ``stored_names``: the batch comes from the WAL, already so keyed.
         """
         meta = self.table(db.id, rp, batch.table)
+        if table_id is not None and (meta is None or meta.id != table_id):
+            raise TableNotFound(batch.table)
         if meta is None:
             with self._meta_lock:
                 version = self.catalog.schema_version
@@ -488,9 +497,19 @@ class Engine:
 
     # -- writing ---------------------------------------------------------------------------------------
     def write(
-        self, database: str, batch: WriteBatch, *, rp: str | None = None, sync: bool = True
+        self,
+        database: str,
+        batch: WriteBatch,
+        *,
+        rp: str | None = None,
+        sync: bool = True,
+        table_id: int | None = None,
     ) -> WriteResult:
-        """Write a batch; returns once the WAL policy is met (``sync=False``: before fsync)."""
+        """Write a batch; returns once the WAL policy is met (``sync=False``: before fsync).
+
+        ``table_id``: the table the caller resolved the batch's name to (SQL): when the name no
+        longer names it (renamed or dropped meanwhile) raises TableNotFound rather than making a
+        new table of that name, as a line-protocol write does."""
         self._check_open()
         db = self.catalog.database(database)
         rpm = self.catalog.retention_policy(database, rp)
@@ -500,7 +519,7 @@ class Engine:
         keyed = False  # the batch's fields are keyed by their stored names (a second round)
         while True:
             renames = self._renames
-            meta = self._check_schema(db, rpm.name, batch, result, stored_names=keyed)
+            meta = self._check_schema(db, rpm.name, batch, result, stored_names=keyed, table_id=table_id)
             keyed = True
             if len(batch) == 0:
                 return result

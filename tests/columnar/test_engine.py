@@ -787,3 +787,33 @@ def test_a_catalog_of_tag_renames_is_migrated(tmp_path):
         assert c.rename_table(meta.id, "n", rename=Rename(1, "m", (), 5, to="n")) == 3  # (ids go on)
     finally:
         c.close()
+
+
+def test_a_sql_write_racing_a_table_rename_makes_no_table(make_engine, monkeypatch):
+    """A write to the table the caller resolved (table_id, as SQL writes) that the rename overtakes
+    is refused (42P01 in SQL, as PostgreSQL's INSERT waiting for the rename's lock), not written
+    to a new table of the old name."""
+    e = make_engine()
+    e.write("postgres", WriteBatch.from_rows("cpu", [T0], [{"host": "a"}], {"v": [1.0]})).check()
+    table_id = e.table(1, "autogen", "cpu").id
+    real, raced = e._resolve, []
+
+    def racing(db, batch, result):
+        ids = real(db, batch, result)
+        if not raced:
+            raced.append(True)
+            e.rename_table("postgres", "cpu", "machine")
+        return ids
+
+    monkeypatch.setattr(e, "_resolve", racing)
+    b = WriteBatch.from_rows("cpu", [T0 + 1], [{"host": "a"}], {"v": [2.0]})
+    with pytest.raises(TableNotFound):
+        e.write("postgres", b, table_id=table_id)
+    assert e.table(1, "autogen", "cpu") is None
+    assert engine_rows(e, "machine") == {((("host", "a"),), T0, (("v", 1.0),))}
+    with pytest.raises(TableNotFound):  # (and after it)
+        e.write(
+            "postgres",
+            WriteBatch.from_rows("cpu", [T0 + 2], [{"host": "a"}], {"v": [3.0]}),
+            table_id=table_id,
+        )
