@@ -361,9 +361,7 @@ class Engine:
             def rekey() -> None:
                 for shard in self._shards.values():
                     if shard.meta.database_id == db.id and shard.meta.rp == rpm.name:
-                        for cache in (shard.cache, shard.frozen):
-                            if cache is not None and table in cache.tables:
-                                cache.tables[new] = cache.tables.pop(table)
+                        shard.rename_table(table, new)
 
             self._rename_locked(idx, rename, commit, rekey)
         self.catalog.schema_changed()
