@@ -514,6 +514,10 @@ class Catalog:
         with self._tx(schema=True) as cur:
             cur.execute("UPDATE columns SET pg_type=? WHERE table_id=? AND name=?", (pg_type, table_id, name))
 
+    def dropped_storage(self, table_id: int) -> set[str]:
+        """The stored names of the table's dropped columns."""
+        return {r[0] for r in self._q("SELECT storage FROM dropped_columns WHERE table_id=?", (table_id,))}
+
     def dropped_tag(self, table_id: int, name: str) -> bool:
         """Whether a tag named ``name`` was dropped from the table: the stored series keys still hold
         its values under that name, so a new column of that name must not be a tag."""

@@ -446,10 +446,23 @@ class Engine:
                 version = self.catalog.schema_version
                 meta = self.table(db.id, rp, batch.table) or self.catalog.create_table(db.id, rp, batch.table)
                 self._tables[(db.id, rp, batch.table)] = (version, meta)
+        dropped: set[str] | None = None  # (read once, when a replayed name is not a column)
+
+        def was_dropped(name: str) -> bool:
+            nonlocal dropped
+            if dropped is None:
+                dropped = self.catalog.dropped_storage(meta.id)
+            return name in dropped
+
         if stored_names:
+            # (a WAL record written before a column was dropped still holds it: the column stays
+            # dropped, and a dropped field's values with it; a name written again after the drop is
+            # in the catalog by then, added before its record was)
             named = {}
             for n, c in batch.fields.items():
                 col = meta.by_storage(n)
+                if col is None and was_dropped(n):
+                    continue
                 named[col.name if col is not None else n] = c
             batch.fields = named
         tag_keys = {k for ts in batch.tag_sets for k, _ in ts}
@@ -457,6 +470,8 @@ class Engine:
         for key in sorted(tag_keys):
             col = meta.column(key)
             if col is None:
+                if stored_names and was_dropped(key):
+                    continue  # a dropped tag: its values stay in the series keys, unread
                 if key == meta.time_column:
                     raise ColumnKindConflict(batch.table, key, "time column", "tag")
                 new_cols.append((key, "tag", None, None))

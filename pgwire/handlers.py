@@ -39,7 +39,7 @@ from pgwire.errors import (
     error_fields,
 )
 from pgwire.protocol import Connection, State
-from pgwire.types import BatchRows, Context, decode_param, encode_value, type_size
+from pgwire.types import BatchRows, Context, decode_param, encode_value, register_user_types, type_size
 from sql import activity
 from sql.errors import (
     DuplicateCursor,
@@ -534,6 +534,7 @@ class Handler:
         while self._simple_rest:
             sql = self._simple_rest.pop(0)
             stmt = session.prepare(sql, [])
+            register_user_types(stmt.user_types)
             formats = [0] * len(stmt.columns or [])
             if stmt.columns is not None:
                 self.conn.send(self._row_description(stmt.columns, formats))
@@ -580,6 +581,7 @@ class Handler:
             raise DuplicatePreparedStatement(f'prepared statement "{msg.name}" already exists')
         declared = list(msg.param_oids)
         stmt = session.prepare(msg.sql, declared)
+        register_user_types(stmt.user_types)  # (enums: their codecs, before Bind decodes parameters)
         if len(stmt.param_oids) < len(declared):
             # PostgreSQL counts every parameter type the client declared; a session that describes a
             # statement as taking fewer (DECLARE c CURSOR FOR ... $1, as a session command) gets the

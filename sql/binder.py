@@ -18,7 +18,7 @@ over buckets, joins of aggregates.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,7 @@ from columnar.scan import ScanRequest, scan
 from sql import enums
 from sql.errors import UndefinedTable
 from sql.rewrite.catalog_syntax import CATALOG_SCHEMAS
-from sql.rewrite.pg_types import output_oids, pg_types, scan_types
+from sql.rewrite.pg_types import catalog_types, output_oids, pg_types, scan_types
 from sql.rewrite.pushdown import Analysed, Pushdown, SubqueryValues
 from sql.tables import (
     TIME_NS,
@@ -65,6 +65,7 @@ class Binding:
     scans: list[BoundScan] = field(default_factory=list)
     catalog_refs: list[exp.Table] = field(default_factory=list)
     output_oids: list[int | None] = field(default_factory=list)  # varchar/bpchar outputs (pg_types)
+    user_arrays: frozenset[int] = frozenset()  # the array types of enums among output_oids
 
 
 def resolve_table(storage: Engine, database: str, table: exp.Table) -> tuple[str | None, TableMeta]:
@@ -175,18 +176,49 @@ def _rename(ref: _Reference, reg: str) -> None:
 
 
 def _typed(
-    tree: exp.Expression, metas: dict[str, TableMeta], bodies: list[NativeBody] | tuple = ()
+    tree: exp.Expression,
+    metas: dict[str, TableMeta],
+    bodies: list[NativeBody] | tuple = (),
+    catalog_refs: list[exp.Table] | tuple = (),
+    enum_types: Mapping[str, int] | None = None,
 ) -> tuple[exp.Expression, list[int | None]]:
     """``tree`` with PostgreSQL's result types, which need the column types of the registered scans
-    ``metas`` and native bodies (sql/rewrite/pg_types.py), and its output OIDs."""
+    ``metas`` and native bodies (sql/rewrite/pg_types.py), and its output OIDs, which also read the
+    column types of the catalog relations ``catalog_refs`` and the OIDs of the enum types ``tree``
+    casts to (``enum_types``: name -> OID)."""
     tables = {name: scan_types(sql_columns(meta)) for name, meta in metas.items()}
     for b in bodies:
         tables[b.name] = {f.name: from_arrow(f.type).name for f in b.schema}
     typed = pg_types(tree, tables)
-    enum_oids = {
-        o["name"]: o["oid"] for m in metas.values() for o in (m.options.get(enums.OPTION) or {}).values()
-    }
-    return typed, output_oids(typed, tables, enum_oids)
+    return typed, output_oids(typed, tables, _enum_oids(metas, enum_types), _catalog_types(catalog_refs))
+
+
+def _enum_oids(metas: dict[str, TableMeta], enum_types: Mapping[str, int] | None) -> dict[str, int]:
+    """Type name -> OID of the enum types ``enum_types`` and those of the columns of ``metas``, and
+    of their arrays (``mood[]``: the array type's OID is the enum's + 1, sql/enums.py)."""
+    oids = dict(enum_types or {})
+    oids.update(
+        (o["name"], o["oid"]) for m in metas.values() for o in (m.options.get(enums.OPTION) or {}).values()
+    )
+    oids.update({name + "[]": oid + 1 for name, oid in list(oids.items())})
+    return oids
+
+
+def _cast_enum_types(storage: Engine, database: str, tree: exp.Expression) -> dict[str, int]:
+    """Name -> OID of the database's enum types, when ``tree`` casts to one (sql/rewrite/enum_casts.py)."""
+    if not any(c.to.meta.get("pg_type") for c in tree.find_all(exp.Cast)):
+        return {}
+    return {name: t.oid for name, t in enums.types_of(storage, database).items()}
+
+
+def _catalog_types(refs: list[exp.Table] | tuple) -> dict[str, dict[str, str]]:
+    """Relation key ("pg_catalog.pg_type") -> column -> type name of the catalog relations ``refs``."""
+    if not refs:
+        return {}
+    from sql.pgcatalog import COLUMNS, relation_key
+
+    keys = {relation_key(r) for r in refs}
+    return {k: catalog_types(COLUMNS[k]) for k in keys if k in COLUMNS}
 
 
 def bind(
@@ -213,7 +245,12 @@ def bind(
             reader = to_sql_reader(scan(storage, req), ref.wanted, ref.meta.time_column)
         binding.scans.append(BoundScan(reg, ref.meta.name, ref.meta, ref.wanted, req, pd, reader))
         _rename(ref, reg)
-    binding.tree, binding.output_oids = _typed(tree, {s.name: s.meta for s in binding.scans})
+    metas = {s.name: s.meta for s in binding.scans}
+    cast_to = _cast_enum_types(storage, database, tree)
+    binding.tree, binding.output_oids = _typed(
+        tree, metas, catalog_refs=binding.catalog_refs, enum_types=cast_to
+    )
+    binding.user_arrays = frozenset(o for n, o in _enum_oids(metas, cast_to).items() if n.endswith("[]"))
     enums.read_in_order(binding.tree, [(s.name, s.meta, [c.name for c in s.columns]) for s in binding.scans])
     return binding
 
@@ -317,7 +354,12 @@ def bind_plan(
         return None
     # (after the scans' analysis, which keeps the numbers: DuckDB refuses values a text does not use)
     used = _renumber_parameters(tree) if bodies else None
-    typed, oids = _typed(tree, {p.name: p.reference.meta for p in planned}, bodies)
+    typed, oids = _typed(
+        tree,
+        {p.name: p.reference.meta for p in planned},
+        bodies,
+        enum_types=_cast_enum_types(storage, database, tree),
+    )
     enums.read_in_order(
         typed, [(p.name, p.reference.meta, [c.name for c in p.reference.wanted]) for p in planned]
     )

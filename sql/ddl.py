@@ -6,6 +6,8 @@ How a SQL table maps onto storage:
   else the first timestamp(tz) column; a table without one gets a hidden row-time column.
 - tags (the series key, indexed): text-like columns and the non-time columns of a PRIMARY KEY or
   UNIQUE constraint, unless ``WITH (tags = 'a,b')`` names them explicitly (``tags = ''``: none).
+  A table with a key over the time column has that key's other columns as its tags, and no more:
+  its text columns outside the key are string fields (a row is one (tags, time), see below).
 - duplicate rows: kept, as PostgreSQL keeps them, unless a PRIMARY KEY / UNIQUE constraint
   covers the time column; then the last write of a (tags, time) wins (ON CONFLICT DO UPDATE).
 - every column keeps its declared type for clients, whatever storage widens it to.
@@ -133,6 +135,11 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
         unknown = tags - {c[0] for c in cols}
         if unknown:
             raise E.UndefinedColumn(f'column "{sorted(unknown)[0]}" named in tags does not exist')
+    elif any(time_col in k for k in keys):
+        # one row per key value: the series key (tags + time) must be that key, or rows that differ
+        # only by a text column outside it would be rows of two series, both kept
+        timed = primary if time_col in primary else next(k for k in keys if time_col in k)
+        tags = set(timed) - {time_col}
     else:
         tags = {c[0] for c in cols if c[2].name in _TEXTLIKE} | (key_cols - {time_col})
     tags.discard(time_col)

@@ -7,15 +7,17 @@ line protocol does. Values are first cast to the columns' declared types by the 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlglot import exp
 
 from columnar.errors import StorageError, TableNotFound
-from columnar.predicate import AllSeries
+from columnar.predicate import AllSeries, And, Or, TagEq, TagPredicate
 from columnar.scan import ScanRequest, read_table
 from sql import constraints, duck, foreign_keys
 from sql import errors as E
@@ -23,7 +25,7 @@ from sql.binder import resolve_table
 from sql.duck import duck_type
 from sql.rewrite.pushdown import table_pushdown
 from sql.session import Result
-from sql.tables import HIDDEN_TIME, naive_time, sql_columns, to_write_batch
+from sql.tables import HIDDEN_TIME, naive_time, sql_columns, to_ns, to_write_batch
 
 if TYPE_CHECKING:
     from sql.engine import SqlSession
@@ -433,8 +435,13 @@ def _tag_key(meta) -> list[str] | None:
 def _key_pushdown(session: SqlSession, table: exp.Table, meta, key: list[str], rows: pa.Table):
     """The storage's exact selection of the stored rows whose ``key`` (tags, or tags and the time)
     is one of ``rows``': what deletes them."""
+    return _exact(session, table, meta, _key_condition(meta, key, rows), key)
+
+
+def _key_condition(meta, key: list[str], rows: pa.Table) -> exp.Expression:
+    """``key`` is one of ``rows``' values of it (an OR of ANDs of equalities)."""
     by_name = {c.name: c for c in sql_columns(meta)}
-    gone = exp.or_(
+    return exp.or_(
         *[
             exp.and_(
                 *[
@@ -445,10 +452,79 @@ def _key_pushdown(session: SqlSession, table: exp.Table, meta, key: list[str], r
             for r in set(zip(*[rows.column(k).to_pylist() for k in key], strict=True))
         ]
     )
-    pd = _pushdown(session, table, meta, exp.Where(this=gone), [])
+
+
+def _exact(session: SqlSession, table: exp.Table, meta, condition: exp.Expression, key: list[str]):
+    pd = _pushdown(session, table, meta, exp.Where(this=condition), [])
     if not pd.exact:
         raise E.FeatureNotSupported(f'rows of "{meta.name}" cannot be selected exactly by ({", ".join(key)})')
     return pd
+
+
+def _delete_rewriting(
+    session: SqlSession, table: exp.Table, rp, meta, where, params: list, gone: pa.Table
+) -> None:
+    """Delete the rows ``gone`` that a WHERE the storage cannot apply found (a condition on a field):
+    the stored rows of their series (their tags) within their time span are deleted, and those of
+    them the WHERE does not find are written back, as UPDATE writes rows again (a crash between the
+    two loses those rows, as it does UPDATE's). The storage's selection and the SQL one of the rows
+    written back are built side by side to select the same rows: a NULL tag is a series without it,
+    which the storage's ``tag = ''`` selects (with a stored '' beside it) and SQL's
+    ``COALESCE(tag, '') = ''``."""
+    cols = sql_columns(meta)
+    by_name = {c.name: c for c in cols}
+    tags = [c.name for c in cols if c.kind == "tag"]
+    tcol = by_name[meta.time_column]
+    ns = to_ns(gone.column(tcol.name).combine_chunks(), tcol.type)
+    lo, hi = int(ns.min()), int(ns.max())
+    times = gone.column(tcol.name)
+    first, last = pc.min(times).as_py(), pc.max(times).as_py()
+    # (SQL reads times in microseconds: the span reaches to the end of the last one's microsecond)
+    span = exp.and_(
+        exp.column(tcol.name, quoted=True) >= _key_literal(tcol, first),
+        exp.column(tcol.name, quoted=True) < _key_literal(tcol, last + dt.timedelta(microseconds=1)),
+    )
+    tmin, tmax = lo - lo % 1000, hi - hi % 1000 + 999
+    predicate: TagPredicate | None = None
+    selection = span
+    if tags:
+        series = set(zip(*[gone.column(k).to_pylist() for k in tags], strict=True))
+        predicate = Or(
+            tuple(And(tuple(TagEq(k, _tag_text(v)) for k, v in zip(tags, r, strict=True))) for r in series)
+        )
+        selection = exp.and_(
+            span,
+            exp.or_(
+                *[
+                    exp.and_(
+                        *[
+                            exp.func("COALESCE", exp.column(k, quoted=True), exp.Literal.string("")).eq(
+                                exp.Literal.string(_tag_text(v))
+                            )
+                            for k, v in zip(tags, r, strict=True)
+                        ]
+                    )
+                    for r in series
+                ]
+            ),
+        )
+    found = where.this.copy() if where is not None else exp.true()
+    kept = exp.and_(selection, exp.not_(exp.func("COALESCE", found, exp.false())))
+    alias = table.alias_or_name
+    survivors = _matched(
+        session, table, [], exp.Where(this=kept), params,
+        [exp.column(c.name, table=alias, quoted=True).as_(c.name, quoted=True) for c in cols],
+    )  # fmt: skip
+    session.storage.delete(session.database, meta.name, tmin=tmin, tmax=tmax, predicate=predicate, rp=rp)
+    if survivors.num_rows:
+        _write(session, rp, to_write_batch(meta, survivors), meta.id)
+
+
+def _tag_text(v: object) -> str:
+    """A tag value as stored (NULL: no tag, which compares as '')."""
+    if v is None:
+        return ""
+    return str(v).lower() if isinstance(v, bool) else str(v)
 
 
 def _key_literal(col, v) -> exp.Expression:
@@ -565,9 +641,10 @@ def _take(batch, idx: np.ndarray):
 
 
 def delete(session: SqlSession, tree: exp.Delete, params: list) -> Result:
-    """DELETE by the storage's own selection of the rows (conditions on the time and tags), or, on a
+    """DELETE by the storage's own selection of the rows (conditions on the time and tags); on a
     table with a PRIMARY KEY / UNIQUE key of tags, by the keys of the rows any WHERE (and USING)
-    finds."""
+    finds; otherwise by the series and time span of the rows any WHERE finds, the rest of that span
+    written back (:func:`_delete_rewriting`)."""
     table = tree.this
     rp, meta = resolve_table(session.storage, session.database, table)
     alias = table.alias_or_name
@@ -580,16 +657,19 @@ def delete(session: SqlSession, tree: exp.Delete, params: list) -> Result:
 
     pd = _pushdown(session, table, meta, where, params) if not using else None
     key = None
+    rewrite = False  # the rows found are deleted with their series' span, and the others written back
     if pd is None or not pd.exact:
         key = _tag_key(meta)
         if key is None:
-            raise E.FeatureNotSupported(
-                "DELETE supports conditions on the time column and on tag columns (=, IN, LIKE, AND, OR)"
-                " only, or any on a table with a key of tag columns"
-            )
+            if using or meta.time_column == HIDDEN_TIME:
+                raise E.FeatureNotSupported(
+                    "DELETE ... USING, or of a table without a time column, supports conditions on tag"
+                    " columns only, or any on a table with a key of tag columns"
+                )
+            rewrite = True
     returning = tree.args.get("returning")
     refs = foreign_keys.referencing(session, meta)
-    if returning is not None or refs or key is not None:  # the rows themselves are needed
+    if returning is not None or refs or key is not None or rewrite:  # the rows themselves are needed
         gone = matched(*[exp.column(c.name, table=alias, quoted=True).as_(c.name) for c in sql_columns(meta)])
         n = gone.num_rows
     else:  # (a retention-style DELETE of millions of rows reads none of them)
@@ -597,12 +677,15 @@ def delete(session: SqlSession, tree: exp.Delete, params: list) -> Result:
     if n:
         if refs:
             foreign_keys.check_removed(session, meta, gone, None, deleting=True)
-        if key is not None:
-            pd = _key_pushdown(session, table, meta, key, gone)
-        assert pd is not None
-        session.storage.delete(
-            session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
-        )
+        if rewrite:
+            _delete_rewriting(session, table, rp, meta, where, params, gone)
+        else:
+            if key is not None:
+                pd = _key_pushdown(session, table, meta, key, gone)
+            assert pd is not None
+            session.storage.delete(
+                session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
+            )
     if returning is None:
         return Result(None, tag=f"DELETE {n}")
     return _returning(session, returning, gone, f"DELETE {n}", table)
@@ -671,18 +754,26 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
     # (a written NULL means "no value here", which keeps the stored one: the rows go first)
     if rows.num_rows and (rekeyed or any(rows.column(n).null_count for n in sets)):
         pd = _pushdown(session, table, meta, where, params) if from_ is None else None
-        if pd is None or not pd.exact:  # by the rows' key instead, when a key of tags has them
-            key = _tag_key(meta)
-            if key is None:
-                raise E.FeatureNotSupported(
-                    "this UPDATE writes the rows it changes again after deleting them: it needs"
-                    " conditions on the time column and tag columns only, or a key of tag columns"
-                )
-            old = matched(*[exp.column(c, table=alias, quoted=True).as_(c) for c in key])
-            pd = _key_pushdown(session, table, meta, key, old)
-        session.storage.delete(
-            session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
-        )
+        key = _tag_key(meta) if pd is None or not pd.exact else None
+        if pd is not None and not pd.exact and key is None and meta.time_column != HIDDEN_TIME:
+            # by the found rows' series and time span, the rest of that span written back
+            old = matched(
+                *[exp.column(c.name, table=alias, quoted=True).as_(c.name, quoted=True) for c in cols]
+            )
+            _delete_rewriting(session, table, rp, meta, where, params, old)
+        else:
+            if pd is None or not pd.exact:  # by the rows' key instead, when a key of tags has them
+                if key is None:
+                    raise E.FeatureNotSupported(
+                        "this UPDATE writes the rows it changes again after deleting them: with FROM,"
+                        " or on a table without a time column, it needs conditions on tag columns"
+                        " only, or a key of tag columns"
+                    )
+                old = matched(*[exp.column(c, table=alias, quoted=True).as_(c) for c in key])
+                pd = _key_pushdown(session, table, meta, key, old)
+            session.storage.delete(
+                session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
+            )
     if rows.num_rows:
         start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
         _write(session, rp, to_write_batch(meta, rows, start), meta.id)

@@ -73,7 +73,7 @@ from sql.pgcatalog_model import Snapshot
 from sql.planner import NativePlan
 from sql.read_ahead import read_ahead
 from sql.rewrite import RewriteContext, pg_json, rewrite
-from sql.rewrite.pg_types import TEXT_LIKE_OIDS
+from sql.rewrite.pg_types import carrier
 from sql.session import ColumnDesc, CopyRequest, Result, Statement
 from sql.tables import TIME_NS, sql_columns, to_write_batch
 from sql.types import BY_OID, TEXT, from_arrow, from_duckdb
@@ -341,7 +341,10 @@ class SqlSession:
 
     def prepare(self, sql: str, param_oids: list[int]) -> Prepared:
         try:
-            return self._prepare(sql, param_oids)
+            prepared = self._prepare(sql, param_oids)
+            if not prepared.user_types:
+                prepared.user_types = enums.user_types(self.storage, self.database, _type_oids(prepared))
+            return prepared
         except E.SqlError:
             self._fail()  # an error in a transaction block fails it, at Parse as at Execute
             raise
@@ -692,10 +695,14 @@ class SqlSession:
 
         def columns(binding: Binding, rel: duckdb.DuckDBPyRelation) -> list[ColumnDesc]:
             refined = binding.output_oids if len(binding.output_oids) == len(rel.columns) else []
-            return [
-                ColumnDesc(n, (refined[i] if refined and refined[i] else None) or from_duckdb(str(ty)).oid)
-                for i, (n, ty) in enumerate(zip(rel.columns, rel.types, strict=True))
-            ]
+            out = []
+            for i, (n, ty) in enumerate(zip(rel.columns, rel.types, strict=True)):
+                oid = from_duckdb(str(ty)).oid
+                # (a refined type whose values are DuckDB's: varchar from text, oid from int8 ...)
+                if refined and refined[i] and carrier(refined[i], binding.user_arrays) == carrier(oid):  # type: ignore[arg-type]
+                    oid = refined[i]  # type: ignore[assignment]
+                out.append(ColumnDesc(n, oid))
+            return out
 
         return self._described(rewritten, oids, columns)
 
@@ -1069,10 +1076,11 @@ class SqlSession:
             raise self._canceled_or(exc) from exc
         columns = [ColumnDesc(f.name, from_arrow(f.type).oid) for f in schema]
         if stmt.columns is not None and len(stmt.columns) == len(columns):
-            # varchar/bpchar/name/uuid/json and enums (user OIDs) travel as Arrow strings: keep the type
-            # prepare() announced
+            # varchar/bpchar/name/uuid/json and enums (user OIDs) travel as Arrow strings, the catalog's
+            # oids as int8: keep the type prepare() announced
+            arrays = {t.array_oid for t in stmt.user_types}
             columns = [
-                d if c.type_oid == TEXT.oid and (d.type_oid in TEXT_LIKE_OIDS or d.type_oid >= 16384) else c
+                d if carrier(d.type_oid, arrays) == carrier(c.type_oid) else c
                 for c, d in zip(columns, stmt.columns, strict=True)
             ]
         result = Result(columns)
@@ -1423,6 +1431,11 @@ def _text_values(column: pa.ChunkedArray | pa.Array | None) -> list[str] | None:
     return [v for v in column.to_pylist() if v is not None]
 
 
+def _type_oids(stmt: Prepared) -> set[int]:
+    """The types of a statement's parameters and result columns."""
+    return {*stmt.param_oids, *(c.type_oid for c in stmt.columns or ())}
+
+
 def _duck_params(params: list) -> list:
     """Bound values as DuckDB's Python binding takes them: an interval decoded by pgwire
     (pyarrow MonthDayNano) binds as INTERVAL only as a timedelta, which has no months."""
@@ -1502,7 +1515,9 @@ def _infer_params(session: SqlSession, tree: exp.Expression) -> dict[int, int]:
 
                 out.setdefault(n, lookup(parent.to.sql("postgres")).oid)
             except KeyError:
-                pass
+                oid = enums.cast_oid(session.storage, session.database, parent.to)
+                if oid is not None:  # $1::mood, $1::mood[]
+                    out.setdefault(n, oid)
         elif (json_kind := pg_json.param_type(p)) is not None:  # jsonb_set($1, $2, ...), j @> $1
             from sql.types import lookup
 

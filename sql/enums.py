@@ -26,7 +26,7 @@ from sqlglot.dialects.postgres import Postgres
 from columnar.types import FieldType
 from sql import errors as E
 from sql import types as pgt
-from sql.session import Result
+from sql.session import Result, UserType
 
 if TYPE_CHECKING:
     from columnar.catalog import TableMeta
@@ -55,6 +55,29 @@ def column_type(option: dict) -> pgt.PgType:
     return pgt.PgType(
         option["name"], option["oid"], option["oid"] + 1, FieldType.STRING, pa.string(), (), option["name"]
     )
+
+
+def user_types(storage, database: str, oids: set[int]) -> tuple[UserType, ...]:
+    """The enum types among ``oids`` (a statement's parameter and column types; an array type names
+    its element's), for pgwire to code their values (pgwire/types/enum.py)."""
+    if not any(o >= pgt.USER_OIDS for o in oids):
+        return ()
+    return tuple(
+        UserType(t.oid, t.name, "e", t.oid + 1)
+        for t in types_of(storage, database).values()
+        if t.oid in oids or t.oid + 1 in oids
+    )
+
+
+def cast_oid(storage, database: str, to: exp.Expression) -> int | None:
+    """The OID of the enum type (or array of one) a cast is to, if it is to one."""
+    array = isinstance(to, exp.DataType) and to.this == exp.DataType.Type.ARRAY and len(to.expressions) == 1
+    element = to.expressions[0] if array else to
+    if not isinstance(element, exp.DataType) or element.this != exp.DataType.Type.USERDEFINED:
+        return None
+    kind = element.args.get("kind")
+    found = lookup(storage, database, kind.sql("postgres") if kind is not None else element.sql("postgres"))
+    return None if found is None else found.oid + (1 if array else 0)
 
 
 def _key(database: str, name: str) -> str:

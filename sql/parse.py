@@ -87,6 +87,21 @@ class _Postgres(Postgres):
                 and is_function_schema(this.this)
             )
 
+        # ``$1::oid[]``, ``'{...}'::regtype[]``: sqlglot returns an object identifier type (oid,
+        # regclass, regtype ...) before it looks for the brackets of an array type
+        def _parse_types(
+            self,
+            check_func: bool = False,
+            schema: bool = False,
+            allow_identifiers: bool = True,
+            with_collation: bool = False,
+        ) -> exp.Expr | None:
+            this = super()._parse_types(check_func, schema, allow_identifiers, with_collation)
+            if isinstance(this, exp.ObjectIdentifier):
+                while self._match_pair(TokenType.L_BRACKET, TokenType.R_BRACKET):
+                    this = exp.DataType(this=exp.DType.ARRAY, expressions=[this], nested=True)
+            return this
+
         # a set-returning call in FROM: ``FROM public.show_chunks('t')``, ``pg_catalog.unnest(x)``
         def _parse_table_parts(
             self,

@@ -71,6 +71,7 @@ TYPES = """
 1186 interval 16 f b T t 0 1187 interval_in intervaltypmodin d p 0 -
 1187 _interval -1 f b A f 1186 0 array_in intervaltypmodin d x 0 array_subscript_handler
 1231 _numeric -1 f b A f 1700 0 array_in numerictypmodin i x 0 array_subscript_handler
+1263 _cstring -1 f b A f 2275 0 array_in - i x 0 array_subscript_handler
 1266 timetz 12 f b D f 0 1270 timetz_in timetztypmodin d p 0 -
 1270 _timetz -1 f b A f 1266 0 array_in timetztypmodin d x 0 array_subscript_handler
 1700 numeric -1 f b N f 0 1231 numeric_in numerictypmodin i m 0 -

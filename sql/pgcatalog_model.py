@@ -138,8 +138,9 @@ class TypeRow:
 
     @property
     def is_array(self) -> bool:
-        """A true array (not int2vector / oidvector, which have plain storage and print as such)."""
-        return self.category == "A" and self.elem != 0 and self.storage != "p"
+        """A true array, as PostgreSQL's format_type tells one (IsTrueArrayType, not plain storage):
+        not int2vector / oidvector, which print as such; _record is one (record[])."""
+        return self.elem != 0 and self.subscript == "array_subscript_handler" and self.storage != "p"
 
 
 def _builtin_types() -> list[TypeRow]:

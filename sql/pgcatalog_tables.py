@@ -175,6 +175,14 @@ def pg_attrdef(s: Snapshot) -> list[Row]:
     ]
 
 
+# types without binary input and output (typreceive / typsend "-" in PostgreSQL 15's pg_type)
+_NO_BINARY_IO = frozenset(
+    """aclitem any anyelement anynonarray anyenum anyrange anymultirange anycompatible
+    anycompatiblenonarray anycompatiblerange anycompatiblemultirange trigger event_trigger internal
+    language_handler fdw_handler table_am_handler index_am_handler tsm_handler pg_ddl_command""".split()
+)
+
+
 @generates("pg_type", split=True)
 def pg_type(s: Snapshot) -> list[Row]:
     out = []
@@ -199,8 +207,8 @@ def pg_type(s: Snapshot) -> list[Row]:
                 "typarray": t.array,
                 "typinput": t.input,
                 "typoutput": stem + "out",
-                "typreceive": stem + "recv",
-                "typsend": stem + "send",
+                "typreceive": "-" if t.name in _NO_BINARY_IO else stem + "recv",
+                "typsend": "-" if t.name in _NO_BINARY_IO else stem + "send",
                 "typmodin": t.modin,
                 "typmodout": t.modin.replace("typmodin", "typmodout"),
                 "typanalyze": "array_typanalyze" if t.is_array else "-",

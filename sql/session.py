@@ -34,6 +34,20 @@ class Statement:
     param_oids: list[int]  # inferred where the client left them 0 (unknown)
     columns: list[ColumnDesc] | None  # None: the statement returns no rows (INSERT, SET, BEGIN ...)
     command: str  # the command word of its CommandComplete tag: SELECT, INSERT, UPDATE, SET, BEGIN ...
+    # the database's own types among param_oids and the columns' types, for pgwire to code them
+    user_types: tuple[UserType, ...] = ()
+
+
+@dataclass(frozen=True)
+class UserType:
+    """A type of the database's own (not built in), as pg_type describes it: an enum type (typtype
+    ``e``), whose values are their labels in text and binary alike (enum_recv/enum_send), with the
+    OID of its array type."""
+
+    oid: int
+    name: str
+    typtype: str
+    array_oid: int = 0
 
 
 @dataclass

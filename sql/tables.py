@@ -214,7 +214,7 @@ def to_write_batch(meta: TableMeta, table: pa.Table, hidden_time_start: int | No
             raise NotNullViolation(
                 f'null value in column "{tcol.name}" of relation "{meta.name}" violates not-null constraint'
             )
-        time = _to_ns(arr, tcol.type)
+        time = to_ns(arr, tcol.type)
     for c in cols.values():
         if c.not_null and c.kind != "time":
             if c.name not in table.column_names or table.column(c.name).null_count:
@@ -261,7 +261,7 @@ def to_write_batch(meta: TableMeta, table: pa.Table, hidden_time_start: int | No
     return WriteBatch(meta.name, time, tag_sets, series.astype(np.int32), fields)
 
 
-def _to_ns(arr: pa.Array, t: pgt.PgType) -> np.ndarray:
+def to_ns(arr: pa.Array, t: pgt.PgType) -> np.ndarray:
     if pa.types.is_timestamp(arr.type):
         if arr.type.tz is None and t.name == "timestamptz":
             arr = arr.cast(pa.timestamp(arr.type.unit, tz="UTC"))
@@ -292,7 +292,7 @@ def _json_values(out: np.ndarray, arr: pa.Array, kind: str) -> None:
 def _field_to_storage(arr: pa.Array, c: SqlColumn) -> np.ndarray:
     st = c.storage or FieldType.STRING
     if c.type.name in ("timestamptz", "timestamp", "date", "time"):
-        return _to_ns(arr, c.type)
+        return to_ns(arr, c.type)
     if c.type.name == "interval":
         return np.array(
             [

@@ -88,6 +88,8 @@ TYPES: tuple[PgType, ...] = (
     PgType("jsonb", 3802, 3807, FieldType.STRING, pa.string(), (), "jsonb"),
 )
 
+USER_OIDS = 16384  # OIDs from here on are the database's own (tables' row types, enum types ...)
+
 BY_NAME: dict[str, PgType] = {}
 for _t in TYPES:
     BY_NAME[_t.name] = _t

@@ -11,7 +11,7 @@ float, Decimal, str, bytes, datetime/date/time, pyarrow.MonthDayNano (interval),
 
 from __future__ import annotations
 
-from pgwire.types import array, bytea, datetime, interval, json, numbers, numeric, text, uuid
+from pgwire.types import array, bytea, datetime, enum, interval, json, numbers, numeric, text, uuid
 from pgwire.types import bool as bool_
 from pgwire.types._base import (
     REGISTRY,
@@ -26,6 +26,7 @@ from pgwire.types._base import (
     type_size,
 )
 from pgwire.types._rows import BatchRows, text_rows
+from pgwire.types.enum import register_user_types
 
 FAMILIES = (
     bool_,
@@ -37,6 +38,7 @@ FAMILIES = (
     datetime,
     interval,
     uuid,
+    enum,
     array,
 )  # array last: it wraps the others
 
@@ -80,6 +82,7 @@ __all__ = [
     "encode_column",
     "encode_value",
     "lookup",
+    "register_user_types",
     "register",
     "text_rows",
     "type_size",

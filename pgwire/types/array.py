@@ -58,6 +58,11 @@ def _quote(text: str) -> str:
     return text
 
 
+def array_of(element: PgType) -> PgType:
+    """The array type of ``element`` (its ``array_oid``), coded element by element."""
+    return _array_type(element)
+
+
 def _array_type(element: PgType) -> PgType:
     def text_value(v: object, ctx: Context) -> bytes:
         def render(x: object) -> str:

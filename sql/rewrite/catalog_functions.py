@@ -192,10 +192,10 @@ def reg_out(kind: str, x: exp.Expr) -> exp.Expr:
 
 
 def reg_display(kind: str, oid: exp.Expr) -> exp.Expr:
-    """The name an OID of that kind prints as (the number when unknown, NULL for NULL)."""
+    """The name an OID of that kind prints as (the number when unknown, ``-`` for 0, NULL for NULL)."""
     return expand(
         "COALESCE((SELECT MIN(tsg_display) FROM pg_catalog.tsgres_names WHERE tsg_kind = "
-        f"'{kind}' AND tsg_canonical AND tsg_oid = _o), CAST(_o AS VARCHAR))",
+        f"'{kind}' AND tsg_canonical AND tsg_oid = _o), CASE WHEN _o = 0 THEN '-' ELSE CAST(_o AS VARCHAR) END)",
         o=oid,
     )
 

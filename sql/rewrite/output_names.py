@@ -39,14 +39,18 @@ def pg_name(e: exp.Expression) -> str:
 
 
 def _type_name(to: exp.DataType) -> str:
-    """pg_type.typname of a cast target as PostgreSQL's grammar names it (int -> int4, boolean -> bool)."""
+    """pg_type.typname of a cast target as PostgreSQL's grammar names it (int -> int4, boolean -> bool;
+    an array type by its element type's name: int[] -> int4)."""
     from sql.types import lookup
 
     written = to.sql("postgres")
     try:
-        return lookup(written).name
+        name = lookup(written).name
     except KeyError:
-        return written.lower().split("(")[0]
+        name = written.lower().split("(")[0]
+    while name.endswith("[]"):
+        name = name[:-2]
+    return name
 
 
 _TRIM = {"LEADING": "ltrim", "TRAILING": "rtrim"}

@@ -445,12 +445,12 @@ def text_array(e: exp.Expression) -> exp.Expression:
     (DuckDB does not read PostgreSQL's array text)."""
     if not _is_text_literal(e):
         return exp.cast(e, "VARCHAR[]")
-    items = _array_items(e.this)
+    items = array_items(e.this)
     array = exp.Array(expressions=[exp.Null() if i is None else exp.Literal.string(i) for i in items])
     return exp.cast(array, "VARCHAR[]")
 
 
-def _array_items(text: str) -> list[str | None]:
+def array_items(text: str) -> list[str | None]:
     """The elements of a one-dimensional array's text (quotes, backslashes, NULL)."""
     body = text.strip()
     if not (body.startswith("{") and body.endswith("}")):

@@ -26,13 +26,14 @@ functions, derived tables and CTEs) and fixes the calls whose PostgreSQL result 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
 from sqlglot import exp
 
 from sql.rewrite import pg_json
 from sql.rewrite.pg_semantics import bottom_up
+from sql.types import USER_OIDS
 
 INTS = ("int2", "int4", "int8")
 NUMERIC_SCALE = 16  # PostgreSQL gives avg/division at least 16 significant digits
@@ -232,8 +233,14 @@ _JSON_FUNCS = {
 class Types:
     """Infers PostgreSQL type names (int4, numeric, timestamptz, text[] ...; None: unknown)."""
 
-    def __init__(self, tree: exp.Expression, tables: Mapping[str, Mapping[str, str]]) -> None:
+    def __init__(
+        self,
+        tree: exp.Expression,
+        tables: Mapping[str, Mapping[str, str]],
+        catalog: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
         self.tables = tables  # registered scan name -> column -> type
+        self.catalog = catalog or {}  # catalog relation ("pg_catalog.pg_type") -> column -> type
         self.ctes: dict[str, tuple[exp.Expression, list[str]]] = {}
         for cte in tree.find_all(exp.CTE):
             alias = cte.args.get("alias")
@@ -290,6 +297,10 @@ class Types:
                 cols = self.outputs(query)
                 if cte_names:
                     cols = [(n, t) for n, (_, t) in zip(cte_names, cols, strict=False)]
+            elif (
+                relation := self.catalog.get(f"{(src.db or 'pg_catalog').lower()}.{src.name.lower()}")
+            ) is not None:
+                cols = list(relation.items())
             else:
                 return None
         elif pg_json.set_columns(src) is not None:
@@ -366,8 +377,8 @@ class Types:
             return "numeric"
         if isinstance(e, exp.Boolean):
             return "bool"
-        if isinstance(e, exp.Cast):
-            return datatype_name(e.to)
+        if isinstance(e, exp.Cast):  # (a cast to an enum type names it: sql/rewrite/enum_casts.py)
+            return e.to.meta.get("pg_type") or datatype_name(e.to)
         if isinstance(e, exp.Interval):
             return "interval"
         if isinstance(e, exp.Sub) and t(e.this) == "jsonb":  # (jsonb - key / index / keys)
@@ -476,6 +487,11 @@ class Types:
             return self.type(args[0])
         if name in ("time_bucket",) and len(args) >= 2:
             return self.type(args[1])
+        if name in ("enum_first", "enum_last") and args:
+            return self.type(args[0])
+        if name in ("enum_range", "enum_range_boundary") and args:
+            kind = promote([self.type(a) for a in args])
+            return kind + "[]" if kind and kind != "unknown" else None
         if name in ("pg_sqrt", "pg_ln", "pg_log10", "power", "pow", "exp") and args:
             kinds = [self.type(a) for a in args]
             return "numeric" if "numeric" in kinds and not {"float4", "float8"} & set(kinds) else "float8"
@@ -818,16 +834,44 @@ def pg_types(tree: exp.Expression, tables: Mapping[str, Mapping[str, str]]) -> e
 
 _REFINED_OIDS = {"varchar": 1043, "bpchar": 1042, "name": 19, "uuid": 2950, "json": 114, "jsonb": 3802}
 TEXT_LIKE_OIDS = frozenset(_REFINED_OIDS.values())  # results carry these types as Arrow strings
+# the catalog's own column types (sql/pgcatalog_schema.py), which results carry as int8 / text values:
+# drivers read the catalog by them (asyncpg compares pg_type.typtype, a "char", with b"e"; its type
+# introspection knows oid[], not int8[])
+_CATALOG_OIDS = {"oid": 26, "char": 18, "oid[]": 1028, "name[]": 1003, "char[]": 1002}
+_CARRIERS = {26: 20, 1028: 1016, 1003: 1009, 1002: 1009}
+TEXT_OID, TEXT_ARRAY_OID = 25, 1009
+
+
+def carrier(oid: int, user_arrays: Container[int] = ()) -> int:
+    """The OID of the type whose Arrow values a result column of type ``oid`` holds: text for the
+    string types above and enums, int8 for oid, their arrays for arrays (``user_arrays``: the array
+    types of enums); else ``oid`` itself."""
+    if oid in user_arrays:
+        return TEXT_ARRAY_OID
+    if oid in TEXT_LIKE_OIDS or oid == 18 or oid >= USER_OIDS:
+        return TEXT_OID
+    return _CARRIERS.get(oid, oid)
+
+
+def catalog_types(spec: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Column name -> type name (``_oid`` as ``oid[]``) of a catalog relation's columns."""
+    return {name: (t[1:] + "[]" if t.startswith("_") else t) for name, t in spec}
 
 
 def output_oids(
-    tree: exp.Expression, tables: Mapping[str, Mapping[str, str]], more: Mapping[str, int] | None = None
+    tree: exp.Expression,
+    tables: Mapping[str, Mapping[str, str]],
+    more: Mapping[str, int] | None = None,
+    catalog: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[int | None]:
-    """Per output column, the OID of a string type that Arrow results cannot tell from text
+    """Per output column, the OID of a type that Arrow results cannot tell from text or int8
     (varchar, bpchar, name, and uuid/json/jsonb, stored as text; ``more``: enum types by name,
-    sql/enums.py), else None: the engine announces these instead of text."""
+    sql/enums.py; the catalog's oid and "char" columns, ``catalog`` having the column types of the
+    catalog relations the query reads), else None: the engine announces these instead."""
     refined = {**_REFINED_OIDS, **more} if more else _REFINED_OIDS
-    return [refined.get(t or "") for _, t in Types(tree, tables).outputs(tree)]
+    if catalog:
+        refined = {**_CATALOG_OIDS, **refined}
+    return [refined.get(t or "") for _, t in Types(tree, tables, catalog).outputs(tree)]
 
 
 def scan_types(columns: Sequence[Any]) -> dict[str, str]:

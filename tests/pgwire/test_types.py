@@ -714,3 +714,30 @@ def test_unknown_type_in_text_is_passed_as_text() -> None:
     assert decode_param(None, 23, 1, UTC) is None
     with pytest.raises(InvalidTextRepresentation):
         decode_param(b"\xff", 25, 0, UTC)
+
+
+def test_enum_types_are_registered_as_statements_name_them() -> None:
+    """An enum's OID is the database's own: unknown (binary input refused) until a statement names it
+    (sql.session.UserType); then its values are their labels in text and binary, and its array type
+    is an array of it (the element OID in the binary header is the enum's)."""
+    from pgwire.types import register_user_types, type_size
+    from sql.session import UserType
+
+    oid, array_oid = 1_900_000_000, 1_900_000_001
+    with pytest.raises(InvalidBinaryRepresentation):
+        decode_param(b"ok", oid, 1, UTC)
+    try:
+        register_user_types([UserType(oid, "mood", "e", array_oid)])
+        assert type_size(oid) == 4  # typlen, as RowDescription reports it
+        for fmt in (0, 1):
+            assert decode_param(b"ok", oid, fmt, UTC) == "ok"
+            assert encode_value("happy", oid, fmt, UTC) == b"happy"
+        assert encode_value(["ok", None], array_oid, 0, UTC) == b"{ok,NULL}"
+        binary = encode_value(["ok", None], array_oid, 1, UTC)
+        assert binary is not None and binary[8:12] == oid.to_bytes(4, "big")
+        assert decode_param(binary, array_oid, 1, UTC) == ["ok", None]
+        col = encode_column(pa.array(["sad", None]).dictionary_encode(), oid, 1, UTC)
+        assert col.var is not None and col.var.to_pylist() == ["sad", None]
+    finally:
+        REGISTRY.pop(oid, None)
+        REGISTRY.pop(array_oid, None)

@@ -509,7 +509,7 @@ def test_a_view_over_the_catalog_and_another_database(tmp_path: Path) -> None:
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
             "WHERE a.attrelid = 'v_cols'::regclass ORDER BY a.attnum"
         )
-        assert rows == [("attname", "text")]
+        assert rows == [("attname", "name")]  # (the catalog column's type, as in PostgreSQL)
         c.storage.create_database("metrics")
         batch = WriteBatch.from_rows("mem", [NS], tags=[{"host": "a"}], fields={"used": [1.0]})
         c.storage.write("metrics", batch).check()

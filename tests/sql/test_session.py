@@ -251,8 +251,11 @@ def test_delete_update_and_pushdown_bounds(session):
     assert "TagIn(key='host'" in plan and "time range: [1451606410000001000" in plan
     assert q(session, "DELETE FROM d WHERE host = 'h0' AND time < '2016-01-01 00:00:15+00'")[0] == "DELETE 5"
     assert q(session, "SELECT count(*) FROM d")[2] == [(25,)]
-    with pytest.raises(E.FeatureNotSupported):
-        q(session, "DELETE FROM d WHERE v > 3")
+    # a condition on a field: the rows' series and span are deleted, the others there written back
+    assert q(session, "DELETE FROM d WHERE v > 3 AND v < 6")[0] == "DELETE 2"  # (h1's 4, h2's 5)
+    assert q(session, "SELECT count(*), sum(v) FROM d")[2] == [
+        (23, sum(range(30)) - (0 + 3 + 6 + 9 + 12) - 4 - 5)
+    ]
     assert (
         q(session, "UPDATE d SET v = v * 10 WHERE host = 'h1' AND time >= '2016-01-01 00:00:25+00'")[0]
         == "UPDATE 2"

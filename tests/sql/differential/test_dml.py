@@ -526,6 +526,58 @@ SCENARIOS += [
     ),
 ]
 
+
+# a key over time and one tag, beside a text column outside it: one row per key value
+SCENARIOS += [
+    (
+        "key_beside_text_column",
+        "w_zoned",
+        [
+            "CREATE TABLE w_zoned (time timestamptz NOT NULL, host text NOT NULL, zone text, v float8,"
+            " PRIMARY KEY (time, host))",
+            "INSERT INTO w_zoned VALUES ('2024-01-01 00:00:00+00', 'a', 'z1', 1), ('2024-01-01 00:00:00+00', 'b', 'z1', 2)",
+            "INSERT INTO w_zoned VALUES ('2024-01-01 00:00:00+00', 'a', 'z2', 5)"
+            " ON CONFLICT (time, host) DO UPDATE SET zone = EXCLUDED.zone, v = EXCLUDED.v",
+            "INSERT INTO w_zoned VALUES ('2024-01-01 00:00:00+00', 'a', 'z3', 7) ON CONFLICT (time, host) DO UPDATE SET v = EXCLUDED.v",
+            "INSERT INTO w_zoned VALUES ('2024-01-01 00:00:00+00', 'b', 'z3', 7) ON CONFLICT DO NOTHING",
+            "INSERT INTO w_zoned VALUES ('2024-01-01 00:00:01+00', 'b', NULL, 8), ('2024-01-01 00:00:02+00', 'c', 'z1', 9)",
+            "UPDATE w_zoned SET zone = 'z9' WHERE host = 'a'",
+            "UPDATE w_zoned SET v = v + 1 WHERE zone = 'z1'",
+            "DELETE FROM w_zoned WHERE zone IS NULL",
+            "SELECT zone, count(*), sum(v) FROM w_zoned GROUP BY zone ORDER BY zone",
+            "SELECT host FROM w_zoned WHERE zone = 'z9'",
+        ],
+    ),
+]
+
+
+# DELETE with conditions on fields, on a table that keeps duplicates: the found rows' series and time
+# span are deleted and the rest of that span written back
+SCENARIOS += [
+    (
+        "delete_by_fields",
+        "w_fielded",
+        [
+            "CREATE TABLE w_fielded (time timestamptz NOT NULL, host text, v double precision, n int4)",
+            "INSERT INTO w_fielded VALUES ('2024-01-01 00:00:00+00', 'a', 1, 1), ('2024-01-01 00:00:01+00', 'a', 2, 2),"
+            " ('2024-01-01 00:00:02+00', 'a', 3, NULL), ('2024-01-01 00:00:01+00', 'b', 2, 2),"
+            " ('2024-01-01 00:00:01+00', 'a', 2, 2), ('2024-01-01 00:00:01+00', NULL, 5, 5),"
+            " ('2024-01-01 00:00:03+00', NULL, 6, 6)",
+            "DELETE FROM w_fielded WHERE v = 2 AND host = 'a'",
+            "DELETE FROM w_fielded WHERE n > 4",
+            "DELETE FROM w_fielded WHERE n IS NULL RETURNING host, v",
+            "DELETE FROM w_fielded AS f WHERE f.v < 2 OR f.n = 2",
+            "INSERT INTO w_fielded VALUES ('2024-01-01 00:00:00+00', 'a', 1, 1), ('2024-01-01 00:00:01+00', 'a', 2, 2),"
+            " ('2024-01-01 00:00:01+00', 'a', 2, 2), ('2024-01-01 00:00:01+00', NULL, 5, 5)",
+            "UPDATE w_fielded SET n = n * 10 WHERE v = 2",
+            "UPDATE w_fielded SET host = 'c' WHERE n = 5",
+            "UPDATE w_fielded SET n = NULL WHERE v > 2 AND v < 4",
+            "UPDATE w_fielded SET time = time + interval '1 hour' WHERE n = 10",
+        ],
+    ),
+]
+
+
 # maintenance statements (sql/maintenance.py): their tags, their errors, and the table unchanged
 SCENARIOS += [
     (

@@ -83,6 +83,12 @@ QUERIES = [
     "SELECT enum_range(NULL::e_renamed)::text[]",
     "SELECT enum_range('meh'::e_renamed, 'happy'::e_renamed)::text[]",
     "SELECT count(*) FROM e_events WHERE mood IS NULL",
+    # arrays of the enum: their type, text, and labels checked element by element
+    "SELECT array_agg(mood ORDER BY mood) AS a FROM e_events",
+    "SELECT '{ok, \"blue\", NULL}'::e_renamed[] AS a, '{}'::e_renamed[] AS b",
+    "SELECT '{ok,nope}'::e_renamed[]",  # 22P02
+    "SELECT host FROM e_events WHERE mood = any('{ok,blue}'::e_renamed[]) ORDER BY host",
+    "SELECT enum_range(NULL::e_renamed) AS r, enum_first(NULL::e_renamed) AS f, 'ok'::e_renamed AS o",
 ]
 
 CATALOG = [
@@ -112,9 +118,12 @@ CATALOG = [
 
 
 def _enum_names(run: Any, conn: Any) -> dict[int, str]:
-    got = run(conn, "SELECT oid, typname::text FROM pg_type WHERE typtype = 'e'")
+    got = run(conn, "SELECT oid, typarray, typname::text FROM pg_type WHERE typtype = 'e'")
     assert not got.failed, got.message
-    return {int(oid): f"enum {name}" for oid, name in got.rows}
+    return {
+        **{int(oid): f"enum {name}" for oid, _, name in got.rows},
+        **{int(array): f"enum {name}[]" for _, array, name in got.rows},
+    }
 
 
 def _named(outcome: Outcome, names: dict[int, str]) -> Outcome:
@@ -127,9 +136,22 @@ def _named(outcome: Outcome, names: dict[int, str]) -> Outcome:
 
 def _compare(pair: Any, sql: str) -> list[str]:
     pg, ts = run_pg(pair.pg, sql), run_tsgres(pair.ts, sql)
-    pg = _named(pg, _enum_names(run_pg, pair.pg))
+    pg = _arrays_read(_named(pg, _enum_names(run_pg, pair.pg)))
     ts = _named(ts, _enum_names(run_tsgres, pair.ts))
     return differences(sql, pg, ts)
+
+
+def _arrays_read(outcome: Outcome) -> Outcome:
+    """psycopg has no loader for an enum's array type: its text read as a list, as tsgres's are."""
+    from sql.rewrite.pg_json import array_items
+
+    arrays = [i for i, (_, t) in enumerate(outcome.columns) if str(t).endswith("[]")]
+    if arrays:
+        outcome.rows = [
+            tuple(array_items(v) if i in arrays and isinstance(v, str) else v for i, v in enumerate(r))
+            for r in outcome.rows
+        ]
+    return outcome
 
 
 def _cleanup(pair: Any) -> None:
@@ -231,4 +253,91 @@ def test_enum_copy(enum_pair: Any) -> None:
         states.append((pg_state, ts_state))
     assert states == [(None, None), ("22P02", "22P02")]
     diff = _compare(pair, f"SELECT * FROM {TABLE} ORDER BY mood")
+    assert not diff, "\n".join(diff)
+
+
+# -- drivers' type introspection ---------------------------------------------------------------------
+def _introspection_queries(pg: Any) -> list[tuple[str, str]]:
+    """(what, SQL with $1) of the queries drivers learn an unknown type OID or name by: asyncpg's
+    (PostgreSQL >= 14 and older), and psycopg's TypeInfo.fetch and EnumInfo.fetch."""
+    from asyncpg import introspection
+    from psycopg.types import TypeInfo
+    from psycopg.types.enum import EnumInfo
+
+    def psycopg_query(cls: Any) -> str:
+        return cls._get_info_query(pg).as_string(pg).replace("%(name)s", "$1")
+
+    return [
+        ("asyncpg", introspection.INTRO_LOOKUP_TYPES),
+        ("asyncpg < 14", introspection.INTRO_LOOKUP_TYPES_13),
+        ("psycopg TypeInfo", psycopg_query(TypeInfo)),
+        ("psycopg EnumInfo", psycopg_query(EnumInfo)),
+    ]
+
+
+def _enum_oids(run: Any, conn: Any) -> dict[int, str]:
+    """Each enum type's OID and its array type's, to the type's name."""
+    got = run(conn, "SELECT oid, typarray, typname::text FROM pg_type WHERE typtype = 'e'")
+    assert not got.failed, got.message
+    return {**{int(o): n for o, _, n in got.rows}, **{int(a): "_" + n for _, a, n in got.rows}}
+
+
+def _by_name(outcome: Outcome, names: dict[int, str]) -> Outcome:
+    """Enum OIDs in the rows (as values or in lists) replaced by the types' names."""
+
+    def swap(v: Any) -> Any:
+        if isinstance(v, list):
+            return [swap(x) for x in v]
+        return names.get(v, v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    outcome.rows = [tuple(swap(v) for v in r) for r in outcome.rows]
+    return outcome
+
+
+def test_driver_type_introspection(enum_pair: Any) -> None:
+    """asyncpg's introspection query (a recursive CTE over pg_type, pg_namespace and pg_range, with an
+    oid[] parameter) and psycopg's TypeInfo / EnumInfo queries answer alike for built-in types, their
+    arrays, and enum types and their arrays: the rows, and the columns' types (asyncpg reads
+    pg_type.typtype as a "char", and knows oid[] but not int8[])."""
+    _run_scenario(enum_pair)
+    pg_names, ts_names = _enum_oids(run_pg, enum_pair.pg), _enum_oids(run_tsgres, enum_pair.ts)
+    failures = []
+    for what, sql in _introspection_queries(enum_pair.pg):
+        if what.startswith("asyncpg"):
+            cases = [
+                (
+                    names,
+                    "{" + ",".join(str(o) for o in [16, 23, 1007, 25, 1009, 1184, 26, 1028, *names]) + "}",
+                )
+                for names in (pg_names, ts_names)
+            ]
+            pg_param, ts_param = cases[0][1], cases[1][1]
+            checks = [((pg_param,), (ts_param,))]
+        else:
+            checks = [((n,), (n,)) for n in ("e_renamed", "e_level", "_e_level", "int4", "text", "_text")]
+        for pg_params, ts_params in checks:
+            pg = _by_name(_named(run_pg(enum_pair.pg, sql, pg_params), pg_names), pg_names)
+            ts = _by_name(_named(run_tsgres(enum_pair.ts, sql, ts_params), ts_names), ts_names)
+            assert pg.rows, (what, pg_params)
+            diff = differences(sql, pg, ts)
+            if diff:
+                failures.append(f"{what} {pg_params}\n  " + "\n  ".join(diff))
+    assert not failures, "\n".join(failures)
+
+
+def test_pg_type_columns_drivers_read(enum_pair: Any) -> None:
+    """The pg_type columns drivers' introspection reads (typtype, typelem, typarray, typbasetype,
+    typdelim, typlen, the binary I/O functions) of every built-in type tsgres lists, and of the enum
+    types and their arrays, as PostgreSQL 15 has them."""
+    _run_scenario(enum_pair)
+    listed = run_tsgres(enum_pair.ts, "SELECT oid FROM pg_type WHERE oid < 16384 ORDER BY oid")
+    oids = "{" + ",".join(str(r[0]) for r in listed.rows) + "}"
+    sql = (
+        "SELECT t.typname::text, t.typtype::text, t.typlen, t.typelem::regtype::text AS elem,"
+        " t.typarray::regtype::text AS arr, t.typbasetype, t.typdelim::text, t.typreceive::text,"
+        " t.typsend::text, t.typinput::text, t.typoutput::text FROM pg_type t"
+        " WHERE t.oid = any($1::oid[]) OR t.typname IN ('e_renamed', '_e_renamed', 'e_level', '_e_level')"
+        " ORDER BY 1"
+    )
+    diff = differences(sql, run_pg(enum_pair.pg, sql, (oids,)), run_tsgres(enum_pair.ts, sql, (oids,)))
     assert not diff, "\n".join(diff)
