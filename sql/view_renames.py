@@ -68,26 +68,30 @@ def rename_table_in_view(query: str, schema: str, table: str, new: str) -> str |
     """``query`` (a view's stored SQL) reading ``schema.table`` as ``new``; None when it does not
     read the table."""
     tree: exp.Expression = exp.maybe_parse(query, dialect="postgres")
-    changed = False
-    for scope in traverse_scope(tree):
-        bare = False  # the scope reads the table under its own name (no alias)
+    scopes = list(traverse_scope(tree))  # (everything is found before anything changes)
+    tables: list[exp.Table] = []
+    bare: set[int] = set()  # the scopes reading the table under its own name (no alias)
+    for scope in scopes:
         for alias, src in scope.sources.items():
             if isinstance(src, exp.Table) and src.name == table and (src.db or "public") == schema:
-                src.set("this", exp.to_identifier(new, quoted=True))
-                changed = True
-                bare |= alias == table and not src.alias
-        if not bare:
-            continue
-        for col in scope.columns:  # (correlated subqueries' columns: they are their own scope's)
-            if col.table == table:
-                col.set("table", exp.to_identifier(new, quoted=True))
-    if changed:  # (a subquery qualifying a column by the outer table's old name)
-        for scope in traverse_scope(tree):
-            if table not in scope.sources:
-                for col in scope.external_columns:
-                    if col.table == table:
-                        col.set("table", exp.to_identifier(new, quoted=True))
-    return tree.sql("postgres") if changed else None
+                tables.append(src)
+                if alias == table and not src.alias:
+                    bare.add(id(scope))
+    columns: list[exp.Column] = []
+    for scope in scopes:
+        if id(scope) in bare:
+            columns += [c for c in scope.columns if c.table == table]
+        for col in scope.external_columns:  # (a correlated subquery's, naming an outer scope's table)
+            outer = scope.parent
+            while outer is not None and table not in outer.sources:
+                outer = outer.parent
+            if col.table == table and outer is not None and id(outer) in bare:
+                columns.append(col)
+    for src in tables:
+        src.set("this", exp.to_identifier(new, quoted=True))
+    for col in columns:
+        col.set("table", exp.to_identifier(new, quoted=True))
+    return tree.sql("postgres") if tables else None
 
 
 def _ours(scope: Scope, schema: str, table: str) -> set[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sql import errors as E
+from sql.view_renames import rename_table_in_view
 from tests.sql.in_process import sql_engine
 
 
@@ -96,3 +97,30 @@ def test_a_table_of_another_schema_stays_in_it(tmp_path: Path) -> None:
         with pytest.raises(E.FeatureNotSupported, match="another retention policy"):
             _run(s, "ALTER TABLE archive.n RENAME TO k")
         assert _run(s, "SELECT host, v FROM archive.n") == [("a", 1)]
+
+
+@pytest.mark.parametrize(
+    ("query", "renamed"),
+    [
+        ("SELECT m.host FROM m", 'SELECT "n2".host FROM "n2"'),
+        ("SELECT host, avg(v) FROM m GROUP BY host", 'SELECT host, AVG(v) FROM "n2" GROUP BY host'),
+        ("SELECT a.host FROM m AS a JOIN n ON n.x = a.v", 'SELECT a.host FROM "n2" AS a JOIN n ON n.x = a.v'),
+        (
+            "SELECT m.host FROM m WHERE EXISTS (SELECT 1 FROM o WHERE o.x = m.host)",
+            'SELECT "n2".host FROM "n2" WHERE EXISTS(SELECT 1 FROM o WHERE o.x = "n2".host)',
+        ),
+        (
+            "SELECT x FROM (SELECT m.host AS x FROM public.m) AS s",
+            'SELECT x FROM (SELECT "n2".host AS x FROM public."n2") AS s',
+        ),
+        (  # another table under the name "m": its columns stay
+            "SELECT m.y FROM other AS m WHERE EXISTS (SELECT 1 FROM m AS q WHERE q.h = m.y)",
+            'SELECT m.y FROM other AS m WHERE EXISTS(SELECT 1 FROM "n2" AS q WHERE q.h = m.y)',
+        ),
+        ("WITH m AS (SELECT 1 AS x) SELECT m.x FROM m", None),  # (a CTE of that name)
+        ("SELECT host FROM n", None),
+        ("SELECT * FROM archive.m", None),  # another schema's table of that name
+    ],
+)
+def test_rename_table_in_view(query: str, renamed: str | None) -> None:
+    assert rename_table_in_view(query, "public", "m", "n2") == renamed
