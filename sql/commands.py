@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from sql import errors as E
-from sql import settings
+from sql import settings, temp_tables
 from sql.session import ColumnDesc, Result
 from sql.types import TEXT
 
@@ -322,10 +322,13 @@ def _discard(session: SqlSession, toks: list[str]) -> Result:
         session.commands.cursors.clear()
         session.commands.listening.clear()
         session.sql_prepared.clear()
+        temp_tables.drop_all(session)
         changed: dict[str, str] = {}
         for name in list(session.settings):
             changed.update(session.reset_setting(name))
         return Result(None, tag="DISCARD ALL", changed_parameters=changed)
+    if what in ("TEMP", "TEMPORARY"):
+        temp_tables.drop_all(session)
     if what in ("PLANS", "SEQUENCES", "TEMP", "TEMPORARY"):
         return Result(None, tag=f"DISCARD {'TEMP' if what == 'TEMPORARY' else what}")
     raise E.SyntaxError_(f'syntax error at or near "{toks[1] if len(toks) > 1 else "DISCARD"}"')

@@ -23,7 +23,17 @@ from sqlglot import exp
 
 from columnar.errors import DatabaseExists, StorageError
 from retention import continuous, jobs
-from sql import column_defaults, comments, constraints, enums, foreign_keys, roles, sequences, view_renames
+from sql import (
+    column_defaults,
+    comments,
+    constraints,
+    enums,
+    foreign_keys,
+    roles,
+    sequences,
+    temp_tables,
+    view_renames,
+)
 from sql import errors as E
 from sql import types as pgt
 from sql.session import ColumnDesc, Result
@@ -48,10 +58,13 @@ def _rp_of(table: exp.Table) -> str | None:
 
 
 def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result:
+    if tree.args.get("expression") is not None:
+        return create_table_as(session, tree, sql)
     schema = tree.this
     if not isinstance(schema, exp.Schema):
-        raise E.FeatureNotSupported("CREATE TABLE AS is not supported yet")
+        raise E.SyntaxError_("syntax error at end of input")
     table: exp.Table = schema.this
+    temporary = temp_tables.on_commit(tree, sql)
     storage, database = session.storage, session.database
     rp = _rp_of(table)
     try:
@@ -125,7 +138,7 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
     props = {
         p.name.lower(): p.args["value"].name
         for p in (tree.args.get("properties") or exp.Properties()).expressions
-        if isinstance(p, exp.Property)
+        if isinstance(p, exp.Property) and p.args.get("value") is not None  # (TEMP, UNLOGGED: none)
     }
     times = [c for c in cols if c[2].name in _TIMELIKE]
     time_col = next((c[0] for c in times if c[3]), times[0][0] if times else HIDDEN_TIME)
@@ -169,7 +182,87 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
     if time_col == HIDDEN_TIME:
         columns.insert(0, (HIDDEN_TIME, "time", None, "int8"))
     storage.create_table(database, table.name, columns, rp=rpm.name, time_column=time_col, options=options)
+    if temporary is not None:
+        temp_tables.created(session, table.db or "public", table.name, temporary)
     return Result(None, tag="CREATE TABLE")
+
+
+def create_table_as(session: SqlSession, tree: exp.Create, sql: str = "") -> Result:
+    """CREATE [TEMP] TABLE t [(names)] AS query [WITH [NO] DATA] (and SELECT ... INTO t): a table of
+    the query's columns, named and typed as it describes them (no constraints, as in PostgreSQL),
+    then the query's rows written into it as INSERT ... SELECT writes them."""
+    target = tree.this
+    names = None
+    if isinstance(target, exp.Schema):  # CREATE TABLE t (a, b) AS ...
+        names = [e.name for e in target.expressions]
+        target = target.this
+    query = tree.expression
+    described = session.prepare(query.sql("postgres"), [])
+    if described.columns is None:
+        raise E.SyntaxError_("CREATE TABLE AS needs a query that returns rows")
+    if names is not None and len(names) > len(described.columns):
+        raise E.SyntaxError_("too many column names were specified")
+    columns = [
+        names[i] if names is not None and i < len(names) else c.name for i, c in enumerate(described.columns)
+    ]
+    seen: set[str] = set()
+    for n in columns:
+        if n in seen:
+            raise E.DuplicateColumn(f'column "{n}" specified more than once')
+        seen.add(n)
+    types = [_type_name(session, c.type_oid) for c in described.columns]
+    create = exp.Create(
+        kind="TABLE",
+        exists=tree.args.get("exists"),
+        this=exp.Schema(
+            this=target.copy(),
+            expressions=[
+                exp.ColumnDef(
+                    this=exp.to_identifier(n, quoted=True),
+                    kind=exp.DataType.build(t, dialect="postgres", udt=True),
+                )
+                for n, t in zip(columns, types, strict=True)
+            ],
+        ),
+        properties=_create_properties(tree),
+    )
+    storage = session.storage
+    rpm = storage.catalog.retention_policy(session.database, _rp_of(target))
+    existed = storage.table(rpm.database_id, rpm.name, target.name) is not None
+    create_table(session, create, sql)
+    if existed:  # IF NOT EXISTS of a table there: nothing written
+        return Result(None, tag="CREATE TABLE AS")
+    props = (tree.args.get("properties") or exp.Properties()).expressions
+    if any(isinstance(p, exp.WithDataProperty) and p.args.get("no") for p in props):
+        return Result(None, tag="CREATE TABLE AS")
+    insert = exp.Insert(
+        this=exp.Schema(this=target.copy(), expressions=[exp.to_identifier(n, quoted=True) for n in columns]),
+        expression=query.copy(),
+    )
+    result = session.execute(session.prepare(insert.sql("postgres"), []), [])
+    n = result.tag.split()[-1] if result.tag else "0"
+    return Result(None, tag=f"SELECT {n}")
+
+
+def _create_properties(tree: exp.Create) -> exp.Properties | None:
+    """A CREATE TABLE AS's properties a plain CREATE TABLE takes (TEMP, ON COMMIT, WITH (...))."""
+    props = [
+        p.copy()
+        for p in (tree.args.get("properties") or exp.Properties()).expressions
+        if not isinstance(p, exp.WithDataProperty)
+    ]
+    return exp.Properties(expressions=props) if props else None
+
+
+def _type_name(session: SqlSession, oid: int) -> str:
+    """The declared type of a CREATE TABLE AS column of a result column of type ``oid``."""
+    t = pgt.BY_OID.get(oid)
+    if t is not None:
+        return t.name
+    found = next(
+        (name for name, e in enums.types_of(session.storage, session.database).items() if e.oid == oid), None
+    )
+    return found if found is not None else "text"
 
 
 def _column_type(
@@ -260,6 +353,7 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
                     foreign_keys.check_drop(session, meta, truncate=False)
                 _set_options(storage, child.id, _without_foreign_key, fk["name"])  # (CASCADE: the key goes)
             storage.drop_table(database, table.name, rp=rpm.name)
+            temp_tables.forget(session, table.db or "public", table.name)
             sequences.drop_owned(session, table.db or "public", table.name)  # (its SERIALs')
         storage.invalidate_tables()
         return Result(None, tag="DROP TABLE")
@@ -840,7 +934,8 @@ def _rename_table(session: SqlSession, table: exp.Table, meta, new: str) -> None
     keeps by OID follows it: here the columns, keys, comments, privileges and hypertable options
     are kept by table id; the foreign keys referencing it, the views (and continuous aggregates)
     reading it and the TimescaleDB jobs (retention, compression policies) naming it are renamed in
-    the catalog transaction of the rename; the sequences owned by its columns stay owned."""
+    the catalog transaction of the rename, as is a temporary table's record (it stays temporary);
+    the sequences owned by its columns stay owned."""
     storage, database = session.storage, session.database
     schema = table.db or "public"
     if sequences._relation_exists(session, schema, new):  # noqa: SLF001
@@ -855,6 +950,7 @@ def _rename_table(session: SqlSession, table: exp.Table, meta, new: str) -> None
         renamed = view_renames.rename_table_in_view(text, schema, table.name, new)
         if renamed is not None:
             changes[key] = renamed
+    changes.update(temp_tables.rename_records(session, schema, table.name, new))  # (it stays temporary)
     try:
         with jobs.lock:  # (the retention loop stores when its jobs ran meanwhile)
             renamed_jobs = jobs.renamed(storage, database, schema, table.name, new)
@@ -867,6 +963,7 @@ def _rename_table(session: SqlSession, table: exp.Table, meta, new: str) -> None
         if "already exists" in str(exc):
             raise E.DuplicateTable(f'relation "{new}" already exists') from None
         raise E.FeatureNotSupported(f'cannot rename "{table.name}": {exc}') from None
+    temp_tables.renamed(session, schema, table.name, new)
     sequences.rename_owner(session, schema, table.name, new)
 
 

@@ -50,6 +50,7 @@ from sql import (
     privileges,
     roles,
     sequences,
+    temp_tables,
     timescale,
 )
 from sql import errors as E
@@ -277,6 +278,8 @@ class SqlSession:
         self.transaction_status = "I"
         self.commands = commands.CommandState()
         self.sql_prepared: dict[str, Prepared] = {}
+        self.temp_tables: dict[tuple[str, str], str] = {}  # (schema, name) -> ON COMMIT (sql/temp_tables.py)
+        self.temp_cleanup = False  # dropping or emptying them now
         self.current_params: list = []
         self._running: duckdb.DuckDBPyConnection | None = None
         self._cancelled = False
@@ -388,7 +391,11 @@ class SqlSession:
                 return self._instance(v, sql, values)
         try:
             tree = parse(tpl.text)
-            if not isinstance(tree, exp.Query) or timescale.management_call(tree) is not None:
+            if (
+                not isinstance(tree, exp.Query)
+                or timescale.management_call(tree) is not None
+                or tree.args.get("into") is not None  # (SELECT ... INTO: a CREATE TABLE AS)
+            ):
                 self.sql_engine.add_template_variant(key, None)
                 return None
             lifted = plan_cache.lift(tree, tpl, self._column_oid_resolver())
@@ -497,6 +504,8 @@ class SqlSession:
                 columns=[exp.to_identifier(f"column{i + 1}") for i in range(width)],
             )
             tree = exp.select("*").from_(exp.Subquery(this=tree, alias=alias))
+        if isinstance(tree, exp.Select) and tree.args.get("into") is not None:  # SELECT ... INTO t
+            return Prepared(sql, [], None, "SELECT", kind="ddl", tree=_select_into(tree))
         call = timescale.management_call(tree)
         if call is not None:  # SELECT create_hypertable(...), add_retention_policy(...) ...
             return Prepared(sql, [], timescale.describe(call), "SELECT", kind="timescale_call", tree=tree)
@@ -550,10 +559,14 @@ class SqlSession:
         self.query_start = _time.time()
         try:
             if self.trusted_epoch is not self.sql_engine.roles_epoch:  # not known to be a superuser
-                return privileges.run_checked(self, stmt, [*params, *stmt.extra_params])
-            return self._dispatch(stmt, [*params, *stmt.extra_params])
+                result = privileges.run_checked(self, stmt, [*params, *stmt.extra_params])
+            else:
+                result = self._dispatch(stmt, [*params, *stmt.extra_params])
         except (E.SqlError, StorageError, duckdb.Error) as exc:
             self._raise_failed(exc)
+        if self.temp_tables and self.transaction_status == "I":  # a transaction ended: ON COMMIT
+            temp_tables.statement_ended(self)
+        return result
 
     def _raise_failed(self, exc: Exception) -> NoReturn:
         """Report ``exc``, raised by a statement: the transaction fails; storage's and DuckDB's
@@ -1362,6 +1375,8 @@ class SqlSession:
     def close(self) -> None:
         self.sql_engine.activity.detach(self)
         self.commands.cursors.clear()
+        if self.temp_tables:
+            temp_tables.drop_all(self)
 
 
 _CONSTANT_NODES = (
@@ -1429,6 +1444,20 @@ def _text_values(column: pa.ChunkedArray | pa.Array | None) -> list[str] | None:
     if column is None or len(column) > SUBQUERY_PUSHDOWN_VALUES or not pa.types.is_string(column.type):
         return None
     return [v for v in column.to_pylist() if v is not None]
+
+
+def _select_into(tree: exp.Select) -> exp.Create:
+    """``SELECT ... INTO [TEMP] t ...`` as the CREATE TABLE t AS SELECT it is."""
+    into = tree.args["into"]
+    query = tree.copy()
+    query.set("into", None)
+    props = [exp.TemporaryProperty()] if into.args.get("temporary") else []
+    return exp.Create(
+        kind="TABLE",
+        this=into.this.copy(),
+        expression=query,
+        properties=exp.Properties(expressions=props) if props else None,
+    )
 
 
 def _type_oids(stmt: Prepared) -> set[int]:

@@ -171,9 +171,17 @@ _RENAME_COLUMN = re.compile(
 _ALTER_TABLE = re.compile(r"\s*ALTER\s+TABLE\b", re.I)
 
 
+_CREATE_TABLE = re.compile(
+    r"(?is)\s*CREATE\s+(?:(?:GLOBAL\s+|LOCAL\s+)?TEMP(?:ORARY)?\s+|UNLOGGED\s+)?TABLE\b"
+)
+ON_COMMIT_DROP = re.compile(r"(?is)\s+ON\s+COMMIT\s+DROP\b")
+
+
 def parse(sql: str) -> exp.Expression:
     if _ALTER_TABLE.match(sql):
         sql = _RENAME_COLUMN.sub(r"\1COLUMN \2\3", sql)
+    elif _CREATE_TABLE.match(sql):  # sqlglot reads ON COMMIT DELETE / PRESERVE ROWS, not DROP
+        sql = ON_COMMIT_DROP.sub(" ON COMMIT PRESERVE ROWS", sql)
     try:
         try:
             tree = sqlglot.parse_one(sql, read=DIALECT)

@@ -106,6 +106,7 @@ async def start_pgwire(server: Server) -> Listener:
     """The PostgreSQL listener; its sessions come from the SQL engine over the server's storage."""
     from pgwire.auth import AuthConfig, PasswordStore
     from pgwire.server import ServerOptions, serve, tls_context
+    from sql import temp_tables
     from sql.engine import SqlEngine
     from sql.roles import login_secret, role
 
@@ -131,6 +132,8 @@ async def start_pgwire(server: Server) -> Listener:
         answered=server.answered(),
     )
     sql_engine = await loop.run_in_executor(None, SqlEngine, server.engine)
+    # (before any session: what sessions of an earlier run left; sql/temp_tables.py)
+    await loop.run_in_executor(None, temp_tables.drop_leftovers, sql_engine)
     if store.fallback is None:  # roles made by CREATE ROLE ... LOGIN PASSWORD log in too (sql/roles.py)
         store.fallback = lambda user: login_secret(sql_engine.storage.catalog, user)
         store.role_exists = lambda user: (

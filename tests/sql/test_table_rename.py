@@ -124,3 +124,23 @@ def test_a_table_of_another_schema_stays_in_it(tmp_path: Path) -> None:
 )
 def test_rename_table_in_view(query: str, renamed: str | None) -> None:
     assert rename_table_in_view(query, "public", "m", "n2") == renamed
+
+
+def test_a_renamed_temporary_table_stays_temporary(tmp_path: Path) -> None:
+    from sql import temp_tables
+
+    with sql_engine(tmp_path) as (storage, sql):
+        s = sql.session("postgres")
+        _run(s, "CREATE TEMP TABLE scratch (time timestamptz NOT NULL, v int8)")
+        _run(s, "INSERT INTO scratch VALUES ('2024-01-01', 1)")
+        _run(s, "ALTER TABLE scratch RENAME TO scratch2")
+        assert _run(s, "SELECT v FROM scratch2") == [(1,)]
+        s.close()  # (the session ends: its temporary tables go, under their names now)
+        assert [t.name for t in storage.tables("postgres")] == []
+        storage.flush()  # (a dropped table's rows still in the WAL bring it back at a restart: not ours)
+        s = sql.session("postgres")
+        _run(s, "CREATE TEMP TABLE left_over (time timestamptz NOT NULL, v int8)")
+        _run(s, "ALTER TABLE left_over RENAME TO left_over2")
+    with sql_engine(tmp_path) as (storage, sql):  # (a server stopped without ending the session)
+        temp_tables.drop_leftovers(sql)
+        assert [t.name for t in storage.tables("postgres")] == []
