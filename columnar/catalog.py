@@ -46,9 +46,9 @@ CREATE TABLE IF NOT EXISTS tombstones (
     id INTEGER PRIMARY KEY, shard_id INTEGER NOT NULL, table_id INTEGER NOT NULL,
     min_ns INTEGER NOT NULL, max_ns INTEGER NOT NULL, series BLOB NOT NULL, file_ids TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tag_renames (
+CREATE TABLE IF NOT EXISTS renames (
     id INTEGER PRIMARY KEY AUTOINCREMENT, database_id INTEGER NOT NULL, table_name TEXT NOT NULL,
-    steps TEXT NOT NULL, wal_seq INTEGER NOT NULL);
+    steps TEXT NOT NULL, wal_seq INTEGER NOT NULL, new_table TEXT);
 CREATE TABLE IF NOT EXISTS comments (
     database_id INTEGER NOT NULL, kind TEXT NOT NULL, object TEXT NOT NULL, sub TEXT NOT NULL,
     description TEXT NOT NULL, PRIMARY KEY (database_id, kind, object, sub));
@@ -141,14 +141,17 @@ class TableMeta:
 
 
 @dataclass(frozen=True)
-class TagRename:
-    """A tag column's rename, recorded with the column's (see :meth:`Catalog.rename_column`)."""
+class Rename:
+    """A rename the series index applies too: of tag columns (recorded with the column's, see
+    :meth:`Catalog.rename_column`), or of the table, the measurement (:meth:`Catalog.rename_table`).
+    Applied in id order: the steps, then ``to``."""
 
     database_id: int
-    table: str
+    table: str  # the table's name before the rename
     steps: tuple[tuple[str, str], ...]  # tag keys renamed in the series index, in order
     wal_seq: int  # the WAL records up to this seq were written before the rename
     id: int = 0  # given by the catalog: increasing, never reused
+    to: str | None = None  # the table's new name (None: it keeps its name)
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,7 @@ class Catalog:
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        _migrate(self._db)
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -268,7 +272,7 @@ class Catalog:
                 "DELETE FROM retention_policies WHERE database_id=?",
                 "DELETE FROM databases WHERE id=?",
                 "DELETE FROM comments WHERE database_id=?",
-                "DELETE FROM tag_renames WHERE database_id=?",
+                "DELETE FROM renames WHERE database_id=?",
             ):
                 cur.execute(sql, (db.id,))
             _drop_acls(cur, tables)
@@ -538,14 +542,14 @@ class Catalog:
         old: str,
         new: str,
         *,
-        tag: TagRename | None = None,
+        tag: Rename | None = None,
         table_options: dict[int, dict] | None = None,
         meta: dict[str, str] | None = None,
     ) -> int:
         """Rename a column. A field or the time column keeps its data under its stored name. A tag
         (``tag``) is renamed in the series index's keys too (columnar.engine.Engine.rename_tag): it
         stays stored under its name, a dropped tag whose keys the rename moves aside is recorded
-        under its new stored name, and the rename is recorded in ``tag_renames``; returns its id (0
+        under its new stored name, and the rename is recorded in ``renames``; returns its id (0
         for other columns). ``table_options`` (table id -> options) and ``meta`` (key -> value): what
         names the column elsewhere (keys, foreign keys, views), changed in the same transaction."""
         with self._tx(schema=True) as cur:
@@ -565,11 +569,7 @@ class Catalog:
                         "UPDATE dropped_columns SET storage=? WHERE table_id=? AND storage=?",
                         (moved, table_id, key),
                     )
-                cur.execute(
-                    "INSERT INTO tag_renames (database_id, table_name, steps, wal_seq) VALUES (?, ?, ?, ?)",
-                    (tag.database_id, tag.table, json.dumps(tag.steps), tag.wal_seq),
-                )
-                rename_id = _rowid(cur)
+                rename_id = _record_rename(cur, tag)
             cur.execute("UPDATE tables SET time_column=? WHERE id=? AND time_column=?", (new, table_id, old))
             cur.execute(
                 "UPDATE comments SET sub=? WHERE kind='table' AND object=? AND sub=?",
@@ -577,23 +577,25 @@ class Catalog:
             )
             return rename_id
 
-    def tag_renames(self) -> list[TagRename]:
-        """The tag renames recorded and not yet forgotten (:meth:`forget_tag_renames`), by id."""
-        rows = self._q("SELECT database_id, table_name, steps, wal_seq, id FROM tag_renames ORDER BY id")
+    def renames(self) -> list[Rename]:
+        """The renames recorded and not yet forgotten (:meth:`forget_renames`), by id."""
+        rows = self._q(
+            "SELECT database_id, table_name, steps, wal_seq, id, new_table FROM renames ORDER BY id"
+        )
         return [
-            TagRename(d, t, tuple((str(a), str(b)) for a, b in json.loads(steps)), seq, i)
-            for d, t, steps, seq, i in rows
+            Rename(d, t, tuple((str(a), str(b)) for a, b in json.loads(steps)), seq, i, to)
+            for d, t, steps, seq, i, to in rows
         ]
 
-    def forget_tag_renames(self, ids: list[int]) -> None:
+    def forget_renames(self, ids: list[int]) -> None:
         with self._tx() as cur:
-            cur.executemany("DELETE FROM tag_renames WHERE id=?", [(i,) for i in ids])
+            cur.executemany("DELETE FROM renames WHERE id=?", [(i,) for i in ids])
 
-    def clamp_tag_renames(self, wal_seq: int) -> None:
+    def clamp_renames(self, wal_seq: int) -> None:
         """The WAL ends at ``wal_seq`` (its later records were lost in a crash): renames recorded after
         later seqs are after every record it holds, and later records must not count as before them."""
         with self._tx() as cur:
-            cur.execute("UPDATE tag_renames SET wal_seq=? WHERE wal_seq>?", (wal_seq, wal_seq))
+            cur.execute("UPDATE renames SET wal_seq=? WHERE wal_seq>?", (wal_seq, wal_seq))
 
     def set_table_options(self, table_id: int, time_column: str, options: dict) -> None:
         with self._tx(schema=True) as cur:
@@ -602,9 +604,34 @@ class Catalog:
                 (time_column, json.dumps(options), table_id),
             )
 
-    def rename_table(self, table_id: int, new_name: str) -> None:
+    def rename_table(
+        self,
+        table_id: int,
+        new_name: str,
+        *,
+        rename: Rename | None = None,
+        table_options: dict[int, dict] | None = None,
+        meta: dict[str, str | None] | None = None,
+    ) -> int:
+        """Rename a table (ALTER TABLE ... RENAME TO). Its columns, files, tombstones, comments and
+        privileges are kept by its id and follow it. ``rename``: the series index renames the
+        measurement too (columnar.engine.Engine.rename_table), recorded in ``renames``; returns its
+        id (0 without). ``table_options`` (table id -> options) and ``meta`` (key -> value, None
+        deletes): what names the table elsewhere (foreign keys, views, jobs), changed in the same
+        transaction. Raises StorageError when the name is taken in its retention policy."""
         with self._tx(schema=True) as cur:
-            cur.execute("UPDATE tables SET name=? WHERE id=?", (new_name, table_id))
+            try:
+                cur.execute("UPDATE tables SET name=? WHERE id=?", (new_name, table_id))
+            except sqlite3.IntegrityError:
+                raise StorageError(f'table "{new_name}" already exists') from None
+            for tid, options in (table_options or {}).items():
+                cur.execute("UPDATE tables SET options=? WHERE id=?", (json.dumps(options), tid))
+            for key, value in (meta or {}).items():
+                if value is None:
+                    cur.execute("DELETE FROM meta WHERE key=?", (key,))
+                else:
+                    cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+            return _record_rename(cur, rename) if rename is not None else 0
 
     def get_meta(self, key: str) -> str | None:
         rows = self._q("SELECT value FROM meta WHERE key=?", (key,))
@@ -797,6 +824,24 @@ def _drop_comments(cur: sqlite3.Cursor, database_id: int, kinds: tuple[str, ...]
         cur.execute(
             "DELETE FROM comments WHERE database_id=? AND kind=? AND object=?", (database_id, kind, obj)
         )
+
+
+def _record_rename(cur: sqlite3.Cursor, r: Rename) -> int:
+    cur.execute(
+        "INSERT INTO renames (database_id, table_name, steps, wal_seq, new_table) VALUES (?, ?, ?, ?, ?)",
+        (r.database_id, r.table, json.dumps(r.steps), r.wal_seq, r.to),
+    )
+    return _rowid(cur)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a catalog written by an earlier version up to _SCHEMA: ``tag_renames`` became
+    ``renames`` (with table renames: ``new_table``); its ids go on from where they were."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='tag_renames'").fetchone():
+        db.execute("ALTER TABLE tag_renames RENAME TO renames")
+    columns = {r[1] for r in db.execute("PRAGMA table_info(renames)")}
+    if columns and "new_table" not in columns:
+        db.execute("ALTER TABLE renames ADD COLUMN new_table TEXT")
 
 
 def _rowid(cur: sqlite3.Cursor) -> int:

@@ -29,9 +29,9 @@ from columnar.catalog import (
     Catalog,
     DatabaseMeta,
     FileMeta,
+    Rename,
     RetentionPolicyMeta,
     TableMeta,
-    TagRename,
 )
 from columnar.chunkfile import ChunkFile, ChunkWriter, write_chunk_file
 from columnar.errors import (
@@ -98,8 +98,10 @@ class Engine:
         # while one thread sorts is never hidden by that thread storing its list afterwards)
         self._shard_changes = 0
         self._shard_order: tuple[int, list[Shard]] = (-1, [])
-        self._tables: dict[tuple[int, str, str], TableMeta] = {}
-        self._tag_renames = 0  # tag renames made (under the write lock): see write
+        # table schemas by (database id, rp, name), each with the catalog's schema_version read before
+        # it: a schema read before a DDL and stored after it is not used (see table)
+        self._tables: dict[tuple[int, str, str], tuple[int, TableMeta]] = {}
+        self._renames = 0  # renames (of tags or tables) made, under the write lock: see write
         self._closed = False
         self._load_shards()
         self.wal = WAL(
@@ -208,11 +210,13 @@ class Engine:
     # -- tables ----------------------------------------------------------------------------------------
     def table(self, database_id: int, rp: str, name: str) -> TableMeta | None:
         key = (database_id, rp, name)
-        meta = self._tables.get(key)
-        if meta is None:
-            meta = self.catalog.table(database_id, rp, name)
-            if meta is not None:
-                self._tables[key] = meta
+        version = self.catalog.schema_version
+        hit = self._tables.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        meta = self.catalog.table(database_id, rp, name)
+        if meta is not None:
+            self._tables[key] = (version, meta)
         return meta
 
     def tables(self, database: str, rp: str | None = None) -> list[TableMeta]:
@@ -231,10 +235,11 @@ class Engine:
         """Create a table with declared columns ((name, 'time'|'tag'|'field', type, pg_type) each)."""
         rpm = self.catalog.retention_policy(database, rp)
         with self._meta_lock:
+            version = self.catalog.schema_version
             meta = self.catalog.create_table(
                 rpm.database_id, rpm.name, name, time_column=time_column, columns=columns, options=options
             )
-            self._tables[(rpm.database_id, rpm.name, name)] = meta
+            self._tables[(rpm.database_id, rpm.name, name)] = (version, meta)
             return meta
 
     def invalidate_tables(self) -> None:
@@ -262,7 +267,7 @@ class Engine:
         first (the name its dropped column is then recorded under).
 
         Durability, with writes held off (write lock): (1) one catalog transaction renames the
-        column and records the rename (``tag_renames``: its steps and the WAL's last seq); that
+        column and records the rename (``renames``: its steps and the WAL's last seq); that
         commit is the rename. (2) The index applies it and fsyncs its log, remembering the rename
         id. A crash before (1) leaves nothing renamed; after (1), opening the engine applies every
         recorded rename the index has not (by id, so exactly once) before replaying the WAL. WAL
@@ -287,11 +292,7 @@ class Engine:
             col = meta.column(old)
             if col is None or col.kind != "tag" or meta.column(new) is not None:
                 raise StorageError(f'cannot rename "{old}" of "{table}" to "{new}": not a tag, or taken')
-            if any(t.name == table and t.rp != rpm.name for t in self.catalog.tables(db.id)):
-                raise StorageError(
-                    f'measurement "{table}" also exists in another retention policy, which shares its '
-                    "series: renaming its tags is not supported"
-                )
+            self._check_one_rp(db.id, rpm.name, table, "its tags")
             keys = set(idx.tag_keys(table))
             steps: list[tuple[str, str]] = []
             if self.catalog.dropped_tag(meta.id, new):
@@ -302,45 +303,135 @@ class Engine:
             elif new in keys:
                 raise StorageError(f'tag key "{new}" already exists in measurement "{table}"')
             steps.append((old, new))
-            rename = TagRename(db.id, table, tuple(steps), self.wal.last_seq)
-            rename_id = self.catalog.rename_column(
-                meta.id, old, new, tag=rename, table_options=table_options, meta=catalog_meta
+            rename = Rename(db.id, table, tuple(steps), self.wal.last_seq)
+            self._rename_locked(
+                idx,
+                rename,
+                lambda: self.catalog.rename_column(
+                    meta.id, old, new, tag=rename, table_options=table_options, meta=catalog_meta
+                ),
             )
-            idx.rename_tag(table, steps, rename_id)
-            self._tag_renames += 1
-            self._tables.clear()
         self.catalog.schema_changed()  # (plans made between the two steps: made again)
 
-    def _recover_tag_renames(self) -> dict[tuple[int, str], list[TagRename]]:
-        """Apply the recorded tag renames the series indexes lack (a crash inside rename_tag);
-        returns them by (database id, table) for the WAL replay."""
-        out: dict[tuple[int, str], list[TagRename]] = {}
+    def rename_table(
+        self,
+        database: str,
+        table: str,
+        new: str,
+        *,
+        rp: str | None = None,
+        table_options: dict[int, dict] | None = None,
+        catalog_meta: dict[str, str | None] | None = None,
+    ) -> None:
+        """Rename a table, the measurement, to ``new`` in its retention policy (ALTER TABLE ...
+        RENAME TO), as :meth:`rename_tag` renames a tag: the series index rewrites the keys of its
+        series with the new measurement name, each keeping its id (columnar.index, RENAME), with the
+        same durability (one catalog transaction renames the table and records the rename in
+        ``renames``; the index applies it; recovery applies what the index lacks, by id). Its chunk
+        files, tombstones, comments and privileges are kept by table id; its memtables are keyed
+        by name and re-keyed here. WAL records written before the rename hold the old table name:
+        replay reads them as the new one. A later write to ``new`` lands in the same series; one to
+        the old name makes a new, separate table (the name is free again), as in InfluxDB.
+
+        ``table_options`` and ``catalog_meta``: catalog changes made in the same transaction, where
+        other objects name the table (foreign keys, views, jobs; Catalog.rename_table).
+
+        Raises TableNotFound, or StorageError when ``new`` is taken in the retention policy, or the
+        table's name or ``new`` is a table in another retention policy too (the index, shared by
+        the database's retention policies, keeps their series under one measurement name).
+        """
+        db = self.catalog.database(database)
+        rpm = self.catalog.retention_policy(database, rp)
+        idx = self.index(db.id)
+        with self._flush_lock, self._write_lock:  # (a snapshot finds its memtables' tables by name)
+            meta = self.catalog.table(db.id, rpm.name, table)
+            if meta is None:
+                raise TableNotFound(table)
+            if self.catalog.table(db.id, rpm.name, new) is not None:
+                raise StorageError(f'table "{new}" already exists')
+            self._check_one_rp(db.id, rpm.name, table, "it")
+            self._check_one_rp(db.id, rpm.name, new, f'"{table}" to it')
+            rename = Rename(db.id, table, (), self.wal.last_seq, to=new)
+
+            def commit() -> int:
+                return self.catalog.rename_table(
+                    meta.id, new, rename=rename, table_options=table_options, meta=catalog_meta
+                )
+
+            def rekey() -> None:
+                for shard in self._shards.values():
+                    if shard.meta.database_id == db.id and shard.meta.rp == rpm.name:
+                        shard.rename_table(table, new)
+
+            self._rename_locked(idx, rename, commit, rekey)
+        self.catalog.schema_changed()
+
+    def _check_one_rp(self, database_id: int, rp: str, table: str, what: str) -> None:
+        if any(t.name == table and t.rp != rp for t in self.catalog.tables(database_id)):
+            raise StorageError(
+                f'measurement "{table}" also exists in another retention policy, which shares its '
+                f"series: renaming {what} is not supported"
+            )
+
+    def _rename_locked(
+        self,
+        idx: SeriesIndex,
+        rename: Rename,
+        commit: Callable[[], int],
+        rekey: Callable[[], None] | None = None,
+    ) -> None:
+        """(1) ``commit()`` the catalog's transaction (it records ``rename`` and returns its id):
+        the rename is made. (2) The index applies it, (3) ``rekey()`` the memtables. The index is
+        held from its check to (3), so no series is made meanwhile under a name (1) gave away or
+        took (a write resolves its series after reading the renamed schema, never before)."""
+        with idx.held():
+            idx.check_rename(rename.table, rename.steps, to=rename.to)
+            rename_id = commit()
+            idx.rename(rename.table, rename.steps, rename_id, to=rename.to)
+            if rekey is not None:
+                rekey()
+        self._tables.clear()
+        self._renames += 1  # (after the clear: a writer that sees it reads the schema afresh)
+
+    def _recover_renames(self) -> dict[int, list[Rename]]:
+        """Apply the recorded renames the series indexes lack (a crash inside rename_tag or
+        rename_table); returns them by database id, in order, for the WAL replay."""
+        out: dict[int, list[Rename]] = {}
         databases = {d.id for d in self.catalog.databases()}
-        for r in self.catalog.tag_renames():
+        for r in self.catalog.renames():
             if r.database_id in databases:
-                self.index(r.database_id).rename_tag(r.table, r.steps, r.id)
-                out.setdefault((r.database_id, r.table), []).append(r)
+                self.index(r.database_id).rename(r.table, r.steps, r.id, to=r.to)
+                out.setdefault(r.database_id, []).append(r)
         return out
 
-    def _forget_tag_renames(self, through_seq: int) -> None:
+    def _forget_renames(self, through_seq: int) -> None:
         """Forget renames whose earlier WAL records a snapshot removed (and that the index holds)."""
         done = [
             r.id
-            for r in self.catalog.tag_renames()
+            for r in self.catalog.renames()
             if r.wal_seq <= through_seq
             and (r.database_id not in self._indexes or r.id <= self._indexes[r.database_id].renamed)
         ]
         if done:
-            self.catalog.forget_tag_renames(done)
+            self.catalog.forget_renames(done)
 
     def _refresh_table(self, meta: TableMeta) -> TableMeta:
+        version = self.catalog.schema_version
         new = self.catalog.table_by_id(meta.id)
-        assert new is not None
-        self._tables[(new.database_id, new.rp, new.name)] = new
+        if new is None:  # (renamed or dropped meanwhile: the write reads it again)
+            raise StorageError(f'table "{meta.name}" changed during the write; retry')
+        self._tables[(new.database_id, new.rp, new.name)] = (version, new)
         return new
 
     def _check_schema(
-        self, db: DatabaseMeta, rp: str, batch: WriteBatch, result: WriteResult, *, stored_names: bool = False
+        self,
+        db: DatabaseMeta,
+        rp: str,
+        batch: WriteBatch,
+        result: WriteResult,
+        *,
+        stored_names: bool = False,
+        table_id: int | None = None,
     ) -> TableMeta:
         """Return the table's schema, adding new columns; drop fields whose type conflicts.
 
@@ -348,10 +439,13 @@ class Engine:
         storing under its old name). ``stored_names``: the batch comes from the WAL, already so keyed.
         """
         meta = self.table(db.id, rp, batch.table)
+        if table_id is not None and (meta is None or meta.id != table_id):
+            raise TableNotFound(batch.table)
         if meta is None:
             with self._meta_lock:
+                version = self.catalog.schema_version
                 meta = self.table(db.id, rp, batch.table) or self.catalog.create_table(db.id, rp, batch.table)
-                self._tables[(db.id, rp, batch.table)] = meta
+                self._tables[(db.id, rp, batch.table)] = (version, meta)
         dropped: set[str] | None = None  # (read once, when a replayed name is not a column)
 
         def was_dropped(name: str) -> bool:
@@ -416,9 +510,19 @@ class Engine:
 
     # -- writing ---------------------------------------------------------------------------------------
     def write(
-        self, database: str, batch: WriteBatch, *, rp: str | None = None, sync: bool = True
+        self,
+        database: str,
+        batch: WriteBatch,
+        *,
+        rp: str | None = None,
+        sync: bool = True,
+        table_id: int | None = None,
     ) -> WriteResult:
-        """Write a batch; returns once the WAL policy is met (``sync=False``: before fsync)."""
+        """Write a batch; returns once the WAL policy is met (``sync=False``: before fsync).
+
+        ``table_id``: the table the caller resolved the batch's name to (SQL): when the name no
+        longer names it (renamed or dropped meanwhile) raises TableNotFound rather than making a
+        new table of that name, as a line-protocol write does."""
         self._check_open()
         db = self.catalog.database(database)
         rpm = self.catalog.retention_policy(database, rp)
@@ -427,8 +531,8 @@ class Engine:
             return result
         keyed = False  # the batch's fields are keyed by their stored names (a second round)
         while True:
-            renames = self._tag_renames
-            meta = self._check_schema(db, rpm.name, batch, result, stored_names=keyed)
+            renames = self._renames
+            meta = self._check_schema(db, rpm.name, batch, result, stored_names=keyed, table_id=table_id)
             keyed = True
             if len(batch) == 0:
                 return result
@@ -449,9 +553,10 @@ class Engine:
             rows = Rows(ids, batch.time, dict(batch.fields))
             self._hold_back()
             with self._write_lock:
-                # A tag rename since the schema check: the tag keys are read again against the
-                # renamed schema, as for a write made after it (its WAL record must replay alike).
-                if renames != self._tag_renames:
+                # A rename since the schema check: the table and tag keys are read again against
+                # the renamed schema, as for a write made after it (its WAL record must replay
+                # alike; a write to a renamed table's old name makes a new table).
+                if renames != self._renames:
                     continue
                 seq = self.wal.append(payload, sync=False)
                 self._apply(db, rpm, meta, rows)
@@ -668,7 +773,7 @@ class Engine:
                 if cache is not None:
                     written += self._write_cache(shard, cache)
             self.wal.remove_through(last_seq)
-            self._forget_tag_renames(last_seq)
+            self._forget_renames(last_seq)
         _release_memory()
         with self._flushed:
             self._flushed.notify_all()
@@ -753,7 +858,7 @@ class Engine:
         self._shard_changes += 1
 
     def _replay(self) -> None:
-        renames = self._recover_tag_renames()
+        renames = self._recover_renames()
         n = 0
         for _seq, payload in self.wal.replay():
             kind = payload[:1]
@@ -764,6 +869,7 @@ class Engine:
                 elif kind == _REC_DELETE:
                     rec, ids = _read_delete_record(payload)
                     db = self.catalog.database(rec["db"])
+                    rec["table"], _ = _renamed(renames.get(db.id, ()), _seq, rec["table"])
                     meta = self.table(db.id, rec["rp"], rec["table"])
                     if meta is not None:
                         self._delete_locked(
@@ -779,24 +885,18 @@ class Engine:
         if n:
             log.info("replayed %d WAL records", n)
         if renames:
-            self.catalog.clamp_tag_renames(self.wal.last_seq)
+            self.catalog.clamp_renames(self.wal.last_seq)
 
     def _replay_write(
-        self,
-        dbname: str,
-        rpname: str,
-        batch: WriteBatch,
-        seq: int,
-        renames: dict[tuple[int, str], list[TagRename]],
+        self, dbname: str, rpname: str, batch: WriteBatch, seq: int, renames: dict[int, list[Rename]]
     ) -> None:
         db = self.catalog.database(dbname)
         rpm = self.catalog.retention_policy(dbname, rpname)
-        for r in renames.get((db.id, batch.table), ()):
-            if seq <= r.wal_seq:  # written before the rename: under the old tag keys
-                for old, new in r.steps:
-                    batch.tag_sets = [
-                        tuple(sorted((new if k == old else k, v) for k, v in ts)) for ts in batch.tag_sets
-                    ]
+        batch.table, steps = _renamed(renames.get(db.id, ()), seq, batch.table)
+        for old, new in steps:
+            batch.tag_sets = [
+                tuple(sorted((new if k == old else k, v) for k, v in ts)) for ts in batch.tag_sets
+            ]
         result = WriteResult()
         meta = self._check_schema(db, rpm.name, batch, result, stored_names=True)
         if not len(batch):
@@ -920,6 +1020,18 @@ def _read_delete_record(payload: bytes) -> tuple[dict, np.ndarray]:
     rec = json.loads(payload[5 : 5 + jl])
     ids = bitmap_ids(BitMap.deserialize(payload[5 + jl :]))
     return rec, ids
+
+
+def _renamed(renames: Iterable[Rename], seq: int, table: str) -> tuple[str, list[tuple[str, str]]]:
+    """What WAL record ``seq`` of ``table`` is after the renames recorded after it (in order): the
+    table's name, and the tag key renames to apply to its tag sets in turn."""
+    steps: list[tuple[str, str]] = []
+    for r in renames:
+        if seq <= r.wal_seq and r.table == table:  # written before the rename: under the old names
+            steps += r.steps
+            if r.to is not None:
+                table = r.to
+    return table, steps
 
 
 def _take_batch(batch: WriteBatch, idx: np.ndarray) -> None:

@@ -30,7 +30,7 @@ Log file: 8-byte magic ``TSGSLOG1``, then records. All integers little-endian.
     ======  =====================================================================================
     4       u32 body length n (type byte + payload)
     4       u32 CRC32C (Castagnoli) of the body
-    1       type: 1 ADD, 2 DROP, 3 DROP_TABLE, 4 RENAME_TAG
+    1       type: 1 ADD, 2 DROP, 3 DROP_TABLE, 4 RENAME
     n-1     payload
     ======  =====================================================================================
 
@@ -38,15 +38,17 @@ Log file: 8-byte magic ``TSGSLOG1``, then records. All integers little-endian.
                 the keys get ids first .. first + c - 1. At most ~64 MiB of keys per record.
     DROP        u32 count c | u64 ids[c]
     DROP_TABLE  table name, UTF-8
-    RENAME_TAG  u64 rename id | JSON ``{"table": t, "steps": [[old, new], ...]}``, UTF-8
+    RENAME      u64 rename id | JSON ``{"table": t, "steps": [[old, new], ...], "to": t2}``, UTF-8
+                (``to`` absent: the measurement keeps its name)
 
-A RENAME_TAG renames tag keys of one table in place (ALTER TABLE ... RENAME COLUMN of a tag): each
-series keeps its id, its key is rewritten with the new tag key, so chunk files and memtables (which
-hold ids, never keys) need no change and line protocol, InfluxQL and SQL all see the new name. It
-costs O(series of the table). The rename id is the catalog's (columnar.catalog, ``tag_renames``):
-the index remembers the highest one applied (``renamed``, in the snapshot's meta too), so that the
-engine's recovery applies a rename the catalog committed exactly once (columnar/engine.py,
-``Engine.rename_tag``).
+A RENAME renames, in place, tag keys of one table (ALTER TABLE ... RENAME COLUMN of a tag: each
+step in turn) and then, with ``to``, the table (measurement) itself (ALTER TABLE ... RENAME TO):
+each series keeps its id, its key is rewritten with the new tag key or measurement name, so chunk
+files (which hold ids, never keys) need no change and line protocol, InfluxQL and SQL all see the
+new name. It costs O(series of the table). The rename id is the catalog's (columnar.catalog,
+``renames``): the index remembers the highest one applied (``renamed``, in the snapshot's meta
+too), so that the engine's recovery applies a rename the catalog committed exactly once
+(columnar/engine.py, ``Engine.rename_tag`` and ``Engine.rename_table``).
 
 Replay stops at the first record that is cut short or fails its checksum: the file is truncated there
 with a ``RuntimeWarning`` (a torn tail from a crash). A record that passes its checksum but contradicts
@@ -72,6 +74,7 @@ the snapshot, deletes logs it covers and replays the rest, so a crash at any ste
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import json
@@ -82,7 +85,7 @@ import struct
 import threading
 import warnings
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from types import TracebackType
 
@@ -350,6 +353,11 @@ class _Table:
         return self.all if tk is None else self.all - tk.has
 
 
+def _key_renamed(old: str, new: str, table: str, tags: TagSet) -> bytes:
+    """The key of series ``table`` + ``tags`` with tag key ``old`` renamed ``new``."""
+    return series_key(table, [(new if k == old else k, v) for k, v in tags])
+
+
 def _union(postings: Iterable[Postings]) -> BitMap:
     singles: list[int] = []
     maps: list[BitMap] = []
@@ -419,7 +427,7 @@ _LOCK_NAME = "LOCK"
 _SNAP_VERSION = 1
 _SELECTED_MAX = 256  # select_ids answers kept (cleared when full: a handful are in use at a time)
 _LOG_NAME = re.compile(r"series-(\d{8})\.log")
-_ADD, _DROP, _DROP_TABLE, _RENAME_TAG = 1, 2, 3, 4
+_ADD, _DROP, _DROP_TABLE, _RENAME = 1, 2, 3, 4
 _RECORD_HEAD = struct.Struct("<II")
 _RENAME_HEAD = struct.Struct("<BQ")
 _ADD_HEAD = struct.Struct("<BQI")
@@ -493,7 +501,7 @@ class SeriesIndex:
         self._hashes = np.zeros(1024, dtype=np.uint64)  # by id
         self._tables: dict[str, _Table] = {}
         self._live = 0
-        self._renamed = 0  # the highest rename id applied (rename_tag)
+        self._renamed = 0  # the highest rename id applied (rename)
         # select_ids' answers: {(table, predicate): ((next id, live series), ids)}
         self._selected: dict[tuple[str, TagPredicate | None], tuple[tuple[int, int], np.ndarray]] = {}
         self._fd = -1
@@ -554,32 +562,53 @@ class SeriesIndex:
             self._append(_frame(bytes([_DROP_TABLE]) + table.encode()))
             self._drop_table(table)
 
-    def rename_tag(self, table: str, steps: Sequence[tuple[str, str]], rename_id: int) -> None:
-        """Rename tag keys of ``table``'s series: each step ``(old, new)`` in turn, every series
-        keeping its id. Durable on return (the log is fsynced). ``rename_id`` (> 0, increasing) names
-        the rename: one at or below :attr:`renamed` was applied already and is a no-op.
+    def rename(
+        self, table: str, steps: Sequence[tuple[str, str]], rename_id: int, *, to: str | None = None
+    ) -> None:
+        """Rename tag keys of ``table``'s series (each step ``(old, new)`` in turn), then with ``to``
+        the measurement itself, every series keeping its id. Durable on return (the log is fsynced).
+        ``rename_id`` (> 0, increasing) names the rename: one at or below :attr:`renamed` was applied
+        already and is a no-op.
 
-        All or nothing: raises :class:`StorageError` before changing anything if a step's new key is
-        already a tag key of the table (a series would hold the key twice, or two series one key).
+        All or nothing: raises :class:`StorageError` before changing anything when
+        :meth:`check_rename` does.
         """
         with self._lock:
             self._check_writable()
             if rename_id <= self._renamed:
                 return
             steps = [(str(old), str(new)) for old, new in steps]
-            try:
-                self._check_rename(table, steps)
-            except ValueError as exc:
-                raise StorageError(str(exc)) from None
-            payload = json.dumps({"table": table, "steps": steps}).encode()
-            self._append(_frame(_RENAME_HEAD.pack(_RENAME_TAG, rename_id) + payload))
-            self._rename(table, steps, rename_id)
+            self.check_rename(table, steps, to=to)
+            rec: dict[str, object] = {"table": table, "steps": steps}
+            if to is not None:
+                rec["to"] = to
+            payload = json.dumps(rec).encode()
+            self._append(_frame(_RENAME_HEAD.pack(_RENAME, rename_id) + payload))
+            self._rename(table, steps, rename_id, to)
             os.fsync(self._fd)
             self._dirty = False
 
+    def check_rename(self, table: str, steps: Sequence[tuple[str, str]], *, to: str | None = None) -> None:
+        """Raise :class:`StorageError` if :meth:`rename` would refuse: a step's new key is already a
+        tag key of the table (a series would hold the key twice, or two series one key), or ``to``
+        is empty, the table's own name or a measurement with series already (two series would have
+        one key)."""
+        with self._lock:
+            try:
+                self._check_rename(table, [(str(old), str(new)) for old, new in steps], to)
+            except ValueError as exc:
+                raise StorageError(str(exc)) from None
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold off every other use of the index meanwhile (an engine commits a rename to its catalog
+        between :meth:`check_rename` and :meth:`rename`: no series may be made in between)."""
+        with self._lock:
+            yield
+
     @property
     def renamed(self) -> int:
-        """The id of the last :meth:`rename_tag` applied (0: none)."""
+        """The id of the last :meth:`rename` applied (0: none)."""
         return self._renamed
 
     def sync(self) -> None:
@@ -648,7 +677,7 @@ class SeriesIndex:
         """:meth:`select` as a sorted int64 array, read-only. Dashboards and benchmarks repeat the
         same few predicates, so answers are kept until the series change: the stamp (next id, live
         series) changes with every change (a new series raises the first, a dropped one lowers the
-        second), and never comes back to an earlier value; a tag rename clears them."""
+        second), and never comes back to an earlier value; a rename clears them."""
         with self._lock:
             stamp = (self._next_id, self._live)
             try:
@@ -796,7 +825,7 @@ class SeriesIndex:
             self._keys[sid] = None
         self._live -= len(t.all)
 
-    def _check_rename(self, table: str, steps: list[tuple[str, str]]) -> None:
+    def _check_rename(self, table: str, steps: list[tuple[str, str]], to: str | None = None) -> None:
         keys = set(self._tables[table].tags) if table in self._tables else set()
         for old, new in steps:
             if old == new or not new:
@@ -806,8 +835,15 @@ class SeriesIndex:
             if old in keys:
                 keys.discard(old)
                 keys.add(new)
+        if to is not None:
+            if not to or to == table:
+                raise ValueError(f"cannot rename measurement {table!r} to {to!r}")
+            if to in self._tables:
+                raise ValueError(f'measurement "{to}" already has series')
 
-    def _rename(self, table: str, steps: list[tuple[str, str]], rename_id: int) -> None:
+    def _rename(
+        self, table: str, steps: list[tuple[str, str]], rename_id: int, to: str | None = None
+    ) -> None:
         """Apply a checked rename (:meth:`_check_rename`)."""
         t = self._tables.get(table)
         for old, new in steps if t is not None else ():
@@ -816,21 +852,28 @@ class SeriesIndex:
             if tk is None:
                 continue
             t.tags[new] = tk
-            ids = bitmap_ids(tk.has)
-            keys = self._keys
-            new_keys = []
-            for sid in ids.tolist():
-                key = keys[sid]
-                name, tags = parse_series_key(key)
-                new_keys.append(series_key(name, [(new if k == old else k, v) for k, v in tags]))
-                del self._ids[key]
-            self._ids.update(zip(new_keys, ids.tolist(), strict=True))
-            column = np.empty(len(new_keys), dtype=object)
-            column[:] = new_keys
-            keys[ids] = column
-            self._hashes[ids] = _hash_keys(new_keys)
+            self._rekey(tk.has, functools.partial(_key_renamed, old, new))
+        if to is not None and t is not None:
+            del self._tables[table]
+            self._tables[to] = t
+            self._rekey(t.all, lambda _name, tags: series_key(to, tags))
         self._renamed = rename_id
         self._selected.clear()
+
+    def _rekey(self, series: BitMap, key_of: Callable[[str, TagSet], bytes]) -> None:
+        """Give each of ``series`` the key ``key_of(table, tags)`` (of its present key), keeping its id."""
+        ids = bitmap_ids(series)
+        keys = self._keys
+        new_keys = []
+        for sid in ids.tolist():
+            key = keys[sid]
+            new_keys.append(key_of(*parse_series_key(key)))
+            del self._ids[key]
+        self._ids.update(zip(new_keys, ids.tolist(), strict=True))
+        column = np.empty(len(new_keys), dtype=object)
+        column[:] = new_keys
+        keys[ids] = column
+        self._hashes[ids] = _hash_keys(new_keys)
 
     # -- internals: log -------------------------------------------------------------------------------
     @staticmethod
@@ -969,12 +1012,14 @@ class SeriesIndex:
                 self._drop_ids(np.frombuffer(body, dtype="<u8", count=count, offset=5).tolist())
             elif kind == _DROP_TABLE:
                 self._drop_table(body[1:].decode())
-            elif kind == _RENAME_TAG:
+            elif kind == _RENAME:
                 _, rename_id = _RENAME_HEAD.unpack_from(body, 0)
                 rec = json.loads(body[_RENAME_HEAD.size :].decode())
                 steps = [(str(old), str(new)) for old, new in rec["steps"]]
-                self._check_rename(rec["table"], steps)
-                self._rename(rec["table"], steps, rename_id)
+                to = rec.get("to")
+                to = None if to is None else str(to)
+                self._check_rename(rec["table"], steps, to)
+                self._rename(rec["table"], steps, rename_id, to)
             else:
                 raise ValueError(f"unknown record type {kind}")
         except (ValueError, KeyError, TypeError, struct.error, pa.ArrowException, UnicodeDecodeError) as exc:

@@ -224,6 +224,14 @@ class Shard:
             self.frozen, self.cache = self.cache, ShardCache()
             return self.frozen
 
+    def rename_table(self, old: str, new: str) -> None:
+        """A table renamed (columnar.engine.Engine.rename_table): its memtables, found by name, are
+        found under ``new`` (at once for readers, which look them up under the lock too)."""
+        with self.lock:
+            for cache in (self.cache, self.frozen):
+                if cache is not None and old in cache.tables:
+                    cache.tables[new] = cache.tables.pop(old)
+
     def release_frozen(self) -> None:
         with self.lock:
             self.frozen = None

@@ -33,7 +33,7 @@ DEFAULT_SCHEDULE_S = {
     "policy_compression": 43_200.0,
     "policy_refresh_continuous_aggregate": 3_600.0,
 }
-_lock = threading.Lock()  # (sessions add and remove jobs while the server's loop runs them)
+lock = threading.Lock()  # (sessions add and remove jobs while the server's loop runs them)
 
 
 @dataclass
@@ -91,7 +91,7 @@ def add(
     schedule_s: float | None = None,
 ) -> Job:
     """A new job (the caller checked there is none of ``proc`` for the relation)."""
-    with _lock:
+    with lock:
         next_id, all_jobs = _load(engine)
         job = Job(
             next_id,
@@ -108,7 +108,7 @@ def add(
 
 def remove(engine: Engine, database: str, schema: str, relation: str, proc: str | None = None) -> int:
     """Remove the relation's jobs (of ``proc``, or all); how many there were."""
-    with _lock:
+    with lock:
         all_jobs = jobs(engine)
         keep = [
             j
@@ -117,6 +117,18 @@ def remove(engine: Engine, database: str, schema: str, relation: str, proc: str 
         ]
         _save(engine, keep)
     return len(all_jobs) - len(keep)
+
+
+def renamed(engine: Engine, database: str, schema: str, relation: str, new: str) -> str | None:
+    """The catalog's jobs (the value of meta key :data:`KEY`) with ``relation`` renamed ``new``
+    (ALTER TABLE ... RENAME TO); None when no job names it. Hold :data:`lock` until it is stored."""
+    next_id, all_jobs = _load(engine)
+    mine = [j for j in all_jobs if (j.database, j.schema, j.relation) == (database, schema, relation)]
+    if not mine:
+        return None
+    for j in mine:
+        j.relation = new
+    return json.dumps({"next": next_id, "jobs": [asdict(j) for j in all_jobs]})
 
 
 def delete_rows(
@@ -145,7 +157,7 @@ def run_due(engine: Engine, now_ns: int | None = None) -> list[Job]:
             log.exception("retention job %d on %s failed", job.id, job.relation)
             continue
         ran.append(job)
-        with _lock:
+        with lock:
             all_jobs = jobs(engine)
             for j in all_jobs:
                 if j.id == job.id:

@@ -22,7 +22,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from columnar.errors import DatabaseExists, StorageError
-from retention import continuous
+from retention import continuous, jobs
 from sql import (
     column_defaults,
     comments,
@@ -603,8 +603,8 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
         elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "CONSTRAINT":
             _drop_constraint(session, table, meta, action)
         elif isinstance(action, exp.AlterRename):
-            storage.catalog.rename_table(meta.id, action.this.name)
-            sequences.rename_owner(session, table.db or "public", table.name, action.this.name)
+            _rename_table(session, table, meta, action.this.name)
+            table = exp.table_(action.this.name, db=table.db)  # (what follows reads it so)
         else:
             raise E.FeatureNotSupported(f"ALTER TABLE {action.sql('postgres')} is not supported")
         storage.invalidate_tables()
@@ -926,6 +926,52 @@ def _referenced_renamed(options: dict, name: str, old: str, new: str) -> None:
     for fk in options.get("foreign_keys") or []:
         if fk["name"] == name:
             fk["ref_columns"] = [new if c == old else c for c in fk["ref_columns"]]
+
+
+def _rename_table(session: SqlSession, table: exp.Table, meta, new: str) -> None:
+    """ALTER TABLE ... RENAME TO ``new``, in its schema (retention policy): its rows stay its rows
+    (columnar.engine.Engine.rename_table renames the measurement and its series). What PostgreSQL
+    keeps by OID follows it: here the columns, keys, comments, privileges and hypertable options
+    are kept by table id; the foreign keys referencing it, the views (and continuous aggregates)
+    reading it and the TimescaleDB jobs (retention, compression policies) naming it are renamed in
+    the catalog transaction of the rename, as is a temporary table's record (it stays temporary);
+    the sequences owned by its columns stay owned."""
+    storage, database = session.storage, session.database
+    schema = table.db or "public"
+    if sequences._relation_exists(session, schema, new):  # noqa: SLF001
+        raise E.DuplicateTable(f'relation "{new}" already exists')
+    options: dict[int, dict] = {}
+    for child, fk in foreign_keys.referencing(session, meta):  # (its own, referencing itself, too)
+        was = options.get(child.id, child.options)
+        options[child.id] = _changed(was, _referenced_table_renamed, fk["name"], new)
+    changes: dict[str, str | None] = {}
+    prefix = view_key(database, "", "")[:-1]  # "view:<database>:"
+    for key, text in storage.catalog.meta_items(prefix):
+        renamed = view_renames.rename_table_in_view(text, schema, table.name, new)
+        if renamed is not None:
+            changes[key] = renamed
+    changes.update(temp_tables.rename_records(session, schema, table.name, new))  # (it stays temporary)
+    try:
+        with jobs.lock:  # (the retention loop stores when its jobs ran meanwhile)
+            renamed_jobs = jobs.renamed(storage, database, schema, table.name, new)
+            if renamed_jobs is not None:
+                changes[jobs.KEY] = renamed_jobs
+            storage.rename_table(
+                database, table.name, new, rp=meta.rp, table_options=options, catalog_meta=changes
+            )
+    except StorageError as exc:
+        if "already exists" in str(exc):
+            raise E.DuplicateTable(f'relation "{new}" already exists') from None
+        raise E.FeatureNotSupported(f'cannot rename "{table.name}": {exc}') from None
+    temp_tables.renamed(session, schema, table.name, new)
+    sequences.rename_owner(session, schema, table.name, new)
+
+
+def _referenced_table_renamed(options: dict, name: str, new: str) -> None:
+    """The table foreign key ``name`` references, renamed ``new``."""
+    for fk in options.get("foreign_keys") or []:
+        if fk["name"] == name:
+            fk["table"] = new
 
 
 def _views_renamed(session: SqlSession, table: exp.Table, old: str, new: str) -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
-from columnar.errors import StorageError
+from columnar.errors import StorageError, TableNotFound
 from columnar.predicate import AllSeries, And, Or, TagEq, TagPredicate
 from columnar.scan import ScanRequest, read_table
 from sql import constraints, duck, foreign_keys
@@ -105,7 +105,7 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
         rows = rows.take(kept)
     n = len(batch)
     if n:
-        _write(session, rp, batch)
+        _write(session, rp, batch, meta.id)
     if returning is not None:
         return _returning(session, returning, rows, f"INSERT 0 {n}", table)
     return Result(None, tag=f"INSERT 0 {n}")
@@ -264,9 +264,13 @@ def returning_columns(session: SqlSession, tree: exp.Insert | exp.Update | exp.D
     return _returning(session, returning, empty, "", table).columns
 
 
-def _write(session: SqlSession, rp: str | None, batch) -> None:
+def _write(session: SqlSession, rp: str | None, batch, table_id: int) -> None:
+    """Write to the table the statement resolved (``table_id``): one renamed or dropped meanwhile
+    is not made again under its name (42P01)."""
     try:
-        res = session.storage.write(session.database, batch, rp=rp)
+        res = session.storage.write(session.database, batch, rp=rp, table_id=table_id)
+    except TableNotFound:
+        raise E.UndefinedTable(f'relation "{batch.table}" does not exist') from None
     except StorageError as exc:
         raise E.DatatypeMismatch(str(exc)) from exc
     if res.errors:
@@ -400,7 +404,7 @@ def _upsert(
     n = 0
     for t in written:
         start = session.sql_engine.next_row_times(t.num_rows) if meta.time_column == HIDDEN_TIME else None
-        _write(session, rp, to_write_batch(meta, t, start))
+        _write(session, rp, to_write_batch(meta, t, start), meta.id)
         n += t.num_rows
     out = (
         pa.concat_tables([fresh, updated.select(fresh.column_names)], promote_options="permissive")
@@ -513,7 +517,7 @@ def _delete_rewriting(
     )  # fmt: skip
     session.storage.delete(session.database, meta.name, tmin=tmin, tmax=tmax, predicate=predicate, rp=rp)
     if survivors.num_rows:
-        _write(session, rp, to_write_batch(meta, survivors))
+        _write(session, rp, to_write_batch(meta, survivors), meta.id)
 
 
 def _tag_text(v: object) -> str:
@@ -772,5 +776,5 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
             )
     if rows.num_rows:
         start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
-        _write(session, rp, to_write_batch(meta, rows, start))
+        _write(session, rp, to_write_batch(meta, rows, start), meta.id)
     return _returning(session, tree.args.get("returning"), rows, f"UPDATE {rows.num_rows}", table)

@@ -30,7 +30,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from columnar.engine import Engine
-from columnar.errors import DatabaseNotFound, StorageError
+from columnar.errors import DatabaseNotFound, StorageError, TableNotFound
 from sql import activity as _activity
 from sql import (
     column_origin,
@@ -1345,7 +1345,10 @@ class SqlSession:
                     else None
                 )
                 batch = to_write_batch(meta, typed, start)
-                res = self.storage.write(self.database, batch, rp=rp)
+                try:
+                    res = self.storage.write(self.database, batch, rp=rp, table_id=meta.id)
+                except TableNotFound:  # (renamed or dropped meanwhile)
+                    raise E.UndefinedTable(f'relation "{meta.name}" does not exist') from None
                 if res.errors:
                     raise E.DatatypeMismatch(str(res.errors[0]))
                 total += typed.num_rows

@@ -73,6 +73,24 @@ def forget(session: SqlSession, schema: str, name: str) -> None:
         session.storage.catalog.set_meta(f"{_META}{session.database}:{schema}:{name}", None)
 
 
+def rename_records(session: SqlSession, schema: str, name: str, new: str) -> dict[str, str | None]:
+    """The catalog meta changes (key -> value, None deletes) that record temporary table
+    ``schema.name`` as ``schema.new`` (ALTER TABLE ... RENAME TO: it stays temporary); empty when it
+    is not one. :func:`renamed` follows once they are stored."""
+    key = f"{_META}{session.database}:{schema}:{name}"
+    if session.storage.catalog.get_meta(key) is None:
+        return {}
+    value = json.dumps({"schema": schema, "name": new})
+    return {key: None, f"{_META}{session.database}:{schema}:{new}": value}
+
+
+def renamed(session: SqlSession, schema: str, name: str, new: str) -> None:
+    """Temporary table ``schema.name`` was renamed ``new`` (its records: :func:`rename_records`)."""
+    on_commit = session.temp_tables.pop((schema, name), None)
+    if on_commit is not None:
+        session.temp_tables[(schema, new)] = on_commit
+
+
 def drop_leftovers(engine: SqlEngine) -> None:
     """At start-up: the temporary tables of sessions a stopped server did not end (what goes wrong
     is logged: the server starts all the same)."""

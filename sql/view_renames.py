@@ -1,4 +1,4 @@
-"""A renamed table column, renamed in the views that read it, as PostgreSQL does.
+"""A renamed table column (or table), renamed in the views that read it, as PostgreSQL does.
 
 PostgreSQL stores a view as a parsed query that names columns by number, so ALTER TABLE ... RENAME
 COLUMN changes what the view's definition shows, never what the view returns: its own output
@@ -13,6 +13,13 @@ name, and a select item that was the bare column keeps its output name::
 A ``*`` over the table alone is written out as its columns (PostgreSQL expands it when the view is
 created). One over a join that includes the table cannot be written out from here: that rename is
 refused (0A000) with a hint, before anything changed.
+
+A renamed table (ALTER TABLE ... RENAME TO) is renamed where the views read it, and so are the
+columns qualified by its bare name::
+
+    CREATE VIEW v AS SELECT m.host FROM m
+    ALTER TABLE m RENAME TO n
+    -- v: SELECT n.host FROM n
 """
 
 from __future__ import annotations
@@ -55,6 +62,36 @@ def rename_in_view(
                 col.replace(renamed)
             changed = True
     return tree.sql("postgres") if changed else None
+
+
+def rename_table_in_view(query: str, schema: str, table: str, new: str) -> str | None:
+    """``query`` (a view's stored SQL) reading ``schema.table`` as ``new``; None when it does not
+    read the table."""
+    tree: exp.Expression = exp.maybe_parse(query, dialect="postgres")
+    scopes = list(traverse_scope(tree))  # (everything is found before anything changes)
+    tables: list[exp.Table] = []
+    bare: set[int] = set()  # the scopes reading the table under its own name (no alias)
+    for scope in scopes:
+        for alias, src in scope.sources.items():
+            if isinstance(src, exp.Table) and src.name == table and (src.db or "public") == schema:
+                tables.append(src)
+                if alias == table and not src.alias:
+                    bare.add(id(scope))
+    columns: list[exp.Column] = []
+    for scope in scopes:
+        if id(scope) in bare:
+            columns += [c for c in scope.columns if c.table == table]
+        for col in scope.external_columns:  # (a correlated subquery's, naming an outer scope's table)
+            outer = scope.parent
+            while outer is not None and table not in outer.sources:
+                outer = outer.parent
+            if col.table == table and outer is not None and id(outer) in bare:
+                columns.append(col)
+    for src in tables:
+        src.set("this", exp.to_identifier(new, quoted=True))
+    for col in columns:
+        col.set("table", exp.to_identifier(new, quoted=True))
+    return tree.sql("postgres") if tables else None
 
 
 def _ours(scope: Scope, schema: str, table: str) -> set[str]:

@@ -9,7 +9,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from columnar.batch import WriteBatch
-from columnar.errors import ColumnKindConflict, FieldTypeConflict, SeriesLimitExceeded
+from columnar.catalog import Rename
+from columnar.errors import (
+    ColumnKindConflict,
+    FieldTypeConflict,
+    SeriesLimitExceeded,
+    StorageError,
+    TableNotFound,
+)
 from columnar.predicate import TagEq, TagIn, TagRegex
 from columnar.scan import ScanRequest, last_rows, read_table
 from columnar.types import NS_PER_DAY, NS_PER_SECOND, FieldType
@@ -525,9 +532,9 @@ def test_tag_rename_survives_restart_and_wal_replay(make_engine):
         "region",
         "host",
     ]
-    assert len(e2.catalog.tag_renames()) == 1
+    assert len(e2.catalog.renames()) == 1
     e2.flush()  # the WAL records before the rename are gone: the rename is forgotten
-    assert e2.catalog.tag_renames() == []
+    assert e2.catalog.renames() == []
     e2.close()
     e3 = make_engine()
     assert engine_rows(e3, "cpu") == expected
@@ -545,11 +552,11 @@ def test_tag_rename_recovers_a_crash_between_catalog_and_index(make_engine, tmp_
     e.write("postgres", b).check()
     died = tmp_path / "died"
 
-    def die(self, table, steps, rename_id):  # the catalog committed; the process dies here
+    def die(self, table, steps, rename_id, to=None):  # the catalog committed; the process dies here
         shutil.copytree(tmp_path / "data", died)
         raise SystemExit
 
-    monkeypatch.setattr(SeriesIndex, "rename_tag", die)
+    monkeypatch.setattr(SeriesIndex, "rename", die)
     with pytest.raises(SystemExit):
         e.rename_tag("postgres", "cpu", "host", "name")
     monkeypatch.undo()
@@ -600,11 +607,213 @@ def test_a_wal_that_lost_its_tail_does_not_rename_later_writes(make_engine):
     e.write("postgres", WriteBatch.from_rows("cpu", [T0], [{"host": "a"}], {"v": [1.0]})).check()
     e.rename_tag("postgres", "cpu", "host", "name")
     with e.catalog._tx() as cur:  # as if WAL records up to seq 100 came before it, and were lost
-        cur.execute("UPDATE tag_renames SET wal_seq=100")
+        cur.execute("UPDATE renames SET wal_seq=100")
     e.close()
     e2 = make_engine()  # the WAL ends at seq 1: the writes after this one are after the rename
-    assert [r.wal_seq for r in e2.catalog.tag_renames()] == [1]
+    assert [r.wal_seq for r in e2.catalog.renames()] == [1]
     e2.write("postgres", WriteBatch.from_rows("cpu", [T0 + 1], [{"host": "b"}], {"v": [2.0]})).check()
     e2.close()
     expected = {((("name", "a"),), T0, (("v", 1.0),)), ((("host", "b"),), T0 + 1, (("v", 2.0),))}
     assert engine_rows(make_engine(), "cpu") == expected
+
+
+# -- table (measurement) renames -----------------------------------------------------------------------------
+def _tags_of(rows: set) -> set:
+    return {tags for tags, _t, _f in rows}
+
+
+def test_table_rename_survives_restart_wal_replay_and_compaction(make_engine):
+    rng = np.random.default_rng(8)
+    ref = Reference()
+    e = make_engine()
+    for i in range(3):
+        b = cpu_batch(rng, 5, 500, t0=T0 + i * 10**12)
+        ref.write(b)
+        e.write("postgres", b).check()
+        if i == 0:
+            e.flush()  # some rows in chunk files, the rest only in memtables and the WAL ("cpu")
+    e.delete("postgres", "cpu", predicate=TagEq("host", "h1"))  # (a WAL delete record of "cpu")
+    expected = {r for r in ref.expected() if ("host", "h1") not in r[0]}
+    series = e.index(1).series_count("cpu")
+    table_id = e.table(1, "autogen", "cpu").id
+    e.rename_table("postgres", "cpu", "machine")
+    assert e.table(1, "autogen", "cpu") is None
+    assert e.table(1, "autogen", "machine").id == table_id
+    assert engine_rows(e, "machine") == expected
+    assert e.index(1).tables() == ["machine"]
+    # the new name writes to the series written before; the old one is a new, separate table
+    after = WriteBatch.from_rows(
+        "machine", [T0 + 5], [{"host": "h2", "region": "r2"}], {"usage": np.array([1], np.int64)}
+    )
+    e.write("postgres", after).check()
+    assert e.index(1).series_count("machine") == series
+    e.write("postgres", WriteBatch.from_rows("cpu", [T0 + 6], [{"host": "h2"}], {"x": [2.0]})).check()
+    assert e.table(1, "autogen", "cpu").id != table_id
+    assert engine_rows(e, "cpu") == {((("host", "h2"),), T0 + 6, (("x", 2.0),))}
+    expected.add(((("host", "h2"), ("region", "r2")), T0 + 5, (("usage", 1),)))
+    assert engine_rows(e, "machine") == expected
+    e.close()
+    e2 = make_engine()  # chunk files + WAL replay: records before the rename hold "cpu"
+    assert e2.index(1).series_count("machine") == series
+    assert engine_rows(e2, "machine") == expected
+    assert engine_rows(e2, "cpu") == {((("host", "h2"),), T0 + 6, (("x", 2.0),))}
+    assert [(r.table, r.to) for r in e2.catalog.renames()] == [("cpu", "machine")]
+    e2.flush()  # the WAL records before the rename are gone: the rename is forgotten
+    assert e2.catalog.renames() == []
+    e2.compact(full=True)
+    assert engine_rows(e2, "machine") == expected
+    e2.close()
+    e3 = make_engine()
+    assert engine_rows(e3, "machine") == expected
+    assert _tags_of(engine_rows(e3, "cpu")) == {(("host", "h2"),)}
+
+
+def test_table_renames_in_a_chain_replay_in_order(make_engine):
+    e = make_engine()
+    e.write("postgres", WriteBatch.from_rows("a", [T0], [{"host": "x"}], {"v": [1.0]})).check()
+    e.rename_table("postgres", "a", "b")
+    e.write("postgres", WriteBatch.from_rows("b", [T0 + 1], [{"host": "x"}], {"v": [2.0]})).check()
+    e.rename_tag("postgres", "b", "host", "name")
+    e.rename_table("postgres", "b", "a")  # (back to the first name)
+    e.write("postgres", WriteBatch.from_rows("a", [T0 + 2], [{"name": "x"}], {"v": [3.0]})).check()
+    expected = {((("name", "x"),), T0 + i, (("v", float(i + 1)),)) for i in range(3)}
+    assert engine_rows(e, "a") == expected
+    assert e.index(1).series_count("a") == 1
+    e.close()
+    e2 = make_engine()
+    assert engine_rows(e2, "a") == expected
+    assert e2.index(1).tables() == ["a"] and e2.index(1).series_count("a") == 1
+
+
+def test_table_rename_refusals(make_engine):
+    e = make_engine()
+    for name in ("cpu", "mem"):
+        e.write("postgres", WriteBatch.from_rows(name, [T0], [{"host": "a"}], {"v": [1.0]})).check()
+    with pytest.raises(StorageError, match="already exists"):
+        e.rename_table("postgres", "cpu", "mem")
+    with pytest.raises(TableNotFound):
+        e.rename_table("postgres", "nope", "x")
+    e.create_retention_policy("postgres", "other", 0)
+    e.write("postgres", WriteBatch.from_rows("disk", [T0], [{"host": "a"}], {"v": [1.0]}), rp="other").check()
+    with pytest.raises(StorageError, match="another retention policy"):  # (they share the series)
+        e.rename_table("postgres", "cpu", "disk")
+    e.write("postgres", WriteBatch.from_rows("mem", [T0], [{"host": "a"}], {"v": [1.0]}), rp="other").check()
+    with pytest.raises(StorageError, match="another retention policy"):
+        e.rename_table("postgres", "mem", "ram")
+    assert e.catalog.renames() == [] and e.index(1).renamed == 0
+    assert engine_rows(e, "cpu") == {((("host", "a"),), T0, (("v", 1.0),))}
+
+
+def test_table_rename_recovers_a_crash_between_catalog_and_index(make_engine, tmp_path, monkeypatch):
+    import shutil
+
+    from columnar.engine import Engine
+    from columnar.index import SeriesIndex
+    from columnar.options import EngineOptions
+
+    e = make_engine()
+    b = WriteBatch.from_rows("cpu", [T0, T0 + 1], [{"host": "a"}, {"host": "b"}], {"v": [1.0, 2.0]})
+    e.write("postgres", b).check()
+    died = tmp_path / "died"
+
+    def die(self, table, steps, rename_id, to=None):  # the catalog committed; the process dies here
+        shutil.copytree(tmp_path / "data", died)
+        raise SystemExit
+
+    monkeypatch.setattr(SeriesIndex, "rename", die)
+    with pytest.raises(SystemExit):
+        e.rename_table("postgres", "cpu", "machine")
+    monkeypatch.undo()
+    e2 = Engine.open(died, EngineOptions(compaction_interval_s=0, wal_fsync="off"))
+    try:
+        assert e2.index(1).tables() == ["machine"]
+        assert e2.index(1).series_count("machine") == 2
+        got = read_table(e2, ScanRequest("postgres", "machine")).to_pydict()
+        assert sorted(zip(got["host"], got["v"], strict=True)) == [("a", 1.0), ("b", 2.0)]
+        e2.write("postgres", WriteBatch.from_rows("machine", [T0 + 2], [{"host": "a"}], {"v": [3.0]})).check()
+        assert e2.index(1).series_count("machine") == 2
+    finally:
+        e2.close()
+
+
+def test_a_write_racing_a_table_rename_makes_a_new_table(make_engine, monkeypatch):
+    e = make_engine()
+    e.write("postgres", WriteBatch.from_rows("cpu", [T0], [{"host": "a"}], {"v": [1.0]})).check()
+    real, raced = e._resolve, []
+
+    def racing(db, batch, result):
+        ids = real(db, batch, result)
+        if not raced:  # the rename lands between the write's schema check and its WAL record
+            raced.append(True)
+            e.rename_table("postgres", "cpu", "machine")
+        return ids
+
+    monkeypatch.setattr(e, "_resolve", racing)
+    e.write("postgres", WriteBatch.from_rows("cpu", [T0 + 1], [{"host": "a"}], {"v": [2.0]})).check()
+    assert engine_rows(e, "machine") == {((("host", "a"),), T0, (("v", 1.0),))}
+    assert engine_rows(e, "cpu") == {((("host", "a"),), T0 + 1, (("v", 2.0),))}  # written after it
+    assert e.index(1).series_count("machine") == 1  # (the write's own series moved with it: none)
+    e.close()
+    e2 = make_engine()  # the WAL replays it alike
+    assert engine_rows(e2, "machine") == {((("host", "a"),), T0, (("v", 1.0),))}
+    assert engine_rows(e2, "cpu") == {((("host", "a"),), T0 + 1, (("v", 2.0),))}
+
+
+def test_a_catalog_of_tag_renames_is_migrated(tmp_path):
+    import sqlite3
+
+    from columnar.catalog import Catalog
+
+    path = tmp_path / "catalog.sqlite"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE tag_renames (id INTEGER PRIMARY KEY AUTOINCREMENT, database_id INTEGER NOT NULL,"
+        " table_name TEXT NOT NULL, steps TEXT NOT NULL, wal_seq INTEGER NOT NULL)"
+    )
+    db.execute(
+        "INSERT INTO tag_renames (database_id, table_name, steps, wal_seq) VALUES (1, 'm', '[[\"a\", \"b\"]]', 3)"
+    )
+    db.execute("INSERT INTO tag_renames (database_id, table_name, steps, wal_seq) VALUES (1, 'm', '[]', 4)")
+    db.execute("DELETE FROM tag_renames WHERE id=2")
+    db.commit()
+    db.close()
+    c = Catalog(path)
+    try:
+        assert [(r.id, r.table, r.steps, r.wal_seq, r.to) for r in c.renames()] == [
+            (1, "m", (("a", "b"),), 3, None)
+        ]
+        c.create_database("postgres")
+        meta = c.create_table(1, "autogen", "m")
+        assert c.rename_table(meta.id, "n", rename=Rename(1, "m", (), 5, to="n")) == 3  # (ids go on)
+    finally:
+        c.close()
+
+
+def test_a_sql_write_racing_a_table_rename_makes_no_table(make_engine, monkeypatch):
+    """A write to the table the caller resolved (table_id, as SQL writes) that the rename overtakes
+    is refused (42P01 in SQL, as PostgreSQL's INSERT waiting for the rename's lock), not written
+    to a new table of the old name."""
+    e = make_engine()
+    e.write("postgres", WriteBatch.from_rows("cpu", [T0], [{"host": "a"}], {"v": [1.0]})).check()
+    table_id = e.table(1, "autogen", "cpu").id
+    real, raced = e._resolve, []
+
+    def racing(db, batch, result):
+        ids = real(db, batch, result)
+        if not raced:
+            raced.append(True)
+            e.rename_table("postgres", "cpu", "machine")
+        return ids
+
+    monkeypatch.setattr(e, "_resolve", racing)
+    b = WriteBatch.from_rows("cpu", [T0 + 1], [{"host": "a"}], {"v": [2.0]})
+    with pytest.raises(TableNotFound):
+        e.write("postgres", b, table_id=table_id)
+    assert e.table(1, "autogen", "cpu") is None
+    assert engine_rows(e, "machine") == {((("host", "a"),), T0, (("v", 1.0),))}
+    with pytest.raises(TableNotFound):  # (and after it)
+        e.write(
+            "postgres",
+            WriteBatch.from_rows("cpu", [T0 + 2], [{"host": "a"}], {"v": [3.0]}),
+            table_id=table_id,
+        )

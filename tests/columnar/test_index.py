@@ -480,7 +480,7 @@ def test_rename_tag_keeps_ids_and_renames_keys(tmp_path: Path) -> None:
     ix.resolve("cpu", [ts(dc="d9")])  # a series without the tag
     assert select(ix, "cpu", TagEq("host", "h4")) == {ids[4]}  # (an answer select_ids keeps)
     assert ix.select_ids("cpu", TagEq("host", "h4")).tolist() == [ids[4]]
-    ix.rename_tag("cpu", [("host", "name")], 1)
+    ix.rename("cpu", [("host", "name")], 1)
     assert ix.renamed == 1
     assert ix.tag_keys("cpu") == ["dc", "name"]
     assert ix.tag_keys("mem") == ["host"]  # another table's tag of that name stays
@@ -493,7 +493,7 @@ def test_rename_tag_keeps_ids_and_renames_keys(tmp_path: Path) -> None:
     assert ix.resolve("cpu", [ts(host="h7", dc="d1")]).tolist() == [33]  # a new tag key: a new series
     assert ix.lookup("mem", ts(host="h1")) == other[0]
     assert ix.estimate_series_cardinality("cpu") == 32
-    ix.rename_tag("cpu", [("host", "name")], 1)  # applied already (by id): nothing happens
+    ix.rename("cpu", [("host", "name")], 1)  # applied already (by id): nothing happens
     assert ix.tag_keys("cpu") == ["dc", "host", "name"]
     ix.sync()
     shutil.copytree(tmp_path / "ix", tmp_path / "crashed")  # log replay (no snapshot)
@@ -510,12 +510,45 @@ def test_rename_tag_keeps_ids_and_renames_keys(tmp_path: Path) -> None:
 def test_rename_tag_refuses_a_taken_key(index: SeriesIndex) -> None:
     index.resolve("cpu", [ts(host="a", dc="x"), ts(host="b")])
     with pytest.raises(StorageError, match="already exists"):
-        index.rename_tag("cpu", [("host", "dc")], 1)
+        index.rename("cpu", [("host", "dc")], 1)
     with pytest.raises(StorageError, match="already exists"):  # all or nothing over the steps
-        index.rename_tag("cpu", [("host", "h2"), ("dc", "h2")], 1)
+        index.rename("cpu", [("host", "h2"), ("dc", "h2")], 1)
     assert index.renamed == 0 and index.tag_keys("cpu") == ["dc", "host"]
     # moving a key aside first, then taking its name
-    index.rename_tag("cpu", [("dc", "dc~1"), ("host", "dc")], 2)
+    index.rename("cpu", [("dc", "dc~1"), ("host", "dc")], 2)
     assert index.series_tags([1, 2]) == [("cpu", (("dc", "a"), ("dc~1", "x"))), ("cpu", (("dc", "b"),))]
-    index.rename_tag("nosuch", [("a", "b")], 3)  # a table without series: only remembered
+    index.rename("nosuch", [("a", "b")], 3)  # a table without series: only remembered
     assert index.renamed == 3
+
+
+# -- measurement renames -----------------------------------------------------------------------------------
+def test_rename_measurement_keeps_ids_and_renames_keys(tmp_path: Path) -> None:
+    ix = SeriesIndex(tmp_path / "ix", snapshot_log_bytes=1 << 40)
+    ids = ix.resolve("cpu", [ts(host=f"h{i}", dc=f"d{i % 3}") for i in range(30)]).tolist()
+    other = ix.resolve("mem", [ts(host="h1")]).tolist()
+    assert ix.select_ids("cpu", TagEq("host", "h4")).tolist() == [ids[4]]
+    with pytest.raises(StorageError, match="already has series"):
+        ix.rename("cpu", [], 1, to="mem")
+    assert ix.renamed == 0
+    ix.rename("cpu", [], 1, to="cpu two")  # (a name line protocol escapes)
+    assert ix.renamed == 1
+    assert ix.tables() == ["cpu two", "mem"]
+    assert ix.select_ids("cpu", TagEq("host", "h4")).tolist() == []  # (select_ids' answers dropped)
+    assert ix.select_ids("cpu two", TagEq("host", "h4")).tolist() == [ids[4]]
+    assert ix.series_tags([ids[5]]) == [("cpu two", (("dc", "d2"), ("host", "h5")))]
+    assert ix.resolve("cpu two", [ts(host="h7", dc="d1")]).tolist() == [ids[7]]  # the same series
+    assert ix.resolve("cpu", [ts(host="h7", dc="d1")]).tolist() == [32]  # the old name: a new series
+    assert ix.lookup("mem", ts(host="h1")) == other[0]
+    assert ix.series_count("cpu two") == 30 and ix.series_count("cpu") == 1
+    ix.rename("cpu", [], 1, to="cpu two")  # applied already (by id): nothing happens
+    assert ix.series_count("cpu") == 1
+    ix.sync()
+    shutil.copytree(tmp_path / "ix", tmp_path / "crashed")  # log replay (no snapshot)
+    ix.close()  # snapshot
+    for path in (tmp_path / "ix", tmp_path / "crashed"):
+        with SeriesIndex(path) as again:
+            assert again.renamed == 1
+            assert again.tables() == ["cpu", "cpu two", "mem"]
+            assert again.lookup("cpu two", ts(host="h4", dc="d1")) == ids[4]
+            assert again.tag_values("cpu two", "host") == sorted(f"h{i}" for i in range(30))
+            assert select(again, "cpu", TagEq("host", "h7")) == {32}

@@ -460,6 +460,73 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
 ]
 
 
+# ALTER TABLE ... RENAME TO (what migrations do): every row under the new name, from the memtable,
+# chunk files (CHECKPOINT) and compacted files (VACUUM FULL); the old name is gone (42P01) until a new
+# table takes it; a taken name (42P07) is refused; views and foreign keys follow the table
+SCENARIOS += [
+    (
+        "rename_table",
+        "w_renamed",
+        [
+            "CREATE TABLE w_rn_src (time timestamptz NOT NULL, host text NOT NULL, v int8,"
+            " PRIMARY KEY (time, host))",
+            "INSERT INTO w_rn_src VALUES ('2024-01-01 00:00:00+00', 'a', 1), ('2024-01-01 00:00:00+00', 'b', 2)",
+            "CHECKPOINT",
+            "INSERT INTO w_rn_src VALUES ('2024-01-01 00:00:01+00', 'a', 3)",
+            "CREATE VIEW w_rn_view AS SELECT w_rn_src.host, count(*) AS n FROM w_rn_src GROUP BY w_rn_src.host",
+            "CREATE TABLE w_rn_other (time timestamptz NOT NULL, v int8)",
+            "ALTER TABLE w_rn_src RENAME TO w_rn_other",
+            "ALTER TABLE w_rn_src RENAME TO w_rn_view",
+            "ALTER TABLE w_rn_src RENAME TO w_rn_src",
+            "ALTER TABLE w_rn_nope RENAME TO w_renamed",
+            "ALTER TABLE IF EXISTS w_rn_nope RENAME TO w_renamed",
+            "ALTER TABLE w_rn_src RENAME TO w_renamed",
+            "SELECT * FROM w_rn_src",
+            "INSERT INTO w_rn_src VALUES ('2024-01-01 00:00:02+00', 'a', 4)",
+            "SELECT host, sum(v) FROM w_renamed GROUP BY host ORDER BY host",
+            "SELECT * FROM w_rn_view ORDER BY host",
+            "INSERT INTO w_renamed VALUES ('2024-01-01 00:00:02+00', 'c', 5)",
+            "INSERT INTO w_renamed VALUES ('2024-01-01 00:00:00+00', 'a', 10) ON CONFLICT (time, host)"
+            " DO UPDATE SET v = EXCLUDED.v",
+            "UPDATE w_renamed SET v = v * 2 WHERE host = 'b'",
+            "VACUUM FULL w_renamed",
+            "DELETE FROM w_renamed WHERE host = 'c'",
+            "SELECT relname FROM pg_class WHERE relname IN ('w_rn_src', 'w_renamed')",
+            "SELECT table_name FROM information_schema.tables WHERE table_name IN ('w_rn_src', 'w_renamed')",
+            "CREATE TABLE w_rn_src (time timestamptz NOT NULL, host text, v int8)",
+            "INSERT INTO w_rn_src VALUES ('2024-01-01 00:00:00+00', 'z', 99)",
+            "SELECT * FROM w_rn_src",
+            "SELECT count(*) FROM w_renamed WHERE host = 'z'",
+            "DROP VIEW w_rn_view",
+            "DROP TABLE w_rn_src",
+            "DROP TABLE w_rn_other",
+        ],
+    ),
+    (
+        # the referenced table renamed: the foreign key follows it (inserts checked, deletes refused)
+        "rename_referenced_table",
+        "w_rn_child",
+        [
+            "CREATE TABLE w_rn_parent (code text PRIMARY KEY, name text)",
+            "CREATE TABLE w_rn_child (time timestamptz NOT NULL, code text REFERENCES w_rn_parent (code),"
+            " v double precision)",
+            "INSERT INTO w_rn_parent VALUES ('a', 'A'), ('b', 'B')",
+            "INSERT INTO w_rn_child VALUES ('2024-01-01 00:00:00+00', 'a', 1)",
+            "ALTER TABLE w_rn_parent RENAME TO w_rn_parent2",
+            "INSERT INTO w_rn_child VALUES ('2024-01-01 00:00:01+00', 'x', 2)",
+            "INSERT INTO w_rn_child VALUES ('2024-01-01 00:00:01+00', 'b', 2)",
+            "DELETE FROM w_rn_parent2 WHERE code = 'a'",
+            "SELECT confrelid::regclass::text FROM pg_constraint WHERE conname = 'w_rn_child_code_fkey'",
+            "ALTER TABLE w_rn_child RENAME TO w_rn_child2",
+            "ALTER TABLE w_rn_child2 RENAME TO w_rn_child",
+            "DELETE FROM w_rn_child WHERE code = 'a'",
+            "DELETE FROM w_rn_parent2 WHERE code = 'a'",
+            "DROP TABLE w_rn_parent2 CASCADE",
+        ],
+    ),
+]
+
+
 # a key over time and one tag, beside a text column outside it: one row per key value
 SCENARIOS += [
     (
