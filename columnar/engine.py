@@ -703,23 +703,36 @@ class Engine:
         if meta is None:
             raise TableNotFound(table)
         with self._flush_lock, self._write_lock:
-            for shard in self._shards.values():
-                if shard.meta.database_id != db.id or shard.meta.rp != rpm.name:
-                    continue
-                for cache in (shard.cache, shard.frozen):
-                    if cache is not None:
-                        cache.tables.pop(table, None)
-                gone = shard.replace_files(meta.id, {f.meta.id for f in shard.table_files(meta.id)}, [])
-                for lf in gone:
-                    _unlink(shard.dir / lf.meta.name)
-            rec = {"db": db.name, "rp": rpm.name, "table": table, "tmin": INT64_MIN, "tmax": INT64_MAX}
+            # (a drop record: WAL replay drops the table again after the writes before it, which
+            # made it anew; a delete of every row would leave it there, empty)
+            rec = {
+                "db": db.name,
+                "rp": rpm.name,
+                "table": table,
+                "tmin": INT64_MIN,
+                "tmax": INT64_MAX,
+                "drop": True,
+            }
             ids = bitmap_ids(self.index(db.id).select(table, None))
             self.wal.append(_delete_record(rec, ids), sync=False)
-            self.catalog.drop_table(meta.id)
-            self._tables.pop((db.id, rpm.name, table), None)
-            if not any(t.name == table for t in self.catalog.tables(db.id)):
-                self.index(db.id).drop_table(table)
+            self._drop_table_locked(db, rpm.name, meta)
             self.wal.sync_to(self.wal.last_seq)
+
+    def _drop_table_locked(self, db: DatabaseMeta, rp: str, meta: TableMeta) -> None:
+        table = meta.name
+        for shard in self._shards.values():
+            if shard.meta.database_id != db.id or shard.meta.rp != rp:
+                continue
+            for cache in (shard.cache, shard.frozen):
+                if cache is not None:
+                    cache.tables.pop(table, None)
+            gone = shard.replace_files(meta.id, {f.meta.id for f in shard.table_files(meta.id)}, [])
+            for lf in gone:
+                _unlink(shard.dir / lf.meta.name)
+        self.catalog.drop_table(meta.id)
+        self._tables.pop((db.id, rp, table), None)
+        if not any(t.name == table for t in self.catalog.tables(db.id)):
+            self.index(db.id).drop_table(table)
 
     def drop_shard(self, shard_id: int) -> None:
         """Drop a whole shard (retention enforcement, DROP SHARD)."""
@@ -859,15 +872,20 @@ class Engine:
 
     def _replay(self) -> None:
         renames = self._recover_renames()
+        drops = self._wal_drops()
         n = 0
         for _seq, payload in self.wal.replay():
             kind = payload[:1]
             try:
                 if kind == _REC_WRITE:
                     dbname, rpname, batch = _read_write_record(payload)
-                    self._replay_write(dbname, rpname, batch, _seq, renames)
+                    if not _dropped_later(drops, dbname, rpname, batch.table, _seq):
+                        self._replay_write(dbname, rpname, batch, _seq, renames, drops)
                 elif kind == _REC_DELETE:
                     rec, ids = _read_delete_record(payload)
+                    if rec.get("drop") or _dropped_later(drops, rec["db"], rec["rp"], rec["table"], _seq):
+                        n += 1
+                        continue  # (the catalog dropped the table when the record was written)
                     db = self.catalog.database(rec["db"])
                     rec["table"], _ = _renamed(renames.get(db.id, ()), _seq, rec["table"])
                     meta = self.table(db.id, rec["rp"], rec["table"])
@@ -887,12 +905,32 @@ class Engine:
         if renames:
             self.catalog.clamp_renames(self.wal.last_seq)
 
+    def _wal_drops(self) -> dict[tuple[str, str, str], int]:
+        """(database, rp, table) -> the WAL sequence number of the last DROP of it in the WAL: the
+        writes before it are of a table that is gone (a table of that name made after is another).
+        A pass over the WAL of its own, before replay, reading only the delete records."""
+        drops: dict[tuple[str, str, str], int] = {}
+        for seq, payload in self.wal.replay(report=False):
+            if payload[:1] == _REC_DELETE:
+                rec, _ = _read_delete_record(payload)
+                if rec.get("drop"):
+                    drops[(rec["db"], rec["rp"], rec["table"])] = seq
+        return drops
+
     def _replay_write(
-        self, dbname: str, rpname: str, batch: WriteBatch, seq: int, renames: dict[int, list[Rename]]
+        self,
+        dbname: str,
+        rpname: str,
+        batch: WriteBatch,
+        seq: int,
+        renames: dict[int, list[Rename]],
+        drops: dict[tuple[str, str, str], int] | None = None,
     ) -> None:
         db = self.catalog.database(dbname)
         rpm = self.catalog.retention_policy(dbname, rpname)
         batch.table, steps = _renamed(renames.get(db.id, ()), seq, batch.table)
+        if drops and _dropped_later(drops, dbname, rpname, batch.table, seq):
+            return
         for old, new in steps:
             batch.tag_sets = [
                 tuple(sorted((new if k == old else k, v) for k, v in ts)) for ts in batch.tag_sets
@@ -1032,6 +1070,12 @@ def _renamed(renames: Iterable[Rename], seq: int, table: str) -> tuple[str, list
             if r.to is not None:
                 table = r.to
     return table, steps
+
+
+def _dropped_later(drops: dict[tuple[str, str, str], int], db: str, rp: str, table: str, seq: int) -> bool:
+    """Whether WAL record ``seq`` of ``table`` was written before a DROP of it later in the WAL."""
+    dropped = drops.get((db, rp, table))
+    return dropped is not None and seq < dropped
 
 
 def _take_batch(batch: WriteBatch, idx: np.ndarray) -> None:

@@ -359,22 +359,25 @@ class WAL:
         if self._durable:
             self._sync_through(seq, lead=self._policy == "always")
 
-    def replay(self) -> Iterator[tuple[int, bytes]]:
+    def replay(self, report: bool = True) -> Iterator[tuple[int, bytes]]:
         """Yield ``(seq, payload)`` for every intact record, oldest first, across segments.
 
         Damage is logged and listed in :attr:`replay_report` (which starts over at each replay with
         what recovery found) and the reader moves on to the next intact record. Reads one segment file
-        at a time; records appended after the call started are not included.
+        at a time; records appended after the call started are not included. ``report`` False: a
+        look at the records (the replay proper reports), damage neither logged nor listed.
         """
         with self._lock:
             segments = [(s.path, -1) for s in self._closed_segments]
             segments.append((self._current.path, self._current.size))
-        report = list(self._recovery_report)
-        self.replay_report = report
+        found = list(self._recovery_report)
+        if report:
+            self.replay_report = found
 
         def problem(message: str) -> None:
-            log.error("WAL replay: %s", message)
-            report.append(message)
+            if report:
+                log.error("WAL replay: %s", message)
+                found.append(message)
 
         prev = 0
         for path, limit in segments:
