@@ -540,7 +540,9 @@ def test_tag_rename_survives_restart_and_wal_replay(make_engine):
     assert engine_rows(e3, "cpu") == expected
 
 
-def test_tag_rename_recovers_a_crash_between_catalog_and_index(make_engine, tmp_path, monkeypatch):
+def _crash_between_catalog_and_index(make_engine, tmp_path, monkeypatch, rename):
+    """Two rows of cpu written, then ``rename(engine)`` killed after its catalog commit and before
+    the series index applied it: the engine opened on the data directory as the process left it."""
     import shutil
 
     from columnar.engine import Engine
@@ -558,9 +560,15 @@ def test_tag_rename_recovers_a_crash_between_catalog_and_index(make_engine, tmp_
 
     monkeypatch.setattr(SeriesIndex, "rename", die)
     with pytest.raises(SystemExit):
-        e.rename_tag("postgres", "cpu", "host", "name")
+        rename(e)
     monkeypatch.undo()
-    e2 = Engine.open(died, EngineOptions(compaction_interval_s=0, wal_fsync="off"))
+    return Engine.open(died, EngineOptions(compaction_interval_s=0, wal_fsync="off"))
+
+
+def test_tag_rename_recovers_a_crash_between_catalog_and_index(make_engine, tmp_path, monkeypatch):
+    e2 = _crash_between_catalog_and_index(
+        make_engine, tmp_path, monkeypatch, lambda e: e.rename_tag("postgres", "cpu", "host", "name")
+    )
     try:
         assert e2.index(1).tag_keys("cpu") == ["name"]
         assert e2.index(1).series_count("cpu") == 2
@@ -705,26 +713,9 @@ def test_table_rename_refusals(make_engine):
 
 
 def test_table_rename_recovers_a_crash_between_catalog_and_index(make_engine, tmp_path, monkeypatch):
-    import shutil
-
-    from columnar.engine import Engine
-    from columnar.index import SeriesIndex
-    from columnar.options import EngineOptions
-
-    e = make_engine()
-    b = WriteBatch.from_rows("cpu", [T0, T0 + 1], [{"host": "a"}, {"host": "b"}], {"v": [1.0, 2.0]})
-    e.write("postgres", b).check()
-    died = tmp_path / "died"
-
-    def die(self, table, steps, rename_id, to=None):  # the catalog committed; the process dies here
-        shutil.copytree(tmp_path / "data", died)
-        raise SystemExit
-
-    monkeypatch.setattr(SeriesIndex, "rename", die)
-    with pytest.raises(SystemExit):
-        e.rename_table("postgres", "cpu", "machine")
-    monkeypatch.undo()
-    e2 = Engine.open(died, EngineOptions(compaction_interval_s=0, wal_fsync="off"))
+    e2 = _crash_between_catalog_and_index(
+        make_engine, tmp_path, monkeypatch, lambda e: e.rename_table("postgres", "cpu", "machine")
+    )
     try:
         assert e2.index(1).tables() == ["machine"]
         assert e2.index(1).series_count("machine") == 2

@@ -65,32 +65,7 @@ def test_tag_renames_survive_kill_9(tmp_path, policy):
     """Renames among writes, snapshots and compactions: after the kill every acknowledged point is
     there, in one of the three series (written under every name the tag had), under the last name
     acknowledged (or the next one, when the kill came after its commit but before its answer)."""
-    proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("rename_writer.py")), str(tmp_path / "d"), policy],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        text=True,
-    )
-    lines: list[str] = []
-    try:
-        deadline = time.monotonic() + 60
-        while sum(x.startswith("R") for x in lines) < 12 and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line.strip())
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-        lines += proc.stdout.read().splitlines()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        err = proc.stderr.read()
-        proc.stderr.close()
+    lines, err = _kill_renaming(tmp_path, policy)
     acked = [int(x.split()[1]) for x in lines if x.startswith("W")]
     renamed = max([int(x.split()[1]) for x in lines if x.startswith("R")], default=0)
     assert renamed >= 12, err
@@ -115,13 +90,41 @@ def test_table_renames_survive_kill_9(tmp_path, policy):
     compactions: after the kill every acknowledged point is there, in one of the table's three
     series (written under every name it had), under the last name acknowledged (or the next one,
     when the kill came after its commit but before its answer); no old name keeps a series."""
+    lines, err = _kill_renaming(tmp_path, policy, "table")
+    acked = [int(x.split()[1]) for x in lines if x.startswith("W")]
+    others = [int(x.split()[1]) for x in lines if x.startswith("O")]
+    renamed = max([int(x.split()[1]) for x in lines if x.startswith("R")], default=0)
+    assert renamed >= 12, err
+    with Engine.open(tmp_path / "d", EngineOptions(compaction_interval_s=0)) as e:
+        names = [t.name for t in e.tables("postgres")]
+        name = f"m{renamed}" if f"m{renamed}" in names else f"m{renamed + 1}"
+        assert sorted(names) == sorted([name, "other"])
+        assert e.index(1).tables() == sorted([name, "other"])
+        assert e.index(1).series_count(name) == 3
+        assert e.index(1).series_count("other") == 2
+        tbl = read_table(e, ScanRequest("postgres", name))
+        times = tbl["time"].cast("int64").to_numpy()
+        hosts = tbl["k0"].cast("string").to_numpy(zero_copy_only=False)
+        other = read_table(e, ScanRequest("postgres", "other"))["time"].cast("int64").to_numpy()
+    want = np.concatenate([np.arange(i * 50, (i + 1) * 50) for i in acked])
+    assert np.isin(want, times).all(), f"{(~np.isin(want, times)).sum()} acknowledged points lost"
+    assert len(np.unique(times)) == len(times)
+    assert (hosts == np.array([f"h{(t // 50) % 3}" for t in times])).all()
+    want = np.concatenate([np.arange(i * 20, (i + 1) * 20) for i in others] or [np.zeros(0, np.int64)])
+    assert np.isin(want, other).all(), f"{(~np.isin(want, other)).sum()} acknowledged points of other lost"
+
+
+def _kill_renaming(tmp_path: Path, policy: str, *mode: str) -> tuple[list[str], str]:
+    """rename_writer.py (``mode``: "table" renames the table, else a tag) killed with SIGKILL after its
+    12th acknowledged rename: the lines it printed (W: a write acknowledged, R: a rename, O: a write
+    to the other table) and its stderr."""
     proc = subprocess.Popen(
         [
             sys.executable,
             str(Path(__file__).with_name("rename_writer.py")),
             str(tmp_path / "d"),
             policy,
-            "table",
+            *mode,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -147,24 +150,4 @@ def test_table_renames_survive_kill_9(tmp_path, policy):
         proc.stdout.close()
         err = proc.stderr.read()
         proc.stderr.close()
-    acked = [int(x.split()[1]) for x in lines if x.startswith("W")]
-    others = [int(x.split()[1]) for x in lines if x.startswith("O")]
-    renamed = max([int(x.split()[1]) for x in lines if x.startswith("R")], default=0)
-    assert renamed >= 12, err
-    with Engine.open(tmp_path / "d", EngineOptions(compaction_interval_s=0)) as e:
-        names = [t.name for t in e.tables("postgres")]
-        name = f"m{renamed}" if f"m{renamed}" in names else f"m{renamed + 1}"
-        assert sorted(names) == sorted([name, "other"])
-        assert e.index(1).tables() == sorted([name, "other"])
-        assert e.index(1).series_count(name) == 3
-        assert e.index(1).series_count("other") == 2
-        tbl = read_table(e, ScanRequest("postgres", name))
-        times = tbl["time"].cast("int64").to_numpy()
-        hosts = tbl["k0"].cast("string").to_numpy(zero_copy_only=False)
-        other = read_table(e, ScanRequest("postgres", "other"))["time"].cast("int64").to_numpy()
-    want = np.concatenate([np.arange(i * 50, (i + 1) * 50) for i in acked])
-    assert np.isin(want, times).all(), f"{(~np.isin(want, times)).sum()} acknowledged points lost"
-    assert len(np.unique(times)) == len(times)
-    assert (hosts == np.array([f"h{(t // 50) % 3}" for t in times])).all()
-    want = np.concatenate([np.arange(i * 20, (i + 1) * 20) for i in others] or [np.zeros(0, np.int64)])
-    assert np.isin(want, other).all(), f"{(~np.isin(want, other)).sum()} acknowledged points of other lost"
+    return lines, err

@@ -197,6 +197,11 @@ def start_pg(workdir: Path) -> PgServer:
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
+    yield from running_pg()
+
+
+def running_pg() -> Iterator[PgServer]:
+    """A PostgreSQL 15 for as long as the generator runs (a fixture's body); skips without one."""
     if pg_bin_dir() is None:
         pytest.skip(
             "PostgreSQL 15 is not installed (apt-get install -y --no-install-recommends postgresql-15)"

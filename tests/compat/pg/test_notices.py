@@ -5,17 +5,14 @@ Before, sessions collected these texts in a list nobody sent (and that grew for 
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from tests.compat.pg.conftest import PgServer
 from tests.sql.conftest import PgServer as RealPg
-from tests.sql.conftest import pg_bin_dir, start_pg
+from tests.sql.conftest import running_pg
 
 STATEMENTS = [
     "BEGIN",
@@ -50,19 +47,7 @@ STATEMENTS = [
 
 @pytest.fixture(scope="module")
 def real_pg() -> Iterator[RealPg]:
-    if pg_bin_dir() is None:
-        pytest.skip(
-            "PostgreSQL 15 is not installed (apt-get install -y --no-install-recommends postgresql-15)"
-        )
-    workdir = Path(tempfile.mkdtemp(prefix="tsgres-test-pg-"))
-    try:
-        server = start_pg(workdir)
-        try:
-            yield server
-        finally:
-            server.stop()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    yield from running_pg()
 
 
 def _notices(conn: psycopg.Connection) -> list[list[tuple[str, str, str]]]:  # type: ignore[type-arg]
