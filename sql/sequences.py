@@ -189,6 +189,10 @@ def exists(session: SqlSession, schema: str, name: str) -> bool:
     return session.storage.catalog.get_meta(_key(session, schema, name)) is not None
 
 
+def sequence_key(session: SqlSession, schema: str, name: str) -> str:
+    return _key(session, schema, name)
+
+
 def _key(session: SqlSession, schema: str, name: str) -> str:
     from sql.ddl import sequence_key
 

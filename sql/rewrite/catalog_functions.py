@@ -435,6 +435,7 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "pg_get_partkeydef": _template("CAST(NULL AS VARCHAR)"),
     "pg_get_statisticsobjdef_columns": _template("CAST(NULL AS VARCHAR)"),
     "pg_get_triggerdef": _template("CAST(NULL AS VARCHAR)"),
+    "pg_get_function_sqlbody": _template("CAST(NULL AS VARCHAR)"),
     "pg_get_ruledef": _template("CAST(NULL AS VARCHAR)"),
     "pg_describe_object": _template("CAST(NULL AS VARCHAR)"),
     "pg_identify_object": _template("CAST(NULL AS VARCHAR)"),
