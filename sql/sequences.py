@@ -594,6 +594,16 @@ def _alter(session: SqlSession, t: _Tokens) -> Result:
         session.storage.catalog.sequence_update(key, lambda s: (s, None), new_key=_key(session, schema, new))
         _rewrite_defaults(session, schema, seq, new)
         return Result(None, tag="ALTER SEQUENCE")
+    if t.take("OWNER", "TO"):
+        from sql.roles import unchanged_owner
+
+        new_owner = t.ident()
+        if not t.done():
+            raise t.error()
+        unchanged_owner(
+            session, new_owner.strip('"') if new_owner.startswith('"') else new_owner.lower(), "a sequence"
+        )
+        return Result(None, tag="ALTER SEQUENCE")
     given = _options(t, alter=True)
     if not given:
         raise t.error()
