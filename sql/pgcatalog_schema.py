@@ -568,6 +568,11 @@ RELATIONS: dict[str, tuple[int, str, str]] = {
         "r",
         "oid:oid opfmethod:oid opfname:name opfnamespace:oid opfowner:oid",
     ),
+    "pg_catalog.pg_parameter_acl": (
+        6243,
+        "r",
+        "oid:oid parname:text paracl:_aclitem",
+    ),
     "pg_catalog.pg_partitioned_table": (
         3350,
         "r",

@@ -451,6 +451,8 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "pg_indexes_size": _template("CAST(0 AS BIGINT)"),
     "pg_database_size": _database_size,
     "pg_tablespace_size": _template("CAST(0 AS BIGINT)"),
+    # pg_default and pg_global, the only tablespaces, live in the data directory: ''
+    "pg_tablespace_location": _template("CASE WHEN _1 IS NULL THEN NULL ELSE '' END"),
     "pg_size_pretty": _template(_SIZE_PRETTY),
     "pg_is_in_recovery": _template(FALSE),
     "pg_postmaster_start_time": lambda args: exp.cast(
