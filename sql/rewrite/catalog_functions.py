@@ -382,7 +382,7 @@ _ACL_DEFAULTS = {  # kind -> (PUBLIC's privileges, the owner's)
     "F": ("", "U"),
     "S": ("", "U"),
     "T": ("U", "U"),
-    "p": ("", ""),
+    "p": ("", "sA"),
 }
 
 

@@ -192,6 +192,10 @@ def catalog_syntax(tree: exp.Expression, ctx) -> exp.Expression:
         elif _type_name(c.to)[0] == "oid" and isinstance(c.this, exp.Cast):
             if _reg_kind(c.this.to) == "p":  # 'f'::regproc::oid: regproc values are names here
                 c.replace(proc_oid(c.this.this))
+    vectors = _vector_names(tree)
+    for c in list(tree.find_all(exp.Cast)):
+        if _is_text(c.to) and _is_vector(c.this, vectors):  # indkey::text: '1 2', as PostgreSQL prints it
+            c.replace(expand("array_to_string(_1, ' ')", c.this))
     for select in list(tree.find_all(exp.Select)):
         for item in select.expressions:
             inner = item.this if isinstance(item, exp.Alias) else item
