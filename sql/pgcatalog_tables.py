@@ -71,8 +71,11 @@ _PUBLIC_NSPACL = ["pg_database_owner=UC/pg_database_owner", "=U/pg_database_owne
 def pg_init_privs(s: Snapshot) -> list[Row]:
     """The schemas' ACLs as initdb (privtype 'i': pg_catalog, public) or the timescaledb extension
     ('e': timescaledb_information) made them: pg_dump dumps an ACL where it differs from these."""
-    initial = ((NS_CATALOG, "i", _CATALOG_NSPACL), (NS_PUBLIC, "i", _PUBLIC_NSPACL))
-    initial += ((NS_TIMESCALEDB_INFO, "e", _CATALOG_NSPACL),)
+    initial = (
+        (NS_CATALOG, "i", _CATALOG_NSPACL),
+        (NS_PUBLIC, "i", _PUBLIC_NSPACL),
+        (NS_TIMESCALEDB_INFO, "e", _CATALOG_NSPACL),
+    )
     return [
         {"objoid": oid, "classoid": CLASS_PG_NAMESPACE, "objsubid": 0, "privtype": kind, "initprivs": acl}
         for oid, kind, acl in initial

@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import cast
 
 from sqlglot import exp
@@ -174,7 +175,7 @@ def _vector_names(tree: exp.Expr) -> set[str]:
     return names
 
 
-def _is_vector(e: exp.Expr, vectors: set[str]) -> bool:
+def _is_vector(e: exp.Expr, vectors: Collection[str]) -> bool:
     return isinstance(e, exp.Column) and e.name.lower() in vectors
 
 
