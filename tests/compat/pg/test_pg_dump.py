@@ -226,3 +226,22 @@ def test_dump_restores_into_postgresql(
         for q in want:
             assert got[q] == want[q], q
         assert b.execute("SELECT nextval('order_no'), nextval('sensors_id_seq')").fetchone() == (1030, 4)
+
+
+def test_a_hypertable_kept_by_restoring_in_sections(pg_server: PgServer, source: str, tmp_path: Path) -> None:
+    """The way docs/sql.md gives to keep a hypertable one: pg_restore the pre-data section, call
+    create_hypertable on the empty table, then restore the data and post-data sections."""
+    path = tmp_path / "dump.c"
+    _dump(pg_server, source, path, "c")
+    target = pg_server.database("dump_restored_sections")
+    pg_restore = require_command("pg_restore")
+    conn = _conn_args(pg_server.host, pg_server.port, target)
+    _run([pg_restore, "--exit-on-error", "--section=pre-data", *conn, str(path)])
+    with pg_server.connect(target) as b:
+        b.execute("SELECT create_hypertable('readings', 'time')")
+    _run([pg_restore, "--exit-on-error", "--section=data", "--section=post-data", *conn, str(path)])
+    with pg_server.connect(source) as a, pg_server.connect(target) as b:
+        assert _answers(b) == _answers(a)
+        assert b.execute("SELECT hypertable_name FROM timescaledb_information.hypertables").fetchall() == [
+            ("readings",)
+        ]
