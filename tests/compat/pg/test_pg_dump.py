@@ -34,7 +34,7 @@ SCHEMA = (
     "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
     "CREATE SEQUENCE order_no AS integer INCREMENT BY 10 START WITH 1000",
     "CREATE TABLE sensors (id serial PRIMARY KEY, name varchar(50) NOT NULL UNIQUE,"
-    " kind text DEFAULT 'probe', m mood, created date)",
+    " kind text DEFAULT 'probe', m mood DEFAULT 'ok', created date)",
     "CREATE TABLE readings (time timestamptz NOT NULL, sensor_id int REFERENCES sensors (id),"
     " location text, temperature double precision CONSTRAINT sane CHECK (temperature < 1000),"
     " humidity real, count bigint, ok boolean, no int DEFAULT nextval('order_no'))",
@@ -47,7 +47,7 @@ SCHEMA = (
     "COMMENT ON COLUMN sensors.name IS 'unique name'",
     "COMMENT ON VIEW hot IS 'hot readings'",
     f"GRANT SELECT ON sensors TO {ROLE}",
-    "INSERT INTO sensors (name, m, created) VALUES ('a', 'happy', '2024-01-02'), ('b', 'sad', NULL),"
+    "INSERT INTO sensors (name, m, created) VALUES ('a', 'happy', '2024-01-02'), ('b', DEFAULT, NULL),"
     " ('it''s', NULL, '2020-02-29')",
     "INSERT INTO readings (time, sensor_id, location, temperature, humidity, count, ok) VALUES"
     " ('2024-01-01 00:00:00+00', 1, 'x', 20.5, 0.5, 10, true),"
