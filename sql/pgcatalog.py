@@ -174,11 +174,15 @@ def with_system_columns(key: str, table: pa.Table, wanted: set[str]) -> pa.Table
     return table
 
 
-def _system_columns_used(refs: list[exp.Table]) -> set[str]:
+def _system_columns_used(refs: list[exp.Table]) -> dict[str, set[str]]:
+    """The system columns the statement names, by the alias they are qualified with ("" if none)."""
     if not refs:
-        return set()
-    root = refs[0].root()
-    return {c.name.lower() for c in root.find_all(exp.Column) if c.name.lower() in SYSTEM_COLUMNS}
+        return {}
+    out: dict[str, set[str]] = {}
+    for c in refs[0].root().find_all(exp.Column):
+        if c.name.lower() in SYSTEM_COLUMNS:
+            out.setdefault(c.table.lower(), set()).add(c.name.lower())
+    return out
 
 
 def _hide_from_stars(ref: exp.Table, alias: str, hidden: set[str]) -> None:
@@ -197,21 +201,24 @@ def _hide_from_stars(ref: exp.Table, alias: str, hidden: set[str]) -> None:
 def bind(session: SqlSession, cur, refs: list[exp.Table]) -> None:
     """Register each referenced catalog relation in the DuckDB cursor ``cur`` under a unique name and
     point the references at it, keeping their aliases. Catalog tables (relkind r) also get the system
-    columns the statement names anywhere (``x.tableoid``), hidden from ``*``."""
+    columns the statement names, unqualified or qualified with its alias (``x.tableoid``), hidden
+    from ``*``."""
     _load_generators()
     snap = Snapshot(session)
-    registered: dict[str, str] = {}
+    registered: dict[tuple[str, frozenset[str]], str] = {}
     system = _system_columns_used(refs)
     for ref in refs:
         key = relation_key(ref)
-        hidden = system if key in RELATIONS and RELATIONS[key][1] == "r" else set()
-        name = registered.get(key)
+        alias = ref.args.get("alias") or exp.TableAlias(this=exp.to_identifier(ref.name))
+        hidden: set[str] = set()
+        if key in RELATIONS and RELATIONS[key][1] == "r":
+            hidden = system.get("", set()) | system.get(alias.name.lower(), set())
+        name = registered.get((key, frozenset(hidden)))
         if name is None:
             name = f"__tsgres_pg_{key.replace('.', '_')}_{next(_names)}"
             table = generate(snap, key)
             cur.register(name, with_system_columns(key, table, hidden) if hidden else table)
-            registered[key] = name
-        alias = ref.args.get("alias") or exp.TableAlias(this=exp.to_identifier(ref.name))
+            registered[(key, frozenset(hidden))] = name
         if hidden:
             _hide_from_stars(ref, alias.name, hidden)
         # joins: in `((pg_class c JOIN pg_namespace n ...) JOIN ...)` (psqlODBC's SQLColumns) they hang here
