@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +24,7 @@ import pytest
 
 from tests.compat.pg.conftest import PgServer, require_command
 from tests.sql.conftest import PgServer as RealPg
-from tests.sql.conftest import pg_bin_dir, start_pg
+from tests.sql.conftest import running_pg
 
 ROLE = "pgdump_reader"
 SCHEMA = (
@@ -97,21 +95,10 @@ SCHEMA_QUERIES = (COLUMNS, CONSTRAINTS, SEQUENCES, OWNED, ENUMS, COMMENTS, GRANT
 
 @pytest.fixture(scope="module")
 def real_pg() -> Iterator[RealPg]:
-    if pg_bin_dir() is None:
-        pytest.skip(
-            "PostgreSQL 15 is not installed (apt-get install -y --no-install-recommends postgresql-15)"
-        )
-    workdir = Path(tempfile.mkdtemp(prefix="tsgres-test-pg-"))
-    try:
-        server = start_pg(workdir)
-        try:
-            with server.connect() as conn:
-                conn.execute(f"CREATE ROLE {ROLE} NOLOGIN")
-            yield server
-        finally:
-            server.stop()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    for server in running_pg():
+        with server.connect() as conn:
+            conn.execute(f"CREATE ROLE {ROLE} NOLOGIN")
+        yield server
 
 
 @pytest.fixture(scope="module")
