@@ -29,6 +29,7 @@ import functools
 import re
 from decimal import Decimal
 
+import pyarrow as pa
 from sqlglot import exp
 from sqlglot.tokens import Tokenizer, TokenType
 
@@ -139,8 +140,8 @@ def shown(d: dict, column_type: pgt.PgType) -> str:
     if "type" in d:
         try:
             column_type = pgt.lookup(d["type"])
-        except KeyError:
-            pass
+        except KeyError:  # an enum type (the only types of ours): 'red'::color, as PostgreSQL shows it
+            column_type = pgt.PgType(d["type"], 0, 0, pgt.FieldType.STRING, pa.string(), (), d["type"])
     return _shown(d["sql"], d.get("text"), column_type)
 
 
@@ -189,6 +190,8 @@ def _deparse(node: exp.Expression, target: pgt.PgType | None, source: str) -> st
     if isinstance(node, exp.Boolean):
         return "true" if node.this else "false"
     if isinstance(node, exp.Cast):
+        if target is not None and target.oid == 0 and isinstance(node.this, exp.Literal):
+            return _constant(node.this.this, target)  # 'ok'::mood on an enum column (shown())
         to = pgt.lookup(node.to.sql("postgres").lower())
         if isinstance(node.this, exp.Literal) and node.this.is_string:
             return _constant(node.this.this, to)

@@ -7,11 +7,12 @@ made (there is no rollback of data), which docs/sql.md states.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -26,13 +27,16 @@ if TYPE_CHECKING:
 WORDS = {
     "SET", "SHOW", "RESET", "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT",
     "RELEASE", "DECLARE", "FETCH", "MOVE", "CLOSE", "DEALLOCATE", "DISCARD", "LISTEN", "UNLISTEN",
-    "NOTIFY",
+    "NOTIFY", "PREPARE", "EXECUTE",
 }  # fmt: skip
 
 _TOKEN = re.compile(
     r"""\s*('(?:[^']|'')*'|"(?:[^"]|"")*"|[A-Za-z_][\w.$/:+-]*|[-+]?\d+(?:\.\d+)?\w*|=|,|\(|\)|\*)"""
 )
 _DECLARE = re.compile(r"(?is)^\s*DECLARE\s+(.*?)\bCURSOR\b(.*?)\bFOR\b(.*)$")
+_NAME = r'("(?:[^"]|"")*"|[A-Za-z_][\w$]*)'
+_PREPARE = re.compile(r"(?is)^\s*PREPARE\s+" + _NAME + r"\s*(?:\((.*?)\))?\s*AS\s+(.*)$")
+_EXECUTE = re.compile(r"(?is)^\s*EXECUTE\s+" + _NAME + r"\s*(?:\((.*)\))?\s*;?\s*$")
 
 
 def _tokens(sql: str) -> list[str]:
@@ -95,8 +99,10 @@ class CommandState:
 
 
 def describe(session: SqlSession, sql: str) -> list[ColumnDesc] | None:
-    if sql.lstrip()[:7].upper() == "DECLARE":
+    if sql.lstrip()[:7].upper() in ("DECLARE", "PREPARE"):
         return None  # its query (any SQL, $n parameters too) is prepared when it runs
+    if sql.lstrip()[:7].upper() == "EXECUTE":
+        return _sql_prepared(session, sql)[0].columns
     toks = _tokens(sql)
     word = toks[0].upper()
     if word == "SHOW":
@@ -121,6 +127,10 @@ def _show_name(toks: list[str]) -> str:
 def run(session: SqlSession, sql: str) -> Result:
     if sql.lstrip()[:7].upper() == "DECLARE":
         return _declare(session, sql)
+    if sql.lstrip()[:7].upper() == "PREPARE":
+        return _prepare(session, sql)
+    if sql.lstrip()[:7].upper() == "EXECUTE":
+        return _execute(session, sql)
     toks = _tokens(sql)
     return _HANDLERS[toks[0].upper()](session, toks)
 
@@ -257,6 +267,83 @@ def _declare(session: SqlSession, sql: str) -> Result:
         name, res.columns or [], res.batches, hold, statement=sql.strip(), binary="BINARY" in opts
     )
     return Result(None, tag="DECLARE CURSOR")
+
+
+def _split_list(text: str) -> list[str]:
+    """A comma-separated list, commas inside parentheses or quotes not splitting it."""
+    out, depth, quote, start = [], 0, "", 0
+    for i, c in enumerate(text):
+        if quote:
+            quote = "" if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "," and depth == 0:
+            out.append(text[start:i].strip())
+            start = i + 1
+    last = text[start:].strip()
+    return out + [last] if last or out else out
+
+
+def _statement_key(name: str) -> str:
+    return _unquote(name) if name.startswith('"') else name.lower()
+
+
+def _prepare(session: SqlSession, sql: str) -> Result:
+    """PREPARE name [(type, ...)] AS statement: prepared now, as the extended protocol's Parse would."""
+    from sql.types import lookup
+
+    m = _PREPARE.match(sql)
+    if m is None:
+        raise E.SyntaxError_("syntax error in PREPARE")
+    key = _statement_key(m.group(1))
+    if key in session.sql_prepared:
+        raise E.DuplicatePreparedStatement(f'prepared statement "{key}" already exists')
+    oids = []
+    for declared in _split_list(m.group(2) or ""):
+        try:
+            oids.append(lookup(declared).oid)
+        except KeyError:
+            oids.append(0)  # (oid, regclass ...): inferred from where the parameter is used
+    stmt = copy.copy(session.prepare(m.group(3).strip().rstrip(";"), oids))
+    stmt.memo = {**stmt.memo, "name": key}
+    session.sql_prepared[key] = stmt
+    return Result(None, tag="PREPARE")
+
+
+def _sql_prepared(session: SqlSession, sql: str) -> tuple[Any, str]:
+    m = _EXECUTE.match(sql)
+    if m is None:
+        raise E.SyntaxError_("syntax error in EXECUTE")
+    key = _statement_key(m.group(1))
+    stmt = session.sql_prepared.get(key)
+    if stmt is None:
+        raise E.InvalidSqlStatementName(f'prepared statement "{key}" does not exist')
+    return stmt, m.group(2) or ""
+
+
+def _execute(session: SqlSession, sql: str) -> Result:
+    """EXECUTE name [(value, ...)]: the values (expressions) computed, as the statement's parameter
+    types, then the statement run with them."""
+    from sql.parse import parse
+    from sql.types import BY_OID
+
+    stmt, args = _sql_prepared(session, sql)
+    values = _split_list(args)
+    if len(values) != len(stmt.param_oids):
+        raise E.SyntaxError_(f'wrong number of parameters for prepared statement "{stmt.memo.get("name")}"')
+    params: list[object] = []
+    if values:
+        typed = [
+            f"CAST({v} AS {BY_OID[o].sql_name})" if o in BY_OID else v
+            for v, o in zip(values, stmt.param_oids, strict=True)
+        ]
+        row = session.query_arrow(parse("SELECT " + ", ".join(typed)), []).to_pylist()[0]
+        params = list(row.values())
+    return session.execute(stmt, params)
 
 
 def _cursor_name(toks: list[str]) -> str:

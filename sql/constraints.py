@@ -50,6 +50,8 @@ def check(expr: exp.Expression, name: str | None, table: str, taken: list[dict])
         name = auto_name(table, expr, names)
     elif name in names:
         raise E.DuplicateObject(f'constraint "{name}" for relation "{table}" already exists')
+    while isinstance(expr, exp.Paren):  # CHECK ((x < 1)), as pg_dump writes it back, is CHECK (x < 1)
+        expr = expr.this
     return {"name": name, "sql": expr.sql("postgres")}
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from sql import errors as E
@@ -173,11 +174,36 @@ def read_chunks(
         read = pacsv.ReadOptions(column_names=names, skip_rows=1 if (header and first) else 0)
         first = False
         try:
-            yield pacsv.read_csv(
+            table = pacsv.read_csv(
                 io.BytesIO(part), read_options=read, parse_options=parse, convert_options=convert
             )
         except pa.ArrowInvalid as exc:
             raise E.SqlError(f"invalid COPY data: {exc}".replace("\n", " ")) from exc
+        yield table if csv else _unescaped(table)
+
+
+_ESCAPE = re.compile(r"\\(?:([0-7]{1,3})|x([0-9a-fA-F]{1,2})|(.))", re.S)
+_ESCAPED = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def _unescape(m: re.Match) -> str:
+    if m.group(1):
+        return chr(int(m.group(1), 8) & 0xFF)
+    if m.group(2):
+        return chr(int(m.group(2), 16))
+    return _ESCAPED.get(m.group(3), m.group(3))
+
+
+def _unescaped(table: pa.Table) -> pa.Table:
+    """Text format's backslash escapes (``\\t``, ``\\n``, ``\\\\``, ``\\123``, ``\\x41`` ...) decoded, as
+    PostgreSQL's COPY FROM reads them (pg_dump writes a tab in a value as ``\\t``); ``\\N`` alone was
+    read as NULL already."""
+    for i, col in enumerate(table.columns):
+        if not pc.any(pc.match_substring(col, "\\")).as_py():
+            continue
+        values = [None if v is None else _ESCAPE.sub(_unescape, v) for v in col.to_pylist()]
+        table = table.set_column(i, table.field(i), pa.array(values, pa.string()))
+    return table
 
 
 def _with_end(data: Iterator[bytes]) -> Iterator[bytes | None]:

@@ -16,6 +16,7 @@ import copy
 import dataclasses
 import datetime as _dt
 import itertools
+import json
 import re
 import threading
 import time as _time
@@ -666,7 +667,13 @@ class SqlSession:
             table_function=lambda call: timescale.table_function(self, call, describe),
             schemas=lambda: [s.name for s in Snapshot(self).schemas],
             enum_labels=self._enum_labels,
+            sequence=self._sequence_state,
         )
+
+    def _sequence_state(self, schema: str, name: str) -> dict | None:
+        key = sequences.sequence_key(self, schema, name)
+        raw = self.storage.catalog.get_meta(key)
+        return None if raw is None else sequences.normalised(json.loads(raw))
 
     def _enum_labels(self, name: str) -> list[str] | None:
         found = enums.lookup(self.storage, self.database, name)

@@ -336,6 +336,11 @@ def _alter(session: SqlSession, toks: list[tokens.Token]) -> Result:
             raise E.DuplicateObject(f'type "{new_name}" already exists')
         storage.catalog.set_meta(_key(database, t.name), None)
         t.name = new_name
+    elif words[:2] == ["OWNER", "TO"] and at(2) is not None and len(words) == 3:
+        from sql.roles import unchanged_owner
+
+        unchanged_owner(session, _name(rest[2]), "a type")
+        return Result(None, tag="ALTER TYPE")
     else:
         raise E.FeatureNotSupported(f"ALTER TYPE {' '.join(w.lower() for w in words[:2])} is not supported")
     _save(storage, database, t)

@@ -159,20 +159,68 @@ def relation_key(ref: exp.Table) -> str:
     return f"{(ref.db or 'pg_catalog').lower()}.{ref.name.lower()}"
 
 
+# System columns of the catalog tables (PostgreSQL's heap tuples carry them; pg_dump reads tableoid
+# of every object it dumps): the relation's own OID, and the bootstrap transaction as their creator.
+SYSTEM_COLUMNS: dict[str, pa.DataType] = {"tableoid": pa.int64(), "xmin": pa.int64(), "cmin": pa.int64()}
+_FROZEN_XID = 1  # BootstrapTransactionId: the xmin initdb's rows carry
+
+
+def with_system_columns(key: str, table: pa.Table, wanted: set[str]) -> pa.Table:
+    """``table`` (the rows of catalog table ``key``) with the system columns in ``wanted`` appended."""
+    n = table.num_rows
+    for col in sorted(wanted):
+        value = RELATIONS[key][0] if col == "tableoid" else _FROZEN_XID if col == "xmin" else 0
+        table = table.append_column(pa.field(col, SYSTEM_COLUMNS[col]), pa.array([value] * n, pa.int64()))
+    return table
+
+
+def _system_columns_used(refs: list[exp.Table]) -> dict[str, set[str]]:
+    """The system columns the statement names, by the alias they are qualified with ("" if none)."""
+    if not refs:
+        return {}
+    out: dict[str, set[str]] = {}
+    for c in refs[0].root().find_all(exp.Column):
+        if c.name.lower() in SYSTEM_COLUMNS:
+            out.setdefault(c.table.lower(), set()).add(c.name.lower())
+    return out
+
+
+def _hide_from_stars(ref: exp.Table, alias: str, hidden: set[str]) -> None:
+    """``*`` and ``alias.*`` over ``ref`` do not list its system columns, as in PostgreSQL."""
+    select = ref.parent_select
+    if select is None:
+        return
+    for e in select.expressions:
+        star = e if isinstance(e, exp.Star) else e.this if isinstance(e, exp.Column) and e.is_star else None
+        if star is None or (isinstance(e, exp.Column) and e.table.lower() != alias.lower()):
+            continue
+        listed = {c.name for c in star.args.get("except_") or []}
+        star.set("except_", [exp.column(c) for c in sorted(listed | hidden)])
+
+
 def bind(session: SqlSession, cur, refs: list[exp.Table]) -> None:
     """Register each referenced catalog relation in the DuckDB cursor ``cur`` under a unique name and
-    point the references at it, keeping their aliases."""
+    point the references at it, keeping their aliases. Catalog tables (relkind r) also get the system
+    columns the statement names, unqualified or qualified with its alias (``x.tableoid``), hidden
+    from ``*``."""
     _load_generators()
     snap = Snapshot(session)
-    registered: dict[str, str] = {}
+    registered: dict[tuple[str, frozenset[str]], str] = {}
+    system = _system_columns_used(refs)
     for ref in refs:
         key = relation_key(ref)
-        name = registered.get(key)
+        alias = ref.args.get("alias") or exp.TableAlias(this=exp.to_identifier(ref.name))
+        hidden: set[str] = set()
+        if key in RELATIONS and RELATIONS[key][1] == "r":
+            hidden = system.get("", set()) | system.get(alias.name.lower(), set())
+        name = registered.get((key, frozenset(hidden)))
         if name is None:
             name = f"__tsgres_pg_{key.replace('.', '_')}_{next(_names)}"
-            cur.register(name, generate(snap, key))
-            registered[key] = name
-        alias = ref.args.get("alias") or exp.TableAlias(this=exp.to_identifier(ref.name))
+            table = generate(snap, key)
+            cur.register(name, with_system_columns(key, table, hidden) if hidden else table)
+            registered[(key, frozenset(hidden))] = name
+        if hidden:
+            _hide_from_stars(ref, alias.name, hidden)
         # joins: in `((pg_class c JOIN pg_namespace n ...) JOIN ...)` (psqlODBC's SQLColumns) they hang here
         ref.replace(exp.Table(this=exp.to_identifier(name), alias=alias.copy(), joins=ref.args.get("joins")))
 

@@ -689,10 +689,14 @@ def _table(meta: TableMeta, schema: Schema) -> Relation:
     oid = table_oid(meta.id)
     columns = []
     defaults = meta.options.get("defaults") or {}
+    enum_columns = meta.options.get("enums") or {}
     for c in sql_columns(meta):
         col = meta.column(c.name)
         declared = (col.pg_type if col is not None else None) or c.type.name
         d = defaults.get(c.name)
+        enum = enum_columns.get(c.name)
+        if d and enum and "seq" not in d:  # its constant is of the enum type: 'ok'::mood
+            d = {**d, "type": quote_ident(enum["name"])}
         columns.append(
             Attribute(
                 c.name,

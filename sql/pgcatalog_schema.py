@@ -416,6 +416,11 @@ RELATIONS: dict[str, tuple[int, str, str]] = {
             "datcollate:text datctype:text daticulocale:text datcollversion:text datacl:_aclitem"
         ),
     ),
+    "pg_catalog.pg_db_role_setting": (
+        2964,
+        "r",
+        "setdatabase:oid setrole:oid setconfig:_text",
+    ),
     "pg_catalog.pg_default_acl": (
         826,
         "r",
@@ -509,6 +514,11 @@ RELATIONS: dict[str, tuple[int, str, str]] = {
             "laninline:oid lanvalidator:oid lanacl:_aclitem"
         ),
     ),
+    "pg_catalog.pg_largeobject": (
+        2613,
+        "r",
+        "loid:oid pageno:int4 data:bytea",
+    ),
     "pg_catalog.pg_largeobject_metadata": (
         2995,
         "r",
@@ -557,6 +567,11 @@ RELATIONS: dict[str, tuple[int, str, str]] = {
         2753,
         "r",
         "oid:oid opfmethod:oid opfname:name opfnamespace:oid opfowner:oid",
+    ),
+    "pg_catalog.pg_parameter_acl": (
+        6243,
+        "r",
+        "oid:oid parname:text paracl:_aclitem",
     ),
     "pg_catalog.pg_partitioned_table": (
         3350,
@@ -653,6 +668,11 @@ RELATIONS: dict[str, tuple[int, str, str]] = {
         "r",
         "objoid:oid classoid:oid objsubid:int4 provider:text label:text",
     ),
+    "pg_catalog.pg_seclabels": (
+        12099,
+        "v",
+        "objoid:oid classoid:oid objsubid:int4 objtype:text objnamespace:oid objname:text provider:text label:text",
+    ),
     "pg_catalog.pg_sequence": (
         2224,
         "r",
@@ -686,10 +706,20 @@ RELATIONS: dict[str, tuple[int, str, str]] = {
             "passwd:text valuntil:timestamptz useconfig:_text"
         ),
     ),
+    "pg_catalog.pg_shdepend": (
+        1214,
+        "r",
+        "dbid:oid classid:oid objid:oid objsubid:int4 refclassid:oid refobjid:oid deptype:char",
+    ),
     "pg_catalog.pg_shdescription": (
         2396,
         "r",
         "objoid:oid classoid:oid description:text",
+    ),
+    "pg_catalog.pg_shseclabel": (
+        3592,
+        "r",
+        "objoid:oid classoid:oid provider:text label:text",
     ),
     "pg_catalog.pg_stat_activity": (
         12222,
@@ -847,6 +877,28 @@ RELATIONS: dict[str, tuple[int, str, str]] = {
         3602,
         "r",
         "oid:oid cfgname:name cfgnamespace:oid cfgowner:oid cfgparser:oid",
+    ),
+    "pg_catalog.pg_ts_config_map": (
+        3603,
+        "r",
+        "mapcfg:oid maptokentype:int4 mapseqno:int4 mapdict:oid",
+    ),
+    "pg_catalog.pg_ts_dict": (
+        3600,
+        "r",
+        "oid:oid dictname:name dictnamespace:oid dictowner:oid dicttemplate:oid dictinitoption:text",
+    ),
+    "pg_catalog.pg_ts_parser": (
+        3601,
+        "r",
+        (
+            "oid:oid prsname:name prsnamespace:oid prsstart:regproc prstoken:regproc prsend:regproc prsheadline:regproc prslextype:regproc"
+        ),
+    ),
+    "pg_catalog.pg_ts_template": (
+        3764,
+        "r",
+        "oid:oid tmplname:name tmplnamespace:oid tmplinit:regproc tmpllexize:regproc",
     ),
     "pg_catalog.pg_type": (
         1247,

@@ -8,6 +8,7 @@ Each generator lists one relation's rows as dicts; columns left out take their t
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlglot import exp
 
@@ -18,6 +19,7 @@ from sql.pgcatalog import Row, generates
 from sql.pgcatalog_model import (
     AM_BTREE,
     AM_HEAP,
+    CATALOG_RELATIONS,
     CLASS_PG_CLASS,
     CLASS_PG_EXTENSION,
     CLASS_PG_NAMESPACE,
@@ -31,10 +33,14 @@ from sql.pgcatalog_model import (
     LANG_SQL,
     NS_CATALOG,
     NS_PUBLIC,
+    NS_TIMESCALEDB_INFO,
+    NS_TOAST,
     ROLE_SUPERUSER,
     TABLESPACE_DEFAULT,
+    TIMESCALEDB_PROCS,
     TYPE_BY_OID,
     Relation,
+    Schema,
     Snapshot,
     database_oid,
     hashed_oid,
@@ -51,7 +57,36 @@ STARTED = dt.datetime.now(dt.UTC)
 
 @generates("pg_namespace")
 def pg_namespace(s: Snapshot) -> list[Row]:
-    return [{"oid": n.oid, "nspname": n.name, "nspowner": n.owner} for n in s.schemas]
+    return [
+        {"oid": n.oid, "nspname": n.name, "nspowner": n.owner, "nspacl": _nspacl(s, n)} for n in s.schemas
+    ]
+
+
+# the ACLs initdb gives (PostgreSQL 15): pg_dump compares public's with its own idea of them
+_CATALOG_NSPACL = ["postgres=UC/postgres", "=U/postgres"]
+_PUBLIC_NSPACL = ["pg_database_owner=UC/pg_database_owner", "=U/pg_database_owner"]
+
+
+@generates("pg_init_privs")
+def pg_init_privs(s: Snapshot) -> list[Row]:
+    """The schemas' ACLs as initdb (privtype 'i': pg_catalog, public) or the timescaledb extension
+    ('e': timescaledb_information) made them: pg_dump dumps an ACL where it differs from these."""
+    initial = (
+        (NS_CATALOG, "i", _CATALOG_NSPACL),
+        (NS_PUBLIC, "i", _PUBLIC_NSPACL),
+        (NS_TIMESCALEDB_INFO, "e", _CATALOG_NSPACL),
+    )
+    return [
+        {"objoid": oid, "classoid": CLASS_PG_NAMESPACE, "objsubid": 0, "privtype": kind, "initprivs": acl}
+        for oid, kind, acl in initial
+    ]
+
+
+def _nspacl(s: Snapshot, n: Schema) -> list[str] | None:
+    if n.rp is None:
+        return None if n.oid == NS_TOAST else _CATALOG_NSPACL
+    stored = aclitems(s.acls.get(schema_acl_key(s.database, n.name)) or Acl(), "schema")
+    return stored if stored is not None or n.oid != NS_PUBLIC else _PUBLIC_NSPACL
 
 
 @generates("pg_database")
@@ -164,7 +199,7 @@ def pg_attrdef(s: Snapshot) -> list[Row]:
     """Column defaults; ``adbin`` holds the text pg_get_expr gives (sql/column_defaults.py)."""
     return [
         {
-            "oid": hashed_oid("attrdef", str(rel.oid), str(att.num)),
+            "oid": _attrdef_oid(rel, att.num),
             "adrelid": rel.oid,
             "adnum": att.num,
             "adbin": att.default,
@@ -955,19 +990,113 @@ def pg_sequences(s: Snapshot) -> list[Row]:
     ]
 
 
+CLASS_PG_ATTRDEF, CLASS_PG_REWRITE = 2604, 2618
+_NEXTVAL = re.compile(r"nextval\('((?:[^']|'')+)'::regclass\)")
+
+
 @generates("pg_depend")
 def pg_depend(s: Snapshot) -> list[Row]:
-    """A sequence owned by a column (OWNED BY, SERIAL): deptype 'a', as psql's ``\\d`` reads it."""
-    return [
-        {
-            "classid": 1259,
-            "objid": r.oid,
-            "objsubid": 0,
-            "refclassid": 1259,
-            "refobjid": r.owner_column[0],
-            "refobjsubid": r.owner_column[1],
-            "deptype": "a",
-        }
+    """What PostgreSQL records and pg_dump orders its output by: a sequence owned by a column (OWNED
+    BY, SERIAL: 'a', as psql's ``\\d`` reads it), a column default on the sequence it calls ('n', and
+    on its column 'a'), a view's rule on the view ('i') and on the relations it reads ('n'), and the
+    timescaledb extension's objects ('e': pg_dump leaves them to CREATE EXTENSION)."""
+    out: list[Row] = [
+        _dep(CLASS_PG_CLASS, r.oid, CLASS_PG_CLASS, r.owner_column[0], "a", r.owner_column[1])
         for r in s.sequences
         if r.owner_column is not None
+    ]
+    sequences = {(r.schema.name, r.name): r.oid for r in s.sequences}
+    for rel in s.tables:
+        for att in rel.columns:
+            if att.default is None:
+                continue
+            oid = _attrdef_oid(rel, att.num)
+            out.append(_dep(CLASS_PG_ATTRDEF, oid, CLASS_PG_CLASS, rel.oid, "a", att.num))
+            for name in _NEXTVAL.findall(att.default):
+                seq = _sequence_named(name.replace("''", "'"), sequences)
+                if seq is not None:
+                    out.append(_dep(CLASS_PG_ATTRDEF, oid, CLASS_PG_CLASS, seq, "n"))
+    for view, rule, reads in _view_rules(s):
+        out.append(_dep(CLASS_PG_REWRITE, rule, CLASS_PG_CLASS, view.oid, "i"))
+        out.extend(_dep(CLASS_PG_REWRITE, rule, CLASS_PG_CLASS, oid, "n", num) for oid, num in reads)
+    if any(name == "timescaledb" for _oid, name, _ns, _v in s.extensions):
+        ext = EXTENSIONS["timescaledb"][0]
+        out.append(_dep(CLASS_PG_NAMESPACE, NS_TIMESCALEDB_INFO, CLASS_PG_EXTENSION, ext, "e"))
+        out.extend(
+            _dep(CLASS_PG_CLASS, r.oid, CLASS_PG_EXTENSION, ext, "e")
+            for r in CATALOG_RELATIONS
+            if r.schema.oid == NS_TIMESCALEDB_INFO
+        )
+        out.extend(_dep(CLASS_PG_PROC, p.oid, CLASS_PG_EXTENSION, ext, "e") for p in TIMESCALEDB_PROCS)
+    return out
+
+
+def _dep(classid: int, objid: int, refclassid: int, refobjid: int, deptype: str, refsub: int = 0) -> Row:
+    return {
+        "classid": classid,
+        "objid": objid,
+        "objsubid": 0,
+        "refclassid": refclassid,
+        "refobjid": refobjid,
+        "refobjsubid": refsub,
+        "deptype": deptype,
+    }
+
+
+def _attrdef_oid(rel: Relation, num: int) -> int:
+    return hashed_oid("attrdef", str(rel.oid), str(num))
+
+
+def _sequence_named(name: str, sequences: dict[tuple[str, str], int]) -> int | None:
+    """The sequence a nextval() argument names (schema-qualified, or on the search path)."""
+    parts = [p[1:-1].replace('""', '"') if p.startswith('"') else p.lower() for p in name.split(".")]
+    if len(parts) == 2:
+        return sequences.get((parts[0], parts[1]))
+    return sequences.get(("public", parts[0]))
+
+
+def _view_rules(s: Snapshot) -> list[tuple[Relation, int, list[tuple[int, int]]]]:
+    """Each view, the OID of its _RETURN rule, and the (relation OID, attnum) of what it reads: the
+    columns it names of our tables and views (all of them for ``*``)."""
+    from sql.parse import parse
+
+    by_name: dict[tuple[str, str], Relation] = {(r.schema.name, r.name): r for r in s.tables + s.views}
+    out = []
+    for view in s.views:
+        reads: list[tuple[int, int]] = []
+        try:
+            tree = parse(view.view_sql or "")
+        except Exception:  # noqa: BLE001 - a view we cannot read depends on nothing we know of
+            tree = None
+        if tree is not None:
+            ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+            named = {c.name.lower() for c in tree.find_all(exp.Column)}
+            star = tree.find(exp.Star) is not None
+            for ref in tree.find_all(exp.Table):
+                if not ref.db and ref.name.lower() in ctes:
+                    continue
+                rel = by_name.get((ref.db.lower() if ref.db else view.schema.name, ref.name.lower()))
+                if rel is None or rel is view or any(o == rel.oid for o, _ in reads):
+                    continue
+                cols = s.columns_of(rel)
+                reads.extend((rel.oid, a.num) for a in cols if star or a.name.lower() in named)
+                if not any(o == rel.oid for o, _ in reads):
+                    reads.append((rel.oid, 0))
+        out.append((view, hashed_oid("rule", str(view.oid)), reads))
+    return out
+
+
+@generates("pg_rewrite")
+def pg_rewrite(s: Snapshot) -> list[Row]:
+    """A view's ON SELECT DO INSTEAD rule (_RETURN), as PostgreSQL keeps it."""
+    return [
+        {
+            "oid": rule,
+            "rulename": "_RETURN",
+            "ev_class": view.oid,
+            "ev_type": "1",
+            "ev_enabled": "O",
+            "is_instead": True,
+        }
+        for view, rule, _reads in _view_rules(s)
     ]

@@ -966,6 +966,7 @@ def _grant_membership(session: SqlSession, t: _Tokens, grant: bool, option_for: 
 def run_owner(session: SqlSession, sql: str):
     from sqlglot import exp
 
+    from sql import sequences
     from sql.engine import Result
     from sql.privileges import target
 
@@ -991,6 +992,9 @@ def run_owner(session: SqlSession, sql: str):
         ref = exp.Table(this=exp.to_identifier(name), db=exp.to_identifier(schema) if schema else None)
         found = target(session, ref)
         label = f"{schema}.{name}" if schema else name
+        if found is None and what == "TABLE" and sequences.exists(session, schema or "public", name):
+            unchanged_owner(session, new, "a sequence")  # ALTER TABLE works on sequences too
+            return Result(None, tag="ALTER TABLE")
         if found is None or (what == "VIEW" and found[1] != "view"):
             if if_exists:
                 session.notice(E.Notice_(f'relation "{label}" does not exist, skipping'))
@@ -1018,6 +1022,18 @@ def run_owner(session: SqlSession, sql: str):
         save_acl(catalog, key, a)
         session.sql_engine.roles_changed()
     return Result(None, tag=f"ALTER {what}")
+
+
+def unchanged_owner(session: SqlSession, new: str, what: str) -> None:
+    """OWNER TO for an object whose owner tsgres does not keep (sequences, enum types: the bootstrap
+    superuser's): accepted when it names that owner, as pg_dump's output does; 0A000 otherwise."""
+    new = _role_spec(session, new)
+    if not _role_exists(session.storage.catalog, new):
+        raise E.UndefinedObject(f'role "{new}" does not exist')
+    if new != BOOTSTRAP:
+        raise E.FeatureNotSupported(
+            f"changing the owner of {what} is not supported (its owner is {BOOTSTRAP})"
+        )
 
 
 def _ancestors(catalog, parent: str) -> set[str]:

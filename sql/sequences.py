@@ -189,6 +189,10 @@ def exists(session: SqlSession, schema: str, name: str) -> bool:
     return session.storage.catalog.get_meta(_key(session, schema, name)) is not None
 
 
+def sequence_key(session: SqlSession, schema: str, name: str) -> str:
+    return _key(session, schema, name)
+
+
 def _key(session: SqlSession, schema: str, name: str) -> str:
     from sql.ddl import sequence_key
 
@@ -589,6 +593,16 @@ def _alter(session: SqlSession, t: _Tokens) -> Result:
             raise E.DuplicateTable(f'relation "{new}" already exists in schema "{schema}"')
         session.storage.catalog.sequence_update(key, lambda s: (s, None), new_key=_key(session, schema, new))
         _rewrite_defaults(session, schema, seq, new)
+        return Result(None, tag="ALTER SEQUENCE")
+    if t.take("OWNER", "TO"):
+        from sql.roles import unchanged_owner
+
+        new_owner = t.ident()
+        if not t.done():
+            raise t.error()
+        unchanged_owner(
+            session, new_owner.strip('"') if new_owner.startswith('"') else new_owner.lower(), "a sequence"
+        )
         return Result(None, tag="ALTER SEQUENCE")
     given = _options(t, alter=True)
     if not given:

@@ -230,7 +230,27 @@ def parse_array_text(text: str, parse_element: object) -> list[object]:
     return out
 
 
+def _vector_type(oid: int, name: str, element: PgType) -> PgType:
+    """int2vector / oidvector (pg_index.indkey, pg_proc.proargtypes): a 1-D array that PostgreSQL
+    prints as its elements separated by spaces (``1186 1184``), and sends as the array it is."""
+    array = _array_type(element)
+
+    def text_value(v: object, ctx: Context) -> bytes:
+        assert isinstance(v, list)
+        return b" ".join(element.text_value(x, ctx) for x in v)
+
+    def parse_text(data: bytes, ctx: Context) -> list[object]:
+        return [element.parse_text(x, ctx) for x in data.split()]
+
+    return PgType(oid, name, -1, 0, text_value, array.binary_value, parse_text, array.parse_binary)
+
+
+INT2VECTOR_OID, OIDVECTOR_OID = 22, 30
+
+
 def register() -> None:
     for element in list(REGISTRY.values()):
         if element.array_oid and element.element_oid == 0:
             _register(_array_type(element))
+    _register(_vector_type(INT2VECTOR_OID, "int2vector", REGISTRY[21]))
+    _register(_vector_type(OIDVECTOR_OID, "oidvector", REGISTRY[26]))

@@ -26,6 +26,7 @@ from sql.rewrite.percentile import percentile
 from sql.rewrite.pg_semantics import pg_semantics
 from sql.rewrite.qualified_calls import qualified_calls
 from sql.rewrite.rate import rate
+from sql.rewrite.sequence_relations import sequence_relations
 from sql.rewrite.session_functions import session_functions
 from sql.rewrite.subquery_filters import subquery_filters
 from sql.rewrite.time_bucket import time_bucket
@@ -48,6 +49,8 @@ class RewriteContext:
     signals: bool = False  # set by session_functions when the statement calls one of them
     set_setting: Callable[[str, str], Any] = lambda k, v: None
     view: Callable[[str, str], str | None] = lambda schema, name: None  # a view's stored query
+    # a sequence's state (sql/sequences.py: "last", "called" ...); None: no sequence of that name
+    sequence: Callable[[str, str], dict | None] = lambda schema, name: None
     # the rows of a TimescaleDB set-returning call in FROM (show_chunks ...); None: not one
     table_function: Callable[[exp.Anonymous], list[str] | None] = lambda call: None
     schemas: Callable[[], Collection[str]] = lambda: ()  # the names of the database's schemas
@@ -65,6 +68,7 @@ Rule = Callable[[exp.Expression, RewriteContext], exp.Expression]
 RULES: tuple[Rule, ...] = (
     qualified_calls,
     views,
+    sequence_relations,
     timescale_tables,
     output_names,
     cte_inline,

@@ -24,6 +24,7 @@ import sqlglot
 from sqlglot import exp
 
 from sql.pgcatalog_model import KEYWORDS
+from sql.pgcatalog_schema import RELATIONS
 
 STARTED = dt.datetime.now(dt.UTC)
 _xids = itertools.count(1000)
@@ -145,7 +146,11 @@ def _texty(x: exp.Expr) -> bool:
         return x.is_string
     if isinstance(x, exp.Column):
         name = x.name.lower()
-        return name.endswith("name") or name in ("table_schema", "schema", "table", "relation")
+        return (
+            name.endswith("name")
+            or name in ("table_schema", "schema", "table", "relation")
+            or name in _REGPROCS
+        )
     if isinstance(x, exp.Cast):
         return not isinstance(x.to, exp.ObjectIdentifier) and x.to.is_type(*exp.DataType.TEXT_TYPES)
     return not isinstance(x, exp.Null | exp.Subquery | exp.Neg)
@@ -199,6 +204,14 @@ def reg_display(kind: str, oid: exp.Expr) -> exp.Expr:
         o=oid,
     )
 
+
+# catalog columns of type regproc (pg_am.amhandler, pg_type.typinput ...) hold function names
+_REGPROCS = frozenset(
+    c.split(":", 1)[0]
+    for _oid, _kind, spec in RELATIONS.values()
+    for c in spec.split()
+    if c.endswith(":regproc")
+)
 
 TO_REG = {"to_regclass": "c", "to_regtype": "t", "to_regnamespace": "n", "to_regrole": "r"}
 
@@ -350,6 +363,47 @@ _SERIAL_SEQUENCE = (
 )
 
 
+# acldefault(kind, owner): the ACL an object of that kind has while its ACL column is NULL, as
+# PostgreSQL 15's acldefault() (an owner name as aclitem prints it: quoted unless [a-z0-9_$])
+_ROLE_NAME = (
+    "(SELECT MIN(CASE WHEN regexp_full_match(tsg_name, '[a-z_][a-z0-9_$]*') THEN tsg_name "
+    "ELSE '\"' || replace(tsg_name, '\"', '\"\"') || '\"' END) FROM pg_catalog.tsgres_names "
+    "WHERE tsg_kind = 'r' AND tsg_oid = _2)"
+)
+_ACL_DEFAULTS = {  # kind -> (PUBLIC's privileges, the owner's)
+    "r": ("", "arwdDxt"),
+    "s": ("", "rwU"),
+    "d": ("Tc", "CTc"),
+    "f": ("X", "X"),
+    "l": ("U", "U"),
+    "L": ("", "rw"),
+    "n": ("", "UC"),
+    "t": ("", "C"),
+    "F": ("", "U"),
+    "S": ("", "U"),
+    "T": ("U", "U"),
+    "p": ("", "sA"),
+}
+
+
+def _acl_list(pub: str, own: str) -> str:
+    items = ([f"'={pub}/'"] if pub else []) + ([f"'{own}'"] if own else [])
+    return "[" + ", ".join(items) + "]" if items else "CAST([] AS VARCHAR[])"
+
+
+_ACLDEFAULT = (
+    "CASE WHEN _2 IS NULL THEN NULL ELSE list_transform(CASE _1 "
+    + " ".join(f"WHEN '{k}' THEN {_acl_list(pub, own)}" for k, (pub, own) in _ACL_DEFAULTS.items())
+    + " END, LAMBDA __i: CASE WHEN starts_with(__i, '=') THEN __i || _o "
+    "ELSE _o || '=' || __i || '/' || _o END) END"
+)
+
+
+def _acldefault(args: list[exp.Expr]) -> exp.Expr:
+    owner = expand(_ROLE_NAME, *args)
+    return expand(_ACLDEFAULT, *args, o=owner)
+
+
 def _template(t: str) -> Callable[[list[exp.Expr]], exp.Expr]:
     return lambda args: expand(t, *args)
 
@@ -364,6 +418,7 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
         "AND tsg_oid = _1), 'unknown (OID=' || CAST(_1 AS VARCHAR) || ')')"
     ),
     "format_type": _template(_FORMAT_TYPE),
+    "acldefault": _acldefault,
     "pg_get_expr": _template("CAST(_1 AS VARCHAR)"),
     "pg_get_indexdef": _template(_def("i", "COALESCE(_2, 0)")),
     "pg_get_constraintdef": _template(_def("c")),
@@ -380,6 +435,7 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "pg_get_partkeydef": _template("CAST(NULL AS VARCHAR)"),
     "pg_get_statisticsobjdef_columns": _template("CAST(NULL AS VARCHAR)"),
     "pg_get_triggerdef": _template("CAST(NULL AS VARCHAR)"),
+    "pg_get_function_sqlbody": _template("CAST(NULL AS VARCHAR)"),
     "pg_get_ruledef": _template("CAST(NULL AS VARCHAR)"),
     "pg_describe_object": _template("CAST(NULL AS VARCHAR)"),
     "pg_identify_object": _template("CAST(NULL AS VARCHAR)"),
@@ -395,6 +451,8 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "pg_indexes_size": _template("CAST(0 AS BIGINT)"),
     "pg_database_size": _database_size,
     "pg_tablespace_size": _template("CAST(0 AS BIGINT)"),
+    # pg_default and pg_global, the only tablespaces, live in the data directory: ''
+    "pg_tablespace_location": _template("CASE WHEN _1 IS NULL THEN NULL ELSE '' END"),
     "pg_size_pretty": _template(_SIZE_PRETTY),
     "pg_is_in_recovery": _template(FALSE),
     "pg_postmaster_start_time": lambda args: exp.cast(
@@ -429,6 +487,11 @@ TABLE_FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     # (relid [, the depth WITH ORDINALITY adds]): psql's trigger list reads it so
     "pg_partition_ancestors": lambda args: exp.select(
         exp.alias_(reg_in("c", args[0]), "relid"), exp.alias_(exp.Literal.number(1), "depth")
+    ),
+    # (text[] of 'name=value'): the options of a foreign-data wrapper, server, user mapping ...
+    "pg_options_to_table": _template(
+        "SELECT split_part(__o, '=', 1) AS option_name, substr(__o, strpos(__o, '=') + 1) AS option_value "
+        "FROM (SELECT UNNEST(_1) AS __o)"
     ),
     "hypertable_detailed_size": _hypertable_detailed_size,
     "chunks_detailed_size": _chunks_detailed_size,

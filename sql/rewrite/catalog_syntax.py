@@ -21,10 +21,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import cast
 
 from sqlglot import exp
 
+from sql.pgcatalog_schema import RELATIONS
 from sql.rewrite.catalog_functions import (
     REG_KINDS,
     TO_REG,
@@ -77,6 +79,15 @@ _TYPES = {
 # zero-based array columns of the catalog
 VECTOR_COLUMNS = frozenset(
     "indkey indclass indcollation indoption proargtypes stxkeys partattrs partclass partcollation".split()
+)
+# pg_catalog's columns of type name: a fixed-size char array in PostgreSQL, so that pg_dump's
+# ``typname[0] = '_'`` reads its first character (DuckDB subscripts strings from 1)
+NAME_COLUMNS = frozenset(
+    c.split(":", 1)[0]
+    for key, (_oid, _kind, spec) in RELATIONS.items()
+    if key.startswith("pg_catalog.")
+    for c in spec.split()
+    if c.endswith(":name")
 )
 # schemas whose relations are the catalog emulation's (sql/binder.py reads the same tuple)
 CATALOG_SCHEMAS = ("pg_catalog", "information_schema", "timescaledb_information")
@@ -164,7 +175,7 @@ def _vector_names(tree: exp.Expr) -> set[str]:
     return names
 
 
-def _is_vector(e: exp.Expr, vectors: set[str]) -> bool:
+def _is_vector(e: exp.Expr, vectors: Collection[str]) -> bool:
     return isinstance(e, exp.Column) and e.name.lower() in vectors
 
 
@@ -182,6 +193,10 @@ def catalog_syntax(tree: exp.Expression, ctx) -> exp.Expression:
         elif _type_name(c.to)[0] == "oid" and isinstance(c.this, exp.Cast):
             if _reg_kind(c.this.to) == "p":  # 'f'::regproc::oid: regproc values are names here
                 c.replace(proc_oid(c.this.this))
+    vectors = _vector_names(tree)
+    for c in list(tree.find_all(exp.Cast)):
+        if _is_text(c.to) and _is_vector(c.this, vectors):  # indkey::text: '1 2', as PostgreSQL prints it
+            c.replace(expand("array_to_string(_1, ' ')", c.this))
     for select in list(tree.find_all(exp.Select)):
         for item in select.expressions:
             inner = item.this if isinstance(item, exp.Alias) else item
@@ -213,7 +228,11 @@ def _fix(node: exp.Expr, ctx, vectors: set[str]) -> exp.Expr:
         for side, other in (("this", node.expression), ("expression", node.this)):
             if _is_array_column(other) and (arr := _array_literal(node.args[side])) is not None:
                 node.set(side, arr)
-    if isinstance(node, exp.Bracket) and _is_vector(node.this, vectors) and node.expressions:
+    if (
+        isinstance(node, exp.Bracket)
+        and (_is_vector(node.this, vectors) or _is_vector(node.this, NAME_COLUMNS))
+        and node.expressions
+    ):
         node.set("expressions", [_plus(node.expressions[0], 1), *node.expressions[1:]])
         return node
     if isinstance(node, exp.Anonymous) and node.expressions and _is_vector(node.expressions[0], vectors):

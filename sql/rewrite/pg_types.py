@@ -837,8 +837,18 @@ TEXT_LIKE_OIDS = frozenset(_REFINED_OIDS.values())  # results carry these types 
 # the catalog's own column types (sql/pgcatalog_schema.py), which results carry as int8 / text values:
 # drivers read the catalog by them (asyncpg compares pg_type.typtype, a "char", with b"e"; its type
 # introspection knows oid[], not int8[])
-_CATALOG_OIDS = {"oid": 26, "char": 18, "oid[]": 1028, "name[]": 1003, "char[]": 1002}
-_CARRIERS = {26: 20, 1028: 1016, 1003: 1009, 1002: 1009}
+# int2vector / oidvector (pg_index.indkey, pg_proc.proargtypes): lists, printed as PostgreSQL prints
+# them ("1186 1184", pgwire/types/array.py)
+_CATALOG_OIDS = {
+    "oid": 26,
+    "char": 18,
+    "oid[]": 1028,
+    "name[]": 1003,
+    "char[]": 1002,
+    "int2vector": 22,
+    "oidvector": 30,
+}
+_CARRIERS = {26: 20, 1028: 1016, 1003: 1009, 1002: 1009, 22: 1005, 30: 1016}
 TEXT_OID, TEXT_ARRAY_OID = 25, 1009
 
 

@@ -233,6 +233,52 @@ def test_copy_in_csv_and_text_then_copy_out(session):
     assert [r for b in out.batches for r in b.to_pylist()] == [{"host": "a"}, {"host": "b,c"}, {"host": "a"}]
 
 
+def test_copy_in_text_decodes_backslash_escapes(session):
+    """Text format escapes, as pg_dump writes them: a tab, a newline and a backslash in a value; \\N
+    alone is NULL, an escaped backslash before N is the text \\N."""
+    q(session, "CREATE TABLE esc (time timestamptz NOT NULL, s text)")
+    r = session.execute(session.prepare("COPY esc FROM STDIN", []), [])
+    data = b"2016-01-01 00:00:00+00\ta\\tb\\nc\\\\d\n2016-01-01 00:00:01+00\t\\N\n"
+    data += b"2016-01-01 00:00:02+00\t\\\\N\\101\\x42\n\\.\n"
+    assert session.copy_in(r.copy, iter([data])) == "COPY 3"
+    assert q(session, "SELECT s FROM esc ORDER BY time")[2] == [("a\tb\nc\\d",), (None,), ("\\NAB",)]
+
+
+def test_prepare_and_execute_statements(session):
+    """SQL-level PREPARE / EXECUTE (pg_dump prepares its per-object queries so)."""
+    q(session, "CREATE TABLE pe (time timestamptz NOT NULL, v int8)")
+    q(session, "INSERT INTO pe VALUES ('2016-01-01 00:00:00+00', 1), ('2016-01-01 00:00:01+00', 2)")
+    assert q(session, "PREPARE two(int8, text) AS SELECT v, $2 AS t FROM pe WHERE v = $1")[0] == "PREPARE"
+    assert q(session, "EXECUTE two('2', 'x')")[1:] == (["v", "t"], [(2, "x")])
+    assert q(session, "EXECUTE two(1 + 0, 'y')")[2] == [(1, "y")]
+    with pytest.raises(E.DuplicatePreparedStatement):
+        q(session, "PREPARE two AS SELECT 1")
+    with pytest.raises(E.SyntaxError_):
+        q(session, "EXECUTE two(1)")
+    q(session, "DEALLOCATE two")
+    with pytest.raises(E.InvalidSqlStatementName):
+        q(session, "EXECUTE two(1, 'z')")
+
+
+def test_a_sequence_reads_as_a_relation(session):
+    """SELECT last_value, is_called FROM s: what pg_dump reads to write setval()."""
+    q(session, "CREATE SEQUENCE s START WITH 5")
+    assert q(session, "SELECT last_value, log_cnt, is_called FROM s")[2] == [(5, 0, False)]
+    q(session, "SELECT nextval('s')")
+    q(session, "SELECT nextval('s')")
+    assert q(session, "SELECT * FROM public.s")[1:] == (
+        ["last_value", "log_cnt", "is_called"],
+        [(6, 0, True)],
+    )
+
+
+def test_catalog_system_columns_are_not_in_star(session):
+    """tableoid of a catalog table is its OID; ``*`` does not list it, as in PostgreSQL."""
+    tag, cols, rows = q(session, "SELECT *, tableoid FROM pg_am WHERE amname = 'heap'")
+    assert cols == ["oid", "amname", "amhandler", "amtype", "tableoid"] and rows[0][-1] == 1259 + 1342
+    assert q(session, "SELECT a.* FROM pg_am a WHERE a.tableoid = 2601 AND a.xmin > 0")[1] == cols[:-1]
+
+
 def test_delete_update_and_pushdown_bounds(session):
     q(
         session,

@@ -90,10 +90,16 @@ def test_psql_lists_descriptions(pg_server: PgServer, described: str) -> None:
     assert tables[2].split("|")[1] == "m" and tables[2].split("|")[-1] == "cpu usage per host"
     views = psql_output(pg_server, described, r"\dv+").splitlines()
     assert views[2].split("|")[1] == "v" and views[2].split("|")[-1] == "usage only"
-    schemas = {
-        r.split("|")[0]: r.split("|")[-1]
-        for r in psql_output(pg_server, described, r"\dn+").splitlines()[2:-1]
-    }
+    # public's ACL has two items, one a line (as PostgreSQL 15's psql prints it): a row may span lines
+    fields: list[str] = []
+    schemas = {}
+    for r in psql_output(pg_server, described, r"\dn+").splitlines()[2:-1]:
+        fields = (
+            fields[:-1] + [fields[-1] + "\n" + r.split("|")[0], *r.split("|")[1:]] if fields else r.split("|")
+        )
+        if len(fields) == 4:
+            schemas[fields[0]] = fields[-1]
+            fields = []
     assert (schemas["archive"], schemas["public"]) == ("old data", "standard public schema")
     databases = {
         r.split("|")[0]: r.split("|")[-1]
