@@ -663,9 +663,12 @@ class Catalog:
             return result
 
     def meta_items(self, prefix: str) -> list[tuple[str, str]]:
+        """The meta keys that start with ``prefix`` (LIKE narrows them down; its ``_`` and ``%`` match
+        more, so the prefix is checked as well), in key order."""
         return [
             (k, v)
             for k, v in self._q("SELECT key, value FROM meta WHERE key LIKE ? ORDER BY key", (prefix + "%",))
+            if k.startswith(prefix)
         ]
 
     def drop_table(self, table_id: int) -> None:

@@ -378,6 +378,7 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
             if not tree.args.get("exists"):
                 raise E.InvalidCatalogName(f'database "{name}" does not exist') from None
         continuous.drop_database(storage, name)  # (its InfluxQL continuous queries go with it)
+        _forget_database(storage, name)
         return Result(None, tag="DROP DATABASE")
     if kind == "SCHEMA":
         target = _dropped(tree)
@@ -391,6 +392,18 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
     if kind == "INDEX":
         return Result(None, tag="DROP INDEX")
     raise E.FeatureNotSupported(f"DROP {kind} is not supported")
+
+
+def _forget_database(storage, name: str) -> None:
+    """What the catalog's meta keeps of a dropped database's objects, by its name (its views, enum
+    types, sequences, extensions, continuous aggregates, temporary tables and their privileges): a
+    database made again under the name starts without them."""
+    quoted = json.dumps([name])[:-1] + ","  # ("acl:view:" / "acl:schema:" keys: JSON lists)
+    prefixes = [f"{kind}:{name}:" for kind in ("seq", "view", "enum", "extension", "temp_table")]
+    prefixes += [f"cagg:view:{name}:", f"acl:view:{quoted}", f"acl:schema:{quoted}"]
+    for prefix in prefixes:
+        for key, _ in storage.catalog.meta_items(prefix):
+            storage.catalog.set_meta(key, None)
 
 
 def _dropped(tree: exp.Drop) -> exp.Expression:

@@ -1,5 +1,6 @@
-"""What CHECKPOINT and VACUUM do to storage (sql/maintenance.py); their tags and errors are compared
-with PostgreSQL's in tests/sql/differential/test_dml.py ("maintenance")."""
+"""What CHECKPOINT and VACUUM do to storage (sql/maintenance.py), and what DROP DATABASE takes along;
+the statements' tags and errors are compared with PostgreSQL's in tests/sql/differential/test_dml.py
+("maintenance")."""
 
 from __future__ import annotations
 
@@ -89,3 +90,29 @@ def test_vacuum_rewrites_files_without_deleted_rows_and_full_merges_them(tmp_pat
         assert _run(session, "SELECT count(*) AS n, count(DISTINCT host) AS hosts FROM m")[1] == [
             {"n": 60, "hosts": 2}
         ]
+
+
+def test_a_database_made_again_under_a_dropped_ones_name_starts_empty(tmp_path):
+    """Enum types, sequences and views are kept by database name: DROP DATABASE takes them along (a
+    CREATE TYPE in the new database said "already exists"); another database's stay."""
+    with sql_engine(tmp_path) as (_storage, engine):
+        admin = engine.session("postgres")
+        for db in ("r_1", "rx1"):  # ("_" is a LIKE wildcard: rx1's objects must not go with r_1)
+            _run(admin, f"CREATE DATABASE {db}")
+            s = engine.session(db)
+            _run(s, "CREATE TYPE mood AS ENUM ('a')")
+            _run(s, "CREATE SEQUENCE sq")
+            _run(s, "CREATE TABLE t (time timestamptz NOT NULL, v int8)")
+            _run(s, "CREATE VIEW vv AS SELECT * FROM t")
+            s.close()
+        _run(admin, "DROP DATABASE r_1")
+        _run(admin, "CREATE DATABASE r_1")
+        s = engine.session("r_1")
+        _run(s, "CREATE TYPE mood AS ENUM ('b')")
+        _run(s, "CREATE SEQUENCE sq")
+        with pytest.raises(SqlError) as e:
+            _run(s, "SELECT * FROM vv")
+        assert e.value.sqlstate == "42P01"
+        other = engine.session("rx1")
+        assert _run(other, "SELECT nextval('sq')")[1] == [{"nextval": 1}]
+        assert _run(other, "SELECT 'a'::mood AS m")[1] == [{"m": "a"}]
