@@ -23,6 +23,11 @@ tools take table locks; each checks what it names and gives PostgreSQL's errors.
 - ``LOCK [TABLE] name [, ...] [IN mode MODE] [NOWAIT]`` only inside a transaction block (25P01),
   checks its tables and takes no lock: transactions are not isolated here (writes apply as they are
   made, docs/sql.md), so there is nothing for a lock to hold back.
+
+Privileges (for users who are not superusers, sql/privileges.py): REINDEX and CLUSTER of a table need
+its ownership, and of a schema or database a superuser; LOCK in ACCESS SHARE mode needs SELECT, in
+another mode UPDATE (PostgreSQL also takes INSERT, DELETE or TRUNCATE for some modes); VACUUM and
+ANALYZE skip the tables the user does not own with PostgreSQL's WARNING.
 """
 
 from __future__ import annotations
@@ -99,17 +104,18 @@ def _vacuum(session: SqlSession, toks: _Tokens) -> Result:
     if "FULL" in options and "PARALLEL" in options:
         raise E.FeatureNotSupported("VACUUM FULL cannot be performed in parallel")
     _outside_transaction(session, "VACUUM")
-    metas = _resolved(session, targets) or _database_tables(session)
+    metas = _owned(session, _resolved(session, targets) or _database_tables(session), "vacuum")
     from columnar.compaction import compact_due
 
-    compact_due(session.storage, full="FULL" in options, table_ids={m.id for m in metas})
+    if metas:
+        compact_due(session.storage, full="FULL" in options, table_ids={m.id for m in metas})
     return Result(None, tag="VACUUM")
 
 
 def _analyze(session: SqlSession, toks: _Tokens) -> Result:
     if _options(toks, "ANALYZE", _ANALYZE_OPTIONS) is None and toks.peek_word() == "VERBOSE":
         toks.next_word()
-    _resolved(session, _targets(toks))
+    _owned(session, _resolved(session, _targets(toks)), "analyze")
     return Result(None, tag="ANALYZE")
 
 
@@ -194,6 +200,70 @@ def _lock(session: SqlSession, toks: _Tokens) -> Result:
     for table in tables:
         resolve_table(session.storage, session.database, table)
     return Result(None, tag="LOCK TABLE")
+
+
+# -- privileges ---------------------------------------------------------------------------------------
+def needs(session: SqlSession, sql: str) -> list:
+    """What a user who is not a superuser needs to run ``sql`` (privileges.Need rows); raises 42501
+    for what needs a superuser. (VACUUM and ANALYZE need nothing: they skip what is not the user's.)"""
+    from sql import privileges
+
+    toks = _Tokens(sql)
+    word = toks.next_word()
+    tables: list[exp.Table] = []
+    privilege = privileges.OWNER
+    if word == "REINDEX":
+        _options(toks, "REINDEX", {"VERBOSE", "CONCURRENTLY", "TABLESPACE"})
+        kind = toks.next_word()
+        if toks.peek_word() == "CONCURRENTLY":
+            toks.next_word()
+        if kind in ("SCHEMA", "DATABASE", "SYSTEM"):
+            raise E.InsufficientPrivilege(f"permission denied: REINDEX {kind} needs a superuser in tsgres")
+        if kind == "TABLE":
+            tables = [toks.table()]
+    elif word == "CLUSTER":
+        if toks.peek_word() == "VERBOSE":
+            toks.next_word()
+        if not toks.at_end():
+            tables = [toks.table()]
+    elif word == "LOCK":
+        if toks.peek_word() == "TABLE":
+            toks.next_word()
+        while not toks.at_end() and toks.peek_word() not in ("IN", "NOWAIT"):
+            if toks.peek_word() == "ONLY" or toks.peek() in (",", "*"):
+                toks.take()
+                continue
+            tables.append(toks.table())
+        mode = toks.toks[toks.i + 1 : toks.i + 3] if toks.peek_word() == "IN" else []
+        privilege = "r" if [m.upper() for m in mode] == ["ACCESS", "SHARE"] else "w"
+    out = []
+    for table in tables:
+        found = privileges.target(session, table)
+        if found is not None:
+            key, kind, label = found
+            out.append(privileges.Need(key, kind, privilege, label, None))
+    return out
+
+
+def _owned(session: SqlSession, metas: list[TableMeta], verb: str) -> list[TableMeta]:
+    """The tables of ``metas`` the session's user owns (a superuser: all); a WARNING for each other,
+    as PostgreSQL skips them."""
+    from sql import roles
+
+    catalog = session.storage.catalog
+    if roles.is_superuser(catalog, session.user):
+        return metas
+    members = roles.effective_roles(catalog, session.user)
+    out = []
+    for meta in metas:
+        if roles.acl(catalog, roles.table_key(meta.id)).owner_name() in members:
+            out.append(meta)
+        else:
+            session.notice(_Skipped(f'skipping "{meta.name}" --- only table or database owner can {verb} it'))
+    return out
+
+
+class _Skipped(E.Warning_, sqlstate="42501"): ...
 
 
 # -- shared parts ---------------------------------------------------------------------------------------

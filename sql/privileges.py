@@ -103,6 +103,10 @@ def needs_of(session: SqlSession, stmt: Prepared) -> list[Need]:
         if isinstance(tree, exp.Insert | exp.Update | exp.Delete):
             return _write(session, tree)
         return _reads(session, tree, None, set())
+    if kind == "maintenance":
+        from sql import maintenance
+
+        return maintenance.needs(session, stmt.sql)
     if kind in ("extension", "timescale", "timescale_call", "comment", "sequence", "enum"):
         raise E.InsufficientPrivilege(f"permission denied: {stmt.command} needs a superuser in tsgres")
     return []

@@ -116,3 +116,32 @@ def test_a_database_made_again_under_a_dropped_ones_name_starts_empty(tmp_path):
         other = engine.session("rx1")
         assert _run(other, "SELECT nextval('sq')")[1] == [{"nextval": 1}]
         assert _run(other, "SELECT 'a'::mood AS m")[1] == [{"m": "a"}]
+
+
+def test_privileges_of_users_who_are_not_superusers(tmp_path):
+    """REINDEX and CLUSTER need ownership, LOCK a privilege by its mode; VACUUM and ANALYZE skip
+    what the user does not own with PostgreSQL's WARNING."""
+    import types
+
+    with sql_engine(tmp_path) as (storage, engine):
+        admin = engine.session("postgres")
+        _run(admin, "CREATE TABLE t (time timestamptz NOT NULL, v int8)")
+        _run(admin, "CREATE ROLE reader LOGIN")
+        _run(admin, "GRANT SELECT ON t TO reader")
+        reader = engine.session("postgres", user="reader")
+        seen: list = []
+        reader.connection = types.SimpleNamespace(notice=seen.append)  # (what pgwire would send)
+        assert _run(reader, "VACUUM t")[0] == "VACUUM"
+        assert _run(reader, "ANALYZE t")[0] == "ANALYZE"
+        assert [(w.severity, w.sqlstate, w.message) for w in seen] == [
+            ("WARNING", "42501", 'skipping "t" --- only table or database owner can vacuum it'),
+            ("WARNING", "42501", 'skipping "t" --- only table or database owner can analyze it'),
+        ]
+        _run(reader, "BEGIN")
+        assert _run(reader, "LOCK TABLE t IN ACCESS SHARE MODE")[0] == "LOCK TABLE"
+        for sql in ("LOCK TABLE t", "REINDEX TABLE t", "CLUSTER t USING t_idx", "REINDEX SCHEMA public"):
+            with pytest.raises(SqlError) as e:
+                _run(reader, sql)
+            assert e.value.sqlstate == "42501", sql
+            _run(reader, "ROLLBACK")
+            _run(reader, "BEGIN")
