@@ -42,6 +42,10 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
         if n not in by_name:
             raise E.UndefinedColumn(f'column "{n}" of relation "{meta.name}" does not exist')
     source = tree.expression
+    ctes = tree.args.get("with_")
+    if ctes is not None and isinstance(source, exp.Query):  # WITH x AS (...) INSERT ... SELECT ... FROM x
+        source = source.copy()
+        source.set("with_", ctes.copy())
     if source is None:
         if not tree.args.get("default"):
             raise E.SyntaxError_("INSERT without values")

@@ -505,6 +505,8 @@ class SqlSession:
                 columns=[exp.to_identifier(f"column{i + 1}") for i in range(width)],
             )
             tree = exp.select("*").from_(exp.Subquery(this=tree, alias=alias))
+        if any(isinstance(c.this, exp.Insert | exp.Update | exp.Delete) for c in tree.find_all(exp.CTE)):
+            raise E.FeatureNotSupported("data-modifying statements in WITH are not supported")
         if isinstance(tree, exp.Select) and tree.args.get("into") is not None:  # SELECT ... INTO t
             return Prepared(sql, [], None, "SELECT", kind="ddl", tree=_select_into(tree))
         call = timescale.management_call(tree)

@@ -614,6 +614,8 @@ SCENARIOS += [
             "CREATE UNLOGGED TABLE w_ctas (a int)",
             "DROP TABLE w_ctas",
             "CREATE TABLE w_ctas AS SELECT time, host FROM w_src ORDER BY time LIMIT 2",
+            "WITH x AS (SELECT time + interval '1 day' AS t, host FROM w_src WHERE n = 1),"
+            " y AS (SELECT t, upper(host) AS h FROM x) INSERT INTO w_ctas SELECT t, h FROM y",
             "DROP TABLE w_src",
         ],
     ),
