@@ -200,6 +200,9 @@ def create_table_as(session: SqlSession, tree: exp.Create, sql: str = "") -> Res
     described = session.prepare(query.sql("postgres"), [])
     if described.columns is None:
         raise E.SyntaxError_("CREATE TABLE AS needs a query that returns rows")
+    from sql import privileges
+
+    privileges.check(session, described)  # (what it reads, before anything is made)
     if names is not None and len(names) > len(described.columns):
         raise E.SyntaxError_("too many column names were specified")
     columns = [
@@ -232,6 +235,8 @@ def create_table_as(session: SqlSession, tree: exp.Create, sql: str = "") -> Res
     create_table(session, create, sql)
     if existed:  # IF NOT EXISTS of a table there: nothing written
         return Result(None, tag="CREATE TABLE AS")
+    if not session.is_superuser():  # (the INSERT below is the creator's, checked as theirs)
+        privileges.own_created(session, create)
     props = (tree.args.get("properties") or exp.Properties()).expressions
     if any(isinstance(p, exp.WithDataProperty) and p.args.get("no") for p in props):
         return Result(None, tag="CREATE TABLE AS")

@@ -55,8 +55,14 @@ def run_checked(session: SqlSession, stmt: Prepared, params: list) -> Result:
     _check(session, needs)
     result = session._dispatch(stmt, params)
     if stmt.kind == "ddl" and isinstance(stmt.tree, exp.Create):
-        _own_created(session, stmt.tree)
+        own_created(session, stmt.tree)
     return result
+
+
+def check(session: SqlSession, stmt: Prepared) -> None:
+    """42501 unless the session's user may run ``stmt`` (a superuser may run anything)."""
+    if not roles.is_superuser(session.storage.catalog, session.user):
+        _check(session, needs_of(session, stmt))
 
 
 def _check(session: SqlSession, needs: list[Need]) -> None:
@@ -194,6 +200,10 @@ def _ddl(session: SqlSession, tree: exp.Expression) -> list[Need]:
         if what in ("TABLE", "VIEW"):
             table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
             schema = table.db if isinstance(table, exp.Table) and table.db else "public"
+            props = (tree.args.get("properties") or exp.Properties()).expressions
+            if any(isinstance(p, exp.TemporaryProperty) for p in props):  # TEMPORARY on the database
+                db = session.storage.catalog.database(session.database)
+                return [Need(roles.database_key(db.id), "database", "T", session.database, None)]
             return [Need(roles.schema_key(session.database, schema), "schema", "C", schema, None)]
         if what == "INDEX":
             table = tree.this.args.get("table") if isinstance(tree.this, exp.Index) else None
@@ -243,7 +253,7 @@ def _copy(session: SqlSession, sql: str) -> list[Need]:
     return [Need(found[0], found[1], "r" if cmd.direction == "out" else "a", found[2], None)]
 
 
-def _own_created(session: SqlSession, tree: exp.Create) -> None:
+def own_created(session: SqlSession, tree: exp.Create) -> None:
     """A table or view a non-superuser created is theirs."""
     table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
     if not isinstance(table, exp.Table):

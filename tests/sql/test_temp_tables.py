@@ -82,3 +82,25 @@ def test_on_commit_needs_a_temporary_table(tmp_path):
         with pytest.raises(SqlError) as e:
             _q(engine.session("postgres"), "CREATE TABLE p (a int) ON COMMIT DELETE ROWS")
         assert e.value.sqlstate == "42P16"
+
+
+def test_temporary_tables_of_users_who_are_not_superusers(tmp_path):
+    """TEMPORARY on the database is what a temporary table needs (PUBLIC has it), not CREATE on the
+    schema; CREATE TABLE AS checks what its query reads before it makes anything."""
+    with sql_engine(tmp_path) as (_storage, engine):
+        admin = engine.session("postgres")
+        _q(admin, "CREATE ROLE reader LOGIN")
+        _q(admin, "CREATE TABLE secret (a int)")
+        reader = engine.session("postgres", user="reader")
+        _q(reader, "SELECT 1 AS a INTO TEMP mine")
+        assert _q(reader, "SELECT a FROM mine") == [(1,)]
+        with pytest.raises(SqlError) as e:
+            _q(reader, "CREATE TEMP TABLE copied AS SELECT * FROM secret")
+        assert e.value.sqlstate == "42501" and _missing(admin, "copied")
+        with pytest.raises(SqlError) as e:
+            _q(reader, "CREATE TABLE plain (a int)")  # (no CREATE on public)
+        assert e.value.sqlstate == "42501"
+        _q(admin, "REVOKE TEMPORARY ON DATABASE postgres FROM PUBLIC")
+        with pytest.raises(SqlError) as e:
+            _q(reader, "CREATE TEMP TABLE t2 (a int)")
+        assert e.value.sqlstate == "42501"
