@@ -613,6 +613,9 @@ SCENARIOS += [
             "CREATE TABLE w_ctas (a int) ON COMMIT DROP",
             "CREATE UNLOGGED TABLE w_ctas (a int)",
             "DROP TABLE w_ctas",
+            "CREATE TABLE w_ctas AS SELECT 1 / (n - 2) AS x FROM w_src",  # (fails whole: no table)
+            "CREATE TABLE w_ctas AS SELECT CASE WHEN n = 1 THEN time END AS t, host FROM w_src",
+            "DROP TABLE w_ctas",
             "CREATE TABLE w_ctas AS SELECT time, host FROM w_src ORDER BY time LIMIT 2",
             "WITH x AS (SELECT time + interval '1 day' AS t, host FROM w_src WHERE n = 1),"
             " y AS (SELECT t, upper(host) AS h FROM x) INSERT INTO w_ctas SELECT t, h FROM y",
