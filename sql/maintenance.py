@@ -33,6 +33,7 @@ ANALYZE skip the tables the user does not own with PostgreSQL's WARNING.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -119,7 +120,15 @@ def _analyze(session: SqlSession, toks: _Tokens) -> Result:
     return Result(None, tag="ANALYZE")
 
 
-def _reindex(session: SqlSession, toks: _Tokens) -> Result:
+@dataclass
+class _Reindex:
+    kind: str  # INDEX | TABLE | SCHEMA | DATABASE | SYSTEM
+    concurrently: bool
+    name: str | None  # SCHEMA, DATABASE, SYSTEM (None: the current database)
+    table: exp.Table | None  # INDEX (the index's name), TABLE
+
+
+def _parse_reindex(toks: _Tokens) -> _Reindex:
     _options(toks, "REINDEX", {"VERBOSE", "CONCURRENTLY", "TABLESPACE"})
     kind = toks.next_word()
     if kind not in ("INDEX", "TABLE", "SCHEMA", "DATABASE", "SYSTEM"):
@@ -127,52 +136,68 @@ def _reindex(session: SqlSession, toks: _Tokens) -> Result:
     concurrently = toks.peek_word() == "CONCURRENTLY"
     if concurrently:
         toks.next_word()
-    if kind == "SYSTEM" and concurrently:
+    name = table = None
+    if kind in ("INDEX", "TABLE"):
+        table = toks.table()
+    elif kind == "SCHEMA" or not toks.at_end():
+        name = toks.name()
+    toks.end()
+    return _Reindex(kind, concurrently, name, table)
+
+
+def _reindex(session: SqlSession, toks: _Tokens) -> Result:
+    r = _parse_reindex(toks)
+    if r.kind == "SYSTEM" and r.concurrently:
         raise E.FeatureNotSupported("cannot reindex system catalogs concurrently")
-    if kind in ("DATABASE", "SYSTEM"):
-        name = toks.name() if not toks.at_end() else session.database
-        toks.end()
-        _outside_transaction(session, f"REINDEX {kind}")
-        if name != session.database:
+    if r.kind in ("DATABASE", "SYSTEM"):
+        _outside_transaction(session, f"REINDEX {r.kind}")
+        if (r.name or session.database) != session.database:
             raise E.FeatureNotSupported("can only reindex the currently open database")
         return Result(None, tag="REINDEX")
-    if concurrently:
+    if r.concurrently:
         _outside_transaction(session, "REINDEX CONCURRENTLY")
-    if kind == "SCHEMA":
-        name = toks.name()
-        toks.end()
+    if r.kind == "SCHEMA":
         _outside_transaction(session, "REINDEX SCHEMA")
-        if name != "public":
+        if r.name != "public":
             try:
-                session.storage.catalog.retention_policy(session.database, name)
+                session.storage.catalog.retention_policy(session.database, r.name)
             except Exception:  # (StorageError: no such retention policy, the schema's storage)
-                raise E.InvalidSchemaName(f'schema "{name}" does not exist') from None
+                raise E.InvalidSchemaName(f'schema "{r.name}" does not exist') from None
         return Result(None, tag="REINDEX")
-    table = toks.table()
-    toks.end()
-    if kind == "TABLE":
-        resolve_table(session.storage, session.database, table)
+    if r.kind == "TABLE":
+        assert r.table is not None
+        resolve_table(session.storage, session.database, r.table)
     return Result(None, tag="REINDEX")
 
 
-def _cluster(session: SqlSession, toks: _Tokens) -> Result:
+def _parse_cluster(toks: _Tokens) -> tuple[exp.Table | None, bool]:
+    """CLUSTER's table (None: none named) and whether it names an index (USING)."""
     if toks.peek_word() == "VERBOSE":
         toks.next_word()
     if toks.at_end():
+        return None, False
+    table = toks.table()
+    using = toks.peek_word() == "USING"
+    if using:
+        toks.next_word()
+        toks.name()
+    toks.end()
+    return table, using
+
+
+def _cluster(session: SqlSession, toks: _Tokens) -> Result:
+    table, using = _parse_cluster(toks)
+    if table is None:
         _outside_transaction(session, "CLUSTER")
         return Result(None, tag="CLUSTER")  # every table clustered before: none
-    table = toks.table()
     _, meta = resolve_table(session.storage, session.database, table)
-    if toks.peek_word() != "USING":
-        toks.end()
+    if not using:
         raise E.UndefinedObject(f'there is no previously clustered index for table "{meta.name}"')
-    toks.next_word()
-    toks.name()
-    toks.end()
     return Result(None, tag="CLUSTER")
 
 
-def _lock(session: SqlSession, toks: _Tokens) -> Result:
+def _parse_lock(toks: _Tokens) -> tuple[list[exp.Table], tuple[str, ...]]:
+    """LOCK's tables and its mode (ACCESS EXCLUSIVE when none is named, as in PostgreSQL)."""
     if toks.peek_word() == "TABLE":
         toks.next_word()
     tables = []
@@ -185,16 +210,23 @@ def _lock(session: SqlSession, toks: _Tokens) -> Result:
         if toks.peek() != ",":
             break
         toks.take()
+    mode: tuple[str, ...] = ("ACCESS", "EXCLUSIVE")
     if toks.peek_word() == "IN":
         toks.next_word()
-        mode = []
+        words = []
         while not toks.at_end() and toks.peek_word() != "MODE":
-            mode.append(toks.next_word())
-        if toks.next_word() != "MODE" or tuple(mode) not in _LOCK_MODES:
+            words.append(toks.next_word())
+        mode = tuple(words)
+        if toks.next_word() != "MODE" or mode not in _LOCK_MODES:
             raise toks.syntax_error()
     if toks.peek_word() == "NOWAIT":
         toks.next_word()
     toks.end()
+    return tables, mode
+
+
+def _lock(session: SqlSession, toks: _Tokens) -> Result:
+    tables, _mode = _parse_lock(toks)
     if session.transaction_status == "I":
         raise E.NoActiveSqlTransaction("LOCK TABLE can only be used in transaction blocks")
     for table in tables:
@@ -213,29 +245,17 @@ def needs(session: SqlSession, sql: str) -> list:
     tables: list[exp.Table] = []
     privilege = privileges.OWNER
     if word == "REINDEX":
-        _options(toks, "REINDEX", {"VERBOSE", "CONCURRENTLY", "TABLESPACE"})
-        kind = toks.next_word()
-        if toks.peek_word() == "CONCURRENTLY":
-            toks.next_word()
-        if kind in ("SCHEMA", "DATABASE", "SYSTEM"):
-            raise E.InsufficientPrivilege(f"permission denied: REINDEX {kind} needs a superuser in tsgres")
-        if kind == "TABLE":
-            tables = [toks.table()]
+        r = _parse_reindex(toks)
+        if r.kind in ("SCHEMA", "DATABASE", "SYSTEM"):
+            raise E.InsufficientPrivilege(f"permission denied: REINDEX {r.kind} needs a superuser in tsgres")
+        if r.kind == "TABLE" and r.table is not None:
+            tables = [r.table]
     elif word == "CLUSTER":
-        if toks.peek_word() == "VERBOSE":
-            toks.next_word()
-        if not toks.at_end():
-            tables = [toks.table()]
+        table, _using = _parse_cluster(toks)
+        tables = [] if table is None else [table]
     elif word == "LOCK":
-        if toks.peek_word() == "TABLE":
-            toks.next_word()
-        while not toks.at_end() and toks.peek_word() not in ("IN", "NOWAIT"):
-            if toks.peek_word() == "ONLY" or toks.peek() in (",", "*"):
-                toks.take()
-                continue
-            tables.append(toks.table())
-        mode = toks.toks[toks.i + 1 : toks.i + 3] if toks.peek_word() == "IN" else []
-        privilege = "r" if [m.upper() for m in mode] == ["ACCESS", "SHARE"] else "w"
+        tables, mode = _parse_lock(toks)
+        privilege = "r" if mode == ("ACCESS", "SHARE") else "w"
     out = []
     for table in tables:
         found = privileges.target(session, table)
