@@ -703,8 +703,8 @@ class Engine:
         if meta is None:
             raise TableNotFound(table)
         with self._flush_lock, self._write_lock:
-            # (a drop record: WAL replay drops the table again after the writes before it, which
-            # made it anew; a delete of every row would leave it there, empty)
+            # (a drop record: WAL replay skips the writes to the table before it, which would make
+            # it anew; a delete of every row would leave it there, empty)
             rec = {
                 "db": db.name,
                 "rp": rpm.name,
@@ -715,24 +715,20 @@ class Engine:
             }
             ids = bitmap_ids(self.index(db.id).select(table, None))
             self.wal.append(_delete_record(rec, ids), sync=False)
-            self._drop_table_locked(db, rpm.name, meta)
+            for shard in self._shards.values():
+                if shard.meta.database_id != db.id or shard.meta.rp != rpm.name:
+                    continue
+                for cache in (shard.cache, shard.frozen):
+                    if cache is not None:
+                        cache.tables.pop(table, None)
+                gone = shard.replace_files(meta.id, {f.meta.id for f in shard.table_files(meta.id)}, [])
+                for lf in gone:
+                    _unlink(shard.dir / lf.meta.name)
+            self.catalog.drop_table(meta.id)
+            self._tables.pop((db.id, rpm.name, table), None)
+            if not any(t.name == table for t in self.catalog.tables(db.id)):
+                self.index(db.id).drop_table(table)
             self.wal.sync_to(self.wal.last_seq)
-
-    def _drop_table_locked(self, db: DatabaseMeta, rp: str, meta: TableMeta) -> None:
-        table = meta.name
-        for shard in self._shards.values():
-            if shard.meta.database_id != db.id or shard.meta.rp != rp:
-                continue
-            for cache in (shard.cache, shard.frozen):
-                if cache is not None:
-                    cache.tables.pop(table, None)
-            gone = shard.replace_files(meta.id, {f.meta.id for f in shard.table_files(meta.id)}, [])
-            for lf in gone:
-                _unlink(shard.dir / lf.meta.name)
-        self.catalog.drop_table(meta.id)
-        self._tables.pop((db.id, rp, table), None)
-        if not any(t.name == table for t in self.catalog.tables(db.id)):
-            self.index(db.id).drop_table(table)
 
     def drop_shard(self, shard_id: int) -> None:
         """Drop a whole shard (retention enforcement, DROP SHARD)."""
