@@ -347,7 +347,13 @@ class SqlSession:
         try:
             prepared = self._prepare(sql, param_oids)
             if not prepared.user_types:
-                prepared.user_types = enums.user_types(self.storage, self.database, _type_oids(prepared))
+                # (once per plan: the instances of a cached plan are copies sharing its memo)
+                found = prepared.memo.get(_USER_TYPES)
+                if found is None:
+                    found = prepared.memo[_USER_TYPES] = enums.user_types(
+                        self.storage, self.database, _type_oids(prepared)
+                    )
+                prepared.user_types = found
             return prepared
         except E.SqlError:
             self._fail()  # an error in a transaction block fails it, at Parse as at Execute
@@ -1467,6 +1473,9 @@ def _select_into(tree: exp.Select) -> exp.Create:
         expression=query,
         properties=exp.Properties(expressions=props) if props else None,
     )
+
+
+_USER_TYPES = "user_types"  # the memo key of a plan's enum types (prepare)
 
 
 def _type_oids(stmt: Prepared) -> set[int]:
