@@ -354,6 +354,11 @@ def create_hypertable(session: SqlSession, call: exp.Anonymous) -> Result:
             )
         storage.catalog.set_column_kind(meta.id, time_name, "time", None)
         opts["dedupe"] = any(time_name in k for k in opts.get("keys", []))
+    default_index = kwargs.get("create_default_indexes")
+    if not meta.options.get("hypertable") and (
+        default_index is None or default_index.sql().upper() != "FALSE"
+    ):
+        indexes.add_time_index(session, schema or None, meta, opts, time_name)
     storage.catalog.set_table_options(meta.id, time_name, opts)
     storage.invalidate_tables()
     text = f"({meta.id},{rpm.name if rp else 'public'},{name},t)"

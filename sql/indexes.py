@@ -219,13 +219,30 @@ def create(session: SqlSession, tree: exp.Create) -> Result:
     if isinstance(with_, list) and with_:
         spec["with"] = _parameters({p.name.lower(): p.args.get("value") for p in with_})
     if where is not None:
-        spec["where"] = _text(where.this)
+        cond = where.this
+        while isinstance(cond, exp.Paren):  # (pg_dump writes WHERE (...): kept once, not twice)
+            cond = cond.this
+        spec["where"] = _text(cond)
     plain = [c["column"] for c in columns if "column" in c]
     keys = [list(k) for k in meta.options.get("keys") or []]
     if unique and where is None and len(plain) == len(columns) and plain not in keys:
         spec["key"] = plain  # ON CONFLICT infers it; enforced as a UNIQUE constraint's columns
     _store(session, meta, spec)
     return Result(None, tag="CREATE INDEX")
+
+
+def add_time_index(
+    session: SqlSession, schema: str | None, meta: TableMeta, options: dict, time: str
+) -> None:
+    """create_hypertable's default index, as TimescaleDB makes it: ``<table>_<time>_idx`` on (time
+    DESC), unless an index of the table already starts with the time column (into ``options``)."""
+    firsts = [k[0] for k in options.get("keys") or [] if k]
+    firsts += [s["columns"][0].get("column") for s in options.get(OPTION) or []]
+    if time in firsts:
+        return
+    name = default_name(meta.name, [time], lambda n: relation_taken(session, schema, n))
+    spec = {"name": name, "unique": False, "method": "btree", "columns": [{"desc": True, "column": time}]}
+    options[OPTION] = [*(options.get(OPTION) or []), spec]
 
 
 def _store(session: SqlSession, meta: TableMeta, spec: dict) -> None:
@@ -374,7 +391,21 @@ def drop(session: SqlSession, sql: str) -> Result:
             )
     for f in found:
         _change(session, f.meta, _without_index, f.name)
+        _move_comment(session, f.meta, f.name, None)
     return Result(None, tag="DROP INDEX")
+
+
+def _move_comment(session: SqlSession, meta: TableMeta, old: str, new: str | None) -> None:
+    """An index's description (COMMENT ON INDEX, kept by its name: sql/comments.py) under its new name,
+    or gone with it."""
+    catalog = session.storage.catalog
+    database_id = catalog.database(session.database).id
+    text = catalog.comments(database_id).get(("index", str(meta.id), f"index:{old}"))
+    if text is None:
+        return
+    catalog.set_comment(database_id, "index", str(meta.id), f"index:{old}", None)
+    if new is not None:
+        catalog.set_comment(database_id, "index", str(meta.id), f"index:{new}", text)
 
 
 def _without_index(options: dict, name: str) -> None:
@@ -439,6 +470,7 @@ def alter(session: SqlSession, sql: str) -> Result:
         raise E.DuplicateTable(f'relation "{new}" already exists')
     if found.spec is not None:
         _change(session, found.meta, _index_renamed, found.name, new)
+        _move_comment(session, found.meta, found.name, new)
     else:
         assert found.key is not None
         _change(session, found.meta, _key_renamed, found.key, new)

@@ -422,7 +422,10 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "pg_get_expr": _template("CAST(_1 AS VARCHAR)"),
     # (pretty, column 0: tsg_sub -1, sql/pgcatalog_tables.py's PRETTY_INDEX_DEF)
     "pg_get_indexdef": _template(
-        _def("i", "CASE WHEN COALESCE(_2, 0) = 0 AND COALESCE(_3, FALSE) THEN -1 ELSE COALESCE(_2, 0) END")
+        _def(
+            "i",
+            "CASE WHEN COALESCE(_2, 0) = 0 AND COALESCE(CAST(_3 AS BOOLEAN), FALSE) THEN -1 ELSE COALESCE(_2, 0) END",
+        )
     ),
     "pg_get_constraintdef": _template(_def("c")),
     "pg_get_viewdef": lambda args: expand(_def("v"), reg_in("c", args[0])),

@@ -27,6 +27,10 @@ _PG_INDEXES = """
 SELECT schemaname::text, tablename::text, indexname::text, indexdef FROM pg_indexes
 WHERE tablename LIKE '{prefix}%'
 """
+_DESCRIPTIONS = """
+SELECT c.relname::text, obj_description(c.oid, 'pg_class') AS d FROM pg_class c
+WHERE c.relkind = 'i' AND c.relname LIKE '{prefix}%'
+"""
 _CONSTRAINTS = """
 SELECT conname::text, contype::text FROM pg_constraint WHERE conrelid IN
   (SELECT oid FROM pg_class WHERE relname LIKE '{prefix}%')
@@ -37,7 +41,7 @@ SCENARIOS: list[tuple[str, str, list[str], list[str], list[str]]] = [
     (
         "names_and_definitions",
         "ix_",
-        [_INDEXES, _PG_INDEXES],
+        [_INDEXES, _PG_INDEXES, _DESCRIPTIONS],
         [
             "CREATE TABLE ix_cpu (time timestamptz NOT NULL, hostname text, region text,"
             " usage double precision, n int4)",
@@ -55,7 +59,8 @@ SCENARIOS: list[tuple[str, str, list[str], list[str], list[str]]] = [
             "ALTER INDEX ix_w RESET (fillfactor)",
             "ALTER INDEX ix_w SET (fillfactor = 50)",
             "ALTER INDEX ix_w SET (bogus = 1)",
-            "ALTER INDEX ix_w RENAME TO ix_w2",
+            "COMMENT ON INDEX ix_w IS 'by region'",
+            "ALTER INDEX ix_w RENAME TO ix_w2",  # the description follows it
             "ALTER INDEX ix_w2 RENAME TO ix_u",
             "ALTER INDEX ix_nope RENAME TO ix_x",
             "ALTER INDEX IF EXISTS ix_nope RENAME TO ix_x",
