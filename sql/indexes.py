@@ -31,6 +31,7 @@ from sqlglot import exp
 from sql import errors as E
 from sql import types as pgt
 from sql.constraints import key_name
+from sql.pgcatalog_model import INDEX_AMS
 from sql.session import Result
 
 if TYPE_CHECKING:
@@ -211,7 +212,12 @@ def create(session: SqlSession, tree: exp.Create) -> Result:
     if not name:
         parts = [c.get("column") or "expr" for c in columns]
         name = default_name(meta.name, parts, lambda n: relation_taken(session, schema, n))
-    spec: dict = {"name": name, "unique": unique, "method": (using.name if using else "btree").lower()}
+    method = (using.name if using else "btree").lower()
+    if method not in INDEX_AMS:
+        raise E.UndefinedObject(f'access method "{method}" does not exist')
+    if unique and method != "btree":
+        raise E.FeatureNotSupported(f'access method "{method}" does not support unique indexes')
+    spec: dict = {"name": name, "unique": unique, "method": method}
     spec["columns"] = columns
     if include:
         spec["include"] = include
@@ -419,12 +425,9 @@ def _without_index(options: dict, name: str) -> None:
 
 
 def _change(session: SqlSession, meta: TableMeta, change, *args) -> None:
-    storage = session.storage
-    meta = storage.catalog.table_by_id(meta.id)
-    opts = json.loads(json.dumps(meta.options))
-    change(opts, *args)
-    storage.catalog.set_table_options(meta.id, meta.time_column, opts)
-    storage.invalidate_tables()
+    from sql.ddl import _set_options  # noqa: PLC2701  (ddl imports this module)
+
+    _set_options(session.storage, meta.id, change, *args)
 
 
 def alter(session: SqlSession, sql: str) -> Result:

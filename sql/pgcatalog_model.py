@@ -42,6 +42,8 @@ NS_TIMESCALEDB_INFO = 13610  # timescaledb_information (sql/pgcatalog_timescale.
 SEARCH_PATH = (NS_CATALOG, NS_PUBLIC)
 ROLE_SUPERUSER, ROLE_DB_OWNER = 10, 6171
 AM_HEAP, AM_BTREE = 2, 403
+# PostgreSQL 15's index access methods (pg_am), by name
+INDEX_AMS = {"btree": AM_BTREE, "hash": 405, "gist": 783, "gin": 2742, "spgist": 4000, "brin": 3580}
 TABLESPACE_DEFAULT = 1663
 COLL_DEFAULT, COLL_C = 100, 950
 ENCODING_UTF8 = 6
@@ -288,6 +290,7 @@ class Relation:
     foreign_keys: list[dict] = field(default_factory=list)  # sql/foreign_keys.py
     sequence: dict | None = None  # a sequence's state (sql/sequences.py)
     owner_column: tuple[int, int] | None = None  # a sequence's OWNED BY: (table oid, attnum)
+    am: int = 0  # an index's access method (0: btree)
 
     @property
     def visible(self) -> bool:
@@ -765,6 +768,7 @@ def _table(meta: TableMeta, schema: Schema) -> Relation:
         rel.indexes.append(Index(idx, rel, [by_name[n].num for n in names], is_pk, oid + 4 + 2 * k))
     for spec in meta.options.get("indexes") or []:  # CREATE INDEX's (sql/indexes.py)
         idx = Relation(hashed_oid("index", str(oid), spec["name"]), spec["name"], schema, "i")
+        idx.am = INDEX_AMS.get(spec.get("method") or "btree", AM_BTREE)
         nums, attrs = [], []
         for i, c in enumerate(spec["columns"]):
             a = by_name.get(c.get("column", ""))

@@ -110,7 +110,7 @@ def pg_database(s: Snapshot) -> list[Row]:
 
 def _relkind_defaults(rel: Relation) -> Row:
     if rel.kind == "i":
-        return {"relam": AM_BTREE, "relreplident": "n", "reltype": 0}
+        return {"relam": rel.am or AM_BTREE, "relreplident": "n", "reltype": 0}
     if rel.kind == "v":
         return {"relam": 0, "relreplident": "n", "relhasrules": True}
     if rel.kind == "S":
@@ -443,6 +443,10 @@ def pg_am(s: Snapshot) -> list[Row]:
         {"oid": AM_HEAP, "amname": "heap", "amhandler": "heap_tableam_handler", "amtype": "t"},
         {"oid": AM_BTREE, "amname": "btree", "amhandler": "bthandler", "amtype": "i"},
         {"oid": 405, "amname": "hash", "amhandler": "hashhandler", "amtype": "i"},
+        {"oid": 783, "amname": "gist", "amhandler": "gisthandler", "amtype": "i"},
+        {"oid": 2742, "amname": "gin", "amhandler": "ginhandler", "amtype": "i"},
+        {"oid": 4000, "amname": "spgist", "amhandler": "spghandler", "amtype": "i"},
+        {"oid": 3580, "amname": "brin", "amhandler": "brinhandler", "amtype": "i"},
     ]
 
 
