@@ -685,7 +685,8 @@ class Catalog:
 
     # -- comments (COMMENT ON) ---------------------------------------------------------------------
     # One row per described object: ``kind`` says what ``object`` and ``sub`` name. table: the table
-    # id, and '' or a column name; index: the table id and its key columns joined by ','; view: the
+    # id, and '' or a column name; index: the table id and its key columns joined by ',' (a key's
+    # index) or 'index:<name>' (CREATE INDEX's, sql/indexes.py); view: the
     # JSON list [schema, name], and '' or a column name; schema and extension: the name; database:
     # '' (under its own id); function: the OID. An empty description hides a built-in default.
     def set_comment(self, database_id: int, kind: str, obj: str, sub: str, text: str | None) -> None:

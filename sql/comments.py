@@ -220,7 +220,7 @@ def _lookup(session: SqlSession, schema: str | None, name: str) -> _Found | None
         if index.relation.name == name and index.table.schema.name == shown:
             meta = index.table.meta
             assert meta is not None
-            return _Found("index", shown, name, str(meta.id), meta, ",".join(index.column_names()))
+            return _Found("index", shown, name, str(meta.id), meta, index.comment_key())
     return None
 
 

@@ -120,6 +120,14 @@ def plain_keys(meta) -> list[list[str]]:
 
 
 def key_name(meta, key: list[str]) -> str:
+    """The name of a key's constraint and index: the CREATE UNIQUE INDEX's that made it, the name
+    ALTER INDEX gave it (``key_names``), else PostgreSQL's ``<table>_pkey`` / ``<table>_<cols>_key``."""
+    for spec in meta.options.get("indexes") or []:  # (sql/indexes.py)
+        if list(spec.get("key") or []) == list(key):
+            return spec["name"]
+    named = (meta.options.get("key_names") or {}).get(",".join(key))
+    if named:
+        return named
     primary = list(meta.options.get("primary_key") or [])
     return f"{meta.name}_pkey" if list(key) == primary else f"{meta.name}_{'_'.join(key)}_key"
 

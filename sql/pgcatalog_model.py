@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from columnar.errors import DatabaseNotFound
-from sql import column_defaults, enums
+from sql import column_defaults, constraints, enums
 from sql import errors as E
 from sql import types as pgt
 from sql.pgcatalog_builtins import PROCS, TYPES
@@ -42,6 +42,8 @@ NS_TIMESCALEDB_INFO = 13610  # timescaledb_information (sql/pgcatalog_timescale.
 SEARCH_PATH = (NS_CATALOG, NS_PUBLIC)
 ROLE_SUPERUSER, ROLE_DB_OWNER = 10, 6171
 AM_HEAP, AM_BTREE = 2, 403
+# PostgreSQL 15's index access methods (pg_am), by name
+INDEX_AMS = {"btree": AM_BTREE, "hash": 405, "gist": 783, "gin": 2742, "spgist": 4000, "brin": 3580}
 TABLESPACE_DEFAULT = 1663
 COLL_DEFAULT, COLL_C = 100, 950
 ENCODING_UTF8 = 6
@@ -288,6 +290,7 @@ class Relation:
     foreign_keys: list[dict] = field(default_factory=list)  # sql/foreign_keys.py
     sequence: dict | None = None  # a sequence's state (sql/sequences.py)
     owner_column: tuple[int, int] | None = None  # a sequence's OWNED BY: (table oid, attnum)
+    am: int = 0  # an index's access method (0: btree)
 
     @property
     def visible(self) -> bool:
@@ -305,30 +308,59 @@ class Relation:
 
 @dataclass
 class Index:
-    """A PRIMARY KEY or UNIQUE key of one of our tables, shown as its index and constraint."""
+    """An index of one of our tables: a PRIMARY KEY's or UNIQUE constraint's (shown as its index and
+    its constraint), or one CREATE INDEX made (``spec``: its definition, sql/indexes.py; no
+    constraint)."""
 
     relation: Relation  # the index's own pg_class entry (kind i)
     table: Relation
-    keys: list[int]  # attnums in the table
+    keys: list[int]  # attnums in the table (0: an expression)
     primary: bool
-    constraint_oid: int
+    constraint_oid: int | None  # None: no constraint (CREATE INDEX)
+    spec: dict | None = None
 
     @property
     def constraint_name(self) -> str:
         return self.relation.name
 
+    @property
+    def unique(self) -> bool:
+        return self.spec is None or bool(self.spec.get("unique"))
+
     def column_names(self) -> list[str]:
+        """The key columns' names (an expression's text for an expression)."""
+        if self.spec is not None:
+            return [c.get("column") or c["expr"] for c in self.spec["columns"]]
         by_num = {a.num: a.name for a in self.table.columns}
         return [by_num[k] for k in self.keys]
+
+    def column_defs(self) -> list[str]:
+        """pg_get_indexdef(index, k): each key column (then each INCLUDE column) as it prints."""
+        if self.spec is None:
+            return [quote_ident(n) for n in self.column_names()]
+        from sql import indexes
+
+        keys = [indexes.column_text(c, quote_ident) for c in self.spec["columns"]]
+        return keys + [quote_ident(n) for n in self.spec.get("include") or []]
+
+    def comment_key(self) -> str:
+        """What a COMMENT ON INDEX is kept under, beside its table's id (sql/comments.py)."""
+        return ",".join(self.column_names()) if self.spec is None else "index:" + self.relation.name
 
     def constraint_def(self) -> str:
         cols = ", ".join(quote_ident(c) for c in self.column_names())
         return f"{'PRIMARY KEY' if self.primary else 'UNIQUE'} ({cols})"
 
-    def index_def(self) -> str:
+    def index_def(self, pretty: bool = False) -> str:
+        """pg_get_indexdef(index [, 0, pretty]): pretty names the table as regclass shows it."""
+        table = self.table.display if pretty else self.table.qualified
+        if self.spec is not None:
+            from sql import indexes
+
+            return indexes.definition(self.spec, table, quote_ident, pretty)
         cols = ", ".join(quote_ident(c) for c in self.column_names())
         name = quote_ident(self.relation.name)
-        return f"CREATE UNIQUE INDEX {name} ON {self.table.qualified} USING btree ({cols})"
+        return f"CREATE UNIQUE INDEX {name} ON {table} USING btree ({cols})"
 
 
 @dataclass
@@ -448,6 +480,11 @@ class Snapshot:
     @cached_property
     def indexes(self) -> list[Index]:
         return [i for t in self.tables for i in t.indexes]
+
+    @cached_property
+    def key_indexes(self) -> list[Index]:
+        """The indexes of PRIMARY KEY and UNIQUE constraints (each with its constraint)."""
+        return [i for i in self.indexes if i.constraint_oid is not None]
 
     @cached_property
     def user_relations(self) -> list[Relation]:
@@ -623,7 +660,7 @@ class Snapshot:
                 continue
             elif kind == "index":
                 for i in rel.indexes:
-                    if ",".join(i.column_names()) == sub:
+                    if i.comment_key() == sub:
                         yield i.relation.oid, CLASS_PG_CLASS, 0, text
             elif not sub:
                 yield rel.oid, CLASS_PG_CLASS, 0, text
@@ -666,6 +703,7 @@ class Part:
             self.tables: list[Relation] = []
             self.views: list[Relation] = []
             self.indexes: list[Index] = []
+            self.key_indexes: list[Index] = []
             self.schemas: list[Schema] = []
             self.roles: list[tuple[int, str, bool]] = []
             self.databases: list[DatabaseMeta] = []
@@ -710,14 +748,15 @@ def _table(meta: TableMeta, schema: Schema) -> Relation:
     rel = Relation(oid, meta.name, schema, "r", columns, meta, row_type=oid + 1)
     rel.checks = list(meta.options.get("checks") or [])
     rel.foreign_keys = list(meta.options.get("foreign_keys") or [])
+    made = {tuple(x["key"]) for x in meta.options.get("indexes") or [] if x.get("key")}
     keys: list[list[str]] = meta.options.get("keys") or []
     primary = list(meta.options.get("primary_key") or [])
     by_name = {a.name: a for a in columns}
     for k, names in enumerate(keys[:MAX_KEYS]):
-        if not names or any(n not in by_name for n in names):
+        if not names or any(n not in by_name for n in names) or tuple(names) in made:
             continue
         is_pk = list(names) == primary
-        name = f"{meta.name}_pkey" if is_pk else f"{meta.name}_{'_'.join(names)}_key"
+        name = constraints.key_name(meta, list(names))
         if is_pk:
             for n in names:
                 by_name[n].not_null = True
@@ -727,6 +766,22 @@ def _table(meta: TableMeta, schema: Schema) -> Relation:
             for i, n in enumerate(names)
         ]
         rel.indexes.append(Index(idx, rel, [by_name[n].num for n in names], is_pk, oid + 4 + 2 * k))
+    for spec in meta.options.get("indexes") or []:  # CREATE INDEX's (sql/indexes.py)
+        idx = Relation(hashed_oid("index", str(oid), spec["name"]), spec["name"], schema, "i")
+        idx.am = INDEX_AMS.get(spec.get("method") or "btree", AM_BTREE)
+        nums, attrs = [], []
+        for i, c in enumerate(spec["columns"]):
+            a = by_name.get(c.get("column", ""))
+            nums.append(a.num if a is not None else 0)
+            name = a.name if a is not None else ("expr" if i == 0 else f"expr{i}")
+            attrs.append(Attribute(name, i + 1, a.type_oid if a else 25, a.typmod if a else -1, False))
+        for n in spec.get("include") or []:
+            a = by_name.get(n)
+            if a is not None:
+                nums.append(a.num)
+                attrs.append(Attribute(n, len(attrs) + 1, a.type_oid, a.typmod, False))
+        idx.columns = attrs
+        rel.indexes.append(Index(idx, rel, nums, False, None, spec))
     return rel
 
 

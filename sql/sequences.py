@@ -367,7 +367,7 @@ def _schema_of(session: SqlSession, schema: str | None) -> str:
 
 
 def _relation_exists(session: SqlSession, schema: str, name: str) -> bool:
-    """A table, view or sequence of that name in the schema (they share one namespace)."""
+    """A table, view, sequence or index of that name in the schema (they share one namespace)."""
     from sqlglot import exp
 
     from sql.ddl import _rp_of, _view_key  # noqa: PLC2701
@@ -377,10 +377,11 @@ def _relation_exists(session: SqlSession, schema: str, name: str) -> bool:
     rpm = cat.retention_policy(session.database, _rp_of(table))
     if session.storage.table(rpm.database_id, rpm.name, name) is not None:
         return True
-    return (
-        cat.get_meta(_view_key(session, table)) is not None
-        or cat.get_meta(_key(session, schema, name)) is not None
-    )
+    if cat.get_meta(_view_key(session, table)) is not None or cat.get_meta(_key(session, schema, name)):
+        return True
+    from sql import indexes
+
+    return indexes.name_taken(session, schema, name)
 
 
 def _options(t: _Tokens, alter: bool) -> dict:
