@@ -578,6 +578,52 @@ SCENARIOS += [
 ]
 
 
+# NULL tags stay NULL when rows are written back: UPDATE and DELETE by conditions on fields (the found
+# rows' series and span rewritten, or the rows found by a key of tags that may hold NULLs), upserts
+# that SET a tag; '' and the text 'None' beside them are other values
+SCENARIOS += [
+    (
+        "null_tags_rewritten",
+        "w_nulltags",
+        [
+            "CREATE TABLE w_nulltags (time timestamptz NOT NULL, host text, region text, v float8, n int4)",
+            "INSERT INTO w_nulltags VALUES ('2024-01-01 00:00:00+00', NULL, NULL, 1, 1),"
+            " ('2024-01-01 00:00:01+00', NULL, 'r1', 2, 2), ('2024-01-01 00:00:02+00', 'a', NULL, 3, 3),"
+            " ('2024-01-01 00:00:03+00', '', NULL, 4, 4), ('2024-01-01 00:00:04+00', 'None', NULL, 5, 5),"
+            " ('2024-01-01 00:00:05+00', NULL, NULL, 6, 6)",
+            "UPDATE w_nulltags SET n = n * 10 WHERE v < 4",
+            "SELECT host, region, n FROM w_nulltags WHERE host IS NULL",
+            "DELETE FROM w_nulltags WHERE v = 2 OR v = 6",
+            "SELECT time, n FROM w_nulltags WHERE region IS NULL AND host IS NULL",
+            "UPDATE w_nulltags SET v = NULL WHERE n = 10",
+            "UPDATE w_nulltags SET region = NULL, n = 0 WHERE v > 4",
+            "DELETE FROM w_nulltags WHERE n = 0 RETURNING host, region",
+            "SELECT count(*) FROM w_nulltags WHERE host = 'None' OR host = ''",
+        ],
+    ),
+    (
+        "null_tags_keyed",
+        "w_nullkey",
+        [
+            "CREATE TABLE w_nullkey (code text UNIQUE, name text, n int4)",
+            "INSERT INTO w_nullkey VALUES (NULL, 'x', 0), (NULL, NULL, 0), (NULL, 'y', 5), ('a', NULL, 0),"
+            " ('None', 'z', 0), ('', 'e', 0)",
+            "UPDATE w_nullkey SET n = n + 1 WHERE n = 0",
+            "SELECT name, n FROM w_nullkey WHERE code IS NULL",
+            "UPDATE w_nullkey SET name = NULL WHERE name = 'x'",
+            "DELETE FROM w_nullkey WHERE n = 5",
+            "SELECT count(*) FROM w_nullkey WHERE code IS NULL",
+            "INSERT INTO w_nullkey VALUES ('a', 'w', 9) ON CONFLICT (code) DO UPDATE SET code = NULL, n = EXCLUDED.n",
+            "INSERT INTO w_nullkey VALUES ('None', 'w', 9) ON CONFLICT (code) DO UPDATE SET name = NULL",
+            "DELETE FROM w_nullkey WHERE n > 0 AND name IS NULL",
+            "INSERT INTO w_nullkey VALUES (NULL, 'p', 1), (NULL, 'q', 2), (NULL, 'p', 3)",
+            "UPDATE w_nullkey SET n = s.n FROM (VALUES ('p', 70)) AS s(name, n) WHERE w_nullkey.name = s.name",
+            "DELETE FROM w_nullkey USING (VALUES ('q'), ('e')) AS s(name) WHERE w_nullkey.name = s.name",
+            "SELECT name, n FROM w_nullkey WHERE code IS NULL",
+        ],
+    ),
+]
+
 # CREATE TABLE AS, SELECT INTO and temporary tables (sql/ddl.py create_table_as, sql/temp_tables.py)
 SCENARIOS += [
     (
