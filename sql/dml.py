@@ -743,11 +743,14 @@ def _pushdown(session: SqlSession, table: exp.Table, meta, where, params: list):
     )
 
 
-def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
+def update(
+    session: SqlSession, tree: exp.Update, params: list, pending: foreign_keys.Pending | None = None
+) -> Result:
     """UPDATE as rows written again. Where a row's key (its tags and time) stays and the table keeps
     one row per key, writing the row again replaces it; otherwise (a tag or the time SET, a table
     that keeps duplicates or has no time key, a NULL written) the rows the WHERE selects are deleted
-    first, which needs a WHERE the storage applies exactly (time and tag conditions)."""
+    first, which needs a WHERE the storage applies exactly (time and tag conditions). ``pending``: the
+    change of a referenced table whose referential action this UPDATE is (sql/foreign_keys.py)."""
     table = tree.this
     rp, meta = resolve_table(session.storage, session.database, table)
     cols = sql_columns(meta)
@@ -767,28 +770,43 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
     def matched(*exprs: exp.Expression) -> pa.Table:
         return _matched(session, table, joins, where, params, exprs)
 
+    # the keys other tables reference that a SET may change: each row's old ones read beside it
+    refs = [r for r in foreign_keys.referencing(session, meta) if set(r[1]["ref_columns"]) & set(sets)]
+    referenced = sorted({c for _child, fk in refs for c in fk["ref_columns"]})
+
+    def cast(e: exp.Expression, c) -> exp.Expression:
+        return exp.Cast(this=e.copy(), to=exp.DataType.build(duck_type(c.type), dialect="duckdb"))
+
     # every column, SET ones replaced: rows written back whole
     rows = matched(
         *[
-            exp.Cast(
-                this=sets.get(c.name, exp.column(c.name, table=alias, quoted=True)).copy(),
-                to=exp.DataType.build(duck_type(c.type), dialect="duckdb"),
-            ).as_(c.name, quoted=True)
+            cast(sets.get(c.name, exp.column(c.name, table=alias, quoted=True)), c).as_(c.name, quoted=True)
             for c in cols
-        ]
+        ],
+        *[
+            cast(exp.column(c, table=alias, quoted=True), by_name[c]).as_(f"__referenced{i}")
+            for i, c in enumerate(referenced)
+        ],
     )
+    old_keys = pa.table({c: rows.column(f"__referenced{i}") for i, c in enumerate(referenced)})
+    rows = rows.select([c.name for c in cols])
     constraints.enforce(session, meta.name, constraints.of_table(meta.options), rows)
-    foreign_keys.check_references(session, meta.name, foreign_keys.of_table(meta.options), rows)
-    refs = [r for r in foreign_keys.referencing(session, meta) if set(r[1]["ref_columns"]) & set(sets)]
-    if refs and rows.num_rows:
-        columns = sorted({c for _child, fk in refs for c in fk["ref_columns"]})
-        old = matched(*[exp.column(c, table=alias, quoted=True).as_(c) for c in columns])
-        foreign_keys.check_removed(session, meta, old, rows, deleting=False)
+    foreign_keys.check_references(session, meta.name, foreign_keys.of_table(meta.options), rows, pending)
     plain_keys = constraints.plain_keys(meta)
     if rows.num_rows and any(set(k) & set(sets) for k in plain_keys):  # (a key SET: still unique?)
         names = sorted({c for k in plain_keys for c in k})
         old = matched(*[exp.column(c, table=alias, quoted=True).as_(c) for c in names])
         constraints.check_unique(session, table, meta, rows, old)
+    batch = None
+    if rows.num_rows:  # (built here: what it refuses, a NULL in a NOT NULL column, changes nothing)
+        start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
+        batch = to_write_batch(meta, rows, start)
+    if refs and rows.num_rows:  # (last of the checks: its actions change other tables)
+        acted = foreign_keys.check_removed(session, meta, old_keys, rows, deleting=False)
+        if acted is not rows:  # (its own rows' references, when it references itself)
+            assert acted is not None
+            rows = acted
+            batch = to_write_batch(meta, rows, start)
     rekeyed = not meta.dedupe or any(by_name[n].kind != "field" for n in sets)
     # (a written NULL means "no value here", which keeps the stored one: the rows go first)
     if rows.num_rows and (rekeyed or any(rows.column(n).null_count for n in sets)):
@@ -821,7 +839,6 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
                 )
             else:
                 _delete_rewriting(session, table, rp, meta, where, params, old, joins)
-    if rows.num_rows:
-        start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
-        _write(session, rp, to_write_batch(meta, rows, start), meta.id)
+    if batch is not None:
+        _write(session, rp, batch, meta.id)
     return _returning(session, tree.args.get("returning"), rows, f"UPDATE {rows.num_rows}", table)

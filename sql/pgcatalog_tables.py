@@ -357,6 +357,9 @@ def _foreign_key_rows(s: Snapshot) -> list[Row]:
                     "connoinherit": True,
                     "conkey": [nums.get(c, 0) for c in fk["columns"]],
                     "confkey": [pnums.get(c, 0) for c in fk["ref_columns"]],
+                    "confdelsetcols": [nums.get(c, 0) for c in fk["on_delete_columns"]]
+                    if fk.get("on_delete_columns")
+                    else None,
                 }
             )
     return out
