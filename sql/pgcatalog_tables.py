@@ -24,6 +24,7 @@ from sql.pgcatalog_model import (
     CLASS_PG_EXTENSION,
     CLASS_PG_NAMESPACE,
     CLASS_PG_PROC,
+    CLASS_PG_TYPE,
     COLL_C,
     COLL_DEFAULT,
     ENCODING_UTF8,
@@ -511,6 +512,7 @@ _KIND_OF_CLASS = {
     CLASS_PG_NAMESPACE: "n",
     CLASS_PG_EXTENSION: "e",
     CLASS_PG_PROC: "p",
+    CLASS_PG_TYPE: "t",
 }
 
 
