@@ -140,13 +140,20 @@ def distinct_keys(rows: pa.Table, columns: list[str]) -> set[tuple]:
     return {t for t in values if all(v is not None for v in t)}
 
 
-def present_keys(session: SqlSession, table: exp.Table, columns: list[str], keys: set[tuple]) -> set[tuple]:
-    """Which of ``keys`` the stored rows of ``table`` hold in ``columns``."""
+def present_keys(
+    session: SqlSession,
+    table: exp.Table,
+    columns: list[str],
+    keys: set[tuple],
+    among: exp.Expression | None = None,
+) -> set[tuple]:
+    """Which of ``keys`` the stored rows of ``table`` (those ``among`` selects) hold in ``columns``."""
     where = exp.and_(
         *[
             exp.column(c, quoted=True).isin(*[exp.convert(v) for v in {k[i] for k in keys}])
             for i, c in enumerate(columns)
-        ]
+        ],
+        *([among] if among is not None else []),
     )
     q = exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(table.copy()).where(where).distinct()
     return distinct_keys(session.query_arrow(q, []), columns) & keys

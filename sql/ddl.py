@@ -128,7 +128,11 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
                     references.append(([i.name for i in item.expressions], item.args["reference"], name))
     fks: list[dict] = []
     for columns, ref, name in references:
-        fks.append(foreign_keys.of_reference(session, table.name, columns, ref, name, fks, keys))
+        fks.append(
+            foreign_keys.of_reference(
+                session, table.name, columns, ref, name, fks, keys, [c[0] for c in cols]
+            )
+        )
     # a PRIMARY KEY's columns are NOT NULL
     cols = [(n, d, t, nn or n in primary) for n, d, t, nn in cols]
     for c in checks:
@@ -726,7 +730,13 @@ def _add_constraint(session: SqlSession, table: exp.Table, meta, action: exp.Add
                 columns = [i.name for i in item.expressions]
                 fks = foreign_keys.of_table(meta.options)
                 fk = foreign_keys.of_reference(
-                    session, table.name, columns, item.args["reference"], name, fks
+                    session,
+                    table.name,
+                    columns,
+                    item.args["reference"],
+                    name,
+                    fks,
+                    known=[c.name for c in sql_columns(meta)],
                 )
                 existing = session.query_arrow(
                     exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(table.copy()).distinct(),
@@ -917,6 +927,8 @@ def _renamed(options: dict, old: str, new: str | None) -> None:
         options["primary_key"] = [new if n == old else n for n in options.get("primary_key") or []]
         for fk in options.get("foreign_keys") or []:
             fk["columns"] = [new if n == old else n for n in fk["columns"]]
+            if fk.get("on_delete_columns"):
+                fk["on_delete_columns"] = [new if n == old else n for n in fk["on_delete_columns"]]
     indexes.column_renamed(options, old, new)
     checks = []
     for c in options.get("checks") or []:  # (a CHECK over a dropped column goes with it)

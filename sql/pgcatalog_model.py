@@ -50,6 +50,7 @@ ENCODING_UTF8 = 6
 LANG_INTERNAL, LANG_SQL, LANG_PLPGSQL = 12, 14, 13576
 CLASS_PG_CLASS, CLASS_PG_EXTENSION = 1259, 3079
 CLASS_PG_NAMESPACE, CLASS_PG_PROC, CLASS_PG_DATABASE = 2615, 1255, 1262
+CLASS_PG_TYPE = 1247
 TABLE_OID_BASE, TABLE_OID_STRIDE, MAX_KEYS = 16384, 16, 6
 DATABASE_OID_BASE = 900_000_000
 HASHED_OID_BASE = 1_000_000_000
@@ -650,14 +651,25 @@ class Snapshot:
         views = {json.dumps([v.schema.name, v.name]): v for v in self.views}
         for (kind, obj, sub), text in stored.items():
             rel = (
-                tables.get(obj) if kind in ("table", "index") else views.get(obj) if kind == "view" else None
+                tables.get(obj)
+                if kind in ("table", "index", "rowtype")
+                else views.get(obj)
+                if kind == "view"
+                else self._sequence_by_id.get(obj)
+                if kind == "sequence"
+                else None
             )
             if not text:
                 continue
             if kind == "function":
                 yield int(obj), CLASS_PG_PROC, 0, text
+            elif kind == "type":
+                if int(obj) in self.type_by_oid:  # (a built-in type, or an enum type or its array)
+                    yield int(obj), CLASS_PG_TYPE, 0, text
             elif rel is None:
                 continue
+            elif kind == "rowtype":  # (sub "[]": its array type)
+                yield rel.row_type + (1 if sub else 0), CLASS_PG_TYPE, 0, text
             elif kind == "index":
                 for i in rel.indexes:
                     if i.comment_key() == sub:
@@ -668,6 +680,11 @@ class Snapshot:
                 num = next((a.num for a in self.columns_of(rel) if a.name == sub), None)
                 if num is not None:
                     yield rel.oid, CLASS_PG_CLASS, num, text
+
+    @cached_property
+    def _sequence_by_id(self) -> dict[str, Relation]:
+        """Sequences by the id their descriptions are kept by (sql/comments.py)."""
+        return {rel.sequence["id"]: rel for rel in self.sequences if rel.sequence and rel.sequence.get("id")}
 
     @cached_property
     def shared_descriptions(self) -> list[tuple[int, int, str]]:

@@ -24,6 +24,7 @@ from sql.pgcatalog_model import (
     CLASS_PG_EXTENSION,
     CLASS_PG_NAMESPACE,
     CLASS_PG_PROC,
+    CLASS_PG_TYPE,
     COLL_C,
     COLL_DEFAULT,
     ENCODING_UTF8,
@@ -370,6 +371,9 @@ def _foreign_key_rows(s: Snapshot) -> list[Row]:
                     "connoinherit": True,
                     "conkey": [nums.get(c, 0) for c in fk["columns"]],
                     "confkey": [pnums.get(c, 0) for c in fk["ref_columns"]],
+                    "confdelsetcols": [nums.get(c, 0) for c in fk["on_delete_columns"]]
+                    if fk.get("on_delete_columns")
+                    else None,
                 }
             )
     return out
@@ -525,6 +529,7 @@ _KIND_OF_CLASS = {
     CLASS_PG_NAMESPACE: "n",
     CLASS_PG_EXTENSION: "e",
     CLASS_PG_PROC: "p",
+    CLASS_PG_TYPE: "t",
 }
 
 

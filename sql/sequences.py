@@ -699,8 +699,16 @@ def _drop(session: SqlSession, t: _Tokens) -> Result:
                 E.Notice_(f"drop cascades to default value for column {column} of table {meta.name}")
             )
             _set_default(session, meta, column, None)
-        session.storage.catalog.sequence_update(key, lambda _s: (None, None))
+        _delete(session, key)
     return Result(None, tag="DROP SEQUENCE")
+
+
+def _delete(session: SqlSession, key: str) -> None:
+    """Drop a sequence, and its description (sql/comments.py keeps it by the sequence's id)."""
+    catalog = session.storage.catalog
+    state = catalog.sequence_update(key, lambda s: (None, s))
+    if state and state.get("id"):
+        catalog.drop_comments(catalog.database(session.database).id, "sequence", state["id"])
 
 
 def drop_owned(session: SqlSession, schema: str, table: str, column: str | None = None) -> None:
@@ -709,7 +717,7 @@ def drop_owned(session: SqlSession, schema: str, table: str, column: str | None 
         _db, sschema, _name = split_key(session, key)
         owned = state.get("owned") or [None, None]
         if sschema == schema and owned[0] == table and column in (None, owned[1]):
-            session.storage.catalog.sequence_update(key, lambda _s: (None, None))
+            _delete(session, key)
 
 
 def rename_owner(

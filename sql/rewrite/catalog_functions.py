@@ -262,7 +262,13 @@ def _def(kind: str, sub: str = "0") -> str:
 
 
 # obj_description(oid, catalog): the tsgres_defs kind of each catalog's descriptions
-_DESCRIPTION_KINDS = {"pg_class": "d", "pg_namespace": "n", "pg_extension": "e", "pg_proc": "p"}
+_DESCRIPTION_KINDS = {
+    "pg_class": "d",
+    "pg_namespace": "n",
+    "pg_extension": "e",
+    "pg_proc": "p",
+    "pg_type": "t",
+}
 
 
 def _obj_description(args: list[exp.Expr]) -> exp.Expr:
