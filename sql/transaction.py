@@ -13,8 +13,8 @@ Undoing an entry deletes its series over its span and writes ``prior`` back (sql
 ``replace_span``, the step DELETE's rewriting takes too); entries are undone newest first, so each
 finds its span as its write left it.
 
-Cost: a write of new series, or one past the newest time its series' data may hold (the storage's
-time extent, which needs no decoding), captures nothing: its entry holds its span and tag sets, not
+Cost: a write of new series, or one past the newest time its table's data may hold (file extents
+and memtable bounds: no decoding, no sorting of the memtable), captures nothing: its entry holds its span and tag sets, not
 its rows, so a bulk COPY inside a block costs a few index lookups per batch. A write over stored
 times (an overwrite, an upsert, a backfill) and every DELETE or UPDATE read the rows they replace;
 those rows are held until the block ends, at most :data:`MAX_UNDO_ROWS` per block (54000 at the
@@ -27,7 +27,6 @@ statement that would pass it). Statements outside a block (``session.txn`` is No
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -39,7 +38,7 @@ from columnar.batch import WriteBatch
 from columnar.catalog import TableMeta
 from columnar.predicate import TagPredicate
 from columnar.rows import Column
-from columnar.scan import ScanRequest, scan, time_extent
+from columnar.scan import ScanRequest, may_hold, scan
 from columnar.types import FieldType
 from sql import errors as E
 
@@ -141,9 +140,7 @@ def before_write(session: SqlSession, rp: str | None, meta: TableMeta, batch: Wr
         req = ScanRequest(
             session.database, meta.name, rp=rp, tmin=tmin, tmax=tmax, series=tuple(ids.tolist())
         )
-        extent = time_extent(storage, req)  # (None: an append past every stored time, the common case)
-        if extent is not None:
-            req = dataclasses.replace(req, tmin=extent[0], tmax=extent[1])
+        if may_hold(storage, req):  # (no: an append past every stored time, the common case)
             prior = _capture(session, txn, req)
     txn.entries.append(Entry(meta.id, meta.name, rp, tmin, tmax, tag_sets, None, prior))
 
