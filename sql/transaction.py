@@ -14,8 +14,9 @@ Undoing an entry deletes its series over its span and writes ``prior`` back (sql
 finds its span as its write left it.
 
 Cost: a write of new series, or one past the newest time its table's data may hold (file extents
-and memtable bounds: no decoding, no sorting of the memtable), captures nothing: its entry holds its span and tag sets, not
-its rows, so a bulk COPY inside a block costs a few index lookups per batch. A write over stored
+and memtable bounds: no decoding, no sorting of the memtable), captures nothing: its entry holds its
+span and tag sets, not its rows, so a bulk COPY inside a block costs a few index lookups per batch;
+consecutive such appends to a table share one entry (:meth:`Transaction._extend`). A write over stored
 times (an overwrite, an upsert, a backfill) and every DELETE or UPDATE read the rows they replace;
 those rows are held until the block ends, at most :data:`MAX_UNDO_ROWS` per block (54000 at the
 statement that would pass it). Statements outside a block (``session.txn`` is None) do none of this.
@@ -27,6 +28,7 @@ statement that would pass it). Statements outside a block (``session.txn`` is No
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -57,9 +59,10 @@ class Entry:
     rp: str | None
     tmin: int
     tmax: int
-    tag_sets: list | None  # the series a write touched (their ids may be new: looked up when undone)
+    tag_sets: set | None  # the series a write touched (their ids may be new: looked up when undone)
     ids: np.ndarray | None  # the series a delete selected
     prior: pa.Table | None  # their rows in [tmin, tmax] before (a storage scan's columns)
+    clear: bool = False  # the table held no row in [tmin, tmax] before (an append: it may grow)
 
 
 @dataclass
@@ -104,6 +107,32 @@ class Transaction:
         if failed is not None:
             raise E.InternalError(f"the transaction's writes could not all be undone: {failed}") from failed
 
+    def _extend(
+        self, session: SqlSession, meta: TableMeta, rp: str | None, tmin: int, tmax: int, tag_sets
+    ) -> bool:
+        """Widen the newest entry to cover another append to its table instead of adding one, when
+        that is the same undo: both found their spans empty, no savepoint lies between them, and the
+        table holds nothing between the two spans either. (A block of a million one-row INSERTs of
+        new times holds one entry.)"""
+        last = self.entries[-1] if self.entries else None
+        if (
+            last is None
+            or not last.clear
+            or last.table_id != meta.id
+            or last.rp != rp
+            or (self.savepoints and self.savepoints[-1][1] == len(self.entries))
+            or (tmin <= last.tmax and tmax >= last.tmin)
+        ):
+            return False
+        lo, hi = (last.tmax + 1, tmin - 1) if tmin > last.tmax else (tmax + 1, last.tmin - 1)
+        gap = ScanRequest(session.database, meta.name, rp=rp, tmin=lo, tmax=hi)
+        if lo <= hi and may_hold(session.storage, gap):
+            return False
+        last.tmin, last.tmax = min(last.tmin, tmin), max(last.tmax, tmax)
+        assert last.tag_sets is not None
+        last.tag_sets.update(tag_sets)
+        return True
+
     def forget_table(self, table_id: int) -> None:
         """TRUNCATE (immediate, as DDL is): the table's earlier writes are not undone."""
         kept = [e for e in self.entries if e.table_id != table_id]
@@ -132,17 +161,20 @@ def before_write(session: SqlSession, rp: str | None, meta: TableMeta, batch: Wr
     used = np.unique(batch.series)
     tag_sets = [batch.tag_sets[i] for i in used.tolist()]
     storage = session.storage
-    idx = storage.index(storage.catalog.database(session.database).id)
-    ids = idx.lookup_many(meta.name, tag_sets)
-    ids = ids[ids > 0]
+    # (table-wide: file extents and memtable bounds, no decoding; false for an append past every
+    # stored time, the common case)
+    req = ScanRequest(session.database, meta.name, rp=rp, tmin=tmin, tmax=tmax)
+    clear = not may_hold(storage, req)
+    if clear and txn._extend(session, meta, rp, tmin, tmax, tag_sets):
+        return
     prior = None
-    if len(ids):
-        req = ScanRequest(
-            session.database, meta.name, rp=rp, tmin=tmin, tmax=tmax, series=tuple(ids.tolist())
-        )
-        if may_hold(storage, req):  # (no: an append past every stored time, the common case)
-            prior = _capture(session, txn, req)
-    txn.entries.append(Entry(meta.id, meta.name, rp, tmin, tmax, tag_sets, None, prior))
+    if not clear:
+        idx = storage.index(storage.catalog.database(session.database).id)
+        ids = idx.lookup_many(meta.name, tag_sets)
+        ids = ids[ids > 0]
+        if len(ids):  # (series new to the table hold nothing)
+            prior = _capture(session, txn, dataclasses.replace(req, series=tuple(ids.tolist())))
+    txn.entries.append(Entry(meta.id, meta.name, rp, tmin, tmax, set(tag_sets), None, prior, clear))
 
 
 def before_delete(
@@ -194,7 +226,7 @@ def _undo(session: SqlSession, e: Entry) -> None:
     if e.ids is not None:
         ids = e.ids
     else:
-        ids = storage.index(db.id).lookup_many(e.table, e.tag_sets or [])
+        ids = storage.index(db.id).lookup_many(e.table, list(e.tag_sets or ()))
         ids = ids[ids > 0]
     rows = _to_batch(meta, e.prior) if e.prior is not None else None
     replace_span(session, e.rp, meta, e.tmin, e.tmax, rows, series=ids)

@@ -148,3 +148,35 @@ def test_a_table_dropped_in_the_block_is_left_alone(session):  # noqa: F811
     q(session, f"INSERT INTO u VALUES ('{T}3+00', 'y', 2)")
     q(session, "ROLLBACK")
     assert _table(session) == []
+
+
+def test_appends_share_an_entry_until_a_savepoint(session):  # noqa: F811
+    """An ORM's one-row INSERTs of new times hold one entry, not one each: memory bounded per block."""
+    _make(session)
+    before = _table(session)
+    q(session, "BEGIN")
+    for i in range(50):
+        q(session, f"INSERT INTO u VALUES ('2024-01-02 00:00:{i:02d}+00', 'h{i % 3}', {i})")
+    assert len(session.txn.entries) == 1 and session.txn.held == 0
+    q(session, "SAVEPOINT s")
+    q(session, "INSERT INTO u VALUES ('2024-01-03 00:00:00+00', 'a', 1)")
+    q(session, "INSERT INTO u VALUES ('2024-01-03 00:00:01+00', 'x', 2)")
+    assert len(session.txn.entries) == 2
+    q(session, "ROLLBACK TO s")
+    assert q(session, "SELECT count(*) FROM u")[2] == [(53,)]
+    q(session, "INSERT INTO u VALUES ('2024-01-03 00:00:00+00', 'b', 1)")
+    q(session, f"INSERT INTO u VALUES ('{T}9+00', 'a', 9)")  # (inside the stored times: an entry of its own)
+    assert len(session.txn.entries) == 3
+    q(session, "ROLLBACK")
+    assert _table(session) == before
+
+
+def test_an_append_entry_does_not_grow_over_stored_rows(session):  # noqa: F811
+    """Two appends with stored rows between their spans: merged, their undo would delete those."""
+    q(session, "CREATE TABLE u (time timestamptz NOT NULL, host text NOT NULL, v double precision)")
+    q(session, "INSERT INTO u VALUES ('2024-01-05 00:00:00+00', 'a', 5)")
+    q(session, "BEGIN")
+    q(session, "INSERT INTO u VALUES ('2024-01-01 00:00:00+00', 'a', 1)")  # before every stored time
+    q(session, "INSERT INTO u VALUES ('2024-01-09 00:00:00+00', 'a', 9)")  # after
+    q(session, "ROLLBACK")
+    assert [r[2] for r in _table(session)] == [5]
