@@ -1375,7 +1375,7 @@ class SqlSession:
         except duckdb.Error as exc:
             self._fail()  # (a failed COPY fails its block, whose ROLLBACK undoes what it wrote)
             raise duck.translate(exc) from exc
-        except (E.SqlError, StorageError):
+        except BaseException:  # (a CopyFail from the client, a cancel, a storage error ...)
             self._fail()
             raise
         finally:

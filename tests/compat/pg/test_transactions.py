@@ -67,6 +67,12 @@ def _client(dsn: str) -> list[Any]:
             conn.execute("INSERT INTO tx_m VALUES (NULL, 'e', 7)")
         seen.append(("failed", str(conn.info.transaction_status)))
         conn.rollback()
+        with pytest.raises((ValueError, psycopg.Error)):  # psycopg sends CopyFail: the block fails
+            with conn.cursor().copy("COPY tx_m (time, host, v) FROM STDIN") as copy:
+                copy.write_row(("2024-01-01 00:00:09+00", "h", 1.0))
+                raise ValueError("the application gives up")
+        seen.append(("copy abandoned", str(conn.info.transaction_status)))
+        conn.rollback()
         seen.append(("failed block rolled back", _rows(conn)))
         conn.commit()
     with psycopg.connect(dsn, autocommit=True) as conn:
