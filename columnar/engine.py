@@ -634,8 +634,11 @@ class Engine:
         tmax: int = INT64_MAX,
         predicate: TagPredicate | None = None,
         rp: str | None = None,
+        series: np.ndarray | None = None,
     ) -> int:
         """Delete points by time range and tag predicate (all tables when ``table`` is None).
+        ``series``: only these series ids of those the predicate selects (a transaction's undo
+        names the series it wrote by id: sql/transaction.py).
 
         Memtables are filtered at once; chunk files get a tombstone that every read honours and
         compaction applies. Returns the number of series touched.
@@ -655,6 +658,8 @@ class Engine:
                     if meta is None:
                         continue
                     ids = bitmap_ids(self.index(db.id).select(meta.name, predicate))
+                    if series is not None:
+                        ids = np.intersect1d(ids, series)
                     if not len(ids):
                         continue
                     touched += len(ids)

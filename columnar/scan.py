@@ -1140,6 +1140,23 @@ def time_extent(engine: Engine, req: ScanRequest) -> tuple[int, int] | None:
     return (lo, hi) if lo <= hi else None
 
 
+def may_hold(engine: Engine, req: ScanRequest) -> bool:
+    """Whether any source of the request's series may hold a row within [tmin, tmax], by file
+    extents and memtable bounds alone (no decoding, and, unlike :func:`time_extent`, no sorting of
+    what was appended to a memtable): False means certainly none. A transaction's write past every
+    stored time asks this (sql/transaction.py)."""
+    t = _target(engine, req)
+    if not len(t.series):
+        return False
+    for shard in t.shards:
+        src = shard.sources(t.table_id, t.table)
+        if any(lf.meta.min_time <= req.tmax and lf.meta.max_time >= req.tmin for lf in src.files):
+            return True
+        if any(cache.overlaps(req.tmin, req.tmax) for cache in src.caches):
+            return True
+    return False
+
+
 def rows_at(
     engine: Engine, req: ScanRequest, series: np.ndarray, times: np.ndarray, max_rows: int | None = None
 ) -> pa.Table:

@@ -1,8 +1,8 @@
 """Session statements: SET/SHOW/RESET, transaction control, cursors, DISCARD, LISTEN and friends.
 
 They are parsed here by their keywords (sqlglot has no use for them) and act on the session only.
-Transaction control tracks PostgreSQL's status (I/T/E) for clients; writes are applied as they are
-made (there is no rollback of data), which docs/sql.md states.
+Transaction control tracks PostgreSQL's status (I/T/E) for clients and the block's undo log
+(sql/transaction.py): ROLLBACK, ROLLBACK TO SAVEPOINT and a failed block's end undo its data writes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from sql import errors as E
-from sql import settings, temp_tables
+from sql import settings, temp_tables, transaction
 from sql.session import ColumnDesc, Result
 from sql.types import TEXT
 
@@ -199,6 +199,7 @@ def _begin(session: SqlSession, toks: list[str]) -> Result:
     tag = "START TRANSACTION" if toks[0].upper() == "START" else "BEGIN"
     if session.transaction_status == "I":
         session.transaction_status = "T"
+        session.txn = transaction.Transaction()
     else:
         session.notice(E.TransactionInProgress("there is already a transaction in progress"))
     return Result(None, tag=tag)
@@ -208,37 +209,65 @@ def _commit(session: SqlSession, toks: list[str]) -> Result:
     failed = session.transaction_status == "E"
     if session.transaction_status == "I":
         session.notice(E.NoTransactionInProgress("there is no transaction in progress"))
-    _end_transaction(session)
+    _end_transaction(session, undo=failed)  # (COMMIT of a failed block rolls it back)
     return Result(None, tag="ROLLBACK" if failed else "COMMIT")
 
 
 def _rollback(session: SqlSession, toks: list[str]) -> Result:
-    if len(toks) > 1 and toks[1].upper() == "TO":
+    words = [t.upper() for t in toks[1:]]
+    if words[:1] in (["WORK"], ["TRANSACTION"]):
+        words, toks = words[1:], toks[1:]
+    if words[:1] == ["TO"]:
         if session.transaction_status == "I":
-            raise E.InvalidTransactionState("ROLLBACK TO SAVEPOINT can only be used in transaction blocks")
+            raise E.NoActiveSqlTransaction("ROLLBACK TO SAVEPOINT can only be used in transaction blocks")
+        name = _savepoint_name(toks[3:] if words[1:2] == ["SAVEPOINT"] else toks[2:])
+        if session.txn is None:  # (a block opened without one: nothing to undo)
+            session.txn = transaction.Transaction()
+        session.txn.rollback_to(session, name)
         session.transaction_status = "T"
         return Result(None, tag="ROLLBACK")
     if session.transaction_status == "I":
         session.notice(E.NoTransactionInProgress("there is no transaction in progress"))
-    _end_transaction(session)
+    _end_transaction(session, undo=True)
     return Result(None, tag="ROLLBACK")
 
 
-def _end_transaction(session: SqlSession) -> None:
+def _end_transaction(session: SqlSession, *, undo: bool) -> None:
+    txn, session.txn = session.txn, None
     session.transaction_status = "I"
     for name in [n for n, c in session.commands.cursors.items() if not c.hold]:
         del session.commands.cursors[name]
+    if undo and txn is not None:
+        txn.undo(session)
+
+
+def _savepoint_name(toks: list[str]) -> str:
+    if len(toks) != 1:
+        raise E.SyntaxError_(
+            f'syntax error at or near "{toks[1]}"' if toks else "syntax error at end of input"
+        )
+    tok = toks[0]
+    return _unquote(tok) if tok.startswith('"') else tok.lower()
 
 
 def _savepoint(session: SqlSession, toks: list[str]) -> Result:
+    name = _savepoint_name(toks[1:])
     if session.transaction_status == "I":
-        raise E.InvalidTransactionState("SAVEPOINT can only be used in transaction blocks")
+        raise E.NoActiveSqlTransaction("SAVEPOINT can only be used in transaction blocks")
+    if session.txn is None:
+        session.txn = transaction.Transaction()
+    session.txn.savepoint(name)
     return Result(None, tag="SAVEPOINT")
 
 
 def _release(session: SqlSession, toks: list[str]) -> Result:
+    rest = toks[2:] if len(toks) > 1 and toks[1].upper() == "SAVEPOINT" else toks[1:]
+    name = _savepoint_name(rest)
     if session.transaction_status == "I":
-        raise E.InvalidTransactionState("RELEASE SAVEPOINT can only be used in transaction blocks")
+        raise E.NoActiveSqlTransaction("RELEASE SAVEPOINT can only be used in transaction blocks")
+    if session.txn is None:
+        session.txn = transaction.Transaction()
+    session.txn.release(name)
     return Result(None, tag="RELEASE")
 
 

@@ -258,6 +258,7 @@ def create_table_as(session: SqlSession, tree: exp.Create, sql: str = "") -> Res
         if no_data:
             return Result(None, tag="CREATE TABLE AS")
         status = session.transaction_status
+        txn, session.txn = session.txn, None  # (DDL, immediate with its rows: not in the block's undo)
         try:
             result = session.execute(session.prepare(insert.sql("postgres"), []), [])
         except E.SqlError as exc:  # no table is left behind, as PostgreSQL's CREATE TABLE AS is one statement
@@ -266,6 +267,8 @@ def create_table_as(session: SqlSession, tree: exp.Create, sql: str = "") -> Res
             if hidden_time or not isinstance(exc, E.NotNullViolation):
                 raise
             continue
+        finally:
+            session.txn = txn
         n = result.tag.split()[-1] if result.tag else "0"
         return Result(None, tag=f"SELECT {n}")
     raise AssertionError("unreachable")
@@ -1057,4 +1060,6 @@ def truncate(session: SqlSession, tree: exp.TruncateTable) -> Result:
         if any(c.name not in truncated for c, _fk in foreign_keys.referencing(session, meta)):
             foreign_keys.check_drop(session, meta, truncate=True)
         storage.delete(database, table.name, rp=rpm.name)
+        if session.txn is not None:  # (immediate, as DDL is: ROLLBACK leaves the table empty)
+            session.txn.forget_table(meta.id)
     return Result(None, tag="TRUNCATE TABLE")

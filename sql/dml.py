@@ -16,10 +16,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
+from columnar.engine import INT64_MAX, INT64_MIN
 from columnar.errors import StorageError, TableNotFound
 from columnar.predicate import AllSeries, And, Or, TagEq, TagPredicate
 from columnar.scan import ScanRequest, read_table
-from sql import constraints, duck, foreign_keys
+from sql import constraints, duck, foreign_keys, transaction
 from sql import errors as E
 from sql.binder import resolve_table
 from sql.duck import duck_type
@@ -109,7 +110,7 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
         rows = rows.take(kept)
     n = len(batch)
     if n:
-        _write(session, rp, batch, meta.id)
+        _write(session, rp, batch, meta)
     if returning is not None:
         return _returning(session, returning, rows, f"INSERT 0 {n}", table)
     return Result(None, tag=f"INSERT 0 {n}")
@@ -268,9 +269,13 @@ def returning_columns(session: SqlSession, tree: exp.Insert | exp.Update | exp.D
     return _returning(session, returning, empty, "", table).columns
 
 
-def _write(session: SqlSession, rp: str | None, batch, table_id: int) -> None:
-    """Write to the table the statement resolved (``table_id``): one renamed or dropped meanwhile
-    is not made again under its name (42P01)."""
+def _write(session: SqlSession, rp: str | None, batch, meta, *, undo: bool = True) -> None:
+    """Write to the table the statement resolved (``meta``): one renamed or dropped meanwhile
+    is not made again under its name (42P01). In a transaction block the write's undo is noted
+    first (sql/transaction.py; ``undo=False``: an earlier entry of the statement covers it)."""
+    if undo and session.txn is not None:
+        transaction.before_write(session, rp, meta, batch)
+    table_id = meta.id
     try:
         res = session.storage.write(session.database, batch, rp=rp, table_id=table_id)
     except TableNotFound:
@@ -406,14 +411,12 @@ def _upsert(
         # (rows kept with duplicates, a tag SET, or a written NULL, which keeps the stored value: the
         # old rows go, by their stored keys, which a SET may have changed in ``updated``)
         pd = _key_pushdown(session, table, meta, key, stored)
-        session.storage.delete(
-            session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
-        )
+        _delete(session, rp, meta, pd)
     written = [t for t in (updated, fresh) if t.num_rows]
     n = 0
     for t in written:
         start = session.sql_engine.next_row_times(t.num_rows) if meta.time_column == HIDDEN_TIME else None
-        _write(session, rp, to_write_batch(meta, t, start), meta.id)
+        _write(session, rp, to_write_batch(meta, t, start), meta)
         n += t.num_rows
     out = (
         pa.concat_tables([fresh, updated.select(fresh.column_names)], promote_options="permissive")
@@ -544,10 +547,13 @@ def _delete_rewriting(
         session, table, [], exp.Where(this=kept), params,
         [exp.column(c.name, table=alias, quoted=True).as_(c.name, quoted=True) for c in cols],
     )  # fmt: skip
-    session.storage.delete(session.database, meta.name, predicate=predicate, rp=rp, **bounds)
-    if survivors.num_rows:
+    tmin, tmax = bounds.get("tmin", INT64_MIN), bounds.get("tmax", INT64_MAX)
+    _note_delete(session, rp, meta, tmin, tmax, predicate)
+    rows = None
+    if survivors.num_rows:  # (each written back keeps its own NULL or ''; a hidden time anew)
         start = session.sql_engine.next_row_times(survivors.num_rows) if hidden else None
-        _write(session, rp, to_write_batch(meta, survivors, start), meta.id)
+        rows = to_write_batch(meta, survivors, start)
+    replace_span(session, rp, meta, tmin, tmax, rows, predicate=predicate)
 
 
 def _selects_exactly(rows: pa.Table, key: list[str]) -> bool:
@@ -555,6 +561,43 @@ def _selects_exactly(rows: pa.Table, key: list[str]) -> bool:
     when one holds a NULL (no row's alone under a UNIQUE key) or '' (which it does not tell from a
     NULL); :func:`_delete_rewriting` deletes those."""
     return not any(v is None or v == "" for k in key for v in rows.column(k).to_pylist())
+
+
+def replace_span(
+    session: SqlSession,
+    rp: str | None,
+    meta,
+    tmin: int,
+    tmax: int,
+    rows,
+    *,
+    predicate: TagPredicate | None = None,
+    series: np.ndarray | None = None,
+) -> None:
+    """Delete the stored rows of a set of series (``predicate``'s, of them ``series``) within
+    [tmin, tmax] and write ``rows`` (a write batch, or None) there instead: what a DELETE the
+    storage cannot select exactly does (:func:`_delete_rewriting`), and what undoes a write in a
+    transaction block (sql/transaction.py). A crash between the two loses ``rows``."""
+    session.storage.delete(
+        session.database, meta.name, tmin=tmin, tmax=tmax, predicate=predicate, rp=rp, series=series
+    )
+    if rows is not None and len(rows):
+        _write(session, rp, rows, meta, undo=False)
+
+
+def _note_delete(session: SqlSession, rp, meta, tmin: int, tmax: int, predicate) -> None:
+    """In a transaction block, the rows a delete of ``predicate``'s series in [tmin, tmax] is about
+    to remove are noted for its undo."""
+    if session.txn is not None:
+        transaction.before_delete(session, rp, meta, tmin, tmax, predicate)
+
+
+def _delete(session: SqlSession, rp, meta, pd) -> None:
+    """The storage's delete of a pushdown's exact selection (its undo noted in a block)."""
+    _note_delete(session, rp, meta, pd.tmin, pd.tmax, pd.predicate)
+    session.storage.delete(
+        session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
+    )
 
 
 def _tag_text(v: object) -> str:
@@ -722,9 +765,7 @@ def delete(session: SqlSession, tree: exp.Delete, params: list) -> Result:
             if key is not None:
                 pd = _key_pushdown(session, table, meta, key, gone)
             assert pd is not None
-            session.storage.delete(
-                session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
-            )
+            _delete(session, rp, meta, pd)
     if returning is None:
         return Result(None, tag=f"DELETE {n}")
     return _returning(session, returning, gone, f"DELETE {n}", table)
@@ -819,9 +860,7 @@ def update(
             )
             _delete_rewriting(session, table, rp, meta, where, params, old)
         elif pd is not None and pd.exact:
-            session.storage.delete(
-                session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
-            )
+            _delete(session, rp, meta, pd)
         else:  # by the rows' key instead, when a key of tags has them
             if key is None:
                 raise E.FeatureNotSupported(
@@ -833,12 +872,9 @@ def update(
                 *[exp.column(c.name, table=alias, quoted=True).as_(c.name, quoted=True) for c in cols]
             )
             if _selects_exactly(old, key):
-                pd = _key_pushdown(session, table, meta, key, old)
-                session.storage.delete(
-                    session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
-                )
+                _delete(session, rp, meta, _key_pushdown(session, table, meta, key, old))
             else:
                 _delete_rewriting(session, table, rp, meta, where, params, old, joins)
     if batch is not None:
-        _write(session, rp, batch, meta.id)
+        _write(session, rp, batch, meta)
     return _returning(session, tree.args.get("returning"), rows, f"UPDATE {rows.num_rows}", table)

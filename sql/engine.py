@@ -17,6 +17,7 @@ import dataclasses
 import datetime as _dt
 import itertools
 import json
+import logging
 import re
 import threading
 import time as _time
@@ -54,6 +55,7 @@ from sql import (
     sequences,
     temp_tables,
     timescale,
+    transaction,
 )
 from sql import errors as E
 from sql import immediate as _immediate
@@ -279,6 +281,7 @@ class SqlSession:
             self.settings[key.lower()] = S.normalise(key, value)
         self.parameters = {label: self.settings[key] for key, label in S.REPORTED.items()}
         self.transaction_status = "I"
+        self.txn: transaction.Transaction | None = None  # the open block's undo log (sql/transaction.py)
         self.commands = commands.CommandState()
         self.sql_prepared: dict[str, Prepared] = {}
         self.temp_tables: dict[tuple[str, str], str] = {}  # (schema, name) -> ON COMMIT (sql/temp_tables.py)
@@ -1374,6 +1377,8 @@ class SqlSession:
                     else None
                 )
                 batch = to_write_batch(meta, typed, start)
+                if self.txn is not None:
+                    transaction.before_write(self, rp, meta, batch)
                 try:
                     res = self.storage.write(self.database, batch, rp=rp, table_id=meta.id)
                 except TableNotFound:  # (renamed or dropped meanwhile)
@@ -1382,7 +1387,11 @@ class SqlSession:
                     raise E.DatatypeMismatch(str(res.errors[0]))
                 total += typed.num_rows
         except duckdb.Error as exc:
+            self._fail()  # (a failed COPY fails its block, whose ROLLBACK undoes what it wrote)
             raise duck.translate(exc) from exc
+        except BaseException:  # (a CopyFail from the client, a cancel, a storage error ...)
+            self._fail()
+            raise
         finally:
             cur.close()
         return f"COPY {total}"
@@ -1403,6 +1412,15 @@ class SqlSession:
 
     def close(self) -> None:
         self.sql_engine.activity.detach(self)
+        if self.txn is not None:  # a session ending in a block: the block is rolled back
+            txn, self.txn = self.txn, None
+            self.transaction_status = "I"
+            try:
+                txn.undo(self)
+            except E.SqlError:
+                logging.getLogger("tsgres.sql").warning(
+                    "rolling back the open transaction of a closing session failed", exc_info=True
+                )
         self.commands.cursors.clear()
         if self.temp_tables:
             temp_tables.drop_all(self)

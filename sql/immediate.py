@@ -109,7 +109,7 @@ def immediate(session: SqlSession, what: str | Statement) -> bool:
         if getattr(what, "constant", None) is not None:
             return True
         if getattr(what, "kind", "") == "command":
-            return command_word(what.sql) in COMMANDS
+            return command_word(what.sql) in COMMANDS and not _undoes(session, what.sql)
         return cheap(session, what)  # type: ignore[arg-type]
     if len(what) > MAX_TEXT:
         return False
@@ -121,11 +121,23 @@ def immediate(session: SqlSession, what: str | Statement) -> bool:
         return True  # EmptyQueryResponse
     for sql in statements:
         if command_word(sql) in COMMANDS:
+            if _undoes(session, sql):
+                return False
             continue
         plan = lookup(session, sql, ())
         if plan is None or (plan.constant is None and not cheap(session, plan)):
             return False
     return True
+
+
+def _undoes(session: SqlSession, sql: str) -> bool:
+    """Whether ``sql`` may end (or roll back part of) a transaction block that has writes to undo:
+    storage work, not the loop's (sql/transaction.py)."""
+    txn = getattr(session, "txn", None)
+    return bool(txn is not None and txn.entries and command_word(sql) in _ENDS)
+
+
+_ENDS = frozenset({"ROLLBACK", "ABORT", "COMMIT", "END"})
 
 
 def constant(what: Statement) -> bool:
