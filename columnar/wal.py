@@ -50,9 +50,13 @@ Durability (``fsync=``), for ``append(payload, sync=True)``:
 - ``"always"``: returns once an fsync issued after the record was written has completed. Appenders
   share fsyncs (group commit): one thread at a time runs an fsync round covering every record written
   before it starts; appenders whose record it covers return with it, the next one leads the next round.
-- ``"interval"``: a flusher thread runs the rounds, at most one every ``interval_ms`` and only when
-  something is unsynced; append waits for the round covering its record. An idle WAL wakes nobody, and
-  a lone write after a quiet spell is synced at once instead of waiting out an interval.
+- ``"interval"``: a flusher thread runs the rounds, at most one every ``interval_ms`` while writes
+  come from several writers at once (so a round covers many of them), and only when something is
+  unsynced; append waits for the round covering its record. An idle WAL wakes nobody. A lone writer,
+  one record unsynced and nobody else waiting, after a round that covered one record (a client
+  inserting row after row, a single loader), is synced at once: waiting out the interval would make
+  each of its statements take the interval (~5-7 ms per one-row INSERT, against PostgreSQL's
+  ~0.3 ms) and batch nothing.
 - ``"off"``: returns once the record is written to the OS (survives the process, not the machine).
 
 ``sync=False`` returns after the write whatever the policy (InfluxDB v3 ``no_sync=true``);
@@ -281,6 +285,8 @@ class WAL:
         self._cv = threading.Condition(threading.Lock())  # _synced_seq, _syncing, _failure
         self._synced_seq = 0
         self._syncing = False  # an fsync round is running (its leader set this)
+        self._waiters = 0  # appenders waiting for a round (under _cv)
+        self._round_records = 0  # records the last round covered (under _cv)
         self._failure: BaseException | None = None
         self._closed = False
         self._files_closed = False  # set by close() once no fsync round may run any more
@@ -652,7 +658,11 @@ class WAL:
                 if lead and not self._syncing:
                     self._syncing = True
                     break
-                self._cv.wait()
+                self._waiters += 1
+                try:
+                    self._cv.wait()
+                finally:
+                    self._waiters -= 1
         try:
             self._fsync_round()
         finally:
@@ -684,6 +694,7 @@ class WAL:
             os.close(seg.fd)
             seg.fd = -1
         with self._cv:
+            self._round_records = target - self._synced_seq
             self._synced_seq = max(self._synced_seq, target)
         self._report_fsync(elapsed)
 
@@ -709,7 +720,7 @@ class WAL:
                 if self._stop.is_set():
                     return
                 delay = last_round + self._interval - time.monotonic()
-                if delay > 0 and self._stop.wait(delay):
+                if delay > 0 and not self._lone_writer() and self._stop.wait(delay):
                     return
                 self._pending.clear()
                 last_round = time.monotonic()
@@ -719,6 +730,12 @@ class WAL:
         except BaseException as exc:
             log.exception("WAL flusher died")
             self._fail(exc)
+
+    def _lone_writer(self) -> bool:
+        """Whether the unsynced write is a lone writer's (see the module docstring): one record
+        unsynced, at most one appender waiting, and the last round covered one record."""
+        with self._cv:
+            return self._waiters <= 1 and self._round_records <= 1 and self._last_seq - self._synced_seq <= 1
 
 
 def _max_seq_in(path: Path) -> int:
