@@ -8,6 +8,7 @@ line protocol does. Values are first cast to the columns' declared types by the 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -67,22 +68,27 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
         names, serial_rows = _values_defaults(source, names, meta.options.get("defaults", {}))
         _fix_time_literals(source, [by_name[n] for n in names])
     if names:
-        inner = [f"c{i}" for i in range(len(names))]
-        casts = [
-            exp.Cast(
-                this=exp.column(c), to=exp.DataType.build(duck_type(by_name[n].type), dialect="duckdb")
-            ).as_(n, quoted=True)
-            for c, n in zip(inner, names, strict=True)
-        ]
-        wrapped = exp.select(*casts).from_(
-            exp.Subquery(
-                this=source.copy(),
-                alias=exp.TableAlias(
-                    this=exp.to_identifier("__v"), columns=[exp.to_identifier(c) for c in inner]
-                ),
+        values = isinstance(source, exp.Values)
+        rows = _plain_values(session, meta, source, names, params) if values else None
+        if rows is None:
+            inner = [f"c{i}" for i in range(len(names))]
+            casts = [
+                exp.Cast(
+                    this=exp.column(c), to=exp.DataType.build(duck_type(by_name[n].type), dialect="duckdb")
+                ).as_(n, quoted=True)
+                for c, n in zip(inner, names, strict=True)
+            ]
+            wrapped = exp.select(*casts).from_(
+                exp.Subquery(
+                    this=source.copy(),
+                    alias=exp.TableAlias(
+                        this=exp.to_identifier("__v"), columns=[exp.to_identifier(c) for c in inner]
+                    ),
+                )
             )
-        )
-        rows = session.query_arrow(wrapped, params)
+            rows = session.query_arrow(wrapped, params)
+            if values:  # (what _plain_values builds its rows as, from the next statement on)
+                session.sql_engine.values_schemas[(meta.id, tuple(names))] = (meta, rows.schema)
     else:  # every column takes its default: as many rows as VALUES has, no column yet
         rows = pa.table({"__n": np.zeros(len(source.expressions), np.int8)}).drop_columns(["__n"])
     for name, at in serial_rows.items():
@@ -114,6 +120,95 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     if returning is not None:
         return _returning(session, returning, rows, f"INSERT 0 {n}", table)
     return Result(None, tag=f"INSERT 0 {n}")
+
+
+def _plain_values(
+    session: SqlSession, meta, source: exp.Values, names: list[str], params: list
+) -> pa.Table | None:
+    """The rows of a VALUES list of constants and parameters whose values already are of their
+    columns' kinds (an int for an integer column, a str for text, an aware datetime for timestamptz
+    ..., now() for timestamptz), built directly: what an ORM's one-row INSERT sends. The DuckDB statement that casts them
+    (rewrite, bind, run: ~5 ms) gives the same rows; its result schema for these columns of this
+    table is kept (``SqlEngine.values_schemas``) from the first such statement, which it runs. None
+    for anything else (an expression, a text for a number, a value out of range ...): DuckDB casts it
+    and reports what is wrong, as before."""
+    known = session.sql_engine.values_schemas.get((meta.id, tuple(names)))
+    if known is None or known[0] is not meta:
+        return None
+    schema: pa.Schema = known[1]
+    accepts = [_accepts(meta.column(n), f.type) for n, f in zip(names, schema, strict=True)]
+    if any(a is None for a in accepts):
+        return None
+    columns: list[list] = [[] for _ in names]
+    now = dt.datetime.now(dt.UTC)  # (now(): DuckDB's statement time, which the general path takes)
+    for row in source.expressions:
+        cells = row.expressions
+        if len(cells) != len(names):
+            return None
+        for i, cell in enumerate(cells):
+            value = (
+                now if isinstance(cell, exp.CurrentTimestamp) and not cell.args else _constant(cell, params)
+            )
+            if value is _NOT_CONSTANT or (value is not None and not accepts[i](value)):
+                return None
+            columns[i].append(value)
+    try:
+        return pa.table(
+            [pa.array(v, type=f.type) for v, f in zip(columns, schema, strict=True)], schema=schema
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+        return None  # (out of range ...: DuckDB's error)
+
+
+_NOT_CONSTANT = object()
+
+
+def _constant(cell: exp.Expression, params: list):
+    """A VALUES cell's value: a parameter's, a literal's (numbers as int or float, strings as str), a
+    boolean, NULL; _NOT_CONSTANT for anything else (now() is the caller's)."""
+    if isinstance(cell, exp.Null):
+        return None
+    if isinstance(cell, exp.Parameter) and isinstance(cell.this, exp.Literal) and not cell.this.is_string:
+        k = int(cell.this.this) - 1
+        return params[k] if 0 <= k < len(params) else _NOT_CONSTANT
+    if isinstance(cell, exp.Boolean):
+        return bool(cell.this)
+    negative = isinstance(cell, exp.Neg)
+    lit = cell.this if negative else cell
+    if not isinstance(lit, exp.Literal):
+        return _NOT_CONSTANT
+    text = lit.this
+    if lit.is_string:
+        return _NOT_CONSTANT if negative else text
+    if text.isdigit():
+        return -int(text) if negative else int(text)
+    try:
+        number = float(text)
+    except ValueError:
+        return _NOT_CONSTANT
+    if not math.isfinite(number):  # (PostgreSQL reads 1e400 as numeric: out of range for a float)
+        return _NOT_CONSTANT
+    return -number if negative else number
+
+
+def _accepts(col, typ: pa.DataType):
+    """What a plain VALUES cell of column ``col`` (arrow type ``typ``, as DuckDB casts it) may hold
+    to be taken as it is; None: no fast path for the column's type."""
+    if col is None:
+        return None
+    name = col.pg_type or ""
+    if pa.types.is_integer(typ):
+        return lambda v: type(v) is int
+    if pa.types.is_floating(typ):
+        return lambda v: type(v) in (int, float)
+    if pa.types.is_boolean(typ):
+        return lambda v: type(v) is bool
+    if pa.types.is_string(typ) and name in ("", "text"):
+        return lambda v: type(v) is str and "\x00" not in v
+    if pa.types.is_timestamp(typ):
+        aware = typ.tz is not None
+        return lambda v: type(v) is dt.datetime and (v.tzinfo is not None) == aware
+    return None
 
 
 def no_arrays(table: str, columns: list) -> None:

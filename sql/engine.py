@@ -137,6 +137,8 @@ class SqlEngine:
         self.activity.install(self.duck)  # (pg_cancel_backend / pg_terminate_backend, per row)
         sequences.install(self.duck)  # (nextval / currval / setval / lastval, per row)
         self.roles_epoch = object()  # replaced by every role or privilege change (sql/roles.py)
+        # (table id, columns) -> (its TableMeta, the arrow schema DuckDB cast INSERT VALUES to: sql/dml.py)
+        self.values_schemas: dict[tuple[int, tuple[str, ...]], tuple[object, pa.Schema]] = {}
 
     PLAN_CACHE_SIZE = 1000
 
