@@ -161,6 +161,15 @@ def _plain_values(
 
 
 _NOT_CONSTANT = object()
+_FLOAT4_MAX = float(np.finfo(np.float32).max)
+
+
+def _fits_float4(v: float) -> bool:
+    """Whether ``v`` rounds to a finite, nonzero-if-nonzero float4 (else PostgreSQL's 22003)."""
+    if v == 0:
+        return True
+    r = float(np.float32(v)) if abs(v) <= _FLOAT4_MAX * 2 else float("inf")
+    return r != 0 and math.isfinite(r)
 
 
 def _constant(cell: exp.Expression, params: list):
@@ -199,6 +208,8 @@ def _accepts(col, typ: pa.DataType):
     name = col.pg_type or ""
     if pa.types.is_integer(typ):
         return lambda v: type(v) is int
+    if pa.types.is_float32(typ):  # (PostgreSQL's float8 -> float4: overflow and underflow are errors)
+        return lambda v: type(v) in (int, float) and _fits_float4(v)
     if pa.types.is_floating(typ):
         return lambda v: type(v) in (int, float)
     if pa.types.is_boolean(typ):
