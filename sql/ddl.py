@@ -66,6 +66,8 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
     table: exp.Table = schema.this
     temporary = temp_tables.on_commit(tree, sql)
     storage, database = session.storage, session.database
+    if temporary is not None:  # (its name was qualified with the session's pg_temp_N at prepare)
+        table.set("db", exp.to_identifier(temp_tables.ensure_schema(session)))
     rp = _rp_of(table)
     try:
         rpm = storage.catalog.retention_policy(database, rp)
@@ -234,6 +236,8 @@ def create_table_as(session: SqlSession, tree: exp.Create, sql: str = "") -> Res
         properties=_create_properties(tree),
     )
     storage = session.storage
+    if temp_tables.on_commit(tree, sql) is not None:
+        target.set("db", exp.to_identifier(temp_tables.ensure_schema(session)))
     rpm = storage.catalog.retention_policy(session.database, _rp_of(target))
     existed = storage.table(rpm.database_id, rpm.name, target.name) is not None
     props = (tree.args.get("properties") or exp.Properties()).expressions

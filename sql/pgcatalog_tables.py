@@ -150,7 +150,7 @@ def pg_class(s: Snapshot) -> list[Row]:
             "relhasindex": bool(rel.indexes),
             "relchecks": len(rel.checks),
             "relhastriggers": bool(rel.foreign_keys) or (rel.schema.name, rel.name) in referenced,
-            "relpersistence": "p",
+            "relpersistence": "t" if rel.schema.temp else "p",
             "relkind": rel.kind,
             "relnatts": len(s.columns_of(rel)),
             "relispopulated": True,
