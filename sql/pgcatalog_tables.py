@@ -813,6 +813,8 @@ def tsgres_names(s: Snapshot) -> list[Row]:
 
     for rel in s.relations:
         names = [f"{rel.schema.name}.{rel.name}"] + ([rel.name] if rel.visible else [])
+        if rel.schema.temp == "own":  # (pg_temp: the session's own temporary schema)
+            names.append(f"pg_temp.{rel.name}")
         add("c", rel.oid, rel.display, names, rel.visible)
     for t in s.types:
         fmt = s.type_format(t)
