@@ -81,6 +81,26 @@ def ensure_schema(session: SqlSession) -> str:
     return name
 
 
+def schema_named(session: SqlSession, schema: str | None, name: str, sequence: bool = False) -> str | None:
+    """The schema a relation name given as text means (COMMENT ON, nextval('s')): ``pg_temp`` is the
+    session's temporary schema, and an unqualified name of one of its temporary tables (or, with
+    ``sequence``, of a sequence there: a SERIAL's) is there; else ``schema`` as given."""
+    own = session.temp_schema
+    if own is None:
+        return schema
+    if schema == ALIAS:
+        return own
+    if schema is None:
+        if (own, name) in session.temp_tables:
+            return own
+        if sequence:
+            from sql import sequences
+
+            if sequences.exists(session, own, name):
+                return own
+    return schema
+
+
 def qualify(session: SqlSession, tree: exp.Expression) -> exp.Expression:
     """Resolve the names of ``tree`` (just parsed) through the session's temporary schema, as
     PostgreSQL's search path does with pg_temp first: a table the session made temporary, named

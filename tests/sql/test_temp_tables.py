@@ -196,3 +196,46 @@ def test_copy_into_a_temporary_table(tmp_path):
         assert s.copy_in(r.copy, iter([b"1\tx\n2\ty\n"])) == "COPY 2"
         assert _q(s, "SELECT a, b FROM loaded ORDER BY a") == [(1, "x"), (2, "y")]
         assert _q(s, "SELECT count(*) FROM public.loaded") == [(0,)]
+
+
+def test_influxql_does_not_list_sessions_temporary_tables(tmp_path):
+    """SHOW MEASUREMENTS and SHOW RETENTION POLICIES leave out what only a SQL session's temporary
+    schema holds; a measurement that a temporary table shadows is still listed."""
+    from sql.influxql.execute import run
+
+    def influxql(storage, text: str) -> list[list]:
+        (result,) = run(storage, engine, text, database="postgres")
+        assert result.error is None, result.error
+        return [v for s in result.series for v in s.values]
+
+    with sql_engine(tmp_path) as (storage, engine):
+        s = engine.session("postgres")
+        _q(s, "CREATE TABLE cpu (time timestamptz NOT NULL, host text, v float8)")
+        _q(s, "INSERT INTO cpu VALUES ('2024-01-01 00:00:00+00', 'a', 1)")
+        _q(s, "CREATE TEMP TABLE cpu (time timestamptz NOT NULL, host text, v float8)")
+        _q(s, "CREATE TEMP TABLE private_scratch (time timestamptz NOT NULL, host text, v float8)")
+        _q(s, "INSERT INTO cpu VALUES ('2024-01-01 00:00:00+00', 'b', 2)")
+        _q(s, "INSERT INTO private_scratch VALUES ('2024-01-01 00:00:00+00', 'c', 3)")
+        assert influxql(storage, "SHOW MEASUREMENTS") == [["cpu"]]
+        assert [r[0] for r in influxql(storage, "SHOW RETENTION POLICIES")] == ["autogen"]
+        assert influxql(storage, "SELECT v FROM cpu") == [[1704067200000000000, 1.0]]
+
+
+def test_serial_sequences_and_comments_of_temporary_tables(tmp_path):
+    """A SERIAL's sequence is made in the temporary schema and found there by nextval('t_id_seq');
+    COMMENT ON TABLE names the temporary table that shadows a permanent one."""
+    with sql_engine(tmp_path) as (_storage, engine):
+        s, other = engine.session("postgres"), engine.session("postgres")
+        _q(s, "CREATE TABLE jobs (id int)")
+        _q(s, "CREATE TEMP TABLE jobs (id serial PRIMARY KEY, name text)")
+        _q(s, "INSERT INTO jobs (name) VALUES ('a'), ('b')")
+        assert _q(s, "SELECT id, name FROM jobs ORDER BY id") == [(1, "a"), (2, "b")]
+        assert _q(s, "SELECT nextval('jobs_id_seq') AS a, nextval('pg_temp.jobs_id_seq') AS b") == [(3, 4)]
+        with pytest.raises(SqlError) as e:
+            _q(other, "SELECT nextval('jobs_id_seq')")
+        assert e.value.sqlstate == "42P01"
+        _q(s, "COMMENT ON TABLE jobs IS 'scratch'")
+        assert _q(s, "SELECT obj_description('jobs'::regclass)") == [("scratch",)]
+        assert _q(s, "SELECT obj_description('public.jobs'::regclass)") == [(None,)]
+        s.close()
+        assert _q(other, "SELECT count(*) FROM pg_class WHERE relname = 'jobs_id_seq'") == [(0,)]
