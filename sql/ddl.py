@@ -461,6 +461,11 @@ def create_other(session: SqlSession, tree: exp.Create) -> Result:
         name = tree.this.db or tree.this.name
         if name == "public":
             return Result(None, tag="CREATE SCHEMA")
+        if name.startswith("pg_"):  # (reserved: pg_temp_N are sessions' temporary schemas)
+            raise E.ReservedName(
+                f'unacceptable schema name "{name}"',
+                detail='The prefix "pg_" is reserved for system schemas.',
+            )
         try:
             storage.catalog.create_retention_policy(database, name, 0)
         except StorageError:

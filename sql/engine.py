@@ -567,7 +567,10 @@ class SqlSession:
             raise E.InFailedTransaction(
                 "current transaction is aborted, commands ignored until end of transaction block"
             )
-        if stmt.kind == "query" and stmt.version != self.sql_engine.catalog_version:
+        if (
+            stmt.kind == "query" or (self.temp_schema is not None and stmt.kind in _DML)
+        ) and stmt.version != self.sql_engine.catalog_version:
+            # (a DML statement's names may mean another table once a temporary table came or went)
             stmt = self._replan(stmt)
         self.current_params = list(params)
         self._cancelled = False
@@ -1486,6 +1489,7 @@ def _select_into(tree: exp.Select) -> exp.Create:
 
 
 _USER_TYPES = "user_types"  # the memo key of a plan's enum types (prepare)
+_DML = ("insert", "delete", "update")
 
 
 def _type_oids(stmt: Prepared) -> set[int]:

@@ -239,3 +239,23 @@ def test_serial_sequences_and_comments_of_temporary_tables(tmp_path):
         assert _q(s, "SELECT obj_description('public.jobs'::regclass)") == [(None,)]
         s.close()
         assert _q(other, "SELECT count(*) FROM pg_class WHERE relname = 'jobs_id_seq'") == [(0,)]
+
+
+def test_statements_prepared_before_a_temporary_table_came_or_went(tmp_path):
+    """A statement prepared before is planned again at its next execution, as PostgreSQL does: the
+    name it gave may mean the temporary table now, or the permanent one again."""
+    with sql_engine(tmp_path) as (_storage, engine):
+        s = engine.session("postgres")
+        _q(s, "CREATE TABLE loads (a int)")
+        _q(s, "CREATE TEMP TABLE other (a int)")  # (the session has a temporary schema)
+        insert, select = (
+            s.prepare("INSERT INTO loads VALUES (1)", []),
+            s.prepare("SELECT count(*) FROM loads", []),
+        )
+        _q(s, "CREATE TEMP TABLE loads (a int)")
+        s.execute(insert, [])
+        assert [tuple(r.values()) for b in s.execute(select, []).batches for r in b.to_pylist()] == [(1,)]
+        assert _q(s, "SELECT count(*) FROM public.loads") == [(0,)]
+        _q(s, "DROP TABLE loads")
+        s.execute(insert, [])
+        assert _q(s, "SELECT count(*) FROM loads") == [(1,)]

@@ -43,6 +43,7 @@ STEPS: list[tuple[str, str]] = [
     ("a", "SELECT s.tag, p.note FROM t_stage s JOIN public.t_stage p ON s.v > p.id ORDER BY 1"),
     ("b", "CREATE TEMP TABLE t_stage (n int8)"),  # 42P07: it has one
     ("a", "CREATE TEMP TABLE public.t_other (a int)"),  # 42P16
+    ("a", "CREATE SCHEMA pg_temp_99"),  # 42939: pg_ is reserved
     ("a", "CREATE TABLE pg_temp.t_other (a int)"),  # temporary: made in pg_temp
     ("b", "SELECT * FROM t_other"),  # 42P01: not b's
     ("a", _CATALOG),
