@@ -397,6 +397,7 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
                     continue
                 raise E.UndefinedTable(f'view "{table.name}" does not exist')
             storage.catalog.set_meta(key, None)
+            temp_tables.forget(session, table.db or "public", table.name)
             storage.catalog.set_meta(roles.view_key(database, table.db or "public", table.name), None)
             comments.view_dropped(session, table.db or "public", table.name)
         return Result(None, tag="DROP VIEW")
@@ -478,7 +479,12 @@ def create_other(session: SqlSession, tree: exp.Create) -> Result:
             raise E.DuplicateTable(f'relation "{tree.this.name}" already exists')
         query = tree.expression
         session.prepare(query.sql("postgres"), [])  # validates it binds
+        temporary = temp_tables.is_temp_schema(tree.this.db or "")  # (qualified so at prepare)
+        if temporary:
+            temp_tables.ensure_schema(session)
         storage.catalog.set_meta(key, query.sql("postgres"))
+        if temporary:
+            temp_tables.created(session, tree.this.db, tree.this.name, "view")
         return Result(None, tag="CREATE VIEW")
     raise E.FeatureNotSupported(f"CREATE {kind} is not supported")
 

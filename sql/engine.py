@@ -509,7 +509,7 @@ class SqlSession:
 
     def _prepare_tree(self, sql: str, tree: exp.Expression, param_oids: list[int]) -> Prepared:
         word = command_word(sql)
-        if self.temp_schema is not None or "pg_temp" in sql.lower():  # (sql/temp_tables.py)
+        if self.temp_schema is not None or "temp" in sql.lower():  # TEMP, pg_temp (sql/temp_tables.py)
             tree = temp_tables.qualify(self, tree)
         if isinstance(tree, exp.Values):  # a top-level VALUES list: columns column1, column2 ...
             width = len(tree.expressions[0].expressions) if tree.expressions else 0
@@ -1200,7 +1200,7 @@ class SqlSession:
         opts, body = parse_explain(sql)
         analyze = opts.analyze
         tree = parse(body)
-        if self.temp_schema is not None or "pg_temp" in body.lower():  # (sql/temp_tables.py)
+        if self.temp_schema is not None or "temp" in body.lower():  # TEMP, pg_temp (sql/temp_tables.py)
             tree = temp_tables.qualify(self, tree)
         lines: list[str] = []
         analyzed = None

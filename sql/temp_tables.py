@@ -108,22 +108,16 @@ def qualify(session: SqlSession, tree: exp.Expression) -> exp.Expression:
     SELECT ... INTO TEMP) goes there too, and a CREATE TABLE into ``pg_temp`` makes a temporary
     table. 42P16 for a temporary table in another schema; 0A000 for reading or writing another
     session's temporary tables. Called only when the session has a temporary schema or the text
-    names one."""
+    says "temp" (TEMP, TEMPORARY, pg_temp)."""
     own = session.temp_schema
     names = {name for schema, name in session.temp_tables if schema == own}
     target, temporary = _created(tree)
     ctes: set[str] | None = None
     for table in tree.find_all(exp.Table):
-        if not isinstance(table.this, exp.Identifier):
+        if not isinstance(table.this, exp.Identifier) or table is target:
             continue
         schema = table.db
-        if table is target:
-            if temporary:
-                if schema and schema != ALIAS and schema != own:
-                    raise E.InvalidTableDefinition("cannot create temporary relation in non-temporary schema")
-                table.set("db", exp.to_identifier(schema_of(session)))
-            # (else a permanent table, made in its schema whatever temporary one has the name)
-        elif schema == ALIAS:
+        if schema == ALIAS:
             if own is None:
                 raise E.UndefinedTable(f'relation "{ALIAS}.{table.name}" does not exist')
             table.set("db", exp.to_identifier(own))
@@ -135,16 +129,43 @@ def qualify(session: SqlSession, tree: exp.Expression) -> exp.Expression:
                 ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
             if table.name not in ctes:
                 table.set("db", exp.to_identifier(own))
+    if target is None:
+        return tree
+    if not temporary and own is not None and _view_over_temporary(tree, own):
+        # a view over the session's temporary relations is temporary too, as in PostgreSQL
+        if not target.db:
+            session.notice(E.Notice_(f'view "{target.name}" will be a temporary view'))
+        _mark_temporary(tree)
+        temporary = True
+    if temporary:  # (else a permanent relation, made in its schema whatever temporary one has the name)
+        if target.db and target.db != ALIAS and target.db != own:
+            raise E.InvalidTableDefinition("cannot create temporary relation in non-temporary schema")
+        target.set("db", exp.to_identifier(schema_of(session)))
     return tree
+
+
+def _view_over_temporary(tree: exp.Expression, own: str) -> bool:
+    if not isinstance(tree, exp.Create) or (tree.args.get("kind") or "").upper() != "VIEW":
+        return False
+    body = tree.expression
+    return body is not None and any(t.db == own for t in body.find_all(exp.Table))
+
+
+def _mark_temporary(tree: exp.Create) -> None:
+    props = tree.args.get("properties")
+    if props is None:
+        props = exp.Properties(expressions=[])
+        tree.set("properties", props)
+    props.append("expressions", exp.TemporaryProperty())
 
 
 _READS_OR_WRITES = (exp.Query, exp.Insert, exp.Update, exp.Delete)
 
 
 def _created(tree: exp.Expression) -> tuple[exp.Table | None, bool]:
-    """The table a CREATE TABLE or SELECT ... INTO makes, and whether it is temporary (TEMP, or
-    made in ``pg_temp``: then it is marked temporary here, as PostgreSQL makes it); (None, False) for
-    any other statement."""
+    """The table or view a CREATE TABLE | VIEW or SELECT ... INTO makes, and whether it is temporary
+    (TEMP, or made in ``pg_temp``: then it is marked temporary here, as PostgreSQL makes it); (None,
+    False) for any other statement."""
     if isinstance(tree, exp.Select):
         into = tree.args.get("into")
         if into is None or not isinstance(into.this, exp.Table):
@@ -157,17 +178,14 @@ def _created(tree: exp.Expression) -> tuple[exp.Table | None, bool]:
     table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
     if not isinstance(table, exp.Table):
         return None, False
-    if (tree.args.get("kind") or "").upper() != "TABLE":
-        return table, False  # (a view, a sequence ...: made where named)
+    if (tree.args.get("kind") or "").upper() not in ("TABLE", "VIEW"):
+        return table, False  # (an index, a sequence ...: made where named)
     props = tree.args.get("properties")
     if props is not None and any(isinstance(p, exp.TemporaryProperty) for p in props.expressions):
         return table, True
     if table.db != ALIAS:
         return table, False
-    if props is None:
-        props = exp.Properties(expressions=[])
-        tree.set("properties", props)
-    props.append("expressions", exp.TemporaryProperty())
+    _mark_temporary(tree)
     return table, True
 
 
@@ -192,9 +210,11 @@ def session_ended(session: SqlSession) -> None:
 
 
 def created(session: SqlSession, schema: str, name: str, on_commit: str) -> None:
-    """Table ``schema.name`` was just created temporary (``on_commit``: preserve, delete or drop)."""
+    """Table ``schema.name`` was just created temporary (``on_commit``: preserve, delete or drop), or
+    is a temporary view (``on_commit`` "view": dropped with the session's tables)."""
     key = f"{_META}{session.database}:{schema}:{name}"
-    session.storage.catalog.set_meta(key, json.dumps({"schema": schema, "name": name}))
+    spec = {"schema": schema, "name": name, **({"view": True} if on_commit == "view" else {})}
+    session.storage.catalog.set_meta(key, json.dumps(spec))
     session.temp_tables[(schema, name)] = on_commit
 
 
@@ -265,7 +285,7 @@ def drop_leftovers(engine: SqlEngine) -> None:
         spec = json.loads(value)
         try:
             session = engine.session(database)
-            session.temp_tables[(spec["schema"], spec["name"])] = "drop"
+            session.temp_tables[(spec["schema"], spec["name"])] = "view" if spec.get("view") else "drop"
             _drop(session, spec["schema"], spec["name"])
         except Exception:  # a database dropped meanwhile: only the record is left
             log.warning("temporary table %s left from before could not be dropped", key, exc_info=True)
@@ -281,7 +301,8 @@ def drop_leftovers(engine: SqlEngine) -> None:
 
 
 def _drop(session: SqlSession, schema: str, name: str) -> None:
-    _run(session, f"DROP TABLE IF EXISTS {_qualified(schema, name)}")
+    kind = "VIEW" if session.temp_tables.get((schema, name)) == "view" else "TABLE"
+    _run(session, f"DROP {kind} IF EXISTS {_qualified(schema, name)}")
     forget(session, schema, name)
 
 

@@ -259,3 +259,29 @@ def test_statements_prepared_before_a_temporary_table_came_or_went(tmp_path):
         _q(s, "DROP TABLE loads")
         s.execute(insert, [])
         assert _q(s, "SELECT count(*) FROM loads") == [(1,)]
+
+
+def test_temporary_views(tmp_path):
+    """A view over the session's temporary tables is temporary, as in PostgreSQL (and CREATE TEMP
+    VIEW): private to the session, dropped with it; 42P16 in another schema."""
+    with sql_engine(tmp_path) as (_storage, engine):
+        s, other = engine.session("postgres"), engine.session("postgres")
+        with pytest.raises(SqlError) as e:
+            _q(s, "CREATE TEMP TABLE public.first (a int)")  # (a session without a temporary schema yet)
+        assert e.value.sqlstate == "42P16"
+        _q(s, "CREATE TEMP VIEW constant AS SELECT 1 AS one")
+        _q(s, "CREATE TEMP TABLE staged (a int)")
+        _q(s, "INSERT INTO staged VALUES (1), (2)")
+        _q(s, "CREATE VIEW doubled AS SELECT a * 2 AS b FROM staged")  # NOTICE: a temporary view
+        assert _q(s, "SELECT b FROM doubled ORDER BY b") == [(2,), (4,)]
+        assert _q(s, "SELECT one FROM pg_temp.constant") == [(1,)]
+        persistence = "SELECT relname, relpersistence FROM pg_class WHERE relkind = 'v' AND relpersistence = 't' ORDER BY 1"
+        assert _q(s, persistence) == [("constant", "t"), ("doubled", "t")]
+        assert _missing(other, "doubled") and _missing(other, "constant")
+        with pytest.raises(SqlError) as e:
+            _q(s, "CREATE VIEW public.leak AS SELECT a FROM staged")
+        assert e.value.sqlstate == "42P16"
+        _q(s, "DROP VIEW constant")
+        assert _missing(s, "constant")
+        s.close()
+        assert _q(other, persistence) == []

@@ -51,6 +51,12 @@ STEPS: list[tuple[str, str]] = [
     ("a", _TABLES),
     ("b", _TABLES),
     ("a", _COLUMNS),
+    ("a", "CREATE VIEW t_view AS SELECT v FROM t_stage"),  # over a temporary table: temporary
+    ("a", "SELECT * FROM t_view ORDER BY v"),
+    ("b", "SELECT * FROM t_view"),  # 42P01
+    ("a", "CREATE VIEW public.t_view2 AS SELECT v FROM t_stage"),  # 42P16
+    ("a", "SELECT relname, relpersistence FROM pg_class WHERE relname LIKE 't_view%'"),
+    ("a", "DROP VIEW t_view"),
     ("a", "SELECT 't_stage'::regclass = 'pg_temp.t_stage'::regclass"),
     ("a", "TRUNCATE t_stage"),
     ("a", "SELECT count(*) FROM t_stage"),
