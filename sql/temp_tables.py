@@ -9,7 +9,8 @@ of the session's temporary tables, and ``pg_temp.x``, become ``pg_temp_N.x``, so
 and the native executor see an ordinary schema-qualified table. The session's temporary tables
 thereby shadow permanent tables of the same name (pg_temp is searched first for relations, as in
 PostgreSQL), other sessions do not find them by name, and two sessions may each have one of the same
-name. A session that holds a temporary schema plans under a key of its own (``plan_scope``): the plan
+name. Views over them (and ``CREATE TEMP VIEW``) are temporary too, recorded and dropped with
+them. A session that holds a temporary schema plans under a key of its own (``plan_scope``): the plan
 cache is shared by text, and the same text means another table there. Sessions without one pay
 nothing per query.
 
@@ -104,9 +105,10 @@ def schema_named(session: SqlSession, schema: str | None, name: str, sequence: b
 def qualify(session: SqlSession, tree: exp.Expression) -> exp.Expression:
     """Resolve the names of ``tree`` (just parsed) through the session's temporary schema, as
     PostgreSQL's search path does with pg_temp first: a table the session made temporary, named
-    unqualified, and ``pg_temp.x``, become ``pg_temp_N.x``. The target of CREATE TEMP TABLE (or of
-    SELECT ... INTO TEMP) goes there too, and a CREATE TABLE into ``pg_temp`` makes a temporary
-    table. 42P16 for a temporary table in another schema; 0A000 for reading or writing another
+    unqualified, and ``pg_temp.x``, become ``pg_temp_N.x``. The target of CREATE TEMP TABLE | VIEW
+    (or of SELECT ... INTO TEMP) goes there too; a CREATE TABLE into ``pg_temp``, and a view over
+    the session's temporary relations, are made temporary. 42P16 for a temporary relation in another
+    schema; 0A000 for reading or writing another
     session's temporary tables. Called only when the session has a temporary schema or the text
     says "temp" (TEMP, TEMPORARY, pg_temp)."""
     own = session.temp_schema
