@@ -679,13 +679,14 @@ class Catalog:
             cur.execute("DELETE FROM files WHERE table_id=?", (table_id,))
             cur.execute("DELETE FROM tombstones WHERE table_id=?", (table_id,))
             cur.execute(
-                "DELETE FROM comments WHERE kind IN ('table', 'index') AND object=?", (str(table_id),)
+                f"DELETE FROM comments WHERE kind IN {TABLE_COMMENT_KINDS} AND object=?", (str(table_id),)
             )
             _drop_acls(cur, [table_id])
 
     # -- comments (COMMENT ON) ---------------------------------------------------------------------
     # One row per described object: ``kind`` says what ``object`` and ``sub`` name. table: the table
-    # id, and '' or a column name; index: the table id and its key columns joined by ','; view: the
+    # id, and '' or a column name; index: the table id and its key columns joined by ',' (a key's
+    # index) or 'index:<name>' (CREATE INDEX's, sql/indexes.py); view: the
     # JSON list [schema, name], and '' or a column name; schema and extension: the name; database:
     # '' (under its own id); function: the OID. An empty description hides a built-in default.
     def set_comment(self, database_id: int, kind: str, obj: str, sub: str, text: str | None) -> None:
@@ -819,7 +820,7 @@ class Catalog:
         return [TombstoneMeta(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6]))) for r in rows]
 
 
-TABLE_COMMENT_KINDS = ("table", "index")  # the comment kinds whose object is a table id
+TABLE_COMMENT_KINDS = ("table", "index", "rowtype")  # the comment kinds whose object is a table id
 
 
 def _drop_comments(cur: sqlite3.Cursor, database_id: int, kinds: tuple[str, ...], obj: str) -> None:

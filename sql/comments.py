@@ -1,13 +1,14 @@
-"""COMMENT ON: descriptions of tables, columns, views, continuous aggregates, key indexes, schemas,
-databases, extensions and functions, kept in the storage catalog (columnar/catalog.py's
-``comments``) and shown by pg_description / pg_shdescription and obj_description & co.
-(sql/pgcatalog_tables.py).
+"""COMMENT ON: descriptions of tables, columns, views, continuous aggregates, key indexes, sequences,
+types (enum types, tables' row types, built-in types, and their arrays), schemas, databases,
+extensions and functions, kept in the storage catalog (columnar/catalog.py's ``comments``) and
+shown by pg_description / pg_shdescription and obj_description & co. (sql/pgcatalog_tables.py).
 
 The statement is read here, token by token (sqlglot's tokenizer), as PostgreSQL 15's grammar reads
 it: sqlglot's own parser takes neither ``IS NULL`` nor ``E'...'`` nor EXTENSION. Each object is
 looked up as PostgreSQL looks it up, with its errors: 42P01 for a relation that does not exist,
-42809 for one of another kind, 42703 for a column, 3F000 for a schema, 42704 for an extension,
-42883 / 42725 for a function; a database that does not exist is only a warning, as in PostgreSQL.
+42809 for one of another kind, 42703 for a column, 3F000 for a schema, 42704 for an extension or a
+type, 42883 / 42725 for a function; a database that does not exist is only a warning, as in
+PostgreSQL. tsgres has no domains: COMMENT ON DOMAIN finds a type (42809, not a domain) or none.
 ``IS NULL`` and ``IS ''`` remove the description.
 """
 
@@ -45,13 +46,14 @@ if TYPE_CHECKING:
 
 # The objects PostgreSQL can describe that tsgres has none of (0A000 rather than a syntax error).
 _OTHER_KINDS = {
-    "ACCESS METHOD", "AGGREGATE", "CAST", "COLLATION", "CONSTRAINT", "CONVERSION", "DOMAIN",
+    "ACCESS METHOD", "AGGREGATE", "CAST", "COLLATION", "CONSTRAINT", "CONVERSION",
     "EVENT TRIGGER", "FOREIGN DATA WRAPPER", "FOREIGN TABLE", "LANGUAGE", "LARGE OBJECT", "OPERATOR",
-    "POLICY", "PROCEDURAL LANGUAGE", "PROCEDURE", "PUBLICATION", "ROLE", "ROUTINE", "RULE", "SEQUENCE",
-    "SERVER", "STATISTICS", "SUBSCRIPTION", "TABLESPACE", "TEXT SEARCH", "TRANSFORM", "TRIGGER", "TYPE",
+    "POLICY", "PROCEDURAL LANGUAGE", "PROCEDURE", "PUBLICATION", "ROLE", "ROUTINE", "RULE",
+    "SERVER", "STATISTICS", "SUBSCRIPTION", "TABLESPACE", "TEXT SEARCH", "TRANSFORM", "TRIGGER",
 }  # fmt: skip
 _KINDS = ("MATERIALIZED VIEW", "TABLE", "COLUMN", "VIEW", "SCHEMA", "DATABASE", "INDEX", "EXTENSION",
-          "FUNCTION")  # fmt: skip
+          "FUNCTION", "SEQUENCE", "TYPE", "DOMAIN")  # fmt: skip
+_TYPE_KINDS = ("TYPE", "DOMAIN")  # (named by a type name: ``int4[]``, ``character varying(10)``)
 _STRINGS = {TokenType.STRING, TokenType.BYTE_STRING, TokenType.HEREDOC_STRING, TokenType.RAW_STRING}
 _RESERVED = {"IS", "NULL", "ON"}  # (reserved words that may not start an object's name here)
 _WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
@@ -63,6 +65,7 @@ class Comment:
     names: list[str]  # the dotted name, each part as PostgreSQL folds it
     args: list[str] | None  # FUNCTION: the argument types as written (None: no list given)
     text: str | None  # None: remove
+    written: str = ""  # TYPE, DOMAIN: the type name as written
 
 
 def parse(sql: str) -> Comment:
@@ -82,6 +85,8 @@ def parse(sql: str) -> Comment:
             raise E.FeatureNotSupported(f"COMMENT ON {other} is not supported")
         raise E.SyntaxError_("syntax error " + _near(tokens, at))
     at += len(kind.split())
+    if kind in _TYPE_KINDS:
+        return _type_comment(sql, tokens, words, kind, at)
     names: list[str] = []
     while True:
         if at >= len(tokens) or not _is_name(tokens[at]) or (not names and words[at] in _RESERVED):
@@ -99,16 +104,29 @@ def parse(sql: str) -> Comment:
         raise E.SyntaxError_("syntax error " + _near(tokens, at))
     if at + 2 != len(tokens):
         raise E.SyntaxError_("syntax error " + _near(tokens, min(at + 2, len(tokens))))
-    value = tokens[at + 1]
-    if value.token_type == TokenType.NULL:
-        text = None
-    elif value.token_type in _STRINGS:
-        text = value.text or None
-    else:
-        raise E.SyntaxError_("syntax error " + _near(tokens, at + 1))
+    text = _value(tokens, at + 1)
     if kind in ("SCHEMA", "DATABASE", "EXTENSION") and len(names) > 1:
         raise E.SyntaxError_('syntax error at or near "."')
     return Comment(kind, names, args, text)
+
+
+def _value(tokens: list[Token], at: int) -> str | None:
+    """The description at ``at`` (after IS): its text, None for NULL (and '')."""
+    value = tokens[at]
+    if value.token_type == TokenType.NULL:
+        return None
+    if value.token_type in _STRINGS:
+        return value.text or None
+    raise E.SyntaxError_("syntax error " + _near(tokens, at))
+
+
+def _type_comment(sql: str, tokens: list[Token], words: list[str], kind: str, at: int) -> Comment:
+    """``COMMENT ON TYPE <type name> IS ...``: the name is whatever lies before IS."""
+    if len(tokens) < at + 3 or words[-2] != "IS":  # (no name, no IS, nothing after it, or more)
+        last_is = max((i for i in range(at + 1, len(tokens)) if words[i] == "IS"), default=None)
+        raise E.SyntaxError_("syntax error " + _near(tokens, at + 1 if last_is is None else last_is + 2))
+    written = sql[tokens[at].start : tokens[-2].start].strip()
+    return Comment(kind, [], None, _value(tokens, len(tokens) - 1), written)
 
 
 def _near(tokens: list[Token], at: int) -> str:
@@ -169,6 +187,9 @@ def run(session: SqlSession, sql: str) -> Result:
         "DATABASE": _database,
         "EXTENSION": _extension,
         "FUNCTION": _function,
+        "SEQUENCE": _relation,
+        "TYPE": _type,
+        "DOMAIN": _type,
     }[c.kind]
     handler(session, c)
     return Result(None, tag="COMMENT")
@@ -195,7 +216,7 @@ def _split(session: SqlSession, names: list[str]) -> tuple[str | None, str]:
 
 @dataclass(frozen=True)
 class _Found:
-    kind: str  # table | view | cagg | index
+    kind: str  # table | view | cagg | index | sequence
     schema: str  # as shown: public for the default retention policy
     name: str
     key: str  # the comments row's object
@@ -220,16 +241,22 @@ def _lookup(session: SqlSession, schema: str | None, name: str) -> _Found | None
     if storage.catalog.get_meta(ddl.view_key(database, shown, name)) is not None:
         cagg = timescale.continuous_aggregate(storage.catalog, database, shown, name) is not None
         return _Found("cagg" if cagg else "view", shown, name, json.dumps([shown, name]))
+    from sql import sequences
+
+    key = sequences.sequence_key(session, shown, name)
+    if storage.catalog.get_meta(key) is not None:
+        return _Found("sequence", shown, name, key)
     for index in Snapshot(session).indexes:
         if index.relation.name == name and index.table.schema.name == shown:
             meta = index.table.meta
             assert meta is not None
-            return _Found("index", shown, name, str(meta.id), meta, ",".join(index.column_names()))
+            return _Found("index", shown, name, str(meta.id), meta, index.comment_key())
     return None
 
 
 _WANTS = {"TABLE": ("table", "a table"), "VIEW": ("view", "a view"), "INDEX": ("index", "an index"),
-          "MATERIALIZED VIEW": ("cagg", "a materialized view")}  # fmt: skip
+          "MATERIALIZED VIEW": ("cagg", "a materialized view"),
+          "SEQUENCE": ("sequence", "a sequence")}  # fmt: skip
 
 
 def _relation_named(session: SqlSession, names: list[str]) -> _Found:
@@ -246,7 +273,25 @@ def _relation(session: SqlSession, c: Comment) -> None:
     # a continuous aggregate is a view in TimescaleDB too: COMMENT ON VIEW takes it
     if found.kind != want and not (want == "view" and found.kind == "cagg"):
         raise E.WrongObjectType(f'"{found.name}" is not {article}')
+    if found.kind == "sequence":
+        _set(session, "sequence", _sequence_id(session, found.key), "", c.text)
+        return
     _set(session, "table" if found.kind == "table" else "view", found.key, "", c.text)
+
+
+def _sequence_id(session: SqlSession, key: str) -> str:
+    """The id of the sequence at ``key`` (which its description is kept by, so that it follows a
+    rename); a sequence made before sequences had ids is given one."""
+    import secrets
+
+    def identified(state: dict | None):
+        assert state is not None
+        if state.get("id"):
+            return state, state["id"]
+        state = {**state, "id": secrets.token_hex(8)}
+        return state, state["id"]
+
+    return session.storage.catalog.sequence_update(key, identified)
 
 
 def _index(session: SqlSession, c: Comment) -> None:
@@ -261,7 +306,7 @@ def _column(session: SqlSession, c: Comment) -> None:
         raise E.SyntaxError_("column name must be qualified")
     found = _relation_named(session, c.names[:-1])
     column = c.names[-1]
-    if found.kind == "index":
+    if found.kind in ("index", "sequence"):
         raise E.WrongObjectType(f'cannot set comment on relation "{found.name}"')
     if found.kind == "table":
         assert found.table is not None
@@ -349,3 +394,51 @@ def _type_oid(written: str, by_name: dict) -> int | None:
         if row is not None:
             return row.oid
     return None
+
+
+def _type(session: SqlSession, c: Comment) -> None:
+    """A type by its name as PostgreSQL reads one (``mood``, ``public.mood``, ``_mood``, ``mood[]``,
+    ``character varying(10)``): an enum type or a built-in one is described by its OID, a table's
+    row type (and its array) by the table's id, so that it follows the table (its rename, its drop)."""
+    snap = Snapshot(session)
+    text, array = c.written, False
+    while text.endswith("]") and "[" in text:
+        text, array = text[: text.rindex("[")].rstrip(), True
+    try:
+        toks = DIALECT.tokenize(text)
+    except TokenError:
+        raise E.SyntaxError_(f'syntax error at or near "{text}"') from None
+    schema = None
+    if len(toks) == 3 and toks[1].token_type == TokenType.DOT and _is_name(toks[0]) and _is_name(toks[2]):
+        schema, base = _name(toks[0]), _name(toks[2])
+    elif len(toks) == 1 and _is_name(toks[0]):
+        base = _name(toks[0])
+    else:
+        base = text.lower()
+    shown = base if schema is None else f"{schema}.{base}"
+    namespaces = {sch.name: sch.oid for sch in snap.schemas}
+    if schema is not None and schema not in namespaces:
+        raise E.InvalidSchemaName(f'schema "{schema}" does not exist')
+    oid = None
+    if schema in (None, "pg_catalog"):
+        try:
+            oid = pgt.lookup(base).oid
+        except KeyError:
+            row = TYPE_BY_NAME.get(base)
+            oid = row.oid if row is not None else None
+    if oid is None and schema != "pg_catalog":
+        ns = namespaces[schema or "public"]
+        oid = next((t.oid for t in snap.user_types if t.name == base and t.namespace == ns), None)
+    if oid is None:
+        raise E.UndefinedObject(f'type "{shown}" does not exist')
+    row = snap.type_by_oid[oid]
+    if array and row.array:
+        row = snap.type_by_oid[row.array]
+    if c.kind == "DOMAIN":
+        raise E.WrongObjectType(f'"{snap.type_format(row)}" is not a domain')
+    element = snap.type_by_oid.get(row.elem)
+    table = snap.relation_by_oid.get(row.relid or (element.relid if element is not None else 0))
+    if table is not None and table.meta is not None:
+        _set(session, "rowtype", str(table.meta.id), "" if row.relid else "[]", c.text)
+    else:
+        _set(session, "type", str(row.oid), "", c.text)

@@ -120,6 +120,14 @@ def plain_keys(meta) -> list[list[str]]:
 
 
 def key_name(meta, key: list[str]) -> str:
+    """The name of a key's constraint and index: the CREATE UNIQUE INDEX's that made it, the name
+    ALTER INDEX gave it (``key_names``), else PostgreSQL's ``<table>_pkey`` / ``<table>_<cols>_key``."""
+    for spec in meta.options.get("indexes") or []:  # (sql/indexes.py)
+        if list(spec.get("key") or []) == list(key):
+            return spec["name"]
+    named = (meta.options.get("key_names") or {}).get(",".join(key))
+    if named:
+        return named
     primary = list(meta.options.get("primary_key") or [])
     return f"{meta.name}_pkey" if list(key) == primary else f"{meta.name}_{'_'.join(key)}_key"
 
@@ -132,13 +140,20 @@ def distinct_keys(rows: pa.Table, columns: list[str]) -> set[tuple]:
     return {t for t in values if all(v is not None for v in t)}
 
 
-def present_keys(session: SqlSession, table: exp.Table, columns: list[str], keys: set[tuple]) -> set[tuple]:
-    """Which of ``keys`` the stored rows of ``table`` hold in ``columns``."""
+def present_keys(
+    session: SqlSession,
+    table: exp.Table,
+    columns: list[str],
+    keys: set[tuple],
+    among: exp.Expression | None = None,
+) -> set[tuple]:
+    """Which of ``keys`` the stored rows of ``table`` (those ``among`` selects) hold in ``columns``."""
     where = exp.and_(
         *[
             exp.column(c, quoted=True).isin(*[exp.convert(v) for v in {k[i] for k in keys}])
             for i, c in enumerate(columns)
-        ]
+        ],
+        *([among] if among is not None else []),
     )
     q = exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(table.copy()).where(where).distinct()
     return distinct_keys(session.query_arrow(q, []), columns) & keys

@@ -29,6 +29,7 @@ from sql import (
     constraints,
     enums,
     foreign_keys,
+    indexes,
     roles,
     sequences,
     temp_tables,
@@ -129,7 +130,11 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
                     references.append(([i.name for i in item.expressions], item.args["reference"], name))
     fks: list[dict] = []
     for columns, ref, name in references:
-        fks.append(foreign_keys.of_reference(session, table.name, columns, ref, name, fks, keys))
+        fks.append(
+            foreign_keys.of_reference(
+                session, table.name, columns, ref, name, fks, keys, [c[0] for c in cols]
+            )
+        )
     # a PRIMARY KEY's columns are NOT NULL
     cols = [(n, d, t, nn or n in primary) for n, d, t, nn in cols]
     for c in checks:
@@ -344,7 +349,7 @@ def create_hypertable(session: SqlSession, call: exp.Anonymous) -> Result:
     # TimescaleDB makes the time dimension NOT NULL
     opts["not_null"] = {**opts.get("not_null", {}), time_name: True}
     if meta.time_column != time_name:
-        if any(s.cache_bytes or s.table_files(meta.id) for s in storage.shards(database)):
+        if any(s.table_stats(meta.id, meta.name).holds for s in storage.shards(database)):
             raise E.FeatureNotSupported(
                 "create_hypertable on a table that already holds rows is not supported"
             )
@@ -357,6 +362,11 @@ def create_hypertable(session: SqlSession, call: exp.Anonymous) -> Result:
             )
         storage.catalog.set_column_kind(meta.id, time_name, "time", None)
         opts["dedupe"] = any(time_name in k for k in opts.get("keys", []))
+    default_index = kwargs.get("create_default_indexes")
+    if not meta.options.get("hypertable") and (
+        default_index is None or default_index.sql().upper() != "FALSE"
+    ):
+        indexes.add_time_index(session, schema or None, meta, opts, time_name)
     storage.catalog.set_table_options(meta.id, time_name, opts)
     storage.invalidate_tables()
     text = f"({meta.id},{rpm.name if rp else 'public'},{name},t)"
@@ -422,8 +432,6 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
             if not tree.args.get("exists"):
                 raise E.UndefinedObject(f'schema "{name}" does not exist') from None
         return Result(None, tag="DROP SCHEMA")
-    if kind == "INDEX":
-        return Result(None, tag="DROP INDEX")
     raise E.FeatureNotSupported(f"DROP {kind} is not supported")
 
 
@@ -451,7 +459,7 @@ def create_other(session: SqlSession, tree: exp.Create) -> Result:
     kind = (tree.args.get("kind") or "").upper()
     storage, database = session.storage, session.database
     if kind == "INDEX":
-        return _create_index(session, tree)
+        return indexes.create(session, tree)
     if kind == "DATABASE":
         try:
             storage.create_database(tree.this.name, if_not_exists=bool(tree.args.get("exists")))
@@ -487,43 +495,6 @@ def create_other(session: SqlSession, tree: exp.Create) -> Result:
             temp_tables.created(session, tree.this.db, tree.this.name, "view")
         return Result(None, tag="CREATE VIEW")
     raise E.FeatureNotSupported(f"CREATE {kind} is not supported")
-
-
-def _create_index(session: SqlSession, tree: exp.Create) -> Result:
-    """Every tag is indexed already and time is the sort key. An index on other columns of a table
-    that holds no rows yet makes them tags (the series key), so scans can select them by index."""
-    storage, database = session.storage, session.database
-    index = tree.this
-    table = index.args.get("table")
-    params = index.args.get("params")
-    if table is None or params is None:
-        return Result(None, tag="CREATE INDEX")
-    rpm = storage.catalog.retention_policy(database, _rp_of(table))
-    meta = storage.table(rpm.database_id, rpm.name, table.name)
-    if meta is None:
-        raise E.UndefinedTable(f'relation "{table.name}" does not exist')
-    names = [c.this.name for c in params.args.get("columns") or [] if isinstance(c.this, exp.Column)]
-    for n in names:
-        if meta.column(n) is None:
-            raise E.UndefinedColumn(f'column "{n}" does not exist')
-    if tree.args.get("unique") and names:
-        opts = dict(meta.options)
-        opts["keys"] = [*opts.get("keys", []), names]  # ON CONFLICT can name it
-        storage.catalog.set_table_options(meta.id, meta.time_column, opts)
-        storage.invalidate_tables()
-        meta = storage.table(rpm.database_id, rpm.name, table.name) or meta
-    empty = not any(s.cache_bytes or s.table_files(meta.id) for s in storage.shards(database))
-    taggable = [
-        n
-        for n in names
-        if meta.column(n).kind == "field"
-        and pgt.lookup(meta.column(n).pg_type or "text").name in _TEXTLIKE | {"int2", "int4", "int8", "uuid"}
-    ]
-    if empty and taggable and meta.options.get("sql"):
-        for n in taggable:
-            storage.catalog.set_column_kind(meta.id, n, "tag", None)
-        storage.invalidate_tables()
-    return Result(None, tag="CREATE INDEX")
 
 
 def sequence_key(database: str, schema: str, name: str) -> str:
@@ -774,7 +745,13 @@ def _add_constraint(session: SqlSession, table: exp.Table, meta, action: exp.Add
                 columns = [i.name for i in item.expressions]
                 fks = foreign_keys.of_table(meta.options)
                 fk = foreign_keys.of_reference(
-                    session, table.name, columns, item.args["reference"], name, fks
+                    session,
+                    table.name,
+                    columns,
+                    item.args["reference"],
+                    name,
+                    fks,
+                    known=[c.name for c in sql_columns(meta)],
                 )
                 existing = session.query_arrow(
                     exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(table.copy()).distinct(),
@@ -965,6 +942,9 @@ def _renamed(options: dict, old: str, new: str | None) -> None:
         options["primary_key"] = [new if n == old else n for n in options.get("primary_key") or []]
         for fk in options.get("foreign_keys") or []:
             fk["columns"] = [new if n == old else n for n in fk["columns"]]
+            if fk.get("on_delete_columns"):
+                fk["on_delete_columns"] = [new if n == old else n for n in fk["on_delete_columns"]]
+    indexes.column_renamed(options, old, new)
     checks = []
     for c in options.get("checks") or []:  # (a CHECK over a dropped column goes with it)
         tree = exp.maybe_parse(c["sql"], dialect="postgres")

@@ -368,7 +368,8 @@ def _upsert(
                     to=exp.DataType.build(duck_type(c.type), dialect="duckdb"),
                 ).as_(c.name, quoted=True)
                 for c in cols
-            ]
+            ],
+            *[exp.column(k, table=alias, quoted=True).as_(f"__stored{i}") for i, k in enumerate(key)],
         )
         .from_(_registered("__old", alias))
         .join(_registered("__new", "excluded"), on=on)
@@ -394,13 +395,17 @@ def _upsert(
         raise duck.translate(exc) from exc
     finally:
         cur.close()
+    stored = pa.table({k: updated.column(f"__stored{i}") for i, k in enumerate(key)})  # (their keys)
+    updated = updated.select([c.name for c in cols])
     checks = constraints.of_table(meta.options)
     constraints.enforce(session, meta.name, checks, updated)
     for t in (updated, fresh):
         foreign_keys.check_references(session, meta.name, foreign_keys.of_table(meta.options), t)
-    if updated.num_rows and (not meta.dedupe or any(updated.column(c.name).null_count for c in cols)):
-        # (rows kept with duplicates, or a written NULL, which keeps the stored value: the old rows go)
-        pd = _key_pushdown(session, table, meta, key, updated)
+    rekeyed = not meta.dedupe or any(by_name[n].kind != "field" for n in sets)
+    if updated.num_rows and (rekeyed or any(updated.column(c.name).null_count for c in cols)):
+        # (rows kept with duplicates, a tag SET, or a written NULL, which keeps the stored value: the
+        # old rows go, by their stored keys, which a SET may have changed in ``updated``)
+        pd = _key_pushdown(session, table, meta, key, stored)
         session.storage.delete(
             session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
         )
@@ -449,7 +454,9 @@ def _key_condition(meta, key: list[str], rows: pa.Table) -> exp.Expression:
         *[
             exp.and_(
                 *[
-                    exp.column(k, quoted=True).eq(_key_literal(by_name[k], v))
+                    exp.column(k, quoted=True).is_(exp.null())
+                    if v is None  # (which the storage does not select exactly: 0A000, not another row)
+                    else exp.column(k, quoted=True).eq(_key_literal(by_name[k], v))
                     for k, v in zip(key, r, strict=True)
                 ]
             )
@@ -466,29 +473,42 @@ def _exact(session: SqlSession, table: exp.Table, meta, condition: exp.Expressio
 
 
 def _delete_rewriting(
-    session: SqlSession, table: exp.Table, rp, meta, where, params: list, gone: pa.Table
+    session: SqlSession,
+    table: exp.Table,
+    rp,
+    meta,
+    where,
+    params: list,
+    gone: pa.Table,
+    joins: list | tuple = (),
 ) -> None:
-    """Delete the rows ``gone`` that a WHERE the storage cannot apply found (a condition on a field):
-    the stored rows of their series (their tags) within their time span are deleted, and those of
-    them the WHERE does not find are written back, as UPDATE writes rows again (a crash between the
-    two loses those rows, as it does UPDATE's). The storage's selection and the SQL one of the rows
-    written back are built side by side to select the same rows: a NULL tag is a series without it,
-    which the storage's ``tag = ''`` selects (with a stored '' beside it) and SQL's
-    ``COALESCE(tag, '') = ''``."""
+    """Delete the rows ``gone`` that a WHERE (with its FROM / USING items ``joins``) found where the
+    storage cannot select them exactly (a condition on a field; a key holding a NULL, which a UNIQUE
+    key allows any number of): the stored rows of their series (their tags) within their time span
+    (a table without a time column: all of them) are deleted, and those of them the WHERE does not
+    find are written back, as UPDATE writes rows again (a crash between the two loses those rows, as
+    it does UPDATE's). The storage's selection and the SQL one of the rows written back are built
+    side by side to select the same rows: a NULL tag is a series without it, which the storage's
+    ``tag = ''`` selects (with a stored '' beside it) and SQL's ``COALESCE(tag, '') = ''``; each row
+    written back keeps its own NULL or ''."""
     cols = sql_columns(meta)
     by_name = {c.name: c for c in cols}
     tags = [c.name for c in cols if c.kind == "tag"]
-    tcol = by_name[meta.time_column]
-    ns = to_ns(gone.column(tcol.name).combine_chunks(), tcol.type)
-    lo, hi = int(ns.min()), int(ns.max())
-    times = gone.column(tcol.name)
-    first, last = pc.min(times).as_py(), pc.max(times).as_py()
-    # (SQL reads times in microseconds: the span reaches to the end of the last one's microsecond)
-    span = exp.and_(
-        exp.column(tcol.name, quoted=True) >= _key_literal(tcol, first),
-        exp.column(tcol.name, quoted=True) < _key_literal(tcol, last + dt.timedelta(microseconds=1)),
-    )
-    tmin, tmax = lo - lo % 1000, hi - hi % 1000 + 999
+    hidden = meta.time_column == HIDDEN_TIME
+    span: exp.Expression = exp.true()
+    bounds: dict[str, int] = {}  # (none without a time column: the series' every row)
+    if not hidden:
+        tcol = by_name[meta.time_column]
+        ns = to_ns(gone.column(tcol.name).combine_chunks(), tcol.type)
+        lo, hi = int(ns.min()), int(ns.max())
+        times = gone.column(tcol.name)
+        first, last = pc.min(times).as_py(), pc.max(times).as_py()
+        # (SQL reads times in microseconds: the span reaches to the end of the last one's microsecond)
+        span = exp.and_(
+            exp.column(tcol.name, quoted=True) >= _key_literal(tcol, first),
+            exp.column(tcol.name, quoted=True) < _key_literal(tcol, last + dt.timedelta(microseconds=1)),
+        )
+        bounds = {"tmin": lo - lo % 1000, "tmax": hi - hi % 1000 + 999}
     predicate: TagPredicate | None = None
     selection = span
     if tags:
@@ -513,15 +533,28 @@ def _delete_rewriting(
             ),
         )
     found = where.this.copy() if where is not None else exp.true()
+    if joins:  # (the row is found when some row of the FROM / USING items meets the WHERE beside it)
+        inner = exp.select("1").from_(joins[0].copy())
+        for j in joins[1:]:
+            inner = inner.join(j.copy())
+        found = exp.Exists(this=inner.where(found))
     kept = exp.and_(selection, exp.not_(exp.func("COALESCE", found, exp.false())))
     alias = table.alias_or_name
     survivors = _matched(
         session, table, [], exp.Where(this=kept), params,
         [exp.column(c.name, table=alias, quoted=True).as_(c.name, quoted=True) for c in cols],
     )  # fmt: skip
-    session.storage.delete(session.database, meta.name, tmin=tmin, tmax=tmax, predicate=predicate, rp=rp)
+    session.storage.delete(session.database, meta.name, predicate=predicate, rp=rp, **bounds)
     if survivors.num_rows:
-        _write(session, rp, to_write_batch(meta, survivors), meta.id)
+        start = session.sql_engine.next_row_times(survivors.num_rows) if hidden else None
+        _write(session, rp, to_write_batch(meta, survivors, start), meta.id)
+
+
+def _selects_exactly(rows: pa.Table, key: list[str]) -> bool:
+    """Whether the storage selects exactly the stored rows of ``rows``' values of a key of tags: not
+    when one holds a NULL (no row's alone under a UNIQUE key) or '' (which it does not tell from a
+    NULL); :func:`_delete_rewriting` deletes those."""
+    return not any(v is None or v == "" for k in key for v in rows.column(k).to_pylist())
 
 
 def _tag_text(v: object) -> str:
@@ -681,8 +714,10 @@ def delete(session: SqlSession, tree: exp.Delete, params: list) -> Result:
     if n:
         if refs:
             foreign_keys.check_removed(session, meta, gone, None, deleting=True)
+        if key is not None and not _selects_exactly(gone, key):
+            rewrite = True
         if rewrite:
-            _delete_rewriting(session, table, rp, meta, where, params, gone)
+            _delete_rewriting(session, table, rp, meta, where, params, gone, joins)
         else:
             if key is not None:
                 pd = _key_pushdown(session, table, meta, key, gone)
@@ -708,11 +743,14 @@ def _pushdown(session: SqlSession, table: exp.Table, meta, where, params: list):
     )
 
 
-def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
+def update(
+    session: SqlSession, tree: exp.Update, params: list, pending: foreign_keys.Pending | None = None
+) -> Result:
     """UPDATE as rows written again. Where a row's key (its tags and time) stays and the table keeps
     one row per key, writing the row again replaces it; otherwise (a tag or the time SET, a table
     that keeps duplicates or has no time key, a NULL written) the rows the WHERE selects are deleted
-    first, which needs a WHERE the storage applies exactly (time and tag conditions)."""
+    first, which needs a WHERE the storage applies exactly (time and tag conditions). ``pending``: the
+    change of a referenced table whose referential action this UPDATE is (sql/foreign_keys.py)."""
     table = tree.this
     rp, meta = resolve_table(session.storage, session.database, table)
     cols = sql_columns(meta)
@@ -732,28 +770,43 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
     def matched(*exprs: exp.Expression) -> pa.Table:
         return _matched(session, table, joins, where, params, exprs)
 
+    # the keys other tables reference that a SET may change: each row's old ones read beside it
+    refs = [r for r in foreign_keys.referencing(session, meta) if set(r[1]["ref_columns"]) & set(sets)]
+    referenced = sorted({c for _child, fk in refs for c in fk["ref_columns"]})
+
+    def cast(e: exp.Expression, c) -> exp.Expression:
+        return exp.Cast(this=e.copy(), to=exp.DataType.build(duck_type(c.type), dialect="duckdb"))
+
     # every column, SET ones replaced: rows written back whole
     rows = matched(
         *[
-            exp.Cast(
-                this=sets.get(c.name, exp.column(c.name, table=alias, quoted=True)).copy(),
-                to=exp.DataType.build(duck_type(c.type), dialect="duckdb"),
-            ).as_(c.name, quoted=True)
+            cast(sets.get(c.name, exp.column(c.name, table=alias, quoted=True)), c).as_(c.name, quoted=True)
             for c in cols
-        ]
+        ],
+        *[
+            cast(exp.column(c, table=alias, quoted=True), by_name[c]).as_(f"__referenced{i}")
+            for i, c in enumerate(referenced)
+        ],
     )
+    old_keys = pa.table({c: rows.column(f"__referenced{i}") for i, c in enumerate(referenced)})
+    rows = rows.select([c.name for c in cols])
     constraints.enforce(session, meta.name, constraints.of_table(meta.options), rows)
-    foreign_keys.check_references(session, meta.name, foreign_keys.of_table(meta.options), rows)
-    refs = [r for r in foreign_keys.referencing(session, meta) if set(r[1]["ref_columns"]) & set(sets)]
-    if refs and rows.num_rows:
-        columns = sorted({c for _child, fk in refs for c in fk["ref_columns"]})
-        old = matched(*[exp.column(c, table=alias, quoted=True).as_(c) for c in columns])
-        foreign_keys.check_removed(session, meta, old, rows, deleting=False)
+    foreign_keys.check_references(session, meta.name, foreign_keys.of_table(meta.options), rows, pending)
     plain_keys = constraints.plain_keys(meta)
     if rows.num_rows and any(set(k) & set(sets) for k in plain_keys):  # (a key SET: still unique?)
         names = sorted({c for k in plain_keys for c in k})
         old = matched(*[exp.column(c, table=alias, quoted=True).as_(c) for c in names])
         constraints.check_unique(session, table, meta, rows, old)
+    batch = None
+    if rows.num_rows:  # (built here: what it refuses, a NULL in a NOT NULL column, changes nothing)
+        start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
+        batch = to_write_batch(meta, rows, start)
+    if refs and rows.num_rows:  # (last of the checks: its actions change other tables)
+        acted = foreign_keys.check_removed(session, meta, old_keys, rows, deleting=False)
+        if acted is not rows:  # (its own rows' references, when it references itself)
+            assert acted is not None
+            rows = acted
+            batch = to_write_batch(meta, rows, start)
     rekeyed = not meta.dedupe or any(by_name[n].kind != "field" for n in sets)
     # (a written NULL means "no value here", which keeps the stored one: the rows go first)
     if rows.num_rows and (rekeyed or any(rows.column(n).null_count for n in sets)):
@@ -765,20 +818,27 @@ def update(session: SqlSession, tree: exp.Update, params: list) -> Result:
                 *[exp.column(c.name, table=alias, quoted=True).as_(c.name, quoted=True) for c in cols]
             )
             _delete_rewriting(session, table, rp, meta, where, params, old)
-        else:
-            if pd is None or not pd.exact:  # by the rows' key instead, when a key of tags has them
-                if key is None:
-                    raise E.FeatureNotSupported(
-                        "this UPDATE writes the rows it changes again after deleting them: with FROM,"
-                        " or on a table without a time column, it needs conditions on tag columns"
-                        " only, or a key of tag columns"
-                    )
-                old = matched(*[exp.column(c, table=alias, quoted=True).as_(c) for c in key])
-                pd = _key_pushdown(session, table, meta, key, old)
+        elif pd is not None and pd.exact:
             session.storage.delete(
                 session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
             )
-    if rows.num_rows:
-        start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
-        _write(session, rp, to_write_batch(meta, rows, start), meta.id)
+        else:  # by the rows' key instead, when a key of tags has them
+            if key is None:
+                raise E.FeatureNotSupported(
+                    "this UPDATE writes the rows it changes again after deleting them: with FROM,"
+                    " or on a table without a time column, it needs conditions on tag columns"
+                    " only, or a key of tag columns"
+                )
+            old = matched(
+                *[exp.column(c.name, table=alias, quoted=True).as_(c.name, quoted=True) for c in cols]
+            )
+            if _selects_exactly(old, key):
+                pd = _key_pushdown(session, table, meta, key, old)
+                session.storage.delete(
+                    session.database, meta.name, tmin=pd.tmin, tmax=pd.tmax, predicate=pd.predicate, rp=rp
+                )
+            else:
+                _delete_rewriting(session, table, rp, meta, where, params, old, joins)
+    if batch is not None:
+        _write(session, rp, batch, meta.id)
     return _returning(session, tree.args.get("returning"), rows, f"UPDATE {rows.num_rows}", table)

@@ -45,6 +45,7 @@ from sql import (
     executor,
     foreign_keys,
     gapfill,
+    indexes,
     maintenance,
     plan_cache,
     planner,
@@ -81,6 +82,7 @@ from sql.tables import TIME_NS, sql_columns, to_write_batch
 from sql.types import BY_OID, TEXT, from_arrow, from_duckdb
 
 BATCH_ROWS = 65536
+_CREATE_INDEX = re.compile(r"\s*CREATE\s+(?:UNIQUE\s+)?INDEX\b", re.I)
 _DECLARE_QUERY = re.compile(r"\bCURSOR\s+(?:WITH(?:OUT)?\s+HOLD\s+)?FOR\s+(.*)$", re.I | re.S)
 VERSION = "0.1.0"
 _pids = itertools.count(1000)
@@ -487,6 +489,9 @@ class SqlSession:
             return Prepared(sql, [], None, "COPY", kind="copy")
         if maintenance.is_statement(word):  # VACUUM, ANALYZE, CHECKPOINT ... (sql/maintenance.py)
             return Prepared(sql, [], None, word, kind="maintenance")
+        index_tag = indexes.is_statement(sql) if word in ("DROP", "ALTER") else None
+        if index_tag is not None:  # DROP INDEX, ALTER INDEX (sql/indexes.py)
+            return Prepared(sql, [], None, index_tag, kind="index")
         tag = timescale.statement(sql) if word in ("CREATE", "ALTER", "DROP", "CALL") else None
         if tag is not None:  # continuous aggregates, compression settings (sql/timescale.py)
             return Prepared(sql, [], None, tag, kind="timescale")
@@ -505,6 +510,8 @@ class SqlSession:
             opts, _ = parse_explain(sql)  # (bad options fail here, at Parse, as in PostgreSQL)
             oid = JSON_OID if opts.format == "json" else TEXT.oid
             return Prepared(sql, [], [ColumnDesc("QUERY PLAN", oid)], "EXPLAIN", kind="explain")
+        if word == "CREATE" and _CREATE_INDEX.match(sql):  # (``ON ONLY t``: sql/indexes.py)
+            return self._prepare_tree(sql, parse(indexes.normalised_create(sql)), param_oids)
         return self._prepare_tree(sql, parse(sql), param_oids)
 
     def _prepare_tree(self, sql: str, tree: exp.Expression, param_oids: list[int]) -> Prepared:
@@ -651,6 +658,13 @@ class SqlSession:
             return self._copy(stmt.sql)
         if kind == "maintenance":
             return maintenance.run(self, stmt.sql)
+        if kind == "index":
+            self.sql_engine.schema_changed()
+            return (
+                indexes.drop(self, stmt.sql)
+                if stmt.command == "DROP INDEX"
+                else indexes.alter(self, stmt.sql)
+            )
         if kind == "explain":
             return self._explain(stmt.sql, params)
         raise E.FeatureNotSupported(f"{stmt.command} is not supported")

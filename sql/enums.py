@@ -269,8 +269,11 @@ def _drop(session: SqlSession, toks: list[tokens.Token]) -> Result:
                 "supported"
             )
         dropping.append(t)
+    db_id = storage.catalog.database(database).id
     for t in dropping:
         storage.catalog.set_meta(_key(database, t.name), None)
+        for oid in (t.oid, t.oid + 1):  # (its and its array's descriptions: sql/comments.py)
+            storage.catalog.drop_comments(db_id, "type", str(oid))
     return Result(None, tag="DROP TYPE")
 
 

@@ -2,16 +2,18 @@
 
 The referencing (child) table's options hold ``"foreign_keys"``: a list of ``{"name", "columns",
 "schema", "table", "ref_columns", "on_delete", "on_update"}`` (actions as PostgreSQL's one-letter
-codes: ``a`` no action, ``r`` restrict, ``c`` cascade, ``n`` set null, ``d`` set default). The
-referenced columns must be a PRIMARY KEY or UNIQUE key of the referenced (parent) table (42830).
+codes: ``a`` no action, ``r`` restrict, ``c`` cascade, ``n`` set null, ``d`` set default), and
+``"on_delete_columns"`` for ``ON DELETE SET NULL / SET DEFAULT (a, b)``. The referenced columns must
+be a PRIMARY KEY or UNIQUE key of the referenced (parent) table (42830).
 
 Enforced as PostgreSQL does, MATCH SIMPLE (a key with a NULL in it references nothing):
 - rows written to a child (INSERT, UPDATE, COPY, upserts) whose key is not in the parent: 23503;
 - a parent's rows deleted, or their key updated, while a child still references the old key: 23503
-  for NO ACTION and RESTRICT. ON DELETE CASCADE / SET NULL / SET DEFAULT delete or set the child's
-  referencing rows through DELETE and UPDATE, which select them exactly when the referencing columns
-  are tags or the child has a key of tags, and answer 0A000 otherwise (a hypertable whose
-  referencing column is a field); ON UPDATE CASCADE / SET NULL / SET DEFAULT answer 0A000;
+  for NO ACTION (when no row of the parent holds the key at the statement's end) and RESTRICT (when
+  the referenced row's key changes at all). ON DELETE and ON UPDATE CASCADE / SET NULL / SET DEFAULT
+  delete or set the child's referencing rows through DELETE and UPDATE (0A000 where those cannot
+  select the rows: a child without a time column or a key of tags whose referencing column is no
+  tag), before the parent's rows are written, checked against the parent as it will be (Pending);
 - TRUNCATE of a parent a child references: 0A000; DROP TABLE of one: 2BP01 (PostgreSQL's answers
   without CASCADE).
 Line-protocol writes are InfluxDB's and know no constraints.
@@ -19,6 +21,7 @@ Line-protocol writes are InfluxDB's and know no constraints.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -34,19 +37,28 @@ ACTIONS = {"NO ACTION": "a", "RESTRICT": "r", "CASCADE": "c", "SET NULL": "n", "
 _WORDS = {v: k for k, v in ACTIONS.items()}
 
 
-def _actions(options: list) -> tuple[str, str]:
+def _actions(options: list) -> tuple[str, str, list[str] | None]:
+    """ON DELETE's and ON UPDATE's codes, and the columns of ``ON DELETE SET NULL / SET DEFAULT
+    (a, b)`` (None: all the referencing ones); sql/parse.py reads them as ``ON DELETE SET NULL (a, b)``."""
     on_delete = on_update = "a"
+    set_columns = None
     for o in options or []:
-        text = str(o).upper().split()
+        words, _, listed = str(o).partition("(")
+        text = words.upper().split()
         if len(text) >= 3 and text[0] == "ON" and text[1] in ("DELETE", "UPDATE"):
             code = ACTIONS.get(" ".join(text[2:]))
             if code is None:
                 raise E.SyntaxError_(f'syntax error at or near "{" ".join(text[2:])}"')
             if text[1] == "DELETE":
                 on_delete = code
+                set_columns = [c.strip() for c in listed.rstrip(")").split(",")] if listed else None
+            elif listed:
+                raise E.FeatureNotSupported(
+                    f"a column list with {' '.join(text[2:])} is only supported for ON DELETE actions"
+                )
             else:
                 on_update = code
-    return on_delete, on_update
+    return on_delete, on_update, set_columns
 
 
 def of_reference(
@@ -57,9 +69,10 @@ def of_reference(
     name: str | None,
     taken: list[dict],
     self_key: list[list[str]] | None = None,
+    known: list[str] | None = None,
 ) -> dict:
     """The entry for ``FOREIGN KEY (columns) REFERENCES ...`` of ``table`` (``self_key``: the keys of
-    ``table`` itself, for a reference to the table being created)."""
+    ``table`` itself, for a reference to the table being created; ``known``: its columns)."""
     from sql.binder import resolve_table
 
     target = ref.this.this if isinstance(ref.this, exp.Schema) else ref.this
@@ -89,8 +102,8 @@ def of_reference(
             name = f"{base}{k}"
     elif name in names:
         raise E.DuplicateObject(f'constraint "{name}" for relation "{table}" already exists')
-    on_delete, on_update = _actions(ref.args.get("options"))
-    return {
+    on_delete, on_update, set_columns = _actions(ref.args.get("options"))
+    fk = {
         "name": name,
         "columns": columns,
         "schema": target.db or "",
@@ -99,6 +112,16 @@ def of_reference(
         "on_delete": on_delete,
         "on_update": on_update,
     }
+    if set_columns is not None:
+        for c in set_columns:
+            if known is not None and c not in known:
+                raise E.UndefinedColumn(f'column "{c}" referenced in foreign key constraint does not exist')
+            if c not in columns:
+                raise E.InvalidColumnReference(
+                    f'column "{c}" referenced in ON DELETE SET action must be part of foreign key'
+                )
+        fk["on_delete_columns"] = set_columns
+    return fk
 
 
 def of_table(options: dict) -> list[dict]:
@@ -115,6 +138,8 @@ def definition(fk: dict) -> str:
         text += f" ON UPDATE {_WORDS[fk['on_update']]}"
     if fk["on_delete"] != "a":
         text += f" ON DELETE {_WORDS[fk['on_delete']]}"
+        if fk.get("on_delete_columns"):
+            text += f" ({', '.join(fk['on_delete_columns'])})"
     return text
 
 
@@ -126,13 +151,39 @@ def _key_text(columns: list[str], key: tuple) -> str:
     return f"Key ({', '.join(columns)})=({', '.join(str(v) for v in key)})"
 
 
-def check_references(session: SqlSession, table: str, fks: list[dict], rows: pa.Table) -> None:
-    """23503 when a row about to be written to ``table`` references a key its parent lacks."""
+@dataclass(frozen=True)
+class Pending:
+    """A referenced table's change that has not been written yet when its referential actions run
+    (they run first, so that an error in one leaves that table unchanged): the keys in
+    ``ref_columns`` of ``parent`` (a table's meta) that go away and those that come."""
+
+    parent: object
+    ref_columns: tuple[str, ...]
+    removed: frozenset[tuple]
+    added: frozenset[tuple]
+
+    def of(self, fk: dict) -> bool:
+        p = self.parent
+        return (
+            fk["table"] == p.name  # type: ignore[attr-defined]
+            and (fk["schema"] or "public") in ("public", p.rp)  # type: ignore[attr-defined]
+            and tuple(fk["ref_columns"]) == self.ref_columns
+        )
+
+
+def check_references(
+    session: SqlSession, table: str, fks: list[dict], rows: pa.Table, pending: Pending | None = None
+) -> None:
+    """23503 when a row about to be written to ``table`` references a key its parent lacks (as it
+    will be after its ``pending`` change, when these rows are that change's referential action)."""
     for fk in fks:
         keys = distinct_keys(rows, fk["columns"])
         if not keys:
             continue
-        missing = keys - present_keys(session, _table_ref(fk["schema"], fk["table"]), fk["ref_columns"], keys)
+        present = present_keys(session, _table_ref(fk["schema"], fk["table"]), fk["ref_columns"], keys)
+        if pending is not None and pending.of(fk):
+            present = (present - pending.removed) | (keys & pending.added)
+        missing = keys - present
         if missing:
             raise E.ForeignKeyViolation(
                 f'insert or update on table "{table}" violates foreign key constraint "{fk["name"]}"',
@@ -151,64 +202,159 @@ def referencing(session: SqlSession, parent) -> list[tuple]:
     return out
 
 
-def check_removed(session: SqlSession, parent, old: pa.Table, new: pa.Table | None, deleting: bool) -> None:
-    """``old`` rows of ``parent`` are deleted (``new`` None) or replaced by ``new``: 23503 when a child
-    still references a key that goes away (NO ACTION / RESTRICT), 0A000 when its action would have to
-    change the child's rows."""
+def check_removed(
+    session: SqlSession, parent, old: pa.Table, new: pa.Table | None, deleting: bool
+) -> pa.Table | None:
+    """``old`` rows of ``parent`` are deleted (``new`` None) or replaced, row by row, by ``new``; each
+    foreign key that references them, as PostgreSQL does: NO ACTION answers 23503 when a key still
+    referenced is gone at the statement's end (no row has it any more), RESTRICT when a referenced
+    row's key changes at all; CASCADE, SET NULL and SET DEFAULT change the referencing rows first
+    (:func:`_apply`). Rows of the statement itself (a table referencing itself) are not those
+    stored ones: they go (DELETE), or their actions apply to ``new`` (UPDATE), which is returned as
+    it is to be written."""
     for child, fk in referencing(session, parent):
-        gone = distinct_keys(old, fk["ref_columns"]) - (
-            set() if new is None else distinct_keys(new, fk["ref_columns"])
-        )
-        if not gone:
+        ref = fk["ref_columns"]
+        if any(c not in old.column_names for c in ref):
             continue
-        table = _table_ref("" if child.rp in ("autogen",) else child.rp, child.name)
-        used = present_keys(session, table, fk["columns"], gone)
-        if not used:
+        before = list(zip(*[old.column(c).to_pylist() for c in ref], strict=True))
+        after = (
+            [None] * len(before)
+            if new is None
+            else zip(*[new.column(c).to_pylist() for c in ref], strict=True)
+        )
+        moves = {o: n for o, n in zip(before, after, strict=True) if o != n and None not in o}
+        if not moves:
             continue
         action = fk["on_delete"] if deleting else fk["on_update"]
-        if deleting and action in ("c", "n", "d"):
-            _apply(session, child, table, fk, used, action)
+        gone = set(moves) - set(moves.values()) if action == "a" else set(moves)
+        table = _table_ref("" if child.rp in ("autogen",) else child.rp, child.name)
+        own = child.id == parent.id
+        others = _none_of(ref, {k for k in before if None not in k}) if own else None
+        used = present_keys(session, table, fk["columns"], gone, others) if gone else set()
+        mine: set[tuple] = set()
+        if own and new is not None:  # the statement's rows' own references to the keys it moves
+            mine = distinct_keys(new, fk["columns"]) & gone
+        if not used and not mine:
             continue
-        if action not in ("a", "r"):
-            raise E.FeatureNotSupported(
-                f'ON {"DELETE" if deleting else "UPDATE"} {_WORDS[action]} of foreign key "{fk["name"]}" '
-                f'on table "{child.name}" is not supported: rows of "{child.name}" reference the rows changed'
-            )
+        if action in ("c", "n", "d"):
+            added = frozenset(n for n in moves.values() if n is not None and None not in n)
+            pending = Pending(parent, tuple(ref), frozenset(moves), added)
+            if used:
+                _apply(session, child, table, fk, {k: moves[k] for k in used}, action, pending, others)
+            if mine:
+                assert new is not None
+                new = _applied(session, child, fk, new, {k: moves[k] for k in mine}, action)
+            continue
         raise E.ForeignKeyViolation(
             f'update or delete on table "{parent.name}" violates foreign key constraint "{fk["name"]}" '
             f'on table "{child.name}"',
-            detail=f'{_key_text(fk["ref_columns"], sorted(used, key=str)[0])} is still referenced from table "{child.name}".',
+            detail=f'{_key_text(ref, sorted(used | mine, key=str)[0])} is still referenced from table "{child.name}".',
         )
+    return new
 
 
-def _apply(session: SqlSession, child, table: exp.Table, fk: dict, keys: set[tuple], action: str) -> None:
-    """ON DELETE CASCADE / SET NULL / SET DEFAULT: the child's rows referencing ``keys`` deleted, or
-    their referencing columns set, through DELETE and UPDATE (so their own constraints apply, and
-    they answer 0A000 where the storage cannot select those rows exactly)."""
-    from sql import dml
-
-    cols = fk["columns"]
-    where = exp.Where(
-        this=exp.or_(
+def _none_of(columns: list[str], keys: set[tuple]) -> exp.Expression:
+    """The rows whose ``columns`` hold none of ``keys``."""
+    return exp.not_(
+        exp.or_(
             *[
                 exp.and_(
-                    *[exp.column(c, quoted=True).eq(exp.convert(v)) for c, v in zip(cols, k, strict=True)]
+                    *[exp.column(c, quoted=True).eq(exp.convert(v)) for c, v in zip(columns, k, strict=True)]
                 )
                 for k in keys
             ]
         )
     )
-    if action == "c":
+
+
+def _applied(session: SqlSession, child, fk: dict, rows: pa.Table, moves: dict, action: str) -> pa.Table:
+    """``rows`` (about to be written to ``child``) with ON UPDATE's action done to those whose
+    referencing columns hold a key of ``moves`` (old key -> new key)."""
+    cols = fk["columns"]
+    keys = list(zip(*[rows.column(c).to_pylist() for c in cols], strict=True))
+    hit = [k in moves for k in keys]
+    defaults = child.options.get("defaults") or {}
+    for i, c in enumerate(cols):
+        values = rows.column(c).to_pylist()
+        if action == "d" and defaults.get(c) and "sql" in defaults[c]:
+            default = (
+                session.query_arrow(
+                    exp.select(
+                        exp.Cast(
+                            this=exp.maybe_parse(defaults[c]["sql"], dialect="postgres"),
+                            to=exp.DataType.build(str(rows.schema.field(c).type), dialect="duckdb"),
+                        )
+                    ),
+                    [],
+                )
+                .column(0)[0]
+                .as_py()
+            )
+        else:
+            default = None
+        values = [
+            (moves[k][i] if action == "c" else default) if h else v
+            for v, k, h in zip(values, keys, hit, strict=True)
+        ]
+        at = rows.column_names.index(c)
+        rows = rows.set_column(at, c, pa.array(values, rows.schema.field(at).type))
+    return rows
+
+
+def _apply(
+    session: SqlSession,
+    child,
+    table: exp.Table,
+    fk: dict,
+    moves: dict[tuple, tuple | None],
+    action: str,
+    pending: Pending,
+    among: exp.Expression | None = None,
+) -> None:
+    """CASCADE / SET NULL / SET DEFAULT for the child's rows that reference the keys of ``moves``
+    (old key -> new key; None: deleted): those rows deleted (ON DELETE CASCADE) or their referencing
+    columns set, to the new key (ON UPDATE CASCADE), NULL or their defaults (only the listed ones of
+    ``ON DELETE SET NULL (a)``), through DELETE and UPDATE, so that their own constraints and
+    foreign keys apply (the parent as ``pending`` leaves it), and they answer 0A000 where the
+    storage cannot select those rows. ``among``: which of the child's rows may change (not the
+    statement's own, when the child is the parent)."""
+    from sql import dml
+
+    cols = fk["columns"]
+
+    def referencing(key: tuple) -> exp.Expression:
+        return exp.and_(
+            *[exp.column(c, quoted=True).eq(exp.convert(v)) for c, v in zip(cols, key, strict=True)]
+        )
+
+    where = exp.Where(
+        this=exp.and_(exp.or_(*[referencing(k) for k in moves]), *([among] if among is not None else []))
+    )
+    deleting = all(n is None for n in moves.values())
+    if action == "c" and deleting:
         dml.delete(session, exp.Delete(this=table, where=where), [])
         return
     defaults = child.options.get("defaults") or {}
 
-    def value(c: str) -> exp.Expression:
+    def value(i: int, c: str) -> exp.Expression:
+        if action == "c":  # each row to its key's new value
+            return exp.Case(
+                ifs=[
+                    exp.If(this=referencing(k), true=exp.convert(n[i]))
+                    for k, n in moves.items()
+                    if n is not None
+                ]
+            )
         d = defaults.get(c) if action == "d" else None
         return exp.maybe_parse(d["sql"], dialect="postgres") if d and "sql" in d else exp.Null()
 
-    sets = [exp.EQ(this=exp.column(c, quoted=True), expression=value(c)) for c in cols]
-    dml.update(session, exp.Update(this=table, expressions=sets, where=where), [])
+    listed = fk.get("on_delete_columns") if deleting else None
+    sets = [
+        exp.EQ(this=exp.column(c, quoted=True), expression=value(i, c))
+        for i, c in enumerate(cols)
+        if listed is None or c in listed
+    ]
+    dml.update(session, exp.Update(this=table, expressions=sets, where=where), [], pending)
 
 
 def check_drop(session: SqlSession, parent, truncate: bool) -> None:

@@ -16,10 +16,11 @@ tools take table locks; each checks what it names and gives PostgreSQL's errors.
   written with, and DuckDB from the Arrow data it is handed, so there are no planner statistics to
   go stale.
 - ``REINDEX {INDEX | TABLE | SCHEMA | DATABASE | SYSTEM} name`` checks its target: the series index
-  is updated with every write and there is nothing to rebuild. (Index names are not kept: CREATE
-  INDEX makes tags or keys, sql/ddl.py; so REINDEX INDEX cannot tell a missing index.)
+  is updated with every write and there is nothing to rebuild. REINDEX INDEX finds its index
+  (sql/indexes.py): 42P01 for none, 42809 for a table.
 - ``CLUSTER [table [USING index]]``: rows are always stored in (series, time) order. As in
-  PostgreSQL, a table named without USING was never clustered (42704).
+  PostgreSQL, a table named without USING was never clustered (42704), and USING names an index of
+  the table (42704).
 - ``LOCK [TABLE] name [, ...] [IN mode MODE] [NOWAIT]`` only inside a transaction block (25P01),
   checks its tables and takes no lock: transactions are not isolated here (writes apply as they are
   made, docs/sql.md), so there is nothing for a lock to hold back.
@@ -39,6 +40,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from sql import errors as E
+from sql import indexes
 from sql.binder import resolve_table
 from sql.session import Result
 
@@ -167,20 +169,34 @@ def _reindex(session: SqlSession, toks: _Tokens) -> Result:
     if r.kind == "TABLE":
         assert r.table is not None
         resolve_table(session.storage, session.database, r.table)
+    if r.kind == "INDEX":
+        assert r.table is not None
+        _index(session, r.table)
     return Result(None, tag="REINDEX")
 
 
-def _parse_cluster(toks: _Tokens) -> tuple[exp.Table | None, bool]:
-    """CLUSTER's table (None: none named) and whether it names an index (USING)."""
+def _index(session: SqlSession, name: exp.Table) -> indexes.Found:
+    """The index ``name`` names (sql/indexes.py); 42809 for another relation, else 42P01."""
+    found = indexes.find(session, name)
+    if found is not None:
+        return found
+    if indexes.relation_taken(session, name.db or None, name.name):
+        raise E.WrongObjectType(f'"{name.name}" is not an index')
+    shown = f"{name.db}.{name.name}" if name.db else name.name
+    raise E.UndefinedTable(f'relation "{shown}" does not exist')
+
+
+def _parse_cluster(toks: _Tokens) -> tuple[exp.Table | None, str | None]:
+    """CLUSTER's table (None: none named) and the index it names (USING), if any."""
     if toks.peek_word() == "VERBOSE":
         toks.next_word()
     if toks.at_end():
-        return None, False
+        return None, None
     table = toks.table()
-    using = toks.peek_word() == "USING"
-    if using:
+    using = None
+    if toks.peek_word() == "USING":
         toks.next_word()
-        toks.name()
+        using = toks.name()
     toks.end()
     return table, using
 
@@ -193,6 +209,16 @@ def _cluster(session: SqlSession, toks: _Tokens) -> Result:
     _, meta = resolve_table(session.storage, session.database, table)
     if not using:
         raise E.UndefinedObject(f'there is no previously clustered index for table "{meta.name}"')
+    index = exp.Table(this=exp.to_identifier(using), db=table.args.get("db"))
+    found = indexes.find(session, index)
+    if found is None or found.meta.id != meta.id:
+        raise E.UndefinedObject(f'index "{using}" for table "{meta.name}" does not exist')
+    if found.spec is not None and found.spec.get("where"):
+        raise E.FeatureNotSupported(f'cannot cluster on partial index "{using}"')
+    if found.spec is not None and found.spec.get("method", "btree") != "btree":
+        raise E.FeatureNotSupported(
+            f'cannot cluster on index "{using}" because access method does not support clustering'
+        )
     return Result(None, tag="CLUSTER")
 
 

@@ -102,6 +102,33 @@ class _Postgres(Postgres):
                     this = exp.DataType(this=exp.DType.ARRAY, expressions=[this], nested=True)
             return this
 
+        # referential actions, as sqlglot reads them, and PostgreSQL 15's column list of SET NULL /
+        # SET DEFAULT (``ON DELETE SET NULL (a, b)``), kept in the option's text:
+        # sql/foreign_keys.py reads the options
+        def _parse_key_constraint_options(self) -> list[str]:
+            options: list[str] = []
+            while self._curr:
+                if not self._match(TokenType.ON):
+                    var = self._parse_var_from_options(self.KEY_CONSTRAINT_OPTIONS, raise_unmatched=False)
+                    if not var:
+                        break
+                    options.append(var.name)
+                    continue
+                event = self._advance_any() and self._prev.text.upper()
+                if self._match_text_seq("NO", "ACTION"):
+                    action = "NO ACTION"
+                elif self._match_text_seq("CASCADE") or self._match_text_seq("RESTRICT"):
+                    action = self._prev.text.upper()
+                elif self._match(TokenType.SET) and self._match_set((TokenType.NULL, TokenType.DEFAULT)):
+                    action = f"SET {self._prev.text.upper()}"
+                    if self._match(TokenType.L_PAREN, advance=False):
+                        names = [i.name for i in self._parse_wrapped_id_vars()]
+                        action += f" ({', '.join(names)})"
+                else:
+                    self.raise_error("Invalid key constraint")
+                options.append(f"ON {event} {action}")
+            return options
+
         # a set-returning call in FROM: ``FROM public.show_chunks('t')``, ``pg_catalog.unnest(x)``
         def _parse_table_parts(
             self,

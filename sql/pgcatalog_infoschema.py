@@ -147,7 +147,7 @@ def table_constraints(s: Snapshot) -> list[Row]:
             "enforced": "YES",
             "nulls_distinct": "YES",
         }
-        for i in s.indexes
+        for i in s.key_indexes
     ]
 
 
@@ -155,14 +155,14 @@ def table_constraints(s: Snapshot) -> list[Row]:
 def key_column_usage(s: Snapshot) -> list[Row]:
     return [
         _constraint(s, i) | {"column_name": name, "ordinal_position": k}
-        for i in s.indexes
+        for i in s.key_indexes
         for k, name in enumerate(i.column_names(), 1)
     ]
 
 
 @generates("information_schema.constraint_column_usage")
 def constraint_column_usage(s: Snapshot) -> list[Row]:
-    return [_constraint(s, i) | {"column_name": name} for i in s.indexes for name in i.column_names()]
+    return [_constraint(s, i) | {"column_name": name} for i in s.key_indexes for name in i.column_names()]
 
 
 @generates("information_schema.character_sets")

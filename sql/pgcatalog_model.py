@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from columnar.errors import DatabaseNotFound
-from sql import column_defaults, enums
+from sql import column_defaults, constraints, enums
 from sql import errors as E
 from sql import types as pgt
 from sql.pgcatalog_builtins import PROCS, TYPES
@@ -43,12 +43,15 @@ NS_TIMESCALEDB_INFO = 13610  # timescaledb_information (sql/pgcatalog_timescale.
 SEARCH_PATH = (NS_CATALOG, NS_PUBLIC)
 ROLE_SUPERUSER, ROLE_DB_OWNER = 10, 6171
 AM_HEAP, AM_BTREE = 2, 403
+# PostgreSQL 15's index access methods (pg_am), by name
+INDEX_AMS = {"btree": AM_BTREE, "hash": 405, "gist": 783, "gin": 2742, "spgist": 4000, "brin": 3580}
 TABLESPACE_DEFAULT = 1663
 COLL_DEFAULT, COLL_C = 100, 950
 ENCODING_UTF8 = 6
 LANG_INTERNAL, LANG_SQL, LANG_PLPGSQL = 12, 14, 13576
 CLASS_PG_CLASS, CLASS_PG_EXTENSION = 1259, 3079
 CLASS_PG_NAMESPACE, CLASS_PG_PROC, CLASS_PG_DATABASE = 2615, 1255, 1262
+CLASS_PG_TYPE = 1247
 TABLE_OID_BASE, TABLE_OID_STRIDE, MAX_KEYS = 16384, 16, 6
 DATABASE_OID_BASE = 900_000_000
 HASHED_OID_BASE = 1_000_000_000
@@ -291,6 +294,7 @@ class Relation:
     sequence: dict | None = None  # a sequence's state (sql/sequences.py)
     owner_column: tuple[int, int] | None = None  # a sequence's OWNED BY: (table oid, attnum)
     shadowed: bool = False  # one of the session's temporary tables has its name (searched first)
+    am: int = 0  # an index's access method (0: btree)
 
     @property
     def visible(self) -> bool:
@@ -310,30 +314,59 @@ class Relation:
 
 @dataclass
 class Index:
-    """A PRIMARY KEY or UNIQUE key of one of our tables, shown as its index and constraint."""
+    """An index of one of our tables: a PRIMARY KEY's or UNIQUE constraint's (shown as its index and
+    its constraint), or one CREATE INDEX made (``spec``: its definition, sql/indexes.py; no
+    constraint)."""
 
     relation: Relation  # the index's own pg_class entry (kind i)
     table: Relation
-    keys: list[int]  # attnums in the table
+    keys: list[int]  # attnums in the table (0: an expression)
     primary: bool
-    constraint_oid: int
+    constraint_oid: int | None  # None: no constraint (CREATE INDEX)
+    spec: dict | None = None
 
     @property
     def constraint_name(self) -> str:
         return self.relation.name
 
+    @property
+    def unique(self) -> bool:
+        return self.spec is None or bool(self.spec.get("unique"))
+
     def column_names(self) -> list[str]:
+        """The key columns' names (an expression's text for an expression)."""
+        if self.spec is not None:
+            return [c.get("column") or c["expr"] for c in self.spec["columns"]]
         by_num = {a.num: a.name for a in self.table.columns}
         return [by_num[k] for k in self.keys]
+
+    def column_defs(self) -> list[str]:
+        """pg_get_indexdef(index, k): each key column (then each INCLUDE column) as it prints."""
+        if self.spec is None:
+            return [quote_ident(n) for n in self.column_names()]
+        from sql import indexes
+
+        keys = [indexes.column_text(c, quote_ident) for c in self.spec["columns"]]
+        return keys + [quote_ident(n) for n in self.spec.get("include") or []]
+
+    def comment_key(self) -> str:
+        """What a COMMENT ON INDEX is kept under, beside its table's id (sql/comments.py)."""
+        return ",".join(self.column_names()) if self.spec is None else "index:" + self.relation.name
 
     def constraint_def(self) -> str:
         cols = ", ".join(quote_ident(c) for c in self.column_names())
         return f"{'PRIMARY KEY' if self.primary else 'UNIQUE'} ({cols})"
 
-    def index_def(self) -> str:
+    def index_def(self, pretty: bool = False) -> str:
+        """pg_get_indexdef(index [, 0, pretty]): pretty names the table as regclass shows it."""
+        table = self.table.display if pretty else self.table.qualified
+        if self.spec is not None:
+            from sql import indexes
+
+            return indexes.definition(self.spec, table, quote_ident, pretty)
         cols = ", ".join(quote_ident(c) for c in self.column_names())
         name = quote_ident(self.relation.name)
-        return f"CREATE UNIQUE INDEX {name} ON {self.table.qualified} USING btree ({cols})"
+        return f"CREATE UNIQUE INDEX {name} ON {table} USING btree ({cols})"
 
 
 @dataclass
@@ -455,6 +488,11 @@ class Snapshot:
     @cached_property
     def indexes(self) -> list[Index]:
         return [i for t in self.tables for i in t.indexes]
+
+    @cached_property
+    def key_indexes(self) -> list[Index]:
+        """The indexes of PRIMARY KEY and UNIQUE constraints (each with its constraint)."""
+        return [i for i in self.indexes if i.constraint_oid is not None]
 
     @cached_property
     def user_relations(self) -> list[Relation]:
@@ -626,17 +664,28 @@ class Snapshot:
         views = {json.dumps([v.schema.name, v.name]): v for v in self.views}
         for (kind, obj, sub), text in stored.items():
             rel = (
-                tables.get(obj) if kind in ("table", "index") else views.get(obj) if kind == "view" else None
+                tables.get(obj)
+                if kind in ("table", "index", "rowtype")
+                else views.get(obj)
+                if kind == "view"
+                else self._sequence_by_id.get(obj)
+                if kind == "sequence"
+                else None
             )
             if not text:
                 continue
             if kind == "function":
                 yield int(obj), CLASS_PG_PROC, 0, text
+            elif kind == "type":
+                if int(obj) in self.type_by_oid:  # (a built-in type, or an enum type or its array)
+                    yield int(obj), CLASS_PG_TYPE, 0, text
             elif rel is None:
                 continue
+            elif kind == "rowtype":  # (sub "[]": its array type)
+                yield rel.row_type + (1 if sub else 0), CLASS_PG_TYPE, 0, text
             elif kind == "index":
                 for i in rel.indexes:
-                    if ",".join(i.column_names()) == sub:
+                    if i.comment_key() == sub:
                         yield i.relation.oid, CLASS_PG_CLASS, 0, text
             elif not sub:
                 yield rel.oid, CLASS_PG_CLASS, 0, text
@@ -644,6 +693,11 @@ class Snapshot:
                 num = next((a.num for a in self.columns_of(rel) if a.name == sub), None)
                 if num is not None:
                     yield rel.oid, CLASS_PG_CLASS, num, text
+
+    @cached_property
+    def _sequence_by_id(self) -> dict[str, Relation]:
+        """Sequences by the id their descriptions are kept by (sql/comments.py)."""
+        return {rel.sequence["id"]: rel for rel in self.sequences if rel.sequence and rel.sequence.get("id")}
 
     @cached_property
     def shared_descriptions(self) -> list[tuple[int, int, str]]:
@@ -679,6 +733,7 @@ class Part:
             self.tables: list[Relation] = []
             self.views: list[Relation] = []
             self.indexes: list[Index] = []
+            self.key_indexes: list[Index] = []
             self.schemas: list[Schema] = []
             self.roles: list[tuple[int, str, bool]] = []
             self.databases: list[DatabaseMeta] = []
@@ -723,14 +778,15 @@ def _table(meta: TableMeta, schema: Schema) -> Relation:
     rel = Relation(oid, meta.name, schema, "r", columns, meta, row_type=oid + 1)
     rel.checks = list(meta.options.get("checks") or [])
     rel.foreign_keys = list(meta.options.get("foreign_keys") or [])
+    made = {tuple(x["key"]) for x in meta.options.get("indexes") or [] if x.get("key")}
     keys: list[list[str]] = meta.options.get("keys") or []
     primary = list(meta.options.get("primary_key") or [])
     by_name = {a.name: a for a in columns}
     for k, names in enumerate(keys[:MAX_KEYS]):
-        if not names or any(n not in by_name for n in names):
+        if not names or any(n not in by_name for n in names) or tuple(names) in made:
             continue
         is_pk = list(names) == primary
-        name = f"{meta.name}_pkey" if is_pk else f"{meta.name}_{'_'.join(names)}_key"
+        name = constraints.key_name(meta, list(names))
         if is_pk:
             for n in names:
                 by_name[n].not_null = True
@@ -740,6 +796,22 @@ def _table(meta: TableMeta, schema: Schema) -> Relation:
             for i, n in enumerate(names)
         ]
         rel.indexes.append(Index(idx, rel, [by_name[n].num for n in names], is_pk, oid + 4 + 2 * k))
+    for spec in meta.options.get("indexes") or []:  # CREATE INDEX's (sql/indexes.py)
+        idx = Relation(hashed_oid("index", str(oid), spec["name"]), spec["name"], schema, "i")
+        idx.am = INDEX_AMS.get(spec.get("method") or "btree", AM_BTREE)
+        nums, attrs = [], []
+        for i, c in enumerate(spec["columns"]):
+            a = by_name.get(c.get("column", ""))
+            nums.append(a.num if a is not None else 0)
+            name = a.name if a is not None else ("expr" if i == 0 else f"expr{i}")
+            attrs.append(Attribute(name, i + 1, a.type_oid if a else 25, a.typmod if a else -1, False))
+        for n in spec.get("include") or []:
+            a = by_name.get(n)
+            if a is not None:
+                nums.append(a.num)
+                attrs.append(Attribute(n, len(attrs) + 1, a.type_oid, a.typmod, False))
+        idx.columns = attrs
+        rel.indexes.append(Index(idx, rel, nums, False, None, spec))
     return rel
 
 

@@ -12,7 +12,7 @@ import re
 
 from sqlglot import exp
 
-from sql import constraints, foreign_keys
+from sql import constraints, foreign_keys, indexes
 from sql import settings as S
 from sql import types as pgt
 from sql.pgcatalog import Row, generates
@@ -24,6 +24,7 @@ from sql.pgcatalog_model import (
     CLASS_PG_EXTENSION,
     CLASS_PG_NAMESPACE,
     CLASS_PG_PROC,
+    CLASS_PG_TYPE,
     COLL_C,
     COLL_DEFAULT,
     ENCODING_UTF8,
@@ -110,7 +111,7 @@ def pg_database(s: Snapshot) -> list[Row]:
 
 def _relkind_defaults(rel: Relation) -> Row:
     if rel.kind == "i":
-        return {"relam": AM_BTREE, "relreplident": "n", "reltype": 0}
+        return {"relam": rel.am or AM_BTREE, "relreplident": "n", "reltype": 0}
     if rel.kind == "v":
         return {"relam": 0, "relreplident": "n", "relhasrules": True}
     if rel.kind == "S":
@@ -273,25 +274,33 @@ def pg_enum(s: Snapshot) -> list[Row]:
 
 @generates("pg_index")
 def pg_index(s: Snapshot) -> list[Row]:
-    return [
-        {
-            "indexrelid": i.relation.oid,
-            "indrelid": i.table.oid,
-            "indnatts": len(i.keys),
-            "indnkeyatts": len(i.keys),
-            "indisunique": True,
-            "indisprimary": i.primary,
-            "indimmediate": True,
-            "indisvalid": True,
-            "indisready": True,
-            "indislive": True,
-            "indkey": i.keys,
-            "indcollation": [s.type_by_oid[a.type_oid].collation for a in i.relation.columns],
-            "indclass": [0] * len(i.keys),
-            "indoption": [0] * len(i.keys),
-        }
-        for i in s.indexes
-    ]
+    rows = []
+    for i in s.indexes:
+        spec = i.spec or {}
+        nkeys = len(spec["columns"]) if spec else len(i.keys)
+        options = [indexes.option_bits(c) for c in spec["columns"]] if spec else [0] * nkeys
+        exprs = [c["expr"] for c in spec.get("columns") or [] if "expr" in c]
+        rows.append(
+            {
+                "indexrelid": i.relation.oid,
+                "indrelid": i.table.oid,
+                "indnatts": len(i.keys),
+                "indnkeyatts": nkeys,
+                "indisunique": i.unique,
+                "indisprimary": i.primary,
+                "indimmediate": True,
+                "indisvalid": True,
+                "indisready": True,
+                "indislive": True,
+                "indkey": i.keys,
+                "indcollation": [s.type_by_oid[a.type_oid].collation for a in i.relation.columns][:nkeys],
+                "indclass": [0] * nkeys,
+                "indoption": options,
+                "indexprs": ", ".join(exprs) if exprs else None,
+                "indpred": spec.get("where"),
+            }
+        )
+    return rows
 
 
 def check_oid(table_oid: int, name: str) -> int:
@@ -338,7 +347,12 @@ def _foreign_key_rows(s: Snapshot) -> list[Row]:
                 continue  # (the referenced table was dropped with CASCADE's semantics pending)
             pnums = {a.name: a.num for a in parent.columns}
             key = next(
-                (i for i in parent.indexes if sorted(i.column_names()) == sorted(fk["ref_columns"])), None
+                (
+                    i
+                    for i in parent.indexes
+                    if i.unique and sorted(i.column_names()) == sorted(fk["ref_columns"])
+                ),
+                None,
             )
             out.append(
                 {
@@ -357,6 +371,9 @@ def _foreign_key_rows(s: Snapshot) -> list[Row]:
                     "connoinherit": True,
                     "conkey": [nums.get(c, 0) for c in fk["columns"]],
                     "confkey": [pnums.get(c, 0) for c in fk["ref_columns"]],
+                    "confdelsetcols": [nums.get(c, 0) for c in fk["on_delete_columns"]]
+                    if fk.get("on_delete_columns")
+                    else None,
                 }
             )
     return out
@@ -383,7 +400,7 @@ def pg_constraint(s: Snapshot) -> list[Row]:
                 "connoinherit": True,
                 "conkey": i.keys,
             }
-            for i in s.indexes
+            for i in s.key_indexes
         ]
     )
 
@@ -430,6 +447,10 @@ def pg_am(s: Snapshot) -> list[Row]:
         {"oid": AM_HEAP, "amname": "heap", "amhandler": "heap_tableam_handler", "amtype": "t"},
         {"oid": AM_BTREE, "amname": "btree", "amhandler": "bthandler", "amtype": "i"},
         {"oid": 405, "amname": "hash", "amhandler": "hashhandler", "amtype": "i"},
+        {"oid": 783, "amname": "gist", "amhandler": "gisthandler", "amtype": "i"},
+        {"oid": 2742, "amname": "gin", "amhandler": "ginhandler", "amtype": "i"},
+        {"oid": 4000, "amname": "spgist", "amhandler": "spghandler", "amtype": "i"},
+        {"oid": 3580, "amname": "brin", "amhandler": "brinhandler", "amtype": "i"},
     ]
 
 
@@ -508,6 +529,7 @@ _KIND_OF_CLASS = {
     CLASS_PG_NAMESPACE: "n",
     CLASS_PG_EXTENSION: "e",
     CLASS_PG_PROC: "p",
+    CLASS_PG_TYPE: "t",
 }
 
 
@@ -853,6 +875,9 @@ def _type_aliases() -> dict[int, list[str]]:
 _TYPE_ALIASES = _type_aliases()
 
 
+PRETTY_INDEX_DEF = -1  # tsg_sub of pg_get_indexdef(index, 0, true) (sql/rewrite/catalog_functions.py)
+
+
 def _def(kind: str, oid: int, text: str | None, sub: int = 0) -> Row:
     return {"tsg_kind": kind, "tsg_oid": oid, "tsg_sub": sub, "tsg_def": text}
 
@@ -865,8 +890,10 @@ def tsgres_defs(s: Snapshot) -> list[Row]:
     out: list[Row] = []
     for i in s.indexes:
         out.append(_def("i", i.relation.oid, i.index_def()))
-        out.extend(_def("i", i.relation.oid, quote_ident(n), k) for k, n in enumerate(i.column_names(), 1))
-        out.append(_def("c", i.constraint_oid, i.constraint_def()))
+        out.append(_def("i", i.relation.oid, i.index_def(pretty=True), PRETTY_INDEX_DEF))
+        out.extend(_def("i", i.relation.oid, text, k) for k, text in enumerate(i.column_defs(), 1))
+        if i.constraint_oid is not None:
+            out.append(_def("c", i.constraint_oid, i.constraint_def()))
     for t in s.tables:
         out.extend(_def("c", check_oid(t.oid, c["name"]), constraints.definition(c)) for c in t.checks)
         out.extend(

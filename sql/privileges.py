@@ -113,9 +113,18 @@ def needs_of(session: SqlSession, stmt: Prepared) -> list[Need]:
         from sql import maintenance
 
         return maintenance.needs(session, stmt.sql)
+    if kind == "index":  # DROP / ALTER INDEX: the owner of its table
+        from sql import indexes
+
+        return [n for t in indexes.tables_named(session, stmt.sql) if (n := _owner_of(session, t))]
     if kind in ("extension", "timescale", "timescale_call", "comment", "sequence", "enum"):
         raise E.InsufficientPrivilege(f"permission denied: {stmt.command} needs a superuser in tsgres")
     return []
+
+
+def _owner_of(session: SqlSession, table: exp.Table) -> Need | None:
+    found = target(session, table)
+    return None if found is None else Need(found[0], found[1], OWNER, found[2], None)
 
 
 def target(session: SqlSession, table: exp.Table) -> tuple[str, str, str] | None:

@@ -371,7 +371,7 @@ def _schema_of(session: SqlSession, schema: str | None) -> str:
 
 
 def _relation_exists(session: SqlSession, schema: str, name: str) -> bool:
-    """A table, view or sequence of that name in the schema (they share one namespace)."""
+    """A table, view, sequence or index of that name in the schema (they share one namespace)."""
     from sqlglot import exp
 
     from sql.ddl import _rp_of, _view_key  # noqa: PLC2701
@@ -381,10 +381,11 @@ def _relation_exists(session: SqlSession, schema: str, name: str) -> bool:
     rpm = cat.retention_policy(session.database, _rp_of(table))
     if session.storage.table(rpm.database_id, rpm.name, name) is not None:
         return True
-    return (
-        cat.get_meta(_view_key(session, table)) is not None
-        or cat.get_meta(_key(session, schema, name)) is not None
-    )
+    if cat.get_meta(_view_key(session, table)) is not None or cat.get_meta(_key(session, schema, name)):
+        return True
+    from sql import indexes
+
+    return indexes.name_taken(session, schema, name)
 
 
 def _options(t: _Tokens, alter: bool) -> dict:
@@ -702,8 +703,16 @@ def _drop(session: SqlSession, t: _Tokens) -> Result:
                 E.Notice_(f"drop cascades to default value for column {column} of table {meta.name}")
             )
             _set_default(session, meta, column, None)
-        session.storage.catalog.sequence_update(key, lambda _s: (None, None))
+        _delete(session, key)
     return Result(None, tag="DROP SEQUENCE")
+
+
+def _delete(session: SqlSession, key: str) -> None:
+    """Drop a sequence, and its description (sql/comments.py keeps it by the sequence's id)."""
+    catalog = session.storage.catalog
+    state = catalog.sequence_update(key, lambda s: (None, s))
+    if state and state.get("id"):
+        catalog.drop_comments(catalog.database(session.database).id, "sequence", state["id"])
 
 
 def drop_owned(session: SqlSession, schema: str, table: str, column: str | None = None) -> None:
@@ -712,7 +721,7 @@ def drop_owned(session: SqlSession, schema: str, table: str, column: str | None 
         _db, sschema, _name = split_key(session, key)
         owned = state.get("owned") or [None, None]
         if sschema == schema and owned[0] == table and column in (None, owned[1]):
-            session.storage.catalog.sequence_update(key, lambda _s: (None, None))
+            _delete(session, key)
 
 
 def rename_owner(

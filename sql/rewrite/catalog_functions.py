@@ -262,7 +262,13 @@ def _def(kind: str, sub: str = "0") -> str:
 
 
 # obj_description(oid, catalog): the tsgres_defs kind of each catalog's descriptions
-_DESCRIPTION_KINDS = {"pg_class": "d", "pg_namespace": "n", "pg_extension": "e", "pg_proc": "p"}
+_DESCRIPTION_KINDS = {
+    "pg_class": "d",
+    "pg_namespace": "n",
+    "pg_extension": "e",
+    "pg_proc": "p",
+    "pg_type": "t",
+}
 
 
 def _obj_description(args: list[exp.Expr]) -> exp.Expr:
@@ -420,7 +426,13 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "format_type": _template(_FORMAT_TYPE),
     "acldefault": _acldefault,
     "pg_get_expr": _template("CAST(_1 AS VARCHAR)"),
-    "pg_get_indexdef": _template(_def("i", "COALESCE(_2, 0)")),
+    # (pretty, column 0: tsg_sub -1, sql/pgcatalog_tables.py's PRETTY_INDEX_DEF)
+    "pg_get_indexdef": _template(
+        _def(
+            "i",
+            "CASE WHEN COALESCE(_2, 0) = 0 AND COALESCE(CAST(_3 AS BOOLEAN), FALSE) THEN -1 ELSE COALESCE(_2, 0) END",
+        )
+    ),
     "pg_get_constraintdef": _template(_def("c")),
     "pg_get_viewdef": lambda args: expand(_def("v"), reg_in("c", args[0])),
     "pg_get_function_result": _template(_def("r")),

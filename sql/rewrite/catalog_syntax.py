@@ -94,7 +94,7 @@ CATALOG_SCHEMAS = ("pg_catalog", "information_schema", "timescaledb_information"
 # array columns of the catalog that clients compare with array text ('{0}')
 ARRAY_COLUMNS = frozenset(
     """polroles datacl relacl attacl nspacl proacl typacl lanacl spcacl reloptions attoptions
-    proargnames proargmodes proallargtypes conkey confkey stxkind extconfig extcondition rolconfig
+    proargnames proargmodes proallargtypes conkey confkey confdelsetcols stxkind extconfig extcondition rolconfig
     useconfig setconfig""".split()
 )
 # PostgreSQL functions returning one value that catalog queries put in FROM (sqlglot parses most

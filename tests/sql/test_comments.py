@@ -124,12 +124,16 @@ def test_public_and_postgres_keep_postgres_defaults_until_replaced(tmp_path) -> 
 
 @pytest.mark.parametrize(
     ("sql", "error", "message"),
-    [  # PostgreSQL 15's messages, but for TYPE (42704 or a comment there)
+    [  # PostgreSQL 15's messages, but for TRIGGER (42P01 or a comment there)
         ("COMMENT ON TABLE m IS", E.SyntaxError_, "syntax error at end of input"),
         ("COMMENT ON TABLE IS 'x'", E.SyntaxError_, 'syntax error at or near "IS"'),
         ("COMMENT ON m IS 'x'", E.SyntaxError_, 'syntax error at or near "m"'),
         ("COMMENT ON SCHEMA a.b IS 'x'", E.SyntaxError_, 'syntax error at or near "."'),
-        ("COMMENT ON TYPE t IS 'x'", E.FeatureNotSupported, "COMMENT ON TYPE is not supported"),
+        ("COMMENT ON TYPE IS 'x'", E.SyntaxError_, "syntax error at or near \"'x'\""),
+        ("COMMENT ON TYPE t IS", E.SyntaxError_, "syntax error at end of input"),
+        ("COMMENT ON TYPE t", E.SyntaxError_, "syntax error at end of input"),
+        ("COMMENT ON TYPE t IS 'x' 'y'", E.SyntaxError_, "syntax error at or near \"'y'\""),
+        ("COMMENT ON TRIGGER t ON m IS 'x'", E.FeatureNotSupported, "COMMENT ON TRIGGER is not supported"),
     ],
 )
 def test_refused_at_parse(tmp_path, sql: str, error: type, message: str) -> None:

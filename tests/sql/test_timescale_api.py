@@ -249,3 +249,26 @@ def test_add_dimension_is_accepted(db):
     assert got == [{"add_dimension": "(2,public,conditions,location,t)"}]
     with pytest.raises(E.UndefinedColumn):
         _run(s, "SELECT add_dimension('conditions', by_hash('nothing', 4))")
+
+
+def test_create_hypertable_of_an_empty_table_while_another_holds_rows(db):
+    """Whether the table holds rows was asked of every table's memtable in the database: another
+    table's unflushed rows made create_hypertable refuse an empty table that needs a new time column."""
+    _storage, s = db
+    _insert_days_ago(s, 1)  # conditions: rows in the memtable
+    _run(s, "CREATE TABLE events (id int, at timestamptz NOT NULL, seen timestamptz)")  # time: at
+    assert _run(s, "SELECT create_hypertable('events', 'seen')")[0] == "SELECT 1"
+    # TimescaleDB's default index, and not a second one when an index starts with the time column
+    rows = _run(s, "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'events'")[1]
+    assert rows == [
+        {
+            "indexname": "events_seen_idx",
+            "indexdef": "CREATE INDEX events_seen_idx ON public.events USING btree (seen DESC)",
+        }
+    ]
+    _run(s, "CREATE TABLE marks (time timestamptz NOT NULL, v int)")
+    _run(s, "CREATE INDEX marks_t ON marks (time)")
+    _run(s, "SELECT create_hypertable('marks', 'time')")
+    assert [
+        r["indexname"] for r in _run(s, "SELECT indexname FROM pg_indexes WHERE tablename = 'marks'")[1]
+    ] == ["marks_t"]

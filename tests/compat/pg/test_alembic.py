@@ -116,6 +116,28 @@ def _columns(eng) -> dict[str, tuple[str, bool, str | None]]:
     }
 
 
+def _index_changes(eng) -> list:
+    """What Alembic's autogenerate finds between the head revision's tables and the database, for
+    indexes (the head's metadata declares both indexes, as an application's models would)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    meta = sa.MetaData()
+    sa.Table(
+        "conditions",
+        meta,
+        sa.Column("time", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("location", sa.String(40), nullable=False, server_default="lab"),
+        sa.Column("temperature", sa.Float, nullable=False),
+        sa.Column("rel_humidity", sa.Float, server_default=sa.text("50")),
+        sa.Index("ix_conditions_location_time", "location", "time"),
+        sa.Index("conditions_time_idx", sa.text("time DESC")),
+    )
+    with eng.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), meta)
+    return [d for d in diffs if isinstance(d, tuple) and d[0] in ("add_index", "remove_index")]
+
+
 def test_upgrade_and_downgrade(pg_server: PgServer, tmp_path: Path) -> None:
     require(command is not None and sa is not None, "alembic and sqlalchemy")
     db = pg_server.database("alembic")
@@ -147,6 +169,13 @@ def test_upgrade_and_downgrade(pg_server: PgServer, tmp_path: Path) -> None:
             ).all()
         # the row from before humidity existed took its default when the column was added
         assert [tuple(r) for r in rows] == [("x", 21.5, 50.0), ("lab", 19.0, 50.0)]
+        # the migration's index and create_hypertable's, as reflection (and so autogenerate) reads them
+        indexes = {i["name"]: i["column_names"] for i in sa.inspect(eng).get_indexes("conditions")}
+        assert indexes == {
+            "ix_conditions_location_time": ["location", "time"],
+            "conditions_time_idx": ["time"],
+        }
+        assert _index_changes(eng) == []  # autogenerate would make no index migration
         with eng.begin() as conn, pytest.raises(sa.exc.IntegrityError):
             conn.execute(
                 sa.text("INSERT INTO conditions (time, location) VALUES ('2024-01-01 02:00:00+00', 'y')")

@@ -82,10 +82,13 @@ def test_psql_describes_enum_types(pg_server: PgServer) -> None:
     with pg_server.connect(db) as conn:
         conn.execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')")
         conn.execute("CREATE TABLE feelings (time timestamptz NOT NULL, m mood)")
+        conn.execute("COMMENT ON TYPE mood IS 'how one feels'")
     types = psql_output(pg_server, db, r"\dT+").splitlines()
     assert types[1].split("|")[:5] == ["Schema", "Name", "Internal name", "Size", "Elements"]
-    # the labels, one a line, in the order of declaration
+    assert types[1].split("|")[-1] == "Description"
+    # the labels, one a line, in the order of declaration; the description after the last
     assert types[2] == "public|mood|mood|4|sad" and types[3] == "ok" and types[4].startswith("happy|")
+    assert types[4].split("|")[-1] == "how one feels"
     table = psql_output(pg_server, db, r"\d feelings").splitlines()
     assert table[3].split("|")[:2] == ["m", "mood"]
 

@@ -74,6 +74,11 @@ def test_psql_lists_and_describes_sequences(pg_server: PgServer) -> None:
     assert "Owned by: public.orders.id" in serial
     table = psql_output(pg_server, db, r"\d orders").splitlines()
     assert "no|integer|||nextval('order_no'::regclass)" in table
+    with pg_server.connect(db) as conn:
+        conn.execute("COMMENT ON SEQUENCE order_no IS 'order numbers'")
+    described = psql_output(pg_server, db, r"\ds+ order_no").splitlines()
+    assert described[1].split("|")[-1] == "Description"
+    assert described[2].split("|")[-1] == "order numbers"
 
 
 def test_psql_lists_roles_and_access_privileges(pg_server: PgServer) -> None:

@@ -26,6 +26,22 @@ _SCHEMAS = """
 SELECT n.nspname::text AS nspname, obj_description(n.oid, 'pg_namespace') AS d
 FROM pg_namespace n WHERE n.nspname LIKE '{prefix}%' OR n.nspname = 'public'
 """
+# what obj_description and pg_description say of the scenario's types (enum types, tables' row types
+# and their arrays, by name: LIKE's _ would match any character)
+_TYPES = """
+SELECT t.typname::text AS typname, obj_description(t.oid, 'pg_type') AS d, d.description,
+       d.classoid::regclass::text AS catalog
+FROM pg_type t LEFT JOIN pg_description d ON d.objoid = t.oid
+WHERE t.typname IN ('{prefix}mood', '_{prefix}mood', '{prefix}mood2', '_{prefix}mood2', '{prefix}t', '_{prefix}t',
+                    '{prefix}t2', '_{prefix}t2')
+"""
+# the built-in types' descriptions this scenario writes ('cb: ...'; PostgreSQL has its own, which
+# tsgres does not list)
+_BUILTIN_TYPES = """
+SELECT t.typname::text AS typname, d.description, obj_description(t.oid, 'pg_type') AS d
+FROM pg_description d JOIN pg_type t ON t.oid = d.objoid AND d.classoid = 'pg_type'::regclass
+WHERE d.description LIKE 'cb:%'
+"""
 
 # (id, name prefix of its objects, probe, statements, cleanup)
 SCENARIOS: list[tuple[str, str, str, list[str], list[str]]] = [
@@ -91,6 +107,88 @@ SCENARIOS: list[tuple[str, str, str, list[str], list[str]]] = [
             "CREATE VIEW cv_v AS SELECT time, host, v FROM cv_t",
         ],
         ["DROP VIEW IF EXISTS cv_v", "DROP TABLE IF EXISTS cv_t"],
+    ),
+    (
+        # a sequence is described as a relation; its description follows a rename, goes with a
+        # DROP SEQUENCE and with the table that owns it (a SERIAL's)
+        "sequence",
+        "cq_",
+        _RELATIONS,
+        [
+            "CREATE SEQUENCE cq_s",
+            "CREATE TABLE cq_t (id serial, v int4)",
+            "COMMENT ON SEQUENCE cq_s IS 'a sequence'",
+            "COMMENT ON SEQUENCE public.cq_t_id_seq IS 'a serial'",
+            "COMMENT ON SEQUENCE cq_t IS 'x'",
+            "COMMENT ON TABLE cq_s IS 'x'",
+            "COMMENT ON VIEW cq_s IS 'x'",
+            "COMMENT ON INDEX cq_s IS 'x'",
+            "COMMENT ON COLUMN cq_s.last_value IS 'x'",
+            "COMMENT ON SEQUENCE cq_nope IS 'x'",
+            "COMMENT ON SEQUENCE cq_nope.cq_s IS 'x'",
+            "ALTER SEQUENCE cq_s RENAME TO cq_s2",
+            "COMMENT ON SEQUENCE cq_s2 IS ''",
+            "COMMENT ON SEQUENCE cq_s2 IS 'again'",
+            "DROP SEQUENCE cq_s2",
+            "CREATE SEQUENCE cq_s2",
+            "DROP TABLE cq_t",
+            "CREATE TABLE cq_t (id serial, v int4)",
+        ],
+        ["DROP TABLE IF EXISTS cq_t", "DROP SEQUENCE IF EXISTS cq_s2", "DROP SEQUENCE IF EXISTS cq_s"],
+    ),
+    (
+        # an enum type, a table's row type and their arrays, under any of their names; the
+        # description follows a rename and goes with the type (or table); tsgres has no domains
+        "type",
+        "ct_",
+        _TYPES,
+        [
+            "CREATE TYPE ct_mood AS ENUM ('sad', 'ok')",
+            "CREATE TABLE ct_t (time timestamptz NOT NULL, m ct_mood, v float8)",
+            "COMMENT ON TYPE ct_mood IS 'feelings'",
+            "COMMENT ON TYPE public.ct_mood IS 'feelings, again'",
+            "COMMENT ON TYPE ct_mood[] IS 'lists of feelings'",
+            "COMMENT ON TYPE _ct_t IS 'rows'",
+            "COMMENT ON TYPE ct_t IS 'a row'",
+            "COMMENT ON TYPE ct_nope IS 'x'",
+            "COMMENT ON TYPE ct_nope.ct_mood IS 'x'",
+            "COMMENT ON TYPE pg_catalog.ct_mood IS 'x'",
+            "COMMENT ON DOMAIN ct_mood IS 'x'",
+            "COMMENT ON DOMAIN ct_nope IS 'x'",
+            "COMMENT ON TYPE ct_mood IS ''",
+            "COMMENT ON TYPE \"ct_mood\" IS 'back'",
+            "ALTER TYPE ct_mood RENAME TO ct_mood2",
+            "ALTER TABLE ct_t RENAME TO ct_t2",
+            "COMMENT ON TYPE ct_t2 IS NULL",
+            "DROP TABLE ct_t2",
+            "DROP TYPE ct_mood2",
+            "CREATE TYPE ct_mood AS ENUM ('x')",
+            "CREATE TABLE ct_t (a int4)",
+        ],
+        [
+            "DROP TABLE IF EXISTS ct_t",
+            "DROP TABLE IF EXISTS ct_t2",
+            "DROP TYPE IF EXISTS ct_mood",
+            "DROP TYPE IF EXISTS ct_mood2",
+        ],
+    ),
+    (
+        "builtin_type",
+        "",
+        _BUILTIN_TYPES,
+        [
+            "COMMENT ON TYPE int4 IS 'cb: ints'",
+            "COMMENT ON TYPE character varying(10) IS 'cb: texts'",
+            "COMMENT ON TYPE integer[] IS 'cb: lists'",
+            "COMMENT ON TYPE pg_catalog.int4 IS 'cb: ints again'",
+            "COMMENT ON TYPE public.int4 IS 'x'",
+            "COMMENT ON TYPE integer IS NULL",
+        ],
+        [  # (PostgreSQL's own descriptions back)
+            "COMMENT ON TYPE int4 IS '-2 billion to 2 billion integer, 4-byte storage'",
+            "COMMENT ON TYPE varchar IS 'varchar(length), non-blank-padded string, variable storage length'",
+            "COMMENT ON TYPE _int4 IS NULL",
+        ],
     ),
     (
         "schema",
