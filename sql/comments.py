@@ -24,6 +24,7 @@ from sqlglot.tokens import Token, TokenType
 
 from columnar.errors import StorageError
 from sql import errors as E
+from sql import temp_tables
 from sql import types as pgt
 from sql.parse import DIALECT
 from sql.pgcatalog_model import (
@@ -207,7 +208,10 @@ def _split(session: SqlSession, names: list[str]) -> tuple[str | None, str]:
         raise E.SyntaxError_(f"improper relation name (too many dotted names): {'.'.join(names)}")
     if len(names) == 3 and names[0] != session.database:
         raise E.FeatureNotSupported(f'cross-database references are not implemented: "{".".join(names)}"')
-    return (names[-2] if len(names) > 1 else None), names[-1]
+    schema = names[-2] if len(names) > 1 else None
+    if session.temp_schema is not None:  # its temporary schema first (sql/temp_tables.py)
+        schema = temp_tables.schema_named(session, schema, names[-1])
+    return schema, names[-1]
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,8 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
     table: exp.Table = schema.this
     temporary = temp_tables.on_commit(tree, sql)
     storage, database = session.storage, session.database
+    if temporary is not None:  # (its name was qualified with the session's pg_temp_N at prepare)
+        table.set("db", exp.to_identifier(temp_tables.ensure_schema(session)))
     rp = _rp_of(table)
     try:
         rpm = storage.catalog.retention_policy(database, rp)
@@ -239,6 +241,8 @@ def create_table_as(session: SqlSession, tree: exp.Create, sql: str = "") -> Res
         properties=_create_properties(tree),
     )
     storage = session.storage
+    if temp_tables.on_commit(tree, sql) is not None:
+        target.set("db", exp.to_identifier(temp_tables.ensure_schema(session)))
     rpm = storage.catalog.retention_policy(session.database, _rp_of(target))
     existed = storage.table(rpm.database_id, rpm.name, target.name) is not None
     props = (tree.args.get("properties") or exp.Properties()).expressions
@@ -406,6 +410,7 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
                     continue
                 raise E.UndefinedTable(f'view "{table.name}" does not exist')
             storage.catalog.set_meta(key, None)
+            temp_tables.forget(session, table.db or "public", table.name)
             storage.catalog.set_meta(roles.view_key(database, table.db or "public", table.name), None)
             comments.view_dropped(session, table.db or "public", table.name)
         return Result(None, tag="DROP VIEW")
@@ -468,6 +473,11 @@ def create_other(session: SqlSession, tree: exp.Create) -> Result:
         name = tree.this.db or tree.this.name
         if name == "public":
             return Result(None, tag="CREATE SCHEMA")
+        if name.startswith("pg_"):  # (reserved: pg_temp_N are sessions' temporary schemas)
+            raise E.ReservedName(
+                f'unacceptable schema name "{name}"',
+                detail='The prefix "pg_" is reserved for system schemas.',
+            )
         try:
             storage.catalog.create_retention_policy(database, name, 0)
         except StorageError:
@@ -480,7 +490,12 @@ def create_other(session: SqlSession, tree: exp.Create) -> Result:
             raise E.DuplicateTable(f'relation "{tree.this.name}" already exists')
         query = tree.expression
         session.prepare(query.sql("postgres"), [])  # validates it binds
+        temporary = temp_tables.is_temp_schema(tree.this.db or "")  # (qualified so at prepare)
+        if temporary:
+            temp_tables.ensure_schema(session)
         storage.catalog.set_meta(key, query.sql("postgres"))
+        if temporary:
+            temp_tables.created(session, tree.this.db, tree.this.name, "view")
         return Result(None, tag="CREATE VIEW")
     raise E.FeatureNotSupported(f"CREATE {kind} is not supported")
 

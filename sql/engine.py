@@ -139,6 +139,7 @@ class SqlEngine:
         self.roles_epoch = object()  # replaced by every role or privilege change (sql/roles.py)
         # (table id, columns) -> (its TableMeta, the arrow schema DuckDB cast INSERT VALUES to: sql/dml.py)
         self.values_schemas: dict[tuple[int, tuple[str, ...]], tuple[object, pa.Schema]] = {}
+        self.temp_numbers: set[int] = set()  # the N of live sessions' pg_temp_N (sql/temp_tables.py)
 
     PLAN_CACHE_SIZE = 1000
 
@@ -288,6 +289,10 @@ class SqlSession:
         self.sql_prepared: dict[str, Prepared] = {}
         self.temp_tables: dict[tuple[str, str], str] = {}  # (schema, name) -> ON COMMIT (sql/temp_tables.py)
         self.temp_cleanup = False  # dropping or emptying them now
+        self.temp_schema: str | None = None  # its pg_temp_N, once it has one (sql/temp_tables.py)
+        # what its plans are cached under with their text: the database, or (database, pg_temp_N)
+        # once it has a temporary schema, whose tables its names may mean
+        self.plan_scope: object = database
         self.current_params: list = []
         self._running: duckdb.DuckDBPyConnection | None = None
         self._cancelled = False
@@ -371,7 +376,7 @@ class SqlSession:
 
     def _prepare(self, sql: str, param_oids: list[int]) -> Prepared:
         version = self.sql_engine.catalog_version
-        key = (self.database, sql, tuple(param_oids), version)
+        key = (self.plan_scope, sql, tuple(param_oids), version)
         cached = self.sql_engine.cached_plan(key)
         if cached is not None:
             return cached  # type: ignore[return-value]
@@ -395,7 +400,7 @@ class SqlSession:
         """The plan of ``sql`` shared with texts that differ only in comparison constants (None: not
         shareable; the caller prepares the text itself, and reports its errors)."""
         tz = self.settings.get("timezone", "UTC")
-        key = (self.database, tpl.text, tuple(param_oids), self.sql_engine.catalog_version)
+        key = (self.plan_scope, tpl.text, tuple(param_oids), self.sql_engine.catalog_version)
         variants = self.sql_engine.template_variants(key)
         if variants is not None and not variants:
             return None  # known not to share
@@ -516,6 +521,8 @@ class SqlSession:
 
     def _prepare_tree(self, sql: str, tree: exp.Expression, param_oids: list[int]) -> Prepared:
         word = command_word(sql)
+        if self.temp_schema is not None or "temp" in sql.lower():  # TEMP, pg_temp (sql/temp_tables.py)
+            tree = temp_tables.qualify(self, tree)
         if isinstance(tree, exp.Values):  # a top-level VALUES list: columns column1, column2 ...
             width = len(tree.expressions[0].expressions) if tree.expressions else 0
             alias = exp.TableAlias(
@@ -572,7 +579,10 @@ class SqlSession:
             raise E.InFailedTransaction(
                 "current transaction is aborted, commands ignored until end of transaction block"
             )
-        if stmt.kind == "query" and stmt.version != self.sql_engine.catalog_version:
+        if (
+            stmt.kind == "query" or (self.temp_schema is not None and stmt.kind in _DML)
+        ) and stmt.version != self.sql_engine.catalog_version:
+            # (a DML statement's names may mean another table once a temporary table came or went)
             stmt = self._replan(stmt)
         self.current_params = list(params)
         self._cancelled = False
@@ -687,6 +697,7 @@ class SqlSession:
             settings=self.settings,
             version=f"PostgreSQL {S.SERVER_VERSION} (tsgres {VERSION}) on x86_64-pc-linux-gnu, compiled by CPython, 64-bit",
             backend_pid=self.backend_pid,
+            temp_schema=self.temp_schema or "",
             describe=describe,
             signal_call=self._signal_call,
             set_setting=self.set_setting,
@@ -1208,6 +1219,8 @@ class SqlSession:
         opts, body = parse_explain(sql)
         analyze = opts.analyze
         tree = parse(body)
+        if self.temp_schema is not None or "temp" in body.lower():  # TEMP, pg_temp (sql/temp_tables.py)
+            tree = temp_tables.qualify(self, tree)
         lines: list[str] = []
         analyzed = None
         if isinstance(tree, exp.Select):
@@ -1323,13 +1336,13 @@ class SqlSession:
             return res
         from sql.binder import resolve_table
 
-        _rp, meta = resolve_table(
-            self.storage,
-            self.database,
-            exp.Table(
-                this=exp.to_identifier(cmd.table), db=exp.to_identifier(cmd.schema) if cmd.schema else None
-            ),
+        target = exp.Table(
+            this=exp.to_identifier(cmd.table), db=exp.to_identifier(cmd.schema) if cmd.schema else None
         )
+        if self.temp_schema is not None or cmd.schema == temp_tables.ALIAS:  # (sql/temp_tables.py)
+            target = temp_tables.qualify(self, exp.Insert(this=target)).this
+            cmd.schema = target.db or None
+        _rp, meta = resolve_table(self.storage, self.database, target)
         cols = {c.name: c for c in sql_columns(meta)}
         names = cmd.columns or list(cols)
         for n in names:
@@ -1424,8 +1437,8 @@ class SqlSession:
                     "rolling back the open transaction of a closing session failed", exc_info=True
                 )
         self.commands.cursors.clear()
-        if self.temp_tables:
-            temp_tables.drop_all(self)
+        if self.temp_tables or self.temp_schema is not None:
+            temp_tables.session_ended(self)
 
 
 _CONSTANT_NODES = (
@@ -1510,6 +1523,7 @@ def _select_into(tree: exp.Select) -> exp.Create:
 
 
 _USER_TYPES = "user_types"  # the memo key of a plan's enum types (prepare)
+_DML = ("insert", "delete", "update")
 
 
 def _type_oids(stmt: Prepared) -> set[int]:

@@ -202,7 +202,7 @@ def lookup(session: SqlSession, sql: str, param_oids: tuple[int, ...] | list[int
     engine = session.sql_engine
     version = engine.catalog_version
     oids = tuple(param_oids)
-    plan = engine.cached_plan((session.database, sql, oids, version))
+    plan = engine.cached_plan((session.plan_scope, sql, oids, version))
     if plan is not None:
         return plan  # type: ignore[no-any-return]
     if command_word(sql) not in ("SELECT", "WITH") or session.settings.get("tsgres.shared_plans") == "off":
@@ -215,7 +215,7 @@ def lookup(session: SqlSession, sql: str, param_oids: tuple[int, ...] | list[int
     tpl = plan_cache.template(sql, len(oids))
     if tpl is None:
         return None
-    for variant in engine.template_variants((session.database, tpl.text, oids, version)) or ():
+    for variant in engine.template_variants((session.plan_scope, tpl.text, oids, version)) or ():
         values = variant.values(tpl, tz)
         if values is not None:
             found = session._instance(variant, sql, values)

@@ -52,7 +52,8 @@ def _column_type(s: Snapshot, att: Attribute) -> Row:
 
 
 def _rels(s: Snapshot) -> list[Relation]:
-    return [r for r in s.relations if r.kind in ("r", "v")]
+    """Tables and views, but not other sessions' temporary ones (as PostgreSQL's views leave out)."""
+    return [r for r in s.relations if r.kind in ("r", "v") and r.schema.temp != "other"]
 
 
 @generates("information_schema.schemata")
@@ -71,7 +72,7 @@ def tables(s: Snapshot) -> list[Row]:
             "table_catalog": s.database,
             "table_schema": r.schema.name,
             "table_name": r.name,
-            "table_type": "VIEW" if r.kind == "v" else "BASE TABLE",
+            "table_type": "VIEW" if r.kind == "v" else "LOCAL TEMPORARY" if r.schema.temp else "BASE TABLE",
             "is_insertable_into": "YES" if r.kind == "r" else "NO",
             "is_typed": "NO",
         }

@@ -31,6 +31,7 @@ from sql.roles import roles as stored_roles
 from sql.roles import table_key as table_acl_key
 from sql.roles import view_key as view_acl_key
 from sql.tables import sql_columns
+from sql.temp_tables import is_temp_schema
 
 if TYPE_CHECKING:
     from columnar.catalog import DatabaseMeta, TableMeta
@@ -264,6 +265,7 @@ class Schema:
     name: str
     owner: int = ROLE_SUPERUSER
     rp: str | None = None  # the retention policy it shows (None: a catalog schema)
+    temp: str = ""  # a pg_temp_N: "own" (the session's, searched first), "other" (another session's)
 
 
 @dataclass
@@ -291,11 +293,14 @@ class Relation:
     foreign_keys: list[dict] = field(default_factory=list)  # sql/foreign_keys.py
     sequence: dict | None = None  # a sequence's state (sql/sequences.py)
     owner_column: tuple[int, int] | None = None  # a sequence's OWNED BY: (table oid, attnum)
+    shadowed: bool = False  # one of the session's temporary tables has its name (searched first)
     am: int = 0  # an index's access method (0: btree)
 
     @property
     def visible(self) -> bool:
-        return self.schema.oid in SEARCH_PATH
+        """Whether its name alone finds it (pg_table_is_visible): on the search path, the session's
+        own temporary schema first, as PostgreSQL searches it."""
+        return (self.schema.oid in SEARCH_PATH or self.schema.temp == "own") and not self.shadowed
 
     @property
     def display(self) -> str:
@@ -421,9 +426,11 @@ class Snapshot:
     def user_schemas(self) -> list[Schema]:
         """public (the default retention policy) and one schema per other retention policy."""
         out = [Schema(NS_PUBLIC, "public", ROLE_DB_OWNER, self.db.default_rp)]
+        own = self.session.temp_schema
         for rp in self.catalog.retention_policies(self.database):
             if rp.name != self.db.default_rp:
-                out.append(Schema(hashed_oid(self.database, rp.name), rp.name, ROLE_SUPERUSER, rp.name))
+                temp = ("own" if rp.name == own else "other") if is_temp_schema(rp.name) else ""
+                out.append(Schema(hashed_oid(self.database, rp.name), rp.name, ROLE_SUPERUSER, rp.name, temp))
         return out
 
     @cached_property
@@ -494,7 +501,13 @@ class Snapshot:
         for t in self.tables:
             out.append(t)
             out.extend(i.relation for i in t.indexes)
-        return out + self.views + self.sequences
+        out += self.views + self.sequences
+        temporary = {r.name for r in out if r.schema.temp == "own"}
+        if temporary:  # the session's temporary relations hide those of their names in public
+            for r in out:
+                if r.name in temporary and r.schema.oid == NS_PUBLIC:
+                    r.shadowed = True
+        return out
 
     @cached_property
     def relations(self) -> list[Relation]:

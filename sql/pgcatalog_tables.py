@@ -151,7 +151,7 @@ def pg_class(s: Snapshot) -> list[Row]:
             "relhasindex": bool(rel.indexes),
             "relchecks": len(rel.checks),
             "relhastriggers": bool(rel.foreign_keys) or (rel.schema.name, rel.name) in referenced,
-            "relpersistence": "p",
+            "relpersistence": "t" if rel.schema.temp else "p",
             "relkind": rel.kind,
             "relnatts": len(s.columns_of(rel)),
             "relispopulated": True,
@@ -835,6 +835,8 @@ def tsgres_names(s: Snapshot) -> list[Row]:
 
     for rel in s.relations:
         names = [f"{rel.schema.name}.{rel.name}"] + ([rel.name] if rel.visible else [])
+        if rel.schema.temp == "own":  # (pg_temp: the session's own temporary schema)
+            names.append(f"pg_temp.{rel.name}")
         add("c", rel.oid, rel.display, names, rel.visible)
     for t in s.types:
         fmt = s.type_format(t)

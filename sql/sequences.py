@@ -37,6 +37,7 @@ import numpy as np
 import pyarrow as pa
 
 from sql import errors as E
+from sql import temp_tables
 
 if TYPE_CHECKING:
     import duckdb
@@ -182,6 +183,9 @@ def resolve(session: SqlSession, text: str) -> tuple[str, str]:
         if parts[0] != session.database:
             raise E.FeatureNotSupported(f"cross-database references are not implemented: {text}")
         parts = parts[1:]
+    if session.temp_schema is not None:  # its temporary schema first (sql/temp_tables.py)
+        schema = temp_tables.schema_named(session, parts[0] if len(parts) == 2 else None, parts[-1], True)
+        return schema or "public", parts[-1]
     return (parts[0], parts[1]) if len(parts) == 2 else ("public", parts[0])
 
 

@@ -25,14 +25,29 @@ from sql.influxql.series import Series
 from sql.influxql.source import Context, resolve_database
 from sql.influxql.users import NO_PRIVILEGES, PRIVILEGE_NAMES, UserError, users_of
 from sql.influxql.values import format_time
+from sql.temp_tables import is_temp_schema
 
 _MEASUREMENT_ESCAPES = str.maketrans({",": "\\,", " ": "\\ "})
 _TAG_ESCAPES = str.maketrans({",": "\\,", " ": "\\ ", "=": "\\="})
 
 
 def _policies_in_creation_order(ctx: Context, db: str) -> list[Any]:
-    """Retention policies as InfluxDB lists them: in the order they were created."""
-    return ctx.storage.catalog.retention_policies(db, order="created")
+    """Retention policies as InfluxDB lists them: in the order they were created (not the SQL
+    sessions' temporary schemas, sql/temp_tables.py)."""
+    return [
+        r for r in ctx.storage.catalog.retention_policies(db, order="created") if not is_temp_schema(r.name)
+    ]
+
+
+def _tables(ctx: Context, db: str) -> list[str]:
+    """The measurements of the database's index, but not those that are only SQL sessions'
+    temporary tables (private to their session, sql/temp_tables.py)."""
+    names = _index(ctx, db).tables()
+    cat = ctx.storage.catalog
+    if not any(is_temp_schema(r.name) for r in cat.retention_policies(db)):
+        return names
+    shared = {t.name for t in cat.tables(cat.database(db).id) if not is_temp_schema(t.rp)}
+    return [n for n in names if n in shared]
 
 
 def _meta_series(name: str | None, columns: list[str], values: list[list[Any]]) -> Series:
@@ -102,8 +117,7 @@ def _strip_time(ctx: Context, cond: A.Expr | None) -> A.Expr | None:
 
 
 def _measurements(ctx: Context, db: str, sources: list[A.Source]) -> list[str]:
-    idx = _index(ctx, db)
-    names = idx.tables()
+    names = _tables(ctx, db)
     if not sources:
         return names
     out: set[str] = set()
@@ -204,7 +218,7 @@ def _show_measurements(ctx: Context, stmt: A.ShowMeasurements) -> list[Series]:
         if stmt.database or ctx.database:
             return []  # InfluxDB 1.x: an unknown database has no measurements, not an error
         raise
-    names = _index(ctx, db).tables()
+    names = _tables(ctx, db)
     if stmt.source is not None:
         if stmt.source.regex is not None:
             names = [n for n in names if stmt.source.regex.compiled.search(n)]
@@ -584,7 +598,7 @@ def _drop_series(
                 sid = shards[0].meta.id if shards else 0
                 raise QueryError(f"shard {sid}: fields not supported in WHERE clause during deletion")
     pred = tag_predicate(cond)
-    tables = _measurements(ctx, db, sources) if sources else _index(ctx, db).tables()
+    tables = _measurements(ctx, db, sources) if sources else _tables(ctx, db)
     idx = _index(ctx, db)
     tmin = -(2**63) if tr.min is None else tr.min
     tmax = 2**63 - 1 if tr.max is None else tr.max

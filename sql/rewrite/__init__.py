@@ -42,6 +42,7 @@ class RewriteContext:
     settings: dict[str, str] = field(default_factory=dict)
     version: str = ""
     backend_pid: int = 0
+    temp_schema: str = ""  # the session's pg_temp_N ("" until it has one: sql/temp_tables.py)
     describe: bool = False  # describing only: no side effects (set_config)
     # pg_cancel_backend / pg_terminate_backend: the token of the executing statement's SignalCall
     # (sql/activity.py; 0 when describing, or when run by a path that registered none)

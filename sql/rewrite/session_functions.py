@@ -1,5 +1,6 @@
 """Functions answered from the session: current_setting, set_config, version(), current_database(),
-current_user/session_user, current_schema(s), pg_backend_pid(), pg_advisory_unlock_all(),
+current_user/session_user, current_schema(s), pg_backend_pid(), pg_my_temp_schema(),
+pg_is_other_temp_schema(oid), pg_advisory_unlock_all(),
 pg_cancel_backend(pid) / pg_terminate_backend(pid [, timeout]) (calls of a DuckDB function that acts
 per row when executed: sql/activity.py) ...
 
@@ -14,6 +15,24 @@ from sqlglot import exp
 from sql import errors as E
 from sql import sequences
 from sql.activity import SIGNAL_FUNCTION
+
+
+def _temp_schema_oid(ctx) -> int:
+    from sql.pgcatalog_model import hashed_oid
+
+    return hashed_oid(ctx.database, ctx.temp_schema) if ctx.temp_schema else 0
+
+
+def _other_temp_schema(oid: exp.Expression, ctx) -> exp.Expression:
+    """pg_is_other_temp_schema(oid): whether it is another session's pg_temp_N (pg_namespace lists
+    them all, sql/pgcatalog_model.py)."""
+    others = exp.maybe_parse(
+        "SELECT oid FROM pg_catalog.pg_namespace WHERE nspname LIKE 'pg_temp_%' AND oid <> "
+        f"{_temp_schema_oid(ctx)}",
+        dialect="postgres",
+    )
+    found = exp.In(this=exp.Cast(this=oid, to=exp.DataType.build("bigint")), query=exp.Subquery(this=others))
+    return exp.Coalesce(this=exp.Paren(this=found), expressions=[exp.false()])
 
 
 def session_functions(tree: exp.Expression, ctx) -> exp.Expression:
@@ -87,6 +106,12 @@ def session_functions(tree: exp.Expression, ctx) -> exp.Expression:
             )
         if name == "pg_backend_pid":
             return exp.Literal.number(ctx.backend_pid)
+        if name == "pg_my_temp_schema" and not args:  # (0 until the session has one)
+            ctx.session_dependent = True
+            return exp.Literal.number(_temp_schema_oid(ctx))
+        if name == "pg_is_other_temp_schema" and len(args) == 1:
+            ctx.session_dependent = True
+            return _other_temp_schema(args[0].copy(), ctx)
         if name in ("pg_cancel_backend", "pg_terminate_backend"):
             # (transform does not go into what replaced a node: the pid's own calls, pg_backend_pid(), here)
             return signal_backend(name, [a.transform(marked) for a in args], ctx)

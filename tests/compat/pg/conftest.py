@@ -228,13 +228,15 @@ JAVA_DIR = Path(__file__).parent / "java"
 NODE_DIR = Path(__file__).parent / "node"
 
 
-def psql_output(pg_server: PgServer, db: str, command: str) -> str:
-    """psql 15's unaligned output (fields joined by '|') of one command run against ``db``."""
+def psql_output(pg_server: PgServer, db: str, command: str, *more: str) -> str:
+    """psql 15's unaligned output (fields joined by '|') of one command run against ``db`` (and of
+    ``more`` commands after it, in the same session)."""
     psql = require_command("psql")
     env = {**os.environ, "PGOPTIONS": "", "PAGER": "", "PSQL_PAGER": "", "COLUMNS": "200"}
+    commands = [arg for c in (command, *more) for arg in ("-c", c)]
     out = subprocess.run(
         [psql, "-X", "-h", pg_server.host, "-p", str(pg_server.port), "-U", "postgres", "-d", db,
-         "-v", "ON_ERROR_STOP=1", "-P", "pager=off", "-A", "-F", "|", "-c", command],
+         "-v", "ON_ERROR_STOP=1", "-P", "pager=off", "-A", "-F", "|", *commands],
         capture_output=True, text=True, timeout=60, env=env, check=False,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr

@@ -2,10 +2,13 @@
 TimescaleDB's getting-started schema (defaults, CHECK constraints, foreign keys and what references
 a table: footers psql shows only when the catalog says there is something, relchecks and
 relhastriggers), and sequences (the list, a sequence's options, the column a SERIAL's sequence is
-owned by), with nextval over the wire per row and per session, and roles (`\\du`: attributes and
-memberships) and table privileges (`\\dp`: relacl one aclitem a line)."""
+owned by), with nextval over the wire per row and per session, roles (`\\du`: attributes and
+memberships), table privileges (`\\dp`: relacl one aclitem a line) and `\\dt` of a session with
+temporary tables (its own listed, shadowing permanent ones; other sessions' not)."""
 
 from __future__ import annotations
+
+import re
 
 from tests.compat.pg.conftest import PgServer, psql_output
 
@@ -101,3 +104,24 @@ def test_psql_lists_roles_and_access_privileges(pg_server: PgServer) -> None:
         with pg_server.connect(db) as conn:
             conn.execute("DROP TABLE readings")
             conn.execute("DROP ROLE psql_reader, psql_readers")
+
+
+def test_psql_lists_the_sessions_own_temporary_tables(pg_server: PgServer) -> None:
+    """psql's \\dt filters with pg_table_is_visible: the session's temporary tables are listed, in
+    its pg_temp_N, and the permanent table one of them shadows is not; another session's are not."""
+    db = _created(
+        pg_server,
+        "temp_psql",
+        ("CREATE TABLE readings (time timestamptz NOT NULL, v float8)", "CREATE TABLE shared (a int)"),
+    )
+    with pg_server.connect(db) as other:
+        other.execute("CREATE TEMP TABLE others_only (a int)")
+        listed = psql_output(
+            pg_server, db, "CREATE TEMP TABLE readings (v int)", "CREATE TEMP TABLE scratch (a int)", r"\dt"
+        ).splitlines()
+    rows = [line for line in listed if line.count("|") == 3 and not line.startswith("Schema|")]
+    assert len(rows) == 3, listed
+    assert re.fullmatch(r"pg_temp_\d+\|readings\|table\|postgres", rows[0]), listed
+    assert re.fullmatch(r"pg_temp_\d+\|scratch\|table\|postgres", rows[1]), listed
+    assert rows[0].split("|")[0] == rows[1].split("|")[0]
+    assert rows[2] == "public|shared|table|postgres"
