@@ -239,6 +239,8 @@ def _end_transaction(session: SqlSession, *, undo: bool) -> None:
         del session.commands.cursors[name]
     if undo and txn is not None:
         txn.undo(session)
+    elif txn is not None and txn.wal_seq:  # COMMIT: durable once the block's WAL records are
+        session.storage.sync(txn.wal_seq)
 
 
 def _savepoint_name(toks: list[str]) -> str:

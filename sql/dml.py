@@ -382,12 +382,15 @@ def _write(session: SqlSession, rp: str | None, batch, meta, *, undo: bool = Tru
     if undo and session.txn is not None:
         transaction.before_write(session, rp, meta, batch)
     table_id = meta.id
+    txn = session.txn  # (in a block, COMMIT waits for the WAL fsync: sql/transaction.py)
     try:
-        res = session.storage.write(session.database, batch, rp=rp, table_id=table_id)
+        res = session.storage.write(session.database, batch, rp=rp, table_id=table_id, sync=txn is None)
     except TableNotFound:
         raise E.UndefinedTable(f'relation "{batch.table}" does not exist') from None
     except StorageError as exc:
         raise E.DatatypeMismatch(str(exc)) from exc
+    if txn is not None:
+        txn.wrote(res.wal_seq)
     if res.errors:
         raise E.DatatypeMismatch(str(res.errors[0]))
 

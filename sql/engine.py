@@ -1395,9 +1395,13 @@ class SqlSession:
                 if self.txn is not None:
                     transaction.before_write(self, rp, meta, batch)
                 try:
-                    res = self.storage.write(self.database, batch, rp=rp, table_id=meta.id)
+                    res = self.storage.write(
+                        self.database, batch, rp=rp, table_id=meta.id, sync=self.txn is None
+                    )
                 except TableNotFound:  # (renamed or dropped meanwhile)
                     raise E.UndefinedTable(f'relation "{meta.name}" does not exist') from None
+                if self.txn is not None:  # (COMMIT waits for its fsync: sql/transaction.py)
+                    self.txn.wrote(res.wal_seq)
                 if res.errors:
                     raise E.DatatypeMismatch(str(res.errors[0]))
                 total += typed.num_rows

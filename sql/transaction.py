@@ -72,6 +72,12 @@ class Transaction:
     entries: list[Entry] = field(default_factory=list)
     savepoints: list[tuple[str, int]] = field(default_factory=list)  # (name, len(entries) then)
     held: int = 0  # rows held in the entries' ``prior``
+    # the newest WAL record of the block's writes, which were not waited on: COMMIT waits for it to be
+    # durable (as PostgreSQL's commit waits for its WAL flush, not each statement)
+    wal_seq: int = 0
+
+    def wrote(self, wal_seq: int) -> None:
+        self.wal_seq = max(self.wal_seq, wal_seq)
 
     def savepoint(self, name: str) -> None:
         self.savepoints.append((name, len(self.entries)))
