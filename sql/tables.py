@@ -192,6 +192,34 @@ def to_sql_reader(
 
 
 # -- SQL rows -> storage write batch ------------------------------------------------------------------
+def series_of(table: pa.Table, tag_names: list[str]) -> tuple[np.ndarray, list[tuple]]:
+    """The rows' series: per row an index into the distinct tag sets (each a sorted tuple of
+    (tag, value); a NULL is no tag, '' a value), one code per distinct combination, resolved once."""
+    n = table.num_rows
+    if not tag_names:
+        return np.zeros(n, dtype=np.int64), [()]
+    codes = np.zeros(n, dtype=np.int64)
+    dicts = []
+    for name in tag_names:
+        col = table.column(name)
+        if not pa.types.is_string(col.type):  # (a dictionary: each scan batch has one of its own)
+            col = col.cast(pa.string())
+        enc = col.combine_chunks().dictionary_encode()
+        idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
+        codes = codes * (len(enc.dictionary) + 1) + idx
+        dicts.append((name, enc.dictionary.to_pylist()))
+    uniq, series = np.unique(codes, return_inverse=True)
+    tag_sets = []
+    for code in uniq.tolist():
+        parts = []
+        for name, values in reversed(dicts):
+            code, i = divmod(code, len(values) + 1)
+            if i:  # (0: NULL, no tag)
+                parts.append((name, values[i - 1]))
+        tag_sets.append(tuple(sorted(parts)))
+    return series, tag_sets
+
+
 def to_write_batch(meta: TableMeta, table: pa.Table, hidden_time_start: int | None = None) -> WriteBatch:
     """Rows in SQL types (columns by name; missing columns are NULL) -> a storage write batch."""
     cols = {c.name: c for c in sql_columns(meta)}
@@ -225,30 +253,7 @@ def to_write_batch(meta: TableMeta, table: pa.Table, hidden_time_start: int | No
         check_enum(meta, name, table.column(name).combine_chunks())  # 22P02 for a value no label
     # tags: one code per distinct combination, resolved once per batch
     tag_names = [c.name for c in cols.values() if c.kind == "tag" and c.name in table.column_names]
-    if tag_names:
-        codes = np.zeros(n, dtype=np.int64)
-        dicts = []
-        for name in tag_names:
-            arr = table.column(name).combine_chunks()
-            if not pa.types.is_string(arr.type):
-                arr = arr.cast(pa.string())
-            enc = arr.dictionary_encode()
-            idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
-            codes = codes * (len(enc.dictionary) + 1) + idx
-            dicts.append((name, enc.dictionary.to_pylist()))
-        uniq, series = np.unique(codes, return_inverse=True)
-        tag_sets = []
-        radices = [len(d) + 1 for _, d in dicts]
-        for code in uniq.tolist():
-            parts = []
-            for (name, values), radix in zip(reversed(dicts), reversed(radices), strict=True):
-                code, idx = divmod(code, radix)
-                if idx:  # (0: NULL, no tag; '' is a value)
-                    parts.append((name, values[idx - 1]))
-            tag_sets.append(tuple(sorted(parts)))
-    else:
-        series = np.zeros(n, dtype=np.int64)
-        tag_sets = [()]
+    series, tag_sets = series_of(table, tag_names)
     fields: dict[str, Column] = {}
     for c in cols.values():
         if c.kind != "field" or c.name not in table.column_names:

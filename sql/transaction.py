@@ -43,6 +43,7 @@ from columnar.rows import Column
 from columnar.scan import ScanRequest, may_hold, scan
 from columnar.types import FieldType
 from sql import errors as E
+from sql.tables import series_of
 
 if TYPE_CHECKING:
     from sql.engine import SqlSession
@@ -242,27 +243,7 @@ def _to_batch(meta: TableMeta, t: pa.Table) -> WriteBatch:
     """A storage scan's rows (time, tags, fields) as the write batch that stores them again."""
     n = t.num_rows
     time = t.column(meta.time_column).cast(pa.int64()).to_numpy()
-    tags = [k for k in meta.tags if k in t.column_names]
-    codes = np.zeros(n, dtype=np.int64)
-    dicts = []
-    for name in tags:
-        col = t.column(name)
-        if pa.types.is_dictionary(col.type):  # (each scan batch has a dictionary of its own)
-            col = col.cast(pa.string())
-        arr = col.combine_chunks()
-        enc = arr.dictionary_encode()
-        idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
-        codes = codes * (len(enc.dictionary) + 1) + idx
-        dicts.append((name, enc.dictionary.to_pylist()))
-    uniq, series = np.unique(codes, return_inverse=True)
-    tag_sets = []
-    for code in uniq.tolist():
-        parts = []
-        for name, values in reversed(dicts):
-            code, i = divmod(code, len(values) + 1)
-            if i:  # (0: the series has no such tag)
-                parts.append((name, values[i - 1]))
-        tag_sets.append(tuple(sorted(parts)))
+    series, tag_sets = series_of(t, [k for k in meta.tags if k in t.column_names])
     fields = {}
     for name, ft in meta.fields.items():
         if name not in t.column_names:
