@@ -1,4 +1,4 @@
-"""PostgreSQL protocol: round-trip latency (SELECT 1) and result streaming rate, tsgres against PostgreSQL 15.
+"""PostgreSQL protocol: round-trip latency (SELECT 1, one-row INSERT) and result streaming rate, tsgres against PostgreSQL 15.
 
 * Latency: ``SELECT 1`` over the simple query protocol, psycopg 3, autocommit. One client sends
   ``--queries`` queries back to back; then ``--clients`` (default 64) clients on one asyncio loop
@@ -6,6 +6,10 @@
   Reported: p50 and p99 of the per-query wall time seen by the client, and queries/s for the many-client
   run. The client is Python in one process on the same 2 cores as the server, so at 64 clients it is part
   of what is measured, equally for both peers.
+* One-row INSERT: ``INSERT INTO ins_probe VALUES (%s, %s, %s, %s)`` (a timestamptz, a text, a float and
+  an integer: psycopg's parameters, extended protocol, as an ORM inserts row by row), ``--inserts``
+  statements back to back into a table of its own, each in autocommit (durable when it returns: both
+  peers fsync) and then all in one transaction (COMMIT durable). p50 / p99 per statement.
 * Streaming: ``SELECT time, hostname, usage_user, ..., usage_guest_nice FROM cpu LIMIT n`` with
   ``n`` = ``--stream-rows`` (default: the whole data set), fetched completely (``fetchall``) in text and
   in binary format (psycopg ``cursor(binary=True)``); rows/s = rows / wall time from execute to the last
@@ -43,6 +47,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hours", type=float, default=24)
     p.add_argument("--queries", type=int, default=2000, help="SELECT 1 round trips for the single client")
     p.add_argument("--clients", type=int, default=64, help="concurrent clients for the second run")
+    p.add_argument("--inserts", type=int, default=500, help="one-row INSERTs per mode")
     p.add_argument("--queries-per-client", type=int, default=50)
     p.add_argument("--stream-rows", type=int, default=0, help="rows to stream (0: the whole data set)")
     p.add_argument("--repeat", type=int, default=3, help="streaming runs per format (best is kept)")
@@ -63,6 +68,43 @@ def one_client(conninfo: str, n: int) -> list[float]:
             conn.execute("SELECT 1").fetchall()
             times.append((time.perf_counter() - t0) * 1000)
     return times
+
+
+def inserts(conninfo: str, n: int) -> dict[str, list[float]]:
+    """Per-statement wall times (ms) of ``n`` one-row INSERTs with parameters, in autocommit and in
+    one transaction block (its COMMIT timed as part of the last statement's share: added to each)."""
+    import datetime as dt
+
+    import psycopg
+
+    sql = "INSERT INTO ins_probe VALUES (%s, %s, %s, %s)"
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    out: dict[str, list[float]] = {}
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS ins_probe")
+        conn.execute(
+            "CREATE TABLE ins_probe (time timestamptz NOT NULL, host text, v double precision, n int4)"
+        )
+        for k in range(10):  # warm-up
+            conn.execute(sql, (start - dt.timedelta(seconds=k + 1), "warm", 0.0, k))
+        times = []
+        for k in range(n):
+            t0 = time.perf_counter()
+            conn.execute(sql, (start + dt.timedelta(seconds=k), f"h{k % 10}", k * 0.5, k))
+            times.append((time.perf_counter() - t0) * 1000)
+        out["autocommit"] = times
+        times = []
+        conn.execute("BEGIN")
+        for k in range(n):
+            t0 = time.perf_counter()
+            conn.execute(sql, (start + dt.timedelta(seconds=n + k), f"h{k % 10}", k * 0.5, k))
+            times.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        conn.execute("COMMIT")
+        commit = (time.perf_counter() - t0) * 1000
+        out["in one transaction"] = [t + commit / n for t in times]
+        conn.execute("DROP TABLE ins_probe")
+    return out
 
 
 async def _many_clients(conninfo: str, clients: int, n: int) -> tuple[list[float], float]:
@@ -146,6 +188,14 @@ def measure_peer(name: str, conninfo: str, args: argparse.Namespace, rows: int) 
         f"{args.clients} clients p50 {percentile(tn, 0.5):.3f} ms p99 {percentile(tn, 0.99):.3f} ms, {qps:,.0f} q/s",
         flush=True,
     )
+    for mode, ti in inserts(conninfo, args.inserts).items():
+        item = f"one-row INSERT, {mode}"
+        out.append(Measurement("pgwire", item, name, "p50 ms", percentile(ti, 0.5), "", False))
+        out.append(Measurement("pgwire", item, name, "p99 ms", percentile(ti, 0.99), "", False))
+        print(
+            f"  {name:8} one-row INSERT, {mode}: p50 {percentile(ti, 0.5):.3f} ms p99 {percentile(ti, 0.99):.3f} ms",
+            flush=True,
+        )
     for binary in (False, True):
         fmt = "binary" if binary else "text"
         rate, got = stream(conninfo, rows, binary, args.repeat)
@@ -171,6 +221,10 @@ def _all_unsupported(name: str, args: argparse.Namespace) -> list[Measurement]:
         (f"SELECT 1, {args.clients} clients", "p50 ms", False),
         (f"SELECT 1, {args.clients} clients", "p99 ms", False),
         (f"SELECT 1, {args.clients} clients", "queries/s", True),
+        ("one-row INSERT, autocommit", "p50 ms", False),
+        ("one-row INSERT, autocommit", "p99 ms", False),
+        ("one-row INSERT, in one transaction", "p50 ms", False),
+        ("one-row INSERT, in one transaction", "p99 ms", False),
         ("stream text", "rows/s", True),
         ("stream binary", "rows/s", True),
         ("stream text, libpq", "rows/s", True),
