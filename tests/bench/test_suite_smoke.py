@@ -66,7 +66,7 @@ def results() -> dict[str, list[Measurement]]:
         "disk": ["--hosts", HOSTS, "--hours", hours, "--sets", "devops", "--settle", "1.5"],
         "queries": ["--hosts", HOSTS, "--hours", hours, "--instances", "2"],
         "pgwire": ["--hosts", HOSTS, "--hours", hours, "--queries", "50", "--clients", "8",
-                   "--queries-per-client", "5", "--repeat", "1"],
+                   "--queries-per-client", "5", "--repeat", "1", "--inserts", "20"],
     }  # fmt: skip
     return {part: run_part(part, a)[0] for part, a in argv.items()}
 
@@ -144,7 +144,10 @@ def test_pgwire_latency_and_streaming(results: dict, tsgres_can: dict) -> None:
     rows = _by(results["pgwire"])
     items = [("SELECT 1, 1 client", "p50 ms"), ("SELECT 1, 1 client", "p99 ms"),
              ("SELECT 1, 8 clients", "p50 ms"), ("SELECT 1, 8 clients", "p99 ms"),
-             ("SELECT 1, 8 clients", "queries/s"), ("stream text", "rows/s"), ("stream binary", "rows/s"),
+             ("SELECT 1, 8 clients", "queries/s"),
+             ("one-row INSERT, autocommit", "p50 ms"), ("one-row INSERT, autocommit", "p99 ms"),
+             ("one-row INSERT, in one transaction", "p50 ms"), ("one-row INSERT, in one transaction", "p99 ms"),
+             ("stream text", "rows/s"), ("stream binary", "rows/s"),
              ("stream text, libpq", "rows/s"), ("stream binary, libpq", "rows/s")]  # fmt: skip
     for item, metric in items:
         _number(rows[(item, "postgres", metric)])
