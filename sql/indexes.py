@@ -31,7 +31,6 @@ from sqlglot import exp
 from sql import errors as E
 from sql import types as pgt
 from sql.constraints import key_name
-from sql.pgcatalog_model import INDEX_AMS
 from sql.session import Result
 
 if TYPE_CHECKING:
@@ -42,6 +41,8 @@ OPTION = "indexes"  # table option: the CREATE INDEX definitions, in creation or
 KEY_NAMES = "key_names"  # table option: a constraint's index renamed ("a,b" -> its name)
 NAME_MAX = 63  # NAMEDATALEN - 1
 _TAGGABLE = {"text", "varchar", "bpchar", "name", "int2", "int4", "int8", "uuid"}
+# PostgreSQL 15's index access methods: their pg_am OIDs, by name
+INDEX_AMS = {"btree": 403, "hash": 405, "gist": 783, "gin": 2742, "spgist": 4000, "brin": 3580}
 _ON_ONLY = re.compile(r"(\bON\s+)ONLY\s+", re.IGNORECASE)
 
 
@@ -78,9 +79,14 @@ def _schema_rp(session: SqlSession, schema: str | None) -> str:
         raise E.InvalidSchemaName(f'schema "{schema}" does not exist') from None
 
 
+def made_keys(meta: TableMeta) -> set[tuple[str, ...]]:
+    """The table's keys a CREATE UNIQUE INDEX made (listed as that index, not as a constraint's)."""
+    return {tuple(s["key"]) for s in meta.options.get(OPTION) or [] if s.get("key")}
+
+
 def _key_indexes(meta: TableMeta) -> list[tuple[str, list[str]]]:
     """(name, columns) of the constraint indexes: the keys no CREATE UNIQUE INDEX made."""
-    made = {tuple(s["key"]) for s in meta.options.get(OPTION) or [] if s.get("key")}
+    made = made_keys(meta)
     return [
         (key_name(meta, list(k)), list(k))
         for k in meta.options.get("keys") or []

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from columnar.errors import DatabaseNotFound
-from sql import column_defaults, constraints, enums
+from sql import column_defaults, constraints, enums, indexes
 from sql import errors as E
 from sql import types as pgt
 from sql.pgcatalog_builtins import PROCS, TYPES
@@ -43,8 +43,6 @@ NS_TIMESCALEDB_INFO = 13610  # timescaledb_information (sql/pgcatalog_timescale.
 SEARCH_PATH = (NS_CATALOG, NS_PUBLIC)
 ROLE_SUPERUSER, ROLE_DB_OWNER = 10, 6171
 AM_HEAP, AM_BTREE = 2, 403
-# PostgreSQL 15's index access methods (pg_am), by name
-INDEX_AMS = {"btree": AM_BTREE, "hash": 405, "gist": 783, "gin": 2742, "spgist": 4000, "brin": 3580}
 TABLESPACE_DEFAULT = 1663
 COLL_DEFAULT, COLL_C = 100, 950
 ENCODING_UTF8 = 6
@@ -344,8 +342,6 @@ class Index:
         """pg_get_indexdef(index, k): each key column (then each INCLUDE column) as it prints."""
         if self.spec is None:
             return [quote_ident(n) for n in self.column_names()]
-        from sql import indexes
-
         keys = [indexes.column_text(c, quote_ident) for c in self.spec["columns"]]
         return keys + [quote_ident(n) for n in self.spec.get("include") or []]
 
@@ -361,8 +357,6 @@ class Index:
         """pg_get_indexdef(index [, 0, pretty]): pretty names the table as regclass shows it."""
         table = self.table.display if pretty else self.table.qualified
         if self.spec is not None:
-            from sql import indexes
-
             return indexes.definition(self.spec, table, quote_ident, pretty)
         cols = ", ".join(quote_ident(c) for c in self.column_names())
         name = quote_ident(self.relation.name)
@@ -778,7 +772,7 @@ def _table(meta: TableMeta, schema: Schema) -> Relation:
     rel = Relation(oid, meta.name, schema, "r", columns, meta, row_type=oid + 1)
     rel.checks = list(meta.options.get("checks") or [])
     rel.foreign_keys = list(meta.options.get("foreign_keys") or [])
-    made = {tuple(x["key"]) for x in meta.options.get("indexes") or [] if x.get("key")}
+    made = indexes.made_keys(meta)
     keys: list[list[str]] = meta.options.get("keys") or []
     primary = list(meta.options.get("primary_key") or [])
     by_name = {a.name: a for a in columns}
@@ -798,7 +792,7 @@ def _table(meta: TableMeta, schema: Schema) -> Relation:
         rel.indexes.append(Index(idx, rel, [by_name[n].num for n in names], is_pk, oid + 4 + 2 * k))
     for spec in meta.options.get("indexes") or []:  # CREATE INDEX's (sql/indexes.py)
         idx = Relation(hashed_oid("index", str(oid), spec["name"]), spec["name"], schema, "i")
-        idx.am = INDEX_AMS.get(spec.get("method") or "btree", AM_BTREE)
+        idx.am = indexes.INDEX_AMS.get(spec.get("method") or "btree", AM_BTREE)
         nums, attrs = [], []
         for i, c in enumerate(spec["columns"]):
             a = by_name.get(c.get("column", ""))
