@@ -7,9 +7,15 @@ A job is a row of ``timescaledb_information.jobs``. Jobs live in the storage cat
   rows older than ``now - drop_after`` are deleted (TimescaleDB drops the chunks lying wholly before
   that; tsgres deletes the rows, and compaction removes them from the files). Run by the server's
   retention loop (retention/enforcer.py) when due.
-- ``policy_compression``, ``policy_refresh_continuous_aggregate``: recorded and listed; there is
-  nothing to run (every chunk file is compressed columnar already; a continuous aggregate is
-  computed from the rows when it is read, so it is always fresh).
+- ``policy_compression`` (also what add_columnstore_policy makes), ``policy_refresh_continuous_aggregate``,
+  ``policy_reorder``: recorded, listed and run when due, with nothing to do (every chunk file is
+  compressed columnar already, its rows in (series, time) order; a continuous aggregate is computed
+  from the rows when it is read, so it is always fresh). Their runs count in job_stats all the same.
+
+alter_job changes a job's schedule, whether it is scheduled, its next start and its config;
+run_job runs one now whether due or not; delete_job removes it. Each run's start, duration and
+outcome are kept (``timescaledb_information.job_stats``), a failed run's error too
+(``job_errors``, the newest :data:`ERRORS_KEPT` a job).
 """
 
 from __future__ import annotations
@@ -32,7 +38,17 @@ DEFAULT_SCHEDULE_S = {
     "policy_retention": 86_400.0,
     "policy_compression": 43_200.0,
     "policy_refresh_continuous_aggregate": 3_600.0,
+    "policy_reorder": 302_400.0,  # (half the default chunk interval, as TimescaleDB picks it)
 }
+# procedure -> (application name, max_runtime s, retry_period s; None: the schedule interval), as
+# TimescaleDB's add_*_policy create them
+POLICIES: dict[str, tuple[str, float, float | None]] = {
+    "policy_retention": ("Retention Policy", 300.0, 300.0),
+    "policy_compression": ("Compression Policy", 0.0, 3600.0),
+    "policy_refresh_continuous_aggregate": ("Refresh Continuous Aggregate Policy", 0.0, None),
+    "policy_reorder": ("Reorder Policy", 0.0, 300.0),
+}
+ERRORS_KEPT = 10
 lock = threading.Lock()  # (sessions add and remove jobs while the server's loop runs them)
 
 
@@ -46,10 +62,36 @@ class Job:
     config: dict[str, Any] = field(default_factory=dict)  # (retention: drop_after_s)
     schedule_s: float = 86_400.0
     last_run_ns: int | None = None
+    scheduled: bool = True  # alter_job(scheduled => false) pauses it
+    start_at_ns: int | None = None  # alter_job(next_start => ...): when it is due next instead
+    max_runtime_s: float | None = None  # None: the policy's default (alter_job may set them)
+    max_retries: int = -1
+    retry_period_s: float | None = None
+    # statistics of its runs (job_stats): the last one's end, duration and outcome; the totals
+    last_success_ns: int | None = None
+    last_duration_s: float | None = None
+    last_status: str | None = None  # "Success" | "Failed"
+    total_runs: int = 0
+    total_failures: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)  # the newest failed runs (job_errors)
+
+    @property
+    def retry_s(self) -> float:
+        """How long after a failed run it runs again."""
+        if self.retry_period_s is not None:
+            return self.retry_period_s
+        retry = POLICIES.get(self.proc, ("", 0.0, None))[2]
+        return retry if retry is not None else self.schedule_s
+
+    @property
+    def runtime_s(self) -> float:
+        return self.max_runtime_s if self.max_runtime_s is not None else POLICIES.get(self.proc, ("", 0.0))[1]
 
     @property
     def next_start_ns(self) -> int | None:
         """When the job is due next; None: it never ran (it is due now)."""
+        if self.start_at_ns is not None:
+            return self.start_at_ns
         if self.last_run_ns is None:
             return None
         return self.last_run_ns + int(self.schedule_s * NS_PER_S)
@@ -142,25 +184,87 @@ def delete_rows(
     return engine.delete(database, table, tmin=tmin, tmax=tmax, rp=rp)
 
 
+def by_id(engine: Engine, job_id: int) -> Job | None:
+    return next((j for j in jobs(engine) if j.id == job_id), None)
+
+
+def update(engine: Engine, job_id: int, **changes: Any) -> Job | None:
+    """Set fields of job ``job_id`` (None: there is no such job); the job as stored."""
+    with lock:
+        all_jobs = jobs(engine)
+        job = next((j for j in all_jobs if j.id == job_id), None)
+        if job is None:
+            return None
+        for k, v in changes.items():
+            setattr(job, k, v)
+        _save(engine, all_jobs)
+    return job
+
+
+def delete(engine: Engine, job_id: int) -> bool:
+    """Remove job ``job_id``; whether there was one."""
+    with lock:
+        all_jobs = jobs(engine)
+        keep = [j for j in all_jobs if j.id != job_id]
+        if len(keep) == len(all_jobs):
+            return False
+        _save(engine, keep)
+    return True
+
+
+def run(engine: Engine, job: Job, now_ns: int | None = None) -> bool:
+    """Run ``job`` now and record the run; whether it succeeded. A retention job deletes the rows
+    older than ``now - drop_after``; the other policies have nothing to do."""
+    now = time.time_ns() if now_ns is None else now_ns
+    started = time.perf_counter()
+    error: Exception | None = None
+    if job.proc == "policy_retention":
+        try:
+            drop_after = job.config.get("drop_after_s")
+            if drop_after is None:
+                raise ValueError("the retention policy's config has no drop_after")
+            delete_rows(
+                engine, job.database, job.schema, job.relation, None, now - int(drop_after * NS_PER_S)
+            )
+        except Exception as e:  # (a database dropped meanwhile ...): tried again after the retry period
+            log.exception("retention job %d on %s failed", job.id, job.relation)
+            error = e
+    duration = time.perf_counter() - started
+    with lock:
+        all_jobs = jobs(engine)
+        for j in all_jobs:
+            if j.id != job.id:
+                continue
+            j.last_run_ns = now
+            j.start_at_ns = None if error is None else now + int(j.retry_s * NS_PER_S)
+            j.last_duration_s = duration
+            j.total_runs += 1
+            if error is None:
+                j.last_status, j.last_success_ns = "Success", now + int(duration * NS_PER_S)
+            else:
+                j.last_status = "Failed"
+                j.total_failures += 1
+                j.errors = [
+                    *j.errors,
+                    {
+                        "start_ns": now,
+                        "finish_ns": now + int(duration * NS_PER_S),
+                        "sqlerrcode": getattr(error, "sqlstate", None) or "XX000",
+                        "message": str(error),
+                    },
+                ][-ERRORS_KEPT:]
+        _save(engine, all_jobs)
+    return error is None
+
+
 def run_due(engine: Engine, now_ns: int | None = None) -> list[Job]:
-    """Run the retention jobs that are due; the jobs run."""
+    """Run the scheduled jobs that are due; the jobs that ran without error."""
     now = time.time_ns() if now_ns is None else now_ns
     ran = []
     for job in jobs(engine):
         due = job.next_start_ns
-        if job.proc != "policy_retention" or (due is not None and now < due):
+        if not job.scheduled or (due is not None and now < due):
             continue
-        cutoff = now - int(job.config["drop_after_s"] * NS_PER_S)
-        try:
-            delete_rows(engine, job.database, job.schema, job.relation, None, cutoff)
-        except Exception:  # a table or database dropped meanwhile: the next run tries again
-            log.exception("retention job %d on %s failed", job.id, job.relation)
-            continue
-        ran.append(job)
-        with lock:
-            all_jobs = jobs(engine)
-            for j in all_jobs:
-                if j.id == job.id:
-                    j.last_run_ns = now
-            _save(engine, all_jobs)
+        if run(engine, job, now):
+            ran.append(job)
     return ran

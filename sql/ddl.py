@@ -398,6 +398,7 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
                     foreign_keys.check_drop(session, meta, truncate=False)
                 _set_options(storage, child.id, _without_foreign_key, fk["name"])  # (CASCADE: the key goes)
             storage.drop_table(database, table.name, rp=rpm.name)
+            jobs.remove(storage, database, table.db or "public", table.name)  # (its policies go with it)
             temp_tables.forget(session, table.db or "public", table.name)
             sequences.drop_owned(session, table.db or "public", table.name)  # (its SERIALs')
         storage.invalidate_tables()

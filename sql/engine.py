@@ -565,6 +565,9 @@ class SqlSession:
             return Prepared(sql, [], None, "SET", kind="command")
         if isinstance(tree, exp.Transaction | exp.Commit | exp.Rollback):
             return Prepared(sql, [], None, word, kind="command")
+        if word == "CALL":  # (sql/timescale.py takes TimescaleDB's procedures: there are no others)
+            proc = sql.split("(", 1)[0].split()[-1] if "(" in sql else sql.split()[-1]
+            raise E.UndefinedFunction(f"procedure {proc}() does not exist")
         raise E.FeatureNotSupported(f"{word} is not supported")
 
     def execute(self, statement: Statement, params: list[object | None]) -> Result:

@@ -967,6 +967,52 @@ RELATIONS: dict[str, tuple[int, str, str]] = {
             "integer_now_func:name num_partitions:int2"
         ),
     ),
+    "timescaledb_information.job_stats": (
+        13616,
+        "v",
+        (
+            "hypertable_schema:name hypertable_name:name job_id:int4 last_run_started_at:timestamptz "
+            "last_successful_finish:timestamptz last_run_status:text job_status:text "
+            "last_run_duration:interval next_start:timestamptz total_runs:int8 total_successes:int8 "
+            "total_failures:int8"
+        ),
+    ),
+    "timescaledb_information.job_errors": (
+        13617,
+        "v",
+        (
+            "job_id:int4 proc_schema:text proc_name:text pid:int4 start_time:timestamptz "
+            "finish_time:timestamptz sqlerrcode:text err_message:text"
+        ),
+    ),
+    "timescaledb_information.compression_settings": (
+        13618,
+        "v",
+        (
+            "hypertable_schema:name hypertable_name:name attname:name segmentby_column_index:int2 "
+            "orderby_column_index:int2 orderby_asc:bool orderby_nullsfirst:bool"
+        ),
+    ),
+    "timescaledb_information.hypertable_compression_settings": (
+        13619,
+        "v",
+        "hypertable:regclass segmentby:text orderby:text compress_interval_length:int8",
+    ),
+    "timescaledb_information.chunk_compression_settings": (
+        13620,
+        "v",
+        "hypertable:regclass chunk:regclass segmentby:text orderby:text",
+    ),
+    "timescaledb_information.hypertable_columnstore_settings": (
+        13621,
+        "v",
+        "hypertable:regclass segmentby:text orderby:text compress_interval_length:int8",
+    ),
+    "timescaledb_information.chunk_columnstore_settings": (
+        13622,
+        "v",
+        "hypertable:regclass chunk:regclass segmentby:text orderby:text",
+    ),
     "timescaledb_information.chunks": (
         13615,
         "v",

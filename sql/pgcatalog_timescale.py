@@ -29,13 +29,6 @@ PROC_SCHEMA = "_timescaledb_functions"
 DEFAULT_CHUNK_INTERVAL = pa.MonthDayNano([0, 7, 0])
 _NS_PER_S = 1_000_000_000
 _TRUE = ("true", "on", "1")
-# procedure -> (application name, max_runtime s, retry_period s; None: the schedule interval), as
-# add_*_policy create them
-_POLICIES: dict[str, tuple[str, float, float | None]] = {
-    "policy_retention": ("Retention Policy", 300.0, 300.0),
-    "policy_compression": ("Compression Policy", 0.0, 3600.0),
-    "policy_refresh_continuous_aggregate": ("Refresh Continuous Aggregate Policy", 0.0, None),
-}
 
 
 def _owner(s: Snapshot) -> str:
@@ -98,43 +91,49 @@ def _jsonb(doc: dict) -> str:
     return json.dumps(dict(sorted(doc.items(), key=lambda kv: (len(kv[0].encode()), kv[0].encode()))))
 
 
+def job_config(j: jobs_.Job, table_id: int | None) -> dict:
+    """A job's config as TimescaleDB keeps it (jsonb): its policy's keys, intervals as text."""
+    if j.proc == "policy_retention":
+        return {"drop_after": interval_text(j.config.get("drop_after_s")), "hypertable_id": table_id}
+    if j.proc == "policy_compression":
+        return {"compress_after": interval_text(j.config.get("compress_after_s")), "hypertable_id": table_id}
+    if j.proc == "policy_reorder":
+        return {"index_name": j.config.get("index_name"), "hypertable_id": table_id}
+    return {k: interval_text(j.config.get(k)) for k in ("start_offset", "end_offset")}
+
+
+def _table_ids(s: Snapshot) -> dict[tuple[str, str], int]:
+    return {(t.schema.name, t.name): t.meta.id for t in s.tables if t.meta is not None}
+
+
+def _us(ns: int | None) -> int | None:
+    return None if ns is None else ns // 1000
+
+
 @generates("timescaledb_information.jobs")
 def jobs(s: Snapshot) -> list[Row]:
-    table_ids = {(t.schema.name, t.name): t.meta.id for t in s.tables if t.meta is not None}
+    table_ids = _table_ids(s)
     out = []
     for j in jobs_.jobs(s.session.storage):
         if j.database != s.database:
             continue
-        app, max_runtime, retry = _POLICIES.get(j.proc, (j.proc, 0.0, None))
-        table_id = table_ids.get((j.schema, j.relation))
-        if j.proc == "policy_retention":
-            config: dict = {
-                "drop_after": interval_text(j.config.get("drop_after_s")),
-                "hypertable_id": table_id,
-            }
-        elif j.proc == "policy_compression":
-            config = {
-                "compress_after": interval_text(j.config.get("compress_after_s")),
-                "hypertable_id": table_id,
-            }
-        else:
-            config = {k: interval_text(j.config.get(k)) for k in ("start_offset", "end_offset")}
+        app = jobs_.POLICIES.get(j.proc, (j.proc,))[0]
         out.append(
             {
                 "job_id": j.id,
                 "application_name": f"{app} [{j.id}]",
                 "schedule_interval": seconds_interval(j.schedule_s),
-                "max_runtime": seconds_interval(max_runtime),
-                "max_retries": -1,
-                "retry_period": seconds_interval(retry if retry is not None else j.schedule_s),
+                "max_runtime": seconds_interval(j.runtime_s),
+                "max_retries": j.max_retries,
+                "retry_period": seconds_interval(j.retry_s),
                 "proc_schema": PROC_SCHEMA,
                 "proc_name": j.proc,
                 "owner": _owner(s),
-                "scheduled": True,
+                "scheduled": j.scheduled,
                 "fixed_schedule": False,
-                "config": _jsonb(config),
+                "config": _jsonb(job_config(j, table_ids.get((j.schema, j.relation)))),
                 # (a job that never ran has no statistics yet: NULL, as TimescaleDB's view shows it)
-                "next_start": None if j.next_start_ns is None else j.next_start_ns // 1000,
+                "next_start": _us(j.next_start_ns),
                 "hypertable_schema": j.schema,
                 "hypertable_name": j.relation,
                 "check_schema": PROC_SCHEMA,
@@ -142,6 +141,155 @@ def jobs(s: Snapshot) -> list[Row]:
             }
         )
     return out
+
+
+@generates("timescaledb_information.job_stats")
+def job_stats(s: Snapshot) -> list[Row]:
+    """Every job of this database, with what its runs so far did (a job that never ran: NULLs and 0)."""
+    out = []
+    for j in jobs_.jobs(s.session.storage):
+        if j.database != s.database:
+            continue
+        out.append(
+            {
+                "hypertable_schema": j.schema,
+                "hypertable_name": j.relation,
+                "job_id": j.id,
+                "last_run_started_at": _us(j.last_run_ns),
+                "last_successful_finish": _us(j.last_success_ns),
+                "last_run_status": j.last_status,
+                "job_status": "Scheduled" if j.scheduled else "Paused",
+                "last_run_duration": None
+                if j.last_duration_s is None
+                else seconds_interval(j.last_duration_s),
+                "next_start": _us(j.next_start_ns),
+                "total_runs": j.total_runs,
+                "total_successes": j.total_runs - j.total_failures,
+                "total_failures": j.total_failures,
+            }
+        )
+    return out
+
+
+@generates("timescaledb_information.job_errors")
+def job_errors(s: Snapshot) -> list[Row]:
+    out = []
+    for j in jobs_.jobs(s.session.storage):
+        if j.database != s.database:
+            continue
+        for e in j.errors:
+            out.append(
+                {
+                    "job_id": j.id,
+                    "proc_schema": PROC_SCHEMA,
+                    "proc_name": j.proc,
+                    "pid": None,
+                    "start_time": _us(e["start_ns"]),
+                    "finish_time": _us(e["finish_ns"]),
+                    "sqlerrcode": e["sqlerrcode"],
+                    "err_message": e["message"],
+                }
+            )
+    return out
+
+
+def _compressed(s: Snapshot) -> list[Relation]:
+    return [t for t in _hypertables(s) if t.meta is not None and t.meta.options.get("compress")]
+
+
+def segmentby(t: Relation) -> list[str]:
+    """The columns of its compression (columnstore) segmentby setting."""
+    assert t.meta is not None
+    return [
+        c.strip().strip('"') for c in (t.meta.options.get("compress_segmentby") or "").split(",") if c.strip()
+    ]
+
+
+def orderby(t: Relation) -> list[tuple[str, bool, bool]]:
+    """(column, ascending, nulls first) of its orderby setting; the time column descending when not
+    set, as TimescaleDB's default."""
+    assert t.meta is not None
+    out = []
+    for item in (t.meta.options.get("compress_orderby") or "").split(","):
+        words = item.split()
+        if not words:
+            continue
+        upper = [w.upper() for w in words[1:]]
+        asc = "DESC" not in upper
+        nulls_first = ("FIRST" in upper) if "NULLS" in upper else not asc  # (PostgreSQL's default)
+        out.append((words[0].strip('"'), asc, nulls_first))
+    return out or [(t.meta.time_column, False, True)]
+
+
+def _orderby_text(t: Relation) -> str:
+    parts = []
+    for col, asc, nulls_first in orderby(t):
+        text = col if asc else f"{col} DESC"
+        if nulls_first == asc:  # not the default for its direction
+            text += " NULLS FIRST" if nulls_first else " NULLS LAST"
+        parts.append(text)
+    return ",".join(parts)
+
+
+@generates("timescaledb_information.compression_settings")
+def compression_settings(s: Snapshot) -> list[Row]:
+    """A row per segmentby and orderby column of each hypertable with compression enabled."""
+    out = []
+    for t in _compressed(s):
+        order = {c: (i, asc, nf) for i, (c, asc, nf) in enumerate(orderby(t), start=1)}
+        seg = {c: i for i, c in enumerate(segmentby(t), start=1)}
+        for att in t.columns:
+            if att.name not in seg and att.name not in order:
+                continue
+            o = order.get(att.name)
+            out.append(
+                {
+                    "hypertable_schema": t.schema.name,
+                    "hypertable_name": t.name,
+                    "attname": att.name,
+                    "segmentby_column_index": seg.get(att.name),
+                    "orderby_column_index": o[0] if o else None,
+                    "orderby_asc": o[1] if o else None,
+                    "orderby_nullsfirst": o[2] if o else None,
+                }
+            )
+    return out
+
+
+def _settings(t: Relation) -> Row:
+    seg = segmentby(t)
+    return {"hypertable": t.display, "segmentby": ",".join(seg) or None, "orderby": _orderby_text(t)}
+
+
+@generates("timescaledb_information.hypertable_compression_settings")
+def hypertable_compression_settings(s: Snapshot) -> list[Row]:
+    return [{**_settings(t), "compress_interval_length": None} for t in _compressed(s)]
+
+
+@generates("timescaledb_information.hypertable_columnstore_settings")
+def hypertable_columnstore_settings(s: Snapshot) -> list[Row]:
+    return hypertable_compression_settings(s)
+
+
+@generates("timescaledb_information.chunk_compression_settings")
+def chunk_compression_settings(s: Snapshot) -> list[Row]:
+    """Each chunk of a hypertable with compression enabled, with the hypertable's settings (a chunk
+    file is written with the settings of then: tsgres keeps one set per hypertable)."""
+    compressed = {t.oid: t for t in _compressed(s)}
+    out = []
+    for c in s.chunks:
+        t = compressed.get(c.table.oid)
+        if t is None:
+            continue
+        row = _settings(t)
+        out.append({"hypertable": row["hypertable"], "chunk": f"{CHUNK_SCHEMA}.{c.name}",
+                    "segmentby": row["segmentby"], "orderby": row["orderby"]})  # fmt: skip
+    return out
+
+
+@generates("timescaledb_information.chunk_columnstore_settings")
+def chunk_columnstore_settings(s: Snapshot) -> list[Row]:
+    return chunk_compression_settings(s)
 
 
 def _source(s: Snapshot, view: Relation) -> Relation | None:

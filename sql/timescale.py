@@ -32,7 +32,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from retention import jobs
-from sql import comments, ddl
+from sql import comments, ddl, indexes
 from sql import errors as E
 from sql.binder import resolve_table
 from sql.parse import parse
@@ -66,7 +66,32 @@ CALLS: dict[str, tuple[str, bool]] = {
     "decompress_chunk": ("text", False),
     "add_continuous_aggregate_policy": ("int4", False),
     "remove_continuous_aggregate_policy": ("text", False),
+    "add_reorder_policy": ("int4", False),
+    "remove_reorder_policy": ("text", False),
+    "reorder_chunk": ("text", False),
+    "move_chunk": ("text", False),
+    "alter_job": ("text", False),  # (a record: its text)
+    "delete_job": ("text", False),
+    "add_job": ("int4", False),
+    "timescaledb_pre_restore": ("bool", False),
+    "timescaledb_post_restore": ("bool", False),
+    # procedures: CALL runs them; a SELECT of one is refused as PostgreSQL refuses it
+    "add_columnstore_policy": ("text", False),
+    "remove_columnstore_policy": ("text", False),
+    "convert_to_columnstore": ("text", False),
+    "convert_to_rowstore": ("text", False),
+    "run_job": ("text", False),
 }
+PROCEDURES = frozenset(
+    (
+        "add_columnstore_policy",
+        "remove_columnstore_policy",
+        "convert_to_columnstore",
+        "convert_to_rowstore",
+        "run_job",
+        "refresh_continuous_aggregate",
+    )
+)
 
 
 def table_function(session: SqlSession, call: exp.Anonymous, describe: bool) -> list[str] | None:
@@ -90,14 +115,18 @@ def management_call(tree: exp.Expression) -> exp.Anonymous | None:
 
 
 def describe(call: exp.Anonymous) -> list[ColumnDesc]:
+    """The call's one column: named by its alias (``SELECT show_chunks('t') AS c``), else the function."""
     name = function_name(call)
-    return [ColumnDesc(name, BY_NAME[CALLS[name][0]].oid)]
+    label = call.parent.alias if isinstance(call.parent, exp.Alias) else name
+    return [ColumnDesc(label, BY_NAME[CALLS[name][0]].oid)]
 
 
 def run_call(session: SqlSession, call: exp.Anonymous) -> Result:
     name = function_name(call)
     if name == "create_hypertable":
         return ddl.create_hypertable(session, call)
+    if name in PROCEDURES:
+        raise E.WrongObjectType(f"{name} is a procedure", hint="To call a procedure, use CALL.")
     value = _HANDLERS[name](session, _Args(session, call, name))
     values = value if CALLS[name][1] else [value]
     col = describe(call)[0]
@@ -136,6 +165,63 @@ class _Args:
             "if_not_exists",
         ),  # fmt: skip
         "remove_continuous_aggregate_policy": ("continuous_aggregate", "if_not_exists", "if_exists"),
+        "add_reorder_policy": ("hypertable", "index_name", "if_not_exists", "initial_start", "timezone"),
+        "remove_reorder_policy": ("hypertable", "if_exists"),
+        "reorder_chunk": ("chunk", "index", "verbose"),
+        "move_chunk": (
+            "chunk",
+            "destination_tablespace",
+            "index_destination_tablespace",
+            "reorder_index",
+            "verbose",
+        ),  # fmt: skip
+        "alter_job": (
+            "job_id",
+            "schedule_interval",
+            "max_runtime",
+            "max_retries",
+            "retry_period",
+            "scheduled",
+            "config",
+            "next_start",
+            "if_exists",
+            "check_config",
+            "fixed_schedule",
+            "initial_start",
+            "timezone",
+        ),  # fmt: skip
+        "delete_job": ("job_id",),
+        "run_job": ("job_id",),
+        "add_job": (
+            "proc",
+            "schedule_interval",
+            "config",
+            "initial_start",
+            "scheduled",
+            "check_config",
+            "fixed_schedule",
+            "timezone",
+        ),  # fmt: skip
+        "timescaledb_pre_restore": (),
+        "timescaledb_post_restore": (),
+        "add_columnstore_policy": (
+            "hypertable",
+            "after",
+            "if_not_exists",
+            "schedule_interval",
+            "initial_start",
+            "timezone",
+            "created_before",
+            "hypercore_use_access_method",
+        ),  # fmt: skip
+        "remove_columnstore_policy": ("hypertable", "if_exists"),
+        "convert_to_columnstore": (
+            "chunk",
+            "if_not_columnstore",
+            "recompress",
+            "hypercore_use_access_method",
+        ),
+        "convert_to_rowstore": ("chunk", "if_columnstore"),
     }
 
     def __init__(self, session: SqlSession, call: exp.Anonymous, name: str) -> None:
@@ -178,12 +264,7 @@ class _Args:
 
     def seconds(self, key: str) -> float:
         """An interval argument in seconds (a month is 30 days, as EXTRACT(EPOCH ...) counts it)."""
-        e = exp.Extract(
-            this=exp.var("epoch"),
-            expression=exp.Cast(this=self.expr(key).copy(), to=exp.DataType.build("INTERVAL")),
-        )
-        got = self.session.query_arrow(exp.select(e), [])
-        return float(got.column(0)[0].as_py())
+        return interval_seconds(self.session, self.expr(key))
 
     def time_ns(self, key: str, now_ns: int) -> int:
         """A bound that is an interval before now, or a time."""
@@ -194,6 +275,12 @@ class _Args:
         if found is None:
             raise E.InvalidParameterValue(f"invalid {self.name} argument: {key} is not a time or an interval")
         return found
+
+
+def interval_seconds(session: SqlSession, e: exp.Expression) -> float:
+    """An interval (an expression, or its text) in seconds, a month counted as 30 days."""
+    epoch = exp.Extract(this=exp.var("epoch"), expression=exp.cast(e.copy(), "INTERVAL"))
+    return float(session.query_arrow(exp.select(epoch), []).column(0)[0].as_py())
 
 
 def _is_interval(e: exp.Expression) -> bool:
@@ -247,6 +334,230 @@ def _add_compression(session: SqlSession, args: _Args) -> int:
         raise E.FeatureNotSupported(f'compression not enabled on hypertable "{relation[1]}"')
     config = {"compress_after_s": args.seconds("compress_after")}
     return _policy(session, args, "policy_compression", "compression", relation, config)
+
+
+def _add_columnstore(session: SqlSession, args: _Args) -> str:
+    """TimescaleDB 2.18's name of a compression policy (CALL add_columnstore_policy(t, after => ...))."""
+    relation = args.relation("hypertable")
+    meta = _hypertable(session, *relation)
+    if not meta.options.get("compress"):
+        raise E.FeatureNotSupported(f'columnstore not enabled on hypertable "{relation[1]}"')
+    if args.has("created_before"):
+        raise E.FeatureNotSupported("add_columnstore_policy: created_before is not supported (use after)")
+    config = {"compress_after_s": args.seconds("after")}
+    _policy(session, args, "policy_compression", "columnstore", relation, config)
+    return ""
+
+
+def _remove_columnstore(session: SqlSession, args: _Args) -> str:
+    _remove(session, args, "policy_compression", "columnstore", "hypertable", "if_exists")
+    return ""
+
+
+def _add_reorder(session: SqlSession, args: _Args) -> int:
+    """A reorder policy: recorded and run with nothing to do (a chunk file's rows are in (series, time)
+    order already); the index must exist on the hypertable."""
+    relation = args.relation("hypertable")
+    meta = _hypertable(session, *relation)
+    index = str(args.value("index_name"))
+    index_name = index.rpartition(".")[2].strip('"')
+    if not any(
+        f.name == index_name and f.meta.id == meta.id for f in indexes.in_schema(session, relation[0])
+    ):
+        raise E.UndefinedObject(f'invalid reorder index "{index_name}"')
+    return _policy(session, args, "policy_reorder", "reorder", relation, {"index_name": index_name})
+
+
+def _remove_reorder(session: SqlSession, args: _Args) -> str:
+    _remove(session, args, "policy_reorder", "reorder", "hypertable", "if_exists")
+    return ""
+
+
+def _chunk_arg(session: SqlSession, args: _Args, key: str) -> str:
+    """A chunk argument's name, which must be one of a hypertable's chunks (as show_chunks lists them)."""
+    name = str(args.value(key))
+    short = name.rpartition(".")[2].strip('"')
+    m = re.fullmatch(r"_hyper_(\d+)_(\d+)_chunk", short)
+    if m is not None:
+        storage = session.storage
+        for meta in storage.tables(session.database):  # (every schema's)
+            if meta.id == int(m[1]) and is_hypertable(meta):
+                if any(
+                    chunk_name(meta, sh) == short
+                    for sh, _ in table_chunks(storage.shards(session.database), meta)
+                ):
+                    return name
+    raise E.UndefinedTable(f'relation "{name}" does not exist')
+
+
+def _reorder_chunk(session: SqlSession, args: _Args) -> str:
+    _chunk_arg(session, args, "chunk")  # (its rows are in (series, time) order already)
+    return ""
+
+
+def _move_chunk(session: SqlSession, args: _Args) -> str:
+    """Only the tablespaces there are: pg_default (tsgres keeps every chunk in its data directory)."""
+    _chunk_arg(session, args, "chunk")
+    for key in ("destination_tablespace", "index_destination_tablespace"):
+        if args.has(key):
+            space = str(args.value(key)).strip('"')
+            if space != "pg_default":
+                raise E.UndefinedObject(f'tablespace "{space}" does not exist')
+    return ""
+
+
+def _job(session: SqlSession, args: _Args) -> jobs.Job | None:
+    """The job of the call's job_id in this database (None: none, and if_exists said to skip it)."""
+    job_id = args.value("job_id")
+    job = jobs.by_id(session.storage, int(job_id)) if job_id is not None else None
+    if job is None or job.database != session.database:
+        if args.name == "alter_job" and args.flag("if_exists"):
+            session.notice(E.Notice_(f"job {job_id} not found, skipping"))
+            return None
+        raise E.UndefinedObject(f"job {job_id} not found")
+    return job
+
+
+def _alter_job(session: SqlSession, args: _Args) -> str | None:
+    """alter_job: the schedule, pause (scheduled => false), next start and config of a job; the job
+    as its record (job_id, schedule_interval, max_runtime, max_retries, retry_period, scheduled,
+    config, next_start, check_config, fixed_schedule, initial_start, timezone)."""
+    job = _job(session, args)
+    if job is None:
+        return None
+    changes: dict[str, Any] = {}
+    for key, attr in (("schedule_interval", "schedule_s"), ("max_runtime", "max_runtime_s"),
+                      ("retry_period", "retry_period_s")):  # fmt: skip
+        if args.has(key):
+            secs = args.seconds(key)
+            if secs <= 0 and key == "schedule_interval":
+                raise E.InvalidParameterValue("invalid schedule interval: it must be positive")
+            changes[attr] = secs
+    if args.has("max_retries"):
+        changes["max_retries"] = int(args.value("max_retries"))
+    if args.has("scheduled"):
+        changes["scheduled"] = bool(args.value("scheduled"))
+    if args.has("next_start"):
+        changes["start_at_ns"] = args.time_ns("next_start", time.time_ns())
+    if args.has("config"):
+        changes["config"] = _job_config(session, job, args.value("config"))
+    for key in ("check_config", "fixed_schedule", "initial_start", "timezone"):
+        if args.has(key) and not (key == "fixed_schedule" and args.value(key) is False):
+            raise E.FeatureNotSupported(f"alter_job: {key} is not supported")
+    job = jobs.update(session.storage, job.id, **changes) or job
+    return _job_record(session, job)
+
+
+# a policy's config keys (jsonb, intervals as text) -> the job's (seconds)
+_CONFIG_KEYS = {
+    "policy_retention": {"drop_after": "drop_after_s"},
+    "policy_compression": {"compress_after": "compress_after_s"},
+    "policy_refresh_continuous_aggregate": {"start_offset": "start_offset", "end_offset": "end_offset"},
+    "policy_reorder": {"index_name": "index_name"},
+}
+
+
+def _job_config(session: SqlSession, job: jobs.Job, raw: Any) -> dict:
+    """alter_job's config (jsonb) as the job keeps it: its policy's keys, intervals in seconds."""
+    try:
+        doc = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError as e:
+        raise E.InvalidTextRepresentation(f"invalid input syntax for type json: {e}") from None
+    if not isinstance(doc, dict):
+        raise E.InvalidParameterValue("invalid config: a JSON object is needed")
+    keys = _CONFIG_KEYS.get(job.proc, {})
+    config = dict(job.config)
+    for k, v in doc.items():
+        if k == "hypertable_id":
+            continue
+        if k not in keys:
+            raise E.InvalidParameterValue(f'invalid config for {job.proc}: unrecognized key "{k}"')
+        if k == "index_name" or v is None:
+            config[keys[k]] = v
+            continue
+        config[keys[k]] = interval_seconds(session, exp.Literal.string(str(v)))
+    if job.proc == "policy_retention" and config.get("drop_after_s") is None:
+        raise E.InvalidParameterValue('invalid config for policy_retention: "drop_after" is required')
+    return config
+
+
+def _job_record(session: SqlSession, job: jobs.Job) -> str:
+    from sql.pgcatalog_timescale import interval_text, job_config
+
+    table_id = None
+    try:
+        _rp, meta = resolve_table(session.storage, session.database, exp.table_(job.relation, db=job.schema))
+        table_id = meta.id
+    except E.SqlError:
+        pass
+    config = job_config(job, table_id)
+    nxt = job.next_start_ns
+    fields = [
+        str(job.id),
+        interval_text(job.schedule_s),
+        interval_text(job.runtime_s),
+        str(job.max_retries),
+        interval_text(job.retry_s),
+        "t" if job.scheduled else "f",
+        json.dumps(config),
+        None if nxt is None else _timestamptz_text(nxt),
+        f"_timescaledb_functions.{job.proc}_check",
+        "f",
+        None,
+        None,
+    ]
+    return record_text(fields)
+
+
+def _timestamptz_text(ns: int) -> str:
+    import datetime as dt
+
+    t = dt.datetime.fromtimestamp(ns // NS_PER_S, dt.UTC).replace(microsecond=(ns % NS_PER_S) // 1000)
+    return t.isoformat(sep=" ").replace("+00:00", "+00")
+
+
+def record_text(fields: list[str | None]) -> str:
+    """A composite value's text output: NULL as nothing, a field quoted when it is empty or holds a
+    quote, backslash, comma, parenthesis or white space (quotes and backslashes doubled)."""
+    out = []
+    for f in fields:
+        if f is None:
+            out.append("")
+        elif f == "" or re.search(r'[",()\\\s]', f):
+            out.append('"' + f.replace("\\", "\\\\").replace('"', '""') + '"')
+        else:
+            out.append(f)
+    return "(" + ",".join(out) + ")"
+
+
+def _delete_job(session: SqlSession, args: _Args) -> str:
+    job = _job(session, args)
+    assert job is not None
+    jobs.delete(session.storage, job.id)
+    return ""
+
+
+def _run_job(session: SqlSession, args: _Args) -> str:
+    """CALL run_job(id): the job runs now, whether due or not, in this session."""
+    job = _job(session, args)
+    assert job is not None
+    if not jobs.run(session.storage, job):
+        err = (jobs.by_id(session.storage, job.id) or job).errors
+        raise E.InternalError(f"job {job.id} failed: {err[-1]['message'] if err else 'unknown error'}")
+    return ""
+
+
+def _add_job(session: SqlSession, args: _Args) -> int:
+    raise E.FeatureNotSupported(
+        "add_job: user-defined actions are not supported",
+        hint="tsgres runs TimescaleDB's policies (retention, columnstore, refresh, reorder), not user procedures",
+    )
+
+
+def _restore(session: SqlSession, args: _Args) -> bool:
+    """timescaledb_pre_restore / post_restore: nothing to stop or start around a restore (policy jobs
+    run on the server's loop between statements); true, as TimescaleDB answers."""
+    return True
 
 
 def _add_refresh(session: SqlSession, args: _Args) -> int:
@@ -332,7 +643,8 @@ def _add_dimension(session: SqlSession, args: _Args) -> str:
 
 
 def _chunk_name(session: SqlSession, args: _Args) -> str:
-    return str(args.value("uncompressed_chunk"))
+    """compress_chunk & co.: the chunk (every chunk file is compressed columnar already)."""
+    return _chunk_arg(session, args, "chunk" if args.name.startswith("convert_") else "uncompressed_chunk")
 
 
 def _remove_retention(session: SqlSession, args: _Args) -> str:
@@ -370,6 +682,20 @@ _HANDLERS: dict[str, Callable[[SqlSession, _Args], Any]] = {
     "decompress_chunk": _chunk_name,
     "add_continuous_aggregate_policy": _add_refresh,
     "remove_continuous_aggregate_policy": _remove_refresh,
+    "add_reorder_policy": _add_reorder,
+    "remove_reorder_policy": _remove_reorder,
+    "reorder_chunk": _reorder_chunk,
+    "move_chunk": _move_chunk,
+    "alter_job": _alter_job,
+    "delete_job": _delete_job,
+    "run_job": _run_job,
+    "add_job": _add_job,
+    "timescaledb_pre_restore": _restore,
+    "timescaledb_post_restore": _restore,
+    "add_columnstore_policy": _add_columnstore,
+    "remove_columnstore_policy": _remove_columnstore,
+    "convert_to_columnstore": _chunk_name,
+    "convert_to_rowstore": _chunk_name,
 }
 
 
@@ -390,19 +716,25 @@ _DROP_CAGG = re.compile(
     rf"^\s*DROP\s+MATERIALIZED\s+VIEW\s+(?P<ie>IF\s+EXISTS\s+)?{_QUALIFIED}\s*(?:CASCADE|RESTRICT)?\s*;?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
-_REFRESH = re.compile(
-    r"^\s*CALL\s+(?:public\.)?refresh_continuous_aggregate\s*\((?P<args>.*)\)\s*;?\s*$",
+_CALL = re.compile(
+    r"^\s*CALL\s+(?:public\.)?(?P<proc>" + "|".join(sorted(PROCEDURES)) + r")\s*\((?P<args>.*)\)\s*;?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
 _COMPRESS = re.compile(
-    rf"^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?{_QUALIFIED}\s+SET\s*\((?P<opts>\s*timescaledb\..*)\)\s*;?\s*$",
+    rf"^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?{_QUALIFIED}\s+SET\s*\((?P<opts>\s*(?:timescaledb|tsdb)\..*)\)\s*;?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
+_CREATE_TABLE = re.compile(
+    rf"^\s*CREATE\s+(?:UNLOGGED\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?{_QUALIFIED}\s*\(",
+    re.IGNORECASE | re.DOTALL,
+)
+_WITH_TAIL = re.compile(r"\s*WITH\s*\((?P<opts>.*)\)\s*;?\s*$", re.IGNORECASE | re.DOTALL)
 STATEMENTS = (
+    ("CREATE TABLE", _CREATE_TABLE),
     ("CREATE MATERIALIZED VIEW", _CREATE_CAGG),
     ("ALTER MATERIALIZED VIEW", _ALTER_CAGG),
     ("DROP MATERIALIZED VIEW", _DROP_CAGG),
-    ("CALL", _REFRESH),
+    ("CALL", _CALL),
     ("ALTER TABLE", _COMPRESS),
 )
 
@@ -410,7 +742,7 @@ STATEMENTS = (
 def statement(sql: str) -> str | None:
     """The command tag of a statement this module runs from its text, else None."""
     for tag, pattern in STATEMENTS:
-        if pattern.match(sql):
+        if pattern.match(sql) and (tag != "CREATE TABLE" or split_create_table(sql) is not None):
             return tag
     return None
 
@@ -418,7 +750,7 @@ def statement(sql: str) -> str | None:
 def run_statement(session: SqlSession, sql: str) -> Result:
     for tag, pattern in STATEMENTS:
         m = pattern.match(sql)
-        if m is not None:
+        if m is not None and (tag != "CREATE TABLE" or split_create_table(sql) is not None):
             return _STATEMENT_RUNNERS[tag](session, m)
     raise E.FeatureNotSupported("not a TimescaleDB statement")
 
@@ -428,15 +760,39 @@ def _split_name(text: str) -> tuple[str, str]:
     return (parts[0], parts[1]) if len(parts) == 2 else ("public", parts[0])
 
 
+_OPTION = re.compile(r"""\s*(?P<key>[A-Za-z_][\w.]*)\s*(?:=\s*(?P<value>'(?:[^']|'')*'|[^,]*?))?\s*(?:,|$)""")
+_PREFIXES = ("timescaledb.", "tsdb.")  # (TimescaleDB 2.19 reads tsdb. as timescaledb.)
+
+
+def option_items(text: str) -> list[tuple[str, str | None]]:
+    """The ``key [= value]`` items of a WITH (...) list, quoted values unquoted (None: no value)."""
+    out = []
+    at = 0
+    text = text.strip()
+    while at < len(text):
+        m = _OPTION.match(text, at)
+        if m is None or m.end() == at:
+            raise E.SyntaxError_(
+                f'syntax error at or near "{text[at : at + 20].split()[0] if text[at:].split() else text}"'
+            )
+        value = m["value"]
+        if value is not None and value.startswith("'"):
+            value = value[1:-1].replace("''", "'")
+        out.append((m["key"], value))
+        at = m.end()
+    return out
+
+
 def _options(text: str) -> dict[str, str]:
     """``timescaledb.continuous, timescaledb.materialized_only = true`` -> {continuous: "true", ...}."""
     out = {}
-    for item in filter(None, (i.strip() for i in text.split(","))):
-        key, _, value = item.partition("=")
-        key = key.strip().lower()
-        if not key.startswith("timescaledb."):
+    for key, value in option_items(text):
+        key = key.lower()
+        prefix = next((p for p in _PREFIXES if key.startswith(p)), None)
+        if prefix is None:
             raise E.FeatureNotSupported(f'unrecognized parameter "{key}"')
-        out[key[len("timescaledb.") :]] = value.strip().strip("'").lower() or "true"
+        v = (value or "").strip()
+        out[key[len(prefix) :]] = v.lower() if v.lower() in ("true", "false", "on", "off") else v or "true"
     return out
 
 
@@ -506,6 +862,22 @@ def _drop_cagg(session: SqlSession, m: re.Match) -> Result:
     return Result(None, tag="DROP MATERIALIZED VIEW")
 
 
+def _call(session: SqlSession, m: re.Match) -> Result:
+    """CALL of one of TimescaleDB's procedures (PROCEDURES): its arguments read as a call's."""
+    proc = m["proc"].lower()
+    if proc == "refresh_continuous_aggregate":
+        return _refresh(session, m)
+    try:
+        tree = parse(f"SELECT {proc}({m['args']})")
+    except E.SqlError:
+        raise
+    call = tree.expressions[0] if isinstance(tree, exp.Select) and tree.expressions else None
+    if not isinstance(call, exp.Anonymous):
+        raise E.SyntaxError_(f'syntax error at or near "{proc}"')
+    _HANDLERS[proc](session, _Args(session, call, proc))
+    return Result(None, tag="CALL")
+
+
 def _refresh(session: SqlSession, m: re.Match) -> Result:
     first = m["args"].split(",")[0].strip()
     while "::" in first:
@@ -515,23 +887,199 @@ def _refresh(session: SqlSession, m: re.Match) -> Result:
     return Result(None, tag="CALL")
 
 
+# compression (columnstore) settings: TimescaleDB 2.18's names -> the ones kept in the table's options
+_COMPRESSION_KEYS = {
+    "compress": "compress",
+    "enable_columnstore": "compress",
+    "compress_segmentby": "compress_segmentby",
+    "segmentby": "compress_segmentby",
+    "compress_orderby": "compress_orderby",
+    "orderby": "compress_orderby",
+    "compress_chunk_time_interval": "compress_chunk_time_interval",
+    "compress_index": "sparse_index",
+    "sparse_index": "sparse_index",
+}
+
+
+def _compression_options(meta: TableMeta, given: dict[str, str]) -> dict:
+    """The table's options with compression (columnstore) settings ``given`` (names without prefix)."""
+    opts = dict(meta.options)
+    columns = {c.name for c in meta.columns}
+    for k, v in given.items():
+        key = _COMPRESSION_KEYS.get(k)
+        if key is None:
+            raise E.FeatureNotSupported(f'unrecognized parameter "timescaledb.{k}"')
+        if key in ("compress_segmentby", "compress_orderby"):
+            for item in filter(None, (i.strip() for i in v.split(","))):
+                name = item.split()[0].strip('"')
+                if name not in columns:
+                    raise E.UndefinedColumn(f'column "{name}" does not exist')
+        opts[key] = v if key != "compress" else v in ("true", "on", "1")
+    return opts
+
+
 def _alter_compress(session: SqlSession, m: re.Match) -> Result:
     schema, name = _split_name(m["name"])
     meta = _hypertable(session, schema, name)
-    opts = dict(meta.options)
-    for k, v in _options(m["opts"]).items():
-        if k not in ("compress", "compress_segmentby", "compress_orderby", "compress_chunk_time_interval"):
-            raise E.FeatureNotSupported(f'unrecognized parameter "timescaledb.{k}"')
-        opts[k] = v if k != "compress" else v in ("true", "on", "1")
+    opts = _compression_options(meta, _options(m["opts"]))
     session.storage.catalog.set_table_options(meta.id, meta.time_column, opts)
     session.storage.invalidate_tables()
     return Result(None, tag="ALTER TABLE")
 
 
+# -- CREATE TABLE ... WITH (tsdb.hypertable, ...): TimescaleDB 2.19's way to make a hypertable --------
+_TABLE_KEYS = ("hypertable", "partition_column", "chunk_interval", "create_default_indexes",
+               "associated_schema", "associated_table_prefix")  # fmt: skip
+
+
+def _close_paren(sql: str, at: int) -> int:
+    """The index of the parenthesis closing the one at ``at - 1`` (quotes skipped), or -1."""
+    depth, i = 1, at
+    while i < len(sql):
+        ch = sql[i]
+        if ch in "'\"":
+            end = sql.find(ch, i + 1)
+            while end != -1 and sql[end + 1 : end + 2] == ch:  # a doubled quote
+                end = sql.find(ch, end + 2)
+            if end == -1:
+                return -1
+            i = end
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def split_create_table(sql: str) -> tuple[str, str, str] | None:
+    """(the CREATE TABLE without its TimescaleDB options, its table name, those options' text) of a
+    CREATE TABLE ending in WITH (...) that names timescaledb.* or tsdb.* options; else None. The
+    other storage parameters stay in the statement."""
+    m = _CREATE_TABLE.match(sql)
+    if m is None:
+        return None
+    close = _close_paren(sql, m.end())
+    if close == -1:
+        return None
+    tail = _WITH_TAIL.match(sql, close + 1)
+    if tail is None or not re.search(r"\b(?:timescaledb|tsdb)\.", tail["opts"], re.IGNORECASE):
+        return None
+    ours, theirs = [], []
+    for key, value in option_items(tail["opts"]):
+        text = key if value is None else f"{key} = '{value.replace(chr(39), chr(39) * 2)}'"
+        (ours if key.lower().startswith(_PREFIXES) else theirs).append(text)
+    plain = sql[: close + 1] + (f" WITH ({', '.join(theirs)})" if theirs else "")
+    return plain, m["name"], ", ".join(ours)
+
+
+def _create_table(session: SqlSession, m: re.Match) -> Result:
+    split = split_create_table(m.string)
+    assert split is not None
+    plain, name, text = split
+    opts = _options(text)
+    hyper = opts.pop("hypertable", "false") in ("true", "on", "1")
+    table_opts = {k: opts.pop(k) for k in _TABLE_KEYS if k in opts}
+    if not hyper:
+        if table_opts or opts:
+            raise E.FeatureNotSupported(
+                "timescaledb options need timescaledb.hypertable: the table is not a hypertable"
+            )
+        return ddl.create_table(session, _parsed_create(plain), plain)
+    tree = _parsed_create(plain)
+    schema, table = _split_name(name)
+    columns = [(c.name, c.args.get("kind")) for c in tree.this.expressions if isinstance(c, exp.ColumnDef)]
+    partition = table_opts.get("partition_column")
+    if partition is None:  # the first timestamp column, as TimescaleDB picks it
+        partition = next(
+            (c for c, kind in columns if kind is not None and kind.this in _TIMESTAMP_TYPES), None
+        )
+        if partition is None:
+            raise E.InvalidTableDefinition(
+                "partition column could not be determined",
+                hint="Use tsdb.partition_column to name the column to partition by.",
+            )
+    elif partition not in {c for c, _ in columns}:
+        raise E.UndefinedColumn(f'column "{partition}" does not exist')
+    given = {k: v for k, v in opts.items() if k in _COMPRESSION_KEYS}
+    unknown = sorted(set(opts) - set(given))
+    if unknown:
+        raise E.FeatureNotSupported(f'unrecognized parameter "timescaledb.{unknown[0]}"')
+    try:
+        resolve_table(session.storage, session.database, exp.table_(table, db=schema))
+        existed = True
+    except E.SqlError:
+        existed = False
+    created = ddl.create_table(session, tree, plain)
+    if existed:
+        return created  # (IF NOT EXISTS of a table there is, which says so: nothing else changes)
+    try:
+        _make_hypertable(session, schema, table, partition, table_opts, given)
+    except BaseException:  # (not expected: what it checks was checked above) no table half made
+        session.storage.drop_table(session.database, table, rp=None if schema == "public" else schema)
+        session.storage.invalidate_tables()
+        raise
+    return created
+
+
+def _make_hypertable(
+    session: SqlSession, schema: str, table: str, partition: str, table_opts: dict, given: dict
+) -> None:
+    dim = f"by_range({_sql_literal(partition)}"
+    interval = table_opts.get("chunk_interval")
+    if interval is not None:
+        dim += f", {interval if interval.isdigit() else 'INTERVAL ' + _sql_literal(interval)}"
+    extra = ""
+    if table_opts.get("create_default_indexes", "true") in ("false", "off", "0"):
+        extra = ", create_default_indexes => false"
+    call = management_call(
+        parse(f"SELECT create_hypertable({_sql_literal(schema + '.' + table)}, {dim}){extra})")
+    )
+    assert call is not None
+    ddl.create_hypertable(session, call)
+    if given.get("enable_columnstore", given.get("compress", "true")) not in ("true", "on", "1"):
+        return
+    meta = _hypertable(session, schema, table)
+    settings = _compression_options(meta, {"compress": "true", **given})
+    session.storage.catalog.set_table_options(meta.id, meta.time_column, settings)
+    session.storage.invalidate_tables()
+    # its columnstore policy: chunks older than one chunk interval (TimescaleDB's default)
+    after = _chunk_seconds(session, interval)
+    jobs.add(
+        session.storage, "policy_compression", session.database, schema, table, {"compress_after_s": after}
+    )
+
+
+_TIMESTAMP_TYPES = (exp.DataType.Type.TIMESTAMPTZ, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.DATE,
+                    exp.DataType.Type.TIMESTAMPLTZ)  # fmt: skip
+
+
+def _parsed_create(sql: str) -> exp.Create:
+    tree = parse(sql)
+    assert isinstance(tree, exp.Create)
+    return tree
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _chunk_seconds(session: SqlSession, interval: str | None) -> float:
+    """A chunk interval option in seconds (7 days when not given; an integer: microseconds)."""
+    if interval is None:
+        return 7 * 86_400.0
+    if interval.isdigit():
+        return int(interval) / 1e6
+    return interval_seconds(session, exp.Literal.string(interval))
+
+
 _STATEMENT_RUNNERS: dict[str, Callable[[SqlSession, re.Match], Result]] = {
+    "CREATE TABLE": _create_table,
     "CREATE MATERIALIZED VIEW": _create_cagg,
     "ALTER MATERIALIZED VIEW": _alter_cagg,
     "DROP MATERIALIZED VIEW": _drop_cagg,
-    "CALL": _refresh,
+    "CALL": _call,
     "ALTER TABLE": _alter_compress,
 }

@@ -10,7 +10,8 @@ function): ``(VALUES ('_timescaledb_internal._hyper_1_2_chunk')) AS c(c)``. The 
 (and drop_chunks deletes), so such a rewrite is never reused for another execution; while only
 describing, drop_chunks deletes nothing and gives no rows. ``compress_chunk(x, ...)`` /
 ``decompress_chunk(x, ...)`` in a query are their chunk, as text (every chunk file is compressed
-already; alone in a SELECT, the call never gets here: sql/timescale.py runs it).
+already; alone in a SELECT, the call never gets here: sql/timescale.py runs it); ``reorder_chunk(x,
+...)`` is void (a chunk file's rows are in (series, time) order already).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 NAMES = ("show_chunks", "drop_chunks")
-_CHUNK_CALLS = ("compress_chunk", "decompress_chunk")
+_CHUNK_CALLS = ("compress_chunk", "decompress_chunk", "reorder_chunk")
 
 
 def function_name(e: exp.Expression) -> str:
@@ -51,9 +52,13 @@ def timescale_tables(tree: exp.Expression, ctx) -> exp.Expression:
     if any(function_name(c) in _CHUNK_CALLS for c in tree.find_all(exp.Anonymous)):
 
         def chunk(node: exp.Expression) -> exp.Expression:
-            if function_name(node) in _CHUNK_CALLS and node.expressions:
-                first = node.expressions[0]
-                return exp.cast(first.copy(), "TEXT")
+            name = function_name(node)
+            if name in _CHUNK_CALLS and node.expressions:
+                value = node.expressions[0].copy() if name != "reorder_chunk" else exp.Literal.string("")
+                cast: exp.Expression = exp.cast(value, "TEXT")  # (reorder_chunk: void)
+                if isinstance(node.parent, exp.Select) and node.arg_key == "expressions":
+                    cast = exp.alias_(cast, name)  # (the column is named after the function)
+                return cast
             return node
 
         tree = tree.transform(chunk, copy=False)

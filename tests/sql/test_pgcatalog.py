@@ -313,7 +313,20 @@ def test_jdbc_metadata_answers(cat: Catalog) -> None:
         # TimescaleDB's views: pgjdbc lists every view outside pg_catalog and information_schema
         *[
             ("timescaledb_information", v, "VIEW")
-            for v in ("chunks", "continuous_aggregates", "dimensions", "hypertables", "jobs")
+            for v in (
+                "chunk_columnstore_settings",
+                "chunk_compression_settings",
+                "chunks",
+                "compression_settings",
+                "continuous_aggregates",
+                "dimensions",
+                "hypertable_columnstore_settings",
+                "hypertable_compression_settings",
+                "hypertables",
+                "job_errors",
+                "job_stats",
+                "jobs",
+            )
         ],
     ]
     cols = [(r[2], r[3], r[4], r[5], r[8]) for r in _jdbc(cat, "getColumns")]

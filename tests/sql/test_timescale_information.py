@@ -207,10 +207,17 @@ def test_views_are_in_the_catalog_but_not_on_the_search_path(db):
         "ORDER BY 1",
     )
     assert [r["relname"] for r in listed] == [
+        "chunk_columnstore_settings",
+        "chunk_compression_settings",
         "chunks",
+        "compression_settings",
         "continuous_aggregates",
         "dimensions",
+        "hypertable_columnstore_settings",
+        "hypertable_compression_settings",
         "hypertables",
+        "job_errors",
+        "job_stats",
         "jobs",
     ]
     cols = _run(
