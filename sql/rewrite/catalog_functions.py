@@ -492,7 +492,12 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     ),
     "_pg_expandarray": _template("UNNEST(LIST_TRANSFORM(_1, LAMBDA __v, __k: {'x': __v, 'n': __k}))"),
     "hypertable_size": _hypertable_size,
+    "hypertable_approximate_size": _hypertable_size,  # (TimescaleDB 2.12's estimate: exact here)
     "approximate_row_count": _approximate_row_count,
+    # an index of ours takes no bytes of its own (the series index is the table's)
+    "hypertable_index_size": lambda args: expand(
+        "(SELECT CAST(0 AS BIGINT) WHERE _o IS NOT NULL)", o=reg_in("c", args[0])
+    ),
 }
 # functions returning rows, called in FROM: each expands to a subquery
 TABLE_FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {

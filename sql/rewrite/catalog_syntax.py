@@ -106,6 +106,8 @@ _SCALAR_IN_FROM = frozenset(
         "parse_ident",
         "array_length",
         "hypertable_size",
+        "hypertable_approximate_size",
+        "hypertable_index_size",
         "approximate_row_count",
     )
 )

@@ -281,3 +281,16 @@ def test_size_functions_of_other_relations(db):
     ):
         with pytest.raises(E.UndefinedTable, match='relation "(public.)?nope" does not exist'):
             _run(s, call)
+
+
+def test_approximate_size_and_index_size(db):
+    _, _, s = db
+    _insert_days_ago(s, 0, 1, 2)
+    size = _one(s, "SELECT hypertable_size('conditions')")
+    assert size > 0
+    assert _one(s, "SELECT hypertable_approximate_size('conditions')") == size
+    # an index takes no bytes of its own; an unknown one is 42P01
+    assert _one(s, "SELECT hypertable_index_size('conditions_time_idx')") == 0
+    assert _one(s, "SELECT * FROM hypertable_index_size('conditions_time_idx')") == 0
+    with pytest.raises(E.UndefinedTable):
+        _run(s, "SELECT hypertable_index_size('no_such_idx')")

@@ -264,4 +264,6 @@ def test_dropping_a_hypertable_drops_its_policies(hyper):
     assert sorted(j.relation for j in jobs.jobs(storage)) == ["conditions", "other"]
     _run(s, "DROP TABLE conditions")
     assert [j.relation for j in jobs.jobs(storage)] == ["other"]
-    assert _run(s, "SELECT hypertable_name FROM timescaledb_information.jobs") == [{"hypertable_name": "other"}]
+    assert _run(s, "SELECT hypertable_name FROM timescaledb_information.jobs") == [
+        {"hypertable_name": "other"}
+    ]
