@@ -29,6 +29,7 @@ from sql import (
     constraints,
     enums,
     foreign_keys,
+    identity,
     indexes,
     roles,
     sequences,
@@ -95,6 +96,9 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
             if declared.endswith("serial") or declared in ("serial2", "serial4", "serial8"):
                 seq = f"{table.name}_{e.name}_seq"
                 defaults[e.name] = {"seq": seq}
+            spec = next((k for k in kinds if isinstance(k, exp.GeneratedAsIdentityColumnConstraint)), None)
+            if spec is not None:  # GENERATED {ALWAYS | BY DEFAULT} AS IDENTITY: an owned sequence too
+                defaults[e.name] = identity.default_of(table.name, e.name, declared, spec)
             for k in kinds:
                 if isinstance(k, exp.DefaultColumnConstraint):
                     d = column_defaults.of_node(k.this, next(texts, None), declared)
@@ -102,7 +106,7 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
                         defaults[e.name] = d
             not_null = any(
                 isinstance(k, exp.NotNullColumnConstraint | exp.PrimaryKeyColumnConstraint) for k in kinds
-            )
+            ) or "identity" in defaults.get(e.name, {})
             if any(isinstance(k, exp.PrimaryKeyColumnConstraint | exp.UniqueColumnConstraint) for k in kinds):
                 keys.append([e.name])
             if any(isinstance(k, exp.PrimaryKeyColumnConstraint) for k in kinds):

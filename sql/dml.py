@@ -21,7 +21,7 @@ from columnar.engine import INT64_MAX, INT64_MIN
 from columnar.errors import StorageError, TableNotFound
 from columnar.predicate import AllSeries, And, Or, TagEq, TagPredicate
 from columnar.scan import ScanRequest, read_table
-from sql import constraints, duck, foreign_keys, transaction
+from sql import constraints, duck, foreign_keys, identity, transaction
 from sql import errors as E
 from sql.binder import resolve_table
 from sql.duck import duck_type
@@ -64,6 +64,7 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
         names = names[:width]  # without a column list, the columns after the values take their defaults
     no_arrays(meta.name, [by_name[n] for n in names])
     serial_rows: dict[str, list[int]] = {}
+    ignored = identity.insert_values(meta, names, source, tree.meta.get("overriding"))
     if isinstance(source, exp.Values):
         names, serial_rows = _values_defaults(source, names, meta.options.get("defaults", {}))
         _fix_time_literals(source, [by_name[n] for n in names])
@@ -91,6 +92,10 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
                 session.sql_engine.values_schemas[(meta.id, tuple(names))] = (meta, rows.schema)
     else:  # every column takes its default: as many rows as VALUES has, no column yet
         rows = pa.table({"__n": np.zeros(len(source.expressions), np.int8)}).drop_columns(["__n"])
+    if ignored:  # OVERRIDING USER VALUE: the identity columns take their next values
+        rows = rows.drop_columns([n for n in ignored if n in rows.column_names])
+        names = [n for n in names if n not in ignored]
+        serial_rows = {n: at for n, at in serial_rows.items() if n not in ignored}
     for name, at in serial_rows.items():
         rows = _serial_values(session, meta, table, rows, by_name[name], at)
     rows = _with_defaults(session, meta, table, rows, [c for c in cols if c.name not in names])
@@ -102,7 +107,7 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     if conflict is None:
         constraints.check_unique(session, table, meta, rows)
     if rows.num_rows == 0:
-        return _returning(session, returning, rows, "INSERT 0 0", table)
+        return _returning(session, returning, _every_column(cols, rows), "INSERT 0 0", table)
     start = session.sql_engine.next_row_times(rows.num_rows) if meta.time_column == HIDDEN_TIME else None
     batch = to_write_batch(meta, rows, start)
     if conflict is not None and _general_update(meta, conflict):
@@ -118,8 +123,20 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     if n:
         _write(session, rp, batch, meta)
     if returning is not None:
-        return _returning(session, returning, rows, f"INSERT 0 {n}", table)
+        return _returning(session, returning, _every_column(cols, rows), f"INSERT 0 {n}", table)
     return Result(None, tag=f"INSERT 0 {n}")
+
+
+def _every_column(cols: list, rows: pa.Table) -> pa.Table:
+    """The rows written with every column of the table, in its order: those with neither a value nor a
+    default NULL (what RETURNING reads, ``*`` included)."""
+    n = rows.num_rows
+    return pa.table(
+        {
+            c.name: rows.column(c.name) if c.name in rows.column_names else pa.nulls(n, c.type.arrow)
+            for c in cols
+        }
+    )
 
 
 def _plain_values(
@@ -912,6 +929,7 @@ def update(
             raise E.UndefinedColumn(f'column "{name}" of relation "{meta.name}" does not exist')
         sets[name] = e.expression
     no_arrays(meta.name, [by_name[n] for n in sets])
+    identity.check_update(meta, sets)
     alias = table.alias_or_name
     where, from_ = tree.args.get("where"), tree.args.get("from_")
 

@@ -46,6 +46,7 @@ from sql import (
     executor,
     foreign_keys,
     gapfill,
+    identity,
     indexes,
     maintenance,
     plan_cache,
@@ -494,6 +495,8 @@ class SqlSession:
             return Prepared(sql, [], None, "COPY", kind="copy")
         if maintenance.is_statement(word):  # VACUUM, ANALYZE, CHECKPOINT ... (sql/maintenance.py)
             return Prepared(sql, [], None, word, kind="maintenance")
+        if word == "ALTER" and identity.is_statement(sql):  # ALTER COLUMN ... identity (sql/identity.py)
+            return Prepared(sql, [], None, "ALTER TABLE", kind="identity")
         index_tag = indexes.is_statement(sql) if word in ("DROP", "ALTER") else None
         if index_tag is not None:  # DROP INDEX, ALTER INDEX (sql/indexes.py)
             return Prepared(sql, [], None, index_tag, kind="index")
@@ -652,6 +655,9 @@ class SqlSession:
             return enums.run(self, stmt.sql)
         if kind == "sequence":
             return sequences.run(self, stmt.sql)
+        if kind == "identity":
+            self.sql_engine.schema_changed()
+            return identity.alter(self, stmt.sql)
         if kind == "role":
             return roles.run(self, stmt.sql)
         if kind == "timescale_call":

@@ -202,13 +202,19 @@ _CREATE_TABLE = re.compile(
     r"(?is)\s*CREATE\s+(?:(?:GLOBAL\s+|LOCAL\s+)?TEMP(?:ORARY)?\s+|UNLOGGED\s+)?TABLE\b"
 )
 ON_COMMIT_DROP = re.compile(r"(?is)\s+ON\s+COMMIT\s+DROP\b")
+_INSERT = re.compile(r"(?is)\s*(?:WITH\b.*)?\bINSERT\s+INTO\b")
+# INSERT's OVERRIDING {SYSTEM | USER} VALUE (sqlglot does not read it): cut out, kept in the tree's meta
+_OVERRIDING = re.compile(r"(?is)\s+OVERRIDING\s+(SYSTEM|USER)\s+VALUE\b")
 
 
 def parse(sql: str) -> exp.Expression:
+    overriding = None
     if _ALTER_TABLE.match(sql):
         sql = _RENAME_COLUMN.sub(r"\1COLUMN \2\3", sql)
     elif _CREATE_TABLE.match(sql):  # sqlglot reads ON COMMIT DELETE / PRESERVE ROWS, not DROP
         sql = ON_COMMIT_DROP.sub(" ON COMMIT PRESERVE ROWS", sql)
+    elif _INSERT.match(sql) and (m := _OVERRIDING.search(sql)) and sql[: m.start()].count("'") % 2 == 0:
+        overriding, sql = m[1].lower(), sql[: m.start()] + sql[m.end() :]
     try:
         try:
             tree = sqlglot.parse_one(sql, read=DIALECT)
@@ -230,6 +236,8 @@ def parse(sql: str) -> exp.Expression:
         raise SyntaxError_(f"syntax error: {exc}") from exc
     if tree is None:
         raise SyntaxError_("syntax error at end of input", position=len(sql) + 1)
+    if overriding is not None:  # (sql/dml.py: values for identity columns)
+        tree.meta["overriding"] = overriding
     _remember_function_names(tree, sql)
     return tree
 

@@ -11,6 +11,7 @@ from sql.pgcatalog import Row, generates
 from sql.pgcatalog_model import NS_CATALOG, Attribute, Relation, Snapshot
 from sql.roles import ALL_OF, LETTER_PRIV, effective_roles_from
 from sql.roles import memberships as role_memberships
+from sql.sequences import normalised
 
 _INT_PRECISION = {21: 16, 23: 32, 20: 64, 700: 24, 701: 53}
 _DATETIME = {1082, 1083, 1266, 1114, 1184, 1186}
@@ -83,6 +84,8 @@ def tables(s: Snapshot) -> list[Row]:
 @generates("information_schema.columns", split=True)
 def columns(s: Snapshot) -> list[Row]:
     out = []
+    # an identity column's sequence (its options are the identity's)
+    identities = {q.owner_column: q.sequence for q in s.sequences if q.identity_of and q.owner_column}
     for r in _rels(s):
         for att in s.columns_of(r):
             out.append(
@@ -101,9 +104,28 @@ def columns(s: Snapshot) -> list[Row]:
                     "is_generated": "NEVER",
                     "is_updatable": "YES" if r.kind == "r" and r.meta is not None else "NO",
                     **_column_type(s, att),
+                    **(_identity(att, identities.get((r.oid, att.num))) if att.identity else {}),
                 }
             )
     return out
+
+
+def _identity(att, state: dict | None) -> Row:
+    """information_schema's identity columns of an identity column (its sequence's options)."""
+    row: Row = {
+        "is_identity": "YES",
+        "identity_generation": "ALWAYS" if att.identity == "a" else "BY DEFAULT",
+    }
+    if state is not None:
+        q = normalised(state)
+        row.update(
+            identity_start=str(q["start"]),
+            identity_increment=str(q["inc"]),
+            identity_maximum=str(q["max"]),
+            identity_minimum=str(q["min"]),
+            identity_cycle="YES" if q["cycle"] else "NO",
+        )
+    return row
 
 
 @generates("information_schema.views")

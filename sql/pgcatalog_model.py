@@ -274,6 +274,7 @@ class Attribute:
     typmod: int = -1
     not_null: bool = False
     default: str | None = None  # its DEFAULT as pg_get_expr shows it (sql/column_defaults.py)
+    identity: str = ""  # pg_attribute.attidentity: "a" GENERATED ALWAYS, "d" BY DEFAULT AS IDENTITY
 
 
 @dataclass
@@ -291,6 +292,7 @@ class Relation:
     foreign_keys: list[dict] = field(default_factory=list)  # sql/foreign_keys.py
     sequence: dict | None = None  # a sequence's state (sql/sequences.py)
     owner_column: tuple[int, int] | None = None  # a sequence's OWNED BY: (table oid, attnum)
+    identity_of: str = ""  # a sequence's: its owner column's attidentity (an identity's sequence)
     shadowed: bool = False  # one of the session's temporary tables has its name (searched first)
     am: int = 0  # an index's access method (0: btree)
 
@@ -476,6 +478,7 @@ class Snapshot:
             table = by_table.get((schema_name, owned[0])) if owned else None
             col = next((a for a in table.columns if a.name == owned[1]), None) if table else None
             rel.owner_column = (table.oid, col.num) if col is not None else None
+            rel.identity_of = col.identity if col is not None else ""
             out.append(rel)
         return out
 
@@ -759,6 +762,7 @@ def _table(meta: TableMeta, schema: Schema) -> Relation:
         enum = enum_columns.get(c.name)
         if d and enum and "seq" not in d:  # its constant is of the enum type: 'ok'::mood
             d = {**d, "type": quote_ident(enum["name"])}
+        identity = (d or {}).get("identity", "")
         columns.append(
             Attribute(
                 c.name,
@@ -766,7 +770,8 @@ def _table(meta: TableMeta, schema: Schema) -> Relation:
                 c.type.oid,
                 typmod_of(declared, c.type.name),
                 c.not_null,
-                column_defaults.shown(d, c.type) if d else None,
+                column_defaults.shown(d, c.type) if d and not identity else None,  # (an identity has none)
+                identity,
             )
         )
     rel = Relation(oid, meta.name, schema, "r", columns, meta, row_type=oid + 1)

@@ -179,7 +179,7 @@ def _attribute_row(s: Snapshot, relid: int, att) -> Row:
         "attcompression": "",
         "attnotnull": att.not_null,
         "atthasdef": att.default is not None,
-        "attidentity": "",
+        "attidentity": att.identity,
         "attgenerated": "",
         "attislocal": True,
         "attcollation": t.collation,
@@ -1026,11 +1026,18 @@ _NEXTVAL = re.compile(r"nextval\('((?:[^']|'')+)'::regclass\)")
 @generates("pg_depend")
 def pg_depend(s: Snapshot) -> list[Row]:
     """What PostgreSQL records and pg_dump orders its output by: a sequence owned by a column (OWNED
-    BY, SERIAL: 'a', as psql's ``\\d`` reads it), a column default on the sequence it calls ('n', and
+    BY, SERIAL: 'a', as psql's ``\\d`` reads it; an identity column's: 'i'), a column default on the sequence it calls ('n', and
     on its column 'a'), a view's rule on the view ('i') and on the relations it reads ('n'), and the
     timescaledb extension's objects ('e': pg_dump leaves them to CREATE EXTENSION)."""
-    out: list[Row] = [
-        _dep(CLASS_PG_CLASS, r.oid, CLASS_PG_CLASS, r.owner_column[0], "a", r.owner_column[1])
+    out: list[Row] = [  # (an identity column's sequence: 'i', as PostgreSQL records it)
+        _dep(
+            CLASS_PG_CLASS,
+            r.oid,
+            CLASS_PG_CLASS,
+            r.owner_column[0],
+            "i" if r.identity_of else "a",
+            r.owner_column[1],
+        )
         for r in s.sequences
         if r.owner_column is not None
     ]

@@ -388,8 +388,9 @@ def _relation_exists(session: SqlSession, schema: str, name: str) -> bool:
     return indexes.name_taken(session, schema, name)
 
 
-def _options(t: _Tokens, alter: bool) -> dict:
-    """The options after the name, as given (keys of the state, plus "restart")."""
+def _options(t: _Tokens, alter: bool, single: bool = False) -> dict:
+    """The options after the name, as given (keys of the state, plus "restart"); ``single``: one
+    option only (ALTER TABLE ... ALTER COLUMN's SET option of an identity, sql/identity.py)."""
     given: dict = {}
 
     def put(k: str, v) -> None:
@@ -397,7 +398,7 @@ def _options(t: _Tokens, alter: bool) -> dict:
             raise E.SyntaxError_("conflicting or redundant options")
         given[k] = v
 
-    while not t.done():
+    while not t.done() and not (single and given):
         if t.take("AS"):
             word = t.ident()
             if word not in _TYPE_NAMES:
@@ -560,8 +561,8 @@ def _create(session: SqlSession, t: _Tokens) -> Result:
 
 
 def create_for_table(session: SqlSession, schema: str, table: str, cols: list, defaults: dict) -> None:
-    """CREATE TABLE's sequences: a SERIAL column's own (owned by it, of its integer type); a column
-    ``DEFAULT nextval('s')`` needs ``s`` to exist (42P01 otherwise, as in PostgreSQL)."""
+    """CREATE TABLE's sequences: a SERIAL or identity column's own (owned by it, of its integer type);
+    a column ``DEFAULT nextval('s')`` needs ``s`` to exist (42P01 otherwise, as in PostgreSQL)."""
     declared = {c[0]: c[1] for c in cols}
     for column, d in defaults.items():
         if "seq" not in d:
@@ -572,7 +573,7 @@ def create_for_table(session: SqlSession, schema: str, table: str, cols: list, d
                 raise _undefined(d["seq"])
             continue
         typ = SERIAL_TYPES.get(declared.get(column, ""), "integer")
-        state = _settle(d["seq"], None, {"type": typ})
+        state = _settle(d["seq"], None, d.get("options") or {"type": typ})  # (an identity's options)
         state["owned"] = [table, column]
         key = _key(session, schema, d["seq"])
         session.storage.catalog.sequence_update(key, lambda old, state=state: (old or state, None))
@@ -748,3 +749,24 @@ def all_states(session: SqlSession) -> list[tuple[str, dict]]:
         (k, normalised(json.loads(v)))
         for k, v in session.storage.catalog.meta_items(f"seq:{session.database}:")
     ]
+
+
+def alter_state(session: SqlSession, schema: str, seq: str, given: dict) -> None:
+    """Apply options ``given`` (as :func:`options` reads them) to sequence ``seq``, as ALTER SEQUENCE does."""
+    key = _key(session, schema, seq)
+
+    def change(state: dict | None):
+        if state is None:
+            raise _undefined(seq)
+        return _settle(seq, normalised(state), given), None
+
+    session.storage.catalog.sequence_update(key, change)
+
+
+# what sql/identity.py reads identity columns' sequence options and names with
+Tokens = _Tokens
+tokens = _tokens
+options = _options
+TYPE_NAMES = _TYPE_NAMES
+relation_exists = _relation_exists
+set_default = _set_default

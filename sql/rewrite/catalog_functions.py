@@ -365,7 +365,7 @@ _SERIAL_SEQUENCE = (
     "(SELECT MIN(n.nspname || '.' || s.relname) FROM pg_catalog.pg_depend d "
     "JOIN pg_catalog.pg_class s ON s.oid = d.objid JOIN pg_catalog.pg_namespace n ON n.oid = s.relnamespace "
     "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
-    "WHERE d.deptype = 'a' AND d.refobjid = _1 AND a.attname = _2)"
+    "WHERE d.deptype IN ('a', 'i') AND d.refobjid = _1 AND a.attname = _2)"
 )
 
 
