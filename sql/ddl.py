@@ -89,6 +89,7 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
     primary: list[str] = []  # the PRIMARY KEY among keys (pg_catalog tells it from UNIQUE)
     checks: list[dict] = []  # sql/constraints.py
     references: list[tuple] = []  # (columns, REFERENCES ..., name): sql/foreign_keys.py
+    identities = 0  # identity columns so far (their option texts are in the tree's meta, in order)
     for e in schema.expressions:
         if isinstance(e, exp.ColumnDef):
             declared, t = _column_type(session, _declared(e.args.get("kind")), e.name, enum_columns)
@@ -98,7 +99,10 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
                 defaults[e.name] = {"seq": seq}
             spec = next((k for k in kinds if isinstance(k, exp.GeneratedAsIdentityColumnConstraint)), None)
             if spec is not None:  # GENERATED {ALWAYS | BY DEFAULT} AS IDENTITY: an owned sequence too
-                defaults[e.name] = identity.default_of(table.name, e.name, declared, spec)
+                option_texts = tree.meta.get(identity.OPTIONS_META) or []
+                option_text = option_texts[identities] if identities < len(option_texts) else ""
+                identities += 1
+                defaults[e.name] = identity.default_of(table.name, e.name, declared, spec, option_text)
             for k in kinds:
                 if isinstance(k, exp.DefaultColumnConstraint):
                     d = column_defaults.of_node(k.this, next(texts, None), declared)

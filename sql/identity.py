@@ -40,15 +40,47 @@ _ALTER = re.compile(
 )
 
 
-def default_of(table: str, column: str, declared: str, spec: exp.GeneratedAsIdentityColumnConstraint) -> dict:
-    """What a table's options keep for a column declared ``declared`` with identity ``spec``."""
+_AS_IDENTITY = re.compile(r"(?is)\bAS\s+IDENTITY\b(\s*\()?")
+OPTIONS_META = "identity_options"  # a CREATE TABLE tree's meta: the identities' option texts, in order
+
+
+def cut_options(sql: str) -> tuple[str, list[str]]:
+    """A CREATE TABLE's text without its identities' ``(sequence options)``, and per identity, in
+    order, its options' text ("" for none): sqlglot reads only some orders of them; sql/sequences.py
+    reads them as CREATE SEQUENCE's."""
+    texts: list[str] = []
+    out, at = [], 0
+    for m in _AS_IDENTITY.finditer(sql):
+        if m.start() < at or sql[: m.start()].count("'") % 2:
+            continue  # (inside a string, or in options already cut)
+        if m.group(1) is None:
+            texts.append("")
+            continue
+        depth, i = 1, m.end()
+        while i < len(sql) and depth:
+            depth += {"(": 1, ")": -1}.get(sql[i], 0)
+            i += 1
+        if depth:
+            break
+        out.append(sql[at : m.start(1)])
+        texts.append(sql[m.end() : i - 1])
+        at = i
+    out.append(sql[at:])
+    return "".join(out), texts
+
+
+def default_of(table: str, column: str, declared: str, spec: exp.GeneratedAsIdentityColumnConstraint,
+               options_text: str = "") -> dict:  # fmt: skip
+    """What a table's options keep for a column declared ``declared`` with identity ``spec`` and the
+    sequence options ``options_text`` (START WITH 10 INCREMENT BY 5 ...)."""
     options = _type_option(declared)
-    for arg, key in (("start", "start"), ("increment", "inc"), ("minvalue", "min"), ("maxvalue", "max")):
-        v = spec.args.get(arg)
-        if v is not None:
-            options[key] = -int(v.this.sql()) if isinstance(v, exp.Neg) else int(v.sql())
-    if spec.args.get("cycle") is not None:
-        options["cycle"] = bool(spec.args["cycle"])
+    if options_text.strip():
+        given = sequences.options(sequences.tokens(options_text), alter=False)
+        if "type" in given or "owned" in given:
+            raise E.SyntaxError_(
+                'syntax error at or near "AS"' if "type" in given else 'syntax error at or near "OWNED"'
+            )
+        options.update(given)
     return {"seq": f"{table}_{column}_seq", "identity": "a" if spec.this else "d", "options": options}
 
 

@@ -209,10 +209,15 @@ _OVERRIDING = re.compile(r"(?is)\s+OVERRIDING\s+(SYSTEM|USER)\s+VALUE\b")
 
 def parse(sql: str) -> exp.Expression:
     overriding = None
+    identity_options: list[str] = []
     if _ALTER_TABLE.match(sql):
         sql = _RENAME_COLUMN.sub(r"\1COLUMN \2\3", sql)
     elif _CREATE_TABLE.match(sql):  # sqlglot reads ON COMMIT DELETE / PRESERVE ROWS, not DROP
         sql = ON_COMMIT_DROP.sub(" ON COMMIT PRESERVE ROWS", sql)
+        if "IDENTITY" in sql.upper():
+            from sql.identity import cut_options
+
+            sql, identity_options = cut_options(sql)
     elif _INSERT.match(sql) and (m := _OVERRIDING.search(sql)) and sql[: m.start()].count("'") % 2 == 0:
         overriding, sql = m[1].lower(), sql[: m.start()] + sql[m.end() :]
     try:
@@ -238,6 +243,8 @@ def parse(sql: str) -> exp.Expression:
         raise SyntaxError_("syntax error at end of input", position=len(sql) + 1)
     if overriding is not None:  # (sql/dml.py: values for identity columns)
         tree.meta["overriding"] = overriding
+    if identity_options:  # (sql/identity.py)
+        tree.meta["identity_options"] = identity_options
     _remember_function_names(tree, sql)
     return tree
 
