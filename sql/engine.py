@@ -51,6 +51,7 @@ from sql import (
     maintenance,
     plan_cache,
     planner,
+    plpgsql,
     privileges,
     roles,
     sequences,
@@ -493,6 +494,8 @@ class SqlSession:
             return Prepared(sql, oids, commands.describe(self, sql), word, kind="command")
         if word == "COPY":
             return Prepared(sql, [], None, "COPY", kind="copy")
+        if plpgsql.is_statement(word):  # DO blocks (sql/plpgsql.py)
+            return Prepared(sql, [], None, "DO", kind="do")
         if maintenance.is_statement(word):  # VACUUM, ANALYZE, CHECKPOINT ... (sql/maintenance.py)
             return Prepared(sql, [], None, word, kind="maintenance")
         if word == "ALTER" and identity.is_statement(sql):  # ALTER COLUMN ... identity (sql/identity.py)
@@ -655,6 +658,8 @@ class SqlSession:
             return enums.run(self, stmt.sql)
         if kind == "sequence":
             return sequences.run(self, stmt.sql)
+        if kind == "do":
+            return plpgsql.run(self, stmt.sql)
         if kind == "identity":
             self.sql_engine.schema_changed()
             return identity.alter(self, stmt.sql)

@@ -1,0 +1,138 @@
+"""DO blocks (sql/plpgsql.py): the PL/pgSQL migrations wrap their DDL in, e.g. Drizzle's
+``EXCEPTION WHEN duplicate_object THEN null`` and ``IF NOT EXISTS (...) THEN ... END IF``."""
+
+from __future__ import annotations
+
+import pytest
+
+from sql import errors as E
+from tests.sql.in_process import sql_engine
+
+
+def _run(s, sql):
+    r = s.execute(s.prepare(sql, []), [])
+    return r.tag, [tuple(row.values()) for b in (r.batches or []) for row in b.to_pylist()]
+
+
+@pytest.fixture
+def s(tmp_path):
+    with sql_engine(tmp_path) as (_storage, sql):
+        yield sql.session("postgres")
+
+
+# a migration as Drizzle generates it, run twice
+DRIZZLE = [
+    """DO $$ BEGIN
+ CREATE TYPE "public"."mood" AS ENUM('sad', 'ok', 'happy');
+EXCEPTION
+ WHEN duplicate_object THEN null;
+END $$;""",
+    'CREATE TABLE IF NOT EXISTS "users" ("id" serial PRIMARY KEY NOT NULL, "mood" "mood")',
+    'CREATE TABLE IF NOT EXISTS "posts" ("id" serial PRIMARY KEY NOT NULL, "author_id" integer)',
+    """DO $$ BEGIN
+ ALTER TABLE "posts" ADD CONSTRAINT "posts_author_id_users_id_fk" FOREIGN KEY ("author_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;
+EXCEPTION
+ WHEN duplicate_object THEN null;
+END $$;""",
+]
+
+
+def test_a_drizzle_migration_runs_twice(s):
+    for _ in range(2):
+        for sql in DRIZZLE:
+            assert _run(s, sql)[0] in ("DO", "CREATE TABLE")
+    assert _run(s, "SELECT enumlabel FROM pg_enum ORDER BY enumsortorder")[1] == [
+        ("sad",),
+        ("ok",),
+        ("happy",),
+    ]
+    assert _run(s, "SELECT conname FROM pg_constraint WHERE contype = 'f'")[1] == [
+        ("posts_author_id_users_id_fk",)
+    ]
+    # without the handler the error is the statement's
+    with pytest.raises(E.DuplicateObject):
+        _run(s, "DO $$ BEGIN CREATE TYPE mood AS ENUM ('x'); END $$")
+
+
+def test_if_elsif_else_and_raise(s):
+    _run(s, "CREATE TABLE t (id INT PRIMARY KEY, v TEXT)")
+    block = """DO $$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM t WHERE id = 1) THEN
+        INSERT INTO t VALUES (1, 'first');
+      ELSIF (SELECT count(*) FROM t) < 2 THEN
+        INSERT INTO t VALUES (2, 'second');
+      ELSE
+        RAISE NOTICE 'full: % rows', (SELECT count(*) FROM t);
+      END IF;
+    END $$"""
+    for _ in range(3):
+        assert _run(s, block)[0] == "DO"
+    assert _run(s, "SELECT id, v FROM t ORDER BY id")[1] == [(1, "first"), (2, "second")]
+    with pytest.raises(E.SqlError, match="too many: 2") as info:
+        _run(s, "DO $$ BEGIN IF (SELECT count(*) FROM t) > 1 THEN RAISE EXCEPTION 'too many: %', "
+                "(SELECT count(*) FROM t); END IF; END $$")  # fmt: skip
+    assert info.value.sqlstate == "P0001"
+    with pytest.raises(E.SqlError) as info:
+        _run(s, "DO $$ BEGIN RAISE EXCEPTION 'dup' USING ERRCODE = 'unique_violation'; END $$")
+    assert info.value.sqlstate == "23505"
+    assert _run(s, "DO 'BEGIN PERFORM count(*) FROM t; END'")[0] == "DO"  # (a quoted body)
+
+
+def test_handlers_nested_blocks_and_conditions(s):
+    _run(s, "CREATE TABLE t (id INT PRIMARY KEY, v TEXT)")
+    _run(
+        s,
+        """DO $$ BEGIN
+      <<inner>> BEGIN
+        PERFORM 1 / 0;
+      EXCEPTION WHEN division_by_zero THEN
+        INSERT INTO t VALUES (1, 'caught');
+      END inner;
+      INSERT INTO t VALUES (2, 'after');
+      BEGIN
+        CREATE TABLE t (x INT);
+      EXCEPTION WHEN SQLSTATE '42P07' OR duplicate_object THEN
+        INSERT INTO t VALUES (3, 'by sqlstate');
+      END;
+      BEGIN
+        INSERT INTO t VALUES (1, 'again');
+      EXCEPTION WHEN others THEN
+        INSERT INTO t VALUES (4, 'others');
+      END;
+      RETURN;
+      INSERT INTO t VALUES (5, 'never');
+    END $$""",
+    )
+    assert _run(s, "SELECT id, v FROM t ORDER BY id")[1] == [
+        (1, "caught"), (2, "after"), (3, "by sqlstate"), (4, "others")
+    ]  # fmt: skip
+    # an error no handler names goes on out of the block
+    with pytest.raises(E.UniqueViolation):
+        _run(
+            s, "DO $$ BEGIN INSERT INTO t VALUES (1, 'x'); EXCEPTION WHEN division_by_zero THEN NULL; END $$"
+        )
+
+
+def test_a_handled_error_leaves_the_transaction_usable(s):
+    _run(s, "CREATE TABLE t (id INT PRIMARY KEY, v TEXT)")
+    _run(s, "BEGIN")
+    _run(s, "DO $$ BEGIN CREATE TABLE t (x INT); EXCEPTION WHEN duplicate_table THEN NULL; END $$")
+    _run(s, "INSERT INTO t VALUES (1, 'in the block')")
+    _run(s, "COMMIT")
+    assert _run(s, "SELECT v FROM t")[1] == [("in the block",)]
+
+
+@pytest.mark.parametrize(
+    ("sql", "error"),
+    [
+        ("DO $$ DECLARE n int; BEGIN n := 1; END $$", E.FeatureNotSupported),
+        ("DO $$ BEGIN FOR i IN 1..3 LOOP NULL; END LOOP; END $$", E.FeatureNotSupported),
+        ("DO LANGUAGE plpython3u $$ pass $$", E.FeatureNotSupported),
+        ("DO $$ BEGIN IF true THEN NULL; END $$", E.SyntaxError_),
+        ("DO $$ BEGIN NULL; EXCEPTION WHEN no_such_condition THEN NULL; END $$", E.UndefinedObject),
+        ("DO $$ NULL; $$", E.SyntaxError_),
+    ],
+)
+def test_what_is_refused(s, sql, error):
+    with pytest.raises(error):
+        _run(s, sql)
