@@ -54,6 +54,8 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
         source, names = exp.Values(expressions=[exp.Tuple(expressions=[])]), []  # DEFAULT VALUES
     if isinstance(source, exp.Values):
         width = len(source.expressions[0].expressions) if source.expressions else 0
+    elif isinstance(source, exp.Query) and any(isinstance(e, exp.Star) or e.is_star for e in source.selects):
+        width = _width(session, source, params)  # (SELECT * of a subquery, a CTE ...: its columns)
     else:
         width = len(source.selects) if isinstance(source, exp.Query) else len(names)
     if width > len(names):
@@ -137,6 +139,14 @@ def _every_column(cols: list, rows: pa.Table) -> pa.Table:
             for c in cols
         }
     )
+
+
+def _width(session: SqlSession, source: exp.Query, params: list) -> int:
+    """How many columns a query gives (no row read)."""
+    probe = exp.select("*").from_(
+        exp.Subquery(this=source.copy(), alias=exp.TableAlias(this=exp.to_identifier("__w")))
+    )
+    return session.query_arrow(probe.limit(0), params).num_columns
 
 
 def _plain_values(

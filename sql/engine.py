@@ -49,6 +49,7 @@ from sql import (
     identity,
     indexes,
     maintenance,
+    modifying_ctes,
     plan_cache,
     planner,
     plpgsql,
@@ -536,8 +537,10 @@ class SqlSession:
                 columns=[exp.to_identifier(f"column{i + 1}") for i in range(width)],
             )
             tree = exp.select("*").from_(exp.Subquery(this=tree, alias=alias))
-        if any(isinstance(c.this, exp.Insert | exp.Update | exp.Delete) for c in tree.find_all(exp.CTE)):
-            raise E.FeatureNotSupported("data-modifying statements in WITH are not supported")
+        if modifying_ctes.has_modifying(
+            tree
+        ):  # WITH d AS (DELETE ... RETURNING ...) ... (sql/modifying_ctes.py)
+            return modifying_ctes.describe(self, sql, tree, param_oids)
         if isinstance(tree, exp.Select) and tree.args.get("into") is not None:  # SELECT ... INTO t
             return Prepared(sql, [], None, "SELECT", kind="ddl", tree=_select_into(tree))
         call = timescale.management_call(tree)
@@ -658,6 +661,8 @@ class SqlSession:
             return enums.run(self, stmt.sql)
         if kind == "sequence":
             return sequences.run(self, stmt.sql)
+        if kind == "modifying_with":
+            return modifying_ctes.run(self, stmt, params)
         if kind == "do":
             return plpgsql.run(self, stmt.sql)
         if kind == "identity":
