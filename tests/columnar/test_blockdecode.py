@@ -244,29 +244,19 @@ def _fused(sp, series, tags, tmin, tmax, every, cap):
     ng = len(series)
     if ng == 0:
         return [None] * ncol
-    o = {k: np.empty((ncol, cap), np.uint64) for k in ("sum", "min", "max", "first", "last")}
-    o_count = np.empty((ncol, cap), np.int64)
-    o_sumf = np.empty((ncol, cap), np.float64)
-    o_ft = np.empty((ncol, cap), np.int64)
-    o_lt = np.empty((ncol, cap), np.int64)
-    o_mint = np.empty((ncol, cap), np.int64)
-    o_maxt = np.empty((ncol, cap), np.int64)
-    o_mean = np.empty((ncol, cap), np.float64)
-    o_m2 = np.empty((ncol, cap), np.float64)
-    o_series = np.empty(cap, np.int64)
-    o_bucket = np.empty(cap, np.int64)
-    o_rtmin = np.empty(cap, np.int64)
-    o_rtmax = np.empty(cap, np.int64)
-    o_rows = np.empty(cap, np.int64)
+    keys = np.empty((5, cap), np.int64)  # (columnar.scan.Partials' blocks)
+    acc = np.empty((13, ncol, cap), np.uint64)
+    o_series, o_bucket, o_rtmin, o_rtmax, o_rows = keys
+    o = {k: acc[i] for i, k in ((1, "sum"), (3, "min"), (4, "max"), (5, "first"), (7, "last"))}
+    o_count, o_sumf, o_ft = acc[0].view(np.int64), acc[2].view(np.float64), acc[6].view(np.int64)
+    o_lt, o_mint, o_maxt = acc[8].view(np.int64), acc[9].view(np.int64), acc[10].view(np.int64)
+    o_mean, o_m2 = acc[11].view(np.float64), acc[12].view(np.float64)
     status = np.zeros(ng, np.int8)
     n = bd.aggregate_groups(
         sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, series.astype(np.int64),
         tags.astype(np.int64), tmin, tmax, int(every or 0), 0, True, True,
         np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
-        np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.float64), o_series, o_bucket,
-        o_rtmin, o_rtmax, o_rows, o_count,
-        o["sum"], o_sumf, o["min"], o["max"], o["first"], o_ft, o["last"], o_lt, o_mint, o_maxt, o_mean,
-        o_m2, status,
+        np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.float64), keys, acc, status,
     )  # fmt: skip
     assert (status == bd.OK).all()
     res = []
