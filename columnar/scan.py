@@ -234,7 +234,7 @@ def fixed_width_rows(
     buf = pa.py_buffer(values)
     nulls, bitmaps = [0] * len(which), None
     if valid is not None:
-        sub = valid if len(which) == len(valid) else valid[which]
+        sub = valid if which == list(range(len(valid))) else valid[which]
         if not sub.all():  # (np.count_nonzero with an axis costs ~4 us)
             nulls = (n - sub.sum(axis=1)).tolist()
             bits = np.packbits(sub, axis=1, bitorder="little")
@@ -535,7 +535,9 @@ def _aggregate_shard(
     raw_parts: list[Rows] = []
     # the memtable's rows, read first: row groups whose times they only interleave with (no point of
     # the same series and time in both) need no merge, and aggregate as if alone
-    cached = [cache.read(t.series, tmin, tmax, read_cols) for cache in src.caches]
+    cached = [
+        cache.read(t.series, tmin, tmax, read_cols) for cache in src.caches if cache.overlaps(tmin, tmax)
+    ]
     cached = [c for c in cached if len(c)]
     if cached and len(isolated) and not isolated.all():
         isolated = _apart_from(cand, isolated, among_files, cached, t, tmin, tmax)
@@ -749,7 +751,6 @@ def _aggregate_fused_part(
     sp = chunk.spans(gidx, names)
     if sp is None:
         return Partials.empty(columns, types), gidx
-    gr = chunk.groups[gidx]
     ev = int(every or 0)
     cap = _pieces_cap(chunk, gidx, sp.rows, tmin, tmax, ev, offset if ev else 0)
     p = Partials.empty(columns, types, cap)
@@ -758,7 +759,7 @@ def _aggregate_fused_part(
     t_col = np.array([names.index(tm.column) + 1 for tm in terms], np.int64) if terms else _NO_TERMS[0]
     t_tag, t_kind, t_op, t_i, t_u, t_f = _term_arrays(terms)
     n = blockdecode.aggregate_groups(
-        sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, gr["series"].astype(np.int64), tags,
+        sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, chunk.group_series[gidx], tags,
         tmin, tmax, ev, offset if ev else 0, True, spread,
         t_col, t_tag, t_kind, t_op, t_i, t_u, t_f,
         p.keys, p.acc, status,

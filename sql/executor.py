@@ -234,13 +234,12 @@ def _bucket_aggregate(session: SqlSession, plan: BucketAggregate, params: list) 
     req = _request(session, plan, params)
     every = plan.every_us * 1000 if plan.every_us else None
     offset = bucket_offset(session, plan, every) if every else 0
-    fields = list(dict.fromkeys(a.field for a in plan.aggs if a.field))  # ("": of the rows)
+    fields, filters = _shape(plan)
     conds = _conditions(plan.conditions, params)
     if conds is None:  # compared with NULL: no row counts
         return _order_limit(
             plan, _aggregate_table(session, plan, Partials.empty(fields, _types(plan, fields)), fields)
         )
-    filters = list({a.filter[2]: a.filter for a in plan.aggs if a.filter is not None}.values())
     if (
         every
         and not filters
@@ -254,6 +253,18 @@ def _bucket_aggregate(session: SqlSession, plan: BucketAggregate, params: list) 
     if filters:
         p, src = _filter_scans(session, plan, params, p, filters, req, fields, every, offset, conds)
     return _order_limit(plan, _aggregate_table(session, plan, p, fields, (req, every, offset, conds), src))
+
+
+def _shape(plan: BucketAggregate) -> tuple[list[str], list]:
+    """The fields the aggregates read ("": of the rows, none) and their distinct FILTERs, per plan
+    (copies: callers may keep them)."""
+    got = plan.__dict__.get("_shape")
+    if got is None:
+        got = plan.__dict__["_shape"] = (
+            list(dict.fromkeys(a.field for a in plan.aggs if a.field)),
+            list({a.filter[2]: a.filter for a in plan.aggs if a.filter is not None}.values()),
+        )
+    return list(got[0]), list(got[1])
 
 
 def _filter_scans(
@@ -325,10 +336,14 @@ def bucket_offset(session: SqlSession, plan: BucketAggregate, every: int) -> int
 
 def _decoded(plan: BucketAggregate) -> tuple[bool, bool]:
     """Whether an aggregate needs what block statistics do not know: (the times of each piece's min
-    or max, or its spread; its spread: mean and squared distances)."""
-    spread = any(a.func in SPREAD_FUNCS for a in plan.aggs)
-    extremes = ("max_time", "min_time")
-    return spread or any(a.func in extremes or a.selects in extremes for a in plan.aggs), spread
+    or max, or its spread; its spread: mean and squared distances). Per plan."""
+    got = plan.__dict__.get("_decoded")
+    if got is None:
+        spread = any(a.func in SPREAD_FUNCS for a in plan.aggs)
+        extremes = ("max_time", "min_time")
+        decoded = spread or any(a.func in extremes or a.selects in extremes for a in plan.aggs)
+        got = plan.__dict__["_decoded"] = (decoded, spread)
+    return got
 
 
 # A native aggregate holds its partials (one per series, bucket and block: 9 values a column) and its
