@@ -781,9 +781,10 @@ def _rows_partials(rows: Rows, columns, stored, types, every, offset, spread: bo
     p.bucket[:] = run_b[:nr]
     p.row_tmin[:] = rows.time[run_s[:nr]]
     p.row_tmax[:] = rows.time[run_s[1 : nr + 1] - 1]
-    p.rows[:] = np.diff(run_s[: nr + 1])
+    p.rows[:] = run_s[1 : nr + 1] - run_s[:nr]
     count, sum_i, sum_f, mean, m2 = p.count, p.sum_i, p.sum_f, p.mean, p.m2
     tail = (p.min, p.max, p.first, p.first_time, p.last, p.last_time, p.min_time, p.max_time)
+    every_row = None  # (one all-present mask for every column without a validity bitmap: read only)
     for i, (sc, ft) in enumerate(zip(stored, types, strict=True)):
         col = rows.fields.get(sc)
         if col is None:
@@ -792,7 +793,10 @@ def _rows_partials(rows: Rows, columns, stored, types, every, offset, spread: bo
         if ft is FieldType.BOOLEAN:
             vals = vals.astype(np.uint64)
         bits = np.ascontiguousarray(vals).view(np.uint64)
-        mask = np.ones(n, np.uint8) if col.valid is None else col.valid.view(np.uint8)
+        if col.valid is not None:
+            mask = col.valid.view(np.uint8)
+        else:
+            mask = every_row = np.ones(n, np.uint8) if every_row is None else every_row
         args = (bits, mask, rows.time, run_s, nr, i, 0, count)
         if ft is FieldType.FLOAT:
             blockdecode._acc_float(*args, sum_f, *tail)
