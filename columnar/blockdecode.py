@@ -396,8 +396,7 @@ def _acc_spread(vals, mask, kind, run_s, nr, c, p, o_mean, o_m2):
 def aggregate_groups(
     buf, at, ln, cnt, validity, rows, series, tags, tmin, tmax, every, offset, verify, spread,
     t_col, t_tag, t_kind, t_op, t_i, t_u, t_f,
-    o_series, o_bucket, o_rtmin, o_rtmax, o_rows, o_count, o_sum, o_sumf, o_min, o_max, o_first, o_ftime,
-    o_last, o_ltime, o_mintime, o_maxtime, o_mean, o_m2, status,
+    o_keys, o_acc, status,
 ):  # fmt: skip
     """Partial aggregates per (series, time bucket) of row groups, decoding each block into a small
     scratch buffer (nothing the size of the scan is materialised).
@@ -415,7 +414,17 @@ def aggregate_groups(
     max is NaN when any value is. Only rows satisfying the terms (as in filter_groups; none: every
     row) count, and runs start at such rows. A group whose blocks the kernel cannot decode writes
     nothing and gets status != OK (the caller reads it the ordinary way). Returns the slots used.
+
+    The outputs are two blocks (columnar.scan.Partials): o_keys (int64: series, bucket, rtmin, rtmax,
+    rows x slot) and o_acc (uint64 bits: count, sum, sumf, min, max, first, ftime, last, ltime,
+    mintime, maxtime, mean, m2 x column x slot): two arguments, not eighteen, to pass.
     """
+    o_series, o_bucket, o_rtmin, o_rtmax, o_rows = o_keys[0], o_keys[1], o_keys[2], o_keys[3], o_keys[4]
+    o_count, o_sum, o_sumf = o_acc[0].view(np.int64), o_acc[1], o_acc[2].view(np.float64)
+    o_min, o_max, o_first, o_ftime = o_acc[3], o_acc[4], o_acc[5], o_acc[6].view(np.int64)
+    o_last, o_ltime = o_acc[7], o_acc[8].view(np.int64)
+    o_mintime, o_maxtime = o_acc[9].view(np.int64), o_acc[10].view(np.int64)
+    o_mean, o_m2 = o_acc[11].view(np.float64), o_acc[12].view(np.float64)
     ng = rows.size
     ncol = tags.size
     maxrows = 0

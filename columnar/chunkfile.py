@@ -415,6 +415,7 @@ class ChunkFile:
             raise CorruptData(str(self.path), f"footer cannot be decoded: {exc}") from exc
         self.columns: list[tuple[str, FieldType]] = [(n, FieldType(t)) for n, t in self.meta["columns"]]
         self.column_index = {n: i for i, (n, _) in enumerate(self.columns, start=1)}
+        self._col_ids: dict[tuple[str, ...], np.ndarray] = {}  # names -> column indices (_column_ids)
         self._block_end = np.append(self.groups["first_block"][1:], len(self.blocks)).astype(np.int64)
         # the per-block loop reads these as plain lists: numpy scalar access per block costs more
         # than decoding a small block
@@ -441,7 +442,7 @@ class ChunkFile:
         self._grid = grid
         # the writer cuts groups from rows sorted by (series, time): a series' groups are one run,
         # found by binary search (a file not so ordered is searched group by group)
-        gs = np.ascontiguousarray(self.groups["series"], dtype=np.int64)
+        gs = self._g_series = np.ascontiguousarray(self.groups["series"], dtype=np.int64)
         self._group_series = gs if bool((gs[1:] >= gs[:-1]).all()) else None
         # the block table as plain arrays for the span layout kernel
         self._lay = (
@@ -576,7 +577,7 @@ class ChunkFile:
         at all (not ``whole`` but ``clean``, with no ``use_stats``: statistics exclude a match).
         ``clean``: no other source or tombstone touches the group; ``whole``: clean and worth reading."""
         gidx = np.ascontiguousarray(gidx, dtype=np.int64)
-        cols = np.array([self.column_index.get(n, -1) for n in names], dtype=np.int64)
+        cols = self._column_ids(names)
         cls = np.empty(len(gidx), np.int8)
         bis = np.empty((len(names), len(gidx)), np.int64)
         counts = np.zeros(3, np.int64)
@@ -585,6 +586,22 @@ class ChunkFile:
             FLAG_STATS | FLAG_SUM_EXACT, tmin, tmax, every, offset, use_stats, fusable, cls, bis, counts,
         )  # fmt: skip
         return cls, bis, counts
+
+    def _column_ids(self, names: list[str]) -> np.ndarray:
+        """The column index of each of ``names`` (-1: none here), for the kernels, which only read
+        it; remembered per list of names (a query's columns are asked for again and again)."""
+        key = tuple(names)
+        got = self._col_ids.get(key)
+        if got is None:
+            if len(self._col_ids) > 256:
+                self._col_ids.clear()
+            got = self._col_ids[key] = np.array([self.column_index.get(n, -1) for n in names], np.int64)
+        return got
+
+    @property
+    def group_series(self) -> np.ndarray:
+        """Each row group's series, as a contiguous int64 array (for kernels)."""
+        return self._g_series
 
     @property
     def group_bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -604,7 +621,7 @@ class ChunkFile:
         columnar.blockdecode. None when the footer's block table is not what the writer makes (time
         block first, inside the file): callers then read block by block, which reports the damage."""
         gidx = np.ascontiguousarray(gidx, dtype=np.int64)
-        cols = np.array([self.column_index.get(n, -1) for n in names], dtype=np.int64)
+        cols = self._column_ids(names)
         ok, ordered, block, length, count, validity, off, end, where, at, run_lo, run_hi = _span_plan(
             gidx, cols, self._grid, *self._lay[:7], self._limit, len(MAGIC), SPAN_GAP
         )
@@ -881,21 +898,39 @@ def _span_blocks(gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_fla
 
 @njit(cache=True, nogil=True)
 def _span_plan(gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_flags, b_col, limit, head, gap):
-    """:func:`_span_blocks`, and when the blocks' offsets come in ascending order (as the writer
-    lays out groups and their columns) :func:`_span_runs` too, in one call: (ok, ordered, block,
+    """:func:`_span_blocks`, and when the blocks' offsets, each group's sorted, come in ascending
+    order (as the writer lays out groups and their columns) :func:`_span_runs` too, in one call: (ok, ordered, block,
     length, count, validity, off, end, where, at, run_lo, run_hi); not ordered: ``at`` is all -1 and
     the runs are empty, for the caller to sort and cut."""
     ok, block, length, count, validity, off, end, where = _span_blocks(
         gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_flags, b_col, limit, head
     )
     at = np.full(block.shape, -1, np.int64)
+    # each group's blocks by offset (a query names its columns in any order; the writer lays out a
+    # group's blocks together): a stable insertion sort within each group's few blocks, then the
+    # groups must follow one another
+    k = block.shape[1]
+    order = np.arange(len(off))
+    lo = 0
+    while lo < len(off):
+        hi = lo + 1
+        while hi < len(off) and where[hi] // k == where[lo] // k:
+            hi += 1
+        for q in range(lo + 1, hi):
+            x = order[q]
+            r = q
+            while r > lo and off[order[r - 1]] > off[x]:
+                order[r] = order[r - 1]
+                r -= 1
+            order[r] = x
+        lo = hi
     ordered = True
     for q in range(1, len(off)):
-        if off[q] < off[q - 1]:
+        if off[order[q]] < off[order[q - 1]]:
             ordered = False
             break
     if ok and ordered:
-        run_lo, run_hi = _span_runs(off, end, where, np.arange(len(off)), at, gap)
+        run_lo, run_hi = _span_runs(off, end, where, order, at, gap)
     else:
         run_lo, run_hi = np.empty(0, np.int64), np.empty(0, np.int64)
     return ok, ordered, block, length, count, validity, off, end, where, at, run_lo, run_hi

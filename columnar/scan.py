@@ -220,6 +220,32 @@ def fixed_width(typ: pa.DataType, values: np.ndarray, valid: np.ndarray | None) 
     return pa.Array.from_buffers(typ, len(values), [bitmap, pa.py_buffer(values)], nulls)
 
 
+def fixed_width_rows(
+    typ: pa.DataType, values: np.ndarray, valid: np.ndarray | None, which: list[int]
+) -> list[pa.Array]:
+    """:func:`fixed_width` of rows ``which`` of the 2-D ``values`` (``valid`` the same shape, None:
+    all), over one buffer of the block: per row only the Arrow array is made (a query's aggregate
+    columns cost one numpy call each, not four)."""
+    if not which:
+        return []
+    values = np.ascontiguousarray(values)
+    n = values.shape[1]
+    width = n * values.itemsize
+    buf = pa.py_buffer(values)
+    nulls, bitmaps = [0] * len(which), None
+    if valid is not None:
+        sub = valid if which == list(range(len(valid))) else valid[which]
+        if not sub.all():  # (np.count_nonzero with an axis costs ~4 us)
+            nulls = (n - sub.sum(axis=1)).tolist()
+            bits = np.packbits(sub, axis=1, bitorder="little")
+            bitmaps, bw = pa.py_buffer(bits), bits.shape[1]
+    out = []
+    for j, k in enumerate(which):
+        bitmap = bitmaps.slice(j * bw, bw) if nulls[j] else None
+        out.append(pa.Array.from_buffers(typ, n, [bitmap, buf.slice(k * width, width)], nulls[j]))
+    return out
+
+
 def read_table(engine: Engine, req: ScanRequest) -> pa.Table:
     """All matching rows as one Arrow table (tests, small results)."""
     t = _target(engine, req)
@@ -292,7 +318,16 @@ _ACC_NAMES = (
 )  # fmt: skip
 
 
-@dataclass
+def _key(i: int) -> property:
+    return property(lambda self: self.keys[i], doc=f"per piece: {_KEY_NAMES[i]}")
+
+
+def _acc(i: int, dtype: type) -> property:
+    if dtype is np.uint64:
+        return property(lambda self: self.acc[i], doc=f"per column and piece: {_ACC_NAMES[i]}")
+    return property(lambda self: self.acc[i].view(dtype), doc=f"per column and piece: {_ACC_NAMES[i]}")
+
+
 class Partials:
     """Partial aggregates of several columns per piece of a (series, time bucket); one (series,
     bucket) may have several pieces (blocks, row groups, sources), to be combined by the caller.
@@ -305,68 +340,57 @@ class Partials:
     do not know those two (0): :func:`aggregate_partials` with ``decoded`` makes none. With its
     ``spread``, ``mean`` and ``m2`` hold each piece's mean and sum of squared distances from it
     (variances), else 0.
+
+    Held as two blocks, ``keys`` (int64, one row per name of _KEY_NAMES x piece) and ``acc`` (uint64
+    bits, one plane per name of _ACC_NAMES x column x piece), the named arrays being views of them:
+    making, taking and concatenating pieces is two numpy operations, not eighteen (small queries make
+    many), and the kernels fill both blocks whole.
     """
 
-    columns: list[str]
-    types: list[FieldType]
-    series: np.ndarray
-    bucket: np.ndarray
-    row_tmin: np.ndarray  # time of the piece's first row, any column present or not
-    row_tmax: np.ndarray  # time of its last row
-    rows: np.ndarray  # its rows (count(*))
-    count: np.ndarray
-    sum_i: np.ndarray
-    sum_f: np.ndarray
-    min: np.ndarray
-    max: np.ndarray
-    first: np.ndarray
-    first_time: np.ndarray
-    last: np.ndarray
-    last_time: np.ndarray
-    min_time: np.ndarray
-    max_time: np.ndarray
-    mean: np.ndarray
-    m2: np.ndarray
+    __slots__ = ("columns", "types", "keys", "acc")
+
+    def __init__(self, columns: list[str], types: list[FieldType], keys: np.ndarray, acc: np.ndarray):
+        self.columns = columns
+        self.types = types
+        self.keys = keys  # (5, n) int64
+        self.acc = acc  # (13, len(columns), n) uint64
+
+    series = _key(0)
+    bucket = _key(1)
+    row_tmin = _key(2)  # time of the piece's first row, any column present or not
+    row_tmax = _key(3)  # time of its last row
+    rows = _key(4)  # its rows (count(*))
+    count = _acc(0, np.int64)
+    sum_i = _acc(1, np.uint64)
+    sum_f = _acc(2, np.float64)
+    min = _acc(3, np.uint64)
+    max = _acc(4, np.uint64)
+    first = _acc(5, np.uint64)
+    first_time = _acc(6, np.int64)
+    last = _acc(7, np.uint64)
+    last_time = _acc(8, np.int64)
+    min_time = _acc(9, np.int64)
+    max_time = _acc(10, np.int64)
+    mean = _acc(11, np.float64)
+    m2 = _acc(12, np.float64)
 
     @classmethod
     def empty(cls, columns: list[str], types: list[FieldType], n: int = 0) -> Partials:
-        k = len(columns)
-        keys = np.empty((5, n), np.int64)  # (two allocations, not sixteen: small queries make many)
-        acc = np.zeros((13, k, n), np.uint64)
-        return cls(
-            columns,
-            types,
-            series=keys[0],
-            bucket=keys[1],
-            row_tmin=keys[2],
-            row_tmax=keys[3],
-            rows=keys[4],
-            count=acc[0].view(np.int64),
-            sum_i=acc[1],
-            sum_f=acc[2].view(np.float64),
-            min=acc[3],
-            max=acc[4],
-            first=acc[5],
-            first_time=acc[6].view(np.int64),
-            last=acc[7],
-            last_time=acc[8].view(np.int64),
-            min_time=acc[9].view(np.int64),
-            max_time=acc[10].view(np.int64),
-            mean=acc[11].view(np.float64),
-            m2=acc[12].view(np.float64),
-        )
+        return cls(columns, types, np.empty((5, n), np.int64), np.zeros((13, len(columns), n), np.uint64))
 
     def __len__(self) -> int:
-        return len(self.series)
+        return self.keys.shape[1]
 
     def take(self, idx: np.ndarray | slice) -> Partials:
         """The pieces at ``idx`` (an index array or a slice), in that order."""
-        return Partials(
-            self.columns,
-            self.types,
-            *(getattr(self, k)[idx] for k in _KEY_NAMES),
-            *(getattr(self, k)[:, idx] for k in _ACC_NAMES),
-        )
+        return Partials(self.columns, self.types, self.keys[:, idx], self.acc[:, :, idx])
+
+    def replaced(self, rows: np.ndarray, count: np.ndarray) -> Partials:
+        """These pieces with other ``rows`` and ``count`` (copies: the arrays given are not kept)."""
+        keys, acc = self.keys.copy(), self.acc.copy()
+        keys[4] = rows
+        acc[0] = count.view(np.uint64)
+        return Partials(self.columns, self.types, keys, acc)
 
     @classmethod
     def concat(cls, parts: list[Partials], columns: list[str], types: list[FieldType]) -> Partials:
@@ -378,8 +402,8 @@ class Partials:
         return cls(
             columns,
             types,
-            *(np.concatenate([getattr(p, k) for p in parts]) for k in _KEY_NAMES),
-            *(np.concatenate([getattr(p, k) for p in parts], axis=1) for k in _ACC_NAMES),
+            np.concatenate([p.keys for p in parts], axis=1),
+            np.concatenate([p.acc for p in parts], axis=2),
         )
 
     def column(self, i: int) -> dict[str, np.ndarray]:
@@ -511,7 +535,9 @@ def _aggregate_shard(
     raw_parts: list[Rows] = []
     # the memtable's rows, read first: row groups whose times they only interleave with (no point of
     # the same series and time in both) need no merge, and aggregate as if alone
-    cached = [cache.read(t.series, tmin, tmax, read_cols) for cache in src.caches]
+    cached = [
+        cache.read(t.series, tmin, tmax, read_cols) for cache in src.caches if cache.overlaps(tmin, tmax)
+    ]
     cached = [c for c in cached if len(c)]
     if cached and len(isolated) and not isolated.all():
         isolated = _apart_from(cand, isolated, among_files, cached, t, tmin, tmax)
@@ -725,7 +751,6 @@ def _aggregate_fused_part(
     sp = chunk.spans(gidx, names)
     if sp is None:
         return Partials.empty(columns, types), gidx
-    gr = chunk.groups[gidx]
     ev = int(every or 0)
     cap = _pieces_cap(chunk, gidx, sp.rows, tmin, tmax, ev, offset if ev else 0)
     p = Partials.empty(columns, types, cap)
@@ -734,11 +759,10 @@ def _aggregate_fused_part(
     t_col = np.array([names.index(tm.column) + 1 for tm in terms], np.int64) if terms else _NO_TERMS[0]
     t_tag, t_kind, t_op, t_i, t_u, t_f = _term_arrays(terms)
     n = blockdecode.aggregate_groups(
-        sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, gr["series"].astype(np.int64), tags,
+        sp.buf, sp.at, sp.length, sp.count, sp.validity, sp.rows, chunk.group_series[gidx], tags,
         tmin, tmax, ev, offset if ev else 0, True, spread,
         t_col, t_tag, t_kind, t_op, t_i, t_u, t_f,
-        p.series, p.bucket, p.row_tmin, p.row_tmax, p.rows, p.count, p.sum_i, p.sum_f, p.min, p.max, p.first,
-        p.first_time, p.last, p.last_time, p.min_time, p.max_time, p.mean, p.m2, status,
+        p.keys, p.acc, status,
     )  # fmt: skip
     if n < cap:
         p = p.take(slice(0, n))
@@ -757,7 +781,10 @@ def _rows_partials(rows: Rows, columns, stored, types, every, offset, spread: bo
     p.bucket[:] = run_b[:nr]
     p.row_tmin[:] = rows.time[run_s[:nr]]
     p.row_tmax[:] = rows.time[run_s[1 : nr + 1] - 1]
-    p.rows[:] = np.diff(run_s[: nr + 1])
+    p.rows[:] = run_s[1 : nr + 1] - run_s[:nr]
+    count, sum_i, sum_f, mean, m2 = p.count, p.sum_i, p.sum_f, p.mean, p.m2
+    tail = (p.min, p.max, p.first, p.first_time, p.last, p.last_time, p.min_time, p.max_time)
+    every_row = None  # (one all-present mask for every column without a validity bitmap: read only)
     for i, (sc, ft) in enumerate(zip(stored, types, strict=True)):
         col = rows.fields.get(sc)
         if col is None:
@@ -766,15 +793,17 @@ def _rows_partials(rows: Rows, columns, stored, types, every, offset, spread: bo
         if ft is FieldType.BOOLEAN:
             vals = vals.astype(np.uint64)
         bits = np.ascontiguousarray(vals).view(np.uint64)
-        mask = np.ones(n, np.uint8) if col.valid is None else col.valid.view(np.uint8)
-        args = (bits, mask, rows.time, run_s, nr, i, 0, p.count)
-        tail = (p.min, p.max, p.first, p.first_time, p.last, p.last_time, p.min_time, p.max_time)
-        if ft is FieldType.FLOAT:
-            blockdecode._acc_float(*args, p.sum_f, *tail)
+        if col.valid is not None:
+            mask = col.valid.view(np.uint8)
         else:
-            blockdecode._acc_integer(*args, p.sum_i, *tail, ft is not FieldType.UNSIGNED)
+            mask = every_row = np.ones(n, np.uint8) if every_row is None else every_row
+        args = (bits, mask, rows.time, run_s, nr, i, 0, count)
+        if ft is FieldType.FLOAT:
+            blockdecode._acc_float(*args, sum_f, *tail)
+        else:
+            blockdecode._acc_integer(*args, sum_i, *tail, ft is not FieldType.UNSIGNED)
         if spread:
-            blockdecode._acc_spread(bits, mask, _TAGS[ft], run_s, nr, i, 0, p.mean, p.m2)
+            blockdecode._acc_spread(bits, mask, _TAGS[ft], run_s, nr, i, 0, mean, m2)
     return p
 
 

@@ -34,6 +34,7 @@ from columnar.scan import (
     filtered,
     filtered_pieces,
     fixed_width,
+    fixed_width_rows,
     last_rows,
     rows_at,
     rows_estimate,
@@ -233,13 +234,12 @@ def _bucket_aggregate(session: SqlSession, plan: BucketAggregate, params: list) 
     req = _request(session, plan, params)
     every = plan.every_us * 1000 if plan.every_us else None
     offset = bucket_offset(session, plan, every) if every else 0
-    fields = list(dict.fromkeys(a.field for a in plan.aggs if a.field))  # ("": of the rows)
+    fields, filters = _shape(plan)
     conds = _conditions(plan.conditions, params)
     if conds is None:  # compared with NULL: no row counts
         return _order_limit(
             plan, _aggregate_table(session, plan, Partials.empty(fields, _types(plan, fields)), fields)
         )
-    filters = list({a.filter[2]: a.filter for a in plan.aggs if a.filter is not None}.values())
     if (
         every
         and not filters
@@ -253,6 +253,18 @@ def _bucket_aggregate(session: SqlSession, plan: BucketAggregate, params: list) 
     if filters:
         p, src = _filter_scans(session, plan, params, p, filters, req, fields, every, offset, conds)
     return _order_limit(plan, _aggregate_table(session, plan, p, fields, (req, every, offset, conds), src))
+
+
+def _shape(plan: BucketAggregate) -> tuple[list[str], list]:
+    """The fields the aggregates read ("": of the rows, none) and their distinct FILTERs, per plan
+    (copies: callers may keep them)."""
+    got = plan.__dict__.get("_shape")
+    if got is None:
+        got = plan.__dict__["_shape"] = (
+            list(dict.fromkeys(a.field for a in plan.aggs if a.field)),
+            list({a.filter[2]: a.filter for a in plan.aggs if a.filter is not None}.values()),
+        )
+    return list(got[0]), list(got[1])
 
 
 def _filter_scans(
@@ -307,7 +319,7 @@ def _filter_scans(
 
 def _only(p: Partials, keep: np.ndarray) -> Partials:
     """``p`` with the pieces outside ``keep`` holding no rows and no values (they count nothing)."""
-    return dataclasses.replace(p, rows=np.where(keep, p.rows, 0), count=np.where(keep, p.count, 0))
+    return p.replaced(np.where(keep, p.rows, 0), np.where(keep, p.count, 0))
 
 
 def bucket_offset(session: SqlSession, plan: BucketAggregate, every: int) -> int:
@@ -324,10 +336,14 @@ def bucket_offset(session: SqlSession, plan: BucketAggregate, every: int) -> int
 
 def _decoded(plan: BucketAggregate) -> tuple[bool, bool]:
     """Whether an aggregate needs what block statistics do not know: (the times of each piece's min
-    or max, or its spread; its spread: mean and squared distances)."""
-    spread = any(a.func in SPREAD_FUNCS for a in plan.aggs)
-    extremes = ("max_time", "min_time")
-    return spread or any(a.func in extremes or a.selects in extremes for a in plan.aggs), spread
+    or max, or its spread; its spread: mean and squared distances). Per plan."""
+    got = plan.__dict__.get("_decoded")
+    if got is None:
+        spread = any(a.func in SPREAD_FUNCS for a in plan.aggs)
+        extremes = ("max_time", "min_time")
+        decoded = spread or any(a.func in extremes or a.selects in extremes for a in plan.aggs)
+        got = plan.__dict__["_decoded"] = (decoded, spread)
+    return got
 
 
 # A native aggregate holds its partials (one per series, bucket and block: 9 values a column) and its
@@ -603,7 +619,11 @@ def _percentile_values(
 ) -> tuple[np.ndarray, np.ndarray, pa.Table] | None:
     """For percentiles: the rows they read (with the conditions' and the partials' time range), as
     (each row's bucket, its series, the table of its fields); None without percentiles."""
-    fields = list(dict.fromkeys(a.field for a in plan.aggs if a.func in _PERCENTILES))
+    fields = plan.__dict__.get("_percentile_fields")
+    if fields is None:  # per plan
+        fields = plan.__dict__["_percentile_fields"] = list(
+            dict.fromkeys(a.field for a in plan.aggs if a.func in _PERCENTILES)
+        )
     if not fields:
         return None
     if sum(int(p.count[p.columns.index(f)].sum()) for f in fields) > NATIVE_PERCENTILE_VALUES:
@@ -738,13 +758,10 @@ def _simple_aggregates(
     if codes is None:
         which = [i for i, a in enumerate(plan.aggs) if a.func in _SIMPLE and a.filter is None]
         cols = np.array([col_of[plan.aggs[i].field] for i in which], np.int64)
-        codes = memo[key] = (
-            which,
-            np.array([_SIMPLE[plan.aggs[i].func] for i in which], np.int64),
-            cols,
-            np.array([_KIND[p.types[c]] for c in cols.tolist()], np.int64),
-        )
-    which, funcs, cols, kinds = codes
+        funcs = np.array([_SIMPLE[plan.aggs[i].func] for i in which], np.int64)
+        kinds = np.array([_KIND[p.types[c]] for c in cols.tolist()], np.int64)
+        codes = memo[key] = (which, funcs, cols, kinds, _finish_plan(funcs, kinds))
+    which, funcs, cols, kinds, (finish, bools) = codes
     if not which:
         return {}
     out_i = np.zeros((len(which), len(starts)), np.int64)
@@ -755,21 +772,37 @@ def _simple_aggregates(
         order, starts, p.count, p.sum_i.view(np.int64), p.sum_f, mins, maxs, mins.view(np.float64),
         maxs.view(np.float64), funcs, cols, kinds, out_i, out_f, valid,
     )  # fmt: skip
+    # the outputs over the kernel's blocks, a kind of output at a time (per plan: which are which)
     out: dict[int, pa.Array] = {}
-    for k, i in enumerate(which):
-        f, kind = int(funcs[k]), int(kinds[k])
-        mask = None if f == 0 else ~valid[k]
-        if f == 0:
-            out[i] = pa.array(out_i[k], pa.int64())
-        elif f == 2 or kind == 2:
-            out[i] = pa.array(out_f[k], pa.float64(), mask=mask)
-        elif kind == 1 and f != 1:  # (a sum of unsigned values is int64, as _combine's)
-            out[i] = fixed_width(pa.uint64(), out_i[k], valid[k])
-        elif kind == 3 and f != 1:
-            out[i] = pa.array(out_i[k].astype(bool), mask=mask)
-        else:
-            out[i] = fixed_width(pa.int64(), out_i[k], valid[k])
+    for typ, block, masked, ks in finish:
+        arrays = fixed_width_rows(typ, out_i if block == "i" else out_f, valid if masked else None, ks)
+        out.update((which[k], arr) for k, arr in zip(ks, arrays, strict=True))
+    for k in bools:
+        out[which[k]] = pa.array(out_i[k].astype(bool), mask=~valid[k])
     return out
+
+
+def _finish_plan(funcs: np.ndarray, kinds: np.ndarray) -> tuple[list[tuple], list[int]]:
+    """How _simple_aggregates makes its outputs Arrow arrays: [(type, block of the kernel's outputs,
+    masked by its validity, outputs)], and the outputs that are booleans (min and max of a boolean
+    column). count is int64 and never NULL; avg and float outputs float64; a sum of unsigned values
+    int64 (as _combine's), their min and max uint64; the others int64."""
+    groups: dict[tuple, list[int]] = {}
+    bools = []
+    for k, (f, kind) in enumerate(zip(funcs.tolist(), kinds.tolist(), strict=True)):
+        if f == 0:
+            key = ("int64", "i", False)
+        elif f == 2 or kind == 2:
+            key = ("float64", "f", True)
+        elif kind == 1 and f != 1:
+            key = ("uint64", "i", True)
+        elif kind == 3 and f != 1:
+            bools.append(k)
+            continue
+        else:
+            key = ("int64", "i", True)
+        groups.setdefault(key, []).append(k)
+    return [(getattr(pa, t)(), block, masked, ks) for (t, block, masked), ks in groups.items()], bools
 
 
 _FIXED_TYPES = {np.dtype(np.int64): pa.int64(), np.dtype(np.uint64): pa.uint64()}
