@@ -274,24 +274,48 @@ _MAX_TIME_TEXT = 65536
 def _small_values_json(
     series: list[Series], times: np.ndarray, cols: list[Col], epoch: str | None, tz: Any
 ) -> list[RawJSON]:
-    """values_json's text for few cells: each cell formatted as _value formats it (the rows and
-    series joined by str.join over map, without a Python step per row)."""
+    """values_json's text for few cells: each cell formatted as _value formats it, and each series'
+    rows written by one ``%`` of its template (_rows_format) over its cells in row order (a Python
+    step per series, not per row or cell)."""
     texts = _time_texts(times.tolist(), epoch, tz)
-    if cols and all(c.values.dtype.kind in "iu" for c in cols) and all(every_valid(c.valid) for c in cols):
-        # integers without nulls (TSBS's fields, counts): each row formatted by one % (str(int)'s text)
-        row = ("%s" + ",%d" * len(cols)).__mod__
-        rows = list(map(row, zip(texts, *(c.values.tolist() for c in cols), strict=True)))
+    width = len(cols) + 1
+    cells = "%s"
+    columns: list[list[Any]] = [texts]
+    for c in cols:
+        if c.values.dtype.kind in "iu":  # integers (TSBS's fields, counts): str(int)'s text by %d
+            values = c.values.tolist()
+            if every_valid(c.valid):
+                cells += ",%d"
+            else:  # (nulls written by %s)
+                held = np.array(values, dtype=object)
+                held[~c.valid] = "null"
+                values = held.tolist()
+                cells += ",%s"
+            columns.append(values)
+        else:
+            cells += ",%s"
+            columns.append(_cells(c))
+    if width == 1:
+        flat = texts
     else:
-        rows = list(map(",".join, zip(texts, *map(_cells, cols), strict=True)))
+        flat = [None] * (len(texts) * width)
+        for j, column in enumerate(columns):
+            flat[j::width] = column
     if len(series) == 1:
-        return [RawJSON("[[" + "],[".join(rows) + "]]")]
+        return [RawJSON(_rows_format(len(texts), cells) % tuple(flat))]
     out = []
     lo = 0
     for s in series:
-        hi = lo + len(s)
-        out.append(RawJSON("[[" + "],[".join(rows[lo:hi]) + "]]"))
+        hi = lo + len(s) * width
+        out.append(RawJSON(_rows_format(len(s), cells) % tuple(flat[lo:hi])))
         lo = hi
     return out
+
+
+@functools.lru_cache(maxsize=1024)  # by row count: a template's answers have one or a few
+def _rows_format(n: int, cells: str) -> str:
+    """``[[<cells>],[<cells>],...]`` of ``n`` rows, a % format of their cells in row order."""
+    return "[[" + "],[".join([cells] * n) + "]]"
 
 
 def _time_texts(times: list[int], epoch: str | None, tz: Any) -> list[str]:
