@@ -89,9 +89,10 @@ def execute_select(
     out: list[Series] = []
     for src in sources:
         out.extend(run_source(ctx, plan, src))
-    if len({s.name for s in sources}) < len(sources):
+    if len(sources) > 1 and len({s.name for s in sources}) < len(sources):
         out = _merge_same(out, c)
-    out.sort(key=lambda s: (s.name, sorted((s.tags or {}).items())))
+    if len(out) > 1:
+        out.sort(key=lambda s: (s.name, sorted((s.tags or {}).items())))
     for series in out:
         if c.tz is not dt.UTC:
             series.tz = c.tz
