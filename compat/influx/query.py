@@ -157,14 +157,12 @@ class Encoder:
         if s.name:
             parts.append('"name":' + _str(s.name))
         if s.tags:
-            parts.append(
-                '"tags":{' + ",".join(f"{_str(k)}:{_value(v)}" for k, v in sorted(s.tags.items())) + "}"
-            )
+            parts.append('"tags":{' + ",".join(map(_tag_text, sorted(s.tags.items()))) + "}")
         if s.columns:
             parts.append('"columns":' + self._columns_json(s.columns))
-        if len(s):
-            if values is None:
-                values = self.values_json([s])[0] if s.columnar else RawJSON(_value(self.rows(s, s.values)))
+        if values is None and len(s):  # (series_objs gives the values of series with rows)
+            values = self.values_json([s])[0] if s.columnar else RawJSON(_value(self.rows(s, s.values)))
+        if values is not None:
             parts.append('"values":' + values)
         if partial:
             parts.append('"partial":true')
@@ -181,7 +179,11 @@ class Encoder:
     def series_objs(self, series: list[Series]) -> list[dict[str, Any] | RawJSON]:
         """The series of one result; columnar ones of the same column types formatted together."""
         values: dict[int, RawJSON] = {}
-        if not self.pretty:
+        if not self.pretty and len(series) == 1:  # (most answers: nothing to group)
+            s = series[0]
+            if s.columnar and len(s):
+                values[0] = self.values_json(series)[0]
+        elif not self.pretty:
             alike: dict[tuple, list[int]] = {}
             for i, s in enumerate(series):
                 if s.columnar and len(s):
@@ -194,7 +196,10 @@ class Encoder:
             for idxs in alike.values():
                 for i, v in zip(idxs, self.values_json([series[i] for i in idxs]), strict=True):
                     values[i] = v
-        return [self.series_obj(s, s.partial, values.get(i)) for i, s in enumerate(series)]
+        if self.pretty:
+            return [self.series_obj(s, s.partial, values.get(i)) for i, s in enumerate(series)]
+        text = self._series_json
+        return [text(s, s.partial, values.get(i)) for i, s in enumerate(series)]
 
     def values_json(self, series: list[Series]) -> list[RawJSON]:
         """The rows of columnar series (of one tz and the same column types) as JSON, formatted a
@@ -236,6 +241,12 @@ class Encoder:
         parts: list[str] = []
         _emit(o, parts)
         return "".join(parts).encode()
+
+
+@functools.lru_cache(maxsize=65536)  # a tag's key and value recur in every answer that groups by it
+def _tag_text(item: tuple[str, Any]) -> str:
+    """``"key":value`` of a series' tag."""
+    return f"{_str(item[0])}:{_value(item[1])}"
 
 
 @functools.lru_cache(maxsize=4096)  # a statement template's columns, in every answer to it
