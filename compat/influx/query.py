@@ -110,6 +110,13 @@ def _value(v: Any) -> str:
     return _str(str(v))
 
 
+def _word_text(w: Any) -> str:
+    """_value's text of a word of a dictionary of texts (a text, or None)."""
+    if type(w) is str:
+        return _str(w)
+    return _value(w)
+
+
 class RawJSON(str):
     """Text that is already JSON (a columnar series' values), written as it is."""
 
@@ -374,7 +381,7 @@ def _cells(c: Col) -> list[str]:
     elif kind == "b":
         out = ["true" if x else "false" for x in v.tolist()]
     elif c.codes is not None and c.words is not None and len(c.words) <= 2 * len(c.codes):
-        texts = [_value(w) for w in c.words.tolist()]  # each word once
+        texts = list(map(_word_text, c.words.tolist()))  # each word once
         out = list(map(texts.__getitem__, c.codes.tolist()))
     else:
         out = [_value(x) for x in v.tolist()]
@@ -621,7 +628,7 @@ def json_cells(c: Col) -> pa.Array:
     elif kind == "b":
         out = pa.array(["false", "true"]).take(pa.array(v.astype(np.int8)))
     elif c.codes is not None and c.words is not None and len(c.words) <= 2 * len(c.codes):
-        words = pa.array([_value(w) for w in c.words.tolist()], pa.string())
+        words = pa.array(list(map(_word_text, c.words.tolist())), pa.string())
         out = words.take(pa.array(c.codes))
     else:
         try:
