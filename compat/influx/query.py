@@ -313,6 +313,7 @@ def _small_values_json(
         else:
             cells += ",%s"
             columns.append(_cells(c))
+    flat: list[Any]
     if width == 1:
         flat = texts
     else:
