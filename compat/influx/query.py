@@ -110,6 +110,13 @@ def _value(v: Any) -> str:
     return _str(str(v))
 
 
+def _word_text(w: Any) -> str:
+    """_value's text of a word of a dictionary of texts (a text, or None)."""
+    if type(w) is str:
+        return _str(w)
+    return _value(w)
+
+
 class RawJSON(str):
     """Text that is already JSON (a columnar series' values), written as it is."""
 
@@ -157,14 +164,12 @@ class Encoder:
         if s.name:
             parts.append('"name":' + _str(s.name))
         if s.tags:
-            parts.append(
-                '"tags":{' + ",".join(f"{_str(k)}:{_value(v)}" for k, v in sorted(s.tags.items())) + "}"
-            )
+            parts.append('"tags":{' + ",".join(map(_tag_text, sorted(s.tags.items()))) + "}")
         if s.columns:
             parts.append('"columns":' + self._columns_json(s.columns))
-        if len(s):
-            if values is None:
-                values = self.values_json([s])[0] if s.columnar else RawJSON(_value(self.rows(s, s.values)))
+        if values is None and len(s):  # (series_objs gives the values of series with rows)
+            values = self.values_json([s])[0] if s.columnar else RawJSON(_value(self.rows(s, s.values)))
+        if values is not None:
             parts.append('"values":' + values)
         if partial:
             parts.append('"partial":true')
@@ -181,7 +186,11 @@ class Encoder:
     def series_objs(self, series: list[Series]) -> list[dict[str, Any] | RawJSON]:
         """The series of one result; columnar ones of the same column types formatted together."""
         values: dict[int, RawJSON] = {}
-        if not self.pretty:
+        if not self.pretty and len(series) == 1:  # (most answers: nothing to group)
+            s = series[0]
+            if s.columnar and len(s):
+                values[0] = self.values_json(series)[0]
+        elif not self.pretty:
             alike: dict[tuple, list[int]] = {}
             for i, s in enumerate(series):
                 if s.columnar and len(s):
@@ -194,7 +203,10 @@ class Encoder:
             for idxs in alike.values():
                 for i, v in zip(idxs, self.values_json([series[i] for i in idxs]), strict=True):
                     values[i] = v
-        return [self.series_obj(s, s.partial, values.get(i)) for i, s in enumerate(series)]
+        if self.pretty:
+            return [self.series_obj(s, s.partial, values.get(i)) for i, s in enumerate(series)]
+        text = self._series_json
+        return [text(s, s.partial, values.get(i)) for i, s in enumerate(series)]
 
     def values_json(self, series: list[Series]) -> list[RawJSON]:
         """The rows of columnar series (of one tz and the same column types) as JSON, formatted a
@@ -238,6 +250,12 @@ class Encoder:
         return "".join(parts).encode()
 
 
+@functools.lru_cache(maxsize=65536)  # a tag's key and value recur in every answer that groups by it
+def _tag_text(item: tuple[str, Any]) -> str:
+    """``"key":value`` of a series' tag."""
+    return f"{_str(item[0])}:{_value(item[1])}"
+
+
 @functools.lru_cache(maxsize=4096)  # a statement template's columns, in every answer to it
 def _columns_text(columns: tuple[str, ...]) -> RawJSON:
     return RawJSON(_value(list(columns)))
@@ -274,24 +292,49 @@ _MAX_TIME_TEXT = 65536
 def _small_values_json(
     series: list[Series], times: np.ndarray, cols: list[Col], epoch: str | None, tz: Any
 ) -> list[RawJSON]:
-    """values_json's text for few cells: each cell formatted as _value formats it (the rows and
-    series joined by str.join over map, without a Python step per row)."""
+    """values_json's text for few cells: each cell formatted as _value formats it, and each series'
+    rows written by one ``%`` of its template (_rows_format) over its cells in row order (a Python
+    step per series, not per row or cell)."""
     texts = _time_texts(times.tolist(), epoch, tz)
-    if cols and all(c.values.dtype.kind in "iu" for c in cols) and all(every_valid(c.valid) for c in cols):
-        # integers without nulls (TSBS's fields, counts): each row formatted by one % (str(int)'s text)
-        row = ("%s" + ",%d" * len(cols)).__mod__
-        rows = list(map(row, zip(texts, *(c.values.tolist() for c in cols), strict=True)))
+    width = len(cols) + 1
+    cells = "%s"
+    columns: list[list[Any]] = [texts]
+    for c in cols:
+        if c.values.dtype.kind in "iu":  # integers (TSBS's fields, counts): str(int)'s text by %d
+            values = c.values.tolist()
+            if every_valid(c.valid):
+                cells += ",%d"
+            else:  # (nulls written by %s)
+                held = np.array(values, dtype=object)
+                held[~c.valid] = "null"
+                values = held.tolist()
+                cells += ",%s"
+            columns.append(values)
+        else:
+            cells += ",%s"
+            columns.append(_cells(c))
+    flat: list[Any]
+    if width == 1:
+        flat = texts
     else:
-        rows = list(map(",".join, zip(texts, *map(_cells, cols), strict=True)))
+        flat = [None] * (len(texts) * width)
+        for j, column in enumerate(columns):
+            flat[j::width] = column
     if len(series) == 1:
-        return [RawJSON("[[" + "],[".join(rows) + "]]")]
+        return [RawJSON(_rows_format(len(texts), cells) % tuple(flat))]
     out = []
     lo = 0
     for s in series:
-        hi = lo + len(s)
-        out.append(RawJSON("[[" + "],[".join(rows[lo:hi]) + "]]"))
+        hi = lo + len(s) * width
+        out.append(RawJSON(_rows_format(len(s), cells) % tuple(flat[lo:hi])))
         lo = hi
     return out
+
+
+@functools.lru_cache(maxsize=1024)  # by row count: a template's answers have one or a few
+def _rows_format(n: int, cells: str) -> str:
+    """``[[<cells>],[<cells>],...]`` of ``n`` rows, a % format of their cells in row order."""
+    return "[[" + "],[".join([cells] * n) + "]]"
 
 
 def _time_texts(times: list[int], epoch: str | None, tz: Any) -> list[str]:
@@ -339,7 +382,7 @@ def _cells(c: Col) -> list[str]:
     elif kind == "b":
         out = ["true" if x else "false" for x in v.tolist()]
     elif c.codes is not None and c.words is not None and len(c.words) <= 2 * len(c.codes):
-        texts = [_value(w) for w in c.words.tolist()]  # each word once
+        texts = list(map(_word_text, c.words.tolist()))  # each word once
         out = list(map(texts.__getitem__, c.codes.tolist()))
     else:
         out = [_value(x) for x in v.tolist()]
@@ -586,7 +629,7 @@ def json_cells(c: Col) -> pa.Array:
     elif kind == "b":
         out = pa.array(["false", "true"]).take(pa.array(v.astype(np.int8)))
     elif c.codes is not None and c.words is not None and len(c.words) <= 2 * len(c.codes):
-        words = pa.array([_value(w) for w in c.words.tolist()], pa.string())
+        words = pa.array(list(map(_word_text, c.words.tolist())), pa.string())
         out = words.take(pa.array(c.codes))
     else:
         try:

@@ -294,8 +294,10 @@ def split_block(
     block = Block(times, values)
     out: list[Series] = []
     lo = 0
+    dims, name, columns = plan.dims, src.name, plan.columns
+    in_order = dims == sorted(dims)  # (series_tags' dict without a sort per series)
     for key, n in zip(keys, lengths, strict=True):
-        tags = series_tags(plan.dims, key)
-        out.append(Series(src.name, tags, plan.columns, times=times[lo : lo + n], block=(block, lo)))
+        tags = (dict(zip(dims, key, strict=True)) if in_order else series_tags(dims, key)) if dims else None
+        out.append(Series(name, tags, columns, times=times[lo : lo + n], block=(block, lo)))
         lo += n
     return out

@@ -25,10 +25,10 @@ from sql.influxql import ast as A
 from sql.influxql.calls import run_calls
 from sql.influxql.compile import (
     Compiled,
+    ConditionPlan,
     QueryError,
     TimeRange,
     compile_select,
-    condition_expr,
 )
 from sql.influxql.expand import column_names, expand_dimensions, expand_fields, union_schema
 from sql.influxql.functions import BOOLEAN, FLOAT, INTEGER, STRING
@@ -89,9 +89,10 @@ def execute_select(
     out: list[Series] = []
     for src in sources:
         out.extend(run_source(ctx, plan, src))
-    if len({s.name for s in sources}) < len(sources):
+    if len(sources) > 1 and len({s.name for s in sources}) < len(sources):
         out = _merge_same(out, c)
-    out.sort(key=lambda s: (s.name, sorted((s.tags or {}).items())))
+    if len(out) > 1:
+        out.sort(key=lambda s: (s.name, sorted((s.tags or {}).items())))
     for series in out:
         if c.tz is not dt.UTC:
             series.tz = c.tz
@@ -120,7 +121,7 @@ MAX_MEMOS = 1024
 
 
 class _Memo:
-    __slots__ = ("columns", "dims", "fields", "plan_memo", "sources", "template", "windows")
+    __slots__ = ("columns", "condition_plan", "dims", "fields", "plan_memo", "sources", "template", "windows")
 
     def __init__(self, c: Compiled, sources: list[Source], plan: Plan) -> None:
         self.template = copy.copy(c)
@@ -132,6 +133,9 @@ class _Memo:
         self.columns = plan.columns
         self.windows = plan.windows
         self.plan_memo = plan.memo
+        # the template's condition split into time range and the rest (its shape is every text's:
+        # only values in the WHERE clause differ, _memo_key), each text's own values bound to it
+        self.condition_plan = ConditionPlan(c.stmt.condition)
 
     def compiled(self, stmt: A.SelectStatement, now: int, given: tuple[Any, Any] | None) -> Compiled:
         """compile_select(stmt, now, condition=given) for a statement of the template."""
@@ -139,7 +143,7 @@ class _Memo:
         c.__dict__.update(self.template.__dict__)
         c.stmt = stmt
         if given is None or c.tz is not dt.UTC:
-            given = condition_expr(stmt.condition, now, c.tz)
+            given = self.condition_plan.bind(stmt.condition, now, c.tz)
         cond, tr = given  # (validate_condition passed the template's: its calls are the template's)
         c.condition = cond
         c.time_range = TimeRange(tr.min, now if tr.max is None and c.interval else tr.max)

@@ -116,13 +116,20 @@ def _utc_ns(s: str, frac: str | None) -> int | None:
     return ns + int(frac.ljust(9, "0")) if frac else ns
 
 
-def parse_time(s: str, tz: dt.tzinfo | None = None) -> int:
-    """Nanoseconds since the epoch of a time-literal string; BadTime if it is none."""
+def utc_time(s: str) -> int | None:
+    """parse_time's nanoseconds of an RFC3339 text in UTC (``...Z``, the usual time bound) of a
+    valid date and time of day; None for any other text (parse_time's to read)."""
     m = _RFC3339.match(s)
     if m is not None and s[-1] == "Z":
-        ns = _utc_ns(s, m.group(7))
-        if ns is not None:
-            return ns
+        return _utc_ns(s, m.group(7))
+    return None
+
+
+def parse_time(s: str, tz: dt.tzinfo | None = None) -> int:
+    """Nanoseconds since the epoch of a time-literal string; BadTime if it is none."""
+    ns = utc_time(s)
+    if ns is not None:
+        return ns
     zone: dt.tzinfo = tz or dt.UTC
     try:
         if _DATE.match(s):

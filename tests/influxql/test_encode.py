@@ -419,3 +419,32 @@ def test_small_integer_rows_are_the_rows_json(epoch: str | None) -> None:
         fast = _encode_all(enc, [StatementResult(0, block)])
         assert fast == _encode_all(enc, [StatementResult(0, [_rows_copy(s) for s in block])])
         assert json.loads(fast)["results"][0]["series"][0]["values"][0][1:] == [c.tolist()[0] for c in cols]
+
+
+def test_small_mixed_rows_are_the_rows_json() -> None:
+    """A small answer whose columns mix integers with nulls, floats (exponents, -0, NaN as null) and
+    texts that look like % formats: each series of the block (1, 2 and 4 rows) as the value-by-value
+    encoder writes it."""
+    n = 7
+    valid = np.ones(n, bool)
+    some_null = valid.copy()
+    some_null[[1, 5]] = False
+    times = np.arange(n, dtype=np.int64) * 60 * 10**9 + 1451606400 * 10**9
+    floats = np.array([0.5, 1e20, -0.0, 3.0, 1e-7, np.nan, 7.25])
+    words = np.array(["%s", "a%db", "%%", "x", "<&>", "", "%(k)s"], object)
+    cols = [
+        Col(np.arange(n, dtype=np.int64) - 3, some_null, "integer"),
+        Col(floats, ~np.isnan(floats), "float"),
+        Col(words, some_null, "string"),
+    ]
+    enc = Encoder(None, False)
+    names = ["time", "i", "f", "s"]
+    block = [
+        Series("m", {"host": h}, names, times=times[lo:hi], cols=[c.take(slice(lo, hi)) for c in cols])
+        for h, lo, hi in (("a", 0, 1), ("b", 1, 3), ("c", 3, n))
+    ]
+    fast = _encode_all(enc, [StatementResult(0, block)])
+    assert fast == _encode_all(enc, [StatementResult(0, [_rows_copy(s) for s in block])])
+    values = [s["values"] for s in json.loads(fast)["results"][0]["series"]]
+    assert values[1] == [["2016-01-01T00:01:00Z", None, 1e20, None], ["2016-01-01T00:02:00Z", -1, -0.0, "%%"]]
+    assert values[2][2] == ["2016-01-01T00:05:00Z", None, None, None]

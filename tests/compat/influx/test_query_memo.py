@@ -165,3 +165,42 @@ def test_sources_of_one_name_in_two_databases(write_app) -> None:
             }
 
     app.run(check)
+
+
+def test_time_bounds_of_one_template_in_every_form(write_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The texts of one template bind their own time bounds to the ConditionPlan the memo keeps:
+    each answer (windows, values, the error of a bound that is no time) is the one a fresh compile
+    of the text gives, whichever form its bounds take (RFC3339 in UTC, with a zone or a fraction, a
+    date, a spaced time, an integer, text that is no time) and whatever text came before."""
+    app: WriteApp = write_app()
+    lines = [f"cpu,host=h{i % 2} v={i}i {(BASE + i * 60) * 10**9}" for i in range(300)]
+    compiles = _compiles(monkeypatch)
+    shapes = (
+        "SELECT max(v) FROM cpu WHERE host = 'h0' AND time >= {lo} AND time < {hi} GROUP BY time(1h)",
+        "SELECT count(v) FROM cpu WHERE (time >= {lo} OR host = 'h1') AND time <= {hi} GROUP BY time(1h)",
+    )
+    bounds = (
+        ("'2016-01-01T00:00:00Z'", "'2016-01-01T02:00:00Z'"),
+        ("'2016-01-01T01:30:00+01:00'", "'2016-01-01T03:00:00.5Z'"),
+        ("'2016-01-01 01:00:00'", "'2016-01-01T04:59:59.999999999Z'"),
+        ("'2016-01-01'", "'2016-01-01T03:00:00Z'"),
+        (str((BASE + 3600) * 10**9), "'2016-01-01T03:00:00Z'"),
+        ("'2016-01-01T00:00:00Z'", "'2016-13-01T00:00:00Z'"),
+        ("'yesterday'", "'2016-01-01T03:00:00Z'"),
+        ("'2016-01-01T24:00:00Z'", "'2016-01-03T00:00:00Z'"),
+    )
+
+    async def check(client: Client) -> None:
+        assert (await client.post("/write?db=db", data="\n".join(lines))).status == 204
+        for shape in shapes:
+            memoised = []
+            for lo, hi in bounds:
+                memoised.append(await _query(client, shape.format(lo=lo, hi=hi)))
+            assert len(compiles) == 2  # (two templates: string bounds, an integer one; no other compile)
+            for (lo, hi), got in zip(bounds, memoised, strict=True):
+                S._STORES.clear()  # a fresh compile of the text alone
+                assert await _query(client, shape.format(lo=lo, hi=hi)) == got, (lo, hi)
+            assert any("series" in r for r in memoised) and any("error" in r for r in memoised)
+            compiles.clear()
+
+    app.run(check)
