@@ -25,6 +25,7 @@ from sql.parse import parse
 from sql.rewrite import RewriteContext
 from tests.sql.fixtures_loader import Fixture, normalise_sql, text
 from tests.sql.fixtures_loader import load as load_rewrite
+from tests.sql.test_timescale_information import VIEWS as TIMESCALEDB_VIEWS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "catalog"
 NS = 1_700_000_000_000_000_000
@@ -311,23 +312,7 @@ def test_jdbc_metadata_answers(cat: Catalog) -> None:
         ("public", "weather", "TABLE"),
         ("public", "v_cpu", "VIEW"),
         # TimescaleDB's views: pgjdbc lists every view outside pg_catalog and information_schema
-        *[
-            ("timescaledb_information", v, "VIEW")
-            for v in (
-                "chunk_columnstore_settings",
-                "chunk_compression_settings",
-                "chunks",
-                "compression_settings",
-                "continuous_aggregates",
-                "dimensions",
-                "hypertable_columnstore_settings",
-                "hypertable_compression_settings",
-                "hypertables",
-                "job_errors",
-                "job_stats",
-                "jobs",
-            )
-        ],
+        *[("timescaledb_information", v, "VIEW") for v in TIMESCALEDB_VIEWS],
     ]
     cols = [(r[2], r[3], r[4], r[5], r[8]) for r in _jdbc(cat, "getColumns")]
     assert cols == [
