@@ -361,11 +361,14 @@ def _database_size(args: list[exp.Expr]) -> exp.Expr:
 
 
 # the sequence a column owns (SERIAL, OWNED BY: pg_depend's 'a' rows), schema-qualified
+# (the catalog's columns renamed __s_*: an argument that is a column of the caller's query, as
+# pg_get_serial_sequence('t', attname) over pg_attribute, must not bind to the lookup's own tables)
 _SERIAL_SEQUENCE = (
-    "(SELECT MIN(n.nspname || '.' || s.relname) FROM pg_catalog.pg_depend d "
+    "(SELECT MIN(__s_name) FROM (SELECT n.nspname || '.' || s.relname AS __s_name, d.refobjid AS __s_rel, "
+    "a.attname AS __s_att FROM pg_catalog.pg_depend d "
     "JOIN pg_catalog.pg_class s ON s.oid = d.objid JOIN pg_catalog.pg_namespace n ON n.oid = s.relnamespace "
     "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
-    "WHERE d.deptype IN ('a', 'i') AND d.refobjid = _1 AND a.attname = _2)"
+    "WHERE d.deptype IN ('a', 'i')) AS __s WHERE __s_rel = _1 AND __s_att = _2)"
 )
 
 

@@ -88,6 +88,10 @@ def test_the_catalog_shows_an_identity(s):
     assert _run(
         s, "SELECT pg_get_serial_sequence('ev', 'id') AS a, pg_get_serial_sequence('ev', 'n') AS b"
     ) == [("public.ev_id_seq", "public.ev_n_seq")]
+    # a column of the caller's query as the argument (it bound to the lookup's own pg_attribute before)
+    got = _run(s, "SELECT attname, pg_get_serial_sequence('ev', attname) FROM pg_attribute "
+                  "WHERE attrelid = 'ev'::regclass AND attnum > 0 ORDER BY attnum")  # fmt: skip
+    assert got == [("id", "public.ev_id_seq"), ("n", "public.ev_n_seq"), ("at", None)]
     assert _run(s, "SELECT d.deptype FROM pg_depend d JOIN pg_class c ON c.oid = d.objid "
                    "WHERE c.relname = 'ev_id_seq'") == [("i",)]  # fmt: skip
     assert _run(
