@@ -260,24 +260,20 @@ def no_arrays(table: str, columns: list) -> None:
             )
 
 
-def _is_default(e: exp.Expression) -> bool:
-    return isinstance(e, exp.Var) and e.name.upper() == "DEFAULT"
-
-
 def _values_defaults(values: exp.Values, names: list[str], defaults: dict) -> tuple[list[str], dict]:
     """``DEFAULT`` items of a VALUES list, in place: a column that is DEFAULT in every row is left out
     (it is filled as an omitted column is); elsewhere DEFAULT becomes the column's expression, or
     NULL (no default, or a SERIAL, whose values :func:`_serial_values` puts there). Returns the
     columns still given, and per SERIAL column the rows whose DEFAULT it fills."""
     rows = [t.expressions for t in values.expressions]
-    if not any(_is_default(e) for r in rows for e in r):
+    if not any(identity.is_default(e) for r in rows for e in r):
         return names, {}
-    keep = [i for i in range(len(names)) if not all(_is_default(r[i]) for r in rows)]
+    keep = [i for i in range(len(names)) if not all(identity.is_default(r[i]) for r in rows)]
     serial: dict[str, list[int]] = {}
     for i in keep:
         d = defaults.get(names[i])
         for k, r in enumerate(rows):
-            if not _is_default(r[i]):
+            if not identity.is_default(r[i]):
                 continue
             if d is not None and "sql" in d:
                 r[i].replace(exp.maybe_parse(d["sql"], dialect="postgres"))

@@ -95,7 +95,8 @@ def _identity(meta: TableMeta, column: str) -> str:
     return ((meta.options.get("defaults") or {}).get(column) or {}).get("identity", "")
 
 
-def _is_default(e: exp.Expression) -> bool:
+def is_default(e: exp.Expression) -> bool:
+    """A VALUES item or SET value that is the keyword DEFAULT."""
     return isinstance(e, exp.Var) and e.name.upper() == "DEFAULT"
 
 
@@ -114,7 +115,7 @@ def insert_values(
         if _identity(meta, n) != "a":
             continue
         i = names.index(n)
-        if isinstance(source, exp.Values) and all(_is_default(t.expressions[i]) for t in source.expressions):
+        if isinstance(source, exp.Values) and all(is_default(t.expressions[i]) for t in source.expressions):
             continue
         raise E.GeneratedAlways(
             f'cannot insert a non-DEFAULT value into column "{n}"',
@@ -127,7 +128,7 @@ def insert_values(
 def check_update(meta: TableMeta, sets: dict[str, exp.Expression]) -> None:
     """UPDATE may set a GENERATED ALWAYS column only to DEFAULT (428C9)."""
     for name, value in sets.items():
-        if _identity(meta, name) == "a" and not _is_default(value):
+        if _identity(meta, name) == "a" and not is_default(value):
             raise E.GeneratedAlways(
                 f'column "{name}" can only be updated to DEFAULT',
                 detail=f'Column "{name}" is an identity column defined as GENERATED ALWAYS.',
@@ -219,9 +220,7 @@ def _add(session: SqlSession, meta: TableMeta, schema: str, column: str, kind: s
 
     table = meta.name
     col = next(c for c in sql_columns(meta) if c.name == column)
-    options = _type_option(
-        col.type.name if col.type.name in sequences.TYPE_NAMES else (meta.column(column).pg_type or "")
-    )
+    options = _type_option(col.type.name)
     d = (meta.options.get("defaults") or {}).get(column)
     if d is not None and d.get("identity"):
         raise E.ObjectNotInPrerequisiteState(

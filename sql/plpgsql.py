@@ -108,12 +108,7 @@ def run(session: SqlSession, sql: str) -> Result:
 
 # -- reading: statements (top-level ; pieces) with their leading keywords peeled -----------------------
 def _statements(body: str) -> list[str]:
-    try:
-        return [p.strip().rstrip(";").strip() for p in split(body) if p.strip().rstrip(";").strip()]
-    except E.SyntaxError_:
-        raise
-    except Exception as e:  # noqa: BLE001 - a body that does not tokenize
-        raise E.SyntaxError_(f"syntax error in DO block: {e}") from None
+    return [p.strip().rstrip(";").strip() for p in split(body) if p.strip().rstrip(";").strip()]
 
 
 def _first_word(text: str) -> str:

@@ -867,10 +867,7 @@ def _call(session: SqlSession, m: re.Match) -> Result:
     proc = m["proc"].lower()
     if proc == "refresh_continuous_aggregate":
         return _refresh(session, m)
-    try:
-        tree = parse(f"SELECT {proc}({m['args']})")
-    except E.SqlError:
-        raise
+    tree = parse(f"SELECT {proc}({m['args']})")
     call = tree.expressions[0] if isinstance(tree, exp.Select) and tree.expressions else None
     if not isinstance(call, exp.Anonymous):
         raise E.SyntaxError_(f'syntax error at or near "{proc}"')
