@@ -106,6 +106,11 @@ def _table_ids(s: Snapshot) -> dict[tuple[str, str], int]:
     return {(t.schema.name, t.name): t.meta.id for t in s.tables if t.meta is not None}
 
 
+def _jobs(s: Snapshot) -> list[jobs_.Job]:
+    """The jobs of this snapshot's database."""
+    return [j for j in jobs_.jobs(s.session.storage) if j.database == s.database]
+
+
 def _us(ns: int | None) -> int | None:
     return None if ns is None else ns // 1000
 
@@ -114,9 +119,7 @@ def _us(ns: int | None) -> int | None:
 def jobs(s: Snapshot) -> list[Row]:
     table_ids = _table_ids(s)
     out = []
-    for j in jobs_.jobs(s.session.storage):
-        if j.database != s.database:
-            continue
+    for j in _jobs(s):
         app = jobs_.POLICIES.get(j.proc, (j.proc,))[0]
         out.append(
             {
@@ -147,9 +150,7 @@ def jobs(s: Snapshot) -> list[Row]:
 def job_stats(s: Snapshot) -> list[Row]:
     """Every job of this database, with what its runs so far did (a job that never ran: NULLs and 0)."""
     out = []
-    for j in jobs_.jobs(s.session.storage):
-        if j.database != s.database:
-            continue
+    for j in _jobs(s):
         out.append(
             {
                 "hypertable_schema": j.schema,
@@ -174,9 +175,7 @@ def job_stats(s: Snapshot) -> list[Row]:
 @generates("timescaledb_information.job_errors")
 def job_errors(s: Snapshot) -> list[Row]:
     out = []
-    for j in jobs_.jobs(s.session.storage):
-        if j.database != s.database:
-            continue
+    for j in _jobs(s):
         for e in j.errors:
             out.append(
                 {
