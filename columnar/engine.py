@@ -97,6 +97,8 @@ class Engine:
         # shards() sorted, tagged with the count of shard changes it was sorted at (a change made
         # while one thread sorts is never hidden by that thread storing its list afterwards)
         self._shard_changes = 0
+        # (database id, rp) -> (shard changes when made, (starts, ends, shards)): see _rp_shards
+        self._rp_spans: dict[tuple[int, str], tuple[int, tuple[np.ndarray, np.ndarray, list[Shard]]]] = {}
         self._shard_order: tuple[int, list[Shard]] = (-1, [])
         # table schemas by (database id, rp, name), each with the catalog's schema_version read before
         # it: a schema read before a DDL and stored after it is not used (see table)
@@ -595,27 +597,76 @@ class Engine:
         return None if keep.all() else keep
 
     def _apply(self, db: DatabaseMeta, rpm: RetentionPolicyMeta, meta: TableMeta, rows: Rows) -> None:
-        """Append rows to the memtables of their shards (caller holds the write lock)."""
-        dur = rpm.shard_duration_ns
-        starts = (rows.time // dur) * dur
-        lo, hi = int(starts.min()), int(starts.max())
-        if lo == hi:
-            shard = self._shard_for(db.id, rpm.name, lo, dur)
-            shard.cache.table(meta.name, meta.dedupe).append(rows)
-            shard.last_write = _time.monotonic()
-            return
-        for start in np.unique(starts):
-            sel = np.flatnonzero(starts == start)
-            shard = self._shard_for(db.id, rpm.name, int(start), dur)
-            shard.cache.table(meta.name, meta.dedupe).append(rows.take(sel))
-            shard.last_write = _time.monotonic()
+        """Append rows to the memtables of their shards (caller holds the write lock).
 
-    def _shard_for(self, database_id: int, rp: str, start: int, duration: int) -> Shard:
-        for s in self._shards.values():
-            if s.meta.database_id == database_id and s.meta.rp == rp and s.meta.start_ns == start:
-                return s
+        A row goes to the shard of its retention policy that covers its time; only times no shard
+        covers get a new one, of the policy's shard duration (aligned to it), cut to the gap between
+        the shards around it. So a shard duration changed (ALTER RETENTION POLICY ... SHARD DURATION,
+        create_hypertable's chunk interval) applies to new shards only, and shards never overlap: a
+        point written again after the change replaces the first one instead of standing beside it in
+        a second shard."""
+        starts, ends, shards = self._rp_shards(db.id, rpm.name)
+        time = rows.time
+        lo, hi = int(time.min()), int(time.max())
+        i = int(np.searchsorted(starts, lo, "right")) - 1
+        if i >= 0 and hi < ends[i]:  # (the usual write: one shard holds every row)
+            self._append(shards[i], meta, rows)
+            return
+        idx = np.searchsorted(starts, time, "right") - 1
+        covered = (idx >= 0) & (time < ends[np.maximum(idx, 0)]) if len(starts) else np.zeros(len(time), bool)
+        if not covered.all():
+            dur = rpm.shard_duration_ns
+            for window in np.unique((time[~covered] // dur) * dur).tolist():
+                self._fill_window(db.id, rpm.name, window, window + dur, starts, ends)
+            starts, ends, shards = self._rp_shards(db.id, rpm.name)
+            idx = np.searchsorted(starts, time, "right") - 1
+        for k in np.unique(idx).tolist():
+            sel = np.flatnonzero(idx == k)
+            self._append(shards[k], meta, rows if len(sel) == len(time) else rows.take(sel))
+
+    @staticmethod
+    def _append(shard: Shard, meta: TableMeta, rows: Rows) -> None:
+        shard.cache.table(meta.name, meta.dedupe).append(rows)
+        shard.last_write = _time.monotonic()
+
+    def _rp_shards(self, database_id: int, rp: str) -> tuple[np.ndarray, np.ndarray, list[Shard]]:
+        """The open shards of one retention policy by start: (starts, ends, shards); kept until a shard
+        is created or dropped."""
+        key = (database_id, rp)
+        got = self._rp_spans.get(key)
+        if got is not None and got[0] == self._shard_changes:
+            return got[1]
+        mine = sorted(
+            (s for s in self._shards.values() if s.meta.database_id == database_id and s.meta.rp == rp),
+            key=lambda s: s.meta.start_ns,
+        )
+        spans = (
+            np.array([s.meta.start_ns for s in mine], np.int64),
+            np.array([s.meta.end_ns for s in mine], np.int64),
+            mine,
+        )
+        self._rp_spans[key] = (self._shard_changes, spans)
+        return spans
+
+    def _fill_window(
+        self, database_id: int, rp: str, lo: int, hi: int, starts: np.ndarray, ends: np.ndarray
+    ) -> None:
+        """New shards for the parts of [lo, hi) that no shard of the policy covers (one per gap)."""
+        at = lo
+        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):  # (a policy holds few shards)
+            if e <= at or s >= hi:
+                continue
+            if s > at:
+                self._new_shard(database_id, rp, at, s)
+            at = max(at, e)
+            if at >= hi:
+                return
+        if at < hi:
+            self._new_shard(database_id, rp, at, hi)
+
+    def _new_shard(self, database_id: int, rp: str, start: int, end: int) -> Shard:
         with self._meta_lock:
-            meta = self.catalog.create_shard(database_id, rp, start, start + duration)
+            meta = self.catalog.create_shard(database_id, rp, start, end)
             shard = self._shards.get(meta.id)
             if shard is None:
                 shard = Shard(meta, self.data_dir / "shards" / str(meta.id))
@@ -734,6 +785,38 @@ class Engine:
             if not any(t.name == table for t in self.catalog.tables(db.id)):
                 self.index(db.id).drop_table(table)
             self.wal.sync_to(self.wal.last_seq)
+
+    def drop_chunk(self, database: str, table: str, shard_id: int, *, rp: str | None = None) -> bool:
+        """TimescaleDB's drop_chunks for one chunk: every row of ``table`` in shard ``shard_id``, its
+        memtable rows and its chunk files alike, goes at once (no tombstone is left to compact away,
+        so the chunk is no longer listed); other tables' rows in the shard stay. Whether the table
+        held rows there."""
+        db = self.catalog.database(database)
+        rpm = self.catalog.retention_policy(database, rp)
+        meta = self.table(db.id, rpm.name, table)
+        if meta is None:
+            raise TableNotFound(table)
+        with self._flush_lock, self._write_lock:
+            shard = self._shards.get(shard_id)
+            if shard is None or shard.meta.database_id != db.id or shard.meta.rp != rpm.name:
+                return False
+            held = shard.table_stats(meta.id, meta.name).holds
+            # (a delete record: WAL replay drops the table's writes to the shard made before it)
+            rec = {"db": db.name, "rp": rpm.name, "table": table, "tmin": shard.meta.start_ns,
+                   "tmax": shard.meta.end_ns - 1}  # fmt: skip
+            self.wal.append(
+                _delete_record(rec, bitmap_ids(self.index(db.id).select(table, None))), sync=False
+            )
+            for cache in (shard.cache, shard.frozen):
+                if cache is not None:
+                    cache.tables.pop(table, None)
+            files = [f.meta.id for f in shard.table_files(meta.id)]
+            if files:
+                self.catalog.replace_files([], files)
+                for lf in shard.replace_files(meta.id, set(files), []):
+                    _unlink(shard.dir / lf.meta.name)
+            self.wal.sync_to(self.wal.last_seq)
+            return held
 
     def drop_shard(self, shard_id: int) -> None:
         """Drop a whole shard (retention enforcement, DROP SHARD)."""

@@ -27,7 +27,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from columnar.engine import INT64_MAX, INT64_MIN, Engine
+from columnar.engine import Engine
 
 log = logging.getLogger("tsgres.jobs")
 
@@ -173,15 +173,24 @@ def renamed(engine: Engine, database: str, schema: str, relation: str, new: str)
     return json.dumps({"next": next_id, "jobs": [asdict(j) for j in all_jobs]})
 
 
-def delete_rows(
+def drop_chunks(
     engine: Engine, database: str, schema: str, table: str, since_ns: int | None, before_ns: int | None
-) -> int:
-    """Delete the table's rows in [since_ns, before_ns) (None: unbounded on that side), as a retention
-    job and drop_chunks do; the number of series touched."""
+) -> list[int]:
+    """TimescaleDB's drop_chunks, as a retention job and drop_chunks() run it: the table's chunks
+    (the shards of its retention policy) lying wholly in [since_ns, before_ns) (None: unbounded on
+    that side) lose every row of the table; a chunk reaching past a bound keeps all of its rows. The
+    ids of the shards that held rows of it."""
     rp = None if schema == "public" else schema
-    tmin = INT64_MIN if since_ns is None else since_ns
-    tmax = INT64_MAX if before_ns is None else before_ns - 1
-    return engine.delete(database, table, tmin=tmin, tmax=tmax, rp=rp)
+    rpm = engine.catalog.retention_policy(database, rp)
+    dropped = []
+    for shard in engine.shards(database, rpm.name):
+        if (before_ns is not None and shard.meta.end_ns > before_ns) or (
+            since_ns is not None and shard.meta.start_ns < since_ns
+        ):
+            continue
+        if engine.drop_chunk(database, table, shard.meta.id, rp=rp):
+            dropped.append(shard.meta.id)
+    return dropped
 
 
 def by_id(engine: Engine, job_id: int) -> Job | None:
@@ -213,8 +222,8 @@ def delete(engine: Engine, job_id: int) -> bool:
 
 
 def run(engine: Engine, job: Job, now_ns: int | None = None) -> bool:
-    """Run ``job`` now and record the run; whether it succeeded. A retention job deletes the rows
-    older than ``now - drop_after``; the other policies have nothing to do."""
+    """Run ``job`` now and record the run; whether it succeeded. A retention job drops the chunks
+    wholly older than ``now - drop_after``; the other policies have nothing to do."""
     now = time.time_ns() if now_ns is None else now_ns
     started = time.perf_counter()
     error: Exception | None = None
@@ -223,7 +232,7 @@ def run(engine: Engine, job: Job, now_ns: int | None = None) -> bool:
             drop_after = job.config.get("drop_after_s")
             if drop_after is None:
                 raise ValueError("the retention policy's config has no drop_after")
-            delete_rows(
+            drop_chunks(
                 engine, job.database, job.schema, job.relation, None, now - int(drop_after * NS_PER_S)
             )
         except Exception as e:  # (a database dropped meanwhile ...): tried again after the retry period

@@ -378,11 +378,46 @@ def create_hypertable(session: SqlSession, call: exp.Anonymous) -> Result:
         default_index is None or default_index.sql().upper() != "FALSE"
     ):
         indexes.add_time_index(session, schema or None, meta, opts, time_name)
+    if "chunk_time_interval" in kwargs:
+        set_shard_duration(session, rpm.name, meta.column(time_name), kwargs["chunk_time_interval"])
     storage.catalog.set_table_options(meta.id, time_name, opts)
     storage.invalidate_tables()
     text = f"({meta.id},{rpm.name if rp else 'public'},{name},t)"
     cols = [ColumnDesc("create_hypertable", pgt.TEXT.oid)]
     return Result(cols, iter([pa.record_batch({"create_hypertable": [text]})]), tag="SELECT 1")
+
+
+MIN_SHARD_NS = 3600 * 10**9  # (InfluxDB's smallest shard duration)
+_TIMESTAMP_COLUMNS = frozenset({"timestamptz", "timestamp", "date"})
+
+
+def set_shard_duration(session: SqlSession, rp: str, time_column, interval: exp.Expression) -> None:
+    """A hypertable's chunk interval (create_hypertable, set_chunk_time_interval) made the shard
+    duration of its retention policy: TimescaleDB's chunks are our shards, which partition time
+    per retention policy (not per table), so the chunks made from now on, of every table of the
+    policy, span the interval (at least an hour); the chunks made before keep theirs, as in
+    TimescaleDB (columnar/engine.py puts a row in the shard that covers its time). An integer
+    interval is microseconds. A time column that is no timestamp keeps the option only."""
+    pg_type = (getattr(time_column, "pg_type", None) or "timestamptz").lower()
+    if pg_type not in _TIMESTAMP_COLUMNS:
+        return
+    if isinstance(interval, exp.Literal) and not interval.is_string:
+        seconds = float(interval.name) / 1e6
+    else:
+        epoch = exp.Extract(this=exp.var("epoch"), expression=exp.cast(interval.copy(), "INTERVAL"))
+        try:
+            found = session.query_arrow(exp.select(epoch), []).column(0)[0].as_py()
+        except Exception as exc:  # (DuckDB's words for a text that is no interval)
+            raise E.InvalidParameterValue(f"invalid chunk_time_interval: {interval.sql('postgres')}") from exc
+        if found is None:
+            raise E.InvalidParameterValue("invalid chunk_time_interval: NULL")
+        seconds = float(found)
+    if seconds <= 0:
+        raise E.InvalidParameterValue("invalid interval: an interval must be greater than zero")
+    ns = max(int(seconds * 1e9), MIN_SHARD_NS)
+    catalog = session.storage.catalog
+    if catalog.retention_policy(session.database, rp).shard_duration_ns != ns:
+        catalog.alter_retention_policy(session.database, rp, shard_duration_ns=ns)
 
 
 def drop(session: SqlSession, tree: exp.Drop) -> Result:

@@ -944,22 +944,28 @@ class SqlSession:
             memo["rewritten"] = t.copy()
         return t
 
-    def _bound_plan(self, tree: exp.Expression, memo: dict | None) -> BoundPlan | None:
+    def _bound_plan(
+        self, tree: exp.Expression, memo: dict | None
+    ) -> tuple[BoundPlan | None, exp.Expression | None]:
         """The plan's binding for every execution (sql/binder.py's BoundPlan), made once; None when
-        each execution binds anew (no plan, a rewrite that depends on the session, catalog tables)."""
+        each execution binds anew (no plan, a rewrite that depends on the session, catalog tables).
+        Also the rewritten tree when this call rewrote one it could not keep: that execution's own,
+        to be used instead of rewriting again (a rewrite may act: drop_chunks in FROM drops)."""
         if memo is None:
-            return None
+            return None, None
+        made = None
         if "bound" not in memo:
             t = self._execution_tree(tree, memo)  # (memoises the rewrite unless it holds session values)
             oids = memo.get("param_oids")  # (native bodies need them for DuckDB's schema of a body)
             body = (lambda sub: self._native_body(sub, oids)) if oids is not None else None
             memo["bound"] = bind_plan(self.storage, self.database, t, body) if "rewritten" in memo else None
-        return memo["bound"]
+            made = None if "rewritten" in memo else t
+        return memo["bound"], made
 
     def _stream(
         self, tree: exp.Expression, params: list, memo: dict | None = None
     ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
-        bound = self._bound_plan(tree, memo)
+        bound, rewritten = self._bound_plan(tree, memo)
         bodies = self._body_tables(bound.bodies, params) if bound is not None and bound.bodies else []
         cur = self._cursor()
         try:
@@ -972,7 +978,7 @@ class SqlSession:
                 for name, table in bodies:
                     cur.register(name, table)
             else:
-                t = self._execution_tree(tree, memo)
+                t = rewritten if rewritten is not None else self._execution_tree(tree, memo)
                 binding = bind(
                     self.storage,
                     self.database,

@@ -616,7 +616,7 @@ def _drop_chunks(session: SqlSession, args: _Args) -> list[str]:
     if hi is None and lo is None:
         raise E.InvalidParameterValue("invalid drop_chunks argument: older_than or newer_than is required")
     dropped = _chunks(session, meta, lo, hi)
-    jobs.delete_rows(session.storage, session.database, schema, meta.name, lo, hi)
+    jobs.drop_chunks(session.storage, session.database, schema, meta.name, lo, hi)
     return dropped
 
 
@@ -624,7 +624,10 @@ def _set_chunk_interval(session: SqlSession, args: _Args) -> str:
     schema, name = args.relation("hypertable")
     meta = _hypertable(session, schema, name)
     opts = dict(meta.options)
-    opts["chunk_time_interval"] = args.expr("chunk_time_interval").sql("postgres")
+    interval = args.expr("chunk_time_interval")
+    opts["chunk_time_interval"] = interval.sql("postgres")
+    rp, _meta = resolve_table(session.storage, session.database, exp.table_(name, db=schema))
+    ddl.set_shard_duration(session, rp, meta.column(meta.time_column), interval)
     session.storage.catalog.set_table_options(meta.id, meta.time_column, opts)
     session.storage.invalidate_tables()
     return ""

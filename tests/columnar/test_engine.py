@@ -808,3 +808,26 @@ def test_a_sql_write_racing_a_table_rename_makes_no_table(make_engine, monkeypat
             WriteBatch.from_rows("cpu", [T0 + 2], [{"host": "a"}], {"v": [3.0]}),
             table_id=table_id,
         )
+
+
+def test_shards_never_overlap_after_the_shard_duration_changes(make_engine):
+    """A point written again after its retention policy's shard duration changed went to a new shard
+    of the new duration beside the old one that covers its time: read back twice. Now a time an
+    existing shard covers goes there, and a new shard fills only the gap between shards."""
+    from columnar.types import NS_PER_HOUR
+
+    e = make_engine()
+    day = 24 * NS_PER_HOUR
+    t0 = (T0 // (7 * day)) * (7 * day) + 3 * day  # inside the week-long shard made first
+    e.write("postgres", WriteBatch.from_rows("cpu", [t0], [{"host": "a"}], {"v": [1.0]})).check()
+    rp = e.catalog.retention_policy("postgres").name
+    e.catalog.alter_retention_policy("postgres", rp, shard_duration_ns=NS_PER_HOUR)
+    later = [t0, t0 + 2 * day, (t0 // (7 * day) + 1) * (7 * day) + NS_PER_HOUR // 2]
+    e.write(
+        "postgres", WriteBatch.from_rows("cpu", later, [{"host": "a"}] * 3, {"v": [2.0, 3.0, 4.0]})
+    ).check()
+    got = read_table(e, ScanRequest("postgres", "cpu"))
+    assert got.column("v").to_pylist() == [2.0, 3.0, 4.0]  # the rewrite replaced the first point
+    spans = sorted((s.meta.start_ns, s.meta.end_ns) for s in e.shards("postgres"))
+    week = (t0 // (7 * day)) * (7 * day)
+    assert spans == [(week, week + 7 * day), (week + 7 * day, week + 7 * day + NS_PER_HOUR)]

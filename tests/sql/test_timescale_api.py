@@ -272,3 +272,86 @@ def test_create_hypertable_of_an_empty_table_while_another_holds_rows(db):
     assert [
         r["indexname"] for r in _run(s, "SELECT indexname FROM pg_indexes WHERE tablename = 'marks'")[1]
     ] == ["marks_t"]
+
+
+def _ranges(s):
+    rows = _run(s, "SELECT range_start, range_end FROM timescaledb_information.chunks ORDER BY range_start")[
+        1
+    ]
+    return [(r["range_start"], r["range_end"]) for r in rows]
+
+
+def _at(text):
+    return dt.datetime.fromisoformat(text)
+
+
+def test_chunks_span_the_hypertables_chunk_interval(db):
+    """create_hypertable's chunk_time_interval is the length of the chunks made (they were the
+    storage's week-long shards whatever the call said); set_chunk_time_interval changes only the
+    chunks made after it, as in TimescaleDB."""
+    _storage, s = db  # conditions: chunk_time_interval 1 day
+    _run(
+        s,
+        "INSERT INTO conditions VALUES ('2026-11-10 05:00+00', 'a', 1, 1), ('2026-11-11 23:00+00', 'a', 2, 2)",
+    )
+    assert _ranges(s) == [
+        (_at("2026-11-10T00:00:00+00:00"), _at("2026-11-11T00:00:00+00:00")),
+        (_at("2026-11-11T00:00:00+00:00"), _at("2026-11-12T00:00:00+00:00")),
+    ]
+    _run(s, "SELECT set_chunk_time_interval('conditions', INTERVAL '6 hours')")
+    _run(
+        s,
+        "INSERT INTO conditions VALUES ('2026-11-11 13:00+00', 'b', 3, 3), ('2026-11-20 07:00+00', 'b', 4, 4)",
+    )
+    assert _ranges(s)[1:] == [
+        (_at("2026-11-11T00:00:00+00:00"), _at("2026-11-12T00:00:00+00:00")),  # (the old chunk holds it)
+        (_at("2026-11-20T06:00:00+00:00"), _at("2026-11-20T12:00:00+00:00")),
+    ]
+    _run(s, "CREATE TABLE tiny (time timestamptz NOT NULL, v int)")
+    _run(s, "SELECT create_hypertable('tiny', 'time', chunk_time_interval => INTERVAL '1 minute')")
+    _run(s, "INSERT INTO tiny VALUES ('2026-12-01 10:30+00', 1)")  # (an hour at least: InfluxDB's floor)
+    assert _ranges(s)[-1] == (_at("2026-12-01T10:00:00+00:00"), _at("2026-12-01T11:00:00+00:00"))
+    for bad in ("0", "INTERVAL '-1 day'", "'soon'"):
+        with pytest.raises(E.InvalidParameterValue):
+            _run(s, f"SELECT set_chunk_time_interval('tiny', {bad})")
+
+
+def test_drop_chunks_drops_whole_chunks_only(db):
+    """TimescaleDB drops the chunks lying wholly before older_than (after newer_than): a chunk that
+    straddles the bound keeps every row, a dropped one is no longer listed, and another table's rows
+    in the same time partition stay. Called in FROM, the chunks are dropped and named once."""
+    storage, s = db
+    _run(s, "INSERT INTO conditions SELECT t, 'a', extract(day from t), 0 FROM generate_series("
+            "timestamptz '2026-11-10 05:00+00', timestamptz '2026-11-14 05:00+00', INTERVAL '1 hour') t")  # fmt: skip
+    _run(s, "CREATE TABLE other (time timestamptz NOT NULL, v int)")
+    _run(s, "INSERT INTO other VALUES ('2026-11-10 06:00+00', 1)")
+    storage.flush()
+    _run(s, "INSERT INTO conditions VALUES ('2026-11-10 23:30+00', 'b', 10, 0)")  # (a memtable row too)
+    got = _run(s, "SELECT * FROM drop_chunks('conditions', older_than => timestamptz '2026-11-12 12:00+00')")[
+        1
+    ]
+    assert len(got) == 2 and len(_ranges(s)) == 3
+    assert _run(s, "SELECT min(time) AS t, count(*) AS n FROM conditions")[1] == [
+        {"t": _at("2026-11-12T00:00:00+00:00"), "n": 54}
+    ]
+    assert _run(s, "SELECT count(*) AS n FROM other")[1] == [{"n": 1}]
+    assert (
+        _run(s, "SELECT drop_chunks('conditions', older_than => timestamptz '2026-11-12 12:00+00')")[1] == []
+    )
+    _run(s, "SELECT drop_chunks('conditions', newer_than => timestamptz '2026-11-13 00:00+00')")
+    assert _run(s, "SELECT max(time) AS t FROM conditions")[1] == [{"t": _at("2026-11-12T23:00:00+00:00")}]
+
+
+def test_a_retention_job_drops_whole_chunks(db):
+    storage, s = db
+    now = time.time_ns()
+    start = now // DAY_NS * DAY_NS  # today's chunk: [start, start + 1 day)
+    _run(s, "SELECT add_retention_policy('conditions', INTERVAL '36 hours')")
+    for hours in (12, 30, 47, 49, 80):  # (hours before the start of today)
+        at = dt.datetime.fromtimestamp((start - hours * 3600 * 10**9) / 1e9, dt.UTC).isoformat()
+        _run(s, f"INSERT INTO conditions VALUES ('{at}', 'x', {hours}, 0)")
+    jobs.run_due(storage, start + 10 * 3600 * 10**9)  # cutoff: 26 h before the start of today
+    got = _run(s, "SELECT temperature FROM conditions ORDER BY temperature")[1]
+    # the chunk of two days back straddles the cutoff: kept whole (a row deletion kept 30 only);
+    # the chunks of three and four days back lie wholly before it
+    assert [r["temperature"] for r in got] == [12.0, 30.0, 47.0]

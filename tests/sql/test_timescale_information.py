@@ -79,11 +79,11 @@ def test_hypertables_lists_the_hypertables_of_this_database(db):
             "tablespaces": None,
         }
     ]
-    _insert_days_ago(s, 0, 1, 30)  # shards are a week long: two chunks
+    _insert_days_ago(s, 0, 1, 30)  # chunks of the hypertable's one day: three
     _run(s, "ALTER TABLE conditions SET (timescaledb.compress)")
     query = ("SELECT num_chunks, compression_enabled FROM timescaledb_information.hypertables "
              "WHERE hypertable_name = 'conditions'")  # fmt: skip
-    assert _run(s, query) == [{"num_chunks": 2, "compression_enabled": True}]
+    assert _run(s, query) == [{"num_chunks": 3, "compression_enabled": True}]
     assert _one(s, "SELECT num_chunks FROM timescaledb_information.hypertables") == len(
         _run(s, "SELECT show_chunks('conditions')")
     )
