@@ -546,6 +546,9 @@ class SqlSession:
         call = timescale.management_call(tree)
         if call is not None:  # SELECT create_hypertable(...), add_retention_policy(...) ...
             return Prepared(sql, [], timescale.describe(call), "SELECT", kind="timescale_call", tree=tree)
+        call = timescale.per_row_call(tree)
+        if call is not None:  # SELECT alter_job(job_id, ...) FROM timescaledb_information.jobs ...
+            return Prepared(sql, [], timescale.describe(call), "SELECT", kind="timescale_rows", tree=tree)
         if isinstance(tree, exp.Query):
             oids = self._param_oids(tree, param_oids)
             ctx = self._ctx(True)
@@ -675,6 +678,9 @@ class SqlSession:
             call = timescale.management_call(stmt.tree)
             assert call is not None
             return timescale.run_call(self, call)
+        if kind == "timescale_rows":
+            self.sql_engine.schema_changed()
+            return timescale.run_per_row(self, stmt.tree)
         if kind == "timescale":
             self.sql_engine.schema_changed()
             return timescale.run_statement(self, stmt.sql)

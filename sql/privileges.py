@@ -117,7 +117,7 @@ def needs_of(session: SqlSession, stmt: Prepared) -> list[Need]:
         from sql import indexes
 
         return [n for t in indexes.tables_named(session, stmt.sql) if (n := _owner_of(session, t))]
-    if kind in ("extension", "timescale", "timescale_call", "comment", "sequence", "enum"):
+    if kind in ("extension", "timescale", "timescale_call", "timescale_rows", "comment", "sequence", "enum"):
         raise E.InsufficientPrivilege(f"permission denied: {stmt.command} needs a superuser in tsgres")
     return []
 

@@ -22,6 +22,7 @@ SQLSTATEs where it has them (a policy that exists already: 42710; none to remove
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import time
@@ -112,6 +113,69 @@ def management_call(tree: exp.Expression) -> exp.Anonymous | None:
     if isinstance(e, exp.Anonymous) and function_name(e) in CALLS:
         return e
     return None
+
+
+# calls in a query with FROM that stay the query's own (sql/rewrite/timescale_tables.py): their chunk as text
+_IN_QUERY = ("compress_chunk", "decompress_chunk", "reorder_chunk")
+
+
+def per_row_call(tree: exp.Expression) -> exp.Anonymous | None:
+    """The call of ``SELECT fn(args) FROM ... [WHERE ...]`` (one output, no grouping) when fn is one
+    of CALLS: it runs once per row, its arguments read from the row, as PostgreSQL calls a function
+    per row. TimescaleDB's documentation pauses jobs so: ``SELECT alter_job(job_id, scheduled =>
+    false) FROM timescaledb_information.jobs WHERE proc_name = 'policy_compression'``."""
+    if not isinstance(tree, exp.Select) or not tree.args.get("from_") or len(tree.expressions) != 1:
+        return None
+    if any(tree.args.get(k) for k in ("group", "having", "distinct", "windows")):
+        return None
+    e = tree.expressions[0]
+    e = e.this if isinstance(e, exp.Alias) else e
+    name = function_name(e)
+    if isinstance(e, exp.Anonymous) and name in CALLS and name not in _IN_QUERY:
+        return e
+    return None
+
+
+def run_per_row(session: SqlSession, tree: exp.Select) -> Result:
+    """:func:`per_row_call`'s call, once per row of its query (in the query's order): the arguments
+    that read columns are evaluated by the query, then each row's call runs with those values; the
+    rows of every call, in order."""
+    call = per_row_call(tree)
+    assert call is not None
+    name = function_name(call)
+    pos, named = call_args(call)
+    varying = [i for i, a in enumerate([*pos, *named.values()]) if a.find(exp.Column) is not None]
+    query = tree.copy()
+    outputs = [exp.alias_([*pos, *named.values()][i].copy(), f"__arg{k}") for k, i in enumerate(varying)]
+    query.set("expressions", outputs or [exp.alias_(exp.Literal.number(1), "__row")])
+    values: list[Any] = []
+    for row in session.query_arrow(query, []).to_pylist():
+        each = call.copy()
+        cpos, cnamed = call_args(each)
+        args = [*cpos, *cnamed.values()]
+        for k, i in enumerate(varying):
+            args[i].replace(_literal(row[f"__arg{k}"]))
+        got = run_call(session, each)
+        values.extend(v for b in got.batches for v in b.column(0).to_pylist())
+    col = describe(call)[0]
+    batch = pa.record_batch({col.name: pa.array(values, BY_NAME[CALLS[name][0]].arrow)})
+    return Result([col], iter([batch]), tag=f"SELECT {len(values)}")
+
+
+def _literal(v: Any) -> exp.Expression:
+    """A value read from a row as SQL for a call's argument."""
+    if v is None:
+        return exp.null()
+    if isinstance(v, dt.datetime):
+        return exp.cast(exp.Literal.string(v.isoformat()), "TIMESTAMPTZ" if v.tzinfo else "TIMESTAMP")
+    if isinstance(v, dt.timedelta):
+        return exp.cast(exp.Literal.string(f"{v.total_seconds()} seconds"), "INTERVAL")
+    if isinstance(v, pa.MonthDayNano):
+        text = f"{v.months} months {v.days} days {v.nanoseconds / 1000} microseconds"
+        return exp.cast(exp.Literal.string(text), "INTERVAL")
+    if isinstance(v, dict | list):
+        return exp.cast(exp.Literal.string(json.dumps(v)), "JSONB")
+    return exp.convert(v)
 
 
 def describe(call: exp.Anonymous) -> list[ColumnDesc]:

@@ -355,3 +355,34 @@ def test_a_retention_job_drops_whole_chunks(db):
     # the chunk of two days back straddles the cutoff: kept whole (a row deletion kept 30 only);
     # the chunks of three and four days back lie wholly before it
     assert [r["temperature"] for r in got] == [12.0, 30.0, 47.0]
+
+
+def test_management_calls_run_once_per_row_of_their_query(db):
+    """TimescaleDB's documentation pauses jobs with SELECT alter_job(job_id, scheduled => false) FROM
+    timescaledb_information.jobs WHERE ...: a management call over a FROM runs once per row, its
+    arguments read from the row (it was 42883, only a call alone in a SELECT ran)."""
+    _storage, s = db
+    _run(s, "CREATE TABLE metrics (time TIMESTAMPTZ NOT NULL, v DOUBLE PRECISION)")
+    _run(s, "SELECT create_hypertable('metrics', 'time')")
+    tag, rows = _run(
+        s,
+        "SELECT add_retention_policy(format('%I.%I', hypertable_schema, hypertable_name), INTERVAL '30 days') "
+        "AS id FROM timescaledb_information.hypertables ORDER BY hypertable_name",
+    )
+    assert (tag, rows) == ("SELECT 2", [{"id": 1000}, {"id": 1001}])
+    tag, rows = _run(
+        s,
+        "SELECT alter_job(job_id, scheduled => false) FROM timescaledb_information.jobs "
+        "WHERE hypertable_name = 'metrics'",
+    )
+    assert tag == "SELECT 1" and rows[0]["alter_job"].startswith("(1001,")
+    got = _run(s, "SELECT hypertable_name AS t, scheduled FROM timescaledb_information.jobs ORDER BY 1")[1]
+    assert got == [{"t": "conditions", "scheduled": True}, {"t": "metrics", "scheduled": False}]
+    assert _run(s, "SELECT delete_job(job_id) FROM timescaledb_information.jobs WHERE job_id > 5000") == (
+        "SELECT 0",
+        [],
+    )
+    with pytest.raises(E.SqlError):  # a row whose call fails fails the statement
+        _run(s, "SELECT alter_job(j, scheduled => true) FROM (VALUES (1000), (4242)) AS v(j)")
+    _run(s, "SELECT remove_retention_policy(hypertable_name) FROM timescaledb_information.hypertables")
+    assert _run(s, "SELECT count(*) AS n FROM timescaledb_information.jobs")[1] == [{"n": 0}]
