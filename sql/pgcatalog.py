@@ -82,7 +82,7 @@ PRIVATE: dict[str, str] = {
     "pg_catalog.tsgres_privileges": "tsg_kind:char tsg_role:text tsg_roleid:oid tsg_oid:oid tsg_privs:text",
     "pg_catalog.tsgres_sizes": (
         "tsg_oid:oid tsg_chunk:text tsg_hyper:bool tsg_bytes:int8 tsg_rows:int8 tsg_mem_bytes:int8 "
-        "tsg_mem_rows:int8"
+        "tsg_mem_rows:int8 tsg_compressed:bool tsg_raw_bytes:int8"
     ),
     "pg_catalog.tsgres_types": (
         "tsg_oid:oid tsg_fmt:text tsg_fmt_nomod:text tsg_pre:text tsg_post:text tsg_modkind:text"

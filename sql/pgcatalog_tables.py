@@ -51,7 +51,7 @@ from sql.roles import ALL_OF, Acl, Role, aclitems, effective_roles_from, privile
 from sql.roles import database_key as database_acl_key
 from sql.roles import memberships as role_memberships
 from sql.roles import schema_key as schema_acl_key
-from sql.tables import is_hypertable
+from sql.tables import is_hypertable, sql_columns
 
 STARTED = dt.datetime.now(dt.UTC)
 
@@ -917,24 +917,64 @@ def tsgres_defs(s: Snapshot) -> list[Row]:
 @generates("tsgres_sizes")
 def tsgres_sizes(s: Snapshot) -> list[Row]:
     """Per chunk of each of our tables: its chunk files' bytes and rows (what pg_relation_size & co.
-    sum) and its memtables' (tsg_mem_*, which TimescaleDB's size functions add); a row of zeros per
-    hypertable, so that one without chunks is known as one; the database's total."""
-    out: list[Row] = [
-        {
-            "tsg_oid": c.table.oid,
-            "tsg_chunk": c.name,
-            "tsg_hyper": _is_hypertable(c.table),
-            "tsg_bytes": c.stats.file_bytes,
-            "tsg_rows": c.stats.file_rows,
-            "tsg_mem_bytes": c.stats.mem_bytes,
-            "tsg_mem_rows": c.stats.mem_rows,
-        }
-        for c in s.chunks
-    ]
+    sum) and its memtables' (tsg_mem_*, which TimescaleDB's size functions add); whether it counts as
+    compressed (tsg_compressed: the hypertable's compression enabled and no row of the chunk waiting
+    in memory, as timescaledb_information.chunks says) and its rows' size uncompressed (tsg_raw_bytes,
+    see :func:`_heap_row_bytes`); a row of zeros per hypertable, so that one without chunks is known
+    as one; the database's total."""
+    widths: dict[int, int] = {}
+    out: list[Row] = []
+    for c in s.chunks:
+        t = c.table
+        if t.oid not in widths:
+            widths[t.oid] = _heap_row_bytes(s, t)
+        out.append(
+            {
+                "tsg_oid": t.oid,
+                "tsg_chunk": c.name,
+                "tsg_hyper": _is_hypertable(t),
+                "tsg_bytes": c.stats.file_bytes,
+                "tsg_rows": c.stats.file_rows,
+                "tsg_mem_bytes": c.stats.mem_bytes,
+                "tsg_mem_rows": c.stats.mem_rows,
+                "tsg_compressed": bool(t.meta is not None and t.meta.options.get("compress"))
+                and c.stats.mem_rows == 0,
+                "tsg_raw_bytes": (c.stats.file_rows + c.stats.mem_rows) * widths[t.oid],
+            }
+        )
     out.extend({"tsg_oid": t.oid, "tsg_hyper": True} for t in s.tables if _is_hypertable(t))
     total = sum(b for b, _r in s.sizes.values())
     out.append({"tsg_oid": database_oid(s.db.id), "tsg_bytes": total})
     return out
+
+
+# What a row of a table would take in a PostgreSQL heap, for TimescaleDB's "before compression"
+# sizes: a heap tuple's header (23 bytes, aligned to 24) and its line pointer (4), then each column:
+# its fixed length, or for text a one-byte header and the average length of the tag's values (a
+# sample of them; a string field, whose values only the chunk files know, counts 16).
+_HEAP_TUPLE_BYTES = 28
+_FIXED_BYTES = {"bool": 1, "int2": 2, "int4": 4, "float4": 4, "date": 4, "oid": 4, "int8": 8, "float8": 8,
+                "timestamptz": 8, "timestamp": 8, "time": 8, "money": 8, "timetz": 12, "interval": 16,
+                "uuid": 16}  # fmt: skip
+_TEXT_GUESS_BYTES = 16
+_TAG_SAMPLE = 1000
+
+
+def _heap_row_bytes(s: Snapshot, t: Relation) -> int:
+    if t.meta is None:
+        return _HEAP_TUPLE_BYTES
+    index = s.session.storage.index(s.db.id)
+    width = _HEAP_TUPLE_BYTES
+    for c in sql_columns(t.meta):
+        fixed = _FIXED_BYTES.get(c.type.name)
+        if fixed is not None:
+            width += fixed
+        elif c.kind == "tag":
+            values = index.tag_values(t.meta.name, c.name)[:_TAG_SAMPLE]
+            width += 1 + (sum(len(v.encode()) for v in values) // len(values) if values else 0)
+        else:
+            width += 1 + _TEXT_GUESS_BYTES
+    return width
 
 
 def _is_hypertable(t: Relation) -> bool:

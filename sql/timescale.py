@@ -115,8 +115,8 @@ def management_call(tree: exp.Expression) -> exp.Anonymous | None:
     return None
 
 
-# calls in a query with FROM that stay the query's own (sql/rewrite/timescale_tables.py): their chunk as text
-_IN_QUERY = ("compress_chunk", "decompress_chunk", "reorder_chunk")
+# calls with FROM that stay the query's own (sql/rewrite/timescale_tables.py: void): not run per row
+_IN_QUERY = ("reorder_chunk",)
 
 
 def per_row_call(tree: exp.Expression) -> exp.Anonymous | None:
@@ -710,8 +710,13 @@ def _add_dimension(session: SqlSession, args: _Args) -> str:
 
 
 def _chunk_name(session: SqlSession, args: _Args) -> str:
-    """compress_chunk & co.: the chunk (every chunk file is compressed columnar already)."""
-    return _chunk_arg(session, args, "chunk" if args.name.startswith("convert_") else "uncompressed_chunk")
+    """compress_chunk & co.: the chunk. Every chunk file is compressed columnar already; compressing
+    writes the rows still in memory to chunk files (a flush), after which the chunk counts as
+    compressed (timescaledb_information.chunks, chunk_compression_stats)."""
+    name = _chunk_arg(session, args, "chunk" if args.name.startswith("convert_") else "uncompressed_chunk")
+    if args.name in ("compress_chunk", "convert_to_columnstore"):
+        session.storage.flush()
+    return name
 
 
 def _remove_retention(session: SqlSession, args: _Args) -> str:

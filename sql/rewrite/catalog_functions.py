@@ -348,6 +348,50 @@ def _chunks_detailed_size(args: list[exp.Expr]) -> exp.Expr:
     )
 
 
+# TimescaleDB's compression statistics (and their 2.18 columnstore names): a compressed chunk's
+# chunk files are its size after compression; before compression is its rows' size in a PostgreSQL
+# heap, estimated (tsg_raw_bytes, sql/pgcatalog_tables.py); no index or TOAST bytes of their own
+_BEFORE_AFTER = ("before_compression_table_bytes", "before_compression_index_bytes",
+                 "before_compression_toast_bytes", "before_compression_total_bytes",
+                 "after_compression_table_bytes", "after_compression_index_bytes",
+                 "after_compression_toast_bytes", "after_compression_total_bytes")  # fmt: skip
+
+
+def _compression_bytes(raw: str, files: str, zero: str) -> str:
+    values = (raw, zero, zero, raw, files, zero, zero, files)
+    return ", ".join(f"CAST({v} AS BIGINT) AS {name}" for v, name in zip(values, _BEFORE_AFTER, strict=True))
+
+
+def _hypertable_compression_stats(args: list[exp.Expr]) -> exp.Expr:
+    some = "COUNT(tsg_chunk) FILTER (WHERE tsg_compressed)"
+    bytes_ = _compression_bytes(
+        "SUM(tsg_raw_bytes) FILTER (WHERE tsg_compressed)",
+        "SUM(tsg_bytes) FILTER (WHERE tsg_compressed)",
+        f"CASE WHEN {some} > 0 THEN 0 END",
+    )
+    return expand(
+        f"(SELECT CAST(COUNT(tsg_chunk) AS BIGINT) AS total_chunks, CAST({some} AS BIGINT) AS "
+        f"number_compressed_chunks, {bytes_}, CAST(NULL AS VARCHAR) AS node_name "
+        "FROM pg_catalog.tsgres_sizes WHERE tsg_oid = _o HAVING BOOL_OR(tsg_hyper))",
+        o=reg_in("c", args[0]),
+    )
+
+
+def _chunk_compression_stats(args: list[exp.Expr]) -> exp.Expr:
+    bytes_ = _compression_bytes(
+        "CASE WHEN tsg_compressed THEN tsg_raw_bytes END",
+        "CASE WHEN tsg_compressed THEN tsg_bytes END",
+        "CASE WHEN tsg_compressed THEN 0 END",
+    )
+    return expand(
+        "(SELECT '_timescaledb_internal' AS chunk_schema, tsg_chunk AS chunk_name, CASE WHEN "
+        f"tsg_compressed THEN 'Compressed' ELSE 'Uncompressed' END AS compression_status, {bytes_}, "
+        "CAST(NULL AS VARCHAR) AS node_name FROM pg_catalog.tsgres_sizes "
+        "WHERE tsg_oid = _o AND tsg_hyper AND tsg_chunk IS NOT NULL)",
+        o=reg_in("c", args[0]),
+    )
+
+
 def _database_size(args: list[exp.Expr]) -> exp.Expr:
     x = args[0]
     oid = (
@@ -515,6 +559,10 @@ TABLE_FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     ),
     "hypertable_detailed_size": _hypertable_detailed_size,
     "chunks_detailed_size": _chunks_detailed_size,
+    "hypertable_compression_stats": _hypertable_compression_stats,
+    "hypertable_columnstore_stats": _hypertable_compression_stats,
+    "chunk_compression_stats": _chunk_compression_stats,
+    "chunk_columnstore_stats": _chunk_compression_stats,
 }
 
 

@@ -386,3 +386,38 @@ def test_management_calls_run_once_per_row_of_their_query(db):
         _run(s, "SELECT alter_job(j, scheduled => true) FROM (VALUES (1000), (4242)) AS v(j)")
     _run(s, "SELECT remove_retention_policy(hypertable_name) FROM timescaledb_information.hypertables")
     assert _run(s, "SELECT count(*) AS n FROM timescaledb_information.jobs")[1] == [{"n": 0}]
+
+
+def test_compression_stats(db):
+    """hypertable_compression_stats / chunk_compression_stats (and the columnstore names) were 42883.
+    A chunk counts as compressed once compression is enabled and compress_chunk wrote its rows from
+    memory to chunk files; after compression is the files' size, before it the rows' size in a
+    PostgreSQL heap (estimated: 28 bytes a row, 8 per timestamp or double, the tag's length + 1)."""
+    _storage, s = db
+    _run(s, "INSERT INTO conditions SELECT t, 'office', 20, 50 FROM generate_series("
+            "timestamptz '2026-11-10 00:00+00', timestamptz '2026-11-11 23:59+00', INTERVAL '1 minute') t")  # fmt: skip
+    stats = "SELECT * FROM hypertable_compression_stats('conditions')"
+    (got,) = _run(s, stats)[1]
+    assert (got["total_chunks"], got["number_compressed_chunks"], got["before_compression_total_bytes"]) == (
+        2,
+        0,
+        None,
+    )
+    _run(s, "ALTER TABLE conditions SET (timescaledb.compress)")
+    chunks = (
+        "SELECT chunk_name, compression_status AS st FROM chunk_compression_stats('conditions') ORDER BY 1"
+    )
+    assert [r["st"] for r in _run(s, chunks)[1]] == ["Uncompressed", "Uncompressed"]  # rows in memory
+    _run(s, "SELECT compress_chunk(c) FROM show_chunks('conditions') c")
+    (got,) = _run(s, "SELECT * FROM hypertable_columnstore_stats('conditions')")[1]
+    row = 28 + 8 + len("office") + 1 + 8 + 8
+    assert got["number_compressed_chunks"] == 2
+    assert got["before_compression_table_bytes"] == got["before_compression_total_bytes"] == 2880 * row
+    after = got["after_compression_total_bytes"]
+    assert 0 < after < got["before_compression_total_bytes"] // 4  # (a constant series compresses well)
+    per_chunk = _run(s, "SELECT * FROM chunk_columnstore_stats('conditions') ORDER BY chunk_name")[1]
+    assert [r["compression_status"] for r in per_chunk] == ["Compressed", "Compressed"]
+    assert sum(r["after_compression_total_bytes"] for r in per_chunk) == after
+    assert sum(r["before_compression_table_bytes"] for r in per_chunk) == 2880 * row
+    with pytest.raises(E.UndefinedTable):
+        _run(s, "SELECT * FROM chunk_compression_stats('nothing')")
