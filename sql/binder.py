@@ -166,11 +166,12 @@ def _references(
 
 
 def _rename(ref: _Reference, reg: str) -> None:
-    """Point ``ref`` at the reader registered as ``reg``, keeping its alias."""
+    """Point ``ref`` at the reader registered as ``reg``, keeping its alias and its TABLESAMPLE."""
     new = exp.Table(  # joins: in `((t a JOIN u b ...) JOIN ...)` they hang on the table
         this=exp.to_identifier(reg),
         alias=exp.TableAlias(this=exp.to_identifier(ref.table.alias_or_name)),
         joins=ref.table.args.get("joins"),
+        sample=ref.table.args.get("sample"),
     )
     ref.table.replace(new)
 

@@ -177,7 +177,7 @@ def plan(
     calls = [c for c in tree.find_all(exp.Anonymous) if call_name(c) == "time_bucket_gapfill"]
     if len(calls) != 1 or calls[0].find_ancestor(exp.Select) is not tree:
         return None
-    for banned in (exp.Join, exp.Subquery, exp.Window, exp.With, exp.Lateral, exp.Union):
+    for banned in (exp.Join, exp.Subquery, exp.Window, exp.With, exp.Lateral, exp.Union, exp.TableSample):
         if tree.find(banned) is not None:
             return None
     if any(tree.args.get(k) is not None for k in ("having", "limit", "offset", "distinct", "with_")):

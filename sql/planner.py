@@ -260,7 +260,7 @@ def plan(session, tree: exp.Expression) -> NativePlan | None:
     """A native plan for the rewritten tree, or None when DuckDB must run it."""
     if not isinstance(tree, exp.Select):
         return None
-    for banned in (exp.Join, exp.Subquery, exp.Window, exp.Union, exp.With, exp.Lateral):
+    for banned in (exp.Join, exp.Subquery, exp.Window, exp.Union, exp.With, exp.Lateral, exp.TableSample):
         if tree.find(banned) is not None:
             return None
     frm = tree.args.get("from_")

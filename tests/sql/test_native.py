@@ -772,3 +772,30 @@ def test_a_qualified_order_by_column_is_the_output_only_when_it_is_that_column(s
     assert (type(session.prepare(sql, []).native).__name__ == "BucketAggregate") is native
     want, got = _duckdb_and_native(session, sql)
     assert got[:2] == want[:2] and [_text(r) for r in got[2]] == [_text(r) for r in want[2]]
+
+
+def test_tablesample_samples(tmp_path):
+    """TABLESAMPLE on one of our tables was dropped with the table reference (every row came back):
+    it now reaches DuckDB, and the native executor leaves such a query to it. REPEATABLE gives the
+    same sample again."""
+    with sql_engine(tmp_path) as (_storage, sql):
+        s = sql.session("postgres")
+
+        def one(q):
+            r = s.execute(s.prepare(q, []), [])
+            return [row for b in r.batches for row in b.to_pylist()]
+
+        one("CREATE TABLE m (time timestamptz NOT NULL, host text, v double precision)")
+        one("INSERT INTO m SELECT t, 'a', 1 FROM generate_series(timestamptz '2026-11-10 00:00+00', "
+            "timestamptz '2026-11-10 23:59:59+00', INTERVAL '1 second') t")  # fmt: skip
+        assert one("SELECT count(*) AS n FROM m") == [{"n": 86_400}]
+        for q in (
+            "SELECT count(*) AS n FROM m TABLESAMPLE BERNOULLI (10) REPEATABLE (7)",
+            "SELECT count(*) AS n FROM m AS x TABLESAMPLE BERNOULLI (10) REPEATABLE (7) WHERE x.v > 0",
+        ):
+            n = one(q)[0]["n"]
+            assert 7_000 < n < 10_500 and one(q)[0]["n"] == n
+        got = one("SELECT time_bucket('1 hour', time) AS b, count(*) AS n FROM m TABLESAMPLE BERNOULLI (10) "
+                  "REPEATABLE (1) GROUP BY b ORDER BY b")  # fmt: skip
+        assert len(got) == 24 and all(200 < r["n"] < 600 for r in got)
+        assert one("SELECT count(*) AS n FROM m TABLESAMPLE SYSTEM (100)") == [{"n": 86_400}]
