@@ -751,13 +751,32 @@ class Engine:
                 with shard.lock:
                     shard.tombstones.append(Tombstone(tm, np.sort(ids)))
 
-    def drop_table(self, database: str, table: str, *, rp: str | None = None) -> None:
-        """DROP MEASUREMENT / DROP TABLE: data, schema and series."""
+    def _table_of(
+        self, database: str, table: str, rp: str | None
+    ) -> tuple[DatabaseMeta, RetentionPolicyMeta, TableMeta]:
         db = self.catalog.database(database)
         rpm = self.catalog.retention_policy(database, rp)
         meta = self.table(db.id, rpm.name, table)
         if meta is None:
             raise TableNotFound(table)
+        return db, rpm, meta
+
+    def _clear_table(self, shard: Shard, meta: TableMeta, *, unlist: bool) -> None:
+        """Remove every row of ``meta`` from ``shard``: its memtables and its chunk files (``unlist``:
+        also from the catalog's file list, which DROP TABLE clears with the table). The caller holds
+        the flush and write locks, and has logged what WAL replay must repeat."""
+        for cache in (shard.cache, shard.frozen):
+            if cache is not None:
+                cache.tables.pop(meta.name, None)
+        files = {f.meta.id for f in shard.table_files(meta.id)}
+        if files and unlist:
+            self.catalog.replace_files([], sorted(files))
+        for lf in shard.replace_files(meta.id, files, []):
+            _unlink(shard.dir / lf.meta.name)
+
+    def drop_table(self, database: str, table: str, *, rp: str | None = None) -> None:
+        """DROP MEASUREMENT / DROP TABLE: data, schema and series."""
+        db, rpm, meta = self._table_of(database, table, rp)
         with self._flush_lock, self._write_lock:
             # (a drop record: WAL replay skips the writes to the table before it, which would make
             # it anew; a delete of every row would leave it there, empty)
@@ -772,14 +791,8 @@ class Engine:
             ids = bitmap_ids(self.index(db.id).select(table, None))
             self.wal.append(_delete_record(rec, ids), sync=False)
             for shard in self._shards.values():
-                if shard.meta.database_id != db.id or shard.meta.rp != rpm.name:
-                    continue
-                for cache in (shard.cache, shard.frozen):
-                    if cache is not None:
-                        cache.tables.pop(table, None)
-                gone = shard.replace_files(meta.id, {f.meta.id for f in shard.table_files(meta.id)}, [])
-                for lf in gone:
-                    _unlink(shard.dir / lf.meta.name)
+                if shard.meta.database_id == db.id and shard.meta.rp == rpm.name:
+                    self._clear_table(shard, meta, unlist=False)
             self.catalog.drop_table(meta.id)
             self._tables.pop((db.id, rpm.name, table), None)
             if not any(t.name == table for t in self.catalog.tables(db.id)):
@@ -791,11 +804,7 @@ class Engine:
         memtable rows and its chunk files alike, goes at once (no tombstone is left to compact away,
         so the chunk is no longer listed); other tables' rows in the shard stay. Whether the table
         held rows there."""
-        db = self.catalog.database(database)
-        rpm = self.catalog.retention_policy(database, rp)
-        meta = self.table(db.id, rpm.name, table)
-        if meta is None:
-            raise TableNotFound(table)
+        db, rpm, meta = self._table_of(database, table, rp)
         with self._flush_lock, self._write_lock:
             shard = self._shards.get(shard_id)
             if shard is None or shard.meta.database_id != db.id or shard.meta.rp != rpm.name:
@@ -807,14 +816,7 @@ class Engine:
             self.wal.append(
                 _delete_record(rec, bitmap_ids(self.index(db.id).select(table, None))), sync=False
             )
-            for cache in (shard.cache, shard.frozen):
-                if cache is not None:
-                    cache.tables.pop(table, None)
-            files = [f.meta.id for f in shard.table_files(meta.id)]
-            if files:
-                self.catalog.replace_files([], files)
-                for lf in shard.replace_files(meta.id, set(files), []):
-                    _unlink(shard.dir / lf.meta.name)
+            self._clear_table(shard, meta, unlist=True)
             self.wal.sync_to(self.wal.last_seq)
             return held
 

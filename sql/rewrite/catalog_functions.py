@@ -337,14 +337,21 @@ def _hypertable_detailed_size(args: list[exp.Expr]) -> exp.Expr:
     )
 
 
-def _chunks_detailed_size(args: list[exp.Expr]) -> exp.Expr:
+def _per_chunk(columns: str, args: list[exp.Expr]) -> exp.Expr:
+    """One row per chunk of a hypertable: its schema and name, then ``columns`` (of tsgres_sizes)."""
     return expand(
-        "(SELECT '_timescaledb_internal' AS chunk_schema, tsg_chunk AS chunk_name, "
-        "CAST(tsg_bytes + tsg_mem_bytes AS BIGINT) AS table_bytes, CAST(0 AS BIGINT) AS index_bytes, "
-        "CAST(0 AS BIGINT) AS toast_bytes, CAST(tsg_bytes + tsg_mem_bytes AS BIGINT) AS total_bytes, "
+        f"(SELECT '_timescaledb_internal' AS chunk_schema, tsg_chunk AS chunk_name, {columns}, "
         "CAST(NULL AS VARCHAR) AS node_name FROM pg_catalog.tsgres_sizes "
         "WHERE tsg_oid = _o AND tsg_hyper AND tsg_chunk IS NOT NULL)",
         o=reg_in("c", args[0]),
+    )
+
+
+def _chunks_detailed_size(args: list[exp.Expr]) -> exp.Expr:
+    return _per_chunk(
+        "CAST(tsg_bytes + tsg_mem_bytes AS BIGINT) AS table_bytes, CAST(0 AS BIGINT) AS index_bytes, "
+        "CAST(0 AS BIGINT) AS toast_bytes, CAST(tsg_bytes + tsg_mem_bytes AS BIGINT) AS total_bytes",
+        args,
     )
 
 
@@ -383,13 +390,8 @@ def _chunk_compression_stats(args: list[exp.Expr]) -> exp.Expr:
         "CASE WHEN tsg_compressed THEN tsg_bytes END",
         "CASE WHEN tsg_compressed THEN 0 END",
     )
-    return expand(
-        "(SELECT '_timescaledb_internal' AS chunk_schema, tsg_chunk AS chunk_name, CASE WHEN "
-        f"tsg_compressed THEN 'Compressed' ELSE 'Uncompressed' END AS compression_status, {bytes_}, "
-        "CAST(NULL AS VARCHAR) AS node_name FROM pg_catalog.tsgres_sizes "
-        "WHERE tsg_oid = _o AND tsg_hyper AND tsg_chunk IS NOT NULL)",
-        o=reg_in("c", args[0]),
-    )
+    status = "CASE WHEN tsg_compressed THEN 'Compressed' ELSE 'Uncompressed' END AS compression_status"
+    return _per_chunk(f"{status}, {bytes_}", args)
 
 
 def _database_size(args: list[exp.Expr]) -> exp.Expr:
