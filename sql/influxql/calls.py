@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from sql.influxql import ast as A
-from sql.influxql.columns import arrow_col, cast_col, evaluate, nan_to_null, time_ns
+from sql.influxql.columns import arrow_col, cast_col, evaluate, every_valid, nan_to_null, time_ns
 from sql.influxql.compile import MATH_FUNCTIONS, TRANSFORMS, Compiled, QueryError
 from sql.influxql.functions import (
     _DTYPES,
@@ -822,12 +822,9 @@ def _aggregate_columns(
     keeps: dict[int, np.ndarray] = {}
     means: dict[int, Col] = {}
     every: dict[int, bool] = {}
-    nulls: dict[str, int] = {}
     for call, kind, alias, count, mean in exprs:
         if alias not in cols:
-            arr = table.column(field_index(alias))
-            nulls[alias] = arr.null_count
-            vals = arrow_col(arr, kind)
+            vals = arrow_col(table.column(field_index(alias)), kind)
             if kind == INTEGER and vals.kind == FLOAT:
                 vals = Col(vals.values.astype(np.int64), vals.valid, INTEGER)
             cols[alias] = vals
@@ -840,8 +837,8 @@ def _aggregate_columns(
                 avg = total.values.astype(np.float64) / np.maximum(n, 1)
                 means[id(call)] = Col(avg, total.valid, FLOAT)
         else:
-            keeps[id(call)] = cols[alias].valid
-            every[id(call)] = not nulls[alias]  # (arrow_col's validity: its nulls')
+            valid = keeps[id(call)] = cols[alias].valid
+            every[id(call)] = every_valid(valid)  # (arrow_col's validity: its nulls'; no pass without any)
     return wins, cols, keeps, means, every
 
 
