@@ -309,7 +309,10 @@ def _window_series(
             return Col.nulls(n)
         raise QueryError(f"unsupported expression {e}")
 
-    colvals = [nan_to_null(evaluate(f.expr, n, lookup)) for f in plan.fields]
+    colvals = []
+    for f in plan.fields:  # (a field that is a call, the usual one: its column, as evaluate gives it)
+        col = filled.get(id(f.expr))
+        colvals.append(nan_to_null(evaluate(f.expr, n, lookup) if col is None else col))
     times = grid if nser == 1 else np.tile(grid, nser)
     if first_pos is None:
         if c.ascending and stmt.fill != "none" and not stmt.limit and not stmt.offset:
