@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from sql.influxql import ast as A
-from sql.influxql.columns import arrow_col, cast_col, evaluate, nan_to_null, time_ns
+from sql.influxql.columns import arrow_col, cast_col, evaluate, every_valid, nan_to_null, time_ns
 from sql.influxql.compile import MATH_FUNCTIONS, TRANSFORMS, Compiled, QueryError
 from sql.influxql.functions import (
     _DTYPES,
@@ -309,7 +309,10 @@ def _window_series(
             return Col.nulls(n)
         raise QueryError(f"unsupported expression {e}")
 
-    colvals = [nan_to_null(evaluate(f.expr, n, lookup)) for f in plan.fields]
+    colvals = []
+    for f in plan.fields:  # (a field that is a call, the usual one: its column, as evaluate gives it)
+        col = filled.get(id(f.expr))
+        colvals.append(nan_to_null(evaluate(f.expr, n, lookup) if col is None else col))
     times = grid if nser == 1 else np.tile(grid, nser)
     if first_pos is None:
         if c.ascending and stmt.fill != "none" and not stmt.limit and not stmt.offset:
@@ -822,12 +825,9 @@ def _aggregate_columns(
     keeps: dict[int, np.ndarray] = {}
     means: dict[int, Col] = {}
     every: dict[int, bool] = {}
-    nulls: dict[str, int] = {}
     for call, kind, alias, count, mean in exprs:
         if alias not in cols:
-            arr = table.column(field_index(alias))
-            nulls[alias] = arr.null_count
-            vals = arrow_col(arr, kind)
+            vals = arrow_col(table.column(field_index(alias)), kind)
             if kind == INTEGER and vals.kind == FLOAT:
                 vals = Col(vals.values.astype(np.int64), vals.valid, INTEGER)
             cols[alias] = vals
@@ -840,8 +840,8 @@ def _aggregate_columns(
                 avg = total.values.astype(np.float64) / np.maximum(n, 1)
                 means[id(call)] = Col(avg, total.valid, FLOAT)
         else:
-            keeps[id(call)] = cols[alias].valid
-            every[id(call)] = not nulls[alias]  # (arrow_col's validity: its nulls')
+            valid = keeps[id(call)] = cols[alias].valid
+            every[id(call)] = every_valid(valid)  # (arrow_col's validity: its nulls'; no pass without any)
     return wins, cols, keeps, means, every
 
 

@@ -98,11 +98,13 @@ class _Shared:
     above its values, not the expressions below a field or a dimension). Building it costs a few
     microseconds where unpickling a TSBS query's tree costs 25-80."""
 
-    __slots__ = ("conditions", "in_condition", "leaves", "ops", "paths", "tree")
+    __slots__ = ("conditions", "in_condition", "leaves", "lists", "ops", "paths", "tree")
 
     def __init__(self, tree: list[A.Statement], paths: list[tuple[str | int, ...]]) -> None:
         self.tree = tree
         self.paths = paths
+        # per statement: the names of its attributes that are lists (fields, sources, dimensions)
+        self.lists = tuple(tuple(k for k, v in stmt.__dict__.items() if type(v) is list) for stmt in tree)
         # per statement: whether every value of the template in it is in its WHERE clause
         self.in_condition = tuple(
             all(p[0] != i or (len(p) > 1 and p[1] == "condition") for p in paths) for i in range(len(tree))
@@ -129,10 +131,10 @@ class _Shared:
 
     def build(self, nodes: list[Any]) -> list[A.Statement]:
         out: list[Any] = [_copy_node(stmt) for stmt in self.tree]
-        for stmt in out:  # a caller may change its statements and their lists (fields, sources...)
-            for name, v in stmt.__dict__.items():
-                if type(v) is list:
-                    setattr(stmt, name, list(v))
+        for stmt, names in zip(out, self.lists, strict=True):
+            d = stmt.__dict__  # a caller may change its statements and their lists (fields, sources...)
+            for name in names:
+                d[name] = list(d[name])
         reached: list[Any] = [out]
         for at, step, copy in self.ops:
             parent = reached[at]

@@ -77,7 +77,8 @@ class SqlParams:
 
     def time(self, ns: int) -> str:
         """A time bound as a timestamptz parameter (sub-microsecond parts cut, as :func:`time_literal`)."""
-        return self.add(_EPOCH_UTC + _dt.timedelta(microseconds=ns // 1000), TIMESTAMPTZ_OID)
+        # (timedelta's positional days, seconds, microseconds: half the cost of its keyword form)
+        return self.add(_EPOCH_UTC + _dt.timedelta(0, 0, ns // 1000), TIMESTAMPTZ_OID)
 
 
 TIMESTAMPTZ_OID, INT8_OID, FLOAT8_OID, TEXT_OID = 1184, 20, 701, 25

@@ -85,6 +85,8 @@ def test_trees_are_fresh() -> None:
         stmt = cache.parse(text)[0]
         assert stmt == parse_query(text)[0]
         stmt.fields.clear()
+        stmt.sources.clear()
+        stmt.dimensions.append(stmt.dimensions[0])
         assert isinstance(stmt.condition, A.BinaryExpr)
         stmt.condition.rhs = A.StringLiteral("changed")
         stmt.limit = 99

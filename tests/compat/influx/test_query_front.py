@@ -350,6 +350,25 @@ def test_request_params_first_value_wins_and_body_follows_the_query_string() -> 
             _params("/query", b"q=1", handed)
 
 
+def test_query_string_decoded_as_aiohttp_decodes_it() -> None:
+    """The front's query-string parameters are aiohttp's request.query (yarl's URL.query): escapes,
+    '+', bad escapes, empty and valueless fields, ';', non-ASCII (first value of a name wins)."""
+    from yarl import URL
+
+    for qs in (
+        "db=bench&q=SELECT+max%28usage_user%29+from+cpu+where+%28hostname+%3D+%27host_9%27%29",
+        "a=1&&b=%zz&c=%E2%82%AC+x&d&=e&a=2",
+        "q=a%3Bb;c=d&e=%2B+%25",
+        "q=%C3%A9%20%ZZ%",
+        "=&==&a==b",
+    ):
+        expected: dict[str, str] = {}
+        for k, v in URL.build(path="/query", query_string=qs, encoded=True).query.items():
+            expected.setdefault(k, v)
+        assert F.request_params(F._Request("GET", f"/query?{qs}", False, True, "", "", b"")) == expected
+        assert F._query_params(F._Request("GET", f"/query?{qs}", False, True, "", "", b"")) == expected
+
+
 def test_answers_wait_for_a_client_that_does_not_read(write_app: Callable[..., WriteApp]) -> None:
     """Pipelined queries whose answers outgrow the socket's and the transport's buffers before the
     client reads any: the front stops answering until the transport drains (pause_writing), and

@@ -204,3 +204,27 @@ def test_time_bounds_of_one_template_in_every_form(write_app, monkeypatch: pytes
             compiles.clear()
 
     app.run(check)
+
+
+def test_a_window_without_one_calls_field_is_filled(write_app) -> None:
+    """Every window has a row of the aggregates' result, but one call's field is absent from one of
+    them (a null in its column): fill() fills that window for that call, in every text."""
+    app: WriteApp = write_app()
+    lines = [f"m a={i},b={10 + i} {(BASE + i * 60) * 10**9}" for i in range(5) if i != 2]
+    lines.append(f"m b=12 {(BASE + 120) * 10**9}")
+    shape = "SELECT max(a), max(b) FROM m WHERE time >= '{lo}' AND time < '{hi}' GROUP BY time(1m) fill({f})"
+
+    async def check(client: Client) -> None:
+        assert (await client.post("/write?db=db", data="\n".join(lines))).status == 204
+        hi = _iso(BASE + 300)
+        for f, filled in (("0", 0), ("null", None), ("previous", 1), ("none", None)):
+            for _ in range(2):  # (the second text takes the template's memo)
+                got = await _query(client, shape.format(lo=_iso(BASE), hi=hi, f=f))
+                values = got["series"][0]["values"]
+                if f == "none":
+                    assert [v[1] for v in values] == [0, 1, None, 3, 4]  # (b has a value there)
+                else:
+                    assert values[2] == ["2016-01-01T00:02:00Z", filled, 12], f
+                    assert [v[2] for v in values] == [10, 11, 12, 13, 14]
+
+    app.run(check)
