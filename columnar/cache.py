@@ -240,6 +240,8 @@ def _read_run(rows: Rows, series: np.ndarray | None, tmin: int, tmax: int, colum
     total = int(n.sum())
     if total == len(rows):
         return rows.select_columns(columns)
+    if total == 0:  # (most reads of a range the memtable spans find none of their series' rows)
+        return Rows.empty().select_columns(columns)
     idx = np.repeat(a - np.concatenate(([0], np.cumsum(n)[:-1])), n) + np.arange(total)
     return rows.select_columns(columns).take(idx)
 

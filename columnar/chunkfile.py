@@ -622,14 +622,22 @@ class ChunkFile:
         block first, inside the file): callers then read block by block, which reports the damage."""
         gidx = np.ascontiguousarray(gidx, dtype=np.int64)
         cols = self._column_ids(names)
-        ok, ordered, block, length, count, validity, off, end, where, at, run_lo, run_hi = _span_plan(
+        ok, ordered, lay, validity, runs = _span_plan(
             gidx, cols, self._grid, *self._lay[:7], self._limit, len(MAGIC), SPAN_GAP
         )
         if not ok:
             return None
-        if not ordered:  # (the writer's files keep groups and their blocks in offset order)
+        if ordered:
+            block, at, length, count = lay
+            run_lo, run_hi = runs
+        else:  # (the writer's files keep groups and their blocks in offset order)
             # (sorted here: np.argsort inside a cached numba kernel gave other orders once loaded
             # from numba's cache, numba 0.68)
+            lay, validity = span_layout(len(gidx), len(cols) + 1)
+            _, off, end, where = _span_blocks(
+                gidx, cols, self._grid, *self._lay[:7], self._limit, len(MAGIC), lay, validity
+            )
+            block, at, length, count = lay
             order = np.argsort(off, kind="stable")
             run_lo, run_hi = _span_runs(off, end, where, order, at, SPAN_GAP)
         rows = self._lay[1][gidx]
@@ -845,17 +853,17 @@ SPAN_GAP = 4096  # blocks of other columns less than this far apart are copied a
 
 
 @njit(cache=True, nogil=True)
-def _span_blocks(gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_flags, b_col, limit, head):
-    """The time block (column 0) and the blocks of ``cols`` of each group: (ok, block, length, count,
-    validity, and per block present its file offset, end (after its CRC) and i * k + j). Not ok when
-    the block table is not what the writer makes (time block first and without validity, blocks
-    inside the file)."""
+def _span_blocks(
+    gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_flags, b_col, limit, head, lay, validity
+):  # fmt: skip
+    """The time block (column 0) and the blocks of ``cols`` of each group, into ``lay`` (per group
+    and column: block index, -1 none; its position, left as it is; length; count) and ``validity``
+    (:func:`span_layout`'s blanks): (ok, and per block present its file offset, end (after its CRC)
+    and i * k + j). Not ok when the block table is not what the writer makes (time block first and
+    without validity, blocks inside the file)."""
     n, k = len(gidx), len(cols) + 1
     nb = len(b_off)
-    block = np.full((n, k), -1, np.int64)
-    length = np.zeros((n, k), np.int64)
-    count = np.zeros((n, k), np.int64)
-    validity = np.zeros((n, k), np.bool_)
+    block, length, count = lay[0], lay[2], lay[3]
     m = 0
     bad = False
     for i in range(n):
@@ -876,7 +884,7 @@ def _span_blocks(gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_fla
     end = np.empty(len(off), np.int64)
     where = np.empty(len(off), np.int64)
     if bad or m == 0:
-        return False, block, length, count, validity, off, end, where
+        return False, off, end, where
     m = 0
     for i in range(n):
         for j in range(k):
@@ -885,7 +893,7 @@ def _span_blocks(gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_fla
                 continue
             o, ln = b_off[bi], b_len[bi]
             if o < head or ln < 0 or o + ln + 4 > limit:
-                return False, block, length, count, validity, off, end, where
+                return False, off, end, where
             off[m] = o
             end[m] = o + ln + 4
             where[m] = i * k + j
@@ -893,23 +901,36 @@ def _span_blocks(gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_fla
             count[i, j] = g_rows[gidx[i]] if j == 0 else b_count[bi]
             validity[i, j] = (b_flags[bi] & FLAG_VALIDITY) != 0
             m += 1
-    return True, block, length, count, validity, off, end, where
+    return True, off, end, where
+
+
+@njit(cache=True, nogil=True)
+def span_layout(n, k):
+    """Blank layouts of n groups of k blocks: (lay: block index and position -1, length and count 0,
+    per group and column; validity: False)."""
+    lay = np.zeros((4, n, k), np.int64)
+    lay[0] = -1
+    lay[1] = -1
+    return lay, np.zeros((n, k), np.bool_)
 
 
 @njit(cache=True, nogil=True)
 def _span_plan(gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_flags, b_col, limit, head, gap):
     """:func:`_span_blocks`, and when the blocks' offsets, each group's sorted, come in ascending
-    order (as the writer lays out groups and their columns) :func:`_span_runs` too, in one call: (ok, ordered, block,
-    length, count, validity, off, end, where, at, run_lo, run_hi); not ordered: ``at`` is all -1 and
-    the runs are empty, for the caller to sort and cut."""
-    ok, block, length, count, validity, off, end, where = _span_blocks(
-        gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_flags, b_col, limit, head
+    order (as the writer lays out groups and their columns) :func:`_span_runs` too, in one call: (ok,
+    ordered, lay, validity, runs): ``lay`` per group and column its block index (-1: none), position
+    in the copied runs, payload length and value count; ``runs`` the (from, to) file ranges to copy.
+    Not ordered: the positions are all -1 and there are no runs, for the caller to sort and cut.
+    (Three arrays, not ten: each array a kernel returns costs its caller ~0.4 us.)"""
+    lay, validity = span_layout(len(gidx), len(cols) + 1)
+    ok, off, end, where = _span_blocks(
+        gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_flags, b_col, limit, head, lay, validity
     )
-    at = np.full(block.shape, -1, np.int64)
+    at = lay[1]
     # each group's blocks by offset (a query names its columns in any order; the writer lays out a
     # group's blocks together): a stable insertion sort within each group's few blocks, then the
     # groups must follow one another
-    k = block.shape[1]
+    k = at.shape[1]
     order = np.arange(len(off))
     lo = 0
     while lo < len(off):
@@ -931,9 +952,12 @@ def _span_plan(gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_flags
             break
     if ok and ordered:
         run_lo, run_hi = _span_runs(off, end, where, order, at, gap)
+        runs = np.empty((2, len(run_lo)), np.int64)
+        runs[0] = run_lo
+        runs[1] = run_hi
     else:
-        run_lo, run_hi = np.empty(0, np.int64), np.empty(0, np.int64)
-    return ok, ordered, block, length, count, validity, off, end, where, at, run_lo, run_hi
+        runs = np.empty((2, 0), np.int64)
+    return ok, ordered, lay, validity, runs
 
 
 @njit(cache=True, nogil=True)

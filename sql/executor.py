@@ -764,14 +764,10 @@ def _simple_aggregates(
     which, funcs, cols, kinds, (finish, bools) = codes
     if not which:
         return {}
-    out_i = np.zeros((len(which), len(starts)), np.int64)
-    out_f = np.zeros((len(which), len(starts)), np.float64)
+    outs = np.zeros((2, len(which), len(starts)), np.int64)  # integer outputs, float outputs' bits
     valid = np.zeros((len(which), len(starts)), np.bool_)
-    mins, maxs = p.min.view(np.int64), p.max.view(np.int64)
-    _combine_simple(
-        order, starts, p.count, p.sum_i.view(np.int64), p.sum_f, mins, maxs, mins.view(np.float64),
-        maxs.view(np.float64), funcs, cols, kinds, out_i, out_f, valid,
-    )  # fmt: skip
+    _combine_simple(order, starts, p.acc, funcs, cols, kinds, outs, valid)
+    out_i, out_f = outs[0], outs[1].view(np.float64)
     # the outputs over the kernel's blocks, a kind of output at a time (per plan: which are which)
     out: dict[int, pa.Array] = {}
     for typ, block, masked, ks in finish:
@@ -828,14 +824,18 @@ def _segment_starts(bucket, code, out):
 
 
 @njit(cache=True, nogil=True)
-def _combine_simple(
-    order, starts, count, sum_i, sum_f, min_i, max_i, min_f, max_f, funcs, cols, kinds, out_i, out_f, valid
-):
+def _combine_simple(order, starts, acc, funcs, cols, kinds, outs, valid):
     """Per segment (pieces order[starts[s]:starts[s + 1]]) and output o: funcs[o] (0 count, 1 sum,
     2 avg, 3 min, 4 max) of column cols[o] of kind kinds[o] (0 int, 1 uint, 2 float, 3 bool), as
     _combine computes them: pieces without values add 0 and are skipped by min and max, integer sums
     wrap as int64, a float min skips NaN and a float max is NaN when any value is (PostgreSQL's NaN
-    order)."""
+    order). ``acc`` is the partials' block (Partials.acc), ``outs`` the integer outputs and the
+    float outputs' bits (the views are taken here: each argument costs the call ~0.1 us, each view
+    in Python ~0.3)."""
+    count, sum_i, sum_f = acc[0].view(np.int64), acc[1].view(np.int64), acc[2].view(np.float64)
+    min_i, max_i = acc[3].view(np.int64), acc[4].view(np.int64)
+    min_f, max_f = acc[3].view(np.float64), acc[4].view(np.float64)
+    out_i, out_f = outs[0], outs[1].view(np.float64)
     n, nseg = len(order), len(starts)
     for o in range(len(funcs)):
         f, c, kind = funcs[o], cols[o], kinds[o]
@@ -901,13 +901,12 @@ def _combine_simple(
 
 def warm_up() -> None:
     """Compile (or load from numba's cache) the executor's own kernels with the types it passes."""
-    i2, f2, b2 = np.zeros((2, 2), np.int64), np.zeros((2, 2), np.float64), np.zeros((2, 2), np.bool_)
+    acc, b2 = np.zeros((13, 2, 2), np.uint64), np.zeros((2, 2), np.bool_)
     one = np.zeros(1, np.int64)
     _segment_starts(one, one, one.copy())
-    _combine_simple(one, one, i2, i2, f2, i2, i2, f2, f2, one, one, one, i2, f2, b2)
+    _combine_simple(one, one, acc, one, one, one, np.zeros((2, 2, 2), np.int64), b2)
     # partials cut to their length are strided views
-    si, sf = i2[:, :1], f2[:, :1]
-    _combine_simple(one, one, si, si, sf, si, si, sf, sf, one, one, one, i2, f2, b2)
+    _combine_simple(one, one, acc[:, :, :1], one, one, one, np.zeros((2, 2, 2), np.int64), b2)
 
 
 def _ends(starts: np.ndarray, n: int) -> np.ndarray:
