@@ -176,12 +176,13 @@ def _request(session: SqlSession, plan, params: list) -> ScanRequest:
     if tags is None:  # per plan (a DDL makes a new plan)
         tags = plan.__dict__["_tag_names"] = {c.name for c in sql_columns(meta) if c.kind == "tag"}
         plan.__dict__["_naive_time"] = naive_time(meta)
+        plan.__dict__["_alias"] = plan.table.alias_or_name  # (3 sqlglot properties a query)
 
     memo = plan.__dict__.setdefault("_pushdown_memo", {})  # the WHERE analysed once per plan
     evaluate = _evaluator(session, params)
     pd = table_pushdown(
         plan.where,
-        plan.table.alias_or_name,
+        plan.__dict__["_alias"],
         meta.time_column,
         tags,
         evaluate,
