@@ -527,18 +527,22 @@ def _aggregate_shard(
     terms = terms or []
     src: ShardSources = shard.sources(t.table_id, t.table)
     types = [t.fields[c] for c in columns]
-    cand, isolated, among_files = _candidates(t, src, tmin, tmax)
     out: list[Partials] = []
     stored = [t.stored(c) for c in columns]
     read_cols = list(dict.fromkeys(stored + [tm.column for tm in terms]))
-    fusable = all(ft is not FieldType.BOOLEAN for ft in types)
+    fusable = FieldType.BOOLEAN not in types
     raw_parts: list[Rows] = []
     # the memtable's rows, read first: row groups whose times they only interleave with (no point of
-    # the same series and time in both) need no merge, and aggregate as if alone
-    cached = [
-        cache.read(t.series, tmin, tmax, read_cols) for cache in src.caches if cache.overlaps(tmin, tmax)
-    ]
-    cached = [c for c in cached if len(c)]
+    # the same series and time in both) need no merge, and aggregate as if alone; a memtable without
+    # rows of the series in the range overlaps no row group (most reads of older hours)
+    holding, cached = [], []
+    for cache in src.caches:
+        if cache.overlaps(tmin, tmax):
+            rows = cache.read(t.series, tmin, tmax, read_cols)
+            if len(rows):
+                holding.append(cache)
+                cached.append(rows)
+    cand, isolated, among_files = _candidates(t, src, tmin, tmax, holding)
     if cached and len(isolated) and not isolated.all():
         isolated = _apart_from(cand, isolated, among_files, cached, t, tmin, tmax)
     pos = 0
@@ -546,7 +550,7 @@ def _aggregate_shard(
     for lf, g in cand:
         t.check()
         if spend is not None and out:
-            spend(sum(len(p) for p in out[counted:]))
+            spend(sum(map(len, out[counted:])))
             counted = len(out)
         clean = isolated[pos : pos + len(g)]  # no other source overlaps ...
         pos += len(g)
@@ -603,7 +607,7 @@ def _aggregate_shard(
         stats.rows_decoded += len(rows)
         out.append(_rows_partials(rows, columns, stored, types, every, offset, spread))
     if spend is not None:
-        spend(sum(len(p) for p in out[counted:]))
+        spend(sum(map(len, out[counted:])))
     return out
 
 
@@ -749,7 +753,8 @@ def _aggregate_fused_part(
     spread: bool = False,
 ) -> tuple[Partials, np.ndarray]:
     columns = list(stored)
-    names = list(dict.fromkeys(list(stored) + [tm.column for tm in terms]))  # aggregated columns first
+    # aggregated columns first
+    names = list(dict.fromkeys([*stored, *(tm.column for tm in terms)])) if terms else columns
     sp = chunk.spans(gidx, names)
     if sp is None:
         return Partials.empty(columns, types), gidx
@@ -809,13 +814,17 @@ def _rows_partials(rows: Rows, columns, stored, types, every, offset, spread: bo
     return p
 
 
-def _candidates(t: _Target, src: ShardSources, tmin: int, tmax: int) -> tuple[list, np.ndarray, np.ndarray]:
+def _candidates(
+    t: _Target, src: ShardSources, tmin: int, tmax: int, caches: list | None = None
+) -> tuple[list, np.ndarray, np.ndarray]:
     """The (file, row groups) of the wanted series in [tmin, tmax], and per candidate row group, in
     that order, whether no other source overlaps it: no other file's row group of its series and
     time, and no memtable row of its series within its time (and the range: rows outside it are
     not read). Writers that send out of time order leave memtable rows older than the newest rows of
     the last snapshot: the memtable's time extent of a series then overlaps file row groups that
-    share no time with any of its rows."""
+    share no time with any of its rows. ``caches``: the memtables to look in (None: each whose
+    extent overlaps the range; a caller that read them passes those that hold rows of the series
+    in the range)."""
     cand = []
     for lf in src.files:
         if lf.meta.max_time < tmin or lf.meta.min_time > tmax:
@@ -823,7 +832,8 @@ def _candidates(t: _Target, src: ShardSources, tmin: int, tmax: int) -> tuple[li
         g = lf.chunk.select_groups(t.series, tmin, tmax)
         if len(g):
             cand.append((lf, g))
-    caches = [c for c in src.caches if c.overlaps(tmin, tmax)]
+    if caches is None:
+        caches = [c for c in src.caches if c.overlaps(tmin, tmax)]
     if len(cand) < 2 and not caches:  # one source (or none) holds the range: nothing overlaps
         alone = np.empty(len(cand[0][1]) if cand else 0, bool)
         alone.fill(True)  # (np.ones runs two Python frames: ~1 us of a small query)

@@ -61,8 +61,9 @@ _TIMESTAMPTZ = pa.timestamp("us", tz="UTC")
 def _timestamptz(ns: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     """Nanoseconds as timestamptz (µs, floored), NULL where not ``valid`` (over the values' buffer:
     columnar.scan.fixed_width)."""
-    us = np.ascontiguousarray(ns // 1000 if valid is None else np.where(valid, ns, 0) // 1000)
-    return fixed_width(_TIMESTAMPTZ, us, valid)
+    if valid is None:  # (a new contiguous array: its buffer as it is)
+        return pa.Array.from_buffers(_TIMESTAMPTZ, len(ns), [None, pa.py_buffer(ns // 1000)], 0)
+    return fixed_width(_TIMESTAMPTZ, np.where(valid, ns, 0) // 1000, valid)
 
 
 def run(session: SqlSession, plan: NativePlan, params: list, column_oids: list[int]) -> pa.Table | Streamed:
@@ -477,12 +478,17 @@ def _aggregate_table(
         both, group_values = _group_codes(session, plan, np.concatenate([p.series, rs[heads]]))
         row_codes = np.repeat(both[len(p) :], np.diff(np.append(heads, len(rs))))
         codes, values = both[: len(p)], (values[0], row_codes, values[2])
-    order = np.lexsort((codes, p.bucket))
-    sb, sc = p.bucket[order], codes[order]
+    if plan.group_tags:
+        order = np.lexsort((codes, p.bucket))
+        sc = codes[order]
+    else:  # one group (codes all 0): by bucket alone, as lexsort would order them (both stable)
+        order = np.argsort(p.bucket, kind="stable")
+        sc = codes
+    sb = p.bucket[order]
     starts = np.empty(len(order), np.int64)
     starts = starts[: _segment_starts(sb, sc, starts)]
     seg: np.ndarray | None = None
-    col_of = {f: i for i, f in enumerate(fields)}
+    col_of = dict(zip(fields, range(len(fields)), strict=True))
     views: dict[str | None, Partials] = {None: p if src is None else _only(p, src == 0)}
     if src is not None:
         keys = list(dict.fromkeys(a.filter[2] for a in plan.aggs if a.filter is not None))
