@@ -482,7 +482,7 @@ def _aggregate_table(
         order = np.lexsort((codes, p.bucket))
         sc = codes[order]
     else:  # one group (codes all 0): by bucket alone, as lexsort would order them (both stable)
-        order = np.argsort(p.bucket, kind="stable")
+        order = p.bucket.argsort(kind="stable")
         sc = codes
     sb = p.bucket[order]
     starts = np.empty(len(order), np.int64)
