@@ -704,8 +704,10 @@ def _aggregate_fused(
 ) -> tuple[Partials, np.ndarray]:
     """Pieces of row groups ``gidx`` of one file by blockdecode.aggregate_groups (two halves on two
     threads when there are many), and the groups it could not decode."""
-    parts = _split(gidx)
     args = (chunk, types, stored, tmin, tmax, every, offset, terms, spread)
+    if len(gidx) < PARALLEL_MIN_GROUPS:  # (one part: what _split would say, without asking)
+        return _aggregate_fused_part(gidx, *args)
+    parts = _split(gidx)
     if len(parts) == 1:
         return _aggregate_fused_part(gidx, *args)
     done = _in_parallel(_aggregate_fused_part, parts, *args, check=check)
