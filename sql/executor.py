@@ -779,7 +779,8 @@ def _simple_aggregates(
     out: dict[int, pa.Array] = {}
     for typ, block, masked, ks in finish:
         arrays = fixed_width_rows(typ, out_i if block == "i" else out_f, valid if masked else None, ks)
-        out.update((which[k], arr) for k, arr in zip(ks, arrays, strict=True))
+        for k, arr in zip(ks, arrays, strict=True):
+            out[which[k]] = arr
     for k in bools:
         out[which[k]] = pa.array(out_i[k].astype(bool), mask=~valid[k])
     return out
