@@ -235,7 +235,8 @@ def fixed_width_rows(
     nulls, bitmaps = [0] * len(which), None
     if valid is not None:
         sub = valid if which == list(range(len(valid))) else valid[which]
-        if not sub.all():  # (np.count_nonzero with an axis costs ~4 us)
+        # (ndarray.all of a 2-D block costs ~2.5 us, count_nonzero without an axis ~0.3; with an axis ~4)
+        if np.count_nonzero(sub) != sub.size:
             nulls = (n - sub.sum(axis=1)).tolist()
             bits = np.packbits(sub, axis=1, bitorder="little")
             bitmaps, bw = pa.py_buffer(bits), bits.shape[1]
