@@ -776,7 +776,8 @@ def _aggregate_fused_part(
     )  # fmt: skip
     if n < cap:
         p = p.take(slice(0, n))
-    return p, (gidx[status != blockdecode.OK] if status.any() else gidx[:0])
+    # (count_nonzero: ndarray.any goes through two Python frames)
+    return p, (gidx[status != blockdecode.OK] if np.count_nonzero(status) else gidx[:0])
 
 
 def _rows_partials(rows: Rows, columns, stored, types, every, offset, spread: bool = False) -> Partials:
