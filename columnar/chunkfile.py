@@ -571,7 +571,8 @@ class ChunkFile:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """How an aggregate reads each given row group: (class per group, block index of each of
         ``names`` per group (-1: none; rows follow ``names``), [groups of class 0, of class 1, rows of
-        class 1]). Classes: STATS (0) the groups' block statistics (``use_stats``, ``whole``, inside
+        class 1, at most how many pieces the fused kernel makes of class 1: per group one per bucket
+        of [tmin, tmax] it covers, never more than its rows; one a group without buckets]). Classes: STATS (0) the groups' block statistics (``use_stats``, ``whole``, inside
         [tmin, tmax] and one bucket of ``every``, each block's statistics usable and its sum exact);
         FUSED (1) a decoding kernel (``fusable`` and ``whole``); ROWS (2) merged rows; SKIP (3) not
         at all (not ``whole`` but ``clean``, with no ``use_stats``: statistics exclude a match).
@@ -580,7 +581,7 @@ class ChunkFile:
         cols = self._column_ids(names)
         cls = np.empty(len(gidx), np.int8)
         bis = np.empty((len(names), len(gidx)), np.int64)
-        counts = np.zeros(3, np.int64)
+        counts = np.zeros(4, np.int64)
         _classify_groups(
             gidx, clean, whole, self._lay[1], self._lay[7], self._lay[8], self._grid, cols, self._lay[5],
             FLAG_STATS | FLAG_SUM_EXACT, tmin, tmax, every, offset, use_stats, fusable, cls, bis, counts,
@@ -843,6 +844,12 @@ def _classify_groups(
             cls[i] = GROUP_FUSED
             counts[1] += 1
             counts[2] += g_rows[g]
+            if every > 0:  # (as columnar.scan._pieces_cap counts them)
+                hi = (min(g_tmax[g], tmax) - offset) // every
+                lo = (max(g_tmin[g], tmin) - offset) // every
+                counts[3] += min(max(hi - lo + 1, 1), g_rows[g])
+            else:
+                counts[3] += 1
         elif use_stats or whole[i] or not clean[i]:
             cls[i] = GROUP_ROWS
         else:

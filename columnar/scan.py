@@ -571,7 +571,7 @@ def _aggregate_shard(
             g, clean, whole, stored, tmin, tmax, int(every or 0), offset if every else 0,
             not terms and not decoded, fusable,
         )  # fmt: skip
-        n_stats, n_fused, rows_fused = counts.tolist()
+        n_stats, n_fused, rows_fused, cap_fused = counts.tolist()
         if n_stats:
             sel = cls == GROUP_STATS
             stats.blocks_from_stats += n_stats
@@ -587,7 +587,7 @@ def _aggregate_shard(
             # by block in one kernel; what it cannot decode goes the ordinary way
             part, failed = _aggregate_fused(
                 chunk, g if every_fused else g[cls == GROUP_FUSED], types, stored, tmin, tmax, every,
-                offset, terms, t.interrupt, spread,
+                offset, terms, t.interrupt, spread, cap_fused,
             )  # fmt: skip
             out.append(part)
             stats.groups_decoded += n_fused
@@ -702,12 +702,14 @@ def _aggregate_fused(
     terms=(),
     check: Callable[[], None] | None = None,
     spread: bool = False,
+    cap: int | None = None,
 ) -> tuple[Partials, np.ndarray]:
     """Pieces of row groups ``gidx`` of one file by blockdecode.aggregate_groups (two halves on two
-    threads when there are many), and the groups it could not decode."""
+    threads when there are many), and the groups it could not decode. ``cap``: the bound of their
+    pieces (ChunkFile.classify_groups counts it; None: counted here)."""
     args = (chunk, types, stored, tmin, tmax, every, offset, terms, spread)
     if len(gidx) < PARALLEL_MIN_GROUPS:  # (one part: what _split would say, without asking)
-        return _aggregate_fused_part(gidx, *args)
+        return _aggregate_fused_part(gidx, *args, cap)
     parts = _split(gidx)
     if len(parts) == 1:
         return _aggregate_fused_part(gidx, *args)
@@ -754,6 +756,7 @@ def _aggregate_fused_part(
     offset,
     terms=(),
     spread: bool = False,
+    cap: int | None = None,
 ) -> tuple[Partials, np.ndarray]:
     columns = list(stored)
     # aggregated columns first
@@ -762,7 +765,8 @@ def _aggregate_fused_part(
     if sp is None:
         return Partials.empty(columns, types), gidx
     ev = int(every or 0)
-    cap = _pieces_cap(chunk, gidx, sp.rows, tmin, tmax, ev, offset if ev else 0)
+    if cap is None:
+        cap = _pieces_cap(chunk, gidx, sp.rows, tmin, tmax, ev, offset if ev else 0)
     p = Partials.empty(columns, types, cap)
     tags = _type_tags(tuple(types))
     status = np.zeros(len(gidx), np.int8)

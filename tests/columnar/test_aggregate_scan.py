@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from columnar.batch import WriteBatch
+from columnar.chunkfile import GROUP_FUSED
 from columnar.errors import CorruptData
-from columnar.scan import ScanRequest, aggregate_partials
-from columnar.types import NS_PER_SECOND
+from columnar.scan import ScanRequest, _aggregate_fused_part, _pieces_cap, aggregate_partials
+from columnar.types import NS_PER_SECOND, FieldType
 
 T0 = 1_451_606_400 * NS_PER_SECOND  # 2016-01-01
 
@@ -61,3 +62,30 @@ def test_a_group_the_kernel_refuses_is_read_the_ordinary_way(make_engine):
     with pytest.raises(CorruptData) as exc:
         aggregate_partials(e2, req, ["usage"], every=3600 * NS_PER_SECOND)
     assert str(path) in str(exc.value)
+
+
+@pytest.mark.parametrize("every", [0, 7 * NS_PER_SECOND, 3600 * NS_PER_SECOND, 86400 * NS_PER_SECOND])
+def test_the_classifier_bounds_the_fused_pieces_as_pieces_cap_does(make_engine, every):
+    """The fused kernel writes up to the bound without checking it: ChunkFile.classify_groups' count
+    of the fused groups' pieces is _pieces_cap's, and the pieces made stay within it."""
+    e, time, _ = _loaded(make_engine, 5000)
+    chunk = e.shards()[0].table_files(e.table(1, "autogen", "cpu").id)[0].chunk
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        lo, hi = np.sort(rng.integers(-100, len(time) + 100, 2))
+        tmin = int(T0 + lo * 10 * NS_PER_SECOND + rng.integers(0, 10**10))
+        tmax = int(T0 + hi * 10 * NS_PER_SECOND + rng.integers(0, 10**10))
+        offset = int(rng.integers(0, every)) if every else 0
+        g = chunk.select_groups(None, tmin, tmax)
+        ones = np.ones(len(g), bool)
+        cls, _, counts = chunk.classify_groups(
+            g, ones, ones, ["usage"], tmin, tmax, every, offset, False, True
+        )
+        assert (cls == GROUP_FUSED).all()
+        cap = _pieces_cap(chunk, g, chunk.groups["nrows"][g].astype(np.int64), tmin, tmax, every, offset)
+        assert counts[3] == cap
+        if len(g):
+            p, failed = _aggregate_fused_part(
+                g, chunk, [FieldType.INTEGER], ["usage"], tmin, tmax, every or None, offset
+            )
+            assert len(p) <= cap and not len(failed)
