@@ -35,6 +35,7 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import google_crc32c
 import numpy as np
@@ -121,11 +122,11 @@ def from_bits(bits: np.ndarray, ftype: FieldType) -> np.ndarray:
     return bits
 
 
-@dataclass(frozen=True)
-class BlockSpans:
+class BlockSpans(NamedTuple):
     """Blocks of some row groups in one byte buffer (:meth:`ChunkFile.spans`). Per (group, column)
     (column 0 = time, then the names asked for): block index (-1: no block), payload position in
-    ``buf`` (its CRC32C follows), payload length, value count, validity flag."""
+    ``buf`` (its CRC32C follows), payload length, value count, validity flag. (A named tuple: a
+    frozen dataclass of seven fields costs ~1.3 us to make, every aggregate scan of a file.)"""
 
     buf: np.ndarray
     block: np.ndarray
