@@ -146,8 +146,8 @@ class TableCache:
         if not len(series):
             return out
         for run in self.runs():
-            a = np.searchsorted(run.series, series, "left")
-            b = np.searchsorted(run.series, series, "right")
+            a = run.series.searchsorted(series, "left")
+            b = run.series.searchsorted(series, "right")
             blockdecode.time_hits(run.time, a, b, tmin, tmax, out)
         return out
 
@@ -159,8 +159,8 @@ class TableCache:
         found = []
         for run in self.runs():
             idx = np.full(len(series), -1, np.int64)
-            lo = np.searchsorted(run.series, series, "left")
-            hi = np.searchsorted(run.series, series, "right")
+            lo = run.series.searchsorted(series, "left")
+            hi = run.series.searchsorted(series, "right")
             blockdecode.last_in_range(run.time, lo, hi, tmin, tmax, idx)
             if (idx >= 0).any():
                 found.append(run.select_columns(columns).take(idx[idx >= 0]))
@@ -218,9 +218,9 @@ def _merge(older: Rows, newer: Rows, dedupe: bool) -> Rows:
 
 def spans(rows: Rows, series: np.ndarray, tmin: int, tmax: int) -> tuple[np.ndarray, np.ndarray]:
     """Per requested series (sorted ids), the index range [a, b) of its rows of the run ``rows``
-    within [tmin, tmax]."""
-    lo = np.searchsorted(rows.series, series, "left")
-    hi = np.searchsorted(rows.series, series, "right")
+    within [tmin, tmax]. (ndarray.searchsorted: np.searchsorted adds two Python frames.)"""
+    lo = rows.series.searchsorted(series, "left")
+    hi = rows.series.searchsorted(series, "right")
     a = np.empty(len(series), np.int64)
     b = np.empty(len(series), np.int64)
     blockdecode.time_slices(rows.time, lo, hi, tmin, tmax, a, b)
@@ -240,6 +240,8 @@ def _read_run(rows: Rows, series: np.ndarray | None, tmin: int, tmax: int, colum
     total = int(n.sum())
     if total == len(rows):
         return rows.select_columns(columns)
+    if total == 0:  # (most reads of a range the memtable spans find none of their series' rows)
+        return Rows.empty().select_columns(columns)
     idx = np.repeat(a - np.concatenate(([0], np.cumsum(n)[:-1])), n) + np.arange(total)
     return rows.select_columns(columns).take(idx)
 

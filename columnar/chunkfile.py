@@ -35,6 +35,7 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import google_crc32c
 import numpy as np
@@ -121,11 +122,11 @@ def from_bits(bits: np.ndarray, ftype: FieldType) -> np.ndarray:
     return bits
 
 
-@dataclass(frozen=True)
-class BlockSpans:
+class BlockSpans(NamedTuple):
     """Blocks of some row groups in one byte buffer (:meth:`ChunkFile.spans`). Per (group, column)
     (column 0 = time, then the names asked for): block index (-1: no block), payload position in
-    ``buf`` (its CRC32C follows), payload length, value count, validity flag."""
+    ``buf`` (its CRC32C follows), payload length, value count, validity flag. (A named tuple: a
+    frozen dataclass of seven fields costs ~1.3 us to make, every aggregate scan of a file.)"""
 
     buf: np.ndarray
     block: np.ndarray
@@ -571,7 +572,8 @@ class ChunkFile:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """How an aggregate reads each given row group: (class per group, block index of each of
         ``names`` per group (-1: none; rows follow ``names``), [groups of class 0, of class 1, rows of
-        class 1]). Classes: STATS (0) the groups' block statistics (``use_stats``, ``whole``, inside
+        class 1, at most how many pieces the fused kernel makes of class 1: per group one per bucket
+        of [tmin, tmax] it covers, never more than its rows; one a group without buckets]). Classes: STATS (0) the groups' block statistics (``use_stats``, ``whole``, inside
         [tmin, tmax] and one bucket of ``every``, each block's statistics usable and its sum exact);
         FUSED (1) a decoding kernel (``fusable`` and ``whole``); ROWS (2) merged rows; SKIP (3) not
         at all (not ``whole`` but ``clean``, with no ``use_stats``: statistics exclude a match).
@@ -580,7 +582,7 @@ class ChunkFile:
         cols = self._column_ids(names)
         cls = np.empty(len(gidx), np.int8)
         bis = np.empty((len(names), len(gidx)), np.int64)
-        counts = np.zeros(3, np.int64)
+        counts = np.zeros(4, np.int64)
         _classify_groups(
             gidx, clean, whole, self._lay[1], self._lay[7], self._lay[8], self._grid, cols, self._lay[5],
             FLAG_STATS | FLAG_SUM_EXACT, tmin, tmax, every, offset, use_stats, fusable, cls, bis, counts,
@@ -622,14 +624,22 @@ class ChunkFile:
         block first, inside the file): callers then read block by block, which reports the damage."""
         gidx = np.ascontiguousarray(gidx, dtype=np.int64)
         cols = self._column_ids(names)
-        ok, ordered, block, length, count, validity, off, end, where, at, run_lo, run_hi = _span_plan(
+        ok, ordered, lay, validity, runs = _span_plan(
             gidx, cols, self._grid, *self._lay[:7], self._limit, len(MAGIC), SPAN_GAP
         )
         if not ok:
             return None
-        if not ordered:  # (the writer's files keep groups and their blocks in offset order)
+        if ordered:
+            block, at, length, count = lay
+            run_lo, run_hi = runs
+        else:  # (the writer's files keep groups and their blocks in offset order)
             # (sorted here: np.argsort inside a cached numba kernel gave other orders once loaded
             # from numba's cache, numba 0.68)
+            lay, validity = span_layout(len(gidx), len(cols) + 1)
+            _, off, end, where = _span_blocks(
+                gidx, cols, self._grid, *self._lay[:7], self._limit, len(MAGIC), lay, validity
+            )
+            block, at, length, count = lay
             order = np.argsort(off, kind="stable")
             run_lo, run_hi = _span_runs(off, end, where, order, at, SPAN_GAP)
         rows = self._lay[1][gidx]
@@ -835,6 +845,12 @@ def _classify_groups(
             cls[i] = GROUP_FUSED
             counts[1] += 1
             counts[2] += g_rows[g]
+            if every > 0:  # (as columnar.scan._pieces_cap counts them)
+                hi = (min(g_tmax[g], tmax) - offset) // every
+                lo = (max(g_tmin[g], tmin) - offset) // every
+                counts[3] += min(max(hi - lo + 1, 1), g_rows[g])
+            else:
+                counts[3] += 1
         elif use_stats or whole[i] or not clean[i]:
             cls[i] = GROUP_ROWS
         else:
@@ -845,17 +861,17 @@ SPAN_GAP = 4096  # blocks of other columns less than this far apart are copied a
 
 
 @njit(cache=True, nogil=True)
-def _span_blocks(gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_flags, b_col, limit, head):
-    """The time block (column 0) and the blocks of ``cols`` of each group: (ok, block, length, count,
-    validity, and per block present its file offset, end (after its CRC) and i * k + j). Not ok when
-    the block table is not what the writer makes (time block first and without validity, blocks
-    inside the file)."""
+def _span_blocks(
+    gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_flags, b_col, limit, head, lay, validity
+):  # fmt: skip
+    """The time block (column 0) and the blocks of ``cols`` of each group, into ``lay`` (per group
+    and column: block index, -1 none; its position, left as it is; length; count) and ``validity``
+    (:func:`span_layout`'s blanks): (ok, and per block present its file offset, end (after its CRC)
+    and i * k + j). Not ok when the block table is not what the writer makes (time block first and
+    without validity, blocks inside the file)."""
     n, k = len(gidx), len(cols) + 1
     nb = len(b_off)
-    block = np.full((n, k), -1, np.int64)
-    length = np.zeros((n, k), np.int64)
-    count = np.zeros((n, k), np.int64)
-    validity = np.zeros((n, k), np.bool_)
+    block, length, count = lay[0], lay[2], lay[3]
     m = 0
     bad = False
     for i in range(n):
@@ -876,7 +892,7 @@ def _span_blocks(gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_fla
     end = np.empty(len(off), np.int64)
     where = np.empty(len(off), np.int64)
     if bad or m == 0:
-        return False, block, length, count, validity, off, end, where
+        return False, off, end, where
     m = 0
     for i in range(n):
         for j in range(k):
@@ -885,7 +901,7 @@ def _span_blocks(gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_fla
                 continue
             o, ln = b_off[bi], b_len[bi]
             if o < head or ln < 0 or o + ln + 4 > limit:
-                return False, block, length, count, validity, off, end, where
+                return False, off, end, where
             off[m] = o
             end[m] = o + ln + 4
             where[m] = i * k + j
@@ -893,23 +909,36 @@ def _span_blocks(gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_fla
             count[i, j] = g_rows[gidx[i]] if j == 0 else b_count[bi]
             validity[i, j] = (b_flags[bi] & FLAG_VALIDITY) != 0
             m += 1
-    return True, block, length, count, validity, off, end, where
+    return True, off, end, where
+
+
+@njit(cache=True, nogil=True)
+def span_layout(n, k):
+    """Blank layouts of n groups of k blocks: (lay: block index and position -1, length and count 0,
+    per group and column; validity: False)."""
+    lay = np.zeros((4, n, k), np.int64)
+    lay[0] = -1
+    lay[1] = -1
+    return lay, np.zeros((n, k), np.bool_)
 
 
 @njit(cache=True, nogil=True)
 def _span_plan(gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_flags, b_col, limit, head, gap):
     """:func:`_span_blocks`, and when the blocks' offsets, each group's sorted, come in ascending
-    order (as the writer lays out groups and their columns) :func:`_span_runs` too, in one call: (ok, ordered, block,
-    length, count, validity, off, end, where, at, run_lo, run_hi); not ordered: ``at`` is all -1 and
-    the runs are empty, for the caller to sort and cut."""
-    ok, block, length, count, validity, off, end, where = _span_blocks(
-        gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_flags, b_col, limit, head
+    order (as the writer lays out groups and their columns) :func:`_span_runs` too, in one call: (ok,
+    ordered, lay, validity, runs): ``lay`` per group and column its block index (-1: none), position
+    in the copied runs, payload length and value count; ``runs`` the (from, to) file ranges to copy.
+    Not ordered: the positions are all -1 and there are no runs, for the caller to sort and cut.
+    (Three arrays, not ten: each array a kernel returns costs its caller ~0.4 us.)"""
+    lay, validity = span_layout(len(gidx), len(cols) + 1)
+    ok, off, end, where = _span_blocks(
+        gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_flags, b_col, limit, head, lay, validity
     )
-    at = np.full(block.shape, -1, np.int64)
+    at = lay[1]
     # each group's blocks by offset (a query names its columns in any order; the writer lays out a
     # group's blocks together): a stable insertion sort within each group's few blocks, then the
     # groups must follow one another
-    k = block.shape[1]
+    k = at.shape[1]
     order = np.arange(len(off))
     lo = 0
     while lo < len(off):
@@ -931,9 +960,12 @@ def _span_plan(gidx, cols, grid, g_first, g_rows, b_off, b_len, b_count, b_flags
             break
     if ok and ordered:
         run_lo, run_hi = _span_runs(off, end, where, order, at, gap)
+        runs = np.empty((2, len(run_lo)), np.int64)
+        runs[0] = run_lo
+        runs[1] = run_hi
     else:
-        run_lo, run_hi = np.empty(0, np.int64), np.empty(0, np.int64)
-    return ok, ordered, block, length, count, validity, off, end, where, at, run_lo, run_hi
+        runs = np.empty((2, 0), np.int64)
+    return ok, ordered, lay, validity, runs
 
 
 @njit(cache=True, nogil=True)

@@ -336,10 +336,11 @@ def _string(e: exp.Expression, params: list | None) -> str | None:
 
 
 def _tag_parameter(c: exp.Expression, is_tag) -> tuple | None:
-    """("tag$", tag, parameters, equal) when ``c`` is ``tag = $n`` or ``tag <> $n`` (either side,
-    one parameter) or an OR of ``tag = $n`` on one tag (dashboards' and TSBS's host lists): a step
-    that :func:`_bind_tag_parameter` turns into what _tag_predicate would give, or the same set of
-    series (TagIn for the OR of TagEq), without walking ``c``."""
+    """("tag$", tag, parameter indices (n - 1 of each $n), equal) when ``c`` is ``tag = $n`` or ``tag
+    <> $n`` (either side, one parameter) or an OR of ``tag = $n`` on one tag (dashboards' and TSBS's
+    host lists): a step that :func:`_bind_tag_parameter` turns into what _tag_predicate would give,
+    or the same set of series (TagIn for the OR of TagEq), without walking ``c`` (or reading the
+    parameters' numbers again: sqlglot properties, ~0.3 us each)."""
     while isinstance(c, exp.Paren):
         c = c.this
     if isinstance(c, exp.Or):
@@ -356,12 +357,17 @@ def _tag_parameter(c: exp.Expression, is_tag) -> tuple | None:
         return None
     if not (isinstance(val.this, exp.Expression) and val.this.name.isdigit()):
         return None
-    return ("tag$", col.name, [val], isinstance(c, exp.EQ))
+    return ("tag$", col.name, [int(val.this.name) - 1], isinstance(c, exp.EQ))
 
 
 def _bind_tag_parameter(kind: tuple, params: list | None) -> TagPredicate | None:
-    _, name, parameters, equal = kind
-    values = [_param(q, params, _SOME_TEXT) for q in parameters]
+    _, name, indices, equal = kind
+    if params is None:
+        return None
+    if params is STRUCTURE:
+        values = [_SOME_TEXT] * len(indices)
+    else:  # (as _param binds them)
+        values = [params[i] if 0 <= i < len(params) else None for i in indices]
     if not all(isinstance(v, str) for v in values):
         return None
     if len(values) > 1:
