@@ -345,13 +345,29 @@ def _time_texts(times: list[int], epoch: str | None, tz: Any) -> list[str]:
         return [f'"{format_time(t, tz)}"' for t in times]
     cache = _TIME_TEXT
     out = list(map(cache.get, times))
-    if None in out:  # times not formatted yet
-        for i, t in enumerate(times):
-            if out[i] is None:
-                if len(cache) >= _MAX_TIME_TEXT:
-                    cache.clear()
-                out[i] = cache[t] = f'"{format_time(t)}"'
+    if None in out:  # times not formatted yet: formatted together (a new window's 61 took ~150 us one by one)
+        at = [i for i, o in enumerate(out) if o is None]
+        new = [times[i] for i in at]
+        texts = _utc_texts(np.array(new, np.int64))
+        if texts is None:
+            texts = [f'"{format_time(t)}"' for t in new]
+        if len(cache) + len(new) > _MAX_TIME_TEXT:
+            cache.clear()
+        cache.update(zip(new, texts, strict=True))
+        for i, text in zip(at, texts, strict=True):
+            out[i] = text
     return out  # type: ignore[return-value]
+
+
+def _utc_texts(t: np.ndarray) -> list[str] | None:
+    """Quoted RFC3339 texts of UTC times (ns) of whole seconds in years 1000-9999, formatted at once
+    (:func:`_whole_second_cells`); None when a time is outside that."""
+    if not len(t):
+        return []
+    sec, frac = np.divmod(t, 10**9)
+    if frac.any() or sec.min() < _YEAR_1000 or sec.max() >= _YEAR_10000:
+        return None
+    return _whole_second_cells(sec).view(f"S{_CELL.itemsize}").astype(f"U{_CELL.itemsize}").tolist()
 
 
 def _float_cell(x: float) -> str:
@@ -453,7 +469,16 @@ def _date_text(day: int) -> bytes:
 
 
 def _whole_seconds_cells(sec: np.ndarray) -> pa.Array:
-    """Quoted RFC3339 texts of UTC times of whole seconds in years 1000-9999, as fixed-width cells:
+    """Quoted RFC3339 texts of UTC times of whole seconds in years 1000-9999, as an Arrow string
+    array over :func:`_whole_second_cells`."""
+    n = len(sec)
+    out = _whole_second_cells(sec)
+    offsets = np.arange(0, (n + 1) * _CELL.itemsize, _CELL.itemsize, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(out))
+
+
+def _whole_second_cells(sec: np.ndarray) -> np.ndarray:
+    """The quoted RFC3339 texts of UTC times of whole seconds in years 1000-9999 as fixed-width cells:
     the time of day from a table of the day's 86,400 seconds, the date formatted once per day."""
     n = len(sec)
     day, sod = np.divmod(sec, 86400)
@@ -477,8 +502,7 @@ def _whole_seconds_cells(sec: np.ndarray) -> pa.Array:
             days, idx = np.unique(day, return_inverse=True)
         dates = np.array([_date_text(d) for d in days.tolist()], "S10")
         out["date"] = dates[idx.reshape(-1)]
-    offsets = np.arange(0, (n + 1) * _CELL.itemsize, _CELL.itemsize, dtype=np.int32)
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(out))
+    return out
 
 
 def _block_rows(series: list[Series]) -> tuple[np.ndarray, list[Col]]:

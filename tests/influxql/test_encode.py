@@ -8,6 +8,8 @@ import zoneinfo
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compat.influx.query import Encoder, UnsupportedValue, _chunks, _encode_all, _encode_chunks
 from sql.influxql.execute import StatementResult
@@ -262,6 +264,29 @@ def test_whole_second_cells_are_format_times() -> None:
     edges = [lo, hi - 1, 0, -1, 951782400, 951868800, 4107542400, 4107456000, 1451606400, 1456704000]
     sec = np.concatenate([rng.integers(lo, hi, 20000), np.array(edges, np.int64)])
     assert _whole_seconds_cells(sec).to_pylist() == [f'"{format_time(int(x) * 10**9)}"' for x in sec]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(-9223372036, 9223372035).map(lambda x: x * 10**9),  # whole seconds
+            st.integers(-(2**63), 2**63 - 1),  # any time: fractions, years beyond
+        ),
+        max_size=80,
+    )
+)
+def test_time_texts_are_format_times(times: list[int]) -> None:
+    """The small answers' time texts (formatted together when not seen yet, then kept) are
+    format_time's, whatever mix of new and known times a window holds."""
+    from compat.influx import query as Q
+    from sql.influxql.values import format_time
+
+    want = [f'"{format_time(t)}"' for t in times]
+    Q._TIME_TEXT.clear()
+    assert Q._time_texts(times, None, None) == want
+    assert Q._time_texts(times[::-1], None, None) == want[::-1]  # (now from the cache)
+    assert Q._time_texts(times + [0], None, None) == [*want, '"1970-01-01T00:00:00Z"']
 
 
 def test_series_of_one_block() -> None:
