@@ -132,9 +132,10 @@ def _ints_nested(body, blen, out):
 
 
 @kernel
-def _payload(buf, a, end, count, out):
+def _payload(buf, a, end, count, out, need=-1):
     """Decode the payload buf[a:end] (codec id, varint count, body) of ``count`` values into out
-    (uint64 bit patterns). Returns (status, dtype tag)."""
+    (uint64 bit patterns). Returns (status, dtype tag). ``need`` (0 < need < count): only out[:need]
+    is asked for, which a codec that can stop early (rans) decodes alone."""
     if end - a < 2:
         return CORRUPT, 0
     cid = buf[a]
@@ -147,7 +148,7 @@ def _payload(buf, a, end, count, out):
     body = buf[p:end]
     o = out[:count]
     if cid == _RANS:
-        st = rans._decode(body, blen, o)
+        st = rans._decode_prefix(body, blen, o, need) if 0 < need < count else rans._decode(body, blen, o)
         tag = body[0] & 1
     elif cid == _DOD:
         st = dod._decode(body, blen, o)
@@ -196,9 +197,11 @@ def _payload(buf, a, end, count, out):
 
 
 @kernel
-def _block_values(buf, at, ln, count, rows, has_validity, want_tag, verify, vals, mask, scratch):
+def _block_values(buf, at, ln, count, rows, has_validity, want_tag, verify, vals, mask, scratch, need=-1):
     """One block of a row group of ``rows`` rows into vals[:rows] (bit patterns) and mask[:rows]
-    (presence). Returns OK, FALLBACK or CORRUPT."""
+    (presence). Returns OK, FALLBACK or CORRUPT. ``need`` (0 < need < rows): only the first ``need``
+    rows are read (the rest of vals is left as it was; mask says present for every row) where the
+    block has no validity and its codec can stop early."""
     a = at
     end = a + ln
     if verify and np.uint64(crc32c(buf, a, end)) != ld32(buf, end):
@@ -206,7 +209,7 @@ def _block_values(buf, at, ln, count, rows, has_validity, want_tag, verify, vals
     if not has_validity:
         if count != rows:
             return CORRUPT
-        s, tag = _payload(buf, a, end, rows, vals)
+        s, tag = _payload(buf, a, end, rows, vals, need)
         if s == OK and tag != want_tag:
             s = FALLBACK
         if s == OK:
@@ -518,6 +521,7 @@ def aggregate_groups(
                 vals,
                 mask,
                 scratch,
+                hi,  # (the rows after the window's last are never read)
             )
             if s != OK:
                 status[g] = s

@@ -281,8 +281,10 @@ def _encode(x, tag):
 
 
 @kernel
-def _decode_stream(buf, pos, end, out, start):
-    """Decode the coded stream at buf[pos:end] into out[start:]; return end or a negative status."""
+def _decode_stream(buf, pos, end, out, start, partial=False):
+    """Decode the coded stream at buf[pos:end] into out[start:]; return end or a negative status.
+    ``partial``: out ends before the stream does (a prefix of the block's values): the checks that
+    need the whole stream (final states, the extra bits' length) are skipped."""
     m = out.size - start
     nsym_m1, pos = get_varint(buf, pos, end)
     if pos < 0:
@@ -403,6 +405,8 @@ def _decode_stream(buf, pos, end, out, start):
                 nacc -= ne
             out[i] = _BASE[s] | v
             ebit += ne
+    if partial:
+        return end
     if st0 != _L or st1 != _L or rp != rend:
         return E_INVALID
     if (ebit + 7) >> 3 != end - ep:
@@ -428,6 +432,27 @@ def _decode(buf, end, out):
     elif pos != end:
         return E_TRAILING
     _ints.undo(out, order, g, x0, base)
+    return end
+
+
+@kernel
+def _decode_prefix(buf, end, out, need):
+    """The first ``need`` of a block's out.size values into out[:need] (what a scan of a time range
+    that ends inside the block reads): the coded stream is decoded that far and no further; the
+    rest of out is left as it was. Corruption past the prefix is not seen (the block's checksum is
+    what guards the bytes). Returns end or a negative status."""
+    n = out.size
+    if need >= n or need <= 2:
+        return _decode(buf, end, out)
+    pos, order, g, x0, base = _ints.get_header(buf, end, n)
+    if pos < 0:
+        return pos
+    head = out[:need]
+    if order < need:
+        pos = _decode_stream(buf, pos, end, head, order, True)
+        if pos < 0:
+            return pos
+    _ints.undo(head, order, g, x0, base)
     return end
 
 

@@ -6,6 +6,8 @@ import inspect
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from columnar import encodings
 from columnar.encodings import (
@@ -309,3 +311,31 @@ def test_decoded_arrays_are_writable_and_own_their_memory() -> None:
     ]:
         out = encodings.decode(encodings.encode(values, kind))  # type: ignore[arg-type]
         assert out.flags.writeable
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(0, 3),
+    st.integers(1, 1500),
+    st.integers(0, 2**32 - 1),
+    st.floats(0.0, 1.0),
+)
+def test_rans_prefix_is_the_blocks_first_values(kind: int, n: int, seed: int, cut: float) -> None:
+    """A scan whose time range ends inside a block decodes only the rows up to its end
+    (rans._decode_prefix, for the aggregate kernel): they equal the whole block's first rows, for
+    every order of the integer front end (values, deltas, delta-of-deltas) and with extra bits."""
+    rng = np.random.default_rng(seed)
+    v = [
+        rng.integers(0, 100, n),
+        np.cumsum(rng.normal(0, 3, n)).astype(np.int64),
+        rng.integers(-(2**40), 2**40, n),
+        (np.arange(n) * 10_000_000_000 + T0).astype(np.int64),
+    ][kind]
+    body = rans.encode(v)
+    if body is None:
+        return
+    need = max(1, round(cut * n))
+    out = np.zeros(n, np.uint64)
+    assert rans._decode_prefix(np.frombuffer(body, np.uint8), len(body), out, need) == len(body)
+    assert (out[:need].view(np.int64) == v[:need]).all()
+    assert not out[need:].any() or need == n or need <= 2  # (nothing written past the prefix)
