@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from columnar.engine import Engine
+from columnar.shard import Shard
 
 log = logging.getLogger("tsgres.jobs")
 
@@ -175,11 +176,11 @@ def renamed(engine: Engine, database: str, schema: str, relation: str, new: str)
 
 def drop_chunks(
     engine: Engine, database: str, schema: str, table: str, since_ns: int | None, before_ns: int | None
-) -> list[int]:
+) -> list[Shard]:
     """TimescaleDB's drop_chunks, as a retention job and drop_chunks() run it: the table's chunks
     (the shards of its retention policy) lying wholly in [since_ns, before_ns) (None: unbounded on
     that side) lose every row of the table; a chunk reaching past a bound keeps all of its rows. The
-    ids of the shards that held rows of it."""
+    shards that held rows of it, in time order."""
     rp = None if schema == "public" else schema
     rpm = engine.catalog.retention_policy(database, rp)
     dropped = []
@@ -189,7 +190,7 @@ def drop_chunks(
         ):
             continue
         if engine.drop_chunk(database, table, shard.meta.id, rp=rp):
-            dropped.append(shard.meta.id)
+            dropped.append(shard)
     return dropped
 
 

@@ -401,17 +401,15 @@ def set_shard_duration(session: SqlSession, rp: str, time_column, interval: exp.
     pg_type = (getattr(time_column, "pg_type", None) or "timestamptz").lower()
     if pg_type not in _TIMESTAMP_COLUMNS:
         return
+    from sql.timescale import interval_seconds  # (sql.timescale imports this module)
+
     if isinstance(interval, exp.Literal) and not interval.is_string:
         seconds = float(interval.name) / 1e6
     else:
-        epoch = exp.Extract(this=exp.var("epoch"), expression=exp.cast(interval.copy(), "INTERVAL"))
         try:
-            found = session.query_arrow(exp.select(epoch), []).column(0)[0].as_py()
-        except Exception as exc:  # (DuckDB's words for a text that is no interval)
+            seconds = interval_seconds(session, interval)
+        except Exception as exc:  # (DuckDB's words for a text that is no interval; NULL)
             raise E.InvalidParameterValue(f"invalid chunk_time_interval: {interval.sql('postgres')}") from exc
-        if found is None:
-            raise E.InvalidParameterValue("invalid chunk_time_interval: NULL")
-        seconds = float(found)
     if seconds <= 0:
         raise E.InvalidParameterValue("invalid interval: an interval must be greater than zero")
     ns = max(int(seconds * 1e9), MIN_SHARD_NS)

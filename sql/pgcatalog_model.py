@@ -375,6 +375,13 @@ class Chunk:
     end_ns: int
     stats: TableStats
 
+    @property
+    def compressed(self) -> bool:
+        """Whether TimescaleDB would call it compressed: its hypertable has compression enabled and
+        none of its rows wait in memory (chunk files are compressed columnar)."""
+        meta = self.table.meta
+        return bool(meta is not None and meta.options.get("compress")) and self.stats.mem_rows == 0
+
 
 CATALOG_SCHEMAS = [
     Schema(NS_CATALOG, "pg_catalog"),

@@ -937,8 +937,7 @@ def tsgres_sizes(s: Snapshot) -> list[Row]:
                 "tsg_rows": c.stats.file_rows,
                 "tsg_mem_bytes": c.stats.mem_bytes,
                 "tsg_mem_rows": c.stats.mem_rows,
-                "tsg_compressed": bool(t.meta is not None and t.meta.options.get("compress"))
-                and c.stats.mem_rows == 0,
+                "tsg_compressed": c.compressed,
                 "tsg_raw_bytes": (c.stats.file_rows + c.stats.mem_rows) * widths[t.oid],
             }
         )

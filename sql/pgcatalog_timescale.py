@@ -391,9 +391,7 @@ def chunks(s: Snapshot) -> list[Row]:
                 "primary_dimension_type": _time_type(s, t),
                 "range_start": c.start_ns // 1000,
                 "range_end": c.end_ns // 1000,
-                # chunk files are compressed columnar: a chunk is compressed once none of its rows
-                # wait in memory, if the hypertable has compression enabled
-                "is_compressed": bool(t.meta.options.get("compress")) and c.stats.mem_rows == 0,
+                "is_compressed": c.compressed,
             }
         )
     return out

@@ -144,9 +144,10 @@ def run_per_row(session: SqlSession, tree: exp.Select) -> Result:
     assert call is not None
     name = function_name(call)
     pos, named = call_args(call)
-    varying = [i for i, a in enumerate([*pos, *named.values()]) if a.find(exp.Column) is not None]
+    given = [*pos, *named.values()]
+    varying = [i for i, a in enumerate(given) if a.find(exp.Column) is not None]
     query = tree.copy()
-    outputs = [exp.alias_([*pos, *named.values()][i].copy(), f"__arg{k}") for k, i in enumerate(varying)]
+    outputs = [exp.alias_(given[i].copy(), f"__arg{k}") for k, i in enumerate(varying)]
     query.set("expressions", outputs or [exp.alias_(exp.Literal.number(1), "__row")])
     values: list[Any] = []
     for row in session.query_arrow(query, []).to_pylist():
@@ -679,9 +680,8 @@ def _drop_chunks(session: SqlSession, args: _Args) -> list[str]:
     lo, hi = _bounds(args)
     if hi is None and lo is None:
         raise E.InvalidParameterValue("invalid drop_chunks argument: older_than or newer_than is required")
-    dropped = _chunks(session, meta, lo, hi)
-    jobs.drop_chunks(session.storage, session.database, schema, meta.name, lo, hi)
-    return dropped
+    dropped = jobs.drop_chunks(session.storage, session.database, schema, meta.name, lo, hi)
+    return [f"{CHUNK_SCHEMA}.{chunk_name(meta, shard)}" for shard in dropped]
 
 
 def _set_chunk_interval(session: SqlSession, args: _Args) -> str:
@@ -690,8 +690,7 @@ def _set_chunk_interval(session: SqlSession, args: _Args) -> str:
     opts = dict(meta.options)
     interval = args.expr("chunk_time_interval")
     opts["chunk_time_interval"] = interval.sql("postgres")
-    rp, _meta = resolve_table(session.storage, session.database, exp.table_(name, db=schema))
-    ddl.set_shard_duration(session, rp, meta.column(meta.time_column), interval)
+    ddl.set_shard_duration(session, meta.rp, meta.column(meta.time_column), interval)
     session.storage.catalog.set_table_options(meta.id, meta.time_column, opts)
     session.storage.invalidate_tables()
     return ""
