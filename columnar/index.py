@@ -730,6 +730,14 @@ class SeriesIndex:
                 v for v, p in tk.values.items() if (p in sel if isinstance(p, int) else p.intersect(sel))
             )
 
+    def tag_value_sample(self, table: str, key: str, n: int) -> list[str]:
+        """Up to ``n`` distinct values of tag ``key``, in no set order: a sample for estimates, which
+        need neither every value nor tag_values' sort of them."""
+        with self._lock:
+            t = self._tables.get(table)
+            tk = t.tags.get(key) if t is not None else None
+            return [] if tk is None else list(islice(tk.values, n))
+
     def series_count(self, table: str | None = None) -> int:
         """Exact number of live series, in the database or in one table."""
         with self._lock:

@@ -969,7 +969,7 @@ def _heap_row_bytes(s: Snapshot, t: Relation) -> int:
         if fixed is not None:
             width += fixed
         elif c.kind == "tag":
-            values = index.tag_values(t.meta.name, c.name)[:_TAG_SAMPLE]
+            values = index.tag_value_sample(t.meta.name, c.name, _TAG_SAMPLE)
             width += 1 + (sum(len(v.encode()) for v in values) // len(values) if values else 0)
         else:
             width += 1 + _TEXT_GUESS_BYTES
