@@ -12,6 +12,7 @@ narrows what is read, so a superset is always correct, and the query engine appl
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from sql.tables import TIME_NS
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 
 @dataclass
@@ -254,6 +256,13 @@ def _time_kind(c: exp.Expression, is_time) -> tuple | None:
         left, right, op = right, left, _FLIP[op]
     if not (isinstance(left, exp.Column) and is_time(left)) or not _constant(right):
         return None
+    if (
+        isinstance(right, exp.Parameter)
+        and isinstance(right.this, exp.Expression)
+        and right.this.name.isdigit()
+    ):
+        # (a shared plan's lifted time literal: its value is read off the parameters, see _apply_time)
+        return ("cmp", op, right, int(right.this.name) - 1)
     return ("cmp", op, right)
 
 
@@ -262,6 +271,8 @@ def _wall_clock(kind: tuple) -> tuple:
     whose UTC time is the timestamp's wall-clock time (see Analysed)."""
     if kind[0] == "ns":
         return kind
+    if kind[0] == "cmp":
+        kind = kind[:3]  # (the value is no longer the bare parameter: it is evaluated, never read off)
 
     def wall(v: exp.Expression) -> exp.Expression:
         cast = exp.Cast(this=v.copy(), to=exp.DataType.build("TIMESTAMP"))
@@ -296,8 +307,16 @@ def _apply_time(kind: tuple, evaluate_ns, res: Pushdown, params: list | None) ->
         res.tmin = max(res.tmin, lo)
         res.tmax = min(res.tmax, hi + 999)
         return True
-    _, op, value = kind
-    v = evaluate_ns(value)
+    op, value = kind[1], kind[2]
+    v = None
+    if len(kind) > 3 and params and params is not STRUCTURE and kind[3] < len(params):
+        # ``time op $n`` bound to a datetime with a zone: its instant needs no evaluation
+        bound = params[kind[3]]
+        if isinstance(bound, _dt.datetime) and bound.tzinfo is not None:
+            delta = bound - _EPOCH
+            v = (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
+    if v is None:
+        v = evaluate_ns(value)
     if v is None:
         return False
     # SQL sees microseconds: a stored nanosecond time t compares as floor(t / 1000) µs against the

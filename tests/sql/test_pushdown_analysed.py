@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sql.parse import parse
-from sql.rewrite.pushdown import table_pushdown
+from sql.rewrite.pushdown import pushdown, table_pushdown
 from tests.columnar.test_index import matches
 
 NS = 10**9
@@ -102,3 +104,56 @@ def _exact_ref(p) -> bool:
     from sql.rewrite.pushdown import _exact
 
     return _exact(p)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    op=st.sampled_from([">", ">=", "<", "<=", "="]),
+    when=st.datetimes(
+        min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 1, 1), timezones=st.timezones()
+    ),
+)
+def test_a_time_parameter_with_a_zone_is_read_off_as_its_instant(op, when):
+    """``time op $n`` bound to a datetime with a zone: the bound is read off the value (no call to
+    evaluate_ns), and it is the bound evaluate_ns gives, to the microsecond and either side."""
+    tree = parse(f"SELECT * FROM cpu WHERE time {op} $1").args["where"]
+    exact_ns = (when - _EPOCH) // dt.timedelta(microseconds=1) * 1000
+    asked = []
+
+    def evaluate(e):
+        asked.append(e)
+        return exact_ns
+
+    read = table_pushdown(tree, "cpu", "time", set(), lambda e: None, [when], {})
+    evaluated = pushdown(
+        parse(f"SELECT * FROM cpu WHERE time {op} now()").args["where"], _is_time, _no_tag, evaluate
+    )
+    assert asked and (read.tmin, read.tmax) == (evaluated.tmin, evaluated.tmax)
+
+
+def test_a_time_parameter_without_a_zone_is_evaluated():
+    """A naive datetime's instant depends on the session's zone: evaluate_ns decides it."""
+    tree = parse("SELECT * FROM cpu WHERE time >= $1").args["where"]
+    asked = []
+
+    def evaluate(e):
+        asked.append(e.sql("postgres"))
+        return 42
+
+    got = table_pushdown(tree, "cpu", "time", set(), evaluate, [dt.datetime(2016, 1, 1)], {})
+    assert asked == ["$1"] and got.tmin == 42
+    # and a timestamp-without-time-zone column reads even a zoned value by its wall clock
+    asked.clear()
+    got = table_pushdown(tree, "cpu", "time", set(), evaluate, [T0], {}, naive=True)
+    assert len(asked) == 1 and "AT TIME ZONE" in asked[0] and got.tmin == 42
+
+
+def _is_time(c) -> bool:
+    return c.name == "time"
+
+
+def _no_tag(c) -> bool:
+    return False
