@@ -33,7 +33,7 @@ from sqlglot import exp
 
 from sql.rewrite import pg_json
 from sql.rewrite.pg_semantics import bottom_up
-from sql.types import USER_OIDS
+from sql.types import BY_NAME, USER_OIDS
 
 INTS = ("int2", "int4", "int8")
 NUMERIC_SCALE = 16  # PostgreSQL gives avg/division at least 16 significant digits
@@ -581,6 +581,17 @@ _SQL_NAME = {
 }
 
 
+def _type_shown(name: str | None) -> str | None:
+    """What pg_typeof prints for an inferred type (format_type's name; None: not a builtin)."""
+    if name is None:
+        return None
+    elem = name.removesuffix("[]")
+    t = BY_NAME.get(elem)
+    if t is None or not t.sql_name:
+        return None
+    return t.sql_name + "[]" * (elem != name)
+
+
 def _check_set_operation(types: Types, op: exp.SetOperation) -> None:
     """UNION/INTERSECT/EXCEPT columns must share a type category (42804); DuckDB unifies to text."""
     from sql.errors import DatatypeMismatch
@@ -648,6 +659,12 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
     as_json = pg_json.fix(types, node)
     if as_json is not None:
         return as_json
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "pg_typeof" and len(node.expressions) == 1:
+        arg = node.expressions[0]
+        untyped = isinstance(arg, exp.Null) or (isinstance(arg, exp.Literal) and arg.is_string)
+        shown = "unknown" if untyped else _type_shown(t(arg))
+        if shown is not None:  # (DuckDB's typeof names its own types: DECIMAL(2,1), VARCHAR ...)
+            return exp.Literal.string(shown)
     if isinstance(node, (exp.Sum, exp.Avg, exp.Window, exp.Filter, exp.Anonymous, *_STDDEV)):
         if not _wrapped_by_window(node):
             to = _result_cast(types, node)
