@@ -482,10 +482,10 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
 
 def _forget_database(storage, name: str) -> None:
     """What the catalog's meta keeps of a dropped database's objects, by its name (its views, enum
-    types, sequences, extensions, continuous aggregates, temporary tables and their privileges): a
+    types, functions, sequences, extensions, continuous aggregates, temporary tables and their privileges): a
     database made again under the name starts without them."""
     quoted = json.dumps([name])[:-1] + ","  # ("acl:view:" / "acl:schema:" keys: JSON lists)
-    prefixes = [f"{kind}:{name}:" for kind in ("seq", "view", "enum", "extension", "temp_table")]
+    prefixes = [f"{kind}:{name}:" for kind in ("seq", "view", "enum", "extension", "temp_table", "function")]
     prefixes += [f"cagg:view:{name}:", f"acl:view:{quoted}", f"acl:schema:{quoted}"]
     for prefix in prefixes:
         for key, _ in storage.catalog.meta_items(prefix):

@@ -59,6 +59,7 @@ from sql import (
     temp_tables,
     timescale,
     transaction,
+    user_functions,
 )
 from sql import errors as E
 from sql import immediate as _immediate
@@ -197,6 +198,19 @@ class SqlEngine:
             self._views.clear()
         self._views[key] = sql
         return sql
+
+    def user_functions(self, database: str) -> dict[tuple[str, str], list]:
+        """The user-defined SQL functions of ``database`` by (schema, name), remembered until the next DDL."""
+        key = ("functions", database, self.catalog_version)
+        hit = self._views.get(key)
+        if hit is None:
+            hit = {}
+            for fn in user_functions.all_functions(self.storage.catalog, database):
+                hit.setdefault((fn.schema, fn.name), []).append(fn)
+            if len(self._views) > 10_000:
+                self._views.clear()
+            self._views[key] = hit
+        return hit
 
     def session(
         self, database: str, user: str = "postgres", options: dict[str, str] | None = None
@@ -511,6 +525,8 @@ class SqlSession:
             return Prepared(sql, [], None, f"{word} SEQUENCE", kind="sequence")
         if word == "CREATE" and sql.split()[1:2] and sql.split()[1].upper() == "EXTENSION":
             return Prepared(sql, [], None, "CREATE EXTENSION", kind="extension")
+        if user_functions.is_statement(sql):  # CREATE / DROP FUNCTION (sql/user_functions.py)
+            return Prepared(sql, [], None, user_functions.tag_of(sql), kind="function")
         if enums.is_statement(sql):  # CREATE / DROP / ALTER TYPE (sql/enums.py)
             return Prepared(sql, [], None, f"{word} TYPE", kind="enum")
         if roles.is_role_statement(sql) or word in ("GRANT", "REVOKE"):
@@ -662,6 +678,8 @@ class SqlSession:
             return comments.run(self, stmt.sql)
         if kind == "enum":
             return enums.run(self, stmt.sql)
+        if kind == "function":
+            return user_functions.run(self, stmt.sql)
         if kind == "sequence":
             return sequences.run(self, stmt.sql)
         if kind == "modifying_with":
@@ -731,7 +749,22 @@ class SqlSession:
             schemas=lambda: [s.name for s in Snapshot(self).schemas],
             enum_labels=self._enum_labels,
             sequence=self._sequence_state,
+            has_functions=lambda: bool(self.sql_engine.user_functions(self.database)),
+            functions=lambda schema, name: self.sql_engine.user_functions(self.database).get(
+                (schema, name), []
+            ),
+            table_columns=self._table_columns,
         )
+
+    def _table_columns(self, table: exp.Table) -> set[str] | None:
+        """The column names of one of our tables (a user function's body reads it), None if unknown."""
+        from sql.binder import resolve_table
+
+        try:
+            _, meta = resolve_table(self.storage, self.database, table)
+        except Exception:  # noqa: BLE001 - a view, a CTE, a catalog table ...: not known here
+            return None
+        return {c.name for c in sql_columns(meta)}
 
     def _sequence_state(self, schema: str, name: str) -> dict | None:
         key = sequences.sequence_key(self, schema, name)

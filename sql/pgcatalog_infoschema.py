@@ -2,7 +2,8 @@
 
 Values follow PostgreSQL 15's view definitions (data_type from format_type, 'ARRAY' for arrays,
 numeric precision and radix, datetime precision, character lengths from the typmod). Views that
-describe what we do not have (routines, triggers, referential constraints ...) are empty.
+describe what we do not have (triggers, referential constraints ...) are empty; routines lists the
+user-defined functions only.
 """
 
 from __future__ import annotations
@@ -144,6 +145,42 @@ def views(s: Snapshot) -> list[Row]:
             "is_trigger_insertable_into": "NO",
         }
         for v in s.views
+    ]
+
+
+@generates("information_schema.routines")
+def routines(s: Snapshot) -> list[Row]:
+    """The database's user-defined functions (PostgreSQL also lists every builtin: not here)."""
+    return [
+        {
+            "specific_catalog": s.database,
+            "specific_schema": s.schema_names.get(p.namespace, "public"),
+            "specific_name": f"{p.name}_{p.oid}",
+            "routine_catalog": s.database,
+            "routine_schema": s.schema_names.get(p.namespace, "public"),
+            "routine_name": p.name,
+            "routine_type": "FUNCTION",
+            "data_type": p.result,
+            "type_udt_catalog": s.database,
+            "type_udt_schema": "pg_catalog",
+            "type_udt_name": t.name if (t := s.type_by_oid.get(p.rettype)) is not None else None,
+            "dtd_identifier": "0",
+            "routine_body": "SQL",
+            "routine_definition": p.src,
+            "external_language": "SQL",
+            "parameter_style": "GENERAL",
+            "is_deterministic": "YES" if p.volatile == "i" else "NO",
+            "sql_data_access": "MODIFIES",
+            "is_null_call": "YES" if p.strict else "NO",
+            "schema_level_routine": "YES",
+            "max_dynamic_result_sets": 0,
+            "is_user_defined_cast": "NO",
+            "is_implicitly_invocable": "NO",
+            "security_type": "INVOKER",
+            "as_locator": "NO",
+            "is_udt_dependent": "NO",
+        }
+        for p in s.user_procs
     ]
 
 

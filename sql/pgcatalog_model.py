@@ -217,6 +217,21 @@ class Proc:
     retset: bool = False
     variadic: int = 0
     namespace: int = NS_CATALOG
+    # a user-defined function's (sql/user_functions.py): its language, body, argument names, texts
+    # of its arguments and result, and its CREATE statement (pg_get_functiondef)
+    lang: int = 0  # 0: internal (builtins)
+    src: str = ""
+    argnames: tuple[str, ...] = ()
+    arguments: str | None = None
+    identity: str | None = None  # its arguments without defaults (pg_get_function_identity_arguments)
+    result: str | None = None  # pg_get_function_result
+    definition: str | None = None
+
+
+def _type_oid(shown: str) -> int:
+    """The OID of a type by its format_type name (``integer[]``: the array type's)."""
+    t = pgt.lookup(shown.removesuffix("[]"))
+    return t.array_oid if shown.endswith("[]") else t.oid
 
 
 def _builtin_procs() -> list[Proc]:
@@ -575,7 +590,37 @@ class Snapshot:
 
     @property
     def procs(self) -> list[Proc]:
-        return PROCS_ALL
+        return PROCS_ALL + self.user_procs
+
+    @cached_property
+    def user_procs(self) -> list[Proc]:
+        """The database's user-defined SQL functions (sql/user_functions.py)."""
+        from sql.user_functions import all_functions
+
+        schemas = {sc.name: sc.oid for sc in self.user_schemas}
+        out = []
+        for fn in all_functions(self.catalog, self.database):
+            argtypes = tuple(_type_oid(a.type) for a in fn.args)
+            out.append(
+                Proc(
+                    hashed_oid(self.database, "function", fn.schema, fn.name, *(a.type for a in fn.args)),
+                    fn.name,
+                    "f",
+                    _type_oid(fn.returns),
+                    argtypes,
+                    volatile=fn.volatility,
+                    strict=fn.strict,
+                    namespace=schemas.get(fn.schema, NS_PUBLIC),
+                    lang=LANG_SQL,
+                    src=fn.body,
+                    argnames=tuple(a.name for a in fn.args),
+                    arguments=fn.arguments(),
+                    identity=fn.arguments(defaults=False),
+                    result=fn.returns,
+                    definition=fn.definition(),
+                )
+            )
+        return out
 
     @cached_property
     def chunks(self) -> list[Chunk]:
@@ -732,7 +777,7 @@ class Part:
         self.constant = constant
         self.relations = CATALOG_RELATIONS if constant else snap.user_relations
         self.types = BUILTIN_TYPES if constant else snap.user_types
-        self.procs = PROCS_ALL if constant else []
+        self.procs = PROCS_ALL if constant else snap.user_procs
         if constant:  # the rest is ours only
             self.tables: list[Relation] = []
             self.views: list[Relation] = []

@@ -604,7 +604,7 @@ def pg_proc(s: Snapshot) -> list[Row]:
             "proname": p.name,
             "pronamespace": p.namespace,
             "proowner": ROLE_SUPERUSER,
-            "prolang": LANG_INTERNAL,
+            "prolang": p.lang or LANG_INTERNAL,
             "procost": 1.0,
             "prorows": 1000.0 if p.retset else 0.0,
             "provariadic": p.variadic,
@@ -617,7 +617,9 @@ def pg_proc(s: Snapshot) -> list[Row]:
             "pronargs": len(p.argtypes),
             "prorettype": p.rettype,
             "proargtypes": list(p.argtypes),
-            "prosrc": p.name if p.kind == "f" else "aggregate_dummy",
+            "prosrc": p.src or (p.name if p.kind == "f" else "aggregate_dummy"),
+            "proargnames": list(p.argnames) if any(p.argnames) else None,
+            "pronargdefaults": p.arguments.count(" DEFAULT ") if p.arguments else 0,
         }
         for p in s.procs
     ]
@@ -885,7 +887,8 @@ def _def(kind: str, oid: int, text: str | None, sub: int = 0) -> Row:
 @generates("tsgres_defs", split=True)
 def tsgres_defs(s: Snapshot) -> list[Row]:
     """Definitions: index (i; column k, or 0 for the whole index), constraint (c), view (v), function
-    result (r) and arguments (a), descriptions (d of relations, sub = column number; n of schemas, e of
+    result (r), arguments (a), a user-defined function's arguments without defaults (y) and CREATE
+    statement (f), descriptions (d of relations, sub = column number; n of schemas, e of
     extensions, p of functions, s of databases)."""
     out: list[Row] = []
     for i in s.indexes:
@@ -907,8 +910,12 @@ def tsgres_defs(s: Snapshot) -> list[Row]:
         args = [fmt.get(a, "unknown") for a in p.argtypes]
         if p.variadic and args:
             args[-1] = "VARIADIC " + args[-1]
-        out.append(_def("r", p.oid, ("SETOF " if p.retset else "") + fmt.get(p.rettype, "unknown")))
-        out.append(_def("a", p.oid, ", ".join(args)))
+        result = p.result if p.result is not None else fmt.get(p.rettype, "unknown")
+        out.append(_def("r", p.oid, ("SETOF " if p.retset else "") + result))
+        out.append(_def("a", p.oid, p.arguments if p.arguments is not None else ", ".join(args)))
+        if p.definition is not None:  # (a user-defined function: sql/user_functions.py)
+            out.append(_def("y", p.oid, p.identity))
+            out.append(_def("f", p.oid, p.definition))
     out.extend(_def(_KIND_OF_CLASS.get(cls, "?"), oid, text, sub) for oid, cls, sub, text in s.descriptions)
     out.extend(_def("s", oid, text) for oid, _cls, text in s.shared_descriptions)
     return out

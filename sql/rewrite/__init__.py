@@ -32,6 +32,7 @@ from sql.rewrite.subquery_filters import subquery_filters
 from sql.rewrite.time_bucket import time_bucket
 from sql.rewrite.timescale_tables import timescale_tables
 from sql.rewrite.timestamp_literals import timestamp_literals
+from sql.rewrite.user_functions import user_functions
 from sql.rewrite.views import views
 
 
@@ -56,6 +57,11 @@ class RewriteContext:
     table_function: Callable[[exp.Anonymous], list[str] | None] = lambda call: None
     schemas: Callable[[], Collection[str]] = lambda: ()  # the names of the database's schemas
     enum_labels: Callable[[str], list[str] | None] = lambda name: None  # an enum type's (sql/enums.py)
+    # user-defined SQL functions (sql/user_functions.py): whether the database has any, the overloads
+    # of (schema, name), and the column names of a table their bodies read (None: not known)
+    has_functions: Callable[[], bool] = lambda: False
+    functions: Callable[[str, str], list] = lambda schema, name: []
+    table_columns: Callable[[exp.Table], set[str] | None] = lambda table: None
     notes: list[str] = field(default_factory=list)  # what each rule did (EXPLAIN)
     # set by a rule that put this session's values (settings, user, sequences ...) into the tree:
     # such a rewrite is not reused for another execution
@@ -64,7 +70,8 @@ class RewriteContext:
 
 Rule = Callable[[exp.Expression, RewriteContext], exp.Expression]
 # Order: qualified_calls first (no other rule looks through a schema in front of a call); output_names
-# early (names from the SQL as written); gapfill before the rules that lower
+# early (names from the SQL as written), user_functions right after it (a call's column keeps its
+# name, and the body inlined goes through every later rule); gapfill before the rules that lower
 # what it must recognise or emits (first/last inside locf, time_bucket calls it generates).
 RULES: tuple[Rule, ...] = (
     qualified_calls,
@@ -72,6 +79,7 @@ RULES: tuple[Rule, ...] = (
     sequence_relations,
     timescale_tables,
     output_names,
+    user_functions,
     cte_inline,
     subquery_filters,
     session_functions,

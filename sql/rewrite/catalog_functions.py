@@ -459,6 +459,16 @@ def _acldefault(args: list[exp.Expr]) -> exp.Expr:
     return expand(_ACLDEFAULT, *args, o=owner)
 
 
+def _proc_oid(x: exp.Expr) -> exp.Expr:
+    """A function's OID: ``p.oid`` as it is; a name (``'f'::regproc``, which stays a name here) looked up."""
+    if not _texty(x):
+        return x
+    return expand(
+        "(SELECT MIN(tsg_oid) FROM pg_catalog.tsgres_names WHERE tsg_kind = 'p' AND tsg_display = _1)",
+        x,
+    )
+
+
 def _template(t: str) -> Callable[[list[exp.Expr]], exp.Expr]:
     return lambda args: expand(t, *args)
 
@@ -486,7 +496,7 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "pg_get_viewdef": lambda args: expand(_def("v"), reg_in("c", args[0])),
     "pg_get_function_result": _template(_def("r")),
     "pg_get_function_arguments": _template(_def("a")),
-    "pg_get_function_identity_arguments": _template(_def("a")),
+    "pg_get_function_identity_arguments": _template(f"COALESCE({_def('y')}, {_def('a')})"),
     "obj_description": lambda args: _obj_description(args),
     "col_description": _template(_def("d", "_2")),
     "shobj_description": _template(
@@ -497,6 +507,8 @@ FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "pg_get_statisticsobjdef_columns": _template("CAST(NULL AS VARCHAR)"),
     "pg_get_triggerdef": _template("CAST(NULL AS VARCHAR)"),
     "pg_get_function_sqlbody": _template("CAST(NULL AS VARCHAR)"),
+    # (a user-defined function's; a builtin's is NULL here, where PostgreSQL prints an internal stub)
+    "pg_get_functiondef": lambda args: expand(_def("f"), _proc_oid(args[0])),
     "pg_get_ruledef": _template("CAST(NULL AS VARCHAR)"),
     "pg_describe_object": _template("CAST(NULL AS VARCHAR)"),
     "pg_identify_object": _template("CAST(NULL AS VARCHAR)"),

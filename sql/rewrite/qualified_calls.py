@@ -53,6 +53,8 @@ def qualified_calls(tree: exp.Expression, ctx) -> exp.Expression:
                 raise E.FeatureNotSupported(f"cross-database references are not implemented: {written}")
             raise E.FeatureNotSupported(f"a function qualified with its database is not supported: {written}")
         schema = names[0]
+        if ctx.functions(schema, function):
+            continue  # a user-defined function of that schema (sql/rewrite/user_functions.py inlines it)
         if schema not in ctx.schemas():
             raise E.InvalidSchemaName(f'schema "{schema}" does not exist')
         raise E.UndefinedFunction(f"function {schema}.{function} does not exist")

@@ -1,0 +1,483 @@
+"""User-defined SQL functions: CREATE [OR REPLACE] FUNCTION ... LANGUAGE sql and DROP FUNCTION.
+
+A function's body is one SELECT of one column. A call is replaced by the body with the arguments in
+place of the parameters (sql/rewrite/user_functions.py), as PostgreSQL inlines simple SQL functions:
+
+    CREATE FUNCTION c_to_f(c double precision) RETURNS double precision
+        LANGUAGE sql IMMUTABLE AS $$ SELECT c * 9 / 5 + 32 $$;
+    SELECT c_to_f(temp) FROM weather   ->   SELECT CAST((CAST(temp AS DOUBLE) * 9 / 5 + 32) AS DOUBLE) ...
+
+A body with a FROM becomes a scalar subquery (correlated through the arguments). Parameters are named
+(``c``, or ``c_to_f.c``) or numbered (``$1``); a name that is also a column of the body's FROM is the
+column, as in PostgreSQL. STRICT (RETURNS NULL ON NULL INPUT) gives NULL when an argument is NULL.
+Functions overload by their number of arguments (defaults count as optional ones). The definition is
+checked when it is created (the body must bind, as with check_function_bodies = on) and kept in the
+catalog's meta, one key per name with every overload; pg_proc lists each, and pg_get_functiondef
+prints it back.
+
+Not supported (0A000, said so): other languages (plpgsql bodies run only in DO blocks), procedures,
+RETURNS SETOF / TABLE, OUT parameters, VARIADIC, SET clauses, BEGIN ATOMIC bodies.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlglot import exp, tokens
+from sqlglot.dialects.postgres import Postgres
+
+from sql import errors as E
+from sql.session import Result
+from sql.types import lookup as type_lookup
+
+T = tokens.TokenType
+
+# words that end a RETURNS type (the next clause)
+_CLAUSES = {
+    "LANGUAGE", "IMMUTABLE", "STABLE", "VOLATILE", "STRICT", "CALLED", "RETURNS", "SECURITY", "EXTERNAL",
+    "PARALLEL", "COST", "ROWS", "SET", "AS", "LEAKPROOF", "NOT", "WINDOW", "SUPPORT", "TRANSFORM",
+    "RETURN", "BEGIN",
+}  # fmt: skip
+_VOLATILITY = {"IMMUTABLE": "i", "STABLE": "s", "VOLATILE": "v"}
+_VOLATILITY_WORD = {v: k for k, v in _VOLATILITY.items()}
+
+
+@dataclass
+class Argument:
+    name: str  # "" when unnamed
+    type: str  # the type as PostgreSQL prints it (format_type)
+    default: str | None  # the default's SQL, or None
+
+
+@dataclass
+class Function:
+    schema: str
+    name: str
+    args: list[Argument]
+    returns: str  # format_type of the result
+    body: str  # the SELECT
+    volatility: str = "v"  # i, s or v (pg_proc.provolatile)
+    strict: bool = False
+
+    @property
+    def required(self) -> int:
+        return sum(1 for a in self.args if a.default is None)
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({', '.join(a.type for a in self.args)})"
+
+    def arguments(self, defaults: bool = True) -> str:
+        """What pg_get_function_arguments prints: names, types and defaults (without them:
+        pg_get_function_identity_arguments)."""
+        return ", ".join(
+            " ".join(p for p in (a.name, a.type) if p)
+            + (f" DEFAULT {a.default}" if defaults and a.default is not None else "")
+            for a in self.args
+        )
+
+    def definition(self) -> str:
+        """What pg_get_functiondef prints."""
+        lines = [
+            f"CREATE OR REPLACE FUNCTION {self.schema}.{self.name}({self.arguments()})",
+            f" RETURNS {self.returns}",
+            " LANGUAGE sql",
+        ]
+        if self.volatility != "v":
+            lines.append(f" {_VOLATILITY_WORD[self.volatility]}")
+        if self.strict:
+            lines.append(" STRICT")
+        return "\n".join(lines) + f"\nAS $function${self.body}$function$\n"
+
+    def to_json(self) -> dict:
+        return {
+            "schema": self.schema,
+            "name": self.name,
+            "args": [[a.name, a.type, a.default] for a in self.args],
+            "returns": self.returns,
+            "body": self.body,
+            "volatility": self.volatility,
+            "strict": self.strict,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> Function:
+        return cls(
+            d["schema"],
+            d["name"],
+            [Argument(*a) for a in d["args"]],
+            d["returns"],
+            d["body"],
+            d.get("volatility", "v"),
+            d.get("strict", False),
+        )
+
+
+def function_key(database: str, schema: str, name: str) -> str:
+    return f"function:{database}:{schema}:{name}"
+
+
+def is_statement(sql: str) -> bool:
+    """CREATE [OR REPLACE] FUNCTION / PROCEDURE and DROP FUNCTION / PROCEDURE."""
+    words = sql.split(None, 4)
+    upper = [w.upper() for w in words]
+    if upper[:1] == ["CREATE"] and upper[1:3] == ["OR", "REPLACE"]:
+        upper = upper[:1] + upper[3:]
+    return (
+        len(upper) >= 2
+        and upper[0] in ("CREATE", "DROP")
+        and upper[1].split("(")[0] in ("FUNCTION", "PROCEDURE")
+    )
+
+
+def tag_of(sql: str) -> str:
+    upper = sql.split(None, 4)
+    words = [w.upper() for w in upper]
+    kind = "PROCEDURE" if "PROCEDURE" in words[:4] else "FUNCTION"
+    return f"{words[0]} {kind}"
+
+
+def run(session, sql: str) -> Result:
+    toks = [t for t in Postgres.Tokenizer().tokenize(sql) if t.token_type != T.SEMICOLON]
+    session.sql_engine.schema_changed()
+    if toks[0].text.upper() == "CREATE":
+        return _create(session, sql, toks)
+    return _drop(session, toks)
+
+
+# -- the definitions of a database ------------------------------------------------------------------------
+def overloads(catalog, database: str, schema: str, name: str) -> list[Function]:
+    raw = catalog.get_meta(function_key(database, schema, name))
+    return [Function.from_json(d) for d in json.loads(raw)] if raw else []
+
+
+def all_functions(catalog, database: str) -> list[Function]:
+    """Every user function of ``database``, in name order."""
+    out = []
+    for _key, raw in sorted(catalog.meta_items(f"function:{database}:")):
+        out.extend(Function.from_json(d) for d in json.loads(raw))
+    return out
+
+
+def _store(catalog, database: str, schema: str, name: str, found: list[Function]) -> None:
+    key = function_key(database, schema, name)
+    catalog.set_meta(key, json.dumps([f.to_json() for f in found]) if found else None)
+
+
+# -- CREATE FUNCTION ----------------------------------------------------------------------------------------
+def _create(session, sql: str, toks: list[tokens.Token]) -> Result:
+    i = 1
+    replace = False
+    if toks[i].text.upper() == "OR" and i + 1 < len(toks) and toks[i + 1].text.upper() == "REPLACE":
+        replace, i = True, i + 2
+    kind = toks[i].text.upper()
+    if kind == "PROCEDURE":
+        raise E.FeatureNotSupported("CREATE PROCEDURE is not supported (LANGUAGE sql functions are)")
+    i += 1
+    schema, name, i = _qualified_name(session, toks, i)
+    if i >= len(toks) or toks[i].token_type != T.L_PAREN:
+        raise E.SyntaxError_(f'syntax error at or near "{toks[i].text if i < len(toks) else ""}"')
+    close = _matching(toks, i)
+    args = [_argument(sql, part) for part in _split_commas(toks[i + 1 : close])]
+    fn = _clauses(sql, toks, close + 1, schema, name, args)
+    _check_arguments(fn)
+    _check_body(session, fn)
+    catalog = session.storage.catalog
+    found = overloads(catalog, session.database, schema, name)
+    same = [k for k, f in enumerate(found) if [a.type for a in f.args] == [a.type for a in fn.args]]
+    if same and not replace:
+        raise E.DuplicateFunction(f"function {fn.signature} already exists with same argument types")
+    if same:
+        old = found[same[0]]
+        if old.returns != fn.returns:
+            raise E.InvalidFunctionDefinition(
+                "cannot change return type of existing function",
+                hint=f"Use DROP FUNCTION {old.signature} first.",
+            )
+        found[same[0]] = fn
+    else:
+        clash = [f for f in found if _arities_overlap(f, fn)]
+        if clash:  # (calls are told apart by their number of arguments here)
+            raise E.FeatureNotSupported(
+                f"function {fn.signature} takes as many arguments as {clash[0].signature}: "
+                "overloads must differ in their number of arguments"
+            )
+        found.append(fn)
+    _store(catalog, session.database, schema, name, found)
+    return Result(None, tag="CREATE FUNCTION")
+
+
+def _qualified_name(session, toks: list[tokens.Token], i: int) -> tuple[str, str, int]:
+    parts = [_name(toks[i])]
+    i += 1
+    while i + 1 < len(toks) and toks[i].token_type == T.DOT:
+        parts.append(_name(toks[i + 1]))
+        i += 2
+    if len(parts) > 2:
+        raise E.FeatureNotSupported(f"cross-database references are not implemented: {'.'.join(parts)}")
+    schema = parts[0] if len(parts) == 2 else "public"
+    if schema != "public":
+        from sql.pgcatalog_model import Snapshot
+
+        if schema not in {s.name for s in Snapshot(session).user_schemas}:
+            raise E.InvalidSchemaName(f'schema "{schema}" does not exist')
+    return schema, parts[-1], i
+
+
+def _name(tok: tokens.Token) -> str:
+    return tok.text if tok.token_type == T.IDENTIFIER else tok.text.lower()
+
+
+def _matching(toks: list[tokens.Token], i: int) -> int:
+    depth = 0
+    for j in range(i, len(toks)):
+        if toks[j].token_type in (T.L_PAREN, T.L_BRACKET):
+            depth += 1
+        elif toks[j].token_type in (T.R_PAREN, T.R_BRACKET):
+            depth -= 1
+            if depth == 0:
+                return j
+    raise E.SyntaxError_("syntax error at end of input")
+
+
+def _split_commas(toks: list[tokens.Token]) -> list[list[tokens.Token]]:
+    parts: list[list[tokens.Token]] = []
+    cur: list[tokens.Token] = []
+    depth = 0
+    for t in toks:
+        if t.token_type in (T.L_PAREN, T.L_BRACKET):
+            depth += 1
+        elif t.token_type in (T.R_PAREN, T.R_BRACKET):
+            depth -= 1
+        if t.token_type == T.COMMA and depth == 0:
+            parts.append(cur)
+            cur = []
+        else:
+            cur.append(t)
+    if cur or parts:
+        if not cur:
+            raise E.SyntaxError_('syntax error at or near ")"')
+        parts.append(cur)
+    return parts
+
+
+def _text(sql: str, toks: list[tokens.Token]) -> str:
+    return sql[toks[0].start : toks[-1].end + 1]
+
+
+def _type_of(sql: str, toks: list[tokens.Token]) -> str:
+    """format_type of a type as written (42704 for a type PostgreSQL would not know)."""
+    text = _text(sql, toks)
+    try:
+        t = type_lookup(text)
+    except Exception:  # noqa: BLE001 - any failure to read it: PostgreSQL's error
+        raise E.UndefinedObject(f'type "{text}" does not exist') from None
+    shown = t.sql_name or t.name
+    return shown + "[]" if text.rstrip().endswith("]") else shown
+
+
+def _argument(sql: str, toks: list[tokens.Token]) -> Argument:
+    mode = toks[0].text.upper()
+    if mode in ("OUT", "INOUT", "VARIADIC"):
+        raise E.FeatureNotSupported(f"{mode} parameters are not supported")
+    if mode == "IN":
+        toks = toks[1:]
+    default = None
+    for k, t in enumerate(toks):
+        if t.token_type == T.EQ or t.text.upper() == "DEFAULT":
+            if k + 1 >= len(toks):
+                raise E.SyntaxError_("syntax error at end of input")
+            default = _text(sql, toks[k + 1 :])
+            toks = toks[:k]
+            break
+    if not toks:
+        raise E.SyntaxError_("syntax error in a parameter")
+    if len(toks) > 1:  # a name, then the type; or a type of several words
+        try:
+            return Argument(_name(toks[0]), _type_of(sql, toks[1:]), default)
+        except E.UndefinedObject:
+            pass
+    return Argument("", _type_of(sql, toks), default)
+
+
+def _clauses(
+    sql: str, toks: list[tokens.Token], i: int, schema: str, name: str, args: list[Argument]
+) -> Function:
+    returns = language = body = None
+    volatility, strict = "v", False
+    while i < len(toks):
+        word = toks[i].text.upper()
+        if word == "RETURNS" and i + 1 < len(toks) and toks[i + 1].text.upper() == "NULL":
+            strict, i = True, i + 5  # RETURNS NULL ON NULL INPUT
+        elif word == "RETURNS":
+            j = i + 1
+            if j < len(toks) and toks[j].text.upper() in ("SETOF", "TABLE"):
+                raise E.FeatureNotSupported(f"RETURNS {toks[j].text.upper()} functions are not supported")
+            while j < len(toks) and not (
+                toks[j].text.upper() in _CLAUSES and toks[j].token_type != T.IDENTIFIER
+            ):
+                j += 1
+            if j == i + 1:
+                raise E.SyntaxError_("syntax error after RETURNS")
+            returns, i = _type_of(sql, toks[i + 1 : j]), j
+        elif word == "LANGUAGE":
+            language, i = _name(toks[i + 1]).lower() if i + 1 < len(toks) else "", i + 2
+        elif word in _VOLATILITY:
+            volatility, i = _VOLATILITY[word], i + 1
+        elif word == "STRICT":
+            strict, i = True, i + 1
+        elif word == "CALLED":  # CALLED ON NULL INPUT
+            strict, i = False, i + 4
+        elif word in ("PARALLEL", "COST", "ROWS", "SECURITY", "SUPPORT"):
+            i += 2
+        elif word == "EXTERNAL":
+            i += 3
+        elif word == "LEAKPROOF":
+            i += 1
+        elif word == "NOT":
+            i += 2
+        elif word == "AS":
+            if i + 1 >= len(toks) or toks[i + 1].token_type not in (T.STRING, T.HEREDOC_STRING):
+                raise E.SyntaxError_(
+                    f'syntax error at or near "{toks[i + 1].text if i + 1 < len(toks) else ""}"'
+                )
+            if i + 2 < len(toks) and toks[i + 2].token_type == T.COMMA:
+                raise E.FeatureNotSupported("functions from object files are not supported")
+            body, i = toks[i + 1].text, i + 2
+        elif word == "RETURN":
+            body, i = " SELECT " + sql[toks[i + 1].start :].rstrip().rstrip(";") + " ", len(toks)
+        elif word == "BEGIN":
+            raise E.FeatureNotSupported(
+                "BEGIN ATOMIC function bodies are not supported (AS $$ SELECT ... $$ is)"
+            )
+        elif word in ("SET", "WINDOW", "TRANSFORM"):
+            raise E.FeatureNotSupported(f"{word} in CREATE FUNCTION is not supported")
+        else:
+            raise E.SyntaxError_(f'syntax error at or near "{toks[i].text}"')
+    if language is None:
+        raise E.InvalidFunctionDefinition("no language specified")
+    if language in ("plpgsql", "c", "internal"):
+        raise E.FeatureNotSupported(
+            f"functions in LANGUAGE {language} are not supported (LANGUAGE sql functions are; "
+            "PL/pgSQL runs in DO blocks)"
+        )
+    if language != "sql":
+        raise E.UndefinedObject(f'language "{language}" does not exist')
+    if returns is None:
+        raise E.InvalidFunctionDefinition("function result type must be specified")
+    if body is None:
+        raise E.InvalidFunctionDefinition("no function body specified")
+    return Function(schema, name, args, returns, body, volatility, strict)
+
+
+def _check_arguments(fn: Function) -> None:
+    names = [a.name for a in fn.args if a.name]
+    for k, n in enumerate(names):
+        if n in names[:k]:
+            raise E.InvalidFunctionDefinition(f'parameter name "{n}" used more than once')
+    seen_default = False
+    for a in fn.args:
+        if a.default is not None:
+            seen_default = True
+        elif seen_default:
+            raise E.InvalidFunctionDefinition(
+                "input parameters after one with a default value must also have defaults"
+            )
+
+
+def _arities_overlap(a: Function, b: Function) -> bool:
+    return a.required <= len(b.args) and b.required <= len(a.args)
+
+
+def body_select(fn: Function) -> exp.Select:
+    """The body as a parsed SELECT (0A000 / 42P13 for what cannot be a function's body here)."""
+    from sql.parse import parse, split
+
+    statements = split(fn.body)
+    if len(statements) != 1:
+        raise E.FeatureNotSupported("a function body of more than one statement is not supported")
+    tree = parse(statements[0])
+    if not isinstance(tree, exp.Select):
+        raise E.FeatureNotSupported("a function body must be a SELECT here")
+    if len(tree.expressions) != 1 or isinstance(tree.expressions[0], exp.Star):
+        raise E.InvalidFunctionDefinition(
+            "return type mismatch in function declared to return " + fn.returns,
+            detail="Final statement must return exactly one column.",
+        )
+    return tree
+
+
+def _check_body(session, fn: Function) -> None:
+    """The body binds with NULLs of the parameters' types in their place (check_function_bodies)."""
+    from sql.rewrite.user_functions import inline_call
+
+    body_select(fn)
+    args = [exp.Cast(this=exp.Null(), to=exp.DataType.build(a.type, dialect="postgres")) for a in fn.args]
+    probe = exp.select(exp.alias_(inline_call(fn, args, session._table_columns), fn.name, quoted=True))
+    session.prepare(probe.sql("postgres"), [])
+
+
+# -- DROP FUNCTION ------------------------------------------------------------------------------------------
+def _drop(session, toks: list[tokens.Token]) -> Result:
+    i = 2
+    kind = toks[1].text.upper()
+    if kind == "PROCEDURE":
+        raise E.FeatureNotSupported("DROP PROCEDURE is not supported")
+    exists = False
+    if i + 1 < len(toks) and toks[i].text.upper() == "IF" and toks[i + 1].text.upper() == "EXISTS":
+        exists, i = True, i + 2
+    if toks and toks[-1].text.upper() in ("CASCADE", "RESTRICT"):
+        toks = toks[:-1]
+    sql = " ".join(t.text for t in toks)  # (argument types are read off tokens' own text below)
+    targets: list[tuple[str, str, list[str] | None]] = []
+    for part in _split_commas(toks[i:]):
+        schema, name, j = _qualified_name(session, part, 0) if part else ("", "", 0)
+        if not name:
+            raise E.SyntaxError_(f'syntax error at or near "{sql}"')
+        types = None
+        if j < len(part) and part[j].token_type == T.L_PAREN:
+            inner = part[j + 1 : _matching(part, j)]
+            types = [_drop_arg_type(p) for p in _split_commas(inner)]
+        targets.append((schema, name, types))
+    catalog = session.storage.catalog
+    for schema, name, types in targets:
+        found = overloads(catalog, session.database, schema, name)
+        if types is None:
+            if len(found) > 1:
+                raise E.AmbiguousFunction(
+                    f'function name "{name}" is not unique',
+                    hint="Specify the argument list to select the function unambiguously.",
+                )
+            hit = list(range(len(found)))
+        else:
+            hit = [k for k, f in enumerate(found) if [a.type for a in f.args] == types]
+        if not hit:
+            shown = f"{name}({', '.join(types)})" if types is not None else name
+            if exists:
+                session.notice(E.Notice_(f"function {shown} does not exist, skipping"))
+                continue
+            raise E.UndefinedFunction(f"function {shown} does not exist")
+        _store(catalog, session.database, schema, name, [f for k, f in enumerate(found) if k not in hit])
+    return Result(None, tag="DROP FUNCTION")
+
+
+def _drop_arg_type(toks: list[tokens.Token]) -> str:
+    """The type of one argument of DROP FUNCTION's list (``integer``, ``x integer``, ``IN x int``)."""
+    text = " ".join(t.text for t in toks)
+    if toks and toks[0].text.upper() in ("IN", "OUT", "INOUT", "VARIADIC"):
+        toks = toks[1:]
+    if len(toks) > 1:
+        try:
+            return _type_of(" ".join(t.text for t in toks[1:]), _retokenised(toks[1:]))
+        except E.UndefinedObject:
+            pass
+    try:
+        return _type_of(" ".join(t.text for t in toks), _retokenised(toks))
+    except E.UndefinedObject:
+        raise E.UndefinedObject(f'type "{text}" does not exist') from None
+
+
+def _retokenised(toks: list[tokens.Token]) -> list[tokens.Token]:
+    """Tokens of the text their own texts joined by spaces make (positions in that text)."""
+    return Postgres.Tokenizer().tokenize(" ".join(t.text for t in toks))

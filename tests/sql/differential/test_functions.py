@@ -1,0 +1,124 @@
+"""User-defined SQL functions, differentially: CREATE [OR REPLACE] / DROP FUNCTION and calls of them
+(sql/user_functions.py, sql/rewrite/user_functions.py), on PostgreSQL 15 and tsgres side by side:
+each statement's SQLSTATE, then queries calling the functions over the suite's tables, and what
+pg_proc and pg_get_functiondef say of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.sql.differential.harness import differences, run_pg, run_tsgres
+
+SCENARIO = [
+    "CREATE FUNCTION f_add(a integer, b integer DEFAULT 1) RETURNS integer LANGUAGE sql IMMUTABLE"
+    " AS $$ SELECT a + b $$",
+    "CREATE FUNCTION f_add(a integer, b integer) RETURNS integer LANGUAGE sql AS $$ SELECT a - b $$",  # 42723
+    "CREATE OR REPLACE FUNCTION f_add(a integer, b integer DEFAULT 1) RETURNS bigint LANGUAGE sql"
+    " AS $$ SELECT a + b $$",  # 42P13: another return type
+    "CREATE FUNCTION f_c_to_f(double precision) RETURNS double precision LANGUAGE sql"
+    " AS 'SELECT $1 * 9 / 5 + 32'",
+    # a body reading a table: the parameter is no column of it; hostname inside is the table's
+    "CREATE FUNCTION f_host_avg(h text) RETURNS double precision LANGUAGE sql STABLE"
+    " AS $$ SELECT avg(usage_user) FROM cpu WHERE hostname = h $$",
+    "CREATE FUNCTION f_strict_sum(x double precision, y double precision) RETURNS double precision"
+    " LANGUAGE sql STRICT RETURN x + y",
+    "CREATE FUNCTION f_scaled(v double precision, k double precision DEFAULT 2) RETURNS double precision"
+    " LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT f_strict_sum(v, 0) * f_scaled.k $$",
+    "CREATE FUNCTION f_span(t timestamptz) RETURNS interval LANGUAGE sql"
+    " AS $$ SELECT max(time) - t FROM cpu $$",
+    "CREATE FUNCTION f_nosuch(x int) RETURNS int LANGUAGE sql AS $$ SELECT nosuch FROM cpu $$",  # 42703
+    "CREATE FUNCTION f_nosuch(x int) RETURNS int LANGUAGE nosuchlang AS $$ SELECT 1 $$",  # 42704
+    "CREATE FUNCTION f_nosuch(x int) LANGUAGE sql AS $$ SELECT 1 $$",  # 42P13: no result type
+    "CREATE FUNCTION f_nosuch(x int, x int) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$",  # 42P13
+    "CREATE FUNCTION f_nosuch(x int DEFAULT 1, y int) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$",  # 42P13
+    "CREATE FUNCTION f_nosuch(x int) RETURNS int LANGUAGE sql AS $$ SELECT x, x $$",  # 42P13
+    "CREATE FUNCTION f_nosuch(x nosuchtype) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$",  # 42704
+    "DROP FUNCTION f_nosuch(integer)",  # 42883
+    "DROP FUNCTION IF EXISTS f_nosuch(integer)",
+    "DROP FUNCTION IF EXISTS f_nosuch, f_nosuch2",
+    "CREATE FUNCTION f_pl(x int) RETURNS int LANGUAGE sql AS $$ SELECT x * 3 $$",
+    "DROP FUNCTION f_pl(text)",  # 42883: no such argument types
+    "DROP FUNCTION f_pl(int4) CASCADE",
+    "SELECT f_pl(1)",  # 42883: dropped
+    "CREATE FUNCTION f_pl(x int) RETURNS int LANGUAGE sql AS $$ SELECT x * 4 $$",
+    "DROP FUNCTION f_pl",
+]
+
+QUERIES = [
+    "SELECT f_add(1, 2) AS a, f_add(5) AS b, f_add(NULL, 1) AS c",
+    "SELECT f_add(1, 2, 3)",  # 42883
+    "SELECT f_c_to_f(100) AS f, f_c_to_f(usage_user) AS g FROM cpu ORDER BY time, hostname LIMIT 5",
+    "SELECT hostname, f_host_avg(hostname) AS a FROM cpu GROUP BY hostname ORDER BY hostname",
+    "SELECT f_host_avg('host_b') AS a, f_host_avg('nobody') AS none",
+    "SELECT f_strict_sum(1, 2) AS s, f_strict_sum(NULL, 2) AS n, f_strict_sum(usage_user, usage_system) AS u"
+    " FROM cpu ORDER BY time, hostname LIMIT 4",
+    "SELECT f_scaled(3) AS a, f_scaled(3, 10) AS b, f_scaled(NULL) AS c",
+    "SELECT hostname, max(f_scaled(usage_user)) AS m FROM cpu GROUP BY hostname ORDER BY hostname",
+    "SELECT count(*) FROM cpu WHERE f_add(cores) > 4",
+    "SELECT f_span('2024-01-01 00:30:00+00') AS s",
+    "SELECT public.f_add(1) AS q",
+    "SELECT f_add(a => 2) AS a, f_add(b => 5, a => 1) AS b, f_scaled(k => 3, v => 2) AS c, f_add(4, b => 1) AS d",
+    "SELECT f_add(b => 1)",  # 42883: a has no default
+    "SELECT f_add(a => 1, 2)",  # 42601
+    "SELECT date_trunc('minute', time) AS m, avg(f_c_to_f(usage_user)) AS f FROM cpu"
+    " WHERE hostname = 'host_a' GROUP BY m ORDER BY m LIMIT 3",
+    "WITH h AS (SELECT DISTINCT hostname FROM cpu) SELECT hostname, f_host_avg(hostname) > 50 AS hot FROM h"
+    " ORDER BY hostname",
+]
+
+CATALOG = [
+    "SELECT p.proname::text, pg_get_function_arguments(p.oid) AS args,"
+    " pg_get_function_identity_arguments(p.oid) AS ident, pg_get_function_result(p.oid) AS res,"
+    " p.provolatile::text, p.proisstrict, l.lanname::text, p.pronargs, p.pronargdefaults, n.nspname::text"
+    " FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang JOIN pg_namespace n ON n.oid = p.pronamespace"
+    " WHERE p.proname LIKE 'f\\_%' ORDER BY 1",
+    "SELECT pg_get_functiondef('f_c_to_f'::regproc) AS d",
+    "SELECT proname::text, prosrc FROM pg_proc WHERE proname = 'f_host_avg'",
+    "SELECT routine_name::text, routine_type::text, data_type::text, routine_body::text, external_language::text"
+    " FROM information_schema.routines WHERE routine_name LIKE 'f\\_%' ORDER BY 1",
+]
+
+
+def _cleanup(pair: Any) -> None:
+    for sql in (
+        "DROP FUNCTION IF EXISTS f_add(integer, integer)",
+        "DROP FUNCTION IF EXISTS f_scaled(double precision, double precision)",
+        "DROP FUNCTION IF EXISTS f_strict_sum(double precision, double precision)",
+        "DROP FUNCTION IF EXISTS f_c_to_f(double precision)",
+        "DROP FUNCTION IF EXISTS f_host_avg(text)",
+        "DROP FUNCTION IF EXISTS f_span(timestamptz)",
+        "DROP FUNCTION IF EXISTS f_pl(integer)",
+    ):
+        pair.pg.execute(sql)
+        assert not run_tsgres(pair.ts, sql).failed, sql
+
+
+@pytest.fixture
+def fn_pair(pair: Any) -> Any:
+    _cleanup(pair)
+    try:
+        yield pair
+    finally:
+        _cleanup(pair)
+
+
+def _run_scenario(pair: Any) -> None:
+    for i, sql in enumerate(SCENARIO):
+        pg, ts = run_pg(pair.pg, sql), run_tsgres(pair.ts, sql)
+        assert pg.sqlstate == ts.sqlstate, (
+            f"step {i}: {sql}\nPostgreSQL {pg.sqlstate} {pg.message}\ntsgres {ts.sqlstate} {ts.message}"
+        )
+
+
+@pytest.mark.parametrize("queries", [QUERIES, CATALOG], ids=["calls", "catalog"])
+def test_functions(fn_pair: Any, queries: list[str]) -> None:
+    _run_scenario(fn_pair)
+    failures = []
+    for sql in queries:
+        diff = differences(sql, run_pg(fn_pair.pg, sql), run_tsgres(fn_pair.ts, sql))
+        if diff:
+            failures.append(sql + "\n  " + "\n  ".join(diff))
+    assert not failures, "\n".join(failures)
