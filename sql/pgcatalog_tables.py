@@ -605,7 +605,7 @@ def pg_proc(s: Snapshot) -> list[Row]:
             "pronamespace": p.namespace,
             "proowner": ROLE_SUPERUSER,
             "prolang": p.lang or LANG_INTERNAL,
-            "procost": 1.0,
+            "procost": 100.0 if p.lang else 1.0,  # (a user's SQL function: PostgreSQL's default cost)
             "prorows": 1000.0 if p.retset else 0.0,
             "provariadic": p.variadic,
             "prosupport": "-",
@@ -613,7 +613,7 @@ def pg_proc(s: Snapshot) -> list[Row]:
             "proisstrict": p.strict,
             "proretset": p.retset,
             "provolatile": p.volatile,
-            "proparallel": "s",
+            "proparallel": "u" if p.lang else "s",
             "pronargs": len(p.argtypes),
             "prorettype": p.rettype,
             "proargtypes": list(p.argtypes),

@@ -14,7 +14,11 @@ from tests.sql.in_process import sql_engine
 
 def _one(session, sql: str):
     r = session.execute(session.prepare(sql, []), [])
-    rows = [tuple(b.column(i)[j].as_py() for i in range(b.num_columns)) for b in r.batches for j in range(b.num_rows)]
+    rows = [
+        tuple(b.column(i)[j].as_py() for i in range(b.num_columns))
+        for b in r.batches
+        for j in range(b.num_rows)
+    ]
     return rows[0] if len(rows) == 1 and len(rows[0]) > 1 else (rows[0][0] if rows else None)
 
 
@@ -55,13 +59,18 @@ def test_a_function_of_another_schema_is_called_by_its_qualified_name(tmp_path: 
     with sql_engine(tmp_path) as (_, engine):
         s = engine.session("postgres")
         _run(s, "CREATE SCHEMA util")
-        _run(s, "CREATE FUNCTION util.half(x double precision) RETURNS double precision LANGUAGE sql AS $$ SELECT x / 2 $$")
+        _run(
+            s,
+            "CREATE FUNCTION util.half(x double precision) RETURNS double precision LANGUAGE sql AS $$ SELECT x / 2 $$",
+        )
         assert _one(s, "SELECT util.half(3)") == 1.5
         with pytest.raises(E.UndefinedFunction):  # (util is not on the search path)
             _one(s, "SELECT half(3)")
         with pytest.raises(E.InvalidSchemaName):
             _run(s, "CREATE FUNCTION nosuch.f(x int) RETURNS int LANGUAGE sql AS $$ SELECT x $$")
-        assert _one(s, "SELECT pronamespace = 'util'::regnamespace FROM pg_proc WHERE proname = 'half'") is True
+        assert (
+            _one(s, "SELECT pronamespace = 'util'::regnamespace FROM pg_proc WHERE proname = 'half'") is True
+        )
 
 
 def test_overloads_by_number_of_arguments(tmp_path: Path) -> None:
@@ -81,14 +90,29 @@ def test_overloads_by_number_of_arguments(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("sql", "error"),
     [
-        ("CREATE FUNCTION p(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN x; END $$", E.FeatureNotSupported),
+        (
+            "CREATE FUNCTION p(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN x; END $$",
+            E.FeatureNotSupported,
+        ),
         ("CREATE FUNCTION p(x int) RETURNS SETOF int LANGUAGE sql AS $$ SELECT x $$", E.FeatureNotSupported),
-        ("CREATE FUNCTION p(x int) RETURNS TABLE (y int) LANGUAGE sql AS $$ SELECT x $$", E.FeatureNotSupported),
+        (
+            "CREATE FUNCTION p(x int) RETURNS TABLE (y int) LANGUAGE sql AS $$ SELECT x $$",
+            E.FeatureNotSupported,
+        ),
         ("CREATE FUNCTION p(x int, OUT y int) LANGUAGE sql AS $$ SELECT x $$", E.FeatureNotSupported),
         ("CREATE PROCEDURE p() LANGUAGE sql AS $$ SELECT 1 $$", E.FeatureNotSupported),
-        ("CREATE FUNCTION p(x int) RETURNS int LANGUAGE sql AS $$ INSERT INTO t VALUES (1) $$", E.FeatureNotSupported),
-        ("CREATE FUNCTION p(x int) RETURNS int LANGUAGE sql AS $$ SELECT 1; SELECT 2 $$", E.FeatureNotSupported),
-        ("CREATE FUNCTION p(x int) RETURNS int LANGUAGE sql SET work_mem = '1MB' AS $$ SELECT 1 $$", E.FeatureNotSupported),
+        (
+            "CREATE FUNCTION p(x int) RETURNS int LANGUAGE sql AS $$ INSERT INTO t VALUES (1) $$",
+            E.FeatureNotSupported,
+        ),
+        (
+            "CREATE FUNCTION p(x int) RETURNS int LANGUAGE sql AS $$ SELECT 1; SELECT 2 $$",
+            E.FeatureNotSupported,
+        ),
+        (
+            "CREATE FUNCTION p(x int) RETURNS int LANGUAGE sql SET work_mem = '1MB' AS $$ SELECT 1 $$",
+            E.FeatureNotSupported,
+        ),
     ],
 )
 def test_what_is_refused_says_so(tmp_path: Path, sql: str, error: type) -> None:

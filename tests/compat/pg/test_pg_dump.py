@@ -2,7 +2,7 @@
 the custom format with pg_restore, into a fresh tsgres database and into a real PostgreSQL 15. The
 schema covers ordinary tables, a hypertable, a table with tag columns, the column types tsgres keeps,
 NOT NULL, DEFAULTs, CHECK / PRIMARY KEY / UNIQUE / FOREIGN KEY constraints, sequences (one owned by a
-SERIAL column, one a default calls), identity columns (GENERATED ALWAYS / BY DEFAULT), an enum type, a view, comments and a grant. Each restored
+SERIAL column, one a default calls), identity columns (GENERATED ALWAYS / BY DEFAULT), an enum type, a view, SQL functions (one reading a table), comments and a grant. Each restored
 database is compared with the source by querying both.
 
 What does not survive (docs/sql.md, "pg_dump"): a hypertable comes back as a plain table (pg_dump writes
@@ -59,6 +59,11 @@ SCHEMA = (
     " 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\": [1, 2]}'),"
     " ('2024-03-01 10:00:10+00', 'h2', NULL, NULL, DEFAULT, NULL, NULL, NULL, NULL)",
     "INSERT INTO events (what) VALUES ('start'), ('stop')",
+    "CREATE FUNCTION c_to_f(c double precision) RETURNS double precision LANGUAGE sql IMMUTABLE"
+    " AS $$ SELECT c * 9 / 5 + 32 $$",
+    # dumped before the table it reads: the script turns check_function_bodies off
+    "CREATE FUNCTION sensor_max(s integer, floor double precision DEFAULT 0) RETURNS double precision"
+    " LANGUAGE sql STABLE STRICT AS $$ SELECT greatest(max(temperature), floor) FROM readings WHERE sensor_id = s $$",
 )
 TABLES = ("sensors", "readings", "metrics", "hot", "events")
 
@@ -99,8 +104,16 @@ GRANTS = (
     f" WHERE grantee = '{ROLE}' ORDER BY 2, 3"
 )
 VIEWS = "SELECT viewname FROM pg_views WHERE schemaname = 'public' ORDER BY 1"
+FUNCTIONS = (
+    "SELECT p.proname, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid), p.prosrc,"
+    " p.provolatile, p.proisstrict FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang"
+    " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND l.lanname = 'sql' ORDER BY 1"
+)
+CALLS = "SELECT time, c_to_f(temperature), sensor_max(sensor_id), sensor_max(sensor_id, 30) FROM readings ORDER BY time"
 INDEXES = "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2"
-SCHEMA_QUERIES = (COLUMNS, CONSTRAINTS, SEQUENCES, OWNED, IDENTITIES, ENUMS, COMMENTS, GRANTS, VIEWS, INDEXES)
+SCHEMA_QUERIES = (
+    COLUMNS, CONSTRAINTS, SEQUENCES, OWNED, IDENTITIES, ENUMS, COMMENTS, GRANTS, VIEWS, INDEXES, FUNCTIONS, CALLS
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -45,6 +45,14 @@ SCENARIO = [
     "SELECT f_pl(1)",  # 42883: dropped
     "CREATE FUNCTION f_pl(x int) RETURNS int LANGUAGE sql AS $$ SELECT x * 4 $$",
     "DROP FUNCTION f_pl",
+    # what pg_dump's scripts say: OWNER TO after each function, bodies not checked (a table comes later)
+    "ALTER FUNCTION public.f_c_to_f(double precision) OWNER TO postgres",
+    "ALTER FUNCTION f_nosuch(integer) OWNER TO postgres",  # 42883
+    "SET check_function_bodies = false",
+    "CREATE FUNCTION f_later() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM f_notyet $$",
+    "SELECT f_later()",  # 42P01
+    "RESET check_function_bodies",
+    "DROP FUNCTION f_later()",
 ]
 
 QUERIES = [
@@ -91,6 +99,8 @@ def _cleanup(pair: Any) -> None:
         "DROP FUNCTION IF EXISTS f_host_avg(text)",
         "DROP FUNCTION IF EXISTS f_span(timestamptz)",
         "DROP FUNCTION IF EXISTS f_pl(integer)",
+        "DROP FUNCTION IF EXISTS f_later()",
+        "RESET check_function_bodies",
     ):
         pair.pg.execute(sql)
         assert not run_tsgres(pair.ts, sql).failed, sql
