@@ -148,6 +148,16 @@ def views(s: Snapshot) -> list[Row]:
     ]
 
 
+def _result_type(s: Snapshot, oid: int) -> str:
+    """A routine's data_type: format_type of its result type ('ARRAY', 'USER-DEFINED' as for columns)."""
+    t = s.type_by_oid.get(oid)
+    if t is None:
+        return "USER-DEFINED"
+    if t.category == "A":
+        return "ARRAY"
+    return s.type_format(t) if t.namespace == NS_CATALOG else "USER-DEFINED"
+
+
 @generates("information_schema.routines")
 def routines(s: Snapshot) -> list[Row]:
     """The database's user-defined functions (PostgreSQL also lists every builtin: not here)."""
@@ -160,7 +170,7 @@ def routines(s: Snapshot) -> list[Row]:
             "routine_schema": s.schema_names.get(p.namespace, "public"),
             "routine_name": p.name,
             "routine_type": "FUNCTION",
-            "data_type": p.result,
+            "data_type": _result_type(s, p.rettype),
             "type_udt_catalog": s.database,
             "type_udt_schema": "pg_catalog",
             "type_udt_name": t.name if (t := s.type_by_oid.get(p.rettype)) is not None else None,

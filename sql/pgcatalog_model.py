@@ -228,6 +228,9 @@ class Proc:
     definition: str | None = None
 
 
+RECORD_OID = 2249
+
+
 def _type_oid(shown: str) -> int:
     """The OID of a type by its format_type name (``integer[]``: the array type's)."""
     t = pgt.lookup(shown.removesuffix("[]"))
@@ -598,18 +601,24 @@ class Snapshot:
         from sql.user_functions import all_functions
 
         schemas = {sc.name: sc.oid for sc in self.user_schemas}
+        row_types = {t.name: t.oid for t in self.user_types if t.relid}
         out = []
         for fn in all_functions(self.catalog, self.database):
             argtypes = tuple(_type_oid(a.type) for a in fn.args)
+            if fn.columns is None:
+                rettype = _type_oid(fn.base)
+            else:  # rows: TABLE (...) is a record, SETOF a table its row type
+                rettype = RECORD_OID if fn.base == "record" else row_types.get(fn.base, RECORD_OID)
             out.append(
                 Proc(
                     hashed_oid(self.database, "function", fn.schema, fn.name, *(a.type for a in fn.args)),
                     fn.name,
                     "f",
-                    _type_oid(fn.returns),
+                    rettype,
                     argtypes,
                     volatile=fn.volatility,
                     strict=fn.strict,
+                    retset=fn.retset,
                     namespace=schemas.get(fn.schema, NS_PUBLIC),
                     lang=LANG_SQL,
                     src=fn.body,

@@ -910,8 +910,10 @@ def tsgres_defs(s: Snapshot) -> list[Row]:
         args = [fmt.get(a, "unknown") for a in p.argtypes]
         if p.variadic and args:
             args[-1] = "VARIADIC " + args[-1]
-        result = p.result if p.result is not None else fmt.get(p.rettype, "unknown")
-        out.append(_def("r", p.oid, ("SETOF " if p.retset else "") + result))
+        if p.result is not None:  # (a user-defined function's, SETOF or TABLE (...) included)
+            out.append(_def("r", p.oid, p.result))
+        else:
+            out.append(_def("r", p.oid, ("SETOF " if p.retset else "") + fmt.get(p.rettype, "unknown")))
         out.append(_def("a", p.oid, p.arguments if p.arguments is not None else ", ".join(args)))
         if p.definition is not None:  # (a user-defined function: sql/user_functions.py)
             out.append(_def("y", p.oid, p.identity))

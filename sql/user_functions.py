@@ -7,7 +7,9 @@ place of the parameters (sql/rewrite/user_functions.py), as PostgreSQL inlines s
         LANGUAGE sql IMMUTABLE AS $$ SELECT c * 9 / 5 + 32 $$;
     SELECT c_to_f(temp) FROM weather   ->   SELECT CAST((CAST(temp AS DOUBLE) * 9 / 5 + 32) AS DOUBLE) ...
 
-A body with a FROM becomes a scalar subquery (correlated through the arguments). Parameters are named
+A body with a FROM becomes a scalar subquery (correlated through the arguments). A function that
+RETURNS SETOF type, SETOF a table or TABLE (name type, ...) is called in FROM (LATERAL too) and
+becomes a subquery there, its columns cast to the declared types and named as declared. Parameters are named
 (``c``, or ``c_to_f.c``) or numbered (``$1``); a name that is also a column of the body's FROM is the
 column, as in PostgreSQL. STRICT (RETURNS NULL ON NULL INPUT) gives NULL when an argument is NULL.
 Functions overload by their number of arguments (defaults count as optional ones). The definition is
@@ -16,7 +18,7 @@ catalog's meta, one key per name with every overload; pg_proc lists each, and pg
 prints it back.
 
 Not supported (0A000, said so): other languages (plpgsql bodies run only in DO blocks), procedures,
-RETURNS SETOF / TABLE, OUT parameters, VARIADIC, SET clauses, BEGIN ATOMIC bodies.
+OUT parameters, VARIADIC, SET clauses, BEGIN ATOMIC bodies, a set-returning function outside FROM.
 """
 
 from __future__ import annotations
@@ -55,10 +57,21 @@ class Function:
     schema: str
     name: str
     args: list[Argument]
-    returns: str  # format_type of the result
+    returns: (
+        str  # the result as pg_get_function_result prints it (integer, SETOF integer, TABLE(x integer) ...)
+    )
     body: str  # the SELECT
     volatility: str = "v"  # i, s or v (pg_proc.provolatile)
     strict: bool = False
+    retset: bool = False  # RETURNS SETOF / TABLE: a set of rows, called in FROM
+    # the type of the result (of each row of a set of one column), format_type; for rows of several
+    # columns (RETURNS TABLE, SETOF a table) "record" or the table's name, with ``columns``
+    base: str = ""
+    columns: list[list[str]] | None = None  # [name, type] of each column of a set of rows
+
+    def __post_init__(self) -> None:
+        if not self.base:
+            self.base = self.returns
 
     @property
     def required(self) -> int:
@@ -99,6 +112,9 @@ class Function:
             "body": self.body,
             "volatility": self.volatility,
             "strict": self.strict,
+            "retset": self.retset,
+            "base": self.base,
+            "columns": self.columns,
         }
 
     @classmethod
@@ -111,6 +127,9 @@ class Function:
             d["body"],
             d.get("volatility", "v"),
             d.get("strict", False),
+            d.get("retset", False),
+            d.get("base", ""),
+            d.get("columns"),
         )
 
 
@@ -182,7 +201,7 @@ def _create(session, sql: str, toks: list[tokens.Token]) -> Result:
         raise E.SyntaxError_(f'syntax error at or near "{toks[i].text if i < len(toks) else ""}"')
     close = _matching(toks, i)
     args = [_argument(sql, part) for part in _split_commas(toks[i + 1 : close])]
-    fn = _clauses(sql, toks, close + 1, schema, name, args)
+    fn = _clauses(session, sql, toks, close + 1, schema, name, args)
     _check_arguments(fn)
     if session.settings.get("check_function_bodies", "on").lower() not in ("off", "false", "no", "0"):
         _check_body(session, fn)  # (pg_dump's scripts turn it off: a body may read a table made later)
@@ -304,8 +323,23 @@ def _argument(sql: str, toks: list[tokens.Token]) -> Argument:
     return Argument("", _type_of(sql, toks), default)
 
 
+def _table_columns(session, written: list[tokens.Token]) -> list[list[str]] | None:
+    """[name, type] of each column of the table ``written`` names (None: it names no table of ours)."""
+    from sql.binder import resolve_table
+    from sql.tables import sql_columns
+
+    if len(written) not in (1, 3) or (len(written) == 3 and written[1].token_type != T.DOT):
+        return None
+    table = exp.table_(_name(written[-1]), db=_name(written[0]) if len(written) == 3 else None)
+    try:
+        _, meta = resolve_table(session.storage, session.database, table)
+    except Exception:  # noqa: BLE001 - not a table: a type, or 42704 from _type_of
+        return None
+    return [[c.name, c.type.sql_name or c.type.name] for c in sql_columns(meta)]
+
+
 def _clauses(
-    sql: str, toks: list[tokens.Token], i: int, schema: str, name: str, args: list[Argument]
+    session, sql: str, toks: list[tokens.Token], i: int, schema: str, name: str, args: list[Argument]
 ) -> Function:
     returns = language = body = None
     volatility, strict = "v", False
@@ -313,17 +347,30 @@ def _clauses(
         word = toks[i].text.upper()
         if word == "RETURNS" and i + 1 < len(toks) and toks[i + 1].text.upper() == "NULL":
             strict, i = True, i + 5  # RETURNS NULL ON NULL INPUT
+        elif word == "RETURNS" and i + 2 < len(toks) and toks[i + 1].text.upper() == "TABLE":
+            if toks[i + 2].token_type != T.L_PAREN:
+                raise E.SyntaxError_(f'syntax error at or near "{toks[i + 2].text}"')
+            close = _matching(toks, i + 2)
+            cols = [_argument(sql, part) for part in _split_commas(toks[i + 3 : close])]
+            if not cols or any(not c.name or c.default is not None for c in cols):
+                raise E.SyntaxError_("syntax error in RETURNS TABLE")
+            returns, i = ("record", [[c.name, c.type] for c in cols], True), close + 1
         elif word == "RETURNS":
             j = i + 1
-            if j < len(toks) and toks[j].text.upper() in ("SETOF", "TABLE"):
-                raise E.FeatureNotSupported(f"RETURNS {toks[j].text.upper()} functions are not supported")
+            setof = j < len(toks) and toks[j].text.upper() == "SETOF"
+            j += setof
             while j < len(toks) and not (
                 toks[j].text.upper() in _CLAUSES and toks[j].token_type != T.IDENTIFIER
             ):
                 j += 1
-            if j == i + 1:
+            if j == i + 1 + setof:
                 raise E.SyntaxError_("syntax error after RETURNS")
-            returns, i = _type_of(sql, toks[i + 1 : j]), j
+            written = toks[i + 1 + setof : j]
+            table = _table_columns(session, written) if setof else None
+            if table is not None:  # SETOF a table: rows of its columns
+                returns, i = (_name(written[-1]), table, True), j
+            else:
+                returns, i = (_type_of(sql, written), None, setof), j
         elif word == "LANGUAGE":
             language, i = _name(toks[i + 1]).lower() if i + 1 < len(toks) else "", i + 2
         elif word in _VOLATILITY:
@@ -371,7 +418,12 @@ def _clauses(
         raise E.InvalidFunctionDefinition("function result type must be specified")
     if body is None:
         raise E.InvalidFunctionDefinition("no function body specified")
-    return Function(schema, name, args, returns, body, volatility, strict)
+    base, columns, retset = returns
+    if columns is not None and base == "record":
+        shown = "TABLE(" + ", ".join(f"{n} {t}" for n, t in columns) + ")"
+    else:
+        shown = ("SETOF " if retset else "") + base
+    return Function(schema, name, args, shown, body, volatility, strict, retset, base, columns)
 
 
 def _check_arguments(fn: Function) -> None:
@@ -403,21 +455,39 @@ def body_select(fn: Function) -> exp.Select:
     tree = parse(statements[0])
     if not isinstance(tree, exp.Select):
         raise E.FeatureNotSupported("a function body must be a SELECT here")
-    if len(tree.expressions) != 1 or isinstance(tree.expressions[0], exp.Star):
+    want = len(fn.columns) if fn.columns is not None else 1
+    if any(
+        isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
+        for e in tree.expressions
+    ):
+        if want == 1:
+            raise E.InvalidFunctionDefinition(
+                "return type mismatch in function declared to return " + fn.base,
+                detail="Final statement must return exactly one column.",
+            )
+    elif len(tree.expressions) != want:
         raise E.InvalidFunctionDefinition(
-            "return type mismatch in function declared to return " + fn.returns,
-            detail="Final statement must return exactly one column.",
+            "return type mismatch in function declared to return " + fn.base,
+            detail="Final statement returns too many columns."
+            if len(tree.expressions) > want
+            else "Final statement returns too few columns.",
         )
     return tree
 
 
 def _check_body(session, fn: Function) -> None:
     """The body binds with NULLs of the parameters' types in their place (check_function_bodies)."""
-    from sql.rewrite.user_functions import inline_call
+    from sql.rewrite.user_functions import inline_call, inline_set
 
     body_select(fn)
     args = [exp.Cast(this=exp.Null(), to=exp.DataType.build(a.type, dialect="postgres")) for a in fn.args]
-    probe = exp.select(exp.alias_(inline_call(fn, args, session._table_columns), fn.name, quoted=True))
+    if fn.retset:
+        rows = inline_set(fn, args, session._table_columns, fn.name)
+        probe = exp.select("*").from_(
+            exp.Subquery(this=rows, alias=exp.TableAlias(this=exp.to_identifier(fn.name)))
+        )
+    else:
+        probe = exp.select(exp.alias_(inline_call(fn, args, session._table_columns), fn.name, quoted=True))
     session.prepare(probe.sql("postgres"), [])
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable
 
 from sqlglot import exp
 
@@ -39,21 +38,44 @@ def user_functions(tree: exp.Expression, ctx) -> exp.Expression:
                 continue
             parent = node.parent
             schema = "public"
-            target: exp.Expression = node
             if isinstance(parent, exp.Dot) and parent.expression is node:
-                schema, target = parent.this.name, parent
+                schema = parent.this.name
+            elif isinstance(parent, exp.Table) and parent.this is node and parent.args.get("db"):
+                schema = parent.db
             found = ctx.functions(schema, name)
             if found:
-                calls.append((target, node, found))
+                calls.append((node, found))
         if not calls:
             return tree
-        for target, node, found in calls:
+        for node, found in calls:
             fn = _overload(found, node)
-            new = inline_call(fn, _positional(fn, node), ctx.table_columns)
+            args = _positional(fn, node)
+            parent = node.parent
+            from_item = isinstance(parent, exp.Table | exp.Lateral) and parent.this is node
+            if fn.retset != from_item:
+                raise E.FeatureNotSupported(
+                    f"set-returning function {fn.name} is called in FROM only here"
+                    if fn.retset
+                    else f"function {fn.name} returns no set: calling it in FROM is not supported"
+                )
+            if from_item:
+                alias = parent.args.get("alias")
+                sub = inline_set(fn, args, ctx.table_columns, alias.name if alias is not None else fn.name)
+                if isinstance(parent, exp.Lateral):
+                    parent.replace(exp.Lateral(this=exp.Subquery(this=sub), alias=alias or _alias(fn.name)))
+                else:
+                    parent.replace(exp.Subquery(this=sub, alias=alias or _alias(fn.name)))
+                continue
+            target = parent if isinstance(parent, exp.Dot) and parent.expression is node else node
+            new = inline_call(fn, args, ctx.table_columns)
             if target is tree:
                 return new
             target.replace(new)
     raise E.FeatureNotSupported("recursive SQL functions are not supported (they cannot be inlined)")
+
+
+def _alias(name: str) -> exp.TableAlias:
+    return exp.TableAlias(this=exp.to_identifier(name))
 
 
 @functools.cache
@@ -121,10 +143,12 @@ def _type(name: str) -> exp.DataType:
     return exp.DataType.build(name, dialect="postgres")
 
 
-def inline_call(
-    fn, args: list[exp.Expression], table_columns: Callable[[exp.Table], set[str] | None]
-) -> exp.Expression:
-    """The body of ``fn`` (sql/user_functions.Function) with ``args`` in place, cast to its result type."""
+def _bound(
+    fn, args: list[exp.Expression], table_columns
+) -> tuple[exp.Select, list[exp.Expression], exp.Expression | None]:
+    """The body of ``fn`` with its parameters bound to ``args``: (the body, the arguments cast to the
+    parameters' types, and the one-row table of them the body's references read, None when they
+    were put in place instead: a body without a FROM)."""
     from sql.parse import parse
     from sql.user_functions import body_select
 
@@ -146,8 +170,9 @@ def inline_call(
     # body, aggregates included, a parameter is an outer reference: a constant per call
     alias = f"__fn_args{next(_ALIASES)}"
 
-    def value(k: int) -> exp.Expression:
-        if bare:
+    def value(k: int, node: exp.Expression) -> exp.Expression:
+        if bare or node.find_ancestor(exp.Limit, exp.Offset, exp.Fetch) is not None:
+            # (DuckDB takes no outer reference in LIMIT / OFFSET: the argument itself goes there)
             return exp.Paren(this=values[k].copy())
         return exp.column(f"p{k + 1}", table=alias)
 
@@ -155,31 +180,62 @@ def inline_call(
         if isinstance(node, exp.Parameter):
             name = node.this.name if isinstance(node.this, exp.Expression) else ""
             if name.isdigit() and 1 <= int(name) <= len(values):
-                return value(int(name) - 1)
+                return value(int(name) - 1, node)
             raise E.UndefinedParameter(f"there is no parameter ${name}")
         if isinstance(node, exp.Column) and node.name in by_name and not isinstance(node.this, exp.Star):
             qualifier = node.table
             if qualifier == fn.name or (not qualifier and node.name not in columns):
-                return value(by_name[node.name])
+                return value(by_name[node.name], node)
         return None
 
     body = body.transform(lambda n: argument(n) or n, copy=False)
-    if bare:
+    if bare or not values:
+        return body, values, None
+    row = exp.select(*(exp.alias_(v, f"p{k + 1}") for k, v in enumerate(values)))
+    return body, values, exp.Subquery(this=row, alias=_alias(alias))
+
+
+def inline_set(fn, args: list[exp.Expression], table_columns, name: str) -> exp.Select:
+    """A set-returning ``fn`` called in FROM with ``args``, as the SELECT to put there: its columns
+    cast to the declared types and named as declared (one column: ``name``, the call's alias or the
+    function's name, as PostgreSQL names it)."""
+    body, _, args_table = _bound(fn, args, table_columns)
+    declared = fn.columns if fn.columns is not None else [[name, fn.base]]
+    inner = [f"c{k + 1}" for k in range(len(declared))]
+    rows = exp.Subquery(
+        this=body,
+        alias=exp.TableAlias(
+            this=exp.to_identifier("__fn_rows"), columns=[exp.to_identifier(c) for c in inner]
+        ),
+    )
+    select = exp.select(
+        *(
+            exp.alias_(exp.Cast(this=exp.column(c, table="__fn_rows"), to=_type(t)), n, quoted=True)
+            for c, (n, t) in zip(inner, declared, strict=True)
+        )
+    )
+    if args_table is None:
+        return select.from_(rows)
+    return select.from_(args_table).join(exp.Lateral(this=exp.Subquery(this=body), alias=rows.args["alias"]))
+
+
+def inline_call(fn, args: list[exp.Expression], table_columns) -> exp.Expression:
+    """The body of a scalar ``fn`` with ``args`` in place, cast to its result type."""
+    body, values, args_table = _bound(fn, args, table_columns)
+    if not any(body.args.get(k) for k in _CLAUSES):
         item = body.expressions[0]
         result: exp.Expression = item.this if isinstance(item, exp.Alias) else item
-    elif values:
-        row = exp.select(*(exp.alias_(v, f"p{k + 1}") for k, v in enumerate(values)))
-        args_table = exp.Subquery(this=row, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+    elif args_table is not None:
         result = exp.Subquery(this=exp.select(exp.alias_(exp.Subquery(this=body), "v")).from_(args_table))
     else:
         result = exp.Subquery(this=body)
-    result = exp.Cast(this=exp.Paren(this=result), to=_type(fn.returns))
+    result = exp.Cast(this=exp.Paren(this=result), to=_type(fn.base))
     if fn.strict and values:
         nulls = [exp.Is(this=exp.Paren(this=v.copy()), expression=exp.Null()) for v in values]
         any_null = nulls[0]
         for n in nulls[1:]:
             any_null = exp.Or(this=any_null, expression=n)
         result = exp.Case(
-            ifs=[exp.If(this=any_null, true=exp.Cast(this=exp.Null(), to=_type(fn.returns)))], default=result
+            ifs=[exp.If(this=any_null, true=exp.Cast(this=exp.Null(), to=_type(fn.base)))], default=result
         )
     return result

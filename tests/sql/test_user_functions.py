@@ -94,10 +94,10 @@ def test_overloads_by_number_of_arguments(tmp_path: Path) -> None:
             "CREATE FUNCTION p(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN x; END $$",
             E.FeatureNotSupported,
         ),
-        ("CREATE FUNCTION p(x int) RETURNS SETOF int LANGUAGE sql AS $$ SELECT x $$", E.FeatureNotSupported),
+        ("CREATE FUNCTION p(x int) RETURNS SETOF nosuch LANGUAGE sql AS $$ SELECT x $$", E.UndefinedObject),
         (
-            "CREATE FUNCTION p(x int) RETURNS TABLE (y int) LANGUAGE sql AS $$ SELECT x $$",
-            E.FeatureNotSupported,
+            "CREATE FUNCTION p(x int) RETURNS TABLE (y int, z int) LANGUAGE sql AS $$ SELECT x $$",
+            E.InvalidFunctionDefinition,
         ),
         ("CREATE FUNCTION p(x int, OUT y int) LANGUAGE sql AS $$ SELECT x $$", E.FeatureNotSupported),
         ("CREATE PROCEDURE p() LANGUAGE sql AS $$ SELECT 1 $$", E.FeatureNotSupported),
@@ -139,3 +139,19 @@ def test_a_builtin_of_the_same_name_wins(tmp_path: Path) -> None:
         s = engine.session("postgres")
         _run(s, "CREATE FUNCTION lower(x text) RETURNS text LANGUAGE sql AS $$ SELECT 'mine' $$")
         assert _one(s, "SELECT lower('ABC')") == "abc"
+
+
+def test_a_set_returning_function_is_called_in_from_only(tmp_path: Path) -> None:
+    """PostgreSQL also runs one in the select list (a row per value): 0A000 here, said so."""
+    with sql_engine(tmp_path) as (_, engine):
+        s = engine.session("postgres")
+        _run(
+            s,
+            "CREATE FUNCTION upto(n int) RETURNS SETOF int LANGUAGE sql AS $$ SELECT generate_series(1, n) $$",
+        )
+        _run(s, "CREATE FUNCTION one(n int) RETURNS int LANGUAGE sql AS $$ SELECT n $$")
+        assert _one(s, "SELECT sum(x) FROM upto(4) AS t(x)") == 10
+        with pytest.raises(E.FeatureNotSupported, match="in FROM only"):
+            _run(s, "SELECT upto(3)")
+        with pytest.raises(E.FeatureNotSupported, match="returns no set"):
+            _run(s, "SELECT * FROM one(3)")

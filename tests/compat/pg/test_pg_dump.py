@@ -64,6 +64,8 @@ SCHEMA = (
     # dumped before the table it reads: the script turns check_function_bodies off
     "CREATE FUNCTION sensor_max(s integer, floor double precision DEFAULT 0) RETURNS double precision"
     " LANGUAGE sql STABLE STRICT AS $$ SELECT greatest(max(temperature), floor) FROM readings WHERE sensor_id = s $$",
+    "CREATE FUNCTION warm(above double precision) RETURNS TABLE(at timestamptz, t double precision) LANGUAGE sql"
+    " AS $$ SELECT time, temperature FROM readings WHERE temperature > above $$",
 )
 TABLES = ("sensors", "readings", "metrics", "hot", "events")
 
@@ -110,9 +112,10 @@ FUNCTIONS = (
     " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND l.lanname = 'sql' ORDER BY 1"
 )
 CALLS = "SELECT time, c_to_f(temperature), sensor_max(sensor_id), sensor_max(sensor_id, 30) FROM readings ORDER BY time"
+SET_CALLS = "SELECT * FROM warm(10) ORDER BY at"
 INDEXES = "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2"
 SCHEMA_QUERIES = (
-    COLUMNS, CONSTRAINTS, SEQUENCES, OWNED, IDENTITIES, ENUMS, COMMENTS, GRANTS, VIEWS, INDEXES, FUNCTIONS, CALLS
+    COLUMNS, CONSTRAINTS, SEQUENCES, OWNED, IDENTITIES, ENUMS, COMMENTS, GRANTS, VIEWS, INDEXES, FUNCTIONS, CALLS, SET_CALLS
 )  # fmt: skip
 
 

@@ -45,6 +45,12 @@ SCENARIO = [
     "SELECT f_pl(1)",  # 42883: dropped
     "CREATE FUNCTION f_pl(x int) RETURNS int LANGUAGE sql AS $$ SELECT x * 4 $$",
     "DROP FUNCTION f_pl",
+    # set-returning functions, called in FROM
+    "CREATE FUNCTION f_recent(h text, n int DEFAULT 1) RETURNS TABLE(t timestamptz, u double precision)"
+    " LANGUAGE sql STABLE AS $$ SELECT time, usage_user FROM cpu WHERE hostname = h ORDER BY time DESC LIMIT n $$",
+    "CREATE FUNCTION f_nums(n int) RETURNS SETOF int LANGUAGE sql IMMUTABLE AS $$ SELECT generate_series(1, n) $$",
+    "CREATE FUNCTION f_rows(h text) RETURNS SETOF cpu LANGUAGE sql AS $$ SELECT * FROM cpu WHERE hostname = h $$",
+    "CREATE FUNCTION f_nosuch(x int) RETURNS TABLE (a int, b int) LANGUAGE sql AS $$ SELECT x $$",  # 42P13
     # what pg_dump's scripts say: OWNER TO after each function, bodies not checked (a table comes later)
     "ALTER FUNCTION public.f_c_to_f(double precision) OWNER TO postgres",
     "ALTER FUNCTION f_nosuch(integer) OWNER TO postgres",  # 42883
@@ -71,6 +77,14 @@ QUERIES = [
     "SELECT f_add(a => 2) AS a, f_add(b => 5, a => 1) AS b, f_scaled(k => 3, v => 2) AS c, f_add(4, b => 1) AS d",
     "SELECT f_add(b => 1)",  # 42883: a has no default
     "SELECT f_add(a => 1, 2)",  # 42601
+    "SELECT * FROM f_recent('host_a')",
+    "SELECT r.u, r.t FROM f_recent('host_b', 3) AS r ORDER BY r.t",
+    "SELECT h.hostname, r.u FROM (SELECT DISTINCT hostname FROM cpu) h, LATERAL f_recent(h.hostname) r ORDER BY 1",
+    "SELECT * FROM f_nums(4)",
+    "SELECT sum(k) AS s FROM f_nums(10) AS s(k)",
+    "SELECT n * 2 AS d FROM f_nums(3) n ORDER BY 1",
+    "SELECT * FROM f_rows('host_c') ORDER BY time LIMIT 3",
+    "SELECT count(*) FROM f_rows('nobody')",
     "SELECT date_trunc('minute', time) AS m, avg(f_c_to_f(usage_user)) AS f FROM cpu"
     " WHERE hostname = 'host_a' GROUP BY m ORDER BY m LIMIT 3",
     "WITH h AS (SELECT DISTINCT hostname FROM cpu) SELECT hostname, f_host_avg(hostname) > 50 AS hot FROM h"
@@ -80,10 +94,12 @@ QUERIES = [
 CATALOG = [
     "SELECT p.proname::text, pg_get_function_arguments(p.oid) AS args,"
     " pg_get_function_identity_arguments(p.oid) AS ident, pg_get_function_result(p.oid) AS res,"
-    " p.provolatile::text, p.proisstrict, l.lanname::text, p.pronargs, p.pronargdefaults, n.nspname::text"
+    " p.provolatile::text, p.proisstrict, l.lanname::text, p.pronargs, p.pronargdefaults, n.nspname::text,"
+    " p.proretset"
     " FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang JOIN pg_namespace n ON n.oid = p.pronamespace"
     " WHERE p.proname LIKE 'f\\_%' ORDER BY 1",
     "SELECT pg_get_functiondef('f_c_to_f'::regproc) AS d",
+    "SELECT pg_get_functiondef('f_recent'::regproc) AS d",
     "SELECT proname::text, prosrc FROM pg_proc WHERE proname = 'f_host_avg'",
     "SELECT routine_name::text, routine_type::text, data_type::text, routine_body::text, external_language::text"
     " FROM information_schema.routines WHERE routine_name LIKE 'f\\_%' ORDER BY 1",
@@ -100,6 +116,9 @@ def _cleanup(pair: Any) -> None:
         "DROP FUNCTION IF EXISTS f_span(timestamptz)",
         "DROP FUNCTION IF EXISTS f_pl(integer)",
         "DROP FUNCTION IF EXISTS f_later()",
+        "DROP FUNCTION IF EXISTS f_recent(text, integer)",
+        "DROP FUNCTION IF EXISTS f_nums(integer)",
+        "DROP FUNCTION IF EXISTS f_rows(text)",
         "RESET check_function_bodies",
     ):
         pair.pg.execute(sql)
