@@ -23,6 +23,7 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -298,6 +299,23 @@ def order_keys(sql: str, columns: list[tuple[str, int]]) -> list[int] | None:
             return None
         out.append(idx)
     return out
+
+
+# -- statements run on both servers -------------------------------------------------------------------
+def run_on_both(pair: Any, statements: Sequence[str]) -> None:
+    """Run each of ``statements`` on both servers, each to succeed (set-up and clean-up)."""
+    for sql in statements:
+        pair.pg.execute(sql)
+        assert not run_tsgres(pair.ts, sql).failed, sql
+
+
+def same_outcomes(pair: Any, sql: str, step: int) -> tuple[Outcome, Outcome]:
+    """Run ``sql`` on both servers; both must succeed or fail with the same SQLSTATE."""
+    pg, ts = run_pg(pair.pg, sql), run_tsgres(pair.ts, sql)
+    assert pg.sqlstate == ts.sqlstate, (
+        f"step {step}: {sql}\nPostgreSQL {pg.sqlstate} {pg.message}\ntsgres {ts.sqlstate} {ts.message}"
+    )
+    return pg, ts
 
 
 # -- the comparison -----------------------------------------------------------------------------------

@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from tests.sql.differential.harness import Outcome, differences, run_pg, run_tsgres
+from tests.sql.differential.harness import (
+    Outcome,
+    differences,
+    run_on_both,
+    run_pg,
+    run_tsgres,
+    same_outcomes,
+)
 
 TYPES = ("e_mood", "e_level", "e_renamed", "e_spare")
 TABLE = "e_events"
@@ -155,9 +162,7 @@ def _arrays_read(outcome: Outcome) -> Outcome:
 
 
 def _cleanup(pair: Any) -> None:
-    for sql in [f"DROP TABLE IF EXISTS {TABLE}", *(f"DROP TYPE IF EXISTS {t}" for t in TYPES)]:
-        pair.pg.execute(sql)
-        assert not run_tsgres(pair.ts, sql).failed, sql
+    run_on_both(pair, [f"DROP TABLE IF EXISTS {TABLE}", *(f"DROP TYPE IF EXISTS {t}" for t in TYPES)])
 
 
 @pytest.fixture
@@ -172,10 +177,7 @@ def enum_pair(pair: Any) -> Any:
 def _run_scenario(pair: Any) -> None:
     exists = False
     for i, sql in enumerate(SCENARIO):
-        pg, ts = run_pg(pair.pg, sql), run_tsgres(pair.ts, sql)
-        assert pg.sqlstate == ts.sqlstate, (
-            f"step {i}: {sql}\nPostgreSQL {pg.sqlstate} {pg.message}\ntsgres {ts.sqlstate} {ts.message}"
-        )
+        same_outcomes(pair, sql, i)
         exists = exists or sql.startswith(f"CREATE TABLE {TABLE}")
         if exists:
             diff = _compare(pair, f"SELECT * FROM {TABLE} ORDER BY time")

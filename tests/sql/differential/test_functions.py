@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.sql.differential.harness import differences, run_pg, run_tsgres
+from tests.sql.differential.harness import differences, run_on_both, run_pg, run_tsgres, same_outcomes
 
 SCENARIO = [
     "CREATE FUNCTION f_add(a integer, b integer DEFAULT 1) RETURNS integer LANGUAGE sql IMMUTABLE"
@@ -106,45 +106,37 @@ CATALOG = [
 ]
 
 
-def _cleanup(pair: Any) -> None:
-    for sql in (
-        "DROP FUNCTION IF EXISTS f_add(integer, integer)",
-        "DROP FUNCTION IF EXISTS f_scaled(double precision, double precision)",
-        "DROP FUNCTION IF EXISTS f_strict_sum(double precision, double precision)",
-        "DROP FUNCTION IF EXISTS f_c_to_f(double precision)",
-        "DROP FUNCTION IF EXISTS f_host_avg(text)",
-        "DROP FUNCTION IF EXISTS f_span(timestamptz)",
-        "DROP FUNCTION IF EXISTS f_pl(integer)",
-        "DROP FUNCTION IF EXISTS f_later()",
-        "DROP FUNCTION IF EXISTS f_recent(text, integer)",
-        "DROP FUNCTION IF EXISTS f_nums(integer)",
-        "DROP FUNCTION IF EXISTS f_rows(text)",
-        "RESET check_function_bodies",
-    ):
-        pair.pg.execute(sql)
-        assert not run_tsgres(pair.ts, sql).failed, sql
+CLEANUP = [
+    f"DROP FUNCTION IF EXISTS {f}"
+    for f in (
+        "f_add(integer, integer)",
+        "f_scaled(double precision, double precision)",
+        "f_strict_sum(double precision, double precision)",
+        "f_c_to_f(double precision)",
+        "f_host_avg(text)",
+        "f_span(timestamptz)",
+        "f_pl(integer)",
+        "f_later()",
+        "f_recent(text, integer)",
+        "f_nums(integer)",
+        "f_rows(text)",
+    )
+] + ["RESET check_function_bodies"]
 
 
 @pytest.fixture
 def fn_pair(pair: Any) -> Any:
-    _cleanup(pair)
+    run_on_both(pair, CLEANUP)
     try:
         yield pair
     finally:
-        _cleanup(pair)
-
-
-def _run_scenario(pair: Any) -> None:
-    for i, sql in enumerate(SCENARIO):
-        pg, ts = run_pg(pair.pg, sql), run_tsgres(pair.ts, sql)
-        assert pg.sqlstate == ts.sqlstate, (
-            f"step {i}: {sql}\nPostgreSQL {pg.sqlstate} {pg.message}\ntsgres {ts.sqlstate} {ts.message}"
-        )
+        run_on_both(pair, CLEANUP)
 
 
 @pytest.mark.parametrize("queries", [QUERIES, CATALOG], ids=["calls", "catalog"])
 def test_functions(fn_pair: Any, queries: list[str]) -> None:
-    _run_scenario(fn_pair)
+    for i, sql in enumerate(SCENARIO):
+        same_outcomes(fn_pair, sql, i)
     failures = []
     for sql in queries:
         diff = differences(sql, run_pg(fn_pair.pg, sql), run_tsgres(fn_pair.ts, sql))
