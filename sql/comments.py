@@ -174,6 +174,12 @@ def view_dropped(session: SqlSession, schema: str, name: str) -> None:
     catalog.drop_comments(catalog.database(session.database).id, "view", json.dumps([schema, name]))
 
 
+def function_dropped(session: SqlSession, oid: int) -> None:
+    """Forget the description of a dropped user-defined function (sql/user_functions.py)."""
+    catalog = session.storage.catalog
+    catalog.drop_comments(catalog.database(session.database).id, "function", str(oid))
+
+
 # -- running ----------------------------------------------------------------------------------------
 def run(session: SqlSession, sql: str) -> Result:
     c = parse(sql)
@@ -353,10 +359,17 @@ def _extension(session: SqlSession, c: Comment) -> None:
 
 
 def _function(session: SqlSession, c: Comment) -> None:
-    if len(c.names) > 2 or (len(c.names) == 2 and c.names[0] not in ("pg_catalog", "public")):
+    snap = Snapshot(session)
+    schemas = {s.name: s.oid for s in snap.user_schemas}
+    if len(c.names) > 2 or (len(c.names) == 2 and c.names[0] not in ("pg_catalog", *schemas)):
         raise E.InvalidSchemaName(f'schema "{c.names[0]}" does not exist')
     name = c.names[-1]
-    candidates = [p for p in PROCS_ALL if p.name == name]
+    # builtins, and the database's own functions (sql/user_functions.py) of the schema named
+    candidates = [p for p in PROCS_ALL if p.name == name] + [
+        p
+        for p in snap.user_procs
+        if p.name == name and (len(c.names) == 1 or p.namespace == schemas.get(c.names[0]))
+    ]
     if c.args is None:
         if not candidates:
             raise E.UndefinedFunction(f'could not find a function named "{name}"')
@@ -367,6 +380,15 @@ def _function(session: SqlSession, c: Comment) -> None:
         oids = []
         for written in c.args:
             oid = _type_oid(written, TYPE_BY_NAME)
+            if oid is None and written.strip().endswith("]"):  # (an array: its element's array type)
+                elem = _type_oid(written.strip()[:-2].strip(), TYPE_BY_NAME)
+                oid = (
+                    None
+                    if elem is None
+                    else next(
+                        (t.oid for t in TYPE_BY_OID.values() if t.elem == elem and t.category == "A"), None
+                    )
+                )
             if oid is None:
                 raise E.UndefinedObject(f'type "{written}" does not exist')
             oids.append(oid)

@@ -598,7 +598,7 @@ class Snapshot:
     @cached_property
     def user_procs(self) -> list[Proc]:
         """The database's user-defined SQL functions (sql/user_functions.py)."""
-        from sql.user_functions import all_functions
+        from sql.user_functions import all_functions, oid_of
 
         schemas = {sc.name: sc.oid for sc in self.user_schemas}
         row_types = {t.name: t.oid for t in self.user_types if t.relid}
@@ -611,7 +611,7 @@ class Snapshot:
                 rettype = RECORD_OID if fn.base == "record" else row_types.get(fn.base, RECORD_OID)
             out.append(
                 Proc(
-                    hashed_oid(self.database, "function", fn.schema, fn.name, *(a.type for a in fn.args)),
+                    oid_of(self.database, fn),
                     fn.name,
                     "f",
                     rettype,

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from sqlglot import exp, tokens
 from sqlglot.dialects.postgres import Postgres
 
+from sql import comments
 from sql import errors as E
 from sql.session import Result
 from sql.types import lookup as type_lookup
@@ -131,6 +132,13 @@ class Function:
             d.get("base", ""),
             d.get("columns"),
         )
+
+
+def oid_of(database: str, fn: Function) -> int:
+    """The function's pg_proc OID: stable, from what tells it apart (database, schema, name, arguments)."""
+    from sql.pgcatalog_model import hashed_oid
+
+    return hashed_oid(database, "function", fn.schema, fn.name, *(a.type for a in fn.args))
 
 
 def function_key(database: str, schema: str, name: str) -> str:
@@ -532,6 +540,8 @@ def _drop(session, toks: list[tokens.Token]) -> Result:
                 continue
             raise E.UndefinedFunction(f"function {shown} does not exist")
         _store(catalog, session.database, schema, name, [f for k, f in enumerate(found) if k not in hit])
+        for k in hit:
+            comments.function_dropped(session, oid_of(session.database, found[k]))
     return Result(None, tag="DROP FUNCTION")
 
 

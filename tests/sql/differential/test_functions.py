@@ -45,6 +45,9 @@ SCENARIO = [
     "SELECT f_pl(1)",  # 42883: dropped
     "CREATE FUNCTION f_pl(x int) RETURNS int LANGUAGE sql AS $$ SELECT x * 4 $$",
     "DROP FUNCTION f_pl",
+    "COMMENT ON FUNCTION f_c_to_f(double precision) IS 'Celsius to Fahrenheit'",
+    "COMMENT ON FUNCTION f_host_avg IS 'mean usage_user of a host'",
+    "COMMENT ON FUNCTION f_c_to_f(text) IS 'x'",  # 42883
     # set-returning functions, called in FROM
     "CREATE FUNCTION f_recent(h text, n int DEFAULT 1) RETURNS TABLE(t timestamptz, u double precision)"
     " LANGUAGE sql STABLE AS $$ SELECT time, usage_user FROM cpu WHERE hostname = h ORDER BY time DESC LIMIT n $$",
@@ -101,6 +104,8 @@ CATALOG = [
     "SELECT pg_get_functiondef('f_c_to_f'::regproc) AS d",
     "SELECT pg_get_functiondef('f_recent'::regproc) AS d",
     "SELECT proname::text, prosrc FROM pg_proc WHERE proname = 'f_host_avg'",
+    "SELECT p.proname::text, obj_description(p.oid, 'pg_proc') AS d FROM pg_proc p WHERE p.proname LIKE 'f\\_%'"
+    " ORDER BY 1",
     "SELECT routine_name::text, routine_type::text, data_type::text, routine_body::text, external_language::text"
     " FROM information_schema.routines WHERE routine_name LIKE 'f\\_%' ORDER BY 1",
 ]
