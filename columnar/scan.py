@@ -269,6 +269,55 @@ AGG_SCHEMA_FIELDS = (
 
 
 @dataclass
+class Footprint:
+    """What a scan of some fields would read (:func:`footprint`; InfluxQL's EXPLAIN prints it)."""
+
+    shards: int = 0  # shards holding rows of the table's selected series in the range
+    series: int = 0  # series the predicate selects
+    cached_values: int = 0  # values of the fields in memtables, in the range
+    files: int = 0  # chunk files with row groups of those series in the range
+    blocks: int = 0  # their blocks of the fields
+    block_bytes: int = 0  # and those blocks' bytes
+
+
+def footprint(engine: Engine, req: ScanRequest, fields: list[str]) -> Footprint:
+    """What a scan of ``fields`` over ``req`` would read, without reading it: the shards, series,
+    memtable values, files, blocks and bytes. A table that does not exist reads nothing."""
+    try:
+        t = _target(engine, req)
+    except TableNotFound:
+        return Footprint()
+    out = Footprint(series=len(t.series))
+    if not len(t.series):
+        return out
+    stored = [t.stored(f) for f in dict.fromkeys(fields) if f in t.fields]
+    for shard in t.shards:
+        src = shard.sources(t.table_id, t.table)
+        touched = False
+        for cache in src.caches:
+            if cache.overlaps(req.tmin, req.tmax):
+                rows = cache.read(t.series, req.tmin, req.tmax, stored)
+                touched |= len(rows) > 0
+                for name in stored:
+                    col = rows.fields.get(name)
+                    if col is not None:
+                        out.cached_values += (
+                            len(rows) if col.valid is None else int(np.count_nonzero(col.valid))
+                        )
+        cand, _, _ = _candidates(t, src, req.tmin, req.tmax)
+        for lf, g in cand:
+            out.files += 1
+            touched = True
+            for name in stored:
+                bi = lf.chunk.column_blocks(g, name)
+                bi = bi[bi >= 0]
+                out.blocks += len(bi)
+                out.block_bytes += int(lf.chunk.blocks["length"][bi].sum())
+        out.shards += touched
+    return out
+
+
+@dataclass
 class AggregateStats:
     """How an aggregate scan was answered (for EXPLAIN ANALYZE)."""
 

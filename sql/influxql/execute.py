@@ -161,7 +161,9 @@ def execute_statement(ctx: Context, stmt: A.Statement) -> list[Series]:
             return [write_into(ctx, stmt, series)]
         return series
     if isinstance(stmt, A.Explain):
-        raise QueryError("EXPLAIN is not supported")
+        from sql.influxql.explain import explain
+
+        return explain(ctx, stmt)
     if isinstance(stmt, A.KillQuery):
         if not ctx.sql_engine.activity.influxql.kill(stmt.qid):
             raise QueryError(f"no such query id: {stmt.qid}")
