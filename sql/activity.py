@@ -195,14 +195,22 @@ class InfluxQueries:
     def __init__(self) -> None:
         self._queries: dict[int, InfluxQuery] = {}
         self._qids = itertools.count(1)
+        # SHOW STATS' queryExecutor module (sql/influxql/stats.py): queries begun, ended, and the
+        # nanoseconds the ended ones ran (counted by a few threads: a lost increment does no harm)
+        self.executed = 0
+        self.finished = 0
+        self.duration_ns = 0
 
     def begin(self, text: str, database: str) -> InfluxQuery:
         q = InfluxQuery(next(self._qids), text.strip().rstrip(";"), database)
         self._queries[q.qid] = q
+        self.executed += 1
         return q
 
     def end(self, q: InfluxQuery) -> None:
         self._queries.pop(q.qid, None)
+        self.finished += 1
+        self.duration_ns += int((time.monotonic() - q.started) * 1e9)
 
     def running(self) -> list[InfluxQuery]:
         return sorted(list(self._queries.values()), key=lambda q: q.qid)

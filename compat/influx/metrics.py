@@ -31,6 +31,8 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
+from sql.influxql import stats
+
 FSYNC_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 WRITE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -91,6 +93,34 @@ class WriteMetrics:
         """The registry in the Prometheus text exposition format."""
         return generate_latest(self.registry)
 
+    def influx_modules(self) -> list[tuple[str, dict[str, str] | None, dict[str, Any]]]:
+        """InfluxDB 1.x's ``write`` statistics module (SHOW STATS, /debug/vars: sql/influxql/stats.py)
+        from these counters: requests (``req``) that succeeded (204, or a UDP packet written:
+        ``writeOk``) or did not (``writeError``), points asked to be written (``pointReq``) and
+        those not written (``writeDrop``)."""
+        req = _total(self.requests)
+        ok = _total(self.requests, "204") + _total(self.requests, "ok")
+        points, dropped = _total(self.points), _total(self.dropped)
+        values = {
+            "req": req,
+            "writeOk": ok,
+            "writeError": req - ok,
+            "pointReq": points + dropped,
+            "pointReqLocal": points + dropped,
+            "writeDrop": dropped,
+        }
+        return [("write", None, values)]
+
+
+def _total(counter: Counter, status: str | None = None) -> int:
+    """A counter's count over all its labels (only those with ``status``, when given)."""
+    n = 0.0
+    for metric in counter.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_total") and (status is None or sample.labels.get("status") == status):
+                n += sample.value
+    return int(n)
+
 
 _BY_ENGINE: weakref.WeakKeyDictionary[Any, WriteMetrics] = weakref.WeakKeyDictionary()
 
@@ -101,6 +131,7 @@ def metrics_for(engine: Any) -> WriteMetrics:
         metrics = _BY_ENGINE.get(engine)
         if metrics is None:
             metrics = _BY_ENGINE.setdefault(engine, WriteMetrics())
+            stats.register(engine, metrics.influx_modules)  # (SHOW STATS' write module)
     except TypeError:  # None, or a stand-in that cannot be weakly referenced: nothing to share with
         return WriteMetrics()
     return metrics

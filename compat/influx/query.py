@@ -31,6 +31,7 @@ import json
 import logging
 import math
 import re
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -46,6 +47,7 @@ from compat.influx._rowsjson import CONST, INT, TEXT, TIME, join_rows
 from compat.influx.auth import AuthError, HttpAuth
 from sql.immediate import Overrun
 from sql.influxql import ast as A
+from sql.influxql import stats
 from sql.influxql.columns import every_valid
 from sql.influxql.compile import condition_expr
 from sql.influxql.execute import StatementResult, iter_results
@@ -1182,3 +1184,12 @@ def register(app: web.Application, engine: Any, config: Config) -> None:
     app.on_cleanup.append(close)
     app.router.add_get("/query", handle_query)
     app.router.add_post("/query", handle_query)
+    app.router.add_get("/debug/vars", handle_debug_vars)
+
+
+async def handle_debug_vars(request: web.Request) -> web.Response:
+    """GET /debug/vars: the server's statistics as InfluxDB 1.x's expvar JSON (sql/influxql/stats.py),
+    what Telegraf's influxdb input reads."""
+    service: QueryService = request.app[QUERY_SERVICE]
+    body = stats.debug_vars(service.engine, service.sql_engine, sys.argv)
+    return web.json_response(body)

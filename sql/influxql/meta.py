@@ -17,7 +17,7 @@ from columnar.errors import DatabaseNotFound, RetentionPolicyNotFound, StorageEr
 from columnar.predicate import And, Or, TagEq, TagNe, TagPredicate, TagRegex
 from retention import continuous
 from sql.influxql import ast as A
-from sql.influxql import cq
+from sql.influxql import cq, stats
 from sql.influxql.compile import QueryError, condition_expr
 from sql.influxql.lexer import T, go_duration
 from sql.influxql.regex import _translate
@@ -200,6 +200,12 @@ def show(ctx: Context, stmt: A.Statement) -> list[Series]:
             return [_meta_series(None, ["qid", "query", "database", "duration", "status"], rows)]
         if stmt.what == "subscriptions":
             return []
+        if stmt.what == "stats":
+            return stats.show_stats(ctx.storage, ctx.sql_engine, stmt.arg)
+        if stmt.what == "diagnostics":
+            from sql.engine import VERSION
+
+            return stats.show_diagnostics(VERSION, stmt.arg)
         if stmt.what == "grants":
             try:
                 user = users_of(ctx.storage).user(stmt.arg)
