@@ -753,10 +753,10 @@ class SqlSession:
             functions=lambda schema, name: self.sql_engine.user_functions(self.database).get(
                 (schema, name), []
             ),
-            table_columns=self._table_columns,
+            table_columns=self.table_columns,
         )
 
-    def _table_columns(self, table: exp.Table) -> set[str] | None:
+    def table_columns(self, table: exp.Table) -> set[str] | None:
         """The column names of one of our tables (a user function's body reads it), None if unknown."""
         from sql.binder import resolve_table
 

@@ -331,7 +331,7 @@ def _argument(sql: str, toks: list[tokens.Token]) -> Argument:
     return Argument("", _type_of(sql, toks), default)
 
 
-def _table_columns(session, written: list[tokens.Token]) -> list[list[str]] | None:
+def _row_columns(session, written: list[tokens.Token]) -> list[list[str]] | None:
     """[name, type] of each column of the table ``written`` names (None: it names no table of ours)."""
     from sql.binder import resolve_table
     from sql.tables import sql_columns
@@ -374,7 +374,7 @@ def _clauses(
             if j == i + 1 + setof:
                 raise E.SyntaxError_("syntax error after RETURNS")
             written = toks[i + 1 + setof : j]
-            table = _table_columns(session, written) if setof else None
+            table = _row_columns(session, written) if setof else None
             if table is not None:  # SETOF a table: rows of its columns
                 returns, i = (_name(written[-1]), table, True), j
             else:
@@ -490,12 +490,12 @@ def _check_body(session, fn: Function) -> None:
     body_select(fn)
     args = [exp.Cast(this=exp.Null(), to=exp.DataType.build(a.type, dialect="postgres")) for a in fn.args]
     if fn.retset:
-        rows = inline_set(fn, args, session._table_columns, fn.name)
+        rows = inline_set(fn, args, session.table_columns, fn.name)
         probe = exp.select("*").from_(
             exp.Subquery(this=rows, alias=exp.TableAlias(this=exp.to_identifier(fn.name)))
         )
     else:
-        probe = exp.select(exp.alias_(inline_call(fn, args, session._table_columns), fn.name, quoted=True))
+        probe = exp.select(exp.alias_(inline_call(fn, args, session.table_columns), fn.name, quoted=True))
     session.prepare(probe.sql("postgres"), [])
 
 
