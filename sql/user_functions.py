@@ -547,8 +547,9 @@ def _drop(session, toks: list[tokens.Token]) -> Result:
 
 # -- ALTER FUNCTION ---------------------------------------------------------------------------------------
 def _alter(session, toks: list[tokens.Token]) -> Result:
-    """ALTER FUNCTION name[(types)] OWNER TO role: what pg_dump writes after each function. Functions
-    belong to the bootstrap superuser here (roles.unchanged_owner); other changes are 0A000."""
+    """ALTER FUNCTION name[(types)] OWNER TO role (what pg_dump writes after each function: functions
+    belong to the bootstrap superuser here, roles.unchanged_owner) or RENAME TO; other changes are
+    0A000."""
     from sql.roles import unchanged_owner
 
     if toks[1].text.upper() == "PROCEDURE":
@@ -567,10 +568,44 @@ def _alter(session, toks: list[tokens.Token]) -> Result:
     if types is None and len(hit) > 1:
         raise E.AmbiguousFunction(f'function name "{name}" is not unique')
     rest = [t.text.upper() for t in toks[j:]]
+    if rest[:2] == ["RENAME", "TO"] and len(toks) == j + 3:
+        _rename(session, hit[0], _name(toks[j + 2]))
+        return Result(None, tag="ALTER FUNCTION")
     if rest[:2] != ["OWNER", "TO"] or len(toks) != j + 3:
-        raise E.FeatureNotSupported("ALTER FUNCTION is supported for OWNER TO only")
+        raise E.FeatureNotSupported("ALTER FUNCTION is supported for OWNER TO and RENAME TO only")
     unchanged_owner(session, toks[j + 2].text, f"function {hit[0].signature}")
     return Result(None, tag="ALTER FUNCTION")
+
+
+def _rename(session, fn: Function, new: str) -> None:
+    """ALTER FUNCTION ... RENAME TO ``new``: the overload moves to the new name (42723 when one of
+    the same argument types is there already); its description goes with it."""
+    catalog = session.storage.catalog
+    types = [a.type for a in fn.args]
+    there = overloads(catalog, session.database, fn.schema, new)
+    if any([a.type for a in f.args] == types for f in there):
+        shown = f"{new}({', '.join(types)})"
+        raise E.DuplicateFunction(f'function {shown} already exists in schema "{fn.schema}"')
+    clash = [f for f in there if _arities_overlap(f, fn)]
+    if clash:  # (as CREATE: calls are told apart by their number of arguments here)
+        raise E.FeatureNotSupported(
+            f"function {fn.signature} takes as many arguments as {clash[0].signature}: "
+            "overloads must differ in their number of arguments"
+        )
+    old_oid = oid_of(session.database, fn)
+    db_id = catalog.database(session.database).id
+    text = catalog.comments(db_id).get(("function", str(old_oid), ""))
+    left = [
+        f
+        for f in overloads(catalog, session.database, fn.schema, fn.name)
+        if [a.type for a in f.args] != types
+    ]
+    _store(catalog, session.database, fn.schema, fn.name, left)
+    moved = Function.from_json({**fn.to_json(), "name": new})
+    _store(catalog, session.database, fn.schema, new, [*there, moved])
+    comments.function_dropped(session, old_oid)
+    if text is not None:
+        catalog.set_comment(db_id, "function", str(oid_of(session.database, moved)), "", text)
 
 
 def _drop_arg_type(toks: list[tokens.Token]) -> str:

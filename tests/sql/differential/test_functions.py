@@ -44,6 +44,11 @@ SCENARIO = [
     "DROP FUNCTION f_pl(int4) CASCADE",
     "SELECT f_pl(1)",  # 42883: dropped
     "CREATE FUNCTION f_pl(x int) RETURNS int LANGUAGE sql AS $$ SELECT x * 4 $$",
+    "COMMENT ON FUNCTION f_pl(integer) IS 'times four'",
+    "ALTER FUNCTION f_pl(integer) RENAME TO f_pl2",
+    "SELECT f_pl(1)",  # 42883: renamed
+    "CREATE FUNCTION f_pl(x int) RETURNS int LANGUAGE sql AS $$ SELECT x $$",
+    "ALTER FUNCTION f_pl(integer) RENAME TO f_pl2",  # 42723
     "DROP FUNCTION f_pl",
     "COMMENT ON FUNCTION f_c_to_f(double precision) IS 'Celsius to Fahrenheit'",
     "COMMENT ON FUNCTION f_host_avg IS 'mean usage_user of a host'",
@@ -77,6 +82,7 @@ QUERIES = [
     "SELECT count(*) FROM cpu WHERE f_add(cores) > 4",
     "SELECT f_span('2024-01-01 00:30:00+00') AS s",
     "SELECT public.f_add(1) AS q",
+    "SELECT f_pl2(3) AS twelve",
     "SELECT f_add(a => 2) AS a, f_add(b => 5, a => 1) AS b, f_scaled(k => 3, v => 2) AS c, f_add(4, b => 1) AS d",
     "SELECT f_add(b => 1)",  # 42883: a has no default
     "SELECT f_add(a => 1, 2)",  # 42601
@@ -121,6 +127,7 @@ CLEANUP = [
         "f_host_avg(text)",
         "f_span(timestamptz)",
         "f_pl(integer)",
+        "f_pl2(integer)",
         "f_later()",
         "f_recent(text, integer)",
         "f_nums(integer)",
