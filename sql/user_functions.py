@@ -75,6 +75,10 @@ class Function:
             self.base = self.returns
 
     @property
+    def arg_types(self) -> list[str]:
+        return [a.type for a in self.args]
+
+    @property
     def required(self) -> int:
         return sum(1 for a in self.args if a.default is None)
 
@@ -171,8 +175,8 @@ def run(session, sql: str) -> Result:
     if first == "CREATE":
         return _create(session, sql, toks)
     if first == "ALTER":
-        return _alter(session, toks)
-    return _drop(session, toks)
+        return _alter(session, sql, toks)
+    return _drop(session, sql, toks)
 
 
 # -- the definitions of a database ------------------------------------------------------------------------
@@ -215,7 +219,7 @@ def _create(session, sql: str, toks: list[tokens.Token]) -> Result:
         _check_body(session, fn)  # (pg_dump's scripts turn it off: a body may read a table made later)
     catalog = session.storage.catalog
     found = overloads(catalog, session.database, schema, name)
-    same = [k for k, f in enumerate(found) if [a.type for a in f.args] == [a.type for a in fn.args]]
+    same = [k for k, f in enumerate(found) if f.arg_types == fn.arg_types]
     if same and not replace:
         raise E.DuplicateFunction(f"function {fn.signature} already exists with same argument types")
     if same:
@@ -227,12 +231,7 @@ def _create(session, sql: str, toks: list[tokens.Token]) -> Result:
             )
         found[same[0]] = fn
     else:
-        clash = [f for f in found if _arities_overlap(f, fn)]
-        if clash:  # (calls are told apart by their number of arguments here)
-            raise E.FeatureNotSupported(
-                f"function {fn.signature} takes as many arguments as {clash[0].signature}: "
-                "overloads must differ in their number of arguments"
-            )
+        _check_arities(found, fn)
         found.append(fn)
     _store(catalog, session.database, schema, name, found)
     return Result(None, tag="CREATE FUNCTION")
@@ -449,8 +448,15 @@ def _check_arguments(fn: Function) -> None:
             )
 
 
-def _arities_overlap(a: Function, b: Function) -> bool:
-    return a.required <= len(b.args) and b.required <= len(a.args)
+def _check_arities(found: list[Function], fn: Function) -> None:
+    """0A000 when ``fn`` takes as many arguments as one of ``found`` (the overloads of its new name):
+    calls are told apart by their number of arguments here."""
+    for f in found:
+        if f.required <= len(fn.args) and fn.required <= len(f.args):
+            raise E.FeatureNotSupported(
+                f"function {fn.signature} takes as many arguments as {f.signature}: "
+                "overloads must differ in their number of arguments"
+            )
 
 
 def body_select(fn: Function) -> exp.Select:
@@ -500,7 +506,7 @@ def _check_body(session, fn: Function) -> None:
 
 
 # -- DROP FUNCTION ------------------------------------------------------------------------------------------
-def _drop(session, toks: list[tokens.Token]) -> Result:
+def _drop(session, sql: str, toks: list[tokens.Token]) -> Result:
     i = 2
     kind = toks[1].text.upper()
     if kind == "PROCEDURE":
@@ -510,43 +516,66 @@ def _drop(session, toks: list[tokens.Token]) -> Result:
         exists, i = True, i + 2
     if toks and toks[-1].text.upper() in ("CASCADE", "RESTRICT"):
         toks = toks[:-1]
-    sql = " ".join(t.text for t in toks)  # (argument types are read off tokens' own text below)
-    targets: list[tuple[str, str, list[str] | None]] = []
+    targets = []
     for part in _split_commas(toks[i:]):
-        schema, name, j = _qualified_name(session, part, 0) if part else ("", "", 0)
-        if not name:
+        if not part:
             raise E.SyntaxError_(f'syntax error at or near "{sql}"')
-        types = None
-        if j < len(part) and part[j].token_type == T.L_PAREN:
-            inner = part[j + 1 : _matching(part, j)]
-            types = [_drop_arg_type(p) for p in _split_commas(inner)]
-        targets.append((schema, name, types))
+        targets.append(_signature(session, sql, part, 0)[:3])
     catalog = session.storage.catalog
     for schema, name, types in targets:
         found = overloads(catalog, session.database, schema, name)
-        if types is None:
-            if len(found) > 1:
-                raise E.AmbiguousFunction(
-                    f'function name "{name}" is not unique',
-                    hint="Specify the argument list to select the function unambiguously.",
-                )
-            hit = list(range(len(found)))
-        else:
-            hit = [k for k, f in enumerate(found) if [a.type for a in f.args] == types]
+        hit = _chosen(found, name, types)
         if not hit:
-            shown = f"{name}({', '.join(types)})" if types is not None else name
             if exists:
-                session.notice(E.Notice_(f"function {shown} does not exist, skipping"))
+                session.notice(E.Notice_(f"function {_shown(name, types)} does not exist, skipping"))
                 continue
-            raise E.UndefinedFunction(f"function {shown} does not exist")
+            raise E.UndefinedFunction(f"function {_shown(name, types)} does not exist")
         _store(catalog, session.database, schema, name, [f for k, f in enumerate(found) if k not in hit])
         for k in hit:
             comments.function_dropped(session, oid_of(session.database, found[k]))
     return Result(None, tag="DROP FUNCTION")
 
 
+def _signature(session, sql: str, toks: list[tokens.Token], i: int) -> tuple[str, str, list[str] | None, int]:
+    """``name[(types)]`` from toks[i]: (schema, name, the argument types or None without a list, the
+    index after it)."""
+    schema, name, j = _qualified_name(session, toks, i)
+    types = None
+    if j < len(toks) and toks[j].token_type == T.L_PAREN:
+        close = _matching(toks, j)
+        types = [_arg_type(sql, p) for p in _split_commas(toks[j + 1 : close])]
+        j = close + 1
+    return schema, name, types, j
+
+
+def _chosen(found: list[Function], name: str, types: list[str] | None) -> list[int]:
+    """Which of ``found`` a signature names (all of them without an argument list: 42725 for more
+    than one)."""
+    if types is None:
+        if len(found) > 1:
+            raise E.AmbiguousFunction(
+                f'function name "{name}" is not unique',
+                hint="Specify the argument list to select the function unambiguously.",
+            )
+        return list(range(len(found)))
+    return [k for k, f in enumerate(found) if f.arg_types == types]
+
+
+def _shown(name: str, types: list[str] | None) -> str:
+    return f"{name}({', '.join(types)})" if types is not None else name
+
+
+def _arg_type(sql: str, toks: list[tokens.Token]) -> str:
+    """The type of one argument of a signature's list (``integer``, ``x integer``, ``IN x int``)."""
+    rest = toks[1:] if toks and toks[0].text.upper() in ("IN", "OUT", "INOUT", "VARIADIC") else toks
+    try:
+        return _argument(sql, rest).type
+    except E.UndefinedObject:
+        raise E.UndefinedObject(f'type "{_text(sql, toks)}" does not exist') from None
+
+
 # -- ALTER FUNCTION ---------------------------------------------------------------------------------------
-def _alter(session, toks: list[tokens.Token]) -> Result:
+def _alter(session, sql: str, toks: list[tokens.Token]) -> Result:
     """ALTER FUNCTION name[(types)] OWNER TO role (what pg_dump writes after each function: functions
     belong to the bootstrap superuser here, roles.unchanged_owner) or RENAME TO; other changes are
     0A000."""
@@ -554,26 +583,19 @@ def _alter(session, toks: list[tokens.Token]) -> Result:
 
     if toks[1].text.upper() == "PROCEDURE":
         raise E.FeatureNotSupported("ALTER PROCEDURE is not supported")
-    schema, name, j = _qualified_name(session, toks, 2)
-    types = None
-    if j < len(toks) and toks[j].token_type == T.L_PAREN:
-        close = _matching(toks, j)
-        types = [_drop_arg_type(p) for p in _split_commas(toks[j + 1 : close])]
-        j = close + 1
+    schema, name, types, j = _signature(session, sql, toks, 2)
     found = overloads(session.storage.catalog, session.database, schema, name)
-    hit = [f for f in found if types is None or [a.type for a in f.args] == types]
+    hit = _chosen(found, name, types)
     if not hit:
-        shown = f"{name}({', '.join(types)})" if types is not None else name
-        raise E.UndefinedFunction(f"function {shown} does not exist")
-    if types is None and len(hit) > 1:
-        raise E.AmbiguousFunction(f'function name "{name}" is not unique')
+        raise E.UndefinedFunction(f"function {_shown(name, types)} does not exist")
+    fn = found[hit[0]]
     rest = [t.text.upper() for t in toks[j:]]
     if rest[:2] == ["RENAME", "TO"] and len(toks) == j + 3:
-        _rename(session, hit[0], _name(toks[j + 2]))
+        _rename(session, fn, _name(toks[j + 2]))
         return Result(None, tag="ALTER FUNCTION")
     if rest[:2] != ["OWNER", "TO"] or len(toks) != j + 3:
         raise E.FeatureNotSupported("ALTER FUNCTION is supported for OWNER TO and RENAME TO only")
-    unchanged_owner(session, toks[j + 2].text, f"function {hit[0].signature}")
+    unchanged_owner(session, toks[j + 2].text, f"function {fn.signature}")
     return Result(None, tag="ALTER FUNCTION")
 
 
@@ -581,49 +603,18 @@ def _rename(session, fn: Function, new: str) -> None:
     """ALTER FUNCTION ... RENAME TO ``new``: the overload moves to the new name (42723 when one of
     the same argument types is there already); its description goes with it."""
     catalog = session.storage.catalog
-    types = [a.type for a in fn.args]
+    types = fn.arg_types
     there = overloads(catalog, session.database, fn.schema, new)
-    if any([a.type for a in f.args] == types for f in there):
-        shown = f"{new}({', '.join(types)})"
-        raise E.DuplicateFunction(f'function {shown} already exists in schema "{fn.schema}"')
-    clash = [f for f in there if _arities_overlap(f, fn)]
-    if clash:  # (as CREATE: calls are told apart by their number of arguments here)
-        raise E.FeatureNotSupported(
-            f"function {fn.signature} takes as many arguments as {clash[0].signature}: "
-            "overloads must differ in their number of arguments"
-        )
+    if any(f.arg_types == types for f in there):
+        raise E.DuplicateFunction(f'function {_shown(new, types)} already exists in schema "{fn.schema}"')
+    _check_arities(there, fn)
     old_oid = oid_of(session.database, fn)
     db_id = catalog.database(session.database).id
     text = catalog.comments(db_id).get(("function", str(old_oid), ""))
-    left = [
-        f
-        for f in overloads(catalog, session.database, fn.schema, fn.name)
-        if [a.type for a in f.args] != types
-    ]
+    left = [f for f in overloads(catalog, session.database, fn.schema, fn.name) if f.arg_types != types]
     _store(catalog, session.database, fn.schema, fn.name, left)
     moved = Function.from_json({**fn.to_json(), "name": new})
     _store(catalog, session.database, fn.schema, new, [*there, moved])
     comments.function_dropped(session, old_oid)
     if text is not None:
         catalog.set_comment(db_id, "function", str(oid_of(session.database, moved)), "", text)
-
-
-def _drop_arg_type(toks: list[tokens.Token]) -> str:
-    """The type of one argument of DROP FUNCTION's list (``integer``, ``x integer``, ``IN x int``)."""
-    text = " ".join(t.text for t in toks)
-    if toks and toks[0].text.upper() in ("IN", "OUT", "INOUT", "VARIADIC"):
-        toks = toks[1:]
-    if len(toks) > 1:
-        try:
-            return _type_of(" ".join(t.text for t in toks[1:]), _retokenised(toks[1:]))
-        except E.UndefinedObject:
-            pass
-    try:
-        return _type_of(" ".join(t.text for t in toks), _retokenised(toks))
-    except E.UndefinedObject:
-        raise E.UndefinedObject(f'type "{text}" does not exist') from None
-
-
-def _retokenised(toks: list[tokens.Token]) -> list[tokens.Token]:
-    """Tokens of the text their own texts joined by spaces make (positions in that text)."""
-    return Postgres.Tokenizer().tokenize(" ".join(t.text for t in toks))

@@ -106,13 +106,11 @@ def _overload(found: list, call: exp.Anonymous):
 
 
 def _positional(fn, call: exp.Anonymous) -> list[exp.Expression]:
-    """The call's arguments in parameter order: named ones (``b => 2``) put in their places, those not
-    given up to the last one given taken from their defaults."""
+    """The call's arguments in parameter order, one per parameter: named ones (``b => 2``) put in
+    their places, those not given taken from their defaults."""
     given = list(call.expressions)
     named = [a for a in given if isinstance(a, exp.Kwarg)]
-    if not named:
-        return given
-    first = given.index(named[0])
+    first = given.index(named[0]) if named else len(given)
     if any(not isinstance(a, exp.Kwarg) for a in given[first:]):
         raise E.SyntaxError_("positional argument cannot follow named argument")
     out: list[exp.Expression | None] = [*given[:first], *([None] * (len(fn.args) - first))]
@@ -126,17 +124,24 @@ def _positional(fn, call: exp.Anonymous) -> list[exp.Expression]:
                 hint="No function matches the given name and argument types.",
             )
         out[k] = a.expression
-    while out and out[-1] is None:
-        out.pop()
     for k, v in enumerate(out):
         if v is None:
             default = fn.args[k].default
             if default is None:
                 raise E.UndefinedFunction(f"function {call.name} has no default for its argument {k + 1}")
-            from sql.parse import parse
-
-            out[k] = parse(f"SELECT {default}").expressions[0]
+            out[k] = _default(default)
     return out  # type: ignore[return-value]
+
+
+def _default(sql: str) -> exp.Expression:
+    from sql.parse import parse
+
+    return parse(f"SELECT {sql}").expressions[0]
+
+
+def _bare(body: exp.Select) -> bool:
+    """Whether a body is a SELECT of an expression alone (no FROM, WHERE, GROUP BY ...)."""
+    return not any(body.args.get(k) for k in _CLAUSES)
 
 
 def _type(name: str) -> exp.DataType:
@@ -146,19 +151,15 @@ def _type(name: str) -> exp.DataType:
 def _bound(
     fn, args: list[exp.Expression], table_columns
 ) -> tuple[exp.Select, list[exp.Expression], exp.Expression | None]:
-    """The body of ``fn`` with its parameters bound to ``args``: (the body, the arguments cast to the
-    parameters' types, and the one-row table of them the body's references read, None when they
-    were put in place instead: a body without a FROM)."""
-    from sql.parse import parse
+    """The body of ``fn`` with its parameters bound to ``args`` (one per parameter): (the body, the
+    arguments cast to the parameters' types, and the one-row table of them the body's references
+    read, None when they were put in place instead: a body without a FROM)."""
     from sql.user_functions import body_select
 
-    args = list(args)
-    for a in fn.args[len(args) :]:  # defaults of the arguments not given
-        args.append(parse(f"SELECT {a.default}").expressions[0])
     values = [exp.Cast(this=arg.copy(), to=_type(p.type)) for arg, p in zip(args, fn.args, strict=True)]
     by_name = {p.name: k for k, p in enumerate(fn.args) if p.name}
     body = body_select(fn).copy()
-    bare = not any(body.args.get(k) for k in _CLAUSES)
+    bare = _bare(body)
     columns: set[str] = set()
     for table in body.find_all(exp.Table):
         if isinstance(table.this, exp.Identifier):
@@ -202,12 +203,7 @@ def inline_set(fn, args: list[exp.Expression], table_columns, name: str) -> exp.
     body, _, args_table = _bound(fn, args, table_columns)
     declared = fn.columns if fn.columns is not None else [[name, fn.base]]
     inner = [f"c{k + 1}" for k in range(len(declared))]
-    rows = exp.Subquery(
-        this=body,
-        alias=exp.TableAlias(
-            this=exp.to_identifier("__fn_rows"), columns=[exp.to_identifier(c) for c in inner]
-        ),
-    )
+    rows = exp.TableAlias(this=exp.to_identifier("__fn_rows"), columns=[exp.to_identifier(c) for c in inner])
     select = exp.select(
         *(
             exp.alias_(exp.Cast(this=exp.column(c, table="__fn_rows"), to=_type(t)), n, quoted=True)
@@ -215,14 +211,14 @@ def inline_set(fn, args: list[exp.Expression], table_columns, name: str) -> exp.
         )
     )
     if args_table is None:
-        return select.from_(rows)
-    return select.from_(args_table).join(exp.Lateral(this=exp.Subquery(this=body), alias=rows.args["alias"]))
+        return select.from_(exp.Subquery(this=body, alias=rows))
+    return select.from_(args_table).join(exp.Lateral(this=exp.Subquery(this=body), alias=rows))
 
 
 def inline_call(fn, args: list[exp.Expression], table_columns) -> exp.Expression:
     """The body of a scalar ``fn`` with ``args`` in place, cast to its result type."""
     body, values, args_table = _bound(fn, args, table_columns)
-    if not any(body.args.get(k) for k in _CLAUSES):
+    if _bare(body):
         item = body.expressions[0]
         result: exp.Expression = item.this if isinstance(item, exp.Alias) else item
     elif args_table is not None:
@@ -231,10 +227,7 @@ def inline_call(fn, args: list[exp.Expression], table_columns) -> exp.Expression
         result = exp.Subquery(this=body)
     result = exp.Cast(this=exp.Paren(this=result), to=_type(fn.base))
     if fn.strict and values:
-        nulls = [exp.Is(this=exp.Paren(this=v.copy()), expression=exp.Null()) for v in values]
-        any_null = nulls[0]
-        for n in nulls[1:]:
-            any_null = exp.Or(this=any_null, expression=n)
+        any_null = exp.or_(*(exp.Is(this=exp.Paren(this=v.copy()), expression=exp.Null()) for v in values))
         result = exp.Case(
             ifs=[exp.If(this=any_null, true=exp.Cast(this=exp.Null(), to=_type(fn.base)))], default=result
         )
