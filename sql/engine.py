@@ -84,7 +84,7 @@ from sql.read_ahead import read_ahead
 from sql.rewrite import RewriteContext, pg_json, rewrite
 from sql.rewrite.pg_types import carrier
 from sql.session import ColumnDesc, CopyRequest, Result, Statement
-from sql.tables import TIME_NS, sql_columns, to_write_batch
+from sql.tables import TIME_NS, instant_ns, sql_columns, to_write_batch
 from sql.types import BY_OID, TEXT, from_arrow, from_duckdb
 
 BATCH_ROWS = 65536
@@ -110,7 +110,6 @@ class Prepared(Statement):
     version: int = -1  # the catalog version it was planned at (SqlEngine.catalog_version)
 
 
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 _TIMESTAMP = exp.DataType.Type.TIMESTAMP
 _R = TypeVar("_R")
 
@@ -964,8 +963,7 @@ class SqlSession:
             if zone is None:
                 return None
             value = value.replace(tzinfo=zone)
-        delta = value - _EPOCH
-        return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
+        return instant_ns(value)
 
     def query_arrow(self, tree: exp.Expression, params: list) -> pa.Table:
         """Run a query to completion (INSERT sources, DELETE counts)."""

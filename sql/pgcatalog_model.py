@@ -598,12 +598,14 @@ class Snapshot:
     @cached_property
     def user_procs(self) -> list[Proc]:
         """The database's user-defined SQL functions (sql/user_functions.py)."""
-        from sql.user_functions import all_functions, oid_of
+        from sql.user_functions import oid_of
 
         schemas = {sc.name: sc.oid for sc in self.user_schemas}
         row_types = {t.name: t.oid for t in self.user_types if t.relid}
         out = []
-        for fn in all_functions(self.catalog, self.database):
+        # (the engine's read of them, kept until the next DDL: sql/engine.py)
+        user_functions = self.session.sql_engine.user_functions(self.database).values()
+        for fn in (fn for overloads in user_functions for fn in overloads):
             argtypes = tuple(_type_oid(a.type) for a in fn.args)
             if fn.columns is None:
                 rettype = _type_oid(fn.base)

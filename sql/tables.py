@@ -9,6 +9,7 @@ as an int64 field and read back as int4; a tag declared int4 is stored as a stri
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -104,6 +105,13 @@ def _numeric(declared: str, t: pgt.PgType) -> pgt.PgType:
 # Every table answers this column name, when a query names it, with its time in epoch nanoseconds
 # (bigint): SQL's timestamps stop at microseconds, InfluxQL's times do not.
 TIME_NS = "tsgres_time_ns"
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+
+
+def instant_ns(value: _dt.datetime) -> int:
+    """Epoch nanoseconds of a datetime with a zone (exact: no float on the way)."""
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
 
 
 def time_ns_column() -> SqlColumn:

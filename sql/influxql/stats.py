@@ -161,7 +161,8 @@ def debug_vars(storage: Any, sql_engine: Any, argv: list[str]) -> dict[str, Any]
     ``memstats``, and each module of SHOW STATS under ``name`` or ``name:tag values``, as
     {"name", "tags", "values"} (what Telegraf's influxdb input reads)."""
     start = started()
-    runtime = _runtime()
+    modules = statistics(storage, sql_engine)
+    runtime = next(values for name, _tags, values in modules if name == "runtime")
     out: dict[str, Any] = {
         "system": {
             "currentTime": _rfc3339(dt.datetime.now(dt.UTC)),
@@ -171,7 +172,7 @@ def debug_vars(storage: Any, sql_engine: Any, argv: list[str]) -> dict[str, Any]
         "cmdline": argv,
         "memstats": {"Sys": runtime["Sys"], "NumGC": runtime["NumGC"]},
     }
-    for name, tags, values in statistics(storage, sql_engine):
+    for name, tags, values in modules:
         key = ":".join([name, *(tags or {}).values()])
         out[key] = {"name": name, "tags": tags or {}, "values": values}
     return out

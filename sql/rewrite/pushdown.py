@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from columnar.predicate import And, Not, Or, TagEq, TagIn, TagNe, TagPredicate, TagRegex
-from sql.tables import TIME_NS
+from sql.tables import TIME_NS, instant_ns
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 
 @dataclass
@@ -313,8 +312,7 @@ def _apply_time(kind: tuple, evaluate_ns, res: Pushdown, params: list | None) ->
         # ``time op $n`` bound to a datetime with a zone: its instant needs no evaluation
         bound = params[kind[3]]
         if isinstance(bound, _dt.datetime) and bound.tzinfo is not None:
-            delta = bound - _EPOCH
-            v = (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
+            v = instant_ns(bound)
     if v is None:
         v = evaluate_ns(value)
     if v is None:
