@@ -24,14 +24,8 @@ def _column_type(s: Snapshot, att: Attribute) -> Row:
     mod = att.typmod
     if t is None:
         return {"data_type": "USER-DEFINED"}
-    if t.category == "A":
-        data_type = "ARRAY"
-    elif t.namespace == NS_CATALOG:
-        data_type = s.type_format(t)
-    else:
-        data_type = "USER-DEFINED"
     row: Row = {
-        "data_type": data_type,
+        "data_type": _data_type(s, att.type_oid),
         "udt_catalog": s.database,
         "udt_schema": s.schema_names.get(t.namespace, "pg_catalog"),
         "udt_name": t.name,
@@ -148,8 +142,8 @@ def views(s: Snapshot) -> list[Row]:
     ]
 
 
-def _result_type(s: Snapshot, oid: int) -> str:
-    """A routine's data_type: format_type of its result type ('ARRAY', 'USER-DEFINED' as for columns)."""
+def _data_type(s: Snapshot, oid: int) -> str:
+    """A column's or routine's data_type: format_type of a builtin type, 'ARRAY', or 'USER-DEFINED'."""
     t = s.type_by_oid.get(oid)
     if t is None:
         return "USER-DEFINED"
@@ -170,7 +164,7 @@ def routines(s: Snapshot) -> list[Row]:
             "routine_schema": s.schema_names.get(p.namespace, "public"),
             "routine_name": p.name,
             "routine_type": "FUNCTION",
-            "data_type": _result_type(s, p.rettype),
+            "data_type": _data_type(s, p.rettype),
             "type_udt_catalog": s.database,
             "type_udt_schema": "pg_catalog",
             "type_udt_name": t.name if (t := s.type_by_oid.get(p.rettype)) is not None else None,

@@ -58,9 +58,10 @@ def _reads(ctx: Context, select: A.SelectStatement) -> list[tuple[str, str | Non
     schema = union_schema(found)
     fields = expand_fields(c, schema, expand_dimensions(c, schema)) if found else list(select.fields)
     predicate = tag_predicate(c.condition)
+    expressions = _expressions(fields, schema.fields)  # (the same for every source)
     out = []
     for group in per_source:
-        for expr, refs in _expressions(fields, schema.fields):
+        for expr, refs in expressions:
             fp = Footprint()
             for src in group:
                 req = ScanRequest(
