@@ -22,7 +22,6 @@ ordinary path, which also raises every error with positions in the client's own 
 
 from __future__ import annotations
 
-import collections
 import datetime as _dt
 import functools
 import re
@@ -107,9 +106,9 @@ def template(sql: str, n_given: int) -> Template | None:
 # A repeated query differs from the last one of its template only in its literals: its text is the
 # same pieces with other literals between them. _refill checks that (the pieces in place, a whole
 # literal of _LITERAL's greedy match between each two) in one match of a pattern made of the pieces
-# (~2 us), where _SCAN tokenises the whole text (~20 us for a TSBS query). The cut is the one _scan would make when every
-# piece is closed: no dollar sign or comment start in it, and each quote in it part of a whole quoted
-# string or identifier of the piece (only such templates are remembered; InfluxQL's SQL quotes its
+# (~2 us), where _SCAN tokenises the whole text (~20 us for a TSBS query). The cut is the one _scan
+# would make when every piece is closed: no dollar sign or comment start in it, and each quote in it
+# part of a whole quoted string or identifier of the piece (only such templates are remembered; InfluxQL's SQL quotes its
 # identifiers and intervals). Then no token of a piece reaches past it (a quoted token could, looking
 # for its closing quote in the text after; one that closes inside a piece closes in the same place in
 # any text, as a piece never ends in a quote), so _SCAN reaches each literal in the same state (its
@@ -129,7 +128,7 @@ def _refill(known: Template, sql: str) -> Template | None:
     if m is None:
         return None
     literals = m.groups()
-    return Template(known.text, literals, tuple(_KINDS[lit[0]] for lit in literals), known.base, known.pieces)
+    return Template(known.text, literals, tuple(map(_kind, literals)), known.base, known.pieces)
 
 
 @functools.lru_cache(maxsize=_SEEN_KEYS)
@@ -141,7 +140,9 @@ def _cut(pieces: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(between.join(re.escape(p) for p in pieces), re.S)
 
 
-_KINDS = collections.defaultdict(lambda: "num", {"'": "str"})
+def _kind(literal: str) -> str:
+    """A candidate's kind: "str" (a quoted string) or "num"."""
+    return "str" if literal[0] == "'" else "num"
 
 
 def _remember(tpl: Template, n_given: int) -> None:
@@ -164,7 +165,7 @@ def _scan(sql: str, n_given: int) -> Template | None:
     for m in _SCAN.finditer(sql):
         lo = m.start(_LIT)
         if lo >= 0:
-            spans.append((lo, m.end(_LIT), "str" if sql[lo] == "'" else "num"))
+            spans.append((lo, m.end(_LIT), _kind(sql[lo])))
         elif m.start(_PN) >= 0:
             base = max(base, int(m.group(_PN)))
     if not spans:
