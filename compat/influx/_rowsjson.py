@@ -28,6 +28,7 @@ from numba import njit
 from columnar.civil import civil
 
 CONST, INT, TEXT, TIME = 0, 1, 2, 3
+TIME_WIDTH = 22  # len('"YYYY-MM-DDTHH:MM:SSZ"')
 
 kernel = njit(cache=True, nogil=True)
 inline_kernel = njit(cache=True, nogil=True, inline="always")
@@ -88,13 +89,25 @@ def _two(out: np.ndarray, at: np.uint64, v: int) -> None:
 
 @inline_kernel
 def _write_time(out: np.ndarray, at: int, ns: int) -> int:
-    """format_time's quoted text of a whole second (ns) of years 1000-9999, UTC: the civil date
-    of its day (columnar/civil.py), then the time of day."""
-    sec = ns // 1_000_000_000
+    """format_time's quoted text of a whole second (ns) of years 1000-9999, UTC."""
+    return _write_second(out, at, ns // 1_000_000_000)
+
+
+@inline_kernel
+def _write_second(out: np.ndarray, at: int, sec: int) -> int:
+    """The quoted RFC3339 text of a second of years 1000-9999, UTC (TIME_WIDTH bytes): the civil
+    date of its day (columnar/civil.py), then the time of day."""
     days = sec // 86400
-    sod = sec - days * 86400
-    year, month, day = civil(days)
     p = np.uint64(at)
+    _write_date(out, p, days)
+    _write_clock(out, p, sec - days * 86400)
+    return at + TIME_WIDTH
+
+
+@inline_kernel
+def _write_date(out: np.ndarray, p: np.uint64, days: int) -> None:
+    """'"YYYY-MM-DDT' of a day (days since 1970-01-01) at ``p``."""
+    year, month, day = civil(days)
     out[p] = 34  # '"'
     _two(out, p + np.uint64(1), year // 100)
     _two(out, p + np.uint64(3), year % 100)
@@ -103,6 +116,11 @@ def _write_time(out: np.ndarray, at: int, ns: int) -> int:
     out[p + np.uint64(8)] = 45
     _two(out, p + np.uint64(9), day)
     out[p + np.uint64(11)] = 84  # "T"
+
+
+@inline_kernel
+def _write_clock(out: np.ndarray, p: np.uint64, sod: int) -> None:
+    """'HH:MM:SSZ"' of a second of the day after the date written at ``p``."""
     _two(out, p + np.uint64(12), sod // 3600)
     out[p + np.uint64(14)] = 58  # ":"
     _two(out, p + np.uint64(15), sod // 60 % 60)
@@ -110,7 +128,31 @@ def _write_time(out: np.ndarray, at: int, ns: int) -> int:
     _two(out, p + np.uint64(18), sod % 60)
     out[p + np.uint64(20)] = 90  # "Z"
     out[p + np.uint64(21)] = 34
-    return at + 22
+
+
+@kernel
+def _seconds_text(sec: np.ndarray, out: np.ndarray) -> None:
+    """Each second's text; a second of the same day as the one before it copies that one's date
+    (the civil date is most of the work)."""
+    last_day = np.int64(-(2**62))
+    for i in range(sec.size):
+        p = np.uint64(i * TIME_WIDTH)
+        days = sec[i] // 86400
+        if days != last_day:
+            _write_date(out, p, days)
+            last_day = days
+        else:
+            for k in range(np.uint64(12)):
+                out[p + k] = out[p - np.uint64(TIME_WIDTH) + k]
+        _write_clock(out, p, sec[i] - days * 86400)
+
+
+def seconds_text(sec: np.ndarray) -> np.ndarray:
+    """The quoted RFC3339 texts of UTC seconds of years 1000-9999 (the caller checks the bounds),
+    TIME_WIDTH bytes each, one after the other (uint8)."""
+    out = np.empty(len(sec) * TIME_WIDTH, np.uint8)
+    _seconds_text(np.ascontiguousarray(sec, np.int64), out)
+    return out
 
 
 @kernel
@@ -156,7 +198,7 @@ def _join(
         elif kinds[s] == 2:
             size += text_off[w, n] - text_off[w, 0]
         else:
-            size += 22 * n
+            size += TIME_WIDTH * n
     out = np.empty(size, np.uint8)
     series_off = np.zeros(nseries + 1, np.int64)
     at = 0
@@ -271,3 +313,4 @@ def warm_up() -> None:
     times = np.array([0, 10**9], np.int64)
     times.flags.writeable = False  # (times read from storage are read-only views: a type of their own)
     join_rows(2, [(TIME, times), (INT, (np.array([1, 2], np.int64), np.array([True, True])))], [2])
+    seconds_text(np.array([0, 1], np.int64))

@@ -267,6 +267,18 @@ def test_whole_second_cells_are_format_times() -> None:
 
 
 @settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1451606400 - 3 * 86400, 1451606400 + 3 * 86400), max_size=200), st.booleans())
+def test_whole_second_cells_of_few_days(sec: list[int], ordered: bool) -> None:
+    """Seconds of a few days, in order (a window's times: each one of the day before it copies that
+    one's date) or not (days back and forth): format_time's texts."""
+    from compat.influx.query import _whole_seconds_cells
+    from sql.influxql.values import format_time
+
+    arr = np.array(sorted(sec) if ordered else sec, np.int64)
+    assert _whole_seconds_cells(arr).to_pylist() == [f'"{format_time(int(x) * 10**9)}"' for x in arr]
+
+
+@settings(max_examples=200, deadline=None)
 @given(
     st.lists(
         st.one_of(
