@@ -311,3 +311,15 @@ COMMENT ON EXTENSION no_such_extension IS 'x';
 -- name: comment_on_unknown_function
 -- error: 42883
 COMMENT ON FUNCTION no_such_function(int) IS 'x';
+
+-- name: regexp_matches_bad_flag
+-- error: 22023
+SELECT regexp_matches('ab', 'a', 'z');
+
+-- name: regexp_split_to_table_global
+-- error: 22023
+SELECT * FROM regexp_split_to_table('a,b', ',', 'g');
+
+-- name: from_function_too_many_column_names
+-- error: 42P10
+SELECT * FROM string_to_table('a,b', ',') AS t(x, y);

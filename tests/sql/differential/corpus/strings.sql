@@ -157,6 +157,40 @@ SELECT upper('abc') AS a, lower('ABC') AS b, length('日本語') AS c, octet_len
 -- name: regexp_split
 SELECT regexp_split_to_array('a1b22c333', '\d+') AS parts;
 
+-- name: regexp_matches_groups
+SELECT regexp_matches('foobarbequebaz', '(bar)(beque)') AS m;
+
+-- name: regexp_matches_global
+SELECT regexp_matches('b1-2 c3-4 d5', '([a-z])(\d)-(\d)', 'g') AS m;
+
+-- name: regexp_matches_whole_match_and_flags
+SELECT regexp_matches('a1B22c', '[a-z]\d+', 'gi') AS m;
+
+-- name: regexp_matches_no_match_drops_row
+SELECT hostname, regexp_matches(hostname, 'host_([a-b])') AS m FROM hosts ORDER BY hostname;
+
+-- name: regexp_matches_optional_group_is_null
+SELECT regexp_matches('a', '(x)?a') AS m;
+
+-- name: regexp_matches_from_with_ordinality
+SELECT * FROM regexp_matches('abab', 'a(b)', 'g') WITH ORDINALITY AS m(g, n);
+
+-- name: regexp_matches_lateral
+SELECT h.hostname, m FROM hosts AS h, LATERAL regexp_matches(h.hostname, '([a-c])', 'g') AS m ORDER BY 1, 2;
+
+-- name: string_to_array_edges
+SELECT string_to_array('a,b,,c', ',', '') AS a, string_to_array('abc', NULL) AS b, string_to_array('', ',') AS c,
+       string_to_array('abc', '') AS d, string_to_array(NULL, ',') AS e, string_to_array('a-x-b', '-', 'x') AS f;
+
+-- name: string_to_table
+SELECT string_to_table('a,b,,c', ',', '') AS v;
+
+-- name: string_to_table_from_alias_names_column
+SELECT t, length(t) AS n FROM string_to_table('xx yyy z', ' ') AS t ORDER BY 2;
+
+-- name: regexp_split_to_table_from
+SELECT * FROM regexp_split_to_table('a1b22c', '\d+') WITH ORDINALITY AS p(part, n);
+
 -- name: to_hex_chr
 SELECT to_hex(255) AS h, to_hex(4096::bigint) AS h2;
 

@@ -1,0 +1,173 @@
+"""PostgreSQL's functions that cut text into arrays and rows, with PostgreSQL's answers where DuckDB's
+functions of the same name answer something else:
+
+- ``string_to_array(s, delimiter [, null_string])``: '' gives an empty array (DuckDB: one ''), a
+  NULL delimiter one element per character, an empty delimiter the whole string, and elements equal
+  to ``null_string`` are NULL (DuckDB has no third argument).
+- ``string_to_table(...)``: the same elements as rows (PostgreSQL 14; DuckDB has no such function).
+- ``regexp_matches(s, pattern [, flags])``: a set of text[], each a match's captured groups (the
+  whole match when the pattern has none): the first match only, or every match with flag ``g``
+  (DuckDB's function of that name is a boolean test, so its answer was silently wrong).
+- ``regexp_split_to_table(s, pattern [, flags])`` in FROM (DuckDB takes it in a select list only).
+
+In a select list a set-returning call is UNNEST of the list of its rows; in FROM (or LATERAL) it is a
+subquery that unnests the list, its one column named as PostgreSQL names it (the function's name, or
+the table alias when no column alias is given), WITH ORDINALITY adding ``ordinality``:
+
+    SELECT m FROM t, regexp_matches(t.s, '(\\d+)-(\\d+)', 'g') AS m
+    -> SELECT m FROM t, (SELECT UNNEST(__l) AS "m" FROM (SELECT LIST_TRANSFORM(LIST_ZIP(
+           REGEXP_EXTRACT_ALL(t.s, '(\\d+)-(\\d+)', 1), REGEXP_EXTRACT_ALL(t.s, '(\\d+)-(\\d+)', 2)),
+           LAMBDA __m : [__m[1], __m[2]]) AS __l) AS __set) AS m
+
+A pattern or flags that are not constants are refused (0A000): the groups a pattern captures decide
+the rows' shape. PostgreSQL's flags map to RE2's (DuckDB's) options: i, c, n (m), s, q (literal) and
+t; x (expanded syntax), p and w (partial newline sensitivity), b and e (basic/extended syntax) are
+refused; any other letter is PostgreSQL's 22023.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from sql import errors as E
+
+_SET_FUNCTIONS = ("string_to_table", "regexp_matches", "regexp_split_to_table")
+_ELEMENT_TYPE = {"string_to_table": "TEXT", "regexp_matches": "TEXT[]", "regexp_split_to_table": "TEXT"}
+# PostgreSQL's regular expression flags -> RE2's option letters (DuckDB's); "" : nothing to pass
+_FLAG_OPTIONS = {"i": "i", "c": "c", "n": "n", "m": "n", "s": "s", "q": "l", "t": ""}
+_UNSUPPORTED_FLAGS = {
+    "x": "expanded syntax",
+    "p": "partial newline sensitivity",
+    "w": "partial newline sensitivity",
+}
+_UNSUPPORTED_FLAGS |= {"b": "basic regular expressions", "e": "extended regular expressions"}
+
+
+def text_sets(tree: exp.Expression, ctx: object) -> exp.Expression:
+    def fix(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table | exp.Lateral) and isinstance(node.this, exp.Anonymous):
+            name = node.this.name.lower()
+            if name in _SET_FUNCTIONS:
+                return _source(node, name, _rows(name, list(node.this.expressions)))
+            return node
+        if isinstance(node, exp.StringToArray):
+            return _string_to_array(node.this, node.expression, node.args.get("null"))
+        if isinstance(node, exp.Anonymous) and not isinstance(node.parent, exp.Table | exp.Lateral):
+            name = node.name.lower()
+            if name in _SET_FUNCTIONS and name != "regexp_split_to_table":  # (DuckDB's own is right)
+                return _fn("unnest", _rows(name, list(node.expressions)))
+        return node
+
+    return tree.transform(fix, copy=False)
+
+
+def _fn(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _rows(name: str, args: list[exp.Expression]) -> exp.Expression:
+    """The list of the rows a call of set-returning ``name`` gives."""
+    if name == "string_to_table":
+        if len(args) not in (2, 3):
+            raise E.UndefinedFunction(f"function string_to_table with {len(args)} arguments does not exist")
+        return _string_to_array(*args)
+    if len(args) not in (2, 3):
+        raise E.UndefinedFunction(f"function {name} with {len(args)} arguments does not exist")
+    s, pattern = args[0], args[1]
+    flags = args[2] if len(args) == 3 else exp.Literal.string("")
+    for what, arg in (("a pattern", pattern), ("flags", flags)):
+        if not (isinstance(arg, exp.Literal) and arg.is_string):
+            raise E.FeatureNotSupported(f"{name}() with {what} other than a constant is not supported")
+    every, options = _options(name, flags.this)
+    if name == "regexp_split_to_table":
+        return _fn("regexp_split_to_array", s, pattern, exp.Literal.string(options))
+    return _matches(s, pattern.this, every, options)
+
+
+def _options(name: str, flags: str) -> tuple[bool, str]:
+    """(whether ``g`` was given, RE2's options) of PostgreSQL's flags."""
+    every = False
+    options = ""
+    for f in flags:
+        if f == "g":
+            if name == "regexp_split_to_table":
+                raise E.InvalidParameterValue(f'{name}() does not support the "global" option')
+            every = True
+        elif f in _FLAG_OPTIONS:
+            options += _FLAG_OPTIONS[f]
+        elif f in _UNSUPPORTED_FLAGS:
+            raise E.FeatureNotSupported(
+                f'regular expression option "{f}" ({_UNSUPPORTED_FLAGS[f]}) is not supported'
+            )
+        else:
+            raise E.InvalidParameterValue(f'invalid regular expression option: "{f}"')
+    return every, options
+
+
+def _matches(s: exp.Expression, pattern: str, every: bool, options: str) -> exp.Expression:
+    """regexp_matches' rows: per match the list of its groups (regexp_extract_all gives NULL for a
+    group that took no part, as PostgreSQL), the first match only without ``g``."""
+    from sql.rewrite.pg_semantics import _capture_groups
+
+    groups = _capture_groups(pattern)
+    lists = [
+        _fn("regexp_extract_all", s.copy(), exp.Literal.string(pattern), exp.Literal.number(g), exp.Literal.string(options))
+        for g in (range(1, groups + 1) if groups else [0])
+    ]  # fmt: skip
+    var = exp.to_identifier("__m")
+    if len(lists) == 1:
+        row: exp.Expression = exp.Array(expressions=[exp.column("__m")])
+        listed = lists[0]
+    else:
+        member = [
+            _fn("struct_extract", exp.column("__m"), exp.Literal.number(g)) for g in range(1, groups + 1)
+        ]
+        row = exp.Array(expressions=member)
+        listed = _fn("list_zip", *lists)
+    rows = _fn("list_transform", listed, exp.Lambda(this=row, expressions=[var]))
+    return rows if every else _fn("list_slice", rows, exp.Literal.number(1), exp.Literal.number(1))
+
+
+def _string_to_array(
+    s: exp.Expression, delimiter: exp.Expression, null: exp.Expression | None = None
+) -> exp.Expression:
+    """PostgreSQL's string_to_array as DuckDB's string_split (see the module's docstring)."""
+    split = exp.Case(
+        ifs=[
+            exp.If(this=exp.EQ(this=s.copy(), expression=exp.Literal.string("")),
+                   true=exp.cast(exp.Array(expressions=[]), "TEXT[]")),
+            exp.If(this=exp.Is(this=delimiter.copy(), expression=exp.Null()), true=_fn("string_split", s.copy(), exp.Literal.string(""))),
+            exp.If(this=exp.EQ(this=delimiter.copy(), expression=exp.Literal.string("")), true=exp.Array(expressions=[s.copy()])),
+        ],
+        default=_fn("string_split", s.copy(), delimiter.copy()),
+    )  # fmt: skip
+    if null is None:
+        return split
+    var = exp.to_identifier("__e")
+    kept = _fn("nullif", exp.column("__e"), null.copy())
+    # (a NULL null_string marks nothing: nullif(x, NULL) is x)
+    return _fn("list_transform", split, exp.Lambda(this=kept, expressions=[var]))
+
+
+def _source(node: exp.Table | exp.Lateral, name: str, rows: exp.Expression) -> exp.Expression:
+    """``FROM f(...) [WITH ORDINALITY] [AS t(c, n)]`` as a subquery unnesting the list of its rows."""
+    alias = node.args.get("alias")
+    table = alias.this.name if isinstance(alias, exp.TableAlias) and alias.this else name
+    names = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) and alias.columns else []
+    listed = exp.column("__l")
+    columns = [
+        exp.alias_(
+            exp.cast(_fn("unnest", listed), _ELEMENT_TYPE[name]), names[0] if names else table, quoted=True
+        )
+    ]
+    if node.args.get("ordinality"):
+        count = exp.Add(this=_fn("len", listed.copy()), expression=exp.Literal.number(1))
+        ordinal = exp.cast(_fn("unnest", _fn("range", exp.Literal.number(1), count)), "BIGINT")
+        columns.append(exp.alias_(ordinal, names[1] if len(names) > 1 else "ordinality", quoted=True))
+    if len(names) > len(columns):
+        raise E.InvalidColumnReference(
+            f'table "{table}" has {len(columns)} columns available but {len(names)} columns specified'
+        )
+    inner = exp.select(exp.alias_(rows, "__l")).subquery("__set")
+    select = exp.select(*columns).from_(inner)
+    return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(table)))
