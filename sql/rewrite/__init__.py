@@ -29,7 +29,7 @@ from sql.rewrite.rate import rate
 from sql.rewrite.sequence_relations import sequence_relations
 from sql.rewrite.session_functions import session_functions
 from sql.rewrite.subquery_filters import subquery_filters
-from sql.rewrite.text_sets import text_sets
+from sql.rewrite.set_functions import set_functions
 from sql.rewrite.time_bucket import time_bucket
 from sql.rewrite.timescale_tables import timescale_tables
 from sql.rewrite.timestamp_literals import timestamp_literals
@@ -92,7 +92,7 @@ RULES: tuple[Rule, ...] = (
     percentile,
     first_last,
     time_bucket,
-    text_sets,
+    set_functions,
     pg_semantics,
     catalog_syntax,
     catalog_functions,

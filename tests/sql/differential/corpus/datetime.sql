@@ -147,6 +147,16 @@ GROUP BY g ORDER BY g;
 -- name: generate_series_select_list
 SELECT generate_series(1, 3) AS n;
 
+-- name: generate_series_with_ordinality
+SELECT * FROM generate_series(1, 3) WITH ORDINALITY AS g(v, i);
+
+-- name: generate_series_negative_step_with_ordinality
+SELECT * FROM generate_series(10, -2, -4) WITH ORDINALITY;
+
+-- name: generate_series_timestamps_with_ordinality
+SELECT * FROM generate_series('2024-01-01 00:00:00+00'::timestamptz, '2024-01-01 00:30:00+00', '15 minutes')
+    WITH ORDINALITY AS g(t, n);
+
 -- name: generate_series_numeric_step
 SELECT * FROM generate_series(0.5, 2.0, 0.5) AS s;
 

@@ -155,3 +155,13 @@ FROM cpu c WHERE usage_user > 90 ORDER BY time, hostname LIMIT 5;
 
 -- name: whole_row_reference_in_an_aggregate
 SELECT json_array_length(json_agg(s)) AS n, json_agg(s ORDER BY s.time, s.sensor_id) -> 0 ->> 'sensor_id' AS first_sensor FROM sensors s;
+
+-- name: unnest_several_arrays
+SELECT * FROM unnest(ARRAY[1, 2], ARRAY['a', 'b', 'c']) AS t(n, s);
+
+-- name: unnest_several_arrays_with_ordinality
+SELECT * FROM unnest(ARRAY[1, 2, 3], ARRAY['a']) WITH ORDINALITY AS t(n, s, i);
+
+-- name: unnest_several_arrays_lateral
+SELECT h.hostname, u.* FROM hosts AS h, LATERAL unnest(ARRAY[h.hostname, h.team], ARRAY[h.rack]) AS u(v, k)
+ORDER BY 1, 2, 3;

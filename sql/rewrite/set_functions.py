@@ -1,5 +1,5 @@
-"""PostgreSQL's functions that cut text into arrays and rows, with PostgreSQL's answers where DuckDB's
-functions of the same name answer something else:
+"""PostgreSQL's set-returning built-ins where DuckDB lacks them or answers otherwise, as DuckDB lists
+unnested; and text cut into arrays:
 
 - ``string_to_array(s, delimiter [, null_string])``: '' gives an empty array (DuckDB: one ''), a
   NULL delimiter one element per character, an empty delimiter the whole string, and elements equal
@@ -9,15 +9,19 @@ functions of the same name answer something else:
   whole match when the pattern has none): the first match only, or every match with flag ``g``
   (DuckDB's function of that name is a boolean test, so its answer was silently wrong).
 - ``regexp_split_to_table(s, pattern [, flags])`` in FROM (DuckDB takes it in a select list only).
+- ``unnest(a, b, ...)`` of several arrays in FROM: one column each, the shorter ones padded with
+  NULLs (DuckDB's table function takes one).
+- ``generate_series(...) WITH ORDINALITY`` (DuckDB's table function has no ordinality).
 
 In a select list a set-returning call is UNNEST of the list of its rows; in FROM (or LATERAL) it is a
-subquery that unnests the list, its one column named as PostgreSQL names it (the function's name, or
-the table alias when no column alias is given), WITH ORDINALITY adding ``ordinality``:
+subquery that unnests the lists, its columns named as PostgreSQL names them (the function's name, or
+for a function of one column the table alias when no column alias is given), WITH ORDINALITY adding
+``ordinality``:
 
     SELECT m FROM t, regexp_matches(t.s, '(\\d+)-(\\d+)', 'g') AS m
-    -> SELECT m FROM t, (SELECT UNNEST(__l) AS "m" FROM (SELECT LIST_TRANSFORM(LIST_ZIP(
-           REGEXP_EXTRACT_ALL(t.s, '(\\d+)-(\\d+)', 1), REGEXP_EXTRACT_ALL(t.s, '(\\d+)-(\\d+)', 2)),
-           LAMBDA __m : [__m[1], __m[2]]) AS __l) AS __set) AS m
+    -> SELECT m FROM t, (SELECT CAST(UNNEST(__l0) AS TEXT[]) AS "m" FROM (SELECT LIST_TRANSFORM(LIST_ZIP(
+           REGEXP_EXTRACT_ALL(t.s, '(\\d+)-(\\d+)', 1, ''), REGEXP_EXTRACT_ALL(t.s, '(\\d+)-(\\d+)', 2, '')),
+           LAMBDA __m : [STRUCT_EXTRACT(__m, 1), STRUCT_EXTRACT(__m, 2)]) AS __l0) AS __set) AS m
 
 A pattern or flags that are not constants are refused (0A000): the groups a pattern captures decide
 the rows' shape. PostgreSQL's flags map to RE2's (DuckDB's) options: i, c, n (m), s, q (literal) and
@@ -32,6 +36,7 @@ from sqlglot import exp
 from sql import errors as E
 
 _SET_FUNCTIONS = ("string_to_table", "regexp_matches", "regexp_split_to_table")
+_CALLS = (exp.Anonymous, exp.Unnest, exp.ExplodingGenerateSeries)
 _ELEMENT_TYPE = {"string_to_table": "TEXT", "regexp_matches": "TEXT[]", "regexp_split_to_table": "TEXT"}
 # PostgreSQL's regular expression flags -> RE2's option letters (DuckDB's); "" : nothing to pass
 _FLAG_OPTIONS = {"i": "i", "c": "c", "n": "n", "m": "n", "s": "s", "q": "l", "t": ""}
@@ -43,13 +48,12 @@ _UNSUPPORTED_FLAGS = {
 _UNSUPPORTED_FLAGS |= {"b": "basic regular expressions", "e": "extended regular expressions"}
 
 
-def text_sets(tree: exp.Expression, ctx: object) -> exp.Expression:
+def set_functions(tree: exp.Expression, ctx: object) -> exp.Expression:
     def fix(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Table | exp.Lateral) and isinstance(node.this, exp.Anonymous):
-            name = node.this.name.lower()
-            if name in _SET_FUNCTIONS:
-                return _source(node, name, _rows(name, list(node.this.expressions)))
-            return node
+        if isinstance(node, exp.Unnest) and isinstance(node.parent, exp.From | exp.Join):
+            return _from(node, node)
+        if isinstance(node, exp.Table | exp.Lateral) and isinstance(node.this, _CALLS):
+            return _from(node, node.this)
         if isinstance(node, exp.StringToArray):
             return _string_to_array(node.this, node.expression, node.args.get("null"))
         if isinstance(node, exp.Anonymous) and not isinstance(node.parent, exp.Table | exp.Lateral):
@@ -149,25 +153,72 @@ def _string_to_array(
     return _fn("list_transform", split, exp.Lambda(this=kept, expressions=[var]))
 
 
-def _source(node: exp.Table | exp.Lateral, name: str, rows: exp.Expression) -> exp.Expression:
-    """``FROM f(...) [WITH ORDINALITY] [AS t(c, n)]`` as a subquery unnesting the list of its rows."""
-    alias = node.args.get("alias")
-    table = alias.this.name if isinstance(alias, exp.TableAlias) and alias.this else name
-    names = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) and alias.columns else []
-    listed = exp.column("__l")
-    columns = [
-        exp.alias_(
-            exp.cast(_fn("unnest", listed), _ELEMENT_TYPE[name]), names[0] if names else table, quoted=True
+def _from(node: exp.Expression, call: exp.Expression) -> exp.Expression:
+    """A FROM call (``node``: the Table or Lateral holding it, or an Unnest itself) as the subquery
+    of :func:`_source`, or the node as it is (DuckDB's own)."""
+    alias = node.args.get("alias") if node is not call else call.args.get("alias")
+    ordinality = node.args.get("ordinality")
+    if isinstance(call, exp.Unnest):
+        # (sqlglot keeps WITH ORDINALITY as the Unnest's offset: True, or the alias's last column)
+        offset = call.args.get("offset")
+        ordinality = bool(offset)
+        if isinstance(offset, exp.Identifier) and isinstance(alias, exp.TableAlias):
+            alias = alias.copy()
+            alias.append("columns", offset.copy())
+        if len(call.expressions) < 2:
+            return node
+        return _source([(a, None, "unnest") for a in call.expressions], alias, ordinality)
+    if isinstance(call, exp.ExplodingGenerateSeries):
+        if not ordinality:
+            return node
+        bounds = [b for b in (call.args.get(k) for k in ("start", "end", "step")) if b is not None]
+        # integer constants are int4's series in PostgreSQL (DuckDB's list is of BIGINTs)
+        small = all(_int4_constant(b) for b in bounds)
+        return _source(
+            [(_fn("generate_series", *bounds), "INT" if small else None, "generate_series")],
+            alias,
+            ordinality,
         )
-    ]
-    if node.args.get("ordinality"):
-        count = exp.Add(this=_fn("len", listed.copy()), expression=exp.Literal.number(1))
+    name = call.name.lower()
+    if name not in _SET_FUNCTIONS:
+        return node
+    return _source([(_rows(name, list(call.expressions)), _ELEMENT_TYPE[name], name)], alias, ordinality)
+
+
+def _int4_constant(e: exp.Expression) -> bool:
+    inner = e.this if isinstance(e, exp.Neg) else e
+    return isinstance(inner, exp.Literal) and inner.is_int and -(2**31) <= int(inner.this) < 2**31
+
+
+def _source(
+    lists: list[tuple[exp.Expression, str | None, str]], alias: exp.Expression | None, ordinality: bool
+) -> exp.Expression:
+    """``FROM f(...) [WITH ORDINALITY] [AS t(c, ...)]`` as a subquery unnesting the lists of its
+    columns' values ((list, element type to cast to or None, column name) each); DuckDB pads the
+    shorter lists with NULLs, as PostgreSQL's unnest of several arrays."""
+    default_table = lists[0][2]
+    table = alias.this.name if isinstance(alias, exp.TableAlias) and alias.this else default_table
+    names = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) and alias.columns else []
+    if not names and len(lists) == 1 and table != default_table:
+        names = [table]  # (a function's one column takes the table's alias)
+    columns = []
+    for k, (_, kind, column) in enumerate(lists):
+        value = _fn("unnest", exp.column(f"__l{k}"))
+        value = exp.cast(value, kind) if kind else value
+        columns.append(exp.alias_(value, names[k] if k < len(names) else column, quoted=True))
+    if ordinality:
+        lengths = [_fn("len", exp.column(f"__l{k}")) for k in range(len(lists))]
+        longest = lengths[0] if len(lengths) == 1 else _fn("greatest", *lengths)
+        count = exp.Add(this=longest, expression=exp.Literal.number(1))
         ordinal = exp.cast(_fn("unnest", _fn("range", exp.Literal.number(1), count)), "BIGINT")
-        columns.append(exp.alias_(ordinal, names[1] if len(names) > 1 else "ordinality", quoted=True))
+        k = len(lists)
+        columns.append(exp.alias_(ordinal, names[k] if k < len(names) else "ordinality", quoted=True))
     if len(names) > len(columns):
         raise E.InvalidColumnReference(
             f'table "{table}" has {len(columns)} columns available but {len(names)} columns specified'
         )
-    inner = exp.select(exp.alias_(rows, "__l")).subquery("__set")
+    inner = exp.select(*(exp.alias_(listed, f"__l{k}") for k, (listed, _, _) in enumerate(lists))).subquery(
+        "__set"
+    )
     select = exp.select(*columns).from_(inner)
     return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(table)))
