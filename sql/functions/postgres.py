@@ -23,6 +23,9 @@ that SQLSTATE.
   (rows and arrays also by a newline and a space, as PostgreSQL writes them); an element that is
   JSON already (json values, floats made ready) as it is written.
 - ``pg_json_typeof(j)``: json_typeof's names (object, array, string, number, boolean, null).
+- ``array_replace``, ``array_positions``, ``array_ndims``, ``regexp_substr(s, p)``:
+  PostgreSQL's functions of those names, which DuckDB lacks.
+- ``pg_encode_base64(b)``: encode(b, 'base64')'s text, in lines of 76 characters.
 - ``pg_jsonb_text(j)``: jsonb's output text of a JSON value: a space after each ``:`` and ``,`` outside
   strings (key order is the value's own; sql/rewrite/pg_json.py sorts keys where it knows them).
 """
@@ -209,6 +212,28 @@ MACROS: dict[str, str] = {
     # ->> / #>> of jsonb: an object or array as jsonb's text, anything else as DuckDB gives it
     "pg_jsonb_scalar_text": """
         (j, s) AS CASE WHEN json_type(j) IN ('OBJECT', 'ARRAY') THEN pg_jsonb_text(j) ELSE s END
+    """,
+    # PostgreSQL's array functions DuckDB lacks: elements compared as IS NOT DISTINCT FROM (a NULL
+    # finds NULLs), positions 1-based int4
+    "array_replace": """
+        (a, x, y) AS list_transform(a, lambda e: CASE WHEN e IS NOT DISTINCT FROM x THEN y ELSE e END)
+    """,
+    "array_positions": """
+        (a, x) AS CASE WHEN a IS NOT NULL THEN
+            CAST(list_filter(range(1, len(a) + 1), lambda i: a[i] IS NOT DISTINCT FROM x) AS INTEGER[])
+        END
+    """,
+    # (the list type's depth: typeof(a) is its DuckDB type name, "INTEGER[][]" for two dimensions)
+    "array_ndims": """
+        (a) AS CASE WHEN len(a) > 0 THEN
+            CAST((length(typeof(a)) - length(replace(typeof(a), '[]', ''))) // 2 AS INTEGER)
+        END
+    """,
+    # the first match of a pattern (NULL: none), PostgreSQL 15's two-argument form
+    "regexp_substr": "(s, p) AS CASE WHEN regexp_matches(s, p) THEN regexp_extract(s, p, 0) END",
+    # encode(bytea, 'base64'): PostgreSQL breaks the text into lines of 76 characters
+    "pg_encode_base64": r"""
+        (b) AS rtrim(regexp_replace(to_base64(b), '(.{76})', '\1' || chr(10), 'g'), chr(10))
     """,
 }
 

@@ -28,8 +28,8 @@ from sql.rewrite.qualified_calls import qualified_calls
 from sql.rewrite.rate import rate
 from sql.rewrite.sequence_relations import sequence_relations
 from sql.rewrite.session_functions import session_functions
-from sql.rewrite.subquery_filters import subquery_filters
 from sql.rewrite.set_functions import set_functions
+from sql.rewrite.subquery_filters import subquery_filters
 from sql.rewrite.time_bucket import time_bucket
 from sql.rewrite.timescale_tables import timescale_tables
 from sql.rewrite.timestamp_literals import timestamp_literals

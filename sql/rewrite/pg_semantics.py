@@ -243,9 +243,29 @@ def _capture_groups(pattern: str) -> int:
     return n
 
 
-_INT4_RESULT = (exp.Length, exp.StrPosition, exp.BitLength, exp.ArraySize)
+def _encoding(name: str, value: exp.Expression, form: exp.Expression) -> exp.Expression:
+    """encode(bytea, format) -> text and decode(text, format) -> bytea, formats hex and base64
+    (DuckDB's encode/decode of one argument convert between text and its UTF-8 bytes)."""
+    if not (isinstance(form, exp.Literal) and form.is_string):
+        raise E.FeatureNotSupported(f"{name}() with a format other than a constant is not supported")
+    kind = form.this.lower()
+    if kind == "hex":
+        return _fn("lower", _fn("hex", value)) if name == "encode" else _fn("unhex", value)
+    if kind == "base64":
+        if name == "encode":
+            return _fn("pg_encode_base64", value)
+        return _fn(
+            "from_base64", _fn("replace", value, _fn("chr", exp.Literal.number(10)), exp.Literal.string(""))
+        )
+    if kind == "escape":
+        raise E.FeatureNotSupported(f"{name}() with format escape is not supported")
+    raise E.InvalidParameterValue(f'unrecognized encoding: "{form.this}"')
+
+
+_INT4_RESULT = (exp.Length, exp.StrPosition, exp.BitLength, exp.ArraySize, exp.RegexpCount, exp.RegexpInstr)
 _INT4_RESULT_NAMES = (
-    "octet_length", "cardinality", "array_position", "strpos", "char_length",
+    "octet_length", "cardinality", "array_position", "strpos", "char_length", "generate_subscripts",
+    "array_upper",
 )  # fmt: skip
 
 
@@ -359,6 +379,8 @@ def _function(node: exp.Expression) -> exp.Expression:
                 "format() with a format string that is not a constant is not supported"
             )
         return _keep_name(node, new)
+    if isinstance(node, exp.Encode | exp.Decode) and node.args.get("charset") is not None:
+        return _keep_name(node, _encoding(node.key, node.this, node.args["charset"]))
     if name == "regexp_match" and len(node.expressions) == 2:
         s, p = node.expressions
         if isinstance(p, exp.Literal) and p.is_string:

@@ -196,3 +196,40 @@ SELECT to_hex(255) AS h, to_hex(4096::bigint) AS h2;
 
 -- name: overlay
 SELECT overlay('Txxxxas' placing 'hom' from 2 for 4) AS o;
+
+-- name: regexp_replace_flags
+SELECT regexp_replace('aAaA', 'a', 'x', 'gi') AS a, regexp_replace('aAaA', 'a', 'x') AS b, regexp_replace('abc', 'B', 'x', 'i') AS c;
+
+-- name: substring_regex
+SELECT substring('foobar' from 'o+b') AS a, substring('foobar' from 'z') AS b, substring('x12y' from '(\d+)') AS c;
+
+-- name: regexp_split_flags
+SELECT regexp_split_to_array('aXbxc', 'x', 'i') AS a;
+
+-- name: regexp_count_instr_substr
+SELECT regexp_count('abcabc', 'b') AS a, regexp_instr('abcabc', 'c') AS b, regexp_instr('abc', 'z') AS c,
+       regexp_substr('abc123', '\d+') AS d, regexp_substr('abc', '\d+') AS e;
+
+-- name: regexp_like_flags
+SELECT regexp_like('Abc', 'a', 'i') AS a, regexp_like('Abc', 'a') AS b;
+
+-- name: encode_decode
+SELECT encode('abc'::bytea, 'hex') AS a, encode('abc'::bytea, 'base64') AS b, decode('616263', 'hex') AS c,
+       decode('YWJj', 'base64') AS d, encode(decode(repeat('ab', 60), 'hex'), 'base64') AS e;
+
+-- name: pad_repeat_reverse
+SELECT lpad('ab', 5, 'xy') AS a, rpad('ab', 5) AS b, repeat('ab', 3) AS c, reverse('abc') AS d, md5('abc') AS e,
+       starts_with('abc', 'ab') AS f;
+
+-- name: trim_initcap_ascii_chr
+SELECT btrim('xxaxx', 'x') AS a, ltrim('  a') AS b, rtrim('a  ') AS c, initcap('hello world-foo') AS d, ascii('A') AS e,
+       chr(66) AS f;
+
+-- name: left_right_negative
+SELECT left('abcdef', -2) AS a, right('abcdef', -2) AS b;
+
+-- name: quote_functions
+SELECT quote_ident('a b') AS a, quote_literal('it''s') AS b, quote_nullable(NULL) AS c;
+
+-- name: concat_with_nulls
+SELECT concat('a', NULL, 'b') AS a, concat_ws('-', 'a', NULL, 'b') AS b, 'a' || NULL AS c;
