@@ -45,6 +45,17 @@ def is_function_schema(name: exp.Identifier) -> bool:
     return (name.this if name.quoted else name.this.lower()) in FUNCTION_SCHEMAS
 
 
+def sqlglot_function(name: str, args: list) -> exp.Expr:
+    """sqlglot's own reading of PostgreSQL's function ``name`` (upper case) of ``args``: what a rule
+    falls back to where it does not translate a call the parser keeps as written."""
+    import inspect
+
+    build = Postgres.Parser.FUNCTIONS[name]
+    if "dialect" in inspect.signature(build).parameters:
+        return build(args, dialect=Postgres())
+    return build(args)
+
+
 class _Postgres(Postgres):
     """PostgreSQL as sqlglot reads it, less the normalisations that lose what PostgreSQL means."""
 
@@ -57,6 +68,13 @@ class _Postgres(Postgres):
         FUNCTIONS = {
             **Postgres.Parser.FUNCTIONS,
             "TO_CHAR": lambda args: exp.Anonymous(this="to_char", expressions=args),
+            # and so do to_date and to_timestamp(text, template) (pg_format.strptime_format)
+            "TO_DATE": lambda args: exp.Anonymous(this="to_date", expressions=args),
+            "TO_TIMESTAMP": lambda args, dialect: (
+                exp.Anonymous(this="to_timestamp", expressions=args)
+                if len(args) == 2
+                else sqlglot_function("TO_TIMESTAMP", args)
+            ),
         }
 
         # ``public.time_bucket(...)``, ``pg_catalog.count(*) FILTER (...)``, ``pg_catalog.extract(epoch

@@ -13,7 +13,8 @@ that SQLSTATE.
   NaN, -inf or NULL.
 - ``pg_scale(x)``: digits after the decimal point of a numeric (DuckDB's decimal text keeps them).
 - ``pg_interval_months/days/micros(i)``: an interval's fields, to sum them apart as PostgreSQL does.
-- ``pg_justify_hours(i)``, ``pg_justify_days(i)``: PostgreSQL's justify_* on the three fields.
+- ``pg_justify_hours(i)``, ``pg_justify_days(i)``, ``pg_justify_interval(i)``: PostgreSQL's justify_*
+  on the three fields.
 - ``pg_interval_text(i)``: an interval as PostgreSQL prints it (IntervalStyle postgres).
 - ``pg_float_text(x)``: float4/float8 as PostgreSQL prints them (54, not 54.0; NaN, Infinity).
 - ``pg_array_text(x)``: a list as PostgreSQL's array text ``{1,2,NULL,"a b"}`` (DuckDB: ``[1, 2, NULL, a b]``).
@@ -111,6 +112,25 @@ MACROS: dict[str, str] = {
             pg_interval_months(i) + CAST(trunc(pg_interval_days(i) / 30.0) AS BIGINT),
             pg_interval_days(i) % 30,
             pg_interval_micros(i)
+        )
+    """,
+    # justify_interval: whole days out of the time, whole months out of the days, then the signs
+    # made to agree (months with days or time, days with time), as PostgreSQL's interval_justify_interval
+    "pg_justify_interval_signs": """
+        (m, d, t) AS CASE
+            WHEN m > 0 AND (d < 0 OR (d = 0 AND t < 0)) THEN pg_justify_hours_parts(m - 1, d + 30, t)
+            WHEN m < 0 AND (d > 0 OR (d = 0 AND t > 0)) THEN pg_justify_hours_parts(m + 1, d - 30, t)
+            ELSE pg_justify_hours_parts(m, d, t)
+        END
+    """,
+    "pg_justify_interval_months": """
+        (m, d, t) AS pg_justify_interval_signs(m + CAST(trunc(d / 30.0) AS BIGINT), d % 30, t)
+    """,
+    "pg_justify_interval": """
+        (i) AS pg_justify_interval_months(
+            pg_interval_months(i),
+            pg_interval_days(i) + CAST(trunc(pg_interval_micros(i) / 86400000000.0) AS BIGINT),
+            pg_interval_micros(i) % 86400000000
         )
     """,
     # interval text in IntervalStyle postgres: '1 year 2 mons -3 days +04:05:06.5'

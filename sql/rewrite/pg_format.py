@@ -158,6 +158,51 @@ def datetime_template(ts: exp.Expression, template: str) -> exp.Expression | Non
 _NUMERIC = re.compile(r"^(FM)?([90]+)(?:\.([90]+))?$")
 
 
+def strptime_format(template: str) -> str | None:
+    """to_date / to_timestamp's template as a strptime format (DuckDB's strptime reads month and day
+    names in any case, and numbers without their leading zeros, as PostgreSQL does); None when the
+    template has a field strptime cannot read (Q, WW, CC, ISO weeks ...). FM changes nothing when
+    reading; quoted text and other characters are matched as written."""
+    out: list[str] = []
+    i = 0
+    while i < len(template):
+        if template.startswith("FM", i):
+            i += 2
+            continue
+        c = template[i]
+        if c == '"':
+            end = template.find('"', i + 1)
+            if end < 0:
+                return None
+            out.append(template[i + 1 : end].replace("%", "%%"))
+            i = end + 1
+            continue
+        if c == "\\" and i + 1 < len(template):
+            out.append(template[i + 1].replace("%", "%%"))
+            i += 2
+            continue
+        m = _TOKEN.match(template, i)
+        if m is None:
+            out.append(c.replace("%", "%%"))
+            i += 1
+            continue
+        tok = m.group(0)
+        i = m.end()
+        if tok.upper() in _READ:
+            out.append(_READ[tok.upper()])
+        elif tok in _NAMES:
+            out.append(_NAMES[tok][0])
+        elif tok in ("am", "pm"):
+            out.append("%p")
+        else:
+            return None
+    return "".join(out)
+
+
+# the fields to_date / to_timestamp read, by upper-case token
+_READ = {t: plain for t, plain, _ in _STRFTIME if t not in ("IYYY", "IW", "ID", "TZ")}
+
+
 def numeric_template(value: exp.Expression, template: str) -> exp.Expression | None:
     """to_char(number, '9990.99') for digit patterns: a sign position, then the digits right-aligned
     (zeros from the first 0 on), rounded to the decimals given; FM drops the padding."""

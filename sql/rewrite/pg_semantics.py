@@ -29,10 +29,10 @@ from typing import Any
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.dialects.postgres import Postgres
 
 from sql import errors as E
-from sql.rewrite.pg_format import datetime_template, format_call, numeric_template
+from sql.parse import sqlglot_function
+from sql.rewrite.pg_format import datetime_template, format_call, numeric_template, strptime_format
 from sql.rewrite.pg_json import lower_agg
 
 INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
@@ -356,8 +356,10 @@ def _function(node: exp.Expression) -> exp.Expression:
         return _keep_name(node, _cast(_fn("strlen", node.expressions[0]), "INTEGER"))
     if name == "scale" and len(node.expressions) == 1:
         return _keep_name(node, _cast(_fn("pg_scale", node.expressions[0]), "INTEGER"))
-    if isinstance(node, exp.JustifyHours | exp.JustifyDays):
-        which = "pg_justify_hours" if isinstance(node, exp.JustifyHours) else "pg_justify_days"
+    if isinstance(node, exp.JustifyHours | exp.JustifyDays | exp.JustifyInterval):
+        which = {exp.JustifyHours: "pg_justify_hours", exp.JustifyDays: "pg_justify_days"}.get(
+            type(node), "pg_justify_interval"
+        )
         return _keep_name(node, _fn(which, node.this))
     if name == "every" and len(node.expressions) == 1:
         return _keep_name(node, _fn("bool_and", node.expressions[0]))
@@ -436,13 +438,25 @@ def _function(node: exp.Expression) -> exp.Expression:
         return _cast(node, "INTEGER")
     if isinstance(node, exp.StrToTime):
         return _keep_name(node, _cast(node, "TIMESTAMPTZ"))
+    if name in ("to_date", "to_timestamp") and len(node.expressions) == 2:
+        value, template = node.expressions
+        fmt = (
+            strptime_format(template.this)
+            if isinstance(template, exp.Literal) and template.is_string
+            else None
+        )
+        if fmt is None:  # a template we do not translate: sqlglot's strptime reading
+            parsed = sqlglot_function(name.upper(), [value, template])
+        else:
+            parsed = _fn("strptime", value, exp.Literal.string(fmt))
+        return _keep_name(node, _cast(parsed, "DATE" if name == "to_date" else "TIMESTAMPTZ"))
     if name == "to_char" and len(node.expressions) == 2:
         value, template = node.expressions
         new = None
         if isinstance(template, exp.Literal) and template.is_string:
             new = numeric_template(value, template.this) or datetime_template(value, template.this)
         if new is None:  # a template we do not translate: sqlglot's strftime reading
-            new = Postgres.Parser.FUNCTIONS["TO_CHAR"]([value, template])
+            new = sqlglot_function("TO_CHAR", [value, template])
         return _keep_name(node, new)
     return node
 
