@@ -88,6 +88,39 @@ def _str(e: exp.Expression) -> exp.Expression:
     return exp.Cast(this=e, to=exp.DataType.build("TEXT"))
 
 
+def _template_items(template: str) -> list[tuple[str, str]] | None:
+    """A to_char / to_date template read from the left as PostgreSQL reads it: ("FM", "") for the
+    fill mode prefix, ("text", t) for quoted text, a backslash-escaped or any other character,
+    ("field", token) for the longest field name there (_TOKEN); None for an unterminated quote."""
+    items: list[tuple[str, str]] = []
+    i = 0
+    while i < len(template):
+        if template.startswith("FM", i):
+            items.append(("FM", ""))
+            i += 2
+            continue
+        c = template[i]
+        if c == '"':  # quoted literal text
+            end = template.find('"', i + 1)
+            if end < 0:
+                return None
+            items.append(("text", template[i + 1 : end]))
+            i = end + 1
+            continue
+        if c == "\\" and i + 1 < len(template):
+            items.append(("text", template[i + 1]))
+            i += 2
+            continue
+        m = _TOKEN.match(template, i)
+        if m is None:
+            items.append(("text", c))
+            i += 1
+            continue
+        items.append(("field", m.group(0)))
+        i = m.end()
+    return items
+
+
 def datetime_template(ts: exp.Expression, template: str) -> exp.Expression | None:
     """to_char(ts, template) as a DuckDB expression; None when the template has what we do not know."""
     parts: list[exp.Expression] = []
@@ -98,30 +131,17 @@ def datetime_template(ts: exp.Expression, template: str) -> exp.Expression | Non
             parts.append(_fn("strftime", ts.copy(), exp.Literal.string("".join(run))))
             run.clear()
 
-    i, fill = 0, False
-    while i < len(template):
-        if template.startswith("FM", i):
-            fill, i = True, i + 2
+    items = _template_items(template)
+    if items is None:
+        return None
+    fill = False
+    for kind, tok in items:
+        if kind == "FM":
+            fill = True
             continue
-        c = template[i]
-        if c == '"':  # quoted literal text
-            end = template.find('"', i + 1)
-            if end < 0:
-                return None
-            run.append(template[i + 1 : end].replace("%", "%%"))
-            i = end + 1
+        if kind == "text":
+            run.append(tok.replace("%", "%%"))
             continue
-        if c == "\\" and i + 1 < len(template):
-            run.append(template[i + 1].replace("%", "%%"))
-            i += 2
-            continue
-        m = _TOKEN.match(template, i)
-        if m is None:
-            run.append(c.replace("%", "%%"))
-            i += 1
-            continue
-        tok = m.group(0)
-        i = m.end()
         code = next((plain if not fill else fm for t, plain, fm in _STRFTIME if t == tok), None)
         if code is not None:
             run.append(code)
@@ -163,31 +183,16 @@ def strptime_format(template: str) -> str | None:
     names in any case, and numbers without their leading zeros, as PostgreSQL does); None when the
     template has a field strptime cannot read (Q, WW, CC, ISO weeks ...). FM changes nothing when
     reading; quoted text and other characters are matched as written."""
+    items = _template_items(template)
+    if items is None:
+        return None
     out: list[str] = []
-    i = 0
-    while i < len(template):
-        if template.startswith("FM", i):
-            i += 2
+    for kind, tok in items:
+        if kind == "FM":  # (changes nothing when reading)
             continue
-        c = template[i]
-        if c == '"':
-            end = template.find('"', i + 1)
-            if end < 0:
-                return None
-            out.append(template[i + 1 : end].replace("%", "%%"))
-            i = end + 1
+        if kind == "text":
+            out.append(tok.replace("%", "%%"))
             continue
-        if c == "\\" and i + 1 < len(template):
-            out.append(template[i + 1].replace("%", "%%"))
-            i += 2
-            continue
-        m = _TOKEN.match(template, i)
-        if m is None:
-            out.append(c.replace("%", "%%"))
-            i += 1
-            continue
-        tok = m.group(0)
-        i = m.end()
         if tok.upper() in _READ:
             out.append(_READ[tok.upper()])
         elif tok in _NAMES:

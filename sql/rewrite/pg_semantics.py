@@ -315,11 +315,64 @@ def _period(pair: exp.Expression) -> tuple[exp.Expression, exp.Expression] | Non
     return start, end
 
 
+def _similar_to(node: exp.SimilarTo, escape: exp.Expression) -> exp.Expression:
+    """``s SIMILAR TO pattern [ESCAPE e]`` as a full match of the regular expression PostgreSQL
+    makes of the pattern (similar_to_escape): ``%`` any text, ``_`` any character, ``.``, ``^``
+    and ``$`` themselves, groups not capturing, ``| * + ? {}`` ``()`` ``[]`` as in a regular
+    expression, the escape character's next character itself. DuckDB's SIMILAR TO reads the pattern
+    as a regular expression (``%`` a percent sign), so its answers were wrong."""
+    pattern = node.expression
+    if not (isinstance(pattern, exp.Literal) and pattern.is_string) or not (
+        isinstance(escape, exp.Literal) and escape.is_string
+    ):
+        raise E.FeatureNotSupported(
+            "SIMILAR TO with a pattern or escape other than a constant is not supported"
+        )
+    if len(escape.this) > 1:
+        raise E.InvalidEscapeSequence("invalid escape string")
+    return _fn("regexp_full_match", node.this, exp.Literal.string(_similar_regex(pattern.this, escape.this)))
+
+
+def _similar_regex(pattern: str, escape: str) -> str:
+    out = ["(?s)(?:"]
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if escape and c == escape:  # (a trailing one stands for nothing, as in PostgreSQL)
+            out.append(re.escape(pattern[i + 1]) if i + 1 < len(pattern) else "")
+            i += 2
+            continue
+        if in_class:
+            out.append("\\\\" if c == "\\" else c)
+            in_class = c != "]"
+        elif c == "[":
+            out.append(c)
+            in_class = True
+        elif c == "%":
+            out.append(".*")
+        elif c == "_":
+            out.append(".")
+        elif c == "(":
+            out.append("(?:")
+        elif c in ".^$\\":
+            out.append("\\" + c)
+        else:
+            out.append(c)
+        i += 1
+    out.append(")")
+    return "".join(out)
+
+
 def _function(node: exp.Expression) -> exp.Expression:
     name = node.name.lower() if isinstance(node, exp.Anonymous) else ""
     as_json = lower_agg(node)
     if as_json is not None:
         return as_json
+    if isinstance(node, exp.SimilarTo) and not isinstance(node.parent, exp.Escape):
+        return _keep_name(node, _similar_to(node, exp.Literal.string("\\")))
+    if isinstance(node, exp.Escape) and isinstance(node.this, exp.SimilarTo):
+        return _keep_name(node, _similar_to(node.this, node.expression))
     if isinstance(node, exp.Overlaps):
         p1, p2 = _period(node.this), _period(node.expression)
         if p1 is not None and p2 is not None:

@@ -457,6 +457,10 @@ class Types:
             )
         if isinstance(e, exp.CurrentTimestamp):
             return "timestamptz"
+        if isinstance(e, exp.Localtimestamp):
+            return "timestamp"
+        if isinstance(e, exp.Localtime):
+            return "time"
         if isinstance(e, exp.JSONExtract | exp.JSONBExtract):
             return "jsonb" if t(e.this) == "jsonb" else "json"
         if isinstance(e, exp.JSONExtractScalar | exp.JSONBExtractScalar):

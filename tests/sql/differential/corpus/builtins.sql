@@ -123,3 +123,30 @@ SELECT to_timestamp('2024-03-05T14:07', 'YYYY-MM-DD"T"HH24:MI') AS a, to_timesta
 
 -- name: justify_interval_signs
 SELECT justify_interval(interval '1 month -1 hour') AS a, justify_interval(interval '-1 month 1 hour') AS b, justify_interval(interval '50 days 30 hours') AS c, justify_interval(interval '-50 days -30 hours') AS d, justify_interval(interval '1 month -30 days -1 hour') AS e, justify_interval(interval '-35 hours') AS f;
+
+-- name: numeric_ops
+SELECT 10.5::numeric(10,2) * 3 AS a, round(10.555::numeric, 2) AS b, 1::numeric / 3 AS c, 2::numeric ^ 10 AS d, sqrt(2::numeric) AS e;
+
+-- name: float_ops
+SELECT 0.1::float8 + 0.2::float8 AS a, 1e300::float8 * 10 AS b, 'NaN'::float8 AS c, '-Infinity'::float8 AS d, 1/3::float4 AS e;
+
+-- name: int_overflow
+SELECT 2147483647::int + 0 AS a, 9223372036854775807::bigint AS b, (-32768)::smallint AS c;
+
+-- name: bool_out
+SELECT true AS a, 't'::boolean AND 'off'::boolean AS b, NOT 'n'::boolean AS c, true::int AS d;
+
+-- name: text_compare
+SELECT 'a' < 'B' AS a, 'abc' LIKE 'A%' AS b, 'abc' ILIKE 'A%' AS c, 'abc' SIMILAR TO '(a|b)%' AS d;
+
+-- name: json_cast_text
+SELECT '{"a": [1, 2.50, "x"]}'::jsonb AS a, '{"a":1}'::json AS b;
+
+-- name: cast_errors_ok
+SELECT '  42 '::int AS a, '1e3'::float8 AS b, '0x1A'::text AS c, ' true '::boolean AS d;
+
+-- name: interval_compare
+SELECT interval '1 day' = interval '24 hours' AS a, interval '1 month' > interval '29 days' AS b, interval '1 month' = interval '30 days' AS c;
+
+-- name: typeof_local
+SELECT pg_typeof(localtimestamp)::text AS a, pg_typeof(localtime)::text AS b, pg_typeof(now())::text AS c, pg_typeof(current_date)::text AS d;

@@ -323,3 +323,7 @@ SELECT * FROM regexp_split_to_table('a,b', ',', 'g');
 -- name: from_function_too_many_column_names
 -- error: 42P10
 SELECT * FROM string_to_table('a,b', ',') AS t(x, y);
+
+-- name: similar_to_bad_escape
+-- error: 22025
+SELECT 'a' SIMILAR TO 'a' ESCAPE '##';

@@ -233,3 +233,14 @@ SELECT quote_ident('a b') AS a, quote_literal('it''s') AS b, quote_nullable(NULL
 
 -- name: concat_with_nulls
 SELECT concat('a', NULL, 'b') AS a, concat_ws('-', 'a', NULL, 'b') AS b, 'a' || NULL AS c;
+
+-- name: similar_to_wildcards_and_regex
+SELECT 'abc' SIMILAR TO '(a|b)%' AS a, 'abc' SIMILAR TO 'a_c' AS b, 'a.c' SIMILAR TO 'a.c' AS c, 'abc' SIMILAR TO 'a.c' AS d,
+       'a%' SIMILAR TO 'a#%' ESCAPE '#' AS e, 'ab' SIMILAR TO 'a\%' AS f, 'aaa' SIMILAR TO 'a{2,}' AS g, 'x' NOT SIMILAR TO '[a-c]' AS h,
+       'a$' SIMILAR TO 'a$' AS i, 'b' SIMILAR TO '[^a]' AS j;
+
+-- name: similar_to_rows
+SELECT hostname FROM hosts WHERE hostname SIMILAR TO 'host\_(a|c)' ORDER BY 1;
+
+-- name: similar_to_trailing_escape
+SELECT 'a#' SIMILAR TO 'a#' ESCAPE '#' AS a, 'a' SIMILAR TO 'a#' ESCAPE '#' AS b;
