@@ -25,7 +25,12 @@ from columnar.types import FieldType
 from sql import types as pgt
 from sql.enums import check_values as check_enum
 from sql.enums import column_type as enum_type
-from sql.errors import DatatypeMismatch, InvalidTextRepresentation, NotNullViolation
+from sql.errors import (
+    DatatypeMismatch,
+    InvalidTextRepresentation,
+    NotNullViolation,
+    StringDataRightTruncation,
+)
 from sql.jsonb import jsonb_text
 from sql.jsonb import parse as jsonb_parse
 
@@ -259,6 +264,7 @@ def to_write_batch(meta: TableMeta, table: pa.Table, hidden_time_start: int | No
                 )
     for name in (meta.options.get("enums") or {}).keys() & set(table.column_names):
         check_enum(meta, name, table.column(name).combine_chunks())  # 22P02 for a value no label
+    table = _fit_lengths(meta, table)
     # tags: one code per distinct combination, resolved once per batch
     tag_names = [c.name for c in cols.values() if c.kind == "tag" and c.name in table.column_names]
     series, tag_sets = series_of(table, tag_names)
@@ -272,6 +278,42 @@ def to_write_batch(meta: TableMeta, table: pa.Table, hidden_time_start: int | No
         )
         fields[c.name] = Column(c.storage or FieldType.STRING, _field_to_storage(arr, c), valid)
     return WriteBatch(meta.name, time, tag_sets, series.astype(np.int32), fields)
+
+
+def _fit_lengths(meta: TableMeta, table: pa.Table) -> pa.Table:
+    """Values written to varchar(n) / char(n) columns, as PostgreSQL stores them: one longer than n
+    characters is 22001, unless all it has past n are spaces (then cut to n). (char(n)'s blank
+    padding is not kept: a shorter value is stored as written.)"""
+    for c in meta.columns:
+        if not c.pg_type or c.name not in table.column_names:
+            continue
+        limit = _length_limit(c.pg_type)
+        if limit is None:
+            continue
+        arr = table.column(c.name)
+        if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+            continue
+        longest = pc.max(pc.utf8_length(arr)).as_py()
+        if longest is None or longest <= limit[0]:
+            continue
+        if (pc.max(pc.utf8_length(pc.utf8_rtrim(arr, characters=" "))).as_py() or 0) > limit[0]:
+            raise StringDataRightTruncation(f"value too long for type {limit[1]}")
+        fitted = pc.utf8_slice_codeunits(arr, 0, limit[0])
+        table = table.set_column(table.column_names.index(c.name), c.name, fitted)
+    return table
+
+
+def _length_limit(declared: str) -> tuple[int, str] | None:
+    """(n, the type's name in PostgreSQL's message) of a varchar(n) / char(n) declaration."""
+    from sql.pgcatalog_model import typmod_of
+
+    t = pgt.lookup(declared)
+    if t.name not in ("varchar", "bpchar"):
+        return None
+    size = typmod_of(declared, t.name) - 4
+    if size <= 0:
+        return None
+    return size, f"character varying({size})" if t.name == "varchar" else f"character({size})"
 
 
 def to_ns(arr: pa.Array, t: pgt.PgType) -> np.ndarray:

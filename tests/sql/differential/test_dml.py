@@ -466,6 +466,20 @@ SCENARIOS: list[tuple[str, str, list[str]]] = [
 # table takes it; a taken name (42P07) is refused; views and foreign keys follow the table
 SCENARIOS += [
     (
+        "character_lengths",
+        "w_chars",
+        [
+            "CREATE TABLE w_chars (id int4, v varchar(3), c char(2), d character)",
+            "INSERT INTO w_chars VALUES (1, 'abc', 'xy', 'z')",
+            "INSERT INTO w_chars VALUES (2, 'abcdef', 'xy', 'z')",  # 22001: varchar(3)
+            "INSERT INTO w_chars VALUES (3, 'ab  ', 'xy  ', 'z ')",  # only spaces past n: cut to n
+            "INSERT INTO w_chars VALUES (4, 'ab', 'xyz', 'z')",  # 22001: character(2)
+            "INSERT INTO w_chars VALUES (5, 'ab', 'xy', 'zz')",  # 22001: character (1)
+            "INSERT INTO w_chars SELECT id + 10, v || 'q', c, d FROM w_chars WHERE id = 1",  # 22001
+            "UPDATE w_chars SET v = 'toolong' WHERE id = 1",  # 22001
+        ],
+    ),
+    (
         "rename_table",
         "w_renamed",
         [
