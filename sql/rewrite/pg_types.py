@@ -61,6 +61,8 @@ _FROM_DATATYPE = {
     _DTYPE.INTERVAL: "interval",
     _DTYPE.JSON: "json",
     _DTYPE.JSONB: "jsonb",
+    _DTYPE.VARBINARY: "bytea",
+    _DTYPE.BLOB: "bytea",
 }
 
 
@@ -115,6 +117,11 @@ def promote(types: Sequence[str | None]) -> str | None:
 
 def _arith(op: exp.Expression, left: str | None, right: str | None) -> str | None:
     times = ("timestamp", "timestamptz")
+    if isinstance(op, exp.Add | exp.Sub) and "time" in (left, right):
+        if left == "time" and right == "time" and isinstance(op, exp.Sub):
+            return "interval"
+        if {left, right} == {"time", "interval"}:
+            return "time"
     if isinstance(op, exp.Sub):
         if left in times and right in times:
             return "interval"
@@ -739,12 +746,25 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
             node.set("expression", _cast(node.expression, "DOUBLE"))
         if isinstance(node, exp.Sub) and left == "date" and right == "date":
             return _cast(node, "INTEGER")
+        if isinstance(node, exp.Sub) and left == "time" and right == "time":
+            # time - time is an interval (DuckDB has no such operator): the microseconds between them
+            us = [_fn("epoch_us", exp.Add(this=_cast(exp.Literal.string("1970-01-01"), "DATE"), expression=x))
+                  for x in (node.this, node.expression)]  # fmt: skip
+            return _fn("to_microseconds", exp.Sub(this=us[0], expression=us[1]))
         if isinstance(node, exp.Div) and left == "interval" and right in _NUMBER_RANK:
             factor = exp.Div(this=exp.Literal.number("1.0"), expression=_cast(node.expression, "DOUBLE"))
             return exp.Mul(this=node.this, expression=exp.Paren(this=factor))
         if isinstance(node, exp.Div) and _arith(node, left, right) == "numeric":
             return _numeric(node)
         return node
+    if isinstance(node, exp.Length) and t(node.this) == "bytea":
+        return _fn("octet_length", node.this)  # (length of bytea counts bytes; DuckDB has no length(BLOB))
+    if (
+        isinstance(node, exp.Anonymous)
+        and node.name.lower() == "strlen"
+        and t(node.expressions[0]) == "bytea"
+    ):
+        return _fn("octet_length", node.expressions[0])  # (pg_semantics' octet_length of text)
     if isinstance(node, exp.Cast) and node.to.this == _DTYPE.TIME and t(node.this) == "timestamptz":
         node.set("this", _cast(node.this, "TIMESTAMP"))
         return node

@@ -150,3 +150,10 @@ SELECT interval '1 day' = interval '24 hours' AS a, interval '1 month' > interva
 
 -- name: typeof_local
 SELECT pg_typeof(localtimestamp)::text AS a, pg_typeof(localtime)::text AS b, pg_typeof(now())::text AS c, pg_typeof(current_date)::text AS d;
+
+-- name: time_arith
+SELECT '10:00'::time + interval '90 minutes' AS a, '23:30'::time + interval '1 hour' AS b, '10:00'::time - '09:15'::time AS c,
+       '09:15'::time - '10:00:30'::time AS d, '10:00'::time - interval '11 hours' AS e;
+
+-- name: bytea_length
+SELECT length('abc'::bytea) AS a, octet_length('abcd'::bytea) AS c, pg_typeof('a'::bytea)::text AS d;
