@@ -226,7 +226,9 @@ def _numeric_extract(unit: str, source: exp.Expression) -> exp.Expression | None
     return None
 
 
-def _capture_groups(pattern: str) -> int:
+def capture_groups(pattern: str) -> int:
+    """How many capturing groups a regular expression has (``(`` outside a bracket expression and
+    not ``(?``; escaped characters skipped)."""
     n, i, in_class = 0, 0, False
     while i < len(pattern):
         c = pattern[i]
@@ -388,7 +390,7 @@ def _function(node: exp.Expression) -> exp.Expression:
         if isinstance(start, exp.Literal) and start.is_string and node.args.get("length") is None:
             # substring(s from 'regex'): the first parenthesized group's match, else the whole
             # match; NULL without a match (DuckDB's regexp_extract gives '')
-            group = exp.Literal.number(1 if _capture_groups(start.this) else 0)
+            group = exp.Literal.number(1 if capture_groups(start.this) else 0)
             found = _fn("regexp_extract", node.this.copy(), start.copy(), group)
             matches = _fn("regexp_matches", node.this.copy(), start.copy())
             return _keep_name(node, exp.Case(ifs=[exp.If(this=matches, true=found)]))
@@ -439,7 +441,7 @@ def _function(node: exp.Expression) -> exp.Expression:
     if name == "regexp_match" and len(node.expressions) == 2:
         s, p = node.expressions
         if isinstance(p, exp.Literal) and p.is_string:
-            groups = _capture_groups(p.this) or 0
+            groups = capture_groups(p.this) or 0
             parts = [
                 _fn("regexp_extract", s.copy(), p.copy(), exp.Literal.number(g)) for g in range(1, groups + 1)
             ]

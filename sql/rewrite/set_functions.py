@@ -34,6 +34,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from sql import errors as E
+from sql.rewrite.pg_semantics import capture_groups
 
 _SET_FUNCTIONS = ("string_to_table", "regexp_matches", "regexp_split_to_table")
 _CALLS = (exp.Anonymous, exp.Unnest, exp.ExplodingGenerateSeries)
@@ -111,9 +112,7 @@ def _options(name: str, flags: str) -> tuple[bool, str]:
 def _matches(s: exp.Expression, pattern: str, every: bool, options: str) -> exp.Expression:
     """regexp_matches' rows: per match the list of its groups (regexp_extract_all gives NULL for a
     group that took no part, as PostgreSQL), the first match only without ``g``."""
-    from sql.rewrite.pg_semantics import _capture_groups
-
-    groups = _capture_groups(pattern)
+    groups = capture_groups(pattern)
     lists = [
         _fn("regexp_extract_all", s.copy(), exp.Literal.string(pattern), exp.Literal.number(g), exp.Literal.string(options))
         for g in (range(1, groups + 1) if groups else [0])
