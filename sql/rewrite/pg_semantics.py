@@ -371,6 +371,18 @@ def _function(node: exp.Expression) -> exp.Expression:
     as_json = lower_agg(node)
     if as_json is not None:
         return as_json
+    if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.VARCHAR and node.to.expressions:
+        # an explicit cast to varchar(n) cuts the text to n characters (DuckDB ignores the length;
+        # a value written to a varchar(n) column is checked instead: sql/tables.py)
+        n = node.to.expressions[0].this
+        if isinstance(n, exp.Literal) and n.is_int:
+            return _keep_name(
+                node,
+                exp.Cast(
+                    this=_fn("left", exp.Cast(this=node.this, to=exp.DataType.build("VARCHAR")), n.copy()),
+                    to=node.to,
+                ),
+            )
     if isinstance(node, exp.SimilarTo) and not isinstance(node.parent, exp.Escape):
         return _keep_name(node, _similar_to(node, exp.Literal.string("\\")))
     if isinstance(node, exp.Escape) and isinstance(node.this, exp.SimilarTo):

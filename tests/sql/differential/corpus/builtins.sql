@@ -157,3 +157,6 @@ SELECT '10:00'::time + interval '90 minutes' AS a, '23:30'::time + interval '1 h
 
 -- name: bytea_length
 SELECT length('abc'::bytea) AS a, octet_length('abcd'::bytea) AS c, pg_typeof('a'::bytea)::text AS d;
+
+-- name: varchar_cast_cuts
+SELECT 'abcdef'::varchar(3) AS a, CAST('xy' AS character varying(5)) AS b, 'abc'::varchar AS c, hostname::varchar(4) AS d FROM hosts ORDER BY 4;
