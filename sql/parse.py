@@ -77,6 +77,21 @@ class _Postgres(Postgres):
             ),
         }
 
+        # interval '3 days -00:30:00': sqlglot makes '<number> <unit>' strings the canonical INTERVAL
+        # '3' DAYS when it finds one such pair, dropping whatever else the text holds; such a text is
+        # kept whole (DuckDB reads it as PostgreSQL does)
+        def _parse_interval_span(self, this: exp.Expr, parse_function_unit: bool = True) -> exp.Interval:
+            text = this.name if this is not None and this.is_string else None
+            interval = super()._parse_interval_span(this, parse_function_unit=parse_function_unit)
+            if (
+                text is not None
+                and isinstance(interval.args.get("unit"), exp.Var)
+                and len(exp.INTERVAL_STRING_RE.findall(text)) == 1
+                and not exp.INTERVAL_STRING_RE.fullmatch(text)
+            ):
+                return self.expression(exp.Interval(this=exp.Literal.string(text)))
+            return interval
+
         # ``public.time_bucket(...)``, ``pg_catalog.count(*) FILTER (...)``, ``pg_catalog.extract(epoch
         # FROM t)``: sqlglot reads a call after a dot as an anonymous function (its special syntax a
         # syntax error, count no Count) inside a Dot that every rule would have to look through. After

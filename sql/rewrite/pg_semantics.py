@@ -317,6 +317,20 @@ def _period(pair: exp.Expression) -> tuple[exp.Expression, exp.Expression] | Non
     return start, end
 
 
+_PLUS_FIELD = re.compile(r"(^|\s)\+(?=[\d.])")
+
+
+def _interval_literal(node: exp.Expression) -> exp.Literal | None:
+    """The text of ``interval '...'`` or ``'...'::interval``, else None."""
+    if isinstance(node, exp.Interval) and node.args.get("unit") is None:
+        text = node.this
+    elif isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.INTERVAL:
+        text = node.this
+    else:
+        return None
+    return text if isinstance(text, exp.Literal) and text.is_string else None
+
+
 def _similar_to(node: exp.SimilarTo, escape: exp.Expression) -> exp.Expression:
     """``s SIMILAR TO pattern [ESCAPE e]`` as a full match of the regular expression PostgreSQL
     makes of the pattern (similar_to_escape): ``%`` any text, ``_`` any character, ``.``, ``^``
@@ -371,6 +385,11 @@ def _function(node: exp.Expression) -> exp.Expression:
     as_json = lower_agg(node)
     if as_json is not None:
         return as_json
+    text = _interval_literal(node)
+    if text is not None and _PLUS_FIELD.search(text.this):
+        # '-1 days +02:00:00' (PostgreSQL's own output): DuckDB takes no + before a field
+        text.set("this", _PLUS_FIELD.sub(r"\1", text.this))
+        return node
     if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.VARCHAR and node.to.expressions:
         # an explicit cast to varchar(n) cuts the text to n characters (DuckDB ignores the length;
         # a value written to a varchar(n) column is checked instead: sql/tables.py)

@@ -208,3 +208,11 @@ SELECT a.id, b.id, (a.s, a.e) OVERLAPS (b.s, b.e) AS o
 FROM (VALUES (1, timestamp '2024-01-01', timestamp '2024-01-03'), (2, timestamp '2024-01-03', NULL), (3, NULL, NULL)) a(id, s, e),
      (VALUES (1, timestamp '2024-01-02', timestamp '2024-01-04'), (2, timestamp '2024-01-03', timestamp '2024-01-03')) b(id, s, e)
 ORDER BY 1, 2;
+
+-- name: interval_signed_fields
+SELECT interval '1 year 2 months 3 days 04:05:06.7' AS a, interval '-1 day +2 hours' AS b, interval '36 hours' AS c,
+       '-1 days +02:00:00'::interval AS d, interval '+3 days -00:30:00' AS e, '1 mon +1.5 days'::interval AS f;
+
+-- name: interval_day_and_clock
+SELECT interval '1 day 02:00:00' AS a, interval '3 days -00:30:00' AS b, '2 days 00:00:01.5'::interval AS c,
+       now() - interval '1 day 02:00:00' < now() - interval '1 day' AS d, interval '1 year 2 mons' AS e;
