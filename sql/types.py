@@ -149,11 +149,11 @@ _DUCK = {
 
 def from_duckdb(type_str: str) -> PgType:
     s = type_str.upper()
-    if s.startswith("DECIMAL"):
-        return BY_NAME["numeric"]
-    if s.endswith("[]"):
+    if s.endswith("[]"):  # (first: DECIMAL(2,1)[] is a numeric array)
         inner = from_duckdb(s[:-2])
         return PgType(inner.name + "[]", inner.array_oid, 0, None, pa.string(), (), inner.sql_name + "[]")
+    if s.startswith("DECIMAL"):
+        return BY_NAME["numeric"]
     return BY_NAME[_DUCK.get(s, "text")]
 
 

@@ -23,3 +23,6 @@ SELECT generate_subscripts(ARRAY['a','b','c'], 1) AS s;
 
 -- name: aggregates_into_arrays_ordered
 SELECT string_agg(hostname, ',' ORDER BY hostname DESC) AS a, array_agg(hostname ORDER BY hostname DESC) AS b FROM hosts;
+
+-- name: array_literals_described
+SELECT '{1,2,3}'::int[] AS a, ARRAY['a b', NULL, 'c'] AS b, '{}'::text[] AS c, ARRAY[1.5, 2] AS d;
