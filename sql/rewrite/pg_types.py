@@ -856,8 +856,14 @@ def _generate_series(types: Types, node: exp.Expression) -> exp.Expression:
         )
         parent.replace(exp.Subquery(this=inner, alias=new_alias))
         return node
-    if "numeric" in kinds:
-        return node  # in a select list: left to DuckDB (which has no numeric generate_series)
+    if "numeric" in kinds:  # in a select list: the values' list unnested (DuckDB has no numeric series)
+        at = exp.to_identifier("__r")
+        value = values.transform(
+            lambda n: exp.column("__r") if isinstance(n, exp.Column) and n.name == "range" else n
+        )
+        return _fn(
+            "unnest", _fn("list_transform", series.this.copy(), exp.Lambda(this=value, expressions=[at]))
+        )
     return _cast(node, "INTEGER")
 
 

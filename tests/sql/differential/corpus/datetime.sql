@@ -216,3 +216,9 @@ SELECT interval '1 year 2 months 3 days 04:05:06.7' AS a, interval '-1 day +2 ho
 -- name: interval_day_and_clock
 SELECT interval '1 day 02:00:00' AS a, interval '3 days -00:30:00' AS b, '2 days 00:00:01.5'::interval AS c,
        now() - interval '1 day 02:00:00' < now() - interval '1 day' AS d, interval '1 year 2 mons' AS e;
+
+-- name: generate_series_numeric_select_list
+SELECT generate_series(1.0, 2.0, 0.5) AS a;
+
+-- name: generate_series_numeric_select_list_default_step
+SELECT x, generate_series(0.5, x) AS s FROM (VALUES (1.5), (2.5)) t(x) ORDER BY 1, 2;
