@@ -39,7 +39,7 @@ from sql import (
 from sql import errors as E
 from sql import types as pgt
 from sql.session import ColumnDesc, Result
-from sql.tables import HIDDEN_TIME, sql_columns
+from sql.tables import HIDDEN_TIME, length_limit, sql_columns
 
 if TYPE_CHECKING:
     from sql.engine import SqlSession
@@ -752,14 +752,12 @@ def _alter_type(session: SqlSession, table: exp.Table, meta, action: exp.AlterCo
     elif plain and old is not None and {old.name, new.name} <= {"float4", "float8"}:
         pass
     elif plain and old is not None and old.name in _STRINGS and new.name in _STRINGS:
-        from sql.pgcatalog_model import typmod_of
-
-        size = typmod_of(declared, new.name) - 4
-        if size > 0:
+        limit = length_limit(declared)
+        if limit is not None:
             q = exp.select(f"max(length({ref.sql('duckdb')}))").from_(table.copy())
             longest = session.query_arrow(q, []).column(0)[0].as_py()
-            if longest is not None and longest > size:
-                raise E.StringDataRightTruncation(f"value too long for type character varying({size})")
+            if longest is not None and longest > limit[0]:
+                raise E.StringDataRightTruncation(f"value too long for type {limit[1]}")
     else:
         raise E.FeatureNotSupported(
             f'ALTER COLUMN "{name}" TYPE {declared}: only between integer types, between float4 and '

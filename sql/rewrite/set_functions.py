@@ -71,13 +71,11 @@ def _fn(name: str, *args: exp.Expression) -> exp.Expression:
 
 
 def _rows(name: str, args: list[exp.Expression]) -> exp.Expression:
-    """The list of the rows a call of set-returning ``name`` gives."""
-    if name == "string_to_table":
-        if len(args) not in (2, 3):
-            raise E.UndefinedFunction(f"function string_to_table with {len(args)} arguments does not exist")
-        return _string_to_array(*args)
+    """The list of the rows a call of set-returning ``name`` gives (each takes 2 or 3 arguments)."""
     if len(args) not in (2, 3):
         raise E.UndefinedFunction(f"function {name} with {len(args)} arguments does not exist")
+    if name == "string_to_table":
+        return _string_to_array(*args)
     s, pattern = args[0], args[1]
     flags = args[2] if len(args) == 3 else exp.Literal.string("")
     for what, arg in (("a pattern", pattern), ("flags", flags)):
