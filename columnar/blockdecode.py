@@ -588,6 +588,46 @@ def runs(series, time, every, offset, run_s, run_b):
     return nr
 
 
+@kernel
+def run_keys(series, time, run_s, run_b, nr, o_keys):
+    """The piece keys of the runs :func:`runs` found: o_keys rows (series, bucket, first time, last
+    time, rows) x run, as columnar.scan.Partials keeps them."""
+    for k in range(nr):
+        a = run_s[k]
+        b = run_s[k + 1]
+        o_keys[0, k] = series[a]
+        o_keys[1, k] = run_b[k]
+        o_keys[2, k] = time[a]
+        o_keys[3, k] = time[b - 1]
+        o_keys[4, k] = b - a
+
+
+@kernel
+def rows_accumulate(vals, mask, tt, run_s, nr, c, kind, spread, o_acc):
+    """Per run k of rows sorted by (series, time) (run_s as :func:`runs` makes them): column c's
+    partial aggregates into o_acc (columnar.scan.Partials' block) as aggregate_groups writes them.
+    ``vals``: the values as uint64 bits of ``kind`` (TAG_*); ``mask``: which rows hold a value (empty:
+    every row)."""
+    if mask.size == 0:
+        mask = np.ones(vals.size, np.uint8)
+    o_count, o_sum, o_sumf = o_acc[0].view(np.int64), o_acc[1], o_acc[2].view(np.float64)
+    o_min, o_max, o_first, o_ftime = o_acc[3], o_acc[4], o_acc[5], o_acc[6].view(np.int64)
+    o_last, o_ltime = o_acc[7], o_acc[8].view(np.int64)
+    o_mintime, o_maxtime = o_acc[9].view(np.int64), o_acc[10].view(np.int64)
+    if kind == TAG_FLOAT64:
+        _acc_float(
+            vals, mask, tt, run_s, nr, c, 0, o_count, o_sumf, o_min, o_max, o_first, o_ftime, o_last,
+            o_ltime, o_mintime, o_maxtime,
+        )  # fmt: skip
+    else:
+        _acc_integer(
+            vals, mask, tt, run_s, nr, c, 0, o_count, o_sum, o_min, o_max, o_first, o_ftime, o_last,
+            o_ltime, o_mintime, o_maxtime, kind == TAG_INT64,
+        )  # fmt: skip
+    if spread:
+        _acc_spread(vals, mask, kind, run_s, nr, c, 0, o_acc[11].view(np.float64), o_acc[12].view(np.float64))
+
+
 # -- filtered scans ------------------------------------------------------------------------------------
 # A predicate is a conjunction of terms ``value <op> constant`` on columns 1.. of the spans; each term
 # compares as int64, uint64 or float64 (NaN above every number and equal to NaN, as PostgreSQL).

@@ -109,7 +109,8 @@ class TableCache:
 
     def read(self, series: np.ndarray | None, tmin: int, tmax: int, columns: list[str] | None) -> Rows:
         """The rows of ``series`` (sorted ids; None: all) within [tmin, tmax], sorted and deduplicated;
-        only those rows are copied."""
+        only those rows are copied (one series' rows, or all of a run, are views of it: runs are
+        replaced, never changed in place, and readers do not write to what they get)."""
         if not self.overlaps(tmin, tmax):
             return Rows.empty().select_columns(columns)
         if series is not None and len(series) > 1 and not bool((series[1:] > series[:-1]).all()):
@@ -242,6 +243,8 @@ def _read_run(rows: Rows, series: np.ndarray | None, tmin: int, tmax: int, colum
         return rows.select_columns(columns)
     if total == 0:  # (most reads of a range the memtable spans find none of their series' rows)
         return Rows.empty().select_columns(columns)
+    if len(n) == 1 or int(n[0]) == total:  # one series' rows (a dashboard's usual read): a view
+        return rows.select_columns(columns).take(slice(int(a[0]), int(b[0])))
     idx = np.repeat(a - np.concatenate(([0], np.cumsum(n)[:-1])), n) + np.arange(total)
     return rows.select_columns(columns).take(idx)
 

@@ -835,20 +835,13 @@ def _aggregate_fused_part(
 
 def _rows_partials(rows: Rows, columns, stored, types, every, offset, spread: bool = False) -> Partials:
     """Pieces per (series, bucket) run of rows sorted by (series, time) (``spread``: with their
-    means and squared distances)."""
+    means and squared distances): two kernels for the runs and their keys, one per column."""
     n = len(rows)
     run_s = np.empty(n + 1, np.int64)
     run_b = np.empty(n + 1, np.int64)
     nr = blockdecode.runs(rows.series, rows.time, int(every or 0), offset if every else 0, run_s, run_b)
     p = Partials.empty(columns, types, nr)
-    p.series[:] = rows.series[run_s[:nr]]
-    p.bucket[:] = run_b[:nr]
-    p.row_tmin[:] = rows.time[run_s[:nr]]
-    p.row_tmax[:] = rows.time[run_s[1 : nr + 1] - 1]
-    p.rows[:] = run_s[1 : nr + 1] - run_s[:nr]
-    count, sum_i, sum_f, mean, m2 = p.count, p.sum_i, p.sum_f, p.mean, p.m2
-    tail = (p.min, p.max, p.first, p.first_time, p.last, p.last_time, p.min_time, p.max_time)
-    every_row = None  # (one all-present mask for every column without a validity bitmap: read only)
+    blockdecode.run_keys(rows.series, rows.time, run_s, run_b, nr, p.keys)
     for i, (sc, ft) in enumerate(zip(stored, types, strict=True)):
         col = rows.fields.get(sc)
         if col is None:
@@ -857,18 +850,12 @@ def _rows_partials(rows: Rows, columns, stored, types, every, offset, spread: bo
         if ft is FieldType.BOOLEAN:
             vals = vals.astype(np.uint64)
         bits = np.ascontiguousarray(vals).view(np.uint64)
-        if col.valid is not None:
-            mask = col.valid.view(np.uint8)
-        else:
-            mask = every_row = np.ones(n, np.uint8) if every_row is None else every_row
-        args = (bits, mask, rows.time, run_s, nr, i, 0, count)
-        if ft is FieldType.FLOAT:
-            blockdecode._acc_float(*args, sum_f, *tail)
-        else:
-            blockdecode._acc_integer(*args, sum_i, *tail, ft is not FieldType.UNSIGNED)
-        if spread:
-            blockdecode._acc_spread(bits, mask, _TAGS[ft], run_s, nr, i, 0, mean, m2)
+        mask = _ALL_VALID if col.valid is None else col.valid.view(np.uint8)
+        blockdecode.rows_accumulate(bits, mask, rows.time, run_s, nr, i, _TAGS[ft], spread, p.acc)
     return p
+
+
+_ALL_VALID = np.empty(0, np.uint8)  # (rows_accumulate: every row holds a value)
 
 
 def _candidates(
