@@ -190,7 +190,9 @@ def translate(exc: Exception) -> E.SqlError:
         m = pat.search(msg)
         if m:
             if cls is E.SqlError:  # a macro's error('pgsql <SQLSTATE>: ...')
-                return E.by_sqlstate(m[1])(m[2])
+                err = E.by_sqlstate(m[1])(m[2])
+                err.sqlstate = m[1]  # (a code without a class of its own: P0001, 2F005, a RAISE's ERRCODE)
+                return err
             return cls(template.format(*m.groups()))
     if isinstance(exc, duckdb.InterruptException):
         return E.QueryCanceled("canceling statement due to user request")

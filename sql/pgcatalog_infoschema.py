@@ -9,7 +9,15 @@ user-defined functions only.
 from __future__ import annotations
 
 from sql.pgcatalog import Row, generates
-from sql.pgcatalog_model import NS_CATALOG, Attribute, Relation, Snapshot
+from sql.pgcatalog_model import (
+    LANG_INTERNAL,
+    LANG_PLPGSQL,
+    LANG_SQL,
+    NS_CATALOG,
+    Attribute,
+    Relation,
+    Snapshot,
+)
 from sql.roles import ALL_OF, LETTER_PRIV, effective_roles_from
 from sql.roles import memberships as role_memberships
 from sql.sequences import normalised
@@ -152,6 +160,12 @@ def _data_type(s: Snapshot, oid: int) -> str:
     return s.type_format(t) if t.namespace == NS_CATALOG else "USER-DEFINED"
 
 
+_LANGUAGES = {
+    LANG_PLPGSQL: "PLPGSQL",
+    LANG_INTERNAL: "INTERNAL",
+}  # external_language: the language's name in upper case
+
+
 @generates("information_schema.routines")
 def routines(s: Snapshot) -> list[Row]:
     """The database's user-defined functions (PostgreSQL also lists every builtin: not here)."""
@@ -169,9 +183,9 @@ def routines(s: Snapshot) -> list[Row]:
             "type_udt_schema": "pg_catalog",
             "type_udt_name": t.name if (t := s.type_by_oid.get(p.rettype)) is not None else None,
             "dtd_identifier": "0",
-            "routine_body": "SQL",
+            "routine_body": "SQL" if p.lang == LANG_SQL else "EXTERNAL",
             "routine_definition": p.src,
-            "external_language": "SQL",
+            "external_language": "SQL" if p.lang == LANG_SQL else _LANGUAGES.get(p.lang, "INTERNAL"),
             "parameter_style": "GENERAL",
             "is_deterministic": "YES" if p.volatile == "i" else "NO",
             "sql_data_access": "MODIFIES",

@@ -95,10 +95,9 @@ def run(session: SqlSession, sql: str) -> Result:
     if language != "plpgsql":
         raise E.FeatureNotSupported(f'DO blocks in language "{language}" are not supported')
     body = m["body"] if m["body"] is not None else m["quoted"].replace("''", "'")
-    pieces = _Pieces(_statements(body))
-    block = pieces.block()
-    if not pieces.done():
-        raise pieces.error()
+    block = parse_block(body, "DO blocks")
+    if _declares(block):
+        raise E.FeatureNotSupported("DO blocks with DECLARE (variables) are not supported")
     try:
         _run_block(session, block)
     except _Return:
@@ -107,6 +106,29 @@ def run(session: SqlSession, sql: str) -> Result:
 
 
 # -- reading: statements (top-level ; pieces) with their leading keywords peeled -----------------------
+def parse_block(body: str, what: str) -> tuple:
+    """The block a PL/pgSQL body is: ("block", statements, handlers, declarations), each statement
+    ("block", ...), ("if", [(condition, statements)], else statements) or ("sql", text). ``what``
+    names the body's kind in errors ("DO blocks")."""
+    pieces = _Pieces(_statements(body), what)
+    block = pieces.block()
+    if not pieces.done():
+        raise pieces.error()
+    return block
+
+
+def _declares(stmt: tuple) -> bool:
+    if stmt[0] == "block":
+        return (
+            bool(stmt[3])
+            or any(_declares(s) for s in stmt[1])
+            or any(_declares(s) for _, body in stmt[2] for s in body)
+        )
+    if stmt[0] == "if":
+        return any(_declares(s) for _, body in stmt[1] for s in body) or any(_declares(s) for s in stmt[2])
+    return False
+
+
 def _statements(body: str) -> list[str]:
     return [p.strip().rstrip(";").strip() for p in split(body) if p.strip().rstrip(";").strip()]
 
@@ -125,7 +147,7 @@ def _split_then(text: str) -> tuple[str, str]:
     try:
         tokens = DIALECT.tokenize(text)
     except TokenError as e:
-        raise E.SyntaxError_(f"syntax error in DO block: {e}") from None
+        raise E.SyntaxError_(f"syntax error in PL/pgSQL: {e}") from None
     depth = 0
     for tok in tokens:
         if tok.token_type in (TokenType.L_PAREN, TokenType.CASE):
@@ -134,13 +156,14 @@ def _split_then(text: str) -> tuple[str, str]:
             depth -= 1
         elif tok.token_type is TokenType.THEN and depth == 0:
             return text[: tok.start].strip(), text[tok.end + 1 :].strip()
-    raise E.SyntaxError_("syntax error in DO block: THEN expected")
+    raise E.SyntaxError_("syntax error in PL/pgSQL: THEN expected")
 
 
 class _Pieces:
     """The body's statements; ``head`` is what is left of the current one once keywords are peeled."""
 
-    def __init__(self, statements: list[str]) -> None:
+    def __init__(self, statements: list[str], what: str) -> None:
+        self.what = what
         self.items = statements
         self.at = 0
         self.head = statements[0] if statements else ""
@@ -173,11 +196,16 @@ class _Pieces:
         return w
 
     def block(self) -> tuple:
-        """``[<<label>>] BEGIN stmts [EXCEPTION handlers] END [label]``."""
+        """``[<<label>>] [DECLARE decls] BEGIN stmts [EXCEPTION handlers] END [label]``: ("block",
+        statements, handlers, declarations: the text of each)."""
         if self.word().startswith("<<"):
             self.head = re.sub(r"^\s*<<\s*\w+\s*>>", "", self.head, count=1).strip()
+        decls: list[str] = []
         if self.word() == "DECLARE":
-            raise E.FeatureNotSupported("DO blocks with DECLARE (variables) are not supported")
+            self.take("DECLARE")
+            while not self.done() and self.word() != "BEGIN":
+                decls.append(self.head)
+                self.next()
         if self.word() != "BEGIN":
             raise self.error()
         self.take("BEGIN")
@@ -193,7 +221,7 @@ class _Pieces:
         if self.token() != "END" or not re.fullmatch(r"(?is)\s*END(\s+\w+)?\s*", self.head):
             raise self.error()
         self.next()
-        return ("block", body, handlers)
+        return ("block", body, handlers, decls)
 
     def statements(self, ends: tuple[str, ...]) -> list[tuple]:
         out: list[tuple] = []
@@ -206,7 +234,7 @@ class _Pieces:
             elif tok == "IF":
                 out.append(self.if_())
             elif tok in ("FOR", "WHILE", "LOOP", "FOREACH", "CASE"):
-                raise E.FeatureNotSupported(f"DO blocks: {tok} is not supported")
+                raise E.FeatureNotSupported(f"{self.what}: {tok} is not supported")
             elif tok in ("ELSIF", "ELSEIF", "ELSE", "EXCEPTION", "WHEN", "THEN", "END", "END IF"):
                 raise self.error()
             else:
@@ -258,7 +286,7 @@ def _conditions(text: str) -> list[str]:
 
 # -- running ---------------------------------------------------------------------------------------------
 def _run_block(session: SqlSession, block: tuple) -> None:
-    _kind, body, handlers = block
+    _kind, body, handlers, _decls = block
     status = session.transaction_status
     try:
         _run_statements(session, body)

@@ -17,7 +17,11 @@ checked when it is created (the body must bind, as with check_function_bodies = 
 catalog's meta, one key per name with every overload; pg_proc lists each, and pg_get_functiondef
 prints it back.
 
-Not supported (0A000, said so): other languages (plpgsql bodies run only in DO blocks), procedures,
+LANGUAGE plpgsql functions whose bodies declare, assign, branch with IF, SELECT INTO and RETURN are
+compiled into such a SELECT (sql/plpgsql_function.py); pg_proc and pg_get_functiondef show their body
+as written.
+
+Not supported (0A000, said so): other languages (C, internal), trigger functions, procedures,
 OUT parameters, VARIADIC, SET clauses, BEGIN ATOMIC bodies, a set-returning function outside FROM.
 """
 
@@ -69,6 +73,10 @@ class Function:
     # columns (RETURNS TABLE, SETOF a table) "record" or the table's name, with ``columns``
     base: str = ""
     columns: list[list[str]] | None = None  # [name, type] of each column of a set of rows
+    language: str = "sql"  # sql | plpgsql
+    source: str | None = (
+        None  # a plpgsql function's body as written (``body`` is its SELECT: sql/plpgsql_function.py)
+    )
 
     def __post_init__(self) -> None:
         if not self.base:
@@ -100,13 +108,18 @@ class Function:
         lines = [
             f"CREATE OR REPLACE FUNCTION {self.schema}.{self.name}({self.arguments()})",
             f" RETURNS {self.returns}",
-            " LANGUAGE sql",
+            f" LANGUAGE {self.language}",
         ]
         if self.volatility != "v":
             lines.append(f" {_VOLATILITY_WORD[self.volatility]}")
         if self.strict:
             lines.append(" STRICT")
-        return "\n".join(lines) + f"\nAS $function${self.body}$function$\n"
+        return "\n".join(lines) + f"\nAS $function${self.written}$function$\n"
+
+    @property
+    def written(self) -> str:
+        """The body as the definition gave it (pg_proc.prosrc)."""
+        return self.source if self.source is not None else self.body
 
     def to_json(self) -> dict:
         return {
@@ -120,6 +133,8 @@ class Function:
             "retset": self.retset,
             "base": self.base,
             "columns": self.columns,
+            "language": self.language,
+            "source": self.source,
         }
 
     @classmethod
@@ -135,6 +150,8 @@ class Function:
             d.get("retset", False),
             d.get("base", ""),
             d.get("columns"),
+            d.get("language", "sql"),
+            d.get("source"),
         )
 
 
@@ -215,7 +232,9 @@ def _create(session, sql: str, toks: list[tokens.Token]) -> Result:
     args = [_argument(sql, part) for part in _split_commas(toks[i + 1 : close])]
     fn = _clauses(session, sql, toks, close + 1, schema, name, args)
     _check_arguments(fn)
-    if session.settings.get("check_function_bodies", "on").lower() not in ("off", "false", "no", "0"):
+    if fn.language == "sql" and session.settings.get("check_function_bodies", "on").lower() not in (
+        "off", "false", "no", "0",
+    ):  # fmt: skip
         _check_body(session, fn)  # (pg_dump's scripts turn it off: a body may read a table made later)
     catalog = session.storage.catalog
     found = overloads(catalog, session.database, schema, name)
@@ -373,6 +392,8 @@ def _clauses(
             if j == i + 1 + setof:
                 raise E.SyntaxError_("syntax error after RETURNS")
             written = toks[i + 1 + setof : j]
+            if _text(sql, written).lower() in ("trigger", "event_trigger"):
+                raise E.FeatureNotSupported("trigger functions are not supported (no CREATE TRIGGER here)")
             table = _row_columns(session, written) if setof else None
             if table is not None:  # SETOF a table: rows of its columns
                 returns, i = (_name(written[-1]), table, True), j
@@ -414,12 +435,11 @@ def _clauses(
             raise E.SyntaxError_(f'syntax error at or near "{toks[i].text}"')
     if language is None:
         raise E.InvalidFunctionDefinition("no language specified")
-    if language in ("plpgsql", "c", "internal"):
+    if language in ("c", "internal"):
         raise E.FeatureNotSupported(
-            f"functions in LANGUAGE {language} are not supported (LANGUAGE sql functions are; "
-            "PL/pgSQL runs in DO blocks)"
+            f"functions in LANGUAGE {language} are not supported (LANGUAGE sql and plpgsql functions are)"
         )
-    if language != "sql":
+    if language not in ("sql", "plpgsql"):
         raise E.UndefinedObject(f'language "{language}" does not exist')
     if returns is None:
         raise E.InvalidFunctionDefinition("function result type must be specified")
@@ -430,7 +450,13 @@ def _clauses(
         shown = "TABLE(" + ", ".join(f"{n} {t}" for n, t in columns) + ")"
     else:
         shown = ("SETOF " if retset else "") + base
-    return Function(schema, name, args, shown, body, volatility, strict, retset, base, columns)
+    fn = Function(schema, name, args, shown, body, volatility, strict, retset, base, columns)
+    if language == "plpgsql":
+        from sql.plpgsql_function import compile_body
+
+        fn.language, fn.source = language, body
+        fn.body = compile_body(body, fn)
+    return fn
 
 
 def _check_arguments(fn: Function) -> None:

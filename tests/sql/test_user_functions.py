@@ -91,8 +91,21 @@ def test_overloads_by_number_of_arguments(tmp_path: Path) -> None:
     ("sql", "error"),
     [
         (
-            "CREATE FUNCTION p(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN x; END $$",
+            "CREATE FUNCTION p(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN FOR i IN 1..x LOOP NULL; END LOOP;"
+            " RETURN x; END $$",
             E.FeatureNotSupported,
+        ),
+        (
+            "CREATE FUNCTION p() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+            E.FeatureNotSupported,
+        ),
+        (
+            "CREATE FUNCTION p(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN INSERT INTO t VALUES (x); RETURN x; END $$",
+            E.FeatureNotSupported,
+        ),
+        (
+            "CREATE FUNCTION p(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN y := 1; RETURN x; END $$",
+            E.SyntaxError_,
         ),
         ("CREATE FUNCTION p(x int) RETURNS SETOF nosuch LANGUAGE sql AS $$ SELECT x $$", E.UndefinedObject),
         (

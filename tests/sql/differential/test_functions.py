@@ -67,6 +67,57 @@ SCENARIO = [
     "SELECT f_later()",  # 42P01
     "RESET check_function_bodies",
     "DROP FUNCTION f_later()",
+    # PL/pgSQL functions (compiled into one expression: sql/plpgsql_function.py)
+    "CREATE FUNCTION f_level(v double precision) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$"
+    " DECLARE high CONSTANT double precision := 80; label text;"
+    " BEGIN"
+    "   IF v IS NULL THEN RETURN NULL; END IF;"
+    "   IF v > high THEN label := 'high'; ELSIF v > high / 2 THEN label := 'mid'; ELSE label := 'low'; END IF;"
+    "   RETURN label || ':' || round(v)::int;"
+    " END $$",
+    "CREATE FUNCTION f_clamp(x int, lo int DEFAULT 0, hi int DEFAULT 10) RETURNS int LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "   IF lo > hi THEN RAISE EXCEPTION 'bad range % > %', lo, hi USING ERRCODE = 'invalid_parameter_value'; END IF;"
+    "   IF x < lo THEN x := lo; ELSIF x > hi THEN x := hi; END IF;"
+    "   RETURN x;"
+    " END $$",
+    "CREATE FUNCTION f_host_peak(h text) RETURNS double precision LANGUAGE plpgsql STABLE AS $$"
+    " DECLARE peak double precision; n bigint;"
+    " BEGIN"
+    "   SELECT max(usage_user), count(*) INTO peak, n FROM cpu WHERE hostname = h;"
+    "   IF n = 0 THEN RETURN -1; END IF;"
+    "   RETURN peak;"
+    " END $$",
+    "CREATE FUNCTION f_first_time(h text) RETURNS timestamptz LANGUAGE plpgsql AS $$"
+    " DECLARE t timestamptz;"
+    " BEGIN"
+    "   SELECT time INTO t FROM cpu WHERE hostname = h ORDER BY time LIMIT 1;"
+    "   IF NOT FOUND THEN RAISE EXCEPTION 'no host %', h; END IF;"
+    "   RETURN t;"
+    " END $$",
+    "CREATE FUNCTION f_noret(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN IF x > 0 THEN RETURN x; END IF; END $$",
+    "CREATE FUNCTION f_nested(x int) RETURNS int LANGUAGE plpgsql AS $$"
+    " DECLARE y int := 1;"
+    " BEGIN"
+    "   y := y + x;"
+    "   DECLARE y int := 100; BEGIN y := y + 1; x := x + y; END;"
+    "   RETURN x * 1000 + y;"
+    " END $$",
+    "CREATE FUNCTION f_recent_pl(h text, n int DEFAULT 2) RETURNS TABLE(t timestamptz, u double precision)"
+    " LANGUAGE plpgsql STABLE AS $$"
+    " BEGIN RETURN QUERY SELECT time, usage_user FROM cpu WHERE hostname = h ORDER BY time DESC LIMIT n; END $$",
+    "CREATE FUNCTION f_grade(score numeric, curve numeric DEFAULT 0) RETURNS text LANGUAGE plpgsql AS $$"
+    " DECLARE Total numeric = $1 + curve; result TEXT;"
+    " BEGIN"
+    "   IF total >= 90 THEN result = 'A';"
+    "   ELSEIF TOTAL >= 80 THEN"
+    "     IF total >= 85 THEN result := 'B+'; ELSE result := 'B'; END IF;"
+    "   ELSE result := 'C'; END IF;"
+    "   IF curve > 0 THEN result := result || '*'; END IF;"
+    "   RETURN result;"
+    " END $$",
+    "CREATE FUNCTION f_nosuch() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1 $$",  # 42601: no END
+    "CREATE FUNCTION f_nosuch(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN zz := 1; RETURN x; END $$",  # 42601
 ]
 
 QUERIES = [
@@ -98,6 +149,21 @@ QUERIES = [
     " WHERE hostname = 'host_a' GROUP BY m ORDER BY m LIMIT 3",
     "WITH h AS (SELECT DISTINCT hostname FROM cpu) SELECT hostname, f_host_avg(hostname) > 50 AS hot FROM h"
     " ORDER BY hostname",
+    "SELECT f_level(90) AS a, f_level(45.4) AS b, f_level(3) AS c, f_level(NULL) AS d",
+    "SELECT hostname, f_level(max(usage_user)) AS l FROM cpu GROUP BY hostname ORDER BY hostname",
+    "SELECT f_clamp(-5) AS a, f_clamp(5) AS b, f_clamp(50) AS c, f_clamp(5, 7) AS d, f_clamp(NULL) AS e",
+    "SELECT f_clamp(1, 5, 2)",  # 22023 from RAISE ... USING ERRCODE
+    "SELECT count(*) FROM cpu WHERE f_clamp(cores, 0, 4) = 4",
+    "SELECT hostname, f_host_peak(hostname) AS p FROM (SELECT DISTINCT hostname FROM cpu) h ORDER BY 1",
+    "SELECT f_host_peak('nobody') AS p",
+    "SELECT f_first_time('host_a') AS t",
+    "SELECT f_first_time('nobody')",  # P0001
+    "SELECT f_noret(3) AS a",
+    "SELECT f_noret(-3)",  # 2F005
+    "SELECT f_nested(5) AS n",
+    "SELECT f_grade(95) AS a, f_grade(86) AS b, f_grade(82, 1) AS c, f_grade(10, 75) AS d, f_grade(NULL) AS e",
+    "SELECT * FROM f_recent_pl('host_b')",
+    "SELECT r.u FROM f_recent_pl('host_c', 3) r ORDER BY r.t",
 ]
 
 CATALOG = [
@@ -109,6 +175,8 @@ CATALOG = [
     " WHERE p.proname LIKE 'f\\_%' ORDER BY 1",
     "SELECT pg_get_functiondef('f_c_to_f'::regproc) AS d",
     "SELECT pg_get_functiondef('f_recent'::regproc) AS d",
+    "SELECT pg_get_functiondef('f_clamp'::regproc) AS d",
+    "SELECT proname::text, prosrc FROM pg_proc WHERE proname = 'f_noret'",
     "SELECT proname::text, prosrc FROM pg_proc WHERE proname = 'f_host_avg'",
     "SELECT p.proname::text, obj_description(p.oid, 'pg_proc') AS d FROM pg_proc p WHERE p.proname LIKE 'f\\_%'"
     " ORDER BY 1",
@@ -132,6 +200,14 @@ CLEANUP = [
         "f_recent(text, integer)",
         "f_nums(integer)",
         "f_rows(text)",
+        "f_level(double precision)",
+        "f_clamp(integer, integer, integer)",
+        "f_host_peak(text)",
+        "f_first_time(text)",
+        "f_noret(integer)",
+        "f_nested(integer)",
+        "f_grade(numeric, numeric)",
+        "f_recent_pl(text, integer)",
     )
 ] + ["RESET check_function_bodies"]
 

@@ -1,0 +1,393 @@
+"""PL/pgSQL functions: a body of declarations, assignments, IF, SELECT INTO and RETURN, compiled into
+one SQL expression that a call inlines as it inlines a LANGUAGE sql function's body
+(sql/rewrite/user_functions.py).
+
+    CREATE FUNCTION level(v double precision) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+    DECLARE high double precision := 80;
+    BEGIN
+      IF v > high THEN RETURN 'high'; ELSIF v > high / 2 THEN RETURN 'mid'; END IF;
+      RETURN 'low';
+    END $$;
+    -> SELECT CASE WHEN $1 > (CAST(80 AS DOUBLE PRECISION)) THEN CAST('high' AS TEXT)
+                   WHEN $1 > (CAST(80 AS DOUBLE PRECISION)) / 2 THEN CAST('mid' AS TEXT)
+                   ELSE CAST('low' AS TEXT) END
+
+The statements are read in order, each variable standing for an expression of the parameters: an
+assignment gives the variable a new expression, a reference is replaced by the current one, an IF
+becomes a CASE whose branches each go on with the statements after the IF, and RETURN ends a path.
+A call then costs what its expression costs, computed column-wise over all rows at once (no
+interpreter runs per row), and gives what PostgreSQL's function gives for the same arguments.
+
+- ``DECLARE name [CONSTANT] type [NOT NULL] [{:= | = | DEFAULT} expr]``, in nested blocks too (their
+  names are theirs until their END); a variable without a default is NULL;
+- ``name := expr`` (or ``=``), for parameters too;
+- ``SELECT exprs INTO names FROM ...``: each name the first row's value of its column (NULL without a
+  row); ``FOUND`` then says whether there was a row (false before any);
+- ``IF cond THEN ... [ELSIF cond THEN ...] [ELSE ...] END IF``, ``NULL``;
+- ``RETURN expr`` (cast to the declared result type); in a SETOF / TABLE function, ``RETURN QUERY
+  select`` on a path without IF;
+- ``RAISE EXCEPTION 'format' [, args] [USING ERRCODE = '...']``: that error when a call reaches it;
+- a path that ends without RETURN raises 2F005 when a call takes it, as in PostgreSQL.
+
+Not supported (0A000 when the function is created, naming the construct): loops, CASE statements,
+EXCEPTION handlers, SELECT INTO STRICT, other statements (INSERT, UPDATE, PERFORM, EXECUTE ...),
+RAISE below EXCEPTION, %TYPE, %ROWTYPE and record variables, RETURNS void and trigger functions.
+As with check_function_bodies, a body is read when the function is created but its queries are
+bound only when it is called (PostgreSQL's plpgsql validator checks syntax only).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import TokenType
+
+from sql import errors as E
+from sql.parse import DIALECT, parse
+from sql.plpgsql import CONDITIONS, parse_block
+from sql.types import lookup as type_lookup
+
+if TYPE_CHECKING:
+    from sql.user_functions import Function
+
+WHAT = "PL/pgSQL functions"
+MAX_BODY = 100_000  # characters of a compiled body: IFs copy the statements after them into each branch
+_NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
+_DECL = re.compile(rf"(?is)^\s*(?P<name>{_NAME})\s+(?P<constant>CONSTANT\s+)?(?P<rest>.+)$")
+_ASSIGN = re.compile(rf"(?is)^\s*(?P<name>{_NAME})\s*(?::=|=)(?P<expr>.+)$")
+_RAISE_LEVELS = ("DEBUG", "LOG", "INFO", "NOTICE", "WARNING", "EXCEPTION")
+
+
+def compile_body(source: str, fn: Function) -> str:
+    """The SELECT a call of ``fn`` inlines, from its PL/pgSQL ``source``."""
+    if fn.base == "void":
+        raise E.FeatureNotSupported(f"{WHAT} returning void are not supported (they have no value to inline)")
+    if fn.columns is not None and fn.base != "record":
+        raise E.FeatureNotSupported(f"{WHAT} returning rows of a table are not supported")
+    block = parse_block(source, WHAT)
+    env: dict[str, tuple[exp.Expression, str | None]] = {"found": (exp.false(), "boolean")}
+    for k, a in enumerate(fn.args):
+        if a.name:
+            env[a.name] = (parse(f"SELECT ${k + 1}").expressions[0], a.type)
+    c = _Compiler(fn)
+    if fn.retset:
+        body = c.query([block], env)
+    else:
+        expr = c.value([block], env)
+        body = exp.select(expr)
+        if expr.find(exp.Select) is not None:
+            # (a FROM: the inliner then reads the arguments from a row of their own, so an argument
+            # naming a caller's column is not read inside a query of the body as that query's column)
+            body = body.from_(
+                exp.Subquery(this=exp.select("1"), alias=exp.TableAlias(this=exp.to_identifier("__plpgsql")))
+            )
+    text = body.sql("postgres")
+    if len(text) > MAX_BODY:
+        raise E.FeatureNotSupported(f"{WHAT}: the body is too large once its IF branches are expanded")
+    return text
+
+
+class _Compiler:
+    def __init__(self, fn: Function) -> None:
+        self.fn = fn
+        self.result = exp.DataType.build(fn.base, dialect="postgres") if not fn.retset else None
+
+    # -- scalar functions: the value each path returns ----------------------------------------------------
+    def value(self, items: list, env: dict) -> exp.Expression:
+        """The value the statements ``items`` (then nothing) return, variables as in ``env``."""
+        for k, item in enumerate(items):
+            kind = item[0]
+            rest = items[k + 1 :]
+            if kind == "block":
+                _, body, handlers, decls = item
+                if handlers:
+                    raise E.FeatureNotSupported(f"{WHAT}: EXCEPTION handlers are not supported")
+                inner = dict(env)
+                for d in decls:
+                    self.declare(d, inner)
+                # the block's names are its own: after END the outer ones come back, with the values
+                # the block gave those it did not shadow
+                shadowed = {n: env[n] for n in self._declared(decls) if n in env}
+                hidden = [n for n in self._declared(decls) if n not in env]
+                return self.value([*body, ("scope", shadowed, hidden), *rest], inner)
+            if kind == "scope":
+                _, shadowed, hidden = item
+                env = {n: v for n, v in env.items() if n not in hidden}
+                env.update(shadowed)
+                continue
+            if kind == "if":
+                _, branches, otherwise = item
+                ifs = [
+                    exp.If(this=self.expr(cond, env), true=self.value([*body, *rest], dict(env)))
+                    for cond, body in branches
+                ]
+                return exp.Case(ifs=ifs, default=self.value([*otherwise, *rest], dict(env)))
+            text = item[1]
+            word = _first_word(text)
+            if word == "RETURN":
+                value = text.strip()[len("RETURN") :].strip()
+                if not value:
+                    raise E.SyntaxError_('missing expression at or near "RETURN"')
+                if re.match(r"(?i)(QUERY|NEXT)\b", value):
+                    raise E.SyntaxError_("cannot use RETURN QUERY / RETURN NEXT in a non-SETOF function")
+                return exp.Cast(this=exp.Paren(this=self.expr(value, env)), to=self.result.copy())
+            if word == "RAISE":
+                return self.raised(text, env)
+            self.statement(text, word, env)
+        return self.error("2F005", "control reached end of function without RETURN")
+
+    # -- set-returning functions: the query of RETURN QUERY ------------------------------------------------
+    def query(self, items: list, env: dict) -> exp.Select:
+        found: exp.Select | None = None
+        pending = list(items)
+        while pending:
+            item = pending.pop(0)
+            if item[0] == "block":
+                _, body, handlers, decls = item
+                if handlers:
+                    raise E.FeatureNotSupported(f"{WHAT}: EXCEPTION handlers are not supported")
+                for d in decls:
+                    self.declare(d, env)
+                pending[:0] = body
+                continue
+            if item[0] == "if":
+                raise E.FeatureNotSupported(f"{WHAT}: IF in a set-returning function is not supported")
+            text = item[1]
+            word = _first_word(text)
+            if word == "RETURN":
+                rest = text.strip()[len("RETURN") :].strip()
+                m = re.match(r"(?is)^QUERY\s+(.+)$", rest)
+                if m is not None:
+                    if found is not None:
+                        raise E.FeatureNotSupported(f"{WHAT}: more than one RETURN QUERY is not supported")
+                    found = self.select(m[1], env)
+                    continue
+                if rest:
+                    raise E.SyntaxError_("RETURN cannot have a parameter in function returning set",
+                                         hint="Use RETURN NEXT or RETURN QUERY.")  # fmt: skip
+                break
+            if word == "RAISE":
+                raise E.FeatureNotSupported(f"{WHAT}: RAISE in a set-returning function is not supported")
+            self.statement(text, word, env)
+        if found is None:
+            raise E.FeatureNotSupported(f"{WHAT}: a set-returning function needs RETURN QUERY here")
+        return found
+
+    # -- statements ------------------------------------------------------------------------------------------
+    def statement(self, text: str, word: str, env: dict) -> None:
+        if word == "NULL" and text.strip().upper() == "NULL":
+            return
+        if word == "SELECT" and _into(text) is not None:
+            self.select_into(text, env)
+            return
+        m = _ASSIGN.match(text)
+        if m is not None and word not in ("SELECT", "WITH", "PERFORM"):
+            name = _normal(m["name"])
+            if name not in env:
+                raise E.SyntaxError_(f'"{name}" is not a known variable')
+            _old, typ = env[name]
+            env[name] = (self.typed(self.expr(m["expr"], env), typ), typ)
+            return
+        raise E.FeatureNotSupported(
+            f"{WHAT}: {word or 'this statement'} is not supported "
+            "(DECLARE, assignments, IF, SELECT INTO, RETURN and RAISE EXCEPTION are)"
+        )
+
+    def declare(self, text: str, env: dict) -> None:
+        m = _DECL.match(text)
+        if m is None:
+            raise E.SyntaxError_(f'syntax error at or near "{text.split()[0] if text.split() else text}"')
+        name, rest = _normal(m["name"]), m["rest"]
+        if re.match(r"(?is)^ALIAS\s+FOR\b", rest):
+            raise E.FeatureNotSupported(f"{WHAT}: ALIAS FOR is not supported")
+        typ, default = _split_default(rest)
+        typ = re.sub(r"(?is)\s+NOT\s+NULL\s*$", "", typ).strip()
+        typ = re.sub(r"(?is)\s+COLLATE\s+\S+\s*$", "", typ).strip()
+        if "%" in typ or typ.lower() in ("record", "refcursor", "cursor"):
+            raise E.FeatureNotSupported(f"{WHAT}: variables of type {typ} are not supported")
+        try:
+            type_lookup(typ)
+            exp.DataType.build(typ, dialect="postgres")
+        except Exception:  # noqa: BLE001 - any failure to read it: PostgreSQL's error
+            raise E.UndefinedObject(f'type "{typ}" does not exist') from None
+        value = exp.null() if default is None else self.expr(default, env)
+        env[name] = (self.typed(value, typ), typ)
+
+    @staticmethod
+    def _declared(decls: list[str]) -> list[str]:
+        out = []
+        for d in decls:
+            m = _DECL.match(d)
+            if m is not None:
+                out.append(_normal(m["name"]))
+        return out
+
+    def select_into(self, text: str, env: dict) -> None:
+        into = _into(text)
+        assert into is not None
+        start, end, targets, strict = into
+        if strict:
+            raise E.FeatureNotSupported(f"{WHAT}: SELECT INTO STRICT is not supported")
+        query = self.select(text[:start] + " " + text[end:], env)
+        items = list(query.expressions)
+        if len(items) != len(targets):
+            raise E.FeatureNotSupported(f"{WHAT}: SELECT INTO needs one variable per column")
+        for name, item in zip(targets, items, strict=True):
+            if name not in env:
+                raise E.SyntaxError_(f'"{name}" is not a known variable')
+            one = query.copy()
+            one.set("expressions", [item.copy()])
+            if one.args.get("limit") is None:
+                one = one.limit(1)
+            _old, typ = env[name]
+            env[name] = (self.typed(exp.Subquery(this=one), typ), typ)
+        env["found"] = (exp.Exists(this=query.copy()), "boolean")
+
+    def raised(self, text: str, env: dict) -> exp.Expression:
+        """RAISE EXCEPTION's failure, as the value of the path reaching it (RAISE below EXCEPTION:
+        0A000, a notice being no value to inline)."""
+        rest = text.strip()[len("RAISE") :].strip()
+        level = _first_word(rest)
+        if level in _RAISE_LEVELS:
+            rest = rest[len(level) :].strip()
+        else:
+            level = "EXCEPTION"
+        if level != "EXCEPTION":
+            raise E.FeatureNotSupported(f"{WHAT}: RAISE {level} is not supported (RAISE EXCEPTION is)")
+        code = "P0001"
+        using = re.search(r"(?is)\bUSING\s+ERRCODE\s*=\s*'([^']*)'\s*$", rest)
+        if using:
+            given = using[1]
+            code = CONDITIONS.get(given.lower(), given)
+            if not re.fullmatch(r"[0-9A-Z]{5}", code):
+                raise E.UndefinedObject(f'unrecognized exception condition "{given}"')
+            rest = rest[: using.start()].strip()
+        m = re.match(r"(?s)^'((?:[^']|'')*)'\s*(?:,(.*))?$", rest)
+        if m is None:
+            raise E.FeatureNotSupported(f"{WHAT}: RAISE needs a format string")
+        parts = m[1].replace("''", "'").split("%")
+        args = [] if not m[2] else list(parse(f"SELECT {m[2]}").expressions)
+        if len(args) != len(parts) - 1:
+            raise E.SyntaxError_("too few parameters specified for RAISE" if len(args) < len(parts) - 1
+                                 else "too many parameters specified for RAISE")  # fmt: skip
+        message: exp.Expression = exp.Literal.string(f"pgsql {code}: {parts[0]}")
+        for arg, after in zip(args, parts[1:], strict=True):
+            shown = exp.Coalesce(
+                this=exp.Cast(this=exp.Paren(this=self.substitute(arg, env)), to=exp.DataType.build("text")),
+                expressions=[exp.Literal.string("<NULL>")],
+            )
+            message = exp.DPipe(
+                this=exp.DPipe(this=message, expression=shown), expression=exp.Literal.string(after)
+            )
+        return self.fail(message)
+
+    # -- expressions ------------------------------------------------------------------------------------------
+    def expr(self, text: str, env: dict) -> exp.Expression:
+        try:
+            tree = parse(f"SELECT {text}")
+        except (ParseError, TokenError, E.SqlError) as e:
+            raise E.SyntaxError_(f"syntax error in PL/pgSQL expression {text.strip()!r}: {e}") from None
+        if not isinstance(tree, exp.Select) or len(tree.expressions) != 1 or tree.args.get("from"):
+            raise E.FeatureNotSupported(f"{WHAT}: {text.strip()!r} is not one expression")
+        item = tree.expressions[0]
+        return self.substitute(item.this if isinstance(item, exp.Alias) else item, env)
+
+    def select(self, text: str, env: dict) -> exp.Select:
+        try:
+            tree = parse(text)
+        except (ParseError, TokenError, E.SqlError) as e:
+            raise E.SyntaxError_(f"syntax error in PL/pgSQL query: {e}") from None
+        if not isinstance(tree, exp.Select):
+            raise E.FeatureNotSupported(f"{WHAT}: a query must be a SELECT here")
+        return self.substitute(tree, env)
+
+    @staticmethod
+    def substitute(tree: exp.Expression, env: dict) -> exp.Expression:
+        """``tree`` with each unqualified reference to a variable replaced by its expression."""
+
+        def swap(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Column) and not node.table and isinstance(node.this, exp.Identifier):
+                ident = node.this
+                name = ident.this if ident.quoted else ident.this.lower()
+                if name in env:
+                    return exp.Paren(this=env[name][0].copy())
+            return node
+
+        return tree.copy().transform(swap, copy=False)
+
+    @staticmethod
+    def typed(value: exp.Expression, typ: str | None) -> exp.Expression:
+        if typ is None:
+            return value
+        return exp.Cast(this=exp.Paren(this=value), to=exp.DataType.build(typ, dialect="postgres"))
+
+    def error(self, code: str, message: str) -> exp.Expression:
+        return self.fail(exp.Literal.string(f"pgsql {code}: {message}"))
+
+    def fail(self, message: exp.Expression) -> exp.Expression:
+        call = exp.Anonymous(this="error", expressions=[message])
+        return exp.Cast(this=call, to=self.result.copy()) if self.result is not None else call
+
+
+def _first_word(text: str) -> str:
+    m = re.match(r"\s*([A-Za-z_]+)", text)
+    return m.group(1).upper() if m else ""
+
+
+def _normal(name: str) -> str:
+    """A name as PostgreSQL folds it: quoted as written, else lower case."""
+    if name.startswith('"'):
+        return name[1:-1].replace('""', '"')
+    return name.lower()
+
+
+def _tokens(text: str) -> list:
+    try:
+        return DIALECT.tokenize(text)
+    except TokenError as e:
+        raise E.SyntaxError_(f"syntax error in PL/pgSQL: {e}") from None
+
+
+def _split_default(rest: str) -> tuple[str, str | None]:
+    """``type [{:= | = | DEFAULT} expr]`` as (the type's text, the default's text or None)."""
+    depth = 0
+    for tok in _tokens(rest):
+        if tok.token_type in (TokenType.L_PAREN, TokenType.L_BRACKET):
+            depth += 1
+        elif tok.token_type in (TokenType.R_PAREN, TokenType.R_BRACKET):
+            depth -= 1
+        elif depth == 0 and tok.token_type in (TokenType.COLON_EQ, TokenType.EQ, TokenType.DEFAULT):
+            return rest[: tok.start].strip(), rest[tok.end + 1 :].strip()
+    return rest.strip(), None
+
+
+def _into(text: str) -> tuple[int, int, list[str], bool] | None:
+    """Where ``INTO [STRICT] a, b`` is in a SELECT (outside parentheses): (its start, its end, the
+    targets' names, STRICT); None without one."""
+    toks = _tokens(text)
+    depth = 0
+    for k, tok in enumerate(toks):
+        if tok.token_type in (TokenType.L_PAREN, TokenType.L_BRACKET):
+            depth += 1
+        elif tok.token_type in (TokenType.R_PAREN, TokenType.R_BRACKET):
+            depth -= 1
+        elif depth == 0 and tok.token_type == TokenType.INTO:
+            j = k + 1
+            strict = j < len(toks) and toks[j].text.upper() == "STRICT"
+            j += strict
+            names: list[str] = []
+            end = tok.end + 1
+            while j < len(toks):
+                t = toks[j]
+                quoted = t.token_type == TokenType.IDENTIFIER
+                names.append(t.text if quoted else t.text.lower())
+                end = t.end + 1 + (1 if quoted else 0)  # (a quoted name's token ends before its quote)
+                if j + 1 < len(toks) and toks[j + 1].token_type == TokenType.COMMA:
+                    j += 2
+                    continue
+                break
+            return tok.start, end, names, strict
+    return None
