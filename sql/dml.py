@@ -21,7 +21,7 @@ from columnar.engine import INT64_MAX, INT64_MIN
 from columnar.errors import StorageError, TableNotFound
 from columnar.predicate import AllSeries, And, Or, TagEq, TagPredicate
 from columnar.scan import ScanRequest, read_table
-from sql import constraints, duck, foreign_keys, identity, transaction
+from sql import arrays, constraints, duck, foreign_keys, identity, transaction
 from sql import errors as E
 from sql.binder import resolve_table
 from sql.duck import duck_type
@@ -250,11 +250,10 @@ def _accepts(col, typ: pa.DataType):
 
 
 def no_arrays(table: str, columns: list) -> None:
-    """0A000 when a write gives a value to an array column: tsgres declares them, reads them as text,
-    and does not write them yet (DuckDB neither casts PostgreSQL's '{1,2}' text to a list nor a list
-    to that text)."""
+    """0A000 when a write gives a value to an array column of an element type sql/arrays.py does not
+    read as a list (numeric, timestamps ...): such columns are declared and read as text."""
     for c in columns:
-        if c.type.name.endswith("[]"):
+        if c.type.name.endswith("[]") and arrays.element_of(c.type.name) is None:
             raise E.FeatureNotSupported(
                 f'writing the array column "{c.name}" of "{table}" is not supported yet'
             )
@@ -320,7 +319,8 @@ def _sequence_block(session: SqlSession, table: exp.Table, d: dict, n: int, col)
 
 def _fix_time_literals(values: exp.Values, targets: list) -> None:
     """'2016-01-01 00:00:00 +0000' into a timestamp column, as PostgreSQL reads it (see
-    sql/rewrite/timestamp_literals.py); only at positions whose column is a timestamp."""
+    sql/rewrite/timestamp_literals.py); only at positions whose column is a timestamp. A text
+    '{a,b}' into an array column becomes its ARRAY[...] (:func:`array_literal`)."""
     from sql.rewrite.timestamp_literals import normalise
 
     for row in values.expressions:
@@ -329,6 +329,19 @@ def _fix_time_literals(values: exp.Values, targets: list) -> None:
                 new = normalise(e.this)
                 if new is not None:
                     e.replace(exp.Literal.string(new))
+            else:
+                array_literal(e, col)
+
+
+def array_literal(e: exp.Expression, col) -> exp.Expression:
+    """A text literal written to an array column as the ARRAY[...] of its elements (DuckDB casts no
+    '{1,2}' text to a list: sql/arrays.py reads it); anything else as it is."""
+    element = arrays.element_of(col.type.name)
+    if element is None or not (isinstance(e, exp.Literal) and e.is_string):
+        return e
+    new = arrays.literal(e.this, element, exp.DataType.build(duck_type(col.type), dialect="duckdb"))
+    e.replace(new)
+    return new
 
 
 def _with_defaults(session: SqlSession, meta, table: exp.Table, rows: pa.Table, missing: list) -> pa.Table:
@@ -933,7 +946,7 @@ def update(
         name = e.this.name
         if name not in by_name:
             raise E.UndefinedColumn(f'column "{name}" of relation "{meta.name}" does not exist')
-        sets[name] = e.expression
+        sets[name] = array_literal(e.expression, by_name[name])
     no_arrays(meta.name, [by_name[n] for n in sets])
     identity.check_update(meta, sets)
     alias = table.alias_or_name

@@ -35,6 +35,7 @@ from columnar.engine import Engine
 from columnar.errors import DatabaseNotFound, StorageError, TableNotFound
 from sql import activity as _activity
 from sql import (
+    arrays,
     column_origin,
     commands,
     comments,
@@ -1438,6 +1439,7 @@ class SqlSession:
         try:
             oids = [c.type_oid for c in request.columns]
             for part in read_chunks(data, request.format, request.options, names, oids):
+                part = arrays.read_texts(part, {n: cols[n].type.name for n in names})
                 cur.register("__copy_in", part)
                 casts = ", ".join(
                     f"CAST({exp.to_identifier(n, quoted=True).sql('duckdb')} AS {duck.duck_type(cols[n].type)}) AS {exp.to_identifier(n, quoted=True).sql('duckdb')}"

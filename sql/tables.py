@@ -23,6 +23,7 @@ from columnar.batch import WriteBatch
 from columnar.catalog import TableMeta
 from columnar.rows import Column
 from columnar.types import FieldType
+from sql import arrays
 from sql import types as pgt
 from sql.enums import check_values as check_enum
 from sql.enums import column_type as enum_type
@@ -193,6 +194,8 @@ def _field_to_sql(arr: pa.Array, c: SqlColumn) -> pa.Array:
         )
     if c.type.name == "bytea":
         return pa.array([None if v is None else bytes.fromhex(v) for v in arr.to_pylist()], pa.binary())
+    if pa.types.is_list(want):  # an array column: its stored text (sql/arrays.py)
+        return arrays.parse_column(arr, c.type.name[:-2])
     if arr.type == want:
         return arr
     return arr.cast(want, safe=False)
@@ -362,6 +365,8 @@ def _field_to_storage(arr: pa.Array, c: SqlColumn) -> np.ndarray:
         out = np.empty(len(arr), dtype=object)
         out[:] = ["" if v is None else bytes(v).hex() for v in arr.to_pylist()]
         return out
+    if pa.types.is_list(c.type.arrow):  # an array column: its canonical text (sql/arrays.py)
+        return arrays.to_storage(arr, c.type.name[:-2], c.type.sql_name)
     if st is FieldType.STRING:
         if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
             arr = arr.cast(pa.string())

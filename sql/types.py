@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from columnar.types import FieldType
+from sql.arrays import list_type
 
 
 @dataclass(frozen=True)
@@ -112,8 +113,9 @@ def lookup(type_sql: str) -> PgType:
     t = BY_NAME.get(s) or BY_NAME.get(_MODS.sub("", s))
     if t is None:
         raise KeyError(type_sql)
-    if is_array:
-        return PgType(t.name + "[]", t.array_oid, 0, FieldType.STRING, pa.string(), (), t.sql_name + "[]")
+    if is_array:  # (stored as text; read as a list where sql/arrays.py reads the element type)
+        arrow = list_type(t.name) or pa.string()
+        return PgType(t.name + "[]", t.array_oid, 0, FieldType.STRING, arrow, (), t.sql_name + "[]")
     return t
 
 

@@ -30,10 +30,12 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from sql import arrays
 from sql import errors as E
 from sql.parse import sqlglot_function
 from sql.rewrite.pg_format import datetime_template, format_call, numeric_template, strptime_format
 from sql.rewrite.pg_json import lower_agg
+from sql.types import lookup
 
 INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
 INT8_MIN, INT8_MAX = -(2**63), 2**63 - 1
@@ -102,6 +104,21 @@ def _bool_text(text: str) -> bool:
     raise E.InvalidTextRepresentation(f'invalid input syntax for type boolean: "{text}"')
 
 
+def _array_element(to: exp.DataType) -> str | None:
+    """The element type (a PgType name) of a cast to a one-dimensional array whose text
+    sql/arrays.py reads; None for any other."""
+    if to.this != exp.DataType.Type.ARRAY or len(to.expressions) != 1:
+        return None
+    inner = to.expressions[0]
+    if not isinstance(inner, exp.DataType) or inner.this == exp.DataType.Type.ARRAY:
+        return None
+    try:
+        name = lookup(inner.sql("postgres")).name
+    except KeyError:
+        return None
+    return name if name in arrays.ELEMENTS else None
+
+
 def _array_text(text: str) -> str | None:
     """PostgreSQL array text ``{1,2}`` as DuckDB's list text ``[1,2]`` (flat, unquoted elements only)."""
     s = text.strip()
@@ -132,6 +149,9 @@ def _literals(node: exp.Expression) -> exp.Expression:
         if to.this == exp.DataType.Type.BOOLEAN:
             return exp.Boolean(this=_bool_text(node.this.this))
         if to.this == exp.DataType.Type.ARRAY or to.args.get("nested"):
+            element = _array_element(to)
+            if element is not None:  # PostgreSQL's array text read whole (sql/arrays.py)
+                return arrays.literal(node.this.this, element, to)
             text = _array_text(node.this.this)
             if text is not None:
                 node.set("this", exp.Literal.string(text))

@@ -402,6 +402,9 @@ class Types:
             return "bool"
         if isinstance(e, exp.DPipe):
             kinds = {t(e.this), t(e.expression)}
+            arrays = [k for k in kinds if k and k.endswith("[]")]
+            if arrays:  # array || array, array || element, element || array
+                return arrays[0]
             return "jsonb" if "jsonb" in kinds and kinds <= {"jsonb", "unknown"} else "text"
         if isinstance(e, exp.JSONBDeleteAtPath):
             return "jsonb"
@@ -776,6 +779,13 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
         text = _as_text(t(node.this), node.this, output=bool(node.meta.get("pg_output")))
         return text if text is not None else node
     if isinstance(node, exp.DPipe):
+        left, right = t(node.this), t(node.expression)
+        if (left or "").endswith("[]") or (right or "").endswith("[]"):  # arrays concatenate
+            if (left or "").endswith("[]") and (right or "").endswith("[]"):
+                return _fn("list_concat", node.this, node.expression)
+            if (left or "").endswith("[]"):
+                return _fn("list_append", node.this, node.expression)
+            return _fn("list_prepend", node.this, node.expression)
         for key in ("this", "expression"):
             operand = node.args.get(key)
             text = _as_text(t(operand), operand) if operand is not None else None
@@ -881,6 +891,7 @@ def pg_types(tree: exp.Expression, tables: Mapping[str, Mapping[str, str]]) -> e
 
 _REFINED_OIDS = {"varchar": 1043, "bpchar": 1042, "name": 19, "uuid": 2950, "json": 114, "jsonb": 3802}
 TEXT_LIKE_OIDS = frozenset(_REFINED_OIDS.values())  # results carry these types as Arrow strings
+_REFINED_ARRAYS = {"varchar[]": 1015, "bpchar[]": 1014}  # (carried as lists of strings: text[])
 # the catalog's own column types (sql/pgcatalog_schema.py), which results carry as int8 / text values:
 # drivers read the catalog by them (asyncpg compares pg_type.typtype, a "char", with b"e"; its type
 # introspection knows oid[], not int8[])
@@ -895,7 +906,7 @@ _CATALOG_OIDS = {
     "int2vector": 22,
     "oidvector": 30,
 }
-_CARRIERS = {26: 20, 1028: 1016, 1003: 1009, 1002: 1009, 22: 1005, 30: 1016}
+_CARRIERS = {26: 20, 1028: 1016, 1003: 1009, 1002: 1009, 22: 1005, 30: 1016, 1015: 1009, 1014: 1009}
 TEXT_OID, TEXT_ARRAY_OID = 25, 1009
 
 
@@ -925,7 +936,7 @@ def output_oids(
     (varchar, bpchar, name, and uuid/json/jsonb, stored as text; ``more``: enum types by name,
     sql/enums.py; the catalog's oid and "char" columns, ``catalog`` having the column types of the
     catalog relations the query reads), else None: the engine announces these instead."""
-    refined = {**_REFINED_OIDS, **more} if more else _REFINED_OIDS
+    refined = {**_REFINED_OIDS, **_REFINED_ARRAYS, **(more or {})}
     if catalog:
         refined = {**_CATALOG_OIDS, **refined}
     return [refined.get(t or "") for _, t in Types(tree, tables, catalog).outputs(tree)]

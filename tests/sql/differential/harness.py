@@ -4,7 +4,8 @@ An answer is either an error (its SQLSTATE) or a result: column names with Postg
 rows of decoded Python values. Values are compared after normalising each side's decoding:
 
 - numbers: integers exactly; anything with a fraction to 1e-9 relative (1e-6 for real/float4 columns,
-  which PostgreSQL prints with float4 precision while Arrow hands back the widened float32)
+  and real[] elements, which PostgreSQL prints with float4 precision while Arrow hands back the widened
+  float32)
 - timestamptz: the same instant to the microsecond (PostgreSQL's come in the session zone, ours in UTC);
   timestamp, date, time: exactly
 - interval: (months, days, microseconds), the three fields PostgreSQL keeps apart
@@ -34,7 +35,7 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-FLOAT4_OID = 700
+FLOAT4_OID, FLOAT4_ARRAY_OID = 700, 1021
 FLOAT8_OID = 701
 REL_TOL = 1e-9
 REL_TOL_FLOAT4 = 1e-6
@@ -343,7 +344,7 @@ def differences(sql: str, pg: Outcome, ts: Outcome) -> list[str]:
     if ts.described is not None and ts.described != ts.columns:
         out.append(f"prepare() described {ts.described} but execute() returned {ts.columns}")
     width = len(pg.columns)
-    tols = [REL_TOL_FLOAT4 if c[1] == FLOAT4_OID else REL_TOL for c in pg.columns]
+    tols = [REL_TOL_FLOAT4 if c[1] in (FLOAT4_OID, FLOAT4_ARRAY_OID) else REL_TOL for c in pg.columns]
     if len(ts.columns) != width:
         return out
     pg_rows = [tuple(normalise(v) for v in r) for r in pg.rows]
