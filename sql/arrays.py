@@ -37,16 +37,6 @@ ELEMENTS = {
     "float8": pa.float64(),
     "bool": pa.bool_(),
 }
-SHOWN = {  # each element type as PostgreSQL names it in errors
-    "text": "text",
-    "varchar": "character varying",
-    "int2": "smallint",
-    "int4": "integer",
-    "int8": "bigint",
-    "float4": "real",
-    "float8": "double precision",
-    "bool": "boolean",
-}
 _BOOL_TRUE = ["t", "true", "y", "yes", "on", "1"]
 _BOOL_FALSE = ["f", "false", "n", "no", "off", "0"]
 _MALFORMED, _NESTED = 1, 2
@@ -149,8 +139,10 @@ def literal(text: str, element: str, to: exp.DataType) -> exp.Expression:
 
 def _typed(strings: pa.Array, element: str) -> pa.Array:
     """Element texts as values of ``element`` (22P02 / 22003 naming the first that is not one)."""
+    from sql.types import BY_NAME  # (sql.types reads list_type from here)
+
     want = ELEMENTS[element]
-    type_sql = SHOWN[element]
+    type_sql = BY_NAME[element].sql_name
     if pa.types.is_string(want):
         return strings.cast(pa.string())
     trimmed = pc.utf8_trim_whitespace(strings)
