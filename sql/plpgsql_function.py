@@ -14,7 +14,9 @@ one SQL expression that a call inlines as it inlines a LANGUAGE sql function's b
 
 The statements are read in order, each variable standing for an expression of the parameters: an
 assignment gives the variable a new expression, a reference is replaced by the current one, an IF
-becomes a CASE whose branches each go on with the statements after the IF, and RETURN ends a path.
+that may return becomes a CASE whose branches each go on with the statements after the IF (one that
+cannot gives each variable it changes a CASE instead), and RETURN ends a path. A variable's
+expression is copied into each reference, so bodies whose expressions grow too large are refused.
 A call then costs what its expression costs, computed column-wise over all rows at once (no
 interpreter runs per row), and gives what PostgreSQL's function gives for the same arguments.
 
@@ -55,6 +57,8 @@ if TYPE_CHECKING:
 
 WHAT = "PL/pgSQL functions"
 MAX_BODY = 100_000  # characters of a compiled body: IFs copy the statements after them into each branch
+MAX_PATHS = 2_000  # (IFs in a row double the paths: checked as they are compiled, before any text)
+MAX_NODES = 20_000  # nodes of one variable's expression (see _bounded)
 _NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
 _DECL = re.compile(rf"(?is)^\s*(?P<name>{_NAME})\s+(?P<constant>CONSTANT\s+)?(?P<rest>.+)$")
 _ASSIGN = re.compile(rf"(?is)^\s*(?P<name>{_NAME})\s*(?::=|=)(?P<expr>.+)$")
@@ -94,10 +98,14 @@ class _Compiler:
     def __init__(self, fn: Function) -> None:
         self.fn = fn
         self.result = exp.DataType.build(fn.base, dialect="postgres") if not fn.retset else None
+        self.paths = 0  # statement lists compiled: IFs in a row multiply them (MAX_PATHS)
 
     # -- scalar functions: the value each path returns ----------------------------------------------------
     def value(self, items: list, env: dict) -> exp.Expression:
         """The value the statements ``items`` (then nothing) return, variables as in ``env``."""
+        self.paths += 1
+        if self.paths > MAX_PATHS:
+            raise E.FeatureNotSupported(f"{WHAT}: too many paths through the body's IFs to inline")
         for k, item in enumerate(items):
             kind = item[0]
             rest = items[k + 1 :]
@@ -117,6 +125,9 @@ class _Compiler:
                 _, shadowed, hidden = item
                 env = {n: v for n, v in env.items() if n not in hidden}
                 env.update(shadowed)
+                continue
+            if kind == "if" and not _ends(item):
+                env = self.merged_if(item, env)  # (no path ends in it: each variable one CASE)
                 continue
             if kind == "if":
                 _, branches, otherwise = item
@@ -138,6 +149,42 @@ class _Compiler:
                 return self.raised(text, env)
             self.statement(text, word, env)
         return self.error("2F005", "control reached end of function without RETURN")
+
+    def run(self, items: list, env: dict) -> dict:
+        """``env`` after statements none of which ends the function (no RETURN or RAISE in them)."""
+        for item in items:
+            if item[0] == "block":
+                _, body, handlers, decls = item
+                if handlers:
+                    raise E.FeatureNotSupported(f"{WHAT}: EXCEPTION handlers are not supported")
+                inner = dict(env)
+                for d in decls:
+                    self.declare(d, inner)
+                inner = self.run(body, inner)
+                declared = set(self._declared(decls))
+                env = {n: (env[n] if n in declared else v) for n, v in inner.items() if n in env}
+            elif item[0] == "if":
+                env = self.merged_if(item, env)
+            else:
+                self.statement(item[1], _first_word(item[1]), env)
+        return env
+
+    def merged_if(self, item: tuple, env: dict) -> dict:
+        """An IF none of whose branches ends the function: each variable a branch changes becomes
+        CASE WHEN cond THEN (its value after that branch) ... ELSE (after the ELSE) END, so IFs in a
+        row grow the expression by their own size rather than doubling it."""
+        _, branches, otherwise = item
+        conds = [self.expr(cond, env) for cond, _ in branches]
+        after = [self.run(body, dict(env)) for _, body in branches]
+        last = self.run(otherwise, dict(env))
+        out = dict(env)
+        for name, (old, typ) in env.items():
+            values = [a[name][0] for a in after] + [last[name][0]]
+            if all(v is old for v in values):
+                continue
+            ifs = [exp.If(this=c.copy(), true=v) for c, v in zip(conds, values, strict=False)]
+            out[name] = (_bounded(exp.Case(ifs=ifs, default=values[-1])), typ)
+        return out
 
     # -- set-returning functions: the query of RETURN QUERY ------------------------------------------------
     def query(self, items: list, env: dict) -> exp.Select:
@@ -320,6 +367,7 @@ class _Compiler:
 
     @staticmethod
     def typed(value: exp.Expression, typ: str | None) -> exp.Expression:
+        _bounded(value)
         if typ is None:
             return value
         return exp.Cast(this=exp.Paren(this=value), to=exp.DataType.build(typ, dialect="postgres"))
@@ -330,6 +378,27 @@ class _Compiler:
     def fail(self, message: exp.Expression) -> exp.Expression:
         call = exp.Anonymous(this="error", expressions=[message])
         return exp.Cast(this=call, to=self.result.copy()) if self.result is not None else call
+
+
+def _bounded(e: exp.Expression) -> exp.Expression:
+    """``e``, unless it has more than MAX_NODES nodes (0A000). A variable's expression is copied
+    into each reference to it, so one used twice per statement doubles in size with every statement:
+    checked at each step, the walk stops after MAX_NODES nodes."""
+    for count, _node in enumerate(e.walk()):
+        if count > MAX_NODES:
+            raise E.FeatureNotSupported(
+                f"{WHAT}: the body is too large to inline (its variables' expressions grow past {MAX_NODES} nodes)"
+            )
+    return e
+
+
+def _ends(stmt: tuple) -> bool:
+    """Whether a statement may end the function (RETURN or RAISE in it, at any depth)."""
+    if stmt[0] == "block":
+        return any(_ends(s) for s in stmt[1])
+    if stmt[0] == "if":
+        return any(_ends(s) for _, body in stmt[1] for s in body) or any(_ends(s) for s in stmt[2])
+    return _first_word(stmt[1]) in ("RETURN", "RAISE")
 
 
 def _first_word(text: str) -> str:

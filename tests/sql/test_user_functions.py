@@ -103,6 +103,12 @@ def test_overloads_by_number_of_arguments(tmp_path: Path) -> None:
             "CREATE FUNCTION p(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN INSERT INTO t VALUES (x); RETURN x; END $$",
             E.FeatureNotSupported,
         ),
+        (  # (each IF doubles the copies of y: refused as it grows, not after 2**40 steps)
+            "CREATE FUNCTION p(x int) RETURNS int LANGUAGE plpgsql AS $$ DECLARE y int := 0; BEGIN"
+            + " IF x > 1 THEN y := y + 1; END IF;" * 40
+            + " RETURN y; END $$",
+            E.FeatureNotSupported,
+        ),
         (
             "CREATE FUNCTION p(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN y := 1; RETURN x; END $$",
             E.SyntaxError_,

@@ -116,6 +116,10 @@ SCENARIO = [
     "   IF curve > 0 THEN result := result || '*'; END IF;"
     "   RETURN result;"
     " END $$",
+    "CREATE FUNCTION f_count_over(x int) RETURNS int LANGUAGE plpgsql AS $$ DECLARE y int := 0; z int := 0; BEGIN"
+    + "".join(f" IF x > {k} THEN y := y + 1; END IF;" for k in range(1, 9))
+    + " IF x > 0 THEN DECLARE y int := 50; BEGIN z := y + x; END; ELSIF x < 0 THEN y := -1; END IF;"
+    " RETURN y * 1000 + z; END $$",
     "CREATE FUNCTION f_nosuch() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1 $$",  # 42601: no END
     "CREATE FUNCTION f_nosuch(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN zz := 1; RETURN x; END $$",  # 42601
 ]
@@ -161,6 +165,8 @@ QUERIES = [
     "SELECT f_noret(3) AS a",
     "SELECT f_noret(-3)",  # 2F005
     "SELECT f_nested(5) AS n",
+    "SELECT f_count_over(4) AS a, f_count_over(100) AS b, f_count_over(-3) AS c, f_count_over(NULL) AS d",
+    "SELECT cores, f_count_over(cores) AS c FROM cpu GROUP BY cores ORDER BY cores",
     "SELECT f_grade(95) AS a, f_grade(86) AS b, f_grade(82, 1) AS c, f_grade(10, 75) AS d, f_grade(NULL) AS e",
     "SELECT * FROM f_recent_pl('host_b')",
     "SELECT r.u FROM f_recent_pl('host_c', 3) r ORDER BY r.t",
@@ -207,6 +213,7 @@ CLEANUP = [
         "f_noret(integer)",
         "f_nested(integer)",
         "f_grade(numeric, numeric)",
+        "f_count_over(integer)",
         "f_recent_pl(text, integer)",
     )
 ] + ["RESET check_function_bodies"]
