@@ -665,7 +665,10 @@ class SqlSession:
         if kind == "signal":
             return self._run_signal(stmt, params)
         if kind == "insert":
-            return dml.insert(self, stmt.tree.copy(), params)
+            plain = stmt.memo.get("unchanged_by_insert")
+            if plain is None:
+                plain = stmt.memo["unchanged_by_insert"] = dml.unchanged_by_insert(stmt.tree)
+            return dml.insert(self, stmt.tree if plain else stmt.tree.copy(), params)
         if kind == "delete":
             return dml.delete(self, stmt.tree.copy(), params)
         if kind == "update":
