@@ -49,6 +49,14 @@ def list_type(element: str) -> pa.DataType | None:
     return pa.list_(e) if e is not None else None
 
 
+def element_of_arrow(t: pa.DataType) -> str | None:
+    """The element type (a PgType name) whose lists have Arrow value type ``t`` (text for strings)."""
+    for name, arrow in ELEMENTS.items():
+        if arrow == t:
+            return name
+    return None
+
+
 def element_of(type_name: str) -> str | None:
     """The element type of an array type's name (``int4[]`` -> ``int4``) when it is read as a list."""
     if not type_name.endswith("[]"):

@@ -199,3 +199,14 @@ def test_every_valid_of_shared_and_other_validities() -> None:
     some[3] = False
     assert not every_valid(some) and not every_valid(some[2:])
     assert every_valid(some[:3])
+
+
+def test_arrow_col_array_column_is_its_text() -> None:
+    """An array column of a SQL table (sql/arrays.py) read by InfluxQL: a string field holding the
+    array's text, as stored (SQL reads it as a list; Arrow casts no list to a string)."""
+    from sql.influxql.columns import arrow_col
+
+    col = arrow_col(pa.chunked_array([pa.array([["x", "y z"], None, []], pa.list_(pa.string()))]))
+    assert col.kind == "string"
+    assert col.valid.tolist() == [True, False, True]
+    assert [col.values[0], col.values[2]] == ['{x,"y z"}', "{}"]
