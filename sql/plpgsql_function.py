@@ -110,16 +110,11 @@ class _Compiler:
             kind = item[0]
             rest = items[k + 1 :]
             if kind == "block":
-                _, body, handlers, decls = item
-                if handlers:
-                    raise E.FeatureNotSupported(f"{WHAT}: EXCEPTION handlers are not supported")
-                inner = dict(env)
-                for d in decls:
-                    self.declare(d, inner)
+                body, inner, declared = self.enter(item, env)
                 # the block's names are its own: after END the outer ones come back, with the values
                 # the block gave those it did not shadow
-                shadowed = {n: env[n] for n in self._declared(decls) if n in env}
-                hidden = [n for n in self._declared(decls) if n not in env]
+                shadowed = {n: env[n] for n in declared if n in env}
+                hidden = [n for n in declared if n not in env]
                 return self.value([*body, ("scope", shadowed, hidden), *rest], inner)
             if kind == "scope":
                 _, shadowed, hidden = item
@@ -154,14 +149,8 @@ class _Compiler:
         """``env`` after statements none of which ends the function (no RETURN or RAISE in them)."""
         for item in items:
             if item[0] == "block":
-                _, body, handlers, decls = item
-                if handlers:
-                    raise E.FeatureNotSupported(f"{WHAT}: EXCEPTION handlers are not supported")
-                inner = dict(env)
-                for d in decls:
-                    self.declare(d, inner)
+                body, inner, declared = self.enter(item, env)
                 inner = self.run(body, inner)
-                declared = set(self._declared(decls))
                 env = {n: (env[n] if n in declared else v) for n, v in inner.items() if n in env}
             elif item[0] == "if":
                 env = self.merged_if(item, env)
@@ -192,12 +181,8 @@ class _Compiler:
         pending = list(items)
         while pending:
             item = pending.pop(0)
-            if item[0] == "block":
-                _, body, handlers, decls = item
-                if handlers:
-                    raise E.FeatureNotSupported(f"{WHAT}: EXCEPTION handlers are not supported")
-                for d in decls:
-                    self.declare(d, env)
+            if item[0] == "block":  # (one scope: a set-returning body has no IF to branch)
+                body, env, _declared = self.enter(item, env)
                 pending[:0] = body
                 continue
             if item[0] == "if":
@@ -262,6 +247,17 @@ class _Compiler:
             raise E.UndefinedObject(f'type "{typ}" does not exist') from None
         value = exp.null() if default is None else self.expr(default, env)
         env[name] = (self.typed(value, typ), typ)
+
+    def enter(self, block: tuple, env: dict) -> tuple[list, dict, list[str]]:
+        """A nested block: its statements, the variables inside it (its declarations over ``env``,
+        which stays as it is) and the names it declares."""
+        _, body, handlers, decls = block
+        if handlers:
+            raise E.FeatureNotSupported(f"{WHAT}: EXCEPTION handlers are not supported")
+        inner = dict(env)
+        for d in decls:
+            self.declare(d, inner)
+        return body, inner, self._declared(decls)
 
     @staticmethod
     def _declared(decls: list[str]) -> list[str]:

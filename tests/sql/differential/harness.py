@@ -310,6 +310,17 @@ def run_on_both(pair: Any, statements: Sequence[str]) -> None:
         assert not run_tsgres(pair.ts, sql).failed, sql
 
 
+def query_failures(pair: Any, queries: Sequence[str]) -> str:
+    """Each of ``queries`` run on both servers: how the answers differ, one paragraph per query that
+    differs ("" when none does)."""
+    failures = []
+    for sql in queries:
+        diff = differences(sql, run_pg(pair.pg, sql), run_tsgres(pair.ts, sql))
+        if diff:
+            failures.append(sql + "\n  " + "\n  ".join(diff))
+    return "\n".join(failures)
+
+
 def same_outcomes(pair: Any, sql: str, step: int) -> tuple[Outcome, Outcome]:
     """Run ``sql`` on both servers; both must succeed or fail with the same SQLSTATE."""
     pg, ts = run_pg(pair.pg, sql), run_tsgres(pair.ts, sql)

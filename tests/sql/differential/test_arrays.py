@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from tests.sql.differential.harness import differences, run_on_both, run_pg, run_tsgres, same_outcomes
+from tests.sql.differential.harness import (
+    differences,
+    query_failures,
+    run_on_both,
+    run_pg,
+    run_tsgres,
+    same_outcomes,
+)
 
 TABLE = "w_arrays"
 
@@ -66,9 +73,5 @@ def test_array_columns(arrays_pair: Any) -> None:
         diff = differences(f"SELECT * FROM {TABLE}", run_pg(pair.pg, f"SELECT * FROM {TABLE}"),
                            run_tsgres(pair.ts, f"SELECT * FROM {TABLE}"))  # fmt: skip
         assert not diff, f"step {i}: {sql}\n" + "\n".join(diff)
-    failures = []
-    for sql in QUERIES:
-        diff = differences(sql, run_pg(pair.pg, sql), run_tsgres(pair.ts, sql))
-        if diff:
-            failures.append(sql + "\n  " + "\n  ".join(diff))
-    assert not failures, "\n".join(failures)
+    failures = query_failures(pair, QUERIES)
+    assert not failures, failures

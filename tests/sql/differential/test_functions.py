@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.sql.differential.harness import differences, run_on_both, run_pg, run_tsgres, same_outcomes
+from tests.sql.differential.harness import query_failures, run_on_both, same_outcomes
 
 SCENARIO = [
     "CREATE FUNCTION f_add(a integer, b integer DEFAULT 1) RETURNS integer LANGUAGE sql IMMUTABLE"
@@ -232,9 +232,5 @@ def fn_pair(pair: Any) -> Any:
 def test_functions(fn_pair: Any, queries: list[str]) -> None:
     for i, sql in enumerate(SCENARIO):
         same_outcomes(fn_pair, sql, i)
-    failures = []
-    for sql in queries:
-        diff = differences(sql, run_pg(fn_pair.pg, sql), run_tsgres(fn_pair.ts, sql))
-        if diff:
-            failures.append(sql + "\n  " + "\n  ".join(diff))
-    assert not failures, "\n".join(failures)
+    failures = query_failures(fn_pair, queries)
+    assert not failures, failures
