@@ -1,8 +1,8 @@
 """PostgreSQL arrays of table columns: their text form (``{a,"b c",NULL}``) read into Arrow lists, and
 lists (or such texts) written as that text.
 
-A column declared ``text[]``, ``int4[]``, ``float8[]``, ``bool[]`` (and the other integer and float
-widths, ``varchar[]``) is stored as a string field holding the array's text, and read as an Arrow
+A column declared ``text[]``, ``int4[]``, ``float8[]``, ``bool[]``, ``date[]``, ``timestamptz[]`` (and the
+other integer and float widths, ``varchar[]``, ``timestamp[]``) is stored as a string field holding the array's text, and read as an Arrow
 list of its element type, so queries see an array (``tags[1]``, ``unnest(tags)``, ``'x' = ANY(tags)``)
 and clients get the array type's OID. Reading parses a whole column in one numba kernel: braces,
 commas, double-quoted elements with backslash escapes, unquoted ``NULL`` for a missing element, white
@@ -10,12 +10,13 @@ space around elements; a malformed text is 22P02 ("malformed array literal"), a 
 (multi-dimensional arrays) 0A000. Writing takes a list (``ARRAY[...]``, an array expression, a
 parameter) or a text in that form (a literal, COPY), checks each element against the element type
 (22P02) and stores the canonical text (elements quoted only where PostgreSQL quotes them).
-Arrays of other element types (numeric, timestamps, uuid ...) are declared and read as text, and
-writing them is 0A000.
+Arrays of other element types (numeric, uuid, jsonb ...) are declared and read as text, and writing
+them is 0A000.
 """
 
 from __future__ import annotations
 
+import datetime
 import math
 
 import numpy as np
@@ -36,7 +37,14 @@ ELEMENTS = {
     "float4": pa.float32(),
     "float8": pa.float64(),
     "bool": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+    "timestamptz": pa.timestamp("us", tz="UTC"),
 }
+# elements whose input text PostgreSQL reads in many forms ('2024-01-01 00:00:00+00', 'Jan 1 2024'
+# ...): literals and COPY give them to DuckDB's cast as text; the stored text (ISO 8601, written here)
+# is read by Arrow
+_TIMES = frozenset({"date", "timestamp", "timestamptz"})
 _BOOL_TRUE = ["t", "true", "y", "yes", "on", "1"]
 _BOOL_FALSE = ["f", "false", "n", "no", "off", "0"]
 _MALFORMED, _NESTED = 1, 2
@@ -66,9 +74,9 @@ def element_of(type_name: str) -> str | None:
 
 
 # -- text -> list ---------------------------------------------------------------------------------------------
-def parse_column(texts: pa.Array, element: str) -> pa.Array:
+def parse_column(texts: pa.Array, element: str, typed: bool = True) -> pa.Array:
     """Arrays in PostgreSQL's text form (a string array; NULL stays NULL) as an Arrow list of
-    ``element`` values."""
+    ``element`` values (not ``typed``: of their texts)."""
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
     if not pa.types.is_large_string(texts.type):
@@ -103,7 +111,7 @@ def parse_column(texts: pa.Array, element: str) -> pa.Array:
         [bitmap, pa.py_buffer(out_off[: count + 1]), pa.py_buffer(out[:used])],
         nulls,
     )
-    values = _typed(strings, element)
+    values = _typed(strings, element) if typed else strings.cast(pa.string())
     mask = None if not texts.null_count else pc.invert(texts.is_valid())
     return pa.ListArray.from_arrays(pa.array(list_off, pa.int32()), values, mask=mask)
 
@@ -117,21 +125,21 @@ def read_texts(table: pa.Table, types: dict[str, str]) -> pa.Table:
             continue
         col = table.column(name)
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            i = table.column_names.index(name)
-            table = table.set_column(i, name, parse_column(col, element))
+            i = table.column_names.index(name)  # (times: their texts, for the caller's DuckDB cast)
+            table = table.set_column(i, name, parse_column(col, element, typed=element not in _TIMES))
     return table
 
 
-def parse_text(text: str, element: str) -> list:
-    """One array text's elements, as Python values of ``element``."""
-    return parse_column(pa.array([text], pa.string()), element).to_pylist()[0]
+def parse_text(text: str, element: str, typed: bool = True) -> list:
+    """One array text's elements, as Python values of ``element`` (not ``typed``: their texts)."""
+    return parse_column(pa.array([text], pa.string()), element, typed).to_pylist()[0]
 
 
 def literal(text: str, element: str, to: exp.DataType) -> exp.Expression:
     """An array text literal as the ARRAY[...] of its elements, cast to ``to`` (22P02 / 0A000 as
     :func:`parse_column` says)."""
     items: list[exp.Expression] = []
-    for v in parse_text(text, element):
+    for v in parse_text(text, element, typed=element not in _TIMES):  # (times: DuckDB's cast reads them)
         if v is None:
             items.append(exp.null())
         elif isinstance(v, bool):
@@ -376,4 +384,7 @@ _TEXT = {
     "float4": _float,
     "float8": _float,
     "bool": lambda b: "t" if b else "f",
+    "date": lambda d: d.isoformat(),
+    "timestamp": lambda t: '"' + t.isoformat(sep=" ") + '"',
+    "timestamptz": lambda t: '"' + t.astimezone(datetime.UTC).isoformat(sep=" ") + '"',
 }

@@ -66,6 +66,11 @@ _PATTERNS: list[tuple[type[E.SqlError], re.Pattern[str], str]] = [
     # raised by our own macros (sql/functions): error('pgsql <SQLSTATE>: <message>')
     (E.SqlError, re.compile(r"pgsql ([0-9A-Z]{5}): ([^\n]*)"), "{0}:{1}"),
     (E.DivisionByZero, re.compile(r"Division by zero"), "division by zero"),
+    (  # ('2024-02-30'::date, a month 13: PostgreSQL's 22008, not a syntax error)
+        E.DatetimeFieldOverflow,
+        re.compile(r'(?:date|timestamp) field value out of range: ("[^"\n]*")'),
+        "date/time field value out of range: {0}",
+    ),
     (
         E.NumericValueOutOfRange,
         re.compile(r"value is out of range for the destination type (\w+)"),

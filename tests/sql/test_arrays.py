@@ -1,8 +1,10 @@
-"""sql/arrays.py: the array text a write stores reads back as the same array, for any elements; any
-text either reads or raises PostgreSQL's error (never anything else)."""
+"""sql/arrays.py: the array text a write stores reads back as the same array, for any elements (texts,
+numbers, booleans, dates and timestamps); any text either reads or raises PostgreSQL's error (never
+anything else)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pyarrow as pa
@@ -20,6 +22,9 @@ _ELEMENTS = {
     "int8": st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
     "float8": st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)),
     "bool": st.one_of(st.none(), st.booleans()),
+    "date": st.one_of(st.none(), st.dates()),
+    "timestamp": st.one_of(st.none(), st.datetimes()),
+    "timestamptz": st.one_of(st.none(), st.datetimes(timezones=st.just(dt.UTC))),
 }
 
 

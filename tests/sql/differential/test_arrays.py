@@ -57,21 +57,36 @@ QUERIES = [
 ]
 
 
-@pytest.fixture
-def arrays_pair(pair: Any) -> Any:
-    run_on_both(pair, [f"DROP TABLE IF EXISTS {TABLE}"])
+TIME_WRITES = [
+    "CREATE TABLE w_time_arrays (time timestamptz NOT NULL, host text, d date[], ts timestamp[], tz timestamptz[])",
+    "INSERT INTO w_time_arrays VALUES ('2024-01-01 00:00:00+00', 'a', ARRAY['2024-01-31'::date, NULL],"
+    " ARRAY['2024-01-01 10:00:00'::timestamp], ARRAY['2024-03-01 12:00:00+00'::timestamptz])",
+    """INSERT INTO w_time_arrays VALUES ('2024-01-01 00:00:01+00', 'b', '{2024-02-01,"2024-02-29"}',"""
+    """ '{"2024-01-01 10:00:00.5",NULL}', '{"2024-01-01 00:00:00+02","2024-06-01 12:00:00-05"}')""",
+    "INSERT INTO w_time_arrays (time, host, d) VALUES ('2024-01-01 00:00:02+00', 'c', '{2024-02-30}')",  # 22008
+    "UPDATE w_time_arrays SET d = array_append(d, '2025-01-01'::date) WHERE host = 'a'",
+]
+
+TIME_QUERIES = [
+    "SELECT host, d[1] AS d1, ts[1] AS t1, tz[2] AS z2, cardinality(tz) AS n FROM w_time_arrays ORDER BY time",
+    "SELECT host, unnest(tz) AS z FROM w_time_arrays ORDER BY time, z",
+    "SELECT '{2024-01-01,NULL}'::date[] AS a, '{\"2024-01-01 00:00:00+00\"}'::timestamptz[] AS b",
+]
+
+SCENARIOS = [(TABLE, WRITES, QUERIES), ("w_time_arrays", TIME_WRITES, TIME_QUERIES)]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s[0] for s in SCENARIOS])
+def test_array_columns(pair: Any, scenario: tuple[str, list[str], list[str]]) -> None:
+    table, writes, queries = scenario
+    run_on_both(pair, [f"DROP TABLE IF EXISTS {table}"])
     try:
-        yield pair
+        for i, sql in enumerate(writes):
+            same_outcomes(pair, sql, i)
+            diff = differences(f"SELECT * FROM {table}", run_pg(pair.pg, f"SELECT * FROM {table}"),
+                               run_tsgres(pair.ts, f"SELECT * FROM {table}"))  # fmt: skip
+            assert not diff, f"step {i}: {sql}\n" + "\n".join(diff)
+        failures = query_failures(pair, queries)
+        assert not failures, failures
     finally:
-        run_on_both(pair, [f"DROP TABLE IF EXISTS {TABLE}"])
-
-
-def test_array_columns(arrays_pair: Any) -> None:
-    pair = arrays_pair
-    for i, sql in enumerate(WRITES):
-        same_outcomes(pair, sql, i)
-        diff = differences(f"SELECT * FROM {TABLE}", run_pg(pair.pg, f"SELECT * FROM {TABLE}"),
-                           run_tsgres(pair.ts, f"SELECT * FROM {TABLE}"))  # fmt: skip
-        assert not diff, f"step {i}: {sql}\n" + "\n".join(diff)
-    failures = query_failures(pair, QUERIES)
-    assert not failures, failures
+        run_on_both(pair, [f"DROP TABLE IF EXISTS {table}"])

@@ -327,3 +327,11 @@ SELECT * FROM string_to_table('a,b', ',') AS t(x, y);
 -- name: similar_to_bad_escape
 -- error: 22025
 SELECT 'a' SIMILAR TO 'a' ESCAPE '##';
+
+-- name: date_field_out_of_range
+-- error: 22008
+SELECT '2024-02-30'::date;
+
+-- name: timestamp_month_out_of_range
+-- error: 22008
+SELECT '2024-13-01 00:00:00'::timestamp;
