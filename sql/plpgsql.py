@@ -17,6 +17,8 @@ block runs here statement by statement, each through the session as if the clien
   ``others`` ...) or ``SQLSTATE 'xxxxx'``; a handled error's statement changed nothing (each statement
   runs alone), what ran before it in the block stays (PostgreSQL would undo the block's earlier
   statements too);
+- ``CASE [selector] WHEN value [, value] THEN stmts ... [ELSE stmts] END CASE``, read as the IF it is
+  (no branch taken and no ELSE: 20000);
 - ``IF cond THEN stmts [ELSIF cond THEN stmts ...] [ELSE stmts] END IF``, the condition a SQL
   boolean expression (``EXISTS (SELECT ...)`` and the like);
 - ``NULL``, ``PERFORM query`` (run, result dropped), ``RAISE NOTICE|WARNING|INFO|LOG|DEBUG 'text' [,
@@ -73,6 +75,7 @@ CONDITIONS = {
     "wrong_object_type": "42809",
     "object_not_in_prerequisite_state": "55000",
     "invalid_table_definition": "42P16",
+    "case_not_found": "20000",
 }
 _KEYWORDS = ("BEGIN", "END", "IF", "ELSIF", "ELSEIF", "ELSE", "EXCEPTION", "WHEN", "THEN", "DECLARE")
 
@@ -144,6 +147,15 @@ def _rest(text: str, word: str) -> str:
 
 def _split_then(text: str) -> tuple[str, str]:
     """``cond THEN rest``: the condition (up to the first THEN outside parentheses and CASE) and the rest."""
+    found = _split_at(text, (TokenType.THEN,))
+    if found is None:
+        raise E.SyntaxError_("syntax error in PL/pgSQL: THEN expected")
+    return found[0], found[1]
+
+
+def _split_at(text: str, kinds: tuple[TokenType, ...]) -> tuple[str, str, TokenType] | None:
+    """The text before the first token of ``kinds`` outside parentheses and CASE ... END, the text
+    after it, and its kind; None without one."""
     try:
         tokens = DIALECT.tokenize(text)
     except TokenError as e:
@@ -154,9 +166,18 @@ def _split_then(text: str) -> tuple[str, str]:
             depth += 1
         elif tok.token_type in (TokenType.R_PAREN, TokenType.END) and depth:
             depth -= 1
-        elif tok.token_type is TokenType.THEN and depth == 0:
-            return text[: tok.start].strip(), text[tok.end + 1 :].strip()
-    raise E.SyntaxError_("syntax error in PL/pgSQL: THEN expected")
+        elif tok.token_type in kinds and depth == 0:
+            return text[: tok.start].strip(), text[tok.end + 1 :].strip(), tok.token_type
+    return None
+
+
+def _split_commas(text: str) -> list[str]:
+    """``a, b, c`` at the top level (outside parentheses and CASE ... END)."""
+    parts = []
+    while (found := _split_at(text, (TokenType.COMMA,))) is not None:
+        parts.append(found[0])
+        text = found[1]
+    return [*parts, text.strip()]
 
 
 class _Pieces:
@@ -191,8 +212,10 @@ class _Pieces:
     def token(self) -> str:
         """The current statement's first keyword (``END IF`` as one)."""
         w = self.word()
-        if w == "END" and re.match(r"(?is)^\s*END\s+IF\s*$", self.head):
-            return "END IF"
+        if w == "END":
+            m = re.match(r"(?is)^\s*END\s+(IF|CASE)\s*$", self.head)
+            if m:
+                return "END " + m[1].upper()
         return w
 
     def block(self) -> tuple:
@@ -233,9 +256,11 @@ class _Pieces:
                 out.append(self.block())
             elif tok == "IF":
                 out.append(self.if_())
-            elif tok in ("FOR", "WHILE", "LOOP", "FOREACH", "CASE"):
+            elif tok == "CASE":
+                out.append(self.case_())
+            elif tok in ("FOR", "WHILE", "LOOP", "FOREACH"):
                 raise E.FeatureNotSupported(f"{self.what}: {tok} is not supported")
-            elif tok in ("ELSIF", "ELSEIF", "ELSE", "EXCEPTION", "WHEN", "THEN", "END", "END IF"):
+            elif tok in ("ELSIF", "ELSEIF", "ELSE", "EXCEPTION", "WHEN", "THEN", "END", "END IF", "END CASE"):
                 raise self.error()
             else:
                 out.append(("sql", self.head))
@@ -262,6 +287,40 @@ class _Pieces:
                 otherwise = self.statements(("END IF",))
             elif tok == "END IF":
                 self.next()
+                return ("if", branches, otherwise)
+            else:
+                raise self.error()
+
+    def case_(self) -> tuple:
+        """``CASE [selector] WHEN value [, value ...] THEN stmts ... [ELSE stmts] END CASE`` as the IF it
+        is: the selector compared (=) with each value, or each WHEN a condition; without ELSE, no
+        branch taken raises 20000 (case_not_found), as PostgreSQL's."""
+        rest = _rest(self.head, "CASE")
+        selector = None
+        if _first_word(rest) != "WHEN":
+            found = _split_at(rest, (TokenType.WHEN,))
+            if found is None:
+                raise self.error()
+            selector, rest = found[0], "WHEN " + found[1]
+        self.head = rest
+        branches = []
+        otherwise: list[tuple] | None = None
+        while True:
+            tok = self.token()
+            if tok == "WHEN":
+                cond, self.head = _split_then(_rest(self.head, "WHEN"))
+                if not self.head:
+                    self.next()
+                if selector is not None:
+                    cond = " OR ".join(f"({selector}) = ({v})" for v in _split_commas(cond))
+                branches.append((cond, self.statements(("WHEN", "ELSE", "END CASE"))))
+            elif tok == "ELSE" and branches and otherwise is None:
+                self.take("ELSE")
+                otherwise = self.statements(("END CASE",))
+            elif tok == "END CASE" and branches:
+                self.next()
+                if otherwise is None:
+                    otherwise = [("sql", "RAISE EXCEPTION 'case not found' USING ERRCODE = '20000'")]
                 return ("if", branches, otherwise)
             else:
                 raise self.error()

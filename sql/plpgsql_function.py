@@ -25,13 +25,14 @@ interpreter runs per row), and gives what PostgreSQL's function gives for the sa
 - ``name := expr`` (or ``=``), for parameters too;
 - ``SELECT exprs INTO names FROM ...``: each name the first row's value of its column (NULL without a
   row); ``FOUND`` then says whether there was a row (false before any);
-- ``IF cond THEN ... [ELSIF cond THEN ...] [ELSE ...] END IF``, ``NULL``;
+- ``IF cond THEN ... [ELSIF cond THEN ...] [ELSE ...] END IF``, ``CASE`` statements (read as that IF:
+  sql/plpgsql.py), ``NULL``;
 - ``RETURN expr`` (cast to the declared result type); in a SETOF / TABLE function, ``RETURN QUERY
   select`` on a path without IF;
 - ``RAISE EXCEPTION 'format' [, args] [USING ERRCODE = '...']``: that error when a call reaches it;
 - a path that ends without RETURN raises 2F005 when a call takes it, as in PostgreSQL.
 
-Not supported (0A000 when the function is created, naming the construct): loops, CASE statements,
+Not supported (0A000 when the function is created, naming the construct): loops,
 EXCEPTION handlers, SELECT INTO STRICT, other statements (INSERT, UPDATE, PERFORM, EXECUTE ...),
 RAISE below EXCEPTION, %TYPE, %ROWTYPE and record variables, RETURNS void and trigger functions.
 As with check_function_bodies, a body is read when the function is created but its queries are

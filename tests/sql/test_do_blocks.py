@@ -136,3 +136,24 @@ def test_a_handled_error_leaves_the_transaction_usable(s):
 def test_what_is_refused(s, sql, error):
     with pytest.raises(error):
         _run(s, sql)
+
+
+def test_case_statements(tmp_path):
+    """CASE ... WHEN ... END CASE (a selector compared with each value, or conditions); without ELSE a
+    value no WHEN takes raises 20000, as PostgreSQL's."""
+    with sql_engine(tmp_path) as (_storage, engine):
+        s = engine.session("postgres")
+        run = lambda sql: s.execute(s.prepare(sql, []), [])  # noqa: E731
+        run("CREATE TABLE cs (time timestamptz NOT NULL, v int4)")
+        run(
+            "DO $$ BEGIN CASE 2 WHEN 1 THEN NULL; WHEN 2, 3 THEN"
+            " INSERT INTO cs VALUES ('2024-01-01 00:00:00+00', 2); END CASE; END $$"
+        )
+        run(
+            "DO $$ BEGIN CASE WHEN 1 > 2 THEN NULL; ELSE INSERT INTO cs VALUES ('2024-01-01 00:00:01+00', 3); END CASE; END $$"
+        )
+        rows = [r["v"] for b in run("SELECT v FROM cs ORDER BY time").batches for r in b.to_pylist()]
+        assert rows == [2, 3]
+        with pytest.raises(E.SqlError) as info:
+            run("DO $$ BEGIN CASE 5 WHEN 1 THEN NULL; END CASE; END $$")
+        assert info.value.sqlstate == "20000"

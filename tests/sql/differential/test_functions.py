@@ -120,6 +120,11 @@ SCENARIO = [
     + "".join(f" IF x > {k} THEN y := y + 1; END IF;" for k in range(1, 9))
     + " IF x > 0 THEN DECLARE y int := 50; BEGIN z := y + x; END; ELSIF x < 0 THEN y := -1; END IF;"
     " RETURN y * 1000 + z; END $$",
+    "CREATE FUNCTION f_kind(x int) RETURNS text LANGUAGE plpgsql AS $$ BEGIN"
+    " CASE x + 0 WHEN 1, 2 THEN RETURN 'small'; WHEN 3 THEN RETURN 'three'; ELSE RETURN 'other'; END CASE;"
+    " END $$",
+    "CREATE FUNCTION f_sgn(x int) RETURNS int LANGUAGE plpgsql AS $$ DECLARE r int; BEGIN"
+    " CASE WHEN x > 0 THEN r := 1; WHEN x < 0 THEN r := -1; END CASE; RETURN r; END $$",
     "CREATE FUNCTION f_nosuch() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1 $$",  # 42601: no END
     "CREATE FUNCTION f_nosuch(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN zz := 1; RETURN x; END $$",  # 42601
 ]
@@ -165,6 +170,9 @@ QUERIES = [
     "SELECT f_noret(3) AS a",
     "SELECT f_noret(-3)",  # 2F005
     "SELECT f_nested(5) AS n",
+    "SELECT f_kind(1) AS a, f_kind(2) AS b, f_kind(3) AS c, f_kind(9) AS d, f_kind(NULL) AS e",
+    "SELECT f_sgn(5) AS a, f_sgn(-5) AS b",
+    "SELECT f_sgn(0)",  # 20000: case not found
     "SELECT f_count_over(4) AS a, f_count_over(100) AS b, f_count_over(-3) AS c, f_count_over(NULL) AS d",
     "SELECT cores, f_count_over(cores) AS c FROM cpu GROUP BY cores ORDER BY cores",
     "SELECT f_grade(95) AS a, f_grade(86) AS b, f_grade(82, 1) AS c, f_grade(10, 75) AS d, f_grade(NULL) AS e",
@@ -214,6 +222,8 @@ CLEANUP = [
         "f_nested(integer)",
         "f_grade(numeric, numeric)",
         "f_count_over(integer)",
+        "f_kind(integer)",
+        "f_sgn(integer)",
         "f_recent_pl(text, integer)",
     )
 ] + ["RESET check_function_bodies"]
