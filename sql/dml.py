@@ -89,7 +89,7 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     ignored = identity.insert_values(meta, names, source, tree.meta.get("overriding"))
     if isinstance(source, exp.Values):
         names, serial_rows = _values_defaults(source, names, meta.options.get("defaults", {}))
-        _fix_time_literals(source, [by_name[n] for n in names])
+        _fix_literals(source, [by_name[n] for n in names])
     if names:
         values = isinstance(source, exp.Values)
         rows = _plain_values(session, meta, source, names, params) if values else None
@@ -271,7 +271,7 @@ def _accepts(col, typ: pa.DataType):
 
 def no_arrays(table: str, columns: list) -> None:
     """0A000 when a write gives a value to an array column of an element type sql/arrays.py does not
-    read as a list (numeric, timestamps ...): such columns are declared and read as text."""
+    read as a list (numeric, uuid, jsonb ...): such columns are declared and read as text."""
     for c in columns:
         if c.type.name.endswith("[]") and arrays.element_of(c.type.name) is None:
             raise E.FeatureNotSupported(
@@ -337,7 +337,7 @@ def _sequence_block(session: SqlSession, table: exp.Table, d: dict, n: int, col)
     return values
 
 
-def _fix_time_literals(values: exp.Values, targets: list) -> None:
+def _fix_literals(values: exp.Values, targets: list) -> None:
     """'2016-01-01 00:00:00 +0000' into a timestamp column, as PostgreSQL reads it (see
     sql/rewrite/timestamp_literals.py); only at positions whose column is a timestamp. A text
     '{a,b}' into an array column becomes its ARRAY[...] (:func:`array_literal`)."""

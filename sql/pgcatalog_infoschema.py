@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from sql.pgcatalog import Row, generates
 from sql.pgcatalog_model import (
-    LANG_INTERNAL,
     LANG_PLPGSQL,
     LANG_SQL,
     NS_CATALOG,
@@ -160,10 +159,7 @@ def _data_type(s: Snapshot, oid: int) -> str:
     return s.type_format(t) if t.namespace == NS_CATALOG else "USER-DEFINED"
 
 
-_LANGUAGES = {
-    LANG_PLPGSQL: "PLPGSQL",
-    LANG_INTERNAL: "INTERNAL",
-}  # external_language: the language's name in upper case
+_LANGUAGES = {LANG_SQL: "SQL", LANG_PLPGSQL: "PLPGSQL"}  # external_language: the name in upper case
 
 
 @generates("information_schema.routines")
@@ -185,7 +181,7 @@ def routines(s: Snapshot) -> list[Row]:
             "dtd_identifier": "0",
             "routine_body": "SQL" if p.lang == LANG_SQL else "EXTERNAL",
             "routine_definition": p.src,
-            "external_language": "SQL" if p.lang == LANG_SQL else _LANGUAGES.get(p.lang, "INTERNAL"),
+            "external_language": _LANGUAGES.get(p.lang, "INTERNAL"),
             "parameter_style": "GENERAL",
             "is_deterministic": "YES" if p.volatile == "i" else "NO",
             "sql_data_access": "MODIFIES",

@@ -33,6 +33,7 @@ a language other than plpgsql.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from sqlglot.errors import TokenError
@@ -120,40 +121,45 @@ def parse_block(body: str, what: str) -> tuple:
     return block
 
 
-def _declares(stmt: tuple) -> bool:
+def walk(stmt: tuple) -> Iterator[tuple]:
+    """``stmt`` and every statement inside it: a block's statements and handlers, an IF's branches."""
+    yield stmt
     if stmt[0] == "block":
-        return (
-            bool(stmt[3])
-            or any(_declares(s) for s in stmt[1])
-            or any(_declares(s) for _, body in stmt[2] for s in body)
-        )
-    if stmt[0] == "if":
-        return any(_declares(s) for _, body in stmt[1] for s in body) or any(_declares(s) for s in stmt[2])
-    return False
+        nested = [*stmt[1], *(s for _, body in stmt[2] for s in body)]
+    elif stmt[0] == "if":
+        nested = [*(s for _, body in stmt[1] for s in body), *stmt[2]]
+    else:
+        return
+    for s in nested:
+        yield from walk(s)
+
+
+def _declares(block: tuple) -> bool:
+    return any(s[0] == "block" and s[3] for s in walk(block))
 
 
 def _statements(body: str) -> list[str]:
     return [p.strip().rstrip(";").strip() for p in split(body) if p.strip().rstrip(";").strip()]
 
 
-def _first_word(text: str) -> str:
+def first_word(text: str) -> str:
     m = re.match(r"\s*(<<\s*\w+\s*>>|[A-Za-z_]+)", text)
     return m.group(1).upper() if m else ""
 
 
-def _rest(text: str, word: str) -> str:
+def rest_after(text: str, word: str) -> str:
     return re.sub(rf"(?is)^\s*{re.escape(word)}\b", "", text, count=1).strip()
 
 
 def _split_then(text: str) -> tuple[str, str]:
     """``cond THEN rest``: the condition (up to the first THEN outside parentheses and CASE) and the rest."""
-    found = _split_at(text, (TokenType.THEN,))
+    found = split_at(text, (TokenType.THEN,))
     if found is None:
         raise E.SyntaxError_("syntax error in PL/pgSQL: THEN expected")
     return found[0], found[1]
 
 
-def _split_at(text: str, kinds: tuple[TokenType, ...]) -> tuple[str, str, TokenType] | None:
+def split_at(text: str, kinds: tuple[TokenType, ...]) -> tuple[str, str, TokenType] | None:
     """The text before the first token of ``kinds`` outside parentheses and CASE ... END, the text
     after it, and its kind; None without one."""
     try:
@@ -174,7 +180,7 @@ def _split_at(text: str, kinds: tuple[TokenType, ...]) -> tuple[str, str, TokenT
 def _split_commas(text: str) -> list[str]:
     """``a, b, c`` at the top level (outside parentheses and CASE ... END)."""
     parts = []
-    while (found := _split_at(text, (TokenType.COMMA,))) is not None:
+    while (found := split_at(text, (TokenType.COMMA,))) is not None:
         parts.append(found[0])
         text = found[1]
     return [*parts, text.strip()]
@@ -193,11 +199,11 @@ class _Pieces:
         return self.at >= len(self.items)
 
     def word(self) -> str:
-        return _first_word(self.head) if not self.done() else ""
+        return first_word(self.head) if not self.done() else ""
 
     def take(self, word: str) -> None:
         """Peel ``word`` off the current statement; an empty remainder moves on to the next."""
-        self.head = _rest(self.head, word)
+        self.head = rest_after(self.head, word)
         if not self.head:
             self.next()
 
@@ -237,7 +243,7 @@ class _Pieces:
         if self.token() == "EXCEPTION":
             self.take("EXCEPTION")
             while self.token() == "WHEN":
-                cond, self.head = _split_then(_rest(self.head, "WHEN"))
+                cond, self.head = _split_then(rest_after(self.head, "WHEN"))
                 if not self.head:
                     self.next()
                 handlers.append((_conditions(cond), self.statements(("WHEN", "END"))))
@@ -270,7 +276,7 @@ class _Pieces:
     def if_(self) -> tuple:
         branches = []
         otherwise: list[tuple] = []
-        cond, self.head = _split_then(_rest(self.head, "IF"))
+        cond, self.head = _split_then(rest_after(self.head, "IF"))
         if not self.head:
             self.next()
         ends = ("ELSIF", "ELSEIF", "ELSE", "END IF")
@@ -278,7 +284,7 @@ class _Pieces:
         while True:
             tok = self.token()
             if tok in ("ELSIF", "ELSEIF"):
-                cond, self.head = _split_then(_rest(self.head, tok))
+                cond, self.head = _split_then(rest_after(self.head, tok))
                 if not self.head:
                     self.next()
                 branches.append((cond, self.statements(ends)))
@@ -295,10 +301,10 @@ class _Pieces:
         """``CASE [selector] WHEN value [, value ...] THEN stmts ... [ELSE stmts] END CASE`` as the IF it
         is: the selector compared (=) with each value, or each WHEN a condition; without ELSE, no
         branch taken raises 20000 (case_not_found), as PostgreSQL's."""
-        rest = _rest(self.head, "CASE")
+        rest = rest_after(self.head, "CASE")
         selector = None
-        if _first_word(rest) != "WHEN":
-            found = _split_at(rest, (TokenType.WHEN,))
+        if first_word(rest) != "WHEN":
+            found = split_at(rest, (TokenType.WHEN,))
             if found is None:
                 raise self.error()
             selector, rest = found[0], "WHEN " + found[1]
@@ -308,7 +314,7 @@ class _Pieces:
         while True:
             tok = self.token()
             if tok == "WHEN":
-                cond, self.head = _split_then(_rest(self.head, "WHEN"))
+                cond, self.head = _split_then(rest_after(self.head, "WHEN"))
                 if not self.head:
                     self.next()
                 if selector is not None:
@@ -387,16 +393,16 @@ def _execute(session: SqlSession, sql: str) -> list[tuple]:
 
 
 def _run_sql(session: SqlSession, text: str) -> None:
-    word = _first_word(text)
+    word = first_word(text)
     if word == "NULL" and text.strip().upper() == "NULL":
         return
     if word == "RETURN" and text.strip().upper() == "RETURN":
         raise _Return
     if word == "PERFORM":
-        _execute(session, "SELECT " + _rest(text, "PERFORM"))
+        _execute(session, "SELECT " + rest_after(text, "PERFORM"))
         return
     if word == "RAISE":
-        _raise(session, _rest(text, "RAISE"))
+        _raise(session, rest_after(text, "RAISE"))
         return
     if word in ("EXECUTE", "GET", "FOR", "WHILE", "LOOP", "FOREACH") or re.match(r"^\s*\w+\s*:=", text):
         raise E.FeatureNotSupported(f"DO blocks: {word or 'assignment'} is not supported")
@@ -406,10 +412,12 @@ def _run_sql(session: SqlSession, text: str) -> None:
 _LEVELS = ("DEBUG", "LOG", "INFO", "NOTICE", "WARNING", "EXCEPTION")
 
 
-def _raise(session: SqlSession, text: str) -> None:
-    level = _first_word(text)
+def read_raise(text: str, what: str) -> tuple[str, str | None, str, str | None]:
+    """What follows RAISE: (its level, EXCEPTION unless given; the ERRCODE of ``USING ERRCODE =
+    '...'`` as written, or None; the format text; the SQL of the arguments after it, or None)."""
+    level = first_word(text)
     if level in _LEVELS:
-        text = _rest(text, level)
+        text = rest_after(text, level)
     else:
         level = "EXCEPTION"
     errcode = None
@@ -418,10 +426,14 @@ def _raise(session: SqlSession, text: str) -> None:
         errcode, text = using[1], text[: using.start()].strip()
     m = re.match(r"(?s)^\s*'((?:[^']|'')*)'\s*(?:,(.*))?$", text)
     if m is None:
-        raise E.FeatureNotSupported("DO blocks: RAISE needs a format string")
-    message = m[1].replace("''", "'")
-    if m[2]:
-        (values,) = _execute(session, f"SELECT {m[2]}")
+        raise E.FeatureNotSupported(f"{what}: RAISE needs a format string")
+    return level, errcode, m[1].replace("''", "'"), m[2]
+
+
+def _raise(session: SqlSession, text: str) -> None:
+    level, errcode, message, args_sql = read_raise(text, "DO blocks")
+    if args_sql:
+        (values,) = _execute(session, f"SELECT {args_sql}")
         args = [str(v) if v is not None else "<NULL>" for v in values]
         for a in args:
             message = message.replace("%", a, 1)

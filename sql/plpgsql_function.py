@@ -50,7 +50,7 @@ from sqlglot.tokens import TokenType
 
 from sql import errors as E
 from sql.parse import DIALECT, parse
-from sql.plpgsql import CONDITIONS, parse_block
+from sql.plpgsql import CONDITIONS, first_word, parse_block, read_raise, rest_after, split_at, walk
 from sql.types import lookup as type_lookup
 
 if TYPE_CHECKING:
@@ -63,7 +63,6 @@ MAX_NODES = 20_000  # nodes of one variable's expression (see _bounded)
 _NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
 _DECL = re.compile(rf"(?is)^\s*(?P<name>{_NAME})\s+(?P<constant>CONSTANT\s+)?(?P<rest>.+)$")
 _ASSIGN = re.compile(rf"(?is)^\s*(?P<name>{_NAME})\s*(?::=|=)(?P<expr>.+)$")
-_RAISE_LEVELS = ("DEBUG", "LOG", "INFO", "NOTICE", "WARNING", "EXCEPTION")
 
 
 def compile_body(source: str, fn: Function) -> str:
@@ -133,9 +132,9 @@ class _Compiler:
                 ]
                 return exp.Case(ifs=ifs, default=self.value([*otherwise, *rest], dict(env)))
             text = item[1]
-            word = _first_word(text)
+            word = first_word(text)
             if word == "RETURN":
-                value = text.strip()[len("RETURN") :].strip()
+                value = rest_after(text, "RETURN")
                 if not value:
                     raise E.SyntaxError_('missing expression at or near "RETURN"')
                 if re.match(r"(?i)(QUERY|NEXT)\b", value):
@@ -156,7 +155,7 @@ class _Compiler:
             elif item[0] == "if":
                 env = self.merged_if(item, env)
             else:
-                self.statement(item[1], _first_word(item[1]), env)
+                self.statement(item[1], first_word(item[1]), env)
         return env
 
     def merged_if(self, item: tuple, env: dict) -> dict:
@@ -189,9 +188,9 @@ class _Compiler:
             if item[0] == "if":
                 raise E.FeatureNotSupported(f"{WHAT}: IF in a set-returning function is not supported")
             text = item[1]
-            word = _first_word(text)
+            word = first_word(text)
             if word == "RETURN":
-                rest = text.strip()[len("RETURN") :].strip()
+                rest = rest_after(text, "RETURN")
                 m = re.match(r"(?is)^QUERY\s+(.+)$", rest)
                 if m is not None:
                     if found is not None:
@@ -229,7 +228,8 @@ class _Compiler:
             "(DECLARE, assignments, IF, SELECT INTO, RETURN and RAISE EXCEPTION are)"
         )
 
-    def declare(self, text: str, env: dict) -> None:
+    def declare(self, text: str, env: dict) -> str:
+        """A declaration's variable into ``env``; its name."""
         m = _DECL.match(text)
         if m is None:
             raise E.SyntaxError_(f'syntax error at or near "{text.split()[0] if text.split() else text}"')
@@ -248,6 +248,7 @@ class _Compiler:
             raise E.UndefinedObject(f'type "{typ}" does not exist') from None
         value = exp.null() if default is None else self.expr(default, env)
         env[name] = (self.typed(value, typ), typ)
+        return name
 
     def enter(self, block: tuple, env: dict) -> tuple[list, dict, list[str]]:
         """A nested block: its statements, the variables inside it (its declarations over ``env``,
@@ -256,18 +257,7 @@ class _Compiler:
         if handlers:
             raise E.FeatureNotSupported(f"{WHAT}: EXCEPTION handlers are not supported")
         inner = dict(env)
-        for d in decls:
-            self.declare(d, inner)
-        return body, inner, self._declared(decls)
-
-    @staticmethod
-    def _declared(decls: list[str]) -> list[str]:
-        out = []
-        for d in decls:
-            m = _DECL.match(d)
-            if m is not None:
-                out.append(_normal(m["name"]))
-        return out
+        return body, inner, [self.declare(d, inner) for d in decls]
 
     def select_into(self, text: str, env: dict) -> None:
         into = _into(text)
@@ -293,27 +283,16 @@ class _Compiler:
     def raised(self, text: str, env: dict) -> exp.Expression:
         """RAISE EXCEPTION's failure, as the value of the path reaching it (RAISE below EXCEPTION:
         0A000, a notice being no value to inline)."""
-        rest = text.strip()[len("RAISE") :].strip()
-        level = _first_word(rest)
-        if level in _RAISE_LEVELS:
-            rest = rest[len(level) :].strip()
-        else:
-            level = "EXCEPTION"
+        level, given, text, args_sql = read_raise(rest_after(text, "RAISE"), WHAT)
         if level != "EXCEPTION":
             raise E.FeatureNotSupported(f"{WHAT}: RAISE {level} is not supported (RAISE EXCEPTION is)")
         code = "P0001"
-        using = re.search(r"(?is)\bUSING\s+ERRCODE\s*=\s*'([^']*)'\s*$", rest)
-        if using:
-            given = using[1]
+        if given is not None:
             code = CONDITIONS.get(given.lower(), given)
             if not re.fullmatch(r"[0-9A-Z]{5}", code):
                 raise E.UndefinedObject(f'unrecognized exception condition "{given}"')
-            rest = rest[: using.start()].strip()
-        m = re.match(r"(?s)^'((?:[^']|'')*)'\s*(?:,(.*))?$", rest)
-        if m is None:
-            raise E.FeatureNotSupported(f"{WHAT}: RAISE needs a format string")
-        parts = m[1].replace("''", "'").split("%")
-        args = [] if not m[2] else list(parse(f"SELECT {m[2]}").expressions)
+        parts = text.split("%")
+        args = [] if not args_sql else list(parse(f"SELECT {args_sql}").expressions)
         if len(args) != len(parts) - 1:
             raise E.SyntaxError_("too few parameters specified for RAISE" if len(args) < len(parts) - 1
                                  else "too many parameters specified for RAISE")  # fmt: skip
@@ -391,16 +370,7 @@ def _bounded(e: exp.Expression) -> exp.Expression:
 
 def _ends(stmt: tuple) -> bool:
     """Whether a statement may end the function (RETURN or RAISE in it, at any depth)."""
-    if stmt[0] == "block":
-        return any(_ends(s) for s in stmt[1])
-    if stmt[0] == "if":
-        return any(_ends(s) for _, body in stmt[1] for s in body) or any(_ends(s) for s in stmt[2])
-    return _first_word(stmt[1]) in ("RETURN", "RAISE")
-
-
-def _first_word(text: str) -> str:
-    m = re.match(r"\s*([A-Za-z_]+)", text)
-    return m.group(1).upper() if m else ""
+    return any(s[0] == "sql" and first_word(s[1]) in ("RETURN", "RAISE") for s in walk(stmt))
 
 
 def _normal(name: str) -> str:
@@ -419,15 +389,8 @@ def _tokens(text: str) -> list:
 
 def _split_default(rest: str) -> tuple[str, str | None]:
     """``type [{:= | = | DEFAULT} expr]`` as (the type's text, the default's text or None)."""
-    depth = 0
-    for tok in _tokens(rest):
-        if tok.token_type in (TokenType.L_PAREN, TokenType.L_BRACKET):
-            depth += 1
-        elif tok.token_type in (TokenType.R_PAREN, TokenType.R_BRACKET):
-            depth -= 1
-        elif depth == 0 and tok.token_type in (TokenType.COLON_EQ, TokenType.EQ, TokenType.DEFAULT):
-            return rest[: tok.start].strip(), rest[tok.end + 1 :].strip()
-    return rest.strip(), None
+    found = split_at(rest, (TokenType.COLON_EQ, TokenType.EQ, TokenType.DEFAULT))
+    return (rest.strip(), None) if found is None else (found[0], found[1])
 
 
 def _into(text: str) -> tuple[int, int, list[str], bool] | None:

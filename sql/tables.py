@@ -343,8 +343,8 @@ def to_ns(arr: pa.Array, t: pgt.PgType) -> np.ndarray:
         raw = arr.view(pa.int64()).to_numpy()
         per = _NS_PER[arr.type.unit]
         limit = np.iinfo(np.int64).max // per
-        if per == 1 or not len(raw) or (int(raw.max()) <= limit and int(raw.min()) >= -limit):
-            return raw * per if per != 1 else raw.copy()
+        if not len(raw) or (int(raw.max()) <= limit and int(raw.min()) >= -limit):
+            return raw * per
     if pa.types.is_timestamp(arr.type):
         if arr.type.tz is None and t.name == "timestamptz":
             arr = arr.cast(pa.timestamp(arr.type.unit, tz="UTC"))

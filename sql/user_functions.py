@@ -74,9 +74,8 @@ class Function:
     base: str = ""
     columns: list[list[str]] | None = None  # [name, type] of each column of a set of rows
     language: str = "sql"  # sql | plpgsql
-    source: str | None = (
-        None  # a plpgsql function's body as written (``body`` is its SELECT: sql/plpgsql_function.py)
-    )
+    # a plpgsql function's body as written (``body`` is its SELECT: sql/plpgsql_function.py)
+    source: str | None = None
 
     def __post_init__(self) -> None:
         if not self.base:

@@ -222,9 +222,9 @@ def arrow_col(arr: pa.ChunkedArray | pa.Array, kind: str | None = None) -> Col:
     elif pa.types.is_timestamp(t):
         vals = arr.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).fill_null(0).to_numpy() * 1000
         k = INTEGER
-    elif pa.types.is_list(t) and arrays.element_of_arrow(t.value_type) is not None:
+    elif pa.types.is_list(t) and (element := arrays.element_of_arrow(t.value_type)) is not None:
         # an array column of a SQL table (sql/arrays.py): a string field holding its text, as stored
-        vals = arrays.to_storage(arr, arrays.element_of_arrow(t.value_type), "")
+        vals = arrays.to_storage(arr, element, "")
         k = STRING
     else:
         vals = arr.cast(pa.string()).to_numpy(zero_copy_only=False).astype(object, copy=False)

@@ -779,13 +779,10 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
         text = _as_text(t(node.this), node.this, output=bool(node.meta.get("pg_output")))
         return text if text is not None else node
     if isinstance(node, exp.DPipe):
-        left, right = t(node.this), t(node.expression)
-        if (left or "").endswith("[]") or (right or "").endswith("[]"):  # arrays concatenate
-            if (left or "").endswith("[]") and (right or "").endswith("[]"):
-                return _fn("list_concat", node.this, node.expression)
-            if (left or "").endswith("[]"):
-                return _fn("list_append", node.this, node.expression)
-            return _fn("list_prepend", node.this, node.expression)
+        left, right = (bool(k and k.endswith("[]")) for k in (t(node.this), t(node.expression)))
+        if left or right:  # arrays concatenate: array || array, array || element, element || array
+            fn = "list_concat" if left and right else "list_append" if left else "list_prepend"
+            return _fn(fn, node.this, node.expression)
         for key in ("this", "expression"):
             operand = node.args.get(key)
             text = _as_text(t(operand), operand) if operand is not None else None
