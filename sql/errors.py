@@ -252,14 +252,19 @@ class DataCorrupted(SqlError, sqlstate="XX001"): ...
 
 
 def by_sqlstate(code: str) -> type[SqlError]:
-    """The most specific SqlError class for a SQLSTATE (SqlError itself when none is declared)."""
+    """The class to raise an ERROR of a SQLSTATE with (SqlError itself when none is declared): one
+    of this module's where it declares the code, never a class of another severity (a FATAL one
+    ends the connection, a NOTICE or WARNING one is no error at all: pgwire's FATAL 22023 and this
+    module's NOTICE 42P07 share their codes with plain errors)."""
     found: type[SqlError] = SqlError
     stack = list(SqlError.__subclasses__())
     while stack:
         cls = stack.pop()
-        if cls.sqlstate == code:
-            found = cls
         stack.extend(cls.__subclasses__())
+        if cls.sqlstate != code or cls.severity != "ERROR" or cls.__init__ is not SqlError.__init__:
+            continue
+        if found is SqlError or (cls.__module__ == __name__ and found.__module__ != __name__):
+            found = cls
     return found
 
 

@@ -99,6 +99,28 @@ def test_clients_vanishing_mid_query(pg_server: PgServer, bystander: psycopg.Con
     _alive(bystander)
 
 
+@pytest.mark.parametrize(
+    ("sql", "code"),
+    [
+        ("SELECT split_part('a,b', ',', 0)", "22023"),  # pgwire declares a FATAL 22023 of its own
+        ("DO $$ BEGIN RAISE EXCEPTION 'x' USING ERRCODE = '0A000'; END $$", "0A000"),
+        ("DO $$ BEGIN RAISE EXCEPTION 'x' USING ERRCODE = '28000'; END $$", "28000"),
+        ("DO $$ BEGIN RAISE EXCEPTION 'x' USING ERRCODE = '42P07'; END $$", "42P07"),  # a NOTICE's code too
+        ("DO $$ BEGIN RAISE EXCEPTION 'x' USING ERRCODE = '25001'; END $$", "25001"),  # and a WARNING's
+    ],
+)
+def test_an_error_by_its_code_is_an_error_and_the_connection_stays(
+    pg_server: PgServer, bystander: psycopg.Connection, sql: str, code: str  # type: ignore[type-arg]
+) -> None:
+    """A function's or a RAISE's SQLSTATE that a FATAL, WARNING or NOTICE class declares too is still
+    an ERROR: the statement fails and the connection goes on (it was closed, or no error at all)."""
+    with pytest.raises(psycopg.Error) as caught:
+        bystander.execute(sql)
+    assert caught.value.diag.sqlstate == code
+    assert caught.value.diag.severity == "ERROR"
+    _alive(bystander)
+
+
 def test_random_bytes(pg_server: PgServer, bystander: psycopg.Connection) -> None:  # type: ignore[type-arg]
     rng = random.Random(20240229)
     for i in range(30):
