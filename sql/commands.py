@@ -168,16 +168,17 @@ def _set(session: SqlSession, toks: list[str]) -> Result:
 
 def _show(session: SqlSession, toks: list[str]) -> Result:
     if len(toks) > 1 and toks[1].upper() == "ALL":
-        rows = sorted(session.settings.items())
+        rows = sorted({**settings.every_default(), **session.settings}.items())
         table = pa.table(
             {"name": [k for k, _ in rows], "setting": [v for _, v in rows], "description": [""] * len(rows)}
         )
         return Result(describe(session, " ".join(toks)), iter(table.to_batches()), tag="SHOW")
     label = _show_name(toks[1:])
     name = label.lower()
-    if name not in session.settings:
+    value = session.settings.get(name, settings.default_shown(name))
+    if value is None:
         raise E.UndefinedObject(f'unrecognized configuration parameter "{name}"')
-    table = pa.table({label: [session.settings[name]]})
+    table = pa.table({label: [value]})
     return Result([ColumnDesc(label, TEXT.oid)], iter(table.to_batches()), tag="SHOW")
 
 

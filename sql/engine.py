@@ -328,7 +328,9 @@ class SqlSession:
 
     # -- settings ------------------------------------------------------------------------------------
     def set_setting(self, name: str, value: str) -> dict[str, str]:
+        """SET ``name`` TO ``value`` (and set_config): checked as PostgreSQL checks it first."""
         name = name.lower()
+        S.check(name, value)
         if name == "statement_timeout":
             try:
                 S.parse_duration_ms(value)
@@ -339,6 +341,21 @@ class SqlSession:
         value = S.normalise(name, value)
         if name == "client_encoding" and value != "UTF8":
             raise E.FeatureNotSupported(f'conversion to encoding "{value}" is not supported; use UTF8')
+        if name == "timezone" and value != "UTC":
+            self._check_zone(value)
+        return self._store_setting(name, value)
+
+    def _check_zone(self, tz: str) -> None:
+        """22023 for a zone DuckDB cannot set (every later statement would fail on it instead)."""
+        cur = self.sql_engine.duck.cursor()
+        try:
+            cur.execute("SET TimeZone = '" + tz.replace("'", "''") + "'")
+        except duckdb.Error:
+            raise E.InvalidParameterValue(f'invalid value for parameter "TimeZone": "{tz}"') from None
+        finally:
+            cur.close()
+
+    def _store_setting(self, name: str, value: str) -> dict[str, str]:
         self.settings[name] = value
         label = S.REPORTED.get(name)
         if label is not None:
@@ -348,13 +365,15 @@ class SqlSession:
 
     def reset_setting(self, name: str) -> dict[str, str]:
         name = {"time zone": "timezone"}.get(name, name)
+        if not S.known(name):
+            raise E.UndefinedObject(f'unrecognized configuration parameter "{name}"')
         default = S.DEFAULTS.get(name)
         if name == "session_authorization":
             default = self.user
         if default is None:
             self.settings.pop(name, None)
             return {}
-        return self.set_setting(name, default)
+        return self._store_setting(name, S.normalise(name, default))
 
     # -- Session protocol ------------------------------------------------------------------------------
     def split(self, sql: str) -> list[str]:

@@ -648,39 +648,44 @@ def pg_aggregate(s: Snapshot) -> list[Row]:
     ]
 
 
-_VARTYPES = {"on": "bool", "off": "bool"}
-# PostgreSQL's vartype where the value does not tell it
-_VARTYPE_OF = {
-    **dict.fromkeys(
-        ("intervalstyle", "client_min_messages", "bytea_output", "default_transaction_isolation",
-         "transaction_isolation", "synchronous_commit", "backslash_quote", "timescaledb.telemetry_level"),
-        "enum",
-    ),
-    **dict.fromkeys(("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "work_mem"), "integer"),
-}  # fmt: skip
+_VARTYPES = {"on": "bool", "off": "bool"}  # (a custom option's type, by its value)
 
 
 @generates("pg_settings")
 def pg_settings(s: Snapshot) -> list[Row]:
+    """Every parameter PostgreSQL 15 has (sql/pg_gucs.py), tsgres's own and the session's custom
+    ones: the session's value where it set one."""
     out: list[Row] = []
-    for name, value in sorted(s.session.settings.items()):
-        default = S.DEFAULTS.get(name)
-        vartype = (
-            _VARTYPE_OF.get(name)
-            or _VARTYPES.get(value)
-            or ("integer" if value.lstrip("-").isdigit() else "string")
-        )
+    defaults = S.every_default()
+    for name, value in sorted({**defaults, **s.session.settings}.items()):
+        default = defaults.get(name)
+        known = S.described(name)
+        setting = value
+        if known is not None:
+            vartype, raw, unit, context, enums, bounds = known
+            if raw is not None and value == default:
+                setting = raw  # (in the unit: work_mem's 4096 where SHOW says 4MB)
+            elif value != default:
+                setting = S.setting_in_unit(name, value)
+        else:
+            vartype = _VARTYPES.get(value) or ("integer" if value.lstrip("-").isdigit() else "string")
+            unit, context, enums, bounds = None, "user", None, None
         out.append(
             {
-                "name": S.REPORTED.get(name, name),  # (PostgreSQL's spelling: TimeZone, DateStyle)
-                "setting": value,
+                "name": S.spelled(name),
+                "setting": setting,
+                "unit": unit or None,
                 "category": "Customized Options" if "." in name else "Client Connection Defaults",
                 "short_desc": "",
-                "context": "user",
+                "context": context,
                 "vartype": vartype,
                 "source": "default" if value == default else "session",
-                "boot_val": default,
+                "min_val": None if bounds is None else str(bounds[0]),
+                "max_val": None if bounds is None else str(bounds[1]),
+                "enumvals": None if enums is None else list(enums),
+                "boot_val": default if known is None or known[1] is None else known[1],
                 "reset_val": default if default is not None else value,
+                "pending_restart": False,
             }
         )
     return out

@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from sql import errors as E
 from sql import sequences
+from sql import settings as S
 from sql.activity import SIGNAL_FUNCTION
 
 
@@ -69,15 +70,22 @@ def session_functions(tree: exp.Expression, ctx) -> exp.Expression:
                 )
                 return exp.Case(
                     this=exp.Lower(this=args[0].copy()),
-                    ifs=[exp.If(this=lit(k), true=lit(v)) for k, v in settings.items()],
+                    ifs=[
+                        exp.If(this=lit(k), true=lit(v)) for k, v in {**S.every_default(), **settings}.items()
+                    ],
                     default=exp.null() if missing_ok else unknown,
                 )
             if key is None:
                 raise E.FeatureNotSupported("current_setting() needs a constant name")
-            if key not in settings and not missing_ok:
+            value = settings.get(key, S.default_shown(key))
+            if value is None and not missing_ok:
                 raise E.UndefinedObject(f'unrecognized configuration parameter "{key}"')
-            return lit(settings.get(key))
+            return lit(value)
         if name == "set_config" and len(args) >= 2:
+            if not (isinstance(args[0], exp.Literal) and isinstance(args[1], exp.Literal)):
+                # a name or value read from rows (pg_dump: set_config(name, ...) FROM pg_settings
+                # WHERE name = '...'): not set, one value per row has no place here; the value
+                return args[1].copy()
             key, value = args[0].name.lower(), args[1].name
             if not ctx.describe:
                 ctx.set_setting(key, value)

@@ -110,7 +110,10 @@ def test_clients_vanishing_mid_query(pg_server: PgServer, bystander: psycopg.Con
     ],
 )
 def test_an_error_by_its_code_is_an_error_and_the_connection_stays(
-    pg_server: PgServer, bystander: psycopg.Connection, sql: str, code: str  # type: ignore[type-arg]
+    pg_server: PgServer,
+    bystander: psycopg.Connection,
+    sql: str,
+    code: str,  # type: ignore[type-arg]
 ) -> None:
     """A function's or a RAISE's SQLSTATE that a FATAL, WARNING or NOTICE class declares too is still
     an ERROR: the statement fails and the connection goes on (it was closed, or no error at all)."""
