@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -340,7 +341,8 @@ def _sequence_block(session: SqlSession, table: exp.Table, d: dict, n: int, col)
 def _fix_literals(values: exp.Values, targets: list) -> None:
     """'2016-01-01 00:00:00 +0000' into a timestamp column, as PostgreSQL reads it (see
     sql/rewrite/timestamp_literals.py); only at positions whose column is a timestamp. A text
-    '{a,b}' into an array column becomes its ARRAY[...] (:func:`array_literal`)."""
+    '{a,b}' into an array column becomes its ARRAY[...] (:func:`array_literal`). A text into an
+    integer column must be integer digits (22P02)."""
     from sql.rewrite.timestamp_literals import normalise
 
     for row in values.expressions:
@@ -349,8 +351,17 @@ def _fix_literals(values: exp.Values, targets: list) -> None:
                 new = normalise(e.this)
                 if new is not None:
                     e.replace(exp.Literal.string(new))
+            elif col.type.name in _INTEGER_NAMES and isinstance(e, exp.Literal) and e.is_string:
+                if not _INTEGER_TEXT.fullmatch(e.this):  # ('1.5': DuckDB's cast would round it)
+                    raise E.InvalidTextRepresentation(
+                        f'invalid input syntax for type {_INTEGER_NAMES[col.type.name]}: "{e.this}"'
+                    )
             else:
                 array_literal(e, col)
+
+
+_INTEGER_NAMES = {"int2": "smallint", "int4": "integer", "int8": "bigint"}
+_INTEGER_TEXT = re.compile(r"\s*[-+]?\d+\s*")
 
 
 def array_literal(e: exp.Expression, col) -> exp.Expression:

@@ -8,6 +8,7 @@ portal never loses its result to the next statement.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import duckdb
 
@@ -62,7 +63,101 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
-_PATTERNS: list[tuple[type[E.SqlError], re.Pattern[str], str]] = [
+# DuckDB's type names (in its messages) as PostgreSQL names the types in its own
+_PG_NAMES = {
+    "INT8": "smallint",  # (DuckDB's physical names count bits: INT8 is its TINYINT)
+    "TINYINT": "smallint",
+    "INT16": "smallint",
+    "SMALLINT": "smallint",
+    "INT32": "integer",
+    "INTEGER": "integer",
+    "INTEGER_LITERAL": "integer",
+    "INT64": "bigint",
+    "BIGINT": "bigint",
+    "HUGEINT": "numeric",
+    "DECIMAL": "numeric",
+    "FLOAT": "real",
+    "DOUBLE": "double precision",
+    "BOOL": "boolean",
+    "BOOLEAN": "boolean",
+    "VARCHAR": "text",
+    "STRING_LITERAL": "unknown",
+    "NULL": "unknown",
+    "DATE": "date",
+    "TIME": "time without time zone",
+    "TIMESTAMP": "timestamp without time zone",
+    "TIMESTAMP WITH TIME ZONE": "timestamp with time zone",
+    "INTERVAL": "interval",
+    "UUID": "uuid",
+    "BLOB": "bytea",
+    "JSON": "json",
+}
+_DATETIME_NAMES = {
+    "date",
+    "time without time zone",
+    "timestamp without time zone",
+    "timestamp with time zone",
+}
+_NO_FUNCTION_HINT = (
+    "No function matches the given name and argument types. You might need to add explicit type casts."
+)
+_NO_OPERATOR_HINT = (
+    "No operator matches the given name and argument types. You might need to add explicit type casts."
+)
+
+
+def _pg_name(duck_type: str) -> str:
+    t = duck_type.strip()
+    if t.endswith("[]"):
+        return _pg_name(t[:-2]) + "[]"
+    if t.startswith("DECIMAL("):
+        return "numeric"
+    return _PG_NAMES.get(t, t.lower())
+
+
+def _bad_text(m: re.Match[str]) -> E.SqlError:
+    """A string a cast could not read: PostgreSQL's 22P02 (22007 for times) naming its type; an integer
+    too large for its type is 22003."""
+    value, pg = m[1], _pg_name(m[2])
+    if pg in ("smallint", "integer", "bigint") and re.fullmatch(r"\s*[-+]?\d+\s*", value):
+        return E.NumericValueOutOfRange(f'value "{value}" is out of range for type {pg}')
+    cls = E.InvalidDatetimeFormat if pg in _DATETIME_NAMES else E.InvalidTextRepresentation
+    return cls(f'invalid input syntax for type {pg}: "{value}"')
+
+
+def _out_of_range(m: re.Match[str]) -> E.SqlError:
+    """A value its type cannot hold (an overflowing sum, a cast to a narrower type)."""
+    pg = _pg_name(m[1])
+    return E.NumericValueOutOfRange("numeric field overflow" if pg == "numeric" else f"{pg} out of range")
+
+
+def _split_types(text: str) -> list[str]:
+    """'DECIMAL(18,3), VARCHAR' -> ['DECIMAL(18,3)', 'VARCHAR'] (commas inside parentheses kept)."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if ch == "," and depth == 0:
+            out.append(text[start:i].strip())
+            start = i + 1
+    if text[start:].strip():
+        out.append(text[start:].strip())
+    return out
+
+
+def _no_function(m: re.Match[str]) -> E.SqlError:
+    """No function or operator of these argument types: PostgreSQL's message names the types."""
+    name, types = m[1], [_pg_name(t) for t in _split_types(m[2])]
+    if not (name[:1].isalpha() or name[:1] == "_"):
+        shown = f"{types[0]} {name} {types[1]}" if len(types) == 2 else f"{name} {' '.join(types)}"
+        return E.UndefinedFunction(f"operator does not exist: {shown}", hint=_NO_OPERATOR_HINT)
+    return E.UndefinedFunction(f"function {name}({', '.join(types)}) does not exist", hint=_NO_FUNCTION_HINT)
+
+
+def _unknown_function(m: re.Match[str]) -> E.SqlError:
+    return E.UndefinedFunction(f"function {m[1]} does not exist", hint=_NO_FUNCTION_HINT)
+
+
+_PATTERNS: list[tuple[type[E.SqlError] | None, re.Pattern[str], Any]] = [
     # raised by our own macros (sql/functions): error('pgsql <SQLSTATE>: <message>')
     (E.SqlError, re.compile(r"pgsql ([0-9A-Z]{5}): ([^\n]*)"), "{0}:{1}"),
     (E.DivisionByZero, re.compile(r"Division by zero"), "division by zero"),
@@ -71,15 +166,13 @@ _PATTERNS: list[tuple[type[E.SqlError], re.Pattern[str], str]] = [
         re.compile(r'(?:date|timestamp) field value out of range: ("[^"\n]*")'),
         "date/time field value out of range: {0}",
     ),
+    (None, re.compile(r"value is out of range for the destination type (\w+)"), _out_of_range),
+    # (a numeric, sum(bigint) among them, cast to an integer or a narrower numeric)
+    (None, re.compile(r"Failed to cast decimal value \S+ to type (\w+)"), _out_of_range),
     (
-        E.NumericValueOutOfRange,
-        re.compile(r"value is out of range for the destination type (\w+)"),
-        "value out of range for type {0}",
-    ),
-    (  # (a numeric, sum(bigint) among them, cast to an integer or a narrower numeric)
-        E.NumericValueOutOfRange,
-        re.compile(r"Failed to cast decimal value \S+ to type (\w+)"),
-        "value out of range for type {0}",
+        None,
+        re.compile(r"Overflow in (?:addition|subtraction|multiplication|negation) of (\w+)"),
+        _out_of_range,
     ),
     (
         E.GroupingError,
@@ -158,6 +251,26 @@ _PATTERNS: list[tuple[type[E.SqlError], re.Pattern[str], str]] = [
         'invalid input syntax for type interval: "{0}"',
     ),
     (
+        None,
+        re.compile(
+            r"Could not convert string '(.*)' to ([A-Z][A-Z0-9_ ]*[A-Z0-9])(?: when casting from source column \S+)?$",
+            re.M,
+        ),
+        _bad_text,
+    ),
+    (None, re.compile(r'Could not convert string "(.*)" to (DECIMAL\(\d+,\d+\))'), _bad_text),
+    (
+        E.FeatureNotSupported,
+        re.compile(r"automatically install the required extension '(\w+)"),
+        "{0} is not supported",
+    ),
+    (
+        E.InvalidArgumentForNtile,
+        re.compile(r"Argument for ntile must be greater than zero"),
+        "argument of ntile must be greater than zero",
+    ),
+    (E.InvalidTextRepresentation, re.compile(r"Malformed JSON"), "invalid input syntax for type json"),
+    (
         E.InvalidRegularExpression,
         re.compile(
             r"^(?:Invalid Input Error: )?(missing \)|missing \]|unexpected \)|invalid escape sequence|"
@@ -173,15 +286,11 @@ _PATTERNS: list[tuple[type[E.SqlError], re.Pattern[str], str]] = [
         re.compile(r'Values list "[^"]*" does not have a column named "([^"]+)"'),
         'column "{0}" does not exist',
     ),
+    (None, re.compile(r"Function with name (\S+) does not exist"), _unknown_function),
     (
-        E.UndefinedFunction,
-        re.compile(r"Function with name (\S+) does not exist"),
-        "function {0} does not exist",
-    ),
-    (
-        E.UndefinedFunction,
-        re.compile(r"No function matches the given name and argument types '([^(]+)\("),
-        "function {0} does not exist",
+        None,
+        re.compile(r"No function matches the given name and argument types '([^(]+)\((.*)\)'"),
+        _no_function,
     ),
 ]
 
@@ -194,6 +303,8 @@ def translate(exc: Exception) -> E.SqlError:
     for cls, pat, template in _PATTERNS:
         m = pat.search(msg)
         if m:
+            if cls is None:  # (a message its groups decide)
+                return template(m)
             if cls is E.SqlError:  # a macro's error('pgsql <SQLSTATE>: ...')
                 err = E.by_sqlstate(m[1])(m[2])
                 err.sqlstate = m[1]  # (a code without a class of its own: P0001, 2F005, a RAISE's ERRCODE)

@@ -31,6 +31,7 @@ from sql.errors import (
     DatatypeMismatch,
     InvalidTextRepresentation,
     NotNullViolation,
+    NumericValueOutOfRange,
     StringDataRightTruncation,
 )
 from sql.jsonb import jsonb_text
@@ -372,6 +373,22 @@ def _json_values(out: np.ndarray, arr: pa.Array, kind: str) -> None:
             jsonb_parse(out[i], "json")
 
 
+def _numeric_values(values: np.ndarray, typ: pa.Decimal128Type) -> np.ndarray:
+    """numeric(p, s) values as PostgreSQL stores them: rounded to s places (halves away from zero);
+    22003 for one whose rounding has more than p - s digits before the point (stored as float64
+    and read as decimal(p, s), it would come back as another number)."""
+    scale = 10.0**typ.scale
+    rounded = np.sign(values) * np.floor(np.abs(values) * scale + 0.5) / scale
+    limit = 10.0 ** (typ.precision - typ.scale)
+    if len(rounded) and not bool((np.abs(rounded) < limit).all()):
+        raise NumericValueOutOfRange(
+            "numeric field overflow",
+            detail=f"A field with precision {typ.precision}, scale {typ.scale} must round to an absolute"
+            f" value less than {'1' if typ.precision == typ.scale else f'10^{typ.precision - typ.scale}'}.",
+        )
+    return rounded
+
+
 def _field_to_storage(arr: pa.Array, c: SqlColumn) -> np.ndarray:
     st = c.storage or FieldType.STRING
     if c.type.name in ("timestamptz", "timestamp", "date", "time"):
@@ -408,6 +425,9 @@ def _field_to_storage(arr: pa.Array, c: SqlColumn) -> np.ndarray:
         )
         if arr.type != target:  # (each compute call costs ~5-10 us, most of a one-row INSERT's field)
             arr = arr.cast(target)
-        return (arr.fill_null(0) if arr.null_count else arr).to_numpy(zero_copy_only=False)
+        out = (arr.fill_null(0) if arr.null_count else arr).to_numpy(zero_copy_only=False)
+        if pa.types.is_decimal(c.type.arrow):
+            return _numeric_values(out, c.type.arrow)
+        return out
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise InvalidTextRepresentation(f"invalid input syntax for type {c.type.sql_name}: {exc}") from exc

@@ -11,10 +11,15 @@ from collections.abc import Callable
 
 import duckdb
 
-from sql.functions import jsonb, postgres, timeseries
+from sql.functions import jsonb, numeric_format, postgres, timeseries
 
 Installer = Callable[[duckdb.DuckDBPyConnection], None]
-INSTALLERS: tuple[Installer, ...] = (timeseries.install, postgres.install, jsonb.install)
+INSTALLERS: tuple[Installer, ...] = (
+    timeseries.install,
+    postgres.install,
+    jsonb.install,
+    numeric_format.install,
+)
 
 
 def install_all(con: duckdb.DuckDBPyConnection) -> None:

@@ -27,7 +27,7 @@ import pyarrow as pa
 from duckdb.func import ARROW
 
 from sql import jsonb_ops as ops
-from sql.errors import SqlError
+from sql.functions.udf import strict_column
 from sql.jsonb import dump, jsonb_text
 from sql.jsonb import parse as _parse_text
 
@@ -70,33 +70,6 @@ MACROS: dict[str, str] = {
         END
     """,
 }
-
-
-def _pg_error(exc: SqlError) -> ValueError:
-    """sql/duck.py reads the SQLSTATE back from the message, as from a macro's error()."""
-    return ValueError(f"pgsql {exc.sqlstate}: {exc}")
-
-
-def _column(fn: Callable[..., Any], arity: int, result: pa.DataType) -> Callable[..., pa.Array]:
-    """``fn`` over the rows of Arrow arguments (NULL in, NULL out: the functions are strict)."""
-
-    def run(*arrays: pa.Array) -> pa.Array:
-        columns = [a.to_pylist() for a in arrays]
-        out: list[Any] = []
-        try:
-            for row in zip(*columns, strict=True):
-                out.append(None if any(x is None for x in row) else fn(*row))
-        except SqlError as exc:
-            raise _pg_error(exc) from None
-        return pa.array(out, type=result)
-
-    # (DuckDB counts the parameters of the function it is given)
-    by_arity: dict[int, Callable[..., pa.Array]] = {
-        1: lambda a: run(a),
-        2: lambda a, b: run(a, b),
-        4: lambda a, b, c, d: run(a, b, c, d),
-    }
-    return by_arity[arity]
 
 
 def _jsonb(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -207,7 +180,7 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
     for name, (fn, params, result_sql, result_arrow) in FUNCTIONS.items():
         con.create_function(
             name,
-            _column(fn, len(params), result_arrow),
+            strict_column(fn, len(params), result_arrow),
             [duckdb.sqltype(p) for p in params],
             duckdb.sqltype(result_sql),
             type=ARROW,

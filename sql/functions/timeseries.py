@@ -32,17 +32,24 @@ _INTEGER_TYPES = (
 )
 
 MACROS: dict[str, str] = {
+    # PostgreSQL's width_bucket: the bounds either way round (hi < lo counts down from lo)
     "tsgres_width_bucket(v, lo, hi, n)": """
         CASE
-            WHEN lo > hi THEN error('lower bound cannot exceed upper bound')
-            WHEN lo = hi THEN error('lower bound cannot equal upper bound')
+            WHEN n <= 0 THEN error('pgsql 2201G: count must be greater than zero')
+            WHEN lo = hi THEN error('pgsql 2201G: lower bound cannot equal upper bound')
+            WHEN isnan(v) OR isnan(lo) OR isnan(hi)
+                THEN error('pgsql 2201G: operand, lower bound, and upper bound cannot be NaN')
             WHEN v IS NULL THEN NULL
-            WHEN v < lo THEN 0
-            WHEN v >= hi THEN n + 1
-            ELSE least(CAST(trunc(n * ((v - lo) / (hi - lo))) AS INTEGER), n - 1) + 1
+            WHEN lo < hi AND v < lo THEN 0
+            WHEN lo < hi AND v >= hi THEN n + 1
+            WHEN lo < hi THEN least(CAST(trunc(n * ((CAST(v AS DOUBLE) - lo) / (hi - lo))) AS INTEGER), n - 1) + 1
+            WHEN v > lo THEN 0
+            WHEN v <= hi THEN n + 1
+            ELSE least(CAST(trunc(n * ((lo - CAST(v AS DOUBLE)) / (lo - hi))) AS INTEGER), n - 1) + 1
         END""",
     "tsgres_histogram(v, lo, hi, n)": """
-        CASE WHEN count(v) = 0 THEN NULL ELSE list_transform(
+        CASE WHEN count(v) = 0 THEN NULL
+        WHEN max(lo) > max(hi) THEN error('lower bound cannot exceed upper bound') ELSE list_transform(
             range(0, CAST(max(n) AS BIGINT) + 2),
             lambda i: CAST(coalesce(histogram(tsgres_width_bucket(
                 CAST(v AS DOUBLE), CAST(lo AS DOUBLE), CAST(hi AS DOUBLE), CAST(n AS INTEGER)))[i], 0)

@@ -11,7 +11,7 @@ own expressions, joined with ||.
     -> strftime(time, '%A') || strftime(time, ', %d of ') || rpad(strftime(time, '%B'), 9, ' ')
        || strftime(time, ' %I:%M ') || lower(strftime(time, '%p'))
 
-Numeric templates ('9990.99', 'FM000') are the digit patterns of 9 and 0 with an optional point.
+Numeric templates ('9,990.99', 'FM000PR') are formatted by sql/functions/numeric_format.py.
 
 format(fmt, ...) with a constant fmt is read as PostgreSQL's text_format reads it (``%[n$][-][width |
 *[n$]]type``, type s, I or L; ``%%``) and becomes the concatenation of its text and one expression
@@ -175,7 +175,8 @@ def datetime_template(ts: exp.Expression, template: str) -> exp.Expression | Non
     return _concat(parts)
 
 
-_NUMERIC = re.compile(r"^(FM)?([90]+)(?:\.([90]+))?$")
+# a numeric template: its fields, quoted text and punctuation (no letters of a date/time field)
+_NUMERIC = re.compile(r'(?:FM|EEEE|PR|PL|SG|MI|[90.DGS,]|"[^"]*"|[^A-Za-z"])*', re.IGNORECASE)
 
 
 def strptime_format(template: str) -> str | None:
@@ -209,42 +210,25 @@ _READ = {t: plain for t, plain, _ in _STRFTIME if t not in ("IYYY", "IW", "ID", 
 
 
 def numeric_template(value: exp.Expression, template: str) -> exp.Expression | None:
-    """to_char(number, '9990.99') for digit patterns: a sign position, then the digits right-aligned
-    (zeros from the first 0 on), rounded to the decimals given; FM drops the padding."""
-    m = _NUMERIC.match(template)
-    if m is None:
+    """to_char(number, template) for a template of PostgreSQL's number fields (9, 0, ., D, ',', G, S,
+    MI, PL, SG, PR, EEEE, FM, quoted text): sql/functions/numeric_format.py formats the value's
+    decimal text. None for another template (a date/time one: it has no 9 or 0 field)."""
+    if not re.search(r"[90]", re.sub(r'"[^"]*"', "", template)) or not _NUMERIC.fullmatch(template):
         return None
-    fm, whole, frac = bool(m[1]), m[2], m[3] or ""
-    zeros = len(whole) - whole.index("0") if "0" in whole else 0
-    as_double = exp.Cast(this=value.copy(), to=exp.DataType.build("DOUBLE"))
-    digits: exp.Expression = _fn("printf", exp.Literal.string(f"%.{len(frac)}f"), _fn("abs", as_double))
-    if zeros:
-        int_part = _fn("split_part", digits.copy(), exp.Literal.string("."), exp.Literal.number(1))
-        padded = _fn("lpad", int_part, exp.Literal.number(zeros), exp.Literal.string("0"))
-        digits = (
-            exp.DPipe(
-                this=padded,
-                expression=exp.DPipe(
-                    this=exp.Literal.string("."),
-                    expression=_fn("split_part", digits, exp.Literal.string("."), exp.Literal.number(2)),
-                    safe=True,
-                ),
-                safe=True,
-            )
-            if frac
-            else padded
-        )
-    negative = exp.LT(this=value.copy(), expression=exp.Literal.number(0))
-    sign = exp.Case(ifs=[exp.If(this=negative, true=exp.Literal.string("-"))], default=exp.Literal.string(""))
-    if fm:
-        return exp.DPipe(this=sign, expression=digits, safe=True)
-    width = len(whole) + (len(frac) + 1 if frac else 0) + 1
-    return _fn(
-        "lpad",
-        exp.DPipe(this=sign, expression=digits, safe=True),
-        exp.Literal.number(width),
-        exp.Literal.string(" "),
+    text = exp.Cast(this=value.copy(), to=exp.DataType.build("VARCHAR"))
+    binary = exp.In(
+        this=_fn("typeof", value.copy()),
+        expressions=[exp.Literal.string("DOUBLE"), exp.Literal.string("FLOAT")],
     )
+    return _fn("tsgres_to_char_number", text, exp.Literal.string(template), binary)
+
+
+def number_reading(text: exp.Expression, template: exp.Expression) -> exp.Expression:
+    """to_number(text, template) (sql/functions/numeric_format.py) as a numeric."""
+    read = _fn(
+        "tsgres_to_number", exp.Cast(this=text.copy(), to=exp.DataType.build("VARCHAR")), template.copy()
+    )
+    return exp.Cast(this=read, to=exp.DataType.build("DECIMAL(38, 12)", dialect="duckdb"))
 
 
 # -- format() ---------------------------------------------------------------------------------------------

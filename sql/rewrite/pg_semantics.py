@@ -33,7 +33,13 @@ from sqlglot import exp
 from sql import arrays
 from sql import errors as E
 from sql.parse import sqlglot_function
-from sql.rewrite.pg_format import datetime_template, format_call, numeric_template, strptime_format
+from sql.rewrite.pg_format import (
+    datetime_template,
+    format_call,
+    number_reading,
+    numeric_template,
+    strptime_format,
+)
 from sql.rewrite.pg_json import lower_agg
 from sql.types import lookup
 
@@ -62,6 +68,13 @@ def bottom_up(tree: Any, fix: Callable[[Any], Any]) -> Any:
 
 def _fn(name: str, *args: exp.Expression) -> exp.Anonymous:
     return exp.Anonymous(this=name, expressions=list(args))
+
+
+_INTEGER_NAMES = {
+    exp.DataType.Type.SMALLINT: "smallint",
+    exp.DataType.Type.INT: "integer",
+    exp.DataType.Type.BIGINT: "bigint",
+}
 
 
 def _cast(e: exp.Expression, to: str) -> exp.Cast:
@@ -148,6 +161,10 @@ def _literals(node: exp.Expression) -> exp.Expression:
         to = node.to
         if to.this == exp.DataType.Type.BOOLEAN:
             return exp.Boolean(this=_bool_text(node.this.this))
+        integer = _INTEGER_NAMES.get(to.this)
+        if integer is not None and not re.fullmatch(r"\s*[-+]?\d+\s*", node.this.this):
+            # ('1.5'::int: DuckDB rounds a decimal text, PostgreSQL reads integer digits only)
+            raise E.InvalidTextRepresentation(f'invalid input syntax for type {integer}: "{node.this.this}"')
         if to.this == exp.DataType.Type.ARRAY or to.args.get("nested"):
             element = _array_element(to)
             if element is not None:  # PostgreSQL's array text read whole (sql/arrays.py)
@@ -556,6 +573,8 @@ def _function(node: exp.Expression) -> exp.Expression:
         else:
             parsed = _fn("strptime", value, exp.Literal.string(fmt))
         return _keep_name(node, _cast(parsed, "DATE" if name == "to_date" else "TIMESTAMPTZ"))
+    if isinstance(node, exp.ToNumber) and node.args.get("format") is not None:
+        return _keep_name(node, number_reading(node.this, node.args["format"]))
     if name == "to_char" and len(node.expressions) == 2:
         value, template = node.expressions
         new = None

@@ -635,6 +635,50 @@ def _check_comparison(types: Types, cmp: exp.Binary) -> None:
         )
 
 
+def _check_conditions(types: Types, tree: exp.Expression) -> None:
+    """WHERE, HAVING, JOIN ... ON, CASE WHEN and FILTER take a boolean (42804); DuckDB casts a
+    number or a text to one. Untyped literals ('t') and NULL are fine, as in PostgreSQL."""
+    from sql.errors import DatatypeMismatch
+
+    def check(cond: exp.Expression | None, clause: str) -> None:
+        if cond is None or isinstance(cond, exp.Null) or (isinstance(cond, exp.Literal) and cond.is_string):
+            return
+        kind = types.type(cond)
+        if kind is not None and kind != "bool" and _CATEGORY.get(kind) is not None:
+            raise DatatypeMismatch(
+                f"argument of {clause} must be type boolean, not type {_SQL_NAME.get(kind, kind)}"
+            )
+
+    for select in tree.find_all(exp.Select):
+        where, having = select.args.get("where"), select.args.get("having")
+        check(where.this if where is not None else None, "WHERE")
+        check(having.this if having is not None else None, "HAVING")
+        for join in select.args.get("joins") or []:
+            check(join.args.get("on"), "JOIN/ON")
+    for case in tree.find_all(exp.Case):
+        if case.this is None:  # (CASE x WHEN v: compared with x, not a condition)
+            for branch in case.args.get("ifs") or []:
+                check(branch.this, "CASE/WHEN")
+    for f in tree.find_all(exp.Filter):
+        where = f.expression
+        check(where.this if isinstance(where, exp.Where) else None, "FILTER")
+
+
+def _check_aggregate_arity(types: Types, tree: exp.Expression) -> None:
+    """max, min: one argument in PostgreSQL (42883); DuckDB's max(x, n) is a list of the n largest."""
+    from sql.errors import UndefinedFunction
+
+    for agg in tree.find_all(exp.Max, exp.Min):
+        extra = agg.expressions
+        if extra:
+            names = [_SQL_NAME.get(t or "", t or "unknown") for t in map(types.type, [agg.this, *extra])]
+            raise UndefinedFunction(
+                f"function {agg.sql_name().lower()}({', '.join(names)}) does not exist",
+                hint="No function matches the given name and argument types. You might need to add"
+                " explicit type casts.",
+            )
+
+
 def _check_aliases(types: Types, select: exp.Select) -> None:
     """WHERE and HAVING see the FROM clause's columns, not the select list's aliases (42703);
     DuckDB resolves an alias there. Checked only where every source's columns are known."""
@@ -816,6 +860,10 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
 def _generate_series(types: Types, node: exp.Expression) -> exp.Expression:
     """generate_series over int4 yields int4 (DuckDB: int8); over numeric, numeric (DuckDB: none)."""
     start, end, step = (node.args.get(k) for k in ("start", "end", "step"))
+    if step is not None and _is_number_literal(step) and float(step.name) == 0:
+        from sql.errors import InvalidParameterValue
+
+        raise InvalidParameterValue("step size cannot equal zero")
     bounds = [b for b in (start, end, step) if b is not None]
     kinds = {types.type(b) for b in bounds}
     if bounds and kinds <= {"int2", "int4"}:
@@ -883,6 +931,8 @@ def pg_types(tree: exp.Expression, tables: Mapping[str, Mapping[str, str]]) -> e
         _check_set_operation(types, op)
     for cmp in tree.find_all(exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE):
         _check_comparison(types, cmp)
+    _check_conditions(types, tree)
+    _check_aggregate_arity(types, tree)
     return bottom_up(tree, lambda node: _fix(types, node))
 
 
