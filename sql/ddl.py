@@ -124,6 +124,13 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
             if e.name in [c[0] for c in cols]:
                 raise E.DuplicateColumn(f'column "{e.name}" specified more than once')
             cols.append((e.name, declared, t, not_null))
+        elif isinstance(e, exp.LikeProperty):  # LIKE source [INCLUDING DEFAULTS | ALL ...]
+            for name, declared, t, not_null, default in _like_columns(session, e, enum_columns):
+                if name in [c[0] for c in cols]:
+                    raise E.DuplicateColumn(f'column "{name}" specified more than once')
+                cols.append((name, declared, t, not_null))
+                if default is not None:
+                    defaults[name] = default
         else:  # table constraints, named (CONSTRAINT x ...) or not
             name = e.this.name if isinstance(e, exp.Constraint) else None
             for item in e.expressions if isinstance(e, exp.Constraint) else [e]:
@@ -204,6 +211,33 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
     if temporary is not None:
         temp_tables.created(session, table.db or "public", table.name, temporary)
     return Result(None, tag="CREATE TABLE")
+
+
+def _like_columns(session: SqlSession, like: exp.LikeProperty, enum_columns: dict) -> list[tuple]:
+    """CREATE TABLE t (LIKE source ...): the source's columns with their declared types and NOT NULL,
+    and their defaults with INCLUDING DEFAULTS or INCLUDING ALL, as PostgreSQL copies them:
+    [(name, declared, type, not null, default or None)]."""
+    source: exp.Table = like.this
+    storage = session.storage
+    try:
+        rpm = storage.catalog.retention_policy(session.database, _rp_of(source))
+    except StorageError:
+        raise E.UndefinedObject(f'schema "{source.db}" does not exist') from None
+    meta = storage.table(rpm.database_id, rpm.name, source.name)
+    if meta is None:
+        raise E.UndefinedTable(f'relation "{source.name}" does not exist')
+    options = {f"{p.name} {p.args['value'].name}".upper() for p in like.expressions if p.args.get("value")}
+    included = bool({"INCLUDING DEFAULTS", "INCLUDING ALL"} & options)
+    copy_defaults = included and "EXCLUDING DEFAULTS" not in options
+    source_defaults = meta.options.get("defaults", {})
+    out = []
+    for c in sql_columns(meta):
+        stored = meta.column(c.name)
+        declared_text = (stored.pg_type if stored is not None else None) or c.type.name
+        declared, t = _column_type(session, declared_text, c.name, enum_columns)
+        default = source_defaults.get(c.name) if copy_defaults else None
+        out.append((c.name, declared, t, c.not_null, default))
+    return out
 
 
 def create_table_as(session: SqlSession, tree: exp.Create, sql: str = "") -> Result:
@@ -600,7 +634,16 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
             if kind == "tag" and storage.catalog.dropped_tag(meta.id, action.name):
                 kind = "field"  # (the stored series keys still hold the dropped tag's values)
             default = _default_of(action, texts, declared)
-            rows = _row_count(session, table) if default is not None else 0
+            not_null = any(
+                isinstance(c.args.get("kind"), exp.NotNullColumnConstraint)
+                and not c.args["kind"].args.get("allow_null")
+                for c in action.args.get("constraints") or []
+            )
+            rows = _row_count(session, table) if default is not None or not_null else 0
+            if not_null and default is None and rows:  # (the rows there would hold NULL in it)
+                raise E.NotNullViolation(
+                    f'column "{action.name}" of relation "{table.name}" contains null values'
+                )
             if rows > FILL_MAX_ROWS:
                 raise E.FeatureNotSupported(
                     f'ADD COLUMN "{action.name}" with a DEFAULT writes the table\'s {rows} rows again with '
@@ -618,6 +661,8 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
                 if filled:
                     storage.invalidate_tables()
                     _fill(session, table, action.name, default)
+            if not_null:
+                _set_options(storage, meta.id, _with_not_null, action.name, True)
         elif isinstance(action, exp.AlterColumn) and _alters_default(action):
             if meta.column(action.name) is None:
                 raise E.UndefinedColumn(f'column "{action.name}" of relation "{table.name}" does not exist')

@@ -139,6 +139,9 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
         kept = _do_nothing_on_keys(session, table, meta, rows, conflict)
         rows = rows.take(kept)
         batch = _take(batch, kept)
+        if conflict.args.get("conflict_keys") or conflict.args.get("constraint") is not None:
+            # the target's key is the only arbiter: a row new to it but not to another key is 23505
+            constraints.check_unique(session, table, meta, rows)
     elif conflict is not None:
         batch, kept = _on_conflict(session, rp, meta, batch, conflict)
         rows = rows.take(kept)
@@ -492,6 +495,7 @@ def _conflict_key(meta, conflict: exp.OnConflict) -> list[str]:
     for k in keys:
         if sorted(k) == sorted(target):
             return k
+    _check_conflict_columns(meta, conflict)
     raise E.InvalidColumnReference(
         "there is no unique or exclusion constraint matching the ON CONFLICT specification"
     )
@@ -795,12 +799,20 @@ def _registered(name: str, alias: str) -> exp.Table:
     return exp.Table(this=exp.to_identifier(name), alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
+def _check_conflict_columns(meta, conflict: exp.OnConflict) -> None:
+    """42703 for an ON CONFLICT target naming a column the table does not have."""
+    for o in conflict.args.get("conflict_keys") or []:
+        if isinstance(o.this, exp.Column) and meta.column(o.this.name) is None:
+            raise E.UndefinedColumn(f'column "{o.this.name}" does not exist')
+
+
 def _on_conflict(session: SqlSession, rp, meta, batch, conflict: exp.OnConflict):
     """DO NOTHING drops rows whose (tags, time) exist; DO UPDATE SET col = EXCLUDED.col writes the
     named columns only, so the others keep their stored values (last write wins per column)."""
     if not meta.dedupe:
-        raise E.SqlError(
-            "there is no unique or exclusion constraint matching the ON CONFLICT specification", detail=None
+        _check_conflict_columns(meta, conflict)
+        raise E.InvalidColumnReference(
+            "there is no unique or exclusion constraint matching the ON CONFLICT specification"
         )
     action = (conflict.args.get("action").name if conflict.args.get("action") else "").upper()
     exists = _existing(session, rp, meta, batch)
@@ -840,7 +852,10 @@ def _do_nothing_on_keys(session: SqlSession, table: exp.Table, meta, rows: pa.Ta
     if target:
         keys = [k for k in keys if sorted(k) == sorted(target)]
     if not keys:
-        raise E.SqlError("there is no unique or exclusion constraint matching the ON CONFLICT specification")
+        _check_conflict_columns(meta, conflict)
+        raise E.InvalidColumnReference(
+            "there is no unique or exclusion constraint matching the ON CONFLICT specification"
+        )
     if action != "DO NOTHING":
         raise E.FeatureNotSupported("ON CONFLICT DO UPDATE needs a key that includes the time column")
     keep = np.ones(rows.num_rows, dtype=bool)

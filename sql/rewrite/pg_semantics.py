@@ -541,6 +541,35 @@ def _function(node: exp.Expression) -> exp.Expression:
         ts = exp.Cast(this=node.this, to=exp.DataType.build("TIMESTAMPTZ"))
         local = exp.TimestampTrunc(this=exp.AtTimeZone(this=ts, zone=zone.copy()), unit=node.args["unit"])
         return _keep_name(node, exp.AtTimeZone(this=local, zone=zone.copy()))
+    if (
+        isinstance(node, exp.TimestampTrunc)
+        and node.args.get("zone") is None
+        and node.args["unit"].name.upper() in ("CENTURY", "MILLENNIUM")
+    ):
+        # centuries and millennia start at years ..01 (2001, not DuckDB's 2000), as in PostgreSQL
+        span = 100 if node.args["unit"].name.upper() == "CENTURY" else 1000
+        year_start = exp.TimestampTrunc(this=node.this.copy(), unit=exp.Var(this="YEAR"))
+        back = exp.Mod(
+            this=exp.Paren(
+                this=exp.Sub(this=_fn("year", node.this.copy()), expression=exp.Literal.number(1))
+            ),
+            expression=exp.Literal.number(span),
+        )
+        return _keep_name(node, exp.Sub(this=year_start, expression=_fn("to_years", _cast(back, "INTEGER"))))
+    if name in ("num_nulls", "num_nonnulls") and node.expressions:
+        # how many of the arguments are (not) NULL, as int4
+        test = exp.Is if name == "num_nulls" else (lambda **kw: exp.Not(this=exp.Is(**kw)))
+        terms = [
+            exp.Case(
+                ifs=[exp.If(this=test(this=a.copy(), expression=exp.Null()), true=exp.Literal.number(1))],
+                default=exp.Literal.number(0),
+            )
+            for a in node.expressions
+        ]
+        total = terms[0]
+        for term in terms[1:]:
+            total = exp.Add(this=total, expression=term)
+        return _keep_name(node, _cast(total, "INTEGER"))
     if isinstance(node, exp.IntDiv):  # div(a, b): the quotient truncated towards zero
         return _fn("TRUNC", exp.Div(this=node.this, expression=node.expression))
     if name == "log10" and len(node.expressions) == 1:

@@ -62,3 +62,14 @@ def pair(pg_server: Any, tsgres_session: Any) -> Iterator[Pair]:
         yield Pair(conn, tsgres_session)
     finally:
         conn.close()
+
+
+@pytest.fixture
+def fresh_pair(pg_server: Any, tsgres_sql: Any) -> Iterator[Pair]:
+    """A new PostgreSQL connection and a new tsgres session, for steps that change session state
+    (SET) or make tables of their own."""
+    conn = pg_server.connect()
+    try:
+        yield Pair(conn, tsgres_sql.session("postgres", "postgres"))
+    finally:
+        conn.close()

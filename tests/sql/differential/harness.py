@@ -321,6 +321,21 @@ def query_failures(pair: Any, queries: Sequence[str]) -> str:
     return "\n".join(failures)
 
 
+def step_failures(pg_conn: Any, session: Any, steps: Sequence[str]) -> str:
+    """Each of ``steps`` run in order on a PostgreSQL connection and a tsgres session: how the
+    outcomes differ, one paragraph per step ("" when none does). An error must have the same
+    SQLSTATE and the same primary message."""
+    failures = []
+    for i, sql in enumerate(steps):
+        a, b = run_pg(pg_conn, sql), run_tsgres(session, sql)
+        diff = differences(sql, a, b)
+        if not diff and a.failed and a.message.removeprefix("ERROR:  ") != b.message:
+            diff = [f"message: PostgreSQL {a.message!r}, tsgres {b.message!r}"]
+        if diff:
+            failures.append(f"step {i}: {sql}\n  " + "\n  ".join(diff))
+    return "\n".join(failures)
+
+
 def same_outcomes(pair: Any, sql: str, step: int) -> tuple[Outcome, Outcome]:
     """Run ``sql`` on both servers; both must succeed or fail with the same SQLSTATE."""
     pg, ts = run_pg(pair.pg, sql), run_tsgres(pair.ts, sql)

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from tests.sql.differential.harness import differences, run_pg, run_tsgres
+from tests.sql.differential.harness import run_tsgres, step_failures
 
 SETUP = [
     "CREATE TABLE em1 (time timestamptz NOT NULL, host text, v int, f double precision, b boolean,"
@@ -79,27 +77,9 @@ STEPS = [
 ]
 
 
-@pytest.fixture
-def fresh(pg_server: Any, tsgres_sql: Any) -> Any:
-    conn = pg_server.connect()
-    session = tsgres_sql.session("postgres", "postgres")
+def test_errors_match_postgres_with_their_messages(fresh_pair: Any) -> None:
     for sql in ["DROP TABLE IF EXISTS em1", "DROP TABLE IF EXISTS em2", *SETUP]:
-        conn.execute(sql)
-        assert not run_tsgres(session, sql).failed, sql
-    try:
-        yield conn, session
-    finally:
-        conn.close()
-
-
-def test_errors_match_postgres_with_their_messages(fresh: Any) -> None:
-    pg, ts = fresh
-    failures = []
-    for i, sql in enumerate(STEPS):
-        a, b = run_pg(pg, sql), run_tsgres(ts, sql)
-        diff = differences(sql, a, b)
-        if not diff and a.failed and a.message.removeprefix("ERROR:  ") != b.message:
-            diff = [f"message: PostgreSQL {a.message!r}, tsgres {b.message!r}"]
-        if diff:
-            failures.append(f"step {i}: {sql}\n  " + "\n  ".join(diff))
-    assert not failures, "\n".join(failures)
+        fresh_pair.pg.execute(sql)
+        assert not run_tsgres(fresh_pair.ts, sql).failed, sql
+    failures = step_failures(fresh_pair.pg, fresh_pair.ts, STEPS)
+    assert not failures, failures

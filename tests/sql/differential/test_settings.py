@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from tests.sql.differential.harness import differences, run_pg, run_tsgres
+from tests.sql.differential.harness import step_failures
 
 STEPS = [
     "SET nosuch_param = 1",
@@ -74,24 +72,6 @@ STEPS = [
 ]
 
 
-@pytest.fixture
-def fresh(pg_server: Any, tsgres_sql: Any) -> Any:
-    conn = pg_server.connect()
-    session = tsgres_sql.session("postgres", "postgres")
-    try:
-        yield conn, session
-    finally:
-        conn.close()
-
-
-def test_settings_steps_match_postgres(fresh: Any) -> None:
-    pg, ts = fresh
-    failures = []
-    for i, sql in enumerate(STEPS):
-        a, b = run_pg(pg, sql), run_tsgres(ts, sql)
-        diff = differences(sql, a, b)
-        if not diff and a.failed and a.message.removeprefix("ERROR:  ") != b.message:
-            diff = [f"message: PostgreSQL {a.message!r}, tsgres {b.message!r}"]
-        if diff:
-            failures.append(f"step {i}: {sql}\n  " + "\n  ".join(diff))
-    assert not failures, "\n".join(failures)
+def test_settings_steps_match_postgres(fresh_pair: Any) -> None:
+    failures = step_failures(fresh_pair.pg, fresh_pair.ts, STEPS)
+    assert not failures, failures

@@ -160,3 +160,6 @@ SELECT length('abc'::bytea) AS a, octet_length('abcd'::bytea) AS c, pg_typeof('a
 
 -- name: varchar_cast_cuts
 SELECT 'abcdef'::varchar(3) AS a, CAST('xy' AS character varying(5)) AS b, 'abc'::varchar AS c, hostname::varchar(4) AS d FROM hosts ORDER BY 4;
+
+-- name: num_nulls_nonnulls
+SELECT num_nulls(1, NULL, NULL) AS a, num_nonnulls(1, NULL) AS b, num_nulls(NULL::text) AS c;

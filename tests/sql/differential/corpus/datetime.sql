@@ -222,3 +222,7 @@ SELECT generate_series(1.0, 2.0, 0.5) AS a;
 
 -- name: generate_series_numeric_select_list_default_step
 SELECT x, generate_series(0.5, x) AS s FROM (VALUES (1.5), (2.5)) t(x) ORDER BY 1, 2;
+
+-- name: date_trunc_century_millennium
+SELECT date_trunc('millennium', timestamp '2024-05-15') AS m, date_trunc('century', timestamptz '2000-05-15 00:00+00') AS c,
+       date_trunc('century', date '2001-01-01') AS d, date_trunc('century', time) AS t FROM cpu WHERE hostname = 'host_a' ORDER BY time LIMIT 1;

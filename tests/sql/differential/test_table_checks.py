@@ -1,0 +1,48 @@
+"""What PostgreSQL 15 refuses or fills in when tables are made and written, step by step against it:
+ON CONFLICT with a target arbitrates that key only (a row new to it but not to another UNIQUE key is
+23505; it was written), a target naming no column or no key (42703, 42P10; was XX000), ADD COLUMN ...
+NOT NULL on a table with rows (23502; the column was added holding NULLs), and CREATE TABLE (LIKE t
+[INCLUDING DEFAULTS]) (it made a table without columns)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.sql.differential.harness import step_failures
+
+TABLES = ["tc_keys", "tc_like", "tc_like2", "tc_like3"]
+
+STEPS = [
+    "CREATE TABLE tc_keys (time timestamptz NOT NULL, id int PRIMARY KEY, name text UNIQUE, v int)",
+    "INSERT INTO tc_keys VALUES ('2024-01-01 00:00:00+00', 1, 'a', 1)",
+    "INSERT INTO tc_keys VALUES ('2024-01-02 00:00:00+00', 2, 'a', 2) ON CONFLICT (id) DO NOTHING",
+    "INSERT INTO tc_keys VALUES ('2024-01-02 00:00:00+00', 1, 'b', 2) ON CONFLICT (id) DO NOTHING",
+    "INSERT INTO tc_keys VALUES ('2024-01-02 00:00:00+00', 3, 'a', 2) ON CONFLICT DO NOTHING",
+    "INSERT INTO tc_keys VALUES ('2024-01-02 00:00:00+00', 4, 'd', 2) ON CONFLICT (name) DO NOTHING",
+    "INSERT INTO tc_keys VALUES ('2024-01-02 00:00:00+00', 5, 'e', 2) ON CONFLICT (nosuch) DO NOTHING",
+    "INSERT INTO tc_keys VALUES ('2024-01-02 00:00:00+00', 5, 'e', 2) ON CONFLICT (v) DO NOTHING",
+    "SELECT id, name, v FROM tc_keys ORDER BY id",
+    "ALTER TABLE tc_keys ADD COLUMN z int NOT NULL",
+    "ALTER TABLE tc_keys ADD COLUMN z int NOT NULL DEFAULT 0",
+    "SELECT id, z FROM tc_keys ORDER BY id",
+    "INSERT INTO tc_keys (time, id, name, v, z) VALUES ('2024-01-03 00:00:00+00', 9, 'i', 1, NULL)",
+    "CREATE TABLE tc_like (time timestamptz NOT NULL, host text, v int DEFAULT 7, s varchar(3))",
+    "CREATE TABLE tc_like2 (LIKE tc_like)",
+    "CREATE TABLE tc_like3 (LIKE tc_like INCLUDING DEFAULTS, extra int)",
+    "CREATE TABLE tc_like4 (LIKE nosuch)",
+    "INSERT INTO tc_like2 (time, host) VALUES ('2024-01-01 00:00:00+00', 'a')",
+    "INSERT INTO tc_like3 (time, host) VALUES ('2024-01-01 00:00:00+00', 'a')",
+    "INSERT INTO tc_like3 (time, host, s) VALUES ('2024-01-01 00:00:00+00', 'a', 'abcd')",
+    "INSERT INTO tc_like2 (host) VALUES ('a')",
+    "SELECT * FROM tc_like2",
+    "SELECT * FROM tc_like3",
+    "SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns"
+    " WHERE table_name = 'tc_like3' ORDER BY ordinal_position",
+]
+
+
+def test_table_checks_match_postgres(fresh_pair: Any) -> None:
+    for name in TABLES:
+        fresh_pair.pg.execute(f"DROP TABLE IF EXISTS {name}")
+    failures = step_failures(fresh_pair.pg, fresh_pair.ts, STEPS)
+    assert not failures, failures
