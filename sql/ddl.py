@@ -29,6 +29,7 @@ from sql import (
     constraints,
     enums,
     foreign_keys,
+    generated,
     identity,
     indexes,
     roles,
@@ -90,6 +91,7 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
     checks: list[dict] = []  # sql/constraints.py
     references: list[tuple] = []  # (columns, REFERENCES ..., name): sql/foreign_keys.py
     identities = 0  # identity columns so far (their option texts are in the tree's meta, in order)
+    generations: dict[str, dict] = {}  # GENERATED ALWAYS AS (...) STORED (sql/generated.py)
     for e in schema.expressions:
         if isinstance(e, exp.ColumnDef):
             declared, t = _column_type(session, _declared(e.args.get("kind")), e.name, enum_columns)
@@ -103,6 +105,9 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
                 option_text = option_texts[identities] if identities < len(option_texts) else ""
                 identities += 1
                 defaults[e.name] = identity.default_of(table.name, e.name, declared, spec, option_text)
+            g = generated.of_column(e)
+            if g is not None:
+                generations[e.name] = g
             for k in kinds:
                 if isinstance(k, exp.DefaultColumnConstraint):
                     d = column_defaults.of_node(k.this, next(texts, None), declared)
@@ -205,6 +210,9 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
     }
     if enum_columns:
         options[enums.OPTION] = enum_columns
+    if generations:
+        generated.check_definitions(table.name, generations, [c[0] for c in cols])
+        options["generated"] = generations
     if time_col == HIDDEN_TIME:
         columns.insert(0, (HIDDEN_TIME, "time", None, "int8"))
     storage.create_table(database, table.name, columns, rp=rpm.name, time_column=time_col, options=options)
@@ -622,6 +630,11 @@ def alter(session: SqlSession, tree: exp.Alter, sql: str = "") -> Result:
                 if action.args.get("exists"):
                     continue
                 raise E.DuplicateColumn(f'column "{action.name}" of relation "{table.name}" already exists')
+            if generated.of_column(action) is not None:
+                raise E.FeatureNotSupported(
+                    f'ADD COLUMN "{action.name}" GENERATED ALWAYS AS (...) is not supported',
+                    hint="declare generated columns in CREATE TABLE",
+                )
             added_enum: dict[str, dict] = {}
             declared, t = _column_type(session, _declared(action.args.get("kind")), action.name, added_enum)
             kind = (

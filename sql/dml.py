@@ -22,7 +22,7 @@ from columnar.engine import INT64_MAX, INT64_MIN
 from columnar.errors import StorageError, TableNotFound
 from columnar.predicate import AllSeries, And, Or, TagEq, TagPredicate
 from columnar.scan import ScanRequest, read_table
-from sql import arrays, constraints, duck, foreign_keys, identity, transaction
+from sql import arrays, constraints, duck, foreign_keys, generated, identity, transaction
 from sql import errors as E
 from sql.binder import resolve_table
 from sql.duck import duck_type
@@ -86,6 +86,7 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
             raise E.SyntaxError_("INSERT has more target columns than expressions")
         names = names[:width]  # without a column list, the columns after the values take their defaults
     no_arrays(meta.name, [by_name[n] for n in names])
+    generated.check_insert(meta, names, source)
     serial_rows: dict[str, list[int]] = {}
     ignored = identity.insert_values(meta, names, source, tree.meta.get("overriding"))
     if isinstance(source, exp.Values):
@@ -122,6 +123,7 @@ def insert(session: SqlSession, tree: exp.Insert, params: list) -> Result:
     for name, at in serial_rows.items():
         rows = _serial_values(session, meta, table, rows, by_name[name], at)
     rows = _with_defaults(session, meta, table, rows, [c for c in cols if c.name not in names])
+    rows = generated.fill(session, meta, rows)
     constraints.enforce(session, meta.name, constraints.of_table(meta.options), rows)
     returning = tree.args.get("returning")
     conflict = tree.args.get("conflict")
@@ -581,7 +583,8 @@ def _upsert(
     finally:
         cur.close()
     stored = pa.table({k: updated.column(f"__stored{i}") for i, k in enumerate(key)})  # (their keys)
-    updated = updated.select([c.name for c in cols])
+    updated = generated.fill(session, meta, updated.select([c.name for c in cols]))
+    fresh = generated.fill(session, meta, fresh)
     checks = constraints.of_table(meta.options)
     constraints.enforce(session, meta.name, checks, updated)
     for t in (updated, fresh):
@@ -995,6 +998,14 @@ def update(
         sets[name] = array_literal(e.expression, by_name[name])
     no_arrays(meta.name, [by_name[n] for n in sets])
     identity.check_update(meta, sets)
+    generated.check_update(meta, sets)
+    for name, value in list(sets.items()):
+        if identity.is_default(value):  # SET c = DEFAULT: the column's default (a generated one is computed)
+            d = (meta.options.get("defaults") or {}).get(name)
+            if name in generated.of_table(meta):
+                del sets[name]
+            else:
+                sets[name] = exp.maybe_parse(d["sql"], dialect="postgres") if d and "sql" in d else exp.Null()
     alias = table.alias_or_name
     where, from_ = tree.args.get("where"), tree.args.get("from_")
 
@@ -1022,7 +1033,7 @@ def update(
         ],
     )
     old_keys = pa.table({c: rows.column(f"__referenced{i}") for i, c in enumerate(referenced)})
-    rows = rows.select([c.name for c in cols])
+    rows = generated.fill(session, meta, rows.select([c.name for c in cols]))
     constraints.enforce(session, meta.name, constraints.of_table(meta.options), rows)
     foreign_keys.check_references(session, meta.name, foreign_keys.of_table(meta.options), rows, pending)
     plain_keys = constraints.plain_keys(meta)

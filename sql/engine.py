@@ -47,6 +47,7 @@ from sql import (
     executor,
     foreign_keys,
     gapfill,
+    generated,
     identity,
     indexes,
     maintenance,
@@ -1469,6 +1470,7 @@ class SqlSession:
                 )
                 typed = cur.sql(f"SELECT {casts} FROM __copy_in").to_arrow_table()
                 cur.unregister("__copy_in")
+                typed = generated.fill(self, meta, typed)
                 constraints.enforce(self, meta.name, checks, typed)
                 foreign_keys.check_references(self, meta.name, fks, typed)
                 constraints.check_unique(self, table, meta, typed)

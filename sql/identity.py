@@ -96,7 +96,9 @@ def _identity(meta: TableMeta, column: str) -> str:
 
 
 def is_default(e: exp.Expression) -> bool:
-    """A VALUES item or SET value that is the keyword DEFAULT."""
+    """A VALUES item or SET value that is the keyword DEFAULT (sqlglot reads it in SET as a column)."""
+    if isinstance(e, exp.Column) and not e.table and not e.this.quoted:
+        return e.name.upper() == "DEFAULT"
     return isinstance(e, exp.Var) and e.name.upper() == "DEFAULT"
 
 

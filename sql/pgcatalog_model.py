@@ -293,6 +293,8 @@ class Attribute:
     not_null: bool = False
     default: str | None = None  # its DEFAULT as pg_get_expr shows it (sql/column_defaults.py)
     identity: str = ""  # pg_attribute.attidentity: "a" GENERATED ALWAYS, "d" BY DEFAULT AS IDENTITY
+    generated: str = ""  # pg_attribute.attgenerated: "s" for a stored generated column (its default
+    # is then the generation expression, as pg_attrdef holds it)
 
 
 @dataclass
@@ -817,11 +819,12 @@ def _table(meta: TableMeta, schema: Schema) -> Relation:
     oid = table_oid(meta.id)
     columns = []
     defaults = meta.options.get("defaults") or {}
+    generations = meta.options.get("generated") or {}
     enum_columns = meta.options.get("enums") or {}
     for c in sql_columns(meta):
         col = meta.column(c.name)
         declared = (col.pg_type if col is not None else None) or c.type.name
-        d = defaults.get(c.name)
+        d = defaults.get(c.name) or generations.get(c.name)
         enum = enum_columns.get(c.name)
         if d and enum and "seq" not in d:  # its constant is of the enum type: 'ok'::mood
             d = {**d, "type": quote_ident(enum["name"])}
@@ -835,6 +838,7 @@ def _table(meta: TableMeta, schema: Schema) -> Relation:
                 c.not_null,
                 column_defaults.shown(d, c.type) if d and not identity else None,  # (an identity has none)
                 identity,
+                "s" if c.name in generations else "",
             )
         )
     rel = Relation(oid, meta.name, schema, "r", columns, meta, row_type=oid + 1)

@@ -180,7 +180,7 @@ def _attribute_row(s: Snapshot, relid: int, att) -> Row:
         "attnotnull": att.not_null,
         "atthasdef": att.default is not None,
         "attidentity": att.identity,
-        "attgenerated": "",
+        "attgenerated": att.generated,
         "attislocal": True,
         "attcollation": t.collation,
     }

@@ -2,7 +2,9 @@
 ON CONFLICT with a target arbitrates that key only (a row new to it but not to another UNIQUE key is
 23505; it was written), a target naming no column or no key (42703, 42P10; was XX000), ADD COLUMN ...
 NOT NULL on a table with rows (23502; the column was added holding NULLs), and CREATE TABLE (LIKE t
-[INCLUDING DEFAULTS]) (it made a table without columns)."""
+[INCLUDING DEFAULTS]) (it made a table without columns); generated columns (GENERATED ALWAYS AS (...)
+STORED: computed on every write, 428C9 for a value given them; the expression was dropped and the
+column stayed NULL) and UPDATE ... SET c = DEFAULT (42703 before)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any
 
 from tests.sql.differential.harness import step_failures
 
-TABLES = ["tc_keys", "tc_like", "tc_like2", "tc_like3"]
+TABLES = ["tc_keys", "tc_like", "tc_like2", "tc_like3", "tc_gen", "tc_def"]
 
 STEPS = [
     "CREATE TABLE tc_keys (time timestamptz NOT NULL, id int PRIMARY KEY, name text UNIQUE, v int)",
@@ -39,6 +41,40 @@ STEPS = [
     "SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns"
     " WHERE table_name = 'tc_like3' ORDER BY ordinal_position",
 ]
+
+
+GENERATED_STEPS = [
+    "CREATE TABLE tc_gen (time timestamptz NOT NULL, host text, a int, b double precision,"
+    " a2 int GENERATED ALWAYS AS (a * 2) STORED, label text GENERATED ALWAYS AS (host || '-' || a) STORED,"
+    " ratio double precision GENERATED ALWAYS AS (b / NULLIF(a, 0)) STORED)",
+    "INSERT INTO tc_gen (time, host, a, b) VALUES ('2024-01-01 00:00:00+00', 'x', 21, 1.5),"
+    " ('2024-01-02 00:00:00+00', 'y', 0, 2)",
+    "SELECT host, a, a2, label, ratio FROM tc_gen ORDER BY time",
+    "INSERT INTO tc_gen (time, host, a, a2) VALUES ('2024-01-03 00:00:00+00', 'z', 1, 5)",
+    "INSERT INTO tc_gen (time, host, a, a2) VALUES ('2024-01-03 00:00:00+00', 'z', 1, DEFAULT)",
+    "UPDATE tc_gen SET a = 10 WHERE host = 'x'",
+    "UPDATE tc_gen SET a2 = 3",
+    "UPDATE tc_gen SET a2 = DEFAULT, b = 4 WHERE host = 'y'",
+    "INSERT INTO tc_gen (time, host, a) SELECT time + interval '1 day', host || '2', a + 1 FROM tc_gen WHERE host = 'z'",
+    "SELECT host, a, b, a2, label, ratio FROM tc_gen ORDER BY time, host",
+    "SELECT column_name, is_generated, column_default FROM information_schema.columns"
+    " WHERE table_name = 'tc_gen' ORDER BY ordinal_position",
+    "SELECT attname, attgenerated FROM pg_attribute WHERE attrelid = 'tc_gen'::regclass AND attnum > 0 ORDER BY attnum",
+    "CREATE TABLE tc_gen2 (time timestamptz NOT NULL, a int, b int GENERATED ALWAYS AS (nosuch + 1) STORED)",
+    "CREATE TABLE tc_gen3 (time timestamptz NOT NULL, a int, b int GENERATED ALWAYS AS (a + 1) STORED,"
+    " c int GENERATED ALWAYS AS (b + 1) STORED)",
+    "CREATE TABLE tc_def (time timestamptz NOT NULL, v int DEFAULT 5, w text)",
+    "INSERT INTO tc_def VALUES ('2024-01-01 00:00:00+00', 1, 'a')",
+    "UPDATE tc_def SET v = DEFAULT, w = 'b'",
+    "SELECT v, w FROM tc_def",
+]
+
+
+def test_generated_columns_match_postgres(fresh_pair: Any) -> None:
+    for name in TABLES:
+        fresh_pair.pg.execute(f"DROP TABLE IF EXISTS {name}")
+    failures = step_failures(fresh_pair.pg, fresh_pair.ts, GENERATED_STEPS)
+    assert not failures, failures
 
 
 def test_table_checks_match_postgres(fresh_pair: Any) -> None:
