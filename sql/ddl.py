@@ -474,6 +474,7 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
                     continue
                 raise E.UndefinedTable(f'table "{table.name}" does not exist')
             dropped = {t.name for t in tree.expressions or tree.args.get("tables") or [tree.this]}
+            _drop_dependent_views(session, table, "table", bool(tree.args.get("cascade")), dropped)
             for child, fk in foreign_keys.referencing(session, meta):
                 if child.name in dropped:
                     continue
@@ -487,16 +488,17 @@ def drop(session: SqlSession, tree: exp.Drop) -> Result:
         storage.invalidate_tables()
         return Result(None, tag="DROP TABLE")
     if kind == "VIEW":
-        for table in tree.args.get("tables") or [tree.this]:
+        views = tree.args.get("tables") or [tree.this]
+        for table in views:
             key = _view_key(session, table)
             if storage.catalog.get_meta(key) is None:
                 if tree.args.get("exists"):
                     continue
                 raise E.UndefinedTable(f'view "{table.name}" does not exist')
-            storage.catalog.set_meta(key, None)
-            temp_tables.forget(session, table.db or "public", table.name)
-            storage.catalog.set_meta(roles.view_key(database, table.db or "public", table.name), None)
-            comments.view_dropped(session, table.db or "public", table.name)
+            _drop_dependent_views(
+                session, table, "view", bool(tree.args.get("cascade")), {v.name for v in views}
+            )
+            _drop_view(session, table.db or "public", table.name)
         return Result(None, tag="DROP VIEW")
     if kind == "DATABASE":
         name = _dropped(tree).name
@@ -604,6 +606,72 @@ def create_extension(session: SqlSession, sql: str) -> Result:
         key, json.dumps({"version": "2.14.2" if name.startswith("timescaledb") else "1.0"})
     )
     return Result(None, tag="CREATE EXTENSION")
+
+
+def _drop_view(session: SqlSession, schema: str, name: str) -> None:
+    storage = session.storage
+    storage.catalog.set_meta(view_key(session.database, schema, name), None)
+    temp_tables.forget(session, schema, name)
+    storage.catalog.set_meta(roles.view_key(session.database, schema, name), None)
+    comments.view_dropped(session, schema, name)
+
+
+def _dependent_views(session: SqlSession, schema: str, name: str) -> list[tuple[tuple[str, str], str]]:
+    """Every view of the database that reads relation ``schema.name``, and the views reading those:
+    [((schema, view), the name of the relation it reads)], in the order they can be dropped (readers
+    of a view before it)."""
+    prefix = view_key(session.database, "", "")[:-1]  # "view:<database>:"
+    readers: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for key, text in session.storage.catalog.meta_items(prefix):
+        if not text:
+            continue
+        view_schema, _, view_name = key[len(prefix) :].partition(":")
+        try:
+            tree = exp.maybe_parse(text, dialect="postgres")
+        except Exception:  # noqa: BLE001 - a stored text sqlglot no longer reads: depends on nothing known
+            continue
+        ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+        for t in tree.find_all(exp.Table):
+            if t.name in ctes and not t.db:
+                continue
+            readers.setdefault((t.db or "public", t.name), set()).add((view_schema, view_name))
+    out: list[tuple[tuple[str, str], str]] = []
+
+    def visit(target: tuple[str, str]) -> None:
+        for reader in sorted(readers.get(target, ())):
+            if reader != (schema, name) and all(reader != r for r, _ in out):
+                visit(reader)
+                out.append((reader, target[1]))
+
+    visit((schema, name))
+    return out
+
+
+def _drop_dependent_views(
+    session: SqlSession, table: exp.Table, what: str, cascade: bool, dropped: set[str]
+) -> None:
+    """Views reading ``table`` (a table or a view): 2BP01 without CASCADE, as PostgreSQL refuses to
+    leave them broken; with it, they are dropped first, a notice naming each."""
+    dependents = [
+        (view, read)
+        for view, read in _dependent_views(session, table.db or "public", table.name)
+        if view[1] not in dropped
+    ]
+    if not dependents:
+        return
+    if not cascade:
+        detail = [
+            f"view {view[1]} depends on {what if read == table.name else 'view'} {read}"
+            for view, read in reversed(dependents)
+        ]
+        raise E.DependentObjectsStillExist(
+            f"cannot drop {what} {table.name} because other objects depend on it",
+            detail="\n".join(detail),
+            hint="Use DROP ... CASCADE to drop the dependent objects too.",
+        )
+    for view, _read in dependents:
+        session.notice(E.Notice_(f"drop cascades to view {view[1]}"))
+        _drop_view(session, *view)
 
 
 def view_key(database: str, schema: str, name: str) -> str:

@@ -77,6 +77,38 @@ def test_generated_columns_match_postgres(fresh_pair: Any) -> None:
     assert not failures, failures
 
 
+VIEW_STEPS = [
+    "CREATE TABLE tc_base (time timestamptz NOT NULL, x int)",
+    "INSERT INTO tc_base VALUES ('2024-01-01 00:00:00+00', 1)",
+    "CREATE VIEW tc_v1 AS SELECT x + 1 AS x1 FROM tc_base",
+    "CREATE VIEW tc_v2 AS SELECT x1 * 2 AS x2 FROM tc_v1",
+    "CREATE VIEW tc_v3 AS WITH tc_base AS (SELECT 5 AS q) SELECT q FROM tc_base",  # (a CTE, not the table)
+    "DROP TABLE tc_base",
+    "DROP VIEW tc_v1",
+    "SELECT * FROM tc_v2",
+    "DROP VIEW tc_v1 CASCADE",
+    "SELECT * FROM tc_v2",
+    "CREATE VIEW tc_v1 AS SELECT x + 1 AS x1 FROM tc_base",
+    "CREATE VIEW tc_v2 AS SELECT x1 * 2 AS x2 FROM tc_v1",
+    "DROP VIEW tc_v2, tc_v1",
+    "CREATE VIEW tc_v1 AS SELECT x + 1 AS x1 FROM tc_base",
+    "DROP TABLE tc_base CASCADE",
+    "SELECT * FROM tc_v1",
+    "SELECT * FROM tc_v3",
+    "DROP VIEW tc_v3",
+]
+
+
+def test_drop_with_dependent_views_matches_postgres(fresh_pair: Any) -> None:
+    """DROP TABLE / DROP VIEW of what a view reads: 2BP01 naming the views (they were left reading a
+    relation that no longer exists), CASCADE drops them too."""
+    for sql in ["DROP VIEW IF EXISTS tc_v2", "DROP VIEW IF EXISTS tc_v1", "DROP VIEW IF EXISTS tc_v3"]:
+        fresh_pair.pg.execute(sql)
+    fresh_pair.pg.execute("DROP TABLE IF EXISTS tc_base")
+    failures = step_failures(fresh_pair.pg, fresh_pair.ts, VIEW_STEPS)
+    assert not failures, failures
+
+
 def test_table_checks_match_postgres(fresh_pair: Any) -> None:
     for name in TABLES:
         fresh_pair.pg.execute(f"DROP TABLE IF EXISTS {name}")
