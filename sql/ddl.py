@@ -557,7 +557,11 @@ def create_other(session: SqlSession, tree: exp.Create) -> Result:
         return Result(None, tag="CREATE DATABASE")
     if kind == "SCHEMA":
         name = tree.this.db or tree.this.name
+        exists = E.DuplicateSchema(f'schema "{name}" already exists')
         if name == "public":
+            if not tree.args.get("exists"):
+                raise exists
+            session.notice(E.Notice_(f'schema "{name}" already exists, skipping'))
             return Result(None, tag="CREATE SCHEMA")
         if name.startswith("pg_"):  # (reserved: pg_temp_N are sessions' temporary schemas)
             raise E.ReservedName(
@@ -568,7 +572,8 @@ def create_other(session: SqlSession, tree: exp.Create) -> Result:
             storage.catalog.create_retention_policy(database, name, 0)
         except StorageError:
             if not tree.args.get("exists"):
-                raise E.SqlError(f'schema "{name}" already exists') from None
+                raise exists from None
+            session.notice(E.Notice_(f'schema "{name}" already exists, skipping'))
         return Result(None, tag="CREATE SCHEMA")
     if kind == "VIEW":
         key = _view_key(session, tree.this)

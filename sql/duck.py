@@ -225,6 +225,26 @@ _PATTERNS: list[tuple[type[E.SqlError] | None, re.Pattern[str], Any]] = [
         "ORDER BY position is not in select list",
     ),
     (
+        E.InvalidColumnReference,
+        re.compile(r"GROUP BY term out of range"),
+        "GROUP BY position is not in select list",
+    ),
+    (
+        E.UndefinedColumn,
+        re.compile(r'Column "([^"]+)" does not exist on (left|right) side of join'),
+        'column "{0}" specified in USING clause does not exist in {1} table',
+    ),
+    (
+        E.DuplicateAlias,
+        re.compile(r'Ambiguous reference to table "(?:[^".]*\.)*([^".]+)" \(duplicate alias'),
+        'table name "{0}" specified more than once',
+    ),
+    (
+        E.UndefinedColumn,
+        re.compile(r'Table "([^"]+)" does not have a column named "([^"]+)"'),
+        "column {0}.{1} does not exist",
+    ),
+    (
         E.UndefinedTable,
         re.compile(r'Referenced table "([^"]+)" not found'),
         'missing FROM-clause entry for table "{0}"',
@@ -283,8 +303,8 @@ _PATTERNS: list[tuple[type[E.SqlError] | None, re.Pattern[str], Any]] = [
     (E.UndefinedColumn, re.compile(r'Referenced column "([^"]+)" not found'), 'column "{0}" does not exist'),
     (
         E.UndefinedColumn,
-        re.compile(r'Values list "[^"]*" does not have a column named "([^"]+)"'),
-        'column "{0}" does not exist',
+        re.compile(r'Values list "([^"]*)" does not have a column named "([^"]+)"'),
+        "column {0}.{1} does not exist",
     ),
     (None, re.compile(r"Function with name (\S+) does not exist"), _unknown_function),
     (

@@ -664,6 +664,26 @@ def _check_conditions(types: Types, tree: exp.Expression) -> None:
         check(where.this if isinstance(where, exp.Where) else None, "FILTER")
 
 
+def _check_positions(tree: exp.Expression) -> None:
+    """ORDER BY / GROUP BY n past the select list (42P10, with n, as PostgreSQL words it); a list
+    with * is left to DuckDB, which knows its width."""
+    from sql.errors import InvalidColumnReference
+
+    for select in tree.find_all(exp.Select):
+        outputs = select.expressions
+        if any(
+            isinstance(o, exp.Star) or (isinstance(o, exp.Column) and isinstance(o.this, exp.Star))
+            for o in outputs
+        ):
+            continue
+        group, order = select.args.get("group"), select.args.get("order")
+        clauses = [("GROUP BY", e) for e in (group.expressions if group is not None else [])]
+        clauses += [("ORDER BY", o.this) for o in (order.expressions if order is not None else [])]
+        for clause, e in clauses:
+            if _is_number_literal(e) and e.name.isdigit() and not 1 <= int(e.name) <= len(outputs):
+                raise InvalidColumnReference(f"{clause} position {e.name} is not in select list")
+
+
 def _check_aggregate_arity(types: Types, tree: exp.Expression) -> None:
     """max, min: one argument in PostgreSQL (42883); DuckDB's max(x, n) is a list of the n largest."""
     from sql.errors import UndefinedFunction
@@ -933,6 +953,7 @@ def pg_types(tree: exp.Expression, tables: Mapping[str, Mapping[str, str]]) -> e
         _check_comparison(types, cmp)
     _check_conditions(types, tree)
     _check_aggregate_arity(types, tree)
+    _check_positions(tree)
     return bottom_up(tree, lambda node: _fix(types, node))
 
 

@@ -73,6 +73,16 @@ STEPS = [
     " width_bucket(11, 10, 0, 5), width_bucket(7.5, 10, 0, 4), width_bucket(5, 0, 10, 5), width_bucket(3, 0, 10, 4)",
     "SELECT ntile(0) OVER () FROM em1",
     "SELECT split_part('a,b', ',', 0)",
+    # names
+    "SELECT em1.nosuch FROM em1",
+    "SELECT host, count(*) FROM em1 GROUP BY 99",
+    "SELECT host FROM em1 ORDER BY 2",
+    "SELECT host, v FROM em1 ORDER BY 2 DESC, 1",
+    "SELECT * FROM em1 JOIN em2 USING (nosuch)",
+    "SELECT * FROM em1 JOIN em2 USING (v)",
+    "SELECT * FROM em1 JOIN em2 ON true JOIN em1 ON true",
+    "CREATE SCHEMA public",
+    "CREATE SCHEMA IF NOT EXISTS public",
     "SELECT 1",  # (the session goes on after all of them)
 ]
 
