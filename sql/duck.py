@@ -285,6 +285,11 @@ _PATTERNS: list[tuple[type[E.SqlError] | None, re.Pattern[str], Any]] = [
         "{0} is not supported",
     ),
     (
+        E.UndefinedParameter,
+        re.compile(r"Values were not provided for the following parameters: (\d+)"),
+        "there is no parameter ${0}",
+    ),
+    (
         E.InvalidArgumentForNtile,
         re.compile(r"Argument for ntile must be greater than zero"),
         "argument of ntile must be greater than zero",

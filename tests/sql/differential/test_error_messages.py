@@ -81,6 +81,7 @@ STEPS = [
     "SELECT * FROM em1 JOIN em2 USING (nosuch)",
     "SELECT * FROM em1 JOIN em2 USING (v)",
     "SELECT * FROM em1 JOIN em2 ON true JOIN em1 ON true",
+    "SELECT $1",
     "CREATE SCHEMA public",
     "CREATE SCHEMA IF NOT EXISTS public",
     "SELECT 1",  # (the session goes on after all of them)
