@@ -713,10 +713,11 @@ class QueryCosts:
     the last wall time alone a shape whose first runs went to the pool stayed there for a dozen
     queries, each paying the hop. A shape's first run (compiling its template, code paths run for
     the first time) is its estimate only until the second run replaces it.
-    The handler runs a query on the event loop when that estimate is within INLINE_BUDGET_S (the
-    hop to a worker thread and back costs ~0.1 ms, a tenth of a small query): a shape not seen yet,
-    or one that took longer, goes to the thread pool, as everything else (writes, meta queries,
-    subqueries, chunked answers). Used from the event loop only."""
+    The handler runs a query (a SELECT, or a SHOW that only reads: select_span) on the event loop
+    when that estimate is within INLINE_BUDGET_S (the hop to a worker thread and back costs ~0.1 ms,
+    a tenth of a small query): a shape not seen yet, or one that took longer, goes to the thread
+    pool, as everything else (writes, other meta queries, subqueries, chunked answers). Used from
+    the event loop only."""
 
     def __init__(self, budget_s: float = INLINE_BUDGET_S, size: int = MAX_SHAPES) -> None:
         self.budget_s = budget_s
@@ -753,6 +754,21 @@ class QueryCosts:
             self._first.discard(self._last.popitem(last=False)[0])
 
 
+# meta queries that only read (Grafana's variables, the influx CLI's first questions): like a SELECT,
+# on the event loop once their shape is known to be cheap, instead of a hop to the thread pool and
+# back (SHOW DATABASES: ~6 us of work, ~250 us of hop)
+_META_READS = (
+    A.ShowDatabases,
+    A.ShowMeasurements,
+    A.ShowTagKeys,
+    A.ShowTagValues,
+    A.ShowFieldKeys,
+    A.ShowSeries,
+    A.ShowCardinality,
+    A.ShowRetentionPolicies,
+)
+
+
 def select_span(
     statements: list[A.Statement],
     now: int,
@@ -760,11 +776,15 @@ def select_span(
     template: str | None = None,
 ) -> float | None:
     """The time span (ns) the statements read, when every one is a plain SELECT of stored
-    measurements (no INTO, no subquery); None otherwise, or when a statement has an error to report.
-    ``conditions`` gets each statement's condition_expr result, for the run to reuse. ``template``:
-    the statements' template in the parse cache, whose ConditionPlans split their conditions."""
+    measurements (no INTO, no subquery) or a SHOW of the catalog and the series index (no span: its
+    cost is its shape's, as the last runs of the same statement measured it); None otherwise, or
+    when a statement has an error to report. ``conditions`` gets each statement's condition_expr
+    result, for the run to reuse. ``template``: the statements' template in the parse cache, whose
+    ConditionPlans split their conditions."""
     span = 0.0
     for i, stmt in enumerate(statements):
+        if isinstance(stmt, _META_READS):
+            continue
         if not isinstance(stmt, A.SelectStatement) or stmt.target is not None:
             return None
         if not all(isinstance(src, A.Measurement) for src in stmt.sources):

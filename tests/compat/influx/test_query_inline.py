@@ -71,8 +71,9 @@ def test_select_span_only_for_plain_selects() -> None:
     assert two == 2 * (HOUR - 1)
     assert Q.select_span(_statements("SELECT v FROM m"), now) == float(now - Q.MIN_TIME)
     assert Q.select_span(_statements("SELECT v FROM /m.*/ WHERE time > now() - 1h"), now) == HOUR - 1
+    assert Q.select_span(_statements("SHOW DATABASES"), now) == 0.0  # (a meta read: no span)
     for never in (
-        "SHOW DATABASES",
+        "SHOW USERS",
         "CREATE DATABASE x",
         "SELECT v INTO n FROM m",
         "SELECT max(v) FROM (SELECT v FROM m)",
@@ -112,7 +113,7 @@ def test_repeated_shape_runs_inline_with_the_same_answers(write_app, monkeypatch
 
         service = client.app[QUERY_SERVICE]
         service.costs = Q.QueryCosts(budget_s=10.0)
-        texts = [q(7, "h1"), q(60, "h2"), q(120, "h0"), q(0, "h1", hours=9), "SHOW DATABASES"]
+        texts = [q(7, "h1"), q(60, "h2"), q(120, "h0"), q(0, "h1", hours=9), "SHOW USERS"]
         first = []
         for text in texts:
             resp = await client.get("/query", params={"db": "db", "q": text})
