@@ -92,7 +92,7 @@ def to_char(value_text: str, template: str, binary: bool = False) -> str:
     where a numeric's digits round half away from zero (3.25 -> 3.3)."""
     t = _parse(template)
     value = _number(value_text)
-    negative = value.is_signed() and value != 0
+    negative = value.is_signed() and (value != 0 or binary)  # (a float's -0.0 is written -0)
     if "EEEE" in t.fields:
         if binary and value.is_finite():
             mantissa = f"{abs(float(value_text)):.{t.frac_digits}e}"
@@ -200,7 +200,7 @@ def to_number(text: str, template: str) -> decimal.Decimal:
     """PostgreSQL's to_number(text, text)."""
     t = _parse(template)
     s = text.strip()
-    negative = "-" in s or (s.startswith("<") and s.endswith(">") and "PR" in t.fields)
+    negative = "-" in s or (s.startswith("<") and "PR" in t.fields)  # ('9.PR' writes no closing '>')
     whole_part, point, frac_part = s.partition(".") if "." in t.fields else (s, "", "")
     whole = re.sub(r"\D", "", whole_part)[: t.int_digits]
     frac = re.sub(r"\D", "", frac_part)[: t.frac_digits] if point else ""

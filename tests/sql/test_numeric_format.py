@@ -50,7 +50,12 @@ def _pg(conn: Any, sql: str, args: list[Any]) -> Any:
         return None
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(values, templates())
 def test_to_char_numeric_matches_postgres(pg: Any, value: decimal.Decimal, template: str) -> None:
     expected = _pg(pg, "SELECT to_char(%s::numeric, %s)", [str(value), template])
@@ -58,7 +63,12 @@ def test_to_char_numeric_matches_postgres(pg: Any, value: decimal.Decimal, templ
         assert to_char(str(value), template) == expected, (value, template)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(st.floats(min_value=-1e9, max_value=1e9, allow_nan=False), templates())
 def test_to_char_float8_matches_postgres(pg: Any, value: float, template: str) -> None:
     expected = _pg(pg, "SELECT to_char(%s::float8, %s)", [repr(value), template])
@@ -66,7 +76,12 @@ def test_to_char_float8_matches_postgres(pg: Any, value: float, template: str) -
         assert to_char(repr(value), template, binary=True) == expected, (value, template)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(values, templates())
 def test_to_number_reads_what_to_char_wrote(pg: Any, value: decimal.Decimal, template: str) -> None:
     template = template.removeprefix("FM")  # (PostgreSQL's to_number misreads separators under FM)
