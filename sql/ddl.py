@@ -211,7 +211,7 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
     if enum_columns:
         options[enums.OPTION] = enum_columns
     if generations:
-        generated.check_definitions(table.name, generations, [c[0] for c in cols])
+        generated.check_definitions(generations, [c[0] for c in cols])
         options["generated"] = generations
     if time_col == HIDDEN_TIME:
         columns.insert(0, (HIDDEN_TIME, "time", None, "int8"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -24,6 +23,7 @@ from columnar.predicate import AllSeries, And, Or, TagEq, TagPredicate
 from columnar.scan import ScanRequest, read_table
 from sql import arrays, constraints, duck, foreign_keys, generated, identity, transaction
 from sql import errors as E
+from sql import types as pgt
 from sql.binder import resolve_table
 from sql.duck import duck_type
 from sql.rewrite.pushdown import table_pushdown
@@ -356,17 +356,13 @@ def _fix_literals(values: exp.Values, targets: list) -> None:
                 new = normalise(e.this)
                 if new is not None:
                     e.replace(exp.Literal.string(new))
-            elif col.type.name in _INTEGER_NAMES and isinstance(e, exp.Literal) and e.is_string:
-                if not _INTEGER_TEXT.fullmatch(e.this):  # ('1.5': DuckDB's cast would round it)
+            elif col.type.name in ("int2", "int4", "int8") and isinstance(e, exp.Literal) and e.is_string:
+                if not pgt.is_integer_text(e.this):
                     raise E.InvalidTextRepresentation(
-                        f'invalid input syntax for type {_INTEGER_NAMES[col.type.name]}: "{e.this}"'
+                        f'invalid input syntax for type {col.type.sql_name}: "{e.this}"'
                     )
             else:
                 array_literal(e, col)
-
-
-_INTEGER_NAMES = {"int2": "smallint", "int4": "integer", "int8": "bigint"}
-_INTEGER_TEXT = re.compile(r"\s*[-+]?\d+\s*")
 
 
 def array_literal(e: exp.Expression, col) -> exp.Expression:

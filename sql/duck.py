@@ -14,6 +14,7 @@ import duckdb
 
 from sql import errors as E
 from sql import functions
+from sql import types as pgt
 from sql.types import PgType
 
 # PostgreSQL type -> the DuckDB type that holds it
@@ -119,7 +120,7 @@ def _bad_text(m: re.Match[str]) -> E.SqlError:
     """A string a cast could not read: PostgreSQL's 22P02 (22007 for times) naming its type; an integer
     too large for its type is 22003."""
     value, pg = m[1], _pg_name(m[2])
-    if pg in ("smallint", "integer", "bigint") and re.fullmatch(r"\s*[-+]?\d+\s*", value):
+    if pg in ("smallint", "integer", "bigint") and pgt.is_integer_text(value):
         return E.NumericValueOutOfRange(f'value "{value}" is out of range for type {pg}')
     cls = E.InvalidDatetimeFormat if pg in _DATETIME_NAMES else E.InvalidTextRepresentation
     return cls(f'invalid input syntax for type {pg}: "{value}"')

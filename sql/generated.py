@@ -35,7 +35,7 @@ def of_column(column: exp.ColumnDef) -> dict | None:
     return None
 
 
-def check_definitions(table: str, generated: dict[str, dict], columns: list[str]) -> None:
+def check_definitions(generated: dict[str, dict], columns: list[str]) -> None:
     """42703 for an expression naming a column the table lacks, 42P17 for one naming a generated
     column (PostgreSQL: "cannot use generated column ... in column generation expression")."""
     for g in generated.values():
@@ -55,13 +55,10 @@ def of_table(meta: TableMeta) -> dict[str, dict]:
 
 def check_insert(meta: TableMeta, names: list[str], source: exp.Expression) -> None:
     """428C9 for an INSERT giving a generated column anything but DEFAULT."""
-    from sql.identity import is_default
+    from sql.identity import all_default
 
-    for n in names:
-        if n not in of_table(meta):
-            continue
-        i = names.index(n)
-        if isinstance(source, exp.Values) and all(is_default(t.expressions[i]) for t in source.expressions):
+    for i, n in enumerate(names):
+        if n not in of_table(meta) or all_default(source, i):
             continue
         raise E.GeneratedAlways(
             f'cannot insert a non-DEFAULT value into column "{n}"', detail=_DETAIL.format(n)

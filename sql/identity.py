@@ -102,6 +102,11 @@ def is_default(e: exp.Expression) -> bool:
     return isinstance(e, exp.Var) and e.name.upper() == "DEFAULT"
 
 
+def all_default(source: exp.Expression, i: int) -> bool:
+    """Whether every row of an INSERT's VALUES gives DEFAULT at position ``i`` (a query: no)."""
+    return isinstance(source, exp.Values) and all(is_default(t.expressions[i]) for t in source.expressions)
+
+
 def insert_values(
     meta: TableMeta, names: list[str], source: exp.Expression, overriding: str | None
 ) -> list[str]:
@@ -117,7 +122,7 @@ def insert_values(
         if _identity(meta, n) != "a":
             continue
         i = names.index(n)
-        if isinstance(source, exp.Values) and all(is_default(t.expressions[i]) for t in source.expressions):
+        if all_default(source, i):
             continue
         raise E.GeneratedAlways(
             f'cannot insert a non-DEFAULT value into column "{n}"',

@@ -191,3 +191,12 @@ def from_arrow(dt: pa.DataType) -> PgType:
         inner = from_arrow(dt.value_type)
         return PgType(inner.name + "[]", inner.array_oid, 0, None, dt, (), inner.sql_name + "[]")
     return TEXT
+
+
+_INTEGER_TEXT = re.compile(r"\s*[-+]?\d+\s*")
+
+
+def is_integer_text(text: str) -> bool:
+    """Whether PostgreSQL's int2/int4/int8 input reads ``text``: digits with an optional sign and
+    surrounding blanks (no point: '1.5' is 22P02 there, where DuckDB's cast rounds it)."""
+    return _INTEGER_TEXT.fullmatch(text) is not None

@@ -32,6 +32,7 @@ from sqlglot import exp
 
 from sql import arrays
 from sql import errors as E
+from sql import types as pgt
 from sql.parse import sqlglot_function
 from sql.rewrite.pg_format import (
     datetime_template,
@@ -162,7 +163,7 @@ def _literals(node: exp.Expression) -> exp.Expression:
         if to.this == exp.DataType.Type.BOOLEAN:
             return exp.Boolean(this=_bool_text(node.this.this))
         integer = _INTEGER_NAMES.get(to.this)
-        if integer is not None and not re.fullmatch(r"\s*[-+]?\d+\s*", node.this.this):
+        if integer is not None and not pgt.is_integer_text(node.this.this):
             # ('1.5'::int: DuckDB rounds a decimal text, PostgreSQL reads integer digits only)
             raise E.InvalidTextRepresentation(f'invalid input syntax for type {integer}: "{node.this.this}"')
         if to.this == exp.DataType.Type.ARRAY or to.args.get("nested"):
