@@ -25,6 +25,29 @@ def is_sorted_unique(series: np.ndarray, time: np.ndarray) -> bool:
     return bool((np.diff(time)[same] > 0).all())
 
 
+def runs_disjoint(parts: list[Rows]) -> bool:
+    """True when every part is in (series, time) order without repeats and no key is in two parts:
+    then their rows are what a merge of them would keep, and each part may be filtered on its own."""
+    if len(parts) < 2:
+        return all(is_sorted_unique(p.series, p.time) for p in parts)
+    if not all(is_sorted_unique(p.series, p.time) for p in parts):
+        return False
+    bounds = np.cumsum([0] + [len(p) for p in parts]).astype(np.int64)
+    series = np.concatenate([p.series for p in parts])
+    time = np.concatenate([p.time for p in parts])
+    return not _repeats(series, time, _merge_run_list(series, time, bounds))
+
+
+@njit(cache=True, nogil=True)
+def _repeats(series, time, order):
+    """Whether two rows next to each other in ``order`` share a (series, time) key."""
+    for i in range(1, len(order)):
+        a, b = order[i - 1], order[i]
+        if series[a] == series[b] and time[a] == time[b]:
+            return True
+    return False
+
+
 def merge_rows(rows: Rows, *, dedupe: bool = True, sorted_prefix: int = 0) -> Rows:
     """Sort by (series, time) keeping write order among equal keys, then collapse duplicates.
 

@@ -36,7 +36,7 @@ from columnar.cache import TableCache
 from columnar.chunkfile import FLAG_STATS, GROUP_FUSED, GROUP_ROWS, GROUP_STATS, from_bits
 from columnar.engine import INT64_MAX, INT64_MIN, Engine
 from columnar.errors import ResultTooLarge, TableNotFound
-from columnar.merge import merge_rows
+from columnar.merge import merge_rows, runs_disjoint
 from columnar.predicate import TagPredicate
 from columnar.rows import Column, Rows, concat
 from columnar.shard import Shard, ShardSources
@@ -1520,7 +1520,14 @@ def _shard_pieces(
     src: ShardSources = shard.sources(t.table_id, t.table)
     cols = [t.stored(f) for f in t.fields]
     types = dict(zip(cols, t.fields.values(), strict=True))
-    cand, isolated, _ = _candidates(t, src, tmin, tmax)
+    cand, isolated, among_files = _candidates(t, src, tmin, tmax)
+    if len(isolated) and not isolated.all():
+        # row groups that the memtable's times only interleave with are filtered as if alone (the
+        # memtable's keys are enough to tell: its rows are read piece by piece below)
+        cached = [c.read(t.series, tmin, tmax, []) for c in src.caches if c.overlaps(tmin, tmax)]
+        cached = [r for r in cached if len(r)]
+        if cached:
+            isolated = _apart_from(cand, isolated, among_files, cached, t, tmin, tmax)
     # per candidate file: its row groups, which of them the kernels filter and which are merged
     files: list[tuple[Any, np.ndarray, np.ndarray, np.ndarray]] = []
     pos = 0
@@ -1613,8 +1620,11 @@ def _filter_piece(
     for cache in src.caches:
         raw_parts.append(cache.read(t.series if series is None else series, tmin, tmax, cols))
     raw_parts = [p for p in raw_parts if len(p)]
-    if raw_parts:
-        rows = raw_parts[0] if len(raw_parts) == 1 else merge_rows(concat(raw_parts), dedupe=t.dedupe)
+    if len(raw_parts) > 1 and t.dedupe and not runs_disjoint(raw_parts):
+        raw_parts = [merge_rows(concat(raw_parts), dedupe=True)]
+    # (parts no key repeats across, or of a table that keeps duplicates, are filtered one by one: the
+    # merge of all their columns would only reorder rows the filter mostly drops)
+    for rows in raw_parts:
         keep = _rows_keep(rows, terms)
         if keep.any():
             spend(int(keep.sum()))

@@ -491,6 +491,76 @@ def test_memtable_rows_beside_a_file_group_leave_it_to_the_kernels(make_engine):
     assert int(p.count[0].sum()) == 2 * n + 3
 
 
+@pytest.mark.parametrize("dedupe", [True, False])
+def test_filtered_rows_over_a_file_and_the_memtable_are_the_merged_rows_that_match(make_engine, dedupe):
+    """Memtable rows beside a flushed file: new keys inside a row group's span (no merge needed),
+    overwrites of file rows that make a match or undo one, and a write of another field only (the
+    file's value of the condition's field stays). The filtered rows are the merged rows that match,
+    with every field as the merge gives it; a table that keeps duplicates keeps both rows."""
+    from columnar.scan import FieldCondition, filtered
+
+    step = 10 * NS_PER_SECOND
+
+    def rows_of(e, req, cond):
+        tbl = filtered(e, req, [cond])
+        cols = tbl.to_pydict()
+        times = tbl["time"].cast("int64").to_pylist()
+        return sorted(zip(cols["host"], times, cols["usage"], cols["idle"], strict=True))
+
+    def write(e, times, host, usage, idle):
+        e.write(
+            "postgres",
+            WriteBatch.from_rows(
+                "cpu", np.asarray(times, np.int64), [{"host": host}] * len(times),
+                {"usage": usage, "idle": idle}, {"usage": FieldType.INTEGER, "idle": FieldType.INTEGER},
+            ),
+        ).check()  # fmt: skip
+
+    e = make_engine()
+    if not dedupe:
+        e.create_table(
+            "postgres", "cpu",
+            [("host", "tag", FieldType.STRING, "text"), ("usage", "field", FieldType.INTEGER, "int8"),
+             ("idle", "field", FieldType.INTEGER, "int8")],
+            options={"dedupe": False},
+        )  # fmt: skip
+    n = 3000  # several row groups per series
+    i = np.arange(n)
+    want: dict[tuple[str, int], list] = {}
+    for host, mod in (("a", 97), ("b", 89)):
+        write(e, T0 + i * step, host, list(i % mod), list(i))
+        want.update({(host, int(T0 + k * step)): [int(k % mod), int(k)] for k in i})
+    e.flush()
+    later = [  # (host, time, usage, idle): None leaves the field unwritten
+        ("a", T0 + 700 * step + 5 * NS_PER_SECOND, 95, -1),  # a new key inside a group's span
+        ("a", T0 + 100 * step, 99, -2),  # 100 % 97 = 3: the overwrite makes a match
+        ("b", T0 + 85 * step, 1, -3),  # 85: the overwrite undoes a match
+        ("b", T0 + 170 * step, None, -4),  # 170 % 89 = 81 matches; only idle changes
+        ("b", T0 + 200 * step, None, -5),  # 200 % 89 = 22: no match either way
+    ]
+    dup = []
+    for host, t, usage, idle in later:
+        write(e, [t], host, [usage], [idle])
+        key = (host, int(t))
+        if dedupe or key not in want:
+            row = want.setdefault(key, [None, None])
+            row[:] = [row[0] if usage is None else usage, idle]
+        else:
+            dup.append((host, int(t), usage, idle))
+    cond = FieldCondition("usage", ">=", 80)
+    expect = sorted(
+        [(h, t, u, d) for (h, t), (u, d) in want.items() if u is not None and u >= 80]
+        + [r for r in dup if r[2] is not None and r[2] >= 80]
+    )
+    req = ScanRequest("postgres", "cpu")
+    assert rows_of(e, req, cond) == expect
+    if dedupe:
+        got = {(h, t): (u, d) for h, t, u, d in rows_of(e, req, cond)}
+        assert got[("a", int(T0 + 100 * step))] == (99, -2)
+        assert got[("b", int(T0 + 170 * step))] == (81, -4)
+        assert ("b", int(T0 + 85 * step)) not in got
+
+
 # -- tag renames --------------------------------------------------------------------------------------------
 def _renamed_rows(rows: set, old: str, new: str) -> set:
     return {(tuple(sorted((new if k == old else k, v) for k, v in tags)), t, f) for tags, t, f in rows}

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from columnar.cache import TableCache
-from columnar.merge import merge_rows
+from columnar.merge import merge_rows, runs_disjoint
 from columnar.rows import Column, Rows, concat
 from columnar.types import FieldType
 
@@ -159,3 +159,19 @@ def test_a_small_write_after_a_large_one_stays_in_the_delta():
     cache.append(_rows([(s, 2000 + t) for s in range(5) for t in range(20)], 3))  # > 1/8 of the base
     (merged,) = cache.runs()
     assert len(merged) == 601
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(keys, min_size=1, max_size=4), st.booleans())
+def test_runs_disjoint_is_sorted_unique_parts_without_a_shared_key(key_lists, sort_them):
+    """True exactly when every part is strictly increasing by (series, time) and no (series, time)
+    is in two parts (sorted parts are drawn often: unsorted ones always answer False)."""
+    parts = [sorted(set(k)) if sort_them else k for k in key_lists]
+    rows = [_rows(k, i) for i, k in enumerate(parts)]
+    each_sorted = all(k == sorted(set(k)) for k in parts)
+    seen: set = set()
+    shared = False
+    for k in parts:
+        shared |= bool(seen & set(k))
+        seen |= set(k)
+    assert runs_disjoint(rows) == (each_sorted and not shared)
