@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import threading
 import time as _time
+from collections.abc import Callable
 
 import numpy as np
 
 from columnar import blockdecode
-from columnar.merge import is_sorted_unique, merge_rows
+from columnar.merge import is_sorted_unique, merge_rows, runs_disjoint
 from columnar.rows import Rows, concat
 
 _INT64_MAX, _INT64_MIN = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+Where = tuple[list[str], Callable[[Rows], np.ndarray]]  # TableCache.read's row filter: columns read, mask
 DELTA_FRACTION = 0.125  # the delta is merged into the base when it holds more rows than this of it
 
 
@@ -107,24 +109,47 @@ class TableCache:
                 self.nbytes = self._runs[0].nbytes
             return self._runs[0] if self._runs else Rows.empty()
 
-    def read(self, series: np.ndarray | None, tmin: int, tmax: int, columns: list[str] | None) -> Rows:
+    def read(
+        self,
+        series: np.ndarray | None,
+        tmin: int,
+        tmax: int,
+        columns: list[str] | None,
+        where: Where | None = None,
+    ) -> Rows:
         """The rows of ``series`` (sorted ids; None: all) within [tmin, tmax], sorted and deduplicated;
         only those rows are copied (one series' rows, or all of a run, are views of it: runs are
-        replaced, never changed in place, and readers do not write to what they get)."""
+        replaced, never changed in place, and readers do not write to what they get).
+
+        ``where`` (the columns a row filter reads, and the filter: rows -> bool mask): only the
+        rows it keeps. Each run is filtered on those columns before the others are copied, unless
+        the runs share a key in the range (then their merged rows are)."""
         if not self.overlaps(tmin, tmax):
             return Rows.empty().select_columns(columns)
         if series is not None and len(series) > 1 and not bool((series[1:] > series[:-1]).all()):
             series = np.unique(series)
+        runs = self.runs()
+        if where is not None:
+            picks = [(run, _run_rows(run, series, tmin, tmax)) for run in runs]
+            picks = [(run, ix) for run, ix in picks if len(run) if ix is None or len(run.time[ix])]
+            if len(picks) < 2 or not self.dedupe or runs_disjoint([_keys(run, ix) for run, ix in picks]):
+                names, keep = where
+                parts = []
+                for run, ix in picks:
+                    ix = _compose(ix, np.flatnonzero(keep(_pick(run, ix, names))), len(run))
+                    if len(ix):
+                        parts.append(run.select_columns(columns).take(ix))
+                return _merge_parts(parts, columns, self.dedupe)
+        wanted = columns if where is None or columns is None else list(dict.fromkeys(columns + where[0]))
         parts = []
-        for run in self.runs():
-            part = _read_run(run, series, tmin, tmax, columns)
+        for run in runs:
+            part = _read_run(run, series, tmin, tmax, wanted)
             if len(part):
                 parts.append(part)
-        if not parts:
-            return Rows.empty().select_columns(columns)
-        if len(parts) == 1:
-            return parts[0]
-        return _merge(parts[0], parts[1], self.dedupe)
+        rows = _merge_parts(parts, wanted, self.dedupe)
+        if where is not None:
+            rows = rows.select_columns(columns).take(np.flatnonzero(where[1](rows)))
+        return rows
 
     def ranges(self, series: np.ndarray, tmin: int, tmax: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(series, first time, last time) of the given series' rows within [tmin, tmax] (sorted ids)."""
@@ -231,22 +256,54 @@ def spans(rows: Rows, series: np.ndarray, tmin: int, tmax: int) -> tuple[np.ndar
 def _read_run(rows: Rows, series: np.ndarray | None, tmin: int, tmax: int, columns: list[str] | None) -> Rows:
     if not len(rows):
         return rows.select_columns(columns)
+    ix = _run_rows(rows, series, tmin, tmax)
+    return rows.select_columns(columns) if ix is None else rows.select_columns(columns).take(ix)
+
+
+def _run_rows(rows: Rows, series: np.ndarray | None, tmin: int, tmax: int) -> np.ndarray | slice | None:
+    """Which rows of the run ``rows`` :meth:`TableCache.read` answers: None (all of them), a slice
+    (one series' rows: a view) or positions."""
+    if not len(rows):
+        return slice(0, 0)
     if series is None:
         mask = (rows.time >= tmin) & (rows.time <= tmax)
-        if mask.all():
-            return rows.select_columns(columns)
-        return rows.select_columns(columns).take(np.flatnonzero(mask))
+        return None if mask.all() else np.flatnonzero(mask)
     a, b = spans(rows, series, tmin, tmax)
     n = b - a
     total = int(n.sum())
     if total == len(rows):
-        return rows.select_columns(columns)
+        return None
     if total == 0:  # (most reads of a range the memtable spans find none of their series' rows)
-        return Rows.empty().select_columns(columns)
+        return slice(0, 0)
     if len(n) == 1 or int(n[0]) == total:  # one series' rows (a dashboard's usual read): a view
-        return rows.select_columns(columns).take(slice(int(a[0]), int(b[0])))
-    idx = np.repeat(a - np.concatenate(([0], np.cumsum(n)[:-1])), n) + np.arange(total)
-    return rows.select_columns(columns).take(idx)
+        return slice(int(a[0]), int(b[0]))
+    return np.repeat(a - np.concatenate(([0], np.cumsum(n)[:-1])), n) + np.arange(total)
+
+
+def _pick(rows: Rows, ix: np.ndarray | slice | None, columns: list[str]) -> Rows:
+    sel = rows.select_columns(columns)
+    return sel if ix is None else sel.take(ix)
+
+
+def _keys(rows: Rows, ix: np.ndarray | slice | None) -> Rows:
+    return _pick(rows, ix, [])
+
+
+def _compose(ix: np.ndarray | slice | None, kept: np.ndarray, n: int) -> np.ndarray:
+    """Positions in the run of the ``kept`` positions within the selection ``ix`` of its ``n`` rows."""
+    if ix is None:
+        return kept
+    if isinstance(ix, slice):
+        return kept + (ix.start or 0)
+    return ix[kept]
+
+
+def _merge_parts(parts: list[Rows], columns: list[str] | None, dedupe: bool) -> Rows:
+    if not parts:
+        return Rows.empty().select_columns(columns)
+    if len(parts) == 1:
+        return parts[0]
+    return _merge(parts[0], parts[1], dedupe)
 
 
 class ShardCache:

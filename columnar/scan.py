@@ -1617,7 +1617,18 @@ def _filter_piece(
         if len(rest):
             stats.groups_decoded += len(rest)
             raw_parts.append(src.read_file(lf, rest, cols, tmin, tmax)[0])
-    for cache in src.caches:
+    raw_parts = [p for p in raw_parts if len(p)]
+    caches = [c for c in src.caches if c.overlaps(tmin, tmax)]
+    # one memtable's rows, and no file's to merge with them (either could hold a key the other
+    # writes again): filtered as they are read, the term columns first
+    if len(caches) == 1 and not raw_parts:
+        where = ([tm.column for tm in terms], lambda rows: _rows_keep(rows, terms))
+        rows = caches[0].read(t.series if series is None else series, tmin, tmax, cols, where)
+        if len(rows):
+            spend(len(rows))
+            parts.append(rows)
+        caches = []
+    for cache in caches:
         raw_parts.append(cache.read(t.series if series is None else series, tmin, tmax, cols))
     raw_parts = [p for p in raw_parts if len(p)]
     if len(raw_parts) > 1 and t.dedupe and not runs_disjoint(raw_parts):

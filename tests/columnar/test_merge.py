@@ -112,7 +112,7 @@ big = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 30)), min_size=40, ma
 )
 def test_memtable_runs_answer_as_one_merge(first, later, series, t0, t1, dedupe, seed):
     """A large write, then small ones with reads between them (the memtable holds a base and a delta
-    run): each read of some series and a time range, their extents, their newest rows and every
+    run): each read of some series and a time range (also with a row filter), their extents, their newest rows and every
     series' extent equal what one merge of all writes gives."""
     tmin, tmax = min(t0, t1), max(t0, t1)
     want_series = np.array(sorted(series), np.int64)
@@ -127,6 +127,11 @@ def test_memtable_runs_answer_as_one_merge(first, later, series, t0, t1, dedupe,
         hit = np.isin(whole.series, want_series) & (whole.time >= tmin) & (whole.time <= tmax)
         want = whole.take(np.flatnonzero(hit))
         _same(cache.read(want_series, tmin, tmax, None), want)
+        # a row filter on one column (a value at or over the median; rows without one fail): only
+        # the merged rows that pass, whether the runs are filtered apart or merged first
+        keep = _at_least(float(np.median(whole.fields["f"].values)))
+        _same(cache.read(want_series, tmin, tmax, ["i"], (["f"], keep)),
+              want.select_columns(["i"]).take(np.flatnonzero(keep(want))))  # fmt: skip
         _same(
             cache.read(None, tmin, tmax, ["i"]),
             whole.select_columns(["i"]).take(np.flatnonzero((whole.time >= tmin) & (whole.time <= tmax))),
@@ -146,6 +151,14 @@ def test_memtable_runs_answer_as_one_merge(first, later, series, t0, t1, dedupe,
             _same(last, want.take(np.asarray(ends, np.int64)))
     assert len(cache.runs()) <= 2
     _same(cache.merged(), merge_rows(concat(parts), dedupe=dedupe))
+
+
+def _at_least(cut: float):
+    def keep(rows: Rows) -> np.ndarray:
+        f = rows.fields["f"]
+        return (f.values >= cut) & (True if f.valid is None else f.valid)
+
+    return keep
 
 
 def test_a_small_write_after_a_large_one_stays_in_the_delta():
