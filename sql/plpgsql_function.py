@@ -46,11 +46,22 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokens import TokenType
 
 from sql import errors as E
-from sql.parse import DIALECT, parse
-from sql.plpgsql import CONDITIONS, first_word, parse_block, read_raise, rest_after, split_at, walk
+from sql.parse import parse
+from sql.plpgsql import (
+    ASSIGN,
+    CONDITIONS,
+    DECL,
+    first_word,
+    into_clause,
+    normal_name,
+    parse_block,
+    read_raise,
+    rest_after,
+    split_default,
+    walk,
+)
 from sql.types import lookup as type_lookup
 
 if TYPE_CHECKING:
@@ -60,9 +71,6 @@ WHAT = "PL/pgSQL functions"
 MAX_BODY = 100_000  # characters of a compiled body: IFs copy the statements after them into each branch
 MAX_PATHS = 2_000  # (IFs in a row double the paths: checked as they are compiled, before any text)
 MAX_NODES = 20_000  # nodes of one variable's expression (see _bounded)
-_NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
-_DECL = re.compile(rf"(?is)^\s*(?P<name>{_NAME})\s+(?P<constant>CONSTANT\s+)?(?P<rest>.+)$")
-_ASSIGN = re.compile(rf"(?is)^\s*(?P<name>{_NAME})\s*(?::=|=)(?P<expr>.+)$")
 
 
 def compile_body(source: str, fn: Function) -> str:
@@ -212,12 +220,12 @@ class _Compiler:
     def statement(self, text: str, word: str, env: dict) -> None:
         if word == "NULL" and text.strip().upper() == "NULL":
             return
-        if word == "SELECT" and _into(text) is not None:
-            self.select_into(text, env)
+        if word == "SELECT" and into_clause(text) is not None:
+            self.selectinto_clause(text, env)
             return
-        m = _ASSIGN.match(text)
+        m = ASSIGN.match(text)
         if m is not None and word not in ("SELECT", "WITH", "PERFORM"):
-            name = _normal(m["name"])
+            name = normal_name(m["name"])
             if name not in env:
                 raise E.SyntaxError_(f'"{name}" is not a known variable')
             _old, typ = env[name]
@@ -230,13 +238,13 @@ class _Compiler:
 
     def declare(self, text: str, env: dict) -> str:
         """A declaration's variable into ``env``; its name."""
-        m = _DECL.match(text)
+        m = DECL.match(text)
         if m is None:
             raise E.SyntaxError_(f'syntax error at or near "{text.split()[0] if text.split() else text}"')
-        name, rest = _normal(m["name"]), m["rest"]
+        name, rest = normal_name(m["name"]), m["rest"]
         if re.match(r"(?is)^ALIAS\s+FOR\b", rest):
             raise E.FeatureNotSupported(f"{WHAT}: ALIAS FOR is not supported")
-        typ, default = _split_default(rest)
+        typ, default = split_default(rest)
         typ = re.sub(r"(?is)\s+NOT\s+NULL\s*$", "", typ).strip()
         typ = re.sub(r"(?is)\s+COLLATE\s+\S+\s*$", "", typ).strip()
         if "%" in typ or typ.lower() in ("record", "refcursor", "cursor"):
@@ -253,14 +261,14 @@ class _Compiler:
     def enter(self, block: tuple, env: dict) -> tuple[list, dict, list[str]]:
         """A nested block: its statements, the variables inside it (its declarations over ``env``,
         which stays as it is) and the names it declares."""
-        _, body, handlers, decls = block
+        _, body, handlers, decls, _label = block
         if handlers:
             raise E.FeatureNotSupported(f"{WHAT}: EXCEPTION handlers are not supported")
         inner = dict(env)
         return body, inner, [self.declare(d, inner) for d in decls]
 
-    def select_into(self, text: str, env: dict) -> None:
-        into = _into(text)
+    def selectinto_clause(self, text: str, env: dict) -> None:
+        into = into_clause(text)
         assert into is not None
         start, end, targets, strict = into
         if strict:
@@ -371,52 +379,3 @@ def _bounded(e: exp.Expression) -> exp.Expression:
 def _ends(stmt: tuple) -> bool:
     """Whether a statement may end the function (RETURN or RAISE in it, at any depth)."""
     return any(s[0] == "sql" and first_word(s[1]) in ("RETURN", "RAISE") for s in walk(stmt))
-
-
-def _normal(name: str) -> str:
-    """A name as PostgreSQL folds it: quoted as written, else lower case."""
-    if name.startswith('"'):
-        return name[1:-1].replace('""', '"')
-    return name.lower()
-
-
-def _tokens(text: str) -> list:
-    try:
-        return DIALECT.tokenize(text)
-    except TokenError as e:
-        raise E.SyntaxError_(f"syntax error in PL/pgSQL: {e}") from None
-
-
-def _split_default(rest: str) -> tuple[str, str | None]:
-    """``type [{:= | = | DEFAULT} expr]`` as (the type's text, the default's text or None)."""
-    found = split_at(rest, (TokenType.COLON_EQ, TokenType.EQ, TokenType.DEFAULT))
-    return (rest.strip(), None) if found is None else (found[0], found[1])
-
-
-def _into(text: str) -> tuple[int, int, list[str], bool] | None:
-    """Where ``INTO [STRICT] a, b`` is in a SELECT (outside parentheses): (its start, its end, the
-    targets' names, STRICT); None without one."""
-    toks = _tokens(text)
-    depth = 0
-    for k, tok in enumerate(toks):
-        if tok.token_type in (TokenType.L_PAREN, TokenType.L_BRACKET):
-            depth += 1
-        elif tok.token_type in (TokenType.R_PAREN, TokenType.R_BRACKET):
-            depth -= 1
-        elif depth == 0 and tok.token_type == TokenType.INTO:
-            j = k + 1
-            strict = j < len(toks) and toks[j].text.upper() == "STRICT"
-            j += strict
-            names: list[str] = []
-            end = tok.end + 1
-            while j < len(toks):
-                t = toks[j]
-                quoted = t.token_type == TokenType.IDENTIFIER
-                names.append(t.text if quoted else t.text.lower())
-                end = t.end + 1 + (1 if quoted else 0)  # (a quoted name's token ends before its quote)
-                if j + 1 < len(toks) and toks[j + 1].token_type == TokenType.COMMA:
-                    j += 2
-                    continue
-                break
-            return tok.start, end, names, strict
-    return None

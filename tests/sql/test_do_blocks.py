@@ -125,8 +125,17 @@ def test_a_handled_error_leaves_the_transaction_usable(s):
 @pytest.mark.parametrize(
     ("sql", "error"),
     [
-        ("DO $$ DECLARE n int; BEGIN n := 1; END $$", E.FeatureNotSupported),
-        ("DO $$ BEGIN FOR i IN 1..3 LOOP NULL; END LOOP; END $$", E.FeatureNotSupported),
+        ("DO $$ DECLARE c CURSOR FOR SELECT 1; BEGIN NULL; END $$", E.FeatureNotSupported),
+        (
+            "DO $$ BEGIN FOREACH x SLICE 1 IN ARRAY ARRAY[[1]] LOOP NULL; END LOOP; END $$",
+            E.FeatureNotSupported,
+        ),
+        ("DO $$ BEGIN FOR i IN 1..3 LOOP NULL; END LOOP x; END $$", E.SyntaxError_),
+        ("DO $$ BEGIN SELECT 1; END $$", E.SyntaxError_),
+        ("DO $$ BEGIN EXIT; END $$", E.SyntaxError_),
+        ("DO $$ BEGIN n := 1; END $$", E.SyntaxError_),
+        ("DO $$ DECLARE n int NOT NULL; BEGIN NULL; END $$", E.NullValueNotAllowed),
+        ("DO $$ DECLARE n nosuchtype; BEGIN NULL; END $$", E.UndefinedObject),
         ("DO LANGUAGE plpython3u $$ pass $$", E.FeatureNotSupported),
         ("DO $$ BEGIN IF true THEN NULL; END $$", E.SyntaxError_),
         ("DO $$ BEGIN NULL; EXCEPTION WHEN no_such_condition THEN NULL; END $$", E.UndefinedObject),
@@ -157,3 +166,63 @@ def test_case_statements(tmp_path):
         with pytest.raises(E.SqlError) as info:
             run("DO $$ BEGIN CASE 5 WHEN 1 THEN NULL; END CASE; END $$")
         assert info.value.sqlstate == "20000"
+
+
+def test_notices_carry_the_variables_values(s):
+    notices = []
+    s.notice = notices.append
+    _run(
+        s,
+        """DO $$ DECLARE r record; ok boolean := true; BEGIN
+      FOR r IN SELECT g AS n, g * 0.5 AS half FROM generate_series(1, 2) AS g LOOP
+        RAISE NOTICE 'n=% half=% ok=% none=%', r.n, r.half, ok, NULL;
+      END LOOP;
+    END $$""",
+    )
+    assert [str(n) for n in notices] == ["n=1 half=0.5 ok=t none=<NULL>", "n=2 half=1.0 ok=t none=<NULL>"]
+
+
+def test_statement_timeout_stops_a_loop_that_runs_no_statement(s):
+    _run(s, "SET statement_timeout = '200ms'")
+    with pytest.raises(E.QueryCanceled, match="statement timeout"):
+        _run(s, "DO $$ DECLARE i int := 0; BEGIN LOOP i := i + 1; END LOOP; END $$")
+    _run(s, "SET statement_timeout = 0")
+    assert _run(s, "SELECT 1")[1] == [(1,)]  # (the session goes on)
+
+
+def test_a_timescaledb_migration_loop(s):
+    """Hypertables made per name in a loop, and a retention policy per hypertable found."""
+    _run(
+        s,
+        """DO $$ DECLARE t text; BEGIN
+      FOREACH t IN ARRAY ARRAY['cpu', 'mem'] LOOP
+        EXECUTE format('CREATE TABLE IF NOT EXISTS %I (time timestamptz NOT NULL, host text, v float8)', t);
+        PERFORM create_hypertable(t, 'time', if_not_exists => TRUE);
+      END LOOP;
+    END $$""",
+    )
+    _run(
+        s,
+        """DO $$ DECLARE r record; BEGIN
+      FOR r IN SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY 1 LOOP
+        PERFORM add_retention_policy(r.hypertable_name::regclass, INTERVAL '30 days', if_not_exists => TRUE);
+      END LOOP;
+    END $$""",
+    )
+    assert _run(s, "SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY 1")[1] == [
+        ("cpu",), ("mem",)
+    ]  # fmt: skip
+    assert _run(s, "SELECT hypertable_name FROM timescaledb_information.jobs WHERE proc_name = "
+                   "'policy_retention' ORDER BY 1")[1] == [("cpu",), ("mem",)]  # fmt: skip
+
+
+def test_a_do_block_inside_a_transaction_is_rolled_back_with_it(s):
+    _run(s, "CREATE TABLE t (time timestamptz NOT NULL, v int)")
+    _run(s, "BEGIN")
+    _run(
+        s,
+        "DO $$ BEGIN FOR i IN 1..3 LOOP INSERT INTO t VALUES (now() + i * interval '1 s', i); END LOOP; END $$",
+    )
+    assert _run(s, "SELECT count(*) FROM t")[1] == [(3,)]
+    _run(s, "ROLLBACK")
+    assert _run(s, "SELECT count(*) FROM t")[1] == [(0,)]
