@@ -27,6 +27,7 @@ functions, derived tables and CTEs) and fixes the calls whose PostgreSQL result 
 from __future__ import annotations
 
 from collections.abc import Container, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlglot import exp
@@ -727,6 +728,38 @@ def _check_aliases(types: Types, select: exp.Select) -> None:
 _INT_DUCK = {"int2": "SMALLINT", "int4": "INTEGER", "int8": "BIGINT"}
 
 
+def _bare_numeric(to: exp.DataType) -> bool:
+    """A cast to ``numeric`` without a typmod (sql/rewrite/pg_semantics.py wrote it DECIMAL(38, 12))."""
+    if to.this != _DTYPE.DECIMAL:
+        return False
+    return not to.expressions or [e.name for e in to.expressions] == ["38", "12"]
+
+
+def _numeric_cast(t: Any, node: exp.Cast) -> exp.Expression:
+    """``x::numeric`` keeps x's digits in PostgreSQL (1::numeric is 1, 1.50::numeric 1.50); DuckDB's
+    decimals have one scale per column, so the cast takes the operand's: an integer's 0, a numeric's
+    own (no cast), a text literal's as written. Other operands (floats, text columns) keep 12 places."""
+    source = node.this
+    kind = t(source)
+    if kind in INTS:
+        node.set("to", exp.DataType.build("DECIMAL(38, 0)", dialect="duckdb"))
+        return node
+    if kind == "numeric" and not isinstance(source, exp.Literal | exp.Null):
+        return source
+    if isinstance(source, exp.Literal):
+        try:
+            value = Decimal(source.this.strip())
+        except (InvalidOperation, ValueError):
+            return node  # (DuckDB's cast says what is wrong with it)
+        if not value.is_finite():
+            return node
+        digits, exponent = len(value.as_tuple().digits), int(value.as_tuple().exponent)
+        scale = max(0, -exponent)
+        if digits - min(exponent, 0) <= 38 and scale <= 38:
+            node.set("to", exp.DataType.build(f"DECIMAL(38, {scale})", dialect="duckdb"))
+    return node
+
+
 def _is_number_literal(e: exp.Expression) -> bool:
     """-2147483648 is one literal to PostgreSQL (its parser folds the sign in): typed by its value."""
     return isinstance(e, exp.Literal) and not e.is_string
@@ -737,6 +770,8 @@ def _fix(types: Types, node: exp.Expression) -> exp.Expression:
     as_json = pg_json.fix(types, node)
     if as_json is not None:
         return as_json
+    if isinstance(node, exp.Cast) and _bare_numeric(node.to):
+        return _numeric_cast(t, node)
     if isinstance(node, exp.Anonymous) and node.name.lower() == "pg_typeof" and len(node.expressions) == 1:
         arg = node.expressions[0]
         untyped = isinstance(arg, exp.Null) or (isinstance(arg, exp.Literal) and arg.is_string)

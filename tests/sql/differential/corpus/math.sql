@@ -89,3 +89,12 @@ SELECT -cores AS n, +cores AS p, - -cores AS nn FROM cpu WHERE time = '2024-01-0
 
 -- name: floor_division_idiom
 SELECT floor(usage_user / 10) * 10 AS band, count(*) FROM cpu WHERE usage_user IS NOT NULL GROUP BY 1 ORDER BY 1;
+
+-- name: numeric_cast_keeps_the_digits
+SELECT 1::numeric::text AS a, 0.5::numeric::text AS b, 1.50::numeric::text AS c, '12.50'::numeric::text AS d,
+       (0.1::numeric + 0.2::numeric)::text AS e, (CAST('3' AS numeric) + 1)::text AS f,
+       abs(-2.50::numeric)::text AS g, round(12.3456::numeric, 2)::text AS h, '1e3'::numeric::text AS i;
+
+-- name: numeric_cast_of_integer_columns
+SELECT cores::numeric::text AS a, (cores::numeric * 2.5)::text AS b, sum(cores::numeric)::text AS c
+FROM cpu WHERE time = '2024-01-01 00:06:00+00' GROUP BY cores;
