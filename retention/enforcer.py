@@ -14,7 +14,7 @@ from retention.planner import expired
 log = logging.getLogger("tsgres.retention")
 
 
-def enforce(engine: Engine, now_ns: int | None = None) -> list[ShardMeta]:
+def enforce(engine: Engine, now_ns: int | None = None, action: jobs.Action | None = None) -> list[ShardMeta]:
     now = time.time_ns() if now_ns is None else now_ns
     durations = {}
     for db in engine.databases():
@@ -26,5 +26,5 @@ def enforce(engine: Engine, now_ns: int | None = None) -> list[ShardMeta]:
         log.info(
             "dropped shard %d (rp %s, ending %d): past its retention policy", shard.id, shard.rp, shard.end_ns
         )
-    jobs.run_due(engine, now)
+    jobs.run_due(engine, now, action)
     return gone

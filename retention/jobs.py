@@ -12,6 +12,11 @@ A job is a row of ``timescaledb_information.jobs``. Jobs live in the storage cat
   compressed columnar already, its rows in (series, time) order; a continuous aggregate is computed
   from the rows when it is read, so it is always fresh). Their runs count in job_stats all the same.
 
+A job of any other ``proc`` is a user-defined action (add_job): ``proc`` names a procedure (or a
+function) of ``schema``, and each run calls it with the job's id and config (``CALL proc(id,
+config)``) through the SQL engine the caller passes (:class:`Actions` for the server's loop; run_job
+runs it in its own session).
+
 alter_job changes a job's schedule, whether it is scheduled, its next start and its config;
 run_job runs one now whether due or not; delete_job removes it. Each run's start, duration and
 outcome are kept (``timescaledb_information.job_stats``), a failed run's error too
@@ -24,6 +29,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -49,6 +55,7 @@ POLICIES: dict[str, tuple[str, float, float | None]] = {
     "policy_refresh_continuous_aggregate": ("Refresh Continuous Aggregate Policy", 0.0, None),
     "policy_reorder": ("Reorder Policy", 0.0, 300.0),
 }
+USER_ACTION = ("User-Defined Action", 0.0, 300.0)  # add_job's defaults: no runtime limit, 5 min retries
 ERRORS_KEPT = 10
 lock = threading.Lock()  # (sessions add and remove jobs while the server's loop runs them)
 
@@ -75,18 +82,24 @@ class Job:
     total_runs: int = 0
     total_failures: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)  # the newest failed runs (job_errors)
+    owner: str = "postgres"  # who added it: a user-defined action runs as them
+    function: bool = False  # a user-defined action's ``proc`` is a function (SELECT), not a procedure
+
+    @property
+    def user_action(self) -> bool:
+        return self.proc not in POLICIES
 
     @property
     def retry_s(self) -> float:
         """How long after a failed run it runs again."""
         if self.retry_period_s is not None:
             return self.retry_period_s
-        retry = POLICIES.get(self.proc, ("", 0.0, None))[2]
+        retry = POLICIES.get(self.proc, USER_ACTION)[2]
         return retry if retry is not None else self.schedule_s
 
     @property
     def runtime_s(self) -> float:
-        return self.max_runtime_s if self.max_runtime_s is not None else POLICIES.get(self.proc, ("", 0.0))[1]
+        return self.max_runtime_s if self.max_runtime_s is not None else POLICIES.get(self.proc, USER_ACTION)[1]
 
     @property
     def next_start_ns(self) -> int | None:
@@ -132,8 +145,10 @@ def add(
     relation: str,
     config: dict[str, Any],
     schedule_s: float | None = None,
+    **more: Any,
 ) -> Job:
-    """A new job (the caller checked there is none of ``proc`` for the relation)."""
+    """A new job (the caller checked there is none of ``proc`` for the relation); ``more``: other
+    fields of it (a user-defined action's owner, scheduled, start_at_ns)."""
     with lock:
         next_id, all_jobs = _load(engine)
         job = Job(
@@ -144,6 +159,7 @@ def add(
             relation,
             config,
             schedule_s or DEFAULT_SCHEDULE_S.get(proc, 86_400.0),
+            **more,
         )
         _save(engine, [*all_jobs, job], next_id + 1)
     return job
@@ -222,13 +238,22 @@ def delete(engine: Engine, job_id: int) -> bool:
     return True
 
 
-def run(engine: Engine, job: Job, now_ns: int | None = None) -> bool:
+def run(engine: Engine, job: Job, now_ns: int | None = None, action: Action | None = None) -> bool:
     """Run ``job`` now and record the run; whether it succeeded. A retention job drops the chunks
-    wholly older than ``now - drop_after``; the other policies have nothing to do."""
+    wholly older than ``now - drop_after``; a user-defined action's procedure runs through
+    ``action``; the other policies have nothing to do."""
     now = time.time_ns() if now_ns is None else now_ns
     started = time.perf_counter()
     error: Exception | None = None
-    if job.proc == "policy_retention":
+    if job.user_action:
+        try:
+            if action is None:
+                raise RuntimeError("no SQL engine to run user-defined actions with")
+            action(job)
+        except Exception as e:  # (its error is the run's: job_errors shows it)
+            log.warning("job %d (%s.%s) failed: %s", job.id, job.schema, job.proc, e)
+            error = e
+    elif job.proc == "policy_retention":
         try:
             drop_after = job.config.get("drop_after_s")
             if drop_after is None:
@@ -267,7 +292,7 @@ def run(engine: Engine, job: Job, now_ns: int | None = None) -> bool:
     return error is None
 
 
-def run_due(engine: Engine, now_ns: int | None = None) -> list[Job]:
+def run_due(engine: Engine, now_ns: int | None = None, action: Action | None = None) -> list[Job]:
     """Run the scheduled jobs that are due; the jobs that ran without error."""
     now = time.time_ns() if now_ns is None else now_ns
     ran = []
@@ -275,6 +300,43 @@ def run_due(engine: Engine, now_ns: int | None = None) -> list[Job]:
         due = job.next_start_ns
         if not job.scheduled or (due is not None and now < due):
             continue
-        if run(engine, job, now):
+        if run(engine, job, now, action):
             ran.append(job)
     return ran
+
+
+Action = Callable[[Job], None]  # runs a user-defined action's procedure (raises its error)
+
+
+class Actions:
+    """What the server's loop runs user-defined actions with: a session per run, as the job's
+    owner, on a SQL engine of its own (made when the first action runs, as continuous queries' is)."""
+
+    def __init__(self, storage: Engine) -> None:
+        self.storage = storage
+        self._sql_engine: Any = None
+        self._lock = threading.Lock()  # held by a run: close() waits for it
+        self._closed = False
+
+    def __call__(self, job: Job) -> None:
+        from sql.timescale import run_action
+
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the server is stopping")
+            if self._sql_engine is None:
+                from sql.engine import SqlEngine
+
+                self._sql_engine = SqlEngine(self.storage)
+            session = self._sql_engine.session(job.database, job.owner)
+            try:
+                run_action(session, job)
+            finally:
+                session.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self._sql_engine is not None:
+                self._sql_engine.close()
+                self._sql_engine = None

@@ -56,6 +56,7 @@ from sql import (
     planner,
     plpgsql,
     privileges,
+    procedures,
     roles,
     sequences,
     temp_tables,
@@ -613,9 +614,9 @@ class SqlSession:
             return Prepared(sql, [], None, "SET", kind="command")
         if isinstance(tree, exp.Transaction | exp.Commit | exp.Rollback):
             return Prepared(sql, [], None, word, kind="command")
-        if word == "CALL":  # (sql/timescale.py takes TimescaleDB's procedures: there are no others)
-            proc = sql.split("(", 1)[0].split()[-1] if "(" in sql else sql.split()[-1]
-            raise E.UndefinedFunction(f"procedure {proc}() does not exist")
+        if procedures.is_call(word):  # user procedures (sql/procedures.py; TimescaleDB's: above)
+            procedures.find(self, sql)  # (no such procedure: the error is Parse's, as PostgreSQL's)
+            return Prepared(sql, [], None, "CALL", kind="call")
         raise E.FeatureNotSupported(f"{word} is not supported")
 
     def execute(self, statement: Statement, params: list[object | None]) -> Result:
@@ -709,6 +710,8 @@ class SqlSession:
             return modifying_ctes.run(self, stmt, params)
         if kind == "do":
             return plpgsql.run(self, stmt.sql)
+        if kind == "call":
+            return procedures.call(self, stmt.sql)
         if kind == "identity":
             self.sql_engine.schema_changed()
             return identity.alter(self, stmt.sql)

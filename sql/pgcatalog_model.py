@@ -229,6 +229,7 @@ class Proc:
 
 
 RECORD_OID = 2249
+VOID_OID = 2278  # a procedure's prorettype
 
 
 def _type_oid(shown: str) -> int:
@@ -609,7 +610,9 @@ class Snapshot:
         user_functions = self.session.sql_engine.user_functions(self.database).values()
         for fn in (fn for overloads in user_functions for fn in overloads):
             argtypes = tuple(_type_oid(a.type) for a in fn.args)
-            if fn.columns is None:
+            if fn.kind == "p":
+                rettype = VOID_OID  # (a procedure)
+            elif fn.columns is None:
                 rettype = _type_oid(fn.base)
             else:  # rows: TABLE (...) is a record, SETOF a table its row type
                 rettype = RECORD_OID if fn.base == "record" else row_types.get(fn.base, RECORD_OID)
@@ -617,7 +620,7 @@ class Snapshot:
                 Proc(
                     oid_of(self.database, fn),
                     fn.name,
-                    "f",
+                    fn.kind,
                     rettype,
                     argtypes,
                     volatile=fn.volatility,
@@ -629,7 +632,7 @@ class Snapshot:
                     argnames=tuple(a.name for a in fn.args),
                     arguments=fn.arguments(),
                     identity=fn.arguments(defaults=False),
-                    result=fn.returns,
+                    result=None if fn.kind == "p" else fn.returns,
                     definition=fn.definition(),
                 )
             )

@@ -917,6 +917,8 @@ def tsgres_defs(s: Snapshot) -> list[Row]:
             args[-1] = "VARIADIC " + args[-1]
         if p.result is not None:  # (a user-defined function's, SETOF or TABLE (...) included)
             out.append(_def("r", p.oid, p.result))
+        elif p.kind == "p":
+            pass  # (a procedure has no result: pg_get_function_result is NULL)
         else:
             out.append(_def("r", p.oid, ("SETOF " if p.retset else "") + fmt.get(p.rettype, "unknown")))
         out.append(_def("a", p.oid, p.arguments if p.arguments is not None else ", ".join(args)))

@@ -92,7 +92,10 @@ def _jsonb(doc: dict) -> str:
 
 
 def job_config(j: jobs_.Job, table_id: int | None) -> dict:
-    """A job's config as TimescaleDB keeps it (jsonb): its policy's keys, intervals as text."""
+    """A job's config as TimescaleDB keeps it (jsonb): its policy's keys, intervals as text (a
+    user-defined action's: as add_job / alter_job gave it)."""
+    if j.user_action:
+        return j.config
     if j.proc == "policy_retention":
         return {"drop_after": interval_text(j.config.get("drop_after_s")), "hypertable_id": table_id}
     if j.proc == "policy_compression":
@@ -111,6 +114,14 @@ def _jobs(s: Snapshot) -> list[jobs_.Job]:
     return [j for j in jobs_.jobs(s.session.storage) if j.database == s.database]
 
 
+def _proc_schema(j: jobs_.Job) -> str:
+    return j.schema if j.user_action else PROC_SCHEMA
+
+
+def _hypertable_schema(j: jobs_.Job) -> str | None:
+    return None if j.user_action else j.schema
+
+
 def _us(ns: int | None) -> int | None:
     return None if ns is None else ns // 1000
 
@@ -120,7 +131,8 @@ def jobs(s: Snapshot) -> list[Row]:
     table_ids = _table_ids(s)
     out = []
     for j in _jobs(s):
-        app = jobs_.POLICIES.get(j.proc, (j.proc,))[0]
+        app = jobs_.POLICIES.get(j.proc, jobs_.USER_ACTION)[0]
+        config = job_config(j, table_ids.get((j.schema, j.relation)))
         out.append(
             {
                 "job_id": j.id,
@@ -129,18 +141,18 @@ def jobs(s: Snapshot) -> list[Row]:
                 "max_runtime": seconds_interval(j.runtime_s),
                 "max_retries": j.max_retries,
                 "retry_period": seconds_interval(j.retry_s),
-                "proc_schema": PROC_SCHEMA,
+                "proc_schema": _proc_schema(j),
                 "proc_name": j.proc,
-                "owner": _owner(s),
+                "owner": j.owner if j.user_action else _owner(s),
                 "scheduled": j.scheduled,
                 "fixed_schedule": False,
-                "config": _jsonb(job_config(j, table_ids.get((j.schema, j.relation)))),
+                "config": None if config is None else _jsonb(config),
                 # (a job that never ran has no statistics yet: NULL, as TimescaleDB's view shows it)
                 "next_start": _us(j.next_start_ns),
-                "hypertable_schema": j.schema,
-                "hypertable_name": j.relation,
-                "check_schema": PROC_SCHEMA,
-                "check_name": f"{j.proc}_check",
+                "hypertable_schema": _hypertable_schema(j),
+                "hypertable_name": j.relation or None,
+                "check_schema": None if j.user_action else PROC_SCHEMA,
+                "check_name": None if j.user_action else f"{j.proc}_check",
             }
         )
     return out
@@ -153,8 +165,8 @@ def job_stats(s: Snapshot) -> list[Row]:
     for j in _jobs(s):
         out.append(
             {
-                "hypertable_schema": j.schema,
-                "hypertable_name": j.relation,
+                "hypertable_schema": _hypertable_schema(j),
+                "hypertable_name": j.relation or None,
                 "job_id": j.id,
                 "last_run_started_at": _us(j.last_run_ns),
                 "last_successful_finish": _us(j.last_success_ns),
@@ -180,7 +192,7 @@ def job_errors(s: Snapshot) -> list[Row]:
             out.append(
                 {
                     "job_id": j.id,
-                    "proc_schema": PROC_SCHEMA,
+                    "proc_schema": _proc_schema(j),
                     "proc_name": j.proc,
                     "pid": None,
                     "start_time": _us(e["start_ns"]),

@@ -105,12 +105,20 @@ def run(session: SqlSession, sql: str) -> Result:
         raise E.FeatureNotSupported(f'DO blocks in language "{language}" are not supported')
     body = m["body"] if m["body"] is not None else m["quoted"].replace("''", "'")
     block = parse_block(body, "DO blocks", loops=True)
-    # outside a transaction block the DO is one: an error undoes its writes (an undo log of its own)
+    runner = _Runner(session)
+    atomically(session, lambda: run_block(runner, block))
+    return Result(None, tag="DO")
+
+
+def atomically(session: SqlSession, work: Callable[[], None]) -> None:
+    """``work`` (a DO block, a procedure's body) as one transaction when no transaction block is open
+    (an undo log of its own: an error undoes its writes), else as part of the open block. RETURN
+    ends it."""
     own = None
     if session.txn is None and session.transaction_status == "I":
         own = session.txn = transaction.Transaction()
     try:
-        run_block(session, block)
+        work()
     except _Return:
         pass
     except BaseException:
@@ -120,9 +128,8 @@ def run(session: SqlSession, sql: str) -> Result:
         raise
     if own is not None and session.txn is own:
         session.txn = None
-        if own.wal_seq:  # (its writes did not wait for the WAL's fsync: the DO does, as a COMMIT)
+        if own.wal_seq:  # (its writes did not wait for the WAL's fsync: it does, as a COMMIT)
             session.storage.sync(own.wal_seq)
-    return Result(None, tag="DO")
 
 
 # -- reading: statements (top-level ; pieces) with their leading keywords peeled -----------------------
@@ -209,7 +216,7 @@ def _split_loop(text: str) -> tuple[str, str] | None:
     return None
 
 
-def _split_commas(text: str) -> list[str]:
+def split_commas(text: str) -> list[str]:
     """``a, b, c`` at the top level (outside parentheses and CASE ... END)."""
     parts = []
     while (found := split_at(text, (TokenType.COMMA,))) is not None:
@@ -448,7 +455,7 @@ class _Pieces:
                 if not self.head:
                     self.next()
                 if selector is not None:
-                    cond = " OR ".join(f"({selector}) = ({v})" for v in _split_commas(cond))
+                    cond = " OR ".join(f"({selector}) = ({v})" for v in split_commas(cond))
                 branches.append((cond, self.statements(("WHEN", "ELSE", "END CASE"))))
             elif tok == "ELSE" and branches and otherwise is None:
                 self.take("ELSE")
@@ -506,9 +513,10 @@ class _Runner:
     declarations, a FOR loop's variable); SQL reads them as literals of their type written where
     PostgreSQL would read a parameter (:meth:`bind`)."""
 
-    def __init__(self, session: SqlSession) -> None:
+    def __init__(self, session: SqlSession, params: list[tuple[Any, str | None]] | None = None) -> None:
         self.session = session
         self.frames: list[dict[str, _Var]] = [{"found": _Var(False, "boolean")}]
+        self.params = params  # a procedure's arguments, read as $1, $2 ... (a DO block has none)
         self.row_count = 0
         self.errors: list[E.SqlError] = []  # the errors being handled (GET STACKED DIAGNOSTICS, RAISE;)
         timeout = session._timeout_s()
@@ -597,6 +605,7 @@ class _Runner:
         column is left alone; a name that is a variable is the variable (a column of that name is not
         read there; PostgreSQL's plpgsql.variable_conflict = error would raise 42702)."""
         toks = tokens(text)
+        params = params if params is not None else self.params
         out: list[str] = []
         at = 0
         owners: list[str] = []  # per open parenthesis: the word before it
@@ -817,7 +826,7 @@ class _Runner:
                 raise E.SyntaxError_('syntax error at or near "FOREACH"')
             if m[2] is not None and int(m[2]) != 0:
                 raise E.FeatureNotSupported("DO blocks: FOREACH ... SLICE is not supported")
-            targets = [normal_name(t) for t in _split_commas(m[1])]
+            targets = [normal_name(t) for t in split_commas(m[1])]
             array, typ = self.value(m[3])
             if array is None:
                 raise E.NullValueNotAllowed("FOREACH expression must not be null")
@@ -830,7 +839,7 @@ class _Runner:
             found = split_at(header, (TokenType.IN,))
             if found is None:
                 raise E.SyntaxError_('syntax error at or near "FOR"')
-            targets = [normal_name(t) for t in _split_commas(found[0])]
+            targets = [normal_name(t) for t in split_commas(found[0])]
             rest = found[1]
             word = first_word(rest)
             if word == "EXECUTE":
@@ -951,7 +960,7 @@ class _Runner:
         using: list[str] = []
         found = split_at(text, (TokenType.USING,))
         if found is not None:
-            text, using = found[0], _split_commas(found[1])
+            text, using = found[0], split_commas(found[1])
         into = into_clause(text) if re.search(r"(?i)\bINTO\b", text) else None
         targets: list[str] = []
         strict = False
@@ -981,7 +990,7 @@ class _Runner:
         stacked = (m[1] or "").upper() == "STACKED"
         if stacked and not self.errors:
             raise _error("0Z002", "GET STACKED DIAGNOSTICS cannot be used outside an exception handler")
-        for part in _split_commas(m[2]):
+        for part in split_commas(m[2]):
             item = re.match(r"(?is)^\s*(\S+)\s*(?::=|=)\s*(\w+)\s*$", part)
             if item is None:
                 raise E.SyntaxError_(f'syntax error at or near "{part.split()[0] if part.split() else part}"')
@@ -1011,7 +1020,7 @@ class _Runner:
             raise self.errors[-1]
         level, errcode, message, args_sql = read_raise(text, "DO blocks")
         if args_sql:
-            args = _split_commas(args_sql)
+            args = split_commas(args_sql)
             if len(args) != message.count("%") - 2 * message.count("%%"):
                 raise E.SyntaxError_("too many parameters specified for RAISE" if len(args) > message.count("%")
                                      else "too few parameters specified for RAISE")  # fmt: skip
@@ -1056,8 +1065,7 @@ class _Runner:
             raise _error("P0004", "assertion failed" if said is None else str(said))
 
 
-def run_block(session: SqlSession, block: tuple) -> None:
-    runner = _Runner(session)
+def run_block(runner: _Runner, block: tuple) -> None:
     try:
         runner.block(block)
     except _Exit as x:

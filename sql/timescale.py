@@ -37,6 +37,7 @@ from sql import comments, ddl, indexes
 from sql import errors as E
 from sql.binder import resolve_table
 from sql.parse import parse
+from sql.pgcatalog_model import quote_ident
 from sql.rewrite.time_bucket import call_args
 from sql.rewrite.timescale_tables import function_name
 from sql.session import ColumnDesc, Result
@@ -530,6 +531,8 @@ def _job_config(session: SqlSession, job: jobs.Job, raw: Any) -> dict:
         raise E.InvalidTextRepresentation(f"invalid input syntax for type json: {e}") from None
     if not isinstance(doc, dict):
         raise E.InvalidParameterValue("invalid config: a JSON object is needed")
+    if job.user_action:  # (its config is the procedure's, as given)
+        return doc
     keys = _CONFIG_KEYS.get(job.proc, {})
     config = dict(job.config)
     for k, v in doc.items():
@@ -566,7 +569,7 @@ def _job_record(session: SqlSession, job: jobs.Job) -> str:
         "t" if job.scheduled else "f",
         json.dumps(config),
         None if nxt is None else _timestamptz_text(nxt),
-        f"_timescaledb_functions.{job.proc}_check",
+        None if job.user_action else f"_timescaledb_functions.{job.proc}_check",
         "f",
         None,
         None,
@@ -606,17 +609,53 @@ def _run_job(session: SqlSession, args: _Args) -> str:
     """CALL run_job(id): the job runs now, whether due or not, in this session."""
     job = _job(session, args)
     assert job is not None
-    if not jobs.run(session.storage, job):
+    if not jobs.run(session.storage, job, action=lambda j: run_action(session, j)):
         err = (jobs.by_id(session.storage, job.id) or job).errors
         raise E.InternalError(f"job {job.id} failed: {err[-1]['message'] if err else 'unknown error'}")
     return ""
 
 
 def _add_job(session: SqlSession, args: _Args) -> int:
-    raise E.FeatureNotSupported(
-        "add_job: user-defined actions are not supported",
-        hint="tsgres runs TimescaleDB's policies (retention, columnstore, refresh, reorder), not user procedures",
-    )
+    """add_job(proc, schedule_interval [, config, initial_start, scheduled]): a user-defined action,
+    run by the server's loop every schedule_interval (first at initial_start, else at once) as
+    ``CALL proc(job_id, config)`` (a function: ``SELECT proc(job_id, config)``), as this user."""
+    from sql.user_functions import overloads
+
+    schema, name = args.relation("proc")
+    found = [f for f in overloads(session.storage.catalog, session.database, schema, name) if len(f.args) == 2]
+    if not found:
+        raise E.UndefinedFunction(f"function or procedure {schema}.{name}(integer,jsonb) not found")
+    schedule = args.seconds("schedule_interval")
+    if schedule <= 0:
+        raise E.InvalidParameterValue("invalid schedule interval: it must be positive")
+    config = args.value("config") if args.has("config") else None
+    if isinstance(config, str):
+        try:
+            config = json.loads(config)
+        except ValueError as e:
+            raise E.InvalidTextRepresentation(f"invalid input syntax for type json: {e}") from None
+    if config is not None and not isinstance(config, dict):
+        raise E.InvalidParameterValue("job config must be a JSON object")
+    for key in ("check_config", "timezone"):
+        if args.has(key):
+            raise E.FeatureNotSupported(f"add_job: {key} is not supported")
+    start = args.time_ns("initial_start", time.time_ns()) if args.has("initial_start") else None
+    job = jobs.add(
+        session.storage, name, session.database, schema, "", config, schedule,
+        owner=session.user, function=found[0].kind != "p", start_at_ns=start,
+        scheduled=bool(args.value("scheduled")) if args.has("scheduled") else True,
+    )  # fmt: skip
+    return job.id
+
+
+def run_action(session: SqlSession, job: jobs.Job) -> None:
+    """A user-defined action's run: its procedure called with the job's id and config, in ``session``."""
+    config = "NULL::jsonb" if job.config is None else "'" + json.dumps(job.config).replace("'", "''") + "'::jsonb"
+    target = f"{quote_ident(job.schema)}.{quote_ident(job.proc)}({job.id}, {config})"
+    sql = f"SELECT {target}" if job.function else f"CALL {target}"
+    result = session.execute(session.prepare(sql, []), [])
+    for _ in result.batches:
+        pass
 
 
 def _restore(session: SqlSession, args: _Args) -> bool:

@@ -21,8 +21,10 @@ LANGUAGE plpgsql functions whose bodies declare, assign, branch with IF, SELECT 
 compiled into such a SELECT (sql/plpgsql_function.py); pg_proc and pg_get_functiondef show their body
 as written.
 
-Not supported (0A000, said so): other languages (C, internal), trigger functions, procedures,
-OUT parameters, VARIADIC, SET clauses, BEGIN ATOMIC bodies, a set-returning function outside FROM.
+CREATE PROCEDURE stores a procedure here too (``kind`` p), its body as written; CALL runs it
+(sql/procedures.py).
+
+Not supported (0A000, said so): other languages (C, internal), trigger functions, OUT parameters, VARIADIC, SET clauses, BEGIN ATOMIC bodies, a set-returning function outside FROM.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ class Function:
     language: str = "sql"  # sql | plpgsql
     # a plpgsql function's body as written (``body`` is its SELECT: sql/plpgsql_function.py)
     source: str | None = None
+    kind: str = "f"  # pg_proc.prokind: f (a function) or p (a procedure: CALL runs it, sql/procedures.py)
 
     def __post_init__(self) -> None:
         if not self.base:
@@ -95,15 +98,21 @@ class Function:
 
     def arguments(self, defaults: bool = True) -> str:
         """What pg_get_function_arguments prints: names, types and defaults (without them:
-        pg_get_function_identity_arguments)."""
+        pg_get_function_identity_arguments); a procedure's with their mode (IN)."""
+        mode = "IN" if self.kind == "p" else ""
         return ", ".join(
-            " ".join(p for p in (a.name, a.type) if p)
+            " ".join(p for p in (mode, a.name, a.type) if p)
             + (f" DEFAULT {a.default}" if defaults and a.default is not None else "")
             for a in self.args
         )
 
     def definition(self) -> str:
         """What pg_get_functiondef prints."""
+        if self.kind == "p":
+            return (
+                f"CREATE OR REPLACE PROCEDURE {self.schema}.{self.name}({self.arguments()})\n"
+                f" LANGUAGE {self.language}\nAS $procedure${self.written}$procedure$\n"
+            )
         lines = [
             f"CREATE OR REPLACE FUNCTION {self.schema}.{self.name}({self.arguments()})",
             f" RETURNS {self.returns}",
@@ -134,6 +143,7 @@ class Function:
             "columns": self.columns,
             "language": self.language,
             "source": self.source,
+            "kind": self.kind,
         }
 
     @classmethod
@@ -151,6 +161,7 @@ class Function:
             d.get("columns"),
             d.get("language", "sql"),
             d.get("source"),
+            d.get("kind", "f"),
         )
 
 
@@ -221,25 +232,31 @@ def _create(session, sql: str, toks: list[tokens.Token]) -> Result:
     if toks[i].text.upper() == "OR" and i + 1 < len(toks) and toks[i + 1].text.upper() == "REPLACE":
         replace, i = True, i + 2
     kind = toks[i].text.upper()
-    if kind == "PROCEDURE":
-        raise E.FeatureNotSupported("CREATE PROCEDURE is not supported (LANGUAGE sql functions are)")
+    procedure = kind == "PROCEDURE"
     i += 1
     schema, name, i = _qualified_name(session, toks, i)
     if i >= len(toks) or toks[i].token_type != T.L_PAREN:
         raise E.SyntaxError_(f'syntax error at or near "{toks[i].text if i < len(toks) else ""}"')
     close = _matching(toks, i)
     args = [_argument(sql, part) for part in _split_commas(toks[i + 1 : close])]
-    fn = _clauses(session, sql, toks, close + 1, schema, name, args)
+    fn = _clauses(session, sql, toks, close + 1, schema, name, args, procedure)
     _check_arguments(fn)
-    if fn.language == "sql" and session.settings.get("check_function_bodies", "on").lower() not in (
-        "off", "false", "no", "0",
-    ):  # fmt: skip
+    if (
+        fn.language == "sql"
+        and not procedure
+        and session.settings.get("check_function_bodies", "on").lower() not in ("off", "false", "no", "0")
+    ):
         _check_body(session, fn)  # (pg_dump's scripts turn it off: a body may read a table made later)
     catalog = session.storage.catalog
     found = overloads(catalog, session.database, schema, name)
     same = [k for k, f in enumerate(found) if f.arg_types == fn.arg_types]
     if same and not replace:
-        raise E.DuplicateFunction(f"function {fn.signature} already exists with same argument types")
+        raise E.DuplicateFunction(f'function "{name}" already exists with same argument types')
+    if same and found[same[0]].kind != fn.kind:
+        raise E.WrongObjectType(
+            "cannot change routine kind",
+            detail=f'"{name}" is a {"procedure" if found[same[0]].kind == "p" else "function"}.',
+        )
     if same:
         old = found[same[0]]
         if old.returns != fn.returns:
@@ -252,7 +269,7 @@ def _create(session, sql: str, toks: list[tokens.Token]) -> Result:
         _check_arities(found, fn)
         found.append(fn)
     _store(catalog, session.database, schema, name, found)
-    return Result(None, tag="CREATE FUNCTION")
+    return Result(None, tag=f"CREATE {kind}")
 
 
 def _qualified_name(session, toks: list[tokens.Token], i: int) -> tuple[str, str, int]:
@@ -364,12 +381,21 @@ def _row_columns(session, written: list[tokens.Token]) -> list[list[str]] | None
 
 
 def _clauses(
-    session, sql: str, toks: list[tokens.Token], i: int, schema: str, name: str, args: list[Argument]
+    session,
+    sql: str,
+    toks: list[tokens.Token],
+    i: int,
+    schema: str,
+    name: str,
+    args: list[Argument],
+    procedure: bool = False,
 ) -> Function:
     returns = language = body = None
     volatility, strict = "v", False
     while i < len(toks):
         word = toks[i].text.upper()
+        if procedure and word in ("RETURNS", "IMMUTABLE", "STABLE", "VOLATILE", "STRICT", "CALLED", "ROWS"):
+            raise E.InvalidFunctionDefinition(f"invalid attribute in procedure definition: {word}")
         if word == "RETURNS" and i + 1 < len(toks) and toks[i + 1].text.upper() == "NULL":
             strict, i = True, i + 5  # RETURNS NULL ON NULL INPUT
         elif word == "RETURNS" and i + 2 < len(toks) and toks[i + 1].text.upper() == "TABLE":
@@ -440,6 +466,8 @@ def _clauses(
         )
     if language not in ("sql", "plpgsql"):
         raise E.UndefinedObject(f'language "{language}" does not exist')
+    if procedure:
+        returns = ("void", None, False)
     if returns is None:
         raise E.InvalidFunctionDefinition("function result type must be specified")
     if body is None:
@@ -450,6 +478,15 @@ def _clauses(
     else:
         shown = ("SETOF " if retset else "") + base
     fn = Function(schema, name, args, shown, body, volatility, strict, retset, base, columns)
+    if procedure:
+        from sql.plpgsql import parse_block
+
+        if any(a.type.lower().startswith(("out ", "inout ")) for a in args):
+            raise E.FeatureNotSupported("procedures with OUT / INOUT parameters are not supported")
+        fn.language, fn.source, fn.kind = language, body, "p"
+        if language == "plpgsql":
+            parse_block(body, "procedures", loops=True)  # (a syntax error is CREATE's, as PostgreSQL's)
+        return fn
     if language == "plpgsql":
         from sql.plpgsql_function import compile_body
 
@@ -534,8 +571,7 @@ def _check_body(session, fn: Function) -> None:
 def _drop(session, sql: str, toks: list[tokens.Token]) -> Result:
     i = 2
     kind = toks[1].text.upper()
-    if kind == "PROCEDURE":
-        raise E.FeatureNotSupported("DROP PROCEDURE is not supported")
+    what = kind.lower()
     exists = False
     if i + 1 < len(toks) and toks[i].text.upper() == "IF" and toks[i + 1].text.upper() == "EXISTS":
         exists, i = True, i + 2
@@ -549,16 +585,19 @@ def _drop(session, sql: str, toks: list[tokens.Token]) -> Result:
     catalog = session.storage.catalog
     for schema, name, types in targets:
         found = overloads(catalog, session.database, schema, name)
-        hit = _chosen(found, name, types)
+        hit = [k for k in _chosen(found, name, types) if (found[k].kind == "p") == (kind == "PROCEDURE")]
         if not hit:
+            missing = f'could not find a {what} named "{name}"' if types is None else (
+                f"{what} {_shown(name, types)} does not exist"
+            )
             if exists:
-                session.notice(E.Notice_(f"function {_shown(name, types)} does not exist, skipping"))
+                session.notice(E.Notice_(f"{what} {_shown(name, types)} does not exist, skipping"))
                 continue
-            raise E.UndefinedFunction(f"function {_shown(name, types)} does not exist")
+            raise E.UndefinedFunction(missing)
         _store(catalog, session.database, schema, name, [f for k, f in enumerate(found) if k not in hit])
         for k in hit:
             comments.function_dropped(session, oid_of(session.database, found[k]))
-    return Result(None, tag="DROP FUNCTION")
+    return Result(None, tag=f"DROP {kind}")
 
 
 def _signature(session, sql: str, toks: list[tokens.Token], i: int) -> tuple[str, str, list[str] | None, int]:

@@ -190,6 +190,7 @@ class Server:
     _jobs: list[asyncio.Task[None]] = field(default_factory=list)
     _warmup: Any = None
     _continuous: Any = None  # retention.continuous.Scheduler, when continuous queries run
+    _actions: Any = None  # retention.jobs.Actions, when jobs run
     # thread pools whose running tasks hold off the busy poller: the loop's default pool (serve()) and
     # pgwire's (start_pgwire)
     pools: list[CountingExecutor] = field(default_factory=list)
@@ -222,9 +223,11 @@ class Server:
                 print(f"tsgres: {listener.name} listening on {format_address(host, port)}", flush=True)
         if self.config.retention_check_interval_s > 0:
             from retention.enforcer import enforce
+            from retention.jobs import Actions
 
             engine = self.engine
-            self.start_job("retention", self.config.retention_check_interval_s, lambda: enforce(engine))
+            actions = self._actions = Actions(engine)  # (add_job's procedures)
+            self.start_job("retention", self.config.retention_check_interval_s, lambda: enforce(engine, None, actions))
         if self.config.continuous_query_check_interval_s > 0:
             from retention.continuous import Scheduler
 
@@ -271,6 +274,9 @@ class Server:
         if self._continuous is not None:
             scheduler, self._continuous = self._continuous, None
             await asyncio.get_running_loop().run_in_executor(None, scheduler.close)
+        if self._actions is not None:  # (waits for an action in flight)
+            actions, self._actions = self._actions, None
+            await asyncio.get_running_loop().run_in_executor(None, actions.close)
         if self.busy_poll is not None:
             self.busy_poll.close()
             self.busy_poll = None

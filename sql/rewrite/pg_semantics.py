@@ -142,6 +142,14 @@ def _array_text(text: str) -> str | None:
 
 
 def _literals(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Interval) and isinstance(node.args.get("unit"), exp.Var):
+        unit = node.args["unit"].name.upper()
+        value = node.this
+        if unit not in _DUCK_UNITS and isinstance(value, exp.Literal) and value.is_string:
+            # interval '1 min': sqlglot splits off the unit (INTERVAL '1' MIN), which DuckDB does not
+            # read; PostgreSQL's abbreviations (min, hrs, secs, mons, yr ...) read as text are
+            return exp.Interval(this=exp.Literal.string(f"{value.this} {unit.lower()}"))
+        return node
     if isinstance(node, _ARITH):
         if isinstance(node, exp.Div):
             # DuckDB runs with integer_division: its `/` already truncates integers, so sqlglot's
@@ -355,6 +363,13 @@ def _period(pair: exp.Expression) -> tuple[exp.Expression, exp.Expression] | Non
     return start, end
 
 
+# the units DuckDB reads after INTERVAL 'n' (PostgreSQL's others go in the text)
+_DUCK_UNITS = frozenset(
+    u + p
+    for u in ("YEAR", "MONTH", "DAY", "HOUR", "MINUTE", "SECOND", "MILLISECOND", "MICROSECOND", "WEEK",
+              "QUARTER", "DECADE")
+    for p in ("", "S")
+) | {"CENTURY", "CENTURIES", "MILLENNIUM", "MILLENNIA"}  # fmt: skip
 _PLUS_FIELD = re.compile(r"(^|\s)\+(?=[\d.])")
 
 

@@ -43,8 +43,14 @@ def user_functions(tree: exp.Expression, ctx) -> exp.Expression:
             elif isinstance(parent, exp.Table) and parent.this is node and parent.args.get("db"):
                 schema = parent.db
             found = ctx.functions(schema, name)
-            if found:
-                calls.append((node, found))
+            routines = [f for f in found if f.kind != "p"]
+            if found and not routines:
+                raise E.WrongObjectType(
+                    f"{name}({', '.join(_arg_type(a) for a in node.expressions)}) is a procedure",
+                    hint="To call a procedure, use CALL.",
+                )
+            if routines:
+                calls.append((node, routines))
         if not calls:
             return tree
         for node, found in calls:
@@ -72,6 +78,17 @@ def user_functions(tree: exp.Expression, ctx) -> exp.Expression:
                 return new
             target.replace(new)
     raise E.FeatureNotSupported("recursive SQL functions are not supported (they cannot be inlined)")
+
+
+def _arg_type(e: exp.Expression) -> str:
+    """An argument's type as PostgreSQL names it in an error about the call, where the SQL says it."""
+    if isinstance(e, exp.Cast):
+        return e.to.sql("postgres").lower()
+    if isinstance(e, exp.Boolean):
+        return "boolean"
+    if isinstance(e, exp.Literal) and not e.is_string:
+        return "integer" if e.this.lstrip("-").isdigit() else "numeric"
+    return "unknown"
 
 
 def _alias(name: str) -> exp.TableAlias:

@@ -253,7 +253,7 @@ def test_reorder_policy_restore_hooks_and_user_jobs(hyper):
     _run(s, f"SELECT move_chunk(chunk => '{chunk['c']}', destination_tablespace => 'pg_default')")
     assert _run(s, "SELECT timescaledb_pre_restore() AS a") == [{"a": True}]
     assert _run(s, "SELECT timescaledb_post_restore() AS a") == [{"a": True}]
-    with pytest.raises(E.FeatureNotSupported, match="user-defined actions"):
+    with pytest.raises(E.UndefinedFunction, match=r"public.my_action\(integer,jsonb\) not found"):
         _run(s, "SELECT add_job('my_action', '1h')")
 
 
@@ -267,3 +267,59 @@ def test_dropping_a_hypertable_drops_its_policies(hyper):
     assert _run(s, "SELECT hypertable_name FROM timescaledb_information.jobs") == [
         {"hypertable_name": "other"}
     ]
+
+
+def test_user_defined_actions_run_their_procedure_on_schedule(db):
+    """add_job's procedure runs with the job's id and config: at once when the loop finds it due,
+    by run_job in the session, again a schedule_interval later, with the config alter_job gives it;
+    a failing run is in job_stats and job_errors; delete_job ends it. The jobs view lists it as
+    TimescaleDB does."""
+    storage, s = db
+    _run(s, "CREATE TABLE runs (job int, msg text)")
+    _run(
+        s,
+        """CREATE PROCEDURE note_run(job_id int, config jsonb) LANGUAGE plpgsql AS $$
+      BEGIN INSERT INTO runs VALUES (job_id, config->>'msg'); END $$""",
+    )
+    (row,) = _run(s, """SELECT add_job('note_run', '1 hour', config => '{"msg": "hi"}') AS id""")
+    job_id = row["id"]
+    assert job_id >= 1000
+    assert _run(s, "SELECT application_name, proc_schema, proc_name, hypertable_name, config::text AS c, "
+                   "schedule_interval::text AS i FROM timescaledb_information.jobs") == [
+        {"application_name": f"User-Defined Action [{job_id}]", "proc_schema": "public",
+         "proc_name": "note_run", "hypertable_name": None, "c": '{"msg": "hi"}', "i": "01:00:00"}
+    ]  # fmt: skip
+    actions = jobs.Actions(storage)
+    try:
+        now = time.time_ns()
+        assert [j.id for j in jobs.run_due(storage, now, actions)] == [job_id]  # (due at once)
+        assert jobs.run_due(storage, now + 60 * 10**9, actions) == []  # (an hour later next)
+        _tag(s, f"CALL run_job({job_id})")
+        _run(s, f"""SELECT alter_job({job_id}, config => '{{"msg": "changed"}}')""")
+        assert [j.id for j in jobs.run_due(storage, now + 2 * 3600 * 10**9, actions)] == [job_id]
+        assert _run(s, "SELECT job, msg FROM runs ORDER BY msg") == [
+            {"job": job_id, "msg": "changed"}, {"job": job_id, "msg": "hi"}, {"job": job_id, "msg": "hi"}
+        ]  # fmt: skip
+        _run(
+            s,
+            """CREATE PROCEDURE failing(job_id int, config jsonb) LANGUAGE plpgsql AS $$
+          BEGIN INSERT INTO runs VALUES (job_id, 'undone'); RAISE EXCEPTION 'boom %', job_id; END $$""",
+        )
+        (row,) = _run(s, "SELECT add_job('failing', '5 minutes', scheduled => true) AS id")
+        assert jobs.run_due(storage, now + 2 * 3600 * 10**9, actions) == []
+        assert _run(s, f"SELECT sqlerrcode, err_message FROM timescaledb_information.job_errors "
+                       f"WHERE job_id = {row['id']}") == [{"sqlerrcode": "P0001", "err_message": f"boom {row['id']}"}]  # fmt: skip
+        assert _run(s, "SELECT count(*) AS n FROM runs WHERE msg = 'undone'") == [
+            {"n": 0}
+        ]  # (its writes undone)
+        assert _run(s, f"SELECT total_failures AS f FROM timescaledb_information.job_stats WHERE job_id = {row['id']}") == [
+            {"f": 1}
+        ]  # fmt: skip
+        _run(s, f"SELECT delete_job({row['id']})")
+        assert [r["proc_name"] for r in _run(s, "SELECT proc_name FROM timescaledb_information.jobs")] == [
+            "note_run"
+        ]
+    finally:
+        actions.close()
+    with pytest.raises(E.InvalidParameterValue, match="schedule interval"):
+        _run(s, "SELECT add_job('note_run', '-1 hour')")

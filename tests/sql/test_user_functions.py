@@ -119,7 +119,7 @@ def test_overloads_by_number_of_arguments(tmp_path: Path) -> None:
             E.InvalidFunctionDefinition,
         ),
         ("CREATE FUNCTION p(x int, OUT y int) LANGUAGE sql AS $$ SELECT x $$", E.FeatureNotSupported),
-        ("CREATE PROCEDURE p() LANGUAGE sql AS $$ SELECT 1 $$", E.FeatureNotSupported),
+        ("CREATE PROCEDURE p(INOUT x int) LANGUAGE sql AS $$ SELECT 1 $$", E.FeatureNotSupported),
         (
             "CREATE FUNCTION p(x int) RETURNS int LANGUAGE sql AS $$ INSERT INTO t VALUES (1) $$",
             E.FeatureNotSupported,

@@ -226,3 +226,8 @@ SELECT x, generate_series(0.5, x) AS s FROM (VALUES (1.5), (2.5)) t(x) ORDER BY 
 -- name: date_trunc_century_millennium
 SELECT date_trunc('millennium', timestamp '2024-05-15') AS m, date_trunc('century', timestamptz '2000-05-15 00:00+00') AS c,
        date_trunc('century', date '2001-01-01') AS d, date_trunc('century', time) AS t FROM cpu WHERE hostname = 'host_a' ORDER BY time LIMIT 1;
+
+-- name: interval_unit_abbreviations
+SELECT interval '1 min' AS a, interval '2 mins' AS b, interval '3 hrs' AS c, interval '2 secs' AS d,
+       interval '1 msec' AS e, interval '1 yr' AS f, interval '1 mon' AS g, '90 min'::interval AS h,
+       now() - interval '10 mins' < now() AS i;
