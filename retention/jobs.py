@@ -99,7 +99,9 @@ class Job:
 
     @property
     def runtime_s(self) -> float:
-        return self.max_runtime_s if self.max_runtime_s is not None else POLICIES.get(self.proc, USER_ACTION)[1]
+        return (
+            self.max_runtime_s if self.max_runtime_s is not None else POLICIES.get(self.proc, USER_ACTION)[1]
+        )
 
     @property
     def next_start_ns(self) -> int | None:

@@ -306,7 +306,11 @@ _PATTERNS: list[tuple[type[E.SqlError] | None, re.Pattern[str], Any]] = [
         "invalid regular expression: {0}",
     ),
     (E.UndefinedTable, re.compile(r"Table with name (\S+) does not exist"), 'relation "{0}" does not exist'),
-    (E.UndefinedColumn, re.compile(r'Referenced column "([^"]+)" (?:was )?not found'), 'column "{0}" does not exist'),
+    (
+        E.UndefinedColumn,
+        re.compile(r'Referenced column "([^"]+)" (?:was )?not found'),
+        'column "{0}" does not exist',
+    ),
     (
         E.UndefinedColumn,
         re.compile(r'Values list "([^"]*)" does not have a column named "([^"]+)"'),

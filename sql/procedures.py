@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
 _CALL = re.compile(rf"(?is)^\s*CALL\s+(?P<name>{_IDENT}(?:\s*\.\s*{_IDENT})?)\s*\((?P<args>.*)\)\s*;?\s*$")
 _NAMED = re.compile(rf"(?is)^\s*(?P<name>{_IDENT})\s*=>\s*(?P<value>.+)$")
-_NO_MATCH = "No procedure matches the given name and argument types. You might need to add explicit type casts."
+_NO_MATCH = (
+    "No procedure matches the given name and argument types. You might need to add explicit type casts."
+)
 
 
 def is_call(word: str) -> bool:
@@ -46,7 +48,9 @@ def find(session: SqlSession, sql: str) -> tuple[Function, list[str]]:
     (a default's where the call gives none)."""
     m = _CALL.match(sql)
     if m is None:
-        raise E.SyntaxError_("syntax error at or near \"CALL\"" if "(" in sql else "syntax error at end of input")
+        raise E.SyntaxError_(
+            'syntax error at or near "CALL"' if "(" in sql else "syntax error at end of input"
+        )
     parts = [normal_name(p.strip()) for p in re.split(r"\s*\.\s*(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", m["name"])]
     schema, name = (parts[0], parts[1]) if len(parts) == 2 else ("public", parts[0])
     given = split_commas(m["args"]) if m["args"].strip() else []
@@ -95,7 +99,9 @@ def _types(session: SqlSession, args: list[str]) -> list[str]:
 def call(session: SqlSession, sql: str) -> Result:
     fn, args = find(session, sql)
     runner = _Runner(session)
-    values: list[tuple[Any, str | None]] = [runner.value(a, p.type) for a, p in zip(args, fn.args, strict=True)]
+    values: list[tuple[Any, str | None]] = [
+        runner.value(a, p.type) for a, p in zip(args, fn.args, strict=True)
+    ]
     runner.params = values
     for p, (value, typ) in zip(fn.args, values, strict=True):
         if p.name:

@@ -622,7 +622,9 @@ def _add_job(session: SqlSession, args: _Args) -> int:
     from sql.user_functions import overloads
 
     schema, name = args.relation("proc")
-    found = [f for f in overloads(session.storage.catalog, session.database, schema, name) if len(f.args) == 2]
+    found = [
+        f for f in overloads(session.storage.catalog, session.database, schema, name) if len(f.args) == 2
+    ]
     if not found:
         raise E.UndefinedFunction(f"function or procedure {schema}.{name}(integer,jsonb) not found")
     schedule = args.seconds("schedule_interval")
@@ -650,7 +652,9 @@ def _add_job(session: SqlSession, args: _Args) -> int:
 
 def run_action(session: SqlSession, job: jobs.Job) -> None:
     """A user-defined action's run: its procedure called with the job's id and config, in ``session``."""
-    config = "NULL::jsonb" if job.config is None else "'" + json.dumps(job.config).replace("'", "''") + "'::jsonb"
+    config = (
+        "NULL::jsonb" if job.config is None else "'" + json.dumps(job.config).replace("'", "''") + "'::jsonb"
+    )
     target = f"{quote_ident(job.schema)}.{quote_ident(job.proc)}({job.id}, {config})"
     sql = f"SELECT {target}" if job.function else f"CALL {target}"
     result = session.execute(session.prepare(sql, []), [])

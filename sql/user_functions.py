@@ -587,8 +587,10 @@ def _drop(session, sql: str, toks: list[tokens.Token]) -> Result:
         found = overloads(catalog, session.database, schema, name)
         hit = [k for k in _chosen(found, name, types) if (found[k].kind == "p") == (kind == "PROCEDURE")]
         if not hit:
-            missing = f'could not find a {what} named "{name}"' if types is None else (
-                f"{what} {_shown(name, types)} does not exist"
+            missing = (
+                f'could not find a {what} named "{name}"'
+                if types is None
+                else (f"{what} {_shown(name, types)} does not exist")
             )
             if exists:
                 session.notice(E.Notice_(f"{what} {_shown(name, types)} does not exist, skipping"))

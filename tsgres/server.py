@@ -227,7 +227,9 @@ class Server:
 
             engine = self.engine
             actions = self._actions = Actions(engine)  # (add_job's procedures)
-            self.start_job("retention", self.config.retention_check_interval_s, lambda: enforce(engine, None, actions))
+            self.start_job(
+                "retention", self.config.retention_check_interval_s, lambda: enforce(engine, None, actions)
+            )
         if self.config.continuous_query_check_interval_s > 0:
             from retention.continuous import Scheduler
 
