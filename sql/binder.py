@@ -176,6 +176,53 @@ def _rename(ref: _Reference, reg: str) -> None:
     ref.table.replace(new)
 
 
+def _grouped_by_keys(tree: exp.Expression, metas: dict[str, TableMeta]) -> None:
+    """PostgreSQL's functional dependency: a query grouped by a table's primary key may read the
+    table's other columns outside aggregates (Django's ``annotate(n=Count(...))`` does). DuckDB wants
+    them grouped, which changes no group: they are added to the GROUP BY."""
+    for select in tree.find_all(exp.Select):
+        group = select.args.get("group")
+        if group is None or not metas:
+            continue
+        grouped = {(c.table, c.name) for c in group.expressions if isinstance(c, exp.Column)}
+        sources = [t for t in _from_tables(select) if t.name in metas]
+        for t in sources:
+            key = metas[t.name].options.get("primary_key") or []
+            alias, alone = t.alias_or_name, len(sources) == 1
+
+            def ours(table: str, alias: str = alias, alone: bool = alone) -> bool:
+                return table == alias or (not table and alone)
+
+            if not key or not all(any(n == k and ours(tb) for tb, n in grouped) for k in key):
+                continue
+            parts = [*select.expressions, select.args.get("having"), select.args.get("order")]
+            for part in (p for p in parts if p is not None):
+                for c in part.find_all(exp.Column):
+                    if (
+                        not ours(c.table)
+                        or (c.table, c.name) in grouped
+                        or c.find_ancestor(exp.Select) is not select
+                    ):
+                        continue
+                    if c.find_ancestor(exp.AggFunc, exp.Window) is not None:
+                        continue
+                    grouped.add((c.table, c.name))
+                    group.append("expressions", exp.column(c.name, table=c.table or None))
+
+
+def _from_tables(select: exp.Select) -> list[exp.Table]:
+    """The tables a SELECT reads directly (FROM and its joins; not subqueries)."""
+    out = []
+    src = select.args.get("from_")
+    items = [src.this] if src is not None else []
+    items += [j.this for j in select.args.get("joins") or []]
+    for item in items:
+        if isinstance(item, exp.Table):
+            out.append(item)
+            items += [j.this for j in item.args.get("joins") or []]
+    return out
+
+
 def _typed(
     tree: exp.Expression,
     metas: dict[str, TableMeta],
@@ -187,6 +234,7 @@ def _typed(
     ``metas`` and native bodies (sql/rewrite/pg_types.py), and its output OIDs, which also read the
     column types of the catalog relations ``catalog_refs`` and the OIDs of the enum types ``tree``
     casts to (``enum_types``: name -> OID)."""
+    _grouped_by_keys(tree, metas)
     tables = {name: scan_types(sql_columns(meta)) for name, meta in metas.items()}
     for b in bodies:
         tables[b.name] = {f.name: from_arrow(f.type).name for f in b.schema}

@@ -114,7 +114,11 @@ def create_table(session: SqlSession, tree: exp.Create, sql: str = "") -> Result
                     if d is not None:
                         defaults[e.name] = d
             not_null = any(
-                isinstance(k, exp.NotNullColumnConstraint | exp.PrimaryKeyColumnConstraint) for k in kinds
+                isinstance(k, exp.PrimaryKeyColumnConstraint)
+                or (
+                    isinstance(k, exp.NotNullColumnConstraint) and not k.args.get("allow_null")
+                )  # (`c int NULL`)
+                for k in kinds
             ) or "identity" in defaults.get(e.name, {})
             if any(isinstance(k, exp.PrimaryKeyColumnConstraint | exp.UniqueColumnConstraint) for k in kinds):
                 keys.append([e.name])
@@ -832,7 +836,48 @@ def _alter_nullability(session: SqlSession, table: exp.Table, meta, name: str, n
                 raise E.NotNullViolation(f'column "{name}" of relation "{table.name}" contains null values')
     elif name in (meta.options.get("primary_key") or []):
         raise E.InvalidTableDefinition(f'column "{name}" is in a primary key')
+    elif col.kind == "time":
+        _time_column_away(session, meta, name)
     _set_options(session.storage, meta.id, _with_not_null, name, not_null)
+
+
+def _timelike(pg_type: str | None) -> bool:
+    try:
+        return pg_type is not None and pgt.lookup(pg_type).name in _TIMELIKE
+    except KeyError:
+        return False
+
+
+def _time_column_away(session: SqlSession, meta, name: str) -> None:
+    """DROP NOT NULL of the column tsgres chose as the table's time (CREATE TABLE's first NOT NULL
+    timestamp; not a hypertable's): rows will hold NULL there, which a time cannot be. While the
+    table holds no rows (a migration relaxing a column, as Django's auth_user.last_login), the time
+    becomes the next NOT NULL timestamp column, else the insertion order; with rows it is 0A000."""
+    storage = session.storage
+    if meta.options.get("hypertable"):
+        raise E.InvalidTableDefinition(
+            f'cannot drop not-null constraint from a time-partitioned column "{name}"'
+        )
+    if any(s.table_stats(meta.id, meta.name).holds for s in storage.shards(session.database)):
+        raise E.FeatureNotSupported(
+            f'DROP NOT NULL of "{name}", the time column of a table that holds rows, is not supported',
+            hint="Declare the column nullable, or give the table another time column, before rows are written.",
+        )
+    opts = dict(meta.options)
+    not_null = opts.get("not_null", {})
+    new = next(
+        (c.name for c in meta.columns if c.name != name and _timelike(c.pg_type) and not_null.get(c.name)),
+        HIDDEN_TIME,
+    )
+    old = meta.column(name)
+    storage.catalog.set_column_kind(meta.id, name, "field", pgt.lookup(old.pg_type or "timestamptz").storage)
+    if new == HIDDEN_TIME:
+        storage.catalog.add_columns(meta.id, [(HIDDEN_TIME, "time", None, "int8")])
+    else:
+        storage.catalog.set_column_kind(meta.id, new, "time", None)
+    opts["dedupe"] = any(new in k for k in opts.get("keys", []))
+    storage.catalog.set_table_options(meta.id, new, opts)
+    storage.invalidate_tables()
 
 
 def _with_not_null(options: dict, column: str, not_null: bool) -> None:

@@ -1650,6 +1650,15 @@ def _params_as_nulls(tree: exp.Expression, oids: list[int]) -> exp.Expression:
     return tree.transform(fix)
 
 
+def _without_typmods(to: exp.DataType) -> exp.DataType:
+    """varchar(255)[] as varchar[], numeric(10, 2) as numeric: a parameter's type has no typmod."""
+    bare = to.copy()
+    for dt in bare.find_all(exp.DataType):
+        if dt.this != exp.DataType.Type.ARRAY and not dt.args.get("nested"):
+            dt.set("expressions", [])
+    return bare
+
+
 def _infer_params(session: SqlSession, tree: exp.Expression) -> dict[int, int]:
     """Types of $n from context: compared with / assigned to a column of ours, LIMIT/OFFSET, INSERT."""
     types: dict[str, int] = {}
@@ -1676,11 +1685,13 @@ def _infer_params(session: SqlSession, tree: exp.Expression) -> dict[int, int]:
         if not p.this.name.isdigit():
             continue
         n = int(p.this.name)
-        parent = p.parent
+        node, parent = p, p.parent
+        while isinstance(parent, exp.Paren):  # (($1))::varchar[] is typed as $1::varchar[] is
+            node, parent = parent, parent.parent
         if isinstance(parent, exp.Limit | exp.Offset):
             out.setdefault(n, 20)
         elif isinstance(parent, exp.Binary):
-            other = parent.right if parent.left is p else parent.left
+            other = parent.right if parent.left is node else parent.left
             if isinstance(other, exp.Column) and other.name in types:
                 out.setdefault(n, types[other.name])
         elif isinstance(parent, exp.In) and isinstance(parent.this, exp.Column) and parent.this.name in types:
@@ -1689,21 +1700,21 @@ def _infer_params(session: SqlSession, tree: exp.Expression) -> dict[int, int]:
             isinstance(parent, exp.Between)
             and isinstance(parent.this, exp.Column)
             and parent.this.name in types
-            and parent.this is not p
+            and parent.this is not node
         ):
             out.setdefault(n, types[parent.this.name])
         elif (
             isinstance(parent, exp.Anonymous)
             and parent.name.lower() == "time_bucket"
             and parent.expressions
-            and parent.expressions[0] is p
+            and parent.expressions[0] is node
         ):
             out.setdefault(n, 1186)  # time_bucket($1, ...): the bucket width is an interval
         elif isinstance(parent, exp.Cast):
             try:
                 from sql.types import lookup
 
-                out.setdefault(n, lookup(parent.to.sql("postgres")).oid)
+                out.setdefault(n, lookup(_without_typmods(parent.to).sql("postgres")).oid)
             except KeyError:
                 oid = enums.cast_oid(session.storage, session.database, parent.to)
                 if oid is not None:  # $1::mood, $1::mood[]

@@ -166,6 +166,15 @@ def _literals(node: exp.Expression) -> exp.Expression:
         # numeric without a typmod keeps the value's digits in PostgreSQL; DuckDB's bare DECIMAL is
         # DECIMAL(18, 3). 12 places leave 26 integer digits, and products stay within 38.
         node.set("to", exp.DataType.build("DECIMAL(38, 12)", dialect="duckdb"))
+    if isinstance(node, exp.Cast) and isinstance(node.this, exp.Paren | exp.ByteString):
+        # ('{a,b}')::varchar[] and ( E'{"a \\"b\\""}')::text[]: psycopg's client-side binding of a list
+        inner = node.this
+        while isinstance(inner, exp.Paren):
+            inner = inner.this
+        if isinstance(inner, exp.ByteString) and node.to.this == exp.DataType.Type.ARRAY:
+            inner = exp.Literal.string(inner.this)  # (E'...': its escapes read already)
+        if isinstance(inner, exp.Literal) and inner.is_string:
+            node.set("this", inner)
     if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) and node.this.is_string:
         to = node.to
         if to.this == exp.DataType.Type.BOOLEAN:
