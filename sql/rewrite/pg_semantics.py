@@ -382,6 +382,31 @@ _DUCK_UNITS = frozenset(
 _PLUS_FIELD = re.compile(r"(^|\s)\+(?=[\d.])")
 
 
+_ISO_DURATION = re.compile(
+    r"^\s*P(?:(?P<Y>-?[\d.]+)Y)?(?:(?P<M>-?[\d.]+)M)?(?:(?P<W>-?[\d.]+)W)?(?:(?P<D>-?[\d.]+)D)?"
+    r"(?:T(?:(?P<h>-?[\d.]+)H)?(?:(?P<m>-?[\d.]+)M)?(?:(?P<s>-?[\d.]+)S)?)?\s*$",
+    re.IGNORECASE,
+)
+_ISO_UNITS = {
+    "Y": "years",
+    "M": "months",
+    "W": "weeks",
+    "D": "days",
+    "h": "hours",
+    "m": "minutes",
+    "s": "seconds",
+}
+
+
+def _iso_duration(text: str) -> str | None:
+    """An ISO 8601 duration (``P1Y2M3DT4H5M6.5S``, ``PT90M``) as interval text DuckDB reads; None
+    for any other text."""
+    m = _ISO_DURATION.match(text)
+    if m is None or not any(m.groupdict().values()) or text.strip().upper().endswith("T"):
+        return None
+    return " ".join(f"{v} {_ISO_UNITS[k]}" for k, v in m.groupdict().items() if v is not None)
+
+
 def _interval_literal(node: exp.Expression) -> exp.Literal | None:
     """The text of ``interval '...'`` or ``'...'::interval``, else None."""
     if isinstance(node, exp.Interval) and node.args.get("unit") is None:
@@ -451,6 +476,9 @@ def _function(node: exp.Expression) -> exp.Expression:
     if text is not None and _PLUS_FIELD.search(text.this):
         # '-1 days +02:00:00' (PostgreSQL's own output): DuckDB takes no + before a field
         text.set("this", _PLUS_FIELD.sub(r"\1", text.this))
+        return node
+    if text is not None and (iso := _iso_duration(text.this)) is not None:
+        text.set("this", iso)  # 'P1DT2H' (ISO 8601, which PostgreSQL reads): DuckDB does not
         return node
     if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.VARCHAR and node.to.expressions:
         # an explicit cast to varchar(n) cuts the text to n characters (DuckDB ignores the length;

@@ -231,3 +231,6 @@ SELECT date_trunc('millennium', timestamp '2024-05-15') AS m, date_trunc('centur
 SELECT interval '1 min' AS a, interval '2 mins' AS b, interval '3 hrs' AS c, interval '2 secs' AS d,
        interval '1 msec' AS e, interval '1 yr' AS f, interval '1 mon' AS g, '90 min'::interval AS h,
        now() - interval '10 mins' < now() AS i;
+
+-- name: interval_iso_8601
+SELECT interval 'P1DT2H' AS a, 'PT90M'::interval AS b, interval 'P1Y2M3W4DT5H6M7.5S' AS c, interval 'P0D' AS d;
