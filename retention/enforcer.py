@@ -15,6 +15,8 @@ log = logging.getLogger("tsgres.retention")
 
 
 def enforce(engine: Engine, now_ns: int | None = None, action: jobs.Action | None = None) -> list[ShardMeta]:
+    """Drop the shards past their retention policy, then run the jobs that are due (the server runs
+    jobs on a loop of their own too: jobs_check_interval_s)."""
     now = time.time_ns() if now_ns is None else now_ns
     durations = {}
     for db in engine.databases():

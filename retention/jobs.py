@@ -302,6 +302,8 @@ def run_due(engine: Engine, now_ns: int | None = None, action: Action | None = N
         due = job.next_start_ns
         if not job.scheduled or (due is not None and now < due):
             continue
+        if job.user_action and action is None:
+            continue  # (a caller without a SQL engine: the jobs loop runs it)
         if run(engine, job, now, action):
             ran.append(job)
     return ran

@@ -101,6 +101,9 @@ class Config:
     retention_check_interval_s: float = 1800.0  # how often expired shards are dropped; 0 = never
     # how often InfluxQL continuous queries are checked for a passed boundary (InfluxDB: 1 s); 0 = never run
     continuous_query_check_interval_s: float = 1.0
+    jobs_check_interval_s: float = (
+        5.0  # how often TimescaleDB jobs (policies, add_job's) are checked; 0 = never
+    )
     busy_poll_us: int = 500  # after an answer the event loop polls this long before it sleeps; 0 = off
     storage: EngineOptions = field(default_factory=EngineOptions)
 
@@ -128,6 +131,7 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "udp_database": _non_empty,
     "retention_check_interval_s": _non_negative,
     "continuous_query_check_interval_s": _non_negative,
+    "jobs_check_interval_s": _non_negative,
     "busy_poll_us": _non_negative,
 }
 

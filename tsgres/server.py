@@ -223,12 +223,16 @@ class Server:
                 print(f"tsgres: {listener.name} listening on {format_address(host, port)}", flush=True)
         if self.config.retention_check_interval_s > 0:
             from retention.enforcer import enforce
-            from retention.jobs import Actions
 
             engine = self.engine
-            actions = self._actions = Actions(engine)  # (add_job's procedures)
+            self.start_job("retention", self.config.retention_check_interval_s, lambda: enforce(engine))
+        if self.config.jobs_check_interval_s > 0:
+            from retention import jobs
+
+            engine = self.engine
+            actions = self._actions = jobs.Actions(engine)  # (add_job's procedures)
             self.start_job(
-                "retention", self.config.retention_check_interval_s, lambda: enforce(engine, None, actions)
+                "jobs", self.config.jobs_check_interval_s, lambda: jobs.run_due(engine, None, actions)
             )
         if self.config.continuous_query_check_interval_s > 0:
             from retention.continuous import Scheduler
