@@ -6,7 +6,7 @@ A job is a row of ``timescaledb_information.jobs``. Jobs live in the storage cat
 - ``policy_retention``: every ``schedule_interval`` (TimescaleDB's default: a day) the hypertable's
   rows older than ``now - drop_after`` are deleted (TimescaleDB drops the chunks lying wholly before
   that; tsgres deletes the rows, and compaction removes them from the files). Run by the server's
-  retention loop (retention/enforcer.py) when due.
+  jobs loop (tsgres/server.py, every jobs_check_interval_s) when due.
 - ``policy_compression`` (also what add_columnstore_policy makes), ``policy_refresh_continuous_aggregate``,
   ``policy_reorder``: recorded, listed and run when due, with nothing to do (every chunk file is
   compressed columnar already, its rows in (series, time) order; a continuous aggregate is computed
