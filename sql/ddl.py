@@ -234,7 +234,7 @@ def _like_columns(session: SqlSession, like: exp.LikeProperty, enum_columns: dic
     try:
         rpm = storage.catalog.retention_policy(session.database, _rp_of(source))
     except StorageError:
-        raise E.UndefinedObject(f'schema "{source.db}" does not exist') from None
+        raise E.InvalidSchemaName(f'schema "{source.db}" does not exist') from None
     meta = storage.table(rpm.database_id, rpm.name, source.name)
     if meta is None:
         raise E.UndefinedTable(f'relation "{source.name}" does not exist')

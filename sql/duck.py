@@ -99,9 +99,6 @@ _DATETIME_NAMES = {
     "timestamp without time zone",
     "timestamp with time zone",
 }
-_NO_FUNCTION_HINT = (
-    "No function matches the given name and argument types. You might need to add explicit type casts."
-)
 _NO_OPERATOR_HINT = (
     "No operator matches the given name and argument types. You might need to add explicit type casts."
 )
@@ -151,11 +148,11 @@ def _no_function(m: re.Match[str]) -> E.SqlError:
     if not (name[:1].isalpha() or name[:1] == "_"):
         shown = f"{types[0]} {name} {types[1]}" if len(types) == 2 else f"{name} {' '.join(types)}"
         return E.UndefinedFunction(f"operator does not exist: {shown}", hint=_NO_OPERATOR_HINT)
-    return E.UndefinedFunction(f"function {name}({', '.join(types)}) does not exist", hint=_NO_FUNCTION_HINT)
+    return E.UndefinedFunction(f"function {name}({', '.join(types)}) does not exist", hint=E.NO_FUNCTION_HINT)
 
 
 def _unknown_function(m: re.Match[str]) -> E.SqlError:
-    return E.UndefinedFunction(f"function {m[1]} does not exist", hint=_NO_FUNCTION_HINT)
+    return E.UndefinedFunction(f"function {m[1]} does not exist", hint=E.NO_FUNCTION_HINT)
 
 
 _PATTERNS: list[tuple[type[E.SqlError] | None, re.Pattern[str], Any]] = [

@@ -77,6 +77,12 @@ class UndefinedColumn(SqlError, sqlstate="42703"): ...
 class UndefinedFunction(SqlError, sqlstate="42883"): ...
 
 
+# PostgreSQL's hint of a call no function's argument types take (42883)
+NO_FUNCTION_HINT = (
+    "No function matches the given name and argument types. You might need to add explicit type casts."
+)
+
+
 class UndefinedObject(SqlError, sqlstate="42704"): ...
 
 

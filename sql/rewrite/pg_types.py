@@ -687,7 +687,7 @@ def _check_positions(tree: exp.Expression) -> None:
 
 def _check_aggregate_arity(types: Types, tree: exp.Expression) -> None:
     """max, min: one argument in PostgreSQL (42883); DuckDB's max(x, n) is a list of the n largest."""
-    from sql.errors import UndefinedFunction
+    from sql.errors import NO_FUNCTION_HINT, UndefinedFunction
 
     for agg in tree.find_all(exp.Max, exp.Min):
         extra = agg.expressions
@@ -695,8 +695,7 @@ def _check_aggregate_arity(types: Types, tree: exp.Expression) -> None:
             names = [_SQL_NAME.get(t or "", t or "unknown") for t in map(types.type, [agg.this, *extra])]
             raise UndefinedFunction(
                 f"function {agg.sql_name().lower()}({', '.join(names)}) does not exist",
-                hint="No function matches the given name and argument types. You might need to add"
-                " explicit type casts.",
+                hint=NO_FUNCTION_HINT,
             )
 
 

@@ -149,7 +149,7 @@ def sequence_call(name: str, args: list[exp.Expression], ctx) -> exp.Expression:
         types = ", ".join(["regclass", "bigint", "boolean"][: len(args)])
         raise E.UndefinedFunction(
             f"function {name}({types}) does not exist",
-            hint="No function matches the given name and argument types. You might need to add explicit type casts.",
+            hint=E.NO_FUNCTION_HINT,
         )
     if ctx.describe:
         return exp.Cast(this=exp.Literal.number(0), to=exp.DataType.build("BIGINT"))

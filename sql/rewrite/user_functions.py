@@ -116,8 +116,7 @@ def _overload(found: list, call: exp.Anonymous):
         types = ", ".join("unknown" for _ in call.expressions)
         raise E.UndefinedFunction(
             f"function {call.name}({types}) does not exist",
-            hint="No function matches the given name and argument types. "
-            "You might need to add explicit type casts.",
+            hint=E.NO_FUNCTION_HINT,
         )
     return fits[0]
 

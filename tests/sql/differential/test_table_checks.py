@@ -32,6 +32,7 @@ STEPS = [
     "CREATE TABLE tc_like2 (LIKE tc_like)",
     "CREATE TABLE tc_like3 (LIKE tc_like INCLUDING DEFAULTS, extra int)",
     "CREATE TABLE tc_like4 (LIKE nosuch)",
+    "CREATE TABLE tc_like4 (LIKE nosuch.tc_like)",
     "INSERT INTO tc_like2 (time, host) VALUES ('2024-01-01 00:00:00+00', 'a')",
     "INSERT INTO tc_like3 (time, host) VALUES ('2024-01-01 00:00:00+00', 'a')",
     "INSERT INTO tc_like3 (time, host, s) VALUES ('2024-01-01 00:00:00+00', 'a', 'abcd')",
