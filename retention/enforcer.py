@@ -14,9 +14,9 @@ from retention.planner import expired
 log = logging.getLogger("tsgres.retention")
 
 
-def enforce(engine: Engine, now_ns: int | None = None, action: jobs.Action | None = None) -> list[ShardMeta]:
-    """Drop the shards past their retention policy, then run the jobs that are due (the server runs
-    jobs on a loop of their own too: jobs_check_interval_s)."""
+def enforce(engine: Engine, now_ns: int | None = None) -> list[ShardMeta]:
+    """Drop the shards past their retention policy, then run the policies' jobs that are due (the
+    server runs every job, add_job's too, on a loop of its own: jobs_check_interval_s)."""
     now = time.time_ns() if now_ns is None else now_ns
     durations = {}
     for db in engine.databases():
@@ -28,5 +28,5 @@ def enforce(engine: Engine, now_ns: int | None = None, action: jobs.Action | Non
         log.info(
             "dropped shard %d (rp %s, ending %d): past its retention policy", shard.id, shard.rp, shard.end_ns
         )
-    jobs.run_due(engine, now, action)
+    jobs.run_due(engine, now)
     return gone

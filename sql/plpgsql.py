@@ -12,7 +12,7 @@ Drizzle's
 and maintenance scripts loop over the catalog running dynamic SQL (``FOR r IN SELECT ... LOOP EXECUTE
 format(...); END LOOP``). The body is read into a tree of blocks, IFs, loops and statement texts
 (:func:`parse_block`, which PL/pgSQL functions share: sql/plpgsql_function.py compiles that tree
-into one SQL expression instead, and refuses loops) and run by :class:`_Runner`:
+into one SQL expression instead, and refuses loops) and run by :class:`Runner`:
 
 - blocks with declarations and EXCEPTION handlers (PostgreSQL's condition names or ``SQLSTATE
   'xxxxx'``; SQLSTATE / SQLERRM and GET STACKED DIAGNOSTICS inside), IF, CASE, LOOP, WHILE, FOR over
@@ -20,7 +20,7 @@ into one SQL expression instead, and refuses loops) and run by :class:`_Runner`:
 - variables, assignments, SELECT / DML ... INTO [STRICT], FOUND, GET DIAGNOSTICS ROW_COUNT, EXECUTE
   ... INTO ... USING, PERFORM, RAISE (notices and errors), ASSERT;
 - any other statement is SQL, run as the client would send it. SQL reads a variable where PostgreSQL
-  binds one as a parameter: :meth:`_Runner.bind` writes its value in as a literal of its type.
+  binds one as a parameter: :meth:`Runner.bind` writes its value in as a literal of its type.
 
 A DO outside a transaction block is one transaction (an undo log of its own, sql/transaction.py),
 and a block with handlers a savepoint, as in PostgreSQL. Not supported (0A000): cursors, ALIAS FOR,
@@ -105,7 +105,7 @@ def run(session: SqlSession, sql: str) -> Result:
         raise E.FeatureNotSupported(f'DO blocks in language "{language}" are not supported')
     body = m["body"] if m["body"] is not None else m["quoted"].replace("''", "'")
     block = parse_block(body, "DO blocks", loops=True)
-    runner = _Runner(session)
+    runner = Runner(session)
     atomically(session, lambda: run_block(runner, block))
     return Result(None, tag="DO")
 
@@ -138,7 +138,7 @@ def parse_block(body: str, what: str, loops: bool = False) -> tuple:
     statement ("block", ...), ("if", [(condition, statements)], else statements), ("loop", label,
     kind, header, statements) (with ``loops``; else they are 0A000) or ("sql", text). ``what`` names
     the body's kind in errors ("DO blocks")."""
-    pieces = _Pieces(_statements(body), what, loops)
+    pieces = _Pieces(split_statements(body), what, loops)
     block = pieces.block()
     if not pieces.done():
         raise pieces.error()
@@ -160,7 +160,7 @@ def walk(stmt: tuple) -> Iterator[tuple]:
         yield from walk(s)
 
 
-def _statements(body: str) -> list[str]:
+def split_statements(body: str) -> list[str]:
     return [p.strip().rstrip(";").strip() for p in split(body) if p.strip().rstrip(";").strip()]
 
 
@@ -488,7 +488,7 @@ def _conditions(text: str) -> list[str]:
 
 # -- running ---------------------------------------------------------------------------------------------
 @dataclass
-class _Var:
+class Var:
     """A variable of a running block: its value (a record's: {field: (value, type)}, or None before
     a row is assigned) and its SQL type (None: the type of whatever was assigned last)."""
 
@@ -508,14 +508,14 @@ class _Exit(Exception):
 _NOT_CAUGHT_BY_OTHERS = ("57014", "P0004")  # query_canceled, assert_failure: as PostgreSQL's OTHERS
 
 
-class _Runner:
+class Runner:
     """Runs a DO block's statements through ``session``. Variables live in frames (a block's
     declarations, a FOR loop's variable); SQL reads them as literals of their type written where
     PostgreSQL would read a parameter (:meth:`bind`)."""
 
     def __init__(self, session: SqlSession, params: list[tuple[Any, str | None]] | None = None) -> None:
         self.session = session
-        self.frames: list[dict[str, _Var]] = [{"found": _Var(False, "boolean")}]
+        self.frames: list[dict[str, Var]] = [{"found": Var(False, "boolean")}]
         self.params = params  # a procedure's arguments, read as $1, $2 ... (a DO block has none)
         self.row_count = 0
         self.errors: list[E.SqlError] = []  # the errors being handled (GET STACKED DIAGNOSTICS, RAISE;)
@@ -523,7 +523,7 @@ class _Runner:
         self.deadline = _time.monotonic() + timeout if timeout > 0 else 0.0
 
     # -- variables ----------------------------------------------------------------------------------------
-    def lookup(self, name: str) -> _Var | None:
+    def lookup(self, name: str) -> Var | None:
         for frame in reversed(self.frames):
             var = frame.get(name)
             if var is not None:
@@ -543,7 +543,7 @@ class _Runner:
         not_null = re.search(r"(?is)\s+NOT\s+NULL\s*$", typ) is not None
         typ = re.sub(r"(?is)\s+NOT\s+NULL\s*$", "", typ).strip()
         typ = re.sub(r"(?is)\s+COLLATE\s+\S+\s*$", "", typ).strip()
-        var = _Var(constant=m["constant"] is not None, not_null=not_null)
+        var = Var(constant=m["constant"] is not None, not_null=not_null)
         if typ.lower() == "record" or typ.upper().endswith("%ROWTYPE"):
             var.record = True
         elif typ.upper().endswith("%TYPE"):
@@ -703,8 +703,9 @@ class _Runner:
             return False
         return not (owners and owners[-1] == _COLUMNS)
 
-    def query(self, sql: str) -> tuple[list[tuple], list[str | None], list[str], str]:
-        """Run ``sql`` (bound already) to its end: its rows, its columns' types and names, its tag."""
+    def query(self, sql: str) -> tuple[list[tuple], list[str | None], list[str]]:
+        """Run ``sql`` (bound already) to its end: its rows, its columns' types and names (its tag sets
+        :attr:`row_count`)."""
         self.tick()
         session = self.session
         prepared = session.prepare(sql, [])
@@ -718,12 +719,12 @@ class _Runner:
         tag = result.tag or ""
         count = tag.split()[-1] if tag.split() else ""
         self.row_count = int(count) if count.isdigit() else len(rows)
-        return rows, [_type_name(c.type_oid) for c in columns], [c.name for c in columns], tag
+        return rows, [type_name(c.type_oid) for c in columns], [c.name for c in columns]
 
     def value(self, expr: str, typ: str | None = None) -> tuple[Any, str | None]:
         """The value of the SQL expression ``expr`` (as ``typ``, when given) and its type."""
         sql = f"SELECT ({self.bind(expr)})" if typ is None else f"SELECT CAST(({self.bind(expr)}) AS {typ})"
-        rows, types, _names, _tag = self.query(sql)
+        rows, types, _names = self.query(sql)
         return (rows[0][0] if rows else None), (typ or types[0])
 
     def true(self, cond: str) -> bool:
@@ -757,7 +758,7 @@ class _Runner:
                             txn.undo(self.session, mark)
                         self.session.transaction_status = status  # (handled: the transaction goes on)
                         self.frames.append(
-                            {"sqlstate": _Var(e.sqlstate, "text"), "sqlerrm": _Var(str(e), "text")}
+                            {"sqlstate": Var(e.sqlstate, "text"), "sqlerrm": Var(str(e), "text")}
                         )
                         self.errors.append(e)
                         try:
@@ -843,9 +844,9 @@ class _Runner:
             rest = found[1]
             word = first_word(rest)
             if word == "EXECUTE":
-                rows, types, names, _ = self.execute(rest_after(rest, "EXECUTE"))
+                rows, types, names = self.execute(rest_after(rest, "EXECUTE"))
             elif word in ("SELECT", "WITH", "VALUES", "TABLE") or rest.startswith("("):
-                rows, types, names, _ = self.query(self.bind(rest))
+                rows, types, names = self.query(self.bind(rest))
             else:
                 yield from self._range(targets, rest)
                 return
@@ -881,7 +882,7 @@ class _Runner:
         # (REVERSE: from the first bound down to the second)
         values = range(lo, hi - 1, -step) if m[1] else range(lo, hi + 1, step)
         for i in values:
-            yield lambda i=i: self.frames[-1].__setitem__(name, _Var(i, "integer"))
+            yield lambda i=i: self.frames[-1].__setitem__(name, Var(i, "integer"))
 
     def statement(self, text: str) -> None:
         word = first_word(text)
@@ -934,7 +935,7 @@ class _Runner:
         into = _into_of(text, word)
         if into is not None:
             start, end, targets, strict = into
-            rows, types, names, _tag = self.query(self.bind(text[:start] + " " + text[end:]))
+            rows, types, names = self.query(self.bind(text[:start] + " " + text[end:]))
             if (strict or word in _DML) and len(rows) > 1 or strict and not rows:
                 if rows:
                     raise _error("P0003", "query returned more than one row")
@@ -948,13 +949,13 @@ class _Runner:
                 "query has no destination for result data",
                 hint="If you want to discard the results of a SELECT, use PERFORM instead.",
             )
-        rows, _types, _names, _tag = self.query(self.bind(text) if word in _DML else text)
+        rows, _types, _names = self.query(self.bind(text) if word in _DML else text)
         if rows and word in _DML:  # (... RETURNING without INTO)
             raise E.SyntaxError_("query has no destination for result data")
         if word in _DML:
             self.lookup("found").value = self.row_count > 0
 
-    def execute(self, text: str) -> tuple[list[tuple], list[str | None], list[str], str]:
+    def execute(self, text: str) -> tuple[list[tuple], list[str | None], list[str]]:
         """``EXECUTE command [INTO [STRICT] targets] [USING args]``: the command string run with
         ``$n`` as the n-th argument; its rows go INTO the targets."""
         using: list[str] = []
@@ -971,7 +972,7 @@ class _Runner:
         if command is None:
             raise E.NullValueNotAllowed("query string argument of EXECUTE is null")
         params = [self.value(u) for u in using]
-        rows, types, names, tag = self.query(self.bind(str(command), params) if params else str(command))
+        rows, types, names = self.query(self.bind(str(command), params) if params else str(command))
         if targets:
             if strict and len(rows) != 1:
                 raise (
@@ -980,7 +981,7 @@ class _Runner:
                     else _error("P0002", "query returned no rows")
                 )
             self.assign_row(targets, rows[0] if rows else None, types, names)
-        return rows, types, names, tag
+        return rows, types, names
 
     def diagnostics(self, text: str) -> None:
         """``GET [CURRENT | STACKED] DIAGNOSTICS var = item [, ...]``."""
@@ -1024,7 +1025,7 @@ class _Runner:
             if len(args) != message.count("%") - 2 * message.count("%%"):
                 raise E.SyntaxError_("too many parameters specified for RAISE" if len(args) > message.count("%")
                                      else "too few parameters specified for RAISE")  # fmt: skip
-            rows, types, _names, _tag = self.query(self.bind("SELECT " + ", ".join(f"({a})" for a in args)))
+            rows, types, _names = self.query(self.bind("SELECT " + ", ".join(f"({a})" for a in args)))
             texts = self._texts(rows[0], types)
         else:
             texts = []
@@ -1049,7 +1050,7 @@ class _Runner:
             else:
                 others.append(k)
         if others:
-            rows, _t, _n, _tag = self.query(
+            rows, _t, _n = self.query(
                 "SELECT " + ", ".join(f"CAST({_literal(values[k], types[k])} AS text)" for k in others)
             )
             for k, text in zip(others, rows[0], strict=True):
@@ -1065,7 +1066,7 @@ class _Runner:
             raise _error("P0004", "assertion failed" if said is None else str(said))
 
 
-def run_block(runner: _Runner, block: tuple) -> None:
+def run_block(runner: Runner, block: tuple) -> None:
     try:
         runner.block(block)
     except _Exit as x:
@@ -1166,7 +1167,7 @@ def _flat(items: list) -> Iterator[Any]:
             yield item
 
 
-def _type_name(oid: int) -> str | None:
+def type_name(oid: int) -> str | None:
     """The SQL name of a result column's type (an array's as ``elem[]``), None when unknown."""
     t = BY_OID.get(oid)
     if t is not None:

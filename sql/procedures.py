@@ -23,8 +23,17 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from sql import errors as E
-from sql.parse import split
-from sql.plpgsql import _Runner, _Var, atomically, normal_name, parse_block, run_block, split_commas
+from sql.plpgsql import (
+    Runner,
+    Var,
+    atomically,
+    normal_name,
+    parse_block,
+    run_block,
+    split_commas,
+    split_statements,
+    type_name,
+)
 from sql.session import Result
 from sql.user_functions import Function, overloads
 
@@ -91,26 +100,29 @@ def _types(session: SqlSession, args: list[str]) -> list[str]:
         prepared = session.prepare("SELECT " + ", ".join(f"({a})" for a in args), [])
     except E.SqlError:
         return ["unknown"] * len(args)
-    from sql.plpgsql import _type_name
-
-    return [_type_name(c.type_oid) or "unknown" for c in prepared.columns or []]
+    return [type_name(c.type_oid) or "unknown" for c in prepared.columns or []]
 
 
 def call(session: SqlSession, sql: str) -> Result:
     fn, args = find(session, sql)
-    runner = _Runner(session)
+    runner = Runner(session)
     values: list[tuple[Any, str | None]] = [
         runner.value(a, p.type) for a, p in zip(args, fn.args, strict=True)
     ]
     runner.params = values
     for p, (value, typ) in zip(fn.args, values, strict=True):
         if p.name:
-            runner.frames[0][p.name] = _Var(value, typ)
+            runner.frames[0][p.name] = Var(value, typ)
     source = fn.written
     if fn.language == "plpgsql":
         block = parse_block(source, "procedures", loops=True)
         atomically(session, lambda: run_block(runner, block))
-    else:
-        statements = [s for s in (p.strip().rstrip(";").strip() for p in split(source)) if s]
-        atomically(session, lambda: [runner.query(runner.bind(s)) for s in statements] and None)
+        return Result(None, tag="CALL")
+    statements = split_statements(source)
+
+    def run_statements() -> None:
+        for text in statements:
+            runner.query(runner.bind(text))
+
+    atomically(session, run_statements)
     return Result(None, tag="CALL")
