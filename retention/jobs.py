@@ -295,7 +295,16 @@ def run(engine: Engine, job: Job, now_ns: int | None = None, action: Action | No
 
 
 def run_due(engine: Engine, now_ns: int | None = None, action: Action | None = None) -> list[Job]:
-    """Run the scheduled jobs that are due; the jobs that ran without error."""
+    """Run the scheduled jobs that are due; the jobs that ran without error. One caller at a time
+    (the server's jobs loop and its retention check both call it): a job found due runs once."""
+    with _due_lock:
+        return _run_due(engine, now_ns, action)
+
+
+_due_lock = threading.Lock()
+
+
+def _run_due(engine: Engine, now_ns: int | None, action: Action | None) -> list[Job]:
     now = time.time_ns() if now_ns is None else now_ns
     ran = []
     for job in jobs(engine):
