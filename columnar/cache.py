@@ -131,12 +131,12 @@ class TableCache:
         runs = self.runs()
         if where is not None:
             picks = [(run, _run_rows(run, series, tmin, tmax)) for run in runs]
-            picks = [(run, ix) for run, ix in picks if len(run) if ix is None or len(run.time[ix])]
+            picks = [(run, ix) for run, ix in picks if ix is None or len(run.time[ix])]
             if len(picks) < 2 or not self.dedupe or runs_disjoint([_keys(run, ix) for run, ix in picks]):
                 names, keep = where
                 parts = []
                 for run, ix in picks:
-                    ix = _compose(ix, np.flatnonzero(keep(_pick(run, ix, names))), len(run))
+                    ix = _compose(ix, np.flatnonzero(keep(_pick(run, ix, names))))
                     if len(ix):
                         parts.append(run.select_columns(columns).take(ix))
                 return _merge_parts(parts, columns, self.dedupe)
@@ -254,10 +254,7 @@ def spans(rows: Rows, series: np.ndarray, tmin: int, tmax: int) -> tuple[np.ndar
 
 
 def _read_run(rows: Rows, series: np.ndarray | None, tmin: int, tmax: int, columns: list[str] | None) -> Rows:
-    if not len(rows):
-        return rows.select_columns(columns)
-    ix = _run_rows(rows, series, tmin, tmax)
-    return rows.select_columns(columns) if ix is None else rows.select_columns(columns).take(ix)
+    return _pick(rows, _run_rows(rows, series, tmin, tmax), columns)
 
 
 def _run_rows(rows: Rows, series: np.ndarray | None, tmin: int, tmax: int) -> np.ndarray | slice | None:
@@ -280,7 +277,7 @@ def _run_rows(rows: Rows, series: np.ndarray | None, tmin: int, tmax: int) -> np
     return np.repeat(a - np.concatenate(([0], np.cumsum(n)[:-1])), n) + np.arange(total)
 
 
-def _pick(rows: Rows, ix: np.ndarray | slice | None, columns: list[str]) -> Rows:
+def _pick(rows: Rows, ix: np.ndarray | slice | None, columns: list[str] | None) -> Rows:
     sel = rows.select_columns(columns)
     return sel if ix is None else sel.take(ix)
 
@@ -289,8 +286,8 @@ def _keys(rows: Rows, ix: np.ndarray | slice | None) -> Rows:
     return _pick(rows, ix, [])
 
 
-def _compose(ix: np.ndarray | slice | None, kept: np.ndarray, n: int) -> np.ndarray:
-    """Positions in the run of the ``kept`` positions within the selection ``ix`` of its ``n`` rows."""
+def _compose(ix: np.ndarray | slice | None, kept: np.ndarray) -> np.ndarray:
+    """Positions in the run of the ``kept`` positions within the selection ``ix`` of its rows."""
     if ix is None:
         return kept
     if isinstance(ix, slice):
