@@ -1627,10 +1627,9 @@ def _filter_piece(
         if len(rows):
             spend(len(rows))
             parts.append(rows)
-        caches = []
-    for cache in caches:
-        raw_parts.append(cache.read(t.series if series is None else series, tmin, tmax, cols))
-    raw_parts = [p for p in raw_parts if len(p)]
+    else:
+        read = (c.read(t.series if series is None else series, tmin, tmax, cols) for c in caches)
+        raw_parts += [r for r in read if len(r)]
     if len(raw_parts) > 1 and t.dedupe and not runs_disjoint(raw_parts):
         raw_parts = [merge_rows(concat(raw_parts), dedupe=True)]
     # (parts no key repeats across, or of a table that keeps duplicates, are filtered one by one: the
